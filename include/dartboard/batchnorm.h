@@ -1,0 +1,30 @@
+/* batchnorm: 2-D batch normalisation over (n, h, w) per channel, float32.
+ *
+ * Training mode normalises with the batch statistics (biased variance) and
+ * updates the running statistics with momentum (running = (1-m)*running +
+ * m*batch, the running variance unbiased, as PyTorch). Evaluation mode uses
+ * the running statistics. gamma/beta are NULL when affine = false.
+ *
+ * The forward saves per-channel mean and inverse std (2*c floats) for the
+ * backward, which recomputes x_hat from the input rather than storing it.
+ * running_mean/running_var may be NULL (the virtual step of second-order
+ * DARTS must not touch them). Backward ACCUMULATES (+=) into din, dgamma, dbeta
+ * (any may be NULL).
+ */
+#ifndef DARTBOARD_BATCHNORM_H
+#define DARTBOARD_BATCHNORM_H
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
+                             const float *gamma, const float *beta, float *running_mean,
+                             float *running_var, int n, int c, int hw, float momentum, float eps);
+void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, int n, int c,
+                            int hw, float eps);
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                        const float *in, const float *save_mean, const float *save_invstd,
+                        const float *gamma, int n, int c, int hw);
+
+#endif

@@ -1,0 +1,46 @@
+/* conv: 2-D convolution without bias, NCHW float32.
+ *
+ * Dense (groups = 1) runs as im2col + cblas_sgemm, with a 1x1 stride-1 pad-0
+ * fast path that multiplies the input directly; depthwise (groups = c_in =
+ * c_out) is a direct kernel threaded over batch x channels. Any kernel size,
+ * stride, padding and dilation. Weights are (c_out, c_in/groups, kh, kw).
+ *
+ * Backward ACCUMULATES (+=) into din and dweight; either may be NULL when
+ * that gradient is not wanted (e.g. din of the stem, dweight during the
+ * alpha-only backward).
+ *
+ * The *_naive functions are plain loops kept beside the fast ones: tests
+ * compare the two.
+ */
+#ifndef DARTBOARD_CONV_H
+#define DARTBOARD_CONV_H
+
+#include <stddef.h>
+
+typedef struct ConvSpec {
+    int c_in, c_out;
+    int kh, kw;
+    int stride, pad, dilation;
+    int groups; /* 1 (dense) or c_in == c_out (depthwise) */
+} ConvSpec;
+
+/* Output size of one spatial dimension. */
+int conv_out_size(int in, int kernel, int stride, int pad, int dilation);
+size_t conv_weight_count(const ConvSpec *s);
+/* Floats of scratch conv2d_forward/backward need for a batch of n at h x w
+ * (0 for depthwise and the 1x1 fast path). Plan it once; share it. */
+size_t conv_scratch_floats(const ConvSpec *s, int n, int h, int w);
+
+/* out (n, c_out, ho, wo) = conv(in (n, c_in, h, w), weight) */
+void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
+                    int n, int h, int w, float *scratch);
+void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                     const float *in, const float *weight, int n, int h, int w,
+                     float *scratch);
+
+void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
+                          int n, int h, int w);
+void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                           const float *in, const float *weight, int n, int h, int w);
+
+#endif

@@ -1,0 +1,28 @@
+/* pool: 3x3 max and average pooling (pad 1, stride 1 or 2) and global
+ * average pooling, NCHW float32.
+ *
+ * Average pooling does not count padding (PyTorch count_include_pad=False).
+ * Max pooling backward recomputes the arg-max from the input instead of
+ * storing indices; ties go to the first element in row-major window order,
+ * as in PyTorch. Backward ACCUMULATES (+=) into din.
+ */
+#ifndef DARTBOARD_POOL_H
+#define DARTBOARD_POOL_H
+
+/* Output size for 3x3, pad 1: (h + 2 - 3) / stride + 1. */
+int pool3x3_out_size(int in, int stride);
+
+void maxpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride);
+void maxpool3x3_backward(float *din, const float *dout, const float *in,
+                         int n, int c, int h, int w, int stride);
+void avgpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride);
+void avgpool3x3_backward(float *din, const float *dout, int n, int c, int h, int w, int stride);
+
+/* out (n, c) = mean over h*w of in (n, c, h, w) */
+void global_avgpool_forward(float *out, const float *in, int n, int c, int hw);
+void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw);
+
+void maxpool3x3_forward_naive(float *out, const float *in, int n, int c, int h, int w, int stride);
+void avgpool3x3_forward_naive(float *out, const float *in, int n, int c, int h, int w, int stride);
+
+#endif

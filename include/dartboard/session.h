@@ -1,0 +1,109 @@
+/* session: a search running in a worker thread, seen through snapshots and
+ * steered through commands.
+ *
+ * The worker owns the Search, the data and the run directory. After every
+ * step it publishes a Snapshot (lock, copy, bump seq, unlock: it never waits
+ * on a reader). Front-ends (the ncurses UI, the headless printer) copy the
+ * newest snapshot out and draw after unlocking; they send Commands through a
+ * small queue the worker drains between steps. No front-end touches a tensor,
+ * and nothing here includes curses.
+ */
+#ifndef DARTBOARD_SESSION_H
+#define DARTBOARD_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dartboard/config.h"
+#include "dartboard/genotype.h"
+
+typedef enum SessionState {
+    SESSION_STARTING, /* loading data, planning the network */
+    SESSION_RUNNING,
+    SESSION_PAUSED,
+    SESSION_DONE,
+    SESSION_ERROR,
+    SESSION_STATE_COUNT
+} SessionState;
+
+extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING", ... */
+
+/* One row of metrics.csv. */
+typedef struct MetricRow {
+    int64_t step;
+    int epoch;
+    float lr, train_loss, train_acc, val_loss, val_acc;
+    double seconds;
+} MetricRow;
+
+#define SNAPSHOT_ROWS 512    /* newest metric rows kept in a snapshot */
+#define SNAPSHOT_MESSAGE 256
+
+typedef struct Snapshot {
+    uint64_t seq;              /* bumped at every publish */
+    SessionState state;
+    char preset[64];
+    char run_dir[512];
+    int64_t step, total_steps; /* steps done, steps the run will do */
+    int epoch, epochs;
+    float lr, arch_lr;         /* lr of the next step */
+    int order;
+    /* latest step (per-step values, noisy) */
+    float step_train_loss, step_val_loss;
+    /* latest report row (also rows[n_rows - 1]) */
+    float train_loss, train_acc, val_loss, val_acc;
+    double ms_per_step, images_per_s, eta_seconds, elapsed_seconds;
+    int nodes, edges;
+    float alpha_normal[GENOTYPE_MAX_EDGES][OP_COUNT]; /* softmaxed */
+    float alpha_reduce[GENOTYPE_MAX_EDGES][OP_COUNT];
+    Genotype genotype;         /* derived now */
+    Genotype prev_genotype;    /* derived at the previous report */
+    int64_t rows_total;        /* rows ever reported; rows[] holds the newest n_rows */
+    int n_rows;
+    MetricRow rows[SNAPSHOT_ROWS];
+    Config config;             /* the live hyperparameters */
+    uint64_t message_seq;      /* bumped when message changes */
+    char message[SNAPSHOT_MESSAGE];
+} Snapshot;
+
+typedef enum CommandKind {
+    CMD_PAUSE,
+    CMD_RESUME,
+    CMD_TOGGLE_PAUSE,
+    CMD_STEP_ONCE,   /* while paused: run exactly one step */
+    CMD_SET,         /* key = value, validated by config_set() */
+    CMD_CHECKPOINT,
+    CMD_EXPORT,      /* genotype and diagrams into the run directory */
+    CMD_STOP         /* checkpoint and finish */
+} CommandKind;
+
+typedef struct Command {
+    CommandKind kind;
+    char key[64];
+    char value[64];
+} Command;
+
+typedef struct SessionOptions {
+    const char *out_dir;     /* NULL: runs/<preset>-<timestamp> */
+    const char *resume_dir;  /* continue this run */
+    int64_t max_steps;       /* stop after this global step (0: from epochs) */
+    int max_epochs;          /* 0: cfg->run.epochs */
+    int start_paused;
+} SessionOptions;
+
+typedef struct Session Session;
+
+/* Validates, loads data lazily in the worker. Returns NULL + err on a bad
+ * configuration or an unusable resume directory. */
+Session *session_create(const Config *cfg, const SessionOptions *opt, char *err, size_t errlen);
+int session_start(Session *s);
+/* Copies the newest snapshot; returns its seq. Cheap; never blocks on the worker's step. */
+uint64_t session_snapshot(Session *s, Snapshot *out);
+/* Seq of the newest snapshot, without copying (to skip redraws). */
+uint64_t session_seq(Session *s);
+void session_command(Session *s, const Command *cmd);
+/* Waits for the worker to finish; returns the exit status (0 done, 1 error). */
+int session_join(Session *s);
+void session_free(Session *s);
+
+#endif

@@ -1,0 +1,65 @@
+/* supernet: the DARTS search network (DESIGN.md 3.1-3.2), forward and backward.
+ *
+ * Stem conv3x3 + BN(affine), `layers` cells (reductions at layers/3 and
+ * 2*layers/3), global average pool, linear classifier. Every edge of every
+ * cell is a MixedOp over the 8 ops, weighted by softmax of the shared alphas.
+ *
+ * Memory is planned once for a maximum batch: supernet_create() measures the
+ * arena, allocates it, and nothing in forward/backward allocates.
+ *
+ * Parameters live in one flat vector in the order of PyTorch's
+ * model.parameters() for ../shared/reference/darts_ref.py's SearchNetwork, so
+ * fixtures and checkpoints are one contiguous block. The BN running
+ * statistics are another flat vector (mean then var for each BN, module
+ * order). Alphas are [2][edges][OP_COUNT]: normal, then reduce.
+ */
+#ifndef DARTBOARD_SUPERNET_H
+#define DARTBOARD_SUPERNET_H
+
+#include <stddef.h>
+
+#include "dartboard/rng.h"
+
+typedef struct SupernetSpec {
+    int in_channels, image_size, classes;
+    int init_channels, layers, nodes, stem_multiplier;
+    int batch; /* the largest batch forward() will see */
+} SupernetSpec;
+
+typedef enum SupernetMode {
+    SUPERNET_TRAIN,         /* batch statistics; running statistics updated */
+    SUPERNET_TRAIN_FROZEN,  /* batch statistics; running statistics untouched */
+    SUPERNET_EVAL           /* running statistics; no backward possible */
+} SupernetMode;
+
+typedef struct Supernet Supernet;
+
+Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen);
+void supernet_free(Supernet *net);
+const SupernetSpec *supernet_spec(const Supernet *net);
+
+size_t supernet_weight_count(const Supernet *net);
+float *supernet_weights(Supernet *net);
+float *supernet_weight_grads(Supernet *net);
+size_t supernet_running_count(const Supernet *net);
+float *supernet_running_stats(Supernet *net);
+int supernet_edges(const Supernet *net);       /* per cell kind */
+float *supernet_alphas(Supernet *net);         /* 2 * edges * OP_COUNT */
+float *supernet_alpha_grads(Supernet *net);
+/* Bytes of the planned arena (activations and scratch). */
+size_t supernet_arena_bytes(const Supernet *net);
+
+/* PyTorch's default init (kaiming-uniform conv/linear, BN weight 1 bias 0,
+ * running mean 0 var 1), drawn from rng; alphas 1e-3 * N(0, 1). */
+void supernet_init(Supernet *net, Rng *rng);
+
+/* Forward a batch x (n, in_channels, image_size, image_size), n <= spec.batch.
+ * Returns the mean cross-entropy; *correct gets the top-1 hits (may be NULL).
+ * logits (n x classes) may be NULL. */
+float supernet_forward(Supernet *net, const float *x, const int *labels, int n, SupernetMode mode,
+                       int *correct, float *logits);
+/* Backward of the last forward (mode must not be EVAL). Zeroes then fills the
+ * weight gradients and/or the alpha gradients; skipping either skips its work. */
+void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grads);
+
+#endif

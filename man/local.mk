@@ -1,0 +1,1 @@
+# man: the man page is generated from the .in so it carries the version

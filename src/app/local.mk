@@ -1,0 +1,1 @@
+# src/app: files of this module

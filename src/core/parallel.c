@@ -1,0 +1,44 @@
+/* parallel: see include/dartboard/parallel.h */
+#define _GNU_SOURCE
+#include "config.h"
+#include "dartboard/parallel.h"
+
+#include <sched.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#ifdef HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+static int thread_count = 1;
+
+void parallel_set_threads(int n)
+{
+    if (n < 1)
+        n = 1;
+    thread_count = n;
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+    omp_set_dynamic(0);
+#endif
+#ifdef HAVE_OPENBLAS
+    openblas_set_num_threads(n);
+#endif
+}
+
+int parallel_threads(void)
+{
+    return thread_count;
+}
+
+int parallel_available_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0)
+            return n;
+    }
+    return 1;
+}

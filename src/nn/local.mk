@@ -1,0 +1,1 @@
+# src/nn: files of this module

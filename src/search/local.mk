@@ -1,0 +1,1 @@
+# src/search: files of this module
