@@ -89,7 +89,8 @@ static void test_fashion_fixtures(void)
                      want);
     }
     expect_error("fashion-mnist", "fmnist-truncated", DATA_TEST, "t10k-images-idx3-ubyte.gz",
-                 "cannot open: No such file or directory");
+                 "cannot open: No such file or directory (expected Fashion-MNIST from Debian's "
+                 "dataset-fashion-mnist; pass --data DIR for another copy)");
 
     /* A gzip stream cut short: zlib's complaint, and the file named. */
     c = config_for("fashion-mnist", "fmnist-gzcut");
@@ -142,7 +143,8 @@ static void test_cifar_fixtures(void)
     expect_error("cifar10", "cifar-label", DATA_TEST, "test_batch.bin",
                  "record 1 has label 10 (expected 0..9)");
     expect_error("cifar10", "cifar-label", DATA_TRAIN, "data_batch_1.bin",
-                 "cannot open: No such file or directory (expected a CIFAR-10 binary batch)");
+                 "cannot open: No such file or directory (expected a CIFAR-10 binary batch; pass "
+                 "--data DIR)");
     c = config_for("cifar10", NULL);
     snprintf(c.data.dir, sizeof c.data.dir, "/nonexistent/cifar");
     rc = dataset_load(&d, &c, DATA_TRAIN, err, sizeof err);

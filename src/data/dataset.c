@@ -89,7 +89,10 @@ static int read_idx(const char *path, int images, int *count, uint8_t **data, ch
     *data = NULL;
     gzFile gz = gzopen(path, "rb");
     if (!gz) {
-        fail(err, errlen, "%s: cannot open: %s", path, errno ? strerror(errno) : "gzopen failed");
+        fail(err, errlen,
+             "%s: cannot open: %s (expected Fashion-MNIST from Debian's dataset-fashion-mnist; "
+             "pass --data DIR for another copy)",
+             path, errno ? strerror(errno) : "gzopen failed");
         return -1;
     }
     int rc = -1;
@@ -232,8 +235,9 @@ static int load_cifar10(Dataset *d, const char *dir, DataSplit split, char *err,
             snprintf(paths[i], sizeof paths[i], "%s/test_batch.bin", dir);
         struct stat st;
         if (stat(paths[i], &st) != 0) {
-            fail(err, errlen, "%s: cannot open: %s (expected a CIFAR-10 binary batch)", paths[i],
-                 strerror(errno));
+            fail(err, errlen,
+                 "%s: cannot open: %s (expected a CIFAR-10 binary batch; pass --data DIR)",
+                 paths[i], strerror(errno));
             return -1;
         }
         if (st.st_size == 0 || st.st_size % CIFAR_RECORD != 0) {
