@@ -1,1 +1,24 @@
-# ui: files of this module
+# ui: the ncurses front-end. Only this library is compiled with $(CURSES_CFLAGS);
+# ui/curses.h is the one file that includes a curses header.
+libdartui_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+libdartui_a_SOURCES += \
+	ui/curses.h \
+	ui/layout.c ui/layout.h \
+	ui/glyphs.c ui/glyphs.h \
+	ui/colors.c ui/colors.h \
+	ui/draw.c ui/draw.h \
+	ui/heatmap.c ui/heatmap.h \
+	ui/curves.c ui/curves.h \
+	ui/cellview.c ui/cellview.h \
+	ui/statusbar.c ui/statusbar.h \
+	ui/editor.c ui/editor.h \
+	ui/help.c ui/help.h \
+	ui/view.c ui/view.h \
+	ui/screen.c ui/screen.h
+
+# Layout is pure: its test links the UI library without curses.
+check_PROGRAMS += tests/test_ui_layout
+TESTS += tests/test_ui_layout
+tests_test_ui_layout_SOURCES = tests/test_ui_layout.c tests/tap.h
+tests_test_ui_layout_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_test_ui_layout_LDADD = libdartui.a
