@@ -36,6 +36,7 @@ typedef struct KeyHelp {
     int keys[4];      /* key codes, 0-terminated */
     const char *name; /* as the man page spells it: "space", "Ctrl-L", "1-4" */
     const char *bar;  /* one word for the key bar, NULL: not in the bar */
+    int optional;     /* left out of the key bar when it does not all fit */
     const char *what; /* the help line */
 } KeyHelp;
 

@@ -61,18 +61,26 @@ static void split_columns(Rect *left, Rect *right, int y, int x, int h, int w)
     *right = rect(y, x + lw + 1, h, w - lw - 1);
 }
 
+/* Width of each of two heatmaps sharing `avail` columns: whole op cells, so
+ * both get the same cell width. */
+static int heat_width(int avail)
+{
+    int cw = ((avail - 1) / 2 - HEAT_LABEL_W) / HEAT_OPS;
+    cw = max_int(HEAT_MIN_CELL_W, min_int(HEAT_MAX_CELL_W, cw));
+    return HEAT_LABEL_W + HEAT_OPS * cw;
+}
+
 static void layout_overview(Layout *l, int by, int bh, const LayoutOptions *o)
 {
     int cols = l->cols;
     int heat_h = min_int(layout_heat_height(o->edges), bh);
     int heat_min_w = HEAT_LABEL_W + HEAT_OPS * HEAT_MIN_CELL_W;
-    int heat_max_w = HEAT_LABEL_W + HEAT_OPS * HEAT_MAX_CELL_W;
     int below = bh - heat_h;
     int y = by + heat_h;
 
     if (cols >= 2 * heat_min_w + 2 + RIGHT_MIN_W) {
         /* Wide: heatmaps (and the cells under them) on the left, curves on the right. */
-        int left_w = max_int(2 * heat_min_w + 1, min_int(2 * heat_max_w + 1, cols * 55 / 100));
+        int left_w = 2 * heat_width(cols * 55 / 100) + 1;
         int rx = left_w + 1, rw = cols - rx;
         split_columns(&l->area[AREA_HEAT_NORMAL], &l->area[AREA_HEAT_REDUCE], by, 0, heat_h, left_w);
         if (below >= 4)
@@ -91,7 +99,7 @@ static void layout_overview(Layout *l, int by, int bh, const LayoutOptions *o)
     }
     /* Narrow: heatmaps side by side, then curves side by side, then cells if they fit. */
     split_columns(&l->area[AREA_HEAT_NORMAL], &l->area[AREA_HEAT_REDUCE], by, 0, heat_h,
-                  min_int(cols, 2 * heat_max_w + 1));
+                  2 * heat_width(cols) + 1);
     if (below >= 3) {
         int cell_h = layout_cell_height(o->nodes);
         int curves_h = below >= 6 + cell_h ? below - cell_h : below;

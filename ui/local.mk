@@ -14,7 +14,9 @@ libdartui_a_SOURCES += \
 	ui/editor.c ui/editor.h \
 	ui/help.c ui/help.h \
 	ui/view.c ui/view.h \
-	ui/screen.c ui/screen.h
+	ui/screen.c ui/screen.h \
+	ui/plot.c ui/plot.h \
+	ui/ui.c
 
 # Layout is pure: its test links the UI library without curses.
 check_PROGRAMS += tests/test_ui_layout
