@@ -24,3 +24,11 @@ TESTS += tests/test_ui_layout
 tests_test_ui_layout_SOURCES = tests/test_ui_layout.c tests/tap.h
 tests_test_ui_layout_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_test_ui_layout_LDADD = libdartui.a
+
+# The key table against the man page (and against itself).
+check_PROGRAMS += tests/test_ui_keys
+TESTS += tests/test_ui_keys
+tests_test_ui_keys_SOURCES = tests/test_ui_keys.c tests/tap.h
+tests_test_ui_keys_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_test_ui_keys_CFLAGS = $(AM_CFLAGS) $(CURSES_CFLAGS)
+tests_test_ui_keys_LDADD = libdartui.a $(CURSES_LIBS) -lm
