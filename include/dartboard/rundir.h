@@ -33,6 +33,8 @@ typedef struct RunDir {
 
 /* "runs/<preset>-YYYYMMDD-HHMMSS" for the current local time. */
 void rundir_default_path(char *buf, size_t len, const char *preset);
+/* 0 when `path` holds no run (no checkpoint.bin, metrics.csv, config.yaml). */
+int rundir_check_new(const char *path, char *err, size_t errlen);
 /* Creates `path` (and parents) for a new run and writes header-only CSV
  * files. Refuses a directory that already holds a run (use --resume). */
 int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen);

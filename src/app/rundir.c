@@ -105,6 +105,23 @@ static int write_buf(const RunDir *rd, const char *name, const TextBuf *b, char 
     return atomic_file_write_bytes(path, b->data, b->len, err, errlen);
 }
 
+int rundir_check_new(const char *path, char *err, size_t errlen)
+{
+    static const char *const owned[] = {"checkpoint.bin", "metrics.csv", "config.yaml"};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+        char f[600];
+        snprintf(f, sizeof f, "%s/%s", path, owned[i]);
+        if (access(f, F_OK) == 0) {
+            snprintf(err, errlen,
+                     "%s: already holds a run (%s); continue it with --resume %s or choose "
+                     "another --out",
+                     path, owned[i], path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen)
 {
     memset(rd, 0, sizeof *rd);
@@ -114,18 +131,8 @@ int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen)
     }
     if (make_dirs(path, err, errlen) != 0)
         return -1;
-    static const char *const owned[] = {"checkpoint.bin", "metrics.csv", "config.yaml"};
-    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
-        char f[600];
-        rundir_file(rd, owned[i], f, sizeof f);
-        if (access(f, F_OK) == 0) {
-            snprintf(err, errlen,
-                     "%s: already holds a run (%s); continue it with --resume %s or choose "
-                     "another --out",
-                     path, owned[i], path);
-            return -1;
-        }
-    }
+    if (rundir_check_new(path, err, errlen) != 0)
+        return -1;
     if (buf_append(&rd->metrics, RUNDIR_METRICS_HEADER, strlen(RUNDIR_METRICS_HEADER)) != 0 ||
         buf_append(&rd->alphas, RUNDIR_ALPHAS_HEADER, strlen(RUNDIR_ALPHAS_HEADER)) != 0) {
         snprintf(err, errlen, "%s: out of memory", path);

@@ -718,15 +718,8 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     s->opt.resume_dir = s->resuming ? s->out_dir : NULL;
     if (!s->resuming) {
         /* Refuse to write over a run now, before the worker loads anything. */
-        char f[600];
-        snprintf(f, sizeof f, "%s/checkpoint.bin", s->out_dir);
-        if (access(f, F_OK) == 0) {
-            snprintf(err, errlen,
-                     "%s: already holds a run; continue it with --resume %s or choose another "
-                     "--out",
-                     s->out_dir, s->out_dir);
+        if (rundir_check_new(s->out_dir, err, errlen) != 0)
             goto fail;
-        }
     }
 
     pthread_mutex_init(&s->snap_lock, NULL);
