@@ -63,7 +63,10 @@ int headless_run(Session *s, FILE *out)
             break;
     }
     int status = p->state == SESSION_DONE ? 0 : 1;
-    if (status == 0 && p->step > 0) {
+    if (status == 0 && p->step < p->total_steps)
+        fprintf(out, "stopped at step %" PRId64 " of %" PRId64 "; continue with: dartboard --resume %s\n",
+                p->step, p->total_steps, p->run_dir);
+    else if (status == 0 && p->step > 0) {
         fprintf(out, "genotype (step %" PRId64 "): ", p->step);
         genotype_write_py(out, &p->genotype);
         fprintf(out, "run directory: %s\n", p->run_dir);

@@ -51,6 +51,7 @@ typedef struct Accum {
 typedef struct AppState {
     int tail_row;     /* the row at this step exists only because a bounded run ended here */
     double elapsed;   /* running seconds so far */
+    double last_lr;   /* weight lr of the latest step (the lr column of a row) */
     Accum acc;        /* since the previous row (before the tail row, if any) */
     Genotype report_genotype;
 } AppState;
@@ -88,7 +89,6 @@ struct Session {
     int64_t target;
     int steps_per_epoch;
     int64_t last_row_step;
-    float last_lr;
     float w_normal[GENOTYPE_MAX_EDGES * OP_COUNT], w_reduce[GENOTYPE_MAX_EDGES * OP_COUNT];
 };
 
@@ -173,7 +173,7 @@ static void push_row(Snapshot *p, const MetricRow *r)
 
 /* ---------------------------------------------------------------- checkpoint extra block */
 
-#define APP_STATE_BYTES (4 + 4 + 8 + 2 * 8 + 4 * 8 + 4 * (1 + 2 * 2 * 2 * GENOTYPE_MAX_NODES + 2 * (GENOTYPE_MAX_NODES + 2) + 2))
+#define APP_STATE_BYTES (4 + 4 + 8 + 8 + 2 * 8 + 4 * 8 + 4 * (1 + 2 * 2 * 2 * GENOTYPE_MAX_NODES + 2 * (GENOTYPE_MAX_NODES + 2) + 2))
 
 static unsigned char *put_u64(unsigned char *p, uint64_t v)
 {
@@ -236,6 +236,7 @@ static void app_state_encode(const AppState *a, unsigned char *buf)
     p = put_i32(p, APP_STATE_VERSION);
     p = put_i32(p, a->tail_row);
     p = put_f64(p, a->elapsed);
+    p = put_f64(p, a->last_lr);
     p = put_f64(p, a->acc.train_loss);
     p = put_f64(p, a->acc.val_loss);
     p = put_u64(p, (uint64_t)a->acc.train_correct);
@@ -269,6 +270,7 @@ static int app_state_decode(AppState *a, const unsigned char *buf, size_t len)
     uint64_t u;
     p = get_int(p, &a->tail_row);
     p = get_f64(p, &a->elapsed);
+    p = get_f64(p, &a->last_lr);
     p = get_f64(p, &a->acc.train_loss);
     p = get_f64(p, &a->acc.val_loss);
     p = get_u64(p, &u), a->acc.train_correct = (int64_t)u;
@@ -337,7 +339,7 @@ static int write_row(Session *s)
     MetricRow r = {0};
     r.step = step;
     r.epoch = (int)((step - 1) / s->steps_per_epoch);
-    r.lr = s->last_lr;
+    r.lr = (float)s->app.last_lr;
     if (a->batches > 0) {
         r.train_loss = (float)(a->train_loss / (double)a->batches);
         r.val_loss = (float)(a->val_loss / (double)a->batches);
@@ -543,7 +545,6 @@ static int prepare(Session *s, char *err, size_t errlen)
         if (p->n_rows > 0) {
             const MetricRow *r = &p->rows[p->n_rows - 1];
             s->last_row_step = r->step;
-            s->last_lr = r->lr;
             p->train_loss = r->train_loss;
             p->train_acc = r->train_acc;
             p->val_loss = r->val_loss;
@@ -639,7 +640,7 @@ static void *worker_main(void *arg)
         a->val_correct += st.val_correct;
         a->images += st.batch;
         a->batches++;
-        s->last_lr = st.lr;
+        s->app.last_lr = st.lr;
         p->step_train_loss = st.train_loss;
         p->step_val_loss = st.val_loss;
         double ms = step_seconds * 1e3;
