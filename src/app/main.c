@@ -14,6 +14,7 @@
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
 #include "dartboard/session.h"
+#include "dartboard/ui.h"
 #include "headless.h"
 
 static Session *signal_session;
@@ -42,9 +43,17 @@ static void install_stop_signals(Session *s)
 /* The one place that picks the front-end: the live UI when stdout is a
  * terminal and --headless was not given, progress lines otherwise. The UI
  * gets o->ascii and o->no_color (or NO_COLOR) as its UiOptions. */
+static int live_ui(const CliOptions *o)
+{
+    return !o->headless && isatty(STDOUT_FILENO);
+}
+
 static int run_front_end(Session *s, const CliOptions *o)
 {
-    (void)o;
+    if (live_ui(o)) {
+        UiOptions u = {.ascii = o->ascii, .no_color = o->no_color, .batch_frames = 0};
+        return ui_run(s, &u);
+    }
     return headless_run(s, stdout);
 }
 
@@ -61,6 +70,7 @@ static int run_search(const CliOptions *o)
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,
         .max_epochs = o->epochs,
+        .linger = live_ui(o), /* the UI stays open after the run ends */
     };
     Session *s = session_create(&cfg, &so, err, sizeof err);
     if (!s) {
