@@ -32,3 +32,8 @@ tests_test_ui_keys_SOURCES = tests/test_ui_keys.c tests/tap.h
 tests_test_ui_keys_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_test_ui_keys_CFLAGS = $(AM_CFLAGS) $(CURSES_CFLAGS)
 tests_test_ui_keys_LDADD = libdartui.a $(CURSES_LIBS) -lm
+
+# tests/test_ui_tsan.sh rebuilds the UI with -fsanitize=thread from this list.
+print-ui-sources:
+	@echo $(libdartui_a_SOURCES)
+.PHONY: print-ui-sources
