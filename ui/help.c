@@ -7,7 +7,7 @@ static const KeyHelp key_table[] = {
     {ACT_PAUSE, {' ', 0}, "space", "pause", 0, "pause or resume the search"},
     {ACT_STEP, {'n', 0}, "n", "step", 1, "run one step while paused"},
     {ACT_EDIT, {'e', 0}, "e", "edit", 0, "edit hyperparameters (applied at the next step)"},
-    {ACT_PLOT, {'g', 0}, "g", "plot", 0, "gnuplot the metrics: a window, or files and a text plot"},
+    {ACT_PLOT, {'g', 0}, "g", "plot", 0, "gnuplot: a window, or figures in the run dir and a text plot"},
     {ACT_EXPORT, {'x', 0}, "x", "export", 0, "export the genotype and cell diagrams"},
     {ACT_CHECKPOINT, {'s', 0}, "s", "ckpt", 0, "write a checkpoint now"},
     {ACT_NEXT_PANEL, {'\t', 0}, "tab", "panel", 0, "next panel (overview, curves, cells, log)"},

@@ -1,196 +1,143 @@
-/* plot: gnuplot as a polled child process (see plot.h). */
+/* plot: gnuplot in a helper thread (see plot.h). */
 #include "ui/plot.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "dartboard/plots.h"
+#include "dartboard/tool.h"
 
 void plot_init(Plot *p)
 {
     memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
 }
 
-static int temp_file(char *path, size_t len, const char *what)
+/* A window: loss and accuracy of metrics.csv in gnuplot's default terminal. */
+static int plot_window(Plot *p)
 {
     const char *dir = getenv("TMPDIR");
-    snprintf(path, len, "%s/dartboard-%s-XXXXXX", dir && *dir ? dir : "/tmp", what);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        path[0] = 0;
-    return fd;
+    char script[600];
+    snprintf(script, sizeof script, "%s/dartboard-plot-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(script);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        snprintf(p->msg, sizeof p->msg, "gnuplot: cannot write a script: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    /* The path goes in as a gnuplot string: double any single quote. */
+    char csv[1200];
+    size_t n = 0;
+    for (const char *s = p->run_dir; *s && n + 16 < sizeof csv; s++) {
+        if (*s == '\'')
+            csv[n++] = '\'';
+        csv[n++] = *s;
+    }
+    snprintf(csv + n, sizeof csv - n, "/metrics.csv");
+    fprintf(f,
+            "set datafile separator ','\nset xlabel 'step'\nset key top right\n"
+            "set multiplot layout 2,1 title 'dartboard: %s'\n"
+            "set title 'loss'\n"
+            "plot '%s' using 1:4 skip 1 with lines title 'train', '' using 1:6 skip 1 with lines "
+            "title 'val'\n"
+            "set title 'accuracy (%%)'\n"
+            "plot '%s' using 1:($5*100) skip 1 with lines title 'train', '' using 1:($7*100) "
+            "skip 1 with lines title 'val'\n"
+            "unset multiplot\n",
+            csv, csv, csv);
+    fclose(f);
+    const char *argv[] = {"gnuplot", "-persist", script, NULL};
+    int rc = tool_run(argv, NULL, NULL, "gnuplot-x11", p->msg, sizeof p->msg);
+    unlink(script);
+    if (rc == 0)
+        snprintf(p->msg, sizeof p->msg, "gnuplot: window opened");
+    return rc;
 }
 
-static void remove_temps(Plot *p)
+static void *plot_main(void *arg)
 {
-    char *paths[3] = {p->script, p->text, p->errors};
-    for (int i = 0; i < 3; i++)
-        if (paths[i][0]) {
-            unlink(paths[i]);
-            paths[i][0] = 0;
-        }
-}
-
-/* The two panels (loss, accuracy) of metrics.csv. */
-static void write_plots(FILE *f, const char *csv)
-{
-    fprintf(f, "set title 'loss'\n"
-               "plot '%s' using 1:4 skip 1 with lines title 'train', "
-               "'' using 1:6 skip 1 with lines title 'val'\n",
-            csv);
-    fprintf(f, "set title 'accuracy'\n"
-               "plot '%s' using 1:($5*100) skip 1 with lines title 'train', "
-               "'' using 1:($7*100) skip 1 with lines title 'val'\n",
-            csv);
-}
-
-static int write_script(Plot *p, FILE *f, const char *csv, int rows, int cols)
-{
-    fprintf(f, "set datafile separator ','\nset xlabel 'step'\nset key top right\n");
+    Plot *p = arg;
+    int rc;
     if (p->window) {
-        fprintf(f, "set multiplot layout 2,1 title 'dartboard'\n");
-        write_plots(f, csv);
-        fprintf(f, "unset multiplot\n");
-        return 0;
+        rc = plot_window(p);
+    } else {
+        char files[400] = "", text_msg[400] = "";
+        rc = plots_write(p->run_dir, NULL, files, sizeof files);
+        if (rc != 0)
+            snprintf(p->msg, sizeof p->msg, "gnuplot: %s", files);
+        else if (plots_dumb(p->run_dir, p->width, p->height, p->text, sizeof p->text, text_msg,
+                            sizeof text_msg) == 0)
+            snprintf(p->msg, sizeof p->msg, "gnuplot: %s", files);
+        else
+            snprintf(p->msg, sizeof p->msg, "gnuplot: %s; no text plot: %s", files, text_msg);
     }
-    static const char *const terms[][2] = {{"svg size 1000,700", "svg"},
-                                           {"pngcairo size 1000,700", "png"},
-                                           {"pdfcairo size 10in,7in", "pdf"}};
-    for (int i = 0; i < 3; i++) {
-        fprintf(f, "set terminal %s\nset output '%s/metrics.%s'\n", terms[i][0], p->out_dir,
-                terms[i][1]);
-        fprintf(f, "set multiplot layout 2,1 title 'dartboard'\n");
-        write_plots(f, csv);
-        fprintf(f, "unset multiplot\nset output\n");
-    }
-    int w = cols - 6 < 40 ? 40 : cols - 6, h = rows - 4 < 20 ? 20 : rows - 4;
-    fprintf(f, "set terminal dumb size %d,%d\nset output '%s'\nunset xlabel\n", w, h, p->text);
-    fprintf(f, "set multiplot layout 2,1\n");
-    write_plots(f, csv);
-    fprintf(f, "unset multiplot\nset output\n");
-    return 0;
+    p->failed = rc != 0;
+    pthread_mutex_lock(&p->lock);
+    p->done = 1;
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
 }
 
 void plot_start(Plot *p, const char *run_dir, int rows, int cols, UiView *v)
 {
-    char csv[600];
-    if (p->pid > 0) {
+    if (p->running) {
         view_message(v, 0, "gnuplot is still drawing");
         return;
     }
-    if (strpbrk(run_dir, "'\n")) {
-        view_message(v, 1, "gnuplot: the run directory name has a quote or newline");
-        return;
-    }
-    snprintf(csv, sizeof csv, "%s/metrics.csv", run_dir);
-    if (access(csv, R_OK) != 0) {
-        view_message(v, 1, "gnuplot: no %s yet (wait for the first report)", csv);
-        return;
-    }
     const char *display = getenv("DISPLAY");
+    snprintf(p->run_dir, sizeof p->run_dir, "%s", run_dir);
     p->window = display && *display;
-    snprintf(p->out_dir, sizeof p->out_dir, "%s/plots", run_dir);
-    if (!p->window && mkdir(p->out_dir, 0777) != 0 && errno != EEXIST) {
-        view_message(v, 1, "gnuplot: cannot create %s: %s", p->out_dir, strerror(errno));
-        return;
-    }
-    int sfd = temp_file(p->script, sizeof p->script, "plot");
-    int tfd = temp_file(p->text, sizeof p->text, "dumb");
-    int efd = temp_file(p->errors, sizeof p->errors, "gnuplot-err");
-    FILE *f = sfd >= 0 ? fdopen(sfd, "w") : NULL;
-    if (tfd >= 0)
-        close(tfd);
-    if (efd >= 0)
-        close(efd);
-    if (!f || tfd < 0 || efd < 0) {
-        if (f)
-            fclose(f);
-        else if (sfd >= 0)
-            close(sfd);
-        remove_temps(p);
-        view_message(v, 1, "gnuplot: cannot create a temporary file: %s", strerror(errno));
-        return;
-    }
-    write_script(p, f, csv, rows, cols);
-    fclose(f);
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, p->errors, O_WRONLY | O_TRUNC, 0);
-    char *argv_window[] = {"gnuplot", "-persist", p->script, NULL};
-    char *argv_files[] = {"gnuplot", p->script, NULL};
-    int rc = posix_spawnp(&p->pid, "gnuplot", &fa, NULL, p->window ? argv_window : argv_files,
-                          environ);
-    posix_spawn_file_actions_destroy(&fa);
+    /* Inside the dialog, and within the view's text buffer. */
+    p->width = cols - 6 < 40 ? 40 : cols - 6 > 150 ? 150 : cols - 6;
+    p->height = rows - 4 < 12 ? 12 : rows - 4 > 50 ? 50 : rows - 4;
+    p->failed = 0;
+    p->done = 0;
+    p->msg[0] = 0;
+    p->text[0] = 0;
+    /* The helper must not take the UI's signals (SIGINT means quit). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&p->thread, NULL, plot_main, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        p->pid = 0;
-        remove_temps(p);
-        view_message(v, 1, "gnuplot: cannot run it (%s); install gnuplot-nox", strerror(rc));
+        view_message(v, 1, "gnuplot: cannot start a thread: %s", strerror(rc));
         return;
     }
-    view_message(v, 0, "gnuplot: plotting %s", csv);
-}
-
-/* The first line gnuplot wrote to stderr, for the message line. */
-static void first_error(const Plot *p, char *buf, size_t len)
-{
-    FILE *f = fopen(p->errors, "r");
-    buf[0] = 0;
-    if (f) {
-        if (fgets(buf, (int)len, f))
-            buf[strcspn(buf, "\n")] = 0;
-        fclose(f);
-    }
+    p->running = 1;
+    view_message(v, 0, "gnuplot: plotting %s", run_dir);
 }
 
 int plot_poll(Plot *p, UiView *v)
 {
-    int status;
-    if (p->pid <= 0 || waitpid(p->pid, &status, WNOHANG) != p->pid)
+    if (!p->running)
         return 0;
-    p->pid = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char err[200];
-        first_error(p, err, sizeof err);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            view_message(v, 1, "gnuplot not found; install gnuplot-nox");
-        else
-            view_message(v, 1, "gnuplot failed: %s", err[0] ? err : "no message");
-    } else if (p->window) {
-        view_message(v, 0, "gnuplot: window opened");
-    } else {
-        FILE *f = fopen(p->text, "r");
-        size_t n = f ? fread(v->plot_text, 1, sizeof v->plot_text - 1, f) : 0;
-        if (f)
-            fclose(f);
-        v->plot_text[n] = 0;
-        /* dumb starts with a form feed; the dialog wants plain lines. */
-        for (size_t i = 0; i < n; i++)
-            if (v->plot_text[i] == '\f')
-                v->plot_text[i] = ' ';
-        v->plot_open = n > 0;
-        view_message(v, 0, "gnuplot: wrote %s/metrics.{svg,png,pdf}", p->out_dir);
+    pthread_mutex_lock(&p->lock);
+    int done = p->done;
+    pthread_mutex_unlock(&p->lock);
+    if (!done)
+        return 0;
+    pthread_join(p->thread, NULL);
+    p->running = 0;
+    view_message(v, p->failed, "%s", p->msg);
+    if (!p->failed && !p->window && p->text[0]) {
+        snprintf(v->plot_text, sizeof v->plot_text, "%s", p->text);
+        v->plot_open = 1;
     }
-    remove_temps(p);
     return 1;
 }
 
 void plot_finish(Plot *p)
 {
-    if (p->pid > 0) {
-        kill(p->pid, SIGTERM);
-        waitpid(p->pid, NULL, 0);
-        p->pid = 0;
+    if (p->running) {
+        pthread_join(p->thread, NULL);
+        p->running = 0;
     }
-    remove_temps(p);
+    pthread_mutex_destroy(&p->lock);
 }

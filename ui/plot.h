@@ -1,32 +1,41 @@
-/* plot: the `g` key: metrics of the run through gnuplot, without blocking.
+/* plot: the `g` key: the run's metrics and alphas through gnuplot, off the UI
+ * thread.
  *
- * With $DISPLAY, a gnuplot window (its default terminal, -persist). Without
- * one (SSH), SVG, PNG and PDF files in RUN_DIR/plots and a `dumb` text plot
- * the UI shows in a dialog. gnuplot runs as a child process the main loop
- * polls; a missing or failing gnuplot is a message, never a crash.
+ * With $DISPLAY: a gnuplot window (its default terminal, -persist) with the
+ * loss and accuracy curves. Without one (SSH): the figures of plots.h (loss,
+ * accuracy, alpha evolution, heatmaps as PDF, PNG and SVG in RUN_DIR/plots)
+ * and a `dumb` text plot the UI shows in a dialog. gnuplot runs in a helper
+ * thread the main loop polls, so keys stay responsive; a missing or failing
+ * gnuplot is a message, never a crash.
  */
 #ifndef DARTBOARD_UI_PLOT_H
 #define DARTBOARD_UI_PLOT_H
 
-#include <sys/types.h>
+#include <pthread.h>
 
 #include "ui/view.h"
 
 typedef struct Plot {
-    pid_t pid;        /* running gnuplot, 0 when none */
-    int window;       /* drawing into a window, not files */
-    char script[512]; /* temporary gnuplot script */
-    char text[512];   /* temporary dumb-terminal output */
-    char errors[512]; /* temporary gnuplot stderr */
-    char out_dir[600];
+    pthread_t thread;
+    int running;   /* a helper thread exists (UI thread only) */
+    pthread_mutex_t lock;
+    int done;      /* under lock: the helper finished */
+    /* Inputs, set before the thread starts. */
+    char run_dir[512];
+    int window;
+    int width, height; /* of the text plot */
+    /* Results, written by the helper before done is set. */
+    int failed;
+    char msg[1024];
+    char text[VIEW_PLOT_TEXT];
 } Plot;
 
 void plot_init(Plot *p);
-/* Starts gnuplot on run_dir/metrics.csv; the text plot fits rows x cols. */
+/* Starts gnuplot for run_dir; the text plot fits a rows x cols screen. */
 void plot_start(Plot *p, const char *run_dir, int rows, int cols, UiView *v);
-/* Returns 1 when a gnuplot run finished (and the view has its result). */
+/* Returns 1 when a run finished (and the view has its message and plot). */
 int plot_poll(Plot *p, UiView *v);
-/* Ends a gnuplot run still going and removes temporary files. */
+/* Waits for a run still going. */
 void plot_finish(Plot *p);
 
 #endif
