@@ -65,7 +65,7 @@ start() {
     name=$1 cols=$2 rows=$3
     shift 3
     T new-session -d -s tui -x "$cols" -y "$rows" \
-        "env $* $DARTBOARD --preset test --out $work/$name --set run.epochs=1000 --set run.report_every=2;
+        "env $* $DARTBOARD --preset test --out $work/$name --set run.epochs=1000 --set run.report_every=2 --set run.checkpoint_every=0;
          echo \"exit status \$?\" > $work/$name.status; echo \"dartboard exited: \$(cat $work/$name.status)\"; sleep 600"
 }
 
@@ -142,6 +142,8 @@ wait_for 10 'n3<-n2' && screen | tail -n 1 | grep -q 'q quit' || fail "back to 8
 [ $failed = 0 ] && pass "resize"
 
 # Quit: asks; n stays; q y checkpoints and exits 0 on a restored terminal.
+# (run.checkpoint_every=0: only the quit writes checkpoint.bin.)
+[ -e "$work/run80/checkpoint.bin" ] && fail "checkpoint.bin exists before the quit"
 T send-keys -t tui q
 wait_for 10 'Quit\? \(y/n\)' || fail "q did not ask"
 T send-keys -t tui n

@@ -108,7 +108,8 @@ int main(void)
     config_defaults(&cfg);
     if (!ok(config_load_preset(&cfg, "test", err, sizeof err) == 0, "test preset loads") ||
         !ok(config_set(&cfg, "run.epochs", "1000", err, sizeof err) == 0 &&
-                config_set(&cfg, "run.report_every", "1", err, sizeof err) == 0,
+                config_set(&cfg, "run.report_every", "1", err, sizeof err) == 0 &&
+                config_set(&cfg, "run.checkpoint_every", "0", err, sizeof err) == 0,
             "overrides apply")) {
         diag("%s", err);
         return tap_done();
