@@ -27,6 +27,9 @@ typedef struct StepStats {
     int train_correct, val_correct, batch;
     float lr;                   /* weight lr used by this step */
     int new_epoch;              /* this step started an epoch */
+    int alpha_step;             /* 1 when the step updated the alphas (order 1 or 2);
+                                 * val_* are 0 otherwise. Order 2: val_* are at w'. */
+    float grad_norm;            /* weight-gradient norm before clipping */
 } StepStats;
 
 typedef struct Search Search;
@@ -46,7 +49,23 @@ float search_current_lr(const Search *s);
  * a loss is not finite (the state is then unchanged since the last step). */
 int search_step(Search *s, const Config *cfg, StepStats *st, char *err, size_t errlen);
 
-/* Loss and accuracy (%) of `samples` images of the alpha split, evaluation-mode BN. */
+/* One step on given batches instead of the samplers' (tests, benchmarks):
+ * xt/yt train the weights, xv/yv the alphas, n <= data.batch_size images
+ * each, no augmentation. Same return and state guarantees as search_step(). */
+int search_step_batches(Search *s, const Config *cfg, const float *xt, const int *yt,
+                        const float *xv, const int *yv, int n, StepStats *st, char *err,
+                        size_t errlen);
+
+/* The alpha gradient the next step of `order` (1 or 2) would feed Adam, into
+ * grad (2 * edges * OP_COUNT), with that step's effect on the BN running
+ * statistics but no optimizer step: weights and alphas are unchanged. Order 2
+ * uses xi = search_current_lr(). For tests. 0, or -1 + err on a non-finite loss. */
+int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *xt, const int *yt,
+                          const float *xv, const int *yv, int n, float *grad, char *err,
+                          size_t errlen);
+
+/* Loss and accuracy (%) of the first `samples` images of the alpha split
+ * (all of it when samples <= 0 or larger), evaluation-mode BN, no augmentation. */
 void search_evaluate(Search *s, int samples, float *loss, float *acc);
 
 /* Softmaxed alphas, edges x OP_COUNT each. */
