@@ -42,7 +42,9 @@ Supernet *search_net(Search *s);
 int64_t search_step_count(const Search *s); /* steps done */
 int search_epoch(const Search *s);          /* current epoch, from 0 */
 int search_steps_per_epoch(const Search *s);
-/* The weight lr of the next step: cosine from optim.lr to optim.lr_min over run.epochs. */
+/* The weight lr of the next step: cosine from optim.lr to optim.lr_min over
+ * run.epochs, per epoch, with the hyperparameters of the latest step (or of
+ * search_create before the first). */
 float search_current_lr(const Search *s);
 
 /* One step with the hyperparameters in cfg. Returns 0, or -1 with err when
@@ -75,6 +77,15 @@ void search_genotype(const Search *s, Genotype *g);
 /* Checkpoint payload: weights, running stats, alphas, optimizer state,
  * samplers, RNG, step. Load refuses (returns -1 + err) a payload from a
  * different network shape. */
+/* Layout (native little-endian): "DBSEARCH", uint32 version; the shape
+ * (13 int64: input channels, image size, classes, init_channels, layers,
+ * nodes, stem_multiplier, batch, weight, running and alpha counts, the two
+ * split sizes); int64 step, int32 epoch, int32 momentum-started, int64 Adam
+ * step; float32 weights, running stats, alphas, momentum, Adam m, Adam v;
+ * each sampler (int32 pos, int64 epoch, uint64 rng[4], int32 perm[count]);
+ * uint64 augmentation rng[4]; "DBSEND01". A shape mismatch names the key
+ * that differs; a truncated or corrupt payload is refused; either way the
+ * state is left as it was. search_save_state returns 0 or -1 (write error). */
 int search_save_state(const Search *s, FILE *f);
 int search_load_state(Search *s, FILE *f, char *err, size_t errlen);
 
