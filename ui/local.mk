@@ -25,6 +25,25 @@ tests_test_ui_layout_SOURCES = tests/test_ui_layout.c tests/tap.h
 tests_test_ui_layout_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_test_ui_layout_LDADD = libdartui.a
 
+# Fixture snapshots drawn headless, compared with golden text files per
+# terminal type and locale (regenerate: see the head of the test).
+check_PROGRAMS += tests/test_ui_render
+TESTS += tests/test_ui_render
+tests_test_ui_render_SOURCES = tests/test_ui_render.c tests/tap.h
+tests_test_ui_render_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_test_ui_render_CFLAGS = $(AM_CFLAGS) $(CURSES_CFLAGS)
+tests_test_ui_render_LDADD = libdartui.a $(CORE_LIBS) $(CURSES_LIBS)
+EXTRA_DIST += tests/fixtures/ui
+
+# ui_run on a real session, keys from a feeder thread; the same under TSan;
+# the real program in tmux.
+check_PROGRAMS += tests/test_ui_batch
+TESTS += tests/test_ui_batch tests/test_ui_tsan.sh tests/test_tui.sh
+tests_test_ui_batch_SOURCES = tests/test_ui_batch.c tests/tap.h
+tests_test_ui_batch_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_test_ui_batch_LDADD = libdartui.a $(CORE_LIBS) $(CURSES_LIBS)
+EXTRA_DIST += tests/test_ui_tsan.sh tests/test_tui.sh
+
 # The key table against the man page (and against itself).
 check_PROGRAMS += tests/test_ui_keys
 TESTS += tests/test_ui_keys
