@@ -87,7 +87,7 @@ static inline int fixture_read_(FILE *fp, void *buf, size_t n, size_t *off, cons
 {
     size_t got = fread(buf, 1, n, fp);
     if (got != n) {
-        snprintf(err, errlen, "%s: byte %zu: file ends inside %s (expected %zu more bytes, got %zu)",
+        snprintf(err, errlen, "%.300s: byte %zu: file ends inside %s (expected %zu more bytes, got %zu)",
                  path, *off, what, n, got);
         return -1;
     }
@@ -109,7 +109,7 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        snprintf(err, errlen, "%s: cannot open (expected a fixture written by "
+        snprintf(err, errlen, "%.300s: cannot open (expected a fixture written by "
                  "tests/reference/fixture_io.py)", path);
         return NULL;
     }
@@ -125,14 +125,14 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
     if (fixture_read_(fp, magic, 8, &off, path, "the magic", err, errlen))
         goto fail;
     if (memcmp(magic, FIXTURE_MAGIC, 8) != 0) {
-        snprintf(err, errlen, "%s: byte 0: bad magic (expected \"%s\")", path, FIXTURE_MAGIC);
+        snprintf(err, errlen, "%.300s: byte 0: bad magic (expected \"%s\")", path, FIXTURE_MAGIC);
         goto fail;
     }
     uint32_t n;
     if (fixture_read_u32_(fp, &n, &off, path, "the tensor count", err, errlen))
         goto fail;
     if (n > 100000) {
-        snprintf(err, errlen, "%s: byte 8: tensor count %u (expected at most 100000)", path, n);
+        snprintf(err, errlen, "%.300s: byte 8: tensor count %u (expected at most 100000)", path, n);
         goto fail;
     }
     f->tensors = calloc(n ? n : 1, sizeof *f->tensors);
@@ -146,7 +146,7 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
         if (fixture_read_u32_(fp, &len, &off, path, "a name length", err, errlen))
             goto fail;
         if (len == 0 || len > 4096) {
-            snprintf(err, errlen, "%s: byte %zu: tensor %u name length %u (expected 1..4096)",
+            snprintf(err, errlen, "%.300s: byte %zu: tensor %u name length %u (expected 1..4096)",
                      path, at, i, len);
             goto fail;
         }
@@ -160,7 +160,7 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
         if (fixture_read_u32_(fp, &t->dtype, &off, path, "a dtype", err, errlen))
             goto fail;
         if (t->dtype >= FIXTURE_DTYPE_COUNT) {
-            snprintf(err, errlen, "%s: byte %zu: tensor '%s' dtype %u (expected 0 float32, "
+            snprintf(err, errlen, "%.300s: byte %zu: tensor '%s' dtype %u (expected 0 float32, "
                      "1 int32 or 2 float64)", path, at, t->name, t->dtype);
             goto fail;
         }
@@ -168,7 +168,7 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
         if (fixture_read_u32_(fp, &t->ndim, &off, path, "ndim", err, errlen))
             goto fail;
         if (t->ndim > FIXTURE_MAX_DIMS) {
-            snprintf(err, errlen, "%s: byte %zu: tensor '%s' ndim %u (expected at most %d)",
+            snprintf(err, errlen, "%.300s: byte %zu: tensor '%s' ndim %u (expected at most %d)",
                      path, at, t->name, t->ndim, FIXTURE_MAX_DIMS);
             goto fail;
         }
@@ -177,7 +177,7 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
             if (fixture_read_u32_(fp, &t->dims[d], &off, path, "a dimension", err, errlen))
                 goto fail;
             if (t->dims[d] > (1u << 28) || (t->count *= t->dims[d]) > (1u << 28)) {
-                snprintf(err, errlen, "%s: byte %zu: tensor '%s' is too large (expected at "
+                snprintf(err, errlen, "%.300s: byte %zu: tensor '%s' is too large (expected at "
                          "most 2^28 elements)", path, off - 4, t->name);
                 goto fail;
             }
@@ -199,14 +199,14 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
         }
     }
     if (fgetc(fp) != EOF) {
-        snprintf(err, errlen, "%s: byte %zu: trailing bytes after %u tensors (expected end "
+        snprintf(err, errlen, "%.300s: byte %zu: trailing bytes after %u tensors (expected end "
                  "of file)", path, off, n);
         goto fail;
     }
     fclose(fp);
     return f;
 oom:
-    snprintf(err, errlen, "%s: out of memory while reading", path);
+    snprintf(err, errlen, "%.300s: out of memory while reading", path);
 fail:
     fclose(fp);
     fixture_free(f);
