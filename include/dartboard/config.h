@@ -55,6 +55,7 @@ typedef struct ConfigKey {
     const char *description; /* one line */
     const char *default_text;
     int live;                /* may change while a search runs (the UI editor) */
+    int min_open;            /* 1: min itself is excluded ("0 < lr <= 10") */
 } ConfigKey;
 
 void config_defaults(Config *c);
@@ -63,22 +64,35 @@ const ConfigKey *config_key_find(const char *name);
 
 /* Load a YAML file over the current values. 0 on success; -1 with `err`
  * naming FILE:LINE:COL, the key and what was expected (and the nearest key
- * name for a typo). */
+ * name for a typo). The file holds nested sections (`optim: { lr: 0.01 }`,
+ * flow or block style); a key may be given once. Relations between keys are
+ * not checked here (more --set overrides may follow): call config_validate()
+ * once the configuration is complete. */
 int config_load_file(Config *c, const char *path, char *err, size_t errlen);
 /* A preset by name (presets/NAME.yaml in the source tree, then the installed
- * data dir) or by path. Sets c->preset. */
+ * data dir) or by path (contains '/' or ends in .yaml), loaded over the
+ * current values like config_load_file (start from config_defaults()).
+ * Sets c->preset to the name (a path's base name without .yaml). An unknown
+ * name is an error listing the available presets. */
 int config_load_preset(Config *c, const char *name_or_path, char *err, size_t errlen);
-/* "section.key" = "value", validated exactly as in a file. */
+/* "section.key" = "value", validated exactly as in a file. On error `err`
+ * reads "KEY=VALUE: expected ..." or "unknown key 'KEY' (did you mean ...)";
+ * *c is unchanged. */
 int config_set(Config *c, const char *key, const char *value, char *err, size_t errlen);
-/* "section.key=value" (the --set form). */
+/* "section.key=value" (the --set form); errors read "--set KEY=VALUE: ...". */
 int config_set_assignment(Config *c, const char *assignment, char *err, size_t errlen);
-/* Current value as text (the form config_set accepts). */
+/* Current value as text (the form config_set accepts); -1 for an unknown key. */
 int config_get(const Config *c, const char *key, char *buf, size_t buflen);
-/* Checks relations between keys (e.g. lr_min <= lr). */
+/* Checks every value against its range, then relations between keys
+ * (lr_min <= lr, classes 10 for the real datasets, synthetic splits of at
+ * least one batch). */
 int config_validate(const Config *c, char *err, size_t errlen);
-/* The whole configuration as YAML that config_load_file reads back. */
+/* The whole configuration as YAML that config_load_file reads back: one
+ * commented line per key, the first line a description (so a run's
+ * config.yaml is itself a preset). */
 int config_write_yaml(const Config *c, FILE *f);
-/* Preset names with their first-line descriptions, for `dartboard presets`. */
+/* Preset names with their first-line descriptions, for `dartboard presets`,
+ * sorted; a name in the source tree hides the installed one. */
 int config_list_presets(FILE *out);
 
 #endif

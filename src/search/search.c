@@ -1,0 +1,677 @@
+/* search: see include/dartboard/search.h
+ *
+ * The step mirrors darts_ref.DartsSearch.step() (../shared/reference):
+ *   order 1: val batch -> forward -> alpha grads -> Adam;
+ *   order 2: the unrolled hypergradient of DESIGN.md 3.5 -> Adam;
+ *   then:    train batch -> forward -> weight grads -> clip -> SGD.
+ * BN running statistics follow the reference: every train-mode forward
+ * updates them, except the forward at the virtual weights w', whose update
+ * the reference undoes (here: SUPERNET_TRAIN_FROZEN).
+ *
+ * A step that meets a non-finite loss or gradient rolls back to the state it
+ * started from, so the caller can stop with the last good state. For that the
+ * step keeps a copy of what it may change before the point of no return
+ * (running statistics, alphas, Adam moments, samplers, augmentation RNG);
+ * weights and momentum are only written after every check has passed.
+ */
+#include "dartboard/search.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dartboard/arena.h"
+#include "dartboard/loss.h"
+#include "dartboard/optim.h"
+
+#define ADAM_EPS 1e-8
+/* DARTS's finite-difference radius: eps = HVP_RADIUS / ||v|| (DESIGN.md 3.5). */
+#define HVP_RADIUS 0.01
+
+#define STATE_MAGIC "DBSEARCH"
+#define STATE_VERSION 1u
+#define STATE_END "DBSEND01"
+
+/* What a step may change before it commits, kept to roll back a failed step. */
+typedef struct Backup {
+    float *running, *alphas, *adam_m, *adam_v;
+    int64_t adam_t;
+    Sampler wsamp, asamp; /* perm points at the copies below */
+    int32_t *wperm, *aperm;
+    Rng aug;
+} Backup;
+
+struct Search {
+    Config cfg; /* hyperparameters of the latest step (search_current_lr) */
+    const Dataset *data;
+    Supernet *net;
+    SupernetSpec spec;
+    size_t nw, nr, na;
+    float *w, *gw, *run, *a, *ga; /* the supernet's own buffers */
+
+    float *mom;  /* SGD momentum buffers (nw) */
+    int has_mom; /* PyTorch creates the buffer at the first step with momentum */
+    float *adam_m, *adam_v;
+    int64_t adam_t;
+    int64_t steps;
+    Sampler wsamp, asamp; /* weights split, alphas split */
+    Rng aug;
+
+    Arena arena; /* everything below, planned once */
+    int32_t *idx;
+    float *xt, *xv;
+    int *yt, *yv;
+    float *w_saved, *v;      /* second order: w, then dL_val/dw' */
+    float *g_alpha, *g_plus; /* alpha gradient fed to Adam; grad at w + eps v */
+    Backup bk;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void plan(Search *s, Arena *ar)
+{
+    int b = s->spec.batch;
+    size_t img =
+        (size_t)s->spec.in_channels * (size_t)s->spec.image_size * (size_t)s->spec.image_size;
+    s->mom = arena_floats(ar, s->nw);
+    s->adam_m = arena_floats(ar, s->na);
+    s->adam_v = arena_floats(ar, s->na);
+    s->idx = arena_bytes(ar, (size_t)b * sizeof(int32_t));
+    s->xt = arena_floats(ar, (size_t)b * img);
+    s->xv = arena_floats(ar, (size_t)b * img);
+    s->yt = arena_bytes(ar, (size_t)b * sizeof(int));
+    s->yv = arena_bytes(ar, (size_t)b * sizeof(int));
+    s->w_saved = arena_floats(ar, s->nw);
+    s->v = arena_floats(ar, s->nw);
+    s->g_alpha = arena_floats(ar, s->na);
+    s->g_plus = arena_floats(ar, s->na);
+    s->bk.running = arena_floats(ar, s->nr);
+    s->bk.alphas = arena_floats(ar, s->na);
+    s->bk.adam_m = arena_floats(ar, s->na);
+    s->bk.adam_v = arena_floats(ar, s->na);
+    s->bk.wperm = arena_bytes(ar, (size_t)s->wsamp.count * sizeof(int32_t));
+    s->bk.aperm = arena_bytes(ar, (size_t)s->asamp.count * sizeof(int32_t));
+}
+
+Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t errlen)
+{
+    if (!train || train->count <= 0 || train->channels <= 0 || train->classes < 2) {
+        fail(err, errlen, "search: no usable training set (expected images of at least 2 classes)");
+        return NULL;
+    }
+    if (train->height != train->width) {
+        fail(err, errlen, "search: %s images are %dx%d (expected square images)", train->name,
+             train->height, train->width);
+        return NULL;
+    }
+    int batch = cfg->data.batch_size;
+    int n_weights = (int)floor((double)train->count * cfg->data.train_portion);
+    int n_alphas = train->count - n_weights;
+    if (batch < 1 || n_weights < batch || n_alphas < batch) {
+        fail(err, errlen,
+             "search: data.train_portion=%g splits the %d images of %s into %d (weights) and %d "
+             "(alphas) (expected at least data.batch_size=%d in each)",
+             cfg->data.train_portion, train->count, train->name, n_weights, n_alphas, batch);
+        return NULL;
+    }
+
+    Search *s = calloc(1, sizeof *s);
+    if (!s) {
+        fail(err, errlen, "search: out of memory");
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->data = train;
+    s->spec = (SupernetSpec){
+        .in_channels = train->channels,
+        .image_size = train->height,
+        .classes = train->classes,
+        .init_channels = cfg->model.init_channels,
+        .layers = cfg->model.layers,
+        .nodes = cfg->model.nodes,
+        .stem_multiplier = cfg->model.stem_multiplier,
+        .batch = batch,
+    };
+    s->net = supernet_create(&s->spec, err, errlen);
+    if (!s->net) {
+        free(s);
+        return NULL;
+    }
+    s->nw = supernet_weight_count(s->net);
+    s->nr = supernet_running_count(s->net);
+    s->na = (size_t)2 * (size_t)supernet_edges(s->net) * OP_COUNT;
+    s->w = supernet_weights(s->net);
+    s->gw = supernet_weight_grads(s->net);
+    s->run = supernet_running_stats(s->net);
+    s->a = supernet_alphas(s->net);
+    s->ga = supernet_alpha_grads(s->net);
+
+    /* One seed, several independent streams: the init, the two samplers and
+     * the augmentation draw from generators seeded off a splitmix sequence. */
+    Rng init, seeds;
+    rng_seed(&init, cfg->run.seed);
+    rng_seed(&seeds, cfg->run.seed ^ 0xda27b0a2d5eedULL);
+    supernet_init(s->net, &init);
+    uint64_t wseed = rng_next(&seeds), aseed = rng_next(&seeds), augseed = rng_next(&seeds);
+    if (sampler_init(&s->wsamp, 0, n_weights, batch, wseed) != 0 ||
+        sampler_init(&s->asamp, n_weights, n_alphas, batch, aseed) != 0) {
+        fail(err, errlen, "search: out of memory for the samplers");
+        search_free(s);
+        return NULL;
+    }
+    rng_seed(&s->aug, augseed);
+
+    Arena measure;
+    arena_measure(&measure);
+    plan(s, &measure);
+    if (arena_init(&s->arena, measure.peak) != 0) {
+        fail(err, errlen, "search: out of memory (%zu bytes of optimizer state and buffers)",
+             measure.peak);
+        search_free(s);
+        return NULL;
+    }
+    plan(s, &s->arena);
+    return s;
+}
+
+void search_free(Search *s)
+{
+    if (!s)
+        return;
+    sampler_free(&s->wsamp);
+    sampler_free(&s->asamp);
+    arena_free(&s->arena);
+    supernet_free(s->net);
+    free(s);
+}
+
+Supernet *search_net(Search *s)
+{
+    return s->net;
+}
+
+int64_t search_step_count(const Search *s)
+{
+    return s->steps;
+}
+
+int search_steps_per_epoch(const Search *s)
+{
+    int n = sampler_batches_per_epoch(&s->wsamp);
+    return n > 0 ? n : 1;
+}
+
+int search_epoch(const Search *s)
+{
+    return (int)(s->steps / search_steps_per_epoch(s));
+}
+
+static double lr_at(const Search *s, const Config *cfg)
+{
+    return optim_cosine_lr(cfg->optim.lr, cfg->optim.lr_min, search_epoch(s), cfg->run.epochs);
+}
+
+float search_current_lr(const Search *s)
+{
+    return (float)lr_at(s, &s->cfg);
+}
+
+/* ---- rollback ------------------------------------------------------------ */
+
+static void sampler_copy(Sampler *dst, const Sampler *src, int32_t *dst_perm)
+{
+    *dst = *src;
+    dst->perm = dst_perm;
+    memcpy(dst_perm, src->perm, (size_t)src->count * sizeof(int32_t));
+}
+
+static void backup_take(Search *s, int with_data)
+{
+    Backup *b = &s->bk;
+    memcpy(b->running, s->run, s->nr * sizeof(float));
+    memcpy(b->alphas, s->a, s->na * sizeof(float));
+    memcpy(b->adam_m, s->adam_m, s->na * sizeof(float));
+    memcpy(b->adam_v, s->adam_v, s->na * sizeof(float));
+    b->adam_t = s->adam_t;
+    if (with_data) {
+        sampler_copy(&b->wsamp, &s->wsamp, b->wperm);
+        sampler_copy(&b->asamp, &s->asamp, b->aperm);
+        b->aug = s->aug;
+    }
+}
+
+static void backup_restore(Search *s, int with_data)
+{
+    Backup *b = &s->bk;
+    memcpy(s->run, b->running, s->nr * sizeof(float));
+    memcpy(s->a, b->alphas, s->na * sizeof(float));
+    memcpy(s->adam_m, b->adam_m, s->na * sizeof(float));
+    memcpy(s->adam_v, b->adam_v, s->na * sizeof(float));
+    s->adam_t = b->adam_t;
+    if (with_data) {
+        sampler_copy(&s->wsamp, &b->wsamp, s->wsamp.perm);
+        sampler_copy(&s->asamp, &b->asamp, s->asamp.perm);
+        s->aug = b->aug;
+    }
+}
+
+/* ---- the alpha gradient -------------------------------------------------- */
+
+static int finite_loss(float loss, const char *what, int64_t step, char *err, size_t errlen)
+{
+    if (isfinite(loss))
+        return 0;
+    return fail(err, errlen,
+                "search: step %lld: the %s loss is %g (the search diverged; lower optim.lr or "
+                "arch.lr, or resume from the last checkpoint)",
+                (long long)step + 1, what, (double)loss);
+}
+
+/* DESIGN.md 3.5 / darts_ref.arch_grad_second_order: fills s->g_alpha with
+ * grad_alpha L_val(w', alpha) - xi * h. The weights are restored bit-exactly
+ * from a copy on every exit path. */
+static int alpha_grad_second_order(Search *s, const Config *cfg, double xi, const float *xt,
+                                   const int *yt, const float *xv, const int *yv, int n,
+                                   float *val_loss, int *val_correct, char *err, size_t errlen)
+{
+    const size_t nw = s->nw, na = s->na;
+    int rc = 0;
+
+    /* 1. w' = w - xi (mu m + g + wd w), g = dL_train/dw (not clipped). */
+    float lt = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL);
+    if (finite_loss(lt, "training (virtual step)", s->steps, err, errlen))
+        return -1;
+    supernet_backward(s->net, 1, 0);
+    memcpy(s->w_saved, s->w, nw * sizeof(float));
+    optim_sgd_virtual(s->w, s->w_saved, s->gw, s->mom, nw, xi, cfg->optim.momentum,
+                      cfg->optim.weight_decay, s->has_mom);
+
+    /* 2. At w': the direct alpha gradient and v = dL_val/dw'. The reference
+     * runs this on a throw-away model, so running statistics stay untouched. */
+    float lv = supernet_forward(s->net, xv, yv, n, SUPERNET_TRAIN_FROZEN, val_correct, NULL);
+    *val_loss = lv;
+    if (finite_loss(lv, "validation (at w')", s->steps, err, errlen)) {
+        rc = -1;
+        goto restore;
+    }
+    supernet_backward(s->net, 1, 1);
+    memcpy(s->g_alpha, s->ga, na * sizeof(float));
+    memcpy(s->v, s->gw, nw * sizeof(float));
+
+    /* 3. h = (grad_alpha L_train(w + eps v) - grad_alpha L_train(w - eps v)) / (2 eps). */
+    double vnorm = optim_norm(s->v, nw);
+    if (!isfinite(vnorm)) {
+        rc = fail(err, errlen, "search: step %lld: the validation weight gradient is not finite",
+                  (long long)s->steps + 1);
+        goto restore;
+    }
+    if (vnorm > 0.0) {
+        const float eps = (float)(HVP_RADIUS / vnorm);
+        for (size_t i = 0; i < nw; i++)
+            s->w[i] = s->w_saved[i] + eps * s->v[i];
+        float lp = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL);
+        if (finite_loss(lp, "training (at w + eps v)", s->steps, err, errlen)) {
+            rc = -1;
+            goto restore;
+        }
+        supernet_backward(s->net, 0, 1);
+        memcpy(s->g_plus, s->ga, na * sizeof(float));
+        for (size_t i = 0; i < nw; i++)
+            s->w[i] = s->w_saved[i] - eps * s->v[i];
+        float lm = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL);
+        if (finite_loss(lm, "training (at w - eps v)", s->steps, err, errlen)) {
+            rc = -1;
+            goto restore;
+        }
+        supernet_backward(s->net, 0, 1);
+        /* 4. alpha gradient = g_alpha - xi * h. */
+        const float two_eps = 2.0f * eps, fxi = (float)xi;
+        for (size_t i = 0; i < na; i++) {
+            float h = (s->g_plus[i] - s->ga[i]) / two_eps;
+            s->g_alpha[i] -= fxi * h;
+        }
+    }
+    /* v = 0 (a loss flat in w at w') has no second-order term; the reference
+     * would divide by zero there. */
+
+restore:
+    memcpy(s->w, s->w_saved, nw * sizeof(float));
+    return rc;
+}
+
+/* The alpha gradient of `order` (1 or 2) into s->g_alpha. */
+static int alpha_grad(Search *s, const Config *cfg, int order, double lr, const float *xt,
+                      const int *yt, const float *xv, const int *yv, int n, float *val_loss,
+                      int *val_correct, char *err, size_t errlen)
+{
+    if (order == 2) {
+        if (alpha_grad_second_order(s, cfg, lr, xt, yt, xv, yv, n, val_loss, val_correct, err,
+                                    errlen) != 0)
+            return -1;
+    } else {
+        float lv = supernet_forward(s->net, xv, yv, n, SUPERNET_TRAIN, val_correct, NULL);
+        *val_loss = lv;
+        if (finite_loss(lv, "validation", s->steps, err, errlen))
+            return -1;
+        supernet_backward(s->net, 0, 1);
+        memcpy(s->g_alpha, s->ga, s->na * sizeof(float));
+    }
+    if (!isfinite(optim_sum_squares(s->g_alpha, s->na)))
+        return fail(err, errlen, "search: step %lld: the alpha gradient is not finite",
+                    (long long)s->steps + 1);
+    return 0;
+}
+
+/* ---- the step -------------------------------------------------------------- */
+
+/* Everything after the batches are drawn. On failure the caller rolls back. */
+static int step_core(Search *s, const Config *cfg, const float *xt, const int *yt, const float *xv,
+                     const int *yv, int n, StepStats *st, char *err, size_t errlen)
+{
+    const int order = cfg->arch.order;
+    const double lr = lr_at(s, cfg);
+    StepStats out = {0};
+    out.batch = n;
+    out.lr = (float)lr;
+    out.new_epoch = s->steps % search_steps_per_epoch(s) == 0;
+
+    if (order == 1 || order == 2) {
+        if (alpha_grad(s, cfg, order, lr, xt, yt, xv, yv, n, &out.val_loss, &out.val_correct, err,
+                       errlen) != 0)
+            return -1;
+        s->adam_t++;
+        optim_adam_step(s->a, s->g_alpha, s->adam_m, s->adam_v, s->na, s->adam_t, cfg->arch.lr,
+                        cfg->arch.beta1, cfg->arch.beta2, ADAM_EPS, cfg->arch.weight_decay);
+        out.alpha_step = 1;
+    }
+
+    float lt = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, &out.train_correct, NULL);
+    out.train_loss = lt;
+    if (finite_loss(lt, "training", s->steps, err, errlen))
+        return -1;
+    supernet_backward(s->net, 1, 0);
+    double norm = optim_clip_grad_norm(s->gw, s->nw, cfg->optim.grad_clip);
+    out.grad_norm = (float)norm;
+    if (!isfinite(norm))
+        return fail(err, errlen, "search: step %lld: the weight gradient is not finite",
+                    (long long)s->steps + 1);
+    optim_sgd_step(s->w, s->gw, s->mom, s->nw, lr, cfg->optim.momentum, cfg->optim.weight_decay,
+                   s->has_mom);
+    if (cfg->optim.momentum != 0.0)
+        s->has_mom = 1;
+    s->steps++;
+    s->cfg = *cfg;
+    if (st)
+        *st = out;
+    return 0;
+}
+
+int search_step(Search *s, const Config *cfg, StepStats *st, char *err, size_t errlen)
+{
+    const int b = s->spec.batch, augment = cfg->data.augment;
+    backup_take(s, 1);
+    /* Draw order is fixed (alpha batch, then weight batch) so a restored RNG
+     * replays the same augmentations. */
+    if (cfg->arch.order == 1 || cfg->arch.order == 2) {
+        sampler_next(&s->asamp, s->idx);
+        dataset_batch(s->data, s->idx, b, augment, &s->aug, s->xv, s->yv);
+    }
+    sampler_next(&s->wsamp, s->idx);
+    dataset_batch(s->data, s->idx, b, augment, &s->aug, s->xt, s->yt);
+    if (step_core(s, cfg, s->xt, s->yt, s->xv, s->yv, b, st, err, errlen) != 0) {
+        backup_restore(s, 1);
+        return -1;
+    }
+    return 0;
+}
+
+int search_step_batches(Search *s, const Config *cfg, const float *xt, const int *yt,
+                        const float *xv, const int *yv, int n, StepStats *st, char *err,
+                        size_t errlen)
+{
+    if (n < 1 || n > s->spec.batch)
+        return fail(err, errlen, "search: a batch of %d images (expected 1 to %d)", n,
+                    s->spec.batch);
+    backup_take(s, 0);
+    if (step_core(s, cfg, xt, yt, xv, yv, n, st, err, errlen) != 0) {
+        backup_restore(s, 0);
+        return -1;
+    }
+    return 0;
+}
+
+int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *xt, const int *yt,
+                          const float *xv, const int *yv, int n, float *grad, char *err,
+                          size_t errlen)
+{
+    if (order != 1 && order != 2)
+        return fail(err, errlen, "search: alpha gradient of order %d (expected 1 or 2)", order);
+    if (n < 1 || n > s->spec.batch)
+        return fail(err, errlen, "search: a batch of %d images (expected 1 to %d)", n,
+                    s->spec.batch);
+    float val_loss;
+    int val_correct;
+    backup_take(s, 0);
+    if (alpha_grad(s, cfg, order, lr_at(s, cfg), xt, yt, xv, yv, n, &val_loss, &val_correct, err,
+                   errlen) != 0) {
+        backup_restore(s, 0);
+        return -1;
+    }
+    memcpy(grad, s->g_alpha, s->na * sizeof(float));
+    return 0;
+}
+
+/* ---- evaluation and the architecture ------------------------------------- */
+
+void search_evaluate(Search *s, int samples, float *loss, float *acc)
+{
+    const int b = s->spec.batch;
+    int total = s->asamp.count;
+    if (samples > 0 && samples < total)
+        total = samples;
+    Rng unused = s->aug; /* no augmentation: the rng is not drawn from, but stays untouched */
+    double loss_sum = 0.0;
+    long correct = 0;
+    for (int start = 0; start < total; start += b) {
+        int m = total - start < b ? total - start : b;
+        for (int j = 0; j < m; j++)
+            s->idx[j] = s->asamp.first + start + j;
+        dataset_batch(s->data, s->idx, m, 0, &unused, s->xv, s->yv);
+        int c = 0;
+        float l = supernet_forward(s->net, s->xv, s->yv, m, SUPERNET_EVAL, &c, NULL);
+        loss_sum += (double)l * m;
+        correct += c;
+    }
+    *loss = (float)(loss_sum / total);
+    *acc = (float)(100.0 * (double)correct / total);
+}
+
+void search_alpha_weights(const Search *s, float *normal, float *reduce)
+{
+    const int edges = (int)(s->na / 2 / OP_COUNT);
+    softmax_rows(normal, s->a, edges, OP_COUNT);
+    softmax_rows(reduce, s->a + (size_t)edges * OP_COUNT, edges, OP_COUNT);
+}
+
+void search_genotype(const Search *s, Genotype *g)
+{
+    float wn[GENOTYPE_MAX_EDGES * OP_COUNT], wr[GENOTYPE_MAX_EDGES * OP_COUNT];
+    search_alpha_weights(s, wn, wr);
+    genotype_derive(g, wn, wr, s->spec.nodes);
+}
+
+/* ---- checkpoint payload ---------------------------------------------------- */
+
+/* The shape a payload must match, in the order it is written. */
+typedef struct StateShape {
+    int64_t v[13];
+} StateShape;
+
+static const char *const shape_names[13] = {
+    "input channels",
+    "image size",
+    "classes",
+    "model.init_channels",
+    "model.layers",
+    "model.nodes",
+    "model.stem_multiplier",
+    "data.batch_size",
+    "weight count",
+    "running-statistic count",
+    "alpha count",
+    "weights split size (data.train_portion)",
+    "alphas split size (data.train_portion)",
+};
+
+static StateShape state_shape(const Search *s)
+{
+    StateShape sh = {{s->spec.in_channels, s->spec.image_size, s->spec.classes,
+                      s->spec.init_channels, s->spec.layers, s->spec.nodes, s->spec.stem_multiplier,
+                      s->spec.batch, (int64_t)s->nw, (int64_t)s->nr, (int64_t)s->na, s->wsamp.count,
+                      s->asamp.count}};
+    return sh;
+}
+
+static int put(FILE *f, const void *p, size_t size, size_t count)
+{
+    return fwrite(p, size, count, f) == count ? 0 : -1;
+}
+
+static int put_sampler(FILE *f, const Sampler *sp)
+{
+    return put(f, &sp->pos, sizeof sp->pos, 1) | put(f, &sp->epoch, sizeof sp->epoch, 1) |
+           put(f, sp->rng.s, sizeof sp->rng.s[0], 4) |
+           put(f, sp->perm, sizeof(int32_t), (size_t)sp->count);
+}
+
+int search_save_state(const Search *s, FILE *f)
+{
+    const uint32_t version = STATE_VERSION;
+    StateShape sh = state_shape(s);
+    int32_t epoch = search_epoch(s), has_mom = s->has_mom;
+    int rc = put(f, STATE_MAGIC, 1, 8) | put(f, &version, sizeof version, 1) |
+             put(f, sh.v, sizeof sh.v[0], 13) | put(f, &s->steps, sizeof s->steps, 1) |
+             put(f, &epoch, sizeof epoch, 1) | put(f, &has_mom, sizeof has_mom, 1) |
+             put(f, &s->adam_t, sizeof s->adam_t, 1) | put(f, s->w, sizeof(float), s->nw) |
+             put(f, s->run, sizeof(float), s->nr) | put(f, s->a, sizeof(float), s->na) |
+             put(f, s->mom, sizeof(float), s->nw) | put(f, s->adam_m, sizeof(float), s->na) |
+             put(f, s->adam_v, sizeof(float), s->na) | put_sampler(f, &s->wsamp) |
+             put_sampler(f, &s->asamp) | put(f, s->aug.s, sizeof s->aug.s[0], 4) |
+             put(f, STATE_END, 1, 8);
+    return rc ? -1 : 0;
+}
+
+static int get(FILE *f, void *p, size_t size, size_t count, const char *what, char *err,
+               size_t errlen)
+{
+    if (fread(p, size, count, f) == count)
+        return 0;
+    return fail(err, errlen, "checkpoint payload: truncated while reading the %s", what);
+}
+
+/* Reads a sampler's state into dst (its perm buffer given), checking that
+ * it can only index inside the dataset. */
+static int get_sampler(FILE *f, Sampler *dst, const Sampler *live, int32_t *perm, const char *what,
+                       char *err, size_t errlen)
+{
+    *dst = *live;
+    dst->perm = perm;
+    if (get(f, &dst->pos, sizeof dst->pos, 1, what, err, errlen) ||
+        get(f, &dst->epoch, sizeof dst->epoch, 1, what, err, errlen) ||
+        get(f, dst->rng.s, sizeof dst->rng.s[0], 4, what, err, errlen) ||
+        get(f, perm, sizeof(int32_t), (size_t)live->count, what, err, errlen))
+        return -1;
+    int32_t limit = live->first + live->count;
+    if (dst->pos < 0 || dst->pos > dst->count || dst->epoch < 0)
+        return fail(err, errlen, "checkpoint payload: the %s is at position %d of %d (corrupt)",
+                    what, dst->pos, dst->count);
+    for (int32_t i = 0; i < live->count; i++)
+        if (perm[i] < 0 || perm[i] >= limit)
+            return fail(err, errlen,
+                        "checkpoint payload: the %s holds index %d (expected 0 to %d; corrupt)",
+                        what, perm[i], limit - 1);
+    return 0;
+}
+
+int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
+{
+    char magic[8];
+    uint32_t version;
+    StateShape want = state_shape(s), got;
+    if (get(f, magic, 1, 8, "header", err, errlen))
+        return -1;
+    if (memcmp(magic, STATE_MAGIC, 8) != 0)
+        return fail(err, errlen,
+                    "checkpoint payload: not a search state (expected the magic "
+                    "\"" STATE_MAGIC "\")");
+    if (get(f, &version, sizeof version, 1, "header", err, errlen))
+        return -1;
+    if (version != STATE_VERSION)
+        return fail(err, errlen, "checkpoint payload: version %u (expected %u)", version,
+                    STATE_VERSION);
+    if (get(f, got.v, sizeof got.v[0], 13, "network shape", err, errlen))
+        return -1;
+    for (int i = 0; i < 13; i++)
+        if (got.v[i] != want.v[i])
+            return fail(err, errlen,
+                        "checkpoint payload: %s is %lld in the checkpoint but %lld in this "
+                        "configuration (expected the network and data it was saved from)",
+                        shape_names[i], (long long)got.v[i], (long long)want.v[i]);
+
+    /* Stage everything in scratch buffers; the live state changes only once
+     * the whole payload has been read and checked. */
+    int64_t steps, adam_t;
+    int32_t epoch, has_mom;
+    Sampler ws, as;
+    Rng aug;
+    char end[8];
+    if (get(f, &steps, sizeof steps, 1, "counters", err, errlen) ||
+        get(f, &epoch, sizeof epoch, 1, "counters", err, errlen) ||
+        get(f, &has_mom, sizeof has_mom, 1, "counters", err, errlen) ||
+        get(f, &adam_t, sizeof adam_t, 1, "counters", err, errlen) ||
+        get(f, s->w_saved, sizeof(float), s->nw, "weights", err, errlen) ||
+        get(f, s->bk.running, sizeof(float), s->nr, "running statistics", err, errlen) ||
+        get(f, s->bk.alphas, sizeof(float), s->na, "alphas", err, errlen) ||
+        get(f, s->v, sizeof(float), s->nw, "momentum buffers", err, errlen) ||
+        get(f, s->bk.adam_m, sizeof(float), s->na, "Adam moments", err, errlen) ||
+        get(f, s->bk.adam_v, sizeof(float), s->na, "Adam moments", err, errlen) ||
+        get_sampler(f, &ws, &s->wsamp, s->bk.wperm, "weights sampler", err, errlen) ||
+        get_sampler(f, &as, &s->asamp, s->bk.aperm, "alphas sampler", err, errlen) ||
+        get(f, aug.s, sizeof aug.s[0], 4, "augmentation rng", err, errlen) ||
+        get(f, end, 1, 8, "end marker", err, errlen))
+        return -1;
+    if (memcmp(end, STATE_END, 8) != 0)
+        return fail(err, errlen, "checkpoint payload: no end marker after the data (corrupt)");
+    if (steps < 0 || adam_t < 0 || adam_t > steps)
+        return fail(err, errlen, "checkpoint payload: step %lld, Adam step %lld (corrupt)",
+                    (long long)steps, (long long)adam_t);
+    if (epoch != (int32_t)(steps / search_steps_per_epoch(s)))
+        return fail(err, errlen,
+                    "checkpoint payload: epoch %d does not follow from step %lld at %d steps per "
+                    "epoch (corrupt)",
+                    epoch, (long long)steps, search_steps_per_epoch(s));
+
+    s->steps = steps;
+    s->adam_t = adam_t;
+    s->has_mom = has_mom != 0;
+    memcpy(s->w, s->w_saved, s->nw * sizeof(float));
+    memcpy(s->mom, s->v, s->nw * sizeof(float));
+    s->bk.adam_t = adam_t;
+    s->bk.wsamp = ws;
+    s->bk.asamp = as;
+    s->bk.aug = aug;
+    backup_restore(s, 1);
+    return 0;
+}
