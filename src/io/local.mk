@@ -21,3 +21,26 @@ TESTS += tests/test_checkpoint
 tests_test_checkpoint_SOURCES = tests/test_checkpoint.c tests/tap.h
 tests_test_checkpoint_LDADD = $(CORE_LIBS)
 # end of checkpoints and atomic files
+
+# --- exports (owner: exports): genotype files, cell diagrams, gnuplot figures,
+# `dartboard export`
+libdartcore_a_SOURCES += src/io/genotype_io.c src/io/diagram.c src/io/plots.c \
+	src/io/export.c src/io/run_csv.c src/io/tool.c
+
+check_PROGRAMS += tests/test_genotype_io tests/export_cli
+TESTS += tests/test_genotype_io tests/test_export.sh tests/test_export_plots.sh
+tests_test_genotype_io_SOURCES = tests/test_genotype_io.c tests/tap.h
+tests_test_genotype_io_LDADD = $(CORE_LIBS)
+# `dartboard export` without the rest of the program, for the shell tests
+tests_export_cli_SOURCES = tests/export_cli.c
+tests_export_cli_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/test_export.sh tests/test_export_plots.sh tests/export_lib.sh \
+	tests/reference/make_export_fixtures.py \
+	tests/fixtures/genotypes/official.py tests/fixtures/genotypes/official_range.txt \
+	tests/fixtures/genotypes/nested.py tests/fixtures/genotypes/triples.py \
+	tests/fixtures/genotypes/awnas.txt tests/fixtures/genotypes/darts_v2.yaml \
+	tests/fixtures/genotypes/reordered_ops.json \
+	tests/fixtures/rundir/config.yaml tests/fixtures/rundir/metrics.csv \
+	tests/fixtures/rundir/alphas.csv tests/fixtures/rundir/genotype.py \
+	tests/fixtures/rundir/genotype.json
+# --- end exports
