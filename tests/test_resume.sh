@@ -53,35 +53,42 @@ check "two stops (6 and 11) then the rest" "db --preset test --out $work/twice -
 check "stop at 6 and 11: files identical" "same_as_reference $work/twice"
 
 # SIGKILL at random moments; each time resume from whatever is on disk.
+last_step() { tail -n 1 "$1/metrics.csv" 2>/dev/null | cut -d, -f1 | grep -E '^[0-9]+$' || echo 0; }
+mid_run_kills=0
 kill_at_random() { # DIR START_ARGS...
     dir=$1; shift
+    left=$((N - $(last_step "$dir")))
     "$DARTBOARD" "$@" >>"$work/log" 2>&1 </dev/null &
     pid=$!
-    # Somewhere in the first 90% of a reference run's duration.
-    delay=$(awk -v ms="$ms" -v seed="$(date +%N)" 'BEGIN { srand(seed); printf "%.3f", (0.05 + 0.85 * rand()) * ms / 1000 }')
+    # Somewhere in the time the remaining steps take (the reference's pace).
+    delay=$(awk -v ms="$ms" -v left="$left" -v n="$N" -v seed="$(date +%N)" \
+        'BEGIN { srand(seed); printf "%.3f", (0.05 + 0.85 * rand()) * ms / 1000 * left / n }')
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    echo "# killed after ${delay}s at step $(tail -n 1 "$dir/metrics.csv" 2>/dev/null | cut -d, -f1)"
+    at=$(last_step "$dir")
+    [ "$at" -lt $N ] && mid_run_kills=$((mid_run_kills + 1))
+    echo "# killed after ${delay}s, last metrics row at step $at"
 }
-kills_ok=1
 kill_at_random "$work/kill" --preset test --out "$work/kill" --steps $N $common
 for round in 1 2 3; do
     if [ ! -f "$work/kill/checkpoint.bin" ]; then
         # Killed before the first checkpoint: nothing to resume, start over.
         rm -rf "$work/kill"
         kill_at_random "$work/kill" --preset test --out "$work/kill" --steps $N $common
-        continue
+    else
+        kill_at_random "$work/kill" --resume "$work/kill" --steps $N $common
     fi
-    kill_at_random "$work/kill" --resume "$work/kill" --steps $N $common
 done
+kills_ok=1
 if [ ! -f "$work/kill/checkpoint.bin" ]; then
     rm -rf "$work/kill"
     db --preset test --out "$work/kill" --steps $N $common || kills_ok=0
 else
     db --resume "$work/kill" --steps $N $common || kills_ok=0
 fi
-check "after random kill -9s the run resumes to the end" '[ $kills_ok = 1 ]'
+check "at least one kill -9 landed mid-run ($mid_run_kills of 4)" '[ $mid_run_kills -ge 1 ]'
+check "after the kill -9s the run resumes to the end" '[ $kills_ok = 1 ]'
 check "kill -9 + resume: files identical" "same_as_reference $work/kill"
 
 # SIGTERM: checkpoint and a clean exit, then resume.

@@ -10,7 +10,11 @@
  * Then an independent check of the second-order term: h is recomputed here by
  * central differences of the alpha gradient along v with the supernet alone,
  * and the engine's gradient must equal g_alpha - xi * h: a "/ 2 * eps"
- * precedence slip would be off by a factor 4 eps^2 and fails it.
+ * precedence slip would be off by a factor 4 eps^2 and fails it. (h is a
+ * finite difference at DARTS's radius, not a converged derivative: in float32
+ * this tiny network gives quite different h at other radii, so the radius is
+ * part of what is checked; the float64 fixture's second-order gradients, where
+ * ||xi h|| is larger than ||g_alpha||, check the same h from PyTorch.)
  */
 #include <math.h>
 #include <stdint.h>
@@ -345,14 +349,13 @@ static void test_second_order_term(void)
     const float *g = supernet_weight_grads(net);
     for (size_t i = 0; i < nw; i++)
         w[i] = w0[i] - (float)xi * (g[i] + (float)wd * w0[i]);
-    float g_alpha[224], h[224], h_fine[224];
+    float g_alpha[224], h[224];
     supernet_forward(net, xv, yv, batch, SUPERNET_TRAIN_FROZEN, NULL, NULL);
     supernet_backward(net, 1, 1);
     memcpy(g_alpha, supernet_alpha_grads(net), sizeof g_alpha);
     memcpy(v, supernet_weight_grads(net), nw * sizeof(float));
     memcpy(w, w0, nw * sizeof(float));
     hvp(net, w0, v, nw, 0.01, h);
-    hvp(net, w0, v, nw, 0.001, h_fine);
 
     float got[224];
     int rc = search_alpha_gradient(s, &cfg, 2, xt, yt, xv, yv, batch, got, err, sizeof err);
@@ -372,7 +375,7 @@ static void test_second_order_term(void)
         /* what (g+ - g-) / 2 * eps would give */
         buggy[i] = (float)(g_alpha[i] - xi * h[i] * eps * eps);
     }
-    double e_h = rel_err(h_engine, h, 224), e_fine = rel_err(h, h_fine, 224);
+    double e_h = rel_err(h_engine, h, 224);
     double e_total = rel_err(got, expect, 224), e_buggy = rel_err(buggy, expect, 224);
     double hn = 0.0, gn = 0.0;
     for (int i = 0; i < 224; i++) {
@@ -385,7 +388,6 @@ static void test_second_order_term(void)
        "(rel. error %.2e)",
        e_h);
     ok(e_total < RTOL, "alpha gradient = g_alpha - xi h (rel. error %.2e)", e_total);
-    ok(e_fine < 0.2, "h is a derivative: eps and eps/10 agree (rel. %.2e)", e_fine);
     ok(e_buggy > 100 * RTOL,
        "the check separates (g+ - g-) / (2 eps) from (g+ - g-) / 2 * eps (rel. %.2e)", e_buggy);
     free(w0);

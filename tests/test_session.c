@@ -190,8 +190,8 @@ int main(void)
     /* Resume: the counter moves; pause: it stops. */
     send(s, CMD_RESUME, NULL, NULL);
     int64_t three = 3;
-    ok(wait_for(s, step_at_least, &three), "running again after CMD_RESUME (step %lld)",
-       (long long)snap.step);
+    int moved = wait_for(s, step_at_least, &three);
+    ok(moved, "running again after CMD_RESUME (step %lld)", (long long)snap.step);
     ok(snap.state == SESSION_RUNNING || wait_for(s, is_state, &running), "state RUNNING");
     ok(snap.n_rows >= 1 && snap.rows[snap.n_rows - 1].step % 2 == 0,
        "metric rows arrive every report_every steps");

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "dartboard/bench_kernels.h"
 #include "dartboard/bench_step.h"
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
@@ -107,13 +106,15 @@ int main(int argc, char **argv)
         printf("dartboard %s\n", PACKAGE_VERSION);
         return 0;
     case CLI_PRESETS:
-        return config_list_presets(stdout) == 0 ? 0 : 1;
+        if (config_list_presets(stdout) > 0)
+            return 0;
+        fprintf(stderr, "dartboard: no presets found in %s or %s\n", DARTBOARD_SRC_PRESETDIR,
+                DARTBOARD_PRESETDIR);
+        return 1;
     case CLI_EXPORT:
         return export_main(o.rest_argc, o.rest_argv);
     case CLI_BENCH:
         parallel_set_threads(o.threads);
-        if (o.bench_kernels)
-            return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
         return bench_step(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads) == 0
                    ? 0
                    : 1;

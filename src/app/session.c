@@ -330,9 +330,10 @@ static int regular_row(const Session *s, int64_t step)
            step % s->steps_per_epoch == 0;
 }
 
-/* Writes the metric row and alpha block for the current step. Returns 0 or
- * -1 (message already set). */
-static int write_row(Session *s)
+/* Writes the metric row and alpha block for the current step; with `eval`
+ * its val_* come from search_evaluate (the row ends an epoch or the run).
+ * Returns 0 or -1 (message already set). */
+static int write_row(Session *s, int eval)
 {
     int64_t step = search_step_count(s->search);
     const Accum *a = &s->app.acc;
@@ -348,7 +349,7 @@ static int write_row(Session *s)
         r.train_acc = (float)(100.0 * (double)a->train_correct / (double)a->images);
         r.val_acc = (float)(100.0 * (double)a->val_correct / (double)a->images);
     }
-    if (step % s->steps_per_epoch == 0 || step == s->target)
+    if (eval)
         search_evaluate(s->search, s->cfg.run.eval_samples, &r.val_loss, &r.val_acc);
     r.seconds = s->app.elapsed;
 
@@ -550,9 +551,19 @@ static int prepare(Session *s, char *err, size_t errlen)
             p->val_loss = r->val_loss;
             p->val_acc = r->val_acc;
         }
-        /* The tail row was dropped; counting resumes from before it. */
-        s->app.tail_row = 0;
+        /* The tail row was dropped; counting resumes from before it, and
+         * where an uninterrupted run reports at this step, it does so now. */
         p->prev_genotype = s->app.report_genotype;
+        int64_t step = search_step_count(s->search);
+        s->target = compute_target(s);
+        if (s->app.tail_row && step < s->target && regular_row(s, step)) {
+            s->app.tail_row = 0;
+            if (write_row(s, 0) != 0) {
+                snprintf(err, errlen, "%s", s->priv.message);
+                return -1;
+            }
+        }
+        s->app.tail_row = 0;
     } else {
         if (rundir_create(&s->rd, s->out_dir, err, errlen) != 0)
             return -1;
@@ -571,19 +582,21 @@ static void finish_run(Session *s)
 {
     int64_t step = search_step_count(s->search);
     char err[ERR_LEN];
-    if (step > 0 && s->last_row_step != step && !regular_row(s, step)) {
-        /* A bounded run ends between reports: the checkpoint keeps the
-         * accumulators from before this row, and a resume drops the row, so
-         * continuing later writes what an uninterrupted run would. */
+    if (step > 0 && s->last_row_step != step && step % s->steps_per_epoch != 0) {
+        /* A bounded run ends inside an epoch: this row (evaluated, as it ends
+         * the run) exists only because the run ends here. The checkpoint keeps
+         * the accumulators from before it and marks it, and a resume drops it
+         * (rewriting it as an ordinary report row if it falls on one), so the
+         * files come out as an uninterrupted run writes them. */
         AppState before = s->app;
         before.tail_row = 1;
         if (save_checkpoint(s, &before, err, sizeof err) != 0)
             say(s, "checkpoint failed: %s", err);
-        write_row(s);
+        write_row(s, 1);
         return;
     }
     if (step > 0 && s->last_row_step != step)
-        write_row(s);
+        write_row(s, 1);
     checkpoint_now(s, 0);
     refresh_alphas(s);
     if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
@@ -649,7 +662,7 @@ static void *worker_main(void *arg)
 
         int64_t step = search_step_count(s->search);
         if (step < s->target && regular_row(s, step))
-            write_row(s);
+            write_row(s, step % s->steps_per_epoch == 0);
         else if (step < s->target)
             refresh_alphas(s);
         if (step < s->target && s->cfg.run.checkpoint_every > 0 &&

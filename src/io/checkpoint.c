@@ -184,19 +184,17 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
     }
     uint32_t version = get_u32(data + 8);
     uint64_t extra_len = get_u64(data + 32), body_len = get_u64(data + 40);
-    int sizes_fit = extra_len <= len && body_len <= len &&
-                    HEADER_BYTES + extra_len + body_len + CRC_BYTES == len;
+    /* Lengths beyond 2^62 are damage, and would overflow the sum below. */
+    int sane = extra_len < (1ull << 62) && body_len < (1ull << 62);
+    uint64_t want = HEADER_BYTES + extra_len + body_len + CRC_BYTES;
+    if (sane && want > len) {
+        snprintf(err, errlen, "%s: truncated checkpoint (%zu bytes, expected %llu); refusing to resume",
+                 path, len, (unsigned long long)want);
+        goto fail;
+    }
     uLong crc = crc32_z(crc32(0L, Z_NULL, 0), data, len - CRC_BYTES);
-    if ((uint32_t)crc != get_u32(data + len - CRC_BYTES) || !sizes_fit) {
-        if (!sizes_fit && extra_len <= len && body_len <= len &&
-            HEADER_BYTES + extra_len + body_len + CRC_BYTES > len)
-            snprintf(err, errlen,
-                     "%s: truncated checkpoint (%zu bytes, expected %llu); refusing to resume",
-                     path, len,
-                     (unsigned long long)(HEADER_BYTES + extra_len + body_len + CRC_BYTES));
-        else
-            snprintf(err, errlen, "%s: corrupt checkpoint (CRC32 mismatch); refusing to resume",
-                     path);
+    if (!sane || want != len || (uint32_t)crc != get_u32(data + len - CRC_BYTES)) {
+        snprintf(err, errlen, "%s: corrupt checkpoint (CRC32 mismatch); refusing to resume", path);
         goto fail;
     }
     if (version != CHECKPOINT_VERSION) {

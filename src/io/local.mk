@@ -1,11 +1,4 @@
 # src/io: files of this module
-# checkpoints and atomic files (app)
-libdartcore_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c
-check_PROGRAMS += tests/test_checkpoint
-TESTS += tests/test_checkpoint
-tests_test_checkpoint_SOURCES = tests/test_checkpoint.c tests/tap.h
-tests_test_checkpoint_LDADD = $(CORE_LIBS)
-
 # configuration and presets (data engineer)
 libdartcore_a_SOURCES += src/io/config.c
 
@@ -21,6 +14,13 @@ EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.
 	tests/fixtures/config/type.yaml tests/fixtures/config/typo.yaml
 # end of configuration and presets
 
+# checkpoints and atomic files (app engineer)
+libdartcore_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c
+check_PROGRAMS += tests/test_checkpoint
+TESTS += tests/test_checkpoint
+tests_test_checkpoint_SOURCES = tests/test_checkpoint.c tests/tap.h
+tests_test_checkpoint_LDADD = $(CORE_LIBS)
+# end of checkpoints and atomic files
 
 # --- exports (owner: exports): genotype files, cell diagrams, gnuplot figures,
 # `dartboard export`

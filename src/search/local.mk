@@ -11,8 +11,6 @@ tests_test_supernet_SOURCES = tests/test_supernet.c tests/fixture.h tests/tap.h
 tests_test_supernet_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_supernet_fixtures.py tests/fixtures/supernet/tiny.fix
 
-# src/search: files of this module
-
 # --- search engineer: the bilevel search, optimizers, their tests ---------
 libdartcore_a_SOURCES += src/search/optim.c src/search/search.c
 check_PROGRAMS += tests/test_optim
