@@ -101,8 +101,9 @@ static void fixture_snapshot(Snapshot *s)
                 logits[o] = 1.6 * sin(0.9 * e + 1.3 * o + 0.7 * c) + (o == (e + 3 * c) % OP_COUNT ? 1.2 : 0.0);
                 sum += exp(logits[o]);
             }
+            /* Rounded, so libm and FMA differences cannot move a boundary. */
             for (int o = 0; o < OP_COUNT; o++)
-                row[o] = (float)(exp(logits[o]) / sum);
+                row[o] = (float)(round(1e4 * exp(logits[o]) / sum) / 1e4);
         }
     static const GenoEdge normal[8] = {{4, 0}, {4, 1}, {3, 0}, {5, 2}, {4, 1}, {6, 3}, {3, 0}, {7, 4}};
     static const GenoEdge reduce[8] = {{1, 0}, {2, 1}, {1, 0}, {3, 2}, {1, 2}, {5, 1}, {2, 4}, {1, 3}};
@@ -127,10 +128,10 @@ static void fixture_snapshot(Snapshot *s)
         m->step = 20 * (i + 1);
         m->epoch = i / 16;
         m->lr = 0.025f;
-        m->train_loss = (float)(2.3 * exp(-i / 14.0) + 0.35 + 0.03 * sin(i * 1.7));
-        m->val_loss = (float)(2.3 * exp(-i / 16.0) + 0.45 + 0.04 * cos(i * 1.3));
-        m->train_acc = (float)(0.1 + 0.78 * (1.0 - exp(-i / 12.0)));
-        m->val_acc = (float)(0.1 + 0.72 * (1.0 - exp(-i / 14.0)));
+        m->train_loss = (float)(round(1e3 * (2.3 * exp(-i / 14.0) + 0.35 + 0.03 * sin(i * 1.7))) / 1e3);
+        m->val_loss = (float)(round(1e3 * (2.3 * exp(-i / 16.0) + 0.45 + 0.04 * cos(i * 1.3))) / 1e3);
+        m->train_acc = (float)(round(10.0 * (10.0 + 78.0 * (1.0 - exp(-i / 12.0)))) / 10.0);
+        m->val_acc = (float)(round(10.0 * (10.0 + 72.0 * (1.0 - exp(-i / 14.0)))) / 10.0);
         m->seconds = 8.0 * (i + 1);
     }
     const MetricRow *last = &s->rows[s->n_rows - 1];

@@ -14,7 +14,7 @@ static double series_value(const MetricRow *m, CurveKind kind, int val)
 {
     if (kind == CURVE_LOSS)
         return val ? m->val_loss : m->train_loss;
-    return 100.0 * (val ? m->val_acc : m->train_acc);
+    return val ? m->val_acc : m->train_acc; /* already in percent */
 }
 
 void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi)

@@ -47,8 +47,8 @@ static int plot_window(Plot *p)
             "plot '%s' using 1:4 skip 1 with lines title 'train', '' using 1:6 skip 1 with lines "
             "title 'val'\n"
             "set title 'accuracy (%%)'\n"
-            "plot '%s' using 1:($5*100) skip 1 with lines title 'train', '' using 1:($7*100) "
-            "skip 1 with lines title 'val'\n"
+            "plot '%s' using 1:5 skip 1 with lines title 'train', '' using 1:7 skip 1 with lines "
+            "title 'val'\n"
             "unset multiplot\n",
             csv, csv, csv);
     fclose(f);

@@ -35,7 +35,9 @@ void statusbar_draw(WINDOW *w, Rect r, const Style *st, const Snapshot *s)
     x = draw_textf(w, r, r.y, x + 1, bar | A_BOLD, "%s", s->preset);
     x = draw_textf(w, r, r.y, x + 2, bar, "step %lld/%lld", (long long)s->step,
                    (long long)s->total_steps);
-    x = draw_textf(w, r, r.y, x + 2, bar, "epoch %d/%d", s->epoch, s->epochs);
+    /* The snapshot counts finished epochs; people count the one under way. */
+    int epoch = s->epoch < s->epochs ? s->epoch + 1 : s->epochs;
+    x = draw_textf(w, r, r.y, x + 2, bar, "epoch %d/%d", epoch, s->epochs);
     x = draw_textf(w, r, r.y, x + 2, bar, "lr %.4g", (double)s->lr);
     x = draw_textf(w, r, r.y, x + 2, bar, "arch lr %.3g", (double)s->arch_lr);
     draw_textf(w, r, r.y, x + 2, bar, "order %d", s->order);
@@ -47,9 +49,9 @@ void statusbar_draw(WINDOW *w, Rect r, const Style *st, const Snapshot *s)
     x = r.x + 1;
     if (s->rows_total > 0) {
         x = draw_textf(w, r, y, x, bar, "train %.3f %.1f%%", (double)s->train_loss,
-                       100.0 * s->train_acc);
+                       (double)s->train_acc);
         x = draw_textf(w, r, y, x + 2, bar, "val %.3f %.1f%%", (double)s->val_loss,
-                       100.0 * s->val_acc);
+                       (double)s->val_acc);
     } else {
         x = draw_text(w, r, y, x, "train --  val --", bar);
     }
