@@ -58,6 +58,15 @@ static void type(Feeder *f, const char *keys)
     }
 }
 
+static void wait_state(Session *s, Snapshot *snap, SessionState want)
+{
+    double until = now() + DEADLINE_S;
+    do {
+        session_snapshot(s, snap);
+        nap(20);
+    } while (snap->state != want && now() < until);
+}
+
 static void *feed(void *arg)
 {
     Feeder *f = arg;
@@ -68,9 +77,15 @@ static void *feed(void *arg)
         nap(20);
     } while (!(snap->state == SESSION_RUNNING && snap->step >= 2) && now() < until);
     f->running = snap->state == SESSION_RUNNING;
+    /* Each state is waited for, so a slow (sanitized) worker sees the same keys. */
     type(f, " ");
+    wait_state(f->s, snap, SESSION_PAUSED);
+    nap(300); /* at least one frame shows PAUSED */
+    type(f, "n");
     nap(300);
-    type(f, "n \tv2341?x");
+    type(f, " ");
+    wait_state(f->s, snap, SESSION_RUNNING);
+    type(f, "\tv2341?x");
     type(f, "ej\r\0250.0123\r");
     until = now() + DEADLINE_S;
     do {
