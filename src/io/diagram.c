@@ -86,7 +86,7 @@ int diagram_render(const char *dot_path, const char *format, const char *out_pat
 
 enum { BOX_INPUT, BOX_NODE, BOX_OUTPUT };
 
-static const double BOX_W = 46, BOX_H = 34, COL_GAP = 150, ROW_GAP = 78, MARGIN = 16;
+static const double BOX_W = 46, BOX_H = 34, COL_GAP = 210, ROW_GAP = 84, MARGIN = 16;
 static const double FONT_NODE = 17, FONT_OP = 12.5;
 /* Average advance of the sans-serif label font, as a fraction of its size:
  * generous, so estimated label boxes never undershoot the real text. */
@@ -152,66 +152,11 @@ static void grow(Layout *L, double x, double y, double hw, double hh)
         L->y1 = y + hh;
 }
 
-static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
+/* Ports, curves and labels for the current box positions. Returns the
+ * number of labels that overlap a box or another label (widen[c] = 2 for
+ * the column gaps their edges span) or sit on another line (widen[c] = 1). */
+static int route_edges(Layout *L, int *widen)
 {
-    const GenoEdge *ge = cell == DIAGRAM_REDUCE ? g->reduce : g->normal;
-    const int *concat = cell == DIAGRAM_REDUCE ? g->reduce_concat : g->normal_concat;
-    int nconcat = cell == DIAGRAM_REDUCE ? g->reduce_concat_count : g->normal_concat_count;
-    memset(L, 0, sizeof *L);
-    int n = g->nodes, out = n + 2;
-    L->nboxes = n + 3;
-
-    /* Depth: inputs 0, node = 1 + deepest input, output = 1 + deepest node. */
-    int depth[MAX_BOXES] = {0}, maxd = 0;
-    for (int i = 0; i < n; i++) {
-        int d = 0;
-        for (int k = 0; k < 2; k++)
-            if (depth[ge[2 * i + k].input] > d)
-                d = depth[ge[2 * i + k].input];
-        depth[2 + i] = d + 1;
-        if (d + 1 > maxd)
-            maxd = d + 1;
-    }
-    depth[out] = maxd + 1;
-    for (int b = 0; b < L->nboxes; b++) {
-        L->box[b].col = depth[b];
-        L->box[b].kind = b < 2 ? BOX_INPUT : b == out ? BOX_OUTPUT : BOX_NODE;
-        L->box[b].x = MARGIN + BOX_W / 2 + depth[b] * COL_GAP;
-    }
-
-    /* Rows: column by column, sort by the mean height of the inputs
-     * (barycentre), then centre the column on y = 0. */
-    for (int c = 0; c <= maxd + 1; c++) {
-        int members[MAX_BOXES], m = 0;
-        double key[MAX_BOXES];
-        for (int b = 0; b < L->nboxes; b++) {
-            if (depth[b] != c)
-                continue;
-            double k = b; /* inputs keep c_{k-2} above c_{k-1} */
-            if (b >= 2 && b < out)
-                k = (L->box[ge[2 * (b - 2)].input].y + L->box[ge[2 * (b - 2) + 1].input].y) / 2 +
-                    b * 1e-3;
-            else if (b == out)
-                k = 0;
-            int j = m++;
-            while (j > 0 && key[j - 1] > k) {
-                key[j] = key[j - 1];
-                members[j] = members[j - 1];
-                j--;
-            }
-            key[j] = k;
-            members[j] = b;
-        }
-        for (int j = 0; j < m; j++)
-            L->box[members[j]].y = (j - (m - 1) / 2.0) * ROW_GAP;
-    }
-
-    /* Edges: cell edges, then output edges. */
-    for (int i = 0; i < 2 * n; i++)
-        L->edge[L->nedges++] = (LEdge){.from = ge[i].input, .to = 2 + i / 2, .op = ge[i].op};
-    for (int i = 0; i < nconcat; i++)
-        L->edge[L->nedges++] = (LEdge){.from = concat[i], .to = out, .op = -1};
-
     /* Ports: spread the ends of several edges along a box side, ordered by
      * the height of the other end so they do not cross at the box. */
     double port_out[MAX_LEDGES], port_in[MAX_LEDGES];
@@ -263,37 +208,166 @@ static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
         }
     }
 
-    /* Labels: first position along the edge that overlaps no box or label. */
-    static const double ts[] = {0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.2, 0.8};
+    /* Labels: the position along the edge with the least clutter: never on
+     * a box or another label if avoidable, then over as few other lines as
+     * possible, then near the middle. Longer edges choose first (they have
+     * the most room to move). */
+    int order[MAX_LEDGES], m = 0;
     for (int k = 0; k < L->nedges; k++) {
-        LEdge *e = &L->edge[k];
-        if (e->op < 0)
+        if (L->edge[k].op < 0)
             continue;
+        LEdge *e = &L->edge[k];
         e->lw = strlen(op_names[e->op]) * FONT_OP * CHAR_W + 6;
         e->lh = FONT_OP + 4;
-        int placed = 0;
-        for (size_t ti = 0; ti < sizeof ts / sizeof ts[0] && !placed; ti++) {
-            double x = bez(e->p, ts[ti], 0), y = bez(e->p, ts[ti], 1);
-            int clash = 0;
-            for (int b = 0; b < L->nboxes && !clash; b++)
-                clash = rects_overlap(x, y, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W, BOX_H, 2);
-            for (int j = 0; j < k && !clash; j++)
-                clash = L->edge[j].op >= 0 &&
-                        rects_overlap(x, y, e->lw, e->lh, L->edge[j].lx, L->edge[j].ly,
-                                      L->edge[j].lw, L->edge[j].lh, 2);
-            if (!clash) {
-                e->lx = x, e->ly = y;
-                placed = 1;
+        double len = e->p[3][0] - e->p[0][0];
+        int j = m++;
+        while (j > 0 && L->edge[order[j - 1]].p[3][0] - L->edge[order[j - 1]].p[0][0] < len) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+    }
+    for (int oi = 0; oi < m; oi++) {
+        LEdge *e = &L->edge[order[oi]];
+        double best = 1e30;
+        for (int ti = 0; ti <= 32; ti++) {
+            double t = 0.1 + 0.8 * ti / 32.0, x = bez(e->p, t, 0), y = bez(e->p, t, 1);
+            double cost = fabs(t - 0.5) * 4;
+            for (int b = 0; b < L->nboxes; b++)
+                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W,
+                                             BOX_H, 3);
+            for (int pj = 0; pj < oi; pj++) {
+                const LEdge *o = &L->edge[order[pj]];
+                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, o->lx, o->ly, o->lw, o->lh, 3);
+            }
+            for (int k = 0; k < L->nedges; k++) { /* other lines under the label */
+                if (&L->edge[k] == e)
+                    continue;
+                for (int si = 1; si < 48; si++) {
+                    double px = bez(L->edge[k].p, si / 48.0, 0), py = bez(L->edge[k].p, si / 48.0, 1);
+                    if (fabs(px - x) * 2 < e->lw && fabs(py - y) * 2 < e->lh)
+                        cost += 25;
+                }
+            }
+            if (cost < best) {
+                best = cost;
+                e->lx = x;
+                e->ly = y;
             }
         }
-        if (!placed) { /* crowded: stack it just below the midpoint's clashes */
-            e->lx = bez(e->p, 0.5, 0);
-            e->ly = bez(e->p, 0.5, 1);
-            for (int j = 0; j < k; j++)
-                if (L->edge[j].op >= 0 && rects_overlap(e->lx, e->ly, e->lw, e->lh, L->edge[j].lx,
-                                                        L->edge[j].ly, L->edge[j].lw, L->edge[j].lh, 2))
-                    e->ly = L->edge[j].ly + (L->edge[j].lh + e->lh) / 2 + 3;
+    }
+
+    int clashes = 0;
+    for (int k = 0; k < L->nedges; k++) {
+        const LEdge *e = &L->edge[k];
+        if (e->op < 0)
+            continue;
+        int bad = 0;
+        for (int b = 0; b < L->nboxes; b++)
+            bad |= rects_overlap(e->lx, e->ly, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W,
+                                 BOX_H, 1);
+        for (int j = 0; j < L->nedges; j++)
+            bad |= j != k && L->edge[j].op >= 0 &&
+                   rects_overlap(e->lx, e->ly, e->lw, e->lh, L->edge[j].lx, L->edge[j].ly,
+                                 L->edge[j].lw, L->edge[j].lh, 1);
+        int crossed = 0; /* another line under the label: legible, but ambiguous */
+        for (int j = 0; j < L->nedges && !bad && !crossed; j++)
+            for (int si = 1; si < 48 && j != k && !crossed; si++)
+                crossed = fabs(bez(L->edge[j].p, si / 48.0, 0) - e->lx) * 2 < e->lw &&
+                          fabs(bez(L->edge[j].p, si / 48.0, 1) - e->ly) * 2 < e->lh;
+        if (bad || crossed) {
+            clashes++;
+            for (int c = L->box[e->from].col; c < L->box[e->to].col; c++)
+                widen[c] |= bad ? 2 : 1;
         }
+    }
+    return clashes;
+}
+
+static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
+{
+    const GenoEdge *ge = cell == DIAGRAM_REDUCE ? g->reduce : g->normal;
+    const int *concat = cell == DIAGRAM_REDUCE ? g->reduce_concat : g->normal_concat;
+    int nconcat = cell == DIAGRAM_REDUCE ? g->reduce_concat_count : g->normal_concat_count;
+    memset(L, 0, sizeof *L);
+    int n = g->nodes, out = n + 2;
+    L->nboxes = n + 3;
+
+    /* Depth: inputs 0, node = 1 + deepest input, output = 1 + deepest node. */
+    int depth[MAX_BOXES] = {0}, maxd = 0;
+    for (int i = 0; i < n; i++) {
+        int d = 0;
+        for (int k = 0; k < 2; k++)
+            if (depth[ge[2 * i + k].input] > d)
+                d = depth[ge[2 * i + k].input];
+        depth[2 + i] = d + 1;
+        if (d + 1 > maxd)
+            maxd = d + 1;
+    }
+    depth[out] = maxd + 1;
+    for (int b = 0; b < L->nboxes; b++) {
+        L->box[b].col = depth[b];
+        L->box[b].kind = b < 2 ? BOX_INPUT : b == out ? BOX_OUTPUT : BOX_NODE;
+    }
+
+    /* Rows: column by column, sort by the mean height of the inputs
+     * (barycentre), then centre the column on y = 0. */
+    for (int c = 0; c <= maxd + 1; c++) {
+        int members[MAX_BOXES], m = 0;
+        double key[MAX_BOXES];
+        for (int b = 0; b < L->nboxes; b++) {
+            if (depth[b] != c)
+                continue;
+            double k = b; /* inputs keep c_{k-2} above c_{k-1} */
+            if (b >= 2 && b < out)
+                k = (L->box[ge[2 * (b - 2)].input].y + L->box[ge[2 * (b - 2) + 1].input].y) / 2 +
+                    b * 1e-3;
+            else if (b == out)
+                k = 0;
+            int j = m++;
+            while (j > 0 && key[j - 1] > k) {
+                key[j] = key[j - 1];
+                members[j] = members[j - 1];
+                j--;
+            }
+            key[j] = k;
+            members[j] = b;
+        }
+        for (int j = 0; j < m; j++)
+            L->box[members[j]].y = (j - (m - 1) / 2.0) * ROW_GAP;
+    }
+
+    /* Edges: cell edges, then output edges. */
+    for (int i = 0; i < 2 * n; i++)
+        L->edge[L->nedges++] = (LEdge){.from = ge[i].input, .to = 2 + i / 2, .op = ge[i].op};
+    for (int i = 0; i < nconcat; i++)
+        L->edge[L->nedges++] = (LEdge){.from = concat[i], .to = out, .op = -1};
+
+    /* Widen the gaps spanned by edges whose labels still clash, until
+     * every label finds a free place (a few rounds at most). */
+    double gap[MAX_BOXES];
+    for (int c = 0; c < MAX_BOXES; c++)
+        gap[c] = COL_GAP;
+    for (int round = 0;; round++) {
+        double colx[MAX_BOXES];
+        colx[0] = MARGIN + BOX_W / 2;
+        for (int c = 1; c <= maxd + 1; c++)
+            colx[c] = colx[c - 1] + gap[c - 1];
+        for (int b = 0; b < L->nboxes; b++)
+            L->box[b].x = colx[depth[b]];
+        int widen[MAX_BOXES] = {0};
+        if (route_edges(L, widen) == 0 || round == 12)
+            break;
+        /* overlaps always widen; lines under labels only up to twice the gap */
+        int grew = 0;
+        for (int c = 0; c <= maxd; c++) {
+            if (widen[c] >= 2 || (widen[c] && gap[c] * 1.15 <= 2 * COL_GAP)) {
+                gap[c] *= 1.15;
+                grew = 1;
+            }
+        }
+        if (!grew)
+            break;
     }
 
     L->x0 = L->y0 = 1e9;

@@ -327,10 +327,11 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
             }
         }
     }
+    int frames = h.n;
     run_alphas_free(&h);
     if (rc == 0) {
         char what[PATH_LEN + 64];
-        snprintf(what, sizeof what, "%s/{normal,reduce}_0001..%04d.svg", dir, h.n);
+        snprintf(what, sizeof what, "%s/{normal,reduce}_0001..%04d.svg", dir, frames);
         report_wrote(rep, what);
     }
     return rc;

@@ -79,7 +79,8 @@ static void script_head(FILE *f, const char *name, const char *what, double w_in
             "size %d,%d; set output \"%s.png\" }\n"
             "  if (fmt eq \"svg\") { set terminal svg enhanced font \"Helvetica,11\" size %d,%d "
             "background \"#ffffff\"; set output \"%s.svg\" }\n"
-            "  if (fmt eq \"dumb\") { set terminal dumb size dumb_w,dumb_h; set output \"%s.txt\" }\n",
+            "  if (fmt eq \"dumb\") { set terminal dumb size dumb_w,dumb_h; set output \"%s.txt\" }\n"
+            "  dumb = fmt eq \"dumb\"   # text for a terminal: no grid, no point marks\n",
             name, what, name, name, name, w_in, h_in, name, (int)(w_in * 160), (int)(h_in * 160),
             name, (int)(w_in * 120), (int)(h_in * 120), name, name);
 }
@@ -118,14 +119,15 @@ static int write_curve(const char *dir, const char *name, const RunMetrics *m, i
             "  set title \"DARTS search: %s\"\n"
             "  set xlabel \"step\"\n"
             "  set ylabel \"%s\"\n"
-            "  set grid lc rgb \"#dddddd\"\n"
+            "  if (dumb) { unset grid; set style data lines } else { set grid lc rgb \"#dddddd\"; "
+            "set style data linespoints }\n"
             "  set key %s\n"
             "  set border 3\n"
             "  set tics nomirror\n"
             "  set style line 1 lc rgb \"#0072b2\" lw 2\n"
             "  set style line 2 lc rgb \"#d55e00\" lw 2\n"
-            "  plot \"%s.dat\" using 1:3 with linespoints ls 1 pt 7 ps 0.4 title \"train\", \\\n"
-            "       \"\" using 1:4 with linespoints ls 2 pt 5 ps 0.4 title \"validation\"\n",
+            "  plot \"%s.dat\" using 1:3 ls 1 pt 7 ps 0.4 title \"train\", \\\n"
+            "       \"\" using 1:4 ls 2 pt 5 ps 0.4 title \"validation\"\n",
             acc ? "accuracy" : "loss", acc ? "accuracy (%)" : "cross-entropy loss",
             acc ? "bottom right" : "top right", name);
     script_tail(o.f);
@@ -175,6 +177,16 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
      * 2 + i inputs), so the grid reads like the cell. The key fills the
      * empty top-right corner. */
     int rows = h->nodes, cols = h->nodes + 1;
+    double ymax = 0;
+    for (int i = 0; i < h->n; i++)
+        for (int k = 0; k < h->edges * OP_COUNT; k++) {
+            float v = reduce ? h->frames[i].reduce[k] : h->frames[i].normal[k];
+            if (v > ymax)
+                ymax = v;
+        }
+    ymax = fmin(1.0, ceil(ymax * 10 + 1e-9) / 10);
+    if (!(ymax > 0))
+        ymax = 1;
     snprintf(file, sizeof file, "%s.gp", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
@@ -195,8 +207,9 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
             "  pw = 1.0 / ncol\n"
             "  ph = top / nodes\n"
             "  set multiplot title \"DARTS %s cell: op weights during the search\"\n"
-            "  set yrange [0:1]\n"
-            "  set ytics 0.5 font \",7\"\n"
+            "  set yrange [0:%.2g]   # the largest weight of the run, rounded up\n"
+            "  set ytics %.2g font \",7\"\n"
+            "  set autoscale xfix\n"
             "  set xtics font \",7\" rotate by 30 right\n"
             "  set format x \"%%.0s%%c\"\n"
             "  set grid lc rgb \"#eeeeee\"\n"
@@ -219,10 +232,10 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
             "  set origin 2 * pw, top - ph\n"
             "  set size (ncol - 2) * pw, ph\n"
             "  unset title\n  unset border\n  unset tics\n  unset grid\n"
-            "  set key center center vertical maxrows 4 samplen 2 font \",7\" noenhanced\n"
+            "  set key center center vertical maxrows 4 samplen 2 font \",9\" noenhanced\n"
             "  set yrange [0:1]\n"
             "  plot for [o=1:%d] 2 with lines lw 2 lc rgb word(colors, o) title word(ops, o)\n",
-            h->nodes, cell, OP_COUNT, name, OP_COUNT, OP_COUNT);
+            h->nodes, cell, ymax, ymax / 2, OP_COUNT, name, OP_COUNT, OP_COUNT);
     script_tail(o.f);
     return out_close(&o, msg, msglen);
 }
@@ -245,9 +258,13 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, " %s", op_names[k]);
     fputc('\n', o.f);
+    double wmax = 0;
     for (int e = 0; e < h->edges; e++) {
-        for (int k = 0; k < OP_COUNT; k++)
+        for (int k = 0; k < OP_COUNT; k++) {
             fprintf(o.f, "%s%.6g", k ? " " : "", (double)w[e * OP_COUNT + k]);
+            if (w[e * OP_COUNT + k] > wmax)
+                wmax = w[e * OP_COUNT + k];
+        }
         fputc('\n', o.f);
     }
     if (out_close(&o, msg, msglen) != 0)
@@ -282,10 +299,11 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
             "  set ylabel \"edge (node ← input)\"\n"
             "  unset key\n"
             "  # numbers: white on dark cells, black on light ones\n"
+            "  dark = %.4g\n"
             "  plot \"%s.dat\" matrix with image, \\\n"
-            "       \"\" matrix using 1:2:(sprintf(\"%%.2f\", $3)):($3 > 0.5 * GPVAL_DATA_Z_MAX ? "
-            "0xffffff : 0x000000) with labels font \",6\" tc rgb variable\n",
-            name);
+            "       \"\" matrix using 1:2:(sprintf(\"%%.2f\", $3)):($3 > dark ? 0xffffff : "
+            "0x000000) with labels font \",6\" tc rgb variable\n",
+            0.55 * wmax, name);
     script_tail(o.f);
     return out_close(&o, msg, msglen);
 }
