@@ -1,1 +1,19 @@
-# src/nn: files of this module
+# src/nn: the numeric kernels (forward and backward) and their tests.
+libdartcore_a_SOURCES += src/nn/conv.c src/nn/pool.c src/nn/batchnorm.c src/nn/activation.c \
+	src/nn/linear.c src/nn/loss.c src/nn/channel.c src/nn/plane.c src/nn/plane.h src/nn/vec.h
+
+# Shared PyTorch fixture format: the C reader is tests/fixture.h, the Python
+# writer tests/reference/fixture_io.py.
+check_PROGRAMS += tests/test_fixture
+TESTS += tests/test_fixture
+tests_test_fixture_SOURCES = tests/test_fixture.c tests/fixture.h tests/tap.h
+tests_test_fixture_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/reference/fixture_io.py tests/fixtures/fixture_selftest.fix
+CLEANFILES += test_fixture_roundtrip.fix test_fixture_roundtrip.fix.tmp
+
+# Every kernel against PyTorch (fixtures from tests/reference/make_kernel_fixtures.py).
+check_PROGRAMS += tests/test_kernels_torch
+TESTS += tests/test_kernels_torch
+tests_test_kernels_torch_SOURCES = tests/test_kernels_torch.c tests/fixture.h tests/tap.h
+tests_test_kernels_torch_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/reference/make_kernel_fixtures.py tests/fixtures/kernels

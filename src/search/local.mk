@@ -1,1 +1,12 @@
-# src/search: files of this module
+# src/search: the DARTS method.
+
+# supernet: ops, mixed op, cells and network; genotype derivation.
+libdartcore_a_SOURCES += src/search/netops.c src/search/netops.h src/search/mixedop.c \
+	src/search/mixedop.h src/search/supernet.c src/search/genotype.c
+check_PROGRAMS += tests/test_genotype tests/test_supernet
+TESTS += tests/test_genotype tests/test_supernet
+tests_test_genotype_SOURCES = tests/test_genotype.c tests/tap.h
+tests_test_genotype_LDADD = $(CORE_LIBS)
+tests_test_supernet_SOURCES = tests/test_supernet.c tests/fixture.h tests/tap.h
+tests_test_supernet_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/reference/make_supernet_fixtures.py tests/fixtures/supernet/tiny.fix

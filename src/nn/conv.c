@@ -1,0 +1,614 @@
+/* conv: see include/dartboard/conv.h
+ *
+ * Dense convolutions are per-image GEMMs (OpenMP over images, OpenBLAS kept
+ * single-threaded: see parallel.h). The weight gradient sums over images, so
+ * it is split over output-channel rows instead and each row block adds the
+ * images in order: the result does not depend on the thread count.
+ *
+ * Depthwise convolutions run on a zero-padded copy of each plane, split into
+ * `stride` column phases so that every tap reads contiguous memory whatever
+ * the stride. Outputs are computed in "jobs" of 8 consecutive pixels of a row;
+ * a tile of 8 jobs keeps 8 independent vector accumulators in registers, which
+ * hides the FMA latency even for 7x7 planes. The input gradient of a stride-1
+ * depthwise conv is the same correlation on the padded output gradient with
+ * the kernel flipped; other strides scatter into a padded plane.
+ */
+#include "config.h"
+#include "dartboard/conv.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "plane.h"
+#include "vec.h"
+
+int conv_out_size(int in, int kernel, int stride, int pad, int dilation)
+{
+    int span = in + 2 * pad - dilation * (kernel - 1) - 1;
+    return span < 0 ? 0 : span / stride + 1;
+}
+
+size_t conv_weight_count(const ConvSpec *s)
+{
+    return (size_t)s->c_out * (size_t)(s->c_in / s->groups) * (size_t)s->kh * (size_t)s->kw;
+}
+
+static int conv_is_depthwise(const ConvSpec *s)
+{
+    return s->groups > 1 && s->groups == s->c_in && s->c_in == s->c_out;
+}
+
+static int conv_is_pointwise(const ConvSpec *s)
+{
+    return s->groups == 1 && s->kh == 1 && s->kw == 1 && s->stride == 1 && s->pad == 0;
+}
+
+/* A bad spec is a planning bug, not bad input: stop with a message. */
+static void conv_check(const ConvSpec *s, int n, int h, int w, const char *fn)
+{
+    const char *why = NULL;
+    if (s->c_in < 1 || s->c_out < 1 || s->kh < 1 || s->kw < 1)
+        why = "channels and kernel sizes must be >= 1";
+    else if (s->stride < 1 || s->dilation < 1 || s->pad < 0)
+        why = "stride and dilation must be >= 1 and pad >= 0";
+    else if (s->groups != 1 && !conv_is_depthwise(s))
+        why = "groups must be 1 or c_in == c_out";
+    else if (n < 1 || h < 1 || w < 1)
+        why = "batch and spatial sizes must be >= 1";
+    else if (conv_out_size(h, s->kh, s->stride, s->pad, s->dilation) < 1 ||
+             conv_out_size(w, s->kw, s->stride, s->pad, s->dilation) < 1)
+        why = "the kernel does not fit the padded input";
+    if (why) {
+        fprintf(stderr, "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
+                "pad %d dilation %d groups %d on %dx%dx%d): %s\n", fn, s->c_in, s->c_out, s->kh,
+                s->kw, s->stride, s->pad, s->dilation, s->groups, n, h, w, why);
+        abort();
+    }
+}
+
+size_t conv_scratch_floats(const ConvSpec *s, int n, int h, int w)
+{
+    if (conv_is_depthwise(s) || conv_is_pointwise(s))
+        return 0;
+    size_t ho = (size_t)conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    size_t wo = (size_t)conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    return (size_t)n * (size_t)s->c_in * (size_t)s->kh * (size_t)s->kw * ho * wo;
+}
+
+/* Output indices o in [*lo, *hi) whose input index o*stride + off is in [0, n_in). */
+static void conv_valid_range(int off, int stride, int n_in, int n_out, int *lo, int *hi)
+{
+    int a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int b = n_in - 1 - off < 0 ? 0 : (n_in - 1 - off) / stride + 1;
+    if (b > n_out)
+        b = n_out;
+    if (a > b)
+        a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* ------------------------------------------------------------------ dense */
+
+/* Threads a region opened here would get (1 inside another region). */
+static int conv_team_size(void)
+{
+#ifdef _OPENMP
+    return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* col (c*kh*kw, ho*wo) from one image x (c, h, w). */
+static void conv_im2col(const ConvSpec *s, float *restrict col, const float *restrict x, int h,
+                        int w, int ho, int wo)
+{
+    const int st = s->stride;
+    for (int c = 0; c < s->c_in; c++)
+        for (int ky = 0; ky < s->kh; ky++)
+            for (int kx = 0; kx < s->kw; kx++) {
+                float *row = col + ((size_t)(c * s->kh + ky) * s->kw + kx) * ho * wo;
+                int xoff = kx * s->dilation - s->pad, lo, hi;
+                conv_valid_range(xoff, st, w, wo, &lo, &hi);
+                for (int oy = 0; oy < ho; oy++) {
+                    float *o = row + (size_t)oy * wo;
+                    int iy = oy * st - s->pad + ky * s->dilation;
+                    if (iy < 0 || iy >= h) {
+                        memset(o, 0, (size_t)wo * sizeof *o);
+                        continue;
+                    }
+                    const float *xr = x + ((size_t)c * h + iy) * w + xoff;
+                    for (int ox = 0; ox < lo; ox++)
+                        o[ox] = 0.0f;
+                    if (st == 1)
+                        memcpy(o + lo, xr + lo, (size_t)(hi - lo) * sizeof *o);
+                    else
+                        for (int ox = lo; ox < hi; ox++)
+                            o[ox] = xr[ox * st];
+                    for (int ox = hi; ox < wo; ox++)
+                        o[ox] = 0.0f;
+                }
+            }
+}
+
+/* dx (c, h, w) += col2im(col) */
+static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col,
+                            int h, int w, int ho, int wo)
+{
+    const int st = s->stride;
+    for (int c = 0; c < s->c_in; c++)
+        for (int ky = 0; ky < s->kh; ky++)
+            for (int kx = 0; kx < s->kw; kx++) {
+                const float *row = col + ((size_t)(c * s->kh + ky) * s->kw + kx) * ho * wo;
+                int xoff = kx * s->dilation - s->pad, lo, hi;
+                conv_valid_range(xoff, st, w, wo, &lo, &hi);
+                for (int oy = 0; oy < ho; oy++) {
+                    int iy = oy * st - s->pad + ky * s->dilation;
+                    if (iy < 0 || iy >= h)
+                        continue;
+                    const float *o = row + (size_t)oy * wo;
+                    float *xr = dx + ((size_t)c * h + iy) * w + xoff;
+                    for (int ox = lo; ox < hi; ox++)
+                        xr[ox * st] += o[ox];
+                }
+            }
+}
+
+static void dense_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
+                          int n, int h, int w, float *scratch)
+{
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int p = ho * wo, kdim = s->c_in * s->kh * s->kw;
+    const int fast = conv_is_pointwise(s);
+    const long work = (long)n * s->c_out * kdim * p;
+    if (!fast && !scratch) {
+        fprintf(stderr, "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n", s->kh, s->kw);
+        abort();
+    }
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n > 1)
+    for (int i = 0; i < n; i++) {
+        const float *b = in + (size_t)i * s->c_in * h * w;
+        if (!fast) {
+            float *col = scratch + (size_t)i * kdim * p;
+            conv_im2col(s, col, b, h, w, ho, wo);
+            b = col;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f, weight,
+                    kdim, b, p, 0.0f, out + (size_t)i * s->c_out * p, p);
+    }
+}
+
+static void dense_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                           const float *in, const float *weight, int n, int h, int w,
+                           float *scratch)
+{
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int p = ho * wo, kdim = s->c_in * s->kh * s->kw;
+    const int fast = conv_is_pointwise(s);
+    const long work = (long)n * s->c_out * kdim * p;
+    const int par = work >= NN_PARALLEL_MIN_WORK;
+    if (!fast && !scratch) {
+        fprintf(stderr, "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n", s->kh, s->kw);
+        abort();
+    }
+    if (dweight) {
+        if (!fast) {
+#pragma omp parallel for schedule(static) if (par && n > 1)
+            for (int i = 0; i < n; i++)
+                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w,
+                            h, w, ho, wo);
+        }
+        /* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T: row blocks,
+         * images in order inside each block. */
+        int blocks = par ? conv_team_size() : 1;
+        if (blocks > s->c_out)
+            blocks = s->c_out;
+#pragma omp parallel for schedule(static) if (blocks > 1)
+        for (int b = 0; b < blocks; b++) {
+            int r0 = s->c_out * b / blocks, r1 = s->c_out * (b + 1) / blocks;
+            for (int i = 0; i < n && r1 > r0; i++) {
+                const float *col = fast ? in + (size_t)i * s->c_in * p
+                                        : scratch + (size_t)i * kdim * p;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, kdim, p, 1.0f,
+                            dout + ((size_t)i * s->c_out + r0) * p, p, col, p, 1.0f,
+                            dweight + (size_t)r0 * kdim, kdim);
+            }
+        }
+    }
+    if (din) {
+#pragma omp parallel for schedule(static) if (par && n > 1)
+        for (int i = 0; i < n; i++) {
+            const float *g = dout + (size_t)i * s->c_out * p;
+            float *dx = din + (size_t)i * s->c_in * h * w;
+            if (fast) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->c_in, p, s->c_out, 1.0f,
+                            weight, s->c_in, g, p, 1.0f, dx, p);
+            } else {
+                float *dcol = scratch + (size_t)i * kdim * p;
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, p, s->c_out, 1.0f,
+                            weight, kdim, g, p, 0.0f, dcol, p);
+                conv_col2im_add(s, dx, dcol, h, w, ho, wo);
+            }
+        }
+    }
+}
+
+/* -------------------------------------------------------------- depthwise */
+
+/* J output runs: dst (=, or += when acc) sum_t wk[t] * src[tapoff[t]]. */
+static inline __attribute__((always_inline)) void dw_tile_corr(const int J, const PlaneJobs *jb,
+                                                              const PlanePlan *pl,
+                                                              const float *restrict wk,
+                                                              const int acc)
+{
+    v8 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < J; j++)
+        a[j] = v8_set1(0.0f);
+    for (int t = 0; t < pl->taps; t++) {
+        const v8 wv = v8_set1(wk[t]);
+        const int o = pl->tapoff[t];
+#pragma GCC unroll 8
+        for (int j = 0; j < J; j++)
+            a[j] += wv * v8_load(jb->src[j] + o);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < J; j++) {
+        if (jb->lanes[j] == 8) {
+            v8_store(jb->dst[j], acc ? v8_load(jb->dst[j]) + a[j] : a[j]);
+        } else {
+            v8 v = acc ? v8_load_part(jb->dst[j], jb->lanes[j]) + a[j] : a[j];
+            v8_store_part(jb->dst[j], v, jb->lanes[j]);
+        }
+    }
+}
+
+#define DW_CORR(J, ACC)                          \
+    do {                                         \
+        plane_jobs(&jb, pl, j, J, buf, dst);     \
+        dw_tile_corr(J, &jb, pl, wk, ACC);       \
+        j += J;                                  \
+    } while (0)
+
+/* All output runs of a plane: 8 at a time, then 4, 2, 1. */
+static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
+{
+    const int jobs = pl->out_h * pl->chunks;
+    int j = 0;
+    PlaneJobs jb;
+    while (j + 8 <= jobs)
+        DW_CORR(8, 0);
+    if (j + 4 <= jobs)
+        DW_CORR(4, 0);
+    if (j + 2 <= jobs)
+        DW_CORR(2, 0);
+    if (j + 1 <= jobs)
+        DW_CORR(1, 0);
+}
+
+static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
+{
+    const int jobs = pl->out_h * pl->chunks;
+    int j = 0;
+    PlaneJobs jb;
+    while (j + 8 <= jobs)
+        DW_CORR(8, 1);
+    if (j + 4 <= jobs)
+        DW_CORR(4, 1);
+    if (j + 2 <= jobs)
+        DW_CORR(2, 1);
+    if (j + 1 <= jobs)
+        DW_CORR(1, 1);
+}
+#undef DW_CORR
+
+/* Loads the output-gradient runs of a tile, zero beyond each run. */
+static inline __attribute__((always_inline)) void dw_load_grad(const int J, v8 *g,
+                                                              const PlaneJobs *jb)
+{
+#pragma GCC unroll 8
+    for (int j = 0; j < J; j++)
+        g[j] = jb->lanes[j] == 8 ? v8_load(jb->dst[j]) : v8_load_part(jb->dst[j], jb->lanes[j]);
+}
+
+/* wacc[t] += sum_j g_j * src_j[tapoff[t]]: the weight gradient of a tile. */
+static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, const PlaneJobs *jb,
+                                                               const PlanePlan *pl, v8 *wacc)
+{
+    v8 g[8];
+    dw_load_grad(J, g, jb);
+    for (int t = 0; t < pl->taps; t++) {
+        const int o = pl->tapoff[t];
+        v8 sa = v8_set1(0.0f), sb = v8_set1(0.0f);
+#pragma GCC unroll 8
+        for (int j = 0; j < J; j++) {
+            if (j & 1)
+                sb += g[j] * v8_load(jb->src[j] + o);
+            else
+                sa += g[j] * v8_load(jb->src[j] + o);
+        }
+        wacc[t] += sa + sb;
+    }
+}
+
+/* buf[src_j + tapoff[t]] += wk[t] * g_j: the input gradient by scatter. The
+ * runs of one tile overlap in buf; each update is a load and a store in
+ * program order, so they compose. */
+static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, const PlaneJobs *jb,
+                                                                 const PlanePlan *pl,
+                                                                 const float *restrict wk)
+{
+    v8 g[8];
+    dw_load_grad(J, g, jb);
+    for (int t = 0; t < pl->taps; t++) {
+        const v8 wv = v8_set1(wk[t]);
+        const int o = pl->tapoff[t];
+#pragma GCC unroll 8
+        for (int j = 0; j < J; j++) {
+            float *p = (float *)jb->src[j] + o;
+            v8_store(p, v8_load(p) + wv * g[j]);
+        }
+    }
+}
+
+#define DW_BACK(J)                                       \
+    do {                                                 \
+        plane_jobs(&jb, pl, j, J, buf, g);               \
+        if (wacc)                                        \
+            dw_tile_wgrad(J, &jb, pl, wacc);             \
+        else                                             \
+            dw_tile_scatter(J, &jb, pl, wk);             \
+        j += J;                                          \
+    } while (0)
+
+/* Over the output-gradient plane g: with wacc, the weight gradient from the
+ * padded input in buf; without, the input gradient scattered into buf. */
+static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
+                          v8 *wacc)
+{
+    const int jobs = pl->out_h * pl->chunks;
+    PlaneJobs jb;
+    int j = 0;
+    while (j + 8 <= jobs)
+        DW_BACK(8);
+    if (j + 4 <= jobs)
+        DW_BACK(4);
+    if (j + 2 <= jobs)
+        DW_BACK(2);
+    if (j + 1 <= jobs)
+        DW_BACK(1);
+}
+#undef DW_BACK
+
+static int depthwise_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
+                             int n, int h, int w)
+{
+    const int k = s->kh, ho = conv_out_size(h, k, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, k, s->stride, s->pad, s->dilation);
+    PlanePlan pl;
+    if (s->kh != s->kw ||
+        plane_plan(&pl, k, s->dilation, s->stride, h, w, s->pad, s->pad, ho, wo) != 0)
+        return -1;
+    const long planes = (long)n * s->c_in;
+    const long work = planes * ho * wo * pl.taps;
+#pragma omp parallel if (work >= NN_PARALLEL_MIN_WORK)
+    {
+        float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+        plane_clear(&pl, buf, 0.0f);
+#pragma omp for schedule(static)
+        for (long q = 0; q < planes; q++) {
+            const int c = (int)(q % s->c_in);
+            plane_fill(&pl, buf, in + (size_t)q * h * w);
+            dw_plane_corr(&pl, buf, out + (size_t)q * ho * wo, weight + (size_t)c * pl.taps);
+        }
+    }
+    return 0;
+}
+
+/* Input gradient of one plane, accumulated into dx. With a gather plan
+ * (stride 1) buf holds the padded output gradient and must stay zero outside
+ * it; otherwise buf is the scatter target and is cleared here. */
+static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf, float *dx,
+                         const float *g, const float *wk, const float *wflip)
+{
+    if (gath) {
+        plane_fill(gath, buf, g);
+        dw_plane_corr_add(gath, buf, dx, wflip);
+    } else {
+        plane_clear(fwd, buf, 0.0f);
+        dw_plane_back(fwd, buf, g, wk, NULL);
+        plane_unfill_add(fwd, dx, buf);
+    }
+}
+
+static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                              const float *in, const float *weight, int n, int h, int w)
+{
+    const int k = s->kh, d = s->dilation, c_n = s->c_in;
+    const int ho = conv_out_size(h, k, s->stride, s->pad, d);
+    const int wo = conv_out_size(w, k, s->stride, s->pad, d);
+    PlanePlan fwd, gath;
+    const PlanePlan *gp = NULL;
+    if (s->kh != s->kw || plane_plan(&fwd, k, d, s->stride, h, w, s->pad, s->pad, ho, wo) != 0)
+        return -1;
+    /* Stride 1: din = correlation of dout padded by (k-1)d - pad with the
+     * flipped kernel, computed by the forward's tile code. */
+    int gpad = (k - 1) * d - s->pad;
+    if (s->stride == 1 && gpad >= 0 && plane_plan(&gath, k, d, 1, ho, wo, gpad, gpad, h, w) == 0)
+        gp = &gath;
+    const long work = (long)n * c_n * ho * wo * fwd.taps;
+    const int par = work >= NN_PARALLEL_MIN_WORK;
+
+    if (dweight) {
+        /* One channel per iteration, images in order: the weight gradient's
+         * sum does not depend on the partition. */
+#pragma omp parallel if (par)
+        {
+            float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+            float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+            float wflip[PLANE_MAX_TAPS];
+            v8 wacc[PLANE_MAX_TAPS];
+            plane_clear(&fwd, xbuf, 0.0f);
+            if (gp)
+                plane_clear(gp, dbuf, 0.0f);
+#pragma omp for schedule(static)
+            for (int c = 0; c < c_n; c++) {
+                const float *wk = weight + (size_t)c * fwd.taps;
+                for (int t = 0; t < fwd.taps; t++) {
+                    wflip[t] = wk[fwd.taps - 1 - t];
+                    wacc[t] = v8_set1(0.0f);
+                }
+                for (int i = 0; i < n; i++) {
+                    size_t q = (size_t)i * c_n + c;
+                    const float *g = dout + q * ho * wo;
+                    plane_fill(&fwd, xbuf, in + q * h * w);
+                    dw_plane_back(&fwd, xbuf, g, wk, wacc);
+                    if (din)
+                        dw_din_plane(&fwd, gp, dbuf, din + q * h * w, g, wk, wflip);
+                }
+                for (int t = 0; t < fwd.taps; t++)
+                    dweight[(size_t)c * fwd.taps + t] += v8_hsum(wacc[t]);
+            }
+        }
+    } else if (din) {
+#pragma omp parallel if (par)
+        {
+            float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+            float wflip[PLANE_MAX_TAPS];
+            if (gp)
+                plane_clear(gp, dbuf, 0.0f);
+#pragma omp for schedule(static)
+            for (long q = 0; q < (long)n * c_n; q++) {
+                const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
+                for (int t = 0; t < fwd.taps; t++)
+                    wflip[t] = wk[fwd.taps - 1 - t];
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w,
+                             dout + (size_t)q * ho * wo, wk, wflip);
+            }
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- public API */
+
+void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
+                    int h, int w, float *scratch)
+{
+    conv_check(s, n, h, w, "conv2d_forward");
+    if (conv_is_depthwise(s)) {
+        if (depthwise_forward(s, out, in, weight, n, h, w) != 0)
+            conv2d_forward_naive(s, out, in, weight, n, h, w);
+        return;
+    }
+    dense_forward(s, out, in, weight, n, h, w, scratch);
+}
+
+void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                     const float *in, const float *weight, int n, int h, int w, float *scratch)
+{
+    conv_check(s, n, h, w, "conv2d_backward");
+    if (conv_is_depthwise(s)) {
+        if (depthwise_backward(s, din, dweight, dout, in, weight, n, h, w) != 0)
+            conv2d_backward_naive(s, din, dweight, dout, in, weight, n, h, w);
+        return;
+    }
+    dense_backward(s, din, dweight, dout, in, weight, n, h, w, scratch);
+}
+
+/* ----------------------------------------------------------------- naive */
+
+void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
+                          int n, int h, int w)
+{
+    conv_check(s, n, h, w, "conv2d_forward_naive");
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int cig = s->c_in / s->groups, cog = s->c_out / s->groups;
+    for (int i = 0; i < n; i++)
+        for (int co = 0; co < s->c_out; co++) {
+            const int g = co / cog;
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++) {
+                    double acc = 0.0;
+                    for (int cj = 0; cj < cig; cj++)
+                        for (int ky = 0; ky < s->kh; ky++)
+                            for (int kx = 0; kx < s->kw; kx++) {
+                                int iy = oy * s->stride - s->pad + ky * s->dilation;
+                                int ix = ox * s->stride - s->pad + kx * s->dilation;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                    continue;
+                                int ci = g * cig + cj;
+                                acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
+                                                          s->kw + kx] *
+                                       in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                            }
+                    out[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox] = (float)acc;
+                }
+        }
+}
+
+void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                           const float *in, const float *weight, int n, int h, int w)
+{
+    conv_check(s, n, h, w, "conv2d_backward_naive");
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int cig = s->c_in / s->groups, cog = s->c_out / s->groups;
+    if (dweight)
+        for (int co = 0; co < s->c_out; co++)
+            for (int cj = 0; cj < cig; cj++)
+                for (int ky = 0; ky < s->kh; ky++)
+                    for (int kx = 0; kx < s->kw; kx++) {
+                        const int ci = co / cog * cig + cj;
+                        double acc = 0.0;
+                        for (int i = 0; i < n; i++)
+                            for (int oy = 0; oy < ho; oy++)
+                                for (int ox = 0; ox < wo; ox++) {
+                                    int iy = oy * s->stride - s->pad + ky * s->dilation;
+                                    int ix = ox * s->stride - s->pad + kx * s->dilation;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                        continue;
+                                    acc += (double)dout[(((size_t)i * s->c_out + co) * ho + oy) *
+                                                            wo + ox] *
+                                           in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                }
+                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] +=
+                            (float)acc;
+                    }
+    if (din)
+        for (int i = 0; i < n; i++)
+            for (int ci = 0; ci < s->c_in; ci++) {
+                const int g = ci / cig, cj = ci % cig;
+                for (int iy = 0; iy < h; iy++)
+                    for (int ix = 0; ix < w; ix++) {
+                        double acc = 0.0;
+                        for (int co = g * cog; co < (g + 1) * cog; co++)
+                            for (int ky = 0; ky < s->kh; ky++)
+                                for (int kx = 0; kx < s->kw; kx++) {
+                                    int ty = iy + s->pad - ky * s->dilation;
+                                    int tx = ix + s->pad - kx * s->dilation;
+                                    if (ty < 0 || tx < 0 || ty % s->stride || tx % s->stride)
+                                        continue;
+                                    int oy = ty / s->stride, ox = tx / s->stride;
+                                    if (oy >= ho || ox >= wo)
+                                        continue;
+                                    acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
+                                                              s->kw + kx] *
+                                           dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
+                                }
+                        din[(((size_t)i * s->c_in + ci) * h + iy) * w + ix] += (float)acc;
+                    }
+            }
+}

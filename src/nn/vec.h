@@ -1,0 +1,72 @@
+/* vec: the 8-float vector type the hot kernels are written in, and the knobs
+ * that decide when a kernel opens an OpenMP region.
+ *
+ * GCC/Clang vector extensions: with -march=native on an AVX2/FMA machine a v8
+ * is one ymm register and `a * b + c` contracts to one FMA; without AVX the
+ * compiler splits it into SSE halves or scalars, so the same source is the
+ * portable fallback. Loads and stores go through memcpy so they may be
+ * unaligned and never break strict aliasing.
+ */
+#ifndef DARTBOARD_NN_VEC_H
+#define DARTBOARD_NN_VEC_H
+
+#include <stddef.h>
+#include <string.h>
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+static inline v8 v8_load(const float *p)
+{
+    v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void v8_store(float *p, v8 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* First `lanes` (0..8) floats of p; the others zero. */
+static inline v8 v8_load_part(const float *p, int lanes)
+{
+    v8 v = { 0 };
+    memcpy(&v, p, (size_t)lanes * sizeof(float));
+    return v;
+}
+
+static inline void v8_store_part(float *p, v8 v, int lanes)
+{
+    memcpy(p, &v, (size_t)lanes * sizeof(float));
+}
+
+static inline v8 v8_set1(float x)
+{
+    return (v8){ x, x, x, x, x, x, x, x };
+}
+
+/* mask ? a : b per lane, mask from a vector comparison (all ones or zero). */
+static inline v8 v8_select(v8i mask, v8 a, v8 b)
+{
+    return (v8)(((v8i)a & mask) | ((v8i)b & ~mask));
+}
+
+/* Lane-wise max; b where either is NaN. */
+static inline v8 v8_max(v8 a, v8 b)
+{
+    return v8_select(a > b, a, b);
+}
+
+/* Sum of the lanes in a fixed order (deterministic). */
+static inline float v8_hsum(v8 v)
+{
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+/* A kernel opens an OpenMP region only when it has at least this many
+ * multiply-adds (or element touches) to share: below it, waking the team
+ * costs more than the work (a region costs a few microseconds). */
+#define NN_PARALLEL_MIN_WORK 32768
+
+#endif

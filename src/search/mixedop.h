@@ -1,0 +1,31 @@
+/* mixedop: one edge of a search cell, sum_k w_k * op_k(x) over the 8 DARTS
+ * ops (DESIGN.md 3.1), internal to src/search.
+ *
+ * The ReLU of the edge input is computed once and shared by every op that
+ * starts with one (sep/dil convs, the strided skip's FactorizedReduce); each
+ * op's output is added, weighted, straight into the node it feeds. `none` is
+ * skipped: its output is zero, so it adds nothing to the node, to the input
+ * gradient or to dL/dw_none.
+ */
+#ifndef DARTBOARD_MIXEDOP_H
+#define DARTBOARD_MIXEDOP_H
+
+#include "netops.h"
+
+typedef struct MixedOp {
+    int c, h, w, stride, ho, wo;
+    Bn pool_bn[2];  /* max_pool_3x3, avg_pool_3x3 */
+    FactRed skip;   /* skip_connect when stride 2 */
+    SepDil conv[4]; /* sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5 */
+} MixedOp;
+
+void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride);
+/* acc (n, c, ho, wo) += sum_k weights[k] * op_k(in (n, c, h, w)) */
+void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
+                     const float *weights);
+/* din += dL/d in given dout = dL/d acc; dweights[k] += <dout, op_k(in)> when
+ * x->want_dot (dweights[OP_NONE] stays: the none op's output is zero). */
+void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *dout,
+                      const float *in, const float *weights, double *dweights);
+
+#endif
