@@ -57,7 +57,7 @@ check "missing source: named" grep -q "no-such-run" err.txt
 printf "Genotype(normal=[('sep_conv_3x3', 0), ('conv_9x9', 1)],\n  reduce=[])\n" > broken.py
 $EXPORT broken.py --format svg >/dev/null 2>err.txt; st=$?
 check "malformed genotype: exit 1" test "$st" -eq 1
-check "malformed genotype: FILE:LINE:COL" grep -q "^dartboard: broken.py:1:39: unknown op 'conv_9x9'" err.txt
+check "malformed genotype: FILE:LINE:COL" grep -q "^dartboard: broken.py:1:40: unknown op 'conv_9x9'" err.txt
 $EXPORT run --format pdf -o - >/dev/null 2>err.txt; st=$?
 check "pdf to stdout refused" test "$st" -eq 1
 $EXPORT "$FIX/genotypes/official.py" --format plots >/dev/null 2>err.txt; st=$?

@@ -2,9 +2,11 @@
  * size with the curves' key), and clear errors for a missing gnuplot, a
  * directory without metrics and a bad size. Needs $GNUPLOT (else skipped);
  * works on a copy of the fixture run directory in the build tree. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "dartboard/plots.h"
 #include "tap.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,12 @@ static int copy_file(const char *from, const char *to)
         fwrite(buf, 1, n, out);
     fclose(in);
     return fclose(out);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
 }
 
 int main(void)
@@ -76,5 +84,6 @@ int main(void)
         setenv("PATH", saved, 1);
         free(saved);
     }
+    nftw(run, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     return tap_done();
 }

@@ -502,12 +502,16 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
 {
     Layout L;
     layout_cell(&L, g, cell);
+    /* The page is cropped to the picture by hand rather than with the
+     * standalone class, which is not in Debian's texlive-latex-base. */
     if (standalone)
         fprintf(f,
                 "%% DARTS %s cell, written by dartboard. Build: pdflatex FILE\n"
-                "\\documentclass[tikz,border=4pt]{standalone}\n"
-                "\\usepackage[T1]{fontenc}\n"
-                "\\begin{document}\n",
+                "\\documentclass{article}\n"
+                "\\usepackage{tikz}\n"
+                "\\newsavebox{\\dartscell}\n"
+                "\\begin{document}\n"
+                "\\begin{lrbox}{\\dartscell}%%\n",
                 diagram_cell_names[cell]);
     else
         fprintf(f,
@@ -524,7 +528,7 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
             "  %% stealth is a core arrow tip: the fragment needs no library in the preamble\n"
             "  edge/.style={draw=black!70, line width=0.7pt, -stealth},\n"
             "  concat/.style={draw=black!40, line width=0.7pt, dashed, -stealth},\n"
-            "  op/.style={font=\\scriptsize\\sffamily, fill=white, fill opacity=0.9,\n"
+            "  op/.style={font=\\small\\sffamily, fill=white, fill opacity=0.9,\n"
             "    text opacity=1, inner sep=1.2pt, rounded corners=1pt}]\n",
             CM, CM, BOX_W * CM, BOX_H * CM);
     fputs("\\definecolor{DartsInput}{HTML}{" COLOR_INPUT "}\n"
@@ -557,6 +561,15 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
     }
     fputs("\\end{tikzpicture}\n", f);
     if (standalone)
-        fputs("\\end{document}\n", f);
+        fputs("\\end{lrbox}%\n"
+              "% one page: the picture and a 4pt border\n"
+              "\\ifdefined\\pdfpagewidth\\else\\let\\pdfpagewidth\\pagewidth"
+              "\\let\\pdfpageheight\\pageheight\\fi\n"
+              "\\pdfpagewidth=\\dimexpr\\wd\\dartscell+8pt\\relax\n"
+              "\\pdfpageheight=\\dimexpr\\ht\\dartscell+\\dp\\dartscell+8pt\\relax\n"
+              "\\hoffset=-1in \\voffset=-1in\n"
+              "\\shipout\\vbox{\\kern4pt\\hbox{\\kern4pt\\usebox{\\dartscell}}\\kern4pt}\n"
+              "\\end{document}\n",
+              f);
     return ferror(f) ? -1 : 0;
 }

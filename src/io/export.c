@@ -277,7 +277,9 @@ static int cell_path(char *path, const Source *s, const char *out, int single, D
 
 static int refuse_overwrite(const Source *s, const char *path, char *msg, size_t msglen)
 {
-    if (!s->is_run_dir && strcmp(path, s->path) == 0) {
+    struct stat a, b;
+    if (!s->is_run_dir && stat(path, &a) == 0 && stat(s->path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino) {
         snprintf(msg, msglen, "%s: would overwrite the input (expected -o FILE)", path);
         return -1;
     }
