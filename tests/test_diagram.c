@@ -96,8 +96,8 @@ static int check_svg(const Genotype *g, DiagramCell cell, char *why, size_t n)
         }
     }
     if (!bad && (labels != 2 * g->nodes || boxes != g->nodes + 3)) {
-        snprintf(why, n, "%d labels and %d boxes (expected %d and %d)", labels, boxes,
-                 2 * g->nodes, g->nodes + 3);
+        snprintf(why, n, "%d labels and %d boxes (expected %d and %d)", labels, boxes, 2 * g->nodes,
+                 g->nodes + 3);
         bad = 1;
     }
     free(svg);
@@ -109,10 +109,13 @@ static void test_svg_layout(void)
     Genotype g;
     char err[512], why[256] = "";
     ok(genotype_read_file(tap_srcpath("tests/fixtures/genotypes/official.py"), &g, err,
-                          sizeof err) == 0, "DARTS_V2 fixture reads");
+                          sizeof err) == 0,
+       "DARTS_V2 fixture reads");
     for (int c = 0; c < DIAGRAM_CELL_COUNT; c++)
-        ok(!check_svg(&g, (DiagramCell)c, why, sizeof why), "DARTS_V2 %s cell: SVG has no "
-           "overlaps and stays on the canvas %s", diagram_cell_names[c], why);
+        ok(!check_svg(&g, (DiagramCell)c, why, sizeof why),
+           "DARTS_V2 %s cell: SVG has no "
+           "overlaps and stays on the canvas %s",
+           diagram_cell_names[c], why);
 
     Rng r;
     rng_seed(&r, 11);
@@ -153,9 +156,11 @@ static void test_dot_tikz(void)
     genotype_read_file(tap_srcpath("tests/fixtures/genotypes/official.py"), &g, err, sizeof err);
     char *dot = render(dot_fn, &g, DIAGRAM_NORMAL, 0);
     ok(strstr(dot, "rankdir=LR") && strstr(dot, "\"c_{k-2}\" [fillcolor=darkseagreen2") &&
-           strstr(dot, "\"c_{k}\" [fillcolor=palegoldenrod") && strstr(dot, "3 [fillcolor=lightblue]"),
+           strstr(dot, "\"c_{k}\" [fillcolor=palegoldenrod") &&
+           strstr(dot, "3 [fillcolor=lightblue]"),
        "DOT has the DARTS visualize.py look");
-    ok(strstr(dot, "0 -> 3 [label=\"dil_conv_3x3\"") && strstr(dot, "\"c_{k-1}\" -> 2 [label=\"sep_conv_3x3\""),
+    ok(strstr(dot, "0 -> 3 [label=\"dil_conv_3x3\"") &&
+           strstr(dot, "\"c_{k-1}\" -> 2 [label=\"sep_conv_3x3\""),
        "DOT labels edges with their op and the right endpoints");
     int arrows = 0;
     for (const char *p = dot; (p = strstr(p, "->")); p++)

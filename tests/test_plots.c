@@ -41,8 +41,10 @@ int main(void)
         skip_all("gnuplot not installed (Debian package gnuplot-nox)");
     const char *run = "test_plots.run";
     mkdir(run, 0777);
-    int copied = copy_file(tap_srcpath("tests/fixtures/rundir/metrics.csv"), "test_plots.run/metrics.csv");
-    copied |= copy_file(tap_srcpath("tests/fixtures/rundir/alphas.csv"), "test_plots.run/alphas.csv");
+    int copied =
+        copy_file(tap_srcpath("tests/fixtures/rundir/metrics.csv"), "test_plots.run/metrics.csv");
+    copied |=
+        copy_file(tap_srcpath("tests/fixtures/rundir/alphas.csv"), "test_plots.run/alphas.csv");
     ok(copied == 0, "fixture run directory copied");
 
     static char buf[1 << 16];
@@ -59,14 +61,16 @@ int main(void)
             w++;
         }
     }
-    ok(lines >= 22 && lines <= 25 && widest <= 80, "80x24 text (%d lines, widest %d)", lines, widest);
+    ok(lines >= 22 && lines <= 25 && widest <= 80, "80x24 text (%d lines, widest %d)", lines,
+       widest);
     ok(strstr(buf, "train") && strstr(buf, "validation"), "the key names both curves");
     ok(strchr(buf, '\f') == NULL, "no form feed left in the text");
 
     rc = plots_dumb(run, 10, 5, buf, sizeof buf, msg, sizeof msg);
     ok(rc == -1 && strstr(msg, "too small"), "a tiny size is refused: %s", msg);
     rc = plots_dumb("test_plots.nowhere", 80, 24, buf, sizeof buf, msg, sizeof msg);
-    ok(rc == -1 && strstr(msg, "test_plots.nowhere/metrics.csv"), "a missing run is named: %s", msg);
+    ok(rc == -1 && strstr(msg, "test_plots.nowhere/metrics.csv"), "a missing run is named: %s",
+       msg);
 
     rc = plots_write(run, "png", msg, sizeof msg);
     struct stat st;

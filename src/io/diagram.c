@@ -168,7 +168,8 @@ static int route_edges(Layout *L, int *widen)
                     continue;
                 double y = L->box[side ? L->edge[k].from : L->edge[k].to].y;
                 int j = m++;
-                while (j > 0 && L->box[side ? L->edge[idx[j - 1]].from : L->edge[idx[j - 1]].to].y > y) {
+                while (j > 0 &&
+                       L->box[side ? L->edge[idx[j - 1]].from : L->edge[idx[j - 1]].to].y > y) {
                     idx[j] = idx[j - 1];
                     j--;
                 }
@@ -199,8 +200,8 @@ static int route_edges(Layout *L, int *widen)
             if (hit < 0)
                 break;
             double mid = (y0 + y3) / 2, oy = L->box[hit].y;
-            double target = mid <= oy ? oy - BOX_H / 2 - 18 - 8 * tries
-                                      : oy + BOX_H / 2 + 18 + 8 * tries;
+            double target =
+                mid <= oy ? oy - BOX_H / 2 - 18 - 8 * tries : oy + BOX_H / 2 + 18 + 8 * tries;
             /* The midpoint of a cubic is (p0 + 3 p1 + 3 p2 + p3) / 8. */
             double c = (target - (y0 + y3) / 8) / 0.75;
             e->p[1][0] = x0 + dx * 0.3, e->p[1][1] = c;
@@ -244,7 +245,8 @@ static int route_edges(Layout *L, int *widen)
                 if (&L->edge[k] == e)
                     continue;
                 for (int si = 1; si < 48; si++) {
-                    double px = bez(L->edge[k].p, si / 48.0, 0), py = bez(L->edge[k].p, si / 48.0, 1);
+                    double px = bez(L->edge[k].p, si / 48.0, 0),
+                           py = bez(L->edge[k].p, si / 48.0, 1);
                     if (fabs(px - x) * 2 < e->lw && fabs(py - y) * 2 < e->lh)
                         cost += 25;
                 }
@@ -264,8 +266,8 @@ static int route_edges(Layout *L, int *widen)
             continue;
         int bad = 0;
         for (int b = 0; b < L->nboxes; b++)
-            bad |= rects_overlap(e->lx, e->ly, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W,
-                                 BOX_H, 1);
+            bad |= rects_overlap(e->lx, e->ly, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W, BOX_H,
+                                 1);
         for (int j = 0; j < L->nedges; j++)
             bad |= j != k && L->edge[j].op >= 0 &&
                    rects_overlap(e->lx, e->ly, e->lw, e->lh, L->edge[j].lx, L->edge[j].ly,
@@ -438,10 +440,10 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
         fprintf(f,
                 "  <path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" stroke=\"#%s\"%s "
                 "marker-end=\"url(#%s)\"/>\n",
-                e->p[0][0] + ox, e->p[0][1] + oy, e->p[1][0] + ox, e->p[1][1] + oy,
-                e->p[2][0] + ox, e->p[2][1] + oy, e->p[3][0] + ox, e->p[3][1] + oy,
-                e->op < 0 ? COLOR_CONCAT : COLOR_EDGE,
-                e->op < 0 ? " stroke-dasharray=\"5,3\"" : "", e->op < 0 ? "arrow-concat" : "arrow");
+                e->p[0][0] + ox, e->p[0][1] + oy, e->p[1][0] + ox, e->p[1][1] + oy, e->p[2][0] + ox,
+                e->p[2][1] + oy, e->p[3][0] + ox, e->p[3][1] + oy,
+                e->op < 0 ? COLOR_CONCAT : COLOR_EDGE, e->op < 0 ? " stroke-dasharray=\"5,3\"" : "",
+                e->op < 0 ? "arrow-concat" : "arrow");
     }
     fputs("</g>\n<g font-size=\"12.5\" text-anchor=\"middle\" fill=\"#222222\">\n", f);
     for (int k = 0; k < L.nedges; k++) {
@@ -458,8 +460,9 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
     fputs("</g>\n<g stroke=\"#" COLOR_STROKE "\" stroke-width=\"1.8\">\n", f);
     for (int b = 0; b < L.nboxes; b++) {
         const LBox *x = &L.box[b];
-        const char *fill = x->kind == BOX_INPUT ? COLOR_INPUT
-                           : x->kind == BOX_OUTPUT ? COLOR_OUTPUT : COLOR_NODE;
+        const char *fill = x->kind == BOX_INPUT    ? COLOR_INPUT
+                           : x->kind == BOX_OUTPUT ? COLOR_OUTPUT
+                                                   : COLOR_NODE;
         fprintf(f,
                 "  <rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" rx=\"4\" "
                 "fill=\"#%s\"/>\n",
@@ -539,7 +542,9 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
         const LBox *x = &L.box[b];
         char buf[16];
         const char *sub = box_sub(&L, b, buf, sizeof buf);
-        const char *style = x->kind == BOX_INPUT ? "input" : x->kind == BOX_OUTPUT ? "output" : "node";
+        const char *style = x->kind == BOX_INPUT    ? "input"
+                            : x->kind == BOX_OUTPUT ? "output"
+                                                    : "node";
         if (x->kind == BOX_NODE)
             fprintf(f, "\\node[%s] (b%d) at (%.1f,%.1f) {$%s$};\n", style, b, x->x, x->y, sub);
         else
@@ -547,7 +552,8 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
     }
     for (int k = 0; k < L.nedges; k++) {
         const LEdge *e = &L.edge[k];
-        fprintf(f, "\\draw[%s] (%.1f,%.1f) .. controls (%.1f,%.1f) and (%.1f,%.1f) .. (%.1f,%.1f);\n",
+        fprintf(f,
+                "\\draw[%s] (%.1f,%.1f) .. controls (%.1f,%.1f) and (%.1f,%.1f) .. (%.1f,%.1f);\n",
                 e->op < 0 ? "concat" : "edge", e->p[0][0], e->p[0][1], e->p[1][0], e->p[1][1],
                 e->p[2][0], e->p[2][1], e->p[3][0], e->p[3][1]);
     }

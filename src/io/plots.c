@@ -62,27 +62,28 @@ static int out_close(Out *o, char *msg, size_t msglen)
  * width x height in inches for PDF; PNG and SVG scale from it. */
 static void script_head(FILE *f, const char *name, const char *what, double w_in, double h_in)
 {
-    fprintf(f,
-            "# %s.gp: %s\n"
-            "# Written by dartboard from a run directory. Edit freely, then run\n"
-            "#   gnuplot %s.gp                     (PDF, PNG and SVG)\n"
-            "#   gnuplot -e \"formats='png'\" %s.gp  (one of them)\n"
-            "# in this directory. The data is in %s.dat.\n"
-            "if (!exists(\"formats\")) formats = \"pdf png svg\"\n"
-            "if (!exists(\"dumb_w\")) dumb_w = 100\n"
-            "if (!exists(\"dumb_h\")) dumb_h = 30\n"
-            "set encoding utf8\n"
-            "do for [fmt in formats] {\n"
-            "  if (fmt eq \"pdf\") { set terminal pdfcairo enhanced color font \"Helvetica,9\" "
-            "size %.2fin,%.2fin; set output \"%s.pdf\" }\n"
-            "  if (fmt eq \"png\") { set terminal pngcairo enhanced color font \"Helvetica,10\" "
-            "size %d,%d; set output \"%s.png\" }\n"
-            "  if (fmt eq \"svg\") { set terminal svg enhanced font \"Helvetica,11\" size %d,%d "
-            "background \"#ffffff\"; set output \"%s.svg\" }\n"
-            "  if (fmt eq \"dumb\") { set terminal dumb size dumb_w,dumb_h; set output \"%s.txt\" }\n"
-            "  dumb = fmt eq \"dumb\"   # text for a terminal: no grid, no point marks\n",
-            name, what, name, name, name, w_in, h_in, name, (int)(w_in * 160), (int)(h_in * 160),
-            name, (int)(w_in * 120), (int)(h_in * 120), name, name);
+    fprintf(
+        f,
+        "# %s.gp: %s\n"
+        "# Written by dartboard from a run directory. Edit freely, then run\n"
+        "#   gnuplot %s.gp                     (PDF, PNG and SVG)\n"
+        "#   gnuplot -e \"formats='png'\" %s.gp  (one of them)\n"
+        "# in this directory. The data is in %s.dat.\n"
+        "if (!exists(\"formats\")) formats = \"pdf png svg\"\n"
+        "if (!exists(\"dumb_w\")) dumb_w = 100\n"
+        "if (!exists(\"dumb_h\")) dumb_h = 30\n"
+        "set encoding utf8\n"
+        "do for [fmt in formats] {\n"
+        "  if (fmt eq \"pdf\") { set terminal pdfcairo enhanced color font \"Helvetica,9\" "
+        "size %.2fin,%.2fin; set output \"%s.pdf\" }\n"
+        "  if (fmt eq \"png\") { set terminal pngcairo enhanced color font \"Helvetica,10\" "
+        "size %d,%d; set output \"%s.png\" }\n"
+        "  if (fmt eq \"svg\") { set terminal svg enhanced font \"Helvetica,11\" size %d,%d "
+        "background \"#ffffff\"; set output \"%s.svg\" }\n"
+        "  if (fmt eq \"dumb\") { set terminal dumb size dumb_w,dumb_h; set output \"%s.txt\" }\n"
+        "  dumb = fmt eq \"dumb\"   # text for a terminal: no grid, no point marks\n",
+        name, what, name, name, name, w_in, h_in, name, (int)(w_in * 160), (int)(h_in * 160), name,
+        (int)(w_in * 120), (int)(h_in * 120), name, name);
 }
 
 static void script_tail(FILE *f)
@@ -113,11 +114,14 @@ static int write_curve(const char *dir, const char *name, const RunMetrics *m, i
     snprintf(file, sizeof file, "%s.gp", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
-    script_head(o.f, name, acc ? "train and validation accuracy of the search"
-                                : "train and validation loss of the search", 4.5, 2.8);
+    script_head(o.f, name,
+                acc ? "train and validation accuracy of the search"
+                    : "train and validation loss of the search",
+                4.5, 2.8);
     fprintf(o.f,
             "  set title \"DARTS search: %s\"\n"
             "  set xlabel \"step\"\n"
+            "  set autoscale xfix\n"
             "  set ylabel \"%s\"\n"
             "  if (dumb) { unset grid; set style data lines } else { set grid lc rgb \"#dddddd\"; "
             "set style data linespoints }\n"
@@ -156,9 +160,10 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
     snprintf(file, sizeof file, "%s.dat", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
-    fprintf(o.f, "# softmaxed alphas of the %s cell per report (alphas.csv)\n"
-                 "# column 1: step; then for each edge e (0..%d) and op o (0..%d):\n"
-                 "# column 2 + e * %d + o\n# ops:",
+    fprintf(o.f,
+            "# softmaxed alphas of the %s cell per report (alphas.csv)\n"
+            "# column 1: step; then for each edge e (0..%d) and op o (0..%d):\n"
+            "# column 2 + e * %d + o\n# ops:",
             cell, h->edges - 1, OP_COUNT - 1, OP_COUNT);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, " %s", op_names[k]);
@@ -253,8 +258,10 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
     snprintf(file, sizeof file, "%s.dat", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
-    fprintf(o.f, "# final softmaxed alphas of the %s cell at step %lld (alphas.csv)\n"
-                 "# one row per edge, one column per op:", cell, (long long)last->step);
+    fprintf(o.f,
+            "# final softmaxed alphas of the %s cell at step %lld (alphas.csv)\n"
+            "# one row per edge, one column per op:",
+            cell, (long long)last->step);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, " %s", op_names[k]);
     fputc('\n', o.f);
@@ -377,8 +384,10 @@ static int load_run(const char *run_dir, RunMetrics *m, AlphaHistory *h, int *ha
         *have_a = 1;
     }
     if (!*have_m && !*have_a) {
-        snprintf(msg, msglen, "%s: no metrics rows or alphas.csv yet (expected a run directory "
-                 "with at least one report)", run_dir);
+        snprintf(msg, msglen,
+                 "%s: no metrics rows or alphas.csv yet (expected a run directory "
+                 "with at least one report)",
+                 run_dir);
         return -1;
     }
     return 0;
@@ -421,8 +430,9 @@ int plots_write_to(const char *run_dir, const char *out_dir, const char *formats
         rc = run_script(out_dir, names[i], setup, msg, msglen);
     if (rc == 0)
         snprintf(msg, msglen, "wrote %d figures (%s) in %s%s", n, fmts, out_dir,
-                 !have_m ? "; no metrics yet, so no loss or accuracy"
-                 : !have_a ? "; no alphas.csv, so no alpha figures" : "");
+                 !have_m   ? "; no metrics yet, so no loss or accuracy"
+                 : !have_a ? "; no alphas.csv, so no alpha figures"
+                           : "");
     if (have_m)
         run_metrics_free(&m);
     if (have_a)
