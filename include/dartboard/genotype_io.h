@@ -34,14 +34,15 @@
 #include "dartboard/genotype.h"
 
 typedef enum GenotypeFormat {
-    GENOTYPE_FORMAT_PY,   /* the official one-line Genotype(...) */
+    GENOTYPE_FORMAT_PY, /* the official one-line Genotype(...) */
     GENOTYPE_FORMAT_JSON,
     GENOTYPE_FORMAT_YAML,
     GENOTYPE_FORMAT_COUNT
 } GenotypeFormat;
 
 /* The official DARTS line, with a trailing newline:
- * Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), reduce=[...], reduce_concat=range(2, 6)) */
+ * Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), reduce=[...],
+ * reduce_concat=range(2, 6)) */
 int genotype_write_py(FILE *f, const Genotype *g);
 /* w_normal, w_reduce: softmaxed alphas, edges x OP_COUNT (edges =
  * genotype_edge_count(g->nodes)); either may be NULL (then no "alphas"). */
@@ -55,8 +56,8 @@ int genotype_save(const char *path, GenotypeFormat fmt, const Genotype *g, const
 
 /* Optional alphas found in a JSON/YAML genotype. */
 typedef struct GenotypeAlphas {
-    int present;                                  /* both cells were given */
-    float normal[GENOTYPE_MAX_EDGES * OP_COUNT];  /* edges x OP_COUNT, dartboard op order */
+    int present;                                 /* both cells were given */
+    float normal[GENOTYPE_MAX_EDGES * OP_COUNT]; /* edges x OP_COUNT, dartboard op order */
     float reduce[GENOTYPE_MAX_EDGES * OP_COUNT];
 } GenotypeAlphas;
 

@@ -40,8 +40,8 @@ static const char *const format_names[EXPORT_FORMAT_COUNT] = {
 
 typedef struct Source {
     char path[PATH_LEN];
-    char dir[PATH_LEN];  /* where default outputs go */
-    char stem[256];      /* "" for a run directory, else the file name without extension */
+    char dir[PATH_LEN]; /* where default outputs go */
+    char stem[256];     /* "" for a run directory, else the file name without extension */
     int is_run_dir;
     Genotype g;
     GenotypeAlphas alphas;
@@ -128,8 +128,10 @@ static int load_source(Source *s, const char *path, char *msg, size_t msglen)
             }
         }
         if (!have_geno) {
-            snprintf(msg, msglen, "%s: no genotype.json, genotype.py or alphas.csv (expected a "
-                     "dartboard run directory)", path);
+            snprintf(msg, msglen,
+                     "%s: no genotype.json, genotype.py or alphas.csv (expected a "
+                     "dartboard run directory)",
+                     path);
             return -1;
         }
         return 0;
@@ -277,7 +279,9 @@ static int cell_path(char *path, const Source *s, const char *out, int single, D
 
 static int refuse_overwrite(const Source *s, const char *path, char *msg, size_t msglen)
 {
-    if (!s->is_run_dir && strcmp(path, s->path) == 0) {
+    struct stat a, b;
+    if (!s->is_run_dir && stat(path, &a) == 0 && stat(s->path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino) {
         snprintf(msg, msglen, "%s: would overwrite the input (expected -o FILE)", path);
         return -1;
     }
@@ -327,10 +331,11 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
             }
         }
     }
+    int frames = h.n;
     run_alphas_free(&h);
     if (rc == 0) {
         char what[PATH_LEN + 64];
-        snprintf(what, sizeof what, "%s/{normal,reduce}_0001..%04d.svg", dir, h.n);
+        snprintf(what, sizeof what, "%s/{normal,reduce}_0001..%04d.svg", dir, frames);
         report_wrote(rep, what);
     }
     return rc;
@@ -364,7 +369,8 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
             if (cell_only >= 0 && c != cell_only)
                 continue;
             j.cell = (DiagramCell)c;
-            if (cell_path(path, s, out, cell_only >= 0, j.cell, format_ext(fmt), msg, msglen) != 0 ||
+            if (cell_path(path, s, out, cell_only >= 0, j.cell, format_ext(fmt), msg, msglen) !=
+                    0 ||
                 refuse_overwrite(s, path, msg, msglen) != 0)
                 return -1;
             if (fmt == EXPORT_PDF || fmt == EXPORT_PNG) {
@@ -398,9 +404,10 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
     case EXPORT_FRAMES:
     case EXPORT_PLOTS:
         if (!s->is_run_dir) {
-            snprintf(msg, msglen, "%s: --format %s needs a run directory (expected a directory "
-                     "with alphas.csv%s)", s->path, format_names[fmt],
-                     fmt == EXPORT_PLOTS ? " and metrics.csv" : "");
+            snprintf(msg, msglen,
+                     "%s: --format %s needs a run directory (expected a directory "
+                     "with alphas.csv%s)",
+                     s->path, format_names[fmt], fmt == EXPORT_PLOTS ? " and metrics.csv" : "");
             return -1;
         }
         if (fmt == EXPORT_FRAMES)
@@ -507,22 +514,23 @@ static void usage(FILE *f)
 {
     char names[128];
     format_list(names, sizeof names);
-    fprintf(f,
-            "usage: dartboard export RUN_DIR|GENOTYPE_FILE --format FORMAT[,FORMAT...] "
-            "[-o FILE] [--cell normal|reduce]\n"
-            "  FORMAT is %s\n"
-            "  py json yaml   the genotype (GENOTYPE_FILE may be any of these, or a\n"
-            "                 nested-list or (op, input, node) dialect)\n"
-            "  dot tikz svg   a diagram per cell (tikz: a standalone .tex and a .tikz fragment)\n"
-            "  pdf png        the diagrams rendered by Graphviz dot\n"
-            "  frames         one SVG per report of alphas.csv, for an animation\n"
-            "  plots          gnuplot figures (PDF, PNG, SVG + scripts) in RUN_DIR/plots\n"
-            "  -o FILE        output file (- for stdout); for diagrams of both cells, a stem:\n"
-            "                 FILE_normal.EXT and FILE_reduce.EXT; for frames and plots a directory\n"
-            "  --cell CELL    only the normal or the reduce cell\n"
-            "Without -o, files go to the run directory (genotype.*, cell_normal.*, ...) or\n"
-            "beside GENOTYPE_FILE.\n",
-            names);
+    fprintf(
+        f,
+        "usage: dartboard export RUN_DIR|GENOTYPE_FILE --format FORMAT[,FORMAT...] "
+        "[-o FILE] [--cell normal|reduce]\n"
+        "  FORMAT is %s\n"
+        "  py json yaml   the genotype (GENOTYPE_FILE may be any of these, or a\n"
+        "                 nested-list or (op, input, node) dialect)\n"
+        "  dot tikz svg   a diagram per cell (tikz: a standalone .tex and a .tikz fragment)\n"
+        "  pdf png        the diagrams rendered by Graphviz dot\n"
+        "  frames         one SVG per report of alphas.csv, for an animation\n"
+        "  plots          gnuplot figures (PDF, PNG, SVG + scripts) in RUN_DIR/plots\n"
+        "  -o FILE        output file (- for stdout); for diagrams of both cells, a stem:\n"
+        "                 FILE_normal.EXT and FILE_reduce.EXT; for frames and plots a directory\n"
+        "  --cell CELL    only the normal or the reduce cell\n"
+        "Without -o, files go to the run directory (genotype.*, cell_normal.*, ...) or\n"
+        "beside GENOTYPE_FILE.\n",
+        names);
 }
 
 int export_main(int argc, char **argv)
@@ -560,8 +568,10 @@ int export_main(int argc, char **argv)
             } else {
                 cell_only = strcmp(val, "normal") == 0 ? 0 : strcmp(val, "reduce") == 0 ? 1 : -2;
                 if (cell_only == -2) {
-                    fprintf(stderr, "dartboard: export: unknown cell '%s' (expected normal or "
-                            "reduce)\n", val);
+                    fprintf(stderr,
+                            "dartboard: export: unknown cell '%s' (expected normal or "
+                            "reduce)\n",
+                            val);
                     return 2;
                 }
             }
@@ -572,8 +582,10 @@ int export_main(int argc, char **argv)
         } else if (!source) {
             source = a;
         } else {
-            fprintf(stderr, "dartboard: export: a second source '%s' (expected one RUN_DIR or "
-                    "GENOTYPE_FILE)\n", a);
+            fprintf(stderr,
+                    "dartboard: export: a second source '%s' (expected one RUN_DIR or "
+                    "GENOTYPE_FILE)\n",
+                    a);
             return 2;
         }
     }
