@@ -8,7 +8,8 @@
 # resizing keeps the screen whole (and "too small" below 80x24); q asks,
 # n stays, q y writes a checkpoint and exits 0 with the terminal restored.
 # 160x48 (UTF-8, xterm-256color): the panels appear; Ctrl-C is a clean quit
-# with a checkpoint and exit status 0.
+# with a checkpoint and exit status 0. A SIGSEGV restores the terminal before
+# its message.
 #
 # A private tmux server (-L), no user configuration (-f /dev/null). Every wait
 # polls capture-pane against a deadline; no fixed sleep decides anything
@@ -176,6 +177,25 @@ grep -q 'exit status 0' "$work/run160.status" 2>/dev/null && pass "Ctrl-C: exit 
     fail "Ctrl-C exit status: $(cat "$work/run160.status" 2>/dev/null)"
 [ -s "$work/run160/checkpoint.bin" ] && pass "Ctrl-C: checkpoint written" || fail "Ctrl-C: no checkpoint.bin"
 [ "$(T display-message -p -t tui '#{alternate_on}')" = 0 ] || fail "Ctrl-C: still on the alternate screen"
+
+T kill-session -t tui
+
+# ---------------------------------------------------------------- a crash
+# SIGSEGV (the worker blocks signals, so the UI thread takes it): the
+# terminal is restored before anything is printed, then the default action.
+start crash 80 24 TERM=xterm LC_ALL=C
+wait_for 60 'RUNNING' || fail "crash run: RUNNING never shown"
+pid=$(pgrep -f -- "^$DARTBOARD .*--out $work/crash " | head -n 1)
+if [ -n "$pid" ]; then
+    kill -SEGV "$pid"
+    wait_for 30 'dartboard exited' || fail "SIGSEGV: the program did not end"
+    screen | grep -q 'fatal signal; terminal restored' && pass "SIGSEGV: message after the terminal came back" ||
+        fail "SIGSEGV: no message on the restored screen"
+    [ "$(T display-message -p -t tui '#{alternate_on}')" = 0 ] || fail "SIGSEGV: still on the alternate screen"
+    grep -q 'exit status 139' "$work/crash.status" || fail "SIGSEGV: exit $(cat "$work/crash.status")"
+else
+    fail "crash run: no process found"
+fi
 
 [ $failed = 0 ] && rm -rf "$work"
 exit $failed

@@ -133,7 +133,7 @@ typedef struct Ui {
     int quit;
 } Ui;
 
-static void send(Ui *ui, CommandKind kind)
+static void ui_send(Ui *ui, CommandKind kind)
 {
     Command c;
     memset(&c, 0, sizeof c);
@@ -153,12 +153,12 @@ static void do_action(Ui *ui, UiAction act, int key)
     const Snapshot *s = ui->snap;
     switch (act) {
     case ACT_PAUSE:
-        send(ui, CMD_TOGGLE_PAUSE);
+        ui_send(ui, CMD_TOGGLE_PAUSE);
         view_message(v, 0, "%s", s->state == SESSION_PAUSED ? "resuming" : "pausing");
         break;
     case ACT_STEP:
         if (s->state == SESSION_PAUSED) {
-            send(ui, CMD_STEP_ONCE);
+            ui_send(ui, CMD_STEP_ONCE);
             view_message(v, 0, "one step");
         } else {
             view_message(v, 0, "n runs one step while paused (space pauses)");
@@ -175,11 +175,11 @@ static void do_action(Ui *ui, UiAction act, int key)
         }
         break;
     case ACT_EXPORT:
-        send(ui, CMD_EXPORT);
+        ui_send(ui, CMD_EXPORT);
         view_message(v, 0, "exporting into %s", s->run_dir);
         break;
     case ACT_CHECKPOINT:
-        send(ui, CMD_CHECKPOINT);
+        ui_send(ui, CMD_CHECKPOINT);
         view_message(v, 0, "checkpoint requested");
         break;
     case ACT_NEXT_PANEL:
@@ -275,7 +275,7 @@ int ui_run(Session *s, const UiOptions *opt)
     ui.snap = calloc(1, sizeof *ui.snap);
     if (!ui.snap) {
         fprintf(stderr, "dartboard: out of memory\n");
-        send(&ui, CMD_STOP);
+        ui_send(&ui, CMD_STOP);
         session_join(s);
         return 1;
     }
@@ -290,7 +290,7 @@ int ui_run(Session *s, const UiOptions *opt)
         const char *term = getenv("TERM");
         fprintf(stderr, "dartboard: cannot drive the terminal (TERM=%s); use --headless\n",
                 term ? term : "unset");
-        send(&ui, CMD_STOP);
+        ui_send(&ui, CMD_STOP);
         session_join(s);
         free(ui.snap);
         return 1;
@@ -331,7 +331,7 @@ int ui_run(Session *s, const UiOptions *opt)
     screen_draw_notice(stdscr, rows, cols, &ui.style, "quit", "stopping: writing a checkpoint");
     wnoutrefresh(stdscr);
     doupdate();
-    send(&ui, CMD_STOP);
+    ui_send(&ui, CMD_STOP);
     int status = session_join(s);
     session_snapshot(s, ui.snap);
     plot_finish(&ui.plot);
