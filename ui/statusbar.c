@@ -55,9 +55,13 @@ void statusbar_draw(WINDOW *w, Rect r, const Style *st, const Snapshot *s)
     } else {
         x = draw_text(w, r, y, x, "train --  val --", bar);
     }
-    x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
-    x = draw_textf(w, r, y, x + 2, bar, "%.0f img/s", s->images_per_s);
-    draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
+    if (s->ms_per_step > 0.0) {
+        x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
+        x = draw_textf(w, r, y, x + 2, bar, "%.0f img/s", s->images_per_s);
+        draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
+    } else {
+        draw_text(w, r, y, x + 2, "-- ms/step  -- img/s  ETA --", bar); /* no step timed yet */
+    }
 }
 
 void statusbar_draw_message(WINDOW *w, Rect r, const Style *st, const char *msg, int is_error)

@@ -168,11 +168,7 @@ static void do_action(Ui *ui, UiAction act, int key)
         editor_open(&v->editor, &s->config);
         break;
     case ACT_PLOT:
-        {
-            int rows, cols;
-            getmaxyx(stdscr, rows, cols);
-            plot_start(&ui->plot, s->run_dir, rows, cols, v);
-        }
+        plot_start(&ui->plot, s->run_dir, LINES, COLS, v);
         break;
     case ACT_EXPORT:
         ui_send(ui, CMD_EXPORT);
@@ -301,10 +297,8 @@ int ui_run(Session *s, const UiOptions *opt)
     uint64_t shown = UINT64_MAX;
     int dirty = 1, frames = 0;
     while (!ui.quit) {
-        if (quit_signal) {
-            view_message(&ui.view, 0, "signal %d: stopping", (int)quit_signal);
-            break;
-        }
+        if (quit_signal)
+            break; /* Ctrl-C, SIGTERM, SIGHUP: the same clean quit as q y */
         if (plot_poll(&ui.plot, &ui.view))
             dirty = 1;
         uint64_t seq = session_seq(s);
