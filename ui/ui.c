@@ -296,6 +296,7 @@ int ui_run(Session *s, const UiOptions *opt)
 
     uint64_t shown = UINT64_MAX;
     int dirty = 1, frames = 0;
+    SessionState last_state = SESSION_STARTING;
     while (!ui.quit) {
         if (quit_signal)
             break; /* Ctrl-C, SIGTERM, SIGHUP: the same clean quit as q y */
@@ -305,6 +306,10 @@ int ui_run(Session *s, const UiOptions *opt)
         if (seq != shown || dirty || opt->batch_frames > 0) {
             shown = session_snapshot(s, ui.snap);
             view_take_message(&ui.view, ui.snap);
+            if (ui.snap->state == SESSION_DONE && last_state != SESSION_DONE)
+                view_message(&ui.view, 0, "search done at step %lld: q leaves; x, g, s still work",
+                             (long long)ui.snap->step);
+            last_state = ui.snap->state;
             if (ui.view.editor.open)
                 editor_sync(&ui.view.editor, &ui.snap->config);
             draw(&ui);
