@@ -197,5 +197,5 @@ else
     fail "crash run: no process found"
 fi
 
-[ $failed = 0 ] && rm -rf "$work"
+[ $failed = 0 ] && rm -rf "$work" && rmdir "$(dirname "$work")" 2>/dev/null
 exit $failed

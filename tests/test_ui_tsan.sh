@@ -55,3 +55,4 @@ if [ $status -ne 0 ] || grep -q "^not ok" run.log; then
     exit 1
 fi
 echo "PASS: the UI's snapshot/command path is race-free under ThreadSanitizer"
+cd .. && rm -rf "$work"
