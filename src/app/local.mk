@@ -26,3 +26,8 @@ clean-app-tests:
 	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir \
 		test_session_tsan.dir
 .PHONY: clean-app-tests
+
+check_PROGRAMS += tests/test_session_nan
+TESTS += tests/test_session_nan
+tests_test_session_nan_SOURCES = tests/test_session_nan.c tests/tap.h
+tests_test_session_nan_LDADD = $(CORE_LIBS)
