@@ -38,9 +38,15 @@ static void install_stop_signals(Session *s)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* The one place that picks the front-end: the live UI when stdout is a
- * terminal and --headless was not given, progress lines otherwise. The UI
- * gets o->ascii and o->no_color (or NO_COLOR) as its UiOptions. */
+/* The live UI when stdout is a terminal and --headless was not given. */
+static int wants_ui(const CliOptions *o)
+{
+    return !o->headless && isatty(STDOUT_FILENO);
+}
+
+/* The one place that picks the front-end. When wants_ui(o), the UI runs
+ * here: ui_run(s, &(UiOptions){.ascii = o->ascii, .no_color = o->no_color});
+ * otherwise progress lines. */
 static int run_front_end(Session *s, const CliOptions *o)
 {
     (void)o;
@@ -60,6 +66,8 @@ static int run_search(const CliOptions *o)
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,
         .max_epochs = o->epochs,
+        /* The UI stays open after the run ends (export, checkpoint) until q. */
+        .linger = wants_ui(o),
     };
     Session *s = session_create(&cfg, &so, err, sizeof err);
     if (!s) {
