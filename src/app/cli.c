@@ -230,6 +230,9 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
     o->command = CLI_SEARCH;
+    /* https://no-color.org: present and not empty. */
+    const char *no_color = getenv("NO_COLOR");
+    o->no_color = no_color && *no_color;
     int i = 1;
     if (argc > 1) {
         const char *a = argv[1];

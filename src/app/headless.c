@@ -62,6 +62,9 @@ int headless_run(Session *s, FILE *out)
         if (p->state == SESSION_DONE || p->state == SESSION_ERROR)
             break;
     }
+    /* A session that lingers for a UI would wait for this. */
+    Command stop = {.kind = CMD_STOP};
+    session_command(s, &stop);
     int status = p->state == SESSION_DONE ? 0 : 1;
     if (status == 0 && p->step < p->total_steps)
         fprintf(out, "stopped at step %" PRId64 " of %" PRId64 "; continue with: dartboard --resume %s\n",

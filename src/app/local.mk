@@ -14,7 +14,20 @@ EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh
 TESTS += tests/test_session_tsan.sh
 EXTRA_DIST += tests/test_session_tsan.sh
 
-# tests/test_session_tsan.sh rebuilds the core with -fsanitize=thread from this list.
-print-core-sources:
-	@echo $(libdartcore_a_SOURCES)
-.PHONY: print-core-sources
+# tests/test_session_tsan.sh links its instrumented session sources with the
+# core library and these libraries.
+print-core-libs:
+	@echo $(OPENMP_CFLAGS) $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(LIBS)
+.PHONY: print-core-libs
+
+# The app tests' scratch directories (build tree only).
+clean-local: clean-app-tests
+clean-app-tests:
+	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir \
+		test_session_tsan.dir
+.PHONY: clean-app-tests
+
+check_PROGRAMS += tests/test_session_nan
+TESTS += tests/test_session_nan
+tests_test_session_nan_SOURCES = tests/test_session_nan.c tests/tap.h
+tests_test_session_nan_LDADD = $(CORE_LIBS)

@@ -39,17 +39,17 @@ static void install_stop_signals(Session *s)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* The one place that picks the front-end: the live UI when stdout is a
- * terminal and --headless was not given, progress lines otherwise. The UI
- * gets o->ascii and o->no_color (or NO_COLOR) as its UiOptions. */
-static int live_ui(const CliOptions *o)
+/* The live UI when stdout is a terminal and --headless was not given. */
+static int wants_ui(const CliOptions *o)
 {
     return !o->headless && isatty(STDOUT_FILENO);
 }
 
+/* The one place that picks the front-end: the live UI (which gets --ascii
+ * and --no-color; NO_COLOR it reads itself), otherwise progress lines. */
 static int run_front_end(Session *s, const CliOptions *o)
 {
-    if (live_ui(o)) {
+    if (wants_ui(o)) {
         UiOptions u = {.ascii = o->ascii, .no_color = o->no_color, .batch_frames = 0};
         return ui_run(s, &u);
     }
@@ -69,7 +69,8 @@ static int run_search(const CliOptions *o)
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,
         .max_epochs = o->epochs,
-        .linger = live_ui(o), /* the UI stays open after the run ends */
+        /* The UI stays open after the run ends (export, checkpoint) until q. */
+        .linger = wants_ui(o),
     };
     Session *s = session_create(&cfg, &so, err, sizeof err);
     if (!s) {

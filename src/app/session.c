@@ -13,7 +13,6 @@
 #include "config.h"
 #include "dartboard/session.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -89,6 +88,7 @@ struct Session {
     int64_t target;
     int steps_per_epoch;
     int64_t last_row_step;
+    int64_t checkpoint_step; /* step of the newest checkpoint.bin */
     float w_normal[GENOTYPE_MAX_EDGES * OP_COUNT], w_reduce[GENOTYPE_MAX_EDGES * OP_COUNT];
 };
 
@@ -306,8 +306,12 @@ static int save_checkpoint(Session *s, const AppState *app, char *err, size_t er
     app_state_encode(app, extra);
     char path[600];
     rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
-    return checkpoint_save(path, s->fingerprint, search_step_count(s->search), extra, sizeof extra,
-                           write_search_body, s->search, err, errlen);
+    int64_t step = search_step_count(s->search);
+    if (checkpoint_save(path, s->fingerprint, step, extra, sizeof extra, write_search_body,
+                        s->search, err, errlen) != 0)
+        return -1;
+    s->checkpoint_step = step;
+    return 0;
 }
 
 static void checkpoint_now(Session *s, int announce)
@@ -535,6 +539,7 @@ static int prepare(Session *s, char *err, size_t errlen)
                      (long long)search_step_count(s->search));
             rc = -1;
         }
+        s->checkpoint_step = s->resume_ckpt.step;
         checkpoint_release(&s->resume_ckpt);
         if (rc != 0)
             return -1;
@@ -634,14 +639,11 @@ static void *worker_main(void *arg)
         double t0 = now_seconds();
         StepStats st;
         int rc = search_step(s->search, &s->cfg, &st, err, sizeof err);
-        if (rc == 0 && (!isfinite(st.train_loss) || !isfinite(st.val_loss))) {
-            snprintf(err, sizeof err, "loss is not finite (train %g, val %g)", st.train_loss,
-                     st.val_loss);
-            rc = -1;
-        }
         if (rc != 0) {
-            say(s, "step %lld: %s; search stopped, the last good checkpoint is kept",
-                (long long)search_step_count(s->search) + 1, err);
+            /* search_step refuses a non-finite loss and leaves the state as
+             * it was; nothing of it is checkpointed. */
+            say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
+                (long long)s->checkpoint_step);
             failed = 1;
             break;
         }
