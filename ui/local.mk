@@ -52,7 +52,8 @@ tests_test_ui_keys_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_test_ui_keys_CFLAGS = $(AM_CFLAGS) $(CURSES_CFLAGS)
 tests_test_ui_keys_LDADD = libdartui.a $(CURSES_LIBS) -lm
 
-# tests/test_ui_tsan.sh rebuilds the UI with -fsanitize=thread from this list.
-print-ui-sources:
-	@echo $(libdartui_a_SOURCES)
-.PHONY: print-ui-sources
+# The UI tests' scratch files (build tree only; kept when a test fails).
+clean-local: clean-ui-tests
+clean-ui-tests:
+	-rm -rf test_ui_batch.run test_ui_batch.screen test_ui_tsan.dir tests/out
+.PHONY: clean-ui-tests
