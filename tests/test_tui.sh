@@ -5,6 +5,7 @@
 # (the step counter stays still for 2 s) and resumes; the editor changes lr
 # (and lr_min, so the cosine schedule is flat) and the next metrics.csv rows
 # use it; an invalid value is refused; Esc closes the editor, never quits;
+# panels 1-4 and tab, v, ?, s, x and g (without $DISPLAY) do what they say;
 # resizing keeps the screen whole (and "too small" below 80x24); q asks,
 # n stays, q y writes a checkpoint and exits 0 with the terminal restored.
 # 160x48 (UTF-8, xterm-256color): the panels appear; Ctrl-C is a clean quit
@@ -66,7 +67,7 @@ start() {
     name=$1 cols=$2 rows=$3
     shift 3
     T new-session -d -s tui -x "$cols" -y "$rows" \
-        "env $* $DARTBOARD --preset test --out $work/$name --set run.epochs=1000 --set run.report_every=2 --set run.checkpoint_every=0;
+        "env DISPLAY= $* $DARTBOARD --preset test --out $work/$name --set run.epochs=1000 --set run.report_every=2 --set run.checkpoint_every=0;
          echo \"exit status \$?\" > $work/$name.status; echo \"dartboard exited: \$(cat $work/$name.status)\"; sleep 600"
 }
 
@@ -131,6 +132,42 @@ else
 fi
 grep -q 'optim.lr' "$work/run80/changes.log" 2>/dev/null && pass "changes.log records the edit" ||
     fail "changes.log lacks the lr change"
+grep -Eq '^ +lr: 0\.0123' "$work/run80/config.yaml" 2>/dev/null && pass "config.yaml has the new lr" ||
+    fail "config.yaml lacks lr 0.0123"
+
+# Panels, numbers, help, checkpoint, export, plot.
+T send-keys -t tui 2
+wait_for 10 '^accuracy' && ! screen | grep -q 'n3<-n2' || fail "2: no full-size curves"
+T send-keys -t tui 3
+wait_for 10 'normal cell' && wait_for 5 'concat n0 n1 n2 n3 -> k' || fail "3: no cell diagrams"
+T send-keys -t tui 4
+wait_for 10 'live hyperparameters|^events' || fail "4: no log panel"
+T send-keys -t tui Tab
+wait_for 10 'n3<-n2' || fail "tab: not back to the overview"
+T send-keys -t tui v
+wait_for 10 '^[ +]n3<-n0 +[0-9][0-9][ *][0-9][0-9]' || fail "v: no numbers in the heatmap"
+T send-keys -t tui v
+wait_gone 10 '^[ +]n3<-n0 +[0-9][0-9][ *][0-9][0-9]' || fail "v again: numbers stay"
+T send-keys -t tui '?'
+wait_for 10 'Ctrl-L +redraw' || fail "?: no help"
+T send-keys -t tui Escape
+wait_gone 10 'Ctrl-L +redraw' || fail "Esc: help stays"
+T send-keys -t tui s
+wait_for 30 'checkpoint written' || fail "s: no checkpoint message"
+T send-keys -t tui x
+deadline=$(($(date +%s) + 30))
+until [ -s "$work/run80/genotype.yaml" ] || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.2; done
+[ -s "$work/run80/genotype.yaml" ] || fail "x: no genotype.yaml exported"
+wait_for 10 'wrote' || fail "x: the message line does not say what was written"
+if [ -n "${GNUPLOT:-}" ]; then
+    T send-keys -t tui g
+    wait_for 60 'gnuplot \(any key closes\)' || fail "g: no text plot"
+    ls "$work/run80/plots/"*.svg >/dev/null 2>&1 || fail "g: no figures in plots/"
+    T send-keys -t tui Escape
+    wait_gone 10 'any key closes' || fail "g: the text plot stays"
+fi
+screen | grep -q 'RUNNING' || fail "the search stopped during the keys"
+[ $failed = 0 ] && pass "panels, v, ?, s, x, g"
 
 # Resize: bigger, too small, back; the screen stays whole.
 T resize-window -t tui -x 120 -y 40
