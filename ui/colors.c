@@ -79,11 +79,6 @@ ColorMode colors_init(int no_color)
     return current_mode;
 }
 
-ColorMode colors_mode(void)
-{
-    return current_mode;
-}
-
 attr_t colors_attr(ColorRole role)
 {
     const RoleColors *c = &role_table[role];
@@ -105,9 +100,4 @@ int colors_heat_step(float weight, int ops)
     double t = (log2((double)weight * ops) + 3.0) / 6.0;
     int k = (int)floor(t * HEAT_STEPS);
     return k < 0 ? 0 : k >= HEAT_STEPS ? HEAT_STEPS - 1 : k;
-}
-
-int colors_heat_dark_text(int step)
-{
-    return step >= HEAT_STEPS / 2;
 }

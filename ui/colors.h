@@ -45,14 +45,11 @@ typedef enum ColorRole {
 /* Picks the mode (mono when no_color, $NO_COLOR is set or the terminal has no
  * colours) and sets up the colour pairs. Call after newterm/initscr. */
 ColorMode colors_init(int no_color);
-ColorMode colors_mode(void);
 /* Attributes (colour pair included) to draw `role` with. */
 attr_t colors_attr(ColorRole role);
 /* Heat step 0..HEAT_STEPS-1 for a softmax weight over `ops` ops: a log scale
  * centred on the uniform weight 1/ops, so early, near-uniform alphas sit mid
  * ramp and the ramp spans 1/(8 ops) .. 1. */
 int colors_heat_step(float weight, int ops);
-/* Whether text on heat step k should be dark (light background). */
-int colors_heat_dark_text(int step);
 
 #endif

@@ -25,6 +25,14 @@ tests_test_ui_layout_SOURCES = tests/test_ui_layout.c tests/tap.h
 tests_test_ui_layout_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_test_ui_layout_LDADD = libdartui.a
 
+# The pure pieces: labels, marks, ramp, glyphs, ranges, the editor's validation.
+check_PROGRAMS += tests/test_ui_parts
+TESTS += tests/test_ui_parts
+tests_test_ui_parts_SOURCES = tests/test_ui_parts.c tests/tap.h
+tests_test_ui_parts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_test_ui_parts_CFLAGS = $(AM_CFLAGS) $(CURSES_CFLAGS)
+tests_test_ui_parts_LDADD = libdartui.a $(CORE_LIBS) $(CURSES_LIBS)
+
 # Fixture snapshots drawn headless, compared with golden text files per
 # terminal type and locale (regenerate: see the head of the test).
 check_PROGRAMS += tests/test_ui_render
