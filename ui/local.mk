@@ -17,6 +17,8 @@ libdartui_a_SOURCES += \
 	ui/screen.c ui/screen.h \
 	ui/plot.c ui/plot.h \
 	ui/ui.c
+# The public face (main.c includes it); listed so `make dist` ships it.
+EXTRA_DIST += include/dartboard/ui.h
 
 # Layout is pure: its test links the UI library without curses.
 check_PROGRAMS += tests/test_ui_layout
