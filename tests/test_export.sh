@@ -14,7 +14,8 @@ done
 check "json keeps the alphas" grep -q '"alphas"' run.json
 check "yaml keeps the op order" grep -q '^ops: \[none, max_pool_3x3' run.yaml
 
-for d in official.py official_range.txt nested.py triples.py awnas.txt darts_v2.yaml reordered_ops.json; do
+for d in official.py official_range.txt nested.py triples.py awnas.txt darts_v2.yaml \
+         reordered_ops.json autodl.py weighted.py; do
     check "dialect $d converts to the official line" \
         test "$($EXPORT "$FIX/genotypes/$d" --format py -o -)" = "$OFFICIAL"
 done

@@ -48,6 +48,8 @@ static void test_fixtures(void)
         "tests/fixtures/genotypes/awnas.txt",
         "tests/fixtures/genotypes/darts_v2.yaml",
         "tests/fixtures/genotypes/reordered_ops.json",
+        "tests/fixtures/genotypes/autodl.py",
+        "tests/fixtures/genotypes/weighted.py",
         "tests/fixtures/rundir/genotype.py",
         "tests/fixtures/rundir/genotype.json",
     };

@@ -977,7 +977,10 @@ static int read_edge(Reader *rd, const Value *t, int *op, int *input, int *node)
     long in, nd = -1;
     if (want_int(rd, t->items[1], "input index", &in) != 0)
         return -1;
-    if (t->n == 3 && want_int(rd, t->items[2], "node index", &nd) != 0)
+    /* A number as third element is a weight (GDAS prints (op, input,
+     * probability)), not a node: the edge is then an ordinary pair. */
+    if (t->n == 3 && t->items[2]->kind != VAL_FLOAT &&
+        want_int(rd, t->items[2], "node index", &nd) != 0)
         return -1;
     if (in < 0 || in > GENOTYPE_MAX_NODES + 1) {
         rd_error(rd, t->items[1]->line, t->items[1]->col,
@@ -1267,6 +1270,9 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
             ops_v = v;
         } else if (strcmp(k, "alphas") == 0) {
             alphas_v = v;
+        } else if ((strcmp(k, "connectN") == 0 || strcmp(k, "connects") == 0) &&
+                   v->kind == VAL_NULL) {
+            /* AutoDL-Projects' Genotype has these extra fields, None for DARTS cells */
         } else {
             rd_error(rd, v->kline, v->kcol,
                      "unknown key '%s' (expected normal, normal_concat, "

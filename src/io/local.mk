@@ -24,7 +24,8 @@ EXTRA_DIST += tests/test_export.sh tests/test_export_dot.sh tests/test_export_sv
 	tests/fixtures/genotypes/official.py tests/fixtures/genotypes/official_range.txt \
 	tests/fixtures/genotypes/nested.py tests/fixtures/genotypes/triples.py \
 	tests/fixtures/genotypes/awnas.txt tests/fixtures/genotypes/darts_v2.yaml \
-	tests/fixtures/genotypes/reordered_ops.json \
+	tests/fixtures/genotypes/reordered_ops.json tests/fixtures/genotypes/autodl.py \
+	tests/fixtures/genotypes/weighted.py \
 	tests/fixtures/rundir/config.yaml tests/fixtures/rundir/metrics.csv \
 	tests/fixtures/rundir/alphas.csv tests/fixtures/rundir/genotype.py \
 	tests/fixtures/rundir/genotype.json
