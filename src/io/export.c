@@ -47,20 +47,39 @@ typedef struct Source {
     GenotypeAlphas alphas;
 } Source;
 
-/* A message that grows: "wrote A, B, C". */
+/* What was written, for the message: "wrote A, B" or, when every file is in
+ * the source's directory, "wrote N files in DIR: a, b" (short enough for the
+ * UI's status line). */
 typedef struct Report {
-    char *buf;
+    char *buf; /* the list */
     size_t cap;
     int files;
+    const char *dir; /* names under it are listed relative to it */
+    int outside;     /* something not under dir was written */
 } Report;
 
 static void report_wrote(Report *r, const char *path)
 {
     if (!r->buf || r->cap == 0)
         return;
+    size_t n = r->dir ? strlen(r->dir) : 0;
+    const char *name = path;
+    if (n && strncmp(path, r->dir, n) == 0 && path[n] == '/')
+        name = path + n + 1;
+    else
+        r->outside = 1;
     size_t used = strlen(r->buf);
-    snprintf(r->buf + used, r->cap - used, "%s%s", r->files ? ", " : "wrote ", path);
+    snprintf(r->buf + used, r->cap - used, "%s%s", r->files ? ", " : "", name);
     r->files++;
+}
+
+static void report_message(const Report *r, char *msg, size_t msglen)
+{
+    if (r->outside || r->files < 2)
+        snprintf(msg, msglen, "wrote %s%s%s", r->outside || !r->dir ? "" : r->dir,
+                 r->outside || !r->dir ? "" : "/", r->buf);
+    else
+        snprintf(msg, msglen, "wrote %d files in %s: %s", r->files, r->dir, r->buf);
 }
 
 static int is_dir(const char *path)
@@ -481,14 +500,14 @@ static int export_formats(const Source *s, const char *formats, const char *out,
         return -1;
     }
     body[0] = '\0';
-    Report rep = {.buf = body, .cap = msglen};
+    Report rep = {.buf = body, .cap = msglen, .dir = s->dir};
     for (int i = 0; i < n; i++) {
         if (export_one(s, (ExportFormat)fmts[i], out, cell_only, &rep, msg, msglen) != 0) {
             free(body);
             return -1;
         }
     }
-    snprintf(msg, msglen, "%s", body);
+    report_message(&rep, msg, msglen);
     free(body);
     return 0;
 }

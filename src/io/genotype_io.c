@@ -338,6 +338,7 @@ typedef struct Lexer {
     char text[256];
     long inum;
     double num;
+    char desc[300]; /* tok_desc()'s text: per lexer, so parsing is reentrant */
 } Lexer;
 
 static void lex_advance_char(Lexer *lx)
@@ -418,7 +419,7 @@ static void lex_next(Lexer *lx)
             lx->kind = TOK_INT;
         }
         if (*endp != '\0' || errno == ERANGE)
-            rd_error(lx->rd, lx->tline, lx->tcol, "malformed number '%s' (expected an integer)",
+            rd_error(lx->rd, lx->tline, lx->tcol, "malformed number '%s' (expected digits)",
                      lx->text);
         return;
     }
@@ -470,19 +471,12 @@ static int lex_is(const Lexer *lx, char punct)
     return lx->kind == TOK_PUNCT && lx->punct == punct;
 }
 
-static const char *tok_desc(const Lexer *lx)
+static const char *tok_desc(Lexer *lx)
 {
-    static char buf[300];
-    switch (lx->kind) {
-    case TOK_EOF:
+    if (lx->kind == TOK_EOF)
         return "end of input";
-    case TOK_STR:
-        snprintf(buf, sizeof buf, "string '%s'", lx->text);
-        return buf;
-    default:
-        snprintf(buf, sizeof buf, "'%s'", lx->text);
-        return buf;
-    }
+    snprintf(lx->desc, sizeof lx->desc, lx->kind == TOK_STR ? "string '%s'" : "'%s'", lx->text);
+    return lx->desc;
 }
 
 static Value *py_expr(Lexer *lx, int depth);

@@ -29,4 +29,7 @@ EXTRA_DIST += tests/test_export.sh tests/test_export_dot.sh tests/test_export_sv
 	tests/fixtures/rundir/config.yaml tests/fixtures/rundir/metrics.csv \
 	tests/fixtures/rundir/alphas.csv tests/fixtures/rundir/genotype.py \
 	tests/fixtures/rundir/genotype.json
+EXTRA_DIST += include/dartboard/genotype_io.h include/dartboard/export.h \
+	include/dartboard/diagram.h include/dartboard/plots.h include/dartboard/run_csv.h \
+	include/dartboard/tool.h
 # --- end exports
