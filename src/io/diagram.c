@@ -104,6 +104,8 @@ typedef struct LEdge {
     double lx, ly, lw, lh; /* label centre and size */
 } LEdge;
 
+/* Boxes are indexed like states: 0, 1 the inputs, 2 + i node i, and the
+ * output is nodes + 2. */
 typedef struct Layout {
     int nboxes, nedges;
     LBox box[MAX_BOXES];
@@ -111,7 +113,7 @@ typedef struct Layout {
     double x0, y0, x1, y1; /* bounding box of everything drawn */
 } Layout;
 
-/* Box index of a state: 0, 1 inputs; 2 + i node i; the output is nodes + 2. */
+/* A point of the cubic Bezier p at parameter t; axis 0 = x, 1 = y. */
 static double bez(const double p[4][2], double t, int axis)
 {
     double u = 1 - t;
