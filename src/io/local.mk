@@ -5,8 +5,10 @@
 libdartcore_a_SOURCES += src/io/genotype_io.c src/io/diagram.c src/io/plots.c \
 	src/io/export.c src/io/run_csv.c src/io/tool.c
 
-check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/export_cli
-TESTS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_export.sh \
+check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
+	tests/export_cli
+TESTS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
+	tests/test_export.sh \
 	tests/test_export_dot.sh tests/test_export_svg.sh tests/test_export_tikz.sh \
 	tests/test_export_plots.sh
 tests_test_genotype_io_SOURCES = tests/test_genotype_io.c tests/tap.h
@@ -15,6 +17,8 @@ tests_test_diagram_SOURCES = tests/test_diagram.c tests/tap.h
 tests_test_diagram_LDADD = $(CORE_LIBS)
 tests_test_plots_SOURCES = tests/test_plots.c tests/tap.h
 tests_test_plots_LDADD = $(CORE_LIBS)
+tests_test_tool_SOURCES = tests/test_tool.c tests/tap.h
+tests_test_tool_LDADD = $(CORE_LIBS)
 # `dartboard export` without the rest of the program, for the shell tests
 tests_export_cli_SOURCES = tests/export_cli.c
 tests_export_cli_LDADD = $(CORE_LIBS)
