@@ -75,7 +75,16 @@ int diagram_render(const char *dot_path, const char *format, const char *out_pat
 {
     char tflag[16];
     snprintf(tflag, sizeof tflag, "-T%s", format);
-    const char *argv[] = {"dot", tflag, "-o", out_path, dot_path, NULL};
+    const char *argv[7];
+    int n = 0;
+    argv[n++] = "dot";
+    argv[n++] = tflag;
+    if (strcmp(format, "png") == 0)
+        argv[n++] = "-Gdpi=200"; /* Graphviz's 96 dpi is blurry on a slide or in print */
+    argv[n++] = "-o";
+    argv[n++] = out_path;
+    argv[n++] = dot_path;
+    argv[n] = NULL;
     return tool_run(argv, NULL, NULL, "graphviz", msg, msglen);
 }
 
