@@ -47,12 +47,23 @@ check "frames: one SVG per report and cell" $EXPORT run --format frames
 check "4 normal and 4 reduce frames" test "$(ls run/frames | wc -l)" -eq 8
 check "frames carry their step" grep -q 'step 200' run/frames/normal_0004.svg
 
+check "--format=py --output=- and -f py -o - agree" \
+    test "$($EXPORT run --format=py --output=-)" = "$($EXPORT -f py run -o -)"
+check "--help: exit 0" $EXPORT --help
+
 # Errors: usage (2) versus runtime (1), messages with positions.
 $EXPORT run --format gif >/dev/null 2>err.txt; st=$?
 check "unknown format: exit 2" test "$st" -eq 2
 check "unknown format: lists the formats" grep -q "expected py|json|yaml" err.txt
 $EXPORT >/dev/null 2>&1; st=$?
 check "no source: exit 2" test "$st" -eq 2
+$EXPORT run --format >/dev/null 2>err.txt; st=$?
+check "--format without a value: exit 2" test "$st" -eq 2
+check "...and says so" grep -q "format needs a value" err.txt
+$EXPORT run --format py --cell middle >/dev/null 2>&1; st=$?
+check "unknown cell: exit 2" test "$st" -eq 2
+$EXPORT run --format py,svg -o x >/dev/null 2>&1; st=$?
+check "several formats with -o: exit 2" test "$st" -eq 2
 $EXPORT no-such-run --format py >/dev/null 2>err.txt; st=$?
 check "missing source: exit 1" test "$st" -eq 1
 check "missing source: named" grep -q "no-such-run" err.txt

@@ -251,8 +251,8 @@ static void test_malformed(void)
 static void test_damaged(void)
 {
     static const char *const files[] = {
-        "tests/fixtures/genotypes/official.py",   "tests/fixtures/genotypes/nested.py",
-        "tests/fixtures/genotypes/triples.py",    "tests/fixtures/genotypes/darts_v2.yaml",
+        "tests/fixtures/genotypes/official.py", "tests/fixtures/genotypes/nested.py",
+        "tests/fixtures/genotypes/triples.py",  "tests/fixtures/genotypes/darts_v2.yaml",
         "tests/fixtures/rundir/genotype.json",
     };
     static const char noise[] = "()[]{},:=.'\"#\n -_0123456789abcnorml";

@@ -538,8 +538,9 @@ static void usage(FILE *f)
         "usage: dartboard export RUN_DIR|GENOTYPE_FILE --format FORMAT[,FORMAT...] "
         "[-o FILE] [--cell normal|reduce]\n"
         "  FORMAT is %s\n"
-        "  py json yaml   the genotype (GENOTYPE_FILE may be any of these, or a\n"
-        "                 nested-list or (op, input, node) dialect)\n"
+        "  py json yaml   the genotype (GENOTYPE_FILE may be any of these, or the\n"
+        "                 nested-list, (op, input, node) or (op, input, weight) dialect\n"
+        "                 of other DARTS code bases; see dartboard(1))\n"
         "  dot tikz svg   a diagram per cell (tikz: a standalone .tex and a .tikz fragment)\n"
         "  pdf png        the diagrams rendered by Graphviz dot\n"
         "  frames         one SVG per report of alphas.csv, for an animation\n"
@@ -552,48 +553,48 @@ static void usage(FILE *f)
         names);
 }
 
+/* The value of an option given as "NAME VALUE" or "NAME=VALUE" (long
+ * names only), or NULL when argv[*i] is not that option. *missing is set
+ * when the option is there without its value. */
+static const char *option(char **argv, int argc, int *i, const char *name, int *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=' && name[1] == '-')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
 int export_main(int argc, char **argv)
 {
-    const char *source = NULL, *format = NULL, *out = NULL;
-    int cell_only = -1;
+    const char *source = NULL, *format = NULL, *out = NULL, *cell = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = NULL;
-        int takes = 0;
+        const char *a = argv[i], *v;
+        int missing = 0;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--format") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-o") == 0 ||
-            strcmp(a, "--output") == 0 || strcmp(a, "--cell") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "dartboard: export: %s needs a value\n", a);
-                usage(stderr);
-                return 2;
-            }
-            val = argv[++i];
-            takes = 1;
-        } else if (strncmp(a, "--format=", 9) == 0 || strncmp(a, "--output=", 9) == 0) {
-            val = a + 9;
-            takes = 1;
-        } else if (strncmp(a, "--cell=", 7) == 0) {
-            val = a + 7;
-            takes = 1;
-        }
-        if (takes) {
-            if (a[1] == 'f' || strncmp(a, "--format", 8) == 0) {
-                format = val;
-            } else if (a[1] == 'o' || strncmp(a, "--output", 8) == 0) {
-                out = val;
-            } else {
-                cell_only = strcmp(val, "normal") == 0 ? 0 : strcmp(val, "reduce") == 0 ? 1 : -2;
-                if (cell_only == -2) {
-                    fprintf(stderr,
-                            "dartboard: export: unknown cell '%s' (expected normal or "
-                            "reduce)\n",
-                            val);
-                    return 2;
-                }
-            }
+        if ((v = option(argv, argc, &i, "--format", &missing)) ||
+            (v = option(argv, argc, &i, "-f", &missing))) {
+            format = v;
+        } else if ((v = option(argv, argc, &i, "--output", &missing)) ||
+                   (v = option(argv, argc, &i, "-o", &missing))) {
+            out = v;
+        } else if ((v = option(argv, argc, &i, "--cell", &missing))) {
+            cell = v;
+        } else if (missing) {
+            fprintf(stderr, "dartboard: export: %s needs a value\n", a);
+            usage(stderr);
+            return 2;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "dartboard: export: unknown option '%s'\n", a);
             usage(stderr);
@@ -605,6 +606,15 @@ int export_main(int argc, char **argv)
                     "dartboard: export: a second source '%s' (expected one RUN_DIR or "
                     "GENOTYPE_FILE)\n",
                     a);
+            return 2;
+        }
+    }
+    int cell_only = -1;
+    if (cell) {
+        cell_only = strcmp(cell, "normal") == 0 ? 0 : strcmp(cell, "reduce") == 0 ? 1 : -1;
+        if (cell_only < 0) {
+            fprintf(stderr, "dartboard: export: unknown cell '%s' (expected normal or reduce)\n",
+                    cell);
             return 2;
         }
     }
