@@ -46,6 +46,8 @@ check "...and says so" grep -q "would overwrite the input" err.txt
 check "frames: one SVG per report and cell" $EXPORT run --format frames
 check "4 normal and 4 reduce frames" test "$(ls run/frames | wc -l)" -eq 8
 check "frames carry their step" grep -q 'step 200' run/frames/normal_0004.svg
+check "all frames of a cell share one canvas" \
+    test "$(grep -h -o '<svg [^>]*' run/frames/reduce_*.svg | sort -u | wc -l)" -eq 1
 
 check "--format=py --output=- and -f py -o - agree" \
     test "$($EXPORT run --format=py --output=-)" = "$($EXPORT -f py run -o -)"

@@ -409,13 +409,32 @@ static const char *box_sub(const Layout *L, int b, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ SVG */
 
+void diagram_svg_size(const Genotype *g, DiagramCell cell, const char *caption, double *w,
+                      double *h)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    *w = ceil(L.x1 - L.x0 + 2 * MARGIN);
+    *h = ceil(L.y1 - L.y0 + 2 * MARGIN + (caption ? 26 : 0));
+}
+
 int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *caption)
+{
+    return diagram_write_svg_canvas(f, g, cell, caption, 0, 0);
+}
+
+int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const char *caption,
+                             double min_w, double min_h)
 {
     Layout L;
     layout_cell(&L, g, cell);
     double cap_h = caption ? 26 : 0;
-    double ox = MARGIN - L.x0, oy = MARGIN + cap_h - L.y0;
-    double w = L.x1 - L.x0 + 2 * MARGIN, h = L.y1 - L.y0 + 2 * MARGIN + cap_h;
+    double w = ceil(L.x1 - L.x0 + 2 * MARGIN), h = ceil(L.y1 - L.y0 + 2 * MARGIN + cap_h);
+    /* a larger canvas centres the cell below the caption */
+    double ox = MARGIN - L.x0 + (w < min_w ? (min_w - w) / 2 : 0);
+    double oy = MARGIN + cap_h - L.y0 + (h < min_h ? (min_h - h) / 2 : 0);
+    w = fmax(w, ceil(min_w));
+    h = fmax(h, ceil(min_h));
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -430,7 +449,7 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
             "fill=\"#" COLOR_CONCAT "\"/></marker>\n"
             "</defs>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
-            ceil(w), ceil(h), ceil(w), ceil(h), diagram_cell_names[cell]);
+            w, h, w, h, diagram_cell_names[cell]);
     if (caption) {
         fputs("<text x=\"16\" y=\"24\" font-size=\"15\" fill=\"#" COLOR_STROKE "\">", f);
         for (const char *c = caption; *c; c++) { /* escape the XML specials */

@@ -8,6 +8,7 @@
 #include "dartboard/export.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,17 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
     }
     Source fs = *s;
     int rc = 0;
+    /* One canvas size per cell for all frames, so an animation does not jump. */
+    double cw[DIAGRAM_CELL_COUNT] = {0}, ch[DIAGRAM_CELL_COUNT] = {0};
+    for (int i = 0; i < h.n; i++) {
+        genotype_derive(&fs.g, h.frames[i].normal, h.frames[i].reduce, h.nodes);
+        for (int c = 0; c < DIAGRAM_CELL_COUNT; c++) {
+            double w, hh;
+            diagram_svg_size(&fs.g, (DiagramCell)c, "caption", &w, &hh);
+            cw[c] = fmax(cw[c], w);
+            ch[c] = fmax(ch[c], hh);
+        }
+    }
     for (int i = 0; i < h.n && rc == 0; i++) {
         genotype_derive(&fs.g, h.frames[i].normal, h.frames[i].reduce, h.nodes);
         for (int c = 0; c < DIAGRAM_CELL_COUNT && rc == 0; c++) {
@@ -342,7 +354,7 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
                 rc = -1;
                 break;
             }
-            rc = diagram_write_svg(f, &fs.g, (DiagramCell)c, caption);
+            rc = diagram_write_svg_canvas(f, &fs.g, (DiagramCell)c, caption, cw[c], ch[c]);
             if (fclose(f) != 0 || rc != 0 || rename(tmp, path) != 0) {
                 snprintf(msg, msglen, "%s: %s", path, errno ? strerror(errno) : "write failed");
                 unlink(tmp);
