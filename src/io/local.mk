@@ -10,7 +10,7 @@ check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tes
 TESTS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
 	tests/test_export.sh \
 	tests/test_export_dot.sh tests/test_export_svg.sh tests/test_export_tikz.sh \
-	tests/test_export_plots.sh
+	tests/test_export_plots.sh tests/test_export_python.sh
 tests_test_genotype_io_SOURCES = tests/test_genotype_io.c tests/tap.h
 tests_test_genotype_io_LDADD = $(CORE_LIBS)
 tests_test_diagram_SOURCES = tests/test_diagram.c tests/tap.h
@@ -23,7 +23,8 @@ tests_test_tool_LDADD = $(CORE_LIBS)
 tests_export_cli_SOURCES = tests/export_cli.c
 tests_export_cli_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/test_export.sh tests/test_export_dot.sh tests/test_export_svg.sh \
-	tests/test_export_tikz.sh tests/test_export_plots.sh tests/export_lib.sh \
+	tests/test_export_tikz.sh tests/test_export_plots.sh tests/test_export_python.sh \
+	tests/export_lib.sh \
 	tests/reference/make_export_fixtures.py \
 	tests/fixtures/genotypes/official.py tests/fixtures/genotypes/official_range.txt \
 	tests/fixtures/genotypes/nested.py tests/fixtures/genotypes/triples.py \
