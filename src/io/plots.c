@@ -204,8 +204,15 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
     fputs("\"\n  colors = \"", o.f);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, "%s%s", k ? " " : "", op_colors[k]);
+    /* The edges the final derived cell keeps get a red title. */
+    Genotype g;
+    const AlphaFrame *last = &h->frames[h->n - 1];
+    genotype_derive(&g, last->normal, last->reduce, h->nodes);
+    fputs("\"\n  kept = \" ", o.f);
+    for (int i = 0; i < 2 * h->nodes; i++)
+        fprintf(o.f, "%d ", genotype_edge_count(i / 2) + (reduce ? g.reduce : g.normal)[i].input);
     fprintf(o.f,
-            "\"\n"
+            "\"   # edges of the derived cell at the last report\n"
             "  nodes = %d\n"
             "  ncol = nodes + 1\n"
             "  top = 0.94   # room for the title\n"
@@ -226,7 +233,9 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
             "    do for [j=0:i+1] {\n"
             "      e = i * (i + 3) / 2 + j\n"
             "      src = (j < 2) ? sprintf(\"c_{k-%%d}\", 2 - j) : sprintf(\"%%d\", j - 2)\n"
-            "      set title sprintf(\"node %%d ← %%s\", i, src) font \",8\"\n"
+            "      is_kept = strstrt(kept, sprintf(\" %%d \", e)) > 0\n"
+            "      set title sprintf(\"node %%d ← %%s%%s\", i, src, is_kept ? \" (kept)\" : \"\") "
+            "font \",8\" tc rgb (is_kept ? \"#d62728\" : \"#000000\")\n"
             "      set origin j * pw, top - (i + 1) * ph\n"
             "      set size pw, ph\n"
             "      plot for [o=1:%d] \"%s.dat\" using 1:(column(1 + e * %d + o)) with lines "
