@@ -131,12 +131,19 @@ static void test_svg_layout(void)
         for (int i = 0; i < 4; i++)
             g.normal_concat[i] = g.reduce_concat[i] = 2 + i;
         g.normal_concat_count = g.reduce_concat_count = 4;
+        if (t % 2) { /* any subset of the states, inputs included */
+            g.normal_concat_count = 0;
+            for (int st = 0; st < 6; st++)
+                if (rng_below(&r, 2) || (st == 5 && g.normal_concat_count == 0))
+                    g.normal_concat[g.normal_concat_count++] = st;
+        }
         if (!check_svg(&g, DIAGRAM_NORMAL, why, sizeof why))
             clean++;
         else if (clean == t)
             diag("first unclean random cell: %s", why);
     }
-    ok(clean == trials, "%d of %d random 4-node cells are drawn without overlaps", clean, trials);
+    ok(clean == trials, "%d of %d random 4-node cells (any concat) are drawn without overlaps",
+       clean, trials);
 
     /* A wide cell still draws (8 nodes, every node fed by the previous one). */
     memset(&g, 0, sizeof g);
@@ -147,6 +154,35 @@ static void test_svg_layout(void)
         g.normal_concat[i] = g.reduce_concat[i] = 2 + i;
     g.normal_concat_count = g.reduce_concat_count = 8;
     ok(!check_svg(&g, DIAGRAM_REDUCE, why, sizeof why), "an 8-node chain draws cleanly %s", why);
+}
+
+static int svg_canvas_fn(FILE *f, const Genotype *g, DiagramCell c, int min)
+{
+    return diagram_write_svg_canvas(f, g, c, "step 7", min, min);
+}
+
+static void test_canvas(void)
+{
+    Genotype g;
+    char err[512];
+    genotype_read_file(tap_srcpath("tests/fixtures/genotypes/official.py"), &g, err, sizeof err);
+    double w, h;
+    diagram_svg_size(&g, DIAGRAM_NORMAL, NULL, &w, &h);
+    char *svg = render(svg_fn, &g, DIAGRAM_NORMAL, 0);
+    char want[128];
+    snprintf(want, sizeof want, "width=\"%.0f\" height=\"%.0f\"", w, h);
+    ok(strstr(svg, want) != NULL, "diagram_svg_size is the size written (%s)", want);
+    free(svg);
+    svg = render(svg_canvas_fn, &g, DIAGRAM_NORMAL, 2000);
+    ok(strstr(svg, "width=\"2000\" height=\"2000\"") && strstr(svg, ">step 7</text>"),
+       "a larger canvas is honoured, with the caption");
+    Rect r[64];
+    double W, H;
+    int n = svg_rects(svg, r, 64, &W, &H), centred = 1;
+    for (int i = 0; i < n; i++)
+        centred &= r[i].x > 2000 / 2 - w / 2 - 1 && r[i].x + r[i].w < 2000 / 2 + w / 2 + 1;
+    ok(n > 0 && centred, "the cell is centred on the larger canvas");
+    free(svg);
 }
 
 static void test_dot_tikz(void)
@@ -188,6 +224,7 @@ static void test_dot_tikz(void)
 int main(void)
 {
     test_svg_layout();
+    test_canvas();
     test_dot_tikz();
     return tap_done();
 }

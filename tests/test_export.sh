@@ -14,13 +14,15 @@ done
 check "json keeps the alphas" grep -q '"alphas"' run.json
 check "yaml keeps the op order" grep -q '^ops: \[none, max_pool_3x3' run.yaml
 
-for d in official.py official_range.txt nested.py triples.py awnas.txt darts_v2.yaml reordered_ops.json; do
+for d in official.py official_range.txt nested.py triples.py awnas.txt darts_v2.yaml \
+         reordered_ops.json autodl.py weighted.py; do
     check "dialect $d converts to the official line" \
         test "$($EXPORT "$FIX/genotypes/$d" --format py -o -)" = "$OFFICIAL"
 done
 
 out=$($EXPORT run --format py,json,yaml,dot,tikz,svg)
-check "several formats at once (default names)" test -n "$out"
+check "several formats at once, one short message" \
+    sh -c "echo '$out' | grep -q '^wrote 11 files in run: genotype.py, genotype.json, genotype.yaml, cell_normal.dot'"
 for f in genotype.py genotype.json genotype.yaml cell_normal.dot cell_reduce.dot \
          cell_normal.tex cell_normal.tikz cell_reduce.tex cell_reduce.tikz \
          cell_normal.svg cell_reduce.svg; do
@@ -44,6 +46,12 @@ check "...and says so" grep -q "would overwrite the input" err.txt
 check "frames: one SVG per report and cell" $EXPORT run --format frames
 check "4 normal and 4 reduce frames" test "$(ls run/frames | wc -l)" -eq 8
 check "frames carry their step" grep -q 'step 200' run/frames/normal_0004.svg
+check "all frames of a cell share one canvas" \
+    test "$(grep -h -o '<svg [^>]*' run/frames/reduce_*.svg | sort -u | wc -l)" -eq 1
+
+check "--format=py --output=- and -f py -o - agree" \
+    test "$($EXPORT run --format=py --output=-)" = "$($EXPORT -f py run -o -)"
+check "--help: exit 0" $EXPORT --help
 
 # Errors: usage (2) versus runtime (1), messages with positions.
 $EXPORT run --format gif >/dev/null 2>err.txt; st=$?
@@ -51,6 +59,13 @@ check "unknown format: exit 2" test "$st" -eq 2
 check "unknown format: lists the formats" grep -q "expected py|json|yaml" err.txt
 $EXPORT >/dev/null 2>&1; st=$?
 check "no source: exit 2" test "$st" -eq 2
+$EXPORT run --format >/dev/null 2>err.txt; st=$?
+check "--format without a value: exit 2" test "$st" -eq 2
+check "...and says so" grep -q "format needs a value" err.txt
+$EXPORT run --format py --cell middle >/dev/null 2>&1; st=$?
+check "unknown cell: exit 2" test "$st" -eq 2
+$EXPORT run --format py,svg -o x >/dev/null 2>&1; st=$?
+check "several formats with -o: exit 2" test "$st" -eq 2
 $EXPORT no-such-run --format py >/dev/null 2>err.txt; st=$?
 check "missing source: exit 1" test "$st" -eq 1
 check "missing source: named" grep -q "no-such-run" err.txt

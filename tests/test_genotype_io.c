@@ -48,6 +48,8 @@ static void test_fixtures(void)
         "tests/fixtures/genotypes/awnas.txt",
         "tests/fixtures/genotypes/darts_v2.yaml",
         "tests/fixtures/genotypes/reordered_ops.json",
+        "tests/fixtures/genotypes/autodl.py",
+        "tests/fixtures/genotypes/weighted.py",
         "tests/fixtures/rundir/genotype.py",
         "tests/fixtures/rundir/genotype.json",
     };
@@ -244,6 +246,66 @@ static void test_malformed(void)
        "a missing file is named");
 }
 
+/* Damaged files (truncated, bytes replaced, inserted or deleted) must never
+ * crash the reader: each either parses or fails with NAME:LINE:COL. */
+static void test_damaged(void)
+{
+    static const char *const files[] = {
+        "tests/fixtures/genotypes/official.py", "tests/fixtures/genotypes/nested.py",
+        "tests/fixtures/genotypes/triples.py",  "tests/fixtures/genotypes/darts_v2.yaml",
+        "tests/fixtures/rundir/genotype.json",
+    };
+    static const char noise[] = "()[]{},:=.'\"#\n -_0123456789abcnorml";
+    Rng r;
+    rng_seed(&r, 3);
+    int tried = 0, positioned = 0, parsed = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        FILE *f = fopen(tap_srcpath(files[i]), "rb");
+        static char orig[8192], text[8300];
+        size_t len = f ? fread(orig, 1, sizeof orig, f) : 0;
+        if (f)
+            fclose(f);
+        for (int k = 0; k < 300; k++) {
+            memcpy(text, orig, len);
+            size_t n = len;
+            int edits = 1 + (int)rng_below(&r, 3);
+            for (int e = 0; e < edits && n > 0; e++) {
+                size_t at = rng_below(&r, (uint32_t)n);
+                char c = noise[rng_below(&r, sizeof noise - 1)];
+                switch (rng_below(&r, 4)) {
+                case 0: /* truncate */
+                    n = at;
+                    break;
+                case 1: /* replace */
+                    text[at] = c;
+                    break;
+                case 2: /* insert */
+                    memmove(text + at + 1, text + at, n - at);
+                    text[at] = c;
+                    n++;
+                    break;
+                default: /* delete */
+                    memmove(text + at, text + at + 1, n - at - 1);
+                    n--;
+                }
+            }
+            Genotype g;
+            GenotypeAlphas al;
+            char err[512] = "";
+            int rc = genotype_parse("damaged", text, n, &g, &al, err, sizeof err);
+            int line, col;
+            tried++;
+            parsed += rc == 0;
+            positioned += rc == -1 && sscanf(err, "damaged:%d:%d: ", &line, &col) == 2 &&
+                          line >= 1 && col >= 1;
+            if (rc != 0 && rc != -1)
+                diag("rc %d", rc);
+        }
+    }
+    ok(parsed + positioned == tried, "%d damaged files: %d still parse, %d positioned errors",
+       tried, parsed, positioned);
+}
+
 static void test_run_csv(void)
 {
     char err[512] = "";
@@ -308,6 +370,7 @@ int main(void)
     test_ops_remap();
     test_writers();
     test_malformed();
+    test_damaged();
     test_run_csv();
     return tap_done();
 }

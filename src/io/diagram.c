@@ -75,7 +75,16 @@ int diagram_render(const char *dot_path, const char *format, const char *out_pat
 {
     char tflag[16];
     snprintf(tflag, sizeof tflag, "-T%s", format);
-    const char *argv[] = {"dot", tflag, "-o", out_path, dot_path, NULL};
+    const char *argv[7];
+    int n = 0;
+    argv[n++] = "dot";
+    argv[n++] = tflag;
+    if (strcmp(format, "png") == 0)
+        argv[n++] = "-Gdpi=200"; /* Graphviz's 96 dpi is blurry on a slide or in print */
+    argv[n++] = "-o";
+    argv[n++] = out_path;
+    argv[n++] = dot_path;
+    argv[n] = NULL;
     return tool_run(argv, NULL, NULL, "graphviz", msg, msglen);
 }
 
@@ -104,6 +113,8 @@ typedef struct LEdge {
     double lx, ly, lw, lh; /* label centre and size */
 } LEdge;
 
+/* Boxes are indexed like states: 0, 1 the inputs, 2 + i node i, and the
+ * output is nodes + 2. */
 typedef struct Layout {
     int nboxes, nedges;
     LBox box[MAX_BOXES];
@@ -111,7 +122,7 @@ typedef struct Layout {
     double x0, y0, x1, y1; /* bounding box of everything drawn */
 } Layout;
 
-/* Box index of a state: 0, 1 inputs; 2 + i node i; the output is nodes + 2. */
+/* A point of the cubic Bezier p at parameter t; axis 0 = x, 1 = y. */
 static double bez(const double p[4][2], double t, int axis)
 {
     double u = 1 - t;
@@ -398,13 +409,32 @@ static const char *box_sub(const Layout *L, int b, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ SVG */
 
+void diagram_svg_size(const Genotype *g, DiagramCell cell, const char *caption, double *w,
+                      double *h)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    *w = ceil(L.x1 - L.x0 + 2 * MARGIN);
+    *h = ceil(L.y1 - L.y0 + 2 * MARGIN + (caption ? 26 : 0));
+}
+
 int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *caption)
+{
+    return diagram_write_svg_canvas(f, g, cell, caption, 0, 0);
+}
+
+int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const char *caption,
+                             double min_w, double min_h)
 {
     Layout L;
     layout_cell(&L, g, cell);
     double cap_h = caption ? 26 : 0;
-    double ox = MARGIN - L.x0, oy = MARGIN + cap_h - L.y0;
-    double w = L.x1 - L.x0 + 2 * MARGIN, h = L.y1 - L.y0 + 2 * MARGIN + cap_h;
+    double w = ceil(L.x1 - L.x0 + 2 * MARGIN), h = ceil(L.y1 - L.y0 + 2 * MARGIN + cap_h);
+    /* a larger canvas centres the cell below the caption */
+    double ox = MARGIN - L.x0 + (w < min_w ? (min_w - w) / 2 : 0);
+    double oy = MARGIN + cap_h - L.y0 + (h < min_h ? (min_h - h) / 2 : 0);
+    w = fmax(w, ceil(min_w));
+    h = fmax(h, ceil(min_h));
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -419,7 +449,7 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
             "fill=\"#" COLOR_CONCAT "\"/></marker>\n"
             "</defs>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
-            ceil(w), ceil(h), ceil(w), ceil(h), diagram_cell_names[cell]);
+            w, h, w, h, diagram_cell_names[cell]);
     if (caption) {
         fputs("<text x=\"16\" y=\"24\" font-size=\"15\" fill=\"#" COLOR_STROKE "\">", f);
         for (const char *c = caption; *c; c++) { /* escape the XML specials */

@@ -338,6 +338,7 @@ typedef struct Lexer {
     char text[256];
     long inum;
     double num;
+    char desc[300]; /* tok_desc()'s text: per lexer, so parsing is reentrant */
 } Lexer;
 
 static void lex_advance_char(Lexer *lx)
@@ -418,7 +419,7 @@ static void lex_next(Lexer *lx)
             lx->kind = TOK_INT;
         }
         if (*endp != '\0' || errno == ERANGE)
-            rd_error(lx->rd, lx->tline, lx->tcol, "malformed number '%s' (expected an integer)",
+            rd_error(lx->rd, lx->tline, lx->tcol, "malformed number '%s' (expected digits)",
                      lx->text);
         return;
     }
@@ -470,19 +471,12 @@ static int lex_is(const Lexer *lx, char punct)
     return lx->kind == TOK_PUNCT && lx->punct == punct;
 }
 
-static const char *tok_desc(const Lexer *lx)
+static const char *tok_desc(Lexer *lx)
 {
-    static char buf[300];
-    switch (lx->kind) {
-    case TOK_EOF:
+    if (lx->kind == TOK_EOF)
         return "end of input";
-    case TOK_STR:
-        snprintf(buf, sizeof buf, "string '%s'", lx->text);
-        return buf;
-    default:
-        snprintf(buf, sizeof buf, "'%s'", lx->text);
-        return buf;
-    }
+    snprintf(lx->desc, sizeof lx->desc, lx->kind == TOK_STR ? "string '%s'" : "'%s'", lx->text);
+    return lx->desc;
 }
 
 static Value *py_expr(Lexer *lx, int depth);
@@ -977,7 +971,10 @@ static int read_edge(Reader *rd, const Value *t, int *op, int *input, int *node)
     long in, nd = -1;
     if (want_int(rd, t->items[1], "input index", &in) != 0)
         return -1;
-    if (t->n == 3 && want_int(rd, t->items[2], "node index", &nd) != 0)
+    /* A number as third element is a weight (GDAS prints (op, input,
+     * probability)), not a node: the edge is then an ordinary pair. */
+    if (t->n == 3 && t->items[2]->kind != VAL_FLOAT &&
+        want_int(rd, t->items[2], "node index", &nd) != 0)
         return -1;
     if (in < 0 || in > GENOTYPE_MAX_NODES + 1) {
         rd_error(rd, t->items[1]->line, t->items[1]->col,
@@ -1267,6 +1264,9 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
             ops_v = v;
         } else if (strcmp(k, "alphas") == 0) {
             alphas_v = v;
+        } else if ((strcmp(k, "connectN") == 0 || strcmp(k, "connects") == 0) &&
+                   v->kind == VAL_NULL) {
+            /* AutoDL-Projects' Genotype has these extra fields, None for DARTS cells */
         } else {
             rd_error(rd, v->kline, v->kcol,
                      "unknown key '%s' (expected normal, normal_concat, "

@@ -204,8 +204,15 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
     fputs("\"\n  colors = \"", o.f);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, "%s%s", k ? " " : "", op_colors[k]);
+    /* The edges the final derived cell keeps get a red title. */
+    Genotype g;
+    const AlphaFrame *last = &h->frames[h->n - 1];
+    genotype_derive(&g, last->normal, last->reduce, h->nodes);
+    fputs("\"\n  kept = \" ", o.f);
+    for (int i = 0; i < 2 * h->nodes; i++)
+        fprintf(o.f, "%d ", genotype_edge_count(i / 2) + (reduce ? g.reduce : g.normal)[i].input);
     fprintf(o.f,
-            "\"\n"
+            "\"   # edges of the derived cell at the last report\n"
             "  nodes = %d\n"
             "  ncol = nodes + 1\n"
             "  top = 0.94   # room for the title\n"
@@ -226,7 +233,9 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
             "    do for [j=0:i+1] {\n"
             "      e = i * (i + 3) / 2 + j\n"
             "      src = (j < 2) ? sprintf(\"c_{k-%%d}\", 2 - j) : sprintf(\"%%d\", j - 2)\n"
-            "      set title sprintf(\"node %%d ← %%s\", i, src) font \",8\"\n"
+            "      is_kept = strstrt(kept, sprintf(\" %%d \", e)) > 0\n"
+            "      set title sprintf(\"node %%d ← %%s%%s\", i, src, is_kept ? \" (kept)\" : \"\") "
+            "font \",8\" tc rgb (is_kept ? \"#d62728\" : \"#000000\")\n"
             "      set origin j * pw, top - (i + 1) * ph\n"
             "      set size pw, ph\n"
             "      plot for [o=1:%d] \"%s.dat\" using 1:(column(1 + e * %d + o)) with lines "
@@ -265,14 +274,20 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, " %s", op_names[k]);
     fputc('\n', o.f);
-    double wmax = 0;
+    double wmin = 1, wmax = 0;
     for (int e = 0; e < h->edges; e++) {
         for (int k = 0; k < OP_COUNT; k++) {
             fprintf(o.f, "%s%.6g", k ? " " : "", (double)w[e * OP_COUNT + k]);
-            if (w[e * OP_COUNT + k] > wmax)
-                wmax = w[e * OP_COUNT + k];
+            wmin = fmin(wmin, w[e * OP_COUNT + k]);
+            wmax = fmax(wmax, w[e * OP_COUNT + k]);
         }
         fputc('\n', o.f);
+    }
+    /* Early in a search every weight is near 1/8: a colour scale from the
+     * smallest to the largest weight shows which ops are pulling ahead. */
+    if (!(wmax - wmin > 1e-6)) {
+        wmin = 0;
+        wmax = wmax > 0 ? wmax : 1;
     }
     if (out_close(&o, msg, msglen) != 0)
         return -1;
@@ -287,12 +302,12 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
             "  set title \"DARTS %s cell: final op weights (step %lld)\"\n"
             "  set palette defined (0 \"#f7fbff\", 0.5 \"#6baed6\", 1 \"#08306b\")\n"
             "  set cblabel \"softmax weight\"\n"
-            "  set cbrange [0:*]\n"
+            "  set cbrange [%.4g:%.4g]\n"
             "  set xrange [-0.5:%d.5]\n"
             "  set yrange [%d.5:-0.5]\n"
             "  set tics scale 0\n"
             "  set xtics rotate by 35 right noenhanced (",
-            cell, (long long)last->step, OP_COUNT - 1, h->edges - 1);
+            cell, (long long)last->step, wmin, wmax, OP_COUNT - 1, h->edges - 1);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, "%s\"%s\" %d", k ? ", " : "", op_names[k], k);
     fputs(")\n  set ytics (", o.f);
@@ -301,16 +316,27 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
         edge_title(t, sizeof t, e, 1);
         fprintf(o.f, "%s\"%s\" %d", e ? ", " : "", t, e);
     }
+    /* Outline the cells the derived genotype keeps (DESIGN.md 3.6). */
+    Genotype g;
+    genotype_derive(&g, last->normal, last->reduce, h->nodes);
+    const GenoEdge *kept = strcmp(cell, "reduce") == 0 ? g.reduce : g.normal;
+    fputs(")\n  # outlined: the op each kept edge contributes to the derived cell\n", o.f);
+    for (int i = 0; i < 2 * h->nodes; i++) {
+        int e = genotype_edge_count(i / 2) + kept[i].input;
+        fprintf(o.f,
+                "  set object %d rect from %g,%g to %g,%g front fillstyle empty "
+                "border lc rgb \"#d62728\" lw 2\n",
+                i + 1, kept[i].op - 0.5, e - 0.5, kept[i].op + 0.5, e + 0.5);
+    }
     fprintf(o.f,
-            ")\n"
             "  set ylabel \"edge (node ← input)\"\n"
             "  unset key\n"
             "  # numbers: white on dark cells, black on light ones\n"
             "  dark = %.4g\n"
             "  plot \"%s.dat\" matrix with image, \\\n"
-            "       \"\" matrix using 1:2:(sprintf(\"%%.2f\", $3)):($3 > dark ? 0xffffff : "
+            "       \"\" matrix using 1:2:(sprintf(\"%%.%df\", $3)):($3 > dark ? 0xffffff : "
             "0x000000) with labels font \",6\" tc rgb variable\n",
-            0.55 * wmax, name);
+            wmin + 0.55 * (wmax - wmin), name, wmax - wmin < 0.05 ? 3 : 2);
     script_tail(o.f);
     return out_close(&o, msg, msglen);
 }
