@@ -22,13 +22,17 @@
 #define PLANE_MAX_TAPS 81
 
 typedef struct PlanePlan {
-    int s, taps;
+    int s, k, taps;
     int src_h, src_w; /* the plane copied into the buffer */
     int pt, pl;       /* its padding, top and left */
     int hp, pw;       /* buffer rows per phase, row width */
     int out_h, out_w; /* pixels computed from the buffer */
     int chunks;       /* jobs per output row: ceil(out_w / 8) */
     int tapoff[PLANE_MAX_TAPS];
+    /* tap indices column by column (kx outer): scatters in this order never
+     * store a vector that partly overlaps the one stored just before, which
+     * would stall store-to-load forwarding */
+    int colmajor[PLANE_MAX_TAPS];
 } PlanePlan;
 
 /* Plan a k x k window with dilation d and stride s over a src_h x src_w plane
