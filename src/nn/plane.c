@@ -113,7 +113,10 @@ void plane_unfill_add(const PlanePlan *p, float *restrict dx, const float *restr
         float *xr = dx + (size_t)iy * p->src_w;
         if (s == 1) {
             const float *br = buf + (size_t)r * p->pw + p->pl;
-            for (int ix = x0; ix < x1; ix++)
+            int ix = x0;
+            for (; ix + 8 <= x1; ix += 8)
+                v8_store(xr + ix, v8_load(xr + ix) + v8_load(br + ix));
+            for (; ix < x1; ix++)
                 xr[ix] += br[ix];
         } else if (s == 2) {
             float *pa, *pb;

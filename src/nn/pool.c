@@ -317,8 +317,12 @@ void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw
     const float inv = 1.0f / (float)hw;
     for (long q = 0; q < (long)n * c; q++) {
         const float g = dout[q] * inv;
+        const v8 gv = v8_set1(g);
         float *dx = din + (size_t)q * hw;
-        for (int i = 0; i < hw; i++)
+        int i = 0;
+        for (; i + 8 <= hw; i += 8)
+            v8_store(dx + i, v8_load(dx + i) + gv);
+        for (; i < hw; i++)
             dx[i] += g;
     }
 }
