@@ -331,44 +331,26 @@ static inline __attribute__((always_inline)) void dw_tile_corr(const int J, cons
     }
 }
 
-#define DW_CORR(J, ACC)                          \
-    do {                                         \
-        plane_jobs(&jb, pl, j, J, buf, dst);     \
-        dw_tile_corr(J, &jb, pl, wk, ACC);       \
-        j += J;                                  \
-    } while (0)
-
-/* All output runs of a plane: 8 at a time, then 4, 2, 1. */
+/* All output runs of a plane, 8 per tile. */
 static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
     const int jobs = pl->out_h * pl->chunks;
-    int j = 0;
     PlaneJobs jb;
-    while (j + 8 <= jobs)
-        DW_CORR(8, 0);
-    if (j + 4 <= jobs)
-        DW_CORR(4, 0);
-    if (j + 2 <= jobs)
-        DW_CORR(2, 0);
-    if (j + 1 <= jobs)
-        DW_CORR(1, 0);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
+    }
 }
 
 static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
     const int jobs = pl->out_h * pl->chunks;
-    int j = 0;
     PlaneJobs jb;
-    while (j + 8 <= jobs)
-        DW_CORR(8, 1);
-    if (j + 4 <= jobs)
-        DW_CORR(4, 1);
-    if (j + 2 <= jobs)
-        DW_CORR(2, 1);
-    if (j + 1 <= jobs)
-        DW_CORR(1, 1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
+    }
 }
-#undef DW_CORR
 
 /* Loads the output-gradient runs of a tile, zero beyond each run. */
 static inline __attribute__((always_inline)) void dw_load_grad(const int J, v8 *g,
@@ -420,16 +402,6 @@ static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, c
     }
 }
 
-#define DW_BACK(J)                                       \
-    do {                                                 \
-        plane_jobs(&jb, pl, j, J, buf, g);               \
-        if (wacc)                                        \
-            dw_tile_wgrad(J, &jb, pl, wacc);             \
-        else                                             \
-            dw_tile_scatter(J, &jb, pl, wk);             \
-        j += J;                                          \
-    } while (0)
-
 /* Over the output-gradient plane g: with wacc, the weight gradient from the
  * padded input in buf; without, the input gradient scattered into buf. */
 static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
@@ -437,17 +409,14 @@ static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const
 {
     const int jobs = pl->out_h * pl->chunks;
     PlaneJobs jb;
-    int j = 0;
-    while (j + 8 <= jobs)
-        DW_BACK(8);
-    if (j + 4 <= jobs)
-        DW_BACK(4);
-    if (j + 2 <= jobs)
-        DW_BACK(2);
-    if (j + 1 <= jobs)
-        DW_BACK(1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, g);
+        if (wacc)
+            dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
+        else
+            dw_tile_scatter(PLANE_TILE, &jb, pl, wk);
+    }
 }
-#undef DW_BACK
 
 static int depthwise_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
                              int n, int h, int w)

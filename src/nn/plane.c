@@ -74,7 +74,13 @@ void plane_fill(const PlanePlan *p, float *restrict buf, const float *restrict x
             continue;
         const float *xr = x + (size_t)iy * p->src_w;
         if (s == 1) {
-            memcpy(buf + (size_t)r * p->pw + x0 + p->pl, xr + x0, (size_t)(x1 - x0) * sizeof *xr);
+            /* rows are short (7..32): a libc memcpy call costs more than the copy */
+            float *d = buf + (size_t)r * p->pw + p->pl;
+            int ix = x0;
+            for (; ix + 8 <= x1; ix += 8)
+                v8_store(d + ix, v8_load(xr + ix));
+            if (ix < x1)
+                v8_store_part(d + ix, v8_load_part(xr + ix, x1 - ix), x1 - ix);
         } else if (s == 2) {
             /* source columns x0, x0+2, ... go to phase pa from column ja on,
              * x0+1, x0+3, ... to the other phase from jb: deinterleave */

@@ -56,18 +56,29 @@ void plane_unfill_add(const PlanePlan *p, float *restrict dx, const float *restr
 typedef struct PlaneJobs {
     const float *src[8]; /* buffer position of tap offset 0 */
     float *dst[8];       /* output (or gradient) position */
-    int lanes[8];        /* valid pixels, 1..8 */
+    int lanes[8];        /* valid pixels, 0..8 */
     int oy[8], ox[8];
 } PlaneJobs;
 
-/* Jobs j0 .. j0+J-1 of a plane (row-major). One division per tile, not per
- * job: a tile of a 3x3 kernel is only ~40 cycles of arithmetic. */
+/* Jobs per tile: 8 independent vector accumulators hide the FMA latency. */
+#define PLANE_TILE 8
+
+/* Jobs j0 .. j0+7 of a plane of `jobs` (row-major). Past the last job the
+ * slots are empty: 0 lanes, so masked loads give zeros and masked stores
+ * write nothing, and every tile runs the same 8-wide code (a 7x7 plane is
+ * one tile, not 4 + 2 + 1). One division per tile, not per job. */
 static inline __attribute__((always_inline)) void plane_jobs(PlaneJobs *jb, const PlanePlan *p,
-                                                            int j0, int J, const float *buf,
+                                                            int j0, int jobs, const float *buf,
                                                             const float *dst)
 {
     int oy = j0 / p->chunks, ox = (j0 - oy * p->chunks) * 8;
-    for (int j = 0; j < J; j++) {
+    for (int j = 0; j < PLANE_TILE; j++) {
+        if (j0 + j >= jobs) {
+            jb->oy[j] = jb->ox[j] = jb->lanes[j] = 0;
+            jb->src[j] = buf;
+            jb->dst[j] = (float *)dst;
+            continue;
+        }
         jb->oy[j] = oy;
         jb->ox[j] = ox;
         jb->src[j] = buf + (size_t)oy * p->s * p->pw + ox;

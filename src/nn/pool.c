@@ -71,32 +71,19 @@ static inline __attribute__((always_inline)) void pool_tile_fwd(const int J, con
     }
 }
 
-#define POOL_FWD(J)                                                  \
-    do {                                                             \
-        plane_jobs(&jb, p, j, J, buf, out);                          \
-        if (avg)                                                     \
-            pool_tile_fwd(J, &jb, p, 1, cnt_y, cnt_x);               \
-        else                                                         \
-            pool_tile_fwd(J, &jb, p, 0, cnt_y, cnt_x);               \
-        j += J;                                                      \
-    } while (0)
-
 static void pool_plane_fwd(const PlanePlan *p, const float *buf, float *out, int avg,
                            const float *cnt_y, const float *cnt_x)
 {
     const int jobs = p->out_h * p->chunks;
     PlaneJobs jb;
-    int j = 0;
-    while (j + 8 <= jobs)
-        POOL_FWD(8);
-    if (j + 4 <= jobs)
-        POOL_FWD(4);
-    if (j + 2 <= jobs)
-        POOL_FWD(2);
-    if (j + 1 <= jobs)
-        POOL_FWD(1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, p, j, jobs, buf, out);
+        if (avg)
+            pool_tile_fwd(PLANE_TILE, &jb, p, 1, cnt_y, cnt_x);
+        else
+            pool_tile_fwd(PLANE_TILE, &jb, p, 0, cnt_y, cnt_x);
+    }
 }
-#undef POOL_FWD
 
 /* Pixel counts of the windows along each axis, as floats; cnt_x is padded to
  * whole vectors. Returns -1 if the plane is too large for the tables. */
@@ -200,32 +187,19 @@ static inline __attribute__((always_inline)) void pool_tile_bwd(const int J, con
     }
 }
 
-#define POOL_BWD(J)                                                               \
-    do {                                                                          \
-        plane_jobs(&jb, p, j, J, dbuf, g);                                        \
-        if (avg)                                                                  \
-            pool_tile_bwd(J, &jb, p, 1, xbuf, dbuf, cnt_y, cnt_x);                \
-        else                                                                      \
-            pool_tile_bwd(J, &jb, p, 0, xbuf, dbuf, cnt_y, cnt_x);                \
-        j += J;                                                                   \
-    } while (0)
-
 static void pool_plane_bwd(const PlanePlan *p, int avg, const float *xbuf, float *dbuf,
                            const float *g, const float *cnt_y, const float *cnt_x)
 {
     const int jobs = p->out_h * p->chunks;
     PlaneJobs jb;
-    int j = 0;
-    while (j + 8 <= jobs)
-        POOL_BWD(8);
-    if (j + 4 <= jobs)
-        POOL_BWD(4);
-    if (j + 2 <= jobs)
-        POOL_BWD(2);
-    if (j + 1 <= jobs)
-        POOL_BWD(1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, p, j, jobs, dbuf, g);
+        if (avg)
+            pool_tile_bwd(PLANE_TILE, &jb, p, 1, xbuf, dbuf, cnt_y, cnt_x);
+        else
+            pool_tile_bwd(PLANE_TILE, &jb, p, 0, xbuf, dbuf, cnt_y, cnt_x);
+    }
 }
-#undef POOL_BWD
 
 /* Plain loops: the fallback for planes beyond the stack buffer. */
 static void pool_backward_plain(float *din, const float *dout, const float *in, int n, int c,
