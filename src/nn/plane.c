@@ -63,6 +63,12 @@ static void plane_phase_rows2(const PlanePlan *p, float *buf, int r, int x0, flo
     *pb = buf + ((size_t)(cb & 1) * p->hp + r) * p->pw + (cb >> 1);
 }
 
+/* GCC would turn the vector row copy back into a memcpy call per row (loop
+ * pattern distribution): for rows of 7..32 floats the call costs more than
+ * the copy. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 void plane_fill(const PlanePlan *p, float *restrict buf, const float *restrict x)
 {
     const int s = p->s;
@@ -74,7 +80,6 @@ void plane_fill(const PlanePlan *p, float *restrict buf, const float *restrict x
             continue;
         const float *xr = x + (size_t)iy * p->src_w;
         if (s == 1) {
-            /* rows are short (7..32): a libc memcpy call costs more than the copy */
             float *d = buf + (size_t)r * p->pw + p->pl;
             int ix = x0;
             for (; ix + 8 <= x1; ix += 8)
