@@ -150,9 +150,9 @@ static inline void bn_grad_sums(const float *restrict g, const float *restrict x
     *sgx += t;
 }
 
-void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                        const float *in, const float *save_mean, const float *save_invstd,
-                        const float *gamma, int n, int c, int hw)
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                        const float *save_mean, const float *save_invstd, const float *gamma, int n,
+                        int c, int hw)
 {
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 2;
@@ -185,8 +185,8 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
             float *restrict dx = din + o;
             int j = 0;
             for (; j + 8 <= hw; j += 8)
-                v8_store(dx + j, v8_load(dx + j) + av * v8_load(g + j) +
-                                     bv * (v8_load(x + j) - mv) + cv);
+                v8_store(dx + j,
+                         v8_load(dx + j) + av * v8_load(g + j) + bv * (v8_load(x + j) - mv) + cv);
             for (; j < hw; j++)
                 dx[j] += a * g[j] + b * (x[j] - mean) + c0;
         }

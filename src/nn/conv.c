@@ -62,9 +62,11 @@ static void conv_check(const ConvSpec *s, int n, int h, int w, const char *fn)
              conv_out_size(w, s->kw, s->stride, s->pad, s->dilation) < 1)
         why = "the kernel does not fit the padded input";
     if (why) {
-        fprintf(stderr, "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
-                "pad %d dilation %d groups %d on %dx%dx%d): %s\n", fn, s->c_in, s->c_out, s->kh,
-                s->kw, s->stride, s->pad, s->dilation, s->groups, n, h, w, why);
+        fprintf(stderr,
+                "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
+                "pad %d dilation %d groups %d on %dx%dx%d): %s\n",
+                fn, s->c_in, s->c_out, s->kh, s->kw, s->stride, s->pad, s->dilation, s->groups, n,
+                h, w, why);
         abort();
     }
 }
@@ -92,7 +94,6 @@ static void conv_valid_range(int off, int stride, int n_in, int n_out, int *lo, 
 }
 
 /* ------------------------------------------------------------------ dense */
-
 
 /* col (c*kh*kw, ho*wo) from one image x (c, h, w). */
 static void conv_im2col(const ConvSpec *s, float *restrict col, const float *restrict x, int h,
@@ -127,8 +128,8 @@ static void conv_im2col(const ConvSpec *s, float *restrict col, const float *res
 }
 
 /* dx (c, h, w) += col2im(col) */
-static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col,
-                            int h, int w, int ho, int wo)
+static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col, int h,
+                            int w, int ho, int wo)
 {
     const int st = s->stride;
     for (int c = 0; c < s->c_in; c++)
@@ -163,9 +164,8 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
  * does not promise.
  *
  * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
-static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
-                                                          int ldg, const float *a,
-                                                          const float *b, int p)
+static inline __attribute__((always_inline)) void
+pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
 {
     vf s[4][2];
 #pragma GCC unroll 4
@@ -179,11 +179,11 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
             bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
-                               : vf_load_part(b + (size_t)j * p + x, lanes);
+                                : vf_load_part(b + (size_t)j * p + x, lanes);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
-                                     : vf_load_part(a + (size_t)r * p + x, lanes);
+                                      : vf_load_part(a + (size_t)r * p + x, lanes);
 #pragma GCC unroll 2
             for (int j = 0; j < C; j++)
                 s[r][j] += av * bv[j];
@@ -231,8 +231,10 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
     const int fast = conv_is_pointwise(s);
     const long work = (long)n * s->c_out * kdim * p;
     if (!fast && !scratch) {
-        fprintf(stderr, "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
-                "(conv_scratch_floats)\n", s->kh, s->kw);
+        fprintf(stderr,
+                "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
         abort();
     }
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n > 1)
@@ -245,8 +247,8 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
         } else {
             float *col = scratch + (size_t)i * kdim * p;
             conv_im2col(s, col, b, h, w, ho, wo);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f,
-                        weight, kdim, col, p, 0.0f, o, p);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f, weight,
+                        kdim, col, p, 0.0f, o, p);
         }
     }
 }
@@ -266,8 +268,8 @@ static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float 
         memset(part[gi], 0, len * sizeof **part);
         for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c_out, kdim, p, 1.0f,
-                        dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride, p,
-                        1.0f, part[gi], kdim);
+                        dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride, p, 1.0f,
+                        part[gi], kdim);
     }
     for (size_t e = 0; e < len; e++)
         dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
@@ -302,16 +304,18 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
     const long work = (long)n * s->c_out * kdim * p;
     const int par = work >= NN_PARALLEL_MIN_WORK;
     if (!fast && !scratch) {
-        fprintf(stderr, "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
-                "(conv_scratch_floats)\n", s->kh, s->kw);
+        fprintf(stderr,
+                "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
         abort();
     }
     if (dweight) {
         if (!fast) {
 #pragma omp parallel for schedule(static) if (par && n > 1)
             for (int i = 0; i < n; i++)
-                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w,
-                            h, w, ho, wo);
+                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w, h,
+                            w, ho, wo);
         }
         const float *cols = fast ? in : scratch;
         const size_t col_stride = fast ? (size_t)s->c_in * p : (size_t)kdim * p;
@@ -342,9 +346,9 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
 
 /* J output runs: dst (=, or += when acc) sum_t wk[t] * src[tapoff[t]]. */
 static inline __attribute__((always_inline)) void dw_tile_corr(const int J, const PlaneJobs *jb,
-                                                              const PlanePlan *pl,
-                                                              const float *restrict wk,
-                                                              const int acc)
+                                                               const PlanePlan *pl,
+                                                               const float *restrict wk,
+                                                               const int acc)
 {
     vf a[8];
 #pragma GCC unroll 8
@@ -391,7 +395,7 @@ static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst,
 
 /* Loads the output-gradient runs of a tile, zero beyond each run. */
 static inline __attribute__((always_inline)) void dw_load_grad(const int J, vf *g,
-                                                              const PlaneJobs *jb)
+                                                               const PlaneJobs *jb)
 {
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
@@ -400,7 +404,7 @@ static inline __attribute__((always_inline)) void dw_load_grad(const int J, vf *
 
 /* wacc[t] += sum_j g_j * src_j[tapoff[t]]: the weight gradient of a tile. */
 static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, const PlaneJobs *jb,
-                                                               const PlanePlan *pl, vf *wacc)
+                                                                const PlanePlan *pl, vf *wacc)
 {
     vf g[8];
     dw_load_grad(J, g, jb);
@@ -421,9 +425,8 @@ static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, con
 /* buf[src_j + tapoff[t]] += wk[t] * g_j: the input gradient by scatter. The
  * runs of one tile overlap in buf; each update is a load and a store in
  * program order, so they compose. */
-static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, const PlaneJobs *jb,
-                                                                 const PlanePlan *pl,
-                                                                 const float *restrict wk)
+static inline __attribute__((always_inline)) void
+dw_tile_scatter(const int J, const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk)
 {
     vf g[8];
     dw_load_grad(J, g, jb);
@@ -557,8 +560,8 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                 const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
                 for (int t = 0; t < fwd.taps; t++)
                     wflip[t] = wk[fwd.taps - 1 - t];
-                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w,
-                             dout + (size_t)q * ho * wo, wk, wflip);
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, dout + (size_t)q * ho * wo,
+                             wk, wflip);
             }
         }
     }
@@ -614,9 +617,10 @@ void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const 
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                                     continue;
                                 int ci = g * cig + cj;
-                                acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
-                                                          s->kw + kx] *
-                                       in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                acc +=
+                                    (double)weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                    in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
                             }
                     out[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox] = (float)acc;
                 }
@@ -644,12 +648,12 @@ void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const 
                                     int ix = ox * s->stride - s->pad + kx * s->dilation;
                                     if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                                         continue;
-                                    acc += (double)dout[(((size_t)i * s->c_out + co) * ho + oy) *
-                                                            wo + ox] *
-                                           in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                    acc +=
+                                        (double)dout[(((size_t)i * s->c_out + co) * ho + oy) * wo +
+                                                     ox] *
+                                        in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
                                 }
-                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] +=
-                            (float)acc;
+                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] += (float)acc;
                     }
     if (din)
         for (int i = 0; i < n; i++)
@@ -668,9 +672,11 @@ void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const 
                                     int oy = ty / s->stride, ox = tx / s->stride;
                                     if (oy >= ho || ox >= wo)
                                         continue;
-                                    acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
-                                                              s->kw + kx] *
-                                           dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
+                                    acc +=
+                                        (double)
+                                            weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                        dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
                                 }
                         din[(((size_t)i * s->c_in + ci) * h + iy) * w + ix] += (float)acc;
                     }

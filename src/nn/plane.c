@@ -55,8 +55,7 @@ static void plane_cols(const PlanePlan *p, int *x0, int *x1)
 
 /* Stride 2: where source column x0 (*pa) and x0 + 1 (*pb) of buffer row r
  * live; the following source columns alternate between the two. */
-static void plane_phase_rows2(const PlanePlan *p, float *buf, int r, int x0, float **pa,
-                              float **pb)
+static void plane_phase_rows2(const PlanePlan *p, float *buf, int r, int x0, float **pa, float **pb)
 {
     int ca = x0 + p->pl, cb = ca + 1;
     *pa = buf + ((size_t)(ca & 1) * p->hp + r) * p->pw + (ca >> 1);

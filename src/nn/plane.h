@@ -70,9 +70,8 @@ typedef struct PlaneJobs {
  * slots are empty: 0 lanes, so masked loads give zeros and masked stores
  * write nothing, and every tile runs the same 8-wide code (a 7x7 plane is
  * one tile, not 4 + 2 + 1). One division per tile, not per job. */
-static inline __attribute__((always_inline)) void plane_jobs(PlaneJobs *jb, const PlanePlan *p,
-                                                            int j0, int jobs, const float *buf,
-                                                            const float *dst)
+static inline __attribute__((always_inline)) void
+plane_jobs(PlaneJobs *jb, const PlanePlan *p, int j0, int jobs, const float *buf, const float *dst)
 {
     int oy = j0 / p->chunks, ox = (j0 - oy * p->chunks) * VL;
     for (int j = 0; j < PLANE_TILE; j++) {

@@ -53,7 +53,7 @@ static inline v8 v8_load_part(const float *p, int lanes)
 #ifdef __AVX2__
     return (v8)_mm256_maskload_ps(p, v8_lane_mask(lanes));
 #else
-    v8 v = { 0 };
+    v8 v = {0};
     for (int l = 0; l < lanes; l++)
         v[l] = p[l];
     return v;
@@ -72,7 +72,7 @@ static inline void v8_store_part(float *p, v8 v, int lanes)
 
 static inline v8 v8_set1(float x)
 {
-    return (v8){ x, x, x, x, x, x, x, x };
+    return (v8){x, x, x, x, x, x, x, x};
 }
 
 /* mask ? a : b per lane, mask from a vector comparison (all ones or zero). */
@@ -91,7 +91,7 @@ static inline v8 v8_max(v8 a, v8 b)
 #ifdef __clang__
 #define V8_SHUFFLE2(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
 #else
-#define V8_SHUFFLE2(a, b, ...) __builtin_shuffle((a), (b), (v8i){ __VA_ARGS__ })
+#define V8_SHUFFLE2(a, b, ...) __builtin_shuffle((a), (b), (v8i){__VA_ARGS__})
 #endif
 
 /* The even and the odd lanes of a:b (deinterleave). */
@@ -150,7 +150,7 @@ static inline void vf_store(float *p, vf v)
 
 static inline vf vf_set1(float x)
 {
-    vf v = { 0 };
+    vf v = {0};
     return v + x;
 }
 
