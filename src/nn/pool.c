@@ -164,9 +164,8 @@ pool_tile_bwd(const int J, const PlaneJobs *jb, const PlanePlan *p, const int av
 #pragma GCC unroll 8
             for (int j = 0; j < J; j++) {
                 vf v = vf_load(jb->src[j] + xo + o);
-                vfi gt = v > best[j];
-                arg[j] = vf_select(gt, tv, arg[j]);
-                best[j] = vf_select(gt, v, best[j]);
+                arg[j] = vf_if_gt(v, best[j], tv, arg[j]);
+                best[j] = vf_max(v, best[j]);
             }
         }
     }
@@ -178,7 +177,7 @@ pool_tile_bwd(const int J, const PlaneJobs *jb, const PlanePlan *p, const int av
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
             float *d = (float *)jb->src[j] + o;
-            vf add = avg ? g[j] : vf_select(arg[j] == tv, g[j], zero);
+            vf add = avg ? g[j] : vf_if_eq(arg[j], tv, g[j], zero);
             vf_store(d, vf_load(d) + add);
         }
     }

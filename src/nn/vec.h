@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <string.h>
-#if defined(__AVX2__) || defined(__AVX512F__)
+#if defined(__AVX__) || defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -81,10 +81,34 @@ static inline v8 v8_select(v8i mask, v8 a, v8 b)
     return (v8)(((v8i)a & mask) | ((v8i)b & ~mask));
 }
 
-/* Lane-wise max; b where either is NaN. */
+/* Lane-wise max; b where either is NaN (what maxps does). */
 static inline v8 v8_max(v8 a, v8 b)
 {
+#ifdef __AVX__
+    return (v8)_mm256_max_ps((__m256)a, (__m256)b);
+#else
     return v8_select(a > b, a, b);
+#endif
+}
+
+/* (a > b ? x : y) and (a == b ? x : y) per lane, as one compare and one
+ * blend (the generic vector compare makes a lane mask first). */
+static inline v8 v8_if_gt(v8 a, v8 b, v8 x, v8 y)
+{
+#ifdef __AVX__
+    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x, _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_GT_OQ));
+#else
+    return v8_select(a > b, x, y);
+#endif
+}
+
+static inline v8 v8_if_eq(v8 a, v8 b, v8 x, v8 y)
+{
+#ifdef __AVX__
+    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x, _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_EQ_OQ));
+#else
+    return v8_select(a == b, x, y);
+#endif
 }
 
 /* Lane shuffles of two vectors (a:b as 16 lanes). */
@@ -190,10 +214,34 @@ static inline vf vf_select(vfi mask, vf a, vf b)
     return (vf)(((vfi)a & mask) | ((vfi)b & ~mask));
 }
 
-/* Lane-wise max; b where either is NaN. */
+/* Lane-wise max; b where either is NaN (what maxps does). */
 static inline vf vf_max(vf a, vf b)
 {
-    return vf_select(a > b, a, b);
+#ifdef __AVX512F__
+    return (vf)_mm512_max_ps((__m512)a, (__m512)b);
+#else
+    return v8_max(a, b);
+#endif
+}
+
+static inline vf vf_if_gt(vf a, vf b, vf x, vf y)
+{
+#ifdef __AVX512F__
+    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_GT_OQ),
+                                    (__m512)y, (__m512)x);
+#else
+    return v8_if_gt(a, b, x, y);
+#endif
+}
+
+static inline vf vf_if_eq(vf a, vf b, vf x, vf y)
+{
+#ifdef __AVX512F__
+    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_EQ_OQ),
+                                    (__m512)y, (__m512)x);
+#else
+    return v8_if_eq(a, b, x, y);
+#endif
 }
 
 /* Sum of the lanes in a fixed order (deterministic). */
