@@ -33,7 +33,7 @@ typedef enum BenchOp {
     BOP_DW_BWD,
     BOP_PW_FWD,
     BOP_PW_BWD,
-    BOP_PW_SGEMM_FWD,
+    BOP_PW_DW,
     BOP_BN_FWD_BWD,
     BOP_MAXPOOL_FWD,
     BOP_MAXPOOL_BWD,
@@ -62,16 +62,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* 1x1 convolution the way OpenBLAS would do it: one sgemm per image. */
-static void pointwise_sgemm(const BenchCase *bc, Bufs *b)
-{
-    const int p = bc->h * bc->w, c = bc->c;
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < bc->n; i++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, p, c, 1.0f, b->w, c,
-                    b->x + (size_t)i * c * p, p, 0.0f, b->y + (size_t)i * c * p, p);
-}
-
 static void run_once(const BenchCase *bc, Bufs *b)
 {
     const int n = bc->n, c = bc->c, h = bc->h, w = bc->w, hw = h * w;
@@ -84,8 +74,8 @@ static void run_once(const BenchCase *bc, Bufs *b)
     case BOP_PW_BWD:
         conv2d_backward(&bc->spec, b->dx, b->dw, b->g, b->x, b->w, n, h, w, NULL);
         break;
-    case BOP_PW_SGEMM_FWD:
-        pointwise_sgemm(bc, b);
+    case BOP_PW_DW:
+        conv2d_backward(&bc->spec, NULL, b->dw, b->g, b->x, b->w, n, h, w, NULL);
         break;
     case BOP_BN_FWD_BWD:
         batchnorm_forward_train(b->y, b->stats, b->stats + c, b->x, NULL, NULL, b->stats + 2 * c,
@@ -140,7 +130,7 @@ static double work_of(const BenchCase *bc, int *flops)
     case BOP_DW_BWD:
         return 4.0 * n * c * ho * wo * s->kh * s->kw;
     case BOP_PW_FWD:
-    case BOP_PW_SGEMM_FWD:
+    case BOP_PW_DW:
         return 2.0 * elems * c;
     case BOP_PW_BWD:
         return 4.0 * elems * c;
@@ -178,8 +168,8 @@ static const char *op_name(const BenchCase *bc, char *buf, size_t len)
         return "conv 1x1 fwd";
     case BOP_PW_BWD:
         return "conv 1x1 bwd (din+dW)";
-    case BOP_PW_SGEMM_FWD:
-        return "conv 1x1 fwd, OpenBLAS";
+    case BOP_PW_DW:
+        return "conv 1x1 bwd (dW only)";
     case BOP_BN_FWD_BWD:
         return "batchnorm train fwd+bwd";
     case BOP_MAXPOOL_FWD:
