@@ -6,13 +6,16 @@
  * sums over images: fixed groups of images, each summed in order, then the
  * groups in order, so the result does not depend on the thread count.
  *
- * Depthwise convolutions run on a zero-padded copy of each plane, split into
- * `stride` column phases so that every tap reads contiguous memory whatever
- * the stride. Outputs are computed in "jobs" of 8 consecutive pixels of a row;
- * a tile of 8 jobs keeps 8 independent vector accumulators in registers, which
- * hides the FMA latency even for 7x7 planes. The input gradient of a stride-1
- * depthwise conv is the same correlation on the padded output gradient with
- * the kernel flipped; other strides scatter into a padded plane.
+ * Depthwise convolutions run on a zero-padded copy of each plane (plane.h),
+ * split into `stride` column phases so that every tap reads contiguous memory
+ * whatever the stride, threaded over batch x channels. Outputs are computed in
+ * "jobs" of VL consecutive pixels of a row (one vector, vec.h); a tile of 8
+ * jobs keeps 8 independent accumulators in registers, which hides the FMA
+ * latency even for 7x7 planes. The input gradient of a stride-1 depthwise conv
+ * is the same correlation on the padded output gradient with the kernel
+ * flipped; other strides scatter into a padded plane. The weight gradient is
+ * threaded over channels, images in order inside each, so it does not depend
+ * on the thread count either.
  */
 #include "config.h"
 #include "dartboard/conv.h"

@@ -1,11 +1,16 @@
-/* vec: the 8-float vector type the hot kernels are written in, and the knobs
- * that decide when a kernel opens an OpenMP region.
+/* vec: the vector types the hot kernels are written in (v8: 8 floats; vf:
+ * the widest worth using, see below), and the knob that decides when a kernel
+ * opens an OpenMP region. Internal to src/nn.
  *
  * GCC/Clang vector extensions: with -march=native on an AVX2/FMA machine a v8
  * is one ymm register and `a * b + c` contracts to one FMA; without AVX the
  * compiler splits it into SSE halves or scalars, so the same source is the
  * portable fallback. Loads and stores go through memcpy so they may be
  * unaligned and never break strict aliasing.
+ *
+ * Element-wise loops are written with vectors by hand too: GCC 12 at -O2
+ * vectorises only loops that need no remainder (the "very cheap" cost
+ * model), which left every loop over a plane scalar.
  */
 #ifndef DARTBOARD_NN_VEC_H
 #define DARTBOARD_NN_VEC_H
