@@ -79,6 +79,9 @@ wait_for 60 'normal .* no mp ap sk s3 s5 d3 d5 +reduce' && wait_for 5 'n3<-n2' |
 wait_for 60 'loss  \*\* train [0-9]' && wait_for 5 'accuracy  \*\* train' ||
     fail "80x24: curves missing"
 screen | tail -n 1 | grep -q 'q quit' || fail "80x24: key bar lacks q quit"
+# TERM=xterm: 8 colours, so colour sequences but none of the 256-colour kind.
+T capture-pane -e -p -t tui | grep -q '48;5;' && fail "80x24 xterm: 256-colour sequences"
+T capture-pane -e -p -t tui | grep -Eq '\[([0-9;]*;)?4[0-7](;[0-9;]*)?m' || fail "80x24 xterm: no background colours"
 [ $failed = 0 ] && pass "80x24: status, heatmaps, curves and key bar"
 
 # Pause: the counter holds still for 2 s, then moves again on resume.
@@ -207,6 +210,8 @@ wait_for 60 'RUNNING' || fail "160x48: RUNNING never shown"
 wait_for 60 'n0.*c_\{k-2\}' || fail "160x48: UTF-8 heatmap labels missing"
 wait_for 60 'loss .*train [0-9]' && wait_for 5 'accuracy .*train' || fail "160x48: curves missing"
 wait_for 10 'normal cell' || fail "160x48: cell diagrams missing"
+# xterm-256color: the heatmap cells carry 256-colour backgrounds.
+T capture-pane -e -p -t tui | grep -q '48;5;' || fail "160x48: no 256-colour backgrounds"
 [ $failed = 0 ] && pass "160x48: heatmaps, curves, cells"
 T send-keys -t tui C-c
 wait_for 60 'dartboard exited' || fail "Ctrl-C did not quit"
