@@ -53,7 +53,8 @@ static void normalise(char *out, size_t len, const char *in)
         s = "esc";
     else if (!strcmp(s, "spacebar") || !strcmp(s, "space bar") || !strcmp(s, "spc"))
         s = "space";
-    else if (!strcmp(s, "^l") || !strcmp(s, "c-l") || !strcmp(s, "ctrl+l") || !strcmp(s, "control-l"))
+    else if (!strcmp(s, "^l") || !strcmp(s, "c-l") || !strcmp(s, "ctrl+l") ||
+             !strcmp(s, "control-l"))
         s = "ctrl-l";
     else if (!strcmp(s, "1..4") || !strcmp(s, "1 to 4") || !strcmp(s, "1 - 4"))
         s = "1-4";
@@ -110,11 +111,11 @@ static int man_keys(const char *path, char keys[][32])
         char copy[512];
         snprintf(copy, sizeof copy, "%s", tag);
         for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
-            char *or = strstr(tok, " or ");
+            char * or = strstr(tok, " or ");
             char *parts[2] = {tok, NULL};
             if (or) {
-                *or = 0;
-                parts[1] = or + 4;
+                * or = 0;
+                parts[1] = or +4;
             }
             for (int i = 0; i < 2 && parts[i]; i++) {
                 char k[64];

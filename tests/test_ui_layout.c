@@ -50,8 +50,8 @@ int main(void)
                         if (small || !inside(r, rows, cols)) {
                             if (!bad_offscreen++)
                                 snprintf(first_bad, sizeof first_bad,
-                                         "area %d at %dx%d panel %d: (%d,%d %dx%d)", a, cols,
-                                         rows, p, r.y, r.x, r.h, r.w);
+                                         "area %d at %dx%d panel %d: (%d,%d %dx%d)", a, cols, rows,
+                                         p, r.y, r.x, r.h, r.w);
                         }
                         for (int b = a + 1; b < AREA_COUNT; b++)
                             if (!rect_empty(l.area[b]) && overlap(r, l.area[b])) {
@@ -68,10 +68,11 @@ int main(void)
                                   visible(&l, AREA_KEYBAR) && l.area[AREA_STATUS].h == 2;
                     switch (p) {
                     case PANEL_OVERVIEW:
-                        ok_here = ok_here && visible(&l, AREA_HEAT_NORMAL) &&
-                                  visible(&l, AREA_HEAT_REDUCE) &&
-                                  l.area[AREA_HEAT_NORMAL].w >= HEAT_LABEL_W + 8 * HEAT_MIN_CELL_W &&
-                                  l.area[AREA_HEAT_REDUCE].w >= HEAT_LABEL_W + 8 * HEAT_MIN_CELL_W;
+                        ok_here =
+                            ok_here && visible(&l, AREA_HEAT_NORMAL) &&
+                            visible(&l, AREA_HEAT_REDUCE) &&
+                            l.area[AREA_HEAT_NORMAL].w >= HEAT_LABEL_W + 8 * HEAT_MIN_CELL_W &&
+                            l.area[AREA_HEAT_REDUCE].w >= HEAT_LABEL_W + 8 * HEAT_MIN_CELL_W;
                         /* DARTS's 14 edges, whole, with the curves beside or below them. */
                         if (shapes[s][0] == 4)
                             ok_here = ok_here &&
@@ -99,11 +100,12 @@ int main(void)
     if (first_bad[0])
         diag("first problem: %s", first_bad);
     ok(checked == 3L * PANEL_COUNT * 200 * 300, "checked %ld layouts", checked);
-    ok(bad_small == 0, "too_small exactly below %dx%d (%ld wrong)", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS,
-       bad_small);
+    ok(bad_small == 0, "too_small exactly below %dx%d (%ld wrong)", LAYOUT_MIN_COLS,
+       LAYOUT_MIN_ROWS, bad_small);
     ok(bad_offscreen == 0, "nothing off screen (%ld areas outside)", bad_offscreen);
     ok(bad_overlap == 0, "no two areas overlap (%ld pairs)", bad_overlap);
-    ok(bad_missing == 0, "every view shows its panels from 80x24 up (%ld sizes short)", bad_missing);
+    ok(bad_missing == 0, "every view shows its panels from 80x24 up (%ld sizes short)",
+       bad_missing);
 
     /* Pure: the same input gives the same output. */
     LayoutOptions o = {PANEL_OVERVIEW, 14, 4};

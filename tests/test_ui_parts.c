@@ -53,7 +53,8 @@ static void test_labels(void)
         heatmap_edge_label(buf, sizeof buf, u, e);
         widest = glyphs_width(buf) > widest ? glyphs_width(buf) : widest;
     }
-    ok(widest + 2 <= HEAT_LABEL_W, "labels (%d columns) fit the label column with both marks", widest);
+    ok(widest + 2 <= HEAT_LABEL_W, "labels (%d columns) fit the label column with both marks",
+       widest);
     ok(strcmp(heatmap_op_label(OP_SEP_CONV_3X3, 2), "s3") == 0 &&
            strcmp(heatmap_op_label(OP_SEP_CONV_3X3, 4), "sep3") == 0,
        "op labels shrink with the cell width");
@@ -64,14 +65,16 @@ static void test_kept_and_winner(void)
     GenoEdge kept[8] = {{4, 0}, {4, 1}, {3, 2}, {5, 0}, {1, 3}, {6, 1}, {3, 4}, {7, 0}};
     /* node 0: edges 0,1; node 1: 2,3,4; node 2: 5..8; node 3: 9..13 */
     ok(heatmap_edge_kept(kept, 4, 0) && heatmap_edge_kept(kept, 4, 1), "node 0 keeps both inputs");
-    ok(heatmap_edge_kept(kept, 4, 2) && !heatmap_edge_kept(kept, 4, 3) && heatmap_edge_kept(kept, 4, 4),
+    ok(heatmap_edge_kept(kept, 4, 2) && !heatmap_edge_kept(kept, 4, 3) &&
+           heatmap_edge_kept(kept, 4, 4),
        "node 1 keeps s0 and n0, not s1");
     ok(heatmap_edge_kept(kept, 4, 9) && !heatmap_edge_kept(kept, 4, 10) &&
            heatmap_edge_kept(kept, 4, 13),
        "node 3 keeps s0 and n2");
     ok(!heatmap_edge_kept(kept, 0, 0), "no derived cell, nothing kept");
     float row[OP_COUNT] = {0.6f, 0.05f, 0.05f, 0.1f, 0.05f, 0.05f, 0.05f, 0.05f};
-    ok(heatmap_row_winner(row) == OP_SKIP_CONNECT, "the winner skips none (%d)", heatmap_row_winner(row));
+    ok(heatmap_row_winner(row) == OP_SKIP_CONNECT, "the winner skips none (%d)",
+       heatmap_row_winner(row));
     GenoEdge before[8];
     memcpy(before, kept, sizeof before);
     ok(cellview_changes(kept, before, 4, 4) == 0, "same genotype: no change");
@@ -85,8 +88,8 @@ static void test_ramp_and_glyphs(void)
 {
     int uniform = colors_heat_step(1.0f / OP_COUNT, OP_COUNT);
     ok(uniform == HEAT_STEPS / 2, "uniform 1/8 sits mid-ramp (%d)", uniform);
-    ok(colors_heat_step(1.0f, OP_COUNT) == HEAT_STEPS - 1 && colors_heat_step(0.0f, OP_COUNT) == 0 &&
-           colors_heat_step(1e-6f, OP_COUNT) == 0,
+    ok(colors_heat_step(1.0f, OP_COUNT) == HEAT_STEPS - 1 &&
+           colors_heat_step(0.0f, OP_COUNT) == 0 && colors_heat_step(1e-6f, OP_COUNT) == 0,
        "1 is the top, 0 and tiny weights the bottom");
     int mono = 1;
     for (float w = 0.001f; w < 1.0f; w *= 1.1f)
@@ -114,7 +117,8 @@ static void test_curve_range(void)
                          {30, 0, 0.1f, 0.5f, 99.0f, 0.8f, 90.0f, 3.0}};
     double lo, hi;
     curves_range(rows, 3, CURVE_LOSS, &lo, &hi);
-    ok(lo < 0.5 && lo >= 0.0 && hi > 2.2, "loss range covers both series with padding (%g..%g)", lo, hi);
+    ok(lo < 0.5 && lo >= 0.0 && hi > 2.2, "loss range covers both series with padding (%g..%g)", lo,
+       hi);
     curves_range(rows, 3, CURVE_ACC, &lo, &hi);
     ok(lo < 15.0 && hi <= 100.0 && hi >= 99.0, "accuracy range clamps at 100%% (%g..%g)", lo, hi);
     curves_range(rows, 1, CURVE_LOSS, &lo, &hi);
@@ -135,9 +139,9 @@ static void test_editor(void)
     for (int i = 0; i < count; i++)
         n_live += keys[i].live;
     ok(ed.open && ed.n == n_live && n_live > 0, "the fields are the %d live keys", n_live);
-    static const char *const wanted[] = {"optim.lr", "optim.lr_min", "optim.momentum",
+    static const char *const wanted[] = {"optim.lr",           "optim.lr_min",    "optim.momentum",
                                          "optim.weight_decay", "optim.grad_clip", "arch.lr",
-                                         "arch.weight_decay", "arch.order", "run.epochs",
+                                         "arch.weight_decay",  "arch.order",      "run.epochs",
                                          "run.report_every"};
     int all = 1;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)

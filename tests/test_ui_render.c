@@ -35,17 +35,22 @@ typedef struct Case {
     const char *locale; /* "C.UTF-8" or "C" */
     int rows, cols;
     Panel panel;
-    int numbers;   /* -1: the default for the colour mode */
-    int dialog;    /* 0 none, 1 help, 2 editor, 3 quit, 4 editor with a refused value */
-    int no_color;  /* NO_COLOR set */
+    int numbers;      /* -1: the default for the colour mode */
+    int dialog;       /* 0 none, 1 help, 2 editor, 3 quit, 4 editor with a refused value */
+    int no_color;     /* NO_COLOR set */
     const char *mode; /* colour mode the terminal must give */
 } Case;
 
+/* clang-format off: one case per line */
 static const Case cases[] = {
-    {"overview-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "256"},
-    {"overview-xterm-256color-utf8-160x48", "xterm-256color", "C.UTF-8", 48, 160, PANEL_OVERVIEW, -1, 0, 0, "256"},
-    {"overview-xterm-256color-c-80x24", "xterm-256color", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "256"},
-    {"overview-xterm-256color-c-160x48", "xterm-256color", "C", 48, 160, PANEL_OVERVIEW, -1, 0, 0, "256"},
+    {"overview-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1,
+     0, 0, "256"},
+    {"overview-xterm-256color-utf8-160x48", "xterm-256color", "C.UTF-8", 48, 160, PANEL_OVERVIEW,
+     -1, 0, 0, "256"},
+    {"overview-xterm-256color-c-80x24", "xterm-256color", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0,
+     "256"},
+    {"overview-xterm-256color-c-160x48", "xterm-256color", "C", 48, 160, PANEL_OVERVIEW, -1, 0, 0,
+     "256"},
     {"overview-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "8"},
     {"overview-xterm-utf8-160x48", "xterm", "C.UTF-8", 48, 160, PANEL_OVERVIEW, -1, 0, 0, "8"},
     {"overview-xterm-c-80x24", "xterm", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "8"},
@@ -54,19 +59,23 @@ static const Case cases[] = {
     {"overview-vt100-utf8-160x48", "vt100", "C.UTF-8", 48, 160, PANEL_OVERVIEW, -1, 0, 0, "mono"},
     {"overview-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "mono"},
     {"overview-vt100-c-160x48", "vt100", "C", 48, 160, PANEL_OVERVIEW, -1, 0, 0, "mono"},
-    {"nocolor-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 0, 1, "mono"},
-    {"numbers-xterm-256color-utf8-120x30", "xterm-256color", "C.UTF-8", 30, 120, PANEL_OVERVIEW, 1, 0, 0, "256"},
+    {"nocolor-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1,
+     0, 1, "mono"},
+    {"numbers-xterm-256color-utf8-120x30", "xterm-256color", "C.UTF-8", 30, 120, PANEL_OVERVIEW, 1,
+     0, 0, "256"},
     {"curves-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_CURVES, -1, 0, 0, "8"},
     {"curves-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_CURVES, -1, 0, 0, "mono"},
     {"cells-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_CELLS, -1, 0, 0, "8"},
     {"log-xterm-c-120x30", "xterm", "C", 30, 120, PANEL_LOG, -1, 0, 0, "8"},
-    {"help-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 1, 0, "256"},
+    {"help-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 1,
+     0, "256"},
     {"editor-xterm-c-80x24", "xterm", "C", 24, 80, PANEL_OVERVIEW, -1, 2, 0, "8"},
     {"editor-refused-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, -1, 4, 0, "mono"},
     {"quit-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 3, 0, "8"},
     {"toosmall-xterm-utf8-79x24", "xterm", "C.UTF-8", 24, 79, PANEL_OVERVIEW, -1, 0, 0, "8"},
     {"toosmall-vt100-c-40x10", "vt100", "C", 10, 40, PANEL_OVERVIEW, -1, 0, 0, "mono"},
 };
+/* clang-format on */
 
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -98,22 +107,25 @@ static void fixture_snapshot(Snapshot *s)
             double logits[OP_COUNT], sum = 0.0;
             for (int o = 0; o < OP_COUNT; o++) {
                 /* Deterministic, varied: each edge favours a different op. */
-                logits[o] = 1.6 * sin(0.9 * e + 1.3 * o + 0.7 * c) + (o == (e + 3 * c) % OP_COUNT ? 1.2 : 0.0);
+                logits[o] = 1.6 * sin(0.9 * e + 1.3 * o + 0.7 * c) +
+                            (o == (e + 3 * c) % OP_COUNT ? 1.2 : 0.0);
                 sum += exp(logits[o]);
             }
             /* Rounded, so libm and FMA differences cannot move a boundary. */
             for (int o = 0; o < OP_COUNT; o++)
                 row[o] = (float)(round(1e4 * exp(logits[o]) / sum) / 1e4);
         }
-    static const GenoEdge normal[8] = {{4, 0}, {4, 1}, {3, 0}, {5, 2}, {4, 1}, {6, 3}, {3, 0}, {7, 4}};
-    static const GenoEdge reduce[8] = {{1, 0}, {2, 1}, {1, 0}, {3, 2}, {1, 2}, {5, 1}, {2, 4}, {1, 3}};
+    static const GenoEdge normal[8] = {{4, 0}, {4, 1}, {3, 0}, {5, 2},
+                                       {4, 1}, {6, 3}, {3, 0}, {7, 4}};
+    static const GenoEdge reduce[8] = {{1, 0}, {2, 1}, {1, 0}, {3, 2},
+                                       {1, 2}, {5, 1}, {2, 4}, {1, 3}};
     s->genotype.nodes = 4;
     s->prev_genotype.nodes = 4;
     memcpy(s->genotype.normal, normal, sizeof normal);
     memcpy(s->genotype.reduce, reduce, sizeof reduce);
     memcpy(s->prev_genotype.normal, normal, sizeof normal);
     memcpy(s->prev_genotype.reduce, reduce, sizeof reduce);
-    s->prev_genotype.normal[3].op = 4; /* n1's second edge became dil_conv_3x3 */
+    s->prev_genotype.normal[3].op = 4;    /* n1's second edge became dil_conv_3x3 */
     s->prev_genotype.reduce[6].input = 3; /* n3 took n2 instead of n1 */
     for (int i = 0; i < 4; i++) {
         s->genotype.normal_concat[i] = s->genotype.reduce_concat[i] = 2 + i;
@@ -128,8 +140,10 @@ static void fixture_snapshot(Snapshot *s)
         m->step = 20 * (i + 1);
         m->epoch = i / 16;
         m->lr = 0.025f;
-        m->train_loss = (float)(round(1e3 * (2.3 * exp(-i / 14.0) + 0.35 + 0.03 * sin(i * 1.7))) / 1e3);
-        m->val_loss = (float)(round(1e3 * (2.3 * exp(-i / 16.0) + 0.45 + 0.04 * cos(i * 1.3))) / 1e3);
+        m->train_loss =
+            (float)(round(1e3 * (2.3 * exp(-i / 14.0) + 0.35 + 0.03 * sin(i * 1.7))) / 1e3);
+        m->val_loss =
+            (float)(round(1e3 * (2.3 * exp(-i / 16.0) + 0.45 + 0.04 * cos(i * 1.3))) / 1e3);
         m->train_acc = (float)(round(10.0 * (10.0 + 78.0 * (1.0 - exp(-i / 12.0)))) / 10.0);
         m->val_acc = (float)(round(10.0 * (10.0 + 72.0 * (1.0 - exp(-i / 14.0)))) / 10.0);
         m->seconds = 8.0 * (i + 1);
@@ -142,7 +156,8 @@ static void fixture_snapshot(Snapshot *s)
     config_defaults(&s->config);
     snprintf(s->config.preset, sizeof s->config.preset, "demo");
     s->message_seq = 3;
-    snprintf(s->message, sizeof s->message, "checkpoint written: runs/demo-20261128-140000/checkpoint.bin");
+    snprintf(s->message, sizeof s->message,
+             "checkpoint written: runs/demo-20261128-140000/checkpoint.bin");
 }
 
 static void put_utf8(FILE *f, unsigned cp)
@@ -174,8 +189,8 @@ static void dump_screen(FILE *f, int rows, int cols)
             wchar_t wch[CCHARW_MAX + 1];
             attr_t attrs;
             short pair;
-            if (mvwin_wch(stdscr, y, x, &cc) == OK && getcchar(&cc, wch, &attrs, &pair, NULL) != ERR &&
-                wch[0])
+            if (mvwin_wch(stdscr, y, x, &cc) == OK &&
+                getcchar(&cc, wch, &attrs, &pair, NULL) != ERR && wch[0])
                 cp = (unsigned)wch[0];
 #else
             chtype ch = mvwinch(stdscr, y, x);
@@ -438,8 +453,8 @@ int main(void)
     char first[128] = "";
     if (sweep)
         sscanf(sweep, "sizes %ld bad %ld first %127[^\n]", &sizes, &bad, first);
-    ok(sweep && sizes > 4000 && bad == 0, "%ld sizes from 1x1 to 300x200 draw whole (%ld bad, first %s)",
-       sizes, bad, first);
+    ok(sweep && sizes > 4000 && bad == 0,
+       "%ld sizes from 1x1 to 300x200 draw whole (%ld bad, first %s)", sizes, bad, first);
     free(sweep);
     return tap_done();
 }

@@ -10,7 +10,12 @@
 
 #include "ui/curses.h"
 
-typedef enum ColorMode { COLOR_MODE_MONO, COLOR_MODE_8, COLOR_MODE_256, COLOR_MODE_COUNT } ColorMode;
+typedef enum ColorMode {
+    COLOR_MODE_MONO,
+    COLOR_MODE_8,
+    COLOR_MODE_256,
+    COLOR_MODE_COUNT
+} ColorMode;
 
 extern const char *const color_mode_names[COLOR_MODE_COUNT];
 
@@ -18,27 +23,27 @@ extern const char *const color_mode_names[COLOR_MODE_COUNT];
 
 typedef enum ColorRole {
     ROLE_NORMAL,
-    ROLE_STATUS,   /* the status bar background */
+    ROLE_STATUS, /* the status bar background */
     ROLE_STARTING,
     ROLE_RUNNING,
     ROLE_PAUSED,
     ROLE_DONE,
     ROLE_ERROR,
-    ROLE_TITLE,    /* panel titles */
-    ROLE_LABEL,    /* heatmap row labels, axis numbers */
+    ROLE_TITLE, /* panel titles */
+    ROLE_LABEL, /* heatmap row labels, axis numbers */
     ROLE_AXIS,
     ROLE_TRAIN,
     ROLE_VAL,
-    ROLE_KEPT,     /* edges kept in the derived cell */
-    ROLE_WINNER,   /* the strongest op of an edge */
-    ROLE_CHANGED,  /* genotype edges changed since the last report */
+    ROLE_KEPT,    /* edges kept in the derived cell */
+    ROLE_WINNER,  /* the strongest op of an edge */
+    ROLE_CHANGED, /* genotype edges changed since the last report */
     ROLE_MESSAGE,
-    ROLE_KEY,      /* key names in the key bar and help */
+    ROLE_KEY, /* key names in the key bar and help */
     ROLE_KEYBAR,
     ROLE_DIALOG,
     ROLE_DIALOG_ERROR,
     ROLE_SELECTED,
-    ROLE_HEAT_0,   /* HEAT_STEPS roles, cold to hot */
+    ROLE_HEAT_0, /* HEAT_STEPS roles, cold to hot */
     ROLE_COUNT = ROLE_HEAT_0 + HEAT_STEPS
 } ColorRole;
 

@@ -87,8 +87,9 @@ static void raster_series(Raster *ras, const MetricRow *rows, int n, CurveKind k
             have = 0;
             continue;
         }
-        int x = s1 > s0 ? (int)((double)(rows[i].step - s0) * (ras->dw - 1) / (double)(s1 - s0) + 0.5)
-                        : 0;
+        int x = s1 > s0
+                    ? (int)((double)(rows[i].step - s0) * (ras->dw - 1) / (double)(s1 - s0) + 0.5)
+                    : 0;
         double t = (y - lo) / (hi - lo);
         int yy = (int)((1.0 - t) * (ras->dh - 1) + 0.5);
         yy = yy < 0 ? 0 : yy >= ras->dh ? ras->dh - 1 : yy;
@@ -182,7 +183,8 @@ void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Metri
         ras[v].dw = dw;
         ras[v].dh = dh;
         /* In monochrome the val line is dashed so the two can be told apart. */
-        raster_series(&ras[v], rows, n, kind, v, lo, hi, v && braille && st->mode == COLOR_MODE_MONO);
+        raster_series(&ras[v], rows, n, kind, v, lo, hi,
+                      v && braille && st->mode == COLOR_MODE_MONO);
     }
     for (int cy = 0; cy < dh / sy; cy++)
         for (int cx = 0; cx < dw / sx; cx++) {

@@ -12,12 +12,12 @@
 
 typedef struct Glyphs {
     int utf8;
-    const char *arrow_in;        /* heatmap labels: n0←c_{k-2} */
+    const char *arrow_in;            /* heatmap labels: n0←c_{k-2} */
     const char *input_s0, *input_s1; /* names of the cell inputs */
-    const char *cell_out;        /* the cell's output state */
-    const char *kept;            /* edge kept in the derived cell */
-    const char *winner;          /* strongest (non-none) op of an edge */
-    const char *changed;         /* genotype edge changed since the last report */
+    const char *cell_out;            /* the cell's output state */
+    const char *kept;                /* edge kept in the derived cell */
+    const char *winner;              /* strongest (non-none) op of an edge */
+    const char *changed;             /* genotype edge changed since the last report */
     const char *shade[GLYPH_SHADES]; /* monochrome heat, light to dark */
     const char *hline, *vline, *tl, *tr, *bl, *br, *tee_down, *tee_up, *arrow_head;
     const char *ellipsis;

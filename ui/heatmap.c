@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const op_short[OP_COUNT] = {"no", "mp", "ap", "sk", "s3", "s5", "d3", "d5"};
-static const char *const op_medium[OP_COUNT] = {"none", "max", "avg", "skip",
+static const char *const op_medium[OP_COUNT] = {"none", "max",  "avg",  "skip",
                                                 "sep3", "sep5", "dil3", "dil5"};
 
 const char *heatmap_op_label(int op, int width)

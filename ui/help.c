@@ -3,21 +3,33 @@
 
 #include <stdio.h>
 
+/* clang-format off: one key per line reads as the table it is */
 static const KeyHelp key_table[] = {
     {ACT_PAUSE, {' ', 0}, "space", "pause", 0, "pause or resume the search"},
     {ACT_STEP, {'n', 0}, "n", "step", 1, "run one step while paused"},
     {ACT_EDIT, {'e', 0}, "e", "edit", 0, "edit hyperparameters (applied at the next step)"},
-    {ACT_PLOT, {'g', 0}, "g", "plot", 0, "gnuplot: a window, or figures in the run dir and a text plot"},
+    {ACT_PLOT,
+     {'g', 0},
+     "g",
+     "plot",
+     0,
+     "gnuplot: a window, or figures in the run dir and a text plot"},
     {ACT_EXPORT, {'x', 0}, "x", "export", 0, "export the genotype and cell diagrams"},
     {ACT_CHECKPOINT, {'s', 0}, "s", "ckpt", 0, "write a checkpoint now"},
     {ACT_NEXT_PANEL, {'\t', 0}, "tab", "panel", 0, "next panel (overview, curves, cells, log)"},
-    {ACT_PANEL, {'1', '2', '3', '4'}, "1-4", NULL, 0, "show panel 1 overview, 2 curves, 3 cells, 4 log"},
+    {ACT_PANEL,
+     {'1', '2', '3', '4'},
+     "1-4",
+     NULL,
+     0,
+     "show panel 1 overview, 2 curves, 3 cells, 4 log"},
     {ACT_NUMBERS, {'v', 0}, "v", "nums", 1, "heatmap weights as numbers / colours"},
     {ACT_REDRAW, {KEY_CTRL('l'), 0}, "Ctrl-L", NULL, 0, "redraw the screen"},
     {ACT_HELP, {'?', 0}, "?", "help", 0, "this help"},
     {ACT_CLOSE, {KEY_ESCAPE, 0}, "Esc", NULL, 0, "close a dialog (never quits)"},
     {ACT_QUIT, {'q', 0}, "q", "quit", 0, "quit: asks, then checkpoints and exits"},
 };
+/* clang-format on */
 
 #define KEY_TABLE_COUNT ((int)(sizeof key_table / sizeof key_table[0]))
 
@@ -77,6 +89,5 @@ void help_draw_overlay(WINDOW *w, int rows, int cols, const Style *st)
     draw_textf(w, in, in.y + KEY_TABLE_COUNT + 1, in.x + 1, a,
                "heatmaps: %s strongest op (none excluded), %s edge the cell keeps", st->g->winner,
                st->g->kept);
-    draw_text(w, in, in.y + KEY_TABLE_COUNT + 2, in.x + 1,
-              "any key closes this help", a);
+    draw_text(w, in, in.y + KEY_TABLE_COUNT + 2, in.x + 1, "any key closes this help", a);
 }

@@ -12,23 +12,23 @@
 
 typedef enum UiAction {
     ACT_NONE,
-    ACT_PAUSE,      /* pause / resume */
-    ACT_STEP,       /* one step while paused */
+    ACT_PAUSE, /* pause / resume */
+    ACT_STEP,  /* one step while paused */
     ACT_EDIT,
     ACT_PLOT,
     ACT_EXPORT,
     ACT_CHECKPOINT,
     ACT_NEXT_PANEL,
-    ACT_PANEL,      /* 1-4: the panel is the key's digit */
+    ACT_PANEL, /* 1-4: the panel is the key's digit */
     ACT_NUMBERS,
     ACT_REDRAW,
     ACT_HELP,
-    ACT_CLOSE,      /* Esc: closes a dialog, never quits */
+    ACT_CLOSE, /* Esc: closes a dialog, never quits */
     ACT_QUIT,
     ACT_COUNT
 } UiAction;
 
-#define KEY_CTRL(c) ((c) & 0x1f)
+#define KEY_CTRL(c) ((c)&0x1f)
 #define KEY_ESCAPE 27
 
 typedef struct KeyHelp {

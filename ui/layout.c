@@ -5,8 +5,8 @@
 
 const char *const panel_names[PANEL_COUNT] = {"overview", "curves", "cells", "log"};
 
-#define HEAT_OPS 8        /* op columns of a heatmap (OP_COUNT; no dependency on genotype.h) */
-#define RIGHT_MIN_W 40    /* a column of curves beside the heatmaps needs this much */
+#define HEAT_OPS 8     /* op columns of a heatmap (OP_COUNT; no dependency on genotype.h) */
+#define RIGHT_MIN_W 40 /* a column of curves beside the heatmaps needs this much */
 #define CELL_MIN_W 24
 
 int rect_empty(Rect r)
@@ -82,9 +82,11 @@ static void layout_overview(Layout *l, int by, int bh, const LayoutOptions *o)
         /* Wide: heatmaps (and the cells under them) on the left, curves on the right. */
         int left_w = 2 * heat_width(cols * 55 / 100) + 1;
         int rx = left_w + 1, rw = cols - rx;
-        split_columns(&l->area[AREA_HEAT_NORMAL], &l->area[AREA_HEAT_REDUCE], by, 0, heat_h, left_w);
+        split_columns(&l->area[AREA_HEAT_NORMAL], &l->area[AREA_HEAT_REDUCE], by, 0, heat_h,
+                      left_w);
         if (below >= 4)
-            split_columns(&l->area[AREA_CELL_NORMAL], &l->area[AREA_CELL_REDUCE], y, 0, below, left_w);
+            split_columns(&l->area[AREA_CELL_NORMAL], &l->area[AREA_CELL_REDUCE], y, 0, below,
+                          left_w);
         if (bh >= 30) {
             int ch = bh * 3 / 8;
             l->area[AREA_LOSS] = rect(by, rx, ch, rw);

@@ -17,9 +17,9 @@
 
 typedef struct Plot {
     pthread_t thread;
-    int running;   /* a helper thread exists (UI thread only) */
+    int running; /* a helper thread exists (UI thread only) */
     pthread_mutex_t lock;
-    int done;      /* under lock: the helper finished */
+    int done; /* under lock: the helper finished */
     /* Inputs, set before the thread starts. */
     char run_dir[512];
     int window;

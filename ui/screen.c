@@ -115,10 +115,10 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
     const Genotype *g = &s->genotype, *pg = &s->prev_genotype;
     int gn = g->nodes < nodes ? g->nodes : nodes;
     statusbar_draw(w, l.area[AREA_STATUS], st, s);
-    heatmap_draw(w, l.area[AREA_HEAT_NORMAL], st, "normal", (const float(*)[OP_COUNT])s->alpha_normal,
-                 edges, g->normal, gn, v->show_numbers);
-    heatmap_draw(w, l.area[AREA_HEAT_REDUCE], st, "reduce", (const float(*)[OP_COUNT])s->alpha_reduce,
-                 edges, g->reduce, gn, v->show_numbers);
+    heatmap_draw(w, l.area[AREA_HEAT_NORMAL], st, "normal",
+                 (const float(*)[OP_COUNT])s->alpha_normal, edges, g->normal, gn, v->show_numbers);
+    heatmap_draw(w, l.area[AREA_HEAT_REDUCE], st, "reduce",
+                 (const float(*)[OP_COUNT])s->alpha_reduce, edges, g->reduce, gn, v->show_numbers);
     int n_rows = s->n_rows < 0 ? 0 : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS : s->n_rows;
     curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, s->rows, n_rows);
     curves_draw(w, l.area[AREA_ACC], st, CURVE_ACC, s->rows, n_rows);

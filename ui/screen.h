@@ -11,7 +11,8 @@
 #include "ui/draw.h"
 #include "ui/view.h"
 
-void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot *s, const UiView *v);
+void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot *s,
+                 const UiView *v);
 /* A dialog with a few lines of text (quit confirmation, "stopping..."). */
 void screen_draw_notice(WINDOW *w, int rows, int cols, const Style *st, const char *title,
                         const char *text);

@@ -27,7 +27,7 @@
 
 static volatile sig_atomic_t quit_signal;
 static volatile sig_atomic_t curses_active;
-static int saved_stderr = -1;  /* the real stderr while curses owns the screen */
+static int saved_stderr = -1;    /* the real stderr while curses owns the screen */
 static int captured_stderr = -1; /* what was written to stderr meanwhile */
 
 /* Copies what was captured to the real stderr. Async-signal-safe. */
@@ -343,10 +343,10 @@ int ui_run(Session *s, const UiOptions *opt)
     if (ui.snap->message[0])
         fprintf(ui.snap->state == SESSION_ERROR ? stderr : stdout, "dartboard: %s\n",
                 ui.snap->message);
-    printf("dartboard: %s at step %lld; run directory %s\n",
-           session_state_names[ui.snap->state < SESSION_STATE_COUNT ? ui.snap->state
-                                                                    : SESSION_ERROR],
-           (long long)ui.snap->step, ui.snap->run_dir);
+    printf(
+        "dartboard: %s at step %lld; run directory %s\n",
+        session_state_names[ui.snap->state < SESSION_STATE_COUNT ? ui.snap->state : SESSION_ERROR],
+        (long long)ui.snap->step, ui.snap->run_dir);
     free(ui.snap);
     return status;
 }

@@ -34,7 +34,8 @@ typedef struct UiView {
 
 void view_init(UiView *v, int monochrome);
 /* Appends to the log (it becomes the message line). */
-void view_message(UiView *v, int is_error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void view_message(UiView *v, int is_error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The i-th newest message (0 = newest), NULL past the end. */
 const char *view_log_line(const UiView *v, int i, int *is_error);
 /* Logs the snapshot's message if it is new (message_seq changed). */

@@ -12,7 +12,8 @@
 typedef struct UiOptions {
     int ascii;        /* force the ASCII glyph tables (--ascii) */
     int no_color;     /* monochrome (--no-color; NO_COLOR in the environment does the same) */
-    int batch_frames; /* > 0: draw that many frames, then stop the search and quit (CI, sanitizers) */
+    int batch_frames; /* > 0: draw that many frames, then stop the search and quit (CI, sanitizers)
+                       */
 } UiOptions;
 
 /* Runs the terminal UI until the user quits (or batch_frames are drawn). On
