@@ -99,8 +99,23 @@ static void on_fatal_signal(int sig)
     raise(sig);
 }
 
+/* Someone calls exit() while curses owns the screen (a library's fatal
+ * error path): give the terminal and stderr back first. */
+static void restore_at_exit(void)
+{
+    if (curses_active) {
+        curses_active = 0;
+        endwin();
+    }
+    if (saved_stderr >= 0)
+        restore_stderr();
+}
+
 static void install_signals(void)
 {
+    static int exit_hook;
+    if (!exit_hook && atexit(restore_at_exit) == 0)
+        exit_hook = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
