@@ -18,6 +18,7 @@
 #include "ui/glyphs.h"
 #include "ui/heatmap.h"
 #include "ui/help.h"
+#include "ui/history.h"
 #include "ui/statusbar.h"
 
 static EditorResult type(Editor *ed, const char *keys, Command *cmd)
@@ -182,8 +183,67 @@ static void test_editor(void)
     ok(help_action(KEY_ESCAPE) != ACT_QUIT, "Esc never quits");
 }
 
+/* Feeds `total` report rows through snapshots of `per_snapshot` new rows each. */
+static void feed_history(History *h, Snapshot *s, int64_t total, int per_snapshot)
+{
+    for (int64_t done = 0; done < total;) {
+        int fresh = (int)(total - done < per_snapshot ? total - done : per_snapshot);
+        /* The snapshot holds the newest rows, up to SNAPSHOT_ROWS of them. */
+        int64_t end = done + fresh;
+        int n = end < SNAPSHOT_ROWS ? (int)end : SNAPSHOT_ROWS;
+        for (int i = 0; i < n; i++) {
+            int64_t index = end - n + i;
+            s->rows[i].step = 10 * (index + 1);
+            s->rows[i].train_loss = (float)index;
+        }
+        s->n_rows = n;
+        s->rows_total = end;
+        history_update(h, s);
+        done = end;
+    }
+}
+
+static void test_history(void)
+{
+    static History h;
+    static Snapshot s;
+    static MetricRow out[HISTORY_CAP + 1];
+    memset(&s, 0, sizeof s);
+    history_reset(&h);
+    feed_history(&h, &s, 100, 7);
+    int n = history_rows(&h, out, HISTORY_CAP + 1);
+    int seq = n == 100;
+    for (int i = 0; i < n; i++)
+        seq = seq && out[i].step == 10 * (i + 1);
+    ok(seq, "100 rows in snapshots of 7: all kept, in order (%d)", n);
+
+    /* The demo's ~900 reports and far more: the start stays, evenly spaced. */
+    history_reset(&h);
+    memset(&s, 0, sizeof s);
+    feed_history(&h, &s, 5000, 3);
+    n = history_rows(&h, out, HISTORY_CAP + 1);
+    int64_t gap = out[1].step - out[0].step;
+    int even = 1;
+    for (int i = 1; i < n - 1; i++)
+        even = even && out[i].step - out[i - 1].step == gap;
+    ok(n > HISTORY_CAP / 2 && n <= HISTORY_CAP + 1, "5000 rows fit in %d", n);
+    ok(out[0].step == 10, "the first row of the run stays (step %lld)", (long long)out[0].step);
+    ok(out[n - 1].step == 50000, "the newest row is shown (step %lld)", (long long)out[n - 1].step);
+    ok(even && gap > 10, "kept rows are evenly spaced (every %lld steps)", (long long)gap);
+
+    /* A new run (rows_total back to a few) starts over. */
+    s.rows_total = 2;
+    s.n_rows = 2;
+    s.rows[0].step = 1;
+    s.rows[1].step = 2;
+    history_update(&h, &s);
+    n = history_rows(&h, out, HISTORY_CAP + 1);
+    ok(n == 2 && out[0].step == 1, "a run that starts over resets the history");
+}
+
 int main(void)
 {
+    test_history();
     test_labels();
     test_kept_and_winner();
     test_ramp_and_glyphs();

@@ -14,6 +14,7 @@ libdartui_a_SOURCES += \
 	ui/editor.c ui/editor.h \
 	ui/help.c ui/help.h \
 	ui/view.c ui/view.h \
+	ui/history.c ui/history.h \
 	ui/screen.c ui/screen.h \
 	ui/plot.c ui/plot.h \
 	ui/ui.c

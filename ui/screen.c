@@ -119,9 +119,15 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
                  (const float(*)[OP_COUNT])s->alpha_normal, edges, g->normal, gn, v->show_numbers);
     heatmap_draw(w, l.area[AREA_HEAT_REDUCE], st, "reduce",
                  (const float(*)[OP_COUNT])s->alpha_reduce, edges, g->reduce, gn, v->show_numbers);
+    static MetricRow kept[HISTORY_CAP + 1];
+    const MetricRow *curve = s->rows;
     int n_rows = s->n_rows < 0 ? 0 : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS : s->n_rows;
-    curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, s->rows, n_rows);
-    curves_draw(w, l.area[AREA_ACC], st, CURVE_ACC, s->rows, n_rows);
+    if (v->history.taken > 0) {
+        n_rows = history_rows(&v->history, kept, HISTORY_CAP + 1);
+        curve = kept;
+    }
+    curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows);
+    curves_draw(w, l.area[AREA_ACC], st, CURVE_ACC, curve, n_rows);
     cellview_draw(w, l.area[AREA_CELL_NORMAL], st, "normal cell", g->normal, pg->normal, gn,
                   pg->nodes);
     cellview_draw(w, l.area[AREA_CELL_REDUCE], st, "reduce cell", g->reduce, pg->reduce, gn,

@@ -321,6 +321,7 @@ int ui_run(Session *s, const UiOptions *opt)
         if (seq != shown || dirty || opt->batch_frames > 0) {
             shown = session_snapshot(s, ui.snap);
             view_take_message(&ui.view, ui.snap);
+            history_update(&ui.view.history, ui.snap);
             if (ui.snap->state == SESSION_DONE && last_state != SESSION_DONE)
                 view_message(&ui.view, 0, "search done at step %lld: q leaves; x, g, s still work",
                              (long long)ui.snap->step);

@@ -9,6 +9,7 @@ void view_init(UiView *v, int monochrome)
 {
     memset(v, 0, sizeof *v);
     v->panel = PANEL_OVERVIEW;
+    history_reset(&v->history);
     /* Without colour the weights are only readable as numbers. */
     v->show_numbers = monochrome;
 }

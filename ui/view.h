@@ -12,6 +12,7 @@
 
 #include "dartboard/session.h"
 #include "ui/editor.h"
+#include "ui/history.h"
 #include "ui/layout.h"
 
 #define VIEW_LOG_LINES 64
@@ -30,6 +31,7 @@ typedef struct UiView {
     int log_error[VIEW_LOG_LINES];
     int log_count;
     uint64_t seen_message_seq; /* the snapshot message already logged */
+    History history;           /* the whole run's rows for the curves (empty: the snapshot's) */
 } UiView;
 
 void view_init(UiView *v, int monochrome);
