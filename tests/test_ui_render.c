@@ -5,7 +5,9 @@
  * set, newterm() opens on /dev/null, screen_draw() draws into stdscr, and
  * the screen's text is read back with mvin_wch(). The first line of each
  * golden file records the terminal, the colour mode detected and whether
- * UTF-8 glyphs were used, so a wrong detection fails too.
+ * UTF-8 glyphs were used, so a wrong detection fails too. xterm-256color,
+ * xterm and vt100 in both locales at 80x24 and 160x48; screen and tmux (what
+ * people run over SSH) at 80x24; panels, dialogs and "too small".
  *
  * Golden files: tests/fixtures/ui/<case>.txt. After a deliberate change to
  * the screen, regenerate them and review the diff:
@@ -59,6 +61,8 @@ static const Case cases[] = {
     {"overview-vt100-utf8-160x48", "vt100", "C.UTF-8", 48, 160, PANEL_OVERVIEW, -1, 0, 0, "mono"},
     {"overview-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "mono"},
     {"overview-vt100-c-160x48", "vt100", "C", 48, 160, PANEL_OVERVIEW, -1, 0, 0, "mono"},
+    {"overview-screen-utf8-80x24", "screen", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "8"},
+    {"overview-tmux-c-80x24", "tmux", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "8"},
     {"nocolor-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1,
      0, 1, "mono"},
     {"numbers-xterm-256color-utf8-120x30", "xterm-256color", "C.UTF-8", 30, 120, PANEL_OVERVIEW, 1,
