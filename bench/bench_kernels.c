@@ -20,7 +20,7 @@
 #include "dartboard/pool.h"
 #include "dartboard/rng.h"
 
-#define REPS 9
+#define REPS 21
 #define BATCH 64
 #define PEAK_N 1024
 
