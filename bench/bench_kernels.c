@@ -20,7 +20,7 @@
 #include "dartboard/pool.h"
 #include "dartboard/rng.h"
 
-#define REPS 9
+#define REPS 21
 #define BATCH 64
 #define PEAK_N 1024
 
@@ -48,6 +48,49 @@ typedef struct BenchCase {
     ConvSpec spec;
     int n, c, h, w;
 } BenchCase;
+
+static double now_s(void);
+
+/* The widest vector the compiler targets, for the FMA-throughput row. */
+#ifdef __AVX512F__
+typedef float bench_vec __attribute__((vector_size(64)));
+#else
+typedef float bench_vec __attribute__((vector_size(32)));
+#endif
+#define FMA_ITERS 2000000L
+#define FMA_CHAINS 10
+
+/* FLOPs per second of independent FMA chains in registers on every thread:
+ * the arithmetic roof of the machine, next to the sgemm figure (Debian's
+ * OpenBLAS may run narrower kernels than the machine has). */
+static double fma_peak(int threads)
+{
+    double best = 0.0;
+    for (int r = 0; r < 3; r++) {
+        float sink = 0.0f;
+        double t0 = now_s();
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+        {
+            bench_vec a[FMA_CHAINS], m, c;
+            for (int k = 0; k < FMA_CHAINS; k++)
+                a[k] = (bench_vec){0} + (float)k;
+            m = (bench_vec){0} + 0.999999f;
+            c = (bench_vec){0} + 1e-6f;
+            for (long i = 0; i < FMA_ITERS; i++)
+#pragma GCC unroll 10
+                for (int k = 0; k < FMA_CHAINS; k++)
+                    a[k] = a[k] * m + c;
+            for (int k = 0; k < FMA_CHAINS; k++)
+                sink += a[k][0];
+        }
+        double t = now_s() - t0;
+        double rate = 2.0 * FMA_CHAINS * FMA_ITERS * (double)(sizeof(bench_vec) / sizeof(float)) *
+                      threads / t;
+        if (sink == sink && rate > best) /* sink keeps the chains alive */
+            best = rate;
+    }
+    return best * 1e-9;
+}
 
 static double now_s(void)
 {
@@ -238,6 +281,10 @@ int bench_kernels(FILE *out, int threads)
     parallel_set_blas_threads(threads);
     double peak = report(out, &pk, &b, 0.0);
     parallel_set_blas_threads(1);
+    const double roof = fma_peak(threads);
+    fprintf(out, "%-30s %-16s %9s %9.1f GFLOP/s %6.1f%%  (%zu-float vectors)\n",
+            "FMA throughput (registers)", "-", "-", roof, 100.0 * roof / peak,
+            sizeof(bench_vec) / sizeof(float));
 
     static const int shapes[3][2] = {{16, 32}, {32, 16}, {64, 8}};
     static const int dws[][4] = {

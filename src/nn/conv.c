@@ -375,24 +375,79 @@ static inline __attribute__((always_inline)) void dw_tile_corr(const int J, cons
     }
 }
 
+#ifdef __AVX512F__
+/* dw_tile_corr for stride 1 with 16-lane vectors. A tap at column shift
+ * kx*d reads 16 floats at a 4-byte misalignment, which splits across two
+ * cache lines and costs two loads; instead each kernel row loads two aligned
+ * vectors per job once and shifts them in registers for every kx. Needs
+ * 64-byte aligned jobs (plane.h) and shifts below 16. */
+static inline __attribute__((always_inline)) void
+dw_tile_corr_s1(const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk, const int acc)
+{
+    const int k = pl->k, d = pl->d;
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        a[j] = _mm512_setzero_ps();
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512 w = _mm512_set1_ps(wk[ky * k + kx]);
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                a[j] = _mm512_fmadd_ps(w, _mm512_permutex2var_ps(lo[j], idx, hi[j]), a[j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        vf v = (vf)a[j];
+        if (jb->lanes[j] == VL) {
+            vf_store(jb->dst[j], acc ? vf_load(jb->dst[j]) + v : v);
+        } else {
+            v = acc ? vf_load_part(jb->dst[j], jb->lanes[j]) + v : v;
+            vf_store_part(jb->dst[j], v, jb->lanes[j]);
+        }
+    }
+}
+#define DW_S1_ALIGNED(pl) ((pl)->s == 1 && (pl)->k > 1 && ((pl)->k - 1) * (pl)->d < 16)
+#else
+#define DW_S1_ALIGNED(pl) 0
+#define dw_tile_corr_s1(jb, pl, wk, acc) ((void)0)
+#endif
+
 /* All output runs of a plane, 8 per tile. */
 static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, dst);
-        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 0);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
     }
 }
 
 static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, dst);
-        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 1);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
     }
 }
 
@@ -425,6 +480,42 @@ static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, con
     }
 }
 
+#ifdef __AVX512F__
+/* dw_tile_wgrad for stride 1, with the aligned loads and in-register shifts
+ * of dw_tile_corr_s1. */
+static inline __attribute__((always_inline)) void dw_tile_wgrad_s1(const PlaneJobs *jb,
+                                                                   const PlanePlan *pl, vf *wacc)
+{
+    const int k = pl->k, d = pl->d;
+    vf g[8];
+    dw_load_grad(8, g, jb);
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+            __m512 sa = _mm512_setzero_ps(), sb = _mm512_setzero_ps();
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j += 2) {
+                sa = _mm512_fmadd_ps((__m512)g[j], _mm512_permutex2var_ps(lo[j], idx, hi[j]), sa);
+                sb = _mm512_fmadd_ps((__m512)g[j + 1],
+                                     _mm512_permutex2var_ps(lo[j + 1], idx, hi[j + 1]), sb);
+            }
+            wacc[ky * k + kx] += (vf)_mm512_add_ps(sa, sb);
+        }
+    }
+}
+#else
+#define dw_tile_wgrad_s1(jb, pl, wacc) ((void)0)
+#endif
+
 /* buf[src_j + tapoff[t]] += wk[t] * g_j: the input gradient by scatter. The
  * runs of one tile overlap in buf; each update is a load and a store in
  * program order, so they compose. */
@@ -450,11 +541,13 @@ dw_tile_scatter(const int J, const PlaneJobs *jb, const PlanePlan *pl, const flo
 static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
                           vf *wacc)
 {
-    const int jobs = pl->out_h * pl->chunks;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, g);
-        if (wacc)
+        if (wacc && s1)
+            dw_tile_wgrad_s1(&jb, pl, wacc);
+        else if (wacc)
             dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
         else
             dw_tile_scatter(PLANE_TILE, &jb, pl, wk);

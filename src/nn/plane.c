@@ -11,6 +11,7 @@ int plane_plan(PlanePlan *p, int k, int d, int s, int src_h, int src_w, int pad_
 {
     p->s = s;
     p->k = k;
+    p->d = d;
     p->taps = k * k;
     p->src_h = src_h;
     p->src_w = src_w;
@@ -21,7 +22,7 @@ int plane_plan(PlanePlan *p, int k, int d, int s, int src_h, int src_w, int pad_
     p->chunks = (out_w + VL - 1) / VL;
     p->hp = (out_h - 1) * s + (k - 1) * d + 1;
     /* the last job reads 8 lanes even when fewer are valid */
-    p->pw = p->chunks * VL + (k - 1) * d / s;
+    p->pw = (p->chunks * VL + (k - 1) * d / s + VL - 1) / VL * VL;
     if (p->taps > PLANE_MAX_TAPS || (long)s * p->hp * p->pw > PLANE_BUF_FLOATS)
         return -1;
     for (int ky = 0; ky < k; ky++)

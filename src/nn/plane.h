@@ -25,10 +25,12 @@
 #define PLANE_MAX_TAPS 81
 
 typedef struct PlanePlan {
-    int s, k, taps;
+    int s, k, d, taps;
     int src_h, src_w; /* the plane copied into the buffer */
     int pt, pl;       /* its padding, top and left */
-    int hp, pw;       /* buffer rows per phase, row width */
+    int hp, pw;       /* buffer rows per phase, row width (a multiple of VL, so
+                       * with a 64-byte aligned buffer every job starts
+                       * aligned) */
     int out_h, out_w; /* pixels computed from the buffer */
     int chunks;       /* jobs per output row: ceil(out_w / VL) */
     int tapoff[PLANE_MAX_TAPS];

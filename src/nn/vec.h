@@ -101,7 +101,8 @@ static inline v8 v8_max(v8 a, v8 b)
 static inline v8 v8_if_gt(v8 a, v8 b, v8 x, v8 y)
 {
 #ifdef __AVX__
-    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x, _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_GT_OQ));
+    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x,
+                                _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_GT_OQ));
 #else
     return v8_select(a > b, x, y);
 #endif
@@ -110,7 +111,8 @@ static inline v8 v8_if_gt(v8 a, v8 b, v8 x, v8 y)
 static inline v8 v8_if_eq(v8 a, v8 b, v8 x, v8 y)
 {
 #ifdef __AVX__
-    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x, _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_EQ_OQ));
+    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x,
+                                _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_EQ_OQ));
 #else
     return v8_select(a == b, x, y);
 #endif
@@ -232,8 +234,8 @@ static inline vf vf_max(vf a, vf b)
 static inline vf vf_if_gt(vf a, vf b, vf x, vf y)
 {
 #ifdef __AVX512F__
-    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_GT_OQ),
-                                    (__m512)y, (__m512)x);
+    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_GT_OQ), (__m512)y,
+                                    (__m512)x);
 #else
     return v8_if_gt(a, b, x, y);
 #endif
@@ -242,8 +244,8 @@ static inline vf vf_if_gt(vf a, vf b, vf x, vf y)
 static inline vf vf_if_eq(vf a, vf b, vf x, vf y)
 {
 #ifdef __AVX512F__
-    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_EQ_OQ),
-                                    (__m512)y, (__m512)x);
+    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_EQ_OQ), (__m512)y,
+                                    (__m512)x);
 #else
     return v8_if_eq(a, b, x, y);
 #endif
