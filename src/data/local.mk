@@ -1,1 +1,28 @@
-# src/data: files of this module
+# src/data: datasets (Fashion-MNIST, CIFAR-10, synthetic), augmentation, epoch sampler
+libdartcore_a_SOURCES += src/data/dataset.c src/data/sampler.c
+
+check_PROGRAMS += tests/test_data
+TESTS += tests/test_data
+tests_test_data_SOURCES = tests/test_data.c tests/tap.h
+tests_test_data_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/fixtures/data/make_fixtures.py \
+	tests/fixtures/data/fmnist-good/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-good/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-good/t10k-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-good/t10k-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-truncated/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-truncated/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-magic/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-magic/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-label/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-label/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-dims/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-dims/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-count/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-count/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-gzcut/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-gzcut/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/cifar-good/data_batch_1.bin tests/fixtures/data/cifar-good/data_batch_2.bin \
+	tests/fixtures/data/cifar-good/data_batch_3.bin tests/fixtures/data/cifar-good/data_batch_4.bin \
+	tests/fixtures/data/cifar-good/data_batch_5.bin tests/fixtures/data/cifar-good/test_batch.bin \
+	tests/fixtures/data/cifar-size/data_batch_1.bin tests/fixtures/data/cifar-label/test_batch.bin

@@ -31,7 +31,7 @@
       "images per batch (weight step and alpha step alike)")                                       \
     X("data.augment", CONFIG_BOOL, data.augment, 0, 1, 0, NULL, "true", 0,                         \
       "random crop with 4 px padding and horizontal flip on both halves")                          \
-    X("data.synthetic_size", CONFIG_INT, data.synthetic_size, 8, 200000, 0, NULL, "1024", 0,       \
+    X("data.synthetic_size", CONFIG_INT, data.synthetic_size, 8, 60000, 0, NULL, "1024", 0,       \
       "synthetic data: images in the training set (the test set has a quarter)")                   \
     X("data.synthetic_image", CONFIG_INT, data.synthetic_image, 4, 64, 0, NULL, "16", 0,           \
       "synthetic data: image height and width in pixels")                                          \
