@@ -1,9 +1,11 @@
 /* conv: see include/dartboard/conv.h
  *
- * Dense convolutions are per-image GEMMs (OpenMP over images, OpenBLAS kept
- * single-threaded: see parallel.h). The weight gradient sums over images, so
- * it is split over output-channel rows instead and each row block adds the
- * images in order: the result does not depend on the thread count.
+ * Dense convolutions are per-image GEMMs, OpenMP over images: im2col +
+ * cblas_sgemm (OpenBLAS single-threaded, see parallel.h), or for 1x1 stride 1
+ * the register-tiled pw_gemm below straight on the input. The weight gradient
+ * sums over images, so it is split over output-channel rows instead and each
+ * row block adds the images in order: the result does not depend on the
+ * thread count.
  *
  * Depthwise convolutions run on a zero-padded copy of each plane, split into
  * `stride` column phases so that every tap reads contiguous memory whatever
@@ -20,10 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "plane.h"
 #include "vec.h"
@@ -96,15 +94,6 @@ static void conv_valid_range(int off, int stride, int n_in, int n_out, int *lo, 
 
 /* ------------------------------------------------------------------ dense */
 
-/* Threads a region opened here would get (1 inside another region). */
-static int conv_team_size(void)
-{
-#ifdef _OPENMP
-    return omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
 
 /* col (c*kh*kw, ho*wo) from one image x (c, h, w). */
 static void conv_im2col(const ConvSpec *s, float *restrict col, const float *restrict x, int h,
@@ -161,6 +150,134 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
             }
 }
 
+/* Pointwise GEMMs, written out because the shapes are tiny (k = 8..64
+ * channels) and OpenBLAS spends more on packing than on arithmetic there, and
+ * so every output's sum runs in one fixed order whatever the partition.
+ *
+ * C (m, p) = (or += when acc) A (m, k) * B (k, p), with A(r, q) at
+ * a[r*ars + q*acs] (so A may be a transposed weight) and B, C rows of ldb,
+ * ldc floats. A tile is R rows x V vectors of 8 pixels; `lanes` (< 8) marks
+ * a ragged last vector, loaded and stored masked. */
+static inline __attribute__((always_inline)) void pw_tile(const int R, const int V, float *c,
+                                                         int ldc, const float *a, int ars,
+                                                         int acs, const float *b, int ldb, int k,
+                                                         int lanes, int acc)
+{
+    v8 s[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++)
+            s[r][v] = v8_set1(0.0f);
+    for (int q = 0; q < k; q++) {
+        v8 bv[2];
+        const float *bq = b + (size_t)q * ldb;
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++)
+            bv[v] = lanes == 8 ? v8_load(bq + 8 * v) : v8_load_part(bq + 8 * v, lanes);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const v8 w = v8_set1(a[(size_t)r * ars + (size_t)q * acs]);
+#pragma GCC unroll 2
+            for (int v = 0; v < V; v++)
+                s[r][v] += w * bv[v];
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            float *d = c + (size_t)r * ldc + 8 * v;
+            if (lanes == 8)
+                v8_store(d, acc ? v8_load(d) + s[r][v] : s[r][v]);
+            else
+                v8_store_part(d, acc ? v8_load_part(d, lanes) + s[r][v] : s[r][v], lanes);
+        }
+}
+
+static void pw_gemm(float *c, const float *a, int ars, int acs, const float *b, int m, int k,
+                    int p, int acc)
+{
+    int x = 0;
+#define PW_ROWS(V, LANES)                                                                   \
+    do {                                                                                    \
+        int r = 0;                                                                          \
+        for (; r + 4 <= m; r += 4)                                                          \
+            pw_tile(4, V, c + (size_t)r * p + x, p, a + (size_t)r * ars, ars, acs, b + x,   \
+                    p, k, LANES, acc);                                                      \
+        for (; r < m; r++)                                                                  \
+            pw_tile(1, V, c + (size_t)r * p + x, p, a + (size_t)r * ars, ars, acs, b + x,   \
+                    p, k, LANES, acc);                                                      \
+    } while (0)
+    for (; x + 16 <= p; x += 16)
+        PW_ROWS(2, 8);
+    for (; x + 8 <= p; x += 8)
+        PW_ROWS(1, 8);
+    if (x < p)
+        PW_ROWS(1, p - x);
+#undef PW_ROWS
+}
+
+/* G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
+static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
+                                                          int ldg, const float *a,
+                                                          const float *b, int p)
+{
+    v8 s[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int j = 0; j < C; j++)
+            s[r][j] = v8_set1(0.0f);
+    for (int x = 0; x < p; x += 8) {
+        const int lanes = p - x < 8 ? p - x : 8;
+        v8 bv[2];
+#pragma GCC unroll 2
+        for (int j = 0; j < C; j++)
+            bv[j] = lanes == 8 ? v8_load(b + (size_t)j * p + x)
+                               : v8_load_part(b + (size_t)j * p + x, lanes);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const v8 av = lanes == 8 ? v8_load(a + (size_t)r * p + x)
+                                     : v8_load_part(a + (size_t)r * p + x, lanes);
+#pragma GCC unroll 2
+            for (int j = 0; j < C; j++)
+                s[r][j] += av * bv[j];
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int j = 0; j < C; j++)
+            g[(size_t)r * ldg + j] += v8_hsum(s[r][j]);
+}
+
+/* G (rows r0..r1, all k columns) += A B^T, A (m, p) and B (k, p) row-major. */
+static void pwt_gemm(float *g, const float *a, const float *b, int r0, int r1, int k, int p)
+{
+    for (int r = r0; r < r1;) {
+        const int R = r1 - r >= 4 ? 4 : 1;
+        for (int j = 0; j < k;) {
+            float *gt = g + (size_t)r * k + j;
+            const float *at = a + (size_t)r * p, *bt = b + (size_t)j * p;
+            if (k - j >= 2) {
+                if (R == 4)
+                    pwt_tile(4, 2, gt, k, at, bt, p);
+                else
+                    pwt_tile(1, 2, gt, k, at, bt, p);
+                j += 2;
+            } else {
+                if (R == 4)
+                    pwt_tile(4, 1, gt, k, at, bt, p);
+                else
+                    pwt_tile(1, 1, gt, k, at, bt, p);
+                j += 1;
+            }
+        }
+        r += R;
+    }
+}
+
 static void dense_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w, float *scratch)
 {
@@ -177,13 +294,15 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n > 1)
     for (int i = 0; i < n; i++) {
         const float *b = in + (size_t)i * s->c_in * h * w;
-        if (!fast) {
+        float *o = out + (size_t)i * s->c_out * p;
+        if (fast) {
+            pw_gemm(o, weight, s->c_in, 1, b, s->c_out, s->c_in, p, 0);
+        } else {
             float *col = scratch + (size_t)i * kdim * p;
             conv_im2col(s, col, b, h, w, ho, wo);
-            b = col;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f,
+                        weight, kdim, col, p, 0.0f, o, p);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f, weight,
-                    kdim, b, p, 0.0f, out + (size_t)i * s->c_out * p, p);
     }
 }
 
@@ -209,20 +328,19 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
                 conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w,
                             h, w, ho, wo);
         }
-        /* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T: row blocks,
-         * images in order inside each block. */
-        int blocks = par ? conv_team_size() : 1;
-        if (blocks > s->c_out)
-            blocks = s->c_out;
-#pragma omp parallel for schedule(static) if (blocks > 1)
-        for (int b = 0; b < blocks; b++) {
-            int r0 = s->c_out * b / blocks, r1 = s->c_out * (b + 1) / blocks;
+        /* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T. Each thread
+         * owns a block of rows and adds the images in order; each weight's
+         * sum is the same whatever the blocks. */
+        const int blocks = (s->c_out + 3) / 4;
+#pragma omp parallel if (par && blocks > 1)
+        {
+            const int nt = nn_team_size(), id = nn_thread_id();
+            const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
+            const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
             for (int i = 0; i < n && r1 > r0; i++) {
                 const float *col = fast ? in + (size_t)i * s->c_in * p
                                         : scratch + (size_t)i * kdim * p;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, kdim, p, 1.0f,
-                            dout + ((size_t)i * s->c_out + r0) * p, p, col, p, 1.0f,
-                            dweight + (size_t)r0 * kdim, kdim);
+                pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, col, r0, r1, kdim, p);
             }
         }
     }
@@ -232,8 +350,7 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
             const float *g = dout + (size_t)i * s->c_out * p;
             float *dx = din + (size_t)i * s->c_in * h * w;
             if (fast) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->c_in, p, s->c_out, 1.0f,
-                            weight, s->c_in, g, p, 1.0f, dx, p);
+                pw_gemm(dx, weight, 1, s->c_in, g, s->c_in, s->c_out, p, 1);
             } else {
                 float *dcol = scratch + (size_t)i * kdim * p;
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, p, s->c_out, 1.0f,

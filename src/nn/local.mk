@@ -17,3 +17,15 @@ TESTS += tests/test_kernels_torch
 tests_test_kernels_torch_SOURCES = tests/test_kernels_torch.c tests/fixture.h tests/tap.h
 tests_test_kernels_torch_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_kernel_fixtures.py tests/fixtures/kernels
+
+# Every backward against central finite differences.
+check_PROGRAMS += tests/test_kernels_grad
+TESTS += tests/test_kernels_grad
+tests_test_kernels_grad_SOURCES = tests/test_kernels_grad.c tests/tap.h
+tests_test_kernels_grad_LDADD = $(CORE_LIBS)
+
+# Fast kernels against the naive ones, and bit-for-bit determinism over threads.
+check_PROGRAMS += tests/test_kernels_fast
+TESTS += tests/test_kernels_fast
+tests_test_kernels_fast_SOURCES = tests/test_kernels_fast.c tests/tap.h
+tests_test_kernels_fast_LDADD = $(CORE_LIBS)

@@ -12,6 +12,9 @@
 
 #include <stddef.h>
 #include <string.h>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
@@ -28,17 +31,36 @@ static inline void v8_store(float *p, v8 v)
     memcpy(p, &v, sizeof v);
 }
 
+#ifdef __AVX2__
+/* Lanes below `lanes` set: masked loads and stores never touch the others,
+ * so a partial vector at the end of a buffer cannot fault. */
+static inline __m256i v8_lane_mask(int lanes)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+
 /* First `lanes` (0..8) floats of p; the others zero. */
 static inline v8 v8_load_part(const float *p, int lanes)
 {
+#ifdef __AVX2__
+    return (v8)_mm256_maskload_ps(p, v8_lane_mask(lanes));
+#else
     v8 v = { 0 };
-    memcpy(&v, p, (size_t)lanes * sizeof(float));
+    for (int l = 0; l < lanes; l++)
+        v[l] = p[l];
     return v;
+#endif
 }
 
 static inline void v8_store_part(float *p, v8 v, int lanes)
 {
-    memcpy(p, &v, (size_t)lanes * sizeof(float));
+#ifdef __AVX2__
+    _mm256_maskstore_ps(p, v8_lane_mask(lanes), (__m256)v);
+#else
+    for (int l = 0; l < lanes; l++)
+        p[l] = v[l];
+#endif
 }
 
 static inline v8 v8_set1(float x)
@@ -63,6 +85,29 @@ static inline float v8_hsum(v8 v)
 {
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
+
+/* This thread's index and the team size inside a parallel region (0 and 1
+ * outside one, or without OpenMP): for partitions computed by hand. */
+#ifdef _OPENMP
+#include <omp.h>
+static inline int nn_thread_id(void)
+{
+    return omp_get_thread_num();
+}
+static inline int nn_team_size(void)
+{
+    return omp_get_num_threads();
+}
+#else
+static inline int nn_thread_id(void)
+{
+    return 0;
+}
+static inline int nn_team_size(void)
+{
+    return 1;
+}
+#endif
 
 /* A kernel opens an OpenMP region only when it has at least this many
  * multiply-adds (or element touches) to share: below it, waking the team
