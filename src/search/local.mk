@@ -17,5 +17,11 @@ check_PROGRAMS += tests/test_optim
 TESTS += tests/test_optim
 tests_test_optim_SOURCES = tests/test_optim.c tests/tap.h
 tests_test_optim_LDADD = $(CORE_LIBS)
+check_PROGRAMS += tests/test_search tests/test_search_ref
+TESTS += tests/test_search tests/test_search_ref
+tests_test_search_SOURCES = tests/test_search.c tests/tap.h
+tests_test_search_LDADD = $(CORE_LIBS)
+tests_test_search_ref_SOURCES = tests/test_search_ref.c tests/fixture.h tests/tap.h
+tests_test_search_ref_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_search_fixtures.py tests/fixtures/search/search_ref.fix
 # --- end search engineer ---------------------------------------------------
