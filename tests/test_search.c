@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dartboard/optim.h"
+#include "dartboard/parallel.h"
 #include "dartboard/search.h"
 #include "tap.h"
 
@@ -359,6 +360,17 @@ static void test_determinism(void)
     run(a, &c, 4, NULL);
     run(b, &c, 4, NULL);
     ok(same_state(a, b), "same seed, same steps: identical state");
+    search_free(a);
+    search_free(b);
+
+    /* Static partitions: two threads are as repeatable as one. */
+    parallel_set_threads(2);
+    a = make(&c);
+    b = make(&c);
+    run(a, &c, 3, NULL);
+    run(b, &c, 3, NULL);
+    ok(same_state(a, b), "with 2 threads too: identical state");
+    parallel_set_threads(1);
     search_free(a);
     search_free(b);
 }
