@@ -351,6 +351,27 @@ static void test_evaluate_and_genotype(void)
     search_free(s);
 }
 
+static void test_create_errors(void)
+{
+    char err[512] = "";
+    Config c;
+    base_config(&c);
+    c.data.batch_size = 64; /* the splits have 48 images each */
+    Search *s = search_create(&c, &data, err, sizeof err);
+    ok(!s && strstr(err, "data.batch_size=64") && strstr(err, "48"),
+       "a batch larger than a split is refused: %s", err);
+    base_config(&c);
+    c.data.train_portion = 0.95;
+    s = search_create(&c, &data, err, sizeof err);
+    ok(!s && strstr(err, "data.train_portion"), "a split too small is refused: %s", err);
+    Dataset wide = data;
+    wide.width = data.width * 2;
+    wide.count = data.count / 2;
+    base_config(&c);
+    s = search_create(&c, &wide, err, sizeof err);
+    ok(!s && strstr(err, "square"), "non-square images are refused: %s", err);
+}
+
 static void test_determinism(void)
 {
     Config c;
@@ -424,6 +445,7 @@ int main(void)
     test_divergence();
     test_schedule_and_order();
     test_evaluate_and_genotype();
+    test_create_errors();
     test_determinism();
     dataset_free(&data);
 

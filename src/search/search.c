@@ -51,6 +51,9 @@ struct Search {
     size_t nw, nr, na;
     float *w, *gw, *run, *a, *ga; /* the supernet's own buffers */
 
+    /* Optimizer state, the batches and the scratch below are carved from
+     * one arena planned in search_create. */
+    Arena arena;
     float *mom;  /* SGD momentum buffers (nw) */
     int has_mom; /* PyTorch creates the buffer at the first step with momentum */
     float *adam_m, *adam_v;
@@ -59,7 +62,6 @@ struct Search {
     Sampler wsamp, asamp; /* weights split, alphas split */
     Rng aug;
 
-    Arena arena; /* everything below, planned once */
     int32_t *idx;
     float *xt, *xv;
     int *yt, *yv;
