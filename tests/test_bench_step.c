@@ -46,6 +46,15 @@ int main(void)
     ok(bench_step(sink, 'D', 1, 1, 0, 1) == -1, "an unknown config is refused");
     ok(bench_step(sink, 'C', 3, 1, 0, 1) == -1, "order 3 is refused");
     ok(bench_step(sink, 'C', 1, 0, 0, 1) == -1, "zero steps are refused");
+    ok(bench_step_batch(sink, 'C', 0, 1, 0, 1, -4) == -1, "a negative batch is refused");
+    rewind(sink);
+    ok(bench_step_batch(sink, 'C', 0, 1, 0, 1, 4) == 0, "bench with batch 4");
+    rewind(sink);
+    int batch4 = 0;
+    while (fgets(line, sizeof line, sink))
+        if (strncmp(line, "RESULT ", 7) == 0)
+            batch4 = strstr(line, " batch=4 ") != NULL;
+    ok(batch4, "the RESULT line reports the batch used");
     fclose(sink);
     return tap_done();
 }
