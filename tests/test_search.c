@@ -226,6 +226,23 @@ static void test_divergence(void)
     ok(failed_at >= 0, "an absurd lr makes a step fail (after %d good steps): %s", failed_at, err);
     ok(strstr(err, "not finite") || strstr(err, "loss is"), "the message says what went wrong");
 
+    /* A finite gradient, but an update beyond float range. */
+    Config big;
+    base_config(&big);
+    Search *u = make(&big);
+    run(u, &big, 1, NULL);
+    long ulen, ulen2;
+    char *ubefore = state_bytes(u, &ulen);
+    big.optim.lr = big.optim.lr_min = 1e39;
+    int urc = search_step(u, &big, NULL, err, sizeof err);
+    char *uafter = state_bytes(u, &ulen2);
+    ok(urc == -1 && strstr(err, "overflowed") && ulen == ulen2 &&
+           memcmp(ubefore, uafter, (size_t)ulen) == 0,
+       "an update that overflows the weights is refused and undone: %s", err);
+    free(ubefore);
+    free(uafter);
+    search_free(u);
+
     /* The same failure on the batch path. */
     Config c1;
     base_config(&c1);

@@ -10,9 +10,9 @@
  *
  * A step that meets a non-finite loss or gradient rolls back to the state it
  * started from, so the caller can stop with the last good state. For that the
- * step keeps a copy of what it may change before the point of no return
- * (running statistics, alphas, Adam moments, samplers, augmentation RNG);
- * weights and momentum are only written after every check has passed.
+ * step keeps a copy of what it may change (running statistics, alphas, Adam
+ * moments, samplers, augmentation RNG; weights and momentum around the SGD
+ * update, the last thing a step does).
  */
 #include "dartboard/search.h"
 
@@ -409,8 +409,20 @@ static int step_core(Search *s, const Config *cfg, const float *xt, const int *y
     if (!isfinite(norm))
         return fail(err, errlen, "search: step %lld: the weight gradient is not finite",
                     (long long)s->steps + 1);
+    /* A finite gradient can still overflow the weights (an absurd lr): keep
+     * the old weights and momentum (the second-order scratch is free now) so
+     * such a step is refused like a NaN loss rather than poisoning the next. */
+    memcpy(s->w_saved, s->w, s->nw * sizeof(float));
+    memcpy(s->v, s->mom, s->nw * sizeof(float));
     optim_sgd_step(s->w, s->gw, s->mom, s->nw, lr, cfg->optim.momentum, cfg->optim.weight_decay,
                    s->has_mom);
+    if (!isfinite(optim_sum_squares(s->w, s->nw) + optim_sum_squares(s->mom, s->nw))) {
+        memcpy(s->w, s->w_saved, s->nw * sizeof(float));
+        memcpy(s->mom, s->v, s->nw * sizeof(float));
+        return fail(err, errlen,
+                    "search: step %lld: the weight update overflowed (lr %g; lower optim.lr)",
+                    (long long)s->steps + 1, lr);
+    }
     if (cfg->optim.momentum != 0.0)
         s->has_mom = 1;
     s->steps++;
