@@ -563,13 +563,6 @@ static int put(FILE *f, const void *p, size_t size, size_t count)
     return fwrite(p, size, count, f) == count ? 0 : -1;
 }
 
-static int put_sampler(FILE *f, const Sampler *sp)
-{
-    return put(f, &sp->pos, sizeof sp->pos, 1) | put(f, &sp->epoch, sizeof sp->epoch, 1) |
-           put(f, sp->rng.s, sizeof sp->rng.s[0], 4) |
-           put(f, sp->perm, sizeof(int32_t), (size_t)sp->count);
-}
-
 int search_save_state(const Search *s, FILE *f)
 {
     const uint32_t version = STATE_VERSION;
@@ -581,8 +574,8 @@ int search_save_state(const Search *s, FILE *f)
              put(f, &s->adam_t, sizeof s->adam_t, 1) | put(f, s->w, sizeof(float), s->nw) |
              put(f, s->run, sizeof(float), s->nr) | put(f, s->a, sizeof(float), s->na) |
              put(f, s->mom, sizeof(float), s->nw) | put(f, s->adam_m, sizeof(float), s->na) |
-             put(f, s->adam_v, sizeof(float), s->na) | put_sampler(f, &s->wsamp) |
-             put_sampler(f, &s->asamp) | put(f, s->aug.s, sizeof s->aug.s[0], 4) |
+             put(f, s->adam_v, sizeof(float), s->na) | sampler_save(&s->wsamp, f) |
+             sampler_save(&s->asamp, f) | put(f, s->aug.s, sizeof s->aug.s[0], 4) |
              put(f, STATE_END, 1, 8);
     return rc ? -1 : 0;
 }
@@ -595,28 +588,18 @@ static int get(FILE *f, void *p, size_t size, size_t count, const char *what, ch
     return fail(err, errlen, "checkpoint payload: truncated while reading the %s", what);
 }
 
-/* Reads a sampler's state into dst (its perm buffer given), checking that
- * it can only index inside the dataset. */
+/* A sampler's block (data's sampler_save format, which checks it is a
+ * permutation of the split) into dst: a copy of live whose perm is `perm`,
+ * so the live sampler is untouched until the whole payload has been read. */
 static int get_sampler(FILE *f, Sampler *dst, const Sampler *live, int32_t *perm, const char *what,
                        char *err, size_t errlen)
 {
+    char why[256];
     *dst = *live;
     dst->perm = perm;
-    if (get(f, &dst->pos, sizeof dst->pos, 1, what, err, errlen) ||
-        get(f, &dst->epoch, sizeof dst->epoch, 1, what, err, errlen) ||
-        get(f, dst->rng.s, sizeof dst->rng.s[0], 4, what, err, errlen) ||
-        get(f, perm, sizeof(int32_t), (size_t)live->count, what, err, errlen))
-        return -1;
-    int32_t limit = live->first + live->count;
-    if (dst->pos < 0 || dst->pos > dst->count || dst->epoch < 0)
-        return fail(err, errlen, "checkpoint payload: the %s is at position %d of %d (corrupt)",
-                    what, dst->pos, dst->count);
-    for (int32_t i = 0; i < live->count; i++)
-        if (perm[i] < 0 || perm[i] >= limit)
-            return fail(err, errlen,
-                        "checkpoint payload: the %s holds index %d (expected 0 to %d; corrupt)",
-                        what, perm[i], limit - 1);
-    return 0;
+    if (sampler_load(dst, f, why, sizeof why) == 0)
+        return 0;
+    return fail(err, errlen, "checkpoint payload: the %s: %s", what, why);
 }
 
 int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
