@@ -85,9 +85,7 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *d
         const Bn *bn = &m->pool_bn[k - OP_MAX_POOL_3X3];
         float *pooled = s->slot[1], *g = s->slot[2], *dpooled = s->slot[0];
         pool_forward(m, k, pooled, in, x->n);
-        if (x->want_dot)
-            dweights[k] += bn_dot(x, bn, dout, pooled, hwo);
-        vec_scale(g, weights[k], dout, count);
+        dweights[k] += bn_dot_scale(x, bn, g, weights[k], dout, pooled, hwo);
         vec_zero(dpooled, count);
         batchnorm_backward(dpooled, NULL, NULL, g, pooled, bn->mean, bn->invstd, NULL, x->n, m->c,
                            hwo);
