@@ -37,6 +37,7 @@ typedef struct Scratch {
 /* Largest need of each scratch buffer, gathered while planning. */
 typedef struct ScratchNeed {
     size_t relu, slot, sub, half, conv, channels;
+    size_t state, output; /* a cell's input/node state; a cell's (or the stem's) output */
 } ScratchNeed;
 
 /* How supernet_init fills one parameter or running-statistics tensor. */
