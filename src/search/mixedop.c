@@ -67,6 +67,30 @@ void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in
     }
 }
 
+/* Only the alpha-gradient dots, when nothing upstream needs dL/d in (the
+ * edges leaving the stem-fed inputs of the first cell, without weight
+ * gradients): the op outputs come from the saved BN inputs, the pools are
+ * recomputed. */
+static void mixedop_dots(const Ctx *x, const MixedOp *m, const float *dout, const float *in,
+                         double *dweights)
+{
+    const Scratch *s = x->s;
+    int hwo = m->ho * m->wo;
+    for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
+        pool_forward(m, k, s->slot[1], in, x->n);
+        dweights[k] += bn_dot(x, &m->pool_bn[k - OP_MAX_POOL_3X3], dout, s->slot[1], hwo);
+    }
+    if (m->stride == 1)
+        dweights[OP_SKIP_CONNECT] += vec_dot(x, dout, in, m->c, hwo);
+    else
+        dweights[OP_SKIP_CONNECT] += bn_dot(x, &m->skip.bn, dout, m->skip.x, hwo);
+    for (int i = 0; i < 4; i++) {
+        const SepDil *op = &m->conv[i];
+        const DwBlock *blk = &op->blk[op->blocks - 1];
+        dweights[OP_SEP_CONV_3X3 + i] += bn_dot(x, &blk->bn, dout, blk->x, hwo);
+    }
+}
+
 void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *dout,
                       const float *in, const float *weights, double *dweights)
 {
@@ -75,6 +99,11 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *d
     size_t count_in = (size_t)x->n * (size_t)m->c * (size_t)m->h * (size_t)m->w;
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
 
+    if (!din) {
+        if (x->want_dot)
+            mixedop_dots(x, m, dout, in, dweights);
+        return;
+    }
     /* ReLU(in) is an input of the weight gradients only; its backward needs
      * just the sign of `in`. */
     if (x->gw)

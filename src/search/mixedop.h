@@ -24,7 +24,8 @@ void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride);
 void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
                      const float *weights);
 /* din += dL/d in given dout = dL/d acc; dweights[k] += <dout, op_k(in)> when
- * x->want_dot (dweights[OP_NONE] stays: the none op's output is zero). */
+ * x->want_dot (dweights[OP_NONE] stays: the none op's output is zero).
+ * din NULL: only the dots. */
 void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *dout,
                       const float *in, const float *weights, double *dweights);
 

@@ -174,6 +174,11 @@ double vec_dot(const Ctx *x, const float *a, const float *b, int c, int hw)
     return channel_dot(x, a, b, NULL, NULL, c, hw, NULL, 0.0f);
 }
 
+double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw)
+{
+    return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw, NULL, 0.0f);
+}
+
 double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
                     const float *in, int hw)
 {

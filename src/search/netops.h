@@ -130,8 +130,10 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
 /* BN forward in the context's mode (training modes save the batch statistics). */
 void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
                 const float *beta, int hw);
-/* scaled = scale * g; returns <g, (in - mean) * invstd> over (n, c, hw), the
- * op-output dot of the alpha gradient, when x->want_dot (else 0). One pass. */
+/* <g, (in - mean) * invstd> over (n, c, hw): the op-output dot of the alpha
+ * gradient. bn_dot_scale also writes scaled = scale * g and returns the dot
+ * only when x->want_dot (else 0); one pass either way. */
+double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw);
 double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
                     const float *in, int hw);
 

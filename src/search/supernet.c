@@ -424,16 +424,19 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
     }
     vec_zero(g[0], plane(x->n, cell->c, cell->h, cell->w));
     vec_zero(g[1], plane(x->n, cell->c, cell->h, cell->w));
+    /* The stem's output gradient only feeds weight gradients: without them,
+     * the first cell's inputs need none. */
+    int need_inputs = i >= 1 || x->gw;
     /* A node's gradient is complete once every later node is done. */
     for (int k = nodes - 1; k >= 0; k--) {
         int start = k * (k + 3) / 2;
         for (int j = 0; j < 2 + k; j++)
-            mixedop_backward(x, &cell->ops[start + j], g[j], g[2 + k], state[j],
+            mixedop_backward(x, &cell->ops[start + j], j >= 2 || need_inputs ? g[j] : NULL,
+                             g[2 + k], state[j],
                              &mix[(start + j) * OP_COUNT], &dmix[(start + j) * OP_COUNT]);
     }
 
-    /* The stem's output gradient only feeds weight gradients. */
-    if (i >= 1 || x->gw)
+    if (need_inputs)
         relu_conv_bn_backward(x, &cell->pre1, ds1, g[1], s1);
     if (i >= 2 || x->gw) {
         if (cell->reduction_prev) {
