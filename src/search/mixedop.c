@@ -1,7 +1,6 @@
 /* mixedop: see mixedop.h. */
 #include "mixedop.h"
 
-#include "dartboard/activation.h"
 #include "dartboard/batchnorm.h"
 #include "dartboard/genotype.h"
 #include "dartboard/pool.h"
@@ -41,15 +40,13 @@ static void pool_forward(const MixedOp *m, int k, float *out, const float *in, i
 }
 
 void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
-                     const float *weights)
+                     const float *relu_in, const float *weights)
 {
     const Scratch *s = x->s;
     int hwo = m->ho * m->wo;
-    size_t count_in = (size_t)x->n * (size_t)m->c * (size_t)m->h * (size_t)m->w;
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
     float *out = s->slot[0];
 
-    relu_forward(s->relu, in, count_in);
     for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
         pool_forward(m, k, s->slot[1], in, x->n);
         bn_forward(x, &m->pool_bn[k - OP_MAX_POOL_3X3], out, s->slot[1], NULL, NULL, hwo);
@@ -58,11 +55,11 @@ void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in
     if (m->stride == 1) {
         vec_axpy(acc, weights[OP_SKIP_CONNECT], in, count);
     } else {
-        fact_red_forward(x, &m->skip, out, s->relu);
+        fact_red_forward(x, &m->skip, out, relu_in);
         vec_axpy(acc, weights[OP_SKIP_CONNECT], out, count);
     }
     for (int i = 0; i < 4; i++) {
-        sep_dil_forward(x, &m->conv[i], out, s->relu);
+        sep_dil_forward(x, &m->conv[i], out, relu_in);
         vec_axpy(acc, weights[OP_SEP_CONV_3X3 + i], out, count);
     }
 }
@@ -91,12 +88,12 @@ static void mixedop_dots(const Ctx *x, const MixedOp *m, const float *dout, cons
     }
 }
 
-void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *dout,
-                      const float *in, const float *weights, double *dweights)
+void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
+                      const float *dout, const float *in, const float *relu_in,
+                      const float *weights, double *dweights)
 {
     const Scratch *s = x->s;
     int hwo = m->ho * m->wo;
-    size_t count_in = (size_t)x->n * (size_t)m->c * (size_t)m->h * (size_t)m->w;
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
 
     if (!din) {
@@ -104,11 +101,6 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *d
             mixedop_dots(x, m, dout, in, dweights);
         return;
     }
-    /* ReLU(in) is an input of the weight gradients only; its backward needs
-     * just the sign of `in`. */
-    if (x->gw)
-        relu_forward(s->relu, in, count_in);
-    vec_zero(s->drelu, count_in);
 
     for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
         const Bn *bn = &m->pool_bn[k - OP_MAX_POOL_3X3];
@@ -129,10 +121,9 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *d
         vec_axpy(din, weights[OP_SKIP_CONNECT], dout, count);
     } else {
         dweights[OP_SKIP_CONNECT] +=
-            fact_red_backward(x, &m->skip, s->drelu, dout, weights[OP_SKIP_CONNECT], s->relu);
+            fact_red_backward(x, &m->skip, drelu_in, dout, weights[OP_SKIP_CONNECT], relu_in);
     }
     for (int i = 0; i < 4; i++)
-        dweights[OP_SEP_CONV_3X3 + i] += sep_dil_backward(x, &m->conv[i], s->drelu, dout,
-                                                          weights[OP_SEP_CONV_3X3 + i], s->relu);
-    relu_backward(din, s->drelu, in, count_in);
+        dweights[OP_SEP_CONV_3X3 + i] += sep_dil_backward(x, &m->conv[i], drelu_in, dout,
+                                                          weights[OP_SEP_CONV_3X3 + i], relu_in);
 }

@@ -204,6 +204,21 @@ static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int
     }
 }
 
+/* dx = dy where the ReLU of BN(in) passed (in > mean, as invstd > 0), else
+ * 0: the ReLU backward of a BN output, without recomputing it. */
+static void bn_relu_mask(const Ctx *x, const Bn *bn, float *dx, const float *dy, const float *in,
+                         int hw)
+{
+    int c = bn->c;
+#pragma omp parallel for schedule(static) if ((size_t)x->n * c * hw >= NETOPS_PARALLEL_MIN)
+    for (int nc = 0; nc < x->n * c; nc++) {
+        float m = bn->mean[nc % c];
+        size_t at = (size_t)nc * (size_t)hw;
+        for (int j = 0; j < hw; j++)
+            dx[at + j] = in[at + j] > m ? dy[at + j] : 0.0f;
+    }
+}
+
 void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
                 const float *beta, int hw)
 {
@@ -336,17 +351,20 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
         vec_zero(a, count);
         batchnorm_backward(a, NULL, NULL, g, blk->x, blk->bn.mean, blk->bn.invstd, NULL, x->n,
                            op->c, hwo);
-        /* the depthwise input: ReLU(in) for the first block, else ReLU(BN(previous)) */
+        /* the depthwise input: ReLU(in) for the first block, else
+         * ReLU(BN(previous)); only weight gradients read it */
         const float *in = relu_in;
         int h = op->h, w = op->w;
         if (k > 0) {
-            bn_relu(x, &op->blk[k - 1].bn, r, op->blk[k - 1].x, hwo);
             in = r;
             h = op->ho;
             w = op->wo;
         }
-        if (x->gw)
+        if (x->gw) {
+            if (k > 0)
+                bn_relu(x, &op->blk[k - 1].bn, r, op->blk[k - 1].x, hwo);
             conv2d_forward(&blk->dw.spec, t, in, x->w + blk->dw.w, x->n, h, w, s->conv);
+        }
         vec_zero(g, count);
         conv2d_backward(&blk->pw.spec, g, grad_of(x, &blk->pw), a, t, x->w + blk->pw.w, x->n,
                         op->ho, op->wo, s->conv);
@@ -357,8 +375,7 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
             vec_zero(a, count);
             conv2d_backward(&blk->dw.spec, a, grad_of(x, &blk->dw), g, r, x->w + blk->dw.w, x->n,
                             h, w, s->conv);
-            vec_zero(g, count);
-            relu_backward(g, a, r, count);
+            bn_relu_mask(x, &op->blk[k - 1].bn, g, a, op->blk[k - 1].x, hwo);
         }
     }
     return dot;

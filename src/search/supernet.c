@@ -56,6 +56,9 @@ struct Supernet {
     /* The cell being run: its states (pre0, pre1, nodes; the first two point
      * into the cell) and their gradients. */
     float *state[GENOTYPE_MAX_NODES + 2], *grad[GENOTYPE_MAX_NODES + 2];
+    /* ReLU of each state and the gradient with respect to it, shared by all
+     * the edges leaving the state (the last node feeds none). */
+    float *relu[GENOTYPE_MAX_NODES + 1], *drelu[GENOTYPE_MAX_NODES + 1];
     float *dout[3]; /* gradient of the output of cell k (stem: k = -1) in dout[(k + 3) % 3] */
 
     Conv stem_conv;
@@ -181,6 +184,10 @@ static void plan_network(Supernet *net, Plan *p)
         net->grad[j] = arena_floats(p->arena, need->state);
         if (j >= 2)
             net->state[j] = arena_floats(p->arena, need->state);
+        if (j <= sp->nodes) {
+            net->relu[j] = arena_floats(p->arena, need->state);
+            net->drelu[j] = arena_floats(p->arena, need->state);
+        }
     }
     for (int k = 0; k < 3; k++)
         net->dout[k] = arena_floats(p->arena, need->output);
@@ -347,12 +354,17 @@ static void cell_forward(Supernet *net, const Ctx *x, int i)
         relu_conv_bn_forward(x, &cell->pre0, state[0], s0);
     }
     relu_conv_bn_forward(x, &cell->pre1, state[1], s1);
+    for (int j = 0; j < 2; j++)
+        relu_forward(net->relu[j], state[j], plane(x->n, cell->c, cell->h, cell->w));
     int e = 0;
     for (int k = 0; k < nodes; k++) {
         float *node = state[2 + k];
-        vec_zero(node, plane(x->n, cell->c, cell->ho, cell->wo));
+        size_t count = plane(x->n, cell->c, cell->ho, cell->wo);
+        vec_zero(node, count);
         for (int j = 0; j < 2 + k; j++, e++)
-            mixedop_forward(x, &cell->ops[e], node, state[j], &mix[e * OP_COUNT]);
+            mixedop_forward(x, &cell->ops[e], node, state[j], net->relu[j], &mix[e * OP_COUNT]);
+        if (k < nodes - 1)
+            relu_forward(net->relu[2 + k], node, count);
         channel_copy(cell->out, nodes * cell->c, k * cell->c, node, cell->c, 0, cell->c, x->n,
                      hwo);
     }
@@ -422,18 +434,34 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
         channel_copy(g[2 + k], cell->c, 0, dout, nodes * cell->c, k * cell->c, cell->c, x->n,
                      hwo);
     }
-    vec_zero(g[0], plane(x->n, cell->c, cell->h, cell->w));
-    vec_zero(g[1], plane(x->n, cell->c, cell->h, cell->w));
     /* The stem's output gradient only feeds weight gradients: without them,
      * the first cell's inputs need none. */
     int need_inputs = i >= 1 || x->gw;
-    /* A node's gradient is complete once every later node is done. */
+    for (int j = 0; j < 2 + nodes - 1; j++) {
+        size_t count = j < 2 ? plane(x->n, cell->c, cell->h, cell->w)
+                             : plane(x->n, cell->c, cell->ho, cell->wo);
+        if (j < 2)
+            vec_zero(g[j], count);
+        if (j >= 2 || need_inputs)
+            vec_zero(net->drelu[j], count);
+        if (x->gw) /* ReLU(state) is an input of weight gradients only */
+            relu_forward(net->relu[j], state[j], count);
+    }
+    /* A node's gradient is complete once every later node is done; a state's
+     * ReLU gradient once the first node it feeds is. */
     for (int k = nodes - 1; k >= 0; k--) {
         int start = k * (k + 3) / 2;
-        for (int j = 0; j < 2 + k; j++)
-            mixedop_backward(x, &cell->ops[start + j], j >= 2 || need_inputs ? g[j] : NULL,
-                             g[2 + k], state[j],
+        for (int j = 0; j < 2 + k; j++) {
+            int need = j >= 2 || need_inputs;
+            mixedop_backward(x, &cell->ops[start + j], need ? g[j] : NULL,
+                             need ? net->drelu[j] : NULL, g[2 + k], state[j], net->relu[j],
                              &mix[(start + j) * OP_COUNT], &dmix[(start + j) * OP_COUNT]);
+        }
+        for (int j = k == 0 ? 0 : k + 1; j <= k + 1; j++)
+            if (j >= 2 || need_inputs)
+                relu_backward(g[j], net->drelu[j], state[j],
+                              j < 2 ? plane(x->n, cell->c, cell->h, cell->w)
+                                    : plane(x->n, cell->c, cell->ho, cell->wo));
     }
 
     if (need_inputs)
