@@ -399,6 +399,46 @@ static void test_bad_specs(void)
     supernet_free(net);
 }
 
+/* Shapes the paper never uses still plan, run and back-propagate: one and
+ * two cells (every cell a reduction), one and two nodes, batch 1. */
+static void test_small_shapes(void)
+{
+    static const int shape[][4] = { /* layers, nodes, batch, image */
+                                    { 1, 4, 2, 8 }, { 2, 2, 2, 8 }, { 4, 1, 1, 8 }, { 3, 3, 3, 4 } };
+    for (int t = 0; t < 4; t++) {
+        SupernetSpec sp = { .in_channels = 2, .image_size = shape[t][3], .classes = 3,
+                            .init_channels = 2, .layers = shape[t][0], .nodes = shape[t][1],
+                            .stem_multiplier = 2, .batch = shape[t][2] };
+        char err[256];
+        Supernet *net = supernet_create(&sp, err, sizeof err);
+        if (!ok(net != NULL, "layers %d nodes %d batch %d: created", sp.layers, sp.nodes,
+                sp.batch)) {
+            diag("%s", err);
+            continue;
+        }
+        Rng rng;
+        rng_seed(&rng, (uint64_t)t);
+        supernet_init(net, &rng);
+        size_t nx = (size_t)sp.batch * sp.in_channels * sp.image_size * sp.image_size;
+        float *x = malloc(nx * sizeof(float));
+        int y[4] = { 0, 1, 2, 0 };
+        for (size_t i = 0; i < nx; i++)
+            x[i] = (float)rng_normal(&rng);
+        float loss = supernet_forward(net, x, y, sp.batch, SUPERNET_TRAIN, NULL, NULL);
+        supernet_backward(net, 1, 1);
+        double gn = 0.0, an = 0.0;
+        for (size_t i = 0; i < supernet_weight_count(net); i++)
+            gn += fabsf(supernet_weight_grads(net)[i]);
+        for (int i = 0; i < 2 * supernet_edges(net) * OP_COUNT; i++)
+            an += fabsf(supernet_alpha_grads(net)[i]);
+        ok(isfinite(loss) && isfinite(gn) && gn > 0 && isfinite(an) && an > 0,
+           "layers %d nodes %d batch %d: finite loss %.3f and nonzero gradients", sp.layers,
+           sp.nodes, sp.batch, loss);
+        free(x);
+        supernet_free(net);
+    }
+}
+
 int main(void)
 {
     test_against_pytorch();
@@ -406,5 +446,6 @@ int main(void)
     test_alpha_finite_difference();
     test_modes_and_switches();
     test_bad_specs();
+    test_small_shapes();
     return tap_done();
 }

@@ -14,18 +14,22 @@
 
 #include "vec.h"
 
+/* Four vector accumulators per sum: one would wait on the add latency. */
+
 /* sum of x[0..n) */
 static inline double bn_sum(const float *restrict x, int n)
 {
-    v8 a = v8_set1(0.0f), b = v8_set1(0.0f);
+    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
     int i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         a += v8_load(x + i);
         b += v8_load(x + i + 8);
+        c += v8_load(x + i + 16);
+        d += v8_load(x + i + 24);
     }
     for (; i + 8 <= n; i += 8)
         a += v8_load(x + i);
-    float s = v8_hsum(a + b);
+    float s = v8_hsum((a + b) + (c + d));
     for (; i < n; i++)
         s += x[i];
     return s;
@@ -35,18 +39,21 @@ static inline double bn_sum(const float *restrict x, int n)
 static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
 {
     const v8 mv = v8_set1(m);
-    v8 a = v8_set1(0.0f), b = v8_set1(0.0f);
+    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
     int i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         v8 d0 = v8_load(x + i) - mv, d1 = v8_load(x + i + 8) - mv;
+        v8 d2 = v8_load(x + i + 16) - mv, d3 = v8_load(x + i + 24) - mv;
         a += d0 * d0;
         b += d1 * d1;
+        c += d2 * d2;
+        d += d3 * d3;
     }
     for (; i + 8 <= n; i += 8) {
         v8 d0 = v8_load(x + i) - mv;
         a += d0 * d0;
     }
-    float s = v8_hsum(a + b);
+    float s = v8_hsum((a + b) + (c + d));
     for (; i < n; i++)
         s += (x[i] - m) * (x[i] - m);
     return s;
@@ -56,7 +63,11 @@ static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
 static inline void bn_affine(float *restrict out, const float *restrict x, int n, float scale,
                              float shift)
 {
-    for (int i = 0; i < n; i++)
+    const v8 a = v8_set1(scale), b = v8_set1(shift);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        v8_store(out + i, v8_load(x + i) * a + b);
+    for (; i < n; i++)
         out[i] = x[i] * scale + shift;
 }
 
@@ -116,14 +127,21 @@ static inline void bn_grad_sums(const float *restrict g, const float *restrict x
                                 double *sg, double *sgx)
 {
     const v8 mv = v8_set1(m);
-    v8 a = v8_set1(0.0f), b = v8_set1(0.0f);
+    v8 a0 = v8_set1(0.0f), a1 = a0, b0 = a0, b1 = a0;
     int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v8 gv = v8_load(g + i);
-        a += gv;
-        b += gv * (v8_load(x + i) - mv);
+    for (; i + 16 <= n; i += 16) {
+        v8 g0 = v8_load(g + i), g1 = v8_load(g + i + 8);
+        a0 += g0;
+        a1 += g1;
+        b0 += g0 * (v8_load(x + i) - mv);
+        b1 += g1 * (v8_load(x + i + 8) - mv);
     }
-    float s = v8_hsum(a), t = v8_hsum(b);
+    for (; i + 8 <= n; i += 8) {
+        v8 g0 = v8_load(g + i);
+        a0 += g0;
+        b0 += g0 * (v8_load(x + i) - mv);
+    }
+    float s = v8_hsum(a0 + a1), t = v8_hsum(b0 + b1);
     for (; i < n; i++) {
         s += g[i];
         t += g[i] * (x[i] - m);
@@ -160,11 +178,16 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
         const float cx = (float)(sgxh / m) * invstd; /* per unit of (x - mean) */
         /* din += k*g - k*cx*(x - mean) - k*mg */
         const float a = k, b = -k * cx, c0 = -k * mg;
+        const v8 av = v8_set1(a), bv = v8_set1(b), cv = v8_set1(c0), mv = v8_set1(mean);
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
             const float *restrict g = dout + o, *restrict x = in + o;
             float *restrict dx = din + o;
-            for (int j = 0; j < hw; j++)
+            int j = 0;
+            for (; j + 8 <= hw; j += 8)
+                v8_store(dx + j, v8_load(dx + j) + av * v8_load(g + j) +
+                                     bv * (v8_load(x + j) - mv) + cv);
+            for (; j < hw; j++)
                 dx[j] += a * g[j] + b * (x[j] - mean) + c0;
         }
     }

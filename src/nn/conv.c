@@ -2,7 +2,7 @@
  *
  * Dense convolutions are per-image GEMMs, OpenMP over images: im2col +
  * cblas_sgemm (OpenBLAS single-threaded, see parallel.h), or for 1x1 stride 1
- * the register-tiled pw_gemm below straight on the input. The weight gradient
+ * one sgemm per image straight on the input. The weight gradient
  * sums over images, so it is split over output-channel rows instead and each
  * row block adds the images in order: the result does not depend on the
  * thread count.
@@ -150,75 +150,13 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
             }
 }
 
-/* Pointwise GEMMs, written out because the shapes are tiny (k = 8..64
- * channels) and OpenBLAS spends more on packing than on arithmetic there, and
- * so every output's sum runs in one fixed order whatever the partition.
+/* The weight gradient of a dense convolution, written out rather than left
+ * to sgemm: it sums over the images, and with one fixed summation order per
+ * weight (vector lanes over pixels, then images in order) its bits do not
+ * depend on how the rows are shared among threads, which a row-split sgemm
+ * does not promise.
  *
- * C (m, p) = (or += when acc) A (m, k) * B (k, p), with A(r, q) at
- * a[r*ars + q*acs] (so A may be a transposed weight) and B, C rows of ldb,
- * ldc floats. A tile is R rows x V vectors of 8 pixels; `lanes` (< 8) marks
- * a ragged last vector, loaded and stored masked. */
-static inline __attribute__((always_inline)) void pw_tile(const int R, const int V, float *c,
-                                                         int ldc, const float *a, int ars,
-                                                         int acs, const float *b, int ldb, int k,
-                                                         int lanes, int acc)
-{
-    v8 s[4][2];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++)
-            s[r][v] = v8_set1(0.0f);
-    for (int q = 0; q < k; q++) {
-        v8 bv[2];
-        const float *bq = b + (size_t)q * ldb;
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++)
-            bv[v] = lanes == 8 ? v8_load(bq + 8 * v) : v8_load_part(bq + 8 * v, lanes);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            const v8 w = v8_set1(a[(size_t)r * ars + (size_t)q * acs]);
-#pragma GCC unroll 2
-            for (int v = 0; v < V; v++)
-                s[r][v] += w * bv[v];
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) {
-            float *d = c + (size_t)r * ldc + 8 * v;
-            if (lanes == 8)
-                v8_store(d, acc ? v8_load(d) + s[r][v] : s[r][v]);
-            else
-                v8_store_part(d, acc ? v8_load_part(d, lanes) + s[r][v] : s[r][v], lanes);
-        }
-}
-
-static void pw_gemm(float *c, const float *a, int ars, int acs, const float *b, int m, int k,
-                    int p, int acc)
-{
-    int x = 0;
-#define PW_ROWS(V, LANES)                                                                   \
-    do {                                                                                    \
-        int r = 0;                                                                          \
-        for (; r + 4 <= m; r += 4)                                                          \
-            pw_tile(4, V, c + (size_t)r * p + x, p, a + (size_t)r * ars, ars, acs, b + x,   \
-                    p, k, LANES, acc);                                                      \
-        for (; r < m; r++)                                                                  \
-            pw_tile(1, V, c + (size_t)r * p + x, p, a + (size_t)r * ars, ars, acs, b + x,   \
-                    p, k, LANES, acc);                                                      \
-    } while (0)
-    for (; x + 16 <= p; x += 16)
-        PW_ROWS(2, 8);
-    for (; x + 8 <= p; x += 8)
-        PW_ROWS(1, 8);
-    if (x < p)
-        PW_ROWS(1, p - x);
-#undef PW_ROWS
-}
-
-/* G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
+ * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
 static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
                                                           int ldg, const float *a,
                                                           const float *b, int p)
@@ -296,7 +234,8 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
         const float *b = in + (size_t)i * s->c_in * h * w;
         float *o = out + (size_t)i * s->c_out * p;
         if (fast) {
-            pw_gemm(o, weight, s->c_in, 1, b, s->c_out, s->c_in, p, 0);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, s->c_in, 1.0f,
+                        weight, s->c_in, b, p, 0.0f, o, p);
         } else {
             float *col = scratch + (size_t)i * kdim * p;
             conv_im2col(s, col, b, h, w, ho, wo);
@@ -350,7 +289,8 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
             const float *g = dout + (size_t)i * s->c_out * p;
             float *dx = din + (size_t)i * s->c_in * h * w;
             if (fast) {
-                pw_gemm(dx, weight, 1, s->c_in, g, s->c_in, s->c_out, p, 1);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->c_in, p, s->c_out, 1.0f,
+                            weight, s->c_in, g, p, 1.0f, dx, p);
             } else {
                 float *dcol = scratch + (size_t)i * kdim * p;
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, p, s->c_out, 1.0f,
@@ -391,44 +331,26 @@ static inline __attribute__((always_inline)) void dw_tile_corr(const int J, cons
     }
 }
 
-#define DW_CORR(J, ACC)                          \
-    do {                                         \
-        plane_jobs(&jb, pl, j, J, buf, dst);     \
-        dw_tile_corr(J, &jb, pl, wk, ACC);       \
-        j += J;                                  \
-    } while (0)
-
-/* All output runs of a plane: 8 at a time, then 4, 2, 1. */
+/* All output runs of a plane, 8 per tile. */
 static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
     const int jobs = pl->out_h * pl->chunks;
-    int j = 0;
     PlaneJobs jb;
-    while (j + 8 <= jobs)
-        DW_CORR(8, 0);
-    if (j + 4 <= jobs)
-        DW_CORR(4, 0);
-    if (j + 2 <= jobs)
-        DW_CORR(2, 0);
-    if (j + 1 <= jobs)
-        DW_CORR(1, 0);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
+    }
 }
 
 static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
     const int jobs = pl->out_h * pl->chunks;
-    int j = 0;
     PlaneJobs jb;
-    while (j + 8 <= jobs)
-        DW_CORR(8, 1);
-    if (j + 4 <= jobs)
-        DW_CORR(4, 1);
-    if (j + 2 <= jobs)
-        DW_CORR(2, 1);
-    if (j + 1 <= jobs)
-        DW_CORR(1, 1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
+    }
 }
-#undef DW_CORR
 
 /* Loads the output-gradient runs of a tile, zero beyond each run. */
 static inline __attribute__((always_inline)) void dw_load_grad(const int J, v8 *g,
@@ -468,7 +390,8 @@ static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, c
 {
     v8 g[8];
     dw_load_grad(J, g, jb);
-    for (int t = 0; t < pl->taps; t++) {
+    for (int i = 0; i < pl->taps; i++) {
+        const int t = pl->colmajor[i];
         const v8 wv = v8_set1(wk[t]);
         const int o = pl->tapoff[t];
 #pragma GCC unroll 8
@@ -479,16 +402,6 @@ static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, c
     }
 }
 
-#define DW_BACK(J)                                       \
-    do {                                                 \
-        plane_jobs(&jb, pl, j, J, buf, g);               \
-        if (wacc)                                        \
-            dw_tile_wgrad(J, &jb, pl, wacc);             \
-        else                                             \
-            dw_tile_scatter(J, &jb, pl, wk);             \
-        j += J;                                          \
-    } while (0)
-
 /* Over the output-gradient plane g: with wacc, the weight gradient from the
  * padded input in buf; without, the input gradient scattered into buf. */
 static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
@@ -496,17 +409,14 @@ static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const
 {
     const int jobs = pl->out_h * pl->chunks;
     PlaneJobs jb;
-    int j = 0;
-    while (j + 8 <= jobs)
-        DW_BACK(8);
-    if (j + 4 <= jobs)
-        DW_BACK(4);
-    if (j + 2 <= jobs)
-        DW_BACK(2);
-    if (j + 1 <= jobs)
-        DW_BACK(1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, g);
+        if (wacc)
+            dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
+        else
+            dw_tile_scatter(PLANE_TILE, &jb, pl, wk);
+    }
 }
-#undef DW_BACK
 
 static int depthwise_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
                              int n, int h, int w)

@@ -80,6 +80,35 @@ static inline v8 v8_max(v8 a, v8 b)
     return v8_select(a > b, a, b);
 }
 
+/* Lane shuffles of two vectors (a:b as 16 lanes). */
+#ifdef __clang__
+#define V8_SHUFFLE2(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
+#else
+#define V8_SHUFFLE2(a, b, ...) __builtin_shuffle((a), (b), (v8i){ __VA_ARGS__ })
+#endif
+
+/* The even and the odd lanes of a:b (deinterleave). */
+static inline v8 v8_evens(v8 a, v8 b)
+{
+    return V8_SHUFFLE2(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+static inline v8 v8_odds(v8 a, v8 b)
+{
+    return V8_SHUFFLE2(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
+/* Interleave e and o: lanes e0 o0 e1 o1 ... (lo: 0..3, hi: 4..7). */
+static inline v8 v8_zip_lo(v8 e, v8 o)
+{
+    return V8_SHUFFLE2(e, o, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+
+static inline v8 v8_zip_hi(v8 e, v8 o)
+{
+    return V8_SHUFFLE2(e, o, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
 /* Sum of the lanes in a fixed order (deterministic). */
 static inline float v8_hsum(v8 v)
 {

@@ -1,7 +1,6 @@
 /* mixedop: see mixedop.h. */
 #include "mixedop.h"
 
-#include "dartboard/activation.h"
 #include "dartboard/batchnorm.h"
 #include "dartboard/genotype.h"
 #include "dartboard/pool.h"
@@ -41,15 +40,13 @@ static void pool_forward(const MixedOp *m, int k, float *out, const float *in, i
 }
 
 void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
-                     const float *weights)
+                     const float *relu_in, const float *weights)
 {
     const Scratch *s = x->s;
     int hwo = m->ho * m->wo;
-    size_t count_in = (size_t)x->n * (size_t)m->c * (size_t)m->h * (size_t)m->w;
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
     float *out = s->slot[0];
 
-    relu_forward(s->relu, in, count_in);
     for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
         pool_forward(m, k, s->slot[1], in, x->n);
         bn_forward(x, &m->pool_bn[k - OP_MAX_POOL_3X3], out, s->slot[1], NULL, NULL, hwo);
@@ -58,36 +55,58 @@ void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in
     if (m->stride == 1) {
         vec_axpy(acc, weights[OP_SKIP_CONNECT], in, count);
     } else {
-        fact_red_forward(x, &m->skip, out, s->relu);
+        fact_red_forward(x, &m->skip, out, relu_in);
         vec_axpy(acc, weights[OP_SKIP_CONNECT], out, count);
     }
     for (int i = 0; i < 4; i++) {
-        sep_dil_forward(x, &m->conv[i], out, s->relu);
+        sep_dil_forward(x, &m->conv[i], out, relu_in);
         vec_axpy(acc, weights[OP_SEP_CONV_3X3 + i], out, count);
     }
 }
 
-void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *dout,
-                      const float *in, const float *weights, double *dweights)
+/* Only the alpha-gradient dots, when nothing upstream needs dL/d in (the
+ * edges leaving the stem-fed inputs of the first cell, without weight
+ * gradients): the op outputs come from the saved BN inputs, the pools are
+ * recomputed. */
+static void mixedop_dots(const Ctx *x, const MixedOp *m, const float *dout, const float *in,
+                         double *dweights)
 {
     const Scratch *s = x->s;
     int hwo = m->ho * m->wo;
-    size_t count_in = (size_t)x->n * (size_t)m->c * (size_t)m->h * (size_t)m->w;
+    for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
+        pool_forward(m, k, s->slot[1], in, x->n);
+        dweights[k] += bn_dot(x, &m->pool_bn[k - OP_MAX_POOL_3X3], dout, s->slot[1], hwo);
+    }
+    if (m->stride == 1)
+        dweights[OP_SKIP_CONNECT] += vec_dot(x, dout, in, m->c, hwo);
+    else
+        dweights[OP_SKIP_CONNECT] += bn_dot(x, &m->skip.bn, dout, m->skip.x, hwo);
+    for (int i = 0; i < 4; i++) {
+        const SepDil *op = &m->conv[i];
+        const DwBlock *blk = &op->blk[op->blocks - 1];
+        dweights[OP_SEP_CONV_3X3 + i] += bn_dot(x, &blk->bn, dout, blk->x, hwo);
+    }
+}
+
+void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
+                      const float *dout, const float *in, const float *relu_in,
+                      const float *weights, double *dweights)
+{
+    const Scratch *s = x->s;
+    int hwo = m->ho * m->wo;
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
 
-    /* ReLU(in) is an input of the weight gradients only; its backward needs
-     * just the sign of `in`. */
-    if (x->gw)
-        relu_forward(s->relu, in, count_in);
-    vec_zero(s->drelu, count_in);
+    if (!din) {
+        if (x->want_dot)
+            mixedop_dots(x, m, dout, in, dweights);
+        return;
+    }
 
     for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
         const Bn *bn = &m->pool_bn[k - OP_MAX_POOL_3X3];
         float *pooled = s->slot[1], *g = s->slot[2], *dpooled = s->slot[0];
         pool_forward(m, k, pooled, in, x->n);
-        if (x->want_dot)
-            dweights[k] += bn_dot(x, bn, dout, pooled, hwo);
-        vec_scale(g, weights[k], dout, count);
+        dweights[k] += bn_dot_scale(x, bn, g, weights[k], dout, pooled, hwo);
         vec_zero(dpooled, count);
         batchnorm_backward(dpooled, NULL, NULL, g, pooled, bn->mean, bn->invstd, NULL, x->n, m->c,
                            hwo);
@@ -102,10 +121,9 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, const float *d
         vec_axpy(din, weights[OP_SKIP_CONNECT], dout, count);
     } else {
         dweights[OP_SKIP_CONNECT] +=
-            fact_red_backward(x, &m->skip, s->drelu, dout, weights[OP_SKIP_CONNECT], s->relu);
+            fact_red_backward(x, &m->skip, drelu_in, dout, weights[OP_SKIP_CONNECT], relu_in);
     }
     for (int i = 0; i < 4; i++)
-        dweights[OP_SEP_CONV_3X3 + i] += sep_dil_backward(x, &m->conv[i], s->drelu, dout,
-                                                          weights[OP_SEP_CONV_3X3 + i], s->relu);
-    relu_backward(din, s->drelu, in, count_in);
+        dweights[OP_SEP_CONV_3X3 + i] += sep_dil_backward(x, &m->conv[i], drelu_in, dout,
+                                                          weights[OP_SEP_CONV_3X3 + i], relu_in);
 }

@@ -37,6 +37,7 @@ typedef struct Scratch {
 /* Largest need of each scratch buffer, gathered while planning. */
 typedef struct ScratchNeed {
     size_t relu, slot, sub, half, conv, channels;
+    size_t state, output; /* a cell's input/node state; a cell's (or the stem's) output */
 } ScratchNeed;
 
 /* How supernet_init fills one parameter or running-statistics tensor. */
@@ -129,8 +130,12 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
 /* BN forward in the context's mode (training modes save the batch statistics). */
 void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
                 const float *beta, int hw);
-/* <g, (x - mean) * invstd> over (n, c, hw): the op-output dot for the alpha gradient. */
+/* <g, (in - mean) * invstd> over (n, c, hw): the op-output dot of the alpha
+ * gradient. bn_dot_scale also writes scaled = scale * g and returns the dot
+ * only when x->want_dot (else 0); one pass either way. */
 double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw);
+double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
+                    const float *in, int hw);
 
 /* out = block(in); relu_in is ReLU(in), which the caller shares. */
 void relu_conv_bn_forward(const Ctx *x, const ReluConvBn *r, float *out, const float *in);
