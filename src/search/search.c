@@ -44,7 +44,7 @@ struct Search {
     Supernet *net;
     SupernetSpec spec;
     size_t nw, nr, na;
-    float *w, *gw, *run, *a, *ga; /* the supernet's own buffers */
+    float *w, *gw, *run, *a; /* the supernet's own buffers */
 
     /* Optimizer state, the batches and the scratch below are carved from
      * one arena planned in search_create. */
@@ -152,7 +152,6 @@ Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t
     s->gw = supernet_weight_grads(s->net);
     s->run = supernet_running_stats(s->net);
     s->a = supernet_alphas(s->net);
-    s->ga = supernet_alpha_grads(s->net);
 
     /* One seed, several independent streams: the init, the two samplers and
      * the augmentation draw from generators seeded off a splitmix sequence. */
