@@ -6,7 +6,7 @@ bench_kernels_SOURCES = bench/kernels_main.c
 bench_kernels_LDADD = $(CORE_LIBS)
 
 # search engineer: full search steps timed for `dartboard bench`
-libdartcore_a_SOURCES += bench/bench_step.c
+libdartcore_a_SOURCES += bench/bench_step.c include/dartboard/bench_step.h
 check_PROGRAMS += tests/test_bench_step
 TESTS += tests/test_bench_step
 tests_test_bench_step_SOURCES = tests/test_bench_step.c tests/tap.h

@@ -12,7 +12,8 @@ tests_test_supernet_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_supernet_fixtures.py tests/fixtures/supernet/tiny.fix
 
 # --- search engineer: the bilevel search, optimizers, their tests ---------
-libdartcore_a_SOURCES += src/search/optim.c src/search/architect.c src/search/search.c
+libdartcore_a_SOURCES += src/search/optim.c src/search/architect.c src/search/search.c \
+	include/dartboard/search.h include/dartboard/optim.h include/dartboard/architect.h
 check_PROGRAMS += tests/test_optim
 TESTS += tests/test_optim
 tests_test_optim_SOURCES = tests/test_optim.c tests/tap.h
