@@ -161,23 +161,23 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
                                                           int ldg, const float *a,
                                                           const float *b, int p)
 {
-    v8 s[4][2];
+    vf s[4][2];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
-            s[r][j] = v8_set1(0.0f);
-    for (int x = 0; x < p; x += 8) {
-        const int lanes = p - x < 8 ? p - x : 8;
-        v8 bv[2];
+            s[r][j] = vf_set1(0.0f);
+    for (int x = 0; x < p; x += VL) {
+        const int lanes = p - x < VL ? p - x : VL;
+        vf bv[2];
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
-            bv[j] = lanes == 8 ? v8_load(b + (size_t)j * p + x)
-                               : v8_load_part(b + (size_t)j * p + x, lanes);
+            bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
+                               : vf_load_part(b + (size_t)j * p + x, lanes);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            const v8 av = lanes == 8 ? v8_load(a + (size_t)r * p + x)
-                                     : v8_load_part(a + (size_t)r * p + x, lanes);
+            const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
+                                     : vf_load_part(a + (size_t)r * p + x, lanes);
 #pragma GCC unroll 2
             for (int j = 0; j < C; j++)
                 s[r][j] += av * bv[j];
@@ -187,7 +187,7 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
-            g[(size_t)r * ldg + j] += v8_hsum(s[r][j]);
+            g[(size_t)r * ldg + j] += vf_hsum(s[r][j]);
 }
 
 /* G (rows r0..r1, all k columns) += A B^T, A (m, p) and B (k, p) row-major. */
@@ -309,24 +309,24 @@ static inline __attribute__((always_inline)) void dw_tile_corr(const int J, cons
                                                               const float *restrict wk,
                                                               const int acc)
 {
-    v8 a[8];
+    vf a[8];
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
-        a[j] = v8_set1(0.0f);
+        a[j] = vf_set1(0.0f);
     for (int t = 0; t < pl->taps; t++) {
-        const v8 wv = v8_set1(wk[t]);
+        const vf wv = vf_set1(wk[t]);
         const int o = pl->tapoff[t];
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++)
-            a[j] += wv * v8_load(jb->src[j] + o);
+            a[j] += wv * vf_load(jb->src[j] + o);
     }
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++) {
-        if (jb->lanes[j] == 8) {
-            v8_store(jb->dst[j], acc ? v8_load(jb->dst[j]) + a[j] : a[j]);
+        if (jb->lanes[j] == VL) {
+            vf_store(jb->dst[j], acc ? vf_load(jb->dst[j]) + a[j] : a[j]);
         } else {
-            v8 v = acc ? v8_load_part(jb->dst[j], jb->lanes[j]) + a[j] : a[j];
-            v8_store_part(jb->dst[j], v, jb->lanes[j]);
+            vf v = acc ? vf_load_part(jb->dst[j], jb->lanes[j]) + a[j] : a[j];
+            vf_store_part(jb->dst[j], v, jb->lanes[j]);
         }
     }
 }
@@ -353,29 +353,29 @@ static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst,
 }
 
 /* Loads the output-gradient runs of a tile, zero beyond each run. */
-static inline __attribute__((always_inline)) void dw_load_grad(const int J, v8 *g,
+static inline __attribute__((always_inline)) void dw_load_grad(const int J, vf *g,
                                                               const PlaneJobs *jb)
 {
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
-        g[j] = jb->lanes[j] == 8 ? v8_load(jb->dst[j]) : v8_load_part(jb->dst[j], jb->lanes[j]);
+        g[j] = jb->lanes[j] == VL ? vf_load(jb->dst[j]) : vf_load_part(jb->dst[j], jb->lanes[j]);
 }
 
 /* wacc[t] += sum_j g_j * src_j[tapoff[t]]: the weight gradient of a tile. */
 static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, const PlaneJobs *jb,
-                                                               const PlanePlan *pl, v8 *wacc)
+                                                               const PlanePlan *pl, vf *wacc)
 {
-    v8 g[8];
+    vf g[8];
     dw_load_grad(J, g, jb);
     for (int t = 0; t < pl->taps; t++) {
         const int o = pl->tapoff[t];
-        v8 sa = v8_set1(0.0f), sb = v8_set1(0.0f);
+        vf sa = vf_set1(0.0f), sb = vf_set1(0.0f);
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
             if (j & 1)
-                sb += g[j] * v8_load(jb->src[j] + o);
+                sb += g[j] * vf_load(jb->src[j] + o);
             else
-                sa += g[j] * v8_load(jb->src[j] + o);
+                sa += g[j] * vf_load(jb->src[j] + o);
         }
         wacc[t] += sa + sb;
     }
@@ -388,16 +388,16 @@ static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, c
                                                                  const PlanePlan *pl,
                                                                  const float *restrict wk)
 {
-    v8 g[8];
+    vf g[8];
     dw_load_grad(J, g, jb);
     for (int i = 0; i < pl->taps; i++) {
         const int t = pl->colmajor[i];
-        const v8 wv = v8_set1(wk[t]);
+        const vf wv = vf_set1(wk[t]);
         const int o = pl->tapoff[t];
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
             float *p = (float *)jb->src[j] + o;
-            v8_store(p, v8_load(p) + wv * g[j]);
+            vf_store(p, vf_load(p) + wv * g[j]);
         }
     }
 }
@@ -405,7 +405,7 @@ static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, c
 /* Over the output-gradient plane g: with wacc, the weight gradient from the
  * padded input in buf; without, the input gradient scattered into buf. */
 static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
-                          v8 *wacc)
+                          vf *wacc)
 {
     const int jobs = pl->out_h * pl->chunks;
     PlaneJobs jb;
@@ -485,7 +485,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
             float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float wflip[PLANE_MAX_TAPS];
-            v8 wacc[PLANE_MAX_TAPS];
+            vf wacc[PLANE_MAX_TAPS];
             plane_clear(&fwd, xbuf, 0.0f);
             if (gp)
                 plane_clear(gp, dbuf, 0.0f);
@@ -494,7 +494,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                 const float *wk = weight + (size_t)c * fwd.taps;
                 for (int t = 0; t < fwd.taps; t++) {
                     wflip[t] = wk[fwd.taps - 1 - t];
-                    wacc[t] = v8_set1(0.0f);
+                    wacc[t] = vf_set1(0.0f);
                 }
                 for (int i = 0; i < n; i++) {
                     size_t q = (size_t)i * c_n + c;
@@ -505,7 +505,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                         dw_din_plane(&fwd, gp, dbuf, din + q * h * w, g, wk, wflip);
                 }
                 for (int t = 0; t < fwd.taps; t++)
-                    dweight[(size_t)c * fwd.taps + t] += v8_hsum(wacc[t]);
+                    dweight[(size_t)c * fwd.taps + t] += vf_hsum(wacc[t]);
             }
         }
     } else if (din) {

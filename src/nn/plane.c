@@ -18,10 +18,10 @@ int plane_plan(PlanePlan *p, int k, int d, int s, int src_h, int src_w, int pad_
     p->pl = pad_l;
     p->out_h = out_h;
     p->out_w = out_w;
-    p->chunks = (out_w + 7) / 8;
+    p->chunks = (out_w + VL - 1) / VL;
     p->hp = (out_h - 1) * s + (k - 1) * d + 1;
     /* the last job reads 8 lanes even when fewer are valid */
-    p->pw = p->chunks * 8 + (k - 1) * d / s;
+    p->pw = p->chunks * VL + (k - 1) * d / s;
     if (p->taps > PLANE_MAX_TAPS || (long)s * p->hp * p->pw > PLANE_BUF_FLOATS)
         return -1;
     for (int ky = 0; ky < k; ky++)

@@ -1,20 +1,23 @@
 /* plane: zero- (or -inf-) padded copies of one image plane, split into column
  * phases by stride, shared by the depthwise convolution and the 3x3 pools.
  *
- * A window kernel with stride s reads, for 8 consecutive outputs of a row,
+ * A window kernel with stride s reads, for VL consecutive outputs of a row,
  * pixels s apart; in a buffer that stores column phase ph = col % s as its
- * own block every tap becomes one contiguous 8-float load. Element
+ * own block every tap becomes one contiguous vector load. Element
  * (ph, r, j) sits at (ph*hp + r)*pw + j and is padded pixel (r, s*j + ph),
  * i.e. source pixel (r - pt, s*j + ph - pl). Output pixel (oy, ox) under
  * tap t reads base + oy*s*pw + ox + tapoff[t].
  *
- * Outputs are processed in "jobs": runs of up to 8 pixels of one output row.
+ * Outputs are processed in "jobs": runs of up to VL pixels of one output row
+ * (one vector, see vec.h).
  * Internal to src/nn.
  */
 #ifndef DARTBOARD_NN_PLANE_H
 #define DARTBOARD_NN_PLANE_H
 
 #include <stddef.h>
+
+#include "vec.h"
 
 /* Per-thread plane buffers live on the stack of the kernel; planes (or
  * kernels) beyond these sizes take a kernel's naive path. */
@@ -27,7 +30,7 @@ typedef struct PlanePlan {
     int pt, pl;       /* its padding, top and left */
     int hp, pw;       /* buffer rows per phase, row width */
     int out_h, out_w; /* pixels computed from the buffer */
-    int chunks;       /* jobs per output row: ceil(out_w / 8) */
+    int chunks;       /* jobs per output row: ceil(out_w / VL) */
     int tapoff[PLANE_MAX_TAPS];
     /* tap indices column by column (kx outer): scatters in this order never
      * store a vector that partly overlaps the one stored just before, which
@@ -56,7 +59,7 @@ void plane_unfill_add(const PlanePlan *p, float *restrict dx, const float *restr
 typedef struct PlaneJobs {
     const float *src[8]; /* buffer position of tap offset 0 */
     float *dst[8];       /* output (or gradient) position */
-    int lanes[8];        /* valid pixels, 0..8 */
+    int lanes[8];        /* valid pixels, 0..VL */
     int oy[8], ox[8];
 } PlaneJobs;
 
@@ -71,7 +74,7 @@ static inline __attribute__((always_inline)) void plane_jobs(PlaneJobs *jb, cons
                                                             int j0, int jobs, const float *buf,
                                                             const float *dst)
 {
-    int oy = j0 / p->chunks, ox = (j0 - oy * p->chunks) * 8;
+    int oy = j0 / p->chunks, ox = (j0 - oy * p->chunks) * VL;
     for (int j = 0; j < PLANE_TILE; j++) {
         if (j0 + j >= jobs) {
             jb->oy[j] = jb->ox[j] = jb->lanes[j] = 0;
@@ -83,8 +86,8 @@ static inline __attribute__((always_inline)) void plane_jobs(PlaneJobs *jb, cons
         jb->ox[j] = ox;
         jb->src[j] = buf + (size_t)oy * p->s * p->pw + ox;
         jb->dst[j] = (float *)dst + (size_t)oy * p->out_w + ox;
-        jb->lanes[j] = p->out_w - ox < 8 ? p->out_w - ox : 8;
-        ox += 8;
+        jb->lanes[j] = p->out_w - ox < VL ? p->out_w - ox : VL;
+        ox += VL;
         if (ox >= p->out_w) {
             ox = 0;
             oy++;

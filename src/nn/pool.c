@@ -1,7 +1,7 @@
 /* pool: see include/dartboard/pool.h
  *
  * The 3x3 pools run on the padded, phase-split planes of plane.h (padding is
- * -inf for max, 0 for average), 8 output pixels per vector, 8 vectors per
+ * -inf for max, 0 for average), VL output pixels per vector, 8 vectors per
  * tile, threaded over batch x channels with a static partition. Backward
  * scatters each output's gradient over its window into a padded gradient
  * plane, vector by vector, then folds the plane into din; max backward first
@@ -49,25 +49,25 @@ static inline __attribute__((always_inline)) void pool_tile_fwd(const int J, con
                                                                const float *cnt_y,
                                                                const float *cnt_x)
 {
-    v8 a[8];
+    vf a[8];
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
-        a[j] = avg ? v8_set1(0.0f) : v8_set1(-INFINITY);
+        a[j] = avg ? vf_set1(0.0f) : vf_set1(-INFINITY);
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++) {
         const int o = p->tapoff[t];
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++)
-            a[j] = avg ? a[j] + v8_load(jb->src[j] + o) : v8_max(a[j], v8_load(jb->src[j] + o));
+            a[j] = avg ? a[j] + vf_load(jb->src[j] + o) : vf_max(a[j], vf_load(jb->src[j] + o));
     }
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++) {
         if (avg)
-            a[j] = a[j] / (v8_set1(cnt_y[jb->oy[j]]) * v8_load(cnt_x + jb->ox[j]));
-        if (jb->lanes[j] == 8)
-            v8_store(jb->dst[j], a[j]);
+            a[j] = a[j] / (vf_set1(cnt_y[jb->oy[j]]) * vf_load(cnt_x + jb->ox[j]));
+        if (jb->lanes[j] == VL)
+            vf_store(jb->dst[j], a[j]);
         else
-            v8_store_part(jb->dst[j], a[j], jb->lanes[j]);
+            vf_store_part(jb->dst[j], a[j], jb->lanes[j]);
     }
 }
 
@@ -89,11 +89,11 @@ static void pool_plane_fwd(const PlanePlan *p, const float *buf, float *out, int
  * whole vectors. Returns -1 if the plane is too large for the tables. */
 static int pool_counts(const PlanePlan *p, int h, int w, int stride, float *cnt_y, float *cnt_x)
 {
-    if (p->out_h > PLANE_BUF_FLOATS / 16 || p->chunks * 8 > PLANE_BUF_FLOATS / 16)
+    if (p->out_h > PLANE_BUF_FLOATS / 16 || p->chunks * VL > PLANE_BUF_FLOATS / 16)
         return -1;
     for (int oy = 0; oy < p->out_h; oy++)
         cnt_y[oy] = (float)pool_count(oy, stride, h);
-    for (int ox = 0; ox < p->chunks * 8; ox++)
+    for (int ox = 0; ox < p->chunks * VL; ox++)
         cnt_x[ox] = ox < p->out_w ? (float)pool_count(ox, stride, w) : 1.0f;
     return 0;
 }
@@ -145,31 +145,31 @@ static inline __attribute__((always_inline)) void pool_tile_bwd(const int J, con
                                                                const float *cnt_y,
                                                                const float *cnt_x)
 {
-    v8 g[8], arg[8];
+    vf g[8], arg[8];
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++) {
-        g[j] = jb->lanes[j] == 8 ? v8_load(jb->dst[j]) : v8_load_part(jb->dst[j], jb->lanes[j]);
+        g[j] = jb->lanes[j] == VL ? vf_load(jb->dst[j]) : vf_load_part(jb->dst[j], jb->lanes[j]);
         if (avg)
-            g[j] = g[j] / (v8_set1(cnt_y[jb->oy[j]]) * v8_load(cnt_x + jb->ox[j]));
+            g[j] = g[j] / (vf_set1(cnt_y[jb->oy[j]]) * vf_load(cnt_x + jb->ox[j]));
     }
     if (!avg) {
-        v8 best[8];
+        vf best[8];
         const ptrdiff_t xo = xbuf - dbuf;
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
-            best[j] = v8_load(jb->src[j] + xo + p->tapoff[0]);
-            arg[j] = v8_set1(0.0f);
+            best[j] = vf_load(jb->src[j] + xo + p->tapoff[0]);
+            arg[j] = vf_set1(0.0f);
         }
 #pragma GCC unroll 9
         for (int t = 1; t < 9; t++) {
             const int o = p->tapoff[t];
-            const v8 tv = v8_set1((float)t);
+            const vf tv = vf_set1((float)t);
 #pragma GCC unroll 8
             for (int j = 0; j < J; j++) {
-                v8 v = v8_load(jb->src[j] + xo + o);
-                v8i gt = v > best[j];
-                arg[j] = v8_select(gt, tv, arg[j]);
-                best[j] = v8_select(gt, v, best[j]);
+                vf v = vf_load(jb->src[j] + xo + o);
+                vfi gt = v > best[j];
+                arg[j] = vf_select(gt, tv, arg[j]);
+                best[j] = vf_select(gt, v, best[j]);
             }
         }
     }
@@ -177,12 +177,12 @@ static inline __attribute__((always_inline)) void pool_tile_bwd(const int J, con
     for (int i = 0; i < 9; i++) {
         const int t = i % 3 * 3 + i / 3; /* column by column, as plane.h explains */
         const int o = p->tapoff[t];
-        const v8 tv = v8_set1((float)t), zero = v8_set1(0.0f);
+        const vf tv = vf_set1((float)t), zero = vf_set1(0.0f);
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
             float *d = (float *)jb->src[j] + o;
-            v8 add = avg ? g[j] : v8_select(arg[j] == tv, g[j], zero);
-            v8_store(d, v8_load(d) + add);
+            vf add = avg ? g[j] : vf_select(arg[j] == tv, g[j], zero);
+            vf_store(d, vf_load(d) + add);
         }
     }
 }
