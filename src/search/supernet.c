@@ -13,6 +13,11 @@
  * copied out of the concatenation again by the backward; the output
  * gradients of the cells rotate through three buffers, since the backward
  * of cell k touches only those of cells k, k-1 and k-2.
+ *
+ * Threads: the ops of each edge run side by side on `lanes` threads (see
+ * mixedop.h), everything else (preprocessing, stem, classifier, the
+ * elementwise passes between edges) on multithreaded kernels. Results are
+ * bit-for-bit repeatable for a given lane and thread count.
  */
 #include "dartboard/supernet.h"
 
