@@ -70,7 +70,7 @@ static const float *get_floats(const Fixture *f, const char *name, size_t count)
     return t->data;
 }
 
-static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec)
+static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec, int lanes)
 {
     const FixtureTensor *st = fixture_get(f, "spec");
     if (!st || st->dtype != FIXTURE_I32 || st->count != 8)
@@ -78,7 +78,7 @@ static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec)
     const int32_t *v = st->data;
     *spec = (SupernetSpec){ .in_channels = v[0], .image_size = v[1], .classes = v[2],
                             .init_channels = v[3], .layers = v[4], .nodes = v[5],
-                            .stem_multiplier = v[6], .batch = v[7] };
+                            .stem_multiplier = v[6], .batch = v[7], .lanes = lanes };
     char err[256];
     Supernet *net = supernet_create(spec, err, sizeof err);
     if (!net) {
@@ -95,13 +95,16 @@ static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec)
     return net;
 }
 
-static void test_against_pytorch(void)
+/* lanes: how many threads share the ops of an edge (1: the plain order;
+ * 3: uneven lanes, summed in another order). */
+static void test_against_pytorch(int lanes)
 {
     Fixture *f = fixture_load(tap_srcpath("tests/fixtures/supernet/tiny.fix"));
     if (!ok(f != NULL, "load tests/fixtures/supernet/tiny.fix"))
         return;
+    diag("the fixture's supernet with %d lane(s)", lanes);
     SupernetSpec sp;
-    Supernet *net = tiny_from_fixture(f, &sp);
+    Supernet *net = tiny_from_fixture(f, &sp, lanes);
     if (!ok(net != NULL, "create the fixture's supernet")) {
         fixture_free(f);
         return;
@@ -257,7 +260,7 @@ static void test_alpha_finite_difference(void)
 {
     Fixture *f = fixture_load(tap_srcpath("tests/fixtures/supernet/tiny.fix"));
     SupernetSpec sp;
-    Supernet *net = f ? tiny_from_fixture(f, &sp) : NULL;
+    Supernet *net = f ? tiny_from_fixture(f, &sp, 0) : NULL;
     if (!ok(net != NULL, "finite differences: tiny supernet")) {
         fixture_free(f);
         return;
@@ -293,8 +296,8 @@ static void test_modes_and_switches(void)
 {
     Fixture *f = fixture_load(tap_srcpath("tests/fixtures/supernet/tiny.fix"));
     SupernetSpec sp;
-    Supernet *net = f ? tiny_from_fixture(f, &sp) : NULL;
-    if (!ok(net != NULL, "modes: tiny supernet")) {
+    Supernet *net = f ? tiny_from_fixture(f, &sp, 2) : NULL;
+    if (!ok(net != NULL, "modes: tiny supernet (2 lanes)")) {
         fixture_free(f);
         return;
     }
@@ -394,6 +397,10 @@ static void test_bad_specs(void)
     sp.batch = 0;
     ok(!supernet_create(&sp, err, sizeof err) && strstr(err, "batch"),
        "batch 0 is refused (%s)", err);
+    sp = good;
+    sp.lanes = -1;
+    ok(!supernet_create(&sp, err, sizeof err) && strstr(err, "lanes"),
+       "negative lanes are refused (%s)", err);
     Supernet *net = supernet_create(&good, err, sizeof err);
     ok(net != NULL, "a valid spec is accepted");
     supernet_free(net);
@@ -441,7 +448,8 @@ static void test_small_shapes(void)
 
 int main(void)
 {
-    test_against_pytorch();
+    test_against_pytorch(1);
+    test_against_pytorch(3);
     test_param_counts();
     test_alpha_finite_difference();
     test_modes_and_switches();

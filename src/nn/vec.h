@@ -16,6 +16,13 @@
 #include <immintrin.h>
 #endif
 
+/* Without AVX, GCC notes that passing a 32-byte vector by value has another
+ * ABI than with AVX; every function taking one is static to src/nn, so no
+ * ABI boundary is crossed. */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__AVX__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
 

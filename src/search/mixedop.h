@@ -12,6 +12,7 @@
 #ifndef DARTBOARD_MIXEDOP_H
 #define DARTBOARD_MIXEDOP_H
 
+#include "dartboard/genotype.h"
 #include "netops.h"
 
 typedef struct MixedOp {
@@ -19,6 +20,10 @@ typedef struct MixedOp {
     Bn pool_bn[2];  /* max_pool_3x3, avg_pool_3x3 */
     FactRed skip;   /* skip_connect when stride 2 */
     SepDil conv[4]; /* sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5 */
+    /* The ops run on x->lanes threads at once, op k on lane lane_of[k];
+     * bit t of the masks: lane t runs some op / a pool / a ReLU-reading op. */
+    unsigned char lane_of[OP_COUNT];
+    unsigned lane_tasks, lane_pool, lane_relu;
 } MixedOp;
 
 void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride);

@@ -46,7 +46,8 @@ void plan_conv(Plan *p, Conv *cv, int c_in, int c_out, int k, int stride, int pa
     cv->spec = (ConvSpec){ .c_in = c_in, .c_out = c_out, .kh = k, .kw = k, .stride = stride,
                            .pad = pad, .dilation = dilation, .groups = groups };
     cv->w = plan_weights(p, conv_weight_count(&cv->spec), INIT_UNIFORM, c_in / groups * k * k);
-    scratch_need(&p->need.conv, conv_scratch_floats(&cv->spec, p->batch, h, w));
+    scratch_need(p->in_edge ? &p->need.conv_edge : &p->need.conv,
+                 conv_scratch_floats(&cv->spec, p->batch, h, w));
 }
 
 void plan_relu_conv_bn(Plan *p, ReluConvBn *r, int c_in, int c_out, int h, int w)

@@ -13,10 +13,18 @@
  * copied out of the concatenation again by the backward; the output
  * gradients of the cells rotate through three buffers, since the backward
  * of cell k touches only those of cells k, k-1 and k-2.
+ *
+ * Threads: the ops of each edge run side by side on `lanes` threads (see
+ * mixedop.h), everything else (preprocessing, stem, classifier, the
+ * elementwise passes between edges) on multithreaded kernels. Results are
+ * bit-for-bit repeatable for a given lane and thread count.
  */
 #include "dartboard/supernet.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +60,8 @@ struct Supernet {
     float mix[2][GENOTYPE_MAX_EDGES * OP_COUNT];   /* softmax(alphas) of the last forward */
     double dmix[2][GENOTYPE_MAX_EDGES * OP_COUNT]; /* dL/d mix */
     Arena arena;
-    Scratch scratch;
+    Scratch lane[SCRATCH_MAX_LANES];
+    int lanes;
     /* The cell being run: its states (pre0, pre1, nodes; the first two point
      * into the cell) and their gradients. */
     float *state[GENOTYPE_MAX_NODES + 2], *grad[GENOTYPE_MAX_NODES + 2];
@@ -169,17 +178,28 @@ static void plan_network(Supernet *net, Plan *p)
     net->probs = arena_floats(p->arena, (size_t)n * (size_t)sp->classes);
     net->labels = arena_bytes(p->arena, (size_t)n * sizeof(int));
 
-    Scratch *s = &net->scratch;
     const ScratchNeed *need = &p->need;
-    s->relu = arena_floats(p->arena, need->relu);
-    s->drelu = arena_floats(p->arena, need->relu);
-    for (int k = 0; k < 4; k++)
-        s->slot[k] = arena_floats(p->arena, need->slot);
-    s->sub = arena_floats(p->arena, need->sub);
-    s->dsub = arena_floats(p->arena, need->sub);
-    s->half = arena_floats(p->arena, need->half);
-    s->conv = arena_floats(p->arena, need->conv);
-    s->partial = arena_bytes(p->arena, need->channels * sizeof(double));
+    for (int t = 0; t < net->lanes; t++) {
+        Scratch *s = &net->lane[t];
+        memset(s, 0, sizeof *s);
+        for (int k = 0; k < 4; k++)
+            s->slot[k] = arena_floats(p->arena, need->slot);
+        s->sub = arena_floats(p->arena, need->sub);
+        s->dsub = arena_floats(p->arena, need->sub);
+        s->half = arena_floats(p->arena, need->half);
+        s->partial = arena_bytes(p->arena, need->channels * sizeof(double));
+        if (t == 0) {
+            s->relu = arena_floats(p->arena, need->relu);
+            s->drelu = arena_floats(p->arena, need->relu);
+            s->conv = arena_floats(p->arena, need->conv > need->conv_edge ? need->conv
+                                                                            : need->conv_edge);
+        } else {
+            s->conv = arena_floats(p->arena, need->conv_edge);
+            s->acc_out = arena_floats(p->arena, need->slot);
+            s->acc_in = arena_floats(p->arena, need->edge_in);
+            s->acc_relu = arena_floats(p->arena, need->edge_in);
+        }
+    }
     for (int j = 0; j < 2 + sp->nodes; j++) {
         net->grad[j] = arena_floats(p->arena, need->state);
         if (j >= 2)
@@ -211,7 +231,8 @@ static int check_spec(const SupernetSpec *sp, char *err, size_t errlen)
         check_range("model.layers", sp->layers, 1, 64, err, errlen) ||
         check_range("model.nodes", sp->nodes, 1, GENOTYPE_MAX_NODES, err, errlen) ||
         check_range("model.stem_multiplier", sp->stem_multiplier, 1, 64, err, errlen) ||
-        check_range("data.batch_size", sp->batch, 1, 1 << 20, err, errlen))
+        check_range("data.batch_size", sp->batch, 1, 1 << 20, err, errlen) ||
+        check_range("supernet lanes", sp->lanes, 0, SCRATCH_MAX_LANES, err, errlen))
         return -1;
     /* FactorizedReduce pairs pixel (2i, 2j) with (2i+1, 2j+1): every
      * reduction needs an even input size. */
@@ -244,8 +265,17 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
     }
     net->spec = *spec;
     net->edges = genotype_edge_count(spec->nodes);
+    net->lanes = spec->lanes;
+    if (net->lanes == 0) {
+#ifdef _OPENMP
+        net->lanes = omp_get_max_threads() < 4 ? omp_get_max_threads() : 4;
+#else
+        net->lanes = 1;
+#endif
+    }
+    net->spec.lanes = net->lanes;
 
-    Plan p = { .arena = &net->arena, .batch = spec->batch };
+    Plan p = { .arena = &net->arena, .batch = spec->batch, .lanes = net->lanes };
     arena_measure(&net->arena);
     plan_network(net, &p);
     size_t bytes = net->arena.peak;
@@ -269,7 +299,8 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
         supernet_free(net);
         return NULL;
     }
-    p = (Plan){ .arena = &net->arena, .batch = spec->batch, .init = net->inits };
+    p = (Plan){ .arena = &net->arena, .batch = spec->batch, .init = net->inits,
+                .lanes = net->lanes };
     plan_network(net, &p);
     require(p.weights == net->n_weights && p.running == net->n_running && p.inits == net->n_inits,
             "the two planning passes disagree");
@@ -379,7 +410,7 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
         require(labels[i] >= 0 && labels[i] < sp->classes, "label outside 0..classes-1");
     int size = sp->image_size;
     Ctx cx = { .w = net->weights, .running = net->running, .mode = mode, .n = n,
-               .s = &net->scratch };
+               .s = &net->lane[0], .lane = net->lane, .lanes = net->lanes };
 
     softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
     softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges, OP_COUNT);
@@ -387,7 +418,7 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
     memcpy(net->labels, labels, (size_t)n * sizeof(int));
 
     conv2d_forward(&net->stem_conv.spec, net->stem_x, net->input, net->weights + net->stem_conv.w,
-                   n, size, size, net->scratch.conv);
+                   n, size, size, net->lane[0].conv);
     bn_forward(&cx, &net->stem_bn, net->stem_out, net->stem_x, net->weights + net->stem_gamma,
                net->weights + net->stem_beta, size * size);
     for (int i = 0; i < sp->layers; i++)
@@ -495,7 +526,8 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
         return;
     float *gw = want_weight_grads ? net->grads : NULL;
     Ctx cx = { .w = net->weights, .gw = gw, .running = net->running, .mode = SUPERNET_TRAIN,
-               .n = n, .want_dot = want_alpha_grads, .s = &net->scratch };
+               .n = n, .want_dot = want_alpha_grads, .s = &net->lane[0], .lane = net->lane,
+               .lanes = net->lanes };
 
     vec_zero(net->dlogits, (size_t)n * (size_t)classes);
     softmax_xent_backward(net->dlogits, net->probs, net->labels, n, classes, 1.0f);
@@ -516,13 +548,13 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
         cell_backward(net, &cx, i);
 
     if (gw) {
-        float *dx = net->scratch.relu; /* sized for every ReLU input, the stem output included */
+        float *dx = net->lane[0].relu; /* sized for every ReLU input, the stem output included */
         vec_zero(dx, plane(n, net->stem_c, size, size));
         batchnorm_backward(dx, gw + net->stem_gamma, gw + net->stem_beta, output_grad(net, -1),
                            net->stem_x, net->stem_bn.mean, net->stem_bn.invstd,
                            net->weights + net->stem_gamma, n, net->stem_c, size * size);
         conv2d_backward(&net->stem_conv.spec, NULL, gw + net->stem_conv.w, dx, net->input,
-                        net->weights + net->stem_conv.w, n, size, size, net->scratch.conv);
+                        net->weights + net->stem_conv.w, n, size, size, net->lane[0].conv);
     }
     if (want_alpha_grads) {
         /* through the softmax: dL/da_j = w_j (dL/dw_j - sum_k w_k dL/dw_k) */
