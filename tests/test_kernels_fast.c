@@ -299,6 +299,7 @@ int main(void)
     check_conv(8, 8, 1, 2, 0, 1, 1, 2, 14, 14);
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
+    check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4); /* weight beyond the group partials */
     for (int avg = 0; avg < 2; avg++)
         for (int s = 1; s <= 2; s++) {
             check_pool(avg, 3, 8, 32, 32, s);

@@ -3,9 +3,8 @@
  * Dense convolutions are per-image GEMMs, OpenMP over images: im2col +
  * cblas_sgemm (OpenBLAS single-threaded, see parallel.h), or for 1x1 stride 1
  * one sgemm per image straight on the input. The weight gradient
- * sums over images, so it is split over output-channel rows instead and each
- * row block adds the images in order: the result does not depend on the
- * thread count.
+ * sums over images: fixed groups of images, each summed in order, then the
+ * groups in order, so the result does not depend on the thread count.
  *
  * Depthwise convolutions run on a zero-padded copy of each plane, split into
  * `stride` column phases so that every tap reads contiguous memory whatever
@@ -150,6 +149,13 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
             }
 }
 
+/* Image groups of the weight gradient (see dense_dweight_groups); the sum of
+ * the partials below is written out for exactly 4. The partials live on the
+ * calling thread's stack (4 x 64 KiB): enough for every DARTS convolution up
+ * to the 256 -> 64 channel preprocessing; larger weights take the row path. */
+#define DW_GROUPS 4
+#define DW_GROUP_FLOATS 16384
+
 /* The weight gradient of a dense convolution, written out rather than left
  * to sgemm: it sums over the images, and with one fixed summation order per
  * weight (vector lanes over pixels, then images in order) its bits do not
@@ -245,6 +251,46 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
     }
 }
 
+/* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T, by sgemm: the
+ * images are split into DW_GROUPS fixed groups (not one per thread), each
+ * summed in order into its own partial matrix, and the partials are added in
+ * group order. The bits do not depend on the thread count. */
+static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float *dout,
+                                 const float *cols, size_t col_stride, int n, int p, int kdim,
+                                 int par)
+{
+    float part[DW_GROUPS][DW_GROUP_FLOATS];
+    const size_t len = (size_t)s->c_out * kdim;
+#pragma omp parallel for schedule(static) if (par)
+    for (int gi = 0; gi < DW_GROUPS; gi++) {
+        memset(part[gi], 0, len * sizeof **part);
+        for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c_out, kdim, p, 1.0f,
+                        dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride, p,
+                        1.0f, part[gi], kdim);
+    }
+    for (size_t e = 0; e < len; e++)
+        dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+}
+
+/* The same for weights too large for the partials on the stack: each thread
+ * owns a block of rows and adds the images in order with pwt_gemm. */
+static void dense_dweight_rows(const ConvSpec *s, float *dweight, const float *dout,
+                               const float *cols, size_t col_stride, int n, int p, int kdim,
+                               int par)
+{
+    const int blocks = (s->c_out + 3) / 4;
+#pragma omp parallel if (par && blocks > 1)
+    {
+        const int nt = nn_team_size(), id = nn_thread_id();
+        const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
+        const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
+        for (int i = 0; i < n && r1 > r0; i++)
+            pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride, r0,
+                     r1, kdim, p);
+    }
+}
+
 static void dense_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
                            const float *in, const float *weight, int n, int h, int w,
                            float *scratch)
@@ -267,21 +313,12 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
                 conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w,
                             h, w, ho, wo);
         }
-        /* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T. Each thread
-         * owns a block of rows and adds the images in order; each weight's
-         * sum is the same whatever the blocks. */
-        const int blocks = (s->c_out + 3) / 4;
-#pragma omp parallel if (par && blocks > 1)
-        {
-            const int nt = nn_team_size(), id = nn_thread_id();
-            const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
-            const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
-            for (int i = 0; i < n && r1 > r0; i++) {
-                const float *col = fast ? in + (size_t)i * s->c_in * p
-                                        : scratch + (size_t)i * kdim * p;
-                pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, col, r0, r1, kdim, p);
-            }
-        }
+        const float *cols = fast ? in : scratch;
+        const size_t col_stride = fast ? (size_t)s->c_in * p : (size_t)kdim * p;
+        if ((size_t)s->c_out * kdim <= DW_GROUP_FLOATS)
+            dense_dweight_groups(s, dweight, dout, cols, col_stride, n, p, kdim, par);
+        else
+            dense_dweight_rows(s, dweight, dout, cols, col_stride, n, p, kdim, par);
     }
     if (din) {
 #pragma omp parallel for schedule(static) if (par && n > 1)
