@@ -72,7 +72,7 @@ start() {
 }
 
 # ---------------------------------------------------------------- 80x24, ASCII
-start run80 80 24 TERM=xterm LC_ALL=C
+start run80 80 24 TERM=xterm LC_ALL=C LINES=24 COLUMNS=80
 wait_for 60 'RUNNING' || fail "80x24: RUNNING never shown"
 wait_for 60 'normal .* no mp ap sk s3 s5 d3 d5 +reduce' && wait_for 5 'n3<-n2' ||
     fail "80x24: heatmaps missing"
@@ -172,7 +172,8 @@ fi
 screen | grep -q 'RUNNING' || fail "the search stopped during the keys"
 [ $failed = 0 ] && pass "panels, v, ?, s, x, g"
 
-# Resize: bigger, too small, back; the screen stays whole.
+# Resize: bigger, too small, back; the screen stays whole (even with the
+# LINES/COLUMNS this run was started with exported).
 T resize-window -t tui -x 120 -y 40
 wait_for 10 'n3<-n2' && screen | tail -n 1 | grep -q 'q quit' && screen | head -n 1 | grep -q 'step' ||
     fail "120x40: screen not whole"

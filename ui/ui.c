@@ -261,6 +261,13 @@ static void draw(Ui *ui)
 
 static int start_curses(Ui *ui, const UiOptions *opt)
 {
+    /* On a terminal an exported LINES/COLUMNS would pin the size and defeat
+     * resizing (ncurses prefers them to the tty's); elsewhere (tests drawing
+     * into a file) they are the size. */
+    if (isatty(STDOUT_FILENO)) {
+        unsetenv("LINES");
+        unsetenv("COLUMNS");
+    }
     ui->screen = newterm(NULL, stdout, stdin);
     if (!ui->screen)
         return -1;
