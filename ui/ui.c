@@ -272,6 +272,15 @@ static int start_curses(Ui *ui, const UiOptions *opt)
     if (!ui->screen)
         return -1;
     curses_active = 1;
+    /* A terminal that cannot move the cursor (TERM=dumb) cannot show panels. */
+    char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1) {
+        curses_active = 0;
+        endwin();
+        delscreen(ui->screen);
+        ui->screen = NULL;
+        return -1;
+    }
     cbreak();
     noecho();
     nonl();
