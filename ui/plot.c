@@ -17,7 +17,24 @@ void plot_init(Plot *p)
     pthread_mutex_init(&p->lock, NULL);
 }
 
-/* A window: loss and accuracy of metrics.csv in gnuplot's default terminal. */
+/* `s` as the inside of a single-quoted gnuplot string (quotes doubled). */
+static void gp_quote(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 3 < len; s++) {
+        if (*s == '\'')
+            out[n++] = '\'';
+        out[n++] = *s;
+    }
+    out[n] = 0;
+}
+
+/* gnuplot exits with this when its default terminal cannot open a window
+ * (gnuplot-nox: "unknown"); the figures and the text plot are made instead. */
+#define NO_WINDOW_STATUS 3
+
+/* A window: loss and accuracy of metrics.csv in gnuplot's default terminal.
+ * Returns 0, 1 when there is no window terminal, -1 on an error (p->msg). */
 static int plot_window(Plot *p)
 {
     const char *dir = getenv("TMPDIR");
@@ -31,16 +48,11 @@ static int plot_window(Plot *p)
             close(fd);
         return -1;
     }
-    /* The path goes in as a gnuplot string: double any single quote. */
-    char csv[1200];
-    size_t n = 0;
-    for (const char *s = p->run_dir; *s && n + 16 < sizeof csv; s++) {
-        if (*s == '\'')
-            csv[n++] = '\'';
-        csv[n++] = *s;
-    }
-    snprintf(csv + n, sizeof csv - n, "/metrics.csv");
+    char run[1100], csv[1200];
+    gp_quote(run, sizeof run, p->run_dir);
+    snprintf(csv, sizeof csv, "%s/metrics.csv", run);
     fprintf(f,
+            "if (GPVAL_TERM eq 'unknown' || GPVAL_TERM eq 'dumb') exit status %d\n"
             "set datafile separator ','\nset xlabel 'step'\nset key top right\n"
             "set multiplot layout 2,1 title 'dartboard: %s'\n"
             "set title 'loss'\n"
@@ -50,13 +62,32 @@ static int plot_window(Plot *p)
             "plot '%s' using 1:5 skip 1 with lines title 'train', '' using 1:7 skip 1 with lines "
             "title 'val'\n"
             "unset multiplot\n",
-            csv, csv, csv);
+            NO_WINDOW_STATUS, run, csv, csv);
     fclose(f);
     const char *argv[] = {"gnuplot", "-persist", script, NULL};
     int rc = tool_run(argv, NULL, NULL, "gnuplot-x11", p->msg, sizeof p->msg);
     unlink(script);
+    char no_window[32];
+    snprintf(no_window, sizeof no_window, "(exit status %d)", NO_WINDOW_STATUS);
+    if (rc != 0 && strstr(p->msg, no_window))
+        return 1;
     if (rc == 0)
         snprintf(p->msg, sizeof p->msg, "gnuplot: window opened");
+    return rc;
+}
+
+/* Figures into RUN_DIR/plots and the text plot for the dialog. */
+static int plot_files(Plot *p, const char *why)
+{
+    char files[400] = "", text_msg[400] = "";
+    int rc = plots_write(p->run_dir, NULL, files, sizeof files);
+    if (rc != 0)
+        snprintf(p->msg, sizeof p->msg, "gnuplot: %s", files);
+    else if (plots_dumb(p->run_dir, p->width, p->height, p->text, sizeof p->text, text_msg,
+                        sizeof text_msg) == 0)
+        snprintf(p->msg, sizeof p->msg, "gnuplot: %s%s", why, files);
+    else
+        snprintf(p->msg, sizeof p->msg, "gnuplot: %s%s; no text plot: %s", why, files, text_msg);
     return rc;
 }
 
@@ -64,18 +95,11 @@ static void *plot_main(void *arg)
 {
     Plot *p = arg;
     int rc;
-    if (p->window) {
-        rc = plot_window(p);
-    } else {
-        char files[400] = "", text_msg[400] = "";
-        rc = plots_write(p->run_dir, NULL, files, sizeof files);
-        if (rc != 0)
-            snprintf(p->msg, sizeof p->msg, "gnuplot: %s", files);
-        else if (plots_dumb(p->run_dir, p->width, p->height, p->text, sizeof p->text, text_msg,
-                            sizeof text_msg) == 0)
-            snprintf(p->msg, sizeof p->msg, "gnuplot: %s", files);
-        else
-            snprintf(p->msg, sizeof p->msg, "gnuplot: %s; no text plot: %s", files, text_msg);
+    if (!p->window) {
+        rc = plot_files(p, "");
+    } else if ((rc = plot_window(p)) == 1) {
+        p->window = 0;
+        rc = plot_files(p, "no window terminal (gnuplot-qt or gnuplot-x11 has one); ");
     }
     p->failed = rc != 0;
     pthread_mutex_lock(&p->lock);

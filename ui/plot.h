@@ -2,7 +2,8 @@
  * thread.
  *
  * With $DISPLAY: a gnuplot window (its default terminal, -persist) with the
- * loss and accuracy curves. Without one (SSH): the figures of plots.h (loss,
+ * loss and accuracy curves; when that terminal cannot open a window
+ * (gnuplot-nox), the files as below. Without one (SSH): the figures of plots.h (loss,
  * accuracy, alpha evolution, heatmaps as PDF, PNG and SVG in RUN_DIR/plots)
  * and a `dumb` text plot the UI shows in a dialog. gnuplot runs in a helper
  * thread the main loop polls, so keys stay responsive; a missing or failing
