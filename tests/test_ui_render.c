@@ -70,6 +70,7 @@ static const Case cases[] = {
     {"curves-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_CURVES, -1, 0, 0, "8"},
     {"curves-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_CURVES, -1, 0, 0, "mono"},
     {"cells-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_CELLS, -1, 0, 0, "8"},
+    {"log-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_LOG, -1, 0, 0, "mono"},
     {"log-xterm-c-120x30", "xterm", "C", 30, 120, PANEL_LOG, -1, 0, 0, "8"},
     {"help-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 1,
      0, "256"},

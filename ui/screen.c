@@ -25,16 +25,27 @@ static void draw_too_small(WINDOW *w, int rows, int cols)
     }
 }
 
+/* The events, newest at the bottom, and the live hyperparameters: beside
+ * them on wide screens, under them on narrow ones. */
 static void draw_log(WINDOW *w, Rect r, const Style *st, const Snapshot *s, const UiView *v)
 {
     if (rect_empty(r))
         return;
     draw_text(w, r, r.y, r.x, "events", colors_attr(ROLE_TITLE));
     draw_textf(w, r, r.y, r.x + 8, colors_attr(ROLE_LABEL), "run %s", s->run_dir);
-    int count;
+    int count, n_live = 0;
     const ConfigKey *keys = config_keys(&count);
-    int params_w = r.w >= 100 ? 40 : 0;
-    Rect events = {r.y + 1, r.x, r.h - 1, r.w - params_w};
+    for (int i = 0; i < count; i++)
+        n_live += keys[i].live;
+    Rect events = {r.y + 1, r.x, r.h - 1, r.w};
+    Rect params = {0, 0, 0, 0};
+    if (r.w >= 100) {
+        events.w = r.w - 40;
+        params = (Rect){r.y + 1, r.x + r.w - 38, r.h - 1, 38};
+    } else if (r.h - 1 >= n_live + 1 + 4) {
+        events.h = r.h - 1 - (n_live + 2);
+        params = (Rect){events.y + events.h + 1, r.x, n_live + 1, r.w};
+    }
     for (int i = 0; i < events.h; i++) {
         int err = 0;
         const char *line = view_log_line(v, i, &err);
@@ -43,9 +54,8 @@ static void draw_log(WINDOW *w, Rect r, const Style *st, const Snapshot *s, cons
         draw_text(w, events, events.y + events.h - 1 - i, events.x, line,
                   colors_attr(err ? ROLE_ERROR : ROLE_MESSAGE));
     }
-    if (!params_w)
+    if (rect_empty(params))
         return;
-    Rect params = {r.y + 1, r.x + r.w - params_w + 2, r.h - 1, params_w - 2};
     int y = params.y;
     draw_text(w, params, y++, params.x, "live hyperparameters", colors_attr(ROLE_TITLE));
     for (int i = 0; i < count; i++) {
