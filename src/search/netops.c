@@ -104,7 +104,6 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
         plan_bn(p, &blk->bn, c);
         blk->x = arena_floats(p->arena, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
     }
-    scratch_need(&p->need.relu, n * (size_t)c * (size_t)h * (size_t)w);
     scratch_need(&p->need.slot, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
 }
 
