@@ -75,9 +75,9 @@ void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride)
     for (int i = 0; i < 4; i++)
         plan_sep_dil(p, &m->conv[i], conv_ops[i].blocks, c, conv_ops[i].k, stride, conv_ops[i].pad,
                      conv_ops[i].dilation, h, w);
+    scratch_need(&p->need_edge.edge_in, n * (size_t)c * (size_t)h * (size_t)w);
+    scratch_need(&p->need_edge.slot, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
     p->in_edge = 0;
-    scratch_need(&p->need.edge_in, n * (size_t)c * (size_t)h * (size_t)w);
-    scratch_need(&p->need.slot, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
     m->lane_relu = m->lane_pool = 0;
     assign_lanes(m, p->lanes);
 }
