@@ -33,7 +33,7 @@ typedef enum BenchOp {
     BOP_DW_BWD,
     BOP_PW_FWD,
     BOP_PW_BWD,
-    BOP_PW_SGEMM_FWD,
+    BOP_PW_DW,
     BOP_BN_FWD_BWD,
     BOP_MAXPOOL_FWD,
     BOP_MAXPOOL_BWD,
@@ -62,16 +62,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* 1x1 convolution the way OpenBLAS would do it: one sgemm per image. */
-static void pointwise_sgemm(const BenchCase *bc, Bufs *b)
-{
-    const int p = bc->h * bc->w, c = bc->c;
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < bc->n; i++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, p, c, 1.0f, b->w, c,
-                    b->x + (size_t)i * c * p, p, 0.0f, b->y + (size_t)i * c * p, p);
-}
-
 static void run_once(const BenchCase *bc, Bufs *b)
 {
     const int n = bc->n, c = bc->c, h = bc->h, w = bc->w, hw = h * w;
@@ -84,8 +74,8 @@ static void run_once(const BenchCase *bc, Bufs *b)
     case BOP_PW_BWD:
         conv2d_backward(&bc->spec, b->dx, b->dw, b->g, b->x, b->w, n, h, w, NULL);
         break;
-    case BOP_PW_SGEMM_FWD:
-        pointwise_sgemm(bc, b);
+    case BOP_PW_DW:
+        conv2d_backward(&bc->spec, NULL, b->dw, b->g, b->x, b->w, n, h, w, NULL);
         break;
     case BOP_BN_FWD_BWD:
         batchnorm_forward_train(b->y, b->stats, b->stats + c, b->x, NULL, NULL, b->stats + 2 * c,
@@ -140,7 +130,7 @@ static double work_of(const BenchCase *bc, int *flops)
     case BOP_DW_BWD:
         return 4.0 * n * c * ho * wo * s->kh * s->kw;
     case BOP_PW_FWD:
-    case BOP_PW_SGEMM_FWD:
+    case BOP_PW_DW:
         return 2.0 * elems * c;
     case BOP_PW_BWD:
         return 4.0 * elems * c;
@@ -171,15 +161,15 @@ static const char *op_name(const BenchCase *bc, char *buf, size_t len)
     switch (bc->op) {
     case BOP_DW_FWD:
     case BOP_DW_BWD:
-        snprintf(buf, len, "depthwise %dx%d%s s%d %s", s->kh, s->kw,
-                 s->dilation > 1 ? " dil2" : "", s->stride, bc->op == BOP_DW_FWD ? "fwd" : "bwd");
+        snprintf(buf, len, "depthwise %dx%d%s s%d %s", s->kh, s->kw, s->dilation > 1 ? " dil2" : "",
+                 s->stride, bc->op == BOP_DW_FWD ? "fwd" : "bwd");
         return buf;
     case BOP_PW_FWD:
         return "conv 1x1 fwd";
     case BOP_PW_BWD:
         return "conv 1x1 bwd (din+dW)";
-    case BOP_PW_SGEMM_FWD:
-        return "conv 1x1 fwd, OpenBLAS";
+    case BOP_PW_DW:
+        return "conv 1x1 bwd (dW only)";
     case BOP_BN_FWD_BWD:
         return "batchnorm train fwd+bwd";
     case BOP_MAXPOOL_FWD:
@@ -207,8 +197,8 @@ static double report(FILE *out, const BenchCase *bc, Bufs *b, double peak)
     else
         snprintf(shape, sizeof shape, "%dx%dx%dx%d", bc->n, bc->c, bc->h, bc->w);
     if (flops)
-        fprintf(out, "%-30s %-16s %9.3f %9.1f GFLOP/s %6.1f%%\n", op_name(bc, nb, sizeof nb),
-                shape, t * 1e3, rate, peak > 0 ? 100.0 * rate / peak : 100.0);
+        fprintf(out, "%-30s %-16s %9.3f %9.1f GFLOP/s %6.1f%%\n", op_name(bc, nb, sizeof nb), shape,
+                t * 1e3, rate, peak > 0 ? 100.0 * rate / peak : 100.0);
     else
         fprintf(out, "%-30s %-16s %9.3f %9.1f GB/s\n", op_name(bc, nb, sizeof nb), shape, t * 1e3,
                 rate);
@@ -220,8 +210,8 @@ int bench_kernels(FILE *out, int threads)
 {
     const size_t big = (size_t)BATCH * 16 * 32 * 32; /* every DARTS shape: 1M floats */
     const size_t cap = big > (size_t)PEAK_N * PEAK_N ? big : (size_t)PEAK_N * PEAK_N;
-    Bufs b = { malloc(cap * 4), malloc(cap * 4), malloc(cap * 4), malloc(cap * 4),
-               malloc(64 * 64 * 4), calloc(64 * 64, 4), calloc(4 * 64, 4) };
+    Bufs b = {malloc(cap * 4),     malloc(cap * 4),    malloc(cap * 4),  malloc(cap * 4),
+              malloc(64 * 64 * 4), calloc(64 * 64, 4), calloc(4 * 64, 4)};
     if (!b.x || !b.y || !b.g || !b.dx || !b.w || !b.dw || !b.stats) {
         fprintf(out, "dartboard: bench: cannot allocate %zu MiB of buffers\n", 4 * cap * 4 >> 20);
         free(b.x), free(b.y), free(b.g), free(b.dx), free(b.w), free(b.dw), free(b.stats);
@@ -240,32 +230,33 @@ int bench_kernels(FILE *out, int threads)
         b.stats[3 * 64 + i] = 1.0f;
 
     parallel_set_threads(threads);
-    fprintf(out, "dartboard kernel benchmark: %d thread%s, batch %d, median of %d calls\n",
-            threads, threads == 1 ? "" : "s", BATCH, REPS);
+    fprintf(out, "dartboard kernel benchmark: %d thread%s, batch %d, median of %d calls\n", threads,
+            threads == 1 ? "" : "s", BATCH, REPS);
     fprintf(out, "%-30s %-16s %9s %17s %7s\n", "kernel", "n x c x h x w", "ms/call", "rate",
             "%peak");
-    BenchCase pk = { .op = BOP_SGEMM_PEAK };
+    BenchCase pk = {.op = BOP_SGEMM_PEAK};
     parallel_set_blas_threads(threads);
     double peak = report(out, &pk, &b, 0.0);
     parallel_set_blas_threads(1);
 
-    static const int shapes[3][2] = { { 16, 32 }, { 32, 16 }, { 64, 8 } };
-    static const int dws[][4] = { /* k, dilation, pad, stride */
-        { 3, 1, 1, 1 }, { 3, 1, 1, 2 }, { 5, 1, 2, 1 }, { 5, 1, 2, 2 },
-        { 3, 2, 2, 1 }, { 3, 2, 2, 2 }, { 5, 2, 4, 1 }, { 5, 2, 4, 2 },
+    static const int shapes[3][2] = {{16, 32}, {32, 16}, {64, 8}};
+    static const int dws[][4] = {
+        /* k, dilation, pad, stride */
+        {3, 1, 1, 1}, {3, 1, 1, 2}, {5, 1, 2, 1}, {5, 1, 2, 2},
+        {3, 2, 2, 1}, {3, 2, 2, 2}, {5, 2, 4, 1}, {5, 2, 4, 2},
     };
     for (int si = 0; si < 3; si++) {
         const int c = shapes[si][0], hw = shapes[si][1];
-        BenchCase bc = { .n = BATCH, .c = c, .h = hw, .w = hw };
+        BenchCase bc = {.n = BATCH, .c = c, .h = hw, .w = hw};
         fprintf(out, "\n");
         for (size_t d = 0; d < sizeof dws / sizeof *dws; d++) {
-            bc.spec = (ConvSpec){ c, c, dws[d][0], dws[d][0], dws[d][3], dws[d][2], dws[d][1], c };
+            bc.spec = (ConvSpec){c, c, dws[d][0], dws[d][0], dws[d][3], dws[d][2], dws[d][1], c};
             bc.op = BOP_DW_FWD;
             report(out, &bc, &b, peak);
             bc.op = BOP_DW_BWD;
             report(out, &bc, &b, peak);
         }
-        bc.spec = (ConvSpec){ c, c, 1, 1, 1, 0, 1, 1 };
+        bc.spec = (ConvSpec){c, c, 1, 1, 1, 0, 1, 1};
         for (BenchOp op = BOP_PW_FWD; op < BOP_SGEMM_PEAK; op++) {
             bc.op = op;
             report(out, &bc, &b, peak);

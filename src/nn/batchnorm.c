@@ -59,16 +59,18 @@ static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
     return s;
 }
 
-/* out = x * scale + shift over one plane */
-static inline void bn_affine(float *restrict out, const float *restrict x, int n, float scale,
-                             float shift)
+/* out = (x - mean) * scale + beta over one plane. Not x * scale + shift:
+ * when the mean is large against the spread, x * scale and shift nearly
+ * cancel, and without FMA the rounding of x * scale shows in the output. */
+static inline void bn_affine(float *restrict out, const float *restrict x, int n, float mean,
+                             float scale, float beta)
 {
-    const v8 a = v8_set1(scale), b = v8_set1(shift);
+    const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta);
     int i = 0;
     for (; i + 8 <= n; i += 8)
-        v8_store(out + i, v8_load(x + i) * a + b);
+        v8_store(out + i, (v8_load(x + i) - m) * a + b);
     for (; i < n; i++)
-        out[i] = x[i] * scale + shift;
+        out[i] = (x[i] - mean) * scale + beta;
 }
 
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
@@ -99,10 +101,10 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
             running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
         }
         const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
-        const float scale = g * invstd, shift = b - mean * scale;
+        const float scale = g * invstd;
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
-            bn_affine(out + o, in + o, hw, scale, shift);
+            bn_affine(out + o, in + o, hw, mean, scale, b);
         }
     }
 }
@@ -117,8 +119,7 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
         const int ch = (int)(q % c);
         const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
         const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
-        const float scale = g * invstd, shift = b - running_mean[ch] * scale;
-        bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, scale, shift);
+        bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, running_mean[ch], g * invstd, b);
     }
 }
 
@@ -150,9 +151,9 @@ static inline void bn_grad_sums(const float *restrict g, const float *restrict x
     *sgx += t;
 }
 
-void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                        const float *in, const float *save_mean, const float *save_invstd,
-                        const float *gamma, int n, int c, int hw)
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                        const float *save_mean, const float *save_invstd, const float *gamma, int n,
+                        int c, int hw)
 {
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 2;
@@ -185,8 +186,8 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
             float *restrict dx = din + o;
             int j = 0;
             for (; j + 8 <= hw; j += 8)
-                v8_store(dx + j, v8_load(dx + j) + av * v8_load(g + j) +
-                                     bv * (v8_load(x + j) - mv) + cv);
+                v8_store(dx + j,
+                         v8_load(dx + j) + av * v8_load(g + j) + bv * (v8_load(x + j) - mv) + cv);
             for (; j < hw; j++)
                 dx[j] += a * g[j] + b * (x[j] - mean) + c0;
         }

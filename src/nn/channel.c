@@ -45,8 +45,8 @@ void shift1_backward(float *din, const float *dout, int n, int c, int h, int w)
 {
     for (long q = 0; q < (long)n * c; q++)
         for (int y = 1; y < h; y++)
-            add_to(din + ((size_t)q * h + y) * w + 1, dout + ((size_t)q * (h - 1) + y - 1) * (w - 1),
-                   (size_t)(w - 1));
+            add_to(din + ((size_t)q * h + y) * w + 1,
+                   dout + ((size_t)q * (h - 1) + y - 1) * (w - 1), (size_t)(w - 1));
 }
 
 void subsample2_forward(float *out, const float *in, int n, int c, int h, int w, int off)

@@ -3,17 +3,19 @@
  * Dense convolutions are per-image GEMMs, OpenMP over images: im2col +
  * cblas_sgemm (OpenBLAS single-threaded, see parallel.h), or for 1x1 stride 1
  * one sgemm per image straight on the input. The weight gradient
- * sums over images, so it is split over output-channel rows instead and each
- * row block adds the images in order: the result does not depend on the
- * thread count.
+ * sums over images: fixed groups of images, each summed in order, then the
+ * groups in order, so the result does not depend on the thread count.
  *
- * Depthwise convolutions run on a zero-padded copy of each plane, split into
- * `stride` column phases so that every tap reads contiguous memory whatever
- * the stride. Outputs are computed in "jobs" of 8 consecutive pixels of a row;
- * a tile of 8 jobs keeps 8 independent vector accumulators in registers, which
- * hides the FMA latency even for 7x7 planes. The input gradient of a stride-1
- * depthwise conv is the same correlation on the padded output gradient with
- * the kernel flipped; other strides scatter into a padded plane.
+ * Depthwise convolutions run on a zero-padded copy of each plane (plane.h),
+ * split into `stride` column phases so that every tap reads contiguous memory
+ * whatever the stride, threaded over batch x channels. Outputs are computed in
+ * "jobs" of VL consecutive pixels of a row (one vector, vec.h); a tile of 8
+ * jobs keeps 8 independent accumulators in registers, which hides the FMA
+ * latency even for 7x7 planes. The input gradient of a stride-1 depthwise conv
+ * is the same correlation on the padded output gradient with the kernel
+ * flipped; other strides scatter into a padded plane. The weight gradient is
+ * threaded over channels, images in order inside each, so it does not depend
+ * on the thread count either.
  */
 #include "config.h"
 #include "dartboard/conv.h"
@@ -63,9 +65,11 @@ static void conv_check(const ConvSpec *s, int n, int h, int w, const char *fn)
              conv_out_size(w, s->kw, s->stride, s->pad, s->dilation) < 1)
         why = "the kernel does not fit the padded input";
     if (why) {
-        fprintf(stderr, "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
-                "pad %d dilation %d groups %d on %dx%dx%d): %s\n", fn, s->c_in, s->c_out, s->kh,
-                s->kw, s->stride, s->pad, s->dilation, s->groups, n, h, w, why);
+        fprintf(stderr,
+                "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
+                "pad %d dilation %d groups %d on %dx%dx%d): %s\n",
+                fn, s->c_in, s->c_out, s->kh, s->kw, s->stride, s->pad, s->dilation, s->groups, n,
+                h, w, why);
         abort();
     }
 }
@@ -93,7 +97,6 @@ static void conv_valid_range(int off, int stride, int n_in, int n_out, int *lo, 
 }
 
 /* ------------------------------------------------------------------ dense */
-
 
 /* col (c*kh*kw, ho*wo) from one image x (c, h, w). */
 static void conv_im2col(const ConvSpec *s, float *restrict col, const float *restrict x, int h,
@@ -128,8 +131,8 @@ static void conv_im2col(const ConvSpec *s, float *restrict col, const float *res
 }
 
 /* dx (c, h, w) += col2im(col) */
-static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col,
-                            int h, int w, int ho, int wo)
+static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col, int h,
+                            int w, int ho, int wo)
 {
     const int st = s->stride;
     for (int c = 0; c < s->c_in; c++)
@@ -150,6 +153,13 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
             }
 }
 
+/* Image groups of the weight gradient (see dense_dweight_groups); the sum of
+ * the partials below is written out for exactly 4. The partials live on the
+ * calling thread's stack (4 x 64 KiB): enough for every DARTS convolution up
+ * to the 256 -> 64 channel preprocessing; larger weights take the row path. */
+#define DW_GROUPS 4
+#define DW_GROUP_FLOATS 16384
+
 /* The weight gradient of a dense convolution, written out rather than left
  * to sgemm: it sums over the images, and with one fixed summation order per
  * weight (vector lanes over pixels, then images in order) its bits do not
@@ -157,9 +167,8 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
  * does not promise.
  *
  * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
-static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
-                                                          int ldg, const float *a,
-                                                          const float *b, int p)
+static inline __attribute__((always_inline)) void
+pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
 {
     vf s[4][2];
 #pragma GCC unroll 4
@@ -173,11 +182,11 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
             bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
-                               : vf_load_part(b + (size_t)j * p + x, lanes);
+                                : vf_load_part(b + (size_t)j * p + x, lanes);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
-                                     : vf_load_part(a + (size_t)r * p + x, lanes);
+                                      : vf_load_part(a + (size_t)r * p + x, lanes);
 #pragma GCC unroll 2
             for (int j = 0; j < C; j++)
                 s[r][j] += av * bv[j];
@@ -225,8 +234,10 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
     const int fast = conv_is_pointwise(s);
     const long work = (long)n * s->c_out * kdim * p;
     if (!fast && !scratch) {
-        fprintf(stderr, "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
-                "(conv_scratch_floats)\n", s->kh, s->kw);
+        fprintf(stderr,
+                "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
         abort();
     }
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n > 1)
@@ -239,9 +250,49 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
         } else {
             float *col = scratch + (size_t)i * kdim * p;
             conv_im2col(s, col, b, h, w, ho, wo);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f,
-                        weight, kdim, col, p, 0.0f, o, p);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f, weight,
+                        kdim, col, p, 0.0f, o, p);
         }
+    }
+}
+
+/* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T, by sgemm: the
+ * images are split into DW_GROUPS fixed groups (not one per thread), each
+ * summed in order into its own partial matrix, and the partials are added in
+ * group order. The bits do not depend on the thread count. */
+static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float *dout,
+                                 const float *cols, size_t col_stride, int n, int p, int kdim,
+                                 int par)
+{
+    float part[DW_GROUPS][DW_GROUP_FLOATS];
+    const size_t len = (size_t)s->c_out * kdim;
+#pragma omp parallel for schedule(static) if (par)
+    for (int gi = 0; gi < DW_GROUPS; gi++) {
+        memset(part[gi], 0, len * sizeof **part);
+        for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c_out, kdim, p, 1.0f,
+                        dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride, p, 1.0f,
+                        part[gi], kdim);
+    }
+    for (size_t e = 0; e < len; e++)
+        dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+}
+
+/* The same for weights too large for the partials on the stack: each thread
+ * owns a block of rows and adds the images in order with pwt_gemm. */
+static void dense_dweight_rows(const ConvSpec *s, float *dweight, const float *dout,
+                               const float *cols, size_t col_stride, int n, int p, int kdim,
+                               int par)
+{
+    const int blocks = (s->c_out + 3) / 4;
+#pragma omp parallel if (par && blocks > 1)
+    {
+        const int nt = nn_team_size(), id = nn_thread_id();
+        const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
+        const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
+        for (int i = 0; i < n && r1 > r0; i++)
+            pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride, r0,
+                     r1, kdim, p);
     }
 }
 
@@ -256,32 +307,25 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
     const long work = (long)n * s->c_out * kdim * p;
     const int par = work >= NN_PARALLEL_MIN_WORK;
     if (!fast && !scratch) {
-        fprintf(stderr, "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
-                "(conv_scratch_floats)\n", s->kh, s->kw);
+        fprintf(stderr,
+                "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
         abort();
     }
     if (dweight) {
         if (!fast) {
 #pragma omp parallel for schedule(static) if (par && n > 1)
             for (int i = 0; i < n; i++)
-                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w,
-                            h, w, ho, wo);
+                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w, h,
+                            w, ho, wo);
         }
-        /* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T. Each thread
-         * owns a block of rows and adds the images in order; each weight's
-         * sum is the same whatever the blocks. */
-        const int blocks = (s->c_out + 3) / 4;
-#pragma omp parallel if (par && blocks > 1)
-        {
-            const int nt = nn_team_size(), id = nn_thread_id();
-            const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
-            const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
-            for (int i = 0; i < n && r1 > r0; i++) {
-                const float *col = fast ? in + (size_t)i * s->c_in * p
-                                        : scratch + (size_t)i * kdim * p;
-                pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, col, r0, r1, kdim, p);
-            }
-        }
+        const float *cols = fast ? in : scratch;
+        const size_t col_stride = fast ? (size_t)s->c_in * p : (size_t)kdim * p;
+        if ((size_t)s->c_out * kdim <= DW_GROUP_FLOATS)
+            dense_dweight_groups(s, dweight, dout, cols, col_stride, n, p, kdim, par);
+        else
+            dense_dweight_rows(s, dweight, dout, cols, col_stride, n, p, kdim, par);
     }
     if (din) {
 #pragma omp parallel for schedule(static) if (par && n > 1)
@@ -305,9 +349,9 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
 
 /* J output runs: dst (=, or += when acc) sum_t wk[t] * src[tapoff[t]]. */
 static inline __attribute__((always_inline)) void dw_tile_corr(const int J, const PlaneJobs *jb,
-                                                              const PlanePlan *pl,
-                                                              const float *restrict wk,
-                                                              const int acc)
+                                                               const PlanePlan *pl,
+                                                               const float *restrict wk,
+                                                               const int acc)
 {
     vf a[8];
 #pragma GCC unroll 8
@@ -331,30 +375,85 @@ static inline __attribute__((always_inline)) void dw_tile_corr(const int J, cons
     }
 }
 
+#ifdef __AVX512F__
+/* dw_tile_corr for stride 1 with 16-lane vectors. A tap at column shift
+ * kx*d reads 16 floats at a 4-byte misalignment, which splits across two
+ * cache lines and costs two loads; instead each kernel row loads two aligned
+ * vectors per job once and shifts them in registers for every kx. Needs
+ * 64-byte aligned jobs (plane.h) and shifts below 16. */
+static inline __attribute__((always_inline)) void
+dw_tile_corr_s1(const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk, const int acc)
+{
+    const int k = pl->k, d = pl->d;
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        a[j] = _mm512_setzero_ps();
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512 w = _mm512_set1_ps(wk[ky * k + kx]);
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                a[j] = _mm512_fmadd_ps(w, _mm512_permutex2var_ps(lo[j], idx, hi[j]), a[j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        vf v = (vf)a[j];
+        if (jb->lanes[j] == VL) {
+            vf_store(jb->dst[j], acc ? vf_load(jb->dst[j]) + v : v);
+        } else {
+            v = acc ? vf_load_part(jb->dst[j], jb->lanes[j]) + v : v;
+            vf_store_part(jb->dst[j], v, jb->lanes[j]);
+        }
+    }
+}
+#define DW_S1_ALIGNED(pl) ((pl)->s == 1 && (pl)->k > 1 && ((pl)->k - 1) * (pl)->d < 16)
+#else
+#define DW_S1_ALIGNED(pl) 0
+#define dw_tile_corr_s1(jb, pl, wk, acc) ((void)0)
+#endif
+
 /* All output runs of a plane, 8 per tile. */
 static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, dst);
-        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 0);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
     }
 }
 
 static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, dst);
-        dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 1);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
     }
 }
 
 /* Loads the output-gradient runs of a tile, zero beyond each run. */
 static inline __attribute__((always_inline)) void dw_load_grad(const int J, vf *g,
-                                                              const PlaneJobs *jb)
+                                                               const PlaneJobs *jb)
 {
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
@@ -363,7 +462,7 @@ static inline __attribute__((always_inline)) void dw_load_grad(const int J, vf *
 
 /* wacc[t] += sum_j g_j * src_j[tapoff[t]]: the weight gradient of a tile. */
 static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, const PlaneJobs *jb,
-                                                               const PlanePlan *pl, vf *wacc)
+                                                                const PlanePlan *pl, vf *wacc)
 {
     vf g[8];
     dw_load_grad(J, g, jb);
@@ -381,12 +480,47 @@ static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, con
     }
 }
 
+#ifdef __AVX512F__
+/* dw_tile_wgrad for stride 1, with the aligned loads and in-register shifts
+ * of dw_tile_corr_s1. */
+static inline __attribute__((always_inline)) void dw_tile_wgrad_s1(const PlaneJobs *jb,
+                                                                   const PlanePlan *pl, vf *wacc)
+{
+    const int k = pl->k, d = pl->d;
+    vf g[8];
+    dw_load_grad(8, g, jb);
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+            __m512 sa = _mm512_setzero_ps(), sb = _mm512_setzero_ps();
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j += 2) {
+                sa = _mm512_fmadd_ps((__m512)g[j], _mm512_permutex2var_ps(lo[j], idx, hi[j]), sa);
+                sb = _mm512_fmadd_ps((__m512)g[j + 1],
+                                     _mm512_permutex2var_ps(lo[j + 1], idx, hi[j + 1]), sb);
+            }
+            wacc[ky * k + kx] += (vf)_mm512_add_ps(sa, sb);
+        }
+    }
+}
+#else
+#define dw_tile_wgrad_s1(jb, pl, wacc) ((void)0)
+#endif
+
 /* buf[src_j + tapoff[t]] += wk[t] * g_j: the input gradient by scatter. The
  * runs of one tile overlap in buf; each update is a load and a store in
  * program order, so they compose. */
-static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, const PlaneJobs *jb,
-                                                                 const PlanePlan *pl,
-                                                                 const float *restrict wk)
+static inline __attribute__((always_inline)) void
+dw_tile_scatter(const int J, const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk)
 {
     vf g[8];
     dw_load_grad(J, g, jb);
@@ -407,11 +541,13 @@ static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, c
 static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
                           vf *wacc)
 {
-    const int jobs = pl->out_h * pl->chunks;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, g);
-        if (wacc)
+        if (wacc && s1)
+            dw_tile_wgrad_s1(&jb, pl, wacc);
+        else if (wacc)
             dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
         else
             dw_tile_scatter(PLANE_TILE, &jb, pl, wk);
@@ -520,8 +656,8 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                 const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
                 for (int t = 0; t < fwd.taps; t++)
                     wflip[t] = wk[fwd.taps - 1 - t];
-                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w,
-                             dout + (size_t)q * ho * wo, wk, wflip);
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, dout + (size_t)q * ho * wo,
+                             wk, wflip);
             }
         }
     }
@@ -577,9 +713,10 @@ void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const 
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                                     continue;
                                 int ci = g * cig + cj;
-                                acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
-                                                          s->kw + kx] *
-                                       in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                acc +=
+                                    (double)weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                    in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
                             }
                     out[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox] = (float)acc;
                 }
@@ -607,12 +744,12 @@ void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const 
                                     int ix = ox * s->stride - s->pad + kx * s->dilation;
                                     if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                                         continue;
-                                    acc += (double)dout[(((size_t)i * s->c_out + co) * ho + oy) *
-                                                            wo + ox] *
-                                           in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                    acc +=
+                                        (double)dout[(((size_t)i * s->c_out + co) * ho + oy) * wo +
+                                                     ox] *
+                                        in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
                                 }
-                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] +=
-                            (float)acc;
+                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] += (float)acc;
                     }
     if (din)
         for (int i = 0; i < n; i++)
@@ -631,9 +768,11 @@ void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const 
                                     int oy = ty / s->stride, ox = tx / s->stride;
                                     if (oy >= ho || ox >= wo)
                                         continue;
-                                    acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
-                                                              s->kw + kx] *
-                                           dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
+                                    acc +=
+                                        (double)
+                                            weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                        dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
                                 }
                         din[(((size_t)i * s->c_in + ci) * h + iy) * w + ix] += (float)acc;
                     }

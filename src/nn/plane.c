@@ -11,6 +11,7 @@ int plane_plan(PlanePlan *p, int k, int d, int s, int src_h, int src_w, int pad_
 {
     p->s = s;
     p->k = k;
+    p->d = d;
     p->taps = k * k;
     p->src_h = src_h;
     p->src_w = src_w;
@@ -21,7 +22,7 @@ int plane_plan(PlanePlan *p, int k, int d, int s, int src_h, int src_w, int pad_
     p->chunks = (out_w + VL - 1) / VL;
     p->hp = (out_h - 1) * s + (k - 1) * d + 1;
     /* the last job reads 8 lanes even when fewer are valid */
-    p->pw = p->chunks * VL + (k - 1) * d / s;
+    p->pw = (p->chunks * VL + (k - 1) * d / s + VL - 1) / VL * VL;
     if (p->taps > PLANE_MAX_TAPS || (long)s * p->hp * p->pw > PLANE_BUF_FLOATS)
         return -1;
     for (int ky = 0; ky < k; ky++)
@@ -55,14 +56,19 @@ static void plane_cols(const PlanePlan *p, int *x0, int *x1)
 
 /* Stride 2: where source column x0 (*pa) and x0 + 1 (*pb) of buffer row r
  * live; the following source columns alternate between the two. */
-static void plane_phase_rows2(const PlanePlan *p, float *buf, int r, int x0, float **pa,
-                              float **pb)
+static void plane_phase_rows2(const PlanePlan *p, float *buf, int r, int x0, float **pa, float **pb)
 {
     int ca = x0 + p->pl, cb = ca + 1;
     *pa = buf + ((size_t)(ca & 1) * p->hp + r) * p->pw + (ca >> 1);
     *pb = buf + ((size_t)(cb & 1) * p->hp + r) * p->pw + (cb >> 1);
 }
 
+/* GCC would turn the vector row copy back into a memcpy call per row (loop
+ * pattern distribution): for rows of 7..32 floats the call costs more than
+ * the copy. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 void plane_fill(const PlanePlan *p, float *restrict buf, const float *restrict x)
 {
     const int s = p->s;
@@ -74,7 +80,6 @@ void plane_fill(const PlanePlan *p, float *restrict buf, const float *restrict x
             continue;
         const float *xr = x + (size_t)iy * p->src_w;
         if (s == 1) {
-            /* rows are short (7..32): a libc memcpy call costs more than the copy */
             float *d = buf + (size_t)r * p->pw + p->pl;
             int ix = x0;
             for (; ix + 8 <= x1; ix += 8)

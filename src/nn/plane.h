@@ -25,10 +25,12 @@
 #define PLANE_MAX_TAPS 81
 
 typedef struct PlanePlan {
-    int s, k, taps;
+    int s, k, d, taps;
     int src_h, src_w; /* the plane copied into the buffer */
     int pt, pl;       /* its padding, top and left */
-    int hp, pw;       /* buffer rows per phase, row width */
+    int hp, pw;       /* buffer rows per phase, row width (a multiple of VL, so
+                       * with a 64-byte aligned buffer every job starts
+                       * aligned) */
     int out_h, out_w; /* pixels computed from the buffer */
     int chunks;       /* jobs per output row: ceil(out_w / VL) */
     int tapoff[PLANE_MAX_TAPS];
@@ -70,9 +72,8 @@ typedef struct PlaneJobs {
  * slots are empty: 0 lanes, so masked loads give zeros and masked stores
  * write nothing, and every tile runs the same 8-wide code (a 7x7 plane is
  * one tile, not 4 + 2 + 1). One division per tile, not per job. */
-static inline __attribute__((always_inline)) void plane_jobs(PlaneJobs *jb, const PlanePlan *p,
-                                                            int j0, int jobs, const float *buf,
-                                                            const float *dst)
+static inline __attribute__((always_inline)) void
+plane_jobs(PlaneJobs *jb, const PlanePlan *p, int j0, int jobs, const float *buf, const float *dst)
 {
     int oy = j0 / p->chunks, ox = (j0 - oy * p->chunks) * VL;
     for (int j = 0; j < PLANE_TILE; j++) {

@@ -44,10 +44,9 @@ static int pool_plan(PlanePlan *p, int h, int w, int stride)
 /* J runs of max (avg = 0) or sum (avg = 1) over the 9 taps; the sums are
  * divided by the window's pixel count (rcnt[oy] * cntx[ox..]). */
 static inline __attribute__((always_inline)) void pool_tile_fwd(const int J, const PlaneJobs *jb,
-                                                               const PlanePlan *p,
-                                                               const int avg,
-                                                               const float *cnt_y,
-                                                               const float *cnt_x)
+                                                                const PlanePlan *p, const int avg,
+                                                                const float *cnt_y,
+                                                                const float *cnt_x)
 {
     vf a[8];
 #pragma GCC unroll 8
@@ -139,11 +138,9 @@ void avgpool3x3_forward(float *out, const float *in, int n, int c, int h, int w,
  * pixel count for avg; for max, sent only to the lane's first maximal tap,
  * strict > in window order as PyTorch) is added into the padded gradient
  * plane dbuf at every tap of its window. xbuf (max only) is the padded input. */
-static inline __attribute__((always_inline)) void pool_tile_bwd(const int J, const PlaneJobs *jb,
-                                                               const PlanePlan *p, const int avg,
-                                                               const float *xbuf, float *dbuf,
-                                                               const float *cnt_y,
-                                                               const float *cnt_x)
+static inline __attribute__((always_inline)) void
+pool_tile_bwd(const int J, const PlaneJobs *jb, const PlanePlan *p, const int avg,
+              const float *xbuf, float *dbuf, const float *cnt_y, const float *cnt_x)
 {
     vf g[8], arg[8];
 #pragma GCC unroll 8
@@ -167,9 +164,8 @@ static inline __attribute__((always_inline)) void pool_tile_bwd(const int J, con
 #pragma GCC unroll 8
             for (int j = 0; j < J; j++) {
                 vf v = vf_load(jb->src[j] + xo + o);
-                vfi gt = v > best[j];
-                arg[j] = vf_select(gt, tv, arg[j]);
-                best[j] = vf_select(gt, v, best[j]);
+                arg[j] = vf_if_gt(v, best[j], tv, arg[j]);
+                best[j] = vf_max(v, best[j]);
             }
         }
     }
@@ -181,7 +177,7 @@ static inline __attribute__((always_inline)) void pool_tile_bwd(const int J, con
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
             float *d = (float *)jb->src[j] + o;
-            vf add = avg ? g[j] : vf_select(arg[j] == tv, g[j], zero);
+            vf add = avg ? g[j] : vf_if_eq(arg[j], tv, g[j], zero);
             vf_store(d, vf_load(d) + add);
         }
     }
@@ -202,8 +198,8 @@ static void pool_plane_bwd(const PlanePlan *p, int avg, const float *xbuf, float
 }
 
 /* Plain loops: the fallback for planes beyond the stack buffer. */
-static void pool_backward_plain(float *din, const float *dout, const float *in, int n, int c,
-                                int h, int w, int stride, int avg)
+static void pool_backward_plain(float *din, const float *dout, const float *in, int n, int c, int h,
+                                int w, int stride, int avg)
 {
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     for (long q = 0; q < (long)n * c; q++) {
@@ -257,8 +253,8 @@ static void pool3x3_backward(float *din, const float *dout, const float *in, int
     }
 }
 
-void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h,
-                         int w, int stride)
+void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h, int w,
+                         int stride)
 {
     pool3x3_backward(din, dout, in, n, c, h, w, stride, 0);
 }
@@ -301,8 +297,7 @@ void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw
     }
 }
 
-static void pool_naive(float *out, const float *in, int n, int c, int h, int w, int stride,
-                       int avg)
+static void pool_naive(float *out, const float *in, int n, int c, int h, int w, int stride, int avg)
 {
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     for (long q = 0; q < (long)n * c; q++)

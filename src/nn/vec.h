@@ -1,18 +1,23 @@
-/* vec: the 8-float vector type the hot kernels are written in, and the knobs
- * that decide when a kernel opens an OpenMP region.
+/* vec: the vector types the hot kernels are written in (v8: 8 floats; vf:
+ * the widest worth using, see below), and the knob that decides when a kernel
+ * opens an OpenMP region. Internal to src/nn.
  *
  * GCC/Clang vector extensions: with -march=native on an AVX2/FMA machine a v8
  * is one ymm register and `a * b + c` contracts to one FMA; without AVX the
  * compiler splits it into SSE halves or scalars, so the same source is the
  * portable fallback. Loads and stores go through memcpy so they may be
  * unaligned and never break strict aliasing.
+ *
+ * Element-wise loops are written with vectors by hand too: GCC 12 at -O2
+ * vectorises only loops that need no remainder (the "very cheap" cost
+ * model), which left every loop over a plane scalar.
  */
 #ifndef DARTBOARD_NN_VEC_H
 #define DARTBOARD_NN_VEC_H
 
 #include <stddef.h>
 #include <string.h>
-#if defined(__AVX2__) || defined(__AVX512F__)
+#if defined(__AVX__) || defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -53,7 +58,7 @@ static inline v8 v8_load_part(const float *p, int lanes)
 #ifdef __AVX2__
     return (v8)_mm256_maskload_ps(p, v8_lane_mask(lanes));
 #else
-    v8 v = { 0 };
+    v8 v = {0};
     for (int l = 0; l < lanes; l++)
         v[l] = p[l];
     return v;
@@ -72,7 +77,7 @@ static inline void v8_store_part(float *p, v8 v, int lanes)
 
 static inline v8 v8_set1(float x)
 {
-    return (v8){ x, x, x, x, x, x, x, x };
+    return (v8){x, x, x, x, x, x, x, x};
 }
 
 /* mask ? a : b per lane, mask from a vector comparison (all ones or zero). */
@@ -81,17 +86,43 @@ static inline v8 v8_select(v8i mask, v8 a, v8 b)
     return (v8)(((v8i)a & mask) | ((v8i)b & ~mask));
 }
 
-/* Lane-wise max; b where either is NaN. */
+/* Lane-wise max; b where either is NaN (what maxps does). */
 static inline v8 v8_max(v8 a, v8 b)
 {
+#ifdef __AVX__
+    return (v8)_mm256_max_ps((__m256)a, (__m256)b);
+#else
     return v8_select(a > b, a, b);
+#endif
+}
+
+/* (a > b ? x : y) and (a == b ? x : y) per lane, as one compare and one
+ * blend (the generic vector compare makes a lane mask first). */
+static inline v8 v8_if_gt(v8 a, v8 b, v8 x, v8 y)
+{
+#ifdef __AVX__
+    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x,
+                                _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_GT_OQ));
+#else
+    return v8_select(a > b, x, y);
+#endif
+}
+
+static inline v8 v8_if_eq(v8 a, v8 b, v8 x, v8 y)
+{
+#ifdef __AVX__
+    return (v8)_mm256_blendv_ps((__m256)y, (__m256)x,
+                                _mm256_cmp_ps((__m256)a, (__m256)b, _CMP_EQ_OQ));
+#else
+    return v8_select(a == b, x, y);
+#endif
 }
 
 /* Lane shuffles of two vectors (a:b as 16 lanes). */
 #ifdef __clang__
 #define V8_SHUFFLE2(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
 #else
-#define V8_SHUFFLE2(a, b, ...) __builtin_shuffle((a), (b), (v8i){ __VA_ARGS__ })
+#define V8_SHUFFLE2(a, b, ...) __builtin_shuffle((a), (b), (v8i){__VA_ARGS__})
 #endif
 
 /* The even and the odd lanes of a:b (deinterleave). */
@@ -150,7 +181,7 @@ static inline void vf_store(float *p, vf v)
 
 static inline vf vf_set1(float x)
 {
-    vf v = { 0 };
+    vf v = {0};
     return v + x;
 }
 
@@ -190,10 +221,34 @@ static inline vf vf_select(vfi mask, vf a, vf b)
     return (vf)(((vfi)a & mask) | ((vfi)b & ~mask));
 }
 
-/* Lane-wise max; b where either is NaN. */
+/* Lane-wise max; b where either is NaN (what maxps does). */
 static inline vf vf_max(vf a, vf b)
 {
-    return vf_select(a > b, a, b);
+#ifdef __AVX512F__
+    return (vf)_mm512_max_ps((__m512)a, (__m512)b);
+#else
+    return v8_max(a, b);
+#endif
+}
+
+static inline vf vf_if_gt(vf a, vf b, vf x, vf y)
+{
+#ifdef __AVX512F__
+    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_GT_OQ), (__m512)y,
+                                    (__m512)x);
+#else
+    return v8_if_gt(a, b, x, y);
+#endif
+}
+
+static inline vf vf_if_eq(vf a, vf b, vf x, vf y)
+{
+#ifdef __AVX512F__
+    return (vf)_mm512_mask_blend_ps(_mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_EQ_OQ), (__m512)y,
+                                    (__m512)x);
+#else
+    return v8_if_eq(a, b, x, y);
+#endif
 }
 
 /* Sum of the lanes in a fixed order (deterministic). */
