@@ -38,7 +38,7 @@ static void assign_lanes(MixedOp *m, int lanes)
     for (int i = 0; i < 4; i++)
         cost[OP_SEP_CONV_3X3 + i] =
             conv_ops[i].blocks * (60 + 13 * conv_ops[i].k * conv_ops[i].k / 10 + 2 * m->c);
-    m->lane_tasks = 0;
+    m->lane_tasks = m->lane_relu = m->lane_pool = 0;
     for (;;) {
         int k = -1;
         for (int j = 0; j < OP_COUNT; j++)
@@ -82,7 +82,6 @@ void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride)
     scratch_need(&p->need_edge.edge_in, n * (size_t)c * (size_t)h * (size_t)w);
     scratch_need(&p->need_edge.slot, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
     p->in_edge = 0;
-    m->lane_relu = m->lane_pool = 0;
     assign_lanes(m, p->lanes);
 }
 
