@@ -76,6 +76,7 @@ static const Case cases[] = {
      0, "256"},
     {"editor-xterm-c-80x24", "xterm", "C", 24, 80, PANEL_OVERVIEW, -1, 2, 0, "8"},
     {"editor-refused-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, -1, 4, 0, "mono"},
+    {"error-xterm-c-80x24", "xterm", "C", 24, 80, PANEL_OVERVIEW, -1, 5, 0, "8"},
     {"quit-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 3, 0, "8"},
     {"toosmall-xterm-utf8-79x24", "xterm", "C.UTF-8", 24, 79, PANEL_OVERVIEW, -1, 0, 0, "8"},
     {"toosmall-vt100-c-40x10", "vt100", "C", 10, 40, PANEL_OVERVIEW, -1, 0, 0, "mono"},
@@ -263,6 +264,15 @@ static void render_case(const Case *c, FILE *out)
     }
     if (c->dialog == 3)
         v->confirm_quit = 1;
+    if (c->dialog == 5) {
+        s->state = SESSION_ERROR;
+        s->message_seq++;
+        snprintf(s->message, sizeof s->message,
+                 "/srv/data/fashion-mnist/train-images-idx3-ubyte.gz: truncated after 4096 of "
+                 "47040016 bytes (expected a complete Fashion-MNIST IDX file; reinstall "
+                 "dataset-fashion-mnist)");
+        view_take_message(v, s);
+    }
     screen_draw(stdscr, c->rows, c->cols, &st, s, v);
     fprintf(out, "# term=%s colors=%s utf8=%d size=%dx%d\n", c->term, color_mode_names[st.mode],
             st.g->utf8, c->cols, c->rows);

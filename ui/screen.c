@@ -96,6 +96,39 @@ static void draw_plot_text(WINDOW *w, int rows, int cols, const Style *st, const
     }
 }
 
+/* A failed search: its whole message, wrapped, since the message line cuts it. */
+static void draw_error(WINDOW *w, int rows, int cols, const Style *st, const char *msg)
+{
+    int width = cols - 8 < 20 ? 20 : cols - 8 > 76 ? 76 : cols - 8;
+    char lines[8][96];
+    int n = 0;
+    const char *p = msg;
+    while (*p && n < 8) {
+        int len = (int)strlen(p);
+        int take = len <= width ? len : width;
+        if (take < len) {
+            int cut = take;
+            while (cut > width / 2 && p[cut] != ' ')
+                cut--;
+            if (p[cut] == ' ')
+                take = cut;
+        }
+        snprintf(lines[n++], sizeof lines[0], "%.*s", take, p);
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+    Rect r = layout_dialog(rows, cols, n + 4, width + 4);
+    if (rect_empty(r))
+        return;
+    attr_t a = colors_attr(ROLE_DIALOG);
+    draw_fill(w, r, a);
+    draw_frame(w, r, st, "the search failed", a);
+    for (int i = 0; i < n; i++)
+        draw_text(w, r, r.y + 1 + i, r.x + 2, lines[i], colors_attr(ROLE_DIALOG_ERROR));
+    draw_text(w, r, r.y + r.h - 2, r.x + 2, "q quits (exit status 1)", a);
+}
+
 void screen_draw_notice(WINDOW *w, int rows, int cols, const Style *st, const char *title,
                         const char *text)
 {
@@ -147,6 +180,8 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
     const char *msg = view_log_line(v, 0, &err);
     statusbar_draw_message(w, l.area[AREA_MESSAGE], st, msg ? msg : "", err);
     help_draw_keybar(w, l.area[AREA_KEYBAR], st);
+    if (s->state == SESSION_ERROR && s->message[0] && !v->help_open && !v->confirm_quit)
+        draw_error(w, rows, cols, st, s->message);
     if (v->editor.open)
         editor_draw(w, rows, cols, st, &v->editor);
     if (v->plot_open)
