@@ -228,7 +228,12 @@ T kill-session -t tui
 # terminal is restored before anything is printed, then the default action.
 start crash 80 24 TERM=xterm LC_ALL=C
 wait_for 60 'RUNNING' || fail "crash run: RUNNING never shown"
-pid=$(pgrep -f -- "^$DARTBOARD .*--out $work/crash " | head -n 1)
+pid=""
+if command -v pgrep >/dev/null 2>&1; then
+    pid=$(pgrep -f -- "^$DARTBOARD .*--out $work/crash " | head -n 1)
+else
+    echo "pgrep not installed (procps): the crash check is left out"
+fi
 if [ -n "$pid" ]; then
     kill -SEGV "$pid"
     wait_for 30 'dartboard exited' || fail "SIGSEGV: the program did not end"
@@ -236,7 +241,7 @@ if [ -n "$pid" ]; then
         fail "SIGSEGV: no message on the restored screen"
     [ "$(T display-message -p -t tui '#{alternate_on}')" = 0 ] || fail "SIGSEGV: still on the alternate screen"
     grep -q 'exit status 139' "$work/crash.status" || fail "SIGSEGV: exit $(cat "$work/crash.status")"
-else
+elif command -v pgrep >/dev/null 2>&1; then
     fail "crash run: no process found"
 fi
 
