@@ -87,8 +87,9 @@ static inline int fixture_read_(FILE *fp, void *buf, size_t n, size_t *off, cons
 {
     size_t got = fread(buf, 1, n, fp);
     if (got != n) {
-        snprintf(err, errlen, "%.300s: byte %zu: file ends inside %s (expected %zu more bytes, got %zu)",
-                 path, *off, what, n, got);
+        snprintf(err, errlen,
+                 "%.300s: byte %zu: file ends inside %s (expected %zu more bytes, got %zu)", path,
+                 *off, what, n, got);
         return -1;
     }
     *off += n;
@@ -109,8 +110,10 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        snprintf(err, errlen, "%.300s: cannot open (expected a fixture written by "
-                 "tests/reference/fixture_io.py)", path);
+        snprintf(err, errlen,
+                 "%.300s: cannot open (expected a fixture written by "
+                 "tests/reference/fixture_io.py)",
+                 path);
         return NULL;
     }
     Fixture *f = calloc(1, sizeof *f);
@@ -160,8 +163,10 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
         if (fixture_read_u32_(fp, &t->dtype, &off, path, "a dtype", err, errlen))
             goto fail;
         if (t->dtype >= FIXTURE_DTYPE_COUNT) {
-            snprintf(err, errlen, "%.300s: byte %zu: tensor '%s' dtype %u (expected 0 float32, "
-                     "1 int32 or 2 float64)", path, at, t->name, t->dtype);
+            snprintf(err, errlen,
+                     "%.300s: byte %zu: tensor '%s' dtype %u (expected 0 float32, "
+                     "1 int32 or 2 float64)",
+                     path, at, t->name, t->dtype);
             goto fail;
         }
         at = off;
@@ -177,8 +182,10 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
             if (fixture_read_u32_(fp, &t->dims[d], &off, path, "a dimension", err, errlen))
                 goto fail;
             if (t->dims[d] > (1u << 28) || (t->count *= t->dims[d]) > (1u << 28)) {
-                snprintf(err, errlen, "%.300s: byte %zu: tensor '%s' is too large (expected at "
-                         "most 2^28 elements)", path, off - 4, t->name);
+                snprintf(err, errlen,
+                         "%.300s: byte %zu: tensor '%s' is too large (expected at "
+                         "most 2^28 elements)",
+                         path, off - 4, t->name);
                 goto fail;
             }
         }
@@ -199,8 +206,10 @@ static inline Fixture *fixture_load_err(const char *path, char *err, size_t errl
         }
     }
     if (fgetc(fp) != EOF) {
-        snprintf(err, errlen, "%.300s: byte %zu: trailing bytes after %u tensors (expected end "
-                 "of file)", path, off, n);
+        snprintf(err, errlen,
+                 "%.300s: byte %zu: trailing bytes after %u tensors (expected end "
+                 "of file)",
+                 path, off, n);
         goto fail;
     }
     fclose(fp);
@@ -238,8 +247,10 @@ static inline const float *fixture_floats(const Fixture *f, const char *name, in
     if (!t)
         fprintf(stderr, "fixture: %s: no tensor '%s'\n", f ? f->path : "(null)", name);
     else if (t->dtype != FIXTURE_F32 || (ndim >= 0 && t->ndim != (uint32_t)ndim))
-        fprintf(stderr, "fixture: %s: tensor '%s' is dtype %u ndim %u (expected float32, "
-                "ndim %d)\n", f->path, name, t->dtype, t->ndim, ndim);
+        fprintf(stderr,
+                "fixture: %s: tensor '%s' is dtype %u ndim %u (expected float32, "
+                "ndim %d)\n",
+                f->path, name, t->dtype, t->ndim, ndim);
     else
         return t->data;
     return NULL;
@@ -266,12 +277,12 @@ static inline int fixture_save(const char *path, int ntensors, const FixtureTens
     if (!fp)
         return -1;
     int bad = fwrite(FIXTURE_MAGIC, 1, 8, fp) != 8;
-#define FIXTURE_PUT_U32(v)                                                              \
-    do {                                                                                \
-        uint32_t v_ = (v);                                                              \
-        unsigned char b_[4] = { (unsigned char)v_, (unsigned char)(v_ >> 8),            \
-                                (unsigned char)(v_ >> 16), (unsigned char)(v_ >> 24) }; \
-        bad |= fwrite(b_, 1, 4, fp) != 4;                                               \
+#define FIXTURE_PUT_U32(v)                                                                         \
+    do {                                                                                           \
+        uint32_t v_ = (v);                                                                         \
+        unsigned char b_[4] = {(unsigned char)v_, (unsigned char)(v_ >> 8),                        \
+                               (unsigned char)(v_ >> 16), (unsigned char)(v_ >> 24)};              \
+        bad |= fwrite(b_, 1, 4, fp) != 4;                                                          \
     } while (0)
     FIXTURE_PUT_U32((uint32_t)ntensors);
     for (int i = 0; i < ntensors; i++) {

@@ -27,8 +27,8 @@ static void test_python_file(void)
     const FixtureTensor *s = fixture_get(f, "scalar");
     ok(s && s->ndim == 0 && s->count == 1 && *(const float *)s->data == 2.5f, "0-d scalar 2.5");
     const FixtureTensor *d = fixture_get(f, "double");
-    ok(d && d->dtype == FIXTURE_F64 && d->count == 2 &&
-           ((const double *)d->data)[0] == 1.0 / 3.0 && ((const double *)d->data)[1] == -2.0e-300,
+    ok(d && d->dtype == FIXTURE_F64 && d->count == 2 && ((const double *)d->data)[0] == 1.0 / 3.0 &&
+           ((const double *)d->data)[1] == -2.0e-300,
        "float64 values survive exactly");
     ok(fixture_get(f, "missing") == NULL, "absent name gives NULL");
     ok(fixture_floats(f, "labels", 1) == NULL, "wrong dtype is refused by fixture_floats");
@@ -37,11 +37,11 @@ static void test_python_file(void)
 
 static void test_round_trip_and_errors(void)
 {
-    float a[6] = { 1, -2, 3.5f, 0, 1e-30f, -7 };
-    int32_t b[2] = { 42, -42 };
+    float a[6] = {1, -2, 3.5f, 0, 1e-30f, -7};
+    int32_t b[2] = {42, -42};
     FixtureTensor t[2] = {
-        { .name = "a", .dtype = FIXTURE_F32, .ndim = 2, .dims = { 2, 3 }, .count = 6, .data = a },
-        { .name = "b", .dtype = FIXTURE_I32, .ndim = 1, .dims = { 2 }, .count = 2, .data = b },
+        {.name = "a", .dtype = FIXTURE_F32, .ndim = 2, .dims = {2, 3}, .count = 6, .data = a},
+        {.name = "b", .dtype = FIXTURE_I32, .ndim = 1, .dims = {2}, .count = 2, .data = b},
     };
     const char *path = "test_fixture_roundtrip.fix";
     ok(fixture_save(path, 2, t) == 0, "fixture_save writes %s", path);
@@ -64,8 +64,8 @@ static void test_round_trip_and_errors(void)
         fclose(fp);
     }
     f = fixture_load_err(path, err, sizeof err);
-    ok(f == NULL && strstr(err, path) && strstr(err, "ends inside"),
-       "truncated file refused: %s", err);
+    ok(f == NULL && strstr(err, path) && strstr(err, "ends inside"), "truncated file refused: %s",
+       err);
 
     fp = fopen(path, "wb");
     if (fp) {

@@ -62,7 +62,7 @@ typedef struct ConvRun {
 static ConvRun conv_run(const ConvSpec *s, const float *x, const float *w, const float *g, int n,
                         int h, int wd, size_t ny, size_t nx, size_t nw, int naive)
 {
-    ConvRun r = { buf(ny), buf(nx), buf(nw) };
+    ConvRun r = {buf(ny), buf(nx), buf(nw)};
     if (naive) {
         conv2d_forward_naive(s, r.y, x, w, n, h, wd);
         conv2d_backward_naive(s, r.gx, r.gw, g, x, w, n, h, wd);
@@ -85,8 +85,9 @@ static void conv_free(ConvRun *r)
 static void check_conv(int c_in, int c_out, int k, int stride, int pad, int dil, int groups, int n,
                        int h, int w)
 {
-    ConvSpec s = { c_in, c_out, k, k, stride, pad, dil, groups };
-    const int ho = conv_out_size(h, k, stride, pad, dil), wo = conv_out_size(w, k, stride, pad, dil);
+    ConvSpec s = {c_in, c_out, k, k, stride, pad, dil, groups};
+    const int ho = conv_out_size(h, k, stride, pad, dil),
+              wo = conv_out_size(w, k, stride, pad, dil);
     const size_t nx = (size_t)n * c_in * h * w, ny = (size_t)n * c_out * ho * wo;
     const size_t nw = conv_weight_count(&s);
     char name[128];
@@ -167,8 +168,8 @@ static void check_pool(int avg, int n, int c, int h, int w, int stride)
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * ho * wo;
     char name[96];
-    snprintf(name, sizeof name, "%s pool s%d on %dx%dx%dx%d", avg ? "avg" : "max", stride, n, c,
-             h, w);
+    snprintf(name, sizeof name, "%s pool s%d on %dx%dx%dx%d", avg ? "avg" : "max", stride, n, c, h,
+             w);
     float *x = randn(nx, 1.0f), *g = randn(ny, 1.0f);
     /* ties: a quarter of the values repeat a neighbour's, the first must win */
     for (size_t i = 1; i < nx; i += 4)
@@ -212,8 +213,8 @@ static void check_pool(int avg, int n, int c, int h, int w, int stride)
 
 /* -------------------------------------------------------------------- BN */
 
-static void bn_run(float *y, float *gx, float *stats, const float *x, const float *g, int n,
-                   int c, int hw)
+static void bn_run(float *y, float *gx, float *stats, const float *x, const float *g, int n, int c,
+                   int hw)
 {
     float *rm = stats + 2 * c, *rv = stats + 3 * c;
     for (int i = 0; i < c; i++) {
@@ -260,7 +261,7 @@ static void check_bn_threads(int n, int c, int hw)
             xss += d * d;
         }
     double want = (xss / m) / (xss / m + BN_EPS);
-    ok(fabs(s / m) < 4e-3 && fabs(ss / m - want) < 1e-3 * want,
+    ok(fabs(s / m) < 4e-3 && fabs(ss / m - want) < 2e-5 * want,
        "batchnorm: mean 1000, std 0.02 normalises to mean %.2g, var %.6g (want %.6g)", s / m,
        ss / m, want);
     free(x);
@@ -281,11 +282,12 @@ int main(void)
     rng_seed(&rng, 11);
     /* depthwise, DARTS shapes: 3x3 / 5x5, dilation 1 / 2, stride 1 / 2, on
      * widths 32, 28, 14, 8, 7 (full, partial and lone vector runs) */
-    static const int dw[][4] = { /* k, d, pad, stride */
-        { 3, 1, 1, 1 }, { 3, 1, 1, 2 }, { 5, 1, 2, 1 }, { 5, 1, 2, 2 },
-        { 3, 2, 2, 1 }, { 3, 2, 2, 2 }, { 5, 2, 4, 1 }, { 5, 2, 4, 2 },
+    static const int dw[][4] = {
+        /* k, d, pad, stride */
+        {3, 1, 1, 1}, {3, 1, 1, 2}, {5, 1, 2, 1}, {5, 1, 2, 2},
+        {3, 2, 2, 1}, {3, 2, 2, 2}, {5, 2, 4, 1}, {5, 2, 4, 2},
     };
-    static const int sizes[] = { 32, 28, 14, 8, 7 };
+    static const int sizes[] = {32, 28, 14, 8, 7};
     for (size_t i = 0; i < sizeof dw / sizeof *dw; i++)
         for (size_t j = 0; j < sizeof sizes / sizeof *sizes; j++) {
             int hw = sizes[j], c = hw >= 28 ? 4 : 16;
@@ -299,6 +301,7 @@ int main(void)
     check_conv(8, 8, 1, 2, 0, 1, 1, 2, 14, 14);
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
+    check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4); /* weight beyond the group partials */
     for (int avg = 0; avg < 2; avg++)
         for (int s = 1; s <= 2; s++) {
             check_pool(avg, 3, 8, 32, 32, s);

@@ -134,10 +134,10 @@ static void conv_fwd(void *p, float *y)
     conv2d_forward(&c->s, y, c->x, c->wt, c->n, c->h, c->w, c->scratch);
 }
 
-static void check_conv(const char *name, int c_in, int c_out, int k, int stride, int pad,
-                       int dil, int groups, int n, int h, int w)
+static void check_conv(const char *name, int c_in, int c_out, int k, int stride, int pad, int dil,
+                       int groups, int n, int h, int w)
 {
-    ConvCtx c = { { c_in, c_out, k, k, stride, pad, dil, groups }, n, h, w, NULL, NULL, NULL };
+    ConvCtx c = {{c_in, c_out, k, k, stride, pad, dil, groups}, n, h, w, NULL, NULL, NULL};
     int ho = conv_out_size(h, k, stride, pad, dil), wo = conv_out_size(w, k, stride, pad, dil);
     size_t nx = (size_t)n * c_in * h * w, ny = (size_t)n * c_out * ho * wo;
     size_t nw = conv_weight_count(&c.s);
@@ -177,7 +177,7 @@ static void pool_fwd(void *p, float *y)
 
 static void check_pool(int avg, int n, int ch, int h, int w, int stride)
 {
-    PoolCtx c = { avg, n, ch, h, w, stride, NULL };
+    PoolCtx c = {avg, n, ch, h, w, stride, NULL};
     size_t nx = (size_t)n * ch * h * w;
     size_t ny = (size_t)n * ch * pool3x3_out_size(h, stride) * pool3x3_out_size(w, stride);
     c.x = rand_distinct(nx);
@@ -187,8 +187,8 @@ static void check_pool(int avg, int n, int ch, int h, int w, int stride)
     else
         maxpool3x3_backward(gx, g, c.x, n, ch, h, w, stride);
     char what[96];
-    snprintf(what, sizeof what, "%s pool 3x3 stride %d on %dx%dx%dx%d", avg ? "avg" : "max",
-             stride, n, ch, h, w);
+    snprintf(what, sizeof what, "%s pool 3x3 stride %d on %dx%dx%dx%d", avg ? "avg" : "max", stride,
+             n, ch, h, w);
     grad_check(what, pool_fwd, &c, c.x, nx, gx, g, ny, 1e-3, 2e-3);
     free(c.x);
     free(g);
@@ -208,7 +208,7 @@ static void gap_fwd(void *p, float *y)
 
 static void check_global_pool(void)
 {
-    GapCtx c = { 3, 4, 13, NULL };
+    GapCtx c = {3, 4, 13, NULL};
     size_t nx = (size_t)c.n * c.c * c.hw, ny = (size_t)c.n * c.c;
     c.x = randn(nx, 1.0f);
     float *g = randn(ny, 1.0f), *gx = prefilled(nx);
@@ -229,13 +229,13 @@ typedef struct BnCtx {
 static void bn_fwd(void *p, float *y)
 {
     BnCtx *b = p;
-    batchnorm_forward_train(y, b->mean, b->invstd, b->x, b->gamma, b->beta, NULL, NULL, b->n,
-                            b->c, b->hw, BN_MOMENTUM, BN_EPS);
+    batchnorm_forward_train(y, b->mean, b->invstd, b->x, b->gamma, b->beta, NULL, NULL, b->n, b->c,
+                            b->hw, BN_MOMENTUM, BN_EPS);
 }
 
 static void check_bn(int affine, int n, int c, int hw)
 {
-    BnCtx b = { n, c, hw, NULL, NULL, NULL, buf(c), buf(c) };
+    BnCtx b = {n, c, hw, NULL, NULL, NULL, buf(c), buf(c)};
     size_t nx = (size_t)n * c * hw;
     b.x = randn(nx, 1.5f);
     for (size_t i = 0; i < nx; i++)
@@ -252,8 +252,8 @@ static void check_bn(int affine, int n, int c, int hw)
     batchnorm_backward(gx, affine ? gg : NULL, affine ? gb : NULL, g, b.x, b.mean, b.invstd,
                        b.gamma, n, c, hw);
     char what[96];
-    snprintf(what, sizeof what, "batchnorm (%s) %dx%dx%d d/dinput", affine ? "affine" : "plain",
-             n, c, hw);
+    snprintf(what, sizeof what, "batchnorm (%s) %dx%dx%d d/dinput", affine ? "affine" : "plain", n,
+             c, hw);
     grad_check(what, bn_fwd, &b, b.x, nx, gx, g, nx, 1e-2, 5e-3);
     if (affine) {
         grad_check("batchnorm d/dgamma", bn_fwd, &b, b.gamma, c, gg, g, nx, 1e-2, 5e-3);
@@ -286,7 +286,7 @@ static void relu_fwd(void *p, float *y)
 
 static void check_relu(void)
 {
-    VecCtx v = { 203, NULL };
+    VecCtx v = {203, NULL};
     v.x = rand_away_from_zero(v.n);
     float *g = randn(v.n, 1.0f), *gx = prefilled(v.n);
     relu_backward(gx, g, v.x, v.n);
@@ -309,7 +309,7 @@ static void lin_fwd(void *p, float *y)
 
 static void check_linear(void)
 {
-    LinCtx l = { 5, 17, 10, NULL, NULL, NULL };
+    LinCtx l = {5, 17, 10, NULL, NULL, NULL};
     size_t nx = (size_t)l.n * l.i, nw = (size_t)l.o * l.i, ny = (size_t)l.n * l.o;
     l.x = randn(nx, 1.0f);
     l.w = randn(nw, 0.3f);
@@ -345,7 +345,7 @@ static void xent_fwd(void *p, float *y)
 
 static void check_xent(float scale)
 {
-    XentCtx x = { 7, 10, NULL, NULL, scale, NULL };
+    XentCtx x = {7, 10, NULL, NULL, scale, NULL};
     size_t nl = (size_t)x.n * x.k;
     x.logits = randn(nl, 2.0f);
     x.probs = buf(nl);
@@ -393,7 +393,7 @@ static void copy_fwd(void *p, float *y)
 
 static void check_channel_ops(void)
 {
-    ChanCtx c = { 2, 3, 7, 6, 0, 0, 0, 0, 0, 0, NULL };
+    ChanCtx c = {2, 3, 7, 6, 0, 0, 0, 0, 0, 0, NULL};
     size_t nx = (size_t)c.n * c.c * c.h * c.w;
     c.x = randn(nx, 1.0f);
     size_t ny = (size_t)c.n * c.c * (c.h - 1) * (c.w - 1);
@@ -441,15 +441,15 @@ int main(void)
     check_conv("dense 1x1 s2 (4->6, 2x7x6)", 4, 6, 1, 2, 0, 1, 1, 2, 7, 6);
     check_conv("dense 5x5 s1 p2 (2->3, 2x6x5)", 2, 3, 5, 1, 2, 1, 1, 2, 6, 5);
     /* depthwise: the DARTS kinds, odd sizes, both strides */
-    static const int dw[][4] = { /* k, dilation, pad, stride */
-        { 3, 1, 1, 1 }, { 3, 1, 1, 2 }, { 5, 1, 2, 1 }, { 5, 1, 2, 2 },
-        { 3, 2, 2, 1 }, { 3, 2, 2, 2 }, { 5, 2, 4, 1 }, { 5, 2, 4, 2 },
-        { 3, 1, 0, 1 }, { 3, 1, 3, 1 }, { 3, 1, 2, 3 },
+    static const int dw[][4] = {
+        /* k, dilation, pad, stride */
+        {3, 1, 1, 1}, {3, 1, 1, 2}, {5, 1, 2, 1}, {5, 1, 2, 2}, {3, 2, 2, 1}, {3, 2, 2, 2},
+        {5, 2, 4, 1}, {5, 2, 4, 2}, {3, 1, 0, 1}, {3, 1, 3, 1}, {3, 1, 2, 3},
     };
     for (size_t i = 0; i < sizeof dw / sizeof *dw; i++) {
         char name[96];
-        snprintf(name, sizeof name, "depthwise %dx%d d%d p%d s%d (3ch, 2x9x11)", dw[i][0],
-                 dw[i][0], dw[i][1], dw[i][2], dw[i][3]);
+        snprintf(name, sizeof name, "depthwise %dx%d d%d p%d s%d (3ch, 2x9x11)", dw[i][0], dw[i][0],
+                 dw[i][1], dw[i][2], dw[i][3]);
         check_conv(name, 3, 3, dw[i][0], dw[i][3], dw[i][2], dw[i][1], 3, 2, 9, 11);
     }
     check_conv("depthwise 3x3 s1 (16ch, 2x7x7)", 16, 16, 3, 1, 1, 1, 16, 2, 7, 7);

@@ -75,8 +75,14 @@ static void test_conv(const char *name)
     if (!f)
         return;
     const int32_t *sp = fixture_ints(f, "spec");
-    ConvSpec s = { .c_in = sp[0], .c_out = sp[1], .kh = sp[2], .kw = sp[2], .stride = sp[3],
-                   .pad = sp[4], .dilation = sp[5], .groups = sp[6] };
+    ConvSpec s = {.c_in = sp[0],
+                  .c_out = sp[1],
+                  .kh = sp[2],
+                  .kw = sp[2],
+                  .stride = sp[3],
+                  .pad = sp[4],
+                  .dilation = sp[5],
+                  .groups = sp[6]};
     int n = sp[7], h = sp[8], w = sp[9];
     size_t ny = count_of(f, "y"), nx = count_of(f, "x"), nw = count_of(f, "w");
     ok(nw == conv_weight_count(&s), "%s: weight count %zu", name, nw);
@@ -102,8 +108,8 @@ static void test_pool(const char *name, int avg)
     const int32_t *sp = fixture_ints(f, "spec");
     int s = sp[0], n = sp[1], c = sp[2], h = sp[3], w = sp[4];
     size_t ny = count_of(f, "y"), nx = count_of(f, "x");
-    ok(ny == (size_t)n * c * pool3x3_out_size(h, s) * pool3x3_out_size(w, s),
-       "%s: output size", name);
+    ok(ny == (size_t)n * c * pool3x3_out_size(h, s) * pool3x3_out_size(w, s), "%s: output size",
+       name);
     float *y = zeros(ny), *gx = zeros(nx);
     if (avg) {
         avgpool3x3_forward(y, T(f, "x"), n, c, h, w, s);
@@ -149,8 +155,8 @@ static void test_bn(const char *name)
     float *rm = zeros(c), *rv = zeros(c), *gg = zeros(c), *gb = zeros(c);
     memcpy(rm, T(f, "running_mean0"), c * sizeof *rm);
     memcpy(rv, T(f, "running_var0"), c * sizeof *rv);
-    batchnorm_forward_train(y, mean, invstd, T(f, "x"), gamma, beta, rm, rv, n, c, hw,
-                            BN_MOMENTUM, BN_EPS);
+    batchnorm_forward_train(y, mean, invstd, T(f, "x"), gamma, beta, rm, rv, n, c, hw, BN_MOMENTUM,
+                            BN_EPS);
     compare(name, "train forward", y, T(f, "y"), nx);
     compare(name, "saved mean", mean, T(f, "save_mean"), c);
     compare(name, "saved inverse std", invstd, T(f, "save_invstd"), c);
@@ -228,8 +234,8 @@ static void test_xent(void)
     const int32_t *sp = fixture_ints(f, "spec");
     int n = sp[0], k = sp[1], correct = -1;
     float *probs = zeros((size_t)n * k), *g = zeros((size_t)n * k), *a = zeros(14 * 8);
-    float loss = softmax_xent_forward(probs, T(f, "logits"), fixture_ints(f, "labels"), n, k,
-                                      &correct);
+    float loss =
+        softmax_xent_forward(probs, T(f, "logits"), fixture_ints(f, "labels"), n, k, &correct);
     compare("xent", "loss", &loss, T(f, "loss"), 1);
     compare("xent", "probabilities", probs, T(f, "probs"), (size_t)n * k);
     ok(correct == fixture_ints(f, "correct")[0], "xent: accuracy count %d (PyTorch %d)", correct,
@@ -293,10 +299,10 @@ static void test_channel(void)
 int main(void)
 {
     static const char *convs[] = {
-        "conv_dense3x3", "conv_dense3x3_s2d2", "conv_pw", "conv_pw_s2",
-        "conv_dw3d1_s1", "conv_dw3d1_s2", "conv_dw5d1_s1", "conv_dw5d1_s2",
-        "conv_dw3d2_s1", "conv_dw3d2_s2", "conv_dw5d2_s1", "conv_dw5d2_s2",
-        "conv_dw3_c16", "conv_dw5d2_c16_s2",
+        "conv_dense3x3", "conv_dense3x3_s2d2", "conv_pw",       "conv_pw_s2",
+        "conv_dw3d1_s1", "conv_dw3d1_s2",      "conv_dw5d1_s1", "conv_dw5d1_s2",
+        "conv_dw3d2_s1", "conv_dw3d2_s2",      "conv_dw5d2_s1", "conv_dw5d2_s2",
+        "conv_dw3_c16",  "conv_dw5d2_c16_s2",
     };
     parallel_set_threads(2);
     for (size_t i = 0; i < sizeof convs / sizeof *convs; i++)

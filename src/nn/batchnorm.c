@@ -14,18 +14,22 @@
 
 #include "vec.h"
 
+/* Four vector accumulators per sum: one would wait on the add latency. */
+
 /* sum of x[0..n) */
 static inline double bn_sum(const float *restrict x, int n)
 {
-    v8 a = v8_set1(0.0f), b = v8_set1(0.0f);
+    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
     int i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         a += v8_load(x + i);
         b += v8_load(x + i + 8);
+        c += v8_load(x + i + 16);
+        d += v8_load(x + i + 24);
     }
     for (; i + 8 <= n; i += 8)
         a += v8_load(x + i);
-    float s = v8_hsum(a + b);
+    float s = v8_hsum((a + b) + (c + d));
     for (; i < n; i++)
         s += x[i];
     return s;
@@ -35,29 +39,38 @@ static inline double bn_sum(const float *restrict x, int n)
 static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
 {
     const v8 mv = v8_set1(m);
-    v8 a = v8_set1(0.0f), b = v8_set1(0.0f);
+    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
     int i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         v8 d0 = v8_load(x + i) - mv, d1 = v8_load(x + i + 8) - mv;
+        v8 d2 = v8_load(x + i + 16) - mv, d3 = v8_load(x + i + 24) - mv;
         a += d0 * d0;
         b += d1 * d1;
+        c += d2 * d2;
+        d += d3 * d3;
     }
     for (; i + 8 <= n; i += 8) {
         v8 d0 = v8_load(x + i) - mv;
         a += d0 * d0;
     }
-    float s = v8_hsum(a + b);
+    float s = v8_hsum((a + b) + (c + d));
     for (; i < n; i++)
         s += (x[i] - m) * (x[i] - m);
     return s;
 }
 
-/* out = x * scale + shift over one plane */
-static inline void bn_affine(float *restrict out, const float *restrict x, int n, float scale,
-                             float shift)
+/* out = (x - mean) * scale + beta over one plane. Not x * scale + shift:
+ * when the mean is large against the spread, x * scale and shift nearly
+ * cancel, and without FMA the rounding of x * scale shows in the output. */
+static inline void bn_affine(float *restrict out, const float *restrict x, int n, float mean,
+                             float scale, float beta)
 {
-    for (int i = 0; i < n; i++)
-        out[i] = x[i] * scale + shift;
+    const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        v8_store(out + i, (v8_load(x + i) - m) * a + b);
+    for (; i < n; i++)
+        out[i] = (x[i] - mean) * scale + beta;
 }
 
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
@@ -88,10 +101,10 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
             running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
         }
         const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
-        const float scale = g * invstd, shift = b - mean * scale;
+        const float scale = g * invstd;
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
-            bn_affine(out + o, in + o, hw, scale, shift);
+            bn_affine(out + o, in + o, hw, mean, scale, b);
         }
     }
 }
@@ -106,8 +119,7 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
         const int ch = (int)(q % c);
         const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
         const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
-        const float scale = g * invstd, shift = b - running_mean[ch] * scale;
-        bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, scale, shift);
+        bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, running_mean[ch], g * invstd, b);
     }
 }
 
@@ -116,14 +128,21 @@ static inline void bn_grad_sums(const float *restrict g, const float *restrict x
                                 double *sg, double *sgx)
 {
     const v8 mv = v8_set1(m);
-    v8 a = v8_set1(0.0f), b = v8_set1(0.0f);
+    v8 a0 = v8_set1(0.0f), a1 = a0, b0 = a0, b1 = a0;
     int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v8 gv = v8_load(g + i);
-        a += gv;
-        b += gv * (v8_load(x + i) - mv);
+    for (; i + 16 <= n; i += 16) {
+        v8 g0 = v8_load(g + i), g1 = v8_load(g + i + 8);
+        a0 += g0;
+        a1 += g1;
+        b0 += g0 * (v8_load(x + i) - mv);
+        b1 += g1 * (v8_load(x + i + 8) - mv);
     }
-    float s = v8_hsum(a), t = v8_hsum(b);
+    for (; i + 8 <= n; i += 8) {
+        v8 g0 = v8_load(g + i);
+        a0 += g0;
+        b0 += g0 * (v8_load(x + i) - mv);
+    }
+    float s = v8_hsum(a0 + a1), t = v8_hsum(b0 + b1);
     for (; i < n; i++) {
         s += g[i];
         t += g[i] * (x[i] - m);
@@ -132,9 +151,9 @@ static inline void bn_grad_sums(const float *restrict g, const float *restrict x
     *sgx += t;
 }
 
-void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                        const float *in, const float *save_mean, const float *save_invstd,
-                        const float *gamma, int n, int c, int hw)
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                        const float *save_mean, const float *save_invstd, const float *gamma, int n,
+                        int c, int hw)
 {
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 2;
@@ -160,11 +179,16 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
         const float cx = (float)(sgxh / m) * invstd; /* per unit of (x - mean) */
         /* din += k*g - k*cx*(x - mean) - k*mg */
         const float a = k, b = -k * cx, c0 = -k * mg;
+        const v8 av = v8_set1(a), bv = v8_set1(b), cv = v8_set1(c0), mv = v8_set1(mean);
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
             const float *restrict g = dout + o, *restrict x = in + o;
             float *restrict dx = din + o;
-            for (int j = 0; j < hw; j++)
+            int j = 0;
+            for (; j + 8 <= hw; j += 8)
+                v8_store(dx + j,
+                         v8_load(dx + j) + av * v8_load(g + j) + bv * (v8_load(x + j) - mv) + cv);
+            for (; j < hw; j++)
                 dx[j] += a * g[j] + b * (x[j] - mean) + c0;
         }
     }

@@ -5,6 +5,18 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "vec.h"
+
+/* d[0..n) += s[0..n) */
+static void add_to(float *restrict d, const float *restrict s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        v8_store(d + i, v8_load(d + i) + v8_load(s + i));
+    for (; i < n; i++)
+        d[i] += s[i];
+}
+
 void channel_copy(float *dst, int dst_c, int dst_off, const float *src, int src_c, int src_off,
                   int count, int n, int hw)
 {
@@ -16,13 +28,9 @@ void channel_copy(float *dst, int dst_c, int dst_off, const float *src, int src_
 void channel_accumulate(float *dst, int dst_c, int dst_off, const float *src, int src_c,
                         int src_off, int count, int n, int hw)
 {
-    const size_t len = (size_t)count * hw;
-    for (int i = 0; i < n; i++) {
-        float *restrict d = dst + ((size_t)i * dst_c + dst_off) * hw;
-        const float *restrict s = src + ((size_t)i * src_c + src_off) * hw;
-        for (size_t j = 0; j < len; j++)
-            d[j] += s[j];
-    }
+    for (int i = 0; i < n; i++)
+        add_to(dst + ((size_t)i * dst_c + dst_off) * hw, src + ((size_t)i * src_c + src_off) * hw,
+               (size_t)count * hw);
 }
 
 void shift1_forward(float *out, const float *in, int n, int c, int h, int w)
@@ -36,12 +44,9 @@ void shift1_forward(float *out, const float *in, int n, int c, int h, int w)
 void shift1_backward(float *din, const float *dout, int n, int c, int h, int w)
 {
     for (long q = 0; q < (long)n * c; q++)
-        for (int y = 1; y < h; y++) {
-            float *restrict d = din + ((size_t)q * h + y) * w + 1;
-            const float *restrict g = dout + ((size_t)q * (h - 1) + y - 1) * (w - 1);
-            for (int x = 0; x < w - 1; x++)
-                d[x] += g[x];
-        }
+        for (int y = 1; y < h; y++)
+            add_to(din + ((size_t)q * h + y) * w + 1,
+                   dout + ((size_t)q * (h - 1) + y - 1) * (w - 1), (size_t)(w - 1));
 }
 
 void subsample2_forward(float *out, const float *in, int n, int c, int h, int w, int off)
@@ -51,7 +56,10 @@ void subsample2_forward(float *out, const float *in, int n, int c, int h, int w,
         for (int y = 0; y < ho; y++) {
             const float *restrict s = in + ((size_t)q * h + 2 * y + off) * w + off;
             float *restrict d = out + ((size_t)q * ho + y) * wo;
-            for (int x = 0; x < wo; x++)
+            int x = 0;
+            for (; 2 * x + 16 <= w - off; x += 8)
+                v8_store(d + x, v8_evens(v8_load(s + 2 * x), v8_load(s + 2 * x + 8)));
+            for (; x < wo; x++)
                 d[x] = s[2 * x];
         }
 }
@@ -63,7 +71,14 @@ void subsample2_backward(float *din, const float *dout, int n, int c, int h, int
         for (int y = 0; y < ho; y++) {
             float *restrict d = din + ((size_t)q * h + 2 * y + off) * w + off;
             const float *restrict g = dout + ((size_t)q * ho + y) * wo;
-            for (int x = 0; x < wo; x++)
+            const v8 zero = v8_set1(0.0f);
+            int x = 0;
+            for (; 2 * x + 16 <= w - off; x += 8) {
+                v8 gv = v8_load(g + x);
+                v8_store(d + 2 * x, v8_load(d + 2 * x) + v8_zip_lo(gv, zero));
+                v8_store(d + 2 * x + 8, v8_load(d + 2 * x + 8) + v8_zip_hi(gv, zero));
+            }
+            for (; x < wo; x++)
                 d[2 * x] += g[x];
         }
 }

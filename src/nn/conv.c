@@ -2,18 +2,20 @@
  *
  * Dense convolutions are per-image GEMMs, OpenMP over images: im2col +
  * cblas_sgemm (OpenBLAS single-threaded, see parallel.h), or for 1x1 stride 1
- * the register-tiled pw_gemm below straight on the input. The weight gradient
- * sums over images, so it is split over output-channel rows instead and each
- * row block adds the images in order: the result does not depend on the
- * thread count.
+ * one sgemm per image straight on the input. The weight gradient
+ * sums over images: fixed groups of images, each summed in order, then the
+ * groups in order, so the result does not depend on the thread count.
  *
- * Depthwise convolutions run on a zero-padded copy of each plane, split into
- * `stride` column phases so that every tap reads contiguous memory whatever
- * the stride. Outputs are computed in "jobs" of 8 consecutive pixels of a row;
- * a tile of 8 jobs keeps 8 independent vector accumulators in registers, which
- * hides the FMA latency even for 7x7 planes. The input gradient of a stride-1
- * depthwise conv is the same correlation on the padded output gradient with
- * the kernel flipped; other strides scatter into a padded plane.
+ * Depthwise convolutions run on a zero-padded copy of each plane (plane.h),
+ * split into `stride` column phases so that every tap reads contiguous memory
+ * whatever the stride, threaded over batch x channels. Outputs are computed in
+ * "jobs" of VL consecutive pixels of a row (one vector, vec.h); a tile of 8
+ * jobs keeps 8 independent accumulators in registers, which hides the FMA
+ * latency even for 7x7 planes. The input gradient of a stride-1 depthwise conv
+ * is the same correlation on the padded output gradient with the kernel
+ * flipped; other strides scatter into a padded plane. The weight gradient is
+ * threaded over channels, images in order inside each, so it does not depend
+ * on the thread count either.
  */
 #include "config.h"
 #include "dartboard/conv.h"
@@ -63,9 +65,11 @@ static void conv_check(const ConvSpec *s, int n, int h, int w, const char *fn)
              conv_out_size(w, s->kw, s->stride, s->pad, s->dilation) < 1)
         why = "the kernel does not fit the padded input";
     if (why) {
-        fprintf(stderr, "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
-                "pad %d dilation %d groups %d on %dx%dx%d): %s\n", fn, s->c_in, s->c_out, s->kh,
-                s->kw, s->stride, s->pad, s->dilation, s->groups, n, h, w, why);
+        fprintf(stderr,
+                "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
+                "pad %d dilation %d groups %d on %dx%dx%d): %s\n",
+                fn, s->c_in, s->c_out, s->kh, s->kw, s->stride, s->pad, s->dilation, s->groups, n,
+                h, w, why);
         abort();
     }
 }
@@ -93,7 +97,6 @@ static void conv_valid_range(int off, int stride, int n_in, int n_out, int *lo, 
 }
 
 /* ------------------------------------------------------------------ dense */
-
 
 /* col (c*kh*kw, ho*wo) from one image x (c, h, w). */
 static void conv_im2col(const ConvSpec *s, float *restrict col, const float *restrict x, int h,
@@ -128,8 +131,8 @@ static void conv_im2col(const ConvSpec *s, float *restrict col, const float *res
 }
 
 /* dx (c, h, w) += col2im(col) */
-static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col,
-                            int h, int w, int ho, int wo)
+static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col, int h,
+                            int w, int ho, int wo)
 {
     const int st = s->stride;
     for (int c = 0; c < s->c_in; c++)
@@ -150,96 +153,40 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
             }
 }
 
-/* Pointwise GEMMs, written out because the shapes are tiny (k = 8..64
- * channels) and OpenBLAS spends more on packing than on arithmetic there, and
- * so every output's sum runs in one fixed order whatever the partition.
+/* Image groups of the weight gradient (see dense_dweight_groups); the sum of
+ * the partials below is written out for exactly 4. The partials live on the
+ * calling thread's stack (4 x 64 KiB): enough for every DARTS convolution up
+ * to the 256 -> 64 channel preprocessing; larger weights take the row path. */
+#define DW_GROUPS 4
+#define DW_GROUP_FLOATS 16384
+
+/* The weight gradient of a dense convolution, written out rather than left
+ * to sgemm: it sums over the images, and with one fixed summation order per
+ * weight (vector lanes over pixels, then images in order) its bits do not
+ * depend on how the rows are shared among threads, which a row-split sgemm
+ * does not promise.
  *
- * C (m, p) = (or += when acc) A (m, k) * B (k, p), with A(r, q) at
- * a[r*ars + q*acs] (so A may be a transposed weight) and B, C rows of ldb,
- * ldc floats. A tile is R rows x V vectors of 8 pixels; `lanes` (< 8) marks
- * a ragged last vector, loaded and stored masked. */
-static inline __attribute__((always_inline)) void pw_tile(const int R, const int V, float *c,
-                                                         int ldc, const float *a, int ars,
-                                                         int acs, const float *b, int ldb, int k,
-                                                         int lanes, int acc)
+ * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
+static inline __attribute__((always_inline)) void
+pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
 {
-    v8 s[4][2];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++)
-            s[r][v] = v8_set1(0.0f);
-    for (int q = 0; q < k; q++) {
-        v8 bv[2];
-        const float *bq = b + (size_t)q * ldb;
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++)
-            bv[v] = lanes == 8 ? v8_load(bq + 8 * v) : v8_load_part(bq + 8 * v, lanes);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            const v8 w = v8_set1(a[(size_t)r * ars + (size_t)q * acs]);
-#pragma GCC unroll 2
-            for (int v = 0; v < V; v++)
-                s[r][v] += w * bv[v];
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) {
-            float *d = c + (size_t)r * ldc + 8 * v;
-            if (lanes == 8)
-                v8_store(d, acc ? v8_load(d) + s[r][v] : s[r][v]);
-            else
-                v8_store_part(d, acc ? v8_load_part(d, lanes) + s[r][v] : s[r][v], lanes);
-        }
-}
-
-static void pw_gemm(float *c, const float *a, int ars, int acs, const float *b, int m, int k,
-                    int p, int acc)
-{
-    int x = 0;
-#define PW_ROWS(V, LANES)                                                                   \
-    do {                                                                                    \
-        int r = 0;                                                                          \
-        for (; r + 4 <= m; r += 4)                                                          \
-            pw_tile(4, V, c + (size_t)r * p + x, p, a + (size_t)r * ars, ars, acs, b + x,   \
-                    p, k, LANES, acc);                                                      \
-        for (; r < m; r++)                                                                  \
-            pw_tile(1, V, c + (size_t)r * p + x, p, a + (size_t)r * ars, ars, acs, b + x,   \
-                    p, k, LANES, acc);                                                      \
-    } while (0)
-    for (; x + 16 <= p; x += 16)
-        PW_ROWS(2, 8);
-    for (; x + 8 <= p; x += 8)
-        PW_ROWS(1, 8);
-    if (x < p)
-        PW_ROWS(1, p - x);
-#undef PW_ROWS
-}
-
-/* G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
-static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
-                                                          int ldg, const float *a,
-                                                          const float *b, int p)
-{
-    v8 s[4][2];
+    vf s[4][2];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
-            s[r][j] = v8_set1(0.0f);
-    for (int x = 0; x < p; x += 8) {
-        const int lanes = p - x < 8 ? p - x : 8;
-        v8 bv[2];
+            s[r][j] = vf_set1(0.0f);
+    for (int x = 0; x < p; x += VL) {
+        const int lanes = p - x < VL ? p - x : VL;
+        vf bv[2];
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
-            bv[j] = lanes == 8 ? v8_load(b + (size_t)j * p + x)
-                               : v8_load_part(b + (size_t)j * p + x, lanes);
+            bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
+                                : vf_load_part(b + (size_t)j * p + x, lanes);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            const v8 av = lanes == 8 ? v8_load(a + (size_t)r * p + x)
-                                     : v8_load_part(a + (size_t)r * p + x, lanes);
+            const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
+                                      : vf_load_part(a + (size_t)r * p + x, lanes);
 #pragma GCC unroll 2
             for (int j = 0; j < C; j++)
                 s[r][j] += av * bv[j];
@@ -249,7 +196,7 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
-            g[(size_t)r * ldg + j] += v8_hsum(s[r][j]);
+            g[(size_t)r * ldg + j] += vf_hsum(s[r][j]);
 }
 
 /* G (rows r0..r1, all k columns) += A B^T, A (m, p) and B (k, p) row-major. */
@@ -287,8 +234,10 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
     const int fast = conv_is_pointwise(s);
     const long work = (long)n * s->c_out * kdim * p;
     if (!fast && !scratch) {
-        fprintf(stderr, "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
-                "(conv_scratch_floats)\n", s->kh, s->kw);
+        fprintf(stderr,
+                "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
         abort();
     }
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n > 1)
@@ -296,13 +245,54 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
         const float *b = in + (size_t)i * s->c_in * h * w;
         float *o = out + (size_t)i * s->c_out * p;
         if (fast) {
-            pw_gemm(o, weight, s->c_in, 1, b, s->c_out, s->c_in, p, 0);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, s->c_in, 1.0f,
+                        weight, s->c_in, b, p, 0.0f, o, p);
         } else {
             float *col = scratch + (size_t)i * kdim * p;
             conv_im2col(s, col, b, h, w, ho, wo);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f,
-                        weight, kdim, col, p, 0.0f, o, p);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f, weight,
+                        kdim, col, p, 0.0f, o, p);
         }
+    }
+}
+
+/* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T, by sgemm: the
+ * images are split into DW_GROUPS fixed groups (not one per thread), each
+ * summed in order into its own partial matrix, and the partials are added in
+ * group order. The bits do not depend on the thread count. */
+static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float *dout,
+                                 const float *cols, size_t col_stride, int n, int p, int kdim,
+                                 int par)
+{
+    float part[DW_GROUPS][DW_GROUP_FLOATS];
+    const size_t len = (size_t)s->c_out * kdim;
+#pragma omp parallel for schedule(static) if (par)
+    for (int gi = 0; gi < DW_GROUPS; gi++) {
+        memset(part[gi], 0, len * sizeof **part);
+        for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c_out, kdim, p, 1.0f,
+                        dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride, p, 1.0f,
+                        part[gi], kdim);
+    }
+    for (size_t e = 0; e < len; e++)
+        dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+}
+
+/* The same for weights too large for the partials on the stack: each thread
+ * owns a block of rows and adds the images in order with pwt_gemm. */
+static void dense_dweight_rows(const ConvSpec *s, float *dweight, const float *dout,
+                               const float *cols, size_t col_stride, int n, int p, int kdim,
+                               int par)
+{
+    const int blocks = (s->c_out + 3) / 4;
+#pragma omp parallel if (par && blocks > 1)
+    {
+        const int nt = nn_team_size(), id = nn_thread_id();
+        const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
+        const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
+        for (int i = 0; i < n && r1 > r0; i++)
+            pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride, r0,
+                     r1, kdim, p);
     }
 }
 
@@ -317,32 +307,25 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
     const long work = (long)n * s->c_out * kdim * p;
     const int par = work >= NN_PARALLEL_MIN_WORK;
     if (!fast && !scratch) {
-        fprintf(stderr, "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
-                "(conv_scratch_floats)\n", s->kh, s->kw);
+        fprintf(stderr,
+                "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
         abort();
     }
     if (dweight) {
         if (!fast) {
 #pragma omp parallel for schedule(static) if (par && n > 1)
             for (int i = 0; i < n; i++)
-                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w,
-                            h, w, ho, wo);
+                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w, h,
+                            w, ho, wo);
         }
-        /* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T. Each thread
-         * owns a block of rows and adds the images in order; each weight's
-         * sum is the same whatever the blocks. */
-        const int blocks = (s->c_out + 3) / 4;
-#pragma omp parallel if (par && blocks > 1)
-        {
-            const int nt = nn_team_size(), id = nn_thread_id();
-            const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
-            const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
-            for (int i = 0; i < n && r1 > r0; i++) {
-                const float *col = fast ? in + (size_t)i * s->c_in * p
-                                        : scratch + (size_t)i * kdim * p;
-                pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, col, r0, r1, kdim, p);
-            }
-        }
+        const float *cols = fast ? in : scratch;
+        const size_t col_stride = fast ? (size_t)s->c_in * p : (size_t)kdim * p;
+        if ((size_t)s->c_out * kdim <= DW_GROUP_FLOATS)
+            dense_dweight_groups(s, dweight, dout, cols, col_stride, n, p, kdim, par);
+        else
+            dense_dweight_rows(s, dweight, dout, cols, col_stride, n, p, kdim, par);
     }
     if (din) {
 #pragma omp parallel for schedule(static) if (par && n > 1)
@@ -350,7 +333,8 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
             const float *g = dout + (size_t)i * s->c_out * p;
             float *dx = din + (size_t)i * s->c_in * h * w;
             if (fast) {
-                pw_gemm(dx, weight, 1, s->c_in, g, s->c_in, s->c_out, p, 1);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->c_in, p, s->c_out, 1.0f,
+                            weight, s->c_in, g, p, 1.0f, dx, p);
             } else {
                 float *dcol = scratch + (size_t)i * kdim * p;
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, p, s->c_out, 1.0f,
@@ -365,148 +349,210 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
 
 /* J output runs: dst (=, or += when acc) sum_t wk[t] * src[tapoff[t]]. */
 static inline __attribute__((always_inline)) void dw_tile_corr(const int J, const PlaneJobs *jb,
-                                                              const PlanePlan *pl,
-                                                              const float *restrict wk,
-                                                              const int acc)
+                                                               const PlanePlan *pl,
+                                                               const float *restrict wk,
+                                                               const int acc)
 {
-    v8 a[8];
+    vf a[8];
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
-        a[j] = v8_set1(0.0f);
+        a[j] = vf_set1(0.0f);
     for (int t = 0; t < pl->taps; t++) {
-        const v8 wv = v8_set1(wk[t]);
+        const vf wv = vf_set1(wk[t]);
         const int o = pl->tapoff[t];
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++)
-            a[j] += wv * v8_load(jb->src[j] + o);
+            a[j] += wv * vf_load(jb->src[j] + o);
     }
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++) {
-        if (jb->lanes[j] == 8) {
-            v8_store(jb->dst[j], acc ? v8_load(jb->dst[j]) + a[j] : a[j]);
+        if (jb->lanes[j] == VL) {
+            vf_store(jb->dst[j], acc ? vf_load(jb->dst[j]) + a[j] : a[j]);
         } else {
-            v8 v = acc ? v8_load_part(jb->dst[j], jb->lanes[j]) + a[j] : a[j];
-            v8_store_part(jb->dst[j], v, jb->lanes[j]);
+            vf v = acc ? vf_load_part(jb->dst[j], jb->lanes[j]) + a[j] : a[j];
+            vf_store_part(jb->dst[j], v, jb->lanes[j]);
         }
     }
 }
 
-#define DW_CORR(J, ACC)                          \
-    do {                                         \
-        plane_jobs(&jb, pl, j, J, buf, dst);     \
-        dw_tile_corr(J, &jb, pl, wk, ACC);       \
-        j += J;                                  \
-    } while (0)
+#ifdef __AVX512F__
+/* dw_tile_corr for stride 1 with 16-lane vectors. A tap at column shift
+ * kx*d reads 16 floats at a 4-byte misalignment, which splits across two
+ * cache lines and costs two loads; instead each kernel row loads two aligned
+ * vectors per job once and shifts them in registers for every kx. Needs
+ * 64-byte aligned jobs (plane.h) and shifts below 16. */
+static inline __attribute__((always_inline)) void
+dw_tile_corr_s1(const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk, const int acc)
+{
+    const int k = pl->k, d = pl->d;
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        a[j] = _mm512_setzero_ps();
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512 w = _mm512_set1_ps(wk[ky * k + kx]);
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                a[j] = _mm512_fmadd_ps(w, _mm512_permutex2var_ps(lo[j], idx, hi[j]), a[j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        vf v = (vf)a[j];
+        if (jb->lanes[j] == VL) {
+            vf_store(jb->dst[j], acc ? vf_load(jb->dst[j]) + v : v);
+        } else {
+            v = acc ? vf_load_part(jb->dst[j], jb->lanes[j]) + v : v;
+            vf_store_part(jb->dst[j], v, jb->lanes[j]);
+        }
+    }
+}
+#define DW_S1_ALIGNED(pl) ((pl)->s == 1 && (pl)->k > 1 && ((pl)->k - 1) * (pl)->d < 16)
+#else
+#define DW_S1_ALIGNED(pl) 0
+#define dw_tile_corr_s1(jb, pl, wk, acc) ((void)0)
+#endif
 
-/* All output runs of a plane: 8 at a time, then 4, 2, 1. */
+/* All output runs of a plane, 8 per tile. */
 static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks;
-    int j = 0;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
-    while (j + 8 <= jobs)
-        DW_CORR(8, 0);
-    if (j + 4 <= jobs)
-        DW_CORR(4, 0);
-    if (j + 2 <= jobs)
-        DW_CORR(2, 0);
-    if (j + 1 <= jobs)
-        DW_CORR(1, 0);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 0);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
+    }
 }
 
 static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks;
-    int j = 0;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
-    while (j + 8 <= jobs)
-        DW_CORR(8, 1);
-    if (j + 4 <= jobs)
-        DW_CORR(4, 1);
-    if (j + 2 <= jobs)
-        DW_CORR(2, 1);
-    if (j + 1 <= jobs)
-        DW_CORR(1, 1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 1);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
+    }
 }
-#undef DW_CORR
 
 /* Loads the output-gradient runs of a tile, zero beyond each run. */
-static inline __attribute__((always_inline)) void dw_load_grad(const int J, v8 *g,
-                                                              const PlaneJobs *jb)
+static inline __attribute__((always_inline)) void dw_load_grad(const int J, vf *g,
+                                                               const PlaneJobs *jb)
 {
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
-        g[j] = jb->lanes[j] == 8 ? v8_load(jb->dst[j]) : v8_load_part(jb->dst[j], jb->lanes[j]);
+        g[j] = jb->lanes[j] == VL ? vf_load(jb->dst[j]) : vf_load_part(jb->dst[j], jb->lanes[j]);
 }
 
 /* wacc[t] += sum_j g_j * src_j[tapoff[t]]: the weight gradient of a tile. */
 static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, const PlaneJobs *jb,
-                                                               const PlanePlan *pl, v8 *wacc)
+                                                                const PlanePlan *pl, vf *wacc)
 {
-    v8 g[8];
+    vf g[8];
     dw_load_grad(J, g, jb);
     for (int t = 0; t < pl->taps; t++) {
         const int o = pl->tapoff[t];
-        v8 sa = v8_set1(0.0f), sb = v8_set1(0.0f);
+        vf sa = vf_set1(0.0f), sb = vf_set1(0.0f);
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
             if (j & 1)
-                sb += g[j] * v8_load(jb->src[j] + o);
+                sb += g[j] * vf_load(jb->src[j] + o);
             else
-                sa += g[j] * v8_load(jb->src[j] + o);
+                sa += g[j] * vf_load(jb->src[j] + o);
         }
         wacc[t] += sa + sb;
     }
 }
 
+#ifdef __AVX512F__
+/* dw_tile_wgrad for stride 1, with the aligned loads and in-register shifts
+ * of dw_tile_corr_s1. */
+static inline __attribute__((always_inline)) void dw_tile_wgrad_s1(const PlaneJobs *jb,
+                                                                   const PlanePlan *pl, vf *wacc)
+{
+    const int k = pl->k, d = pl->d;
+    vf g[8];
+    dw_load_grad(8, g, jb);
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+            __m512 sa = _mm512_setzero_ps(), sb = _mm512_setzero_ps();
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j += 2) {
+                sa = _mm512_fmadd_ps((__m512)g[j], _mm512_permutex2var_ps(lo[j], idx, hi[j]), sa);
+                sb = _mm512_fmadd_ps((__m512)g[j + 1],
+                                     _mm512_permutex2var_ps(lo[j + 1], idx, hi[j + 1]), sb);
+            }
+            wacc[ky * k + kx] += (vf)_mm512_add_ps(sa, sb);
+        }
+    }
+}
+#else
+#define dw_tile_wgrad_s1(jb, pl, wacc) ((void)0)
+#endif
+
 /* buf[src_j + tapoff[t]] += wk[t] * g_j: the input gradient by scatter. The
  * runs of one tile overlap in buf; each update is a load and a store in
  * program order, so they compose. */
-static inline __attribute__((always_inline)) void dw_tile_scatter(const int J, const PlaneJobs *jb,
-                                                                 const PlanePlan *pl,
-                                                                 const float *restrict wk)
+static inline __attribute__((always_inline)) void
+dw_tile_scatter(const int J, const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk)
 {
-    v8 g[8];
+    vf g[8];
     dw_load_grad(J, g, jb);
-    for (int t = 0; t < pl->taps; t++) {
-        const v8 wv = v8_set1(wk[t]);
+    for (int i = 0; i < pl->taps; i++) {
+        const int t = pl->colmajor[i];
+        const vf wv = vf_set1(wk[t]);
         const int o = pl->tapoff[t];
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
             float *p = (float *)jb->src[j] + o;
-            v8_store(p, v8_load(p) + wv * g[j]);
+            vf_store(p, vf_load(p) + wv * g[j]);
         }
     }
 }
 
-#define DW_BACK(J)                                       \
-    do {                                                 \
-        plane_jobs(&jb, pl, j, J, buf, g);               \
-        if (wacc)                                        \
-            dw_tile_wgrad(J, &jb, pl, wacc);             \
-        else                                             \
-            dw_tile_scatter(J, &jb, pl, wk);             \
-        j += J;                                          \
-    } while (0)
-
 /* Over the output-gradient plane g: with wacc, the weight gradient from the
  * padded input in buf; without, the input gradient scattered into buf. */
 static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
-                          v8 *wacc)
+                          vf *wacc)
 {
-    const int jobs = pl->out_h * pl->chunks;
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
-    int j = 0;
-    while (j + 8 <= jobs)
-        DW_BACK(8);
-    if (j + 4 <= jobs)
-        DW_BACK(4);
-    if (j + 2 <= jobs)
-        DW_BACK(2);
-    if (j + 1 <= jobs)
-        DW_BACK(1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, g);
+        if (wacc && s1)
+            dw_tile_wgrad_s1(&jb, pl, wacc);
+        else if (wacc)
+            dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
+        else
+            dw_tile_scatter(PLANE_TILE, &jb, pl, wk);
+    }
 }
-#undef DW_BACK
 
 static int depthwise_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
                              int n, int h, int w)
@@ -575,7 +621,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
             float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float wflip[PLANE_MAX_TAPS];
-            v8 wacc[PLANE_MAX_TAPS];
+            vf wacc[PLANE_MAX_TAPS];
             plane_clear(&fwd, xbuf, 0.0f);
             if (gp)
                 plane_clear(gp, dbuf, 0.0f);
@@ -584,7 +630,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                 const float *wk = weight + (size_t)c * fwd.taps;
                 for (int t = 0; t < fwd.taps; t++) {
                     wflip[t] = wk[fwd.taps - 1 - t];
-                    wacc[t] = v8_set1(0.0f);
+                    wacc[t] = vf_set1(0.0f);
                 }
                 for (int i = 0; i < n; i++) {
                     size_t q = (size_t)i * c_n + c;
@@ -595,7 +641,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                         dw_din_plane(&fwd, gp, dbuf, din + q * h * w, g, wk, wflip);
                 }
                 for (int t = 0; t < fwd.taps; t++)
-                    dweight[(size_t)c * fwd.taps + t] += v8_hsum(wacc[t]);
+                    dweight[(size_t)c * fwd.taps + t] += vf_hsum(wacc[t]);
             }
         }
     } else if (din) {
@@ -610,8 +656,8 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                 const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
                 for (int t = 0; t < fwd.taps; t++)
                     wflip[t] = wk[fwd.taps - 1 - t];
-                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w,
-                             dout + (size_t)q * ho * wo, wk, wflip);
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, dout + (size_t)q * ho * wo,
+                             wk, wflip);
             }
         }
     }
@@ -667,9 +713,10 @@ void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const 
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                                     continue;
                                 int ci = g * cig + cj;
-                                acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
-                                                          s->kw + kx] *
-                                       in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                acc +=
+                                    (double)weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                    in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
                             }
                     out[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox] = (float)acc;
                 }
@@ -697,12 +744,12 @@ void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const 
                                     int ix = ox * s->stride - s->pad + kx * s->dilation;
                                     if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                                         continue;
-                                    acc += (double)dout[(((size_t)i * s->c_out + co) * ho + oy) *
-                                                            wo + ox] *
-                                           in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                    acc +=
+                                        (double)dout[(((size_t)i * s->c_out + co) * ho + oy) * wo +
+                                                     ox] *
+                                        in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
                                 }
-                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] +=
-                            (float)acc;
+                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] += (float)acc;
                     }
     if (din)
         for (int i = 0; i < n; i++)
@@ -721,9 +768,11 @@ void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const 
                                     int oy = ty / s->stride, ox = tx / s->stride;
                                     if (oy >= ho || ox >= wo)
                                         continue;
-                                    acc += (double)weight[((size_t)(co * cig + cj) * s->kh + ky) *
-                                                              s->kw + kx] *
-                                           dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
+                                    acc +=
+                                        (double)
+                                            weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                        dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
                                 }
                         din[(((size_t)i * s->c_in + ci) * h + iy) * w + ix] += (float)acc;
                     }

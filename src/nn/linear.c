@@ -22,13 +22,12 @@ void linear_forward(float *out, const float *in, const float *weight, const floa
                 in_features, weight, in_features, beta, out, out_features);
 }
 
-void linear_backward(float *din, float *dweight, float *dbias, const float *dout,
-                     const float *in, const float *weight, int n, int in_features,
-                     int out_features)
+void linear_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                     const float *weight, int n, int in_features, int out_features)
 {
     if (din) /* (n, i) += (n, o) * (o, i) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_features, out_features,
-                    1.0f, dout, out_features, weight, in_features, 1.0f, din, in_features);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_features, out_features, 1.0f,
+                    dout, out_features, weight, in_features, 1.0f, din, in_features);
     if (dweight) /* (o, i) += (n, o)^T * (n, i) */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_features, in_features, n, 1.0f,
                     dout, out_features, in, in_features, 1.0f, dweight, in_features);

@@ -1,11 +1,12 @@
 /* pool: see include/dartboard/pool.h
  *
  * The 3x3 pools run on the padded, phase-split planes of plane.h (padding is
- * -inf for max, 0 for average), 8 output pixels per vector, 8 vectors per
- * tile, threaded over batch x channels with a static partition. Max backward
- * re-finds the first arg-max of each window with vector compares in window
- * order and scatters the gradient lane by lane. Planes too big for the stack
- * buffer take the plain loops below.
+ * -inf for max, 0 for average), VL output pixels per vector, 8 vectors per
+ * tile, threaded over batch x channels with a static partition. Backward
+ * scatters each output's gradient over its window into a padded gradient
+ * plane, vector by vector, then folds the plane into din; max backward first
+ * re-finds each window's first arg-max with vector compares in window order.
+ * Planes too big for the stack buffer take plain loops.
  */
 #include "config.h"
 #include "dartboard/pool.h"
@@ -43,69 +44,55 @@ static int pool_plan(PlanePlan *p, int h, int w, int stride)
 /* J runs of max (avg = 0) or sum (avg = 1) over the 9 taps; the sums are
  * divided by the window's pixel count (rcnt[oy] * cntx[ox..]). */
 static inline __attribute__((always_inline)) void pool_tile_fwd(const int J, const PlaneJobs *jb,
-                                                               const PlanePlan *p,
-                                                               const int avg,
-                                                               const float *cnt_y,
-                                                               const float *cnt_x)
+                                                                const PlanePlan *p, const int avg,
+                                                                const float *cnt_y,
+                                                                const float *cnt_x)
 {
-    v8 a[8];
+    vf a[8];
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++)
-        a[j] = avg ? v8_set1(0.0f) : v8_set1(-INFINITY);
+        a[j] = avg ? vf_set1(0.0f) : vf_set1(-INFINITY);
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++) {
         const int o = p->tapoff[t];
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++)
-            a[j] = avg ? a[j] + v8_load(jb->src[j] + o) : v8_max(a[j], v8_load(jb->src[j] + o));
+            a[j] = avg ? a[j] + vf_load(jb->src[j] + o) : vf_max(a[j], vf_load(jb->src[j] + o));
     }
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++) {
         if (avg)
-            a[j] = a[j] / (v8_set1(cnt_y[jb->oy[j]]) * v8_load(cnt_x + jb->ox[j]));
-        if (jb->lanes[j] == 8)
-            v8_store(jb->dst[j], a[j]);
+            a[j] = a[j] / (vf_set1(cnt_y[jb->oy[j]]) * vf_load(cnt_x + jb->ox[j]));
+        if (jb->lanes[j] == VL)
+            vf_store(jb->dst[j], a[j]);
         else
-            v8_store_part(jb->dst[j], a[j], jb->lanes[j]);
+            vf_store_part(jb->dst[j], a[j], jb->lanes[j]);
     }
 }
-
-#define POOL_FWD(J)                                                  \
-    do {                                                             \
-        plane_jobs(&jb, p, j, J, buf, out);                          \
-        if (avg)                                                     \
-            pool_tile_fwd(J, &jb, p, 1, cnt_y, cnt_x);               \
-        else                                                         \
-            pool_tile_fwd(J, &jb, p, 0, cnt_y, cnt_x);               \
-        j += J;                                                      \
-    } while (0)
 
 static void pool_plane_fwd(const PlanePlan *p, const float *buf, float *out, int avg,
                            const float *cnt_y, const float *cnt_x)
 {
     const int jobs = p->out_h * p->chunks;
     PlaneJobs jb;
-    int j = 0;
-    while (j + 8 <= jobs)
-        POOL_FWD(8);
-    if (j + 4 <= jobs)
-        POOL_FWD(4);
-    if (j + 2 <= jobs)
-        POOL_FWD(2);
-    if (j + 1 <= jobs)
-        POOL_FWD(1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, p, j, jobs, buf, out);
+        if (avg)
+            pool_tile_fwd(PLANE_TILE, &jb, p, 1, cnt_y, cnt_x);
+        else
+            pool_tile_fwd(PLANE_TILE, &jb, p, 0, cnt_y, cnt_x);
+    }
 }
-#undef POOL_FWD
 
 /* Pixel counts of the windows along each axis, as floats; cnt_x is padded to
  * whole vectors. Returns -1 if the plane is too large for the tables. */
 static int pool_counts(const PlanePlan *p, int h, int w, int stride, float *cnt_y, float *cnt_x)
 {
-    if (p->out_h > PLANE_BUF_FLOATS / 16 || p->chunks * 8 > PLANE_BUF_FLOATS / 16)
+    if (p->out_h > PLANE_BUF_FLOATS / 16 || p->chunks * VL > PLANE_BUF_FLOATS / 16)
         return -1;
     for (int oy = 0; oy < p->out_h; oy++)
         cnt_y[oy] = (float)pool_count(oy, stride, h);
-    for (int ox = 0; ox < p->chunks * 8; ox++)
+    for (int ox = 0; ox < p->chunks * VL; ox++)
         cnt_x[ox] = ox < p->out_w ? (float)pool_count(ox, stride, w) : 1.0f;
     return 0;
 }
@@ -147,178 +134,134 @@ void avgpool3x3_forward(float *out, const float *in, int n, int c, int h, int w,
 
 /* -------------------------------------------------------------- backward */
 
-/* J runs: find each lane's first maximal tap (strict > in window order, as
- * PyTorch), then add the lane's gradient to that input pixel. */
-static inline __attribute__((always_inline)) void maxpool_tile_bwd(const int J,
-                                                                  const PlaneJobs *jb,
-                                                                  const PlanePlan *p,
-                                                                  const float *g, float *dx,
-                                                                  int w, int stride)
+/* J runs of the backward: each lane's gradient (divided by its window's
+ * pixel count for avg; for max, sent only to the lane's first maximal tap,
+ * strict > in window order as PyTorch) is added into the padded gradient
+ * plane dbuf at every tap of its window. xbuf (max only) is the padded input. */
+static inline __attribute__((always_inline)) void
+pool_tile_bwd(const int J, const PlaneJobs *jb, const PlanePlan *p, const int avg,
+              const float *xbuf, float *dbuf, const float *cnt_y, const float *cnt_x)
 {
-    v8 best[8], arg[8];
+    vf g[8], arg[8];
 #pragma GCC unroll 8
     for (int j = 0; j < J; j++) {
-        best[j] = v8_load(jb->src[j] + p->tapoff[0]);
-        arg[j] = v8_set1(0.0f);
+        g[j] = jb->lanes[j] == VL ? vf_load(jb->dst[j]) : vf_load_part(jb->dst[j], jb->lanes[j]);
+        if (avg)
+            g[j] = g[j] / (vf_set1(cnt_y[jb->oy[j]]) * vf_load(cnt_x + jb->ox[j]));
     }
-#pragma GCC unroll 8
-    for (int t = 1; t < 9; t++) {
-        const int o = p->tapoff[t];
-        const v8 tv = v8_set1((float)t);
+    if (!avg) {
+        vf best[8];
+        const ptrdiff_t xo = xbuf - dbuf;
 #pragma GCC unroll 8
         for (int j = 0; j < J; j++) {
-            v8 v = v8_load(jb->src[j] + o);
-            arg[j] = v8_select(v > best[j], tv, arg[j]);
-            best[j] = v8_max(best[j], v);
+            best[j] = vf_load(jb->src[j] + xo + p->tapoff[0]);
+            arg[j] = vf_set1(0.0f);
+        }
+#pragma GCC unroll 9
+        for (int t = 1; t < 9; t++) {
+            const int o = p->tapoff[t];
+            const vf tv = vf_set1((float)t);
+#pragma GCC unroll 8
+            for (int j = 0; j < J; j++) {
+                vf v = vf_load(jb->src[j] + xo + o);
+                arg[j] = vf_if_gt(v, best[j], tv, arg[j]);
+                best[j] = vf_max(v, best[j]);
+            }
         }
     }
-    for (int j = 0; j < J; j++) {
-        const float *gr = g + (size_t)jb->oy[j] * p->out_w + jb->ox[j];
-        for (int l = 0; l < jb->lanes[j]; l++) {
-            int t = (int)arg[j][l];
-            int iy = jb->oy[j] * stride - 1 + t / 3, ix = (jb->ox[j] + l) * stride - 1 + t % 3;
-            dx[(size_t)iy * w + ix] += gr[l];
+#pragma GCC unroll 9
+    for (int i = 0; i < 9; i++) {
+        const int t = i % 3 * 3 + i / 3; /* column by column, as plane.h explains */
+        const int o = p->tapoff[t];
+        const vf tv = vf_set1((float)t), zero = vf_set1(0.0f);
+#pragma GCC unroll 8
+        for (int j = 0; j < J; j++) {
+            float *d = (float *)jb->src[j] + o;
+            vf add = avg ? g[j] : vf_if_eq(arg[j], tv, g[j], zero);
+            vf_store(d, vf_load(d) + add);
         }
     }
 }
 
-#define MAXPOOL_BWD(J)                                      \
-    do {                                                    \
-        plane_jobs(&jb, p, j, J, buf, g);                   \
-        maxpool_tile_bwd(J, &jb, p, g, dx, w, stride);      \
-        j += J;                                             \
-    } while (0)
-
-static void maxpool_plane_bwd(const PlanePlan *p, const float *buf, const float *g, float *dx,
-                              int w, int stride)
+static void pool_plane_bwd(const PlanePlan *p, int avg, const float *xbuf, float *dbuf,
+                           const float *g, const float *cnt_y, const float *cnt_x)
 {
     const int jobs = p->out_h * p->chunks;
     PlaneJobs jb;
-    int j = 0;
-    while (j + 8 <= jobs)
-        MAXPOOL_BWD(8);
-    if (j + 4 <= jobs)
-        MAXPOOL_BWD(4);
-    if (j + 2 <= jobs)
-        MAXPOOL_BWD(2);
-    if (j + 1 <= jobs)
-        MAXPOOL_BWD(1);
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, p, j, jobs, dbuf, g);
+        if (avg)
+            pool_tile_bwd(PLANE_TILE, &jb, p, 1, xbuf, dbuf, cnt_y, cnt_x);
+        else
+            pool_tile_bwd(PLANE_TILE, &jb, p, 0, xbuf, dbuf, cnt_y, cnt_x);
+    }
 }
-#undef MAXPOOL_BWD
 
 /* Plain loops: the fallback for planes beyond the stack buffer. */
-static void maxpool_backward_plain(float *din, const float *dout, const float *in, int n, int c,
-                                   int h, int w, int stride)
+static void pool_backward_plain(float *din, const float *dout, const float *in, int n, int c, int h,
+                                int w, int stride, int avg)
 {
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     for (long q = 0; q < (long)n * c; q++) {
-        const float *x = in + (size_t)q * h * w;
+        const float *x = in ? in + (size_t)q * h * w : NULL;
         float *dx = din + (size_t)q * h * w;
         for (int oy = 0; oy < ho; oy++)
             for (int ox = 0; ox < wo; ox++) {
+                const float gv = dout[((size_t)q * ho + oy) * wo + ox];
+                const int cnt = pool_count(oy, stride, h) * pool_count(ox, stride, w);
                 int bi = -1;
-                float bv = 0.0f;
                 for (int ky = 0; ky < 3; ky++)
                     for (int kx = 0; kx < 3; kx++) {
                         int iy = oy * stride - 1 + ky, ix = ox * stride - 1 + kx;
                         if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                             continue;
-                        if (bi < 0 || x[iy * w + ix] > bv) {
+                        if (avg)
+                            dx[iy * w + ix] += gv / (float)cnt;
+                        else if (bi < 0 || x[iy * w + ix] > x[bi])
                             bi = iy * w + ix;
-                            bv = x[bi];
-                        }
                     }
-                dx[bi] += dout[((size_t)q * ho + oy) * wo + ox];
+                if (!avg)
+                    dx[bi] += gv;
             }
     }
 }
 
-void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h,
-                         int w, int stride)
+static void pool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h,
+                             int w, int stride, int avg)
 {
     PlanePlan p;
-    if (pool_plan(&p, h, w, stride) != 0) {
-        maxpool_backward_plain(din, dout, in, n, c, h, w, stride);
+    float cnt_y[PLANE_BUF_FLOATS / 16], cnt_x[PLANE_BUF_FLOATS / 16];
+    if (pool_plan(&p, h, w, stride) != 0 || pool_counts(&p, h, w, stride, cnt_y, cnt_x) != 0) {
+        pool_backward_plain(din, dout, in, n, c, h, w, stride, avg);
         return;
     }
     const long planes = (long)n * c, ohw = (long)p.out_h * p.out_w;
 #pragma omp parallel if (planes * ohw * 9 >= NN_PARALLEL_MIN_WORK)
     {
-        float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-        plane_clear(&p, buf, -INFINITY);
+        float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+        float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+        if (!avg)
+            plane_clear(&p, xbuf, -INFINITY);
 #pragma omp for schedule(static)
         for (long q = 0; q < planes; q++) {
-            plane_fill(&p, buf, in + (size_t)q * h * w);
-            maxpool_plane_bwd(&p, buf, dout + (size_t)q * ohw, din + (size_t)q * h * w, w,
-                              stride);
+            if (!avg)
+                plane_fill(&p, xbuf, in + (size_t)q * h * w);
+            plane_clear(&p, dbuf, 0.0f);
+            pool_plane_bwd(&p, avg, xbuf, dbuf, dout + (size_t)q * ohw, cnt_y, cnt_x);
+            plane_unfill_add(&p, din + (size_t)q * h * w, dbuf);
         }
     }
 }
 
-/* Average backward, separably: scale by 1/count, spread over window rows,
- * then over window columns. Every step is a plain loop over a row. */
+void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h, int w,
+                         int stride)
+{
+    pool3x3_backward(din, dout, in, n, c, h, w, stride, 0);
+}
+
 void avgpool3x3_backward(float *din, const float *dout, int n, int c, int h, int w, int stride)
 {
-    const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
-    const long planes = (long)n * c;
-    int cnt_fits = ho <= PLANE_BUF_FLOATS / 16 && wo <= PLANE_BUF_FLOATS / 16 &&
-                   (long)h * wo <= PLANE_BUF_FLOATS;
-#pragma omp parallel if (cnt_fits && planes * ho * wo * 9 >= NN_PARALLEL_MIN_WORK)
-    {
-        float rows[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-        float rcx[PLANE_BUF_FLOATS / 16], cy[PLANE_BUF_FLOATS / 16];
-        if (cnt_fits) {
-            for (int ox = 0; ox < wo; ox++)
-                rcx[ox] = (float)pool_count(ox, stride, w);
-            for (int oy = 0; oy < ho; oy++)
-                cy[oy] = (float)pool_count(oy, stride, h);
-        }
-#pragma omp for schedule(static)
-        for (long q = 0; q < planes; q++) {
-            const float *g = dout + (size_t)q * ho * wo;
-            float *dx = din + (size_t)q * h * w;
-            if (!cnt_fits) {
-                for (int oy = 0; oy < ho; oy++)
-                    for (int ox = 0; ox < wo; ox++) {
-                        float v = g[oy * wo + ox] /
-                                  (float)(pool_count(oy, stride, h) * pool_count(ox, stride, w));
-                        for (int iy = oy * stride - 1; iy <= oy * stride + 1; iy++)
-                            for (int ix = ox * stride - 1; ix <= ox * stride + 1; ix++)
-                                if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                                    dx[(size_t)iy * w + ix] += v;
-                    }
-                continue;
-            }
-            /* rows[iy][ox] = sum of g[oy][ox]/count over the oy whose window has row iy */
-            memset(rows, 0, (size_t)h * wo * sizeof *rows);
-            for (int oy = 0; oy < ho; oy++) {
-                const float *gr = g + (size_t)oy * wo;
-                for (int iy = oy * stride - 1; iy <= oy * stride + 1; iy++) {
-                    if (iy < 0 || iy >= h)
-                        continue;
-                    float *r = rows + (size_t)iy * wo;
-                    for (int ox = 0; ox < wo; ox++)
-                        r[ox] += gr[ox] / (cy[oy] * rcx[ox]);
-                }
-            }
-            for (int iy = 0; iy < h; iy++) {
-                const float *r = rows + (size_t)iy * wo;
-                float *xr = dx + (size_t)iy * w;
-                if (stride == 1) {
-                    xr[0] += r[0] + (w > 1 ? r[1] : 0.0f);
-                    for (int ix = 1; ix < w - 1; ix++)
-                        xr[ix] += r[ix - 1] + r[ix] + r[ix + 1];
-                    if (w > 1)
-                        xr[w - 1] += r[w - 2] + r[w - 1];
-                } else {
-                    for (int ox = 0; ox < wo; ox++)
-                        for (int ix = ox * stride - 1; ix <= ox * stride + 1; ix++)
-                            if (ix >= 0 && ix < w)
-                                xr[ix] += r[ox];
-                }
-            }
-        }
-    }
+    pool3x3_backward(din, dout, NULL, n, c, h, w, stride, 1);
 }
 
 /* ----------------------------------------------------------- global / naive */
@@ -344,14 +287,17 @@ void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw
     const float inv = 1.0f / (float)hw;
     for (long q = 0; q < (long)n * c; q++) {
         const float g = dout[q] * inv;
+        const v8 gv = v8_set1(g);
         float *dx = din + (size_t)q * hw;
-        for (int i = 0; i < hw; i++)
+        int i = 0;
+        for (; i + 8 <= hw; i += 8)
+            v8_store(dx + i, v8_load(dx + i) + gv);
+        for (; i < hw; i++)
             dx[i] += g;
     }
 }
 
-static void pool_naive(float *out, const float *in, int n, int c, int h, int w, int stride,
-                       int avg)
+static void pool_naive(float *out, const float *in, int n, int c, int h, int w, int stride, int avg)
 {
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     for (long q = 0; q < (long)n * c; q++)
