@@ -47,6 +47,12 @@ static int cmp_double(const void *a, const void *b)
 
 int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads)
 {
+    return bench_step_batch(out, config, order, steps, warmup, threads, 0);
+}
+
+int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
+                     int batch)
+{
     const BenchConfig *bc = NULL;
     for (size_t i = 0; i < sizeof bench_configs / sizeof bench_configs[0]; i++)
         if (bench_configs[i].name == config)
@@ -55,13 +61,17 @@ int bench_step(FILE *out, char config, int order, int steps, int warmup, int thr
         fprintf(stderr, "dartboard: bench: unknown config '%c' (expected A, B or C)\n", config);
         return -1;
     }
-    if (order < 0 || order > 2 || steps < 1 || warmup < 0 || threads < 1) {
+    if (order < 0 || order > 2 || steps < 1 || warmup < 0 || threads < 1 || batch < 0) {
         fprintf(stderr,
-                "dartboard: bench: order %d, %d steps, %d warm-up, %d threads (expected order "
-                "0-2, steps >= 1, warm-up >= 0, threads >= 1)\n",
-                order, steps, warmup, threads);
+                "dartboard: bench: order %d, %d steps, %d warm-up, %d threads, batch %d (expected "
+                "order 0-2, steps >= 1, warm-up >= 0, threads >= 1, batch >= 0)\n",
+                order, steps, warmup, threads, batch);
         return -1;
     }
+    BenchConfig chosen = *bc;
+    if (batch > 0)
+        chosen.batch = batch;
+    bc = &chosen;
     parallel_set_threads(threads);
 
     Config cfg;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dartboard/optim.h"
+#include "dartboard/parallel.h"
 #include "dartboard/search.h"
 #include "tap.h"
 
@@ -225,6 +226,23 @@ static void test_divergence(void)
     ok(failed_at >= 0, "an absurd lr makes a step fail (after %d good steps): %s", failed_at, err);
     ok(strstr(err, "not finite") || strstr(err, "loss is"), "the message says what went wrong");
 
+    /* A finite gradient, but an update beyond float range. */
+    Config big;
+    base_config(&big);
+    Search *u = make(&big);
+    run(u, &big, 1, NULL);
+    long ulen, ulen2;
+    char *ubefore = state_bytes(u, &ulen);
+    big.optim.lr = big.optim.lr_min = 1e39;
+    int urc = search_step(u, &big, NULL, err, sizeof err);
+    char *uafter = state_bytes(u, &ulen2);
+    ok(urc == -1 && strstr(err, "overflowed") && ulen == ulen2 &&
+           memcmp(ubefore, uafter, (size_t)ulen) == 0,
+       "an update that overflows the weights is refused and undone: %s", err);
+    free(ubefore);
+    free(uafter);
+    search_free(u);
+
     /* The same failure on the batch path. */
     Config c1;
     base_config(&c1);
@@ -350,6 +368,27 @@ static void test_evaluate_and_genotype(void)
     search_free(s);
 }
 
+static void test_create_errors(void)
+{
+    char err[512] = "";
+    Config c;
+    base_config(&c);
+    c.data.batch_size = 64; /* the splits have 48 images each */
+    Search *s = search_create(&c, &data, err, sizeof err);
+    ok(!s && strstr(err, "data.batch_size=64") && strstr(err, "48"),
+       "a batch larger than a split is refused: %s", err);
+    base_config(&c);
+    c.data.train_portion = 0.95;
+    s = search_create(&c, &data, err, sizeof err);
+    ok(!s && strstr(err, "data.train_portion"), "a split too small is refused: %s", err);
+    Dataset wide = data;
+    wide.width = data.width * 2;
+    wide.count = data.count / 2;
+    base_config(&c);
+    s = search_create(&c, &wide, err, sizeof err);
+    ok(!s && strstr(err, "square"), "non-square images are refused: %s", err);
+}
+
 static void test_determinism(void)
 {
     Config c;
@@ -361,42 +400,50 @@ static void test_determinism(void)
     ok(same_state(a, b), "same seed, same steps: identical state");
     search_free(a);
     search_free(b);
+
+    /* Static partitions: two threads are as repeatable as one. */
+    parallel_set_threads(2);
+    a = make(&c);
+    b = make(&c);
+    run(a, &c, 3, NULL);
+    run(b, &c, 3, NULL);
+    ok(same_state(a, b), "with 2 threads too: identical state");
+    parallel_set_threads(1);
+    search_free(a);
+    search_free(b);
 }
 
-static void test_learning(void)
+/* The `test` preset over its whole budget (run.epochs epochs). */
+static void test_learning(const Config *c)
 {
-    Config c;
-    base_config(&c);
-    c.data.synthetic_size = 512;
-    c.data.batch_size = 16;
-    c.data.augment = 0;
-    c.run.epochs = 10;
-    c.optim.lr = 0.05;
-    Search *s = make(&c);
-    const int steps = 120;
+    Search *s = make(c);
+    const int steps = c->run.epochs * search_steps_per_epoch(s), window = 12;
     double first = 0, last = 0;
-    int correct_last = 0, seen_last = 0;
+    int correct_last = 0, seen_last = 0, done = 0;
     for (int k = 0; k < steps; k++) {
         StepStats st;
-        if (run(s, &c, 1, &st) != 0)
+        if (run(s, c, 1, &st) != 0)
             break;
-        if (k < 15)
-            first += st.train_loss / 15;
-        if (k >= steps - 15) {
-            last += st.train_loss / 15;
+        done++;
+        if (k < window)
+            first += st.train_loss / window;
+        if (k >= steps - window) {
+            last += st.train_loss / window;
             correct_last += st.train_correct;
             seen_last += st.batch;
         }
     }
     float loss, acc;
-    search_evaluate(s, 0, &loss, &acc);
-    double chance = 100.0 / c.data.classes;
+    search_evaluate(s, c->run.eval_samples, &loss, &acc);
+    double chance = 100.0 / c->data.classes;
     double train_acc = 100.0 * correct_last / (seen_last ? seen_last : 1);
-    diag("training loss %.3f -> %.3f, training acc %.1f%%, alpha-split acc %.1f%% (chance %.0f%%)",
-         first, last, train_acc, acc, chance);
-    ok(last < 0.8 * first, "the training loss falls by over 20%% in %d steps", steps);
+    diag("test preset, %d steps: training loss %.3f -> %.3f, training acc %.1f%%, alpha-split acc "
+         "%.1f%% (chance %.0f%%)",
+         steps, first, last, train_acc, acc, chance);
+    ok(done == steps, "the test preset runs its %d steps", steps);
+    ok(last < 0.7 * first, "the training loss falls by over 30%%");
     ok(train_acc > 1.5 * chance, "training accuracy is well above chance");
-    ok(acc > 1.3 * chance, "accuracy on the held-out alpha split is above chance");
+    ok(acc > 1.5 * chance, "accuracy on the held-out alpha split is well above chance");
     search_free(s);
 }
 
@@ -415,16 +462,17 @@ int main(void)
     test_divergence();
     test_schedule_and_order();
     test_evaluate_and_genotype();
+    test_create_errors();
     test_determinism();
     dataset_free(&data);
 
-    base_config(&c);
-    c.data.synthetic_size = 512;
-    if (dataset_load(&data, &c, DATA_TRAIN, err, sizeof err) != 0) {
-        printf("Bail out! synthetic data: %s\n", err);
+    config_defaults(&c);
+    if (config_load_preset(&c, "test", err, sizeof err) != 0 ||
+        dataset_load(&data, &c, DATA_TRAIN, err, sizeof err) != 0) {
+        printf("Bail out! the test preset: %s\n", err);
         return 99;
     }
-    test_learning();
+    test_learning(&c);
     dataset_free(&data);
     return tap_done();
 }

@@ -296,6 +296,18 @@ static void test_trajectory(int order)
     compare_delta_norms(supernet_running_stats(net), r0, rs, nb, f64(name), what);
     snprintf(name, sizeof name, "o%d_r_sample", order);
     compare_samples(supernet_running_stats(net), r0, nr, (int)hyper[H_RSTRIDE], f32(name), what);
+
+    /* The derived cell: the same (op, input) pairs, strongest edge first. */
+    snprintf(name, sizeof name, "o%d_genotype", order);
+    size_t ng;
+    const int32_t *gref = i32(name, &ng);
+    Genotype g;
+    search_genotype(s, &g);
+    int same = ng == 2 * 8 * 2 && g.nodes == 4;
+    for (int e = 0; same && e < 8; e++)
+        same = g.normal[e].op == gref[2 * e] && g.normal[e].input == gref[2 * e + 1] &&
+               g.reduce[e].op == gref[16 + 2 * e] && g.reduce[e].input == gref[16 + 2 * e + 1];
+    ok(same, "order %d: the derived genotype after 3 steps equals the reference's", order);
     free(w0);
     free(r0);
     search_free(s);

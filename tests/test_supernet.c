@@ -70,7 +70,7 @@ static const float *get_floats(const Fixture *f, const char *name, size_t count)
     return t->data;
 }
 
-static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec)
+static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec, int lanes)
 {
     const FixtureTensor *st = fixture_get(f, "spec");
     if (!st || st->dtype != FIXTURE_I32 || st->count != 8)
@@ -78,7 +78,7 @@ static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec)
     const int32_t *v = st->data;
     *spec = (SupernetSpec){ .in_channels = v[0], .image_size = v[1], .classes = v[2],
                             .init_channels = v[3], .layers = v[4], .nodes = v[5],
-                            .stem_multiplier = v[6], .batch = v[7] };
+                            .stem_multiplier = v[6], .batch = v[7], .lanes = lanes };
     char err[256];
     Supernet *net = supernet_create(spec, err, sizeof err);
     if (!net) {
@@ -95,13 +95,16 @@ static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec)
     return net;
 }
 
-static void test_against_pytorch(void)
+/* lanes: how many threads share the ops of an edge (1: the plain order;
+ * 3: uneven lanes, summed in another order). */
+static void test_against_pytorch(int lanes)
 {
     Fixture *f = fixture_load(tap_srcpath("tests/fixtures/supernet/tiny.fix"));
     if (!ok(f != NULL, "load tests/fixtures/supernet/tiny.fix"))
         return;
+    diag("the fixture's supernet with %d lane(s)", lanes);
     SupernetSpec sp;
-    Supernet *net = tiny_from_fixture(f, &sp);
+    Supernet *net = tiny_from_fixture(f, &sp, lanes);
     if (!ok(net != NULL, "create the fixture's supernet")) {
         fixture_free(f);
         return;
@@ -257,7 +260,7 @@ static void test_alpha_finite_difference(void)
 {
     Fixture *f = fixture_load(tap_srcpath("tests/fixtures/supernet/tiny.fix"));
     SupernetSpec sp;
-    Supernet *net = f ? tiny_from_fixture(f, &sp) : NULL;
+    Supernet *net = f ? tiny_from_fixture(f, &sp, 0) : NULL;
     if (!ok(net != NULL, "finite differences: tiny supernet")) {
         fixture_free(f);
         return;
@@ -293,8 +296,8 @@ static void test_modes_and_switches(void)
 {
     Fixture *f = fixture_load(tap_srcpath("tests/fixtures/supernet/tiny.fix"));
     SupernetSpec sp;
-    Supernet *net = f ? tiny_from_fixture(f, &sp) : NULL;
-    if (!ok(net != NULL, "modes: tiny supernet")) {
+    Supernet *net = f ? tiny_from_fixture(f, &sp, 2) : NULL;
+    if (!ok(net != NULL, "modes: tiny supernet (2 lanes)")) {
         fixture_free(f);
         return;
     }
@@ -394,17 +397,63 @@ static void test_bad_specs(void)
     sp.batch = 0;
     ok(!supernet_create(&sp, err, sizeof err) && strstr(err, "batch"),
        "batch 0 is refused (%s)", err);
+    sp = good;
+    sp.lanes = -1;
+    ok(!supernet_create(&sp, err, sizeof err) && strstr(err, "lanes"),
+       "negative lanes are refused (%s)", err);
     Supernet *net = supernet_create(&good, err, sizeof err);
     ok(net != NULL, "a valid spec is accepted");
     supernet_free(net);
 }
 
+/* Shapes the paper never uses still plan, run and back-propagate: one and
+ * two cells (every cell a reduction), one and two nodes, batch 1. */
+static void test_small_shapes(void)
+{
+    static const int shape[][4] = { /* layers, nodes, batch, image */
+                                    { 1, 4, 2, 8 }, { 2, 2, 2, 8 }, { 4, 1, 1, 8 }, { 3, 3, 3, 4 } };
+    for (int t = 0; t < 4; t++) {
+        SupernetSpec sp = { .in_channels = 2, .image_size = shape[t][3], .classes = 3,
+                            .init_channels = 2, .layers = shape[t][0], .nodes = shape[t][1],
+                            .stem_multiplier = 2, .batch = shape[t][2] };
+        char err[256];
+        Supernet *net = supernet_create(&sp, err, sizeof err);
+        if (!ok(net != NULL, "layers %d nodes %d batch %d: created", sp.layers, sp.nodes,
+                sp.batch)) {
+            diag("%s", err);
+            continue;
+        }
+        Rng rng;
+        rng_seed(&rng, (uint64_t)t);
+        supernet_init(net, &rng);
+        size_t nx = (size_t)sp.batch * sp.in_channels * sp.image_size * sp.image_size;
+        float *x = malloc(nx * sizeof(float));
+        int y[4] = { 0, 1, 2, 0 };
+        for (size_t i = 0; i < nx; i++)
+            x[i] = (float)rng_normal(&rng);
+        float loss = supernet_forward(net, x, y, sp.batch, SUPERNET_TRAIN, NULL, NULL);
+        supernet_backward(net, 1, 1);
+        double gn = 0.0, an = 0.0;
+        for (size_t i = 0; i < supernet_weight_count(net); i++)
+            gn += fabsf(supernet_weight_grads(net)[i]);
+        for (int i = 0; i < 2 * supernet_edges(net) * OP_COUNT; i++)
+            an += fabsf(supernet_alpha_grads(net)[i]);
+        ok(isfinite(loss) && isfinite(gn) && gn > 0 && isfinite(an) && an > 0,
+           "layers %d nodes %d batch %d: finite loss %.3f and nonzero gradients", sp.layers,
+           sp.nodes, sp.batch, loss);
+        free(x);
+        supernet_free(net);
+    }
+}
+
 int main(void)
 {
-    test_against_pytorch();
+    test_against_pytorch(1);
+    test_against_pytorch(3);
     test_param_counts();
     test_alpha_finite_difference();
     test_modes_and_switches();
     test_bad_specs();
+    test_small_shapes();
     return tap_done();
 }

@@ -18,5 +18,9 @@
  * Returns 0, or -1 after a message on stderr (unknown config, bad counts, a
  * failed step). */
 int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads);
+/* The same with another batch size (batch > 0; 0 keeps the config's), for
+ * the batch-scaling rows of BENCHMARKS.md. */
+int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
+                     int batch);
 
 #endif

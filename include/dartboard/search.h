@@ -82,7 +82,7 @@ void search_genotype(const Search *s, Genotype *g);
  * nodes, stem_multiplier, batch, weight, running and alpha counts, the two
  * split sizes); int64 step, int32 epoch, int32 momentum-started, int64 Adam
  * step; float32 weights, running stats, alphas, momentum, Adam m, Adam v;
- * each sampler (int32 pos, int64 epoch, uint64 rng[4], int32 perm[count]);
+ * each sampler as sampler_save() writes it (data.h);
  * uint64 augmentation rng[4]; "DBSEND01". A shape mismatch names the key
  * that differs; a truncated or corrupt payload is refused; either way the
  * state is left as it was. search_save_state returns 0 or -1 (write error). */

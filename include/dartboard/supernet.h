@@ -24,6 +24,9 @@ typedef struct SupernetSpec {
     int in_channels, image_size, classes;
     int init_channels, layers, nodes, stem_multiplier;
     int batch; /* the largest batch forward() will see */
+    /* Threads that run the ops of an edge side by side (results depend on
+     * this number only); 0: the OpenMP thread count at creation, at most 4. */
+    int lanes;
 } SupernetSpec;
 
 typedef enum SupernetMode {

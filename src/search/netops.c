@@ -46,7 +46,8 @@ void plan_conv(Plan *p, Conv *cv, int c_in, int c_out, int k, int stride, int pa
     cv->spec = (ConvSpec){ .c_in = c_in, .c_out = c_out, .kh = k, .kw = k, .stride = stride,
                            .pad = pad, .dilation = dilation, .groups = groups };
     cv->w = plan_weights(p, conv_weight_count(&cv->spec), INIT_UNIFORM, c_in / groups * k * k);
-    scratch_need(&p->need.conv, conv_scratch_floats(&cv->spec, p->batch, h, w));
+    scratch_need(p->in_edge ? &p->need.conv_edge : &p->need.conv,
+                 conv_scratch_floats(&cv->spec, p->batch, h, w));
 }
 
 void plan_relu_conv_bn(Plan *p, ReluConvBn *r, int c_in, int c_out, int h, int w)
@@ -109,16 +110,22 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
 
 /* ------------------------------------------------------------------ helpers */
 
+/* Below this many elements an elementwise pass is cheaper than waking a
+ * second thread. The `omp simd` loops are vectorised even at -O2 (GCC leaves
+ * plain ones scalar, and branchy ones mispredict on random signs); the
+ * vectorised sums use a fixed lane split, so they stay deterministic. */
+#define NETOPS_PARALLEL_MIN 65536
+
 void vec_axpy(float *y, float a, const float *x, size_t count)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
     for (size_t i = 0; i < count; i++)
         y[i] += a * x[i];
 }
 
 void vec_scale(float *y, float a, const float *x, size_t count)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
     for (size_t i = 0; i < count; i++)
         y[i] = a * x[i];
 }
@@ -128,24 +135,35 @@ void vec_zero(float *y, size_t count)
     memset(y, 0, count * sizeof *y);
 }
 
-/* sum over (n, hw) of g * (in - mean[c]) * invstd[c] (mean/invstd NULL: 0/1).
+/* sum over (n, hw) of g * (in - mean[c]) * invstd[c] (mean/invstd NULL: 0/1),
+ * and, when scaled is not NULL, scaled = scale * g in the same pass.
  * Per-channel partial sums in double, added in channel order: the result
  * does not depend on the thread count. */
 static double channel_dot(const Ctx *x, const float *g, const float *in, const float *mean,
-                          const float *invstd, int c, int hw)
+                          const float *invstd, int c, int hw, float *scaled, float scale)
 {
     double *part = x->s->partial;
     int n = x->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw >= NETOPS_PARALLEL_MIN)
     for (int ch = 0; ch < c; ch++) {
         float m = mean ? mean[ch] : 0.0f;
         double acc = 0.0;
         for (int i = 0; i < n; i++) {
-            const float *gp = g + ((size_t)i * (size_t)c + (size_t)ch) * (size_t)hw;
-            const float *xp = in + ((size_t)i * (size_t)c + (size_t)ch) * (size_t)hw;
+            size_t at = ((size_t)i * (size_t)c + (size_t)ch) * (size_t)hw;
+            const float *gp = g + at, *xp = in + at;
             float a = 0.0f;
-            for (int j = 0; j < hw; j++)
-                a += gp[j] * (xp[j] - m);
+            if (scaled) {
+                float *sp = scaled + at;
+#pragma omp simd reduction(+ : a)
+                for (int j = 0; j < hw; j++) {
+                    a += gp[j] * (xp[j] - m);
+                    sp[j] = scale * gp[j];
+                }
+            } else {
+#pragma omp simd reduction(+ : a)
+                for (int j = 0; j < hw; j++)
+                    a += gp[j] * (xp[j] - m);
+            }
             acc += a;
         }
         part[ch] = acc * (invstd ? invstd[ch] : 1.0f);
@@ -158,27 +176,53 @@ static double channel_dot(const Ctx *x, const float *g, const float *in, const f
 
 double vec_dot(const Ctx *x, const float *a, const float *b, int c, int hw)
 {
-    return channel_dot(x, a, b, NULL, NULL, c, hw);
+    return channel_dot(x, a, b, NULL, NULL, c, hw, NULL, 0.0f);
 }
 
 double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw)
 {
-    return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw);
+    return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw, NULL, 0.0f);
+}
+
+double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
+                    const float *in, int hw)
+{
+    if (x->want_dot)
+        return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw, scaled, scale);
+    vec_scale(scaled, scale, g, (size_t)x->n * (size_t)bn->c * (size_t)hw);
+    return 0.0;
 }
 
 /* out = max(0, (in - mean) * invstd): the ReLU of a BN output, recomputed. */
 static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int hw)
 {
     int c = bn->c;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)x->n * c * hw >= NETOPS_PARALLEL_MIN)
     for (int nc = 0; nc < x->n * c; nc++) {
         float m = bn->mean[nc % c], is = bn->invstd[nc % c];
         const float *ip = in + (size_t)nc * (size_t)hw;
         float *op = out + (size_t)nc * (size_t)hw;
+#pragma omp simd
         for (int j = 0; j < hw; j++) {
             float v = (ip[j] - m) * is;
             op[j] = v > 0.0f ? v : 0.0f;
         }
+    }
+}
+
+/* dx = dy where the ReLU of BN(in) passed (in > mean, as invstd > 0), else
+ * 0: the ReLU backward of a BN output, without recomputing it. */
+static void bn_relu_mask(const Ctx *x, const Bn *bn, float *dx, const float *dy, const float *in,
+                         int hw)
+{
+    int c = bn->c;
+#pragma omp parallel for schedule(static) if ((size_t)x->n * c * hw >= NETOPS_PARALLEL_MIN)
+    for (int nc = 0; nc < x->n * c; nc++) {
+        float m = bn->mean[nc % c];
+        size_t at = (size_t)nc * (size_t)hw;
+#pragma omp simd
+        for (int j = 0; j < hw; j++)
+            dx[at + j] = in[at + j] > m ? dy[at + j] : 0.0f;
     }
 }
 
@@ -257,12 +301,8 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
     const Scratch *s = x->s;
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     size_t count = (size_t)x->n * (size_t)f->c_out * (size_t)hwo;
-    double dot = x->want_dot ? bn_dot(x, &f->bn, dout, f->x, hwo) : 0.0;
-    const float *g = dout;
-    if (scale != 1.0f) {
-        vec_scale(s->slot[1], scale, dout, count);
-        g = s->slot[1];
-    }
+    float *g = s->slot[1];
+    double dot = bn_dot_scale(x, &f->bn, g, scale, dout, f->x, hwo);
     float *dx = s->slot[0];
     vec_zero(dx, count);
     batchnorm_backward(dx, NULL, NULL, g, f->x, f->bn.mean, f->bn.invstd, NULL, x->n, f->c_out,
@@ -311,25 +351,27 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
     float *g = s->slot[0], *a = s->slot[1], *r = s->slot[2], *t = s->slot[3];
     int hwo = op->ho * op->wo, last = op->blocks - 1;
     size_t count = (size_t)x->n * (size_t)op->c * (size_t)hwo;
-    double dot = x->want_dot ? bn_dot(x, &op->blk[last].bn, dout, op->blk[last].x, hwo) : 0.0;
-    vec_scale(g, scale, dout, count);
+    double dot = bn_dot_scale(x, &op->blk[last].bn, g, scale, dout, op->blk[last].x, hwo);
     for (int k = last; k >= 0; k--) {
         const DwBlock *blk = &op->blk[k];
         /* g: dL/d BN output of this block -> a: dL/d pointwise output */
         vec_zero(a, count);
         batchnorm_backward(a, NULL, NULL, g, blk->x, blk->bn.mean, blk->bn.invstd, NULL, x->n,
                            op->c, hwo);
-        /* the depthwise input: ReLU(in) for the first block, else ReLU(BN(previous)) */
+        /* the depthwise input: ReLU(in) for the first block, else
+         * ReLU(BN(previous)); only weight gradients read it */
         const float *in = relu_in;
         int h = op->h, w = op->w;
         if (k > 0) {
-            bn_relu(x, &op->blk[k - 1].bn, r, op->blk[k - 1].x, hwo);
             in = r;
             h = op->ho;
             w = op->wo;
         }
-        if (x->gw)
+        if (x->gw) {
+            if (k > 0)
+                bn_relu(x, &op->blk[k - 1].bn, r, op->blk[k - 1].x, hwo);
             conv2d_forward(&blk->dw.spec, t, in, x->w + blk->dw.w, x->n, h, w, s->conv);
+        }
         vec_zero(g, count);
         conv2d_backward(&blk->pw.spec, g, grad_of(x, &blk->pw), a, t, x->w + blk->pw.w, x->n,
                         op->ho, op->wo, s->conv);
@@ -340,8 +382,7 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
             vec_zero(a, count);
             conv2d_backward(&blk->dw.spec, a, grad_of(x, &blk->dw), g, r, x->w + blk->dw.w, x->n,
                             h, w, s->conv);
-            vec_zero(g, count);
-            relu_backward(g, a, r, count);
+            bn_relu_mask(x, &op->blk[k - 1].bn, g, a, op->blk[k - 1].x, hwo);
         }
     }
     return dot;

@@ -24,19 +24,28 @@
 #include "dartboard/conv.h"
 #include "dartboard/supernet.h"
 
-/* Shared scratch of one network, sized by the plan for the largest use. */
+/* Scratch of one lane (one thread running MixedOp ops; lane 0 also runs
+ * everything outside them), sized by the plan for the largest use. */
 typedef struct Scratch {
-    float *relu, *drelu;  /* ReLU of a block input and its gradient */
+    float *relu, *drelu;  /* lane 0: ReLU of a block input and its gradient */
     float *slot[4];       /* block-output-sized temporaries */
     float *sub, *dsub;    /* FactorizedReduce: subsampled input, its gradient */
     float *half;          /* FactorizedReduce: one half of the output */
     float *conv;          /* convolution workspace (im2col) */
     double *partial;      /* per-channel partial sums */
+    /* lanes 1..: private sums of an edge's node output, input gradient and
+     * ReLU-input gradient, added to the shared ones in lane order */
+    float *acc_out, *acc_in, *acc_relu;
 } Scratch;
+
+#define SCRATCH_MAX_LANES 8
 
 /* Largest need of each scratch buffer, gathered while planning. */
 typedef struct ScratchNeed {
     size_t relu, slot, sub, half, conv, channels;
+    size_t state, output; /* a cell's input/node state; a cell's (or the stem's) output */
+    size_t edge_in;       /* a MixedOp input */
+    size_t conv_edge;     /* convolution workspace inside MixedOps */
 } ScratchNeed;
 
 /* How supernet_init fills one parameter or running-statistics tensor. */
@@ -60,6 +69,8 @@ typedef struct Plan {
     ScratchNeed need;
     InitBlock *init;         /* NULL while measuring: only counted */
     size_t inits;
+    int lanes;               /* threads that share the ops of an edge */
+    int in_edge;             /* planning a MixedOp */
 } Plan;
 
 /* What forward/backward need besides the block itself. */
@@ -70,7 +81,9 @@ typedef struct Ctx {
     SupernetMode mode;
     int n;               /* batch of this forward */
     int want_dot;        /* compute <dL/d out, out> for the alpha gradient */
-    const Scratch *s;
+    const Scratch *s;    /* this lane's scratch */
+    const Scratch *lane; /* every lane's scratch (lane[0] == *s outside MixedOps) */
+    int lanes;
 } Ctx;
 
 typedef struct Bn {
@@ -129,8 +142,12 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
 /* BN forward in the context's mode (training modes save the batch statistics). */
 void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
                 const float *beta, int hw);
-/* <g, (x - mean) * invstd> over (n, c, hw): the op-output dot for the alpha gradient. */
+/* <g, (in - mean) * invstd> over (n, c, hw): the op-output dot of the alpha
+ * gradient. bn_dot_scale also writes scaled = scale * g and returns the dot
+ * only when x->want_dot (else 0); one pass either way. */
 double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw);
+double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
+                    const float *in, int hw);
 
 /* out = block(in); relu_in is ReLU(in), which the caller shares. */
 void relu_conv_bn_forward(const Ctx *x, const ReluConvBn *r, float *out, const float *in);

@@ -1,18 +1,14 @@
 /* search: see include/dartboard/search.h
  *
  * The step mirrors darts_ref.DartsSearch.step() (../shared/reference):
- *   order 1: val batch -> forward -> alpha grads -> Adam;
- *   order 2: the unrolled hypergradient of DESIGN.md 3.5 -> Adam;
- *   then:    train batch -> forward -> weight grads -> clip -> SGD.
- * BN running statistics follow the reference: every train-mode forward
- * updates them, except the forward at the virtual weights w', whose update
- * the reference undoes (here: SUPERNET_TRAIN_FROZEN).
+ *   order 1 or 2: the alpha gradient (architect.h) -> Adam;
+ *   then:         train batch -> forward -> weight grads -> clip -> SGD.
  *
  * A step that meets a non-finite loss or gradient rolls back to the state it
  * started from, so the caller can stop with the last good state. For that the
- * step keeps a copy of what it may change before the point of no return
- * (running statistics, alphas, Adam moments, samplers, augmentation RNG);
- * weights and momentum are only written after every check has passed.
+ * step keeps a copy of what it may change (running statistics, alphas, Adam
+ * moments, samplers, augmentation RNG; weights and momentum around the SGD
+ * update, the last thing a step does).
  */
 #include "dartboard/search.h"
 
@@ -22,13 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dartboard/architect.h"
 #include "dartboard/arena.h"
 #include "dartboard/loss.h"
 #include "dartboard/optim.h"
 
 #define ADAM_EPS 1e-8
-/* DARTS's finite-difference radius: eps = HVP_RADIUS / ||v|| (DESIGN.md 3.5). */
-#define HVP_RADIUS 0.01
 
 #define STATE_MAGIC "DBSEARCH"
 #define STATE_VERSION 1u
@@ -49,8 +44,11 @@ struct Search {
     Supernet *net;
     SupernetSpec spec;
     size_t nw, nr, na;
-    float *w, *gw, *run, *a, *ga; /* the supernet's own buffers */
+    float *w, *gw, *run, *a; /* the supernet's own buffers */
 
+    /* Optimizer state, the batches and the scratch below are carved from
+     * one arena planned in search_create. */
+    Arena arena;
     float *mom;  /* SGD momentum buffers (nw) */
     int has_mom; /* PyTorch creates the buffer at the first step with momentum */
     float *adam_m, *adam_v;
@@ -59,12 +57,11 @@ struct Search {
     Sampler wsamp, asamp; /* weights split, alphas split */
     Rng aug;
 
-    Arena arena; /* everything below, planned once */
     int32_t *idx;
     float *xt, *xv;
     int *yt, *yv;
-    float *w_saved, *v;      /* second order: w, then dL_val/dw' */
-    float *g_alpha, *g_plus; /* alpha gradient fed to Adam; grad at w + eps v */
+    float *w_prev, *mom_prev; /* the SGD update's undo; staging when loading a payload */
+    Architect arch;
     Backup bk;
 };
 
@@ -93,10 +90,9 @@ static void plan(Search *s, Arena *ar)
     s->xv = arena_floats(ar, (size_t)b * img);
     s->yt = arena_bytes(ar, (size_t)b * sizeof(int));
     s->yv = arena_bytes(ar, (size_t)b * sizeof(int));
-    s->w_saved = arena_floats(ar, s->nw);
-    s->v = arena_floats(ar, s->nw);
-    s->g_alpha = arena_floats(ar, s->na);
-    s->g_plus = arena_floats(ar, s->na);
+    s->w_prev = arena_floats(ar, s->nw);
+    s->mom_prev = arena_floats(ar, s->nw);
+    architect_plan(&s->arch, s->net, ar);
     s->bk.running = arena_floats(ar, s->nr);
     s->bk.alphas = arena_floats(ar, s->na);
     s->bk.adam_m = arena_floats(ar, s->na);
@@ -156,7 +152,6 @@ Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t
     s->gw = supernet_weight_grads(s->net);
     s->run = supernet_running_stats(s->net);
     s->a = supernet_alphas(s->net);
-    s->ga = supernet_alpha_grads(s->net);
 
     /* One seed, several independent streams: the init, the two samplers and
      * the augmentation draw from generators seeded off a splitmix sequence. */
@@ -269,109 +264,20 @@ static void backup_restore(Search *s, int with_data)
 
 /* ---- the alpha gradient -------------------------------------------------- */
 
-static int finite_loss(float loss, const char *what, int64_t step, char *err, size_t errlen)
-{
-    if (isfinite(loss))
-        return 0;
-    return fail(err, errlen,
-                "search: step %lld: the %s loss is %g (the search diverged; lower optim.lr or "
-                "arch.lr, or resume from the last checkpoint)",
-                (long long)step + 1, what, (double)loss);
-}
-
-/* DESIGN.md 3.5 / darts_ref.arch_grad_second_order: fills s->g_alpha with
- * grad_alpha L_val(w', alpha) - xi * h. The weights are restored bit-exactly
- * from a copy on every exit path. */
-static int alpha_grad_second_order(Search *s, const Config *cfg, double xi, const float *xt,
-                                   const int *yt, const float *xv, const int *yv, int n,
-                                   float *val_loss, int *val_correct, char *err, size_t errlen)
-{
-    const size_t nw = s->nw, na = s->na;
-    int rc = 0;
-
-    /* 1. w' = w - xi (mu m + g + wd w), g = dL_train/dw (not clipped). */
-    float lt = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL);
-    if (finite_loss(lt, "training (virtual step)", s->steps, err, errlen))
-        return -1;
-    supernet_backward(s->net, 1, 0);
-    memcpy(s->w_saved, s->w, nw * sizeof(float));
-    optim_sgd_virtual(s->w, s->w_saved, s->gw, s->mom, nw, xi, cfg->optim.momentum,
-                      cfg->optim.weight_decay, s->has_mom);
-
-    /* 2. At w': the direct alpha gradient and v = dL_val/dw'. The reference
-     * runs this on a throw-away model, so running statistics stay untouched. */
-    float lv = supernet_forward(s->net, xv, yv, n, SUPERNET_TRAIN_FROZEN, val_correct, NULL);
-    *val_loss = lv;
-    if (finite_loss(lv, "validation (at w')", s->steps, err, errlen)) {
-        rc = -1;
-        goto restore;
-    }
-    supernet_backward(s->net, 1, 1);
-    memcpy(s->g_alpha, s->ga, na * sizeof(float));
-    memcpy(s->v, s->gw, nw * sizeof(float));
-
-    /* 3. h = (grad_alpha L_train(w + eps v) - grad_alpha L_train(w - eps v)) / (2 eps). */
-    double vnorm = optim_norm(s->v, nw);
-    if (!isfinite(vnorm)) {
-        rc = fail(err, errlen, "search: step %lld: the validation weight gradient is not finite",
-                  (long long)s->steps + 1);
-        goto restore;
-    }
-    if (vnorm > 0.0) {
-        const float eps = (float)(HVP_RADIUS / vnorm);
-        for (size_t i = 0; i < nw; i++)
-            s->w[i] = s->w_saved[i] + eps * s->v[i];
-        float lp = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL);
-        if (finite_loss(lp, "training (at w + eps v)", s->steps, err, errlen)) {
-            rc = -1;
-            goto restore;
-        }
-        supernet_backward(s->net, 0, 1);
-        memcpy(s->g_plus, s->ga, na * sizeof(float));
-        for (size_t i = 0; i < nw; i++)
-            s->w[i] = s->w_saved[i] - eps * s->v[i];
-        float lm = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL);
-        if (finite_loss(lm, "training (at w - eps v)", s->steps, err, errlen)) {
-            rc = -1;
-            goto restore;
-        }
-        supernet_backward(s->net, 0, 1);
-        /* 4. alpha gradient = g_alpha - xi * h. */
-        const float two_eps = 2.0f * eps, fxi = (float)xi;
-        for (size_t i = 0; i < na; i++) {
-            float h = (s->g_plus[i] - s->ga[i]) / two_eps;
-            s->g_alpha[i] -= fxi * h;
-        }
-    }
-    /* v = 0 (a loss flat in w at w') has no second-order term; the reference
-     * would divide by zero there. */
-
-restore:
-    memcpy(s->w, s->w_saved, nw * sizeof(float));
-    return rc;
-}
-
-/* The alpha gradient of `order` (1 or 2) into s->g_alpha. */
+/* The alpha gradient of `order` into s->arch.grad; messages name the step. */
 static int alpha_grad(Search *s, const Config *cfg, int order, double lr, const float *xt,
                       const int *yt, const float *xv, const int *yv, int n, float *val_loss,
                       int *val_correct, char *err, size_t errlen)
 {
-    if (order == 2) {
-        if (alpha_grad_second_order(s, cfg, lr, xt, yt, xv, yv, n, val_loss, val_correct, err,
-                                    errlen) != 0)
-            return -1;
-    } else {
-        float lv = supernet_forward(s->net, xv, yv, n, SUPERNET_TRAIN, val_correct, NULL);
-        *val_loss = lv;
-        if (finite_loss(lv, "validation", s->steps, err, errlen))
-            return -1;
-        supernet_backward(s->net, 0, 1);
-        memcpy(s->g_alpha, s->ga, s->na * sizeof(float));
-    }
-    if (!isfinite(optim_sum_squares(s->g_alpha, s->na)))
-        return fail(err, errlen, "search: step %lld: the alpha gradient is not finite",
-                    (long long)s->steps + 1);
-    return 0;
+    const ArchitectSgd sgd = {lr, cfg->optim.momentum, cfg->optim.weight_decay, s->mom, s->has_mom};
+    char why[256];
+    if (architect_gradient(&s->arch, order, &sgd, xt, yt, xv, yv, n, val_loss, val_correct, why,
+                           sizeof why) == 0)
+        return 0;
+    return fail(err, errlen,
+                "search: step %lld: %s (the search diverged; lower optim.lr or arch.lr, or resume "
+                "from the last checkpoint)",
+                (long long)s->steps + 1, why);
 }
 
 /* ---- the step -------------------------------------------------------------- */
@@ -392,23 +298,38 @@ static int step_core(Search *s, const Config *cfg, const float *xt, const int *y
                        errlen) != 0)
             return -1;
         s->adam_t++;
-        optim_adam_step(s->a, s->g_alpha, s->adam_m, s->adam_v, s->na, s->adam_t, cfg->arch.lr,
+        optim_adam_step(s->a, s->arch.grad, s->adam_m, s->adam_v, s->na, s->adam_t, cfg->arch.lr,
                         cfg->arch.beta1, cfg->arch.beta2, ADAM_EPS, cfg->arch.weight_decay);
         out.alpha_step = 1;
     }
 
     float lt = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, &out.train_correct, NULL);
     out.train_loss = lt;
-    if (finite_loss(lt, "training", s->steps, err, errlen))
-        return -1;
+    if (!isfinite(lt))
+        return fail(err, errlen,
+                    "search: step %lld: the training loss is %g (the search diverged; lower "
+                    "optim.lr or arch.lr, or resume from the last checkpoint)",
+                    (long long)s->steps + 1, (double)lt);
     supernet_backward(s->net, 1, 0);
     double norm = optim_clip_grad_norm(s->gw, s->nw, cfg->optim.grad_clip);
     out.grad_norm = (float)norm;
     if (!isfinite(norm))
         return fail(err, errlen, "search: step %lld: the weight gradient is not finite",
                     (long long)s->steps + 1);
+    /* A finite gradient can still overflow the weights (an absurd lr): keep
+     * the old weights and momentum so such a step is refused like a NaN loss
+     * rather than poisoning the next. */
+    memcpy(s->w_prev, s->w, s->nw * sizeof(float));
+    memcpy(s->mom_prev, s->mom, s->nw * sizeof(float));
     optim_sgd_step(s->w, s->gw, s->mom, s->nw, lr, cfg->optim.momentum, cfg->optim.weight_decay,
                    s->has_mom);
+    if (!isfinite(optim_sum_squares(s->w, s->nw) + optim_sum_squares(s->mom, s->nw))) {
+        memcpy(s->w, s->w_prev, s->nw * sizeof(float));
+        memcpy(s->mom, s->mom_prev, s->nw * sizeof(float));
+        return fail(err, errlen,
+                    "search: step %lld: the weight update overflowed (lr %g; lower optim.lr)",
+                    (long long)s->steps + 1, lr);
+    }
     if (cfg->optim.momentum != 0.0)
         s->has_mom = 1;
     s->steps++;
@@ -469,7 +390,7 @@ int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *
         backup_restore(s, 0);
         return -1;
     }
-    memcpy(grad, s->g_alpha, s->na * sizeof(float));
+    memcpy(grad, s->arch.grad, s->na * sizeof(float));
     return 0;
 }
 
@@ -549,13 +470,6 @@ static int put(FILE *f, const void *p, size_t size, size_t count)
     return fwrite(p, size, count, f) == count ? 0 : -1;
 }
 
-static int put_sampler(FILE *f, const Sampler *sp)
-{
-    return put(f, &sp->pos, sizeof sp->pos, 1) | put(f, &sp->epoch, sizeof sp->epoch, 1) |
-           put(f, sp->rng.s, sizeof sp->rng.s[0], 4) |
-           put(f, sp->perm, sizeof(int32_t), (size_t)sp->count);
-}
-
 int search_save_state(const Search *s, FILE *f)
 {
     const uint32_t version = STATE_VERSION;
@@ -567,8 +481,8 @@ int search_save_state(const Search *s, FILE *f)
              put(f, &s->adam_t, sizeof s->adam_t, 1) | put(f, s->w, sizeof(float), s->nw) |
              put(f, s->run, sizeof(float), s->nr) | put(f, s->a, sizeof(float), s->na) |
              put(f, s->mom, sizeof(float), s->nw) | put(f, s->adam_m, sizeof(float), s->na) |
-             put(f, s->adam_v, sizeof(float), s->na) | put_sampler(f, &s->wsamp) |
-             put_sampler(f, &s->asamp) | put(f, s->aug.s, sizeof s->aug.s[0], 4) |
+             put(f, s->adam_v, sizeof(float), s->na) | sampler_save(&s->wsamp, f) |
+             sampler_save(&s->asamp, f) | put(f, s->aug.s, sizeof s->aug.s[0], 4) |
              put(f, STATE_END, 1, 8);
     return rc ? -1 : 0;
 }
@@ -581,28 +495,18 @@ static int get(FILE *f, void *p, size_t size, size_t count, const char *what, ch
     return fail(err, errlen, "checkpoint payload: truncated while reading the %s", what);
 }
 
-/* Reads a sampler's state into dst (its perm buffer given), checking that
- * it can only index inside the dataset. */
+/* A sampler's block (data's sampler_save format, which checks it is a
+ * permutation of the split) into dst: a copy of live whose perm is `perm`,
+ * so the live sampler is untouched until the whole payload has been read. */
 static int get_sampler(FILE *f, Sampler *dst, const Sampler *live, int32_t *perm, const char *what,
                        char *err, size_t errlen)
 {
+    char why[256];
     *dst = *live;
     dst->perm = perm;
-    if (get(f, &dst->pos, sizeof dst->pos, 1, what, err, errlen) ||
-        get(f, &dst->epoch, sizeof dst->epoch, 1, what, err, errlen) ||
-        get(f, dst->rng.s, sizeof dst->rng.s[0], 4, what, err, errlen) ||
-        get(f, perm, sizeof(int32_t), (size_t)live->count, what, err, errlen))
-        return -1;
-    int32_t limit = live->first + live->count;
-    if (dst->pos < 0 || dst->pos > dst->count || dst->epoch < 0)
-        return fail(err, errlen, "checkpoint payload: the %s is at position %d of %d (corrupt)",
-                    what, dst->pos, dst->count);
-    for (int32_t i = 0; i < live->count; i++)
-        if (perm[i] < 0 || perm[i] >= limit)
-            return fail(err, errlen,
-                        "checkpoint payload: the %s holds index %d (expected 0 to %d; corrupt)",
-                        what, perm[i], limit - 1);
-    return 0;
+    if (sampler_load(dst, f, why, sizeof why) == 0)
+        return 0;
+    return fail(err, errlen, "checkpoint payload: the %s: %s", what, why);
 }
 
 int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
@@ -641,10 +545,10 @@ int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
         get(f, &epoch, sizeof epoch, 1, "counters", err, errlen) ||
         get(f, &has_mom, sizeof has_mom, 1, "counters", err, errlen) ||
         get(f, &adam_t, sizeof adam_t, 1, "counters", err, errlen) ||
-        get(f, s->w_saved, sizeof(float), s->nw, "weights", err, errlen) ||
+        get(f, s->w_prev, sizeof(float), s->nw, "weights", err, errlen) ||
         get(f, s->bk.running, sizeof(float), s->nr, "running statistics", err, errlen) ||
         get(f, s->bk.alphas, sizeof(float), s->na, "alphas", err, errlen) ||
-        get(f, s->v, sizeof(float), s->nw, "momentum buffers", err, errlen) ||
+        get(f, s->mom_prev, sizeof(float), s->nw, "momentum buffers", err, errlen) ||
         get(f, s->bk.adam_m, sizeof(float), s->na, "Adam moments", err, errlen) ||
         get(f, s->bk.adam_v, sizeof(float), s->na, "Adam moments", err, errlen) ||
         get_sampler(f, &ws, &s->wsamp, s->bk.wperm, "weights sampler", err, errlen) ||
@@ -666,8 +570,8 @@ int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
     s->steps = steps;
     s->adam_t = adam_t;
     s->has_mom = has_mom != 0;
-    memcpy(s->w, s->w_saved, s->nw * sizeof(float));
-    memcpy(s->mom, s->v, s->nw * sizeof(float));
+    memcpy(s->w, s->w_prev, s->nw * sizeof(float));
+    memcpy(s->mom, s->mom_prev, s->nw * sizeof(float));
     s->bk.adam_t = adam_t;
     s->bk.wsamp = ws;
     s->bk.asamp = as;

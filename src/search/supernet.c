@@ -6,14 +6,25 @@
  * and model.buffers() order. It runs twice: measuring, then carving the
  * arena for real; forward and backward then only use what was carved.
  *
- * The arena holds, per cell, the two preprocessed inputs, the intermediate
- * nodes and their concatenation (the inputs of later edges and cells), and
- * the BN inputs and batch statistics of every op; everything else lives in
- * shared scratch sized for the largest use.
+ * The arena holds, per cell, the two preprocessed inputs and the cell output
+ * (the concatenated nodes: inputs of later edges and cells), and the BN
+ * inputs and batch statistics of every op; everything else lives in shared
+ * scratch sized for the largest use. The nodes are built in scratch and
+ * copied out of the concatenation again by the backward; the output
+ * gradients of the cells rotate through three buffers, since the backward
+ * of cell k touches only those of cells k, k-1 and k-2.
+ *
+ * Threads: the ops of each edge run side by side on `lanes` threads (see
+ * mixedop.h), everything else (preprocessing, stem, classifier, the
+ * elementwise passes between edges) on multithreaded kernels. Results are
+ * bit-for-bit repeatable for a given lane and thread count.
  */
 #include "dartboard/supernet.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +47,8 @@ typedef struct Cell {
     FactRed pre0_reduce; /* pre0 when the previous cell was a reduction */
     ReluConvBn pre0, pre1;
     MixedOp ops[GENOTYPE_MAX_EDGES];
-    float *state[GENOTYPE_MAX_NODES + 2]; /* pre0(s0), pre1(s1), nodes */
-    float *out, *dout;                    /* (n, nodes * c, ho, wo) */
+    float *pre[2]; /* pre0(s0), pre1(s1): (n, c, h, w) */
+    float *out;    /* (n, nodes * c, ho, wo) */
 } Cell;
 
 struct Supernet {
@@ -49,14 +60,21 @@ struct Supernet {
     float mix[2][GENOTYPE_MAX_EDGES * OP_COUNT];   /* softmax(alphas) of the last forward */
     double dmix[2][GENOTYPE_MAX_EDGES * OP_COUNT]; /* dL/d mix */
     Arena arena;
-    Scratch scratch;
-    float *grad[GENOTYPE_MAX_NODES + 2]; /* dL/d state of the cell being back-propagated */
+    Scratch lane[SCRATCH_MAX_LANES];
+    int lanes;
+    /* The cell being run: its states (pre0, pre1, nodes; the first two point
+     * into the cell) and their gradients. */
+    float *state[GENOTYPE_MAX_NODES + 2], *grad[GENOTYPE_MAX_NODES + 2];
+    /* ReLU of each state and the gradient with respect to it, shared by all
+     * the edges leaving the state (the last node feeds none). */
+    float *relu[GENOTYPE_MAX_NODES + 1], *drelu[GENOTYPE_MAX_NODES + 1];
+    float *dout[3]; /* gradient of the output of cell k (stem: k = -1) in dout[(k + 3) % 3] */
 
     Conv stem_conv;
     size_t stem_gamma, stem_beta;
     Bn stem_bn;
     int stem_c;
-    float *input, *stem_x, *stem_out, *dstem_out;
+    float *input, *stem_x, *stem_out;
 
     Cell *cells;
 
@@ -102,14 +120,12 @@ static void plan_cell(Plan *p, const SupernetSpec *sp, Cell *cell)
             mixedop_plan(p, &cell->ops[e], cell->c, from_input ? cell->h : cell->ho,
                          from_input ? cell->w : cell->wo, cell->reduction && from_input ? 2 : 1);
         }
-    for (int j = 0; j < 2 + nodes; j++) {
-        size_t count = j < 2 ? plane(n, cell->c, cell->h, cell->w)
-                             : plane(n, cell->c, cell->ho, cell->wo);
-        cell->state[j] = arena_floats(p->arena, count);
-        scratch_need(&p->need.slot, count); /* the dL/d state buffers */
-    }
-    cell->out = arena_floats(p->arena, plane(n, nodes * cell->c, cell->ho, cell->wo));
-    cell->dout = arena_floats(p->arena, plane(n, nodes * cell->c, cell->ho, cell->wo));
+    for (int j = 0; j < 2; j++)
+        cell->pre[j] = arena_floats(p->arena, plane(n, cell->c, cell->h, cell->w));
+    size_t out_count = plane(n, nodes * cell->c, cell->ho, cell->wo);
+    cell->out = arena_floats(p->arena, out_count);
+    scratch_need(&p->need.state, plane(n, cell->c, cell->h, cell->w));
+    scratch_need(&p->need.output, out_count);
 }
 
 static void plan_network(Supernet *net, Plan *p)
@@ -127,8 +143,7 @@ static void plan_network(Supernet *net, Plan *p)
     net->input = arena_floats(p->arena, plane(n, sp->in_channels, size, size));
     net->stem_x = arena_floats(p->arena, stem_count);
     net->stem_out = arena_floats(p->arena, stem_count);
-    net->dstem_out = arena_floats(p->arena, stem_count);
-    scratch_need(&p->need.slot, stem_count);
+    scratch_need(&p->need.output, stem_count);
 
     int c_pp = c_curr, c_p = c_curr, c = sp->init_channels;
     int h_pp = size, h_p = size, reduction_prev = 0;
@@ -163,19 +178,39 @@ static void plan_network(Supernet *net, Plan *p)
     net->probs = arena_floats(p->arena, (size_t)n * (size_t)sp->classes);
     net->labels = arena_bytes(p->arena, (size_t)n * sizeof(int));
 
-    Scratch *s = &net->scratch;
     const ScratchNeed *need = &p->need;
-    s->relu = arena_floats(p->arena, need->relu);
-    s->drelu = arena_floats(p->arena, need->relu);
-    for (int k = 0; k < 4; k++)
-        s->slot[k] = arena_floats(p->arena, need->slot);
-    s->sub = arena_floats(p->arena, need->sub);
-    s->dsub = arena_floats(p->arena, need->sub);
-    s->half = arena_floats(p->arena, need->half);
-    s->conv = arena_floats(p->arena, need->conv);
-    s->partial = arena_bytes(p->arena, need->channels * sizeof(double));
-    for (int j = 0; j < 2 + sp->nodes; j++)
-        net->grad[j] = arena_floats(p->arena, need->slot);
+    for (int t = 0; t < net->lanes; t++) {
+        Scratch *s = &net->lane[t];
+        memset(s, 0, sizeof *s);
+        for (int k = 0; k < 4; k++)
+            s->slot[k] = arena_floats(p->arena, need->slot);
+        s->sub = arena_floats(p->arena, need->sub);
+        s->dsub = arena_floats(p->arena, need->sub);
+        s->half = arena_floats(p->arena, need->half);
+        s->partial = arena_bytes(p->arena, need->channels * sizeof(double));
+        if (t == 0) {
+            s->relu = arena_floats(p->arena, need->relu);
+            s->drelu = arena_floats(p->arena, need->relu);
+            s->conv = arena_floats(p->arena, need->conv > need->conv_edge ? need->conv
+                                                                            : need->conv_edge);
+        } else {
+            s->conv = arena_floats(p->arena, need->conv_edge);
+            s->acc_out = arena_floats(p->arena, need->slot);
+            s->acc_in = arena_floats(p->arena, need->edge_in);
+            s->acc_relu = arena_floats(p->arena, need->edge_in);
+        }
+    }
+    for (int j = 0; j < 2 + sp->nodes; j++) {
+        net->grad[j] = arena_floats(p->arena, need->state);
+        if (j >= 2)
+            net->state[j] = arena_floats(p->arena, need->state);
+        if (j <= sp->nodes) {
+            net->relu[j] = arena_floats(p->arena, need->state);
+            net->drelu[j] = arena_floats(p->arena, need->state);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        net->dout[k] = arena_floats(p->arena, need->output);
 }
 
 /* Bad specs are configuration errors: name the preset key and the range. */
@@ -196,7 +231,8 @@ static int check_spec(const SupernetSpec *sp, char *err, size_t errlen)
         check_range("model.layers", sp->layers, 1, 64, err, errlen) ||
         check_range("model.nodes", sp->nodes, 1, GENOTYPE_MAX_NODES, err, errlen) ||
         check_range("model.stem_multiplier", sp->stem_multiplier, 1, 64, err, errlen) ||
-        check_range("data.batch_size", sp->batch, 1, 1 << 20, err, errlen))
+        check_range("data.batch_size", sp->batch, 1, 1 << 20, err, errlen) ||
+        check_range("supernet lanes", sp->lanes, 0, SCRATCH_MAX_LANES, err, errlen))
         return -1;
     /* FactorizedReduce pairs pixel (2i, 2j) with (2i+1, 2j+1): every
      * reduction needs an even input size. */
@@ -229,8 +265,17 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
     }
     net->spec = *spec;
     net->edges = genotype_edge_count(spec->nodes);
+    net->lanes = spec->lanes;
+    if (net->lanes == 0) {
+#ifdef _OPENMP
+        net->lanes = omp_get_max_threads() < 4 ? omp_get_max_threads() : 4;
+#else
+        net->lanes = 1;
+#endif
+    }
+    net->spec.lanes = net->lanes;
 
-    Plan p = { .arena = &net->arena, .batch = spec->batch };
+    Plan p = { .arena = &net->arena, .batch = spec->batch, .lanes = net->lanes };
     arena_measure(&net->arena);
     plan_network(net, &p);
     size_t bytes = net->arena.peak;
@@ -254,7 +299,8 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
         supernet_free(net);
         return NULL;
     }
-    p = (Plan){ .arena = &net->arena, .batch = spec->batch, .init = net->inits };
+    p = (Plan){ .arena = &net->arena, .batch = spec->batch, .init = net->inits,
+                .lanes = net->lanes };
     plan_network(net, &p);
     require(p.weights == net->n_weights && p.running == net->n_running && p.inits == net->n_inits,
             "the two planning passes disagree");
@@ -316,9 +362,10 @@ static const float *cell_input(const Supernet *net, int i, int back)
     return i - back >= 0 ? net->cells[i - back].out : net->stem_out;
 }
 
-static float *cell_input_grad(Supernet *net, int i, int back)
+/* The gradient of the output of cell k, k = -1 for the stem. */
+static float *output_grad(Supernet *net, int k)
 {
-    return i - back >= 0 ? net->cells[i - back].dout : net->dstem_out;
+    return net->dout[(k + 3) % 3];
 }
 
 static void cell_forward(Supernet *net, const Ctx *x, int i)
@@ -327,20 +374,28 @@ static void cell_forward(Supernet *net, const Ctx *x, int i)
     const float *s0 = cell_input(net, i, 2), *s1 = cell_input(net, i, 1);
     const float *mix = net->mix[cell->reduction];
     int nodes = net->spec.nodes, hwo = cell->ho * cell->wo;
+    float **state = net->state;
 
+    state[0] = cell->pre[0];
+    state[1] = cell->pre[1];
     if (cell->reduction_prev) {
         relu_forward(x->s->relu, s0, plane(x->n, cell->c_pp, cell->h0, cell->w0));
-        fact_red_forward(x, &cell->pre0_reduce, cell->state[0], x->s->relu);
+        fact_red_forward(x, &cell->pre0_reduce, state[0], x->s->relu);
     } else {
-        relu_conv_bn_forward(x, &cell->pre0, cell->state[0], s0);
+        relu_conv_bn_forward(x, &cell->pre0, state[0], s0);
     }
-    relu_conv_bn_forward(x, &cell->pre1, cell->state[1], s1);
+    relu_conv_bn_forward(x, &cell->pre1, state[1], s1);
+    for (int j = 0; j < 2; j++)
+        relu_forward(net->relu[j], state[j], plane(x->n, cell->c, cell->h, cell->w));
     int e = 0;
     for (int k = 0; k < nodes; k++) {
-        float *node = cell->state[2 + k];
-        vec_zero(node, plane(x->n, cell->c, cell->ho, cell->wo));
+        float *node = state[2 + k];
+        size_t count = plane(x->n, cell->c, cell->ho, cell->wo);
+        vec_zero(node, count);
         for (int j = 0; j < 2 + k; j++, e++)
-            mixedop_forward(x, &cell->ops[e], node, cell->state[j], &mix[e * OP_COUNT]);
+            mixedop_forward(x, &cell->ops[e], node, state[j], net->relu[j], &mix[e * OP_COUNT]);
+        if (k < nodes - 1)
+            relu_forward(net->relu[2 + k], node, count);
         channel_copy(cell->out, nodes * cell->c, k * cell->c, node, cell->c, 0, cell->c, x->n,
                      hwo);
     }
@@ -355,7 +410,7 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
         require(labels[i] >= 0 && labels[i] < sp->classes, "label outside 0..classes-1");
     int size = sp->image_size;
     Ctx cx = { .w = net->weights, .running = net->running, .mode = mode, .n = n,
-               .s = &net->scratch };
+               .s = &net->lane[0], .lane = net->lane, .lanes = net->lanes };
 
     softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
     softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges, OP_COUNT);
@@ -363,7 +418,7 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
     memcpy(net->labels, labels, (size_t)n * sizeof(int));
 
     conv2d_forward(&net->stem_conv.spec, net->stem_x, net->input, net->weights + net->stem_conv.w,
-                   n, size, size, net->scratch.conv);
+                   n, size, size, net->lane[0].conv);
     bn_forward(&cx, &net->stem_bn, net->stem_out, net->stem_x, net->weights + net->stem_gamma,
                net->weights + net->stem_beta, size * size);
     for (int i = 0; i < sp->layers; i++)
@@ -388,27 +443,59 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
 {
     const Cell *cell = &net->cells[i];
     const float *s0 = cell_input(net, i, 2), *s1 = cell_input(net, i, 1);
-    float *ds0 = cell_input_grad(net, i, 2), *ds1 = cell_input_grad(net, i, 1);
+    int i0 = i - 2 < -1 ? -1 : i - 2;
+    float *dout = output_grad(net, i), *ds0 = output_grad(net, i0), *ds1 = output_grad(net, i - 1);
     const float *mix = net->mix[cell->reduction];
     double *dmix = net->dmix[cell->reduction];
     int nodes = net->spec.nodes, hwo = cell->ho * cell->wo;
-    float **g = net->grad;
+    float **g = net->grad, **state = net->state;
 
-    for (int k = 0; k < nodes; k++)
-        channel_copy(g[2 + k], cell->c, 0, cell->dout, nodes * cell->c, k * cell->c, cell->c,
+    /* ds0 last held the gradient of cell i + 1, consumed by now (cell 0: its
+     * s0 is the stem, whose gradient cell 1 already started). */
+    if (i >= 1)
+        vec_zero(ds0, i0 < 0 ? plane(x->n, net->stem_c, net->spec.image_size,
+                                     net->spec.image_size)
+                             : plane(x->n, net->spec.nodes * net->cells[i0].c,
+                                     net->cells[i0].ho, net->cells[i0].wo));
+    state[0] = cell->pre[0];
+    state[1] = cell->pre[1];
+    for (int k = 0; k < nodes; k++) {
+        channel_copy(state[2 + k], cell->c, 0, cell->out, nodes * cell->c, k * cell->c, cell->c,
                      x->n, hwo);
-    vec_zero(g[0], plane(x->n, cell->c, cell->h, cell->w));
-    vec_zero(g[1], plane(x->n, cell->c, cell->h, cell->w));
-    /* A node's gradient is complete once every later node is done. */
+        channel_copy(g[2 + k], cell->c, 0, dout, nodes * cell->c, k * cell->c, cell->c, x->n,
+                     hwo);
+    }
+    /* The stem's output gradient only feeds weight gradients: without them,
+     * the first cell's inputs need none. */
+    int need_inputs = i >= 1 || x->gw;
+    for (int j = 0; j < 2 + nodes - 1; j++) {
+        size_t count = j < 2 ? plane(x->n, cell->c, cell->h, cell->w)
+                             : plane(x->n, cell->c, cell->ho, cell->wo);
+        if (j < 2)
+            vec_zero(g[j], count);
+        if (j >= 2 || need_inputs)
+            vec_zero(net->drelu[j], count);
+        if (x->gw) /* ReLU(state) is an input of weight gradients only */
+            relu_forward(net->relu[j], state[j], count);
+    }
+    /* A node's gradient is complete once every later node is done; a state's
+     * ReLU gradient once the first node it feeds is. */
     for (int k = nodes - 1; k >= 0; k--) {
         int start = k * (k + 3) / 2;
-        for (int j = 0; j < 2 + k; j++)
-            mixedop_backward(x, &cell->ops[start + j], g[j], g[2 + k], cell->state[j],
+        for (int j = 0; j < 2 + k; j++) {
+            int need = j >= 2 || need_inputs;
+            mixedop_backward(x, &cell->ops[start + j], need ? g[j] : NULL,
+                             need ? net->drelu[j] : NULL, g[2 + k], state[j], net->relu[j],
                              &mix[(start + j) * OP_COUNT], &dmix[(start + j) * OP_COUNT]);
+        }
+        for (int j = k == 0 ? 0 : k + 1; j <= k + 1; j++)
+            if (j >= 2 || need_inputs)
+                relu_backward(g[j], net->drelu[j], state[j],
+                              j < 2 ? plane(x->n, cell->c, cell->h, cell->w)
+                                    : plane(x->n, cell->c, cell->ho, cell->wo));
     }
 
-    /* The stem's output gradient only feeds weight gradients. */
-    if (i >= 1 || x->gw)
+    if (need_inputs)
         relu_conv_bn_backward(x, &cell->pre1, ds1, g[1], s1);
     if (i >= 2 || x->gw) {
         if (cell->reduction_prev) {
@@ -439,7 +526,8 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
         return;
     float *gw = want_weight_grads ? net->grads : NULL;
     Ctx cx = { .w = net->weights, .gw = gw, .running = net->running, .mode = SUPERNET_TRAIN,
-               .n = n, .want_dot = want_alpha_grads, .s = &net->scratch };
+               .n = n, .want_dot = want_alpha_grads, .s = &net->lane[0], .lane = net->lane,
+               .lanes = net->lanes };
 
     vec_zero(net->dlogits, (size_t)n * (size_t)classes);
     softmax_xent_backward(net->dlogits, net->probs, net->labels, n, classes, 1.0f);
@@ -447,24 +535,26 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
     linear_backward(net->dpooled, gw ? gw + net->cls_w : NULL, gw ? gw + net->cls_b : NULL,
                     net->dlogits, net->pooled, net->weights + net->cls_w, n, net->features,
                     classes);
-    for (int i = 0; i < sp->layers; i++) {
-        const Cell *cell = &net->cells[i];
-        vec_zero(cell->dout, plane(n, sp->nodes * cell->c, cell->ho, cell->wo));
+    for (int k = 0; k < 3; k++) {
+        int cell = sp->layers - 1 - k;
+        const Cell *c = &net->cells[cell < 0 ? 0 : cell];
+        vec_zero(output_grad(net, cell),
+                 cell < 0 ? plane(n, net->stem_c, size, size)
+                          : plane(n, sp->nodes * c->c, c->ho, c->wo));
     }
-    vec_zero(net->dstem_out, plane(n, net->stem_c, size, size));
-    global_avgpool_backward(net->cells[sp->layers - 1].dout, net->dpooled, n, net->features,
+    global_avgpool_backward(output_grad(net, sp->layers - 1), net->dpooled, n, net->features,
                             net->last_hw);
     for (int i = sp->layers - 1; i >= 0; i--)
         cell_backward(net, &cx, i);
 
     if (gw) {
-        float *dx = net->scratch.slot[0];
+        float *dx = net->lane[0].relu; /* sized for every ReLU input, the stem output included */
         vec_zero(dx, plane(n, net->stem_c, size, size));
-        batchnorm_backward(dx, gw + net->stem_gamma, gw + net->stem_beta, net->dstem_out,
+        batchnorm_backward(dx, gw + net->stem_gamma, gw + net->stem_beta, output_grad(net, -1),
                            net->stem_x, net->stem_bn.mean, net->stem_bn.invstd,
                            net->weights + net->stem_gamma, n, net->stem_c, size * size);
         conv2d_backward(&net->stem_conv.spec, NULL, gw + net->stem_conv.w, dx, net->input,
-                        net->weights + net->stem_conv.w, n, size, size, net->scratch.conv);
+                        net->weights + net->stem_conv.w, n, size, size, net->lane[0].conv);
     }
     if (want_alpha_grads) {
         /* through the softmax: dL/da_j = w_j (dL/dw_j - sum_k w_k dL/dw_k) */

@@ -32,6 +32,7 @@ Tensors:
   o{1,2}_w_dnorm, o{1,2}_w_sample    per-tensor ||w - w0||, w[::w_stride] after 3 steps
   o{1,2}_r_dnorm, o{1,2}_r_sample    the same for the running statistics (init: mean 0, var 1)
   o{1,2}_losses              training loss of each of the 3 weight steps
+  o{1,2}_genotype            the derived cell after the 3 steps: (2 cells, 8 edges, [op, input])
 """
 
 import argparse
@@ -213,6 +214,10 @@ def main():
         fx['o%d_r_dnorm' % order] = tensor_dnorms(r, r0, r_sizes)
         fx['o%d_r_sample' % order] = r[::R_STRIDE].astype(np.float32)
         fx['o%d_losses' % order] = np.array(losses)
+        g = model.genotype()
+        fx['o%d_genotype' % order] = np.array(
+            [[[darts_ref.PRIMITIVES.index(op), j] for op, j in cell] for cell in (g.normal, g.reduce)],
+            dtype=np.int32)
         print('order %d: losses %s' % (order, ' '.join('%.5f' % x for x in losses)))
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
