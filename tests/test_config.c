@@ -239,6 +239,8 @@ static void test_file_errors(void)
                       "e.g. 'optim: { key: value }')");
     expect_load_error("list_value.yaml",
                       "2:11: run.epochs is a list (expected an integer)");
+    expect_load_error("indent.yaml", "3:3: unknown key 'data.model' ('model' is a section: check "
+                                     "the indentation, sections start in the first column)");
     expect_load_error("int.yaml", "2:15: bad value '12.5' for data.batch_size "
                                   "(expected an integer)");
 }

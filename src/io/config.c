@@ -369,6 +369,14 @@ static const char *nearest_section(const char *name)
  * the section (or the sections). */
 static void unknown_key_text(const char *name, char *buf, size_t len)
 {
+    for (int s = 0; s < SECTION_COUNT; s++)
+        if (strchr(name, '.') && strcmp(short_name(name), sections[s]) == 0) {
+            snprintf(buf, len,
+                     "unknown key '%s' ('%s' is a section: check the indentation, sections "
+                     "start in the first column)",
+                     name, sections[s]);
+            return;
+        }
     const char *near = nearest_key(name);
     if (near) {
         snprintf(buf, len, "unknown key '%s' (did you mean '%s'?)", name, near);

@@ -7,7 +7,8 @@ TESTS += tests/test_config
 tests_test_config_SOURCES = tests/test_config.c tests/tap.h
 tests_test_config_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.yaml \
-	tests/fixtures/config/empty.yaml tests/fixtures/config/good.yaml tests/fixtures/config/int.yaml \
+	tests/fixtures/config/empty.yaml tests/fixtures/config/good.yaml tests/fixtures/config/indent.yaml \
+	tests/fixtures/config/int.yaml \
 	tests/fixtures/config/list.yaml tests/fixtures/config/list_value.yaml \
 	tests/fixtures/config/range.yaml tests/fixtures/config/scalar_section.yaml \
 	tests/fixtures/config/section.yaml tests/fixtures/config/syntax.yaml \
