@@ -61,8 +61,10 @@ void supernet_init(Supernet *net, Rng *rng);
  * logits (n x classes) may be NULL. */
 float supernet_forward(Supernet *net, const float *x, const int *labels, int n, SupernetMode mode,
                        int *correct, float *logits);
-/* Backward of the last forward (mode must not be EVAL). Zeroes then fills the
- * weight gradients and/or the alpha gradients; skipping either skips its work. */
+/* Backward of the last forward (mode must not be EVAL). Zeroes both the
+ * weight and the alpha gradients, then fills the wanted ones; skipping either
+ * skips its work (want_weight_grads = 0: no weight-gradient kernel runs;
+ * want_alpha_grads = 0: no alpha dot product). */
 void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grads);
 
 #endif

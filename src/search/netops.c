@@ -13,6 +13,11 @@ void scratch_need(size_t *need, size_t count)
         *need = count;
 }
 
+ScratchNeed *plan_need(Plan *p)
+{
+    return p->in_edge ? &p->need_edge : &p->need;
+}
+
 static void plan_record(Plan *p, int running, InitKind kind, size_t off, size_t count, int fan_in)
 {
     if (p->init)
@@ -37,7 +42,7 @@ void plan_bn(Plan *p, Bn *bn, int c)
     p->running += 2 * (size_t)c;
     bn->mean = arena_floats(p->arena, (size_t)c);
     bn->invstd = arena_floats(p->arena, (size_t)c);
-    scratch_need(&p->need.channels, (size_t)c);
+    scratch_need(&plan_need(p)->channels, (size_t)c);
 }
 
 void plan_conv(Plan *p, Conv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
@@ -46,8 +51,7 @@ void plan_conv(Plan *p, Conv *cv, int c_in, int c_out, int k, int stride, int pa
     cv->spec = (ConvSpec){ .c_in = c_in, .c_out = c_out, .kh = k, .kw = k, .stride = stride,
                            .pad = pad, .dilation = dilation, .groups = groups };
     cv->w = plan_weights(p, conv_weight_count(&cv->spec), INIT_UNIFORM, c_in / groups * k * k);
-    scratch_need(p->in_edge ? &p->need.conv_edge : &p->need.conv,
-                 conv_scratch_floats(&cv->spec, p->batch, h, w));
+    scratch_need(&plan_need(p)->conv, conv_scratch_floats(&cv->spec, p->batch, h, w));
 }
 
 void plan_relu_conv_bn(Plan *p, ReluConvBn *r, int c_in, int c_out, int h, int w)
@@ -60,8 +64,8 @@ void plan_relu_conv_bn(Plan *p, ReluConvBn *r, int c_in, int c_out, int h, int w
     plan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
     plan_bn(p, &r->bn, c_out);
     r->x = arena_floats(p->arena, n * (size_t)c_out * hw);
-    scratch_need(&p->need.relu, n * (size_t)c_in * hw);
-    scratch_need(&p->need.slot, n * (size_t)c_out * hw);
+    scratch_need(&plan_need(p)->relu, n * (size_t)c_in * hw);
+    scratch_need(&plan_need(p)->slot, n * (size_t)c_out * hw);
 }
 
 void plan_fact_red(Plan *p, FactRed *f, int c_in, int c_out, int h, int w)
@@ -78,10 +82,10 @@ void plan_fact_red(Plan *p, FactRed *f, int c_in, int c_out, int h, int w)
     plan_conv(p, &f->b, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     plan_bn(p, &f->bn, c_out);
     f->x = arena_floats(p->arena, n * (size_t)c_out * hwo);
-    scratch_need(&p->need.relu, n * (size_t)c_in * (size_t)h * (size_t)w);
-    scratch_need(&p->need.sub, n * (size_t)c_in * hwo);
-    scratch_need(&p->need.half, n * (size_t)(c_out / 2) * hwo);
-    scratch_need(&p->need.slot, n * (size_t)c_out * hwo);
+    scratch_need(&plan_need(p)->relu, n * (size_t)c_in * (size_t)h * (size_t)w);
+    scratch_need(&plan_need(p)->sub, n * (size_t)c_in * hwo);
+    scratch_need(&plan_need(p)->half, n * (size_t)(c_out / 2) * hwo);
+    scratch_need(&plan_need(p)->slot, n * (size_t)c_out * hwo);
 }
 
 void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int pad, int dilation,
@@ -104,8 +108,7 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
         plan_bn(p, &blk->bn, c);
         blk->x = arena_floats(p->arena, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
     }
-    scratch_need(&p->need.relu, n * (size_t)c * (size_t)h * (size_t)w);
-    scratch_need(&p->need.slot, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
+    scratch_need(&plan_need(p)->slot, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
 }
 
 /* ------------------------------------------------------------------ helpers */

@@ -43,9 +43,9 @@ typedef struct Scratch {
 /* Largest need of each scratch buffer, gathered while planning. */
 typedef struct ScratchNeed {
     size_t relu, slot, sub, half, conv, channels;
-    size_t state, output; /* a cell's input/node state; a cell's (or the stem's) output */
+    size_t state, node;   /* a cell's preprocessed input; an intermediate node */
+    size_t output;        /* a cell's (or the stem's) output */
     size_t edge_in;       /* a MixedOp input */
-    size_t conv_edge;     /* convolution workspace inside MixedOps */
 } ScratchNeed;
 
 /* How supernet_init fills one parameter or running-statistics tensor. */
@@ -66,7 +66,8 @@ typedef struct Plan {
     Arena *arena;
     size_t weights, running; /* floats handed out so far */
     int batch;
-    ScratchNeed need;
+    ScratchNeed need;        /* outside MixedOps (lane 0 only) */
+    ScratchNeed need_edge;   /* inside MixedOps (every lane) */
     InitBlock *init;         /* NULL while measuring: only counted */
     size_t inits;
     int lanes;               /* threads that share the ops of an edge */
@@ -129,6 +130,8 @@ typedef struct SepDil {
 } SepDil;
 
 void scratch_need(size_t *need, size_t count);
+/* The need being gathered: inside or outside a MixedOp. */
+ScratchNeed *plan_need(Plan *p);
 /* Reserve `count` weights initialised as `kind`; returns their offset. */
 size_t plan_weights(Plan *p, size_t count, InitKind kind, int fan_in);
 void plan_bn(Plan *p, Bn *bn, int c);

@@ -100,6 +100,11 @@ static int is_reduction(const SupernetSpec *sp, int i)
     return i == sp->layers / 3 || i == 2 * sp->layers / 3;
 }
 
+static size_t max_size(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
 static size_t plane(int n, int c, int h, int w)
 {
     return (size_t)n * (size_t)c * (size_t)h * (size_t)w;
@@ -125,6 +130,7 @@ static void plan_cell(Plan *p, const SupernetSpec *sp, Cell *cell)
     size_t out_count = plane(n, nodes * cell->c, cell->ho, cell->wo);
     cell->out = arena_floats(p->arena, out_count);
     scratch_need(&p->need.state, plane(n, cell->c, cell->h, cell->w));
+    scratch_need(&p->need.node, plane(n, cell->c, cell->ho, cell->wo));
     scratch_need(&p->need.output, out_count);
 }
 
@@ -178,35 +184,35 @@ static void plan_network(Supernet *net, Plan *p)
     net->probs = arena_floats(p->arena, (size_t)n * (size_t)sp->classes);
     net->labels = arena_bytes(p->arena, (size_t)n * sizeof(int));
 
-    const ScratchNeed *need = &p->need;
+    /* Lane 0 also runs what lies outside the MixedOps. */
+    const ScratchNeed *need = &p->need, *edge = &p->need_edge;
     for (int t = 0; t < net->lanes; t++) {
         Scratch *s = &net->lane[t];
         memset(s, 0, sizeof *s);
         for (int k = 0; k < 4; k++)
-            s->slot[k] = arena_floats(p->arena, need->slot);
-        s->sub = arena_floats(p->arena, need->sub);
-        s->dsub = arena_floats(p->arena, need->sub);
-        s->half = arena_floats(p->arena, need->half);
-        s->partial = arena_bytes(p->arena, need->channels * sizeof(double));
+            s->slot[k] = arena_floats(p->arena, t == 0 ? max_size(need->slot, edge->slot) : edge->slot);
+        s->sub = arena_floats(p->arena, t == 0 ? max_size(need->sub, edge->sub) : edge->sub);
+        s->dsub = arena_floats(p->arena, t == 0 ? max_size(need->sub, edge->sub) : edge->sub);
+        s->half = arena_floats(p->arena, t == 0 ? max_size(need->half, edge->half) : edge->half);
+        s->conv = arena_floats(p->arena, t == 0 ? max_size(need->conv, edge->conv) : edge->conv);
+        s->partial = arena_bytes(p->arena, max_size(need->channels, edge->channels) * sizeof(double));
         if (t == 0) {
             s->relu = arena_floats(p->arena, need->relu);
             s->drelu = arena_floats(p->arena, need->relu);
-            s->conv = arena_floats(p->arena, need->conv > need->conv_edge ? need->conv
-                                                                            : need->conv_edge);
         } else {
-            s->conv = arena_floats(p->arena, need->conv_edge);
-            s->acc_out = arena_floats(p->arena, need->slot);
-            s->acc_in = arena_floats(p->arena, need->edge_in);
-            s->acc_relu = arena_floats(p->arena, need->edge_in);
+            s->acc_out = arena_floats(p->arena, edge->slot);
+            s->acc_in = arena_floats(p->arena, edge->edge_in);
+            s->acc_relu = arena_floats(p->arena, edge->edge_in);
         }
     }
     for (int j = 0; j < 2 + sp->nodes; j++) {
-        net->grad[j] = arena_floats(p->arena, need->state);
+        size_t count = j < 2 ? need->state : need->node;
+        net->grad[j] = arena_floats(p->arena, count);
         if (j >= 2)
-            net->state[j] = arena_floats(p->arena, need->state);
+            net->state[j] = arena_floats(p->arena, count);
         if (j <= sp->nodes) {
-            net->relu[j] = arena_floats(p->arena, need->state);
-            net->drelu[j] = arena_floats(p->arena, need->state);
+            net->relu[j] = arena_floats(p->arena, count);
+            net->drelu[j] = arena_floats(p->arena, count);
         }
     }
     for (int k = 0; k < 3; k++)
