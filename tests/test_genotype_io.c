@@ -41,10 +41,16 @@ static Genotype darts_v2(void)
 static void test_fixtures(void)
 {
     static const char *const files[] = {
-        "tests/fixtures/genotypes/official.py",   "tests/fixtures/genotypes/official_range.txt",
-        "tests/fixtures/genotypes/nested.py",     "tests/fixtures/genotypes/triples.py",
-        "tests/fixtures/genotypes/awnas.txt",     "tests/fixtures/genotypes/darts_v2.yaml",
-        "tests/fixtures/genotypes/reordered_ops.json", "tests/fixtures/rundir/genotype.py",
+        "tests/fixtures/genotypes/official.py",
+        "tests/fixtures/genotypes/official_range.txt",
+        "tests/fixtures/genotypes/nested.py",
+        "tests/fixtures/genotypes/triples.py",
+        "tests/fixtures/genotypes/awnas.txt",
+        "tests/fixtures/genotypes/darts_v2.yaml",
+        "tests/fixtures/genotypes/reordered_ops.json",
+        "tests/fixtures/genotypes/autodl.py",
+        "tests/fixtures/genotypes/weighted.py",
+        "tests/fixtures/rundir/genotype.py",
         "tests/fixtures/rundir/genotype.json",
     };
     Genotype want = darts_v2();
@@ -138,7 +144,8 @@ static void test_writers(void)
         for (int i = 0; i < 2 * x.nodes; i++) {
             x.normal[i] = (GenoEdge){1 + (int)(rng_next(&r) % (OP_COUNT - 1)),
                                      (int)(rng_next(&r) % (2 + i / 2))};
-            x.reduce[i] = (GenoEdge){(int)(rng_next(&r) % OP_COUNT), (int)(rng_next(&r) % (2 + i / 2))};
+            x.reduce[i] =
+                (GenoEdge){(int)(rng_next(&r) % OP_COUNT), (int)(rng_next(&r) % (2 + i / 2))};
         }
         for (int c = 0; c < 2; c++) {
             int *concat = c ? x.reduce_concat : x.normal_concat;
@@ -200,18 +207,18 @@ static void test_malformed(void)
         "expected ',' or ']'");
     bad("Genotype(normal=[('sep_conv_9x9', 0), ('skip_connect', 1)], reduce=" EDGES4 ")", "1:19",
         "unknown op 'sep_conv_9x9'");
-    bad("Genotype(normal=[('sep_conv_3x3', 0)], reduce=" EDGES4 ")", "1:17", "expected two per node");
+    bad("Genotype(normal=[('sep_conv_3x3', 0)], reduce=" EDGES4 ")", "1:17",
+        "expected two per node");
     bad("Genotype(\n  normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 2)],\n  reduce=" EDGES4 ")",
         "2:10", "input 2, which does not exist yet");
     bad("Genotype(normal=" EDGES4 ", reduce=" EDGES4 ", normal_concat=range(2, 9))", "1:126",
         "outside the cell's states");
     bad("Genotype(normal=" EDGES4 ", reduce=" EDGES4 ", colour='red')", "1:112",
         "unknown key 'colour'");
-    bad("Genotype(normal=" EDGES4 ", reduce=" EDGES4 ") extra", "1:112",
-        "expected end of file");
+    bad("Genotype(normal=" EDGES4 ", reduce=" EDGES4 ") extra", "1:112", "expected end of file");
     bad("Genotype(normal=" EDGES4 ")", "1:1", "no reduce cell");
-    bad("Genotype(normal=[('sep_conv_3x3', 0, 2), ('sep_conv_3x3', 1)], reduce=" EDGES4 ")",
-        "1:42", "2-tuple edge in a list of 3-tuples");
+    bad("Genotype(normal=[('sep_conv_3x3', 0, 2), ('sep_conv_3x3', 1)], reduce=" EDGES4 ")", "1:42",
+        "2-tuple edge in a list of 3-tuples");
     bad("Genotype(normal=[('sep_conv_3x3', 0, 2), ('sep_conv_3x3', 1, 2), ('max_pool_3x3', 0, 2)],"
         " reduce=" EDGES4 ")",
         "1:66", "a third edge into node 2");
@@ -239,11 +246,72 @@ static void test_malformed(void)
        "a missing file is named");
 }
 
+/* Damaged files (truncated, bytes replaced, inserted or deleted) must never
+ * crash the reader: each either parses or fails with NAME:LINE:COL. */
+static void test_damaged(void)
+{
+    static const char *const files[] = {
+        "tests/fixtures/genotypes/official.py", "tests/fixtures/genotypes/nested.py",
+        "tests/fixtures/genotypes/triples.py",  "tests/fixtures/genotypes/darts_v2.yaml",
+        "tests/fixtures/rundir/genotype.json",
+    };
+    static const char noise[] = "()[]{},:=.'\"#\n -_0123456789abcnorml";
+    Rng r;
+    rng_seed(&r, 3);
+    int tried = 0, positioned = 0, parsed = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        FILE *f = fopen(tap_srcpath(files[i]), "rb");
+        static char orig[8192], text[8300];
+        size_t len = f ? fread(orig, 1, sizeof orig, f) : 0;
+        if (f)
+            fclose(f);
+        for (int k = 0; k < 300; k++) {
+            memcpy(text, orig, len);
+            size_t n = len;
+            int edits = 1 + (int)rng_below(&r, 3);
+            for (int e = 0; e < edits && n > 0; e++) {
+                size_t at = rng_below(&r, (uint32_t)n);
+                char c = noise[rng_below(&r, sizeof noise - 1)];
+                switch (rng_below(&r, 4)) {
+                case 0: /* truncate */
+                    n = at;
+                    break;
+                case 1: /* replace */
+                    text[at] = c;
+                    break;
+                case 2: /* insert */
+                    memmove(text + at + 1, text + at, n - at);
+                    text[at] = c;
+                    n++;
+                    break;
+                default: /* delete */
+                    memmove(text + at, text + at + 1, n - at - 1);
+                    n--;
+                }
+            }
+            Genotype g;
+            GenotypeAlphas al;
+            char err[512] = "";
+            int rc = genotype_parse("damaged", text, n, &g, &al, err, sizeof err);
+            int line, col;
+            tried++;
+            parsed += rc == 0;
+            positioned += rc == -1 && sscanf(err, "damaged:%d:%d: ", &line, &col) == 2 &&
+                          line >= 1 && col >= 1;
+            if (rc != 0 && rc != -1)
+                diag("rc %d", rc);
+        }
+    }
+    ok(parsed + positioned == tried, "%d damaged files: %d still parse, %d positioned errors",
+       tried, parsed, positioned);
+}
+
 static void test_run_csv(void)
 {
     char err[512] = "";
     RunMetrics m;
-    int rc = run_metrics_load(tap_srcpath("tests/fixtures/rundir/metrics.csv"), &m, err, sizeof err);
+    int rc =
+        run_metrics_load(tap_srcpath("tests/fixtures/rundir/metrics.csv"), &m, err, sizeof err);
     ok(rc == 0 && m.n == 8 && m.rows[7].step == 200 && m.rows[0].epoch == 0,
        "metrics.csv: 8 rows, steps 25..200 (%s)", err);
     if (rc == 0)
@@ -288,7 +356,8 @@ static void test_run_csv(void)
     }
     FILE *f = fopen("bad.csv", "w");
     fputs("step,epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds\n1,0,0.1,2,10,2,10,1\n"
-          "2,0,0.1,2,10,2,10\n", f);
+          "2,0,0.1,2,10,2,10\n",
+          f);
     fclose(f);
     rc = run_metrics_load("bad.csv", &m, err, sizeof err);
     ok(rc == -1 && strstr(err, "bad.csv:3: row has 7 fields"), "short metrics row: %s", err);
@@ -301,6 +370,7 @@ int main(void)
     test_ops_remap();
     test_writers();
     test_malformed();
+    test_damaged();
     test_run_csv();
     return tap_done();
 }

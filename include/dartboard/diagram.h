@@ -31,6 +31,13 @@ int diagram_write_dot(FILE *f, const Genotype *g, DiagramCell cell);
 int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standalone);
 /* caption: an optional line drawn above the cell (e.g. "step 1200"), or NULL. */
 int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *caption);
+/* The same on a canvas of at least min_w x min_h pixels, the cell centred:
+ * the frames of an animation share one size. diagram_svg_size() gives the
+ * size diagram_write_svg() would use. */
+int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const char *caption,
+                             double min_w, double min_h);
+void diagram_svg_size(const Genotype *g, DiagramCell cell, const char *caption, double *w,
+                      double *h);
 
 /* Renders a DOT file with Graphviz: `dot -T<format> -o out_path dot_path`.
  * format is "pdf", "png" or "svg". Returns 0, or -1 with msg naming the

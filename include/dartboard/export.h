@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-/* `dartboard export RUN_DIR|GENOTYPE_FILE --format py|json|yaml|dot|tikz|svg|pdf|png|plots [-o FILE]`;
- * argv[0] is "export". Returns the exit status (0, 1 runtime error, 2 usage). */
+/* `dartboard export RUN_DIR|GENOTYPE_FILE --format py|json|yaml|dot|tikz|svg|pdf|png|plots [-o
+ * FILE]`; argv[0] is "export". Returns the exit status (0, 1 runtime error, 2 usage). */
 int export_main(int argc, char **argv);
 
 /* Exports the run directory's genotype (genotype.json, else genotype.py,

@@ -10,17 +10,22 @@
  * libyaml (JSON is a subset of YAML 1.2 for what we read).
  *
  *   official   Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), ...)
- *              (quinnliu/darts, khanrc/pt.darts genotypes.py; concat as
- *              range(a, b) or [2, 3, 4, 5]; an optional `NAME = ` before it)
+ *              (quark0/darts genotypes.py and its many forks; concat as
+ *              range(a, b) or [2, 3, 4, 5]; an optional `NAME = ` before it;
+ *              positional arguments in namedtuple order also work)
  *   nested     normal=[[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], [...], ...]
- *              one inner list per node (khanrc/pt.darts prints its searched
- *              genotypes this way)
- *   3-tuple    ('sep_conv_3x3', 0, 2) = (op, input, node): node numbered as
- *              the state it feeds (2 = first intermediate node), as printed by
- *              the DARTS descendants that keep (op, from, to) edges
- *              (e.g. PC-DARTS/P-DARTS forks' logs, NAS-Bench-301's
- *              converted genotypes); a node numbered from 0 is accepted too
- *              when every node index is < nodes.
+ *              one list (or tuple) of two edges per node: khanrc/pt.darts
+ *              prints its searched genotypes this way, D-X-Y/AutoDL-Projects
+ *              writes tuples of tuples
+ *   3-tuple    ('sep_conv_3x3', 0, 2) = (op, input, node), node numbered as
+ *              the state it feeds (2 = first intermediate node), edges in any
+ *              order: guoyongcs/NAT genotypes.py, CNAS's
+ *              Genotype.from_arch(normal_arch=..., reduced_arch=...) and
+ *              aw_nas genotype strings (`normal_0=[...], reduce_1=[...]`, a
+ *              bare keyword list, also accepted)
+ *   weighted   ('sep_conv_3x3', 0, 0.223) = (op, input, weight) with a float
+ *              third element, as GDAS prints a cell with its probabilities:
+ *              read as the official list, the weights ignored
  *
  * All functions return 0 on success and -1 on failure; readers fill err with
  * "FILE:LINE:COL: what is wrong (expected ...)".
@@ -34,14 +39,15 @@
 #include "dartboard/genotype.h"
 
 typedef enum GenotypeFormat {
-    GENOTYPE_FORMAT_PY,   /* the official one-line Genotype(...) */
+    GENOTYPE_FORMAT_PY, /* the official one-line Genotype(...) */
     GENOTYPE_FORMAT_JSON,
     GENOTYPE_FORMAT_YAML,
     GENOTYPE_FORMAT_COUNT
 } GenotypeFormat;
 
 /* The official DARTS line, with a trailing newline:
- * Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), reduce=[...], reduce_concat=range(2, 6)) */
+ * Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), reduce=[...],
+ * reduce_concat=range(2, 6)) */
 int genotype_write_py(FILE *f, const Genotype *g);
 /* w_normal, w_reduce: softmaxed alphas, edges x OP_COUNT (edges =
  * genotype_edge_count(g->nodes)); either may be NULL (then no "alphas"). */
@@ -55,8 +61,8 @@ int genotype_save(const char *path, GenotypeFormat fmt, const Genotype *g, const
 
 /* Optional alphas found in a JSON/YAML genotype. */
 typedef struct GenotypeAlphas {
-    int present;                                  /* both cells were given */
-    float normal[GENOTYPE_MAX_EDGES * OP_COUNT];  /* edges x OP_COUNT, dartboard op order */
+    int present;                                 /* both cells were given */
+    float normal[GENOTYPE_MAX_EDGES * OP_COUNT]; /* edges x OP_COUNT, dartboard op order */
     float reduce[GENOTYPE_MAX_EDGES * OP_COUNT];
 } GenotypeAlphas;
 

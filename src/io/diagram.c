@@ -75,7 +75,16 @@ int diagram_render(const char *dot_path, const char *format, const char *out_pat
 {
     char tflag[16];
     snprintf(tflag, sizeof tflag, "-T%s", format);
-    const char *argv[] = {"dot", tflag, "-o", out_path, dot_path, NULL};
+    const char *argv[7];
+    int n = 0;
+    argv[n++] = "dot";
+    argv[n++] = tflag;
+    if (strcmp(format, "png") == 0)
+        argv[n++] = "-Gdpi=200"; /* Graphviz's 96 dpi is blurry on a slide or in print */
+    argv[n++] = "-o";
+    argv[n++] = out_path;
+    argv[n++] = dot_path;
+    argv[n] = NULL;
     return tool_run(argv, NULL, NULL, "graphviz", msg, msglen);
 }
 
@@ -86,7 +95,7 @@ int diagram_render(const char *dot_path, const char *format, const char *out_pat
 
 enum { BOX_INPUT, BOX_NODE, BOX_OUTPUT };
 
-static const double BOX_W = 46, BOX_H = 34, COL_GAP = 150, ROW_GAP = 78, MARGIN = 16;
+static const double BOX_W = 46, BOX_H = 34, COL_GAP = 210, ROW_GAP = 84, MARGIN = 16;
 static const double FONT_NODE = 17, FONT_OP = 12.5;
 /* Average advance of the sans-serif label font, as a fraction of its size:
  * generous, so estimated label boxes never undershoot the real text. */
@@ -104,6 +113,8 @@ typedef struct LEdge {
     double lx, ly, lw, lh; /* label centre and size */
 } LEdge;
 
+/* Boxes are indexed like states: 0, 1 the inputs, 2 + i node i, and the
+ * output is nodes + 2. */
 typedef struct Layout {
     int nboxes, nedges;
     LBox box[MAX_BOXES];
@@ -111,7 +122,7 @@ typedef struct Layout {
     double x0, y0, x1, y1; /* bounding box of everything drawn */
 } Layout;
 
-/* Box index of a state: 0, 1 inputs; 2 + i node i; the output is nodes + 2. */
+/* A point of the cubic Bezier p at parameter t; axis 0 = x, 1 = y. */
 static double bez(const double p[4][2], double t, int axis)
 {
     double u = 1 - t;
@@ -152,6 +163,140 @@ static void grow(Layout *L, double x, double y, double hw, double hh)
         L->y1 = y + hh;
 }
 
+/* Ports, curves and labels for the current box positions. Returns the
+ * number of labels that overlap a box or another label (widen[c] = 2 for
+ * the column gaps their edges span) or sit on another line (widen[c] = 1). */
+static int route_edges(Layout *L, int *widen)
+{
+    /* Ports: spread the ends of several edges along a box side, ordered by
+     * the height of the other end so they do not cross at the box. */
+    double port_out[MAX_LEDGES], port_in[MAX_LEDGES];
+    for (int side = 0; side < 2; side++) {
+        for (int b = 0; b < L->nboxes; b++) {
+            int idx[MAX_LEDGES], m = 0;
+            for (int k = 0; k < L->nedges; k++) {
+                if ((side ? L->edge[k].to : L->edge[k].from) != b)
+                    continue;
+                double y = L->box[side ? L->edge[k].from : L->edge[k].to].y;
+                int j = m++;
+                while (j > 0 &&
+                       L->box[side ? L->edge[idx[j - 1]].from : L->edge[idx[j - 1]].to].y > y) {
+                    idx[j] = idx[j - 1];
+                    j--;
+                }
+                idx[j] = k;
+            }
+            double span = BOX_H * 0.6, step = m > 1 ? span / (m - 1) : 0;
+            for (int j = 0; j < m; j++) {
+                double off = m > 1 ? -span / 2 + j * step : 0;
+                (side ? port_in : port_out)[idx[j]] = L->box[b].y + off;
+            }
+        }
+    }
+
+    for (int k = 0; k < L->nedges; k++) {
+        LEdge *e = &L->edge[k];
+        double x0 = L->box[e->from].x + BOX_W / 2, y0 = port_out[k];
+        double x3 = L->box[e->to].x - BOX_W / 2, y3 = port_in[k];
+        double dx = x3 - x0;
+        e->p[0][0] = x0, e->p[0][1] = y0;
+        e->p[3][0] = x3, e->p[3][1] = y3;
+        e->p[1][0] = x0 + dx * 0.45, e->p[1][1] = y0;
+        e->p[2][0] = x3 - dx * 0.45, e->p[2][1] = y3;
+        /* Bend around boxes in skipped columns: push the middle of the curve
+         * past the obstacle on the side nearer to the edge, a little more
+         * each time, until it is clear. */
+        for (int tries = 0; tries < 24; tries++) {
+            int hit = curve_hits_box(L, e);
+            if (hit < 0)
+                break;
+            double mid = (y0 + y3) / 2, oy = L->box[hit].y;
+            double target =
+                mid <= oy ? oy - BOX_H / 2 - 18 - 8 * tries : oy + BOX_H / 2 + 18 + 8 * tries;
+            /* The midpoint of a cubic is (p0 + 3 p1 + 3 p2 + p3) / 8. */
+            double c = (target - (y0 + y3) / 8) / 0.75;
+            e->p[1][0] = x0 + dx * 0.3, e->p[1][1] = c;
+            e->p[2][0] = x3 - dx * 0.3, e->p[2][1] = c;
+        }
+    }
+
+    /* Labels: the position along the edge with the least clutter: never on
+     * a box or another label if avoidable, then over as few other lines as
+     * possible, then near the middle. Longer edges choose first (they have
+     * the most room to move). */
+    int order[MAX_LEDGES], m = 0;
+    for (int k = 0; k < L->nedges; k++) {
+        if (L->edge[k].op < 0)
+            continue;
+        LEdge *e = &L->edge[k];
+        e->lw = strlen(op_names[e->op]) * FONT_OP * CHAR_W + 6;
+        e->lh = FONT_OP + 4;
+        double len = e->p[3][0] - e->p[0][0];
+        int j = m++;
+        while (j > 0 && L->edge[order[j - 1]].p[3][0] - L->edge[order[j - 1]].p[0][0] < len) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+    }
+    for (int oi = 0; oi < m; oi++) {
+        LEdge *e = &L->edge[order[oi]];
+        double best = 1e30;
+        for (int ti = 0; ti <= 32; ti++) {
+            double t = 0.1 + 0.8 * ti / 32.0, x = bez(e->p, t, 0), y = bez(e->p, t, 1);
+            double cost = fabs(t - 0.5) * 4;
+            for (int b = 0; b < L->nboxes; b++)
+                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W,
+                                             BOX_H, 3);
+            for (int pj = 0; pj < oi; pj++) {
+                const LEdge *o = &L->edge[order[pj]];
+                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, o->lx, o->ly, o->lw, o->lh, 3);
+            }
+            for (int k = 0; k < L->nedges; k++) { /* other lines under the label */
+                if (&L->edge[k] == e)
+                    continue;
+                for (int si = 1; si < 48; si++) {
+                    double px = bez(L->edge[k].p, si / 48.0, 0),
+                           py = bez(L->edge[k].p, si / 48.0, 1);
+                    if (fabs(px - x) * 2 < e->lw && fabs(py - y) * 2 < e->lh)
+                        cost += 25;
+                }
+            }
+            if (cost < best) {
+                best = cost;
+                e->lx = x;
+                e->ly = y;
+            }
+        }
+    }
+
+    int clashes = 0;
+    for (int k = 0; k < L->nedges; k++) {
+        const LEdge *e = &L->edge[k];
+        if (e->op < 0)
+            continue;
+        int bad = 0;
+        for (int b = 0; b < L->nboxes; b++)
+            bad |= rects_overlap(e->lx, e->ly, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W, BOX_H,
+                                 1);
+        for (int j = 0; j < L->nedges; j++)
+            bad |= j != k && L->edge[j].op >= 0 &&
+                   rects_overlap(e->lx, e->ly, e->lw, e->lh, L->edge[j].lx, L->edge[j].ly,
+                                 L->edge[j].lw, L->edge[j].lh, 1);
+        int crossed = 0; /* another line under the label: legible, but ambiguous */
+        for (int j = 0; j < L->nedges && !bad && !crossed; j++)
+            for (int si = 1; si < 48 && j != k && !crossed; si++)
+                crossed = fabs(bez(L->edge[j].p, si / 48.0, 0) - e->lx) * 2 < e->lw &&
+                          fabs(bez(L->edge[j].p, si / 48.0, 1) - e->ly) * 2 < e->lh;
+        if (bad || crossed) {
+            clashes++;
+            for (int c = L->box[e->from].col; c < L->box[e->to].col; c++)
+                widen[c] |= bad ? 2 : 1;
+        }
+    }
+    return clashes;
+}
+
 static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
 {
     const GenoEdge *ge = cell == DIAGRAM_REDUCE ? g->reduce : g->normal;
@@ -176,7 +321,6 @@ static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
     for (int b = 0; b < L->nboxes; b++) {
         L->box[b].col = depth[b];
         L->box[b].kind = b < 2 ? BOX_INPUT : b == out ? BOX_OUTPUT : BOX_NODE;
-        L->box[b].x = MARGIN + BOX_W / 2 + depth[b] * COL_GAP;
     }
 
     /* Rows: column by column, sort by the mean height of the inputs
@@ -212,88 +356,31 @@ static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
     for (int i = 0; i < nconcat; i++)
         L->edge[L->nedges++] = (LEdge){.from = concat[i], .to = out, .op = -1};
 
-    /* Ports: spread the ends of several edges along a box side, ordered by
-     * the height of the other end so they do not cross at the box. */
-    double port_out[MAX_LEDGES], port_in[MAX_LEDGES];
-    for (int side = 0; side < 2; side++) {
-        for (int b = 0; b < L->nboxes; b++) {
-            int idx[MAX_LEDGES], m = 0;
-            for (int k = 0; k < L->nedges; k++) {
-                if ((side ? L->edge[k].to : L->edge[k].from) != b)
-                    continue;
-                double y = L->box[side ? L->edge[k].from : L->edge[k].to].y;
-                int j = m++;
-                while (j > 0 && L->box[side ? L->edge[idx[j - 1]].from : L->edge[idx[j - 1]].to].y > y) {
-                    idx[j] = idx[j - 1];
-                    j--;
-                }
-                idx[j] = k;
-            }
-            double span = BOX_H * 0.6, step = m > 1 ? span / (m - 1) : 0;
-            for (int j = 0; j < m; j++) {
-                double off = m > 1 ? -span / 2 + j * step : 0;
-                (side ? port_in : port_out)[idx[j]] = L->box[b].y + off;
-            }
-        }
-    }
-
-    for (int k = 0; k < L->nedges; k++) {
-        LEdge *e = &L->edge[k];
-        double x0 = L->box[e->from].x + BOX_W / 2, y0 = port_out[k];
-        double x3 = L->box[e->to].x - BOX_W / 2, y3 = port_in[k];
-        double dx = x3 - x0;
-        e->p[0][0] = x0, e->p[0][1] = y0;
-        e->p[3][0] = x3, e->p[3][1] = y3;
-        e->p[1][0] = x0 + dx * 0.45, e->p[1][1] = y0;
-        e->p[2][0] = x3 - dx * 0.45, e->p[2][1] = y3;
-        /* Bend around boxes in skipped columns: push the middle of the curve
-         * past the obstacle on the side nearer to the edge, a little more
-         * each time, until it is clear. */
-        for (int tries = 0; tries < 24; tries++) {
-            int hit = curve_hits_box(L, e);
-            if (hit < 0)
-                break;
-            double mid = (y0 + y3) / 2, oy = L->box[hit].y;
-            double target = mid <= oy ? oy - BOX_H / 2 - 18 - 8 * tries
-                                      : oy + BOX_H / 2 + 18 + 8 * tries;
-            /* The midpoint of a cubic is (p0 + 3 p1 + 3 p2 + p3) / 8. */
-            double c = (target - (y0 + y3) / 8) / 0.75;
-            e->p[1][0] = x0 + dx * 0.3, e->p[1][1] = c;
-            e->p[2][0] = x3 - dx * 0.3, e->p[2][1] = c;
-        }
-    }
-
-    /* Labels: first position along the edge that overlaps no box or label. */
-    static const double ts[] = {0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.2, 0.8};
-    for (int k = 0; k < L->nedges; k++) {
-        LEdge *e = &L->edge[k];
-        if (e->op < 0)
-            continue;
-        e->lw = strlen(op_names[e->op]) * FONT_OP * CHAR_W + 6;
-        e->lh = FONT_OP + 4;
-        int placed = 0;
-        for (size_t ti = 0; ti < sizeof ts / sizeof ts[0] && !placed; ti++) {
-            double x = bez(e->p, ts[ti], 0), y = bez(e->p, ts[ti], 1);
-            int clash = 0;
-            for (int b = 0; b < L->nboxes && !clash; b++)
-                clash = rects_overlap(x, y, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W, BOX_H, 2);
-            for (int j = 0; j < k && !clash; j++)
-                clash = L->edge[j].op >= 0 &&
-                        rects_overlap(x, y, e->lw, e->lh, L->edge[j].lx, L->edge[j].ly,
-                                      L->edge[j].lw, L->edge[j].lh, 2);
-            if (!clash) {
-                e->lx = x, e->ly = y;
-                placed = 1;
+    /* Widen the gaps spanned by edges whose labels still clash, until
+     * every label finds a free place (a few rounds at most). */
+    double gap[MAX_BOXES];
+    for (int c = 0; c < MAX_BOXES; c++)
+        gap[c] = COL_GAP;
+    for (int round = 0;; round++) {
+        double colx[MAX_BOXES];
+        colx[0] = MARGIN + BOX_W / 2;
+        for (int c = 1; c <= maxd + 1; c++)
+            colx[c] = colx[c - 1] + gap[c - 1];
+        for (int b = 0; b < L->nboxes; b++)
+            L->box[b].x = colx[depth[b]];
+        int widen[MAX_BOXES] = {0};
+        if (route_edges(L, widen) == 0 || round == 12)
+            break;
+        /* overlaps always widen; lines under labels only up to twice the gap */
+        int grew = 0;
+        for (int c = 0; c <= maxd; c++) {
+            if (widen[c] >= 2 || (widen[c] && gap[c] * 1.15 <= 2 * COL_GAP)) {
+                gap[c] *= 1.15;
+                grew = 1;
             }
         }
-        if (!placed) { /* crowded: stack it just below the midpoint's clashes */
-            e->lx = bez(e->p, 0.5, 0);
-            e->ly = bez(e->p, 0.5, 1);
-            for (int j = 0; j < k; j++)
-                if (L->edge[j].op >= 0 && rects_overlap(e->lx, e->ly, e->lw, e->lh, L->edge[j].lx,
-                                                        L->edge[j].ly, L->edge[j].lw, L->edge[j].lh, 2))
-                    e->ly = L->edge[j].ly + (L->edge[j].lh + e->lh) / 2 + 3;
-        }
+        if (!grew)
+            break;
     }
 
     L->x0 = L->y0 = 1e9;
@@ -322,13 +409,32 @@ static const char *box_sub(const Layout *L, int b, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ SVG */
 
+void diagram_svg_size(const Genotype *g, DiagramCell cell, const char *caption, double *w,
+                      double *h)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    *w = ceil(L.x1 - L.x0 + 2 * MARGIN);
+    *h = ceil(L.y1 - L.y0 + 2 * MARGIN + (caption ? 26 : 0));
+}
+
 int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *caption)
+{
+    return diagram_write_svg_canvas(f, g, cell, caption, 0, 0);
+}
+
+int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const char *caption,
+                             double min_w, double min_h)
 {
     Layout L;
     layout_cell(&L, g, cell);
     double cap_h = caption ? 26 : 0;
-    double ox = MARGIN - L.x0, oy = MARGIN + cap_h - L.y0;
-    double w = L.x1 - L.x0 + 2 * MARGIN, h = L.y1 - L.y0 + 2 * MARGIN + cap_h;
+    double w = ceil(L.x1 - L.x0 + 2 * MARGIN), h = ceil(L.y1 - L.y0 + 2 * MARGIN + cap_h);
+    /* a larger canvas centres the cell below the caption */
+    double ox = MARGIN - L.x0 + (w < min_w ? (min_w - w) / 2 : 0);
+    double oy = MARGIN + cap_h - L.y0 + (h < min_h ? (min_h - h) / 2 : 0);
+    w = fmax(w, ceil(min_w));
+    h = fmax(h, ceil(min_h));
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -343,7 +449,7 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
             "fill=\"#" COLOR_CONCAT "\"/></marker>\n"
             "</defs>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
-            ceil(w), ceil(h), ceil(w), ceil(h), diagram_cell_names[cell]);
+            w, h, w, h, diagram_cell_names[cell]);
     if (caption) {
         fputs("<text x=\"16\" y=\"24\" font-size=\"15\" fill=\"#" COLOR_STROKE "\">", f);
         for (const char *c = caption; *c; c++) { /* escape the XML specials */
@@ -364,10 +470,10 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
         fprintf(f,
                 "  <path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" stroke=\"#%s\"%s "
                 "marker-end=\"url(#%s)\"/>\n",
-                e->p[0][0] + ox, e->p[0][1] + oy, e->p[1][0] + ox, e->p[1][1] + oy,
-                e->p[2][0] + ox, e->p[2][1] + oy, e->p[3][0] + ox, e->p[3][1] + oy,
-                e->op < 0 ? COLOR_CONCAT : COLOR_EDGE,
-                e->op < 0 ? " stroke-dasharray=\"5,3\"" : "", e->op < 0 ? "arrow-concat" : "arrow");
+                e->p[0][0] + ox, e->p[0][1] + oy, e->p[1][0] + ox, e->p[1][1] + oy, e->p[2][0] + ox,
+                e->p[2][1] + oy, e->p[3][0] + ox, e->p[3][1] + oy,
+                e->op < 0 ? COLOR_CONCAT : COLOR_EDGE, e->op < 0 ? " stroke-dasharray=\"5,3\"" : "",
+                e->op < 0 ? "arrow-concat" : "arrow");
     }
     fputs("</g>\n<g font-size=\"12.5\" text-anchor=\"middle\" fill=\"#222222\">\n", f);
     for (int k = 0; k < L.nedges; k++) {
@@ -384,8 +490,9 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
     fputs("</g>\n<g stroke=\"#" COLOR_STROKE "\" stroke-width=\"1.8\">\n", f);
     for (int b = 0; b < L.nboxes; b++) {
         const LBox *x = &L.box[b];
-        const char *fill = x->kind == BOX_INPUT ? COLOR_INPUT
-                           : x->kind == BOX_OUTPUT ? COLOR_OUTPUT : COLOR_NODE;
+        const char *fill = x->kind == BOX_INPUT    ? COLOR_INPUT
+                           : x->kind == BOX_OUTPUT ? COLOR_OUTPUT
+                                                   : COLOR_NODE;
         fprintf(f,
                 "  <rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" rx=\"4\" "
                 "fill=\"#%s\"/>\n",
@@ -428,12 +535,16 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
 {
     Layout L;
     layout_cell(&L, g, cell);
+    /* The page is cropped to the picture by hand rather than with the
+     * standalone class, which is not in Debian's texlive-latex-base. */
     if (standalone)
         fprintf(f,
                 "%% DARTS %s cell, written by dartboard. Build: pdflatex FILE\n"
-                "\\documentclass[tikz,border=4pt]{standalone}\n"
-                "\\usepackage[T1]{fontenc}\n"
-                "\\begin{document}\n",
+                "\\documentclass{article}\n"
+                "\\usepackage{tikz}\n"
+                "\\newsavebox{\\dartscell}\n"
+                "\\begin{document}\n"
+                "\\begin{lrbox}{\\dartscell}%%\n",
                 diagram_cell_names[cell]);
     else
         fprintf(f,
@@ -450,7 +561,7 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
             "  %% stealth is a core arrow tip: the fragment needs no library in the preamble\n"
             "  edge/.style={draw=black!70, line width=0.7pt, -stealth},\n"
             "  concat/.style={draw=black!40, line width=0.7pt, dashed, -stealth},\n"
-            "  op/.style={font=\\scriptsize\\sffamily, fill=white, fill opacity=0.9,\n"
+            "  op/.style={font=\\small\\sffamily, fill=white, fill opacity=0.9,\n"
             "    text opacity=1, inner sep=1.2pt, rounded corners=1pt}]\n",
             CM, CM, BOX_W * CM, BOX_H * CM);
     fputs("\\definecolor{DartsInput}{HTML}{" COLOR_INPUT "}\n"
@@ -461,7 +572,9 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
         const LBox *x = &L.box[b];
         char buf[16];
         const char *sub = box_sub(&L, b, buf, sizeof buf);
-        const char *style = x->kind == BOX_INPUT ? "input" : x->kind == BOX_OUTPUT ? "output" : "node";
+        const char *style = x->kind == BOX_INPUT    ? "input"
+                            : x->kind == BOX_OUTPUT ? "output"
+                                                    : "node";
         if (x->kind == BOX_NODE)
             fprintf(f, "\\node[%s] (b%d) at (%.1f,%.1f) {$%s$};\n", style, b, x->x, x->y, sub);
         else
@@ -469,7 +582,8 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
     }
     for (int k = 0; k < L.nedges; k++) {
         const LEdge *e = &L.edge[k];
-        fprintf(f, "\\draw[%s] (%.1f,%.1f) .. controls (%.1f,%.1f) and (%.1f,%.1f) .. (%.1f,%.1f);\n",
+        fprintf(f,
+                "\\draw[%s] (%.1f,%.1f) .. controls (%.1f,%.1f) and (%.1f,%.1f) .. (%.1f,%.1f);\n",
                 e->op < 0 ? "concat" : "edge", e->p[0][0], e->p[0][1], e->p[1][0], e->p[1][1],
                 e->p[2][0], e->p[2][1], e->p[3][0], e->p[3][1]);
     }
@@ -483,6 +597,15 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
     }
     fputs("\\end{tikzpicture}\n", f);
     if (standalone)
-        fputs("\\end{document}\n", f);
+        fputs("\\end{lrbox}%\n"
+              "% one page: the picture and a 4pt border\n"
+              "\\ifdefined\\pdfpagewidth\\else\\let\\pdfpagewidth\\pagewidth"
+              "\\let\\pdfpageheight\\pageheight\\fi\n"
+              "\\pdfpagewidth=\\dimexpr\\wd\\dartscell+8pt\\relax\n"
+              "\\pdfpageheight=\\dimexpr\\ht\\dartscell+\\dp\\dartscell+8pt\\relax\n"
+              "\\hoffset=-1in \\voffset=-1in\n"
+              "\\shipout\\vbox{\\kern4pt\\hbox{\\kern4pt\\usebox{\\dartscell}}\\kern4pt}\n"
+              "\\end{document}\n",
+              f);
     return ferror(f) ? -1 : 0;
 }

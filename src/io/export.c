@@ -8,6 +8,7 @@
 #include "dartboard/export.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,27 +41,46 @@ static const char *const format_names[EXPORT_FORMAT_COUNT] = {
 
 typedef struct Source {
     char path[PATH_LEN];
-    char dir[PATH_LEN];  /* where default outputs go */
-    char stem[256];      /* "" for a run directory, else the file name without extension */
+    char dir[PATH_LEN]; /* where default outputs go */
+    char stem[256];     /* "" for a run directory, else the file name without extension */
     int is_run_dir;
     Genotype g;
     GenotypeAlphas alphas;
 } Source;
 
-/* A message that grows: "wrote A, B, C". */
+/* What was written, for the message: "wrote A, B" or, when every file is in
+ * the source's directory, "wrote N files in DIR: a, b" (short enough for the
+ * UI's status line). */
 typedef struct Report {
-    char *buf;
+    char *buf; /* the list */
     size_t cap;
     int files;
+    const char *dir; /* names under it are listed relative to it */
+    int outside;     /* something not under dir was written */
 } Report;
 
 static void report_wrote(Report *r, const char *path)
 {
     if (!r->buf || r->cap == 0)
         return;
+    size_t n = r->dir ? strlen(r->dir) : 0;
+    const char *name = path;
+    if (n && strncmp(path, r->dir, n) == 0 && path[n] == '/')
+        name = path + n + 1;
+    else
+        r->outside = 1;
     size_t used = strlen(r->buf);
-    snprintf(r->buf + used, r->cap - used, "%s%s", r->files ? ", " : "wrote ", path);
+    snprintf(r->buf + used, r->cap - used, "%s%s", r->files ? ", " : "", name);
     r->files++;
+}
+
+static void report_message(const Report *r, char *msg, size_t msglen)
+{
+    if (r->outside || r->files < 2)
+        snprintf(msg, msglen, "wrote %s%s%s", r->outside || !r->dir ? "" : r->dir,
+                 r->outside || !r->dir ? "" : "/", r->buf);
+    else
+        snprintf(msg, msglen, "wrote %d files in %s: %s", r->files, r->dir, r->buf);
 }
 
 static int is_dir(const char *path)
@@ -128,8 +148,10 @@ static int load_source(Source *s, const char *path, char *msg, size_t msglen)
             }
         }
         if (!have_geno) {
-            snprintf(msg, msglen, "%s: no genotype.json, genotype.py or alphas.csv (expected a "
-                     "dartboard run directory)", path);
+            snprintf(msg, msglen,
+                     "%s: no genotype.json, genotype.py or alphas.csv (expected a "
+                     "dartboard run directory)",
+                     path);
             return -1;
         }
         return 0;
@@ -277,7 +299,9 @@ static int cell_path(char *path, const Source *s, const char *out, int single, D
 
 static int refuse_overwrite(const Source *s, const char *path, char *msg, size_t msglen)
 {
-    if (!s->is_run_dir && strcmp(path, s->path) == 0) {
+    struct stat a, b;
+    if (!s->is_run_dir && stat(path, &a) == 0 && stat(s->path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino) {
         snprintf(msg, msglen, "%s: would overwrite the input (expected -o FILE)", path);
         return -1;
     }
@@ -304,6 +328,17 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
     }
     Source fs = *s;
     int rc = 0;
+    /* One canvas size per cell for all frames, so an animation does not jump. */
+    double cw[DIAGRAM_CELL_COUNT] = {0}, ch[DIAGRAM_CELL_COUNT] = {0};
+    for (int i = 0; i < h.n; i++) {
+        genotype_derive(&fs.g, h.frames[i].normal, h.frames[i].reduce, h.nodes);
+        for (int c = 0; c < DIAGRAM_CELL_COUNT; c++) {
+            double w, hh;
+            diagram_svg_size(&fs.g, (DiagramCell)c, "caption", &w, &hh);
+            cw[c] = fmax(cw[c], w);
+            ch[c] = fmax(ch[c], hh);
+        }
+    }
     for (int i = 0; i < h.n && rc == 0; i++) {
         genotype_derive(&fs.g, h.frames[i].normal, h.frames[i].reduce, h.nodes);
         for (int c = 0; c < DIAGRAM_CELL_COUNT && rc == 0; c++) {
@@ -319,7 +354,7 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
                 rc = -1;
                 break;
             }
-            rc = diagram_write_svg(f, &fs.g, (DiagramCell)c, caption);
+            rc = diagram_write_svg_canvas(f, &fs.g, (DiagramCell)c, caption, cw[c], ch[c]);
             if (fclose(f) != 0 || rc != 0 || rename(tmp, path) != 0) {
                 snprintf(msg, msglen, "%s: %s", path, errno ? strerror(errno) : "write failed");
                 unlink(tmp);
@@ -327,10 +362,11 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
             }
         }
     }
+    int frames = h.n;
     run_alphas_free(&h);
     if (rc == 0) {
         char what[PATH_LEN + 64];
-        snprintf(what, sizeof what, "%s/{normal,reduce}_0001..%04d.svg", dir, h.n);
+        snprintf(what, sizeof what, "%s/{normal,reduce}_0001..%04d.svg", dir, frames);
         report_wrote(rep, what);
     }
     return rc;
@@ -364,7 +400,8 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
             if (cell_only >= 0 && c != cell_only)
                 continue;
             j.cell = (DiagramCell)c;
-            if (cell_path(path, s, out, cell_only >= 0, j.cell, format_ext(fmt), msg, msglen) != 0 ||
+            if (cell_path(path, s, out, cell_only >= 0, j.cell, format_ext(fmt), msg, msglen) !=
+                    0 ||
                 refuse_overwrite(s, path, msg, msglen) != 0)
                 return -1;
             if (fmt == EXPORT_PDF || fmt == EXPORT_PNG) {
@@ -398,9 +435,10 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
     case EXPORT_FRAMES:
     case EXPORT_PLOTS:
         if (!s->is_run_dir) {
-            snprintf(msg, msglen, "%s: --format %s needs a run directory (expected a directory "
-                     "with alphas.csv%s)", s->path, format_names[fmt],
-                     fmt == EXPORT_PLOTS ? " and metrics.csv" : "");
+            snprintf(msg, msglen,
+                     "%s: --format %s needs a run directory (expected a directory "
+                     "with alphas.csv%s)",
+                     s->path, format_names[fmt], fmt == EXPORT_PLOTS ? " and metrics.csv" : "");
             return -1;
         }
         if (fmt == EXPORT_FRAMES)
@@ -474,14 +512,14 @@ static int export_formats(const Source *s, const char *formats, const char *out,
         return -1;
     }
     body[0] = '\0';
-    Report rep = {.buf = body, .cap = msglen};
+    Report rep = {.buf = body, .cap = msglen, .dir = s->dir};
     for (int i = 0; i < n; i++) {
         if (export_one(s, (ExportFormat)fmts[i], out, cell_only, &rep, msg, msglen) != 0) {
             free(body);
             return -1;
         }
     }
-    snprintf(msg, msglen, "%s", body);
+    report_message(&rep, msg, msglen);
     free(body);
     return 0;
 }
@@ -507,64 +545,68 @@ static void usage(FILE *f)
 {
     char names[128];
     format_list(names, sizeof names);
-    fprintf(f,
-            "usage: dartboard export RUN_DIR|GENOTYPE_FILE --format FORMAT[,FORMAT...] "
-            "[-o FILE] [--cell normal|reduce]\n"
-            "  FORMAT is %s\n"
-            "  py json yaml   the genotype (GENOTYPE_FILE may be any of these, or a\n"
-            "                 nested-list or (op, input, node) dialect)\n"
-            "  dot tikz svg   a diagram per cell (tikz: a standalone .tex and a .tikz fragment)\n"
-            "  pdf png        the diagrams rendered by Graphviz dot\n"
-            "  frames         one SVG per report of alphas.csv, for an animation\n"
-            "  plots          gnuplot figures (PDF, PNG, SVG + scripts) in RUN_DIR/plots\n"
-            "  -o FILE        output file (- for stdout); for diagrams of both cells, a stem:\n"
-            "                 FILE_normal.EXT and FILE_reduce.EXT; for frames and plots a directory\n"
-            "  --cell CELL    only the normal or the reduce cell\n"
-            "Without -o, files go to the run directory (genotype.*, cell_normal.*, ...) or\n"
-            "beside GENOTYPE_FILE.\n",
-            names);
+    fprintf(
+        f,
+        "usage: dartboard export RUN_DIR|GENOTYPE_FILE --format FORMAT[,FORMAT...] "
+        "[-o FILE] [--cell normal|reduce]\n"
+        "  FORMAT is %s\n"
+        "  py json yaml   the genotype (GENOTYPE_FILE may be any of these, or the\n"
+        "                 nested-list, (op, input, node) or (op, input, weight) dialect\n"
+        "                 of other DARTS code bases; see dartboard(1))\n"
+        "  dot tikz svg   a diagram per cell (tikz: a standalone .tex and a .tikz fragment)\n"
+        "  pdf png        the diagrams rendered by Graphviz dot\n"
+        "  frames         one SVG per report of alphas.csv, for an animation\n"
+        "  plots          gnuplot figures (PDF, PNG, SVG + scripts) in RUN_DIR/plots\n"
+        "  -o FILE        output file (- for stdout); for diagrams of both cells, a stem:\n"
+        "                 FILE_normal.EXT and FILE_reduce.EXT; for frames and plots a directory\n"
+        "  --cell CELL    only the normal or the reduce cell\n"
+        "Without -o, files go to the run directory (genotype.*, cell_normal.*, ...) or\n"
+        "beside GENOTYPE_FILE.\n",
+        names);
+}
+
+/* The value of an option given as "NAME VALUE" or "NAME=VALUE" (long
+ * names only), or NULL when argv[*i] is not that option. *missing is set
+ * when the option is there without its value. */
+static const char *option(char **argv, int argc, int *i, const char *name, int *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=' && name[1] == '-')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
 }
 
 int export_main(int argc, char **argv)
 {
-    const char *source = NULL, *format = NULL, *out = NULL;
-    int cell_only = -1;
+    const char *source = NULL, *format = NULL, *out = NULL, *cell = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = NULL;
-        int takes = 0;
+        const char *a = argv[i], *v;
+        int missing = 0;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--format") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-o") == 0 ||
-            strcmp(a, "--output") == 0 || strcmp(a, "--cell") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "dartboard: export: %s needs a value\n", a);
-                usage(stderr);
-                return 2;
-            }
-            val = argv[++i];
-            takes = 1;
-        } else if (strncmp(a, "--format=", 9) == 0 || strncmp(a, "--output=", 9) == 0) {
-            val = a + 9;
-            takes = 1;
-        } else if (strncmp(a, "--cell=", 7) == 0) {
-            val = a + 7;
-            takes = 1;
-        }
-        if (takes) {
-            if (a[1] == 'f' || strncmp(a, "--format", 8) == 0) {
-                format = val;
-            } else if (a[1] == 'o' || strncmp(a, "--output", 8) == 0) {
-                out = val;
-            } else {
-                cell_only = strcmp(val, "normal") == 0 ? 0 : strcmp(val, "reduce") == 0 ? 1 : -2;
-                if (cell_only == -2) {
-                    fprintf(stderr, "dartboard: export: unknown cell '%s' (expected normal or "
-                            "reduce)\n", val);
-                    return 2;
-                }
-            }
+        if ((v = option(argv, argc, &i, "--format", &missing)) ||
+            (v = option(argv, argc, &i, "-f", &missing))) {
+            format = v;
+        } else if ((v = option(argv, argc, &i, "--output", &missing)) ||
+                   (v = option(argv, argc, &i, "-o", &missing))) {
+            out = v;
+        } else if ((v = option(argv, argc, &i, "--cell", &missing))) {
+            cell = v;
+        } else if (missing) {
+            fprintf(stderr, "dartboard: export: %s needs a value\n", a);
+            usage(stderr);
+            return 2;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "dartboard: export: unknown option '%s'\n", a);
             usage(stderr);
@@ -572,8 +614,19 @@ int export_main(int argc, char **argv)
         } else if (!source) {
             source = a;
         } else {
-            fprintf(stderr, "dartboard: export: a second source '%s' (expected one RUN_DIR or "
-                    "GENOTYPE_FILE)\n", a);
+            fprintf(stderr,
+                    "dartboard: export: a second source '%s' (expected one RUN_DIR or "
+                    "GENOTYPE_FILE)\n",
+                    a);
+            return 2;
+        }
+    }
+    int cell_only = -1;
+    if (cell) {
+        cell_only = strcmp(cell, "normal") == 0 ? 0 : strcmp(cell, "reduce") == 0 ? 1 : -1;
+        if (cell_only < 0) {
+            fprintf(stderr, "dartboard: export: unknown cell '%s' (expected normal or reduce)\n",
+                    cell);
             return 2;
         }
     }

@@ -311,8 +311,8 @@ static int value_push(Value *v, const char *key, Value *child)
 
 static const char *value_kind_name(const Value *v)
 {
-    static const char *const names[] = {"null", "an integer", "a number", "a string",
-                                        "a name", "a list", "a mapping", "a call"};
+    static const char *const names[] = {"null",   "an integer", "a number",  "a string",
+                                        "a name", "a list",     "a mapping", "a call"};
     return names[v->kind];
 }
 
@@ -338,6 +338,7 @@ typedef struct Lexer {
     char text[256];
     long inum;
     double num;
+    char desc[300]; /* tok_desc()'s text: per lexer, so parsing is reentrant */
 } Lexer;
 
 static void lex_advance_char(Lexer *lx)
@@ -418,7 +419,7 @@ static void lex_next(Lexer *lx)
             lx->kind = TOK_INT;
         }
         if (*endp != '\0' || errno == ERANGE)
-            rd_error(lx->rd, lx->tline, lx->tcol, "malformed number '%s' (expected an integer)",
+            rd_error(lx->rd, lx->tline, lx->tcol, "malformed number '%s' (expected digits)",
                      lx->text);
         return;
     }
@@ -470,19 +471,12 @@ static int lex_is(const Lexer *lx, char punct)
     return lx->kind == TOK_PUNCT && lx->punct == punct;
 }
 
-static const char *tok_desc(const Lexer *lx)
+static const char *tok_desc(Lexer *lx)
 {
-    static char buf[300];
-    switch (lx->kind) {
-    case TOK_EOF:
+    if (lx->kind == TOK_EOF)
         return "end of input";
-    case TOK_STR:
-        snprintf(buf, sizeof buf, "string '%s'", lx->text);
-        return buf;
-    default:
-        snprintf(buf, sizeof buf, "'%s'", lx->text);
-        return buf;
-    }
+    snprintf(lx->desc, sizeof lx->desc, lx->kind == TOK_STR ? "string '%s'" : "'%s'", lx->text);
+    return lx->desc;
 }
 
 static Value *py_expr(Lexer *lx, int depth);
@@ -584,8 +578,10 @@ static Value *py_expr(Lexer *lx, int depth)
             }
             size_t n = strlen(name), k = strlen(lx->text);
             if (n + 1 + k >= sizeof name) {
-                rd_error(lx->rd, lx->tline, lx->tcol, "name too long (expected at most %zu "
-                         "characters)", sizeof name - 1);
+                rd_error(lx->rd, lx->tline, lx->tcol,
+                         "name too long (expected at most %zu "
+                         "characters)",
+                         sizeof name - 1);
                 return NULL;
             }
             name[n] = '.';
@@ -752,7 +748,8 @@ static int yaml_scalar_number(const char *s, Value *v)
         return 1;
     }
     double d = strtod(s, &end);
-    if (*end == '\0' && (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.')) {
+    if (*end == '\0' &&
+        (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.')) {
         v->kind = VAL_FLOAT;
         v->num = d;
         return 1;
@@ -922,10 +919,10 @@ static int key_cell(const char *k, int *cell, int *concat)
         const char *key;
         int cell, concat;
     } keys[] = {
-        {"normal", 0, 0},          {"normal_0", 0, 0},          {"normal_arch", 0, 0},
-        {"normal_concat", 0, 1},   {"normal_0_concat", 0, 1},   {"reduce", 1, 0},
-        {"reduce_1", 1, 0},        {"reduced_arch", 1, 0},      {"reduce_arch", 1, 0},
-        {"reduce_concat", 1, 1},   {"reduce_1_concat", 1, 1},   {"reduced_concat", 1, 1},
+        {"normal", 0, 0},        {"normal_0", 0, 0},        {"normal_arch", 0, 0},
+        {"normal_concat", 0, 1}, {"normal_0_concat", 0, 1}, {"reduce", 1, 0},
+        {"reduce_1", 1, 0},      {"reduced_arch", 1, 0},    {"reduce_arch", 1, 0},
+        {"reduce_concat", 1, 1}, {"reduce_1_concat", 1, 1}, {"reduced_concat", 1, 1},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(k, keys[i].key) == 0) {
@@ -974,11 +971,16 @@ static int read_edge(Reader *rd, const Value *t, int *op, int *input, int *node)
     long in, nd = -1;
     if (want_int(rd, t->items[1], "input index", &in) != 0)
         return -1;
-    if (t->n == 3 && want_int(rd, t->items[2], "node index", &nd) != 0)
+    /* A number as third element is a weight (GDAS prints (op, input,
+     * probability)), not a node: the edge is then an ordinary pair. */
+    if (t->n == 3 && t->items[2]->kind != VAL_FLOAT &&
+        want_int(rd, t->items[2], "node index", &nd) != 0)
         return -1;
     if (in < 0 || in > GENOTYPE_MAX_NODES + 1) {
-        rd_error(rd, t->items[1]->line, t->items[1]->col, "input index %ld out of range "
-                 "(expected 0..%d)", in, GENOTYPE_MAX_NODES + 1);
+        rd_error(rd, t->items[1]->line, t->items[1]->col,
+                 "input index %ld out of range "
+                 "(expected 0..%d)",
+                 in, GENOTYPE_MAX_NODES + 1);
         return -1;
     }
     *input = (int)in;
@@ -987,7 +989,7 @@ static int read_edge(Reader *rd, const Value *t, int *op, int *input, int *node)
 }
 
 typedef struct CellList {
-    const Value *v;   /* the edge list, or NULL when absent */
+    const Value *v; /* the edge list, or NULL when absent */
     const Value *concat;
     int nodes;
     GenoEdge edges[2 * GENOTYPE_MAX_NODES];
@@ -1040,8 +1042,10 @@ static int read_cell(Reader *rd, const char *cell, CellList *c)
     int triples = nd >= 0;
     if (!triples) { /* the official flat list: two edges per node, node by node */
         if (v->n % 2 != 0 || v->n > 2 * GENOTYPE_MAX_NODES) {
-            rd_error(rd, v->line, v->col, "%s has %d edges (expected two per node: an even "
-                     "number up to %d)", cell, v->n, 2 * GENOTYPE_MAX_NODES);
+            rd_error(rd, v->line, v->col,
+                     "%s has %d edges (expected two per node: an even "
+                     "number up to %d)",
+                     cell, v->n, 2 * GENOTYPE_MAX_NODES);
             return -1;
         }
         for (int i = 0; i < v->n; i++) {
@@ -1074,7 +1078,8 @@ static int read_cell(Reader *rd, const char *cell, CellList *c)
         if (nd < 2 || nd >= 2 + GENOTYPE_MAX_NODES) {
             rd_error(rd, t->items[2]->line, t->items[2]->col,
                      "node %d out of range (expected 2..%d: nodes are numbered as states, "
-                     "after the two inputs)", nd, GENOTYPE_MAX_NODES + 1);
+                     "after the two inputs)",
+                     nd, GENOTYPE_MAX_NODES + 1);
             return -1;
         }
         int k = nd - 2;
@@ -1123,8 +1128,10 @@ static int read_concat(Reader *rd, const Value *v, int nodes, int *out, int *cou
         if (want_int(rd, v->items[v->n - 1], "range stop", &b) != 0)
             return -1;
         if (a < 0 || b > states || a >= b) {
-            rd_error(rd, v->line, v->col, "range(%ld, %ld) is outside the cell's states "
-                     "(expected within 0..%d)", a, b, states);
+            rd_error(rd, v->line, v->col,
+                     "range(%ld, %ld) is outside the cell's states "
+                     "(expected within 0..%d)",
+                     a, b, states);
             return -1;
         }
         for (long i = a; i < b; i++)
@@ -1171,22 +1178,27 @@ static int read_alphas(Reader *rd, const Value *v, int nodes, const int *col_op,
         const Value *rows = v->items[i];
         int cell = strcmp(k, "normal") == 0 ? 0 : strcmp(k, "reduce") == 0 ? 1 : -1;
         if (cell < 0) {
-            rd_error(rd, rows->kline, rows->kcol, "unknown key '%s' in alphas (expected normal or "
-                     "reduce)", k);
+            rd_error(rd, rows->kline, rows->kcol,
+                     "unknown key '%s' in alphas (expected normal or "
+                     "reduce)",
+                     k);
             return -1;
         }
         if (rows->kind != VAL_SEQ || rows->n != edges) {
-            rd_error(rd, rows->line, rows->col, "alphas.%s has %d rows (expected %d: one per "
-                     "edge of a %d-node cell)", k, rows->kind == VAL_SEQ ? rows->n : 0, edges,
-                     nodes);
+            rd_error(rd, rows->line, rows->col,
+                     "alphas.%s has %d rows (expected %d: one per "
+                     "edge of a %d-node cell)",
+                     k, rows->kind == VAL_SEQ ? rows->n : 0, edges, nodes);
             return -1;
         }
         float *w = cell ? out->reduce : out->normal;
         for (int e = 0; e < edges; e++) {
             const Value *row = rows->items[e];
             if (row->kind != VAL_SEQ || row->n != ncols) {
-                rd_error(rd, row->line, row->col, "alpha row has %d weights (expected %d, one "
-                         "per op in ops)", row->kind == VAL_SEQ ? row->n : 0, ncols);
+                rd_error(rd, row->line, row->col,
+                         "alpha row has %d weights (expected %d, one "
+                         "per op in ops)",
+                         row->kind == VAL_SEQ ? row->n : 0, ncols);
                 return -1;
             }
             for (int o = 0; o < OP_COUNT; o++)
@@ -1217,8 +1229,10 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
     /* namedtuple field order, for positional arguments */
     static const char *const positional[] = {"normal", "normal_concat", "reduce", "reduce_concat"};
     if (top->kind != VAL_MAP && top->kind != VAL_CALL) {
-        rd_error(rd, top->line, top->col, "the file holds %s (expected Genotype(normal=..., "
-                 "reduce=...) or a mapping with normal and reduce)", value_kind_name(top));
+        rd_error(rd, top->line, top->col,
+                 "the file holds %s (expected Genotype(normal=..., "
+                 "reduce=...) or a mapping with normal and reduce)",
+                 value_kind_name(top));
         return -1;
     }
     CellList cells[2];
@@ -1229,7 +1243,8 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
         const Value *v = top->items[i];
         if (!k) {
             if (i >= 4) {
-                rd_error(rd, v->line, v->col, "too many positional arguments (expected normal, "
+                rd_error(rd, v->line, v->col,
+                         "too many positional arguments (expected normal, "
                          "normal_concat, reduce, reduce_concat)");
                 return -1;
             }
@@ -1249,9 +1264,14 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
             ops_v = v;
         } else if (strcmp(k, "alphas") == 0) {
             alphas_v = v;
+        } else if ((strcmp(k, "connectN") == 0 || strcmp(k, "connects") == 0) &&
+                   v->kind == VAL_NULL) {
+            /* AutoDL-Projects' Genotype has these extra fields, None for DARTS cells */
         } else {
-            rd_error(rd, v->kline, v->kcol, "unknown key '%s' (expected normal, normal_concat, "
-                     "reduce, reduce_concat, nodes, ops or alphas)", k);
+            rd_error(rd, v->kline, v->kcol,
+                     "unknown key '%s' (expected normal, normal_concat, "
+                     "reduce, reduce_concat, nodes, ops or alphas)",
+                     k);
             return -1;
         }
     }
@@ -1265,8 +1285,10 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
             return -1;
     }
     if (cells[0].nodes != cells[1].nodes) {
-        rd_error(rd, cells[1].v->line, cells[1].v->col, "reduce has %d nodes but normal has %d "
-                 "(expected the same number)", cells[1].nodes, cells[0].nodes);
+        rd_error(rd, cells[1].v->line, cells[1].v->col,
+                 "reduce has %d nodes but normal has %d "
+                 "(expected the same number)",
+                 cells[1].nodes, cells[0].nodes);
         return -1;
     }
     int nodes = cells[0].nodes;
@@ -1275,8 +1297,10 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
         if (want_int(rd, nodes_v, "nodes", &n) != 0)
             return -1;
         if (n != nodes) {
-            rd_error(rd, nodes_v->line, nodes_v->col, "nodes is %ld but the cells have %d "
-                     "(expected them to agree)", n, nodes);
+            rd_error(rd, nodes_v->line, nodes_v->col,
+                     "nodes is %ld but the cells have %d "
+                     "(expected them to agree)",
+                     n, nodes);
             return -1;
         }
     }
@@ -1289,8 +1313,8 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
             if (e->input >= 2 + i / 2) {
                 rd_error(rd, cells[c].v->line, cells[c].v->col,
                          "%s: node %d takes input %d, which does not exist yet (expected an "
-                         "input below %d: 0, 1 or an earlier node)", cell_names[c], i / 2 + 2,
-                         e->input, 2 + i / 2);
+                         "input below %d: 0, 1 or an earlier node)",
+                         cell_names[c], i / 2 + 2, e->input, 2 + i / 2);
                 return -1;
             }
             dst[i] = *e;
@@ -1304,8 +1328,10 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
         col_op[o] = o;
     if (ops_v) {
         if (ops_v->kind != VAL_SEQ || ops_v->n == 0 || ops_v->n > OP_COUNT) {
-            rd_error(rd, ops_v->line, ops_v->col, "ops is %s (expected a list of up to %d op "
-                     "names)", value_kind_name(ops_v), OP_COUNT);
+            rd_error(rd, ops_v->line, ops_v->col,
+                     "ops is %s (expected a list of up to %d op "
+                     "names)",
+                     value_kind_name(ops_v), OP_COUNT);
             return -1;
         }
         ncols = ops_v->n;
@@ -1313,8 +1339,10 @@ static int interpret(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *
             const Value *o = ops_v->items[c];
             int op = o->kind == VAL_STR ? op_from_name(o->str) : -1;
             if (op < 0) {
-                rd_error(rd, o->line, o->col, "'%s' is not a DARTS op (expected names such as "
-                         "sep_conv_3x3)", o->kind == VAL_STR ? o->str : value_kind_name(o));
+                rd_error(rd, o->line, o->col,
+                         "'%s' is not a DARTS op (expected names such as "
+                         "sep_conv_3x3)",
+                         o->kind == VAL_STR ? o->str : value_kind_name(o));
                 return -1;
             }
             for (int k = 0; k < c; k++) {
@@ -1365,8 +1393,8 @@ int genotype_parse(const char *name, const char *text, size_t len, Genotype *g,
     Reader rd = {.name = name, .err = err, .errlen = errlen};
     if (alphas)
         alphas->present = 0;
-    Value *top = looks_like_python(text, len) ? py_parse(&rd, text, len)
-                                              : yaml_parse(&rd, text, len);
+    Value *top =
+        looks_like_python(text, len) ? py_parse(&rd, text, len) : yaml_parse(&rd, text, len);
     if (!top)
         return -1;
     int rc = interpret(&rd, top, g, alphas);

@@ -62,26 +62,28 @@ static int out_close(Out *o, char *msg, size_t msglen)
  * width x height in inches for PDF; PNG and SVG scale from it. */
 static void script_head(FILE *f, const char *name, const char *what, double w_in, double h_in)
 {
-    fprintf(f,
-            "# %s.gp: %s\n"
-            "# Written by dartboard from a run directory. Edit freely, then run\n"
-            "#   gnuplot %s.gp                     (PDF, PNG and SVG)\n"
-            "#   gnuplot -e \"formats='png'\" %s.gp  (one of them)\n"
-            "# in this directory. The data is in %s.dat.\n"
-            "if (!exists(\"formats\")) formats = \"pdf png svg\"\n"
-            "if (!exists(\"dumb_w\")) dumb_w = 100\n"
-            "if (!exists(\"dumb_h\")) dumb_h = 30\n"
-            "set encoding utf8\n"
-            "do for [fmt in formats] {\n"
-            "  if (fmt eq \"pdf\") { set terminal pdfcairo enhanced color font \"Helvetica,9\" "
-            "size %.2fin,%.2fin; set output \"%s.pdf\" }\n"
-            "  if (fmt eq \"png\") { set terminal pngcairo enhanced color font \"Helvetica,10\" "
-            "size %d,%d; set output \"%s.png\" }\n"
-            "  if (fmt eq \"svg\") { set terminal svg enhanced font \"Helvetica,11\" size %d,%d "
-            "background \"#ffffff\"; set output \"%s.svg\" }\n"
-            "  if (fmt eq \"dumb\") { set terminal dumb size dumb_w,dumb_h; set output \"%s.txt\" }\n",
-            name, what, name, name, name, w_in, h_in, name, (int)(w_in * 160), (int)(h_in * 160),
-            name, (int)(w_in * 120), (int)(h_in * 120), name, name);
+    fprintf(
+        f,
+        "# %s.gp: %s\n"
+        "# Written by dartboard from a run directory. Edit freely, then run\n"
+        "#   gnuplot %s.gp                     (PDF, PNG and SVG)\n"
+        "#   gnuplot -e \"formats='png'\" %s.gp  (one of them)\n"
+        "# in this directory. The data is in %s.dat.\n"
+        "if (!exists(\"formats\")) formats = \"pdf png svg\"\n"
+        "if (!exists(\"dumb_w\")) dumb_w = 100\n"
+        "if (!exists(\"dumb_h\")) dumb_h = 30\n"
+        "set encoding utf8\n"
+        "do for [fmt in formats] {\n"
+        "  if (fmt eq \"pdf\") { set terminal pdfcairo enhanced color font \"Helvetica,9\" "
+        "size %.2fin,%.2fin; set output \"%s.pdf\" }\n"
+        "  if (fmt eq \"png\") { set terminal pngcairo enhanced color font \"Helvetica,10\" "
+        "size %d,%d; set output \"%s.png\" }\n"
+        "  if (fmt eq \"svg\") { set terminal svg enhanced font \"Helvetica,11\" size %d,%d "
+        "background \"#ffffff\"; set output \"%s.svg\" }\n"
+        "  if (fmt eq \"dumb\") { set terminal dumb size dumb_w,dumb_h; set output \"%s.txt\" }\n"
+        "  dumb = fmt eq \"dumb\"   # text for a terminal: no grid, no point marks\n",
+        name, what, name, name, name, w_in, h_in, name, (int)(w_in * 160), (int)(h_in * 160), name,
+        (int)(w_in * 120), (int)(h_in * 120), name, name);
 }
 
 static void script_tail(FILE *f)
@@ -112,20 +114,24 @@ static int write_curve(const char *dir, const char *name, const RunMetrics *m, i
     snprintf(file, sizeof file, "%s.gp", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
-    script_head(o.f, name, acc ? "train and validation accuracy of the search"
-                                : "train and validation loss of the search", 4.5, 2.8);
+    script_head(o.f, name,
+                acc ? "train and validation accuracy of the search"
+                    : "train and validation loss of the search",
+                4.5, 2.8);
     fprintf(o.f,
             "  set title \"DARTS search: %s\"\n"
             "  set xlabel \"step\"\n"
+            "  set autoscale xfix\n"
             "  set ylabel \"%s\"\n"
-            "  set grid lc rgb \"#dddddd\"\n"
+            "  if (dumb) { unset grid; set style data lines } else { set grid lc rgb \"#dddddd\"; "
+            "set style data linespoints }\n"
             "  set key %s\n"
             "  set border 3\n"
             "  set tics nomirror\n"
             "  set style line 1 lc rgb \"#0072b2\" lw 2\n"
             "  set style line 2 lc rgb \"#d55e00\" lw 2\n"
-            "  plot \"%s.dat\" using 1:3 with linespoints ls 1 pt 7 ps 0.4 title \"train\", \\\n"
-            "       \"\" using 1:4 with linespoints ls 2 pt 5 ps 0.4 title \"validation\"\n",
+            "  plot \"%s.dat\" using 1:3 ls 1 pt 7 ps 0.4 title \"train\", \\\n"
+            "       \"\" using 1:4 ls 2 pt 5 ps 0.4 title \"validation\"\n",
             acc ? "accuracy" : "loss", acc ? "accuracy (%)" : "cross-entropy loss",
             acc ? "bottom right" : "top right", name);
     script_tail(o.f);
@@ -154,9 +160,10 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
     snprintf(file, sizeof file, "%s.dat", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
-    fprintf(o.f, "# softmaxed alphas of the %s cell per report (alphas.csv)\n"
-                 "# column 1: step; then for each edge e (0..%d) and op o (0..%d):\n"
-                 "# column 2 + e * %d + o\n# ops:",
+    fprintf(o.f,
+            "# softmaxed alphas of the %s cell per report (alphas.csv)\n"
+            "# column 1: step; then for each edge e (0..%d) and op o (0..%d):\n"
+            "# column 2 + e * %d + o\n# ops:",
             cell, h->edges - 1, OP_COUNT - 1, OP_COUNT);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, " %s", op_names[k]);
@@ -175,6 +182,16 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
      * 2 + i inputs), so the grid reads like the cell. The key fills the
      * empty top-right corner. */
     int rows = h->nodes, cols = h->nodes + 1;
+    double ymax = 0;
+    for (int i = 0; i < h->n; i++)
+        for (int k = 0; k < h->edges * OP_COUNT; k++) {
+            float v = reduce ? h->frames[i].reduce[k] : h->frames[i].normal[k];
+            if (v > ymax)
+                ymax = v;
+        }
+    ymax = fmin(1.0, ceil(ymax * 10 + 1e-9) / 10);
+    if (!(ymax > 0))
+        ymax = 1;
     snprintf(file, sizeof file, "%s.gp", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
@@ -187,16 +204,24 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
     fputs("\"\n  colors = \"", o.f);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, "%s%s", k ? " " : "", op_colors[k]);
+    /* The edges the final derived cell keeps get a red title. */
+    Genotype g;
+    const AlphaFrame *last = &h->frames[h->n - 1];
+    genotype_derive(&g, last->normal, last->reduce, h->nodes);
+    fputs("\"\n  kept = \" ", o.f);
+    for (int i = 0; i < 2 * h->nodes; i++)
+        fprintf(o.f, "%d ", genotype_edge_count(i / 2) + (reduce ? g.reduce : g.normal)[i].input);
     fprintf(o.f,
-            "\"\n"
+            "\"   # edges of the derived cell at the last report\n"
             "  nodes = %d\n"
             "  ncol = nodes + 1\n"
             "  top = 0.94   # room for the title\n"
             "  pw = 1.0 / ncol\n"
             "  ph = top / nodes\n"
             "  set multiplot title \"DARTS %s cell: op weights during the search\"\n"
-            "  set yrange [0:1]\n"
-            "  set ytics 0.5 font \",7\"\n"
+            "  set yrange [0:%.2g]   # the largest weight of the run, rounded up\n"
+            "  set ytics %.2g font \",7\"\n"
+            "  set autoscale xfix\n"
             "  set xtics font \",7\" rotate by 30 right\n"
             "  set format x \"%%.0s%%c\"\n"
             "  set grid lc rgb \"#eeeeee\"\n"
@@ -208,7 +233,9 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
             "    do for [j=0:i+1] {\n"
             "      e = i * (i + 3) / 2 + j\n"
             "      src = (j < 2) ? sprintf(\"c_{k-%%d}\", 2 - j) : sprintf(\"%%d\", j - 2)\n"
-            "      set title sprintf(\"node %%d ← %%s\", i, src) font \",8\"\n"
+            "      is_kept = strstrt(kept, sprintf(\" %%d \", e)) > 0\n"
+            "      set title sprintf(\"node %%d ← %%s%%s\", i, src, is_kept ? \" (kept)\" : \"\") "
+            "font \",8\" tc rgb (is_kept ? \"#d62728\" : \"#000000\")\n"
             "      set origin j * pw, top - (i + 1) * ph\n"
             "      set size pw, ph\n"
             "      plot for [o=1:%d] \"%s.dat\" using 1:(column(1 + e * %d + o)) with lines "
@@ -219,10 +246,10 @@ static int write_evolution(const char *dir, const char *cell, const AlphaHistory
             "  set origin 2 * pw, top - ph\n"
             "  set size (ncol - 2) * pw, ph\n"
             "  unset title\n  unset border\n  unset tics\n  unset grid\n"
-            "  set key center center vertical maxrows 4 samplen 2 font \",7\" noenhanced\n"
+            "  set key center center vertical maxrows 4 samplen 2 font \",9\" noenhanced\n"
             "  set yrange [0:1]\n"
             "  plot for [o=1:%d] 2 with lines lw 2 lc rgb word(colors, o) title word(ops, o)\n",
-            h->nodes, cell, OP_COUNT, name, OP_COUNT, OP_COUNT);
+            h->nodes, cell, ymax, ymax / 2, OP_COUNT, name, OP_COUNT, OP_COUNT);
     script_tail(o.f);
     return out_close(&o, msg, msglen);
 }
@@ -240,15 +267,27 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
     snprintf(file, sizeof file, "%s.dat", name);
     if (out_open(&o, dir, file, msg, msglen) != 0)
         return -1;
-    fprintf(o.f, "# final softmaxed alphas of the %s cell at step %lld (alphas.csv)\n"
-                 "# one row per edge, one column per op:", cell, (long long)last->step);
+    fprintf(o.f,
+            "# final softmaxed alphas of the %s cell at step %lld (alphas.csv)\n"
+            "# one row per edge, one column per op:",
+            cell, (long long)last->step);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, " %s", op_names[k]);
     fputc('\n', o.f);
+    double wmin = 1, wmax = 0;
     for (int e = 0; e < h->edges; e++) {
-        for (int k = 0; k < OP_COUNT; k++)
+        for (int k = 0; k < OP_COUNT; k++) {
             fprintf(o.f, "%s%.6g", k ? " " : "", (double)w[e * OP_COUNT + k]);
+            wmin = fmin(wmin, w[e * OP_COUNT + k]);
+            wmax = fmax(wmax, w[e * OP_COUNT + k]);
+        }
         fputc('\n', o.f);
+    }
+    /* Early in a search every weight is near 1/8: a colour scale from the
+     * smallest to the largest weight shows which ops are pulling ahead. */
+    if (!(wmax - wmin > 1e-6)) {
+        wmin = 0;
+        wmax = wmax > 0 ? wmax : 1;
     }
     if (out_close(&o, msg, msglen) != 0)
         return -1;
@@ -263,12 +302,12 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
             "  set title \"DARTS %s cell: final op weights (step %lld)\"\n"
             "  set palette defined (0 \"#f7fbff\", 0.5 \"#6baed6\", 1 \"#08306b\")\n"
             "  set cblabel \"softmax weight\"\n"
-            "  set cbrange [0:*]\n"
+            "  set cbrange [%.4g:%.4g]\n"
             "  set xrange [-0.5:%d.5]\n"
             "  set yrange [%d.5:-0.5]\n"
             "  set tics scale 0\n"
             "  set xtics rotate by 35 right noenhanced (",
-            cell, (long long)last->step, OP_COUNT - 1, h->edges - 1);
+            cell, (long long)last->step, wmin, wmax, OP_COUNT - 1, h->edges - 1);
     for (int k = 0; k < OP_COUNT; k++)
         fprintf(o.f, "%s\"%s\" %d", k ? ", " : "", op_names[k], k);
     fputs(")\n  set ytics (", o.f);
@@ -277,15 +316,27 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
         edge_title(t, sizeof t, e, 1);
         fprintf(o.f, "%s\"%s\" %d", e ? ", " : "", t, e);
     }
+    /* Outline the cells the derived genotype keeps (DESIGN.md 3.6). */
+    Genotype g;
+    genotype_derive(&g, last->normal, last->reduce, h->nodes);
+    const GenoEdge *kept = strcmp(cell, "reduce") == 0 ? g.reduce : g.normal;
+    fputs(")\n  # outlined: the op each kept edge contributes to the derived cell\n", o.f);
+    for (int i = 0; i < 2 * h->nodes; i++) {
+        int e = genotype_edge_count(i / 2) + kept[i].input;
+        fprintf(o.f,
+                "  set object %d rect from %g,%g to %g,%g front fillstyle empty "
+                "border lc rgb \"#d62728\" lw 2\n",
+                i + 1, kept[i].op - 0.5, e - 0.5, kept[i].op + 0.5, e + 0.5);
+    }
     fprintf(o.f,
-            ")\n"
             "  set ylabel \"edge (node ← input)\"\n"
             "  unset key\n"
             "  # numbers: white on dark cells, black on light ones\n"
+            "  dark = %.4g\n"
             "  plot \"%s.dat\" matrix with image, \\\n"
-            "       \"\" matrix using 1:2:(sprintf(\"%%.2f\", $3)):($3 > 0.5 * GPVAL_DATA_Z_MAX ? "
-            "0xffffff : 0x000000) with labels font \",6\" tc rgb variable\n",
-            name);
+            "       \"\" matrix using 1:2:(sprintf(\"%%.%df\", $3)):($3 > dark ? 0xffffff : "
+            "0x000000) with labels font \",6\" tc rgb variable\n",
+            wmin + 0.55 * (wmax - wmin), name, wmax - wmin < 0.05 ? 3 : 2);
     script_tail(o.f);
     return out_close(&o, msg, msglen);
 }
@@ -359,8 +410,10 @@ static int load_run(const char *run_dir, RunMetrics *m, AlphaHistory *h, int *ha
         *have_a = 1;
     }
     if (!*have_m && !*have_a) {
-        snprintf(msg, msglen, "%s: no metrics rows or alphas.csv yet (expected a run directory "
-                 "with at least one report)", run_dir);
+        snprintf(msg, msglen,
+                 "%s: no metrics rows or alphas.csv yet (expected a run directory "
+                 "with at least one report)",
+                 run_dir);
         return -1;
     }
     return 0;
@@ -403,8 +456,9 @@ int plots_write_to(const char *run_dir, const char *out_dir, const char *formats
         rc = run_script(out_dir, names[i], setup, msg, msglen);
     if (rc == 0)
         snprintf(msg, msglen, "wrote %d figures (%s) in %s%s", n, fmts, out_dir,
-                 !have_m ? "; no metrics yet, so no loss or accuracy"
-                 : !have_a ? "; no alphas.csv, so no alpha figures" : "");
+                 !have_m   ? "; no metrics yet, so no loss or accuracy"
+                 : !have_a ? "; no alphas.csv, so no alpha figures"
+                           : "");
     if (have_m)
         run_metrics_free(&m);
     if (have_a)

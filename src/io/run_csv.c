@@ -24,7 +24,8 @@ typedef struct CsvFile {
     size_t errlen;
 } CsvFile;
 
-static int csv_error(CsvFile *c, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int csv_error(CsvFile *c, int col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int csv_error(CsvFile *c, int col, const char *fmt, ...)
 {
     int n = col > 0 ? snprintf(c->err, c->errlen, "%s:%d:%d: ", c->path, c->line, col)
@@ -144,7 +145,7 @@ static int csv_long(CsvFile *c, int i, long long *out)
 
 int run_metrics_load(const char *path, RunMetrics *m, char *err, size_t errlen)
 {
-    static const char *const names[] = {"step",     "epoch",   "lr",      "train_loss",
+    static const char *const names[] = {"step",      "epoch",    "lr",      "train_loss",
                                         "train_acc", "val_loss", "val_acc", "seconds"};
     int idx[8];
     CsvFile c;
@@ -205,7 +206,8 @@ static int block_complete(CsvFile *c, const unsigned char *seen, int edges, int6
         for (int e = 0; e < edges; e++)
             for (int o = 0; o < OP_COUNT; o++)
                 if (!seen[(cell * GENOTYPE_MAX_EDGES + e) * OP_COUNT + o])
-                    return csv_error(c, 0, "the block of step %lld lacks %s edge %d op %s "
+                    return csv_error(c, 0,
+                                     "the block of step %lld lacks %s edge %d op %s "
                                      "(expected every cell, edge and op once per report)",
                                      (long long)step, cell ? "reduce" : "normal", e, op_names[o]);
     return 0;
@@ -219,7 +221,8 @@ int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
     memset(h, 0, sizeof *h);
     if (csv_open(&c, path, names, 5, idx, err, errlen) != 0)
         return -1;
-    static unsigned char seen[2 * GENOTYPE_MAX_EDGES * OP_COUNT];
+    /* on the stack: the UI plots from a helper thread */
+    unsigned char seen[2 * GENOTYPE_MAX_EDGES * OP_COUNT];
     int cap = 0, rc, block_edges = 0;
     AlphaFrame *cur = NULL;
     while ((rc = csv_next(&c)) == 1) {
@@ -260,13 +263,17 @@ int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
                 if (block_complete(&c, seen, block_edges, cur->step))
                     goto fail;
                 if (step < cur->step) {
-                    csv_error(&c, c.col[idx[0]], "step %lld after step %lld (expected ascending "
-                              "report blocks)", step, (long long)cur->step);
+                    csv_error(&c, c.col[idx[0]],
+                              "step %lld after step %lld (expected ascending "
+                              "report blocks)",
+                              step, (long long)cur->step);
                     goto fail;
                 }
                 if (h->n > 1 && block_edges != h->edges) {
-                    csv_error(&c, 0, "the block before this line has %d edges, earlier ones %d "
-                              "(expected the same cell in every report)", block_edges, h->edges);
+                    csv_error(&c, 0,
+                              "the block before this line has %d edges, earlier ones %d "
+                              "(expected the same cell in every report)",
+                              block_edges, h->edges);
                     goto fail;
                 }
                 h->edges = block_edges;
@@ -288,8 +295,10 @@ int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
         }
         unsigned char *s = &seen[(cell * GENOTYPE_MAX_EDGES + edge) * OP_COUNT + op];
         if (*s) {
-            csv_error(&c, 0, "%s edge %lld op %s listed twice in the block of step %lld "
-                      "(expected once)", cellname, edge, op_names[op], step);
+            csv_error(&c, 0,
+                      "%s edge %lld op %s listed twice in the block of step %lld "
+                      "(expected once)",
+                      cellname, edge, op_names[op], step);
             goto fail;
         }
         *s = 1;
@@ -306,8 +315,10 @@ int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
     if (block_complete(&c, seen, block_edges, cur->step))
         goto fail;
     if (h->n > 1 && block_edges != h->edges) {
-        csv_error(&c, 0, "the last block has %d edges, earlier ones %d (expected the same cell "
-                  "in every report)", block_edges, h->edges);
+        csv_error(&c, 0,
+                  "the last block has %d edges, earlier ones %d (expected the same cell "
+                  "in every report)",
+                  block_edges, h->edges);
         goto fail;
     }
     h->edges = block_edges;
@@ -316,8 +327,10 @@ int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
         if (genotype_edge_count(n) == h->edges)
             h->nodes = n;
     if (!h->nodes) {
-        csv_error(&c, 0, "%d edges per cell is no DARTS cell (expected 2, 5, 9, 14, ...: "
-                  "n(n+3)/2 for n nodes)", h->edges);
+        csv_error(&c, 0,
+                  "%d edges per cell is no DARTS cell (expected 2, 5, 9, 14, ...: "
+                  "n(n+3)/2 for n nodes)",
+                  h->edges);
         goto fail;
     }
     fclose(c.f);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,6 @@ int tool_run(const char *const argv[], const char *cwd, const char *stdout_path,
         return -1;
     }
     fcntl(status_pipe[1], F_SETFD, FD_CLOEXEC);
-    fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(msg, msglen, "%s: fork: %s", argv[0], strerror(errno));
@@ -73,7 +73,12 @@ int tool_run(const char *const argv[], const char *cwd, const char *stdout_path,
         return -1;
     }
     if (pid == 0) {
-        /* Only async-signal-safe calls until exec: the parent may be threaded. */
+        /* Only async-signal-safe calls until exec: the parent may be threaded.
+         * The UI's helper threads block every signal; the tool must not
+         * inherit that mask. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         int err = 0;
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) {
