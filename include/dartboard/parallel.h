@@ -1,9 +1,19 @@
 /* parallel: one knob for all numeric parallelism.
  *
- * `--threads N` ends here. Kernels parallelise with OpenMP over a static
- * partition (so results are bit-for-bit repeatable for a fixed N) and call
- * BLAS from inside those regions single-threaded; BLAS gets N threads only
- * for calls made outside a parallel region. Nothing ever runs N*N threads.
+ * `--threads N` ends here. Policy:
+ * - OpenMP owns the cores: N threads. Kernels split their work over
+ *   batch x channels (or output-channel rows) with schedule(static), and open
+ *   a region only when the work pays for waking the team.
+ * - OpenBLAS is always single-threaded (openblas_set_num_threads(1)): the
+ *   kernels call sgemm per image from inside their OpenMP regions, and the
+ *   Debian OpenBLAS is the pthread build, which would start its own N threads
+ *   per call (N*N in all) if allowed. The only exception is
+ *   parallel_set_blas_threads() around one large call made outside any region
+ *   (the sgemm peak of the benchmark), put back to 1 after.
+ * - Determinism: no atomics, no dynamic schedules; every reduction sums in a
+ *   fixed order inside one thread. Results are bit-identical for a fixed N;
+ *   the kernels whose reductions are split by channel or image (conv, BN,
+ *   pools, depthwise) give the same bits for any N.
  */
 #ifndef DARTBOARD_PARALLEL_H
 #define DARTBOARD_PARALLEL_H
@@ -11,6 +21,9 @@
 /* Sets the thread count for OpenMP and OpenBLAS (n >= 1). */
 void parallel_set_threads(int n);
 int parallel_threads(void);
+/* Threads OpenBLAS may use for the next calls (see the policy above); the
+ * caller sets it back to 1. */
+void parallel_set_blas_threads(int n);
 /* Cores the process may run on (sched_getaffinity), at least 1. */
 int parallel_available_cores(void);
 

@@ -27,6 +27,9 @@ typedef struct StepStats {
     int train_correct, val_correct, batch;
     float lr;                   /* weight lr used by this step */
     int new_epoch;              /* this step started an epoch */
+    int alpha_step;             /* 1 when the step updated the alphas (order 1 or 2);
+                                 * val_* are 0 otherwise. Order 2: val_* are at w'. */
+    float grad_norm;            /* weight-gradient norm before clipping */
 } StepStats;
 
 typedef struct Search Search;
@@ -39,14 +42,32 @@ Supernet *search_net(Search *s);
 int64_t search_step_count(const Search *s); /* steps done */
 int search_epoch(const Search *s);          /* current epoch, from 0 */
 int search_steps_per_epoch(const Search *s);
-/* The weight lr of the next step: cosine from optim.lr to optim.lr_min over run.epochs. */
+/* The weight lr of the next step: cosine from optim.lr to optim.lr_min over
+ * run.epochs, per epoch, with the hyperparameters of the latest step (or of
+ * search_create before the first). */
 float search_current_lr(const Search *s);
 
 /* One step with the hyperparameters in cfg. Returns 0, or -1 with err when
  * a loss is not finite (the state is then unchanged since the last step). */
 int search_step(Search *s, const Config *cfg, StepStats *st, char *err, size_t errlen);
 
-/* Loss and accuracy (%) of `samples` images of the alpha split, evaluation-mode BN. */
+/* One step on given batches instead of the samplers' (tests, benchmarks):
+ * xt/yt train the weights, xv/yv the alphas, n <= data.batch_size images
+ * each, no augmentation. Same return and state guarantees as search_step(). */
+int search_step_batches(Search *s, const Config *cfg, const float *xt, const int *yt,
+                        const float *xv, const int *yv, int n, StepStats *st, char *err,
+                        size_t errlen);
+
+/* The alpha gradient the next step of `order` (1 or 2) would feed Adam, into
+ * grad (2 * edges * OP_COUNT), with that step's effect on the BN running
+ * statistics but no optimizer step: weights and alphas are unchanged. Order 2
+ * uses xi = search_current_lr(). For tests. 0, or -1 + err on a non-finite loss. */
+int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *xt, const int *yt,
+                          const float *xv, const int *yv, int n, float *grad, char *err,
+                          size_t errlen);
+
+/* Loss and accuracy (%) of the first `samples` images of the alpha split
+ * (all of it when samples <= 0 or larger), evaluation-mode BN, no augmentation. */
 void search_evaluate(Search *s, int samples, float *loss, float *acc);
 
 /* Softmaxed alphas, edges x OP_COUNT each. */
@@ -56,6 +77,15 @@ void search_genotype(const Search *s, Genotype *g);
 /* Checkpoint payload: weights, running stats, alphas, optimizer state,
  * samplers, RNG, step. Load refuses (returns -1 + err) a payload from a
  * different network shape. */
+/* Layout (native little-endian): "DBSEARCH", uint32 version; the shape
+ * (13 int64: input channels, image size, classes, init_channels, layers,
+ * nodes, stem_multiplier, batch, weight, running and alpha counts, the two
+ * split sizes); int64 step, int32 epoch, int32 momentum-started, int64 Adam
+ * step; float32 weights, running stats, alphas, momentum, Adam m, Adam v;
+ * each sampler as sampler_save() writes it (data.h);
+ * uint64 augmentation rng[4]; "DBSEND01". A shape mismatch names the key
+ * that differs; a truncated or corrupt payload is refused; either way the
+ * state is left as it was. search_save_state returns 0 or -1 (write error). */
 int search_save_state(const Search *s, FILE *f);
 int search_load_state(Search *s, FILE *f, char *err, size_t errlen);
 

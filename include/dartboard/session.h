@@ -45,7 +45,7 @@ typedef struct Snapshot {
     char preset[64];
     char run_dir[512];
     int64_t step, total_steps; /* steps done, steps the run will do */
-    int epoch, epochs;
+    int epoch, epochs;         /* epoch of the next step, from 0; epochs the run will do */
     float lr, arch_lr;         /* lr of the next step */
     int order;
     /* latest step (per-step values, noisy) */
@@ -89,6 +89,8 @@ typedef struct SessionOptions {
     int64_t max_steps;       /* stop after this global step (0: from epochs) */
     int max_epochs;          /* 0: cfg->run.epochs */
     int start_paused;
+    int linger;              /* after the run ends, keep serving CMD_CHECKPOINT/CMD_EXPORT
+                                until CMD_STOP (a UI that stays open); 0: finish at once */
 } SessionOptions;
 
 typedef struct Session Session;
@@ -102,6 +104,9 @@ uint64_t session_snapshot(Session *s, Snapshot *out);
 /* Seq of the newest snapshot, without copying (to skip redraws). */
 uint64_t session_seq(Session *s);
 void session_command(Session *s, const Command *cmd);
+/* CMD_STOP that is safe to call from a signal handler (one atomic store; the
+ * worker notices within 100 ms, also while paused). */
+void session_request_stop(Session *s);
 /* Waits for the worker to finish; returns the exit status (0 done, 1 error). */
 int session_join(Session *s);
 void session_free(Session *s);

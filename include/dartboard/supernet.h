@@ -24,6 +24,9 @@ typedef struct SupernetSpec {
     int in_channels, image_size, classes;
     int init_channels, layers, nodes, stem_multiplier;
     int batch; /* the largest batch forward() will see */
+    /* Threads that run the ops of an edge side by side (results depend on
+     * this number only); 0: the OpenMP thread count at creation, at most 4. */
+    int lanes;
 } SupernetSpec;
 
 typedef enum SupernetMode {
@@ -58,8 +61,10 @@ void supernet_init(Supernet *net, Rng *rng);
  * logits (n x classes) may be NULL. */
 float supernet_forward(Supernet *net, const float *x, const int *labels, int n, SupernetMode mode,
                        int *correct, float *logits);
-/* Backward of the last forward (mode must not be EVAL). Zeroes then fills the
- * weight gradients and/or the alpha gradients; skipping either skips its work. */
+/* Backward of the last forward (mode must not be EVAL). Zeroes both the
+ * weight and the alpha gradients, then fills the wanted ones; skipping either
+ * skips its work (want_weight_grads = 0: no weight-gradient kernel runs;
+ * want_alpha_grads = 0: no alpha dot product). */
 void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grads);
 
 #endif

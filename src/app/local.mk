@@ -1,1 +1,33 @@
-# src/app: files of this module
+# src/app: the session (worker thread, snapshots, commands), the run directory,
+# the command line and the headless front-end. main.c alone is not in the core
+# library, so tests can drive a Session without the program around it.
+libdartcore_a_SOURCES += src/app/session.c src/app/rundir.c src/app/cli.c src/app/cli.h \
+	src/app/headless.c src/app/headless.h
+
+check_PROGRAMS += tests/test_session
+TESTS += tests/test_session
+tests_test_session_SOURCES = tests/test_session.c tests/tap.h
+tests_test_session_LDADD = $(CORE_LIBS)
+
+TESTS += tests/test_cli.sh tests/test_resume.sh
+EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh
+TESTS += tests/test_session_tsan.sh
+EXTRA_DIST += tests/test_session_tsan.sh
+
+# tests/test_session_tsan.sh links its instrumented session sources with the
+# core library and these libraries.
+print-core-libs:
+	@echo $(OPENMP_CFLAGS) $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(LIBS)
+.PHONY: print-core-libs
+
+# The app tests' scratch directories (build tree only).
+clean-local: clean-app-tests
+clean-app-tests:
+	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir \
+		test_session_tsan.dir
+.PHONY: clean-app-tests
+
+check_PROGRAMS += tests/test_session_nan
+TESTS += tests/test_session_nan
+tests_test_session_nan_SOURCES = tests/test_session_nan.c tests/tap.h
+tests_test_session_nan_LDADD = $(CORE_LIBS)

@@ -1,15 +1,128 @@
-/* dartboard: entry point. */
+/* dartboard: entry point. Parses the command line and hands over to the
+ * subcommand: a search (live UI or headless), bench, export, presets. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dartboard/bench_step.h"
+#include "dartboard/export.h"
+#include "dartboard/parallel.h"
+#include "dartboard/session.h"
+#include "dartboard/ui.h"
+#include "headless.h"
+
+static Session *signal_session;
+
+/* Ctrl-C / SIGTERM: ask the worker to checkpoint and finish. The handler
+ * resets itself, so a second signal ends the process the default way. */
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    if (signal_session)
+        session_request_stop(signal_session);
+}
+
+static void install_stop_signals(Session *s)
+{
+    signal_session = s;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The live UI when stdout is a terminal and --headless was not given. */
+static int wants_ui(const CliOptions *o)
+{
+    return !o->headless && isatty(STDOUT_FILENO);
+}
+
+/* The one place that picks the front-end: the live UI (which gets --ascii
+ * and --no-color; NO_COLOR it reads itself), otherwise progress lines. */
+static int run_front_end(Session *s, const CliOptions *o)
+{
+    if (wants_ui(o)) {
+        UiOptions u = {.ascii = o->ascii, .no_color = o->no_color, .batch_frames = 0};
+        return ui_run(s, &u);
+    }
+    return headless_run(s, stdout);
+}
+
+static int run_search(const CliOptions *o)
+{
+    char err[1024];
+    Config cfg;
+    if (cli_config(o, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "dartboard: %s\n", err);
+        return 2;
+    }
+    SessionOptions so = {
+        .out_dir = o->out_dir,
+        .resume_dir = o->resume_dir,
+        .max_steps = o->steps,
+        .max_epochs = o->epochs,
+        /* The UI stays open after the run ends (export, checkpoint) until q. */
+        .linger = wants_ui(o),
+    };
+    Session *s = session_create(&cfg, &so, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "dartboard: %s\n", err);
+        /* An unusable checkpoint is a runtime failure; the rest is usage. */
+        return o->resume_dir ? 1 : 2;
+    }
+    install_stop_signals(s);
+    if (session_start(s) != 0) {
+        fprintf(stderr, "dartboard: cannot start the search thread\n");
+        session_free(s);
+        return 1;
+    }
+    int front = run_front_end(s, o);
+    int status = session_join(s);
+    signal_session = NULL;
+    session_free(s);
+    return status ? status : front;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    CliOptions o;
+    char err[512];
+    if (cli_parse(&o, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "dartboard: %s\nTry 'dartboard --help'.\n", err);
+        return 2;
+    }
+    switch (o.command) {
+    case CLI_HELP:
+        cli_usage(stdout);
+        return 0;
+    case CLI_VERSION:
         printf("dartboard %s\n", PACKAGE_VERSION);
         return 0;
+    case CLI_PRESETS:
+        if (config_list_presets(stdout) > 0)
+            return 0;
+        fprintf(stderr, "dartboard: no presets found in %s or %s\n", DARTBOARD_SRC_PRESETDIR,
+                DARTBOARD_PRESETDIR);
+        return 1;
+    case CLI_EXPORT:
+        return export_main(o.rest_argc, o.rest_argv);
+    case CLI_BENCH:
+        parallel_set_threads(o.threads);
+        return bench_step(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads) == 0
+                   ? 0
+                   : 1;
+    case CLI_SEARCH:
+        return run_search(&o);
+    case CLI_COMMAND_COUNT:
+        break;
     }
-    fprintf(stderr, "dartboard: nothing here yet\n");
     return 2;
 }

@@ -22,8 +22,15 @@ void parallel_set_threads(int n)
     omp_set_num_threads(n);
     omp_set_dynamic(0);
 #endif
+    parallel_set_blas_threads(1);
+}
+
+void parallel_set_blas_threads(int n)
+{
 #ifdef HAVE_OPENBLAS
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(n < 1 ? 1 : n);
+#else
+    (void)n;
 #endif
 }
 

@@ -14,3 +14,50 @@ EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.
 	tests/fixtures/config/section.yaml tests/fixtures/config/syntax.yaml \
 	tests/fixtures/config/type.yaml tests/fixtures/config/typo.yaml
 # end of configuration and presets
+
+# checkpoints and atomic files (app engineer)
+libdartcore_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c
+check_PROGRAMS += tests/test_checkpoint
+TESTS += tests/test_checkpoint
+tests_test_checkpoint_SOURCES = tests/test_checkpoint.c tests/tap.h
+tests_test_checkpoint_LDADD = $(CORE_LIBS)
+# end of checkpoints and atomic files
+
+# --- exports (owner: exports): genotype files, cell diagrams, gnuplot figures,
+# `dartboard export`
+libdartcore_a_SOURCES += src/io/genotype_io.c src/io/diagram.c src/io/plots.c \
+	src/io/export.c src/io/run_csv.c src/io/tool.c
+
+check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
+	tests/export_cli
+TESTS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
+	tests/test_export.sh \
+	tests/test_export_dot.sh tests/test_export_svg.sh tests/test_export_tikz.sh \
+	tests/test_export_plots.sh tests/test_export_python.sh
+tests_test_genotype_io_SOURCES = tests/test_genotype_io.c tests/tap.h
+tests_test_genotype_io_LDADD = $(CORE_LIBS)
+tests_test_diagram_SOURCES = tests/test_diagram.c tests/tap.h
+tests_test_diagram_LDADD = $(CORE_LIBS)
+tests_test_plots_SOURCES = tests/test_plots.c tests/tap.h
+tests_test_plots_LDADD = $(CORE_LIBS)
+tests_test_tool_SOURCES = tests/test_tool.c tests/tap.h
+tests_test_tool_LDADD = $(CORE_LIBS)
+# `dartboard export` without the rest of the program, for the shell tests
+tests_export_cli_SOURCES = tests/export_cli.c
+tests_export_cli_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/test_export.sh tests/test_export_dot.sh tests/test_export_svg.sh \
+	tests/test_export_tikz.sh tests/test_export_plots.sh tests/test_export_python.sh \
+	tests/export_lib.sh \
+	tests/reference/make_export_fixtures.py \
+	tests/fixtures/genotypes/official.py tests/fixtures/genotypes/official_range.txt \
+	tests/fixtures/genotypes/nested.py tests/fixtures/genotypes/triples.py \
+	tests/fixtures/genotypes/awnas.txt tests/fixtures/genotypes/darts_v2.yaml \
+	tests/fixtures/genotypes/reordered_ops.json tests/fixtures/genotypes/autodl.py \
+	tests/fixtures/genotypes/weighted.py \
+	tests/fixtures/rundir/config.yaml tests/fixtures/rundir/metrics.csv \
+	tests/fixtures/rundir/alphas.csv tests/fixtures/rundir/genotype.py \
+	tests/fixtures/rundir/genotype.json
+EXTRA_DIST += include/dartboard/genotype_io.h include/dartboard/export.h \
+	include/dartboard/diagram.h include/dartboard/plots.h include/dartboard/run_csv.h \
+	include/dartboard/tool.h
+# --- end exports

@@ -1,1 +1,32 @@
-# src/search: files of this module
+# src/search: the DARTS method.
+
+# supernet: ops, mixed op, cells and network; genotype derivation.
+libdartcore_a_SOURCES += src/search/netops.c src/search/netops.h src/search/mixedop.c \
+	src/search/mixedop.h src/search/supernet.c src/search/genotype.c
+check_PROGRAMS += tests/test_genotype tests/test_supernet
+TESTS += tests/test_genotype tests/test_supernet
+tests_test_genotype_SOURCES = tests/test_genotype.c tests/tap.h
+tests_test_genotype_LDADD = $(CORE_LIBS)
+tests_test_supernet_SOURCES = tests/test_supernet.c tests/fixture.h tests/tap.h
+tests_test_supernet_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/reference/make_supernet_fixtures.py tests/fixtures/supernet/tiny.fix
+
+# --- search engineer: the bilevel search, optimizers, their tests ---------
+libdartcore_a_SOURCES += src/search/optim.c src/search/architect.c src/search/search.c \
+	include/dartboard/search.h include/dartboard/optim.h include/dartboard/architect.h
+check_PROGRAMS += tests/test_optim
+TESTS += tests/test_optim
+tests_test_optim_SOURCES = tests/test_optim.c tests/tap.h
+tests_test_optim_LDADD = $(CORE_LIBS)
+check_PROGRAMS += tests/test_search tests/test_search_ref
+TESTS += tests/test_search tests/test_search_ref
+tests_test_search_SOURCES = tests/test_search.c tests/tap.h
+tests_test_search_LDADD = $(CORE_LIBS)
+tests_test_search_ref_SOURCES = tests/test_search_ref.c tests/fixture.h tests/tap.h
+tests_test_search_ref_LDADD = $(CORE_LIBS)
+check_PROGRAMS += tests/test_search_noalloc
+TESTS += tests/test_search_noalloc
+tests_test_search_noalloc_SOURCES = tests/test_search_noalloc.c tests/tap.h
+tests_test_search_noalloc_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/reference/make_search_fixtures.py tests/fixtures/search/search_ref.fix
+# --- end search engineer ---------------------------------------------------

@@ -1,0 +1,314 @@
+/* bench_kernels: see include/dartboard/bench_kernels.h
+ *
+ * Every figure is the median of REPS timed calls after one warm-up call, on
+ * buffers allocated once up front. Backward calls accumulate into the same
+ * gradient buffers every repetition, as a training step would. FLOPs count
+ * multiply-adds as 2; the bytes of a memory-bound kernel are the compulsory
+ * traffic (each tensor read or written once).
+ */
+#include "config.h"
+#include "dartboard/bench_kernels.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dartboard/batchnorm.h"
+#include "dartboard/conv.h"
+#include "dartboard/parallel.h"
+#include "dartboard/pool.h"
+#include "dartboard/rng.h"
+
+#define REPS 21
+#define BATCH 64
+#define PEAK_N 1024
+
+typedef struct Bufs {
+    float *x, *y, *g, *dx, *w, *dw, *stats;
+} Bufs;
+
+typedef enum BenchOp {
+    BOP_DW_FWD,
+    BOP_DW_BWD,
+    BOP_PW_FWD,
+    BOP_PW_BWD,
+    BOP_PW_DW,
+    BOP_BN_FWD_BWD,
+    BOP_MAXPOOL_FWD,
+    BOP_MAXPOOL_BWD,
+    BOP_AVGPOOL_FWD,
+    BOP_AVGPOOL_BWD,
+    BOP_SGEMM_PEAK,
+    BOP_COUNT
+} BenchOp;
+
+typedef struct BenchCase {
+    BenchOp op;
+    ConvSpec spec;
+    int n, c, h, w;
+} BenchCase;
+
+static double now_s(void);
+
+/* The widest vector the compiler targets, for the FMA-throughput row. */
+#ifdef __AVX512F__
+typedef float bench_vec __attribute__((vector_size(64)));
+#else
+typedef float bench_vec __attribute__((vector_size(32)));
+#endif
+#define FMA_ITERS 2000000L
+#define FMA_CHAINS 10
+
+/* FLOPs per second of independent FMA chains in registers on every thread:
+ * the arithmetic roof of the machine, next to the sgemm figure (Debian's
+ * OpenBLAS may run narrower kernels than the machine has). */
+static double fma_peak(int threads)
+{
+    double best = 0.0;
+    for (int r = 0; r < 3; r++) {
+        float sink = 0.0f;
+        double t0 = now_s();
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+        {
+            bench_vec a[FMA_CHAINS], m, c;
+            for (int k = 0; k < FMA_CHAINS; k++)
+                a[k] = (bench_vec){0} + (float)k;
+            m = (bench_vec){0} + 0.999999f;
+            c = (bench_vec){0} + 1e-6f;
+            for (long i = 0; i < FMA_ITERS; i++)
+#pragma GCC unroll 10
+                for (int k = 0; k < FMA_CHAINS; k++)
+                    a[k] = a[k] * m + c;
+            for (int k = 0; k < FMA_CHAINS; k++)
+                sink += a[k][0];
+        }
+        double t = now_s() - t0;
+        double rate = 2.0 * FMA_CHAINS * FMA_ITERS * (double)(sizeof(bench_vec) / sizeof(float)) *
+                      threads / t;
+        if (sink == sink && rate > best) /* sink keeps the chains alive */
+            best = rate;
+    }
+    return best * 1e-9;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void run_once(const BenchCase *bc, Bufs *b)
+{
+    const int n = bc->n, c = bc->c, h = bc->h, w = bc->w, hw = h * w;
+    switch (bc->op) {
+    case BOP_DW_FWD:
+    case BOP_PW_FWD:
+        conv2d_forward(&bc->spec, b->y, b->x, b->w, n, h, w, NULL);
+        break;
+    case BOP_DW_BWD:
+    case BOP_PW_BWD:
+        conv2d_backward(&bc->spec, b->dx, b->dw, b->g, b->x, b->w, n, h, w, NULL);
+        break;
+    case BOP_PW_DW:
+        conv2d_backward(&bc->spec, NULL, b->dw, b->g, b->x, b->w, n, h, w, NULL);
+        break;
+    case BOP_BN_FWD_BWD:
+        batchnorm_forward_train(b->y, b->stats, b->stats + c, b->x, NULL, NULL, b->stats + 2 * c,
+                                b->stats + 3 * c, n, c, hw, BN_MOMENTUM, BN_EPS);
+        batchnorm_backward(b->dx, NULL, NULL, b->g, b->x, b->stats, b->stats + c, NULL, n, c, hw);
+        break;
+    case BOP_MAXPOOL_FWD:
+        maxpool3x3_forward(b->y, b->x, n, c, h, w, 1);
+        break;
+    case BOP_MAXPOOL_BWD:
+        maxpool3x3_backward(b->dx, b->g, b->x, n, c, h, w, 1);
+        break;
+    case BOP_AVGPOOL_FWD:
+        avgpool3x3_forward(b->y, b->x, n, c, h, w, 1);
+        break;
+    case BOP_AVGPOOL_BWD:
+        avgpool3x3_backward(b->dx, b->g, n, c, h, w, 1);
+        break;
+    case BOP_SGEMM_PEAK:
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, PEAK_N, PEAK_N, PEAK_N, 1.0f, b->x,
+                    PEAK_N, b->g, PEAK_N, 0.0f, b->y, PEAK_N);
+        break;
+    case BOP_COUNT:
+        break;
+    }
+}
+
+static double median_seconds(const BenchCase *bc, Bufs *b)
+{
+    double t[REPS];
+    run_once(bc, b);
+    for (int r = 0; r < REPS; r++) {
+        double t0 = now_s();
+        run_once(bc, b);
+        t[r] = now_s() - t0;
+    }
+    qsort(t, REPS, sizeof *t, cmp_double);
+    return t[REPS / 2];
+}
+
+/* FLOPs (flops = 1) or compulsory bytes (flops = 0) of one call. */
+static double work_of(const BenchCase *bc, int *flops)
+{
+    const double n = bc->n, c = bc->c, px = (double)bc->h * bc->w, elems = n * c * px;
+    const ConvSpec *s = &bc->spec;
+    double ho = conv_out_size(bc->h, s->kh, s->stride, s->pad, s->dilation);
+    double wo = conv_out_size(bc->w, s->kw, s->stride, s->pad, s->dilation);
+    *flops = 1;
+    switch (bc->op) {
+    case BOP_DW_FWD:
+        return 2.0 * n * c * ho * wo * s->kh * s->kw;
+    case BOP_DW_BWD:
+        return 4.0 * n * c * ho * wo * s->kh * s->kw;
+    case BOP_PW_FWD:
+    case BOP_PW_DW:
+        return 2.0 * elems * c;
+    case BOP_PW_BWD:
+        return 4.0 * elems * c;
+    case BOP_SGEMM_PEAK:
+        return 2.0 * PEAK_N * PEAK_N * (double)PEAK_N;
+    default:
+        break;
+    }
+    *flops = 0;
+    switch (bc->op) {
+    case BOP_BN_FWD_BWD: /* fwd: read x, write y; bwd: read x, g, din, write din */
+        return 4.0 * 6.0 * elems;
+    case BOP_MAXPOOL_FWD:
+    case BOP_AVGPOOL_FWD:
+        return 4.0 * 2.0 * elems;
+    case BOP_MAXPOOL_BWD: /* read x, g, din; write din */
+        return 4.0 * 4.0 * elems;
+    case BOP_AVGPOOL_BWD:
+        return 4.0 * 3.0 * elems;
+    default:
+        return 0.0;
+    }
+}
+
+static const char *op_name(const BenchCase *bc, char *buf, size_t len)
+{
+    const ConvSpec *s = &bc->spec;
+    switch (bc->op) {
+    case BOP_DW_FWD:
+    case BOP_DW_BWD:
+        snprintf(buf, len, "depthwise %dx%d%s s%d %s", s->kh, s->kw, s->dilation > 1 ? " dil2" : "",
+                 s->stride, bc->op == BOP_DW_FWD ? "fwd" : "bwd");
+        return buf;
+    case BOP_PW_FWD:
+        return "conv 1x1 fwd";
+    case BOP_PW_BWD:
+        return "conv 1x1 bwd (din+dW)";
+    case BOP_PW_DW:
+        return "conv 1x1 bwd (dW only)";
+    case BOP_BN_FWD_BWD:
+        return "batchnorm train fwd+bwd";
+    case BOP_MAXPOOL_FWD:
+        return "max pool 3x3 s1 fwd";
+    case BOP_MAXPOOL_BWD:
+        return "max pool 3x3 s1 bwd";
+    case BOP_AVGPOOL_FWD:
+        return "avg pool 3x3 s1 fwd";
+    case BOP_AVGPOOL_BWD:
+        return "avg pool 3x3 s1 bwd";
+    default:
+        snprintf(buf, len, "sgemm %dx%dx%d", PEAK_N, PEAK_N, PEAK_N);
+        return buf;
+    }
+}
+
+static double report(FILE *out, const BenchCase *bc, Bufs *b, double peak)
+{
+    char nb[64], shape[48];
+    int flops;
+    double t = median_seconds(bc, b), work = work_of(bc, &flops);
+    double rate = work / t * 1e-9;
+    if (bc->op == BOP_SGEMM_PEAK)
+        snprintf(shape, sizeof shape, "-");
+    else
+        snprintf(shape, sizeof shape, "%dx%dx%dx%d", bc->n, bc->c, bc->h, bc->w);
+    if (flops)
+        fprintf(out, "%-30s %-16s %9.3f %9.1f GFLOP/s %6.1f%%\n", op_name(bc, nb, sizeof nb), shape,
+                t * 1e3, rate, peak > 0 ? 100.0 * rate / peak : 100.0);
+    else
+        fprintf(out, "%-30s %-16s %9.3f %9.1f GB/s\n", op_name(bc, nb, sizeof nb), shape, t * 1e3,
+                rate);
+    fflush(out);
+    return rate;
+}
+
+int bench_kernels(FILE *out, int threads)
+{
+    const size_t big = (size_t)BATCH * 16 * 32 * 32; /* every DARTS shape: 1M floats */
+    const size_t cap = big > (size_t)PEAK_N * PEAK_N ? big : (size_t)PEAK_N * PEAK_N;
+    Bufs b = {malloc(cap * 4),     malloc(cap * 4),    malloc(cap * 4),  malloc(cap * 4),
+              malloc(64 * 64 * 4), calloc(64 * 64, 4), calloc(4 * 64, 4)};
+    if (!b.x || !b.y || !b.g || !b.dx || !b.w || !b.dw || !b.stats) {
+        fprintf(out, "dartboard: bench: cannot allocate %zu MiB of buffers\n", 4 * cap * 4 >> 20);
+        free(b.x), free(b.y), free(b.g), free(b.dx), free(b.w), free(b.dw), free(b.stats);
+        return -1;
+    }
+    Rng rng;
+    rng_seed(&rng, 1);
+    for (size_t i = 0; i < cap; i++) {
+        b.x[i] = rng_uniform(&rng) - 0.5f;
+        b.g[i] = rng_uniform(&rng) - 0.5f;
+        b.dx[i] = 0.0f;
+    }
+    for (int i = 0; i < 64 * 64; i++)
+        b.w[i] = rng_uniform(&rng) - 0.5f;
+    for (int i = 0; i < 64; i++)
+        b.stats[3 * 64 + i] = 1.0f;
+
+    parallel_set_threads(threads);
+    fprintf(out, "dartboard kernel benchmark: %d thread%s, batch %d, median of %d calls\n", threads,
+            threads == 1 ? "" : "s", BATCH, REPS);
+    fprintf(out, "%-30s %-16s %9s %17s %7s\n", "kernel", "n x c x h x w", "ms/call", "rate",
+            "%peak");
+    BenchCase pk = {.op = BOP_SGEMM_PEAK};
+    parallel_set_blas_threads(threads);
+    double peak = report(out, &pk, &b, 0.0);
+    parallel_set_blas_threads(1);
+    const double roof = fma_peak(threads);
+    fprintf(out, "%-30s %-16s %9s %9.1f GFLOP/s %6.1f%%  (%zu-float vectors)\n",
+            "FMA throughput (registers)", "-", "-", roof, 100.0 * roof / peak,
+            sizeof(bench_vec) / sizeof(float));
+
+    static const int shapes[3][2] = {{16, 32}, {32, 16}, {64, 8}};
+    static const int dws[][4] = {
+        /* k, dilation, pad, stride */
+        {3, 1, 1, 1}, {3, 1, 1, 2}, {5, 1, 2, 1}, {5, 1, 2, 2},
+        {3, 2, 2, 1}, {3, 2, 2, 2}, {5, 2, 4, 1}, {5, 2, 4, 2},
+    };
+    for (int si = 0; si < 3; si++) {
+        const int c = shapes[si][0], hw = shapes[si][1];
+        BenchCase bc = {.n = BATCH, .c = c, .h = hw, .w = hw};
+        fprintf(out, "\n");
+        for (size_t d = 0; d < sizeof dws / sizeof *dws; d++) {
+            bc.spec = (ConvSpec){c, c, dws[d][0], dws[d][0], dws[d][3], dws[d][2], dws[d][1], c};
+            bc.op = BOP_DW_FWD;
+            report(out, &bc, &b, peak);
+            bc.op = BOP_DW_BWD;
+            report(out, &bc, &b, peak);
+        }
+        bc.spec = (ConvSpec){c, c, 1, 1, 1, 0, 1, 1};
+        for (BenchOp op = BOP_PW_FWD; op < BOP_SGEMM_PEAK; op++) {
+            bc.op = op;
+            report(out, &bc, &b, peak);
+        }
+    }
+    free(b.x), free(b.y), free(b.g), free(b.dx), free(b.w), free(b.dw), free(b.stats);
+    return 0;
+}

@@ -1,0 +1,175 @@
+/* bench_step: see include/dartboard/bench_step.h */
+#include "dartboard/bench_step.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "dartboard/config.h"
+#include "dartboard/parallel.h"
+#include "dartboard/rng.h"
+#include "dartboard/search.h"
+
+typedef struct BenchConfig {
+    char name;
+    int in_channels, image, channels, layers, batch;
+} BenchConfig;
+
+static const BenchConfig bench_configs[] = {
+    {'A', 3, 32, 16, 8, 64},
+    {'B', 1, 28, 16, 8, 64},
+    {'C', 1, 28, 8, 5, 32},
+};
+
+#define BENCH_CLASSES 10
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0.0;
+    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads)
+{
+    return bench_step_batch(out, config, order, steps, warmup, threads, 0);
+}
+
+int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
+                     int batch)
+{
+    const BenchConfig *bc = NULL;
+    for (size_t i = 0; i < sizeof bench_configs / sizeof bench_configs[0]; i++)
+        if (bench_configs[i].name == config)
+            bc = &bench_configs[i];
+    if (!bc) {
+        fprintf(stderr, "dartboard: bench: unknown config '%c' (expected A, B or C)\n", config);
+        return -1;
+    }
+    if (order < 0 || order > 2 || steps < 1 || warmup < 0 || threads < 1 || batch < 0) {
+        fprintf(stderr,
+                "dartboard: bench: order %d, %d steps, %d warm-up, %d threads, batch %d (expected "
+                "order 0-2, steps >= 1, warm-up >= 0, threads >= 1, batch >= 0)\n",
+                order, steps, warmup, threads, batch);
+        return -1;
+    }
+    BenchConfig chosen = *bc;
+    if (batch > 0)
+        chosen.batch = batch;
+    bc = &chosen;
+    parallel_set_threads(threads);
+
+    Config cfg;
+    config_defaults(&cfg);
+    cfg.model.init_channels = bc->channels;
+    cfg.model.layers = bc->layers;
+    cfg.model.nodes = 4;
+    cfg.model.stem_multiplier = 3;
+    cfg.data.batch_size = bc->batch;
+    cfg.data.train_portion = 0.5;
+    cfg.data.augment = 0;
+    cfg.arch.order = order;
+
+    /* The batches are fixed; the dataset only gives the search its shapes. */
+    const size_t img = (size_t)bc->in_channels * (size_t)bc->image * (size_t)bc->image;
+    Dataset data;
+    memset(&data, 0, sizeof data);
+    snprintf(data.name, sizeof data.name, "bench-%c", bc->name);
+    data.count = 2 * bc->batch;
+    data.channels = bc->in_channels;
+    data.height = data.width = bc->image;
+    data.classes = BENCH_CLASSES;
+    for (int c = 0; c < 3; c++)
+        data.std[c] = 1.0f;
+    data.images = calloc((size_t)data.count * img, 1);
+    data.labels = calloc((size_t)data.count, 1);
+    float *xt = malloc((size_t)bc->batch * img * sizeof(float));
+    float *xv = malloc((size_t)bc->batch * img * sizeof(float));
+    int *yt = malloc((size_t)bc->batch * sizeof(int)),
+        *yv = malloc((size_t)bc->batch * sizeof(int));
+    double *times = malloc((size_t)steps * sizeof(double));
+    char err[512];
+    Search *s = NULL;
+    int rc = -1;
+    if (!data.images || !data.labels || !xt || !xv || !yt || !yv || !times) {
+        fprintf(stderr, "dartboard: bench: out of memory\n");
+        goto done;
+    }
+    Rng rng;
+    rng_seed(&rng, 2);
+    for (size_t i = 0; i < (size_t)bc->batch * img; i++) {
+        xt[i] = (float)rng_normal(&rng);
+        xv[i] = (float)rng_normal(&rng);
+    }
+    for (int i = 0; i < bc->batch; i++) {
+        yt[i] = (int)rng_below(&rng, BENCH_CLASSES);
+        yv[i] = (int)rng_below(&rng, BENCH_CLASSES);
+    }
+
+    double rss_before = peak_rss_mib();
+    s = search_create(&cfg, &data, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "dartboard: bench: %s\n", err);
+        goto done;
+    }
+    size_t params = supernet_weight_count(search_net(s));
+    fprintf(out,
+            "bench config=%c: %dx%dx%d, C%d, %d layers, batch %d, order %d, %d thread(s); weight "
+            "parameters %zu, architecture parameters %d\n",
+            bc->name, bc->in_channels, bc->image, bc->image, bc->channels, bc->layers, bc->batch,
+            order, threads, params, 2 * supernet_edges(search_net(s)) * OP_COUNT);
+    fflush(out);
+    for (int i = 0; i < warmup + steps; i++) {
+        StepStats st;
+        double t0 = now_seconds();
+        if (search_step_batches(s, &cfg, xt, yt, xv, yv, bc->batch, &st, err, sizeof err) != 0) {
+            fprintf(stderr, "dartboard: bench: %s\n", err);
+            goto done;
+        }
+        double dt = now_seconds() - t0;
+        fprintf(out, "step %2d (%s): %9.1f ms  loss %.4f\n", i, i < warmup ? "warm-up" : "timed",
+                dt * 1e3, (double)st.train_loss);
+        fflush(out);
+        if (i >= warmup)
+            times[i - warmup] = dt;
+    }
+    qsort(times, (size_t)steps, sizeof times[0], cmp_double);
+    double med = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
+    double rss = peak_rss_mib();
+    fprintf(out,
+            "median %.1f ms/step over %d steps (min %.1f, max %.1f), %.1f train images/s, peak "
+            "RSS %.0f MiB (%.0f MiB before planning)\n",
+            med * 1e3, steps, times[0] * 1e3, times[steps - 1] * 1e3, bc->batch / med, rss,
+            rss_before);
+    fprintf(out,
+            "RESULT bench config=%c order=%d threads=%d batch=%d params=%zu median_ms=%.1f "
+            "images_per_s=%.2f peak_rss_mib=%.0f\n",
+            bc->name, order, threads, bc->batch, params, med * 1e3, bc->batch / med, rss);
+    fflush(out);
+    rc = 0;
+done:
+    search_free(s);
+    free(times);
+    free(yv);
+    free(yt);
+    free(xv);
+    free(xt);
+    free(data.labels);
+    free(data.images);
+    return rc;
+}

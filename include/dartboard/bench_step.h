@@ -1,0 +1,26 @@
+/* bench_step: timing of full search steps, behind `dartboard bench`.
+ *
+ * The configurations of DESIGN.md section 6 (the same as
+ * ../shared/reference/darts_ref.py --bench), on fixed synthetic batches:
+ *   A: 3x32x32, C16, 8 layers, batch 64    B: 1x28x28, C16, 8 layers, batch 64
+ *   C: 1x28x28, C8, 5 layers, batch 32     (10 classes)
+ */
+#ifndef DARTBOARD_BENCH_STEP_H
+#define DARTBOARD_BENCH_STEP_H
+
+#include <stdio.h>
+
+/* Times `steps` search steps of `order` (0 weights only, 1, 2) after `warmup`
+ * untimed ones with `threads` threads. Prints each step's time, the parameter
+ * count, the median ms/step, images/s and peak RSS to out, ending with one line
+ *   RESULT bench config=C order=1 threads=2 batch=32 params=393778 median_ms=...
+ *          images_per_s=... peak_rss_mib=...
+ * Returns 0, or -1 after a message on stderr (unknown config, bad counts, a
+ * failed step). */
+int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads);
+/* The same with another batch size (batch > 0; 0 keeps the config's), for
+ * the batch-scaling rows of BENCHMARKS.md. */
+int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
+                     int batch);
+
+#endif

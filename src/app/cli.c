@@ -1,0 +1,305 @@
+/* cli: see cli.h */
+#include "config.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+void cli_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: dartboard [search] [OPTION]...      run a DARTS search (live UI on a terminal)\n"
+            "       dartboard bench [OPTION]...         time search steps\n"
+            "       dartboard export RUN_DIR --format FORMAT [-o FILE]\n"
+            "       dartboard presets                   list the built-in presets\n"
+            "       dartboard --help | --version\n"
+            "\n"
+            "Search options:\n"
+            "  --preset NAME|FILE   configuration preset (default: demo; see `dartboard presets`)\n"
+            "  --set KEY=VALUE      override one key, e.g. --set optim.lr=0.01 (repeatable)\n"
+            "  --data DIR           dataset directory (data.dir)\n"
+            "  --out DIR            run directory (default: runs/<preset>-<timestamp>)\n"
+            "  --resume DIR         continue the run in DIR from its checkpoint\n"
+            "  --headless           print progress lines instead of the live UI\n"
+            "                       (also the default when stdout is not a terminal)\n"
+            "  --steps N            stop after global search step N\n"
+            "  --epochs N           stop after epoch N\n"
+            "  --threads N          numeric threads (run.threads)\n"
+            "  --seed N             random seed (run.seed)\n"
+            "  --ascii              UI: plain ASCII glyphs\n"
+            "  --no-color           UI: no colours (NO_COLOR in the environment does the same)\n"
+            "\n"
+            "Bench options:\n"
+            "  --config A|B|C       A: 3x32x32 C16 8 layers batch 64; B: 1x28x28 C16 8 layers\n"
+            "                       batch 64; C: 1x28x28 C8 5 layers batch 32 (default: C)\n"
+            "  --order 0|1|2        0 weights only, 1 first order, 2 second order (default: 1)\n"
+            "  --steps N            timed steps after warm-up (default: 10, at least 5)\n"
+            "  --threads N          numeric threads (default: 1)\n"
+            "\n"
+            "Export formats: py json yaml nb201 dot tikz svg pdf\n"
+            "\n"
+            "The run directory holds config.yaml, metrics.csv, alphas.csv, genotype.py,\n"
+            "genotype.json, checkpoint.bin and changes.log.\n"
+            "Exit status: 0 done, 1 runtime error, 2 usage or configuration error.\n");
+}
+
+/* Strict decimal integer in [min, max]. */
+static int parse_int(const char *opt, const char *text, long long min, long long max,
+                     long long *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end || errno || v < min || v > max) {
+        snprintf(err, errlen, "%s: '%s' is not valid (expected an integer from %lld to %lld)",
+                 opt, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_seed(const char *text, uint64_t *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (end == text || *end || errno || text[0] == '-') {
+        snprintf(err, errlen, "--seed: '%s' is not valid (expected a non-negative integer)",
+                 text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The option's value: "--opt VALUE" or "--opt=VALUE". */
+static const char *option_value(const char *name, char **argv, int argc, int *i, char *err,
+                                size_t errlen)
+{
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (arg[n] == '=')
+        return arg + n + 1;
+    if (*i + 1 >= argc) {
+        snprintf(err, errlen, "%s needs a value", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Does arg name this option (bare or with =VALUE)? */
+static int is_opt(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+/* In the option loops: the value of option `name`, or return the error. */
+#define VALUE(name)                                                                           \
+    do {                                                                                      \
+        if (!(v = option_value(name, argv, argc, &i, err, errlen)))                           \
+            return -1;                                                                        \
+    } while (0)
+
+static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
+{
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v;
+        long long n;
+        if (is_opt(a, "--preset")) {
+            VALUE("--preset");
+            o->preset = v;
+        } else if (is_opt(a, "--set")) {
+            VALUE("--set");
+            if (o->n_sets == CLI_MAX_SETS) {
+                snprintf(err, errlen, "--set: at most %d overrides", CLI_MAX_SETS);
+                return -1;
+            }
+            o->sets[o->n_sets++] = v;
+        } else if (is_opt(a, "--data")) {
+            VALUE("--data");
+            o->data_dir = v;
+        } else if (is_opt(a, "--out")) {
+            VALUE("--out");
+            o->out_dir = v;
+        } else if (is_opt(a, "--resume")) {
+            VALUE("--resume");
+            o->resume_dir = v;
+        } else if (strcmp(a, "--headless") == 0) {
+            o->headless = 1;
+        } else if (strcmp(a, "--ascii") == 0) {
+            o->ascii = 1;
+        } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
+            o->no_color = 1;
+        } else if (is_opt(a, "--steps")) {
+            VALUE("--steps");
+            if (parse_int("--steps", v, 1, INT64_MAX, &n, err, errlen) != 0)
+                return -1;
+            o->steps = n;
+        } else if (is_opt(a, "--epochs")) {
+            VALUE("--epochs");
+            if (parse_int("--epochs", v, 1, 1000000, &n, err, errlen) != 0)
+                return -1;
+            o->epochs = (int)n;
+        } else if (is_opt(a, "--threads")) {
+            VALUE("--threads");
+            if (parse_int("--threads", v, 1, 1024, &n, err, errlen) != 0)
+                return -1;
+            o->threads = (int)n;
+        } else if (is_opt(a, "--seed")) {
+            VALUE("--seed");
+            if (parse_seed(v, &o->seed, err, errlen) != 0)
+                return -1;
+            o->have_seed = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->command = CLI_HELP;
+            return 0;
+        } else if (a[0] == '-') {
+            snprintf(err, errlen, "unknown option '%s' for search", a);
+            return -1;
+        } else {
+            snprintf(err, errlen, "unexpected argument '%s'", a);
+            return -1;
+        }
+    }
+    if (o->resume_dir && o->out_dir) {
+        snprintf(err, errlen, "--resume and --out both name a run directory; give one");
+        return -1;
+    }
+    if (o->resume_dir && o->preset) {
+        snprintf(err, errlen,
+                 "--resume takes the configuration from %s/config.yaml; --preset does not apply "
+                 "(use --set to change a key)",
+                 o->resume_dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
+{
+    o->bench_config = 'C';
+    o->bench_order = 1;
+    o->bench_steps = 10;
+    o->threads = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v;
+        long long n;
+        if (is_opt(a, "--config")) {
+            VALUE("--config");
+            if (!(v[0] == 'A' || v[0] == 'B' || v[0] == 'C' || v[0] == 'a' || v[0] == 'b' ||
+                  v[0] == 'c') ||
+                v[1]) {
+                snprintf(err, errlen, "--config: '%s' is not valid (expected A, B or C)", v);
+                return -1;
+            }
+            o->bench_config = (char)(v[0] & ~0x20);
+        } else if (is_opt(a, "--order")) {
+            VALUE("--order");
+            if (parse_int("--order", v, 0, 2, &n, err, errlen) != 0)
+                return -1;
+            o->bench_order = (int)n;
+        } else if (is_opt(a, "--steps")) {
+            VALUE("--steps");
+            if (parse_int("--steps", v, 5, 100000, &n, err, errlen) != 0)
+                return -1;
+            o->bench_steps = (int)n;
+        } else if (is_opt(a, "--threads")) {
+            VALUE("--threads");
+            if (parse_int("--threads", v, 1, 1024, &n, err, errlen) != 0)
+                return -1;
+            o->threads = (int)n;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->command = CLI_HELP;
+            return 0;
+        } else {
+            snprintf(err, errlen, "unknown %s '%s' for bench", a[0] == '-' ? "option" : "argument",
+                     a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+#undef VALUE
+
+int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->command = CLI_SEARCH;
+    /* https://no-color.org: present and not empty. */
+    const char *no_color = getenv("NO_COLOR");
+    o->no_color = no_color && *no_color;
+    int i = 1;
+    if (argc > 1) {
+        const char *a = argv[1];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
+            o->command = CLI_HELP;
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            o->command = CLI_VERSION;
+            return 0;
+        }
+        if (strcmp(a, "search") == 0) {
+            i = 2;
+        } else if (strcmp(a, "bench") == 0) {
+            o->command = CLI_BENCH;
+            return parse_bench(o, argc, argv, 2, err, errlen);
+        } else if (strcmp(a, "export") == 0) {
+            o->command = CLI_EXPORT;
+            o->rest_argc = argc - 1;
+            o->rest_argv = argv + 1;
+            return 0;
+        } else if (strcmp(a, "presets") == 0) {
+            o->command = CLI_PRESETS;
+            if (argc > 2) {
+                snprintf(err, errlen, "presets takes no arguments (got '%s')", argv[2]);
+                return -1;
+            }
+            return 0;
+        } else if (a[0] != '-') {
+            snprintf(err, errlen,
+                     "unknown command '%s' (expected search, bench, export or presets)", a);
+            return -1;
+        }
+    }
+    return parse_search(o, argc, argv, i, err, errlen);
+}
+
+int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
+{
+    config_defaults(cfg);
+    if (o->resume_dir) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/config.yaml", o->resume_dir);
+        if (config_load_file(cfg, path, err, errlen) != 0)
+            return -1;
+        if (!cfg->preset[0]) {
+            const char *base = strrchr(o->resume_dir, '/');
+            snprintf(cfg->preset, sizeof cfg->preset, "%s", base && base[1] ? base + 1 : o->resume_dir);
+        }
+    } else if (config_load_preset(cfg, o->preset ? o->preset : "demo", err, errlen) != 0) {
+        return -1;
+    }
+    for (int i = 0; i < o->n_sets; i++)
+        if (config_set_assignment(cfg, o->sets[i], err, errlen) != 0)
+            return -1;
+    if (o->data_dir && config_set(cfg, "data.dir", o->data_dir, err, errlen) != 0)
+        return -1;
+    char num[32];
+    if (o->have_seed) {
+        snprintf(num, sizeof num, "%llu", (unsigned long long)o->seed);
+        if (config_set(cfg, "run.seed", num, err, errlen) != 0)
+            return -1;
+    }
+    if (o->threads) {
+        snprintf(num, sizeof num, "%d", o->threads);
+        if (config_set(cfg, "run.threads", num, err, errlen) != 0)
+            return -1;
+    }
+    return config_validate(cfg, err, errlen);
+}

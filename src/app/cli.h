@@ -1,0 +1,53 @@
+/* cli: the command line of dartboard (DESIGN.md section 2), parsed into
+ * options, and the configuration it describes. Parsing never exits: errors
+ * come back as text for main to print with exit status 2.
+ */
+#ifndef DARTBOARD_CLI_H
+#define DARTBOARD_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dartboard/config.h"
+
+typedef enum CliCommand {
+    CLI_SEARCH,
+    CLI_BENCH,
+    CLI_EXPORT,
+    CLI_PRESETS,
+    CLI_HELP,
+    CLI_VERSION,
+    CLI_COMMAND_COUNT
+} CliCommand;
+
+#define CLI_MAX_SETS 64
+
+typedef struct CliOptions {
+    CliCommand command;
+    /* search */
+    const char *preset, *data_dir, *out_dir, *resume_dir;
+    const char *sets[CLI_MAX_SETS];
+    int n_sets;
+    int headless, ascii, no_color; /* no_color: --no-color, or NO_COLOR set */
+    int64_t steps;        /* 0: not given */
+    int epochs, threads;  /* 0: not given */
+    int have_seed;
+    uint64_t seed;
+    /* bench */
+    char bench_config;    /* 'A' | 'B' | 'C' */
+    int bench_order, bench_steps;
+    /* export: the arguments after the word "export" */
+    int rest_argc;
+    char **rest_argv;
+} CliOptions;
+
+/* 0, or -1 with err (a usage error). */
+int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen);
+void cli_usage(FILE *f);
+/* The configuration of a search: the preset (default "demo") or, with
+ * --resume, the run's config.yaml; then --set, --data, --seed, --threads in
+ * that order. 0, or -1 with err naming the file/key and what was expected. */
+int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,80 @@
+/* headless: see headless.h */
+#include "config.h"
+#include "headless.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "dartboard/genotype_io.h"
+
+#define POLL_NS (100 * 1000 * 1000)
+
+static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
+{
+    fprintf(out,
+            "step %" PRId64 "/%" PRId64 "  epoch %d/%d  lr %.5f  train %.4f %6.2f%%  "
+            "val %.4f %6.2f%%  %.1f ms/step  %.0f img/s\n",
+            r->step, p->total_steps, r->epoch + 1, p->epochs, r->lr, r->train_loss, r->train_acc,
+            r->val_loss, r->val_acc, p->ms_per_step, p->images_per_s);
+}
+
+int headless_run(Session *s, FILE *out)
+{
+    Snapshot *p = malloc(sizeof *p);
+    if (!p) {
+        fprintf(stderr, "dartboard: out of memory\n");
+        return 1;
+    }
+    uint64_t seen = 0, message_seen = 0;
+    int64_t printed = -1; /* rows printed so far (-1: not started) */
+    struct timespec pause = {0, POLL_NS};
+    for (;;) {
+        if (session_seq(s) == seen) {
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        seen = session_snapshot(s, p);
+        if (printed < 0 && p->state != SESSION_STARTING) {
+            printed = p->rows_total; /* rows of a resumed run were printed back then */
+            if (p->state != SESSION_ERROR)
+                fprintf(out, "dartboard: %s, run directory %s, step %" PRId64 " of %" PRId64
+                        " (%d epochs)\n",
+                        p->preset, p->run_dir, p->step, p->total_steps, p->epochs);
+        }
+        for (int64_t i = printed < 0 ? p->rows_total : printed; i < p->rows_total; i++) {
+            int64_t k = p->n_rows - (p->rows_total - i);
+            if (k >= 0)
+                print_row(out, p, &p->rows[k]);
+        }
+        if (printed >= 0)
+            printed = p->rows_total;
+        if (p->message_seq != message_seen) {
+            message_seen = p->message_seq;
+            if (p->state == SESSION_ERROR) {
+                fflush(out);
+                fprintf(stderr, "dartboard: %s\n", p->message);
+            } else {
+                fprintf(out, "%s\n", p->message);
+            }
+        }
+        fflush(out);
+        if (p->state == SESSION_DONE || p->state == SESSION_ERROR)
+            break;
+    }
+    /* A session that lingers for a UI would wait for this. */
+    Command stop = {.kind = CMD_STOP};
+    session_command(s, &stop);
+    int status = p->state == SESSION_DONE ? 0 : 1;
+    if (status == 0 && p->step < p->total_steps)
+        fprintf(out, "stopped at step %" PRId64 " of %" PRId64 "; continue with: dartboard --resume %s\n",
+                p->step, p->total_steps, p->run_dir);
+    else if (status == 0 && p->step > 0) {
+        fprintf(out, "genotype (step %" PRId64 "): ", p->step);
+        genotype_write_py(out, &p->genotype);
+        fprintf(out, "run directory: %s\n", p->run_dir);
+        fflush(out);
+    }
+    free(p);
+    return status;
+}

@@ -1,0 +1,379 @@
+/* rundir: see include/dartboard/rundir.h */
+#include "config.h"
+#include "dartboard/rundir.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dartboard/atomic_file.h"
+#include "dartboard/genotype_io.h"
+
+static int buf_reserve(TextBuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_append(TextBuf *b, const char *s, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return -1;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static int buf_printf(TextBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int buf_printf(TextBuf *b, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return -1;
+    return buf_append(b, line, (size_t)n);
+}
+
+void rundir_file(const RunDir *rd, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", rd->path, name);
+}
+
+void rundir_default_path(char *buf, size_t len, const char *preset)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, len, "runs/%s-%s", preset && *preset ? preset : "run", stamp);
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+    char tmp[512];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "%s: run directory path too long", path);
+        return -1;
+    }
+    for (char *p = tmp + 1;; p++) {
+        int end = *p == '\0';
+        if (*p == '/' || end) {
+            *p = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, errlen, "%s: cannot create directory (%s)", tmp, strerror(errno));
+                return -1;
+            }
+            if (end)
+                break;
+            *p = '/';
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a directory", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_buf(const RunDir *rd, const char *name, const TextBuf *b, char *err,
+                     size_t errlen)
+{
+    char path[600];
+    rundir_file(rd, name, path, sizeof path);
+    return atomic_file_write_bytes(path, b->data, b->len, err, errlen);
+}
+
+int rundir_check_new(const char *path, char *err, size_t errlen)
+{
+    static const char *const owned[] = {"checkpoint.bin", "metrics.csv", "config.yaml"};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+        char f[600];
+        snprintf(f, sizeof f, "%s/%s", path, owned[i]);
+        if (access(f, F_OK) == 0) {
+            snprintf(err, errlen,
+                     "%s: already holds a run (%s); continue it with --resume %s or choose "
+                     "another --out",
+                     path, owned[i], path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen)
+{
+    memset(rd, 0, sizeof *rd);
+    if (snprintf(rd->path, sizeof rd->path, "%s", path) >= (int)sizeof rd->path) {
+        snprintf(err, errlen, "%s: run directory path too long", path);
+        return -1;
+    }
+    if (make_dirs(path, err, errlen) != 0)
+        return -1;
+    if (rundir_check_new(path, err, errlen) != 0)
+        return -1;
+    if (buf_append(&rd->metrics, RUNDIR_METRICS_HEADER, strlen(RUNDIR_METRICS_HEADER)) != 0 ||
+        buf_append(&rd->alphas, RUNDIR_ALPHAS_HEADER, strlen(RUNDIR_ALPHAS_HEADER)) != 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        rundir_free(rd);
+        return -1;
+    }
+    if (write_buf(rd, "metrics.csv", &rd->metrics, err, errlen) != 0 ||
+        write_buf(rd, "alphas.csv", &rd->alphas, err, errlen) != 0) {
+        rundir_free(rd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads DIR/name, checks the header, keeps the rows before the cut. */
+static int load_csv(const RunDir *rd, const char *name, const char *header, int64_t cut,
+                    int keep_cut, TextBuf *out, char *err, size_t errlen)
+{
+    char path[600];
+    rundir_file(rd, name, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, rc = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (lineno == 1) {
+            if (strcmp(line, header) != 0) {
+                snprintf(err, errlen, "%s:1:1: unexpected header (expected %.*s)", path,
+                         (int)strlen(header) - 1, header);
+                rc = -1;
+                break;
+            }
+        } else {
+            char *end;
+            errno = 0;
+            long long step = strtoll(line, &end, 10);
+            if (end == line || *end != ',' || errno) {
+                snprintf(err, errlen, "%s:%d:1: expected a step number at the start of the row",
+                         path, lineno);
+                rc = -1;
+                break;
+            }
+            if (step > cut || (step == cut && !keep_cut))
+                continue;
+        }
+        if (buf_append(out, line, (size_t)n) != 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && lineno == 0) {
+        snprintf(err, errlen, "%s: empty file (expected the header %.*s)", path,
+                 (int)strlen(header) - 1, header);
+        rc = -1;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *err,
+                size_t errlen)
+{
+    memset(rd, 0, sizeof *rd);
+    if (snprintf(rd->path, sizeof rd->path, "%s", path) >= (int)sizeof rd->path) {
+        snprintf(err, errlen, "%s: run directory path too long", path);
+        return -1;
+    }
+    atomic_file_clean_dir(path);
+    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, &rd->metrics, err,
+                 errlen) != 0 ||
+        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, &rd->alphas, err,
+                 errlen) != 0) {
+        rundir_free(rd);
+        return -1;
+    }
+    return 0;
+}
+
+void rundir_free(RunDir *rd)
+{
+    free(rd->metrics.data);
+    free(rd->alphas.data);
+    memset(&rd->metrics, 0, sizeof rd->metrics);
+    memset(&rd->alphas, 0, sizeof rd->alphas);
+}
+
+/* Appends to a CSV buffer and rewrites the file; on failure the buffer is
+ * rolled back so memory and disk stay in agreement. */
+static int commit_rows(RunDir *rd, const char *name, TextBuf *b, size_t old_len, char *err,
+                       size_t errlen)
+{
+    if (write_buf(rd, name, b, err, errlen) != 0) {
+        b->len = old_len;
+        b->data[old_len] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int rundir_append_metrics(RunDir *rd, const MetricRow *r, char *err, size_t errlen)
+{
+    size_t old = rd->metrics.len;
+    if (buf_printf(&rd->metrics, "%" PRId64 ",%d,%.6g,%.6f,%.4f,%.6f,%.4f,%.3f\n", r->step,
+                   r->epoch, r->lr, r->train_loss, r->train_acc, r->val_loss, r->val_acc,
+                   r->seconds) != 0) {
+        snprintf(err, errlen, "%s/metrics.csv: out of memory", rd->path);
+        return -1;
+    }
+    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+}
+
+int rundir_append_alphas(RunDir *rd, int64_t step, int edges, const float *normal,
+                         const float *reduce, char *err, size_t errlen)
+{
+    size_t old = rd->alphas.len;
+    static const char *const cells[2] = {"normal", "reduce"};
+    for (int c = 0; c < 2; c++) {
+        const float *w = c == 0 ? normal : reduce;
+        for (int e = 0; e < edges; e++)
+            for (int o = 0; o < OP_COUNT; o++)
+                if (buf_printf(&rd->alphas, "%" PRId64 ",%s,%d,%s,%.6f\n", step, cells[c], e,
+                               op_names[o], w[e * OP_COUNT + o]) != 0) {
+                    rd->alphas.len = old;
+                    rd->alphas.data[old] = '\0';
+                    snprintf(err, errlen, "%s/alphas.csv: out of memory", rd->path);
+                    return -1;
+                }
+    }
+    return commit_rows(rd, "alphas.csv", &rd->alphas, old, err, errlen);
+}
+
+static int fill_config(FILE *f, void *ctx)
+{
+    return config_write_yaml(ctx, f);
+}
+
+int rundir_write_config(const RunDir *rd, const Config *cfg, char *err, size_t errlen)
+{
+    char path[600];
+    rundir_file(rd, "config.yaml", path, sizeof path);
+    return atomic_file_write(path, fill_config, (void *)cfg, err, errlen);
+}
+
+typedef struct GenotypeFiles {
+    const Genotype *g;
+    const float *normal, *reduce;
+} GenotypeFiles;
+
+static int fill_genotype_py(FILE *f, void *ctx)
+{
+    const GenotypeFiles *gf = ctx;
+    return genotype_write_py(f, gf->g);
+}
+
+static int fill_genotype_json(FILE *f, void *ctx)
+{
+    const GenotypeFiles *gf = ctx;
+    return genotype_write_json(f, gf->g, gf->normal, gf->reduce);
+}
+
+int rundir_write_genotype(const RunDir *rd, const Genotype *g, const float *normal,
+                          const float *reduce, char *err, size_t errlen)
+{
+    GenotypeFiles gf = {g, normal, reduce};
+    char path[600];
+    rundir_file(rd, "genotype.py", path, sizeof path);
+    if (atomic_file_write(path, fill_genotype_py, &gf, err, errlen) != 0)
+        return -1;
+    rundir_file(rd, "genotype.json", path, sizeof path);
+    return atomic_file_write(path, fill_genotype_json, &gf, err, errlen);
+}
+
+int rundir_log_change(const RunDir *rd, int64_t step, const char *key, const char *old_value,
+                      const char *new_value, char *err, size_t errlen)
+{
+    char path[600];
+    rundir_file(rd, "changes.log", path, sizeof path);
+    TextBuf b = {0};
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            if (buf_append(&b, chunk, n) != 0)
+                break;
+        fclose(f);
+    } else if (errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot read (%s)", path, strerror(errno));
+        return -1;
+    }
+    int rc = buf_printf(&b, "step %" PRId64 ": %s %s -> %s\n", step, key, old_value, new_value);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: out of memory", path);
+    else
+        rc = atomic_file_write_bytes(path, b.data, b.len, err, errlen);
+    free(b.data);
+    return rc;
+}
+
+int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *total)
+{
+    int64_t count = 0;
+    const char *p = rd->metrics.data;
+    if (!p) {
+        *total = 0;
+        return 0;
+    }
+    p = strchr(p, '\n'); /* skip the header */
+    while (p && p[1]) {
+        p++;
+        MetricRow r;
+        long long step;
+        if (sscanf(p, "%lld,%d,%f,%f,%f,%f,%f,%lf", &step, &r.epoch, &r.lr, &r.train_loss,
+                   &r.train_acc, &r.val_loss, &r.val_acc, &r.seconds) == 8) {
+            r.step = step;
+            /* A ring indexed by the row count keeps the newest `max`. */
+            rows[count % max] = r;
+            count++;
+        }
+        p = strchr(p, '\n');
+    }
+    *total = count;
+    int n = count < max ? (int)count : max;
+    if (count > max) {
+        /* Rotate so the oldest kept row comes first. */
+        int start = (int)(count % max);
+        MetricRow *tmp = malloc(sizeof *tmp * (size_t)max);
+        if (tmp) {
+            for (int i = 0; i < max; i++)
+                tmp[i] = rows[(start + i) % max];
+            memcpy(rows, tmp, sizeof *tmp * (size_t)max);
+            free(tmp);
+        }
+    }
+    return n;
+}

@@ -1,0 +1,240 @@
+/* checkpoint: see include/dartboard/checkpoint.h */
+#define _GNU_SOURCE /* fmemopen, open_memstream */
+#include "config.h"
+#include "dartboard/checkpoint.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "dartboard/atomic_file.h"
+
+static const unsigned char MAGIC[8] = {'D', 'B', 'C', 'K', 'P', 'T', '\r', '\n'};
+#define HEADER_BYTES (8 + 4 + 4 + 8 + 8 + 8 + 8)
+#define CRC_BYTES 4
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* FNV-1a, 64 bit: stable across machines, enough to tell shapes apart. */
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+uint64_t checkpoint_fingerprint(const Config *cfg)
+{
+    uint64_t h = 14695981039346656037ull;
+    int n;
+    const ConfigKey *keys = config_keys(&n);
+    for (int i = 0; i < n; i++) {
+        const char *name = keys[i].name;
+        int shaping = strncmp(name, "model.", 6) == 0 ||
+                      (strncmp(name, "data.", 5) == 0 && strcmp(name, "data.dir") != 0);
+        if (!shaping)
+            continue;
+        char value[CONFIG_STR];
+        if (config_get(cfg, name, value, sizeof value) != 0)
+            value[0] = '\0';
+        h = fnv1a(h, name);
+        h = fnv1a(h, "=");
+        h = fnv1a(h, value);
+        h = fnv1a(h, "\n");
+    }
+    return h;
+}
+
+int checkpoint_save(const char *path, uint64_t fingerprint, int64_t step, const void *extra,
+                    size_t extra_len, CheckpointBodyWriter body, const void *ctx, char *err,
+                    size_t errlen)
+{
+    /* The body goes to memory first: its length and CRC belong in the file,
+     * and the file itself must appear in one rename. */
+    char *body_buf = NULL;
+    size_t body_len = 0;
+    FILE *mem = open_memstream(&body_buf, &body_len);
+    if (!mem) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int bad = body(ctx, mem) != 0;
+    if (fclose(mem) != 0)
+        bad = 1;
+    if (bad) {
+        free(body_buf);
+        snprintf(err, errlen, "%s: could not serialise the search state", path);
+        return -1;
+    }
+
+    size_t total = HEADER_BYTES + extra_len + body_len + CRC_BYTES;
+    unsigned char *buf = malloc(total);
+    if (!buf) {
+        free(body_buf);
+        snprintf(err, errlen, "%s: out of memory (%zu bytes)", path, total);
+        return -1;
+    }
+    unsigned char *p = buf;
+    memcpy(p, MAGIC, 8);
+    put_u32(p + 8, CHECKPOINT_VERSION);
+    put_u32(p + 12, 0);
+    put_u64(p + 16, fingerprint);
+    put_u64(p + 24, (uint64_t)step);
+    put_u64(p + 32, extra_len);
+    put_u64(p + 40, body_len);
+    p += HEADER_BYTES;
+    if (extra_len)
+        memcpy(p, extra, extra_len);
+    p += extra_len;
+    if (body_len)
+        memcpy(p, body_buf, body_len);
+    p += body_len;
+    free(body_buf);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32_z(crc, buf, total - CRC_BYTES);
+    put_u32(p, (uint32_t)crc);
+
+    int rc = atomic_file_write_bytes(path, buf, total, err, errlen);
+    free(buf);
+    return rc;
+}
+
+static unsigned char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open checkpoint (%s)", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        unsigned char *bigger = realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    int read_error = ferror(f);
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory reading the checkpoint", path);
+        return NULL;
+    }
+    if (read_error) {
+        free(buf);
+        snprintf(err, errlen, "%s: read error", path);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char *err,
+                    size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    size_t len;
+    unsigned char *data = slurp(path, &len, err, errlen);
+    if (!data)
+        return -1;
+    if (len < 8 || memcmp(data, MAGIC, 8) != 0) {
+        snprintf(err, errlen, "%s: not a dartboard checkpoint (bad magic)", path);
+        goto fail;
+    }
+    if (len < HEADER_BYTES + CRC_BYTES) {
+        snprintf(err, errlen, "%s: truncated checkpoint (%zu bytes, header alone is %d)", path,
+                 len, HEADER_BYTES + CRC_BYTES);
+        goto fail;
+    }
+    uint32_t version = get_u32(data + 8);
+    uint64_t extra_len = get_u64(data + 32), body_len = get_u64(data + 40);
+    /* Lengths beyond 2^62 are damage, and would overflow the sum below. */
+    int sane = extra_len < (1ull << 62) && body_len < (1ull << 62);
+    uint64_t want = HEADER_BYTES + extra_len + body_len + CRC_BYTES;
+    if (sane && want > len) {
+        snprintf(err, errlen, "%s: truncated checkpoint (%zu bytes, expected %llu); refusing to resume",
+                 path, len, (unsigned long long)want);
+        goto fail;
+    }
+    uLong crc = crc32_z(crc32(0L, Z_NULL, 0), data, len - CRC_BYTES);
+    if (!sane || want != len || (uint32_t)crc != get_u32(data + len - CRC_BYTES)) {
+        snprintf(err, errlen, "%s: corrupt checkpoint (CRC32 mismatch); refusing to resume", path);
+        goto fail;
+    }
+    if (version != CHECKPOINT_VERSION) {
+        snprintf(err, errlen,
+                 "%s: checkpoint format version %u, this dartboard reads version %u", path,
+                 version, CHECKPOINT_VERSION);
+        goto fail;
+    }
+    uint64_t fp = get_u64(data + 16);
+    if (fp != fingerprint) {
+        snprintf(err, errlen,
+                 "%s: checkpoint was made for a different network or data configuration "
+                 "(model.* / data.* differ from config.yaml)",
+                 path);
+        goto fail;
+    }
+    c->version = version;
+    c->fingerprint = fp;
+    c->step = (int64_t)get_u64(data + 24);
+    c->extra = data + HEADER_BYTES;
+    c->extra_len = (size_t)extra_len;
+    c->body = c->extra + extra_len;
+    c->body_len = (size_t)body_len;
+    c->data = data;
+    c->len = len;
+    return 0;
+fail:
+    free(data);
+    return -1;
+}
+
+FILE *checkpoint_body_stream(const Checkpoint *c)
+{
+    if (c->body_len == 0)
+        return fopen("/dev/null", "rb");
+    return fmemopen((void *)c->body, c->body_len, "rb");
+}
+
+void checkpoint_release(Checkpoint *c)
+{
+    free(c->data);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,611 @@
+/* diagram: DOT, TikZ and SVG pictures of one derived cell.
+ *
+ * TikZ and SVG share layout_cell(): boxes go in columns by depth (inputs at
+ * depth 0, a node one deeper than its deepest input, the output last),
+ * ordered within a column by the mean height of their inputs to cut
+ * crossings. Each edge is a cubic Bezier from the right side of its source
+ * to the left side of its target; one that would pass through a box in a
+ * column it skips is bent above or below that box. Each label goes at the
+ * first position along its edge where it overlaps no box and no other label.
+ * Coordinates are SVG pixels (y down); TikZ converts them to centimetres.
+ */
+#include "dartboard/diagram.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dartboard/tool.h"
+
+const char *const diagram_cell_names[DIAGRAM_CELL_COUNT] = {"normal", "reduce"};
+
+/* The palette of DARTS's visualize.py (X11 colour names, as hex for SVG/TikZ). */
+#define COLOR_INPUT "b4eeb4"  /* darkseagreen2 */
+#define COLOR_NODE "add8e6"   /* lightblue */
+#define COLOR_OUTPUT "eee8aa" /* palegoldenrod */
+#define COLOR_STROKE "333333"
+#define COLOR_EDGE "555555"
+#define COLOR_CONCAT "999999"
+
+/* ------------------------------------------------------------------ DOT */
+
+static const char *dot_state_id(int input, char *buf, size_t n)
+{
+    if (input == 0)
+        return "\"c_{k-2}\"";
+    if (input == 1)
+        return "\"c_{k-1}\"";
+    snprintf(buf, n, "%d", input - 2);
+    return buf;
+}
+
+int diagram_write_dot(FILE *f, const Genotype *g, DiagramCell cell)
+{
+    const GenoEdge *e = cell == DIAGRAM_REDUCE ? g->reduce : g->normal;
+    const int *concat = cell == DIAGRAM_REDUCE ? g->reduce_concat : g->normal_concat;
+    int nconcat = cell == DIAGRAM_REDUCE ? g->reduce_concat_count : g->normal_concat_count;
+    fprintf(f,
+            "// DARTS %s cell, written by dartboard. Render: dot -Tpdf FILE -o cell.pdf\n"
+            "digraph %s {\n"
+            "  rankdir=LR;\n"
+            "  edge [fontsize=20, fontname=\"times\"];\n"
+            "  node [style=filled, shape=rect, align=center, fontsize=20, height=0.5, width=0.5,\n"
+            "        penwidth=2, fontname=\"times\"];\n"
+            "  \"c_{k-2}\" [fillcolor=darkseagreen2, label=<c<sub>k-2</sub>>];\n"
+            "  \"c_{k-1}\" [fillcolor=darkseagreen2, label=<c<sub>k-1</sub>>];\n",
+            diagram_cell_names[cell], diagram_cell_names[cell]);
+    for (int i = 0; i < g->nodes; i++)
+        fprintf(f, "  %d [fillcolor=lightblue];\n", i);
+    for (int i = 0; i < 2 * g->nodes; i++) {
+        char buf[16];
+        fprintf(f, "  %s -> %d [label=\"%s\", fillcolor=gray];\n",
+                dot_state_id(e[i].input, buf, sizeof buf), i / 2, op_names[e[i].op]);
+    }
+    fputs("  \"c_{k}\" [fillcolor=palegoldenrod, label=<c<sub>k</sub>>];\n", f);
+    for (int i = 0; i < nconcat; i++) {
+        char buf[16];
+        fprintf(f, "  %s -> \"c_{k}\" [fillcolor=gray];\n",
+                dot_state_id(concat[i], buf, sizeof buf));
+    }
+    fputs("}\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+int diagram_render(const char *dot_path, const char *format, const char *out_path, char *msg,
+                   size_t msglen)
+{
+    char tflag[16];
+    snprintf(tflag, sizeof tflag, "-T%s", format);
+    const char *argv[7];
+    int n = 0;
+    argv[n++] = "dot";
+    argv[n++] = tflag;
+    if (strcmp(format, "png") == 0)
+        argv[n++] = "-Gdpi=200"; /* Graphviz's 96 dpi is blurry on a slide or in print */
+    argv[n++] = "-o";
+    argv[n++] = out_path;
+    argv[n++] = dot_path;
+    argv[n] = NULL;
+    return tool_run(argv, NULL, NULL, "graphviz", msg, msglen);
+}
+
+/* --------------------------------------------------------------- layout */
+
+#define MAX_BOXES (GENOTYPE_MAX_NODES + 3)
+#define MAX_LEDGES (2 * GENOTYPE_MAX_NODES + GENOTYPE_MAX_NODES + 2)
+
+enum { BOX_INPUT, BOX_NODE, BOX_OUTPUT };
+
+static const double BOX_W = 46, BOX_H = 34, COL_GAP = 210, ROW_GAP = 84, MARGIN = 16;
+static const double FONT_NODE = 17, FONT_OP = 12.5;
+/* Average advance of the sans-serif label font, as a fraction of its size:
+ * generous, so estimated label boxes never undershoot the real text. */
+static const double CHAR_W = 0.6;
+
+typedef struct LBox {
+    int kind, col;
+    double x, y; /* centre */
+} LBox;
+
+typedef struct LEdge {
+    int from, to; /* box indices */
+    int op;       /* -1: an output (concat) edge, unlabelled */
+    double p[4][2];
+    double lx, ly, lw, lh; /* label centre and size */
+} LEdge;
+
+/* Boxes are indexed like states: 0, 1 the inputs, 2 + i node i, and the
+ * output is nodes + 2. */
+typedef struct Layout {
+    int nboxes, nedges;
+    LBox box[MAX_BOXES];
+    LEdge edge[MAX_LEDGES];
+    double x0, y0, x1, y1; /* bounding box of everything drawn */
+} Layout;
+
+/* A point of the cubic Bezier p at parameter t; axis 0 = x, 1 = y. */
+static double bez(const double p[4][2], double t, int axis)
+{
+    double u = 1 - t;
+    return u * u * u * p[0][axis] + 3 * u * u * t * p[1][axis] + 3 * u * t * t * p[2][axis] +
+           t * t * t * p[3][axis];
+}
+
+static int rects_overlap(double ax, double ay, double aw, double ah, double bx, double by,
+                         double bw, double bh, double pad)
+{
+    return fabs(ax - bx) * 2 < aw + bw + 2 * pad && fabs(ay - by) * 2 < ah + bh + 2 * pad;
+}
+
+/* Does the curve pass through a box other than its own ends? Returns the box or -1. */
+static int curve_hits_box(const Layout *L, const LEdge *e)
+{
+    for (int s = 1; s < 40; s++) {
+        double t = s / 40.0, x = bez(e->p, t, 0), y = bez(e->p, t, 1);
+        for (int b = 0; b < L->nboxes; b++) {
+            if (b == e->from || b == e->to)
+                continue;
+            if (rects_overlap(x, y, 0, 0, L->box[b].x, L->box[b].y, BOX_W, BOX_H, 6))
+                return b;
+        }
+    }
+    return -1;
+}
+
+static void grow(Layout *L, double x, double y, double hw, double hh)
+{
+    if (x - hw < L->x0)
+        L->x0 = x - hw;
+    if (x + hw > L->x1)
+        L->x1 = x + hw;
+    if (y - hh < L->y0)
+        L->y0 = y - hh;
+    if (y + hh > L->y1)
+        L->y1 = y + hh;
+}
+
+/* Ports, curves and labels for the current box positions. Returns the
+ * number of labels that overlap a box or another label (widen[c] = 2 for
+ * the column gaps their edges span) or sit on another line (widen[c] = 1). */
+static int route_edges(Layout *L, int *widen)
+{
+    /* Ports: spread the ends of several edges along a box side, ordered by
+     * the height of the other end so they do not cross at the box. */
+    double port_out[MAX_LEDGES], port_in[MAX_LEDGES];
+    for (int side = 0; side < 2; side++) {
+        for (int b = 0; b < L->nboxes; b++) {
+            int idx[MAX_LEDGES], m = 0;
+            for (int k = 0; k < L->nedges; k++) {
+                if ((side ? L->edge[k].to : L->edge[k].from) != b)
+                    continue;
+                double y = L->box[side ? L->edge[k].from : L->edge[k].to].y;
+                int j = m++;
+                while (j > 0 &&
+                       L->box[side ? L->edge[idx[j - 1]].from : L->edge[idx[j - 1]].to].y > y) {
+                    idx[j] = idx[j - 1];
+                    j--;
+                }
+                idx[j] = k;
+            }
+            double span = BOX_H * 0.6, step = m > 1 ? span / (m - 1) : 0;
+            for (int j = 0; j < m; j++) {
+                double off = m > 1 ? -span / 2 + j * step : 0;
+                (side ? port_in : port_out)[idx[j]] = L->box[b].y + off;
+            }
+        }
+    }
+
+    for (int k = 0; k < L->nedges; k++) {
+        LEdge *e = &L->edge[k];
+        double x0 = L->box[e->from].x + BOX_W / 2, y0 = port_out[k];
+        double x3 = L->box[e->to].x - BOX_W / 2, y3 = port_in[k];
+        double dx = x3 - x0;
+        e->p[0][0] = x0, e->p[0][1] = y0;
+        e->p[3][0] = x3, e->p[3][1] = y3;
+        e->p[1][0] = x0 + dx * 0.45, e->p[1][1] = y0;
+        e->p[2][0] = x3 - dx * 0.45, e->p[2][1] = y3;
+        /* Bend around boxes in skipped columns: push the middle of the curve
+         * past the obstacle on the side nearer to the edge, a little more
+         * each time, until it is clear. */
+        for (int tries = 0; tries < 24; tries++) {
+            int hit = curve_hits_box(L, e);
+            if (hit < 0)
+                break;
+            double mid = (y0 + y3) / 2, oy = L->box[hit].y;
+            double target =
+                mid <= oy ? oy - BOX_H / 2 - 18 - 8 * tries : oy + BOX_H / 2 + 18 + 8 * tries;
+            /* The midpoint of a cubic is (p0 + 3 p1 + 3 p2 + p3) / 8. */
+            double c = (target - (y0 + y3) / 8) / 0.75;
+            e->p[1][0] = x0 + dx * 0.3, e->p[1][1] = c;
+            e->p[2][0] = x3 - dx * 0.3, e->p[2][1] = c;
+        }
+    }
+
+    /* Labels: the position along the edge with the least clutter: never on
+     * a box or another label if avoidable, then over as few other lines as
+     * possible, then near the middle. Longer edges choose first (they have
+     * the most room to move). */
+    int order[MAX_LEDGES], m = 0;
+    for (int k = 0; k < L->nedges; k++) {
+        if (L->edge[k].op < 0)
+            continue;
+        LEdge *e = &L->edge[k];
+        e->lw = strlen(op_names[e->op]) * FONT_OP * CHAR_W + 6;
+        e->lh = FONT_OP + 4;
+        double len = e->p[3][0] - e->p[0][0];
+        int j = m++;
+        while (j > 0 && L->edge[order[j - 1]].p[3][0] - L->edge[order[j - 1]].p[0][0] < len) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+    }
+    for (int oi = 0; oi < m; oi++) {
+        LEdge *e = &L->edge[order[oi]];
+        double best = 1e30;
+        for (int ti = 0; ti <= 32; ti++) {
+            double t = 0.1 + 0.8 * ti / 32.0, x = bez(e->p, t, 0), y = bez(e->p, t, 1);
+            double cost = fabs(t - 0.5) * 4;
+            for (int b = 0; b < L->nboxes; b++)
+                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W,
+                                             BOX_H, 3);
+            for (int pj = 0; pj < oi; pj++) {
+                const LEdge *o = &L->edge[order[pj]];
+                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, o->lx, o->ly, o->lw, o->lh, 3);
+            }
+            for (int k = 0; k < L->nedges; k++) { /* other lines under the label */
+                if (&L->edge[k] == e)
+                    continue;
+                for (int si = 1; si < 48; si++) {
+                    double px = bez(L->edge[k].p, si / 48.0, 0),
+                           py = bez(L->edge[k].p, si / 48.0, 1);
+                    if (fabs(px - x) * 2 < e->lw && fabs(py - y) * 2 < e->lh)
+                        cost += 25;
+                }
+            }
+            if (cost < best) {
+                best = cost;
+                e->lx = x;
+                e->ly = y;
+            }
+        }
+    }
+
+    int clashes = 0;
+    for (int k = 0; k < L->nedges; k++) {
+        const LEdge *e = &L->edge[k];
+        if (e->op < 0)
+            continue;
+        int bad = 0;
+        for (int b = 0; b < L->nboxes; b++)
+            bad |= rects_overlap(e->lx, e->ly, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W, BOX_H,
+                                 1);
+        for (int j = 0; j < L->nedges; j++)
+            bad |= j != k && L->edge[j].op >= 0 &&
+                   rects_overlap(e->lx, e->ly, e->lw, e->lh, L->edge[j].lx, L->edge[j].ly,
+                                 L->edge[j].lw, L->edge[j].lh, 1);
+        int crossed = 0; /* another line under the label: legible, but ambiguous */
+        for (int j = 0; j < L->nedges && !bad && !crossed; j++)
+            for (int si = 1; si < 48 && j != k && !crossed; si++)
+                crossed = fabs(bez(L->edge[j].p, si / 48.0, 0) - e->lx) * 2 < e->lw &&
+                          fabs(bez(L->edge[j].p, si / 48.0, 1) - e->ly) * 2 < e->lh;
+        if (bad || crossed) {
+            clashes++;
+            for (int c = L->box[e->from].col; c < L->box[e->to].col; c++)
+                widen[c] |= bad ? 2 : 1;
+        }
+    }
+    return clashes;
+}
+
+static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
+{
+    const GenoEdge *ge = cell == DIAGRAM_REDUCE ? g->reduce : g->normal;
+    const int *concat = cell == DIAGRAM_REDUCE ? g->reduce_concat : g->normal_concat;
+    int nconcat = cell == DIAGRAM_REDUCE ? g->reduce_concat_count : g->normal_concat_count;
+    memset(L, 0, sizeof *L);
+    int n = g->nodes, out = n + 2;
+    L->nboxes = n + 3;
+
+    /* Depth: inputs 0, node = 1 + deepest input, output = 1 + deepest node. */
+    int depth[MAX_BOXES] = {0}, maxd = 0;
+    for (int i = 0; i < n; i++) {
+        int d = 0;
+        for (int k = 0; k < 2; k++)
+            if (depth[ge[2 * i + k].input] > d)
+                d = depth[ge[2 * i + k].input];
+        depth[2 + i] = d + 1;
+        if (d + 1 > maxd)
+            maxd = d + 1;
+    }
+    depth[out] = maxd + 1;
+    for (int b = 0; b < L->nboxes; b++) {
+        L->box[b].col = depth[b];
+        L->box[b].kind = b < 2 ? BOX_INPUT : b == out ? BOX_OUTPUT : BOX_NODE;
+    }
+
+    /* Rows: column by column, sort by the mean height of the inputs
+     * (barycentre), then centre the column on y = 0. */
+    for (int c = 0; c <= maxd + 1; c++) {
+        int members[MAX_BOXES], m = 0;
+        double key[MAX_BOXES];
+        for (int b = 0; b < L->nboxes; b++) {
+            if (depth[b] != c)
+                continue;
+            double k = b; /* inputs keep c_{k-2} above c_{k-1} */
+            if (b >= 2 && b < out)
+                k = (L->box[ge[2 * (b - 2)].input].y + L->box[ge[2 * (b - 2) + 1].input].y) / 2 +
+                    b * 1e-3;
+            else if (b == out)
+                k = 0;
+            int j = m++;
+            while (j > 0 && key[j - 1] > k) {
+                key[j] = key[j - 1];
+                members[j] = members[j - 1];
+                j--;
+            }
+            key[j] = k;
+            members[j] = b;
+        }
+        for (int j = 0; j < m; j++)
+            L->box[members[j]].y = (j - (m - 1) / 2.0) * ROW_GAP;
+    }
+
+    /* Edges: cell edges, then output edges. */
+    for (int i = 0; i < 2 * n; i++)
+        L->edge[L->nedges++] = (LEdge){.from = ge[i].input, .to = 2 + i / 2, .op = ge[i].op};
+    for (int i = 0; i < nconcat; i++)
+        L->edge[L->nedges++] = (LEdge){.from = concat[i], .to = out, .op = -1};
+
+    /* Widen the gaps spanned by edges whose labels still clash, until
+     * every label finds a free place (a few rounds at most). */
+    double gap[MAX_BOXES];
+    for (int c = 0; c < MAX_BOXES; c++)
+        gap[c] = COL_GAP;
+    for (int round = 0;; round++) {
+        double colx[MAX_BOXES];
+        colx[0] = MARGIN + BOX_W / 2;
+        for (int c = 1; c <= maxd + 1; c++)
+            colx[c] = colx[c - 1] + gap[c - 1];
+        for (int b = 0; b < L->nboxes; b++)
+            L->box[b].x = colx[depth[b]];
+        int widen[MAX_BOXES] = {0};
+        if (route_edges(L, widen) == 0 || round == 12)
+            break;
+        /* overlaps always widen; lines under labels only up to twice the gap */
+        int grew = 0;
+        for (int c = 0; c <= maxd; c++) {
+            if (widen[c] >= 2 || (widen[c] && gap[c] * 1.15 <= 2 * COL_GAP)) {
+                gap[c] *= 1.15;
+                grew = 1;
+            }
+        }
+        if (!grew)
+            break;
+    }
+
+    L->x0 = L->y0 = 1e9;
+    L->x1 = L->y1 = -1e9;
+    for (int b = 0; b < L->nboxes; b++)
+        grow(L, L->box[b].x, L->box[b].y, BOX_W / 2, BOX_H / 2);
+    for (int k = 0; k < L->nedges; k++) {
+        const LEdge *e = &L->edge[k];
+        for (int s = 0; s <= 20; s++)
+            grow(L, bez(e->p, s / 20.0, 0), bez(e->p, s / 20.0, 1), 2, 2);
+        if (e->op >= 0)
+            grow(L, e->lx, e->ly, e->lw / 2, e->lh / 2);
+    }
+}
+
+/* Subscript of a box's name: "c" + sub; node boxes are plain numbers. */
+static const char *box_sub(const Layout *L, int b, char *buf, size_t n)
+{
+    if (L->box[b].kind == BOX_INPUT)
+        return b == 0 ? "k-2" : "k-1";
+    if (L->box[b].kind == BOX_OUTPUT)
+        return "k";
+    snprintf(buf, n, "%d", b - 2);
+    return buf;
+}
+
+/* ------------------------------------------------------------------ SVG */
+
+void diagram_svg_size(const Genotype *g, DiagramCell cell, const char *caption, double *w,
+                      double *h)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    *w = ceil(L.x1 - L.x0 + 2 * MARGIN);
+    *h = ceil(L.y1 - L.y0 + 2 * MARGIN + (caption ? 26 : 0));
+}
+
+int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *caption)
+{
+    return diagram_write_svg_canvas(f, g, cell, caption, 0, 0);
+}
+
+int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const char *caption,
+                             double min_w, double min_h)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    double cap_h = caption ? 26 : 0;
+    double w = ceil(L.x1 - L.x0 + 2 * MARGIN), h = ceil(L.y1 - L.y0 + 2 * MARGIN + cap_h);
+    /* a larger canvas centres the cell below the caption */
+    double ox = MARGIN - L.x0 + (w < min_w ? (min_w - w) / 2 : 0);
+    double oy = MARGIN + cap_h - L.y0 + (h < min_h ? (min_h - h) / 2 : 0);
+    w = fmax(w, ceil(min_w));
+    h = fmax(h, ceil(min_h));
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\">\n"
+            "<title>DARTS %s cell</title>\n"
+            "<defs>\n"
+            "  <marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
+            "markerHeight=\"7\" orient=\"auto\"><path d=\"M0,1 L9,5 L0,9 z\" fill=\"#" COLOR_EDGE
+            "\"/></marker>\n"
+            "  <marker id=\"arrow-concat\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
+            "markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,1 L9,5 L0,9 z\" "
+            "fill=\"#" COLOR_CONCAT "\"/></marker>\n"
+            "</defs>\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
+            w, h, w, h, diagram_cell_names[cell]);
+    if (caption) {
+        fputs("<text x=\"16\" y=\"24\" font-size=\"15\" fill=\"#" COLOR_STROKE "\">", f);
+        for (const char *c = caption; *c; c++) { /* escape the XML specials */
+            if (*c == '<')
+                fputs("&lt;", f);
+            else if (*c == '>')
+                fputs("&gt;", f);
+            else if (*c == '&')
+                fputs("&amp;", f);
+            else
+                fputc(*c, f);
+        }
+        fputs("</text>\n", f);
+    }
+    fputs("<g fill=\"none\" stroke-width=\"1.6\">\n", f);
+    for (int k = 0; k < L.nedges; k++) {
+        const LEdge *e = &L.edge[k];
+        fprintf(f,
+                "  <path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" stroke=\"#%s\"%s "
+                "marker-end=\"url(#%s)\"/>\n",
+                e->p[0][0] + ox, e->p[0][1] + oy, e->p[1][0] + ox, e->p[1][1] + oy, e->p[2][0] + ox,
+                e->p[2][1] + oy, e->p[3][0] + ox, e->p[3][1] + oy,
+                e->op < 0 ? COLOR_CONCAT : COLOR_EDGE, e->op < 0 ? " stroke-dasharray=\"5,3\"" : "",
+                e->op < 0 ? "arrow-concat" : "arrow");
+    }
+    fputs("</g>\n<g font-size=\"12.5\" text-anchor=\"middle\" fill=\"#222222\">\n", f);
+    for (int k = 0; k < L.nedges; k++) {
+        const LEdge *e = &L.edge[k];
+        if (e->op < 0)
+            continue;
+        fprintf(f,
+                "  <rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"3\" "
+                "fill=\"#ffffff\" fill-opacity=\"0.9\"/>\n"
+                "  <text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+                e->lx + ox - e->lw / 2, e->ly + oy - e->lh / 2, e->lw, e->lh, e->lx + ox,
+                e->ly + oy + FONT_OP * 0.35, op_names[e->op]);
+    }
+    fputs("</g>\n<g stroke=\"#" COLOR_STROKE "\" stroke-width=\"1.8\">\n", f);
+    for (int b = 0; b < L.nboxes; b++) {
+        const LBox *x = &L.box[b];
+        const char *fill = x->kind == BOX_INPUT    ? COLOR_INPUT
+                           : x->kind == BOX_OUTPUT ? COLOR_OUTPUT
+                                                   : COLOR_NODE;
+        fprintf(f,
+                "  <rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" rx=\"4\" "
+                "fill=\"#%s\"/>\n",
+                x->x + ox - BOX_W / 2, x->y + oy - BOX_H / 2, BOX_W, BOX_H, fill);
+    }
+    fprintf(f, "</g>\n<g font-size=\"%.0f\" text-anchor=\"middle\" fill=\"#111111\">\n", FONT_NODE);
+    for (int b = 0; b < L.nboxes; b++) {
+        const LBox *x = &L.box[b];
+        char buf[16];
+        const char *sub = box_sub(&L, b, buf, sizeof buf);
+        double ty = x->y + oy + FONT_NODE * 0.35;
+        if (x->kind == BOX_NODE)
+            fprintf(f, "  <text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x->x + ox, ty, sub);
+        else /* c with a subscript, lowered by hand: baseline-shift is not universal */
+            fprintf(f,
+                    "  <text x=\"%.1f\" y=\"%.1f\" font-style=\"italic\">c<tspan dy=\"4\" "
+                    "font-size=\"11\" font-style=\"normal\">%s</tspan></text>\n",
+                    x->x + ox - (x->kind == BOX_OUTPUT ? 0 : 2), ty - 2, sub);
+    }
+    fputs("</g>\n</svg>\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ----------------------------------------------------------------- TikZ */
+
+/* 1 SVG pixel = CM centimetres; y flips (TikZ y points up). */
+#define CM 0.026
+
+static void tikz_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (strchr("_&%$#{}", *s))
+            fprintf(f, "\\%c", *s);
+        else
+            fputc(*s, f);
+    }
+}
+
+int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standalone)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    /* The page is cropped to the picture by hand rather than with the
+     * standalone class, which is not in Debian's texlive-latex-base. */
+    if (standalone)
+        fprintf(f,
+                "%% DARTS %s cell, written by dartboard. Build: pdflatex FILE\n"
+                "\\documentclass{article}\n"
+                "\\usepackage{tikz}\n"
+                "\\newsavebox{\\dartscell}\n"
+                "\\begin{document}\n"
+                "\\begin{lrbox}{\\dartscell}%%\n",
+                diagram_cell_names[cell]);
+    else
+        fprintf(f,
+                "%% DARTS %s cell, written by dartboard. Use with \\usepackage{tikz} and\n"
+                "%% \\input{FILE} inside a figure; scale with \\resizebox if needed.\n",
+                diagram_cell_names[cell]);
+    fprintf(f,
+            "\\begin{tikzpicture}[x=%gcm, y=-%gcm,\n"
+            "  cellbox/.style={draw=black!80, line width=0.8pt, rounded corners=1.5pt,\n"
+            "    minimum width=%.2fcm, minimum height=%.2fcm, inner sep=0pt, font=\\large},\n"
+            "  input/.style={cellbox, fill=DartsInput},\n"
+            "  node/.style={cellbox, fill=DartsNode},\n"
+            "  output/.style={cellbox, fill=DartsOutput},\n"
+            "  %% stealth is a core arrow tip: the fragment needs no library in the preamble\n"
+            "  edge/.style={draw=black!70, line width=0.7pt, -stealth},\n"
+            "  concat/.style={draw=black!40, line width=0.7pt, dashed, -stealth},\n"
+            "  op/.style={font=\\small\\sffamily, fill=white, fill opacity=0.9,\n"
+            "    text opacity=1, inner sep=1.2pt, rounded corners=1pt}]\n",
+            CM, CM, BOX_W * CM, BOX_H * CM);
+    fputs("\\definecolor{DartsInput}{HTML}{" COLOR_INPUT "}\n"
+          "\\definecolor{DartsNode}{HTML}{" COLOR_NODE "}\n"
+          "\\definecolor{DartsOutput}{HTML}{" COLOR_OUTPUT "}\n",
+          f);
+    for (int b = 0; b < L.nboxes; b++) {
+        const LBox *x = &L.box[b];
+        char buf[16];
+        const char *sub = box_sub(&L, b, buf, sizeof buf);
+        const char *style = x->kind == BOX_INPUT    ? "input"
+                            : x->kind == BOX_OUTPUT ? "output"
+                                                    : "node";
+        if (x->kind == BOX_NODE)
+            fprintf(f, "\\node[%s] (b%d) at (%.1f,%.1f) {$%s$};\n", style, b, x->x, x->y, sub);
+        else
+            fprintf(f, "\\node[%s] (b%d) at (%.1f,%.1f) {$c_{%s}$};\n", style, b, x->x, x->y, sub);
+    }
+    for (int k = 0; k < L.nedges; k++) {
+        const LEdge *e = &L.edge[k];
+        fprintf(f,
+                "\\draw[%s] (%.1f,%.1f) .. controls (%.1f,%.1f) and (%.1f,%.1f) .. (%.1f,%.1f);\n",
+                e->op < 0 ? "concat" : "edge", e->p[0][0], e->p[0][1], e->p[1][0], e->p[1][1],
+                e->p[2][0], e->p[2][1], e->p[3][0], e->p[3][1]);
+    }
+    for (int k = 0; k < L.nedges; k++) { /* labels last, above every line */
+        const LEdge *e = &L.edge[k];
+        if (e->op < 0)
+            continue;
+        fprintf(f, "\\node[op] at (%.1f,%.1f) {", e->lx, e->ly);
+        tikz_escape(f, op_names[e->op]);
+        fputs("};\n", f);
+    }
+    fputs("\\end{tikzpicture}\n", f);
+    if (standalone)
+        fputs("\\end{lrbox}%\n"
+              "% one page: the picture and a 4pt border\n"
+              "\\ifdefined\\pdfpagewidth\\else\\let\\pdfpagewidth\\pagewidth"
+              "\\let\\pdfpageheight\\pageheight\\fi\n"
+              "\\pdfpagewidth=\\dimexpr\\wd\\dartscell+8pt\\relax\n"
+              "\\pdfpageheight=\\dimexpr\\ht\\dartscell+\\dp\\dartscell+8pt\\relax\n"
+              "\\hoffset=-1in \\voffset=-1in\n"
+              "\\shipout\\vbox{\\kern4pt\\hbox{\\kern4pt\\usebox{\\dartscell}}\\kern4pt}\n"
+              "\\end{document}\n",
+              f);
+    return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,35 @@
+/* activation: see include/dartboard/activation.h */
+#include "config.h"
+#include "dartboard/activation.h"
+
+#include "vec.h"
+
+/* Vectors per OpenMP chunk decision: ReLU is one pass over memory, worth a
+ * team only for large tensors. */
+#define RELU_PARALLEL_MIN (8 * NN_PARALLEL_MIN_WORK)
+
+void relu_forward(float *out, const float *in, size_t count)
+{
+    const size_t nv = count / 8;
+    const v8 zero = v8_set1(0.0f);
+#pragma omp parallel for schedule(static) if (count >= RELU_PARALLEL_MIN)
+    for (size_t v = 0; v < nv; v++) {
+        v8 x = v8_load(in + 8 * v);
+        v8_store(out + 8 * v, v8_if_gt(x, zero, x, zero));
+    }
+    for (size_t i = 8 * nv; i < count; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+void relu_backward(float *din, const float *dout, const float *in, size_t count)
+{
+    const size_t nv = count / 8;
+    const v8 zero = v8_set1(0.0f);
+#pragma omp parallel for schedule(static) if (count >= RELU_PARALLEL_MIN)
+    for (size_t v = 0; v < nv; v++) {
+        v8 d = v8_load(din + 8 * v);
+        v8_store(din + 8 * v, d + v8_if_gt(v8_load(in + 8 * v), zero, v8_load(dout + 8 * v), zero));
+    }
+    for (size_t i = 8 * nv; i < count; i++)
+        din[i] += in[i] > 0.0f ? dout[i] : 0.0f;
+}

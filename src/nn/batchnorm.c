@@ -1,0 +1,195 @@
+/* batchnorm: see include/dartboard/batchnorm.h
+ *
+ * Threaded over channels with a static partition; each channel's statistics
+ * are summed plane by plane (vector lanes in float, planes in double, in image
+ * order), so the result does not depend on the thread count. The mean and
+ * the variance take two passes: one pass with E[x^2] - E[x]^2 loses digits
+ * when the mean is large against the spread.
+ */
+#include "config.h"
+#include "dartboard/batchnorm.h"
+
+#include <math.h>
+#include <stddef.h>
+
+#include "vec.h"
+
+/* Four vector accumulators per sum: one would wait on the add latency. */
+
+/* sum of x[0..n) */
+static inline double bn_sum(const float *restrict x, int n)
+{
+    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a += v8_load(x + i);
+        b += v8_load(x + i + 8);
+        c += v8_load(x + i + 16);
+        d += v8_load(x + i + 24);
+    }
+    for (; i + 8 <= n; i += 8)
+        a += v8_load(x + i);
+    float s = v8_hsum((a + b) + (c + d));
+    for (; i < n; i++)
+        s += x[i];
+    return s;
+}
+
+/* sum of (x - m)^2 */
+static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
+{
+    const v8 mv = v8_set1(m);
+    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        v8 d0 = v8_load(x + i) - mv, d1 = v8_load(x + i + 8) - mv;
+        v8 d2 = v8_load(x + i + 16) - mv, d3 = v8_load(x + i + 24) - mv;
+        a += d0 * d0;
+        b += d1 * d1;
+        c += d2 * d2;
+        d += d3 * d3;
+    }
+    for (; i + 8 <= n; i += 8) {
+        v8 d0 = v8_load(x + i) - mv;
+        a += d0 * d0;
+    }
+    float s = v8_hsum((a + b) + (c + d));
+    for (; i < n; i++)
+        s += (x[i] - m) * (x[i] - m);
+    return s;
+}
+
+/* out = (x - mean) * scale + beta over one plane. Not x * scale + shift:
+ * when the mean is large against the spread, x * scale and shift nearly
+ * cancel, and without FMA the rounding of x * scale shows in the output. */
+static inline void bn_affine(float *restrict out, const float *restrict x, int n, float mean,
+                             float scale, float beta)
+{
+    const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        v8_store(out + i, (v8_load(x + i) - m) * a + b);
+    for (; i < n; i++)
+        out[i] = (x[i] - mean) * scale + beta;
+}
+
+void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
+                             const float *gamma, const float *beta, float *running_mean,
+                             float *running_var, int n, int c, int hw, float momentum, float eps)
+{
+    const double m = (double)n * hw;
+    const long work = (long)n * c * hw * 3;
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++) {
+        double s = 0.0;
+        for (int i = 0; i < n; i++)
+            s += bn_sum(in + ((size_t)i * c + ch) * hw, hw);
+        const float mean = (float)(s / m);
+        double ss = 0.0;
+        for (int i = 0; i < n; i++)
+            ss += bn_sumsq_dev(in + ((size_t)i * c + ch) * hw, hw, mean);
+        const double var = ss / m;
+        const float invstd = (float)(1.0 / sqrt(var + (double)eps));
+        if (save_mean)
+            save_mean[ch] = mean;
+        if (save_invstd)
+            save_invstd[ch] = invstd;
+        if (running_mean)
+            running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
+        if (running_var) {
+            const double unbiased = m > 1.0 ? ss / (m - 1.0) : var;
+            running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+        }
+        const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
+        const float scale = g * invstd;
+        for (int i = 0; i < n; i++) {
+            size_t o = ((size_t)i * c + ch) * hw;
+            bn_affine(out + o, in + o, hw, mean, scale, b);
+        }
+    }
+}
+
+void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, int n, int c,
+                            int hw, float eps)
+{
+    const long work = (long)n * c * hw;
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n * c > 1)
+    for (long q = 0; q < (long)n * c; q++) {
+        const int ch = (int)(q % c);
+        const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
+        const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
+        bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, running_mean[ch], g * invstd, b);
+    }
+}
+
+/* sum of g and of g * (x - m) over one plane */
+static inline void bn_grad_sums(const float *restrict g, const float *restrict x, int n, float m,
+                                double *sg, double *sgx)
+{
+    const v8 mv = v8_set1(m);
+    v8 a0 = v8_set1(0.0f), a1 = a0, b0 = a0, b1 = a0;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v8 g0 = v8_load(g + i), g1 = v8_load(g + i + 8);
+        a0 += g0;
+        a1 += g1;
+        b0 += g0 * (v8_load(x + i) - mv);
+        b1 += g1 * (v8_load(x + i + 8) - mv);
+    }
+    for (; i + 8 <= n; i += 8) {
+        v8 g0 = v8_load(g + i);
+        a0 += g0;
+        b0 += g0 * (v8_load(x + i) - mv);
+    }
+    float s = v8_hsum(a0 + a1), t = v8_hsum(b0 + b1);
+    for (; i < n; i++) {
+        s += g[i];
+        t += g[i] * (x[i] - m);
+    }
+    *sg += s;
+    *sgx += t;
+}
+
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                        const float *save_mean, const float *save_invstd, const float *gamma, int n,
+                        int c, int hw)
+{
+    const double m = (double)n * hw;
+    const long work = (long)n * c * hw * 2;
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++) {
+        const float mean = save_mean[ch], invstd = save_invstd[ch];
+        double sg = 0.0, sgx = 0.0;
+        for (int i = 0; i < n; i++) {
+            size_t o = ((size_t)i * c + ch) * hw;
+            bn_grad_sums(dout + o, in + o, hw, mean, &sg, &sgx);
+        }
+        /* sum g * x_hat = invstd * sum g * (x - mean) */
+        const double sgxh = sgx * invstd;
+        if (dbeta)
+            dbeta[ch] += (float)sg;
+        if (dgamma)
+            dgamma[ch] += (float)sgxh;
+        if (!din)
+            continue;
+        /* din = gamma*invstd * (g - mean(g) - x_hat * mean(g*x_hat)) */
+        const float k = (gamma ? gamma[ch] : 1.0f) * invstd;
+        const float mg = (float)(sg / m);
+        const float cx = (float)(sgxh / m) * invstd; /* per unit of (x - mean) */
+        /* din += k*g - k*cx*(x - mean) - k*mg */
+        const float a = k, b = -k * cx, c0 = -k * mg;
+        const v8 av = v8_set1(a), bv = v8_set1(b), cv = v8_set1(c0), mv = v8_set1(mean);
+        for (int i = 0; i < n; i++) {
+            size_t o = ((size_t)i * c + ch) * hw;
+            const float *restrict g = dout + o, *restrict x = in + o;
+            float *restrict dx = din + o;
+            int j = 0;
+            for (; j + 8 <= hw; j += 8)
+                v8_store(dx + j,
+                         v8_load(dx + j) + av * v8_load(g + j) + bv * (v8_load(x + j) - mv) + cv);
+            for (; j < hw; j++)
+                dx[j] += a * g[j] + b * (x[j] - mean) + c0;
+        }
+    }
+}

@@ -1,0 +1,780 @@
+/* conv: see include/dartboard/conv.h
+ *
+ * Dense convolutions are per-image GEMMs, OpenMP over images: im2col +
+ * cblas_sgemm (OpenBLAS single-threaded, see parallel.h), or for 1x1 stride 1
+ * one sgemm per image straight on the input. The weight gradient
+ * sums over images: fixed groups of images, each summed in order, then the
+ * groups in order, so the result does not depend on the thread count.
+ *
+ * Depthwise convolutions run on a zero-padded copy of each plane (plane.h),
+ * split into `stride` column phases so that every tap reads contiguous memory
+ * whatever the stride, threaded over batch x channels. Outputs are computed in
+ * "jobs" of VL consecutive pixels of a row (one vector, vec.h); a tile of 8
+ * jobs keeps 8 independent accumulators in registers, which hides the FMA
+ * latency even for 7x7 planes. The input gradient of a stride-1 depthwise conv
+ * is the same correlation on the padded output gradient with the kernel
+ * flipped; other strides scatter into a padded plane. The weight gradient is
+ * threaded over channels, images in order inside each, so it does not depend
+ * on the thread count either.
+ */
+#include "config.h"
+#include "dartboard/conv.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plane.h"
+#include "vec.h"
+
+int conv_out_size(int in, int kernel, int stride, int pad, int dilation)
+{
+    int span = in + 2 * pad - dilation * (kernel - 1) - 1;
+    return span < 0 ? 0 : span / stride + 1;
+}
+
+size_t conv_weight_count(const ConvSpec *s)
+{
+    return (size_t)s->c_out * (size_t)(s->c_in / s->groups) * (size_t)s->kh * (size_t)s->kw;
+}
+
+static int conv_is_depthwise(const ConvSpec *s)
+{
+    return s->groups > 1 && s->groups == s->c_in && s->c_in == s->c_out;
+}
+
+static int conv_is_pointwise(const ConvSpec *s)
+{
+    return s->groups == 1 && s->kh == 1 && s->kw == 1 && s->stride == 1 && s->pad == 0;
+}
+
+/* A bad spec is a planning bug, not bad input: stop with a message. */
+static void conv_check(const ConvSpec *s, int n, int h, int w, const char *fn)
+{
+    const char *why = NULL;
+    if (s->c_in < 1 || s->c_out < 1 || s->kh < 1 || s->kw < 1)
+        why = "channels and kernel sizes must be >= 1";
+    else if (s->stride < 1 || s->dilation < 1 || s->pad < 0)
+        why = "stride and dilation must be >= 1 and pad >= 0";
+    else if (s->groups != 1 && !conv_is_depthwise(s))
+        why = "groups must be 1 or c_in == c_out";
+    else if (n < 1 || h < 1 || w < 1)
+        why = "batch and spatial sizes must be >= 1";
+    else if (conv_out_size(h, s->kh, s->stride, s->pad, s->dilation) < 1 ||
+             conv_out_size(w, s->kw, s->stride, s->pad, s->dilation) < 1)
+        why = "the kernel does not fit the padded input";
+    if (why) {
+        fprintf(stderr,
+                "dartboard: %s: bad convolution (c_in %d c_out %d kernel %dx%d stride %d "
+                "pad %d dilation %d groups %d on %dx%dx%d): %s\n",
+                fn, s->c_in, s->c_out, s->kh, s->kw, s->stride, s->pad, s->dilation, s->groups, n,
+                h, w, why);
+        abort();
+    }
+}
+
+size_t conv_scratch_floats(const ConvSpec *s, int n, int h, int w)
+{
+    if (conv_is_depthwise(s) || conv_is_pointwise(s))
+        return 0;
+    size_t ho = (size_t)conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    size_t wo = (size_t)conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    return (size_t)n * (size_t)s->c_in * (size_t)s->kh * (size_t)s->kw * ho * wo;
+}
+
+/* Output indices o in [*lo, *hi) whose input index o*stride + off is in [0, n_in). */
+static void conv_valid_range(int off, int stride, int n_in, int n_out, int *lo, int *hi)
+{
+    int a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int b = n_in - 1 - off < 0 ? 0 : (n_in - 1 - off) / stride + 1;
+    if (b > n_out)
+        b = n_out;
+    if (a > b)
+        a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* ------------------------------------------------------------------ dense */
+
+/* col (c*kh*kw, ho*wo) from one image x (c, h, w). */
+static void conv_im2col(const ConvSpec *s, float *restrict col, const float *restrict x, int h,
+                        int w, int ho, int wo)
+{
+    const int st = s->stride;
+    for (int c = 0; c < s->c_in; c++)
+        for (int ky = 0; ky < s->kh; ky++)
+            for (int kx = 0; kx < s->kw; kx++) {
+                float *row = col + ((size_t)(c * s->kh + ky) * s->kw + kx) * ho * wo;
+                int xoff = kx * s->dilation - s->pad, lo, hi;
+                conv_valid_range(xoff, st, w, wo, &lo, &hi);
+                for (int oy = 0; oy < ho; oy++) {
+                    float *o = row + (size_t)oy * wo;
+                    int iy = oy * st - s->pad + ky * s->dilation;
+                    if (iy < 0 || iy >= h) {
+                        memset(o, 0, (size_t)wo * sizeof *o);
+                        continue;
+                    }
+                    const float *xr = x + ((size_t)c * h + iy) * w + xoff;
+                    for (int ox = 0; ox < lo; ox++)
+                        o[ox] = 0.0f;
+                    if (st == 1)
+                        memcpy(o + lo, xr + lo, (size_t)(hi - lo) * sizeof *o);
+                    else
+                        for (int ox = lo; ox < hi; ox++)
+                            o[ox] = xr[ox * st];
+                    for (int ox = hi; ox < wo; ox++)
+                        o[ox] = 0.0f;
+                }
+            }
+}
+
+/* dx (c, h, w) += col2im(col) */
+static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *restrict col, int h,
+                            int w, int ho, int wo)
+{
+    const int st = s->stride;
+    for (int c = 0; c < s->c_in; c++)
+        for (int ky = 0; ky < s->kh; ky++)
+            for (int kx = 0; kx < s->kw; kx++) {
+                const float *row = col + ((size_t)(c * s->kh + ky) * s->kw + kx) * ho * wo;
+                int xoff = kx * s->dilation - s->pad, lo, hi;
+                conv_valid_range(xoff, st, w, wo, &lo, &hi);
+                for (int oy = 0; oy < ho; oy++) {
+                    int iy = oy * st - s->pad + ky * s->dilation;
+                    if (iy < 0 || iy >= h)
+                        continue;
+                    const float *o = row + (size_t)oy * wo;
+                    float *xr = dx + ((size_t)c * h + iy) * w + xoff;
+                    for (int ox = lo; ox < hi; ox++)
+                        xr[ox * st] += o[ox];
+                }
+            }
+}
+
+/* Image groups of the weight gradient (see dense_dweight_groups); the sum of
+ * the partials below is written out for exactly 4. The partials live on the
+ * calling thread's stack (4 x 64 KiB): enough for every DARTS convolution up
+ * to the 256 -> 64 channel preprocessing; larger weights take the row path. */
+#define DW_GROUPS 4
+#define DW_GROUP_FLOATS 16384
+
+/* The weight gradient of a dense convolution, written out rather than left
+ * to sgemm: it sums over the images, and with one fixed summation order per
+ * weight (vector lanes over pixels, then images in order) its bits do not
+ * depend on how the rows are shared among threads, which a row-split sgemm
+ * does not promise.
+ *
+ * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
+static inline __attribute__((always_inline)) void
+pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
+{
+    vf s[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int j = 0; j < C; j++)
+            s[r][j] = vf_set1(0.0f);
+    for (int x = 0; x < p; x += VL) {
+        const int lanes = p - x < VL ? p - x : VL;
+        vf bv[2];
+#pragma GCC unroll 2
+        for (int j = 0; j < C; j++)
+            bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
+                                : vf_load_part(b + (size_t)j * p + x, lanes);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
+                                      : vf_load_part(a + (size_t)r * p + x, lanes);
+#pragma GCC unroll 2
+            for (int j = 0; j < C; j++)
+                s[r][j] += av * bv[j];
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int j = 0; j < C; j++)
+            g[(size_t)r * ldg + j] += vf_hsum(s[r][j]);
+}
+
+/* G (rows r0..r1, all k columns) += A B^T, A (m, p) and B (k, p) row-major. */
+static void pwt_gemm(float *g, const float *a, const float *b, int r0, int r1, int k, int p)
+{
+    for (int r = r0; r < r1;) {
+        const int R = r1 - r >= 4 ? 4 : 1;
+        for (int j = 0; j < k;) {
+            float *gt = g + (size_t)r * k + j;
+            const float *at = a + (size_t)r * p, *bt = b + (size_t)j * p;
+            if (k - j >= 2) {
+                if (R == 4)
+                    pwt_tile(4, 2, gt, k, at, bt, p);
+                else
+                    pwt_tile(1, 2, gt, k, at, bt, p);
+                j += 2;
+            } else {
+                if (R == 4)
+                    pwt_tile(4, 1, gt, k, at, bt, p);
+                else
+                    pwt_tile(1, 1, gt, k, at, bt, p);
+                j += 1;
+            }
+        }
+        r += R;
+    }
+}
+
+static void dense_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
+                          int n, int h, int w, float *scratch)
+{
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int p = ho * wo, kdim = s->c_in * s->kh * s->kw;
+    const int fast = conv_is_pointwise(s);
+    const long work = (long)n * s->c_out * kdim * p;
+    if (!fast && !scratch) {
+        fprintf(stderr,
+                "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
+        abort();
+    }
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n > 1)
+    for (int i = 0; i < n; i++) {
+        const float *b = in + (size_t)i * s->c_in * h * w;
+        float *o = out + (size_t)i * s->c_out * p;
+        if (fast) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, s->c_in, 1.0f,
+                        weight, s->c_in, b, p, 0.0f, o, p);
+        } else {
+            float *col = scratch + (size_t)i * kdim * p;
+            conv_im2col(s, col, b, h, w, ho, wo);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f, weight,
+                        kdim, col, p, 0.0f, o, p);
+        }
+    }
+}
+
+/* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T, by sgemm: the
+ * images are split into DW_GROUPS fixed groups (not one per thread), each
+ * summed in order into its own partial matrix, and the partials are added in
+ * group order. The bits do not depend on the thread count. */
+static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float *dout,
+                                 const float *cols, size_t col_stride, int n, int p, int kdim,
+                                 int par)
+{
+    float part[DW_GROUPS][DW_GROUP_FLOATS];
+    const size_t len = (size_t)s->c_out * kdim;
+#pragma omp parallel for schedule(static) if (par)
+    for (int gi = 0; gi < DW_GROUPS; gi++) {
+        memset(part[gi], 0, len * sizeof **part);
+        for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c_out, kdim, p, 1.0f,
+                        dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride, p, 1.0f,
+                        part[gi], kdim);
+    }
+    for (size_t e = 0; e < len; e++)
+        dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+}
+
+/* The same for weights too large for the partials on the stack: each thread
+ * owns a block of rows and adds the images in order with pwt_gemm. */
+static void dense_dweight_rows(const ConvSpec *s, float *dweight, const float *dout,
+                               const float *cols, size_t col_stride, int n, int p, int kdim,
+                               int par)
+{
+    const int blocks = (s->c_out + 3) / 4;
+#pragma omp parallel if (par && blocks > 1)
+    {
+        const int nt = nn_team_size(), id = nn_thread_id();
+        const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
+        const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
+        for (int i = 0; i < n && r1 > r0; i++)
+            pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride, r0,
+                     r1, kdim, p);
+    }
+}
+
+static void dense_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                           const float *in, const float *weight, int n, int h, int w,
+                           float *scratch)
+{
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int p = ho * wo, kdim = s->c_in * s->kh * s->kw;
+    const int fast = conv_is_pointwise(s);
+    const long work = (long)n * s->c_out * kdim * p;
+    const int par = work >= NN_PARALLEL_MIN_WORK;
+    if (!fast && !scratch) {
+        fprintf(stderr,
+                "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
+                "(conv_scratch_floats)\n",
+                s->kh, s->kw);
+        abort();
+    }
+    if (dweight) {
+        if (!fast) {
+#pragma omp parallel for schedule(static) if (par && n > 1)
+            for (int i = 0; i < n; i++)
+                conv_im2col(s, scratch + (size_t)i * kdim * p, in + (size_t)i * s->c_in * h * w, h,
+                            w, ho, wo);
+        }
+        const float *cols = fast ? in : scratch;
+        const size_t col_stride = fast ? (size_t)s->c_in * p : (size_t)kdim * p;
+        if ((size_t)s->c_out * kdim <= DW_GROUP_FLOATS)
+            dense_dweight_groups(s, dweight, dout, cols, col_stride, n, p, kdim, par);
+        else
+            dense_dweight_rows(s, dweight, dout, cols, col_stride, n, p, kdim, par);
+    }
+    if (din) {
+#pragma omp parallel for schedule(static) if (par && n > 1)
+        for (int i = 0; i < n; i++) {
+            const float *g = dout + (size_t)i * s->c_out * p;
+            float *dx = din + (size_t)i * s->c_in * h * w;
+            if (fast) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->c_in, p, s->c_out, 1.0f,
+                            weight, s->c_in, g, p, 1.0f, dx, p);
+            } else {
+                float *dcol = scratch + (size_t)i * kdim * p;
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, p, s->c_out, 1.0f,
+                            weight, kdim, g, p, 0.0f, dcol, p);
+                conv_col2im_add(s, dx, dcol, h, w, ho, wo);
+            }
+        }
+    }
+}
+
+/* -------------------------------------------------------------- depthwise */
+
+/* J output runs: dst (=, or += when acc) sum_t wk[t] * src[tapoff[t]]. */
+static inline __attribute__((always_inline)) void dw_tile_corr(const int J, const PlaneJobs *jb,
+                                                               const PlanePlan *pl,
+                                                               const float *restrict wk,
+                                                               const int acc)
+{
+    vf a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < J; j++)
+        a[j] = vf_set1(0.0f);
+    for (int t = 0; t < pl->taps; t++) {
+        const vf wv = vf_set1(wk[t]);
+        const int o = pl->tapoff[t];
+#pragma GCC unroll 8
+        for (int j = 0; j < J; j++)
+            a[j] += wv * vf_load(jb->src[j] + o);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < J; j++) {
+        if (jb->lanes[j] == VL) {
+            vf_store(jb->dst[j], acc ? vf_load(jb->dst[j]) + a[j] : a[j]);
+        } else {
+            vf v = acc ? vf_load_part(jb->dst[j], jb->lanes[j]) + a[j] : a[j];
+            vf_store_part(jb->dst[j], v, jb->lanes[j]);
+        }
+    }
+}
+
+#ifdef __AVX512F__
+/* dw_tile_corr for stride 1 with 16-lane vectors. A tap at column shift
+ * kx*d reads 16 floats at a 4-byte misalignment, which splits across two
+ * cache lines and costs two loads; instead each kernel row loads two aligned
+ * vectors per job once and shifts them in registers for every kx. Needs
+ * 64-byte aligned jobs (plane.h) and shifts below 16. */
+static inline __attribute__((always_inline)) void
+dw_tile_corr_s1(const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk, const int acc)
+{
+    const int k = pl->k, d = pl->d;
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        a[j] = _mm512_setzero_ps();
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512 w = _mm512_set1_ps(wk[ky * k + kx]);
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                a[j] = _mm512_fmadd_ps(w, _mm512_permutex2var_ps(lo[j], idx, hi[j]), a[j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        vf v = (vf)a[j];
+        if (jb->lanes[j] == VL) {
+            vf_store(jb->dst[j], acc ? vf_load(jb->dst[j]) + v : v);
+        } else {
+            v = acc ? vf_load_part(jb->dst[j], jb->lanes[j]) + v : v;
+            vf_store_part(jb->dst[j], v, jb->lanes[j]);
+        }
+    }
+}
+#define DW_S1_ALIGNED(pl) ((pl)->s == 1 && (pl)->k > 1 && ((pl)->k - 1) * (pl)->d < 16)
+#else
+#define DW_S1_ALIGNED(pl) 0
+#define dw_tile_corr_s1(jb, pl, wk, acc) ((void)0)
+#endif
+
+/* All output runs of a plane, 8 per tile. */
+static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
+{
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
+    PlaneJobs jb;
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 0);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
+    }
+}
+
+static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
+{
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
+    PlaneJobs jb;
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, dst);
+        if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 1);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
+    }
+}
+
+/* Loads the output-gradient runs of a tile, zero beyond each run. */
+static inline __attribute__((always_inline)) void dw_load_grad(const int J, vf *g,
+                                                               const PlaneJobs *jb)
+{
+#pragma GCC unroll 8
+    for (int j = 0; j < J; j++)
+        g[j] = jb->lanes[j] == VL ? vf_load(jb->dst[j]) : vf_load_part(jb->dst[j], jb->lanes[j]);
+}
+
+/* wacc[t] += sum_j g_j * src_j[tapoff[t]]: the weight gradient of a tile. */
+static inline __attribute__((always_inline)) void dw_tile_wgrad(const int J, const PlaneJobs *jb,
+                                                                const PlanePlan *pl, vf *wacc)
+{
+    vf g[8];
+    dw_load_grad(J, g, jb);
+    for (int t = 0; t < pl->taps; t++) {
+        const int o = pl->tapoff[t];
+        vf sa = vf_set1(0.0f), sb = vf_set1(0.0f);
+#pragma GCC unroll 8
+        for (int j = 0; j < J; j++) {
+            if (j & 1)
+                sb += g[j] * vf_load(jb->src[j] + o);
+            else
+                sa += g[j] * vf_load(jb->src[j] + o);
+        }
+        wacc[t] += sa + sb;
+    }
+}
+
+#ifdef __AVX512F__
+/* dw_tile_wgrad for stride 1, with the aligned loads and in-register shifts
+ * of dw_tile_corr_s1. */
+static inline __attribute__((always_inline)) void dw_tile_wgrad_s1(const PlaneJobs *jb,
+                                                                   const PlanePlan *pl, vf *wacc)
+{
+    const int k = pl->k, d = pl->d;
+    vf g[8];
+    dw_load_grad(8, g, jb);
+    for (int ky = 0; ky < k; ky++) {
+        const size_t row = (size_t)ky * d * pl->pw;
+        __m512 lo[8], hi[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            lo[j] = _mm512_load_ps(jb->src[j] + row);
+            hi[j] = _mm512_load_ps(jb->src[j] + row + 16);
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const __m512i idx = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(kx * d));
+            __m512 sa = _mm512_setzero_ps(), sb = _mm512_setzero_ps();
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j += 2) {
+                sa = _mm512_fmadd_ps((__m512)g[j], _mm512_permutex2var_ps(lo[j], idx, hi[j]), sa);
+                sb = _mm512_fmadd_ps((__m512)g[j + 1],
+                                     _mm512_permutex2var_ps(lo[j + 1], idx, hi[j + 1]), sb);
+            }
+            wacc[ky * k + kx] += (vf)_mm512_add_ps(sa, sb);
+        }
+    }
+}
+#else
+#define dw_tile_wgrad_s1(jb, pl, wacc) ((void)0)
+#endif
+
+/* buf[src_j + tapoff[t]] += wk[t] * g_j: the input gradient by scatter. The
+ * runs of one tile overlap in buf; each update is a load and a store in
+ * program order, so they compose. */
+static inline __attribute__((always_inline)) void
+dw_tile_scatter(const int J, const PlaneJobs *jb, const PlanePlan *pl, const float *restrict wk)
+{
+    vf g[8];
+    dw_load_grad(J, g, jb);
+    for (int i = 0; i < pl->taps; i++) {
+        const int t = pl->colmajor[i];
+        const vf wv = vf_set1(wk[t]);
+        const int o = pl->tapoff[t];
+#pragma GCC unroll 8
+        for (int j = 0; j < J; j++) {
+            float *p = (float *)jb->src[j] + o;
+            vf_store(p, vf_load(p) + wv * g[j]);
+        }
+    }
+}
+
+/* Over the output-gradient plane g: with wacc, the weight gradient from the
+ * padded input in buf; without, the input gradient scattered into buf. */
+static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
+                          vf *wacc)
+{
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
+    PlaneJobs jb;
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, g);
+        if (wacc && s1)
+            dw_tile_wgrad_s1(&jb, pl, wacc);
+        else if (wacc)
+            dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
+        else
+            dw_tile_scatter(PLANE_TILE, &jb, pl, wk);
+    }
+}
+
+static int depthwise_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
+                             int n, int h, int w)
+{
+    const int k = s->kh, ho = conv_out_size(h, k, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, k, s->stride, s->pad, s->dilation);
+    PlanePlan pl;
+    if (s->kh != s->kw ||
+        plane_plan(&pl, k, s->dilation, s->stride, h, w, s->pad, s->pad, ho, wo) != 0)
+        return -1;
+    const long planes = (long)n * s->c_in;
+    const long work = planes * ho * wo * pl.taps;
+#pragma omp parallel if (work >= NN_PARALLEL_MIN_WORK)
+    {
+        float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+        plane_clear(&pl, buf, 0.0f);
+#pragma omp for schedule(static)
+        for (long q = 0; q < planes; q++) {
+            const int c = (int)(q % s->c_in);
+            plane_fill(&pl, buf, in + (size_t)q * h * w);
+            dw_plane_corr(&pl, buf, out + (size_t)q * ho * wo, weight + (size_t)c * pl.taps);
+        }
+    }
+    return 0;
+}
+
+/* Input gradient of one plane, accumulated into dx. With a gather plan
+ * (stride 1) buf holds the padded output gradient and must stay zero outside
+ * it; otherwise buf is the scatter target and is cleared here. */
+static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf, float *dx,
+                         const float *g, const float *wk, const float *wflip)
+{
+    if (gath) {
+        plane_fill(gath, buf, g);
+        dw_plane_corr_add(gath, buf, dx, wflip);
+    } else {
+        plane_clear(fwd, buf, 0.0f);
+        dw_plane_back(fwd, buf, g, wk, NULL);
+        plane_unfill_add(fwd, dx, buf);
+    }
+}
+
+static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                              const float *in, const float *weight, int n, int h, int w)
+{
+    const int k = s->kh, d = s->dilation, c_n = s->c_in;
+    const int ho = conv_out_size(h, k, s->stride, s->pad, d);
+    const int wo = conv_out_size(w, k, s->stride, s->pad, d);
+    PlanePlan fwd, gath;
+    const PlanePlan *gp = NULL;
+    if (s->kh != s->kw || plane_plan(&fwd, k, d, s->stride, h, w, s->pad, s->pad, ho, wo) != 0)
+        return -1;
+    /* Stride 1: din = correlation of dout padded by (k-1)d - pad with the
+     * flipped kernel, computed by the forward's tile code. */
+    int gpad = (k - 1) * d - s->pad;
+    if (s->stride == 1 && gpad >= 0 && plane_plan(&gath, k, d, 1, ho, wo, gpad, gpad, h, w) == 0)
+        gp = &gath;
+    const long work = (long)n * c_n * ho * wo * fwd.taps;
+    const int par = work >= NN_PARALLEL_MIN_WORK;
+
+    if (dweight) {
+        /* One channel per iteration, images in order: the weight gradient's
+         * sum does not depend on the partition. */
+#pragma omp parallel if (par)
+        {
+            float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+            float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+            float wflip[PLANE_MAX_TAPS];
+            vf wacc[PLANE_MAX_TAPS];
+            plane_clear(&fwd, xbuf, 0.0f);
+            if (gp)
+                plane_clear(gp, dbuf, 0.0f);
+#pragma omp for schedule(static)
+            for (int c = 0; c < c_n; c++) {
+                const float *wk = weight + (size_t)c * fwd.taps;
+                for (int t = 0; t < fwd.taps; t++) {
+                    wflip[t] = wk[fwd.taps - 1 - t];
+                    wacc[t] = vf_set1(0.0f);
+                }
+                for (int i = 0; i < n; i++) {
+                    size_t q = (size_t)i * c_n + c;
+                    const float *g = dout + q * ho * wo;
+                    plane_fill(&fwd, xbuf, in + q * h * w);
+                    dw_plane_back(&fwd, xbuf, g, wk, wacc);
+                    if (din)
+                        dw_din_plane(&fwd, gp, dbuf, din + q * h * w, g, wk, wflip);
+                }
+                for (int t = 0; t < fwd.taps; t++)
+                    dweight[(size_t)c * fwd.taps + t] += vf_hsum(wacc[t]);
+            }
+        }
+    } else if (din) {
+#pragma omp parallel if (par)
+        {
+            float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+            float wflip[PLANE_MAX_TAPS];
+            if (gp)
+                plane_clear(gp, dbuf, 0.0f);
+#pragma omp for schedule(static)
+            for (long q = 0; q < (long)n * c_n; q++) {
+                const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
+                for (int t = 0; t < fwd.taps; t++)
+                    wflip[t] = wk[fwd.taps - 1 - t];
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, dout + (size_t)q * ho * wo,
+                             wk, wflip);
+            }
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- public API */
+
+void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
+                    int h, int w, float *scratch)
+{
+    conv_check(s, n, h, w, "conv2d_forward");
+    if (conv_is_depthwise(s)) {
+        if (depthwise_forward(s, out, in, weight, n, h, w) != 0)
+            conv2d_forward_naive(s, out, in, weight, n, h, w);
+        return;
+    }
+    dense_forward(s, out, in, weight, n, h, w, scratch);
+}
+
+void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                     const float *in, const float *weight, int n, int h, int w, float *scratch)
+{
+    conv_check(s, n, h, w, "conv2d_backward");
+    if (conv_is_depthwise(s)) {
+        if (depthwise_backward(s, din, dweight, dout, in, weight, n, h, w) != 0)
+            conv2d_backward_naive(s, din, dweight, dout, in, weight, n, h, w);
+        return;
+    }
+    dense_backward(s, din, dweight, dout, in, weight, n, h, w, scratch);
+}
+
+/* ----------------------------------------------------------------- naive */
+
+void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
+                          int n, int h, int w)
+{
+    conv_check(s, n, h, w, "conv2d_forward_naive");
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int cig = s->c_in / s->groups, cog = s->c_out / s->groups;
+    for (int i = 0; i < n; i++)
+        for (int co = 0; co < s->c_out; co++) {
+            const int g = co / cog;
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++) {
+                    double acc = 0.0;
+                    for (int cj = 0; cj < cig; cj++)
+                        for (int ky = 0; ky < s->kh; ky++)
+                            for (int kx = 0; kx < s->kw; kx++) {
+                                int iy = oy * s->stride - s->pad + ky * s->dilation;
+                                int ix = ox * s->stride - s->pad + kx * s->dilation;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                    continue;
+                                int ci = g * cig + cj;
+                                acc +=
+                                    (double)weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                    in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                            }
+                    out[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox] = (float)acc;
+                }
+        }
+}
+
+void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                           const float *in, const float *weight, int n, int h, int w)
+{
+    conv_check(s, n, h, w, "conv2d_backward_naive");
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    const int cig = s->c_in / s->groups, cog = s->c_out / s->groups;
+    if (dweight)
+        for (int co = 0; co < s->c_out; co++)
+            for (int cj = 0; cj < cig; cj++)
+                for (int ky = 0; ky < s->kh; ky++)
+                    for (int kx = 0; kx < s->kw; kx++) {
+                        const int ci = co / cog * cig + cj;
+                        double acc = 0.0;
+                        for (int i = 0; i < n; i++)
+                            for (int oy = 0; oy < ho; oy++)
+                                for (int ox = 0; ox < wo; ox++) {
+                                    int iy = oy * s->stride - s->pad + ky * s->dilation;
+                                    int ix = ox * s->stride - s->pad + kx * s->dilation;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                        continue;
+                                    acc +=
+                                        (double)dout[(((size_t)i * s->c_out + co) * ho + oy) * wo +
+                                                     ox] *
+                                        in[(((size_t)i * s->c_in + ci) * h + iy) * w + ix];
+                                }
+                        dweight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw + kx] += (float)acc;
+                    }
+    if (din)
+        for (int i = 0; i < n; i++)
+            for (int ci = 0; ci < s->c_in; ci++) {
+                const int g = ci / cig, cj = ci % cig;
+                for (int iy = 0; iy < h; iy++)
+                    for (int ix = 0; ix < w; ix++) {
+                        double acc = 0.0;
+                        for (int co = g * cog; co < (g + 1) * cog; co++)
+                            for (int ky = 0; ky < s->kh; ky++)
+                                for (int kx = 0; kx < s->kw; kx++) {
+                                    int ty = iy + s->pad - ky * s->dilation;
+                                    int tx = ix + s->pad - kx * s->dilation;
+                                    if (ty < 0 || tx < 0 || ty % s->stride || tx % s->stride)
+                                        continue;
+                                    int oy = ty / s->stride, ox = tx / s->stride;
+                                    if (oy >= ho || ox >= wo)
+                                        continue;
+                                    acc +=
+                                        (double)
+                                            weight[((size_t)(co * cig + cj) * s->kh + ky) * s->kw +
+                                                   kx] *
+                                        dout[(((size_t)i * s->c_out + co) * ho + oy) * wo + ox];
+                                }
+                        din[(((size_t)i * s->c_in + ci) * h + iy) * w + ix] += (float)acc;
+                    }
+            }
+}

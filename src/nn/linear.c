@@ -1,0 +1,41 @@
+/* linear: see include/dartboard/linear.h
+ *
+ * The classifier is one small GEMM per call; OpenBLAS runs it in the calling
+ * thread (see parallel.h). */
+#include "config.h"
+#include "dartboard/linear.h"
+
+#include <cblas.h>
+#include <stddef.h>
+
+void linear_forward(float *out, const float *in, const float *weight, const float *bias, int n,
+                    int in_features, int out_features)
+{
+    float beta = 0.0f;
+    if (bias) {
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < out_features; o++)
+                out[(size_t)i * out_features + o] = bias[o];
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out_features, in_features, 1.0f, in,
+                in_features, weight, in_features, beta, out, out_features);
+}
+
+void linear_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                     const float *weight, int n, int in_features, int out_features)
+{
+    if (din) /* (n, i) += (n, o) * (o, i) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_features, out_features, 1.0f,
+                    dout, out_features, weight, in_features, 1.0f, din, in_features);
+    if (dweight) /* (o, i) += (n, o)^T * (n, i) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_features, in_features, n, 1.0f,
+                    dout, out_features, in, in_features, 1.0f, dweight, in_features);
+    if (dbias)
+        for (int o = 0; o < out_features; o++) {
+            double s = 0.0;
+            for (int i = 0; i < n; i++)
+                s += dout[(size_t)i * out_features + o];
+            dbias[o] += (float)s;
+        }
+}

@@ -1,0 +1,233 @@
+/* mixedop: see mixedop.h. */
+#include "mixedop.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "dartboard/batchnorm.h"
+#include "dartboard/genotype.h"
+#include "dartboard/pool.h"
+
+/* Kernel size, padding and dilation of sep_conv_3x3 .. dil_conv_5x5. */
+static const struct {
+    int blocks, k, pad, dilation;
+} conv_ops[4] = { { 2, 3, 1, 1 }, { 2, 5, 2, 1 }, { 1, 3, 2, 2 }, { 1, 5, 4, 2 } };
+
+static int has_task(const MixedOp *m, int k)
+{
+    return k != OP_NONE && (k != OP_SKIP_CONNECT || m->stride == 2);
+}
+
+static int reads_relu(int k)
+{
+    return k >= OP_SKIP_CONNECT;
+}
+
+/* Longest task first onto the least loaded lane (ties: the lower lane): a
+ * fixed assignment, so the sums of an edge depend only on the lane count.
+ * Costs are relative run times measured per op (config A, one thread): a
+ * ReLU-depthwise-pointwise-BN block ~ 60 + 1.3 k^2 + 2 C, a pool with its BN
+ * about one block, FactorizedReduce 40 + 6 C. */
+static void assign_lanes(MixedOp *m, int lanes)
+{
+    int cost[OP_COUNT] = { 0 }, load[SCRATCH_MAX_LANES] = { 0 }, done[OP_COUNT] = { 0 };
+    cost[OP_MAX_POOL_3X3] = 70;
+    cost[OP_AVG_POOL_3X3] = 60;
+    cost[OP_SKIP_CONNECT] = 40 + 6 * m->c;
+    for (int i = 0; i < 4; i++)
+        cost[OP_SEP_CONV_3X3 + i] =
+            conv_ops[i].blocks * (60 + 13 * conv_ops[i].k * conv_ops[i].k / 10 + 2 * m->c);
+    m->lane_tasks = m->lane_relu = m->lane_pool = 0;
+    for (;;) {
+        int k = -1;
+        for (int j = 0; j < OP_COUNT; j++)
+            if (has_task(m, j) && !done[j] && (k < 0 || cost[j] > cost[k]))
+                k = j;
+        if (k < 0)
+            break;
+        int t = 0;
+        for (int l = 1; l < lanes; l++)
+            if (load[l] < load[t])
+                t = l;
+        done[k] = 1;
+        load[t] += cost[k];
+        m->lane_of[k] = t;
+        m->lane_tasks |= 1u << t;
+        if (reads_relu(k))
+            m->lane_relu |= 1u << t;
+        else
+            m->lane_pool |= 1u << t;
+    }
+}
+
+void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride)
+{
+    size_t n = (size_t)p->batch;
+    m->c = c;
+    m->h = h;
+    m->w = w;
+    m->stride = stride;
+    m->ho = pool3x3_out_size(h, stride);
+    m->wo = pool3x3_out_size(w, stride);
+    p->in_edge = 1;
+    /* PyTorch's module order: none, max_pool+BN, avg_pool+BN, skip, convs */
+    plan_bn(p, &m->pool_bn[0], c);
+    plan_bn(p, &m->pool_bn[1], c);
+    if (stride == 2)
+        plan_fact_red(p, &m->skip, c, c, h, w);
+    for (int i = 0; i < 4; i++)
+        plan_sep_dil(p, &m->conv[i], conv_ops[i].blocks, c, conv_ops[i].k, stride, conv_ops[i].pad,
+                     conv_ops[i].dilation, h, w);
+    scratch_need(&p->need_edge.edge_in, n * (size_t)c * (size_t)h * (size_t)w);
+    scratch_need(&p->need_edge.slot, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
+    p->in_edge = 0;
+    assign_lanes(m, p->lanes);
+}
+
+static void pool_forward(const MixedOp *m, int k, float *out, const float *in, int n)
+{
+    if (k == OP_MAX_POOL_3X3)
+        maxpool3x3_forward(out, in, n, m->c, m->h, m->w, m->stride);
+    else
+        avgpool3x3_forward(out, in, n, m->c, m->h, m->w, m->stride);
+}
+
+/* out = op_k(in) in lane scratch */
+static void op_forward(const Ctx *x, const MixedOp *m, int k, float *out, const float *in,
+                       const float *relu_in)
+{
+    int hwo = m->ho * m->wo;
+    if (k == OP_MAX_POOL_3X3 || k == OP_AVG_POOL_3X3) {
+        pool_forward(m, k, x->s->slot[1], in, x->n);
+        bn_forward(x, &m->pool_bn[k - OP_MAX_POOL_3X3], out, x->s->slot[1], NULL, NULL, hwo);
+    } else if (k == OP_SKIP_CONNECT) {
+        fact_red_forward(x, &m->skip, out, relu_in);
+    } else {
+        sep_dil_forward(x, &m->conv[k - OP_SEP_CONV_3X3], out, relu_in);
+    }
+}
+
+/* The lanes of an edge: each runs its ops one after the other with
+ * single-threaded kernels (nested regions are inactive), so an edge costs
+ * one fork/join instead of one per kernel call. Lanes are handed to
+ * whatever threads the runtime provides; the result never depends on which. */
+#ifdef _OPENMP
+#define LANE_LOOP(x, t)                                                                           \
+    _Pragma("omp parallel num_threads((x)->lanes) if ((x)->lanes > 1)")                           \
+    for (int t = omp_get_thread_num(); t < (x)->lanes; t += omp_get_num_threads())
+#else
+#define LANE_LOOP(x, t) for (int t = 0; t < (x)->lanes; t++)
+#endif
+
+void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
+                     const float *relu_in, const float *weights)
+{
+    size_t count = (size_t)x->n * (size_t)m->c * (size_t)m->ho * (size_t)m->wo;
+    if (m->stride == 1)
+        vec_axpy(acc, weights[OP_SKIP_CONNECT], in, count);
+    LANE_LOOP(x, t)
+    {
+        Ctx lx = *x;
+        lx.s = &x->lane[t];
+        float *sum = t == 0 ? acc : lx.s->acc_out;
+        if (t > 0 && (m->lane_tasks >> t & 1))
+            vec_zero(sum, count);
+        for (int k = 0; k < OP_COUNT; k++)
+            if (has_task(m, k) && m->lane_of[k] == t) {
+                op_forward(&lx, m, k, lx.s->slot[0], in, relu_in);
+                vec_axpy(sum, weights[k], lx.s->slot[0], count);
+            }
+    }
+    for (int t = 1; t < x->lanes; t++)
+        if (m->lane_tasks >> t & 1)
+            vec_axpy(acc, 1.0f, x->lane[t].acc_out, count);
+}
+
+/* Only the alpha-gradient dots, when nothing upstream needs dL/d in (the
+ * edges leaving the stem-fed inputs of the first cell, without weight
+ * gradients): the op outputs come from the saved BN inputs, the pools are
+ * recomputed. */
+static void mixedop_dots(const Ctx *x, const MixedOp *m, const float *dout, const float *in,
+                         double *dweights)
+{
+    const Scratch *s = x->s;
+    int hwo = m->ho * m->wo;
+    for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
+        pool_forward(m, k, s->slot[1], in, x->n);
+        dweights[k] += bn_dot(x, &m->pool_bn[k - OP_MAX_POOL_3X3], dout, s->slot[1], hwo);
+    }
+    if (m->stride == 1)
+        dweights[OP_SKIP_CONNECT] += vec_dot(x, dout, in, m->c, hwo);
+    else
+        dweights[OP_SKIP_CONNECT] += bn_dot(x, &m->skip.bn, dout, m->skip.x, hwo);
+    for (int i = 0; i < 4; i++) {
+        const SepDil *op = &m->conv[i];
+        const DwBlock *blk = &op->blk[op->blocks - 1];
+        dweights[OP_SEP_CONV_3X3 + i] += bn_dot(x, &blk->bn, dout, blk->x, hwo);
+    }
+}
+
+/* Backward of op k: pools add into din, the others into drelu_in. */
+static double op_backward(const Ctx *x, const MixedOp *m, int k, float *din, float *drelu_in,
+                          const float *dout, const float *in, const float *relu_in, float weight)
+{
+    const Scratch *s = x->s;
+    int hwo = m->ho * m->wo;
+    size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
+    if (k == OP_SKIP_CONNECT)
+        return fact_red_backward(x, &m->skip, drelu_in, dout, weight, relu_in);
+    if (k >= OP_SEP_CONV_3X3)
+        return sep_dil_backward(x, &m->conv[k - OP_SEP_CONV_3X3], drelu_in, dout, weight, relu_in);
+    const Bn *bn = &m->pool_bn[k - OP_MAX_POOL_3X3];
+    float *pooled = s->slot[1], *g = s->slot[2], *dpooled = s->slot[0];
+    pool_forward(m, k, pooled, in, x->n);
+    double dot = bn_dot_scale(x, bn, g, weight, dout, pooled, hwo);
+    vec_zero(dpooled, count);
+    batchnorm_backward(dpooled, NULL, NULL, g, pooled, bn->mean, bn->invstd, NULL, x->n, m->c, hwo);
+    if (k == OP_MAX_POOL_3X3)
+        maxpool3x3_backward(din, dpooled, in, x->n, m->c, m->h, m->w, m->stride);
+    else
+        avgpool3x3_backward(din, dpooled, x->n, m->c, m->h, m->w, m->stride);
+    return dot;
+}
+
+void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
+                      const float *dout, const float *in, const float *relu_in,
+                      const float *weights, double *dweights)
+{
+    int hwo = m->ho * m->wo;
+    size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
+    size_t count_in = (size_t)x->n * (size_t)m->c * (size_t)m->h * (size_t)m->w;
+
+    if (!din) {
+        if (x->want_dot)
+            mixedop_dots(x, m, dout, in, dweights);
+        return;
+    }
+    if (m->stride == 1) {
+        if (x->want_dot)
+            dweights[OP_SKIP_CONNECT] += vec_dot(x, dout, in, m->c, hwo);
+        vec_axpy(din, weights[OP_SKIP_CONNECT], dout, count);
+    }
+    LANE_LOOP(x, t)
+    {
+        Ctx lx = *x;
+        lx.s = &x->lane[t];
+        float *di = t == 0 ? din : lx.s->acc_in, *dr = t == 0 ? drelu_in : lx.s->acc_relu;
+        if (t > 0 && (m->lane_pool >> t & 1))
+            vec_zero(di, count_in);
+        if (t > 0 && (m->lane_relu >> t & 1))
+            vec_zero(dr, count_in);
+        for (int k = 0; k < OP_COUNT; k++)
+            if (has_task(m, k) && m->lane_of[k] == t)
+                dweights[k] +=
+                    op_backward(&lx, m, k, di, dr, dout, in, relu_in, weights[k]);
+    }
+    for (int t = 1; t < x->lanes; t++) {
+        if (m->lane_pool >> t & 1)
+            vec_axpy(din, 1.0f, x->lane[t].acc_in, count_in);
+        if (m->lane_relu >> t & 1)
+            vec_axpy(drelu_in, 1.0f, x->lane[t].acc_relu, count_in);
+    }
+}

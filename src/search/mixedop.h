@@ -1,0 +1,42 @@
+/* mixedop: one edge of a search cell, sum_k w_k * op_k(x) over the 8 DARTS
+ * ops (DESIGN.md 3.1), internal to src/search.
+ *
+ * The ReLU of the edge input is computed once per cell state by the caller
+ * and shared by every op that starts with one (sep/dil convs, the strided
+ * skip's FactorizedReduce) on every edge leaving that state; likewise the
+ * gradient with respect to that ReLU is gathered over all those edges and
+ * taken through the ReLU once. Each op's output is added, weighted, into the
+ * node it feeds. `none` is skipped: its output is zero, so it adds nothing to
+ * the node, to the input gradient or to dL/dw_none.
+ */
+#ifndef DARTBOARD_MIXEDOP_H
+#define DARTBOARD_MIXEDOP_H
+
+#include "dartboard/genotype.h"
+#include "netops.h"
+
+typedef struct MixedOp {
+    int c, h, w, stride, ho, wo;
+    Bn pool_bn[2];  /* max_pool_3x3, avg_pool_3x3 */
+    FactRed skip;   /* skip_connect when stride 2 */
+    SepDil conv[4]; /* sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5 */
+    /* The ops run on x->lanes threads at once, op k on lane lane_of[k];
+     * bit t of the masks: lane t runs some op / a pool / a ReLU-reading op. */
+    unsigned char lane_of[OP_COUNT];
+    unsigned lane_tasks, lane_pool, lane_relu;
+} MixedOp;
+
+void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride);
+/* acc (n, c, ho, wo) += sum_k weights[k] * op_k(in (n, c, h, w)); relu_in = ReLU(in) */
+void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
+                     const float *relu_in, const float *weights);
+/* Given dout = dL/d acc: din += the gradient through the ops that read `in`
+ * directly (pools, identity), drelu_in += the gradient with respect to
+ * ReLU(in) of the others; dweights[k] += <dout, op_k(in)> when x->want_dot
+ * (dweights[OP_NONE] stays: the none op's output is zero). relu_in is read
+ * only for weight gradients. din NULL: only the dots. */
+void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
+                      const float *dout, const float *in, const float *relu_in,
+                      const float *weights, double *dweights);
+
+#endif

@@ -1,0 +1,392 @@
+/* netops: see netops.h. Shapes in comments are (n, c, h, w). */
+#include "netops.h"
+
+#include <string.h>
+
+#include "dartboard/activation.h"
+#include "dartboard/batchnorm.h"
+#include "dartboard/channel.h"
+
+void scratch_need(size_t *need, size_t count)
+{
+    if (count > *need)
+        *need = count;
+}
+
+ScratchNeed *plan_need(Plan *p)
+{
+    return p->in_edge ? &p->need_edge : &p->need;
+}
+
+static void plan_record(Plan *p, int running, InitKind kind, size_t off, size_t count, int fan_in)
+{
+    if (p->init)
+        p->init[p->inits] = (InitBlock){ running, kind, off, count, fan_in };
+    p->inits++;
+}
+
+size_t plan_weights(Plan *p, size_t count, InitKind kind, int fan_in)
+{
+    size_t off = p->weights;
+    plan_record(p, 0, kind, off, count, fan_in);
+    p->weights += count;
+    return off;
+}
+
+void plan_bn(Plan *p, Bn *bn, int c)
+{
+    bn->c = c;
+    bn->run = p->running;
+    plan_record(p, 1, INIT_ZERO, p->running, (size_t)c, 0);
+    plan_record(p, 1, INIT_ONE, p->running + (size_t)c, (size_t)c, 0);
+    p->running += 2 * (size_t)c;
+    bn->mean = arena_floats(p->arena, (size_t)c);
+    bn->invstd = arena_floats(p->arena, (size_t)c);
+    scratch_need(&plan_need(p)->channels, (size_t)c);
+}
+
+void plan_conv(Plan *p, Conv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
+               int groups, int h, int w)
+{
+    cv->spec = (ConvSpec){ .c_in = c_in, .c_out = c_out, .kh = k, .kw = k, .stride = stride,
+                           .pad = pad, .dilation = dilation, .groups = groups };
+    cv->w = plan_weights(p, conv_weight_count(&cv->spec), INIT_UNIFORM, c_in / groups * k * k);
+    scratch_need(&plan_need(p)->conv, conv_scratch_floats(&cv->spec, p->batch, h, w));
+}
+
+void plan_relu_conv_bn(Plan *p, ReluConvBn *r, int c_in, int c_out, int h, int w)
+{
+    size_t hw = (size_t)h * (size_t)w, n = (size_t)p->batch;
+    r->c_in = c_in;
+    r->c_out = c_out;
+    r->h = h;
+    r->w = w;
+    plan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
+    plan_bn(p, &r->bn, c_out);
+    r->x = arena_floats(p->arena, n * (size_t)c_out * hw);
+    scratch_need(&plan_need(p)->relu, n * (size_t)c_in * hw);
+    scratch_need(&plan_need(p)->slot, n * (size_t)c_out * hw);
+}
+
+void plan_fact_red(Plan *p, FactRed *f, int c_in, int c_out, int h, int w)
+{
+    size_t n = (size_t)p->batch;
+    f->c_in = c_in;
+    f->c_out = c_out;
+    f->h = h;
+    f->w = w;
+    f->ho = h / 2;
+    f->wo = w / 2;
+    size_t hwo = (size_t)f->ho * (size_t)f->wo;
+    plan_conv(p, &f->a, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
+    plan_conv(p, &f->b, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
+    plan_bn(p, &f->bn, c_out);
+    f->x = arena_floats(p->arena, n * (size_t)c_out * hwo);
+    scratch_need(&plan_need(p)->relu, n * (size_t)c_in * (size_t)h * (size_t)w);
+    scratch_need(&plan_need(p)->sub, n * (size_t)c_in * hwo);
+    scratch_need(&plan_need(p)->half, n * (size_t)(c_out / 2) * hwo);
+    scratch_need(&plan_need(p)->slot, n * (size_t)c_out * hwo);
+}
+
+void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int pad, int dilation,
+                  int h, int w)
+{
+    size_t n = (size_t)p->batch;
+    op->blocks = blocks;
+    op->c = c;
+    op->h = h;
+    op->w = w;
+    op->ho = conv_out_size(h, k, stride, pad, dilation);
+    op->wo = conv_out_size(w, k, stride, pad, dilation);
+    for (int b = 0; b < blocks; b++) {
+        DwBlock *blk = &op->blk[b];
+        if (b == 0)
+            plan_conv(p, &blk->dw, c, c, k, stride, pad, dilation, c, h, w);
+        else
+            plan_conv(p, &blk->dw, c, c, k, 1, pad, dilation, c, op->ho, op->wo);
+        plan_conv(p, &blk->pw, c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
+        plan_bn(p, &blk->bn, c);
+        blk->x = arena_floats(p->arena, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
+    }
+    scratch_need(&plan_need(p)->slot, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Below this many elements an elementwise pass is cheaper than waking a
+ * second thread. The `omp simd` loops are vectorised even at -O2 (GCC leaves
+ * plain ones scalar, and branchy ones mispredict on random signs); the
+ * vectorised sums use a fixed lane split, so they stay deterministic. */
+#define NETOPS_PARALLEL_MIN 65536
+
+void vec_axpy(float *y, float a, const float *x, size_t count)
+{
+#pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
+    for (size_t i = 0; i < count; i++)
+        y[i] += a * x[i];
+}
+
+void vec_scale(float *y, float a, const float *x, size_t count)
+{
+#pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
+    for (size_t i = 0; i < count; i++)
+        y[i] = a * x[i];
+}
+
+void vec_zero(float *y, size_t count)
+{
+    memset(y, 0, count * sizeof *y);
+}
+
+/* sum over (n, hw) of g * (in - mean[c]) * invstd[c] (mean/invstd NULL: 0/1),
+ * and, when scaled is not NULL, scaled = scale * g in the same pass.
+ * Per-channel partial sums in double, added in channel order: the result
+ * does not depend on the thread count. */
+static double channel_dot(const Ctx *x, const float *g, const float *in, const float *mean,
+                          const float *invstd, int c, int hw, float *scaled, float scale)
+{
+    double *part = x->s->partial;
+    int n = x->n;
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw >= NETOPS_PARALLEL_MIN)
+    for (int ch = 0; ch < c; ch++) {
+        float m = mean ? mean[ch] : 0.0f;
+        double acc = 0.0;
+        for (int i = 0; i < n; i++) {
+            size_t at = ((size_t)i * (size_t)c + (size_t)ch) * (size_t)hw;
+            const float *gp = g + at, *xp = in + at;
+            float a = 0.0f;
+            if (scaled) {
+                float *sp = scaled + at;
+#pragma omp simd reduction(+ : a)
+                for (int j = 0; j < hw; j++) {
+                    a += gp[j] * (xp[j] - m);
+                    sp[j] = scale * gp[j];
+                }
+            } else {
+#pragma omp simd reduction(+ : a)
+                for (int j = 0; j < hw; j++)
+                    a += gp[j] * (xp[j] - m);
+            }
+            acc += a;
+        }
+        part[ch] = acc * (invstd ? invstd[ch] : 1.0f);
+    }
+    double sum = 0.0;
+    for (int ch = 0; ch < c; ch++)
+        sum += part[ch];
+    return sum;
+}
+
+double vec_dot(const Ctx *x, const float *a, const float *b, int c, int hw)
+{
+    return channel_dot(x, a, b, NULL, NULL, c, hw, NULL, 0.0f);
+}
+
+double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw)
+{
+    return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw, NULL, 0.0f);
+}
+
+double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
+                    const float *in, int hw)
+{
+    if (x->want_dot)
+        return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw, scaled, scale);
+    vec_scale(scaled, scale, g, (size_t)x->n * (size_t)bn->c * (size_t)hw);
+    return 0.0;
+}
+
+/* out = max(0, (in - mean) * invstd): the ReLU of a BN output, recomputed. */
+static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int hw)
+{
+    int c = bn->c;
+#pragma omp parallel for schedule(static) if ((size_t)x->n * c * hw >= NETOPS_PARALLEL_MIN)
+    for (int nc = 0; nc < x->n * c; nc++) {
+        float m = bn->mean[nc % c], is = bn->invstd[nc % c];
+        const float *ip = in + (size_t)nc * (size_t)hw;
+        float *op = out + (size_t)nc * (size_t)hw;
+#pragma omp simd
+        for (int j = 0; j < hw; j++) {
+            float v = (ip[j] - m) * is;
+            op[j] = v > 0.0f ? v : 0.0f;
+        }
+    }
+}
+
+/* dx = dy where the ReLU of BN(in) passed (in > mean, as invstd > 0), else
+ * 0: the ReLU backward of a BN output, without recomputing it. */
+static void bn_relu_mask(const Ctx *x, const Bn *bn, float *dx, const float *dy, const float *in,
+                         int hw)
+{
+    int c = bn->c;
+#pragma omp parallel for schedule(static) if ((size_t)x->n * c * hw >= NETOPS_PARALLEL_MIN)
+    for (int nc = 0; nc < x->n * c; nc++) {
+        float m = bn->mean[nc % c];
+        size_t at = (size_t)nc * (size_t)hw;
+#pragma omp simd
+        for (int j = 0; j < hw; j++)
+            dx[at + j] = in[at + j] > m ? dy[at + j] : 0.0f;
+    }
+}
+
+void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
+                const float *beta, int hw)
+{
+    float *rm = x->running + bn->run, *rv = rm + bn->c;
+    switch (x->mode) {
+    case SUPERNET_EVAL:
+        batchnorm_forward_eval(out, in, gamma, beta, rm, rv, x->n, bn->c, hw, BN_EPS);
+        break;
+    case SUPERNET_TRAIN:
+        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, rm, rv, x->n, bn->c,
+                                hw, BN_MOMENTUM, BN_EPS);
+        break;
+    case SUPERNET_TRAIN_FROZEN:
+        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, NULL, NULL, x->n,
+                                bn->c, hw, BN_MOMENTUM, BN_EPS);
+        break;
+    }
+}
+
+static float *grad_of(const Ctx *x, const Conv *cv)
+{
+    return x->gw ? x->gw + cv->w : NULL;
+}
+
+/* ------------------------------------------------------------------ ReLU-conv1x1-BN */
+
+void relu_conv_bn_forward(const Ctx *x, const ReluConvBn *r, float *out, const float *in)
+{
+    const Scratch *s = x->s;
+    size_t count_in = (size_t)x->n * (size_t)r->c_in * (size_t)r->h * (size_t)r->w;
+    relu_forward(s->relu, in, count_in);
+    conv2d_forward(&r->conv.spec, r->x, s->relu, x->w + r->conv.w, x->n, r->h, r->w, s->conv);
+    bn_forward(x, &r->bn, out, r->x, NULL, NULL, r->h * r->w);
+}
+
+void relu_conv_bn_backward(const Ctx *x, const ReluConvBn *r, float *din, const float *dout,
+                           const float *in)
+{
+    const Scratch *s = x->s;
+    int hw = r->h * r->w;
+    size_t count_in = (size_t)x->n * (size_t)r->c_in * (size_t)hw;
+    float *dx = s->slot[0]; /* (n, c_out, h, w) */
+    vec_zero(dx, (size_t)x->n * (size_t)r->c_out * (size_t)hw);
+    batchnorm_backward(dx, NULL, NULL, dout, r->x, r->bn.mean, r->bn.invstd, NULL, x->n,
+                       r->c_out, hw);
+    if (x->gw)
+        relu_forward(s->relu, in, count_in);
+    vec_zero(s->drelu, count_in);
+    conv2d_backward(&r->conv.spec, s->drelu, grad_of(x, &r->conv), dx, s->relu,
+                    x->w + r->conv.w, x->n, r->h, r->w, s->conv);
+    relu_backward(din, s->drelu, in, count_in);
+}
+
+/* ------------------------------------------------------------------ FactorizedReduce */
+
+void fact_red_forward(const Ctx *x, const FactRed *f, float *out, const float *relu_in)
+{
+    const Scratch *s = x->s;
+    int half = f->c_out / 2, hwo = f->ho * f->wo;
+    const Conv *cv[2] = { &f->a, &f->b };
+    for (int off = 0; off < 2; off++) {
+        subsample2_forward(s->sub, relu_in, x->n, f->c_in, f->h, f->w, off);
+        conv2d_forward(&cv[off]->spec, s->half, s->sub, x->w + cv[off]->w, x->n, f->ho, f->wo,
+                       s->conv);
+        channel_copy(f->x, f->c_out, off * half, s->half, half, 0, half, x->n, hwo);
+    }
+    bn_forward(x, &f->bn, out, f->x, NULL, NULL, hwo);
+}
+
+double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const float *dout,
+                         float scale, const float *relu_in)
+{
+    const Scratch *s = x->s;
+    int half = f->c_out / 2, hwo = f->ho * f->wo;
+    size_t count = (size_t)x->n * (size_t)f->c_out * (size_t)hwo;
+    float *g = s->slot[1];
+    double dot = bn_dot_scale(x, &f->bn, g, scale, dout, f->x, hwo);
+    float *dx = s->slot[0];
+    vec_zero(dx, count);
+    batchnorm_backward(dx, NULL, NULL, g, f->x, f->bn.mean, f->bn.invstd, NULL, x->n, f->c_out,
+                       hwo);
+    const Conv *cv[2] = { &f->a, &f->b };
+    size_t count_sub = (size_t)x->n * (size_t)f->c_in * (size_t)hwo;
+    for (int off = 0; off < 2; off++) {
+        channel_copy(s->half, half, 0, dx, f->c_out, off * half, half, x->n, hwo);
+        if (x->gw)
+            subsample2_forward(s->sub, relu_in, x->n, f->c_in, f->h, f->w, off);
+        vec_zero(s->dsub, count_sub);
+        conv2d_backward(&cv[off]->spec, s->dsub, grad_of(x, cv[off]), s->half, s->sub,
+                        x->w + cv[off]->w, x->n, f->ho, f->wo, s->conv);
+        subsample2_backward(drelu_in, s->dsub, x->n, f->c_in, f->h, f->w, off);
+    }
+    return dot;
+}
+
+/* ------------------------------------------------------------------ SepConv / DilConv */
+
+void sep_dil_forward(const Ctx *x, const SepDil *op, float *out, const float *relu_in)
+{
+    const Scratch *s = x->s;
+    float *t = s->slot[2], *b = s->slot[3];
+    int hwo = op->ho * op->wo;
+    size_t count = (size_t)x->n * (size_t)op->c * (size_t)hwo;
+    for (int k = 0; k < op->blocks; k++) {
+        const DwBlock *blk = &op->blk[k];
+        const float *in = k == 0 ? relu_in : t;
+        int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
+        conv2d_forward(&blk->dw.spec, b, in, x->w + blk->dw.w, x->n, h, w, s->conv);
+        conv2d_forward(&blk->pw.spec, blk->x, b, x->w + blk->pw.w, x->n, op->ho, op->wo, s->conv);
+        if (k == op->blocks - 1) {
+            bn_forward(x, &blk->bn, out, blk->x, NULL, NULL, hwo);
+        } else {
+            bn_forward(x, &blk->bn, b, blk->x, NULL, NULL, hwo);
+            relu_forward(t, b, count);
+        }
+    }
+}
+
+double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const float *dout,
+                        float scale, const float *relu_in)
+{
+    const Scratch *s = x->s;
+    float *g = s->slot[0], *a = s->slot[1], *r = s->slot[2], *t = s->slot[3];
+    int hwo = op->ho * op->wo, last = op->blocks - 1;
+    size_t count = (size_t)x->n * (size_t)op->c * (size_t)hwo;
+    double dot = bn_dot_scale(x, &op->blk[last].bn, g, scale, dout, op->blk[last].x, hwo);
+    for (int k = last; k >= 0; k--) {
+        const DwBlock *blk = &op->blk[k];
+        /* g: dL/d BN output of this block -> a: dL/d pointwise output */
+        vec_zero(a, count);
+        batchnorm_backward(a, NULL, NULL, g, blk->x, blk->bn.mean, blk->bn.invstd, NULL, x->n,
+                           op->c, hwo);
+        /* the depthwise input: ReLU(in) for the first block, else
+         * ReLU(BN(previous)); only weight gradients read it */
+        const float *in = relu_in;
+        int h = op->h, w = op->w;
+        if (k > 0) {
+            in = r;
+            h = op->ho;
+            w = op->wo;
+        }
+        if (x->gw) {
+            if (k > 0)
+                bn_relu(x, &op->blk[k - 1].bn, r, op->blk[k - 1].x, hwo);
+            conv2d_forward(&blk->dw.spec, t, in, x->w + blk->dw.w, x->n, h, w, s->conv);
+        }
+        vec_zero(g, count);
+        conv2d_backward(&blk->pw.spec, g, grad_of(x, &blk->pw), a, t, x->w + blk->pw.w, x->n,
+                        op->ho, op->wo, s->conv);
+        if (k == 0) {
+            conv2d_backward(&blk->dw.spec, drelu_in, grad_of(x, &blk->dw), g, relu_in,
+                            x->w + blk->dw.w, x->n, h, w, s->conv);
+        } else {
+            vec_zero(a, count);
+            conv2d_backward(&blk->dw.spec, a, grad_of(x, &blk->dw), g, r, x->w + blk->dw.w, x->n,
+                            h, w, s->conv);
+            bn_relu_mask(x, &op->blk[k - 1].bn, g, a, op->blk[k - 1].x, hwo);
+        }
+    }
+    return dot;
+}

@@ -1,0 +1,79 @@
+#!/bin/sh
+# test_cli: the command line contract (DESIGN.md section 2).
+# Usage errors exit 2 with "dartboard: ..." on stderr; --help, --version and
+# presets answer on stdout; a headless run of the `test` preset writes exactly
+# the run-directory files, with the right headers and row counts.
+set -u
+: "${DARTBOARD:?}"
+work=test_cli.dir
+rm -rf "$work" && mkdir -p "$work" || exit 99
+fails=0
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
+check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+
+# run EXPECTED_STATUS ARGS...: output in $work/out, $work/err
+run() {
+    want=$1; shift
+    "$DARTBOARD" "$@" >"$work/out" 2>"$work/err" </dev/null
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "# dartboard $*: exit $got, expected $want"; sed 's/^/#   /' "$work/err" | head -5
+        return 1
+    fi
+}
+err_has() { grep -q -- "$1" "$work/err" || { echo "# stderr lacks '$1':"; sed 's/^/#   /' "$work/err" | head -5; return 1; }; }
+out_has() { grep -q -- "$1" "$work/out" || { echo "# stdout lacks '$1'"; return 1; }; }
+
+check "--version prints the version" 'run 0 --version && out_has "^dartboard [0-9][0-9.]*$"'
+check "--help prints the full usage" 'run 0 --help && out_has "Usage:" && out_has "--resume DIR" && out_has "--set KEY=VALUE" && out_has "bench" && out_has "export" && out_has "presets" && out_has "Exit status"'
+check "bench --help also prints the usage" 'run 0 bench --help && out_has "--order 0|1|2"'
+check "presets lists demo and test" 'run 0 presets && out_has "demo" && out_has "test"'
+check "unknown option: exit 2, named" 'run 2 --frobnicate && err_has "^dartboard: unknown option .--frobnicate."'
+check "unknown command: exit 2" 'run 2 frobnicate && err_has "^dartboard: unknown command .frobnicate."'
+check "option without its value: exit 2" 'run 2 --steps && err_has "^dartboard: --steps needs a value"'
+check "bad --steps value: exit 2, expected form" 'run 2 --steps ten && err_has "expected an integer"'
+check "bad --threads value: exit 2" 'run 2 --threads 0 && err_has "^dartboard: --threads"'
+check "bad bench config: exit 2" 'run 2 bench --config D && err_has "expected A, B or C"'
+check "bad bench order: exit 2" 'run 2 bench --order 3 && err_has "^dartboard: --order"'
+check "presets takes no arguments" 'run 2 presets extra && err_has "no arguments"'
+check "missing preset: exit 2, named" 'run 2 --headless --preset no-such-preset && err_has "^dartboard: .*no-such-preset"'
+check "typo in a --set key: exit 2 with a suggestion" 'run 2 --headless --preset test --set optim.lx=0.1 && err_has "optim.lx" && err_has "optim.lr"'
+check "out-of-range --set value: exit 2" 'run 2 --headless --preset test --set optim.momentum=7 && err_has "optim.momentum"'
+check "--set without =: exit 2" 'run 2 --headless --preset test --set optim.lr && err_has "^dartboard: "'
+check "--resume with --preset: exit 2" 'run 2 --resume x --preset test && err_has "config.yaml"'
+check "--resume of a directory without a run: exit 2, names config.yaml" 'run 2 --headless --resume "$work/nothing-here" && err_has "nothing-here/config.yaml"'
+
+# A headless run: exactly the run-directory files, right headers, one row per step.
+rd=$work/run
+steps=5
+if run 0 --headless --preset test --out "$rd" --steps $steps --threads 1 --set run.report_every=1; then
+    pass "headless run of the test preset exits 0"
+else
+    fail "headless run of the test preset exits 0"
+fi
+check "run directory holds exactly the six files" '[ "$(cd "$rd" && ls | sort | tr "\n" " ")" = "alphas.csv checkpoint.bin config.yaml genotype.json genotype.py metrics.csv " ]'
+check "no temporary files left" '[ -z "$(find "$work" -name "*.tmp")" ]'
+check "metrics.csv header" '[ "$(head -n 1 "$rd/metrics.csv")" = "step,epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds" ]'
+check "metrics.csv: one row per report (report_every=1)" '[ "$(tail -n +2 "$rd/metrics.csv" | cut -d, -f1 | tr "\n" " ")" = "1 2 3 4 5 " ]'
+check "metrics.csv rows have 8 numeric fields" '[ -z "$(tail -n +2 "$rd/metrics.csv" | grep -Ev "^[0-9]+,[0-9]+(,-?[0-9.e+-]+){6}$")" ]'
+check "alphas.csv header" '[ "$(head -n 1 "$rd/alphas.csv")" = "step,cell,edge,op,weight" ]'
+nodes=$(sed -n 's/^ *nodes: *\([0-9]*\).*/\1/p' "$rd/config.yaml" | head -n 1)
+edges=$(( ${nodes:-4} * (${nodes:-4} + 3) / 2 ))
+check "alphas.csv: one block (2 cells x $edges edges x 8 ops) per report" '[ "$(tail -n +2 "$rd/alphas.csv" | wc -l)" -eq $(( steps * 2 * edges * 8 )) ]'
+check "alphas.csv ops and cells" '[ -z "$(tail -n +2 "$rd/alphas.csv" | grep -Ev "^[0-9]+,(normal|reduce),[0-9]+,(none|max_pool_3x3|avg_pool_3x3|skip_connect|sep_conv_3x3|sep_conv_5x5|dil_conv_3x3|dil_conv_5x5),[0-9.]+$")" ]'
+check "alphas of every edge sum to 1" 'tail -n +2 "$rd/alphas.csv" | awk -F, "{ s[\$1\",\"\$2\",\"\$3] += \$5 } END { for (k in s) if (s[k] < 0.9999 || s[k] > 1.0001) bad = 1; exit bad }"'
+pair="\('(max_pool_3x3|avg_pool_3x3|skip_connect|sep_conv_3x3|sep_conv_5x5|dil_conv_3x3|dil_conv_5x5)', [0-9]+\)"
+list="\[$pair(, $pair)*\]"
+check "genotype.py is the official DARTS Genotype line" 'grep -Eqx "Genotype\(normal=$list, normal_concat=range\(2, $((nodes + 2))\), reduce=$list, reduce_concat=range\(2, $((nodes + 2))\)\)" "$rd/genotype.py"'
+check "genotype.py has two edges per node" '[ "$(grep -o "(.[a-z_0-9]*., [0-9]*)" "$rd/genotype.py" | wc -l)" -eq $((4 * nodes)) ]'
+if command -v python3 >/dev/null 2>&1; then
+    check "genotype.json parses" 'python3 -c "import json, sys; g = json.load(open(sys.argv[1])); assert \"normal\" in g and \"reduce\" in g" "$rd/genotype.json"'
+fi
+check "config.yaml reloads as a preset" 'run 0 --headless --preset "$rd/config.yaml" --out "$work/run2" --steps 1 --threads 1'
+check "headless output: a progress line per report and the genotype" '[ "$("$DARTBOARD" --headless --resume "$rd" --steps 7 --threads 1 | tee "$work/out" | grep -c "^step ")" -eq 2 ] && out_has "Genotype(normal="'
+check "a run directory is never overwritten without --resume" 'run 2 --headless --preset test --out "$rd" --steps 1 && err_has "already holds a run"'
+
+echo "1..$n"
+[ "$fails" -eq 0 ]

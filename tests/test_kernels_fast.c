@@ -1,0 +1,317 @@
+/* test_kernels_fast: the fast kernels against the naive ones kept beside
+ * them, on the shapes the supernet uses (including widths that are not a
+ * multiple of 8 and planes too large for the fast path), and their
+ * determinism: the same call twice with 2 threads gives the same bits, and so
+ * does 1 thread against 2 (every kernel here splits its work so that the
+ * arithmetic of each output does not depend on the partition). */
+#include "dartboard/batchnorm.h"
+#include "dartboard/conv.h"
+#include "dartboard/parallel.h"
+#include "dartboard/pool.h"
+#include "dartboard/rng.h"
+#include "tap.h"
+
+#include <string.h>
+
+static Rng rng;
+
+static float *buf(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    if (!p)
+        abort();
+    return p;
+}
+
+static float *randn(size_t n, float scale)
+{
+    float *p = buf(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = scale * (float)rng_normal(&rng);
+    return p;
+}
+
+/* max |got - want| / max(|want|, 1e-2 * max|want|) <= rtol: the naive
+ * kernels sum in double, the fast ones in float. */
+static int near(const float *got, const float *want, size_t n, double rtol)
+{
+    double mx = 0.0, worst = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mx = fmax(mx, fabs(want[i]));
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - want[i]) / (fmax(1e-2 * mx, fabs(want[i])) + 1e-30);
+        if (!(e <= worst))
+            worst = e;
+    }
+    if (!(worst <= rtol))
+        diag("  max rel. error %.3g", worst);
+    return worst <= rtol;
+}
+
+static int same_bits(const float *a, const float *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+/* ------------------------------------------------------------------ conv */
+
+typedef struct ConvRun {
+    float *y, *gx, *gw;
+} ConvRun;
+
+static ConvRun conv_run(const ConvSpec *s, const float *x, const float *w, const float *g, int n,
+                        int h, int wd, size_t ny, size_t nx, size_t nw, int naive)
+{
+    ConvRun r = {buf(ny), buf(nx), buf(nw)};
+    if (naive) {
+        conv2d_forward_naive(s, r.y, x, w, n, h, wd);
+        conv2d_backward_naive(s, r.gx, r.gw, g, x, w, n, h, wd);
+    } else {
+        float *scratch = buf(conv_scratch_floats(s, n, h, wd));
+        conv2d_forward(s, r.y, x, w, n, h, wd, scratch);
+        conv2d_backward(s, r.gx, r.gw, g, x, w, n, h, wd, scratch);
+        free(scratch);
+    }
+    return r;
+}
+
+static void conv_free(ConvRun *r)
+{
+    free(r->y);
+    free(r->gx);
+    free(r->gw);
+}
+
+static void check_conv(int c_in, int c_out, int k, int stride, int pad, int dil, int groups, int n,
+                       int h, int w)
+{
+    ConvSpec s = {c_in, c_out, k, k, stride, pad, dil, groups};
+    const int ho = conv_out_size(h, k, stride, pad, dil),
+              wo = conv_out_size(w, k, stride, pad, dil);
+    const size_t nx = (size_t)n * c_in * h * w, ny = (size_t)n * c_out * ho * wo;
+    const size_t nw = conv_weight_count(&s);
+    char name[128];
+    snprintf(name, sizeof name, "conv %d->%d %dx%d s%d p%d d%d g%d on %dx%dx%d", c_in, c_out, k, k,
+             stride, pad, dil, groups, n, h, w);
+    float *x = randn(nx, 1.0f), *wt = randn(nw, 0.5f), *g = randn(ny, 1.0f);
+
+    parallel_set_threads(2);
+    ConvRun ref = conv_run(&s, x, wt, g, n, h, w, ny, nx, nw, 1);
+    ConvRun a = conv_run(&s, x, wt, g, n, h, w, ny, nx, nw, 0);
+    ok(near(a.y, ref.y, ny, 1e-4), "%s: forward = naive", name);
+    ok(near(a.gx, ref.gx, nx, 1e-4), "%s: grad input = naive", name);
+    ok(near(a.gw, ref.gw, nw, 1e-4), "%s: grad weight = naive", name);
+
+    /* one gradient at a time gives the same bits as both together */
+    float *scratch = buf(conv_scratch_floats(&s, n, h, w));
+    float *gx = buf(nx), *gw = buf(nw);
+    conv2d_backward(&s, gx, NULL, g, x, wt, n, h, w, scratch);
+    conv2d_backward(&s, NULL, gw, g, x, wt, n, h, w, scratch);
+    ok(same_bits(gx, a.gx, nx) && same_bits(gw, a.gw, nw),
+       "%s: din-only and dweight-only backward give the same bits", name);
+    free(scratch);
+    free(gx);
+    free(gw);
+
+    ConvRun b = conv_run(&s, x, wt, g, n, h, w, ny, nx, nw, 0);
+    ok(same_bits(a.y, b.y, ny) && same_bits(a.gx, b.gx, nx) && same_bits(a.gw, b.gw, nw),
+       "%s: 2 threads twice, identical bits", name);
+    parallel_set_threads(1);
+    ConvRun c = conv_run(&s, x, wt, g, n, h, w, ny, nx, nw, 0);
+    ok(same_bits(a.y, c.y, ny) && same_bits(a.gx, c.gx, nx) && same_bits(a.gw, c.gw, nw),
+       "%s: 1 thread = 2 threads, identical bits", name);
+    parallel_set_threads(2);
+    conv_free(&ref);
+    conv_free(&a);
+    conv_free(&b);
+    conv_free(&c);
+    free(x);
+    free(wt);
+    free(g);
+}
+
+/* ------------------------------------------------------------------ pool */
+
+/* Reference backward: the definitions, one window at a time. */
+static void pool_backward_ref(float *din, const float *dout, const float *in, int n, int c, int h,
+                              int w, int stride, int avg)
+{
+    const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
+    for (long q = 0; q < (long)n * c; q++)
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                int cnt = 0, best = -1;
+                for (int iy = oy * stride - 1; iy <= oy * stride + 1; iy++)
+                    for (int ix = ox * stride - 1; ix <= ox * stride + 1; ix++) {
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                            continue;
+                        cnt++;
+                        int at = iy * w + ix;
+                        if (best < 0 || in[q * h * w + at] > in[q * h * w + best])
+                            best = at;
+                    }
+                float gv = dout[(q * ho + oy) * wo + ox];
+                for (int iy = oy * stride - 1; iy <= oy * stride + 1; iy++)
+                    for (int ix = ox * stride - 1; ix <= ox * stride + 1; ix++) {
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                            continue;
+                        if (avg)
+                            din[q * h * w + iy * w + ix] += gv / (float)cnt;
+                        else if (iy * w + ix == best)
+                            din[q * h * w + iy * w + ix] += gv;
+                    }
+            }
+}
+
+static void check_pool(int avg, int n, int c, int h, int w, int stride)
+{
+    const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
+    const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * ho * wo;
+    char name[96];
+    snprintf(name, sizeof name, "%s pool s%d on %dx%dx%dx%d", avg ? "avg" : "max", stride, n, c, h,
+             w);
+    float *x = randn(nx, 1.0f), *g = randn(ny, 1.0f);
+    /* ties: a quarter of the values repeat a neighbour's, the first must win */
+    for (size_t i = 1; i < nx; i += 4)
+        x[i] = x[i - 1];
+    float *y = buf(ny), *yr = buf(ny), *gx = buf(nx), *gr = buf(nx);
+    parallel_set_threads(2);
+    if (avg) {
+        avgpool3x3_forward(y, x, n, c, h, w, stride);
+        avgpool3x3_forward_naive(yr, x, n, c, h, w, stride);
+        avgpool3x3_backward(gx, g, n, c, h, w, stride);
+    } else {
+        maxpool3x3_forward(y, x, n, c, h, w, stride);
+        maxpool3x3_forward_naive(yr, x, n, c, h, w, stride);
+        maxpool3x3_backward(gx, g, x, n, c, h, w, stride);
+    }
+    pool_backward_ref(gr, g, x, n, c, h, w, stride, avg);
+    ok(near(y, yr, ny, 1e-5), "%s: forward = naive", name);
+    ok(near(gx, gr, nx, 1e-5), "%s: backward = reference%s", name,
+       avg ? "" : " (ties to the first element)");
+    float *y1 = buf(ny), *gx1 = buf(nx);
+    parallel_set_threads(1);
+    if (avg) {
+        avgpool3x3_forward(y1, x, n, c, h, w, stride);
+        avgpool3x3_backward(gx1, g, n, c, h, w, stride);
+    } else {
+        maxpool3x3_forward(y1, x, n, c, h, w, stride);
+        maxpool3x3_backward(gx1, g, x, n, c, h, w, stride);
+    }
+    parallel_set_threads(2);
+    ok(same_bits(y, y1, ny) && same_bits(gx, gx1, nx), "%s: 1 thread = 2 threads, identical bits",
+       name);
+    free(x);
+    free(g);
+    free(y);
+    free(yr);
+    free(gx);
+    free(gr);
+    free(y1);
+    free(gx1);
+}
+
+/* -------------------------------------------------------------------- BN */
+
+static void bn_run(float *y, float *gx, float *stats, const float *x, const float *g, int n, int c,
+                   int hw)
+{
+    float *rm = stats + 2 * c, *rv = stats + 3 * c;
+    for (int i = 0; i < c; i++) {
+        rm[i] = 0.0f;
+        rv[i] = 1.0f;
+    }
+    batchnorm_forward_train(y, stats, stats + c, x, NULL, NULL, rm, rv, n, c, hw, BN_MOMENTUM,
+                            BN_EPS);
+    batchnorm_backward(gx, NULL, NULL, g, x, stats, stats + c, NULL, n, c, hw);
+}
+
+static void check_bn_threads(int n, int c, int hw)
+{
+    const size_t nx = (size_t)n * c * hw;
+    float *x = randn(nx, 2.0f), *g = randn(nx, 1.0f);
+    float *y2 = buf(nx), *g2 = buf(nx), *s2 = buf(4 * c);
+    float *y2b = buf(nx), *g2b = buf(nx), *s2b = buf(4 * c);
+    float *y1 = buf(nx), *g1 = buf(nx), *s1 = buf(4 * c);
+    parallel_set_threads(2);
+    bn_run(y2, g2, s2, x, g, n, c, hw);
+    bn_run(y2b, g2b, s2b, x, g, n, c, hw);
+    parallel_set_threads(1);
+    bn_run(y1, g1, s1, x, g, n, c, hw);
+    parallel_set_threads(2);
+    ok(same_bits(y2, y2b, nx) && same_bits(g2, g2b, nx) && same_bits(s2, s2b, 4 * c),
+       "batchnorm %dx%dx%d: 2 threads twice, identical bits", n, c, hw);
+    ok(same_bits(y2, y1, nx) && same_bits(g2, g1, nx) && same_bits(s2, s1, 4 * c),
+       "batchnorm %dx%dx%d: 1 thread = 2 threads, identical bits", n, c, hw);
+    /* a large mean against a small spread: the two-pass variance holds up
+     * (the output variance is var / (var + eps), computed here in double).
+     * The mean itself is a float near 1000, exact to 3e-5 = 0.0015 std. */
+    for (size_t i = 0; i < nx; i++)
+        x[i] = 1000.0f + 0.01f * x[i];
+    bn_run(y2, g2, s2, x, g, n, c, hw);
+    double s = 0.0, ss = 0.0, xs = 0.0, xss = 0.0, m = (double)n * hw;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < hw; j++)
+            xs += x[(size_t)i * c * hw + j];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < hw; j++) {
+            double v = y2[(size_t)i * c * hw + j], d = x[(size_t)i * c * hw + j] - xs / m;
+            s += v;
+            ss += v * v;
+            xss += d * d;
+        }
+    double want = (xss / m) / (xss / m + BN_EPS);
+    ok(fabs(s / m) < 4e-3 && fabs(ss / m - want) < 2e-5 * want,
+       "batchnorm: mean 1000, std 0.02 normalises to mean %.2g, var %.6g (want %.6g)", s / m,
+       ss / m, want);
+    free(x);
+    free(g);
+    free(y2);
+    free(g2);
+    free(s2);
+    free(y2b);
+    free(g2b);
+    free(s2b);
+    free(y1);
+    free(g1);
+    free(s1);
+}
+
+int main(void)
+{
+    rng_seed(&rng, 11);
+    /* depthwise, DARTS shapes: 3x3 / 5x5, dilation 1 / 2, stride 1 / 2, on
+     * widths 32, 28, 14, 8, 7 (full, partial and lone vector runs) */
+    static const int dw[][4] = {
+        /* k, d, pad, stride */
+        {3, 1, 1, 1}, {3, 1, 1, 2}, {5, 1, 2, 1}, {5, 1, 2, 2},
+        {3, 2, 2, 1}, {3, 2, 2, 2}, {5, 2, 4, 1}, {5, 2, 4, 2},
+    };
+    static const int sizes[] = {32, 28, 14, 8, 7};
+    for (size_t i = 0; i < sizeof dw / sizeof *dw; i++)
+        for (size_t j = 0; j < sizeof sizes / sizeof *sizes; j++) {
+            int hw = sizes[j], c = hw >= 28 ? 4 : 16;
+            check_conv(c, c, dw[i][0], dw[i][3], dw[i][2], dw[i][1], c, 3, hw, hw);
+        }
+    check_conv(5, 5, 7, 3, 1, 1, 5, 2, 23, 17);   /* odd everything */
+    check_conv(2, 2, 3, 1, 1, 1, 2, 1, 130, 100); /* beyond the plane buffer: naive path */
+    /* dense: pointwise fast path, strided 1x1 (im2col), the stem */
+    check_conv(16, 16, 1, 1, 0, 1, 1, 4, 8, 8);
+    check_conv(16, 32, 1, 1, 0, 1, 1, 3, 7, 7);
+    check_conv(8, 8, 1, 2, 0, 1, 1, 2, 14, 14);
+    check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
+    check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
+    check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4); /* weight beyond the group partials */
+    for (int avg = 0; avg < 2; avg++)
+        for (int s = 1; s <= 2; s++) {
+            check_pool(avg, 3, 8, 32, 32, s);
+            check_pool(avg, 3, 8, 28, 28, s);
+            check_pool(avg, 3, 8, 7, 7, s);
+            check_pool(avg, 2, 3, 9, 13, s);
+        }
+    check_pool(0, 1, 1, 200, 90, 1); /* beyond the plane buffer */
+    check_pool(1, 1, 1, 200, 90, 2);
+    check_bn_threads(16, 16, 64);
+    check_bn_threads(3, 5, 49);
+    return tap_done();
+}

@@ -1,0 +1,472 @@
+/* test_kernels_grad: every backward against central finite differences.
+ *
+ * For a kernel y = f(p) and a fixed random upstream gradient g, the loss is
+ * L = sum(g * y), accumulated in double. The backward's dL/dp is compared
+ * with (L(p + h) - L(p - h)) / 2h on up to SAMPLES coordinates of p. Inputs
+ * are kept away from ReLU kinks (|x| >= 0.1) and from max-pool ties (values
+ * at least 0.01 apart, h = 1e-3). Backward must ACCUMULATE: every analytic
+ * gradient buffer starts at a non-zero value that is subtracted afterwards.
+ */
+#include "dartboard/activation.h"
+#include "dartboard/batchnorm.h"
+#include "dartboard/channel.h"
+#include "dartboard/conv.h"
+#include "dartboard/linear.h"
+#include "dartboard/loss.h"
+#include "dartboard/parallel.h"
+#include "dartboard/pool.h"
+#include "dartboard/rng.h"
+#include "tap.h"
+
+#include <string.h>
+
+#define SAMPLES 48
+#define PREFILL 0.25f
+
+static Rng rng;
+
+static float *buf(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    if (!p)
+        abort();
+    return p;
+}
+
+static float *randn(size_t n, float scale)
+{
+    float *p = buf(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = scale * (float)rng_normal(&rng);
+    return p;
+}
+
+/* Values away from 0 by at least 0.1 (for ReLU). */
+static float *rand_away_from_zero(size_t n)
+{
+    float *p = randn(n, 1.0f);
+    for (size_t i = 0; i < n; i++)
+        p[i] = p[i] >= 0 ? p[i] + 0.1f : p[i] - 0.1f;
+    return p;
+}
+
+/* A shuffled grid: every value distinct, 0.01 apart (for max pooling). */
+static float *rand_distinct(size_t n)
+{
+    float *p = buf(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)i * 0.01f - (float)n * 0.005f;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = rng_below(&rng, (uint32_t)i);
+        float t = p[i - 1];
+        p[i - 1] = p[j];
+        p[j] = t;
+    }
+    return p;
+}
+
+static float *prefilled(size_t n)
+{
+    float *p = buf(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = PREFILL;
+    return p;
+}
+
+/* The forward under test: fills y from the current parameters in ctx. */
+typedef void (*ForwardFn)(void *ctx, float *y);
+
+static double loss_of(ForwardFn f, void *ctx, float *y, const float *g, size_t ny)
+{
+    f(ctx, y);
+    double l = 0.0;
+    for (size_t i = 0; i < ny; i++)
+        l += (double)g[i] * y[i];
+    return l;
+}
+
+/* Compares analytic (minus PREFILL) with central differences on param. */
+static void grad_check(const char *name, ForwardFn f, void *ctx, float *param, size_t np,
+                       const float *analytic, const float *g, size_t ny, double h, double rtol)
+{
+    float *y = buf(ny);
+    double worst = 0.0, amax = 0.0;
+    for (size_t i = 0; i < np; i++)
+        amax = fmax(amax, fabs(analytic[i] - PREFILL));
+    const double atol = 1e-3 * amax + 1e-6;
+    size_t stride = np > SAMPLES ? np / SAMPLES : 1, bad_at = 0;
+    double bad_num = 0, bad_ana = 0;
+    for (size_t i = (size_t)rng_below(&rng, (uint32_t)stride); i < np; i += stride) {
+        const float keep = param[i];
+        param[i] = keep + (float)h;
+        double hp = (double)param[i] - keep;
+        double lp = loss_of(f, ctx, y, g, ny);
+        param[i] = keep - (float)h;
+        double hm = keep - (double)param[i];
+        double lm = loss_of(f, ctx, y, g, ny);
+        param[i] = keep;
+        double num = (lp - lm) / (hp + hm);
+        double ana = (double)analytic[i] - PREFILL;
+        double err = fabs(num - ana) / (atol + rtol * fabs(ana));
+        if (err > worst) {
+            worst = err;
+            bad_at = i;
+            bad_num = num;
+            bad_ana = ana;
+        }
+    }
+    if (!ok(worst <= 1.0, "%s: gradient matches finite differences", name))
+        diag("  at %zu: analytic %.7g, numeric %.7g", bad_at, bad_ana, bad_num);
+    free(y);
+}
+
+/* ------------------------------------------------------------------ conv */
+
+typedef struct ConvCtx {
+    ConvSpec s;
+    int n, h, w;
+    float *x, *wt, *scratch;
+} ConvCtx;
+
+static void conv_fwd(void *p, float *y)
+{
+    ConvCtx *c = p;
+    conv2d_forward(&c->s, y, c->x, c->wt, c->n, c->h, c->w, c->scratch);
+}
+
+static void check_conv(const char *name, int c_in, int c_out, int k, int stride, int pad, int dil,
+                       int groups, int n, int h, int w)
+{
+    ConvCtx c = {{c_in, c_out, k, k, stride, pad, dil, groups}, n, h, w, NULL, NULL, NULL};
+    int ho = conv_out_size(h, k, stride, pad, dil), wo = conv_out_size(w, k, stride, pad, dil);
+    size_t nx = (size_t)n * c_in * h * w, ny = (size_t)n * c_out * ho * wo;
+    size_t nw = conv_weight_count(&c.s);
+    c.x = randn(nx, 1.0f);
+    c.wt = randn(nw, 0.5f);
+    c.scratch = buf(conv_scratch_floats(&c.s, n, h, w));
+    float *g = randn(ny, 1.0f), *gx = prefilled(nx), *gw = prefilled(nw);
+    conv2d_backward(&c.s, gx, gw, g, c.x, c.wt, n, h, w, c.scratch);
+    char what[128];
+    snprintf(what, sizeof what, "%s d/dinput", name);
+    grad_check(what, conv_fwd, &c, c.x, nx, gx, g, ny, 1e-2, 2e-3);
+    snprintf(what, sizeof what, "%s d/dweight", name);
+    grad_check(what, conv_fwd, &c, c.wt, nw, gw, g, ny, 1e-2, 2e-3);
+    free(c.x);
+    free(c.wt);
+    free(c.scratch);
+    free(g);
+    free(gx);
+    free(gw);
+}
+
+/* ------------------------------------------------------------------ pool */
+
+typedef struct PoolCtx {
+    int avg, n, c, h, w, stride;
+    float *x;
+} PoolCtx;
+
+static void pool_fwd(void *p, float *y)
+{
+    PoolCtx *c = p;
+    if (c->avg)
+        avgpool3x3_forward(y, c->x, c->n, c->c, c->h, c->w, c->stride);
+    else
+        maxpool3x3_forward(y, c->x, c->n, c->c, c->h, c->w, c->stride);
+}
+
+static void check_pool(int avg, int n, int ch, int h, int w, int stride)
+{
+    PoolCtx c = {avg, n, ch, h, w, stride, NULL};
+    size_t nx = (size_t)n * ch * h * w;
+    size_t ny = (size_t)n * ch * pool3x3_out_size(h, stride) * pool3x3_out_size(w, stride);
+    c.x = rand_distinct(nx);
+    float *g = randn(ny, 1.0f), *gx = prefilled(nx);
+    if (avg)
+        avgpool3x3_backward(gx, g, n, ch, h, w, stride);
+    else
+        maxpool3x3_backward(gx, g, c.x, n, ch, h, w, stride);
+    char what[96];
+    snprintf(what, sizeof what, "%s pool 3x3 stride %d on %dx%dx%dx%d", avg ? "avg" : "max", stride,
+             n, ch, h, w);
+    grad_check(what, pool_fwd, &c, c.x, nx, gx, g, ny, 1e-3, 2e-3);
+    free(c.x);
+    free(g);
+    free(gx);
+}
+
+typedef struct GapCtx {
+    int n, c, hw;
+    float *x;
+} GapCtx;
+
+static void gap_fwd(void *p, float *y)
+{
+    GapCtx *c = p;
+    global_avgpool_forward(y, c->x, c->n, c->c, c->hw);
+}
+
+static void check_global_pool(void)
+{
+    GapCtx c = {3, 4, 13, NULL};
+    size_t nx = (size_t)c.n * c.c * c.hw, ny = (size_t)c.n * c.c;
+    c.x = randn(nx, 1.0f);
+    float *g = randn(ny, 1.0f), *gx = prefilled(nx);
+    global_avgpool_backward(gx, g, c.n, c.c, c.hw);
+    grad_check("global avg pool", gap_fwd, &c, c.x, nx, gx, g, ny, 1e-2, 2e-3);
+    free(c.x);
+    free(g);
+    free(gx);
+}
+
+/* -------------------------------------------------------------------- BN */
+
+typedef struct BnCtx {
+    int n, c, hw;
+    float *x, *gamma, *beta, *mean, *invstd;
+} BnCtx;
+
+static void bn_fwd(void *p, float *y)
+{
+    BnCtx *b = p;
+    batchnorm_forward_train(y, b->mean, b->invstd, b->x, b->gamma, b->beta, NULL, NULL, b->n, b->c,
+                            b->hw, BN_MOMENTUM, BN_EPS);
+}
+
+static void check_bn(int affine, int n, int c, int hw)
+{
+    BnCtx b = {n, c, hw, NULL, NULL, NULL, buf(c), buf(c)};
+    size_t nx = (size_t)n * c * hw;
+    b.x = randn(nx, 1.5f);
+    for (size_t i = 0; i < nx; i++)
+        b.x[i] += 0.5f;
+    if (affine) {
+        b.gamma = randn(c, 0.5f);
+        b.beta = randn(c, 0.5f);
+        for (int i = 0; i < c; i++)
+            b.gamma[i] += 1.0f;
+    }
+    float *y = buf(nx), *g = randn(nx, 1.0f), *gx = prefilled(nx), *gg = prefilled(c);
+    float *gb = prefilled(c);
+    bn_fwd(&b, y);
+    batchnorm_backward(gx, affine ? gg : NULL, affine ? gb : NULL, g, b.x, b.mean, b.invstd,
+                       b.gamma, n, c, hw);
+    char what[96];
+    snprintf(what, sizeof what, "batchnorm (%s) %dx%dx%d d/dinput", affine ? "affine" : "plain", n,
+             c, hw);
+    grad_check(what, bn_fwd, &b, b.x, nx, gx, g, nx, 1e-2, 5e-3);
+    if (affine) {
+        grad_check("batchnorm d/dgamma", bn_fwd, &b, b.gamma, c, gg, g, nx, 1e-2, 5e-3);
+        grad_check("batchnorm d/dbeta", bn_fwd, &b, b.beta, c, gb, g, nx, 1e-2, 5e-3);
+    }
+    free(b.x);
+    free(b.gamma);
+    free(b.beta);
+    free(b.mean);
+    free(b.invstd);
+    free(y);
+    free(g);
+    free(gx);
+    free(gg);
+    free(gb);
+}
+
+/* ------------------------------------------------------- relu and linear */
+
+typedef struct VecCtx {
+    size_t n;
+    float *x;
+} VecCtx;
+
+static void relu_fwd(void *p, float *y)
+{
+    VecCtx *v = p;
+    relu_forward(y, v->x, v->n);
+}
+
+static void check_relu(void)
+{
+    VecCtx v = {203, NULL};
+    v.x = rand_away_from_zero(v.n);
+    float *g = randn(v.n, 1.0f), *gx = prefilled(v.n);
+    relu_backward(gx, g, v.x, v.n);
+    grad_check("relu", relu_fwd, &v, v.x, v.n, gx, g, v.n, 1e-2, 2e-3);
+    free(v.x);
+    free(g);
+    free(gx);
+}
+
+typedef struct LinCtx {
+    int n, i, o;
+    float *x, *w, *b;
+} LinCtx;
+
+static void lin_fwd(void *p, float *y)
+{
+    LinCtx *l = p;
+    linear_forward(y, l->x, l->w, l->b, l->n, l->i, l->o);
+}
+
+static void check_linear(void)
+{
+    LinCtx l = {5, 17, 10, NULL, NULL, NULL};
+    size_t nx = (size_t)l.n * l.i, nw = (size_t)l.o * l.i, ny = (size_t)l.n * l.o;
+    l.x = randn(nx, 1.0f);
+    l.w = randn(nw, 0.3f);
+    l.b = randn(l.o, 1.0f);
+    float *g = randn(ny, 1.0f), *gx = prefilled(nx), *gw = prefilled(nw), *gb = prefilled(l.o);
+    linear_backward(gx, gw, gb, g, l.x, l.w, l.n, l.i, l.o);
+    grad_check("linear d/dinput", lin_fwd, &l, l.x, nx, gx, g, ny, 1e-2, 2e-3);
+    grad_check("linear d/dweight", lin_fwd, &l, l.w, nw, gw, g, ny, 1e-2, 2e-3);
+    grad_check("linear d/dbias", lin_fwd, &l, l.b, l.o, gb, g, ny, 1e-2, 2e-3);
+    free(l.x);
+    free(l.w);
+    free(l.b);
+    free(g);
+    free(gx);
+    free(gw);
+    free(gb);
+}
+
+/* ---------------------------------------------------------- cross-entropy */
+
+typedef struct XentCtx {
+    int n, k;
+    float *logits, *probs, scale;
+    int *labels;
+} XentCtx;
+
+/* y is one value: scale * loss */
+static void xent_fwd(void *p, float *y)
+{
+    XentCtx *x = p;
+    y[0] = x->scale * softmax_xent_forward(x->probs, x->logits, x->labels, x->n, x->k, NULL);
+}
+
+static void check_xent(float scale)
+{
+    XentCtx x = {7, 10, NULL, NULL, scale, NULL};
+    size_t nl = (size_t)x.n * x.k;
+    x.logits = randn(nl, 2.0f);
+    x.probs = buf(nl);
+    x.labels = calloc(x.n, sizeof *x.labels);
+    for (int i = 0; i < x.n; i++)
+        x.labels[i] = (int)rng_below(&rng, (uint32_t)x.k);
+    float one = 1.0f, y, *gl = prefilled(nl);
+    xent_fwd(&x, &y);
+    softmax_xent_backward(gl, x.probs, x.labels, x.n, x.k, scale);
+    char what[64];
+    snprintf(what, sizeof what, "softmax cross-entropy (scale %g)", scale);
+    grad_check(what, xent_fwd, &x, x.logits, nl, gl, &one, 1, 1e-2, 5e-3);
+    free(x.logits);
+    free(x.probs);
+    free(x.labels);
+    free(gl);
+}
+
+/* ---------------------------------------------------------- channel ops */
+
+typedef struct ChanCtx {
+    int n, c, h, w, off, src_c, src_off, dst_c, dst_off, count;
+    float *x;
+} ChanCtx;
+
+static void shift_fwd(void *p, float *y)
+{
+    ChanCtx *c = p;
+    shift1_forward(y, c->x, c->n, c->c, c->h, c->w);
+}
+
+static void sub_fwd(void *p, float *y)
+{
+    ChanCtx *c = p;
+    subsample2_forward(y, c->x, c->n, c->c, c->h, c->w, c->off);
+}
+
+/* y: (n, dst_c, hw) zero except the copied block */
+static void copy_fwd(void *p, float *y)
+{
+    ChanCtx *c = p;
+    memset(y, 0, (size_t)c->n * c->dst_c * c->h * c->w * sizeof *y);
+    channel_copy(y, c->dst_c, c->dst_off, c->x, c->src_c, c->src_off, c->count, c->n, c->h * c->w);
+}
+
+static void check_channel_ops(void)
+{
+    ChanCtx c = {2, 3, 7, 6, 0, 0, 0, 0, 0, 0, NULL};
+    size_t nx = (size_t)c.n * c.c * c.h * c.w;
+    c.x = randn(nx, 1.0f);
+    size_t ny = (size_t)c.n * c.c * (c.h - 1) * (c.w - 1);
+    float *g = randn(ny, 1.0f), *gx = prefilled(nx);
+    shift1_backward(gx, g, c.n, c.c, c.h, c.w);
+    grad_check("shift1 (odd height)", shift_fwd, &c, c.x, nx, gx, g, ny, 1e-2, 2e-3);
+    free(g);
+    free(gx);
+    for (c.off = 0; c.off < 2; c.off++) {
+        ny = (size_t)c.n * c.c * ((c.h - c.off + 1) / 2) * ((c.w - c.off + 1) / 2);
+        g = randn(ny, 1.0f);
+        gx = prefilled(nx);
+        subsample2_backward(gx, g, c.n, c.c, c.h, c.w, c.off);
+        char what[64];
+        snprintf(what, sizeof what, "subsample2 offset %d (7x6)", c.off);
+        grad_check(what, sub_fwd, &c, c.x, nx, gx, g, ny, 1e-2, 2e-3);
+        free(g);
+        free(gx);
+    }
+    /* copy channels 1..2 of a 3-channel tensor into channels 2..3 of a 5-channel one */
+    c.src_c = 3;
+    c.src_off = 1;
+    c.dst_c = 5;
+    c.dst_off = 2;
+    c.count = 2;
+    ny = (size_t)c.n * c.dst_c * c.h * c.w;
+    g = randn(ny, 1.0f);
+    gx = prefilled(nx);
+    channel_accumulate(gx, c.src_c, c.src_off, g, c.dst_c, c.dst_off, c.count, c.n, c.h * c.w);
+    grad_check("channel_copy (backward = channel_accumulate)", copy_fwd, &c, c.x, nx, gx, g, ny,
+               1e-2, 2e-3);
+    free(g);
+    free(gx);
+    free(c.x);
+}
+
+int main(void)
+{
+    rng_seed(&rng, 7);
+    parallel_set_threads(2);
+    /* dense: the stem shape, stride 2 + dilation 2, the 1x1 fast path, 1x1 stride 2 */
+    check_conv("dense 3x3 s1 p1 (3->4, 2x7x9)", 3, 4, 3, 1, 1, 1, 1, 2, 7, 9);
+    check_conv("dense 3x3 s2 p2 d2 (3->5, 2x9x8)", 3, 5, 3, 2, 2, 2, 1, 2, 9, 8);
+    check_conv("dense 1x1 fast path (5->6, 3x5x7)", 5, 6, 1, 1, 0, 1, 1, 3, 5, 7);
+    check_conv("dense 1x1 s2 (4->6, 2x7x6)", 4, 6, 1, 2, 0, 1, 1, 2, 7, 6);
+    check_conv("dense 5x5 s1 p2 (2->3, 2x6x5)", 2, 3, 5, 1, 2, 1, 1, 2, 6, 5);
+    /* depthwise: the DARTS kinds, odd sizes, both strides */
+    static const int dw[][4] = {
+        /* k, dilation, pad, stride */
+        {3, 1, 1, 1}, {3, 1, 1, 2}, {5, 1, 2, 1}, {5, 1, 2, 2}, {3, 2, 2, 1}, {3, 2, 2, 2},
+        {5, 2, 4, 1}, {5, 2, 4, 2}, {3, 1, 0, 1}, {3, 1, 3, 1}, {3, 1, 2, 3},
+    };
+    for (size_t i = 0; i < sizeof dw / sizeof *dw; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "depthwise %dx%d d%d p%d s%d (3ch, 2x9x11)", dw[i][0], dw[i][0],
+                 dw[i][1], dw[i][2], dw[i][3]);
+        check_conv(name, 3, 3, dw[i][0], dw[i][3], dw[i][2], dw[i][1], 3, 2, 9, 11);
+    }
+    check_conv("depthwise 3x3 s1 (16ch, 2x7x7)", 16, 16, 3, 1, 1, 1, 16, 2, 7, 7);
+    check_conv("depthwise 5x5 d2 s2 (8ch, 3x14x14)", 8, 8, 5, 2, 4, 2, 8, 3, 14, 14);
+    check_pool(0, 2, 3, 7, 9, 1);
+    check_pool(0, 2, 3, 7, 9, 2);
+    check_pool(0, 2, 2, 8, 8, 2);
+    check_pool(1, 2, 3, 7, 9, 1);
+    check_pool(1, 2, 3, 7, 9, 2);
+    check_pool(1, 2, 2, 8, 8, 2);
+    check_global_pool();
+    check_bn(1, 4, 3, 5 * 7);
+    check_bn(0, 3, 4, 6 * 5);
+    check_relu();
+    check_linear();
+    check_xent(1.0f);
+    check_xent(0.5f);
+    check_channel_ops();
+    return tap_done();
+}

@@ -1,0 +1,103 @@
+/* test_search_noalloc: a search step allocates nothing.
+ *
+ * malloc, calloc and realloc are interposed (glibc's __libc_* underneath) and
+ * counted while steps of each order run, after warm-up steps have let the
+ * thread runtime settle. Everything a step needs is planned in search_create.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dartboard/parallel.h"
+#include "dartboard/search.h"
+#include "tap.h"
+
+#ifndef __SANITIZE_ADDRESS__
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+
+static volatile int counting;
+static volatile long allocations;
+
+void *malloc(size_t n)
+{
+    if (counting)
+        allocations++;
+    return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    if (counting)
+        allocations++;
+    return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+    if (counting)
+        allocations++;
+    return __libc_realloc(p, n);
+}
+
+#endif
+
+int main(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    skip_all("AddressSanitizer owns malloc; the interposed counter would fight it");
+#else
+    char err[512];
+    Config c;
+    Dataset data;
+    config_defaults(&c);
+    if (config_load_preset(&c, "test", err, sizeof err) != 0 ||
+        dataset_load(&data, &c, DATA_TRAIN, err, sizeof err) != 0) {
+        printf("Bail out! the test preset: %s\n", err);
+        return 99;
+    }
+    counting = 1;
+    allocations = 0;
+    void *volatile probe = malloc(16);
+    free(probe);
+    counting = 0;
+    ok(allocations == 1, "the interposed malloc counts (%ld)", allocations);
+
+    Search *s = search_create(&c, &data, err, sizeof err);
+    if (!s) {
+        printf("Bail out! %s\n", err);
+        return 99;
+    }
+    for (int order = 0; order <= 2; order++) {
+        c.arch.order = order;
+        int good = search_step(s, &c, NULL, err, sizeof err) == 0;
+        counting = 1;
+        allocations = 0;
+        for (int k = 0; k < 3; k++)
+            good &= search_step(s, &c, NULL, err, sizeof err) == 0;
+        counting = 0;
+        ok(good && allocations == 0, "order %d: 3 steps, %ld allocations", order, allocations);
+    }
+    parallel_set_threads(2);
+    c.arch.order = 2;
+    int good = search_step(s, &c, NULL, err, sizeof err) == 0;
+    counting = 1;
+    allocations = 0;
+    good &= search_step(s, &c, NULL, err, sizeof err) == 0;
+    counting = 0;
+    ok(good && allocations == 0, "order 2 with 2 threads: %ld allocations", allocations);
+    parallel_set_threads(1);
+
+    float loss, acc;
+    search_evaluate(s, 40, &loss, &acc); /* first use of the eval path */
+    counting = 1;
+    allocations = 0;
+    search_evaluate(s, 40, &loss, &acc);
+    counting = 0;
+    ok(allocations == 0, "evaluation: %ld allocations", allocations);
+    search_free(s);
+    dataset_free(&data);
+    return tap_done();
+#endif
+}

@@ -1,0 +1,234 @@
+/* test_session: a Session driven through its command queue, as the UI does.
+ *
+ * Starts the `test` preset paused, then: the step counter stays still while
+ * paused, one CMD_STEP_ONCE runs exactly one step, CMD_SET applies a valid
+ * value (snapshot, changes.log, config.yaml) and refuses an invalid or a
+ * non-live one without changing anything, resume/pause move and stop the
+ * counter, CMD_CHECKPOINT writes checkpoint.bin, CMD_STOP checkpoints and
+ * the join returns 0. Every wait polls against a deadline.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dartboard/checkpoint.h"
+#include "dartboard/session.h"
+#include "tap.h"
+
+#define RUN_DIR "test_session.run"
+#define DEADLINE_S 60.0
+
+static Snapshot snap;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+typedef int (*Cond)(const Snapshot *p, const void *arg);
+
+/* Polls snapshots until cond holds or the deadline passes. */
+static int wait_for(Session *s, Cond cond, const void *arg)
+{
+    double until = now() + DEADLINE_S;
+    do {
+        session_snapshot(s, &snap);
+        if (cond(&snap, arg))
+            return 1;
+        nap(10);
+    } while (now() < until);
+    return 0;
+}
+
+static int is_state(const Snapshot *p, const void *arg)
+{
+    return p->state == *(const SessionState *)arg;
+}
+
+static int step_at_least(const Snapshot *p, const void *arg)
+{
+    return p->step >= *(const int64_t *)arg;
+}
+
+static int message_after(const Snapshot *p, const void *arg)
+{
+    return p->message_seq > *(const uint64_t *)arg;
+}
+
+static void send(Session *s, CommandKind kind, const char *key, const char *value)
+{
+    Command c = {.kind = kind};
+    if (key)
+        snprintf(c.key, sizeof c.key, "%s", key);
+    if (value)
+        snprintf(c.value, sizeof c.value, "%s", value);
+    session_command(s, &c);
+}
+
+/* Sends CMD_SET and waits for the worker's answer in the message line. */
+static int set_and_wait(Session *s, const char *key, const char *value)
+{
+    session_snapshot(s, &snap);
+    uint64_t before = snap.message_seq;
+    send(s, CMD_SET, key, value);
+    return wait_for(s, message_after, &before);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int count_lines(const char *path)
+{
+    char *t = slurp(path);
+    int n = 0;
+    for (; t && *t; t++)
+        n += *t == '\n';
+    return t ? n : -1;
+}
+
+int main(void)
+{
+    char err[1024];
+    Config cfg;
+    config_defaults(&cfg);
+    if (config_load_preset(&cfg, "test", err, sizeof err) != 0) {
+        printf("not ok 1 - load the test preset: %s\n1..1\n", err);
+        return 1;
+    }
+    /* Long enough that it never ends by itself during the test. */
+    config_set(&cfg, "run.epochs", "50", err, sizeof err);
+    config_set(&cfg, "run.report_every", "2", err, sizeof err);
+    config_set(&cfg, "run.threads", "1", err, sizeof err);
+    if (system("rm -rf " RUN_DIR) != 0)
+        return 99;
+
+    SessionOptions opt = {.out_dir = RUN_DIR, .start_paused = 1};
+    Session *s = session_create(&cfg, &opt, err, sizeof err);
+    ok(s != NULL, "session_create (%s)", s ? "ok" : err);
+    if (!s)
+        return tap_done();
+    ok(session_start(s) == 0, "session_start");
+
+    SessionState paused = SESSION_PAUSED, running = SESSION_RUNNING;
+    ok(wait_for(s, is_state, &paused), "starts PAUSED with start_paused");
+    uint64_t seq0 = snap.seq;
+    ok(snap.step == 0 && snap.total_steps > 0, "step 0 of %lld", (long long)snap.total_steps);
+    nap(300);
+    session_snapshot(s, &snap);
+    ok(snap.step == 0, "paused: the step counter stays at 0");
+    ok(strcmp(session_state_names[snap.state], "PAUSED") == 0, "state name PAUSED");
+
+    send(s, CMD_STEP_ONCE, NULL, NULL);
+    int64_t one = 1;
+    ok(wait_for(s, step_at_least, &one), "CMD_STEP_ONCE runs a step");
+    nap(300);
+    session_snapshot(s, &snap);
+    ok(snap.step == 1 && snap.state == SESSION_PAUSED, "exactly one step, still paused");
+    ok(snap.seq > seq0, "seq grows with publishes");
+    ok(isfinite(snap.step_train_loss) && snap.step_train_loss > 0, "per-step train loss %g",
+       snap.step_train_loss);
+    float sum = 0;
+    for (int o = 0; o < OP_COUNT; o++)
+        sum += snap.alpha_normal[0][o];
+    ok(fabsf(sum - 1.0f) < 1e-4f, "alphas in the snapshot are softmaxed (edge 0 sums to %g)", sum);
+    ok(snap.genotype.nodes == cfg.model.nodes && snap.edges == genotype_edge_count(cfg.model.nodes),
+       "genotype and edge count follow model.nodes");
+
+    /* A valid change: applied, logged, written to config.yaml. */
+    char old_lr[64];
+    config_get(&cfg, "optim.lr", old_lr, sizeof old_lr);
+    ok(set_and_wait(s, "optim.lr", "0.0123"), "CMD_SET optim.lr answers");
+    ok(strstr(snap.message, "optim.lr") && strstr(snap.message, "0.0123"),
+       "message reports the change: %s", snap.message);
+    ok(fabs(snap.config.optim.lr - 0.0123) < 1e-12, "snapshot config has the new lr");
+    char want[256];
+    snprintf(want, sizeof want, "step 1: optim.lr %s -> 0.0123\n", old_lr);
+    char *log = slurp(RUN_DIR "/changes.log");
+    ok(log && strcmp(log, want) == 0, "changes.log: '%s' (want '%s')", log ? log : "(missing)",
+       want);
+    Config back;
+    config_defaults(&back);
+    ok(config_load_file(&back, RUN_DIR "/config.yaml", err, sizeof err) == 0 &&
+           fabs(back.optim.lr - 0.0123) < 1e-12,
+       "config.yaml holds the new lr");
+
+    /* Invalid values and shape keys change nothing. */
+    ok(set_and_wait(s, "optim.lr", "-5"), "CMD_SET optim.lr=-5 answers");
+    ok(strstr(snap.message, "refused") != NULL, "refused with a reason: %s", snap.message);
+    ok(fabs(snap.config.optim.lr - 0.0123) < 1e-12, "lr unchanged after the refusal");
+    ok(set_and_wait(s, "optim.lrx", "0.1"), "CMD_SET of an unknown key answers");
+    ok(strstr(snap.message, "refused") != NULL, "unknown key refused: %s", snap.message);
+    ok(set_and_wait(s, "model.layers", "3"), "CMD_SET model.layers answers");
+    ok(strstr(snap.message, "cannot change") != NULL && snap.config.model.layers == cfg.model.layers,
+       "a shape key is refused while running: %s", snap.message);
+    ok(count_lines(RUN_DIR "/changes.log") == 1, "changes.log still has one line");
+    ok(config_load_file(&back, RUN_DIR "/config.yaml", err, sizeof err) == 0 &&
+           fabs(back.optim.lr - 0.0123) < 1e-12 && back.model.layers == cfg.model.layers,
+       "config.yaml unchanged by refusals");
+    ok(snap.step == 1, "no steps ran while paused");
+
+    /* Resume: the counter moves; pause: it stops. */
+    send(s, CMD_RESUME, NULL, NULL);
+    int64_t three = 3;
+    int moved = wait_for(s, step_at_least, &three);
+    ok(moved, "running again after CMD_RESUME (step %lld)", (long long)snap.step);
+    ok(snap.state == SESSION_RUNNING || wait_for(s, is_state, &running), "state RUNNING");
+    ok(snap.n_rows >= 1 && snap.rows[snap.n_rows - 1].step % 2 == 0,
+       "metric rows arrive every report_every steps");
+    ok(snap.rows_total >= 1 && fabsf(snap.rows[0].lr - 0.0123f) < 1e-6f,
+       "the next metric row uses the new lr (%g)", snap.n_rows ? snap.rows[0].lr : -1.0f);
+    send(s, CMD_TOGGLE_PAUSE, NULL, NULL);
+    ok(wait_for(s, is_state, &paused), "CMD_TOGGLE_PAUSE pauses");
+    int64_t held = snap.step;
+    nap(400);
+    session_snapshot(s, &snap);
+    ok(snap.step == held, "paused again: step stays at %lld", (long long)held);
+
+    uint64_t before = snap.message_seq;
+    send(s, CMD_CHECKPOINT, NULL, NULL);
+    ok(wait_for(s, message_after, &before) && strstr(snap.message, "checkpoint written"),
+       "CMD_CHECKPOINT: %s", snap.message);
+    ok(access(RUN_DIR "/checkpoint.bin", F_OK) == 0, "checkpoint.bin exists");
+
+    unlink(RUN_DIR "/checkpoint.bin");
+    send(s, CMD_STOP, NULL, NULL);
+    ok(session_join(s) == 0, "CMD_STOP: join returns 0");
+    session_snapshot(s, &snap);
+    ok(snap.state == SESSION_DONE, "state DONE after stop");
+    Checkpoint c;
+    int rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), err,
+                             sizeof err);
+    ok(rc == 0 && c.step == held, "stop wrote a valid checkpoint at step %lld (%s)",
+       (long long)held, rc ? err : "ok");
+    if (rc == 0)
+        checkpoint_release(&c);
+    ok(access(RUN_DIR "/checkpoint.bin.tmp", F_OK) != 0, "no temporary file left");
+    session_free(s);
+
+    /* A second session may not write over the run. */
+    s = session_create(&cfg, &opt, err, sizeof err);
+    ok(s == NULL && strstr(err, "already holds a run"), "an existing run is not overwritten: %s",
+       s ? "(created)" : err);
+    session_free(s);
+    return tap_done();
+}
