@@ -28,7 +28,7 @@ out_has() { grep -q -- "$1" "$work/out" || { echo "# stdout lacks '$1'"; return 
 
 check "--version prints the version" 'run 0 --version && out_has "^dartboard [0-9][0-9.]*$"'
 check "--help prints the full usage" 'run 0 --help && out_has "Usage:" && out_has "--resume DIR" && out_has "--set KEY=VALUE" && out_has "bench" && out_has "export" && out_has "presets" && out_has "Exit status"'
-check "bench --help also prints the usage" 'run 0 bench --help && out_has "--order 0|1|2"'
+check "bench --help also prints the usage" 'run 0 bench --help && out_has "--order 0|1|2" && out_has "--kernels"'
 check "presets lists demo and test" 'run 0 presets && out_has "demo" && out_has "test"'
 check "unknown option: exit 2, named" 'run 2 --frobnicate && err_has "^dartboard: unknown option .--frobnicate."'
 check "unknown command: exit 2" 'run 2 frobnicate && err_has "^dartboard: unknown command .frobnicate."'

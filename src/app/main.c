@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dartboard/bench_kernels.h"
 #include "dartboard/bench_step.h"
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
@@ -113,6 +114,8 @@ int main(int argc, char **argv)
         return export_main(o.rest_argc, o.rest_argv);
     case CLI_BENCH:
         parallel_set_threads(o.threads);
+        if (o.bench_kernels)
+            return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
         return bench_step(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads) == 0
                    ? 0
                    : 1;
