@@ -23,8 +23,12 @@ static Session *signal_session;
 static void on_stop_signal(int sig)
 {
     (void)sig;
+    static const char note[] =
+        "dartboard: stopping after this step with a checkpoint (again to abort)\n";
     if (signal_session)
         session_request_stop(signal_session);
+    ssize_t n = write(STDERR_FILENO, note, sizeof note - 1);
+    (void)n;
 }
 
 static void install_stop_signals(Session *s)
