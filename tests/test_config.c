@@ -41,18 +41,39 @@ static void expect_set_error(const char *assignment, const char *want)
 
 static void test_key_table(void)
 {
-    static const char *const design_keys[] = {
-        "data.set", "data.dir", "data.train_portion", "data.batch_size", "data.augment",
-        "model.init_channels", "model.layers", "model.nodes", "model.stem_multiplier",
-        "optim.lr", "optim.lr_min", "optim.momentum", "optim.weight_decay", "optim.grad_clip",
-        "arch.order", "arch.lr", "arch.weight_decay", "arch.beta1", "arch.beta2", "run.epochs",
-        "run.seed", "run.threads", "run.report_every", "run.checkpoint_every",
-        "run.eval_samples", "data.synthetic_size", "data.synthetic_image",
-        "data.synthetic_channels", "data.classes"};
+    static const char *const design_keys[] = {"data.set",
+                                              "data.dir",
+                                              "data.train_portion",
+                                              "data.batch_size",
+                                              "data.augment",
+                                              "model.init_channels",
+                                              "model.layers",
+                                              "model.nodes",
+                                              "model.stem_multiplier",
+                                              "optim.lr",
+                                              "optim.lr_min",
+                                              "optim.momentum",
+                                              "optim.weight_decay",
+                                              "optim.grad_clip",
+                                              "arch.order",
+                                              "arch.lr",
+                                              "arch.weight_decay",
+                                              "arch.beta1",
+                                              "arch.beta2",
+                                              "run.epochs",
+                                              "run.seed",
+                                              "run.threads",
+                                              "run.report_every",
+                                              "run.checkpoint_every",
+                                              "run.eval_samples",
+                                              "data.synthetic_size",
+                                              "data.synthetic_image",
+                                              "data.synthetic_channels",
+                                              "data.classes"};
     static const char *const live_keys[] = {
-        "optim.lr", "optim.lr_min", "optim.momentum", "optim.weight_decay", "optim.grad_clip",
-        "arch.lr", "arch.weight_decay", "arch.order", "run.epochs", "run.report_every",
-        "run.checkpoint_every"};
+        "optim.lr",        "optim.lr_min",     "optim.momentum",      "optim.weight_decay",
+        "optim.grad_clip", "arch.lr",          "arch.weight_decay",   "arch.order",
+        "run.epochs",      "run.report_every", "run.checkpoint_every"};
     int n_design = (int)(sizeof design_keys / sizeof design_keys[0]);
     int n_live = (int)(sizeof live_keys / sizeof live_keys[0]);
     int count = 0;
@@ -144,8 +165,7 @@ static void test_presets(void)
         int rc = config_load_preset(&c, presets[i], err, sizeof err);
         ok(rc == 0, "preset %s loads (%s)", presets[i], err);
         err[0] = '\0';
-        ok(config_validate(&c, err, sizeof err) == 0, "preset %s validates (%s)", presets[i],
-           err);
+        ok(config_validate(&c, err, sizeof err) == 0, "preset %s validates (%s)", presets[i], err);
         ok(strcmp(c.preset, presets[i]) == 0, "preset %s: c->preset names it", presets[i]);
     }
 
@@ -167,14 +187,14 @@ static void test_presets(void)
 
     /* By path, and the name taken from it. */
     config_defaults(&c);
-    int rc = config_load_preset(&c, tap_srcpath("tests/fixtures/config/good.yaml"), err,
-                                sizeof err);
+    int rc =
+        config_load_preset(&c, tap_srcpath("tests/fixtures/config/good.yaml"), err, sizeof err);
     ok(rc == 0 && strcmp(c.preset, "good") == 0, "a path loads, preset = its base name");
 
     config_defaults(&c);
     rc = config_load_preset(&c, "no-such-preset", err, sizeof err);
-    ok(rc == -1 && strstr(err, "unknown preset 'no-such-preset'") &&
-           strstr(err, "demo") && strstr(err, "cifar10-first-order") && strstr(err, "test"),
+    ok(rc == -1 && strstr(err, "unknown preset 'no-such-preset'") && strstr(err, "demo") &&
+           strstr(err, "cifar10-first-order") && strstr(err, "test"),
        "an unknown preset lists the available ones: %s", err);
 
     FILE *f = tmpfile();
@@ -198,8 +218,7 @@ static void test_good_file(void)
     Config c;
     char err[512] = "";
     config_defaults(&c);
-    int rc = config_load_file(&c, tap_srcpath("tests/fixtures/config/good.yaml"), err,
-                              sizeof err);
+    int rc = config_load_file(&c, tap_srcpath("tests/fixtures/config/good.yaml"), err, sizeof err);
     ok(rc == 0, "block, flow and flat keys load (%s)", err);
     ok(strcmp(c.data.set, "synthetic") == 0 && c.data.batch_size == 8 && c.data.augment == 0 &&
            strcmp(c.data.dir, "/tmp/some dir") == 0,
@@ -221,14 +240,12 @@ static void test_good_file(void)
 
 static void test_file_errors(void)
 {
-    expect_load_error("syntax.yaml",
-                      "6:1: YAML syntax error: did not find expected ',' or '}' "
-                      "(while parsing a flow mapping at line 4)");
+    expect_load_error("syntax.yaml", "6:1: YAML syntax error: did not find expected ',' or '}' "
+                                     "(while parsing a flow mapping at line 4)");
     expect_load_error("typo.yaml", "3:3: unknown key 'optim.lrr' (did you mean 'optim.lr'?)");
     expect_load_error("section.yaml", "1:1: unknown section 'optimm' (did you mean 'optim'?)");
     expect_load_error("type.yaml", "2:7: bad value 'abc' for optim.lr (expected a number)");
-    expect_load_error("range.yaml",
-                      "2:14: bad value '50' for optim.lr (expected 0 < lr <= 10)");
+    expect_load_error("range.yaml", "2:14: bad value '50' for optim.lr (expected 0 < lr <= 10)");
     expect_load_error("choice.yaml", "2:8: bad value 'mnist' for data.set "
                                      "(expected one of fashion-mnist|cifar10|synthetic)");
     expect_load_error("duplicate.yaml", "4:3: duplicate key 'optim.lr' (first given at line 2)");
@@ -237,8 +254,7 @@ static void test_file_errors(void)
     expect_load_error("scalar_section.yaml",
                       "1:8: section 'optim' holds a single value (expected a mapping of keys, "
                       "e.g. 'optim: { key: value }')");
-    expect_load_error("list_value.yaml",
-                      "2:11: run.epochs is a list (expected an integer)");
+    expect_load_error("list_value.yaml", "2:11: run.epochs is a list (expected an integer)");
     expect_load_error("indent.yaml", "3:3: unknown key 'data.model' ('model' is a section: check "
                                      "the indentation, sections start in the first column)");
     expect_load_error("int.yaml", "2:15: bad value '12.5' for data.batch_size "
@@ -357,8 +373,7 @@ static void test_write_yaml(void)
         all[n] = '\0';
         fclose(f);
     }
-    ok(line[0] == '#' && strstr(line, "preset test"), "its first line is a description: %s",
-       line);
+    ok(line[0] == '#' && strstr(line, "preset test"), "its first line is a description: %s", line);
     ok(strstr(all, "  lr: 0.0123456789") && strstr(all, "(live)") &&
            strstr(all, "[fashion-mnist|cifar10|synthetic]"),
        "values are commented with description, range and liveness");

@@ -260,8 +260,8 @@ static void test_synthetic(void)
         return;
     rc = dataset_load(&b, &c, DATA_TRAIN, err, sizeof err);
     size_t bytes = (size_t)a.count * a.channels * a.height * a.width;
-    ok(rc == 0 && memcmp(a.images, b.images, bytes) == 0 && memcmp(a.labels, b.labels, a.count) == 0 &&
-           memcmp(a.mean, b.mean, sizeof a.mean) == 0,
+    ok(rc == 0 && memcmp(a.images, b.images, bytes) == 0 &&
+           memcmp(a.labels, b.labels, a.count) == 0 && memcmp(a.mean, b.mean, sizeof a.mean) == 0,
        "same seed, same images, labels and statistics");
     dataset_free(&b);
     c.run.seed = 3;
@@ -285,7 +285,8 @@ static void test_synthetic(void)
        "mean/std measured on the train split (%.4f / %.4f)", mean, std);
 
     rc = dataset_load(&t, &c, DATA_TEST, err, sizeof err);
-    ok(rc == 0 && t.count == a.count / 4 && memcmp(t.images, a.images, (size_t)t.count * a.channels * a.height * a.width) != 0 &&
+    ok(rc == 0 && t.count == a.count / 4 &&
+           memcmp(t.images, a.images, (size_t)t.count * a.channels * a.height * a.width) != 0 &&
            t.mean[0] == a.mean[0] && t.std[0] == a.std[0],
        "the test split: a quarter as many new images, the train statistics");
     double acc = centroid_accuracy(&a, &t);
@@ -448,7 +449,8 @@ static void test_sampler(void)
         memcpy(prev_epoch, order, sizeof order);
     }
     ok(bad_range == 0 && bad_dupes == 0, "every batch inside the range, no index twice per epoch");
-    ok(bad_flags == 0, "sampler_next flags each epoch's first batch; epoch counts completed passes");
+    ok(bad_flags == 0,
+       "sampler_next flags each epoch's first batch; epoch counts completed passes");
     ok(!same_order, "a fresh permutation every epoch");
 
     /* Same seed, same stream; save mid-epoch and load into another sampler. */

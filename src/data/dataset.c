@@ -15,7 +15,8 @@
 #define PAD 4 /* augmentation: crop padding in pixels */
 #define MAX_IMAGES 10000000
 
-static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
@@ -302,8 +303,14 @@ bad:
 
 /* ---------------------------------------------------------------- synthetic */
 
-enum { TEXTURE_HSTRIPES, TEXTURE_VSTRIPES, TEXTURE_CHECKER, TEXTURE_LATTICE, TEXTURE_RINGS,
-       TEXTURE_COUNT };
+enum {
+    TEXTURE_HSTRIPES,
+    TEXTURE_VSTRIPES,
+    TEXTURE_CHECKER,
+    TEXTURE_LATTICE,
+    TEXTURE_RINGS,
+    TEXTURE_COUNT
+};
 
 /* Fills d->images/labels with `count` textured images from rng. */
 static void synth_fill(Dataset *d, int count, Rng *rng)
@@ -377,8 +384,8 @@ static int synth_alloc(Dataset *d, const Config *cfg, int count, char *err, size
  * a prefix of the training images and neither equals the search's streams. */
 static void synth_rng(Rng *r, const Config *cfg, DataSplit split)
 {
-    rng_seed(r, cfg->run.seed ^ (split == DATA_TRAIN ? 0x53594e5448545241ULL
-                                                     : 0x53594e5448544553ULL));
+    rng_seed(r,
+             cfg->run.seed ^ (split == DATA_TRAIN ? 0x53594e5448545241ULL : 0x53594e5448544553ULL));
 }
 
 static void measure_stats(const Dataset *d, float *mean, float *std)
@@ -401,8 +408,7 @@ static void measure_stats(const Dataset *d, float *mean, float *std)
     }
 }
 
-static int load_synthetic(Dataset *d, const Config *cfg, DataSplit split, char *err,
-                          size_t errlen)
+static int load_synthetic(Dataset *d, const Config *cfg, DataSplit split, char *err, size_t errlen)
 {
     int train_count = cfg->data.synthetic_size;
     if (train_count < cfg->data.classes || cfg->data.classes < 2 || cfg->data.classes > CLASSES ||

@@ -31,7 +31,7 @@
       "images per batch (weight step and alpha step alike)")                                       \
     X("data.augment", CONFIG_BOOL, data.augment, 0, 1, 0, NULL, "true", 0,                         \
       "random crop with 4 px padding and horizontal flip on both halves")                          \
-    X("data.synthetic_size", CONFIG_INT, data.synthetic_size, 8, 60000, 0, NULL, "1024", 0,       \
+    X("data.synthetic_size", CONFIG_INT, data.synthetic_size, 8, 60000, 0, NULL, "1024", 0,        \
       "synthetic data: images in the training set (the test set has a quarter)")                   \
     X("data.synthetic_image", CONFIG_INT, data.synthetic_image, 4, 64, 0, NULL, "16", 0,           \
       "synthetic data: image height and width in pixels")                                          \
@@ -82,8 +82,9 @@
 
 #define KEY_ENTRY(name, type, field, lo, hi, open, choices, def, live, desc)                       \
     {name, type, lo, hi, choices, desc, def, live, open},
-#define KEY_OFFSET(name, type, field, lo, hi, open, choices, def, live, desc) offsetof(Config, field),
-#define KEY_SIZE(name, type, field, lo, hi, open, choices, def, live, desc)                         \
+#define KEY_OFFSET(name, type, field, lo, hi, open, choices, def, live, desc)                      \
+    offsetof(Config, field),
+#define KEY_SIZE(name, type, field, lo, hi, open, choices, def, live, desc)                        \
     sizeof(((Config *)0)->field),
 
 static const ConfigKey keys[] = {CONFIG_KEY_LIST(KEY_ENTRY)};
@@ -137,8 +138,8 @@ static const char *short_name(const char *name)
 
 static void range_text(const ConfigKey *k, char *buf, size_t len)
 {
-    snprintf(buf, len, "expected %.10g %s %s <= %.10g", k->min, k->min_open ? "<" : "<=",
-             short_name(k->name), k->max);
+    snprintf(buf, len, "expected %.10g %s %s <= %.10g", k->min,
+             k->min_open ? "<" : "<=", short_name(k->name), k->max);
 }
 
 static int in_range(const ConfigKey *k, double v)
@@ -399,8 +400,8 @@ static void unknown_key_text(const char *name, char *buf, size_t len)
         snprintf(head, sizeof head, "%.*s", (int)(sec_len < 63 ? sec_len : 63), name);
         sec = nearest_section(head);
         if (sec)
-            snprintf(buf, len, "unknown key '%s' (no section '%s'; did you mean '%s'?)", name,
-                     head, sec);
+            snprintf(buf, len, "unknown key '%s' (no section '%s'; did you mean '%s'?)", name, head,
+                     sec);
         else
             snprintf(buf, len,
                      "unknown key '%s' (expected section.key with a section of "
@@ -526,8 +527,8 @@ int config_validate(const Config *c, char *err, size_t errlen)
 typedef struct Loader {
     const char *path;
     yaml_parser_t parser;
-    Config cfg;                  /* values land here; copied out on success */
-    size_t key_line[KEY_COUNT];  /* 1-based line of the first value, 0 = unset */
+    Config cfg;                 /* values land here; copied out on success */
+    size_t key_line[KEY_COUNT]; /* 1-based line of the first value, 0 = unset */
     size_t section_line[SECTION_COUNT];
     char *err;
     size_t errlen;
@@ -661,8 +662,9 @@ static int load_top(Loader *L)
             return 0;
         }
         if (key.type != YAML_SCALAR_EVENT) {
-            load_error(L, key.start_mark, "a section name is %s (expected one of data, model, "
-                                          "optim, arch, run)",
+            load_error(L, key.start_mark,
+                       "a section name is %s (expected one of data, model, "
+                       "optim, arch, run)",
                        event_what(&key));
             yaml_event_delete(&key);
             return -1;
@@ -690,8 +692,8 @@ static int load_top(Loader *L)
                            "unknown section '%s' (expected one of data, model, optim, arch, run)",
                            name);
         } else if (L->section_line[s]) {
-            load_error(L, key.start_mark, "duplicate section '%s' (first given at line %zu)",
-                       name, L->section_line[s]);
+            load_error(L, key.start_mark, "duplicate section '%s' (first given at line %zu)", name,
+                       L->section_line[s]);
         } else {
             L->section_line[s] = key.start_mark.line + 1;
             yaml_event_t value;
@@ -705,8 +707,9 @@ static int load_top(Loader *L)
                     load_error(L, value.start_mark,
                                "section '%s' holds %s (expected a mapping of keys, e.g. "
                                "'%s: { key: value }')",
-                               name, value.type == YAML_SCALAR_EVENT ? "a single value"
-                                                                     : event_what(&value),
+                               name,
+                               value.type == YAML_SCALAR_EVENT ? "a single value"
+                                                               : event_what(&value),
                                name);
                 }
                 yaml_event_delete(&value);
@@ -739,13 +742,15 @@ static int load_stream(Loader *L)
             rc = load_top(L);
         } else if (type == YAML_SCALAR_EVENT) {
             if (ev.data.scalar.length > 0 || !ev.data.scalar.plain_implicit) {
-                load_error(L, mark, "the document is a single value (expected sections such as "
-                                    "'optim: { lr: 0.01 }')");
+                load_error(L, mark,
+                           "the document is a single value (expected sections such as "
+                           "'optim: { lr: 0.01 }')");
                 rc = -1;
             }
         } else if (type == YAML_SEQUENCE_START_EVENT || type == YAML_ALIAS_EVENT) {
-            load_error(L, mark, "the document is %s (expected sections such as "
-                                "'optim: { lr: 0.01 }')",
+            load_error(L, mark,
+                       "the document is %s (expected sections such as "
+                       "'optim: { lr: 0.01 }')",
                        event_what(&ev));
             rc = -1;
         }
