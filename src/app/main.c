@@ -14,6 +14,7 @@
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
 #include "dartboard/session.h"
+#include "dartboard/ui.h"
 #include "headless.h"
 
 static Session *signal_session;
@@ -49,12 +50,14 @@ static int wants_ui(const CliOptions *o)
     return !o->headless && isatty(STDOUT_FILENO);
 }
 
-/* The one place that picks the front-end. When wants_ui(o), the UI runs
- * here: ui_run(s, &(UiOptions){.ascii = o->ascii, .no_color = o->no_color});
- * otherwise progress lines. */
+/* The one place that picks the front-end: the live UI (which gets --ascii
+ * and --no-color; NO_COLOR it reads itself), otherwise progress lines. */
 static int run_front_end(Session *s, const CliOptions *o)
 {
-    (void)o;
+    if (wants_ui(o)) {
+        UiOptions u = {.ascii = o->ascii, .no_color = o->no_color, .batch_frames = 0};
+        return ui_run(s, &u);
+    }
     return headless_run(s, stdout);
 }
 

@@ -1,0 +1,212 @@
+/* curves: loss and accuracy plots (see curves.h). */
+#include "ui/curves.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define AXIS_W 7        /* "  2.301" y labels plus the axis column */
+#define MAX_DOTS_W 1024 /* plot width in dots we rasterise at most */
+#define MAX_DOTS_H 512
+
+static double series_value(const MetricRow *m, CurveKind kind, int val)
+{
+    if (kind == CURVE_LOSS)
+        return val ? m->val_loss : m->train_loss;
+    return val ? m->val_acc : m->train_acc; /* already in percent */
+}
+
+void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi)
+{
+    double a = INFINITY, b = -INFINITY;
+    for (int i = 0; i < n; i++)
+        for (int v = 0; v < 2; v++) {
+            double y = series_value(&rows[i], kind, v);
+            if (isfinite(y)) {
+                a = y < a ? y : a;
+                b = y > b ? y : b;
+            }
+        }
+    if (!(a <= b)) {
+        a = 0.0;
+        b = kind == CURVE_LOSS ? 1.0 : 100.0;
+    }
+    double pad = (b - a) * 0.05;
+    if (pad < 1e-6)
+        pad = fabs(a) * 0.05 + 0.01;
+    a -= pad;
+    b += pad;
+    if (kind == CURVE_LOSS && a < 0.0)
+        a = 0.0;
+    if (kind == CURVE_ACC) {
+        a = a < 0.0 ? 0.0 : a;
+        b = b > 100.0 ? 100.0 : b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+/* One series rasterised on a dot grid (dw x dh), lines between points. */
+typedef struct Raster {
+    int dw, dh;
+    uint8_t dots[MAX_DOTS_H][MAX_DOTS_W / 8];
+} Raster;
+
+static void raster_set(Raster *ras, int x, int y)
+{
+    if (x >= 0 && x < ras->dw && y >= 0 && y < ras->dh)
+        ras->dots[y][x >> 3] |= (uint8_t)(1u << (x & 7));
+}
+
+static int raster_get(const Raster *ras, int x, int y)
+{
+    return (ras->dots[y][x >> 3] >> (x & 7)) & 1;
+}
+
+static void raster_line(Raster *ras, int x0, int y0, int x1, int y1, int dashed)
+{
+    int dx = x1 > x0 ? x1 - x0 : x0 - x1, dy = y1 > y0 ? y1 - y0 : y0 - y1;
+    int steps = dx > dy ? dx : dy;
+    for (int i = 0; i <= steps; i++) {
+        int x = steps ? x0 + (x1 - x0) * i / steps : x0;
+        int y = steps ? y0 + (y1 - y0) * i / steps : y0;
+        if (!dashed || ((x >> 1) & 1) == 0)
+            raster_set(ras, x, y);
+    }
+}
+
+static void raster_series(Raster *ras, const MetricRow *rows, int n, CurveKind kind, int val,
+                          double lo, double hi, int dashed)
+{
+    int64_t s0 = rows[0].step, s1 = rows[n - 1].step;
+    int px = 0, py = 0, have = 0;
+    for (int i = 0; i < n; i++) {
+        double y = series_value(&rows[i], kind, val);
+        if (!isfinite(y)) {
+            have = 0;
+            continue;
+        }
+        int x = s1 > s0
+                    ? (int)((double)(rows[i].step - s0) * (ras->dw - 1) / (double)(s1 - s0) + 0.5)
+                    : 0;
+        double t = (y - lo) / (hi - lo);
+        int yy = (int)((1.0 - t) * (ras->dh - 1) + 0.5);
+        yy = yy < 0 ? 0 : yy >= ras->dh ? ras->dh - 1 : yy;
+        if (have)
+            raster_line(ras, px, py, x, yy, dashed);
+        else
+            raster_set(ras, x, yy);
+        px = x;
+        py = yy;
+        have = 1;
+    }
+}
+
+static void format_y(char *buf, size_t len, double v, CurveKind kind)
+{
+    if (kind == CURVE_ACC)
+        snprintf(buf, len, "%5.1f%%", v);
+    else
+        snprintf(buf, len, "%6.3g", v);
+}
+
+static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows,
+                        int n)
+{
+    int x = draw_text(w, r, r.y, r.x, kind == CURVE_LOSS ? "loss" : "accuracy",
+                      colors_attr(ROLE_TITLE));
+    const MetricRow *last = n ? &rows[n - 1] : NULL;
+    for (int v = 0; v < 2; v++) {
+        const char *mark = v ? st->g->val_mark : st->g->train_mark;
+        x = draw_text(w, r, r.y, x + 2, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
+        x = draw_text(w, r, r.y, x, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
+        x = draw_text(w, r, r.y, x + 1, v ? "val" : "train", colors_attr(ROLE_LABEL));
+        if (last) {
+            char num[32];
+            double y = series_value(last, kind, v);
+            if (kind == CURVE_ACC)
+                snprintf(num, sizeof num, " %.1f%%", y);
+            else
+                snprintf(num, sizeof num, " %.4g", y);
+            x = draw_text(w, r, r.y, x, num, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
+        }
+    }
+}
+
+void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n)
+{
+    static Raster ras[2];
+    if (rect_empty(r))
+        return;
+    draw_legend(w, r, st, kind, rows, n);
+    int x_axis = r.h >= 6;
+    int ph = r.h - 1 - x_axis, pw = r.w - AXIS_W;
+    if (ph < 1 || pw < 2)
+        return;
+    Rect plot = {r.y + 1, r.x + AXIS_W, ph, pw};
+    double lo, hi;
+    curves_range(rows, n, kind, &lo, &hi);
+    char lab[32];
+    format_y(lab, sizeof lab, hi, kind);
+    draw_text(w, r, plot.y, r.x, lab, colors_attr(ROLE_LABEL));
+    if (ph >= 2) {
+        format_y(lab, sizeof lab, lo, kind);
+        draw_text(w, r, plot.y + ph - 1, r.x, lab, colors_attr(ROLE_LABEL));
+    }
+    for (int y = plot.y; y < plot.y + ph; y++)
+        draw_text(w, r, y, plot.x - 1, st->g->vline, colors_attr(ROLE_AXIS));
+    if (x_axis) {
+        int y = plot.y + ph;
+        draw_text(w, r, y, plot.x - 1, st->g->bl, colors_attr(ROLE_AXIS));
+        draw_repeat(w, r, y, plot.x, st->g->hline, pw, colors_attr(ROLE_AXIS));
+        if (n > 0) {
+            char a[32], b[40];
+            snprintf(a, sizeof a, "%lld", (long long)rows[0].step);
+            snprintf(b, sizeof b, "step %lld", (long long)rows[n - 1].step);
+            draw_text(w, r, y, plot.x, a, colors_attr(ROLE_LABEL));
+            draw_text(w, r, y, plot.x + pw - glyphs_width(b), b, colors_attr(ROLE_LABEL));
+        }
+    }
+    if (n == 0) {
+        draw_text(w, plot, plot.y + ph / 2, plot.x + 1, "waiting for the first report",
+                  colors_attr(ROLE_LABEL));
+        return;
+    }
+    int braille = st->g->utf8;
+    int sx = braille ? 2 : 1, sy = braille ? 4 : 1;
+    int dw = pw * sx, dh = ph * sy;
+    dw = dw > MAX_DOTS_W ? MAX_DOTS_W : dw;
+    dh = dh > MAX_DOTS_H ? MAX_DOTS_H : dh;
+    for (int v = 0; v < 2; v++) {
+        memset(&ras[v], 0, sizeof ras[v]);
+        ras[v].dw = dw;
+        ras[v].dh = dh;
+        /* In monochrome the val line is dashed so the two can be told apart. */
+        raster_series(&ras[v], rows, n, kind, v, lo, hi,
+                      v && braille && st->mode == COLOR_MODE_MONO);
+    }
+    for (int cy = 0; cy < dh / sy; cy++)
+        for (int cx = 0; cx < dw / sx; cx++) {
+            unsigned bits[2] = {0, 0};
+            for (int v = 0; v < 2; v++)
+                for (int dy = 0; dy < sy; dy++)
+                    for (int dx = 0; dx < sx; dx++)
+                        if (raster_get(&ras[v], cx * sx + dx, cy * sy + dy))
+                            bits[v] |= braille ? glyphs_braille_bit(dx, dy) : 1u;
+            if (!bits[0] && !bits[1])
+                continue;
+            /* Val is drawn over train: the colour of a shared cell is val's. */
+            attr_t a = colors_attr(bits[1] ? ROLE_VAL : ROLE_TRAIN);
+            if (braille) {
+                char cell[4];
+                glyphs_braille(cell, bits[0] | bits[1]);
+                draw_text(w, plot, plot.y + cy, plot.x + cx, cell, a);
+            } else {
+                const char *mark = bits[0] && bits[1] ? st->g->both_mark
+                                   : bits[1]          ? st->g->val_mark
+                                                      : st->g->train_mark;
+                draw_text(w, plot, plot.y + cy, plot.x + cx, mark, a);
+            }
+        }
+}

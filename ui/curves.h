@@ -1,0 +1,20 @@
+/* curves: train and val series over steps, drawn in a terminal rectangle.
+ *
+ * Braille dots (2x4 per character) in UTF-8, one mark per character in ASCII;
+ * y labels on the left, the step range below, a legend in the title row.
+ * The scale follows the data, so the plot rescales as reports arrive.
+ */
+#ifndef DARTBOARD_UI_CURVES_H
+#define DARTBOARD_UI_CURVES_H
+
+#include "dartboard/session.h"
+#include "ui/draw.h"
+
+typedef enum CurveKind { CURVE_LOSS, CURVE_ACC, CURVE_KIND_COUNT } CurveKind;
+
+/* The y range the plot uses for these rows (padded, never empty). */
+void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi);
+
+void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n);
+
+#endif

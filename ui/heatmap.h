@@ -1,0 +1,30 @@
+/* heatmap: one cell's softmaxed alphas as an edge x op grid.
+ *
+ * One row per edge, labelled by target node and input (n0←c_{k-2} or
+ * n0<-k-2), one column per op. The colour is the weight on a log ramp
+ * (colors_heat_step); monochrome uses shade glyphs, and numbers replace them
+ * when toggled (`v`, the default in monochrome). The strongest non-none op of
+ * each row is marked, as are the edges the derived cell keeps.
+ */
+#ifndef DARTBOARD_UI_HEATMAP_H
+#define DARTBOARD_UI_HEATMAP_H
+
+#include <stddef.h>
+
+#include "dartboard/genotype.h"
+#include "ui/draw.h"
+
+/* Short op name fitting `width` columns (2 or 4 and more). */
+const char *heatmap_op_label(int op, int width);
+/* "n0←c_{k-2}" / "n0<-k-2" for edge e. */
+void heatmap_edge_label(char *buf, size_t len, const Glyphs *g, int edge);
+/* Whether the derived cell `kept` (two edges per node) keeps edge e. */
+int heatmap_edge_kept(const GenoEdge *kept, int nodes, int edge);
+/* Strongest non-none op of a row (the one the derivation would take). */
+int heatmap_row_winner(const float *row);
+
+void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
+                  const float (*alpha)[OP_COUNT], int edges, const GenoEdge *kept, int nodes,
+                  int show_numbers);
+
+#endif

@@ -1,0 +1,193 @@
+/* screen: one frame (see screen.h). */
+#include "ui/screen.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/cellview.h"
+#include "ui/curves.h"
+#include "ui/heatmap.h"
+#include "ui/help.h"
+#include "ui/statusbar.h"
+
+static void draw_too_small(WINDOW *w, int rows, int cols)
+{
+    Rect all = {0, 0, rows, cols};
+    char line[128];
+    snprintf(line, sizeof line, "terminal too small: %dx%d, need %dx%d", cols, rows,
+             LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS);
+    int x = (cols - (int)strlen(line)) / 2;
+    draw_text(w, all, rows / 2, x < 0 ? 0 : x, line, A_BOLD);
+    if (rows > 2) {
+        const char *hint = "enlarge the window, or q to quit";
+        x = (cols - (int)strlen(hint)) / 2;
+        draw_text(w, all, rows / 2 + 1, x < 0 ? 0 : x, hint, A_NORMAL);
+    }
+}
+
+/* The events, newest at the bottom, and the live hyperparameters: beside
+ * them on wide screens, under them on narrow ones. */
+static void draw_log(WINDOW *w, Rect r, const Style *st, const Snapshot *s, const UiView *v)
+{
+    if (rect_empty(r))
+        return;
+    draw_text(w, r, r.y, r.x, "events", colors_attr(ROLE_TITLE));
+    draw_textf(w, r, r.y, r.x + 8, colors_attr(ROLE_LABEL), "run %s", s->run_dir);
+    int count, n_live = 0;
+    const ConfigKey *keys = config_keys(&count);
+    for (int i = 0; i < count; i++)
+        n_live += keys[i].live;
+    Rect events = {r.y + 1, r.x, r.h - 1, r.w};
+    Rect params = {0, 0, 0, 0};
+    if (r.w >= 100) {
+        events.w = r.w - 40;
+        params = (Rect){r.y + 1, r.x + r.w - 38, r.h - 1, 38};
+    } else if (r.h - 1 >= n_live + 1 + 4) {
+        events.h = r.h - 1 - (n_live + 2);
+        params = (Rect){events.y + events.h + 1, r.x, n_live + 1, r.w};
+    }
+    for (int i = 0; i < events.h; i++) {
+        int err = 0;
+        const char *line = view_log_line(v, i, &err);
+        if (!line)
+            break;
+        draw_text(w, events, events.y + events.h - 1 - i, events.x, line,
+                  colors_attr(err ? ROLE_ERROR : ROLE_MESSAGE));
+    }
+    if (rect_empty(params))
+        return;
+    int y = params.y;
+    draw_text(w, params, y++, params.x, "live hyperparameters", colors_attr(ROLE_TITLE));
+    for (int i = 0; i < count; i++) {
+        char val[64];
+        if (!keys[i].live || config_get(&s->config, keys[i].name, val, sizeof val) != 0)
+            continue;
+        draw_textf(w, params, y++, params.x, A_NORMAL, "%-20s %s", keys[i].name, val);
+    }
+}
+
+static void draw_plot_text(WINDOW *w, int rows, int cols, const Style *st, const char *text)
+{
+    int lines = 1, width = 0, cur = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n') {
+            lines++;
+            cur = 0;
+        } else if (++cur > width) {
+            width = cur;
+        }
+    }
+    Rect r = layout_dialog(rows, cols, lines + 2, width + 4);
+    if (rect_empty(r))
+        return;
+    attr_t a = colors_attr(ROLE_DIALOG);
+    draw_fill(w, r, a);
+    draw_frame(w, r, st, "gnuplot (any key closes)", a);
+    Rect in = draw_inner(r);
+    const char *p = text;
+    for (int y = in.y; y < in.y + in.h && *p; y++) {
+        char line[512];
+        size_t n = strcspn(p, "\n");
+        size_t m = n < sizeof line - 1 ? n : sizeof line - 1;
+        memcpy(line, p, m);
+        line[m] = 0;
+        draw_text(w, in, y, in.x + 1, line, a);
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* A failed search: its whole message, wrapped, since the message line cuts it. */
+static void draw_error(WINDOW *w, int rows, int cols, const Style *st, const char *msg)
+{
+    int width = cols - 8 < 20 ? 20 : cols - 8 > 76 ? 76 : cols - 8;
+    char lines[8][96];
+    int n = 0;
+    const char *p = msg;
+    while (*p && n < 8) {
+        int len = (int)strlen(p);
+        int take = len <= width ? len : width;
+        if (take < len) {
+            int cut = take;
+            while (cut > width / 2 && p[cut] != ' ')
+                cut--;
+            if (p[cut] == ' ')
+                take = cut;
+        }
+        snprintf(lines[n++], sizeof lines[0], "%.*s", take, p);
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+    Rect r = layout_dialog(rows, cols, n + 4, width + 4);
+    if (rect_empty(r))
+        return;
+    attr_t a = colors_attr(ROLE_DIALOG);
+    draw_fill(w, r, a);
+    draw_frame(w, r, st, "the search failed", a);
+    for (int i = 0; i < n; i++)
+        draw_text(w, r, r.y + 1 + i, r.x + 2, lines[i], colors_attr(ROLE_DIALOG_ERROR));
+    draw_text(w, r, r.y + r.h - 2, r.x + 2, "q quits (exit status 1)", a);
+}
+
+void screen_draw_notice(WINDOW *w, int rows, int cols, const Style *st, const char *title,
+                        const char *text)
+{
+    Rect r = layout_dialog(rows, cols, 3, glyphs_width(text) + 6);
+    if (rect_empty(r))
+        return;
+    attr_t a = colors_attr(ROLE_DIALOG);
+    draw_fill(w, r, a);
+    draw_frame(w, r, st, title, a);
+    draw_text(w, r, r.y + r.h / 2, r.x + 3, text, a | A_BOLD);
+}
+
+void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot *s, const UiView *v)
+{
+    Layout l;
+    int edges = s->edges < 0 ? 0 : s->edges > GENOTYPE_MAX_EDGES ? GENOTYPE_MAX_EDGES : s->edges;
+    int nodes = s->nodes < 0 ? 0 : s->nodes > GENOTYPE_MAX_NODES ? GENOTYPE_MAX_NODES : s->nodes;
+    LayoutOptions lo = {v->panel, edges, nodes};
+    werase(w);
+    layout_compute(&l, rows, cols, &lo);
+    if (l.too_small) {
+        draw_too_small(w, rows, cols);
+        if (v->confirm_quit)
+            screen_draw_notice(w, rows, cols, st, "quit", "Quit? (y/n)");
+        return;
+    }
+    const Genotype *g = &s->genotype, *pg = &s->prev_genotype;
+    int gn = g->nodes < nodes ? g->nodes : nodes;
+    statusbar_draw(w, l.area[AREA_STATUS], st, s);
+    heatmap_draw(w, l.area[AREA_HEAT_NORMAL], st, "normal",
+                 (const float(*)[OP_COUNT])s->alpha_normal, edges, g->normal, gn, v->show_numbers);
+    heatmap_draw(w, l.area[AREA_HEAT_REDUCE], st, "reduce",
+                 (const float(*)[OP_COUNT])s->alpha_reduce, edges, g->reduce, gn, v->show_numbers);
+    static MetricRow kept[HISTORY_CAP + 1];
+    const MetricRow *curve = s->rows;
+    int n_rows = s->n_rows < 0 ? 0 : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS : s->n_rows;
+    if (v->history.taken > 0) {
+        n_rows = history_rows(&v->history, kept, HISTORY_CAP + 1);
+        curve = kept;
+    }
+    curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows);
+    curves_draw(w, l.area[AREA_ACC], st, CURVE_ACC, curve, n_rows);
+    cellview_draw(w, l.area[AREA_CELL_NORMAL], st, "normal cell", g->normal, pg->normal, gn,
+                  pg->nodes);
+    cellview_draw(w, l.area[AREA_CELL_REDUCE], st, "reduce cell", g->reduce, pg->reduce, gn,
+                  pg->nodes);
+    draw_log(w, l.area[AREA_LOG], st, s, v);
+    int err = 0;
+    const char *msg = view_log_line(v, 0, &err);
+    statusbar_draw_message(w, l.area[AREA_MESSAGE], st, msg ? msg : "", err);
+    help_draw_keybar(w, l.area[AREA_KEYBAR], st);
+    if (s->state == SESSION_ERROR && s->message[0] && !v->help_open && !v->confirm_quit)
+        draw_error(w, rows, cols, st, s->message);
+    if (v->editor.open)
+        editor_draw(w, rows, cols, st, &v->editor);
+    if (v->plot_open)
+        draw_plot_text(w, rows, cols, st, v->plot_text);
+    if (v->help_open)
+        help_draw_overlay(w, rows, cols, st);
+    if (v->confirm_quit)
+        screen_draw_notice(w, rows, cols, st, "quit", "Quit? (y/n)");
+}

@@ -1,0 +1,72 @@
+/* statusbar: the state line and the message line (see statusbar.h). */
+#include "ui/statusbar.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static const ColorRole state_roles[SESSION_STATE_COUNT] = {
+    [SESSION_STARTING] = ROLE_STARTING, [SESSION_RUNNING] = ROLE_RUNNING,
+    [SESSION_PAUSED] = ROLE_PAUSED,     [SESSION_DONE] = ROLE_DONE,
+    [SESSION_ERROR] = ROLE_ERROR,
+};
+
+void statusbar_duration(char *buf, size_t len, double seconds)
+{
+    if (!isfinite(seconds) || seconds < 0.0) {
+        snprintf(buf, len, "--");
+        return;
+    }
+    long t = (long)(seconds + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+void statusbar_draw(WINDOW *w, Rect r, const Style *st, const Snapshot *s)
+{
+    if (rect_empty(r))
+        return;
+    attr_t bar = colors_attr(ROLE_STATUS);
+    draw_fill(w, r, bar);
+    SessionState state = s->state < SESSION_STATE_COUNT ? s->state : SESSION_ERROR;
+    int x = draw_textf(w, r, r.y, r.x, colors_attr(state_roles[state]), " %s ",
+                       session_state_names[state]);
+    x = draw_textf(w, r, r.y, x + 1, bar | A_BOLD, "%s", s->preset);
+    x = draw_textf(w, r, r.y, x + 2, bar, "step %lld/%lld", (long long)s->step,
+                   (long long)s->total_steps);
+    /* The snapshot counts finished epochs; people count the one under way. */
+    int epoch = s->epoch < s->epochs ? s->epoch + 1 : s->epochs;
+    x = draw_textf(w, r, r.y, x + 2, bar, "epoch %d/%d", epoch, s->epochs);
+    x = draw_textf(w, r, r.y, x + 2, bar, "lr %.4g", (double)s->lr);
+    x = draw_textf(w, r, r.y, x + 2, bar, "arch lr %.3g", (double)s->arch_lr);
+    draw_textf(w, r, r.y, x + 2, bar, "order %d", s->order);
+    if (r.h < 2)
+        return;
+    int y = r.y + 1;
+    char eta[32];
+    statusbar_duration(eta, sizeof eta, s->eta_seconds);
+    x = r.x + 1;
+    if (s->rows_total > 0) {
+        x = draw_textf(w, r, y, x, bar, "train %.3f %.1f%%", (double)s->train_loss,
+                       (double)s->train_acc);
+        x = draw_textf(w, r, y, x + 2, bar, "val %.3f %.1f%%", (double)s->val_loss,
+                       (double)s->val_acc);
+    } else {
+        x = draw_text(w, r, y, x, "train --  val --", bar);
+    }
+    if (s->ms_per_step > 0.0) {
+        x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
+        x = draw_textf(w, r, y, x + 2, bar, "%.0f img/s", s->images_per_s);
+        draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
+    } else {
+        draw_text(w, r, y, x + 2, "-- ms/step  -- img/s  ETA --", bar); /* no step timed yet */
+    }
+}
+
+void statusbar_draw_message(WINDOW *w, Rect r, const Style *st, const char *msg, int is_error)
+{
+    if (rect_empty(r))
+        return;
+    draw_text(w, r, r.y, r.x, msg, colors_attr(is_error ? ROLE_ERROR : ROLE_MESSAGE));
+}

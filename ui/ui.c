@@ -1,0 +1,384 @@
+/* ui: the main loop of the terminal front-end (see dartboard/ui.h).
+ *
+ * One thread: wait for a key in timeout() (100 ms), copy the newest snapshot
+ * when its seq moved, draw, dispatch the key through the key table. While
+ * curses owns the screen, stderr goes to a temporary file that is replayed
+ * after endwin(), and a crash signal restores the terminal before anything
+ * is printed. SIGINT, SIGTERM and SIGHUP are a clean quit with a checkpoint.
+ */
+#include "config.h"
+
+#include "dartboard/ui.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ui/curses.h"
+#include "ui/help.h"
+#include "ui/plot.h"
+#include "ui/screen.h"
+
+#define FRAME_MS 100
+
+static volatile sig_atomic_t quit_signal;
+static volatile sig_atomic_t curses_active;
+static int saved_stderr = -1;    /* the real stderr while curses owns the screen */
+static int captured_stderr = -1; /* what was written to stderr meanwhile */
+
+/* Copies what was captured to the real stderr. Async-signal-safe. */
+static void replay_stderr(void)
+{
+    char buf[4096];
+    ssize_t n;
+    if (captured_stderr < 0)
+        return;
+    if (lseek(captured_stderr, 0, SEEK_SET) == 0)
+        while ((n = read(captured_stderr, buf, sizeof buf)) > 0)
+            if (write(STDERR_FILENO, buf, (size_t)n) != n)
+                break;
+    close(captured_stderr);
+    captured_stderr = -1;
+}
+
+static void restore_stderr(void)
+{
+    fflush(stderr);
+    if (saved_stderr >= 0) {
+        dup2(saved_stderr, STDERR_FILENO);
+        close(saved_stderr);
+        saved_stderr = -1;
+    }
+    replay_stderr();
+}
+
+static void capture_stderr(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/dartboard-stderr-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return; /* nothing to redirect to: keep stderr as it is */
+    unlink(path);
+    fflush(stderr);
+    saved_stderr = dup(STDERR_FILENO);
+    if (saved_stderr < 0 || dup2(fd, STDERR_FILENO) < 0) {
+        close(fd);
+        if (saved_stderr >= 0)
+            close(saved_stderr);
+        saved_stderr = -1;
+        return;
+    }
+    captured_stderr = fd;
+}
+
+static void on_quit_signal(int sig)
+{
+    quit_signal = sig;
+}
+
+static void on_fatal_signal(int sig)
+{
+    static const char msg[] = "dartboard: fatal signal; terminal restored\n";
+    if (curses_active) {
+        curses_active = 0;
+        endwin();
+    }
+    if (saved_stderr >= 0)
+        dup2(saved_stderr, STDERR_FILENO);
+    replay_stderr();
+    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+        /* nothing left to tell */
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Someone calls exit() while curses owns the screen (a library's fatal
+ * error path): give the terminal and stderr back first. */
+static void restore_at_exit(void)
+{
+    if (curses_active) {
+        curses_active = 0;
+        endwin();
+    }
+    if (saved_stderr >= 0)
+        restore_stderr();
+}
+
+static void install_signals(void)
+{
+    static int exit_hook;
+    if (!exit_hook && atexit(restore_at_exit) == 0)
+        exit_hook = 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_quit_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+}
+
+static void restore_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGABRT, SIGBUS, SIGFPE};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], SIG_DFL);
+}
+
+typedef struct Ui {
+    Session *session;
+    Snapshot *snap;
+    UiView view;
+    Style style;
+    Plot plot;
+    SCREEN *screen;
+    int quit;
+} Ui;
+
+static void ui_send(Ui *ui, CommandKind kind)
+{
+    Command c;
+    memset(&c, 0, sizeof c);
+    c.kind = kind;
+    session_command(ui->session, &c);
+}
+
+static int search_active(const Snapshot *s)
+{
+    return s->state == SESSION_STARTING || s->state == SESSION_RUNNING ||
+           s->state == SESSION_PAUSED;
+}
+
+static void do_action(Ui *ui, UiAction act, int key)
+{
+    UiView *v = &ui->view;
+    const Snapshot *s = ui->snap;
+    switch (act) {
+    case ACT_PAUSE:
+        ui_send(ui, CMD_TOGGLE_PAUSE);
+        view_message(v, 0, "%s", s->state == SESSION_PAUSED ? "resuming" : "pausing");
+        break;
+    case ACT_STEP:
+        if (s->state == SESSION_PAUSED) {
+            ui_send(ui, CMD_STEP_ONCE);
+            view_message(v, 0, "one step");
+        } else {
+            view_message(v, 0, "n runs one step while paused (space pauses)");
+        }
+        break;
+    case ACT_EDIT:
+        editor_open(&v->editor, &s->config);
+        break;
+    case ACT_PLOT:
+        plot_start(&ui->plot, s->run_dir, LINES, COLS, v);
+        break;
+    case ACT_EXPORT:
+        ui_send(ui, CMD_EXPORT);
+        view_message(v, 0, "exporting into %s", s->run_dir);
+        break;
+    case ACT_CHECKPOINT:
+        ui_send(ui, CMD_CHECKPOINT);
+        view_message(v, 0, "checkpoint requested");
+        break;
+    case ACT_NEXT_PANEL:
+        v->panel = (Panel)((v->panel + 1) % PANEL_COUNT);
+        break;
+    case ACT_PANEL:
+        v->panel = (Panel)(key - '1');
+        break;
+    case ACT_NUMBERS:
+        v->show_numbers = !v->show_numbers;
+        break;
+    case ACT_REDRAW:
+        clearok(curscr, TRUE);
+        break;
+    case ACT_HELP:
+        v->help_open = 1;
+        break;
+    case ACT_QUIT:
+        if (search_active(s))
+            v->confirm_quit = 1;
+        else
+            ui->quit = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Dialogs take the key first; Esc closes them and never quits. */
+static void handle_key(Ui *ui, int key)
+{
+    UiView *v = &ui->view;
+    if (key == KEY_RESIZE)
+        return;
+    if (v->confirm_quit) {
+        v->confirm_quit = 0;
+        if (key == 'y' || key == 'Y')
+            ui->quit = 1;
+        return;
+    }
+    if (v->help_open) {
+        v->help_open = 0;
+        return;
+    }
+    if (v->plot_open) {
+        v->plot_open = 0;
+        return;
+    }
+    if (v->editor.open) {
+        Command cmd;
+        if (editor_key(&v->editor, key, &cmd) == EDITOR_SEND) {
+            session_command(ui->session, &cmd);
+            view_message(v, 0, "%s", v->editor.status);
+        }
+        return;
+    }
+    do_action(ui, help_action(key), key);
+}
+
+static void draw(Ui *ui)
+{
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    screen_draw(stdscr, rows, cols, &ui->style, ui->snap, &ui->view);
+    wnoutrefresh(stdscr);
+    doupdate();
+}
+
+static int start_curses(Ui *ui, const UiOptions *opt)
+{
+    /* On a terminal an exported LINES/COLUMNS would pin the size and defeat
+     * resizing (ncurses prefers them to the tty's); elsewhere (tests drawing
+     * into a file) they are the size. */
+    if (isatty(STDOUT_FILENO)) {
+        unsetenv("LINES");
+        unsetenv("COLUMNS");
+    }
+    ui->screen = newterm(NULL, stdout, stdin);
+    if (!ui->screen)
+        return -1;
+    curses_active = 1;
+    /* A terminal that cannot move the cursor (TERM=dumb) cannot show panels. */
+    char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1) {
+        curses_active = 0;
+        endwin();
+        delscreen(ui->screen);
+        ui->screen = NULL;
+        return -1;
+    }
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    wtimeout(stdscr, FRAME_MS);
+    ColorMode mode = colors_init(opt->no_color);
+    ui->style.g = glyphs_get(!opt->ascii && glyphs_locale_utf8());
+    ui->style.mode = mode;
+    return 0;
+}
+
+int ui_run(Session *s, const UiOptions *opt)
+{
+    Ui ui;
+    memset(&ui, 0, sizeof ui);
+    ui.session = s;
+    ui.snap = calloc(1, sizeof *ui.snap);
+    if (!ui.snap) {
+        fprintf(stderr, "dartboard: out of memory\n");
+        ui_send(&ui, CMD_STOP);
+        session_join(s);
+        return 1;
+    }
+    /* Only the character type: numbers in files must keep their '.'. */
+    setlocale(LC_CTYPE, "");
+    quit_signal = 0;
+    install_signals();
+    capture_stderr();
+    if (start_curses(&ui, opt) != 0) {
+        restore_stderr();
+        restore_signals();
+        const char *term = getenv("TERM");
+        fprintf(stderr, "dartboard: cannot drive the terminal (TERM=%s); use --headless\n",
+                term ? term : "unset");
+        ui_send(&ui, CMD_STOP);
+        session_join(s);
+        free(ui.snap);
+        return 1;
+    }
+    view_init(&ui.view, ui.style.mode == COLOR_MODE_MONO);
+    plot_init(&ui.plot);
+
+    uint64_t shown = UINT64_MAX;
+    int dirty = 1, frames = 0;
+    SessionState last_state = SESSION_STARTING;
+    while (!ui.quit) {
+        if (quit_signal)
+            break; /* Ctrl-C, SIGTERM, SIGHUP: the same clean quit as q y */
+        if (plot_poll(&ui.plot, &ui.view))
+            dirty = 1;
+        uint64_t seq = session_seq(s);
+        if (seq != shown || dirty || opt->batch_frames > 0) {
+            shown = session_snapshot(s, ui.snap);
+            view_take_message(&ui.view, ui.snap);
+            history_update(&ui.view.history, ui.snap);
+            if (ui.snap->state == SESSION_DONE && last_state != SESSION_DONE)
+                view_message(&ui.view, 0, "search done at step %lld: q leaves; x, g, s still work",
+                             (long long)ui.snap->step);
+            last_state = ui.snap->state;
+            if (ui.view.editor.open)
+                editor_sync(&ui.view.editor, &ui.snap->config);
+            draw(&ui);
+            dirty = 0;
+            if (opt->batch_frames > 0 && ++frames >= opt->batch_frames)
+                break;
+        }
+        int key = wgetch(stdscr);
+        if (key == ERR)
+            continue;
+        handle_key(&ui, key);
+        dirty = 1;
+    }
+
+    /* Quit: the worker checkpoints and finishes; say so while it does. */
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    screen_draw_notice(stdscr, rows, cols, &ui.style, "quit", "stopping: writing a checkpoint");
+    wnoutrefresh(stdscr);
+    doupdate();
+    ui_send(&ui, CMD_STOP);
+    int status = session_join(s);
+    session_snapshot(s, ui.snap);
+    plot_finish(&ui.plot);
+
+    curses_active = 0;
+    endwin();
+    delscreen(ui.screen);
+    restore_stderr();
+    restore_signals();
+    if (ui.snap->message[0])
+        fprintf(ui.snap->state == SESSION_ERROR ? stderr : stdout, "dartboard: %s\n",
+                ui.snap->message);
+    printf(
+        "dartboard: %s at step %lld; run directory %s\n",
+        session_state_names[ui.snap->state < SESSION_STATE_COUNT ? ui.snap->state : SESSION_ERROR],
+        (long long)ui.snap->step, ui.snap->run_dir);
+    free(ui.snap);
+    return status;
+}
