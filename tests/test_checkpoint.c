@@ -157,8 +157,8 @@ int main(void)
     ok(all_cuts, "a checkpoint truncated to any length is refused, naming the file");
     write_all(PATH, good, len - 100);
     ok(refused(fp, "truncated", "truncated body"), "truncation is reported as such");
-    write_all(PATH, (const unsigned char *)"PK\003\004 not ours at all, longer than a header......",
-              52);
+    static const char foreign[] = "PK\003\004 not ours at all, but longer than a header.....";
+    write_all(PATH, (const unsigned char *)foreign, sizeof foreign - 1);
     ok(refused(fp, "not a dartboard checkpoint", "foreign"), "a foreign file is refused");
     unlink(PATH);
     ok(refused(fp, "cannot open", "missing"), "a missing checkpoint is refused");

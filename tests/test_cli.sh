@@ -28,7 +28,7 @@ out_has() { grep -q -- "$1" "$work/out" || { echo "# stdout lacks '$1'"; return 
 
 check "--version prints the version" 'run 0 --version && out_has "^dartboard [0-9][0-9.]*$"'
 check "--help prints the full usage" 'run 0 --help && out_has "Usage:" && out_has "--resume DIR" && out_has "--set KEY=VALUE" && out_has "bench" && out_has "export" && out_has "presets" && out_has "Exit status"'
-check "bench --help also prints the usage" 'run 0 bench --help && out_has "--order 0|1|2"'
+check "bench --help also prints the usage" 'run 0 bench --help && out_has "--order 0|1|2" && out_has "--kernels"'
 check "presets lists demo and test" 'run 0 presets && out_has "demo" && out_has "test"'
 check "unknown option: exit 2, named" 'run 2 --frobnicate && err_has "^dartboard: unknown option .--frobnicate."'
 check "unknown command: exit 2" 'run 2 frobnicate && err_has "^dartboard: unknown command .frobnicate."'
@@ -73,6 +73,14 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 check "config.yaml reloads as a preset" 'run 0 --headless --preset "$rd/config.yaml" --out "$work/run2" --steps 1 --threads 1'
 check "headless output: a progress line per report and the genotype" '[ "$("$DARTBOARD" --headless --resume "$rd" --steps 7 --threads 1 | tee "$work/out" | grep -c "^step ")" -eq 2 ] && out_has "Genotype(normal="'
+check "stdout not a terminal: headless without --headless" 'run 0 --preset test --out "$work/piped" --steps 2 --threads 1 && out_has "^step 2/2 " && out_has "Genotype("'
+# Steps per epoch: full batches of the weight half of the synthetic set.
+key() { sed -n "s/^ *$1: *\([0-9.]*\).*/\1/p" "$rd/config.yaml" | head -n 1; }
+spe=$(awk -v n="$(key synthetic_size)" -v p="$(key train_portion)" -v b="$(key batch_size)" \
+    'BEGIN { print int(int(n * p) / b) }')
+check "--epochs 1 stops at the end of the first epoch (step $spe)" 'run 0 --preset test --out "$work/epoch" --epochs 1 --threads 1 && [ "$(tail -n 1 "$work/epoch/metrics.csv" | cut -d, -f1,2)" = "$spe,0" ]'
+check "--steps beyond the schedule ends with the schedule" 'run 0 --preset test --out "$work/long" --steps 100000 --threads 1 --set run.epochs=1 && [ "$(tail -n 1 "$work/long/metrics.csv" | cut -d, -f1)" = "$spe" ]'
+check "a --set on resume is logged in changes.log and kept in config.yaml" 'run 0 --resume "$work/run2" --steps 2 --threads 1 --set optim.momentum=0.8 && [ "$(cat "$work/run2/changes.log")" = "step 1: optim.momentum 0.9 -> 0.8" ] && grep -q "^ *momentum: 0.8 " "$work/run2/config.yaml"'
 check "a run directory is never overwritten without --resume" 'run 2 --headless --preset test --out "$rd" --steps 1 && err_has "already holds a run"'
 
 echo "1..$n"

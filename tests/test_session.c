@@ -210,6 +210,16 @@ int main(void)
        "CMD_CHECKPOINT: %s", snap.message);
     ok(access(RUN_DIR "/checkpoint.bin", F_OK) == 0, "checkpoint.bin exists");
 
+    before = snap.message_seq;
+    send(s, CMD_EXPORT, NULL, NULL);
+    ok(wait_for(s, message_after, &before) && strstr(snap.message, "wrote"),
+       "CMD_EXPORT: %s", snap.message);
+    ok(access(RUN_DIR "/genotype.yaml", F_OK) == 0 && access(RUN_DIR "/cell_normal.dot", F_OK) == 0 &&
+           access(RUN_DIR "/cell_reduce.svg", F_OK) == 0,
+       "export wrote the genotype and the cell diagrams into the run directory");
+    char *py = slurp(RUN_DIR "/genotype.py");
+    ok(py && strncmp(py, "Genotype(normal=[", 17) == 0, "genotype.py holds the official Genotype line after the export");
+
     unlink(RUN_DIR "/checkpoint.bin");
     send(s, CMD_STOP, NULL, NULL);
     ok(session_join(s) == 0, "CMD_STOP: join returns 0");

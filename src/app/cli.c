@@ -11,7 +11,7 @@ void cli_usage(FILE *f)
 {
     fprintf(f,
             "Usage: dartboard [search] [OPTION]...      run a DARTS search (live UI on a terminal)\n"
-            "       dartboard bench [OPTION]...         time search steps\n"
+            "       dartboard bench [OPTION]...         time search steps or kernels\n"
             "       dartboard export RUN_DIR --format FORMAT [-o FILE]\n"
             "       dartboard presets                   list the built-in presets\n"
             "       dartboard --help | --version\n"
@@ -37,6 +37,7 @@ void cli_usage(FILE *f)
             "  --order 0|1|2        0 weights only, 1 first order, 2 second order (default: 1)\n"
             "  --steps N            timed steps after warm-up (default: 10, at least 5)\n"
             "  --threads N          numeric threads (default: 1)\n"
+            "  --kernels            time the individual kernels instead of whole steps\n"
             "\n"
             "Export formats: py json yaml nb201 dot tikz svg pdf\n"
             "\n"
@@ -212,6 +213,8 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             if (parse_int("--threads", v, 1, 1024, &n, err, errlen) != 0)
                 return -1;
             o->threads = (int)n;
+        } else if (strcmp(a, "--kernels") == 0) {
+            o->bench_kernels = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->command = CLI_HELP;
             return 0;

@@ -36,7 +36,7 @@ typedef struct CliOptions {
     uint64_t seed;
     /* bench */
     char bench_config;    /* 'A' | 'B' | 'C' */
-    int bench_order, bench_steps;
+    int bench_order, bench_steps, bench_kernels;
     /* export: the arguments after the word "export" */
     int rest_argc;
     char **rest_argv;

@@ -2,7 +2,7 @@
 # the command line and the headless front-end. main.c alone is not in the core
 # library, so tests can drive a Session without the program around it.
 libdartcore_a_SOURCES += src/app/session.c src/app/rundir.c src/app/cli.c src/app/cli.h \
-	src/app/headless.c src/app/headless.h
+	src/app/headless.c src/app/headless.h include/dartboard/session.h include/dartboard/rundir.h
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
@@ -24,10 +24,15 @@ print-core-libs:
 clean-local: clean-app-tests
 clean-app-tests:
 	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir \
-		test_session_tsan.dir
+		test_session_tsan.dir test_session_nan.run test_session_resume.a test_session_resume.b
 .PHONY: clean-app-tests
 
 check_PROGRAMS += tests/test_session_nan
 TESTS += tests/test_session_nan
 tests_test_session_nan_SOURCES = tests/test_session_nan.c tests/tap.h
 tests_test_session_nan_LDADD = $(CORE_LIBS)
+
+check_PROGRAMS += tests/test_session_resume
+TESTS += tests/test_session_resume
+tests_test_session_resume_SOURCES = tests/test_session_resume.c tests/tap.h
+tests_test_session_resume_LDADD = $(CORE_LIBS)

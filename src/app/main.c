@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dartboard/bench_kernels.h"
 #include "dartboard/bench_step.h"
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
@@ -23,8 +24,12 @@ static Session *signal_session;
 static void on_stop_signal(int sig)
 {
     (void)sig;
+    static const char note[] =
+        "dartboard: stopping after this step with a checkpoint (again to abort)\n";
     if (signal_session)
         session_request_stop(signal_session);
+    ssize_t n = write(STDERR_FILENO, note, sizeof note - 1);
+    (void)n;
 }
 
 static void install_stop_signals(Session *s)
@@ -116,6 +121,8 @@ int main(int argc, char **argv)
         return export_main(o.rest_argc, o.rest_argv);
     case CLI_BENCH:
         parallel_set_threads(o.threads);
+        if (o.bench_kernels)
+            return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
         return bench_step(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads) == 0
                    ? 0
                    : 1;

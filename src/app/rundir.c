@@ -344,7 +344,7 @@ int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *tota
 {
     int64_t count = 0;
     const char *p = rd->metrics.data;
-    if (!p) {
+    if (!p || max <= 0) {
         *total = 0;
         return 0;
     }

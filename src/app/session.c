@@ -509,6 +509,32 @@ static int drain_commands(Session *s, int *step_once, int wait_while_paused)
 
 /* ---------------------------------------------------------------- the worker */
 
+/* Keys given anew on a resume (--set, --threads, ...) are changes like the
+ * UI's: logged in changes.log and written to config.yaml, so the next resume
+ * keeps them. */
+static int record_resume_overrides(Session *s, char *err, size_t errlen)
+{
+    char path[600];
+    rundir_file(&s->rd, "config.yaml", path, sizeof path);
+    Config saved;
+    config_defaults(&saved);
+    if (config_load_file(&saved, path, err, errlen) != 0)
+        return -1;
+    int n, changed = 0;
+    const ConfigKey *keys = config_keys(&n);
+    int64_t step = search_step_count(s->search);
+    for (int i = 0; i < n; i++) {
+        char was[CONFIG_STR], now[CONFIG_STR];
+        if (config_get(&saved, keys[i].name, was, sizeof was) != 0 ||
+            config_get(&s->cfg, keys[i].name, now, sizeof now) != 0 || strcmp(was, now) == 0)
+            continue;
+        if (rundir_log_change(&s->rd, step, keys[i].name, was, now, err, errlen) != 0)
+            return -1;
+        changed = 1;
+    }
+    return changed ? rundir_write_config(&s->rd, &s->cfg, err, errlen) : 0;
+}
+
 static int prepare(Session *s, char *err, size_t errlen)
 {
     parallel_set_threads(s->cfg.run.threads); /* OpenMP settings are per thread */
@@ -547,6 +573,8 @@ static int prepare(Session *s, char *err, size_t errlen)
                         errlen) != 0)
             return -1;
         s->rd_open = 1;
+        if (record_resume_overrides(s, err, errlen) != 0)
+            return -1;
         p->n_rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &p->rows_total);
         if (p->n_rows > 0) {
             const MetricRow *r = &p->rows[p->n_rows - 1];

@@ -16,7 +16,8 @@ EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.
 # end of configuration and presets
 
 # checkpoints and atomic files (app engineer)
-libdartcore_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c
+libdartcore_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c \
+	include/dartboard/atomic_file.h include/dartboard/checkpoint.h
 check_PROGRAMS += tests/test_checkpoint
 TESTS += tests/test_checkpoint
 tests_test_checkpoint_SOURCES = tests/test_checkpoint.c tests/tap.h
