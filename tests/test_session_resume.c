@@ -141,8 +141,7 @@ int main(void)
     int a = drive(&cfg, "test_session_resume_a.run", 0);
     ok(a == 0 && snap.step == STEPS, "run A: five steps, lr changed, on to step %d", STEPS);
     int b = drive(&cfg, "test_session_resume_b.run", 1);
-    ok(b == 0 && snap.step < STEPS, "run B: the same, stopped at step %lld",
-       (long long)snap.step);
+    ok(b == 0 && snap.step < STEPS, "run B: the same, stopped at step %lld", (long long)snap.step);
 
     Config resumed;
     config_defaults(&resumed);
