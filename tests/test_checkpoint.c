@@ -76,8 +76,8 @@ static int refused(uint64_t fp, const char *want, const char *what)
     int rc = checkpoint_read(&c, PATH, fp, err, sizeof err);
     int good = rc == -1 && strstr(err, PATH) != NULL && strstr(err, want) != NULL;
     if (!good)
-        diag("%s: rc %d, message '%s' (wanted one naming %s and saying '%s')", what, rc, err,
-             PATH, want);
+        diag("%s: rc %d, message '%s' (wanted one naming %s and saying '%s')", what, rc, err, PATH,
+             want);
     return good;
 }
 
@@ -91,8 +91,7 @@ int main(void)
     const uint64_t fp = 0x1234567890abcdefull;
     char err[512];
 
-    ok(checkpoint_save(PATH, fp, 4242, extra, sizeof extra, write_body, NULL, err, sizeof err) ==
-           0,
+    ok(checkpoint_save(PATH, fp, 4242, extra, sizeof extra, write_body, NULL, err, sizeof err) == 0,
        "save");
     ok(count_tmp() == 0, "no temporary file left after a save");
 
@@ -114,7 +113,8 @@ int main(void)
         checkpoint_release(&c);
     }
 
-    ok(refused(fp ^ 1, "different network", "fingerprint"), "another network's checkpoint is refused");
+    ok(refused(fp ^ 1, "different network", "fingerprint"),
+       "another network's checkpoint is refused");
 
     size_t len;
     unsigned char *good = read_all(PATH, &len);
@@ -141,7 +141,8 @@ int main(void)
     ok(all_flips, "a flipped bit at any position is refused, naming the file");
     good[len / 2] ^= 1;
     write_all(PATH, good, len);
-    ok(refused(fp, "CRC32", "flip in the body"), "a flipped body byte is reported as a CRC mismatch");
+    ok(refused(fp, "CRC32", "flip in the body"),
+       "a flipped body byte is reported as a CRC mismatch");
     good[len / 2] ^= 1;
 
     int all_cuts = 1;

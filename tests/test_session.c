@@ -179,7 +179,8 @@ int main(void)
     ok(set_and_wait(s, "optim.lrx", "0.1"), "CMD_SET of an unknown key answers");
     ok(strstr(snap.message, "refused") != NULL, "unknown key refused: %s", snap.message);
     ok(set_and_wait(s, "model.layers", "3"), "CMD_SET model.layers answers");
-    ok(strstr(snap.message, "cannot change") != NULL && snap.config.model.layers == cfg.model.layers,
+    ok(strstr(snap.message, "cannot change") != NULL &&
+           snap.config.model.layers == cfg.model.layers,
        "a shape key is refused while running: %s", snap.message);
     ok(count_lines(RUN_DIR "/changes.log") == 1, "changes.log still has one line");
     ok(config_load_file(&back, RUN_DIR "/config.yaml", err, sizeof err) == 0 &&
@@ -212,13 +213,15 @@ int main(void)
 
     before = snap.message_seq;
     send(s, CMD_EXPORT, NULL, NULL);
-    ok(wait_for(s, message_after, &before) && strstr(snap.message, "wrote"),
-       "CMD_EXPORT: %s", snap.message);
-    ok(access(RUN_DIR "/genotype.yaml", F_OK) == 0 && access(RUN_DIR "/cell_normal.dot", F_OK) == 0 &&
+    ok(wait_for(s, message_after, &before) && strstr(snap.message, "wrote"), "CMD_EXPORT: %s",
+       snap.message);
+    ok(access(RUN_DIR "/genotype.yaml", F_OK) == 0 &&
+           access(RUN_DIR "/cell_normal.dot", F_OK) == 0 &&
            access(RUN_DIR "/cell_reduce.svg", F_OK) == 0,
        "export wrote the genotype and the cell diagrams into the run directory");
     char *py = slurp(RUN_DIR "/genotype.py");
-    ok(py && strncmp(py, "Genotype(normal=[", 17) == 0, "genotype.py holds the official Genotype line after the export");
+    ok(py && strncmp(py, "Genotype(normal=[", 17) == 0,
+       "genotype.py holds the official Genotype line after the export");
 
     unlink(RUN_DIR "/checkpoint.bin");
     send(s, CMD_STOP, NULL, NULL);

@@ -96,8 +96,8 @@ int main(void)
     float nan = NAN;
     for (int64_t i = 0; i < nw; i++)
         memcpy(body_copy + PAYLOAD_WEIGHTS + (size_t)i * sizeof(float), &nan, sizeof nan);
-    ok(checkpoint_save(CKPT, fp, c.step, c.extra, c.extra_len, write_copy, NULL, err,
-                       sizeof err) == 0,
+    ok(checkpoint_save(CKPT, fp, c.step, c.extra, c.extra_len, write_copy, NULL, err, sizeof err) ==
+           0,
        "checkpoint rewritten with NaN weights");
     checkpoint_release(&c);
     size_t before_len, after_len, metrics_after_len;

@@ -113,8 +113,8 @@ static char *slurp(const char *path, int mask_seconds)
 static int same_file(const char *name, int mask)
 {
     char a[256], b[256];
-    snprintf(a, sizeof a, "test_session_resume.a/%s", name);
-    snprintf(b, sizeof b, "test_session_resume.b/%s", name);
+    snprintf(a, sizeof a, "test_session_resume_a.run/%s", name);
+    snprintf(b, sizeof b, "test_session_resume_b.run/%s", name);
     char *x = slurp(a, mask), *y = slurp(b, mask);
     int same = x && y && strcmp(x, y) == 0;
     if (!same)
@@ -135,21 +135,20 @@ int main(void)
     }
     config_set(&cfg, "run.report_every", "2", err, sizeof err);
     config_set(&cfg, "run.threads", "1", err, sizeof err);
-    if (system("rm -rf test_session_resume.a test_session_resume.b") != 0)
+    if (system("rm -rf test_session_resume_a.run test_session_resume_b.run") != 0)
         return 99;
 
-    int a = drive(&cfg, "test_session_resume.a", 0);
+    int a = drive(&cfg, "test_session_resume_a.run", 0);
     ok(a == 0 && snap.step == STEPS, "run A: five steps, lr changed, on to step %d", STEPS);
-    int b = drive(&cfg, "test_session_resume.b", 1);
-    ok(b == 0 && snap.step < STEPS, "run B: the same, stopped at step %lld",
-       (long long)snap.step);
+    int b = drive(&cfg, "test_session_resume_b.run", 1);
+    ok(b == 0 && snap.step < STEPS, "run B: the same, stopped at step %lld", (long long)snap.step);
 
     Config resumed;
     config_defaults(&resumed);
-    ok(config_load_file(&resumed, "test_session_resume.b/config.yaml", err, sizeof err) == 0 &&
+    ok(config_load_file(&resumed, "test_session_resume_b.run/config.yaml", err, sizeof err) == 0 &&
            resumed.optim.lr == 0.02,
        "run B's config.yaml holds the new lr");
-    SessionOptions opt = {.resume_dir = "test_session_resume.b", .max_steps = STEPS};
+    SessionOptions opt = {.resume_dir = "test_session_resume_b.run", .max_steps = STEPS};
     Session *s = session_create(&resumed, &opt, err, sizeof err);
     ok(s != NULL, "resume run B (%s)", s ? "ok" : err);
     if (s) {

@@ -41,8 +41,7 @@ int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen);
 /* Opens an existing run for resuming: removes stray *.tmp files, loads the
  * CSV files and keeps the rows with step < cut (and step == cut when
  * keep_cut); later rows are rewritten as the search gets there again. */
-int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *err,
-                size_t errlen);
+int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *err, size_t errlen);
 void rundir_free(RunDir *rd);
 
 /* "DIR/NAME" into buf. */

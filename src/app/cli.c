@@ -6,44 +6,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char usage[] =
+    "Usage: dartboard [search] [OPTION]...      run a DARTS search (live UI on a terminal)\n"
+    "       dartboard bench [OPTION]...         time search steps or kernels\n"
+    "       dartboard export RUN_DIR --format FORMAT [-o FILE]\n"
+    "       dartboard presets                   list the built-in presets\n"
+    "       dartboard --help | --version\n"
+    "\n"
+    "Search options:\n"
+    "  --preset NAME|FILE   configuration preset (default: demo; see `dartboard presets`)\n"
+    "  --set KEY=VALUE      override one key, e.g. --set optim.lr=0.01 (repeatable)\n"
+    "  --data DIR           dataset directory (data.dir)\n"
+    "  --out DIR            run directory (default: runs/<preset>-<timestamp>)\n"
+    "  --resume DIR         continue the run in DIR from its checkpoint\n"
+    "  --headless           print progress lines instead of the live UI\n"
+    "                       (also the default when stdout is not a terminal)\n"
+    "  --steps N            stop after global search step N\n"
+    "  --epochs N           stop after epoch N\n"
+    "  --threads N          numeric threads (run.threads)\n"
+    "  --seed N             random seed (run.seed)\n"
+    "  --ascii              UI: plain ASCII glyphs\n"
+    "  --no-color           UI: no colours (NO_COLOR in the environment does the same)\n"
+    "\n"
+    "Bench options:\n"
+    "  --config A|B|C       A: 3x32x32 C16 8 layers batch 64; B: 1x28x28 C16 8 layers\n"
+    "                       batch 64; C: 1x28x28 C8 5 layers batch 32 (default: C)\n"
+    "  --order 0|1|2        0 weights only, 1 first order, 2 second order (default: 1)\n"
+    "  --steps N            timed steps after warm-up (default: 10, at least 5)\n"
+    "  --threads N          numeric threads (default: 1)\n"
+    "  --kernels            time the individual kernels instead of whole steps\n"
+    "\n"
+    "Export formats: py json yaml nb201 dot tikz svg pdf\n"
+    "\n"
+    "The run directory holds config.yaml, metrics.csv, alphas.csv, genotype.py,\n"
+    "genotype.json, checkpoint.bin and changes.log.\n"
+    "Exit status: 0 done, 1 runtime error, 2 usage or configuration error.\n";
 
 void cli_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: dartboard [search] [OPTION]...      run a DARTS search (live UI on a terminal)\n"
-            "       dartboard bench [OPTION]...         time search steps or kernels\n"
-            "       dartboard export RUN_DIR --format FORMAT [-o FILE]\n"
-            "       dartboard presets                   list the built-in presets\n"
-            "       dartboard --help | --version\n"
-            "\n"
-            "Search options:\n"
-            "  --preset NAME|FILE   configuration preset (default: demo; see `dartboard presets`)\n"
-            "  --set KEY=VALUE      override one key, e.g. --set optim.lr=0.01 (repeatable)\n"
-            "  --data DIR           dataset directory (data.dir)\n"
-            "  --out DIR            run directory (default: runs/<preset>-<timestamp>)\n"
-            "  --resume DIR         continue the run in DIR from its checkpoint\n"
-            "  --headless           print progress lines instead of the live UI\n"
-            "                       (also the default when stdout is not a terminal)\n"
-            "  --steps N            stop after global search step N\n"
-            "  --epochs N           stop after epoch N\n"
-            "  --threads N          numeric threads (run.threads)\n"
-            "  --seed N             random seed (run.seed)\n"
-            "  --ascii              UI: plain ASCII glyphs\n"
-            "  --no-color           UI: no colours (NO_COLOR in the environment does the same)\n"
-            "\n"
-            "Bench options:\n"
-            "  --config A|B|C       A: 3x32x32 C16 8 layers batch 64; B: 1x28x28 C16 8 layers\n"
-            "                       batch 64; C: 1x28x28 C8 5 layers batch 32 (default: C)\n"
-            "  --order 0|1|2        0 weights only, 1 first order, 2 second order (default: 1)\n"
-            "  --steps N            timed steps after warm-up (default: 10, at least 5)\n"
-            "  --threads N          numeric threads (default: 1)\n"
-            "  --kernels            time the individual kernels instead of whole steps\n"
-            "\n"
-            "Export formats: py json yaml nb201 dot tikz svg pdf\n"
-            "\n"
-            "The run directory holds config.yaml, metrics.csv, alphas.csv, genotype.py,\n"
-            "genotype.json, checkpoint.bin and changes.log.\n"
-            "Exit status: 0 done, 1 runtime error, 2 usage or configuration error.\n");
+    fputs(usage, f);
 }
 
 /* Strict decimal integer in [min, max]. */
@@ -54,8 +55,8 @@ static int parse_int(const char *opt, const char *text, long long min, long long
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (end == text || *end || errno || v < min || v > max) {
-        snprintf(err, errlen, "%s: '%s' is not valid (expected an integer from %lld to %lld)",
-                 opt, text, min, max);
+        snprintf(err, errlen, "%s: '%s' is not valid (expected an integer from %lld to %lld)", opt,
+                 text, min, max);
         return -1;
     }
     *out = v;
@@ -68,8 +69,7 @@ static int parse_seed(const char *text, uint64_t *out, char *err, size_t errlen)
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end || errno || text[0] == '-') {
-        snprintf(err, errlen, "--seed: '%s' is not valid (expected a non-negative integer)",
-                 text);
+        snprintf(err, errlen, "--seed: '%s' is not valid (expected a non-negative integer)", text);
         return -1;
     }
     *out = v;
@@ -99,10 +99,10 @@ static int is_opt(const char *arg, const char *name)
 }
 
 /* In the option loops: the value of option `name`, or return the error. */
-#define VALUE(name)                                                                           \
-    do {                                                                                      \
-        if (!(v = option_value(name, argv, argc, &i, err, errlen)))                           \
-            return -1;                                                                        \
+#define VALUE(name)                                                                                \
+    do {                                                                                           \
+        if (!(v = option_value(name, argv, argc, &i, err, errlen)))                                \
+            return -1;                                                                             \
     } while (0)
 
 static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
@@ -283,7 +283,8 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
             return -1;
         if (!cfg->preset[0]) {
             const char *base = strrchr(o->resume_dir, '/');
-            snprintf(cfg->preset, sizeof cfg->preset, "%s", base && base[1] ? base + 1 : o->resume_dir);
+            snprintf(cfg->preset, sizeof cfg->preset, "%s",
+                     base && base[1] ? base + 1 : o->resume_dir);
         }
     } else if (config_load_preset(cfg, o->preset ? o->preset : "demo", err, errlen) != 0) {
         return -1;

@@ -30,12 +30,12 @@ typedef struct CliOptions {
     const char *sets[CLI_MAX_SETS];
     int n_sets;
     int headless, ascii, no_color; /* no_color: --no-color, or NO_COLOR set */
-    int64_t steps;        /* 0: not given */
-    int epochs, threads;  /* 0: not given */
+    int64_t steps;                 /* 0: not given */
+    int epochs, threads;           /* 0: not given */
     int have_seed;
     uint64_t seed;
     /* bench */
-    char bench_config;    /* 'A' | 'B' | 'C' */
+    char bench_config; /* 'A' | 'B' | 'C' */
     int bench_order, bench_steps, bench_kernels;
     /* export: the arguments after the word "export" */
     int rest_argc;

@@ -38,7 +38,8 @@ int headless_run(Session *s, FILE *out)
         if (printed < 0 && p->state != SESSION_STARTING) {
             printed = p->rows_total; /* rows of a resumed run were printed back then */
             if (p->state != SESSION_ERROR)
-                fprintf(out, "dartboard: %s, run directory %s, step %" PRId64 " of %" PRId64
+                fprintf(out,
+                        "dartboard: %s, run directory %s, step %" PRId64 " of %" PRId64
                         " (%d epochs)\n",
                         p->preset, p->run_dir, p->step, p->total_steps, p->epochs);
         }
@@ -67,7 +68,9 @@ int headless_run(Session *s, FILE *out)
     session_command(s, &stop);
     int status = p->state == SESSION_DONE ? 0 : 1;
     if (status == 0 && p->step < p->total_steps)
-        fprintf(out, "stopped at step %" PRId64 " of %" PRId64 "; continue with: dartboard --resume %s\n",
+        fprintf(out,
+                "stopped at step %" PRId64 " of %" PRId64
+                "; continue with: dartboard --resume %s\n",
                 p->step, p->total_steps, p->run_dir);
     else if (status == 0 && p->step > 0) {
         fprintf(out, "genotype (step %" PRId64 "): ", p->step);

@@ -24,7 +24,7 @@ print-core-libs:
 clean-local: clean-app-tests
 clean-app-tests:
 	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir \
-		test_session_tsan.dir test_session_nan.run test_session_resume.a test_session_resume.b
+		test_session_tsan.dir test_session_nan.run test_session_resume_a.run test_session_resume_b.run
 .PHONY: clean-app-tests
 
 check_PROGRAMS += tests/test_session_nan

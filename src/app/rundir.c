@@ -97,8 +97,7 @@ static int make_dirs(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static int write_buf(const RunDir *rd, const char *name, const TextBuf *b, char *err,
-                     size_t errlen)
+static int write_buf(const RunDir *rd, const char *name, const TextBuf *b, char *err, size_t errlen)
 {
     char path[600];
     rundir_file(rd, name, path, sizeof path);
@@ -200,8 +199,7 @@ static int load_csv(const RunDir *rd, const char *name, const char *header, int6
     return rc;
 }
 
-int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *err,
-                size_t errlen)
+int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *err, size_t errlen)
 {
     memset(rd, 0, sizeof *rd);
     if (snprintf(rd->path, sizeof rd->path, "%s", path) >= (int)sizeof rd->path) {
@@ -211,8 +209,8 @@ int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *e
     atomic_file_clean_dir(path);
     if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, &rd->metrics, err,
                  errlen) != 0 ||
-        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, &rd->alphas, err,
-                 errlen) != 0) {
+        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, &rd->alphas, err, errlen) !=
+            0) {
         rundir_free(rd);
         return -1;
     }

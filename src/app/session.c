@@ -48,10 +48,10 @@ typedef struct Accum {
 
 /* What the checkpoint's extra block carries. */
 typedef struct AppState {
-    int tail_row;     /* the row at this step exists only because a bounded run ended here */
-    double elapsed;   /* running seconds so far */
-    double last_lr;   /* weight lr of the latest step (the lr column of a row) */
-    Accum acc;        /* since the previous row (before the tail row, if any) */
+    int tail_row;   /* the row at this step exists only because a bounded run ended here */
+    double elapsed; /* running seconds so far */
+    double last_lr; /* weight lr of the latest step (the lr column of a row) */
+    Accum acc;      /* since the previous row (before the tail row, if any) */
     Genotype report_genotype;
 } AppState;
 
@@ -173,7 +173,9 @@ static void push_row(Snapshot *p, const MetricRow *r)
 
 /* ---------------------------------------------------------------- checkpoint extra block */
 
-#define APP_STATE_BYTES (4 + 4 + 8 + 8 + 2 * 8 + 4 * 8 + 4 * (1 + 2 * 2 * 2 * GENOTYPE_MAX_NODES + 2 * (GENOTYPE_MAX_NODES + 2) + 2))
+#define APP_STATE_BYTES                                                                            \
+    (4 + 4 + 8 + 8 + 2 * 8 + 4 * 8 +                                                               \
+     4 * (1 + 2 * 2 * 2 * GENOTYPE_MAX_NODES + 2 * (GENOTYPE_MAX_NODES + 2) + 2))
 
 static unsigned char *put_u64(unsigned char *p, uint64_t v)
 {
@@ -687,7 +689,8 @@ static void *worker_main(void *arg)
         p->step_train_loss = st.train_loss;
         p->step_val_loss = st.val_loss;
         double ms = step_seconds * 1e3;
-        p->ms_per_step = p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
+        p->ms_per_step =
+            p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
         p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
 
         int64_t step = search_step_count(s->search);

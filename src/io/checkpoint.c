@@ -165,8 +165,7 @@ static unsigned char *slurp(const char *path, size_t *len, char *err, size_t err
     return buf;
 }
 
-int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char *err,
-                    size_t errlen)
+int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     size_t len;
@@ -178,8 +177,8 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
         goto fail;
     }
     if (len < HEADER_BYTES + CRC_BYTES) {
-        snprintf(err, errlen, "%s: truncated checkpoint (%zu bytes, header alone is %d)", path,
-                 len, HEADER_BYTES + CRC_BYTES);
+        snprintf(err, errlen, "%s: truncated checkpoint (%zu bytes, header alone is %d)", path, len,
+                 HEADER_BYTES + CRC_BYTES);
         goto fail;
     }
     uint32_t version = get_u32(data + 8);
@@ -188,8 +187,9 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
     int sane = extra_len < (1ull << 62) && body_len < (1ull << 62);
     uint64_t want = HEADER_BYTES + extra_len + body_len + CRC_BYTES;
     if (sane && want > len) {
-        snprintf(err, errlen, "%s: truncated checkpoint (%zu bytes, expected %llu); refusing to resume",
-                 path, len, (unsigned long long)want);
+        snprintf(err, errlen,
+                 "%s: truncated checkpoint (%zu bytes, expected %llu); refusing to resume", path,
+                 len, (unsigned long long)want);
         goto fail;
     }
     uLong crc = crc32_z(crc32(0L, Z_NULL, 0), data, len - CRC_BYTES);
@@ -198,9 +198,8 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
         goto fail;
     }
     if (version != CHECKPOINT_VERSION) {
-        snprintf(err, errlen,
-                 "%s: checkpoint format version %u, this dartboard reads version %u", path,
-                 version, CHECKPOINT_VERSION);
+        snprintf(err, errlen, "%s: checkpoint format version %u, this dartboard reads version %u",
+                 path, version, CHECKPOINT_VERSION);
         goto fail;
     }
     uint64_t fp = get_u64(data + 16);
