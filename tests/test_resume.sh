@@ -57,18 +57,26 @@ last_step() { tail -n 1 "$1/metrics.csv" 2>/dev/null | cut -d, -f1 | grep -E '^[
 mid_run_kills=0
 kill_at_random() { # DIR START_ARGS...
     dir=$1; shift
-    left=$((N - $(last_step "$dir")))
+    from=$(last_step "$dir")
+    # A report step strictly between here and the end, drawn at random: wait
+    # until the run has written it (so the kill lands mid-run however fast or
+    # loaded the machine is), then up to one more report interval at random,
+    # so the kill also falls inside steps and writes.
+    target=$(awk -v from="$from" -v n="$N" -v seed="$(date +%N)" \
+        'BEGIN { srand(seed); k = int((n - 1) / 3) - int(from / 3); t = k > 0 ? 3 * (int(from / 3) + 1 + int(rand() * k)) : n; print t }')
+    delay=$(awk -v ms="$ms" -v n="$N" -v seed="$(date +%N)" \
+        'BEGIN { srand(seed); printf "%.3f", rand() * 3 * ms / 1000 / n }')
     "$DARTBOARD" "$@" >>"$work/log" 2>&1 </dev/null &
     pid=$!
-    # Somewhere in the time the remaining steps take (the reference's pace).
-    delay=$(awk -v ms="$ms" -v left="$left" -v n="$N" -v seed="$(date +%N)" \
-        'BEGIN { srand(seed); printf "%.3f", (0.05 + 0.85 * rand()) * ms / 1000 * left / n }')
+    while kill -0 "$pid" 2>/dev/null && [ "$(last_step "$dir")" -lt "$target" ]; do
+        sleep 0.02
+    done
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     at=$(last_step "$dir")
     [ "$at" -lt $N ] && mid_run_kills=$((mid_run_kills + 1))
-    echo "# killed after ${delay}s, last metrics row at step $at"
+    echo "# killed ${delay}s after step $target was reported, last metrics row at step $at"
 }
 kill_at_random "$work/kill" --preset test --out "$work/kill" --steps $N $common
 for round in 1 2 3; do
