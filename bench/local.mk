@@ -11,3 +11,4 @@ check_PROGRAMS += tests/test_bench_step
 TESTS += tests/test_bench_step
 tests_test_bench_step_SOURCES = tests/test_bench_step.c tests/tap.h
 tests_test_bench_step_LDADD = $(CORE_LIBS)
+EXTRA_DIST += bench/compare_reference.sh

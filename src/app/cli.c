@@ -33,10 +33,11 @@ static const char usage[] =
     "                       batch 64; C: 1x28x28 C8 5 layers batch 32 (default: C)\n"
     "  --order 0|1|2        0 weights only, 1 first order, 2 second order (default: 1)\n"
     "  --steps N            timed steps after warm-up (default: 10, at least 5)\n"
-    "  --threads N          numeric threads (default: 1)\n"
+    "  --threads N          numeric threads (default: 2)\n"
+    "  --batch N            another batch size than the config's (batch scaling)\n"
     "  --kernels            time the individual kernels instead of whole steps\n"
     "\n"
-    "Export formats: py json yaml nb201 dot tikz svg pdf\n"
+    "Export formats: py json yaml dot tikz svg pdf png frames plots\n"
     "\n"
     "The run directory holds config.yaml, metrics.csv, alphas.csv, genotype.py,\n"
     "genotype.json, checkpoint.bin and changes.log.\n"
@@ -185,7 +186,8 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
     o->bench_config = 'C';
     o->bench_order = 1;
     o->bench_steps = 10;
-    o->threads = 1;
+    o->bench_batch = 0;
+    o->threads = 2; /* as the PyTorch reference's --bench, so the two compare as they are */
     for (; i < argc; i++) {
         const char *a = argv[i], *v;
         long long n;
@@ -213,6 +215,11 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             if (parse_int("--threads", v, 1, 1024, &n, err, errlen) != 0)
                 return -1;
             o->threads = (int)n;
+        } else if (is_opt(a, "--batch")) {
+            VALUE("--batch");
+            if (parse_int("--batch", v, 1, 4096, &n, err, errlen) != 0)
+                return -1;
+            o->bench_batch = (int)n;
         } else if (strcmp(a, "--kernels") == 0) {
             o->bench_kernels = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
