@@ -12,7 +12,7 @@ tests_test_session_LDADD = $(CORE_LIBS)
 TESTS += tests/test_cli.sh tests/test_resume.sh
 EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh
 TESTS += tests/test_session_tsan.sh
-EXTRA_DIST += tests/test_session_tsan.sh
+EXTRA_DIST += tests/test_session_tsan.sh tests/tsan.sh
 
 # tests/test_session_tsan.sh links its instrumented session sources with the
 # core library and these libraries.
