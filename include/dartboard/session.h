@@ -59,6 +59,7 @@ typedef struct Snapshot {
     Genotype genotype;         /* derived now */
     Genotype prev_genotype;    /* derived at the previous report */
     int64_t rows_total;        /* rows ever reported; rows[] holds the newest n_rows */
+    int64_t rows_resumed;      /* of those, rows read back from a resumed run directory */
     int n_rows;
     MetricRow rows[SNAPSHOT_ROWS];
     Config config;             /* the live hyperparameters */

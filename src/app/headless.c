@@ -36,7 +36,7 @@ int headless_run(Session *s, FILE *out)
         }
         seen = session_snapshot(s, p);
         if (printed < 0 && p->state != SESSION_STARTING) {
-            printed = p->rows_total; /* rows of a resumed run were printed back then */
+            printed = p->rows_resumed; /* rows of a resumed run were printed back then */
             if (p->state != SESSION_ERROR)
                 fprintf(out,
                         "dartboard: %s, run directory %s, step %" PRId64 " of %" PRId64

@@ -599,6 +599,7 @@ static int prepare(Session *s, char *err, size_t errlen)
             }
         }
         s->app.tail_row = 0;
+        p->rows_resumed = p->rows_total; /* the rewritten tail row was shown back then */
     } else {
         if (rundir_create(&s->rd, s->out_dir, err, errlen) != 0)
             return -1;

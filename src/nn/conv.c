@@ -1,10 +1,10 @@
 /* conv: see include/dartboard/conv.h
  *
- * Dense convolutions are per-image GEMMs, OpenMP over images: im2col +
- * cblas_sgemm (OpenBLAS single-threaded, see parallel.h), or for 1x1 stride 1
- * one sgemm per image straight on the input. The weight gradient
- * sums over images: fixed groups of images, each summed in order, then the
- * groups in order, so the result does not depend on the thread count.
+ * Dense convolutions are per-image GEMMs, OpenMP over images: im2col + a
+ * product (gemm.h), or for 1x1 stride 1 one product per image straight on the
+ * input. The weight gradient sums over images: fixed groups of images, each
+ * summed in order (sgemm, single-threaded, see parallel.h), then the groups
+ * in order, so the result does not depend on the thread count.
  *
  * Depthwise convolutions run on a zero-padded copy of each plane (plane.h),
  * split into `stride` column phases so that every tap reads contiguous memory
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "plane.h"
 #include "vec.h"
 
@@ -245,13 +246,11 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
         const float *b = in + (size_t)i * s->c_in * h * w;
         float *o = out + (size_t)i * s->c_out * p;
         if (fast) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, s->c_in, 1.0f,
-                        weight, s->c_in, b, p, 0.0f, o, p);
+            gemm_small(s->c_out, p, s->c_in, weight, s->c_in, 1, b, p, o, p, 0);
         } else {
             float *col = scratch + (size_t)i * kdim * p;
             conv_im2col(s, col, b, h, w, ho, wo);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->c_out, p, kdim, 1.0f, weight,
-                        kdim, col, p, 0.0f, o, p);
+            gemm_small(s->c_out, p, kdim, weight, kdim, 1, col, p, o, p, 0);
         }
     }
 }
@@ -333,12 +332,10 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
             const float *g = dout + (size_t)i * s->c_out * p;
             float *dx = din + (size_t)i * s->c_in * h * w;
             if (fast) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->c_in, p, s->c_out, 1.0f,
-                            weight, s->c_in, g, p, 1.0f, dx, p);
+                gemm_small(s->c_in, p, s->c_out, weight, 1, s->c_in, g, p, dx, p, 1);
             } else {
                 float *dcol = scratch + (size_t)i * kdim * p;
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, p, s->c_out, 1.0f,
-                            weight, kdim, g, p, 0.0f, dcol, p);
+                gemm_small(kdim, p, s->c_out, weight, 1, kdim, g, p, dcol, p, 0);
                 conv_col2im_add(s, dx, dcol, h, w, ho, wo);
             }
         }

@@ -1,12 +1,15 @@
 /* linear: see include/dartboard/linear.h
  *
- * The classifier is one small GEMM per call; OpenBLAS runs it in the calling
- * thread (see parallel.h). */
+ * The classifier is a few small GEMMs per call, run in the calling thread:
+ * sgemm (see parallel.h), and gemm.h's for the input gradient, the case
+ * where OpenBLAS's small-matrix kernel allocates. */
 #include "config.h"
 #include "dartboard/linear.h"
 
 #include <cblas.h>
 #include <stddef.h>
+
+#include "gemm.h"
 
 void linear_forward(float *out, const float *in, const float *weight, const float *bias, int n,
                     int in_features, int out_features)
@@ -26,8 +29,8 @@ void linear_backward(float *din, float *dweight, float *dbias, const float *dout
                      const float *weight, int n, int in_features, int out_features)
 {
     if (din) /* (n, i) += (n, o) * (o, i) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_features, out_features, 1.0f,
-                    dout, out_features, weight, in_features, 1.0f, din, in_features);
+        gemm_small(n, in_features, out_features, dout, out_features, 1, weight, in_features, din,
+                   in_features, 1);
     if (dweight) /* (o, i) += (n, o)^T * (n, i) */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_features, in_features, n, 1.0f,
                     dout, out_features, in, in_features, 1.0f, dweight, in_features);

@@ -1,0 +1,87 @@
+/* gemm: see gemm.h
+ *
+ * Register tiles of R rows x NV vectors of C: per step along k, NV vector
+ * loads of a B row, R broadcasts of A, R*NV multiply-adds. B's column block
+ * (k x NV vectors) stays in L1 while the row tiles pass over it. */
+#include "config.h"
+#include "gemm.h"
+
+#include <stddef.h>
+
+#include "vec.h"
+
+#if VL == 16
+#define TILE_NV 4 /* 16 zmm accumulators of 32 */
+#else
+#define TILE_NV 2 /* 8 ymm accumulators of 16 */
+#endif
+#define TILE_R 4
+
+/* C rows 0..R, vectors 0..NV (the last holding `lanes` columns) over k. */
+static inline __attribute__((always_inline)) void
+gemm_tile(const int R, const int NV, int lanes, int k, const float *a, int a_row, int a_col,
+          const float *b, int ldb, float *c, int ldc, int accumulate)
+{
+    vf s[TILE_R][TILE_NV];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) {
+            const float *cp = c + (size_t)r * ldc + j * VL;
+            const int full = j < NV - 1 || lanes == VL;
+            s[r][j] = !accumulate ? vf_set1(0.0f) : full ? vf_load(cp) : vf_load_part(cp, lanes);
+        }
+    for (int q = 0; q < k; q++) {
+        const float *bq = b + (size_t)q * ldb;
+        vf bv[TILE_NV];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++)
+            bv[j] = j < NV - 1 || lanes == VL ? vf_load(bq + j * VL)
+                                              : vf_load_part(bq + j * VL, lanes);
+        const float *aq = a + (size_t)q * a_col;
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const vf av = vf_set1(aq[(size_t)r * a_row]);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; j++)
+                s[r][j] += av * bv[j];
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) {
+            float *cp = c + (size_t)r * ldc + j * VL;
+            if (j < NV - 1 || lanes == VL)
+                vf_store(cp, s[r][j]);
+            else
+                vf_store_part(cp, s[r][j], lanes);
+        }
+}
+
+/* All rows of C over one block of columns: NV full vectors, or one vector
+ * of `lanes` columns. */
+static inline __attribute__((always_inline)) void
+gemm_columns(const int NV, int lanes, int m, int k, const float *a, int a_row, int a_col,
+             const float *b, int ldb, float *c, int ldc, int accumulate)
+{
+    int r = 0;
+    for (; r + TILE_R <= m; r += TILE_R)
+        gemm_tile(TILE_R, NV, lanes, k, a + (size_t)r * a_row, a_row, a_col, b, ldb,
+                  c + (size_t)r * ldc, ldc, accumulate);
+    for (; r < m; r++)
+        gemm_tile(1, NV, lanes, k, a + (size_t)r * a_row, a_row, a_col, b, ldb,
+                  c + (size_t)r * ldc, ldc, accumulate);
+}
+
+void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const float *b,
+                int ldb, float *c, int ldc, int accumulate)
+{
+    int x = 0;
+    for (; x + TILE_NV * VL <= n; x += TILE_NV * VL)
+        gemm_columns(TILE_NV, VL, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
+    for (; x + VL <= n; x += VL)
+        gemm_columns(1, VL, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
+    if (x < n)
+        gemm_columns(1, n - x, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
+}
