@@ -249,6 +249,23 @@ static double report(FILE *out, const BenchCase *bc, Bufs *b, double peak)
     return rate;
 }
 
+double bench_sgemm_peak(int threads)
+{
+    const size_t cap = (size_t)PEAK_N * PEAK_N;
+    Bufs b = {.x = calloc(cap, 4), .y = malloc(cap * 4), .g = calloc(cap, 4)};
+    double rate = -1.0;
+    if (b.x && b.y && b.g) {
+        BenchCase pk = {.op = BOP_SGEMM_PEAK};
+        int flops;
+        parallel_set_threads(threads);
+        parallel_set_blas_threads(threads);
+        rate = work_of(&pk, &flops) / median_seconds(&pk, &b) * 1e-9;
+        parallel_set_blas_threads(1);
+    }
+    free(b.x), free(b.y), free(b.g);
+    return rate;
+}
+
 int bench_kernels(FILE *out, int threads)
 {
     const size_t big = (size_t)BATCH * 16 * 32 * 32; /* every DARTS shape: 1M floats */

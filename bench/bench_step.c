@@ -6,8 +6,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "dartboard/bench_kernels.h"
 #include "dartboard/config.h"
 #include "dartboard/parallel.h"
+#include "dartboard/profile.h"
 #include "dartboard/rng.h"
 #include "dartboard/search.h"
 
@@ -47,11 +49,50 @@ static int cmp_double(const void *a, const void *b)
 
 int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads)
 {
-    return bench_step_batch(out, config, order, steps, warmup, threads, 0);
+    return bench_step_batch(out, config, order, steps, warmup, threads, 0, 0);
+}
+
+/* The per-family table of `bench --profile`: each family's thread-seconds
+ * per step, its share of the step's (wall time x threads), its counted
+ * GFLOP, the rate it ran at and that rate against the sgemm peak. */
+static void print_profile(FILE *out, const BenchConfig *bc, int order, int threads, int steps,
+                          double wall, const ProfTotals *pt, double peak)
+{
+    const double budget = wall * threads; /* thread-seconds of the timed steps */
+    double seconds = 0.0, flops = 0.0;
+    fprintf(out,
+            "profile of the %d timed steps, per step; time in thread-seconds (wall x %d); sgemm "
+            "peak %.1f GFLOP/s on %d thread%s, measured after the steps\n",
+            steps, threads, peak, threads, threads == 1 ? "" : "s");
+    fprintf(out, "%-18s %10s %7s %10s %10s %7s %8s\n", "family", "ms/step", "share", "GFLOP/step",
+            "GFLOP/s", "%peak", "calls");
+    for (int f = 0; f < PROF_FAMILIES; f++) {
+        const double t = pt->seconds[f], rate = t > 0 ? pt->flops[f] / (t / threads) * 1e-9 : 0;
+        seconds += t;
+        flops += pt->flops[f];
+        fprintf(out, "%-18s %10.1f %6.1f%% %10.3f %10.1f %6.1f%% %8ld\n",
+                profile_family_name((ProfFamily)f), t / steps * 1e3, 100.0 * t / budget,
+                pt->flops[f] / steps * 1e-9, rate, 100.0 * rate / peak, pt->calls[f] / steps);
+        fprintf(out,
+                "RESULT profile config=%c order=%d threads=%d family=%s ms_per_step=%.2f "
+                "share=%.4f gflop_per_step=%.4f gflops=%.2f peak_fraction=%.4f\n",
+                bc->name, order, threads, profile_family_name((ProfFamily)f), t / steps * 1e3,
+                t / budget, pt->flops[f] / steps * 1e-9, rate, rate / peak);
+    }
+    fprintf(out, "%-18s %10.1f %6.1f%%   (optimizer, alpha updates, lanes waiting, fork/join)\n",
+            "outside kernels", (budget - seconds) / steps * 1e3, 100.0 * (budget - seconds) / budget);
+    const double step_rate = flops / wall * 1e-9;
+    fprintf(out, "%-18s %10.1f %6.1f%% %10.3f %10.1f %6.1f%%\n", "whole step",
+            budget / steps * 1e3, 100.0, flops / steps * 1e-9, step_rate, 100.0 * step_rate / peak);
+    fprintf(out,
+            "RESULT profile config=%c order=%d threads=%d family=step ms_per_step=%.2f share=1 "
+            "gflop_per_step=%.4f gflops=%.2f peak_fraction=%.4f sgemm_peak_gflops=%.1f\n",
+            bc->name, order, threads, wall / steps * 1e3, flops / steps * 1e-9, step_rate,
+            step_rate / peak, peak);
 }
 
 int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
-                     int batch)
+                     int batch, int profile)
 {
     const BenchConfig *bc = NULL;
     for (size_t i = 0; i < sizeof bench_configs / sizeof bench_configs[0]; i++)
@@ -134,8 +175,11 @@ int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, i
             bc->name, bc->in_channels, bc->image, bc->image, bc->channels, bc->layers, bc->batch,
             order, threads, params, 2 * supernet_edges(search_net(s)) * OP_COUNT);
     fflush(out);
+    double timed = 0.0;
     for (int i = 0; i < warmup + steps; i++) {
         StepStats st;
+        if (profile && i == warmup)
+            profile_set(1);
         double t0 = now_seconds();
         if (search_step_batches(s, &cfg, xt, yt, xv, yv, bc->batch, &st, err, sizeof err) != 0) {
             fprintf(stderr, "dartboard: bench: %s\n", err);
@@ -145,9 +189,14 @@ int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, i
         fprintf(out, "step %2d (%s): %9.1f ms  loss %.4f\n", i, i < warmup ? "warm-up" : "timed",
                 dt * 1e3, (double)st.train_loss);
         fflush(out);
-        if (i >= warmup)
+        if (i >= warmup) {
             times[i - warmup] = dt;
+            timed += dt;
+        }
     }
+    ProfTotals pt;
+    profile_totals(&pt);
+    profile_set(0);
     qsort(times, (size_t)steps, sizeof times[0], cmp_double);
     double med = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
     double rss = peak_rss_mib();
@@ -160,6 +209,8 @@ int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, i
             "RESULT bench config=%c order=%d threads=%d batch=%d params=%zu median_ms=%.1f "
             "images_per_s=%.2f peak_rss_mib=%.0f\n",
             bc->name, order, threads, bc->batch, params, med * 1e3, bc->batch / med, rss);
+    if (profile)
+        print_profile(out, bc, order, threads, steps, timed, &pt, bench_sgemm_peak(threads));
     fflush(out);
     rc = 0;
 done:

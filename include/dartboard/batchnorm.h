@@ -10,6 +10,10 @@
  * running_mean/running_var may be NULL (the virtual step of second-order
  * DARTS must not touch them). Backward ACCUMULATES (+=) into din, dgamma, dbeta
  * (any may be NULL).
+ *
+ * The _add forms are the affine-free forward summed into acc with a weight,
+ * acc += weight * BN(in): a MixedOp adds its ops' outputs that way without
+ * writing them out first.
  */
 #ifndef DARTBOARD_BATCHNORM_H
 #define DARTBOARD_BATCHNORM_H
@@ -23,6 +27,12 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int n, int c,
                             int hw, float eps);
+void batchnorm_forward_train_add(float *acc, float weight, float *save_mean, float *save_invstd,
+                                 const float *in, float *running_mean, float *running_var, int n,
+                                 int c, int hw, float momentum, float eps);
+void batchnorm_forward_eval_add(float *acc, float weight, const float *in,
+                                const float *running_mean, const float *running_var, int n, int c,
+                                int hw, float eps);
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *save_mean, const float *save_invstd,
                         const float *gamma, int n, int c, int hw);

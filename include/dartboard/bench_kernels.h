@@ -16,5 +16,8 @@
 /* Prints the table to out. Returns 0, or -1 (with a message on out) when
  * the buffers cannot be allocated. */
 int bench_kernels(FILE *out, int threads);
+/* GFLOP/s of a 1024^3 sgemm on `threads` threads (median of a few calls),
+ * or -1 when its buffers cannot be allocated. */
+double bench_sgemm_peak(int threads);
 
 #endif

@@ -19,8 +19,13 @@
  * failed step). */
 int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads);
 /* The same with another batch size (batch > 0; 0 keeps the config's), for
- * the batch-scaling rows of BENCHMARKS.md. */
+ * the batch-scaling rows of BENCHMARKS.md; with `profile`, followed by where
+ * the timed steps spent their time by op family (profile.h) against the
+ * sgemm peak measured right after them, one line
+ *   RESULT profile config=C order=1 threads=2 family=... ms_per_step=... share=...
+ *          gflop_per_step=... gflops=... peak_fraction=...
+ * per family and one with family=step. */
 int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
-                     int batch);
+                     int batch, int profile);
 
 #endif

@@ -36,6 +36,7 @@ static const char usage[] =
     "  --threads N          numeric threads (default: 2)\n"
     "  --batch N            another batch size than the config's (batch scaling)\n"
     "  --kernels            time the individual kernels instead of whole steps\n"
+    "  --profile            after the steps, their time by op family against the sgemm peak\n"
     "\n"
     "Export formats: py json yaml dot tikz svg pdf png frames plots\n"
     "\n"
@@ -222,6 +223,8 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             o->bench_batch = (int)n;
         } else if (strcmp(a, "--kernels") == 0) {
             o->bench_kernels = 1;
+        } else if (strcmp(a, "--profile") == 0) {
+            o->bench_profile = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->command = CLI_HELP;
             return 0;

@@ -37,6 +37,7 @@ typedef struct CliOptions {
     /* bench */
     char bench_config; /* 'A' | 'B' | 'C' */
     int bench_order, bench_steps, bench_kernels;
+    int bench_profile; /* per-op-family time of the timed steps */
     int bench_batch; /* 0: the config's own */
     /* export: the arguments after the word "export" */
     int rest_argc;

@@ -141,7 +141,7 @@ int main(int argc, char **argv)
         if (o.bench_kernels)
             return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
         return bench_step_batch(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads,
-                                o.bench_batch) == 0
+                                o.bench_batch, o.bench_profile) == 0
                    ? 0
                    : 1;
     case CLI_SEARCH:

@@ -1,5 +1,6 @@
 # src/core: arena, RNG, thread control
-libdartcore_a_SOURCES += src/core/arena.c src/core/rng.c src/core/parallel.c
+libdartcore_a_SOURCES += src/core/arena.c src/core/rng.c src/core/parallel.c src/core/profile.c \
+	include/dartboard/profile.h
 
 check_PROGRAMS += tests/test_core
 TESTS += tests/test_core

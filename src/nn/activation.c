@@ -1,6 +1,7 @@
 /* activation: see include/dartboard/activation.h */
 #include "config.h"
 #include "dartboard/activation.h"
+#include "dartboard/profile.h"
 
 #include "vec.h"
 
@@ -10,6 +11,7 @@
 
 void relu_forward(float *out, const float *in, size_t count)
 {
+    PROFILE_BEGIN;
     const size_t nv = count / 8;
     const v8 zero = v8_set1(0.0f);
 #pragma omp parallel for schedule(static) if (count >= RELU_PARALLEL_MIN)
@@ -19,10 +21,12 @@ void relu_forward(float *out, const float *in, size_t count)
     }
     for (size_t i = 8 * nv; i < count; i++)
         out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+    PROFILE_END(PROF_ELEMENTWISE, count);
 }
 
 void relu_backward(float *din, const float *dout, const float *in, size_t count)
 {
+    PROFILE_BEGIN;
     const size_t nv = count / 8;
     const v8 zero = v8_set1(0.0f);
 #pragma omp parallel for schedule(static) if (count >= RELU_PARALLEL_MIN)
@@ -32,4 +36,5 @@ void relu_backward(float *din, const float *dout, const float *in, size_t count)
     }
     for (size_t i = 8 * nv; i < count; i++)
         din[i] += in[i] > 0.0f ? dout[i] : 0.0f;
+    PROFILE_END(PROF_ELEMENTWISE, 2.0 * count);
 }

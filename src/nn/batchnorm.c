@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "dartboard/batchnorm.h"
+#include "dartboard/profile.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -59,23 +60,31 @@ static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
     return s;
 }
 
-/* out = (x - mean) * scale + beta over one plane. Not x * scale + shift:
- * when the mean is large against the spread, x * scale and shift nearly
- * cancel, and without FMA the rounding of x * scale shows in the output. */
-static inline void bn_affine(float *restrict out, const float *restrict x, int n, float mean,
-                             float scale, float beta)
+/* out = (x - mean) * scale + beta over one plane, or out += that (add).
+ * Not x * scale + shift: when the mean is large against the spread, x * scale
+ * and shift nearly cancel, and without FMA the rounding of x * scale shows in
+ * the output. */
+static inline __attribute__((always_inline)) void
+bn_affine(float *restrict out, const float *restrict x, int n, float mean, float scale, float beta,
+          const int add)
 {
     const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta);
     int i = 0;
-    for (; i + 8 <= n; i += 8)
-        v8_store(out + i, (v8_load(x + i) - m) * a + b);
-    for (; i < n; i++)
-        out[i] = (x[i] - mean) * scale + beta;
+    for (; i + 8 <= n; i += 8) {
+        const v8 y = (v8_load(x + i) - m) * a + b;
+        v8_store(out + i, add ? v8_load(out + i) + y : y);
+    }
+    for (; i < n; i++) {
+        const float y = (x[i] - mean) * scale + beta;
+        out[i] = add ? out[i] + y : y;
+    }
 }
 
-void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
-                             const float *gamma, const float *beta, float *running_mean,
-                             float *running_var, int n, int c, int hw, float momentum, float eps)
+/* The training forward; with `add`, out += weight * BN(in) (gamma, beta NULL). */
+static inline __attribute__((always_inline)) void
+bn_train(float *out, float *save_mean, float *save_invstd, const float *in, const float *gamma,
+         const float *beta, float *running_mean, float *running_var, int n, int c, int hw,
+         float momentum, float eps, const int add, float weight)
 {
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 3;
@@ -100,12 +109,48 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
             const double unbiased = m > 1.0 ? ss / (m - 1.0) : var;
             running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
         }
-        const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
+        const float g = add ? weight : gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
         const float scale = g * invstd;
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
-            bn_affine(out + o, in + o, hw, mean, scale, b);
+            bn_affine(out + o, in + o, hw, mean, scale, b, add);
         }
+    }
+}
+
+void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
+                             const float *gamma, const float *beta, float *running_mean,
+                             float *running_var, int n, int c, int hw, float momentum, float eps)
+{
+    PROFILE_BEGIN;
+    bn_train(out, save_mean, save_invstd, in, gamma, beta, running_mean, running_var, n, c, hw,
+             momentum, eps, 0, 1.0f);
+    PROFILE_END(PROF_BN, 5.0 * n * c * hw);
+}
+
+void batchnorm_forward_train_add(float *acc, float weight, float *save_mean, float *save_invstd,
+                                 const float *in, float *running_mean, float *running_var, int n,
+                                 int c, int hw, float momentum, float eps)
+{
+    PROFILE_BEGIN;
+    bn_train(acc, save_mean, save_invstd, in, NULL, NULL, running_mean, running_var, n, c, hw,
+             momentum, eps, 1, weight);
+    PROFILE_END(PROF_BN, 6.0 * n * c * hw);
+}
+
+static inline __attribute__((always_inline)) void
+bn_eval(float *out, const float *in, const float *gamma, const float *beta,
+        const float *running_mean, const float *running_var, int n, int c, int hw, float eps,
+        const int add, float weight)
+{
+    const long work = (long)n * c * hw;
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n * c > 1)
+    for (long q = 0; q < (long)n * c; q++) {
+        const int ch = (int)(q % c);
+        const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
+        const float g = add ? weight : gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
+        bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, running_mean[ch], g * invstd, b,
+                  add);
     }
 }
 
@@ -113,14 +158,18 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
                             const float *running_mean, const float *running_var, int n, int c,
                             int hw, float eps)
 {
-    const long work = (long)n * c * hw;
-#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n * c > 1)
-    for (long q = 0; q < (long)n * c; q++) {
-        const int ch = (int)(q % c);
-        const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
-        const float g = gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
-        bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, running_mean[ch], g * invstd, b);
-    }
+    PROFILE_BEGIN;
+    bn_eval(out, in, gamma, beta, running_mean, running_var, n, c, hw, eps, 0, 1.0f);
+    PROFILE_END(PROF_BN, 2.0 * n * c * hw);
+}
+
+void batchnorm_forward_eval_add(float *acc, float weight, const float *in,
+                                const float *running_mean, const float *running_var, int n, int c,
+                                int hw, float eps)
+{
+    PROFILE_BEGIN;
+    bn_eval(acc, in, NULL, NULL, running_mean, running_var, n, c, hw, eps, 1, weight);
+    PROFILE_END(PROF_BN, 3.0 * n * c * hw);
 }
 
 /* sum of g and of g * (x - m) over one plane */
@@ -155,6 +204,7 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
                         const float *save_mean, const float *save_invstd, const float *gamma, int n,
                         int c, int hw)
 {
+    PROFILE_BEGIN;
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 2;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
@@ -192,4 +242,5 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
                 dx[j] += a * g[j] + b * (x[j] - mean) + c0;
         }
     }
+    PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
 }

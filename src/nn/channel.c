@@ -1,6 +1,7 @@
 /* channel: see include/dartboard/channel.h */
 #include "config.h"
 #include "dartboard/channel.h"
+#include "dartboard/profile.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -20,17 +21,21 @@ static void add_to(float *restrict d, const float *restrict s, size_t n)
 void channel_copy(float *dst, int dst_c, int dst_off, const float *src, int src_c, int src_off,
                   int count, int n, int hw)
 {
+    PROFILE_BEGIN;
     for (int i = 0; i < n; i++)
         memcpy(dst + ((size_t)i * dst_c + dst_off) * hw, src + ((size_t)i * src_c + src_off) * hw,
                (size_t)count * hw * sizeof *dst);
+    PROFILE_END(PROF_ELEMENTWISE, 0);
 }
 
 void channel_accumulate(float *dst, int dst_c, int dst_off, const float *src, int src_c,
                         int src_off, int count, int n, int hw)
 {
+    PROFILE_BEGIN;
     for (int i = 0; i < n; i++)
         add_to(dst + ((size_t)i * dst_c + dst_off) * hw, src + ((size_t)i * src_c + src_off) * hw,
                (size_t)count * hw);
+    PROFILE_END(PROF_ELEMENTWISE, (double)n * count * hw);
 }
 
 void shift1_forward(float *out, const float *in, int n, int c, int h, int w)
@@ -51,6 +56,7 @@ void shift1_backward(float *din, const float *dout, int n, int c, int h, int w)
 
 void subsample2_forward(float *out, const float *in, int n, int c, int h, int w, int off)
 {
+    PROFILE_BEGIN;
     const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
     for (long q = 0; q < (long)n * c; q++)
         for (int y = 0; y < ho; y++) {
@@ -62,10 +68,12 @@ void subsample2_forward(float *out, const float *in, int n, int c, int h, int w,
             for (; x < wo; x++)
                 d[x] = s[2 * x];
         }
+    PROFILE_END(PROF_ELEMENTWISE, 0);
 }
 
 void subsample2_backward(float *din, const float *dout, int n, int c, int h, int w, int off)
 {
+    PROFILE_BEGIN;
     const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
     for (long q = 0; q < (long)n * c; q++)
         for (int y = 0; y < ho; y++) {
@@ -81,4 +89,5 @@ void subsample2_backward(float *din, const float *dout, int n, int c, int h, int
             for (; x < wo; x++)
                 d[2 * x] += g[x];
         }
+    PROFILE_END(PROF_ELEMENTWISE, (double)n * c * (h / 2) * (w / 2));
 }

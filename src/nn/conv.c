@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dartboard/profile.h"
 #include "gemm.h"
 #include "plane.h"
 #include "vec.h"
@@ -663,28 +664,47 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
 
 /* ------------------------------------------------------------- public API */
 
+static ProfFamily conv_family(const ConvSpec *s)
+{
+    return conv_is_depthwise(s)        ? PROF_DEPTHWISE
+           : s->kh == 1 && s->kw == 1 ? PROF_POINTWISE
+                                       : PROF_DENSE_CONV;
+}
+
+/* Multiply-adds of a forward pass, as 2 flops each. */
+static double conv_flops(const ConvSpec *s, int n, int h, int w)
+{
+    const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
+    const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
+    return 2.0 * n * s->c_out * (s->c_in / s->groups) * s->kh * s->kw * ho * wo;
+}
+
 void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
                     int h, int w, float *scratch)
 {
     conv_check(s, n, h, w, "conv2d_forward");
+    PROFILE_BEGIN;
     if (conv_is_depthwise(s)) {
         if (depthwise_forward(s, out, in, weight, n, h, w) != 0)
             conv2d_forward_naive(s, out, in, weight, n, h, w);
-        return;
+    } else {
+        dense_forward(s, out, in, weight, n, h, w, scratch);
     }
-    dense_forward(s, out, in, weight, n, h, w, scratch);
+    PROFILE_END(conv_family(s), conv_flops(s, n, h, w));
 }
 
 void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
                      const float *in, const float *weight, int n, int h, int w, float *scratch)
 {
     conv_check(s, n, h, w, "conv2d_backward");
+    PROFILE_BEGIN;
     if (conv_is_depthwise(s)) {
         if (depthwise_backward(s, din, dweight, dout, in, weight, n, h, w) != 0)
             conv2d_backward_naive(s, din, dweight, dout, in, weight, n, h, w);
-        return;
+    } else {
+        dense_backward(s, din, dweight, dout, in, weight, n, h, w, scratch);
     }
-    dense_backward(s, din, dweight, dout, in, weight, n, h, w, scratch);
+    PROFILE_END(conv_family(s), conv_flops(s, n, h, w) * ((din != NULL) + (dweight != NULL)));
 }
 
 /* ----------------------------------------------------------------- naive */

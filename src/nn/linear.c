@@ -5,6 +5,7 @@
  * where OpenBLAS's small-matrix kernel allocates. */
 #include "config.h"
 #include "dartboard/linear.h"
+#include "dartboard/profile.h"
 
 #include <cblas.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 void linear_forward(float *out, const float *in, const float *weight, const float *bias, int n,
                     int in_features, int out_features)
 {
+    PROFILE_BEGIN;
     float beta = 0.0f;
     if (bias) {
         for (int i = 0; i < n; i++)
@@ -23,11 +25,13 @@ void linear_forward(float *out, const float *in, const float *weight, const floa
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out_features, in_features, 1.0f, in,
                 in_features, weight, in_features, beta, out, out_features);
+    PROFILE_END(PROF_CLASSIFIER, 2.0 * n * in_features * out_features);
 }
 
 void linear_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
                      const float *weight, int n, int in_features, int out_features)
 {
+    PROFILE_BEGIN;
     if (din) /* (n, i) += (n, o) * (o, i) */
         gemm_small(n, in_features, out_features, dout, out_features, 1, weight, in_features, din,
                    in_features, 1);
@@ -41,4 +45,5 @@ void linear_backward(float *din, float *dweight, float *dbias, const float *dout
                 s += dout[(size_t)i * out_features + o];
             dbias[o] += (float)s;
         }
+    PROFILE_END(PROF_CLASSIFIER, 2.0 * n * in_features * out_features * ((din != NULL) + (dweight != NULL)));
 }

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "dartboard/pool.h"
+#include "dartboard/profile.h"
 
 #include <math.h>
 #include <string.h>
@@ -124,12 +125,16 @@ static void pool3x3_forward(float *out, const float *in, int n, int c, int h, in
 
 void maxpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride)
 {
+    PROFILE_BEGIN;
     pool3x3_forward(out, in, n, c, h, w, stride, 0);
+    PROFILE_END(PROF_POOL, 9.0 * n * c * pool3x3_out_size(h, stride) * pool3x3_out_size(w, stride));
 }
 
 void avgpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride)
 {
+    PROFILE_BEGIN;
     pool3x3_forward(out, in, n, c, h, w, stride, 1);
+    PROFILE_END(PROF_POOL, 9.0 * n * c * pool3x3_out_size(h, stride) * pool3x3_out_size(w, stride));
 }
 
 /* -------------------------------------------------------------- backward */
@@ -256,18 +261,23 @@ static void pool3x3_backward(float *din, const float *dout, const float *in, int
 void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h, int w,
                          int stride)
 {
+    PROFILE_BEGIN;
     pool3x3_backward(din, dout, in, n, c, h, w, stride, 0);
+    PROFILE_END(PROF_POOL, 9.0 * n * c * pool3x3_out_size(h, stride) * pool3x3_out_size(w, stride));
 }
 
 void avgpool3x3_backward(float *din, const float *dout, int n, int c, int h, int w, int stride)
 {
+    PROFILE_BEGIN;
     pool3x3_backward(din, dout, NULL, n, c, h, w, stride, 1);
+    PROFILE_END(PROF_POOL, 9.0 * n * c * pool3x3_out_size(h, stride) * pool3x3_out_size(w, stride));
 }
 
 /* ----------------------------------------------------------- global / naive */
 
 void global_avgpool_forward(float *out, const float *in, int n, int c, int hw)
 {
+    PROFILE_BEGIN;
     const float inv = 1.0f / (float)hw;
     for (long q = 0; q < (long)n * c; q++) {
         const float *x = in + (size_t)q * hw;
@@ -280,10 +290,12 @@ void global_avgpool_forward(float *out, const float *in, int n, int c, int hw)
             s += x[i];
         out[q] = s * inv;
     }
+    PROFILE_END(PROF_POOL, 1.0 * n * c * hw);
 }
 
 void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw)
 {
+    PROFILE_BEGIN;
     const float inv = 1.0f / (float)hw;
     for (long q = 0; q < (long)n * c; q++) {
         const float g = dout[q] * inv;
@@ -295,6 +307,7 @@ void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw
         for (; i < hw; i++)
             dx[i] += g;
     }
+    PROFILE_END(PROF_POOL, 1.0 * n * c * hw);
 }
 
 static void pool_naive(float *out, const float *in, int n, int c, int h, int w, int stride, int avg)

@@ -93,18 +93,19 @@ static void pool_forward(const MixedOp *m, int k, float *out, const float *in, i
         avgpool3x3_forward(out, in, n, m->c, m->h, m->w, m->stride);
 }
 
-/* out = op_k(in) in lane scratch */
-static void op_forward(const Ctx *x, const MixedOp *m, int k, float *out, const float *in,
-                       const float *relu_in)
+/* sum += weight * op_k(in), the op's closing BN doing the sum */
+static void op_forward(const Ctx *x, const MixedOp *m, int k, float *sum, float weight,
+                       const float *in, const float *relu_in)
 {
     int hwo = m->ho * m->wo;
     if (k == OP_MAX_POOL_3X3 || k == OP_AVG_POOL_3X3) {
         pool_forward(m, k, x->s->slot[1], in, x->n);
-        bn_forward(x, &m->pool_bn[k - OP_MAX_POOL_3X3], out, x->s->slot[1], NULL, NULL, hwo);
+        bn_forward_out(x, &m->pool_bn[k - OP_MAX_POOL_3X3], OP_OUT_ADD(sum, weight),
+                       x->s->slot[1], hwo);
     } else if (k == OP_SKIP_CONNECT) {
-        fact_red_forward(x, &m->skip, out, relu_in);
+        fact_red_forward(x, &m->skip, OP_OUT_ADD(sum, weight), relu_in);
     } else {
-        sep_dil_forward(x, &m->conv[k - OP_SEP_CONV_3X3], out, relu_in);
+        sep_dil_forward(x, &m->conv[k - OP_SEP_CONV_3X3], OP_OUT_ADD(sum, weight), relu_in);
     }
 }
 
@@ -134,10 +135,8 @@ void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in
         if (t > 0 && (m->lane_tasks >> t & 1))
             vec_zero(sum, count);
         for (int k = 0; k < OP_COUNT; k++)
-            if (has_task(m, k) && m->lane_of[k] == t) {
-                op_forward(&lx, m, k, lx.s->slot[0], in, relu_in);
-                vec_axpy(sum, weights[k], lx.s->slot[0], count);
-            }
+            if (has_task(m, k) && m->lane_of[k] == t)
+                op_forward(&lx, m, k, sum, weights[k], in, relu_in);
     }
     for (int t = 1; t < x->lanes; t++)
         if (m->lane_tasks >> t & 1)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dartboard/activation.h"
+#include "dartboard/profile.h"
 #include "dartboard/batchnorm.h"
 #include "dartboard/channel.h"
 
@@ -121,21 +122,27 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
 
 void vec_axpy(float *y, float a, const float *x, size_t count)
 {
+    PROFILE_BEGIN;
 #pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
     for (size_t i = 0; i < count; i++)
         y[i] += a * x[i];
+    PROFILE_END(PROF_ELEMENTWISE, 2.0 * count);
 }
 
 void vec_scale(float *y, float a, const float *x, size_t count)
 {
+    PROFILE_BEGIN;
 #pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
     for (size_t i = 0; i < count; i++)
         y[i] = a * x[i];
+    PROFILE_END(PROF_ELEMENTWISE, (double)count);
 }
 
 void vec_zero(float *y, size_t count)
 {
+    PROFILE_BEGIN;
     memset(y, 0, count * sizeof *y);
+    PROFILE_END(PROF_ELEMENTWISE, 0);
 }
 
 /* sum over (n, hw) of g * (in - mean[c]) * invstd[c] (mean/invstd NULL: 0/1),
@@ -145,6 +152,7 @@ void vec_zero(float *y, size_t count)
 static double channel_dot(const Ctx *x, const float *g, const float *in, const float *mean,
                           const float *invstd, int c, int hw, float *scaled, float scale)
 {
+    PROFILE_BEGIN;
     double *part = x->s->partial;
     int n = x->n;
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw >= NETOPS_PARALLEL_MIN)
@@ -174,6 +182,7 @@ static double channel_dot(const Ctx *x, const float *g, const float *in, const f
     double sum = 0.0;
     for (int ch = 0; ch < c; ch++)
         sum += part[ch];
+    PROFILE_END(PROF_ELEMENTWISE, (scaled ? 4.0 : 3.0) * x->n * c * hw);
     return sum;
 }
 
@@ -199,6 +208,7 @@ double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, cons
 /* out = max(0, (in - mean) * invstd): the ReLU of a BN output, recomputed. */
 static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int hw)
 {
+    PROFILE_BEGIN;
     int c = bn->c;
 #pragma omp parallel for schedule(static) if ((size_t)x->n * c * hw >= NETOPS_PARALLEL_MIN)
     for (int nc = 0; nc < x->n * c; nc++) {
@@ -211,6 +221,7 @@ static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int
             op[j] = v > 0.0f ? v : 0.0f;
         }
     }
+    PROFILE_END(PROF_ELEMENTWISE, 3.0 * x->n * bn->c * hw);
 }
 
 /* dx = dy where the ReLU of BN(in) passed (in > mean, as invstd > 0), else
@@ -218,6 +229,7 @@ static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int
 static void bn_relu_mask(const Ctx *x, const Bn *bn, float *dx, const float *dy, const float *in,
                          int hw)
 {
+    PROFILE_BEGIN;
     int c = bn->c;
 #pragma omp parallel for schedule(static) if ((size_t)x->n * c * hw >= NETOPS_PARALLEL_MIN)
     for (int nc = 0; nc < x->n * c; nc++) {
@@ -227,6 +239,7 @@ static void bn_relu_mask(const Ctx *x, const Bn *bn, float *dx, const float *dy,
         for (int j = 0; j < hw; j++)
             dx[at + j] = in[at + j] > m ? dy[at + j] : 0.0f;
     }
+    PROFILE_END(PROF_ELEMENTWISE, (double)x->n * bn->c * hw);
 }
 
 void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
@@ -244,6 +257,28 @@ void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const f
     case SUPERNET_TRAIN_FROZEN:
         batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, NULL, NULL, x->n,
                                 bn->c, hw, BN_MOMENTUM, BN_EPS);
+        break;
+    }
+}
+
+void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int hw)
+{
+    if (!out.add) {
+        bn_forward(x, bn, out.p, in, NULL, NULL, hw);
+        return;
+    }
+    float *rm = x->running + bn->run, *rv = rm + bn->c;
+    switch (x->mode) {
+    case SUPERNET_EVAL:
+        batchnorm_forward_eval_add(out.p, out.weight, in, rm, rv, x->n, bn->c, hw, BN_EPS);
+        break;
+    case SUPERNET_TRAIN:
+        batchnorm_forward_train_add(out.p, out.weight, bn->mean, bn->invstd, in, rm, rv, x->n,
+                                    bn->c, hw, BN_MOMENTUM, BN_EPS);
+        break;
+    case SUPERNET_TRAIN_FROZEN:
+        batchnorm_forward_train_add(out.p, out.weight, bn->mean, bn->invstd, in, NULL, NULL, x->n,
+                                    bn->c, hw, BN_MOMENTUM, BN_EPS);
         break;
     }
 }
@@ -284,7 +319,7 @@ void relu_conv_bn_backward(const Ctx *x, const ReluConvBn *r, float *din, const 
 
 /* ------------------------------------------------------------------ FactorizedReduce */
 
-void fact_red_forward(const Ctx *x, const FactRed *f, float *out, const float *relu_in)
+void fact_red_forward(const Ctx *x, const FactRed *f, OpOut out, const float *relu_in)
 {
     const Scratch *s = x->s;
     int half = f->c_out / 2, hwo = f->ho * f->wo;
@@ -295,7 +330,7 @@ void fact_red_forward(const Ctx *x, const FactRed *f, float *out, const float *r
                        s->conv);
         channel_copy(f->x, f->c_out, off * half, s->half, half, 0, half, x->n, hwo);
     }
-    bn_forward(x, &f->bn, out, f->x, NULL, NULL, hwo);
+    bn_forward_out(x, &f->bn, out, f->x, hwo);
 }
 
 double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const float *dout,
@@ -326,7 +361,7 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
 
 /* ------------------------------------------------------------------ SepConv / DilConv */
 
-void sep_dil_forward(const Ctx *x, const SepDil *op, float *out, const float *relu_in)
+void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *relu_in)
 {
     const Scratch *s = x->s;
     float *t = s->slot[2], *b = s->slot[3];
@@ -339,7 +374,7 @@ void sep_dil_forward(const Ctx *x, const SepDil *op, float *out, const float *re
         conv2d_forward(&blk->dw.spec, b, in, x->w + blk->dw.w, x->n, h, w, s->conv);
         conv2d_forward(&blk->pw.spec, blk->x, b, x->w + blk->pw.w, x->n, op->ho, op->wo, s->conv);
         if (k == op->blocks - 1) {
-            bn_forward(x, &blk->bn, out, blk->x, NULL, NULL, hwo);
+            bn_forward_out(x, &blk->bn, out, blk->x, hwo);
         } else {
             bn_forward(x, &blk->bn, b, blk->x, NULL, NULL, hwo);
             relu_forward(t, b, count);

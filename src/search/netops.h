@@ -145,6 +145,17 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
 /* BN forward in the context's mode (training modes save the batch statistics). */
 void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
                 const float *beta, int hw);
+/* Where an op's closing (affine-free) BN puts its result: out = BN, or
+ * out += weight * BN, which is how a MixedOp sums its ops without writing
+ * each op's output first. */
+typedef struct OpOut {
+    float *p;
+    float weight;
+    int add;
+} OpOut;
+#define OP_OUT_SET(ptr) ((OpOut){ (ptr), 1.0f, 0 })
+#define OP_OUT_ADD(ptr, w) ((OpOut){ (ptr), (w), 1 })
+void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int hw);
 /* <g, (in - mean) * invstd> over (n, c, hw): the op-output dot of the alpha
  * gradient. bn_dot_scale also writes scaled = scale * g and returns the dot
  * only when x->want_dot (else 0); one pass either way. */
@@ -156,12 +167,12 @@ double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, cons
 void relu_conv_bn_forward(const Ctx *x, const ReluConvBn *r, float *out, const float *in);
 void relu_conv_bn_backward(const Ctx *x, const ReluConvBn *r, float *din, const float *dout,
                            const float *in);
-void fact_red_forward(const Ctx *x, const FactRed *f, float *out, const float *relu_in);
+void fact_red_forward(const Ctx *x, const FactRed *f, OpOut out, const float *relu_in);
 /* drelu_in += d/d ReLU(in) of scale * <dout, out>; relu_in is needed only for
  * weight gradients. Returns <dout, out> when x->want_dot. */
 double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const float *dout,
                          float scale, const float *relu_in);
-void sep_dil_forward(const Ctx *x, const SepDil *op, float *out, const float *relu_in);
+void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *relu_in);
 double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const float *dout,
                         float scale, const float *relu_in);
 

@@ -386,7 +386,7 @@ static void cell_forward(Supernet *net, const Ctx *x, int i)
     state[1] = cell->pre[1];
     if (cell->reduction_prev) {
         relu_forward(x->s->relu, s0, plane(x->n, cell->c_pp, cell->h0, cell->w0));
-        fact_red_forward(x, &cell->pre0_reduce, state[0], x->s->relu);
+        fact_red_forward(x, &cell->pre0_reduce, OP_OUT_SET(state[0]), x->s->relu);
     } else {
         relu_conv_bn_forward(x, &cell->pre0, state[0], s0);
     }
