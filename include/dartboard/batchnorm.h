@@ -14,6 +14,11 @@
  * The _add forms are the affine-free forward summed into acc with a weight,
  * acc += weight * BN(in): a MixedOp adds its ops' outputs that way without
  * writing them out first.
+ *
+ * batchnorm_backward_scaled is the affine-free backward of scale * BN(in),
+ * WRITING (=) din, and returns <dout, BN(in)> (per channel in dots[c], then
+ * summed in channel order): the dot an op's architecture weight needs, which
+ * the backward computes anyway. din NULL: only the dot.
  */
 #ifndef DARTBOARD_BATCHNORM_H
 #define DARTBOARD_BATCHNORM_H
@@ -36,5 +41,8 @@ void batchnorm_forward_eval_add(float *acc, float weight, const float *in,
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *save_mean, const float *save_invstd,
                         const float *gamma, int n, int c, int hw);
+double batchnorm_backward_scaled(float *din, float scale, const float *dout, const float *in,
+                                 const float *save_mean, const float *save_invstd, int n, int c,
+                                 int hw, double *dots);
 
 #endif

@@ -200,11 +200,13 @@ static inline void bn_grad_sums(const float *restrict g, const float *restrict x
     *sgx += t;
 }
 
-void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
-                        const float *save_mean, const float *save_invstd, const float *gamma, int n,
-                        int c, int hw)
+/* The backward of scale * BN; din = (or += with add) the input gradient,
+ * dots[ch] (if not NULL) = sum g * x_hat of channel ch. */
+static inline __attribute__((always_inline)) void
+bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+            const float *save_mean, const float *save_invstd, const float *gamma, int n, int c,
+            int hw, const int add, float scale, double *dots)
 {
-    PROFILE_BEGIN;
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 2;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
@@ -217,6 +219,8 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
         }
         /* sum g * x_hat = invstd * sum g * (x - mean) */
         const double sgxh = sgx * invstd;
+        if (dots)
+            dots[ch] = sgxh;
         if (dbeta)
             dbeta[ch] += (float)sg;
         if (dgamma)
@@ -224,7 +228,7 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
         if (!din)
             continue;
         /* din = gamma*invstd * (g - mean(g) - x_hat * mean(g*x_hat)) */
-        const float k = (gamma ? gamma[ch] : 1.0f) * invstd;
+        const float k = (gamma ? gamma[ch] : 1.0f) * invstd * scale;
         const float mg = (float)(sg / m);
         const float cx = (float)(sgxh / m) * invstd; /* per unit of (x - mean) */
         /* din += k*g - k*cx*(x - mean) - k*mg */
@@ -235,12 +239,37 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
             const float *restrict g = dout + o, *restrict x = in + o;
             float *restrict dx = din + o;
             int j = 0;
-            for (; j + 8 <= hw; j += 8)
-                v8_store(dx + j,
-                         v8_load(dx + j) + av * v8_load(g + j) + bv * (v8_load(x + j) - mv) + cv);
-            for (; j < hw; j++)
-                dx[j] += a * g[j] + b * (x[j] - mean) + c0;
+            for (; j + 8 <= hw; j += 8) {
+                const v8 y = av * v8_load(g + j) + bv * (v8_load(x + j) - mv) + cv;
+                v8_store(dx + j, add ? v8_load(dx + j) + y : y);
+            }
+            for (; j < hw; j++) {
+                const float y = a * g[j] + b * (x[j] - mean) + c0;
+                dx[j] = add ? dx[j] + y : y;
+            }
         }
     }
+}
+
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                        const float *save_mean, const float *save_invstd, const float *gamma, int n,
+                        int c, int hw)
+{
+    PROFILE_BEGIN;
+    bn_backward(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c, hw, 1, 1.0f,
+                NULL);
     PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
+}
+
+double batchnorm_backward_scaled(float *din, float scale, const float *dout, const float *in,
+                                 const float *save_mean, const float *save_invstd, int n, int c,
+                                 int hw, double *dots)
+{
+    PROFILE_BEGIN;
+    bn_backward(din, NULL, NULL, dout, in, save_mean, save_invstd, NULL, n, c, hw, 0, scale, dots);
+    double sum = 0.0;
+    for (int ch = 0; ch < c; ch++)
+        sum += dots[ch];
+    PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
+    return sum;
 }

@@ -173,17 +173,14 @@ static double op_backward(const Ctx *x, const MixedOp *m, int k, float *din, flo
 {
     const Scratch *s = x->s;
     int hwo = m->ho * m->wo;
-    size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
     if (k == OP_SKIP_CONNECT)
         return fact_red_backward(x, &m->skip, drelu_in, dout, weight, relu_in);
     if (k >= OP_SEP_CONV_3X3)
         return sep_dil_backward(x, &m->conv[k - OP_SEP_CONV_3X3], drelu_in, dout, weight, relu_in);
     const Bn *bn = &m->pool_bn[k - OP_MAX_POOL_3X3];
-    float *pooled = s->slot[1], *g = s->slot[2], *dpooled = s->slot[0];
+    float *pooled = s->slot[1], *dpooled = s->slot[0];
     pool_forward(m, k, pooled, in, x->n);
-    double dot = bn_dot_scale(x, bn, g, weight, dout, pooled, hwo);
-    vec_zero(dpooled, count);
-    batchnorm_backward(dpooled, NULL, NULL, g, pooled, bn->mean, bn->invstd, NULL, x->n, m->c, hwo);
+    double dot = bn_backward_set(x, bn, dpooled, weight, dout, pooled, hwo);
     if (k == OP_MAX_POOL_3X3)
         maxpool3x3_backward(din, dpooled, in, x->n, m->c, m->h, m->w, m->stride);
     else

@@ -129,15 +129,6 @@ void vec_axpy(float *y, float a, const float *x, size_t count)
     PROFILE_END(PROF_ELEMENTWISE, 2.0 * count);
 }
 
-void vec_scale(float *y, float a, const float *x, size_t count)
-{
-    PROFILE_BEGIN;
-#pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
-    for (size_t i = 0; i < count; i++)
-        y[i] = a * x[i];
-    PROFILE_END(PROF_ELEMENTWISE, (double)count);
-}
-
 void vec_zero(float *y, size_t count)
 {
     PROFILE_BEGIN;
@@ -145,64 +136,44 @@ void vec_zero(float *y, size_t count)
     PROFILE_END(PROF_ELEMENTWISE, 0);
 }
 
-/* sum over (n, hw) of g * (in - mean[c]) * invstd[c] (mean/invstd NULL: 0/1),
- * and, when scaled is not NULL, scaled = scale * g in the same pass.
- * Per-channel partial sums in double, added in channel order: the result
+/* sum over (n, c, hw) of g * in. Per-channel partial sums in double, added in channel order: the result
  * does not depend on the thread count. */
-static double channel_dot(const Ctx *x, const float *g, const float *in, const float *mean,
-                          const float *invstd, int c, int hw, float *scaled, float scale)
+static double channel_dot(const Ctx *x, const float *g, const float *in, int c, int hw)
 {
     PROFILE_BEGIN;
     double *part = x->s->partial;
     int n = x->n;
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw >= NETOPS_PARALLEL_MIN)
     for (int ch = 0; ch < c; ch++) {
-        float m = mean ? mean[ch] : 0.0f;
         double acc = 0.0;
         for (int i = 0; i < n; i++) {
             size_t at = ((size_t)i * (size_t)c + (size_t)ch) * (size_t)hw;
             const float *gp = g + at, *xp = in + at;
             float a = 0.0f;
-            if (scaled) {
-                float *sp = scaled + at;
 #pragma omp simd reduction(+ : a)
-                for (int j = 0; j < hw; j++) {
-                    a += gp[j] * (xp[j] - m);
-                    sp[j] = scale * gp[j];
-                }
-            } else {
-#pragma omp simd reduction(+ : a)
-                for (int j = 0; j < hw; j++)
-                    a += gp[j] * (xp[j] - m);
-            }
+            for (int j = 0; j < hw; j++)
+                a += gp[j] * xp[j];
             acc += a;
         }
-        part[ch] = acc * (invstd ? invstd[ch] : 1.0f);
+        part[ch] = acc;
     }
     double sum = 0.0;
     for (int ch = 0; ch < c; ch++)
         sum += part[ch];
-    PROFILE_END(PROF_ELEMENTWISE, (scaled ? 4.0 : 3.0) * x->n * c * hw);
+    PROFILE_END(PROF_ELEMENTWISE, 3.0 * x->n * c * hw);
     return sum;
 }
 
 double vec_dot(const Ctx *x, const float *a, const float *b, int c, int hw)
 {
-    return channel_dot(x, a, b, NULL, NULL, c, hw, NULL, 0.0f);
+    return channel_dot(x, a, b, c, hw);
 }
 
 double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw)
 {
-    return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw, NULL, 0.0f);
-}
-
-double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
-                    const float *in, int hw)
-{
-    if (x->want_dot)
-        return channel_dot(x, g, in, bn->mean, bn->invstd, bn->c, hw, scaled, scale);
-    vec_scale(scaled, scale, g, (size_t)x->n * (size_t)bn->c * (size_t)hw);
-    return 0.0;
+    /* the sums of the BN backward, so that it equals bn_backward_set's dot bit for bit */
+    return batchnorm_backward_scaled(NULL, 1.0f, g, in, bn->mean, bn->invstd, x->n, bn->c, hw,
+                                     x->s->partial);
 }
 
 /* out = max(0, (in - mean) * invstd): the ReLU of a BN output, recomputed. */
@@ -283,6 +254,14 @@ void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int 
     }
 }
 
+double bn_backward_set(const Ctx *x, const Bn *bn, float *din, float scale, const float *dout,
+                       const float *in, int hw)
+{
+    double dot = batchnorm_backward_scaled(din, scale, dout, in, bn->mean, bn->invstd, x->n, bn->c,
+                                           hw, x->s->partial);
+    return x->want_dot ? dot : 0.0;
+}
+
 static float *grad_of(const Ctx *x, const Conv *cv)
 {
     return x->gw ? x->gw + cv->w : NULL;
@@ -306,9 +285,7 @@ void relu_conv_bn_backward(const Ctx *x, const ReluConvBn *r, float *din, const 
     int hw = r->h * r->w;
     size_t count_in = (size_t)x->n * (size_t)r->c_in * (size_t)hw;
     float *dx = s->slot[0]; /* (n, c_out, h, w) */
-    vec_zero(dx, (size_t)x->n * (size_t)r->c_out * (size_t)hw);
-    batchnorm_backward(dx, NULL, NULL, dout, r->x, r->bn.mean, r->bn.invstd, NULL, x->n,
-                       r->c_out, hw);
+    bn_backward_set(x, &r->bn, dx, 1.0f, dout, r->x, hw);
     if (x->gw)
         relu_forward(s->relu, in, count_in);
     vec_zero(s->drelu, count_in);
@@ -338,13 +315,8 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
 {
     const Scratch *s = x->s;
     int half = f->c_out / 2, hwo = f->ho * f->wo;
-    size_t count = (size_t)x->n * (size_t)f->c_out * (size_t)hwo;
-    float *g = s->slot[1];
-    double dot = bn_dot_scale(x, &f->bn, g, scale, dout, f->x, hwo);
     float *dx = s->slot[0];
-    vec_zero(dx, count);
-    batchnorm_backward(dx, NULL, NULL, g, f->x, f->bn.mean, f->bn.invstd, NULL, x->n, f->c_out,
-                       hwo);
+    double dot = bn_backward_set(x, &f->bn, dx, scale, dout, f->x, hwo);
     const Conv *cv[2] = { &f->a, &f->b };
     size_t count_sub = (size_t)x->n * (size_t)f->c_in * (size_t)hwo;
     for (int off = 0; off < 2; off++) {
@@ -389,13 +361,15 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
     float *g = s->slot[0], *a = s->slot[1], *r = s->slot[2], *t = s->slot[3];
     int hwo = op->ho * op->wo, last = op->blocks - 1;
     size_t count = (size_t)x->n * (size_t)op->c * (size_t)hwo;
-    double dot = bn_dot_scale(x, &op->blk[last].bn, g, scale, dout, op->blk[last].x, hwo);
+    double dot = 0.0;
     for (int k = last; k >= 0; k--) {
         const DwBlock *blk = &op->blk[k];
-        /* g: dL/d BN output of this block -> a: dL/d pointwise output */
-        vec_zero(a, count);
-        batchnorm_backward(a, NULL, NULL, g, blk->x, blk->bn.mean, blk->bn.invstd, NULL, x->n,
-                           op->c, hwo);
+        /* dL/d BN output of this block (scale * dout for the last, else g)
+         * -> a: dL/d pointwise output */
+        double d = bn_backward_set(x, &blk->bn, a, k == last ? scale : 1.0f, k == last ? dout : g,
+                                   blk->x, hwo);
+        if (k == last)
+            dot = d;
         /* the depthwise input: ReLU(in) for the first block, else
          * ReLU(BN(previous)); only weight gradients read it */
         const float *in = relu_in;

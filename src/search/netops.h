@@ -157,11 +157,12 @@ typedef struct OpOut {
 #define OP_OUT_ADD(ptr, w) ((OpOut){ (ptr), (w), 1 })
 void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int hw);
 /* <g, (in - mean) * invstd> over (n, c, hw): the op-output dot of the alpha
- * gradient. bn_dot_scale also writes scaled = scale * g and returns the dot
- * only when x->want_dot (else 0); one pass either way. */
+ * gradient, for edges whose input needs no gradient. */
 double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int hw);
-double bn_dot_scale(const Ctx *x, const Bn *bn, float *scaled, float scale, const float *g,
-                    const float *in, int hw);
+/* din = (not +=) the input gradient of scale * BN(in) under dout; returns
+ * <dout, BN(in)> when x->want_dot (else 0), from the same pass. */
+double bn_backward_set(const Ctx *x, const Bn *bn, float *din, float scale, const float *dout,
+                       const float *in, int hw);
 
 /* out = block(in); relu_in is ReLU(in), which the caller shares. */
 void relu_conv_bn_forward(const Ctx *x, const ReluConvBn *r, float *out, const float *in);
@@ -178,7 +179,6 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
 
 /* Elementwise helpers, threaded with a static partition. */
 void vec_axpy(float *y, float a, const float *x, size_t count);
-void vec_scale(float *y, float a, const float *x, size_t count);
 void vec_zero(float *y, size_t count);
 double vec_dot(const Ctx *x, const float *a, const float *b, int c, int hw);
 
