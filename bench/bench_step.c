@@ -80,10 +80,11 @@ static void print_profile(FILE *out, const BenchConfig *bc, int order, int threa
                 t / budget, pt->flops[f] / steps * 1e-9, rate, rate / peak);
     }
     fprintf(out, "%-18s %10.1f %6.1f%%   (optimizer, alpha updates, lanes waiting, fork/join)\n",
-            "outside kernels", (budget - seconds) / steps * 1e3, 100.0 * (budget - seconds) / budget);
+            "outside kernels", (budget - seconds) / steps * 1e3,
+            100.0 * (budget - seconds) / budget);
     const double step_rate = flops / wall * 1e-9;
-    fprintf(out, "%-18s %10.1f %6.1f%% %10.3f %10.1f %6.1f%%\n", "whole step",
-            budget / steps * 1e3, 100.0, flops / steps * 1e-9, step_rate, 100.0 * step_rate / peak);
+    fprintf(out, "%-18s %10.1f %6.1f%% %10.3f %10.1f %6.1f%%\n", "whole step", budget / steps * 1e3,
+            100.0, flops / steps * 1e-9, step_rate, 100.0 * step_rate / peak);
     fprintf(out,
             "RESULT profile config=%c order=%d threads=%d family=step ms_per_step=%.2f share=1 "
             "gflop_per_step=%.4f gflops=%.2f peak_fraction=%.4f sgemm_peak_gflops=%.1f\n",

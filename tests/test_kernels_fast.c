@@ -277,6 +277,63 @@ static void check_bn_threads(int n, int c, int hw)
     free(s1);
 }
 
+/* The fused forms against their composition: BN_ADD = out + w * BN,
+ * BN_RELU = max(0, BN), BN_SET = BN, in training and evaluation; the scaled
+ * backward = scale * the plain one, written not added, with the dot
+ * <g, BN(x)> summed here in double. */
+static void check_bn_fused(int n, int c, int hw)
+{
+    const size_t nx = (size_t)n * c * hw;
+    const float w = 0.37f;
+    float *x = randn(nx, 2.0f), *g = randn(nx, 1.0f), *acc = randn(nx, 1.0f);
+    float *y = buf(nx), *got = buf(nx), *want = buf(nx), *stats = buf(4 * c);
+    float *rm = buf(c), *rv = buf(c);
+    double *dots = calloc((size_t)c, sizeof *dots);
+    for (int i = 0; i < c; i++)
+        rv[i] = 1.5f, rm[i] = 0.25f;
+    for (int eval = 0; eval < 2; eval++) {
+        if (eval)
+            batchnorm_forward_eval(y, x, NULL, NULL, rm, rv, n, c, hw, BN_EPS);
+        else
+            batchnorm_forward_train(y, stats, stats + c, x, NULL, NULL, NULL, NULL, n, c, hw,
+                                    BN_MOMENTUM, BN_EPS);
+        static const char *const names[] = {"BN_SET", "BN_ADD", "BN_RELU"};
+        for (BnWrite how = BN_SET; how <= BN_RELU; how++) {
+            memcpy(got, acc, nx * sizeof *got);
+            for (size_t i = 0; i < nx; i++)
+                want[i] = how == BN_ADD    ? acc[i] + w * y[i]
+                          : how == BN_RELU ? fmaxf(y[i], 0.0f)
+                                           : y[i];
+            if (eval)
+                batchnorm_forward_eval_to(got, how, w, x, rm, rv, n, c, hw, BN_EPS);
+            else
+                batchnorm_forward_train_to(got, how, w, stats + 2 * c, stats + 3 * c, x, NULL, NULL,
+                                           n, c, hw, BN_MOMENTUM, BN_EPS);
+            ok(near(got, want, nx, 1e-5), "batchnorm %s %s %dx%dx%d = its composition",
+               eval ? "eval" : "train", names[how], n, c, hw);
+        }
+    }
+    ok(same_bits(stats, stats + 2 * c, 2 * c), "the _to forward saves the same statistics");
+    batchnorm_forward_train(y, stats, stats + c, x, NULL, NULL, NULL, NULL, n, c, hw, BN_MOMENTUM,
+                            BN_EPS);
+    memset(want, 0, nx * sizeof *want);
+    batchnorm_backward(want, NULL, NULL, g, x, stats, stats + c, NULL, n, c, hw);
+    for (size_t i = 0; i < nx; i++)
+        want[i] *= w;
+    for (size_t i = 0; i < nx; i++)
+        got[i] = 1e6f; /* must be overwritten */
+    double dot = batchnorm_backward_scaled(got, w, g, x, stats, stats + c, n, c, hw, dots);
+    ok(near(got, want, nx, 1e-5), "batchnorm backward, scaled by %.2f and written", w);
+    double ref = 0.0;
+    for (size_t i = 0; i < nx; i++)
+        ref += (double)g[i] * y[i];
+    ok(close_enough(dot, ref, 1e-5, 1e-6, "<g, BN(x)>"), "the scaled backward's dot is <g, BN(x)>");
+    ok(batchnorm_backward_scaled(NULL, w, g, x, stats, stats + c, n, c, hw, dots) == dot,
+       "without din it returns the same dot, bit for bit");
+    free(x), free(g), free(acc), free(y), free(got), free(want), free(stats), free(rm), free(rv);
+    free(dots);
+}
+
 int main(void)
 {
     rng_seed(&rng, 11);
@@ -313,5 +370,7 @@ int main(void)
     check_pool(1, 1, 1, 200, 90, 2);
     check_bn_threads(16, 16, 64);
     check_bn_threads(3, 5, 49);
+    check_bn_fused(4, 6, 49);
+    check_bn_fused(2, 3, 64);
     return tap_done();
 }

@@ -23,10 +23,10 @@ static volatile int counting;
 static volatile long allocations;
 static void *volatile first_caller; /* who made the first counted allocation */
 
-#define COUNT()                                                                                   \
-    do {                                                                                          \
-        if (counting && allocations++ == 0)                                                       \
-            first_caller = __builtin_return_address(0);                                           \
+#define COUNT()                                                                                    \
+    do {                                                                                           \
+        if (counting && allocations++ == 0)                                                        \
+            first_caller = __builtin_return_address(0);                                            \
     } while (0)
 
 void *malloc(size_t n)

@@ -11,9 +11,10 @@
  * DARTS must not touch them). Backward ACCUMULATES (+=) into din, dgamma, dbeta
  * (any may be NULL).
  *
- * The _add forms are the affine-free forward summed into acc with a weight,
- * acc += weight * BN(in): a MixedOp adds its ops' outputs that way without
- * writing them out first.
+ * The _to forms are the affine-free forward written as `how` says: BN_ADD
+ * sums into out with a weight, out += weight * BN(in) (a MixedOp adds its ops'
+ * outputs that way without writing them out first); BN_RELU writes
+ * max(0, BN(in)) (the ReLU that opens the next block, in the same pass).
  *
  * batchnorm_backward_scaled is the affine-free backward of scale * BN(in),
  * WRITING (=) din, and returns <dout, BN(in)> (per channel in dots[c], then
@@ -32,12 +33,13 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int n, int c,
                             int hw, float eps);
-void batchnorm_forward_train_add(float *acc, float weight, float *save_mean, float *save_invstd,
-                                 const float *in, float *running_mean, float *running_var, int n,
-                                 int c, int hw, float momentum, float eps);
-void batchnorm_forward_eval_add(float *acc, float weight, const float *in,
-                                const float *running_mean, const float *running_var, int n, int c,
-                                int hw, float eps);
+typedef enum BnWrite { BN_SET, BN_ADD, BN_RELU } BnWrite;
+void batchnorm_forward_train_to(float *out, BnWrite how, float weight, float *save_mean,
+                                float *save_invstd, const float *in, float *running_mean,
+                                float *running_var, int n, int c, int hw, float momentum, float eps);
+void batchnorm_forward_eval_to(float *out, BnWrite how, float weight, const float *in,
+                               const float *running_mean, const float *running_var, int n, int c,
+                               int hw, float eps);
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *save_mean, const float *save_invstd,
                         const float *gamma, int n, int c, int hw);

@@ -43,10 +43,10 @@ void profile_charge(ProfFamily f, double started, double flops);
 
 /* Around a kernel body: PROFILE_BEGIN; ... PROFILE_END(family, flops); */
 #define PROFILE_BEGIN const double profile_t0_ = profile_enabled ? profile_clock() : 0.0
-#define PROFILE_END(family, flops)                                                                \
-    do {                                                                                          \
-        if (profile_enabled)                                                                      \
-            profile_charge((family), profile_t0_, (double)(flops));                               \
+#define PROFILE_END(family, flops)                                                                 \
+    do {                                                                                           \
+        if (profile_enabled)                                                                       \
+            profile_charge((family), profile_t0_, (double)(flops));                                \
     } while (0)
 
 #endif

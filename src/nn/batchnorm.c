@@ -60,31 +60,34 @@ static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
     return s;
 }
 
-/* out = (x - mean) * scale + beta over one plane, or out += that (add).
+/* y = (x - mean) * scale + beta over one plane, written as `how` says.
  * Not x * scale + shift: when the mean is large against the spread, x * scale
  * and shift nearly cancel, and without FMA the rounding of x * scale shows in
  * the output. */
-static inline __attribute__((always_inline)) void
-bn_affine(float *restrict out, const float *restrict x, int n, float mean, float scale, float beta,
-          const int add)
+static inline __attribute__((always_inline)) void bn_affine(float *restrict out,
+                                                            const float *restrict x, int n,
+                                                            float mean, float scale, float beta,
+                                                            const BnWrite how)
 {
-    const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta);
+    const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta), zero = v8_set1(0.0f);
     int i = 0;
     for (; i + 8 <= n; i += 8) {
         const v8 y = (v8_load(x + i) - m) * a + b;
-        v8_store(out + i, add ? v8_load(out + i) + y : y);
+        v8_store(out + i, how == BN_ADD    ? v8_load(out + i) + y
+                          : how == BN_RELU ? v8_if_gt(y, zero, y, zero)
+                                           : y);
     }
     for (; i < n; i++) {
         const float y = (x[i] - mean) * scale + beta;
-        out[i] = add ? out[i] + y : y;
+        out[i] = how == BN_ADD ? out[i] + y : how == BN_RELU ? (y > 0.0f ? y : 0.0f) : y;
     }
 }
 
-/* The training forward; with `add`, out += weight * BN(in) (gamma, beta NULL). */
+/* The training forward; for BN_ADD, out += weight * BN(in) (gamma, beta NULL). */
 static inline __attribute__((always_inline)) void
 bn_train(float *out, float *save_mean, float *save_invstd, const float *in, const float *gamma,
          const float *beta, float *running_mean, float *running_var, int n, int c, int hw,
-         float momentum, float eps, const int add, float weight)
+         float momentum, float eps, const BnWrite how, float weight)
 {
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 3;
@@ -109,11 +112,11 @@ bn_train(float *out, float *save_mean, float *save_invstd, const float *in, cons
             const double unbiased = m > 1.0 ? ss / (m - 1.0) : var;
             running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
         }
-        const float g = add ? weight : gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
-        const float scale = g * invstd;
+        const float g = how == BN_ADD ? weight : gamma ? gamma[ch] : 1.0f;
+        const float b = beta ? beta[ch] : 0.0f, scale = g * invstd;
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
-            bn_affine(out + o, in + o, hw, mean, scale, b, add);
+            bn_affine(out + o, in + o, hw, mean, scale, b, how);
         }
     }
 }
@@ -124,33 +127,41 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
 {
     PROFILE_BEGIN;
     bn_train(out, save_mean, save_invstd, in, gamma, beta, running_mean, running_var, n, c, hw,
-             momentum, eps, 0, 1.0f);
+             momentum, eps, BN_SET, 1.0f);
     PROFILE_END(PROF_BN, 5.0 * n * c * hw);
 }
 
-void batchnorm_forward_train_add(float *acc, float weight, float *save_mean, float *save_invstd,
-                                 const float *in, float *running_mean, float *running_var, int n,
-                                 int c, int hw, float momentum, float eps)
+void batchnorm_forward_train_to(float *out, BnWrite how, float weight, float *save_mean,
+                                float *save_invstd, const float *in, float *running_mean,
+                                float *running_var, int n, int c, int hw, float momentum, float eps)
 {
     PROFILE_BEGIN;
-    bn_train(acc, save_mean, save_invstd, in, NULL, NULL, running_mean, running_var, n, c, hw,
-             momentum, eps, 1, weight);
+    if (how == BN_ADD)
+        bn_train(out, save_mean, save_invstd, in, NULL, NULL, running_mean, running_var, n, c, hw,
+                 momentum, eps, BN_ADD, weight);
+    else if (how == BN_RELU)
+        bn_train(out, save_mean, save_invstd, in, NULL, NULL, running_mean, running_var, n, c, hw,
+                 momentum, eps, BN_RELU, 1.0f);
+    else
+        bn_train(out, save_mean, save_invstd, in, NULL, NULL, running_mean, running_var, n, c, hw,
+                 momentum, eps, BN_SET, 1.0f);
     PROFILE_END(PROF_BN, 6.0 * n * c * hw);
 }
 
 static inline __attribute__((always_inline)) void
 bn_eval(float *out, const float *in, const float *gamma, const float *beta,
         const float *running_mean, const float *running_var, int n, int c, int hw, float eps,
-        const int add, float weight)
+        const BnWrite how, float weight)
 {
     const long work = (long)n * c * hw;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n * c > 1)
     for (long q = 0; q < (long)n * c; q++) {
         const int ch = (int)(q % c);
         const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
-        const float g = add ? weight : gamma ? gamma[ch] : 1.0f, b = beta ? beta[ch] : 0.0f;
+        const float g = how == BN_ADD ? weight : gamma ? gamma[ch] : 1.0f;
+        const float b = beta ? beta[ch] : 0.0f;
         bn_affine(out + (size_t)q * hw, in + (size_t)q * hw, hw, running_mean[ch], g * invstd, b,
-                  add);
+                  how);
     }
 }
 
@@ -159,16 +170,21 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
                             int hw, float eps)
 {
     PROFILE_BEGIN;
-    bn_eval(out, in, gamma, beta, running_mean, running_var, n, c, hw, eps, 0, 1.0f);
+    bn_eval(out, in, gamma, beta, running_mean, running_var, n, c, hw, eps, BN_SET, 1.0f);
     PROFILE_END(PROF_BN, 2.0 * n * c * hw);
 }
 
-void batchnorm_forward_eval_add(float *acc, float weight, const float *in,
-                                const float *running_mean, const float *running_var, int n, int c,
-                                int hw, float eps)
+void batchnorm_forward_eval_to(float *out, BnWrite how, float weight, const float *in,
+                               const float *running_mean, const float *running_var, int n, int c,
+                               int hw, float eps)
 {
     PROFILE_BEGIN;
-    bn_eval(acc, in, NULL, NULL, running_mean, running_var, n, c, hw, eps, 1, weight);
+    if (how == BN_ADD)
+        bn_eval(out, in, NULL, NULL, running_mean, running_var, n, c, hw, eps, BN_ADD, weight);
+    else if (how == BN_RELU)
+        bn_eval(out, in, NULL, NULL, running_mean, running_var, n, c, hw, eps, BN_RELU, 1.0f);
+    else
+        bn_eval(out, in, NULL, NULL, running_mean, running_var, n, c, hw, eps, BN_SET, 1.0f);
     PROFILE_END(PROF_BN, 3.0 * n * c * hw);
 }
 

@@ -666,9 +666,9 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
 
 static ProfFamily conv_family(const ConvSpec *s)
 {
-    return conv_is_depthwise(s)        ? PROF_DEPTHWISE
+    return conv_is_depthwise(s)       ? PROF_DEPTHWISE
            : s->kh == 1 && s->kw == 1 ? PROF_POINTWISE
-                                       : PROF_DENSE_CONV;
+                                      : PROF_DENSE_CONV;
 }
 
 /* Multiply-adds of a forward pass, as 2 flops each. */

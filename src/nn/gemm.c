@@ -18,9 +18,10 @@
 #define TILE_R 4
 
 /* C rows 0..R, vectors 0..NV (the last holding `lanes` columns) over k. */
-static inline __attribute__((always_inline)) void
-gemm_tile(const int R, const int NV, int lanes, int k, const float *a, int a_row, int a_col,
-          const float *b, int ldb, float *c, int ldc, int accumulate)
+static inline __attribute__((always_inline)) void gemm_tile(const int R, const int NV, int lanes,
+                                                            int k, const float *a, int a_row,
+                                                            int a_col, const float *b, int ldb,
+                                                            float *c, int ldc, int accumulate)
 {
     vf s[TILE_R][TILE_NV];
 #pragma GCC unroll 4
@@ -36,8 +37,8 @@ gemm_tile(const int R, const int NV, int lanes, int k, const float *a, int a_row
         vf bv[TILE_NV];
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++)
-            bv[j] = j < NV - 1 || lanes == VL ? vf_load(bq + j * VL)
-                                              : vf_load_part(bq + j * VL, lanes);
+            bv[j] =
+                j < NV - 1 || lanes == VL ? vf_load(bq + j * VL) : vf_load_part(bq + j * VL, lanes);
         const float *aq = a + (size_t)q * a_col;
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
@@ -61,21 +62,22 @@ gemm_tile(const int R, const int NV, int lanes, int k, const float *a, int a_row
 
 /* All rows of C over one block of columns: NV full vectors, or one vector
  * of `lanes` columns. */
-static inline __attribute__((always_inline)) void
-gemm_columns(const int NV, int lanes, int m, int k, const float *a, int a_row, int a_col,
-             const float *b, int ldb, float *c, int ldc, int accumulate)
+static inline __attribute__((always_inline)) void gemm_columns(const int NV, int lanes, int m,
+                                                               int k, const float *a, int a_row,
+                                                               int a_col, const float *b, int ldb,
+                                                               float *c, int ldc, int accumulate)
 {
     int r = 0;
     for (; r + TILE_R <= m; r += TILE_R)
         gemm_tile(TILE_R, NV, lanes, k, a + (size_t)r * a_row, a_row, a_col, b, ldb,
                   c + (size_t)r * ldc, ldc, accumulate);
     for (; r < m; r++)
-        gemm_tile(1, NV, lanes, k, a + (size_t)r * a_row, a_row, a_col, b, ldb,
-                  c + (size_t)r * ldc, ldc, accumulate);
+        gemm_tile(1, NV, lanes, k, a + (size_t)r * a_row, a_row, a_col, b, ldb, c + (size_t)r * ldc,
+                  ldc, accumulate);
 }
 
-void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const float *b,
-                int ldb, float *c, int ldc, int accumulate)
+void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const float *b, int ldb,
+                float *c, int ldc, int accumulate)
 {
     int x = 0;
     for (; x + TILE_NV * VL <= n; x += TILE_NV * VL)

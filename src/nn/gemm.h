@@ -15,7 +15,7 @@
 #ifndef DARTBOARD_NN_GEMM_H
 #define DARTBOARD_NN_GEMM_H
 
-void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const float *b,
-                int ldb, float *c, int ldc, int accumulate);
+void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const float *b, int ldb,
+                float *c, int ldc, int accumulate);
 
 #endif

@@ -45,5 +45,6 @@ void linear_backward(float *din, float *dweight, float *dbias, const float *dout
                 s += dout[(size_t)i * out_features + o];
             dbias[o] += (float)s;
         }
-    PROFILE_END(PROF_CLASSIFIER, 2.0 * n * in_features * out_features * ((din != NULL) + (dweight != NULL)));
+    PROFILE_END(PROF_CLASSIFIER,
+                2.0 * n * in_features * out_features * ((din != NULL) + (dweight != NULL)));
 }

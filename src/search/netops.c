@@ -234,22 +234,18 @@ void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const f
 
 void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int hw)
 {
-    if (!out.add) {
-        bn_forward(x, bn, out.p, in, NULL, NULL, hw);
-        return;
-    }
     float *rm = x->running + bn->run, *rv = rm + bn->c;
     switch (x->mode) {
     case SUPERNET_EVAL:
-        batchnorm_forward_eval_add(out.p, out.weight, in, rm, rv, x->n, bn->c, hw, BN_EPS);
+        batchnorm_forward_eval_to(out.p, out.how, out.weight, in, rm, rv, x->n, bn->c, hw, BN_EPS);
         break;
     case SUPERNET_TRAIN:
-        batchnorm_forward_train_add(out.p, out.weight, bn->mean, bn->invstd, in, rm, rv, x->n,
-                                    bn->c, hw, BN_MOMENTUM, BN_EPS);
+        batchnorm_forward_train_to(out.p, out.how, out.weight, bn->mean, bn->invstd, in, rm, rv,
+                                   x->n, bn->c, hw, BN_MOMENTUM, BN_EPS);
         break;
     case SUPERNET_TRAIN_FROZEN:
-        batchnorm_forward_train_add(out.p, out.weight, bn->mean, bn->invstd, in, NULL, NULL, x->n,
-                                    bn->c, hw, BN_MOMENTUM, BN_EPS);
+        batchnorm_forward_train_to(out.p, out.how, out.weight, bn->mean, bn->invstd, in, NULL,
+                                   NULL, x->n, bn->c, hw, BN_MOMENTUM, BN_EPS);
         break;
     }
 }
@@ -338,19 +334,13 @@ void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *rel
     const Scratch *s = x->s;
     float *t = s->slot[2], *b = s->slot[3];
     int hwo = op->ho * op->wo;
-    size_t count = (size_t)x->n * (size_t)op->c * (size_t)hwo;
     for (int k = 0; k < op->blocks; k++) {
         const DwBlock *blk = &op->blk[k];
         const float *in = k == 0 ? relu_in : t;
         int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
         conv2d_forward(&blk->dw.spec, b, in, x->w + blk->dw.w, x->n, h, w, s->conv);
         conv2d_forward(&blk->pw.spec, blk->x, b, x->w + blk->pw.w, x->n, op->ho, op->wo, s->conv);
-        if (k == op->blocks - 1) {
-            bn_forward_out(x, &blk->bn, out, blk->x, hwo);
-        } else {
-            bn_forward(x, &blk->bn, b, blk->x, NULL, NULL, hwo);
-            relu_forward(t, b, count);
-        }
+        bn_forward_out(x, &blk->bn, k == op->blocks - 1 ? out : OP_OUT_RELU(t), blk->x, hwo);
     }
 }
 

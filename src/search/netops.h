@@ -18,6 +18,8 @@
 #ifndef DARTBOARD_NETOPS_H
 #define DARTBOARD_NETOPS_H
 
+#include "dartboard/batchnorm.h"
+
 #include <stddef.h>
 
 #include "dartboard/arena.h"
@@ -145,16 +147,17 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
 /* BN forward in the context's mode (training modes save the batch statistics). */
 void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const float *gamma,
                 const float *beta, int hw);
-/* Where an op's closing (affine-free) BN puts its result: out = BN, or
- * out += weight * BN, which is how a MixedOp sums its ops without writing
- * each op's output first. */
+/* Where an affine-free BN puts its result: out = BN, out += weight * BN
+ * (how a MixedOp sums its ops without writing each op's output first), or
+ * out = ReLU(BN) (the ReLU opening the next block). */
 typedef struct OpOut {
     float *p;
     float weight;
-    int add;
+    BnWrite how;
 } OpOut;
-#define OP_OUT_SET(ptr) ((OpOut){ (ptr), 1.0f, 0 })
-#define OP_OUT_ADD(ptr, w) ((OpOut){ (ptr), (w), 1 })
+#define OP_OUT_SET(ptr) ((OpOut){ (ptr), 1.0f, BN_SET })
+#define OP_OUT_ADD(ptr, w) ((OpOut){ (ptr), (w), BN_ADD })
+#define OP_OUT_RELU(ptr) ((OpOut){ (ptr), 1.0f, BN_RELU })
 void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int hw);
 /* <g, (in - mean) * invstd> over (n, c, hw): the op-output dot of the alpha
  * gradient, for edges whose input needs no gradient. */
