@@ -96,17 +96,20 @@ static int run_search(const CliOptions *o)
     return status ? status : front;
 }
 
-/* OpenMP threads that spin while waiting for work steal the cores from the
- * other threads of a step as soon as the machine has any other load (a
- * 2-core box running a build: 7.5 s instead of 0.5 s per step); sleeping
- * waiters cost nothing measurable on an idle machine. libgomp reads its
- * policy when it loads, before main, so choose it by re-executing once.
- * A policy the user set is left alone. */
+/* How long an OpenMP thread spins for the next region before it sleeps.
+ * A step opens thousands of short regions; waking a sleeping thread for
+ * each costs 14 % of a config C step on 2 threads, yet libgomp's default
+ * (300000 spins, about a millisecond) steals the cores from the step's own
+ * threads as soon as anything else runs (a 2-core box running a build:
+ * 7.5 s instead of 0.5 s per step). 30000 spins (~0.1 ms) bridge the gaps
+ * between regions and bound the loss under load (1.4x, BENCHMARKS.md).
+ * libgomp reads the setting when it loads, before main, so set it by
+ * re-executing once. A policy or spin count the user set is left alone. */
 static void choose_omp_wait_policy(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
         return;
-    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
+    if (setenv("GOMP_SPINCOUNT", "30000", 1) != 0)
         return;
     execv("/proc/self/exe", argv);
     /* No /proc: run on with the default policy. */
