@@ -277,6 +277,27 @@ static void check_bn_threads(int n, int c, int hw)
     free(s1);
 }
 
+/* The fused depthwise + pointwise forward gives the bits of its two calls. */
+static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, int n, int h, int w)
+{
+    const ConvSpec dw = {c, c, k, k, stride, pad, dil, c};
+    const ConvSpec pw = {c, c_out, 1, 1, 1, 0, 1, 1};
+    const int ho = conv_out_size(h, k, stride, pad, dil),
+              wo = conv_out_size(w, k, stride, pad, dil);
+    const size_t nin = (size_t)n * c * h * w, nmid = (size_t)n * c * ho * wo;
+    const size_t nout = (size_t)n * c_out * ho * wo;
+    float *x = randn(nin, 1.0f), *wd = randn(conv_weight_count(&dw), 0.5f);
+    float *wp = randn(conv_weight_count(&pw), 0.5f), *mid = buf(nmid), *want = buf(nout);
+    float *got = buf(nout), *tile = buf(conv_dw_pw_tile_floats(&dw, h, w));
+    conv2d_forward(&dw, mid, x, wd, n, h, w, NULL);
+    conv2d_forward(&pw, want, mid, wp, n, ho, wo, NULL);
+    conv2d_dw_pw_forward(&dw, &pw, got, x, wd, wp, n, h, w, tile);
+    ok(same_bits(got, want, nout),
+       "depthwise %dx%d s%d d%d + pointwise %d->%d on %dx%d: the bits of the two calls", k, k,
+       stride, dil, c, c_out, h, w);
+    free(x), free(wd), free(wp), free(mid), free(want), free(got), free(tile);
+}
+
 /* The fused forms against their composition: BN_ADD = out + w * BN,
  * BN_RELU = max(0, BN), BN_SET = BN, in training and evaluation; the scaled
  * backward = scale * the plain one, written not added, with the dot
@@ -370,6 +391,10 @@ int main(void)
     check_pool(1, 1, 1, 200, 90, 2);
     check_bn_threads(16, 16, 64);
     check_bn_threads(3, 5, 49);
+    check_dw_pw(8, 8, 3, 1, 1, 1, 3, 28, 28);
+    check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
+    check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);
+    check_dw_pw(2, 3, 3, 1, 1, 1, 1, 130, 100); /* beyond the plane buffer: naive path */
     check_bn_fused(4, 6, 49);
     check_bn_fused(2, 3, 64);
     return tap_done();

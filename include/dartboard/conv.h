@@ -1,7 +1,7 @@
 /* conv: 2-D convolution without bias, NCHW float32.
  *
- * Dense (groups = 1) runs as im2col + cblas_sgemm, with a 1x1 stride-1 pad-0
- * fast path that multiplies the input directly; depthwise (groups = c_in =
+ * Dense (groups = 1) runs as im2col + a matrix product, with a 1x1 stride-1
+ * pad-0 fast path that multiplies the input directly; depthwise (groups = c_in =
  * c_out) is a direct kernel threaded over batch x channels. Any kernel size,
  * stride, padding and dilation. Weights are (c_out, c_in/groups, kh, kw).
  *
@@ -32,11 +32,19 @@ size_t conv_weight_count(const ConvSpec *s);
 size_t conv_scratch_floats(const ConvSpec *s, int n, int h, int w);
 
 /* out (n, c_out, ho, wo) = conv(in (n, c_in, h, w), weight) */
-void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
-                    int n, int h, int w, float *scratch);
+void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
+                    int h, int w, float *scratch);
 void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
-                     const float *in, const float *weight, int n, int h, int w,
-                     float *scratch);
+                     const float *in, const float *weight, int n, int h, int w, float *scratch);
+
+/* out = pointwise(depthwise(in)): a SepConv/DilConv block's two convolutions
+ * image by image, so that one image's depthwise output (tile: at least
+ * conv_dw_pw_tile_floats floats) stays in cache for the 1x1 product instead
+ * of going through memory. The same bits as the two conv2d_forward calls.
+ * Runs in the calling thread: the supernet calls it from an edge's lane. */
+size_t conv_dw_pw_tile_floats(const ConvSpec *dw, int h, int w);
+void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, const float *in,
+                          const float *wdw, const float *wpw, int n, int h, int w, float *tile);
 
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);

@@ -40,6 +40,8 @@ const char *profile_family_name(ProfFamily f);
 
 double profile_clock(void);
 void profile_charge(ProfFamily f, double started, double flops);
+/* The same for time measured by the caller (a kernel running two families). */
+void profile_charge_seconds(ProfFamily f, double seconds, double flops);
 
 /* Around a kernel body: PROFILE_BEGIN; ... PROFILE_END(family, flops); */
 #define PROFILE_BEGIN const double profile_t0_ = profile_enabled ? profile_clock() : 0.0

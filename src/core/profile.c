@@ -34,7 +34,11 @@ double profile_clock(void)
 
 void profile_charge(ProfFamily f, double started, double flops)
 {
-    double dt = profile_clock() - started;
+    profile_charge_seconds(f, profile_clock() - started, flops);
+}
+
+void profile_charge_seconds(ProfFamily f, double dt, double flops)
+{
     int row = 0, held = parallel_threads();
 #ifdef _OPENMP
     if (omp_in_parallel()) {

@@ -679,6 +679,58 @@ static double conv_flops(const ConvSpec *s, int n, int h, int w)
     return 2.0 * n * s->c_out * (s->c_in / s->groups) * s->kh * s->kw * ho * wo;
 }
 
+/* ------------------------------------------------- depthwise + pointwise */
+
+size_t conv_dw_pw_tile_floats(const ConvSpec *dw, int h, int w)
+{
+    return (size_t)dw->c_out * (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
+           (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
+}
+
+void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, const float *in,
+                          const float *wdw, const float *wpw, int n, int h, int w, float *tile)
+{
+    conv_check(dw, n, h, w, "conv2d_dw_pw_forward");
+    const int ho = conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation);
+    const int wo = conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
+    conv_check(pw, n, ho, wo, "conv2d_dw_pw_forward");
+    if (!conv_is_depthwise(dw) || !conv_is_pointwise(pw) || pw->c_in != dw->c_out) {
+        fprintf(stderr,
+                "dartboard: conv2d_dw_pw_forward: not a depthwise then a 1x1 convolution\n");
+        abort();
+    }
+    const int c = dw->c_in, p = ho * wo;
+    PlanePlan pl;
+    const int planned = dw->kh == dw->kw && plane_plan(&pl, dw->kh, dw->dilation, dw->stride, h, w,
+                                                       dw->pad, dw->pad, ho, wo) == 0;
+    float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+    if (planned)
+        plane_clear(&pl, buf, 0.0f);
+    double t_dw = 0.0, t_pw = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *x = in + (size_t)i * c * h * w;
+        const double t0 = profile_enabled ? profile_clock() : 0.0;
+        if (planned) {
+            for (int ch = 0; ch < c; ch++) {
+                plane_fill(&pl, buf, x + (size_t)ch * h * w);
+                dw_plane_corr(&pl, buf, tile + (size_t)ch * p, wdw + (size_t)ch * pl.taps);
+            }
+        } else {
+            conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
+        }
+        const double t1 = profile_enabled ? profile_clock() : 0.0;
+        gemm_small(pw->c_out, p, c, wpw, c, 1, tile, p, out + (size_t)i * pw->c_out * p, p, 0);
+        if (profile_enabled) {
+            t_dw += t1 - t0;
+            t_pw += profile_clock() - t1;
+        }
+    }
+    if (profile_enabled) {
+        profile_charge_seconds(PROF_DEPTHWISE, t_dw, conv_flops(dw, n, h, w));
+        profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(pw, n, ho, wo));
+    }
+}
+
 void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
                     int h, int w, float *scratch)
 {

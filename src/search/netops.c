@@ -332,14 +332,14 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
 void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *relu_in)
 {
     const Scratch *s = x->s;
-    float *t = s->slot[2], *b = s->slot[3];
+    float *t = s->slot[2], *tile = s->slot[3]; /* tile: one image of depthwise output */
     int hwo = op->ho * op->wo;
     for (int k = 0; k < op->blocks; k++) {
         const DwBlock *blk = &op->blk[k];
         const float *in = k == 0 ? relu_in : t;
         int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
-        conv2d_forward(&blk->dw.spec, b, in, x->w + blk->dw.w, x->n, h, w, s->conv);
-        conv2d_forward(&blk->pw.spec, blk->x, b, x->w + blk->pw.w, x->n, op->ho, op->wo, s->conv);
+        conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, blk->x, in, x->w + blk->dw.w,
+                             x->w + blk->pw.w, x->n, h, w, tile);
         bn_forward_out(x, &blk->bn, k == op->blocks - 1 ? out : OP_OUT_RELU(t), blk->x, hwo);
     }
 }
