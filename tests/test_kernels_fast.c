@@ -295,7 +295,22 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     ok(same_bits(got, want, nout),
        "depthwise %dx%d s%d d%d + pointwise %d->%d on %dx%d: the bits of the two calls", k, k,
        stride, dil, c, c_out, h, w);
+    /* its backward's pointwise half: gradient of the depthwise output, 1x1
+     * weight gradient (added to what is there), and without weight gradient */
+    float *g = randn(nout, 1.0f), *gm_want = buf(nmid), *gm_got = randn(nmid, 1.0f);
+    float *dw_want = randn(conv_weight_count(&pw), 1.0f);
+    float *dw_got = buf(conv_weight_count(&pw));
+    memcpy(dw_got, dw_want, conv_weight_count(&pw) * sizeof *dw_got);
+    conv2d_backward(&pw, gm_want, dw_want, g, mid, wp, n, ho, wo, NULL);
+    conv2d_dw_pw_backward_pw(&dw, &pw, gm_got, dw_got, g, x, wd, wp, n, h, w, tile);
+    ok(same_bits(gm_got, gm_want, nmid) && same_bits(dw_got, dw_want, conv_weight_count(&pw)),
+       "... and the pointwise half of its backward, with the weight gradient");
+    for (size_t i = 0; i < nmid; i++)
+        gm_got[i] = 1e6f;
+    conv2d_dw_pw_backward_pw(&dw, &pw, gm_got, NULL, g, x, wd, wp, n, h, w, tile);
+    ok(same_bits(gm_got, gm_want, nmid), "... and without it");
     free(x), free(wd), free(wp), free(mid), free(want), free(got), free(tile);
+    free(g), free(gm_want), free(gm_got), free(dw_want), free(dw_got);
 }
 
 /* The fused forms against their composition: BN_ADD = out + w * BN,
@@ -395,6 +410,7 @@ int main(void)
     check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);
     check_dw_pw(2, 3, 3, 1, 1, 1, 1, 130, 100); /* beyond the plane buffer: naive path */
+    check_dw_pw(128, 160, 3, 1, 1, 1, 6, 5, 4); /* 1x1 weight beyond the group partials */
     check_bn_fused(4, 6, 49);
     check_bn_fused(2, 3, 64);
     return tap_done();

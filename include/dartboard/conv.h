@@ -46,6 +46,15 @@ size_t conv_dw_pw_tile_floats(const ConvSpec *dw, int h, int w);
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, const float *in,
                           const float *wdw, const float *wpw, int n, int h, int w, float *tile);
 
+/* The pointwise half of that block's backward, image by image: gmid = (not
+ * +=) the gradient of the depthwise output under dout; with dwpw, the
+ * depthwise output is recomputed into tile and dwpw += the 1x1 weight
+ * gradient. The same bits as conv2d_forward (depthwise) + conv2d_backward
+ * (pointwise) into a zeroed gmid. Runs in the calling thread. */
+void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmid, float *dwpw,
+                              const float *dout, const float *in, const float *wdw,
+                              const float *wpw, int n, int h, int w, float *tile);
+
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);
 void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const float *dout,

@@ -731,6 +731,72 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, co
     }
 }
 
+void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmid, float *dwpw,
+                              const float *dout, const float *in, const float *wdw,
+                              const float *wpw, int n, int h, int w, float *tile)
+{
+    conv_check(dw, n, h, w, "conv2d_dw_pw_backward_pw");
+    const int ho = conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation);
+    const int wo = conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
+    conv_check(pw, n, ho, wo, "conv2d_dw_pw_backward_pw");
+    if (!conv_is_depthwise(dw) || !conv_is_pointwise(pw) || pw->c_in != dw->c_out) {
+        fprintf(stderr,
+                "dartboard: conv2d_dw_pw_backward_pw: not a depthwise then a 1x1 convolution\n");
+        abort();
+    }
+    const int c = pw->c_in, co = pw->c_out, p = ho * wo;
+    const size_t len = (size_t)co * c;
+    /* dW as conv2d_backward sums it (dense_dweight_groups / _rows), for its bits */
+    const int grouped = len <= DW_GROUP_FLOATS;
+    float part[DW_GROUPS][DW_GROUP_FLOATS];
+    PlanePlan pl;
+    const int planned = dw->kh == dw->kw && plane_plan(&pl, dw->kh, dw->dilation, dw->stride, h, w,
+                                                       dw->pad, dw->pad, ho, wo) == 0;
+    float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+    if (dwpw && planned)
+        plane_clear(&pl, buf, 0.0f);
+    if (dwpw && grouped)
+        for (int gi = 0; gi < DW_GROUPS; gi++)
+            memset(part[gi], 0, len * sizeof **part);
+    double t_dw = 0.0, t_pw = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *a = dout + (size_t)i * co * p;
+        double t0 = profile_enabled ? profile_clock() : 0.0, t1 = t0;
+        if (dwpw) {
+            const float *x = in + (size_t)i * c * h * w;
+            if (planned) {
+                for (int ch = 0; ch < c; ch++) {
+                    plane_fill(&pl, buf, x + (size_t)ch * h * w);
+                    dw_plane_corr(&pl, buf, tile + (size_t)ch * p, wdw + (size_t)ch * pl.taps);
+                }
+            } else {
+                conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
+            }
+            t1 = profile_enabled ? profile_clock() : 0.0;
+            int gi = 0; /* dense_dweight_groups' group of image i */
+            while (i >= n * (gi + 1) / DW_GROUPS)
+                gi++;
+            if (grouped)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, c, p, 1.0f, a, p, tile, p,
+                            1.0f, part[gi], c);
+            else
+                pwt_gemm(dwpw, a, tile, 0, co, c, p);
+        }
+        gemm_small(c, p, co, wpw, 1, c, a, p, gmid + (size_t)i * c * p, p, 0);
+        if (profile_enabled) {
+            t_dw += t1 - t0;
+            t_pw += profile_clock() - t1;
+        }
+    }
+    if (dwpw && grouped)
+        for (size_t e = 0; e < len; e++)
+            dwpw[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+    if (profile_enabled) {
+        profile_charge_seconds(PROF_DEPTHWISE, t_dw, dwpw ? conv_flops(dw, n, h, w) : 0.0);
+        profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(pw, n, ho, wo) * (dwpw ? 2 : 1));
+    }
+}
+
 void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
                     int h, int w, float *scratch)
 {

@@ -369,14 +369,10 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
             h = op->ho;
             w = op->wo;
         }
-        if (x->gw) {
-            if (k > 0)
-                bn_relu(x, &op->blk[k - 1].bn, r, op->blk[k - 1].x, hwo);
-            conv2d_forward(&blk->dw.spec, t, in, x->w + blk->dw.w, x->n, h, w, s->conv);
-        }
-        vec_zero(g, count);
-        conv2d_backward(&blk->pw.spec, g, grad_of(x, &blk->pw), a, t, x->w + blk->pw.w, x->n,
-                        op->ho, op->wo, s->conv);
+        if (x->gw && k > 0)
+            bn_relu(x, &op->blk[k - 1].bn, r, op->blk[k - 1].x, hwo);
+        conv2d_dw_pw_backward_pw(&blk->dw.spec, &blk->pw.spec, g, grad_of(x, &blk->pw), a, in,
+                                 x->w + blk->dw.w, x->w + blk->pw.w, x->n, h, w, t);
         if (k == 0) {
             conv2d_backward(&blk->dw.spec, drelu_in, grad_of(x, &blk->dw), g, relu_in,
                             x->w + blk->dw.w, x->n, h, w, s->conv);
