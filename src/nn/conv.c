@@ -687,37 +687,60 @@ size_t conv_dw_pw_tile_floats(const ConvSpec *dw, int h, int w)
            (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
 }
 
+/* The depthwise half of a fused block, one image at a time. */
+typedef struct DwImage {
+    const ConvSpec *dw;
+    int h, w, ho, wo, planned;
+    PlanePlan pl;
+} DwImage;
+
+static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, int n, int h, int w,
+                          const char *fn)
+{
+    conv_check(dw, n, h, w, fn);
+    d->dw = dw;
+    d->h = h;
+    d->w = w;
+    d->ho = conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation);
+    d->wo = conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
+    conv_check(pw, n, d->ho, d->wo, fn);
+    if (!conv_is_depthwise(dw) || !conv_is_pointwise(pw) || pw->c_in != dw->c_out) {
+        fprintf(stderr, "dartboard: %s: not a depthwise then a 1x1 convolution\n", fn);
+        abort();
+    }
+    d->planned = dw->kh == dw->kw && plane_plan(&d->pl, dw->kh, dw->dilation, dw->stride, h, w,
+                                                dw->pad, dw->pad, d->ho, d->wo) == 0;
+}
+
+/* tile (c, ho, wo) = depthwise(x), x one image; buf: the plane buffer,
+ * cleared once by the caller (plane_fill never writes its border). */
+static void dw_image_forward(const DwImage *d, float *buf, float *tile, const float *x,
+                             const float *wdw)
+{
+    const size_t hw = (size_t)d->h * d->w, p = (size_t)d->ho * d->wo;
+    if (!d->planned) {
+        conv2d_forward_naive(d->dw, tile, x, wdw, 1, d->h, d->w);
+        return;
+    }
+    for (int ch = 0; ch < d->dw->c_in; ch++) {
+        plane_fill(&d->pl, buf, x + ch * hw);
+        dw_plane_corr(&d->pl, buf, tile + ch * p, wdw + (size_t)ch * d->pl.taps);
+    }
+}
+
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, const float *in,
                           const float *wdw, const float *wpw, int n, int h, int w, float *tile)
 {
-    conv_check(dw, n, h, w, "conv2d_dw_pw_forward");
-    const int ho = conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation);
-    const int wo = conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
-    conv_check(pw, n, ho, wo, "conv2d_dw_pw_forward");
-    if (!conv_is_depthwise(dw) || !conv_is_pointwise(pw) || pw->c_in != dw->c_out) {
-        fprintf(stderr,
-                "dartboard: conv2d_dw_pw_forward: not a depthwise then a 1x1 convolution\n");
-        abort();
-    }
-    const int c = dw->c_in, p = ho * wo;
-    PlanePlan pl;
-    const int planned = dw->kh == dw->kw && plane_plan(&pl, dw->kh, dw->dilation, dw->stride, h, w,
-                                                       dw->pad, dw->pad, ho, wo) == 0;
+    DwImage d;
+    dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_forward");
+    const int c = dw->c_in, p = d.ho * d.wo;
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-    if (planned)
-        plane_clear(&pl, buf, 0.0f);
+    if (d.planned)
+        plane_clear(&d.pl, buf, 0.0f);
     double t_dw = 0.0, t_pw = 0.0;
     for (int i = 0; i < n; i++) {
-        const float *x = in + (size_t)i * c * h * w;
         const double t0 = profile_enabled ? profile_clock() : 0.0;
-        if (planned) {
-            for (int ch = 0; ch < c; ch++) {
-                plane_fill(&pl, buf, x + (size_t)ch * h * w);
-                dw_plane_corr(&pl, buf, tile + (size_t)ch * p, wdw + (size_t)ch * pl.taps);
-            }
-        } else {
-            conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
-        }
+        dw_image_forward(&d, buf, tile, in + (size_t)i * c * h * w, wdw);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
         gemm_small(pw->c_out, p, c, wpw, c, 1, tile, p, out + (size_t)i * pw->c_out * p, p, 0);
         if (profile_enabled) {
@@ -727,7 +750,7 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, co
     }
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, conv_flops(dw, n, h, w));
-        profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(pw, n, ho, wo));
+        profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(pw, n, d.ho, d.wo));
     }
 }
 
@@ -735,26 +758,17 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
                               const float *dout, const float *in, const float *wdw,
                               const float *wpw, int n, int h, int w, float *tile)
 {
-    conv_check(dw, n, h, w, "conv2d_dw_pw_backward_pw");
-    const int ho = conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation);
-    const int wo = conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
-    conv_check(pw, n, ho, wo, "conv2d_dw_pw_backward_pw");
-    if (!conv_is_depthwise(dw) || !conv_is_pointwise(pw) || pw->c_in != dw->c_out) {
-        fprintf(stderr,
-                "dartboard: conv2d_dw_pw_backward_pw: not a depthwise then a 1x1 convolution\n");
-        abort();
-    }
-    const int c = pw->c_in, co = pw->c_out, p = ho * wo;
+    DwImage d;
+    dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward_pw");
+    const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const size_t len = (size_t)co * c;
-    /* dW as conv2d_backward sums it (dense_dweight_groups / _rows), for its bits */
+    /* dW summed as conv2d_backward sums it (dense_dweight_groups, or _rows
+     * for large weights), for the same bits */
     const int grouped = len <= DW_GROUP_FLOATS;
     float part[DW_GROUPS][DW_GROUP_FLOATS];
-    PlanePlan pl;
-    const int planned = dw->kh == dw->kw && plane_plan(&pl, dw->kh, dw->dilation, dw->stride, h, w,
-                                                       dw->pad, dw->pad, ho, wo) == 0;
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-    if (dwpw && planned)
-        plane_clear(&pl, buf, 0.0f);
+    if (dwpw && d.planned)
+        plane_clear(&d.pl, buf, 0.0f);
     if (dwpw && grouped)
         for (int gi = 0; gi < DW_GROUPS; gi++)
             memset(part[gi], 0, len * sizeof **part);
@@ -763,15 +777,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
         const float *a = dout + (size_t)i * co * p;
         double t0 = profile_enabled ? profile_clock() : 0.0, t1 = t0;
         if (dwpw) {
-            const float *x = in + (size_t)i * c * h * w;
-            if (planned) {
-                for (int ch = 0; ch < c; ch++) {
-                    plane_fill(&pl, buf, x + (size_t)ch * h * w);
-                    dw_plane_corr(&pl, buf, tile + (size_t)ch * p, wdw + (size_t)ch * pl.taps);
-                }
-            } else {
-                conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
-            }
+            dw_image_forward(&d, buf, tile, in + (size_t)i * c * h * w, wdw);
             t1 = profile_enabled ? profile_clock() : 0.0;
             int gi = 0; /* dense_dweight_groups' group of image i */
             while (i >= n * (gi + 1) / DW_GROUPS)
@@ -793,7 +799,8 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
             dwpw[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, dwpw ? conv_flops(dw, n, h, w) : 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(pw, n, ho, wo) * (dwpw ? 2 : 1));
+        profile_charge_seconds(PROF_POINTWISE, t_pw,
+                               conv_flops(pw, n, d.ho, d.wo) * (dwpw ? 2 : 1));
     }
 }
 

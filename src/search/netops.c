@@ -136,8 +136,8 @@ void vec_zero(float *y, size_t count)
     PROFILE_END(PROF_ELEMENTWISE, 0);
 }
 
-/* sum over (n, c, hw) of g * in. Per-channel partial sums in double, added in channel order: the result
- * does not depend on the thread count. */
+/* sum over (n, c, hw) of g * in. Per-channel partial sums in double, added
+ * in channel order: the result does not depend on the thread count. */
 static double channel_dot(const Ctx *x, const float *g, const float *in, int c, int hw)
 {
     PROFILE_BEGIN;
