@@ -73,6 +73,7 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 check "config.yaml reloads as a preset" 'run 0 --headless --preset "$rd/config.yaml" --out "$work/run2" --steps 1 --threads 1'
 check "headless output: a progress line per report and the genotype" '[ "$("$DARTBOARD" --headless --resume "$rd" --steps 7 --threads 1 | tee "$work/out" | grep -c "^step ")" -eq 2 ] && out_has "Genotype(normal="'
+check "a resumed run is announced under its preset's name" 'out_has "^dartboard: test, run directory "'
 check "stdout not a terminal: headless without --headless" 'run 0 --preset test --out "$work/piped" --steps 2 --threads 1 && out_has "^step 2/2 " && out_has "Genotype("'
 # Steps per epoch: full batches of the weight half of the synthetic set.
 key() { sed -n "s/^ *$1: *\([0-9.]*\).*/\1/p" "$rd/config.yaml" | head -n 1; }

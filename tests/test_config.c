@@ -374,6 +374,19 @@ static void test_write_yaml(void)
         fclose(f);
     }
     ok(line[0] == '#' && strstr(line, "preset test"), "its first line is a description: %s", line);
+    char name[64] = "";
+    ok(config_saved_preset(path, name, sizeof name) == 0 && strcmp(name, "test") == 0,
+       "config_saved_preset reads the preset back from it ('%s')", name);
+    c.preset[0] = '\0';
+    f = fopen(path, "w");
+    if (f) {
+        config_write_yaml(&c, f);
+        fclose(f);
+    }
+    ok(config_saved_preset(path, name, sizeof name) == -1,
+       "a configuration without a preset records none");
+    ok(config_saved_preset("no/such/config.yaml", name, sizeof name) == -1,
+       "a missing file has no preset");
     ok(strstr(all, "  lr: 0.0123456789") && strstr(all, "(live)") &&
            strstr(all, "[fashion-mnist|cifar10|synthetic]"),
        "values are commented with description, range and liveness");

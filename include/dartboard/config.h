@@ -91,6 +91,9 @@ int config_validate(const Config *c, char *err, size_t errlen);
  * commented line per key, the first line a description (so a run's
  * config.yaml is itself a preset). */
 int config_write_yaml(const Config *c, FILE *f);
+/* The preset name config_write_yaml recorded in its first line, into name;
+ * -1 when the file has none (or cannot be read). */
+int config_saved_preset(const char *path, char *name, size_t len);
 /* Preset names with their first-line descriptions, for `dartboard presets`,
  * sorted; a name in the source tree hides the installed one. */
 int config_list_presets(FILE *out);

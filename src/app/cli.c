@@ -291,7 +291,7 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
         snprintf(path, sizeof path, "%s/config.yaml", o->resume_dir);
         if (config_load_file(cfg, path, err, errlen) != 0)
             return -1;
-        if (!cfg->preset[0]) {
+        if (!cfg->preset[0] && config_saved_preset(path, cfg->preset, sizeof cfg->preset) != 0) {
             const char *base = strrchr(o->resume_dir, '/');
             snprintf(cfg->preset, sizeof cfg->preset, "%s",
                      base && base[1] ? base + 1 : o->resume_dir);

@@ -957,10 +957,29 @@ int config_list_presets(FILE *out)
 
 /* ---------------------------------------------------------------- writing */
 
+#define CONFIG_HEADER "# effective configuration of a dartboard search (preset "
+
+int config_saved_preset(const char *path, char *name, size_t len)
+{
+    char line[CONFIG_STR + 80];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int found = 0;
+    if (fgets(line, sizeof line, f) && strncmp(line, CONFIG_HEADER, strlen(CONFIG_HEADER)) == 0) {
+        const char *start = line + strlen(CONFIG_HEADER), *end = strrchr(start, ')');
+        if (end && end > start && !(end - start == 4 && strncmp(start, "none", 4) == 0)) {
+            snprintf(name, len, "%.*s", (int)(end - start), start);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found ? 0 : -1;
+}
+
 int config_write_yaml(const Config *c, FILE *f)
 {
-    fprintf(f, "# effective configuration of a dartboard search (preset %s)\n",
-            c->preset[0] ? c->preset : "none");
+    fprintf(f, CONFIG_HEADER "%s)\n", c->preset[0] ? c->preset : "none");
     fprintf(f, "# Reload it with --preset FILE; override keys with --set section.key=value.\n");
     char section[16] = "";
     for (int i = 0; i < KEY_COUNT; i++) {
