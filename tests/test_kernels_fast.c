@@ -391,6 +391,9 @@ int main(void)
     /* dense: pointwise fast path, strided 1x1 (im2col), the stem */
     check_conv(16, 16, 1, 1, 0, 1, 1, 4, 8, 8);
     check_conv(16, 32, 1, 1, 0, 1, 1, 3, 7, 7);
+    check_conv(8, 8, 1, 1, 0, 1, 1, 2, 10, 10); /* 64 + 36 columns: a 3-vector rest */
+    check_conv(8, 12, 1, 1, 0, 1, 1, 2, 9, 9);  /* 64 + 17: a 2-vector rest */
+    check_conv(5, 6, 1, 1, 0, 1, 1, 2, 5, 7);   /* 35 */
     check_conv(8, 8, 1, 2, 0, 1, 1, 2, 14, 14);
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);

@@ -82,8 +82,28 @@ void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const
     int x = 0;
     for (; x + TILE_NV * VL <= n; x += TILE_NV * VL)
         gemm_columns(TILE_NV, VL, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
-    for (; x + VL <= n; x += VL)
-        gemm_columns(1, VL, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
-    if (x < n)
-        gemm_columns(1, n - x, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
+    /* The rest as one block of as many vectors as it needs, the last one
+     * partial: a 7x7 plane (49 columns) is one 4-vector tile, not four
+     * 1-vector tiles whose 4 accumulators would wait on the FMA latency. */
+    const int rest = n - x, nv = (rest + VL - 1) / VL, lanes = rest - (nv - 1) * VL;
+    const float *bx = b + x;
+    float *cx = c + x;
+    switch (nv) {
+    case 0:
+        break;
+    case 1:
+        gemm_columns(1, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        break;
+#if TILE_NV > 2
+    case 2:
+        gemm_columns(2, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        break;
+    case 3:
+        gemm_columns(3, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        break;
+#endif
+    default:
+        gemm_columns(TILE_NV, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        break;
+    }
 }
