@@ -210,11 +210,17 @@ int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, i
             "RESULT bench config=%c order=%d threads=%d batch=%d params=%zu median_ms=%.1f "
             "images_per_s=%.2f peak_rss_mib=%.0f\n",
             bc->name, order, threads, bc->batch, params, med * 1e3, bc->batch / med, rss);
-    if (profile)
-        print_profile(out, bc, order, threads, steps, timed, &pt, bench_sgemm_peak(threads));
+    if (profile) {
+        const double peak = bench_sgemm_peak(threads);
+        if (peak > 0)
+            print_profile(out, bc, order, threads, steps, timed, &pt, peak);
+        else
+            fprintf(stderr, "dartboard: bench: no memory for the sgemm peak; no profile\n");
+    }
     fflush(out);
     rc = 0;
 done:
+    profile_set(0); /* a failed step leaves it on */
     search_free(s);
     free(times);
     free(yv);
