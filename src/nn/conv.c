@@ -260,6 +260,22 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
  * images are split into DW_GROUPS fixed groups (not one per thread), each
  * summed in order into its own partial matrix, and the partials are added in
  * group order. The bits do not depend on the thread count. */
+/* part (c_out, kdim) += dout_i (c_out, p) * col_i^T: one image's share of a
+ * group's weight gradient. */
+static void dweight_group_add(float *part, const float *dout_i, const float *col_i, int c_out,
+                              int kdim, int p)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c_out, kdim, p, 1.0f, dout_i, p, col_i, p,
+                1.0f, part, kdim);
+}
+
+/* dW += the groups' partial sums, in the fixed order the bits rely on. */
+static void dweight_groups_sum(float *dweight, float part[DW_GROUPS][DW_GROUP_FLOATS], size_t len)
+{
+    for (size_t e = 0; e < len; e++)
+        dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+}
+
 static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float *dout,
                                  const float *cols, size_t col_stride, int n, int p, int kdim,
                                  int par)
@@ -270,12 +286,10 @@ static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float 
     for (int gi = 0; gi < DW_GROUPS; gi++) {
         memset(part[gi], 0, len * sizeof **part);
         for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->c_out, kdim, p, 1.0f,
-                        dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride, p, 1.0f,
-                        part[gi], kdim);
+            dweight_group_add(part[gi], dout + (size_t)i * s->c_out * p,
+                              cols + (size_t)i * col_stride, s->c_out, kdim, p);
     }
-    for (size_t e = 0; e < len; e++)
-        dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+    dweight_groups_sum(dweight, part, len);
 }
 
 /* The same for weights too large for the partials on the stack: each thread
@@ -783,8 +797,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
             while (i >= n * (gi + 1) / DW_GROUPS)
                 gi++;
             if (grouped)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, c, p, 1.0f, a, p, tile, p,
-                            1.0f, part[gi], c);
+                dweight_group_add(part[gi], a, tile, co, c, p);
             else
                 pwt_gemm(dwpw, a, tile, 0, co, c, p);
         }
@@ -795,8 +808,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
         }
     }
     if (dwpw && grouped)
-        for (size_t e = 0; e < len; e++)
-            dwpw[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+        dweight_groups_sum(dwpw, part, len);
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, dwpw ? conv_flops(dw, n, h, w) : 0.0);
         profile_charge_seconds(PROF_POINTWISE, t_pw,
