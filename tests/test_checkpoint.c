@@ -73,7 +73,7 @@ static int refused(uint64_t fp, const char *want, const char *what)
 {
     Checkpoint c;
     char err[512] = "";
-    int rc = checkpoint_read(&c, PATH, fp, err, sizeof err);
+    int rc = checkpoint_read(&c, PATH, fp, SIZE_MAX, err, sizeof err);
     int good = rc == -1 && strstr(err, PATH) != NULL && strstr(err, want) != NULL;
     if (!good)
         diag("%s: rc %d, message '%s' (wanted one naming %s and saying '%s')", what, rc, err, PATH,
@@ -96,7 +96,7 @@ int main(void)
     ok(count_tmp() == 0, "no temporary file left after a save");
 
     Checkpoint c;
-    int rc = checkpoint_read(&c, PATH, fp, err, sizeof err);
+    int rc = checkpoint_read(&c, PATH, fp, SIZE_MAX, err, sizeof err);
     ok(rc == 0, "read back (%s)", rc ? err : "ok");
     if (rc == 0) {
         ok(c.step == 4242 && c.version == CHECKPOINT_VERSION && c.fingerprint == fp,
@@ -131,7 +131,7 @@ int main(void)
         free(bad);
         Checkpoint x;
         char e[512] = "";
-        if (checkpoint_read(&x, PATH, fp, e, sizeof e) == 0 || !strstr(e, PATH)) {
+        if (checkpoint_read(&x, PATH, fp, SIZE_MAX, e, sizeof e) == 0 || !strstr(e, PATH)) {
             diag("flip at byte %zu not refused: '%s'", pos, e);
             all_flips = 0;
             if (e[0] == '\0')
@@ -150,7 +150,7 @@ int main(void)
         write_all(PATH, good, cut);
         Checkpoint x;
         char e[512] = "";
-        if (checkpoint_read(&x, PATH, fp, e, sizeof e) == 0 || !strstr(e, PATH)) {
+        if (checkpoint_read(&x, PATH, fp, SIZE_MAX, e, sizeof e) == 0 || !strstr(e, PATH)) {
             diag("truncation to %zu bytes not refused: '%s'", cut, e);
             all_cuts = 0;
         }

@@ -229,7 +229,7 @@ int main(void)
     session_snapshot(s, &snap);
     ok(snap.state == SESSION_DONE, "state DONE after stop");
     Checkpoint c;
-    int rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), err,
+    int rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), SIZE_MAX, err,
                              sizeof err);
     ok(rc == 0 && c.step == held, "stop wrote a valid checkpoint at step %lld (%s)",
        (long long)held, rc ? err : "ok");

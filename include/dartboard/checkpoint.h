@@ -42,11 +42,16 @@ typedef struct Checkpoint {
     size_t len;
 } Checkpoint;
 
+/* The file size of a checkpoint with these block lengths. */
+size_t checkpoint_size(size_t extra_len, size_t body_len);
+
 /* Reads and verifies magic, version, length and CRC, and that the
- * fingerprint equals `fingerprint`. -1 + err ("FILE: what is wrong") on a
- * missing, truncated, corrupt or incompatible file. */
-int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char *err,
-                    size_t errlen);
+ * fingerprint equals `fingerprint`. A file that is not regular, or larger
+ * than max_len (what the run's shape implies: checkpoint_size), is refused
+ * before it is read. -1 + err ("FILE: what is wrong") on a missing,
+ * truncated, corrupt or incompatible file. */
+int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, size_t max_len,
+                    char *err, size_t errlen);
 /* The body as a read-only stream (for search_load_state); fclose it. */
 FILE *checkpoint_body_stream(const Checkpoint *c);
 void checkpoint_release(Checkpoint *c);

@@ -74,6 +74,8 @@ int sampler_batches_per_epoch(const Sampler *s);
 /* The whole state (position, epoch, permutation, rng) as a little-endian
  * block for checkpoints: 0 or -1 on a write error. */
 int sampler_save(const Sampler *s, FILE *f);
+/* The bytes sampler_save writes for this sampler. */
+size_t sampler_state_bytes(const Sampler *s);
 /* Restores a state written by sampler_save into a sampler initialised with
  * the same first/count/batch; -1 + err if the block is truncated, belongs
  * to another split or batch size, or is not a permutation of the range. */

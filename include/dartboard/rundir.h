@@ -26,22 +26,38 @@ typedef struct TextBuf {
     size_t len, cap;
 } TextBuf;
 
+#define RUNDIR_PATH_MAX 1024             /* longest run directory path, with its NUL */
+#define RUNDIR_FILE_MAX (RUNDIR_PATH_MAX + 64) /* "DIR/NAME" */
+#define RUNDIR_LINE_MAX 256              /* bound on one CSV line this program writes */
+#define RUNDIR_LOCK "lock"               /* holds the writer's pid while it runs */
+
 typedef struct RunDir {
-    char path[512];
+    char path[RUNDIR_PATH_MAX];
+    int lock_fd;
     TextBuf metrics, alphas;
 } RunDir;
 
 /* "runs/<preset>-YYYYMMDD-HHMMSS" for the current local time. */
 void rundir_default_path(char *buf, size_t len, const char *preset);
-/* 0 when `path` holds no run (no checkpoint.bin, metrics.csv, config.yaml). */
+/* 0 when `path` holds none of the files a run writes. */
 int rundir_check_new(const char *path, char *err, size_t errlen);
-/* Creates `path` (and parents) for a new run and writes header-only CSV
- * files. Refuses a directory that already holds a run (use --resume). */
-int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen);
-/* Opens an existing run for resuming: removes stray *.tmp files, loads the
+/* Takes the run directory for this process: creates it (and its parents)
+ * when `create`, and holds an exclusive flock on DIR/lock (which holds our
+ * pid) until rundir_unlock. A second writer is refused with the holder's
+ * pid; a lock left by a process killed with -9 is free again (the kernel
+ * dropped it). Paths of RUNDIR_PATH_MAX bytes or more are refused. */
+int rundir_lock(RunDir *rd, const char *path, int create, char *err, size_t errlen);
+void rundir_unlock(RunDir *rd);
+/* A new run in the locked directory: header-only CSV files. */
+int rundir_create(RunDir *rd, char *err, size_t errlen);
+/* Opens the locked run for resuming: removes stray temporaries, loads the
  * CSV files and keeps the rows with step < cut (and step == cut when
- * keep_cut); later rows are rewritten as the search gets there again. */
-int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *err, size_t errlen);
+ * keep_cut); later rows are rewritten as the search gets there again. A file
+ * that is not regular, or larger than max_rows reports of alpha_lines lines
+ * each can make, is refused. */
+int rundir_open(RunDir *rd, int64_t cut, int keep_cut, int64_t max_rows, int alpha_lines,
+                char *err, size_t errlen);
+/* Frees the in-memory CSV files (the lock stays). */
 void rundir_free(RunDir *rd);
 
 /* "DIR/NAME" into buf. */

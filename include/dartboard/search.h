@@ -77,7 +77,7 @@ void search_genotype(const Search *s, Genotype *g);
 /* Checkpoint payload: weights, running stats, alphas, optimizer state,
  * samplers, RNG, step. Load refuses (returns -1 + err) a payload from a
  * different network shape. */
-/* Layout (native little-endian): "DBSEARCH", uint32 version; the shape
+/* Layout (little-endian, le.h): "DBSEARCH", uint32 version; the shape
  * (13 int64: input channels, image size, classes, init_channels, layers,
  * nodes, stem_multiplier, batch, weight, running and alpha counts, the two
  * split sizes); int64 step, int32 epoch, int32 momentum-started, int64 Adam
@@ -87,6 +87,9 @@ void search_genotype(const Search *s, Genotype *g);
  * that differs; a truncated or corrupt payload is refused; either way the
  * state is left as it was. search_save_state returns 0 or -1 (write error). */
 int search_save_state(const Search *s, FILE *f);
+/* The bytes search_save_state writes for this search (a checkpoint of any
+ * other size does not belong to it). */
+size_t search_state_bytes(const Search *s);
 int search_load_state(Search *s, FILE *f, char *err, size_t errlen);
 
 #endif

@@ -43,7 +43,7 @@ typedef struct Snapshot {
     uint64_t seq;              /* bumped at every publish */
     SessionState state;
     char preset[64];
-    char run_dir[512];
+    char run_dir[1024]; /* RUNDIR_PATH_MAX */
     int64_t step, total_steps; /* steps done, steps the run will do */
     int epoch, epochs;         /* epoch of the next step, from 0; epochs the run will do */
     float lr, arch_lr;         /* lr of the next step */

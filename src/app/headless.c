@@ -36,7 +36,9 @@ int headless_run(Session *s, FILE *out)
         }
         seen = session_snapshot(s, p);
         if (printed < 0 && p->state != SESSION_STARTING) {
-            printed = p->rows_resumed; /* rows of a resumed run were printed back then */
+            /* Rows of a resumed run were printed back then; a run that fails
+             * before it starts has no rows to print, only its error. */
+            printed = p->state == SESSION_ERROR ? p->rows_total : p->rows_resumed;
             if (p->state != SESSION_ERROR)
                 fprintf(out,
                         "dartboard: %s, run directory %s, step %" PRId64 " of %" PRId64

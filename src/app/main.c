@@ -109,10 +109,18 @@ static void choose_omp_wait_policy(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
         return;
+    /* Exec the binary by its own path, not /proc/self/exe: the kernel names
+     * the process after the file executed, and ps, top, pgrep and killall
+     * look for "dartboard", not "exe". */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || (size_t)n >= sizeof self - 1)
+        return; /* no /proc: run on with the default policy */
+    self[n] = '\0';
     if (setenv("GOMP_SPINCOUNT", "30000", 1) != 0)
         return;
-    execv("/proc/self/exe", argv);
-    /* No /proc: run on with the default policy. */
+    execv(self, argv);
+    unsetenv("GOMP_SPINCOUNT"); /* the exec failed: nothing changed after all */
 }
 
 int main(int argc, char **argv)

@@ -3,11 +3,13 @@
 #include "dartboard/rundir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,7 +73,7 @@ void rundir_default_path(char *buf, size_t len, const char *preset)
 /* mkdir -p */
 static int make_dirs(const char *path, char *err, size_t errlen)
 {
-    char tmp[512];
+    char tmp[RUNDIR_PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
         snprintf(err, errlen, "%s: run directory path too long", path);
         return -1;
@@ -99,42 +101,125 @@ static int make_dirs(const char *path, char *err, size_t errlen)
 
 static int write_buf(const RunDir *rd, const char *name, const TextBuf *b, char *err, size_t errlen)
 {
-    char path[600];
+    char path[RUNDIR_FILE_MAX];
     rundir_file(rd, name, path, sizeof path);
     return atomic_file_write_bytes(path, b->data, b->len, err, errlen);
 }
 
+/* Every file a run writes into its directory: a directory holding any of
+ * them holds a run (or the remains of one), and --out must not write over it. */
+static const char *const run_files[] = {"config.yaml", "checkpoint.bin", "metrics.csv",
+                                        "alphas.csv",  "genotype.py",    "genotype.json",
+                                        "changes.log"};
+
 int rundir_check_new(const char *path, char *err, size_t errlen)
 {
-    static const char *const owned[] = {"checkpoint.bin", "metrics.csv", "config.yaml"};
-    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
-        char f[600];
-        snprintf(f, sizeof f, "%s/%s", path, owned[i]);
-        if (access(f, F_OK) == 0) {
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+        char f[RUNDIR_FILE_MAX];
+        snprintf(f, sizeof f, "%s/%s", path, run_files[i]);
+        struct stat st;
+        if (lstat(f, &st) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "%s: cannot look into the run directory (%s)", f,
+                     strerror(errno));
+            return -1;
+        }
+        if (lstat(f, &st) == 0) {
             snprintf(err, errlen,
                      "%s: already holds a run (%s); continue it with --resume %s or choose "
                      "another --out",
-                     path, owned[i], path);
+                     path, run_files[i], path);
             return -1;
         }
     }
     return 0;
 }
 
-int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen)
+/* The pid written in a lock file, or 0. */
+static long lock_holder(int fd)
+{
+    char buf[32];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+int rundir_lock(RunDir *rd, const char *path, int create, char *err, size_t errlen)
 {
     memset(rd, 0, sizeof *rd);
-    if (snprintf(rd->path, sizeof rd->path, "%s", path) >= (int)sizeof rd->path) {
-        snprintf(err, errlen, "%s: run directory path too long", path);
+    rd->lock_fd = -1;
+    if (!*path || strlen(path) >= sizeof rd->path) {
+        snprintf(err, errlen, "%.80s...: run directory path of %zu bytes (at most %zu)", path,
+                 strlen(path), sizeof rd->path - 1);
         return -1;
     }
-    if (make_dirs(path, err, errlen) != 0)
+    snprintf(rd->path, sizeof rd->path, "%s", path);
+    if (create && make_dirs(path, err, errlen) != 0)
         return -1;
-    if (rundir_check_new(path, err, errlen) != 0)
-        return -1;
+    char lock[RUNDIR_FILE_MAX];
+    rundir_file(rd, RUNDIR_LOCK, lock, sizeof lock);
+    for (int attempt = 0; attempt < 8; attempt++) {
+        int fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            snprintf(err, errlen, "%s: cannot open the run's lock file (%s)", lock,
+                     strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int saved = errno;
+            long pid = lock_holder(fd);
+            close(fd);
+            if (saved == EWOULDBLOCK)
+                snprintf(err, errlen,
+                         "%s: in use by another dartboard (pid %ld holds %s); one process "
+                         "writes a run directory at a time",
+                         path, pid, lock);
+            else
+                snprintf(err, errlen, "%s: cannot lock (%s)", lock, strerror(saved));
+            return -1;
+        }
+        /* The holder before us may have removed the file between our open
+         * and our flock: then we hold a lock on a name nobody sees. */
+        struct stat by_fd, by_name;
+        if (fstat(fd, &by_fd) == 0 && lstat(lock, &by_name) == 0 && by_fd.st_ino == by_name.st_ino &&
+            by_fd.st_dev == by_name.st_dev) {
+            /* A pid left by a holder killed with -9 is stale: the kernel
+             * released its lock, and ours replaces the pid. */
+            char pid[32];
+            int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+                snprintf(err, errlen, "%s: cannot write (%s)", lock, strerror(errno));
+                close(fd);
+                return -1;
+            }
+            rd->lock_fd = fd;
+            return 0;
+        }
+        close(fd);
+    }
+    snprintf(err, errlen, "%s: the lock file keeps changing; is another dartboard starting here?",
+             lock);
+    return -1;
+}
+
+void rundir_unlock(RunDir *rd)
+{
+    if (rd->lock_fd < 0)
+        return;
+    char lock[RUNDIR_FILE_MAX];
+    rundir_file(rd, RUNDIR_LOCK, lock, sizeof lock);
+    unlink(lock); /* while still held: the next holder checks it locked the live name */
+    close(rd->lock_fd);
+    rd->lock_fd = -1;
+}
+
+int rundir_create(RunDir *rd, char *err, size_t errlen)
+{
+    rundir_free(rd);
     if (buf_append(&rd->metrics, RUNDIR_METRICS_HEADER, strlen(RUNDIR_METRICS_HEADER)) != 0 ||
         buf_append(&rd->alphas, RUNDIR_ALPHAS_HEADER, strlen(RUNDIR_ALPHAS_HEADER)) != 0) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory", rd->path);
         rundir_free(rd);
         return -1;
     }
@@ -148,13 +233,23 @@ int rundir_create(RunDir *rd, const char *path, char *err, size_t errlen)
 
 /* Loads DIR/name, checks the header, keeps the rows before the cut. */
 static int load_csv(const RunDir *rd, const char *name, const char *header, int64_t cut,
-                    int keep_cut, TextBuf *out, char *err, size_t errlen)
+                    int keep_cut, size_t max_bytes, TextBuf *out, char *err, size_t errlen)
 {
-    char path[600];
+    char path[RUNDIR_FILE_MAX];
     rundir_file(rd, name, path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_bytes) {
+        snprintf(err, errlen,
+                 S_ISREG(st.st_mode) ? "%s: %lld bytes, more than this run can have written "
+                                       "(at most %zu)"
+                                     : "%s: not a regular file",
+                 path, (long long)st.st_size, max_bytes);
+        fclose(f);
         return -1;
     }
     char *line = NULL;
@@ -199,18 +294,19 @@ static int load_csv(const RunDir *rd, const char *name, const char *header, int6
     return rc;
 }
 
-int rundir_open(RunDir *rd, const char *path, int64_t cut, int keep_cut, char *err, size_t errlen)
+int rundir_open(RunDir *rd, int64_t cut, int keep_cut, int64_t max_rows, int alpha_lines,
+                char *err, size_t errlen)
 {
-    memset(rd, 0, sizeof *rd);
-    if (snprintf(rd->path, sizeof rd->path, "%s", path) >= (int)sizeof rd->path) {
-        snprintf(err, errlen, "%s: run directory path too long", path);
-        return -1;
-    }
-    atomic_file_clean_dir(path);
-    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, &rd->metrics, err,
-                 errlen) != 0 ||
-        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, &rd->alphas, err, errlen) !=
-            0) {
+    rundir_free(rd);
+    atomic_file_clean_dir(rd->path);
+    /* What a run of max_rows reports can have written, with room to spare:
+     * a line of either file is far below RUNDIR_LINE_MAX bytes. */
+    size_t rows = (size_t)(max_rows > 0 ? max_rows : 0) + 1;
+    size_t metrics_max = rows * RUNDIR_LINE_MAX, alphas_max = rows * (size_t)alpha_lines * RUNDIR_LINE_MAX;
+    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, metrics_max,
+                 &rd->metrics, err, errlen) != 0 ||
+        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, alphas_max, &rd->alphas,
+                 err, errlen) != 0) {
         rundir_free(rd);
         return -1;
     }
@@ -277,7 +373,7 @@ static int fill_config(FILE *f, void *ctx)
 
 int rundir_write_config(const RunDir *rd, const Config *cfg, char *err, size_t errlen)
 {
-    char path[600];
+    char path[RUNDIR_FILE_MAX];
     rundir_file(rd, "config.yaml", path, sizeof path);
     return atomic_file_write(path, fill_config, (void *)cfg, err, errlen);
 }
@@ -303,7 +399,7 @@ int rundir_write_genotype(const RunDir *rd, const Genotype *g, const float *norm
                           const float *reduce, char *err, size_t errlen)
 {
     GenotypeFiles gf = {g, normal, reduce};
-    char path[600];
+    char path[RUNDIR_FILE_MAX];
     rundir_file(rd, "genotype.py", path, sizeof path);
     if (atomic_file_write(path, fill_genotype_py, &gf, err, errlen) != 0)
         return -1;
@@ -314,7 +410,7 @@ int rundir_write_genotype(const RunDir *rd, const Genotype *g, const float *norm
 int rundir_log_change(const RunDir *rd, int64_t step, const char *key, const char *old_value,
                       const char *new_value, char *err, size_t errlen)
 {
-    char path[600];
+    char path[RUNDIR_FILE_MAX];
     rundir_file(rd, "changes.log", path, sizeof path);
     TextBuf b = {0};
     FILE *f = fopen(path, "r");

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dartboard/session.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include "dartboard/checkpoint.h"
 #include "dartboard/data.h"
 #include "dartboard/export.h"
+#include "dartboard/le.h"
 #include "dartboard/parallel.h"
 #include "dartboard/rundir.h"
 #include "dartboard/search.h"
@@ -35,8 +37,10 @@ const char *const session_state_names[SESSION_STATE_COUNT] = {
     [SESSION_DONE] = "DONE",         [SESSION_ERROR] = "ERROR",
 };
 
+_Static_assert(sizeof(((Snapshot *)0)->run_dir) == RUNDIR_PATH_MAX, "a snapshot holds any run path");
+
 #define QUEUE_SIZE 64
-#define ERR_LEN 1024
+#define ERR_LEN 2048
 #define EMA_WEIGHT 0.1 /* ms/step: new sample's share */
 #define APP_STATE_VERSION 1u
 
@@ -58,8 +62,9 @@ typedef struct AppState {
 struct Session {
     Config cfg; /* live: the worker applies CMD_SET to it */
     SessionOptions opt;
-    char out_dir[512];
-    int resuming;
+    char out_dir[RUNDIR_PATH_MAX];
+    int resuming;       /* from checkpoint.bin */
+    int restarting;     /* --resume of a run that never reached a checkpoint: step 0 */
     uint64_t fingerprint;
 
     pthread_t thread;
@@ -80,9 +85,8 @@ struct Session {
     Dataset data;
     int data_loaded;
     Search *search;
-    RunDir rd;
-    int rd_open;
-    Checkpoint resume_ckpt;
+    RunDir rd;          /* locked from session_create to session_free */
+    int write_failed;   /* a write to the run directory failed: the run stops */
     AppState app;
     int paused;
     int64_t target;
@@ -117,6 +121,17 @@ static void say(Session *s, const char *fmt, ...)
     vsnprintf(s->priv.message, sizeof s->priv.message, fmt, ap);
     va_end(ap);
     s->priv.message_seq++;
+}
+
+/* A write to the run directory failed: the run stops with exit 1 and
+ * writes nothing more, so the newest checkpoint and the rows up to it stay
+ * as they are, resumable once the cause is fixed. Returns -1. */
+static int write_failure(Session *s, const char *err)
+{
+    say(s, "%s; search stopped, checkpoint.bin of step %lld kept (continue with --resume %s)",
+        err, (long long)s->checkpoint_step, s->rd.path);
+    s->write_failed = 1;
+    return -1;
 }
 
 static int64_t compute_target(const Session *s)
@@ -177,123 +192,161 @@ static void push_row(Snapshot *p, const MetricRow *r)
     (4 + 4 + 8 + 8 + 2 * 8 + 4 * 8 +                                                               \
      4 * (1 + 2 * 2 * 2 * GENOTYPE_MAX_NODES + 2 * (GENOTYPE_MAX_NODES + 2) + 2))
 
-static unsigned char *put_u64(unsigned char *p, uint64_t v)
+/* A cursor over the block; every field through the one codec (le.h). */
+typedef struct Cursor {
+    unsigned char *p;
+    const unsigned char *q;
+} Cursor;
+
+static void put_i32(Cursor *c, int v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-    return p + 8;
+    le_put_u32(c->p, (uint32_t)(int32_t)v);
+    c->p += 4;
 }
 
-static unsigned char *put_i32(unsigned char *p, int32_t v)
+static void put_i64(Cursor *c, int64_t v)
 {
-    uint32_t u = (uint32_t)v;
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(u >> (8 * i));
-    return p + 4;
+    le_put_u64(c->p, (uint64_t)v);
+    c->p += 8;
 }
 
-static unsigned char *put_f64(unsigned char *p, double v)
+static void put_f64(Cursor *c, double v)
 {
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return put_u64(p, u);
+    le_put_f64(c->p, v);
+    c->p += 8;
 }
 
-static const unsigned char *get_u64(const unsigned char *p, uint64_t *v)
+static int get_i32(Cursor *c)
 {
-    *v = 0;
-    for (int i = 0; i < 8; i++)
-        *v |= (uint64_t)p[i] << (8 * i);
-    return p + 8;
+    int v = (int32_t)le_get_u32(c->q);
+    c->q += 4;
+    return v;
 }
 
-static const unsigned char *get_i32(const unsigned char *p, int32_t *v)
+static int64_t get_i64(Cursor *c)
 {
-    uint32_t u = 0;
-    for (int i = 0; i < 4; i++)
-        u |= (uint32_t)p[i] << (8 * i);
-    *v = (int32_t)u;
-    return p + 4;
+    int64_t v = (int64_t)le_get_u64(c->q);
+    c->q += 8;
+    return v;
 }
 
-static const unsigned char *get_f64(const unsigned char *p, double *v)
+static double get_f64(Cursor *c)
 {
-    uint64_t u;
-    p = get_u64(p, &u);
-    memcpy(v, &u, sizeof *v);
-    return p;
-}
-
-static const unsigned char *get_int(const unsigned char *p, int *v)
-{
-    int32_t x;
-    p = get_i32(p, &x);
-    *v = x;
-    return p;
+    double v = le_get_f64(c->q);
+    c->q += 8;
+    return v;
 }
 
 static void app_state_encode(const AppState *a, unsigned char *buf)
 {
-    unsigned char *p = buf;
-    p = put_i32(p, APP_STATE_VERSION);
-    p = put_i32(p, a->tail_row);
-    p = put_f64(p, a->elapsed);
-    p = put_f64(p, a->last_lr);
-    p = put_f64(p, a->acc.train_loss);
-    p = put_f64(p, a->acc.val_loss);
-    p = put_u64(p, (uint64_t)a->acc.train_correct);
-    p = put_u64(p, (uint64_t)a->acc.val_correct);
-    p = put_u64(p, (uint64_t)a->acc.images);
-    p = put_u64(p, (uint64_t)a->acc.batches);
+    Cursor c = {.p = buf};
+    put_i32(&c, APP_STATE_VERSION);
+    put_i32(&c, a->tail_row);
+    put_f64(&c, a->elapsed);
+    put_f64(&c, a->last_lr);
+    put_f64(&c, a->acc.train_loss);
+    put_f64(&c, a->acc.val_loss);
+    put_i64(&c, a->acc.train_correct);
+    put_i64(&c, a->acc.val_correct);
+    put_i64(&c, a->acc.images);
+    put_i64(&c, a->acc.batches);
     const Genotype *g = &a->report_genotype;
-    p = put_i32(p, g->nodes);
+    put_i32(&c, g->nodes);
     for (int i = 0; i < 2 * GENOTYPE_MAX_NODES; i++) {
-        p = put_i32(p, g->normal[i].op);
-        p = put_i32(p, g->normal[i].input);
-        p = put_i32(p, g->reduce[i].op);
-        p = put_i32(p, g->reduce[i].input);
+        put_i32(&c, g->normal[i].op);
+        put_i32(&c, g->normal[i].input);
+        put_i32(&c, g->reduce[i].op);
+        put_i32(&c, g->reduce[i].input);
     }
     for (int i = 0; i < GENOTYPE_MAX_NODES + 2; i++) {
-        p = put_i32(p, g->normal_concat[i]);
-        p = put_i32(p, g->reduce_concat[i]);
+        put_i32(&c, g->normal_concat[i]);
+        put_i32(&c, g->reduce_concat[i]);
     }
-    p = put_i32(p, g->normal_concat_count);
-    put_i32(p, g->reduce_concat_count);
+    put_i32(&c, g->normal_concat_count);
+    put_i32(&c, g->reduce_concat_count);
 }
 
-static int app_state_decode(AppState *a, const unsigned char *buf, size_t len)
+static int finite_nonneg(double x)
 {
-    if (len != APP_STATE_BYTES)
-        return -1;
-    int32_t version;
-    const unsigned char *p = get_i32(buf, &version);
-    if (version != (int32_t)APP_STATE_VERSION)
-        return -1;
-    uint64_t u;
-    p = get_int(p, &a->tail_row);
-    p = get_f64(p, &a->elapsed);
-    p = get_f64(p, &a->last_lr);
-    p = get_f64(p, &a->acc.train_loss);
-    p = get_f64(p, &a->acc.val_loss);
-    p = get_u64(p, &u), a->acc.train_correct = (int64_t)u;
-    p = get_u64(p, &u), a->acc.val_correct = (int64_t)u;
-    p = get_u64(p, &u), a->acc.images = (int64_t)u;
-    p = get_u64(p, &u), a->acc.batches = (int64_t)u;
-    Genotype *g = &a->report_genotype;
-    p = get_int(p, &g->nodes);
+    return isfinite(x) && x >= 0;
+}
+
+/* The genotype of the previous report: none yet (all zero), or a derived
+ * cell of this network: two edges per node from earlier states, real ops,
+ * concat = range(2, 2 + nodes). */
+static int genotype_plausible(const Genotype *g, int nodes)
+{
+    Genotype zero;
+    memset(&zero, 0, sizeof zero);
+    if (memcmp(g, &zero, sizeof zero) == 0)
+        return 1;
+    if (g->nodes != nodes || g->normal_concat_count != nodes || g->reduce_concat_count != nodes)
+        return 0;
     for (int i = 0; i < 2 * GENOTYPE_MAX_NODES; i++) {
-        p = get_int(p, &g->normal[i].op);
-        p = get_int(p, &g->normal[i].input);
-        p = get_int(p, &g->reduce[i].op);
-        p = get_int(p, &g->reduce[i].input);
+        const GenoEdge *e[2] = {&g->normal[i], &g->reduce[i]};
+        for (int k = 0; k < 2; k++) {
+            int bad = i < 2 * nodes ? e[k]->op <= OP_NONE || e[k]->op >= OP_COUNT ||
+                                          e[k]->input < 0 || e[k]->input >= 2 + i / 2
+                                    : e[k]->op != 0 || e[k]->input != 0;
+            if (bad)
+                return 0;
+        }
     }
     for (int i = 0; i < GENOTYPE_MAX_NODES + 2; i++) {
-        p = get_int(p, &g->normal_concat[i]);
-        p = get_int(p, &g->reduce_concat[i]);
+        int want = i < nodes ? 2 + i : 0;
+        if (g->normal_concat[i] != want || g->reduce_concat[i] != want)
+            return 0;
     }
-    p = get_int(p, &g->normal_concat_count);
-    get_int(p, &g->reduce_concat_count);
-    return 0;
+    return 1;
+}
+
+/* Decodes and range-checks the block: the CRC only proves the bytes are the
+ * ones written, not that the writer wrote sense. NULL, or what is wrong. */
+static const char *app_state_decode(AppState *a, const unsigned char *buf, size_t len, int nodes)
+{
+    if (len != APP_STATE_BYTES)
+        return "session state block has an unknown length";
+    Cursor c = {.q = buf};
+    if (get_i32(&c) != (int)APP_STATE_VERSION)
+        return "session state block has an unknown version";
+    a->tail_row = get_i32(&c);
+    a->elapsed = get_f64(&c);
+    a->last_lr = get_f64(&c);
+    a->acc.train_loss = get_f64(&c);
+    a->acc.val_loss = get_f64(&c);
+    a->acc.train_correct = get_i64(&c);
+    a->acc.val_correct = get_i64(&c);
+    a->acc.images = get_i64(&c);
+    a->acc.batches = get_i64(&c);
+    Genotype *g = &a->report_genotype;
+    g->nodes = get_i32(&c);
+    for (int i = 0; i < 2 * GENOTYPE_MAX_NODES; i++) {
+        g->normal[i].op = get_i32(&c);
+        g->normal[i].input = get_i32(&c);
+        g->reduce[i].op = get_i32(&c);
+        g->reduce[i].input = get_i32(&c);
+    }
+    for (int i = 0; i < GENOTYPE_MAX_NODES + 2; i++) {
+        g->normal_concat[i] = get_i32(&c);
+        g->reduce_concat[i] = get_i32(&c);
+    }
+    g->normal_concat_count = get_i32(&c);
+    g->reduce_concat_count = get_i32(&c);
+
+    const Accum *acc = &a->acc;
+    if (a->tail_row != 0 && a->tail_row != 1)
+        return "session state: tail-row flag out of range (expected 0 or 1)";
+    if (!finite_nonneg(a->elapsed) || !finite_nonneg(a->last_lr))
+        return "session state: running time or learning rate out of range (expected finite, "
+               ">= 0)";
+    if (!finite_nonneg(acc->train_loss) || !finite_nonneg(acc->val_loss) || acc->batches < 0 ||
+        acc->images < acc->batches || acc->train_correct < 0 || acc->val_correct < 0 ||
+        acc->train_correct > acc->images || acc->val_correct > acc->images)
+        return "session state: report accumulators out of range";
+    if (!genotype_plausible(g, nodes))
+        return "session state: the genotype of the previous report is not a cell of this "
+               "network";
+    return NULL;
 }
 
 static int write_search_body(const void *ctx, FILE *f)
@@ -306,7 +359,7 @@ static int save_checkpoint(Session *s, const AppState *app, char *err, size_t er
 {
     unsigned char extra[APP_STATE_BYTES];
     app_state_encode(app, extra);
-    char path[600];
+    char path[RUNDIR_FILE_MAX];
     rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
     int64_t step = search_step_count(s->search);
     if (checkpoint_save(path, s->fingerprint, step, extra, sizeof extra, write_search_body,
@@ -316,14 +369,15 @@ static int save_checkpoint(Session *s, const AppState *app, char *err, size_t er
     return 0;
 }
 
-static void checkpoint_now(Session *s, int announce)
+static int checkpoint_now(Session *s, int announce)
 {
     char err[ERR_LEN];
     if (save_checkpoint(s, &s->app, err, sizeof err) != 0)
-        say(s, "checkpoint failed: %s", err);
-    else if (announce)
+        return write_failure(s, err);
+    if (announce)
         say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
             (long long)search_step_count(s->search));
+    return 0;
 }
 
 /* ---------------------------------------------------------------- metric rows */
@@ -338,7 +392,7 @@ static int regular_row(const Session *s, int64_t step)
 
 /* Writes the metric row and alpha block for the current step; with `eval`
  * its val_* come from search_evaluate (the row ends an epoch or the run).
- * Returns 0 or -1 (message already set). */
+ * Returns 0 or -1 (a write failed: the run stops). */
 static int write_row(Session *s, int eval)
 {
     int64_t step = search_step_count(s->search);
@@ -365,10 +419,8 @@ static int write_row(Session *s, int eval)
         rundir_append_alphas(&s->rd, step, s->priv.edges, s->w_normal, s->w_reduce, err,
                              sizeof err) != 0 ||
         rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
-                              sizeof err) != 0) {
-        say(s, "%s", err);
-        return -1;
-    }
+                              sizeof err) != 0)
+        return write_failure(s, err);
     push_row(&s->priv, &r);
     s->priv.prev_genotype = s->app.report_genotype;
     s->app.report_genotype = s->priv.genotype;
@@ -408,7 +460,7 @@ static void apply_set(Session *s, const Command *c)
     if (save_checkpoint(s, &s->app, err, sizeof err) != 0 ||
         rundir_write_config(&s->rd, &s->cfg, err, sizeof err) != 0 ||
         rundir_log_change(&s->rd, step, c->key, old_value, new_value, err, sizeof err) != 0) {
-        say(s, "%s changed, but: %s", c->key, err);
+        write_failure(s, err);
         return;
     }
     say(s, "step %lld: %s %s -> %s", (long long)step, c->key, old_value, new_value);
@@ -421,7 +473,7 @@ static void export_all(Session *s)
     refresh_alphas(s);
     if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
                               sizeof err) != 0) {
-        say(s, "export failed: %s", err);
+        write_failure(s, err);
         return;
     }
     if (export_run_dir(s->rd.path, "py,json,yaml,dot,tikz,svg", NULL, msg, sizeof msg) != 0)
@@ -430,7 +482,8 @@ static void export_all(Session *s)
         say(s, "%s", msg);
 }
 
-/* Handles one command. Returns 1 when the worker must stop. */
+/* Handles one command. Returns 1 when the worker must stop (asked to, or
+ * a write failed). */
 static int handle(Session *s, const Command *c, int *step_once)
 {
     switch (c->kind) {
@@ -459,7 +512,7 @@ static int handle(Session *s, const Command *c, int *step_once)
     case CMD_STOP:
         return 1;
     }
-    return 0;
+    return s->write_failed;
 }
 
 /* Takes every queued command (waiting while paused and nothing is queued),
@@ -516,7 +569,7 @@ static int drain_commands(Session *s, int *step_once, int wait_while_paused)
  * keeps them. */
 static int record_resume_overrides(Session *s, char *err, size_t errlen)
 {
-    char path[600];
+    char path[RUNDIR_FILE_MAX];
     rundir_file(&s->rd, "config.yaml", path, sizeof path);
     Config saved;
     config_defaults(&saved);
@@ -537,6 +590,97 @@ static int record_resume_overrides(Session *s, char *err, size_t errlen)
     return changed ? rundir_write_config(&s->rd, &s->cfg, err, errlen) : 0;
 }
 
+/* Reads checkpoint.bin into the search and the bookkeeping. The search's
+ * shape says how large the file must be, so nothing larger is ever read. */
+static int load_checkpoint(Session *s, char *err, size_t errlen)
+{
+    char path[RUNDIR_FILE_MAX], why[512];
+    rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
+    size_t body_len = search_state_bytes(s->search);
+    Checkpoint c;
+    if (checkpoint_read(&c, path, s->fingerprint, checkpoint_size(APP_STATE_BYTES, body_len), err,
+                        errlen) != 0)
+        return -1;
+    int rc = -1;
+    const char *bad = app_state_decode(&s->app, c.extra, c.extra_len, s->cfg.model.nodes);
+    FILE *body = NULL;
+    if (bad) {
+        snprintf(err, errlen, "%s: %s", path, bad);
+    } else if (c.body_len != body_len) {
+        snprintf(err, errlen, "%s: search state of %zu bytes (this network saves %zu)", path,
+                 c.body_len, body_len);
+    } else if (!(body = checkpoint_body_stream(&c))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+    } else if (search_load_state(s->search, body, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+    } else if (search_step_count(s->search) != c.step) {
+        snprintf(err, errlen, "%s: header says step %lld, state says %lld", path,
+                 (long long)c.step, (long long)search_step_count(s->search));
+    } else {
+        rc = 0;
+    }
+    if (body)
+        fclose(body);
+    s->checkpoint_step = c.step;
+    checkpoint_release(&c);
+    return rc;
+}
+
+/* Continues the run from its checkpoint: the CSV rows after it are dropped
+ * and rewritten as the search gets there again. */
+static int resume_run(Session *s, char *err, size_t errlen)
+{
+    Snapshot *p = &s->priv;
+    if (load_checkpoint(s, err, errlen) != 0)
+        return -1;
+    int64_t step = search_step_count(s->search);
+    s->target = compute_target(s);
+    int64_t most_rows = (int64_t)s->cfg.run.epochs * s->steps_per_epoch;
+    if (rundir_open(&s->rd, step, !s->app.tail_row, most_rows, 2 * p->edges * OP_COUNT, err,
+                    errlen) != 0)
+        return -1;
+    if (record_resume_overrides(s, err, errlen) != 0)
+        return -1;
+    p->n_rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &p->rows_total);
+    if (p->n_rows > 0) {
+        const MetricRow *r = &p->rows[p->n_rows - 1];
+        s->last_row_step = r->step;
+        p->train_loss = r->train_loss;
+        p->train_acc = r->train_acc;
+        p->val_loss = r->val_loss;
+        p->val_acc = r->val_acc;
+    }
+    /* The tail row was dropped; counting resumes from before it, and
+     * where an uninterrupted run reports at this step, it does so now. */
+    p->prev_genotype = s->app.report_genotype;
+    if (s->app.tail_row && step < s->target && regular_row(s, step)) {
+        s->app.tail_row = 0;
+        if (write_row(s, 0) != 0) {
+            snprintf(err, errlen, "%s", s->priv.message);
+            return -1;
+        }
+    }
+    s->app.tail_row = 0;
+    p->rows_resumed = p->rows_total; /* the rewritten tail row was shown back then */
+    return 0;
+}
+
+/* A new run (or one that never reached its first checkpoint): config.yaml,
+ * header-only CSV files, then a checkpoint of step 0, so that from here on
+ * the directory is always resumable. */
+static int start_run(Session *s, char *err, size_t errlen)
+{
+    if (s->restarting)
+        say(s, "%s: no checkpoint yet (stopped before its first one); starting from step 0 with "
+               "its config.yaml",
+            s->rd.path);
+    if (rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0 ||
+        rundir_create(&s->rd, err, errlen) != 0 || save_checkpoint(s, &s->app, err, errlen) != 0)
+        return -1;
+    s->priv.prev_genotype = s->priv.genotype;
+    return 0;
+}
+
 static int prepare(Session *s, char *err, size_t errlen)
 {
     parallel_set_threads(s->cfg.run.threads); /* OpenMP settings are per thread */
@@ -555,66 +699,17 @@ static int prepare(Session *s, char *err, size_t errlen)
     Snapshot *p = &s->priv;
     p->nodes = s->cfg.model.nodes;
     p->edges = genotype_edge_count(p->nodes);
-
-    if (s->resuming) {
-        FILE *body = checkpoint_body_stream(&s->resume_ckpt);
-        int rc = body ? search_load_state(s->search, body, err, errlen) : -1;
-        if (body)
-            fclose(body);
-        if (rc == 0 && search_step_count(s->search) != s->resume_ckpt.step) {
-            snprintf(err, errlen, "%s/checkpoint.bin: header says step %lld, state says %lld",
-                     s->out_dir, (long long)s->resume_ckpt.step,
-                     (long long)search_step_count(s->search));
-            rc = -1;
-        }
-        s->checkpoint_step = s->resume_ckpt.step;
-        checkpoint_release(&s->resume_ckpt);
-        if (rc != 0)
-            return -1;
-        if (rundir_open(&s->rd, s->out_dir, search_step_count(s->search), !s->app.tail_row, err,
-                        errlen) != 0)
-            return -1;
-        s->rd_open = 1;
-        if (record_resume_overrides(s, err, errlen) != 0)
-            return -1;
-        p->n_rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &p->rows_total);
-        if (p->n_rows > 0) {
-            const MetricRow *r = &p->rows[p->n_rows - 1];
-            s->last_row_step = r->step;
-            p->train_loss = r->train_loss;
-            p->train_acc = r->train_acc;
-            p->val_loss = r->val_loss;
-            p->val_acc = r->val_acc;
-        }
-        /* The tail row was dropped; counting resumes from before it, and
-         * where an uninterrupted run reports at this step, it does so now. */
-        p->prev_genotype = s->app.report_genotype;
-        int64_t step = search_step_count(s->search);
-        s->target = compute_target(s);
-        if (s->app.tail_row && step < s->target && regular_row(s, step)) {
-            s->app.tail_row = 0;
-            if (write_row(s, 0) != 0) {
-                snprintf(err, errlen, "%s", s->priv.message);
-                return -1;
-            }
-        }
-        s->app.tail_row = 0;
-        p->rows_resumed = p->rows_total; /* the rewritten tail row was shown back then */
-    } else {
-        if (rundir_create(&s->rd, s->out_dir, err, errlen) != 0)
-            return -1;
-        s->rd_open = 1;
-        if (rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0)
-            return -1;
-    }
     refresh_alphas(s);
-    if (!s->resuming)
-        p->prev_genotype = p->genotype;
+    if (s->resuming ? resume_run(s, err, errlen) : start_run(s, err, errlen))
+        return -1;
+    refresh_alphas(s);
     refresh_progress(s);
     return 0;
 }
 
-static void finish_run(Session *s)
+/* The end of a run that got to its target: the last row, checkpoint and
+ * genotype. 0, or -1 when a write failed. */
+static int finish_run(Session *s)
 {
     int64_t step = search_step_count(s->search);
     char err[ERR_LEN];
@@ -627,17 +722,18 @@ static void finish_run(Session *s)
         AppState before = s->app;
         before.tail_row = 1;
         if (save_checkpoint(s, &before, err, sizeof err) != 0)
-            say(s, "checkpoint failed: %s", err);
-        write_row(s, 1);
-        return;
+            return write_failure(s, err);
+        return write_row(s, 1);
     }
-    if (step > 0 && s->last_row_step != step)
-        write_row(s, 1);
-    checkpoint_now(s, 0);
+    if (step > 0 && s->last_row_step != step && write_row(s, 1) != 0)
+        return -1;
+    if (checkpoint_now(s, 0) != 0)
+        return -1;
     refresh_alphas(s);
     if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
                               sizeof err) != 0)
-        say(s, "%s", err);
+        return write_failure(s, err);
+    return 0;
 }
 
 static void *worker_main(void *arg)
@@ -661,7 +757,8 @@ static void *worker_main(void *arg)
     for (;;) {
         int step_once;
         if (drain_commands(s, &step_once, 1)) {
-            stopped = 1;
+            stopped = !s->write_failed;
+            failed = s->write_failed;
             break;
         }
         if (search_step_count(s->search) >= s->target)
@@ -695,29 +792,33 @@ static void *worker_main(void *arg)
         p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
 
         int64_t step = search_step_count(s->search);
-        if (step < s->target && regular_row(s, step))
-            write_row(s, step % s->steps_per_epoch == 0);
-        else if (step < s->target)
+        if (step < s->target && regular_row(s, step)) {
+            if (write_row(s, step % s->steps_per_epoch == 0) != 0) {
+                failed = 1;
+                break;
+            }
+        } else if (step < s->target) {
             refresh_alphas(s);
+        }
         if (step < s->target && s->cfg.run.checkpoint_every > 0 &&
-            step % s->cfg.run.checkpoint_every == 0)
-            checkpoint_now(s, 0);
+            step % s->cfg.run.checkpoint_every == 0 && checkpoint_now(s, 0) != 0) {
+            failed = 1;
+            break;
+        }
         s->app.elapsed += now_seconds() - t0;
         refresh_progress(s);
         publish(s);
     }
-    if (failed) {
-        p->state = SESSION_ERROR;
-        s->exit_status = 1;
-    } else {
+    if (!failed) {
         double t0 = now_seconds();
         if (stopped && search_step_count(s->search) < s->target)
-            checkpoint_now(s, 1);
+            failed = checkpoint_now(s, 1) != 0;
         else
-            finish_run(s);
+            failed = finish_run(s) != 0;
         s->app.elapsed += now_seconds() - t0;
-        p->state = SESSION_DONE;
     }
+    p->state = failed ? SESSION_ERROR : SESSION_DONE;
+    s->exit_status = failed;
     refresh_progress(s);
     publish(s);
 
@@ -725,8 +826,14 @@ static void *worker_main(void *arg)
     while (s->opt.linger && !stopped && !failed) {
         int step_once;
         s->paused = 1; /* makes drain_commands wait */
-        if (drain_commands(s, &step_once, 1))
+        if (drain_commands(s, &step_once, 1)) {
+            if (s->write_failed) {
+                p->state = SESSION_ERROR;
+                s->exit_status = 1;
+                publish(s);
+            }
             break;
+        }
     }
     return NULL;
 }
@@ -744,31 +851,34 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     }
     s->cfg = *cfg;
     s->opt = *opt;
+    s->rd.lock_fd = -1;
     s->fingerprint = checkpoint_fingerprint(cfg);
-    if (opt->resume_dir) {
-        s->resuming = 1;
-        snprintf(s->out_dir, sizeof s->out_dir, "%s", opt->resume_dir);
-        char path[600];
-        snprintf(path, sizeof path, "%s/checkpoint.bin", s->out_dir);
-        if (checkpoint_read(&s->resume_ckpt, path, s->fingerprint, err, errlen) != 0)
-            goto fail;
-        if (app_state_decode(&s->app, s->resume_ckpt.extra, s->resume_ckpt.extra_len) != 0) {
-            snprintf(err, errlen, "%s: session state block has an unknown layout", path);
-            checkpoint_release(&s->resume_ckpt);
+    const char *dir = opt->resume_dir ? opt->resume_dir : opt->out_dir;
+    if (dir) {
+        if (snprintf(s->out_dir, sizeof s->out_dir, "%s", dir) >= (int)sizeof s->out_dir) {
+            snprintf(err, errlen, "%.60s...: run directory path of %zu bytes (at most %zu)", dir,
+                     strlen(dir), sizeof s->out_dir - 1);
             goto fail;
         }
-    } else if (opt->out_dir) {
-        snprintf(s->out_dir, sizeof s->out_dir, "%s", opt->out_dir);
     } else {
         rundir_default_path(s->out_dir, sizeof s->out_dir, cfg->preset);
     }
-    s->opt.out_dir = s->out_dir;
-    s->opt.resume_dir = s->resuming ? s->out_dir : NULL;
-    if (!s->resuming) {
-        /* Refuse to write over a run now, before the worker loads anything. */
-        if (rundir_check_new(s->out_dir, err, errlen) != 0)
-            goto fail;
+    /* One writer per run directory, from here to session_free. */
+    if (rundir_lock(&s->rd, s->out_dir, !opt->resume_dir, err, errlen) != 0)
+        goto fail;
+    if (opt->resume_dir) {
+        /* The checkpoint itself is read by the worker, once the network's
+         * shape says how large it may be. A run killed before its first
+         * checkpoint starts again from its config.yaml. */
+        char path[RUNDIR_FILE_MAX];
+        rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
+        s->resuming = access(path, F_OK) == 0;
+        s->restarting = !s->resuming;
+    } else if (rundir_check_new(s->out_dir, err, errlen) != 0) {
+        goto fail; /* refused before the worker loads anything */
     }
+    s->opt.out_dir = s->out_dir;
+    s->opt.resume_dir = opt->resume_dir ? s->out_dir : NULL;
 
     pthread_mutex_init(&s->snap_lock, NULL);
     pthread_mutex_init(&s->cmd_lock, NULL);
@@ -789,6 +899,7 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     s->shared = *p;
     return s;
 fail:
+    rundir_unlock(&s->rd);
     free(s);
     return NULL;
 }
@@ -866,9 +977,8 @@ void session_free(Session *s)
         search_free(s->search);
     if (s->data_loaded)
         dataset_free(&s->data);
-    if (s->rd_open)
-        rundir_free(&s->rd);
-    checkpoint_release(&s->resume_ckpt);
+    rundir_free(&s->rd);
+    rundir_unlock(&s->rd);
     pthread_cond_destroy(&s->cmd_cond);
     pthread_mutex_destroy(&s->cmd_lock);
     pthread_mutex_destroy(&s->snap_lock);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dartboard/le.h"
+
 #define SAMPLER_MAGIC "SMPL0001"
 
 /* A fresh order: the identity shuffled, so it depends on the rng alone. */
@@ -58,52 +60,35 @@ int sampler_batches_per_epoch(const Sampler *s)
 
 /* ---------------------------------------------------------------- checkpoint block */
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
 /* magic, first, count, batch, pos, epoch, rng[4], then perm[count] */
 #define HEADER_BYTES (8 + 4 * 4 + 8 + 4 * 8)
+
+size_t sampler_state_bytes(const Sampler *s)
+{
+    return HEADER_BYTES + 4 * (size_t)s->count;
+}
 
 int sampler_save(const Sampler *s, FILE *f)
 {
     unsigned char h[HEADER_BYTES], *p = h;
     memcpy(p, SAMPLER_MAGIC, 8);
     p += 8;
-    put_u32(p, (uint32_t)s->first);
-    put_u32(p + 4, (uint32_t)s->count);
-    put_u32(p + 8, (uint32_t)s->batch);
-    put_u32(p + 12, (uint32_t)s->pos);
+    le_put_u32(p, (uint32_t)s->first);
+    le_put_u32(p + 4, (uint32_t)s->count);
+    le_put_u32(p + 8, (uint32_t)s->batch);
+    le_put_u32(p + 12, (uint32_t)s->pos);
     p += 16;
-    put_u64(p, (uint64_t)s->epoch);
+    le_put_u64(p, (uint64_t)s->epoch);
     p += 8;
     for (int i = 0; i < 4; i++, p += 8)
-        put_u64(p, s->rng.s[i]);
+        le_put_u64(p, s->rng.s[i]);
     if (fwrite(h, 1, sizeof h, f) != sizeof h)
         return -1;
     unsigned char buf[4 * 1024];
     for (int32_t i = 0; i < s->count;) {
         int32_t n = 0;
         for (; n < (int32_t)(sizeof buf / 4) && i < s->count; n++, i++)
-            put_u32(buf + 4 * n, (uint32_t)s->perm[i]);
+            le_put_u32(buf + 4 * n, (uint32_t)s->perm[i]);
         if (fwrite(buf, 4, (size_t)n, f) != (size_t)n)
             return -1;
     }
@@ -135,9 +120,9 @@ int sampler_load(Sampler *s, FILE *f, char *err, size_t errlen)
         load_fail(err, errlen, "bad magic (expected %s)", SAMPLER_MAGIC);
         return -1;
     }
-    int32_t first = (int32_t)get_u32(h + 8), count = (int32_t)get_u32(h + 12);
-    int32_t batch = (int32_t)get_u32(h + 16), pos = (int32_t)get_u32(h + 20);
-    int64_t epoch = (int64_t)get_u64(h + 24);
+    int32_t first = (int32_t)le_get_u32(h + 8), count = (int32_t)le_get_u32(h + 12);
+    int32_t batch = (int32_t)le_get_u32(h + 16), pos = (int32_t)le_get_u32(h + 20);
+    int64_t epoch = (int64_t)le_get_u64(h + 24);
     if (first != s->first || count != s->count || batch != s->batch) {
         load_fail(err, errlen,
                   "indices [%d, %d) in batches of %d (expected [%d, %d) in batches of %d)", first,
@@ -164,7 +149,7 @@ int sampler_load(Sampler *s, FILE *f, char *err, size_t errlen)
             goto out;
         }
         for (size_t j = 0; j < n; j++, i++) {
-            int32_t v = (int32_t)get_u32(buf + 4 * j);
+            int32_t v = (int32_t)le_get_u32(buf + 4 * j);
             if (v < first || v >= first + count || seen[v - first]) {
                 load_fail(err, errlen, "entry %d = %d (expected a permutation of [%d, %d))", i, v,
                           first, first + count);
@@ -178,7 +163,7 @@ int sampler_load(Sampler *s, FILE *f, char *err, size_t errlen)
     s->pos = pos;
     s->epoch = epoch;
     for (int i = 0; i < 4; i++)
-        s->rng.s[i] = get_u64(h + 32 + 8 * i);
+        s->rng.s[i] = le_get_u64(h + 32 + 8 * i);
     rc = 0;
 out:
     free(perm);

@@ -4,43 +4,19 @@
 #include "dartboard/checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "dartboard/atomic_file.h"
+#include "dartboard/le.h"
 
 static const unsigned char MAGIC[8] = {'D', 'B', 'C', 'K', 'P', 'T', '\r', '\n'};
 #define HEADER_BYTES (8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define CRC_BYTES 4
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 /* FNV-1a, 64 bit: stable across machines, enough to tell shapes apart. */
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -105,12 +81,12 @@ int checkpoint_save(const char *path, uint64_t fingerprint, int64_t step, const 
     }
     unsigned char *p = buf;
     memcpy(p, MAGIC, 8);
-    put_u32(p + 8, CHECKPOINT_VERSION);
-    put_u32(p + 12, 0);
-    put_u64(p + 16, fingerprint);
-    put_u64(p + 24, (uint64_t)step);
-    put_u64(p + 32, extra_len);
-    put_u64(p + 40, body_len);
+    le_put_u32(p + 8, CHECKPOINT_VERSION);
+    le_put_u32(p + 12, 0);
+    le_put_u64(p + 16, fingerprint);
+    le_put_u64(p + 24, (uint64_t)step);
+    le_put_u64(p + 32, extra_len);
+    le_put_u64(p + 40, body_len);
     p += HEADER_BYTES;
     if (extra_len)
         memcpy(p, extra, extra_len);
@@ -121,55 +97,74 @@ int checkpoint_save(const char *path, uint64_t fingerprint, int64_t step, const 
     free(body_buf);
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32_z(crc, buf, total - CRC_BYTES);
-    put_u32(p, (uint32_t)crc);
+    le_put_u32(p, (uint32_t)crc);
 
     int rc = atomic_file_write_bytes(path, buf, total, err, errlen);
     free(buf);
     return rc;
 }
 
-static unsigned char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+/* Reads a regular file of at most max_len bytes whole: a device, a FIFO or
+ * a file larger than the checkpoint can be is refused before anything is
+ * allocated for it. */
+static unsigned char *slurp(const char *path, size_t max_len, size_t *len, char *err,
+                            size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open checkpoint (%s)", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        unsigned char *bigger = realloc(buf, cap * 2);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file (expected a checkpoint)", path);
+        close(fd);
+        return NULL;
     }
-    int read_error = ferror(f);
-    fclose(f);
+    if ((uint64_t)st.st_size > max_len) {
+        snprintf(err, errlen,
+                 "%s: %lld bytes, more than a checkpoint of this run can be (%zu); refusing to "
+                 "resume",
+                 path, (long long)st.st_size, max_len);
+        close(fd);
+        return NULL;
+    }
+    size_t n = (size_t)st.st_size, got = 0;
+    unsigned char *buf = malloc(n ? n : 1);
     if (!buf) {
-        snprintf(err, errlen, "%s: out of memory reading the checkpoint", path);
+        snprintf(err, errlen, "%s: out of memory reading the checkpoint (%zu bytes)", path, n);
+        close(fd);
         return NULL;
     }
-    if (read_error) {
-        free(buf);
-        snprintf(err, errlen, "%s: read error", path);
-        return NULL;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            snprintf(err, errlen, "%s: read error (%s)", path,
+                     r < 0 ? strerror(errno) : "the file shrank while being read");
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        got += (size_t)r;
     }
+    close(fd);
     *len = n;
     return buf;
 }
 
-int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char *err, size_t errlen)
+size_t checkpoint_size(size_t extra_len, size_t body_len)
+{
+    return HEADER_BYTES + extra_len + body_len + CRC_BYTES;
+}
+
+int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, size_t max_len,
+                    char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     size_t len;
-    unsigned char *data = slurp(path, &len, err, errlen);
+    unsigned char *data = slurp(path, max_len, &len, err, errlen);
     if (!data)
         return -1;
     if (len < 8 || memcmp(data, MAGIC, 8) != 0) {
@@ -181,8 +176,8 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
                  HEADER_BYTES + CRC_BYTES);
         goto fail;
     }
-    uint32_t version = get_u32(data + 8);
-    uint64_t extra_len = get_u64(data + 32), body_len = get_u64(data + 40);
+    uint32_t version = le_get_u32(data + 8);
+    uint64_t extra_len = le_get_u64(data + 32), body_len = le_get_u64(data + 40);
     /* Lengths beyond 2^62 are damage, and would overflow the sum below. */
     int sane = extra_len < (1ull << 62) && body_len < (1ull << 62);
     uint64_t want = HEADER_BYTES + extra_len + body_len + CRC_BYTES;
@@ -193,7 +188,7 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
         goto fail;
     }
     uLong crc = crc32_z(crc32(0L, Z_NULL, 0), data, len - CRC_BYTES);
-    if (!sane || want != len || (uint32_t)crc != get_u32(data + len - CRC_BYTES)) {
+    if (!sane || want != len || (uint32_t)crc != le_get_u32(data + len - CRC_BYTES)) {
         snprintf(err, errlen, "%s: corrupt checkpoint (CRC32 mismatch); refusing to resume", path);
         goto fail;
     }
@@ -202,7 +197,7 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
                  path, version, CHECKPOINT_VERSION);
         goto fail;
     }
-    uint64_t fp = get_u64(data + 16);
+    uint64_t fp = le_get_u64(data + 16);
     if (fp != fingerprint) {
         snprintf(err, errlen,
                  "%s: checkpoint was made for a different network or data configuration "
@@ -212,7 +207,7 @@ int checkpoint_read(Checkpoint *c, const char *path, uint64_t fingerprint, char 
     }
     c->version = version;
     c->fingerprint = fp;
-    c->step = (int64_t)get_u64(data + 24);
+    c->step = (int64_t)le_get_u64(data + 24);
     c->extra = data + HEADER_BYTES;
     c->extra_len = (size_t)extra_len;
     c->body = c->extra + extra_len;

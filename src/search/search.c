@@ -20,6 +20,7 @@
 
 #include "dartboard/architect.h"
 #include "dartboard/arena.h"
+#include "dartboard/le.h"
 #include "dartboard/loss.h"
 #include "dartboard/optim.h"
 
@@ -465,34 +466,62 @@ static StateShape state_shape(const Search *s)
     return sh;
 }
 
-static int put(FILE *f, const void *p, size_t size, size_t count)
+/* Every field through the one little-endian codec (le.h), so a checkpoint
+ * moves between machines. */
+static int put_i64s(FILE *f, const int64_t *v, size_t n)
 {
-    return fwrite(p, size, count, f) == count ? 0 : -1;
+    for (size_t i = 0; i < n; i++)
+        if (le_write_u64(f, (uint64_t)v[i]) != 0)
+            return -1;
+    return 0;
+}
+
+size_t search_state_bytes(const Search *s)
+{
+    return 8 + 4 + 13 * 8 + 8 + 4 + 4 + 8 + 4 * (2 * s->nw + s->nr + 3 * s->na) +
+           sampler_state_bytes(&s->wsamp) + sampler_state_bytes(&s->asamp) + 4 * 8 + 8;
 }
 
 int search_save_state(const Search *s, FILE *f)
 {
-    const uint32_t version = STATE_VERSION;
     StateShape sh = state_shape(s);
-    int32_t epoch = search_epoch(s), has_mom = s->has_mom;
-    int rc = put(f, STATE_MAGIC, 1, 8) | put(f, &version, sizeof version, 1) |
-             put(f, sh.v, sizeof sh.v[0], 13) | put(f, &s->steps, sizeof s->steps, 1) |
-             put(f, &epoch, sizeof epoch, 1) | put(f, &has_mom, sizeof has_mom, 1) |
-             put(f, &s->adam_t, sizeof s->adam_t, 1) | put(f, s->w, sizeof(float), s->nw) |
-             put(f, s->run, sizeof(float), s->nr) | put(f, s->a, sizeof(float), s->na) |
-             put(f, s->mom, sizeof(float), s->nw) | put(f, s->adam_m, sizeof(float), s->na) |
-             put(f, s->adam_v, sizeof(float), s->na) | sampler_save(&s->wsamp, f) |
-             sampler_save(&s->asamp, f) | put(f, s->aug.s, sizeof s->aug.s[0], 4) |
-             put(f, STATE_END, 1, 8);
+    int rc = fwrite(STATE_MAGIC, 1, 8, f) != 8;
+    rc |= le_write_u32(f, STATE_VERSION) | put_i64s(f, sh.v, 13) |
+          le_write_u64(f, (uint64_t)s->steps) | le_write_u32(f, (uint32_t)search_epoch(s)) |
+          le_write_u32(f, (uint32_t)s->has_mom) | le_write_u64(f, (uint64_t)s->adam_t) |
+          le_write_words(f, s->w, s->nw) | le_write_words(f, s->run, s->nr) |
+          le_write_words(f, s->a, s->na) | le_write_words(f, s->mom, s->nw) |
+          le_write_words(f, s->adam_m, s->na) | le_write_words(f, s->adam_v, s->na) |
+          sampler_save(&s->wsamp, f) | sampler_save(&s->asamp, f);
+    for (int i = 0; i < 4; i++)
+        rc |= le_write_u64(f, s->aug.s[i]);
+    rc |= fwrite(STATE_END, 1, 8, f) != 8;
     return rc ? -1 : 0;
 }
 
-static int get(FILE *f, void *p, size_t size, size_t count, const char *what, char *err,
-               size_t errlen)
+static int truncated(char *err, size_t errlen, const char *what)
 {
-    if (fread(p, size, count, f) == count)
-        return 0;
     return fail(err, errlen, "checkpoint payload: truncated while reading the %s", what);
+}
+
+static int get_bytes(FILE *f, void *p, size_t n, const char *what, char *err, size_t errlen)
+{
+    return fread(p, 1, n, f) == n ? 0 : truncated(err, errlen, what);
+}
+
+static int get_words(FILE *f, void *p, size_t n, const char *what, char *err, size_t errlen)
+{
+    return le_read_words(f, p, n) == 0 ? 0 : truncated(err, errlen, what);
+}
+
+static int get_u64(FILE *f, uint64_t *v, const char *what, char *err, size_t errlen)
+{
+    return le_read_u64(f, v) == 0 ? 0 : truncated(err, errlen, what);
+}
+
+static int get_u32(FILE *f, uint32_t *v, const char *what, char *err, size_t errlen)
+{
+    return le_read_u32(f, v) == 0 ? 0 : truncated(err, errlen, what);
 }
 
 /* A sampler's block (data's sampler_save format, which checks it is a
@@ -514,19 +543,23 @@ int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
     char magic[8];
     uint32_t version;
     StateShape want = state_shape(s), got;
-    if (get(f, magic, 1, 8, "header", err, errlen))
+    if (get_bytes(f, magic, 8, "header", err, errlen))
         return -1;
     if (memcmp(magic, STATE_MAGIC, 8) != 0)
         return fail(err, errlen,
                     "checkpoint payload: not a search state (expected the magic "
                     "\"" STATE_MAGIC "\")");
-    if (get(f, &version, sizeof version, 1, "header", err, errlen))
+    if (get_u32(f, &version, "header", err, errlen))
         return -1;
     if (version != STATE_VERSION)
         return fail(err, errlen, "checkpoint payload: version %u (expected %u)", version,
                     STATE_VERSION);
-    if (get(f, got.v, sizeof got.v[0], 13, "network shape", err, errlen))
-        return -1;
+    for (int i = 0; i < 13; i++) {
+        uint64_t v;
+        if (get_u64(f, &v, "network shape", err, errlen))
+            return -1;
+        got.v[i] = (int64_t)v;
+    }
     for (int i = 0; i < 13; i++)
         if (got.v[i] != want.v[i])
             return fail(err, errlen,
@@ -536,26 +569,34 @@ int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
 
     /* Stage everything in scratch buffers; the live state changes only once
      * the whole payload has been read and checked. */
-    int64_t steps, adam_t;
-    int32_t epoch, has_mom;
+    uint64_t steps_u, adam_u;
+    uint32_t epoch_u, has_mom;
     Sampler ws, as;
     Rng aug;
     char end[8];
-    if (get(f, &steps, sizeof steps, 1, "counters", err, errlen) ||
-        get(f, &epoch, sizeof epoch, 1, "counters", err, errlen) ||
-        get(f, &has_mom, sizeof has_mom, 1, "counters", err, errlen) ||
-        get(f, &adam_t, sizeof adam_t, 1, "counters", err, errlen) ||
-        get(f, s->w_prev, sizeof(float), s->nw, "weights", err, errlen) ||
-        get(f, s->bk.running, sizeof(float), s->nr, "running statistics", err, errlen) ||
-        get(f, s->bk.alphas, sizeof(float), s->na, "alphas", err, errlen) ||
-        get(f, s->mom_prev, sizeof(float), s->nw, "momentum buffers", err, errlen) ||
-        get(f, s->bk.adam_m, sizeof(float), s->na, "Adam moments", err, errlen) ||
-        get(f, s->bk.adam_v, sizeof(float), s->na, "Adam moments", err, errlen) ||
+    if (get_u64(f, &steps_u, "counters", err, errlen) ||
+        get_u32(f, &epoch_u, "counters", err, errlen) ||
+        get_u32(f, &has_mom, "counters", err, errlen) ||
+        get_u64(f, &adam_u, "counters", err, errlen) ||
+        get_words(f, s->w_prev, s->nw, "weights", err, errlen) ||
+        get_words(f, s->bk.running, s->nr, "running statistics", err, errlen) ||
+        get_words(f, s->bk.alphas, s->na, "alphas", err, errlen) ||
+        get_words(f, s->mom_prev, s->nw, "momentum buffers", err, errlen) ||
+        get_words(f, s->bk.adam_m, s->na, "Adam moments", err, errlen) ||
+        get_words(f, s->bk.adam_v, s->na, "Adam moments", err, errlen) ||
         get_sampler(f, &ws, &s->wsamp, s->bk.wperm, "weights sampler", err, errlen) ||
-        get_sampler(f, &as, &s->asamp, s->bk.aperm, "alphas sampler", err, errlen) ||
-        get(f, aug.s, sizeof aug.s[0], 4, "augmentation rng", err, errlen) ||
-        get(f, end, 1, 8, "end marker", err, errlen))
+        get_sampler(f, &as, &s->asamp, s->bk.aperm, "alphas sampler", err, errlen))
         return -1;
+    for (int i = 0; i < 4; i++)
+        if (get_u64(f, &aug.s[i], "augmentation rng", err, errlen))
+            return -1;
+    if (get_bytes(f, end, 8, "end marker", err, errlen))
+        return -1;
+    int64_t steps = (int64_t)steps_u, adam_t = (int64_t)adam_u;
+    int32_t epoch = (int32_t)epoch_u;
+    if (has_mom > 1)
+        return fail(err, errlen, "checkpoint payload: momentum flag %u (expected 0 or 1)",
+                    has_mom);
     if (memcmp(end, STATE_END, 8) != 0)
         return fail(err, errlen, "checkpoint payload: no end marker after the data (corrupt)");
     if (steps < 0 || adam_t < 0 || adam_t > steps)
