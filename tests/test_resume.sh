@@ -32,7 +32,8 @@ same_as_reference() {
     fi
     cmp -s "$work/ref/genotype.py" "$1/genotype.py" || { echo "# $1/genotype.py differs"; return 1; }
     cmp -s "$work/ref/genotype.json" "$1/genotype.json" || { echo "# $1/genotype.json differs"; return 1; }
-    [ -z "$(find "$1" -name '*.tmp')" ] || { echo "# $1 has *.tmp files"; return 1; }
+    [ -z "$(find "$1" -name '*.tmp*')" ] || { echo "# $1 has temporary files"; return 1; }
+    [ ! -e "$1/lock" ] || { echo "# $1 still has its lock file"; return 1; }
 }
 
 t0=$(date +%s%N)
@@ -79,22 +80,21 @@ kill_at_random() { # DIR START_ARGS...
     echo "# killed ${delay}s after step $target was reported, last metrics row at step $at"
 }
 kill_at_random "$work/kill" --preset test --out "$work/kill" --steps $N $common
-for round in 1 2 3; do
-    if [ ! -f "$work/kill/checkpoint.bin" ]; then
-        # Killed before the first checkpoint: nothing to resume, start over.
-        rm -rf "$work/kill"
-        kill_at_random "$work/kill" --preset test --out "$work/kill" --steps $N $common
+# Whatever a kill leaves is resumable; only a run killed before it wrote
+# config.yaml holds nothing, and then the same --out starts it afresh.
+resume_or_start() { # RUNNER
+    if [ -f "$work/kill/config.yaml" ]; then
+        "$1" "$work/kill" --resume "$work/kill" --steps $N $common
     else
-        kill_at_random "$work/kill" --resume "$work/kill" --steps $N $common
+        "$1" "$work/kill" --preset test --out "$work/kill" --steps $N $common
     fi
+}
+for round in 1 2 3; do
+    resume_or_start kill_at_random
 done
 kills_ok=1
-if [ ! -f "$work/kill/checkpoint.bin" ]; then
-    rm -rf "$work/kill"
-    db --preset test --out "$work/kill" --steps $N $common || kills_ok=0
-else
-    db --resume "$work/kill" --steps $N $common || kills_ok=0
-fi
+in_dir() { shift; db "$@"; }
+resume_or_start in_dir || kills_ok=0
 check "at least one kill -9 landed mid-run ($mid_run_kills of 4)" '[ $mid_run_kills -ge 1 ]'
 check "after the kill -9s the run resumes to the end" '[ $kills_ok = 1 ]'
 check "kill -9 + resume: files identical" "same_as_reference $work/kill"

@@ -133,6 +133,20 @@ int main(void)
     ok(wait_for(s, is_state, &paused), "starts PAUSED with start_paused");
     uint64_t seq0 = snap.seq;
     ok(snap.step == 0 && snap.total_steps > 0, "step 0 of %lld", (long long)snap.total_steps);
+    Checkpoint c;
+    int rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), SIZE_MAX,
+                             err, sizeof err);
+    ok(rc == 0 && c.step == 0, "a new run is resumable before its first step: checkpoint of step 0 "
+                               "(%s)",
+       rc ? err : "ok");
+    if (rc == 0)
+        checkpoint_release(&c);
+    ok(access(RUN_DIR "/lock", F_OK) == 0, "the run directory is locked while the session lives");
+    SessionOptions again = {.resume_dir = RUN_DIR};
+    Session *second = session_create(&cfg, &again, err, sizeof err);
+    ok(second == NULL && strstr(err, "in use by another dartboard"),
+       "a second session on the same run is refused: %s", second ? "(created)" : err);
+    session_free(second);
     nap(300);
     session_snapshot(s, &snap);
     ok(snap.step == 0, "paused: the step counter stays at 0");
@@ -228,15 +242,15 @@ int main(void)
     ok(session_join(s) == 0, "CMD_STOP: join returns 0");
     session_snapshot(s, &snap);
     ok(snap.state == SESSION_DONE, "state DONE after stop");
-    Checkpoint c;
-    int rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), SIZE_MAX, err,
-                             sizeof err);
+    rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), SIZE_MAX,
+                         err, sizeof err);
     ok(rc == 0 && c.step == held, "stop wrote a valid checkpoint at step %lld (%s)",
        (long long)held, rc ? err : "ok");
     if (rc == 0)
         checkpoint_release(&c);
-    ok(access(RUN_DIR "/checkpoint.bin.tmp", F_OK) != 0, "no temporary file left");
+    ok(system("ls -A " RUN_DIR " | grep -q 'tmp'") != 0, "no temporary file left");
     session_free(s);
+    ok(access(RUN_DIR "/lock", F_OK) != 0, "the lock file goes with the session");
 
     /* A second session may not write over the run. */
     s = session_create(&cfg, &opt, err, sizeof err);

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "dartboard/rundir.h"
 
 static const char usage[] =
     "Usage: dartboard [search] [OPTION]...      run a DARTS search (live UI on a terminal)\n"
@@ -287,8 +290,18 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
 {
     config_defaults(cfg);
     if (o->resume_dir) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/config.yaml", o->resume_dir);
+        char path[RUNDIR_FILE_MAX];
+        if (snprintf(path, sizeof path, "%s/config.yaml", o->resume_dir) >= (int)sizeof path) {
+            snprintf(err, errlen, "--resume: run directory path of %zu bytes (at most %d)",
+                     strlen(o->resume_dir), RUNDIR_PATH_MAX - 1);
+            return -1;
+        }
+        if (access(path, F_OK) != 0 && errno == ENOENT) {
+            snprintf(err, errlen,
+                     "%s: holds no run to resume (no config.yaml); start one there with --out %s",
+                     o->resume_dir, o->resume_dir);
+            return -1;
+        }
         if (config_load_file(cfg, path, err, errlen) != 0)
             return -1;
         if (!cfg->preset[0] && config_saved_preset(path, cfg->preset, sizeof cfg->preset) != 0) {

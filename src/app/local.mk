@@ -9,8 +9,16 @@ TESTS += tests/test_session
 tests_test_session_SOURCES = tests/test_session.c tests/tap.h
 tests_test_session_LDADD = $(CORE_LIBS)
 
-TESTS += tests/test_cli.sh tests/test_resume.sh
-EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh
+TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh
+EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/fail_writes.c
+
+# A full or read-only disk under one directory, for tests/test_rundir.sh
+# (LD_PRELOAD; a plain shared object, so built by hand).
+check_DATA = tests/fail_writes.so
+tests/fail_writes.so: $(srcdir)/tests/fail_writes.c
+	@mkdir -p tests
+	$(AM_V_CC)$(CC) -shared -fPIC -O2 -Wall -o $@ $(srcdir)/tests/fail_writes.c -ldl
+CLEANFILES += tests/fail_writes.so
 TESTS += tests/test_session_tsan.sh
 EXTRA_DIST += tests/test_session_tsan.sh tests/tsan.sh
 
@@ -23,7 +31,7 @@ print-core-libs:
 # The app tests' scratch directories (build tree only).
 clean-local: clean-app-tests
 clean-app-tests:
-	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir \
+	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir test_rundir.dir \
 		test_session_tsan.dir test_session_nan.run test_session_resume_a.run test_session_resume_b.run
 .PHONY: clean-app-tests
 

@@ -3,7 +3,7 @@
  * A source is a run directory (its genotype.json, else genotype.py, else the
  * cell derived from the last block of alphas.csv; the final alphas from
  * genotype.json or alphas.csv) or a genotype file of any dialect that
- * genotype_io reads. Every file is written to a temporary name and renamed.
+ * genotype_io reads. Every file is written through atomic_file.
  */
 #include "dartboard/export.h"
 
@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dartboard/atomic_file.h"
 #include "dartboard/diagram.h"
 #include "dartboard/genotype_io.h"
 #include "dartboard/plots.h"
@@ -209,7 +210,12 @@ static int write_job(FILE *f, const WriteJob *j)
     }
 }
 
-/* path "-" is stdout; else temp file + rename. */
+static int fill_job(FILE *f, void *ctx)
+{
+    return write_job(f, ctx);
+}
+
+/* path "-" is stdout; else through the one atomic path. */
 static int save(const char *path, const WriteJob *j, Report *rep, char *msg, size_t msglen)
 {
     if (strcmp(path, "-") == 0) {
@@ -219,47 +225,37 @@ static int save(const char *path, const WriteJob *j, Report *rep, char *msg, siz
         }
         return 0;
     }
-    char tmp[PATH_LEN + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+    if (atomic_file_write(path, fill_job, (void *)j, msg, msglen) != 0)
         return -1;
-    }
-    errno = 0;
-    int rc = write_job(f, j);
-    if (fclose(f) != 0)
-        rc = -1;
-    if (rc != 0 || rename(tmp, path) != 0) {
-        snprintf(msg, msglen, "%s: %s", path, errno ? strerror(errno) : "write failed");
-        unlink(tmp);
-        return -1;
-    }
     report_wrote(rep, path);
     return 0;
 }
 
-/* PDF or PNG through Graphviz: the DOT goes to a temporary file beside the output. */
+/* PDF or PNG through Graphviz: the DOT source and dot's output are both
+ * private temporaries beside the output; the output is committed whole. */
 static int render(const char *path, const WriteJob *j, Report *rep, char *msg, size_t msglen)
 {
-    char dot[PATH_LEN + 32], tmp[PATH_LEN + 32];
-    snprintf(dot, sizeof dot, "%s.%ld.dot", path, (long)getpid());
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char dot[PATH_LEN + 32], out[PATH_LEN + 32];
     WriteJob dj = *j;
     dj.fmt = EXPORT_DOT;
-    Report quiet = {0};
-    if (save(dot, &dj, &quiet, msg, msglen) != 0)
+    if (atomic_file_reserve(path, dot, sizeof dot, msg, msglen) != 0)
         return -1;
-    int rc = diagram_render(dot, format_names[j->fmt], tmp, msg, msglen);
-    unlink(dot);
-    if (rc == 0 && rename(tmp, path) != 0) {
-        snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-        rc = -1;
+    if (atomic_file_write(dot, fill_job, &dj, msg, msglen) != 0) {
+        atomic_file_abandon(dot);
+        return -1;
     }
+    if (atomic_file_reserve(path, out, sizeof out, msg, msglen) != 0) {
+        atomic_file_abandon(dot);
+        return -1;
+    }
+    int rc = diagram_render(dot, format_names[j->fmt], out, msg, msglen);
+    atomic_file_abandon(dot);
     if (rc != 0) {
-        unlink(tmp);
+        atomic_file_abandon(out);
         return -1;
     }
+    if (atomic_file_commit(out, path, msg, msglen) != 0)
+        return -1;
     report_wrote(rep, path);
     return 0;
 }
@@ -308,6 +304,20 @@ static int refuse_overwrite(const Source *s, const char *path, char *msg, size_t
     return 0;
 }
 
+/* One frame of the alpha history as SVG, on a canvas shared by all frames. */
+typedef struct Frame {
+    const Genotype *g;
+    DiagramCell cell;
+    const char *caption;
+    double width, height;
+} Frame;
+
+static int fill_frame(FILE *f, void *ctx)
+{
+    const Frame *fr = ctx;
+    return diagram_write_svg_canvas(f, fr->g, fr->cell, fr->caption, fr->width, fr->height);
+}
+
 static int export_frames(const Source *s, const char *out_dir, Report *rep, char *msg,
                          size_t msglen)
 {
@@ -346,20 +356,8 @@ static int export_frames(const Source *s, const char *out_dir, Report *rep, char
             snprintf(path, sizeof path, "%s/%s_%04d.svg", dir, diagram_cell_names[c], i + 1);
             snprintf(caption, sizeof caption, "%s cell, step %lld", diagram_cell_names[c],
                      (long long)h.frames[i].step);
-            char tmp[PATH_LEN + 96];
-            snprintf(tmp, sizeof tmp, "%s.tmp", path);
-            FILE *f = fopen(tmp, "w");
-            if (!f) {
-                snprintf(msg, msglen, "%s: %s", tmp, strerror(errno));
-                rc = -1;
-                break;
-            }
-            rc = diagram_write_svg_canvas(f, &fs.g, (DiagramCell)c, caption, cw[c], ch[c]);
-            if (fclose(f) != 0 || rc != 0 || rename(tmp, path) != 0) {
-                snprintf(msg, msglen, "%s: %s", path, errno ? strerror(errno) : "write failed");
-                unlink(tmp);
-                rc = -1;
-            }
+            Frame frame = {&fs.g, (DiagramCell)c, caption, cw[c], ch[c]};
+            rc = atomic_file_write(path, fill_frame, &frame, msg, msglen);
         }
     }
     int frames = h.n;
@@ -405,7 +403,7 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
                 refuse_overwrite(s, path, msg, msglen) != 0)
                 return -1;
             if (fmt == EXPORT_PDF || fmt == EXPORT_PNG) {
-                if (strcmp(path, "-") == 0) {
+                if (strcmp(path, "-") == 0 || (out && strcmp(out, "-") == 0)) {
                     snprintf(msg, msglen, "%s is binary: not written to stdout (expected -o FILE)",
                              format_names[fmt]);
                     return -1;
