@@ -1,6 +1,6 @@
 # src/io: files of this module
 # configuration and presets (data engineer)
-libdartcore_a_SOURCES += src/io/config.c
+libdartcore_a_SOURCES += src/io/config.c include/dartboard/config.h
 
 check_PROGRAMS += tests/test_config
 TESTS += tests/test_config
