@@ -23,10 +23,6 @@ static void test_arena(void)
     ok(((uintptr_t)a % 64) == 0 && ((uintptr_t)b % 64) == 0, "buffers are 64-byte aligned");
     ok((char *)b - (char *)a == 64, "second buffer follows the first");
     ok(b[99] == 0.0f, "memory is zeroed");
-    size_t mark = arena_mark(&arena);
-    arena_reset(&arena, 0);
-    ok(arena_floats(&arena, 3) == a, "reset rewinds to reuse scratch");
-    arena_reset(&arena, mark);
     ok(arena.peak == plan.peak, "real peak equals planned peak");
     arena_free(&arena);
 }
@@ -91,7 +87,6 @@ static void test_parallel(void)
     ok(parallel_threads() == 2, "thread count is set");
     parallel_set_threads(0);
     ok(parallel_threads() == 1, "thread count is at least 1");
-    ok(parallel_available_cores() >= 1, "available cores >= 1");
 }
 
 int main(void)

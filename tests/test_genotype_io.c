@@ -8,9 +8,12 @@
 #include "dartboard/run_csv.h"
 #include "tap.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const DARTS_V2_PY =
     "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
@@ -174,14 +177,31 @@ static void test_writers(void)
     ok(all, "200 random cells (1..%d nodes, any concat) round-trip through every writer",
        GENOTYPE_MAX_NODES);
 
+    /* In a directory of its own, to see that no temporary file is left. */
     char err[512];
-    const char *path = "test_genotype_io.out.json";
+    const char *dir = "test_genotype_io.dir", *path = "test_genotype_io.dir/genotype.json";
+    mkdir(dir, 0755);
+    remove(path);
     ok(genotype_save(path, GENOTYPE_FORMAT_JSON, &g, wn, wr, err, sizeof err) == 0,
        "genotype_save writes a file");
     Genotype back;
     ok(genotype_read_file(path, &back, err, sizeof err) == 0 && genotype_equal(&g, &back),
        "the saved file reads back");
+    /* A writer that fails (no such format) must leave the old file as it was. */
+    ok(genotype_save(path, GENOTYPE_FORMAT_COUNT, &g, wn, wr, err, sizeof err) == -1 &&
+           strstr(err, path) != NULL,
+       "a failed genotype_save names the file (%s)", err);
+    ok(genotype_read_file(path, &back, err, sizeof err) == 0 && genotype_equal(&g, &back),
+       "a failed genotype_save leaves the old file intact");
+    int entries = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        entries += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    ok(entries == 1, "genotype_save leaves no temporary file (%d entries)", entries);
     remove(path);
+    rmdir(dir);
 }
 
 /* Each malformed input must fail with this exact position and mention `want`. */

@@ -226,9 +226,6 @@ static void test_param_counts(void)
         ok(net && supernet_weight_count(net) == cfg[i].want && supernet_edges(net) == 14,
            "config %s: %zu weights (PyTorch %zu), 14 edges", cfg[i].name,
            net ? supernet_weight_count(net) : 0, cfg[i].want);
-        if (net)
-            diag("config %s: arena %.1f MiB at batch 1", cfg[i].name,
-                 supernet_arena_bytes(net) / 1048576.0);
         supernet_free(net);
     }
 }

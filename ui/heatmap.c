@@ -62,8 +62,7 @@ static void format_weight(char *buf, size_t len, float w, int width)
     }
 }
 
-static void draw_header(WINDOW *w, Rect r, const Style *st, const char *title, int cw,
-                        int show_numbers)
+static void draw_header(WINDOW *w, Rect r, const char *title, int cw, int show_numbers)
 {
     char head[32];
     snprintf(head, sizeof head, "%s%s", title, show_numbers && cw - 1 <= 2 ? " %" : "");
@@ -83,7 +82,7 @@ void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
         return;
     int cw = (r.w - HEAT_LABEL_W) / OP_COUNT;
     cw = cw < 2 ? 2 : cw > HEAT_MAX_CELL_W ? HEAT_MAX_CELL_W : cw;
-    draw_header(w, r, st, title, cw, show_numbers);
+    draw_header(w, r, title, cw, show_numbers);
     int rows = edges < r.h - 1 ? edges : r.h - 1;
     for (int e = 0; e < rows; e++) {
         int y = r.y + 1 + e;

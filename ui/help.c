@@ -48,7 +48,7 @@ UiAction help_action(int key)
     return ACT_NONE;
 }
 
-void help_draw_keybar(WINDOW *w, Rect r, const Style *st)
+void help_draw_keybar(WINDOW *w, Rect r)
 {
     if (rect_empty(r))
         return;

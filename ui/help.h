@@ -43,7 +43,7 @@ typedef struct KeyHelp {
 const KeyHelp *help_keys(int *count);
 UiAction help_action(int key);
 /* The bottom key bar, as many entries as fit. */
-void help_draw_keybar(WINDOW *w, Rect r, const Style *st);
+void help_draw_keybar(WINDOW *w, Rect r);
 /* The `?` overlay, centred on a rows x cols screen. */
 void help_draw_overlay(WINDOW *w, int rows, int cols, const Style *st);
 

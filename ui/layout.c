@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-const char *const panel_names[PANEL_COUNT] = {"overview", "curves", "cells", "log"};
-
 #define HEAT_OPS 8     /* op columns of a heatmap (OP_COUNT; no dependency on genotype.h) */
 #define RIGHT_MIN_W 40 /* a column of curves beside the heatmaps needs this much */
 #define CELL_MIN_W 24

@@ -23,8 +23,6 @@ typedef enum Panel {
     PANEL_COUNT
 } Panel;
 
-extern const char *const panel_names[PANEL_COUNT];
-
 typedef enum Area {
     AREA_STATUS,
     AREA_HEAT_NORMAL,

@@ -27,7 +27,7 @@ static void draw_too_small(WINDOW *w, int rows, int cols)
 
 /* The events, newest at the bottom, and the live hyperparameters: beside
  * them on wide screens, under them on narrow ones. */
-static void draw_log(WINDOW *w, Rect r, const Style *st, const Snapshot *s, const UiView *v)
+static void draw_log(WINDOW *w, Rect r, const Snapshot *s, const UiView *v)
 {
     if (rect_empty(r))
         return;
@@ -157,7 +157,7 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
     }
     const Genotype *g = &s->genotype, *pg = &s->prev_genotype;
     int gn = g->nodes < nodes ? g->nodes : nodes;
-    statusbar_draw(w, l.area[AREA_STATUS], st, s);
+    statusbar_draw(w, l.area[AREA_STATUS], s);
     heatmap_draw(w, l.area[AREA_HEAT_NORMAL], st, "normal",
                  (const float(*)[OP_COUNT])s->alpha_normal, edges, g->normal, gn, v->show_numbers);
     heatmap_draw(w, l.area[AREA_HEAT_REDUCE], st, "reduce",
@@ -175,11 +175,11 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
                   pg->nodes);
     cellview_draw(w, l.area[AREA_CELL_REDUCE], st, "reduce cell", g->reduce, pg->reduce, gn,
                   pg->nodes);
-    draw_log(w, l.area[AREA_LOG], st, s, v);
+    draw_log(w, l.area[AREA_LOG], s, v);
     int err = 0;
     const char *msg = view_log_line(v, 0, &err);
-    statusbar_draw_message(w, l.area[AREA_MESSAGE], st, msg ? msg : "", err);
-    help_draw_keybar(w, l.area[AREA_KEYBAR], st);
+    statusbar_draw_message(w, l.area[AREA_MESSAGE], msg ? msg : "", err);
+    help_draw_keybar(w, l.area[AREA_KEYBAR]);
     if (s->state == SESSION_ERROR && s->message[0] && !v->help_open && !v->confirm_quit)
         draw_error(w, rows, cols, st, s->message);
     if (v->editor.open)

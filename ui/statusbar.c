@@ -23,7 +23,7 @@ void statusbar_duration(char *buf, size_t len, double seconds)
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-void statusbar_draw(WINDOW *w, Rect r, const Style *st, const Snapshot *s)
+void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
 {
     if (rect_empty(r))
         return;
@@ -64,7 +64,7 @@ void statusbar_draw(WINDOW *w, Rect r, const Style *st, const Snapshot *s)
     }
 }
 
-void statusbar_draw_message(WINDOW *w, Rect r, const Style *st, const char *msg, int is_error)
+void statusbar_draw_message(WINDOW *w, Rect r, const char *msg, int is_error)
 {
     if (rect_empty(r))
         return;

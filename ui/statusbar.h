@@ -10,7 +10,7 @@
 
 /* "1:02:03", "4:05", or "--" when unknown. */
 void statusbar_duration(char *buf, size_t len, double seconds);
-void statusbar_draw(WINDOW *w, Rect r, const Style *st, const Snapshot *s);
-void statusbar_draw_message(WINDOW *w, Rect r, const Style *st, const char *msg, int is_error);
+void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s);
+void statusbar_draw_message(WINDOW *w, Rect r, const char *msg, int is_error);
 
 #endif

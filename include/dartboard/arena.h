@@ -27,8 +27,5 @@ void arena_free(Arena *a);
  * when the plan overflows the arena: that is a planning bug, not bad input. */
 float *arena_floats(Arena *a, size_t count);
 void *arena_bytes(Arena *a, size_t bytes);
-/* Rewind to a mark taken with arena_mark(): scratch reuse within a plan. */
-size_t arena_mark(const Arena *a);
-void arena_reset(Arena *a, size_t mark);
 
 #endif

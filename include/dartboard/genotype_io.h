@@ -55,7 +55,7 @@ int genotype_write_json(FILE *f, const Genotype *g, const float *w_normal, const
 int genotype_write_yaml(FILE *f, const Genotype *g, const float *w_normal, const float *w_reduce);
 int genotype_write(FILE *f, GenotypeFormat fmt, const Genotype *g, const float *w_normal,
                    const float *w_reduce);
-/* Writes to path through a temporary file and rename(2). */
+/* Writes path through atomic_file_write(): the old file or the new one, never torn. */
 int genotype_save(const char *path, GenotypeFormat fmt, const Genotype *g, const float *w_normal,
                   const float *w_reduce, char *err, size_t errlen);
 

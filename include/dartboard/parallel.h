@@ -24,7 +24,5 @@ int parallel_threads(void);
 /* Threads OpenBLAS may use for the next calls (see the policy above); the
  * caller sets it back to 1. */
 void parallel_set_blas_threads(int n);
-/* Cores the process may run on (sched_getaffinity), at least 1. */
-int parallel_available_cores(void);
 
 #endif

@@ -39,7 +39,6 @@ typedef struct Supernet Supernet;
 
 Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen);
 void supernet_free(Supernet *net);
-const SupernetSpec *supernet_spec(const Supernet *net);
 
 size_t supernet_weight_count(const Supernet *net);
 float *supernet_weights(Supernet *net);
@@ -49,8 +48,6 @@ float *supernet_running_stats(Supernet *net);
 int supernet_edges(const Supernet *net);       /* per cell kind */
 float *supernet_alphas(Supernet *net);         /* 2 * edges * OP_COUNT */
 float *supernet_alpha_grads(Supernet *net);
-/* Bytes of the planned arena (activations and scratch). */
-size_t supernet_arena_bytes(const Supernet *net);
 
 /* PyTorch's default init (kaiming-uniform conv/linear, BN weight 1 bias 0,
  * running mean 0 var 1), drawn from rng; alphas 1e-3 * N(0, 1). */

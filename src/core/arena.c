@@ -54,13 +54,3 @@ float *arena_floats(Arena *a, size_t count)
 {
     return arena_bytes(a, count * sizeof(float));
 }
-
-size_t arena_mark(const Arena *a)
-{
-    return a->used;
-}
-
-void arena_reset(Arena *a, size_t mark)
-{
-    a->used = mark;
-}

@@ -1,5 +1,6 @@
 # src/core: arena, RNG, thread control
 libdartcore_a_SOURCES += src/core/arena.c src/core/rng.c src/core/parallel.c src/core/profile.c \
+	include/dartboard/arena.h include/dartboard/rng.h include/dartboard/parallel.h \
 	include/dartboard/profile.h
 
 check_PROGRAMS += tests/test_core

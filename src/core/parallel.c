@@ -1,9 +1,7 @@
 /* parallel: see include/dartboard/parallel.h */
-#define _GNU_SOURCE
 #include "config.h"
 #include "dartboard/parallel.h"
 
-#include <sched.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -37,15 +35,4 @@ void parallel_set_blas_threads(int n)
 int parallel_threads(void)
 {
     return thread_count;
-}
-
-int parallel_available_cores(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0)
-            return n;
-    }
-    return 1;
 }

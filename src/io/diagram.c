@@ -163,14 +163,10 @@ static void grow(Layout *L, double x, double y, double hw, double hh)
         L->y1 = y + hh;
 }
 
-/* Ports, curves and labels for the current box positions. Returns the
- * number of labels that overlap a box or another label (widen[c] = 2 for
- * the column gaps their edges span) or sit on another line (widen[c] = 1). */
-static int route_edges(Layout *L, int *widen)
+/* Ports: spread the ends of several edges along a box side, ordered by the
+ * height of the other end so they do not cross at the box. */
+static void place_ports(const Layout *L, double *port_out, double *port_in)
 {
-    /* Ports: spread the ends of several edges along a box side, ordered by
-     * the height of the other end so they do not cross at the box. */
-    double port_out[MAX_LEDGES], port_in[MAX_LEDGES];
     for (int side = 0; side < 2; side++) {
         for (int b = 0; b < L->nboxes; b++) {
             int idx[MAX_LEDGES], m = 0;
@@ -193,38 +189,41 @@ static int route_edges(Layout *L, int *widen)
             }
         }
     }
+}
 
-    for (int k = 0; k < L->nedges; k++) {
-        LEdge *e = &L->edge[k];
-        double x0 = L->box[e->from].x + BOX_W / 2, y0 = port_out[k];
-        double x3 = L->box[e->to].x - BOX_W / 2, y3 = port_in[k];
-        double dx = x3 - x0;
-        e->p[0][0] = x0, e->p[0][1] = y0;
-        e->p[3][0] = x3, e->p[3][1] = y3;
-        e->p[1][0] = x0 + dx * 0.45, e->p[1][1] = y0;
-        e->p[2][0] = x3 - dx * 0.45, e->p[2][1] = y3;
-        /* Bend around boxes in skipped columns: push the middle of the curve
-         * past the obstacle on the side nearer to the edge, a little more
-         * each time, until it is clear. */
-        for (int tries = 0; tries < 24; tries++) {
-            int hit = curve_hits_box(L, e);
-            if (hit < 0)
-                break;
-            double mid = (y0 + y3) / 2, oy = L->box[hit].y;
-            double target =
-                mid <= oy ? oy - BOX_H / 2 - 18 - 8 * tries : oy + BOX_H / 2 + 18 + 8 * tries;
-            /* The midpoint of a cubic is (p0 + 3 p1 + 3 p2 + p3) / 8. */
-            double c = (target - (y0 + y3) / 8) / 0.75;
-            e->p[1][0] = x0 + dx * 0.3, e->p[1][1] = c;
-            e->p[2][0] = x3 - dx * 0.3, e->p[2][1] = c;
-        }
+/* The curve of e from (its source's right side, y0) to (its target's left
+ * side, y3). */
+static void shape_curve(const Layout *L, LEdge *e, double y0, double y3)
+{
+    double x0 = L->box[e->from].x + BOX_W / 2;
+    double x3 = L->box[e->to].x - BOX_W / 2;
+    double dx = x3 - x0;
+    e->p[0][0] = x0, e->p[0][1] = y0;
+    e->p[3][0] = x3, e->p[3][1] = y3;
+    e->p[1][0] = x0 + dx * 0.45, e->p[1][1] = y0;
+    e->p[2][0] = x3 - dx * 0.45, e->p[2][1] = y3;
+    /* Bend around boxes in skipped columns: push the middle of the curve
+     * past the obstacle on the side nearer to the edge, a little more
+     * each time, until it is clear. */
+    for (int tries = 0; tries < 24; tries++) {
+        int hit = curve_hits_box(L, e);
+        if (hit < 0)
+            break;
+        double mid = (y0 + y3) / 2, oy = L->box[hit].y;
+        double target =
+            mid <= oy ? oy - BOX_H / 2 - 18 - 8 * tries : oy + BOX_H / 2 + 18 + 8 * tries;
+        /* The midpoint of a cubic is (p0 + 3 p1 + 3 p2 + p3) / 8. */
+        double c = (target - (y0 + y3) / 8) / 0.75;
+        e->p[1][0] = x0 + dx * 0.3, e->p[1][1] = c;
+        e->p[2][0] = x3 - dx * 0.3, e->p[2][1] = c;
     }
+}
 
-    /* Labels: the position along the edge with the least clutter: never on
-     * a box or another label if avoidable, then over as few other lines as
-     * possible, then near the middle. Longer edges choose first (they have
-     * the most room to move). */
-    int order[MAX_LEDGES], m = 0;
+/* The labelled edges, their label sizes set, longest first into order;
+ * returns how many. */
+static int label_order(Layout *L, int *order)
+{
+    int m = 0;
     for (int k = 0; k < L->nedges; k++) {
         if (L->edge[k].op < 0)
             continue;
@@ -239,29 +238,47 @@ static int route_edges(Layout *L, int *widen)
         }
         order[j] = k;
     }
+    return m;
+}
+
+/* How bad e's label would be centred on (x, y), at parameter t of its edge,
+ * given the labels of order[0..placed-1] already placed. */
+static double label_cost(const Layout *L, const LEdge *e, const int *order, int placed, double x,
+                         double y, double t)
+{
+    double cost = fabs(t - 0.5) * 4;
+    for (int b = 0; b < L->nboxes; b++)
+        cost += 1000 * rects_overlap(x, y, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W, BOX_H, 3);
+    for (int pj = 0; pj < placed; pj++) {
+        const LEdge *o = &L->edge[order[pj]];
+        cost += 1000 * rects_overlap(x, y, e->lw, e->lh, o->lx, o->ly, o->lw, o->lh, 3);
+    }
+    for (int k = 0; k < L->nedges; k++) { /* other lines under the label */
+        if (&L->edge[k] == e)
+            continue;
+        for (int si = 1; si < 48; si++) {
+            double px = bez(L->edge[k].p, si / 48.0, 0), py = bez(L->edge[k].p, si / 48.0, 1);
+            if (fabs(px - x) * 2 < e->lw && fabs(py - y) * 2 < e->lh)
+                cost += 25;
+        }
+    }
+    return cost;
+}
+
+/* Labels: the position along the edge with the least clutter: never on a
+ * box or another label if avoidable, then over as few other lines as
+ * possible, then near the middle. Longer edges choose first (they have the
+ * most room to move). */
+static void place_labels(Layout *L)
+{
+    int order[MAX_LEDGES];
+    int m = label_order(L, order);
     for (int oi = 0; oi < m; oi++) {
         LEdge *e = &L->edge[order[oi]];
         double best = 1e30;
         for (int ti = 0; ti <= 32; ti++) {
             double t = 0.1 + 0.8 * ti / 32.0, x = bez(e->p, t, 0), y = bez(e->p, t, 1);
-            double cost = fabs(t - 0.5) * 4;
-            for (int b = 0; b < L->nboxes; b++)
-                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, L->box[b].x, L->box[b].y, BOX_W,
-                                             BOX_H, 3);
-            for (int pj = 0; pj < oi; pj++) {
-                const LEdge *o = &L->edge[order[pj]];
-                cost += 1000 * rects_overlap(x, y, e->lw, e->lh, o->lx, o->ly, o->lw, o->lh, 3);
-            }
-            for (int k = 0; k < L->nedges; k++) { /* other lines under the label */
-                if (&L->edge[k] == e)
-                    continue;
-                for (int si = 1; si < 48; si++) {
-                    double px = bez(L->edge[k].p, si / 48.0, 0),
-                           py = bez(L->edge[k].p, si / 48.0, 1);
-                    if (fabs(px - x) * 2 < e->lw && fabs(py - y) * 2 < e->lh)
-                        cost += 25;
-                }
-            }
+            double cost = label_cost(L, e, order, oi, x, y, t);
             if (cost < best) {
                 best = cost;
                 e->lx = x;
@@ -269,7 +286,12 @@ static int route_edges(Layout *L, int *widen)
             }
         }
     }
+}
 
+/* Labels that overlap a box or another label (widen[c] = 2 for the column
+ * gaps their edges span) or sit on another line (widen[c] = 1). */
+static int count_label_clashes(const Layout *L, int *widen)
+{
     int clashes = 0;
     for (int k = 0; k < L->nedges; k++) {
         const LEdge *e = &L->edge[k];
@@ -295,6 +317,18 @@ static int route_edges(Layout *L, int *widen)
         }
     }
     return clashes;
+}
+
+/* Ports, curves and labels for the current box positions. Returns the
+ * number of labels that clash (see count_label_clashes). */
+static int route_edges(Layout *L, int *widen)
+{
+    double port_out[MAX_LEDGES], port_in[MAX_LEDGES];
+    place_ports(L, port_out, port_in);
+    for (int k = 0; k < L->nedges; k++)
+        shape_curve(L, &L->edge[k], port_out[k], port_in[k]);
+    place_labels(L);
+    return count_label_clashes(L, widen);
 }
 
 static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)

@@ -1,6 +1,6 @@
 # src/io: files of this module
 # configuration and presets (data engineer)
-libdartcore_a_SOURCES += src/io/config.c
+libdartcore_a_SOURCES += src/io/config.c include/dartboard/config.h
 
 check_PROGRAMS += tests/test_config
 TESTS += tests/test_config
@@ -26,8 +26,10 @@ tests_test_checkpoint_LDADD = $(CORE_LIBS)
 
 # --- exports (owner: exports): genotype files, cell diagrams, gnuplot figures,
 # `dartboard export`
-libdartcore_a_SOURCES += src/io/genotype_io.c src/io/diagram.c src/io/plots.c \
-	src/io/export.c src/io/run_csv.c src/io/tool.c
+libdartcore_a_SOURCES += src/io/genotype_io.c src/io/genotype_io_read.h \
+	src/io/genotype_io_value.c src/io/genotype_io_python.c src/io/genotype_io_yaml.c \
+	src/io/genotype_io_interpret.c src/io/genotype_io_write.c \
+	src/io/diagram.c src/io/plots.c src/io/export.c src/io/run_csv.c src/io/tool.c
 
 check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
 	tests/export_cli

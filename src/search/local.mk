@@ -2,7 +2,8 @@
 
 # supernet: ops, mixed op, cells and network; genotype derivation.
 libdartcore_a_SOURCES += src/search/netops.c src/search/netops.h src/search/mixedop.c \
-	src/search/mixedop.h src/search/supernet.c src/search/genotype.c
+	src/search/mixedop.h src/search/supernet.c src/search/genotype.c \
+	include/dartboard/supernet.h include/dartboard/genotype.h
 check_PROGRAMS += tests/test_genotype tests/test_supernet
 TESTS += tests/test_genotype tests/test_supernet
 tests_test_genotype_SOURCES = tests/test_genotype.c tests/tap.h

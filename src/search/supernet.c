@@ -333,7 +333,6 @@ void supernet_free(Supernet *net)
     free(net);
 }
 
-const SupernetSpec *supernet_spec(const Supernet *net) { return &net->spec; }
 size_t supernet_weight_count(const Supernet *net) { return net->n_weights; }
 float *supernet_weights(Supernet *net) { return net->weights; }
 float *supernet_weight_grads(Supernet *net) { return net->grads; }
@@ -342,7 +341,6 @@ float *supernet_running_stats(Supernet *net) { return net->running; }
 int supernet_edges(const Supernet *net) { return net->edges; }
 float *supernet_alphas(Supernet *net) { return net->alphas; }
 float *supernet_alpha_grads(Supernet *net) { return net->alpha_grads; }
-size_t supernet_arena_bytes(const Supernet *net) { return net->arena.size; }
 
 void supernet_init(Supernet *net, Rng *rng)
 {
