@@ -4,14 +4,27 @@
 #
 #   bench/compare_reference.sh [CONFIGS] [ORDERS] [THREADS]     e.g.  "A B C" "0 1 2" 2
 #
-# Needs the built ./dartboard and Debian's python3-torch; the reference is
-# ../shared/reference/darts_ref.py (override with DARTS_REF=path).
+# Needs the built ./dartboard, Debian's python3-torch and the PyTorch
+# reference darts_ref.py, which is not part of dartboard (docs/ARCHITECTURE.md,
+# The PyTorch reference): DARTS_REF_DIR=DIR names the directory that holds it
+# (or DARTS_REF=FILE the script itself).
 set -eu
-cd "$(dirname "$0")/.."
 configs=${1:-"A B C"}
 orders=${2:-"0 1 2"}
 threads=${3:-2}
-ref=${DARTS_REF:-../shared/reference/darts_ref.py}
+ref=${DARTS_REF:-${DARTS_REF_DIR:+$DARTS_REF_DIR/darts_ref.py}}
+if [ -z "$ref" ]; then
+    echo "compare_reference.sh: set DARTS_REF_DIR to the directory of the PyTorch" \
+        "reference darts_ref.py (or DARTS_REF to the file)" >&2
+    exit 2
+fi
+case $ref in /*) ;; *) ref=$(pwd)/$ref ;; esac
+if [ ! -f "$ref" ]; then
+    echo "compare_reference.sh: $ref: no such file" \
+        "(expected the PyTorch reference darts_ref.py)" >&2
+    exit 2
+fi
+cd "$(dirname "$0")/.."
 steps=${STEPS:-5}
 for c in $configs; do
     case $c in

@@ -1,7 +1,7 @@
-/* test_bench_step: `dartboard bench`'s step timer prints what DESIGN.md
- * section 6 promises (one RESULT line with the reference's fields, the
- * reference's parameter count) and refuses bad arguments. One short run of
- * config C, order 0, one thread. */
+/* test_bench_step: `dartboard bench`'s step timer prints what
+ * docs/ARCHITECTURE.md, Benchmark configurations, promises (one RESULT line
+ * with the reference's fields, the reference's parameter count) and refuses
+ * bad arguments. One short run of config C, order 0, one thread. */
 #include <stdlib.h>
 #include <string.h>
 

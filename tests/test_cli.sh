@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_cli: the command line contract (DESIGN.md section 2).
+# test_cli: the command line contract (docs/ARCHITECTURE.md, Command line).
 # Usage errors exit 2 with "dartboard: ..." on stderr; --help, --version and
 # presets answer on stdout; a headless run of the `test` preset writes exactly
 # the run-directory files, with the right headers and row counts.

@@ -78,7 +78,7 @@ static void test_key_table(void)
     int n_live = (int)(sizeof live_keys / sizeof live_keys[0]);
     int count = 0;
     const ConfigKey *keys = config_keys(&count);
-    ok(count == n_design, "the table has the %d keys of DESIGN.md and the struct (%d)", n_design,
+    ok(count == n_design, "the table has the %d documented keys and the struct (%d)", n_design,
        count);
     int missing = 0;
     for (int i = 0; i < n_design; i++)
@@ -86,7 +86,7 @@ static void test_key_table(void)
             diag("missing key %s", design_keys[i]);
             missing++;
         }
-    ok(missing == 0, "every DESIGN.md preset key is in the table");
+    ok(missing == 0, "every documented preset key is in the table");
     ok(config_key_find("optim.nope") == NULL, "config_key_find: unknown key is NULL");
 
     int bad_meta = 0, live_count = 0, wrong_live = 0;
@@ -119,19 +119,19 @@ static void test_defaults(void)
     ok(strcmp(c.data.set, "fashion-mnist") == 0 &&
            strcmp(c.data.dir, "/usr/share/datasets/fashion-mnist") == 0 &&
            c.data.train_portion == 0.5 && c.data.batch_size == 64 && c.data.augment == 1,
-       "data defaults as DESIGN.md");
+       "data defaults as documented");
     ok(c.model.init_channels == 16 && c.model.layers == 8 && c.model.nodes == 4 &&
            c.model.stem_multiplier == 3,
-       "model defaults as DESIGN.md");
+       "model defaults as documented");
     ok(c.optim.lr == 0.025 && c.optim.lr_min == 0.001 && c.optim.momentum == 0.9 &&
            c.optim.weight_decay == 3.0e-4 && c.optim.grad_clip == 5.0,
-       "optim defaults as DESIGN.md");
+       "optim defaults as documented");
     ok(c.arch.order == 1 && c.arch.lr == 3.0e-4 && c.arch.weight_decay == 1.0e-3 &&
            c.arch.beta1 == 0.5 && c.arch.beta2 == 0.999,
-       "arch defaults as DESIGN.md");
+       "arch defaults as documented");
     ok(c.run.epochs == 50 && c.run.seed == 2 && c.run.threads == 2 && c.run.report_every == 50 &&
            c.run.checkpoint_every == 200 && c.run.eval_samples == 10000,
-       "run defaults as DESIGN.md");
+       "run defaults as documented");
 
     /* Every value prints as text that sets it back unchanged. */
     int count, bad = 0;

@@ -1,5 +1,6 @@
-/* test_genotype: op names, edge numbering and DESIGN.md 3.6's derivation
- * (darts_ref.derive_genotype) on hand-made weights: the reference's
+/* test_genotype: op names, edge numbering and the derivation of
+ * docs/ARCHITECTURE.md, Method: deriving the cell (derive_genotype of the
+ * PyTorch reference, darts_ref.py) on hand-made weights: the reference's
  * selftest 3, ties between edges and between ops, and a none-dominated edge. */
 #include <math.h>
 #include <string.h>

@@ -12,9 +12,14 @@
 # with a checkpoint and exit status 0. A SIGSEGV restores the terminal before
 # its message.
 #
+# A resize that reaches the program while it cannot run (stopped, as a
+# loaded machine may leave it) is drawn once it runs again.
+#
 # A private tmux server (-L), no user configuration (-f /dev/null). Every wait
-# polls capture-pane against a deadline; no fixed sleep decides anything
-# except the 2 s the paused counter must hold still.
+# polls a condition against a deadline, and the condition is the whole state
+# awaited (a screen the old frame cannot satisfy: after a resize, the frame of
+# the new size), never a fixed delay; the one fixed sleep is the 2 s the
+# paused counter must hold still.
 set -u
 
 if [ -z "${TMUX_BIN:-}" ]; then
@@ -41,25 +46,38 @@ fail() {
 pass() { echo "ok: $*"; }
 screen() { T capture-pane -p -t tui; }
 
-# wait_for SECONDS PATTERN: poll the screen for an extended regex.
-wait_for() {
+# wait_until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds
+# (status 0) or SECONDS have passed (status 1).
+wait_until() {
     deadline=$(($(date +%s) + $1))
+    shift
     while :; do
-        if screen | grep -Eq -- "$2"; then return 0; fi
+        "$@" && return 0
         [ "$(date +%s)" -ge "$deadline" ] && return 1
         sleep 0.1
     done
 }
-wait_gone() {
-    deadline=$(($(date +%s) + $1))
-    while :; do
-        if ! screen | grep -Eq -- "$2"; then return 0; fi
-        [ "$(date +%s)" -ge "$deadline" ] && return 1
-        sleep 0.1
-    done
+shows() { screen | grep -Eq -- "$1"; }
+lacks() { ! screen | grep -Eq -- "$1"; }
+# wait_for / wait_gone SECONDS PATTERN: until the screen shows (lacks) an extended regex.
+wait_for() { wait_until "$1" shows "$2"; }
+wait_gone() { wait_until "$1" lacks "$2"; }
+# whole ROWS: one complete overview frame of ROWS rows: the status line on the
+# first row, the key bar on the last, the heatmaps' last row between. A frame
+# of another size (before a resize is drawn) leaves the last row elsewhere.
+whole() {
+    frame=$(screen)
+    [ "$(printf '%s\n' "$frame" | wc -l)" -eq "$1" ] &&
+        printf '%s\n' "$frame" | head -n 1 | grep -q ' step [0-9]' &&
+        printf '%s\n' "$frame" | tail -n 1 | grep -q 'q quit' &&
+        printf '%s\n' "$frame" | grep -q 'n3<-n2'
 }
 # The step counter of the status bar.
 step_now() { screen | sed -n 's/.* step \([0-9][0-9]*\)\/.*/\1/p' | head -n 1; }
+step_is_not() { [ "$(step_now)" != "$1" ]; }
+nonempty() { [ -s "$1" ]; }
+# The process running `--out DIR` (its pid), when pgrep is installed.
+pid_of_run() { pgrep -f -- "^$DARTBOARD .*--out $1 " 2>/dev/null | head -n 1; }
 
 # start NAME COLS ROWS ENV...: the program in a fresh tmux session; when it
 # exits, the shell records its status and says so on the (restored) screen.
@@ -78,7 +96,7 @@ wait_for 60 'normal .* no mp ap sk s3 s5 d3 d5 +reduce' && wait_for 5 'n3<-n2' |
     fail "80x24: heatmaps missing"
 wait_for 60 'loss  \*\* train [0-9]' && wait_for 5 'accuracy  \*\* train' ||
     fail "80x24: curves missing"
-screen | tail -n 1 | grep -q 'q quit' || fail "80x24: key bar lacks q quit"
+wait_until 10 whole 24 || fail "80x24: no whole frame (status line, heatmaps, key bar with q quit)"
 # TERM=xterm: 8 colours, so colour sequences but none of the 256-colour kind.
 T capture-pane -e -p -t tui | grep -q '48;5;' && fail "80x24 xterm: 256-colour sequences"
 T capture-pane -e -p -t tui | grep -Eq '\[([0-9;]*;)?4[0-7](;[0-9;]*)?m' || fail "80x24 xterm: no background colours"
@@ -92,15 +110,12 @@ sleep 2
 s2=$(step_now)
 if [ -n "$s1" ] && [ "$s1" = "$s2" ]; then pass "paused at step $s1 for 2 s"; else fail "step moved while paused ($s1 -> $s2)"; fi
 T send-keys -t tui n
-deadline=$(($(date +%s) + 20))
-while [ "$(step_now)" = "$s2" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+wait_until 20 step_is_not "$s2"
 s3=$(step_now)
 [ "$s3" = $((s2 + 1)) ] && pass "n ran one step ($s2 -> $s3)" || fail "n: step $s2 -> $s3 (expected $((s2 + 1)))"
 T send-keys -t tui Space
 wait_for 10 'RUNNING' || fail "space did not resume"
-deadline=$(($(date +%s) + 30))
-while [ "$(step_now)" = "$s3" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
-[ "$(step_now)" != "$s3" ] && pass "resumed" || fail "the counter stayed at $s3 after resume"
+wait_until 30 step_is_not "$s3" && pass "resumed" || fail "the counter stayed at $s3 after resume"
 
 # Editor: lr_min then lr to 0.0123 (a flat schedule the rows must show).
 T send-keys -t tui e
@@ -119,14 +134,8 @@ screen | grep -q 'RUNNING' || fail "Esc left the running screen"
 
 # The rows written after the change use lr 0.0123; the change is logged.
 csv=$work/run80/metrics.csv
-deadline=$(($(date +%s) + 60))
-while :; do
-    if [ -f "$csv" ] && awk -F, 'NR > 1 && ($3 - 0.0123) ^ 2 < 1e-12 { found = 1 } END { exit !found }' "$csv"; then
-        break
-    fi
-    [ "$(date +%s)" -ge "$deadline" ] && break
-    sleep 0.2
-done
+has_new_lr() { [ -f "$csv" ] && awk -F, 'NR > 1 && ($3 - 0.0123) ^ 2 < 1e-12 { found = 1 } END { exit !found }' "$csv"; }
+wait_until 60 has_new_lr
 if awk -F, 'NR > 1 { if (($3 - 0.0123) ^ 2 < 1e-12) seen = 1; else if (seen) bad = 1 }
             END { exit !(seen && !bad) }' "$csv" 2>/dev/null; then
     pass "metrics.csv rows after the edit have lr 0.0123"
@@ -140,7 +149,8 @@ grep -Eq '^ +lr: 0\.0123' "$work/run80/config.yaml" 2>/dev/null && pass "config.
 
 # Panels, numbers, help, checkpoint, export, plot.
 T send-keys -t tui 2
-wait_for 10 '^accuracy' && ! screen | grep -q 'n3<-n2' || fail "2: no full-size curves"
+curves_only() { shows '^accuracy' && lacks 'n3<-n2'; }
+wait_until 10 curves_only || fail "2: no full-size curves"
 T send-keys -t tui 3
 wait_for 10 'normal cell' && wait_for 5 'concat n0 n1 n2 n3 -> k' || fail "3: no cell diagrams"
 T send-keys -t tui 4
@@ -158,9 +168,7 @@ wait_gone 10 'Ctrl-L +redraw' || fail "Esc: help stays"
 T send-keys -t tui s
 wait_for 30 'checkpoint written' || fail "s: no checkpoint message"
 T send-keys -t tui x
-deadline=$(($(date +%s) + 30))
-until [ -s "$work/run80/genotype.yaml" ] || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.2; done
-[ -s "$work/run80/genotype.yaml" ] || fail "x: no genotype.yaml exported"
+wait_until 30 nonempty "$work/run80/genotype.yaml" || fail "x: no genotype.yaml exported"
 wait_for 10 'wrote' || fail "x: the message line does not say what was written"
 if [ -n "${GNUPLOT:-}" ]; then
     T send-keys -t tui g
@@ -173,14 +181,29 @@ screen | grep -q 'RUNNING' || fail "the search stopped during the keys"
 [ $failed = 0 ] && pass "panels, v, ?, s, x, g"
 
 # Resize: bigger, too small, back; the screen stays whole (even with the
-# LINES/COLUMNS this run was started with exported).
+# LINES/COLUMNS this run was started with exported). The old frame still
+# shows the heatmaps after a resize: only a frame of the new size counts.
 T resize-window -t tui -x 120 -y 40
-wait_for 10 'n3<-n2' && screen | tail -n 1 | grep -q 'q quit' && screen | head -n 1 | grep -q 'step' ||
-    fail "120x40: screen not whole"
+wait_until 10 whole 40 || fail "120x40: screen not whole"
 T resize-window -t tui -x 60 -y 20
 wait_for 10 'terminal too small' || fail "60x20: no 'terminal too small'"
 T resize-window -t tui -x 80 -y 24
-wait_for 10 'n3<-n2' && screen | tail -n 1 | grep -q 'q quit' || fail "back to 80x24: screen not whole"
+wait_until 10 whole 24 || fail "back to 80x24: screen not whole"
+# A resize while the program cannot run (stopped, as a loaded machine may
+# leave it for a while): the old frame stays until it runs again, then the
+# new size is drawn.
+pid=$(pid_of_run "$work/run80")
+if [ -n "$pid" ]; then
+    kill -STOP "$pid"
+    T resize-window -t tui -x 120 -y 40
+    whole 40 && fail "the check for a whole 120x40 frame accepts the old 80x24 one"
+    kill -CONT "$pid"
+    wait_until 10 whole 40 || fail "resized while stopped: 120x40 not drawn"
+    T resize-window -t tui -x 80 -y 24
+    wait_until 10 whole 24 || fail "back to 80x24 after the stopped resize"
+elif command -v pgrep >/dev/null 2>&1; then
+    fail "resize: no process found for run80"
+fi
 [ $failed = 0 ] && pass "resize"
 
 # Quit: asks; n stays; q y checkpoints and exits 0 on a restored terminal.
@@ -230,7 +253,7 @@ start crash 80 24 TERM=xterm LC_ALL=C
 wait_for 60 'RUNNING' || fail "crash run: RUNNING never shown"
 pid=""
 if command -v pgrep >/dev/null 2>&1; then
-    pid=$(pgrep -f -- "^$DARTBOARD .*--out $work/crash " | head -n 1)
+    pid=$(pid_of_run "$work/crash")
 else
     echo "pgrep not installed (procps): the crash check is left out"
 fi

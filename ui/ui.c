@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ui/curses.h"
@@ -223,8 +224,13 @@ static void do_action(Ui *ui, UiAction act, int key)
 static void handle_key(Ui *ui, int key)
 {
     UiView *v = &ui->view;
-    if (key == KEY_RESIZE)
+    if (key == KEY_RESIZE) {
+        /* ncurses repaints everything only when the size differs from the
+         * last one it saw; a resize and back (or one during a draw) also
+         * leaves the terminal's contents unknown. */
+        clearok(curscr, TRUE);
         return;
+    }
     if (v->confirm_quit) {
         v->confirm_quit = 0;
         if (key == 'y' || key == 'Y')
@@ -259,6 +265,18 @@ static void draw(Ui *ui)
     doupdate();
 }
 
+/* newterm() reads the terminal's size before it installs its SIGWINCH
+ * handler, so a resize in between is lost and the screen would keep the old
+ * size until the next one. Once the handler is in place, any later resize is
+ * seen: compare the size once then. (Not a terminal: no size to follow.) */
+static void follow_missed_resize(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+        (ws.ws_row != LINES || ws.ws_col != COLS))
+        resizeterm(ws.ws_row, ws.ws_col);
+}
+
 static int start_curses(Ui *ui, const UiOptions *opt)
 {
     /* On a terminal an exported LINES/COLUMNS would pin the size and defeat
@@ -288,6 +306,7 @@ static int start_curses(Ui *ui, const UiOptions *opt)
     set_escdelay(25);
     curs_set(0);
     wtimeout(stdscr, FRAME_MS);
+    follow_missed_resize();
     ColorMode mode = colors_init(opt->no_color);
     ui->style.g = glyphs_get(!opt->ascii && glyphs_locale_utf8());
     ui->style.mode = mode;

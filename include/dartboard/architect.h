@@ -1,4 +1,5 @@
-/* architect: the alpha gradient of a DARTS search step (DESIGN.md 3.4-3.5).
+/* architect: the alpha gradient of a DARTS search step (docs/ARCHITECTURE.md,
+ * Method: first order, and Method: second order).
  *
  * Order 1: grad_alpha L_val(w, alpha). Order 2, the unrolled hypergradient of
  * darts_ref.DartsSearch.arch_grad_second_order:

@@ -1,7 +1,8 @@
 /* bench_step: timing of full search steps, behind `dartboard bench`.
  *
- * The configurations of DESIGN.md section 6 (the same as
- * ../shared/reference/darts_ref.py --bench), on fixed synthetic batches:
+ * The configurations of docs/ARCHITECTURE.md, Benchmark configurations (the
+ * same as `darts_ref.py --bench` of the PyTorch reference that BENCHMARKS.md
+ * names), on fixed synthetic batches:
  *   A: 3x32x32, C16, 8 layers, batch 64    B: 1x28x28, C16, 8 layers, batch 64
  *   C: 1x28x28, C8, 5 layers, batch 32     (10 classes)
  */

@@ -47,10 +47,10 @@ typedef struct Genotype {
     int normal_concat_count, reduce_concat_count;
 } Genotype;
 
-/* DESIGN.md 3.6: from softmaxed weights (edges x OP_COUNT, per cell) keep, per
- * node, the two incoming edges with the largest non-none weight (ties: lower
- * input index first), each with its strongest non-none op (ties: first op).
- * concat = range(2, 2 + nodes). */
+/* docs/ARCHITECTURE.md, Method: deriving the cell. From softmaxed weights
+ * (edges x OP_COUNT, per cell) keep, per node, the two incoming edges with
+ * the largest non-none weight (ties: lower input index first), each with its
+ * strongest non-none op (ties: first op). concat = range(2, 2 + nodes). */
 void genotype_derive(Genotype *g, const float *w_normal, const float *w_reduce, int nodes);
 int genotype_equal(const Genotype *a, const Genotype *b);
 

@@ -32,7 +32,8 @@ double optim_clip_grad_norm(float *g, size_t n, double max_norm);
 void optim_sgd_step(float *w, const float *g, float *buf, size_t n, double lr, double momentum,
                     double wd, int has_buf);
 
-/* The unrolled virtual step of second-order DARTS (DESIGN.md 3.5):
+/* The unrolled virtual step of second-order DARTS (docs/ARCHITECTURE.md,
+ * Method: second order):
  * out = w - lr * (g + wd * w + momentum * buf), the momentum term only when
  * has_buf. out may alias w. */
 void optim_sgd_virtual(float *out, const float *w, const float *g, const float *buf, size_t n,

@@ -1,4 +1,4 @@
-/* run_csv: read back the CSV logs of a run directory (DESIGN.md section 2)
+/* run_csv: read back the CSV logs of a run directory (docs/ARCHITECTURE.md, Run directory)
  * for the exports and the gnuplot figures.
  *
  *   metrics.csv  step,epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds

@@ -1,4 +1,4 @@
-/* rundir: the files of a run directory (DESIGN.md section 2).
+/* rundir: the files of a run directory (docs/ARCHITECTURE.md, Run directory).
  *
  * config.yaml, metrics.csv, alphas.csv, genotype.py, genotype.json and
  * changes.log are all rewritten whole through atomic_file, so a reader (or a

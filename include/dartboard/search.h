@@ -1,4 +1,4 @@
-/* search: the DARTS bilevel search (DESIGN.md 3.3-3.6) on a dataset.
+/* search: the DARTS bilevel search (docs/ARCHITECTURE.md, Method) on a dataset.
  *
  * A Search owns the supernet, the two optimizers (SGD with momentum on the
  * weights, Adam on the alphas), the two samplers (weights half, alpha half

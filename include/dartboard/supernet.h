@@ -1,4 +1,5 @@
-/* supernet: the DARTS search network (DESIGN.md 3.1-3.2), forward and backward.
+/* supernet: the DARTS search network (docs/ARCHITECTURE.md, Method: ops, and
+ * Method: cell and supernet), forward and backward.
  *
  * Stem conv3x3 + BN(affine), `layers` cells (reductions at layers/3 and
  * 2*layers/3), global average pool, linear classifier. Every edge of every
@@ -8,7 +9,7 @@
  * arena, allocates it, and nothing in forward/backward allocates.
  *
  * Parameters live in one flat vector in the order of PyTorch's
- * model.parameters() for ../shared/reference/darts_ref.py's SearchNetwork, so
+ * model.parameters() for the SearchNetwork of the PyTorch reference, so
  * fixtures and checkpoints are one contiguous block. The BN running
  * statistics are another flat vector (mean then var for each BN, module
  * order). Alphas are [2][edges][OP_COUNT]: normal, then reduce.

@@ -1,4 +1,4 @@
-/* cli: the command line of dartboard (DESIGN.md section 2), parsed into
+/* cli: the command line of dartboard (docs/ARCHITECTURE.md, Command line), parsed into
  * options, and the configuration it describes. Parsing never exits: errors
  * come back as text for main to print with exit status 2.
  */

@@ -316,7 +316,8 @@ static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *
         edge_title(t, sizeof t, e, 1);
         fprintf(o.f, "%s\"%s\" %d", e ? ", " : "", t, e);
     }
-    /* Outline the cells the derived genotype keeps (DESIGN.md 3.6). */
+    /* Outline the cells the derived genotype keeps (docs/ARCHITECTURE.md,
+     * Method: deriving the cell). */
     Genotype g;
     genotype_derive(&g, last->normal, last->reduce, h->nodes);
     const GenoEdge *kept = strcmp(cell, "reduce") == 0 ? g.reduce : g.normal;

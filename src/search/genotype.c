@@ -1,6 +1,7 @@
 /* genotype: the DARTS op names and the discrete cell derived from softmaxed
- * alphas (DESIGN.md 3.6), exactly as ../shared/reference/darts_ref.py's
- * derive_genotype(), ties included. */
+ * alphas (docs/ARCHITECTURE.md, Method: deriving the cell), exactly as
+ * derive_genotype() of the PyTorch reference, darts_ref.py, that
+ * BENCHMARKS.md names, ties included. */
 #include "dartboard/genotype.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /* mixedop: one edge of a search cell, sum_k w_k * op_k(x) over the 8 DARTS
- * ops (DESIGN.md 3.1), internal to src/search.
+ * ops (docs/ARCHITECTURE.md, Method: ops), internal to src/search.
  *
  * The ReLU of the edge input is computed once per cell state by the caller
  * and shared by every op that starts with one (sep/dil convs, the strided

@@ -1,6 +1,7 @@
 /* search: see include/dartboard/search.h
  *
- * The step mirrors darts_ref.DartsSearch.step() (../shared/reference):
+ * The step mirrors DartsSearch.step() of the PyTorch reference, darts_ref.py
+ * (docs/ARCHITECTURE.md, Method: one search step):
  *   order 1 or 2: the alpha gradient (architect.h) -> Adam;
  *   then:         train batch -> forward -> weight grads -> clip -> SGD.
  *

@@ -2,8 +2,9 @@
 """Writes the fixtures of the export tests (run by hand, outputs committed):
 
   tests/fixtures/rundir/        a small fake run directory in the formats of
-                                DESIGN.md section 2 whose last alphas block
-                                derives (DESIGN.md 3.6) the published DARTS_V2 cell
+                                docs/ARCHITECTURE.md, Run directory, whose last
+                                alphas block derives (docs/ARCHITECTURE.md,
+                                Method: deriving the cell) the published DARTS_V2 cell
   tests/fixtures/genotypes/reordered_ops.json
                                 DARTS_V2 with alphas in pt.darts's op order
                                 ('none' last), to test remapping by "ops"
@@ -56,7 +57,8 @@ def final_logits(geno, rng):
 
 
 def derive(weights):
-    """DESIGN.md 3.6, as darts_ref.py: top-2 edges per node by the strongest non-none op."""
+    """docs/ARCHITECTURE.md, Method: deriving the cell (as the PyTorch reference
+    darts_ref.py does it): top-2 edges per node by the strongest non-none op."""
     out, start = [], 0
     for i in range(NODES):
         cand = []

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """Fixtures for tests/test_search_ref.c: the bilevel step of darts_ref.DartsSearch.
 
-Run by hand with Debian's Python (torch 1.13):
-    /usr/bin/python3 tests/reference/make_search_fixtures.py [--ref-dir DIR] [-o FILE]
+Run by hand with Debian's Python (torch 1.13), pointing at the directory of
+the PyTorch reference darts_ref.py (not part of dartboard; see
+docs/ARCHITECTURE.md, The PyTorch reference):
+    DARTS_REF_DIR=DIR /usr/bin/python3 tests/reference/make_search_fixtures.py [-o FILE]
+    /usr/bin/python3 tests/reference/make_search_fixtures.py --ref-dir DIR [-o FILE]
 The output (tests/fixtures/search/search_ref.fix) is committed.
 
 A tiny supernet (C=4, 3 cells: normal, reduce, reduce; 3x8x8 images, 10 classes,
@@ -67,19 +70,19 @@ def formula_uniform(n, seed):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--ref-dir', default=None, help='directory of darts_ref.py')
+    ap.add_argument('--ref-dir', default=os.environ.get('DARTS_REF_DIR'),
+                    help='directory of the PyTorch reference darts_ref.py'
+                    ' (default: $DARTS_REF_DIR)')
     ap.add_argument('-o', '--output',
                     default=os.path.join(HERE, '..', 'fixtures', 'search', 'search_ref.fix'))
     args = ap.parse_args()
-    candidates = [args.ref_dir] if args.ref_dir else [
-        os.path.join(HERE, '../../../shared/reference'),       # /work/main/tests/reference
-        os.path.join(HERE, '../../../../shared/reference')]    # /work/wt/<name>/tests/reference
-    for d in candidates:
-        if os.path.exists(os.path.join(d, 'darts_ref.py')):
-            sys.path.insert(0, d)
-            break
-    else:
-        sys.exit('darts_ref.py not found (tried %s); pass --ref-dir' % ', '.join(candidates))
+    if not args.ref_dir:
+        sys.exit('the PyTorch reference darts_ref.py is not part of dartboard: '
+                 'pass --ref-dir DIR or set DARTS_REF_DIR to the directory that holds it')
+    if not os.path.exists(os.path.join(args.ref_dir, 'darts_ref.py')):
+        sys.exit('%s: no darts_ref.py there (expected the directory of the PyTorch reference)'
+                 % args.ref_dir)
+    sys.path.insert(0, os.path.abspath(args.ref_dir))
     sys.path.insert(0, HERE)
     import torch
     import torch.nn as nn

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """make_supernet_fixtures: dump a tiny DARTS search network from the PyTorch
-reference (../shared/reference/darts_ref.py) for tests/test_supernet.c.
+reference, darts_ref.py (not part of dartboard; see docs/ARCHITECTURE.md, The
+PyTorch reference), for tests/test_supernet.c.
 
 The network is small enough to keep the fixture small yet has every part of
 the supernet: C=2, 3 layers (cell 0 normal, cells 1 and 2 reduction, so cell 2
@@ -16,7 +17,8 @@ after one training-mode forward (buffers order: mean, var of each BN), the
 evaluation-mode logits after it, and derive_genotype() of the alphas as
 (op index, input) pairs.
 
-Run by hand: /usr/bin/python3 tests/reference/make_supernet_fixtures.py
+Run by hand, with the directory of darts_ref.py in DARTS_REF_DIR or --ref-dir:
+/usr/bin/python3 tests/reference/make_supernet_fixtures.py
 [--ref-dir DIR] [--out tests/fixtures/supernet/tiny.fix]
 """
 import argparse
@@ -49,21 +51,19 @@ def weight_hash(i):
     return (k - (1 << 23)) / float(1 << 24)
 
 
-def default_ref_dir():
-    """../shared/reference beside the checkout (/work/main) or beside the
-    worktree directory (/work/wt/NAME)."""
-    for up in ("../../..", "../../../.."):
-        d = os.path.normpath(os.path.join(HERE, up, "shared/reference"))
-        if os.path.exists(os.path.join(d, "darts_ref.py")):
-            return d
-    return os.path.normpath(os.path.join(HERE, "../../../shared/reference"))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ref-dir", default=default_ref_dir())
+    ap.add_argument("--ref-dir", default=os.environ.get("DARTS_REF_DIR"),
+                    help="directory of the PyTorch reference darts_ref.py"
+                    " (default: $DARTS_REF_DIR)")
     ap.add_argument("--out", default=os.path.join(HERE, "../fixtures/supernet/tiny.fix"))
     args = ap.parse_args()
+    if not args.ref_dir:
+        sys.exit("the PyTorch reference darts_ref.py is not part of dartboard: "
+                 "pass --ref-dir DIR or set DARTS_REF_DIR to the directory that holds it")
+    if not os.path.exists(os.path.join(args.ref_dir, "darts_ref.py")):
+        sys.exit("%s: no darts_ref.py there (expected the directory of the PyTorch reference)"
+                 % args.ref_dir)
     sys.path.insert(0, os.path.abspath(args.ref_dir))
     import torch
     import torch.nn.functional as F
