@@ -99,7 +99,7 @@ mkdir -p "$work/empty" && : >"$work/empty/lock"
 db --resume "$work/empty" --steps $N $common
 st=$?
 check "--resume on a directory with no run: exit 2, says to use --out" \
-    '[ $st = 2 ] && grep -q "holds no run to resume.*--out $work/empty" "$work/err"'
+    '[ $st = 2 ] && grep -q "empty/config.yaml: no such file: .*holds no run to resume.*--out $work/empty" "$work/err"'
 check "--out on the same directory starts the run" "db --preset test --out $work/empty --steps 2 $common"
 
 # ---------------------------------------------------------------- planted names

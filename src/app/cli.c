@@ -298,8 +298,8 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
         }
         if (access(path, F_OK) != 0 && errno == ENOENT) {
             snprintf(err, errlen,
-                     "%s: holds no run to resume (no config.yaml); start one there with --out %s",
-                     o->resume_dir, o->resume_dir);
+                     "%s: no such file: %s holds no run to resume; start one there with --out %s",
+                     path, o->resume_dir, o->resume_dir);
             return -1;
         }
         if (config_load_file(cfg, path, err, errlen) != 0)
