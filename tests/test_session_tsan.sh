@@ -10,7 +10,7 @@ set -u
 . "${top_srcdir:?}/tests/tsan.sh"
 tsan_prepare test_session_tsan.dir
 files=""
-for f in src/app/session.c src/app/rundir.c src/io/checkpoint.c src/io/atomic_file.c \
+for f in src/app/session.c src/io/rundir.c src/io/checkpoint.c src/io/atomic_file.c \
     tests/test_session.c; do
     files="$files $top_srcdir/$f"
 done

@@ -11,7 +11,7 @@ set -u
 tsan_prepare test_ui_tsan.dir
 # The UI and the session side of the snapshot/command path.
 files=""
-for f in "$top_srcdir"/ui/*.c "$top_srcdir/src/app/session.c" "$top_srcdir/src/app/rundir.c" \
+for f in "$top_srcdir"/ui/*.c "$top_srcdir/src/app/session.c" "$top_srcdir/src/io/rundir.c" \
     "$top_srcdir/src/io/checkpoint.c" "$top_srcdir/src/io/atomic_file.c" \
     "$top_srcdir/tests/test_ui_batch.c"; do
     files="$files $f"

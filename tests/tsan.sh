@@ -1,6 +1,6 @@
 # tsan.sh: sourced by the ThreadSanitizer tests. They compile the sources on
 # one side of the snapshot/command path with -fsanitize=thread and link them
-# with the ordinary core library, run single-threaded inside (one OpenMP
+# with the ordinary libraries below the UI, run single-threaded inside (one OpenMP
 # thread), so the only memory two threads share is what the instrumented
 # files touch.
 #
@@ -18,8 +18,9 @@ tsan_prepare() {
         exit 77
     fi
     tsan_libs=$(MAKEFLAGS= make -s -C "$top_builddir" print-core-libs 2>/dev/null) || tsan_libs=
-    if [ -z "$tsan_libs" ] || [ ! -f "$top_builddir/libdartcore.a" ]; then
-        echo "FAIL: could not query the build for the core library"
+    core_libs="$top_builddir/libdartapp.a $top_builddir/libdartio.a $top_builddir/libdartnum.a"
+    if [ -z "$tsan_libs" ] || [ ! -f "$top_builddir/libdartnum.a" ]; then
+        echo "FAIL: could not query the build for the core libraries"
         exit 1
     fi
 }
@@ -28,7 +29,7 @@ tsan_build() { # OUT FILES [PKG]
     # shellcheck disable=SC2046,SC2086
     if ! $cc -std=gnu11 -O1 -g -fsanitize=thread -fno-omit-frame-pointer -pthread \
         -I"$top_srcdir/include" -I"$top_builddir" -I"$top_srcdir" -I"$top_srcdir/tests" \
-        $(pkg-config --cflags yaml-0.1 zlib ${3:-}) $2 "$top_builddir/libdartcore.a" -o "$1" \
+        $(pkg-config --cflags yaml-0.1 zlib ${3:-}) $2 $core_libs -o "$1" \
         $tsan_libs ${3:+$(pkg-config --libs $3)} -lm 2>build.log; then
         echo "FAIL: the TSan build failed:"; head -20 build.log
         exit 1

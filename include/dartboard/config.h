@@ -12,37 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONFIG_STR 256
-
-typedef struct Config {
-    struct {
-        char set[32];          /* fashion-mnist | cifar10 | synthetic */
-        char dir[CONFIG_STR];  /* where the dataset files are */
-        double train_portion;  /* fraction of the training set that trains weights */
-        int batch_size;
-        int augment;           /* random crop (pad 4) + horizontal flip */
-        int synthetic_size;    /* synthetic: images in the training set */
-        int synthetic_image;   /* synthetic: height = width */
-        int synthetic_channels;
-        int classes;           /* synthetic: classes (datasets: fixed 10) */
-    } data;
-    struct {
-        int init_channels, layers, nodes, stem_multiplier;
-    } model;
-    struct {
-        double lr, lr_min, momentum, weight_decay, grad_clip;
-    } optim;
-    struct {
-        int order; /* 0 weights only, 1 first order, 2 second order */
-        double lr, weight_decay, beta1, beta2;
-    } arch;
-    struct {
-        int epochs;
-        uint64_t seed;
-        int threads, report_every, checkpoint_every, eval_samples;
-    } run;
-    char preset[64]; /* name the configuration came from (for titles, run dir names) */
-} Config;
+#include "dartboard/config_types.h"
 
 typedef enum ConfigType { CONFIG_INT, CONFIG_UINT64, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING,
                           CONFIG_CHOICE } ConfigType;

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dartboard/config.h"
+#include "dartboard/config_types.h"
 #include "dartboard/rng.h"
 
 typedef struct Dataset {

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dartboard/config.h"
+#include "dartboard/config_types.h"
 #include "dartboard/data.h"
 #include "dartboard/genotype.h"
 #include "dartboard/supernet.h"

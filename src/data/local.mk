@@ -1,5 +1,5 @@
 # src/data: datasets (Fashion-MNIST, CIFAR-10, synthetic), augmentation, epoch sampler
-libdartcore_a_SOURCES += src/data/dataset.c src/data/sampler.c include/dartboard/data.h
+libdartnum_a_SOURCES += src/data/dataset.c src/data/sampler.c include/dartboard/data.h
 
 check_PROGRAMS += tests/test_data
 TESTS += tests/test_data

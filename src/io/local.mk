@@ -1,6 +1,6 @@
 # src/io: files of this module
 # configuration and presets (data engineer)
-libdartcore_a_SOURCES += src/io/config.c include/dartboard/config.h
+libdartio_a_SOURCES += src/io/config.c include/dartboard/config.h
 
 check_PROGRAMS += tests/test_config
 TESTS += tests/test_config
@@ -15,9 +15,9 @@ EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.
 	tests/fixtures/config/type.yaml tests/fixtures/config/typo.yaml
 # end of configuration and presets
 
-# checkpoints and atomic files (app engineer)
-libdartcore_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c \
-	include/dartboard/atomic_file.h include/dartboard/checkpoint.h
+# the run directory: its files, the one atomic write path, checkpoints
+libdartio_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c src/io/rundir.c \
+	include/dartboard/atomic_file.h include/dartboard/checkpoint.h include/dartboard/rundir.h
 check_PROGRAMS += tests/test_checkpoint
 TESTS += tests/test_checkpoint
 tests_test_checkpoint_SOURCES = tests/test_checkpoint.c tests/tap.h
@@ -26,7 +26,7 @@ tests_test_checkpoint_LDADD = $(CORE_LIBS)
 
 # --- exports (owner: exports): genotype files, cell diagrams, gnuplot figures,
 # `dartboard export`
-libdartcore_a_SOURCES += src/io/genotype_io.c src/io/genotype_io_read.h \
+libdartio_a_SOURCES += src/io/genotype_io.c src/io/genotype_io_read.h \
 	src/io/genotype_io_value.c src/io/genotype_io_python.c src/io/genotype_io_yaml.c \
 	src/io/genotype_io_interpret.c src/io/genotype_io_write.c \
 	src/io/diagram.c src/io/plots.c src/io/export.c src/io/run_csv.c src/io/tool.c

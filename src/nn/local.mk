@@ -1,5 +1,5 @@
 # src/nn: the numeric kernels (forward and backward) and their tests.
-libdartcore_a_SOURCES += src/nn/conv.c src/nn/pool.c src/nn/batchnorm.c src/nn/activation.c \
+libdartnum_a_SOURCES += src/nn/conv.c src/nn/pool.c src/nn/batchnorm.c src/nn/activation.c \
 	src/nn/linear.c src/nn/loss.c src/nn/channel.c src/nn/plane.c src/nn/plane.h src/nn/gemm.c src/nn/gemm.h src/nn/vec.h \
 	include/dartboard/conv.h include/dartboard/pool.h include/dartboard/batchnorm.h \
 	include/dartboard/activation.h include/dartboard/linear.h include/dartboard/loss.h \

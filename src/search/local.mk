@@ -1,9 +1,9 @@
 # src/search: the DARTS method.
 
 # supernet: ops, mixed op, cells and network; genotype derivation.
-libdartcore_a_SOURCES += src/search/netops.c src/search/netops.h src/search/mixedop.c \
-	src/search/mixedop.h src/search/supernet.c src/search/genotype.c \
-	include/dartboard/supernet.h include/dartboard/genotype.h
+libdartnum_a_SOURCES += src/search/netops.c src/search/netops.h src/search/mixedop.c \
+	src/search/mixedop.h src/search/supernet.c \
+	include/dartboard/supernet.h
 check_PROGRAMS += tests/test_genotype tests/test_supernet
 TESTS += tests/test_genotype tests/test_supernet
 tests_test_genotype_SOURCES = tests/test_genotype.c tests/tap.h
@@ -13,7 +13,7 @@ tests_test_supernet_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_supernet_fixtures.py tests/fixtures/supernet/tiny.fix
 
 # --- search engineer: the bilevel search, optimizers, their tests ---------
-libdartcore_a_SOURCES += src/search/optim.c src/search/architect.c src/search/search.c \
+libdartnum_a_SOURCES += src/search/optim.c src/search/architect.c src/search/search.c \
 	include/dartboard/search.h include/dartboard/optim.h include/dartboard/architect.h
 check_PROGRAMS += tests/test_optim
 TESTS += tests/test_optim
