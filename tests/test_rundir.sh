@@ -8,7 +8,8 @@
 #  - planted temporary names and symlinks are never written through;
 #  - checkpoint.bin or metrics.csv pointing at /dev/zero, or far too large,
 #    are refused at once;
-#  - one writer per run directory, a stale lock after kill -9 is taken over;
+#  - one writer per run directory (a second search, an export into it), a
+#    stale lock after kill -9 is taken over;
 #  - the process is called dartboard;
 #  - --out: paths too long are refused (never cut), a directory holding any
 #    file of a run is refused.
@@ -141,6 +142,11 @@ db --resume "$work/busy" --steps 100000 $common
 st=$?
 check "a second writer on a running search is refused, with the holder's pid" \
     '[ $st != 0 ] && grep -q "$work/busy: in use by another dartboard (pid $pid" "$work/err"'
+db export "$work/busy" --format yaml
+st=$?
+check "export into a running search's directory is refused, saying what to do" \
+    '[ $st = 1 ] && grep -q "in use by another dartboard (pid $pid.*-o FILE" "$work/err" && [ ! -e "$work/busy/genotype.yaml" ]'
+check "export of a running search with -o elsewhere is not refused" "db export $work/busy --format yaml -o $work/busy.yaml; ! grep -q \"in use\" $work/err"
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 check "after kill -9 the stale lock is taken over" "db --resume $work/busy --steps 3 $common"

@@ -20,6 +20,7 @@
 #include "dartboard/genotype_io.h"
 #include "dartboard/plots.h"
 #include "dartboard/run_csv.h"
+#include "dartboard/rundir.h"
 
 typedef enum ExportFormat {
     EXPORT_PY,
@@ -654,9 +655,21 @@ int export_main(int argc, char **argv)
         fprintf(stderr, "dartboard: out of memory\n");
         return 1;
     }
-    int rc = load_source(s, source, msg, sizeof msg);
+    /* Without -o the files go into the run directory: its one writer is
+     * this process for now, or the search that holds it. */
+    RunDir rd = {.lock_fd = -1};
+    int rc = 0;
+    if (is_dir(source) && !out && rundir_lock(&rd, source, 0, msg, sizeof msg) != 0) {
+        size_t n = strlen(msg);
+        snprintf(msg + n, sizeof msg - n,
+                 "; export from its live screen (x), or write elsewhere with -o FILE");
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = load_source(s, source, msg, sizeof msg);
     if (rc == 0)
         rc = export_formats(s, format, out, cell_only, msg, sizeof msg);
+    rundir_unlock(&rd);
     free(s);
     if (rc != 0) {
         fprintf(stderr, "dartboard: %s\n", msg);
