@@ -32,7 +32,7 @@ print-core-libs:
 clean-local: clean-app-tests
 clean-app-tests:
 	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir test_rundir.dir \
-		test_session_tsan.dir test_session_nan.run test_session_resume_a.run test_session_resume_b.run
+		test_session_tsan.dir test_session_nan.run test_session_corrupt.run test_session_resume_a.run test_session_resume_b.run
 .PHONY: clean-app-tests
 
 check_PROGRAMS += tests/test_session_nan
@@ -44,3 +44,8 @@ check_PROGRAMS += tests/test_session_resume
 TESTS += tests/test_session_resume
 tests_test_session_resume_SOURCES = tests/test_session_resume.c tests/tap.h
 tests_test_session_resume_LDADD = $(CORE_LIBS)
+
+check_PROGRAMS += tests/test_session_corrupt
+TESTS += tests/test_session_corrupt
+tests_test_session_corrupt_SOURCES = tests/test_session_corrupt.c tests/tap.h
+tests_test_session_corrupt_LDADD = $(CORE_LIBS)
