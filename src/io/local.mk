@@ -35,7 +35,8 @@ TESTS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_t
 	tests/test_run_csv \
 	tests/test_export.sh \
 	tests/test_export_dot.sh tests/test_export_svg.sh tests/test_export_tikz.sh \
-	tests/test_export_plots.sh tests/test_export_python.sh tests/test_resume_metrics.sh
+	tests/test_export_plots.sh tests/test_export_python.sh tests/test_resume_metrics.sh \
+	tests/test_export_argv.sh
 tests_test_genotype_io_SOURCES = tests/test_genotype_io.c tests/tap.h
 tests_test_genotype_io_LDADD = $(CORE_LIBS)
 tests_test_diagram_SOURCES = tests/test_diagram.c tests/tap.h
@@ -51,7 +52,7 @@ tests_export_cli_SOURCES = tests/export_cli.c
 tests_export_cli_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/test_export.sh tests/test_export_dot.sh tests/test_export_svg.sh \
 	tests/test_export_tikz.sh tests/test_export_plots.sh tests/test_export_python.sh \
-	tests/test_resume_metrics.sh \
+	tests/test_resume_metrics.sh tests/test_export_argv.sh \
 	tests/export_lib.sh \
 	tests/reference/make_export_fixtures.py \
 	tests/fixtures/genotypes/official.py tests/fixtures/genotypes/official_range.txt \
