@@ -571,43 +571,27 @@ typedef struct Output {
     char path[PATH_LEN], tmp[PATH_LEN];
 } Output;
 
-/* Reserves DIR/NAME.EXT for each of formats ("pdf png", "dumb" -> txt) and
- * appends "; out_EXT='.NAME.EXT.tmp-...'" to setup. Returns how many, or -1
- * (those reserved so far abandoned). */
-static int reserve_outputs(const char *dir, const char *name, const char *formats, Output *out,
-                           int max, char *setup, size_t setuplen, char *msg, size_t msglen)
+/* Reserves DIR/NAME.EXT and appends "; out_EXT='.NAME.EXT.tmp-XXXXXX'" to
+ * setup (gnuplot runs in dir: the temporary's own name is enough). */
+static int reserve_output(const char *dir, const char *name, const char *ext, Output *o,
+                          char *setup, size_t setuplen, char *msg, size_t msglen)
 {
-    char list[64];
-    int n = 0;
-    snprintf(list, sizeof list, "%s", formats);
-    for (char *sp = NULL, *fmt = strtok_r(list, " ", &sp); fmt; fmt = strtok_r(NULL, " ", &sp)) {
-        const char *ext = strcmp(fmt, "dumb") == 0 ? "txt" : fmt;
-        char file[128], quoted[QUOTED_LEN];
-        snprintf(file, sizeof file, "%s.%s", name, ext);
-        int rc = n < max ? join(out[n].path, dir, file, msg, msglen) : -1;
-        if (n == max)
-            snprintf(msg, msglen, "%s: more than %d outputs", name, max);
-        if (rc == 0)
-            rc = atomic_file_reserve(out[n].path, out[n].tmp, sizeof out[n].tmp, msg, msglen);
-        if (rc == 0) {
-            n++;
-            /* gnuplot runs in dir: the temporary's own name is enough. */
-            const char *slash = strrchr(out[n - 1].tmp, '/');
-            rc = gp_file(quoted, sizeof quoted, slash ? slash + 1 : out[n - 1].tmp, msg, msglen);
-        }
-        size_t used = strlen(setup);
-        if (rc == 0 && snprintf(setup + used, setuplen - used, "; out_%s=%s", ext, quoted) >=
-                           (int)(setuplen - used)) {
-            snprintf(msg, msglen, "%s: gnuplot command line too long", out[n - 1].path);
-            rc = -1;
-        }
-        if (rc != 0) {
-            while (n > 0)
-                atomic_file_abandon(out[--n].tmp);
-            return -1;
-        }
+    char file[128], quoted[QUOTED_LEN];
+    snprintf(file, sizeof file, "%s.%s", name, ext);
+    if (join(o->path, dir, file, msg, msglen) != 0 ||
+        atomic_file_reserve(o->path, o->tmp, sizeof o->tmp, msg, msglen) != 0)
+        return -1;
+    const char *slash = strrchr(o->tmp, '/');
+    size_t used = strlen(setup);
+    int rc = gp_file(quoted, sizeof quoted, slash ? slash + 1 : o->tmp, msg, msglen);
+    if (rc == 0 && snprintf(setup + used, setuplen - used, "; out_%s=%s", ext, quoted) >=
+                       (int)(setuplen - used)) {
+        snprintf(msg, msglen, "%s: gnuplot command line too long", o->path);
+        rc = -1;
     }
-    return n;
+    if (rc != 0)
+        atomic_file_abandon(o->tmp);
+    return rc;
 }
 
 /* Renames what gnuplot wrote into place; an empty output is an error
@@ -635,17 +619,24 @@ static int commit_outputs(Output *out, int n, char *msg, size_t msglen)
 static int run_script(const char *dir, const char *name, const char *formats, const char *extra,
                       char *msg, size_t msglen)
 {
-    char setup[SETUP_LEN], quoted[128], script[128];
+    char setup[SETUP_LEN], quoted[128], list[64], script[128];
     if (plots_gnuplot_string(quoted, sizeof quoted, formats, msg, msglen) != 0)
         return -1;
     snprintf(setup, sizeof setup, "formats=%s%s%s", quoted, extra ? "; " : "", extra ? extra : "");
-    Output out[4];
-    int n = reserve_outputs(dir, name, formats, out, 4, setup, sizeof setup, msg, msglen);
-    if (n < 0)
-        return -1;
+    Output out[4]; /* parse_formats() leaves at most three, "dumb" comes alone */
+    int n = 0, rc = 0;
+    snprintf(list, sizeof list, "%s", formats);
+    for (char *sp = NULL, *fmt = strtok_r(list, " ", &sp); fmt && rc == 0;
+         fmt = strtok_r(NULL, " ", &sp)) {
+        const char *ext = strcmp(fmt, "dumb") == 0 ? "txt" : fmt;
+        rc = n < 4 ? reserve_output(dir, name, ext, &out[n], setup, sizeof setup, msg, msglen) : -1;
+        n += rc == 0;
+    }
     snprintf(script, sizeof script, "%s.gp", name);
     const char *argv[] = {"gnuplot", "-e", setup, script, NULL};
-    if (tool_run(argv, dir, NULL, "gnuplot-nox", msg, msglen) != 0) {
+    if (rc == 0)
+        rc = tool_run(argv, dir, NULL, "gnuplot-nox", msg, msglen);
+    if (rc != 0) {
         for (int i = 0; i < n; i++)
             atomic_file_abandon(out[i].tmp);
         return -1;
