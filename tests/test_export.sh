@@ -75,6 +75,7 @@ check "malformed genotype: exit 1" test "$st" -eq 1
 check "malformed genotype: FILE:LINE:COL" grep -q "^dartboard: broken.py:1:40: unknown op 'conv_9x9'" err.txt
 $EXPORT run --format pdf -o - >/dev/null 2>err.txt; st=$?
 check "pdf to stdout refused" test "$st" -eq 1
+check "...for both cells too, with the reason" sh -c 'grep -q "pdf is binary: not written to stdout" err.txt && ! ls ./-_* 2>/dev/null'
 $EXPORT "$FIX/genotypes/official.py" --format plots >/dev/null 2>err.txt; st=$?
 check "plots need a run directory" test "$st" -eq 1 && grep -q "needs a run directory" err.txt
 mkdir empty

@@ -1,6 +1,7 @@
 #!/bin/sh
 # gnuplot figures from a run directory: every script runs and writes
-# non-empty PDF, PNG and SVG; the scripts rerun by hand from their directory.
+# non-empty PDF, PNG and SVG and leaves no temporary; the scripts rerun by
+# hand from their directory.
 . "${top_srcdir:-.}/tests/export_lib.sh"
 [ -n "${GNUPLOT:-}" ] || { echo "SKIP: gnuplot not installed (Debian package gnuplot-nox)"; exit 77; }
 cd "$WORK" || exit 99
@@ -15,6 +16,8 @@ for fig in loss accuracy alphas_normal alphas_reduce heatmap_normal heatmap_redu
         check "$fig.svg is well-formed" "$XMLLINT" --noout "run/plots/$fig.svg"
     fi
 done
+check "no temporaries left beside the figures" sh -c '[ -z "$(find run/plots -name ".*.tmp-*")" ]'
+check "loss.dat has every metrics.csv column" grep -q "^# step epoch lr train_loss train_acc val_loss val_acc seconds" run/plots/loss.dat
 rm run/plots/loss.png
 check "a script reruns by hand in its directory" sh -c "cd run/plots && '$GNUPLOT' -e \"formats='png'\" loss.gp"
 check "...and rewrites its figure" nonempty run/plots/loss.png

@@ -128,8 +128,14 @@ rm -f "$work/huge-ckpt/checkpoint.bin"
 cp -r "$work/ref" "$work/zero-csv" && ln -sf /dev/zero "$work/zero-csv/metrics.csv"
 timeout 30 "$DARTBOARD" --resume "$work/zero-csv" --steps $((N + 2)) $common >"$work/out" 2>"$work/err" </dev/null
 st=$?
-check "metrics.csv -> /dev/zero: exit 1 at once, not a regular file" \
-    '[ $st = 1 ] && grep -q "zero-csv/metrics.csv: not a regular file" "$work/err"'
+check "metrics.csv -> /dev/zero: exit 1 at once, a character device" \
+    '[ $st = 1 ] && grep -q "zero-csv/metrics.csv: a character device (expected a regular file" "$work/err"'
+
+cp -r "$work/ref" "$work/fifo-csv" && rm "$work/fifo-csv/alphas.csv" && mkfifo "$work/fifo-csv/alphas.csv"
+timeout 30 "$DARTBOARD" --resume "$work/fifo-csv" --steps $((N + 2)) $common >"$work/out" 2>"$work/err" </dev/null
+st=$?
+check "alphas.csv a FIFO: exit 1 at once, never waits for a writer" \
+    '[ $st = 1 ] && grep -q "fifo-csv/alphas.csv: a FIFO (expected a regular file" "$work/err"'
 
 # ---------------------------------------------------------------- one writer
 "$DARTBOARD" --preset test --out "$work/busy" --steps 100000 $common >"$work/busy.out" 2>&1 </dev/null &

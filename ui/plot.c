@@ -1,79 +1,17 @@
 /* plot: gnuplot in a helper thread (see plot.h). */
 #include "ui/plot.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dartboard/plots.h"
-#include "dartboard/tool.h"
 
 void plot_init(Plot *p)
 {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
-}
-
-/* `s` as the inside of a single-quoted gnuplot string (quotes doubled). */
-static void gp_quote(char *out, size_t len, const char *s)
-{
-    size_t n = 0;
-    for (; *s && n + 3 < len; s++) {
-        if (*s == '\'')
-            out[n++] = '\'';
-        out[n++] = *s;
-    }
-    out[n] = 0;
-}
-
-/* gnuplot exits with this when its default terminal cannot open a window
- * (gnuplot-nox: "unknown"); the figures and the text plot are made instead. */
-#define NO_WINDOW_STATUS 3
-
-/* A window: loss and accuracy of metrics.csv in gnuplot's default terminal.
- * Returns 0, 1 when there is no window terminal, -1 on an error (p->msg). */
-static int plot_window(Plot *p)
-{
-    const char *dir = getenv("TMPDIR");
-    char script[600];
-    snprintf(script, sizeof script, "%s/dartboard-plot-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(script);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        snprintf(p->msg, sizeof p->msg, "gnuplot: cannot write a script: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    char run[1100], csv[1200];
-    gp_quote(run, sizeof run, p->run_dir);
-    snprintf(csv, sizeof csv, "%s/metrics.csv", run);
-    fprintf(f,
-            "if (GPVAL_TERM eq 'unknown' || GPVAL_TERM eq 'dumb') exit status %d\n"
-            "set datafile separator ','\nset xlabel 'step'\nset key top right\n"
-            "set multiplot layout 2,1 title 'dartboard: %s'\n"
-            "set title 'loss'\n"
-            "plot '%s' using 1:4 skip 1 with lines title 'train', '' using 1:6 skip 1 with lines "
-            "title 'val'\n"
-            "set title 'accuracy (%%)'\n"
-            "plot '%s' using 1:5 skip 1 with lines title 'train', '' using 1:7 skip 1 with lines "
-            "title 'val'\n"
-            "unset multiplot\n",
-            NO_WINDOW_STATUS, run, csv, csv);
-    fclose(f);
-    const char *argv[] = {"gnuplot", "-persist", script, NULL};
-    int rc = tool_run(argv, NULL, NULL, "gnuplot-x11", p->msg, sizeof p->msg);
-    unlink(script);
-    char no_window[32];
-    snprintf(no_window, sizeof no_window, "(exit status %d)", NO_WINDOW_STATUS);
-    if (rc != 0 && strstr(p->msg, no_window))
-        return 1;
-    if (rc == 0)
-        snprintf(p->msg, sizeof p->msg, "gnuplot: window opened");
-    return rc;
 }
 
 /* Figures into RUN_DIR/plots and the text plot for the dialog. */
@@ -94,12 +32,15 @@ static int plot_files(Plot *p, const char *why)
 static void *plot_main(void *arg)
 {
     Plot *p = arg;
+    char window_msg[sizeof p->msg - 16];
     int rc;
     if (!p->window) {
         rc = plot_files(p, "");
-    } else if ((rc = plot_window(p)) == 1) {
+    } else if ((rc = plots_window(p->run_dir, window_msg, sizeof window_msg)) == 1) {
         p->window = 0;
         rc = plot_files(p, "no window terminal (gnuplot-qt or gnuplot-x11 has one); ");
+    } else {
+        snprintf(p->msg, sizeof p->msg, "gnuplot: %s", window_msg);
     }
     p->failed = rc != 0;
     pthread_mutex_lock(&p->lock);

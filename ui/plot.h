@@ -1,9 +1,10 @@
 /* plot: the `g` key: the run's metrics and alphas through gnuplot, off the UI
- * thread.
+ * thread. The scripts and their data come from plots.h; this module only
+ * chooses which and runs them in a helper thread.
  *
- * With $DISPLAY: a gnuplot window (its default terminal, -persist) with the
- * loss and accuracy curves; when that terminal cannot open a window
- * (gnuplot-nox), the files as below. Without one (SSH): the figures of plots.h (loss,
+ * With $DISPLAY: a gnuplot window (plots_window: its default terminal,
+ * -persist) with the loss and accuracy curves; when that terminal cannot
+ * open a window (gnuplot-nox), the files as below. Without one (SSH): the figures of plots.h (loss,
  * accuracy, alpha evolution, heatmaps as PDF, PNG and SVG in RUN_DIR/plots)
  * and a `dumb` text plot the UI shows in a dialog. gnuplot runs in a helper
  * thread the main loop polls, so keys stay responsive; a missing or failing

@@ -1,30 +1,78 @@
-/* run_csv: read back the CSV logs of a run directory (docs/ARCHITECTURE.md, Run directory)
- * for the exports and the gnuplot figures.
+/* run_csv: the CSV logs of a run directory (docs/ARCHITECTURE.md, Run
+ * directory), written by the search and read back for resuming, the exports
+ * and the gnuplot figures.
  *
- *   metrics.csv  step,epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds
+ *   metrics.csv  the columns of METRIC_COLUMNS, one row per report
  *   alphas.csv   step,cell,edge,op,weight   (one block per report; cell is
  *                normal|reduce; op is a name or a column index)
  *
- * Columns are found by their header names, so extra columns are ignored.
- * Errors are "FILE:LINE:COL: what is wrong (expected ...)".
+ * The readers find columns by their header names, so extra columns are
+ * ignored. Errors are "FILE:LINE:COL: what is wrong (expected ...)".
+ * A file that is not a regular file (a FIFO, /dev/zero behind a symlink) or
+ * is larger than RUN_CSV_MAX_BYTES is refused before anything is read.
  */
 #ifndef DARTBOARD_RUN_CSV_H
 #define DARTBOARD_RUN_CSV_H
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dartboard/genotype.h"
 
-typedef struct RunMetric {
+/* One row of metrics.csv: the averages since the previous report. The
+ * losses and accuracies are the float32 values the search computed. */
+typedef struct MetricRow {
     int64_t step;
     int epoch;
-    double lr, train_loss, train_acc, val_loss, val_acc, seconds;
-} RunMetric;
+    float lr, train_loss, train_acc, val_loss, val_acc;
+    double seconds;
+} MetricRow;
+
+/* The columns of metrics.csv in file order: the one definition the writer
+ * (metric_row_format), the readers and the gnuplot scripts' column numbers
+ * (metric_column_number) are made from.
+ * X(ID, header name, MetricRow field, printf conversion) */
+#define METRIC_COLUMNS(X)                                                                          \
+    X(METRIC_STEP, "step", step, "%" PRId64)                                                       \
+    X(METRIC_EPOCH, "epoch", epoch, "%d")                                                          \
+    X(METRIC_LR, "lr", lr, "%.6g")                                                                 \
+    X(METRIC_TRAIN_LOSS, "train_loss", train_loss, "%.6f")                                         \
+    X(METRIC_TRAIN_ACC, "train_acc", train_acc, "%.4f")                                            \
+    X(METRIC_VAL_LOSS, "val_loss", val_loss, "%.6f")                                               \
+    X(METRIC_VAL_ACC, "val_acc", val_acc, "%.4f")                                                  \
+    X(METRIC_SECONDS, "seconds", seconds, "%.3f")
+
+#define METRIC_COLUMN_ID(id, name, field, conv) id,
+typedef enum MetricColumn { METRIC_COLUMNS(METRIC_COLUMN_ID) METRIC_COLUMN_COUNT } MetricColumn;
+#undef METRIC_COLUMN_ID
+
+/* "step,epoch,...,seconds\n": every name preceded by a comma, the first
+ * comma skipped. */
+#define METRIC_HEADER_PART(id, name, field, conv) "," name
+#define METRICS_CSV_HEADER (&(METRIC_COLUMNS(METRIC_HEADER_PART) "\n")[1])
+
+extern const char *const metric_column_names[METRIC_COLUMN_COUNT];
+
+/* The number of column c in metrics.csv and in the figures' data files,
+ * counted from 1 as gnuplot's `using` does. */
+static inline int metric_column_number(MetricColumn c)
+{
+    return (int)c + 1;
+}
+
+/* Room for the longest row metric_row_format() writes: every number at its
+ * widest (seconds, a double in %.3f, alone takes 314 bytes), 549 in all. */
+#define METRIC_ROW_MAX 640
+
+/* The row as metrics.csv holds it, columns separated by sep ("," or " ")
+ * and ended by '\n'. Returns its length, or -1 when it does not fit. */
+int metric_row_format(const MetricRow *r, const char *sep, char *buf, size_t len);
 
 typedef struct RunMetrics {
     int n;
-    RunMetric *rows;
+    MetricRow *rows;
 } RunMetrics;
 
 /* The alphas of one report: both cells, edges x OP_COUNT, softmaxed. */
@@ -40,7 +88,29 @@ typedef struct AlphaHistory {
     AlphaFrame *frames;
 } AlphaHistory;
 
+/* The bounds of what a reader takes in. A run writes one metric row and one
+ * alpha block per report: the DARTS paper's 50-epoch CIFAR-10 search
+ * (19,550 steps) reporting at every step writes 1.3 MB of metrics.csv and,
+ * with 8-node cells (the largest), 523 MB of alphas.csv, whose frames take
+ * 55 MB in memory. The bounds leave twice and ten times that room; past
+ * them a file (or a planted /dev/zero) is refused instead of exhausting
+ * memory. */
+#define RUN_CSV_MAX_BYTES ((int64_t)1 << 30) /* 1 GiB per file */
+#define RUN_CSV_MAX_REPORTS 200000           /* rows of metrics.csv, blocks of alphas.csv */
+#define RUN_CSV_MAX_LINE 4096                /* a row is under 100 bytes */
+
+/* Opens path for reading if it is a regular file of at most
+ * RUN_CSV_MAX_BYTES (a FIFO does not block the open). NULL with err naming
+ * the file and what it is otherwise. */
+FILE *run_csv_open(const char *path, char *err, size_t errlen);
+
 int run_metrics_load(const char *path, RunMetrics *m, char *err, size_t errlen);
+/* Checks every row of metrics.csv text in memory (len bytes; name is the
+ * file for messages) and keeps the newest `max` (>= 1) in rows, oldest
+ * first. Returns how many, *total = rows in the text; or -1 with err.
+ * Allocates nothing: no bound on the rows (RUN_CSV_MAX_BYTES still holds). */
+int run_metrics_tail(const char *name, const char *text, size_t len, MetricRow *rows, int max,
+                     int64_t *total, char *err, size_t errlen);
 void run_metrics_free(RunMetrics *m);
 
 /* Every report block must list every (cell, edge, op) once. */

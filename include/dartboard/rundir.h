@@ -16,9 +16,10 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/run_csv.h"
 #include "dartboard/session.h"
 
-#define RUNDIR_METRICS_HEADER "step,epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds\n"
+#define RUNDIR_METRICS_HEADER METRICS_CSV_HEADER /* the columns of run_csv.h */
 #define RUNDIR_ALPHAS_HEADER "step,cell,edge,op,weight\n"
 
 typedef struct TextBuf {
@@ -75,7 +76,10 @@ int rundir_log_change(const RunDir *rd, int64_t step, const char *key, const cha
                       const char *new_value, char *err, size_t errlen);
 
 /* Parses the metric rows held in memory: the newest `max` into rows (oldest
- * first); returns how many were stored, *total = rows in the file. */
-int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *total);
+ * first); returns how many were stored, *total = rows in the file. A
+ * malformed row is an error: -1 and err "DIR/metrics.csv:LINE:COL: what is
+ * wrong (expected ...)" (resuming refuses such a run directory). */
+int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *total, char *err,
+                       size_t errlen);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/run_csv.h" /* MetricRow, one row of metrics.csv */
 
 typedef enum SessionState {
     SESSION_STARTING, /* loading data, planning the network */
@@ -27,14 +28,6 @@ typedef enum SessionState {
 } SessionState;
 
 extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING", ... */
-
-/* One row of metrics.csv. */
-typedef struct MetricRow {
-    int64_t step;
-    int epoch;
-    float lr, train_loss, train_acc, val_loss, val_acc;
-    double seconds;
-} MetricRow;
 
 #define SNAPSHOT_ROWS 512    /* newest metric rows kept in a snapshot */
 #define SNAPSHOT_MESSAGE 256

@@ -639,9 +639,13 @@ static int resume_run(Session *s, char *err, size_t errlen)
     if (rundir_open(&s->rd, step, !s->app.tail_row, most_rows, 2 * p->edges * OP_COUNT, err,
                     errlen) != 0)
         return -1;
+    /* A malformed metric row refuses the resume before anything is written. */
+    int rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &p->rows_total, err, errlen);
+    if (rows < 0)
+        return -1;
+    p->n_rows = rows;
     if (record_resume_overrides(s, err, errlen) != 0)
         return -1;
-    p->n_rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &p->rows_total);
     if (p->n_rows > 0) {
         const MetricRow *r = &p->rows[p->n_rows - 1];
         s->last_row_step = r->step;

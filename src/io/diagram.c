@@ -70,10 +70,22 @@ int diagram_write_dot(FILE *f, const Genotype *g, DiagramCell cell)
     return ferror(f) ? -1 : 0;
 }
 
+/* dot reads an argument that starts with '-' as an option (-c rewrites its
+ * plugin configuration): "./" in front keeps a relative path a path. */
+static const char *dot_path_arg(const char *path, char *buf, size_t n)
+{
+    if (path[0] != '-')
+        return path;
+    snprintf(buf, n, "./%s", path);
+    return buf;
+}
+
 int diagram_render(const char *dot_path, const char *format, const char *out_path, char *msg,
                    size_t msglen)
 {
-    char tflag[16];
+    char tflag[16], in_buf[4096], out_buf[4096];
+    dot_path = dot_path_arg(dot_path, in_buf, sizeof in_buf);
+    out_path = dot_path_arg(out_path, out_buf, sizeof out_buf);
     snprintf(tflag, sizeof tflag, "-T%s", format);
     const char *argv[7];
     int n = 0;

@@ -395,6 +395,11 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
     case EXPORT_SVG:
     case EXPORT_PDF:
     case EXPORT_PNG:
+        if ((fmt == EXPORT_PDF || fmt == EXPORT_PNG) && out && strcmp(out, "-") == 0) {
+            snprintf(msg, msglen, "%s is binary: not written to stdout (expected -o FILE)",
+                     format_names[fmt]);
+            return -1;
+        }
         for (int c = 0; c < DIAGRAM_CELL_COUNT; c++) {
             if (cell_only >= 0 && c != cell_only)
                 continue;
@@ -404,11 +409,6 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
                 refuse_overwrite(s, path, msg, msglen) != 0)
                 return -1;
             if (fmt == EXPORT_PDF || fmt == EXPORT_PNG) {
-                if (strcmp(path, "-") == 0 || (out && strcmp(out, "-") == 0)) {
-                    snprintf(msg, msglen, "%s is binary: not written to stdout (expected -o FILE)",
-                             format_names[fmt]);
-                    return -1;
-                }
                 if (render(path, &j, rep, msg, msglen) != 0)
                     return -1;
                 continue;

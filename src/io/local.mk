@@ -32,11 +32,13 @@ libdartio_a_SOURCES += src/io/genotype_io.c src/io/genotype_io_read.h \
 	src/io/diagram.c src/io/plots.c src/io/export.c src/io/run_csv.c src/io/tool.c
 
 check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
-	tests/export_cli
+	tests/test_run_csv tests/export_cli
 TESTS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
+	tests/test_run_csv \
 	tests/test_export.sh \
 	tests/test_export_dot.sh tests/test_export_svg.sh tests/test_export_tikz.sh \
-	tests/test_export_plots.sh tests/test_export_python.sh
+	tests/test_export_plots.sh tests/test_export_python.sh tests/test_resume_metrics.sh \
+	tests/test_export_argv.sh
 tests_test_genotype_io_SOURCES = tests/test_genotype_io.c tests/tap.h
 tests_test_genotype_io_LDADD = $(CORE_LIBS)
 tests_test_diagram_SOURCES = tests/test_diagram.c tests/tap.h
@@ -45,11 +47,14 @@ tests_test_plots_SOURCES = tests/test_plots.c tests/tap.h
 tests_test_plots_LDADD = $(CORE_LIBS)
 tests_test_tool_SOURCES = tests/test_tool.c tests/tap.h
 tests_test_tool_LDADD = $(CORE_LIBS)
+tests_test_run_csv_SOURCES = tests/test_run_csv.c tests/tap.h
+tests_test_run_csv_LDADD = $(CORE_LIBS)
 # `dartboard export` without the rest of the program, for the shell tests
 tests_export_cli_SOURCES = tests/export_cli.c
 tests_export_cli_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/test_export.sh tests/test_export_dot.sh tests/test_export_svg.sh \
 	tests/test_export_tikz.sh tests/test_export_plots.sh tests/test_export_python.sh \
+	tests/test_resume_metrics.sh tests/test_export_argv.sh \
 	tests/export_lib.sh \
 	tests/reference/make_export_fixtures.py \
 	tests/fixtures/genotypes/official.py tests/fixtures/genotypes/official_range.txt \

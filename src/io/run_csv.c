@@ -1,22 +1,65 @@
-/* run_csv: metrics.csv and alphas.csv of a run directory, read back with
- * positioned errors. The files are written by the search (one row per
- * report), so they are small: read line by line, grow arrays by doubling. */
+/* run_csv: metrics.csv and alphas.csv of a run directory, written through
+ * one column table and read back with positioned errors. Lines are read
+ * byte by byte into a fixed buffer and counted against the bounds of
+ * run_csv.h, so no input makes a reader grow without limit. */
+#define _GNU_SOURCE /* fmemopen, getc_unlocked */
 #include "dartboard/run_csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_FIELDS 32
+
+/* ------------------------------------------------------------ the table */
+
+#define METRIC_NAME(id, name, field, conv) [id] = name,
+const char *const metric_column_names[METRIC_COLUMN_COUNT] = {METRIC_COLUMNS(METRIC_NAME)};
+#undef METRIC_NAME
+
+static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len - *used)
+        return -1;
+    *used += (size_t)n;
+    return 0;
+}
+
+int metric_row_format(const MetricRow *r, const char *sep, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return -1;
+#define METRIC_WRITE(id, name, field, conv)                                                        \
+    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                   \
+        return -1;
+    METRIC_COLUMNS(METRIC_WRITE)
+#undef METRIC_WRITE
+    if (append(buf, len, &used, "\n") != 0)
+        return -1;
+    return (int)used;
+}
+
+/* ------------------------------------------------------------ the reader */
 
 typedef struct CsvFile {
     const char *path;
     FILE *f;
     int line;
-    char buf[4096];
+    int64_t bytes; /* read so far */
+    char buf[RUN_CSV_MAX_LINE + 1];
     int nfields;
     char *field[MAX_FIELDS];
     int col[MAX_FIELDS]; /* 1-based column of each field */
@@ -39,65 +82,134 @@ static int csv_error(CsvFile *c, int col, const char *fmt, ...)
     return -1;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+FILE *run_csv_open(const char *path, char *err, size_t errlen)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s (expected a regular file written by dartboard)", path,
+                 file_kind(st.st_mode));
+        close(fd);
+        return NULL;
+    }
+    if ((int64_t)st.st_size > RUN_CSV_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %lld bytes (expected at most %lld for a run's log)", path,
+                 (long long)st.st_size, (long long)RUN_CSV_MAX_BYTES);
+        close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+/* The next line into c->buf (without its '\n', '\r' dropped). 1 = a line,
+ * 0 = end of file, -1 = error. A file that grows while it is read is held
+ * to the same bound as one that was large from the start. */
+static int csv_read_line(CsvFile *c, size_t *len)
+{
+    size_t n = 0;
+    int ch;
+    c->line++;
+    while ((ch = getc_unlocked(c->f)) != EOF && ch != '\n') {
+        if (++c->bytes > RUN_CSV_MAX_BYTES)
+            return csv_error(c, 0, "more than %lld bytes (expected at most that for a run's log)",
+                             (long long)RUN_CSV_MAX_BYTES);
+        if (ch == '\0')
+            return csv_error(c, (int)n + 1, "a NUL byte (expected text)");
+        if (n == RUN_CSV_MAX_LINE)
+            return csv_error(c, 0, "line longer than %d bytes (expected a short CSV row)",
+                             RUN_CSV_MAX_LINE);
+        c->buf[n++] = (char)ch;
+    }
+    if (ch == EOF) {
+        if (ferror(c->f))
+            return csv_error(c, 0, "read error: %s", strerror(errno));
+        if (n == 0) {
+            c->line--;
+            return 0;
+        }
+    } else {
+        c->bytes++;
+    }
+    while (n && c->buf[n - 1] == '\r')
+        n--;
+    c->buf[n] = '\0';
+    *len = n;
+    return 1;
+}
+
 /* Next non-empty line split at commas, fields trimmed. 1 = a line, 0 = end, -1 = error. */
 static int csv_next(CsvFile *c)
 {
+    size_t len;
+    int rc;
+    do
+        rc = csv_read_line(c, &len);
+    while (rc == 1 && len == 0);
+    if (rc != 1)
+        return rc;
+    c->nfields = 0;
+    char *p = c->buf;
     for (;;) {
-        if (!fgets(c->buf, sizeof c->buf, c->f))
-            return ferror(c->f) ? csv_error(c, 0, "read error: %s", strerror(errno)) : 0;
-        c->line++;
-        size_t len = strlen(c->buf);
-        if (len == sizeof c->buf - 1 && c->buf[len - 1] != '\n')
-            return csv_error(c, 0, "line longer than %zu bytes (expected a short CSV row)",
-                             sizeof c->buf - 2);
-        while (len && (c->buf[len - 1] == '\n' || c->buf[len - 1] == '\r'))
-            c->buf[--len] = '\0';
-        if (len == 0)
-            continue;
-        c->nfields = 0;
-        char *p = c->buf;
-        for (;;) {
-            if (c->nfields == MAX_FIELDS)
-                return csv_error(c, (int)(p - c->buf) + 1, "more than %d fields", MAX_FIELDS);
-            while (*p == ' ' || *p == '\t')
-                p++;
-            c->col[c->nfields] = (int)(p - c->buf) + 1;
-            c->field[c->nfields++] = p;
-            char *comma = strchr(p, ',');
-            char *end = comma ? comma : p + strlen(p);
-            while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-                end--;
-            if (!comma) {
-                *end = '\0';
-                break;
-            }
-            *end = '\0';
-            p = comma + 1;
-        }
-        return 1;
+        if (c->nfields == MAX_FIELDS)
+            return csv_error(c, (int)(p - c->buf) + 1, "more than %d fields", MAX_FIELDS);
+        while (*p == ' ' || *p == '\t')
+            p++;
+        c->col[c->nfields] = (int)(p - c->buf) + 1;
+        c->field[c->nfields++] = p;
+        char *comma = strchr(p, ',');
+        char *end = comma ? comma : p + strlen(p);
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        *end = '\0';
+        if (!comma)
+            return 1;
+        p = comma + 1;
     }
 }
 
-/* Opens the file and maps each wanted column name to its field index. */
-static int csv_open(CsvFile *c, const char *path, const char *const *names, int nnames, int *index,
-                    char *err, size_t errlen)
+/* Reads the header of an opened file and maps each wanted column name to
+ * its field index. Closes f on failure. */
+static int csv_begin(CsvFile *c, const char *path, FILE *f, const char *const *names, int nnames,
+                     int *index, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->path = path;
+    c->f = f;
     c->err = err;
     c->errlen = errlen;
-    c->f = fopen(path, "r");
-    if (!c->f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     int rc = csv_next(c);
     if (rc <= 0) {
         if (rc == 0) {
             c->line = 1;
             csv_error(c, 1, "empty file (expected a header line)");
         }
-        fclose(c->f);
+        fclose(f);
         return -1;
     }
     for (int k = 0; k < nnames; k++) {
@@ -112,84 +224,206 @@ static int csv_open(CsvFile *c, const char *path, const char *const *names, int 
                 snprintf(want + n, sizeof want - n, "%s%s", j ? "," : "", names[j]);
             }
             csv_error(c, 1, "header lacks column '%s' (expected %s)", names[k], want);
-            fclose(c->f);
+            fclose(f);
             return -1;
         }
     }
     return 0;
 }
 
-static int csv_double(CsvFile *c, int i, double *out)
+static int csv_text(CsvFile *c, int i, const char **out)
 {
     if (i >= c->nfields)
         return csv_error(c, 0, "row has %d fields (expected at least %d)", c->nfields, i + 1);
-    char *end;
-    errno = 0;
-    *out = strtod(c->field[i], &end);
-    if (end == c->field[i] || *end != '\0')
-        return csv_error(c, c->col[i], "'%s' is not a number", c->field[i]);
+    *out = c->field[i];
     return 0;
 }
 
-static int csv_long(CsvFile *c, int i, long long *out)
+static int csv_double(CsvFile *c, int i, double *out)
 {
-    if (i >= c->nfields)
-        return csv_error(c, 0, "row has %d fields (expected at least %d)", c->nfields, i + 1);
+    const char *s = "";
+    if (csv_text(c, i, &s) != 0)
+        return -1;
+    char *end;
+    *out = strtod(s, &end);
+    if (end == s || *end != '\0')
+        return csv_error(c, c->col[i], "'%s' is not a number", s);
+    return 0;
+}
+
+static int csv_float(CsvFile *c, int i, float *out)
+{
+    const char *s = "";
+    if (csv_text(c, i, &s) != 0)
+        return -1;
+    char *end;
+    *out = strtof(s, &end);
+    if (end == s || *end != '\0')
+        return csv_error(c, c->col[i], "'%s' is not a number", s);
+    return 0;
+}
+
+static int csv_long(CsvFile *c, int i, long long lo, long long hi, long long *out)
+{
+    const char *s = "";
+    if (csv_text(c, i, &s) != 0)
+        return -1;
     char *end;
     errno = 0;
-    *out = strtoll(c->field[i], &end, 10);
-    if (end == c->field[i] || *end != '\0' || errno == ERANGE)
-        return csv_error(c, c->col[i], "'%s' is not an integer", c->field[i]);
+    *out = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE)
+        return csv_error(c, c->col[i], "'%s' is not an integer", s);
+    if (*out < lo || *out > hi)
+        return csv_error(c, c->col[i], "%s out of range (expected %lld..%lld)", s, lo, hi);
     return 0;
+}
+
+static int csv_i64(CsvFile *c, int i, int64_t *out)
+{
+    long long v;
+    if (csv_long(c, i, INT64_MIN, INT64_MAX, &v) != 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int csv_int(CsvFile *c, int i, int *out)
+{
+    long long v;
+    if (csv_long(c, i, INT_MIN, INT_MAX, &v) != 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* ----------------------------------------------------------- metrics.csv */
+
+/* The parser of a MetricRow field, chosen by the field's type. */
+#define CSV_PARSE(field)                                                                           \
+    _Generic((field), int64_t *: csv_i64, int *: csv_int, float *: csv_float, double *: csv_double)
+
+static int metric_row_read(CsvFile *c, const int *idx, MetricRow *r)
+{
+#define METRIC_READ(id, name, field, conv)                                                         \
+    if (CSV_PARSE(&r->field)(c, idx[id], &r->field) != 0)                                          \
+        return -1;
+    METRIC_COLUMNS(METRIC_READ)
+#undef METRIC_READ
+    return 0;
+}
+
+/* Where the rows of metrics_read() go: all of them into a growing array
+ * (a file), or the newest `cap` into a ring (the text of a run being
+ * resumed, already in memory: no bound on the number of rows). */
+typedef struct MetricSink {
+    RunMetrics *all;
+    MetricRow *ring;
+    int cap;
+    int64_t count;
+} MetricSink;
+
+static int metric_store(CsvFile *c, MetricSink *sink, const MetricRow *r)
+{
+    if (sink->ring) {
+        sink->ring[sink->count++ % sink->cap] = *r;
+        return 0;
+    }
+    RunMetrics *m = sink->all;
+    if (m->n == RUN_CSV_MAX_REPORTS)
+        return csv_error(c, 0, "more than %d rows (expected at most that many reports)",
+                         RUN_CSV_MAX_REPORTS);
+    if (m->n == sink->cap) {
+        int cap = sink->cap ? 2 * sink->cap : 64;
+        MetricRow *rows = realloc(m->rows, (size_t)cap * sizeof *rows);
+        if (!rows)
+            return csv_error(c, 0, "out of memory");
+        m->rows = rows;
+        sink->cap = cap;
+    }
+    m->rows[m->n++] = *r;
+    sink->count++;
+    return 0;
+}
+
+/* Reads the rows of an opened metrics file into sink; closes it. */
+static int metrics_read(const char *path, FILE *f, MetricSink *sink, char *err, size_t errlen)
+{
+    int idx[METRIC_COLUMN_COUNT];
+    CsvFile c;
+    if (csv_begin(&c, path, f, metric_column_names, METRIC_COLUMN_COUNT, idx, err, errlen) != 0)
+        return -1;
+    int rc;
+    int64_t prev = INT64_MIN;
+    while ((rc = csv_next(&c)) == 1) {
+        MetricRow r;
+        if (metric_row_read(&c, idx, &r) != 0) {
+            rc = -1;
+            break;
+        }
+        if (r.step < prev) {
+            rc = csv_error(&c, c.col[idx[METRIC_STEP]],
+                           "step %lld after step %lld (expected ascending steps)",
+                           (long long)r.step, (long long)prev);
+            break;
+        }
+        prev = r.step;
+        if (metric_store(&c, sink, &r) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    fclose(c.f);
+    return rc;
 }
 
 int run_metrics_load(const char *path, RunMetrics *m, char *err, size_t errlen)
 {
-    static const char *const names[] = {"step",      "epoch",    "lr",      "train_loss",
-                                        "train_acc", "val_loss", "val_acc", "seconds"};
-    int idx[8];
-    CsvFile c;
     memset(m, 0, sizeof *m);
-    if (csv_open(&c, path, names, 8, idx, err, errlen) != 0)
+    FILE *f = run_csv_open(path, err, errlen);
+    MetricSink sink = {.all = m};
+    if (!f)
         return -1;
-    int cap = 0, rc;
-    while ((rc = csv_next(&c)) == 1) {
-        RunMetric r;
-        long long step, epoch;
-        double v[6];
-        if (csv_long(&c, idx[0], &step) || csv_long(&c, idx[1], &epoch))
-            goto fail;
-        for (int k = 0; k < 6; k++)
-            if (csv_double(&c, idx[2 + k], &v[k]))
-                goto fail;
-        r.step = step;
-        r.epoch = (int)epoch;
-        r.lr = v[0], r.train_loss = v[1], r.train_acc = v[2];
-        r.val_loss = v[3], r.val_acc = v[4], r.seconds = v[5];
-        if (m->n && r.step < m->rows[m->n - 1].step) {
-            csv_error(&c, c.col[idx[0]], "step %lld after step %lld (expected ascending steps)",
-                      step, (long long)m->rows[m->n - 1].step);
-            goto fail;
-        }
-        if (m->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            RunMetric *rows = realloc(m->rows, (size_t)cap * sizeof *rows);
-            if (!rows) {
-                csv_error(&c, 0, "out of memory");
-                goto fail;
-            }
-            m->rows = rows;
-        }
-        m->rows[m->n++] = r;
+    if (metrics_read(path, f, &sink, err, errlen) != 0) {
+        run_metrics_free(m);
+        return -1;
     }
-    if (rc < 0)
-        goto fail;
-    fclose(c.f);
     return 0;
-fail:
-    fclose(c.f);
-    run_metrics_free(m);
-    return -1;
+}
+
+static void reverse(MetricRow *rows, int n)
+{
+    for (int i = 0, j = n - 1; i < j; i++, j--) {
+        MetricRow t = rows[i];
+        rows[i] = rows[j];
+        rows[j] = t;
+    }
+}
+
+int run_metrics_tail(const char *name, const char *text, size_t len, MetricRow *rows, int max,
+                     int64_t *total, char *err, size_t errlen)
+{
+    *total = 0;
+    if (len == 0) {
+        snprintf(err, errlen, "%s:1:1: empty file (expected a header line)", name);
+        return -1;
+    }
+    FILE *f = max > 0 ? fmemopen((void *)text, len, "r") : NULL;
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", name, max > 0 ? strerror(errno) : "no room for rows");
+        return -1;
+    }
+    MetricSink sink = {.ring = rows, .cap = max};
+    if (metrics_read(name, f, &sink, err, errlen) != 0)
+        return -1;
+    *total = sink.count;
+    if (sink.count <= max)
+        return (int)sink.count;
+    /* Rotate the ring in place so the oldest kept row comes first. */
+    int start = (int)(sink.count % max);
+    reverse(rows, start);
+    reverse(rows + start, max - start);
+    reverse(rows, max);
+    return max;
 }
 
 void run_metrics_free(RunMetrics *m)
@@ -199,146 +433,171 @@ void run_metrics_free(RunMetrics *m)
     m->n = 0;
 }
 
-/* Checks that the block of frame `fr` listed every (cell, edge, op) once. */
-static int block_complete(CsvFile *c, const unsigned char *seen, int edges, int64_t step)
+/* ------------------------------------------------------------ alphas.csv */
+
+enum { ALPHA_STEP, ALPHA_CELL, ALPHA_EDGE, ALPHA_OP, ALPHA_WEIGHT, ALPHA_COLUMN_COUNT };
+static const char *const alpha_column_names[ALPHA_COLUMN_COUNT] = {"step", "cell", "edge", "op",
+                                                                   "weight"};
+
+/* One row of alphas.csv. */
+typedef struct AlphaRow {
+    int64_t step;
+    int cell, edge, op;
+    double weight;
+} AlphaRow;
+
+/* The reader's state: the file, the frames so far and what the current
+ * block has listed (on the stack: the UI plots from a helper thread). */
+typedef struct AlphaReader {
+    CsvFile c;
+    int idx[ALPHA_COLUMN_COUNT];
+    AlphaHistory *h;
+    AlphaFrame *cur; /* the block being read */
+    int cap, block_edges;
+    unsigned char seen[2 * GENOTYPE_MAX_EDGES * OP_COUNT];
+} AlphaReader;
+
+static const char *const cell_names[2] = {"normal", "reduce"};
+
+static int alpha_row_read(AlphaReader *a, AlphaRow *r)
+{
+    CsvFile *c = &a->c;
+    const int *idx = a->idx;
+    const char *cell = "", *op = "";
+    if (csv_i64(c, idx[ALPHA_STEP], &r->step) != 0 || csv_text(c, idx[ALPHA_CELL], &cell) != 0 ||
+        csv_text(c, idx[ALPHA_OP], &op) != 0 || csv_double(c, idx[ALPHA_WEIGHT], &r->weight) != 0)
+        return -1;
+    r->cell = strcmp(cell, "normal") == 0 ? 0 : strcmp(cell, "reduce") == 0 ? 1 : -1;
+    if (r->cell < 0)
+        return csv_error(c, c->col[idx[ALPHA_CELL]], "cell '%s' (expected normal or reduce)", cell);
+    long long edge;
+    if (csv_long(c, idx[ALPHA_EDGE], 0, GENOTYPE_MAX_EDGES - 1, &edge) != 0)
+        return -1;
+    r->edge = (int)edge;
+    r->op = op_from_name(op);
+    if (r->op < 0) {
+        char *end;
+        long long n = strtoll(op, &end, 10);
+        if (*end == '\0' && end != op && n >= 0 && n < OP_COUNT)
+            r->op = (int)n;
+    }
+    if (r->op < 0)
+        return csv_error(c, c->col[idx[ALPHA_OP]],
+                         "unknown op '%s' (expected a DARTS op name or 0..%d)", op, OP_COUNT - 1);
+    return 0;
+}
+
+/* Checks that the current block listed every (cell, edge, op) once and has
+ * as many edges as the blocks before it. */
+static int block_close(AlphaReader *a, const char *where)
 {
     for (int cell = 0; cell < 2; cell++)
-        for (int e = 0; e < edges; e++)
+        for (int e = 0; e < a->block_edges; e++)
             for (int o = 0; o < OP_COUNT; o++)
-                if (!seen[(cell * GENOTYPE_MAX_EDGES + e) * OP_COUNT + o])
-                    return csv_error(c, 0,
+                if (!a->seen[(cell * GENOTYPE_MAX_EDGES + e) * OP_COUNT + o])
+                    return csv_error(&a->c, 0,
                                      "the block of step %lld lacks %s edge %d op %s "
                                      "(expected every cell, edge and op once per report)",
-                                     (long long)step, cell ? "reduce" : "normal", e, op_names[o]);
+                                     (long long)a->cur->step, cell_names[cell], e, op_names[o]);
+    if (a->h->n > 1 && a->block_edges != a->h->edges)
+        return csv_error(&a->c, 0,
+                         "%s has %d edges, earlier ones %d (expected the same cell in every "
+                         "report)",
+                         where, a->block_edges, a->h->edges);
+    a->h->edges = a->block_edges;
+    return 0;
+}
+
+/* Starts the block of r->step after closing the current one. */
+static int block_open(AlphaReader *a, const AlphaRow *r)
+{
+    AlphaHistory *h = a->h;
+    if (a->cur) {
+        if (block_close(a, "the block before this line") != 0)
+            return -1;
+        if (r->step < a->cur->step)
+            return csv_error(&a->c, a->c.col[a->idx[ALPHA_STEP]],
+                             "step %lld after step %lld (expected ascending report blocks)",
+                             (long long)r->step, (long long)a->cur->step);
+    }
+    if (h->n == RUN_CSV_MAX_REPORTS)
+        return csv_error(&a->c, 0, "more than %d report blocks (expected at most that many)",
+                         RUN_CSV_MAX_REPORTS);
+    if (h->n == a->cap) {
+        int cap = a->cap ? 2 * a->cap : 32;
+        AlphaFrame *frames = realloc(h->frames, (size_t)cap * sizeof *frames);
+        if (!frames)
+            return csv_error(&a->c, 0, "out of memory");
+        h->frames = frames;
+        a->cap = cap;
+    }
+    a->cur = &h->frames[h->n++];
+    memset(a->cur, 0, sizeof *a->cur);
+    a->cur->step = r->step;
+    memset(a->seen, 0, sizeof a->seen);
+    a->block_edges = 0;
+    return 0;
+}
+
+static int alpha_row_store(AlphaReader *a, const AlphaRow *r)
+{
+    if ((!a->cur || a->cur->step != r->step) && block_open(a, r) != 0)
+        return -1;
+    unsigned char *s = &a->seen[(r->cell * GENOTYPE_MAX_EDGES + r->edge) * OP_COUNT + r->op];
+    if (*s)
+        return csv_error(&a->c, 0,
+                         "%s edge %d op %s listed twice in the block of step %lld (expected once)",
+                         cell_names[r->cell], r->edge, op_names[r->op], (long long)r->step);
+    *s = 1;
+    (r->cell ? a->cur->reduce : a->cur->normal)[r->edge * OP_COUNT + r->op] = (float)r->weight;
+    if (r->edge + 1 > a->block_edges)
+        a->block_edges = r->edge + 1;
+    return 0;
+}
+
+/* After the last row: the last block is complete and the edges are a cell's. */
+static int alphas_finish(AlphaReader *a)
+{
+    AlphaHistory *h = a->h;
+    if (!a->cur)
+        return csv_error(&a->c, 0, "no rows (expected at least one report block)");
+    if (block_close(a, "the last block") != 0)
+        return -1;
+    h->nodes = 0;
+    for (int n = 1; n <= GENOTYPE_MAX_NODES; n++)
+        if (genotype_edge_count(n) == h->edges)
+            h->nodes = n;
+    if (!h->nodes)
+        return csv_error(&a->c, 0,
+                         "%d edges per cell is no DARTS cell (expected 2, 5, 9, 14, ...: "
+                         "n(n+3)/2 for n nodes)",
+                         h->edges);
     return 0;
 }
 
 int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
 {
-    static const char *const names[] = {"step", "cell", "edge", "op", "weight"};
-    int idx[5];
-    CsvFile c;
     memset(h, 0, sizeof *h);
-    if (csv_open(&c, path, names, 5, idx, err, errlen) != 0)
+    FILE *f = run_csv_open(path, err, errlen);
+    if (!f)
         return -1;
-    /* on the stack: the UI plots from a helper thread */
-    unsigned char seen[2 * GENOTYPE_MAX_EDGES * OP_COUNT];
-    int cap = 0, rc, block_edges = 0;
-    AlphaFrame *cur = NULL;
-    while ((rc = csv_next(&c)) == 1) {
-        long long step, edge, opn;
-        double w;
-        if (csv_long(&c, idx[0], &step) || csv_long(&c, idx[2], &edge) ||
-            csv_double(&c, idx[4], &w))
-            goto fail;
-        if (idx[1] >= c.nfields || idx[3] >= c.nfields) {
-            csv_error(&c, 0, "row has %d fields (expected 5)", c.nfields);
-            goto fail;
+    AlphaReader a = {.h = h};
+    if (csv_begin(&a.c, path, f, alpha_column_names, ALPHA_COLUMN_COUNT, a.idx, err, errlen) != 0)
+        return -1;
+    int rc;
+    while ((rc = csv_next(&a.c)) == 1) {
+        AlphaRow r;
+        if (alpha_row_read(&a, &r) != 0 || alpha_row_store(&a, &r) != 0) {
+            rc = -1;
+            break;
         }
-        const char *cellname = c.field[idx[1]];
-        int cell = strcmp(cellname, "normal") == 0 ? 0 : strcmp(cellname, "reduce") == 0 ? 1 : -1;
-        if (cell < 0) {
-            csv_error(&c, c.col[idx[1]], "cell '%s' (expected normal or reduce)", cellname);
-            goto fail;
-        }
-        if (edge < 0 || edge >= GENOTYPE_MAX_EDGES) {
-            csv_error(&c, c.col[idx[2]], "edge %lld out of range (expected 0..%d)", edge,
-                      GENOTYPE_MAX_EDGES - 1);
-            goto fail;
-        }
-        int op = op_from_name(c.field[idx[3]]);
-        if (op < 0) {
-            char *end;
-            opn = strtoll(c.field[idx[3]], &end, 10);
-            if (*end == '\0' && end != c.field[idx[3]] && opn >= 0 && opn < OP_COUNT)
-                op = (int)opn;
-        }
-        if (op < 0) {
-            csv_error(&c, c.col[idx[3]], "unknown op '%s' (expected a DARTS op name or 0..%d)",
-                      c.field[idx[3]], OP_COUNT - 1);
-            goto fail;
-        }
-        if (!cur || cur->step != step) { /* a new report block */
-            if (cur) {
-                if (block_complete(&c, seen, block_edges, cur->step))
-                    goto fail;
-                if (step < cur->step) {
-                    csv_error(&c, c.col[idx[0]],
-                              "step %lld after step %lld (expected ascending "
-                              "report blocks)",
-                              step, (long long)cur->step);
-                    goto fail;
-                }
-                if (h->n > 1 && block_edges != h->edges) {
-                    csv_error(&c, 0,
-                              "the block before this line has %d edges, earlier ones %d "
-                              "(expected the same cell in every report)",
-                              block_edges, h->edges);
-                    goto fail;
-                }
-                h->edges = block_edges;
-            }
-            if (h->n == cap) {
-                cap = cap ? 2 * cap : 32;
-                AlphaFrame *frames = realloc(h->frames, (size_t)cap * sizeof *frames);
-                if (!frames) {
-                    csv_error(&c, 0, "out of memory");
-                    goto fail;
-                }
-                h->frames = frames;
-            }
-            cur = &h->frames[h->n++];
-            memset(cur, 0, sizeof *cur);
-            cur->step = step;
-            memset(seen, 0, sizeof seen);
-            block_edges = 0;
-        }
-        unsigned char *s = &seen[(cell * GENOTYPE_MAX_EDGES + edge) * OP_COUNT + op];
-        if (*s) {
-            csv_error(&c, 0,
-                      "%s edge %lld op %s listed twice in the block of step %lld "
-                      "(expected once)",
-                      cellname, edge, op_names[op], step);
-            goto fail;
-        }
-        *s = 1;
-        (cell ? cur->reduce : cur->normal)[edge * OP_COUNT + op] = (float)w;
-        if (edge + 1 > block_edges)
-            block_edges = (int)edge + 1;
     }
-    if (rc < 0)
-        goto fail;
-    if (!cur) {
-        csv_error(&c, 0, "no rows (expected at least one report block)");
-        goto fail;
-    }
-    if (block_complete(&c, seen, block_edges, cur->step))
-        goto fail;
-    if (h->n > 1 && block_edges != h->edges) {
-        csv_error(&c, 0,
-                  "the last block has %d edges, earlier ones %d (expected the same cell "
-                  "in every report)",
-                  block_edges, h->edges);
-        goto fail;
-    }
-    h->edges = block_edges;
-    h->nodes = 0;
-    for (int n = 1; n <= GENOTYPE_MAX_NODES; n++)
-        if (genotype_edge_count(n) == h->edges)
-            h->nodes = n;
-    if (!h->nodes) {
-        csv_error(&c, 0,
-                  "%d edges per cell is no DARTS cell (expected 2, 5, 9, 14, ...: "
-                  "n(n+3)/2 for n nodes)",
-                  h->edges);
-        goto fail;
-    }
-    fclose(c.f);
-    return 0;
-fail:
-    fclose(c.f);
-    run_alphas_free(h);
-    return -1;
+    if (rc == 0)
+        rc = alphas_finish(&a);
+    fclose(a.c.f);
+    if (rc != 0)
+        run_alphas_free(h);
+    return rc;
 }
 
 void run_alphas_free(AlphaHistory *h)

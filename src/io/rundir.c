@@ -16,6 +16,7 @@
 
 #include "dartboard/atomic_file.h"
 #include "dartboard/genotype_io.h"
+#include "dartboard/run_csv.h"
 
 static int buf_reserve(TextBuf *b, size_t extra)
 {
@@ -237,17 +238,12 @@ static int load_csv(const RunDir *rd, const char *name, const char *header, int6
 {
     char path[RUNDIR_FILE_MAX];
     rundir_file(rd, name, path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+    FILE *f = run_csv_open(path, err, errlen); /* a regular file of sane size */
+    if (!f)
         return -1;
-    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_bytes) {
-        snprintf(err, errlen,
-                 S_ISREG(st.st_mode) ? "%s: %lld bytes, more than this run can have written "
-                                       "(at most %zu)"
-                                     : "%s: not a regular file",
+    if (fstat(fileno(f), &st) != 0 || (uint64_t)st.st_size > max_bytes) {
+        snprintf(err, errlen, "%s: %lld bytes, more than this run can have written (at most %zu)",
                  path, (long long)st.st_size, max_bytes);
         fclose(f);
         return -1;
@@ -337,10 +333,11 @@ static int commit_rows(RunDir *rd, const char *name, TextBuf *b, size_t old_len,
 int rundir_append_metrics(RunDir *rd, const MetricRow *r, char *err, size_t errlen)
 {
     size_t old = rd->metrics.len;
-    if (buf_printf(&rd->metrics, "%" PRId64 ",%d,%.6g,%.6f,%.4f,%.6f,%.4f,%.3f\n", r->step,
-                   r->epoch, r->lr, r->train_loss, r->train_acc, r->val_loss, r->val_acc,
-                   r->seconds) != 0) {
-        snprintf(err, errlen, "%s/metrics.csv: out of memory", rd->path);
+    char line[METRIC_ROW_MAX];
+    int n = metric_row_format(r, ",", line, sizeof line);
+    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
+        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
+                 n < 0 ? "row too long" : "out of memory");
         return -1;
     }
     return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
@@ -434,40 +431,14 @@ int rundir_log_change(const RunDir *rd, int64_t step, const char *key, const cha
     return rc;
 }
 
-int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *total)
+int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *total, char *err,
+                       size_t errlen)
 {
-    int64_t count = 0;
-    const char *p = rd->metrics.data;
-    if (!p || max <= 0) {
-        *total = 0;
+    *total = 0;
+    if (!rd->metrics.data || max <= 0)
         return 0;
-    }
-    p = strchr(p, '\n'); /* skip the header */
-    while (p && p[1]) {
-        p++;
-        MetricRow r;
-        long long step;
-        if (sscanf(p, "%lld,%d,%f,%f,%f,%f,%f,%lf", &step, &r.epoch, &r.lr, &r.train_loss,
-                   &r.train_acc, &r.val_loss, &r.val_acc, &r.seconds) == 8) {
-            r.step = step;
-            /* A ring indexed by the row count keeps the newest `max`. */
-            rows[count % max] = r;
-            count++;
-        }
-        p = strchr(p, '\n');
-    }
-    *total = count;
-    int n = count < max ? (int)count : max;
-    if (count > max) {
-        /* Rotate so the oldest kept row comes first. */
-        int start = (int)(count % max);
-        MetricRow *tmp = malloc(sizeof *tmp * (size_t)max);
-        if (tmp) {
-            for (int i = 0; i < max; i++)
-                tmp[i] = rows[(start + i) % max];
-            memcpy(rows, tmp, sizeof *tmp * (size_t)max);
-            free(tmp);
-        }
-    }
-    return n;
+    char name[600];
+    rundir_file(rd, "metrics.csv", name, sizeof name);
+    return run_metrics_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
+                            errlen);
 }
