@@ -437,7 +437,7 @@ int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *tota
     *total = 0;
     if (!rd->metrics.data || max <= 0)
         return 0;
-    char name[600];
+    char name[RUNDIR_FILE_MAX];
     rundir_file(rd, "metrics.csv", name, sizeof name);
     return run_metrics_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
                             errlen);
