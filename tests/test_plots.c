@@ -2,11 +2,10 @@
  * size with the curves' key), and clear errors for a missing gnuplot, a
  * directory without metrics and a bad size. Needs $GNUPLOT (else skipped);
  * works on a copy of the fixture run directory in the build tree. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "dartboard/plots.h"
+#include "helpers.h"
 #include "tap.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,19 +27,14 @@ static int copy_file(const char *from, const char *to)
     return fclose(out);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     const char *gp = getenv("GNUPLOT");
     if (!gp || !*gp)
         skip_all("gnuplot not installed (Debian package gnuplot-nox)");
     const char *run = "test_plots.run";
-    mkdir(run, 0777);
+    if (test_fresh_dir(run) != 0)
+        return 99;
     int copied =
         copy_file(tap_srcpath("tests/fixtures/rundir/metrics.csv"), "test_plots.run/metrics.csv");
     copied |=
@@ -88,6 +82,6 @@ int main(void)
         setenv("PATH", saved, 1);
         free(saved);
     }
-    nftw(run, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(run);
     return tap_done();
 }
