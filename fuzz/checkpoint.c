@@ -69,7 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     static const char *const tiny[] = {
-        "model.init_channels=2", "model.nodes=1",         "model.stem_multiplier=1",
+        "model.init_channels=2", "model.nodes=1",          "model.stem_multiplier=1",
         "data.synthetic_size=8", "data.synthetic_image=4", "data.batch_size=2",
         "data.classes=2",        "data.augment=false",     "run.threads=1"};
     char err[512];
@@ -106,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     if (data[0] != 'C') {
-        FILE *body = size > 1 ? fmemopen((void *)(data + 1), size - 1, "rb")
-                              : fopen("/dev/null", "rb");
+        FILE *body =
+            size > 1 ? fmemopen((void *)(data + 1), size - 1, "rb") : fopen("/dev/null", "rb");
         if (!body)
             abort();
         load_state(body);

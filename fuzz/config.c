@@ -14,11 +14,14 @@
 
 static void same_after_round_trip(const Config *c)
 {
-    char path[1024], err[512];
-    snprintf(path, sizeof path, "%s", fuzz_path("config.yaml"));
-    FILE *f = fopen(path, "w");
+    char path[1024], err[512], *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (!f || config_write_yaml(c, f) != 0 || fclose(f) != 0)
         abort();
+    fuzz_write("config.yaml", text, len);
+    free(text);
+    snprintf(path, sizeof path, "%s", fuzz_path("config.yaml"));
     Config back;
     config_defaults(&back);
     if (config_load_file(&back, path, err, sizeof err) != 0) {

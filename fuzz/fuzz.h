@@ -74,6 +74,9 @@ static inline const char *fuzz_path(const char *name)
 static inline void fuzz_write(const char *name, const void *data, size_t len)
 {
     const char *path = fuzz_path(name);
+    /* A new file each time: ext4 flushes a file rewritten in place when it is
+     * closed, which would make the disk, not the parser, set the pace. */
+    unlink(path);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
         perror(path);
@@ -83,12 +86,13 @@ static inline void fuzz_write(const char *name, const void *data, size_t len)
 
 /* Cuts data at FUZZ_SEPARATOR into at most max parts (the last one takes the
  * rest, separators included); returns how many. */
-static inline int fuzz_split(const uint8_t *data, size_t size, const uint8_t **part, size_t *len, int max)
+static inline int fuzz_split(const uint8_t *data, size_t size, const uint8_t **part, size_t *len,
+                             int max)
 {
     int n = 0;
     for (;;) {
-        const uint8_t *at = n + 1 < max ? memmem(data, size, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN)
-                                        : NULL;
+        const uint8_t *at =
+            n + 1 < max ? memmem(data, size, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN) : NULL;
         part[n] = data;
         len[n] = at ? (size_t)(at - data) : size;
         n++;

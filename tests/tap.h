@@ -1,7 +1,7 @@
 /* tap.h: a tiny Test Anything Protocol emitter for the C unit tests.
  *
  *   ok(cond, "name %d", i);          one test point
- *   close_enough(got, want, rtol, "name")  relative comparison of doubles
+ *   close_enough(got, want, rtol, floor, "name")  relative comparison of doubles
  *   skip_all("reason")               the whole program is skipped
  *   return tap_done();               prints the plan; exit status 1 if a point failed
  *
