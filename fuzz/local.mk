@@ -2,7 +2,8 @@
 # checkpoints, the run CSV files, the datasets, the command line).
 #
 #   make fuzz                     build them (clang, found by configure)
-#   fuzz/config.fuzz fuzz/corpus/config    fuzz one for as long as you like
+#   FUZZ_SECONDS=600 sh fuzz/run.sh fuzz/config.fuzz   fuzz one for ten minutes
+#   fuzz/config.fuzz NEW fuzz/corpus/config    by hand (new inputs go to the first directory)
 #
 # The core library's sources are compiled again with clang and the fuzz
 # flags (objects *.fuzzo beside the ordinary ones, archived in
@@ -29,7 +30,7 @@ SUFFIXES = .fuzzo .fuzz
 	$(FUZZ_LIBS)
 
 fuzz/libdartcore-fuzz.a: $(FUZZ_CORE_OBJECTS)
-	$(AM_V_AR)rm -f $@ && $(AR) cr $@ $(FUZZ_CORE_OBJECTS) && $(RANLIB) $@
+	$(AM_V_AR)$(MKDIR_P) $(@D) && rm -f $@ && $(AR) cr $@ $(FUZZ_CORE_OBJECTS) && $(RANLIB) $@
 # Objects rebuilt when any header changes (no finer dependency tracking).
 $(FUZZ_CORE_OBJECTS): $(top_srcdir)/include/dartboard/*.h $(top_srcdir)/src/*/*.h config.h
 $(FUZZ_HARNESSES): fuzz/libdartcore-fuzz.a fuzz/fuzz.h
