@@ -15,6 +15,7 @@
 
 #include "dartboard/atomic_file.h"
 #include "dartboard/checkpoint.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define DIR_NAME "test_checkpoint.dir"
@@ -34,27 +35,6 @@ static int failing_body(const void *ctx, FILE *f)
     (void)ctx;
     fwrite(body, 1, 100, f);
     return -1;
-}
-
-static unsigned char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
-static void write_all(const char *path, const unsigned char *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    fwrite(buf, 1, len, f);
-    fclose(f);
 }
 
 static int count_tmp(void)
@@ -83,8 +63,8 @@ static int refused(uint64_t fp, const char *want, const char *what)
 
 int main(void)
 {
-    mkdir(DIR_NAME, 0777);
-    unlink(PATH);
+    if (test_fresh_dir(DIR_NAME) != 0)
+        return 99;
     for (int i = 0; i < BODY_LEN; i++)
         body[i] = (unsigned char)(i * 131 + 7);
     const unsigned char extra[] = "session bookkeeping";
@@ -117,7 +97,7 @@ int main(void)
        "another network's checkpoint is refused");
 
     size_t len;
-    unsigned char *good = read_all(PATH, &len);
+    unsigned char *good = (unsigned char *)test_read_file(PATH, &len);
     ok(good != NULL && len == 8 + 4 + 4 + 8 + 8 + 8 + 8 + sizeof extra + BODY_LEN + 4,
        "file size is header + extra + body + crc");
 
@@ -127,7 +107,7 @@ int main(void)
         unsigned char *bad = malloc(len);
         memcpy(bad, good, len);
         bad[pos] ^= 0x10;
-        write_all(PATH, bad, len);
+        test_write_file(PATH, bad, len);
         free(bad);
         Checkpoint x;
         char e[512] = "";
@@ -140,14 +120,14 @@ int main(void)
     }
     ok(all_flips, "a flipped bit at any position is refused, naming the file");
     good[len / 2] ^= 1;
-    write_all(PATH, good, len);
+    test_write_file(PATH, good, len);
     ok(refused(fp, "CRC32", "flip in the body"),
        "a flipped body byte is reported as a CRC mismatch");
     good[len / 2] ^= 1;
 
     int all_cuts = 1;
     for (size_t cut = 0; cut < len; cut += (cut < 80 ? 1 : 211)) {
-        write_all(PATH, good, cut);
+        test_write_file(PATH, good, cut);
         Checkpoint x;
         char e[512] = "";
         if (checkpoint_read(&x, PATH, fp, SIZE_MAX, e, sizeof e) == 0 || !strstr(e, PATH)) {
@@ -156,28 +136,28 @@ int main(void)
         }
     }
     ok(all_cuts, "a checkpoint truncated to any length is refused, naming the file");
-    write_all(PATH, good, len - 100);
+    test_write_file(PATH, good, len - 100);
     ok(refused(fp, "truncated", "truncated body"), "truncation is reported as such");
     static const char foreign[] = "PK\003\004 not ours at all, but longer than a header.....";
-    write_all(PATH, (const unsigned char *)foreign, sizeof foreign - 1);
+    test_write_file(PATH, (const unsigned char *)foreign, sizeof foreign - 1);
     ok(refused(fp, "not a dartboard checkpoint", "foreign"), "a foreign file is refused");
     unlink(PATH);
     ok(refused(fp, "cannot open", "missing"), "a missing checkpoint is refused");
 
     /* A failing writer leaves the previous file untouched and no temp file. */
-    write_all(PATH, good, len);
+    test_write_file(PATH, good, len);
     ok(checkpoint_save(PATH, fp, 1, NULL, 0, failing_body, NULL, err, sizeof err) == -1 &&
            strstr(err, PATH) != NULL,
        "a failing body writer is an error naming the file");
     size_t len2;
-    unsigned char *after = read_all(PATH, &len2);
+    unsigned char *after = (unsigned char *)test_read_file(PATH, &len2);
     ok(after && len2 == len && memcmp(after, good, len) == 0,
        "the previous checkpoint is untouched by a failed save");
     ok(count_tmp() == 0, "no temporary file left after a failed save");
     free(after);
 
     /* A stray temp file (a writer killed mid-write) is cleaned up. */
-    write_all(DIR_NAME "/metrics.csv.tmp", good, 10);
+    test_write_file(DIR_NAME "/metrics.csv.tmp", good, 10);
     ok(atomic_file_clean_dir(DIR_NAME) == 1 && count_tmp() == 0, "stray *.tmp files are removed");
 
     /* Fingerprints follow the network shape, not the optimiser settings. */

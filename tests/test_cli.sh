@@ -5,13 +5,8 @@
 # the run-directory files, with the right headers and row counts.
 set -u
 : "${DARTBOARD:?}"
-work=test_cli.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_cli.dir
 
 # run EXPECTED_STATUS ARGS...: output in $work/out, $work/err
 run() {
@@ -84,5 +79,4 @@ check "--steps beyond the schedule ends with the schedule" 'run 0 --preset test 
 check "a --set on resume is logged in changes.log and kept in config.yaml" 'run 0 --resume "$work/run2" --steps 2 --threads 1 --set optim.momentum=0.8 && [ "$(cat "$work/run2/changes.log")" = "step 1: optim.momentum 0.9 -> 0.8" ] && grep -q "^ *momentum: 0.8 " "$work/run2/config.yaml"'
 check "a run directory is never overwritten without --resume" 'run 2 --headless --preset test --out "$rd" --steps 1 && err_has "already holds a run"'
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

@@ -7,13 +7,12 @@
  * the directory named. A failing gnuplot leaves the old figures and no
  * temporaries. Needs $GNUPLOT (else skipped); works on copies of the
  * fixture run directory in the build tree. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "dartboard/plots.h"
 #include "dartboard/tool.h"
+#include "helpers.h"
 #include "tap.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,22 +38,11 @@ static int copy_file(const char *from, const char *to)
     return fclose(out);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 /* A run directory with the fixture's metrics.csv (and alphas.csv). */
 static int make_run(const char *dir, int alphas)
 {
     char to[PATH_MAX];
-    remove_tree(dir);
+    test_remove_tree(dir);
     if (mkdir(dir, 0777) != 0)
         return -1;
     snprintf(to, sizeof to, "%s/metrics.csv", dir);
@@ -161,7 +149,7 @@ static void test_hostile_names(void)
         unsetenv("GNUTERM");
         ok(!canary_anywhere(run), "%s: nothing in the name ran", run);
         ok(temporaries(plots) == 0, "%s: no temporaries left", run);
-        remove_tree(run);
+        test_remove_tree(run);
         remove(CANARY);
     }
 
@@ -176,7 +164,7 @@ static void test_hostile_names(void)
     ok(!exists(run, "plots/window.gp"), "...and no window script written");
     rc = plots_write(run, "svg", msg, sizeof msg);
     ok(rc == 0 && !canary_anywhere(run), "the figures of that directory are made (%s)", msg);
-    remove_tree(run);
+    test_remove_tree(run);
     remove(CANARY);
 }
 
@@ -227,7 +215,7 @@ static void test_failing_gnuplot(const char *run)
         setenv("PATH", saved, 1);
         free(saved);
     }
-    remove_tree(bin);
+    test_remove_tree(bin);
 }
 
 int main(void)
@@ -281,7 +269,7 @@ int main(void)
         setenv("PATH", saved, 1);
         free(saved);
     }
-    remove_tree(run);
+    test_remove_tree(run);
 
     test_quote();
     test_hostile_names();

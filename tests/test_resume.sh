@@ -6,13 +6,8 @@
 # nothing in the run directory changes.
 set -u
 : "${DARTBOARD:?}"
-work=test_resume.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_resume.dir
 
 N=24
 common="--headless --threads 1 --set run.report_every=3 --set run.checkpoint_every=2"
@@ -133,5 +128,4 @@ cp -r "$work/ref" "$work/shape"
 sed -i 's/^\( *layers:\) *\([0-9]*\)/\1 9/' "$work/shape/config.yaml"
 check "a checkpoint of another network shape: refused, nothing changed" 'refused "$work/shape" "different network"'
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

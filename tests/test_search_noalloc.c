@@ -12,6 +12,7 @@
 
 #include "dartboard/parallel.h"
 #include "dartboard/search.h"
+#include "helpers.h"
 #include "tap.h"
 
 #ifndef __SANITIZE_ADDRESS__
@@ -85,10 +86,9 @@ int main(void)
     char err[512];
     Config c;
     Dataset data;
-    config_defaults(&c);
-    if (config_load_preset(&c, "test", err, sizeof err) != 0 ||
-        dataset_load(&data, &c, DATA_TRAIN, err, sizeof err) != 0) {
-        printf("Bail out! the test preset: %s\n", err);
+    test_preset(&c, NULL);
+    if (dataset_load(&data, &c, DATA_TRAIN, err, sizeof err) != 0) {
+        printf("Bail out! the test preset's data: %s\n", err);
         return 99;
     }
     counting = 1;

@@ -11,69 +11,20 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dartboard/checkpoint.h"
 #include "dartboard/session.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define RUN_DIR "test_session.run"
-#define DEADLINE_S 60.0
 
 static Snapshot snap;
 
-static double now(void)
+static int wait_for(Session *s, TestCond cond, const void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-typedef int (*Cond)(const Snapshot *p, const void *arg);
-
-/* Polls snapshots until cond holds or the deadline passes. */
-static int wait_for(Session *s, Cond cond, const void *arg)
-{
-    double until = now() + DEADLINE_S;
-    do {
-        session_snapshot(s, &snap);
-        if (cond(&snap, arg))
-            return 1;
-        nap(10);
-    } while (now() < until);
-    return 0;
-}
-
-static int is_state(const Snapshot *p, const void *arg)
-{
-    return p->state == *(const SessionState *)arg;
-}
-
-static int step_at_least(const Snapshot *p, const void *arg)
-{
-    return p->step >= *(const int64_t *)arg;
-}
-
-static int message_after(const Snapshot *p, const void *arg)
-{
-    return p->message_seq > *(const uint64_t *)arg;
-}
-
-static void send(Session *s, CommandKind kind, const char *key, const char *value)
-{
-    Command c = {.kind = kind};
-    if (key)
-        snprintf(c.key, sizeof c.key, "%s", key);
-    if (value)
-        snprintf(c.value, sizeof c.value, "%s", value);
-    session_command(s, &c);
+    return test_wait(s, &snap, cond, arg);
 }
 
 /* Sends CMD_SET and waits for the worker's answer in the message line. */
@@ -81,28 +32,27 @@ static int set_and_wait(Session *s, const char *key, const char *value)
 {
     session_snapshot(s, &snap);
     uint64_t before = snap.message_seq;
-    send(s, CMD_SET, key, value);
-    return wait_for(s, message_after, &before);
+    test_send(s, CMD_SET, key, value);
+    return wait_for(s, test_message_after, &before);
 }
 
-static char *slurp(const char *path)
+/* The text of a run directory's file, kept until the next call. */
+static const char *run_file(const char *name)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    static char *text;
+    char path[256];
+    free(text);
+    snprintf(path, sizeof path, RUN_DIR "/%s", name);
+    text = test_read_file(path, NULL);
+    return text;
 }
 
-static int count_lines(const char *path)
+static int count_lines(const char *name)
 {
-    char *t = slurp(path);
+    const char *t = run_file(name);
     int n = 0;
-    for (; t && *t; t++)
-        n += *t == '\n';
+    for (const char *p = t; p && *p; p++)
+        n += *p == '\n';
     return t ? n : -1;
 }
 
@@ -110,16 +60,9 @@ int main(void)
 {
     char err[1024];
     Config cfg;
-    config_defaults(&cfg);
-    if (config_load_preset(&cfg, "test", err, sizeof err) != 0) {
-        printf("not ok 1 - load the test preset: %s\n1..1\n", err);
-        return 1;
-    }
     /* Long enough that it never ends by itself during the test. */
-    config_set(&cfg, "run.epochs", "50", err, sizeof err);
-    config_set(&cfg, "run.report_every", "2", err, sizeof err);
-    config_set(&cfg, "run.threads", "1", err, sizeof err);
-    if (system("rm -rf " RUN_DIR) != 0)
+    test_preset(&cfg, "run.epochs=50", "run.report_every=2", "run.threads=1", NULL);
+    if (test_remove_tree(RUN_DIR) != 0)
         return 99;
 
     SessionOptions opt = {.out_dir = RUN_DIR, .start_paused = 1};
@@ -130,7 +73,7 @@ int main(void)
     ok(session_start(s) == 0, "session_start");
 
     SessionState paused = SESSION_PAUSED, running = SESSION_RUNNING;
-    ok(wait_for(s, is_state, &paused), "starts PAUSED with start_paused");
+    ok(wait_for(s, test_is_state, &paused), "starts PAUSED with start_paused");
     uint64_t seq0 = snap.seq;
     ok(snap.step == 0 && snap.total_steps > 0, "step 0 of %lld", (long long)snap.total_steps);
     Checkpoint c;
@@ -147,15 +90,15 @@ int main(void)
     ok(second == NULL && strstr(err, "in use by another dartboard"),
        "a second session on the same run is refused: %s", second ? "(created)" : err);
     session_free(second);
-    nap(300);
+    test_nap(300);
     session_snapshot(s, &snap);
     ok(snap.step == 0, "paused: the step counter stays at 0");
     ok(strcmp(session_state_names[snap.state], "PAUSED") == 0, "state name PAUSED");
 
-    send(s, CMD_STEP_ONCE, NULL, NULL);
+    test_send(s, CMD_STEP_ONCE, NULL, NULL);
     int64_t one = 1;
-    ok(wait_for(s, step_at_least, &one), "CMD_STEP_ONCE runs a step");
-    nap(300);
+    ok(wait_for(s, test_step_at_least, &one), "CMD_STEP_ONCE runs a step");
+    test_nap(300);
     session_snapshot(s, &snap);
     ok(snap.step == 1 && snap.state == SESSION_PAUSED, "exactly one step, still paused");
     ok(snap.seq > seq0, "seq grows with publishes");
@@ -177,7 +120,7 @@ int main(void)
     ok(fabs(snap.config.optim.lr - 0.0123) < 1e-12, "snapshot config has the new lr");
     char want[256];
     snprintf(want, sizeof want, "step 1: optim.lr %s -> 0.0123\n", old_lr);
-    char *log = slurp(RUN_DIR "/changes.log");
+    const char *log = run_file("changes.log");
     ok(log && strcmp(log, want) == 0, "changes.log: '%s' (want '%s')", log ? log : "(missing)",
        want);
     Config back;
@@ -196,49 +139,49 @@ int main(void)
     ok(strstr(snap.message, "cannot change") != NULL &&
            snap.config.model.layers == cfg.model.layers,
        "a shape key is refused while running: %s", snap.message);
-    ok(count_lines(RUN_DIR "/changes.log") == 1, "changes.log still has one line");
+    ok(count_lines("changes.log") == 1, "changes.log still has one line");
     ok(config_load_file(&back, RUN_DIR "/config.yaml", err, sizeof err) == 0 &&
            fabs(back.optim.lr - 0.0123) < 1e-12 && back.model.layers == cfg.model.layers,
        "config.yaml unchanged by refusals");
     ok(snap.step == 1, "no steps ran while paused");
 
     /* Resume: the counter moves; pause: it stops. */
-    send(s, CMD_RESUME, NULL, NULL);
+    test_send(s, CMD_RESUME, NULL, NULL);
     int64_t three = 3;
-    int moved = wait_for(s, step_at_least, &three);
+    int moved = wait_for(s, test_step_at_least, &three);
     ok(moved, "running again after CMD_RESUME (step %lld)", (long long)snap.step);
-    ok(snap.state == SESSION_RUNNING || wait_for(s, is_state, &running), "state RUNNING");
+    ok(snap.state == SESSION_RUNNING || wait_for(s, test_is_state, &running), "state RUNNING");
     ok(snap.n_rows >= 1 && snap.rows[snap.n_rows - 1].step % 2 == 0,
        "metric rows arrive every report_every steps");
     ok(snap.rows_total >= 1 && fabsf(snap.rows[0].lr - 0.0123f) < 1e-6f,
        "the next metric row uses the new lr (%g)", snap.n_rows ? snap.rows[0].lr : -1.0f);
-    send(s, CMD_TOGGLE_PAUSE, NULL, NULL);
-    ok(wait_for(s, is_state, &paused), "CMD_TOGGLE_PAUSE pauses");
+    test_send(s, CMD_TOGGLE_PAUSE, NULL, NULL);
+    ok(wait_for(s, test_is_state, &paused), "CMD_TOGGLE_PAUSE pauses");
     int64_t held = snap.step;
-    nap(400);
+    test_nap(400);
     session_snapshot(s, &snap);
     ok(snap.step == held, "paused again: step stays at %lld", (long long)held);
 
     uint64_t before = snap.message_seq;
-    send(s, CMD_CHECKPOINT, NULL, NULL);
-    ok(wait_for(s, message_after, &before) && strstr(snap.message, "checkpoint written"),
+    test_send(s, CMD_CHECKPOINT, NULL, NULL);
+    ok(wait_for(s, test_message_after, &before) && strstr(snap.message, "checkpoint written"),
        "CMD_CHECKPOINT: %s", snap.message);
     ok(access(RUN_DIR "/checkpoint.bin", F_OK) == 0, "checkpoint.bin exists");
 
     before = snap.message_seq;
-    send(s, CMD_EXPORT, NULL, NULL);
-    ok(wait_for(s, message_after, &before) && strstr(snap.message, "wrote"), "CMD_EXPORT: %s",
+    test_send(s, CMD_EXPORT, NULL, NULL);
+    ok(wait_for(s, test_message_after, &before) && strstr(snap.message, "wrote"), "CMD_EXPORT: %s",
        snap.message);
     ok(access(RUN_DIR "/genotype.yaml", F_OK) == 0 &&
            access(RUN_DIR "/cell_normal.dot", F_OK) == 0 &&
            access(RUN_DIR "/cell_reduce.svg", F_OK) == 0,
        "export wrote the genotype and the cell diagrams into the run directory");
-    char *py = slurp(RUN_DIR "/genotype.py");
+    const char *py = run_file("genotype.py");
     ok(py && strncmp(py, "Genotype(normal=[", 17) == 0,
        "genotype.py holds the official Genotype line after the export");
 
     unlink(RUN_DIR "/checkpoint.bin");
-    send(s, CMD_STOP, NULL, NULL);
+    test_send(s, CMD_STOP, NULL, NULL);
     ok(session_join(s) == 0, "CMD_STOP: join returns 0");
     session_snapshot(s, &snap);
     ok(snap.state == SESSION_DONE, "state DONE after stop");

@@ -14,6 +14,7 @@
 
 #include "dartboard/checkpoint.h"
 #include "dartboard/session.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define RUN_DIR "test_session_nan.run"
@@ -33,49 +34,17 @@ static int write_copy(const void *ctx, FILE *f)
     return fwrite(body_copy, 1, body_len, f) == body_len ? 0 : -1;
 }
 
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
-static int run(const Config *cfg, const SessionOptions *opt, Snapshot *snap, char *err,
-               size_t errlen)
-{
-    Session *s = session_create(cfg, opt, err, errlen);
-    if (!s)
-        return -2;
-    session_start(s);
-    int status = session_join(s);
-    session_snapshot(s, snap);
-    session_free(s);
-    return status;
-}
-
 int main(void)
 {
     char err[1024];
     Config cfg;
-    config_defaults(&cfg);
-    if (config_load_preset(&cfg, "test", err, sizeof err) != 0) {
-        printf("not ok 1 - load the test preset: %s\n1..1\n", err);
-        return 1;
-    }
-    config_set(&cfg, "run.report_every", "2", err, sizeof err);
-    config_set(&cfg, "run.threads", "1", err, sizeof err);
-    if (system("rm -rf " RUN_DIR) != 0)
+    test_preset(&cfg, "run.report_every=2", "run.threads=1", NULL);
+    if (test_remove_tree(RUN_DIR) != 0)
         return 99;
     static Snapshot snap;
     SessionOptions opt = {.out_dir = RUN_DIR, .max_steps = 4};
-    ok(run(&cfg, &opt, &snap, err, sizeof err) == 0 && snap.step == 4, "a good run to step 4");
+    ok(test_session_run(&cfg, &opt, &snap, err, sizeof err) == 0 && snap.step == 4,
+       "a good run to step 4");
 
     uint64_t fp = checkpoint_fingerprint(&cfg);
     Checkpoint c;
@@ -101,22 +70,23 @@ int main(void)
        "checkpoint rewritten with NaN weights");
     checkpoint_release(&c);
     size_t before_len, after_len, metrics_after_len;
-    unsigned char *before = read_file(CKPT, &before_len);
+    unsigned char *before = (unsigned char *)test_read_file(CKPT, &before_len);
 
     SessionOptions again = {.resume_dir = RUN_DIR, .max_steps = 8};
-    int status = run(&cfg, &again, &snap, err, sizeof err);
+    int status = test_session_run(&cfg, &again, &snap, err, sizeof err);
     ok(status == 1, "the resumed search fails with status 1 (got %d)", status);
     ok(snap.state == SESSION_ERROR, "state ERROR (%s)", session_state_names[snap.state]);
     ok((strstr(snap.message, "nan") || strstr(snap.message, "not finite")) &&
            strstr(snap.message, "step 5") && strstr(snap.message, "checkpoint"),
        "the message names the step and the cause: %s", snap.message);
     ok(snap.step == 4, "no step counted past the bad one");
-    unsigned char *after = read_file(CKPT, &after_len);
+    unsigned char *after = (unsigned char *)test_read_file(CKPT, &after_len);
     ok(after && after_len == before_len && memcmp(after, before, before_len) == 0,
        "checkpoint.bin untouched (the last checkpoint is kept)");
     /* (The resume may rewrite step 4's end-of-run row as the ordinary
      * report row an uninterrupted run has there; nothing may come after.) */
-    unsigned char *metrics_after = read_file(RUN_DIR "/metrics.csv", &metrics_after_len);
+    unsigned char *metrics_after =
+        (unsigned char *)test_read_file(RUN_DIR "/metrics.csv", &metrics_after_len);
     const char *last = NULL;
     for (size_t i = 0; metrics_after && i + 1 < metrics_after_len; i++)
         if (metrics_after[i] == '\n')

@@ -8,52 +8,14 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dartboard/session.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define STEPS 16
-#define DEADLINE_S 60.0
 
 static Snapshot snap;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void nap(int ms)
-{
-    struct timespec ts = {0, (long)ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void send(Session *s, CommandKind kind, const char *key, const char *value)
-{
-    Command c = {.kind = kind};
-    if (key)
-        snprintf(c.key, sizeof c.key, "%s", key);
-    if (value)
-        snprintf(c.value, sizeof c.value, "%s", value);
-    session_command(s, &c);
-}
-
-/* Waits until the snapshot says step >= n, or with `for_message`, until a
- * message newer than msg arrives. */
-static int wait_until(Session *s, int64_t n, int for_message, uint64_t msg)
-{
-    double until = now() + DEADLINE_S;
-    do {
-        session_snapshot(s, &snap);
-        if (for_message ? snap.message_seq > msg : snap.step >= n)
-            return 1;
-        nap(5);
-    } while (now() < until);
-    return 0;
-}
 
 /* Five single steps, then lr 0.02; `stop_early`: stop right after. */
 static int drive(const Config *cfg, const char *dir, int stop_early)
@@ -67,18 +29,20 @@ static int drive(const Config *cfg, const char *dir, int stop_early)
     }
     session_start(s);
     int good = 1;
-    for (int i = 1; i <= 5 && good; i++) {
-        send(s, CMD_STEP_ONCE, NULL, NULL);
-        good = wait_until(s, i, 0, 0);
+    for (int64_t i = 1; i <= 5 && good; i++) {
+        test_send(s, CMD_STEP_ONCE, NULL, NULL);
+        good = test_wait(s, &snap, test_step_at_least, &i);
     }
     session_snapshot(s, &snap);
     uint64_t msg = snap.message_seq;
-    send(s, CMD_SET, "optim.lr", "0.02");
-    good = good && wait_until(s, 0, 1, msg) && strstr(snap.message, "0.02") != NULL;
-    send(s, CMD_RESUME, NULL, NULL);
+    test_send(s, CMD_SET, "optim.lr", "0.02");
+    good = good && test_wait(s, &snap, test_message_after, &msg) &&
+           strstr(snap.message, "0.02") != NULL;
+    test_send(s, CMD_RESUME, NULL, NULL);
     if (stop_early) {
-        wait_until(s, 7, 0, 0);
-        send(s, CMD_STOP, NULL, NULL);
+        const int64_t seven = 7;
+        test_wait(s, &snap, test_step_at_least, &seven);
+        test_send(s, CMD_STOP, NULL, NULL);
     }
     int status = session_join(s);
     session_snapshot(s, &snap);
@@ -88,26 +52,26 @@ static int drive(const Config *cfg, const char *dir, int stop_early)
     return good && status == 0 ? 0 : -1;
 }
 
+/* The file's text; with mask_seconds, without metrics.csv's wall-clock
+ * column (the eighth). */
 static char *slurp(const char *path, int mask_seconds)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 20, n = 0;
-    char *buf = malloc(cap);
-    int c, commas = 0;
-    while ((c = fgetc(f)) != EOF && n + 1 < cap) {
-        if (c == '\n')
+    char *text = test_read_file(path, NULL);
+    if (!text || !mask_seconds)
+        return text;
+    char *out = text;
+    int commas = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n')
             commas = 0;
-        else if (c == ',')
+        else if (*p == ',')
             commas++;
-        if (mask_seconds && commas >= 7 && c != '\n')
-            continue; /* the wall-clock column */
-        buf[n++] = (char)c;
+        if (commas >= 7 && *p != '\n')
+            continue;
+        *out++ = *p;
     }
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    *out = '\0';
+    return text;
 }
 
 static int same_file(const char *name, int mask)
@@ -128,14 +92,9 @@ int main(void)
 {
     char err[1024];
     Config cfg;
-    config_defaults(&cfg);
-    if (config_load_preset(&cfg, "test", err, sizeof err) != 0) {
-        printf("not ok 1 - load the test preset: %s\n1..1\n", err);
-        return 1;
-    }
-    config_set(&cfg, "run.report_every", "2", err, sizeof err);
-    config_set(&cfg, "run.threads", "1", err, sizeof err);
-    if (system("rm -rf test_session_resume_a.run test_session_resume_b.run") != 0)
+    test_preset(&cfg, "run.report_every=2", "run.threads=1", NULL);
+    if (test_remove_tree("test_session_resume_a.run") != 0 ||
+        test_remove_tree("test_session_resume_b.run") != 0)
         return 99;
 
     int a = drive(&cfg, "test_session_resume_a.run", 0);
@@ -149,13 +108,9 @@ int main(void)
            resumed.optim.lr == 0.02,
        "run B's config.yaml holds the new lr");
     SessionOptions opt = {.resume_dir = "test_session_resume_b.run", .max_steps = STEPS};
-    Session *s = session_create(&resumed, &opt, err, sizeof err);
-    ok(s != NULL, "resume run B (%s)", s ? "ok" : err);
-    if (s) {
-        session_start(s);
-        ok(session_join(s) == 0, "resumed run B finishes");
-        session_free(s);
-    }
+    int status = test_session_run(&resumed, &opt, &snap, err, sizeof err);
+    ok(status != -2, "resume run B (%s)", status != -2 ? "ok" : err);
+    ok(status == 0, "resumed run B finishes");
     ok(same_file("metrics.csv", 1), "metrics.csv identical (seconds masked)");
     ok(same_file("alphas.csv", 0), "alphas.csv identical");
     ok(same_file("genotype.py", 0), "genotype.py identical");

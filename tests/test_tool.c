@@ -3,6 +3,7 @@
  * status and first line of output; stdout can go to a file, cwd is honoured,
  * and the child does not inherit a blocked signal mask. */
 #include "dartboard/tool.h"
+#include "helpers.h"
 #include "tap.h"
 
 #include <signal.h>
@@ -10,29 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-static int file_has(const char *path, const char *want)
-{
-    char buf[256] = "";
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strstr(buf, want) != NULL;
-}
-
 int main(void)
 {
     char msg[512] = "";
     const char *ok_argv[] = {"sh", "-c", "echo hello", NULL};
     ok(tool_run(ok_argv, NULL, "test_tool.out", NULL, msg, sizeof msg) == 0 &&
-           file_has("test_tool.out", "hello"),
+           test_file_has("test_tool.out", "hello"),
        "stdout goes to the given file");
 
     const char *pwd_argv[] = {"sh", "-c", "pwd", NULL};
     ok(tool_run(pwd_argv, "/", "test_tool.out", NULL, msg, sizeof msg) == 0 &&
-           file_has("test_tool.out", "/\n"),
+           test_file_has("test_tool.out", "/\n"),
        "runs in the given directory");
 
     const char *fail_argv[] = {"sh", "-c", "echo; echo 'line 3: no such plot' >&2; exit 3", NULL};
@@ -54,7 +43,7 @@ int main(void)
     const char *sig_argv[] = {"grep", "SigBlk", "/proc/self/status", NULL};
     int rc = tool_run(sig_argv, NULL, "test_tool.out", NULL, msg, sizeof msg);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    ok(rc == 0 && file_has("test_tool.out", "SigBlk:\t0000000000000000"),
+    ok(rc == 0 && test_file_has("test_tool.out", "SigBlk:\t0000000000000000"),
        "the child's signal mask is reset");
 
     const char *big_argv[] = {"sh", "-c", "yes dartboard | head -c 1000000", NULL};

@@ -17,17 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dartboard/config.h"
 #include "dartboard/session.h"
 #include "dartboard/ui.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define RUN_DIR "test_ui_batch.run"
 #define SCREEN_FILE "test_ui_batch.screen"
-#define DEADLINE_S 60.0
 
 typedef struct Feeder {
     Session *s;
@@ -36,100 +35,63 @@ typedef struct Feeder {
     int changed; /* the lr_min change was seen in a snapshot */
 } Feeder;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void type(Feeder *f, const char *keys)
 {
     for (const char *k = keys; *k; k++) {
         if (write(f->fd, k, 1) != 1)
             return;
-        nap(30);
+        test_nap(30);
     }
 }
 
 static void wait_state(Session *s, Snapshot *snap, SessionState want)
 {
-    double until = now() + DEADLINE_S;
-    do {
-        session_snapshot(s, snap);
-        nap(20);
-    } while (snap->state != want && now() < until);
+    test_wait(s, snap, test_is_state, &want);
+}
+
+static int running_from_step_2(const Snapshot *snap, const void *arg)
+{
+    (void)arg;
+    return snap->state == SESSION_RUNNING && snap->step >= 2;
+}
+
+static int lr_min_changed(const Snapshot *snap, const void *arg)
+{
+    (void)arg;
+    return snap->config.optim.lr_min == 0.0123;
 }
 
 static void *feed(void *arg)
 {
     Feeder *f = arg;
     Snapshot *snap = malloc(sizeof *snap);
-    double until = now() + DEADLINE_S;
-    do {
-        session_snapshot(f->s, snap);
-        nap(20);
-    } while (!(snap->state == SESSION_RUNNING && snap->step >= 2) && now() < until);
+    test_wait(f->s, snap, running_from_step_2, NULL);
     f->running = snap->state == SESSION_RUNNING;
     /* Each state is waited for, so a slow (sanitized) worker sees the same keys. */
     type(f, " ");
     wait_state(f->s, snap, SESSION_PAUSED);
-    nap(300); /* at least one frame shows PAUSED */
+    test_nap(300); /* at least one frame shows PAUSED */
     type(f, "n");
-    nap(300);
+    test_nap(300);
     type(f, " ");
     wait_state(f->s, snap, SESSION_RUNNING);
     type(f, "\tv2341?x");
     type(f, "ej\r\0250.0123\r");
-    until = now() + DEADLINE_S;
-    do {
-        session_snapshot(f->s, snap);
-        nap(20);
-    } while (snap->config.optim.lr_min != 0.0123 && now() < until);
-    f->changed = snap->config.optim.lr_min == 0.0123;
+    f->changed = test_wait(f->s, snap, lr_min_changed, NULL);
     type(f, "\r\025-1\r\033");
-    nap(200);
+    test_nap(200);
     type(f, "sqnqy");
     free(snap);
     close(f->fd);
     return NULL;
 }
 
-static int file_has(const char *path, const char *needle)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return 0;
-    static char buf[1 << 22];
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = 0;
-    for (size_t i = 0; i + strlen(needle) <= n; i++)
-        if (memcmp(buf + i, needle, strlen(needle)) == 0)
-            return 1;
-    return 0;
-}
-
 int main(void)
 {
     char err[1024];
     Config cfg;
-    config_defaults(&cfg);
-    if (!ok(config_load_preset(&cfg, "test", err, sizeof err) == 0, "test preset loads") ||
-        !ok(config_set(&cfg, "run.epochs", "1000", err, sizeof err) == 0 &&
-                config_set(&cfg, "run.report_every", "1", err, sizeof err) == 0 &&
-                config_set(&cfg, "run.checkpoint_every", "0", err, sizeof err) == 0,
-            "overrides apply")) {
-        diag("%s", err);
-        return tap_done();
-    }
-    if (system("rm -rf " RUN_DIR) != 0)
+    test_preset(&cfg, "run.epochs=1000", "run.report_every=1", "run.checkpoint_every=0", NULL);
+    if (test_remove_tree(RUN_DIR) != 0)
         diag("could not clear " RUN_DIR);
     SessionOptions so = {.out_dir = RUN_DIR, .linger = 1};
     Session *s = session_create(&cfg, &so, err, sizeof err);
@@ -157,9 +119,9 @@ int main(void)
     pthread_t feeder;
     pthread_create(&feeder, NULL, feed, &f);
     UiOptions u = {.ascii = 1, .no_color = 0, .batch_frames = 100000};
-    double t0 = now();
+    double t0 = test_now();
     int status = ui_run(s, &u);
-    double took = now() - t0;
+    double took = test_now() - t0;
     pthread_join(feeder, NULL);
     fflush(stdout);
     dup2(saved_out, STDOUT_FILENO);
@@ -170,19 +132,19 @@ int main(void)
     ok(f.changed, "the editor's lr_min reached the worker");
     struct stat st;
     ok(stat(RUN_DIR "/checkpoint.bin", &st) == 0 && st.st_size > 0, "quit wrote checkpoint.bin");
-    ok(file_has(RUN_DIR "/changes.log", "optim.lr_min"), "changes.log records the edit");
-    ok(file_has(SCREEN_FILE, "RUNNING") && file_has(SCREEN_FILE, "PAUSED"),
+    ok(test_file_has(RUN_DIR "/changes.log", "optim.lr_min"), "changes.log records the edit");
+    ok(test_file_has(SCREEN_FILE, "RUNNING") && test_file_has(SCREEN_FILE, "PAUSED"),
        "the screen showed RUNNING and PAUSED");
-    ok(file_has(SCREEN_FILE, "n3<-n2") && file_has(SCREEN_FILE, "reduce"),
+    ok(test_file_has(SCREEN_FILE, "n3<-n2") && test_file_has(SCREEN_FILE, "reduce"),
        "the screen showed the heatmaps");
-    ok(file_has(SCREEN_FILE, "edit hyperparameters") && file_has(SCREEN_FILE, "refused: "),
+    ok(test_file_has(SCREEN_FILE, "edit hyperparameters") && test_file_has(SCREEN_FILE, "refused: "),
        "the editor opened and refused -1");
-    ok(file_has(SCREEN_FILE, "Quit? (y/n)"), "q asked before quitting");
+    ok(test_file_has(SCREEN_FILE, "Quit? (y/n)"), "q asked before quitting");
     session_free(s);
     /* Leave the evidence only when something failed (distcheck wants a clean tree). */
     if (tap_failed == 0) {
         unlink(SCREEN_FILE);
-        if (system("rm -rf " RUN_DIR) != 0)
+        if (test_remove_tree(RUN_DIR) != 0)
             diag("could not remove " RUN_DIR);
     }
     return tap_done();

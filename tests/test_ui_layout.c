@@ -2,7 +2,9 @@
  *
  * For every size from 1x1 to 300x200 and every panel: no two areas overlap,
  * nothing lies off screen, below 80x24 the "too small" screen (no areas), and
- * from 80x24 up the panels each view promises are there and big enough.
+ * from 80x24 up the status bar on top and the message and key bars at the
+ * bottom span the width, and the panels each view promises are there and big
+ * enough. Every area is shown at some size, so none of this holds vacuously.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,10 +27,21 @@ static int visible(const Layout *l, Area a)
     return !rect_empty(l->area[a]);
 }
 
+/* The bars around the panels: status (two rows) on top, message and keys on
+ * the last two rows, all as wide as the screen. */
+static int frame_right(const Layout *l, int rows, int cols)
+{
+    Rect s = l->area[AREA_STATUS], m = l->area[AREA_MESSAGE], k = l->area[AREA_KEYBAR];
+    return l->rows == rows && l->cols == cols && s.y == 0 && s.x == 0 && s.h == 2 &&
+           s.w == cols && m.y == rows - 2 && m.x == 0 && m.h == 1 && m.w == cols &&
+           k.y == rows - 1 && k.x == 0 && k.h == 1 && k.w == cols;
+}
+
 int main(void)
 {
     static const int shapes[][2] = {{4, 14}, {8, 44}, {1, 2}}; /* nodes, edges */
     long checked = 0, bad_offscreen = 0, bad_overlap = 0, bad_small = 0, bad_missing = 0;
+    long bad_frame = 0, shown[AREA_COUNT] = {0};
     char first_bad[160] = "";
     for (int s = 0; s < 3; s++)
         for (int p = 0; p < PANEL_COUNT; p++)
@@ -47,6 +60,7 @@ int main(void)
                         Rect r = l.area[a];
                         if (rect_empty(r))
                             continue;
+                        shown[a]++;
                         if (small || !inside(r, rows, cols)) {
                             if (!bad_offscreen++)
                                 snprintf(first_bad, sizeof first_bad,
@@ -63,6 +77,9 @@ int main(void)
                     }
                     if (small)
                         continue;
+                    if (!frame_right(&l, rows, cols) && !bad_frame++)
+                        snprintf(first_bad, sizeof first_bad, "bars misplaced at %dx%d panel %d",
+                                 cols, rows, p);
                     /* What each view promises from the minimum size up. */
                     int ok_here = visible(&l, AREA_STATUS) && visible(&l, AREA_MESSAGE) &&
                                   visible(&l, AREA_KEYBAR) && l.area[AREA_STATUS].h == 2;
@@ -99,7 +116,15 @@ int main(void)
                 }
     if (first_bad[0])
         diag("first problem: %s", first_bad);
-    ok(checked == 3L * PANEL_COUNT * 200 * 300, "checked %ld layouts", checked);
+    int never = -1;
+    for (int a = 0; a < AREA_COUNT; a++)
+        if (shown[a] == 0)
+            never = a;
+    if (never >= 0)
+        diag("area %d is empty at every size", never);
+    ok(never < 0, "every area is shown at some size (%ld layouts checked)", checked);
+    ok(bad_frame == 0, "status, message and key bars in place and full width (%ld sizes wrong)",
+       bad_frame);
     ok(bad_small == 0, "too_small exactly below %dx%d (%ld wrong)", LAYOUT_MIN_COLS,
        LAYOUT_MIN_ROWS, bad_small);
     ok(bad_offscreen == 0, "nothing off screen (%ld areas outside)", bad_offscreen);

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/helpers.h"
 #include "tests/tap.h"
 #include "ui/colors.h"
 #include "ui/curses.h"
@@ -388,21 +389,6 @@ static char *render_in_child(const Case *c)
     return buf;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* Line and column of the first difference, for the diagnostic. */
 static void first_difference(const char *a, const char *b)
 {
@@ -445,14 +431,10 @@ int main(void)
         ok(strncmp(got, want_head, strlen(want_head)) == 0, "%s: %s gives %s colours (%.*s)",
            c->name, c->term, c->mode, (int)strcspn(got, "\n"), got);
         if (regen && *regen) {
-            FILE *f = fopen(path, "wb");
-            if (f) {
-                fputs(got, f);
-                fclose(f);
-            }
+            test_write_file(path, got, strlen(got));
             diag("regenerated %s", path);
         }
-        char *want = read_file(path);
+        char *want = test_read_file(path, NULL);
         int same = want && strcmp(got, want) == 0;
         if (!ok(same, "%s: matches %s", c->name, rel)) {
             if (want)

@@ -131,14 +131,28 @@ static int read_idx(const char *path, int images, int *count, uint8_t **data, ch
         }
         item = 28 * 28;
     }
-    size_t want = (size_t)n * item;
-    buf = malloc(want);
-    if (!buf) {
-        fail(err, errlen, "%s: out of memory for %zu bytes", path, want);
-        goto out;
+    /* The buffer grows as the data arrives: a damaged header may announce
+     * gigabytes that a file of a few bytes does not hold. */
+    size_t want = (size_t)n * item, cap = 0;
+    got = 0;
+    while (got < want) {
+        if (got == cap) {
+            cap = cap ? 2 * cap : 1u << 24;
+            cap = cap < want ? cap : want;
+            uint8_t *bigger = realloc(buf, cap);
+            if (!bigger) {
+                fail(err, errlen, "%s: out of memory for %zu bytes", path, cap);
+                goto out;
+            }
+            buf = bigger;
+        }
+        size_t part;
+        if (gz_read_all(gz, buf + got, cap - got, &part, path, err, errlen) < 0)
+            goto out;
+        got += part;
+        if (got < cap)
+            break; /* the end of the file */
     }
-    if (gz_read_all(gz, buf, want, &got, path, err, errlen) < 0)
-        goto out;
     if (got < want) {
         int code;
         gzerror(gz, &code);

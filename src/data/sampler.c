@@ -125,11 +125,12 @@ int sampler_load(Sampler *s, FILE *f, char *err, size_t errlen)
     int64_t epoch = (int64_t)le_get_u64(h + 24);
     if (first != s->first || count != s->count || batch != s->batch) {
         load_fail(err, errlen,
-                  "indices [%d, %d) in batches of %d (expected [%d, %d) in batches of %d)", first,
-                  first + count, batch, s->first, s->first + s->count, s->batch);
+                  "indices [%d, %lld) in batches of %d (expected [%d, %d) in batches of %d)",
+                  first, (long long)first + count, batch, s->first, s->first + s->count, s->batch);
         return -1;
     }
-    if (pos < 0 || pos % batch != 0 || pos + batch > count || epoch < 0) {
+    /* count >= batch here (sampler_init), so count - batch cannot overflow. */
+    if (pos < 0 || pos % batch != 0 || pos > count - batch || epoch < 0) {
         load_fail(err, errlen, "position %d, epoch %lld (expected a batch boundary in [0, %d])",
                   pos, (long long)epoch, count - batch);
         return -1;
