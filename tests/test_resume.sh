@@ -13,21 +13,8 @@ N=24
 common="--headless --threads 1 --set run.report_every=3 --set run.checkpoint_every=2"
 db() { "$DARTBOARD" "$@" >>"$work/log" 2>&1 </dev/null; }
 
-# metrics.csv without its wall-clock column
-mask() { cut -d, -f1-7 "$1/metrics.csv"; }
 same_as_reference() {
-    mask "$work/ref" >"$work/ref.m"; mask "$1" >"$work/got.m"
-    if ! cmp -s "$work/ref.m" "$work/got.m"; then
-        echo "# $1/metrics.csv differs:"; diff "$work/ref.m" "$work/got.m" | head -8 | sed 's/^/#   /'
-        return 1
-    fi
-    if ! cmp -s "$work/ref/alphas.csv" "$1/alphas.csv"; then
-        echo "# $1/alphas.csv differs:"; diff "$work/ref/alphas.csv" "$1/alphas.csv" | head -6 | sed 's/^/#   /'
-        return 1
-    fi
-    cmp -s "$work/ref/genotype.py" "$1/genotype.py" || { echo "# $1/genotype.py differs"; return 1; }
-    cmp -s "$work/ref/genotype.json" "$1/genotype.json" || { echo "# $1/genotype.json differs"; return 1; }
-    [ -z "$(find "$1" -name '*.tmp*')" ] || { echo "# $1 has temporary files"; return 1; }
+    same_run "$work/ref" "$1" || return 1
     [ ! -e "$1/lock" ] || { echo "# $1 still has its lock file"; return 1; }
 }
 

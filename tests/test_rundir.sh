@@ -16,30 +16,17 @@
 # The disk failures come from tests/fail_writes.so (LD_PRELOAD).
 set -u
 : "${DARTBOARD:?}" "${top_builddir:?}"
-work=test_rundir.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_rundir.dir
 work=$(cd "$work" && pwd -P)
 shim=$top_builddir/tests/fail_writes.so
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 
 N=6
 common="--headless --threads 1 --set run.report_every=2 --set run.checkpoint_every=4"
 db() { "$DARTBOARD" "$@" >"$work/out" 2>"$work/err" </dev/null; }
 show() { sed 's/^/#   /' "$work/err" "$work/out" | head -n 12; }
 
-mask() { cut -d, -f1-7 "$1/metrics.csv"; }
-same_as_reference() {
-    mask "$work/ref" >"$work/ref.m"; mask "$1" >"$work/got.m"
-    cmp -s "$work/ref.m" "$work/got.m" || { echo "# $1/metrics.csv differs"; return 1; }
-    for f in alphas.csv genotype.py genotype.json; do
-        cmp -s "$work/ref/$f" "$1/$f" || { echo "# $1/$f differs"; return 1; }
-    done
-    [ -z "$(find "$1" -name '*.tmp*')" ] || { echo "# $1 has temporary files"; return 1; }
-}
+same_as_reference() { same_run "$work/ref" "$1"; }
 
 check "uninterrupted reference run" "db --preset test --out $work/ref --steps $N $common"
 
@@ -173,5 +160,4 @@ for f in alphas.csv genotype.json genotype.py changes.log; do
         '[ $st = 2 ] && grep -q "already holds a run ($f)" "$work/err" && [ "$(cat "$work/holds-$f/$f")" = keep ]'
 done
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

@@ -20,6 +20,7 @@
 #include "dartboard/checkpoint.h"
 #include "dartboard/le.h"
 #include "dartboard/session.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define RUN_DIR "test_session_corrupt.run"
@@ -51,20 +52,6 @@ static int write_body(const void *ctx, FILE *f)
     return fwrite(body, 1, body_len, f) == body_len ? 0 : -1;
 }
 
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
 /* Writes the checkpoint from (x, b), resumes it, and checks the refusal. */
 static void expect_refused(const Config *cfg, const unsigned char *x, const unsigned char *b,
                            const char *what, const char *why)
@@ -80,25 +67,18 @@ static void expect_refused(const Config *cfg, const unsigned char *x, const unsi
         return;
     }
     size_t ck_len, m_len, ck2_len, m2_len;
-    unsigned char *ck = read_file(CKPT, &ck_len), *m = read_file(RUN_DIR "/metrics.csv", &m_len);
+    char *ck = test_read_file(CKPT, &ck_len), *m = test_read_file(RUN_DIR "/metrics.csv", &m_len);
     SessionOptions opt = {.resume_dir = RUN_DIR, .max_steps = step + 2};
     static Snapshot snap;
-    Session *s = session_create(cfg, &opt, err, sizeof err);
-    int status = -1;
-    if (s) {
-        session_start(s);
-        status = session_join(s);
-        session_snapshot(s, &snap);
-        session_free(s);
-    }
-    unsigned char *ck2 = read_file(CKPT, &ck2_len), *m2 = read_file(RUN_DIR "/metrics.csv", &m2_len);
+    int status = test_session_run(cfg, &opt, &snap, err, sizeof err);
+    char *ck2 = test_read_file(CKPT, &ck2_len), *m2 = test_read_file(RUN_DIR "/metrics.csv", &m2_len);
     int unchanged = ck2 && m2 && ck2_len == ck_len && m2_len == m_len &&
                     memcmp(ck, ck2, ck_len) == 0 && memcmp(m, m2, m_len) == 0;
     ok(status == 1 && snap.state == SESSION_ERROR &&
            strncmp(snap.message, CKPT ": ", strlen(CKPT) + 2) == 0 && strstr(snap.message, why) &&
            unchanged,
        "%s: refused, file named, nothing written (status %d: %s)", what, status,
-       s ? snap.message : err);
+       status == -2 ? err : snap.message);
     free(ck);
     free(m);
     free(ck2);
@@ -124,20 +104,12 @@ int main(void)
 {
     char err[1024];
     Config cfg;
-    config_defaults(&cfg);
-    if (config_load_preset(&cfg, "test", err, sizeof err) != 0) {
-        printf("not ok 1 - load the test preset: %s\n1..1\n", err);
-        return 1;
-    }
-    config_set(&cfg, "run.report_every", "2", err, sizeof err);
-    config_set(&cfg, "run.threads", "1", err, sizeof err);
-    if (system("rm -rf " RUN_DIR) != 0)
-        return 99;
+    test_preset(&cfg, "run.report_every=2", "run.threads=1", NULL);
+    test_remove_tree(RUN_DIR);
     SessionOptions opt = {.out_dir = RUN_DIR, .max_steps = 4};
-    Session *s = session_create(&cfg, &opt, err, sizeof err);
-    ok(s && session_start(s) == 0 && session_join(s) == 0, "a good run to step 4 (%s)",
-       s ? "ok" : err);
-    session_free(s);
+    static Snapshot snap;
+    ok(test_session_run(&cfg, &opt, &snap, err, sizeof err) == 0, "a good run to step 4 (%s)",
+       snap.message);
 
     fingerprint = checkpoint_fingerprint(&cfg);
     Checkpoint c;
@@ -194,14 +166,7 @@ int main(void)
                             sizeof err) != 0)
             break;
         SessionOptions again = {.resume_dir = RUN_DIR, .max_steps = step};
-        static Snapshot snap;
-        Session *t = session_create(&cfg, &again, err, sizeof err);
-        if (!t)
-            break;
-        session_start(t);
-        int status = session_join(t);
-        session_snapshot(t, &snap);
-        session_free(t);
+        int status = test_session_run(&cfg, &again, &snap, err, sizeof err);
         if (status == 1 && strncmp(snap.message, CKPT ": ", strlen(CKPT) + 2) == 0)
             refused++, handled++;
         else if (status == 0)
