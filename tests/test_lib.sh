@@ -41,3 +41,7 @@ same_run() {
     rm -f "$2.want" "$2.got"
     [ -z "$(find "$2" -name '*.tmp*')" ] || { echo "# $2 has temporary files"; return 1; }
 }
+
+# dir_checksums DIR: one line per file of DIR (name and checksum), to see
+# that a refused command changed nothing.
+dir_checksums() { (cd "$1" && for f in *; do cksum "$f" 2>&1; done); }

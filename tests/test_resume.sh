@@ -92,12 +92,11 @@ check "SIGTERM: exit status 0 (checkpointed)" '[ $st = 0 ] && [ -f "$work/term/c
 check "SIGTERM + resume: files identical" "db --resume $work/term --steps $N $common && same_as_reference $work/term"
 
 # Corrupt checkpoints are refused and nothing changes.
-snapshot_dir() { (cd "$1" && for f in *; do cksum "$f"; done); }
 refused() { # DIR WHAT
-    before=$(snapshot_dir "$1")
+    before=$(dir_checksums "$1")
     "$DARTBOARD" --resume "$1" --steps $((N + 6)) $common >"$work/out" 2>"$work/err" </dev/null
     st=$?
-    after=$(snapshot_dir "$1")
+    after=$(dir_checksums "$1")
     [ $st = 1 ] || { echo "# $2: exit $st, expected 1"; return 1; }
     grep -q "^dartboard: $1/checkpoint.bin: .*$2" "$work/err" || { echo "# $2: message:"; sed 's/^/#   /' "$work/err"; return 1; }
     [ "$before" = "$after" ] || { echo "# $2: the run directory changed"; return 1; }

@@ -6,25 +6,19 @@
 # rewritten by the resume, so the damage is in an earlier one.)
 set -u
 : "${DARTBOARD:?}"
-work=test_resume_metrics.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_resume_metrics.dir
 
 common="--headless --threads 1 --set run.report_every=2 --set run.checkpoint_every=2"
 "$DARTBOARD" --preset test --out "$work/run" --steps 4 $common >"$work/log" 2>&1 </dev/null ||
     { echo "Bail out! the first run failed:"; sed 's/^/# /' "$work/log"; exit 99; }
 check "the run wrote two metric rows" '[ "$(wc -l <"$work/run/metrics.csv")" -eq 3 ]'
 
-snapshot_dir() { (cd "$1" && for f in *; do cksum "$f" 2>&1; done); }
 refused() { # DIR MESSAGE
-    before=$(snapshot_dir "$1")
+    before=$(dir_checksums "$1")
     "$DARTBOARD" --resume "$1" --steps 6 $common --set optim.lr=0.01 >"$work/out" 2>"$work/err" </dev/null
     st=$?
-    after=$(snapshot_dir "$1")
+    after=$(dir_checksums "$1")
     [ $st = 1 ] || { echo "# exit $st, expected 1"; sed 's/^/#   /' "$work/err"; return 1; }
     grep -qF "dartboard: $2" "$work/err" || { echo "# message:"; sed 's/^/#   /' "$work/err"; return 1; }
     [ "$before" = "$after" ] || { echo "# the run directory changed"; return 1; }
@@ -42,6 +36,4 @@ check "a row without its seconds: refused, nothing changed" \
 
 check "the intact run resumes" '"$DARTBOARD" --resume "$work/run" --steps 6 $common >>"$work/log" 2>&1 </dev/null'
 
-echo "1..$n"
-[ "$fails" -eq 0 ] && rm -rf "$work"
-[ "$fails" -eq 0 ]
+test_end

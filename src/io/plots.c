@@ -397,16 +397,6 @@ static int fill_evolution_gp(FILE *f, void *ctx)
     return 0;
 }
 
-static int write_evolution(const char *dir, const char *cell, const AlphaHistory *h, char *msg,
-                           size_t msglen)
-{
-    char name[64];
-    snprintf(name, sizeof name, "alphas_%s", cell);
-    Figure fig = {.name = name, .cell = cell, .h = h};
-    if (write_file(dir, &fig, "dat", fill_evolution_dat, msg, msglen) != 0)
-        return -1;
-    return write_file(dir, &fig, "gp", fill_evolution_gp, msg, msglen);
-}
 
 /* ---------------------------------------------------------------- heatmap */
 
@@ -524,16 +514,6 @@ static int fill_heatmap_gp(FILE *f, void *ctx)
     return 0;
 }
 
-static int write_heatmap(const char *dir, const char *cell, const AlphaHistory *h, char *msg,
-                         size_t msglen)
-{
-    char name[64];
-    snprintf(name, sizeof name, "heatmap_%s", cell);
-    Figure fig = {.name = name, .cell = cell, .h = h};
-    if (write_file(dir, &fig, "dat", fill_heatmap_dat, msg, msglen) != 0)
-        return -1;
-    return write_file(dir, &fig, "gp", fill_heatmap_gp, msg, msglen);
-}
 
 /* ------------------------------------------------------------- the window */
 
@@ -716,6 +696,20 @@ static int load_run(const char *run_dir, RunMetrics *m, AlphaHistory *h, int *ha
 
 /* Writes the data and scripts of every figure the run has input for and
  * names them in names[] (at most 6). Returns how many, or -1. */
+
+/* A figure of one cell's alphas: KIND_CELL.dat and KIND_CELL.gp. */
+static int write_cell_figure(const char *dir, const char *kind, const char *cell,
+                             const AlphaHistory *h, AtomicFill fill_dat, AtomicFill fill_gp,
+                             char *msg, size_t msglen)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s_%s", kind, cell);
+    Figure fig = {.name = name, .cell = cell, .h = h};
+    if (write_file(dir, &fig, "dat", fill_dat, msg, msglen) != 0)
+        return -1;
+    return write_file(dir, &fig, "gp", fill_gp, msg, msglen);
+}
+
 static int write_figures(const char *out_dir, const RunMetrics *m, const AlphaHistory *h,
                          const char **names, char *msg, size_t msglen)
 {
@@ -731,8 +725,10 @@ static int write_figures(const char *out_dir, const RunMetrics *m, const AlphaHi
     }
     for (int c = 0; h && c < 2; c++) {
         const char *cell = c ? "reduce" : "normal";
-        if (write_evolution(out_dir, cell, h, msg, msglen) != 0 ||
-            write_heatmap(out_dir, cell, h, msg, msglen) != 0)
+        if (write_cell_figure(out_dir, "alphas", cell, h, fill_evolution_dat, fill_evolution_gp,
+                              msg, msglen) != 0 ||
+            write_cell_figure(out_dir, "heatmap", cell, h, fill_heatmap_dat, fill_heatmap_gp, msg,
+                              msglen) != 0)
             return -1;
         names[n++] = alpha_names[c][0];
         names[n++] = alpha_names[c][1];

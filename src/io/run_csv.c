@@ -253,13 +253,10 @@ static int csv_double(CsvFile *c, int i, double *out)
 
 static int csv_float(CsvFile *c, int i, float *out)
 {
-    const char *s = "";
-    if (csv_text(c, i, &s) != 0)
+    double v;
+    if (csv_double(c, i, &v) != 0)
         return -1;
-    char *end;
-    *out = strtof(s, &end);
-    if (end == s || *end != '\0')
-        return csv_error(c, c->col[i], "'%s' is not a number", s);
+    *out = (float)v;
     return 0;
 }
 

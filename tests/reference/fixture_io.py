@@ -26,6 +26,27 @@ import tempfile
 import numpy as np
 
 MAGIC = b"DBFIX001"
+
+
+def add_reference_argument(ap):
+    """--ref-dir: where the PyTorch reference darts_ref.py lives (it is not
+    part of dartboard; default $DARTS_REF_DIR)."""
+    ap.add_argument("--ref-dir", default=os.environ.get("DARTS_REF_DIR"),
+                    help="directory of the PyTorch reference darts_ref.py"
+                    " (default: $DARTS_REF_DIR)")
+
+
+def import_reference(ref_dir):
+    """Imports darts_ref from ref_dir, or exits saying what to pass."""
+    if not ref_dir:
+        sys.exit("the PyTorch reference darts_ref.py is not part of dartboard: "
+                 "pass --ref-dir DIR or set DARTS_REF_DIR to the directory that holds it")
+    if not os.path.exists(os.path.join(ref_dir, "darts_ref.py")):
+        sys.exit("%s: no darts_ref.py there (expected the directory of the PyTorch reference)"
+                 % ref_dir)
+    sys.path.insert(0, os.path.abspath(ref_dir))
+    import darts_ref
+    return darts_ref
 DTYPES = {0: np.dtype("<f4"), 1: np.dtype("<i4"), 2: np.dtype("<f8")}
 
 

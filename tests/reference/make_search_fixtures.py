@@ -69,25 +69,16 @@ def formula_uniform(n, seed):
 
 
 def main():
+    sys.path.insert(0, HERE)
+    from fixture_io import add_reference_argument, import_reference, write_fixture
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--ref-dir', default=os.environ.get('DARTS_REF_DIR'),
-                    help='directory of the PyTorch reference darts_ref.py'
-                    ' (default: $DARTS_REF_DIR)')
+    add_reference_argument(ap)
     ap.add_argument('-o', '--output',
                     default=os.path.join(HERE, '..', 'fixtures', 'search', 'search_ref.fix'))
     args = ap.parse_args()
-    if not args.ref_dir:
-        sys.exit('the PyTorch reference darts_ref.py is not part of dartboard: '
-                 'pass --ref-dir DIR or set DARTS_REF_DIR to the directory that holds it')
-    if not os.path.exists(os.path.join(args.ref_dir, 'darts_ref.py')):
-        sys.exit('%s: no darts_ref.py there (expected the directory of the PyTorch reference)'
-                 % args.ref_dir)
-    sys.path.insert(0, os.path.abspath(args.ref_dir))
-    sys.path.insert(0, HERE)
+    darts_ref = import_reference(args.ref_dir)
     import torch
     import torch.nn as nn
-    import darts_ref
-    from fixture_io import write_fixture
 
     torch.set_default_dtype(torch.float64)
     torch.manual_seed(7)

@@ -31,7 +31,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fixture_io import write_fixture  # noqa: E402
+from fixture_io import add_reference_argument, import_reference, write_fixture  # noqa: E402
 
 SPEC = collections.OrderedDict(
     [("in_channels", 3), ("image_size", 8), ("classes", 10), ("init_channels", 2),
@@ -53,21 +53,12 @@ def weight_hash(i):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ref-dir", default=os.environ.get("DARTS_REF_DIR"),
-                    help="directory of the PyTorch reference darts_ref.py"
-                    " (default: $DARTS_REF_DIR)")
+    add_reference_argument(ap)
     ap.add_argument("--out", default=os.path.join(HERE, "../fixtures/supernet/tiny.fix"))
     args = ap.parse_args()
-    if not args.ref_dir:
-        sys.exit("the PyTorch reference darts_ref.py is not part of dartboard: "
-                 "pass --ref-dir DIR or set DARTS_REF_DIR to the directory that holds it")
-    if not os.path.exists(os.path.join(args.ref_dir, "darts_ref.py")):
-        sys.exit("%s: no darts_ref.py there (expected the directory of the PyTorch reference)"
-                 % args.ref_dir)
-    sys.path.insert(0, os.path.abspath(args.ref_dir))
+    darts_ref = import_reference(args.ref_dir)
     import torch
     import torch.nn.functional as F
-    import darts_ref
 
     torch.manual_seed(0)
     s = SPEC
