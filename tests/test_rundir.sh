@@ -118,6 +118,12 @@ st=$?
 check "metrics.csv -> /dev/zero: exit 1 at once, a character device" \
     '[ $st = 1 ] && grep -q "zero-csv/metrics.csv: a character device (expected a regular file" "$work/err"'
 
+cp -r "$work/ref" "$work/zero-log" && ln -sf /dev/zero "$work/zero-log/changes.log"
+timeout 30 "$DARTBOARD" --resume "$work/zero-log" --steps $((N + 2)) $common --set optim.lr=0.01 \
+    >"$work/out" 2>"$work/err" </dev/null
+st=$?
+check "changes.log -> /dev/zero: a logged change refuses it at once, exit 1" \
+    '[ $st = 1 ] && grep -q "zero-log/changes.log: a character device" "$work/err"'
 cp -r "$work/ref" "$work/fifo-csv" && rm "$work/fifo-csv/alphas.csv" && mkfifo "$work/fifo-csv/alphas.csv"
 timeout 30 "$DARTBOARD" --resume "$work/fifo-csv" --steps $((N + 2)) $common >"$work/out" 2>"$work/err" </dev/null
 st=$?

@@ -119,18 +119,17 @@ int rundir_check_new(const char *path, char *err, size_t errlen)
         char f[RUNDIR_FILE_MAX];
         snprintf(f, sizeof f, "%s/%s", path, run_files[i]);
         struct stat st;
-        if (lstat(f, &st) != 0 && errno != ENOENT) {
-            snprintf(err, errlen, "%s: cannot look into the run directory (%s)", f,
-                     strerror(errno));
-            return -1;
-        }
-        if (lstat(f, &st) == 0) {
+        if (lstat(f, &st) == 0)
             snprintf(err, errlen,
                      "%s: already holds a run (%s); continue it with --resume %s or choose "
                      "another --out",
                      path, run_files[i], path);
-            return -1;
-        }
+        else if (errno != ENOENT)
+            snprintf(err, errlen, "%s: cannot look into the run directory (%s)", f,
+                     strerror(errno));
+        else
+            continue;
+        return -1;
     }
     return 0;
 }
@@ -410,17 +409,22 @@ int rundir_log_change(const RunDir *rd, int64_t step, const char *key, const cha
     char path[RUNDIR_FILE_MAX];
     rundir_file(rd, "changes.log", path, sizeof path);
     TextBuf b = {0};
-    FILE *f = fopen(path, "r");
-    if (f) {
+    if (access(path, F_OK) == 0 || errno != ENOENT) {
+        FILE *f = run_csv_open(path, err, errlen); /* a regular file of sane size */
+        if (!f)
+            return -1;
         char chunk[4096];
         size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            if (buf_append(&b, chunk, n) != 0)
-                break;
+        int bad = 0;
+        while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            bad = buf_append(&b, chunk, n) != 0;
+        bad |= ferror(f) != 0;
         fclose(f);
-    } else if (errno != ENOENT) {
-        snprintf(err, errlen, "%s: cannot read (%s)", path, strerror(errno));
-        return -1;
+        if (bad) { /* never rewrite the log from part of it */
+            snprintf(err, errlen, "%s: cannot read it whole", path);
+            free(b.data);
+            return -1;
+        }
     }
     int rc = buf_printf(&b, "step %" PRId64 ": %s %s -> %s\n", step, key, old_value, new_value);
     if (rc != 0)
