@@ -13,6 +13,9 @@ EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.
 	tests/fixtures/config/range.yaml tests/fixtures/config/scalar_section.yaml \
 	tests/fixtures/config/section.yaml tests/fixtures/config/syntax.yaml \
 	tests/fixtures/config/type.yaml tests/fixtures/config/typo.yaml
+# hostile preset file names through a run, its resume and config.yaml as a preset
+TESTS += tests/test_config_names.sh
+EXTRA_DIST += tests/test_config_names.sh
 # end of configuration and presets
 
 # checkpoints and atomic files (app engineer)
