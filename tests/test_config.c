@@ -449,10 +449,12 @@ static void test_write_yaml_hostile(void)
         if (f)
             fclose(f);
         config_defaults(&d);
+        err[0] = '\0';
         rc = config_load_file(&d, path, err, sizeof err);
         ok(rc == 0, "preset '%s': the file loads back (%s)", ni, printable(err, got, sizeof got));
         ok(strcmp(d.data.dir, c.data.dir) == 0, "preset '%s': data.dir reads back", ni);
-        ok(config_saved_preset(path, name, sizeof name) == 0 && strcmp(name, names[i]) == 0,
+        rc = config_saved_preset(path, name, sizeof name);
+        ok(rc == 0 && strcmp(name, names[i]) == 0,
            "preset '%s': config_saved_preset reads the same name back ('%s')", ni,
            printable(name, got, sizeof got));
     }
@@ -461,8 +463,9 @@ static void test_write_yaml_hostile(void)
     Config c;
     char err[512] = "", shown[600];
     config_defaults(&c);
-    ok(config_set(&c, "data.dir", "/tmp/\xff\xfe", err, sizeof err) == -1 && strstr(err, "UTF-8"),
-       "a data.dir that is not UTF-8 is refused: %s", printable(err, shown, sizeof shown));
+    int rc = config_set(&c, "data.dir", "/tmp/\xff\xfe", err, sizeof err);
+    ok(rc == -1 && strstr(err, "UTF-8"), "a data.dir that is not UTF-8 is refused: %s",
+       printable(err, shown, sizeof shown));
     const char *dir = "test_config_hostile.d";
     char file[256];
     mkdir(dir, 0777);
@@ -472,8 +475,9 @@ static void test_write_yaml_hostile(void)
         fputs("run: { epochs: 3 }\n", f);
         fclose(f);
     }
-    ok(config_load_preset(&c, file, err, sizeof err) == 0 &&
-           strcmp(c.preset, "new\nline \"q\" #1") == 0,
+    err[0] = '\0';
+    rc = config_load_preset(&c, file, err, sizeof err);
+    ok(rc == 0 && strcmp(c.preset, "new\nline \"q\" #1") == 0,
        "a preset file with a newline in its name loads, named after it (%s)",
        printable(err, shown, sizeof shown));
     remove(file);
@@ -483,7 +487,8 @@ static void test_write_yaml_hostile(void)
         fputs("run: { epochs: 3 }\n", f);
         fclose(f);
     }
-    ok(config_load_preset(&c, file, err, sizeof err) == 0 && strcmp(c.preset, "bad??") == 0,
+    rc = config_load_preset(&c, file, err, sizeof err);
+    ok(rc == 0 && strcmp(c.preset, "bad??") == 0,
        "bytes of a preset file name that are not UTF-8 are shown as '?' ('%s')",
        printable(c.preset, shown, sizeof shown));
     remove(file);
@@ -496,7 +501,8 @@ static void test_write_yaml_hostile(void)
         fclose(f);
     }
     char name[64] = "";
-    ok(config_saved_preset(path, name, sizeof name) == 0 && strcmp(name, "old-style") == 0,
+    rc = config_saved_preset(path, name, sizeof name);
+    ok(rc == 0 && strcmp(name, "old-style") == 0,
        "an unquoted preset name of an older run reads back ('%s')", name);
     remove(path);
 }
