@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
@@ -826,8 +828,37 @@ int config_load_file(Config *c, const char *path, char *err, size_t errlen)
 
 /* ---------------------------------------------------------------- presets */
 
-static const char *const preset_dirs[] = {DARTBOARD_SRC_PRESETDIR, DARTBOARD_PRESETDIR};
-enum { PRESET_DIR_COUNT = sizeof preset_dirs / sizeof preset_dirs[0] };
+static int same_directory(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && S_ISDIR(sa.st_mode) &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The build tree's programs (dartboard, tests/, bench/) read the source
+ * tree's presets, so `make check` and a run before `make install` see the
+ * presets they were built with; any other copy -- the installed one in
+ * $(bindir) -- reads only the installed directory: a build tree left behind
+ * (or someone else's) must not change what an installed program loads. A
+ * program is in the build tree when the directory holding it, or that
+ * directory's parent, is the build directory configure ran in. */
+const char *config_preset_dir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        for (int up = 0; up < 2; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash || slash == exe)
+                break;
+            *slash = '\0';
+            if (same_directory(exe, DARTBOARD_BUILDDIR))
+                return DARTBOARD_SRC_PRESETDIR;
+        }
+    }
+    return DARTBOARD_PRESETDIR;
+}
 
 typedef struct PresetList {
     char (*names)[64];
@@ -846,14 +877,13 @@ static int compare_names(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-/* Every NAME.yaml of the preset directories; the first directory wins. */
+/* Every NAME.yaml of the preset directory. */
 static void preset_list(PresetList *pl)
 {
     memset(pl, 0, sizeof *pl);
-    for (int d = 0; d < PRESET_DIR_COUNT; d++) {
-        DIR *dir = opendir(preset_dirs[d]);
-        if (!dir)
-            continue;
+    const char *preset_dir = config_preset_dir();
+    DIR *dir = opendir(preset_dir);
+    if (dir) {
         struct dirent *de;
         while ((de = readdir(dir)) != NULL) {
             size_t len = strlen(de->d_name);
@@ -861,11 +891,6 @@ static void preset_list(PresetList *pl)
                 continue;
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)(len - 5), de->d_name);
-            int seen = 0;
-            for (int i = 0; i < pl->count; i++)
-                seen |= strcmp(pl->names[i], name) == 0;
-            if (seen)
-                continue;
             if (pl->count == pl->cap) {
                 int cap = pl->cap ? 2 * pl->cap : 16;
                 void *n = realloc(pl->names, (size_t)cap * sizeof *pl->names);
@@ -879,7 +904,7 @@ static void preset_list(PresetList *pl)
                 pl->cap = cap;
             }
             snprintf(pl->names[pl->count], sizeof pl->names[0], "%s", name);
-            snprintf(pl->paths[pl->count], sizeof pl->paths[0], "%s/%s", preset_dirs[d],
+            snprintf(pl->paths[pl->count], sizeof pl->paths[0], "%s/%s", preset_dir,
                      de->d_name);
             pl->count++;
         }
@@ -947,12 +972,11 @@ int config_load_preset(Config *c, const char *name_or_path, char *err, size_t er
         }
         return rc;
     }
-    for (int d = 0; d < PRESET_DIR_COUNT; d++) {
-        char path[CONFIG_STR + 80];
-        snprintf(path, sizeof path, "%s/%s.yaml", preset_dirs[d], name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            continue;
+    const char *preset_dir = config_preset_dir();
+    char path[CONFIG_STR + 80];
+    snprintf(path, sizeof path, "%s/%s.yaml", preset_dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f) {
         fclose(f);
         rc = config_load_file(c, path, err, errlen);
         if (rc == 0)
@@ -961,12 +985,11 @@ int config_load_preset(Config *c, const char *name_or_path, char *err, size_t er
     }
     PresetList pl;
     preset_list(&pl);
-    int n = snprintf(err, errlen, "unknown preset '%s' (available:", name);
+    int n = snprintf(err, errlen, "unknown preset '%s' in %s (available:", name, preset_dir);
     for (int i = 0; i < pl.count && n > 0 && (size_t)n < errlen; i++)
         n += snprintf(err + n, errlen - (size_t)n, "%s%s", i ? ", " : " ", pl.names[i]);
     if (!pl.count && n > 0 && (size_t)n < errlen)
-        n += snprintf(err + n, errlen - (size_t)n, " none in %s or %s", DARTBOARD_SRC_PRESETDIR,
-                      DARTBOARD_PRESETDIR);
+        n += snprintf(err + n, errlen - (size_t)n, " none");
     if (n > 0 && (size_t)n < errlen)
         snprintf(err + n, errlen - (size_t)n, "; or give a path to a .yaml file)");
     preset_list_free(&pl);

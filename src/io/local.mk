@@ -16,6 +16,9 @@ EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.
 # hostile preset file names through a run, its resume and config.yaml as a preset
 TESTS += tests/test_config_names.sh
 EXTRA_DIST += tests/test_config_names.sh
+# an installed binary reads only the installed presets, the build tree's the source ones
+TESTS += tests/test_config_presetdir.sh
+EXTRA_DIST += tests/test_config_presetdir.sh
 # end of configuration and presets
 
 # checkpoints and atomic files (app engineer)
