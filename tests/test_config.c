@@ -333,6 +333,13 @@ static void test_validate(void)
     ok(config_validate(&c, err, sizeof err) == -1 && strstr(err, "data.batch_size=64") &&
            strstr(err, "50 images for the weights"),
        "a synthetic split smaller than a batch is refused: %s", err);
+    config_set(&c, "data.synthetic_size", "1024", err, sizeof err);
+    config_set(&c, "data.synthetic_image", "6", err, sizeof err);
+    ok(config_validate(&c, err, sizeof err) == -1 && strstr(err, "data.synthetic_image=6") &&
+           strstr(err, "multiple of 4"),
+       "a synthetic image size the reductions cannot halve twice is refused: %s", err);
+    config_set(&c, "data.synthetic_image", "20", err, sizeof err);
+    ok(config_validate(&c, err, sizeof err) == 0, "a multiple of 4 is accepted (%s)", err);
 
     /* A Config changed behind config_set's back is still range-checked. */
     config_defaults(&c);

@@ -36,7 +36,7 @@
     X("data.synthetic_size", CONFIG_INT, data.synthetic_size, 8, 60000, 0, NULL, "1024", 0,        \
       "synthetic data: images in the training set (the test set has a quarter)")                   \
     X("data.synthetic_image", CONFIG_INT, data.synthetic_image, 4, 64, 0, NULL, "16", 0,           \
-      "synthetic data: image height and width in pixels")                                          \
+      "synthetic data: image height and width in pixels (a multiple of 4)")                        \
     X("data.synthetic_channels", CONFIG_INT, data.synthetic_channels, 1, 3, 0, NULL, "1", 0,       \
       "synthetic data: image channels")                                                            \
     X("data.classes", CONFIG_INT, data.classes, 2, 10, 0, NULL, "10", 0,                           \
@@ -541,6 +541,14 @@ int config_validate(const Config *c, char *err, size_t errlen)
                       c->data.batch_size, weights_half, alpha_half);
             return -1;
         }
+        /* the supernet halves the image at each of its two reduction cells */
+        if (c->data.synthetic_image % 4 != 0) {
+            set_error(err, errlen,
+                      "data.synthetic_image=%d cannot be halved at both reduction cells "
+                      "(expected a multiple of 4)",
+                      c->data.synthetic_image);
+            return -1;
+        }
         if (c->data.synthetic_size < c->data.classes) {
             set_error(err, errlen,
                       "data.synthetic_size=%d is smaller than data.classes=%d (expected at least "
@@ -904,8 +912,7 @@ static void preset_list(PresetList *pl)
                 pl->cap = cap;
             }
             snprintf(pl->names[pl->count], sizeof pl->names[0], "%s", name);
-            snprintf(pl->paths[pl->count], sizeof pl->paths[0], "%s/%s", preset_dir,
-                     de->d_name);
+            snprintf(pl->paths[pl->count], sizeof pl->paths[0], "%s/%s", preset_dir, de->d_name);
             pl->count++;
         }
         closedir(dir);
