@@ -287,6 +287,12 @@ static void test_set(void)
     expect_set_error("optim.lr=0", "--set optim.lr=0: expected 0 < lr <= 10");
     expect_set_error("optim.lr=11", "--set optim.lr=11: expected 0 < lr <= 10");
     expect_set_error("optim.lr=nan", "--set optim.lr=nan: expected a number");
+    expect_set_error("optim.lr=1e999", "--set optim.lr=1e999: expected a number");
+    /* beyond the smallest double the value is 0, and the range says why */
+    expect_set_error("optim.lr=1e-999", "--set optim.lr=1e-999: expected 0 < lr <= 10");
+    ok(config_set(&c, "optim.lr", "4.9406564584124654e-324", err, sizeof err) == 0 &&
+           c.optim.lr > 0.0,
+       "the smallest double above 0 is a valid optim.lr (%s)", err);
     expect_set_error("data.batch_size=0", "--set data.batch_size=0: expected 1 <= batch_size "
                                           "<= 1024");
     expect_set_error("data.batch_size=3x", "--set data.batch_size=3x: expected an integer");

@@ -236,7 +236,9 @@ static int parse_value(Config *c, int i, const char *text, char *why, size_t why
     case CONFIG_DOUBLE: {
         errno = 0;
         double v = strtod(text, &end);
-        if (end == text || *end || errno == ERANGE || !isfinite(v)) {
+        /* ERANGE on underflow still gives the nearest double (0 or a
+         * subnormal), which the range check judges; overflow is refused */
+        if (end == text || *end || !isfinite(v) || (errno == ERANGE && fabs(v) > 1.0)) {
             snprintf(why, whylen, "expected a number");
             return -1;
         }
