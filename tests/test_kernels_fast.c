@@ -9,6 +9,7 @@
 #include "dartboard/parallel.h"
 #include "dartboard/pool.h"
 #include "dartboard/rng.h"
+#include "kernels_isa.h"
 #include "tap.h"
 
 #include <string.h>
@@ -373,6 +374,7 @@ static void check_bn_fused(int n, int c, int hw)
 int main(void)
 {
     rng_seed(&rng, 11);
+    check_kernels_isa();
     /* depthwise, DARTS shapes: 3x3 / 5x5, dilation 1 / 2, stride 1 / 2, on
      * widths 32, 28, 14, 8, 7 (full, partial and lone vector runs) */
     static const int dw[][4] = {

@@ -16,6 +16,7 @@
 #include "dartboard/parallel.h"
 #include "dartboard/pool.h"
 #include "dartboard/rng.h"
+#include "kernels_isa.h"
 #include "tap.h"
 
 #include <string.h>
@@ -433,6 +434,7 @@ static void check_channel_ops(void)
 int main(void)
 {
     rng_seed(&rng, 7);
+    check_kernels_isa();
     parallel_set_threads(2);
     /* dense: the stem shape, stride 2 + dilation 2, the 1x1 fast path, 1x1 stride 2 */
     check_conv("dense 3x3 s1 p1 (3->4, 2x7x9)", 3, 4, 3, 1, 1, 1, 1, 2, 7, 9);

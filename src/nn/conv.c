@@ -18,6 +18,7 @@
  * on the thread count either.
  */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/conv.h"
 
 #include <cblas.h>
