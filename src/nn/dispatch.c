@@ -6,7 +6,8 @@
  * straight to the chosen build -- no table to consult per call, no wrapper.
  * A resolver runs before the C library is initialised: it may only ask the
  * CPU (__builtin_cpu_supports, which also checks that the OS saves the
- * vector registers), not read the environment or call the C library.
+ * vector registers), not read the environment or call the C library; and
+ * before a sanitizer's run time, so it must not be instrumented.
  *
  * Tests build this file again with NN_ISA_CAP lowered, so the AVX2 and
  * baseline builds run their kernel tests on a machine that would choose
@@ -34,9 +35,11 @@ enum { NN_BASE, NN_AVX2, NN_AVX512 };
 #define NN_ISA_CAP NN_AVX512
 #endif
 
+#define NN_UNINSTRUMENTED __attribute__((no_sanitize("address", "undefined", "thread")))
+
 /* What the CPU runs of what configure compiled: NN_AVX2_CFLAGS and
  * NN_AVX512_CFLAGS enable exactly these extensions. */
-static int nn_level(void)
+NN_UNINSTRUMENTED static int nn_level(void)
 {
     __builtin_cpu_init();
     int level = NN_BASE;
@@ -51,7 +54,7 @@ static int nn_level(void)
 
 #define NN_RESOLVE(name)                                                                           \
     extern __typeof__(name) name##_base, name##_avx2, name##_avx512;                               \
-    static __typeof__(name) *resolve_##name(void)                                                  \
+    NN_UNINSTRUMENTED static __typeof__(name) *resolve_##name(void)                                \
     {                                                                                              \
         int level = nn_level();                                                                    \
         return level == NN_AVX512 ? name##_avx512 : level == NN_AVX2 ? name##_avx2 : name##_base;  \
