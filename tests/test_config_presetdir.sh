@@ -8,7 +8,7 @@ set -u
 : "${DARTBOARD:?}" "${top_srcdir:?}"
 work=test_config_presetdir.dir
 rm -rf "$work" && mkdir -p "$work/bin" || exit 99
-srcdir=$(cd "$top_srcdir/presets" && pwd -P) || exit 99
+srcdir=$top_srcdir/presets # as the build passes it to the program
 fails=0
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
