@@ -236,9 +236,10 @@ static int parse_value(Config *c, int i, const char *text, char *why, size_t why
     case CONFIG_DOUBLE: {
         errno = 0;
         double v = strtod(text, &end);
-        /* ERANGE on underflow still gives the nearest double (0 or a
-         * subnormal), which the range check judges; overflow is refused */
-        if (end == text || *end || !isfinite(v) || (errno == ERANGE && fabs(v) > 1.0)) {
+        /* ERANGE is not checked: an underflow still gives the nearest
+         * double (0 or a subnormal), which the range judges; an overflow
+         * gives infinity */
+        if (end == text || *end || !isfinite(v)) {
             snprintf(why, whylen, "expected a number");
             return -1;
         }
