@@ -234,7 +234,6 @@ static int parse_value(Config *c, int i, const char *text, char *why, size_t why
         return 0;
     }
     case CONFIG_DOUBLE: {
-        errno = 0;
         double v = strtod(text, &end);
         /* ERANGE is not checked: an underflow still gives the nearest
          * double (0 or a subnormal), which the range judges; an overflow
