@@ -7,7 +7,7 @@
 #
 # The sources of the libraries below the UI are compiled again with clang and the fuzz
 # flags (objects *.fuzzo beside the ordinary ones, archived in
-# fuzz/libdartcore-fuzz.a), without OpenMP: one thread, reproducible runs.
+# fuzz/libdart-fuzz.a), without OpenMP: one thread, reproducible runs.
 # `make check` runs each harness for FUZZ_SECONDS (5) on its seeds
 # (fuzz/run.sh), or skips them when configure found no clang with libFuzzer.
 FUZZ_HARNESSES = fuzz/config.fuzz fuzz/genotype.fuzz fuzz/checkpoint.fuzz fuzz/run_csv.fuzz \
@@ -19,7 +19,7 @@ FUZZ_CORE_OBJECTS = $(libdartnum_a_OBJECTS:.o=.fuzzo) $(libdartio_a_OBJECTS:.o=.
 	$(libdartapp_a_OBJECTS:.o=.fuzzo)
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all $(WARN_CFLAGS) -Wno-psabi $(DEFS) $(DEFAULT_INCLUDES) \
-	$(AM_CPPFLAGS) $(CPPFLAGS) -I$(top_srcdir)/src/app $(BLAS_CFLAGS) $(YAML_CFLAGS) $(ZLIB_CFLAGS)
+	$(AM_CPPFLAGS) $(CPPFLAGS) -DNN_ONE_BUILD -I$(top_srcdir)/src/app $(BLAS_CFLAGS) $(YAML_CFLAGS) $(ZLIB_CFLAGS)
 FUZZ_LIBS = $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS) $(LIBS)
 
 SUFFIXES = .fuzzo .fuzz
@@ -27,14 +27,14 @@ SUFFIXES = .fuzzo .fuzz
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 .c.fuzz:
-	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< fuzz/libdartcore-fuzz.a \
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< fuzz/libdart-fuzz.a \
 	$(FUZZ_LIBS)
 
-fuzz/libdartcore-fuzz.a: $(FUZZ_CORE_OBJECTS)
+fuzz/libdart-fuzz.a: $(FUZZ_CORE_OBJECTS)
 	$(AM_V_AR)$(MKDIR_P) $(@D) && rm -f $@ && $(AR) cr $@ $(FUZZ_CORE_OBJECTS) && $(RANLIB) $@
 # Objects rebuilt when any header changes (no finer dependency tracking).
 $(FUZZ_CORE_OBJECTS): $(top_srcdir)/include/dartboard/*.h $(top_srcdir)/src/*/*.h config.h
-$(FUZZ_HARNESSES): fuzz/libdartcore-fuzz.a fuzz/fuzz.h
+$(FUZZ_HARNESSES): fuzz/libdart-fuzz.a fuzz/fuzz.h
 
 TEST_EXTENSIONS += .fuzz
 FUZZ_LOG_COMPILER = $(SHELL) $(srcdir)/fuzz/run.sh
@@ -54,6 +54,6 @@ EXTRA_DIST += fuzz/fuzz.h fuzz/config.c fuzz/genotype.c fuzz/checkpoint.c fuzz/r
 
 clean-local: clean-fuzz
 clean-fuzz:
-	-rm -f $(FUZZ_HARNESSES) fuzz/libdartcore-fuzz.a $(FUZZ_CORE_OBJECTS)
+	-rm -f $(FUZZ_HARNESSES) fuzz/libdart-fuzz.a $(FUZZ_CORE_OBJECTS)
 	-rm -rf fuzz/*.dir
 .PHONY: clean-fuzz

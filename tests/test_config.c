@@ -2,6 +2,8 @@
  * --set, config_get/config_write_yaml round trips and cross-key checks. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dartboard/config.h"
 #include "tap.h"
@@ -285,6 +287,12 @@ static void test_set(void)
     expect_set_error("optim.lr=0", "--set optim.lr=0: expected 0 < lr <= 10");
     expect_set_error("optim.lr=11", "--set optim.lr=11: expected 0 < lr <= 10");
     expect_set_error("optim.lr=nan", "--set optim.lr=nan: expected a number");
+    expect_set_error("optim.lr=1e999", "--set optim.lr=1e999: expected a number");
+    /* beyond the smallest double the value is 0, and the range says why */
+    expect_set_error("optim.lr=1e-999", "--set optim.lr=1e-999: expected 0 < lr <= 10");
+    ok(config_set(&c, "optim.lr", "4.9406564584124654e-324", err, sizeof err) == 0 &&
+           c.optim.lr > 0.0,
+       "the smallest double above 0 is a valid optim.lr (%s)", err);
     expect_set_error("data.batch_size=0", "--set data.batch_size=0: expected 1 <= batch_size "
                                           "<= 1024");
     expect_set_error("data.batch_size=3x", "--set data.batch_size=3x: expected an integer");
@@ -331,6 +339,13 @@ static void test_validate(void)
     ok(config_validate(&c, err, sizeof err) == -1 && strstr(err, "data.batch_size=64") &&
            strstr(err, "50 images for the weights"),
        "a synthetic split smaller than a batch is refused: %s", err);
+    config_set(&c, "data.synthetic_size", "1024", err, sizeof err);
+    config_set(&c, "data.synthetic_image", "6", err, sizeof err);
+    ok(config_validate(&c, err, sizeof err) == -1 && strstr(err, "data.synthetic_image=6") &&
+           strstr(err, "multiple of 4"),
+       "a synthetic image size the reductions cannot halve twice is refused: %s", err);
+    config_set(&c, "data.synthetic_image", "20", err, sizeof err);
+    ok(config_validate(&c, err, sizeof err) == 0, "a multiple of 4 is accepted (%s)", err);
 
     /* A Config changed behind config_set's back is still range-checked. */
     config_defaults(&c);
@@ -373,7 +388,8 @@ static void test_write_yaml(void)
         all[n] = '\0';
         fclose(f);
     }
-    ok(line[0] == '#' && strstr(line, "preset test"), "its first line is a description: %s", line);
+    ok(line[0] == '#' && strstr(line, "(preset \"test\")"), "its first line is a description: %s",
+       line);
     char name[64] = "";
     ok(config_saved_preset(path, name, sizeof name) == 0 && strcmp(name, "test") == 0,
        "config_saved_preset reads the preset back from it ('%s')", name);
@@ -393,6 +409,117 @@ static void test_write_yaml(void)
     remove(path);
 }
 
+/* Preset names and data.dir values that YAML would misread if written raw:
+ * each round-trips through config_write_yaml, config_load_file and
+ * config_saved_preset. */
+/* s with control bytes as \xNN, for one-line TAP descriptions. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; *s && n + 5 < len; s++)
+        n += (size_t)snprintf(buf + n, len - n,
+                              (unsigned char)*s < 0x20 || *s == 0x7f ? "\\x%02x" : "%c",
+                              (unsigned char)*s);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_write_yaml_hostile(void)
+{
+    static const char *const names[] = {"line\nbreak",
+                                        "double\"quote",
+                                        "single'quote",
+                                        "co:lon",
+                                        "#hash",
+                                        "mid #hash",
+                                        "back\\slash",
+                                        " leading space",
+                                        "trailing space ",
+                                        "tab\tbed",
+                                        "cr\rhere",
+                                        "paren) (preset x)",
+                                        "none",
+                                        "\"",
+                                        "-",
+                                        "\xc3\xbcml\xc3\xa4ut",
+                                        "bell\a\x7f"};
+    const char *path = "test_config_hostile.yaml";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        Config c, d;
+        char err[512] = "", name[64] = "", shown[128], got[600];
+        const char *ni = printable(names[i], shown, sizeof shown);
+        config_defaults(&c);
+        snprintf(c.preset, sizeof c.preset, "%s", names[i]);
+        int rc = config_set(&c, "data.dir", names[i], err, sizeof err);
+        int has_control = 0;
+        for (const char *p = names[i]; *p; p++)
+            has_control |= (unsigned char)*p < 0x20 || *p == 0x7f;
+        ok(has_control ? rc == -1 && strstr(err, "control characters") : rc == 0,
+           "data.dir '%s': %s (%s)", ni, has_control ? "refused" : "accepted",
+           printable(err, got, sizeof got));
+        FILE *f = fopen(path, "w");
+        ok(f && config_write_yaml(&c, f) == 0, "preset '%s': config_write_yaml writes", ni);
+        if (f)
+            fclose(f);
+        config_defaults(&d);
+        err[0] = '\0';
+        rc = config_load_file(&d, path, err, sizeof err);
+        ok(rc == 0, "preset '%s': the file loads back (%s)", ni, printable(err, got, sizeof got));
+        ok(strcmp(d.data.dir, c.data.dir) == 0, "preset '%s': data.dir reads back", ni);
+        rc = config_saved_preset(path, name, sizeof name);
+        ok(rc == 0 && strcmp(name, names[i]) == 0,
+           "preset '%s': config_saved_preset reads the same name back ('%s')", ni,
+           printable(name, got, sizeof got));
+    }
+
+    /* Text YAML cannot hold: refused or made readable where it enters. */
+    Config c;
+    char err[512] = "", shown[600];
+    config_defaults(&c);
+    int rc = config_set(&c, "data.dir", "/tmp/\xff\xfe", err, sizeof err);
+    ok(rc == -1 && strstr(err, "UTF-8"), "a data.dir that is not UTF-8 is refused: %s",
+       printable(err, shown, sizeof shown));
+    const char *dir = "test_config_hostile.d";
+    char file[256];
+    mkdir(dir, 0777);
+    snprintf(file, sizeof file, "%s/new\nline \"q\" #1.yaml", dir);
+    FILE *f = fopen(file, "w");
+    if (f) {
+        fputs("run: { epochs: 3 }\n", f);
+        fclose(f);
+    }
+    err[0] = '\0';
+    rc = config_load_preset(&c, file, err, sizeof err);
+    ok(rc == 0 && strcmp(c.preset, "new\nline \"q\" #1") == 0,
+       "a preset file with a newline in its name loads, named after it (%s)",
+       printable(err, shown, sizeof shown));
+    remove(file);
+    snprintf(file, sizeof file, "%s/bad\xff\xc3.yaml", dir);
+    f = fopen(file, "w");
+    if (f) {
+        fputs("run: { epochs: 3 }\n", f);
+        fclose(f);
+    }
+    rc = config_load_preset(&c, file, err, sizeof err);
+    ok(rc == 0 && strcmp(c.preset, "bad??") == 0,
+       "bytes of a preset file name that are not UTF-8 are shown as '?' ('%s')",
+       printable(c.preset, shown, sizeof shown));
+    remove(file);
+    rmdir(dir);
+
+    /* A config.yaml written before names were quoted still names its preset. */
+    f = fopen(path, "w");
+    if (f) {
+        fputs("# effective configuration of a dartboard search (preset old-style)\n", f);
+        fclose(f);
+    }
+    char name[64] = "";
+    rc = config_saved_preset(path, name, sizeof name);
+    ok(rc == 0 && strcmp(name, "old-style") == 0,
+       "an unquoted preset name of an older run reads back ('%s')", name);
+    remove(path);
+}
+
 int main(void)
 {
     test_key_table();
@@ -403,5 +530,6 @@ int main(void)
     test_set();
     test_validate();
     test_write_yaml();
+    test_write_yaml_hostile();
     return tap_done();
 }

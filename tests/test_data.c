@@ -26,19 +26,30 @@ static Config config_for(const char *set, const char *fixture_dir)
     return c;
 }
 
-/* Loading fixture DIR fails with "DIR/FILE: " + want. */
+/* How many times `needle` occurs in `s`. */
+static int occurrences(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Loading fixture DIR fails with "DIR/FILE: " + want, the file named once. */
 static void expect_error(const char *set, const char *dir, DataSplit split, const char *file,
                          const char *want)
 {
     Config c = config_for(set, dir);
     Dataset d;
-    char err[1024] = "", expected[1024];
-    snprintf(expected, sizeof expected, "%s/%s: %s", c.data.dir, file, want);
+    char err[1024] = "", expected[1024], path[1024];
+    snprintf(path, sizeof path, "%s/%s", c.data.dir, file);
+    snprintf(expected, sizeof expected, "%s: %s", path, want);
     int rc = dataset_load(&d, &c, split, err, sizeof err);
     int good = rc == -1 && strcmp(err, expected) == 0;
     ok(good, "%s/%s: %s", dir, file, want);
     if (!good)
         diag("got rc %d: '%s'", rc, err);
+    ok(occurrences(err, path) == 1, "%s/%s: the message names the file once", dir, file);
     ok(d.images == NULL && d.labels == NULL && d.count == 0, "%s: nothing left allocated", dir);
 }
 
@@ -100,6 +111,12 @@ static void test_fashion_fixtures(void)
     ok(rc == -1 && strncmp(err, named, strlen(named)) == 0 && strstr(err, "truncated") &&
            strstr(err, "the gzip stream is cut short"),
        "a damaged gzip stream is refused: %s", err);
+    ok(occurrences(err, c.data.dir) == 1, "a cut gzip stream: the file named once: %s", err);
+
+    /* A bad CRC is a gzread error: zlib's own message already starts with
+     * the path, which must not be printed twice. */
+    expect_error("fashion-mnist", "fmnist-gzcrc", DATA_TRAIN, "train-images-idx3-ubyte.gz",
+                 "incorrect data check (expected a gzip-compressed IDX file)");
 
     c = config_for("fashion-mnist", NULL);
     snprintf(c.data.dir, sizeof c.data.dir, "/nonexistent/fashion");

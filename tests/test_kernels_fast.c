@@ -9,6 +9,7 @@
 #include "dartboard/parallel.h"
 #include "dartboard/pool.h"
 #include "dartboard/rng.h"
+#include "kernels_isa.h"
 #include "tap.h"
 
 #include <string.h>
@@ -373,6 +374,7 @@ static void check_bn_fused(int n, int c, int hw)
 int main(void)
 {
     rng_seed(&rng, 11);
+    check_kernels_isa();
     /* depthwise, DARTS shapes: 3x3 / 5x5, dilation 1 / 2, stride 1 / 2, on
      * widths 32, 28, 14, 8, 7 (full, partial and lone vector runs) */
     static const int dw[][4] = {
@@ -398,6 +400,11 @@ int main(void)
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
     check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4); /* weight beyond the group partials */
+    /* one channel (model.init_channels = 1): depthwise and dense at once */
+    check_conv(1, 1, 3, 1, 1, 1, 1, 3, 14, 14);
+    check_conv(1, 1, 5, 2, 4, 2, 1, 2, 9, 11);
+    check_conv(1, 1, 1, 1, 0, 1, 1, 2, 7, 7);
+    check_conv(1, 1, 1, 2, 0, 1, 1, 2, 8, 8);
     for (int avg = 0; avg < 2; avg++)
         for (int s = 1; s <= 2; s++) {
             check_pool(avg, 3, 8, 32, 32, s);
@@ -414,6 +421,8 @@ int main(void)
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);
     check_dw_pw(2, 3, 3, 1, 1, 1, 1, 130, 100); /* beyond the plane buffer: naive path */
     check_dw_pw(128, 160, 3, 1, 1, 1, 6, 5, 4); /* 1x1 weight beyond the group partials */
+    check_dw_pw(1, 1, 3, 1, 1, 1, 2, 12, 12);   /* one channel */
+    check_dw_pw(1, 3, 5, 2, 4, 2, 2, 7, 7);
     check_bn_fused(4, 6, 49);
     check_bn_fused(2, 3, 64);
     return tap_done();

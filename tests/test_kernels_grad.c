@@ -16,6 +16,7 @@
 #include "dartboard/parallel.h"
 #include "dartboard/pool.h"
 #include "dartboard/rng.h"
+#include "kernels_isa.h"
 #include "tap.h"
 
 #include <string.h>
@@ -433,6 +434,7 @@ static void check_channel_ops(void)
 int main(void)
 {
     rng_seed(&rng, 7);
+    check_kernels_isa();
     parallel_set_threads(2);
     /* dense: the stem shape, stride 2 + dilation 2, the 1x1 fast path, 1x1 stride 2 */
     check_conv("dense 3x3 s1 p1 (3->4, 2x7x9)", 3, 4, 3, 1, 1, 1, 1, 2, 7, 9);
@@ -454,6 +456,10 @@ int main(void)
     }
     check_conv("depthwise 3x3 s1 (16ch, 2x7x7)", 16, 16, 3, 1, 1, 1, 16, 2, 7, 7);
     check_conv("depthwise 5x5 d2 s2 (8ch, 3x14x14)", 8, 8, 5, 2, 4, 2, 8, 3, 14, 14);
+    /* one channel (model.init_channels = 1): depthwise and dense at once */
+    check_conv("depthwise 3x3 s1 (1ch, 2x9x11)", 1, 1, 3, 1, 1, 1, 1, 2, 9, 11);
+    check_conv("depthwise 5x5 d2 s2 (1ch, 2x9x11)", 1, 1, 5, 2, 4, 2, 1, 2, 9, 11);
+    check_conv("1x1 s1 (1ch, 2x5x7)", 1, 1, 1, 1, 0, 1, 1, 2, 5, 7);
     check_pool(0, 2, 3, 7, 9, 1);
     check_pool(0, 2, 3, 7, 9, 2);
     check_pool(0, 2, 2, 8, 8, 2);

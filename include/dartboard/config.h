@@ -39,11 +39,12 @@ const ConfigKey *config_key_find(const char *name);
  * not checked here (more --set overrides may follow): call config_validate()
  * once the configuration is complete. */
 int config_load_file(Config *c, const char *path, char *err, size_t errlen);
-/* A preset by name (presets/NAME.yaml in the source tree, then the installed
- * data dir) or by path (contains '/' or ends in .yaml), loaded over the
- * current values like config_load_file (start from config_defaults()).
- * Sets c->preset to the name (a path's base name without .yaml). An unknown
- * name is an error listing the available presets. */
+/* A preset by name (NAME.yaml in config_preset_dir()) or by path (contains
+ * '/' or ends in .yaml), loaded over the current values like
+ * config_load_file (start from config_defaults()). Sets c->preset to the
+ * name (a path's base name without .yaml; bytes that are not UTF-8 shown as
+ * '?'). An unknown name is an error naming the directory and listing the
+ * available presets. */
 int config_load_preset(Config *c, const char *name_or_path, char *err, size_t errlen);
 /* "section.key" = "value", validated exactly as in a file. On error `err`
  * reads "KEY=VALUE: expected ..." or "unknown key 'KEY' (did you mean ...)";
@@ -65,7 +66,11 @@ int config_write_yaml(const Config *c, FILE *f);
  * -1 when the file has none (or cannot be read). */
 int config_saved_preset(const char *path, char *name, size_t len);
 /* Preset names with their first-line descriptions, for `dartboard presets`,
- * sorted; a name in the source tree hides the installed one. */
+ * sorted. */
 int config_list_presets(FILE *out);
+/* Where presets are looked up by name: the source tree's presets/ for the
+ * programs of the build tree (dartboard, tests, bench), the installed
+ * directory for any other copy of the program. */
+const char *config_preset_dir(void);
 
 #endif

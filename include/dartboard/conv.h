@@ -21,7 +21,7 @@ typedef struct ConvSpec {
     int c_in, c_out;
     int kh, kw;
     int stride, pad, dilation;
-    int groups; /* 1 (dense) or c_in == c_out (depthwise) */
+    int groups; /* 1 (dense) or c_in == c_out (depthwise; with one channel, both) */
 } ConvSpec;
 
 /* Output size of one spatial dimension. */

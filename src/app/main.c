@@ -142,8 +142,7 @@ int main(int argc, char **argv)
     case CLI_PRESETS:
         if (config_list_presets(stdout) > 0)
             return 0;
-        fprintf(stderr, "dartboard: no presets found in %s or %s\n", DARTBOARD_SRC_PRESETDIR,
-                DARTBOARD_PRESETDIR);
+        fprintf(stderr, "dartboard: no presets found in %s\n", config_preset_dir());
         return 1;
     case CLI_EXPORT:
         return export_main(o.rest_argc, o.rest_argv);

@@ -70,6 +70,11 @@ static int gz_read_all(gzFile gz, void *buf, size_t len, size_t *got, const char
         if (n < 0) {
             int code;
             const char *msg = gzerror(gz, &code);
+            /* zlib prefixes its message with the path it was opened with;
+             * ours already names the file */
+            size_t plen = strlen(path);
+            if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+                msg += plen + 2;
             fail(err, errlen, "%s: %s (expected a gzip-compressed IDX file)", path,
                  code == Z_ERRNO ? strerror(errno) : msg);
             return -1;

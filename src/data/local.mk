@@ -22,6 +22,8 @@ EXTRA_DIST += tests/fixtures/data/make_fixtures.py \
 	tests/fixtures/data/fmnist-count/train-labels-idx1-ubyte.gz \
 	tests/fixtures/data/fmnist-gzcut/train-images-idx3-ubyte.gz \
 	tests/fixtures/data/fmnist-gzcut/train-labels-idx1-ubyte.gz \
+	tests/fixtures/data/fmnist-gzcrc/train-images-idx3-ubyte.gz \
+	tests/fixtures/data/fmnist-gzcrc/train-labels-idx1-ubyte.gz \
 	tests/fixtures/data/cifar-good/data_batch_1.bin tests/fixtures/data/cifar-good/data_batch_2.bin \
 	tests/fixtures/data/cifar-good/data_batch_3.bin tests/fixtures/data/cifar-good/data_batch_4.bin \
 	tests/fixtures/data/cifar-good/data_batch_5.bin tests/fixtures/data/cifar-good/test_batch.bin \

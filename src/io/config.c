@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
@@ -34,7 +36,7 @@
     X("data.synthetic_size", CONFIG_INT, data.synthetic_size, 8, 60000, 0, NULL, "1024", 0,        \
       "synthetic data: images in the training set (the test set has a quarter)")                   \
     X("data.synthetic_image", CONFIG_INT, data.synthetic_image, 4, 64, 0, NULL, "16", 0,           \
-      "synthetic data: image height and width in pixels")                                          \
+      "synthetic data: image height and width in pixels (a multiple of 4)")                        \
     X("data.synthetic_channels", CONFIG_INT, data.synthetic_channels, 1, 3, 0, NULL, "1", 0,       \
       "synthetic data: image channels")                                                            \
     X("data.classes", CONFIG_INT, data.classes, 2, 10, 0, NULL, "10", 0,                           \
@@ -177,6 +179,26 @@ static int choice_ok(const char *choices, const char *s)
     return 0;
 }
 
+/* Bytes in the valid UTF-8 sequence at p (1..4), or 0: YAML files must be
+ * UTF-8, so text that goes into one is checked where it comes in. */
+static int utf8_sequence(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    int n = p[0] >= 0xc2 && p[0] <= 0xdf   ? 2
+            : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+            : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+                                           : 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    /* no overlong forms, surrogates or code points beyond U+10FFFF */
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return n;
+}
+
 /* Parses `text` for key i into the field of *c. -1 with `why` = "expected
  * ..." when the text is not a valid value of the key. */
 static int parse_value(Config *c, int i, const char *text, char *why, size_t whylen)
@@ -212,9 +234,11 @@ static int parse_value(Config *c, int i, const char *text, char *why, size_t why
         return 0;
     }
     case CONFIG_DOUBLE: {
-        errno = 0;
         double v = strtod(text, &end);
-        if (end == text || *end || errno == ERANGE || !isfinite(v)) {
+        /* ERANGE is not checked: an underflow still gives the nearest
+         * double (0 or a subnormal), which the range judges; an overflow
+         * gives infinity */
+        if (end == text || *end || !isfinite(v)) {
             snprintf(why, whylen, "expected a number");
             return -1;
         }
@@ -248,10 +272,18 @@ static int parse_value(Config *c, int i, const char *text, char *why, size_t why
             return -1;
         }
         for (const char *p = text; *p; p++)
-            if ((unsigned char)*p < 0x20) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
                 snprintf(why, whylen, "expected text without control characters");
                 return -1;
             }
+        for (const unsigned char *p = (const unsigned char *)text; *p;) {
+            int len = utf8_sequence(p);
+            if (!len) {
+                snprintf(why, whylen, "expected UTF-8 text");
+                return -1;
+            }
+            p += len;
+        }
         snprintf(field, key_sizes[i], "%s", text);
         return 0;
     }
@@ -509,6 +541,14 @@ int config_validate(const Config *c, char *err, size_t errlen)
                       "(%d images for the weights, %d for the alphas; expected "
                       "data.synthetic_size * data.train_portion and the rest >= batch_size)",
                       c->data.batch_size, weights_half, alpha_half);
+            return -1;
+        }
+        /* the supernet halves the image at each of its two reduction cells */
+        if (c->data.synthetic_image % 4 != 0) {
+            set_error(err, errlen,
+                      "data.synthetic_image=%d cannot be halved at both reduction cells "
+                      "(expected a multiple of 4)",
+                      c->data.synthetic_image);
             return -1;
         }
         if (c->data.synthetic_size < c->data.classes) {
@@ -798,8 +838,37 @@ int config_load_file(Config *c, const char *path, char *err, size_t errlen)
 
 /* ---------------------------------------------------------------- presets */
 
-static const char *const preset_dirs[] = {DARTBOARD_SRC_PRESETDIR, DARTBOARD_PRESETDIR};
-enum { PRESET_DIR_COUNT = sizeof preset_dirs / sizeof preset_dirs[0] };
+static int same_directory(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && S_ISDIR(sa.st_mode) &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The build tree's programs (dartboard, tests/, bench/) read the source
+ * tree's presets, so `make check` and a run before `make install` see the
+ * presets they were built with; any other copy -- the installed one in
+ * $(bindir) -- reads only the installed directory: a build tree left behind
+ * (or someone else's) must not change what an installed program loads. A
+ * program is in the build tree when the directory holding it, or that
+ * directory's parent, is the build directory configure ran in. */
+const char *config_preset_dir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        for (int up = 0; up < 2; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash || slash == exe)
+                break;
+            *slash = '\0';
+            if (same_directory(exe, DARTBOARD_BUILDDIR))
+                return DARTBOARD_SRC_PRESETDIR;
+        }
+    }
+    return DARTBOARD_PRESETDIR;
+}
 
 typedef struct PresetList {
     char (*names)[64];
@@ -818,14 +887,13 @@ static int compare_names(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-/* Every NAME.yaml of the preset directories; the first directory wins. */
+/* Every NAME.yaml of the preset directory. */
 static void preset_list(PresetList *pl)
 {
     memset(pl, 0, sizeof *pl);
-    for (int d = 0; d < PRESET_DIR_COUNT; d++) {
-        DIR *dir = opendir(preset_dirs[d]);
-        if (!dir)
-            continue;
+    const char *preset_dir = config_preset_dir();
+    DIR *dir = opendir(preset_dir);
+    if (dir) {
         struct dirent *de;
         while ((de = readdir(dir)) != NULL) {
             size_t len = strlen(de->d_name);
@@ -833,11 +901,6 @@ static void preset_list(PresetList *pl)
                 continue;
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)(len - 5), de->d_name);
-            int seen = 0;
-            for (int i = 0; i < pl->count; i++)
-                seen |= strcmp(pl->names[i], name) == 0;
-            if (seen)
-                continue;
             if (pl->count == pl->cap) {
                 int cap = pl->cap ? 2 * pl->cap : 16;
                 void *n = realloc(pl->names, (size_t)cap * sizeof *pl->names);
@@ -851,8 +914,7 @@ static void preset_list(PresetList *pl)
                 pl->cap = cap;
             }
             snprintf(pl->names[pl->count], sizeof pl->names[0], "%s", name);
-            snprintf(pl->paths[pl->count], sizeof pl->paths[0], "%s/%s", preset_dirs[d],
-                     de->d_name);
+            snprintf(pl->paths[pl->count], sizeof pl->paths[0], "%s/%s", preset_dir, de->d_name);
             pl->count++;
         }
         closedir(dir);
@@ -877,6 +939,30 @@ static void preset_list_free(PresetList *pl)
     memset(pl, 0, sizeof *pl);
 }
 
+/* c->preset = the first len bytes of name, cut at a character boundary;
+ * bytes that are not UTF-8 become '?' (the name is a label, and it goes into
+ * config.yaml, which must stay UTF-8). */
+static void set_preset_name(Config *c, const char *name, size_t len)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)name, *end = p + len;
+    while (p < end && *p) {
+        int seq = utf8_sequence(p);
+        if (seq && p + seq > end)
+            seq = 0;
+        size_t take = seq ? (size_t)seq : 1;
+        if (n + take >= sizeof c->preset)
+            break;
+        if (seq)
+            memcpy(c->preset + n, p, take);
+        else
+            c->preset[n] = '?';
+        n += take;
+        p += take;
+    }
+    c->preset[n] = '\0';
+}
+
 int config_load_preset(Config *c, const char *name_or_path, char *err, size_t errlen)
 {
     const char *name = name_or_path;
@@ -891,30 +977,28 @@ int config_load_preset(Config *c, const char *name_or_path, char *err, size_t er
                 len -= 5;
             else if (has_suffix(base, ".yml"))
                 len -= 4;
-            snprintf(c->preset, sizeof c->preset, "%.*s", (int)len, base);
+            set_preset_name(c, base, len);
         }
         return rc;
     }
-    for (int d = 0; d < PRESET_DIR_COUNT; d++) {
-        char path[CONFIG_STR + 80];
-        snprintf(path, sizeof path, "%s/%s.yaml", preset_dirs[d], name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            continue;
+    const char *preset_dir = config_preset_dir();
+    char path[CONFIG_STR + 80];
+    snprintf(path, sizeof path, "%s/%s.yaml", preset_dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f) {
         fclose(f);
         rc = config_load_file(c, path, err, errlen);
         if (rc == 0)
-            snprintf(c->preset, sizeof c->preset, "%s", name);
+            set_preset_name(c, name, strlen(name));
         return rc;
     }
     PresetList pl;
     preset_list(&pl);
-    int n = snprintf(err, errlen, "unknown preset '%s' (available:", name);
+    int n = snprintf(err, errlen, "unknown preset '%s' in %s (available:", name, preset_dir);
     for (int i = 0; i < pl.count && n > 0 && (size_t)n < errlen; i++)
         n += snprintf(err + n, errlen - (size_t)n, "%s%s", i ? ", " : " ", pl.names[i]);
     if (!pl.count && n > 0 && (size_t)n < errlen)
-        n += snprintf(err + n, errlen - (size_t)n, " none in %s or %s", DARTBOARD_SRC_PRESETDIR,
-                      DARTBOARD_PRESETDIR);
+        n += snprintf(err + n, errlen - (size_t)n, " none");
     if (n > 0 && (size_t)n < errlen)
         snprintf(err + n, errlen - (size_t)n, "; or give a path to a .yaml file)");
     preset_list_free(&pl);
@@ -959,16 +1043,83 @@ int config_list_presets(FILE *out)
 
 #define CONFIG_HEADER "# effective configuration of a dartboard search (preset "
 
+/* s as a YAML double-quoted scalar into buf (at least 4 * strlen(s) + 3
+ * bytes): quotes, backslashes and control characters escaped, so no text
+ * can end the line, the string or the comment it sits in. A byte that is
+ * not UTF-8 (config_set and the presets never let one in) is written as '?',
+ * as set_preset_name does, so the file stays readable. */
+static void yaml_quote(const char *s, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[n++] = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p && n + 8 < len;) {
+        int seq = utf8_sequence(p);
+        if (*p == '"' || *p == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = (char)*p++;
+        } else if (*p == '\n' || *p == '\t' || *p == '\r') {
+            buf[n++] = '\\';
+            buf[n++] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+            p++;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            n += (size_t)snprintf(buf + n, len - n, "\\x%02X", *p++);
+        } else if (!seq) {
+            buf[n++] = '?';
+            p++;
+        } else {
+            memcpy(buf + n, p, (size_t)seq);
+            n += (size_t)seq;
+            p += seq;
+        }
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+}
+
+/* The value of a yaml_quote string at s into out; the character after the
+ * closing quote, or NULL when s is not such a string. */
+static const char *yaml_unquote(const char *s, char *out, size_t len)
+{
+    size_t n = 0;
+    if (*s++ != '"')
+        return NULL;
+    for (; *s && *s != '"'; s++) {
+        char ch = *s;
+        if (ch == '\\') {
+            s++;
+            if (*s == 'n' || *s == 't' || *s == 'r' || *s == '"' || *s == '\\') {
+                ch = *s == 'n' ? '\n' : *s == 't' ? '\t' : *s == 'r' ? '\r' : *s;
+            } else if (*s == 'x' && isxdigit((unsigned char)s[1]) &&
+                       isxdigit((unsigned char)s[2])) {
+                char hex[3] = {s[1], s[2], '\0'};
+                ch = (char)strtol(hex, NULL, 16);
+                s += 2;
+            } else {
+                return NULL;
+            }
+        }
+        if (n + 1 < len)
+            out[n++] = ch;
+    }
+    out[n] = '\0';
+    return *s == '"' ? s + 1 : NULL;
+}
+
 int config_saved_preset(const char *path, char *name, size_t len)
 {
-    char line[CONFIG_STR + 80];
+    char line[CONFIG_STR * 2];
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     int found = 0;
     if (fgets(line, sizeof line, f) && strncmp(line, CONFIG_HEADER, strlen(CONFIG_HEADER)) == 0) {
-        const char *start = line + strlen(CONFIG_HEADER), *end = strrchr(start, ')');
-        if (end && end > start && !(end - start == 4 && strncmp(start, "none", 4) == 0)) {
+        const char *start = line + strlen(CONFIG_HEADER), *end;
+        if (*start == '"') {
+            end = yaml_unquote(start, name, len);
+            found = end && *end == ')';
+        } else if ((end = strrchr(start, ')')) && end > start &&
+                   !(end - start == 4 && strncmp(start, "none", 4) == 0)) {
+            /* written before names were quoted */
             snprintf(name, len, "%.*s", (int)(end - start), start);
             found = 1;
         }
@@ -979,7 +1130,10 @@ int config_saved_preset(const char *path, char *name, size_t len)
 
 int config_write_yaml(const Config *c, FILE *f)
 {
-    fprintf(f, CONFIG_HEADER "%s)\n", c->preset[0] ? c->preset : "none");
+    char quoted[4 * CONFIG_STR + 8];
+    if (c->preset[0])
+        yaml_quote(c->preset, quoted, sizeof quoted);
+    fprintf(f, CONFIG_HEADER "%s)\n", c->preset[0] ? quoted : "none");
     fprintf(f, "# Reload it with --preset FILE; override keys with --set section.key=value.\n");
     char section[16] = "";
     for (int i = 0; i < KEY_COUNT; i++) {
@@ -989,21 +1143,13 @@ int config_write_yaml(const Config *c, FILE *f)
             snprintf(section, sizeof section, "%.*s", sec_len, k->name);
             fprintf(f, "%s:\n", section);
         }
-        char value[CONFIG_STR + 8], line[CONFIG_STR * 2 + 64], range[96] = "";
+        char value[CONFIG_STR + 8], line[sizeof quoted + 64], range[96] = "";
         config_get(c, k->name, value, sizeof value);
-        int n = snprintf(line, sizeof line, "  %s: ", short_name(k->name));
-        if (k->type == CONFIG_STRING) {
-            line[n++] = '"';
-            for (const char *s = value; *s && n < (int)sizeof line - 8; s++) {
-                if (*s == '"' || *s == '\\')
-                    line[n++] = '\\';
-                line[n++] = *s;
-            }
-            line[n++] = '"';
-            line[n] = '\0';
-        } else {
-            snprintf(line + n, sizeof line - (size_t)n, "%s", value);
-        }
+        if (k->type == CONFIG_STRING || k->type == CONFIG_CHOICE)
+            yaml_quote(value, quoted, sizeof quoted);
+        else
+            snprintf(quoted, sizeof quoted, "%s", value);
+        snprintf(line, sizeof line, "  %s: %s", short_name(k->name), quoted);
         if (k->type == CONFIG_INT || k->type == CONFIG_DOUBLE)
             snprintf(range, sizeof range, " [%.10g %s %s <= %.10g]", k->min,
                      k->min_open ? "<" : "<=", short_name(k->name), k->max);

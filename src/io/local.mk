@@ -13,6 +13,18 @@ EXTRA_DIST += tests/fixtures/config/choice.yaml tests/fixtures/config/duplicate.
 	tests/fixtures/config/range.yaml tests/fixtures/config/scalar_section.yaml \
 	tests/fixtures/config/section.yaml tests/fixtures/config/syntax.yaml \
 	tests/fixtures/config/type.yaml tests/fixtures/config/typo.yaml
+# hostile preset file names through a run, its resume and config.yaml as a preset
+TESTS += tests/test_config_names.sh
+EXTRA_DIST += tests/test_config_names.sh
+# every numeric key at both ends of its range runs or is refused, never a crash
+check_PROGRAMS += tests/config_extremes
+tests_config_extremes_SOURCES = tests/config_extremes.c
+tests_config_extremes_LDADD = $(CORE_LIBS)
+TESTS += tests/test_config_extremes.sh
+EXTRA_DIST += tests/test_config_extremes.sh
+# an installed binary reads only the installed presets, the build tree's the source ones
+TESTS += tests/test_config_presetdir.sh
+EXTRA_DIST += tests/test_config_presetdir.sh
 # end of configuration and presets
 
 # the run directory: its files, the one atomic write path, checkpoints

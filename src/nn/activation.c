@@ -1,5 +1,6 @@
 /* activation: see include/dartboard/activation.h */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/activation.h"
 #include "dartboard/profile.h"
 

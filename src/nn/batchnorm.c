@@ -7,6 +7,7 @@
  * when the mean is large against the spread.
  */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/batchnorm.h"
 #include "dartboard/profile.h"
 

@@ -1,5 +1,6 @@
 /* channel: see include/dartboard/channel.h */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/channel.h"
 #include "dartboard/profile.h"
 

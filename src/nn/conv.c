@@ -18,6 +18,7 @@
  * on the thread count either.
  */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/conv.h"
 
 #include <cblas.h>
@@ -41,14 +42,17 @@ size_t conv_weight_count(const ConvSpec *s)
     return (size_t)s->c_out * (size_t)(s->c_in / s->groups) * (size_t)s->kh * (size_t)s->kw;
 }
 
-static int conv_is_depthwise(const ConvSpec *s)
-{
-    return s->groups > 1 && s->groups == s->c_in && s->c_in == s->c_out;
-}
-
 static int conv_is_pointwise(const ConvSpec *s)
 {
     return s->groups == 1 && s->kh == 1 && s->kw == 1 && s->stride == 1 && s->pad == 0;
+}
+
+/* groups == c_in == c_out. A single channel (model.init_channels = 1) is
+ * dense and depthwise at once; it takes the depthwise kernel unless it is
+ * the 1x1 product, so that a SepConv's first half is depthwise at any width. */
+static int conv_is_depthwise(const ConvSpec *s)
+{
+    return s->groups == s->c_in && s->c_in == s->c_out && (s->groups > 1 || !conv_is_pointwise(s));
 }
 
 /* A bad spec is a planning bug, not bad input: stop with a message. */

@@ -4,6 +4,7 @@
  * loads of a B row, R broadcasts of A, R*NV multiply-adds. B's column block
  * (k x NV vectors) stays in L1 while the row tiles pass over it. */
 #include "config.h"
+#include "isa.h"
 #include "gemm.h"
 
 #include <stddef.h>

@@ -4,6 +4,7 @@
  * sgemm (see parallel.h), and gemm.h's for the input gradient, the case
  * where OpenBLAS's small-matrix kernel allocates. */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/linear.h"
 #include "dartboard/profile.h"
 

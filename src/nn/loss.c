@@ -4,6 +4,7 @@
  * reported and compared across runs, so it should not wobble with rounding.
  */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/loss.h"
 
 #include <math.h>

@@ -1,5 +1,6 @@
 /* plane: see plane.h */
 #include "config.h"
+#include "isa.h"
 #include "plane.h"
 
 #include <string.h>

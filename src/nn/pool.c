@@ -9,6 +9,7 @@
  * Planes too big for the stack buffer take plain loops.
  */
 #include "config.h"
+#include "isa.h"
 #include "dartboard/pool.h"
 #include "dartboard/profile.h"
 

@@ -2,10 +2,10 @@
  * the widest worth using, see below), and the knob that decides when a kernel
  * opens an OpenMP region. Internal to src/nn.
  *
- * GCC/Clang vector extensions: with -march=native on an AVX2/FMA machine a v8
- * is one ymm register and `a * b + c` contracts to one FMA; without AVX the
- * compiler splits it into SSE halves or scalars, so the same source is the
- * portable fallback. Loads and stores go through memcpy so they may be
+ * GCC/Clang vector extensions: in the AVX2 build of src/nn (isa.h), or with
+ * -march=native on such a machine, a v8 is one ymm register and `a * b + c`
+ * contracts to one FMA; in the baseline build the compiler splits it into SSE
+ * halves, so the same source is the portable fallback. Loads and stores go through memcpy so they may be
  * unaligned and never break strict aliasing.
  *
  * Element-wise loops are written with vectors by hand too: GCC 12 at -O2
@@ -22,11 +22,9 @@
 #endif
 
 /* Without AVX, GCC notes that passing a 32-byte vector by value has another
- * ABI than with AVX; every function taking one is static to src/nn, so no
- * ABI boundary is crossed. */
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__AVX__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+ * ABI than with AVX; every function taking one is static to one build of
+ * src/nn (isa.h), so no ABI boundary is crossed. configure adds -Wno-psabi:
+ * a pragma does not silence the note. */
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));

@@ -1,0 +1,48 @@
+#!/bin/sh
+# test_portable: a default (portable) build runs on x86-64 CPUs older than
+# the build machine, choosing the widest build of the kernels each one runs
+# (src/nn/isa.h). QEMU's user-mode emulator plays the CPUs: "Nehalem" (SSE4.2,
+# no AVX: the kernels' x86-64 baseline) and "Haswell" (AVX2 + FMA, no
+# AVX-512). A binary compiled for an AVX-512 machine dies there with SIGILL.
+# (Not QEMU's default "qemu64": OpenBLAS takes it for an AMD CPU with 3DNow!,
+# which QEMU does not emulate.)
+set -u
+: "${DARTBOARD:?}" "${top_builddir:?}"
+if ! grep -q '^#define NN_DISPATCH 1' "$top_builddir/config.h"; then
+    echo "SKIP: this build chose its kernels at compile time (--enable-native, or not x86-64)"
+    exit 77
+fi
+qemu=$(command -v qemu-x86_64) || {
+    echo "SKIP: needs qemu-x86_64 to play other CPUs (Debian: apt-get install qemu-user)"
+    exit 77
+}
+work=test_portable.dir
+rm -rf "$work" && mkdir -p "$work" || exit 99
+fails=0
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
+
+for cpu_isa in Nehalem:x86-64 Haswell:avx2; do
+    cpu=${cpu_isa%%:*} isa=${cpu_isa#*:}
+    "$qemu" -cpu "$cpu" "$top_builddir/tests/test_kernels_grad" >"$work/grad.$cpu" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ] && grep -q "^# kernels: $isa\$" "$work/grad.$cpu"; then
+        pass "CPU $cpu: the $isa kernels pass their gradient checks"
+    else
+        fail "CPU $cpu: exit $rc, expected 0 with the $isa kernels: $(grep -m 3 -e '^# kernels' -e '^not ok' "$work/grad.$cpu" | tr '\n' ' ')"
+    fi
+    "$qemu" -cpu "$cpu" "$DARTBOARD" search --preset test --headless --steps 1 \
+        --set data.batch_size=4 --set run.eval_samples=4 --out "$work/run.$cpu" \
+        >"$work/out.$cpu" 2>&1 </dev/null
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ -s "$work/run.$cpu/checkpoint.bin" ]; then
+        pass "CPU $cpu: dartboard runs a search step"
+    else
+        fail "CPU $cpu: dartboard exit $rc: $(tail -n 2 "$work/out.$cpu" | tr '\n' ' ')"
+    fi
+done
+
+[ "$fails" -eq 0 ] && rm -rf "$work"
+echo "1..$n"
+[ "$fails" -eq 0 ]
