@@ -30,9 +30,9 @@ print-core-libs:
 
 # The app tests' scratch directories (build tree only).
 clean-local: clean-app-tests
+# Every test's scratch directory is named test_NAME.dir or test_NAME.run.
 clean-app-tests:
-	-rm -rf test_checkpoint.dir test_session.run test_cli.dir test_resume.dir test_rundir.dir \
-		test_session_tsan.dir test_session_nan.run test_session_corrupt.run test_session_resume_a.run test_session_resume_b.run
+	-rm -rf test_*.dir test_*.run
 .PHONY: clean-app-tests
 
 check_PROGRAMS += tests/test_session_nan
