@@ -55,7 +55,7 @@ static void test_rng(void)
     double mean = sum / n, var = sum2 / n - mean * mean;
     ok(fabs(mean) < 0.01 && fabs(var - 1.0) < 0.02, "normal: mean %.4f var %.4f", mean, var);
 
-    int counts[10] = { 0 };
+    int counts[10] = {0};
     float lo = 1, hi = 0;
     for (int i = 0; i < 100000; i++) {
         counts[rng_below(&r, 10)]++;
@@ -69,7 +69,7 @@ static void test_rng(void)
     ok(flat, "rng_below is uniform over 10 buckets");
     ok(lo >= 0.0f && hi < 1.0f, "uniform stays in [0, 1)");
 
-    int32_t idx[50], seen[50] = { 0 };
+    int32_t idx[50], seen[50] = {0};
     for (int i = 0; i < 50; i++)
         idx[i] = i;
     rng_shuffle(&r, idx, 50);

@@ -35,9 +35,9 @@ static int cell_is(const GenoEdge *got, const int (*want)[2], int count, const c
 
 static void test_names(void)
 {
-    static const char *const darts[OP_COUNT] = { "none", "max_pool_3x3", "avg_pool_3x3",
-                                                 "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
-                                                 "dil_conv_3x3", "dil_conv_5x5" };
+    static const char *const darts[OP_COUNT] = {"none",         "max_pool_3x3", "avg_pool_3x3",
+                                                "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
+                                                "dil_conv_3x3", "dil_conv_5x5"};
     int good = 1;
     for (int k = 0; k < OP_COUNT; k++)
         good &= strcmp(op_names[k], darts[k]) == 0 && op_from_name(darts[k]) == k;
@@ -51,9 +51,8 @@ static void test_edges(void)
     ok(genotype_edge_count(4) == 14 && genotype_edge_count(1) == 2 &&
            genotype_edge_count(GENOTYPE_MAX_NODES) == GENOTYPE_MAX_EDGES,
        "edge counts: 4 nodes 14, 1 node 2, max nodes GENOTYPE_MAX_EDGES");
-    static const int want[EDGES][2] = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, 2 },
-                                        { 2, 0 }, { 2, 1 }, { 2, 2 }, { 2, 3 }, { 3, 0 },
-                                        { 3, 1 }, { 3, 2 }, { 3, 3 }, { 3, 4 } };
+    static const int want[EDGES][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 2}, {2, 0}, {2, 1},
+                                       {2, 2}, {2, 3}, {3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}};
     int good = 1;
     for (int e = 0; e < EDGES; e++) {
         int node, input;
@@ -67,7 +66,7 @@ static void test_edges(void)
  * values printed by the reference's derive_genotype). */
 static void test_reference_case(void)
 {
-    static const int picks[EDGES] = { 4, 5, 0, 6, 3, 1, 2, 7, 4, 4, 5, 6, 3, 1 };
+    static const int picks[EDGES] = {4, 5, 0, 6, 3, 1, 2, 7, 4, 4, 5, 6, 3, 1};
     float w[EDGES * OP_COUNT];
     for (int e = 0; e < EDGES; e++) {
         float a[OP_COUNT];
@@ -78,10 +77,9 @@ static void test_reference_case(void)
     }
     Genotype g;
     genotype_derive(&g, w, w, 4);
-    static const int want[8][2] = { { OP_SEP_CONV_5X5, 1 }, { OP_SEP_CONV_3X3, 0 },
-                                    { OP_SKIP_CONNECT, 2 }, { OP_DIL_CONV_3X3, 1 },
-                                    { OP_SEP_CONV_3X3, 3 }, { OP_DIL_CONV_5X5, 2 },
-                                    { OP_MAX_POOL_3X3, 4 }, { OP_SKIP_CONNECT, 3 } };
+    static const int want[8][2] = {{OP_SEP_CONV_5X5, 1}, {OP_SEP_CONV_3X3, 0}, {OP_SKIP_CONNECT, 2},
+                                   {OP_DIL_CONV_3X3, 1}, {OP_SEP_CONV_3X3, 3}, {OP_DIL_CONV_5X5, 2},
+                                   {OP_MAX_POOL_3X3, 4}, {OP_SKIP_CONNECT, 3}};
     ok(cell_is(g.normal, want, 8, "normal"), "reference selftest 3: strongest edge first, "
                                              "none-dominated edge 2 dropped");
     ok(cell_is(g.reduce, want, 8, "reduce"), "the reduce cell is derived from its own weights");
@@ -98,10 +96,9 @@ static void test_ties(void)
         uniform[i] = 1.0f / OP_COUNT;
     Genotype g;
     genotype_derive(&g, uniform, uniform, 4);
-    static const int want_uniform[8][2] = { { OP_MAX_POOL_3X3, 0 }, { OP_MAX_POOL_3X3, 1 },
-                                            { OP_MAX_POOL_3X3, 0 }, { OP_MAX_POOL_3X3, 1 },
-                                            { OP_MAX_POOL_3X3, 0 }, { OP_MAX_POOL_3X3, 1 },
-                                            { OP_MAX_POOL_3X3, 0 }, { OP_MAX_POOL_3X3, 1 } };
+    static const int want_uniform[8][2] = {
+        {OP_MAX_POOL_3X3, 0}, {OP_MAX_POOL_3X3, 1}, {OP_MAX_POOL_3X3, 0}, {OP_MAX_POOL_3X3, 1},
+        {OP_MAX_POOL_3X3, 0}, {OP_MAX_POOL_3X3, 1}, {OP_MAX_POOL_3X3, 0}, {OP_MAX_POOL_3X3, 1}};
     ok(cell_is(g.normal, want_uniform, 8, "uniform"),
        "all ties: lower input indices and the first non-none op win");
 
@@ -115,8 +112,8 @@ static void test_ties(void)
     e3[OP_DIL_CONV_3X3] = 0.5f;
     e4[OP_SKIP_CONNECT] = 0.3f;
     genotype_derive(&g, w, uniform, 4);
-    static const int want_tie[4][2] = { { OP_AVG_POOL_3X3, 1 }, { OP_MAX_POOL_3X3, 0 },
-                                        { OP_DIL_CONV_3X3, 1 }, { OP_SEP_CONV_5X5, 0 } };
+    static const int want_tie[4][2] = {
+        {OP_AVG_POOL_3X3, 1}, {OP_MAX_POOL_3X3, 0}, {OP_DIL_CONV_3X3, 1}, {OP_SEP_CONV_5X5, 0}};
     ok(cell_is(g.normal, want_tie, 4, "ties"),
        "equal edge strength: the lower input index; equal op weights: the first op");
 
@@ -129,7 +126,7 @@ static void test_ties(void)
     e3[OP_SEP_CONV_3X3] = 0.2f;
     e4[OP_MAX_POOL_3X3] = 0.2f;
     genotype_derive(&g, w, uniform, 4);
-    static const int want_none[2][2] = { { OP_SEP_CONV_3X3, 1 }, { OP_MAX_POOL_3X3, 2 } };
+    static const int want_none[2][2] = {{OP_SEP_CONV_3X3, 1}, {OP_MAX_POOL_3X3, 2}};
     ok(cell_is(&g.normal[2], want_none, 2, "none-dominated"),
        "a none-dominated edge is dropped and none is never picked");
 
@@ -150,8 +147,8 @@ static void test_two_nodes(void)
             w[e * OP_COUNT + k] = k == (e % 7) + 1 ? 0.3f + 0.1f * (float)e : 0.1f;
     Genotype g;
     genotype_derive(&g, w, w, 2);
-    static const int want[4][2] = { { OP_AVG_POOL_3X3, 1 }, { OP_MAX_POOL_3X3, 0 },
-                                    { OP_SEP_CONV_5X5, 2 }, { OP_SEP_CONV_3X3, 1 } };
+    static const int want[4][2] = {
+        {OP_AVG_POOL_3X3, 1}, {OP_MAX_POOL_3X3, 0}, {OP_SEP_CONV_5X5, 2}, {OP_SEP_CONV_3X3, 1}};
     ok(g.nodes == 2 && g.normal_concat_count == 2 && g.normal_concat[1] == 3 &&
            cell_is(g.normal, want, 4, "two nodes"),
        "a two-node cell: 5 edges, concat = (2, 3)");

@@ -79,8 +79,9 @@ int main(void)
     Checkpoint c;
     int rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), SIZE_MAX,
                              err, sizeof err);
-    ok(rc == 0 && c.step == 0, "a new run is resumable before its first step: checkpoint of step 0 "
-                               "(%s)",
+    ok(rc == 0 && c.step == 0,
+       "a new run is resumable before its first step: checkpoint of step 0 "
+       "(%s)",
        rc ? err : "ok");
     if (rc == 0)
         checkpoint_release(&c);
@@ -185,8 +186,8 @@ int main(void)
     ok(session_join(s) == 0, "CMD_STOP: join returns 0");
     session_snapshot(s, &snap);
     ok(snap.state == SESSION_DONE, "state DONE after stop");
-    rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), SIZE_MAX,
-                         err, sizeof err);
+    rc = checkpoint_read(&c, RUN_DIR "/checkpoint.bin", checkpoint_fingerprint(&cfg), SIZE_MAX, err,
+                         sizeof err);
     ok(rc == 0 && c.step == held, "stop wrote a valid checkpoint at step %lld (%s)",
        (long long)held, rc ? err : "ok");
     if (rc == 0)

@@ -59,8 +59,8 @@ static void expect_refused(const Config *cfg, const unsigned char *x, const unsi
     char err[1024];
     unsigned char *saved_body = body;
     body = (unsigned char *)b;
-    int rc = checkpoint_save(CKPT, fingerprint, step, x, extra_len, write_body, NULL, err,
-                             sizeof err);
+    int rc =
+        checkpoint_save(CKPT, fingerprint, step, x, extra_len, write_body, NULL, err, sizeof err);
     body = saved_body;
     if (rc != 0) {
         ok(0, "%s: checkpoint written (%s)", what, err);
@@ -71,7 +71,8 @@ static void expect_refused(const Config *cfg, const unsigned char *x, const unsi
     SessionOptions opt = {.resume_dir = RUN_DIR, .max_steps = step + 2};
     static Snapshot snap;
     int status = test_session_run(cfg, &opt, &snap, err, sizeof err);
-    char *ck2 = test_read_file(CKPT, &ck2_len), *m2 = test_read_file(RUN_DIR "/metrics.csv", &m2_len);
+    char *ck2 = test_read_file(CKPT, &ck2_len),
+         *m2 = test_read_file(RUN_DIR "/metrics.csv", &m2_len);
     int unchanged = ck2 && m2 && ck2_len == ck_len && m2_len == m_len &&
                     memcmp(ck, ck2, ck_len) == 0 && memcmp(m, m2, m_len) == 0;
     ok(status == 1 && snap.state == SESSION_ERROR &&
@@ -172,8 +173,9 @@ int main(void)
         else if (status == 0)
             handled++;
     }
-    ok(handled == flips, "%d random bit flips of the block: %d refused with the file named, %d "
-                         "resumed, none crashed or failed otherwise",
+    ok(handled == flips,
+       "%d random bit flips of the block: %d refused with the file named, %d "
+       "resumed, none crashed or failed otherwise",
        flips, refused, handled - refused);
     free(x);
     free(extra);

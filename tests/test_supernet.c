@@ -76,9 +76,15 @@ static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec, int lan
     if (!st || st->dtype != FIXTURE_I32 || st->count != 8)
         return NULL;
     const int32_t *v = st->data;
-    *spec = (SupernetSpec){ .in_channels = v[0], .image_size = v[1], .classes = v[2],
-                            .init_channels = v[3], .layers = v[4], .nodes = v[5],
-                            .stem_multiplier = v[6], .batch = v[7], .lanes = lanes };
+    *spec = (SupernetSpec){.in_channels = v[0],
+                           .image_size = v[1],
+                           .classes = v[2],
+                           .init_channels = v[3],
+                           .layers = v[4],
+                           .nodes = v[5],
+                           .stem_multiplier = v[6],
+                           .batch = v[7],
+                           .lanes = lanes};
     char err[256];
     Supernet *net = supernet_create(spec, err, sizeof err);
     if (!net) {
@@ -119,7 +125,8 @@ static void test_against_pytorch(int lanes)
         sq += (double)supernet_weights(net)[i] * supernet_weights(net)[i];
     }
     /* (summed in a different order than torch's pairwise sum) */
-    ok(ws && ws->count == 2 && close_enough(sum, ((const double *)ws->data)[0], 1e-9, 1e-3, "sum") &&
+    ok(ws && ws->count == 2 &&
+           close_enough(sum, ((const double *)ws->data)[0], 1e-9, 1e-3, "sum") &&
            close_enough(sq, ((const double *)ws->data)[1], 1e-9, 0.0, "sum of squares"),
        "the generated weights are the fixture's (sum and sum of squares)");
 
@@ -198,8 +205,8 @@ static void test_against_pytorch(int lanes)
     genotype_derive(&want, w[0], w[1], sp.nodes);
     const int32_t *pairs = geno->data;
     for (int i = 0; i < 8; i++) {
-        want.normal[i] = (GenoEdge){ pairs[2 * i], pairs[2 * i + 1] };
-        want.reduce[i] = (GenoEdge){ pairs[16 + 2 * i], pairs[16 + 2 * i + 1] };
+        want.normal[i] = (GenoEdge){pairs[2 * i], pairs[2 * i + 1]};
+        want.reduce[i] = (GenoEdge){pairs[16 + 2 * i], pairs[16 + 2 * i + 1]};
     }
     ok(genotype_equal(&g, &want), "derived genotype equals darts_ref.derive_genotype");
 
@@ -215,12 +222,17 @@ static void test_param_counts(void)
         const char *name;
         int in, size, c, layers;
         size_t want;
-    } cfg[] = { { "A", 3, 32, 16, 8, 1930618 }, { "B", 1, 28, 16, 8, 1929754 },
-                { "C", 1, 28, 8, 5, 393778 } };
+    } cfg[] = {
+        {"A", 3, 32, 16, 8, 1930618}, {"B", 1, 28, 16, 8, 1929754}, {"C", 1, 28, 8, 5, 393778}};
     for (int i = 0; i < 3; i++) {
-        SupernetSpec sp = { .in_channels = cfg[i].in, .image_size = cfg[i].size, .classes = 10,
-                            .init_channels = cfg[i].c, .layers = cfg[i].layers, .nodes = 4,
-                            .stem_multiplier = 3, .batch = 1 };
+        SupernetSpec sp = {.in_channels = cfg[i].in,
+                           .image_size = cfg[i].size,
+                           .classes = 10,
+                           .init_channels = cfg[i].c,
+                           .layers = cfg[i].layers,
+                           .nodes = 4,
+                           .stem_multiplier = 3,
+                           .batch = 1};
         char err[256];
         Supernet *net = supernet_create(&sp, err, sizeof err);
         ok(net && supernet_weight_count(net) == cfg[i].want && supernet_edges(net) == 14,
@@ -377,8 +389,14 @@ static void test_modes_and_switches(void)
 
 static void test_bad_specs(void)
 {
-    SupernetSpec good = { .in_channels = 3, .image_size = 8, .classes = 10, .init_channels = 4,
-                          .layers = 3, .nodes = 4, .stem_multiplier = 3, .batch = 2 };
+    SupernetSpec good = {.in_channels = 3,
+                         .image_size = 8,
+                         .classes = 10,
+                         .init_channels = 4,
+                         .layers = 3,
+                         .nodes = 4,
+                         .stem_multiplier = 3,
+                         .batch = 2};
     char err[256];
     SupernetSpec sp = good;
     sp.nodes = 0;
@@ -392,8 +410,8 @@ static void test_bad_specs(void)
        "an image size that reaches a reduction odd is refused (%s)", err);
     sp = good;
     sp.batch = 0;
-    ok(!supernet_create(&sp, err, sizeof err) && strstr(err, "batch"),
-       "batch 0 is refused (%s)", err);
+    ok(!supernet_create(&sp, err, sizeof err) && strstr(err, "batch"), "batch 0 is refused (%s)",
+       err);
     sp = good;
     sp.lanes = -1;
     ok(!supernet_create(&sp, err, sizeof err) && strstr(err, "lanes"),
@@ -407,12 +425,20 @@ static void test_bad_specs(void)
  * two cells (every cell a reduction), one and two nodes, batch 1. */
 static void test_small_shapes(void)
 {
-    static const int shape[][4] = { /* layers, nodes, batch, image */
-                                    { 1, 4, 2, 8 }, { 2, 2, 2, 8 }, { 4, 1, 1, 8 }, { 3, 3, 3, 4 } };
+    static const int shape[][4] = {/* layers, nodes, batch, image */
+                                   {1, 4, 2, 8},
+                                   {2, 2, 2, 8},
+                                   {4, 1, 1, 8},
+                                   {3, 3, 3, 4}};
     for (int t = 0; t < 4; t++) {
-        SupernetSpec sp = { .in_channels = 2, .image_size = shape[t][3], .classes = 3,
-                            .init_channels = 2, .layers = shape[t][0], .nodes = shape[t][1],
-                            .stem_multiplier = 2, .batch = shape[t][2] };
+        SupernetSpec sp = {.in_channels = 2,
+                           .image_size = shape[t][3],
+                           .classes = 3,
+                           .init_channels = 2,
+                           .layers = shape[t][0],
+                           .nodes = shape[t][1],
+                           .stem_multiplier = 2,
+                           .batch = shape[t][2]};
         char err[256];
         Supernet *net = supernet_create(&sp, err, sizeof err);
         if (!ok(net != NULL, "layers %d nodes %d batch %d: created", sp.layers, sp.nodes,
@@ -425,7 +451,7 @@ static void test_small_shapes(void)
         supernet_init(net, &rng);
         size_t nx = (size_t)sp.batch * sp.in_channels * sp.image_size * sp.image_size;
         float *x = malloc(nx * sizeof(float));
-        int y[4] = { 0, 1, 2, 0 };
+        int y[4] = {0, 1, 2, 0};
         for (size_t i = 0; i < nx; i++)
             x[i] = (float)rng_normal(&rng);
         float loss = supernet_forward(net, x, y, sp.batch, SUPERNET_TRAIN, NULL, NULL);

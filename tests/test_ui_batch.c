@@ -137,7 +137,8 @@ int main(void)
        "the screen showed RUNNING and PAUSED");
     ok(test_file_has(SCREEN_FILE, "n3<-n2") && test_file_has(SCREEN_FILE, "reduce"),
        "the screen showed the heatmaps");
-    ok(test_file_has(SCREEN_FILE, "edit hyperparameters") && test_file_has(SCREEN_FILE, "refused: "),
+    ok(test_file_has(SCREEN_FILE, "edit hyperparameters") &&
+           test_file_has(SCREEN_FILE, "refused: "),
        "the editor opened and refused -1");
     ok(test_file_has(SCREEN_FILE, "Quit? (y/n)"), "q asked before quitting");
     session_free(s);

@@ -32,9 +32,9 @@ static int visible(const Layout *l, Area a)
 static int frame_right(const Layout *l, int rows, int cols)
 {
     Rect s = l->area[AREA_STATUS], m = l->area[AREA_MESSAGE], k = l->area[AREA_KEYBAR];
-    return l->rows == rows && l->cols == cols && s.y == 0 && s.x == 0 && s.h == 2 &&
-           s.w == cols && m.y == rows - 2 && m.x == 0 && m.h == 1 && m.w == cols &&
-           k.y == rows - 1 && k.x == 0 && k.h == 1 && k.w == cols;
+    return l->rows == rows && l->cols == cols && s.y == 0 && s.x == 0 && s.h == 2 && s.w == cols &&
+           m.y == rows - 2 && m.x == 0 && m.h == 1 && m.w == cols && k.y == rows - 1 && k.x == 0 &&
+           k.h == 1 && k.w == cols;
 }
 
 int main(void)

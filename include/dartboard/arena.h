@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 typedef struct Arena {
-    char *base;       /* NULL while only measuring (see arena_measure) */
-    size_t size;      /* bytes available */
-    size_t used;      /* bytes handed out so far */
-    size_t peak;      /* high-water mark, for planning and reports */
+    char *base;  /* NULL while only measuring (see arena_measure) */
+    size_t size; /* bytes available */
+    size_t used; /* bytes handed out so far */
+    size_t peak; /* high-water mark, for planning and reports */
 } Arena;
 
 /* An arena that hands out no memory but counts what would be needed:

@@ -36,13 +36,14 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
 typedef enum BnWrite { BN_SET, BN_ADD, BN_RELU } BnWrite;
 void batchnorm_forward_train_to(float *out, BnWrite how, float weight, float *save_mean,
                                 float *save_invstd, const float *in, float *running_mean,
-                                float *running_var, int n, int c, int hw, float momentum, float eps);
+                                float *running_var, int n, int c, int hw, float momentum,
+                                float eps);
 void batchnorm_forward_eval_to(float *out, BnWrite how, float weight, const float *in,
                                const float *running_mean, const float *running_var, int n, int c,
                                int hw, float eps);
-void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                        const float *in, const float *save_mean, const float *save_invstd,
-                        const float *gamma, int n, int c, int hw);
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                        const float *save_mean, const float *save_invstd, const float *gamma, int n,
+                        int c, int hw);
 double batchnorm_backward_scaled(float *din, float scale, const float *dout, const float *in,
                                  const float *save_mean, const float *save_invstd, int n, int c,
                                  int hw, double *dots);

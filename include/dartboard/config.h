@@ -14,18 +14,24 @@
 
 #include "dartboard/config_types.h"
 
-typedef enum ConfigType { CONFIG_INT, CONFIG_UINT64, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING,
-                          CONFIG_CHOICE } ConfigType;
+typedef enum ConfigType {
+    CONFIG_INT,
+    CONFIG_UINT64,
+    CONFIG_DOUBLE,
+    CONFIG_BOOL,
+    CONFIG_STRING,
+    CONFIG_CHOICE
+} ConfigType;
 
 typedef struct ConfigKey {
-    const char *name;        /* "optim.lr" */
+    const char *name; /* "optim.lr" */
     ConfigType type;
     double min, max;         /* inclusive range for numbers */
     const char *choices;     /* "fashion-mnist|cifar10|synthetic" for CONFIG_CHOICE */
     const char *description; /* one line */
     const char *default_text;
-    int live;                /* may change while a search runs (the UI editor) */
-    int min_open;            /* 1: min itself is excluded ("0 < lr <= 10") */
+    int live;     /* may change while a search runs (the UI editor) */
+    int min_open; /* 1: min itself is excluded ("0 < lr <= 10") */
 } ConfigKey;
 
 void config_defaults(Config *c);

@@ -13,15 +13,15 @@
 
 typedef struct Config {
     struct {
-        char set[32];          /* fashion-mnist | cifar10 | synthetic */
-        char dir[CONFIG_STR];  /* where the dataset files are */
-        double train_portion;  /* fraction of the training set that trains weights */
+        char set[32];         /* fashion-mnist | cifar10 | synthetic */
+        char dir[CONFIG_STR]; /* where the dataset files are */
+        double train_portion; /* fraction of the training set that trains weights */
         int batch_size;
-        int augment;           /* random crop (pad 4) + horizontal flip */
-        int synthetic_size;    /* synthetic: images in the training set */
-        int synthetic_image;   /* synthetic: height = width */
+        int augment;         /* random crop (pad 4) + horizontal flip */
+        int synthetic_size;  /* synthetic: images in the training set */
+        int synthetic_image; /* synthetic: height = width */
         int synthetic_channels;
-        int classes;           /* synthetic: classes (datasets: fixed 10) */
+        int classes; /* synthetic: classes (datasets: fixed 10) */
     } data;
     struct {
         int init_channels, layers, nodes, stem_multiplier;

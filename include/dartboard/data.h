@@ -30,8 +30,8 @@
 typedef struct Dataset {
     char name[32];
     int count, channels, height, width, classes;
-    uint8_t *images; /* count x channels x height x width */
-    uint8_t *labels; /* count */
+    uint8_t *images;       /* count x channels x height x width */
+    uint8_t *labels;       /* count */
     float mean[3], std[3]; /* per channel, on the [0, 1] scale */
 } Dataset;
 
@@ -55,8 +55,8 @@ void dataset_batch(const Dataset *d, const int32_t *idx, int n, int augment, Rng
  * permutation are skipped). Plain data so checkpoints store it. */
 typedef struct Sampler {
     int32_t first, count, batch, pos;
-    int64_t epoch;  /* completed passes */
-    int32_t *perm;  /* count entries: the current epoch's order of dataset indices */
+    int64_t epoch; /* completed passes */
+    int32_t *perm; /* count entries: the current epoch's order of dataset indices */
     Rng rng;
 } Sampler;
 

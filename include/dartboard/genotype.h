@@ -39,10 +39,10 @@ typedef struct GenoEdge {
 } GenoEdge;
 
 typedef struct Genotype {
-    int nodes;                                   /* intermediate nodes (4 in DARTS) */
-    GenoEdge normal[2 * GENOTYPE_MAX_NODES];     /* two per node, strongest first */
+    int nodes;                               /* intermediate nodes (4 in DARTS) */
+    GenoEdge normal[2 * GENOTYPE_MAX_NODES]; /* two per node, strongest first */
     GenoEdge reduce[2 * GENOTYPE_MAX_NODES];
-    int normal_concat[GENOTYPE_MAX_NODES + 2];   /* states concatenated to the output */
+    int normal_concat[GENOTYPE_MAX_NODES + 2]; /* states concatenated to the output */
     int reduce_concat[GENOTYPE_MAX_NODES + 2];
     int normal_concat_count, reduce_concat_count;
 } Genotype;

@@ -13,8 +13,8 @@
 int pool3x3_out_size(int in, int stride);
 
 void maxpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride);
-void maxpool3x3_backward(float *din, const float *dout, const float *in,
-                         int n, int c, int h, int w, int stride);
+void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h, int w,
+                         int stride);
 void avgpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride);
 void avgpool3x3_backward(float *din, const float *dout, int n, int c, int h, int w, int stride);
 

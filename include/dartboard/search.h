@@ -25,11 +25,11 @@
 typedef struct StepStats {
     float train_loss, val_loss; /* the weight-step batch, the alpha-step batch */
     int train_correct, val_correct, batch;
-    float lr;                   /* weight lr used by this step */
-    int new_epoch;              /* this step started an epoch */
-    int alpha_step;             /* 1 when the step updated the alphas (order 1 or 2);
-                                 * val_* are 0 otherwise. Order 2: val_* are at w'. */
-    float grad_norm;            /* weight-gradient norm before clipping */
+    float lr;        /* weight lr used by this step */
+    int new_epoch;   /* this step started an epoch */
+    int alpha_step;  /* 1 when the step updated the alphas (order 1 or 2);
+                      * val_* are 0 otherwise. Order 2: val_* are at w'. */
+    float grad_norm; /* weight-gradient norm before clipping */
 } StepStats;
 
 typedef struct Search Search;

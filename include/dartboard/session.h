@@ -29,14 +29,14 @@ typedef enum SessionState {
 
 extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING", ... */
 
-#define SNAPSHOT_ROWS 512    /* newest metric rows kept in a snapshot */
+#define SNAPSHOT_ROWS 512 /* newest metric rows kept in a snapshot */
 #define SNAPSHOT_MESSAGE 256
 
 typedef struct Snapshot {
-    uint64_t seq;              /* bumped at every publish */
+    uint64_t seq; /* bumped at every publish */
     SessionState state;
     char preset[64];
-    char run_dir[1024]; /* RUNDIR_PATH_MAX */
+    char run_dir[1024];        /* RUNDIR_PATH_MAX */
     int64_t step, total_steps; /* steps done, steps the run will do */
     int epoch, epochs;         /* epoch of the next step, from 0; epochs the run will do */
     float lr, arch_lr;         /* lr of the next step */
@@ -49,14 +49,14 @@ typedef struct Snapshot {
     int nodes, edges;
     float alpha_normal[GENOTYPE_MAX_EDGES][OP_COUNT]; /* softmaxed */
     float alpha_reduce[GENOTYPE_MAX_EDGES][OP_COUNT];
-    Genotype genotype;         /* derived now */
-    Genotype prev_genotype;    /* derived at the previous report */
-    int64_t rows_total;        /* rows ever reported; rows[] holds the newest n_rows */
-    int64_t rows_resumed;      /* of those, rows read back from a resumed run directory */
+    Genotype genotype;      /* derived now */
+    Genotype prev_genotype; /* derived at the previous report */
+    int64_t rows_total;     /* rows ever reported; rows[] holds the newest n_rows */
+    int64_t rows_resumed;   /* of those, rows read back from a resumed run directory */
     int n_rows;
     MetricRow rows[SNAPSHOT_ROWS];
-    Config config;             /* the live hyperparameters */
-    uint64_t message_seq;      /* bumped when message changes */
+    Config config;        /* the live hyperparameters */
+    uint64_t message_seq; /* bumped when message changes */
     char message[SNAPSHOT_MESSAGE];
 } Snapshot;
 
@@ -64,11 +64,11 @@ typedef enum CommandKind {
     CMD_PAUSE,
     CMD_RESUME,
     CMD_TOGGLE_PAUSE,
-    CMD_STEP_ONCE,   /* while paused: run exactly one step */
-    CMD_SET,         /* key = value, validated by config_set() */
+    CMD_STEP_ONCE, /* while paused: run exactly one step */
+    CMD_SET,       /* key = value, validated by config_set() */
     CMD_CHECKPOINT,
-    CMD_EXPORT,      /* genotype and diagrams into the run directory */
-    CMD_STOP         /* checkpoint and finish */
+    CMD_EXPORT, /* genotype and diagrams into the run directory */
+    CMD_STOP    /* checkpoint and finish */
 } CommandKind;
 
 typedef struct Command {
@@ -78,13 +78,13 @@ typedef struct Command {
 } Command;
 
 typedef struct SessionOptions {
-    const char *out_dir;     /* NULL: runs/<preset>-<timestamp> */
-    const char *resume_dir;  /* continue this run */
-    int64_t max_steps;       /* stop after this global step (0: from epochs) */
-    int max_epochs;          /* 0: cfg->run.epochs */
+    const char *out_dir;    /* NULL: runs/<preset>-<timestamp> */
+    const char *resume_dir; /* continue this run */
+    int64_t max_steps;      /* stop after this global step (0: from epochs) */
+    int max_epochs;         /* 0: cfg->run.epochs */
     int start_paused;
-    int linger;              /* after the run ends, keep serving CMD_CHECKPOINT/CMD_EXPORT
-                                until CMD_STOP (a UI that stays open); 0: finish at once */
+    int linger; /* after the run ends, keep serving CMD_CHECKPOINT/CMD_EXPORT
+                   until CMD_STOP (a UI that stays open); 0: finish at once */
 } SessionOptions;
 
 typedef struct Session Session;

@@ -31,9 +31,9 @@ typedef struct SupernetSpec {
 } SupernetSpec;
 
 typedef enum SupernetMode {
-    SUPERNET_TRAIN,         /* batch statistics; running statistics updated */
-    SUPERNET_TRAIN_FROZEN,  /* batch statistics; running statistics untouched */
-    SUPERNET_EVAL           /* running statistics; no backward possible */
+    SUPERNET_TRAIN,        /* batch statistics; running statistics updated */
+    SUPERNET_TRAIN_FROZEN, /* batch statistics; running statistics untouched */
+    SUPERNET_EVAL          /* running statistics; no backward possible */
 } SupernetMode;
 
 typedef struct Supernet Supernet;
@@ -46,8 +46,8 @@ float *supernet_weights(Supernet *net);
 float *supernet_weight_grads(Supernet *net);
 size_t supernet_running_count(const Supernet *net);
 float *supernet_running_stats(Supernet *net);
-int supernet_edges(const Supernet *net);       /* per cell kind */
-float *supernet_alphas(Supernet *net);         /* 2 * edges * OP_COUNT */
+int supernet_edges(const Supernet *net); /* per cell kind */
+float *supernet_alphas(Supernet *net);   /* 2 * edges * OP_COUNT */
 float *supernet_alpha_grads(Supernet *net);
 
 /* PyTorch's default init (kaiming-uniform conv/linear, BN weight 1 bias 0,

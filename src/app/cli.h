@@ -38,7 +38,7 @@ typedef struct CliOptions {
     char bench_config; /* 'A' | 'B' | 'C' */
     int bench_order, bench_steps, bench_kernels;
     int bench_profile; /* per-op-family time of the timed steps */
-    int bench_batch; /* 0: the config's own */
+    int bench_batch;   /* 0: the config's own */
     /* export: the arguments after the word "export" */
     int rest_argc;
     char **rest_argv;

@@ -37,7 +37,8 @@ const char *const session_state_names[SESSION_STATE_COUNT] = {
     [SESSION_DONE] = "DONE",         [SESSION_ERROR] = "ERROR",
 };
 
-_Static_assert(sizeof(((Snapshot *)0)->run_dir) == RUNDIR_PATH_MAX, "a snapshot holds any run path");
+_Static_assert(sizeof(((Snapshot *)0)->run_dir) == RUNDIR_PATH_MAX,
+               "a snapshot holds any run path");
 
 #define QUEUE_SIZE 64
 #define ERR_LEN 2048
@@ -63,8 +64,8 @@ struct Session {
     Config cfg; /* live: the worker applies CMD_SET to it */
     SessionOptions opt;
     char out_dir[RUNDIR_PATH_MAX];
-    int resuming;       /* from checkpoint.bin */
-    int restarting;     /* --resume of a run that never reached a checkpoint: step 0 */
+    int resuming;   /* from checkpoint.bin */
+    int restarting; /* --resume of a run that never reached a checkpoint: step 0 */
     uint64_t fingerprint;
 
     pthread_t thread;
@@ -85,8 +86,8 @@ struct Session {
     Dataset data;
     int data_loaded;
     Search *search;
-    RunDir rd;          /* locked from session_create to session_free */
-    int write_failed;   /* a write to the run directory failed: the run stops */
+    RunDir rd;        /* locked from session_create to session_free */
+    int write_failed; /* a write to the run directory failed: the run stops */
     AppState app;
     int paused;
     int64_t target;
@@ -128,8 +129,8 @@ static void say(Session *s, const char *fmt, ...)
  * as they are, resumable once the cause is fixed. Returns -1. */
 static int write_failure(Session *s, const char *err)
 {
-    say(s, "%s; search stopped, checkpoint.bin of step %lld kept (continue with --resume %s)",
-        err, (long long)s->checkpoint_step, s->rd.path);
+    say(s, "%s; search stopped, checkpoint.bin of step %lld kept (continue with --resume %s)", err,
+        (long long)s->checkpoint_step, s->rd.path);
     s->write_failed = 1;
     return -1;
 }
@@ -614,8 +615,8 @@ static int load_checkpoint(Session *s, char *err, size_t errlen)
     } else if (search_load_state(s->search, body, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
     } else if (search_step_count(s->search) != c.step) {
-        snprintf(err, errlen, "%s: header says step %lld, state says %lld", path,
-                 (long long)c.step, (long long)search_step_count(s->search));
+        snprintf(err, errlen, "%s: header says step %lld, state says %lld", path, (long long)c.step,
+                 (long long)search_step_count(s->search));
     } else {
         rc = 0;
     }
@@ -675,8 +676,9 @@ static int resume_run(Session *s, char *err, size_t errlen)
 static int start_run(Session *s, char *err, size_t errlen)
 {
     if (s->restarting)
-        say(s, "%s: no checkpoint yet (stopped before its first one); starting from step 0 with "
-               "its config.yaml",
+        say(s,
+            "%s: no checkpoint yet (stopped before its first one); starting from step 0 with "
+            "its config.yaml",
             s->rd.path);
     if (rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0 ||
         rundir_create(&s->rd, err, errlen) != 0 || save_checkpoint(s, &s->app, err, errlen) != 0)

@@ -125,8 +125,8 @@ int sampler_load(Sampler *s, FILE *f, char *err, size_t errlen)
     int64_t epoch = (int64_t)le_get_u64(h + 24);
     if (first != s->first || count != s->count || batch != s->batch) {
         load_fail(err, errlen,
-                  "indices [%d, %lld) in batches of %d (expected [%d, %d) in batches of %d)",
-                  first, (long long)first + count, batch, s->first, s->first + s->count, s->batch);
+                  "indices [%d, %lld) in batches of %d (expected [%d, %d) in batches of %d)", first,
+                  (long long)first + count, batch, s->first, s->first + s->count, s->batch);
         return -1;
     }
     /* count >= batch here (sampler_init), so count - batch cannot overflow. */

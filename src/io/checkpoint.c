@@ -107,8 +107,7 @@ int checkpoint_save(const char *path, uint64_t fingerprint, int64_t step, const 
 /* Reads a regular file of at most max_len bytes whole: a device, a FIFO or
  * a file larger than the checkpoint can be is refused before anything is
  * allocated for it. */
-static unsigned char *slurp(const char *path, size_t max_len, size_t *len, char *err,
-                            size_t errlen)
+static unsigned char *slurp(const char *path, size_t max_len, size_t *len, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -397,7 +397,6 @@ static int fill_evolution_gp(FILE *f, void *ctx)
     return 0;
 }
 
-
 /* ---------------------------------------------------------------- heatmap */
 
 static void edge_title(char *buf, size_t n, int e)
@@ -513,7 +512,6 @@ static int fill_heatmap_gp(FILE *f, void *ctx)
     script_tail(f);
     return 0;
 }
-
 
 /* ------------------------------------------------------------- the window */
 

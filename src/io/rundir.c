@@ -182,8 +182,8 @@ int rundir_lock(RunDir *rd, const char *path, int create, char *err, size_t errl
         /* The holder before us may have removed the file between our open
          * and our flock: then we hold a lock on a name nobody sees. */
         struct stat by_fd, by_name;
-        if (fstat(fd, &by_fd) == 0 && lstat(lock, &by_name) == 0 && by_fd.st_ino == by_name.st_ino &&
-            by_fd.st_dev == by_name.st_dev) {
+        if (fstat(fd, &by_fd) == 0 && lstat(lock, &by_name) == 0 &&
+            by_fd.st_ino == by_name.st_ino && by_fd.st_dev == by_name.st_dev) {
             /* A pid left by a holder killed with -9 is stale: the kernel
              * released its lock, and ours replaces the pid. */
             char pid[32];
@@ -289,17 +289,18 @@ static int load_csv(const RunDir *rd, const char *name, const char *header, int6
     return rc;
 }
 
-int rundir_open(RunDir *rd, int64_t cut, int keep_cut, int64_t max_rows, int alpha_lines,
-                char *err, size_t errlen)
+int rundir_open(RunDir *rd, int64_t cut, int keep_cut, int64_t max_rows, int alpha_lines, char *err,
+                size_t errlen)
 {
     rundir_free(rd);
     atomic_file_clean_dir(rd->path);
     /* What a run of max_rows reports can have written, with room to spare:
      * a line of either file is far below RUNDIR_LINE_MAX bytes. */
     size_t rows = (size_t)(max_rows > 0 ? max_rows : 0) + 1;
-    size_t metrics_max = rows * RUNDIR_LINE_MAX, alphas_max = rows * (size_t)alpha_lines * RUNDIR_LINE_MAX;
-    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, metrics_max,
-                 &rd->metrics, err, errlen) != 0 ||
+    size_t metrics_max = rows * RUNDIR_LINE_MAX,
+           alphas_max = rows * (size_t)alpha_lines * RUNDIR_LINE_MAX;
+    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, metrics_max, &rd->metrics,
+                 err, errlen) != 0 ||
         load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, alphas_max, &rd->alphas,
                  err, errlen) != 0) {
         rundir_free(rd);
@@ -443,6 +444,5 @@ int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *tota
         return 0;
     char name[RUNDIR_FILE_MAX];
     rundir_file(rd, "metrics.csv", name, sizeof name);
-    return run_metrics_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
-                            errlen);
+    return run_metrics_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err, errlen);
 }

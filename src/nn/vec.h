@@ -5,8 +5,8 @@
  * GCC/Clang vector extensions: in the AVX2 build of src/nn (isa.h), or with
  * -march=native on such a machine, a v8 is one ymm register and `a * b + c`
  * contracts to one FMA; in the baseline build the compiler splits it into SSE
- * halves, so the same source is the portable fallback. Loads and stores go through memcpy so they may be
- * unaligned and never break strict aliasing.
+ * halves, so the same source is the portable fallback. Loads and stores go through memcpy so they
+ * may be unaligned and never break strict aliasing.
  *
  * Element-wise loops are written with vectors by hand too: GCC 12 at -O2
  * vectorises only loops that need no remainder (the "very cheap" cost

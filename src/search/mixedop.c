@@ -12,7 +12,7 @@
 /* Kernel size, padding and dilation of sep_conv_3x3 .. dil_conv_5x5. */
 static const struct {
     int blocks, k, pad, dilation;
-} conv_ops[4] = { { 2, 3, 1, 1 }, { 2, 5, 2, 1 }, { 1, 3, 2, 2 }, { 1, 5, 4, 2 } };
+} conv_ops[4] = {{2, 3, 1, 1}, {2, 5, 2, 1}, {1, 3, 2, 2}, {1, 5, 4, 2}};
 
 static int has_task(const MixedOp *m, int k)
 {
@@ -31,7 +31,7 @@ static int reads_relu(int k)
  * about one block, FactorizedReduce 40 + 6 C. */
 static void assign_lanes(MixedOp *m, int lanes)
 {
-    int cost[OP_COUNT] = { 0 }, load[SCRATCH_MAX_LANES] = { 0 }, done[OP_COUNT] = { 0 };
+    int cost[OP_COUNT] = {0}, load[SCRATCH_MAX_LANES] = {0}, done[OP_COUNT] = {0};
     cost[OP_MAX_POOL_3X3] = 70;
     cost[OP_AVG_POOL_3X3] = 60;
     cost[OP_SKIP_CONNECT] = 40 + 6 * m->c;
@@ -100,8 +100,8 @@ static void op_forward(const Ctx *x, const MixedOp *m, int k, float *sum, float 
     int hwo = m->ho * m->wo;
     if (k == OP_MAX_POOL_3X3 || k == OP_AVG_POOL_3X3) {
         pool_forward(m, k, x->s->slot[1], in, x->n);
-        bn_forward_out(x, &m->pool_bn[k - OP_MAX_POOL_3X3], OP_OUT_ADD(sum, weight),
-                       x->s->slot[1], hwo);
+        bn_forward_out(x, &m->pool_bn[k - OP_MAX_POOL_3X3], OP_OUT_ADD(sum, weight), x->s->slot[1],
+                       hwo);
     } else if (k == OP_SKIP_CONNECT) {
         fact_red_forward(x, &m->skip, OP_OUT_ADD(sum, weight), relu_in);
     } else {
@@ -114,9 +114,13 @@ static void op_forward(const Ctx *x, const MixedOp *m, int k, float *sum, float 
  * one fork/join instead of one per kernel call. Lanes are handed to
  * whatever threads the runtime provides; the result never depends on which. */
 #ifdef _OPENMP
-#define LANE_LOOP(x, t)                                                                           \
-    _Pragma("omp parallel num_threads((x)->lanes) if ((x)->lanes > 1)")                           \
-    for (int t = omp_get_thread_num(); t < (x)->lanes; t += omp_get_num_threads())
+#define LANE_LOOP(x, t)                                                                            \
+    _Pragma(                                                                                       \
+        "omp parallel num_threads((x)->lanes) if ((x)->lanes > 1)") for (int t =                   \
+                                                                             omp_get_thread_num(); \
+                                                                         t < (x)->lanes;           \
+                                                                         t +=                      \
+                                                                         omp_get_num_threads())
 #else
 #define LANE_LOOP(x, t) for (int t = 0; t < (x)->lanes; t++)
 #endif
@@ -217,8 +221,7 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_i
             vec_zero(dr, count_in);
         for (int k = 0; k < OP_COUNT; k++)
             if (has_task(m, k) && m->lane_of[k] == t)
-                dweights[k] +=
-                    op_backward(&lx, m, k, di, dr, dout, in, relu_in, weights[k]);
+                dweights[k] += op_backward(&lx, m, k, di, dr, dout, in, relu_in, weights[k]);
     }
     for (int t = 1; t < x->lanes; t++) {
         if (m->lane_pool >> t & 1)

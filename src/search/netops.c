@@ -22,7 +22,7 @@ ScratchNeed *plan_need(Plan *p)
 static void plan_record(Plan *p, int running, InitKind kind, size_t off, size_t count, int fan_in)
 {
     if (p->init)
-        p->init[p->inits] = (InitBlock){ running, kind, off, count, fan_in };
+        p->init[p->inits] = (InitBlock){running, kind, off, count, fan_in};
     p->inits++;
 }
 
@@ -49,8 +49,14 @@ void plan_bn(Plan *p, Bn *bn, int c)
 void plan_conv(Plan *p, Conv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
                int groups, int h, int w)
 {
-    cv->spec = (ConvSpec){ .c_in = c_in, .c_out = c_out, .kh = k, .kw = k, .stride = stride,
-                           .pad = pad, .dilation = dilation, .groups = groups };
+    cv->spec = (ConvSpec){.c_in = c_in,
+                          .c_out = c_out,
+                          .kh = k,
+                          .kw = k,
+                          .stride = stride,
+                          .pad = pad,
+                          .dilation = dilation,
+                          .groups = groups};
     cv->w = plan_weights(p, conv_weight_count(&cv->spec), INIT_UNIFORM, c_in / groups * k * k);
     scratch_need(&plan_need(p)->conv, conv_scratch_floats(&cv->spec, p->batch, h, w));
 }
@@ -222,12 +228,12 @@ void bn_forward(const Ctx *x, const Bn *bn, float *out, const float *in, const f
         batchnorm_forward_eval(out, in, gamma, beta, rm, rv, x->n, bn->c, hw, BN_EPS);
         break;
     case SUPERNET_TRAIN:
-        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, rm, rv, x->n, bn->c,
-                                hw, BN_MOMENTUM, BN_EPS);
+        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, rm, rv, x->n, bn->c, hw,
+                                BN_MOMENTUM, BN_EPS);
         break;
     case SUPERNET_TRAIN_FROZEN:
-        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, NULL, NULL, x->n,
-                                bn->c, hw, BN_MOMENTUM, BN_EPS);
+        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, NULL, NULL, x->n, bn->c,
+                                hw, BN_MOMENTUM, BN_EPS);
         break;
     }
 }
@@ -244,8 +250,8 @@ void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int 
                                    x->n, bn->c, hw, BN_MOMENTUM, BN_EPS);
         break;
     case SUPERNET_TRAIN_FROZEN:
-        batchnorm_forward_train_to(out.p, out.how, out.weight, bn->mean, bn->invstd, in, NULL,
-                                   NULL, x->n, bn->c, hw, BN_MOMENTUM, BN_EPS);
+        batchnorm_forward_train_to(out.p, out.how, out.weight, bn->mean, bn->invstd, in, NULL, NULL,
+                                   x->n, bn->c, hw, BN_MOMENTUM, BN_EPS);
         break;
     }
 }
@@ -285,8 +291,8 @@ void relu_conv_bn_backward(const Ctx *x, const ReluConvBn *r, float *din, const 
     if (x->gw)
         relu_forward(s->relu, in, count_in);
     vec_zero(s->drelu, count_in);
-    conv2d_backward(&r->conv.spec, s->drelu, grad_of(x, &r->conv), dx, s->relu,
-                    x->w + r->conv.w, x->n, r->h, r->w, s->conv);
+    conv2d_backward(&r->conv.spec, s->drelu, grad_of(x, &r->conv), dx, s->relu, x->w + r->conv.w,
+                    x->n, r->h, r->w, s->conv);
     relu_backward(din, s->drelu, in, count_in);
 }
 
@@ -296,7 +302,7 @@ void fact_red_forward(const Ctx *x, const FactRed *f, OpOut out, const float *re
 {
     const Scratch *s = x->s;
     int half = f->c_out / 2, hwo = f->ho * f->wo;
-    const Conv *cv[2] = { &f->a, &f->b };
+    const Conv *cv[2] = {&f->a, &f->b};
     for (int off = 0; off < 2; off++) {
         subsample2_forward(s->sub, relu_in, x->n, f->c_in, f->h, f->w, off);
         conv2d_forward(&cv[off]->spec, s->half, s->sub, x->w + cv[off]->w, x->n, f->ho, f->wo,
@@ -313,7 +319,7 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     float *dx = s->slot[0];
     double dot = bn_backward_set(x, &f->bn, dx, scale, dout, f->x, hwo);
-    const Conv *cv[2] = { &f->a, &f->b };
+    const Conv *cv[2] = {&f->a, &f->b};
     size_t count_sub = (size_t)x->n * (size_t)f->c_in * (size_t)hwo;
     for (int off = 0; off < 2; off++) {
         channel_copy(s->half, half, 0, dx, f->c_out, off * half, half, x->n, hwo);
@@ -378,8 +384,8 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
                             x->w + blk->dw.w, x->n, h, w, s->conv);
         } else {
             vec_zero(a, count);
-            conv2d_backward(&blk->dw.spec, a, grad_of(x, &blk->dw), g, r, x->w + blk->dw.w, x->n,
-                            h, w, s->conv);
+            conv2d_backward(&blk->dw.spec, a, grad_of(x, &blk->dw), g, r, x->w + blk->dw.w, x->n, h,
+                            w, s->conv);
             bn_relu_mask(x, &op->blk[k - 1].bn, g, a, op->blk[k - 1].x, hwo);
         }
     }

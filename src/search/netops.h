@@ -29,12 +29,12 @@
 /* Scratch of one lane (one thread running MixedOp ops; lane 0 also runs
  * everything outside them), sized by the plan for the largest use. */
 typedef struct Scratch {
-    float *relu, *drelu;  /* lane 0: ReLU of a block input and its gradient */
-    float *slot[4];       /* block-output-sized temporaries */
-    float *sub, *dsub;    /* FactorizedReduce: subsampled input, its gradient */
-    float *half;          /* FactorizedReduce: one half of the output */
-    float *conv;          /* convolution workspace (im2col) */
-    double *partial;      /* per-channel partial sums */
+    float *relu, *drelu; /* lane 0: ReLU of a block input and its gradient */
+    float *slot[4];      /* block-output-sized temporaries */
+    float *sub, *dsub;   /* FactorizedReduce: subsampled input, its gradient */
+    float *half;         /* FactorizedReduce: one half of the output */
+    float *conv;         /* convolution workspace (im2col) */
+    double *partial;     /* per-channel partial sums */
     /* lanes 1..: private sums of an edge's node output, input gradient and
      * ReLU-input gradient, added to the shared ones in lane order */
     float *acc_out, *acc_in, *acc_relu;
@@ -45,9 +45,9 @@ typedef struct Scratch {
 /* Largest need of each scratch buffer, gathered while planning. */
 typedef struct ScratchNeed {
     size_t relu, slot, sub, half, conv, channels;
-    size_t state, node;   /* a cell's preprocessed input; an intermediate node */
-    size_t output;        /* a cell's (or the stem's) output */
-    size_t edge_in;       /* a MixedOp input */
+    size_t state, node; /* a cell's preprocessed input; an intermediate node */
+    size_t output;      /* a cell's (or the stem's) output */
+    size_t edge_in;     /* a MixedOp input */
 } ScratchNeed;
 
 /* How supernet_init fills one parameter or running-statistics tensor. */
@@ -58,7 +58,7 @@ typedef enum InitKind {
 } InitKind;
 
 typedef struct InitBlock {
-    int running;   /* 1: in the running statistics, 0: in the weights */
+    int running; /* 1: in the running statistics, 0: in the weights */
     InitKind kind;
     size_t off, count;
     int fan_in;
@@ -68,19 +68,19 @@ typedef struct Plan {
     Arena *arena;
     size_t weights, running; /* floats handed out so far */
     int batch;
-    ScratchNeed need;        /* outside MixedOps (lane 0 only) */
-    ScratchNeed need_edge;   /* inside MixedOps (every lane) */
-    InitBlock *init;         /* NULL while measuring: only counted */
+    ScratchNeed need;      /* outside MixedOps (lane 0 only) */
+    ScratchNeed need_edge; /* inside MixedOps (every lane) */
+    InitBlock *init;       /* NULL while measuring: only counted */
     size_t inits;
-    int lanes;               /* threads that share the ops of an edge */
-    int in_edge;             /* planning a MixedOp */
+    int lanes;   /* threads that share the ops of an edge */
+    int in_edge; /* planning a MixedOp */
 } Plan;
 
 /* What forward/backward need besides the block itself. */
 typedef struct Ctx {
-    const float *w;      /* weights */
-    float *gw;           /* weight gradients, NULL when not wanted */
-    float *running;      /* BN running statistics */
+    const float *w; /* weights */
+    float *gw;      /* weight gradients, NULL when not wanted */
+    float *running; /* BN running statistics */
     SupernetMode mode;
     int n;               /* batch of this forward */
     int want_dot;        /* compute <dL/d out, out> for the alpha gradient */
@@ -155,9 +155,9 @@ typedef struct OpOut {
     float weight;
     BnWrite how;
 } OpOut;
-#define OP_OUT_SET(ptr) ((OpOut){ (ptr), 1.0f, BN_SET })
-#define OP_OUT_ADD(ptr, w) ((OpOut){ (ptr), (w), BN_ADD })
-#define OP_OUT_RELU(ptr) ((OpOut){ (ptr), 1.0f, BN_RELU })
+#define OP_OUT_SET(ptr) ((OpOut){(ptr), 1.0f, BN_SET})
+#define OP_OUT_ADD(ptr, w) ((OpOut){(ptr), (w), BN_ADD})
+#define OP_OUT_RELU(ptr) ((OpOut){(ptr), 1.0f, BN_RELU})
 void bn_forward_out(const Ctx *x, const Bn *bn, OpOut out, const float *in, int hw);
 /* <g, (in - mean) * invstd> over (n, c, hw): the op-output dot of the alpha
  * gradient, for edges whose input needs no gradient. */

@@ -596,8 +596,7 @@ int search_load_state(Search *s, FILE *f, char *err, size_t errlen)
     int64_t steps = (int64_t)steps_u, adam_t = (int64_t)adam_u;
     int32_t epoch = (int32_t)epoch_u;
     if (has_mom > 1)
-        return fail(err, errlen, "checkpoint payload: momentum flag %u (expected 0 or 1)",
-                    has_mom);
+        return fail(err, errlen, "checkpoint payload: momentum flag %u (expected 0 or 1)", has_mom);
     if (memcmp(end, STATE_END, 8) != 0)
         return fail(err, errlen, "checkpoint payload: no end marker after the data (corrupt)");
     if (steps < 0 || adam_t < 0 || adam_t > steps)

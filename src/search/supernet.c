@@ -41,9 +41,9 @@
 typedef struct Cell {
     int reduction, reduction_prev;
     int c, c_pp, c_p;
-    int h0, w0; /* s0 */
-    int h, w;   /* s1 and the two preprocessed inputs */
-    int ho, wo; /* intermediate nodes and the output */
+    int h0, w0;          /* s0 */
+    int h, w;            /* s1 and the two preprocessed inputs */
+    int ho, wo;          /* intermediate nodes and the output */
     FactRed pre0_reduce; /* pre0 when the previous cell was a reduction */
     ReluConvBn pre0, pre1;
     MixedOp ops[GENOTYPE_MAX_EDGES];
@@ -190,12 +190,14 @@ static void plan_network(Supernet *net, Plan *p)
         Scratch *s = &net->lane[t];
         memset(s, 0, sizeof *s);
         for (int k = 0; k < 4; k++)
-            s->slot[k] = arena_floats(p->arena, t == 0 ? max_size(need->slot, edge->slot) : edge->slot);
+            s->slot[k] =
+                arena_floats(p->arena, t == 0 ? max_size(need->slot, edge->slot) : edge->slot);
         s->sub = arena_floats(p->arena, t == 0 ? max_size(need->sub, edge->sub) : edge->sub);
         s->dsub = arena_floats(p->arena, t == 0 ? max_size(need->sub, edge->sub) : edge->sub);
         s->half = arena_floats(p->arena, t == 0 ? max_size(need->half, edge->half) : edge->half);
         s->conv = arena_floats(p->arena, t == 0 ? max_size(need->conv, edge->conv) : edge->conv);
-        s->partial = arena_bytes(p->arena, max_size(need->channels, edge->channels) * sizeof(double));
+        s->partial =
+            arena_bytes(p->arena, max_size(need->channels, edge->channels) * sizeof(double));
         if (t == 0) {
             s->relu = arena_floats(p->arena, need->relu);
             s->drelu = arena_floats(p->arena, need->relu);
@@ -281,7 +283,7 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
     }
     net->spec.lanes = net->lanes;
 
-    Plan p = { .arena = &net->arena, .batch = spec->batch, .lanes = net->lanes };
+    Plan p = {.arena = &net->arena, .batch = spec->batch, .lanes = net->lanes};
     arena_measure(&net->arena);
     plan_network(net, &p);
     size_t bytes = net->arena.peak;
@@ -305,8 +307,7 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
         supernet_free(net);
         return NULL;
     }
-    p = (Plan){ .arena = &net->arena, .batch = spec->batch, .init = net->inits,
-                .lanes = net->lanes };
+    p = (Plan){.arena = &net->arena, .batch = spec->batch, .init = net->inits, .lanes = net->lanes};
     plan_network(net, &p);
     require(p.weights == net->n_weights && p.running == net->n_running && p.inits == net->n_inits,
             "the two planning passes disagree");
@@ -333,14 +334,38 @@ void supernet_free(Supernet *net)
     free(net);
 }
 
-size_t supernet_weight_count(const Supernet *net) { return net->n_weights; }
-float *supernet_weights(Supernet *net) { return net->weights; }
-float *supernet_weight_grads(Supernet *net) { return net->grads; }
-size_t supernet_running_count(const Supernet *net) { return net->n_running; }
-float *supernet_running_stats(Supernet *net) { return net->running; }
-int supernet_edges(const Supernet *net) { return net->edges; }
-float *supernet_alphas(Supernet *net) { return net->alphas; }
-float *supernet_alpha_grads(Supernet *net) { return net->alpha_grads; }
+size_t supernet_weight_count(const Supernet *net)
+{
+    return net->n_weights;
+}
+float *supernet_weights(Supernet *net)
+{
+    return net->weights;
+}
+float *supernet_weight_grads(Supernet *net)
+{
+    return net->grads;
+}
+size_t supernet_running_count(const Supernet *net)
+{
+    return net->n_running;
+}
+float *supernet_running_stats(Supernet *net)
+{
+    return net->running;
+}
+int supernet_edges(const Supernet *net)
+{
+    return net->edges;
+}
+float *supernet_alphas(Supernet *net)
+{
+    return net->alphas;
+}
+float *supernet_alpha_grads(Supernet *net)
+{
+    return net->alpha_grads;
+}
 
 void supernet_init(Supernet *net, Rng *rng)
 {
@@ -400,8 +425,7 @@ static void cell_forward(Supernet *net, const Ctx *x, int i)
             mixedop_forward(x, &cell->ops[e], node, state[j], net->relu[j], &mix[e * OP_COUNT]);
         if (k < nodes - 1)
             relu_forward(net->relu[2 + k], node, count);
-        channel_copy(cell->out, nodes * cell->c, k * cell->c, node, cell->c, 0, cell->c, x->n,
-                     hwo);
+        channel_copy(cell->out, nodes * cell->c, k * cell->c, node, cell->c, 0, cell->c, x->n, hwo);
     }
 }
 
@@ -413,8 +437,13 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
     for (int i = 0; i < n; i++)
         require(labels[i] >= 0 && labels[i] < sp->classes, "label outside 0..classes-1");
     int size = sp->image_size;
-    Ctx cx = { .w = net->weights, .running = net->running, .mode = mode, .n = n,
-               .s = &net->lane[0], .lane = net->lane, .lanes = net->lanes };
+    Ctx cx = {.w = net->weights,
+              .running = net->running,
+              .mode = mode,
+              .n = n,
+              .s = &net->lane[0],
+              .lane = net->lane,
+              .lanes = net->lanes};
 
     softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
     softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges, OP_COUNT);
@@ -430,10 +459,10 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
 
     global_avgpool_forward(net->pooled, net->cells[sp->layers - 1].out, n, net->features,
                            net->last_hw);
-    linear_forward(net->logits, net->pooled, net->weights + net->cls_w,
-                   net->weights + net->cls_b, n, net->features, sp->classes);
-    float loss = softmax_xent_forward(net->probs, net->logits, net->labels, n, sp->classes,
-                                      correct);
+    linear_forward(net->logits, net->pooled, net->weights + net->cls_w, net->weights + net->cls_b,
+                   n, net->features, sp->classes);
+    float loss =
+        softmax_xent_forward(net->probs, net->logits, net->labels, n, sp->classes, correct);
     if (logits)
         memcpy(logits, net->logits, (size_t)n * (size_t)sp->classes * sizeof(float));
     net->last_n = n;
@@ -457,17 +486,15 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
     /* ds0 last held the gradient of cell i + 1, consumed by now (cell 0: its
      * s0 is the stem, whose gradient cell 1 already started). */
     if (i >= 1)
-        vec_zero(ds0, i0 < 0 ? plane(x->n, net->stem_c, net->spec.image_size,
-                                     net->spec.image_size)
-                             : plane(x->n, net->spec.nodes * net->cells[i0].c,
-                                     net->cells[i0].ho, net->cells[i0].wo));
+        vec_zero(ds0, i0 < 0 ? plane(x->n, net->stem_c, net->spec.image_size, net->spec.image_size)
+                             : plane(x->n, net->spec.nodes * net->cells[i0].c, net->cells[i0].ho,
+                                     net->cells[i0].wo));
     state[0] = cell->pre[0];
     state[1] = cell->pre[1];
     for (int k = 0; k < nodes; k++) {
         channel_copy(state[2 + k], cell->c, 0, cell->out, nodes * cell->c, k * cell->c, cell->c,
                      x->n, hwo);
-        channel_copy(g[2 + k], cell->c, 0, dout, nodes * cell->c, k * cell->c, cell->c, x->n,
-                     hwo);
+        channel_copy(g[2 + k], cell->c, 0, dout, nodes * cell->c, k * cell->c, cell->c, x->n, hwo);
     }
     /* The stem's output gradient only feeds weight gradients: without them,
      * the first cell's inputs need none. */
@@ -529,9 +556,15 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
     if (!want_weight_grads && !want_alpha_grads)
         return;
     float *gw = want_weight_grads ? net->grads : NULL;
-    Ctx cx = { .w = net->weights, .gw = gw, .running = net->running, .mode = SUPERNET_TRAIN,
-               .n = n, .want_dot = want_alpha_grads, .s = &net->lane[0], .lane = net->lane,
-               .lanes = net->lanes };
+    Ctx cx = {.w = net->weights,
+              .gw = gw,
+              .running = net->running,
+              .mode = SUPERNET_TRAIN,
+              .n = n,
+              .want_dot = want_alpha_grads,
+              .s = &net->lane[0],
+              .lane = net->lane,
+              .lanes = net->lanes};
 
     vec_zero(net->dlogits, (size_t)n * (size_t)classes);
     softmax_xent_backward(net->dlogits, net->probs, net->labels, n, classes, 1.0f);
@@ -542,9 +575,8 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
     for (int k = 0; k < 3; k++) {
         int cell = sp->layers - 1 - k;
         const Cell *c = &net->cells[cell < 0 ? 0 : cell];
-        vec_zero(output_grad(net, cell),
-                 cell < 0 ? plane(n, net->stem_c, size, size)
-                          : plane(n, sp->nodes * c->c, c->ho, c->wo));
+        vec_zero(output_grad(net, cell), cell < 0 ? plane(n, net->stem_c, size, size)
+                                                  : plane(n, sp->nodes * c->c, c->ho, c->wo));
     }
     global_avgpool_backward(output_grad(net, sp->layers - 1), net->dpooled, n, net->features,
                             net->last_hw);
@@ -566,7 +598,8 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
             for (int e = 0; e < net->edges; e++) {
                 const float *w = &net->mix[kind][e * OP_COUNT];
                 const double *d = &net->dmix[kind][e * OP_COUNT];
-                float *ga = net->alpha_grads + ((size_t)kind * (size_t)net->edges + (size_t)e) * OP_COUNT;
+                float *ga =
+                    net->alpha_grads + ((size_t)kind * (size_t)net->edges + (size_t)e) * OP_COUNT;
                 double mean = 0.0;
                 for (int k = 0; k < OP_COUNT; k++)
                     mean += (double)w[k] * d[k];
