@@ -54,7 +54,7 @@ NN_UNINSTRUMENTED static int nn_level(void)
 
 #define NN_RESOLVE(name)                                                                           \
     extern __typeof__(name) name##_base, name##_avx2, name##_avx512;                               \
-    NN_UNINSTRUMENTED static __typeof__(name) *resolve_##name(void)                                \
+    NN_UNINSTRUMENTED __attribute__((used)) static __typeof__(name) *resolve_##name(void)          \
     {                                                                                              \
         int level = nn_level();                                                                    \
         return level == NN_AVX512 ? name##_avx512 : level == NN_AVX2 ? name##_avx2 : name##_base;  \
