@@ -11,4 +11,16 @@
 
 const char *nn_isa(void);
 
+/* For the element-wise loops of src/search (SGD, Adam, BN-ReLU recomputes,
+ * axpy): GCC compiles the function also for AVX-512 and for AVX2+FMA and
+ * binds the widest the CPU runs when the program loads, as dispatch.c does
+ * for src/nn; they cost a portable build 5-10 % of a step otherwise. Not
+ * under a sanitizer, whose run time starts after the binding. */
+#if NN_DISPATCH && !defined(NN_ONE_BUILD) && defined(__GNUC__) && !defined(__clang__) &&           \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define NN_CLONED __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NN_CLONED
+#endif
+
 #endif

@@ -1,4 +1,6 @@
 /* netops: see netops.h. Shapes in comments are (n, c, h, w). */
+#include "config.h"
+#include "dartboard/nn_isa.h"
 #include "netops.h"
 
 #include <string.h>
@@ -126,7 +128,7 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
  * vectorised sums use a fixed lane split, so they stay deterministic. */
 #define NETOPS_PARALLEL_MIN 65536
 
-void vec_axpy(float *y, float a, const float *x, size_t count)
+NN_CLONED void vec_axpy(float *y, float a, const float *x, size_t count)
 {
     PROFILE_BEGIN;
 #pragma omp parallel for simd schedule(static) if (count >= NETOPS_PARALLEL_MIN)
@@ -135,7 +137,7 @@ void vec_axpy(float *y, float a, const float *x, size_t count)
     PROFILE_END(PROF_ELEMENTWISE, 2.0 * count);
 }
 
-void vec_zero(float *y, size_t count)
+NN_CLONED void vec_zero(float *y, size_t count)
 {
     PROFILE_BEGIN;
     memset(y, 0, count * sizeof *y);
@@ -144,7 +146,7 @@ void vec_zero(float *y, size_t count)
 
 /* sum over (n, c, hw) of g * in. Per-channel partial sums in double, added
  * in channel order: the result does not depend on the thread count. */
-static double channel_dot(const Ctx *x, const float *g, const float *in, int c, int hw)
+NN_CLONED static double channel_dot(const Ctx *x, const float *g, const float *in, int c, int hw)
 {
     PROFILE_BEGIN;
     double *part = x->s->partial;
@@ -183,7 +185,7 @@ double bn_dot(const Ctx *x, const Bn *bn, const float *g, const float *in, int h
 }
 
 /* out = max(0, (in - mean) * invstd): the ReLU of a BN output, recomputed. */
-static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int hw)
+NN_CLONED static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int hw)
 {
     PROFILE_BEGIN;
     int c = bn->c;
@@ -203,8 +205,8 @@ static void bn_relu(const Ctx *x, const Bn *bn, float *out, const float *in, int
 
 /* dx = dy where the ReLU of BN(in) passed (in > mean, as invstd > 0), else
  * 0: the ReLU backward of a BN output, without recomputing it. */
-static void bn_relu_mask(const Ctx *x, const Bn *bn, float *dx, const float *dy, const float *in,
-                         int hw)
+NN_CLONED static void bn_relu_mask(const Ctx *x, const Bn *bn, float *dx, const float *dy,
+                                   const float *in, int hw)
 {
     PROFILE_BEGIN;
     int c = bn->c;

@@ -1,4 +1,6 @@
 /* optim: see include/dartboard/optim.h */
+#include "config.h"
+#include "dartboard/nn_isa.h"
 #include "dartboard/optim.h"
 
 #include <math.h>
@@ -19,7 +21,7 @@ double optim_cosine_lr(double lr, double lr_min, int epoch, int epochs)
     return lr_min + 0.5 * (lr - lr_min) * (1.0 + cos(pi * (double)epoch / (double)epochs));
 }
 
-double optim_sum_squares(const float *g, size_t n)
+NN_CLONED double optim_sum_squares(const float *g, size_t n)
 {
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -32,7 +34,7 @@ double optim_norm(const float *g, size_t n)
     return sqrt(optim_sum_squares(g, n));
 }
 
-double optim_clip_grad_norm(float *g, size_t n, double max_norm)
+NN_CLONED double optim_clip_grad_norm(float *g, size_t n, double max_norm)
 {
     double norm = optim_norm(g, n);
     if (isfinite(norm) && norm > max_norm) {
@@ -47,8 +49,8 @@ double optim_clip_grad_norm(float *g, size_t n, double max_norm)
     return norm;
 }
 
-void optim_sgd_step(float *w, const float *g, float *buf, size_t n, double lr, double momentum,
-                    double wd, int has_buf)
+NN_CLONED void optim_sgd_step(float *w, const float *g, float *buf, size_t n, double lr,
+                              double momentum, double wd, int has_buf)
 {
     const float flr = (float)lr, fmu = (float)momentum, fwd = (float)wd;
     long nn = (long)n;
@@ -71,8 +73,8 @@ void optim_sgd_step(float *w, const float *g, float *buf, size_t n, double lr, d
     }
 }
 
-void optim_sgd_virtual(float *out, const float *w, const float *g, const float *buf, size_t n,
-                       double lr, double momentum, double wd, int has_buf)
+NN_CLONED void optim_sgd_virtual(float *out, const float *w, const float *g, const float *buf,
+                                 size_t n, double lr, double momentum, double wd, int has_buf)
 {
     const float flr = (float)lr, fmu = (float)momentum, fwd = (float)wd;
     const int use_buf = has_buf && momentum != 0.0;
@@ -88,8 +90,8 @@ void optim_sgd_virtual(float *out, const float *w, const float *g, const float *
     }
 }
 
-void optim_adam_step(float *p, const float *g, float *m, float *v, size_t n, int64_t t, double lr,
-                     double beta1, double beta2, double eps, double wd)
+NN_CLONED void optim_adam_step(float *p, const float *g, float *m, float *v, size_t n, int64_t t,
+                               double lr, double beta1, double beta2, double eps, double wd)
 {
     const double bc1 = 1.0 - pow(beta1, (double)t);
     const double bc2_sqrt = sqrt(1.0 - pow(beta2, (double)t));
