@@ -203,7 +203,7 @@ int atomic_file_commit(const char *tmp, const char *path, char *err, size_t errl
 {
     int fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: the temporary %s is gone (%s)", path, tmp, strerror(errno));
+        snprintf(err, errlen, "%s: its temporary is gone (%s)", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
