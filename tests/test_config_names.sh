@@ -5,13 +5,8 @@
 # whose first line names the preset on one line.
 set -u
 : "${DARTBOARD:?}" "${top_srcdir:?}"
-work=test_config_names.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_config_names.dir
 db() {
     "$DARTBOARD" "$@" --headless --threads 1 >"$work/out" 2>"$work/err" </dev/null ||
         { echo "# dartboard $*: exit $?"; sed 's/^/#   /' "$work/err" | head -5; return 1; }
@@ -36,6 +31,4 @@ for name in " lead:ing #space" "new${nl}line" "quo\"te's \\back\\slash" "a: b # 
         'db --preset "$rd/config.yaml" --out "$work/again$i" --steps 1'
 done
 
-[ "$fails" -eq 0 ] && rm -rf "$work"
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

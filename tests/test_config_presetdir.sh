@@ -6,14 +6,10 @@
 # a path.
 set -u
 : "${DARTBOARD:?}" "${top_srcdir:?}"
-work=test_config_presetdir.dir
-rm -rf "$work" && mkdir -p "$work/bin" || exit 99
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_config_presetdir.dir
+mkdir -p "$work/bin" || exit 99
 srcdir=$top_srcdir/presets # as the build passes it to the program
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 # run BINARY EXPECTED_STATUS ARGS...: output in $work/out, $work/err
 run() {
     bin=$1 want=$2; shift 2
@@ -48,6 +44,4 @@ fi
 check "an installed copy loads a preset given as a path" \
     'run "$installed" 0 --headless --preset "$srcdir/test.yaml" --steps 1 --threads 1 --out "$work/path"'
 
-[ "$fails" -eq 0 ] && rm -rf "$work"
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

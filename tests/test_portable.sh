@@ -16,12 +16,8 @@ qemu=$(command -v qemu-x86_64) || {
     echo "SKIP: needs qemu-x86_64 to play other CPUs (Debian: apt-get install qemu-user)"
     exit 77
 }
-work=test_portable.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_portable.dir
 
 for cpu_isa in Nehalem:x86-64 Haswell:avx2; do
     cpu=${cpu_isa%%:*} isa=${cpu_isa#*:}
@@ -43,6 +39,4 @@ for cpu_isa in Nehalem:x86-64 Haswell:avx2; do
     fi
 done
 
-[ "$fails" -eq 0 ] && rm -rf "$work"
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end
