@@ -55,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     for (int k = 0; k < 2; k++) {
-        /* Bounds as for a run of 1000 reports of the default cell. */
-        if (rundir_open(&rd, cuts[k], k == 0, 1000, 2 * 14 * OP_COUNT, err, sizeof err) != 0) {
+        if (rundir_open(&rd, cuts[k], k == 0, err, sizeof err) != 0) {
             refusal_names(err, name);
             continue;
         }

@@ -29,7 +29,6 @@ typedef struct TextBuf {
 
 #define RUNDIR_PATH_MAX 1024                   /* longest run directory path, with its NUL */
 #define RUNDIR_FILE_MAX (RUNDIR_PATH_MAX + 64) /* "DIR/NAME" */
-#define RUNDIR_LINE_MAX 256                    /* bound on one CSV line this program writes */
 #define RUNDIR_LOCK "lock"                     /* holds the writer's pid while it runs */
 
 typedef struct RunDir {
@@ -54,10 +53,9 @@ int rundir_create(RunDir *rd, char *err, size_t errlen);
 /* Opens the locked run for resuming: removes stray temporaries, loads the
  * CSV files and keeps the rows with step < cut (and step == cut when
  * keep_cut); later rows are rewritten as the search gets there again. A file
- * that is not regular, or larger than max_rows reports of alpha_lines lines
- * each can make, is refused. */
-int rundir_open(RunDir *rd, int64_t cut, int keep_cut, int64_t max_rows, int alpha_lines, char *err,
-                size_t errlen);
+ * that is not regular or larger than RUN_CSV_MAX_BYTES is refused (the bound
+ * cannot come from run.epochs: a resume may lower it below the rows written). */
+int rundir_open(RunDir *rd, int64_t cut, int keep_cut, char *err, size_t errlen);
 /* Frees the in-memory CSV files (the lock stays). */
 void rundir_free(RunDir *rd);
 

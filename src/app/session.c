@@ -636,9 +636,7 @@ static int resume_run(Session *s, char *err, size_t errlen)
         return -1;
     int64_t step = search_step_count(s->search);
     s->target = compute_target(s);
-    int64_t most_rows = (int64_t)s->cfg.run.epochs * s->steps_per_epoch;
-    if (rundir_open(&s->rd, step, !s->app.tail_row, most_rows, 2 * p->edges * OP_COUNT, err,
-                    errlen) != 0)
+    if (rundir_open(&s->rd, step, !s->app.tail_row, err, errlen) != 0)
         return -1;
     /* A malformed metric row refuses the resume before anything is written. */
     int rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &p->rows_total, err, errlen);

@@ -233,20 +233,13 @@ int rundir_create(RunDir *rd, char *err, size_t errlen)
 
 /* Loads DIR/name, checks the header, keeps the rows before the cut. */
 static int load_csv(const RunDir *rd, const char *name, const char *header, int64_t cut,
-                    int keep_cut, size_t max_bytes, TextBuf *out, char *err, size_t errlen)
+                    int keep_cut, TextBuf *out, char *err, size_t errlen)
 {
     char path[RUNDIR_FILE_MAX];
     rundir_file(rd, name, path, sizeof path);
     FILE *f = run_csv_open(path, err, errlen); /* a regular file of sane size */
     if (!f)
         return -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || (uint64_t)st.st_size > max_bytes) {
-        snprintf(err, errlen, "%s: %lld bytes, more than this run can have written (at most %zu)",
-                 path, (long long)st.st_size, max_bytes);
-        fclose(f);
-        return -1;
-    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -289,20 +282,14 @@ static int load_csv(const RunDir *rd, const char *name, const char *header, int6
     return rc;
 }
 
-int rundir_open(RunDir *rd, int64_t cut, int keep_cut, int64_t max_rows, int alpha_lines, char *err,
-                size_t errlen)
+int rundir_open(RunDir *rd, int64_t cut, int keep_cut, char *err, size_t errlen)
 {
     rundir_free(rd);
     atomic_file_clean_dir(rd->path);
-    /* What a run of max_rows reports can have written, with room to spare:
-     * a line of either file is far below RUNDIR_LINE_MAX bytes. */
-    size_t rows = (size_t)(max_rows > 0 ? max_rows : 0) + 1;
-    size_t metrics_max = rows * RUNDIR_LINE_MAX,
-           alphas_max = rows * (size_t)alpha_lines * RUNDIR_LINE_MAX;
-    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, metrics_max, &rd->metrics,
-                 err, errlen) != 0 ||
-        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, alphas_max, &rd->alphas,
-                 err, errlen) != 0) {
+    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, &rd->metrics, err,
+                 errlen) != 0 ||
+        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, &rd->alphas, err, errlen) !=
+            0) {
         rundir_free(rd);
         return -1;
     }
