@@ -62,6 +62,10 @@ static void test_key_table(void)
                                               "arch.weight_decay",
                                               "arch.beta1",
                                               "arch.beta2",
+                                              "train.drop_path",
+                                              "train.auxiliary",
+                                              "train.aux_weight",
+                                              "train.cutout",
                                               "run.epochs",
                                               "run.seed",
                                               "run.threads",
@@ -75,7 +79,8 @@ static void test_key_table(void)
     static const char *const live_keys[] = {
         "optim.lr",        "optim.lr_min",     "optim.momentum",      "optim.weight_decay",
         "optim.grad_clip", "arch.lr",          "arch.weight_decay",   "arch.order",
-        "run.epochs",      "run.report_every", "run.checkpoint_every"};
+        "run.epochs",      "run.report_every", "run.checkpoint_every", "train.drop_path",
+        "train.aux_weight"};
     int n_design = (int)(sizeof design_keys / sizeof design_keys[0]);
     int n_live = (int)(sizeof live_keys / sizeof live_keys[0]);
     int count = 0;
@@ -131,6 +136,9 @@ static void test_defaults(void)
     ok(c.arch.order == 1 && c.arch.lr == 3.0e-4 && c.arch.weight_decay == 1.0e-3 &&
            c.arch.beta1 == 0.5 && c.arch.beta2 == 0.999,
        "arch defaults as documented");
+    ok(c.train.drop_path == 0.2 && c.train.auxiliary == 1 && c.train.aux_weight == 0.4 &&
+           c.train.cutout == 16,
+       "train defaults as the official train.py");
     ok(c.run.epochs == 50 && c.run.seed == 2 && c.run.threads == 2 && c.run.report_every == 50 &&
            c.run.checkpoint_every == 200 && c.run.eval_samples == 10000,
        "run defaults as documented");

@@ -34,6 +34,12 @@ typedef struct Config {
         double lr, weight_decay, beta1, beta2;
     } arch;
     struct {
+        double drop_path;  /* drop-path probability reached at the last epoch */
+        int auxiliary;     /* auxiliary head after cell 2*layers/3 */
+        double aux_weight; /* weight of its loss */
+        int cutout;        /* side of the cutout square in pixels (0: none) */
+    } train;               /* training a derived cell from scratch (dartboard train) */
+    struct {
         int epochs;
         uint64_t seed;
         int threads, report_every, checkpoint_every, eval_samples;

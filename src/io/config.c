@@ -69,6 +69,14 @@
       "Adam beta1 of the alphas")                                                                  \
     X("arch.beta2", CONFIG_DOUBLE, arch.beta2, 0, 0.99999, 0, NULL, "0.999", 0,                    \
       "Adam beta2 of the alphas")                                                                  \
+    X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,                \
+      "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
+    X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
+      "dartboard train: auxiliary classifier after cell 2*layers/3 (training only)")               \
+    X("train.aux_weight", CONFIG_DOUBLE, train.aux_weight, 0, 10, 0, NULL, "0.4", 1,               \
+      "dartboard train: weight of the auxiliary classifier's loss")                                \
+    X("train.cutout", CONFIG_INT, train.cutout, 0, 64, 0, NULL, "16", 0,                           \
+      "dartboard train: side of the square cut out of each training image (0: no cutout)")         \
     X("run.epochs", CONFIG_INT, run.epochs, 1, 100000, 0, NULL, "50", 1,                           \
       "epochs of the run (the cosine schedule spans them)")                                        \
     X("run.seed", CONFIG_UINT64, run.seed, 0, 18446744073709551615.0, 0, NULL, "2", 0,             \
@@ -95,7 +103,7 @@ static const size_t key_sizes[] = {CONFIG_KEY_LIST(KEY_SIZE)};
 
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
-static const char *const sections[] = {"data", "model", "optim", "arch", "run"};
+static const char *const sections[] = {"data", "model", "optim", "arch", "train", "run"};
 enum { SECTION_COUNT = sizeof sections / sizeof sections[0] };
 
 const ConfigKey *config_keys(int *count)
@@ -437,7 +445,7 @@ static void unknown_key_text(const char *name, char *buf, size_t len)
         else
             snprintf(buf, len,
                      "unknown key '%s' (expected section.key with a section of "
-                     "data, model, optim, arch, run)",
+                     "data, model, optim, arch, train, run)",
                      name);
         return;
     }
@@ -704,7 +712,7 @@ static int load_top(Loader *L)
         if (key.type != YAML_SCALAR_EVENT) {
             load_error(L, key.start_mark,
                        "a section name is %s (expected one of data, model, "
-                       "optim, arch, run)",
+                       "optim, arch, train, run)",
                        event_what(&key));
             yaml_event_delete(&key);
             return -1;
@@ -729,7 +737,8 @@ static int load_top(Loader *L)
                            near);
             else
                 load_error(L, key.start_mark,
-                           "unknown section '%s' (expected one of data, model, optim, arch, run)",
+                           "unknown section '%s' (expected one of data, model, optim, arch, train, "
+                           "run)",
                            name);
         } else if (L->section_line[s]) {
             load_error(L, key.start_mark, "duplicate section '%s' (first given at line %zu)", name,
