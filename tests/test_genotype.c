@@ -154,8 +154,41 @@ static void test_two_nodes(void)
        "a two-node cell: 5 edges, concat = (2, 3)");
 }
 
+/* genotype_published: the official cnn/genotypes.py cells, spot-checked
+ * edge by edge against that file; DARTS is DARTS_V2. */
+static void test_published(void)
+{
+    Genotype v1, v2, d;
+    ok(genotype_published("DARTS_V1", &v1) == 0 && genotype_published("DARTS_V2", &v2) == 0 &&
+           genotype_published("DARTS", &d) == 0,
+       "published: DARTS_V1, DARTS_V2 and DARTS are known");
+    ok(genotype_equal(&d, &v2) && !genotype_equal(&v1, &v2), "published: DARTS is DARTS_V2");
+    static const int v2n[8][2] = {{OP_SEP_CONV_3X3, 0}, {OP_SEP_CONV_3X3, 1}, {OP_SEP_CONV_3X3, 0},
+                                  {OP_SEP_CONV_3X3, 1}, {OP_SEP_CONV_3X3, 1}, {OP_SKIP_CONNECT, 0},
+                                  {OP_SKIP_CONNECT, 0}, {OP_DIL_CONV_3X3, 2}};
+    static const int v2r[8][2] = {{OP_MAX_POOL_3X3, 0}, {OP_MAX_POOL_3X3, 1}, {OP_SKIP_CONNECT, 2},
+                                  {OP_MAX_POOL_3X3, 1}, {OP_MAX_POOL_3X3, 0}, {OP_SKIP_CONNECT, 2},
+                                  {OP_SKIP_CONNECT, 2}, {OP_MAX_POOL_3X3, 1}};
+    static const int v1n[8][2] = {{OP_SEP_CONV_3X3, 1}, {OP_SEP_CONV_3X3, 0}, {OP_SKIP_CONNECT, 0},
+                                  {OP_SEP_CONV_3X3, 1}, {OP_SKIP_CONNECT, 0}, {OP_SEP_CONV_3X3, 1},
+                                  {OP_SEP_CONV_3X3, 0}, {OP_SKIP_CONNECT, 2}};
+    static const int v1r[8][2] = {{OP_MAX_POOL_3X3, 0}, {OP_MAX_POOL_3X3, 1}, {OP_SKIP_CONNECT, 2},
+                                  {OP_MAX_POOL_3X3, 0}, {OP_MAX_POOL_3X3, 0}, {OP_SKIP_CONNECT, 2},
+                                  {OP_SKIP_CONNECT, 2}, {OP_AVG_POOL_3X3, 0}};
+    ok(v2.nodes == 4 && cell_is(v2.normal, v2n, 8, "V2 normal") &&
+           cell_is(v2.reduce, v2r, 8, "V2 reduce") && cell_is(v1.normal, v1n, 8, "V1 normal") &&
+           cell_is(v1.reduce, v1r, 8, "V1 reduce") && v1.normal_concat_count == 4 &&
+           v1.reduce_concat[3] == 5,
+       "published: the cells and concat = (2, 3, 4, 5) of genotypes.py");
+    Genotype keep = v1;
+    ok(genotype_published("DARTS_V3", &v1) == -1 && genotype_published(NULL, &v1) == -1 &&
+           genotype_equal(&keep, &v1),
+       "published: an unknown name is -1 and leaves the genotype alone");
+}
+
 int main(void)
 {
+    test_published();
     test_names();
     test_edges();
     test_reference_case();

@@ -53,5 +53,8 @@ typedef struct Genotype {
  * strongest non-none op (ties: first op). concat = range(2, 2 + nodes). */
 void genotype_derive(Genotype *g, const float *w_normal, const float *w_reduce, int nodes);
 int genotype_equal(const Genotype *a, const Genotype *b);
+/* The cells the DARTS paper published (the official cnn/genotypes.py):
+ * "DARTS_V1", "DARTS_V2", and "DARTS" (= DARTS_V2). 0, or -1 for another name. */
+int genotype_published(const char *name, Genotype *g);
 
 #endif

@@ -111,3 +111,67 @@ int genotype_equal(const Genotype *a, const Genotype *b)
             return 0;
     return 1;
 }
+
+/* The cells the DARTS paper published (the official cnn/genotypes.py). */
+static const struct {
+    const char *name;
+    int normal[8][2], reduce[8][2]; /* (op, input) */
+} published[] = {
+    {"DARTS_V1",
+     {{OP_SEP_CONV_3X3, 1},
+      {OP_SEP_CONV_3X3, 0},
+      {OP_SKIP_CONNECT, 0},
+      {OP_SEP_CONV_3X3, 1},
+      {OP_SKIP_CONNECT, 0},
+      {OP_SEP_CONV_3X3, 1},
+      {OP_SEP_CONV_3X3, 0},
+      {OP_SKIP_CONNECT, 2}},
+     {{OP_MAX_POOL_3X3, 0},
+      {OP_MAX_POOL_3X3, 1},
+      {OP_SKIP_CONNECT, 2},
+      {OP_MAX_POOL_3X3, 0},
+      {OP_MAX_POOL_3X3, 0},
+      {OP_SKIP_CONNECT, 2},
+      {OP_SKIP_CONNECT, 2},
+      {OP_AVG_POOL_3X3, 0}}},
+    {"DARTS_V2",
+     {{OP_SEP_CONV_3X3, 0},
+      {OP_SEP_CONV_3X3, 1},
+      {OP_SEP_CONV_3X3, 0},
+      {OP_SEP_CONV_3X3, 1},
+      {OP_SEP_CONV_3X3, 1},
+      {OP_SKIP_CONNECT, 0},
+      {OP_SKIP_CONNECT, 0},
+      {OP_DIL_CONV_3X3, 2}},
+     {{OP_MAX_POOL_3X3, 0},
+      {OP_MAX_POOL_3X3, 1},
+      {OP_SKIP_CONNECT, 2},
+      {OP_MAX_POOL_3X3, 1},
+      {OP_MAX_POOL_3X3, 0},
+      {OP_SKIP_CONNECT, 2},
+      {OP_SKIP_CONNECT, 2},
+      {OP_MAX_POOL_3X3, 1}}},
+};
+
+int genotype_published(const char *name, Genotype *g)
+{
+    if (!name)
+        return -1;
+    if (strcmp(name, "DARTS") == 0)
+        name = "DARTS_V2";
+    for (size_t k = 0; k < sizeof published / sizeof *published; k++) {
+        if (strcmp(name, published[k].name) != 0)
+            continue;
+        memset(g, 0, sizeof *g);
+        g->nodes = 4;
+        for (int i = 0; i < 8; i++) {
+            g->normal[i] = (GenoEdge){published[k].normal[i][0], published[k].normal[i][1]};
+            g->reduce[i] = (GenoEdge){published[k].reduce[i][0], published[k].reduce[i][1]};
+        }
+        for (int i = 0; i < 4; i++)
+            g->normal_concat[i] = g->reduce_concat[i] = 2 + i;
+        g->normal_concat_count = g->reduce_concat_count = 4;
+        return 0;
+    }
+    return -1;
+}
