@@ -165,8 +165,14 @@ static void test_defaults(void)
 
 static void test_presets(void)
 {
-    static const char *const presets[] = {"demo", "fashion-mnist", "cifar10-first-order",
-                                          "cifar10-second-order", "test"};
+    static const char *const presets[] = {"demo",
+                                          "fashion-mnist",
+                                          "cifar10-first-order",
+                                          "cifar10-second-order",
+                                          "test",
+                                          "train-test",
+                                          "train-fashion-mnist",
+                                          "train-cifar10"};
     char err[512];
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
         Config c;
@@ -194,6 +200,14 @@ static void test_presets(void)
     config_load_preset(&c, "demo", err, sizeof err);
     ok(strcmp(c.data.set, "fashion-mnist") == 0 && c.model.init_channels < 16,
        "demo is Fashion-MNIST on a small supernet");
+    config_defaults(&c);
+    config_load_preset(&c, "train-cifar10", err, sizeof err);
+    ok(strcmp(c.data.set, "cifar10") == 0 && c.model.init_channels == 36 &&
+           c.model.layers == 20 && c.data.batch_size == 96 && c.run.epochs == 600 &&
+           c.train.auxiliary && c.train.aux_weight == 0.4 && c.train.cutout == 16 &&
+           c.train.drop_path == 0.2 && c.optim.lr == 0.025 && c.optim.lr_min == 0 &&
+           c.optim.weight_decay == 3e-4 && c.optim.grad_clip == 5,
+       "train-cifar10 has the published recipe (official train.py)");
 
     /* By path, and the name taken from it. */
     config_defaults(&c);
@@ -214,7 +228,7 @@ static void test_presets(void)
     size_t got = fread(text, 1, sizeof text - 1, f);
     text[got] = '\0';
     fclose(f);
-    ok(n >= 5, "config_list_presets finds the %d presets", n);
+    ok(n >= 8, "config_list_presets finds the %d presets", n);
     ok(strstr(text, "demo") && strstr(text, "Fashion-MNIST on a small supernet") &&
            strstr(text, "tiny synthetic search for tests"),
        "the listing shows each preset's first comment line");

@@ -43,11 +43,12 @@ int main(void)
     long checked = 0, bad_offscreen = 0, bad_overlap = 0, bad_small = 0, bad_missing = 0;
     long bad_frame = 0, shown[AREA_COUNT] = {0};
     char first_bad[160] = "";
-    for (int s = 0; s < 3; s++)
+    /* shapes[3]: a training run (no heatmaps, the cells on top) */
+    for (int s = 0; s < 4; s++)
         for (int p = 0; p < PANEL_COUNT; p++)
             for (int rows = 1; rows <= 200; rows++)
                 for (int cols = 1; cols <= 300; cols++) {
-                    LayoutOptions o = {(Panel)p, shapes[s][1], shapes[s][0]};
+                    LayoutOptions o = {(Panel)p, shapes[s % 3][1], shapes[s % 3][0], s == 3};
                     Layout l;
                     layout_compute(&l, rows, cols, &o);
                     checked++;
@@ -85,13 +86,22 @@ int main(void)
                                   visible(&l, AREA_KEYBAR) && l.area[AREA_STATUS].h == 2;
                     switch (p) {
                     case PANEL_OVERVIEW:
+                        if (s == 3) { /* training: both cells whole, both curves */
+                            ok_here = ok_here && visible(&l, AREA_CELL_NORMAL) &&
+                                      visible(&l, AREA_CELL_REDUCE) &&
+                                      l.area[AREA_CELL_NORMAL].h >= layout_cell_height(4) &&
+                                      l.area[AREA_CELL_NORMAL].w >= 24 && visible(&l, AREA_LOSS) &&
+                                      visible(&l, AREA_ACC) && l.area[AREA_LOSS].h >= 4 &&
+                                      rect_empty(l.area[AREA_HEAT_NORMAL]);
+                            break;
+                        }
                         ok_here =
                             ok_here && visible(&l, AREA_HEAT_NORMAL) &&
                             visible(&l, AREA_HEAT_REDUCE) &&
                             l.area[AREA_HEAT_NORMAL].w >= HEAT_LABEL_W + 8 * HEAT_MIN_CELL_W &&
                             l.area[AREA_HEAT_REDUCE].w >= HEAT_LABEL_W + 8 * HEAT_MIN_CELL_W;
                         /* DARTS's 14 edges, whole, with the curves beside or below them. */
-                        if (shapes[s][0] == 4)
+                        if (shapes[s % 3][0] == 4)
                             ok_here = ok_here &&
                                       l.area[AREA_HEAT_NORMAL].h == layout_heat_height(14) &&
                                       visible(&l, AREA_LOSS) && visible(&l, AREA_ACC) &&
@@ -103,7 +113,7 @@ int main(void)
                     case PANEL_CELLS:
                         ok_here = ok_here && visible(&l, AREA_CELL_NORMAL) &&
                                   visible(&l, AREA_CELL_REDUCE) &&
-                                  (shapes[s][0] != 4 ||
+                                  (shapes[s % 3][0] != 4 ||
                                    l.area[AREA_CELL_NORMAL].h >= layout_cell_height(4));
                         break;
                     default:

@@ -112,7 +112,7 @@ static void format_y(char *buf, size_t len, double v, CurveKind kind)
 }
 
 static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows,
-                        int n)
+                        int n, int training)
 {
     int x = draw_text(w, r, r.y, r.x, kind == CURVE_LOSS ? "loss" : "accuracy",
                       colors_attr(ROLE_TITLE));
@@ -121,7 +121,8 @@ static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, cons
         const char *mark = v ? st->g->val_mark : st->g->train_mark;
         x = draw_text(w, r, r.y, x + 2, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
         x = draw_text(w, r, r.y, x, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
-        x = draw_text(w, r, r.y, x + 1, v ? "val" : "train", colors_attr(ROLE_LABEL));
+        x = draw_text(w, r, r.y, x + 1, v ? (training ? "test" : "val") : "train",
+                      colors_attr(ROLE_LABEL));
         if (last) {
             char num[32];
             double y = series_value(last, kind, v);
@@ -134,12 +135,13 @@ static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, cons
     }
 }
 
-void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n)
+void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n,
+                 int training)
 {
     static Raster ras[2];
     if (rect_empty(r))
         return;
-    draw_legend(w, r, st, kind, rows, n);
+    draw_legend(w, r, st, kind, rows, n, training);
     int x_axis = r.h >= 6;
     int ph = r.h - 1 - x_axis, pw = r.w - AXIS_W;
     if (ph < 1 || pw < 2)
@@ -163,13 +165,15 @@ void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Metri
         if (n > 0) {
             char a[32], b[40];
             snprintf(a, sizeof a, "%lld", (long long)rows[0].step);
-            snprintf(b, sizeof b, "step %lld", (long long)rows[n - 1].step);
+            snprintf(b, sizeof b, "%s %lld", training ? "epoch" : "step",
+                     (long long)rows[n - 1].step);
             draw_text(w, r, y, plot.x, a, colors_attr(ROLE_LABEL));
             draw_text(w, r, y, plot.x + pw - glyphs_width(b), b, colors_attr(ROLE_LABEL));
         }
     }
     if (n == 0) {
-        draw_text(w, plot, plot.y + ph / 2, plot.x + 1, "waiting for the first report",
+        draw_text(w, plot, plot.y + ph / 2, plot.x + 1,
+                  training ? "waiting for the first epoch" : "waiting for the first report",
                   colors_attr(ROLE_LABEL));
         return;
     }

@@ -15,6 +15,9 @@ typedef enum CurveKind { CURVE_LOSS, CURVE_ACC, CURVE_KIND_COUNT } CurveKind;
 /* The y range the plot uses for these rows (padded, never empty). */
 void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi);
 
-void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n);
+/* training: the rows are a training run's epochs, the second series the
+ * test split (labels "test" and "epoch" instead of "val" and "step"). */
+void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n,
+                 int training);
 
 #endif

@@ -25,6 +25,7 @@ typedef enum UiAction {
     ACT_HELP,
     ACT_CLOSE, /* Esc: closes a dialog, never quits */
     ACT_QUIT,
+    ACT_TRAIN, /* a search that is done: train its cell from scratch */
     ACT_COUNT
 } UiAction;
 

@@ -68,8 +68,33 @@ static int heat_width(int avail)
     return HEAT_LABEL_W + HEAT_OPS * cw;
 }
 
+/* A training run has no alphas: the two cells on top, the curves under
+ * them (or beside them on wide screens). */
+static void layout_training(Layout *l, int by, int bh, const LayoutOptions *o)
+{
+    int cols = l->cols;
+    int cell_h = min_int(layout_cell_height(o->nodes), bh / 2);
+    if (cols >= 2 * CELL_MIN_W + 2 + RIGHT_MIN_W) {
+        int left_w = max_int(2 * CELL_MIN_W + 1, cols * 45 / 100);
+        int rx = left_w + 1, rw = cols - rx;
+        split_columns(&l->area[AREA_CELL_NORMAL], &l->area[AREA_CELL_REDUCE], by, 0, cell_h,
+                      left_w);
+        l->area[AREA_LOG] = rect(by + cell_h + 1, 0, bh - cell_h - 1, left_w);
+        int ch = bh / 2;
+        l->area[AREA_LOSS] = rect(by, rx, ch, rw);
+        l->area[AREA_ACC] = rect(by + ch, rx, bh - ch, rw);
+        return;
+    }
+    split_columns(&l->area[AREA_CELL_NORMAL], &l->area[AREA_CELL_REDUCE], by, 0, cell_h, cols);
+    split_columns(&l->area[AREA_LOSS], &l->area[AREA_ACC], by + cell_h, 0, bh - cell_h, cols);
+}
+
 static void layout_overview(Layout *l, int by, int bh, const LayoutOptions *o)
 {
+    if (o->training) {
+        layout_training(l, by, bh, o);
+        return;
+    }
     int cols = l->cols;
     int heat_h = min_int(layout_heat_height(o->edges), bh);
     int heat_min_w = HEAT_LABEL_W + HEAT_OPS * HEAT_MIN_CELL_W;

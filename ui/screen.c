@@ -123,7 +123,7 @@ static void draw_error(WINDOW *w, int rows, int cols, const Style *st, const cha
         return;
     attr_t a = colors_attr(ROLE_DIALOG);
     draw_fill(w, r, a);
-    draw_frame(w, r, st, "the search failed", a);
+    draw_frame(w, r, st, "the run failed", a);
     for (int i = 0; i < n; i++)
         draw_text(w, r, r.y + 1 + i, r.x + 2, lines[i], colors_attr(ROLE_DIALOG_ERROR));
     draw_text(w, r, r.y + r.h - 2, r.x + 2, "q quits (exit status 1)", a);
@@ -146,7 +146,7 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
     Layout l;
     int edges = s->edges < 0 ? 0 : s->edges > GENOTYPE_MAX_EDGES ? GENOTYPE_MAX_EDGES : s->edges;
     int nodes = s->nodes < 0 ? 0 : s->nodes > GENOTYPE_MAX_NODES ? GENOTYPE_MAX_NODES : s->nodes;
-    LayoutOptions lo = {v->panel, edges, nodes};
+    LayoutOptions lo = {v->panel, edges, nodes, s->training};
     werase(w);
     layout_compute(&l, rows, cols, &lo);
     if (l.too_small) {
@@ -169,12 +169,13 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
         n_rows = history_rows(&v->history, kept, HISTORY_CAP + 1);
         curve = kept;
     }
-    curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows);
-    curves_draw(w, l.area[AREA_ACC], st, CURVE_ACC, curve, n_rows);
-    cellview_draw(w, l.area[AREA_CELL_NORMAL], st, "normal cell", g->normal, pg->normal, gn,
-                  pg->nodes);
-    cellview_draw(w, l.area[AREA_CELL_REDUCE], st, "reduce cell", g->reduce, pg->reduce, gn,
-                  pg->nodes);
+    curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, s->training);
+    curves_draw(w, l.area[AREA_ACC], st, CURVE_ACC, curve, n_rows, s->training);
+    /* A trained cell never changes: nothing to mark as new. */
+    cellview_draw(w, l.area[AREA_CELL_NORMAL], st, "normal cell", g->normal,
+                  s->training ? g->normal : pg->normal, gn, s->training ? gn : pg->nodes);
+    cellview_draw(w, l.area[AREA_CELL_REDUCE], st, "reduce cell", g->reduce,
+                  s->training ? g->reduce : pg->reduce, gn, s->training ? gn : pg->nodes);
     draw_log(w, l.area[AREA_LOG], s, v);
     int err = 0;
     const char *msg = view_log_line(v, 0, &err);

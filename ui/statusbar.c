@@ -23,6 +23,56 @@ void statusbar_duration(char *buf, size_t len, double seconds)
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* Weights as "245,242" (or "3.35M" when long). */
+static void format_count(char *buf, size_t len, long long n)
+{
+    if (n >= 10000000)
+        snprintf(buf, len, "%.2fM", (double)n / 1e6);
+    else if (n >= 1000000)
+        snprintf(buf, len, "%lld,%03lld,%03lld", n / 1000000, n / 1000 % 1000, n % 1000);
+    else if (n >= 1000)
+        snprintf(buf, len, "%lld,%03lld", n / 1000, n % 1000);
+    else
+        snprintf(buf, len, "%lld", n);
+}
+
+/* The rest of the two lines for `dartboard train`, after the state at x. */
+static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
+{
+    attr_t bar = colors_attr(ROLE_STATUS);
+    int epoch = s->epoch < s->epochs ? s->epoch + 1 : s->epochs;
+    char params[32];
+    format_count(params, sizeof params, s->params);
+    x = draw_textf(w, r, r.y, x + 1, bar | A_BOLD, "%s", s->preset);
+    x = draw_textf(w, r, r.y, x + 2, bar, "epoch %d/%d", epoch, s->epochs);
+    x = draw_textf(w, r, r.y, x + 2, bar, "lr %.4g", (double)s->lr);
+    x = draw_textf(w, r, r.y, x + 2, bar, "drop-path %.3f", (double)s->drop_path);
+    x = draw_textf(w, r, r.y, x + 2, bar, "%s params", params);
+    draw_textf(w, r, r.y, x + 2, bar, "step %lld/%lld", (long long)s->step,
+               (long long)s->total_steps);
+    if (r.h < 2)
+        return;
+    int y = r.y + 1;
+    x = r.x + 1;
+    if (s->rows_total > 0) {
+        x = draw_textf(w, r, y, x, bar, "train %.3f %.1f%%", (double)s->train_loss,
+                       (double)s->train_acc);
+        x = draw_textf(w, r, y, x + 2, bar, "test %.3f %.2f%%", (double)s->val_loss,
+                       (double)s->val_acc);
+    } else {
+        x = draw_text(w, r, y, x, "train --  test --", bar);
+    }
+    char eta[32];
+    statusbar_duration(eta, sizeof eta, s->eta_seconds);
+    if (s->ms_per_step > 0.0) {
+        x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
+        x = draw_textf(w, r, y, x + 2, bar, "%.0f img/s", s->images_per_s);
+        draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
+    } else {
+        draw_text(w, r, y, x + 2, "-- ms/step  -- img/s  ETA --", bar);
+    }
+}
+
 void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
 {
     if (rect_empty(r))
@@ -31,7 +81,12 @@ void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
     draw_fill(w, r, bar);
     SessionState state = s->state < SESSION_STATE_COUNT ? s->state : SESSION_ERROR;
     int x = draw_textf(w, r, r.y, r.x, colors_attr(state_roles[state]), " %s ",
-                       session_state_names[state]);
+                       s->training && state == SESSION_RUNNING ? "TRAINING"
+                                                               : session_state_names[state]);
+    if (s->training) {
+        statusbar_draw_training(w, r, s, x);
+        return;
+    }
     x = draw_textf(w, r, r.y, x + 1, bar | A_BOLD, "%s", s->preset);
     x = draw_textf(w, r, r.y, x + 2, bar, "step %lld/%lld", (long long)s->step,
                    (long long)s->total_steps);

@@ -147,6 +147,7 @@ typedef struct Ui {
     Plot plot;
     SCREEN *screen;
     int quit;
+    int train_requested; /* t after the search: the caller starts the training */
 } Ui;
 
 static void ui_send(Ui *ui, CommandKind kind)
@@ -208,6 +209,14 @@ static void do_action(Ui *ui, UiAction act, int key)
         break;
     case ACT_HELP:
         v->help_open = 1;
+        break;
+    case ACT_TRAIN:
+        if (!s->training && s->state == SESSION_DONE && s->step > 0) {
+            ui->train_requested = 1;
+            ui->quit = 1;
+        } else {
+            view_message(v, 0, "t trains the cell found once the search is done");
+        }
         break;
     case ACT_QUIT:
         if (search_active(s))
@@ -358,8 +367,9 @@ int ui_run(Session *s, const UiOptions *opt)
             view_take_message(&ui.view, ui.snap);
             history_update(&ui.view.history, ui.snap);
             if (ui.snap->state == SESSION_DONE && last_state != SESSION_DONE)
-                view_message(&ui.view, 0, "search done at step %lld: q leaves; x, g, s still work",
-                             (long long)ui.snap->step);
+                view_message(&ui.view, 0, "%s done at step %lld: q leaves; %sx, g, s still work",
+                             ui.snap->training ? "training" : "search", (long long)ui.snap->step,
+                             ui.snap->training ? "" : "t trains the cell found; ");
             last_state = ui.snap->state;
             if (ui.view.editor.open)
                 editor_sync(&ui.view.editor, &ui.snap->config);
@@ -398,6 +408,13 @@ int ui_run(Session *s, const UiOptions *opt)
         "dartboard: %s at step %lld; run directory %s\n",
         session_state_names[ui.snap->state < SESSION_STATE_COUNT ? ui.snap->state : SESSION_ERROR],
         (long long)ui.snap->step, ui.snap->run_dir);
+    if (!ui.snap->training && ui.snap->state == SESSION_DONE && ui.snap->step > 0) {
+        char line[SESSION_TRAIN_COMMAND_MAX];
+        session_train_command(ui.snap->run_dir, line, sizeof line);
+        printf("dartboard: train the cell found from scratch: %s\n", line);
+    }
+    if (ui.train_requested && opt->train_requested)
+        *opt->train_requested = 1;
     free(ui.snap);
     return status;
 }

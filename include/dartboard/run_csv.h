@@ -28,6 +28,7 @@ typedef struct MetricRow {
     int epoch;
     float lr, train_loss, train_acc, val_loss, val_acc;
     double seconds;
+    float drop_path; /* a training run's row only (session.h); no column of a search's file */
 } MetricRow;
 
 /* The columns of metrics.csv in file order: the one definition the writer
@@ -69,6 +70,45 @@ static inline int metric_column_number(MetricColumn c)
 /* The row as metrics.csv holds it, columns separated by sep ("," or " ")
  * and ended by '\n'. Returns its length, or -1 when it does not fit. */
 int metric_row_format(const MetricRow *r, const char *sep, char *buf, size_t len);
+
+/* One row of a training run's metrics.csv (dartboard train): one per epoch,
+ * the training averages over the epoch and the test split evaluated at its
+ * end. epoch counts from 1 (the row of the first epoch says 1). */
+typedef struct TrainRow {
+    int epoch;
+    float lr, drop_path, train_loss, train_acc, test_loss, test_acc;
+    double seconds;
+} TrainRow;
+
+#define TRAIN_COLUMNS(X)                                                                           \
+    X(TRAIN_EPOCH, "epoch", epoch, "%d")                                                           \
+    X(TRAIN_LR, "lr", lr, "%.6g")                                                                  \
+    X(TRAIN_DROP_PATH, "drop_path", drop_path, "%.6g")                                             \
+    X(TRAIN_TRAIN_LOSS, "train_loss", train_loss, "%.6f")                                          \
+    X(TRAIN_TRAIN_ACC, "train_acc", train_acc, "%.4f")                                             \
+    X(TRAIN_TEST_LOSS, "test_loss", test_loss, "%.6f")                                             \
+    X(TRAIN_TEST_ACC, "test_acc", test_acc, "%.4f")                                                \
+    X(TRAIN_SECONDS, "seconds", seconds, "%.3f")
+
+#define TRAIN_COLUMN_ID(id, name, field, conv) id,
+typedef enum TrainColumn { TRAIN_COLUMNS(TRAIN_COLUMN_ID) TRAIN_COLUMN_COUNT } TrainColumn;
+#undef TRAIN_COLUMN_ID
+#define TRAIN_CSV_HEADER (&(TRAIN_COLUMNS(METRIC_HEADER_PART) "\n")[1])
+
+extern const char *const train_column_names[TRAIN_COLUMN_COUNT];
+
+static inline int train_column_number(TrainColumn c)
+{
+    return (int)c + 1;
+}
+
+/* As metric_row_format, for a training row. */
+int train_row_format(const TrainRow *r, const char *sep, char *buf, size_t len);
+
+typedef struct RunTrain {
+    int n;
+    TrainRow *rows;
+} RunTrain;
 
 typedef struct RunMetrics {
     int n;
@@ -112,6 +152,11 @@ int run_metrics_load(const char *path, RunMetrics *m, char *err, size_t errlen);
 int run_metrics_tail(const char *name, const char *text, size_t len, MetricRow *rows, int max,
                      int64_t *total, char *err, size_t errlen);
 void run_metrics_free(RunMetrics *m);
+/* The same for a training run's metrics.csv (rows ascending by epoch). */
+int run_train_tail(const char *name, const char *text, size_t len, TrainRow *rows, int max,
+                   int64_t *total, char *err, size_t errlen);
+int run_train_load(const char *path, RunTrain *t, char *err, size_t errlen);
+void run_train_free(RunTrain *t);
 
 /* Every report block must list every (cell, edge, op) once. */
 int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen);

@@ -33,6 +33,7 @@ typedef struct TextBuf {
 
 typedef struct RunDir {
     char path[RUNDIR_PATH_MAX];
+    int training; /* a dartboard train run: metrics.csv of TRAIN_COLUMNS, no alphas.csv */
     int lock_fd;
     TextBuf metrics, alphas;
 } RunDir;
@@ -66,6 +67,8 @@ int rundir_append_metrics(RunDir *rd, const MetricRow *row, char *err, size_t er
 /* One block: both cells, every edge, every op (softmaxed weights). */
 int rundir_append_alphas(RunDir *rd, int64_t step, int edges, const float *normal,
                          const float *reduce, char *err, size_t errlen);
+/* One epoch's row of a training run. */
+int rundir_append_train(RunDir *rd, const TrainRow *row, char *err, size_t errlen);
 int rundir_write_config(const RunDir *rd, const Config *cfg, char *err, size_t errlen);
 int rundir_write_genotype(const RunDir *rd, const Genotype *g, const float *normal,
                           const float *reduce, char *err, size_t errlen);
@@ -79,5 +82,24 @@ int rundir_log_change(const RunDir *rd, int64_t step, const char *key, const cha
  * wrong (expected ...)" (resuming refuses such a run directory). */
 int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *total, char *err,
                        size_t errlen);
+
+/* The training rows held in memory, as rundir_metric_rows (rows by epoch). */
+int rundir_train_rows(const RunDir *rd, TrainRow *rows, int max, int64_t *total, char *err,
+                      size_t errlen);
+
+/* What results.json of a training run says: the test split's figures after
+ * the last epoch trained, the network's size and the cell. */
+typedef struct TrainResults {
+    const char *preset, *dataset;
+    const Genotype *genotype;
+    int epochs, epochs_planned; /* trained; run.epochs */
+    int test_samples, classes;
+    float test_loss, test_acc; /* test_acc in % */
+    float class_acc[10];
+    size_t params, params_aux; /* without and with the auxiliary head */
+    double seconds;            /* running time of the whole run */
+} TrainResults;
+
+int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, size_t errlen);
 
 #endif

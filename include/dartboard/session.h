@@ -1,4 +1,4 @@
-/* session: a search running in a worker thread, seen through snapshots and
+/* session: a search (or the training of a derived cell) running in a worker thread, seen through snapshots and
  * steered through commands.
  *
  * The worker owns the Search, the data and the run directory. After every
@@ -35,6 +35,12 @@ extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING",
 typedef struct Snapshot {
     uint64_t seq; /* bumped at every publish */
     SessionState state;
+    /* 1: `dartboard train`, the derived cell `genotype` trained from scratch.
+     * Then rows are epochs (step = epoch = the epoch's number, from 1),
+     * val_* are the test split's figures, and there are no alphas. */
+    int training;
+    float drop_path;           /* drop-path probability of the next step */
+    long long params, params_aux; /* weights without and with the auxiliary head */
     char preset[64];
     char run_dir[1024];        /* RUNDIR_PATH_MAX */
     int64_t step, total_steps; /* steps done, steps the run will do */
@@ -85,6 +91,9 @@ typedef struct SessionOptions {
     int start_paused;
     int linger; /* after the run ends, keep serving CMD_CHECKPOINT/CMD_EXPORT
                    until CMD_STOP (a UI that stays open); 0: finish at once */
+    /* Not NULL: train this cell from scratch (dartboard train) instead of
+     * searching; copied by session_create. */
+    const Genotype *genotype;
 } SessionOptions;
 
 typedef struct Session Session;
@@ -104,5 +113,11 @@ void session_request_stop(Session *s);
 /* Waits for the worker to finish; returns the exit status (0 done, 1 error). */
 int session_join(Session *s);
 void session_free(Session *s);
+
+/* The command that trains the cell a search found in run_dir from scratch,
+ * for the user to copy: dartboard train --genotype RUN_DIR, the directory
+ * quoted for a POSIX shell when it holds anything but [A-Za-z0-9/._+-]. */
+#define SESSION_TRAIN_COMMAND_MAX (4 * 1024 + 64)
+void session_train_command(const char *run_dir, char *buf, size_t len);
 
 #endif

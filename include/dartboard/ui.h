@@ -14,6 +14,8 @@ typedef struct UiOptions {
     int no_color;     /* monochrome (--no-color; NO_COLOR in the environment does the same) */
     int batch_frames; /* > 0: draw that many frames, then stop the search and quit (CI, sanitizers)
                        */
+    int *train_requested; /* may be NULL; set to 1 when the user pressed t after a search to
+                             train the cell found (the caller starts `dartboard train`) */
 } UiOptions;
 
 /* Runs the terminal UI until the user quits (or batch_frames are drawn). On

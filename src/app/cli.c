@@ -5,12 +5,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "dartboard/genotype_io.h"
 #include "dartboard/rundir.h"
 
 static const char usage[] =
     "Usage: dartboard [search] [OPTION]...      run a DARTS search (live UI on a terminal)\n"
+    "       dartboard train --genotype G [OPTION]...\n"
+    "                                           train a derived cell from scratch, report\n"
+    "                                           its test accuracy (live UI on a terminal)\n"
     "       dartboard bench [OPTION]...         time search steps or kernels\n"
     "       dartboard export RUN_DIR --format FORMAT [-o FILE]\n"
     "       dartboard presets                   list the built-in presets\n"
@@ -31,6 +36,13 @@ static const char usage[] =
     "  --ascii              UI: plain ASCII glyphs\n"
     "  --no-color           UI: no colours (NO_COLOR in the environment does the same)\n"
     "\n"
+    "Train options (and every search option above):\n"
+    "  --genotype G         the cell: a search run directory (its genotype.py), a genotype\n"
+    "                       file (py, json, yaml; the official dialects) or a published\n"
+    "                       cell: DARTS_V1, DARTS_V2 (DARTS = DARTS_V2)\n"
+    "                       (--preset default: train-fashion-mnist; --resume DIR trains\n"
+    "                       DIR's genotype.py)\n"
+    "\n"
     "Bench options:\n"
     "  --config A|B|C       A: 3x32x32 C16 8 layers batch 64; B: 1x28x28 C16 8 layers\n"
     "                       batch 64; C: 1x28x28 C8 5 layers batch 32 (default: C)\n"
@@ -44,7 +56,8 @@ static const char usage[] =
     "Export formats: py json yaml dot tikz svg pdf png frames plots\n"
     "\n"
     "The run directory holds config.yaml, metrics.csv, alphas.csv, genotype.py,\n"
-    "genotype.json, checkpoint.bin and changes.log.\n"
+    "genotype.json, checkpoint.bin and changes.log; a training run's holds no\n"
+    "alphas.csv, a row per epoch in metrics.csv and, at the end, results.json.\n"
     "Exit status: 0 done, 1 runtime error, 2 usage or configuration error.\n";
 
 void cli_usage(FILE *f)
@@ -160,11 +173,15 @@ static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, 
             if (parse_seed(v, &o->seed, err, errlen) != 0)
                 return -1;
             o->have_seed = 1;
+        } else if (o->command == CLI_TRAIN && is_opt(a, "--genotype")) {
+            VALUE("--genotype");
+            o->genotype = v;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->command = CLI_HELP;
             return 0;
         } else if (a[0] == '-') {
-            snprintf(err, errlen, "unknown option '%s' for search", a);
+            snprintf(err, errlen, "unknown option '%s' for %s", a,
+                     o->command == CLI_TRAIN ? "train" : "search");
             return -1;
         } else {
             snprintf(err, errlen, "unexpected argument '%s'", a);
@@ -180,6 +197,18 @@ static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, 
                  "--resume takes the configuration from %s/config.yaml; --preset does not apply "
                  "(use --set to change a key)",
                  o->resume_dir);
+        return -1;
+    }
+    if (o->command == CLI_TRAIN && o->resume_dir && o->genotype) {
+        snprintf(err, errlen,
+                 "--resume trains the cell of %s/genotype.py; --genotype does not apply",
+                 o->resume_dir);
+        return -1;
+    }
+    if (o->command == CLI_TRAIN && !o->resume_dir && !o->genotype) {
+        snprintf(err, errlen,
+                 "train needs --genotype (a search run directory, a genotype file, DARTS_V1 or "
+                 "DARTS_V2)");
         return -1;
     }
     return 0;
@@ -262,6 +291,9 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
         }
         if (strcmp(a, "search") == 0) {
             i = 2;
+        } else if (strcmp(a, "train") == 0) {
+            o->command = CLI_TRAIN;
+            i = 2;
         } else if (strcmp(a, "bench") == 0) {
             o->command = CLI_BENCH;
             return parse_bench(o, argc, argv, 2, err, errlen);
@@ -279,7 +311,7 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         } else if (a[0] != '-') {
             snprintf(err, errlen,
-                     "unknown command '%s' (expected search, bench, export or presets)", a);
+                     "unknown command '%s' (expected search, train, bench, export or presets)", a);
             return -1;
         }
     }
@@ -309,7 +341,11 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
             snprintf(cfg->preset, sizeof cfg->preset, "%s",
                      base && base[1] ? base + 1 : o->resume_dir);
         }
-    } else if (config_load_preset(cfg, o->preset ? o->preset : "demo", err, errlen) != 0) {
+    } else if (config_load_preset(cfg,
+                                  o->preset                   ? o->preset
+                                  : o->command == CLI_TRAIN ? "train-fashion-mnist"
+                                                              : "demo",
+                                  err, errlen) != 0) {
         return -1;
     }
     for (int i = 0; i < o->n_sets; i++)
@@ -329,4 +365,50 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
             return -1;
     }
     return config_validate(cfg, err, errlen);
+}
+
+int cli_genotype(const CliOptions *o, int nodes, Genotype *g, char *err, size_t errlen)
+{
+    char path[RUNDIR_FILE_MAX];
+    struct stat st;
+    const char *src = o->resume_dir ? o->resume_dir : o->genotype;
+    if (!o->resume_dir && genotype_published(src, g) == 0) {
+        snprintf(path, sizeof path, "%s", src);
+    } else if (o->resume_dir || (stat(src, &st) == 0 && S_ISDIR(st.st_mode))) {
+        /* A search run directory: the cell it derived (the last report's, or
+         * the final one). A training run's directory holds its cell there too. */
+        if (snprintf(path, sizeof path, "%s/genotype.py", src) >= (int)sizeof path) {
+            snprintf(err, errlen, "%.60s...: path of %zu bytes (at most %d)", src, strlen(src),
+                     RUNDIR_PATH_MAX - 1);
+            return -1;
+        }
+        if (access(path, F_OK) != 0) {
+            snprintf(err, errlen,
+                     "%s: no such file (expected a search run directory holding its derived "
+                     "cell)",
+                     path);
+            return -1;
+        }
+        if (genotype_read_file(path, g, err, errlen) != 0)
+            return -1;
+    } else {
+        if (access(src, F_OK) != 0) {
+            snprintf(err, errlen,
+                     "--genotype %s: no such file or directory (expected a search run directory, "
+                     "a genotype file, DARTS_V1 or DARTS_V2)",
+                     src);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s", src);
+        if (genotype_read_file(path, g, err, errlen) != 0)
+            return -1;
+    }
+    if (g->nodes != nodes) {
+        snprintf(err, errlen,
+                 "%s: a cell of %d intermediate nodes does not fit model.nodes = %d (expected a "
+                 "genotype with %d nodes, or --set model.nodes=%d)",
+                 path, g->nodes, nodes, nodes, g->nodes);
+        return -1;
+    }
+    return 0;
 }

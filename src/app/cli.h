@@ -10,9 +10,11 @@
 #include <stdio.h>
 
 #include "dartboard/config.h"
+#include "dartboard/genotype.h"
 
 typedef enum CliCommand {
     CLI_SEARCH,
+    CLI_TRAIN,
     CLI_BENCH,
     CLI_EXPORT,
     CLI_PRESETS,
@@ -34,6 +36,8 @@ typedef struct CliOptions {
     int epochs, threads;           /* 0: not given */
     int have_seed;
     uint64_t seed;
+    /* train */
+    const char *genotype; /* --genotype */
     /* bench */
     char bench_config; /* 'A' | 'B' | 'C' */
     int bench_order, bench_steps, bench_kernels;
@@ -52,4 +56,9 @@ void cli_usage(FILE *f);
  * that order. 0, or -1 with err naming the file/key and what was expected. */
 int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen);
 
+/* The cell `dartboard train` trains: --genotype as a published name, a run
+ * directory (its genotype.py) or a genotype file; with --resume, the run's
+ * genotype.py. It must have `nodes` intermediate nodes (model.nodes). 0, or
+ * -1 with err naming the file and what was expected. */
+int cli_genotype(const CliOptions *o, int nodes, Genotype *g, char *err, size_t errlen);
 #endif

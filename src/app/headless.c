@@ -12,6 +12,14 @@
 
 static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
 {
+    if (p->training) {
+        fprintf(out,
+                "epoch %d/%d  lr %.5f  drop-path %.3f  train %.4f %6.2f%%  test %.4f %6.2f%%  "
+                "%.1f ms/step  %.0f img/s\n",
+                r->epoch + 1, p->epochs, r->lr, r->drop_path, r->train_loss, r->train_acc,
+                r->val_loss, r->val_acc, p->ms_per_step, p->images_per_s);
+        return;
+    }
     fprintf(out,
             "step %" PRId64 "/%" PRId64 "  epoch %d/%d  lr %.5f  train %.4f %6.2f%%  "
             "val %.4f %6.2f%%  %.1f ms/step  %.0f img/s\n",
@@ -39,7 +47,14 @@ int headless_run(Session *s, FILE *out)
             /* Rows of a resumed run were printed back then; a run that fails
              * before it starts has no rows to print, only its error. */
             printed = p->state == SESSION_ERROR ? p->rows_total : p->rows_resumed;
-            if (p->state != SESSION_ERROR)
+            if (p->state != SESSION_ERROR && p->training) {
+                fprintf(out,
+                        "dartboard train: %s, run directory %s, step %" PRId64 " of %" PRId64
+                        " (%d epochs)\n%lld weights (%lld with the auxiliary head); cell ",
+                        p->preset, p->run_dir, p->step, p->total_steps, p->epochs, p->params,
+                        p->params_aux);
+                genotype_write_py(out, &p->genotype);
+            } else if (p->state != SESSION_ERROR)
                 fprintf(out,
                         "dartboard: %s, run directory %s, step %" PRId64 " of %" PRId64
                         " (%d epochs)\n",
@@ -72,12 +87,17 @@ int headless_run(Session *s, FILE *out)
     if (status == 0 && p->step < p->total_steps)
         fprintf(out,
                 "stopped at step %" PRId64 " of %" PRId64
-                "; continue with: dartboard --resume %s\n",
-                p->step, p->total_steps, p->run_dir);
-    else if (status == 0 && p->step > 0) {
+                "; continue with: dartboard %s --resume %s\n",
+                p->step, p->total_steps, p->training ? "train" : "search", p->run_dir);
+    else if (status == 0 && p->training) {
+        fprintf(out, "run directory: %s\n", p->run_dir);
+    } else if (status == 0 && p->step > 0) {
         fprintf(out, "genotype (step %" PRId64 "): ", p->step);
         genotype_write_py(out, &p->genotype);
         fprintf(out, "run directory: %s\n", p->run_dir);
+        char line[SESSION_TRAIN_COMMAND_MAX];
+        session_train_command(p->run_dir, line, sizeof line);
+        fprintf(out, "train this cell from scratch: %s\n", line);
         fflush(out);
     }
     free(p);

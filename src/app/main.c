@@ -51,17 +51,47 @@ static int wants_ui(const CliOptions *o)
 }
 
 /* The one place that picks the front-end: the live UI (which gets --ascii
- * and --no-color; NO_COLOR it reads itself), otherwise progress lines. */
-static int run_front_end(Session *s, const CliOptions *o)
+ * and --no-color; NO_COLOR it reads itself), otherwise progress lines.
+ * *train: the user asked the UI to train the cell the search found. */
+static int run_front_end(Session *s, const CliOptions *o, int *train)
 {
     if (wants_ui(o)) {
-        UiOptions u = {.ascii = o->ascii, .no_color = o->no_color, .batch_frames = 0};
+        UiOptions u = {
+            .ascii = o->ascii, .no_color = o->no_color, .batch_frames = 0, .train_requested = train};
         return ui_run(s, &u);
     }
     return headless_run(s, stdout);
 }
 
-static int run_search(const CliOptions *o)
+/* t in the UI after a search: `dartboard train --genotype RUN_DIR` in this
+ * terminal, as a new program image (the search's lock is released by then). */
+static int exec_training(const char *run_dir, const CliOptions *o)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || (size_t)n >= sizeof self - 1) {
+        fprintf(stderr, "dartboard: cannot find the program to start the training\n");
+        return 1;
+    }
+    self[n] = '\0';
+    char *argv[8];
+    int k = 0;
+    argv[k++] = "dartboard";
+    argv[k++] = "train";
+    argv[k++] = "--genotype";
+    argv[k++] = (char *)run_dir;
+    if (o->ascii)
+        argv[k++] = "--ascii";
+    if (o->no_color)
+        argv[k++] = "--no-color";
+    argv[k] = NULL;
+    execv(self, argv);
+    perror("dartboard: cannot start the training");
+    return 1;
+}
+
+/* A search, or with `train` the training of a derived cell from scratch. */
+static int run_session(const CliOptions *o)
 {
     char err[1024];
     Config cfg;
@@ -69,7 +99,15 @@ static int run_search(const CliOptions *o)
         fprintf(stderr, "dartboard: %s\n", err);
         return 2;
     }
+    /* The cell is checked before the run directory exists: a genotype
+     * that does not parse or fit writes nothing. */
+    Genotype g;
+    if (o->command == CLI_TRAIN && cli_genotype(o, cfg.model.nodes, &g, err, sizeof err) != 0) {
+        fprintf(stderr, "dartboard: %s\n", err);
+        return 2;
+    }
     SessionOptions so = {
+        .genotype = o->command == CLI_TRAIN ? &g : NULL,
         .out_dir = o->out_dir,
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,
@@ -85,14 +123,25 @@ static int run_search(const CliOptions *o)
     }
     install_stop_signals(s);
     if (session_start(s) != 0) {
-        fprintf(stderr, "dartboard: cannot start the search thread\n");
+        fprintf(stderr, "dartboard: cannot start the worker thread\n");
         session_free(s);
         return 1;
     }
-    int front = run_front_end(s, o);
+    int train = 0;
+    int front = run_front_end(s, o, &train);
     int status = session_join(s);
     signal_session = NULL;
+    Snapshot *last = train ? malloc(sizeof *last) : NULL;
+    if (last)
+        session_snapshot(s, last);
     session_free(s);
+    if (last && !status && !front) {
+        char dir[sizeof last->run_dir];
+        memcpy(dir, last->run_dir, sizeof dir);
+        free(last);
+        return exec_training(dir, o);
+    }
+    free(last);
     return status ? status : front;
 }
 
@@ -155,7 +204,8 @@ int main(int argc, char **argv)
                    ? 0
                    : 1;
     case CLI_SEARCH:
-        return run_search(&o);
+    case CLI_TRAIN:
+        return run_session(&o);
     case CLI_COMMAND_COUNT:
         break;
     }

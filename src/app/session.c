@@ -31,6 +31,7 @@
 #include "dartboard/parallel.h"
 #include "dartboard/rundir.h"
 #include "dartboard/search.h"
+#include "session_internal.h"
 
 const char *const session_state_names[SESSION_STATE_COUNT] = {
     [SESSION_STARTING] = "STARTING", [SESSION_RUNNING] = "RUNNING", [SESSION_PAUSED] = "PAUSED",
@@ -40,62 +41,8 @@ const char *const session_state_names[SESSION_STATE_COUNT] = {
 _Static_assert(sizeof(((Snapshot *)0)->run_dir) == RUNDIR_PATH_MAX,
                "a snapshot holds any run path");
 
-#define QUEUE_SIZE 64
-#define ERR_LEN 2048
 #define EMA_WEIGHT 0.1 /* ms/step: new sample's share */
 #define APP_STATE_VERSION 1u
-
-/* Sums over the steps since the previous metric row. */
-typedef struct Accum {
-    double train_loss, val_loss; /* sums of batch means */
-    int64_t train_correct, val_correct, images, batches;
-} Accum;
-
-/* What the checkpoint's extra block carries. */
-typedef struct AppState {
-    int tail_row;   /* the row at this step exists only because a bounded run ended here */
-    double elapsed; /* running seconds so far */
-    double last_lr; /* weight lr of the latest step (the lr column of a row) */
-    Accum acc;      /* since the previous row (before the tail row, if any) */
-    Genotype report_genotype;
-} AppState;
-
-struct Session {
-    Config cfg; /* live: the worker applies CMD_SET to it */
-    SessionOptions opt;
-    char out_dir[RUNDIR_PATH_MAX];
-    int resuming;   /* from checkpoint.bin */
-    int restarting; /* --resume of a run that never reached a checkpoint: step 0 */
-    uint64_t fingerprint;
-
-    pthread_t thread;
-    int started, joined, exit_status;
-
-    pthread_mutex_t snap_lock;
-    Snapshot shared;
-
-    pthread_mutex_t cmd_lock;
-    pthread_cond_t cmd_cond;
-    Command queue[QUEUE_SIZE];
-    int q_head, q_count;
-    int stop; /* a CMD_STOP arrived (never lost to a full queue) */
-    atomic_int stop_async;
-
-    /* worker-owned */
-    Snapshot priv;
-    Dataset data;
-    int data_loaded;
-    Search *search;
-    RunDir rd;        /* locked from session_create to session_free */
-    int write_failed; /* a write to the run directory failed: the run stops */
-    AppState app;
-    int paused;
-    int64_t target;
-    int steps_per_epoch;
-    int64_t last_row_step;
-    int64_t checkpoint_step; /* step of the newest checkpoint.bin */
-    float w_normal[GENOTYPE_MAX_EDGES * OP_COUNT], w_reduce[GENOTYPE_MAX_EDGES * OP_COUNT];
-};
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -106,7 +53,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void publish(Session *s)
+void session_publish(Session *s)
 {
     pthread_mutex_lock(&s->snap_lock);
     s->priv.seq = s->shared.seq + 1;
@@ -114,8 +61,7 @@ static void publish(Session *s)
     pthread_mutex_unlock(&s->snap_lock);
 }
 
-static void say(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(Session *s, const char *fmt, ...)
+void session_say(Session *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -127,15 +73,15 @@ static void say(Session *s, const char *fmt, ...)
 /* A write to the run directory failed: the run stops with exit 1 and
  * writes nothing more, so the newest checkpoint and the rows up to it stay
  * as they are, resumable once the cause is fixed. Returns -1. */
-static int write_failure(Session *s, const char *err)
+int session_write_failure(Session *s, const char *err)
 {
-    say(s, "%s; search stopped, checkpoint.bin of step %lld kept (continue with --resume %s)", err,
-        (long long)s->checkpoint_step, s->rd.path);
+    session_say(s, "%s; %s stopped, checkpoint.bin of step %lld kept (continue with --resume %s)", err,
+        s->training ? "training" : "search", (long long)s->checkpoint_step, s->rd.path);
     s->write_failed = 1;
     return -1;
 }
 
-static int64_t compute_target(const Session *s)
+int64_t session_target(const Session *s)
 {
     int64_t total = (int64_t)s->cfg.run.epochs * s->steps_per_epoch;
     if (s->opt.max_epochs > 0 && (int64_t)s->opt.max_epochs * s->steps_per_epoch < total)
@@ -148,7 +94,7 @@ static int64_t compute_target(const Session *s)
 static void refresh_progress(Session *s)
 {
     Snapshot *p = &s->priv;
-    s->target = compute_target(s);
+    s->target = session_target(s);
     p->step = search_step_count(s->search);
     p->total_steps = s->target;
     p->epoch = search_epoch(s->search);
@@ -370,14 +316,26 @@ static int save_checkpoint(Session *s, const AppState *app, char *err, size_t er
     return 0;
 }
 
+/* The current state, search or training, as checkpoint.bin. */
+static int checkpoint_current(Session *s, char *err, size_t errlen)
+{
+    return s->training ? training_checkpoint(s, err, errlen)
+                       : save_checkpoint(s, &s->app, err, errlen);
+}
+
+static int64_t current_step(const Session *s)
+{
+    return s->training ? training_step_count(s) : search_step_count(s->search);
+}
+
 static int checkpoint_now(Session *s, int announce)
 {
     char err[ERR_LEN];
-    if (save_checkpoint(s, &s->app, err, sizeof err) != 0)
-        return write_failure(s, err);
+    if (checkpoint_current(s, err, sizeof err) != 0)
+        return session_write_failure(s, err);
     if (announce)
-        say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
-            (long long)search_step_count(s->search));
+        session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
+                    (long long)current_step(s));
     return 0;
 }
 
@@ -421,7 +379,7 @@ static int write_row(Session *s, int eval)
                              sizeof err) != 0 ||
         rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
                               sizeof err) != 0)
-        return write_failure(s, err);
+        return session_write_failure(s, err);
     push_row(&s->priv, &r);
     s->priv.prev_genotype = s->app.report_genotype;
     s->app.report_genotype = s->priv.genotype;
@@ -437,20 +395,21 @@ static void apply_set(Session *s, const Command *c)
     char err[ERR_LEN], old_value[CONFIG_STR], new_value[CONFIG_STR];
     const ConfigKey *key = config_key_find(c->key);
     if (key && !key->live) {
-        say(s, "%s cannot change while a search runs (it shapes the network or data)", c->key);
+        session_say(s, "%s cannot change while a %s runs (it shapes the network or data)", c->key,
+                    s->training ? "training" : "search");
         return;
     }
     Config next = s->cfg;
     if (config_set(&next, c->key, c->value, err, sizeof err) != 0 ||
         config_validate(&next, err, sizeof err) != 0) {
-        say(s, "refused: %s", err);
+        session_say(s, "refused: %s", err);
         return;
     }
     config_get(&s->cfg, c->key, old_value, sizeof old_value);
     config_get(&next, c->key, new_value, sizeof new_value);
-    int64_t step = search_step_count(s->search);
+    int64_t step = current_step(s);
     if (strcmp(old_value, new_value) == 0) {
-        say(s, "%s is already %s", c->key, new_value);
+        session_say(s, "%s is already %s", c->key, new_value);
         return;
     }
     s->cfg = next;
@@ -458,29 +417,31 @@ static void apply_set(Session *s, const Command *c)
         parallel_set_threads(s->cfg.run.threads);
     /* The checkpoint first, so a resume never replays steps before this
      * boundary with the new value from config.yaml. */
-    if (save_checkpoint(s, &s->app, err, sizeof err) != 0 ||
+    if (checkpoint_current(s, err, sizeof err) != 0 ||
         rundir_write_config(&s->rd, &s->cfg, err, sizeof err) != 0 ||
         rundir_log_change(&s->rd, step, c->key, old_value, new_value, err, sizeof err) != 0) {
-        write_failure(s, err);
+        session_write_failure(s, err);
         return;
     }
-    say(s, "step %lld: %s %s -> %s", (long long)step, c->key, old_value, new_value);
+    session_say(s, "step %lld: %s %s -> %s", (long long)step, c->key, old_value, new_value);
 }
 
 static void export_all(Session *s)
 {
     char err[ERR_LEN], msg[ERR_LEN];
-    /* The exporter reads the run directory: bring its genotype up to now. */
-    refresh_alphas(s);
-    if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
+    /* The exporter reads the run directory: bring its genotype up to now
+     * (a training run's genotype.py is the cell it trains, written once). */
+    if (!s->training)
+        refresh_alphas(s);
+    if (!s->training && rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
                               sizeof err) != 0) {
-        write_failure(s, err);
+        session_write_failure(s, err);
         return;
     }
     if (export_run_dir(s->rd.path, "py,json,yaml,dot,tikz,svg", NULL, msg, sizeof msg) != 0)
-        say(s, "export failed: %s", msg);
+        session_say(s, "export failed: %s", msg);
     else
-        say(s, "%s", msg);
+        session_say(s, "%s", msg);
 }
 
 /* Handles one command. Returns 1 when the worker must stop (asked to, or
@@ -519,7 +480,7 @@ static int handle(Session *s, const Command *c, int *step_once)
 /* Takes every queued command (waiting while paused and nothing is queued),
  * handles them outside the lock. Returns 1 when the worker must stop;
  * *step_once is set when a paused worker should run exactly one step. */
-static int drain_commands(Session *s, int *step_once, int wait_while_paused)
+int session_drain_commands(Session *s, int *step_once, int wait_while_paused)
 {
     *step_once = 0;
     for (;;) {
@@ -555,8 +516,11 @@ static int drain_commands(Session *s, int *step_once, int wait_while_paused)
         if (s->priv.state == SESSION_RUNNING || s->priv.state == SESSION_PAUSED)
             s->priv.state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
         if (n > 0 && (msg != s->priv.message_seq || was_paused != s->paused)) {
-            refresh_progress(s);
-            publish(s);
+            if (s->training)
+                training_refresh(s);
+            else
+                refresh_progress(s);
+            session_publish(s);
         }
         if (!wait_while_paused || !s->paused || *step_once)
             return 0;
@@ -568,7 +532,7 @@ static int drain_commands(Session *s, int *step_once, int wait_while_paused)
 /* Keys given anew on a resume (--set, --threads, ...) are changes like the
  * UI's: logged in changes.log and written to config.yaml, so the next resume
  * keeps them. */
-static int record_resume_overrides(Session *s, char *err, size_t errlen)
+int session_record_resume_overrides(Session *s, char *err, size_t errlen)
 {
     char path[RUNDIR_FILE_MAX];
     rundir_file(&s->rd, "config.yaml", path, sizeof path);
@@ -578,7 +542,7 @@ static int record_resume_overrides(Session *s, char *err, size_t errlen)
         return -1;
     int n, changed = 0;
     const ConfigKey *keys = config_keys(&n);
-    int64_t step = search_step_count(s->search);
+    int64_t step = current_step(s);
     for (int i = 0; i < n; i++) {
         char was[CONFIG_STR], now[CONFIG_STR];
         if (config_get(&saved, keys[i].name, was, sizeof was) != 0 ||
@@ -635,7 +599,7 @@ static int resume_run(Session *s, char *err, size_t errlen)
     if (load_checkpoint(s, err, errlen) != 0)
         return -1;
     int64_t step = search_step_count(s->search);
-    s->target = compute_target(s);
+    s->target = session_target(s);
     if (rundir_open(&s->rd, step, !s->app.tail_row, err, errlen) != 0)
         return -1;
     /* A malformed metric row refuses the resume before anything is written. */
@@ -643,7 +607,7 @@ static int resume_run(Session *s, char *err, size_t errlen)
     if (rows < 0)
         return -1;
     p->n_rows = rows;
-    if (record_resume_overrides(s, err, errlen) != 0)
+    if (session_record_resume_overrides(s, err, errlen) != 0)
         return -1;
     if (p->n_rows > 0) {
         const MetricRow *r = &p->rows[p->n_rows - 1];
@@ -674,7 +638,7 @@ static int resume_run(Session *s, char *err, size_t errlen)
 static int start_run(Session *s, char *err, size_t errlen)
 {
     if (s->restarting)
-        say(s,
+        session_say(s,
             "%s: no checkpoint yet (stopped before its first one); starting from step 0 with "
             "its config.yaml",
             s->rd.path);
@@ -726,7 +690,7 @@ static int finish_run(Session *s)
         AppState before = s->app;
         before.tail_row = 1;
         if (save_checkpoint(s, &before, err, sizeof err) != 0)
-            return write_failure(s, err);
+            return session_write_failure(s, err);
         return write_row(s, 1);
     }
     if (step > 0 && s->last_row_step != step && write_row(s, 1) != 0)
@@ -736,31 +700,33 @@ static int finish_run(Session *s)
     refresh_alphas(s);
     if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
                               sizeof err) != 0)
-        return write_failure(s, err);
+        return session_write_failure(s, err);
     return 0;
 }
 
 static void *worker_main(void *arg)
 {
     Session *s = arg;
+    if (s->training)
+        return training_main(s);
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
 
     if (prepare(s, err, sizeof err) != 0) {
-        say(s, "%s", err);
+        session_say(s, "%s", err);
         p->state = SESSION_ERROR;
         s->exit_status = 1;
-        publish(s);
+        session_publish(s);
         return NULL;
     }
     s->paused = s->opt.start_paused;
     p->state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
-    publish(s);
+    session_publish(s);
 
     int stopped = 0, failed = 0;
     for (;;) {
         int step_once;
-        if (drain_commands(s, &step_once, 1)) {
+        if (session_drain_commands(s, &step_once, 1)) {
             stopped = !s->write_failed;
             failed = s->write_failed;
             break;
@@ -774,7 +740,7 @@ static void *worker_main(void *arg)
         if (rc != 0) {
             /* search_step refuses a non-finite loss and leaves the state as
              * it was; nothing of it is checkpointed. */
-            say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
+            session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
                 (long long)s->checkpoint_step);
             failed = 1;
             break;
@@ -811,7 +777,7 @@ static void *worker_main(void *arg)
         }
         s->app.elapsed += now_seconds() - t0;
         refresh_progress(s);
-        publish(s);
+        session_publish(s);
     }
     if (!failed) {
         double t0 = now_seconds();
@@ -824,17 +790,17 @@ static void *worker_main(void *arg)
     p->state = failed ? SESSION_ERROR : SESSION_DONE;
     s->exit_status = failed;
     refresh_progress(s);
-    publish(s);
+    session_publish(s);
 
     /* A UI that stays open may still checkpoint or export. */
     while (s->opt.linger && !stopped && !failed) {
         int step_once;
         s->paused = 1; /* makes drain_commands wait */
-        if (drain_commands(s, &step_once, 1)) {
+        if (session_drain_commands(s, &step_once, 1)) {
             if (s->write_failed) {
                 p->state = SESSION_ERROR;
                 s->exit_status = 1;
-                publish(s);
+                session_publish(s);
             }
             break;
         }
@@ -856,7 +822,12 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     s->cfg = *cfg;
     s->opt = *opt;
     s->rd.lock_fd = -1;
-    s->fingerprint = checkpoint_fingerprint(cfg);
+    s->training = opt->genotype != NULL;
+    if (s->training)
+        s->genotype = *opt->genotype;
+    s->fingerprint = s->training ? training_fingerprint(cfg, opt->genotype)
+                                 : checkpoint_fingerprint(cfg);
+    s->rd.training = s->training;
     const char *dir = opt->resume_dir ? opt->resume_dir : opt->out_dir;
     if (dir) {
         if (snprintf(s->out_dir, sizeof s->out_dir, "%s", dir) >= (int)sizeof s->out_dir) {
@@ -882,6 +853,7 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
         goto fail; /* refused before the worker loads anything */
     }
     s->opt.out_dir = s->out_dir;
+    s->opt.genotype = s->training ? &s->genotype : NULL;
     s->opt.resume_dir = opt->resume_dir ? s->out_dir : NULL;
 
     pthread_mutex_init(&s->snap_lock, NULL);
@@ -900,6 +872,9 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     p->nodes = cfg->model.nodes;
     p->edges = genotype_edge_count(cfg->model.nodes);
     p->config = *cfg;
+    p->training = s->training;
+    if (s->training)
+        p->genotype = s->genotype;
     s->shared = *p;
     return s;
 fail:
@@ -979,6 +954,10 @@ void session_free(Session *s)
     }
     if (s->search)
         search_free(s->search);
+    if (s->trainer)
+        trainer_free(s->trainer);
+    if (s->test_loaded)
+        dataset_free(&s->test);
     if (s->data_loaded)
         dataset_free(&s->data);
     rundir_free(&s->rd);
@@ -987,4 +966,31 @@ void session_free(Session *s)
     pthread_mutex_destroy(&s->cmd_lock);
     pthread_mutex_destroy(&s->snap_lock);
     free(s);
+}
+
+void session_train_command(const char *run_dir, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "dartboard train --genotype ");
+    int plain = run_dir[0] != '\0' && run_dir[0] != '-';
+    for (const char *c = run_dir; *c; c++)
+        plain &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                 strchr("/._+-", *c) != NULL;
+    if (plain) {
+        snprintf(buf + n, len - n, "%s", run_dir);
+        return;
+    }
+    /* '...' with each ' written as '\'' */
+    if (n + 1 < len)
+        buf[n++] = '\'';
+    for (const char *c = run_dir; *c && n + 5 < len; c++) {
+        if (*c == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *c;
+        }
+    }
+    if (n + 1 < len)
+        buf[n++] = '\'';
+    buf[n < len ? n : len - 1] = '\0';
 }

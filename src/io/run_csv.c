@@ -21,6 +21,7 @@
 
 #define METRIC_NAME(id, name, field, conv) [id] = name,
 const char *const metric_column_names[METRIC_COLUMN_COUNT] = {METRIC_COLUMNS(METRIC_NAME)};
+const char *const train_column_names[TRAIN_COLUMN_COUNT] = {TRAIN_COLUMNS(METRIC_NAME)};
 #undef METRIC_NAME
 
 static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
@@ -47,6 +48,21 @@ int metric_row_format(const MetricRow *r, const char *sep, char *buf, size_t len
         return -1;
     METRIC_COLUMNS(METRIC_WRITE)
 #undef METRIC_WRITE
+    if (append(buf, len, &used, "\n") != 0)
+        return -1;
+    return (int)used;
+}
+
+int train_row_format(const TrainRow *r, const char *sep, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return -1;
+#define TRAIN_WRITE(id, name, field, conv)                                                         \
+    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                  \
+        return -1;
+    TRAIN_COLUMNS(TRAIN_WRITE)
+#undef TRAIN_WRITE
     if (append(buf, len, &used, "\n") != 0)
         return -1;
     return (int)used;
@@ -295,12 +311,13 @@ static int csv_int(CsvFile *c, int i, int *out)
 
 /* ----------------------------------------------------------- metrics.csv */
 
-/* The parser of a MetricRow field, chosen by the field's type. */
+/* The parser of a row field, chosen by the field's type. */
 #define CSV_PARSE(field)                                                                           \
     _Generic((field), int64_t *: csv_i64, int *: csv_int, float *: csv_float, double *: csv_double)
 
-static int metric_row_read(CsvFile *c, const int *idx, MetricRow *r)
+static int metric_row_read(CsvFile *c, const int *idx, void *row)
 {
+    MetricRow *r = row;
 #define METRIC_READ(id, name, field, conv)                                                         \
     if (CSV_PARSE(&r->field)(c, idx[id], &r->field) != 0)                                          \
         return -1;
@@ -309,62 +326,104 @@ static int metric_row_read(CsvFile *c, const int *idx, MetricRow *r)
     return 0;
 }
 
-/* Where the rows of metrics_read() go: all of them into a growing array
+static int train_row_read(CsvFile *c, const int *idx, void *row)
+{
+    TrainRow *r = row;
+#define TRAIN_READ(id, name, field, conv)                                                          \
+    if (CSV_PARSE(&r->field)(c, idx[id], &r->field) != 0)                                          \
+        return -1;
+    TRAIN_COLUMNS(TRAIN_READ)
+#undef TRAIN_READ
+    return 0;
+}
+
+static int64_t metric_row_key(const void *row)
+{
+    return ((const MetricRow *)row)->step;
+}
+
+static int64_t train_row_key(const void *row)
+{
+    return ((const TrainRow *)row)->epoch;
+}
+
+/* What differs between the two kinds of metrics.csv: a search's (a row per
+ * report, ascending steps) and a training run's (a row per epoch). */
+typedef struct RowKind {
+    const char *const *names;
+    int count;
+    size_t size;
+    int key_column; /* ascending: step or epoch */
+    int (*read)(CsvFile *c, const int *idx, void *row);
+    int64_t (*key)(const void *row);
+} RowKind;
+
+static const RowKind metric_kind = {metric_column_names, METRIC_COLUMN_COUNT, sizeof(MetricRow),
+                                    METRIC_STEP,         metric_row_read,     metric_row_key};
+static const RowKind train_kind = {train_column_names, TRAIN_COLUMN_COUNT, sizeof(TrainRow),
+                                   TRAIN_EPOCH,        train_row_read,     train_row_key};
+
+/* Where the rows of rows_read() go: all of them into a growing array
  * (a file), or the newest `cap` into a ring (the text of a run being
  * resumed, already in memory: no bound on the number of rows). */
-typedef struct MetricSink {
-    RunMetrics *all;
-    MetricRow *ring;
+typedef struct RowSink {
+    void **all; /* the growing array */
+    int *n;
+    char *ring;
     int cap;
     int64_t count;
-} MetricSink;
+} RowSink;
 
-static int metric_store(CsvFile *c, MetricSink *sink, const MetricRow *r)
+static int row_store(CsvFile *c, const RowKind *k, RowSink *sink, const void *r)
 {
     if (sink->ring) {
-        sink->ring[sink->count++ % sink->cap] = *r;
+        memcpy(sink->ring + (size_t)(sink->count++ % sink->cap) * k->size, r, k->size);
         return 0;
     }
-    RunMetrics *m = sink->all;
-    if (m->n == RUN_CSV_MAX_REPORTS)
+    if (*sink->n == RUN_CSV_MAX_REPORTS)
         return csv_error(c, 0, "more than %d rows (expected at most that many reports)",
                          RUN_CSV_MAX_REPORTS);
-    if (m->n == sink->cap) {
+    if (*sink->n == sink->cap) {
         int cap = sink->cap ? 2 * sink->cap : 64;
-        MetricRow *rows = realloc(m->rows, (size_t)cap * sizeof *rows);
+        void *rows = realloc(*sink->all, (size_t)cap * k->size);
         if (!rows)
             return csv_error(c, 0, "out of memory");
-        m->rows = rows;
+        *sink->all = rows;
         sink->cap = cap;
     }
-    m->rows[m->n++] = *r;
+    memcpy((char *)*sink->all + (size_t)(*sink->n)++ * k->size, r, k->size);
     sink->count++;
     return 0;
 }
 
 /* Reads the rows of an opened metrics file into sink; closes it. */
-static int metrics_read(const char *path, FILE *f, MetricSink *sink, char *err, size_t errlen)
+static int rows_read(const RowKind *k, const char *path, FILE *f, RowSink *sink, char *err,
+                     size_t errlen)
 {
-    int idx[METRIC_COLUMN_COUNT];
+    int idx[MAX_FIELDS];
     CsvFile c;
-    if (csv_begin(&c, path, f, metric_column_names, METRIC_COLUMN_COUNT, idx, err, errlen) != 0)
+    if (csv_begin(&c, path, f, k->names, k->count, idx, err, errlen) != 0)
         return -1;
     int rc;
     int64_t prev = INT64_MIN;
+    union {
+        MetricRow m;
+        TrainRow t;
+    } row;
     while ((rc = csv_next(&c)) == 1) {
-        MetricRow r;
-        if (metric_row_read(&c, idx, &r) != 0) {
+        memset(&row, 0, sizeof row);
+        if (k->read(&c, idx, &row) != 0) {
             rc = -1;
             break;
         }
-        if (r.step < prev) {
-            rc = csv_error(&c, c.col[idx[METRIC_STEP]],
-                           "step %lld after step %lld (expected ascending steps)",
-                           (long long)r.step, (long long)prev);
+        int64_t key = k->key(&row);
+        if (key < prev) {
+            rc = csv_error(&c, c.col[idx[k->key_column]], "%s %lld after %s %lld (expected them ascending)",
+                           k->names[k->key_column], (long long)key, k->names[k->key_column], (long long)prev);
             break;
         }
-        prev = r.step;
-        if (metric_store(&c, sink, &r) != 0) {
+        prev = key;
+        if (row_store(&c, k, sink, &row) != 0) {
             rc = -1;
             break;
         }
@@ -377,27 +436,28 @@ int run_metrics_load(const char *path, RunMetrics *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     FILE *f = run_csv_open(path, err, errlen);
-    MetricSink sink = {.all = m};
+    RowSink sink = {.all = (void **)&m->rows, .n = &m->n};
     if (!f)
         return -1;
-    if (metrics_read(path, f, &sink, err, errlen) != 0) {
+    if (rows_read(&metric_kind, path, f, &sink, err, errlen) != 0) {
         run_metrics_free(m);
         return -1;
     }
     return 0;
 }
 
-static void reverse(MetricRow *rows, int n)
+static void reverse(char *rows, size_t size, int n)
 {
+    char t[sizeof(MetricRow) > sizeof(TrainRow) ? sizeof(MetricRow) : sizeof(TrainRow)];
     for (int i = 0, j = n - 1; i < j; i++, j--) {
-        MetricRow t = rows[i];
-        rows[i] = rows[j];
-        rows[j] = t;
+        memcpy(t, rows + (size_t)i * size, size);
+        memcpy(rows + (size_t)i * size, rows + (size_t)j * size, size);
+        memcpy(rows + (size_t)j * size, t, size);
     }
 }
 
-int run_metrics_tail(const char *name, const char *text, size_t len, MetricRow *rows, int max,
-                     int64_t *total, char *err, size_t errlen)
+static int rows_tail(const RowKind *k, const char *name, const char *text, size_t len, void *rows,
+                     int max, int64_t *total, char *err, size_t errlen)
 {
     *total = 0;
     if (len == 0) {
@@ -409,18 +469,51 @@ int run_metrics_tail(const char *name, const char *text, size_t len, MetricRow *
         snprintf(err, errlen, "%s: %s", name, max > 0 ? strerror(errno) : "no room for rows");
         return -1;
     }
-    MetricSink sink = {.ring = rows, .cap = max};
-    if (metrics_read(name, f, &sink, err, errlen) != 0)
+    RowSink sink = {.ring = rows, .cap = max};
+    if (rows_read(k, name, f, &sink, err, errlen) != 0)
         return -1;
     *total = sink.count;
     if (sink.count <= max)
         return (int)sink.count;
     /* Rotate the ring in place so the oldest kept row comes first. */
     int start = (int)(sink.count % max);
-    reverse(rows, start);
-    reverse(rows + start, max - start);
-    reverse(rows, max);
+    reverse(rows, k->size, start);
+    reverse((char *)rows + (size_t)start * k->size, k->size, max - start);
+    reverse(rows, k->size, max);
     return max;
+}
+
+int run_metrics_tail(const char *name, const char *text, size_t len, MetricRow *rows, int max,
+                     int64_t *total, char *err, size_t errlen)
+{
+    return rows_tail(&metric_kind, name, text, len, rows, max, total, err, errlen);
+}
+
+int run_train_tail(const char *name, const char *text, size_t len, TrainRow *rows, int max,
+                   int64_t *total, char *err, size_t errlen)
+{
+    return rows_tail(&train_kind, name, text, len, rows, max, total, err, errlen);
+}
+
+int run_train_load(const char *path, RunTrain *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = run_csv_open(path, err, errlen);
+    RowSink sink = {.all = (void **)&t->rows, .n = &t->n};
+    if (!f)
+        return -1;
+    if (rows_read(&train_kind, path, f, &sink, err, errlen) != 0) {
+        run_train_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+void run_train_free(RunTrain *t)
+{
+    free(t->rows);
+    t->rows = NULL;
+    t->n = 0;
 }
 
 void run_metrics_free(RunMetrics *m)

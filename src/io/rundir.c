@@ -111,7 +111,7 @@ static int write_buf(const RunDir *rd, const char *name, const TextBuf *b, char 
  * them holds a run (or the remains of one), and --out must not write over it. */
 static const char *const run_files[] = {"config.yaml", "checkpoint.bin", "metrics.csv",
                                         "alphas.csv",  "genotype.py",    "genotype.json",
-                                        "changes.log"};
+                                        "changes.log", "results.json"};
 
 int rundir_check_new(const char *path, char *err, size_t errlen)
 {
@@ -214,17 +214,24 @@ void rundir_unlock(RunDir *rd)
     rd->lock_fd = -1;
 }
 
+static const char *metrics_header(const RunDir *rd)
+{
+    return rd->training ? TRAIN_CSV_HEADER : RUNDIR_METRICS_HEADER;
+}
+
 int rundir_create(RunDir *rd, char *err, size_t errlen)
 {
     rundir_free(rd);
-    if (buf_append(&rd->metrics, RUNDIR_METRICS_HEADER, strlen(RUNDIR_METRICS_HEADER)) != 0 ||
-        buf_append(&rd->alphas, RUNDIR_ALPHAS_HEADER, strlen(RUNDIR_ALPHAS_HEADER)) != 0) {
+    const char *header = metrics_header(rd);
+    if (buf_append(&rd->metrics, header, strlen(header)) != 0 ||
+        (!rd->training &&
+         buf_append(&rd->alphas, RUNDIR_ALPHAS_HEADER, strlen(RUNDIR_ALPHAS_HEADER)) != 0)) {
         snprintf(err, errlen, "%s: out of memory", rd->path);
         rundir_free(rd);
         return -1;
     }
     if (write_buf(rd, "metrics.csv", &rd->metrics, err, errlen) != 0 ||
-        write_buf(rd, "alphas.csv", &rd->alphas, err, errlen) != 0) {
+        (!rd->training && write_buf(rd, "alphas.csv", &rd->alphas, err, errlen) != 0)) {
         rundir_free(rd);
         return -1;
     }
@@ -258,8 +265,8 @@ static int load_csv(const RunDir *rd, const char *name, const char *header, int6
             errno = 0;
             long long step = strtoll(line, &end, 10);
             if (end == line || *end != ',' || errno) {
-                snprintf(err, errlen, "%s:%d:1: expected a step number at the start of the row",
-                         path, lineno);
+                snprintf(err, errlen, "%s:%d:1: expected %s number at the start of the row",
+                         path, lineno, rd->training ? "an epoch" : "a step");
                 rc = -1;
                 break;
             }
@@ -286,10 +293,10 @@ int rundir_open(RunDir *rd, int64_t cut, int keep_cut, char *err, size_t errlen)
 {
     rundir_free(rd);
     atomic_file_clean_dir(rd->path);
-    if (load_csv(rd, "metrics.csv", RUNDIR_METRICS_HEADER, cut, keep_cut, &rd->metrics, err,
-                 errlen) != 0 ||
-        load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut, &rd->alphas, err, errlen) !=
-            0) {
+    if (load_csv(rd, "metrics.csv", metrics_header(rd), cut, keep_cut, &rd->metrics, err, errlen) !=
+            0 ||
+        (!rd->training && load_csv(rd, "alphas.csv", RUNDIR_ALPHAS_HEADER, cut, keep_cut,
+                                   &rd->alphas, err, errlen) != 0)) {
         rundir_free(rd);
         return -1;
     }
@@ -322,6 +329,19 @@ int rundir_append_metrics(RunDir *rd, const MetricRow *r, char *err, size_t errl
     size_t old = rd->metrics.len;
     char line[METRIC_ROW_MAX];
     int n = metric_row_format(r, ",", line, sizeof line);
+    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
+        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
+                 n < 0 ? "row too long" : "out of memory");
+        return -1;
+    }
+    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+}
+
+int rundir_append_train(RunDir *rd, const TrainRow *r, char *err, size_t errlen)
+{
+    size_t old = rd->metrics.len;
+    char line[METRIC_ROW_MAX];
+    int n = train_row_format(r, ",", line, sizeof line);
     if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
         snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
                  n < 0 ? "row too long" : "out of memory");
@@ -432,4 +452,77 @@ int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *tota
     char name[RUNDIR_FILE_MAX];
     rundir_file(rd, "metrics.csv", name, sizeof name);
     return run_metrics_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err, errlen);
+}
+
+int rundir_train_rows(const RunDir *rd, TrainRow *rows, int max, int64_t *total, char *err,
+                      size_t errlen)
+{
+    *total = 0;
+    if (!rd->metrics.data || max <= 0)
+        return 0;
+    char name[RUNDIR_FILE_MAX];
+    rundir_file(rd, "metrics.csv", name, sizeof name);
+    return run_train_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err, errlen);
+}
+
+/* s as a JSON string: quotes, backslashes and control characters escaped
+ * (bytes >= 0x80 pass: the names are UTF-8 or shown with '?'). */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* The genotype as its official Python line, without the newline. */
+static void genotype_line(const Genotype *g, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *m = fmemopen(buf, len, "w");
+    if (!m)
+        return;
+    genotype_write_py(m, g);
+    fclose(m);
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+static int fill_results(FILE *f, void *ctx)
+{
+    const TrainResults *r = ctx;
+    char line[4096];
+    genotype_line(r->genotype, line, sizeof line);
+    fprintf(f, "{\n  \"preset\": ");
+    json_string(f, r->preset);
+    fprintf(f, ",\n  \"dataset\": ");
+    json_string(f, r->dataset);
+    fprintf(f, ",\n  \"genotype\": ");
+    json_string(f, line);
+    fprintf(f,
+            ",\n  \"epochs\": %d,\n  \"epochs_planned\": %d,\n  \"test_samples\": %d,\n"
+            "  \"test_accuracy\": %.4f,\n  \"test_error\": %.4f,\n  \"test_loss\": %.6f,\n"
+            "  \"class_accuracy\": [",
+            r->epochs, r->epochs_planned, r->test_samples, r->test_acc, 100.0 - r->test_acc,
+            r->test_loss);
+    for (int c = 0; c < r->classes; c++)
+        fprintf(f, "%s%.4f", c ? ", " : "", r->class_acc[c]);
+    fprintf(f,
+            "],\n  \"params\": %zu,\n  \"params_with_auxiliary\": %zu,\n"
+            "  \"seconds\": %.3f\n}\n",
+            r->params, r->params_aux, r->seconds);
+    return 0;
+}
+
+int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, size_t errlen)
+{
+    char path[RUNDIR_FILE_MAX];
+    rundir_file(rd, "results.json", path, sizeof path);
+    return atomic_file_write(path, fill_results, (void *)r, err, errlen);
 }

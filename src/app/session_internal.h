@@ -1,0 +1,106 @@
+/* session_internal: what session.c (the plumbing and the search's worker)
+ * shares with training.c (the worker of `dartboard train`). Private to
+ * src/app: front-ends see only session.h. */
+#ifndef DARTBOARD_SESSION_INTERNAL_H
+#define DARTBOARD_SESSION_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "dartboard/data.h"
+#include "dartboard/rundir.h"
+#include "dartboard/search.h"
+#include "dartboard/session.h"
+#include "dartboard/trainer.h"
+
+#define QUEUE_SIZE 64
+#define ERR_LEN 2048
+
+/* Sums over the steps since the previous metric row. */
+typedef struct Accum {
+    double train_loss, val_loss; /* sums of batch means */
+    int64_t train_correct, val_correct, images, batches;
+} Accum;
+
+/* What a search checkpoint's extra block carries. */
+typedef struct AppState {
+    int tail_row;   /* the row at this step exists only because a bounded run ended here */
+    double elapsed; /* running seconds so far */
+    double last_lr; /* weight lr of the latest step (the lr column of a row) */
+    Accum acc;      /* since the previous row (before the tail row, if any) */
+    Genotype report_genotype;
+} AppState;
+
+/* What a training checkpoint's extra block carries: the epoch's sums so
+ * far, so a resumed epoch's row averages the same steps. */
+typedef struct TrainState {
+    double elapsed;
+    double last_lr, last_drop_path;
+    Accum acc; /* val_* unused */
+} TrainState;
+
+struct Session {
+    Config cfg; /* live: the worker applies CMD_SET to it */
+    SessionOptions opt;
+    char out_dir[RUNDIR_PATH_MAX];
+    int resuming;   /* from checkpoint.bin */
+    int restarting; /* --resume of a run that never reached a checkpoint: step 0 */
+    uint64_t fingerprint;
+
+    pthread_t thread;
+    int started, joined, exit_status;
+
+    pthread_mutex_t snap_lock;
+    Snapshot shared;
+
+    pthread_mutex_t cmd_lock;
+    pthread_cond_t cmd_cond;
+    Command queue[QUEUE_SIZE];
+    int q_head, q_count;
+    int stop; /* a CMD_STOP arrived (never lost to a full queue) */
+    atomic_int stop_async;
+
+    /* worker-owned */
+    Snapshot priv;
+    Dataset data;
+    int data_loaded;
+    Search *search;
+    RunDir rd;        /* locked from session_create to session_free */
+    int write_failed; /* a write to the run directory failed: the run stops */
+    AppState app;
+    int paused;
+    int64_t target;
+    int steps_per_epoch;
+    int64_t last_row_step;
+    int64_t checkpoint_step; /* step of the newest checkpoint.bin */
+    float w_normal[GENOTYPE_MAX_EDGES * OP_COUNT], w_reduce[GENOTYPE_MAX_EDGES * OP_COUNT];
+
+    /* dartboard train (opt.genotype set) */
+    int training;
+    Genotype genotype; /* the cell trained */
+    Trainer *trainer;
+    Dataset test;
+    int test_loaded;
+    TrainState train;
+};
+
+void session_publish(Session *s);
+void session_say(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A write to the run directory failed: say so, stop. Returns -1. */
+int session_write_failure(Session *s, const char *err);
+/* Takes and handles queued commands; see session.c. 1: the worker must stop. */
+int session_drain_commands(Session *s, int *step_once, int wait_while_paused);
+/* Keys given anew on a resume, logged and written to config.yaml. */
+int session_record_resume_overrides(Session *s, char *err, size_t errlen);
+/* The steps of a run: run.epochs, bounded by --epochs and --steps. */
+int64_t session_target(const Session *s);
+
+/* training.c */
+void *training_main(Session *s);
+void training_refresh(Session *s); /* progress fields of the snapshot */
+int training_checkpoint(Session *s, char *err, size_t errlen);
+int64_t training_step_count(const Session *s);
+uint64_t training_fingerprint(const Config *cfg, const Genotype *g);
+
+#endif
