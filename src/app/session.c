@@ -827,7 +827,6 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
         s->genotype = *opt->genotype;
     s->fingerprint = s->training ? training_fingerprint(cfg, opt->genotype)
                                  : checkpoint_fingerprint(cfg);
-    s->rd.training = s->training;
     const char *dir = opt->resume_dir ? opt->resume_dir : opt->out_dir;
     if (dir) {
         if (snprintf(s->out_dir, sizeof s->out_dir, "%s", dir) >= (int)sizeof s->out_dir) {
@@ -841,6 +840,7 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     /* One writer per run directory, from here to session_free. */
     if (rundir_lock(&s->rd, s->out_dir, !opt->resume_dir, err, errlen) != 0)
         goto fail;
+    s->rd.training = s->training;
     if (opt->resume_dir) {
         /* The checkpoint itself is read by the worker, once the network's
          * shape says how large it may be. A run killed before its first

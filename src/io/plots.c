@@ -119,11 +119,19 @@ static int put_file(FILE *f, const char *name)
 /* ------------------------------------------------------------- the files */
 
 /* What a figure's data and script are made from. */
+/* The rows of metrics.csv: a search's (per report) or a training run's
+ * (per epoch, the test split in place of the validation split). */
+typedef struct Curves {
+    int training;
+    RunMetrics m;
+    RunTrain t;
+} Curves;
+
 typedef struct Figure {
     const char *name; /* "loss", "heatmap_reduce": NAME.gp, NAME.dat, NAME.pdf, ... */
     const char *cell; /* alpha figures: "normal" or "reduce" */
     int acc;          /* curves: accuracy instead of loss */
-    const RunMetrics *m;
+    const Curves *c;
     const AlphaHistory *h;
     const char *title; /* window: the quoted page title */
 } Figure;
@@ -206,18 +214,60 @@ static void script_tail(FILE *f)
 
 /* ------------------------------------------------------------- the curves */
 
+/* Reads metrics.csv of either kind (a training run's starts "epoch,"). */
+static int curves_load(const char *path, Curves *c, char *msg, size_t msglen)
+{
+    memset(c, 0, sizeof *c);
+    FILE *f = run_csv_open(path, msg, msglen);
+    if (!f)
+        return -1;
+    char head[8] = "";
+    size_t n = fread(head, 1, 6, f);
+    fclose(f);
+    c->training = n == 6 && memcmp(head, "epoch,", 6) == 0;
+    return c->training ? run_train_load(path, &c->t, msg, msglen)
+                       : run_metrics_load(path, &c->m, msg, msglen);
+}
+
+static int curves_count(const Curves *c)
+{
+    return c->training ? c->t.n : c->m.n;
+}
+
+static void curves_free(Curves *c)
+{
+    run_metrics_free(&c->m);
+    run_train_free(&c->t);
+}
+
+/* gnuplot's column numbers of x, the train series and the held-out series. */
+static void curve_columns(const Curves *c, int acc, int *x, int *train, int *held_out)
+{
+    if (c->training) {
+        *x = train_column_number(TRAIN_EPOCH);
+        *train = train_column_number(acc ? TRAIN_TRAIN_ACC : TRAIN_TRAIN_LOSS);
+        *held_out = train_column_number(acc ? TRAIN_TEST_ACC : TRAIN_TEST_LOSS);
+    } else {
+        *x = metric_column_number(METRIC_STEP);
+        *train = metric_column_number(acc ? METRIC_TRAIN_ACC : METRIC_TRAIN_LOSS);
+        *held_out = metric_column_number(acc ? METRIC_VAL_ACC : METRIC_VAL_LOSS);
+    }
+}
+
 /* The metric rows, whitespace-separated in the columns of metrics.csv, so
- * gnuplot's column numbers are those of the table (metric_column_number). */
+ * gnuplot's column numbers are those of the table (curve_columns). */
 static int fill_metrics_dat(FILE *f, void *ctx)
 {
-    const Figure *fig = ctx;
+    const Curves *c = ((const Figure *)ctx)->c;
     fputs("#", f);
-    for (int c = 0; c < METRIC_COLUMN_COUNT; c++)
-        fprintf(f, " %s", metric_column_names[c]);
+    int columns = c->training ? TRAIN_COLUMN_COUNT : METRIC_COLUMN_COUNT;
+    for (int k = 0; k < columns; k++)
+        fprintf(f, " %s", c->training ? train_column_names[k] : metric_column_names[k]);
     fputs("   (from metrics.csv)\n", f);
-    for (int i = 0; i < fig->m->n; i++) {
+    for (int i = 0; i < curves_count(c); i++) {
         char line[METRIC_ROW_MAX];
-        if (metric_row_format(&fig->m->rows[i], " ", line, sizeof line) < 0)
+        if ((c->training ? train_row_format(&c->t.rows[i], " ", line, sizeof line)
+                         : metric_row_format(&c->m.rows[i], " ", line, sizeof line)) < 0)
             return -1;
         fputs(line, f);
     }
@@ -227,15 +277,15 @@ static int fill_metrics_dat(FILE *f, void *ctx)
 static int fill_curve_gp(FILE *f, void *ctx)
 {
     const Figure *fig = ctx;
-    int acc = fig->acc;
-    if (script_head(f, fig->name,
-                    acc ? "train and validation accuracy of the search"
-                        : "train and validation loss of the search",
-                    4.5, 2.8) != 0)
+    int acc = fig->acc, training = fig->c->training;
+    char what[96];
+    snprintf(what, sizeof what, "train and %s %s of the %s", training ? "test" : "validation",
+             acc ? "accuracy" : "loss", training ? "training from scratch" : "search");
+    if (script_head(f, fig->name, what, 4.5, 2.8) != 0)
         return -1;
     fprintf(f,
-            "  set title \"DARTS search: %s\"\n"
-            "  set xlabel \"step\"\n"
+            "  set title \"DARTS %s: %s\"\n"
+            "  set xlabel \"%s\"\n"
             "  set autoscale xfix\n"
             "  set ylabel \"%s\"\n"
             "  if (dumb) { unset grid; set style data lines } else { set grid lc rgb \"#dddddd\"; "
@@ -246,27 +296,27 @@ static int fill_curve_gp(FILE *f, void *ctx)
             "  set style line 1 lc rgb \"#0072b2\" lw 2\n"
             "  set style line 2 lc rgb \"#d55e00\" lw 2\n"
             "  plot ",
-            acc ? "accuracy" : "loss", acc ? "accuracy (%)" : "cross-entropy loss",
+            training ? "cell trained from scratch" : "search", acc ? "accuracy" : "loss",
+            training ? "epoch" : "step", acc ? "accuracy (%)" : "cross-entropy loss",
             acc ? "bottom right" : "top right");
     char dat[128];
     snprintf(dat, sizeof dat, "%s.dat", fig->name);
     if (put_file(f, dat) != 0)
         return -1;
+    int x, train, held_out;
+    curve_columns(fig->c, acc, &x, &train, &held_out);
     fprintf(f,
             " using %d:%d ls 1 pt 7 ps 0.4 title \"train\", \\\n"
-            "       \"\" using %d:%d ls 2 pt 5 ps 0.4 title \"validation\"\n",
-            metric_column_number(METRIC_STEP),
-            metric_column_number(acc ? METRIC_TRAIN_ACC : METRIC_TRAIN_LOSS),
-            metric_column_number(METRIC_STEP),
-            metric_column_number(acc ? METRIC_VAL_ACC : METRIC_VAL_LOSS));
+            "       \"\" using %d:%d ls 2 pt 5 ps 0.4 title \"%s\"\n",
+            x, train, x, held_out, training ? "test" : "validation");
     script_tail(f);
     return 0;
 }
 
-static int write_curve(const char *dir, const char *name, const RunMetrics *m, int acc, char *msg,
+static int write_curve(const char *dir, const char *name, const Curves *c, int acc, char *msg,
                        size_t msglen)
 {
-    Figure fig = {.name = name, .acc = acc, .m = m};
+    Figure fig = {.name = name, .acc = acc, .c = c};
     if (write_file(dir, &fig, "dat", fill_metrics_dat, msg, msglen) != 0)
         return -1;
     return write_file(dir, &fig, "gp", fill_curve_gp, msg, msglen);
@@ -523,20 +573,19 @@ static int fill_window_gp(FILE *f, void *ctx)
             "# Written by dartboard for the UI's g key; rerun: gnuplot -persist window.gp\n"
             "if (GPVAL_TERM eq 'unknown' || GPVAL_TERM eq 'dumb') exit status %d\n"
             "set multiplot layout 2,1 title %s noenhanced\n"
-            "set xlabel 'step'\n"
+            "set xlabel '%s'\n"
             "set key top right\n",
-            NO_WINDOW_STATUS, fig->title);
+            NO_WINDOW_STATUS, fig->title, fig->c->training ? "epoch" : "step");
     for (int acc = 0; acc < 2; acc++) {
         fprintf(f, "set title '%s'\nplot ", acc ? "accuracy (%)" : "loss");
         if (put_file(f, acc ? "accuracy.dat" : "loss.dat") != 0)
             return -1;
+        int x, train, held_out;
+        curve_columns(fig->c, acc, &x, &train, &held_out);
         fprintf(f,
                 " using %d:%d with lines title 'train', '' using %d:%d with lines "
-                "title 'validation'\n",
-                metric_column_number(METRIC_STEP),
-                metric_column_number(acc ? METRIC_TRAIN_ACC : METRIC_TRAIN_LOSS),
-                metric_column_number(METRIC_STEP),
-                metric_column_number(acc ? METRIC_VAL_ACC : METRIC_VAL_LOSS));
+                "title '%s'\n",
+                x, train, x, held_out, fig->c->training ? "test" : "validation");
     }
     fputs("unset multiplot\n", f);
     return 0;
@@ -658,7 +707,7 @@ static int have_gnuplot(char *msg, size_t msglen)
 
 /* Loads what exists of metrics.csv and alphas.csv. -1 on a malformed file
  * or when neither exists. */
-static int load_run(const char *run_dir, RunMetrics *m, AlphaHistory *h, int *have_m, int *have_a,
+static int load_run(const char *run_dir, Curves *m, AlphaHistory *h, int *have_m, int *have_a,
                     char *msg, size_t msglen)
 {
     char path[PATH_LEN];
@@ -666,18 +715,18 @@ static int load_run(const char *run_dir, RunMetrics *m, AlphaHistory *h, int *ha
     if (join(path, run_dir, "metrics.csv", msg, msglen) != 0)
         return -1;
     if (access(path, F_OK) == 0) {
-        if (run_metrics_load(path, m, msg, msglen) != 0)
+        if (curves_load(path, m, msg, msglen) != 0)
             return -1;
-        *have_m = m->n > 0;
+        *have_m = curves_count(m) > 0;
         if (!*have_m)
-            run_metrics_free(m);
+            curves_free(m);
     }
     if (join(path, run_dir, "alphas.csv", msg, msglen) != 0)
         return -1;
     if (access(path, F_OK) == 0) {
         if (run_alphas_load(path, h, msg, msglen) != 0) {
             if (*have_m)
-                run_metrics_free(m);
+                curves_free(m);
             return -1;
         }
         *have_a = 1;
@@ -708,7 +757,7 @@ static int write_cell_figure(const char *dir, const char *kind, const char *cell
     return write_file(dir, &fig, "gp", fill_gp, msg, msglen);
 }
 
-static int write_figures(const char *out_dir, const RunMetrics *m, const AlphaHistory *h,
+static int write_figures(const char *out_dir, const Curves *m, const AlphaHistory *h,
                          const char **names, char *msg, size_t msglen)
 {
     static const char *const alpha_names[2][2] = {{"alphas_normal", "heatmap_normal"},
@@ -740,7 +789,7 @@ int plots_write_to(const char *run_dir, const char *out_dir, const char *formats
     char fmts[64];
     if (parse_formats(formats, fmts, sizeof fmts, msg, msglen) != 0 || !have_gnuplot(msg, msglen))
         return -1;
-    RunMetrics m = {0};
+    Curves m = {0};
     AlphaHistory h = {0};
     int have_m, have_a;
     if (load_run(run_dir, &m, &h, &have_m, &have_a, msg, msglen) != 0)
@@ -758,7 +807,7 @@ int plots_write_to(const char *run_dir, const char *out_dir, const char *formats
                  : !have_a ? "; no alphas.csv, so no alpha figures"
                            : "");
     if (have_m)
-        run_metrics_free(&m);
+        curves_free(&m);
     if (have_a)
         run_alphas_free(&h);
     return rc;
@@ -773,20 +822,20 @@ int plots_write(const char *run_dir, const char *formats, char *msg, size_t msgl
 }
 
 /* metrics.csv with at least one row, and RUN_DIR/plots, for the curves. */
-static int load_metrics(const char *run_dir, RunMetrics *m, char *dir, char *msg, size_t msglen)
+static int load_metrics(const char *run_dir, Curves *m, char *dir, char *msg, size_t msglen)
 {
     char path[PATH_LEN];
     if (join(path, run_dir, "metrics.csv", msg, msglen) != 0 ||
-        join(dir, run_dir, "plots", msg, msglen) != 0 ||
-        run_metrics_load(path, m, msg, msglen) != 0)
+        join(dir, run_dir, "plots", msg, msglen) != 0 || curves_load(path, m, msg, msglen) != 0)
         return -1;
-    if (m->n == 0) {
-        run_metrics_free(m);
-        snprintf(msg, msglen, "%s: no rows yet (expected at least one report)", path);
+    if (curves_count(m) == 0) {
+        curves_free(m);
+        snprintf(msg, msglen, "%s: no rows yet (expected at least one %s)", path,
+                 m->training ? "epoch" : "report");
         return -1;
     }
     if (make_dir(dir, msg, msglen) != 0) {
-        run_metrics_free(m);
+        curves_free(m);
         return -1;
     }
     return 0;
@@ -820,11 +869,11 @@ int plots_dumb(const char *run_dir, int width, int height, char *buf, size_t buf
     if (!have_gnuplot(msg, msglen))
         return -1;
     char dir[PATH_LEN], size[64], txt[PATH_LEN];
-    RunMetrics m;
+    Curves m;
     if (load_metrics(run_dir, &m, dir, msg, msglen) != 0)
         return -1;
     int rc = write_curve(dir, "loss", &m, 0, msg, msglen);
-    run_metrics_free(&m);
+    curves_free(&m);
     snprintf(size, sizeof size, "dumb_w=%d; dumb_h=%d", width, height);
     if (rc != 0 || run_script(dir, "loss", "dumb", size, msg, msglen) != 0 ||
         join(txt, dir, "loss.txt", msg, msglen) != 0 ||
@@ -848,15 +897,17 @@ int plots_window(const char *run_dir, char *msg, size_t msglen)
     if (!have_gnuplot(msg, msglen))
         return -1;
     char dir[PATH_LEN];
-    RunMetrics m;
+    Curves m;
     if (load_metrics(run_dir, &m, dir, msg, msglen) != 0)
         return -1;
-    Figure window = {.name = "window", .title = quoted};
+    Figure window = {.name = "window", .title = quoted, .c = &m};
     int rc = write_curve(dir, "loss", &m, 0, msg, msglen);
     if (rc == 0)
         rc = write_curve(dir, "accuracy", &m, 1, msg, msglen);
-    run_metrics_free(&m);
-    if (rc != 0 || write_file(dir, &window, "gp", fill_window_gp, msg, msglen) != 0)
+    if (rc == 0)
+        rc = write_file(dir, &window, "gp", fill_window_gp, msg, msglen);
+    curves_free(&m);
+    if (rc != 0)
         return -1;
     const char *argv[] = {"gnuplot", "-persist", "window.gp", NULL};
     rc = tool_run(argv, dir, NULL, "gnuplot-x11", msg, msglen);
