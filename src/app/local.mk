@@ -9,8 +9,9 @@ TESTS += tests/test_session
 tests_test_session_SOURCES = tests/test_session.c tests/tap.h
 tests_test_session_LDADD = $(CORE_LIBS)
 
-TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh
-EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/fail_writes.c
+TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh
+EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
+	tests/fail_writes.c
 
 # A full or read-only disk under one directory, for tests/test_rundir.sh
 # (LD_PRELOAD; a plain shared object, so built by hand).
