@@ -28,40 +28,9 @@ if [ -z "${TMUX_BIN:-}" ]; then
 fi
 : "${DARTBOARD:?DARTBOARD must name the built binary}"
 
-work=$(pwd)/tests/out/tui-$$
-rm -rf "$work"
-mkdir -p "$work"
-sock=dartboard-test-$$
-T() { "$TMUX_BIN" -L "$sock" -f /dev/null "$@"; }
-trap 'T kill-server >/dev/null 2>&1' EXIT INT TERM
+. "${top_srcdir:-.}/tests/tui_lib.sh"
+tui_begin tui
 
-failed=0
-fail() {
-    echo "FAIL: $*"
-    echo "---- screen ----"
-    T capture-pane -p -t tui 2>/dev/null
-    echo "----------------"
-    failed=1
-}
-pass() { echo "ok: $*"; }
-screen() { T capture-pane -p -t tui; }
-
-# wait_until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds
-# (status 0) or SECONDS have passed (status 1).
-wait_until() {
-    deadline=$(($(date +%s) + $1))
-    shift
-    while :; do
-        "$@" && return 0
-        [ "$(date +%s)" -ge "$deadline" ] && return 1
-        sleep 0.1
-    done
-}
-shows() { screen | grep -Eq -- "$1"; }
-lacks() { ! screen | grep -Eq -- "$1"; }
-# wait_for / wait_gone SECONDS PATTERN: until the screen shows (lacks) an extended regex.
-wait_for() { wait_until "$1" shows "$2"; }
-wait_gone() { wait_until "$1" lacks "$2"; }
 # whole ROWS: one complete overview frame of ROWS rows: the status line on the
 # first row, the key bar on the last, the heatmaps' last row between. A frame
 # of another size (before a resize is drawn) leaves the last row elsewhere.

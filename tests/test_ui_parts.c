@@ -134,7 +134,7 @@ static void test_editor(void)
     config_defaults(&live);
     Editor ed;
     Command cmd;
-    editor_open(&ed, &live);
+    editor_open(&ed, &live, 0);
     int count, n_live = 0;
     const ConfigKey *keys = config_keys(&count);
     for (int i = 0; i < count; i++)

@@ -252,7 +252,7 @@ static void render_case(const Case *c, FILE *out)
         v->help_open = 1;
     if (c->dialog == 2 || c->dialog == 4) {
         Command cmd;
-        editor_open(&v->editor, &s->config);
+        editor_open(&v->editor, &s->config, s->training);
         editor_key(&v->editor, KEY_DOWN, &cmd);
         if (c->dialog == 4) {
             /* lr_min: type a value below the range and press Enter. */

@@ -7,7 +7,7 @@
 
 #include "ui/help.h"
 
-void editor_open(Editor *ed, const Config *live)
+void editor_open(Editor *ed, const Config *live, int training)
 {
     int count;
     const ConfigKey *keys = config_keys(&count);
@@ -15,7 +15,7 @@ void editor_open(Editor *ed, const Config *live)
     ed->open = 1;
     ed->work = *live;
     for (int i = 0; i < count && ed->n < EDITOR_MAX_FIELDS; i++)
-        if (keys[i].live)
+        if (keys[i].live && config_key_applies(&keys[i], training))
             ed->fields[ed->n++] = &keys[i];
     snprintf(ed->status, sizeof ed->status, "Enter edits the selected value");
 }

@@ -32,7 +32,8 @@ typedef struct Editor {
 
 typedef enum EditorResult { EDITOR_KEEP, EDITOR_CLOSED, EDITOR_SEND } EditorResult;
 
-void editor_open(Editor *ed, const Config *live);
+/* training: the keys of a training run (no arch.*), else of a search. */
+void editor_open(Editor *ed, const Config *live, int training);
 /* Refreshes the fields from the newest live configuration (pending edits stay). */
 void editor_sync(Editor *ed, const Config *live);
 /* EDITOR_SEND: *cmd holds the CMD_SET to send and ed->status says what changed. */

@@ -36,7 +36,7 @@ static void draw_log(WINDOW *w, Rect r, const Snapshot *s, const UiView *v)
     int count, n_live = 0;
     const ConfigKey *keys = config_keys(&count);
     for (int i = 0; i < count; i++)
-        n_live += keys[i].live;
+        n_live += keys[i].live && config_key_applies(&keys[i], s->training);
     Rect events = {r.y + 1, r.x, r.h - 1, r.w};
     Rect params = {0, 0, 0, 0};
     if (r.w >= 100) {
@@ -60,7 +60,8 @@ static void draw_log(WINDOW *w, Rect r, const Snapshot *s, const UiView *v)
     draw_text(w, params, y++, params.x, "live hyperparameters", colors_attr(ROLE_TITLE));
     for (int i = 0; i < count; i++) {
         char val[64];
-        if (!keys[i].live || config_get(&s->config, keys[i].name, val, sizeof val) != 0)
+        if (!keys[i].live || !config_key_applies(&keys[i], s->training) ||
+            config_get(&s->config, keys[i].name, val, sizeof val) != 0)
             continue;
         draw_textf(w, params, y++, params.x, A_NORMAL, "%-20s %s", keys[i].name, val);
     }

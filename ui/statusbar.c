@@ -48,8 +48,11 @@ static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
     x = draw_textf(w, r, r.y, x + 2, bar, "lr %.4g", (double)s->lr);
     x = draw_textf(w, r, r.y, x + 2, bar, "drop-path %.3f", (double)s->drop_path);
     x = draw_textf(w, r, r.y, x + 2, bar, "%s params", params);
-    draw_textf(w, r, r.y, x + 2, bar, "step %lld/%lld", (long long)s->step,
-               (long long)s->total_steps);
+    char step[64];
+    int n = snprintf(step, sizeof step, "step %lld/%lld", (long long)s->step,
+                     (long long)s->total_steps);
+    if (x + 2 + n <= r.x + r.w) /* whole or not at all: the epoch says where it is */
+        draw_text(w, r, r.y, x + 2, step, bar);
     if (r.h < 2)
         return;
     int y = r.y + 1;

@@ -182,7 +182,7 @@ static void do_action(Ui *ui, UiAction act, int key)
         }
         break;
     case ACT_EDIT:
-        editor_open(&v->editor, &s->config);
+        editor_open(&v->editor, &s->config, s->training);
         break;
     case ACT_PLOT:
         plot_start(&ui->plot, s->run_dir, LINES, COLS, v);

@@ -37,6 +37,9 @@ typedef struct ConfigKey {
 void config_defaults(Config *c);
 const ConfigKey *config_keys(int *count);
 const ConfigKey *config_key_find(const char *name);
+/* Does key k shape a search (training 0) or a training run (training 1)?
+ * arch.* only the search, train.* only the training; the rest both. */
+int config_key_applies(const ConfigKey *k, int training);
 
 /* Load a YAML file over the current values. 0 on success; -1 with `err`
  * naming FILE:LINE:COL, the key and what was expected (and the nearest key

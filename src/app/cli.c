@@ -27,6 +27,7 @@ static const char usage[] =
     "  --data DIR           dataset directory (data.dir)\n"
     "  --out DIR            run directory (default: runs/<preset>-<timestamp>)\n"
     "  --resume DIR         continue the run in DIR from its checkpoint\n"
+    "  --start-paused       UI: open paused (space starts)\n"
     "  --headless           print progress lines instead of the live UI\n"
     "                       (also the default when stdout is not a terminal)\n"
     "  --steps N            stop after global search step N\n"
@@ -147,6 +148,8 @@ static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, 
         } else if (is_opt(a, "--resume")) {
             VALUE("--resume");
             o->resume_dir = v;
+        } else if (strcmp(a, "--start-paused") == 0) {
+            o->start_paused = 1;
         } else if (strcmp(a, "--headless") == 0) {
             o->headless = 1;
         } else if (strcmp(a, "--ascii") == 0) {

@@ -32,6 +32,7 @@ typedef struct CliOptions {
     const char *sets[CLI_MAX_SETS];
     int n_sets;
     int headless, ascii, no_color; /* no_color: --no-color, or NO_COLOR set */
+    int start_paused;
     int64_t steps;                 /* 0: not given */
     int epochs, threads;           /* 0: not given */
     int have_seed;

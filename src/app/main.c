@@ -112,6 +112,7 @@ static int run_session(const CliOptions *o)
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,
         .max_epochs = o->epochs,
+        .start_paused = o->start_paused,
         /* The UI stays open after the run ends (export, checkpoint) until q. */
         .linger = wants_ui(o),
     };

@@ -394,6 +394,10 @@ static void apply_set(Session *s, const Command *c)
 {
     char err[ERR_LEN], old_value[CONFIG_STR], new_value[CONFIG_STR];
     const ConfigKey *key = config_key_find(c->key);
+    if (key && !config_key_applies(key, s->training)) {
+        session_say(s, "%s does not apply to a %s", c->key, s->training ? "training run" : "search");
+        return;
+    }
     if (key && !key->live) {
         session_say(s, "%s cannot change while a %s runs (it shapes the network or data)", c->key,
                     s->training ? "training" : "search");

@@ -121,6 +121,11 @@ static int key_index(const char *name)
     return -1;
 }
 
+int config_key_applies(const ConfigKey *k, int training)
+{
+    return strncmp(k->name, training ? "arch." : "train.", training ? 5 : 6) != 0;
+}
+
 const ConfigKey *config_key_find(const char *name)
 {
     int i = key_index(name);
