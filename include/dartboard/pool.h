@@ -22,6 +22,18 @@ void avgpool3x3_backward(float *din, const float *dout, int n, int c, int h, int
 void global_avgpool_forward(float *out, const float *in, int n, int c, int hw);
 void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw);
 
+/* k x k average pool with a stride and no padding (the auxiliary head's
+ * 5x5 stride 3 or 2): out (n, c, (h - k) / stride + 1, (w - k) / stride + 1),
+ * every window k*k values (count_include_pad does not matter without pad).
+ * Backward ACCUMULATES into din. */
+int avgpool_window_out_size(int in, int k, int stride);
+void avgpool_window_forward(float *out, const float *in, int n, int c, int h, int w, int k,
+                            int stride);
+void avgpool_window_backward(float *din, const float *dout, int n, int c, int h, int w, int k,
+                             int stride);
+void avgpool_window_forward_naive(float *out, const float *in, int n, int c, int h, int w, int k,
+                                  int stride);
+
 void maxpool3x3_forward_naive(float *out, const float *in, int n, int c, int h, int w, int stride);
 void avgpool3x3_forward_naive(float *out, const float *in, int n, int c, int h, int w, int stride);
 

@@ -25,6 +25,7 @@
 #include "dartboard/batchnorm.h"
 #include "dartboard/channel.h"
 #include "dartboard/conv.h"
+#include "dartboard/droppath.h"
 #include "dartboard/linear.h"
 #include "dartboard/loss.h"
 #include "dartboard/pool.h"

@@ -62,7 +62,14 @@
     X(global_avgpool_forward)                                                                      \
     X(global_avgpool_backward)                                                                     \
     X(maxpool3x3_forward_naive)                                                                    \
-    X(avgpool3x3_forward_naive)
+    X(avgpool3x3_forward_naive)                                                                    \
+    X(avgpool_window_out_size)                                                                     \
+    X(avgpool_window_forward)                                                                      \
+    X(avgpool_window_backward)                                                                     \
+    X(avgpool_window_forward_naive)                                                                \
+    X(droppath_forward)                                                                            \
+    X(droppath_backward)                                                                           \
+    X(droppath_forward_naive)
 
 #ifndef NN_ISA
 #define NN_ISA base
@@ -110,6 +117,13 @@
 #define global_avgpool_backward NN_ISA_NAME(global_avgpool_backward)
 #define maxpool3x3_forward_naive NN_ISA_NAME(maxpool3x3_forward_naive)
 #define avgpool3x3_forward_naive NN_ISA_NAME(avgpool3x3_forward_naive)
+#define avgpool_window_out_size NN_ISA_NAME(avgpool_window_out_size)
+#define avgpool_window_forward NN_ISA_NAME(avgpool_window_forward)
+#define avgpool_window_backward NN_ISA_NAME(avgpool_window_backward)
+#define avgpool_window_forward_naive NN_ISA_NAME(avgpool_window_forward_naive)
+#define droppath_forward NN_ISA_NAME(droppath_forward)
+#define droppath_backward NN_ISA_NAME(droppath_backward)
+#define droppath_forward_naive NN_ISA_NAME(droppath_forward_naive)
 /* internal to src/nn: each build calls its own */
 #define gemm_small NN_ISA_NAME(gemm_small)
 #define plane_plan NN_ISA_NAME(plane_plan)

@@ -349,3 +349,74 @@ void avgpool3x3_forward_naive(float *out, const float *in, int n, int c, int h, 
 {
     pool_naive(out, in, n, c, h, w, stride, 1);
 }
+
+/* ----------------------------------------------- k x k average, no padding */
+
+int avgpool_window_out_size(int in, int k, int stride)
+{
+    return in < k ? 0 : (in - k) / stride + 1;
+}
+
+/* Plane by plane; the auxiliary head's maps are small (a few 7x7 or 8x8
+ * planes per image), so a plain loop over the window is enough. */
+void avgpool_window_forward(float *out, const float *in, int n, int c, int h, int w, int k,
+                            int stride)
+{
+    PROFILE_BEGIN;
+    const int ho = avgpool_window_out_size(h, k, stride), wo = avgpool_window_out_size(w, k, stride);
+    const int planes = n * c;
+    const float inv = 1.0f / (float)(k * k);
+#pragma omp parallel for schedule(static) if ((size_t)planes * ho * wo * k * k >= NN_PARALLEL_MIN_WORK)
+    for (int pc = 0; pc < planes; pc++) {
+        const float *x = in + (size_t)pc * h * w;
+        float *y = out + (size_t)pc * ho * wo;
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                float s = 0.0f;
+                for (int dy = 0; dy < k; dy++)
+                    for (int dx = 0; dx < k; dx++)
+                        s += x[(oy * stride + dy) * w + ox * stride + dx];
+                y[oy * wo + ox] = s * inv;
+            }
+    }
+    PROFILE_END(PROF_POOL, (double)planes * ho * wo * k * k);
+}
+
+void avgpool_window_backward(float *din, const float *dout, int n, int c, int h, int w, int k,
+                             int stride)
+{
+    PROFILE_BEGIN;
+    const int ho = avgpool_window_out_size(h, k, stride), wo = avgpool_window_out_size(w, k, stride);
+    const int planes = n * c;
+    const float inv = 1.0f / (float)(k * k);
+#pragma omp parallel for schedule(static) if ((size_t)planes * ho * wo * k * k >= NN_PARALLEL_MIN_WORK)
+    for (int pc = 0; pc < planes; pc++) {
+        float *dx = din + (size_t)pc * h * w;
+        const float *dy = dout + (size_t)pc * ho * wo;
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                const float g = dy[oy * wo + ox] * inv;
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++)
+                        dx[(oy * stride + ky) * w + ox * stride + kx] += g;
+            }
+    }
+    PROFILE_END(PROF_POOL, (double)planes * ho * wo * k * k);
+}
+
+void avgpool_window_forward_naive(float *out, const float *in, int n, int c, int h, int w, int k,
+                                  int stride)
+{
+    const int ho = avgpool_window_out_size(h, k, stride), wo = avgpool_window_out_size(w, k, stride);
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++)
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++) {
+                    double s = 0.0;
+                    for (int dy = 0; dy < k; dy++)
+                        for (int dx = 0; dx < k; dx++)
+                            s += in[(((size_t)i * c + ch) * h + oy * stride + dy) * w +
+                                    ox * stride + dx];
+                    out[(((size_t)i * c + ch) * ho + oy) * wo + ox] = (float)(s / (k * k));
+                }
+}

@@ -1,0 +1,749 @@
+/* evalnet: the DARTS evaluation network (see include/dartboard/evalnet.h).
+ *
+ * The plan walks the network once in PyTorch's module order (stem, cells,
+ * auxiliary head, classifier), so offsets into the flat weight and
+ * running-statistics vectors come out in model.parameters() and
+ * model.buffers() order. It runs twice: measuring, then carving the arena.
+ *
+ * The arena keeps per cell its two preprocessed inputs, its nodes and its
+ * output, and per op what its backward cannot get cheaply: the input of
+ * every BN and, in a sep_conv, the ReLU output between its two blocks. ReLUs
+ * of states, subsampled FactorizedReduce inputs and depthwise outputs are
+ * recomputed into shared scratch. The output gradients of the cells rotate
+ * through three buffers: the backward of cell k touches only those of k,
+ * k-1 and k-2. Inside a cell, each state has two gradient buffers: the
+ * direct one (identity, pools, the concat) and the one of its ReLU (every
+ * op that starts with a ReLU), taken through the ReLU once.
+ *
+ * Threads: the kernels are threaded; the fused depthwise-pointwise block,
+ * which runs image by image in its calling thread, is split here over a
+ * fixed number of image groups, so the bits do not depend on the thread
+ * count.
+ */
+#include "evalops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dartboard/activation.h"
+#include "dartboard/channel.h"
+#include "dartboard/droppath.h"
+#include "dartboard/linear.h"
+#include "dartboard/loss.h"
+#include "dartboard/pool.h"
+
+/* ------------------------------------------------------------------ plan */
+
+static const float *cell_input(const EvalNet *net, int k, int back)
+{
+    return k - back >= 0 ? net->cells[k - back].out : net->stem_out;
+}
+
+/* The gradient buffer of the output of cell k, k = -1 for the stem. */
+static float *output_grad(EvalNet *net, int k)
+{
+    return net->dout[(k + 3) % 3];
+}
+
+static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride, char *err,
+                   size_t errlen)
+{
+    op->kind = kind;
+    op->c = c;
+    op->h = h;
+    op->w = w;
+    op->stride = stride;
+    op->ho = pool3x3_out_size(h, stride);
+    op->wo = pool3x3_out_size(w, stride);
+    switch (kind) {
+    case OP_MAX_POOL_3X3:
+    case OP_AVG_POOL_3X3:
+        break;
+    case OP_SKIP_CONNECT:
+        if (stride == 1)
+            break;
+        if (h % 2 || w % 2) {
+            snprintf(err, errlen,
+                     "a strided skip_connect (FactorizedReduce) needs an even map, got %dx%d", h,
+                     w);
+            return -1;
+        }
+        eplan_fact_red(p, &op->fr, c, c, h, w);
+        break;
+    case OP_SEP_CONV_3X3:
+    case OP_SEP_CONV_5X5:
+    case OP_DIL_CONV_3X3:
+    case OP_DIL_CONV_5X5: {
+        int sep = kind == OP_SEP_CONV_3X3 || kind == OP_SEP_CONV_5X5;
+        int k = kind == OP_SEP_CONV_3X3 || kind == OP_DIL_CONV_3X3 ? 3 : 5;
+        int dil = sep ? 1 : 2, pad = sep ? k / 2 : k - 1;
+        eplan_sep_dil(p, op, sep ? 2 : 1, c, k, stride, pad, dil, h, w);
+        break;
+    }
+    default:
+        snprintf(err, errlen, "op %d is not in the DARTS space", kind);
+        return -1;
+    }
+    if (kind != OP_SKIP_CONNECT || stride != 1)
+        op->drop = p->drop_ops++;
+    else
+        op->drop = -1;
+    return 0;
+}
+
+static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p, int c,
+                     int reduction, int reduction_prev, int h0, int w0, int h, int w, char *err,
+                     size_t errlen)
+{
+    EvalNet *net = p->net;
+    size_t n = (size_t)p->batch;
+    int nodes = g->nodes;
+    cell->reduction = reduction;
+    cell->reduction_prev = reduction_prev;
+    cell->c_pp = c_pp;
+    cell->c_p = c_p;
+    cell->c = c;
+    cell->h0 = h0;
+    cell->w0 = w0;
+    cell->h = h;
+    cell->w = w;
+    cell->ho = reduction ? pool3x3_out_size(h, 2) : h;
+    cell->wo = reduction ? pool3x3_out_size(w, 2) : w;
+    cell->edges = reduction ? g->reduce : g->normal;
+    cell->concat = reduction ? g->reduce_concat : g->normal_concat;
+    cell->concat_count = reduction ? g->reduce_concat_count : g->normal_concat_count;
+    cell->mult = cell->concat_count;
+    if (reduction_prev) {
+        if (h0 % 2 || w0 % 2) {
+            snprintf(err, errlen,
+                     "the cell after a reduction preprocesses a %dx%d map with FactorizedReduce, "
+                     "which needs an even size",
+                     h0, w0);
+            return -1;
+        }
+        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
+    } else {
+        eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
+    }
+    eplan_relu_conv_bn(p, &cell->pre1, c_p, c, h, w);
+    size_t in_sz = n * (size_t)c * (size_t)h * (size_t)w;
+    size_t out_sz = n * (size_t)c * (size_t)cell->ho * (size_t)cell->wo;
+    cell->state[0] = arena_floats(&net->arena, in_sz);
+    cell->state[1] = arena_floats(&net->arena, in_sz);
+    for (int i = 0; i < nodes; i++)
+        cell->state[2 + i] = arena_floats(&net->arena, out_sz);
+    cell->out = arena_floats(&net->arena, out_sz * (size_t)cell->mult);
+    eneed(&p->state, in_sz);
+    eneed(&p->state, out_sz);
+    eneed(&p->big, in_sz);
+    for (int e = 0; e < 2 * nodes; e++) {
+        const GenoEdge *ge = &cell->edges[e];
+        if (ge->input < 0 || ge->input >= 2 + e / 2) {
+            snprintf(err, errlen, "%s cell: node %d takes input %d (expected 0..%d)",
+                     reduction ? "reduce" : "normal", e / 2, ge->input, 1 + e / 2);
+            return -1;
+        }
+        int stride = reduction && ge->input < 2 ? 2 : 1;
+        int hi = ge->input < 2 ? h : cell->ho, wi = ge->input < 2 ? w : cell->wo;
+        if (plan_op(p, &cell->ops[e], ge->op, c, hi, wi, stride, err, errlen) != 0)
+            return -1;
+        if (cell->ops[e].ho != cell->ho || cell->ops[e].wo != cell->wo) {
+            snprintf(err, errlen, "%s cell: op %s gives a %dx%d map, the node is %dx%d",
+                     reduction ? "reduce" : "normal", op_names[ge->op], cell->ops[e].ho,
+                     cell->ops[e].wo, cell->ho, cell->wo);
+            return -1;
+        }
+    }
+    for (int j = 0; j < cell->concat_count; j++)
+        if (cell->concat[j] < 0 || cell->concat[j] >= 2 + nodes) {
+            snprintf(err, errlen, "%s cell: concat state %d (expected 0..%d)",
+                     reduction ? "reduce" : "normal", cell->concat[j], 1 + nodes);
+            return -1;
+        }
+    return 0;
+}
+
+static int plan_aux(EPlan *p, EAux *a, int c, int s, int classes, char *err, size_t errlen)
+{
+    EvalNet *net = p->net;
+    size_t n = (size_t)p->batch;
+    a->c = c;
+    a->s = s;
+    a->stride = s >= 8 ? 3 : 2;
+    a->ps = avgpool_window_out_size(s, 5, a->stride);
+    if (a->ps != 2) {
+        snprintf(err, errlen,
+                 "the auxiliary head needs a 7x7 to 10x10 map after cell %d (its 5x5 pool must "
+                 "give 2x2), got %dx%d; turn train.auxiliary off for this image size",
+                 net->aux_at, s, s);
+        return -1;
+    }
+    size_t first = p->weights;
+    eplan_conv(p, &a->c1, c, 128, 1, 1, 0, 1, 1, 2, 2);
+    eplan_bn(p, &a->bn1, 128);
+    eplan_conv(p, &a->c2, 128, 768, 2, 1, 0, 1, 1, 2, 2);
+    eplan_bn(p, &a->bn2, 768);
+    a->lw = eplan_weights(p, (size_t)classes * 768, INIT_UNIFORM, 768);
+    a->lb = eplan_weights(p, (size_t)classes, INIT_UNIFORM, 768);
+    a->count = p->weights - first;
+    a->relu = arena_floats(&net->arena, n * (size_t)c * (size_t)s * (size_t)s);
+    a->pool = arena_floats(&net->arena, n * (size_t)c * 4);
+    a->dpool = arena_floats(&net->arena, n * (size_t)c * 4);
+    a->x1 = arena_floats(&net->arena, n * 128 * 4);
+    a->r1 = arena_floats(&net->arena, n * 128 * 4);
+    a->g1 = arena_floats(&net->arena, n * 128 * 4);
+    a->d1 = arena_floats(&net->arena, n * 128 * 4);
+    a->x2 = arena_floats(&net->arena, n * 768);
+    a->f = arena_floats(&net->arena, n * 768);
+    a->g2 = arena_floats(&net->arena, n * 768);
+    a->d2 = arena_floats(&net->arena, n * 768);
+    a->logits = arena_floats(&net->arena, n * (size_t)classes);
+    a->probs = arena_floats(&net->arena, n * (size_t)classes);
+    a->dlogits = arena_floats(&net->arena, n * (size_t)classes);
+    return 0;
+}
+
+static int plan_network(EPlan *p, char *err, size_t errlen)
+{
+    EvalNet *net = p->net;
+    const EvalSpec *sp = &net->spec;
+    const Genotype *g = &net->geno;
+    size_t n = (size_t)p->batch;
+    int h = sp->height, w = sp->width, c_stem = sp->stem_multiplier * sp->init_channels;
+    eplan_conv(p, &net->stem, sp->in_channels, c_stem, 3, 1, 1, 1, 1, h, w);
+    eplan_bn(p, &net->stem_bn, c_stem);
+    size_t stem_sz = n * (size_t)c_stem * (size_t)h * (size_t)w;
+    net->stem_x = arena_floats(&net->arena, stem_sz);
+    net->stem_out = arena_floats(&net->arena, stem_sz);
+    eneed(&p->out, stem_sz);
+    eneed(&p->big, stem_sz);
+
+    int c_pp = c_stem, c_p = c_stem, c = sp->init_channels, reduction_prev = 0;
+    int h0 = h, w0 = w;
+    net->aux_at = 2 * sp->layers / 3;
+    int aux_c = 0, aux_s = 0;
+    for (int k = 0; k < sp->layers; k++) {
+        int reduction = k == sp->layers / 3 || k == 2 * sp->layers / 3;
+        if (reduction)
+            c *= 2;
+        ECell *cell = &net->cells[k];
+        if (plan_cell(p, cell, g, c_pp, c_p, c, reduction, reduction_prev, h0, w0, h, w, err,
+                      errlen) != 0)
+            return -1;
+        reduction_prev = reduction;
+        h0 = h;
+        w0 = w;
+        h = cell->ho;
+        w = cell->wo;
+        c_pp = c_p;
+        c_p = cell->mult * c;
+        size_t out_sz = n * (size_t)c_p * (size_t)h * (size_t)w;
+        eneed(&p->out, out_sz);
+        eneed(&p->big, out_sz);
+        if (k == net->aux_at) {
+            aux_c = c_p;
+            aux_s = h;
+            if (h != w) {
+                snprintf(err, errlen, "the auxiliary head needs a square map, got %dx%d", h, w);
+                if (sp->auxiliary)
+                    return -1;
+            }
+        }
+    }
+    if (sp->auxiliary && plan_aux(p, &net->aux, aux_c, aux_s, sp->classes, err, errlen) != 0)
+        return -1;
+    net->c_last = c_p;
+    net->hw_last = h * w;
+    net->cls_w = eplan_weights(p, (size_t)sp->classes * (size_t)c_p, INIT_UNIFORM, c_p);
+    net->cls_b = eplan_weights(p, (size_t)sp->classes, INIT_UNIFORM, c_p);
+    net->pooled = arena_floats(&net->arena, n * (size_t)c_p);
+    net->dpooled = arena_floats(&net->arena, n * (size_t)c_p);
+    net->logits = arena_floats(&net->arena, n * (size_t)sp->classes);
+    net->probs = arena_floats(&net->arena, n * (size_t)sp->classes);
+    net->dlogits = arena_floats(&net->arena, n * (size_t)sp->classes);
+    net->drop = arena_floats(&net->arena, (size_t)(p->drop_ops ? p->drop_ops : 1) * n);
+
+    /* shared scratch, sized for the largest use */
+    for (int j = 0; j < 2 + g->nodes; j++) {
+        net->relu_s[j] = arena_floats(&net->arena, p->state);
+        net->dstate[j] = arena_floats(&net->arena, p->state);
+        net->drelu[j] = arena_floats(&net->arena, p->state);
+    }
+    for (int j = 0; j < 3; j++)
+        net->dout[j] = arena_floats(&net->arena, p->out);
+    net->relu_in = arena_floats(&net->arena, p->big);
+    net->drelu_in = arena_floats(&net->arena, p->big);
+    for (int j = 0; j < ESCRATCH_SLOTS; j++)
+        net->t[j] = arena_floats(&net->arena, p->big);
+    net->sub = arena_floats(&net->arena, p->sub);
+    net->dsub = arena_floats(&net->arena, p->sub);
+    net->half = arena_floats(&net->arena, p->half);
+    net->conv = arena_floats(&net->arena, p->conv ? p->conv : 1);
+    net->tile_floats = p->tile;
+    net->tiles = arena_floats(&net->arena, DWPW_GROUPS * (p->tile ? p->tile : 1));
+    net->part_floats = p->part;
+    net->parts = arena_floats(&net->arena, DWPW_GROUPS * (p->part ? p->part : 1));
+    return 0;
+}
+
+static int check_spec(const EvalSpec *sp, const Genotype *g, char *err, size_t errlen)
+{
+    if (g->nodes < 1 || g->nodes > GENOTYPE_MAX_NODES) {
+        snprintf(err, errlen, "the genotype has %d nodes (expected 1..%d)", g->nodes,
+                 GENOTYPE_MAX_NODES);
+        return -1;
+    }
+    if (sp->layers < 3 || sp->init_channels < 1 || sp->stem_multiplier < 1 || sp->batch < 1 ||
+        sp->classes < 2 || sp->in_channels < 1 || sp->height < 1 || sp->width < 1) {
+        snprintf(err, errlen, "evaluation network: bad shape (layers %d, C %d, batch %d)",
+                 sp->layers, sp->init_channels, sp->batch);
+        return -1;
+    }
+    for (int r = 0; r < 2; r++) {
+        int count = r ? g->reduce_concat_count : g->normal_concat_count;
+        if (count < 1 || count > GENOTYPE_MAX_NODES + 2) {
+            snprintf(err, errlen, "%s cell: %d concatenated states (expected 1..%d)",
+                     r ? "reduce" : "normal", count, GENOTYPE_MAX_NODES + 2);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Plans into a measuring arena; the counts of a network without building it. */
+static int measure(EvalNet *net, EPlan *p, char *err, size_t errlen)
+{
+    arena_measure(&net->arena);
+    *p = (EPlan){.net = net, .batch = net->spec.batch};
+    return plan_network(p, err, errlen);
+}
+
+int evalnet_measure(const EvalSpec *spec, const Genotype *g, size_t *weights,
+                    size_t *weights_no_aux, size_t *arena_bytes, char *err, size_t errlen)
+{
+    if (check_spec(spec, g, err, errlen) != 0)
+        return -1;
+    EvalNet *net = calloc(1, sizeof *net);
+    ECell *cells = calloc((size_t)spec->layers, sizeof *cells);
+    if (!net || !cells) {
+        free(net);
+        free(cells);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    net->spec = *spec;
+    net->geno = *g;
+    net->cells = cells;
+    EPlan p;
+    int rc = measure(net, &p, err, errlen);
+    if (rc == 0) {
+        *weights = p.weights;
+        *weights_no_aux = p.weights - net->aux.count;
+        *arena_bytes = net->arena.peak;
+    }
+    free(cells);
+    free(net);
+    return rc;
+}
+
+EvalNet *evalnet_create(const EvalSpec *spec, const Genotype *g, char *err, size_t errlen)
+{
+    if (check_spec(spec, g, err, errlen) != 0)
+        return NULL;
+    EvalNet *net = calloc(1, sizeof *net);
+    if (!net || !(net->cells = calloc((size_t)spec->layers, sizeof *net->cells))) {
+        free(net);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    net->spec = *spec;
+    net->geno = *g;
+    EPlan p;
+    if (measure(net, &p, err, errlen) != 0) {
+        evalnet_free(net);
+        return NULL;
+    }
+    size_t bytes = net->arena.peak;
+    net->nw = p.weights;
+    net->nr = p.running;
+    net->ninit = p.inits;
+    net->drop_ops = p.drop_ops;
+    net->w = calloc(net->nw, sizeof(float));
+    net->gw = calloc(net->nw, sizeof(float));
+    net->run = calloc(net->nr ? net->nr : 1, sizeof(float));
+    net->init = calloc(net->ninit, sizeof(EInit));
+    if (!net->w || !net->gw || !net->run || !net->init || arena_init(&net->arena, bytes) != 0) {
+        snprintf(err, errlen,
+                 "out of memory: the evaluation network needs %zu MiB of activations for batch "
+                 "%d and %zu weights",
+                 bytes >> 20, spec->batch, net->nw);
+        evalnet_free(net);
+        return NULL;
+    }
+    memset(&net->aux, 0, sizeof net->aux);
+    p = (EPlan){.net = net, .batch = spec->batch, .init = net->init};
+    if (plan_network(&p, err, errlen) != 0 || p.weights != net->nw || p.running != net->nr ||
+        p.inits != net->ninit) {
+        fprintf(stderr, "dartboard: evalnet: the two planning passes disagree\n");
+        abort();
+    }
+    for (size_t i = 0; i < net->ninit; i++)
+        if (net->init[i].running && net->init[i].kind == INIT_ONE)
+            for (size_t k = 0; k < net->init[i].count; k++)
+                net->run[net->init[i].off + k] = 1.0f;
+    for (size_t i = 0; i < (size_t)net->drop_ops * (size_t)spec->batch; i++)
+        net->drop[i] = 1.0f;
+    return net;
+}
+
+void evalnet_free(EvalNet *net)
+{
+    if (!net)
+        return;
+    arena_free(&net->arena);
+    free(net->w);
+    free(net->gw);
+    free(net->run);
+    free(net->init);
+    free(net->cells);
+    free(net);
+}
+
+size_t evalnet_weight_count(const EvalNet *net)
+{
+    return net->nw;
+}
+size_t evalnet_aux_weight_count(const EvalNet *net)
+{
+    return net->aux.count;
+}
+size_t evalnet_running_count(const EvalNet *net)
+{
+    return net->nr;
+}
+size_t evalnet_arena_bytes(const EvalNet *net)
+{
+    return net->arena.size;
+}
+float *evalnet_weights(EvalNet *net)
+{
+    return net->w;
+}
+float *evalnet_grads(EvalNet *net)
+{
+    return net->gw;
+}
+float *evalnet_running(EvalNet *net)
+{
+    return net->run;
+}
+int evalnet_drop_ops(const EvalNet *net)
+{
+    return net->drop_ops;
+}
+float *evalnet_drop_scales(EvalNet *net)
+{
+    return net->drop;
+}
+int evalnet_classes(const EvalNet *net)
+{
+    return net->spec.classes;
+}
+const float *evalnet_logits(const EvalNet *net)
+{
+    return net->logits;
+}
+const float *evalnet_aux_logits(const EvalNet *net)
+{
+    return net->spec.auxiliary ? net->aux.logits : NULL;
+}
+
+void evalnet_init(EvalNet *net, Rng *rng)
+{
+    for (size_t i = 0; i < net->ninit; i++) {
+        const EInit *b = &net->init[i];
+        float *v = (b->running ? net->run : net->w) + b->off;
+        float bound = b->kind == INIT_UNIFORM ? 1.0f / sqrtf((float)b->fan_in) : 0.0f;
+        for (size_t k = 0; k < b->count; k++)
+            v[k] = b->kind == INIT_ONE    ? 1.0f
+                   : b->kind == INIT_ZERO ? 0.0f
+                                          : (2.0f * rng_uniform(rng) - 1.0f) * bound;
+    }
+}
+
+/* ------------------------------------------------------------------ forward */
+
+/* ReLU of state j of the current cell, computed once per cell pass. */
+static const float *state_relu(EvalNet *net, const ECell *cell, int j, int *done)
+{
+    if (!done[j]) {
+        size_t hw = j < 2 ? (size_t)cell->h * cell->w : (size_t)cell->ho * cell->wo;
+        relu_forward(net->relu_s[j], cell->state[j], (size_t)net->n * cell->c * hw);
+        done[j] = 1;
+    }
+    return net->relu_s[j];
+}
+
+static int op_has_relu(const EOp *op)
+{
+    return op->kind >= OP_SEP_CONV_3X3 || (op->kind == OP_SKIP_CONNECT && op->stride == 2);
+}
+
+static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
+                       const float *relu_in)
+{
+    switch (op->kind) {
+    case OP_MAX_POOL_3X3:
+        maxpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
+        break;
+    case OP_AVG_POOL_3X3:
+        avgpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
+        break;
+    case OP_SKIP_CONNECT:
+        ev_fact_red_forward(net, &op->fr, out, relu_in);
+        break;
+    default:
+        ev_sep_dil_forward(net, op, out, relu_in);
+        break;
+    }
+}
+
+static void cell_forward(EvalNet *net, int k)
+{
+    ECell *cell = &net->cells[k];
+    const float *s0 = cell_input(net, k, 2), *s1 = cell_input(net, k, 1);
+    int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
+    size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
+    if (cell->reduction_prev) {
+        relu_forward(net->relu_in, s0, (size_t)n * cell->c_pp * cell->h0 * cell->w0);
+        ev_fact_red_forward(net, &cell->pre0_fr, cell->state[0], net->relu_in);
+    } else {
+        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], s0);
+    }
+    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], s1);
+    for (int i = 0; i < nodes; i++) {
+        float *node = cell->state[2 + i];
+        for (int e = 2 * i; e < 2 * i + 2; e++) {
+            const EOp *op = &cell->ops[e];
+            int j = cell->edges[e].input;
+            if (op->drop < 0) { /* identity */
+                droppath_forward(node, cell->state[j], NULL, n, per, e & 1);
+                continue;
+            }
+            const float *relu = op_has_relu(op) ? state_relu(net, cell, j, done) : NULL;
+            op_forward(net, op, net->t[0], cell->state[j], relu);
+            const float *scale =
+                net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch : NULL;
+            droppath_forward(node, net->t[0], scale, n, per, e & 1);
+        }
+    }
+    for (int j = 0; j < cell->concat_count; j++)
+        channel_copy(cell->out, cell->mult * cell->c, j * cell->c, cell->state[cell->concat[j]],
+                     cell->c, 0, cell->c, n, (int)hwo);
+}
+
+static void aux_forward(EvalNet *net, const float *in)
+{
+    EAux *a = &net->aux;
+    int n = net->n;
+    relu_forward(a->relu, in, (size_t)n * a->c * a->s * a->s);
+    avgpool_window_forward(a->pool, a->relu, n, a->c, a->s, a->s, 5, a->stride);
+    conv2d_forward(&a->c1.spec, a->x1, a->pool, net->w + a->c1.w, n, 2, 2, net->conv);
+    ebn_forward(net, &a->bn1, a->r1, a->x1, 4);
+    relu_forward(a->r1, a->r1, (size_t)n * 128 * 4);
+    conv2d_forward(&a->c2.spec, a->x2, a->r1, net->w + a->c2.w, n, 2, 2, net->conv);
+    ebn_forward(net, &a->bn2, a->f, a->x2, 1);
+    relu_forward(a->f, a->f, (size_t)n * 768);
+    linear_forward(a->logits, a->f, net->w + a->lw, net->w + a->lb, n, 768, net->spec.classes);
+}
+
+void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int drop_path)
+{
+    const EvalSpec *sp = &net->spec;
+    if (n < 1 || n > sp->batch) {
+        fprintf(stderr, "dartboard: evalnet_forward: batch %d outside 1..%d\n", n, sp->batch);
+        abort();
+    }
+    net->n = n;
+    net->mode = mode;
+    net->drop_on = drop_path && mode != EVAL_TEST;
+    net->x_in = x;
+    int hw = sp->height * sp->width;
+    conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height,
+                   sp->width, net->conv);
+    ebn_forward(net, &net->stem_bn, net->stem_out, net->stem_x, hw);
+    net->aux_run = sp->auxiliary && mode != EVAL_TEST;
+    for (int k = 0; k < sp->layers; k++) {
+        cell_forward(net, k);
+        if (k == net->aux_at && net->aux_run)
+            aux_forward(net, net->cells[k].out);
+    }
+    global_avgpool_forward(net->pooled, net->cells[sp->layers - 1].out, n, net->c_last,
+                           net->hw_last);
+    linear_forward(net->logits, net->pooled, net->w + net->cls_w, net->w + net->cls_b, n,
+                   net->c_last, sp->classes);
+}
+
+float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux)
+{
+    int k = net->spec.classes;
+    float loss = softmax_xent_forward(net->probs, net->logits, y, net->n, k, correct);
+    float la = 0.0f;
+    if (net->aux_run)
+        la = softmax_xent_forward(net->aux.probs, net->aux.logits, y, net->n, k, NULL);
+    if (aux)
+        *aux = la;
+    return loss;
+}
+
+/* ------------------------------------------------------------------ backward */
+
+static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, const float *dnode,
+                        const float *relu_in)
+{
+    int n = net->n;
+    size_t per = (size_t)op->c * op->ho * op->wo;
+    if (op->drop < 0) {
+        droppath_forward(net->dstate[j], dnode, NULL, n, per, 1);
+        return;
+    }
+    float *g = net->t[0];
+    droppath_backward(g, dnode,
+                      net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch
+                                   : NULL,
+                      n, per);
+    switch (op->kind) {
+    case OP_MAX_POOL_3X3:
+        maxpool3x3_backward(net->dstate[j], g, cell->state[j], n, op->c, op->h, op->w, op->stride);
+        break;
+    case OP_AVG_POOL_3X3:
+        avgpool3x3_backward(net->dstate[j], g, n, op->c, op->h, op->w, op->stride);
+        break;
+    case OP_SKIP_CONNECT:
+        ev_fact_red_backward(net, &op->fr, net->drelu[j], g, relu_in);
+        break;
+    default:
+        ev_sep_dil_backward(net, op, net->drelu[j], g, relu_in);
+        break;
+    }
+}
+
+static void cell_backward(EvalNet *net, int k)
+{
+    ECell *cell = &net->cells[k];
+    int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
+    int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
+    size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
+    const float *dout = output_grad(net, k);
+    for (int j = 0; j < 2 + nodes; j++) {
+        size_t count = (size_t)n * cell->c * (j < 2 ? hw : hwo);
+        ezero(net->dstate[j], count);
+    }
+    for (int e = 0; e < 2 * nodes; e++)
+        if (op_has_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
+            int j = cell->edges[e].input;
+            used_relu[j] = 1;
+            ezero(net->drelu[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
+        }
+    for (int j = 0; j < cell->concat_count; j++)
+        channel_accumulate(net->dstate[cell->concat[j]], cell->c, 0, dout, cell->mult * cell->c,
+                           j * cell->c, cell->c, n, (int)hwo);
+    for (int i = nodes - 1; i >= -1; i--) {
+        /* every consumer of state 2 + i (or, at the end, of states 0 and 1)
+         * is done: take its ReLU gradient through the ReLU */
+        for (int j = i < 0 ? 0 : 2 + i; j <= (i < 0 ? 1 : 2 + i); j++)
+            if (used_relu[j])
+                relu_backward(net->dstate[j], net->drelu[j], cell->state[j],
+                              (size_t)n * cell->c * (j < 2 ? hw : hwo));
+        if (i < 0)
+            break;
+        for (int e = 2 * i + 1; e >= 2 * i; e--) {
+            const EOp *op = &cell->ops[e];
+            int j = cell->edges[e].input;
+            const float *relu = op_has_relu(op) ? state_relu(net, cell, j, done) : NULL;
+            op_backward(net, cell, op, j, net->dstate[2 + i], relu);
+        }
+    }
+    const float *s0 = cell_input(net, k, 2), *s1 = cell_input(net, k, 1);
+    ev_relu_conv_bn_backward(net, &cell->pre1, output_grad(net, k - 1), net->dstate[1], s1);
+    float *ds0 = output_grad(net, k >= 2 ? k - 2 : -1);
+    if (cell->reduction_prev) {
+        size_t count = (size_t)n * cell->c_pp * cell->h0 * cell->w0;
+        relu_forward(net->relu_in, s0, count);
+        ezero(net->drelu_in, count);
+        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, net->dstate[0], net->relu_in);
+        relu_backward(ds0, net->drelu_in, s0, count);
+    } else {
+        ev_relu_conv_bn_backward(net, &cell->pre0, ds0, net->dstate[0], s0);
+    }
+}
+
+static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din,
+                         const float *in)
+{
+    EAux *a = &net->aux;
+    int n = net->n, k = net->spec.classes;
+    float *gw = net->gw;
+    ezero(a->dlogits, (size_t)n * k);
+    softmax_xent_backward(a->dlogits, a->probs, y, n, k, aux_weight);
+    ezero(a->d2, (size_t)n * 768);
+    linear_backward(a->d2, gw + a->lw, gw + a->lb, a->dlogits, a->f, net->w + a->lw, n, 768, k);
+    ezero(a->g2, (size_t)n * 768);
+    relu_backward(a->g2, a->d2, a->f, (size_t)n * 768);
+    ezero(a->d2, (size_t)n * 768);
+    ebn_backward(net, &a->bn2, a->d2, a->g2, a->x2, 1);
+    ezero(a->d1, (size_t)n * 128 * 4);
+    conv2d_backward(&a->c2.spec, a->d1, gw + a->c2.w, a->d2, a->r1, net->w + a->c2.w, n, 2, 2,
+                    net->conv);
+    ezero(a->g1, (size_t)n * 128 * 4);
+    relu_backward(a->g1, a->d1, a->r1, (size_t)n * 128 * 4);
+    ezero(a->d1, (size_t)n * 128 * 4);
+    ebn_backward(net, &a->bn1, a->d1, a->g1, a->x1, 4);
+    ezero(a->dpool, (size_t)n * a->c * 4);
+    conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2,
+                    2, net->conv);
+    size_t count = (size_t)n * a->c * a->s * a->s;
+    ezero(a->relu, count);
+    avgpool_window_backward(a->relu, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
+    relu_backward(din, a->relu, in, count);
+}
+
+void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
+{
+    const EvalSpec *sp = &net->spec;
+    int n = net->n, L = sp->layers, k = sp->classes;
+    ezero(net->gw, net->nw);
+    ezero(net->dlogits, (size_t)n * k);
+    softmax_xent_backward(net->dlogits, net->probs, y, n, k, 1.0f);
+    ezero(net->dpooled, (size_t)n * net->c_last);
+    linear_backward(net->dpooled, net->gw + net->cls_w, net->gw + net->cls_b, net->dlogits,
+                    net->pooled, net->w + net->cls_w, n, net->c_last, k);
+    size_t last = (size_t)n * net->c_last * net->hw_last;
+    ezero(output_grad(net, L - 1), last);
+    global_avgpool_backward(output_grad(net, L - 1), net->dpooled, n, net->c_last, net->hw_last);
+    const ECell *prev = &net->cells[L - 2];
+    ezero(output_grad(net, L - 2), (size_t)n * prev->mult * prev->c * prev->ho * prev->wo);
+    for (int c = L - 1; c >= 0; c--) {
+        if (c == net->aux_at && net->aux_run)
+            aux_backward(net, y, aux_weight, output_grad(net, c), net->cells[c].out);
+        if (c >= 1) {
+            /* cell c is the first (backward) to touch the output of c - 2 */
+            int j = c - 2;
+            size_t count = j >= 0 ? (size_t)n * net->cells[j].mult * net->cells[j].c *
+                                        net->cells[j].ho * net->cells[j].wo
+                                  : (size_t)n * net->stem_bn.c * sp->height * sp->width;
+            ezero(output_grad(net, j >= 0 ? j : -1), count);
+        }
+        cell_backward(net, c);
+    }
+    /* the stem: only its weights */
+    float *dx = net->t[1];
+    size_t count = (size_t)n * net->stem_bn.c * sp->height * sp->width;
+    ezero(dx, count);
+    ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), net->stem_x,
+                 sp->height * sp->width);
+    conv2d_backward(&net->stem.spec, NULL, net->gw + net->stem.w, dx, net->x_in,
+                    net->w + net->stem.w, n, sp->height, sp->width, net->conv);
+}

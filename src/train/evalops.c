@@ -1,0 +1,295 @@
+/* evalops: see evalops.h. Shapes in comments are (n, c, h, w). */
+#include "evalops.h"
+
+#include <string.h>
+
+#include "dartboard/activation.h"
+#include "dartboard/channel.h"
+
+/* ------------------------------------------------------------------ plan */
+
+void eneed(size_t *need, size_t count)
+{
+    if (count > *need)
+        *need = count;
+}
+
+static void plan_record(EPlan *p, int running, EInitKind kind, size_t off, size_t count,
+                        int fan_in)
+{
+    if (p->init)
+        p->init[p->inits] = (EInit){running, kind, off, count, fan_in};
+    p->inits++;
+}
+
+size_t eplan_weights(EPlan *p, size_t count, EInitKind kind, int fan_in)
+{
+    size_t off = p->weights;
+    plan_record(p, 0, kind, off, count, fan_in);
+    p->weights += count;
+    return off;
+}
+
+void eplan_bn(EPlan *p, EBn *bn, int c)
+{
+    bn->c = c;
+    bn->gamma = eplan_weights(p, (size_t)c, INIT_ONE, 0);
+    bn->beta = eplan_weights(p, (size_t)c, INIT_ZERO, 0);
+    bn->run = p->running;
+    plan_record(p, 1, INIT_ZERO, p->running, (size_t)c, 0);
+    plan_record(p, 1, INIT_ONE, p->running + (size_t)c, (size_t)c, 0);
+    p->running += 2 * (size_t)c;
+    bn->mean = arena_floats(&p->net->arena, (size_t)c);
+    bn->invstd = arena_floats(&p->net->arena, (size_t)c);
+}
+
+void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
+                int groups, int h, int w)
+{
+    cv->spec = (ConvSpec){.c_in = c_in,
+                          .c_out = c_out,
+                          .kh = k,
+                          .kw = k,
+                          .stride = stride,
+                          .pad = pad,
+                          .dilation = dilation,
+                          .groups = groups};
+    cv->w = eplan_weights(p, conv_weight_count(&cv->spec), INIT_UNIFORM, c_in / groups * k * k);
+    eneed(&p->conv, conv_scratch_floats(&cv->spec, p->batch, h, w));
+}
+
+void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
+{
+    size_t n = (size_t)p->batch;
+    *r = (ERcb){.c_in = c_in, .c_out = c_out, .h = h, .w = w};
+    eplan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
+    eplan_bn(p, &r->bn, c_out);
+    r->x = arena_floats(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w);
+    eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
+    eneed(&p->big, n * (size_t)c_out * (size_t)h * (size_t)w);
+}
+
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
+{
+    size_t n = (size_t)p->batch;
+    *f = (EFr){.c_in = c_in, .c_out = c_out, .h = h, .w = w, .ho = h / 2, .wo = w / 2};
+    size_t hwo = (size_t)f->ho * (size_t)f->wo;
+    eplan_conv(p, &f->a, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
+    eplan_conv(p, &f->b, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
+    eplan_bn(p, &f->bn, c_out);
+    f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
+    eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
+    eneed(&p->big, n * (size_t)c_out * hwo);
+    eneed(&p->sub, n * (size_t)c_in * hwo);
+    eneed(&p->half, n * (size_t)(c_out / 2) * hwo);
+}
+
+void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
+                   int h, int w)
+{
+    size_t n = (size_t)p->batch;
+    op->blocks = blocks;
+    op->ho = conv_out_size(h, k, stride, pad, dilation);
+    op->wo = conv_out_size(w, k, stride, pad, dilation);
+    size_t out = n * (size_t)c * (size_t)op->ho * (size_t)op->wo;
+    for (int b = 0; b < blocks; b++) {
+        int hi = b == 0 ? h : op->ho, wi = b == 0 ? w : op->wo;
+        eplan_conv(p, &op->dw[b], c, c, k, b == 0 ? stride : 1, pad, dilation, c, hi, wi);
+        eplan_conv(p, &op->pw[b], c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
+        eplan_bn(p, &op->bn[b], c);
+        op->x[b] = arena_floats(&p->net->arena, out);
+        eneed(&p->tile, conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
+        eneed(&p->part, (size_t)c * (size_t)c);
+    }
+    op->mid = blocks == 2 ? arena_floats(&p->net->arena, out) : NULL;
+    eneed(&p->big, out);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+void ezero(float *y, size_t count)
+{
+    memset(y, 0, count * sizeof *y);
+}
+
+void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw)
+{
+    const float *gamma = net->w + bn->gamma, *beta = net->w + bn->beta;
+    float *rm = net->run + bn->run, *rv = rm + bn->c;
+    switch (net->mode) {
+    case EVAL_TEST:
+        batchnorm_forward_eval(out, in, gamma, beta, rm, rv, net->n, bn->c, hw, BN_EPS);
+        break;
+    case EVAL_TRAIN:
+        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, rm, rv, net->n, bn->c,
+                                hw, BN_MOMENTUM, BN_EPS);
+        break;
+    case EVAL_TRAIN_FROZEN:
+        batchnorm_forward_train(out, bn->mean, bn->invstd, in, gamma, beta, NULL, NULL, net->n,
+                                bn->c, hw, BN_MOMENTUM, BN_EPS);
+        break;
+    }
+}
+
+void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
+                  int hw)
+{
+    batchnorm_backward(din, net->gw + bn->gamma, net->gw + bn->beta, dout, in, bn->mean,
+                       bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
+}
+
+/* The fused depthwise-pointwise forward over the image groups. */
+static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out, const float *in,
+                         int h, int w)
+{
+    int n = net->n, ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad,
+                                       dw->spec.dilation),
+        wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
+    size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
+#pragma omp parallel for schedule(static) if (n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
+        if (i1 > i0)
+            conv2d_dw_pw_forward(&dw->spec, &pw->spec, out + (size_t)i0 * out_img,
+                                 in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w,
+                                 i1 - i0, h, w, net->tiles + (size_t)g * net->tile_floats);
+    }
+}
+
+/* gmid = (not +=) the gradient of the depthwise output; the pointwise
+ * weight gradient += the groups' partial sums, added in group order. */
+static void dwpw_backward_pw(EvalNet *net, const ECv *dw, const ECv *pw, float *gmid,
+                             const float *dout, const float *in, int h, int w)
+{
+    int n = net->n, ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad,
+                                       dw->spec.dilation),
+        wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
+    size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
+    size_t mid_img = (size_t)pw->spec.c_in * ho * wo;
+    size_t len = (size_t)pw->spec.c_out * pw->spec.c_in;
+#pragma omp parallel for schedule(static) if (n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
+        if (i1 <= i0)
+            continue;
+        float *part = net->parts + (size_t)g * net->part_floats;
+        memset(part, 0, len * sizeof *part);
+        conv2d_dw_pw_backward_pw(&dw->spec, &pw->spec, gmid + (size_t)i0 * mid_img, part,
+                                 dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
+                                 net->w + dw->w, net->w + pw->w, i1 - i0, h, w,
+                                 net->tiles + (size_t)g * net->tile_floats);
+    }
+    float *gw = net->gw + pw->w;
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        if (n * (g + 1) / DWPW_GROUPS <= n * g / DWPW_GROUPS)
+            continue;
+        const float *part = net->parts + (size_t)g * net->part_floats;
+        for (size_t k = 0; k < len; k++)
+            gw[k] += part[k];
+    }
+}
+
+/* ------------------------------------------------------------------ ReLU-conv1x1-BN */
+
+void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *in)
+{
+    size_t count_in = (size_t)net->n * r->c_in * r->h * r->w;
+    relu_forward(net->relu_in, in, count_in);
+    conv2d_forward(&r->conv.spec, r->x, net->relu_in, net->w + r->conv.w, net->n, r->h, r->w,
+                   net->conv);
+    ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
+}
+
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
+                              const float *in)
+{
+    int hw = r->h * r->w;
+    size_t count_in = (size_t)net->n * r->c_in * hw;
+    float *dx = net->t[1];
+    ezero(dx, (size_t)net->n * r->c_out * hw);
+    ebn_backward(net, &r->bn, dx, dout, r->x, hw);
+    relu_forward(net->relu_in, in, count_in);
+    ezero(net->drelu_in, count_in);
+    conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, net->relu_in,
+                    net->w + r->conv.w, net->n, r->h, r->w, net->conv);
+    relu_backward(din, net->drelu_in, in, count_in);
+}
+
+/* ------------------------------------------------------------------ FactorizedReduce */
+
+void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in)
+{
+    int half = f->c_out / 2, hwo = f->ho * f->wo;
+    const ECv *cv[2] = {&f->a, &f->b};
+    for (int off = 0; off < 2; off++) {
+        subsample2_forward(net->sub, relu_in, net->n, f->c_in, f->h, f->w, off);
+        conv2d_forward(&cv[off]->spec, net->half, net->sub, net->w + cv[off]->w, net->n, f->ho,
+                       f->wo, net->conv);
+        channel_copy(f->x, f->c_out, off * half, net->half, half, 0, half, net->n, hwo);
+    }
+    ebn_forward(net, &f->bn, out, f->x, hwo);
+}
+
+void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
+                          const float *relu_in)
+{
+    int half = f->c_out / 2, hwo = f->ho * f->wo;
+    float *dx = net->t[1];
+    ezero(dx, (size_t)net->n * f->c_out * hwo);
+    ebn_backward(net, &f->bn, dx, dout, f->x, hwo);
+    const ECv *cv[2] = {&f->a, &f->b};
+    size_t count_sub = (size_t)net->n * f->c_in * hwo;
+    for (int off = 0; off < 2; off++) {
+        channel_copy(net->half, half, 0, dx, f->c_out, off * half, half, net->n, hwo);
+        subsample2_forward(net->sub, relu_in, net->n, f->c_in, f->h, f->w, off);
+        ezero(net->dsub, count_sub);
+        conv2d_backward(&cv[off]->spec, net->dsub, net->gw + cv[off]->w, net->half, net->sub,
+                        net->w + cv[off]->w, net->n, f->ho, f->wo, net->conv);
+        subsample2_backward(drelu_in, net->dsub, net->n, f->c_in, f->h, f->w, off);
+    }
+}
+
+/* ------------------------------------------------------------------ SepConv / DilConv */
+
+void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *relu_in)
+{
+    int hwo = op->ho * op->wo, last = op->blocks - 1;
+    for (int b = 0; b <= last; b++) {
+        const float *in = b == 0 ? relu_in : op->mid;
+        int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
+        dwpw_forward(net, &op->dw[b], &op->pw[b], op->x[b], in, h, w);
+        if (b == last) {
+            ebn_forward(net, &op->bn[b], out, op->x[b], hwo);
+        } else {
+            ebn_forward(net, &op->bn[b], op->mid, op->x[b], hwo);
+            relu_forward(op->mid, op->mid, (size_t)net->n * op->c * hwo);
+        }
+    }
+}
+
+void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const float *dout,
+                         const float *relu_in)
+{
+    int hwo = op->ho * op->wo, last = op->blocks - 1;
+    size_t count = (size_t)net->n * op->c * hwo;
+    float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3], *gprev = net->t[4];
+    const float *g = dout;
+    for (int b = last; b >= 0; b--) {
+        ezero(dx, count);
+        ebn_backward(net, &op->bn[b], dx, g, op->x[b], hwo);
+        const float *in = b == 0 ? relu_in : op->mid;
+        int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
+        dwpw_backward_pw(net, &op->dw[b], &op->pw[b], gmid, dx, in, h, w);
+        if (b == 0) {
+            conv2d_backward(&op->dw[0].spec, drelu_in, net->gw + op->dw[0].w, gmid, relu_in,
+                            net->w + op->dw[0].w, net->n, h, w, net->conv);
+        } else {
+            ezero(dmid, count);
+            conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, op->mid,
+                            net->w + op->dw[b].w, net->n, h, w, net->conv);
+            ezero(gprev, count);
+            relu_backward(gprev, dmid, op->mid, count);
+            g = gprev;
+        }
+    }
+}

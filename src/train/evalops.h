@@ -1,0 +1,175 @@
+/* evalops: the blocks of the evaluation network (internal to src/train).
+ *
+ * Each block (affine BN, ReLU-1x1 conv-BN, FactorizedReduce, SepConv and
+ * DilConv) has a plan, a forward and a backward. Planning hands out offsets
+ * into the flat weight and running-statistics vectors in PyTorch's module
+ * order (so the order of plan calls IS the parameter order) and reserves in
+ * the arena what the backward needs; shared scratch is sized by the largest
+ * need, gathered in EPlan. Backward functions ACCUMULATE into the input
+ * gradient they are given, and into the weight gradients.
+ */
+#ifndef DARTBOARD_EVALOPS_H
+#define DARTBOARD_EVALOPS_H
+
+#include <stddef.h>
+
+#include "dartboard/arena.h"
+#include "dartboard/batchnorm.h"
+#include "dartboard/conv.h"
+#include "dartboard/evalnet.h"
+#include "dartboard/genotype.h"
+
+/* The fused depthwise-pointwise block runs image by image; the batch is cut
+ * into this many fixed groups, shared by the threads, so its sums (the
+ * pointwise weight gradient) do not depend on the thread count. */
+#define DWPW_GROUPS 8
+#define ESCRATCH_SLOTS 5
+
+typedef enum EInitKind { INIT_UNIFORM, INIT_ZERO, INIT_ONE } EInitKind;
+
+typedef struct EInit {
+    int running; /* 1: running statistics, 0: weights */
+    EInitKind kind;
+    size_t off, count;
+    int fan_in;
+} EInit;
+
+typedef struct EBn {
+    int c;
+    size_t gamma, beta;   /* weight offsets */
+    size_t run;           /* running mean at run, variance at run + c */
+    float *mean, *invstd; /* batch statistics of the last training forward */
+} EBn;
+
+typedef struct ECv {
+    ConvSpec spec;
+    size_t w;
+} ECv;
+
+/* ReLU -> conv 1x1 -> BN */
+typedef struct ERcb {
+    ECv conv;
+    EBn bn;
+    int c_in, c_out, h, w;
+    float *x; /* BN input */
+} ERcb;
+
+/* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN; the
+ * caller passes ReLU(x). */
+typedef struct EFr {
+    ECv a, b;
+    EBn bn;
+    int c_in, c_out, h, w, ho, wo;
+    float *x; /* BN input */
+} EFr;
+
+typedef struct EOp {
+    int kind, stride, drop; /* drop: row of the drop-path scales, -1 for identity */
+    int c, h, w, ho, wo;
+    int blocks; /* sep_conv 2, dil_conv 1 */
+    ECv dw[2], pw[2];
+    EBn bn[2];
+    float *x[2]; /* BN inputs */
+    float *mid;  /* sep_conv: ReLU(BN(block 1)), the input of block 2 */
+    EFr fr;      /* strided skip_connect */
+} EOp;
+
+typedef struct ECell {
+    int reduction, reduction_prev;
+    int c_pp, c_p, c;
+    int h0, w0; /* s0's map */
+    int h, w;   /* s1's map = the preprocessed states' */
+    int ho, wo; /* the nodes' and the output's */
+    int mult;
+    const GenoEdge *edges;
+    const int *concat;
+    int concat_count;
+    EFr pre0_fr;
+    ERcb pre0, pre1;
+    EOp ops[2 * GENOTYPE_MAX_NODES];
+    float *state[2 + GENOTYPE_MAX_NODES];
+    float *out;
+} ECell;
+
+typedef struct EAux {
+    int c, s, stride, ps;
+    size_t count; /* weights of the head */
+    ECv c1, c2;
+    EBn bn1, bn2;
+    size_t lw, lb;
+    float *relu, *pool, *dpool, *x1, *r1, *g1, *d1, *x2, *f, *g2, *d2;
+    float *logits, *probs, *dlogits;
+} EAux;
+
+struct EvalNet {
+    EvalSpec spec;
+    Genotype geno;
+    Arena arena;
+    size_t nw, nr, ninit;
+    float *w, *gw, *run;
+    EInit *init;
+    ECv stem;
+    EBn stem_bn;
+    float *stem_x, *stem_out;
+    ECell *cells;
+    int aux_at;
+    EAux aux;
+    int c_last, hw_last;
+    size_t cls_w, cls_b;
+    float *pooled, *dpooled, *logits, *probs, *dlogits;
+    int drop_ops;
+    float *drop;
+    /* scratch */
+    float *relu_s[2 + GENOTYPE_MAX_NODES], *dstate[2 + GENOTYPE_MAX_NODES],
+        *drelu[2 + GENOTYPE_MAX_NODES];
+    float *dout[3];
+    float *relu_in, *drelu_in;
+    float *t[ESCRATCH_SLOTS];
+    float *sub, *dsub, *half, *conv;
+    float *tiles, *parts;
+    size_t tile_floats, part_floats;
+    /* the current pass */
+    int n, drop_on, aux_run;
+    EvalMode mode;
+    const float *x_in;
+};
+
+typedef struct EPlan {
+    EvalNet *net;
+    int batch;
+    size_t weights, running, inits;
+    EInit *init; /* NULL while measuring */
+    int drop_ops;
+    size_t state, out, big, sub, half, conv, tile, part; /* largest needs */
+} EPlan;
+
+void eneed(size_t *need, size_t count);
+size_t eplan_weights(EPlan *p, size_t count, EInitKind kind, int fan_in);
+void eplan_bn(EPlan *p, EBn *bn, int c);
+void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
+                int groups, int h, int w);
+void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w);
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w);
+void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
+                   int h, int w);
+
+void ezero(float *y, size_t count);
+void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw);
+/* din += the input gradient; the weight gradients += theirs */
+void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
+                  int hw);
+
+/* out = block(in) */
+void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *in);
+/* din += d in */
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
+                              const float *in);
+void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in);
+/* drelu_in += d ReLU(in) */
+void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
+                          const float *relu_in);
+void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *relu_in);
+void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const float *dout,
+                         const float *relu_in);
+
+#endif
