@@ -77,8 +77,8 @@ static void test_key_table(void)
                                               "data.synthetic_channels",
                                               "data.classes"};
     static const char *const live_keys[] = {
-        "optim.lr",        "optim.lr_min",     "optim.momentum",      "optim.weight_decay",
-        "optim.grad_clip", "arch.lr",          "arch.weight_decay",   "arch.order",
+        "optim.lr",        "optim.lr_min",     "optim.momentum",       "optim.weight_decay",
+        "optim.grad_clip", "arch.lr",          "arch.weight_decay",    "arch.order",
         "run.epochs",      "run.report_every", "run.checkpoint_every", "train.drop_path",
         "train.aux_weight"};
     int n_design = (int)(sizeof design_keys / sizeof design_keys[0]);
@@ -165,14 +165,9 @@ static void test_defaults(void)
 
 static void test_presets(void)
 {
-    static const char *const presets[] = {"demo",
-                                          "fashion-mnist",
-                                          "cifar10-first-order",
-                                          "cifar10-second-order",
-                                          "test",
-                                          "train-test",
-                                          "train-fashion-mnist",
-                                          "train-cifar10"};
+    static const char *const presets[] = {
+        "demo", "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
+        "test", "train-test",    "train-fashion-mnist", "train-cifar10"};
     char err[512];
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
         Config c;
@@ -202,11 +197,11 @@ static void test_presets(void)
        "demo is Fashion-MNIST on a small supernet");
     config_defaults(&c);
     config_load_preset(&c, "train-cifar10", err, sizeof err);
-    ok(strcmp(c.data.set, "cifar10") == 0 && c.model.init_channels == 36 &&
-           c.model.layers == 20 && c.data.batch_size == 96 && c.run.epochs == 600 &&
-           c.train.auxiliary && c.train.aux_weight == 0.4 && c.train.cutout == 16 &&
-           c.train.drop_path == 0.2 && c.optim.lr == 0.025 && c.optim.lr_min == 0 &&
-           c.optim.weight_decay == 3e-4 && c.optim.grad_clip == 5,
+    ok(strcmp(c.data.set, "cifar10") == 0 && c.model.init_channels == 36 && c.model.layers == 20 &&
+           c.data.batch_size == 96 && c.run.epochs == 600 && c.train.auxiliary &&
+           c.train.aux_weight == 0.4 && c.train.cutout == 16 && c.train.drop_path == 0.2 &&
+           c.optim.lr == 0.025 && c.optim.lr_min == 0 && c.optim.weight_decay == 3e-4 &&
+           c.optim.grad_clip == 5,
        "train-cifar10 has the published recipe (official train.py)");
 
     /* By path, and the name taken from it. */

@@ -26,9 +26,9 @@ run() {
          echo \"exit status \$?\" > $work/$name.status; echo \"dartboard exited: \$(cat $work/$name.status)\"; sleep 600"
 }
 
-run train "$DARTBOARD" train --genotype DARTS_V2 --preset train-test --out "$work/train" --set run.epochs=40 --start-paused
+run train "$DARTBOARD" train --genotype DARTS_V2 --preset train-test --out "$work/train" --set run.epochs=8 --start-paused
 wait_for 60 'PAUSED' || fail "the training never showed PAUSED"
-wait_for 10 'epoch 1/40 .*lr 0.05 .*drop-path 0.000 .*[0-9,]+ params' || fail "status line: epoch, lr, drop-path, weights"
+wait_for 10 'epoch 1/8 .*lr 0.05 .*drop-path 0.000 .*[0-9,]+ params' || fail "status line: epoch, lr, drop-path, weights"
 wait_for 10 'train --  test --' || fail "second status line before the first epoch"
 wait_for 10 'normal cell +reduce cell' && wait_for 5 'sep_conv_3x3' && wait_for 5 'max_pool_3x3' ||
     fail "the two cells of DARTS_V2"

@@ -138,8 +138,15 @@ static void test_editor(void)
     int count, n_live = 0;
     const ConfigKey *keys = config_keys(&count);
     for (int i = 0; i < count; i++)
-        n_live += keys[i].live;
-    ok(ed.open && ed.n == n_live && n_live > 0, "the fields are the %d live keys", n_live);
+        n_live += keys[i].live && config_key_applies(&keys[i], 0);
+    ok(ed.open && ed.n == n_live && n_live > 0, "the fields are the search's %d live keys", n_live);
+    ok(field_index(&ed, "train.drop_path") < 0, "a search's editor has no train.* key");
+    Editor tr;
+    editor_open(&tr, &live, 1);
+    ok(field_index(&tr, "train.drop_path") >= 0 && field_index(&tr, "train.aux_weight") >= 0 &&
+           field_index(&tr, "optim.lr") >= 0 && field_index(&tr, "arch.lr") < 0 &&
+           field_index(&tr, "arch.order") < 0,
+       "a training run's editor: drop_path, aux_weight, lr; no arch.* key");
     static const char *const wanted[] = {"optim.lr",           "optim.lr_min",    "optim.momentum",
                                          "optim.weight_decay", "optim.grad_clip", "arch.lr",
                                          "arch.weight_decay",  "arch.order",      "run.epochs",

@@ -39,8 +39,8 @@ typedef enum Area {
 
 typedef struct LayoutOptions {
     Panel panel;
-    int edges; /* heatmap rows (14 for DARTS's 4 nodes) */
-    int nodes; /* intermediate nodes of a cell (diagram height) */
+    int edges;    /* heatmap rows (14 for DARTS's 4 nodes) */
+    int nodes;    /* intermediate nodes of a cell (diagram height) */
     int training; /* dartboard train: no heatmaps; the cells take their place */
 } LayoutOptions;
 

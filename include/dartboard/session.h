@@ -1,5 +1,5 @@
-/* session: a search (or the training of a derived cell) running in a worker thread, seen through snapshots and
- * steered through commands.
+/* session: a search (or the training of a derived cell) running in a worker thread, seen through
+ * snapshots and steered through commands.
  *
  * The worker owns the Search, the data and the run directory. After every
  * step it publishes a Snapshot (lock, copy, bump seq, unlock: it never waits
@@ -39,7 +39,7 @@ typedef struct Snapshot {
      * Then rows are epochs (step = epoch = the epoch's number, from 1),
      * val_* are the test split's figures, and there are no alphas. */
     int training;
-    float drop_path;           /* drop-path probability of the next step */
+    float drop_path;              /* drop-path probability of the next step */
     long long params, params_aux; /* weights without and with the auxiliary head */
     char preset[64];
     char run_dir[1024];        /* RUNDIR_PATH_MAX */

@@ -345,9 +345,9 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
                      base && base[1] ? base + 1 : o->resume_dir);
         }
     } else if (config_load_preset(cfg,
-                                  o->preset                   ? o->preset
+                                  o->preset                 ? o->preset
                                   : o->command == CLI_TRAIN ? "train-fashion-mnist"
-                                                              : "demo",
+                                                            : "demo",
                                   err, errlen) != 0) {
         return -1;
     }

@@ -33,8 +33,8 @@ typedef struct CliOptions {
     int n_sets;
     int headless, ascii, no_color; /* no_color: --no-color, or NO_COLOR set */
     int start_paused;
-    int64_t steps;                 /* 0: not given */
-    int epochs, threads;           /* 0: not given */
+    int64_t steps;       /* 0: not given */
+    int epochs, threads; /* 0: not given */
     int have_seed;
     uint64_t seed;
     /* train */

@@ -56,8 +56,10 @@ static int wants_ui(const CliOptions *o)
 static int run_front_end(Session *s, const CliOptions *o, int *train)
 {
     if (wants_ui(o)) {
-        UiOptions u = {
-            .ascii = o->ascii, .no_color = o->no_color, .batch_frames = 0, .train_requested = train};
+        UiOptions u = {.ascii = o->ascii,
+                       .no_color = o->no_color,
+                       .batch_frames = 0,
+                       .train_requested = train};
         return ui_run(s, &u);
     }
     return headless_run(s, stdout);

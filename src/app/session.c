@@ -75,8 +75,9 @@ void session_say(Session *s, const char *fmt, ...)
  * as they are, resumable once the cause is fixed. Returns -1. */
 int session_write_failure(Session *s, const char *err)
 {
-    session_say(s, "%s; %s stopped, checkpoint.bin of step %lld kept (continue with --resume %s)", err,
-        s->training ? "training" : "search", (long long)s->checkpoint_step, s->rd.path);
+    session_say(s, "%s; %s stopped, checkpoint.bin of step %lld kept (continue with --resume %s)",
+                err, s->training ? "training" : "search", (long long)s->checkpoint_step,
+                s->rd.path);
     s->write_failed = 1;
     return -1;
 }
@@ -395,7 +396,8 @@ static void apply_set(Session *s, const Command *c)
     char err[ERR_LEN], old_value[CONFIG_STR], new_value[CONFIG_STR];
     const ConfigKey *key = config_key_find(c->key);
     if (key && !config_key_applies(key, s->training)) {
-        session_say(s, "%s does not apply to a %s", c->key, s->training ? "training run" : "search");
+        session_say(s, "%s does not apply to a %s", c->key,
+                    s->training ? "training run" : "search");
         return;
     }
     if (key && !key->live) {
@@ -437,8 +439,8 @@ static void export_all(Session *s)
      * (a training run's genotype.py is the cell it trains, written once). */
     if (!s->training)
         refresh_alphas(s);
-    if (!s->training && rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
-                              sizeof err) != 0) {
+    if (!s->training && rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce,
+                                              err, sizeof err) != 0) {
         session_write_failure(s, err);
         return;
     }
@@ -642,7 +644,8 @@ static int resume_run(Session *s, char *err, size_t errlen)
 static int start_run(Session *s, char *err, size_t errlen)
 {
     if (s->restarting)
-        session_say(s,
+        session_say(
+            s,
             "%s: no checkpoint yet (stopped before its first one); starting from step 0 with "
             "its config.yaml",
             s->rd.path);
@@ -745,7 +748,7 @@ static void *worker_main(void *arg)
             /* search_step refuses a non-finite loss and leaves the state as
              * it was; nothing of it is checkpointed. */
             session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
-                (long long)s->checkpoint_step);
+                        (long long)s->checkpoint_step);
             failed = 1;
             break;
         }
@@ -829,8 +832,8 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     s->training = opt->genotype != NULL;
     if (s->training)
         s->genotype = *opt->genotype;
-    s->fingerprint = s->training ? training_fingerprint(cfg, opt->genotype)
-                                 : checkpoint_fingerprint(cfg);
+    s->fingerprint =
+        s->training ? training_fingerprint(cfg, opt->genotype) : checkpoint_fingerprint(cfg);
     const char *dir = opt->resume_dir ? opt->resume_dir : opt->out_dir;
     if (dir) {
         if (snprintf(s->out_dir, sizeof s->out_dir, "%s", dir) >= (int)sizeof s->out_dir) {

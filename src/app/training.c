@@ -142,8 +142,8 @@ static int load_checkpoint(Session *s, char *err, size_t errlen)
     rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
     size_t body_len = trainer_state_bytes(s->trainer);
     Checkpoint c;
-    if (checkpoint_read(&c, path, s->fingerprint, checkpoint_size(TRAIN_STATE_BYTES, body_len),
-                        err, errlen) != 0)
+    if (checkpoint_read(&c, path, s->fingerprint, checkpoint_size(TRAIN_STATE_BYTES, body_len), err,
+                        errlen) != 0)
         return -1;
     int rc = -1;
     const char *bad = state_decode(&s->train, c.extra, c.extra_len);
@@ -213,8 +213,8 @@ void training_refresh(Session *s)
     p->total_steps = s->target;
     p->epoch = trainer_epoch(s->trainer);
     p->epochs = (int)((s->target + spe - 1) / spe);
-    p->lr = (float)optim_cosine_lr(s->cfg.optim.lr, s->cfg.optim.lr_min, p->epoch,
-                                   s->cfg.run.epochs);
+    p->lr =
+        (float)optim_cosine_lr(s->cfg.optim.lr, s->cfg.optim.lr_min, p->epoch, s->cfg.run.epochs);
     p->drop_path = (float)drop_path_at(&s->cfg, p->epoch);
     p->config = s->cfg;
     p->eta_seconds = p->ms_per_step * 1e-3 * (double)(s->target - p->step);
@@ -344,7 +344,8 @@ static int finish(Session *s, TestResult *test, int have_test)
     memcpy(r.class_acc, test->class_acc, sizeof r.class_acc);
     if (rundir_write_results(&s->rd, &r, err, sizeof err) != 0)
         return session_write_failure(s, err);
-    session_say(s, "test accuracy %.2f%% (error %.2f%%) on %d images after %d epochs; %s/results.json",
+    session_say(s,
+                "test accuracy %.2f%% (error %.2f%%) on %d images after %d epochs; %s/results.json",
                 test->acc, 100.0 - test->acc, test->samples, r.epochs, s->rd.path);
     return 0;
 }

@@ -69,7 +69,7 @@
       "Adam beta1 of the alphas")                                                                  \
     X("arch.beta2", CONFIG_DOUBLE, arch.beta2, 0, 0.99999, 0, NULL, "0.999", 0,                    \
       "Adam beta2 of the alphas")                                                                  \
-    X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,                \
+    X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,               \
       "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
     X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
       "dartboard train: auxiliary classifier after cell 2*layers/3 (training only)")               \

@@ -59,7 +59,7 @@ int train_row_format(const TrainRow *r, const char *sep, char *buf, size_t len)
     if (len == 0)
         return -1;
 #define TRAIN_WRITE(id, name, field, conv)                                                         \
-    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                  \
+    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                   \
         return -1;
     TRAIN_COLUMNS(TRAIN_WRITE)
 #undef TRAIN_WRITE
@@ -418,8 +418,10 @@ static int rows_read(const RowKind *k, const char *path, FILE *f, RowSink *sink,
         }
         int64_t key = k->key(&row);
         if (key < prev) {
-            rc = csv_error(&c, c.col[idx[k->key_column]], "%s %lld after %s %lld (expected them ascending)",
-                           k->names[k->key_column], (long long)key, k->names[k->key_column], (long long)prev);
+            const char *name = k->names[k->key_column];
+            rc = csv_error(&c, c.col[idx[k->key_column]],
+                           "%s %lld after %s %lld (expected ascending %ss)", name, (long long)key,
+                           name, (long long)prev, name);
             break;
         }
         prev = key;

@@ -265,8 +265,8 @@ static int load_csv(const RunDir *rd, const char *name, const char *header, int6
             errno = 0;
             long long step = strtoll(line, &end, 10);
             if (end == line || *end != ',' || errno) {
-                snprintf(err, errlen, "%s:%d:1: expected %s number at the start of the row",
-                         path, lineno, rd->training ? "an epoch" : "a step");
+                snprintf(err, errlen, "%s:%d:1: expected %s number at the start of the row", path,
+                         lineno, rd->training ? "an epoch" : "a step");
                 rc = -1;
                 break;
             }
