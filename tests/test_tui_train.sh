@@ -57,7 +57,8 @@ T send-keys -t tui Enter C-u 0.5 Enter
 wait_for 10 'train.drop_path 0.2 -> 0.5' || fail "drop_path not accepted"
 T send-keys -t tui Escape
 wait_gone 10 'edit hyperparameters' || fail "Esc did not close the editor"
-grep -q 'train.drop_path 0.2 -> 0.5' "$work/train/changes.log" 2>/dev/null && pass "editor: drop_path 0.5, in changes.log" ||
+logged() { grep -q 'train.drop_path 0.2 -> 0.5' "$work/train/changes.log" 2>/dev/null; }
+wait_until 30 logged && pass "editor: drop_path 0.5, in changes.log" ||
     fail "changes.log lacks the drop_path change"
 
 wait_for 240 'DONE' || fail "the training never finished"
