@@ -1,5 +1,7 @@
 # src/data: datasets (Fashion-MNIST, CIFAR-10, synthetic), augmentation, epoch sampler
 libdartnum_a_SOURCES += src/data/dataset.c src/data/sampler.c include/dartboard/data.h
+# the text corpora of the recurrent search: PTB, WikiText-2, the KJV verses; BPTT batches
+libdartnum_a_SOURCES += src/data/corpus.c include/dartboard/corpus.h
 
 check_PROGRAMS += tests/test_data
 TESTS += tests/test_data

@@ -28,6 +28,8 @@ EXTRA_DIST += tests/test_config_presetdir.sh
 # end of configuration and presets
 
 # the run directory: its files, the one atomic write path, checkpoints
+# the text corpus of a recurrent search: --data, or the KJV corpus prepared once into a cache
+libdartio_a_SOURCES += src/io/corpus_cache.c include/dartboard/corpus_cache.h
 libdartio_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c src/io/rundir.c \
 	include/dartboard/atomic_file.h include/dartboard/checkpoint.h include/dartboard/rundir.h
 check_PROGRAMS += tests/test_checkpoint
