@@ -38,16 +38,21 @@ int corpus_cache_dir(const char *dir, char *out, size_t outlen, char *err, size_
     return 0;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path, char *err, size_t errlen)
+/* mkdir -p; *created = the length of the first directory it made (0 when
+ * all existed), so a failure can take them away again (unmake_dirs). */
+static int make_dirs(const char *path, size_t *created, char *err, size_t errlen)
 {
     char tmp[CORPUS_CACHE_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
+    *created = 0;
     for (char *p = tmp + 1;; p++) {
         int end = *p == '\0';
         if (*p == '/' || end) {
             *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
+            if (mkdir(tmp, 0777) == 0) {
+                if (!*created)
+                    *created = strlen(tmp);
+            } else if (errno != EEXIST) {
                 snprintf(err, errlen, "%s: cannot create the cache directory (%s)", tmp,
                          strerror(errno));
                 return -1;
@@ -63,6 +68,19 @@ static int make_dirs(const char *path, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* Removes the (empty) directories make_dirs created, deepest first. */
+static void unmake_dirs(const char *path, size_t created)
+{
+    char tmp[CORPUS_CACHE_PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    while (created && strlen(tmp) >= created && rmdir(tmp) == 0) {
+        char *slash = strrchr(tmp, '/');
+        if (!slash || slash == tmp)
+            break;
+        *slash = '\0';
+    }
 }
 
 /* The output of `bible -f Gen1:1-Rev22:21`, through a private temporary in
@@ -135,26 +153,30 @@ static int prepare(Corpus *c, const char *dir, char paths[CORPUS_SPLITS][CORPUS_
                 dir);
         fflush(progress);
     }
-    if (make_dirs(dir, err, errlen) != 0)
+    size_t created;
+    if (make_dirs(dir, &created, err, errlen) != 0)
         return -1;
     char *text;
     size_t len;
-    if (run_bible(dir, &text, &len, err, errlen) != 0)
+    if (run_bible(dir, &text, &len, err, errlen) != 0) {
+        unmake_dirs(dir, created);
         return -1;
-    int rc = corpus_from_bible(c, text, len, CORPUS_KJV_VOCAB, "the output of bible -f "
-                               "Gen1:1-Rev22:21", err, errlen);
+    }
+    int rc = corpus_from_bible(c, text, len, CORPUS_KJV_VOCAB,
+                               "the output of bible -f Gen1:1-Rev22:21", err, errlen);
     free(text);
-    if (rc != 0)
-        return -1;
-    for (int s = 0; s < CORPUS_SPLITS; s++) {
+    for (int s = 0; s < CORPUS_SPLITS && rc == 0; s++) {
         SplitWrite w = {c, (CorpusSplit)s};
-        if (atomic_file_write(paths[s], fill_split, &w, err, errlen) != 0) {
+        rc = atomic_file_write(paths[s], fill_split, &w, err, errlen);
+        if (rc != 0)
             for (int k = 0; k < s; k++)
-                unlink(paths[k]); /* a partial cache would be prepared again anyway */
-            corpus_free(c);
-            return -1;
-        }
+                unlink(paths[k]); /* no partial cache: nothing written */
         snprintf(c->source[s], sizeof c->source[s], "%.3200s", paths[s]);
+    }
+    if (rc != 0) {
+        corpus_free(c);
+        unmake_dirs(dir, created);
+        return -1;
     }
     if (progress) {
         fprintf(progress,
