@@ -253,6 +253,9 @@ static int parse_corpus(CliOptions *o, int argc, char **argv, int i, char *err, 
         } else if (is_opt(a, "--cache")) {
             VALUE("--cache");
             o->cache_dir = v;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->command = CLI_HELP;
+            return 0;
         } else {
             snprintf(err, errlen, "unknown %s '%s' for corpus (expected --data DIR, --cache DIR)",
                      a[0] == '-' ? "option" : "argument", a);

@@ -3,6 +3,7 @@
 #include "dartboard/corpus_cache.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -228,14 +229,31 @@ int corpus_load(Corpus *c, const char *data_dir, const char *cache_dir, FILE *pr
     return corpus_load_kjv(c, cache_dir, progress, NULL, err, errlen);
 }
 
-/* A word with its control and non-ASCII bytes as \xNN, so a file cannot
- * drive the terminal. */
+/* A word as it is, but control characters (C0, DEL, C1), the byte order
+ * mark, backslashes and bytes that are not UTF-8 as \xNN, so a file can
+ * neither drive the terminal nor hide a character. */
 static int print_word(FILE *f, const char *w)
 {
     int n = 0;
-    for (const unsigned char *s = (const unsigned char *)w; *s; s++)
-        n += *s >= 0x20 && *s < 0x7f && *s != '\\' ? fprintf(f, "%c", *s)
-                                                   : fprintf(f, "\\x%02x", *s);
+    const unsigned char *s = (const unsigned char *)w;
+    while (*s) {
+        uint32_t cp = *s;
+        int len = 1;
+        if (*s >= 0xc2 && *s <= 0xdf && (s[1] & 0xc0) == 0x80)
+            len = 2, cp = (uint32_t)(*s & 0x1f) << 6 | (s[1] & 0x3f);
+        else if (*s >= 0xe0 && *s <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80)
+            len = 3, cp = (uint32_t)(*s & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+        else if (*s >= 0xf0 && *s <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
+                 (s[3] & 0xc0) == 0x80)
+            len = 4, cp = 0x10000;
+        else if (*s >= 0x80)
+            cp = 0; /* not UTF-8: escaped below */
+        int escape = cp < 0x20 || cp == 0x7f || cp == '\\' || (cp >= 0x80 && cp < 0xa0) ||
+                     cp == 0xfeff;
+        for (int k = 0; k < len; k++)
+            n += escape ? fprintf(f, "\\x%02x", s[k]) : fprintf(f, "%c", s[k]);
+        s += len;
+    }
     return n;
 }
 
