@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_corpus_cli: `dartboard corpus` (docs/ARCHITECTURE.md, Command line).
+# test_corpus_cli: `dartboard corpus` (man/dartboard.1.in, CORPUS).
 # --data reads a PTB or WikiText-2 directory and prints each split; the KJV
 # corpus is prepared once into the cache directory (--cache, else
 # $XDG_CACHE_HOME/dartboard/kjv, else ~/.cache/dartboard/kjv) with a progress

@@ -1,5 +1,5 @@
-/* corpus: the text corpora of the recurrent search (docs/ARCHITECTURE.md,
- * Method: text data) as token ids, and their BPTT batches.
+/* corpus: the text corpora of the recurrent search as token ids, and their
+ * BPTT batches.
  *
  * Two sources, one in-memory form (a vocabulary and three int32 id streams):
  *
