@@ -114,8 +114,7 @@ static void test_bible(const char *name, int32_t vocab_size)
         FILE *f = open_memstream(&out, &outlen);
         int rc = corpus_write_text(&c, s, f);
         fclose(f);
-        snprintf(path, sizeof path, "tests/fixtures/corpus/%s.%s.txt", name,
-                 corpus_split_name(s));
+        snprintf(path, sizeof path, "tests/fixtures/corpus/%s.%s.txt", name, corpus_split_name(s));
         char *want = slurp(tap_srcpath(path), &wantlen);
         ok(rc == 0 && want && outlen == wantlen && memcmp(out, want, outlen) == 0,
            "%s: the %s file is byte for byte the reference's", name, corpus_split_name(s));
@@ -179,8 +178,7 @@ static void test_refusals(void)
 
     snprintf(path, sizeof path, "%s/ptb.valid.txt", tmpdir);
     expect_refusal("an empty file", "", 0, path, ": empty (expected the valid split");
-    expect_refusal("a NUL byte", " a\n b \0 c\n", 10, ":2: a NUL byte at offset 6",
-                   "not binary");
+    expect_refusal("a NUL byte", " a\n b \0 c\n", 10, ":2: a NUL byte at offset 6", "not binary");
     expect_refusal("invalid UTF-8 (a stray continuation byte)", " a \n\x80\n", 6,
                    ":2: byte 0x80 at offset 4 is not UTF-8", path);
     expect_refusal("invalid UTF-8 (an overlong form)", "\xc0\xaf\n", 3, "byte 0xc0", NULL);
@@ -222,8 +220,8 @@ static void test_text_rules(void)
                                "f\xc2\x85g\xc2\xa0h\xe2\x80\x8bi\n\n";
     ok(corpus_add_text(&c, CORPUS_TRAIN, text, sizeof text - 1, "t", err, sizeof err) == 0,
        "text with mixed line ends read");
-    static const char *const want[] = {"a", "b",  "<eos>", "c", "<eos>", "d",
-                                       "e", "f", "g",     "h\xe2\x80\x8bi", "<eos>", "<eos>"};
+    static const char *const want[] = {"a", "b", "<eos>",          "c",     "<eos>", "d", "e",
+                                       "f", "g", "h\xe2\x80\x8bi", "<eos>", "<eos>"};
     int same = c.len[CORPUS_TRAIN] == 12;
     for (int i = 0; same && i < 12; i++)
         same = strcmp(corpus_word(&c, c.ids[CORPUS_TRAIN][i]), want[i]) == 0;
@@ -254,8 +252,8 @@ static void test_batches(void)
     ok(layout, "column b holds tokens b*nbatch .. b*nbatch + nbatch - 1, row-major");
 
     BpttWindow w;
-    ok(corpus_get_batch(&b, 1, 3, &w) && w.seq_len == 3 && w.x == b.data + 4 &&
-           w.y == b.data + 8 && w.x[0] == 1 && w.y[0] == 2,
+    ok(corpus_get_batch(&b, 1, 3, &w) && w.seq_len == 3 && w.x == b.data + 4 && w.y == b.data + 8 &&
+           w.x[0] == 1 && w.y[0] == 2,
        "get_batch(i=1, 3): rows 1-3, targets rows 2-4");
     ok(corpus_get_batch(&b, 3, 35, &w) && w.seq_len == 2,
        "get_batch clamps seq_len to nbatch - 1 - i");

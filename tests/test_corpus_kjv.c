@@ -50,8 +50,7 @@ static void compare(const Corpus *c, const Fixture *f, const char *cache, const 
         const int32_t *first = fixture_ints(f, key);
         snprintf(key, sizeof key, "%s_last", name);
         const int32_t *last = fixture_ints(f, key);
-        ok(first && last && c->len[s] >= 64 &&
-               memcmp(c->ids[s], first, 64 * sizeof *first) == 0 &&
+        ok(first && last && c->len[s] >= 64 && memcmp(c->ids[s], first, 64 * sizeof *first) == 0 &&
                memcmp(c->ids[s] + c->len[s] - 64, last, 64 * sizeof *last) == 0,
            "%s: %s: the first and last 64 ids are the reference's", when, name);
         snprintf(key, sizeof key, "%s_ids_fnv", name);
@@ -124,8 +123,8 @@ int main(void)
     }
     if (d)
         closedir(d);
-    ok(files == 3 && others == 0, "the cache holds the three files, no temporaries (%d, %d)",
-       files, others);
+    ok(files == 3 && others == 0, "the cache holds the three files, no temporaries (%d, %d)", files,
+       others);
 
     log = NULL;
     progress = open_memstream(&log, &loglen);

@@ -46,10 +46,10 @@ typedef enum CorpusSplit { CORPUS_TRAIN, CORPUS_VALID, CORPUS_TEST, CORPUS_SPLIT
 /* id -> word and word -> id. */
 typedef struct Vocab {
     int32_t count;
-    int64_t *offset;   /* count: where word id starts in pool (NUL-terminated) */
-    char *pool;        /* the words, each followed by NUL */
+    int64_t *offset; /* count: where word id starts in pool (NUL-terminated) */
+    char *pool;      /* the words, each followed by NUL */
     int64_t pool_len, pool_cap;
-    int32_t *table;    /* open addressing, -1 empty; table_size a power of 2 */
+    int32_t *table; /* open addressing, -1 empty; table_size a power of 2 */
     int32_t table_size, offset_cap;
 } Vocab;
 
@@ -81,8 +81,8 @@ int corpus_add_text(Corpus *c, CorpusSplit s, const char *buf, size_t len, const
 /* Reads the three files (train, valid, test) in that order into an empty
  * corpus: missing, unreadable or empty files are errors naming them.
  * eos_first: corpus_seed_eos first (the KJV cache's order). */
-int corpus_read_files(Corpus *c, const char *const paths[CORPUS_SPLITS], int eos_first,
-                      char *err, size_t errlen);
+int corpus_read_files(Corpus *c, const char *const paths[CORPUS_SPLITS], int eos_first, char *err,
+                      size_t errlen);
 /* --data DIR: ptb.{train,valid,test}.txt, else wiki.{train,valid,test}.tokens,
  * in the official data.py order (no "<eos>" first). A directory with neither
  * (or both) is an error naming what was expected. */

@@ -35,11 +35,12 @@ int corpus_load_kjv(Corpus *c, const char *dir, FILE *progress, int *prepared, c
 
 /* --data DIR when data_dir is not NULL (corpus_read_dir), else the KJV
  * corpus from cache_dir. */
-int corpus_load(Corpus *c, const char *data_dir, const char *cache_dir, FILE *progress,
-                char *err, size_t errlen);
+int corpus_load(Corpus *c, const char *data_dir, const char *cache_dir, FILE *progress, char *err,
+                size_t errlen);
 
 /* Per split: its tokens, the distinct words it uses and its first words;
- * the vocabulary size. Bytes that are not printable ASCII are shown as \xNN. */
+ * the vocabulary size. Control characters, the byte order mark, backslashes
+ * and bytes that are not UTF-8 are shown as \xNN. */
 void corpus_print_summary(const Corpus *c, FILE *f);
 
 #endif

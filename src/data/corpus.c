@@ -224,9 +224,9 @@ static int utf8_next(const unsigned char *s, size_t n, size_t i, uint32_t *cp)
 /* Python's str.isspace(), which str.split() splits on. */
 static int py_space(uint32_t cp)
 {
-    return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20) || cp == 0x85 ||
-           cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-           cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+    return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20) || cp == 0x85 || cp == 0xa0 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
 /* The code point at i, or -1 + err naming the byte when it is not text. */
@@ -335,8 +335,8 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
     return 0;
 }
 
-int corpus_read_files(Corpus *c, const char *const paths[CORPUS_SPLITS], int eos_first,
-                      char *err, size_t errlen)
+int corpus_read_files(Corpus *c, const char *const paths[CORPUS_SPLITS], int eos_first, char *err,
+                      size_t errlen)
 {
     corpus_init(c);
     if (eos_first && corpus_seed_eos(c, err, errlen) != 0)
@@ -716,8 +716,7 @@ int corpus_batchify(const Corpus *c, CorpusSplit s, int32_t bsz, Batches *out, c
     }
     out->data = malloc((size_t)nbatch * (size_t)bsz * sizeof *out->data);
     if (!out->data) {
-        snprintf(err, errlen, "%s: out of memory for the %s batches", c->source[s],
-                 split_names[s]);
+        snprintf(err, errlen, "%s: out of memory for the %s batches", c->source[s], split_names[s]);
         return -1;
     }
     for (int64_t t = 0; t < nbatch; t++)

@@ -144,9 +144,9 @@ static double now(void)
 }
 
 /* bible -> tokens -> the three files; the corpus stays loaded in c. */
-static int prepare(Corpus *c, const char *dir, char paths[CORPUS_SPLITS][CORPUS_CACHE_PATH_MAX + 64],
-                   FILE *progress,
-                   char *err, size_t errlen)
+static int prepare(Corpus *c, const char *dir,
+                   char paths[CORPUS_SPLITS][CORPUS_CACHE_PATH_MAX + 64], FILE *progress, char *err,
+                   size_t errlen)
 {
     double t0 = now();
     if (progress) {
@@ -221,8 +221,8 @@ int corpus_load_kjv(Corpus *c, const char *dir, FILE *progress, int *prepared, c
     return 0;
 }
 
-int corpus_load(Corpus *c, const char *data_dir, const char *cache_dir, FILE *progress,
-                char *err, size_t errlen)
+int corpus_load(Corpus *c, const char *data_dir, const char *cache_dir, FILE *progress, char *err,
+                size_t errlen)
 {
     if (data_dir)
         return corpus_read_dir(c, data_dir, err, errlen);
@@ -239,17 +239,20 @@ static int print_word(FILE *f, const char *w)
     while (*s) {
         uint32_t cp = *s;
         int len = 1;
-        if (*s >= 0xc2 && *s <= 0xdf && (s[1] & 0xc0) == 0x80)
-            len = 2, cp = (uint32_t)(*s & 0x1f) << 6 | (s[1] & 0x3f);
-        else if (*s >= 0xe0 && *s <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80)
-            len = 3, cp = (uint32_t)(*s & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
-        else if (*s >= 0xf0 && *s <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-                 (s[3] & 0xc0) == 0x80)
-            len = 4, cp = 0x10000;
-        else if (*s >= 0x80)
+        if (*s >= 0xc2 && *s <= 0xdf && (s[1] & 0xc0) == 0x80) {
+            len = 2;
+            cp = (uint32_t)(*s & 0x1f) << 6 | (s[1] & 0x3f);
+        } else if (*s >= 0xe0 && *s <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+            len = 3;
+            cp = (uint32_t)(*s & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+        } else if (*s >= 0xf0 && *s <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
+                   (s[3] & 0xc0) == 0x80) {
+            len = 4;
+            cp = 0x10000; /* beyond the controls: shown as it is */
+        } else if (*s >= 0x80)
             cp = 0; /* not UTF-8: escaped below */
-        int escape = cp < 0x20 || cp == 0x7f || cp == '\\' || (cp >= 0x80 && cp < 0xa0) ||
-                     cp == 0xfeff;
+        int escape =
+            cp < 0x20 || cp == 0x7f || cp == '\\' || (cp >= 0x80 && cp < 0xa0) || cp == 0xfeff;
         for (int k = 0; k < len; k++)
             n += escape ? fprintf(f, "\\x%02x", s[k]) : fprintf(f, "%c", s[k]);
         s += len;
