@@ -175,6 +175,11 @@ static void test_refusals(void)
     ok(corpus_read_dir(&c, tmpdir, err, sizeof err) == -1 && strstr(err, path) &&
            strstr(err, "No such file"),
        "refused: a missing valid split, naming its file");
+    if (symlink("/dev/zero", path) == 0)
+        ok(corpus_read_dir(&c, tmpdir, err, sizeof err) == -1 && strstr(err, path) &&
+               strstr(err, "not a regular file"),
+           "refused: a valid split that is a device, before reading it");
+    unlink(path);
 
     snprintf(path, sizeof path, "%s/ptb.valid.txt", tmpdir);
     expect_refusal("an empty file", "", 0, path, ": empty (expected the valid split");

@@ -300,6 +300,13 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        /* a directory, a device or a pipe: no text file, and maybe endless */
+        snprintf(err, errlen, "%s: not a regular file (expected a text file)", path);
+        fclose(f);
+        return -1;
+    }
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);
     int failed = !b;
