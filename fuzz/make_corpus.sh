@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 fix=tests/fixtures
 c=fuzz/corpus
 sep() { printf '\n--8<--\n'; }
-mkdir -p $c/config $c/genotype $c/checkpoint $c/run_csv $c/dataset $c/cli
+mkdir -p $c/config $c/genotype $c/checkpoint $c/run_csv $c/dataset $c/cli $c/tokenizer
 
 # config: a preset then --set lines (the fixtures and presets are seeds as they are)
 { cat $fix/config/good.yaml; sep; printf 'optim.lr=0.01\ndata.dir=some dir\nrun.seed=7\n'; } \
@@ -65,3 +65,9 @@ args bench bench --config A --order 2 --steps 5 --threads 2 --batch 8 --kernels 
 args export export run --format py -o out.py
 args resume-preset --resume . --preset test
 args bad-values --steps ten --threads=0 --set optim.lr
+args corpus corpus --data data --cache=cache
+
+# tokenizer: 0 then PTB-style text, or 1 then the output of bible (vocabulary 27)
+{ printf 0; cat $fix/corpus/ptb/ptb.train.txt; } >$c/tokenizer/seed-ptb
+{ printf 0; cat $fix/corpus/wiki/wiki.train.tokens; } >$c/tokenizer/seed-wiki
+{ printf 1; cat $fix/corpus/bible_small.txt; } >$c/tokenizer/seed-bible

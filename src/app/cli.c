@@ -19,6 +19,8 @@ static const char usage[] =
     "       dartboard bench [OPTION]...         time search steps or kernels\n"
     "       dartboard export RUN_DIR --format FORMAT [-o FILE]\n"
     "       dartboard presets                   list the built-in presets\n"
+    "       dartboard corpus [--data DIR] [--cache DIR]\n"
+    "                                           prepare or check the text corpus (recurrent)\n"
     "       dartboard --help | --version\n"
     "\n"
     "Search options:\n"
@@ -272,6 +274,29 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
     return 0;
 }
 
+/* corpus [--data DIR] [--cache DIR] */
+static int parse_corpus(CliOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
+{
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (is_opt(a, "--data")) {
+            VALUE("--data");
+            o->data_dir = v;
+        } else if (is_opt(a, "--cache")) {
+            VALUE("--cache");
+            o->cache_dir = v;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->command = CLI_HELP;
+            return 0;
+        } else {
+            snprintf(err, errlen, "unknown %s '%s' for corpus (expected --data DIR, --cache DIR)",
+                     a[0] == '-' ? "option" : "argument", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 #undef VALUE
 
 int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
@@ -305,6 +330,9 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             o->rest_argc = argc - 1;
             o->rest_argv = argv + 1;
             return 0;
+        } else if (strcmp(a, "corpus") == 0) {
+            o->command = CLI_CORPUS;
+            return parse_corpus(o, argc, argv, 2, err, errlen);
         } else if (strcmp(a, "presets") == 0) {
             o->command = CLI_PRESETS;
             if (argc > 2) {
@@ -314,7 +342,11 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         } else if (a[0] != '-') {
             snprintf(err, errlen,
+<<<<<<< HEAD
                      "unknown command '%s' (expected search, train, bench, export or presets)", a);
+=======
+                     "unknown command '%s' (expected search, bench, export, presets or corpus)", a);
+>>>>>>> corpus
             return -1;
         }
     }

@@ -20,6 +20,7 @@ typedef enum CliCommand {
     CLI_PRESETS,
     CLI_HELP,
     CLI_VERSION,
+    CLI_CORPUS,
     CLI_COMMAND_COUNT
 } CliCommand;
 
@@ -44,6 +45,8 @@ typedef struct CliOptions {
     int bench_order, bench_steps, bench_kernels;
     int bench_profile; /* per-op-family time of the timed steps */
     int bench_batch;   /* 0: the config's own */
+    /* corpus: --data DIR (data_dir) and --cache DIR */
+    const char *cache_dir;
     /* export: the arguments after the word "export" */
     int rest_argc;
     char **rest_argv;

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "dartboard/bench_kernels.h"
 #include "dartboard/bench_step.h"
+#include "dartboard/corpus_cache.h"
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
 #include "dartboard/session.h"
@@ -148,6 +149,21 @@ static int run_session(const CliOptions *o)
     return status ? status : front;
 }
 
+/* dartboard corpus: the text corpus of a recurrent search, prepared (the KJV
+ * cache) or read (--data), and a short summary to check it by eye. */
+static int run_corpus(const CliOptions *o)
+{
+    char err[1024];
+    Corpus c;
+    if (corpus_load(&c, o->data_dir, o->cache_dir, stderr, err, sizeof err) != 0) {
+        fprintf(stderr, "dartboard: %s\n", err);
+        return 1;
+    }
+    corpus_print_summary(&c, stdout);
+    corpus_free(&c);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* How long an OpenMP thread spins for the next region before it sleeps.
  * A step opens thousands of short regions; waking a sleeping thread for
  * each costs 14 % of a config C step on 2 threads, yet libgomp's default
@@ -209,6 +225,8 @@ int main(int argc, char **argv)
     case CLI_SEARCH:
     case CLI_TRAIN:
         return run_session(&o);
+    case CLI_CORPUS:
+        return run_corpus(&o);
     case CLI_COMMAND_COUNT:
         break;
     }

@@ -28,6 +28,13 @@ EXTRA_DIST += tests/test_config_presetdir.sh
 # end of configuration and presets
 
 # the run directory: its files, the one atomic write path, checkpoints
+# the text corpus of a recurrent search: --data, or the KJV corpus prepared once into a cache
+libdartio_a_SOURCES += src/io/corpus_cache.c include/dartboard/corpus_cache.h
+check_PROGRAMS += tests/test_corpus_kjv
+TESTS += tests/test_corpus_kjv tests/test_corpus_cli.sh
+tests_test_corpus_kjv_SOURCES = tests/test_corpus_kjv.c tests/tap.h tests/fixture.h
+tests_test_corpus_kjv_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/test_corpus_cli.sh tests/fixtures/corpus/kjv.fix tests/fixtures/corpus/kjv.vocab
 libdartio_a_SOURCES += src/io/atomic_file.c src/io/checkpoint.c src/io/rundir.c \
 	include/dartboard/atomic_file.h include/dartboard/checkpoint.h include/dartboard/rundir.h
 check_PROGRAMS += tests/test_checkpoint
