@@ -342,11 +342,9 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         } else if (a[0] != '-') {
             snprintf(err, errlen,
-<<<<<<< HEAD
-                     "unknown command '%s' (expected search, train, bench, export or presets)", a);
-=======
-                     "unknown command '%s' (expected search, bench, export, presets or corpus)", a);
->>>>>>> corpus
+                     "unknown command '%s' (expected search, train, bench, export, presets or "
+                     "corpus)",
+                     a);
             return -1;
         }
     }
