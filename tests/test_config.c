@@ -66,6 +66,15 @@ static void test_key_table(void)
                                               "train.auxiliary",
                                               "train.aux_weight",
                                               "train.cutout",
+                                              "rnn.size",
+                                              "rnn.bptt",
+                                              "rnn.dropout",
+                                              "rnn.dropout_hidden",
+                                              "rnn.dropout_x",
+                                              "rnn.dropout_input",
+                                              "rnn.dropout_embed",
+                                              "rnn.tar",
+                                              "rnn.nonmono",
                                               "run.epochs",
                                               "run.seed",
                                               "run.threads",
@@ -76,11 +85,26 @@ static void test_key_table(void)
                                               "data.synthetic_image",
                                               "data.synthetic_channels",
                                               "data.classes"};
-    static const char *const live_keys[] = {
-        "optim.lr",        "optim.lr_min",     "optim.momentum",       "optim.weight_decay",
-        "optim.grad_clip", "arch.lr",          "arch.weight_decay",    "arch.order",
-        "run.epochs",      "run.report_every", "run.checkpoint_every", "train.drop_path",
-        "train.aux_weight"};
+    static const char *const live_keys[] = {"optim.lr",
+                                            "optim.lr_min",
+                                            "optim.momentum",
+                                            "optim.weight_decay",
+                                            "optim.grad_clip",
+                                            "arch.lr",
+                                            "arch.weight_decay",
+                                            "arch.order",
+                                            "run.epochs",
+                                            "run.report_every",
+                                            "run.checkpoint_every",
+                                            "train.drop_path",
+                                            "train.aux_weight",
+                                            "rnn.dropout",
+                                            "rnn.dropout_hidden",
+                                            "rnn.dropout_x",
+                                            "rnn.dropout_input",
+                                            "rnn.dropout_embed",
+                                            "rnn.tar",
+                                            "rnn.nonmono"};
     int n_design = (int)(sizeof design_keys / sizeof design_keys[0]);
     int n_live = (int)(sizeof live_keys / sizeof live_keys[0]);
     int count = 0;
@@ -139,6 +163,10 @@ static void test_defaults(void)
     ok(c.train.drop_path == 0.2 && c.train.auxiliary == 1 && c.train.aux_weight == 0.4 &&
            c.train.cutout == 16,
        "train defaults as the official train.py");
+    ok(c.rnn.size == 300 && c.rnn.bptt == 35 && c.rnn.dropout == 0.75 &&
+           c.rnn.dropout_hidden == 0.25 && c.rnn.dropout_x == 0.75 && c.rnn.dropout_input == 0.2 &&
+           c.rnn.dropout_embed == 0 && c.rnn.tar == 1e-3 && c.rnn.nonmono == 5,
+       "rnn defaults as the official rnn/train_search.py");
     ok(c.run.epochs == 50 && c.run.seed == 2 && c.run.threads == 2 && c.run.report_every == 50 &&
            c.run.checkpoint_every == 200 && c.run.eval_samples == 10000,
        "run defaults as documented");

@@ -138,7 +138,7 @@ static void test_editor(void)
     int count, n_live = 0;
     const ConfigKey *keys = config_keys(&count);
     for (int i = 0; i < count; i++)
-        n_live += keys[i].live && config_key_applies(&keys[i], 0);
+        n_live += keys[i].live && config_key_applies(&keys[i], 0, 0);
     ok(ed.open && ed.n == n_live && n_live > 0, "the fields are the search's %d live keys", n_live);
     ok(field_index(&ed, "train.drop_path") < 0, "a search's editor has no train.* key");
     Editor tr;

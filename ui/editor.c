@@ -15,7 +15,7 @@ void editor_open(Editor *ed, const Config *live, int training)
     ed->open = 1;
     ed->work = *live;
     for (int i = 0; i < count && ed->n < EDITOR_MAX_FIELDS; i++)
-        if (keys[i].live && config_key_applies(&keys[i], training))
+        if (keys[i].live && config_key_applies(&keys[i], training, config_is_recurrent(live)))
             ed->fields[ed->n++] = &keys[i];
     snprintf(ed->status, sizeof ed->status, "Enter edits the selected value");
 }

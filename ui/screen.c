@@ -33,10 +33,10 @@ static void draw_log(WINDOW *w, Rect r, const Snapshot *s, const UiView *v)
         return;
     draw_text(w, r, r.y, r.x, "events", colors_attr(ROLE_TITLE));
     draw_textf(w, r, r.y, r.x + 8, colors_attr(ROLE_LABEL), "run %s", s->run_dir);
-    int count, n_live = 0;
+    int count, n_live = 0, recurrent = config_is_recurrent(&s->config);
     const ConfigKey *keys = config_keys(&count);
     for (int i = 0; i < count; i++)
-        n_live += keys[i].live && config_key_applies(&keys[i], s->training);
+        n_live += keys[i].live && config_key_applies(&keys[i], s->training, recurrent);
     Rect events = {r.y + 1, r.x, r.h - 1, r.w};
     Rect params = {0, 0, 0, 0};
     if (r.w >= 100) {
@@ -60,7 +60,7 @@ static void draw_log(WINDOW *w, Rect r, const Snapshot *s, const UiView *v)
     draw_text(w, params, y++, params.x, "live hyperparameters", colors_attr(ROLE_TITLE));
     for (int i = 0; i < count; i++) {
         char val[64];
-        if (!keys[i].live || !config_key_applies(&keys[i], s->training) ||
+        if (!keys[i].live || !config_key_applies(&keys[i], s->training, recurrent) ||
             config_get(&s->config, keys[i].name, val, sizeof val) != 0)
             continue;
         draw_textf(w, params, y++, params.x, A_NORMAL, "%-20s %s", keys[i].name, val);

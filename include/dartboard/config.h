@@ -37,9 +37,13 @@ typedef struct ConfigKey {
 void config_defaults(Config *c);
 const ConfigKey *config_keys(int *count);
 const ConfigKey *config_key_find(const char *name);
-/* Does key k shape a search (training 0) or a training run (training 1)?
- * arch.* only the search, train.* only the training; the rest both. */
-int config_key_applies(const ConfigKey *k, int training);
+/* Does key k matter to a search (training 0) or a training run (training 1)
+ * of a CNN cell (recurrent 0) or a recurrent one (recurrent 1)? arch.* only
+ * the search, train.* only the CNN training, rnn.* only the recurrent cell,
+ * model.* and the image keys of data only the CNN cell. */
+int config_key_applies(const ConfigKey *k, int training, int recurrent);
+/* data.set is text (kjv or text): the run is about a recurrent cell. */
+int config_is_recurrent(const Config *c);
 
 /* Load a YAML file over the current values. 0 on success; -1 with `err`
  * naming FILE:LINE:COL, the key and what was expected (and the nearest key

@@ -40,6 +40,13 @@ typedef struct Config {
         int cutout;        /* side of the cutout square in pixels (0: none) */
     } train;               /* training a derived cell from scratch (dartboard train) */
     struct {
+        int size; /* embedding = hidden size */
+        int bptt; /* tokens per back-propagation window */
+        double dropout, dropout_hidden, dropout_x, dropout_input, dropout_embed;
+        double tar;  /* temporal activation regularisation weight (beta) */
+        int nonmono; /* dartboard train: epochs without improvement before ASGD */
+    } rnn;           /* the recurrent (language-model) cell: data.set kjv or text */
+    struct {
         int epochs;
         uint64_t seed;
         int threads, report_every, checkpoint_every, eval_samples;

@@ -395,7 +395,7 @@ static void apply_set(Session *s, const Command *c)
 {
     char err[ERR_LEN], old_value[CONFIG_STR], new_value[CONFIG_STR];
     const ConfigKey *key = config_key_find(c->key);
-    if (key && !config_key_applies(key, s->training)) {
+    if (key && !config_key_applies(key, s->training, config_is_recurrent(&s->cfg))) {
         session_say(s, "%s does not apply to a %s", c->key,
                     s->training ? "training run" : "search");
         return;

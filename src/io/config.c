@@ -23,8 +23,10 @@
 
 /* X(name, type, field, min, max, min_open, choices, default, live, description) */
 #define CONFIG_KEY_LIST(X)                                                                         \
-    X("data.set", CONFIG_CHOICE, data.set, 0, 0, 0, "fashion-mnist|cifar10|synthetic",             \
-      "fashion-mnist", 0, "dataset to search on")                                                  \
+    X("data.set", CONFIG_CHOICE, data.set, 0, 0, 0, "fashion-mnist|cifar10|synthetic|kjv|text",    \
+      "fashion-mnist", 0,                                                                          \
+      "dataset: images (a CNN cell) or text (kjv, or text: PTB/WikiText-2 in data.dir; a "         \
+      "recurrent cell)")                                                                           \
     X("data.dir", CONFIG_STRING, data.dir, 0, 0, 0, NULL, FASHION_MNIST_DIR, 0,                    \
       "directory of the dataset files (--data DIR)")                                               \
     X("data.train_portion", CONFIG_DOUBLE, data.train_portion, 0.05, 0.95, 0, NULL, "0.5", 0,      \
@@ -77,6 +79,26 @@
       "dartboard train: weight of the auxiliary classifier's loss")                                \
     X("train.cutout", CONFIG_INT, train.cutout, 0, 64, 0, NULL, "16", 0,                           \
       "dartboard train: side of the square cut out of each training image (0: no cutout)")         \
+    X("rnn.size", CONFIG_INT, rnn.size, 2, 4096, 0, NULL, "300", 0,                                \
+      "text: embedding = hidden size of the recurrent cell (the decoder is tied to the "           \
+      "embedding)")                                                                                \
+    X("rnn.bptt", CONFIG_INT, rnn.bptt, 2, 1000, 0, NULL, "35", 0,                                 \
+      "text: tokens per truncated back-propagation window (halved with probability 0.05)")         \
+    X("rnn.dropout", CONFIG_DOUBLE, rnn.dropout, 0, 0.95, 0, NULL, "0.75", 1,                      \
+      "text: locked dropout on the cell's output")                                                 \
+    X("rnn.dropout_hidden", CONFIG_DOUBLE, rnn.dropout_hidden, 0, 0.95, 0, NULL, "0.25", 1,        \
+      "text: dropout on the hidden state inside the cell (mh)")                                    \
+    X("rnn.dropout_x", CONFIG_DOUBLE, rnn.dropout_x, 0, 0.95, 0, NULL, "0.75", 1,                  \
+      "text: dropout on the cell's input (mx)")                                                    \
+    X("rnn.dropout_input", CONFIG_DOUBLE, rnn.dropout_input, 0, 0.95, 0, NULL, "0.2", 1,           \
+      "text: locked dropout on the embedding's output")                                            \
+    X("rnn.dropout_embed", CONFIG_DOUBLE, rnn.dropout_embed, 0, 0.95, 0, NULL, "0", 1,             \
+      "text: word dropout (whole embedding rows)")                                                 \
+    X("rnn.tar", CONFIG_DOUBLE, rnn.tar, 0, 100, 0, NULL, "1e-3", 1,                               \
+      "text: weight of the temporal activation regularisation mean((h_t - h_{t-1})^2)")            \
+    X("rnn.nonmono", CONFIG_INT, rnn.nonmono, 0, 1000, 0, NULL, "5", 1,                            \
+      "text, dartboard train: epochs without a better validation loss before averaged SGD "        \
+      "(0: never)")                                                                                \
     X("run.epochs", CONFIG_INT, run.epochs, 1, 100000, 0, NULL, "50", 1,                           \
       "epochs of the run (the cosine schedule spans them)")                                        \
     X("run.seed", CONFIG_UINT64, run.seed, 0, 18446744073709551615.0, 0, NULL, "2", 0,             \
@@ -103,7 +125,7 @@ static const size_t key_sizes[] = {CONFIG_KEY_LIST(KEY_SIZE)};
 
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
-static const char *const sections[] = {"data", "model", "optim", "arch", "train", "run"};
+static const char *const sections[] = {"data", "model", "optim", "arch", "train", "rnn", "run"};
 enum { SECTION_COUNT = sizeof sections / sizeof sections[0] };
 
 const ConfigKey *config_keys(int *count)
@@ -121,9 +143,25 @@ static int key_index(const char *name)
     return -1;
 }
 
-int config_key_applies(const ConfigKey *k, int training)
+int config_is_recurrent(const Config *c)
 {
-    return strncmp(k->name, training ? "arch." : "train.", training ? 5 : 6) != 0;
+    return strcmp(c->data.set, "kjv") == 0 || strcmp(c->data.set, "text") == 0;
+}
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int config_key_applies(const ConfigKey *k, int training, int recurrent)
+{
+    if (has_prefix(k->name, training ? "arch." : "train."))
+        return 0;
+    if (recurrent) /* the recurrent cell has its own shape and regularisers */
+        return !has_prefix(k->name, "model.") && !has_prefix(k->name, "train.") &&
+               !has_prefix(k->name, "data.synthetic") && strcmp(k->name, "data.augment") != 0 &&
+               strcmp(k->name, "data.classes") != 0;
+    return !has_prefix(k->name, "rnn.");
 }
 
 const ConfigKey *config_key_find(const char *name)
@@ -450,7 +488,7 @@ static void unknown_key_text(const char *name, char *buf, size_t len)
         else
             snprintf(buf, len,
                      "unknown key '%s' (expected section.key with a section of "
-                     "data, model, optim, arch, train, run)",
+                     "data, model, optim, arch, train, rnn, run)",
                      name);
         return;
     }
@@ -537,7 +575,7 @@ int config_validate(const Config *c, char *err, size_t errlen)
         return -1;
     }
     int synthetic = strcmp(c->data.set, "synthetic") == 0;
-    if (!synthetic && c->data.classes != 10) {
+    if (!synthetic && !config_is_recurrent(c) && c->data.classes != 10) {
         set_error(err, errlen,
                   "data.classes=%d with data.set=%s (expected 10: only synthetic data has a "
                   "configurable number of classes)",
@@ -717,7 +755,7 @@ static int load_top(Loader *L)
         if (key.type != YAML_SCALAR_EVENT) {
             load_error(L, key.start_mark,
                        "a section name is %s (expected one of data, model, "
-                       "optim, arch, train, run)",
+                       "optim, arch, train, rnn, run)",
                        event_what(&key));
             yaml_event_delete(&key);
             return -1;
@@ -743,7 +781,7 @@ static int load_top(Loader *L)
             else
                 load_error(L, key.start_mark,
                            "unknown section '%s' (expected one of data, model, optim, arch, train, "
-                           "run)",
+                           "rnn, run)",
                            name);
         } else if (L->section_line[s]) {
             load_error(L, key.start_mark, "duplicate section '%s' (first given at line %zu)", name,
