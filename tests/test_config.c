@@ -294,7 +294,7 @@ static void test_file_errors(void)
     expect_load_error("type.yaml", "2:7: bad value 'abc' for optim.lr (expected a number)");
     expect_load_error("range.yaml", "2:14: bad value '50' for optim.lr (expected 0 < lr <= 10)");
     expect_load_error("choice.yaml", "2:8: bad value 'mnist' for data.set "
-                                     "(expected one of fashion-mnist|cifar10|synthetic)");
+                                     "(expected one of fashion-mnist|cifar10|synthetic|kjv|text)");
     expect_load_error("duplicate.yaml", "4:3: duplicate key 'optim.lr' (first given at line 2)");
     expect_load_error("list.yaml", "1:1: the document is a list (expected sections such as "
                                    "'optim: { lr: 0.01 }')");
@@ -341,8 +341,9 @@ static void test_set(void)
     expect_set_error("data.batch_size=0", "--set data.batch_size=0: expected 1 <= batch_size "
                                           "<= 1024");
     expect_set_error("data.batch_size=3x", "--set data.batch_size=3x: expected an integer");
-    expect_set_error("data.set=mnist",
-                     "--set data.set=mnist: expected one of fashion-mnist|cifar10|synthetic");
+    expect_set_error(
+        "data.set=mnist",
+        "--set data.set=mnist: expected one of fashion-mnist|cifar10|synthetic|kjv|text");
     expect_set_error("data.augment=maybe", "--set data.augment=maybe: expected true or false");
     expect_set_error("run.seed=-1",
                      "--set run.seed=-1: expected an integer from 0 to 18446744073709551615");
@@ -449,7 +450,7 @@ static void test_write_yaml(void)
     ok(config_saved_preset("no/such/config.yaml", name, sizeof name) == -1,
        "a missing file has no preset");
     ok(strstr(all, "  lr: 0.0123456789") && strstr(all, "(live)") &&
-           strstr(all, "[fashion-mnist|cifar10|synthetic]"),
+           strstr(all, "[fashion-mnist|cifar10|synthetic|kjv|text]"),
        "values are commented with description, range and liveness");
     remove(path);
 }
