@@ -60,9 +60,53 @@ typedef struct RnnWork {
 
 /* ---------------------------------------------------------------- helpers */
 
-static inline float sigmoidf(float x)
+/* The row kernels below are built for AVX-512, AVX2 and the x86-64 baseline
+ * and picked when the program loads (as src/nn is, see src/nn/isa.h). */
+#if NN_DISPATCH && defined(__GNUC__) && !defined(__clang__)
+#define RNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RNN_CLONES
+#endif
+
+/* e^x within 2 ulp, without a call so that loops over it vectorise (the
+ * cell takes three exponentials per element and edge, the decoder one per
+ * word of the vocabulary): x = n ln2 + r, |r| <= ln2 / 2, e^r by Cephes'
+ * expf polynomial, 2^n put into the exponent bits. x is clamped to where
+ * the result is a normal float. */
+static inline __attribute__((always_inline)) float fast_expf(float x)
 {
-    return 1.0f / (1.0f + expf(-x));
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    /* n = round(x / ln2) by the 1.5 * 2^23 trick: branch-free, so it vectorises */
+    const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    const int ni = (int)n;
+    const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    union {
+        int32_t i;
+        float f;
+    } scale = {.i = (ni + 127) << 23};
+    return y * scale.f;
+}
+
+static inline __attribute__((always_inline)) float sigmoidf(float x)
+{
+    return 1.0f / (1.0f + fast_expf(-x));
+}
+
+/* tanh x = 2 sigmoid(2x) - 1, which near 0 keeps only an absolute error of
+ * ~1e-7; there (|x| < 1/4) its Taylor series to x^9 instead, within 2e-9. */
+static inline __attribute__((always_inline)) float fast_tanhf(float x)
+{
+    const float far = 2.0f / (1.0f + fast_expf(-2.0f * x)) - 1.0f, x2 = x * x;
+    const float near =
+        x + x * x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315 + x2 * (62.0f / 2835))));
+    return x2 < 0.0625f ? near : far;
 }
 
 /* C (M x N) = op(A) op(B) + beta C, the rows of C split over the OpenMP team,
@@ -244,127 +288,231 @@ void rnn_derive(const RnnNet *net, RnnGenotype *g)
 
 /* ---------------------------------------------------------------- batch norm */
 
+#define BN_BLOCK 64
+
+/* Batch mean and biased variance of columns k0..k1 of u (B x n), in double,
+ * the rows in order. */
+RNN_CLONES static void bn_stats(int B, int n, int k0, int k1, const float *u, double *mean,
+                                double *var)
+{
+    double sum[BN_BLOCK] = {0.0}, sq[BN_BLOCK] = {0.0};
+    const int w = k1 - k0;
+    for (int b = 0; b < B; b++) {
+        const float *x = u + (size_t)b * n + k0;
+#pragma omp simd
+        for (int k = 0; k < w; k++)
+            sum[k] += x[k];
+    }
+    for (int k = 0; k < w; k++)
+        mean[k] = sum[k] / B;
+    for (int b = 0; b < B; b++) {
+        const float *x = u + (size_t)b * n + k0;
+#pragma omp simd
+        for (int k = 0; k < w; k++) {
+            const double d = x[k] - mean[k];
+            sq[k] += d * d;
+        }
+    }
+    for (int k = 0; k < w; k++)
+        var[k] = sq[k] / B;
+}
+
 /* In place over u (B x n): training normalises with the batch statistics,
  * keeps 1/sqrt(var + eps) for the backward and moves the running ones;
  * evaluation uses the running ones. */
 static void bn_forward(RnnNet *net, float *u, float *invstd, int training)
 {
     const int B = net->shape.batch, n = net->shape.nhid;
-    if (!training) {
+    const int blocks = (n + BN_BLOCK - 1) / BN_BLOCK;
+    if (!training)
         for (int k = 0; k < n; k++)
             invstd[k] = 1.0f / sqrtf(net->bn_var[k] + BN_EPS);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
-        for (int b = 0; b < B; b++)
-            for (int k = 0; k < n; k++)
-                u[(size_t)b * n + k] = (u[(size_t)b * n + k] - net->bn_mean[k]) * invstd[k];
-        return;
-    }
-#pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
-    for (int k = 0; k < n; k++) {
-        double sum = 0.0, sq = 0.0;
-        for (int b = 0; b < B; b++)
-            sum += u[(size_t)b * n + k];
-        const double mean = sum / B;
+    for (int blk = 0; blk < blocks; blk++) {
+        const int k0 = blk * BN_BLOCK, k1 = k0 + BN_BLOCK < n ? k0 + BN_BLOCK : n;
+        float shift[BN_BLOCK], *is = invstd + k0;
+        if (training) {
+            double mean[BN_BLOCK], var[BN_BLOCK];
+            bn_stats(B, n, k0, k1, u, mean, var);
+            for (int k = k0; k < k1; k++) {
+                is[k - k0] = (float)(1.0 / sqrt(var[k - k0] + BN_EPS));
+                shift[k - k0] = (float)mean[k - k0];
+                net->bn_mean[k] =
+                    (1.0f - BN_MOMENTUM) * net->bn_mean[k] + BN_MOMENTUM * (float)mean[k - k0];
+                net->bn_var[k] = (1.0f - BN_MOMENTUM) * net->bn_var[k] +
+                                 BN_MOMENTUM * (float)(var[k - k0] * B / (B - 1));
+            }
+        } else
+            for (int k = k0; k < k1; k++)
+                shift[k - k0] = net->bn_mean[k];
         for (int b = 0; b < B; b++) {
-            const double d = u[(size_t)b * n + k] - mean;
-            sq += d * d;
+            float *x = u + (size_t)b * n + k0;
+            for (int k = 0; k < k1 - k0; k++)
+                x[k] = (x[k] - shift[k]) * is[k];
         }
-        const double var = sq / B;
-        const float is = (float)(1.0 / sqrt(var + BN_EPS));
-        invstd[k] = is;
-        for (int b = 0; b < B; b++)
-            u[(size_t)b * n + k] = (float)((u[(size_t)b * n + k] - mean) * is);
-        net->bn_mean[k] = (1.0f - BN_MOMENTUM) * net->bn_mean[k] + BN_MOMENTUM * (float)mean;
-        net->bn_var[k] =
-            (1.0f - BN_MOMENTUM) * net->bn_var[k] + BN_MOMENTUM * (float)(var * B / (B - 1));
     }
 }
 
 /* du = invstd (ds - mean(ds) - s mean(ds s)), the means over the batch:
  * the gradient through an affine-free training BN whose output is s. */
+RNN_CLONES static void bn_backward_block(int B, int n, int k0, int k1, float *du, const float *ds,
+                                         const float *s, const float *invstd)
+{
+    double m1[BN_BLOCK] = {0.0}, m2[BN_BLOCK] = {0.0};
+    const int w = k1 - k0;
+    for (int b = 0; b < B; b++) {
+        const float *d = ds + (size_t)b * n + k0, *x = s + (size_t)b * n + k0;
+#pragma omp simd
+        for (int k = 0; k < w; k++) {
+            m1[k] += d[k];
+            m2[k] += (double)d[k] * x[k];
+        }
+    }
+    float a[BN_BLOCK], c[BN_BLOCK];
+    for (int k = 0; k < w; k++)
+        a[k] = (float)(m1[k] / B), c[k] = (float)(m2[k] / B);
+    for (int b = 0; b < B; b++) {
+        const float *d = ds + (size_t)b * n + k0, *x = s + (size_t)b * n + k0;
+        float *o = du + (size_t)b * n + k0;
+#pragma omp simd
+        for (int k = 0; k < w; k++)
+            o[k] = invstd[k0 + k] * (d[k] - a[k] - x[k] * c[k]);
+    }
+}
+
 static void bn_backward(int B, int n, float *du, const float *ds, const float *s,
                         const float *invstd)
 {
+    const int blocks = (n + BN_BLOCK - 1) / BN_BLOCK;
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
-    for (int k = 0; k < n; k++) {
-        double m1 = 0.0, m2 = 0.0;
-        for (int b = 0; b < B; b++) {
-            m1 += ds[(size_t)b * n + k];
-            m2 += (double)ds[(size_t)b * n + k] * s[(size_t)b * n + k];
-        }
-        m1 /= B, m2 /= B;
-        for (int b = 0; b < B; b++)
-            du[(size_t)b * n + k] =
-                (float)(invstd[k] * (ds[(size_t)b * n + k] - m1 - s[(size_t)b * n + k] * m2));
-    }
+    for (int blk = 0; blk < blocks; blk++)
+        bn_backward_block(B, n, blk * BN_BLOCK, blk * BN_BLOCK + BN_BLOCK < n ? blk * BN_BLOCK + BN_BLOCK : n,
+                          du, ds, s, invstd);
 }
 
 /* ---------------------------------------------------------------- the cell */
 
-/* Node i's sum before BN, into u (B x n), from the products ch of its i
- * predecessors (i B x 2n) and their states S (i x B x n). */
-static void node_forward(int i, int B, int n, const float *probs, const float *ch,
-                         const float *S, float *u)
+/* Row b of node i's sum before BN, into u (B x n), from the products ch of
+ * its i predecessors (i B x 2n) and their states S (i x B x n). */
+RNN_CLONES static void node_forward_row(int i, int b, int B, int n, const float *probs,
+                                        const float *ch, const float *S, float *u)
 {
     const int off = rnn_edge_offset(i);
-#pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
-    for (int b = 0; b < B; b++) {
-        float *ub = u + (size_t)b * n;
-        for (int k = 0; k < n; k++)
-            ub[k] = 0.0f;
-        for (int j = 0; j < i; j++) {
-            const float *p = probs + (off + j) * RNN_OP_COUNT;
-            const float P = p[1] + p[2] + p[3] + p[4];
-            const float *c = ch + ((size_t)j * B + b) * 2 * n, *hh = c + n;
-            const float *sj = S + ((size_t)j * B + b) * n;
-            for (int k = 0; k < n; k++) {
-                const float h = hh[k];
-                const float g =
-                    p[1] * tanhf(h) + p[2] * (h > 0.0f ? h : 0.0f) + p[3] * sigmoidf(h) + p[4] * h;
-                ub[k] += P * sj[k] + sigmoidf(c[k]) * (g - P * sj[k]);
-            }
+    float *ub = u + (size_t)b * n;
+    for (int k = 0; k < n; k++)
+        ub[k] = 0.0f;
+    for (int j = 0; j < i; j++) {
+        const float *p = probs + (off + j) * RNN_OP_COUNT;
+        const float p1 = p[1], p2 = p[2], p3 = p[3], p4 = p[4], P = p1 + p2 + p3 + p4;
+        const float *c = ch + ((size_t)j * B + b) * 2 * n, *hh = c + n;
+        const float *sj = S + ((size_t)j * B + b) * n;
+#pragma omp simd
+        for (int k = 0; k < n; k++) {
+            const float h = hh[k];
+            const float g =
+                p1 * fast_tanhf(h) + p2 * (h > 0.0f ? h : 0.0f) + p3 * sigmoidf(h) + p4 * h;
+            ub[k] += P * sj[k] + sigmoidf(c[k]) * (g - P * sj[k]);
         }
     }
 }
 
-/* Node i's backward from du (B x n): the gradient of its products into dch,
- * the direct (highway) gradient of each predecessor into dS, and with
- * rowdot != NULL each row's dot products with the four ops' outputs. */
+static void node_forward(int i, int B, int n, const float *probs, const float *ch,
+                         const float *S, float *u)
+{
+#pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
+    for (int b = 0; b < B; b++)
+        node_forward_row(i, b, B, n, probs, ch, S, u);
+}
+
+/* Row r = (j, b) of node i's backward from du (B x n): the gradient of the
+ * products into dch, the direct (highway) gradient of predecessor j into dS,
+ * and with dot != NULL the row's dot products with the four ops' outputs. */
+RNN_CLONES static void node_backward_row(int i, int r, int B, int n, const float *probs,
+                                         const float *ch, const float *S, const float *du,
+                                         float *dch, float *dS, double *dot)
+{
+    const int j = r / B, b = r % B;
+    const float *p = probs + (rnn_edge_offset(i) + j) * RNN_OP_COUNT;
+    const float p1 = p[1], p2 = p[2], p3 = p[3], p4 = p[4], P = p1 + p2 + p3 + p4;
+    const float *c = ch + (size_t)r * 2 * n, *hh = c + n;
+    const float *sj = S + (size_t)r * n, *d = du + (size_t)b * n;
+    float *dc = dch + (size_t)r * 2 * n, *dhh = dc + n, *ds = dS + (size_t)r * n;
+    float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
+#pragma omp simd reduction(+ : d0, d1, d2, d3)
+    for (int k = 0; k < n; k++) {
+        const float h = hh[k], sg = sigmoidf(c[k]);
+        const float th = fast_tanhf(h), rl = h > 0.0f ? h : 0.0f, sh = sigmoidf(h);
+        const float g = p1 * th + p2 * rl + p3 * sh + p4 * h;
+        const float dk = d[k], s = sj[k];
+        ds[k] += dk * P * (1.0f - sg);
+        dc[k] = dk * (g - P * s) * sg * (1.0f - sg);
+        dhh[k] =
+            dk * sg * (p1 * (1.0f - th * th) + (h > 0.0f ? p2 : 0.0f) + p3 * sh * (1.0f - sh) + p4);
+        d0 += dk * (s + sg * (th - s));
+        d1 += dk * (s + sg * (rl - s));
+        d2 += dk * (s + sg * (sh - s));
+        d3 += dk * (s + sg * (h - s));
+    }
+    if (dot)
+        dot[0] = d0, dot[1] = d1, dot[2] = d2, dot[3] = d3;
+}
+
 static void node_backward(int i, int B, int n, const float *probs, const float *ch,
                           const float *S, const float *du, float *dch, float *dS,
                           double *rowdot)
 {
-    const int off = rnn_edge_offset(i);
 #pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
-    for (int r = 0; r < i * B; r++) {
-        const int j = r / B, b = r % B;
-        const float *p = probs + (off + j) * RNN_OP_COUNT;
-        const float P = p[1] + p[2] + p[3] + p[4];
-        const float *c = ch + (size_t)r * 2 * n, *hh = c + n;
-        const float *sj = S + (size_t)r * n, *d = du + (size_t)b * n;
-        float *dc = dch + (size_t)r * 2 * n, *dhh = dc + n, *ds = dS + (size_t)r * n;
-        double dot[4] = {0.0, 0.0, 0.0, 0.0};
-        for (int k = 0; k < n; k++) {
-            const float h = hh[k], sg = sigmoidf(c[k]);
-            const float th = tanhf(h), rl = h > 0.0f ? h : 0.0f, sh = sigmoidf(h);
-            const float g = p[1] * th + p[2] * rl + p[3] * sh + p[4] * h;
-            const float dk = d[k], s = sj[k];
-            ds[k] += dk * P * (1.0f - sg);
-            dc[k] = dk * (g - P * s) * sg * (1.0f - sg);
-            dhh[k] = dk * sg *
-                     (p[1] * (1.0f - th * th) + (h > 0.0f ? p[2] : 0.0f) + p[3] * sh * (1.0f - sh) +
-                      p[4]);
-            if (rowdot) {
-                dot[0] += dk * (s + sg * (th - s));
-                dot[1] += dk * (s + sg * (rl - s));
-                dot[2] += dk * (s + sg * (sh - s));
-                dot[3] += dk * (s + sg * (h - s));
-            }
-        }
-        if (rowdot)
-            for (int f = 0; f < 4; f++)
-                rowdot[(size_t)r * 4 + f] = dot[f];
+    for (int r = 0; r < i * B; r++)
+        node_backward_row(i, r, B, n, probs, ch, S, du, dch, dS,
+                          rowdot ? rowdot + (size_t)r * 4 : NULL);
+}
+
+/* Row b of s0's sum before BN: h + sigmoid(c0) (tanh(h0) - h). */
+RNN_CLONES static void s0_forward_row(int b, int n, const float *ch0, const float *h, float *u)
+{
+    const float *c = ch0 + (size_t)b * 2 * n, *hp = h + (size_t)b * n;
+    float *o = u + (size_t)b * n;
+#pragma omp simd
+    for (int k = 0; k < n; k++)
+        o[k] = hp[k] + sigmoidf(c[k]) * (fast_tanhf(c[n + k]) - hp[k]);
+}
+
+/* Row b of its backward from du: into dch0 and dh (the direct part). */
+RNN_CLONES static void s0_backward_row(int b, int n, const float *ch0, const float *h,
+                                       const float *du, float *dch0, float *dh)
+{
+    const float *c = ch0 + (size_t)b * 2 * n, *hp = h + (size_t)b * n, *d = du + (size_t)b * n;
+    float *dc = dch0 + (size_t)b * 2 * n, *o = dh + (size_t)b * n;
+#pragma omp simd
+    for (int k = 0; k < n; k++) {
+        const float sg = sigmoidf(c[k]), th = fast_tanhf(c[n + k]);
+        o[k] = d[k] * (1.0f - sg);
+        dc[k] = d[k] * (th - hp[k]) * sg * (1.0f - sg);
+        dc[n + k] = d[k] * sg * (1.0f - th * th);
     }
+}
+
+/* Row r of the decoder: logits + bias to their softmax in place; returns the
+ * row's loss -log p[target]. */
+RNN_CLONES static double softmax_row(float *z, const float *bias, int V, int target)
+{
+    float m = -INFINITY;
+    for (int v = 0; v < V; v++) {
+        z[v] += bias[v];
+        m = z[v] > m ? z[v] : m;
+    }
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int v = 0; v < V; v++) {
+        z[v] = fast_expf(z[v] - m);
+        sum += z[v];
+    }
+    const double nll = log((double)sum) - log((double)z[target]);
+    const float inv = 1.0f / sum;
+#pragma omp simd
+    for (int v = 0; v < V; v++)
+        z[v] *= inv;
+    return nll;
 }
 
 /* ---------------------------------------------------------------- forward */
@@ -393,11 +541,7 @@ static void cell_forward(RnnNet *net, int T, int training)
            2 * n, 1.0f, ch0, 2 * n);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (int b = 0; b < B; b++)
-            for (int k = 0; k < n; k++) {
-                const float c0 = sigmoidf(ch0[(size_t)b * 2 * n + k]);
-                const float h0 = tanhf(ch0[(size_t)b * 2 * n + n + k]), hp = h[(size_t)b * n + k];
-                S[(size_t)b * n + k] = hp + c0 * (h0 - hp);
-            }
+            s0_forward_row(b, n, ch0, h, S);
         bn_forward(net, S, is, training);
         for (int i = 1; i <= RNN_NODES; i++) {
             const float *si = S + (size_t)(i - 1) * Bn;
@@ -428,23 +572,8 @@ static double decoder_forward(RnnNet *net, int T)
     const int V = net->shape.ntoken, n = net->shape.nhid, TB = T * net->shape.batch;
     mm(CblasNoTrans, CblasTrans, TB, V, n, w->drop, n, net->embed, n, 0.0f, w->probs, V);
 #pragma omp parallel for schedule(static) if ((long)TB * V >= PAR_MIN_ELEMS)
-    for (int r = 0; r < TB; r++) {
-        float *z = w->probs + (size_t)r * V;
-        float m = -INFINITY;
-        for (int v = 0; v < V; v++) {
-            z[v] += net->bias[v];
-            m = z[v] > m ? z[v] : m;
-        }
-        double sum = 0.0;
-        for (int v = 0; v < V; v++) {
-            z[v] = expf(z[v] - m);
-            sum += z[v];
-        }
-        const float inv = (float)(1.0 / sum);
-        w->nll[r] = log(sum) - log((double)z[w->targets[r]]);
-        for (int v = 0; v < V; v++)
-            z[v] *= inv;
-    }
+    for (int r = 0; r < TB; r++)
+        w->nll[r] = softmax_row(w->probs + (size_t)r * V, net->bias, V, w->targets[r]);
     double total = 0.0;
     for (int r = 0; r < TB; r++)
         total += w->nll[r];
@@ -622,13 +751,7 @@ int rnn_backward(RnnNet *net, int want_weights, int want_alpha)
         float *dch0 = w->dch0 + (size_t)t * B * 2 * n;
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (int b = 0; b < B; b++)
-            for (int k = 0; k < n; k++) {
-                const size_t q = (size_t)b * n + k, c = (size_t)b * 2 * n + k;
-                const float sg = sigmoidf(ch0[c]), th = tanhf(ch0[c + n]), d = w->du[q];
-                w->dh[q] = d * (1.0f - sg);
-                dch0[c] = d * (th - h[q]) * sg * (1.0f - sg);
-                dch0[c + n] = d * sg * (1.0f - th * th);
-            }
+            s0_backward_row(b, n, ch0, h, w->du, dch0, w->dh);
         /* the recurrent half of W0: dh += (dch0 W0h^T) mh */
         mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, net->w0 + (size_t)ni * 2 * n, 2 * n,
            0.0f, w->dmasked, n);
