@@ -3,9 +3,10 @@
  * What a backward needs is kept per step: the nine states after BN (BN is
  * affine-free, so its output is also its normalised input), their inverse
  * deviations, the pre-activations [c0, h0] of s0, the cell inputs [x mx, h mh]
- * and the softmax of the decoder. A node's products [c, hh] = (s_j mh) W_i are
- * recomputed in the backward instead of stored: they are 36 B x 2 nhid blocks a
- * step, most of the memory of the published shape, for one more product each.
+ * the nodes' products [c, hh] = (s_j mh) W_i and the softmax of the decoder.
+ * The products are the largest part (36 B x 2 nhid a step: 0.8 GB of the
+ * 1.4 GB planned at the published shape), kept because recomputing them made
+ * the backward do three products per node instead of two.
  *
  * The products over the whole sequence (the input half of W0, the decoder and
  * their gradients) are single sgemm calls over T x B rows; only the recurrent
@@ -45,7 +46,9 @@ typedef struct RnnWork {
     float *states;            /* T x 9 x B x nhid: s0 .. s8 after BN */
     float *invstd;            /* T x 9 x nhid */
     float *masked;            /* 9 x B x nhid: one step's s_j mh */
-    float *ch, *dch;          /* 8 B x 2 nhid: one node's [c, hh] and its gradient */
+    float *ch;                /* T x 36 B x 2 nhid: every node's [c, hh], node i at edge
+                                 rnn_edge_offset(i) */
+    float *dch;               /* 8 B x 2 nhid: one node's gradient of [c, hh] */
     float *dmasked;           /* 8 B x nhid */
     float *dstates;           /* 9 x B x nhid */
     float *du;                /* B x nhid: gradient before a BN */
@@ -153,7 +156,7 @@ static void plan(RnnNet *net, Arena *a)
     w->states = arena_floats(a, T * STATES * B * n);
     w->invstd = arena_floats(a, T * STATES * n);
     w->masked = arena_floats(a, STATES * B * n);
-    w->ch = arena_floats(a, RNN_NODES * B * 2 * n);
+    w->ch = arena_floats(a, T * RNN_EDGES * B * 2 * n);
     w->dch = arena_floats(a, RNN_NODES * B * 2 * n);
     w->dmasked = arena_floats(a, RNN_NODES * B * n);
     w->dstates = arena_floats(a, STATES * B * n);
@@ -549,9 +552,10 @@ static void cell_forward(RnnNet *net, int T, int training)
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
             for (size_t q = 0; q < Bn; q++)
                 mi[q] = si[q] * mh[q];
+            float *ch = w->ch + ((size_t)t * RNN_EDGES + rnn_edge_offset(i)) * B * 2 * n;
             mm(CblasNoTrans, CblasNoTrans, i * B, 2 * n, n, w->masked, n, net->ws[i - 1], 2 * n,
-               0.0f, w->ch, 2 * n);
-            node_forward(i, B, n, w->probs_a, w->ch, S, S + (size_t)i * Bn);
+               0.0f, ch, 2 * n);
+            node_forward(i, B, n, w->probs_a, ch, S, S + (size_t)i * Bn);
             bn_forward(net, S + (size_t)i * Bn, is + (size_t)i * n, training);
         }
         float *hn = w->hs + (t + 1) * Bn;
@@ -717,14 +721,16 @@ int rnn_backward(RnnNet *net, int want_weights, int want_alpha)
             for (int i = 1; i <= RNN_NODES; i++)
                 dS[(size_t)i * Bn + q] = d;
         }
+        /* s_j mh for the weight gradients */
+        if (want_weights)
 #pragma omp parallel for schedule(static) if ((long)STATES * B * n >= PAR_MIN_ELEMS)
-        for (size_t q = 0; q < (size_t)RNN_NODES * Bn; q++)
-            w->masked[q] = S[q] * mh[q % Bn];
+            for (int j = 0; j < RNN_NODES; j++)
+                for (size_t q = 0; q < Bn; q++)
+                    w->masked[j * Bn + q] = S[j * Bn + q] * mh[q];
         for (int i = RNN_NODES; i >= 1; i--) {
             bn_backward(B, n, w->du, dS + (size_t)i * Bn, S + (size_t)i * Bn, is + (size_t)i * n);
-            mm(CblasNoTrans, CblasNoTrans, i * B, 2 * n, n, w->masked, n, net->ws[i - 1], 2 * n,
-               0.0f, w->ch, 2 * n);
-            node_backward(i, B, n, w->probs_a, w->ch, S, w->du, w->dch, dS,
+            const float *ch = w->ch + ((size_t)t * RNN_EDGES + rnn_edge_offset(i)) * B * 2 * n;
+            node_backward(i, B, n, w->probs_a, ch, S, w->du, w->dch, dS,
                           want_alpha ? w->rowdot : NULL);
             if (want_alpha) {
                 const int off = rnn_edge_offset(i);
@@ -742,8 +748,9 @@ int rnn_backward(RnnNet *net, int want_weights, int want_alpha)
             mm(CblasNoTrans, CblasTrans, i * B, n, 2 * n, w->dch, 2 * n, net->ws[i - 1], 2 * n,
                0.0f, w->dmasked, n);
 #pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
-            for (size_t q = 0; q < (size_t)i * Bn; q++)
-                dS[q] += w->dmasked[q] * mh[q % Bn];
+            for (int j = 0; j < i; j++)
+                for (size_t q = 0; q < Bn; q++)
+                    dS[j * Bn + q] += w->dmasked[j * Bn + q] * mh[q];
         }
         /* s0 = BN(h + sigmoid(c0) (tanh(h0) - h)) */
         bn_backward(B, n, w->du, dS, S, is);
