@@ -154,8 +154,8 @@ static void check_reference(void)
                     g.recurrent[i].input == dg[(k * RNN_NODES + i) * 2 + 1];
         agree += same;
     }
-    ok(sets == 16 && agree == sets, "derivation agrees with the reference on %d of %d random alphas",
-       agree, sets);
+    ok(sets == 16 && agree == sets,
+       "derivation agrees with the reference on %d of %d random alphas", agree, sets);
     const int32_t *pub = (const int32_t *)need(f, "published", 2 * RNN_NODES * 2);
     const RnnGenotype *mine[2] = {&rnn_genotype_darts_v1, &rnn_genotype_darts_v2};
     for (int k = 0; k < 2; k++) {
@@ -168,6 +168,35 @@ static void check_reference(void)
     free(h);
     rnn_free(net);
     fixture_free(f);
+}
+
+/* Ties and names, as the reference's max() breaks them: the first
+ * predecessor, then the first op. */
+static void check_derivation_ties(void)
+{
+    float w[RNN_EDGES * RNN_OP_COUNT];
+    for (int k = 0; k < RNN_EDGES * RNN_OP_COUNT; k++)
+        w[k] = 0.2f;
+    RnnGenotype g;
+    rnn_genotype_derive(&g, w);
+    int first = 1;
+    for (int i = 0; i < RNN_NODES; i++)
+        first &= g.recurrent[i].op == RNN_OP_TANH && g.recurrent[i].input == 0;
+    ok(first && g.concat_count == 8 && g.concat[0] == 1 && g.concat[7] == 8,
+       "uniform weights: every node takes (tanh, 0); concat = range(1, 9)");
+    /* node 3 (edges 3, 4, 5): identity on s2 ties relu on s1 -> s1 wins */
+    w[3 * RNN_OP_COUNT + RNN_OP_NONE] = 0.9f; /* none never counts */
+    w[4 * RNN_OP_COUNT + RNN_OP_RELU] = 0.5f;
+    w[5 * RNN_OP_COUNT + RNN_OP_IDENTITY] = 0.5f;
+    rnn_genotype_derive(&g, w);
+    ok(g.recurrent[2].op == RNN_OP_RELU && g.recurrent[2].input == 1,
+       "a tie between predecessors goes to the lower one; none is never chosen");
+    ok(!rnn_genotype_equal(&g, &rnn_genotype_darts_v1) &&
+           rnn_genotype_equal(&rnn_genotype_darts_v2, &rnn_genotype_darts_v2),
+       "genotype equality");
+    ok(rnn_op_from_name("sigmoid") == RNN_OP_SIGMOID && rnn_op_from_name("sep_conv_3x3") == -1 &&
+           strcmp(rnn_op_names[RNN_OP_IDENTITY], "identity") == 0 && rnn_edge_offset(8) == 28,
+       "op names and edge numbering (node 8's edges start at 28)");
 }
 
 /* ------------------------------------------------------------ finite differences */
@@ -213,12 +242,11 @@ static int fd_check(Probe *p, float *x, const float *v, size_t count, double an,
     const double d2 = central(p, x, x0, v, count, 2 * h), d1 = central(p, x, x0, v, count, h);
     const double fd = (4.0 * d1 - d2) / 3.0;
     free(x0);
-    return ok(fabs(fd - an) <= 3e-3 * fabs(an) + 2e-5, "finite differences, %s: %.7g, backward %.7g",
-              what, fd, an);
+    return ok(fabs(fd - an) <= 3e-3 * fabs(an) + 2e-5,
+              "finite differences, %s: %.7g, backward %.7g", what, fd, an);
 }
 
-static int directional(Probe *p, float *x, const float *g, size_t count, float h,
-                       const char *what)
+static int directional(Probe *p, float *x, const float *g, size_t count, float h, const char *what)
 {
     Rng r;
     rng_seed(&r, 99 + count);
@@ -304,13 +332,14 @@ static void check_gradients(void)
     directional(&p, net->embed, g, (size_t)V * n, 1e-3f,
                 "the tied embedding (encoder rows with word dropout, and decoder)");
     directional(&p, net->w0, g + o_w0, (size_t)n * 2 * n, 1e-3f, "W0's input half (x mx)");
-    directional(&p, net->w0 + (size_t)n * 2 * n, g + o_w0 + (size_t)n * 2 * n, (size_t)n * 2 * n, 1e-3f,
-                "W0's recurrent half (h mh), through 6 steps");
+    directional(&p, net->w0 + (size_t)n * 2 * n, g + o_w0 + (size_t)n * 2 * n, (size_t)n * 2 * n,
+                1e-3f, "W0's recurrent half (h mh), through 6 steps");
     for (int i = 0; i < RNN_NODES; i += 3) {
         char what[96];
         snprintf(what, sizeof what, "W%d (highway node %d, shared by its predecessors)", i + 1,
                  i + 1);
-        directional(&p, net->ws[i], g + o_ws + (size_t)i * 2 * n * n, (size_t)2 * n * n, 1e-3f, what);
+        directional(&p, net->ws[i], g + o_ws + (size_t)i * 2 * n * n, (size_t)2 * n * n, 1e-3f,
+                    what);
     }
     directional(&p, net->bias, g + o_b, (size_t)V, 1e-3f, "the decoder bias");
     directional(&p, net->alpha, ga, RNN_EDGES * RNN_OP_COUNT, 1e-2f, "all alphas");
@@ -342,8 +371,7 @@ static void check_gradients(void)
     ok(enc > 0.0, "the input word's embedding row has a gradient (%.3g)", enc);
     directional(&q, q.net->embed, gq, (size_t)n, 1e-3f, "embedding row 0 (the only input word)");
     directional(&q, q.net->w0 + (size_t)n * 2 * n, gq + (size_t)V * n + (size_t)n * 2 * n,
-                (size_t)n * 2 * n, 1e-3f,
-                "W0's recurrent half without TAR");
+                (size_t)n * 2 * n, 1e-3f, "W0's recurrent half without TAR");
     free(gq);
     free_probe(&q);
 }
@@ -405,6 +433,7 @@ int main(void)
 {
     parallel_set_threads(1);
     check_reference();
+    check_derivation_ties();
     check_gradients();
     check_switches_and_threads();
     check_bad_shapes();

@@ -60,14 +60,14 @@ typedef struct RnnNet {
      * grad has the same layout. */
     float *weights, *grad;
     size_t nweights;
-    float *embed, *w0, *ws[RNN_NODES], *bias;           /* views into weights */
-    float *g_embed, *g_w0, *g_ws[RNN_NODES], *g_bias;   /* views into grad */
-    float alpha[RNN_EDGES * RNN_OP_COUNT];              /* raw architecture weights */
+    float *embed, *w0, *ws[RNN_NODES], *bias;         /* views into weights */
+    float *g_embed, *g_w0, *g_ws[RNN_NODES], *g_bias; /* views into grad */
+    float alpha[RNN_EDGES * RNN_OP_COUNT];            /* raw architecture weights */
     float g_alpha[RNN_EDGES * RNN_OP_COUNT];
     float *bn_mean, *bn_var; /* running statistics (nhid each) */
     /* Masks, already scaled by 1/keep (1 where nothing is dropped). */
-    float *mask_embed;       /* ntoken */
-    float *mask_in, *mask_x; /* batch x ninp */
+    float *mask_embed;        /* ntoken */
+    float *mask_in, *mask_x;  /* batch x ninp */
     float *mask_h, *mask_out; /* batch x nhid */
     RnnDropout dropout;
     struct RnnWork *work; /* the planned buffers of a forward and its backward */

@@ -114,8 +114,8 @@ static inline __attribute__((always_inline)) float fast_tanhf(float x)
 
 /* C (M x N) = op(A) op(B) + beta C, the rows of C split over the OpenMP team,
  * each block one single-threaded sgemm (parallel.h). */
-static void mm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A,
-               int lda, const float *B, int ldb, float beta, float *C, int ldc)
+static void mm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda,
+               const float *B, int ldb, float beta, float *C, int ldc)
 {
     int parts = parallel_threads();
     if (parts < 2 || (double)M * N * K < PAR_MIN_FLOPS || M < 8 * parts)
@@ -389,8 +389,9 @@ static void bn_backward(int B, int n, float *du, const float *ds, const float *s
     const int blocks = (n + BN_BLOCK - 1) / BN_BLOCK;
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
     for (int blk = 0; blk < blocks; blk++)
-        bn_backward_block(B, n, blk * BN_BLOCK, blk * BN_BLOCK + BN_BLOCK < n ? blk * BN_BLOCK + BN_BLOCK : n,
-                          du, ds, s, invstd);
+        bn_backward_block(B, n, blk * BN_BLOCK,
+                          blk * BN_BLOCK + BN_BLOCK < n ? blk * BN_BLOCK + BN_BLOCK : n, du, ds, s,
+                          invstd);
 }
 
 /* ---------------------------------------------------------------- the cell */
@@ -419,8 +420,8 @@ RNN_CLONES static void node_forward_row(int i, int b, int B, int n, const float 
     }
 }
 
-static void node_forward(int i, int B, int n, const float *probs, const float *ch,
-                         const float *S, float *u)
+static void node_forward(int i, int B, int n, const float *probs, const float *ch, const float *S,
+                         float *u)
 {
 #pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
     for (int b = 0; b < B; b++)
@@ -460,9 +461,8 @@ RNN_CLONES static void node_backward_row(int i, int r, int B, int n, const float
         dot[0] = d0, dot[1] = d1, dot[2] = d2, dot[3] = d3;
 }
 
-static void node_backward(int i, int B, int n, const float *probs, const float *ch,
-                          const float *S, const float *du, float *dch, float *dS,
-                          double *rowdot)
+static void node_backward(int i, int B, int n, const float *probs, const float *ch, const float *S,
+                          const float *du, float *dch, float *dS, double *rowdot)
 {
 #pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
     for (int r = 0; r < i * B; r++)
