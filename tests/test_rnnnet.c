@@ -390,6 +390,13 @@ static void check_switches_and_threads(void)
     memcpy(g, net->grad, nw * sizeof(float));
     memcpy(ga, net->g_alpha, sizeof ga);
     ok(rnn_backward(net, 1, 1) == -1, "a second backward of the same forward is refused");
+    const int32_t keep = p.words[3];
+    p.words[3] = shape.ntoken;
+    ok(isnan(total_at(&p)) && rnn_backward(net, 1, 1) == -1,
+       "a word id out of range: NaN loss, nothing to take back");
+    p.words[3] = keep;
+    ok(isnan(rnn_forward(net, p.words, p.targets, shape.bptt_max + 1, p.h0, p.h, 1, 0.0f).loss),
+       "a sequence longer than planned: NaN loss");
     const double l2 = total_at(&p);
     ok(l1 == l2, "a forward does not depend on the one before it (running statistics aside)");
     rnn_backward(net, 0, 1);

@@ -96,7 +96,9 @@ typedef struct RnnLoss {
  * the hidden state carried from the previous batch; the last hidden state is
  * written to h_next (may be h0: it is copied first). training = 1 uses the
  * masks and batch statistics (and moves the running ones); 0 is evaluation.
- * beta weighs the temporal activation regularisation. */
+ * beta weighs the temporal activation regularisation. A T outside
+ * 1..bptt_max or an id outside 0..ntoken-1 returns NaN losses and computes
+ * nothing (the corpus reader is where a bad token is reported). */
 RnnLoss rnn_forward(RnnNet *net, const int32_t *words, const int32_t *targets, int T,
                     const float *h0, float *h_next, int training, float beta);
 /* Backward of the last forward, once: the gradient of its `total` into grad

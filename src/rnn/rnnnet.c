@@ -590,6 +590,13 @@ RnnLoss rnn_forward(RnnNet *net, const int32_t *words, const int32_t *targets, i
     RnnWork *w = net->work;
     const int B = net->shape.batch, n = net->shape.nhid, ni = net->shape.ninp;
     const size_t Bn = (size_t)B * n, TB = (size_t)T * B, ld = (size_t)ni + n;
+    w->valid = 0;
+    if (T < 1 || T > net->shape.bptt_max)
+        return (RnnLoss){NAN, NAN};
+    for (size_t r = 0; r < TB; r++)
+        if (words[r] < 0 || words[r] >= net->shape.ntoken || targets[r] < 0 ||
+            targets[r] >= net->shape.ntoken)
+            return (RnnLoss){NAN, NAN};
     w->T = T;
     w->training = training;
     w->beta = beta;
