@@ -18,6 +18,7 @@ renamed. Run this file with --self-test to check a round trip, or with
 --write-selftest DIR to regenerate the small fixture the C test reads.
 """
 import collections
+import importlib
 import os
 import struct
 import sys
@@ -36,17 +37,18 @@ def add_reference_argument(ap):
                     " (default: $DARTS_REF_DIR)")
 
 
-def import_reference(ref_dir):
-    """Imports darts_ref from ref_dir, or exits saying what to pass."""
+def import_reference(ref_dir, module="darts_ref"):
+    """Imports the reference `module` (darts_ref, darts_rnn_ref) from ref_dir,
+    or exits saying what to pass."""
     if not ref_dir:
-        sys.exit("the PyTorch reference darts_ref.py is not part of dartboard: "
-                 "pass --ref-dir DIR or set DARTS_REF_DIR to the directory that holds it")
-    if not os.path.exists(os.path.join(ref_dir, "darts_ref.py")):
-        sys.exit("%s: no darts_ref.py there (expected the directory of the PyTorch reference)"
-                 % ref_dir)
+        sys.exit("the PyTorch reference %s.py is not part of dartboard: "
+                 "pass --ref-dir DIR or set DARTS_REF_DIR to the directory that holds it"
+                 % module)
+    if not os.path.exists(os.path.join(ref_dir, module + ".py")):
+        sys.exit("%s: no %s.py there (expected the directory of the PyTorch reference)"
+                 % (ref_dir, module))
     sys.path.insert(0, os.path.abspath(ref_dir))
-    import darts_ref
-    return darts_ref
+    return importlib.import_module(module)
 DTYPES = {0: np.dtype("<f4"), 1: np.dtype("<i4"), 2: np.dtype("<f8")}
 
 

@@ -1,0 +1,12 @@
+# src/rnn: the recurrent DARTS search network (language model) and its cell.
+libdartnum_a_SOURCES += src/rnn/rnnnet.c src/rnn/rnn_genotype.c \
+	include/dartboard/rnnnet.h include/dartboard/rnn_genotype.h
+check_PROGRAMS += tests/test_rnnnet
+TESTS += tests/test_rnnnet
+tests_test_rnnnet_SOURCES = tests/test_rnnnet.c tests/fixture.h tests/tap.h
+tests_test_rnnnet_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/reference/make_rnn_fixtures.py tests/fixtures/rnn/small.fix
+check_PROGRAMS += tests/test_rnn_noalloc
+TESTS += tests/test_rnn_noalloc
+tests_test_rnn_noalloc_SOURCES = tests/test_rnn_noalloc.c tests/tap.h
+tests_test_rnn_noalloc_LDADD = $(CORE_LIBS)
