@@ -50,9 +50,8 @@ int headless_run(Session *s, FILE *out)
             if (p->state != SESSION_ERROR && p->training) {
                 fprintf(out,
                         "dartboard train: %s, run directory %s, step %" PRId64 " of %" PRId64
-                        " (%d epochs)\n%lld weights (%lld with the auxiliary head); cell ",
-                        p->preset, p->run_dir, p->step, p->total_steps, p->epochs, p->params,
-                        p->params_aux);
+                        " (%d epochs)\ncell ",
+                        p->preset, p->run_dir, p->step, p->total_steps, p->epochs);
                 genotype_write_py(out, &p->genotype);
             } else if (p->state != SESSION_ERROR)
                 fprintf(out,

@@ -284,6 +284,7 @@ static int prepare(Session *s, char *err, size_t errlen)
     Snapshot *p = &s->priv;
     p->params = (long long)trainer_param_count(s->trainer, 0);
     p->params_aux = (long long)trainer_param_count(s->trainer, 1);
+    session_say(s, "%lld weights (%lld with the auxiliary head)", p->params, p->params_aux);
     if (s->resuming ? resume(s, err, errlen) : start(s, err, errlen))
         return -1;
     training_refresh(s);
