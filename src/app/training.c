@@ -346,8 +346,10 @@ static int finish(Session *s, TestResult *test, int have_test)
     if (rundir_write_results(&s->rd, &r, err, sizeof err) != 0)
         return session_write_failure(s, err);
     session_say(s,
-                "test accuracy %.2f%% (error %.2f%%) on %d images after %d epochs; %s/results.json",
-                test->acc, 100.0 - test->acc, test->samples, r.epochs, s->rd.path);
+                "test accuracy %.2f%% (error %.2f%%) on %d images after %d of %d epochs (step "
+                "%lld); %s/results.json",
+                test->acc, 100.0 - test->acc, test->samples, r.epochs, r.epochs_planned,
+                (long long)step, s->rd.path);
     return 0;
 }
 
