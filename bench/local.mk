@@ -12,3 +12,6 @@ TESTS += tests/test_bench_step
 tests_test_bench_step_SOURCES = tests/test_bench_step.c tests/tap.h
 tests_test_bench_step_LDADD = $(CORE_LIBS)
 EXTRA_DIST += bench/compare_reference.sh
+
+# training a derived cell from scratch, timed for `dartboard bench --train`
+libdartapp_a_SOURCES += bench/bench_train.c include/dartboard/bench_train.h

@@ -553,7 +553,8 @@ static void aux_forward(EvalNet *net, const float *in)
     conv2d_forward(&a->c1.spec, a->x1, a->pool, net->w + a->c1.w, n, 2, 2, net->conv);
     ebn_forward(net, &a->bn1, a->r1, a->x1, 4);
     relu_forward(a->r1, a->r1, (size_t)n * 128 * 4);
-    conv2d_forward(&a->c2.spec, a->x2, a->r1, net->w + a->c2.w, n, 2, 2, net->conv);
+    /* a 2x2 convolution on a 2x2 map is a product with the flattened map */
+    linear_forward(a->x2, a->r1, net->w + a->c2.w, NULL, n, 128 * 4, 768);
     ebn_forward(net, &a->bn2, a->f, a->x2, 1);
     relu_forward(a->f, a->f, (size_t)n * 768);
     linear_forward(a->logits, a->f, net->w + a->lw, net->w + a->lb, n, 768, net->spec.classes);
@@ -695,8 +696,7 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     ezero(a->d2, (size_t)n * 768);
     ebn_backward(net, &a->bn2, a->d2, a->g2, a->x2, 1);
     ezero(a->d1, (size_t)n * 128 * 4);
-    conv2d_backward(&a->c2.spec, a->d1, gw + a->c2.w, a->d2, a->r1, net->w + a->c2.w, n, 2, 2,
-                    net->conv);
+    linear_backward(a->d1, gw + a->c2.w, NULL, a->d2, a->r1, net->w + a->c2.w, n, 128 * 4, 768);
     ezero(a->g1, (size_t)n * 128 * 4);
     relu_backward(a->g1, a->d1, a->r1, (size_t)n * 128 * 4);
     ezero(a->d1, (size_t)n * 128 * 4);
