@@ -43,8 +43,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void print_profile(FILE *out, const ProfTotals *totals, int threads, int steps,
-                          double wall)
+static void print_profile(FILE *out, const ProfTotals *totals, int threads, int steps, double wall)
 {
     const ProfTotals pt = *totals;
     const double budget = wall * threads;
@@ -70,8 +69,9 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
 {
     Genotype g;
     if (genotype_published(genotype, &g) != 0) {
-        fprintf(stderr, "dartboard: bench: unknown genotype '%s' (expected DARTS_V1, DARTS_V2 "
-                        "or DARTS)\n",
+        fprintf(stderr,
+                "dartboard: bench: unknown genotype '%s' (expected DARTS_V1, DARTS_V2 "
+                "or DARTS)\n",
                 genotype);
         return -1;
     }
@@ -80,8 +80,9 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
         if (strcmp(shape, shapes[i].name) == 0)
             which = i;
     if (which < 0 || steps < 1 || warmup < 0 || threads < 1 || batch < 0) {
-        fprintf(stderr, "dartboard: bench: shape '%s', %d steps, %d threads, batch %d (expected "
-                        "fashion or cifar, steps >= 1, threads >= 1, batch >= 0)\n",
+        fprintf(stderr,
+                "dartboard: bench: shape '%s', %d steps, %d threads, batch %d (expected "
+                "fashion or cifar, steps >= 1, threads >= 1, batch >= 0)\n",
                 shape, steps, threads, batch);
         return -1;
     }
@@ -166,8 +167,8 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
     fprintf(out,
             "RESULT train-bench genotype=%s in_ch=%d img=%d C=%d layers=%d batch=%d threads=%d "
             "params=%zu median_ms=%.1f images_per_s=%.2f peak_rss_mib=%.0f\n",
-            genotype, sp.in_channels, sp.height, sp.init_channels, sp.layers, sp.batch, threads,
-            nw, med * 1e3, sp.batch / med, rss);
+            genotype, sp.in_channels, sp.height, sp.init_channels, sp.layers, sp.batch, threads, nw,
+            med * 1e3, sp.batch / med, rss);
     if (profile)
         print_profile(out, &pt, threads, steps, wall);
     rc = 0;

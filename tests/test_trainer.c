@@ -139,8 +139,8 @@ static void test_determinism_and_resume(void)
     int rc = trainer_step(a, &c, &st, err, sizeof err);
     ok(rc == 0 && st.new_epoch && st.batch == 8 && st.drop_path == 0.0f && st.aux_loss > 0.0f &&
            isfinite(st.loss) && st.lr == 0.05f && st.grad_norm > 0.0f,
-       "first step: new epoch, lr 0.05, drop-path 0 in epoch 0, both losses (%.4f, %.4f)",
-       st.loss, st.aux_loss);
+       "first step: new epoch, lr 0.05, drop-path 0 in epoch 0, both losses (%.4f, %.4f)", st.loss,
+       st.aux_loss);
     rc = steps(a, &c, 2 * spe - 1);
     trainer_step(a, &c, &st, err, sizeof err);
     ok(rc == 0 && st.new_epoch && fabsf(st.drop_path - 0.3f * 2 / 4) < 1e-6f &&
@@ -226,8 +226,8 @@ static void test_refusals(void)
     size_t len;
     char *s = a ? state_of(a, &len) : NULL;
     int rc = s && b ? load_from(b, s, len, err, sizeof err) : 0;
-    ok(rc == -1 && strstr(err, "init_channels is 4"),
-       "a state of another network is refused: %s", err);
+    ok(rc == -1 && strstr(err, "init_channels is 4"), "a state of another network is refused: %s",
+       err);
     trainer_free(b);
 
     /* a NaN classifier bias makes the loss NaN; a NaN stem weight only the

@@ -14,8 +14,7 @@ void eneed(size_t *need, size_t count)
         *need = count;
 }
 
-static void plan_record(EPlan *p, int running, EInitKind kind, size_t off, size_t count,
-                        int fan_in)
+static void plan_record(EPlan *p, int running, EInitKind kind, size_t off, size_t count, int fan_in)
 {
     if (p->init)
         p->init[p->inits] = (EInit){running, kind, off, count, fan_in};
@@ -134,16 +133,16 @@ void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int h
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw)
 {
-    batchnorm_backward(din, net->gw + bn->gamma, net->gw + bn->beta, dout, in, bn->mean,
-                       bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
+    batchnorm_backward(din, net->gw + bn->gamma, net->gw + bn->beta, dout, in, bn->mean, bn->invstd,
+                       net->w + bn->gamma, net->n, bn->c, hw);
 }
 
 /* The fused depthwise-pointwise forward over the image groups. */
 static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out, const float *in,
                          int h, int w)
 {
-    int n = net->n, ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad,
-                                       dw->spec.dilation),
+    int n = net->n,
+        ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
 #pragma omp parallel for schedule(static) if (n > 1)
@@ -151,8 +150,8 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out,
         int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
         if (i1 > i0)
             conv2d_dw_pw_forward(&dw->spec, &pw->spec, out + (size_t)i0 * out_img,
-                                 in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w,
-                                 i1 - i0, h, w, net->tiles + (size_t)g * net->tile_floats);
+                                 in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0,
+                                 h, w, net->tiles + (size_t)g * net->tile_floats);
     }
 }
 
@@ -161,8 +160,8 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out,
 static void dwpw_backward_pw(EvalNet *net, const ECv *dw, const ECv *pw, float *gmid,
                              const float *dout, const float *in, int h, int w)
 {
-    int n = net->n, ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad,
-                                       dw->spec.dilation),
+    int n = net->n,
+        ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
     size_t mid_img = (size_t)pw->spec.c_in * ho * wo;

@@ -140,7 +140,8 @@ typedef struct EPlan {
     size_t weights, running, inits;
     EInit *init; /* NULL while measuring */
     int drop_ops;
-    size_t state, out, big, sub, half, conv, tile, part; /* largest needs */
+    /* largest needs: any state, a node, a cell output, anything, ... */
+    size_t state, node, out, big, sub, half, conv, tile, part;
 } EPlan;
 
 void eneed(size_t *need, size_t count);

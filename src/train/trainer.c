@@ -66,7 +66,8 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
         for (int e = 0; e < 2 * g->nodes; e++) {
             const GenoEdge *ge = r ? &g->reduce[e] : &g->normal[e];
             if (ge->op <= OP_NONE || ge->op >= OP_COUNT) {
-                fail(err, errlen, "%s cell: edge %d has op %d (expected one of the 7 DARTS ops "
+                fail(err, errlen,
+                     "%s cell: edge %d has op %d (expected one of the 7 DARTS ops "
                      "other than none)",
                      r ? "reduce" : "normal", e, ge->op);
                 return NULL;
@@ -74,7 +75,8 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
         }
     if (test && (test->channels != train->channels || test->height != train->height ||
                  test->width != train->width || test->classes != train->classes)) {
-        fail(err, errlen, "the test split (%dx%dx%d, %d classes) does not match the training "
+        fail(err, errlen,
+             "the test split (%dx%dx%d, %d classes) does not match the training "
              "split (%dx%dx%d, %d classes)",
              test->channels, test->height, test->width, test->classes, train->channels,
              train->height, train->width, train->classes);
@@ -128,8 +130,8 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
     uint64_t sseed = rng_next(&seeds), aseed = rng_next(&seeds), dseed = rng_next(&seeds);
     if (!t->mom || !t->mom_bk || !t->run_bk || !t->perm_bk || !t->x || !t->y || !t->idx ||
         sampler_init(&t->samp, 0, train->count, batch, sseed) != 0) {
-        fail(err, errlen, "out of memory for the trainer's buffers (%zu weights, batch %d)",
-             t->nw, batch);
+        fail(err, errlen, "out of memory for the trainer's buffers (%zu weights, batch %d)", t->nw,
+             batch);
         trainer_free(t);
         return NULL;
     }
@@ -215,8 +217,8 @@ int trainer_step(Trainer *t, const Config *cfg, TrainStats *st, char *err, size_
     int new_epoch = sampler_next(&t->samp, t->idx);
     dataset_batch(t->train, t->idx, batch, cfg->data.augment, &t->aug, t->x, t->y);
     if (cfg->train.cutout > 0)
-        cutout(t->x, batch, t->spec.in_channels, t->spec.height, t->spec.width,
-               cfg->train.cutout, &t->aug);
+        cutout(t->x, batch, t->spec.in_channels, t->spec.height, t->spec.width, cfg->train.cutout,
+               &t->aug);
     if (p > 0.0)
         draw_drop_masks(t, (float)p);
     evalnet_forward(t->net, t->x, batch, EVAL_TRAIN, p > 0.0);
@@ -305,16 +307,24 @@ void trainer_test(Trainer *t, int samples, TestResult *r)
 static void shape(const Trainer *t, int64_t v[SHAPE_FIELDS])
 {
     const EvalSpec *s = &t->spec;
-    int64_t f[SHAPE_FIELDS] = {s->in_channels,   s->height,    s->width,          s->classes,
-                               s->init_channels, s->layers,    s->stem_multiplier, s->auxiliary,
-                               s->batch,         (int64_t)t->nw, (int64_t)t->nr,   t->samp.count};
+    int64_t f[SHAPE_FIELDS] = {s->in_channels,   s->height,      s->width,           s->classes,
+                               s->init_channels, s->layers,      s->stem_multiplier, s->auxiliary,
+                               s->batch,         (int64_t)t->nw, (int64_t)t->nr,     t->samp.count};
     memcpy(v, f, sizeof f);
 }
 
-static const char *const shape_names[SHAPE_FIELDS] = {
-    "input channels", "image height", "image width", "classes",
-    "init_channels",  "layers",       "stem_multiplier", "the auxiliary head",
-    "batch size",     "weight count", "running statistics count", "training images"};
+static const char *const shape_names[SHAPE_FIELDS] = {"input channels",
+                                                      "image height",
+                                                      "image width",
+                                                      "classes",
+                                                      "init_channels",
+                                                      "layers",
+                                                      "stem_multiplier",
+                                                      "the auxiliary head",
+                                                      "batch size",
+                                                      "weight count",
+                                                      "running statistics count",
+                                                      "training images"};
 
 size_t trainer_state_bytes(const Trainer *t)
 {
@@ -357,8 +367,7 @@ int trainer_load_state(Trainer *t, FILE *f, char *err, size_t errlen)
         return truncated(err, errlen, "header");
     if (memcmp(magic, STATE_MAGIC, 8) != 0)
         return fail(err, errlen,
-                    "training state: not a trainer state (expected the magic \"" STATE_MAGIC
-                    "\")");
+                    "training state: not a trainer state (expected the magic \"" STATE_MAGIC "\")");
     if (le_read_u32(f, &version) != 0)
         return truncated(err, errlen, "header");
     if (version != STATE_VERSION)
