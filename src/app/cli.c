@@ -239,8 +239,10 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
         } else if (is_opt(a, "--genotype")) {
             VALUE("--genotype");
             if (strcmp(v, "DARTS_V1") && strcmp(v, "DARTS_V2") && strcmp(v, "DARTS")) {
-                snprintf(err, errlen, "--genotype: '%s' is not valid (expected DARTS_V1, DARTS_V2 "
-                         "or DARTS)", v);
+                snprintf(err, errlen,
+                         "--genotype: '%s' is not valid (expected DARTS_V1, DARTS_V2 "
+                         "or DARTS)",
+                         v);
                 return -1;
             }
             snprintf(o->bench_genotype, sizeof o->bench_genotype, "%s", v);

@@ -37,9 +37,9 @@ typedef struct CliOptions {
     /* bench */
     char bench_config; /* 'A' | 'B' | 'C' */
     int bench_order, bench_steps, bench_kernels;
-    int bench_profile; /* per-op-family time of the timed steps */
-    int bench_batch;   /* 0: the config's own */
-    int bench_train;   /* time training steps of a derived cell instead */
+    int bench_profile;                        /* per-op-family time of the timed steps */
+    int bench_batch;                          /* 0: the config's own */
+    int bench_train;                          /* time training steps of a derived cell instead */
     char bench_genotype[16], bench_shape[16]; /* --train: DARTS_V1|V2; fashion|cifar */
     /* export: the arguments after the word "export" */
     int rest_argc;

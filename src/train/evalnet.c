@@ -639,9 +639,15 @@ static void cell_backward(EvalNet *net, int k)
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
     const float *dout = output_grad(net, k);
+    /* a node's gradient starts as its block of the output's (copied, so no
+     * zeroing first), the other states' at zero */
+    int copied[2 + GENOTYPE_MAX_NODES] = {0};
+    for (int j = 0; j < cell->concat_count; j++)
+        copied[cell->concat[j]]++;
     for (int j = 0; j < 2 + nodes; j++) {
-        size_t count = (size_t)n * cell->c * (j < 2 ? hw : hwo);
-        ezero(net->dstate[j], count);
+        copied[j] = j >= 2 && copied[j] == 1;
+        if (!copied[j])
+            ezero(net->dstate[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
     }
     for (int e = 0; e < 2 * nodes; e++)
         if (op_has_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
@@ -649,9 +655,12 @@ static void cell_backward(EvalNet *net, int k)
             used_relu[j] = 1;
             ezero(net->drelu[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
-    for (int j = 0; j < cell->concat_count; j++)
-        channel_accumulate(net->dstate[cell->concat[j]], cell->c, 0, dout, cell->mult * cell->c,
-                           j * cell->c, cell->c, n, (int)hwo);
+    for (int j = 0; j < cell->concat_count; j++) {
+        int st = cell->concat[j];
+        (copied[st] ? channel_copy : channel_accumulate)(net->dstate[st], cell->c, 0, dout,
+                                                         cell->mult * cell->c, j * cell->c, cell->c,
+                                                         n, (int)hwo);
+    }
     for (int i = nodes - 1; i >= -1; i--) {
         /* every consumer of state 2 + i (or, at the end, of states 0 and 1)
          * is done: take its ReLU gradient through the ReLU */
@@ -693,13 +702,11 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     linear_backward(a->d2, gw + a->lw, gw + a->lb, a->dlogits, a->f, net->w + a->lw, n, 768, k);
     ezero(a->g2, (size_t)n * 768);
     relu_backward(a->g2, a->d2, a->f, (size_t)n * 768);
-    ezero(a->d2, (size_t)n * 768);
     ebn_backward(net, &a->bn2, a->d2, a->g2, a->x2, 1);
     ezero(a->d1, (size_t)n * 128 * 4);
     linear_backward(a->d1, gw + a->c2.w, NULL, a->d2, a->r1, net->w + a->c2.w, n, 128 * 4, 768);
     ezero(a->g1, (size_t)n * 128 * 4);
     relu_backward(a->g1, a->d1, a->r1, (size_t)n * 128 * 4);
-    ezero(a->d1, (size_t)n * 128 * 4);
     ebn_backward(net, &a->bn1, a->d1, a->g1, a->x1, 4);
     ezero(a->dpool, (size_t)n * a->c * 4);
     conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2, 2,
@@ -740,8 +747,6 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
     }
     /* the stem: only its weights */
     float *dx = net->relu_in;
-    size_t count = (size_t)n * net->stem_bn.c * sp->height * sp->width;
-    ezero(dx, count);
     ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), net->stem_x, sp->height * sp->width);
     conv2d_backward(&net->stem.spec, NULL, net->gw + net->stem.w, dx, net->x_in,
                     net->w + net->stem.w, n, sp->height, sp->width, net->conv);

@@ -156,7 +156,7 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
 
 void ezero(float *y, size_t count);
 void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw);
-/* din += the input gradient; the weight gradients += theirs */
+/* din = (not +=) the input gradient; the weight gradients += theirs */
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw);
 
