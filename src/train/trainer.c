@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dartboard/cutout.h"
 #include "dartboard/evalnet.h"
 #include "dartboard/le.h"
 #include "dartboard/optim.h"
@@ -176,22 +177,6 @@ size_t trainer_param_count(const Trainer *t, int with_aux)
     return with_aux ? t->nw : t->nw - evalnet_aux_weight_count(t->net);
 }
 
-/* Cutout as the official DARTS (after normalisation): per image a square
- * of side `len` centred at a random pixel (row, then column), clipped to
- * the image, set to 0 in every channel. */
-static void cutout(float *x, int n, int c, int h, int w, int len, Rng *rng)
-{
-    for (int i = 0; i < n; i++) {
-        int cy = (int)rng_below(rng, (uint32_t)h), cx = (int)rng_below(rng, (uint32_t)w);
-        int y0 = cy - len / 2 < 0 ? 0 : cy - len / 2, y1 = cy + len / 2 > h ? h : cy + len / 2;
-        int x0 = cx - len / 2 < 0 ? 0 : cx - len / 2, x1 = cx + len / 2 > w ? w : cx + len / 2;
-        for (int ch = 0; ch < c; ch++)
-            for (int yy = y0; yy < y1; yy++)
-                memset(x + (((size_t)i * c + ch) * h + yy) * w + x0, 0,
-                       (size_t)(x1 - x0) * sizeof *x);
-    }
-}
-
 /* Per op and image: 1/keep with probability keep, else 0. */
 static void draw_drop_masks(Trainer *t, float p)
 {
@@ -216,9 +201,8 @@ int trainer_step(Trainer *t, const Config *cfg, TrainStats *st, char *err, size_
 
     int new_epoch = sampler_next(&t->samp, t->idx);
     dataset_batch(t->train, t->idx, batch, cfg->data.augment, &t->aug, t->x, t->y);
-    if (cfg->train.cutout > 0)
-        cutout(t->x, batch, t->spec.in_channels, t->spec.height, t->spec.width, cfg->train.cutout,
-               &t->aug);
+    cutout_apply(t->x, batch, t->spec.in_channels, t->spec.height, t->spec.width, cfg->train.cutout,
+                 &t->aug);
     if (p > 0.0)
         draw_drop_masks(t, (float)p);
     evalnet_forward(t->net, t->x, batch, EVAL_TRAIN, p > 0.0);
