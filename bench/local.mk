@@ -17,3 +17,5 @@ EXTRA_DIST += bench/compare_reference.sh
 noinst_PROGRAMS += bench/rnn
 bench_rnn_SOURCES = bench/rnn_main.c
 bench_rnn_LDADD = $(CORE_LIBS)
+# training a derived cell from scratch, timed for `dartboard bench --train`
+libdartapp_a_SOURCES += bench/bench_train.c include/dartboard/bench_train.h

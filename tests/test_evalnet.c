@@ -109,8 +109,8 @@ static void test_counts(void)
         int rc = evalnet_measure(&sp, &g, &w, &wn, &bytes, err, sizeof err);
         ok(rc == 0 && w == cases[i].with && wn == cases[i].without,
            "%s %dx%dx%d C%d %d cells: %zu weights, %zu without aux (want %zu, %zu) %s",
-           cases[i].geno, cases[i].in_ch, cases[i].img, cases[i].img, cases[i].C,
-           cases[i].layers, w, wn, cases[i].with, cases[i].without, err);
+           cases[i].geno, cases[i].in_ch, cases[i].img, cases[i].img, cases[i].C, cases[i].layers,
+           w, wn, cases[i].with, cases[i].without, err);
     }
 }
 
@@ -118,8 +118,14 @@ static void test_refusals(void)
 {
     Genotype g;
     genotype_published("DARTS_V2", &g);
-    EvalSpec sp = {.in_channels = 1, .height = 16, .width = 16, .classes = 10,
-                   .init_channels = 4, .layers = 5, .stem_multiplier = 3, .auxiliary = 1,
+    EvalSpec sp = {.in_channels = 1,
+                   .height = 16,
+                   .width = 16,
+                   .classes = 10,
+                   .init_channels = 4,
+                   .layers = 5,
+                   .stem_multiplier = 3,
+                   .auxiliary = 1,
                    .batch = 2};
     char err[256] = "";
     EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
@@ -190,9 +196,15 @@ static void test_fixture(const char *file)
         fixture_free(f);
         return;
     }
-    EvalSpec sp = {.in_channels = spec[0], .height = spec[1], .width = spec[1],
-                   .classes = spec[2], .init_channels = spec[3], .layers = spec[4],
-                   .stem_multiplier = spec[5], .auxiliary = 1, .batch = spec[6]};
+    EvalSpec sp = {.in_channels = spec[0],
+                   .height = spec[1],
+                   .width = spec[1],
+                   .classes = spec[2],
+                   .init_channels = spec[3],
+                   .layers = spec[4],
+                   .stem_multiplier = spec[5],
+                   .auxiliary = 1,
+                   .batch = spec[6]};
     int n = sp.batch, k = sp.classes;
     char err[256] = "";
     EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
@@ -307,14 +319,12 @@ static void test_grad_check(void)
 {
     Genotype g = {0};
     /* every op kind, a strided skip and a partial concat */
-    static const int normal[8][2] = {{OP_SEP_CONV_3X3, 0}, {OP_DIL_CONV_3X3, 1},
-                                     {OP_AVG_POOL_3X3, 0}, {OP_SKIP_CONNECT, 2},
-                                     {OP_MAX_POOL_3X3, 1}, {OP_SEP_CONV_5X5, 2},
-                                     {OP_DIL_CONV_5X5, 3}, {OP_SKIP_CONNECT, 0}};
-    static const int reduce[8][2] = {{OP_SKIP_CONNECT, 0}, {OP_AVG_POOL_3X3, 1},
-                                     {OP_SEP_CONV_3X3, 1}, {OP_MAX_POOL_3X3, 2},
-                                     {OP_DIL_CONV_3X3, 0}, {OP_SKIP_CONNECT, 3},
-                                     {OP_SEP_CONV_5X5, 4}, {OP_AVG_POOL_3X3, 2}};
+    static const int normal[8][2] = {
+        {OP_SEP_CONV_3X3, 0}, {OP_DIL_CONV_3X3, 1}, {OP_AVG_POOL_3X3, 0}, {OP_SKIP_CONNECT, 2},
+        {OP_MAX_POOL_3X3, 1}, {OP_SEP_CONV_5X5, 2}, {OP_DIL_CONV_5X5, 3}, {OP_SKIP_CONNECT, 0}};
+    static const int reduce[8][2] = {
+        {OP_SKIP_CONNECT, 0}, {OP_AVG_POOL_3X3, 1}, {OP_SEP_CONV_3X3, 1}, {OP_MAX_POOL_3X3, 2},
+        {OP_DIL_CONV_3X3, 0}, {OP_SKIP_CONNECT, 3}, {OP_SEP_CONV_5X5, 4}, {OP_AVG_POOL_3X3, 2}};
     for (int e = 0; e < 8; e++) {
         g.normal[e] = (GenoEdge){normal[e][0], normal[e][1]};
         g.reduce[e] = (GenoEdge){reduce[e][0], reduce[e][1]};
@@ -326,8 +336,14 @@ static void test_grad_check(void)
     g.reduce_concat[1] = 5;
     g.normal_concat_count = 4;
     g.reduce_concat_count = 2;
-    EvalSpec sp = {.in_channels = 2, .height = 28, .width = 28, .classes = 5,
-                   .init_channels = 4, .layers = 3, .stem_multiplier = 2, .auxiliary = 1,
+    EvalSpec sp = {.in_channels = 2,
+                   .height = 28,
+                   .width = 28,
+                   .classes = 5,
+                   .init_channels = 4,
+                   .layers = 3,
+                   .stem_multiplier = 2,
+                   .auxiliary = 1,
                    .batch = 8};
     char err[256] = "";
     EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
@@ -386,8 +402,8 @@ static void test_grad_check(void)
          * kinks: a few per cent is the noise floor (the PyTorch fixtures
          * check every gradient to 1e-3) */
         ok(fabs(fd - dot) <= 5e-2 * fabs(dot) + 1e-3,
-           "gradient check, %s (weights %zu..%zu): difference %.6g, backward %.6g",
-           blocks[b].what, blocks[b].lo, blocks[b].hi, fd, dot);
+           "gradient check, %s (weights %zu..%zu): difference %.6g, backward %.6g", blocks[b].what,
+           blocks[b].lo, blocks[b].hi, fd, dot);
     }
     free(x);
     free(w0);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dartboard/config.h"
+#include "dartboard/cutout.h"
 #include "dartboard/trainer.h"
 #include "tap.h"
 
@@ -139,8 +140,8 @@ static void test_determinism_and_resume(void)
     int rc = trainer_step(a, &c, &st, err, sizeof err);
     ok(rc == 0 && st.new_epoch && st.batch == 8 && st.drop_path == 0.0f && st.aux_loss > 0.0f &&
            isfinite(st.loss) && st.lr == 0.05f && st.grad_norm > 0.0f,
-       "first step: new epoch, lr 0.05, drop-path 0 in epoch 0, both losses (%.4f, %.4f)",
-       st.loss, st.aux_loss);
+       "first step: new epoch, lr 0.05, drop-path 0 in epoch 0, both losses (%.4f, %.4f)", st.loss,
+       st.aux_loss);
     rc = steps(a, &c, 2 * spe - 1);
     trainer_step(a, &c, &st, err, sizeof err);
     ok(rc == 0 && st.new_epoch && fabsf(st.drop_path - 0.3f * 2 / 4) < 1e-6f &&
@@ -226,8 +227,8 @@ static void test_refusals(void)
     size_t len;
     char *s = a ? state_of(a, &len) : NULL;
     int rc = s && b ? load_from(b, s, len, err, sizeof err) : 0;
-    ok(rc == -1 && strstr(err, "init_channels is 4"),
-       "a state of another network is refused: %s", err);
+    ok(rc == -1 && strstr(err, "init_channels is 4"), "a state of another network is refused: %s",
+       err);
     trainer_free(b);
 
     /* a NaN classifier bias makes the loss NaN; a NaN stem weight only the
@@ -261,8 +262,43 @@ static void test_refusals(void)
     trainer_free(a);
 }
 
+/* cutout_apply: the square of the reference's cutout(), clipped at the
+ * border, zero in every channel, nothing else touched. */
+static void test_cutout(void)
+{
+    enum { N = 40, C = 2, H = 9, W = 7, L = 4 };
+    static float x[N * C * H * W];
+    for (size_t i = 0; i < sizeof x / sizeof *x; i++)
+        x[i] = 1.0f;
+    Rng rng, replay;
+    rng_seed(&rng, 9);
+    replay = rng;
+    cutout_apply(x, N, C, H, W, L, &rng);
+    int good = 1, clipped = 0;
+    for (int i = 0; i < N; i++) {
+        int cy = (int)rng_below(&replay, H), cx = (int)rng_below(&replay, W);
+        int y0 = cy - L / 2 < 0 ? 0 : cy - L / 2, y1 = cy + L / 2 > H ? H : cy + L / 2;
+        int x0 = cx - L / 2 < 0 ? 0 : cx - L / 2, x1 = cx + L / 2 > W ? W : cx + L / 2;
+        clipped += (y1 - y0) * (x1 - x0) < L * L;
+        for (int c = 0; c < C; c++)
+            for (int y = 0; y < H; y++)
+                for (int xx = 0; xx < W; xx++) {
+                    int inside = y >= y0 && y < y1 && xx >= x0 && xx < x1;
+                    good &= x[((i * C + c) * H + y) * W + xx] == (inside ? 0.0f : 1.0f);
+                }
+    }
+    ok(good && clipped > 0 && clipped < N,
+       "cutout: a %dx%d square at a random centre, clipped at the border (%d of %d clipped), "
+       "zero in every channel",
+       L, L, clipped, N);
+    Rng before = rng;
+    cutout_apply(x, N, C, H, W, 0, &rng);
+    ok(memcmp(&before, &rng, sizeof rng) == 0, "cutout of side 0 draws nothing");
+}
+
 int main(void)
 {
+    test_cutout();
     Config c;
     char err[512];
     base_config(&c);

@@ -44,6 +44,11 @@ void batchnorm_forward_eval_to(float *out, BnWrite how, float weight, const floa
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                         const float *save_mean, const float *save_invstd, const float *gamma, int n,
                         int c, int hw);
+/* batchnorm_backward that WRITES (=) din instead of adding: no zeroing
+ * before it (dgamma and dbeta still accumulate). */
+void batchnorm_backward_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                            const float *in, const float *save_mean, const float *save_invstd,
+                            const float *gamma, int n, int c, int hw);
 double batchnorm_backward_scaled(float *din, float scale, const float *dout, const float *in,
                                  const float *save_mean, const float *save_invstd, int n, int c,
                                  int hw, double *dots);

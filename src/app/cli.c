@@ -55,6 +55,10 @@ static const char usage[] =
     "  --batch N            another batch size than the config's (batch scaling)\n"
     "  --kernels            time the individual kernels instead of whole steps\n"
     "  --profile            after the steps, their time by op family against the sgemm peak\n"
+    "  --train              time training steps of a derived cell from scratch instead\n"
+    "  --genotype NAME      --train: DARTS_V2 (default), DARTS_V1 or DARTS\n"
+    "  --shape fashion|cifar  --train: 1x28x28 C16 8 cells batch 64 (default) or\n"
+    "                       3x32x32 C36 20 cells batch 96\n"
     "\n"
     "Export formats: py json yaml dot tikz svg pdf png frames plots\n"
     "\n"
@@ -225,6 +229,8 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
     o->bench_order = 1;
     o->bench_steps = 10;
     o->bench_batch = 0;
+    snprintf(o->bench_genotype, sizeof o->bench_genotype, "DARTS_V2");
+    snprintf(o->bench_shape, sizeof o->bench_shape, "fashion");
     o->threads = 2; /* as the PyTorch reference's --bench, so the two compare as they are */
     for (; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -262,6 +268,25 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             o->bench_kernels = 1;
         } else if (strcmp(a, "--profile") == 0) {
             o->bench_profile = 1;
+        } else if (strcmp(a, "--train") == 0) {
+            o->bench_train = 1;
+        } else if (is_opt(a, "--genotype")) {
+            VALUE("--genotype");
+            if (strcmp(v, "DARTS_V1") && strcmp(v, "DARTS_V2") && strcmp(v, "DARTS")) {
+                snprintf(err, errlen,
+                         "--genotype: '%s' is not valid (expected DARTS_V1, DARTS_V2 "
+                         "or DARTS)",
+                         v);
+                return -1;
+            }
+            snprintf(o->bench_genotype, sizeof o->bench_genotype, "%s", v);
+        } else if (is_opt(a, "--shape")) {
+            VALUE("--shape");
+            if (strcmp(v, "fashion") && strcmp(v, "cifar")) {
+                snprintf(err, errlen, "--shape: '%s' is not valid (expected fashion or cifar)", v);
+                return -1;
+            }
+            snprintf(o->bench_shape, sizeof o->bench_shape, "%s", v);
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->command = CLI_HELP;
             return 0;

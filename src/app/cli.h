@@ -43,8 +43,10 @@ typedef struct CliOptions {
     /* bench */
     char bench_config; /* 'A' | 'B' | 'C' */
     int bench_order, bench_steps, bench_kernels;
-    int bench_profile; /* per-op-family time of the timed steps */
-    int bench_batch;   /* 0: the config's own */
+    int bench_profile;                        /* per-op-family time of the timed steps */
+    int bench_batch;                          /* 0: the config's own */
+    int bench_train;                          /* time training steps of a derived cell instead */
+    char bench_genotype[16], bench_shape[16]; /* --train: DARTS_V1|V2; fashion|cifar */
     /* corpus: --data DIR (data_dir) and --cache DIR */
     const char *cache_dir;
     /* export: the arguments after the word "export" */

@@ -12,6 +12,7 @@
 #include "dartboard/bench_kernels.h"
 #include "dartboard/bench_step.h"
 #include "dartboard/corpus_cache.h"
+#include "dartboard/bench_train.h"
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
 #include "dartboard/session.h"
@@ -218,6 +219,11 @@ int main(int argc, char **argv)
         parallel_set_threads(o.threads);
         if (o.bench_kernels)
             return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
+        if (o.bench_train)
+            return bench_train(stdout, o.bench_genotype, o.bench_shape, o.bench_batch,
+                               o.bench_steps, 2, o.threads, o.bench_profile) == 0
+                       ? 0
+                       : 1;
         return bench_step_batch(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads,
                                 o.bench_batch, o.bench_profile) == 0
                    ? 0

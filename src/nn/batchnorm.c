@@ -280,6 +280,16 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
     PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
 }
 
+void batchnorm_backward_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                            const float *in, const float *save_mean, const float *save_invstd,
+                            const float *gamma, int n, int c, int hw)
+{
+    PROFILE_BEGIN;
+    bn_backward(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c, hw, 0, 1.0f,
+                NULL);
+    PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
+}
+
 double batchnorm_backward_scaled(float *din, float scale, const float *dout, const float *in,
                                  const float *save_mean, const float *save_invstd, int n, int c,
                                  int hw, double *dots)

@@ -33,6 +33,7 @@
     X(batchnorm_forward_eval_to)                                                                   \
     X(batchnorm_backward)                                                                          \
     X(batchnorm_backward_scaled)                                                                   \
+    X(batchnorm_backward_set)                                                                      \
     X(channel_copy)                                                                                \
     X(channel_accumulate)                                                                          \
     X(shift1_forward)                                                                              \
@@ -87,6 +88,7 @@
 #define batchnorm_forward_eval_to NN_ISA_NAME(batchnorm_forward_eval_to)
 #define batchnorm_backward NN_ISA_NAME(batchnorm_backward)
 #define batchnorm_backward_scaled NN_ISA_NAME(batchnorm_backward_scaled)
+#define batchnorm_backward_set NN_ISA_NAME(batchnorm_backward_set)
 #define channel_copy NN_ISA_NAME(channel_copy)
 #define channel_accumulate NN_ISA_NAME(channel_accumulate)
 #define shift1_forward NN_ISA_NAME(shift1_forward)

@@ -363,10 +363,12 @@ void avgpool_window_forward(float *out, const float *in, int n, int c, int h, in
                             int stride)
 {
     PROFILE_BEGIN;
-    const int ho = avgpool_window_out_size(h, k, stride), wo = avgpool_window_out_size(w, k, stride);
+    const int ho = avgpool_window_out_size(h, k, stride),
+              wo = avgpool_window_out_size(w, k, stride);
     const int planes = n * c;
     const float inv = 1.0f / (float)(k * k);
-#pragma omp parallel for schedule(static) if ((size_t)planes * ho * wo * k * k >= NN_PARALLEL_MIN_WORK)
+#pragma omp parallel for schedule(static) if ((size_t)planes * ho * wo * k * k >=                  \
+                                              NN_PARALLEL_MIN_WORK)
     for (int pc = 0; pc < planes; pc++) {
         const float *x = in + (size_t)pc * h * w;
         float *y = out + (size_t)pc * ho * wo;
@@ -386,10 +388,12 @@ void avgpool_window_backward(float *din, const float *dout, int n, int c, int h,
                              int stride)
 {
     PROFILE_BEGIN;
-    const int ho = avgpool_window_out_size(h, k, stride), wo = avgpool_window_out_size(w, k, stride);
+    const int ho = avgpool_window_out_size(h, k, stride),
+              wo = avgpool_window_out_size(w, k, stride);
     const int planes = n * c;
     const float inv = 1.0f / (float)(k * k);
-#pragma omp parallel for schedule(static) if ((size_t)planes * ho * wo * k * k >= NN_PARALLEL_MIN_WORK)
+#pragma omp parallel for schedule(static) if ((size_t)planes * ho * wo * k * k >=                  \
+                                              NN_PARALLEL_MIN_WORK)
     for (int pc = 0; pc < planes; pc++) {
         float *dx = din + (size_t)pc * h * w;
         const float *dy = dout + (size_t)pc * ho * wo;
@@ -407,7 +411,8 @@ void avgpool_window_backward(float *din, const float *dout, int n, int c, int h,
 void avgpool_window_forward_naive(float *out, const float *in, int n, int c, int h, int w, int k,
                                   int stride)
 {
-    const int ho = avgpool_window_out_size(h, k, stride), wo = avgpool_window_out_size(w, k, stride);
+    const int ho = avgpool_window_out_size(h, k, stride),
+              wo = avgpool_window_out_size(w, k, stride);
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < c; ch++)
             for (int oy = 0; oy < ho; oy++)

@@ -137,6 +137,7 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
     cell->out = arena_floats(&net->arena, out_sz * (size_t)cell->mult);
     eneed(&p->state, in_sz);
     eneed(&p->state, out_sz);
+    eneed(&p->node, out_sz);
     eneed(&p->big, in_sz);
     for (int e = 0; e < 2 * nodes; e++) {
         const GenoEdge *ge = &cell->edges[e];
@@ -266,17 +267,18 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->drop = arena_floats(&net->arena, (size_t)(p->drop_ops ? p->drop_ops : 1) * n);
 
     /* shared scratch, sized for the largest use */
-    for (int j = 0; j < 2 + g->nodes; j++) {
-        net->relu_s[j] = arena_floats(&net->arena, p->state);
-        net->dstate[j] = arena_floats(&net->arena, p->state);
-        net->drelu[j] = arena_floats(&net->arena, p->state);
+    for (int j = 0; j < 2 + g->nodes; j++) { /* the preprocessed inputs, then the nodes */
+        size_t need = j < 2 ? p->state : p->node;
+        net->relu_s[j] = arena_floats(&net->arena, need);
+        net->dstate[j] = arena_floats(&net->arena, need);
+        net->drelu[j] = arena_floats(&net->arena, need);
     }
     for (int j = 0; j < 3; j++)
         net->dout[j] = arena_floats(&net->arena, p->out);
     net->relu_in = arena_floats(&net->arena, p->big);
     net->drelu_in = arena_floats(&net->arena, p->big);
-    for (int j = 0; j < ESCRATCH_SLOTS; j++)
-        net->t[j] = arena_floats(&net->arena, p->big);
+    for (int j = 0; j < ESCRATCH_SLOTS; j++) /* op outputs and gradients: state-sized */
+        net->t[j] = arena_floats(&net->arena, p->state);
     net->sub = arena_floats(&net->arena, p->sub);
     net->dsub = arena_floats(&net->arena, p->sub);
     net->half = arena_floats(&net->arena, p->half);
@@ -553,7 +555,8 @@ static void aux_forward(EvalNet *net, const float *in)
     conv2d_forward(&a->c1.spec, a->x1, a->pool, net->w + a->c1.w, n, 2, 2, net->conv);
     ebn_forward(net, &a->bn1, a->r1, a->x1, 4);
     relu_forward(a->r1, a->r1, (size_t)n * 128 * 4);
-    conv2d_forward(&a->c2.spec, a->x2, a->r1, net->w + a->c2.w, n, 2, 2, net->conv);
+    /* a 2x2 convolution on a 2x2 map is a product with the flattened map */
+    linear_forward(a->x2, a->r1, net->w + a->c2.w, NULL, n, 128 * 4, 768);
     ebn_forward(net, &a->bn2, a->f, a->x2, 1);
     relu_forward(a->f, a->f, (size_t)n * 768);
     linear_forward(a->logits, a->f, net->w + a->lw, net->w + a->lb, n, 768, net->spec.classes);
@@ -571,8 +574,8 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     net->drop_on = drop_path && mode != EVAL_TEST;
     net->x_in = x;
     int hw = sp->height * sp->width;
-    conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height,
-                   sp->width, net->conv);
+    conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height, sp->width,
+                   net->conv);
     ebn_forward(net, &net->stem_bn, net->stem_out, net->stem_x, hw);
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
@@ -611,8 +614,7 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, c
     }
     float *g = net->t[0];
     droppath_backward(g, dnode,
-                      net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch
-                                   : NULL,
+                      net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch : NULL,
                       n, per);
     switch (op->kind) {
     case OP_MAX_POOL_3X3:
@@ -637,9 +639,15 @@ static void cell_backward(EvalNet *net, int k)
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
     const float *dout = output_grad(net, k);
+    /* a node's gradient starts as its block of the output's (copied, so no
+     * zeroing first), the other states' at zero */
+    int copied[2 + GENOTYPE_MAX_NODES] = {0};
+    for (int j = 0; j < cell->concat_count; j++)
+        copied[cell->concat[j]]++;
     for (int j = 0; j < 2 + nodes; j++) {
-        size_t count = (size_t)n * cell->c * (j < 2 ? hw : hwo);
-        ezero(net->dstate[j], count);
+        copied[j] = j >= 2 && copied[j] == 1;
+        if (!copied[j])
+            ezero(net->dstate[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
     }
     for (int e = 0; e < 2 * nodes; e++)
         if (op_has_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
@@ -647,9 +655,12 @@ static void cell_backward(EvalNet *net, int k)
             used_relu[j] = 1;
             ezero(net->drelu[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
-    for (int j = 0; j < cell->concat_count; j++)
-        channel_accumulate(net->dstate[cell->concat[j]], cell->c, 0, dout, cell->mult * cell->c,
-                           j * cell->c, cell->c, n, (int)hwo);
+    for (int j = 0; j < cell->concat_count; j++) {
+        int st = cell->concat[j];
+        (copied[st] ? channel_copy : channel_accumulate)(net->dstate[st], cell->c, 0, dout,
+                                                         cell->mult * cell->c, j * cell->c, cell->c,
+                                                         n, (int)hwo);
+    }
     for (int i = nodes - 1; i >= -1; i--) {
         /* every consumer of state 2 + i (or, at the end, of states 0 and 1)
          * is done: take its ReLU gradient through the ReLU */
@@ -680,8 +691,7 @@ static void cell_backward(EvalNet *net, int k)
     }
 }
 
-static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din,
-                         const float *in)
+static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din, const float *in)
 {
     EAux *a = &net->aux;
     int n = net->n, k = net->spec.classes;
@@ -692,18 +702,15 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     linear_backward(a->d2, gw + a->lw, gw + a->lb, a->dlogits, a->f, net->w + a->lw, n, 768, k);
     ezero(a->g2, (size_t)n * 768);
     relu_backward(a->g2, a->d2, a->f, (size_t)n * 768);
-    ezero(a->d2, (size_t)n * 768);
     ebn_backward(net, &a->bn2, a->d2, a->g2, a->x2, 1);
     ezero(a->d1, (size_t)n * 128 * 4);
-    conv2d_backward(&a->c2.spec, a->d1, gw + a->c2.w, a->d2, a->r1, net->w + a->c2.w, n, 2, 2,
-                    net->conv);
+    linear_backward(a->d1, gw + a->c2.w, NULL, a->d2, a->r1, net->w + a->c2.w, n, 128 * 4, 768);
     ezero(a->g1, (size_t)n * 128 * 4);
     relu_backward(a->g1, a->d1, a->r1, (size_t)n * 128 * 4);
-    ezero(a->d1, (size_t)n * 128 * 4);
     ebn_backward(net, &a->bn1, a->d1, a->g1, a->x1, 4);
     ezero(a->dpool, (size_t)n * a->c * 4);
-    conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2,
-                    2, net->conv);
+    conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2, 2,
+                    net->conv);
     size_t count = (size_t)n * a->c * a->s * a->s;
     ezero(a->relu, count);
     avgpool_window_backward(a->relu, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
@@ -739,11 +746,8 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
         cell_backward(net, c);
     }
     /* the stem: only its weights */
-    float *dx = net->t[1];
-    size_t count = (size_t)n * net->stem_bn.c * sp->height * sp->width;
-    ezero(dx, count);
-    ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), net->stem_x,
-                 sp->height * sp->width);
+    float *dx = net->relu_in;
+    ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), net->stem_x, sp->height * sp->width);
     conv2d_backward(&net->stem.spec, NULL, net->gw + net->stem.w, dx, net->x_in,
                     net->w + net->stem.w, n, sp->height, sp->width, net->conv);
 }

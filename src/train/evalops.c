@@ -14,8 +14,7 @@ void eneed(size_t *need, size_t count)
         *need = count;
 }
 
-static void plan_record(EPlan *p, int running, EInitKind kind, size_t off, size_t count,
-                        int fan_in)
+static void plan_record(EPlan *p, int running, EInitKind kind, size_t off, size_t count, int fan_in)
 {
     if (p->init)
         p->init[p->inits] = (EInit){running, kind, off, count, fan_in};
@@ -134,16 +133,16 @@ void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int h
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw)
 {
-    batchnorm_backward(din, net->gw + bn->gamma, net->gw + bn->beta, dout, in, bn->mean,
-                       bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
+    batchnorm_backward_set(din, net->gw + bn->gamma, net->gw + bn->beta, dout, in, bn->mean,
+                           bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
 }
 
 /* The fused depthwise-pointwise forward over the image groups. */
 static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out, const float *in,
                          int h, int w)
 {
-    int n = net->n, ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad,
-                                       dw->spec.dilation),
+    int n = net->n,
+        ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
 #pragma omp parallel for schedule(static) if (n > 1)
@@ -151,8 +150,8 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out,
         int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
         if (i1 > i0)
             conv2d_dw_pw_forward(&dw->spec, &pw->spec, out + (size_t)i0 * out_img,
-                                 in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w,
-                                 i1 - i0, h, w, net->tiles + (size_t)g * net->tile_floats);
+                                 in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0,
+                                 h, w, net->tiles + (size_t)g * net->tile_floats);
     }
 }
 
@@ -161,8 +160,8 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out,
 static void dwpw_backward_pw(EvalNet *net, const ECv *dw, const ECv *pw, float *gmid,
                              const float *dout, const float *in, int h, int w)
 {
-    int n = net->n, ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad,
-                                       dw->spec.dilation),
+    int n = net->n,
+        ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
     size_t mid_img = (size_t)pw->spec.c_in * ho * wo;
@@ -189,6 +188,15 @@ static void dwpw_backward_pw(EvalNet *net, const ECv *dw, const ECv *pw, float *
     }
 }
 
+/* dx = dy where the ReLU output y passed (y > 0), else 0: the ReLU backward
+ * written, not added, in one pass. */
+static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
+{
+#pragma omp parallel for simd schedule(static) if (count >= 262144)
+    for (size_t i = 0; i < count; i++)
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
 
 void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *in)
@@ -206,7 +214,6 @@ void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const flo
     int hw = r->h * r->w;
     size_t count_in = (size_t)net->n * r->c_in * hw;
     float *dx = net->t[1];
-    ezero(dx, (size_t)net->n * r->c_out * hw);
     ebn_backward(net, &r->bn, dx, dout, r->x, hw);
     relu_forward(net->relu_in, in, count_in);
     ezero(net->drelu_in, count_in);
@@ -235,7 +242,6 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const flo
 {
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     float *dx = net->t[1];
-    ezero(dx, (size_t)net->n * f->c_out * hwo);
     ebn_backward(net, &f->bn, dx, dout, f->x, hwo);
     const ECv *cv[2] = {&f->a, &f->b};
     size_t count_sub = (size_t)net->n * f->c_in * hwo;
@@ -275,7 +281,6 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3], *gprev = net->t[4];
     const float *g = dout;
     for (int b = last; b >= 0; b--) {
-        ezero(dx, count);
         ebn_backward(net, &op->bn[b], dx, g, op->x[b], hwo);
         const float *in = b == 0 ? relu_in : op->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
@@ -287,8 +292,7 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
             ezero(dmid, count);
             conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, op->mid,
                             net->w + op->dw[b].w, net->n, h, w, net->conv);
-            ezero(gprev, count);
-            relu_backward(gprev, dmid, op->mid, count);
+            relu_mask(gprev, dmid, op->mid, count);
             g = gprev;
         }
     }

@@ -140,7 +140,8 @@ typedef struct EPlan {
     size_t weights, running, inits;
     EInit *init; /* NULL while measuring */
     int drop_ops;
-    size_t state, out, big, sub, half, conv, tile, part; /* largest needs */
+    /* largest needs: any state, a node, a cell output, anything, ... */
+    size_t state, node, out, big, sub, half, conv, tile, part;
 } EPlan;
 
 void eneed(size_t *need, size_t count);
@@ -155,7 +156,7 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
 
 void ezero(float *y, size_t count);
 void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw);
-/* din += the input gradient; the weight gradients += theirs */
+/* din = (not +=) the input gradient; the weight gradients += theirs */
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw);
 

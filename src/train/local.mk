@@ -1,7 +1,7 @@
 # src/train: training a derived cell from scratch (the evaluation network,
 # its trainer) and their tests.
 libdartnum_a_SOURCES += src/train/evalnet.c src/train/evalops.c src/train/evalops.h \
-	src/train/trainer.c include/dartboard/evalnet.h include/dartboard/trainer.h
+	src/train/trainer.c src/train/cutout.c include/dartboard/evalnet.h include/dartboard/cutout.h include/dartboard/trainer.h
 
 check_PROGRAMS += tests/test_evalnet
 TESTS += tests/test_evalnet

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dartboard/cutout.h"
 #include "dartboard/evalnet.h"
 #include "dartboard/le.h"
 #include "dartboard/optim.h"
@@ -66,7 +67,8 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
         for (int e = 0; e < 2 * g->nodes; e++) {
             const GenoEdge *ge = r ? &g->reduce[e] : &g->normal[e];
             if (ge->op <= OP_NONE || ge->op >= OP_COUNT) {
-                fail(err, errlen, "%s cell: edge %d has op %d (expected one of the 7 DARTS ops "
+                fail(err, errlen,
+                     "%s cell: edge %d has op %d (expected one of the 7 DARTS ops "
                      "other than none)",
                      r ? "reduce" : "normal", e, ge->op);
                 return NULL;
@@ -74,7 +76,8 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
         }
     if (test && (test->channels != train->channels || test->height != train->height ||
                  test->width != train->width || test->classes != train->classes)) {
-        fail(err, errlen, "the test split (%dx%dx%d, %d classes) does not match the training "
+        fail(err, errlen,
+             "the test split (%dx%dx%d, %d classes) does not match the training "
              "split (%dx%dx%d, %d classes)",
              test->channels, test->height, test->width, test->classes, train->channels,
              train->height, train->width, train->classes);
@@ -128,8 +131,8 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
     uint64_t sseed = rng_next(&seeds), aseed = rng_next(&seeds), dseed = rng_next(&seeds);
     if (!t->mom || !t->mom_bk || !t->run_bk || !t->perm_bk || !t->x || !t->y || !t->idx ||
         sampler_init(&t->samp, 0, train->count, batch, sseed) != 0) {
-        fail(err, errlen, "out of memory for the trainer's buffers (%zu weights, batch %d)",
-             t->nw, batch);
+        fail(err, errlen, "out of memory for the trainer's buffers (%zu weights, batch %d)", t->nw,
+             batch);
         trainer_free(t);
         return NULL;
     }
@@ -174,22 +177,6 @@ size_t trainer_param_count(const Trainer *t, int with_aux)
     return with_aux ? t->nw : t->nw - evalnet_aux_weight_count(t->net);
 }
 
-/* Cutout as the official DARTS (after normalisation): per image a square
- * of side `len` centred at a random pixel (row, then column), clipped to
- * the image, set to 0 in every channel. */
-static void cutout(float *x, int n, int c, int h, int w, int len, Rng *rng)
-{
-    for (int i = 0; i < n; i++) {
-        int cy = (int)rng_below(rng, (uint32_t)h), cx = (int)rng_below(rng, (uint32_t)w);
-        int y0 = cy - len / 2 < 0 ? 0 : cy - len / 2, y1 = cy + len / 2 > h ? h : cy + len / 2;
-        int x0 = cx - len / 2 < 0 ? 0 : cx - len / 2, x1 = cx + len / 2 > w ? w : cx + len / 2;
-        for (int ch = 0; ch < c; ch++)
-            for (int yy = y0; yy < y1; yy++)
-                memset(x + (((size_t)i * c + ch) * h + yy) * w + x0, 0,
-                       (size_t)(x1 - x0) * sizeof *x);
-    }
-}
-
 /* Per op and image: 1/keep with probability keep, else 0. */
 static void draw_drop_masks(Trainer *t, float p)
 {
@@ -214,9 +201,8 @@ int trainer_step(Trainer *t, const Config *cfg, TrainStats *st, char *err, size_
 
     int new_epoch = sampler_next(&t->samp, t->idx);
     dataset_batch(t->train, t->idx, batch, cfg->data.augment, &t->aug, t->x, t->y);
-    if (cfg->train.cutout > 0)
-        cutout(t->x, batch, t->spec.in_channels, t->spec.height, t->spec.width,
-               cfg->train.cutout, &t->aug);
+    cutout_apply(t->x, batch, t->spec.in_channels, t->spec.height, t->spec.width, cfg->train.cutout,
+                 &t->aug);
     if (p > 0.0)
         draw_drop_masks(t, (float)p);
     evalnet_forward(t->net, t->x, batch, EVAL_TRAIN, p > 0.0);
@@ -305,16 +291,24 @@ void trainer_test(Trainer *t, int samples, TestResult *r)
 static void shape(const Trainer *t, int64_t v[SHAPE_FIELDS])
 {
     const EvalSpec *s = &t->spec;
-    int64_t f[SHAPE_FIELDS] = {s->in_channels,   s->height,    s->width,          s->classes,
-                               s->init_channels, s->layers,    s->stem_multiplier, s->auxiliary,
-                               s->batch,         (int64_t)t->nw, (int64_t)t->nr,   t->samp.count};
+    int64_t f[SHAPE_FIELDS] = {s->in_channels,   s->height,      s->width,           s->classes,
+                               s->init_channels, s->layers,      s->stem_multiplier, s->auxiliary,
+                               s->batch,         (int64_t)t->nw, (int64_t)t->nr,     t->samp.count};
     memcpy(v, f, sizeof f);
 }
 
-static const char *const shape_names[SHAPE_FIELDS] = {
-    "input channels", "image height", "image width", "classes",
-    "init_channels",  "layers",       "stem_multiplier", "the auxiliary head",
-    "batch size",     "weight count", "running statistics count", "training images"};
+static const char *const shape_names[SHAPE_FIELDS] = {"input channels",
+                                                      "image height",
+                                                      "image width",
+                                                      "classes",
+                                                      "init_channels",
+                                                      "layers",
+                                                      "stem_multiplier",
+                                                      "the auxiliary head",
+                                                      "batch size",
+                                                      "weight count",
+                                                      "running statistics count",
+                                                      "training images"};
 
 size_t trainer_state_bytes(const Trainer *t)
 {
@@ -357,8 +351,7 @@ int trainer_load_state(Trainer *t, FILE *f, char *err, size_t errlen)
         return truncated(err, errlen, "header");
     if (memcmp(magic, STATE_MAGIC, 8) != 0)
         return fail(err, errlen,
-                    "training state: not a trainer state (expected the magic \"" STATE_MAGIC
-                    "\")");
+                    "training state: not a trainer state (expected the magic \"" STATE_MAGIC "\")");
     if (le_read_u32(f, &version) != 0)
         return truncated(err, errlen, "header");
     if (version != STATE_VERSION)

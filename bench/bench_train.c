@@ -1,0 +1,182 @@
+/* bench_train: see include/dartboard/bench_train.h */
+#include "dartboard/bench_train.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "dartboard/evalnet.h"
+#include "dartboard/optim.h"
+#include "dartboard/parallel.h"
+#include "dartboard/profile.h"
+#include "dartboard/rng.h"
+
+#define BENCH_CLASSES 10
+
+static const struct {
+    const char *name;
+    int in_ch, img, C, layers, batch;
+} shapes[] = {
+    {"fashion", 1, 28, 16, 8, 64},
+    {"cifar", 3, 32, 36, 20, 96},
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0.0;
+    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void print_profile(FILE *out, const ProfTotals *totals, int threads, int steps, double wall)
+{
+    const ProfTotals pt = *totals;
+    const double budget = wall * threads;
+    double seconds = 0.0;
+    fprintf(out, "profile of the %d timed steps, per step, in thread-seconds (wall x %d)\n", steps,
+            threads);
+    for (int f = 0; f < PROF_FAMILIES; f++) {
+        const double t = pt.seconds[f];
+        seconds += t;
+        fprintf(out, "%-18s %10.1f ms %6.1f%% %8.3f GFLOP %8ld calls\n",
+                profile_family_name((ProfFamily)f), t / steps * 1e3, 100.0 * t / budget,
+                pt.flops[f] / steps * 1e-9, pt.calls[f] / steps);
+        fprintf(out, "RESULT profile train family=%s ms_per_step=%.2f share=%.4f\n",
+                profile_family_name((ProfFamily)f), t / steps * 1e3, t / budget);
+    }
+    fprintf(out, "%-18s %10.1f ms %6.1f%%   (memsets, optimizer, threads waiting)\n",
+            "outside kernels", (budget - seconds) / steps * 1e3,
+            100.0 * (budget - seconds) / budget);
+}
+
+int bench_train(FILE *out, const char *genotype, const char *shape, int batch, int steps,
+                int warmup, int threads, int profile)
+{
+    Genotype g;
+    if (genotype_published(genotype, &g) != 0) {
+        fprintf(stderr,
+                "dartboard: bench: unknown genotype '%s' (expected DARTS_V1, DARTS_V2 "
+                "or DARTS)\n",
+                genotype);
+        return -1;
+    }
+    int which = -1;
+    for (int i = 0; i < (int)(sizeof shapes / sizeof *shapes); i++)
+        if (strcmp(shape, shapes[i].name) == 0)
+            which = i;
+    if (which < 0 || steps < 1 || warmup < 0 || threads < 1 || batch < 0) {
+        fprintf(stderr,
+                "dartboard: bench: shape '%s', %d steps, %d threads, batch %d (expected "
+                "fashion or cifar, steps >= 1, threads >= 1, batch >= 0)\n",
+                shape, steps, threads, batch);
+        return -1;
+    }
+    parallel_set_threads(threads);
+    EvalSpec sp = {.in_channels = shapes[which].in_ch,
+                   .height = shapes[which].img,
+                   .width = shapes[which].img,
+                   .classes = BENCH_CLASSES,
+                   .init_channels = shapes[which].C,
+                   .layers = shapes[which].layers,
+                   .stem_multiplier = 3,
+                   .auxiliary = 1,
+                   .batch = batch > 0 ? batch : shapes[which].batch};
+    char err[512];
+    double rss_before = peak_rss_mib();
+    EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
+    size_t img = (size_t)sp.in_channels * sp.height * sp.width, nw = 0;
+    float *x = malloc((size_t)sp.batch * img * sizeof *x), *mom = NULL;
+    int *y = malloc((size_t)sp.batch * sizeof *y);
+    double *times = malloc((size_t)steps * sizeof *times);
+    int rc = -1;
+    if (!net) {
+        fprintf(stderr, "dartboard: bench: %s\n", err);
+        goto done;
+    }
+    nw = evalnet_weight_count(net);
+    mom = calloc(nw, sizeof *mom);
+    if (!x || !y || !times || !mom) {
+        fprintf(stderr, "dartboard: bench: out of memory\n");
+        goto done;
+    }
+    Rng rng;
+    rng_seed(&rng, 2);
+    evalnet_init(net, &rng);
+    for (size_t i = 0; i < (size_t)sp.batch * img; i++)
+        x[i] = (float)rng_normal(&rng);
+    for (int i = 0; i < sp.batch; i++)
+        y[i] = (int)rng_below(&rng, BENCH_CLASSES);
+    fprintf(out,
+            "train bench: %s %dx%dx%d C%d %d cells batch %d, %d thread%s, %zu weights (%zu "
+            "without the auxiliary head), %zu MiB planned\n",
+            genotype, sp.in_channels, sp.height, sp.width, sp.init_channels, sp.layers, sp.batch,
+            threads, threads == 1 ? "" : "s", nw, nw - evalnet_aux_weight_count(net),
+            evalnet_arena_bytes(net) >> 20);
+    const float keep = 0.8f; /* drop-path 0.2, as the reference's bench */
+    float *scale = evalnet_drop_scales(net);
+    size_t nscale = (size_t)evalnet_drop_ops(net) * sp.batch;
+    double wall = 0.0;
+    for (int s = 0; s < warmup + steps; s++) {
+        if (profile && s == warmup)
+            profile_set(1);
+        double t0 = now_seconds();
+        for (size_t k = 0; k < nscale; k++)
+            scale[k] = rng_uniform(&rng) < keep ? 1.0f / keep : 0.0f;
+        evalnet_forward(net, x, sp.batch, EVAL_TRAIN, 1);
+        float aux = 0.0f;
+        float loss = evalnet_loss(net, y, NULL, &aux);
+        evalnet_backward(net, y, 0.4f);
+        optim_clip_grad_norm(evalnet_grads(net), nw, 5.0);
+        optim_sgd_step(evalnet_weights(net), evalnet_grads(net), mom, nw, 0.025, 0.9, 3e-4, s > 0);
+        double dt = now_seconds() - t0;
+        fprintf(out, "step %2d (%s): %9.1f ms  loss %.4f  aux %.4f\n", s,
+                s < warmup ? "warm-up" : "timed", dt * 1e3, (double)loss, (double)aux);
+        fflush(out);
+        if (s >= warmup) {
+            times[s - warmup] = dt;
+            wall += dt;
+        }
+    }
+    ProfTotals pt;
+    profile_totals(&pt);
+    if (profile)
+        profile_set(0);
+    qsort(times, (size_t)steps, sizeof *times, cmp_double);
+    double med = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
+    double rss = peak_rss_mib();
+    fprintf(out,
+            "median %.1f ms/step over %d steps (min %.1f, max %.1f), %.1f images/s, peak RSS "
+            "%.0f MiB (%.0f MiB before planning)\n",
+            med * 1e3, steps, times[0] * 1e3, times[steps - 1] * 1e3, sp.batch / med, rss,
+            rss_before);
+    fprintf(out,
+            "RESULT train-bench genotype=%s in_ch=%d img=%d C=%d layers=%d batch=%d threads=%d "
+            "params=%zu median_ms=%.1f images_per_s=%.2f peak_rss_mib=%.0f\n",
+            genotype, sp.in_channels, sp.height, sp.init_channels, sp.layers, sp.batch, threads, nw,
+            med * 1e3, sp.batch / med, rss);
+    if (profile)
+        print_profile(out, &pt, threads, steps, wall);
+    rc = 0;
+done:
+    evalnet_free(net);
+    free(x);
+    free(y);
+    free(times);
+    free(mom);
+    return rc;
+}
