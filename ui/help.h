@@ -25,6 +25,7 @@ typedef enum UiAction {
     ACT_HELP,
     ACT_CLOSE, /* Esc: closes a dialog, never quits */
     ACT_QUIT,
+    ACT_DETACH, /* d: leave the search running (dartboard attach finds it again) */
     ACT_COUNT
 } UiAction;
 

@@ -14,6 +14,8 @@ static const char usage[] =
     "       dartboard bench [OPTION]...         time search steps or kernels\n"
     "       dartboard export RUN_DIR --format FORMAT [-o FILE]\n"
     "       dartboard presets                   list the built-in presets\n"
+    "       dartboard attach [RUN_DIR] [--read-only]  watch and steer a running search\n"
+    "       dartboard ls [DIR]                  the runs under DIR (default: runs)\n"
     "       dartboard --help | --version\n"
     "\n"
     "Search options:\n"
@@ -23,6 +25,8 @@ static const char usage[] =
     "  --out DIR            run directory (default: runs/<preset>-<timestamp>)\n"
     "  --resume DIR         continue the run in DIR from its checkpoint\n"
     "  --headless           print progress lines instead of the live UI\n"
+    "  --detach             run in the background (log in RUN_DIR/dartboard.log);\n"
+    "                       `dartboard attach RUN_DIR` shows it, `d` in the UI leaves it\n"
     "                       (also the default when stdout is not a terminal)\n"
     "  --steps N            stop after global search step N\n"
     "  --epochs N           stop after epoch N\n"
@@ -136,6 +140,8 @@ static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, 
             o->resume_dir = v;
         } else if (strcmp(a, "--headless") == 0) {
             o->headless = 1;
+        } else if (strcmp(a, "--detach") == 0) {
+            o->detach = 1;
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = 1;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
@@ -242,6 +248,35 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
 
 #undef VALUE
 
+/* attach [RUN_DIR] [--read-only] [--ascii] [--no-color]; ls [DIR] */
+static int parse_viewer(CliOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
+{
+    const char *cmd = o->command == CLI_ATTACH ? "attach" : "ls";
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (o->command == CLI_ATTACH && strcmp(a, "--read-only") == 0) {
+            o->read_only = 1;
+        } else if (o->command == CLI_ATTACH && strcmp(a, "--ascii") == 0) {
+            o->ascii = 1;
+        } else if (o->command == CLI_ATTACH &&
+                   (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0)) {
+            o->no_color = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->command = CLI_HELP;
+            return 0;
+        } else if (a[0] == '-' && a[1]) {
+            snprintf(err, errlen, "unknown option '%s' for %s", a, cmd);
+            return -1;
+        } else if (o->target) {
+            snprintf(err, errlen, "%s takes one directory (got '%s' and '%s')", cmd, o->target, a);
+            return -1;
+        } else {
+            o->target = a;
+        }
+    }
+    return 0;
+}
+
 int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
@@ -270,6 +305,9 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             o->rest_argc = argc - 1;
             o->rest_argv = argv + 1;
             return 0;
+        } else if (strcmp(a, "attach") == 0 || strcmp(a, "ls") == 0) {
+            o->command = a[0] == 'a' ? CLI_ATTACH : CLI_LS;
+            return parse_viewer(o, argc, argv, 2, err, errlen);
         } else if (strcmp(a, "presets") == 0) {
             o->command = CLI_PRESETS;
             if (argc > 2) {
@@ -279,7 +317,7 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         } else if (a[0] != '-') {
             snprintf(err, errlen,
-                     "unknown command '%s' (expected search, bench, export or presets)", a);
+                     "unknown command '%s' (expected search, bench, export, presets, attach or ls)", a);
             return -1;
         }
     }

@@ -18,6 +18,8 @@ typedef enum CliCommand {
     CLI_PRESETS,
     CLI_HELP,
     CLI_VERSION,
+    CLI_ATTACH, /* a viewer on a running search */
+    CLI_LS,     /* the runs under a directory */
     CLI_COMMAND_COUNT
 } CliCommand;
 
@@ -39,6 +41,9 @@ typedef struct CliOptions {
     int bench_order, bench_steps, bench_kernels;
     int bench_profile; /* per-op-family time of the timed steps */
     int bench_batch;   /* 0: the config's own */
+    /* viewers: search --detach; attach [RUN_DIR] --read-only; ls [DIR] */
+    int detach, read_only;
+    const char *target; /* attach's RUN_DIR, ls's DIR (NULL: runs/) */
     /* export: the arguments after the word "export" */
     int rest_argc;
     char **rest_argv;

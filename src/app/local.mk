@@ -3,6 +3,11 @@
 # library, so tests can drive a Session without the program around it.
 libdartapp_a_SOURCES += src/app/session.c src/app/cli.c src/app/cli.h \
 	src/app/headless.c src/app/headless.h include/dartboard/session.h
+# viewers: the feed the UI draws from, the wire protocol, the search's
+# server thread, the viewer's connection, detaching, `dartboard ls`
+libdartapp_a_SOURCES += src/app/feed.c include/dartboard/feed.h src/app/wire.c src/app/wire.h \
+	src/app/server.c src/app/server.h src/app/client.c src/app/client.h \
+	src/app/viewers.c src/app/viewers.h
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
