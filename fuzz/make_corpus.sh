@@ -65,3 +65,8 @@ args bench bench --config A --order 2 --steps 5 --threads 2 --batch 8 --kernels 
 args export export run --format py -o out.py
 args resume-preset --resume . --preset test
 args bad-values --steps ten --threads=0 --set optim.lr
+
+# wire: 'v' then what a viewer sends (the harness writes the real messages
+# itself, with this build's layout); here something else that may knock
+mkdir -p $c/wire
+printf 'vGET / HTTP/1.0\r\n\r\n' >$c/wire/seed-http

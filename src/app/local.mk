@@ -54,3 +54,12 @@ check_PROGRAMS += tests/test_session_corrupt
 TESTS += tests/test_session_corrupt
 tests_test_session_corrupt_SOURCES = tests/test_session_corrupt.c tests/tap.h
 tests_test_session_corrupt_LDADD = $(CORE_LIBS)
+
+# viewers: detach, attach, two viewers, read-only, ls (tmux stands in for
+# SSH); clients that misbehave, the socket's mode, the long-path fallback.
+check_PROGRAMS += tests/viewer_probe
+tests_viewer_probe_SOURCES = tests/viewer_probe.c
+tests_viewer_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/app
+tests_viewer_probe_LDADD = $(CORE_LIBS)
+TESTS += tests/test_viewers.sh tests/test_attach.sh
+EXTRA_DIST += tests/test_viewers.sh tests/test_attach.sh

@@ -30,7 +30,7 @@ typedef struct Viewer {
     int hello; /* its HELLO arrived */
     int read_only;
     double since;      /* accepted at (monotonic seconds) */
-    uint64_t sent_seq; /* the snapshot last queued for it */
+    uint64_t sent_seq; /* the snapshot last queued for it (UINT64_MAX: none) */
     unsigned char in[WIRE_CLIENT_MAX];
     size_t in_len;
     unsigned char *out; /* WIRE_SNAPSHOT_FRAME bytes */
@@ -45,6 +45,7 @@ struct Server {
     char path[RUNDIR_SOCKET_PATH_MAX];
     Snapshot *snap; /* the newest snapshot, copied when seq moves */
     uint64_t snap_seq;
+    int have_snap; /* snap holds a copy (seq 0 is a valid one: before the first publish) */
     int next_id;
     Viewer viewers[SERVER_MAX_VIEWERS];
 };
@@ -117,6 +118,7 @@ static void accept_viewers(Server *sv)
         v->since = now_seconds();
         v->out = out;
         v->out_len = wire_welcome(out, (uint32_t)getpid());
+        v->sent_seq = UINT64_MAX; /* nothing sent yet */
     }
 }
 
@@ -171,8 +173,10 @@ static int read_viewer(Server *sv, Viewer *v)
 static void publish(Server *sv)
 {
     uint64_t seq = session_seq(sv->session);
-    if (seq != sv->snap_seq || !sv->snap_seq)
+    if (seq != sv->snap_seq || !sv->have_snap) {
         sv->snap_seq = session_snapshot(sv->session, sv->snap);
+        sv->have_snap = 1;
+    }
     for (int i = 0; i < SERVER_MAX_VIEWERS; i++) {
         Viewer *v = &sv->viewers[i];
         if (v->fd < 0 || !v->hello || v->out_len || v->sent_seq == sv->snap_seq)
