@@ -442,8 +442,7 @@ int ui_run_feed(Feed *f, const UiOptions *opt, int *detached)
         /* Quit: the worker checkpoints and finishes; say so while it does. */
         int rows, cols;
         getmaxyx(stdscr, rows, cols);
-        screen_draw_notice(stdscr, rows, cols, &ui.style, "quit",
-                           "stopping: writing a checkpoint");
+        screen_draw_notice(stdscr, rows, cols, &ui.style, "quit", "stopping: writing a checkpoint");
         wnoutrefresh(stdscr);
         doupdate();
         ui_send(&ui, CMD_STOP);

@@ -108,8 +108,8 @@ typedef enum RunLiveness {
  * pid the lock file names (0: none). */
 RunLiveness rundir_liveness(const char *dir, long *pid);
 /* Writes DIR/outcome when the search process ends: "done 40 40". */
-int rundir_write_outcome(const char *dir, const char *state, int64_t step, int64_t total,
-                         char *err, size_t errlen);
+int rundir_write_outcome(const char *dir, const char *state, int64_t step, int64_t total, char *err,
+                         size_t errlen);
 /* Reads DIR/outcome; 0, or -1 when there is none or it is malformed. */
 int rundir_read_outcome(const char *dir, char *state, size_t len, int64_t *step, int64_t *total);
 

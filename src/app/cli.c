@@ -317,7 +317,8 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         } else if (a[0] != '-') {
             snprintf(err, errlen,
-                     "unknown command '%s' (expected search, bench, export, presets, attach or ls)", a);
+                     "unknown command '%s' (expected search, bench, export, presets, attach or ls)",
+                     a);
             return -1;
         }
     }

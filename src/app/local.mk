@@ -63,3 +63,4 @@ tests_viewer_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/app
 tests_viewer_probe_LDADD = $(CORE_LIBS)
 TESTS += tests/test_viewers.sh tests/test_attach.sh
 EXTRA_DIST += tests/test_viewers.sh tests/test_attach.sh
+EXTRA_DIST += bench/viewers.sh

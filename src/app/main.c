@@ -98,7 +98,11 @@ static void record_outcome(Session *s, Snapshot *p)
 {
     char err[1024];
     session_snapshot(s, p);
-    const char *state = p->state == SESSION_ERROR ? "error"
+    /* A run refused before its first step (a bad checkpoint, a full disk)
+     * leaves its directory as it was. */
+    if (p->state == SESSION_ERROR && p->step == 0)
+        return;
+    const char *state = p->state == SESSION_ERROR  ? "error"
                         : p->step < p->total_steps ? "stopped"
                                                    : "done";
     /* After an error the disk may well refuse this too: the error said enough. */
@@ -115,8 +119,9 @@ static int continue_detached(const CliOptions *o, const char *run_dir)
     char self[4096], steps[32], epochs[32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0 || (size_t)n >= sizeof self - 1) {
-        fprintf(stderr, "dartboard: cannot find the program to continue; resume with: dartboard "
-                        "search --resume %s --detach\n",
+        fprintf(stderr,
+                "dartboard: cannot find the program to continue; resume with: dartboard "
+                "search --resume %s --detach\n",
                 run_dir);
         return 1;
     }

@@ -211,6 +211,7 @@ static void farewell(Server *sv)
 static void *server_main(void *arg)
 {
     Server *sv = arg;
+    pthread_setname_np(pthread_self(), "dartboard-view"); /* for top -H and the measurements */
     struct pollfd fds[2 + SERVER_MAX_VIEWERS];
     Viewer *of[2 + SERVER_MAX_VIEWERS];
     for (;;) {

@@ -458,8 +458,7 @@ static int runtime_dir(char *buf, size_t len, char *err, size_t errlen)
     struct stat st;
     if (lstat(buf, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
         (st.st_mode & 077)) {
-        snprintf(err, errlen, "%s: not a private directory of this user (expected mode 0700)",
-                 buf);
+        snprintf(err, errlen, "%s: not a private directory of this user (expected mode 0700)", buf);
         return -1;
     }
     return 0;
@@ -517,8 +516,8 @@ RunLiveness rundir_liveness(const char *dir, long *pid)
     return l;
 }
 
-int rundir_write_outcome(const char *dir, const char *state, int64_t step, int64_t total,
-                         char *err, size_t errlen)
+int rundir_write_outcome(const char *dir, const char *state, int64_t step, int64_t total, char *err,
+                         size_t errlen)
 {
     char path[RUNDIR_FILE_MAX], text[96];
     snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_OUTCOME);
