@@ -17,7 +17,7 @@ epochs=${2:-17}
 db=$(pwd)/dartboard
 out=$(mktemp -d "${TMPDIR:-/tmp}/dartboard-viewers.XXXXXX")
 T() { tmux -L "dbv$$" -f /dev/null "$@"; }
-trap 'T kill-server >/dev/null 2>&1; rm -rf "$out"' EXIT INT TERM
+trap 'T kill-server >/dev/null 2>&1 || true; rm -rf "$out"' EXIT INT TERM
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "$1" 2>/dev/null; } # utime + stime, CLK_TCK 100
 
 one() { # VIEWERS ROUND
@@ -41,7 +41,7 @@ one() { # VIEWERS ROUND
     T kill-server >/dev/null 2>&1 || true
     tail -n 1 "$run/metrics.csv" | awk -F, -v v="$1" -v p="$proc" -v w="$view" '{
         printf "viewers %d  steps %d  search %.1f s  %.1f ms/step  process CPU %.2f s  viewer thread %.2f s (%.2f %%)\n",
-               v, $1, $8, 1000 * $8 / $1, p, w, p > 0 ? 100 * w / p : 0 }'
+               v, $1, $8, 1000 * $8 / $1, p, w, (p > 0 ? 100 * w / p : 0) }'
 }
 
 r=1

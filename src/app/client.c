@@ -22,7 +22,8 @@ struct Client {
     int lost;
     char why[256];
     char path[RUNDIR_SOCKET_PATH_MAX];
-    Snapshot *snap; /* the newest valid snapshot */
+    char dir[RUNDIR_PATH_MAX]; /* the run directory as this viewer names it */
+    Snapshot *snap;            /* the newest valid snapshot */
     int have_snap;
     unsigned char *in; /* one snapshot frame */
     size_t in_len;
@@ -83,6 +84,9 @@ static void pump(Client *c, int wait_ms)
                     lose(c, err);
                     return;
                 }
+                /* The search names its directory from its own working
+                 * directory; the viewer's `g` reads it from here. */
+                snprintf(s->run_dir, sizeof s->run_dir, "%s", c->dir);
                 free(c->snap);
                 c->snap = s;
                 c->have_snap = 1;
@@ -128,6 +132,11 @@ Client *client_connect(const char *run_dir, int read_only, int timeout_ms, char 
     }
     c->fd = -1;
     c->read_only = read_only;
+    if (snprintf(c->dir, sizeof c->dir, "%s", run_dir) >= (int)sizeof c->dir) {
+        snprintf(err, errlen, "%.80s...: run directory path of %zu bytes (at most %d)", run_dir,
+                 strlen(run_dir), RUNDIR_PATH_MAX - 1);
+        goto fail;
+    }
     /* Where server_start put it: the run directory, else the fallback. */
     for (int fallback = 0; fallback < 2 && c->fd < 0; fallback++) {
         char e[256];
