@@ -10,8 +10,9 @@
 #    --read-only viewer's keys change nothing, its q leaves without asking;
 #  - attach with no RUN_DIR finds the one running search, here a --headless
 #    one;
-#  - a search started on the terminal: d leaves it running in the background
-#    (the shell gets its prompt back with exit 0) and attach finds it there.
+#  - a search started on the terminal and paused: d leaves it in the
+#    background (the shell gets its prompt back with exit 0), and attach
+#    finds it there, still paused.
 # Every wait polls a condition against a deadline (as tests/test_tui.sh); the
 # one fixed sleep is the 2 s a paused counter must hold still.
 set -u
@@ -183,6 +184,8 @@ T new-session -d -s own -x 80 -y 24 \
      echo \"exit status \$?\" > $work/own.status; echo \"search exited: \$(cat $work/own.status)\"; sleep 600"
 pane=own
 wait_for 60 'RUNNING' || fail "own terminal: RUNNING never shown"
+T send-keys -t own Space
+wait_for 10 'PAUSED' || fail "own terminal: space did not pause"
 T send-keys -t own d
 wait_for 60 'search exited: exit status 0' && screen | grep -q 'dartboard attach' &&
     pass "d on the search's terminal gives the prompt back" || fail "d on the search's terminal"
@@ -190,8 +193,8 @@ opid=$(cat "$work/runs/own/lock" 2>/dev/null)
 pids="$pids $opid"
 viewer o2 "$work/runs/own"
 pane=o2
-wait_for 60 'RUNNING' && pass "the search runs on in the background, attachable" ||
-    fail "no background search after d"
+wait_for 60 'PAUSED' && pass "the search goes on in the background, still paused, attachable" ||
+    fail "no paused background search after d"
 T send-keys -t o2 q
 wait_for 10 'Quit\?' && T send-keys -t o2 y
 [ -n "$opid" ] && wait_until 60 gone "$opid" || fail "the background search did not stop"

@@ -27,6 +27,7 @@ static const char usage[] =
     "  --headless           print progress lines instead of the live UI\n"
     "  --detach             run in the background (log in RUN_DIR/dartboard.log);\n"
     "                       `dartboard attach RUN_DIR` shows it, `d` in the UI leaves it\n"
+    "  --paused             start paused (space or a viewer's space resumes)\n"
     "                       (also the default when stdout is not a terminal)\n"
     "  --steps N            stop after global search step N\n"
     "  --epochs N           stop after epoch N\n"
@@ -142,6 +143,8 @@ static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, 
             o->headless = 1;
         } else if (strcmp(a, "--detach") == 0) {
             o->detach = 1;
+        } else if (strcmp(a, "--paused") == 0) {
+            o->paused = 1;
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = 1;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {

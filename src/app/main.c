@@ -114,7 +114,7 @@ static void record_outcome(Session *s, Snapshot *p)
 /* `d` in the UI of a search started on this terminal: the search was
  * stopped with a checkpoint; it goes on, bit for bit, in a detached search
  * resumed from it (the same program, so the shell gets its prompt back). */
-static int continue_detached(const CliOptions *o, const char *run_dir)
+static int continue_detached(const CliOptions *o, const char *run_dir, int paused)
 {
     char self[4096], steps[32], epochs[32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -126,13 +126,15 @@ static int continue_detached(const CliOptions *o, const char *run_dir)
         return 1;
     }
     self[n] = '\0';
-    char *argv[10];
+    char *argv[12];
     int k = 0;
     argv[k++] = (char *)"dartboard";
     argv[k++] = (char *)"search";
     argv[k++] = (char *)"--resume";
     argv[k++] = (char *)run_dir;
     argv[k++] = (char *)"--detach";
+    if (paused)
+        argv[k++] = (char *)"--paused";
     if (o->steps) {
         snprintf(steps, sizeof steps, "--steps=%lld", (long long)o->steps);
         argv[k++] = steps;
@@ -192,6 +194,7 @@ static int run_search(const CliOptions *o)
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,
         .max_epochs = o->epochs,
+        .start_paused = o->paused,
         /* The UI stays open after the run ends (export, checkpoint) until q. */
         .linger = wants_ui(o),
     };
@@ -218,9 +221,11 @@ static int run_search(const CliOptions *o)
         free(p);
         return 1;
     }
-    int detached = 0;
+    int detached = 0, was_paused = 0;
     int front = run_front_end(s, o, &detached);
     if (detached) { /* d: stop here with a checkpoint, go on in the background */
+        session_snapshot(s, p);
+        was_paused = p->state == SESSION_PAUSED;
         Command stop = {.kind = CMD_STOP};
         session_command(s, &stop);
     }
@@ -233,7 +238,7 @@ static int run_search(const CliOptions *o)
         char dir[RUNDIR_PATH_MAX];
         snprintf(dir, sizeof dir, "%s", p->run_dir);
         free(p);
-        return continue_detached(o, dir);
+        return continue_detached(o, dir, was_paused);
     }
     free(p);
     return status ? status : front;
