@@ -231,8 +231,8 @@ static void do_action(Ui *ui, UiAction act, int key)
             view_message(v, 0, "d: this search cannot leave its terminal here");
         break;
     case ACT_QUIT:
-        if (ui->feed->read_only)
-            ui->detach = 1; /* a read-only viewer cannot stop the search */
+        if (ui->feed->read_only || (ui->feed->remote && !search_active(s)))
+            ui->detach = 1; /* nothing to stop, or not this viewer's to stop */
         else if (search_active(s))
             v->confirm_quit = 1;
         else
