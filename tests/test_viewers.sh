@@ -101,7 +101,8 @@ lpid=$(daemon_pid "$work/long.out")
 check "has its socket in the runtime directory, mode 0600" \
     "wait_until 30 sh -c 'ls $TMPDIR/dartboard-*/*.sock' >/dev/null 2>&1 &&
      [ \"\$(stat -c %a $TMPDIR/dartboard-*)\" = 700 ] && [ \"\$(stat -c %a $TMPDIR/dartboard-*/*.sock)\" = 600 ]"
-check "ls says where" "'$DARTBOARD' ls '$work/runs' | grep -q 'socket $TMPDIR/dartboard-'"
+ls_says_where() { "$DARTBOARD" ls "$work/runs" | grep -q "socket $TMPDIR/dartboard-"; }
+check "ls says where" "wait_until 30 ls_says_where"
 check "a viewer finds it" "'$probe' '$long' hello | grep -Eq '^(STARTING|RUNNING) '"
 check "and stops it" "'$probe' '$long' stop >/dev/null && wait_until 30 gone '$lpid'"
 

@@ -43,7 +43,7 @@ typedef struct CliOptions {
     int bench_batch;   /* 0: the config's own */
     /* viewers: search --detach; attach [RUN_DIR] --read-only; ls [DIR] */
     int detach, read_only;
-    int paused; /* search --paused: start paused (how `d` hands on a paused search) */
+    int paused;         /* search --paused: start paused (how `d` hands on a paused search) */
     const char *target; /* attach's RUN_DIR, ls's DIR (NULL: runs/) */
     /* export: the arguments after the word "export" */
     int rest_argc;

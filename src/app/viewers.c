@@ -191,7 +191,7 @@ static int run_info(const char *dir, RunInfo *r)
     r->live = rundir_liveness(dir, &r->pid);
     if (r->live == RUN_LIVE) {
         snprintf(r->state, sizeof r->state, "running");
-        Client *c = client_connect(dir, 1, 1000, err, sizeof err);
+        Client *c = client_connect(dir, 1, 3000, err, sizeof err);
         if (c) {
             const Snapshot *s = client_snapshot(c);
             snprintf(r->state, sizeof r->state, "%s", session_state_names[s->state]);
