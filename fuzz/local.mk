@@ -1,6 +1,6 @@
 # fuzz: libFuzzer harnesses of the parsers (presets and --set, genotypes,
 # checkpoints, the run CSV files, the datasets, the command line, the text
-# corpora's tokenizers).
+# corpora's tokenizers, the viewers' messages).
 #
 #   make fuzz                     build them (clang, found by configure)
 #   FUZZ_SECONDS=600 sh fuzz/run.sh fuzz/config.fuzz   fuzz one for ten minutes
@@ -12,7 +12,7 @@
 # `make check` runs each harness for FUZZ_SECONDS (5) on its seeds
 # (fuzz/run.sh), or skips them when configure found no clang with libFuzzer.
 FUZZ_HARNESSES = fuzz/config.fuzz fuzz/genotype.fuzz fuzz/checkpoint.fuzz fuzz/run_csv.fuzz \
-	fuzz/dataset.fuzz fuzz/cli.fuzz fuzz/tokenizer.fuzz
+	fuzz/dataset.fuzz fuzz/cli.fuzz fuzz/tokenizer.fuzz fuzz/wire.fuzz
 FUZZ_HINT = the fuzz harnesses need clang with libFuzzer (Debian: apt-get install clang \
 	libclang-rt-14-dev), then ./configure again
 # The objects of every library below the UI, as .fuzzo.
@@ -51,7 +51,8 @@ endif
 AM_TESTS_ENVIRONMENT += FUZZ_HINT='$(FUZZ_HINT)'; export FUZZ_HINT;
 
 EXTRA_DIST += fuzz/fuzz.h fuzz/config.c fuzz/genotype.c fuzz/checkpoint.c fuzz/run_csv.c \
-	fuzz/dataset.c fuzz/cli.c fuzz/tokenizer.c fuzz/run.sh fuzz/no_fuzzer.sh fuzz/make_corpus.sh fuzz/corpus
+	fuzz/dataset.c fuzz/cli.c fuzz/tokenizer.c fuzz/wire.c fuzz/run.sh fuzz/no_fuzzer.sh \
+	fuzz/make_corpus.sh fuzz/corpus
 
 clean-local: clean-fuzz
 clean-fuzz:

@@ -71,3 +71,8 @@ args corpus corpus --data data --cache=cache
 { printf 0; cat $fix/corpus/ptb/ptb.train.txt; } >$c/tokenizer/seed-ptb
 { printf 0; cat $fix/corpus/wiki/wiki.train.tokens; } >$c/tokenizer/seed-wiki
 { printf 1; cat $fix/corpus/bible_small.txt; } >$c/tokenizer/seed-bible
+
+# wire: 'v' then what a viewer sends (the harness writes the real messages
+# itself, with this build's layout); here something else that may knock
+mkdir -p $c/wire
+printf 'vGET / HTTP/1.0\r\n\r\n' >$c/wire/seed-http

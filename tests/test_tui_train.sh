@@ -26,7 +26,7 @@ run() {
          echo \"exit status \$?\" > $work/$name.status; echo \"dartboard exited: \$(cat $work/$name.status)\"; sleep 600"
 }
 
-run train "$DARTBOARD" train --genotype DARTS_V2 --preset train-test --out "$work/train" --set run.epochs=8 --start-paused
+run train "$DARTBOARD" train --genotype DARTS_V2 --preset train-test --out "$work/train" --set run.epochs=8 --paused
 wait_for 60 'PAUSED' || fail "the training never showed PAUSED"
 wait_for 10 'epoch 1/8 .*lr 0.05 .*drop-path 0.000 .*[0-9,]+ params' || fail "status line: epoch, lr, drop-path, weights"
 wait_for 10 'train --  test --' || fail "second status line before the first epoch"

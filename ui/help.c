@@ -27,6 +27,7 @@ static const KeyHelp key_table[] = {
     {ACT_REDRAW, {KEY_CTRL('l'), 0}, "Ctrl-L", NULL, 0, "redraw the screen"},
     {ACT_HELP, {'?', 0}, "?", "help", 0, "this help"},
     {ACT_CLOSE, {KEY_ESCAPE, 0}, "Esc", NULL, 0, "close a dialog (never quits)"},
+    {ACT_DETACH, {'d', 0}, "d", NULL, 0, "detach: leave the search running (dartboard attach)"},
     {ACT_QUIT, {'q', 0}, "q", "quit", 0, "quit: asks, then checkpoints and exits"},
     {ACT_TRAIN, {'t', 0}, "t", NULL, 0, "search done: train the cell found from scratch"},
 };

@@ -25,7 +25,8 @@ typedef enum UiAction {
     ACT_HELP,
     ACT_CLOSE, /* Esc: closes a dialog, never quits */
     ACT_QUIT,
-    ACT_TRAIN, /* a search that is done: train its cell from scratch */
+    ACT_TRAIN,  /* a search that is done: train its cell from scratch */
+    ACT_DETACH, /* d: leave the search running (dartboard attach finds it again) */
     ACT_COUNT
 } UiAction;
 

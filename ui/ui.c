@@ -10,6 +10,8 @@
 
 #include "dartboard/ui.h"
 
+#include "dartboard/feed.h"
+
 #include <locale.h>
 #include <signal.h>
 #include <stdint.h>
@@ -140,7 +142,7 @@ static void restore_signals(void)
 }
 
 typedef struct Ui {
-    Session *session;
+    Feed *feed;
     Snapshot *snap;
     UiView view;
     Style style;
@@ -148,6 +150,8 @@ typedef struct Ui {
     SCREEN *screen;
     int quit;
     int train_requested; /* t after the search: the caller starts the training */
+    int detach;          /* d: leave the search running */
+    int can_detach;
 } Ui;
 
 static void ui_send(Ui *ui, CommandKind kind)
@@ -155,7 +159,7 @@ static void ui_send(Ui *ui, CommandKind kind)
     Command c;
     memset(&c, 0, sizeof c);
     c.kind = kind;
-    session_command(ui->session, &c);
+    ui->feed->command(ui->feed->ctx, &c);
 }
 
 static int search_active(const Snapshot *s)
@@ -164,10 +168,21 @@ static int search_active(const Snapshot *s)
            s->state == SESSION_PAUSED;
 }
 
+/* The keys that steer the search. */
+static int steers(UiAction act)
+{
+    return act == ACT_PAUSE || act == ACT_STEP || act == ACT_EDIT || act == ACT_EXPORT ||
+           act == ACT_CHECKPOINT;
+}
+
 static void do_action(Ui *ui, UiAction act, int key)
 {
     UiView *v = &ui->view;
     const Snapshot *s = ui->snap;
+    if (ui->feed->read_only && steers(act)) {
+        view_message(v, 0, "read-only viewer: d or q leaves, the search goes on");
+        return;
+    }
     switch (act) {
     case ACT_PAUSE:
         ui_send(ui, CMD_TOGGLE_PAUSE);
@@ -218,8 +233,16 @@ static void do_action(Ui *ui, UiAction act, int key)
             view_message(v, 0, "t trains the cell found once the search is done");
         }
         break;
+    case ACT_DETACH:
+        if (ui->feed->remote || ui->can_detach)
+            ui->detach = 1;
+        else
+            view_message(v, 0, "d: this search cannot leave its terminal here");
+        break;
     case ACT_QUIT:
-        if (search_active(s))
+        if (ui->feed->read_only || (ui->feed->remote && !search_active(s)))
+            ui->detach = 1; /* nothing to stop, or not this viewer's to stop */
+        else if (search_active(s))
             v->confirm_quit = 1;
         else
             ui->quit = 1;
@@ -257,7 +280,7 @@ static void handle_key(Ui *ui, int key)
     if (v->editor.open) {
         Command cmd;
         if (editor_key(&v->editor, key, &cmd) == EDITOR_SEND) {
-            session_command(ui->session, &cmd);
+            ui->feed->command(ui->feed->ctx, &cmd);
             view_message(v, 0, "%s", v->editor.status);
         }
         return;
@@ -322,16 +345,38 @@ static int start_curses(Ui *ui, const UiOptions *opt)
     return 0;
 }
 
+/* The search is gone (a viewer whose search ended or was killed): say
+ * where it stood. */
+static int report_lost(Ui *ui, const char *why)
+{
+    const Snapshot *p = ui->snap;
+    fprintf(stderr, "dartboard: %s: %s; last seen %s at step %lld\n", p->run_dir, why,
+            session_state_names[p->state], (long long)p->step);
+    return p->state == SESSION_DONE ? 0 : 1;
+}
+
 int ui_run(Session *s, const UiOptions *opt)
+{
+    Feed f;
+    feed_session(&f, s);
+    return ui_run_feed(&f, opt, NULL);
+}
+
+int ui_run_feed(Feed *f, const UiOptions *opt, int *detached)
 {
     Ui ui;
     memset(&ui, 0, sizeof ui);
-    ui.session = s;
+    ui.feed = f;
+    ui.can_detach = detached != NULL;
+    if (detached)
+        *detached = 0;
     ui.snap = calloc(1, sizeof *ui.snap);
     if (!ui.snap) {
         fprintf(stderr, "dartboard: out of memory\n");
-        ui_send(&ui, CMD_STOP);
-        session_join(s);
+        if (!f->remote) {
+            ui_send(&ui, CMD_STOP);
+            f->finish(f->ctx);
+        }
         return 1;
     }
     /* Only the character type: numbers in files must keep their '.'. */
@@ -345,8 +390,10 @@ int ui_run(Session *s, const UiOptions *opt)
         const char *term = getenv("TERM");
         fprintf(stderr, "dartboard: cannot drive the terminal (TERM=%s); use --headless\n",
                 term ? term : "unset");
-        ui_send(&ui, CMD_STOP);
-        session_join(s);
+        if (!f->remote) {
+            ui_send(&ui, CMD_STOP);
+            f->finish(f->ctx);
+        }
         free(ui.snap);
         return 1;
     }
@@ -355,15 +402,26 @@ int ui_run(Session *s, const UiOptions *opt)
 
     uint64_t shown = UINT64_MAX;
     int dirty = 1, frames = 0;
+    const char *lost = NULL;
     SessionState last_state = SESSION_STARTING;
-    while (!ui.quit) {
-        if (quit_signal)
-            break; /* Ctrl-C, SIGTERM, SIGHUP: the same clean quit as q y */
+    while (!ui.quit && !ui.detach) {
+        if (quit_signal) {
+            /* Ctrl-C, SIGTERM, SIGHUP: the same clean quit as q y; a viewer
+             * (whose SSH connection may just have dropped) only leaves. */
+            if (f->remote)
+                ui.detach = 1;
+            break;
+        }
         if (plot_poll(&ui.plot, &ui.view))
             dirty = 1;
-        uint64_t seq = session_seq(s);
+        uint64_t seq = f->seq(f->ctx);
+        const char *why;
+        if (f->status(f->ctx, &why) != 0) {
+            lost = why;
+            break;
+        }
         if (seq != shown || dirty || opt->batch_frames > 0) {
-            shown = session_snapshot(s, ui.snap);
+            shown = f->snapshot(f->ctx, ui.snap);
             view_take_message(&ui.view, ui.snap);
             history_update(&ui.view.history, ui.snap);
             if (ui.snap->state == SESSION_DONE && last_state != SESSION_DONE)
@@ -385,15 +443,22 @@ int ui_run(Session *s, const UiOptions *opt)
         dirty = 1;
     }
 
-    /* Quit: the worker checkpoints and finishes; say so while it does. */
-    int rows, cols;
-    getmaxyx(stdscr, rows, cols);
-    screen_draw_notice(stdscr, rows, cols, &ui.style, "quit", "stopping: writing a checkpoint");
-    wnoutrefresh(stdscr);
-    doupdate();
-    ui_send(&ui, CMD_STOP);
-    int status = session_join(s);
-    session_snapshot(s, ui.snap);
+    int status = 0;
+    if (lost) {
+        /* nothing to stop: the search is gone */
+    } else if (ui.detach) {
+        f->snapshot(f->ctx, ui.snap);
+    } else {
+        /* Quit: the worker checkpoints and finishes; say so while it does. */
+        int rows, cols;
+        getmaxyx(stdscr, rows, cols);
+        screen_draw_notice(stdscr, rows, cols, &ui.style, "quit", "stopping: writing a checkpoint");
+        wnoutrefresh(stdscr);
+        doupdate();
+        ui_send(&ui, CMD_STOP);
+        status = f->finish(f->ctx);
+        f->snapshot(f->ctx, ui.snap);
+    }
     plot_finish(&ui.plot);
 
     curses_active = 0;
@@ -415,6 +480,24 @@ int ui_run(Session *s, const UiOptions *opt)
     }
     if (ui.train_requested && opt->train_requested)
         *opt->train_requested = 1;
+    if (lost) {
+        status = report_lost(&ui, lost);
+    } else if (ui.detach) {
+        printf("dartboard: detached; the search goes on (%s at step %lld); attach again with: "
+               "dartboard attach %s\n",
+               session_state_names[ui.snap->state], (long long)ui.snap->step, ui.snap->run_dir);
+        if (detached)
+            *detached = 1;
+    } else {
+        if (ui.snap->message[0])
+            fprintf(ui.snap->state == SESSION_ERROR ? stderr : stdout, "dartboard: %s\n",
+                    ui.snap->message);
+        printf("dartboard: %s at step %lld; run directory %s\n",
+               session_state_names[ui.snap->state < SESSION_STATE_COUNT ? ui.snap->state
+                                                                        : SESSION_ERROR],
+               (long long)ui.snap->step, ui.snap->run_dir);
+    }
+    fflush(stdout);
     free(ui.snap);
     return status;
 }

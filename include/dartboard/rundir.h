@@ -101,5 +101,37 @@ typedef struct TrainResults {
 } TrainResults;
 
 int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, size_t errlen);
+/* ---- viewers (dartboard attach, ls): the socket, the log, the outcome ---- */
+
+#define RUNDIR_SOCKET "dartboard.sock" /* where a live search listens for viewers */
+#define RUNDIR_LOG "dartboard.log"     /* a detached search's stdout and stderr */
+#define RUNDIR_OUTCOME "outcome"       /* "STATE STEP TOTAL\n" when a search process ends */
+#define RUNDIR_SOCKET_PATH_MAX 108     /* sizeof sun_path on Linux */
+
+/* The socket of the search in `dir`: DIR/dartboard.sock, or with `fallback`
+ * (the directory's file system cannot hold a socket) or when that path is too
+ * long for a socket address, RUNTIME/<hash of the directory's real path>.sock
+ * with RUNTIME $XDG_RUNTIME_DIR/dartboard or /tmp/dartboard-UID, created
+ * 0700 and refused unless it is ours and closed to others. 0, or -1 + err. */
+int rundir_socket_path(const char *dir, int fallback, char *buf, size_t len, char *err,
+                       size_t errlen);
+/* DIR/dartboard.log opened for appending (created 0600, never through a
+ * symbolic link): the descriptor, or -1 + err naming the file. */
+int rundir_open_log(const char *dir, char *err, size_t errlen);
+
+typedef enum RunLiveness {
+    RUN_ENDED, /* no lock file: no process has it (finished, stopped or failed) */
+    RUN_LIVE,  /* a process holds the lock */
+    RUN_STALE  /* a lock file nobody holds: its process was killed */
+} RunLiveness;
+
+/* Whether a process holds the run's lock, without taking it; *pid is the
+ * pid the lock file names (0: none). */
+RunLiveness rundir_liveness(const char *dir, long *pid);
+/* Writes DIR/outcome when the search process ends: "done 40 40". */
+int rundir_write_outcome(const char *dir, const char *state, int64_t step, int64_t total, char *err,
+                         size_t errlen);
+/* Reads DIR/outcome; 0, or -1 when there is none or it is malformed. */
+int rundir_read_outcome(const char *dir, char *state, size_t len, int64_t *step, int64_t *total);
 
 #endif

@@ -24,4 +24,13 @@ typedef struct UiOptions {
  * frees it. */
 int ui_run(Session *s, const UiOptions *opt);
 
+/* The same on any feed: a local session or a viewer's connection
+ * (dartboard attach). `d` leaves the search running: a remote feed just
+ * disconnects; a local one only when `detached` is given (the caller then
+ * moves the search to the background), and *detached is set. A viewer's
+ * quit (q y) stops the search; Ctrl-C, SIGTERM and SIGHUP only disconnect
+ * it, and a read-only viewer's q leaves without asking. */
+struct Feed;
+int ui_run_feed(struct Feed *f, const UiOptions *opt, int *detached);
+
 #endif

@@ -21,6 +21,8 @@ static const char usage[] =
     "       dartboard presets                   list the built-in presets\n"
     "       dartboard corpus [--data DIR] [--cache DIR]\n"
     "                                           prepare or check the text corpus (recurrent)\n"
+    "       dartboard attach [RUN_DIR] [--read-only]  watch and steer a running search\n"
+    "       dartboard ls [DIR]                  the runs under DIR (default: runs)\n"
     "       dartboard --help | --version\n"
     "\n"
     "Search options:\n"
@@ -29,8 +31,10 @@ static const char usage[] =
     "  --data DIR           dataset directory (data.dir)\n"
     "  --out DIR            run directory (default: runs/<preset>-<timestamp>)\n"
     "  --resume DIR         continue the run in DIR from its checkpoint\n"
-    "  --start-paused       UI: open paused (space starts)\n"
     "  --headless           print progress lines instead of the live UI\n"
+    "  --detach             run in the background (log in RUN_DIR/dartboard.log);\n"
+    "                       `dartboard attach RUN_DIR` shows it, `d` in the UI leaves it\n"
+    "  --paused             start paused (space or a viewer's space resumes)\n"
     "                       (also the default when stdout is not a terminal)\n"
     "  --steps N            stop after global search step N\n"
     "  --epochs N           stop after epoch N\n"
@@ -154,10 +158,12 @@ static int parse_search(CliOptions *o, int argc, char **argv, int i, char *err, 
         } else if (is_opt(a, "--resume")) {
             VALUE("--resume");
             o->resume_dir = v;
-        } else if (strcmp(a, "--start-paused") == 0) {
-            o->start_paused = 1;
         } else if (strcmp(a, "--headless") == 0) {
             o->headless = 1;
+        } else if (strcmp(a, "--detach") == 0) {
+            o->detach = 1;
+        } else if (strcmp(a, "--paused") == 0) {
+            o->paused = 1;
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = 1;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
@@ -324,6 +330,35 @@ static int parse_corpus(CliOptions *o, int argc, char **argv, int i, char *err, 
 
 #undef VALUE
 
+/* attach [RUN_DIR] [--read-only] [--ascii] [--no-color]; ls [DIR] */
+static int parse_viewer(CliOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
+{
+    const char *cmd = o->command == CLI_ATTACH ? "attach" : "ls";
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (o->command == CLI_ATTACH && strcmp(a, "--read-only") == 0) {
+            o->read_only = 1;
+        } else if (o->command == CLI_ATTACH && strcmp(a, "--ascii") == 0) {
+            o->ascii = 1;
+        } else if (o->command == CLI_ATTACH &&
+                   (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0)) {
+            o->no_color = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->command = CLI_HELP;
+            return 0;
+        } else if (a[0] == '-' && a[1]) {
+            snprintf(err, errlen, "unknown option '%s' for %s", a, cmd);
+            return -1;
+        } else if (o->target) {
+            snprintf(err, errlen, "%s takes one directory (got '%s' and '%s')", cmd, o->target, a);
+            return -1;
+        } else {
+            o->target = a;
+        }
+    }
+    return 0;
+}
+
 int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
@@ -358,6 +393,9 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
         } else if (strcmp(a, "corpus") == 0) {
             o->command = CLI_CORPUS;
             return parse_corpus(o, argc, argv, 2, err, errlen);
+        } else if (strcmp(a, "attach") == 0 || strcmp(a, "ls") == 0) {
+            o->command = a[0] == 'a' ? CLI_ATTACH : CLI_LS;
+            return parse_viewer(o, argc, argv, 2, err, errlen);
         } else if (strcmp(a, "presets") == 0) {
             o->command = CLI_PRESETS;
             if (argc > 2) {
@@ -367,8 +405,8 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         } else if (a[0] != '-') {
             snprintf(err, errlen,
-                     "unknown command '%s' (expected search, train, bench, export, presets or "
-                     "corpus)",
+                     "unknown command '%s' (expected search, train, bench, export, presets, "
+                     "corpus, attach or ls)",
                      a);
             return -1;
         }

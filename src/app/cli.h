@@ -21,6 +21,8 @@ typedef enum CliCommand {
     CLI_HELP,
     CLI_VERSION,
     CLI_CORPUS,
+    CLI_ATTACH, /* a viewer on a running search */
+    CLI_LS,     /* the runs under a directory */
     CLI_COMMAND_COUNT
 } CliCommand;
 
@@ -33,9 +35,8 @@ typedef struct CliOptions {
     const char *sets[CLI_MAX_SETS];
     int n_sets;
     int headless, ascii, no_color; /* no_color: --no-color, or NO_COLOR set */
-    int start_paused;
-    int64_t steps;       /* 0: not given */
-    int epochs, threads; /* 0: not given */
+    int64_t steps;                 /* 0: not given */
+    int epochs, threads;           /* 0: not given */
     int have_seed;
     uint64_t seed;
     /* train */
@@ -49,6 +50,10 @@ typedef struct CliOptions {
     char bench_genotype[16], bench_shape[16]; /* --train: DARTS_V1|V2; fashion|cifar */
     /* corpus: --data DIR (data_dir) and --cache DIR */
     const char *cache_dir;
+    /* viewers: search --detach; attach [RUN_DIR] --read-only; ls [DIR] */
+    int detach, read_only;
+    int paused;         /* search --paused: start paused (how `d` hands on a paused search) */
+    const char *target; /* attach's RUN_DIR, ls's DIR (NULL: runs/) */
     /* export: the arguments after the word "export" */
     int rest_argc;
     char **rest_argv;

@@ -3,6 +3,11 @@
 # library, so tests can drive a Session without the program around it.
 libdartapp_a_SOURCES += src/app/session.c src/app/session_internal.h src/app/training.c src/app/cli.c src/app/cli.h \
 	src/app/headless.c src/app/headless.h include/dartboard/session.h
+# viewers: the feed the UI draws from, the wire protocol, the search's
+# server thread, the viewer's connection, detaching, `dartboard ls`
+libdartapp_a_SOURCES += src/app/feed.c include/dartboard/feed.h src/app/wire.c src/app/wire.h \
+	src/app/server.c src/app/server.h src/app/client.c src/app/client.h \
+	src/app/viewers.c src/app/viewers.h
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
@@ -50,3 +55,18 @@ check_PROGRAMS += tests/test_session_corrupt
 TESTS += tests/test_session_corrupt
 tests_test_session_corrupt_SOURCES = tests/test_session_corrupt.c tests/tap.h
 tests_test_session_corrupt_LDADD = $(CORE_LIBS)
+
+# viewers: detach, attach, two viewers, read-only, ls (tmux stands in for
+# SSH); clients that misbehave, the socket's mode, the long-path fallback.
+check_PROGRAMS += tests/viewer_probe
+tests_viewer_probe_SOURCES = tests/viewer_probe.c
+tests_viewer_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/app
+tests_viewer_probe_LDADD = $(CORE_LIBS)
+TESTS += tests/test_viewers.sh tests/test_attach.sh
+EXTRA_DIST += tests/test_viewers.sh tests/test_attach.sh
+EXTRA_DIST += bench/viewers.sh
+check_PROGRAMS += tests/test_wire
+TESTS += tests/test_wire
+tests_test_wire_SOURCES = tests/test_wire.c tests/tap.h
+tests_test_wire_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/app
+tests_test_wire_LDADD = $(CORE_LIBS)

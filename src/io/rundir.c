@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,4 +526,113 @@ int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, siz
     char path[RUNDIR_FILE_MAX];
     rundir_file(rd, "results.json", path, sizeof path);
     return atomic_file_write(path, fill_results, (void *)r, err, errlen);
+}
+
+/* ---------------------------------------------------------------- viewers */
+
+/* The per-user directory for sockets that cannot live in the run
+ * directory: created 0700, and used only when it is a real directory of
+ * ours that nobody else can enter. */
+static int runtime_dir(char *buf, size_t len, char *err, size_t errlen)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    const char *tmp = getenv("TMPDIR");
+    int n = xdg && *xdg ? snprintf(buf, len, "%s/dartboard", xdg)
+                        : snprintf(buf, len, "%s/dartboard-%ld", tmp && *tmp ? tmp : "/tmp",
+                                   (long)getuid());
+    if (n < 0 || (size_t)n >= len) {
+        snprintf(err, errlen, "the runtime directory path is too long for a socket");
+        return -1;
+    }
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create (%s)", buf, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (lstat(buf, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+        (st.st_mode & 077)) {
+        snprintf(err, errlen, "%s: not a private directory of this user (expected mode 0700)", buf);
+        return -1;
+    }
+    return 0;
+}
+
+int rundir_socket_path(const char *dir, int fallback, char *buf, size_t len, char *err,
+                       size_t errlen)
+{
+    int n = snprintf(buf, len, "%s/%s", dir, RUNDIR_SOCKET);
+    if (!fallback && n > 0 && (size_t)n < len && n < RUNDIR_SOCKET_PATH_MAX)
+        return 0;
+    char real[PATH_MAX], rt[RUNDIR_SOCKET_PATH_MAX];
+    if (!realpath(dir, real)) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (runtime_dir(rt, sizeof rt, err, errlen) != 0)
+        return -1;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 of the real path: one name per run */
+    for (const char *p = real; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    n = snprintf(buf, len, "%s/%016" PRIx64 ".sock", rt, h);
+    if (n < 0 || (size_t)n >= len || n >= RUNDIR_SOCKET_PATH_MAX) {
+        snprintf(err, errlen, "%s: too long for a socket address", rt);
+        return -1;
+    }
+    return 0;
+}
+
+int rundir_open_log(const char *dir, char *err, size_t errlen)
+{
+    char path[RUNDIR_FILE_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_LOG);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+    return fd;
+}
+
+RunLiveness rundir_liveness(const char *dir, long *pid)
+{
+    char path[RUNDIR_FILE_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_LOCK);
+    *pid = 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return RUN_ENDED;
+    *pid = lock_holder(fd);
+    /* A shared lock for a moment: refused while the writer holds its
+     * exclusive one. */
+    RunLiveness l = RUN_STALE;
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+        l = errno == EWOULDBLOCK ? RUN_LIVE : RUN_STALE;
+    close(fd);
+    return l;
+}
+
+int rundir_write_outcome(const char *dir, const char *state, int64_t step, int64_t total, char *err,
+                         size_t errlen)
+{
+    char path[RUNDIR_FILE_MAX], text[96];
+    snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_OUTCOME);
+    int n = snprintf(text, sizeof text, "%s %" PRId64 " %" PRId64 "\n", state, step, total);
+    return atomic_file_write_bytes(path, text, (size_t)n, err, errlen);
+}
+
+int rundir_read_outcome(const char *dir, char *state, size_t len, int64_t *step, int64_t *total)
+{
+    char path[RUNDIR_FILE_MAX], text[96], word[16];
+    snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_OUTCOME);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, text, sizeof text - 1) : -1;
+    close(fd);
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    if (sscanf(text, "%15s %" SCNd64 " %" SCNd64, word, step, total) != 3)
+        return -1;
+    snprintf(state, len, "%s", word);
+    return 0;
 }
