@@ -40,7 +40,7 @@ tests_test_checkpoint_LDADD = $(CORE_LIBS)
 # `dartboard export`
 libdartio_a_SOURCES += src/io/genotype_io.c src/io/genotype_io_read.h \
 	src/io/genotype_io_value.c src/io/genotype_io_python.c src/io/genotype_io_yaml.c \
-	src/io/genotype_io_interpret.c src/io/genotype_io_write.c \
+	src/io/genotype_io_interpret.c src/io/genotype_io_interpret_rnn.c src/io/genotype_io_write.c \
 	src/io/diagram.c src/io/plots.c src/io/export.c src/io/run_csv.c src/io/tool.c
 
 check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
