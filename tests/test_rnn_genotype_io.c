@@ -83,8 +83,8 @@ static void test_official(void)
     rc = genotype_read_file_any(tap_srcpath(files[2]), &a, err, sizeof err);
     const float *w0 = a.rnn_alphas.w, *w6 = a.rnn_alphas.w + 6 * RNN_OP_COUNT;
     ok(rc == 0 && a.rnn_alphas.present && w0[RNN_OP_SIGMOID] == 0.6f &&
-           w0[RNN_OP_IDENTITY] == 0.1f && w6[RNN_OP_IDENTITY] == 0.5f &&
-           w6[RNN_OP_NONE] == 0.1f && w6[RNN_OP_TANH] == 0.2f,
+           w0[RNN_OP_IDENTITY] == 0.1f && w6[RNN_OP_IDENTITY] == 0.5f && w6[RNN_OP_NONE] == 0.1f &&
+           w6[RNN_OP_TANH] == 0.2f,
        "alphas in another op order land in dartboard's columns");
 
     /* the CNN reader and the kind */
@@ -107,9 +107,11 @@ static void test_official(void)
 static void test_published(void)
 {
     RnnGenotype g;
-    ok(rnn_genotype_published("DARTS_V1", &g) == 0 && rnn_genotype_equal(&g, &rnn_genotype_darts_v1),
+    ok(rnn_genotype_published("DARTS_V1", &g) == 0 &&
+           rnn_genotype_equal(&g, &rnn_genotype_darts_v1),
        "DARTS_V1 by name");
-    ok(rnn_genotype_published("DARTS_V2", &g) == 0 && rnn_genotype_equal(&g, &rnn_genotype_darts_v2),
+    ok(rnn_genotype_published("DARTS_V2", &g) == 0 &&
+           rnn_genotype_equal(&g, &rnn_genotype_darts_v2),
        "DARTS_V2 by name");
     ok(rnn_genotype_published("DARTS", &g) == 0 && rnn_genotype_equal(&g, &rnn_genotype_darts_v2),
        "DARTS is DARTS_V2");
@@ -229,15 +231,16 @@ static void bad(const char *text, const char *where, const char *want)
     "('tanh', 3)"
 
 #define V2_JSON                                                                                    \
-    "[[\"sigmoid\", 0], [\"relu\", 1], [\"relu\", 1], [\"identity\", 1], [\"tanh\", 2], "       \
+    "[[\"sigmoid\", 0], [\"relu\", 1], [\"relu\", 1], [\"identity\", 1], [\"tanh\", 2], "          \
     "[\"sigmoid\", 5], [\"tanh\", 3], [\"relu\", 5]]"
 
 static void test_refusals(void)
 {
     bad("Genotype(recurrent=[('sep_conv_3x3', 0), ('relu', 1), ('relu', 1), ('identity', 1), "
         "('tanh', 2), ('sigmoid', 5), ('tanh', 3), ('relu', 5)], concat=range(1, 9))",
-        "1:22", "'sep_conv_3x3' is not an op of a derived recurrent cell (expected tanh, relu, "
-                "sigmoid, identity)");
+        "1:22",
+        "'sep_conv_3x3' is not an op of a derived recurrent cell (expected tanh, relu, "
+        "sigmoid, identity)");
     bad("Genotype(recurrent=[" SEVEN ", ('none', 5)], concat=range(1, 9))", "1:123",
         "'none' is not an op of a derived recurrent cell");
     bad("Genotype(recurrent=[" SEVEN ", (2, 5)], concat=range(1, 9))", "1:123", "op is an integer");
@@ -351,8 +354,8 @@ static int check_svg(const RnnGenotype *g, char *why, size_t n)
                  RNN_NODES + 4);
         bad = 1;
     }
-    if (!bad && !(strstr(svg, "<title>DARTS recurrent cell</title>") &&
-                  strstr(svg, ">x<tspan") && strstr(svg, ">t-1</tspan>"))) {
+    if (!bad && !(strstr(svg, "<title>DARTS recurrent cell</title>") && strstr(svg, ">x<tspan") &&
+                  strstr(svg, ">t-1</tspan>"))) {
         snprintf(why, n, "no title or x_t / h_{t-1} names");
         bad = 1;
     }

@@ -146,9 +146,9 @@ static const double CHAR_W = 0.6;
 
 typedef struct LBox {
     int kind, col;
-    double x, y;   /* centre */
-    char letter;   /* the name's letter (c, x, h); none for a node, a plain number */
-    char sub[8];   /* its subscript, or the node's number */
+    double x, y; /* centre */
+    char letter; /* the name's letter (c, x, h); none for a node, a plain number */
+    char sub[8]; /* its subscript, or the node's number */
 } LBox;
 
 typedef struct LEdge {
@@ -716,8 +716,8 @@ static int write_tikz_layout(FILE *f, const Layout *Lp, const char *name, int st
         const LEdge *e = &L.edge[k];
         fprintf(f,
                 "\\draw[%s] (%.1f,%.1f) .. controls (%.1f,%.1f) and (%.1f,%.1f) .. (%.1f,%.1f);\n",
-                e->op == EDGE_CONCAT ? "concat" : "edge", e->p[0][0], e->p[0][1], e->p[1][0], e->p[1][1],
-                e->p[2][0], e->p[2][1], e->p[3][0], e->p[3][1]);
+                e->op == EDGE_CONCAT ? "concat" : "edge", e->p[0][0], e->p[0][1], e->p[1][0],
+                e->p[1][1], e->p[2][0], e->p[2][1], e->p[3][0], e->p[3][1]);
     }
     for (int k = 0; k < L.nedges; k++) { /* labels last, above every line */
         const LEdge *e = &L.edge[k];

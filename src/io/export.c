@@ -337,8 +337,8 @@ static int cell_path(char *path, const Source *s, const char *out, int single,
             *dot = '\0';
         n = snprintf(path, PATH_LEN, "%s_%s.%s", stem, cell_name, ext);
     } else {
-        n = snprintf(path, PATH_LEN, "%s/%s_%s.%s", s->dir, *s->stem ? s->stem : "cell",
-                     cell_name, ext);
+        n = snprintf(path, PATH_LEN, "%s/%s_%s.%s", s->dir, *s->stem ? s->stem : "cell", cell_name,
+                     ext);
     }
     if (n >= PATH_LEN) {
         snprintf(msg, msglen, "output path too long");

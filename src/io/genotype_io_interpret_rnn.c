@@ -146,8 +146,8 @@ static int read_rnn_concat(Reader *rd, const Value *v, RnnGenotype *g)
         return 0;
     }
     if (v->kind != VAL_SEQ) {
-        rd_error(rd, at->line, at->col, "concat is %s (expected range(1, %d))",
-                 value_kind_name(at), RNN_NODES + 1);
+        rd_error(rd, at->line, at->col, "concat is %s (expected range(1, %d))", value_kind_name(at),
+                 RNN_NODES + 1);
         return -1;
     }
     if (v->n != RNN_NODES) {
