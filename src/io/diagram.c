@@ -1,6 +1,9 @@
-/* diagram: DOT, TikZ and SVG pictures of one derived cell.
+/* diagram: DOT, TikZ and SVG pictures of one derived cell, a CNN cell
+ * (normal or reduce) or the recurrent cell.
  *
- * TikZ and SVG share layout_cell(): boxes go in columns by depth (inputs at
+ * TikZ and SVG share layout_place(), fed with the boxes and edges of a CNN
+ * cell (layout_cell) or of the recurrent cell (layout_rnn_cell): boxes go in
+ * columns by depth (inputs at
  * depth 0, a node one deeper than its deepest input, the output last),
  * ordered within a column by the mean height of their inputs to cut
  * crossings. Each edge is a cubic Bezier from the right side of its source

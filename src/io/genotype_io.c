@@ -69,6 +69,7 @@ int genotype_parse_any(const char *name, const char *text, size_t len, AnyGenoty
                        size_t errlen)
 {
     Reader rd = {.name = name, .err = err, .errlen = errlen};
+    out->kind = GENOTYPE_KIND_CNN;
     out->cnn_alphas.present = 0;
     out->rnn_alphas.present = 0;
     Value *top = parse_tree(&rd, text, len);
