@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 
 typedef enum DiagramCell { DIAGRAM_NORMAL, DIAGRAM_REDUCE, DIAGRAM_CELL_COUNT } DiagramCell;
 
@@ -38,6 +39,15 @@ int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const
                              double min_w, double min_h);
 void diagram_svg_size(const Genotype *g, DiagramCell cell, const char *caption, double *w,
                       double *h);
+
+/* The recurrent cell (an RnnGenotype), in the look of the official
+ * rnn/visualize.py: inputs x_{t} and h_{t-1} into state 0, nodes 0..8
+ * (light blue), each node's one edge labelled by its op, the concat nodes
+ * into the output h_{t}. The same writers otherwise: DOT, TikZ (standalone
+ * or fragment), SVG with an optional caption. */
+int diagram_write_rnn_dot(FILE *f, const RnnGenotype *g);
+int diagram_write_rnn_tikz(FILE *f, const RnnGenotype *g, int standalone);
+int diagram_write_rnn_svg(FILE *f, const RnnGenotype *g, const char *caption);
 
 /* Renders a DOT file with Graphviz: `dot -T<format> -o out_path dot_path`.
  * format is "pdf", "png" or "svg". Returns 0, or -1 with msg naming the

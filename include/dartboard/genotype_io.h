@@ -37,6 +37,7 @@
 #include <stdio.h>
 
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 
 typedef enum GenotypeFormat {
     GENOTYPE_FORMAT_PY, /* the official one-line Genotype(...) */
@@ -74,5 +75,59 @@ int genotype_parse(const char *name, const char *text, size_t len, Genotype *g,
 int genotype_read_file(const char *path, Genotype *g, char *err, size_t errlen);
 int genotype_read_file_alphas(const char *path, Genotype *g, GenotypeAlphas *alphas, char *err,
                               size_t errlen);
+
+/* ---- Recurrent cells (the RNN half of DARTS, rnn/genotypes.py).
+ *
+ *   official   Genotype(recurrent=[('sigmoid', 0), ('relu', 1), ...], concat=range(1, 9))
+ *              (an optional `NAME = ` before it; concat as range(a, b), a list
+ *              or list(range(...)); positional arguments (recurrent, concat))
+ *   JSON/YAML  {"nodes": 8, "ops": [...], "recurrent": [["sigmoid", 0], ...],
+ *              "concat": [1, ..., 8], "alphas": [[5 weights] x 36]}; nodes,
+ *              ops and alphas optional; the alpha columns follow "ops"
+ *
+ * Exactly RNN_NODES (op, predecessor) pairs, node i (1-based) taking a
+ * predecessor 0..i-1 with a recurrent op other than none; concat lists
+ * distinct states 1..8.
+ */
+
+typedef enum GenotypeKind {
+    GENOTYPE_KIND_CNN,      /* a Genotype: normal and reduce cells */
+    GENOTYPE_KIND_RECURRENT /* an RnnGenotype */
+} GenotypeKind;
+
+/* The softmaxed alphas of a recurrent search, RNN_EDGES x RNN_OP_COUNT in
+ * dartboard's recurrent op order. */
+typedef struct RnnGenotypeAlphas {
+    int present;
+    float w[RNN_EDGES * RNN_OP_COUNT];
+} RnnGenotypeAlphas;
+
+/* A genotype of either kind, as read from a file: `kind` says which of the
+ * pairs (cnn, cnn_alphas) or (rnn, rnn_alphas) holds it. */
+typedef struct AnyGenotype {
+    GenotypeKind kind;
+    Genotype cnn;
+    GenotypeAlphas cnn_alphas;
+    RnnGenotype rnn;
+    RnnGenotypeAlphas rnn_alphas;
+} AnyGenotype;
+
+/* Parses a genotype of either kind in any dialect (the CNN ones above or
+ * the recurrent ones): a `recurrent` field makes it recurrent. */
+int genotype_parse_any(const char *name, const char *text, size_t len, AnyGenotype *out, char *err,
+                       size_t errlen);
+/* Reads and parses a file of either kind (at most 1 MiB). */
+int genotype_read_file_any(const char *path, AnyGenotype *out, char *err, size_t errlen);
+
+/* The official line, with a trailing newline:
+ * Genotype(recurrent=[('sigmoid', 0), ...], concat=range(1, 9)) */
+int rnn_genotype_write_py(FILE *f, const RnnGenotype *g);
+/* weights: softmaxed alphas, RNN_EDGES x RNN_OP_COUNT, or NULL (no "alphas"). */
+int rnn_genotype_write_json(FILE *f, const RnnGenotype *g, const float *weights);
+int rnn_genotype_write_yaml(FILE *f, const RnnGenotype *g, const float *weights);
+int rnn_genotype_write(FILE *f, GenotypeFormat fmt, const RnnGenotype *g, const float *weights);
+/* Writes path through atomic_file_write(). */
+int rnn_genotype_save(const char *path, GenotypeFormat fmt, const RnnGenotype *g,
+                      const float *weights, char *err, size_t errlen);
 
 #endif

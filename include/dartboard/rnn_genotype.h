@@ -52,5 +52,8 @@ int rnn_genotype_equal(const RnnGenotype *a, const RnnGenotype *b);
 /* The published cells of the official rnn/genotypes.py. */
 extern const RnnGenotype rnn_genotype_darts_v1;
 extern const RnnGenotype rnn_genotype_darts_v2;
+/* A published cell by its name in rnn/genotypes.py: "DARTS_V1", "DARTS_V2",
+ * and "DARTS" (= DARTS_V2). 0, or -1 for another name. */
+int rnn_genotype_published(const char *name, RnnGenotype *g);
 
 #endif

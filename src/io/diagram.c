@@ -1,6 +1,9 @@
-/* diagram: DOT, TikZ and SVG pictures of one derived cell.
+/* diagram: DOT, TikZ and SVG pictures of one derived cell, a CNN cell
+ * (normal or reduce) or the recurrent cell.
  *
- * TikZ and SVG share layout_cell(): boxes go in columns by depth (inputs at
+ * TikZ and SVG share layout_place(), fed with the boxes and edges of a CNN
+ * cell (layout_cell) or of the recurrent cell (layout_rnn_cell): boxes go in
+ * columns by depth (inputs at
  * depth 0, a node one deeper than its deepest input, the output last),
  * ordered within a column by the mean height of their inputs to cut
  * crossings. Each edge is a cubic Bezier from the right side of its source
@@ -70,6 +73,32 @@ int diagram_write_dot(FILE *f, const Genotype *g, DiagramCell cell)
     return ferror(f) ? -1 : 0;
 }
 
+int diagram_write_rnn_dot(FILE *f, const RnnGenotype *g)
+{
+    fputs("// DARTS recurrent cell, written by dartboard. Render: dot -Tpdf FILE -o cell.pdf\n"
+          "digraph recurrent {\n"
+          "  rankdir=LR;\n"
+          "  edge [fontsize=20, fontname=\"times\"];\n"
+          "  node [style=filled, shape=rect, align=center, fontsize=20, height=0.5, width=0.5,\n"
+          "        penwidth=2, fontname=\"times\"];\n"
+          "  \"x_{t}\" [fillcolor=darkseagreen2, label=<x<sub>t</sub>>];\n"
+          "  \"h_{t-1}\" [fillcolor=darkseagreen2, label=<h<sub>t-1</sub>>];\n"
+          "  0 [fillcolor=lightblue];\n"
+          "  \"x_{t}\" -> 0 [fillcolor=gray];\n"
+          "  \"h_{t-1}\" -> 0 [fillcolor=gray];\n",
+          f);
+    for (int i = 1; i <= RNN_NODES; i++)
+        fprintf(f, "  %d [fillcolor=lightblue];\n", i);
+    for (int i = 0; i < RNN_NODES; i++)
+        fprintf(f, "  %d -> %d [label=\"%s\", fillcolor=gray];\n", g->recurrent[i].input, i + 1,
+                rnn_op_names[g->recurrent[i].op]);
+    fputs("  \"h_{t}\" [fillcolor=palegoldenrod, label=<h<sub>t</sub>>];\n", f);
+    for (int i = 0; i < g->concat_count; i++)
+        fprintf(f, "  %d -> \"h_{t}\" [fillcolor=gray];\n", g->concat[i]);
+    fputs("}\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
 /* dot reads an argument that starts with '-' as an option (-c rewrites its
  * plugin configuration): "./" in front keeps a relative path a path. */
 static const char *dot_path_arg(const char *path, char *buf, size_t n)
@@ -102,10 +131,15 @@ int diagram_render(const char *dot_path, const char *format, const char *out_pat
 
 /* --------------------------------------------------------------- layout */
 
-#define MAX_BOXES (GENOTYPE_MAX_NODES + 3)
+/* a CNN cell: 2 inputs, up to 8 nodes, the output; a recurrent cell: x_t,
+ * h_{t-1}, s0, 8 nodes, h_t */
+#define MAX_BOXES (RNN_NODES + 4)
 #define MAX_LEDGES (2 * GENOTYPE_MAX_NODES + GENOTYPE_MAX_NODES + 2)
 
 enum { BOX_INPUT, BOX_NODE, BOX_OUTPUT };
+/* LEdge.op of an unlabelled edge: into the output (dashed), or plain (the
+ * recurrent cell's x_t and h_{t-1} into s0) */
+enum { EDGE_CONCAT = -1, EDGE_PLAIN = -2 };
 
 static const double BOX_W = 46, BOX_H = 34, COL_GAP = 210, ROW_GAP = 84, MARGIN = 16;
 static const double FONT_NODE = 17, FONT_OP = 12.5;
@@ -116,18 +150,22 @@ static const double CHAR_W = 0.6;
 typedef struct LBox {
     int kind, col;
     double x, y; /* centre */
+    char letter; /* the name's letter (c, x, h); none for a node, a plain number */
+    char sub[8]; /* its subscript, or the node's number */
 } LBox;
 
 typedef struct LEdge {
     int from, to; /* box indices */
-    int op;       /* -1: an output (concat) edge, unlabelled */
+    int op;       /* index into Layout.op_names, or EDGE_CONCAT / EDGE_PLAIN (unlabelled) */
     double p[4][2];
     double lx, ly, lw, lh; /* label centre and size */
 } LEdge;
 
-/* Boxes are indexed like states: 0, 1 the inputs, 2 + i node i, and the
- * output is nodes + 2. */
+/* Boxes in an order where every edge goes from a lower index to a higher
+ * one: the inputs first, the output last (a CNN cell: 0, 1 the inputs, 2 + i
+ * node i, nodes + 2 the output). */
 typedef struct Layout {
+    const char *const *op_names; /* the labels of op edges */
     int nboxes, nedges;
     LBox box[MAX_BOXES];
     LEdge edge[MAX_LEDGES];
@@ -240,7 +278,7 @@ static int label_order(Layout *L, int *order)
         if (L->edge[k].op < 0)
             continue;
         LEdge *e = &L->edge[k];
-        e->lw = strlen(op_names[e->op]) * FONT_OP * CHAR_W + 6;
+        e->lw = strlen(L->op_names[e->op]) * FONT_OP * CHAR_W + 6;
         e->lh = FONT_OP + 4;
         double len = e->p[3][0] - e->p[0][0];
         int j = m++;
@@ -343,33 +381,27 @@ static int route_edges(Layout *L, int *widen)
     return count_label_clashes(L, widen);
 }
 
-static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
+/* Columns, rows, curves and labels of the boxes and edges set in L. */
+static void layout_place(Layout *L)
 {
-    const GenoEdge *ge = cell == DIAGRAM_REDUCE ? g->reduce : g->normal;
-    const int *concat = cell == DIAGRAM_REDUCE ? g->reduce_concat : g->normal_concat;
-    int nconcat = cell == DIAGRAM_REDUCE ? g->reduce_concat_count : g->normal_concat_count;
-    memset(L, 0, sizeof *L);
-    int n = g->nodes, out = n + 2;
-    L->nboxes = n + 3;
-
-    /* Depth: inputs 0, node = 1 + deepest input, output = 1 + deepest node. */
-    int depth[MAX_BOXES] = {0}, maxd = 0;
-    for (int i = 0; i < n; i++) {
+    /* Depth: inputs 0, node = 1 + deepest source, output = 1 + deepest node. */
+    int depth[MAX_BOXES] = {0}, maxd = 0, out = L->nboxes - 1;
+    for (int b = 0; b < out; b++) {
+        if (L->box[b].kind == BOX_INPUT)
+            continue;
         int d = 0;
-        for (int k = 0; k < 2; k++)
-            if (depth[ge[2 * i + k].input] > d)
-                d = depth[ge[2 * i + k].input];
-        depth[2 + i] = d + 1;
+        for (int k = 0; k < L->nedges; k++)
+            if (L->edge[k].to == b && depth[L->edge[k].from] > d)
+                d = depth[L->edge[k].from];
+        depth[b] = d + 1;
         if (d + 1 > maxd)
             maxd = d + 1;
     }
     depth[out] = maxd + 1;
-    for (int b = 0; b < L->nboxes; b++) {
+    for (int b = 0; b < L->nboxes; b++)
         L->box[b].col = depth[b];
-        L->box[b].kind = b < 2 ? BOX_INPUT : b == out ? BOX_OUTPUT : BOX_NODE;
-    }
 
-    /* Rows: column by column, sort by the mean height of the inputs
+    /* Rows: column by column, sort by the mean height of the sources
      * (barycentre), then centre the column on y = 0. */
     for (int c = 0; c <= maxd + 1; c++) {
         int members[MAX_BOXES], m = 0;
@@ -377,12 +409,19 @@ static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
         for (int b = 0; b < L->nboxes; b++) {
             if (depth[b] != c)
                 continue;
-            double k = b; /* inputs keep c_{k-2} above c_{k-1} */
-            if (b >= 2 && b < out)
-                k = (L->box[ge[2 * (b - 2)].input].y + L->box[ge[2 * (b - 2) + 1].input].y) / 2 +
-                    b * 1e-3;
-            else if (b == out)
+            double k = b; /* inputs keep their order (c_{k-2} above c_{k-1}) */
+            if (L->box[b].kind == BOX_NODE) {
+                double sum = 0;
+                int n = 0;
+                for (int e = 0; e < L->nedges; e++)
+                    if (L->edge[e].to == b) {
+                        sum += L->box[L->edge[e].from].y;
+                        n++;
+                    }
+                k = sum / n + b * 1e-3;
+            } else if (L->box[b].kind == BOX_OUTPUT) {
                 k = 0;
+            }
             int j = m++;
             while (j > 0 && key[j - 1] > k) {
                 key[j] = key[j - 1];
@@ -395,12 +434,6 @@ static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
         for (int j = 0; j < m; j++)
             L->box[members[j]].y = (j - (m - 1) / 2.0) * ROW_GAP;
     }
-
-    /* Edges: cell edges, then output edges. */
-    for (int i = 0; i < 2 * n; i++)
-        L->edge[L->nedges++] = (LEdge){.from = ge[i].input, .to = 2 + i / 2, .op = ge[i].op};
-    for (int i = 0; i < nconcat; i++)
-        L->edge[L->nedges++] = (LEdge){.from = concat[i], .to = out, .op = -1};
 
     /* Widen the gaps spanned by edges whose labels still clash, until
      * every label finds a free place (a few rounds at most). */
@@ -442,15 +475,64 @@ static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
     }
 }
 
-/* Subscript of a box's name: "c" + sub; node boxes are plain numbers. */
-static const char *box_sub(const Layout *L, int b, char *buf, size_t n)
+static void set_box(LBox *b, int kind, char letter, const char *sub)
 {
-    if (L->box[b].kind == BOX_INPUT)
-        return b == 0 ? "k-2" : "k-1";
-    if (L->box[b].kind == BOX_OUTPUT)
-        return "k";
-    snprintf(buf, n, "%d", b - 2);
-    return buf;
+    b->kind = kind;
+    b->letter = letter;
+    snprintf(b->sub, sizeof b->sub, "%s", sub);
+}
+
+static void layout_cell(Layout *L, const Genotype *g, DiagramCell cell)
+{
+    const GenoEdge *ge = cell == DIAGRAM_REDUCE ? g->reduce : g->normal;
+    const int *concat = cell == DIAGRAM_REDUCE ? g->reduce_concat : g->normal_concat;
+    int nconcat = cell == DIAGRAM_REDUCE ? g->reduce_concat_count : g->normal_concat_count;
+    memset(L, 0, sizeof *L);
+    int n = g->nodes, out = n + 2;
+    L->op_names = op_names;
+    L->nboxes = n + 3;
+    set_box(&L->box[0], BOX_INPUT, 'c', "k-2");
+    set_box(&L->box[1], BOX_INPUT, 'c', "k-1");
+    for (int i = 0; i < n; i++) {
+        char num[8];
+        snprintf(num, sizeof num, "%d", i);
+        set_box(&L->box[2 + i], BOX_NODE, 0, num);
+    }
+    set_box(&L->box[out], BOX_OUTPUT, 'c', "k");
+    /* Edges: cell edges, then output edges. */
+    for (int i = 0; i < 2 * n; i++)
+        L->edge[L->nedges++] = (LEdge){.from = ge[i].input, .to = 2 + i / 2, .op = ge[i].op};
+    for (int i = 0; i < nconcat; i++)
+        L->edge[L->nedges++] = (LEdge){.from = concat[i], .to = out, .op = EDGE_CONCAT};
+    layout_place(L);
+}
+
+/* The recurrent cell as the official rnn/visualize.py draws it: x_t and
+ * h_{t-1} into state 0 (unlabelled: the highway that makes s0), one
+ * labelled edge into each node 1..8, the concat nodes into h_t. Boxes: 0 x_t,
+ * 1 h_{t-1}, 2 + j state j, RNN_NODES + 3 h_t. */
+static void layout_rnn_cell(Layout *L, const RnnGenotype *g)
+{
+    memset(L, 0, sizeof *L);
+    int out = RNN_NODES + 3;
+    L->op_names = rnn_op_names;
+    L->nboxes = RNN_NODES + 4;
+    set_box(&L->box[0], BOX_INPUT, 'x', "t");
+    set_box(&L->box[1], BOX_INPUT, 'h', "t-1");
+    for (int j = 0; j <= RNN_NODES; j++) {
+        char num[8];
+        snprintf(num, sizeof num, "%d", j);
+        set_box(&L->box[2 + j], BOX_NODE, 0, num);
+    }
+    set_box(&L->box[out], BOX_OUTPUT, 'h', "t");
+    L->edge[L->nedges++] = (LEdge){.from = 0, .to = 2, .op = EDGE_PLAIN};
+    L->edge[L->nedges++] = (LEdge){.from = 1, .to = 2, .op = EDGE_PLAIN};
+    for (int i = 0; i < RNN_NODES; i++)
+        L->edge[L->nedges++] =
+            (LEdge){.from = 2 + g->recurrent[i].input, .to = 3 + i, .op = g->recurrent[i].op};
+    for (int i = 0; i < g->concat_count; i++)
+        L->edge[L->nedges++] = (LEdge){.from = 2 + g->concat[i], .to = out, .op = EDGE_CONCAT};
+    layout_place(L);
 }
 
 /* ------------------------------------------------------------------ SVG */
@@ -469,11 +551,11 @@ int diagram_write_svg(FILE *f, const Genotype *g, DiagramCell cell, const char *
     return diagram_write_svg_canvas(f, g, cell, caption, 0, 0);
 }
 
-int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const char *caption,
-                             double min_w, double min_h)
+/* The picture of L; name is the cell's for the title ("normal"...). */
+static int write_svg_layout(FILE *f, const Layout *Lp, const char *name, const char *caption,
+                            double min_w, double min_h)
 {
-    Layout L;
-    layout_cell(&L, g, cell);
+    const Layout L = *Lp;
     double cap_h = caption ? 26 : 0;
     double w = ceil(L.x1 - L.x0 + 2 * MARGIN), h = ceil(L.y1 - L.y0 + 2 * MARGIN + cap_h);
     /* a larger canvas centres the cell below the caption */
@@ -495,7 +577,7 @@ int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const
             "fill=\"#" COLOR_CONCAT "\"/></marker>\n"
             "</defs>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
-            w, h, w, h, diagram_cell_names[cell]);
+            w, h, w, h, name);
     if (caption) {
         fputs("<text x=\"16\" y=\"24\" font-size=\"15\" fill=\"#" COLOR_STROKE "\">", f);
         for (const char *c = caption; *c; c++) { /* escape the XML specials */
@@ -518,8 +600,9 @@ int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const
                 "marker-end=\"url(#%s)\"/>\n",
                 e->p[0][0] + ox, e->p[0][1] + oy, e->p[1][0] + ox, e->p[1][1] + oy, e->p[2][0] + ox,
                 e->p[2][1] + oy, e->p[3][0] + ox, e->p[3][1] + oy,
-                e->op < 0 ? COLOR_CONCAT : COLOR_EDGE, e->op < 0 ? " stroke-dasharray=\"5,3\"" : "",
-                e->op < 0 ? "arrow-concat" : "arrow");
+                e->op == EDGE_CONCAT ? COLOR_CONCAT : COLOR_EDGE,
+                e->op == EDGE_CONCAT ? " stroke-dasharray=\"5,3\"" : "",
+                e->op == EDGE_CONCAT ? "arrow-concat" : "arrow");
     }
     fputs("</g>\n<g font-size=\"12.5\" text-anchor=\"middle\" fill=\"#222222\">\n", f);
     for (int k = 0; k < L.nedges; k++) {
@@ -531,7 +614,7 @@ int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const
                 "fill=\"#ffffff\" fill-opacity=\"0.9\"/>\n"
                 "  <text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                 e->lx + ox - e->lw / 2, e->ly + oy - e->lh / 2, e->lw, e->lh, e->lx + ox,
-                e->ly + oy + FONT_OP * 0.35, op_names[e->op]);
+                e->ly + oy + FONT_OP * 0.35, L.op_names[e->op]);
     }
     fputs("</g>\n<g stroke=\"#" COLOR_STROKE "\" stroke-width=\"1.8\">\n", f);
     for (int b = 0; b < L.nboxes; b++) {
@@ -547,19 +630,26 @@ int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const
     fprintf(f, "</g>\n<g font-size=\"%.0f\" text-anchor=\"middle\" fill=\"#111111\">\n", FONT_NODE);
     for (int b = 0; b < L.nboxes; b++) {
         const LBox *x = &L.box[b];
-        char buf[16];
-        const char *sub = box_sub(&L, b, buf, sizeof buf);
+        const char *sub = x->sub;
         double ty = x->y + oy + FONT_NODE * 0.35;
         if (x->kind == BOX_NODE)
             fprintf(f, "  <text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x->x + ox, ty, sub);
-        else /* c with a subscript, lowered by hand: baseline-shift is not universal */
+        else /* a letter with a subscript, lowered by hand: baseline-shift is not universal */
             fprintf(f,
-                    "  <text x=\"%.1f\" y=\"%.1f\" font-style=\"italic\">c<tspan dy=\"4\" "
+                    "  <text x=\"%.1f\" y=\"%.1f\" font-style=\"italic\">%c<tspan dy=\"4\" "
                     "font-size=\"11\" font-style=\"normal\">%s</tspan></text>\n",
-                    x->x + ox - (x->kind == BOX_OUTPUT ? 0 : 2), ty - 2, sub);
+                    x->x + ox - (x->kind == BOX_OUTPUT ? 0 : 2), ty - 2, x->letter, sub);
     }
     fputs("</g>\n</svg>\n", f);
     return ferror(f) ? -1 : 0;
+}
+
+int diagram_write_svg_canvas(FILE *f, const Genotype *g, DiagramCell cell, const char *caption,
+                             double min_w, double min_h)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    return write_svg_layout(f, &L, diagram_cell_names[cell], caption, min_w, min_h);
 }
 
 /* ----------------------------------------------------------------- TikZ */
@@ -577,10 +667,9 @@ static void tikz_escape(FILE *f, const char *s)
     }
 }
 
-int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standalone)
+static int write_tikz_layout(FILE *f, const Layout *Lp, const char *name, int standalone)
 {
-    Layout L;
-    layout_cell(&L, g, cell);
+    const Layout L = *Lp;
     /* The page is cropped to the picture by hand rather than with the
      * standalone class, which is not in Debian's texlive-latex-base. */
     if (standalone)
@@ -591,12 +680,12 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
                 "\\newsavebox{\\dartscell}\n"
                 "\\begin{document}\n"
                 "\\begin{lrbox}{\\dartscell}%%\n",
-                diagram_cell_names[cell]);
+                name);
     else
         fprintf(f,
                 "%% DARTS %s cell, written by dartboard. Use with \\usepackage{tikz} and\n"
                 "%% \\input{FILE} inside a figure; scale with \\resizebox if needed.\n",
-                diagram_cell_names[cell]);
+                name);
     fprintf(f,
             "\\begin{tikzpicture}[x=%gcm, y=-%gcm,\n"
             "  cellbox/.style={draw=black!80, line width=0.8pt, rounded corners=1.5pt,\n"
@@ -616,29 +705,29 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
           f);
     for (int b = 0; b < L.nboxes; b++) {
         const LBox *x = &L.box[b];
-        char buf[16];
-        const char *sub = box_sub(&L, b, buf, sizeof buf);
+        const char *sub = x->sub;
         const char *style = x->kind == BOX_INPUT    ? "input"
                             : x->kind == BOX_OUTPUT ? "output"
                                                     : "node";
         if (x->kind == BOX_NODE)
             fprintf(f, "\\node[%s] (b%d) at (%.1f,%.1f) {$%s$};\n", style, b, x->x, x->y, sub);
         else
-            fprintf(f, "\\node[%s] (b%d) at (%.1f,%.1f) {$c_{%s}$};\n", style, b, x->x, x->y, sub);
+            fprintf(f, "\\node[%s] (b%d) at (%.1f,%.1f) {$%c_{%s}$};\n", style, b, x->x, x->y,
+                    x->letter, sub);
     }
     for (int k = 0; k < L.nedges; k++) {
         const LEdge *e = &L.edge[k];
         fprintf(f,
                 "\\draw[%s] (%.1f,%.1f) .. controls (%.1f,%.1f) and (%.1f,%.1f) .. (%.1f,%.1f);\n",
-                e->op < 0 ? "concat" : "edge", e->p[0][0], e->p[0][1], e->p[1][0], e->p[1][1],
-                e->p[2][0], e->p[2][1], e->p[3][0], e->p[3][1]);
+                e->op == EDGE_CONCAT ? "concat" : "edge", e->p[0][0], e->p[0][1], e->p[1][0],
+                e->p[1][1], e->p[2][0], e->p[2][1], e->p[3][0], e->p[3][1]);
     }
     for (int k = 0; k < L.nedges; k++) { /* labels last, above every line */
         const LEdge *e = &L.edge[k];
         if (e->op < 0)
             continue;
         fprintf(f, "\\node[op] at (%.1f,%.1f) {", e->lx, e->ly);
-        tikz_escape(f, op_names[e->op]);
+        tikz_escape(f, L.op_names[e->op]);
         fputs("};\n", f);
     }
     fputs("\\end{tikzpicture}\n", f);
@@ -654,4 +743,25 @@ int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standal
               "\\end{document}\n",
               f);
     return ferror(f) ? -1 : 0;
+}
+
+int diagram_write_tikz(FILE *f, const Genotype *g, DiagramCell cell, int standalone)
+{
+    Layout L;
+    layout_cell(&L, g, cell);
+    return write_tikz_layout(f, &L, diagram_cell_names[cell], standalone);
+}
+
+int diagram_write_rnn_svg(FILE *f, const RnnGenotype *g, const char *caption)
+{
+    Layout L;
+    layout_rnn_cell(&L, g);
+    return write_svg_layout(f, &L, "recurrent", caption, 0, 0);
+}
+
+int diagram_write_rnn_tikz(FILE *f, const RnnGenotype *g, int standalone)
+{
+    Layout L;
+    layout_rnn_cell(&L, g);
+    return write_tikz_layout(f, &L, "recurrent", standalone);
 }

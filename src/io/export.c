@@ -3,7 +3,9 @@
  * A source is a run directory (its genotype.json, else genotype.py, else the
  * cell derived from the last block of alphas.csv; the final alphas from
  * genotype.json or alphas.csv) or a genotype file of any dialect that
- * genotype_io reads. Every file is written through atomic_file.
+ * genotype_io reads, of either kind: a CNN cell pair (diagrams per cell,
+ * normal and reduce) or a recurrent cell (one diagram, "recurrent"). Every
+ * file is written through atomic_file.
  */
 #include "dartboard/export.h"
 
@@ -46,9 +48,15 @@ typedef struct Source {
     char dir[PATH_LEN]; /* where default outputs go */
     char stem[256];     /* "" for a run directory, else the file name without extension */
     int is_run_dir;
+    GenotypeKind kind; /* which of (g, alphas) and (rnn, rnn_alphas) holds the genotype */
     Genotype g;
     GenotypeAlphas alphas;
+    RnnGenotype rnn;
+    RnnGenotypeAlphas rnn_alphas;
 } Source;
+
+/* --cell recurrent: the one cell of a recurrent genotype */
+#define CELL_RECURRENT DIAGRAM_CELL_COUNT
 
 /* What was written, for the message: "wrote A, B" or, when every file is in
  * the source's directory, "wrote N files in DIR: a, b" (short enough for the
@@ -106,6 +114,26 @@ static int join(char *out, const char *dir, const char *name, char *msg, size_t 
     return 0;
 }
 
+/* A genotype file of either kind into s. */
+static int read_genotype(Source *s, const char *path, char *msg, size_t msglen)
+{
+    AnyGenotype *any = malloc(sizeof *any);
+    if (!any) {
+        snprintf(msg, msglen, "out of memory");
+        return -1;
+    }
+    int rc = genotype_read_file_any(path, any, msg, msglen);
+    if (rc == 0) {
+        s->kind = any->kind;
+        s->g = any->cnn;
+        s->alphas = any->cnn_alphas;
+        s->rnn = any->rnn;
+        s->rnn_alphas = any->rnn_alphas;
+    }
+    free(any);
+    return rc;
+}
+
 static int load_source(Source *s, const char *path, char *msg, size_t msglen)
 {
     memset(s, 0, sizeof *s);
@@ -118,19 +146,20 @@ static int load_source(Source *s, const char *path, char *msg, size_t msglen)
         if (join(p, path, "genotype.json", msg, msglen) != 0)
             return -1;
         if (file_exists(p)) {
-            if (genotype_read_file_alphas(p, &s->g, &s->alphas, msg, msglen) != 0)
+            if (read_genotype(s, p, msg, msglen) != 0)
                 return -1;
             have_geno = 1;
         } else {
             if (join(p, path, "genotype.py", msg, msglen) != 0)
                 return -1;
             if (file_exists(p)) {
-                if (genotype_read_file(p, &s->g, msg, msglen) != 0)
+                if (read_genotype(s, p, msg, msglen) != 0)
                     return -1;
                 have_geno = 1;
             }
         }
-        if (!have_geno || !s->alphas.present) {
+        /* alphas.csv holds a CNN search's alphas */
+        if (s->kind == GENOTYPE_KIND_CNN && (!have_geno || !s->alphas.present)) {
             if (join(p, path, "alphas.csv", msg, msglen) != 0)
                 return -1;
             if (file_exists(p)) {
@@ -163,7 +192,7 @@ static int load_source(Source *s, const char *path, char *msg, size_t msglen)
                  access(path, F_OK) == 0 ? "not a file or directory" : strerror(ENOENT));
         return -1;
     }
-    if (genotype_read_file_alphas(path, &s->g, &s->alphas, msg, msglen) != 0)
+    if (read_genotype(s, path, msg, msglen) != 0)
         return -1;
     const char *slash = strrchr(path, '/');
     if (slash)
@@ -188,9 +217,33 @@ typedef struct WriteJob {
     int standalone;
 } WriteJob;
 
+static int write_rnn_job(FILE *f, const WriteJob *j)
+{
+    const Source *s = j->src;
+    const float *w = s->rnn_alphas.present ? s->rnn_alphas.w : NULL;
+    switch (j->fmt) {
+    case EXPORT_PY:
+        return rnn_genotype_write_py(f, &s->rnn);
+    case EXPORT_JSON:
+        return rnn_genotype_write_json(f, &s->rnn, w);
+    case EXPORT_YAML:
+        return rnn_genotype_write_yaml(f, &s->rnn, w);
+    case EXPORT_DOT:
+        return diagram_write_rnn_dot(f, &s->rnn);
+    case EXPORT_TIKZ:
+        return diagram_write_rnn_tikz(f, &s->rnn, j->standalone);
+    case EXPORT_SVG:
+        return diagram_write_rnn_svg(f, &s->rnn, NULL);
+    default:
+        return -1;
+    }
+}
+
 static int write_job(FILE *f, const WriteJob *j)
 {
     const Source *s = j->src;
+    if (s->kind == GENOTYPE_KIND_RECURRENT)
+        return write_rnn_job(f, j);
     const float *wn = s->alphas.present ? s->alphas.normal : NULL;
     const float *wr = s->alphas.present ? s->alphas.reduce : NULL;
     switch (j->fmt) {
@@ -269,8 +322,8 @@ static const char *format_ext(ExportFormat fmt)
 /* Output path of one cell: out given and a single cell -> out; out given
  * for both cells -> out's stem + _normal/_reduce + extension; no out ->
  * DIR/cell_normal.EXT (run directory) or DIR/STEM_normal.EXT (file). */
-static int cell_path(char *path, const Source *s, const char *out, int single, DiagramCell cell,
-                     const char *ext, char *msg, size_t msglen)
+static int cell_path(char *path, const Source *s, const char *out, int single,
+                     const char *cell_name, const char *ext, char *msg, size_t msglen)
 {
     int n;
     if (out && single) {
@@ -282,10 +335,10 @@ static int cell_path(char *path, const Source *s, const char *out, int single, D
         char *slash = strrchr(stem, '/');
         if (dot && (!slash || dot > slash + 1))
             *dot = '\0';
-        n = snprintf(path, PATH_LEN, "%s_%s.%s", stem, diagram_cell_names[cell], ext);
+        n = snprintf(path, PATH_LEN, "%s_%s.%s", stem, cell_name, ext);
     } else {
-        n = snprintf(path, PATH_LEN, "%s/%s_%s.%s", s->dir, *s->stem ? s->stem : "cell",
-                     diagram_cell_names[cell], ext);
+        n = snprintf(path, PATH_LEN, "%s/%s_%s.%s", s->dir, *s->stem ? s->stem : "cell", cell_name,
+                     ext);
     }
     if (n >= PATH_LEN) {
         snprintf(msg, msglen, "output path too long");
@@ -401,11 +454,13 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
             return -1;
         }
         for (int c = 0; c < DIAGRAM_CELL_COUNT; c++) {
-            if (cell_only >= 0 && c != cell_only)
+            int recurrent = s->kind == GENOTYPE_KIND_RECURRENT;
+            if (recurrent ? c > 0 : cell_only >= 0 && c != cell_only)
                 continue;
             j.cell = (DiagramCell)c;
-            if (cell_path(path, s, out, cell_only >= 0, j.cell, format_ext(fmt), msg, msglen) !=
-                    0 ||
+            if (cell_path(path, s, out, recurrent || cell_only >= 0,
+                          recurrent ? "recurrent" : diagram_cell_names[c], format_ext(fmt), msg,
+                          msglen) != 0 ||
                 refuse_overwrite(s, path, msg, msglen) != 0)
                 return -1;
             if (fmt == EXPORT_PDF || fmt == EXPORT_PNG) {
@@ -438,6 +493,13 @@ static int export_one(const Source *s, ExportFormat fmt, const char *out, int ce
                      "%s: --format %s needs a run directory (expected a directory "
                      "with alphas.csv%s)",
                      s->path, format_names[fmt], fmt == EXPORT_PLOTS ? " and metrics.csv" : "");
+            return -1;
+        }
+        if (fmt == EXPORT_FRAMES && s->kind == GENOTYPE_KIND_RECURRENT) {
+            snprintf(msg, msglen,
+                     "%s: --format frames draws the alphas.csv of a CNN search, and this run's "
+                     "genotype is recurrent (expected a CNN run directory)",
+                     s->path);
             return -1;
         }
         if (fmt == EXPORT_FRAMES)
@@ -505,6 +567,16 @@ static int export_formats(const Source *s, const char *formats, const char *out,
         snprintf(msg, msglen, "several formats with one output file (expected one format with -o)");
         return -1;
     }
+    int recurrent = s->kind == GENOTYPE_KIND_RECURRENT;
+    if (cell_only >= 0 && recurrent != (cell_only == CELL_RECURRENT)) {
+        snprintf(msg, msglen,
+                 recurrent ? "%s: a recurrent genotype has one cell (expected --cell recurrent or "
+                             "no --cell)"
+                           : "%s: a CNN genotype has no recurrent cell (expected --cell normal or "
+                             "reduce)",
+                 s->path);
+        return -1;
+    }
     char *body = malloc(msglen);
     if (!body) {
         snprintf(msg, msglen, "out of memory");
@@ -547,18 +619,19 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: dartboard export RUN_DIR|GENOTYPE_FILE --format FORMAT[,FORMAT...] "
-        "[-o FILE] [--cell normal|reduce]\n"
+        "[-o FILE] [--cell normal|reduce|recurrent]\n"
         "  FORMAT is %s\n"
         "  py json yaml   the genotype (GENOTYPE_FILE may be any of these, or the\n"
         "                 nested-list, (op, input, node) or (op, input, weight) dialect\n"
         "                 of other DARTS code bases; see dartboard(1))\n"
-        "  dot tikz svg   a diagram per cell (tikz: a standalone .tex and a .tikz fragment)\n"
+        "  dot tikz svg   a diagram per cell (tikz: a standalone .tex and a .tikz fragment);\n"
+        "                 a recurrent genotype (Genotype(recurrent=...)) has one, 'recurrent'\n"
         "  pdf png        the diagrams rendered by Graphviz dot\n"
         "  frames         one SVG per report of alphas.csv, for an animation\n"
         "  plots          gnuplot figures (PDF, PNG, SVG + scripts) in RUN_DIR/plots\n"
         "  -o FILE        output file (- for stdout); for diagrams of both cells, a stem:\n"
         "                 FILE_normal.EXT and FILE_reduce.EXT; for frames and plots a directory\n"
-        "  --cell CELL    only the normal or the reduce cell\n"
+        "  --cell CELL    only the normal or the reduce cell (recurrent: the only one)\n"
         "Without -o, files go to the run directory (genotype.*, cell_normal.*, ...) or\n"
         "beside GENOTYPE_FILE.\n",
         names);
@@ -622,9 +695,13 @@ int export_main(int argc, char **argv)
     }
     int cell_only = -1;
     if (cell) {
-        cell_only = strcmp(cell, "normal") == 0 ? 0 : strcmp(cell, "reduce") == 0 ? 1 : -1;
+        cell_only = strcmp(cell, "normal") == 0      ? 0
+                    : strcmp(cell, "reduce") == 0    ? 1
+                    : strcmp(cell, "recurrent") == 0 ? CELL_RECURRENT
+                                                     : -1;
         if (cell_only < 0) {
-            fprintf(stderr, "dartboard: export: unknown cell '%s' (expected normal or reduce)\n",
+            fprintf(stderr,
+                    "dartboard: export: unknown cell '%s' (expected normal, reduce or recurrent)\n",
                     cell);
             return 2;
         }

@@ -69,4 +69,12 @@ Value *json_yaml_parse(Reader *rd, const char *text, size_t len);
  * 0, or -1 with the error recorded in rd. alphas may be NULL. */
 int interpret_genotype(Reader *rd, const Value *top, Genotype *g, GenotypeAlphas *alphas);
 
+/* Does top describe a recurrent cell (a `recurrent` field, or a call of two
+ * positional arguments whose first is a list of recurrent-op edges)? */
+int value_is_recurrent(const Value *top);
+/* The recurrent interpreter (genotype_io_interpret_rnn.c): the RnnGenotype
+ * (and the optional alphas) that top describes; 0, or -1 with the error
+ * recorded in rd. alphas may be NULL. */
+int interpret_rnn_genotype(Reader *rd, const Value *top, RnnGenotype *g, RnnGenotypeAlphas *alphas);
+
 #endif

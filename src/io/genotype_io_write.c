@@ -1,4 +1,5 @@
-/* genotype_io_write: a Genotype as the official DARTS line, JSON or YAML. */
+/* genotype_io_write: a Genotype or an RnnGenotype as the official DARTS line,
+ * JSON or YAML. */
 #include "dartboard/genotype_io.h"
 
 #include <math.h>
@@ -184,4 +185,123 @@ int genotype_save(const char *path, GenotypeFormat fmt, const Genotype *g, const
 {
     GenotypeFile gf = {fmt, g, w_normal, w_reduce};
     return atomic_file_write(path, fill_genotype, &gf, err, errlen);
+}
+
+/* ---------------------------------------------------- recurrent cells */
+
+int rnn_genotype_write_py(FILE *f, const RnnGenotype *g)
+{
+    fputs("Genotype(recurrent=[", f);
+    for (int i = 0; i < RNN_NODES; i++)
+        fprintf(f, "%s('%s', %d)", i ? ", " : "", rnn_op_names[g->recurrent[i].op],
+                g->recurrent[i].input);
+    fputs("], concat=", f);
+    py_concat(f, g->concat, g->concat_count);
+    fputs(")\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+static void write_rnn_weight_row(FILE *f, const float *w, int yaml)
+{
+    fputc('[', f);
+    for (int o = 0; o < RNN_OP_COUNT; o++) {
+        if (o)
+            fputs(", ", f);
+        write_number(f, w[o], yaml);
+    }
+    fputc(']', f);
+}
+
+/* Edge e of the recurrent cell as "node I <- J" for the YAML comments. */
+static void rnn_edge_endpoints(int e, int *node, int *input)
+{
+    int i = 1;
+    while (rnn_edge_offset(i + 1) <= e)
+        i++;
+    *node = i;
+    *input = e - rnn_edge_offset(i);
+}
+
+int rnn_genotype_write_json(FILE *f, const RnnGenotype *g, const float *weights)
+{
+    fprintf(f, "{\n  \"nodes\": %d,\n  \"ops\": [", RNN_NODES);
+    for (int o = 0; o < RNN_OP_COUNT; o++)
+        fprintf(f, "%s\"%s\"", o ? ", " : "", rnn_op_names[o]);
+    fputs("],\n  \"recurrent\": [\n", f);
+    for (int i = 0; i < RNN_NODES; i++)
+        fprintf(f, "    [\"%s\", %d]%s\n", rnn_op_names[g->recurrent[i].op], g->recurrent[i].input,
+                i + 1 < RNN_NODES ? "," : "");
+    fputs("  ],\n  \"concat\": ", f);
+    write_ints(f, g->concat, g->concat_count);
+    if (weights) {
+        fputs(",\n  \"alphas\": [\n", f);
+        for (int e = 0; e < RNN_EDGES; e++) {
+            fputs("    ", f);
+            write_rnn_weight_row(f, weights + e * RNN_OP_COUNT, 0);
+            fputs(e + 1 < RNN_EDGES ? ",\n" : "\n", f);
+        }
+        fputs("  ]", f);
+    }
+    fputs("\n}\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+int rnn_genotype_write_yaml(FILE *f, const RnnGenotype *g, const float *weights)
+{
+    fputs("# dartboard recurrent genotype (a DARTS RNN cell). One [op, predecessor] per node\n"
+          "# 1..8; predecessor 0 = s0 (from x_t and h_{t-1}), j = node j.\n",
+          f);
+    fprintf(f, "nodes: %d\nops: [", RNN_NODES);
+    for (int o = 0; o < RNN_OP_COUNT; o++)
+        fprintf(f, "%s%s", o ? ", " : "", rnn_op_names[o]);
+    fputs("]\nrecurrent:\n", f);
+    for (int i = 0; i < RNN_NODES; i++)
+        fprintf(f, "  - [%s, %d]\n", rnn_op_names[g->recurrent[i].op], g->recurrent[i].input);
+    fputs("concat: ", f);
+    write_ints(f, g->concat, g->concat_count);
+    fputc('\n', f);
+    if (weights) {
+        fputs("# softmaxed alphas: one row per edge, one column per op in `ops`\nalphas:\n", f);
+        for (int e = 0; e < RNN_EDGES; e++) {
+            int node, input;
+            rnn_edge_endpoints(e, &node, &input);
+            fputs("  - ", f);
+            write_rnn_weight_row(f, weights + e * RNN_OP_COUNT, 1);
+            fprintf(f, "  # node %d <- %d\n", node, input);
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+int rnn_genotype_write(FILE *f, GenotypeFormat fmt, const RnnGenotype *g, const float *weights)
+{
+    switch (fmt) {
+    case GENOTYPE_FORMAT_PY:
+        return rnn_genotype_write_py(f, g);
+    case GENOTYPE_FORMAT_JSON:
+        return rnn_genotype_write_json(f, g, weights);
+    case GENOTYPE_FORMAT_YAML:
+        return rnn_genotype_write_yaml(f, g, weights);
+    default:
+        return -1;
+    }
+}
+
+typedef struct RnnGenotypeFile {
+    GenotypeFormat fmt;
+    const RnnGenotype *g;
+    const float *weights;
+} RnnGenotypeFile;
+
+static int fill_rnn_genotype(FILE *f, void *ctx)
+{
+    const RnnGenotypeFile *gf = ctx;
+    return rnn_genotype_write(f, gf->fmt, gf->g, gf->weights);
+}
+
+int rnn_genotype_save(const char *path, GenotypeFormat fmt, const RnnGenotype *g,
+                      const float *weights, char *err, size_t errlen)
+{
+    RnnGenotypeFile gf = {fmt, g, weights};
+    return atomic_file_write(path, fill_rnn_genotype, &gf, err, errlen);
 }

@@ -47,7 +47,7 @@ tests_test_checkpoint_LDADD = $(CORE_LIBS)
 # `dartboard export`
 libdartio_a_SOURCES += src/io/genotype_io.c src/io/genotype_io_read.h \
 	src/io/genotype_io_value.c src/io/genotype_io_python.c src/io/genotype_io_yaml.c \
-	src/io/genotype_io_interpret.c src/io/genotype_io_write.c \
+	src/io/genotype_io_interpret.c src/io/genotype_io_interpret_rnn.c src/io/genotype_io_write.c \
 	src/io/diagram.c src/io/plots.c src/io/export.c src/io/run_csv.c src/io/tool.c
 
 check_PROGRAMS += tests/test_genotype_io tests/test_diagram tests/test_plots tests/test_tool \
@@ -87,4 +87,13 @@ EXTRA_DIST += tests/test_export.sh tests/test_export_dot.sh tests/test_export_sv
 EXTRA_DIST += include/dartboard/genotype_io.h include/dartboard/export.h \
 	include/dartboard/diagram.h include/dartboard/plots.h include/dartboard/run_csv.h \
 	include/dartboard/tool.h
+# recurrent genotypes: files, diagrams, `dartboard export`
+check_PROGRAMS += tests/test_rnn_genotype_io
+TESTS += tests/test_rnn_genotype_io tests/test_export_rnn.sh
+tests_test_rnn_genotype_io_SOURCES = tests/test_rnn_genotype_io.c tests/tap.h
+tests_test_rnn_genotype_io_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/test_export_rnn.sh \
+	tests/fixtures/genotypes/rnn_official.py tests/fixtures/genotypes/rnn_multiline.py \
+	tests/fixtures/genotypes/rnn_reordered_ops.json \
+	tests/fixtures/genotypes/darts_v2_recurrent.dot
 # --- end exports

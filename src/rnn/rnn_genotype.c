@@ -78,3 +78,16 @@ const RnnGenotype rnn_genotype_darts_v2 = {{{RNN_OP_SIGMOID, 0},
                                             {RNN_OP_TANH, 3},
                                             {RNN_OP_RELU, 5}},
                                            CONCAT_1_TO_8};
+
+int rnn_genotype_published(const char *name, RnnGenotype *g)
+{
+    if (!name)
+        return -1;
+    if (strcmp(name, "DARTS_V1") == 0)
+        *g = rnn_genotype_darts_v1;
+    else if (strcmp(name, "DARTS_V2") == 0 || strcmp(name, "DARTS") == 0)
+        *g = rnn_genotype_darts_v2;
+    else
+        return -1;
+    return 0;
+}
