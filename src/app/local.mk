@@ -9,6 +9,8 @@ TESTS += tests/test_session
 tests_test_session_SOURCES = tests/test_session.c tests/tap.h
 tests_test_session_LDADD = $(CORE_LIBS)
 
+TESTS += tests/test_rnnsearch_run.sh
+EXTRA_DIST += tests/test_rnnsearch_run.sh
 TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh
 EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
 	tests/fail_writes.c
