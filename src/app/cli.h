@@ -45,6 +45,8 @@ typedef struct CliOptions {
     int bench_order, bench_steps, bench_kernels;
     int bench_profile; /* per-op-family time of the timed steps */
     int bench_batch;   /* 0: the config's own */
+    int bench_rnn;     /* --rnn: the recurrent search (bench_rnn.h) */
+    int bench_bptt, bench_size, bench_ntoken;
     /* corpus: --data DIR (data_dir) and --cache DIR */
     const char *cache_dir;
     /* export: the arguments after the word "export" */
