@@ -46,8 +46,8 @@ int bench_rnn(FILE *out, int order, int steps, int warmup, int threads, int ntok
               int batch, int bptt)
 {
     char err[1024];
-    if (ntoken < 3 || size < 1 || batch < 2 || bptt < 2 || steps < 1 || warmup < 0 ||
-        order < 0 || order > 2) {
+    if (ntoken < 3 || size < 1 || batch < 2 || bptt < 2 || steps < 1 || warmup < 0 || order < 0 ||
+        order > 2) {
         fprintf(stderr, "dartboard: bench --rnn: bad shape or counts\n");
         return -1;
     }
@@ -106,8 +106,7 @@ int bench_rnn(FILE *out, int order, int steps, int warmup, int threads, int ntok
             goto out;
         }
         const double t = (now_s() - t0) * 1e3;
-        fprintf(out, "step %d: %.1f ms (window %d), loss %.4f\n", k, t, st.seq_len,
-                st.train_loss);
+        fprintf(out, "step %d: %.1f ms (window %d), loss %.4f\n", k, t, st.seq_len, st.train_loss);
         fflush(out);
         if (k >= 0)
             ms[k] = t;
