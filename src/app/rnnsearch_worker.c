@@ -194,7 +194,7 @@ static void refresh_alphas(Session *s)
     rnnsearch_genotype(s->rnn, &p->rnn_genotype);
 }
 
-static void refresh_progress(Session *s)
+void rnnsearch_refresh(Session *s)
 {
     Snapshot *p = &s->priv;
     const double per_epoch = rnnsearch_steps_per_epoch(s->rnn, &s->cfg);
@@ -376,7 +376,7 @@ static int prepare(Session *s, char *err, size_t errlen)
     if (s->resuming ? resume(s, err, errlen) : start(s, err, errlen))
         return -1;
     refresh_alphas(s);
-    refresh_progress(s);
+    rnnsearch_refresh(s);
     session_say(s, "vocabulary %d words; train %lld, valid %lld tokens; %zu weights",
                 s->corpus.vocab.count, (long long)s->corpus.len[CORPUS_TRAIN],
                 (long long)s->corpus.len[CORPUS_VALID], rnnsearch_net(s->rnn)->nweights);
@@ -472,7 +472,7 @@ void *rnnsearch_main(Session *s)
             failed = 1;
             break;
         }
-        refresh_progress(s);
+        rnnsearch_refresh(s);
         session_publish(s);
     }
     if (!failed) {
@@ -490,7 +490,7 @@ void *rnnsearch_main(Session *s)
     }
     p->state = failed ? SESSION_ERROR : SESSION_DONE;
     s->exit_status = failed;
-    refresh_progress(s);
+    rnnsearch_refresh(s);
     session_publish(s);
 
     while (s->opt.linger && !stopped && !failed) { /* a UI that stays open may still export */

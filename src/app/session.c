@@ -533,7 +533,9 @@ int session_drain_commands(Session *s, int *step_once, int wait_while_paused)
         if (s->priv.state == SESSION_RUNNING || s->priv.state == SESSION_PAUSED)
             s->priv.state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
         if (n > 0 && (msg != s->priv.message_seq || was_paused != s->paused)) {
-            if (s->training)
+            if (s->recurrent)
+                rnnsearch_refresh(s);
+            else if (s->training)
                 training_refresh(s);
             else
                 refresh_progress(s);
