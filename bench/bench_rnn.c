@@ -67,7 +67,9 @@ int bench_rnn(FILE *out, int order, int steps, int warmup, int threads, int ntok
     cfg.arch.beta2 = 0.999;
     cfg.run.seed = 3;
     /* Enough rows that the timed steps never wrap an epoch. */
-    const int64_t train_words = (int64_t)batch * ((int64_t)(steps + warmup + 2) * bptt + 4);
+    int64_t train_words = (int64_t)batch * ((int64_t)(steps + warmup + 2) * bptt + 4);
+    if (train_words < 2 * (int64_t)ntoken) /* room for every word of the vocabulary */
+        train_words = 2 * (int64_t)ntoken;
     const int64_t valid_words = (int64_t)batch * ((int64_t)bptt + 2);
     Rng rng;
     rng_seed(&rng, 3);
