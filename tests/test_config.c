@@ -194,8 +194,9 @@ static void test_defaults(void)
 static void test_presets(void)
 {
     static const char *const presets[] = {
-        "demo", "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
-        "test", "train-test",    "train-fashion-mnist", "train-cifar10", "rnn-test", "rnn-kjv"};
+        "demo",     "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
+        "test",     "train-test",    "train-fashion-mnist", "train-cifar10",
+        "rnn-test", "rnn-kjv"};
     char err[512];
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
         Config c;

@@ -117,8 +117,8 @@ void cellview_draw_recurrent(WINDOW *w, Rect r, const Style *st, const char *tit
     /* One line per node: its predecessor, the op on the highway, the node. */
     for (int i = 0; i < RNN_NODES; i++) {
         const RnnGenoEdge *e = &now->recurrent[i];
-        const int changed = before && (e->op != before->recurrent[i].op ||
-                                       e->input != before->recurrent[i].input);
+        const int changed =
+            before && (e->op != before->recurrent[i].op || e->input != before->recurrent[i].input);
         int y = r.y + 1 + i;
         int cx = draw_textf(w, r, y, r.x, colors_attr(ROLE_LABEL), "n%d ", e->input);
         cx = draw_text(w, r, y, cx, changed ? g->changed : g->hline,

@@ -124,8 +124,7 @@ static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, cons
         const char *mark = v ? st->g->val_mark : st->g->train_mark;
         x = draw_text(w, r, r.y, x + 2, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
         x = draw_text(w, r, r.y, x, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
-        x = draw_text(w, r, r.y, x + 1, v ? second[run] : "train",
-                      colors_attr(ROLE_LABEL));
+        x = draw_text(w, r, r.y, x + 1, v ? second[run] : "train", colors_attr(ROLE_LABEL));
         if (last) {
             char num[32];
             double y = series_value(last, kind, v);

@@ -159,8 +159,8 @@ static void draw_recurrent(WINDOW *w, const Layout *l, const Style *st, const Sn
     const float(*a)[RNN_OP_COUNT] = (const float(*)[RNN_OP_COUNT])s->alpha_rnn;
     heatmap_draw_recurrent(w, l->area[AREA_HEAT_NORMAL], st, "recurrent", a, 0, half,
                            &s->rnn_genotype, v->show_numbers);
-    heatmap_draw_recurrent(w, l->area[AREA_HEAT_REDUCE], st, "(cont.)", a, half,
-                           RNN_EDGES - half, &s->rnn_genotype, v->show_numbers);
+    heatmap_draw_recurrent(w, l->area[AREA_HEAT_REDUCE], st, "(cont.)", a, half, RNN_EDGES - half,
+                           &s->rnn_genotype, v->show_numbers);
     curves_draw(w, l->area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, CURVES_RECURRENT);
     curves_draw(w, l->area[AREA_ACC], st, CURVE_PPL, curve, n_rows, CURVES_RECURRENT);
     cellview_draw_recurrent(w, l->area[AREA_CELL_NORMAL], st, "recurrent cell", &s->rnn_genotype,

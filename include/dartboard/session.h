@@ -70,7 +70,7 @@ typedef struct Snapshot {
     float alpha_rnn[RNN_EDGES][RNN_OP_COUNT]; /* softmaxed */
     RnnGenotype rnn_genotype, rnn_prev_genotype;
     double tokens_per_s;
-    int seq_len; /* of the latest step's weight window */
+    int seq_len;          /* of the latest step's weight window */
     Config config;        /* the live hyperparameters */
     uint64_t message_seq; /* bumped when message changes */
     char message[SNAPSHOT_MESSAGE];

@@ -267,8 +267,9 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             VALUE(names[which]);
             if (parse_int(names[which], v, lo[which], hi[which], &n, err, errlen) != 0)
                 return -1;
-            *(which == 0 ? &o->bench_bptt : which == 1 ? &o->bench_size : &o->bench_ntoken) =
-                (int)n;
+            *(which == 0   ? &o->bench_bptt
+              : which == 1 ? &o->bench_size
+                           : &o->bench_ntoken) = (int)n;
         } else if (strcmp(a, "--kernels") == 0) {
             o->bench_kernels = 1;
         } else if (strcmp(a, "--profile") == 0) {

@@ -222,8 +222,8 @@ int main(int argc, char **argv)
         if (o.bench_rnn) /* the published search shape unless given */
             return bench_rnn(stdout, o.bench_order, o.bench_steps, 1, o.threads,
                              o.bench_ntoken ? o.bench_ntoken : 10000,
-                             o.bench_size ? o.bench_size : 300,
-                             o.bench_batch ? o.bench_batch : 256, o.bench_bptt ? o.bench_bptt : 35) == 0
+                             o.bench_size ? o.bench_size : 300, o.bench_batch ? o.bench_batch : 256,
+                             o.bench_bptt ? o.bench_bptt : 35) == 0
                        ? 0
                        : 1;
         return bench_step_batch(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads,

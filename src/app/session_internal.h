@@ -125,7 +125,7 @@ uint64_t training_fingerprint(const Config *cfg, const Genotype *g);
 /* rnnsearch_worker.c */
 void *rnnsearch_main(Session *s);
 int rnnsearch_checkpoint(Session *s, char *err, size_t errlen);
-void rnnsearch_refresh(Session *s); /* progress fields of the snapshot */
+void rnnsearch_refresh(Session *s);                         /* progress fields of the snapshot */
 int rnnsearch_export(Session *s, char *err, size_t errlen); /* genotype files brought up to now */
 uint64_t rnnsearch_fingerprint(const Config *cfg);
 

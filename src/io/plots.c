@@ -298,7 +298,10 @@ static int fill_curve_gp(FILE *f, void *ctx)
     const char *measure = !acc ? "loss" : rnn ? "perplexity" : "accuracy";
     char what[96];
     snprintf(what, sizeof what, "train and %s %s of the %s", training ? "test" : "validation",
-             measure, training ? "training from scratch" : rnn ? "recurrent search" : "search");
+             measure,
+             training ? "training from scratch"
+             : rnn    ? "recurrent search"
+                      : "search");
     if (script_head(f, fig->name, what, 4.5, 2.8) != 0)
         return -1;
     fprintf(f,
@@ -314,8 +317,10 @@ static int fill_curve_gp(FILE *f, void *ctx)
             "  set style line 1 lc rgb \"#0072b2\" lw 2\n"
             "  set style line 2 lc rgb \"#d55e00\" lw 2\n"
             "  plot ",
-            training ? "cell trained from scratch" : rnn ? "recurrent search" : "search", measure,
-            training ? "epoch" : "step",
+            training ? "cell trained from scratch"
+            : rnn    ? "recurrent search"
+                     : "search",
+            measure, training ? "epoch" : "step",
             !acc  ? "cross-entropy loss"
             : rnn ? "perplexity"
                   : "accuracy (%)",
