@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 
 /* One row of metrics.csv: the averages since the previous report. The
  * losses and accuracies are the float32 values the search computed. */
@@ -206,5 +207,21 @@ void run_train_free(RunTrain *t);
 /* Every report block must list every (cell, edge, op) once. */
 int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen);
 void run_alphas_free(AlphaHistory *h);
+
+/* A recurrent search's alphas.csv: per report one block of cell
+ * `recurrent`, RNN_EDGES x RNN_OP_COUNT softmaxed weights (ops by name). */
+typedef struct RnnAlphaFrame {
+    int64_t step;
+    float weights[RNN_EDGES * RNN_OP_COUNT];
+} RnnAlphaFrame;
+
+typedef struct RnnAlphaHistory {
+    int n; /* frames, ascending step */
+    RnnAlphaFrame *frames;
+} RnnAlphaHistory;
+
+/* Every block must list every (edge, op) once; another cell is refused. */
+int run_rnn_alphas_load(const char *path, RnnAlphaHistory *h, char *err, size_t errlen);
+void run_rnn_alphas_free(RnnAlphaHistory *h);
 
 #endif

@@ -753,6 +753,94 @@ int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
     return rc;
 }
 
+/* A recurrent search's alphas.csv: blocks of cell `recurrent`, every (edge,
+ * op) of the 36 x 5 once per block, blocks by ascending step. */
+int run_rnn_alphas_load(const char *path, RnnAlphaHistory *h, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof *h);
+    FILE *f = run_csv_open(path, err, errlen);
+    if (!f)
+        return -1;
+    CsvFile c;
+    int idx[ALPHA_COLUMN_COUNT], cap = 0, rc;
+    if (csv_begin(&c, path, f, alpha_column_names, ALPHA_COLUMN_COUNT, idx, err, errlen) != 0)
+        return -1;
+    unsigned char seen[RNN_EDGES * RNN_OP_COUNT];
+    RnnAlphaFrame *cur = NULL;
+    while ((rc = csv_next(&c)) == 1) {
+        const char *cell = "", *opname = "";
+        int64_t step;
+        long long edge;
+        double weight;
+        rc = -1;
+        if (csv_i64(&c, idx[ALPHA_STEP], &step) != 0 || csv_text(&c, idx[ALPHA_CELL], &cell) != 0 ||
+            csv_long(&c, idx[ALPHA_EDGE], 0, RNN_EDGES - 1, &edge) != 0 ||
+            csv_text(&c, idx[ALPHA_OP], &opname) != 0 ||
+            csv_double(&c, idx[ALPHA_WEIGHT], &weight) != 0)
+            break;
+        const int op = rnn_op_from_name(opname);
+        if (strcmp(cell, "recurrent") != 0) {
+            csv_error(&c, c.col[idx[ALPHA_CELL]], "cell '%s' (expected recurrent)", cell);
+            break;
+        }
+        if (op < 0) {
+            csv_error(&c, c.col[idx[ALPHA_OP]],
+                      "unknown op '%s' (expected none, tanh, relu, sigmoid or identity)", opname);
+            break;
+        }
+        if (!cur || cur->step != step) {
+            if (cur && (memchr(seen, 0, sizeof seen) || step < cur->step)) {
+                csv_error(&c, 0,
+                          "the block of step %lld is incomplete or the next step goes back "
+                          "(expected every edge and op once per report, ascending steps)",
+                          (long long)cur->step);
+                break;
+            }
+            if (h->n == RUN_CSV_MAX_REPORTS) {
+                csv_error(&c, 0, "more than %d report blocks", RUN_CSV_MAX_REPORTS);
+                break;
+            }
+            if (h->n == cap) {
+                cap = cap ? 2 * cap : 32;
+                RnnAlphaFrame *frames = realloc(h->frames, (size_t)cap * sizeof *frames);
+                if (!frames) {
+                    csv_error(&c, 0, "out of memory");
+                    break;
+                }
+                h->frames = frames;
+            }
+            cur = &h->frames[h->n++];
+            memset(cur, 0, sizeof *cur);
+            cur->step = step;
+            memset(seen, 0, sizeof seen);
+        }
+        unsigned char *once = &seen[edge * RNN_OP_COUNT + op];
+        if (*once) {
+            csv_error(&c, 0, "edge %lld op %s listed twice in the block of step %lld", edge, opname,
+                      (long long)step);
+            break;
+        }
+        *once = 1;
+        cur->weights[edge * RNN_OP_COUNT + op] = (float)weight;
+        rc = 1;
+    }
+    if (rc == 0 && !cur)
+        rc = csv_error(&c, 0, "no rows (expected at least one report block)");
+    else if (rc == 0 && memchr(seen, 0, sizeof seen))
+        rc = csv_error(&c, 0, "the last block (step %lld) is incomplete", (long long)cur->step);
+    fclose(c.f);
+    if (rc != 0)
+        run_rnn_alphas_free(h);
+    return rc != 0 ? -1 : 0;
+}
+
+void run_rnn_alphas_free(RnnAlphaHistory *h)
+{
+    free(h->frames);
+    h->frames = NULL;
+    h->n = 0;
+}
+
 void run_alphas_free(AlphaHistory *h)
 {
     free(h->frames);
