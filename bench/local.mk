@@ -13,9 +13,7 @@ tests_test_bench_step_SOURCES = tests/test_bench_step.c tests/tap.h
 tests_test_bench_step_LDADD = $(CORE_LIBS)
 EXTRA_DIST += bench/compare_reference.sh
 
-# the recurrent search network's step, timed alone (bench/rnn_main.c)
-noinst_PROGRAMS += bench/rnn
-bench_rnn_SOURCES = bench/rnn_main.c
-bench_rnn_LDADD = $(CORE_LIBS)
 # training a derived cell from scratch, timed for `dartboard bench --train`
 libdartapp_a_SOURCES += bench/bench_train.c include/dartboard/bench_train.h
+# recurrent search steps timed for `dartboard bench --rnn`
+libdartapp_a_SOURCES += bench/bench_rnn.c include/dartboard/bench_rnn.h

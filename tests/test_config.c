@@ -194,8 +194,9 @@ static void test_defaults(void)
 static void test_presets(void)
 {
     static const char *const presets[] = {
-        "demo", "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
-        "test", "train-test",    "train-fashion-mnist", "train-cifar10"};
+        "demo",     "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
+        "test",     "train-test",    "train-fashion-mnist", "train-cifar10",
+        "rnn-test", "rnn-kjv"};
     char err[512];
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
         Config c;
@@ -292,7 +293,7 @@ static void test_file_errors(void)
     expect_load_error("typo.yaml", "3:3: unknown key 'optim.lrr' (did you mean 'optim.lr'?)");
     expect_load_error("section.yaml", "1:1: unknown section 'optimm' (did you mean 'optim'?)");
     expect_load_error("type.yaml", "2:7: bad value 'abc' for optim.lr (expected a number)");
-    expect_load_error("range.yaml", "2:14: bad value '50' for optim.lr (expected 0 < lr <= 10)");
+    expect_load_error("range.yaml", "2:14: bad value '500' for optim.lr (expected 0 < lr <= 100)");
     expect_load_error("choice.yaml", "2:8: bad value 'mnist' for data.set "
                                      "(expected one of fashion-mnist|cifar10|synthetic|kjv|text)");
     expect_load_error("duplicate.yaml", "4:3: duplicate key 'optim.lr' (first given at line 2)");
@@ -329,12 +330,12 @@ static void test_set(void)
        "config_set arch.order 2");
 
     expect_set_error("optim.lr=abc", "--set optim.lr=abc: expected a number");
-    expect_set_error("optim.lr=0", "--set optim.lr=0: expected 0 < lr <= 10");
-    expect_set_error("optim.lr=11", "--set optim.lr=11: expected 0 < lr <= 10");
+    expect_set_error("optim.lr=0", "--set optim.lr=0: expected 0 < lr <= 100");
+    expect_set_error("optim.lr=101", "--set optim.lr=101: expected 0 < lr <= 100");
     expect_set_error("optim.lr=nan", "--set optim.lr=nan: expected a number");
     expect_set_error("optim.lr=1e999", "--set optim.lr=1e999: expected a number");
     /* beyond the smallest double the value is 0, and the range says why */
-    expect_set_error("optim.lr=1e-999", "--set optim.lr=1e-999: expected 0 < lr <= 10");
+    expect_set_error("optim.lr=1e-999", "--set optim.lr=1e-999: expected 0 < lr <= 100");
     ok(config_set(&c, "optim.lr", "4.9406564584124654e-324", err, sizeof err) == 0 &&
            c.optim.lr > 0.0,
        "the smallest double above 0 is a valid optim.lr (%s)", err);

@@ -2,13 +2,15 @@
  * had and reads them back; the readers report malformed rows with their
  * position (also rundir_metric_rows, which resuming relies on) and refuse
  * what is not a regular file or exceeds the bounds, without blocking or
- * growing. Works in test_run_csv.dir in the build tree. */
+ * growing; a recurrent search's rows and alphas.csv (cell recurrent). Works
+ * in test_run_csv.dir in the build tree. */
 #include "dartboard/run_csv.h"
 #include "dartboard/rundir.h"
 #include "tap.h"
 
 #include <errno.h>
 #include <float.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +235,54 @@ static void test_rundir_rows(void)
     system("rm -rf " DIR "/run");
 }
 
+/* A recurrent search's files: its row format and reader round-trip, and
+ * the alphas.csv of cell `recurrent` is read whole; a CNN cell, an unknown
+ * op or an incomplete block is refused with its line. */
+static void test_recurrent(void)
+{
+    RnnRow r = {120, 1, 20.0f, 5.25f, 190.566f, 5.5f, 244.692f, 12.5};
+    char line[METRIC_ROW_MAX];
+    rnn_row_format(&r, ",", line, sizeof line);
+    ok(strcmp(line, "120,1,20,5.250000,190.566,5.500000,244.692,12.500\n") == 0,
+       "a recurrent row: %s", line);
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s", RNN_CSV_HEADER, line);
+    write_text(DIR "/rnn.csv", text);
+    RunRnn rr;
+    char err[512] = "";
+    ok(run_rnn_load(DIR "/rnn.csv", &rr, err, sizeof err) == 0 && rr.n == 1 &&
+           rr.rows[0].step == 120 && rr.rows[0].val_ppl == 244.692f,
+       "read back (%s)", err);
+    run_rnn_free(&rr);
+    FILE *f = fopen(DIR "/alphas.csv", "w");
+    fputs("step,cell,edge,op,weight\n", f);
+    for (int step = 10; step <= 20; step += 10)
+        for (int e = 0; e < RNN_EDGES; e++)
+            for (int o = 0; o < RNN_OP_COUNT; o++)
+                fprintf(f, "%d,recurrent,%d,%s,%.6f\n", step, e, rnn_op_names[o],
+                        0.2 + 0.001 * (o - 2) * (step / 10));
+    fclose(f);
+    RnnAlphaHistory h;
+    int rc = run_rnn_alphas_load(DIR "/alphas.csv", &h, err, sizeof err);
+    ok(rc == 0 && h.n == 2 && h.frames[1].step == 20 &&
+           fabsf(h.frames[1].weights[35 * RNN_OP_COUNT + 4] - 0.204f) < 1e-6f,
+       "alphas.csv of cell recurrent: 2 blocks of 36 x 5 (%s)", rc ? err : "ok");
+    run_rnn_alphas_free(&h);
+    AlphaHistory cnn;
+    ok(run_alphas_load(DIR "/alphas.csv", &cnn, err, sizeof err) != 0 && strstr(err, "recurrent"),
+       "the CNN reader refuses it, naming the cell: %s", err);
+    write_text(DIR "/bad.csv", "step,cell,edge,op,weight\n1,normal,0,none,0.2\n");
+    ok(run_rnn_alphas_load(DIR "/bad.csv", &h, err, sizeof err) != 0 && strstr(err, "bad.csv:2:") &&
+           strstr(err, "expected recurrent"),
+       "a CNN cell refused: %s", err);
+    write_text(DIR "/bad.csv", "step,cell,edge,op,weight\n1,recurrent,0,sep_conv_3x3,0.2\n");
+    ok(run_rnn_alphas_load(DIR "/bad.csv", &h, err, sizeof err) != 0 && strstr(err, "unknown op"),
+       "an unknown op refused: %s", err);
+    write_text(DIR "/bad.csv", "step,cell,edge,op,weight\n1,recurrent,0,tanh,0.2\n");
+    ok(run_rnn_alphas_load(DIR "/bad.csv", &h, err, sizeof err) != 0 && strstr(err, "incomplete"),
+       "an incomplete block refused: %s", err);
+}
+
 int main(void)
 {
     system("rm -rf " DIR);
@@ -242,6 +292,7 @@ int main(void)
     test_malformed();
     test_not_regular();
     test_rundir_rows();
+    test_recurrent();
     system("rm -rf " DIR);
     return tap_done();
 }

@@ -81,6 +81,12 @@ static const Case cases[] = {
     {"quit-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 3, 0, "8"},
     {"toosmall-xterm-utf8-79x24", "xterm", "C.UTF-8", 24, 79, PANEL_OVERVIEW, -1, 0, 0, "8"},
     {"toosmall-vt100-c-40x10", "vt100", "C", 10, 40, PANEL_OVERVIEW, -1, 0, 0, "mono"},
+    {"rnn-overview-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW,
+     -1, 0, 0, "256"},
+    {"rnn-overview-xterm-c-120x40", "xterm", "C", 40, 120, PANEL_OVERVIEW, -1, 0, 0, "8"},
+    {"rnn-numbers-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, 1, 0, 0, "mono"},
+    {"rnn-cells-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_CELLS, -1, 0, 0, "8"},
+    {"rnn-curves-xterm-c-80x24", "xterm", "C", 24, 80, PANEL_CURVES, -1, 0, 0, "8"},
 };
 /* clang-format on */
 
@@ -167,6 +173,47 @@ static void fixture_snapshot(Snapshot *s)
              "checkpoint written: runs/demo-20261128-140000/checkpoint.bin");
 }
 
+/* The same moment of a recurrent search (cases named rnn-*): 36 x 5
+ * alphas, a recurrent cell that changed one node, perplexities in the rows'
+ * accuracy fields, tokens/s. */
+static void rnn_fixture_snapshot(Snapshot *s)
+{
+    fixture_snapshot(s);
+    snprintf(s->preset, sizeof s->preset, "rnn-kjv");
+    s->recurrent = 1;
+    s->nodes = RNN_NODES;
+    s->edges = RNN_EDGES;
+    s->lr = 20.0f;
+    s->arch_lr = 3e-3f;
+    s->tokens_per_s = 4321.0;
+    for (int e = 0; e < RNN_EDGES; e++) {
+        double logits[RNN_OP_COUNT], sum = 0.0;
+        for (int o = 0; o < RNN_OP_COUNT; o++) {
+            logits[o] = 1.1 * sin(0.7 * e + 1.9 * o) + (o == 1 + e % 4 ? 0.9 : 0.0);
+            sum += exp(logits[o]);
+        }
+        for (int o = 0; o < RNN_OP_COUNT; o++)
+            s->alpha_rnn[e][o] = (float)(round(1e4 * exp(logits[o]) / sum) / 1e4);
+    }
+    s->rnn_genotype = rnn_genotype_darts_v2;
+    s->rnn_prev_genotype = rnn_genotype_darts_v2;
+    s->rnn_prev_genotype.recurrent[5].op = RNN_OP_TANH; /* node 6 became sigmoid */
+    for (int i = 0; i < s->n_rows; i++) {
+        MetricRow *m = &s->rows[i];
+        m->lr = 20.0f;
+        m->train_loss = (float)(round(1e3 * (6.5 * exp(-i / 20.0) + 5.2)) / 1e3);
+        m->val_loss = (float)(round(1e3 * (6.3 * exp(-i / 22.0) + 5.0)) / 1e3);
+        m->train_acc = (float)(round(10.0 * exp(m->train_loss)) / 10.0);
+        m->val_acc = (float)(round(10.0 * exp(m->val_loss)) / 10.0);
+    }
+    const MetricRow *last = &s->rows[s->n_rows - 1];
+    s->train_loss = last->train_loss;
+    s->train_acc = last->train_acc;
+    s->val_loss = last->val_loss;
+    s->val_acc = last->val_acc;
+    snprintf(s->config.data.set, sizeof s->config.data.set, "kjv");
+}
+
 static void put_utf8(FILE *f, unsigned cp)
 {
     if (cp < 0x80) {
@@ -241,7 +288,10 @@ static void render_case(const Case *c, FILE *out)
     st.g = glyphs_get(glyphs_locale_utf8());
     Snapshot *s = malloc(sizeof *s);
     UiView *v = malloc(sizeof *v);
-    fixture_snapshot(s);
+    if (strncmp(c->name, "rnn-", 4) == 0)
+        rnn_fixture_snapshot(s);
+    else
+        fixture_snapshot(s);
     view_init(v, st.mode == COLOR_MODE_MONO);
     view_message(v, 0, "optim.lr 0.025 -> 0.02 (at the next step)");
     view_take_message(v, s);
@@ -309,9 +359,10 @@ static void sweep_sizes(FILE *out)
         return;
     }
     Style st = {glyphs_get(0), colors_init(0)};
-    Snapshot *s = malloc(sizeof *s);
+    Snapshot *s = malloc(sizeof *s), *rnn = malloc(sizeof *rnn);
     UiView *v = malloc(sizeof *v);
     fixture_snapshot(s);
+    rnn_fixture_snapshot(rnn);
     view_init(v, 0);
     view_take_message(v, s);
     long sizes = 0, bad = 0;
@@ -324,7 +375,8 @@ static void sweep_sizes(FILE *out)
             v->panel = (Panel)((rows + cols) % PANEL_COUNT);
             v->help_open = (rows * cols) % 5 == 0;
             resize_term(rows, cols);
-            screen_draw(stdscr, rows, cols, &st, s, v);
+            /* every third size shows a recurrent search */
+            screen_draw(stdscr, rows, cols, &st, (rows + 2 * cols) % 3 ? s : rnn, v);
             sizes++;
             int good;
             if (rows < 24 || cols < 80) {
@@ -347,6 +399,7 @@ static void sweep_sizes(FILE *out)
     endwin();
     delscreen(scr);
     free(s);
+    free(rnn);
     free(v);
 }
 

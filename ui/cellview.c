@@ -87,3 +87,53 @@ void cellview_draw(WINDOW *w, Rect r, const Style *st, const char *title, const 
     cx = draw_text(w, r, y, cx, g->arrow_head, colors_attr(ROLE_AXIS));
     draw_text(w, r, y, cx + 1, g->cell_out, colors_attr(ROLE_TITLE));
 }
+
+/* ---------------------------------------------------------------- recurrent cell */
+
+int cellview_rnn_changes(const RnnGenotype *now, const RnnGenotype *before)
+{
+    int n = 0;
+    for (int i = 0; before && i < RNN_NODES; i++)
+        n += now->recurrent[i].op != before->recurrent[i].op ||
+             now->recurrent[i].input != before->recurrent[i].input;
+    return n;
+}
+
+void cellview_draw_recurrent(WINDOW *w, Rect r, const Style *st, const char *title,
+                             const RnnGenotype *now, const RnnGenotype *before)
+{
+    const Glyphs *g = st->g;
+    if (rect_empty(r))
+        return;
+    int changes = cellview_rnn_changes(now, before);
+    int x = draw_text(w, r, r.y, r.x, title, colors_attr(ROLE_TITLE));
+    if (changes)
+        draw_textf(w, r, r.y, x + 2, colors_attr(ROLE_CHANGED), "%s %d changed", g->changed,
+                   changes);
+    if (now->concat_count <= 0) {
+        draw_text(w, r, r.y + 1, r.x, "not derived yet", colors_attr(ROLE_LABEL));
+        return;
+    }
+    /* One line per node: its predecessor, the op on the highway, the node. */
+    for (int i = 0; i < RNN_NODES; i++) {
+        const RnnGenoEdge *e = &now->recurrent[i];
+        const int changed =
+            before && (e->op != before->recurrent[i].op || e->input != before->recurrent[i].input);
+        int y = r.y + 1 + i;
+        int cx = draw_textf(w, r, y, r.x, colors_attr(ROLE_LABEL), "n%d ", e->input);
+        cx = draw_text(w, r, y, cx, changed ? g->changed : g->hline,
+                       changed ? colors_attr(ROLE_CHANGED) : colors_attr(ROLE_AXIS));
+        char op[16];
+        snprintf(op, sizeof op, "%-8s",
+                 e->op > 0 && e->op < RNN_OP_COUNT ? rnn_op_names[e->op] : "?");
+        cx = draw_text(w, r, y, cx, op, changed ? colors_attr(ROLE_CHANGED) : A_NORMAL);
+        cx = draw_text(w, r, y, cx, g->hline, colors_attr(ROLE_AXIS));
+        cx = draw_text(w, r, y, cx, g->arrow_head, colors_attr(ROLE_AXIS));
+        draw_textf(w, r, y, cx + 1, colors_attr(ROLE_TITLE), "n%d", i + 1);
+    }
+    int y = r.y + 1 + RNN_NODES;
+    int cx = draw_text(w, r, y, r.x, "mean n1..n8", colors_attr(ROLE_LABEL));
+    cx = draw_text(w, r, y, cx + 1, g->hline, colors_attr(ROLE_AXIS));
+    cx = draw_text(w, r, y, cx, g->arrow_head, colors_attr(ROLE_AXIS));
+    draw_text(w, r, y, cx + 1, "h_t", colors_attr(ROLE_TITLE));
+}

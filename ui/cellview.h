@@ -11,6 +11,7 @@
 #define DARTBOARD_UI_CELLVIEW_H
 
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 #include "ui/draw.h"
 
 /* Number of edges of `now` that differ from `before` (0 when before has no nodes). */
@@ -18,5 +19,11 @@ int cellview_changes(const GenoEdge *now, const GenoEdge *before, int nodes, int
 
 void cellview_draw(WINDOW *w, Rect r, const Style *st, const char *title, const GenoEdge *now,
                    const GenoEdge *before, int nodes, int before_nodes);
+
+/* The recurrent cell: one line per node, `n1 ─relu────► n3` (predecessor,
+ * op, node), then the average of the nodes into h_t. before may be NULL. */
+int cellview_rnn_changes(const RnnGenotype *now, const RnnGenotype *before);
+void cellview_draw_recurrent(WINDOW *w, Rect r, const Style *st, const char *title,
+                             const RnnGenotype *now, const RnnGenotype *before);
 
 #endif

@@ -14,7 +14,7 @@ static double series_value(const MetricRow *m, CurveKind kind, int val)
 {
     if (kind == CURVE_LOSS)
         return val ? m->val_loss : m->train_loss;
-    return val ? m->val_acc : m->train_acc; /* already in percent */
+    return val ? m->val_acc : m->train_acc; /* percent, or CURVE_PPL's perplexity */
 }
 
 void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi)
@@ -30,14 +30,14 @@ void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, doub
         }
     if (!(a <= b)) {
         a = 0.0;
-        b = kind == CURVE_LOSS ? 1.0 : 100.0;
+        b = kind == CURVE_ACC ? 100.0 : 1.0;
     }
     double pad = (b - a) * 0.05;
     if (pad < 1e-6)
         pad = fabs(a) * 0.05 + 0.01;
     a -= pad;
     b += pad;
-    if (kind == CURVE_LOSS && a < 0.0)
+    if (kind != CURVE_ACC && a < 0.0)
         a = 0.0;
     if (kind == CURVE_ACC) {
         a = a < 0.0 ? 0.0 : a;
@@ -107,22 +107,24 @@ static void format_y(char *buf, size_t len, double v, CurveKind kind)
 {
     if (kind == CURVE_ACC)
         snprintf(buf, len, "%5.1f%%", v);
+    else if (kind == CURVE_PPL) /* six columns: whole numbers, powers of ten beyond */
+        snprintf(buf, len, v < 999999.5 ? "%6.0f" : "%6.0e", v);
     else
         snprintf(buf, len, "%6.3g", v);
 }
 
 static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows,
-                        int n, int training)
+                        int n, int run)
 {
-    int x = draw_text(w, r, r.y, r.x, kind == CURVE_LOSS ? "loss" : "accuracy",
-                      colors_attr(ROLE_TITLE));
+    static const char *const titles[CURVE_KIND_COUNT] = {"loss", "accuracy", "perplexity"};
+    static const char *const second[3] = {"val", "test", "valid"};
+    int x = draw_text(w, r, r.y, r.x, titles[kind], colors_attr(ROLE_TITLE));
     const MetricRow *last = n ? &rows[n - 1] : NULL;
     for (int v = 0; v < 2; v++) {
         const char *mark = v ? st->g->val_mark : st->g->train_mark;
         x = draw_text(w, r, r.y, x + 2, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
         x = draw_text(w, r, r.y, x, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
-        x = draw_text(w, r, r.y, x + 1, v ? (training ? "test" : "val") : "train",
-                      colors_attr(ROLE_LABEL));
+        x = draw_text(w, r, r.y, x + 1, v ? second[run] : "train", colors_attr(ROLE_LABEL));
         if (last) {
             char num[32];
             double y = series_value(last, kind, v);
@@ -136,12 +138,13 @@ static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, cons
 }
 
 void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n,
-                 int training)
+                 int run)
 {
     static Raster ras[2];
+    const int training = run == CURVES_TRAINING;
     if (rect_empty(r))
         return;
-    draw_legend(w, r, st, kind, rows, n, training);
+    draw_legend(w, r, st, kind, rows, n, run);
     int x_axis = r.h >= 6;
     int ph = r.h - 1 - x_axis, pw = r.w - AXIS_W;
     if (ph < 1 || pw < 2)

@@ -10,14 +10,21 @@
 #include "dartboard/session.h"
 #include "ui/draw.h"
 
-typedef enum CurveKind { CURVE_LOSS, CURVE_ACC, CURVE_KIND_COUNT } CurveKind;
+/* CURVE_PPL: a recurrent search's perplexities, which its rows carry in
+ * train_acc and val_acc (session.h). */
+typedef enum CurveKind { CURVE_LOSS, CURVE_ACC, CURVE_PPL, CURVE_KIND_COUNT } CurveKind;
+
+/* Whose rows: a search's, a training run's (epochs, the test split) or a
+ * recurrent search's (the valid split). */
+enum { CURVES_SEARCH, CURVES_TRAINING, CURVES_RECURRENT };
 
 /* The y range the plot uses for these rows (padded, never empty). */
 void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi);
 
-/* training: the rows are a training run's epochs, the second series the
- * test split (labels "test" and "epoch" instead of "val" and "step"). */
+/* run: CURVES_*. A training run's rows are epochs, the second series the
+ * test split (labels "test" and "epoch" instead of "val" and "step"); a
+ * recurrent search's second series is "valid". */
 void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n,
-                 int training);
+                 int run);
 
 #endif

@@ -38,11 +38,7 @@ int heatmap_edge_kept(const GenoEdge *kept, int nodes, int edge)
 
 int heatmap_row_winner(const float *row)
 {
-    int best = 1;
-    for (int o = 2; o < OP_COUNT; o++)
-        if (row[o] > row[best])
-            best = o;
-    return best;
+    return heatmap_row_winner_of(row, OP_COUNT);
 }
 
 /* The weight in `width` columns: percent in 2, ".31" in 3, "0.31"... beyond. */
@@ -62,46 +58,58 @@ static void format_weight(char *buf, size_t len, float w, int width)
     }
 }
 
-static void draw_header(WINDOW *w, Rect r, const char *title, int cw, int show_numbers)
+static void draw_header(WINDOW *w, Rect r, const char *title, int cw, int show_numbers,
+                        const HeatmapSpec *spec)
 {
     char head[32];
     snprintf(head, sizeof head, "%s%s", title, show_numbers && cw - 1 <= 2 ? " %" : "");
     draw_text(w, r, r.y, r.x, head, colors_attr(ROLE_TITLE));
-    for (int o = 0; o < OP_COUNT; o++) {
-        const char *lab = heatmap_op_label(o, cw - 1);
+    for (int o = 0; o < spec->ops; o++) {
+        const char *lab = spec->op_label(o, cw - 1);
         int x = r.x + HEAT_LABEL_W + o * cw + (cw - 1 - glyphs_width(lab) + 1) / 2;
         draw_text(w, r, r.y, x, lab, colors_attr(ROLE_LABEL));
     }
 }
 
-void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
-                  const float (*alpha)[OP_COUNT], int edges, const GenoEdge *kept, int nodes,
-                  int show_numbers)
+int heatmap_row_winner_of(const float *row, int ops)
+{
+    int best = 1;
+    for (int o = 2; o < ops; o++)
+        if (row[o] > row[best])
+            best = o;
+    return best;
+}
+
+void heatmap_draw_spec(WINDOW *w, Rect r, const Style *st, const char *title, const float *alpha,
+                       int first, int count, const HeatmapSpec *spec, int show_numbers)
 {
     if (rect_empty(r))
         return;
-    int cw = (r.w - HEAT_LABEL_W) / OP_COUNT;
+    const int ops = spec->ops;
+    int cw = (r.w - HEAT_LABEL_W) / ops;
     cw = cw < 2 ? 2 : cw > HEAT_MAX_CELL_W ? HEAT_MAX_CELL_W : cw;
-    draw_header(w, r, title, cw, show_numbers);
-    int rows = edges < r.h - 1 ? edges : r.h - 1;
-    for (int e = 0; e < rows; e++) {
-        int y = r.y + 1 + e;
+    draw_header(w, r, title, cw, show_numbers, spec);
+    int rows = count < r.h - 1 ? count : r.h - 1;
+    for (int i = 0; i < rows; i++) {
+        const int e = first + i;
+        const float *row = alpha + (size_t)e * ops;
+        int y = r.y + 1 + i;
         char label[48];
-        int is_kept = heatmap_edge_kept(kept, nodes, e);
-        heatmap_edge_label(label, sizeof label, st->g, e);
-        if (e == rows - 1 && rows < edges) {
+        int is_kept = spec->kept(spec->cell, e);
+        spec->edge_label(label, sizeof label, st->g, e);
+        if (i == rows - 1 && rows < count) {
             /* Not every edge fits: say so instead of silently dropping rows. */
             draw_textf(w, r, y, r.x, colors_attr(ROLE_LABEL), " %s%d more", st->g->ellipsis,
-                       edges - rows + 1);
+                       count - rows + 1);
             break;
         }
         draw_text(w, r, y, r.x, is_kept ? st->g->kept : " ", colors_attr(ROLE_KEPT));
         draw_text(w, r, y, r.x + 1, label,
                   is_kept ? colors_attr(ROLE_KEPT) : colors_attr(ROLE_LABEL));
-        int win = heatmap_row_winner(alpha[e]);
-        for (int o = 0; o < OP_COUNT; o++) {
+        int win = heatmap_row_winner_of(row, ops);
+        for (int o = 0; o < ops; o++) {
             int x = r.x + HEAT_LABEL_W + o * cw;
-            int step = colors_heat_step(alpha[e][o], OP_COUNT);
+            int step = colors_heat_step(row[o], ops);
             int is_win = o == win;
             attr_t a = colors_attr((ColorRole)(ROLE_HEAT_0 + step));
             if (st->mode == COLOR_MODE_MONO) {
@@ -111,7 +119,7 @@ void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
             }
             if (show_numbers) {
                 char num[16];
-                format_weight(num, sizeof num, alpha[e][o], cw - 1);
+                format_weight(num, sizeof num, row[o], cw - 1);
                 draw_text(w, r, y, x, num, a);
                 draw_text(w, r, y, x + cw - 1, is_win ? st->g->winner : " ",
                           st->mode == COLOR_MODE_MONO ? A_BOLD : a);
@@ -120,10 +128,68 @@ void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
                 if (st->mode == COLOR_MODE_MONO)
                     fill = st->g->shade[step * GLYPH_SHADES / HEAT_STEPS];
                 int mid = (cw - 1) / 2;
-                for (int i = 0; i < cw - 1; i++)
-                    draw_text(w, r, y, x + i, is_win && i == mid ? st->g->winner : fill, a);
+                for (int k = 0; k < cw - 1; k++)
+                    draw_text(w, r, y, x + k, is_win && k == mid ? st->g->winner : fill, a);
                 draw_text(w, r, y, x + cw - 1, " ", A_NORMAL);
             }
         }
     }
+}
+
+/* The CNN cell: OP_COUNT columns, edges labelled by node and input, two kept per node. */
+typedef struct CnnKept {
+    const GenoEdge *kept;
+    int nodes;
+} CnnKept;
+
+static int cnn_kept(const void *cell, int edge)
+{
+    const CnnKept *k = cell;
+    return heatmap_edge_kept(k->kept, k->nodes, edge);
+}
+
+void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
+                  const float (*alpha)[OP_COUNT], int edges, const GenoEdge *kept, int nodes,
+                  int show_numbers)
+{
+    CnnKept k = {kept, nodes};
+    HeatmapSpec spec = {OP_COUNT, heatmap_op_label, heatmap_edge_label, cnn_kept, &k};
+    heatmap_draw_spec(w, r, st, title, &alpha[0][0], 0, edges, &spec, show_numbers);
+}
+
+/* ---------------------------------------------------------------- recurrent cell */
+
+static const char *const rnn_op_short[RNN_OP_COUNT] = {"no", "th", "re", "sg", "id"};
+static const char *const rnn_op_medium[RNN_OP_COUNT] = {"none", "tanh", "relu", "sigm", "id"};
+
+const char *heatmap_rnn_op_label(int op, int width)
+{
+    if (op < 0 || op >= RNN_OP_COUNT)
+        return "?";
+    return width >= 4 ? rnn_op_medium[op] : rnn_op_short[op];
+}
+
+void heatmap_rnn_edge_label(char *buf, size_t len, const Glyphs *g, int edge)
+{
+    int node = 1;
+    while (node < RNN_NODES && rnn_edge_offset(node + 1) <= edge)
+        node++;
+    snprintf(buf, len, "n%d%sn%d", node, g->arrow_in, edge - rnn_edge_offset(node));
+}
+
+static int rnn_kept(const void *cell, int edge)
+{
+    const RnnGenotype *g = cell;
+    for (int i = 1; i <= RNN_NODES; i++)
+        if (rnn_edge_offset(i) + g->recurrent[i - 1].input == edge)
+            return 1;
+    return 0;
+}
+
+void heatmap_draw_recurrent(WINDOW *w, Rect r, const Style *st, const char *title,
+                            const float (*alpha)[RNN_OP_COUNT], int first, int count,
+                            const RnnGenotype *g, int show_numbers)
+{
+    HeatmapSpec spec = {RNN_OP_COUNT, heatmap_rnn_op_label, heatmap_rnn_edge_label, rnn_kept, g};
+    heatmap_draw_spec(w, r, st, title, &alpha[0][0], first, count, &spec, show_numbers);
 }

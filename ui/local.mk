@@ -49,11 +49,11 @@ EXTRA_DIST += tests/fixtures/ui
 # ui_run on a real session, keys from a feeder thread; the same under TSan;
 # the real program in tmux.
 check_PROGRAMS += tests/test_ui_batch
-TESTS += tests/test_ui_batch tests/test_ui_tsan.sh tests/test_tui.sh tests/test_tui_train.sh
+TESTS += tests/test_ui_batch tests/test_ui_tsan.sh tests/test_tui.sh tests/test_tui_train.sh tests/test_tui_rnn.sh
 tests_test_ui_batch_SOURCES = tests/test_ui_batch.c tests/tap.h
 tests_test_ui_batch_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_test_ui_batch_LDADD = libdartui.a $(CORE_LIBS) $(CURSES_LIBS)
-EXTRA_DIST += tests/test_ui_tsan.sh tests/test_tui.sh tests/test_tui_train.sh tests/tui_lib.sh
+EXTRA_DIST += tests/test_ui_tsan.sh tests/test_tui.sh tests/test_tui_train.sh tests/tui_lib.sh tests/test_tui_rnn.sh
 
 # The key table against the man page (and against itself).
 check_PROGRAMS += tests/test_ui_keys

@@ -142,28 +142,43 @@ void screen_draw_notice(WINDOW *w, int rows, int cols, const Style *st, const ch
     draw_text(w, r, r.y + r.h / 2, r.x + 3, text, a | A_BOLD);
 }
 
-void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot *s, const UiView *v)
+/* Rows per heatmap half of the recurrent cell (edges 0-17 and 18-35 side by
+ * side): all 18 from 29 terminal rows on; on shorter terminals what leaves
+ * the curves under them 6 rows, each half ending in "... N more" (the
+ * cells panel, tab, keeps the derived cell whole). */
+static int rnn_heat_rows(int rows)
 {
-    Layout l;
-    int edges = s->edges < 0 ? 0 : s->edges > GENOTYPE_MAX_EDGES ? GENOTYPE_MAX_EDGES : s->edges;
-    int nodes = s->nodes < 0 ? 0 : s->nodes > GENOTYPE_MAX_NODES ? GENOTYPE_MAX_NODES : s->nodes;
-    LayoutOptions lo = {v->panel, edges, nodes, s->training};
-    werase(w);
-    layout_compute(&l, rows, cols, &lo);
-    if (l.too_small) {
-        draw_too_small(w, rows, cols);
-        if (v->confirm_quit)
-            screen_draw_notice(w, rows, cols, st, "quit", "Quit? (y/n)");
-        return;
-    }
+    const int body = rows - 4, want = RNN_EDGES / 2;
+    return body - 7 >= want ? want : body - 7 < 4 ? 4 : body - 7;
+}
+
+static void draw_recurrent(WINDOW *w, const Layout *l, const Style *st, const Snapshot *s,
+                           const UiView *v, const MetricRow *curve, int n_rows)
+{
+    const int half = RNN_EDGES / 2;
+    const float(*a)[RNN_OP_COUNT] = (const float(*)[RNN_OP_COUNT])s->alpha_rnn;
+    heatmap_draw_recurrent(w, l->area[AREA_HEAT_NORMAL], st, "recurrent", a, 0, half,
+                           &s->rnn_genotype, v->show_numbers);
+    heatmap_draw_recurrent(w, l->area[AREA_HEAT_REDUCE], st, "(cont.)", a, half, RNN_EDGES - half,
+                           &s->rnn_genotype, v->show_numbers);
+    curves_draw(w, l->area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, CURVES_RECURRENT);
+    curves_draw(w, l->area[AREA_ACC], st, CURVE_PPL, curve, n_rows, CURVES_RECURRENT);
+    cellview_draw_recurrent(w, l->area[AREA_CELL_NORMAL], st, "recurrent cell", &s->rnn_genotype,
+                            &s->rnn_prev_genotype);
+}
+
+/* The CNN search's (or training run's) two cells. */
+static void draw_cnn(WINDOW *w, const Layout *lp, const Style *st, const Snapshot *s,
+                     const UiView *v, int edges, int nodes)
+{
+    const Layout l = *lp;
     const Genotype *g = &s->genotype, *pg = &s->prev_genotype;
     int gn = g->nodes < nodes ? g->nodes : nodes;
-    statusbar_draw(w, l.area[AREA_STATUS], s);
+    static MetricRow kept[HISTORY_CAP + 1];
     heatmap_draw(w, l.area[AREA_HEAT_NORMAL], st, "normal",
                  (const float(*)[OP_COUNT])s->alpha_normal, edges, g->normal, gn, v->show_numbers);
     heatmap_draw(w, l.area[AREA_HEAT_REDUCE], st, "reduce",
                  (const float(*)[OP_COUNT])s->alpha_reduce, edges, g->reduce, gn, v->show_numbers);
-    static MetricRow kept[HISTORY_CAP + 1];
     const MetricRow *curve = s->rows;
     int n_rows = s->n_rows < 0 ? 0 : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS : s->n_rows;
     if (v->history.taken > 0) {
@@ -177,6 +192,39 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
                   s->training ? g->normal : pg->normal, gn, s->training ? gn : pg->nodes);
     cellview_draw(w, l.area[AREA_CELL_REDUCE], st, "reduce cell", g->reduce,
                   s->training ? g->reduce : pg->reduce, gn, s->training ? gn : pg->nodes);
+}
+
+void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot *s, const UiView *v)
+{
+    Layout l;
+    int edges = s->edges < 0 ? 0 : s->edges > GENOTYPE_MAX_EDGES ? GENOTYPE_MAX_EDGES : s->edges;
+    int nodes = s->nodes < 0 ? 0 : s->nodes > GENOTYPE_MAX_NODES ? GENOTYPE_MAX_NODES : s->nodes;
+    LayoutOptions lo = {v->panel, edges, nodes, s->training};
+    if (s->recurrent) { /* two halves of the 36 edges; a cell of 8 one-line nodes */
+        lo.edges = rnn_heat_rows(rows);
+        lo.nodes = (RNN_NODES + 1) / 2;
+    }
+    werase(w);
+    layout_compute(&l, rows, cols, &lo);
+    if (l.too_small) {
+        draw_too_small(w, rows, cols);
+        if (v->confirm_quit)
+            screen_draw_notice(w, rows, cols, st, "quit", "Quit? (y/n)");
+        return;
+    }
+    statusbar_draw(w, l.area[AREA_STATUS], s);
+    if (s->recurrent) {
+        static MetricRow kept[HISTORY_CAP + 1];
+        const MetricRow *curve = s->rows;
+        int n = s->n_rows < 0 ? 0 : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS : s->n_rows;
+        if (v->history.taken > 0) {
+            n = history_rows(&v->history, kept, HISTORY_CAP + 1);
+            curve = kept;
+        }
+        draw_recurrent(w, &l, st, s, v, curve, n);
+    } else {
+        draw_cnn(w, &l, st, s, v, edges, nodes);
+    }
     draw_log(w, l.area[AREA_LOG], s, v);
     int err = 0;
     const char *msg = view_log_line(v, 0, &err);

@@ -105,6 +105,22 @@ void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
     char eta[32];
     statusbar_duration(eta, sizeof eta, s->eta_seconds);
     x = r.x + 1;
+    if (s->recurrent) { /* the rows carry perplexities where a CNN search has accuracies */
+        if (s->rows_total > 0) {
+            x = draw_textf(w, r, y, x, bar, "train ppl %.1f", (double)s->train_acc);
+            x = draw_textf(w, r, y, x + 2, bar, "valid ppl %.1f", (double)s->val_acc);
+        } else {
+            x = draw_text(w, r, y, x, "train ppl --  valid ppl --", bar);
+        }
+        if (s->ms_per_step > 0.0) {
+            x = draw_textf(w, r, y, x + 2, bar, "%.0f ms/step", s->ms_per_step);
+            x = draw_textf(w, r, y, x + 2, bar, "%.0f tokens/s", s->tokens_per_s);
+            draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
+        } else {
+            draw_text(w, r, y, x + 2, "-- ms/step  -- tokens/s  ETA --", bar);
+        }
+        return;
+    }
     if (s->rows_total > 0) {
         x = draw_textf(w, r, y, x, bar, "train %.3f %.1f%%", (double)s->train_loss,
                        (double)s->train_acc);

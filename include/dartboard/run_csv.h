@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 
 /* One row of metrics.csv: the averages since the previous report. The
  * losses and accuracies are the float32 values the search computed. */
@@ -105,6 +106,51 @@ static inline int train_column_number(TrainColumn c)
 /* As metric_row_format, for a training row. */
 int train_row_format(const TrainRow *r, const char *sep, char *buf, size_t len);
 
+/* One row of a recurrent search's metrics.csv (data.set kjv or text): per
+ * report, the mean cross-entropy of the weight windows and of the alpha
+ * windows since the previous row, and their perplexities; a row that ends an
+ * epoch or the run takes val_* from an evaluation of the valid split. */
+typedef struct RnnRow {
+    int64_t step;
+    int epoch;
+    float lr, train_loss, train_ppl, val_loss, val_ppl;
+    double seconds;
+} RnnRow;
+
+#define RNN_COLUMNS(X)                                                                             \
+    X(RNN_STEP, "step", step, "%" PRId64)                                                          \
+    X(RNN_EPOCH, "epoch", epoch, "%d")                                                             \
+    X(RNN_LR, "lr", lr, "%.6g")                                                                    \
+    X(RNN_TRAIN_LOSS, "train_loss", train_loss, "%.6f")                                            \
+    X(RNN_TRAIN_PPL, "train_ppl", train_ppl, "%.3f")                                               \
+    X(RNN_VAL_LOSS, "val_loss", val_loss, "%.6f")                                                  \
+    X(RNN_VAL_PPL, "val_ppl", val_ppl, "%.3f")                                                     \
+    X(RNN_SECONDS, "seconds", seconds, "%.3f")
+
+#define RNN_COLUMN_ID(id, name, field, conv) id,
+typedef enum RnnColumn { RNN_COLUMNS(RNN_COLUMN_ID) RNN_COLUMN_COUNT } RnnColumn;
+#undef RNN_COLUMN_ID
+#define RNN_CSV_HEADER (&(RNN_COLUMNS(METRIC_HEADER_PART) "\n")[1])
+
+extern const char *const rnn_column_names[RNN_COLUMN_COUNT];
+
+static inline int rnn_column_number(RnnColumn c)
+{
+    return (int)c + 1;
+}
+
+/* As metric_row_format, for a recurrent search's row. */
+int rnn_row_format(const RnnRow *r, const char *sep, char *buf, size_t len);
+/* As run_metrics_tail / run_metrics_load, for a recurrent search's metrics.csv. */
+typedef struct RunRnn {
+    int n;
+    RnnRow *rows;
+} RunRnn;
+int run_rnn_tail(const char *name, const char *text, size_t len, RnnRow *rows, int max,
+                 int64_t *total, char *err, size_t errlen);
+int run_rnn_load(const char *path, RunRnn *r, char *err, size_t errlen);
+void run_rnn_free(RunRnn *r);
+
 typedef struct RunTrain {
     int n;
     TrainRow *rows;
@@ -161,5 +207,21 @@ void run_train_free(RunTrain *t);
 /* Every report block must list every (cell, edge, op) once. */
 int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen);
 void run_alphas_free(AlphaHistory *h);
+
+/* A recurrent search's alphas.csv: per report one block of cell
+ * `recurrent`, RNN_EDGES x RNN_OP_COUNT softmaxed weights (ops by name). */
+typedef struct RnnAlphaFrame {
+    int64_t step;
+    float weights[RNN_EDGES * RNN_OP_COUNT];
+} RnnAlphaFrame;
+
+typedef struct RnnAlphaHistory {
+    int n; /* frames, ascending step */
+    RnnAlphaFrame *frames;
+} RnnAlphaHistory;
+
+/* Every block must list every (edge, op) once; another cell is refused. */
+int run_rnn_alphas_load(const char *path, RnnAlphaHistory *h, char *err, size_t errlen);
+void run_rnn_alphas_free(RnnAlphaHistory *h);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 #include "dartboard/run_csv.h"
 #include "dartboard/session.h"
 
@@ -33,7 +34,8 @@ typedef struct TextBuf {
 
 typedef struct RunDir {
     char path[RUNDIR_PATH_MAX];
-    int training; /* a dartboard train run: metrics.csv of TRAIN_COLUMNS, no alphas.csv */
+    int training;  /* a dartboard train run: metrics.csv of TRAIN_COLUMNS, no alphas.csv */
+    int recurrent; /* a recurrent search: metrics.csv of RNN_COLUMNS, alphas.csv of one cell */
     int lock_fd;
     TextBuf metrics, alphas;
 } RunDir;
@@ -99,6 +101,22 @@ typedef struct TrainResults {
     size_t params, params_aux; /* without and with the auxiliary head */
     double seconds;            /* running time of the whole run */
 } TrainResults;
+
+/* A recurrent search (rd->recurrent): its report row; one alphas.csv block
+ * of cell `recurrent` (RNN_EDGES x RNN_OP_COUNT softmaxed weights, ops by
+ * name); genotype.py (the official line `Genotype(recurrent=[('op', j), ...],
+ * concat=range(1, 9))`) and genotype.json (`recurrent`, `concat`, `ops`,
+ * `alphas`: {`recurrent`: edges x ops} when weights is not NULL); the rows
+ * held in memory, as rundir_metric_rows. */
+int rundir_append_rnn(RunDir *rd, const RnnRow *row, char *err, size_t errlen);
+int rundir_append_rnn_alphas(RunDir *rd, int64_t step, const float *weights, char *err,
+                             size_t errlen);
+int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, const float *weights,
+                              char *err, size_t errlen);
+int rundir_rnn_rows(const RunDir *rd, RnnRow *rows, int max, int64_t *total, char *err,
+                    size_t errlen);
+/* The official line of a recurrent genotype, with its newline. */
+int rundir_rnn_genotype_line(FILE *f, const RnnGenotype *g);
 
 int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, size_t errlen);
 /* ---- viewers (dartboard attach, ls): the socket, the log, the outcome ---- */

@@ -16,6 +16,7 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 #include "dartboard/run_csv.h" /* MetricRow, one row of metrics.csv */
 
 typedef enum SessionState {
@@ -61,6 +62,15 @@ typedef struct Snapshot {
     int64_t rows_resumed;   /* of those, rows read back from a resumed run directory */
     int n_rows;
     MetricRow rows[SNAPSHOT_ROWS];
+    /* 1: a recurrent search (data.set kjv or text). Then the rows' train_acc
+     * and val_acc hold the perplexities (train_ppl, val_ppl), the alphas are
+     * alpha_rnn and the cell rnn_genotype; nodes and edges are those of the
+     * recurrent cell (8, 36). */
+    int recurrent;
+    float alpha_rnn[RNN_EDGES][RNN_OP_COUNT]; /* softmaxed */
+    RnnGenotype rnn_genotype, rnn_prev_genotype;
+    double tokens_per_s;
+    int seq_len;          /* of the latest step's weight window */
     Config config;        /* the live hyperparameters */
     uint64_t message_seq; /* bumped when message changes */
     char message[SNAPSHOT_MESSAGE];

@@ -270,6 +270,18 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             if (parse_int("--batch", v, 1, 4096, &n, err, errlen) != 0)
                 return -1;
             o->bench_batch = (int)n;
+        } else if (strcmp(a, "--rnn") == 0) {
+            o->bench_rnn = 1;
+        } else if (is_opt(a, "--bptt") || is_opt(a, "--size") || is_opt(a, "--ntoken")) {
+            const int which = is_opt(a, "--bptt") ? 0 : is_opt(a, "--size") ? 1 : 2;
+            static const char *const names[3] = {"--bptt", "--size", "--ntoken"};
+            static const long long lo[3] = {2, 1, 3}, hi[3] = {1000, 4096, 1 << 20};
+            VALUE(names[which]);
+            if (parse_int(names[which], v, lo[which], hi[which], &n, err, errlen) != 0)
+                return -1;
+            *(which == 0   ? &o->bench_bptt
+              : which == 1 ? &o->bench_size
+                           : &o->bench_ntoken) = (int)n;
         } else if (strcmp(a, "--kernels") == 0) {
             o->bench_kernels = 1;
         } else if (strcmp(a, "--profile") == 0) {
@@ -301,6 +313,10 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
                      a);
             return -1;
         }
+    }
+    if (!o->bench_rnn && (o->bench_bptt || o->bench_size || o->bench_ntoken)) {
+        snprintf(err, errlen, "--bptt, --size and --ntoken are options of bench --rnn");
+        return -1;
     }
     return 0;
 }

@@ -48,6 +48,8 @@ typedef struct CliOptions {
     int bench_batch;                          /* 0: the config's own */
     int bench_train;                          /* time training steps of a derived cell instead */
     char bench_genotype[16], bench_shape[16]; /* --train: DARTS_V1|V2; fashion|cifar */
+    int bench_rnn;                            /* --rnn: the recurrent search (bench_rnn.h) */
+    int bench_bptt, bench_size, bench_ntoken;
     /* corpus: --data DIR (data_dir) and --cache DIR */
     const char *cache_dir;
     /* viewers: search --detach; attach [RUN_DIR] --read-only; ls [DIR] */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "dartboard/genotype_io.h"
+#include "dartboard/rundir.h"
 
 #define POLL_NS (100 * 1000 * 1000)
 
@@ -18,6 +19,14 @@ static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
                 "%.1f ms/step  %.0f img/s\n",
                 r->epoch + 1, p->epochs, r->lr, r->drop_path, r->train_loss, r->train_acc,
                 r->val_loss, r->val_acc, p->ms_per_step, p->images_per_s);
+        return;
+    }
+    if (p->recurrent) { /* train_acc and val_acc hold the perplexities */
+        fprintf(out,
+                "step %" PRId64 "/%" PRId64 "  epoch %d/%d  lr %.4g  train %.4f ppl %.2f  "
+                "valid %.4f ppl %.2f  %.1f ms/step  %.0f tokens/s\n",
+                r->step, p->total_steps, r->epoch + 1, p->epochs, r->lr, r->train_loss,
+                r->train_acc, r->val_loss, r->val_acc, p->ms_per_step, p->tokens_per_s);
         return;
     }
     fprintf(out,
@@ -92,7 +101,10 @@ int headless_run(Session *s, FILE *out)
         fprintf(out, "run directory: %s\n", p->run_dir);
     } else if (status == 0 && p->step > 0) {
         fprintf(out, "genotype (step %" PRId64 "): ", p->step);
-        genotype_write_py(out, &p->genotype);
+        if (p->recurrent)
+            rundir_rnn_genotype_line(out, &p->rnn_genotype);
+        else
+            genotype_write_py(out, &p->genotype);
         fprintf(out, "run directory: %s\n", p->run_dir);
         char line[SESSION_TRAIN_COMMAND_MAX];
         session_train_command(p->run_dir, line, sizeof line);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "client.h"
 #include "dartboard/bench_kernels.h"
+#include "dartboard/bench_rnn.h"
 #include "dartboard/bench_step.h"
 #include "dartboard/bench_train.h"
 #include "dartboard/corpus_cache.h"
@@ -361,6 +362,13 @@ int main(int argc, char **argv)
         if (o.bench_train)
             return bench_train(stdout, o.bench_genotype, o.bench_shape, o.bench_batch,
                                o.bench_steps, 2, o.threads, o.bench_profile) == 0
+                       ? 0
+                       : 1;
+        if (o.bench_rnn) /* the published search shape unless given */
+            return bench_rnn(stdout, o.bench_order, o.bench_steps, 1, o.threads,
+                             o.bench_ntoken ? o.bench_ntoken : 10000,
+                             o.bench_size ? o.bench_size : 300, o.bench_batch ? o.bench_batch : 256,
+                             o.bench_bptt ? o.bench_bptt : 35) == 0
                        ? 0
                        : 1;
         return bench_step_batch(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads,

@@ -320,12 +320,16 @@ static int save_checkpoint(Session *s, const AppState *app, char *err, size_t er
 /* The current state, search or training, as checkpoint.bin. */
 static int checkpoint_current(Session *s, char *err, size_t errlen)
 {
+    if (s->recurrent)
+        return rnnsearch_checkpoint(s, err, errlen);
     return s->training ? training_checkpoint(s, err, errlen)
                        : save_checkpoint(s, &s->app, err, errlen);
 }
 
 static int64_t current_step(const Session *s)
 {
+    if (s->recurrent)
+        return s->rnn ? rnnsearch_step_count(s->rnn) : 0;
     return s->training ? training_step_count(s) : search_step_count(s->search);
 }
 
@@ -437,6 +441,13 @@ static void export_all(Session *s)
     char err[ERR_LEN], msg[ERR_LEN];
     /* The exporter reads the run directory: bring its genotype up to now
      * (a training run's genotype.py is the cell it trains, written once). */
+    if (s->recurrent) {
+        if (rnnsearch_export(s, err, sizeof err) != 0)
+            session_write_failure(s, err);
+        else
+            session_say(s, "genotype written: %s/genotype.py, genotype.json", s->rd.path);
+        return;
+    }
     if (!s->training)
         refresh_alphas(s);
     if (!s->training && rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce,
@@ -522,7 +533,9 @@ int session_drain_commands(Session *s, int *step_once, int wait_while_paused)
         if (s->priv.state == SESSION_RUNNING || s->priv.state == SESSION_PAUSED)
             s->priv.state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
         if (n > 0 && (msg != s->priv.message_seq || was_paused != s->paused)) {
-            if (s->training)
+            if (s->recurrent)
+                rnnsearch_refresh(s);
+            else if (s->training)
                 training_refresh(s);
             else
                 refresh_progress(s);
@@ -716,6 +729,8 @@ static void *worker_main(void *arg)
     Session *s = arg;
     if (s->training)
         return training_main(s);
+    if (s->recurrent)
+        return rnnsearch_main(s);
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
 
@@ -832,8 +847,11 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     s->training = opt->genotype != NULL;
     if (s->training)
         s->genotype = *opt->genotype;
+    s->recurrent = !s->training && config_is_recurrent(cfg);
     s->fingerprint =
         s->training ? training_fingerprint(cfg, opt->genotype) : checkpoint_fingerprint(cfg);
+    if (s->recurrent)
+        s->fingerprint = rnnsearch_fingerprint(cfg);
     const char *dir = opt->resume_dir ? opt->resume_dir : opt->out_dir;
     if (dir) {
         if (snprintf(s->out_dir, sizeof s->out_dir, "%s", dir) >= (int)sizeof s->out_dir) {
@@ -848,6 +866,7 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     if (rundir_lock(&s->rd, s->out_dir, !opt->resume_dir, err, errlen) != 0)
         goto fail;
     s->rd.training = s->training;
+    s->rd.recurrent = s->recurrent;
     if (opt->resume_dir) {
         /* The checkpoint itself is read by the worker, once the network's
          * shape says how large it may be. A run killed before its first
@@ -882,6 +901,11 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     p->training = s->training;
     if (s->training)
         p->genotype = s->genotype;
+    p->recurrent = s->recurrent;
+    if (s->recurrent) {
+        p->nodes = RNN_NODES;
+        p->edges = RNN_EDGES;
+    }
     s->shared = *p;
     return s;
 fail:
@@ -961,6 +985,9 @@ void session_free(Session *s)
     }
     if (s->search)
         search_free(s->search);
+    rnnsearch_free(s->rnn);
+    if (s->corpus_loaded)
+        corpus_free(&s->corpus);
     if (s->trainer)
         trainer_free(s->trainer);
     if (s->test_loaded)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "dartboard/data.h"
+#include "dartboard/corpus.h"
+#include "dartboard/rnnsearch.h"
 #include "dartboard/rundir.h"
 #include "dartboard/search.h"
 #include "dartboard/session.h"
@@ -39,6 +41,15 @@ typedef struct TrainState {
     double last_lr, last_drop_path;
     Accum acc; /* val_* unused */
 } TrainState;
+
+/* What a recurrent search checkpoint's extra block carries (rnnsearch_worker.c). */
+typedef struct RnnAppState {
+    int tail_row;
+    double elapsed, last_lr;
+    double train_loss, val_loss; /* sums of window losses since the previous row */
+    int64_t steps, val_steps, tokens;
+    RnnGenotype report_genotype;
+} RnnAppState;
 
 struct Session {
     Config cfg; /* live: the worker applies CMD_SET to it */
@@ -83,6 +94,14 @@ struct Session {
     Dataset test;
     int test_loaded;
     TrainState train;
+
+    /* a recurrent search (data.set kjv or text) */
+    int recurrent;
+    RnnSearch *rnn;
+    Corpus corpus;
+    int corpus_loaded;
+    RnnAppState rapp;
+    float w_rnn[RNN_EDGES * RNN_OP_COUNT];
 };
 
 void session_publish(Session *s);
@@ -102,5 +121,12 @@ void training_refresh(Session *s); /* progress fields of the snapshot */
 int training_checkpoint(Session *s, char *err, size_t errlen);
 int64_t training_step_count(const Session *s);
 uint64_t training_fingerprint(const Config *cfg, const Genotype *g);
+
+/* rnnsearch_worker.c */
+void *rnnsearch_main(Session *s);
+int rnnsearch_checkpoint(Session *s, char *err, size_t errlen);
+void rnnsearch_refresh(Session *s);                         /* progress fields of the snapshot */
+int rnnsearch_export(Session *s, char *err, size_t errlen); /* genotype files brought up to now */
+uint64_t rnnsearch_fingerprint(const Config *cfg);
 
 #endif

@@ -123,8 +123,10 @@ static int put_file(FILE *f, const char *name)
  * (per epoch, the test split in place of the validation split). */
 typedef struct Curves {
     int training;
+    int recurrent; /* a recurrent search's (RNN_COLUMNS): perplexity in place of accuracy */
     RunMetrics m;
     RunTrain t;
+    RunRnn r;
 } Curves;
 
 typedef struct Figure {
@@ -221,29 +223,38 @@ static int curves_load(const char *path, Curves *c, char *msg, size_t msglen)
     FILE *f = run_csv_open(path, msg, msglen);
     if (!f)
         return -1;
-    char head[8] = "";
-    size_t n = fread(head, 1, 6, f);
+    char head[64] = "";
+    size_t n = fread(head, 1, sizeof head - 1, f);
     fclose(f);
-    c->training = n == 6 && memcmp(head, "epoch,", 6) == 0;
+    head[n] = '\0';
+    c->training = n >= 6 && memcmp(head, "epoch,", 6) == 0;
+    c->recurrent = strncmp(head, RNN_CSV_HEADER, strlen(RNN_CSV_HEADER)) == 0;
+    if (c->recurrent)
+        return run_rnn_load(path, &c->r, msg, msglen);
     return c->training ? run_train_load(path, &c->t, msg, msglen)
                        : run_metrics_load(path, &c->m, msg, msglen);
 }
 
 static int curves_count(const Curves *c)
 {
-    return c->training ? c->t.n : c->m.n;
+    return c->recurrent ? c->r.n : c->training ? c->t.n : c->m.n;
 }
 
 static void curves_free(Curves *c)
 {
     run_metrics_free(&c->m);
     run_train_free(&c->t);
+    run_rnn_free(&c->r);
 }
 
 /* gnuplot's column numbers of x, the train series and the held-out series. */
 static void curve_columns(const Curves *c, int acc, int *x, int *train, int *held_out)
 {
-    if (c->training) {
+    if (c->recurrent) {
+        *x = rnn_column_number(RNN_STEP);
+        *train = rnn_column_number(acc ? RNN_TRAIN_PPL : RNN_TRAIN_LOSS);
+        *held_out = rnn_column_number(acc ? RNN_VAL_PPL : RNN_VAL_LOSS);
+    } else if (c->training) {
         *x = train_column_number(TRAIN_EPOCH);
         *train = train_column_number(acc ? TRAIN_TRAIN_ACC : TRAIN_TRAIN_LOSS);
         *held_out = train_column_number(acc ? TRAIN_TEST_ACC : TRAIN_TEST_LOSS);
@@ -260,14 +271,20 @@ static int fill_metrics_dat(FILE *f, void *ctx)
 {
     const Curves *c = ((const Figure *)ctx)->c;
     fputs("#", f);
-    int columns = c->training ? TRAIN_COLUMN_COUNT : METRIC_COLUMN_COUNT;
+    int columns = c->recurrent  ? RNN_COLUMN_COUNT
+                  : c->training ? TRAIN_COLUMN_COUNT
+                                : METRIC_COLUMN_COUNT;
     for (int k = 0; k < columns; k++)
-        fprintf(f, " %s", c->training ? train_column_names[k] : metric_column_names[k]);
+        fprintf(f, " %s",
+                c->recurrent  ? rnn_column_names[k]
+                : c->training ? train_column_names[k]
+                              : metric_column_names[k]);
     fputs("   (from metrics.csv)\n", f);
     for (int i = 0; i < curves_count(c); i++) {
         char line[METRIC_ROW_MAX];
-        if ((c->training ? train_row_format(&c->t.rows[i], " ", line, sizeof line)
-                         : metric_row_format(&c->m.rows[i], " ", line, sizeof line)) < 0)
+        if ((c->recurrent  ? rnn_row_format(&c->r.rows[i], " ", line, sizeof line)
+             : c->training ? train_row_format(&c->t.rows[i], " ", line, sizeof line)
+                           : metric_row_format(&c->m.rows[i], " ", line, sizeof line)) < 0)
             return -1;
         fputs(line, f);
     }
@@ -277,10 +294,14 @@ static int fill_metrics_dat(FILE *f, void *ctx)
 static int fill_curve_gp(FILE *f, void *ctx)
 {
     const Figure *fig = ctx;
-    int acc = fig->acc, training = fig->c->training;
+    int acc = fig->acc, training = fig->c->training, rnn = fig->c->recurrent;
+    const char *measure = !acc ? "loss" : rnn ? "perplexity" : "accuracy";
     char what[96];
     snprintf(what, sizeof what, "train and %s %s of the %s", training ? "test" : "validation",
-             acc ? "accuracy" : "loss", training ? "training from scratch" : "search");
+             measure,
+             training ? "training from scratch"
+             : rnn    ? "recurrent search"
+                      : "search");
     if (script_head(f, fig->name, what, 4.5, 2.8) != 0)
         return -1;
     fprintf(f,
@@ -296,9 +317,14 @@ static int fill_curve_gp(FILE *f, void *ctx)
             "  set style line 1 lc rgb \"#0072b2\" lw 2\n"
             "  set style line 2 lc rgb \"#d55e00\" lw 2\n"
             "  plot ",
-            training ? "cell trained from scratch" : "search", acc ? "accuracy" : "loss",
-            training ? "epoch" : "step", acc ? "accuracy (%)" : "cross-entropy loss",
-            acc ? "bottom right" : "top right");
+            training ? "cell trained from scratch"
+            : rnn    ? "recurrent search"
+                     : "search",
+            measure, training ? "epoch" : "step",
+            !acc  ? "cross-entropy loss"
+            : rnn ? "perplexity"
+                  : "accuracy (%)",
+            acc && !rnn ? "bottom right" : "top right");
     char dat[128];
     snprintf(dat, sizeof dat, "%s.dat", fig->name);
     if (put_file(f, dat) != 0)
@@ -723,7 +749,8 @@ static int load_run(const char *run_dir, Curves *m, AlphaHistory *h, int *have_m
     }
     if (join(path, run_dir, "alphas.csv", msg, msglen) != 0)
         return -1;
-    if (access(path, F_OK) == 0) {
+    /* A recurrent search's alphas (cell `recurrent`) have no figure yet: its curves only. */
+    if (!(*have_m && m->recurrent) && access(path, F_OK) == 0) {
         if (run_alphas_load(path, h, msg, msglen) != 0) {
             if (*have_m)
                 curves_free(m);
@@ -764,11 +791,12 @@ static int write_figures(const char *out_dir, const Curves *m, const AlphaHistor
                                                   {"alphas_reduce", "heatmap_reduce"}};
     int n = 0;
     if (m) {
+        const char *second = m->recurrent ? "perplexity" : "accuracy";
         if (write_curve(out_dir, "loss", m, 0, msg, msglen) != 0 ||
-            write_curve(out_dir, "accuracy", m, 1, msg, msglen) != 0)
+            write_curve(out_dir, second, m, 1, msg, msglen) != 0)
             return -1;
         names[n++] = "loss";
-        names[n++] = "accuracy";
+        names[n++] = second;
     }
     for (int c = 0; h && c < 2; c++) {
         const char *cell = c ? "reduce" : "normal";

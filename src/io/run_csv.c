@@ -22,6 +22,7 @@
 #define METRIC_NAME(id, name, field, conv) [id] = name,
 const char *const metric_column_names[METRIC_COLUMN_COUNT] = {METRIC_COLUMNS(METRIC_NAME)};
 const char *const train_column_names[TRAIN_COLUMN_COUNT] = {TRAIN_COLUMNS(METRIC_NAME)};
+const char *const rnn_column_names[RNN_COLUMN_COUNT] = {RNN_COLUMNS(METRIC_NAME)};
 #undef METRIC_NAME
 
 static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
@@ -63,6 +64,21 @@ int train_row_format(const TrainRow *r, const char *sep, char *buf, size_t len)
         return -1;
     TRAIN_COLUMNS(TRAIN_WRITE)
 #undef TRAIN_WRITE
+    if (append(buf, len, &used, "\n") != 0)
+        return -1;
+    return (int)used;
+}
+
+int rnn_row_format(const RnnRow *r, const char *sep, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return -1;
+#define RNN_WRITE(id, name, field, conv)                                                           \
+    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                   \
+        return -1;
+    RNN_COLUMNS(RNN_WRITE)
+#undef RNN_WRITE
     if (append(buf, len, &used, "\n") != 0)
         return -1;
     return (int)used;
@@ -337,6 +353,22 @@ static int train_row_read(CsvFile *c, const int *idx, void *row)
     return 0;
 }
 
+static int rnn_row_read(CsvFile *c, const int *idx, void *row)
+{
+    RnnRow *r = row;
+#define RNN_READ(id, name, field, conv)                                                            \
+    if (CSV_PARSE(&r->field)(c, idx[id], &r->field) != 0)                                          \
+        return -1;
+    RNN_COLUMNS(RNN_READ)
+#undef RNN_READ
+    return 0;
+}
+
+static int64_t rnn_row_key(const void *row)
+{
+    return ((const RnnRow *)row)->step;
+}
+
 static int64_t metric_row_key(const void *row)
 {
     return ((const MetricRow *)row)->step;
@@ -362,6 +394,8 @@ static const RowKind metric_kind = {metric_column_names, METRIC_COLUMN_COUNT, si
                                     METRIC_STEP,         metric_row_read,     metric_row_key};
 static const RowKind train_kind = {train_column_names, TRAIN_COLUMN_COUNT, sizeof(TrainRow),
                                    TRAIN_EPOCH,        train_row_read,     train_row_key};
+static const RowKind rnn_kind = {rnn_column_names, RNN_COLUMN_COUNT, sizeof(RnnRow),
+                                 RNN_STEP,         rnn_row_read,     rnn_row_key};
 
 /* Where the rows of rows_read() go: all of them into a growing array
  * (a file), or the newest `cap` into a ring (the text of a run being
@@ -495,6 +529,33 @@ int run_train_tail(const char *name, const char *text, size_t len, TrainRow *row
                    int64_t *total, char *err, size_t errlen)
 {
     return rows_tail(&train_kind, name, text, len, rows, max, total, err, errlen);
+}
+
+int run_rnn_tail(const char *name, const char *text, size_t len, RnnRow *rows, int max,
+                 int64_t *total, char *err, size_t errlen)
+{
+    return rows_tail(&rnn_kind, name, text, len, rows, max, total, err, errlen);
+}
+
+int run_rnn_load(const char *path, RunRnn *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    FILE *f = run_csv_open(path, err, errlen);
+    RowSink sink = {.all = (void **)&r->rows, .n = &r->n};
+    if (!f)
+        return -1;
+    if (rows_read(&rnn_kind, path, f, &sink, err, errlen) != 0) {
+        run_rnn_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+void run_rnn_free(RunRnn *r)
+{
+    free(r->rows);
+    r->rows = NULL;
+    r->n = 0;
 }
 
 int run_train_load(const char *path, RunTrain *t, char *err, size_t errlen)
@@ -690,6 +751,94 @@ int run_alphas_load(const char *path, AlphaHistory *h, char *err, size_t errlen)
     if (rc != 0)
         run_alphas_free(h);
     return rc;
+}
+
+/* A recurrent search's alphas.csv: blocks of cell `recurrent`, every (edge,
+ * op) of the 36 x 5 once per block, blocks by ascending step. */
+int run_rnn_alphas_load(const char *path, RnnAlphaHistory *h, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof *h);
+    FILE *f = run_csv_open(path, err, errlen);
+    if (!f)
+        return -1;
+    CsvFile c;
+    int idx[ALPHA_COLUMN_COUNT], cap = 0, rc;
+    if (csv_begin(&c, path, f, alpha_column_names, ALPHA_COLUMN_COUNT, idx, err, errlen) != 0)
+        return -1;
+    unsigned char seen[RNN_EDGES * RNN_OP_COUNT];
+    RnnAlphaFrame *cur = NULL;
+    while ((rc = csv_next(&c)) == 1) {
+        const char *cell = "", *opname = "";
+        int64_t step;
+        long long edge;
+        double weight;
+        rc = -1;
+        if (csv_i64(&c, idx[ALPHA_STEP], &step) != 0 || csv_text(&c, idx[ALPHA_CELL], &cell) != 0 ||
+            csv_long(&c, idx[ALPHA_EDGE], 0, RNN_EDGES - 1, &edge) != 0 ||
+            csv_text(&c, idx[ALPHA_OP], &opname) != 0 ||
+            csv_double(&c, idx[ALPHA_WEIGHT], &weight) != 0)
+            break;
+        const int op = rnn_op_from_name(opname);
+        if (strcmp(cell, "recurrent") != 0) {
+            csv_error(&c, c.col[idx[ALPHA_CELL]], "cell '%s' (expected recurrent)", cell);
+            break;
+        }
+        if (op < 0) {
+            csv_error(&c, c.col[idx[ALPHA_OP]],
+                      "unknown op '%s' (expected none, tanh, relu, sigmoid or identity)", opname);
+            break;
+        }
+        if (!cur || cur->step != step) {
+            if (cur && (memchr(seen, 0, sizeof seen) || step < cur->step)) {
+                csv_error(&c, 0,
+                          "the block of step %lld is incomplete or the next step goes back "
+                          "(expected every edge and op once per report, ascending steps)",
+                          (long long)cur->step);
+                break;
+            }
+            if (h->n == RUN_CSV_MAX_REPORTS) {
+                csv_error(&c, 0, "more than %d report blocks", RUN_CSV_MAX_REPORTS);
+                break;
+            }
+            if (h->n == cap) {
+                cap = cap ? 2 * cap : 32;
+                RnnAlphaFrame *frames = realloc(h->frames, (size_t)cap * sizeof *frames);
+                if (!frames) {
+                    csv_error(&c, 0, "out of memory");
+                    break;
+                }
+                h->frames = frames;
+            }
+            cur = &h->frames[h->n++];
+            memset(cur, 0, sizeof *cur);
+            cur->step = step;
+            memset(seen, 0, sizeof seen);
+        }
+        unsigned char *once = &seen[edge * RNN_OP_COUNT + op];
+        if (*once) {
+            csv_error(&c, 0, "edge %lld op %s listed twice in the block of step %lld", edge, opname,
+                      (long long)step);
+            break;
+        }
+        *once = 1;
+        cur->weights[edge * RNN_OP_COUNT + op] = (float)weight;
+        rc = 1;
+    }
+    if (rc == 0 && !cur)
+        rc = csv_error(&c, 0, "no rows (expected at least one report block)");
+    else if (rc == 0 && memchr(seen, 0, sizeof seen))
+        rc = csv_error(&c, 0, "the last block (step %lld) is incomplete", (long long)cur->step);
+    fclose(c.f);
+    if (rc != 0)
+        run_rnn_alphas_free(h);
+    return rc != 0 ? -1 : 0;
+}
+
+void run_rnn_alphas_free(RnnAlphaHistory *h)
+{
+    free(h->frames);
+    h->frames = NULL;
+    h->n = 0;
 }
 
 void run_alphas_free(AlphaHistory *h)

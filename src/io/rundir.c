@@ -217,7 +217,7 @@ void rundir_unlock(RunDir *rd)
 
 static const char *metrics_header(const RunDir *rd)
 {
-    return rd->training ? TRAIN_CSV_HEADER : RUNDIR_METRICS_HEADER;
+    return rd->training ? TRAIN_CSV_HEADER : rd->recurrent ? RNN_CSV_HEADER : RUNDIR_METRICS_HEADER;
 }
 
 int rundir_create(RunDir *rd, char *err, size_t errlen)
@@ -374,6 +374,108 @@ int rundir_append_alphas(RunDir *rd, int64_t step, int edges, const float *norma
 static int fill_config(FILE *f, void *ctx)
 {
     return config_write_yaml(ctx, f);
+}
+
+/* ---------------------------------------------------------------- recurrent search */
+
+int rundir_append_rnn(RunDir *rd, const RnnRow *r, char *err, size_t errlen)
+{
+    size_t old = rd->metrics.len;
+    char line[METRIC_ROW_MAX];
+    int n = rnn_row_format(r, ",", line, sizeof line);
+    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
+        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
+                 n < 0 ? "row too long" : "out of memory");
+        return -1;
+    }
+    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+}
+
+int rundir_append_rnn_alphas(RunDir *rd, int64_t step, const float *w, char *err, size_t errlen)
+{
+    size_t old = rd->alphas.len;
+    for (int e = 0; e < RNN_EDGES; e++)
+        for (int o = 0; o < RNN_OP_COUNT; o++)
+            if (buf_printf(&rd->alphas, "%" PRId64 ",recurrent,%d,%s,%.6f\n", step, e,
+                           rnn_op_names[o], w[e * RNN_OP_COUNT + o]) != 0) {
+                rd->alphas.len = old;
+                rd->alphas.data[old] = '\0';
+                snprintf(err, errlen, "%s/alphas.csv: out of memory", rd->path);
+                return -1;
+            }
+    return commit_rows(rd, "alphas.csv", &rd->alphas, old, err, errlen);
+}
+
+int rundir_rnn_genotype_line(FILE *f, const RnnGenotype *g)
+{
+    int bad = fputs("Genotype(recurrent=[", f) < 0;
+    for (int i = 0; i < RNN_NODES; i++)
+        bad |= fprintf(f, "%s('%s', %d)", i ? ", " : "", rnn_op_names[g->recurrent[i].op],
+                       g->recurrent[i].input) < 0;
+    bad |= fprintf(f, "], concat=range(%d, %d))\n", g->concat[0],
+                   g->concat[g->concat_count - 1] + 1) < 0;
+    return bad ? -1 : 0;
+}
+
+typedef struct RnnGenotypeFiles {
+    const RnnGenotype *g;
+    const float *w;
+} RnnGenotypeFiles;
+
+static int fill_rnn_genotype_py(FILE *f, void *ctx)
+{
+    return rundir_rnn_genotype_line(f, ((const RnnGenotypeFiles *)ctx)->g);
+}
+
+static int fill_rnn_genotype_json(FILE *f, void *ctx)
+{
+    const RnnGenotypeFiles *gf = ctx;
+    int bad = fputs("{\n  \"recurrent\": [", f) < 0;
+    for (int i = 0; i < RNN_NODES; i++)
+        bad |= fprintf(f, "%s[\"%s\", %d]", i ? ", " : "", rnn_op_names[gf->g->recurrent[i].op],
+                       gf->g->recurrent[i].input) < 0;
+    bad |= fputs("],\n  \"concat\": [", f) < 0;
+    for (int i = 0; i < gf->g->concat_count; i++)
+        bad |= fprintf(f, "%s%d", i ? ", " : "", gf->g->concat[i]) < 0;
+    bad |= fputs("],\n  \"ops\": [", f) < 0;
+    for (int o = 0; o < RNN_OP_COUNT; o++)
+        bad |= fprintf(f, "%s\"%s\"", o ? ", " : "", rnn_op_names[o]) < 0;
+    bad |= fputs("]", f) < 0;
+    if (gf->w) {
+        bad |= fputs(",\n  \"alphas\": {\"recurrent\": [", f) < 0;
+        for (int e = 0; e < RNN_EDGES; e++) {
+            bad |= fprintf(f, "%s\n    [", e ? "," : "") < 0;
+            for (int o = 0; o < RNN_OP_COUNT; o++)
+                bad |= fprintf(f, "%s%.6f", o ? ", " : "", gf->w[e * RNN_OP_COUNT + o]) < 0;
+            bad |= fputs("]", f) < 0;
+        }
+        bad |= fputs("\n  ]}", f) < 0;
+    }
+    bad |= fputs("\n}\n", f) < 0;
+    return bad ? -1 : 0;
+}
+
+int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, const float *weights,
+                              char *err, size_t errlen)
+{
+    RnnGenotypeFiles gf = {g, weights};
+    char path[RUNDIR_FILE_MAX];
+    rundir_file(rd, "genotype.py", path, sizeof path);
+    if (atomic_file_write(path, fill_rnn_genotype_py, &gf, err, errlen) != 0)
+        return -1;
+    rundir_file(rd, "genotype.json", path, sizeof path);
+    return atomic_file_write(path, fill_rnn_genotype_json, &gf, err, errlen);
+}
+
+int rundir_rnn_rows(const RunDir *rd, RnnRow *rows, int max, int64_t *total, char *err,
+                    size_t errlen)
+{
+    *total = 0;
+    if (!rd->metrics.data || max <= 0)
+        return 0;
+    char name[RUNDIR_FILE_MAX];
+    rundir_file(rd, "metrics.csv", name, sizeof name);
+    return run_rnn_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err, errlen);
 }
 
 int rundir_write_config(const RunDir *rd, const Config *cfg, char *err, size_t errlen)

@@ -10,3 +10,15 @@ check_PROGRAMS += tests/test_rnn_noalloc
 TESTS += tests/test_rnn_noalloc
 tests_test_rnn_noalloc_SOURCES = tests/test_rnn_noalloc.c tests/tap.h
 tests_test_rnn_noalloc_LDADD = $(CORE_LIBS)
+libdartnum_a_SOURCES += src/rnn/rnnsearch.c include/dartboard/rnnsearch.h
+check_PROGRAMS += tests/test_rnnsearch
+TESTS += tests/test_rnnsearch
+tests_test_rnnsearch_SOURCES = tests/test_rnnsearch.c tests/tap.h
+tests_test_rnnsearch_LDADD = $(IO_LIBS)
+EXTRA_DIST += tests/fixtures/text/make_text.py tests/fixtures/text/ptb.train.txt \
+	tests/fixtures/text/ptb.valid.txt tests/fixtures/text/ptb.test.txt
+check_PROGRAMS += tests/test_rnnsearch_ref
+TESTS += tests/test_rnnsearch_ref
+tests_test_rnnsearch_ref_SOURCES = tests/test_rnnsearch_ref.c tests/fixture.h tests/tap.h
+tests_test_rnnsearch_ref_LDADD = $(IO_LIBS)
+EXTRA_DIST += tests/reference/make_rnnsearch_fixtures.py tests/fixtures/rnnsearch/steps.fix
