@@ -19,7 +19,7 @@ text="${top_srcdir:-.}/tests/fixtures/text"
 case $text in /*) ;; *) text=$(pwd)/$text ;; esac
 
 T new-session -d -s tui -x 80 -y 24 -c "$work" \
-    "env DISPLAY= TERM=xterm LC_ALL=C $DARTBOARD search --preset rnn-test --data $text --out $work/run --set run.epochs=3 --start-paused;
+    "env DISPLAY= TERM=xterm LC_ALL=C $DARTBOARD search --preset rnn-test --data $text --out $work/run --set run.epochs=3 --paused;
      echo \"exit status \$?\" > $work/run.status; echo \"dartboard exited: \$(cat $work/run.status)\"; sleep 600"
 wait_for 60 'PAUSED' || fail "the search never showed PAUSED"
 wait_for 10 'rnn-test  step 0/[0-9]+  epoch 1/3  lr 20 ' || fail "status line: step, epoch, lr"
