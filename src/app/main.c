@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "dartboard/bench_kernels.h"
 #include "dartboard/bench_step.h"
+#include "dartboard/dist.h"
 #include "dartboard/export.h"
 #include "dartboard/parallel.h"
 #include "dartboard/session.h"
@@ -178,6 +179,9 @@ static void choose_omp_wait_policy(char **argv)
 int main(int argc, char **argv)
 {
     choose_omp_wait_policy(argv);
+    /* Under mpirun, every rank but 0 follows rank 0's run (dist.h). */
+    if (dist_init(&argc, &argv) > 0)
+        return dist_follow();
     CliOptions o;
     char err[512];
     if (cli_parse(&o, argc, argv, err, sizeof err) != 0) {
