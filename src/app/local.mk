@@ -10,8 +10,10 @@ TESTS += tests/test_session
 tests_test_session_SOURCES = tests/test_session.c tests/tap.h
 tests_test_session_LDADD = $(CORE_LIBS)
 
-TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh
+TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
+	tests/test_mpi.sh
 EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
+	tests/test_mpi.sh \
 	tests/fail_writes.c
 
 # A full or read-only disk under one directory, for tests/test_rundir.sh
