@@ -135,6 +135,11 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
         return NULL;
     }
 
+    if (reduce && batch < reduce->size) {
+        fail(err, errlen, "search: data.batch_size=%d is smaller than the %d processes (expected "
+             "at least one image per process)", batch, reduce->size);
+        return NULL;
+    }
     Search *s = calloc(1, sizeof *s);
     if (!s) {
         fail(err, errlen, "search: out of memory");

@@ -98,6 +98,11 @@ Trainer *trainer_create_dist(const Config *cfg, const Genotype *g, const Dataset
              train->count);
         return NULL;
     }
+    if (reduce && batch < reduce->size) {
+        fail(err, errlen, "data.batch_size %d is smaller than the %d processes (expected at least "
+             "one image per process)", batch, reduce->size);
+        return NULL;
+    }
     Trainer *t = calloc(1, sizeof *t);
     if (!t) {
         fail(err, errlen, "out of memory");
