@@ -29,9 +29,9 @@
 typedef struct Architect {
     Supernet *net;
     size_t nw, na;
-    float *w_saved, *v; /* nw each: w during the unrolled step; dL_val/dw' */
-    float *g_plus;      /* na: grad_alpha L_train(w + eps v) */
-    float *grad;        /* na: the result */
+    float *w_saved, *v;       /* nw each: w during the unrolled step; dL_val/dw' */
+    float *g_plus;            /* na: grad_alpha L_train(w + eps v) */
+    float *grad;              /* na: the result */
     const GradReduce *reduce; /* data-parallel: sums the gradients (NULL: one process) */
     int batch;                /* the global batch when reduce is set */
 } Architect;

@@ -27,7 +27,8 @@ typedef struct GradReduce {
 
 /* This process's images of a global batch of `batch`: [*first, *first + *count),
  * rank r taking r*batch/size up to (r+1)*batch/size, so shards differ by at
- * most one image when size does not divide batch (data.batch_size must be at least the number of processes). r NULL: the whole batch. */
+ * most one image when size does not divide batch (data.batch_size must be at least the number of
+ * processes). r NULL: the whole batch. */
 void grad_reduce_shard(const GradReduce *r, int batch, int *first, int *count);
 /* Largest shard of a global batch of `batch` (the batch the network is planned for). */
 int grad_reduce_capacity(const GradReduce *r, int batch);

@@ -57,8 +57,8 @@ typedef struct Control {
 static struct {
     int on; /* MPI started and more than one process */
     int rank, size;
-    int begun;            /* lead: the Begin went out */
-    int stopped;          /* lead: the followers were told to stop */
+    int begun;                                    /* lead: the Begin went out */
+    int stopped;                                  /* lead: the followers were told to stop */
     unsigned long long (*checksum)(const void *); /* lead: of the search or the trainer */
     const void *obj;
     GradReduce reduce;
@@ -470,10 +470,9 @@ int dist_follow(void)
         if (c.kind == MSG_STEP && c.step != step)
             die("%s", "out of step with rank 0 (a message for another step)");
         /* rank 0 reports a difference and ends the run */
-        if (check_due(&c) && (f.search ? compare_checksums(step, checksum_search, f.search, err,
-                                                           sizeof err)
-                                       : compare_checksums(step, checksum_trainer, f.trainer, err,
-                                                           sizeof err)) != 0)
+        if (check_due(&c) &&
+            (f.search ? compare_checksums(step, checksum_search, f.search, err, sizeof err)
+                      : compare_checksums(step, checksum_trainer, f.trainer, err, sizeof err)) != 0)
             break;
         if (c.kind == MSG_STOP)
             break;
@@ -492,10 +491,29 @@ int dist_follow(void)
 
 #else /* one process */
 
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Started by mpirun with several processes, each would run the whole search
+ * alone (and all but one would find the run directory locked): refuse. */
 int dist_init(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!size)
+        size = getenv("PMI_SIZE");
+    if (size && atoi(size) > 1) {
+        const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+        if (!rank)
+            rank = getenv("PMI_RANK");
+        if (!rank || atoi(rank) == 0)
+            fprintf(stderr,
+                    "dartboard: started as one of %d MPI processes, but built without MPI "
+                    "(expected a build with ./configure --with-mpi)\n",
+                    atoi(size));
+        exit(2);
+    }
     return 0;
 }
 

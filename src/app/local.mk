@@ -29,7 +29,7 @@ EXTRA_DIST += tests/test_session_tsan.sh tests/tsan.sh
 # tests/test_session_tsan.sh links its instrumented session sources with the
 # core library and these libraries.
 print-core-libs:
-	@echo $(OPENMP_CFLAGS) $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(LIBS)
+	@echo $(OPENMP_CFLAGS) $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(MPI_LIBS) $(LIBS)
 .PHONY: print-core-libs
 
 # The app tests' scratch directories (build tree only).

@@ -51,7 +51,8 @@ static int second_order(Architect *a, const ArchitectSgd *sgd, const float *xt, 
     int rc = 0;
 
     /* 1. w' = w - xi (mu m + g + wd w). */
-    float lt = global_loss(a, supernet_forward(net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL), n, NULL);
+    float lt =
+        global_loss(a, supernet_forward(net, xt, yt, n, SUPERNET_TRAIN, NULL, NULL), n, NULL);
     if (finite_loss(lt, "training (virtual step)", err, errlen))
         return -1;
     supernet_backward(net, 1, 0);

@@ -45,8 +45,8 @@ struct Search {
     Config cfg; /* hyperparameters of the latest step (search_current_lr) */
     const Dataset *data;
     Supernet *net;
-    SupernetSpec spec; /* spec.batch: the largest shard of a data-parallel run */
-    int batch;         /* data.batch_size, the global batch */
+    SupernetSpec spec;        /* spec.batch: the largest shard of a data-parallel run */
+    int batch;                /* data.batch_size, the global batch */
     const GradReduce *reduce; /* data-parallel runs (grad_reduce.h); NULL: one process */
     BnSync bn_sync;           /* reduce's sums, when it asks for sync_bn */
     size_t nw, nr, na;
@@ -136,8 +136,10 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
     }
 
     if (reduce && batch < reduce->size) {
-        fail(err, errlen, "search: data.batch_size=%d is smaller than the %d processes (expected "
-             "at least one image per process)", batch, reduce->size);
+        fail(err, errlen,
+             "search: data.batch_size=%d is smaller than the %d processes (expected "
+             "at least one image per process)",
+             batch, reduce->size);
         return NULL;
     }
     Search *s = calloc(1, sizeof *s);

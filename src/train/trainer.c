@@ -28,8 +28,8 @@
 struct Trainer {
     EvalNet *net;
     const Dataset *train, *test;
-    EvalSpec spec; /* spec.batch: the largest shard of a data-parallel run */
-    int batch;     /* data.batch_size, the global batch */
+    EvalSpec spec;            /* spec.batch: the largest shard of a data-parallel run */
+    int batch;                /* data.batch_size, the global batch */
     const GradReduce *reduce; /* data-parallel runs (grad_reduce.h); NULL: one process */
     BnSync bn_sync;           /* reduce's sums, when it asks for sync_bn */
     float *drop_all;          /* data-parallel: the global batch's drop-path masks */
@@ -99,8 +99,10 @@ Trainer *trainer_create_dist(const Config *cfg, const Genotype *g, const Dataset
         return NULL;
     }
     if (reduce && batch < reduce->size) {
-        fail(err, errlen, "data.batch_size %d is smaller than the %d processes (expected at least "
-             "one image per process)", batch, reduce->size);
+        fail(err, errlen,
+             "data.batch_size %d is smaller than the %d processes (expected at least "
+             "one image per process)",
+             batch, reduce->size);
         return NULL;
     }
     Trainer *t = calloc(1, sizeof *t);
@@ -150,8 +152,7 @@ Trainer *trainer_create_dist(const Config *cfg, const Genotype *g, const Dataset
     evalnet_init(t->net, &init);
     uint64_t sseed = rng_next(&seeds), aseed = rng_next(&seeds), dseed = rng_next(&seeds);
     if (!t->mom || !t->mom_bk || !t->run_bk || !t->perm_bk || !t->x || !t->y || !t->idx ||
-        (t->reduce && !t->drop_all) ||
-        sampler_init(&t->samp, 0, train->count, batch, sseed) != 0) {
+        (t->reduce && !t->drop_all) || sampler_init(&t->samp, 0, train->count, batch, sseed) != 0) {
         fail(err, errlen, "out of memory for the trainer's buffers (%zu weights, batch %d)",
              t->nw, batch);
         trainer_free(t);
@@ -355,9 +356,9 @@ void trainer_test(Trainer *t, int samples, TestResult *r)
 static void shape(const Trainer *t, int64_t v[SHAPE_FIELDS])
 {
     const EvalSpec *s = &t->spec;
-    int64_t f[SHAPE_FIELDS] = {s->in_channels,   s->height,    s->width,          s->classes,
-                               s->init_channels, s->layers,    s->stem_multiplier, s->auxiliary,
-                               t->batch,         (int64_t)t->nw, (int64_t)t->nr,   t->samp.count};
+    int64_t f[SHAPE_FIELDS] = {s->in_channels,   s->height,      s->width,           s->classes,
+                               s->init_channels, s->layers,      s->stem_multiplier, s->auxiliary,
+                               t->batch,         (int64_t)t->nw, (int64_t)t->nr,     t->samp.count};
     memcpy(v, f, sizeof f);
 }
 
