@@ -3,7 +3,8 @@
 # with ./configure --with-mpi; skipped otherwise): the ranks keep identical
 # weights (the checksum comparison passes, rank 1 prints nothing), reruns
 # are bit-identical, with run.sync_bn 2 ranks agree with 1 rank within 1e-5
-# after 5 steps (and without it they do not), a checkpoint resumes with
+# after 5 steps (and without it they do not; second order too, after 2
+# steps), a checkpoint resumes with
 # another number of ranks, and a rank killed mid-run fails the job with a
 # message naming it and leaves the last checkpoint usable.
 set -u
@@ -48,6 +49,11 @@ echo "# softmaxed alphas after 5 steps, 1 vs 2 ranks: $d_sync with sync_bn, $d_p
 check "with sync_bn the alphas agree within 1e-5 and the train loss within 1e-4" \
     "below $d_sync 1e-5 && below $d_loss 1e-4"
 check "without sync_bn (BN statistics per rank) they do not" "! below $d_per 1e-5"
+# Second order: the virtual step's gradient, v and the alpha gradient all go
+# through the sum (2 steps: a second-order step with sync_bn is ~3000 sums).
+sync2="$common --steps 2 --set run.sync_bn=true --set arch.order=2"
+check "second order, sync_bn: 2 ranks (identical weights at the end) agree with 1 within 1e-5" \
+    "$DARTBOARD search $sync2 --out $work/o1 >/dev/null 2>&1 && mpi 2 search $sync2 --out $work/o2 >/dev/null 2>&1 && below \$(max_diff $work/o1/alphas.csv $work/o2/alphas.csv 5 2) 1e-5"
 
 # --- resume with another number of ranks ------------------------------------------
 check "a 1-rank run stopped at step 6 resumes on 2 ranks to step 12" \
