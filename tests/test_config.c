@@ -81,6 +81,7 @@ static void test_key_table(void)
                                               "run.report_every",
                                               "run.checkpoint_every",
                                               "run.eval_samples",
+                                              "run.sync_bn",
                                               "data.synthetic_size",
                                               "data.synthetic_image",
                                               "data.synthetic_channels",

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "dartboard/arena.h"
+#include "dartboard/grad_reduce.h"
 #include "dartboard/supernet.h"
 
 /* DARTS's finite-difference radius: eps = ARCHITECT_RADIUS / ||v||. */
@@ -28,9 +29,11 @@
 typedef struct Architect {
     Supernet *net;
     size_t nw, na;
-    float *w_saved, *v; /* nw each: w during the unrolled step; dL_val/dw' */
-    float *g_plus;      /* na: grad_alpha L_train(w + eps v) */
-    float *grad;        /* na: the result */
+    float *w_saved, *v;       /* nw each: w during the unrolled step; dL_val/dw' */
+    float *g_plus;            /* na: grad_alpha L_train(w + eps v) */
+    float *grad;              /* na: the result */
+    const GradReduce *reduce; /* data-parallel: sums the gradients (NULL: one process) */
+    int batch;                /* the global batch when reduce is set */
 } Architect;
 
 /* The weight side of the step the unrolled gradient looks ahead through. */

@@ -50,6 +50,7 @@ typedef struct Config {
         int epochs;
         uint64_t seed;
         int threads, report_every, checkpoint_every, eval_samples;
+        int sync_bn; /* under mpirun: BN batch statistics over every process */
     } run;
     char preset[64]; /* name the configuration came from (for titles, run dir names) */
 } Config;

@@ -25,4 +25,13 @@ int parallel_threads(void);
  * caller sets it back to 1. */
 void parallel_set_blas_threads(int n);
 
+/* The kernel set the BLAS chose for this CPU ("Haswell", "SkylakeX", ...). */
+const char *parallel_blas_core(void);
+/* NULL, or the OPENBLAS_CORETYPE this CPU deserves when the BLAS chose a
+ * weaker one. OpenBLAS picks its kernels by CPU model and falls back to
+ * "Prescott" (SSE3) for models newer than itself: Debian's 0.3.21 does so on
+ * recent Xeons, for 4-5x slower sgemm. OpenBLAS reads the variable only when
+ * it loads, so the program must set it and exec itself again (main.c). */
+const char *parallel_blas_core_wanted(void);
+
 #endif

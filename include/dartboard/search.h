@@ -20,6 +20,7 @@
 #include "dartboard/config_types.h"
 #include "dartboard/data.h"
 #include "dartboard/genotype.h"
+#include "dartboard/grad_reduce.h"
 #include "dartboard/supernet.h"
 
 typedef struct StepStats {
@@ -36,7 +37,16 @@ typedef struct Search Search;
 
 /* train: the dataset whose training split is cut in two (cfg->data.train_portion). */
 Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t errlen);
+/* The same for one process of a data-parallel run: reduce (grad_reduce.h,
+ * kept by the Search; NULL or size 1: the single-process search) sums the
+ * gradients; every process draws the whole global batch (data.batch_size)
+ * from the global samplers and trains on its shard. */
+Search *search_create_dist(const Config *cfg, const Dataset *train, const GradReduce *reduce,
+                           char *err, size_t errlen);
 void search_free(Search *s);
+/* grad_checksum of the weights then the alphas: equal on every process of a
+ * data-parallel run (the running statistics are per process without sync_bn). */
+unsigned long long search_checksum(const Search *s);
 Supernet *search_net(Search *s);
 
 int64_t search_step_count(const Search *s); /* steps done */

@@ -28,6 +28,7 @@
 #include "dartboard/config_types.h"
 #include "dartboard/data.h"
 #include "dartboard/genotype.h"
+#include "dartboard/grad_reduce.h"
 
 typedef struct TrainStats {
     float loss;     /* main cross-entropy of the step's batch (without the auxiliary) */
@@ -55,7 +56,15 @@ typedef struct Trainer Trainer;
  * outside the space, an input out of range) or memory runs out. */
 Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *train,
                         const Dataset *test, char *err, size_t errlen);
+/* The same for one process of a data-parallel run: reduce (grad_reduce.h,
+ * kept by the Trainer; NULL or size 1: the single-process trainer) sums the
+ * gradients; every process draws the whole global batch and trains on its shard. */
+Trainer *trainer_create_dist(const Config *cfg, const Genotype *g, const Dataset *train,
+                             const Dataset *test, const GradReduce *reduce, char *err,
+                             size_t errlen);
 void trainer_free(Trainer *t);
+/* grad_checksum of the weights: equal on every process of a data-parallel run. */
+unsigned long long trainer_checksum(const Trainer *t);
 
 int64_t trainer_step_count(const Trainer *t); /* steps done */
 int trainer_epoch(const Trainer *t);          /* epoch of the next step, from 0 */

@@ -7,7 +7,8 @@ libdartapp_a_SOURCES += src/app/session.c src/app/session_internal.h src/app/tra
 # server thread, the viewer's connection, detaching, `dartboard ls`
 libdartapp_a_SOURCES += src/app/feed.c include/dartboard/feed.h src/app/wire.c src/app/wire.h \
 	src/app/server.c src/app/server.h src/app/client.c src/app/client.h \
-	src/app/viewers.c src/app/viewers.h
+	src/app/viewers.c src/app/viewers.h \
+	src/app/dist.c include/dartboard/dist.h
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
@@ -16,8 +17,10 @@ tests_test_session_LDADD = $(CORE_LIBS)
 
 TESTS += tests/test_rnnsearch_run.sh
 EXTRA_DIST += tests/test_rnnsearch_run.sh
-TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh
+TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
+	tests/test_mpi.sh
 EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
+	tests/test_mpi.sh \
 	tests/fail_writes.c
 
 # A full or read-only disk under one directory, for tests/test_rundir.sh
@@ -33,7 +36,7 @@ EXTRA_DIST += tests/test_session_tsan.sh tests/tsan.sh
 # tests/test_session_tsan.sh links its instrumented session sources with the
 # core library and these libraries.
 print-core-libs:
-	@echo $(OPENMP_CFLAGS) $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(LIBS)
+	@echo $(OPENMP_CFLAGS) $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(MPI_LIBS) $(LIBS)
 .PHONY: print-core-libs
 
 # The app tests' scratch directories (build tree only).

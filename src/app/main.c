@@ -16,6 +16,7 @@
 #include "dartboard/bench_step.h"
 #include "dartboard/bench_train.h"
 #include "dartboard/corpus_cache.h"
+#include "dartboard/dist.h"
 #include "dartboard/export.h"
 #include "dartboard/feed.h"
 #include "dartboard/parallel.h"
@@ -314,27 +315,39 @@ static int run_corpus(const CliOptions *o)
  * between regions and bound the loss under load (1.4x, BENCHMARKS.md).
  * libgomp reads the setting when it loads, before main, so set it by
  * re-executing once. A policy or spin count the user set is left alone. */
-static void choose_omp_wait_policy(char **argv)
+/* The environment the numeric libraries read only when they load: a short
+ * OpenMP spin before sleeping (GOMP_SPINCOUNT; see the man page) and an
+ * OpenBLAS kernel set that matches the CPU (parallel_blas_core_wanted). A
+ * variable the user set is left alone. When anything changes, the program
+ * execs itself once with the new environment. */
+static void choose_library_environment(char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
+    int change = 0;
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT"))
+        change |= setenv("GOMP_SPINCOUNT", "30000", 1) == 0;
+    const char *core = getenv("OPENBLAS_CORETYPE") ? NULL : parallel_blas_core_wanted();
+    if (core)
+        change |= setenv("OPENBLAS_CORETYPE", core, 1) == 0;
+    if (!change)
         return;
     /* Exec the binary by its own path, not /proc/self/exe: the kernel names
      * the process after the file executed, and ps, top, pgrep and killall
      * look for "dartboard", not "exe". */
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0 || (size_t)n >= sizeof self - 1)
-        return; /* no /proc: run on with the default policy */
-    self[n] = '\0';
-    if (setenv("GOMP_SPINCOUNT", "30000", 1) != 0)
-        return;
-    execv(self, argv);
-    unsetenv("GOMP_SPINCOUNT"); /* the exec failed: nothing changed after all */
+    if (n > 0 && (size_t)n < sizeof self - 1) {
+        self[n] = '\0';
+        execv(self, argv);
+    }
+    /* no /proc or the exec failed: run on with the libraries as they are */
 }
 
 int main(int argc, char **argv)
 {
-    choose_omp_wait_policy(argv);
+    choose_library_environment(argv);
+    /* Under mpirun, every rank but 0 follows rank 0's run (dist.h). */
+    if (dist_init(&argc, &argv) > 0)
+        return dist_follow();
     CliOptions o;
     char err[512];
     if (cli_parse(&o, argc, argv, err, sizeof err) != 0) {
@@ -357,6 +370,7 @@ int main(int argc, char **argv)
         return export_main(o.rest_argc, o.rest_argv);
     case CLI_BENCH:
         parallel_set_threads(o.threads);
+        printf("BLAS kernels: %s\n", parallel_blas_core());
         if (o.bench_kernels)
             return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
         if (o.bench_train)

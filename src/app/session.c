@@ -26,6 +26,7 @@
 
 #include "dartboard/checkpoint.h"
 #include "dartboard/data.h"
+#include "dartboard/dist.h"
 #include "dartboard/export.h"
 #include "dartboard/le.h"
 #include "dartboard/parallel.h"
@@ -675,7 +676,7 @@ static int prepare(Session *s, char *err, size_t errlen)
     if (dataset_load(&s->data, &s->cfg, DATA_TRAIN, err, errlen) != 0)
         return -1;
     s->data_loaded = 1;
-    s->search = search_create(&s->cfg, &s->data, err, errlen);
+    s->search = search_create_dist(&s->cfg, &s->data, dist_reduce(&s->cfg), err, errlen);
     if (!s->search)
         return -1;
     s->steps_per_epoch = search_steps_per_epoch(s->search);
@@ -689,6 +690,8 @@ static int prepare(Session *s, char *err, size_t errlen)
     p->edges = genotype_edge_count(p->nodes);
     refresh_alphas(s);
     if (s->resuming ? resume_run(s, err, errlen) : start_run(s, err, errlen))
+        return -1;
+    if (dist_lead_search(&s->cfg, s->search, err, errlen) != 0) /* the other MPI ranks */
         return -1;
     refresh_alphas(s);
     refresh_progress(s);
@@ -756,6 +759,11 @@ static void *worker_main(void *arg)
         if (search_step_count(s->search) >= s->target)
             break;
 
+        if (dist_lead_search_step(&s->cfg, s->search, err, sizeof err) != 0) {
+            session_say(s, "%s", err);
+            failed = 1;
+            break;
+        }
         double t0 = now_seconds();
         StepStats st;
         int rc = search_step(s->search, &s->cfg, &st, err, sizeof err);
@@ -800,6 +808,10 @@ static void *worker_main(void *arg)
         s->app.elapsed += now_seconds() - t0;
         refresh_progress(s);
         session_publish(s);
+    }
+    if (dist_lead_stop(err, sizeof err) != 0 && !failed) {
+        session_say(s, "%s", err);
+        failed = 1;
     }
     if (!failed) {
         double t0 = now_seconds();
@@ -848,6 +860,14 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     if (s->training)
         s->genotype = *opt->genotype;
     s->recurrent = !s->training && config_is_recurrent(cfg);
+    if (s->recurrent && dist_size() > 1) {
+        snprintf(err, errlen,
+                 "the recurrent search runs in one process (data.set %s): start it without "
+                 "mpirun, which spreads the image search and training",
+                 cfg->data.set);
+        free(s);
+        return NULL;
+    }
     s->fingerprint =
         s->training ? training_fingerprint(cfg, opt->genotype) : checkpoint_fingerprint(cfg);
     if (s->recurrent)

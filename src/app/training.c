@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "dartboard/checkpoint.h"
+#include "dartboard/dist.h"
 #include "dartboard/le.h"
 #include "dartboard/optim.h"
 #include "dartboard/parallel.h"
@@ -272,7 +273,8 @@ static int prepare(Session *s, char *err, size_t errlen)
     if (dataset_load(&s->test, &s->cfg, DATA_TEST, err, errlen) != 0)
         return -1;
     s->test_loaded = 1;
-    s->trainer = trainer_create(&s->cfg, &s->genotype, &s->data, &s->test, err, errlen);
+    s->trainer = trainer_create_dist(&s->cfg, &s->genotype, &s->data, &s->test,
+                                     dist_reduce(&s->cfg), err, errlen);
     if (!s->trainer)
         return -1;
     s->steps_per_epoch = trainer_steps_per_epoch(s->trainer);
@@ -286,6 +288,8 @@ static int prepare(Session *s, char *err, size_t errlen)
     p->params_aux = (long long)trainer_param_count(s->trainer, 1);
     session_say(s, "%lld weights (%lld with the auxiliary head)", p->params, p->params_aux);
     if (s->resuming ? resume(s, err, errlen) : start(s, err, errlen))
+        return -1;
+    if (dist_lead_train(&s->cfg, &s->genotype, s->trainer, err, errlen) != 0) /* other MPI ranks */
         return -1;
     training_refresh(s);
     return 0;
@@ -379,6 +383,11 @@ void *training_main(Session *s)
         }
         if (trainer_step_count(s->trainer) >= s->target)
             break;
+        if (dist_lead_train_step(&s->cfg, s->trainer, err, sizeof err) != 0) {
+            session_say(s, "%s", err);
+            failed = 1;
+            break;
+        }
         double t0 = now_seconds();
         TrainStats st;
         if (trainer_step(s->trainer, &s->cfg, &st, err, sizeof err) != 0) {
@@ -417,6 +426,10 @@ void *training_main(Session *s)
         }
         training_refresh(s);
         session_publish(s);
+    }
+    if (dist_lead_stop(err, sizeof err) != 0 && !failed) {
+        session_say(s, "%s", err);
+        failed = 1;
     }
     if (!failed) {
         if (trainer_step_count(s->trainer) < s->target) {

@@ -5,6 +5,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <stddef.h>
+#include <strings.h>
+
 #ifdef HAVE_OPENBLAS
 #include <cblas.h>
 #endif
@@ -35,4 +38,40 @@ void parallel_set_blas_threads(int n)
 int parallel_threads(void)
 {
     return thread_count;
+}
+
+const char *parallel_blas_core(void)
+{
+#ifdef HAVE_OPENBLAS
+    const char *name = openblas_get_corename();
+    return name ? name : "unknown";
+#else
+    return "not OpenBLAS";
+#endif
+}
+
+static int name_in(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcasecmp(name, *list) == 0)
+            return 1;
+    return 0;
+}
+
+const char *parallel_blas_core_wanted(void)
+{
+#if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__))
+    /* The cores whose kernels already use the vector units we would ask for. */
+    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    static const char *const avx2_cores[] = {"Haswell",        "Zen", "SkylakeX", "Cooperlake",
+                                             "SapphireRapids", NULL};
+    const char *core = parallel_blas_core();
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return name_in(core, avx512_cores) ? NULL : "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return name_in(core, avx2_cores) ? NULL : "Haswell";
+#endif
+    return NULL;
 }

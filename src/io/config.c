@@ -110,7 +110,9 @@
     X("run.checkpoint_every", CONFIG_INT, run.checkpoint_every, 0, 1000000000, 0, NULL, "200", 1,  \
       "steps between checkpoints (0: only when the run ends or stops)")                            \
     X("run.eval_samples", CONFIG_INT, run.eval_samples, 1, 1000000, 0, NULL, "10000", 0,           \
-      "val-split images evaluated (eval-mode BN) at the end of each epoch and of the run")
+      "val-split images evaluated (eval-mode BN) at the end of each epoch and of the run")         \
+    X("run.sync_bn", CONFIG_BOOL, run.sync_bn, 0, 1, 0, NULL, "false", 0,                          \
+      "under mpirun: BatchNorm statistics over the global batch (else per process)")
 
 #define KEY_ENTRY(name, type, field, lo, hi, open, choices, def, live, desc)                       \
     {name, type, lo, hi, choices, desc, def, live, open},

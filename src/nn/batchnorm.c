@@ -9,6 +9,7 @@
 #include "config.h"
 #include "isa.h"
 #include "dartboard/batchnorm.h"
+#include "dartboard/grad_reduce.h"
 #include "dartboard/profile.h"
 
 #include <math.h>
@@ -84,12 +85,72 @@ static inline __attribute__((always_inline)) void bn_affine(float *restrict out,
     }
 }
 
+/* The training forward with sync_bn (grad_reduce.h): the same two passes,
+ * each channel's sum handed to bn_sync_hook between them, so the mean and
+ * the variance are those of the global batch. */
+static void bn_train_synced(float *out, float *save_mean, float *save_invstd, const float *in,
+                            const float *gamma, const float *beta, float *running_mean,
+                            float *running_var, int n, int c, int hw, float momentum, float eps,
+                            BnWrite how, float weight)
+{
+    double sums[c + 1];
+    float means[c];
+    const long work = (long)n * c * hw * 3;
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++) {
+        double s = 0.0;
+        for (int i = 0; i < n; i++)
+            s += bn_sum(in + ((size_t)i * c + ch) * hw, hw);
+        sums[ch] = s;
+    }
+    sums[c] = (double)n * hw;
+    bn_sync_hook->sum(bn_sync_hook->ctx, sums, (size_t)c + 1);
+    const double m = sums[c];
+    for (int ch = 0; ch < c; ch++)
+        means[ch] = (float)(sums[ch] / m);
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++) {
+        double ss = 0.0;
+        for (int i = 0; i < n; i++)
+            ss += bn_sumsq_dev(in + ((size_t)i * c + ch) * hw, hw, means[ch]);
+        sums[ch] = ss;
+    }
+    bn_sync_hook->sum(bn_sync_hook->ctx, sums, (size_t)c);
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++) {
+        const float mean = means[ch];
+        const double var = sums[ch] / m;
+        const float invstd = (float)(1.0 / sqrt(var + (double)eps));
+        if (save_mean)
+            save_mean[ch] = mean;
+        if (save_invstd)
+            save_invstd[ch] = invstd;
+        if (running_mean)
+            running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
+        if (running_var) {
+            const double unbiased = m > 1.0 ? sums[ch] / (m - 1.0) : var;
+            running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+        }
+        const float g = how == BN_ADD ? weight : gamma ? gamma[ch] : 1.0f;
+        const float b = beta ? beta[ch] : 0.0f, scale = g * invstd;
+        for (int i = 0; i < n; i++) {
+            size_t o = ((size_t)i * c + ch) * hw;
+            bn_affine(out + o, in + o, hw, mean, scale, b, how);
+        }
+    }
+}
+
 /* The training forward; for BN_ADD, out += weight * BN(in) (gamma, beta NULL). */
 static inline __attribute__((always_inline)) void
 bn_train(float *out, float *save_mean, float *save_invstd, const float *in, const float *gamma,
          const float *beta, float *running_mean, float *running_var, int n, int c, int hw,
          float momentum, float eps, const BnWrite how, float weight)
 {
+    if (bn_sync_hook) {
+        bn_train_synced(out, save_mean, save_invstd, in, gamma, beta, running_mean, running_var, n,
+                        c, hw, momentum, eps, how, weight);
+        return;
+    }
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 3;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
@@ -219,6 +280,61 @@ static inline void bn_grad_sums(const float *restrict g, const float *restrict x
     *sgx += t;
 }
 
+/* din of scale * BN from the per-channel sums g and g * x_hat over m values:
+ * din (=, or += with add) k*g - k*cx*(x - mean) - k*mg. */
+static void bn_input_grad(float *din, const float *dout, const float *in, int n, int c, int hw,
+                          int ch, float mean, float invstd, float gamma, float scale, double sg,
+                          double sgxh, double m, int add)
+{
+    const float k = gamma * invstd * scale;
+    const float mg = (float)(sg / m);
+    const float cx = (float)(sgxh / m) * invstd;
+    const float a = k, b = -k * cx, c0 = -k * mg;
+    for (int i = 0; i < n; i++) {
+        size_t o = ((size_t)i * c + ch) * hw;
+        for (int j = 0; j < hw; j++) {
+            const float y = a * dout[o + j] + b * (in[o + j] - mean) + c0;
+            din[o + j] = add ? din[o + j] + y : y;
+        }
+    }
+}
+
+/* The backward with sync_bn (grad_reduce.h): the input gradient takes the two
+ * sums over the global batch; dgamma, dbeta and the dots stay this process's
+ * (its share of a weight or alpha gradient, summed with the others later). */
+static void bn_backward_synced(float *din, float *dgamma, float *dbeta, const float *dout,
+                               const float *in, const float *save_mean, const float *save_invstd,
+                               const float *gamma, int n, int c, int hw, int add, float scale,
+                               double *dots)
+{
+    double sums[2 * c + 1];
+    const long work = (long)n * c * hw * 2;
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++) {
+        double sg = 0.0, sgx = 0.0;
+        for (int i = 0; i < n; i++) {
+            size_t o = ((size_t)i * c + ch) * hw;
+            bn_grad_sums(dout + o, in + o, hw, save_mean[ch], &sg, &sgx);
+        }
+        const double sgxh = sgx * save_invstd[ch];
+        if (dots)
+            dots[ch] = sgxh;
+        if (dbeta)
+            dbeta[ch] += (float)sg;
+        if (dgamma)
+            dgamma[ch] += (float)sgxh;
+        sums[2 * ch] = sg;
+        sums[2 * ch + 1] = sgxh;
+    }
+    sums[2 * c] = (double)n * hw;
+    bn_sync_hook->sum(bn_sync_hook->ctx, sums, 2 * (size_t)c + 1);
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++)
+        bn_input_grad(din, dout, in, n, c, hw, ch, save_mean[ch], save_invstd[ch],
+                      gamma ? gamma[ch] : 1.0f, scale, sums[2 * ch], sums[2 * ch + 1], sums[2 * c],
+                      add);
+}
+
 /* The backward of scale * BN; din = (or += with add) the input gradient,
  * dots[ch] (if not NULL) = sum g * x_hat of channel ch. */
 static inline __attribute__((always_inline)) void
@@ -226,6 +342,11 @@ bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const fl
             const float *save_mean, const float *save_invstd, const float *gamma, int n, int c,
             int hw, const int add, float scale, double *dots)
 {
+    if (bn_sync_hook && din) {
+        bn_backward_synced(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c, hw,
+                           add, scale, dots);
+        return;
+    }
     const double m = (double)n * hw;
     const long work = (long)n * c * hw * 2;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)

@@ -21,6 +21,7 @@
 
 #include "dartboard/architect.h"
 #include "dartboard/arena.h"
+#include "dartboard/grad_reduce.h"
 #include "dartboard/le.h"
 #include "dartboard/loss.h"
 #include "dartboard/optim.h"
@@ -44,7 +45,10 @@ struct Search {
     Config cfg; /* hyperparameters of the latest step (search_current_lr) */
     const Dataset *data;
     Supernet *net;
-    SupernetSpec spec;
+    SupernetSpec spec;        /* spec.batch: the largest shard of a data-parallel run */
+    int batch;                /* data.batch_size, the global batch */
+    const GradReduce *reduce; /* data-parallel runs (grad_reduce.h); NULL: one process */
+    BnSync bn_sync;           /* reduce's sums, when it asks for sync_bn */
     size_t nw, nr, na;
     float *w, *gw, *run, *a; /* the supernet's own buffers */
 
@@ -81,7 +85,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static void plan(Search *s, Arena *ar)
 {
-    int b = s->spec.batch;
+    int b = s->batch;
     size_t img =
         (size_t)s->spec.in_channels * (size_t)s->spec.image_size * (size_t)s->spec.image_size;
     s->mom = arena_floats(ar, s->nw);
@@ -105,6 +109,12 @@ static void plan(Search *s, Arena *ar)
 
 Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t errlen)
 {
+    return search_create_dist(cfg, train, NULL, err, errlen);
+}
+
+Search *search_create_dist(const Config *cfg, const Dataset *train, const GradReduce *reduce,
+                           char *err, size_t errlen)
+{
     if (!train || train->count <= 0 || train->channels <= 0 || train->classes < 2) {
         fail(err, errlen, "search: no usable training set (expected images of at least 2 classes)");
         return NULL;
@@ -125,6 +135,13 @@ Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t
         return NULL;
     }
 
+    if (reduce && batch < reduce->size) {
+        fail(err, errlen,
+             "search: data.batch_size=%d is smaller than the %d processes (expected "
+             "at least one image per process)",
+             batch, reduce->size);
+        return NULL;
+    }
     Search *s = calloc(1, sizeof *s);
     if (!s) {
         fail(err, errlen, "search: out of memory");
@@ -132,6 +149,8 @@ Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t
     }
     s->cfg = *cfg;
     s->data = train;
+    s->batch = batch;
+    s->reduce = reduce && reduce->size > 1 ? reduce : NULL;
     s->spec = (SupernetSpec){
         .in_channels = train->channels,
         .image_size = train->height,
@@ -140,7 +159,10 @@ Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t
         .layers = cfg->model.layers,
         .nodes = cfg->model.nodes,
         .stem_multiplier = cfg->model.stem_multiplier,
-        .batch = batch,
+        .batch = grad_reduce_capacity(s->reduce, batch),
+        /* BN sums over the processes must come in the same order on each:
+         * one lane, so the ops of an edge run one after the other. */
+        .lanes = s->reduce && s->reduce->sync_bn ? 1 : 0,
     };
     s->net = supernet_create(&s->spec, err, errlen);
     if (!s->net) {
@@ -180,6 +202,10 @@ Search *search_create(const Config *cfg, const Dataset *train, char *err, size_t
         return NULL;
     }
     plan(s, &s->arena);
+    s->arch.reduce = s->reduce;
+    if (s->reduce)
+        s->bn_sync = (BnSync){s->reduce->sum_doubles, s->reduce->ctx};
+    s->arch.batch = batch;
     return s;
 }
 
@@ -192,6 +218,11 @@ void search_free(Search *s)
     arena_free(&s->arena);
     supernet_free(s->net);
     free(s);
+}
+
+unsigned long long search_checksum(const Search *s)
+{
+    return grad_checksum(grad_checksum(GRAD_CHECKSUM_SEED, s->w, s->nw), s->a, s->na);
 }
 
 Supernet *search_net(Search *s)
@@ -285,13 +316,29 @@ static int alpha_grad(Search *s, const Config *cfg, int order, double lr, const 
 /* ---- the step -------------------------------------------------------------- */
 
 /* Everything after the batches are drawn. On failure the caller rolls back. */
+static int step_body(Search *s, const Config *cfg, const float *xt, const int *yt, const float *xv,
+                     const int *yv, int n, StepStats *st, char *err, size_t errlen);
+
+/* The body with the BatchNorm sums over every process when sync_bn asks for
+ * them (every training-mode pass of the step: alpha batch, virtual step,
+ * weight batch). */
 static int step_core(Search *s, const Config *cfg, const float *xt, const int *yt, const float *xv,
+                     const int *yv, int n, StepStats *st, char *err, size_t errlen)
+{
+    if (s->reduce && s->reduce->sync_bn)
+        bn_sync_hook = &s->bn_sync;
+    int rc = step_body(s, cfg, xt, yt, xv, yv, n, st, err, errlen);
+    bn_sync_hook = NULL;
+    return rc;
+}
+
+static int step_body(Search *s, const Config *cfg, const float *xt, const int *yt, const float *xv,
                      const int *yv, int n, StepStats *st, char *err, size_t errlen)
 {
     const int order = cfg->arch.order;
     const double lr = lr_at(s, cfg);
     StepStats out = {0};
-    out.batch = n;
+    out.batch = s->reduce ? s->batch : n;
     out.lr = (float)lr;
     out.new_epoch = s->steps % search_steps_per_epoch(s) == 0;
 
@@ -306,6 +353,7 @@ static int step_core(Search *s, const Config *cfg, const float *xt, const int *y
     }
 
     float lt = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, &out.train_correct, NULL);
+    lt = grad_reduce_loss(s->reduce, lt, n, s->reduce ? s->batch : n, &out.train_correct);
     out.train_loss = lt;
     if (!isfinite(lt))
         return fail(err, errlen,
@@ -313,6 +361,7 @@ static int step_core(Search *s, const Config *cfg, const float *xt, const int *y
                     "optim.lr or arch.lr, or resume from the last checkpoint)",
                     (long long)s->steps + 1, (double)lt);
     supernet_backward(s->net, 1, 0);
+    grad_reduce_mean(s->reduce, s->gw, s->nw, n, s->batch);
     double norm = optim_clip_grad_norm(s->gw, s->nw, cfg->optim.grad_clip);
     out.grad_norm = (float)norm;
     if (!isfinite(norm))
@@ -343,7 +392,7 @@ static int step_core(Search *s, const Config *cfg, const float *xt, const int *y
 
 int search_step(Search *s, const Config *cfg, StepStats *st, char *err, size_t errlen)
 {
-    const int b = s->spec.batch, augment = cfg->data.augment;
+    const int b = s->batch, augment = cfg->data.augment;
     backup_take(s, 1);
     /* Draw order is fixed (alpha batch, then weight batch) so a restored RNG
      * replays the same augmentations. */
@@ -353,7 +402,15 @@ int search_step(Search *s, const Config *cfg, StepStats *st, char *err, size_t e
     }
     sampler_next(&s->wsamp, s->idx);
     dataset_batch(s->data, s->idx, b, augment, &s->aug, s->xt, s->yt);
-    if (step_core(s, cfg, s->xt, s->yt, s->xv, s->yv, b, st, err, errlen) != 0) {
+    /* Every process draws and augments the whole global batch (the samplers
+     * and the RNG stay global, so a checkpoint resumes with any number of
+     * processes) and trains on its shard of it. */
+    int first, n;
+    grad_reduce_shard(s->reduce, b, &first, &n);
+    const size_t img =
+        (size_t)s->spec.in_channels * (size_t)s->spec.image_size * (size_t)s->spec.image_size;
+    if (step_core(s, cfg, s->xt + (size_t)first * img, s->yt + first, s->xv + (size_t)first * img,
+                  s->yv + first, n, st, err, errlen) != 0) {
         backup_restore(s, 1);
         return -1;
     }
@@ -462,7 +519,7 @@ static StateShape state_shape(const Search *s)
 {
     StateShape sh = {{s->spec.in_channels, s->spec.image_size, s->spec.classes,
                       s->spec.init_channels, s->spec.layers, s->spec.nodes, s->spec.stem_multiplier,
-                      s->spec.batch, (int64_t)s->nw, (int64_t)s->nr, (int64_t)s->na, s->wsamp.count,
+                      s->batch, (int64_t)s->nw, (int64_t)s->nr, (int64_t)s->na, s->wsamp.count,
                       s->asamp.count}};
     return sh;
 }

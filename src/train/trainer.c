@@ -17,6 +17,7 @@
 
 #include "dartboard/cutout.h"
 #include "dartboard/evalnet.h"
+#include "dartboard/grad_reduce.h"
 #include "dartboard/le.h"
 #include "dartboard/optim.h"
 
@@ -28,7 +29,11 @@
 struct Trainer {
     EvalNet *net;
     const Dataset *train, *test;
-    EvalSpec spec;
+    EvalSpec spec;            /* spec.batch: the largest shard of a data-parallel run */
+    int batch;                /* data.batch_size, the global batch */
+    const GradReduce *reduce; /* data-parallel runs (grad_reduce.h); NULL: one process */
+    BnSync bn_sync;           /* reduce's sums, when it asks for sync_bn */
+    float *drop_all;          /* data-parallel: the global batch's drop-path masks */
     size_t nw, nr;
     float *w, *gw, *run;
     float *mom;    /* SGD momentum buffers */
@@ -55,6 +60,13 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *train,
                         const Dataset *test, char *err, size_t errlen)
+{
+    return trainer_create_dist(cfg, g, train, test, NULL, err, errlen);
+}
+
+Trainer *trainer_create_dist(const Config *cfg, const Genotype *g, const Dataset *train,
+                             const Dataset *test, const GradReduce *reduce, char *err,
+                             size_t errlen)
 {
     if (g->nodes != cfg->model.nodes) {
         fail(err, errlen,
@@ -89,6 +101,13 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
              train->count);
         return NULL;
     }
+    if (reduce && batch < reduce->size) {
+        fail(err, errlen,
+             "data.batch_size %d is smaller than the %d processes (expected at least "
+             "one image per process)",
+             batch, reduce->size);
+        return NULL;
+    }
     Trainer *t = calloc(1, sizeof *t);
     if (!t) {
         fail(err, errlen, "out of memory");
@@ -96,6 +115,10 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
     }
     t->train = train;
     t->test = test;
+    t->batch = batch;
+    t->reduce = reduce && reduce->size > 1 ? reduce : NULL;
+    if (t->reduce)
+        t->bn_sync = (BnSync){t->reduce->sum_doubles, t->reduce->ctx};
     t->spec = (EvalSpec){.in_channels = train->channels,
                          .height = train->height,
                          .width = train->width,
@@ -104,7 +127,7 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
                          .layers = cfg->model.layers,
                          .stem_multiplier = cfg->model.stem_multiplier,
                          .auxiliary = cfg->train.auxiliary,
-                         .batch = batch};
+                         .batch = grad_reduce_capacity(t->reduce, batch)};
     t->net = evalnet_create(&t->spec, g, err, errlen);
     if (!t->net) {
         free(t);
@@ -123,6 +146,8 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
     t->x = calloc((size_t)batch * img, sizeof *t->x);
     t->y = calloc((size_t)batch, sizeof *t->y);
     t->idx = calloc((size_t)batch, sizeof *t->idx);
+    if (t->reduce)
+        t->drop_all = calloc((size_t)(evalnet_drop_ops(t->net) + 1) * (size_t)batch, sizeof(float));
 
     Rng init, seeds;
     rng_seed(&init, cfg->run.seed);
@@ -130,7 +155,7 @@ Trainer *trainer_create(const Config *cfg, const Genotype *g, const Dataset *tra
     evalnet_init(t->net, &init);
     uint64_t sseed = rng_next(&seeds), aseed = rng_next(&seeds), dseed = rng_next(&seeds);
     if (!t->mom || !t->mom_bk || !t->run_bk || !t->perm_bk || !t->x || !t->y || !t->idx ||
-        sampler_init(&t->samp, 0, train->count, batch, sseed) != 0) {
+        (t->reduce && !t->drop_all) || sampler_init(&t->samp, 0, train->count, batch, sseed) != 0) {
         fail(err, errlen, "out of memory for the trainer's buffers (%zu weights, batch %d)", t->nw,
              batch);
         trainer_free(t);
@@ -154,7 +179,13 @@ void trainer_free(Trainer *t)
     free(t->x);
     free(t->y);
     free(t->idx);
+    free(t->drop_all);
     free(t);
+}
+
+unsigned long long trainer_checksum(const Trainer *t)
+{
+    return grad_checksum(GRAD_CHECKSUM_SEED, t->w, t->nw);
 }
 
 int64_t trainer_step_count(const Trainer *t)
@@ -178,17 +209,24 @@ size_t trainer_param_count(const Trainer *t, int with_aux)
 }
 
 /* Per op and image: 1/keep with probability keep, else 0. */
-static void draw_drop_masks(Trainer *t, float p)
+/* The masks of the global batch, op by op, in one draw order whatever the
+ * number of processes; a process keeps its shard's [first, first + count). */
+static void draw_drop_masks(Trainer *t, float p, int first, int count)
 {
     float keep = 1.0f - p, *s = evalnet_drop_scales(t->net);
-    size_t count = (size_t)evalnet_drop_ops(t->net) * (size_t)t->spec.batch;
-    for (size_t k = 0; k < count; k++)
-        s[k] = rng_uniform(&t->drop) < keep ? 1.0f / keep : 0.0f;
+    float *all = t->reduce ? t->drop_all : s;
+    size_t ops = (size_t)evalnet_drop_ops(t->net), total = ops * (size_t)t->batch;
+    for (size_t k = 0; k < total; k++)
+        all[k] = rng_uniform(&t->drop) < keep ? 1.0f / keep : 0.0f;
+    if (t->reduce)
+        for (size_t op = 0; op < ops; op++)
+            memcpy(s + op * (size_t)t->spec.batch, all + op * (size_t)t->batch + first,
+                   (size_t)count * sizeof *s);
 }
 
 int trainer_step(Trainer *t, const Config *cfg, TrainStats *st, char *err, size_t errlen)
 {
-    int epoch = trainer_epoch(t), batch = t->spec.batch;
+    int epoch = trainer_epoch(t), batch = t->batch;
     double lr = optim_cosine_lr(cfg->optim.lr, cfg->optim.lr_min, epoch, cfg->run.epochs);
     double p = epoch < cfg->run.epochs ? cfg->train.drop_path * epoch / cfg->run.epochs
                                        : cfg->train.drop_path;
@@ -203,17 +241,30 @@ int trainer_step(Trainer *t, const Config *cfg, TrainStats *st, char *err, size_
     dataset_batch(t->train, t->idx, batch, cfg->data.augment, &t->aug, t->x, t->y);
     cutout_apply(t->x, batch, t->spec.in_channels, t->spec.height, t->spec.width, cfg->train.cutout,
                  &t->aug);
+    /* Every process draws and augments the global batch (sampler and RNGs
+     * stay global, so a checkpoint resumes with any number of processes) and
+     * trains on its shard; the losses and the gradient are then summed. */
+    int first, n;
+    grad_reduce_shard(t->reduce, batch, &first, &n);
+    const float *x = t->x + (size_t)first * t->spec.in_channels * t->spec.height * t->spec.width;
+    const int *y = t->y + first;
     if (p > 0.0)
-        draw_drop_masks(t, (float)p);
-    evalnet_forward(t->net, t->x, batch, EVAL_TRAIN, p > 0.0);
+        draw_drop_masks(t, (float)p, first, n);
+    if (t->reduce && t->reduce->sync_bn)
+        bn_sync_hook = &t->bn_sync;
+    evalnet_forward(t->net, x, n, EVAL_TRAIN, p > 0.0);
     int correct = 0;
     float aux = 0.0f;
-    float loss = evalnet_loss(t->net, t->y, &correct, &aux);
+    float loss = evalnet_loss(t->net, y, &correct, &aux);
+    loss = grad_reduce_loss(t->reduce, loss, n, batch, &correct);
+    aux = grad_reduce_loss(t->reduce, aux, n, batch, NULL);
     double norm = NAN;
     if (isfinite(loss) && isfinite(aux)) {
-        evalnet_backward(t->net, t->y, (float)cfg->train.aux_weight);
+        evalnet_backward(t->net, y, (float)cfg->train.aux_weight);
+        grad_reduce_mean(t->reduce, t->gw, t->nw, n, batch);
         norm = optim_clip_grad_norm(t->gw, t->nw, cfg->optim.grad_clip);
     }
+    bn_sync_hook = NULL;
     if (!isfinite(norm)) {
         memcpy(t->run, t->run_bk, t->nr * sizeof *t->run);
         memcpy(t->samp.perm, t->perm_bk, (size_t)t->samp.count * sizeof *t->perm_bk);
@@ -293,7 +344,7 @@ static void shape(const Trainer *t, int64_t v[SHAPE_FIELDS])
     const EvalSpec *s = &t->spec;
     int64_t f[SHAPE_FIELDS] = {s->in_channels,   s->height,      s->width,           s->classes,
                                s->init_channels, s->layers,      s->stem_multiplier, s->auxiliary,
-                               s->batch,         (int64_t)t->nw, (int64_t)t->nr,     t->samp.count};
+                               t->batch,         (int64_t)t->nw, (int64_t)t->nr,     t->samp.count};
     memcpy(v, f, sizeof f);
 }
 
