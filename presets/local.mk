@@ -1,4 +1,5 @@
 # presets: installed into $(presetdir); the first line of each is its description
 dist_preset_DATA += presets/demo.yaml presets/fashion-mnist.yaml \
 	presets/cifar10-first-order.yaml presets/cifar10-second-order.yaml presets/test.yaml \
-	presets/train-test.yaml presets/train-fashion-mnist.yaml presets/train-cifar10.yaml
+	presets/train-test.yaml presets/train-fashion-mnist.yaml presets/train-cifar10.yaml \
+	presets/rnn-train-test.yaml presets/rnn-train-kjv.yaml presets/rnn-train-ptb.yaml

@@ -16,6 +16,7 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 #include "dartboard/run_csv.h"
 #include "dartboard/session.h"
 
@@ -34,6 +35,7 @@ typedef struct TextBuf {
 typedef struct RunDir {
     char path[RUNDIR_PATH_MAX];
     int training; /* a dartboard train run: metrics.csv of TRAIN_COLUMNS, no alphas.csv */
+    int recurrent; /* with training: a recurrent cell's, metrics.csv of RNN_TRAIN_COLUMNS */
     int lock_fd;
     TextBuf metrics, alphas;
 } RunDir;
@@ -101,5 +103,32 @@ typedef struct TrainResults {
 } TrainResults;
 
 int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, size_t errlen);
+
+/* --- the training of a recurrent cell ------------------------------------ */
+/* The official line of a recurrent genotype, without a newline:
+ * Genotype(recurrent=[('sigmoid', 0), ...], concat=range(1, 9)) (a concat
+ * that is not a range is written as a list). */
+void rundir_rnn_genotype_line(const RnnGenotype *g, char *buf, size_t len);
+/* genotype.py: that line and a newline. */
+int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, char *err, size_t errlen);
+int rundir_append_rnn_train(RunDir *rd, const RnnTrainRow *row, char *err, size_t errlen);
+int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total,
+                          char *err, size_t errlen);
+/* results.json of a recurrent training run: the test split's loss and
+ * perplexity on the best weights (as train.py reloads the best model), the
+ * best valid loss, when averaging began, the size and the cell. */
+typedef struct RnnTrainResults {
+    const char *preset, *dataset;
+    const RnnGenotype *genotype;
+    int epochs, epochs_planned;
+    int asgd_epoch; /* the epoch after which ASGD began (0: it did not) */
+    long long test_tokens;
+    double test_loss, val_loss; /* val_loss: the best */
+    size_t params;
+    double seconds;
+} RnnTrainResults;
+int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err,
+                             size_t errlen);
+/* --- end of the recurrent training's files --- */
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 #include "dartboard/run_csv.h" /* MetricRow, one row of metrics.csv */
 
 typedef enum SessionState {
@@ -39,6 +40,13 @@ typedef struct Snapshot {
      * Then rows are epochs (step = epoch = the epoch's number, from 1),
      * val_* are the test split's figures, and there are no alphas. */
     int training;
+    /* With training, 1: a recurrent cell (rnntrain.h). Then a row's train_acc
+     * and val_acc hold the train and valid perplexities, val_loss the valid
+     * loss, images_per_s is tokens per second, steps are BPTT windows (their
+     * count per epoch varies: total_steps is an estimate), and there is no
+     * CNN genotype. asgd: averaged SGD is on. */
+    int recurrent, asgd;
+    RnnGenotype rnn_genotype; /* the recurrent cell trained */
     float drop_path;              /* drop-path probability of the next step */
     long long params, params_aux; /* weights without and with the auxiliary head */
     char preset[64];
@@ -94,6 +102,9 @@ typedef struct SessionOptions {
     /* Not NULL: train this cell from scratch (dartboard train) instead of
      * searching; copied by session_create. */
     const Genotype *genotype;
+    /* Not NULL: train this recurrent cell from scratch instead (the
+     * configuration's data.set is kjv or text); copied by session_create. */
+    const RnnGenotype *rnn_genotype;
 } SessionOptions;
 
 typedef struct Session Session;

@@ -11,6 +11,7 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 
 typedef enum CliCommand {
     CLI_SEARCH,
@@ -65,4 +66,13 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen);
  * genotype.py. It must have `nodes` intermediate nodes (model.nodes). 0, or
  * -1 with err naming the file and what was expected. */
 int cli_genotype(const CliOptions *o, int nodes, Genotype *g, char *err, size_t errlen);
+
+/* cli_rnn.c: the same for a recurrent cell (data.set kjv or text): DARTS_V1,
+ * DARTS_V2 (= DARTS) as the official rnn/genotypes.py, a run directory's
+ * genotype.py or a file holding the official Genotype(recurrent=[...],
+ * concat=...) line. 0, or -1 with err "FILE:LINE:COL: what (expected ...)". */
+int cli_rnn_genotype(const CliOptions *o, RnnGenotype *g, char *err, size_t errlen);
+/* 1 when --genotype (or the --resume directory's genotype.py) is a file
+ * holding a recurrent cell: a preset of images cannot train it. */
+int cli_genotype_is_recurrent(const CliOptions *o);
 #endif

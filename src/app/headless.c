@@ -7,11 +7,20 @@
 #include <time.h>
 
 #include "dartboard/genotype_io.h"
+#include "dartboard/rundir.h"
 
 #define POLL_NS (100 * 1000 * 1000)
 
 static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
 {
+    if (p->recurrent) { /* val_acc, train_acc: perplexities (session.h) */
+        fprintf(out,
+                "epoch %d/%d  lr %.5g  train %.4f ppl %.2f  valid %.4f ppl %.2f%s  %.1f ms/step  "
+                "%.0f tokens/s\n",
+                r->epoch + 1, p->epochs, r->lr, r->train_loss, r->train_acc, r->val_loss,
+                r->val_acc, p->asgd ? "  ASGD" : "", p->ms_per_step, p->images_per_s);
+        return;
+    }
     if (p->training) {
         fprintf(out,
                 "epoch %d/%d  lr %.5f  drop-path %.3f  train %.4f %6.2f%%  test %.4f %6.2f%%  "
@@ -47,7 +56,14 @@ int headless_run(Session *s, FILE *out)
             /* Rows of a resumed run were printed back then; a run that fails
              * before it starts has no rows to print, only its error. */
             printed = p->state == SESSION_ERROR ? p->rows_total : p->rows_resumed;
-            if (p->state != SESSION_ERROR && p->training) {
+            if (p->state != SESSION_ERROR && p->recurrent) {
+                char line[1024];
+                rundir_rnn_genotype_line(&p->rnn_genotype, line, sizeof line);
+                fprintf(out,
+                        "dartboard train: %s, run directory %s, step %" PRId64
+                        " (%d epochs)\n%lld weights; recurrent cell %s\n",
+                        p->preset, p->run_dir, p->step, p->epochs, p->params, line);
+            } else if (p->state != SESSION_ERROR && p->training) {
                 fprintf(out,
                         "dartboard train: %s, run directory %s, step %" PRId64 " of %" PRId64
                         " (%d epochs)\n%lld weights (%lld with the auxiliary head); cell ",

@@ -105,12 +105,24 @@ static int run_session(const CliOptions *o)
     /* The cell is checked before the run directory exists: a genotype
      * that does not parse or fit writes nothing. */
     Genotype g;
-    if (o->command == CLI_TRAIN && cli_genotype(o, cfg.model.nodes, &g, err, sizeof err) != 0) {
+    RnnGenotype rg; /* a recurrent cell when the preset's data.set is text */
+    const int recurrent = o->command == CLI_TRAIN && config_is_recurrent(&cfg);
+    if (o->command == CLI_TRAIN && !recurrent && cli_genotype_is_recurrent(o)) {
+        fprintf(stderr,
+                "dartboard: --genotype %s is a recurrent cell, but preset %s (data.set %s) "
+                "trains a CNN cell (expected a preset of text, e.g. --preset rnn-train-test)\n",
+                o->resume_dir ? o->resume_dir : o->genotype, cfg.preset, cfg.data.set);
+        return 2;
+    }
+    if (recurrent ? cli_rnn_genotype(o, &rg, err, sizeof err) != 0
+                  : o->command == CLI_TRAIN && cli_genotype(o, cfg.model.nodes, &g, err,
+                                                            sizeof err) != 0) {
         fprintf(stderr, "dartboard: %s\n", err);
         return 2;
     }
     SessionOptions so = {
-        .genotype = o->command == CLI_TRAIN ? &g : NULL,
+        .genotype = o->command == CLI_TRAIN && !recurrent ? &g : NULL,
+        .rnn_genotype = recurrent ? &rg : NULL,
         .out_dir = o->out_dir,
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,

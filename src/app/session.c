@@ -435,6 +435,11 @@ static void apply_set(Session *s, const Command *c)
 static void export_all(Session *s)
 {
     char err[ERR_LEN], msg[ERR_LEN];
+    if (s->recurrent) { /* the exporter reads CNN genotypes only, for now */
+        session_say(s, "the recurrent cell trained is %s/genotype.py (no diagram export for a "
+                       "recurrent cell yet)", s->rd.path);
+        return;
+    }
     /* The exporter reads the run directory: bring its genotype up to now
      * (a training run's genotype.py is the cell it trains, written once). */
     if (!s->training)
@@ -829,11 +834,15 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     s->cfg = *cfg;
     s->opt = *opt;
     s->rd.lock_fd = -1;
-    s->training = opt->genotype != NULL;
-    if (s->training)
+    s->training = opt->genotype != NULL || opt->rnn_genotype != NULL;
+    s->recurrent = opt->rnn_genotype != NULL; /* training a recurrent cell (training_rnn.c) */
+    if (opt->genotype)
         s->genotype = *opt->genotype;
-    s->fingerprint =
-        s->training ? training_fingerprint(cfg, opt->genotype) : checkpoint_fingerprint(cfg);
+    if (s->recurrent)
+        s->rnn_genotype = *opt->rnn_genotype;
+    s->fingerprint = s->recurrent  ? rnn_training_fingerprint(cfg, opt->rnn_genotype)
+                     : s->training ? training_fingerprint(cfg, opt->genotype)
+                                   : checkpoint_fingerprint(cfg);
     const char *dir = opt->resume_dir ? opt->resume_dir : opt->out_dir;
     if (dir) {
         if (snprintf(s->out_dir, sizeof s->out_dir, "%s", dir) >= (int)sizeof s->out_dir) {
@@ -848,6 +857,7 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     if (rundir_lock(&s->rd, s->out_dir, !opt->resume_dir, err, errlen) != 0)
         goto fail;
     s->rd.training = s->training;
+    s->rd.recurrent = s->recurrent;
     if (opt->resume_dir) {
         /* The checkpoint itself is read by the worker, once the network's
          * shape says how large it may be. A run killed before its first
@@ -860,7 +870,8 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
         goto fail; /* refused before the worker loads anything */
     }
     s->opt.out_dir = s->out_dir;
-    s->opt.genotype = s->training ? &s->genotype : NULL;
+    s->opt.genotype = opt->genotype ? &s->genotype : NULL;
+    s->opt.rnn_genotype = s->recurrent ? &s->rnn_genotype : NULL;
     s->opt.resume_dir = opt->resume_dir ? s->out_dir : NULL;
 
     pthread_mutex_init(&s->snap_lock, NULL);
@@ -880,7 +891,10 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     p->edges = genotype_edge_count(cfg->model.nodes);
     p->config = *cfg;
     p->training = s->training;
-    if (s->training)
+    p->recurrent = s->recurrent;
+    if (s->recurrent)
+        p->rnn_genotype = s->rnn_genotype;
+    if (opt->genotype)
         p->genotype = s->genotype;
     s->shared = *p;
     return s;
@@ -963,6 +977,7 @@ void session_free(Session *s)
         search_free(s->search);
     if (s->trainer)
         trainer_free(s->trainer);
+    rnn_training_free(s);
     if (s->test_loaded)
         dataset_free(&s->test);
     if (s->data_loaded)

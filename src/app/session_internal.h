@@ -12,6 +12,8 @@
 #include "dartboard/rundir.h"
 #include "dartboard/search.h"
 #include "dartboard/session.h"
+#include "dartboard/corpus.h"
+#include "dartboard/rnntrain.h"
 #include "dartboard/trainer.h"
 
 #define QUEUE_SIZE 64
@@ -83,6 +85,16 @@ struct Session {
     Dataset test;
     int test_loaded;
     TrainState train;
+
+    /* dartboard train of a recurrent cell (opt.rnn_genotype set; training_rnn.c) */
+    int recurrent;
+    RnnGenotype rnn_genotype;
+    RnnTrainer *rnn_trainer;
+    Corpus corpus;
+    int corpus_loaded;
+    double rnn_loss_sum; /* the epoch's window losses so far */
+    int64_t rnn_windows, rnn_tokens;
+    int rnn_asgd_epoch; /* the epoch after which ASGD began (0: not yet) */
 };
 
 void session_publish(Session *s);
@@ -102,5 +114,14 @@ void training_refresh(Session *s); /* progress fields of the snapshot */
 int training_checkpoint(Session *s, char *err, size_t errlen);
 int64_t training_step_count(const Session *s);
 uint64_t training_fingerprint(const Config *cfg, const Genotype *g);
+
+/* training_rnn.c: the same for a recurrent cell (training.c's functions
+ * hand a recurrent run to these) */
+void *rnn_training_main(Session *s);
+void rnn_training_refresh(Session *s);
+int rnn_training_checkpoint(Session *s, char *err, size_t errlen);
+int64_t rnn_training_step_count(const Session *s);
+uint64_t rnn_training_fingerprint(const Config *cfg, const RnnGenotype *g);
+void rnn_training_free(Session *s);
 
 #endif

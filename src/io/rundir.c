@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -216,6 +217,8 @@ void rundir_unlock(RunDir *rd)
 
 static const char *metrics_header(const RunDir *rd)
 {
+    if (rd->training && rd->recurrent)
+        return RNN_TRAIN_CSV_HEADER;
     return rd->training ? TRAIN_CSV_HEADER : RUNDIR_METRICS_HEADER;
 }
 
@@ -526,3 +529,107 @@ int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, siz
     rundir_file(rd, "results.json", path, sizeof path);
     return atomic_file_write(path, fill_results, (void *)r, err, errlen);
 }
+
+/* ---------------------------------------------------------------- the training of a recurrent cell */
+
+void rundir_rnn_genotype_line(const RnnGenotype *g, char *buf, size_t len)
+{
+    size_t used = 0;
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        int n_ = snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__);                   \
+        used += n_ > 0 ? (size_t)n_ : 0;                                                           \
+    } while (0)
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    PUT("Genotype(recurrent=[");
+    for (int i = 0; i < RNN_NODES; i++) {
+        const int op = g->recurrent[i].op;
+        PUT("%s('%s', %d)", i ? ", " : "", op >= 0 && op < RNN_OP_COUNT ? rnn_op_names[op] : "?",
+            g->recurrent[i].input);
+    }
+    int range = g->concat_count > 0;
+    for (int i = 1; i < g->concat_count; i++)
+        range &= g->concat[i] == g->concat[0] + i;
+    if (range) {
+        PUT("], concat=range(%d, %d))", g->concat[0], g->concat[0] + g->concat_count);
+    } else {
+        PUT("], concat=[");
+        for (int i = 0; i < g->concat_count; i++)
+            PUT("%s%d", i ? ", " : "", g->concat[i]);
+        PUT("])");
+    }
+#undef PUT
+}
+
+int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, char *err, size_t errlen)
+{
+    char line[1024], path[RUNDIR_FILE_MAX];
+    rundir_rnn_genotype_line(g, line, sizeof line - 1);
+    strcat(line, "\n");
+    rundir_file(rd, "genotype.py", path, sizeof path);
+    return atomic_file_write_bytes(path, line, strlen(line), err, errlen);
+}
+
+int rundir_append_rnn_train(RunDir *rd, const RnnTrainRow *r, char *err, size_t errlen)
+{
+    size_t old = rd->metrics.len;
+    char line[METRIC_ROW_MAX];
+    int n = rnn_train_row_format(r, ",", line, sizeof line);
+    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
+        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
+                 n < 0 ? "row too long" : "out of memory");
+        return -1;
+    }
+    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+}
+
+int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total,
+                          char *err, size_t errlen)
+{
+    *total = 0;
+    if (!rd->metrics.data || max <= 0)
+        return 0;
+    char name[RUNDIR_FILE_MAX];
+    rundir_file(rd, "metrics.csv", name, sizeof name);
+    return run_rnn_train_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
+                              errlen);
+}
+
+/* exp(loss) as JSON can hold it (a diverged loss gives no infinity). */
+static double perplexity(double loss)
+{
+    return exp(loss < 700.0 ? loss : 700.0);
+}
+
+static int fill_rnn_results(FILE *f, void *ctx)
+{
+    const RnnTrainResults *r = ctx;
+    char line[1024];
+    rundir_rnn_genotype_line(r->genotype, line, sizeof line);
+    fprintf(f, "{\n  \"preset\": ");
+    json_string(f, r->preset);
+    fprintf(f, ",\n  \"dataset\": ");
+    json_string(f, r->dataset);
+    fprintf(f, ",\n  \"genotype\": ");
+    json_string(f, line);
+    fprintf(f,
+            ",\n  \"epochs\": %d,\n  \"epochs_planned\": %d,\n  \"asgd_after_epoch\": %d,\n"
+            "  \"test_tokens\": %lld,\n  \"test_loss\": %.6f,\n  \"test_perplexity\": %.4f,\n"
+            "  \"valid_loss\": %.6f,\n  \"valid_perplexity\": %.4f,\n  \"params\": %zu,\n"
+            "  \"seconds\": %.3f\n}\n",
+            r->epochs, r->epochs_planned, r->asgd_epoch, r->test_tokens, r->test_loss,
+            perplexity(r->test_loss), isfinite(r->val_loss) ? r->val_loss : 0.0,
+            isfinite(r->val_loss) ? perplexity(r->val_loss) : 0.0, r->params, r->seconds);
+    return 0;
+}
+
+int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err,
+                             size_t errlen)
+{
+    char path[RUNDIR_FILE_MAX];
+    rundir_file(rd, "results.json", path, sizeof path);
+    return atomic_file_write(path, fill_rnn_results, (void *)r, err, errlen);
+}
+/* ---------------------------------------------------------------- end of the recurrent training */
