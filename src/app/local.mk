@@ -50,3 +50,8 @@ check_PROGRAMS += tests/test_session_corrupt
 TESTS += tests/test_session_corrupt
 tests_test_session_corrupt_SOURCES = tests/test_session_corrupt.c tests/tap.h
 tests_test_session_corrupt_LDADD = $(CORE_LIBS)
+
+# dartboard train of a recurrent cell (training_rnn.c, cli_rnn.c)
+TESTS += tests/test_rnn_train.sh
+EXTRA_DIST += tests/test_rnn_train.sh tests/fixtures/textlm/ptb.train.txt \
+	tests/fixtures/textlm/ptb.valid.txt tests/fixtures/textlm/ptb.test.txt
