@@ -195,7 +195,8 @@ static void test_presets(void)
 {
     static const char *const presets[] = {
         "demo", "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
-        "test", "train-test",    "train-fashion-mnist", "train-cifar10"};
+        "test", "train-test",    "train-fashion-mnist", "train-cifar10",
+        "rnn-train-test", "rnn-train-kjv", "rnn-train-ptb"};
     char err[512];
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
         Config c;
@@ -231,6 +232,14 @@ static void test_presets(void)
            c.optim.lr == 0.025 && c.optim.lr_min == 0 && c.optim.weight_decay == 3e-4 &&
            c.optim.grad_clip == 5,
        "train-cifar10 has the published recipe (official train.py)");
+    config_defaults(&c);
+    config_load_preset(&c, "rnn-train-ptb", err, sizeof err);
+    ok(strcmp(c.data.set, "text") == 0 && c.rnn.size == 850 && c.data.batch_size == 64 &&
+           c.rnn.bptt == 35 && c.optim.lr == 20 && c.optim.weight_decay == 8e-7 &&
+           c.optim.grad_clip == 0.25 && c.rnn.dropout == 0.75 && c.rnn.dropout_hidden == 0.25 &&
+           c.rnn.dropout_x == 0.75 && c.rnn.dropout_input == 0.2 && c.rnn.dropout_embed == 0.1 &&
+           c.rnn.tar == 1e-3 && c.rnn.nonmono == 5,
+       "rnn-train-ptb has the published recipe (official rnn/train.py)");
 
     /* By path, and the name taken from it. */
     config_defaults(&c);
@@ -292,7 +301,7 @@ static void test_file_errors(void)
     expect_load_error("typo.yaml", "3:3: unknown key 'optim.lrr' (did you mean 'optim.lr'?)");
     expect_load_error("section.yaml", "1:1: unknown section 'optimm' (did you mean 'optim'?)");
     expect_load_error("type.yaml", "2:7: bad value 'abc' for optim.lr (expected a number)");
-    expect_load_error("range.yaml", "2:14: bad value '50' for optim.lr (expected 0 < lr <= 10)");
+    expect_load_error("range.yaml", "2:14: bad value '500' for optim.lr (expected 0 < lr <= 100)");
     expect_load_error("choice.yaml", "2:8: bad value 'mnist' for data.set "
                                      "(expected one of fashion-mnist|cifar10|synthetic|kjv|text)");
     expect_load_error("duplicate.yaml", "4:3: duplicate key 'optim.lr' (first given at line 2)");
@@ -329,12 +338,12 @@ static void test_set(void)
        "config_set arch.order 2");
 
     expect_set_error("optim.lr=abc", "--set optim.lr=abc: expected a number");
-    expect_set_error("optim.lr=0", "--set optim.lr=0: expected 0 < lr <= 10");
-    expect_set_error("optim.lr=11", "--set optim.lr=11: expected 0 < lr <= 10");
+    expect_set_error("optim.lr=0", "--set optim.lr=0: expected 0 < lr <= 100");
+    expect_set_error("optim.lr=101", "--set optim.lr=101: expected 0 < lr <= 100");
     expect_set_error("optim.lr=nan", "--set optim.lr=nan: expected a number");
     expect_set_error("optim.lr=1e999", "--set optim.lr=1e999: expected a number");
     /* beyond the smallest double the value is 0, and the range says why */
-    expect_set_error("optim.lr=1e-999", "--set optim.lr=1e-999: expected 0 < lr <= 10");
+    expect_set_error("optim.lr=1e-999", "--set optim.lr=1e-999: expected 0 < lr <= 100");
     ok(config_set(&c, "optim.lr", "4.9406564584124654e-324", err, sizeof err) == 0 &&
            c.optim.lr > 0.0,
        "the smallest double above 0 is a valid optim.lr (%s)", err);
