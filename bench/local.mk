@@ -17,3 +17,8 @@ EXTRA_DIST += bench/compare_reference.sh
 noinst_PROGRAMS += bench/rnn
 bench_rnn_SOURCES = bench/rnn_main.c
 bench_rnn_LDADD = $(CORE_LIBS)
+
+# the recurrent cell's training step (dartboard train of a recurrent cell), timed alone
+noinst_PROGRAMS += bench/rnn-train
+bench_rnn_train_SOURCES = bench/rnn_train_main.c
+bench_rnn_train_LDADD = $(CORE_LIBS)
