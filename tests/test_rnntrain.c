@@ -258,8 +258,8 @@ static void check_reference(void)
     RnnModel *ev = rnn_model_create(&shape, &rnn_genotype_darts_v2, 0, err, sizeof err);
     memcpy(h, need(f, "h0", B * n), B * n * sizeof(float));
     RnnLoss e2 = rnn_model_forward(ev, w, words, targets, T, h, h, 0, 0.0f);
-    ok(ev && e2.loss == e.loss && isnan(rnn_model_forward(ev, w, words, targets, T, h, h, 1,
-                                                          0.0f).loss),
+    ok(ev && e2.loss == e.loss &&
+           isnan(rnn_model_forward(ev, w, words, targets, T, h, h, 1, 0.0f).loss),
        "an evaluation-only model evaluates the same bits and refuses a training forward");
     rnn_model_free(ev);
     rnn_model_free(m);
@@ -332,8 +332,7 @@ typedef struct Probe {
 
 static double total_at(Probe *p)
 {
-    return rnn_model_forward(p->m, p->w, p->words, p->targets, p->T, p->h0, p->h, 1, p->beta)
-        .total;
+    return rnn_model_forward(p->m, p->w, p->words, p->targets, p->T, p->h0, p->h, 1, p->beta).total;
 }
 
 /* Central differences along the unit direction v at steps 2h and h,
@@ -381,8 +380,8 @@ static int fd_block(Probe *p, size_t off, size_t count, const float *g, float h,
     free(x0);
     /* a relu kink crossed by the step costs O(h): a wider margin for those cells */
     const int kinks = h < 5e-3f;
-    return ok(fabs(fd - an) <= (kinks ? 1e-2 : 3e-3) * fabs(an) + (kinks ? 5e-6 : 2e-6), "finite differences, %s: %.7g, backward %.7g",
-              what, fd, an);
+    return ok(fabs(fd - an) <= (kinks ? 1e-2 : 3e-3) * fabs(an) + (kinks ? 5e-6 : 2e-6),
+              "finite differences, %s: %.7g, backward %.7g", what, fd, an);
 }
 
 static void check_gradients_of(const RnnGenotype *g, const char *name)
@@ -547,8 +546,8 @@ static void check_trainer(void)
         best = ra.val[e] < best ? ra.val[e] : best;
     ok(rnn_trainer_best_val_loss(a) == best, "the best validation loss %.5f is kept", best);
     const double test = rnn_trainer_test(a);
-    ok(isfinite(test) && test > 0,
-       "test loss %.4f on the best weights (perplexity %.2f)", test, exp(test));
+    ok(isfinite(test) && test > 0, "test loss %.4f on the best weights (perplexity %.2f)", test,
+       exp(test));
 
     /* the same seed: the same bits; a saved state continues bit for bit */
     RnnTrainer *b = make_trainer(&cfg, &c);
@@ -570,8 +569,8 @@ static void check_trainer(void)
     Run rc = rb;
     run_epochs(b, &cfg, epochs, &rb);
     run_epochs(c2, &cfg, epochs, &rc);
-    ok(same_state(a, b) && same_state(a, c2) &&
-           memcmp(ra.val, rc.val, sizeof ra.val) == 0 && rnn_trainer_test(c2) == test,
+    ok(same_state(a, b) && same_state(a, c2) && memcmp(ra.val, rc.val, sizeof ra.val) == 0 &&
+           rnn_trainer_test(c2) == test,
        "uninterrupted, same seed and resumed: the same weights, average, losses, test loss");
     /* a state of another network is refused, the trainer unchanged */
     Config other = cfg;

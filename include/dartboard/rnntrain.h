@@ -50,9 +50,9 @@
 #include "dartboard/corpus.h"
 #include "dartboard/rnn_genotype.h"
 
-#define RNN_TRAIN_EVAL_BATCH 10 /* train.py's eval_batch_size */
-#define RNN_TRAIN_TEST_BATCH 1  /* train.py's test_batch_size */
-#define RNN_TRAIN_MAX_DELTA 20  /* train.py's max_seq_len_delta */
+#define RNN_TRAIN_EVAL_BATCH 10  /* train.py's eval_batch_size */
+#define RNN_TRAIN_TEST_BATCH 1   /* train.py's test_batch_size */
+#define RNN_TRAIN_MAX_DELTA 20   /* train.py's max_seq_len_delta */
 #define RNN_TRAIN_HISTORY 100000 /* validation losses kept (run.epochs at most) */
 
 typedef struct RnnTrainStats {
@@ -89,8 +89,7 @@ double rnn_trainer_best_val_loss(const RnnTrainer *t);
 /* One step. Dropouts, TAR, lr, weight decay and clip are read from cfg.
  * 0, or -1 + err when the loss or the gradient is not finite (the state is
  * then left as before the step). */
-int rnn_trainer_step(RnnTrainer *t, const Config *cfg, RnnTrainStats *st, char *err,
-                     size_t errlen);
+int rnn_trainer_step(RnnTrainer *t, const Config *cfg, RnnTrainStats *st, char *err, size_t errlen);
 /* After the step that ended an epoch: the valid split's loss into *val_loss,
  * the best weights and the switch to ASGD as described above; *switched = 1
  * when it switched now. */

@@ -32,8 +32,9 @@ static char *read_text(const char *path, char *err, size_t errlen)
         return NULL;
     }
     if (!S_ISREG(st.st_mode) || st.st_size > GENOTYPE_FILE_MAX) {
-        snprintf(err, errlen, "%s: not a regular file of at most %d bytes (expected a genotype file)",
-                 path, GENOTYPE_FILE_MAX);
+        snprintf(err, errlen,
+                 "%s: not a regular file of at most %d bytes (expected a genotype file)", path,
+                 GENOTYPE_FILE_MAX);
         return NULL;
     }
     FILE *f = fopen(path, "rb");
@@ -87,8 +88,9 @@ static int expect(Reader *r, const char *tok)
 {
     blank(r);
     if (strncmp(r->p, tok, strlen(tok)) != 0)
-        return bad(r, "expected '%s' (the official Genotype(recurrent=[(op, j), ...], "
-                      "concat=range(1, 9)))",
+        return bad(r,
+                   "expected '%s' (the official Genotype(recurrent=[(op, j), ...], "
+                   "concat=range(1, 9)))",
                    tok);
     r->p += strlen(tok);
     return 0;
@@ -112,9 +114,10 @@ static int parse(Reader *r, RnnGenotype *g)
     const char *at = strstr(r->text, "Genotype(recurrent=");
     if (!at) {
         if (strstr(r->text, "normal="))
-            return bad(r, "a CNN cell (normal=..., reduce=...), but data.set %s trains a "
-                          "recurrent cell (expected Genotype(recurrent=[...], concat=...), or a "
-                          "preset of images)",
+            return bad(r,
+                       "a CNN cell (normal=..., reduce=...), but data.set %s trains a "
+                       "recurrent cell (expected Genotype(recurrent=[...], concat=...), or a "
+                       "preset of images)",
                        "kjv/text");
         return bad(r, "no Genotype(recurrent=[...], concat=...) line (expected the official "
                       "recurrent genotype)");
@@ -137,8 +140,9 @@ static int parse(Reader *r, RnnGenotype *g)
         op[end - name] = '\0';
         const int k = rnn_op_from_name(op);
         if (k <= RNN_OP_NONE)
-            return bad(r, "'%s' is not an op of the recurrent cell (expected tanh, relu, sigmoid "
-                          "or identity)",
+            return bad(r,
+                       "'%s' is not an op of the recurrent cell (expected tanh, relu, sigmoid "
+                       "or identity)",
                        op);
         r->p = end + 1;
         g->recurrent[i].op = k;

@@ -32,7 +32,7 @@
 
 #define RNN_STATE_VERSION 1u
 #define RNN_STATE_BYTES (4 + 8 + 8 + 8 + 8 + 4)
-#define EMA_WEIGHT 0.1 /* ms/step: new sample's share */
+#define EMA_WEIGHT 0.1    /* ms/step: new sample's share */
 #define PPL_LOSS_MAX 80.0 /* exp(80) still fits a float */
 
 static double now_seconds(void)
@@ -135,8 +135,8 @@ int rnn_training_checkpoint(Session *s, char *err, size_t errlen)
     char path[RUNDIR_FILE_MAX];
     rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
     int64_t step = rnn_trainer_step_count(s->rnn_trainer);
-    if (checkpoint_save(path, s->fingerprint, step, extra, sizeof extra, write_body,
-                        s->rnn_trainer, err, errlen) != 0)
+    if (checkpoint_save(path, s->fingerprint, step, extra, sizeof extra, write_body, s->rnn_trainer,
+                        err, errlen) != 0)
         return -1;
     s->checkpoint_step = step;
     return 0;
@@ -147,9 +147,10 @@ static int load_checkpoint(Session *s, char *err, size_t errlen)
     char path[RUNDIR_FILE_MAX], why[512];
     rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
     Checkpoint c;
-    if (checkpoint_read(&c, path, s->fingerprint,
-                        checkpoint_size(RNN_STATE_BYTES, rnn_trainer_state_bytes_max(s->rnn_trainer)),
-                        err, errlen) != 0)
+    if (checkpoint_read(
+            &c, path, s->fingerprint,
+            checkpoint_size(RNN_STATE_BYTES, rnn_trainer_state_bytes_max(s->rnn_trainer)), err,
+            errlen) != 0)
         return -1;
     int rc = -1;
     const char *bad = state_decode(s, c.extra, c.extra_len);
@@ -217,8 +218,8 @@ void rnn_training_refresh(Session *s)
     p->epoch = rnn_trainer_epoch(t);
     p->epochs = target_epochs(s);
     /* windows per epoch: about (rows - 2) / bptt, the mean window */
-    const int64_t per_epoch = (rnn_trainer_train_rows(t) - 2 + s->cfg.rnn.bptt - 1) /
-                              s->cfg.rnn.bptt;
+    const int64_t per_epoch =
+        (rnn_trainer_train_rows(t) - 2 + s->cfg.rnn.bptt - 1) / s->cfg.rnn.bptt;
     int64_t total = (int64_t)p->epochs * (per_epoch > 0 ? per_epoch : 1);
     if (s->opt.max_steps > 0 && s->opt.max_steps < total)
         total = s->opt.max_steps;
@@ -360,8 +361,9 @@ static int finish(Session *s)
     };
     if (rundir_write_rnn_results(&s->rd, &r, err, sizeof err) != 0)
         return session_write_failure(s, err);
-    session_say(s, "test perplexity %.2f (loss %.4f) on the best weights after %d epochs; %s/results.json",
-                exp(test < 700 ? test : 700), test, r.epochs, s->rd.path);
+    session_say(
+        s, "test perplexity %.2f (loss %.4f) on the best weights after %d epochs; %s/results.json",
+        exp(test < 700 ? test : 700), test, r.epochs, s->rd.path);
     return 0;
 }
 

@@ -320,8 +320,8 @@ static void cell_forward(RnnModel *m, const Views *v, int T, int training)
     const size_t Bn = (size_t)B * n, ld = (size_t)ni + n;
     const float *mh = training ? m->mask_h : w->ones;
     const RnnGenotype *g = &m->genotype;
-    rnn_mm(CblasNoTrans, CblasNoTrans, T * B, 2 * n, ni, w->xh, (int)ld, v->w0, 2 * n, 0.0f,
-           w->ch0, 2 * n);
+    rnn_mm(CblasNoTrans, CblasNoTrans, T * B, 2 * n, ni, w->xh, (int)ld, v->w0, 2 * n, 0.0f, w->ch0,
+           2 * n);
     for (int t = 0; t < T; t++) {
         const float *h = w->hs + t * Bn;
         float *xh = w->xh + (size_t)t * B * ld, *ch0 = w->ch0 + (size_t)t * B * 2 * n;
@@ -344,8 +344,8 @@ static void cell_forward(RnnModel *m, const Views *v, int T, int training)
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
             for (size_t q = 0; q < Bn; q++)
                 w->masked[q] = sp[q] * mh[q];
-            rnn_mm(CblasNoTrans, CblasNoTrans, B, 2 * n, n, w->masked, n, v->ws[i - 1], 2 * n,
-                   0.0f, ch, 2 * n);
+            rnn_mm(CblasNoTrans, CblasNoTrans, B, 2 * n, n, w->masked, n, v->ws[i - 1], 2 * n, 0.0f,
+                   ch, 2 * n);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
             for (int b = 0; b < B; b++)
                 node_forward_row(op, b, n, ch, sp, S + (size_t)i * Bn);
@@ -534,15 +534,15 @@ int rnn_model_backward(RnnModel *m, const float *weights, float *grad)
         for (int b = 0; b < B; b++)
             s0_backward_row(b, n, ch0, h, dS, dch0, w->dh);
         /* the recurrent half of W0: dh += (dch0 W0h^T) mh */
-        rnn_mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, v.w0 + (size_t)ni * 2 * n,
-               2 * n, 0.0f, w->dmasked, n);
+        rnn_mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, v.w0 + (size_t)ni * 2 * n, 2 * n,
+               0.0f, w->dmasked, n);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (size_t q = 0; q < Bn; q++)
             w->dh[q] += w->dmasked[q] * mh[q];
     }
 
-    rnn_mm(CblasTrans, CblasNoTrans, (int)ld, 2 * n, (int)TB, w->xh, (int)ld, w->dch0, 2 * n,
-           0.0f, gv.w0, 2 * n);
+    rnn_mm(CblasTrans, CblasNoTrans, (int)ld, 2 * n, (int)TB, w->xh, (int)ld, w->dch0, 2 * n, 0.0f,
+           gv.w0, 2 * n);
     rnn_mm(CblasNoTrans, CblasTrans, (int)TB, ni, 2 * n, w->dch0, 2 * n, v.w0, 2 * n, 0.0f, w->dx,
            ni);
     /* x mx = E[w] me[w] mi mx: scattered into the embedding rows in token

@@ -24,8 +24,8 @@ struct RnnTrainer {
     RnnModel *train, *valid, *test;
     size_t nw;
     float *w, *grad, *ax, *best;
-    float *hidden, *hidden_saved;     /* batch x nhid, carried between windows */
-    float *eval_hidden;               /* RNN_TRAIN_EVAL_BATCH x nhid */
+    float *hidden, *hidden_saved; /* batch x nhid, carried between windows */
+    float *eval_hidden;           /* RNN_TRAIN_EVAL_BATCH x nhid */
     Batches data[CORPUS_SPLITS];
     Rng rng;
     int64_t steps;
@@ -33,10 +33,10 @@ struct RnnTrainer {
     int64_t pos; /* row i of the next window in this epoch */
     int asgd;
     int64_t asgd_steps;
-    double eta;           /* ASGD's state['eta']: the lr of the previous step */
-    double best_loss;     /* train.py's stored_loss */
+    double eta;       /* ASGD's state['eta']: the lr of the previous step */
+    double best_loss; /* train.py's stored_loss */
     int have_best;
-    int history_n;        /* train.py's best_val_loss (recorded before the switch) */
+    int history_n; /* train.py's best_val_loss (recorded before the switch) */
     double *history;
 };
 
@@ -104,8 +104,8 @@ RnnTrainer *rnn_trainer_create(const Config *cfg, const RnnGenotype *g, const Co
             fail(err, errlen,
                  "%s: the %s split gives %lld row at batch %d (expected at least 2: an input and "
                  "its target)",
-                 corpus->source[s], corpus_split_name((CorpusSplit)s),
-                 (long long)t->data[s].nbatch, bsz[s]);
+                 corpus->source[s], corpus_split_name((CorpusSplit)s), (long long)t->data[s].nbatch,
+                 bsz[s]);
             goto fail;
         }
     }
@@ -201,8 +201,8 @@ static int train_window(RnnTrainer *t, const Config *cfg, const int32_t *x, cons
 {
     const size_t hn = (size_t)t->shape.batch * t->shape.nhid;
     memcpy(t->hidden_saved, t->hidden, hn * sizeof(float));
-    RnnLoss l = rnn_model_forward(t->train, t->w, x, y, len, t->hidden, t->hidden, 1,
-                                  (float)cfg->rnn.tar);
+    RnnLoss l =
+        rnn_model_forward(t->train, t->w, x, y, len, t->hidden, t->hidden, 1, (float)cfg->rnn.tar);
     if (!isfinite(l.total)) {
         memcpy(t->hidden, t->hidden_saved, hn * sizeof(float));
         return fail(err, errlen, "the training loss is not finite (%g) at step %lld", l.total,
@@ -244,8 +244,7 @@ static int train_window(RnnTrainer *t, const Config *cfg, const int32_t *x, cons
     return 0;
 }
 
-int rnn_trainer_step(RnnTrainer *t, const Config *cfg, RnnTrainStats *st, char *err,
-                     size_t errlen)
+int rnn_trainer_step(RnnTrainer *t, const Config *cfg, RnnTrainStats *st, char *err, size_t errlen)
 {
     memset(st, 0, sizeof *st);
     const Batches *b = &t->data[CORPUS_TRAIN];
@@ -340,8 +339,8 @@ double rnn_trainer_valid(RnnTrainer *t)
 /* ---------------------------------------------------------------- state */
 
 static const char *const shape_names[SHAPE_FIELDS] = {
-    "vocabulary size", "rnn.size", "data.batch_size", "rnn.bptt", "weight count",
-    "training rows", "the cell"};
+    "vocabulary size", "rnn.size",      "data.batch_size", "rnn.bptt",
+    "weight count",    "training rows", "the cell"};
 
 static void shape(const RnnTrainer *t, int64_t v[SHAPE_FIELDS])
 {
@@ -480,8 +479,8 @@ int rnn_trainer_load_state(RnnTrainer *t, FILE *f, char *err, size_t errlen)
     if (rc == 0 && (le_read_words(f, stage, hn) || le_read_words(f, stage + hn, 3 * t->nw)))
         rc = truncated(err, errlen, "weights");
     if (rc == 0 && (fread(end, 1, 8, f) != 8 || memcmp(end, STATE_END, 8) != 0))
-        rc = fail(err, errlen, "recurrent training state: no end marker (expected \"" STATE_END
-                               "\")");
+        rc = fail(err, errlen,
+                  "recurrent training state: no end marker (expected \"" STATE_END "\")");
     if (rc == 0) {
         t->steps = (int64_t)steps;
         t->epoch = (int)epoch;
