@@ -194,8 +194,8 @@ static void test_defaults(void)
 static void test_presets(void)
 {
     static const char *const presets[] = {
-        "demo", "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
-        "test", "train-test",    "train-fashion-mnist", "train-cifar10",
+        "demo",           "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
+        "test",           "train-test",    "train-fashion-mnist", "train-cifar10",
         "rnn-train-test", "rnn-train-kjv", "rnn-train-ptb"};
     char err[512];
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {

@@ -141,8 +141,8 @@ extern const char *const rnn_train_column_names[RNN_TRAIN_COLUMN_COUNT];
 /* As metric_row_format, for a recurrent training row. */
 int rnn_train_row_format(const RnnTrainRow *r, const char *sep, char *buf, size_t len);
 /* As run_train_tail, for a recurrent training run's metrics.csv. */
-int run_rnn_train_tail(const char *name, const char *text, size_t len, RnnTrainRow *rows,
-                       int max, int64_t *total, char *err, size_t errlen);
+int run_rnn_train_tail(const char *name, const char *text, size_t len, RnnTrainRow *rows, int max,
+                       int64_t *total, char *err, size_t errlen);
 /* --- end of the recurrent training's rows --- */
 
 typedef struct RunTrain {

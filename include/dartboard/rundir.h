@@ -34,7 +34,7 @@ typedef struct TextBuf {
 
 typedef struct RunDir {
     char path[RUNDIR_PATH_MAX];
-    int training; /* a dartboard train run: metrics.csv of TRAIN_COLUMNS, no alphas.csv */
+    int training;  /* a dartboard train run: metrics.csv of TRAIN_COLUMNS, no alphas.csv */
     int recurrent; /* with training: a recurrent cell's, metrics.csv of RNN_TRAIN_COLUMNS */
     int lock_fd;
     TextBuf metrics, alphas;
@@ -112,8 +112,8 @@ void rundir_rnn_genotype_line(const RnnGenotype *g, char *buf, size_t len);
 /* genotype.py: that line and a newline. */
 int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, char *err, size_t errlen);
 int rundir_append_rnn_train(RunDir *rd, const RnnTrainRow *row, char *err, size_t errlen);
-int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total,
-                          char *err, size_t errlen);
+int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total, char *err,
+                          size_t errlen);
 /* results.json of a recurrent training run: the test split's loss and
  * perplexity on the best weights (as train.py reloads the best model), the
  * best valid loss, when averaging began, the size and the cell. */
@@ -127,8 +127,7 @@ typedef struct RnnTrainResults {
     size_t params;
     double seconds;
 } RnnTrainResults;
-int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err,
-                             size_t errlen);
+int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err, size_t errlen);
 /* --- end of the recurrent training's files --- */
 
 #endif

@@ -46,7 +46,7 @@ typedef struct Snapshot {
      * count per epoch varies: total_steps is an estimate), and there is no
      * CNN genotype. asgd: averaged SGD is on. */
     int recurrent, asgd;
-    RnnGenotype rnn_genotype; /* the recurrent cell trained */
+    RnnGenotype rnn_genotype;     /* the recurrent cell trained */
     float drop_path;              /* drop-path probability of the next step */
     long long params, params_aux; /* weights without and with the auxiliary head */
     char preset[64];

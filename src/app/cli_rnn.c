@@ -114,11 +114,9 @@ static int parse(Reader *r, RnnGenotype *g)
     const char *at = strstr(r->text, "Genotype(recurrent=");
     if (!at) {
         if (strstr(r->text, "normal="))
-            return bad(r,
-                       "a CNN cell (normal=..., reduce=...), but data.set %s trains a "
-                       "recurrent cell (expected Genotype(recurrent=[...], concat=...), or a "
-                       "preset of images)",
-                       "kjv/text");
+            return bad(r, "a CNN cell (normal=..., reduce=...), but a preset of text (data.set "
+                          "kjv or text) trains a recurrent cell (expected "
+                          "Genotype(recurrent=[...], concat=...), or a preset of images)");
         return bad(r, "no Genotype(recurrent=[...], concat=...) line (expected the official "
                       "recurrent genotype)");
     }

@@ -115,8 +115,8 @@ static int run_session(const CliOptions *o)
         return 2;
     }
     if (recurrent ? cli_rnn_genotype(o, &rg, err, sizeof err) != 0
-                  : o->command == CLI_TRAIN && cli_genotype(o, cfg.model.nodes, &g, err,
-                                                            sizeof err) != 0) {
+                  : o->command == CLI_TRAIN &&
+                        cli_genotype(o, cfg.model.nodes, &g, err, sizeof err) != 0) {
         fprintf(stderr, "dartboard: %s\n", err);
         return 2;
     }

@@ -436,8 +436,10 @@ static void export_all(Session *s)
 {
     char err[ERR_LEN], msg[ERR_LEN];
     if (s->recurrent) { /* the exporter reads CNN genotypes only, for now */
-        session_say(s, "the recurrent cell trained is %s/genotype.py (no diagram export for a "
-                       "recurrent cell yet)", s->rd.path);
+        session_say(s,
+                    "the recurrent cell trained is %s/genotype.py (no diagram export for a "
+                    "recurrent cell yet)",
+                    s->rd.path);
         return;
     }
     /* The exporter reads the run directory: bring its genotype up to now

@@ -22,8 +22,7 @@
 #define METRIC_NAME(id, name, field, conv) [id] = name,
 const char *const metric_column_names[METRIC_COLUMN_COUNT] = {METRIC_COLUMNS(METRIC_NAME)};
 const char *const train_column_names[TRAIN_COLUMN_COUNT] = {TRAIN_COLUMNS(METRIC_NAME)};
-const char *const rnn_train_column_names[RNN_TRAIN_COLUMN_COUNT] = {
-    RNN_TRAIN_COLUMNS(METRIC_NAME)};
+const char *const rnn_train_column_names[RNN_TRAIN_COLUMN_COUNT] = {RNN_TRAIN_COLUMNS(METRIC_NAME)};
 #undef METRIC_NAME
 
 static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
@@ -533,8 +532,8 @@ int run_train_tail(const char *name, const char *text, size_t len, TrainRow *row
     return rows_tail(&train_kind, name, text, len, rows, max, total, err, errlen);
 }
 
-int run_rnn_train_tail(const char *name, const char *text, size_t len, RnnTrainRow *rows,
-                       int max, int64_t *total, char *err, size_t errlen)
+int run_rnn_train_tail(const char *name, const char *text, size_t len, RnnTrainRow *rows, int max,
+                       int64_t *total, char *err, size_t errlen)
 {
     return rows_tail(&rnn_train_kind, name, text, len, rows, max, total, err, errlen);
 }

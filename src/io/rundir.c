@@ -530,7 +530,8 @@ int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, siz
     return atomic_file_write(path, fill_results, (void *)r, err, errlen);
 }
 
-/* ---------------------------------------------------------------- the training of a recurrent cell */
+/* ---------------------------------------------------------------- the training of a recurrent cell
+ */
 
 void rundir_rnn_genotype_line(const RnnGenotype *g, char *buf, size_t len)
 {
@@ -585,8 +586,8 @@ int rundir_append_rnn_train(RunDir *rd, const RnnTrainRow *r, char *err, size_t 
     return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
 }
 
-int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total,
-                          char *err, size_t errlen)
+int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total, char *err,
+                          size_t errlen)
 {
     *total = 0;
     if (!rd->metrics.data || max <= 0)
@@ -625,8 +626,7 @@ static int fill_rnn_results(FILE *f, void *ctx)
     return 0;
 }
 
-int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err,
-                             size_t errlen)
+int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err, size_t errlen)
 {
     char path[RUNDIR_FILE_MAX];
     rundir_file(rd, "results.json", path, sizeof path);

@@ -438,8 +438,8 @@ static void cell_forward(RnnNet *net, int T, int training)
     const float *mh = training ? net->mask_h : w->ones;
     /* [c0, h0] of every step from the inputs at once; the recurrent half is
      * added step by step */
-    rnn_mm(CblasNoTrans, CblasNoTrans, T * B, 2 * n, ni, w->xh, (int)ld, net->w0, 2 * n, 0.0f, w->ch0,
-       2 * n);
+    rnn_mm(CblasNoTrans, CblasNoTrans, T * B, 2 * n, ni, w->xh, (int)ld, net->w0, 2 * n, 0.0f,
+           w->ch0, 2 * n);
     for (int t = 0; t < T; t++) {
         const float *h = w->hs + t * Bn;
         float *xh = w->xh + (size_t)t * B * ld, *ch0 = w->ch0 + (size_t)t * B * 2 * n;
@@ -448,8 +448,8 @@ static void cell_forward(RnnNet *net, int T, int training)
         for (int b = 0; b < B; b++)
             for (int k = 0; k < n; k++)
                 xh[b * ld + ni + k] = h[(size_t)b * n + k] * mh[(size_t)b * n + k];
-        rnn_mm(CblasNoTrans, CblasNoTrans, B, 2 * n, n, xh + ni, (int)ld, net->w0 + (size_t)ni * 2 * n,
-           2 * n, 1.0f, ch0, 2 * n);
+        rnn_mm(CblasNoTrans, CblasNoTrans, B, 2 * n, n, xh + ni, (int)ld,
+               net->w0 + (size_t)ni * 2 * n, 2 * n, 1.0f, ch0, 2 * n);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (int b = 0; b < B; b++)
             s0_forward_row(b, n, ch0, h, S);
@@ -462,7 +462,7 @@ static void cell_forward(RnnNet *net, int T, int training)
                 mi[q] = si[q] * mh[q];
             float *ch = w->ch + ((size_t)t * RNN_EDGES + rnn_edge_offset(i)) * B * 2 * n;
             rnn_mm(CblasNoTrans, CblasNoTrans, i * B, 2 * n, n, w->masked, n, net->ws[i - 1], 2 * n,
-               0.0f, ch, 2 * n);
+                   0.0f, ch, 2 * n);
             node_forward(i, B, n, w->probs_a, ch, S, S + (size_t)i * Bn);
             bn_forward(net, S + (size_t)i * Bn, is + (size_t)i * n, training);
         }
@@ -659,9 +659,9 @@ int rnn_backward(RnnNet *net, int want_weights, int want_alpha)
             }
             if (want_weights)
                 rnn_mm(CblasTrans, CblasNoTrans, n, 2 * n, i * B, w->masked, n, w->dch, 2 * n, 1.0f,
-                   net->g_ws[i - 1], 2 * n);
+                       net->g_ws[i - 1], 2 * n);
             rnn_mm(CblasNoTrans, CblasTrans, i * B, n, 2 * n, w->dch, 2 * n, net->ws[i - 1], 2 * n,
-               0.0f, w->dmasked, n);
+                   0.0f, w->dmasked, n);
 #pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
             for (int j = 0; j < i; j++)
                 for (size_t q = 0; q < Bn; q++)
@@ -675,18 +675,18 @@ int rnn_backward(RnnNet *net, int want_weights, int want_alpha)
         for (int b = 0; b < B; b++)
             s0_backward_row(b, n, ch0, h, w->du, dch0, w->dh);
         /* the recurrent half of W0: dh += (dch0 W0h^T) mh */
-        rnn_mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, net->w0 + (size_t)ni * 2 * n, 2 * n,
-           0.0f, w->dmasked, n);
+        rnn_mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, net->w0 + (size_t)ni * 2 * n,
+               2 * n, 0.0f, w->dmasked, n);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (size_t q = 0; q < Bn; q++)
             w->dh[q] += w->dmasked[q] * mh[q];
     }
 
     if (want_weights) {
-        rnn_mm(CblasTrans, CblasNoTrans, (int)ld, 2 * n, (int)TB, w->xh, (int)ld, w->dch0, 2 * n, 0.0f,
-           net->g_w0, 2 * n);
+        rnn_mm(CblasTrans, CblasNoTrans, (int)ld, 2 * n, (int)TB, w->xh, (int)ld, w->dch0, 2 * n,
+               0.0f, net->g_w0, 2 * n);
         rnn_mm(CblasNoTrans, CblasTrans, (int)TB, ni, 2 * n, w->dch0, 2 * n, net->w0, 2 * n, 0.0f,
-           w->dx, ni);
+               w->dx, ni);
         /* x mx = E[w] me[w] mi mx: scattered into the embedding rows in token
          * order (one thread per column block, so the sums keep that order) */
         const float *me = net->mask_embed, *mi = net->mask_in, *mx = net->mask_x;
