@@ -195,9 +195,10 @@ static void test_defaults(void)
 static void test_presets(void)
 {
     static const char *const presets[] = {
-        "demo",     "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
-        "test",     "train-test",    "train-fashion-mnist", "train-cifar10",
-        "rnn-test", "rnn-kjv"};
+        "demo",         "fashion-mnist", "cifar10-first-order", "cifar10-second-order",
+        "test",         "train-test",    "train-fashion-mnist", "train-cifar10",
+        "rnn-test",     "rnn-kjv",       "rnn-train-test",      "rnn-train-kjv",
+        "rnn-train-ptb"};
     char err[512];
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
         Config c;
@@ -233,6 +234,14 @@ static void test_presets(void)
            c.optim.lr == 0.025 && c.optim.lr_min == 0 && c.optim.weight_decay == 3e-4 &&
            c.optim.grad_clip == 5,
        "train-cifar10 has the published recipe (official train.py)");
+    config_defaults(&c);
+    config_load_preset(&c, "rnn-train-ptb", err, sizeof err);
+    ok(strcmp(c.data.set, "text") == 0 && c.rnn.size == 850 && c.data.batch_size == 64 &&
+           c.rnn.bptt == 35 && c.optim.lr == 20 && c.optim.weight_decay == 8e-7 &&
+           c.optim.grad_clip == 0.25 && c.rnn.dropout == 0.75 && c.rnn.dropout_hidden == 0.25 &&
+           c.rnn.dropout_x == 0.75 && c.rnn.dropout_input == 0.2 && c.rnn.dropout_embed == 0.1 &&
+           c.rnn.tar == 1e-3 && c.rnn.nonmono == 5,
+       "rnn-train-ptb has the published recipe (official rnn/train.py)");
 
     /* By path, and the name taken from it. */
     config_defaults(&c);

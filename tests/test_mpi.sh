@@ -91,6 +91,9 @@ check "  ... and the last checkpoint resumes (1 rank)" \
 # --- what does not spread over processes -------------------------------------
 check "a recurrent search under mpirun is refused with a reason" \
     "! mpi 2 search --headless --threads 1 --preset rnn-test --data ${top_srcdir:-.}/tests/fixtures/text --steps 2 --out $work/rnn >$work/rnn.out 2>&1 &&
-     grep -q 'runs in one process' $work/rnn.out && [ ! -e $work/rnn/metrics.csv ]"
+     grep -q 'run in one process' $work/rnn.out && [ ! -e $work/rnn/metrics.csv ]"
+check "so is the training of a recurrent cell" \
+    "! mpi 2 train --genotype DARTS_V2 --headless --threads 1 --preset rnn-train-test --steps 2 --out $work/rnnt >$work/rnnt.out 2>&1 &&
+     grep -q 'run in one process' $work/rnnt.out && [ ! -e $work/rnnt/metrics.csv ]"
 
 test_end

@@ -258,15 +258,16 @@ static void test_refusals(void)
     bad("Genotype(recurrent=[" SEVEN ", ('relu', 5, 2)])", "1:122",
         "node 8 is a tuple of the wrong length");
     bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat=range(0, 8))", "1:143",
-        "concat range(0, 8) (expected range(1, 9)");
+        "concat range(0, 8) (expected states among 1..8, e.g. range(1, 9))");
     bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat=range(1, 10))", "1:143",
         "concat range(1, 10)");
-    bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat=[1, 2, 3])", "1:143",
-        "concat has 3 entries (expected the 8 nodes");
-    bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat=[1, 2, 3, 4, 5, 6, 8, 7])", "1:162",
-        "concat entry 8 (expected 7");
+    bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat=[1, 2, 3, 4, 5, 6, 8, 7])", "1:165",
+        "concat entry 7 (expected states among 1..8, each once, in increasing order)");
+    bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat=[2, 9])", "1:147", "concat entry 9");
+    bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat=[])", "1:143",
+        "concat is a list of the wrong length");
     bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], concat='all')", "1:143",
-        "concat is a string (expected range(1, 9))");
+        "concat is a string (expected range(1, 9) or a list of states)");
     bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], steps=8)", "1:136",
         "unknown key 'steps' in a recurrent genotype");
     bad("Genotype(recurrent=[" SEVEN ", ('relu', 5)], recurrent=[])", "1:136",

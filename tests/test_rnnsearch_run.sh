@@ -34,7 +34,7 @@ check "alphas.csv: each edge's weights sum to 1" \
 check "genotype.py: the official line" \
     "grep -Eqx \"Genotype\\(recurrent=\\[(\\('(tanh|relu|sigmoid|identity)', [0-7]\\)(, )?){8}\\], concat=range\\(1, 9\\)\\)\" $work/ref/genotype.py"
 check "genotype.json is JSON with the cell and the alphas" \
-    "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"recurrent\"])==8 and d[\"concat\"]==list(range(1,9)) and len(d[\"alphas\"][\"recurrent\"])==36' $work/ref/genotype.json"
+    "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"recurrent\"])==8 and d[\"concat\"]==list(range(1,9)) and len(d[\"alphas\"])==36' $work/ref/genotype.json"
 check "the headless lines: step, epoch, lr, train and valid perplexity, tokens/s" \
     "grep -Eq '^step 10/[0-9]+  epoch 1/2  lr 20  train [0-9.]+ ppl [0-9.]+  valid [0-9.]+ ppl [0-9.]+  .* tokens/s\$' $work/ref.out"
 check "the end: the genotype and the command that trains it" \

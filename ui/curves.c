@@ -117,7 +117,7 @@ static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, cons
                         int n, int run)
 {
     static const char *const titles[CURVE_KIND_COUNT] = {"loss", "accuracy", "perplexity"};
-    static const char *const second[3] = {"val", "test", "valid"};
+    static const char *const second[4] = {"val", "test", "valid", "valid"};
     int x = draw_text(w, r, r.y, r.x, titles[kind], colors_attr(ROLE_TITLE));
     const MetricRow *last = n ? &rows[n - 1] : NULL;
     for (int v = 0; v < 2; v++) {
@@ -141,7 +141,7 @@ void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Metri
                  int run)
 {
     static Raster ras[2];
-    const int training = run == CURVES_TRAINING;
+    const int training = run == CURVES_TRAINING || run == CURVES_RECURRENT_TRAINING;
     if (rect_empty(r))
         return;
     draw_legend(w, r, st, kind, rows, n, run);

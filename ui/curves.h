@@ -14,9 +14,10 @@
  * train_acc and val_acc (session.h). */
 typedef enum CurveKind { CURVE_LOSS, CURVE_ACC, CURVE_PPL, CURVE_KIND_COUNT } CurveKind;
 
-/* Whose rows: a search's, a training run's (epochs, the test split) or a
- * recurrent search's (the valid split). */
-enum { CURVES_SEARCH, CURVES_TRAINING, CURVES_RECURRENT };
+/* Whose rows: a search's, a training run's (epochs, the test split), a
+ * recurrent search's (the valid split) or a recurrent cell's training
+ * (epochs, the valid split). */
+enum { CURVES_SEARCH, CURVES_TRAINING, CURVES_RECURRENT, CURVES_RECURRENT_TRAINING };
 
 /* The y range the plot uses for these rows (padded, never empty). */
 void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi);

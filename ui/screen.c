@@ -167,6 +167,20 @@ static void draw_recurrent(WINDOW *w, const Layout *l, const Style *st, const Sn
                             &s->rnn_prev_genotype);
 }
 
+/* A recurrent cell trained from scratch: the cell across both cell areas,
+ * the curves per epoch. */
+static void draw_recurrent_training(WINDOW *w, const Layout *l, const Style *st, const Snapshot *s,
+                                    const MetricRow *curve, int n_rows)
+{
+    Rect cell = l->area[AREA_CELL_NORMAL];
+    const Rect right = l->area[AREA_CELL_REDUCE];
+    if (!rect_empty(right) && right.y == cell.y && right.h == cell.h)
+        cell.w = right.x + right.w - cell.x;
+    curves_draw(w, l->area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, CURVES_RECURRENT_TRAINING);
+    curves_draw(w, l->area[AREA_ACC], st, CURVE_PPL, curve, n_rows, CURVES_RECURRENT_TRAINING);
+    cellview_draw_recurrent(w, cell, st, "recurrent cell", &s->rnn_genotype, &s->rnn_genotype);
+}
+
 /* The CNN search's (or training run's) two cells. */
 static void draw_cnn(WINDOW *w, const Layout *lp, const Style *st, const Snapshot *s,
                      const UiView *v, int edges, int nodes)
@@ -201,7 +215,7 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
     int nodes = s->nodes < 0 ? 0 : s->nodes > GENOTYPE_MAX_NODES ? GENOTYPE_MAX_NODES : s->nodes;
     LayoutOptions lo = {v->panel, edges, nodes, s->training};
     if (s->recurrent) { /* two halves of the 36 edges; a cell of 8 one-line nodes */
-        lo.edges = rnn_heat_rows(rows);
+        lo.edges = s->training ? 0 : rnn_heat_rows(rows);
         lo.nodes = (RNN_NODES + 1) / 2;
     }
     werase(w);
@@ -221,7 +235,10 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
             n = history_rows(&v->history, kept, HISTORY_CAP + 1);
             curve = kept;
         }
-        draw_recurrent(w, &l, st, s, v, curve, n);
+        if (s->training)
+            draw_recurrent_training(w, &l, st, s, curve, n);
+        else
+            draw_recurrent(w, &l, st, s, v, curve, n);
     } else {
         draw_cnn(w, &l, st, s, v, edges, nodes);
     }

@@ -46,7 +46,10 @@ static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
     x = draw_textf(w, r, r.y, x + 1, bar | A_BOLD, "%s", s->preset);
     x = draw_textf(w, r, r.y, x + 2, bar, "epoch %d/%d", epoch, s->epochs);
     x = draw_textf(w, r, r.y, x + 2, bar, "lr %.4g", (double)s->lr);
-    x = draw_textf(w, r, r.y, x + 2, bar, "drop-path %.3f", (double)s->drop_path);
+    if (s->recurrent) /* a recurrent cell: the optimizer instead of drop-path */
+        x = draw_textf(w, r, r.y, x + 2, bar, "%s", s->asgd ? "ASGD" : "SGD");
+    else
+        x = draw_textf(w, r, r.y, x + 2, bar, "drop-path %.3f", (double)s->drop_path);
     x = draw_textf(w, r, r.y, x + 2, bar, "%s params", params);
     char step[64];
     int n = snprintf(step, sizeof step, "step %lld/%lld", (long long)s->step,
@@ -57,7 +60,14 @@ static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
         return;
     int y = r.y + 1;
     x = r.x + 1;
-    if (s->rows_total > 0) {
+    if (s->recurrent && s->rows_total > 0) { /* *_acc hold perplexities (session.h) */
+        x = draw_textf(w, r, y, x, bar, "train %.3f ppl %.1f", (double)s->train_loss,
+                       (double)s->train_acc);
+        x = draw_textf(w, r, y, x + 2, bar, "valid %.3f ppl %.2f", (double)s->val_loss,
+                       (double)s->val_acc);
+    } else if (s->recurrent) {
+        x = draw_text(w, r, y, x, "train --  valid --", bar);
+    } else if (s->rows_total > 0) {
         x = draw_textf(w, r, y, x, bar, "train %.3f %.1f%%", (double)s->train_loss,
                        (double)s->train_acc);
         x = draw_textf(w, r, y, x + 2, bar, "test %.3f %.2f%%", (double)s->val_loss,
@@ -69,7 +79,8 @@ static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
     statusbar_duration(eta, sizeof eta, s->eta_seconds);
     if (s->ms_per_step > 0.0) {
         x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
-        x = draw_textf(w, r, y, x + 2, bar, "%.0f img/s", s->images_per_s);
+        x = draw_textf(w, r, y, x + 2, bar, "%.0f %s/s", s->images_per_s,
+                       s->recurrent ? "tokens" : "img");
         draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
     } else {
         draw_text(w, r, y, x + 2, "-- ms/step  -- img/s  ETA --", bar);

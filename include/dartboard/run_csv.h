@@ -151,6 +151,46 @@ int run_rnn_tail(const char *name, const char *text, size_t len, RnnRow *rows, i
 int run_rnn_load(const char *path, RunRnn *r, char *err, size_t errlen);
 void run_rnn_free(RunRnn *r);
 
+/* --- the training of a recurrent cell (rnntrain) --------------------------
+ * One row per epoch of a recurrent training run's metrics.csv: the mean of
+ * the epoch's window losses (cross-entropy, without TAR) and the valid split's
+ * loss at the epoch's end (with the averaged weights once ASGD is on), each
+ * with its perplexity exp(loss); asgd 1 when the epoch's steps were ASGD
+ * steps or it switched at its end. epoch counts from 1; lr is optim.lr (each
+ * step scales it by seq_len / bptt). */
+typedef struct RnnTrainRow {
+    int epoch;
+    float lr, train_loss, train_ppl, val_loss, val_ppl;
+    int asgd;
+    double seconds;
+} RnnTrainRow;
+
+#define RNN_TRAIN_COLUMNS(X)                                                                       \
+    X(RNN_TRAIN_EPOCH, "epoch", epoch, "%d")                                                       \
+    X(RNN_TRAIN_LR, "lr", lr, "%.6g")                                                              \
+    X(RNN_TRAIN_TRAIN_LOSS, "train_loss", train_loss, "%.6f")                                      \
+    X(RNN_TRAIN_TRAIN_PPL, "train_ppl", train_ppl, "%.4f")                                         \
+    X(RNN_TRAIN_VAL_LOSS, "val_loss", val_loss, "%.6f")                                            \
+    X(RNN_TRAIN_VAL_PPL, "val_ppl", val_ppl, "%.4f")                                               \
+    X(RNN_TRAIN_ASGD, "asgd", asgd, "%d")                                                          \
+    X(RNN_TRAIN_SECONDS, "seconds", seconds, "%.3f")
+
+#define RNN_TRAIN_COLUMN_ID(id, name, field, conv) id,
+typedef enum RnnTrainColumn {
+    RNN_TRAIN_COLUMNS(RNN_TRAIN_COLUMN_ID) RNN_TRAIN_COLUMN_COUNT
+} RnnTrainColumn;
+#undef RNN_TRAIN_COLUMN_ID
+#define RNN_TRAIN_CSV_HEADER (&(RNN_TRAIN_COLUMNS(METRIC_HEADER_PART) "\n")[1])
+
+extern const char *const rnn_train_column_names[RNN_TRAIN_COLUMN_COUNT];
+
+/* As metric_row_format, for a recurrent training row. */
+int rnn_train_row_format(const RnnTrainRow *r, const char *sep, char *buf, size_t len);
+/* As run_train_tail, for a recurrent training run's metrics.csv. */
+int run_rnn_train_tail(const char *name, const char *text, size_t len, RnnTrainRow *rows, int max,
+                       int64_t *total, char *err, size_t errlen);
+/* --- end of the recurrent training's rows --- */
+
 typedef struct RunTrain {
     int n;
     TrainRow *rows;

@@ -35,7 +35,8 @@ typedef struct TextBuf {
 typedef struct RunDir {
     char path[RUNDIR_PATH_MAX];
     int training;  /* a dartboard train run: metrics.csv of TRAIN_COLUMNS, no alphas.csv */
-    int recurrent; /* a recurrent search: metrics.csv of RNN_COLUMNS, alphas.csv of one cell */
+    int recurrent; /* a recurrent cell: metrics.csv of RNN_COLUMNS and alphas.csv of one cell
+                    * (search), or of RNN_TRAIN_COLUMNS (with training) */
     int lock_fd;
     TextBuf metrics, alphas;
 } RunDir;
@@ -115,8 +116,6 @@ int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, const floa
                               char *err, size_t errlen);
 int rundir_rnn_rows(const RunDir *rd, RnnRow *rows, int max, int64_t *total, char *err,
                     size_t errlen);
-/* The official line of a recurrent genotype, with its newline. */
-int rundir_rnn_genotype_line(FILE *f, const RnnGenotype *g);
 
 int rundir_write_results(const RunDir *rd, const TrainResults *r, char *err, size_t errlen);
 /* ---- viewers (dartboard attach, ls): the socket, the log, the outcome ---- */
@@ -151,5 +150,29 @@ int rundir_write_outcome(const char *dir, const char *state, int64_t step, int64
                          size_t errlen);
 /* Reads DIR/outcome; 0, or -1 when there is none or it is malformed. */
 int rundir_read_outcome(const char *dir, char *state, size_t len, int64_t *step, int64_t *total);
+
+/* --- the training of a recurrent cell ------------------------------------ */
+/* The official line of a recurrent genotype, without a newline:
+ * Genotype(recurrent=[('sigmoid', 0), ...], concat=range(1, 9)) (a concat
+ * that is not a range is written as a list). */
+void rundir_rnn_genotype_line(const RnnGenotype *g, char *buf, size_t len);
+int rundir_append_rnn_train(RunDir *rd, const RnnTrainRow *row, char *err, size_t errlen);
+int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total, char *err,
+                          size_t errlen);
+/* results.json of a recurrent training run: the test split's loss and
+ * perplexity on the best weights (as train.py reloads the best model), the
+ * best valid loss, when averaging began, the size and the cell. */
+typedef struct RnnTrainResults {
+    const char *preset, *dataset;
+    const RnnGenotype *genotype;
+    int epochs, epochs_planned;
+    int asgd_epoch; /* the epoch after which ASGD began (0: it did not) */
+    long long test_tokens;
+    double test_loss, val_loss; /* val_loss: the best */
+    size_t params;
+    double seconds;
+} RnnTrainResults;
+int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err, size_t errlen);
+/* --- end of the recurrent training's files --- */
 
 #endif

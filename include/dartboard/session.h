@@ -40,6 +40,8 @@ typedef struct Snapshot {
      * Then rows are epochs (step = epoch = the epoch's number, from 1),
      * val_* are the test split's figures, and there are no alphas. */
     int training;
+    /* Training a recurrent cell (recurrent below): averaged SGD is on. */
+    int asgd;
     float drop_path;              /* drop-path probability of the next step */
     long long params, params_aux; /* weights without and with the auxiliary head */
     char preset[64];
@@ -62,10 +64,13 @@ typedef struct Snapshot {
     int64_t rows_resumed;   /* of those, rows read back from a resumed run directory */
     int n_rows;
     MetricRow rows[SNAPSHOT_ROWS];
-    /* 1: a recurrent search (data.set kjv or text). Then the rows' train_acc
-     * and val_acc hold the perplexities (train_ppl, val_ppl), the alphas are
-     * alpha_rnn and the cell rnn_genotype; nodes and edges are those of the
-     * recurrent cell (8, 36). */
+    /* 1: the recurrent cell (data.set kjv or text). Then the rows' train_acc
+     * and val_acc hold the perplexities (train_ppl, val_ppl) and the cell is
+     * rnn_genotype; nodes and edges are those of the recurrent cell (8, 36).
+     * A search's alphas are alpha_rnn. With training (a recurrent cell
+     * trained from scratch, rnntrain.h): val_loss is the valid loss,
+     * images_per_s is tokens per second, steps are BPTT windows (their count
+     * per epoch varies: total_steps is an estimate), and there are no alphas. */
     int recurrent;
     float alpha_rnn[RNN_EDGES][RNN_OP_COUNT]; /* softmaxed */
     RnnGenotype rnn_genotype, rnn_prev_genotype;
@@ -104,6 +109,9 @@ typedef struct SessionOptions {
     /* Not NULL: train this cell from scratch (dartboard train) instead of
      * searching; copied by session_create. */
     const Genotype *genotype;
+    /* Not NULL: train this recurrent cell from scratch instead (the
+     * configuration's data.set is kjv or text); copied by session_create. */
+    const RnnGenotype *rnn_genotype;
 } SessionOptions;
 
 typedef struct Session Session;

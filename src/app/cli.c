@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dartboard/config.h"
 #include "dartboard/genotype_io.h"
 #include "dartboard/rundir.h"
 
@@ -48,7 +49,9 @@ static const char usage[] =
     "                       file (py, json, yaml; the official dialects) or a published\n"
     "                       cell: DARTS_V1, DARTS_V2 (DARTS = DARTS_V2)\n"
     "                       (--preset default: train-fashion-mnist; --resume DIR trains\n"
-    "                       DIR's genotype.py)\n"
+    "                       DIR's genotype.py); with a text preset (data.set kjv, text)\n"
+    "                       a recurrent cell: DARTS_V1, DARTS_V2, a run directory or a\n"
+    "                       file with the official Genotype(recurrent=...) line\n"
     "\n"
     "Bench options:\n"
     "  --config A|B|C       A: 3x32x32 C16 8 layers batch 64; B: 1x28x28 C16 8 layers\n"
@@ -479,14 +482,17 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
     return config_validate(cfg, err, errlen);
 }
 
-int cli_genotype(const CliOptions *o, int nodes, Genotype *g, char *err, size_t errlen)
+int cli_genotype(const CliOptions *o, const Config *cfg, Genotype *g, RnnGenotype *rg, char *err,
+                 size_t errlen)
 {
+    const int recurrent = config_is_recurrent(cfg);
+    const char *src = o->resume_dir ? o->resume_dir : o->genotype;
+    if (!o->resume_dir &&
+        (recurrent ? rnn_genotype_published(src, rg) : genotype_published(src, g)) == 0)
+        return 0;
     char path[RUNDIR_FILE_MAX];
     struct stat st;
-    const char *src = o->resume_dir ? o->resume_dir : o->genotype;
-    if (!o->resume_dir && genotype_published(src, g) == 0) {
-        snprintf(path, sizeof path, "%s", src);
-    } else if (o->resume_dir || (stat(src, &st) == 0 && S_ISDIR(st.st_mode))) {
+    if (o->resume_dir || (stat(src, &st) == 0 && S_ISDIR(st.st_mode))) {
         /* A search run directory: the cell it derived (the last report's, or
          * the final one). A training run's directory holds its cell there too. */
         if (snprintf(path, sizeof path, "%s/genotype.py", src) >= (int)sizeof path) {
@@ -496,30 +502,51 @@ int cli_genotype(const CliOptions *o, int nodes, Genotype *g, char *err, size_t 
         }
         if (access(path, F_OK) != 0) {
             snprintf(err, errlen,
-                     "%s: no such file (expected a search run directory holding its derived "
-                     "cell)",
-                     path);
+                     "%s: no such file (expected a run directory holding its derived cell)", path);
             return -1;
         }
-        if (genotype_read_file(path, g, err, errlen) != 0)
-            return -1;
+    } else if (access(src, F_OK) != 0) {
+        snprintf(err, errlen,
+                 "--genotype %s: no such file or directory (expected a search run directory, a "
+                 "genotype file, DARTS_V1 or DARTS_V2)",
+                 src);
+        return -1;
     } else {
-        if (access(src, F_OK) != 0) {
-            snprintf(err, errlen,
-                     "--genotype %s: no such file or directory (expected a search run directory, "
-                     "a genotype file, DARTS_V1 or DARTS_V2)",
-                     src);
-            return -1;
-        }
         snprintf(path, sizeof path, "%s", src);
-        if (genotype_read_file(path, g, err, errlen) != 0)
-            return -1;
     }
-    if (g->nodes != nodes) {
+    AnyGenotype *any = malloc(sizeof *any);
+    if (!any) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = genotype_read_file_any(path, any, err, errlen);
+    if (rc == 0 && recurrent != (any->kind == GENOTYPE_KIND_RECURRENT)) {
+        if (recurrent)
+            snprintf(
+                err, errlen,
+                "%s: a CNN cell (normal=..., reduce=...), but preset %s (data.set %s) trains "
+                "a recurrent cell (expected Genotype(recurrent=[...], concat=...), or a preset "
+                "of images)",
+                path, cfg->preset, cfg->data.set);
+        else
+            snprintf(err, errlen,
+                     "--genotype %s is a recurrent cell, but preset %s (data.set %s) trains a CNN "
+                     "cell (expected a preset of text, e.g. --preset rnn-train-test)",
+                     path, cfg->preset, cfg->data.set);
+        rc = -1;
+    }
+    if (rc == 0 && recurrent)
+        *rg = any->rnn;
+    else if (rc == 0)
+        *g = any->cnn;
+    free(any);
+    if (rc != 0)
+        return -1;
+    if (!recurrent && g->nodes != cfg->model.nodes) {
         snprintf(err, errlen,
                  "%s: a cell of %d intermediate nodes does not fit model.nodes = %d (expected a "
                  "genotype with %d nodes, or --set model.nodes=%d)",
-                 path, g->nodes, nodes, nodes, g->nodes);
+                 path, g->nodes, cfg->model.nodes, cfg->model.nodes, g->nodes);
         return -1;
     }
     return 0;

@@ -11,6 +11,7 @@
 
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
+#include "dartboard/rnn_genotype.h"
 
 typedef enum CliCommand {
     CLI_SEARCH,
@@ -69,9 +70,13 @@ void cli_usage(FILE *f);
  * that order. 0, or -1 with err naming the file/key and what was expected. */
 int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen);
 
-/* The cell `dartboard train` trains: --genotype as a published name, a run
- * directory (its genotype.py) or a genotype file; with --resume, the run's
- * genotype.py. It must have `nodes` intermediate nodes (model.nodes). 0, or
- * -1 with err naming the file and what was expected. */
-int cli_genotype(const CliOptions *o, int nodes, Genotype *g, char *err, size_t errlen);
+/* The cell `dartboard train` trains, of the kind the configuration's data
+ * says (text: a recurrent cell into rg, images: a CNN cell into g):
+ * --genotype as a published name (DARTS_V1, DARTS_V2 = DARTS), a run
+ * directory (its genotype.py) or a genotype file in any dialect; with
+ * --resume, the run's genotype.py. A CNN cell must have model.nodes
+ * intermediate nodes. 0, or -1 with err naming the file and what was
+ * expected. */
+int cli_genotype(const CliOptions *o, const Config *cfg, Genotype *g, RnnGenotype *rg, char *err,
+                 size_t errlen);
 #endif

@@ -13,6 +13,14 @@
 
 static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
 {
+    if (p->training && p->recurrent) { /* val_acc, train_acc: perplexities (session.h) */
+        fprintf(out,
+                "epoch %d/%d  lr %.5g  train %.4f ppl %.2f  valid %.4f ppl %.2f%s  %.1f ms/step  "
+                "%.0f tokens/s\n",
+                r->epoch + 1, p->epochs, r->lr, r->train_loss, r->train_acc, r->val_loss,
+                r->val_acc, p->asgd ? "  ASGD" : "", p->ms_per_step, p->images_per_s);
+        return;
+    }
     if (p->training) {
         fprintf(out,
                 "epoch %d/%d  lr %.5f  drop-path %.3f  train %.4f %6.2f%%  test %.4f %6.2f%%  "
@@ -56,7 +64,14 @@ int headless_run(Session *s, FILE *out)
             /* Rows of a resumed run were printed back then; a run that fails
              * before it starts has no rows to print, only its error. */
             printed = p->state == SESSION_ERROR ? p->rows_total : p->rows_resumed;
-            if (p->state != SESSION_ERROR && p->training) {
+            if (p->state != SESSION_ERROR && p->training && p->recurrent) {
+                char line[1024];
+                rundir_rnn_genotype_line(&p->rnn_genotype, line, sizeof line);
+                fprintf(out,
+                        "dartboard train: %s, run directory %s, step %" PRId64
+                        " (%d epochs)\n%lld weights; recurrent cell %s\n",
+                        p->preset, p->run_dir, p->step, p->epochs, p->params, line);
+            } else if (p->state != SESSION_ERROR && p->training) {
                 fprintf(out,
                         "dartboard train: %s, run directory %s, step %" PRId64 " of %" PRId64
                         " (%d epochs)\ncell ",
@@ -102,7 +117,7 @@ int headless_run(Session *s, FILE *out)
     } else if (status == 0 && p->step > 0) {
         fprintf(out, "genotype (step %" PRId64 "): ", p->step);
         if (p->recurrent)
-            rundir_rnn_genotype_line(out, &p->rnn_genotype);
+            rnn_genotype_write_py(out, &p->rnn_genotype);
         else
             genotype_write_py(out, &p->genotype);
         fprintf(out, "run directory: %s\n", p->run_dir);

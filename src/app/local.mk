@@ -1,7 +1,7 @@
 # src/app: the session (worker thread, snapshots, commands), the run directory,
 # the command line and the headless front-end. main.c alone is not in the core
 # library, so tests can drive a Session without the program around it.
-libdartapp_a_SOURCES += src/app/session.c src/app/session_internal.h src/app/training.c src/app/rnnsearch_worker.c src/app/cli.c src/app/cli.h \
+libdartapp_a_SOURCES += src/app/session.c src/app/session_internal.h src/app/training.c src/app/rnnsearch_worker.c src/app/training_rnn.c src/app/cli.c src/app/cli.h \
 	src/app/headless.c src/app/headless.h include/dartboard/session.h
 # viewers: the feed the UI draws from, the wire protocol, the search's
 # server thread, the viewer's connection, detaching, `dartboard ls`
@@ -75,3 +75,7 @@ TESTS += tests/test_wire
 tests_test_wire_SOURCES = tests/test_wire.c tests/tap.h
 tests_test_wire_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/app
 tests_test_wire_LDADD = $(CORE_LIBS)
+# dartboard train of a recurrent cell (training_rnn.c, cli_rnn.c)
+TESTS += tests/test_rnn_train.sh
+EXTRA_DIST += tests/test_rnn_train.sh tests/fixtures/textlm/ptb.train.txt \
+	tests/fixtures/textlm/ptb.valid.txt tests/fixtures/textlm/ptb.test.txt

@@ -227,10 +227,13 @@ static int run_session(const CliOptions *o)
     /* The cell is checked before the run directory exists: a genotype
      * that does not parse or fit writes nothing. */
     Genotype g;
-    if (o->command == CLI_TRAIN && cli_genotype(o, cfg.model.nodes, &g, err, sizeof err) != 0)
+    RnnGenotype rg; /* a recurrent cell when the preset's data.set is text */
+    const int recurrent = o->command == CLI_TRAIN && config_is_recurrent(&cfg);
+    if (o->command == CLI_TRAIN && cli_genotype(o, &cfg, &g, &rg, err, sizeof err) != 0)
         return search_error(report, 2, err);
     SessionOptions so = {
-        .genotype = o->command == CLI_TRAIN ? &g : NULL,
+        .genotype = o->command == CLI_TRAIN && !recurrent ? &g : NULL,
+        .rnn_genotype = recurrent ? &rg : NULL,
         .out_dir = o->out_dir,
         .resume_dir = o->resume_dir,
         .max_steps = o->steps,

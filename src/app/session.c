@@ -321,17 +321,19 @@ static int save_checkpoint(Session *s, const AppState *app, char *err, size_t er
 /* The current state, search or training, as checkpoint.bin. */
 static int checkpoint_current(Session *s, char *err, size_t errlen)
 {
-    if (s->recurrent)
-        return rnnsearch_checkpoint(s, err, errlen);
-    return s->training ? training_checkpoint(s, err, errlen)
-                       : save_checkpoint(s, &s->app, err, errlen);
+    if (s->training)
+        return training_checkpoint(s, err, errlen);
+    return s->recurrent ? rnnsearch_checkpoint(s, err, errlen)
+                        : save_checkpoint(s, &s->app, err, errlen);
 }
 
 static int64_t current_step(const Session *s)
 {
+    if (s->training)
+        return training_step_count(s);
     if (s->recurrent)
         return s->rnn ? rnnsearch_step_count(s->rnn) : 0;
-    return s->training ? training_step_count(s) : search_step_count(s->search);
+    return search_step_count(s->search);
 }
 
 static int checkpoint_now(Session *s, int announce)
@@ -440,21 +442,20 @@ static void apply_set(Session *s, const Command *c)
 static void export_all(Session *s)
 {
     char err[ERR_LEN], msg[ERR_LEN];
-    /* The exporter reads the run directory: bring its genotype up to now
-     * (a training run's genotype.py is the cell it trains, written once). */
-    if (s->recurrent) {
-        if (rnnsearch_export(s, err, sizeof err) != 0)
+    /* The exporter reads the run directory: bring a search's genotype up to
+     * now (a training run's genotype.py is the cell it trains, written once). */
+    if (!s->training && s->recurrent) {
+        if (rnnsearch_export(s, err, sizeof err) != 0) {
             session_write_failure(s, err);
-        else
-            session_say(s, "genotype written: %s/genotype.py, genotype.json", s->rd.path);
-        return;
-    }
-    if (!s->training)
+            return;
+        }
+    } else if (!s->training) {
         refresh_alphas(s);
-    if (!s->training && rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce,
-                                              err, sizeof err) != 0) {
-        session_write_failure(s, err);
-        return;
+        if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
+                                  sizeof err) != 0) {
+            session_write_failure(s, err);
+            return;
+        }
     }
     if (export_run_dir(s->rd.path, "py,json,yaml,dot,tikz,svg", NULL, msg, sizeof msg) != 0)
         session_say(s, "export failed: %s", msg);
@@ -534,10 +535,10 @@ int session_drain_commands(Session *s, int *step_once, int wait_while_paused)
         if (s->priv.state == SESSION_RUNNING || s->priv.state == SESSION_PAUSED)
             s->priv.state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
         if (n > 0 && (msg != s->priv.message_seq || was_paused != s->paused)) {
-            if (s->recurrent)
-                rnnsearch_refresh(s);
-            else if (s->training)
+            if (s->training)
                 training_refresh(s);
+            else if (s->recurrent)
+                rnnsearch_refresh(s);
             else
                 refresh_progress(s);
             session_publish(s);
@@ -856,22 +857,24 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     s->cfg = *cfg;
     s->opt = *opt;
     s->rd.lock_fd = -1;
-    s->training = opt->genotype != NULL;
-    if (s->training)
+    s->training = opt->genotype != NULL || opt->rnn_genotype != NULL;
+    s->recurrent = config_is_recurrent(cfg);
+    if (opt->genotype)
         s->genotype = *opt->genotype;
-    s->recurrent = !s->training && config_is_recurrent(cfg);
     if (s->recurrent && dist_size() > 1) {
         snprintf(err, errlen,
-                 "the recurrent search runs in one process (data.set %s): start it without "
-                 "mpirun, which spreads the image search and training",
+                 "a recurrent cell's search and training run in one process (data.set %s): "
+                 "start it without mpirun, which spreads the image search and training",
                  cfg->data.set);
         free(s);
         return NULL;
     }
-    s->fingerprint =
-        s->training ? training_fingerprint(cfg, opt->genotype) : checkpoint_fingerprint(cfg);
-    if (s->recurrent)
-        s->fingerprint = rnnsearch_fingerprint(cfg);
+    if (opt->rnn_genotype)
+        s->rnn_genotype = *opt->rnn_genotype;
+    s->fingerprint = s->training ? s->recurrent ? rnn_training_fingerprint(cfg, opt->rnn_genotype)
+                                                : training_fingerprint(cfg, opt->genotype)
+                     : s->recurrent ? rnnsearch_fingerprint(cfg)
+                                    : checkpoint_fingerprint(cfg);
     const char *dir = opt->resume_dir ? opt->resume_dir : opt->out_dir;
     if (dir) {
         if (snprintf(s->out_dir, sizeof s->out_dir, "%s", dir) >= (int)sizeof s->out_dir) {
@@ -899,7 +902,8 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
         goto fail; /* refused before the worker loads anything */
     }
     s->opt.out_dir = s->out_dir;
-    s->opt.genotype = s->training ? &s->genotype : NULL;
+    s->opt.genotype = opt->genotype ? &s->genotype : NULL;
+    s->opt.rnn_genotype = opt->rnn_genotype ? &s->rnn_genotype : NULL;
     s->opt.resume_dir = opt->resume_dir ? s->out_dir : NULL;
 
     pthread_mutex_init(&s->snap_lock, NULL);
@@ -919,9 +923,11 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
     p->edges = genotype_edge_count(cfg->model.nodes);
     p->config = *cfg;
     p->training = s->training;
-    if (s->training)
-        p->genotype = s->genotype;
     p->recurrent = s->recurrent;
+    if (opt->rnn_genotype)
+        p->rnn_genotype = s->rnn_genotype;
+    if (opt->genotype)
+        p->genotype = s->genotype;
     if (s->recurrent) {
         p->nodes = RNN_NODES;
         p->edges = RNN_EDGES;
@@ -1010,6 +1016,7 @@ void session_free(Session *s)
         corpus_free(&s->corpus);
     if (s->trainer)
         trainer_free(s->trainer);
+    rnn_training_free(s);
     if (s->test_loaded)
         dataset_free(&s->test);
     if (s->data_loaded)

@@ -14,6 +14,7 @@
 #include "dartboard/rundir.h"
 #include "dartboard/search.h"
 #include "dartboard/session.h"
+#include "dartboard/rnntrain.h"
 #include "dartboard/trainer.h"
 
 #define QUEUE_SIZE 64
@@ -95,13 +96,19 @@ struct Session {
     int test_loaded;
     TrainState train;
 
-    /* a recurrent search (data.set kjv or text) */
+    /* data.set kjv or text: a recurrent search, or with `training` the
+     * training of a recurrent cell (training_rnn.c) */
     int recurrent;
-    RnnSearch *rnn;
     Corpus corpus;
     int corpus_loaded;
+    RnnSearch *rnn;
     RnnAppState rapp;
     float w_rnn[RNN_EDGES * RNN_OP_COUNT];
+    RnnGenotype rnn_genotype;
+    RnnTrainer *rnn_trainer;
+    double rnn_loss_sum; /* the epoch's window losses so far */
+    int64_t rnn_windows, rnn_tokens;
+    int rnn_asgd_epoch; /* the epoch after which ASGD began (0: not yet) */
 };
 
 void session_publish(Session *s);
@@ -128,5 +135,13 @@ int rnnsearch_checkpoint(Session *s, char *err, size_t errlen);
 void rnnsearch_refresh(Session *s);                         /* progress fields of the snapshot */
 int rnnsearch_export(Session *s, char *err, size_t errlen); /* genotype files brought up to now */
 uint64_t rnnsearch_fingerprint(const Config *cfg);
+/* training_rnn.c: the same for a recurrent cell (training.c's functions
+ * hand a recurrent run to these) */
+void *rnn_training_main(Session *s);
+void rnn_training_refresh(Session *s);
+int rnn_training_checkpoint(Session *s, char *err, size_t errlen);
+int64_t rnn_training_step_count(const Session *s);
+uint64_t rnn_training_fingerprint(const Config *cfg, const RnnGenotype *g);
+void rnn_training_free(Session *s);
 
 #endif

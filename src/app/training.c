@@ -72,6 +72,8 @@ uint64_t training_fingerprint(const Config *cfg, const Genotype *g)
 
 int64_t training_step_count(const Session *s)
 {
+    if (s->recurrent)
+        return rnn_training_step_count(s);
     return s->trainer ? trainer_step_count(s->trainer) : 0;
 }
 
@@ -125,6 +127,8 @@ static int write_trainer_body(const void *ctx, FILE *f)
 
 int training_checkpoint(Session *s, char *err, size_t errlen)
 {
+    if (s->recurrent)
+        return rnn_training_checkpoint(s, err, errlen);
     unsigned char extra[TRAIN_STATE_BYTES];
     state_encode(&s->train, extra);
     char path[RUNDIR_FILE_MAX];
@@ -207,6 +211,10 @@ static double drop_path_at(const Config *cfg, int epoch)
 
 void training_refresh(Session *s)
 {
+    if (s->recurrent) {
+        rnn_training_refresh(s);
+        return;
+    }
     Snapshot *p = &s->priv;
     s->target = session_target(s);
     int spe = s->steps_per_epoch;
@@ -359,6 +367,8 @@ static int finish(Session *s, TestResult *test, int have_test)
 
 void *training_main(Session *s)
 {
+    if (s->recurrent)
+        return rnn_training_main(s);
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
     if (prepare(s, err, sizeof err) != 0) {

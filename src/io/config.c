@@ -52,7 +52,8 @@
     X("model.stem_multiplier", CONFIG_INT, model.stem_multiplier, 1, 8, 0, NULL, "3", 0,           \
       "the stem convolution outputs stem_multiplier * C channels")                                 \
     X("optim.lr", CONFIG_DOUBLE, optim.lr, 0, 100, 1, NULL, "0.025", 1,                            \
-      "weight learning rate (SGD) at the start of the cosine schedule")                            \
+      "weight learning rate (SGD) at the start of the cosine schedule (text: the constant lr, "    \
+      "20 in the paper)")                                                                          \
     X("optim.lr_min", CONFIG_DOUBLE, optim.lr_min, 0, 10, 0, NULL, "0.001", 1,                     \
       "weight learning rate at the end of the cosine schedule")                                    \
     X("optim.momentum", CONFIG_DOUBLE, optim.momentum, 0, 0.999, 0, NULL, "0.9", 1,                \

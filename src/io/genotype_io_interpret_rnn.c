@@ -110,9 +110,9 @@ static int read_recurrent(Reader *rd, const Value *top, const Value *v, RnnGenot
     return 0;
 }
 
-/* The recurrent cell averages all its nodes: concat is states 1..8 in
- * order, however written (absent, range(1, 9), list(range(1, 9)), [1, ..., 8]).
- * Any other set would be silently ignored by the network, so it is refused. */
+/* The states the cell averages into its output, as the official model.py
+ * reads genotype.concat: states 1..8 unless given (range(a, b),
+ * list(range(a, b)) or a list), each at most once, in increasing order. */
 static int read_rnn_concat(Reader *rd, const Value *v, RnnGenotype *g)
 {
     for (int i = 0; i < RNN_NODES; i++)
@@ -123,8 +123,6 @@ static int read_rnn_concat(Reader *rd, const Value *v, RnnGenotype *g)
     const Value *at = v;
     if (v->kind == VAL_CALL && strcmp(v->str, "list") == 0 && v->n == 1 && !v->keys[0])
         v = v->items[0];
-    long vals[RNN_NODES + 1];
-    int n = 0;
     if (v->kind == VAL_CALL && strcmp(v->str, "range") == 0) {
         long a = 0, b;
         if ((v->n != 1 && v->n != 2) || v->keys[0] || (v->n == 2 && v->keys[1])) {
@@ -136,38 +134,37 @@ static int read_rnn_concat(Reader *rd, const Value *v, RnnGenotype *g)
             return -1;
         if (want_int(rd, v->items[v->n - 1], "range stop", &b) != 0)
             return -1;
-        if (a != 1 || b != RNN_NODES + 1) {
+        if (a < 1 || b <= a || b > RNN_NODES + 1) {
             rd_error(rd, v->line, v->col,
-                     "concat range(%ld, %ld) (expected range(1, %d): the recurrent cell averages "
-                     "all %d nodes)",
-                     a, b, RNN_NODES + 1, RNN_NODES);
+                     "concat range(%ld, %ld) (expected states among 1..%d, e.g. range(1, %d))", a,
+                     b, RNN_NODES, RNN_NODES + 1);
             return -1;
         }
+        g->concat_count = (int)(b - a);
+        for (int i = 0; i < g->concat_count; i++)
+            g->concat[i] = (int)a + i;
         return 0;
     }
-    if (v->kind != VAL_SEQ) {
-        rd_error(rd, at->line, at->col, "concat is %s (expected range(1, %d))", value_kind_name(at),
+    if (v->kind != VAL_SEQ || v->n < 1 || v->n > RNN_NODES) {
+        rd_error(rd, at->line, at->col, "concat is %s (expected range(1, %d) or a list of states)",
+                 v->kind == VAL_SEQ ? "a list of the wrong length" : value_kind_name(at),
                  RNN_NODES + 1);
         return -1;
     }
-    if (v->n != RNN_NODES) {
-        rd_error(rd, v->line, v->col,
-                 "concat has %d entries (expected the %d nodes 1..%d: the recurrent cell averages "
-                 "all of them)",
-                 v->n, RNN_NODES, RNN_NODES);
-        return -1;
-    }
     for (int i = 0; i < v->n; i++) {
-        if (want_int(rd, v->items[i], "concat entry", &vals[n]) != 0)
+        long s;
+        if (want_int(rd, v->items[i], "concat entry", &s) != 0)
             return -1;
-        if (vals[n] != i + 1) {
+        if (s < 1 || s > RNN_NODES || (i > 0 && s <= g->concat[i - 1])) {
             rd_error(rd, v->items[i]->line, v->items[i]->col,
-                     "concat entry %ld (expected %d: concat lists the nodes 1..%d in order)",
-                     vals[n], i + 1, RNN_NODES);
+                     "concat entry %ld (expected states among 1..%d, each once, in increasing "
+                     "order)",
+                     s, RNN_NODES);
             return -1;
         }
-        n++;
+        g->concat[i] = (int)s;
     }
+    g->concat_count = v->n;
     return 0;
 }
 

@@ -23,6 +23,7 @@
 const char *const metric_column_names[METRIC_COLUMN_COUNT] = {METRIC_COLUMNS(METRIC_NAME)};
 const char *const train_column_names[TRAIN_COLUMN_COUNT] = {TRAIN_COLUMNS(METRIC_NAME)};
 const char *const rnn_column_names[RNN_COLUMN_COUNT] = {RNN_COLUMNS(METRIC_NAME)};
+const char *const rnn_train_column_names[RNN_TRAIN_COLUMN_COUNT] = {RNN_TRAIN_COLUMNS(METRIC_NAME)};
 #undef METRIC_NAME
 
 static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
@@ -79,6 +80,21 @@ int rnn_row_format(const RnnRow *r, const char *sep, char *buf, size_t len)
         return -1;
     RNN_COLUMNS(RNN_WRITE)
 #undef RNN_WRITE
+    if (append(buf, len, &used, "\n") != 0)
+        return -1;
+    return (int)used;
+}
+
+int rnn_train_row_format(const RnnTrainRow *r, const char *sep, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return -1;
+#define RNN_TRAIN_WRITE(id, name, field, conv)                                                     \
+    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                   \
+        return -1;
+    RNN_TRAIN_COLUMNS(RNN_TRAIN_WRITE)
+#undef RNN_TRAIN_WRITE
     if (append(buf, len, &used, "\n") != 0)
         return -1;
     return (int)used;
@@ -369,6 +385,22 @@ static int64_t rnn_row_key(const void *row)
     return ((const RnnRow *)row)->step;
 }
 
+static int rnn_train_row_read(CsvFile *c, const int *idx, void *row)
+{
+    RnnTrainRow *r = row;
+#define RNN_TRAIN_READ(id, name, field, conv)                                                      \
+    if (CSV_PARSE(&r->field)(c, idx[id], &r->field) != 0)                                          \
+        return -1;
+    RNN_TRAIN_COLUMNS(RNN_TRAIN_READ)
+#undef RNN_TRAIN_READ
+    return 0;
+}
+
+static int64_t rnn_train_row_key(const void *row)
+{
+    return ((const RnnTrainRow *)row)->epoch;
+}
+
 static int64_t metric_row_key(const void *row)
 {
     return ((const MetricRow *)row)->step;
@@ -396,6 +428,10 @@ static const RowKind train_kind = {train_column_names, TRAIN_COLUMN_COUNT, sizeo
                                    TRAIN_EPOCH,        train_row_read,     train_row_key};
 static const RowKind rnn_kind = {rnn_column_names, RNN_COLUMN_COUNT, sizeof(RnnRow),
                                  RNN_STEP,         rnn_row_read,     rnn_row_key};
+
+static const RowKind rnn_train_kind = {rnn_train_column_names, RNN_TRAIN_COLUMN_COUNT,
+                                       sizeof(RnnTrainRow),    RNN_TRAIN_EPOCH,
+                                       rnn_train_row_read,     rnn_train_row_key};
 
 /* Where the rows of rows_read() go: all of them into a growing array
  * (a file), or the newest `cap` into a ring (the text of a run being
@@ -556,6 +592,12 @@ void run_rnn_free(RunRnn *r)
     free(r->rows);
     r->rows = NULL;
     r->n = 0;
+}
+
+int run_rnn_train_tail(const char *name, const char *text, size_t len, RnnTrainRow *rows, int max,
+                       int64_t *total, char *err, size_t errlen)
+{
+    return rows_tail(&rnn_train_kind, name, text, len, rows, max, total, err, errlen);
 }
 
 int run_train_load(const char *path, RunTrain *t, char *err, size_t errlen)

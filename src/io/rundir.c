@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -217,7 +218,9 @@ void rundir_unlock(RunDir *rd)
 
 static const char *metrics_header(const RunDir *rd)
 {
-    return rd->training ? TRAIN_CSV_HEADER : rd->recurrent ? RNN_CSV_HEADER : RUNDIR_METRICS_HEADER;
+    if (rd->training)
+        return rd->recurrent ? RNN_TRAIN_CSV_HEADER : TRAIN_CSV_HEADER;
+    return rd->recurrent ? RNN_CSV_HEADER : RUNDIR_METRICS_HEADER;
 }
 
 int rundir_create(RunDir *rd, char *err, size_t errlen)
@@ -406,17 +409,6 @@ int rundir_append_rnn_alphas(RunDir *rd, int64_t step, const float *w, char *err
     return commit_rows(rd, "alphas.csv", &rd->alphas, old, err, errlen);
 }
 
-int rundir_rnn_genotype_line(FILE *f, const RnnGenotype *g)
-{
-    int bad = fputs("Genotype(recurrent=[", f) < 0;
-    for (int i = 0; i < RNN_NODES; i++)
-        bad |= fprintf(f, "%s('%s', %d)", i ? ", " : "", rnn_op_names[g->recurrent[i].op],
-                       g->recurrent[i].input) < 0;
-    bad |= fprintf(f, "], concat=range(%d, %d))\n", g->concat[0],
-                   g->concat[g->concat_count - 1] + 1) < 0;
-    return bad ? -1 : 0;
-}
-
 typedef struct RnnGenotypeFiles {
     const RnnGenotype *g;
     const float *w;
@@ -424,35 +416,13 @@ typedef struct RnnGenotypeFiles {
 
 static int fill_rnn_genotype_py(FILE *f, void *ctx)
 {
-    return rundir_rnn_genotype_line(f, ((const RnnGenotypeFiles *)ctx)->g);
+    return rnn_genotype_write_py(f, ((const RnnGenotypeFiles *)ctx)->g);
 }
 
 static int fill_rnn_genotype_json(FILE *f, void *ctx)
 {
     const RnnGenotypeFiles *gf = ctx;
-    int bad = fputs("{\n  \"recurrent\": [", f) < 0;
-    for (int i = 0; i < RNN_NODES; i++)
-        bad |= fprintf(f, "%s[\"%s\", %d]", i ? ", " : "", rnn_op_names[gf->g->recurrent[i].op],
-                       gf->g->recurrent[i].input) < 0;
-    bad |= fputs("],\n  \"concat\": [", f) < 0;
-    for (int i = 0; i < gf->g->concat_count; i++)
-        bad |= fprintf(f, "%s%d", i ? ", " : "", gf->g->concat[i]) < 0;
-    bad |= fputs("],\n  \"ops\": [", f) < 0;
-    for (int o = 0; o < RNN_OP_COUNT; o++)
-        bad |= fprintf(f, "%s\"%s\"", o ? ", " : "", rnn_op_names[o]) < 0;
-    bad |= fputs("]", f) < 0;
-    if (gf->w) {
-        bad |= fputs(",\n  \"alphas\": {\"recurrent\": [", f) < 0;
-        for (int e = 0; e < RNN_EDGES; e++) {
-            bad |= fprintf(f, "%s\n    [", e ? "," : "") < 0;
-            for (int o = 0; o < RNN_OP_COUNT; o++)
-                bad |= fprintf(f, "%s%.6f", o ? ", " : "", gf->w[e * RNN_OP_COUNT + o]) < 0;
-            bad |= fputs("]", f) < 0;
-        }
-        bad |= fputs("\n  ]}", f) < 0;
-    }
-    bad |= fputs("\n}\n", f) < 0;
-    return bad ? -1 : 0;
+    return rnn_genotype_write_json(f, gf->g, gf->w);
 }
 
 int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, const float *weights,
@@ -738,3 +708,80 @@ int rundir_read_outcome(const char *dir, char *state, size_t len, int64_t *step,
     snprintf(state, len, "%s", word);
     return 0;
 }
+
+/* ---------------------------------------------------------------- the training of a recurrent cell
+ */
+
+void rundir_rnn_genotype_line(const RnnGenotype *g, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    FILE *f = fmemopen(buf, len, "w");
+    if (!f)
+        return;
+    rnn_genotype_write_py(f, g);
+    fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+int rundir_append_rnn_train(RunDir *rd, const RnnTrainRow *r, char *err, size_t errlen)
+{
+    size_t old = rd->metrics.len;
+    char line[METRIC_ROW_MAX];
+    int n = rnn_train_row_format(r, ",", line, sizeof line);
+    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
+        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
+                 n < 0 ? "row too long" : "out of memory");
+        return -1;
+    }
+    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+}
+
+int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total, char *err,
+                          size_t errlen)
+{
+    *total = 0;
+    if (!rd->metrics.data || max <= 0)
+        return 0;
+    char name[RUNDIR_FILE_MAX];
+    rundir_file(rd, "metrics.csv", name, sizeof name);
+    return run_rnn_train_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
+                              errlen);
+}
+
+/* exp(loss) as JSON can hold it (a diverged loss gives no infinity). */
+static double perplexity(double loss)
+{
+    return exp(loss < 700.0 ? loss : 700.0);
+}
+
+static int fill_rnn_results(FILE *f, void *ctx)
+{
+    const RnnTrainResults *r = ctx;
+    char line[1024];
+    rundir_rnn_genotype_line(r->genotype, line, sizeof line);
+    fprintf(f, "{\n  \"preset\": ");
+    json_string(f, r->preset);
+    fprintf(f, ",\n  \"dataset\": ");
+    json_string(f, r->dataset);
+    fprintf(f, ",\n  \"genotype\": ");
+    json_string(f, line);
+    fprintf(f,
+            ",\n  \"epochs\": %d,\n  \"epochs_planned\": %d,\n  \"asgd_after_epoch\": %d,\n"
+            "  \"test_tokens\": %lld,\n  \"test_loss\": %.6f,\n  \"test_perplexity\": %.4f,\n"
+            "  \"valid_loss\": %.6f,\n  \"valid_perplexity\": %.4f,\n  \"params\": %zu,\n"
+            "  \"seconds\": %.3f\n}\n",
+            r->epochs, r->epochs_planned, r->asgd_epoch, r->test_tokens, r->test_loss,
+            perplexity(r->test_loss), isfinite(r->val_loss) ? r->val_loss : 0.0,
+            isfinite(r->val_loss) ? perplexity(r->val_loss) : 0.0, r->params, r->seconds);
+    return 0;
+}
+
+int rundir_write_rnn_results(const RunDir *rd, const RnnTrainResults *r, char *err, size_t errlen)
+{
+    char path[RUNDIR_FILE_MAX];
+    rundir_file(rd, "results.json", path, sizeof path);
+    return atomic_file_write(path, fill_rnn_results, (void *)r, err, errlen);
+}
+/* ---------------------------------------------------------------- end of the recurrent training */

@@ -14,22 +14,19 @@
 #include "config.h"
 #include "dartboard/rnnnet.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dartboard/parallel.h"
+#include "rnn_math.h"
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
 #define INIT_RANGE 0.04f
 #define STATES (RNN_NODES + 1)
 #define NA (RNN_EDGES * RNN_OP_COUNT)
-/* Element counts below which a loop or a product stays in the calling thread. */
-#define PAR_MIN_ELEMS 32768
-#define PAR_MIN_FLOPS 2e6
 #define BIAS_BLOCK 256
 
 typedef struct RnnWork {
@@ -62,72 +59,6 @@ typedef struct RnnWork {
 } RnnWork;
 
 /* ---------------------------------------------------------------- helpers */
-
-/* The row kernels below are built for AVX-512, AVX2 and the x86-64 baseline
- * and picked when the program loads (as src/nn is, see src/nn/isa.h). */
-#if NN_DISPATCH && defined(__GNUC__) && !defined(__clang__)
-#define RNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define RNN_CLONES
-#endif
-
-/* e^x within 2 ulp, without a call so that loops over it vectorise (the
- * cell takes three exponentials per element and edge, the decoder one per
- * word of the vocabulary): x = n ln2 + r, |r| <= ln2 / 2, e^r by Cephes'
- * expf polynomial, 2^n put into the exponent bits. x is clamped to where
- * the result is a normal float. */
-static inline __attribute__((always_inline)) float fast_expf(float x)
-{
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    /* n = round(x / ln2) by the 1.5 * 2^23 trick: branch-free, so it vectorises */
-    const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    const int ni = (int)n;
-    const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    union {
-        int32_t i;
-        float f;
-    } scale = {.i = (ni + 127) << 23};
-    return y * scale.f;
-}
-
-static inline __attribute__((always_inline)) float sigmoidf(float x)
-{
-    return 1.0f / (1.0f + fast_expf(-x));
-}
-
-/* tanh x = 2 sigmoid(2x) - 1, which near 0 keeps only an absolute error of
- * ~1e-7; there (|x| < 1/4) its Taylor series to x^9 instead, within 2e-9. */
-static inline __attribute__((always_inline)) float fast_tanhf(float x)
-{
-    const float far = 2.0f / (1.0f + fast_expf(-2.0f * x)) - 1.0f, x2 = x * x;
-    const float near =
-        x + x * x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315 + x2 * (62.0f / 2835))));
-    return x2 < 0.0625f ? near : far;
-}
-
-/* C (M x N) = op(A) op(B) + beta C, the rows of C split over the OpenMP team,
- * each block one single-threaded sgemm (parallel.h). */
-static void mm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda,
-               const float *B, int ldb, float beta, float *C, int ldc)
-{
-    int parts = parallel_threads();
-    if (parts < 2 || (double)M * N * K < PAR_MIN_FLOPS || M < 8 * parts)
-        parts = 1;
-#pragma omp parallel for schedule(static) if (parts > 1)
-    for (int p = 0; p < parts; p++) {
-        const int r0 = (int)((long)M * p / parts), r1 = (int)((long)M * (p + 1) / parts);
-        const float *a = ta == CblasNoTrans ? A + (size_t)r0 * lda : A + r0;
-        cblas_sgemm(CblasRowMajor, ta, tb, r1 - r0, N, K, 1.0f, a, lda, B, ldb, beta,
-                    C + (size_t)r0 * ldc, ldc);
-    }
-}
 
 static void plan(RnnNet *net, Arena *a)
 {
@@ -495,29 +426,6 @@ RNN_CLONES static void s0_backward_row(int b, int n, const float *ch0, const flo
     }
 }
 
-/* Row r of the decoder: logits + bias to their softmax in place; returns the
- * row's loss -log p[target]. */
-RNN_CLONES static double softmax_row(float *z, const float *bias, int V, int target)
-{
-    float m = -INFINITY;
-    for (int v = 0; v < V; v++) {
-        z[v] += bias[v];
-        m = z[v] > m ? z[v] : m;
-    }
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int v = 0; v < V; v++) {
-        z[v] = fast_expf(z[v] - m);
-        sum += z[v];
-    }
-    const double nll = log((double)sum) - log((double)z[target]);
-    const float inv = 1.0f / sum;
-#pragma omp simd
-    for (int v = 0; v < V; v++)
-        z[v] *= inv;
-    return nll;
-}
-
 /* ---------------------------------------------------------------- forward */
 
 /* The cell over the sequence: states, hs and (training) everything the
@@ -530,8 +438,8 @@ static void cell_forward(RnnNet *net, int T, int training)
     const float *mh = training ? net->mask_h : w->ones;
     /* [c0, h0] of every step from the inputs at once; the recurrent half is
      * added step by step */
-    mm(CblasNoTrans, CblasNoTrans, T * B, 2 * n, ni, w->xh, (int)ld, net->w0, 2 * n, 0.0f, w->ch0,
-       2 * n);
+    rnn_mm(CblasNoTrans, CblasNoTrans, T * B, 2 * n, ni, w->xh, (int)ld, net->w0, 2 * n, 0.0f,
+           w->ch0, 2 * n);
     for (int t = 0; t < T; t++) {
         const float *h = w->hs + t * Bn;
         float *xh = w->xh + (size_t)t * B * ld, *ch0 = w->ch0 + (size_t)t * B * 2 * n;
@@ -540,8 +448,8 @@ static void cell_forward(RnnNet *net, int T, int training)
         for (int b = 0; b < B; b++)
             for (int k = 0; k < n; k++)
                 xh[b * ld + ni + k] = h[(size_t)b * n + k] * mh[(size_t)b * n + k];
-        mm(CblasNoTrans, CblasNoTrans, B, 2 * n, n, xh + ni, (int)ld, net->w0 + (size_t)ni * 2 * n,
-           2 * n, 1.0f, ch0, 2 * n);
+        rnn_mm(CblasNoTrans, CblasNoTrans, B, 2 * n, n, xh + ni, (int)ld,
+               net->w0 + (size_t)ni * 2 * n, 2 * n, 1.0f, ch0, 2 * n);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (int b = 0; b < B; b++)
             s0_forward_row(b, n, ch0, h, S);
@@ -553,8 +461,8 @@ static void cell_forward(RnnNet *net, int T, int training)
             for (size_t q = 0; q < Bn; q++)
                 mi[q] = si[q] * mh[q];
             float *ch = w->ch + ((size_t)t * RNN_EDGES + rnn_edge_offset(i)) * B * 2 * n;
-            mm(CblasNoTrans, CblasNoTrans, i * B, 2 * n, n, w->masked, n, net->ws[i - 1], 2 * n,
-               0.0f, ch, 2 * n);
+            rnn_mm(CblasNoTrans, CblasNoTrans, i * B, 2 * n, n, w->masked, n, net->ws[i - 1], 2 * n,
+                   0.0f, ch, 2 * n);
             node_forward(i, B, n, w->probs_a, ch, S, S + (size_t)i * Bn);
             bn_forward(net, S + (size_t)i * Bn, is + (size_t)i * n, training);
         }
@@ -574,10 +482,10 @@ static double decoder_forward(RnnNet *net, int T)
 {
     RnnWork *w = net->work;
     const int V = net->shape.ntoken, n = net->shape.nhid, TB = T * net->shape.batch;
-    mm(CblasNoTrans, CblasTrans, TB, V, n, w->drop, n, net->embed, n, 0.0f, w->probs, V);
+    rnn_mm(CblasNoTrans, CblasTrans, TB, V, n, w->drop, n, net->embed, n, 0.0f, w->probs, V);
 #pragma omp parallel for schedule(static) if ((long)TB * V >= PAR_MIN_ELEMS)
     for (int r = 0; r < TB; r++)
-        w->nll[r] = softmax_row(w->probs + (size_t)r * V, net->bias, V, w->targets[r]);
+        w->nll[r] = rnn_softmax_row(w->probs + (size_t)r * V, net->bias, V, w->targets[r]);
     double total = 0.0;
     for (int r = 0; r < TB; r++)
         total += w->nll[r];
@@ -674,9 +582,9 @@ static void decoder_backward(RnnNet *net, int want_weights)
             for (int v = 0; v < nv; v++)
                 net->g_bias[v0 + v] = (float)sum[v];
         }
-        mm(CblasTrans, CblasNoTrans, V, n, TB, w->probs, V, w->drop, n, 0.0f, net->g_embed, n);
+        rnn_mm(CblasTrans, CblasNoTrans, V, n, TB, w->probs, V, w->drop, n, 0.0f, net->g_embed, n);
     }
-    mm(CblasNoTrans, CblasNoTrans, TB, n, V, w->probs, V, net->embed, n, 0.0f, w->dout, n);
+    rnn_mm(CblasNoTrans, CblasNoTrans, TB, n, V, w->probs, V, net->embed, n, 0.0f, w->dout, n);
     const float *mo = w->training ? net->mask_out : w->ones;
 #pragma omp parallel for schedule(static) if ((long)TB * n >= PAR_MIN_ELEMS)
     for (size_t r = 0; r < (size_t)TB; r++)
@@ -750,10 +658,10 @@ int rnn_backward(RnnNet *net, int want_weights, int want_alpha)
                     }
             }
             if (want_weights)
-                mm(CblasTrans, CblasNoTrans, n, 2 * n, i * B, w->masked, n, w->dch, 2 * n, 1.0f,
-                   net->g_ws[i - 1], 2 * n);
-            mm(CblasNoTrans, CblasTrans, i * B, n, 2 * n, w->dch, 2 * n, net->ws[i - 1], 2 * n,
-               0.0f, w->dmasked, n);
+                rnn_mm(CblasTrans, CblasNoTrans, n, 2 * n, i * B, w->masked, n, w->dch, 2 * n, 1.0f,
+                       net->g_ws[i - 1], 2 * n);
+            rnn_mm(CblasNoTrans, CblasTrans, i * B, n, 2 * n, w->dch, 2 * n, net->ws[i - 1], 2 * n,
+                   0.0f, w->dmasked, n);
 #pragma omp parallel for schedule(static) if ((long)i * B * n >= PAR_MIN_ELEMS)
             for (int j = 0; j < i; j++)
                 for (size_t q = 0; q < Bn; q++)
@@ -767,18 +675,18 @@ int rnn_backward(RnnNet *net, int want_weights, int want_alpha)
         for (int b = 0; b < B; b++)
             s0_backward_row(b, n, ch0, h, w->du, dch0, w->dh);
         /* the recurrent half of W0: dh += (dch0 W0h^T) mh */
-        mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, net->w0 + (size_t)ni * 2 * n, 2 * n,
-           0.0f, w->dmasked, n);
+        rnn_mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, net->w0 + (size_t)ni * 2 * n,
+               2 * n, 0.0f, w->dmasked, n);
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (size_t q = 0; q < Bn; q++)
             w->dh[q] += w->dmasked[q] * mh[q];
     }
 
     if (want_weights) {
-        mm(CblasTrans, CblasNoTrans, (int)ld, 2 * n, (int)TB, w->xh, (int)ld, w->dch0, 2 * n, 0.0f,
-           net->g_w0, 2 * n);
-        mm(CblasNoTrans, CblasTrans, (int)TB, ni, 2 * n, w->dch0, 2 * n, net->w0, 2 * n, 0.0f,
-           w->dx, ni);
+        rnn_mm(CblasTrans, CblasNoTrans, (int)ld, 2 * n, (int)TB, w->xh, (int)ld, w->dch0, 2 * n,
+               0.0f, net->g_w0, 2 * n);
+        rnn_mm(CblasNoTrans, CblasTrans, (int)TB, ni, 2 * n, w->dch0, 2 * n, net->w0, 2 * n, 0.0f,
+               w->dx, ni);
         /* x mx = E[w] me[w] mi mx: scattered into the embedding rows in token
          * order (one thread per column block, so the sums keep that order) */
         const float *me = net->mask_embed, *mi = net->mask_in, *mx = net->mask_x;
