@@ -18,7 +18,3 @@ libdartapp_a_SOURCES += bench/bench_train.c include/dartboard/bench_train.h
 # recurrent search steps timed for `dartboard bench --rnn`
 libdartapp_a_SOURCES += bench/bench_rnn.c include/dartboard/bench_rnn.h
 
-# the recurrent cell's training step (dartboard train of a recurrent cell), timed alone
-noinst_PROGRAMS += bench/rnn-train
-bench_rnn_train_SOURCES = bench/rnn_train_main.c
-bench_rnn_train_LDADD = $(CORE_LIBS)

@@ -8,7 +8,8 @@
 #
 # The sources of the libraries below the UI are compiled again with clang and the fuzz
 # flags (objects *.fuzzo beside the ordinary ones, archived in
-# fuzz/libdart-fuzz.a), without OpenMP: one thread, reproducible runs.
+# fuzz/libdart-fuzz.a), without OpenMP: one thread, reproducible runs; and
+# without MPI (DARTBOARD_FUZZ_BUILD: src/app/dist.c as the one-process program).
 # `make check` runs each harness for FUZZ_SECONDS (5) on its seeds
 # (fuzz/run.sh), or skips them when configure found no clang with libFuzzer.
 FUZZ_HARNESSES = fuzz/config.fuzz fuzz/genotype.fuzz fuzz/checkpoint.fuzz fuzz/run_csv.fuzz \
@@ -20,7 +21,7 @@ FUZZ_CORE_OBJECTS = $(libdartnum_a_OBJECTS:.o=.fuzzo) $(libdartio_a_OBJECTS:.o=.
 	$(libdartapp_a_OBJECTS:.o=.fuzzo)
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all $(WARN_CFLAGS) -Wno-psabi $(DEFS) $(DEFAULT_INCLUDES) \
-	$(AM_CPPFLAGS) $(CPPFLAGS) -DNN_ONE_BUILD -I$(top_srcdir)/src/app $(BLAS_CFLAGS) $(YAML_CFLAGS) $(ZLIB_CFLAGS)
+	$(AM_CPPFLAGS) $(CPPFLAGS) -DNN_ONE_BUILD -DDARTBOARD_FUZZ_BUILD -I$(top_srcdir)/src/app $(BLAS_CFLAGS) $(YAML_CFLAGS) $(ZLIB_CFLAGS)
 FUZZ_LIBS = $(BLAS_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS) $(LIBS)
 
 SUFFIXES = .fuzzo .fuzz

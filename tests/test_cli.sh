@@ -32,6 +32,11 @@ check "bad --steps value: exit 2, expected form" 'run 2 --steps ten && err_has "
 check "bad --threads value: exit 2" 'run 2 --threads 0 && err_has "^dartboard: --threads"'
 check "bad bench config: exit 2" 'run 2 bench --config D && err_has "expected A, B or C"'
 check "bad bench order: exit 2" 'run 2 bench --order 3 && err_has "^dartboard: --order"'
+check "bench --rnn: tiny recurrent search steps, one RESULT line with the reference's fields" \
+    'run 0 bench --rnn --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && out_has "^BLAS kernels: " && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-bench ntoken=40 emsize=8 nhid=8 batch=4 bptt=6 threads=1 order=1 weights=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'
+check "bench --rnn --train: a recurrent cell's training steps" \
+    'run 0 bench --rnn --train --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-train ntoken=40 size=8 batch=4 bptt=6 threads=1 params=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'
+check "--bptt without --rnn: exit 2" 'run 2 bench --bptt 5 && err_has "options of bench --rnn"'
 check "presets takes no arguments" 'run 2 presets extra && err_has "no arguments"'
 check "missing preset: exit 2, named" 'run 2 --headless --preset no-such-preset && err_has "^dartboard: .*no-such-preset"'
 check "typo in a --set key: exit 2 with a suggestion" 'run 2 --headless --preset test --set optim.lx=0.1 && err_has "optim.lx" && err_has "optim.lr"'

@@ -1,4 +1,5 @@
-/* bench_rnn: timing of recurrent search steps, behind `dartboard bench --rnn`.
+/* bench_rnn: timing of recurrent search steps, behind `dartboard bench --rnn`,
+ * and of a recurrent cell's training steps (`--rnn --train`).
  *
  * The work of `darts_rnn_ref.py --bench` of the PyTorch reference: whole
  * steps of the recurrent search (rnnsearch_step: the window's length drawn,
@@ -19,5 +20,16 @@
  * message on stderr. */
 int bench_rnn(FILE *out, int order, int steps, int warmup, int threads, int ntoken, int size,
               int batch, int bptt);
+
+/* `dartboard bench --rnn --train`: steps of `dartboard train` of the DARTS_V2
+ * recurrent cell (rnntrain.h) with the rnn-train-ptb recipe at the given
+ * shape: each draws its window length (about bptt) and masks, runs forward
+ * and backward through time, clips and updates, on the synthetic corpus.
+ * Prints each step, then
+ *   RESULT rnn-train ntoken=... size=... batch=... bptt=... threads=... params=...
+ *          median_ms=... tokens_per_s=... peak_rss_mib=...
+ * (tokens per second over the timed steps, whose windows vary in length). */
+int bench_rnn_train(FILE *out, int steps, int warmup, int threads, int ntoken, int size, int batch,
+                    int bptt);
 
 #endif

@@ -376,6 +376,13 @@ int main(int argc, char **argv)
         printf("BLAS kernels: %s\n", parallel_blas_core());
         if (o.bench_kernels)
             return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
+        if (o.bench_rnn && o.bench_train) /* the paper's training shape unless given */
+            return bench_rnn_train(
+                       stdout, o.bench_steps, 1, o.threads, o.bench_ntoken ? o.bench_ntoken : 10000,
+                       o.bench_size ? o.bench_size : 850, o.bench_batch ? o.bench_batch : 64,
+                       o.bench_bptt ? o.bench_bptt : 35) == 0
+                       ? 0
+                       : 1;
         if (o.bench_train)
             return bench_train(stdout, o.bench_genotype, o.bench_shape, o.bench_batch,
                                o.bench_steps, 2, o.threads, o.bench_profile) == 0
