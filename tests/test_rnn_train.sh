@@ -69,6 +69,12 @@ printf 'g = Genotype(recurrent=[ ("tanh", 0), ("relu", 0), ("sigmoid", 2), ("ide
 check "another cell over two lines, double quotes, a concat list" \
     "db train --genotype $work/other.py --preset rnn-train-test --out $work/other $common --epochs 2 && grep -q \"concat=\\[2, 4, 6, 8\\]\" $work/other/genotype.py && [ \"\$(tail -n +2 $work/other/metrics.csv | wc -l)\" = 2 ]"
 
+check "without --preset, a recurrent run directory trains with the recurrent recipe on its data" \
+    "db train --genotype $work/ref --out $work/nopreset --headless --threads 1 --epochs 1 --set rnn.size=16 --set data.batch_size=4 && grep -q 'preset \"rnn-train-ptb\"' $work/nopreset/config.yaml && grep -q 'dir: \"$text\"' $work/nopreset/config.yaml"
+printf 'DARTS_V2 = %s\n' "$V2" >"$work/v2only.py"
+check "  ... and a file holding a recurrent cell, with rnn-train-kjv's" \
+    "db train --genotype $work/v2only.py --out $work/nopreset2 --headless --threads 1 --steps 1 --data $text --set data.set=text --set rnn.size=16 --set data.batch_size=4 && grep -q 'preset \"rnn-train-kjv\"' $work/nopreset2/config.yaml"
+
 # --- refused before anything is written -------------------------------------
 printf 'DARTS_V2 = %s\n' "$CNN" >"$work/cnn.py"
 refused train --genotype "$work/cnn.py" --preset rnn-train-test --out "$work/no1" $common

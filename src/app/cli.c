@@ -51,7 +51,9 @@ static const char usage[] =
     "                       (--preset default: train-fashion-mnist; --resume DIR trains\n"
     "                       DIR's genotype.py); with a text preset (data.set kjv, text)\n"
     "                       a recurrent cell: DARTS_V1, DARTS_V2, a run directory or a\n"
-    "                       file with the official Genotype(recurrent=...) line\n"
+    "                       file with the official Genotype(recurrent=...) line (the\n"
+    "                       --preset default is then rnn-train-kjv, or rnn-train-ptb on\n"
+    "                       the data of a recurrent search on text)\n"
     "\n"
     "Bench options:\n"
     "  --config A|B|C       A: 3x32x32 C16 8 layers batch 64; B: 1x28x28 C16 8 layers\n"
@@ -437,9 +439,45 @@ int cli_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
     return parse_search(o, argc, argv, i, err, errlen);
 }
 
+/* `dartboard train` without --preset: the recipe for the kind of cell
+ * --genotype holds. A recurrent search's run directory gives the recurrent
+ * recipe of its data (rnn-train-kjv, or rnn-train-ptb on its data.dir, so
+ * that `t` and the line printed at the end of a search just work); a file
+ * holding a recurrent cell gives rnn-train-kjv; anything else a CNN cell's. */
+static const char *default_train_preset(const CliOptions *o, char *data_dir, size_t len)
+{
+    data_dir[0] = '\0';
+    struct stat st;
+    if (!o->genotype || stat(o->genotype, &st) != 0)
+        return "train-fashion-mnist";
+    char path[RUNDIR_FILE_MAX], err[256];
+    if (S_ISDIR(st.st_mode)) {
+        Config *run = malloc(sizeof *run);
+        int recurrent = 0;
+        if (run && snprintf(path, sizeof path, "%s/config.yaml", o->genotype) < (int)sizeof path) {
+            config_defaults(run);
+            if (config_load_file(run, path, err, sizeof err) == 0 && config_is_recurrent(run)) {
+                recurrent = strcmp(run->data.set, "kjv") == 0 ? 1 : 2;
+                if (recurrent == 2)
+                    snprintf(data_dir, len, "%s", run->data.dir);
+            }
+        }
+        free(run);
+        return recurrent == 1   ? "rnn-train-kjv"
+               : recurrent == 2 ? "rnn-train-ptb"
+                                : "train-fashion-mnist";
+    }
+    AnyGenotype *any = malloc(sizeof *any);
+    int recurrent = any && genotype_read_file_any(o->genotype, any, err, sizeof err) == 0 &&
+                    any->kind == GENOTYPE_KIND_RECURRENT;
+    free(any);
+    return recurrent ? "rnn-train-kjv" : "train-fashion-mnist";
+}
+
 int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
 {
     config_defaults(cfg);
+    char run_data_dir[CONFIG_STR] = "";
     if (o->resume_dir) {
         char path[RUNDIR_FILE_MAX];
         if (snprintf(path, sizeof path, "%s/config.yaml", o->resume_dir) >= (int)sizeof path) {
@@ -461,12 +499,15 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
                      base && base[1] ? base + 1 : o->resume_dir);
         }
     } else if (config_load_preset(cfg,
-                                  o->preset                 ? o->preset
-                                  : o->command == CLI_TRAIN ? "train-fashion-mnist"
-                                                            : "demo",
+                                  o->preset ? o->preset
+                                  : o->command == CLI_TRAIN
+                                      ? default_train_preset(o, run_data_dir, sizeof run_data_dir)
+                                      : "demo",
                                   err, errlen) != 0) {
         return -1;
     }
+    if (run_data_dir[0] && config_set(cfg, "data.dir", run_data_dir, err, errlen) != 0)
+        return -1;
     for (int i = 0; i < o->n_sets; i++)
         if (config_set_assignment(cfg, o->sets[i], err, errlen) != 0)
             return -1;
