@@ -1,7 +1,7 @@
 # src/rnn: the recurrent DARTS search network (language model) and its cell;
 # the derived cell's model and its training from scratch.
 libdartnum_a_SOURCES += src/rnn/rnnnet.c src/rnn/rnn_genotype.c src/rnn/rnn_math.c \
-	src/rnn/rnn_math.h src/rnn/rnnmodel.c src/rnn/rnntrain.c \
+	src/rnn/rnn_math.h src/rnn/rnn_lm.c src/rnn/rnn_lm.h src/rnn/rnnmodel.c src/rnn/rnntrain.c \
 	include/dartboard/rnnnet.h include/dartboard/rnn_genotype.h \
 	include/dartboard/rnnmodel.h include/dartboard/rnntrain.h
 check_PROGRAMS += tests/test_rnnnet
