@@ -178,8 +178,8 @@ RNN_CLONES static void s0_forward_row(int b, int n, const float *ch0, const floa
         o[k] = hp[k] + sigmoidf(c[k]) * (fast_tanhf(c[n + k]) - hp[k]);
 }
 
-void rnn_lm_s0_forward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const float *mh,
-                       int t, float *s0)
+void rnn_lm_s0_forward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const float *mh, int t,
+                       float *s0)
 {
     const int B = s->batch, n = s->nhid, ni = s->ninp;
     const size_t Bn = (size_t)B * n, ld = (size_t)ni + n;
@@ -196,8 +196,8 @@ void rnn_lm_s0_forward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, con
         s0_forward_row(b, n, ch0, h, s0);
 }
 
-RnnLoss rnn_lm_forward_end(RnnLmWork *w, const RnnShape *s, const RnnWeights *v,
-                           const RnnMasks *mk, float *h_next)
+RnnLoss rnn_lm_forward_end(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const RnnMasks *mk,
+                           float *h_next)
 {
     const int T = w->T, B = s->batch, n = s->nhid, V = s->ntoken;
     const size_t Bn = (size_t)B * n, TB = (size_t)T * B;
@@ -318,8 +318,8 @@ void rnn_lm_s0_backward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, co
         w->dh[q] += scratch[q] * mh[q];
 }
 
-void rnn_lm_input_backward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v,
-                           const RnnMasks *mk, RnnWeights *g)
+void rnn_lm_input_backward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const RnnMasks *mk,
+                           RnnWeights *g)
 {
     const int B = s->batch, n = s->nhid, ni = s->ninp;
     const size_t ld = (size_t)ni + n, TB = (size_t)w->T * B;

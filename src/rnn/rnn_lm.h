@@ -71,12 +71,12 @@ int rnn_lm_forward_begin(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, c
                          int training, float beta);
 /* Step t's s0 (B x nhid, before any BN) from h_t: the recurrent half of
  * [c0, h0] += (h mh) W0h, then its rows. */
-void rnn_lm_s0_forward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const float *mh,
-                       int t, float *s0);
+void rnn_lm_s0_forward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const float *mh, int t,
+                       float *s0);
 /* After the cell: the output dropout, the decoder's softmax, the mean loss,
  * the total with TAR, and the last hidden state into h_next. */
-RnnLoss rnn_lm_forward_end(RnnLmWork *w, const RnnShape *s, const RnnWeights *v,
-                           const RnnMasks *mk, float *h_next);
+RnnLoss rnn_lm_forward_end(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const RnnMasks *mk,
+                           float *h_next);
 
 /* The gradient of the total loss with respect to h_1 .. h_T (dout) and, with
  * g != NULL, to the decoder bias and the decoder's use of the embedding. */
@@ -87,7 +87,7 @@ void rnn_lm_decoder_backward(RnnLmWork *w, const RnnShape *s, const RnnWeights *
 void rnn_lm_s0_backward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const float *mh,
                         int t, const float *ds, float *scratch);
 /* After the steps: W0's gradient and the embedding rows' share of it. */
-void rnn_lm_input_backward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v,
-                           const RnnMasks *mk, RnnWeights *g);
+void rnn_lm_input_backward(RnnLmWork *w, const RnnShape *s, const RnnWeights *v, const RnnMasks *mk,
+                           RnnWeights *g);
 
 #endif
