@@ -18,7 +18,8 @@
  *
  * For the tests that compare: fixture_weight_hash() (the scripts' weights),
  * fixture_tensor_close() (a TAP diagnostic on a mismatch, hence tap.h) and
- * fixture_need() (bails out on a missing tensor).
+ * fixture_need(), fixture_copy() and fixture_need_file() (bail out on a
+ * missing tensor or file).
  */
 #ifndef DARTBOARD_FIXTURE_H
 #define DARTBOARD_FIXTURE_H
@@ -377,6 +378,23 @@ static inline const void *fixture_need(const Fixture *f, const char *name, size_
         exit(99);
     }
     return t->data;
+}
+
+/* fixture_need's copying form: count floats of `name` into dst. */
+static inline void fixture_copy(float *dst, const Fixture *f, const char *name, size_t count)
+{
+    memcpy(dst, fixture_need(f, name, count), count * sizeof(float));
+}
+
+/* The fixture at rel (below $top_srcdir), or the test bails out. */
+static inline Fixture *fixture_need_file(const char *rel)
+{
+    Fixture *f = fixture_load(tap_srcpath(rel));
+    if (!f) {
+        printf("Bail out! the fixture %s\n", rel);
+        exit(99);
+    }
+    return f;
 }
 
 #endif

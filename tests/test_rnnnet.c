@@ -29,11 +29,7 @@ static int tensor_close(const float *got, const float *want, size_t count, const
 static void check_reference(void)
 {
     char err[512];
-    Fixture *f = fixture_load(tap_srcpath("tests/fixtures/rnn/small.fix"));
-    if (!f) {
-        printf("Bail out! the fixture tests/fixtures/rnn/small.fix\n");
-        exit(99);
-    }
+    Fixture *f = fixture_need_file("tests/fixtures/rnn/small.fix");
     const int32_t *spec = (const int32_t *)fixture_need(f, "spec", 5);
     const RnnShape shape = {spec[0], spec[1], spec[2], spec[3], spec[4]};
     const int V = shape.ntoken, n = shape.nhid, B = shape.batch, T = shape.bptt_max;
@@ -48,11 +44,11 @@ static void check_reference(void)
     for (size_t i = 0; i < net->nweights; i++)
         net->weights[i] = fixture_weight_hash(i);
     memcpy(net->alpha, fixture_need(f, "alpha", RNN_EDGES * RNN_OP_COUNT), sizeof net->alpha);
-    memcpy(net->mask_embed, fixture_need(f, "mask_embed", V), V * sizeof(float));
-    memcpy(net->mask_in, fixture_need(f, "mask_in", B * n), B * n * sizeof(float));
-    memcpy(net->mask_x, fixture_need(f, "mask_x", B * n), B * n * sizeof(float));
-    memcpy(net->mask_h, fixture_need(f, "mask_h", B * n), B * n * sizeof(float));
-    memcpy(net->mask_out, fixture_need(f, "mask_out", B * n), B * n * sizeof(float));
+    fixture_copy(net->mask_embed, f, "mask_embed", V);
+    fixture_copy(net->mask_in, f, "mask_in", B * n);
+    fixture_copy(net->mask_x, f, "mask_x", B * n);
+    fixture_copy(net->mask_h, f, "mask_h", B * n);
+    fixture_copy(net->mask_out, f, "mask_out", B * n);
     const int32_t *words = (const int32_t *)fixture_need(f, "words", T * B);
     const int32_t *targets = (const int32_t *)fixture_need(f, "targets", T * B);
     const float beta = *(const float *)fixture_need(f, "beta", 1);

@@ -105,21 +105,17 @@ static RnnTrainer *make_trainer(const Config *cfg, const Corpus *c)
 static void set_masks(RnnModel *m, const Fixture *f)
 {
     const int V = m->shape.ntoken, n = m->shape.nhid, B = m->shape.batch;
-    memcpy(m->mask_embed, fixture_need(f, "mask_embed", V), V * sizeof(float));
-    memcpy(m->mask_in, fixture_need(f, "mask_in", B * n), B * n * sizeof(float));
-    memcpy(m->mask_x, fixture_need(f, "mask_x", B * n), B * n * sizeof(float));
-    memcpy(m->mask_h, fixture_need(f, "mask_h", B * n), B * n * sizeof(float));
-    memcpy(m->mask_out, fixture_need(f, "mask_out", B * n), B * n * sizeof(float));
+    fixture_copy(m->mask_embed, f, "mask_embed", V);
+    fixture_copy(m->mask_in, f, "mask_in", B * n);
+    fixture_copy(m->mask_x, f, "mask_x", B * n);
+    fixture_copy(m->mask_h, f, "mask_h", B * n);
+    fixture_copy(m->mask_out, f, "mask_out", B * n);
 }
 
 static void check_reference(void)
 {
     char err[512];
-    Fixture *f = fixture_load(tap_srcpath("tests/fixtures/rnn/train.fix"));
-    if (!f) {
-        printf("Bail out! the fixture tests/fixtures/rnn/train.fix\n");
-        exit(99);
-    }
+    Fixture *f = fixture_need_file("tests/fixtures/rnn/train.fix");
     const int32_t *spec = fixture_need(f, "spec", 5);
     const RnnShape shape = {spec[0], spec[1], spec[2], spec[3], spec[4]};
     const int V = shape.ntoken, n = shape.nhid, B = shape.batch, T = shape.bptt_max;
