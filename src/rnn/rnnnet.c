@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dartboard/parallel.h"
 #include "rnn_lm.h"
 #include "rnn_math.h"
 
