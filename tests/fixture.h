@@ -15,14 +15,22 @@
  * A malformed file is reported on stderr, naming the file, the byte offset and
  * what was expected, and fixture_load returns NULL; it never crashes.
  * fixture_load_err() returns the message instead of printing it.
+ *
+ * For the tests that compare: fixture_weight_hash() (the scripts' weights),
+ * fixture_tensor_close() (a TAP diagnostic on a mismatch, hence tap.h) and
+ * fixture_need(), fixture_copy() and fixture_need_file() (bail out on a
+ * missing tensor or file).
  */
 #ifndef DARTBOARD_FIXTURE_H
 #define DARTBOARD_FIXTURE_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tap.h"
 
 #define FIXTURE_MAGIC "DBFIX001"
 #define FIXTURE_MAX_DIMS 8
@@ -312,6 +320,81 @@ static inline int fixture_save(const char *path, int ntensors, const FixtureTens
         return -1;
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- comparing */
+
+/* The fixture scripts' weight_hash(): splitmix64 of i + 1, 24 bits, so the
+ * weights are exact in float32 on both sides and need not be stored. */
+static inline float fixture_weight_hash(uint64_t i)
+{
+    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    int64_t k = (int64_t)(z >> 40);
+    return (float)(k - (1 << 23)) / (float)(1 << 24);
+}
+
+/* A tensor matches when ||got - want|| <= rtol ||want|| and every element is
+ * within rtol of max(|want_i|, floor_frac rms(want)): relative, with a floor
+ * at a fraction of the tensor's typical size so that entries near zero are
+ * not judged on rounding noise. A mismatch is named in a TAP diagnostic. */
+static inline int fixture_tensor_close(const float *got, const float *want, size_t count,
+                                       double rtol, double floor_frac, const char *what)
+{
+    double num = 0.0, den = 0.0, worst = 0.0;
+    size_t worst_at = 0;
+    for (size_t i = 0; i < count; i++) {
+        num += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
+        den += (double)want[i] * want[i];
+    }
+    double floor_abs = floor_frac * sqrt(den / (double)count);
+    if (floor_abs == 0.0)
+        floor_abs = 1e-30;
+    for (size_t i = 0; i < count; i++) {
+        double scale = fabs(want[i]) > floor_abs ? fabs(want[i]) : floor_abs;
+        double e = fabs((double)got[i] - want[i]) / scale;
+        if (e > worst || isnan(got[i])) {
+            worst = isnan(got[i]) ? INFINITY : e;
+            worst_at = i;
+        }
+    }
+    double rel = den > 0 ? sqrt(num / den) : sqrt(num);
+    int good = rel <= rtol && worst <= rtol;
+    if (!good)
+        diag("%s: norm rel. error %.3g, worst element %zu: got %.9g want %.9g (rel. %.3g)", what,
+             rel, worst_at, got[worst_at], want[worst_at], worst);
+    return good;
+}
+
+/* The data of tensor `name` of `count` elements; otherwise the test bails out
+ * (exit 99: the fixture, not the code under test, is wrong). */
+static inline const void *fixture_need(const Fixture *f, const char *name, size_t count)
+{
+    const FixtureTensor *t = fixture_get(f, name);
+    if (!t || t->count != count) {
+        printf("Bail out! fixture tensor %s missing or not %zu elements\n", name, count);
+        exit(99);
+    }
+    return t->data;
+}
+
+/* fixture_need's copying form: count floats of `name` into dst. */
+static inline void fixture_copy(float *dst, const Fixture *f, const char *name, size_t count)
+{
+    memcpy(dst, fixture_need(f, name, count), count * sizeof(float));
+}
+
+/* The fixture at rel (below $top_srcdir), or the test bails out. */
+static inline Fixture *fixture_need_file(const char *rel)
+{
+    Fixture *f = fixture_load(tap_srcpath(rel));
+    if (!f) {
+        printf("Bail out! the fixture %s\n", rel);
+        exit(99);
+    }
+    return f;
 }
 
 #endif

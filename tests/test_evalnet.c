@@ -5,7 +5,7 @@
  *   logits, auxiliary logits, both losses, the weight gradient, the running
  *   statistics under the same weights, batch and drop-path masks, and the
  *   weights after three SGD steps with momentum, weight decay and clipping;
- *   the weights come from weight_hash(), which the script mirrors;
+ *   the weights come from fixture_weight_hash(), which the script mirrors;
  * - the backward of the whole network (auxiliary head and drop-path
  *   included) against central differences of the loss along random
  *   directions, block by block;
@@ -28,45 +28,10 @@
 
 #define RTOL 1e-3
 
-static float weight_hash(uint64_t i)
-{
-    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    int64_t k = (int64_t)(z >> 40);
-    return (float)(k - (1 << 23)) / (float)(1 << 24);
-}
-
-/* ||got - want|| <= RTOL ||want|| and every element within RTOL of
- * max(|want_i|, 0.1 rms(want)) (near-zero entries judged against the
- * tensor's typical size). */
 static int tensor_close(const float *got, const float *want, size_t count, double rtol,
                         const char *what)
 {
-    double num = 0.0, den = 0.0, worst = 0.0;
-    size_t worst_at = 0;
-    for (size_t i = 0; i < count; i++) {
-        num += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-        den += (double)want[i] * want[i];
-    }
-    double floor_abs = 0.1 * sqrt(den / (double)count);
-    if (floor_abs == 0.0)
-        floor_abs = 1e-30;
-    for (size_t i = 0; i < count; i++) {
-        double scale = fabs(want[i]) > floor_abs ? fabs(want[i]) : floor_abs;
-        double e = fabs((double)got[i] - want[i]) / scale;
-        if (e > worst || isnan(got[i])) {
-            worst = isnan(got[i]) ? INFINITY : e;
-            worst_at = i;
-        }
-    }
-    double rel = den > 0 ? sqrt(num / den) : sqrt(num);
-    int good = rel <= rtol && worst <= rtol;
-    if (!good)
-        diag("%s: norm rel. error %.3g, worst element %zu: got %.9g want %.9g (rel. %.3g)", what,
-             rel, worst_at, got[worst_at], want[worst_at], worst);
-    return good;
+    return fixture_tensor_close(got, want, count, rtol, 0.1, what);
 }
 
 static const void *get(const Fixture *f, const char *name, uint32_t dtype, size_t count)
@@ -232,7 +197,7 @@ static void test_fixture(const char *file)
     }
     float *w = evalnet_weights(net);
     for (size_t i = 0; i < nw; i++)
-        w[i] = weight_hash(i);
+        w[i] = fixture_weight_hash(i);
     int drops = evalnet_drop_ops(net);
     const float *masks = get(f, "masks", FIXTURE_F32, (size_t)drops * n);
     float keep = (float)(1.0 - hp[0]), aux_weight = (float)hp[1];
@@ -285,8 +250,8 @@ static void test_fixture(const char *file)
      * change, not the (much larger) weights */
     float *dwant = malloc(nk * sizeof *dwant);
     for (size_t i = 0; wafter && i < nk; i++) {
-        tmp[i] = w[kept[i]] - weight_hash((uint64_t)kept[i]);
-        dwant[i] = wafter[i] - weight_hash((uint64_t)kept[i]);
+        tmp[i] = w[kept[i]] - fixture_weight_hash((uint64_t)kept[i]);
+        dwant[i] = wafter[i] - fixture_weight_hash((uint64_t)kept[i]);
     }
     double an = norm2(w, nw);
     ok(wafter && an2 && rafter && tensor_close(tmp, dwant, nk, 1e-2, "weight change") &&

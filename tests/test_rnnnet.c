@@ -21,66 +21,16 @@
 
 #define RTOL 1e-4
 
-/* The fixture script's weight_hash(): splitmix64 of i + 1, 24 bits, exact. */
-static float weight_hash(uint64_t i)
-{
-    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    int64_t k = (int64_t)(z >> 40);
-    return (float)(k - (1 << 23)) / (float)(1 << 24);
-}
-
-/* ||got - want|| <= RTOL ||want||, and every element within RTOL of
- * max(|want_i|, 0.01 rms(want)), so entries near zero are not judged on
- * rounding noise alone. */
 static int tensor_close(const float *got, const float *want, size_t count, const char *what)
 {
-    double num = 0.0, den = 0.0, worst = 0.0;
-    size_t worst_at = 0;
-    for (size_t i = 0; i < count; i++) {
-        num += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-        den += (double)want[i] * want[i];
-    }
-    double floor_abs = 0.01 * sqrt(den / (double)count);
-    if (floor_abs == 0.0)
-        floor_abs = 1e-30;
-    for (size_t i = 0; i < count; i++) {
-        double scale = fabs(want[i]) > floor_abs ? fabs(want[i]) : floor_abs;
-        double e = fabs((double)got[i] - want[i]) / scale;
-        if (e > worst || isnan(got[i])) {
-            worst = isnan(got[i]) ? INFINITY : e;
-            worst_at = i;
-        }
-    }
-    double rel = den > 0 ? sqrt(num / den) : sqrt(num);
-    int good = rel <= RTOL && worst <= RTOL;
-    if (!good)
-        diag("%s: norm rel. error %.3g, worst element %zu: got %.9g want %.9g (rel. %.3g)", what,
-             rel, worst_at, got[worst_at], want[worst_at], worst);
-    return good;
-}
-
-static const float *need(const Fixture *f, const char *name, size_t count)
-{
-    const FixtureTensor *t = fixture_get(f, name);
-    if (!t || t->count != count || (t->dtype != FIXTURE_F32 && t->dtype != FIXTURE_I32)) {
-        printf("Bail out! fixture tensor %s missing or not %zu elements\n", name, count);
-        exit(99);
-    }
-    return t->data;
+    return fixture_tensor_close(got, want, count, RTOL, 0.01, what);
 }
 
 static void check_reference(void)
 {
     char err[512];
-    Fixture *f = fixture_load(tap_srcpath("tests/fixtures/rnn/small.fix"));
-    if (!f) {
-        printf("Bail out! the fixture tests/fixtures/rnn/small.fix\n");
-        exit(99);
-    }
-    const int32_t *spec = (const int32_t *)need(f, "spec", 5);
+    Fixture *f = fixture_need_file("tests/fixtures/rnn/small.fix");
+    const int32_t *spec = (const int32_t *)fixture_need(f, "spec", 5);
     const RnnShape shape = {spec[0], spec[1], spec[2], spec[3], spec[4]};
     const int V = shape.ntoken, n = shape.nhid, B = shape.batch, T = shape.bptt_max;
     RnnNet *net = rnn_create(&shape, err, sizeof err);
@@ -88,57 +38,57 @@ static void check_reference(void)
         printf("Bail out! %s\n", err);
         exit(99);
     }
-    const int32_t count = *(const int32_t *)need(f, "weight_count", 1);
+    const int32_t count = *(const int32_t *)fixture_need(f, "weight_count", 1);
     ok((size_t)count == net->nweights, "weight count %zu, the reference's %d", net->nweights,
        count);
     for (size_t i = 0; i < net->nweights; i++)
-        net->weights[i] = weight_hash(i);
-    memcpy(net->alpha, need(f, "alpha", RNN_EDGES * RNN_OP_COUNT), sizeof net->alpha);
-    memcpy(net->mask_embed, need(f, "mask_embed", V), V * sizeof(float));
-    memcpy(net->mask_in, need(f, "mask_in", B * n), B * n * sizeof(float));
-    memcpy(net->mask_x, need(f, "mask_x", B * n), B * n * sizeof(float));
-    memcpy(net->mask_h, need(f, "mask_h", B * n), B * n * sizeof(float));
-    memcpy(net->mask_out, need(f, "mask_out", B * n), B * n * sizeof(float));
-    const int32_t *words = (const int32_t *)need(f, "words", T * B);
-    const int32_t *targets = (const int32_t *)need(f, "targets", T * B);
-    const float beta = *need(f, "beta", 1);
+        net->weights[i] = fixture_weight_hash(i);
+    memcpy(net->alpha, fixture_need(f, "alpha", RNN_EDGES * RNN_OP_COUNT), sizeof net->alpha);
+    fixture_copy(net->mask_embed, f, "mask_embed", V);
+    fixture_copy(net->mask_in, f, "mask_in", B * n);
+    fixture_copy(net->mask_x, f, "mask_x", B * n);
+    fixture_copy(net->mask_h, f, "mask_h", B * n);
+    fixture_copy(net->mask_out, f, "mask_out", B * n);
+    const int32_t *words = (const int32_t *)fixture_need(f, "words", T * B);
+    const int32_t *targets = (const int32_t *)fixture_need(f, "targets", T * B);
+    const float beta = *(const float *)fixture_need(f, "beta", 1);
     const double *want_loss = fixture_get(f, "loss")->data;
     float *h = malloc(B * n * sizeof(float));
-    memcpy(h, need(f, "h0", B * n), B * n * sizeof(float));
+    memcpy(h, fixture_need(f, "h0", B * n), B * n * sizeof(float));
 
     RnnLoss l = rnn_forward(net, words, targets, T, h, h, 1, beta);
     ok(close_enough(l.loss, want_loss[0], RTOL, 0.0, "loss"), "loss %.7f, the reference's %.7f",
        l.loss, want_loss[0]);
     ok(close_enough(l.total, want_loss[1], RTOL, 0.0, "total"),
        "loss + TAR %.7f, the reference's %.7f", l.total, want_loss[1]);
-    ok(tensor_close(h, need(f, "h_next", B * n), B * n, "h_next"),
+    ok(tensor_close(h, fixture_need(f, "h_next", B * n), B * n, "h_next"),
        "the next hidden state (h_T) matches");
     float running[2 * 64];
     memcpy(running, net->bn_mean, n * sizeof(float));
     memcpy(running + n, net->bn_var, n * sizeof(float));
-    ok(tensor_close(running, need(f, "running", 2 * n), 2 * n, "running"),
+    ok(tensor_close(running, fixture_need(f, "running", 2 * n), 2 * n, "running"),
        "BN running mean and variance after 9 x %d updates match", T);
     ok(rnn_backward(net, 1, 1) == 0, "backward of a training forward");
-    ok(tensor_close(net->grad, need(f, "weight_grads", net->nweights), net->nweights,
+    ok(tensor_close(net->grad, fixture_need(f, "weight_grads", net->nweights), net->nweights,
                     "weight_grads"),
        "every weight gradient (tied embedding, W0, W1..W8, decoder bias) matches");
     static const char *const blocks[] = {"embedding", "W0", "W1..W8", "decoder bias"};
     const size_t sizes[] = {(size_t)V * n, (size_t)2 * n * 2 * n, (size_t)8 * n * 2 * n, (size_t)V};
-    const float *want_grad = need(f, "weight_grads", net->nweights);
+    const float *want_grad = fixture_need(f, "weight_grads", net->nweights);
     for (size_t b = 0, off = 0; b < 4; off += sizes[b], b++)
         ok(tensor_close(net->grad + off, want_grad + off, sizes[b], blocks[b]),
            "the %s gradient matches on its own scale", blocks[b]);
-    ok(tensor_close(net->g_alpha, need(f, "alpha_grads", RNN_EDGES * RNN_OP_COUNT),
+    ok(tensor_close(net->g_alpha, fixture_need(f, "alpha_grads", RNN_EDGES * RNN_OP_COUNT),
                     RNN_EDGES * RNN_OP_COUNT, "alpha_grads"),
        "the alpha gradient (36 x 5, through the softmax) matches");
 
-    memcpy(h, need(f, "h0", B * n), B * n * sizeof(float));
+    memcpy(h, fixture_need(f, "h0", B * n), B * n * sizeof(float));
     RnnLoss e = rnn_forward(net, words, targets, T, h, h, 0, 0.0f);
     const double want_eval = *(const double *)fixture_get(f, "eval_loss")->data;
     ok(close_enough(e.loss, want_eval, RTOL, 0.0, "eval loss"),
        "evaluation loss (running statistics, no dropout) %.7f, the reference's %.7f", e.loss,
        want_eval);
-    ok(tensor_close(h, need(f, "eval_h_next", B * n), B * n, "eval_h_next"),
+    ok(tensor_close(h, fixture_need(f, "eval_h_next", B * n), B * n, "eval_h_next"),
        "evaluation's next hidden state matches");
     ok(rnn_backward(net, 1, 1) == -1, "no backward of an evaluation forward");
 
@@ -156,7 +106,7 @@ static void check_reference(void)
     }
     ok(sets == 16 && agree == sets,
        "derivation agrees with the reference on %d of %d random alphas", agree, sets);
-    const int32_t *pub = (const int32_t *)need(f, "published", 2 * RNN_NODES * 2);
+    const int32_t *pub = (const int32_t *)fixture_need(f, "published", 2 * RNN_NODES * 2);
     const RnnGenotype *mine[2] = {&rnn_genotype_darts_v1, &rnn_genotype_darts_v2};
     for (int k = 0; k < 2; k++) {
         int same = mine[k]->concat_count == 8 && mine[k]->concat[0] == 1 && mine[k]->concat[7] == 8;

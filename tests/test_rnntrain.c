@@ -15,7 +15,6 @@
  * average and switch included), a foreign state is refused, and a step and
  * the evaluations allocate nothing. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,98 +27,14 @@
 #include "dartboard/rnnmodel.h"
 #include "dartboard/rnntrain.h"
 #include "fixture.h"
+#include "noalloc.h"
 #include "tap.h"
 
 #define RTOL 1e-4
 
-#ifndef __SANITIZE_ADDRESS__
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-static volatile int counting;
-static volatile long allocations;
-
-/* The dynamic loader's own thread-local-storage allocations are not the
- * step's (see test_rnn_noalloc.c). */
-static int from_loader(void *caller)
-{
-    Dl_info info;
-    return dladdr(caller, &info) && info.dli_fname && strstr(info.dli_fname, "/ld-linux");
-}
-
-#define COUNT()                                                                                    \
-    do {                                                                                           \
-        if (counting && !from_loader(__builtin_return_address(0)))                                 \
-            allocations++;                                                                         \
-    } while (0)
-
-void *malloc(size_t n)
-{
-    COUNT();
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    COUNT();
-    return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t n)
-{
-    COUNT();
-    return __libc_realloc(p, n);
-}
-#endif
-
-/* The fixture script's weight_hash(): splitmix64 of i + 1, 24 bits, exact. */
-static float weight_hash(uint64_t i)
-{
-    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    int64_t k = (int64_t)(z >> 40);
-    return (float)(k - (1 << 23)) / (float)(1 << 24);
-}
-
-/* ||got - want|| <= RTOL ||want||, every element within RTOL of
- * max(|want_i|, 0.01 rms(want)). */
 static int tensor_close(const float *got, const float *want, size_t count, const char *what)
 {
-    double num = 0.0, den = 0.0, worst = 0.0;
-    size_t worst_at = 0;
-    for (size_t i = 0; i < count; i++) {
-        num += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-        den += (double)want[i] * want[i];
-    }
-    double floor_abs = 0.01 * sqrt(den / (double)count);
-    if (floor_abs == 0.0)
-        floor_abs = 1e-30;
-    for (size_t i = 0; i < count; i++) {
-        double scale = fabs(want[i]) > floor_abs ? fabs(want[i]) : floor_abs;
-        double e = fabs((double)got[i] - want[i]) / scale;
-        if (e > worst || isnan(got[i])) {
-            worst = isnan(got[i]) ? INFINITY : e;
-            worst_at = i;
-        }
-    }
-    double rel = den > 0 ? sqrt(num / den) : sqrt(num);
-    int good = rel <= RTOL && worst <= RTOL;
-    if (!good)
-        diag("%s: norm rel. error %.3g, worst element %zu: got %.9g want %.9g (rel. %.3g)", what,
-             rel, worst_at, got[worst_at], want[worst_at], worst);
-    return good;
-}
-
-static const void *need(const Fixture *f, const char *name, size_t count)
-{
-    const FixtureTensor *t = fixture_get(f, name);
-    if (!t || t->count != count) {
-        printf("Bail out! fixture tensor %s missing or not %zu elements\n", name, count);
-        exit(99);
-    }
-    return t->data;
+    return fixture_tensor_close(got, want, count, RTOL, 0.01, what);
 }
 
 /* A corpus of `words` distinct words (w0.. plus <eos>), lines of 7 words in
@@ -190,25 +105,21 @@ static RnnTrainer *make_trainer(const Config *cfg, const Corpus *c)
 static void set_masks(RnnModel *m, const Fixture *f)
 {
     const int V = m->shape.ntoken, n = m->shape.nhid, B = m->shape.batch;
-    memcpy(m->mask_embed, need(f, "mask_embed", V), V * sizeof(float));
-    memcpy(m->mask_in, need(f, "mask_in", B * n), B * n * sizeof(float));
-    memcpy(m->mask_x, need(f, "mask_x", B * n), B * n * sizeof(float));
-    memcpy(m->mask_h, need(f, "mask_h", B * n), B * n * sizeof(float));
-    memcpy(m->mask_out, need(f, "mask_out", B * n), B * n * sizeof(float));
+    fixture_copy(m->mask_embed, f, "mask_embed", V);
+    fixture_copy(m->mask_in, f, "mask_in", B * n);
+    fixture_copy(m->mask_x, f, "mask_x", B * n);
+    fixture_copy(m->mask_h, f, "mask_h", B * n);
+    fixture_copy(m->mask_out, f, "mask_out", B * n);
 }
 
 static void check_reference(void)
 {
     char err[512];
-    Fixture *f = fixture_load(tap_srcpath("tests/fixtures/rnn/train.fix"));
-    if (!f) {
-        printf("Bail out! the fixture tests/fixtures/rnn/train.fix\n");
-        exit(99);
-    }
-    const int32_t *spec = need(f, "spec", 5);
+    Fixture *f = fixture_need_file("tests/fixtures/rnn/train.fix");
+    const int32_t *spec = fixture_need(f, "spec", 5);
     const RnnShape shape = {spec[0], spec[1], spec[2], spec[3], spec[4]};
     const int V = shape.ntoken, n = shape.nhid, B = shape.batch, T = shape.bptt_max;
-    const int32_t *geno = need(f, "genotype", 2 * RNN_NODES);
+    const int32_t *geno = fixture_need(f, "genotype", 2 * RNN_NODES);
     int same = 1;
     for (int i = 0; i < RNN_NODES; i++)
         same &= rnn_genotype_darts_v2.recurrent[i].op == geno[2 * i] &&
@@ -219,26 +130,27 @@ static void check_reference(void)
         printf("Bail out! %s\n", err);
         exit(99);
     }
-    const int32_t count = *(const int32_t *)need(f, "weight_count", 1);
+    const int32_t count = *(const int32_t *)fixture_need(f, "weight_count", 1);
     ok((size_t)count == m->nweights && m->nweights == rnn_model_weight_count(V, n, n),
        "weight count %zu, the reference's %d", m->nweights, count);
     float *w = malloc(m->nweights * sizeof(float)), *g = malloc(m->nweights * sizeof(float));
     for (size_t i = 0; i < m->nweights; i++)
-        w[i] = weight_hash(i);
+        w[i] = fixture_weight_hash(i);
     set_masks(m, f);
-    const int32_t *words = need(f, "words", T * B), *targets = need(f, "targets", T * B);
-    const float beta = *(const float *)need(f, "beta", 1);
-    const double *want_loss = need(f, "loss", 2);
+    const int32_t *words = fixture_need(f, "words", T * B),
+                  *targets = fixture_need(f, "targets", T * B);
+    const float beta = *(const float *)fixture_need(f, "beta", 1);
+    const double *want_loss = fixture_need(f, "loss", 2);
     float *h = malloc(B * n * sizeof(float));
-    memcpy(h, need(f, "h0", B * n), B * n * sizeof(float));
+    memcpy(h, fixture_need(f, "h0", B * n), B * n * sizeof(float));
     RnnLoss l = rnn_model_forward(m, w, words, targets, T, h, h, 1, beta);
     ok(close_enough(l.loss, want_loss[0], RTOL, 0.0, "loss"), "loss %.7f, the reference's %.7f",
        l.loss, want_loss[0]);
     ok(close_enough(l.total, want_loss[1], RTOL, 0.0, "total"),
        "loss + TAR %.7f, the reference's %.7f", l.total, want_loss[1]);
-    ok(tensor_close(h, need(f, "h_next", B * n), B * n, "h_next"), "the next hidden state");
+    ok(tensor_close(h, fixture_need(f, "h_next", B * n), B * n, "h_next"), "the next hidden state");
     ok(rnn_model_backward(m, w, g) == 0, "backward of a training forward");
-    const float *want_g = need(f, "grad", m->nweights);
+    const float *want_g = fixture_need(f, "grad", m->nweights);
     ok(tensor_close(g, want_g, m->nweights, "grad"),
        "the flat gradient (tied embedding, W0, W1..W8, decoder bias) matches");
     static const char *const blocks[] = {"embedding", "W0", "W1..W8", "decoder bias"};
@@ -247,16 +159,16 @@ static void check_reference(void)
         ok(tensor_close(g + off, want_g + off, sizes[b], blocks[b]),
            "the %s gradient matches on its own scale", blocks[b]);
     ok(rnn_model_backward(m, w, g) == -1, "a second backward of the same forward is refused");
-    memcpy(h, need(f, "h0", B * n), B * n * sizeof(float));
+    memcpy(h, fixture_need(f, "h0", B * n), B * n * sizeof(float));
     RnnLoss e = rnn_model_forward(m, w, words, targets, T, h, h, 0, 0.0f);
-    const double want_eval = *(const double *)need(f, "eval_loss", 1);
+    const double want_eval = *(const double *)fixture_need(f, "eval_loss", 1);
     ok(close_enough(e.loss, want_eval, RTOL, 0.0, "eval loss"),
        "evaluation loss (no dropout) %.7f, the reference's %.7f", e.loss, want_eval);
-    ok(tensor_close(h, need(f, "eval_h_next", B * n), B * n, "eval_h_next"),
+    ok(tensor_close(h, fixture_need(f, "eval_h_next", B * n), B * n, "eval_h_next"),
        "evaluation's next hidden state");
     ok(rnn_model_backward(m, w, g) == -1, "no backward of an evaluation forward");
     RnnModel *ev = rnn_model_create(&shape, &rnn_genotype_darts_v2, 0, err, sizeof err);
-    memcpy(h, need(f, "h0", B * n), B * n * sizeof(float));
+    memcpy(h, fixture_need(f, "h0", B * n), B * n * sizeof(float));
     RnnLoss e2 = rnn_model_forward(ev, w, words, targets, T, h, h, 0, 0.0f);
     ok(ev && e2.loss == e.loss &&
            isnan(rnn_model_forward(ev, w, words, targets, T, h, h, 1, 0.0f).loss),
@@ -265,9 +177,9 @@ static void check_reference(void)
     rnn_model_free(m);
 
     /* train.py's steps: a trainer over a corpus of the fixture's vocabulary */
-    const double *opt = need(f, "optim", 3);
-    const int32_t *seq = need(f, "seq_lens", 8);
-    const int sgd_steps = *(const int32_t *)need(f, "sgd_steps", 1);
+    const double *opt = fixture_need(f, "optim", 3);
+    const int32_t *seq = fixture_need(f, "seq_lens", 8);
+    const int sgd_steps = *(const int32_t *)fixture_need(f, "sgd_steps", 1);
     Corpus c;
     tiny_corpus(&c, V, (const int[]){40, 10, 10});
     Config cfg = base_config(n, B, T);
@@ -278,24 +190,24 @@ static void check_reference(void)
     RnnTrainer *t = make_trainer(&cfg, &c);
     float *tw = rnn_trainer_weights(t);
     for (size_t i = 0; i < m->nweights; i++)
-        tw[i] = weight_hash(i);
+        tw[i] = fixture_weight_hash(i);
     set_masks(rnn_trainer_model(t), f);
-    const float *want_w = need(f, "asgd_weights", (size_t)(8 - sgd_steps) * count);
-    const float *want_ax = need(f, "asgd_average", (size_t)(8 - sgd_steps) * count);
-    const double *want_step = need(f, "step_loss", 8);
+    const float *want_w = fixture_need(f, "asgd_weights", (size_t)(8 - sgd_steps) * count);
+    const float *want_ax = fixture_need(f, "asgd_average", (size_t)(8 - sgd_steps) * count);
+    const double *want_step = fixture_need(f, "step_loss", 8);
     int losses = 1;
     for (int k = 0; k < 8; k++) {
         char name[32], tname[32];
         snprintf(name, sizeof name, "step%d_words", k);
         snprintf(tname, sizeof tname, "step%d_targets", k);
         if (k == sgd_steps) {
-            ok(tensor_close(tw, need(f, "after_sgd", count), count, "after_sgd"),
+            ok(tensor_close(tw, fixture_need(f, "after_sgd", count), count, "after_sgd"),
                "weights after %d SGD steps (lr x seq_len / bptt, decay, clip) match", k);
             rnn_trainer_switch_asgd(t);
         }
         RnnTrainStats st;
-        if (rnn_trainer_step_fixed(t, &cfg, need(f, name, (size_t)seq[k] * B),
-                                   need(f, tname, (size_t)seq[k] * B), seq[k], &st, err,
+        if (rnn_trainer_step_fixed(t, &cfg, fixture_need(f, name, (size_t)seq[k] * B),
+                                   fixture_need(f, tname, (size_t)seq[k] * B), seq[k], &st, err,
                                    sizeof err) != 0) {
             printf("Bail out! %s\n", err);
             exit(99);
@@ -589,21 +501,21 @@ static void check_trainer(void)
     free(buf);
 
     /* no allocation in a step or an evaluation */
-#ifndef __SANITIZE_ADDRESS__
+#if NOALLOC_COUNTS
     for (int threads = 1; threads <= 2; threads++) {
         parallel_set_threads(threads);
         RnnTrainStats st;
         rnn_trainer_step(d, &other, &st, err, sizeof err);
         rnn_trainer_valid(d);
-        counting = 1;
-        allocations = 0;
+        noalloc_begin();
         int good = 1;
         for (int k = 0; k < 3; k++)
             good &= rnn_trainer_step(d, &other, &st, err, sizeof err) == 0;
         good &= isfinite(rnn_trainer_valid(d)) && isfinite(rnn_trainer_test(d));
-        counting = 0;
+        const long allocations = noalloc_end();
         ok(good && allocations == 0, "%d thread(s): 3 steps and both evaluations: %ld allocations",
            threads, allocations);
+        noalloc_explain();
     }
     parallel_set_threads(1);
 #endif

@@ -5,7 +5,6 @@
  * thread runtime settle. Everything a step needs is planned in search_create.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,74 +12,12 @@
 #include "dartboard/parallel.h"
 #include "dartboard/search.h"
 #include "helpers.h"
+#include "noalloc.h"
 #include "tap.h"
-
-#ifndef __SANITIZE_ADDRESS__
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-
-static volatile int counting;
-static volatile long allocations, loader_allocations;
-static void *volatile first_caller; /* who made the first counted allocation */
-
-/* The dynamic loader sometimes allocates on its own behalf during a step: once,
- * only with the machine under load, from its thread-local-storage code (by the
- * code address, glibc 2.36), i.e. a thread's first touch of a library's
- * thread-local variables. That is neither the step's memory nor repeated, so
- * it is counted apart and reported. */
-static int from_loader(void *caller)
-{
-    Dl_info info;
-    return dladdr(caller, &info) && info.dli_fname && strstr(info.dli_fname, "/ld-linux");
-}
-
-#define COUNT()                                                                                    \
-    do {                                                                                           \
-        if (counting) {                                                                            \
-            void *caller = __builtin_return_address(0);                                            \
-            if (from_loader(caller))                                                               \
-                loader_allocations++;                                                              \
-            else if (allocations++ == 0)                                                           \
-                first_caller = caller;                                                             \
-        }                                                                                          \
-    } while (0)
-
-void *malloc(size_t n)
-{
-    COUNT();
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    COUNT();
-    return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t n)
-{
-    COUNT();
-    return __libc_realloc(p, n);
-}
-
-/* Names the first allocation's caller when a count is not zero. */
-static void explain(void)
-{
-    if (loader_allocations > 0)
-        diag("and %ld by the dynamic loader (thread-local storage)", loader_allocations);
-    loader_allocations = 0;
-    Dl_info info;
-    if (allocations > 0 && first_caller && dladdr(first_caller, &info))
-        diag("first allocation from %s in %s", info.dli_sname ? info.dli_sname : "?",
-             info.dli_fname ? info.dli_fname : "?");
-}
-
-#endif
 
 int main(void)
 {
-#ifdef __SANITIZE_ADDRESS__
+#if !NOALLOC_COUNTS
     skip_all("AddressSanitizer owns malloc; the interposed counter would fight it");
 #else
     char err[512];
@@ -91,12 +28,8 @@ int main(void)
         printf("Bail out! the test preset's data: %s\n", err);
         return 99;
     }
-    counting = 1;
-    allocations = 0;
-    void *volatile probe = malloc(16);
-    free(probe);
-    counting = 0;
-    ok(allocations == 1, "the interposed malloc counts (%ld)", allocations);
+    const long probe = noalloc_probe();
+    ok(probe == 1, "the interposed malloc counts (%ld)", probe);
 
     Search *s = search_create(&c, &data, err, sizeof err);
     if (!s) {
@@ -106,35 +39,32 @@ int main(void)
     for (int order = 0; order <= 2; order++) {
         c.arch.order = order;
         int good = search_step(s, &c, NULL, err, sizeof err) == 0;
-        counting = 1;
-        allocations = 0;
+        noalloc_begin();
         for (int k = 0; k < 3; k++)
             good &= search_step(s, &c, NULL, err, sizeof err) == 0;
-        counting = 0;
+        const long allocations = noalloc_end();
         ok(good && allocations == 0, "order %d: 3 steps, %ld allocations", order, allocations);
-        explain();
+        noalloc_explain();
     }
     parallel_set_threads(2);
     c.arch.order = 2;
     /* two warm-up steps: the OpenMP runtime sizes its teams' bookkeeping */
     int good = search_step(s, &c, NULL, err, sizeof err) == 0;
     good &= search_step(s, &c, NULL, err, sizeof err) == 0;
-    counting = 1;
-    allocations = 0;
+    noalloc_begin();
     good &= search_step(s, &c, NULL, err, sizeof err) == 0;
-    counting = 0;
+    long allocations = noalloc_end();
     ok(good && allocations == 0, "order 2 with 2 threads: %ld allocations", allocations);
-    explain();
+    noalloc_explain();
     parallel_set_threads(1);
 
     float loss, acc;
     search_evaluate(s, 40, &loss, &acc); /* first use of the eval path */
-    counting = 1;
-    allocations = 0;
+    noalloc_begin();
     search_evaluate(s, 40, &loss, &acc);
-    counting = 0;
+    allocations = noalloc_end();
     ok(allocations == 0, "evaluation: %ld allocations", allocations);
-    explain();
+    noalloc_explain();
     search_free(s);
     dataset_free(&data);
     return tap_done();

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dartboard/config.h"
 #include "dartboard/search.h"
 #include "fixture.h"
 #include "tap.h"

@@ -18,46 +18,9 @@
 
 #define RTOL 1e-3
 
-/* The fixture script's weight_hash(): splitmix64 of i + 1, 24 bits, exact. */
-static float weight_hash(uint64_t i)
-{
-    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    int64_t k = (int64_t)(z >> 40);
-    return (float)(k - (1 << 23)) / (float)(1 << 24);
-}
-
-/* A tensor matches when ||got - want|| <= RTOL ||want|| and every element
- * is within RTOL of max(|want_i|, 0.1 * rms(want)): relative, with a floor at
- * a tenth of the tensor's typical size so near-zero entries are not judged
- * on rounding noise. */
 static int tensor_close(const float *got, const float *want, size_t count, const char *what)
 {
-    double num = 0.0, den = 0.0, worst = 0.0;
-    size_t worst_at = 0;
-    for (size_t i = 0; i < count; i++) {
-        num += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-        den += (double)want[i] * want[i];
-    }
-    double floor_abs = 0.1 * sqrt(den / (double)count);
-    if (floor_abs == 0.0)
-        floor_abs = 1e-30;
-    for (size_t i = 0; i < count; i++) {
-        double scale = fabs(want[i]) > floor_abs ? fabs(want[i]) : floor_abs;
-        double e = fabs((double)got[i] - want[i]) / scale;
-        if (e > worst || isnan(got[i])) {
-            worst = isnan(got[i]) ? INFINITY : e;
-            worst_at = i;
-        }
-    }
-    double rel = den > 0 ? sqrt(num / den) : sqrt(num);
-    int good = rel <= RTOL && worst <= RTOL;
-    if (!good)
-        diag("%s: norm rel. error %.3g, worst element %zu: got %.9g want %.9g (rel. %.3g)", what,
-             rel, worst_at, got[worst_at], want[worst_at], worst);
-    return good;
+    return fixture_tensor_close(got, want, count, RTOL, 0.1, what);
 }
 
 static const float *get_floats(const Fixture *f, const char *name, size_t count)
@@ -93,7 +56,7 @@ static Supernet *tiny_from_fixture(const Fixture *f, SupernetSpec *spec, int lan
     }
     float *w = supernet_weights(net);
     for (size_t i = 0; i < supernet_weight_count(net); i++)
-        w[i] = weight_hash(i);
+        w[i] = fixture_weight_hash(i);
     size_t n_alpha = 2 * (size_t)supernet_edges(net) * OP_COUNT;
     const float *alphas = get_floats(f, "alphas", n_alpha);
     if (alphas)

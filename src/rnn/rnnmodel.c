@@ -14,92 +14,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dartboard/parallel.h"
+#include "rnn_lm.h"
 #include "rnn_math.h"
 
-#define INIT_RANGE 0.04f
 #define STATES (RNN_NODES + 1)
-#define BIAS_BLOCK 256
 
+/* The cell's part; the language model around it is rnn_lm.h's. */
 typedef struct RnnModelWork {
-    int T, training, valid;
-    float beta;
-    int32_t *words, *targets; /* T x B */
-    float *probs;             /* T B x V: the decoder's softmax, then its gradient */
-    double *nll;              /* T B */
-    float *xh;                /* T B x (ninp + nhid): [x mx, h_{t-1} mh] */
-    float *ch0;               /* T B x 2 nhid: [c0, h0] */
-    float *hs;                /* (T + 1) B x nhid: h_0 (carried in), h_1 .. h_T */
-    float *drop;              /* T B x nhid: h_t mo, the decoder input */
-    float *states;            /* T x 9 x B x nhid (evaluation: one step's 9) */
-    float *ch;                /* T x 8 x B x 2 nhid (evaluation: one step's 8) */
-    float *masked;            /* B x nhid: s_p mh */
-    float *dstates;           /* 9 x B x nhid */
-    float *dch;               /* B x 2 nhid */
-    float *dmasked;           /* B x nhid */
-    float *dh;                /* B x nhid: gradient into h_t from step t + 1 */
-    float *dout;              /* T B x nhid */
-    float *dch0;              /* T B x 2 nhid */
-    float *dx;                /* T B x ninp */
-    float *ones;
+    RnnLmWork lm;
+    float *states;  /* T x 9 x B x nhid (evaluation: one step's 9) */
+    float *ch;      /* T x 8 x B x 2 nhid (evaluation: one step's 8) */
+    float *masked;  /* B x nhid: s_p mh */
+    float *dstates; /* 9 x B x nhid */
+    float *dch;     /* B x 2 nhid */
+    float *dmasked; /* B x nhid */
 } RnnModelWork;
-
-typedef struct Views {
-    const float *embed, *w0, *ws[RNN_NODES], *bias;
-} Views;
-
-typedef struct GradViews {
-    float *embed, *w0, *ws[RNN_NODES], *bias;
-} GradViews;
 
 size_t rnn_model_weight_count(int ntoken, int ninp, int nhid)
 {
-    const size_t V = (size_t)ntoken, n = (size_t)nhid, ni = (size_t)ninp;
-    return V * ni + (ni + n) * 2 * n + RNN_NODES * n * 2 * n + V;
+    return rnn_lm_weight_count(ntoken, ninp, nhid);
 }
 
-static Views views(const RnnModel *m, const float *p)
+static RnnMasks masks(const RnnModel *m)
 {
-    const size_t V = m->shape.ntoken, n = m->shape.nhid, ni = m->shape.ninp;
-    Views v;
-    v.embed = p;
-    p += V * ni;
-    v.w0 = p;
-    p += (ni + n) * 2 * n;
-    for (int i = 0; i < RNN_NODES; i++, p += n * 2 * n)
-        v.ws[i] = p;
-    v.bias = p;
-    return v;
-}
-
-static GradViews grad_views(const RnnModel *m, float *p)
-{
-    Views v = views(m, p);
-    GradViews g = {(float *)v.embed, (float *)v.w0, {0}, (float *)v.bias};
-    for (int i = 0; i < RNN_NODES; i++)
-        g.ws[i] = (float *)v.ws[i];
-    return g;
+    return (RnnMasks){m->mask_embed, m->mask_in, m->mask_x, m->mask_h, m->mask_out};
 }
 
 static void plan(RnnModel *m, Arena *a)
 {
     const RnnShape *s = &m->shape;
-    const size_t V = s->ntoken, n = s->nhid, ni = s->ninp, B = s->batch, T = s->bptt_max;
-    const size_t TB = T * B, Tk = m->trainable ? T : 1;
+    const size_t n = s->nhid, B = s->batch, Tk = m->trainable ? s->bptt_max : 1;
     RnnModelWork *w = m->work;
-    m->mask_embed = arena_floats(a, V);
-    m->mask_in = arena_floats(a, B * ni);
-    m->mask_x = arena_floats(a, B * ni);
-    m->mask_h = arena_floats(a, B * n);
-    m->mask_out = arena_floats(a, B * n);
-    w->words = arena_bytes(a, TB * sizeof(int32_t));
-    w->targets = arena_bytes(a, TB * sizeof(int32_t));
-    w->probs = arena_floats(a, TB * V);
-    w->nll = arena_bytes(a, TB * sizeof(double));
-    w->xh = arena_floats(a, TB * (ni + n));
-    w->ch0 = arena_floats(a, TB * 2 * n);
-    w->hs = arena_floats(a, (T + 1) * B * n);
-    w->drop = arena_floats(a, TB * n);
+    const RnnMasks mk = rnn_masks_plan(s, a);
+    m->mask_embed = mk.embed, m->mask_in = mk.in, m->mask_x = mk.x;
+    m->mask_h = mk.h, m->mask_out = mk.out;
+    rnn_lm_plan(&w->lm, s, m->trainable, a);
     w->states = arena_floats(a, Tk * STATES * B * n);
     w->ch = arena_floats(a, Tk * RNN_NODES * B * 2 * n);
     w->masked = arena_floats(a, B * n);
@@ -107,13 +56,7 @@ static void plan(RnnModel *m, Arena *a)
         w->dstates = arena_floats(a, STATES * B * n);
         w->dch = arena_floats(a, B * 2 * n);
         w->dmasked = arena_floats(a, B * n);
-        w->dh = arena_floats(a, B * n);
-        w->dout = arena_floats(a, TB * n);
-        w->dch0 = arena_floats(a, TB * 2 * n);
-        w->dx = arena_floats(a, TB * ni);
     }
-    const size_t most = V > B * ni ? V : B * ni;
-    w->ones = arena_floats(a, most);
 }
 
 /* NULL when g is a derived cell of the recurrent space, else what is wrong. */
@@ -174,15 +117,9 @@ RnnModel *rnn_model_create(const RnnShape *shape, const RnnGenotype *g, int trai
         return NULL;
     }
     plan(m, &m->arena);
-    const size_t V = s->ntoken, n = s->nhid, ni = s->ninp;
-    const size_t most = V > s->batch * ni ? V : s->batch * ni;
-    for (size_t k = 0; k < most; k++)
-        w->ones[k] = 1.0f;
-    memcpy(m->mask_embed, w->ones, V * sizeof(float));
-    memcpy(m->mask_in, w->ones, (size_t)s->batch * ni * sizeof(float));
-    memcpy(m->mask_x, w->ones, (size_t)s->batch * ni * sizeof(float));
-    memcpy(m->mask_h, w->ones, (size_t)s->batch * n * sizeof(float));
-    memcpy(m->mask_out, w->ones, (size_t)s->batch * n * sizeof(float));
+    rnn_lm_init(&w->lm, s);
+    const RnnMasks mk = masks(m);
+    rnn_masks_set_one(&mk, s);
     return m;
 }
 
@@ -197,56 +134,16 @@ void rnn_model_free(RnnModel *m)
 
 void rnn_model_init_weights(const RnnShape *s, float *weights, Rng *rng)
 {
-    const size_t count = rnn_model_weight_count(s->ntoken, s->ninp, s->nhid);
-    const size_t V = s->ntoken;
-    for (size_t k = 0; k < count - V; k++)
-        weights[k] = INIT_RANGE * (2.0f * rng_uniform(rng) - 1.0f);
-    memset(weights + count - V, 0, V * sizeof(float));
-}
-
-static void draw_mask(float *mask, size_t count, float p, Rng *rng)
-{
-    const float keep = 1.0f - p;
-    for (size_t k = 0; k < count; k++)
-        mask[k] = p > 0.0f ? (rng_uniform(rng) < keep ? 1.0f / keep : 0.0f) : 1.0f;
+    rnn_lm_init_weights(s, weights, rng);
 }
 
 void rnn_model_draw_masks(RnnModel *m, Rng *rng)
 {
-    const RnnShape *s = &m->shape;
-    const size_t Bi = (size_t)s->batch * s->ninp, Bh = (size_t)s->batch * s->nhid;
-    draw_mask(m->mask_embed, s->ntoken, m->dropout.embedding, rng);
-    draw_mask(m->mask_in, Bi, m->dropout.input, rng);
-    draw_mask(m->mask_x, Bi, m->dropout.cell_in, rng);
-    draw_mask(m->mask_h, Bh, m->dropout.hidden, rng);
-    draw_mask(m->mask_out, Bh, m->dropout.output, rng);
+    const RnnMasks mk = masks(m);
+    rnn_masks_draw(&mk, &m->shape, &m->dropout, rng);
 }
 
 /* ---------------------------------------------------------------- the cell's rows */
-
-RNN_CLONES static void s0_forward_row(int b, int n, const float *ch0, const float *h, float *s)
-{
-    const float *c = ch0 + (size_t)b * 2 * n, *hp = h + (size_t)b * n;
-    float *o = s + (size_t)b * n;
-#pragma omp simd
-    for (int k = 0; k < n; k++)
-        o[k] = hp[k] + sigmoidf(c[k]) * (fast_tanhf(c[n + k]) - hp[k]);
-}
-
-/* From ds (the gradient of s0): dch0, and dh = ds (1 - sigmoid(c0)). */
-RNN_CLONES static void s0_backward_row(int b, int n, const float *ch0, const float *h,
-                                       const float *ds, float *dch0, float *dh)
-{
-    const float *c = ch0 + (size_t)b * 2 * n, *hp = h + (size_t)b * n, *d = ds + (size_t)b * n;
-    float *dc = dch0 + (size_t)b * 2 * n, *o = dh + (size_t)b * n;
-#pragma omp simd
-    for (int k = 0; k < n; k++) {
-        const float sg = sigmoidf(c[k]), th = fast_tanhf(c[n + k]);
-        o[k] = d[k] * (1.0f - sg);
-        dc[k] = d[k] * (th - hp[k]) * sg * (1.0f - sg);
-        dc[n + k] = d[k] * sg * (1.0f - th * th);
-    }
-}
 
 /* s = sp + sigmoid(c) (f(hh) - sp) over row b; f chosen outside the loop so
  * each variant vectorises. */
@@ -313,30 +210,18 @@ RNN_CLONES static void node_backward_row(int op, int b, int n, const float *ch, 
 
 /* ---------------------------------------------------------------- forward */
 
-static void cell_forward(RnnModel *m, const Views *v, int T, int training)
+static void cell_forward(RnnModel *m, const RnnWeights *v, int T, int training)
 {
     RnnModelWork *w = m->work;
-    const int B = m->shape.batch, n = m->shape.nhid, ni = m->shape.ninp;
-    const size_t Bn = (size_t)B * n, ld = (size_t)ni + n;
-    const float *mh = training ? m->mask_h : w->ones;
+    const int B = m->shape.batch, n = m->shape.nhid;
+    const size_t Bn = (size_t)B * n;
+    const float *mh = training ? m->mask_h : w->lm.ones;
     const RnnGenotype *g = &m->genotype;
-    rnn_mm(CblasNoTrans, CblasNoTrans, T * B, 2 * n, ni, w->xh, (int)ld, v->w0, 2 * n, 0.0f, w->ch0,
-           2 * n);
     for (int t = 0; t < T; t++) {
-        const float *h = w->hs + t * Bn;
-        float *xh = w->xh + (size_t)t * B * ld, *ch0 = w->ch0 + (size_t)t * B * 2 * n;
         const size_t tk = training ? (size_t)t : 0;
         float *S = w->states + tk * STATES * Bn;
         float *CH = w->ch + tk * RNN_NODES * Bn * 2;
-#pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
-        for (int b = 0; b < B; b++)
-            for (int k = 0; k < n; k++)
-                xh[b * ld + ni + k] = h[(size_t)b * n + k] * mh[(size_t)b * n + k];
-        rnn_mm(CblasNoTrans, CblasNoTrans, B, 2 * n, n, xh + ni, (int)ld,
-               v->w0 + (size_t)ni * 2 * n, 2 * n, 1.0f, ch0, 2 * n);
-#pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
-        for (int b = 0; b < B; b++)
-            s0_forward_row(b, n, ch0, h, S);
+        rnn_lm_s0_forward(&w->lm, &m->shape, v, mh, t, S);
         for (int i = 1; i <= RNN_NODES; i++) {
             const int op = g->recurrent[i - 1].op, p = g->recurrent[i - 1].input;
             const float *sp = S + (size_t)p * Bn;
@@ -350,7 +235,7 @@ static void cell_forward(RnnModel *m, const Views *v, int T, int training)
             for (int b = 0; b < B; b++)
                 node_forward_row(op, b, n, ch, sp, S + (size_t)i * Bn);
         }
-        float *hn = w->hs + (t + 1) * Bn;
+        float *hn = w->lm.hs + (t + 1) * Bn;
         const float inv = 1.0f / (float)g->concat_count;
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
         for (size_t q = 0; q < Bn; q++) {
@@ -367,139 +252,43 @@ RnnLoss rnn_model_forward(RnnModel *m, const float *weights, const int32_t *word
                           int training, float beta)
 {
     RnnModelWork *w = m->work;
-    const int B = m->shape.batch, n = m->shape.nhid, ni = m->shape.ninp, V = m->shape.ntoken;
-    const size_t Bn = (size_t)B * n, TB = (size_t)T * B, ld = (size_t)ni + n;
-    w->valid = 0;
-    if (T < 1 || T > m->shape.bptt_max || (training && !m->trainable))
+    const RnnWeights v = rnn_lm_weights(&m->shape, weights);
+    const RnnMasks mk = masks(m);
+    w->lm.valid = 0;
+    if ((training && !m->trainable) ||
+        rnn_lm_forward_begin(&w->lm, &m->shape, &v, &mk, words, targets, T, h0, training, beta))
         return (RnnLoss){NAN, NAN};
-    for (size_t r = 0; r < TB; r++)
-        if (words[r] < 0 || words[r] >= V || targets[r] < 0 || targets[r] >= V)
-            return (RnnLoss){NAN, NAN};
-    const Views v = views(m, weights);
-    w->T = T;
-    w->training = training;
-    w->beta = beta;
-    memcpy(w->words, words, TB * sizeof(int32_t));
-    memcpy(w->targets, targets, TB * sizeof(int32_t));
-    memcpy(w->hs, h0, Bn * sizeof(float));
-
-    const float *me = training ? m->mask_embed : w->ones;
-    const float *mi = training ? m->mask_in : w->ones, *mx = training ? m->mask_x : w->ones;
-#pragma omp parallel for schedule(static) if ((long)TB * ni >= PAR_MIN_ELEMS)
-    for (size_t r = 0; r < TB; r++) {
-        const int32_t word = words[r];
-        const size_t b = r % B;
-        const float *e = v.embed + (size_t)word * ni;
-        float *x = w->xh + r * ld;
-        for (int k = 0; k < ni; k++)
-            x[k] = e[k] * me[word] * mi[b * ni + k] * mx[b * ni + k];
-    }
     cell_forward(m, &v, T, training);
-
-    const float *mo = training ? m->mask_out : w->ones;
-#pragma omp parallel for schedule(static) if ((long)TB * n >= PAR_MIN_ELEMS)
-    for (size_t r = 0; r < TB; r++)
-        for (int k = 0; k < n; k++)
-            w->drop[r * n + k] = w->hs[Bn + r * n + k] * mo[(r % B) * n + k];
-    rnn_mm(CblasNoTrans, CblasTrans, (int)TB, V, n, w->drop, n, v.embed, n, 0.0f, w->probs, V);
-#pragma omp parallel for schedule(static) if ((long)TB * V >= PAR_MIN_ELEMS)
-    for (size_t r = 0; r < TB; r++)
-        w->nll[r] = rnn_softmax_row(w->probs + r * V, v.bias, V, w->targets[r]);
-    double total = 0.0;
-    for (size_t r = 0; r < TB; r++)
-        total += w->nll[r];
-    RnnLoss out;
-    out.loss = total / (double)TB;
-    double reg = 0.0;
-    if (beta > 0.0f && T > 1) {
-        for (size_t q = Bn; q < TB * n; q++) {
-            const double d = (double)w->hs[Bn + q] - w->hs[q];
-            reg += d * d;
-        }
-        reg = beta * reg / ((double)(T - 1) * Bn);
-    }
-    out.total = out.loss + reg;
-    memcpy(h_next, w->hs + (size_t)T * Bn, Bn * sizeof(float));
-    w->valid = training;
+    const RnnLoss out = rnn_lm_forward_end(&w->lm, &m->shape, &v, &mk, h_next);
+    w->lm.valid = training;
     return out;
 }
 
 /* ---------------------------------------------------------------- backward */
 
-static void decoder_backward(RnnModel *m, const Views *v, GradViews *g)
-{
-    RnnModelWork *w = m->work;
-    const int T = w->T, B = m->shape.batch, V = m->shape.ntoken, n = m->shape.nhid;
-    const int TB = T * B;
-    const size_t Bn = (size_t)B * n;
-    const float scale = 1.0f / TB;
-#pragma omp parallel for schedule(static) if ((long)TB * V >= PAR_MIN_ELEMS)
-    for (int r = 0; r < TB; r++) {
-        float *z = w->probs + (size_t)r * V;
-        z[w->targets[r]] -= 1.0f;
-        for (int k = 0; k < V; k++)
-            z[k] *= scale;
-    }
-    const int blocks = (V + BIAS_BLOCK - 1) / BIAS_BLOCK;
-#pragma omp parallel for schedule(static) if ((long)TB * V >= PAR_MIN_ELEMS)
-    for (int blk = 0; blk < blocks; blk++) {
-        const int v0 = blk * BIAS_BLOCK, nv = V - v0 < BIAS_BLOCK ? V - v0 : BIAS_BLOCK;
-        double sum[BIAS_BLOCK] = {0.0};
-        for (int r = 0; r < TB; r++) {
-            const float *z = w->probs + (size_t)r * V + v0;
-            for (int k = 0; k < nv; k++)
-                sum[k] += z[k];
-        }
-        for (int k = 0; k < nv; k++)
-            g->bias[v0 + k] = (float)sum[k];
-    }
-    rnn_mm(CblasTrans, CblasNoTrans, V, n, TB, w->probs, V, w->drop, n, 0.0f, g->embed, n);
-    rnn_mm(CblasNoTrans, CblasNoTrans, TB, n, V, w->probs, V, v->embed, n, 0.0f, w->dout, n);
-    const float *mo = m->mask_out;
-#pragma omp parallel for schedule(static) if ((long)TB * n >= PAR_MIN_ELEMS)
-    for (size_t r = 0; r < (size_t)TB; r++)
-        for (int k = 0; k < n; k++)
-            w->dout[r * n + k] *= mo[(r % B) * n + k];
-    if (w->beta > 0.0f && T > 1) {
-        /* d/dh_t of beta mean((h_t - h_{t-1})^2), t = 1..T; hs[t] is h_t */
-        const float c = (float)(2.0 * w->beta / ((double)(T - 1) * Bn));
-        for (int t = 1; t <= T; t++) {
-            float *d = w->dout + (size_t)(t - 1) * Bn;
-            const float *h = w->hs + (size_t)t * Bn;
-            for (size_t q = 0; q < Bn; q++) {
-                float gq = 0.0f;
-                if (t >= 2)
-                    gq += h[q] - h[q - Bn];
-                if (t <= T - 1)
-                    gq -= h[q + Bn] - h[q];
-                d[q] += c * gq;
-            }
-        }
-    }
-}
-
 int rnn_model_backward(RnnModel *m, const float *weights, float *grad)
 {
     RnnModelWork *w = m->work;
-    if (!w->valid || !w->training)
+    if (!w->lm.valid || !w->lm.training)
         return -1;
-    w->valid = 0; /* the decoder's softmax becomes its gradient */
-    const int T = w->T, B = m->shape.batch, n = m->shape.nhid, ni = m->shape.ninp;
-    const size_t Bn = (size_t)B * n, ld = (size_t)ni + n, TB = (size_t)T * B;
+    w->lm.valid = 0; /* the decoder's softmax becomes its gradient */
+    const int T = w->lm.T, B = m->shape.batch, n = m->shape.nhid;
+    const size_t Bn = (size_t)B * n;
     const float *mh = m->mask_h;
     const RnnGenotype *g = &m->genotype;
-    const Views v = views(m, weights);
-    GradViews gv = grad_views(m, grad);
+    const RnnWeights v = rnn_lm_weights(&m->shape, weights);
+    const RnnMasks mk = masks(m);
+    RnnWeights gv = rnn_lm_weights(&m->shape, grad);
     for (int i = 0; i < RNN_NODES; i++)
         memset(gv.ws[i], 0, (size_t)n * 2 * n * sizeof(float));
-    decoder_backward(m, &v, &gv);
+    rnn_lm_decoder_backward(&w->lm, &m->shape, &v, &mk, &gv);
 
-    memset(w->dh, 0, Bn * sizeof(float));
+    memset(w->lm.dh, 0, Bn * sizeof(float));
     const float inv = 1.0f / (float)g->concat_count;
     for (int t = T - 1; t >= 0; t--) {
         const float *S = w->states + (size_t)t * STATES * Bn;
         const float *CH = w->ch + (size_t)t * RNN_NODES * Bn * 2;
-        const float *dout = w->dout + (size_t)t * Bn;
+        const float *dout = w->lm.dout + (size_t)t * Bn, *dh = w->lm.dh;
         float *dS = w->dstates;
         memset(dS, 0, STATES * Bn * sizeof(float));
         /* h_t = mean of the concat states */
@@ -507,7 +296,7 @@ int rnn_model_backward(RnnModel *m, const float *weights, float *grad)
             float *d = dS + (size_t)g->concat[c] * Bn;
 #pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
             for (size_t q = 0; q < Bn; q++)
-                d[q] += (dout[q] + w->dh[q]) * inv;
+                d[q] += (dout[q] + dh[q]) * inv;
         }
         for (int i = RNN_NODES; i >= 1; i--) {
             const int op = g->recurrent[i - 1].op, p = g->recurrent[i - 1].input;
@@ -527,39 +316,8 @@ int rnn_model_backward(RnnModel *m, const float *weights, float *grad)
             for (size_t q = 0; q < Bn; q++)
                 dsp[q] += w->dmasked[q] * mh[q];
         }
-        /* s0 = h + sigmoid(c0) (tanh(h0) - h) */
-        const float *h = w->hs + (size_t)t * Bn, *ch0 = w->ch0 + (size_t)t * B * 2 * n;
-        float *dch0 = w->dch0 + (size_t)t * B * 2 * n;
-#pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
-        for (int b = 0; b < B; b++)
-            s0_backward_row(b, n, ch0, h, dS, dch0, w->dh);
-        /* the recurrent half of W0: dh += (dch0 W0h^T) mh */
-        rnn_mm(CblasNoTrans, CblasTrans, B, n, 2 * n, dch0, 2 * n, v.w0 + (size_t)ni * 2 * n, 2 * n,
-               0.0f, w->dmasked, n);
-#pragma omp parallel for schedule(static) if ((long)B * n >= PAR_MIN_ELEMS)
-        for (size_t q = 0; q < Bn; q++)
-            w->dh[q] += w->dmasked[q] * mh[q];
+        rnn_lm_s0_backward(&w->lm, &m->shape, &v, mh, t, dS, w->dmasked);
     }
-
-    rnn_mm(CblasTrans, CblasNoTrans, (int)ld, 2 * n, (int)TB, w->xh, (int)ld, w->dch0, 2 * n, 0.0f,
-           gv.w0, 2 * n);
-    rnn_mm(CblasNoTrans, CblasTrans, (int)TB, ni, 2 * n, w->dch0, 2 * n, v.w0, 2 * n, 0.0f, w->dx,
-           ni);
-    /* x mx = E[w] me[w] mi mx: scattered into the embedding rows in token
-     * order (one thread per column block, so the sums keep that order) */
-    const float *me = m->mask_embed, *mi = m->mask_in, *mx = m->mask_x;
-    const int parts = (long)TB * ni >= PAR_MIN_ELEMS ? parallel_threads() : 1;
-#pragma omp parallel for schedule(static) if (parts > 1)
-    for (int p = 0; p < parts; p++) {
-        const int k0 = ni * p / parts, k1 = ni * (p + 1) / parts;
-        for (size_t r = 0; r < TB; r++) {
-            const int32_t word = w->words[r];
-            const size_t b = r % B;
-            float *ge = gv.embed + (size_t)word * ni;
-            const float *dx = w->dx + r * ni;
-            for (int k = k0; k < k1; k++)
-                ge[k] += dx[k] * me[word] * mi[b * ni + k] * mx[b * ni + k];
-        }
-    }
+    rnn_lm_input_backward(&w->lm, &m->shape, &v, &mk, &gv);
     return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "dartboard/le.h"
 #include "dartboard/optim.h"
+#include "rnn_lm.h"
 
 #define NA (RNN_EDGES * RNN_OP_COUNT)
 #define STATE_VERSION 1u
@@ -177,15 +178,6 @@ void rnnsearch_genotype(const RnnSearch *s, RnnGenotype *g)
 
 /* ---------------------------------------------------------------- the step */
 
-static void set_dropout(RnnNet *net, const Config *cfg)
-{
-    net->dropout.output = (float)cfg->rnn.dropout;
-    net->dropout.hidden = (float)cfg->rnn.dropout_hidden;
-    net->dropout.cell_in = (float)cfg->rnn.dropout_x;
-    net->dropout.input = (float)cfg->rnn.dropout_input;
-    net->dropout.embedding = (float)cfg->rnn.dropout_embed;
-}
-
 static void save(RnnSearch *s)
 {
     RnnNet *n = s->net;
@@ -307,7 +299,7 @@ int rnnsearch_step(RnnSearch *s, const Config *cfg, RnnStepStats *st, char *err,
     RnnNet *n = s->net;
     const size_t nw = n->nweights;
     memset(st, 0, sizeof *st);
-    set_dropout(n, cfg);
+    n->dropout = rnn_dropout_from_config(cfg);
     save(s);
     /* seq_len = int(bptt if U < 0.95 else bptt / 2.); lr scaled by seq_len / bptt */
     const int bptt = cfg->rnn.bptt;

@@ -11,6 +11,7 @@
 #include "dartboard/optim.h"
 #include "dartboard/rng.h"
 #include "dartboard/rnnmodel.h"
+#include "rnn_lm.h"
 
 #define STATE_MAGIC "DBRNNTR1"
 #define STATE_END "DBRNNEND"
@@ -47,15 +48,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static void set_dropout(RnnModel *m, const Config *cfg)
-{
-    m->dropout = (RnnDropout){.output = (float)cfg->rnn.dropout,
-                              .hidden = (float)cfg->rnn.dropout_hidden,
-                              .cell_in = (float)cfg->rnn.dropout_x,
-                              .input = (float)cfg->rnn.dropout_input,
-                              .embedding = (float)cfg->rnn.dropout_embed};
 }
 
 void rnn_trainer_free(RnnTrainer *t)
@@ -118,7 +110,7 @@ RnnTrainer *rnn_trainer_create(const Config *cfg, const RnnGenotype *g, const Co
         !(t->valid = rnn_model_create(&vs, g, 0, err, errlen)) ||
         !(t->test = rnn_model_create(&ts, g, 0, err, errlen)))
         goto fail;
-    set_dropout(t->train, cfg);
+    t->train->dropout = rnn_dropout_from_config(cfg);
     t->nw = t->train->nweights;
     t->w = malloc(t->nw * sizeof(float));
     t->grad = malloc(t->nw * sizeof(float));
@@ -254,7 +246,7 @@ int rnn_trainer_step(RnnTrainer *t, const Config *cfg, RnnTrainStats *st, char *
     const int32_t seq_len = corpus_bptt_draw(&t->rng, t->bptt, RNN_TRAIN_MAX_DELTA);
     BpttWindow win;
     corpus_get_batch(b, t->pos, seq_len, &win);
-    set_dropout(t->train, cfg);
+    t->train->dropout = rnn_dropout_from_config(cfg);
     rnn_model_draw_masks(t->train, &t->rng);
     if (train_window(t, cfg, win.x, win.y, win.seq_len, seq_len, st, err, errlen) != 0) {
         t->rng = saved;

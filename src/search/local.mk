@@ -27,7 +27,7 @@ tests_test_search_ref_SOURCES = tests/test_search_ref.c tests/fixture.h tests/ta
 tests_test_search_ref_LDADD = $(CORE_LIBS)
 check_PROGRAMS += tests/test_search_noalloc
 TESTS += tests/test_search_noalloc
-tests_test_search_noalloc_SOURCES = tests/test_search_noalloc.c tests/tap.h
+tests_test_search_noalloc_SOURCES = tests/test_search_noalloc.c tests/tap.h tests/noalloc.h
 tests_test_search_noalloc_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_search_fixtures.py tests/fixtures/search/search_ref.fix
 # --- end search engineer ---------------------------------------------------
