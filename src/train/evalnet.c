@@ -20,6 +20,8 @@
  * fixed number of image groups, so the bits do not depend on the thread
  * count.
  */
+#include "config.h"
+#include "dartboard/nn_isa.h"
 #include "evalops.h"
 
 #include <math.h>
@@ -36,9 +38,37 @@
 
 /* ------------------------------------------------------------------ plan */
 
-static const float *cell_input(const EvalNet *net, int k, int back)
+/* Floats of the output of cell k (k < 0: the stem). */
+static size_t output_floats(const EvalNet *net, int k)
 {
-    return k - back >= 0 ? net->cells[k - back].out : net->stem_out;
+    if (k < 0)
+        return (size_t)net->n * net->stem_bn.c * net->spec.height * net->spec.width;
+    const ECell *cell = &net->cells[k];
+    return (size_t)net->n * cell->mult * cell->c * cell->ho * cell->wo;
+}
+
+/* dst = ReLU(output of cell k), k < 0 for the stem. A cell's output, the
+ * concat of its states, is not stored: it is gathered here from the states,
+ * for the one thing that reads it whole (the ReLU opening every consumer
+ * but the global pool). */
+NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
+{
+    if (k < 0) {
+        relu_forward(dst, net->stem_out, output_floats(net, -1));
+        return;
+    }
+    const ECell *cell = &net->cells[k];
+    size_t per = (size_t)cell->c * cell->ho * cell->wo;
+    int blocks = net->n * cell->concat_count;
+#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= 262144)
+    for (int q = 0; q < blocks; q++) {
+        int i = q / cell->concat_count, j = q % cell->concat_count;
+        const float *src = cell->state[cell->concat[j]] + (size_t)i * per;
+        float *d = dst + (size_t)q * per;
+#pragma omp simd
+        for (size_t e = 0; e < per; e++)
+            d[e] = src[e] > 0.0f ? src[e] : 0.0f;
+    }
 }
 
 /* The gradient buffer of the output of cell k, k = -1 for the stem. */
@@ -134,7 +164,6 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
     cell->state[1] = arena_floats(&net->arena, in_sz);
     for (int i = 0; i < nodes; i++)
         cell->state[2 + i] = arena_floats(&net->arena, out_sz);
-    cell->out = arena_floats(&net->arena, out_sz * (size_t)cell->mult);
     eneed(&p->state, in_sz);
     eneed(&p->state, out_sz);
     eneed(&p->node, out_sz);
@@ -189,7 +218,6 @@ static int plan_aux(EPlan *p, EAux *a, int c, int s, int classes, char *err, siz
     a->lw = eplan_weights(p, (size_t)classes * 768, INIT_UNIFORM, 768);
     a->lb = eplan_weights(p, (size_t)classes, INIT_UNIFORM, 768);
     a->count = p->weights - first;
-    a->relu = arena_floats(&net->arena, n * (size_t)c * (size_t)s * (size_t)s);
     a->pool = arena_floats(&net->arena, n * (size_t)c * 4);
     a->dpool = arena_floats(&net->arena, n * (size_t)c * 4);
     a->x1 = arena_floats(&net->arena, n * 128 * 4);
@@ -261,6 +289,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->cls_b = eplan_weights(p, (size_t)sp->classes, INIT_UNIFORM, c_p);
     net->pooled = arena_floats(&net->arena, n * (size_t)c_p);
     net->dpooled = arena_floats(&net->arena, n * (size_t)c_p);
+    net->pool_part = arena_floats(&net->arena, n * (size_t)c_p);
     net->logits = arena_floats(&net->arena, n * (size_t)sp->classes);
     net->probs = arena_floats(&net->arena, n * (size_t)sp->classes);
     net->dlogits = arena_floats(&net->arena, n * (size_t)sp->classes);
@@ -279,6 +308,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->drelu_in = arena_floats(&net->arena, p->big);
     for (int j = 0; j < ESCRATCH_SLOTS; j++) /* op outputs and gradients: state-sized */
         net->t[j] = arena_floats(&net->arena, p->state);
+    net->mid = arena_floats(&net->arena, p->mid ? p->mid : 1);
     net->sub = arena_floats(&net->arena, p->sub);
     net->dsub = arena_floats(&net->arena, p->sub);
     net->half = arena_floats(&net->arena, p->half);
@@ -515,16 +545,15 @@ static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
 static void cell_forward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
-    const float *s0 = cell_input(net, k, 2), *s1 = cell_input(net, k, 1);
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
-    if (cell->reduction_prev) {
-        relu_forward(net->relu_in, s0, (size_t)n * cell->c_pp * cell->h0 * cell->w0);
+    output_relu(net, k >= 2 ? k - 2 : -1, net->relu_in);
+    if (cell->reduction_prev)
         ev_fact_red_forward(net, &cell->pre0_fr, cell->state[0], net->relu_in);
-    } else {
-        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], s0);
-    }
-    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], s1);
+    else
+        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], net->relu_in);
+    output_relu(net, k - 1, net->relu_in);
+    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], net->relu_in);
     for (int i = 0; i < nodes; i++) {
         float *node = cell->state[2 + i];
         for (int e = 2 * i; e < 2 * i + 2; e++) {
@@ -541,17 +570,14 @@ static void cell_forward(EvalNet *net, int k)
             droppath_forward(node, net->t[0], scale, n, per, e & 1);
         }
     }
-    for (int j = 0; j < cell->concat_count; j++)
-        channel_copy(cell->out, cell->mult * cell->c, j * cell->c, cell->state[cell->concat[j]],
-                     cell->c, 0, cell->c, n, (int)hwo);
 }
 
-static void aux_forward(EvalNet *net, const float *in)
+static void aux_forward(EvalNet *net)
 {
     EAux *a = &net->aux;
     int n = net->n;
-    relu_forward(a->relu, in, (size_t)n * a->c * a->s * a->s);
-    avgpool_window_forward(a->pool, a->relu, n, a->c, a->s, a->s, 5, a->stride);
+    output_relu(net, net->aux_at, net->relu_in);
+    avgpool_window_forward(a->pool, net->relu_in, n, a->c, a->s, a->s, 5, a->stride);
     conv2d_forward(&a->c1.spec, a->x1, a->pool, net->w + a->c1.w, n, 2, 2, net->conv);
     ebn_forward(net, &a->bn1, a->r1, a->x1, 4);
     relu_forward(a->r1, a->r1, (size_t)n * 128 * 4);
@@ -581,10 +607,15 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     for (int k = 0; k < sp->layers; k++) {
         cell_forward(net, k);
         if (k == net->aux_at && net->aux_run)
-            aux_forward(net, net->cells[k].out);
+            aux_forward(net);
     }
-    global_avgpool_forward(net->pooled, net->cells[sp->layers - 1].out, n, net->c_last,
-                           net->hw_last);
+    const ECell *last = &net->cells[sp->layers - 1];
+    for (int j = 0; j < last->concat_count; j++) { /* the pool of the concat, state by state */
+        global_avgpool_forward(net->pool_part, last->state[last->concat[j]], n, last->c,
+                               net->hw_last);
+        channel_copy(net->pooled, net->c_last, j * last->c, net->pool_part, last->c, 0, last->c, n,
+                     1);
+    }
     linear_forward(net->logits, net->pooled, net->w + net->cls_w, net->w + net->cls_b, n,
                    net->c_last, sp->classes);
 }
@@ -677,21 +708,23 @@ static void cell_backward(EvalNet *net, int k)
             op_backward(net, cell, op, j, net->dstate[2 + i], relu);
         }
     }
-    const float *s0 = cell_input(net, k, 2), *s1 = cell_input(net, k, 1);
-    ev_relu_conv_bn_backward(net, &cell->pre1, output_grad(net, k - 1), net->dstate[1], s1);
-    float *ds0 = output_grad(net, k >= 2 ? k - 2 : -1);
+    output_relu(net, k - 1, net->relu_in);
+    ev_relu_conv_bn_backward(net, &cell->pre1, output_grad(net, k - 1), net->dstate[1],
+                             net->relu_in);
+    int k0 = k >= 2 ? k - 2 : -1;
+    float *ds0 = output_grad(net, k0);
+    output_relu(net, k0, net->relu_in);
     if (cell->reduction_prev) {
-        size_t count = (size_t)n * cell->c_pp * cell->h0 * cell->w0;
-        relu_forward(net->relu_in, s0, count);
+        size_t count = output_floats(net, k0);
         ezero(net->drelu_in, count);
         ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, net->dstate[0], net->relu_in);
-        relu_backward(ds0, net->drelu_in, s0, count);
+        relu_backward(ds0, net->drelu_in, net->relu_in, count);
     } else {
-        ev_relu_conv_bn_backward(net, &cell->pre0, ds0, net->dstate[0], s0);
+        ev_relu_conv_bn_backward(net, &cell->pre0, ds0, net->dstate[0], net->relu_in);
     }
 }
 
-static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din, const float *in)
+static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din)
 {
     EAux *a = &net->aux;
     int n = net->n, k = net->spec.classes;
@@ -712,9 +745,10 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2, 2,
                     net->conv);
     size_t count = (size_t)n * a->c * a->s * a->s;
-    ezero(a->relu, count);
-    avgpool_window_backward(a->relu, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
-    relu_backward(din, a->relu, in, count);
+    ezero(net->drelu_in, count);
+    avgpool_window_backward(net->drelu_in, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
+    output_relu(net, net->aux_at, net->relu_in);
+    relu_backward(din, net->drelu_in, net->relu_in, count);
 }
 
 void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
@@ -734,7 +768,7 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
     ezero(output_grad(net, L - 2), (size_t)n * prev->mult * prev->c * prev->ho * prev->wo);
     for (int c = L - 1; c >= 0; c--) {
         if (c == net->aux_at && net->aux_run)
-            aux_backward(net, y, aux_weight, output_grad(net, c), net->cells[c].out);
+            aux_backward(net, y, aux_weight, output_grad(net, c));
         if (c >= 1) {
             /* cell c is the first (backward) to touch the output of c - 2 */
             int j = c - 2;

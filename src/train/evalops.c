@@ -1,4 +1,6 @@
 /* evalops: see evalops.h. Shapes in comments are (n, c, h, w). */
+#include "config.h"
+#include "dartboard/nn_isa.h"
 #include "evalops.h"
 
 #include <string.h>
@@ -100,7 +102,8 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eneed(&p->tile, conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
         eneed(&p->part, (size_t)c * (size_t)c);
     }
-    op->mid = blocks == 2 ? arena_floats(&p->net->arena, out) : NULL;
+    if (blocks == 2)
+        eneed(&p->mid, out);
     eneed(&p->big, out);
 }
 
@@ -190,7 +193,7 @@ static void dwpw_backward_pw(EvalNet *net, const ECv *dw, const ECv *pw, float *
 
 /* dx = dy where the ReLU output y passed (y > 0), else 0: the ReLU backward
  * written, not added, in one pass. */
-static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
+NN_CLONED static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
 {
 #pragma omp parallel for simd schedule(static) if (count >= 262144)
     for (size_t i = 0; i < count; i++)
@@ -199,27 +202,46 @@ static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
 
-void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *in)
+/* out = ReLU(gamma * (in - mean) * invstd + beta) with the saved batch
+ * statistics: a sep_conv's middle activation, recomputed in the backward
+ * rather than kept (the formula of the BN forward, so the same values). */
+NN_CLONED static void bn_relu_recompute(EvalNet *net, const EBn *bn, float *out, const float *in,
+                                        int hw)
 {
-    size_t count_in = (size_t)net->n * r->c_in * r->h * r->w;
-    relu_forward(net->relu_in, in, count_in);
-    conv2d_forward(&r->conv.spec, r->x, net->relu_in, net->w + r->conv.w, net->n, r->h, r->w,
+    const float *gamma = net->w + bn->gamma, *beta = net->w + bn->beta;
+    int c = bn->c, planes = net->n * c;
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= 262144)
+    for (int q = 0; q < planes; q++) {
+        int ch = q % c;
+        float m = bn->mean[ch], a = gamma[ch] * bn->invstd[ch], b = beta[ch];
+        const float *ip = in + (size_t)q * hw;
+        float *op = out + (size_t)q * hw;
+#pragma omp simd
+        for (int j = 0; j < hw; j++) {
+            float y = (ip[j] - m) * a + b;
+            op[j] = y > 0.0f ? y : 0.0f;
+        }
+    }
+}
+
+void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
+{
+    conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w,
                    net->conv);
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
 void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
-                              const float *in)
+                              const float *relu_in)
 {
     int hw = r->h * r->w;
     size_t count_in = (size_t)net->n * r->c_in * hw;
     float *dx = net->t[1];
     ebn_backward(net, &r->bn, dx, dout, r->x, hw);
-    relu_forward(net->relu_in, in, count_in);
     ezero(net->drelu_in, count_in);
-    conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, net->relu_in,
+    conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
                     net->w + r->conv.w, net->n, r->h, r->w, net->conv);
-    relu_backward(din, net->drelu_in, in, count_in);
+    relu_backward(din, net->drelu_in, relu_in, count_in);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
@@ -261,14 +283,14 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *re
 {
     int hwo = op->ho * op->wo, last = op->blocks - 1;
     for (int b = 0; b <= last; b++) {
-        const float *in = b == 0 ? relu_in : op->mid;
+        const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
         dwpw_forward(net, &op->dw[b], &op->pw[b], op->x[b], in, h, w);
         if (b == last) {
             ebn_forward(net, &op->bn[b], out, op->x[b], hwo);
         } else {
-            ebn_forward(net, &op->bn[b], op->mid, op->x[b], hwo);
-            relu_forward(op->mid, op->mid, (size_t)net->n * op->c * hwo);
+            ebn_forward(net, &op->bn[b], net->mid, op->x[b], hwo);
+            bn_relu_recompute(net, &op->bn[b], net->mid, op->x[b], hwo);
         }
     }
 }
@@ -280,9 +302,11 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     size_t count = (size_t)net->n * op->c * hwo;
     float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3], *gprev = net->t[4];
     const float *g = dout;
+    if (last > 0)
+        bn_relu_recompute(net, &op->bn[0], net->mid, op->x[0], hwo);
     for (int b = last; b >= 0; b--) {
         ebn_backward(net, &op->bn[b], dx, g, op->x[b], hwo);
-        const float *in = b == 0 ? relu_in : op->mid;
+        const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
         dwpw_backward_pw(net, &op->dw[b], &op->pw[b], gmid, dx, in, h, w);
         if (b == 0) {
@@ -290,9 +314,9 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
                             net->w + op->dw[0].w, net->n, h, w, net->conv);
         } else {
             ezero(dmid, count);
-            conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, op->mid,
+            conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, net->mid,
                             net->w + op->dw[b].w, net->n, h, w, net->conv);
-            relu_mask(gprev, dmid, op->mid, count);
+            relu_mask(gprev, dmid, net->mid, count);
             g = gprev;
         }
     }

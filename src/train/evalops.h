@@ -70,7 +70,6 @@ typedef struct EOp {
     ECv dw[2], pw[2];
     EBn bn[2];
     float *x[2]; /* BN inputs */
-    float *mid;  /* sep_conv: ReLU(BN(block 1)), the input of block 2 */
     EFr fr;      /* strided skip_connect */
 } EOp;
 
@@ -88,7 +87,6 @@ typedef struct ECell {
     ERcb pre0, pre1;
     EOp ops[2 * GENOTYPE_MAX_NODES];
     float *state[2 + GENOTYPE_MAX_NODES];
-    float *out;
 } ECell;
 
 typedef struct EAux {
@@ -97,7 +95,7 @@ typedef struct EAux {
     ECv c1, c2;
     EBn bn1, bn2;
     size_t lw, lb;
-    float *relu, *pool, *dpool, *x1, *r1, *g1, *d1, *x2, *f, *g2, *d2;
+    float *pool, *dpool, *x1, *r1, *g1, *d1, *x2, *f, *g2, *d2;
     float *logits, *probs, *dlogits;
 } EAux;
 
@@ -116,7 +114,7 @@ struct EvalNet {
     EAux aux;
     int c_last, hw_last;
     size_t cls_w, cls_b;
-    float *pooled, *dpooled, *logits, *probs, *dlogits;
+    float *pooled, *dpooled, *pool_part, *logits, *probs, *dlogits;
     int drop_ops;
     float *drop;
     /* scratch */
@@ -125,6 +123,7 @@ struct EvalNet {
     float *dout[3];
     float *relu_in, *drelu_in;
     float *t[ESCRATCH_SLOTS];
+    float *mid; /* sep_conv: ReLU(BN(block 1)), the input of block 2, recomputed in the backward */
     float *sub, *dsub, *half, *conv;
     float *tiles, *parts;
     size_t tile_floats, part_floats;
@@ -141,7 +140,7 @@ typedef struct EPlan {
     EInit *init; /* NULL while measuring */
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
-    size_t state, node, out, big, sub, half, conv, tile, part;
+    size_t state, node, out, big, sub, half, conv, tile, part, mid;
 } EPlan;
 
 void eneed(size_t *need, size_t count);
@@ -160,11 +159,11 @@ void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int h
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw);
 
-/* out = block(in) */
-void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *in);
-/* din += d in */
+/* out = block(in), given relu_in = ReLU(in) */
+void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in);
+/* din += d in, given relu_in = ReLU(in) (its sign is the ReLU's mask) */
 void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
-                              const float *in);
+                              const float *relu_in);
 void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in);
 /* drelu_in += d ReLU(in) */
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
