@@ -54,7 +54,7 @@ static size_t output_floats(const EvalNet *net, int k)
 NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 {
     if (k < 0) {
-        relu_forward(dst, net->stem_out, output_floats(net, -1));
+        ebn_apply(net, &net->stem_bn, dst, net->stem_x, net->spec.height * net->spec.width, 1);
         return;
     }
     const ECell *cell = &net->cells[k];
@@ -75,6 +75,11 @@ NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 static float *output_grad(EvalNet *net, int k)
 {
     return net->dout[(k + 3) % 3];
+}
+
+static int op_has_relu(const EOp *op)
+{
+    return op->kind >= OP_SEP_CONV_3X3 || (op->kind == OP_SKIP_CONNECT && op->stride == 2);
 }
 
 static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride, char *err,
@@ -160,8 +165,12 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
     eplan_relu_conv_bn(p, &cell->pre1, c_p, c, h, w);
     size_t in_sz = n * (size_t)c * (size_t)h * (size_t)w;
     size_t out_sz = n * (size_t)c * (size_t)cell->ho * (size_t)cell->wo;
-    cell->state[0] = arena_floats(&net->arena, in_sz);
-    cell->state[1] = arena_floats(&net->arena, in_sz);
+    for (int j = 0; j < 2; j++) {
+        cell->kept[j] = 0;
+        for (int q = 0; q < cell->concat_count; q++)
+            cell->kept[j] |= cell->concat[q] == j;
+        cell->state[j] = cell->kept[j] ? arena_floats(&net->arena, in_sz) : NULL;
+    }
     for (int i = 0; i < nodes; i++)
         cell->state[2 + i] = arena_floats(&net->arena, out_sz);
     eneed(&p->state, in_sz);
@@ -179,6 +188,8 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
         int hi = ge->input < 2 ? h : cell->ho, wi = ge->input < 2 ? w : cell->wo;
         if (plan_op(p, &cell->ops[e], ge->op, c, hi, wi, stride, err, errlen) != 0)
             return -1;
+        if (op_has_relu(&cell->ops[e]))
+            eneed(&p->relu[ge->input], n * (size_t)c * (size_t)hi * (size_t)wi);
         if (cell->ops[e].ho != cell->ho || cell->ops[e].wo != cell->wo) {
             snprintf(err, errlen, "%s cell: op %s gives a %dx%d map, the node is %dx%d",
                      reduction ? "reduce" : "normal", op_names[ge->op], cell->ops[e].ho,
@@ -245,7 +256,6 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     eplan_bn(p, &net->stem_bn, c_stem);
     size_t stem_sz = n * (size_t)c_stem * (size_t)h * (size_t)w;
     net->stem_x = arena_floats(&net->arena, stem_sz);
-    net->stem_out = arena_floats(&net->arena, stem_sz);
     eneed(&p->out, stem_sz);
     eneed(&p->big, stem_sz);
 
@@ -296,18 +306,25 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->drop = arena_floats(&net->arena, (size_t)(p->drop_ops ? p->drop_ops : 1) * n);
 
     /* shared scratch, sized for the largest use */
+    if (getenv("EVALNET_DEBUG")) fprintf(stderr, "before scratch %zu MB; state %zu node %zu out %zu big %zu sub %zu half %zu conv %zu tile %zu mid %zu\n", net->arena.peak>>20, p->state*4>>20, p->node*4>>20, p->out*4>>20, p->big*4>>20, p->sub*4>>20, p->half*4>>20, p->conv*4>>20, p->tile, p->mid*4>>20);
     for (int j = 0; j < 2 + g->nodes; j++) { /* the preprocessed inputs, then the nodes */
         size_t need = j < 2 ? p->state : p->node;
-        net->relu_s[j] = arena_floats(&net->arena, need);
+        net->relu_s[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
+        net->drelu[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
         net->dstate[j] = arena_floats(&net->arena, need);
-        net->drelu[j] = arena_floats(&net->arena, need);
+    }
+    for (int j = 0; j < 2; j++) {
+        net->s01[j] = arena_floats(&net->arena, p->state);
+        for (int k = 0; k < sp->layers; k++)
+            if (!net->cells[k].kept[j])
+                net->cells[k].state[j] = net->s01[j];
     }
     for (int j = 0; j < 3; j++)
         net->dout[j] = arena_floats(&net->arena, p->out);
     net->relu_in = arena_floats(&net->arena, p->big);
     net->drelu_in = arena_floats(&net->arena, p->big);
-    for (int j = 0; j < ESCRATCH_SLOTS; j++) /* op outputs and gradients: state-sized */
-        net->t[j] = arena_floats(&net->arena, p->state);
+    for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
+        net->t[j] = arena_floats(&net->arena, j == 1 ? p->state : p->node);
     net->mid = arena_floats(&net->arena, p->mid ? p->mid : 1);
     net->sub = arena_floats(&net->arena, p->sub);
     net->dsub = arena_floats(&net->arena, p->sub);
@@ -518,11 +535,6 @@ static const float *state_relu(EvalNet *net, const ECell *cell, int j, int *done
     return net->relu_s[j];
 }
 
-static int op_has_relu(const EOp *op)
-{
-    return op->kind >= OP_SEP_CONV_3X3 || (op->kind == OP_SKIP_CONNECT && op->stride == 2);
-}
-
 static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
                        const float *relu_in)
 {
@@ -602,7 +614,7 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     int hw = sp->height * sp->width;
     conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height, sp->width,
                    net->conv);
-    ebn_forward(net, &net->stem_bn, net->stem_out, net->stem_x, hw);
+    ebn_forward(net, &net->stem_bn, net->relu_in, net->stem_x, hw); /* for the statistics */
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
         cell_forward(net, k);
@@ -669,6 +681,14 @@ static void cell_backward(EvalNet *net, int k)
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
+    if (!cell->kept[0]) {
+        if (cell->reduction_prev)
+            ebn_apply(net, &cell->pre0_fr.bn, cell->state[0], cell->pre0_fr.x, (int)hw, 0);
+        else
+            ebn_apply(net, &cell->pre0.bn, cell->state[0], cell->pre0.x, (int)hw, 0);
+    }
+    if (!cell->kept[1])
+        ebn_apply(net, &cell->pre1.bn, cell->state[1], cell->pre1.x, (int)hw, 0);
     const float *dout = output_grad(net, k);
     /* a node's gradient starts as its block of the output's (copied, so no
      * zeroing first), the other states' at zero */

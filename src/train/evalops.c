@@ -3,6 +3,7 @@
 #include "dartboard/nn_isa.h"
 #include "evalops.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "dartboard/activation.h"
@@ -109,6 +110,35 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
 
 /* ------------------------------------------------------------------ helpers */
 
+/* The formula of the BN forward ((in - mean) * (gamma * invstd) + beta), so
+ * the same values as the output it recomputes. */
+NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu)
+{
+    const float *gamma = net->w + bn->gamma, *beta = net->w + bn->beta;
+    const float *rm = net->run + bn->run, *rv = rm + bn->c;
+    int c = bn->c, planes = net->n * c, test = net->mode == EVAL_TEST;
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= 262144)
+    for (int q = 0; q < planes; q++) {
+        int ch = q % c;
+        float m = test ? rm[ch] : bn->mean[ch];
+        float a = gamma[ch] * (test ? 1.0f / sqrtf(rv[ch] + BN_EPS) : bn->invstd[ch]);
+        float b = beta[ch];
+        const float *ip = in + (size_t)q * hw;
+        float *op = out + (size_t)q * hw;
+        if (relu) {
+#pragma omp simd
+            for (int j = 0; j < hw; j++) {
+                float y = (ip[j] - m) * a + b;
+                op[j] = y > 0.0f ? y : 0.0f;
+            }
+        } else {
+#pragma omp simd
+            for (int j = 0; j < hw; j++)
+                op[j] = (ip[j] - m) * a + b;
+        }
+    }
+}
+
 void ezero(float *y, size_t count)
 {
     memset(y, 0, count * sizeof *y);
@@ -202,28 +232,6 @@ NN_CLONED static void relu_mask(float *dx, const float *dy, const float *y, size
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
 
-/* out = ReLU(gamma * (in - mean) * invstd + beta) with the saved batch
- * statistics: a sep_conv's middle activation, recomputed in the backward
- * rather than kept (the formula of the BN forward, so the same values). */
-NN_CLONED static void bn_relu_recompute(EvalNet *net, const EBn *bn, float *out, const float *in,
-                                        int hw)
-{
-    const float *gamma = net->w + bn->gamma, *beta = net->w + bn->beta;
-    int c = bn->c, planes = net->n * c;
-#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= 262144)
-    for (int q = 0; q < planes; q++) {
-        int ch = q % c;
-        float m = bn->mean[ch], a = gamma[ch] * bn->invstd[ch], b = beta[ch];
-        const float *ip = in + (size_t)q * hw;
-        float *op = out + (size_t)q * hw;
-#pragma omp simd
-        for (int j = 0; j < hw; j++) {
-            float y = (ip[j] - m) * a + b;
-            op[j] = y > 0.0f ? y : 0.0f;
-        }
-    }
-}
-
 void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
 {
     conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w,
@@ -290,7 +298,7 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *re
             ebn_forward(net, &op->bn[b], out, op->x[b], hwo);
         } else {
             ebn_forward(net, &op->bn[b], net->mid, op->x[b], hwo);
-            bn_relu_recompute(net, &op->bn[b], net->mid, op->x[b], hwo);
+            ebn_apply(net, &op->bn[b], net->mid, op->x[b], hwo, 1);
         }
     }
 }
@@ -303,7 +311,7 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3], *gprev = net->t[4];
     const float *g = dout;
     if (last > 0)
-        bn_relu_recompute(net, &op->bn[0], net->mid, op->x[0], hwo);
+        ebn_apply(net, &op->bn[0], net->mid, op->x[0], hwo, 1);
     for (int b = last; b >= 0; b--) {
         ebn_backward(net, &op->bn[b], dx, g, op->x[b], hwo);
         const float *in = b == 0 ? relu_in : net->mid;

@@ -86,7 +86,10 @@ typedef struct ECell {
     EFr pre0_fr;
     ERcb pre0, pre1;
     EOp ops[2 * GENOTYPE_MAX_NODES];
+    /* states 0 and 1 live in shared scratch, recomputed from their BN input
+     * in the backward, unless the concat keeps them (kept[j]) */
     float *state[2 + GENOTYPE_MAX_NODES];
+    int kept[2];
 } ECell;
 
 typedef struct EAux {
@@ -108,7 +111,7 @@ struct EvalNet {
     EInit *init;
     ECv stem;
     EBn stem_bn;
-    float *stem_x, *stem_out;
+    float *stem_x; /* the stem's output is recomputed from it */
     ECell *cells;
     int aux_at;
     EAux aux;
@@ -122,6 +125,7 @@ struct EvalNet {
         *drelu[2 + GENOTYPE_MAX_NODES];
     float *dout[3];
     float *relu_in, *drelu_in;
+    float *s01[2]; /* states 0 and 1 of the cell being run */
     float *t[ESCRATCH_SLOTS];
     float *mid; /* sep_conv: ReLU(BN(block 1)), the input of block 2, recomputed in the backward */
     float *sub, *dsub, *half, *conv;
@@ -141,6 +145,7 @@ typedef struct EPlan {
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
     size_t state, node, out, big, sub, half, conv, tile, part, mid;
+    size_t relu[2 + GENOTYPE_MAX_NODES]; /* ReLU of state j, where an op opens with one */
 } EPlan;
 
 void eneed(size_t *need, size_t count);
@@ -154,6 +159,10 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
                    int h, int w);
 
 void ezero(float *y, size_t count);
+/* out = BN(in), or ReLU(BN(in)) when relu, with the statistics of the
+ * current pass (the saved batch statistics while training, the running ones
+ * in test mode): a BN output recomputed from its input instead of kept. */
+void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu);
 void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw);
 /* din = (not +=) the input gradient; the weight gradients += theirs */
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
