@@ -99,7 +99,7 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eplan_conv(p, &op->dw[b], c, c, k, b == 0 ? stride : 1, pad, dilation, c, hi, wi);
         eplan_conv(p, &op->pw[b], c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
         eplan_bn(p, &op->bn[b], c);
-        op->x[b] = arena_floats(&p->net->arena, out);
+        op->x[b] = b == 0 ? arena_floats(&p->net->arena, out) : NULL;
         eneed(&p->tile, conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
         eneed(&p->part, (size_t)c * (size_t)c);
     }
@@ -293,9 +293,10 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *re
     for (int b = 0; b <= last; b++) {
         const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
-        dwpw_forward(net, &op->dw[b], &op->pw[b], op->x[b], in, h, w);
+        float *x = b == 0 ? op->x[0] : net->mid_x;
+        dwpw_forward(net, &op->dw[b], &op->pw[b], x, in, h, w);
         if (b == last) {
-            ebn_forward(net, &op->bn[b], out, op->x[b], hwo);
+            ebn_forward(net, &op->bn[b], out, x, hwo);
         } else {
             ebn_forward(net, &op->bn[b], net->mid, op->x[b], hwo);
             ebn_apply(net, &op->bn[b], net->mid, op->x[b], hwo, 1);
@@ -310,10 +311,12 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     size_t count = (size_t)net->n * op->c * hwo;
     float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3], *gprev = net->t[4];
     const float *g = dout;
-    if (last > 0)
+    if (last > 0) { /* the second block's input and BN input, recomputed */
         ebn_apply(net, &op->bn[0], net->mid, op->x[0], hwo, 1);
+        dwpw_forward(net, &op->dw[1], &op->pw[1], net->mid_x, net->mid, op->ho, op->wo);
+    }
     for (int b = last; b >= 0; b--) {
-        ebn_backward(net, &op->bn[b], dx, g, op->x[b], hwo);
+        ebn_backward(net, &op->bn[b], dx, g, b == 0 ? op->x[0] : net->mid_x, hwo);
         const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
         dwpw_backward_pw(net, &op->dw[b], &op->pw[b], gmid, dx, in, h, w);

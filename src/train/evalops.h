@@ -69,7 +69,7 @@ typedef struct EOp {
     int blocks; /* sep_conv 2, dil_conv 1 */
     ECv dw[2], pw[2];
     EBn bn[2];
-    float *x[2]; /* BN inputs */
+    float *x[2]; /* BN inputs; a sep_conv's second is net->mid_x, recomputed in the backward */
     EFr fr;      /* strided skip_connect */
 } EOp;
 
@@ -127,7 +127,8 @@ struct EvalNet {
     float *relu_in, *drelu_in;
     float *s01[2]; /* states 0 and 1 of the cell being run */
     float *t[ESCRATCH_SLOTS];
-    float *mid; /* sep_conv: ReLU(BN(block 1)), the input of block 2, recomputed in the backward */
+    float *mid;   /* sep_conv: ReLU(BN(block 1)), the input of block 2, recomputed in the backward */
+    float *mid_x; /* sep_conv: the BN input of block 2, recomputed in the backward */
     float *sub, *dsub, *half, *conv;
     float *tiles, *parts;
     size_t tile_floats, part_floats;
