@@ -71,7 +71,34 @@ NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
     }
 }
 
-/* The gradient buffer of the output of cell k, k = -1 for the stem. */
+/* dout += g where relu > 0: the gradient g of output_relu(k) (concat
+ * layout) taken through the ReLU into the output gradient of cell k (state
+ * by state, see output_grad). */
+NN_CLONED static void output_relu_backward(EvalNet *net, int k, float *dout, const float *g,
+                                           const float *relu)
+{
+    if (k < 0) {
+        relu_backward(dout, g, relu, output_floats(net, -1));
+        return;
+    }
+    const ECell *cell = &net->cells[k];
+    size_t per = (size_t)cell->c * cell->ho * cell->wo;
+    int blocks = net->n * cell->concat_count;
+#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= 262144)
+    for (int q = 0; q < blocks; q++) {
+        int i = q / cell->concat_count, j = q % cell->concat_count;
+        float *d = dout + ((size_t)j * net->n + i) * per;
+        const float *gp = g + (size_t)q * per, *rp = relu + (size_t)q * per;
+#pragma omp simd
+        for (size_t e = 0; e < per; e++)
+            d[e] += rp[e] > 0.0f ? gp[e] : 0.0f;
+    }
+}
+
+/* The gradient buffer of the output of cell k, k = -1 for the stem. It is
+ * laid out state by state (concat position j's (n, c, h, w) block at
+ * j * n * c * h * w), not as the concat: a cell's backward then reads its
+ * states' gradients in place. */
 static float *output_grad(EvalNet *net, int k)
 {
     return net->dout[(k + 3) % 3];
@@ -190,6 +217,7 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
             return -1;
         if (op_has_relu(&cell->ops[e]))
             eneed(&p->relu[ge->input], n * (size_t)c * (size_t)hi * (size_t)wi);
+
         if (cell->ops[e].ho != cell->ho || cell->ops[e].wo != cell->wo) {
             snprintf(err, errlen, "%s cell: op %s gives a %dx%d map, the node is %dx%d",
                      reduction ? "reduce" : "normal", op_names[ge->op], cell->ops[e].ho,
@@ -203,6 +231,13 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      reduction ? "reduce" : "normal", cell->concat[j], 1 + nodes);
             return -1;
         }
+    for (int j = 0; j < 2 + nodes; j++) { /* gradients of the states outside the concat */
+        int in_concat = 0;
+        for (int q = 0; q < cell->concat_count; q++)
+            in_concat |= cell->concat[q] == j;
+        if (!in_concat)
+            eneed(&p->dstate[j], j < 2 ? in_sz : out_sz);
+    }
     return 0;
 }
 
@@ -308,10 +343,9 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     /* shared scratch, sized for the largest use */
     if (getenv("EVALNET_DEBUG")) fprintf(stderr, "before scratch %zu MB; state %zu node %zu out %zu big %zu sub %zu half %zu conv %zu tile %zu mid %zu\n", net->arena.peak>>20, p->state*4>>20, p->node*4>>20, p->out*4>>20, p->big*4>>20, p->sub*4>>20, p->half*4>>20, p->conv*4>>20, p->tile, p->mid*4>>20);
     for (int j = 0; j < 2 + g->nodes; j++) { /* the preprocessed inputs, then the nodes */
-        size_t need = j < 2 ? p->state : p->node;
         net->relu_s[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
         net->drelu[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
-        net->dstate[j] = arena_floats(&net->arena, need);
+        net->dstate[j] = p->dstate[j] ? arena_floats(&net->arena, p->dstate[j]) : NULL;
     }
     for (int j = 0; j < 2; j++) {
         net->s01[j] = arena_floats(&net->arena, p->state);
@@ -647,13 +681,14 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux)
 
 /* ------------------------------------------------------------------ backward */
 
-static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, const float *dnode,
-                        const float *relu_in)
+/* ds: the gradient of the op's input state j, dnode its output node's */
+static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, float *ds,
+                        const float *dnode, const float *relu_in)
 {
     int n = net->n;
     size_t per = (size_t)op->c * op->ho * op->wo;
     if (op->drop < 0) {
-        droppath_forward(net->dstate[j], dnode, NULL, n, per, 1);
+        droppath_forward(ds, dnode, NULL, n, per, 1);
         return;
     }
     float *g = net->t[0];
@@ -662,10 +697,10 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, c
                       n, per);
     switch (op->kind) {
     case OP_MAX_POOL_3X3:
-        maxpool3x3_backward(net->dstate[j], g, cell->state[j], n, op->c, op->h, op->w, op->stride);
+        maxpool3x3_backward(ds, g, cell->state[j], n, op->c, op->h, op->w, op->stride);
         break;
     case OP_AVG_POOL_3X3:
-        avgpool3x3_backward(net->dstate[j], g, n, op->c, op->h, op->w, op->stride);
+        avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
         break;
     case OP_SKIP_CONNECT:
         ev_fact_red_backward(net, &op->fr, net->drelu[j], g, relu_in);
@@ -690,35 +725,35 @@ static void cell_backward(EvalNet *net, int k)
     }
     if (!cell->kept[1])
         ebn_apply(net, &cell->pre1.bn, cell->state[1], cell->pre1.x, (int)hw, 0);
-    const float *dout = output_grad(net, k);
-    /* a node's gradient starts as its block of the output's (copied, so no
-     * zeroing first), the other states' at zero */
-    int copied[2 + GENOTYPE_MAX_NODES] = {0};
-    for (int j = 0; j < cell->concat_count; j++)
-        copied[cell->concat[j]]++;
-    for (int j = 0; j < 2 + nodes; j++) {
-        copied[j] = j >= 2 && copied[j] == 1;
-        if (!copied[j])
-            ezero(net->dstate[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
+    /* a state in the concat has its gradient in the output's, where it
+     * first appears (later appearances added in); the others start at zero */
+    float *dout = output_grad(net, k), *ds[2 + GENOTYPE_MAX_NODES] = {0};
+    size_t per = (size_t)n * cell->c * hwo;
+    for (int j = 0; j < cell->concat_count; j++) {
+        int st = cell->concat[j];
+        if (!ds[st])
+            ds[st] = dout + (size_t)j * per;
+        else
+            droppath_forward(ds[st], dout + (size_t)j * per, NULL, 1, per, 1);
     }
+    for (int j = 0; j < 2 + nodes; j++)
+        if (!ds[j]) {
+            ds[j] = net->dstate[j];
+            if (ds[j])
+                ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
+        }
     for (int e = 0; e < 2 * nodes; e++)
         if (op_has_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
             int j = cell->edges[e].input;
             used_relu[j] = 1;
             ezero(net->drelu[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
-    for (int j = 0; j < cell->concat_count; j++) {
-        int st = cell->concat[j];
-        (copied[st] ? channel_copy : channel_accumulate)(net->dstate[st], cell->c, 0, dout,
-                                                         cell->mult * cell->c, j * cell->c, cell->c,
-                                                         n, (int)hwo);
-    }
     for (int i = nodes - 1; i >= -1; i--) {
         /* every consumer of state 2 + i (or, at the end, of states 0 and 1)
          * is done: take its ReLU gradient through the ReLU */
         for (int j = i < 0 ? 0 : 2 + i; j <= (i < 0 ? 1 : 2 + i); j++)
             if (used_relu[j])
-                relu_backward(net->dstate[j], net->drelu[j], cell->state[j],
+                relu_backward(ds[j], net->drelu[j], cell->state[j],
                               (size_t)n * cell->c * (j < 2 ? hw : hwo));
         if (i < 0)
             break;
@@ -726,23 +761,21 @@ static void cell_backward(EvalNet *net, int k)
             const EOp *op = &cell->ops[e];
             int j = cell->edges[e].input;
             const float *relu = op_has_relu(op) ? state_relu(net, cell, j, done) : NULL;
-            op_backward(net, cell, op, j, net->dstate[2 + i], relu);
+            op_backward(net, cell, op, j, ds[j], ds[2 + i], relu);
         }
     }
     output_relu(net, k - 1, net->relu_in);
-    ev_relu_conv_bn_backward(net, &cell->pre1, output_grad(net, k - 1), net->dstate[1],
-                             net->relu_in);
+    ev_relu_conv_bn_backward(net, &cell->pre1, ds[1], net->relu_in);
+    output_relu_backward(net, k - 1, output_grad(net, k - 1), net->drelu_in, net->relu_in);
     int k0 = k >= 2 ? k - 2 : -1;
-    float *ds0 = output_grad(net, k0);
     output_relu(net, k0, net->relu_in);
     if (cell->reduction_prev) {
-        size_t count = output_floats(net, k0);
-        ezero(net->drelu_in, count);
-        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, net->dstate[0], net->relu_in);
-        relu_backward(ds0, net->drelu_in, net->relu_in, count);
+        ezero(net->drelu_in, output_floats(net, k0));
+        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, ds[0], net->relu_in);
     } else {
-        ev_relu_conv_bn_backward(net, &cell->pre0, ds0, net->dstate[0], net->relu_in);
+        ev_relu_conv_bn_backward(net, &cell->pre0, ds[0], net->relu_in);
     }
+    output_relu_backward(net, k0, output_grad(net, k0), net->drelu_in, net->relu_in);
 }
 
 static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din)
@@ -769,7 +802,7 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     ezero(net->drelu_in, count);
     avgpool_window_backward(net->drelu_in, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
     output_relu(net, net->aux_at, net->relu_in);
-    relu_backward(din, net->drelu_in, net->relu_in, count);
+    output_relu_backward(net, net->aux_at, din, net->drelu_in, net->relu_in);
 }
 
 void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
@@ -784,7 +817,14 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
                     net->pooled, net->w + net->cls_w, n, net->c_last, k);
     size_t last = (size_t)n * net->c_last * net->hw_last;
     ezero(output_grad(net, L - 1), last);
-    global_avgpool_backward(output_grad(net, L - 1), net->dpooled, n, net->c_last, net->hw_last);
+    const ECell *lastc = &net->cells[L - 1];
+    size_t per = (size_t)n * lastc->c * net->hw_last;
+    for (int j = 0; j < lastc->concat_count; j++) { /* state by state, as the forward */
+        channel_copy(net->pool_part, lastc->c, 0, net->dpooled, net->c_last, j * lastc->c,
+                     lastc->c, n, 1);
+        global_avgpool_backward(output_grad(net, L - 1) + (size_t)j * per, net->pool_part, n,
+                                lastc->c, net->hw_last);
+    }
     const ECell *prev = &net->cells[L - 2];
     ezero(output_grad(net, L - 2), (size_t)n * prev->mult * prev->c * prev->ho * prev->wo);
     for (int c = L - 1; c >= 0; c--) {

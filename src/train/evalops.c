@@ -239,7 +239,7 @@ void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const floa
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout,
                               const float *relu_in)
 {
     int hw = r->h * r->w;
@@ -249,7 +249,6 @@ void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const flo
     ezero(net->drelu_in, count_in);
     conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
                     net->w + r->conv.w, net->n, r->h, r->w, net->conv);
-    relu_backward(din, net->drelu_in, relu_in, count_in);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */

@@ -147,6 +147,7 @@ typedef struct EPlan {
     /* largest needs: any state, a node, a cell output, anything, ... */
     size_t state, node, out, big, sub, half, conv, tile, part, mid;
     size_t relu[2 + GENOTYPE_MAX_NODES]; /* ReLU of state j, where an op opens with one */
+    size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
 } EPlan;
 
 void eneed(size_t *need, size_t count);
@@ -171,8 +172,9 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, co
 
 /* out = block(in), given relu_in = ReLU(in) */
 void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in);
-/* din += d in, given relu_in = ReLU(in) (its sign is the ReLU's mask) */
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
+/* net->drelu_in = (not +=) d ReLU(in), given relu_in = ReLU(in); the
+ * caller takes it through the ReLU (into its own layout) */
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout,
                               const float *relu_in);
 void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in);
 /* drelu_in += d ReLU(in) */
