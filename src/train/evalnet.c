@@ -132,7 +132,7 @@ static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride,
                      w);
             return -1;
         }
-        eplan_fact_red(p, &op->fr, c, c, h, w);
+        eplan_fact_red(p, &op->fr, c, c, h, w, 1);
         break;
     case OP_SEP_CONV_3X3:
     case OP_SEP_CONV_5X5:
@@ -185,7 +185,7 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      h0, w0);
             return -1;
         }
-        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
+        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0, 0);
     } else {
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
     }
@@ -291,7 +291,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     eplan_bn(p, &net->stem_bn, c_stem);
     size_t stem_sz = n * (size_t)c_stem * (size_t)h * (size_t)w;
     net->stem_x = arena_floats(&net->arena, stem_sz);
-    eneed(&p->out, stem_sz);
+    eneed(&p->out[2], stem_sz); /* output_grad(net, -1) */
     eneed(&p->big, stem_sz);
 
     int c_pp = c_stem, c_p = c_stem, c = sp->init_channels, reduction_prev = 0;
@@ -314,7 +314,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         c_pp = c_p;
         c_p = cell->mult * c;
         size_t out_sz = n * (size_t)c_p * (size_t)h * (size_t)w;
-        eneed(&p->out, out_sz);
+        eneed(&p->out[k % 3], out_sz);
         eneed(&p->big, out_sz);
         if (k == net->aux_at) {
             aux_c = c_p;
@@ -341,7 +341,6 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->drop = arena_floats(&net->arena, (size_t)(p->drop_ops ? p->drop_ops : 1) * n);
 
     /* shared scratch, sized for the largest use */
-    if (getenv("EVALNET_DEBUG")) fprintf(stderr, "before scratch %zu MB; state %zu node %zu out %zu big %zu sub %zu half %zu conv %zu tile %zu mid %zu\n", net->arena.peak>>20, p->state*4>>20, p->node*4>>20, p->out*4>>20, p->big*4>>20, p->sub*4>>20, p->half*4>>20, p->conv*4>>20, p->tile, p->mid*4>>20);
     for (int j = 0; j < 2 + g->nodes; j++) { /* the preprocessed inputs, then the nodes */
         net->relu_s[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
         net->drelu[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
@@ -349,12 +348,21 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     }
     for (int j = 0; j < 2; j++) {
         net->s01[j] = arena_floats(&net->arena, p->state);
-        for (int k = 0; k < sp->layers; k++)
-            if (!net->cells[k].kept[j])
-                net->cells[k].state[j] = net->s01[j];
+        net->pre_x[j] = arena_floats(&net->arena, p->state);
+        for (int k = 0; k < sp->layers; k++) {
+            ECell *cell = &net->cells[k];
+            if (!cell->kept[j])
+                cell->state[j] = net->s01[j];
+            if (j == 1)
+                cell->pre1.x = net->pre_x[1];
+            else if (cell->reduction_prev)
+                cell->pre0_fr.x = net->pre_x[0];
+            else
+                cell->pre0.x = net->pre_x[0];
+        }
     }
     for (int j = 0; j < 3; j++)
-        net->dout[j] = arena_floats(&net->arena, p->out);
+        net->dout[j] = arena_floats(&net->arena, p->out[j]);
     net->relu_in = arena_floats(&net->arena, p->big);
     net->drelu_in = arena_floats(&net->arena, p->big);
     for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
@@ -717,12 +725,22 @@ static void cell_backward(EvalNet *net, int k)
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
+    /* the preprocessing's BN inputs and states recomputed, ReLU(s1) left in
+     * relu_in for the preprocessing's backward */
+    int k0 = k >= 2 ? k - 2 : -1;
+    output_relu(net, k0, net->relu_in);
+    if (cell->reduction_prev)
+        ev_fact_red_x(net, &cell->pre0_fr, net->relu_in);
+    else
+        ev_relu_conv_bn_x(net, &cell->pre0, net->relu_in);
     if (!cell->kept[0]) {
         if (cell->reduction_prev)
             ebn_apply(net, &cell->pre0_fr.bn, cell->state[0], cell->pre0_fr.x, (int)hw, 0);
         else
             ebn_apply(net, &cell->pre0.bn, cell->state[0], cell->pre0.x, (int)hw, 0);
     }
+    output_relu(net, k - 1, net->relu_in);
+    ev_relu_conv_bn_x(net, &cell->pre1, net->relu_in);
     if (!cell->kept[1])
         ebn_apply(net, &cell->pre1.bn, cell->state[1], cell->pre1.x, (int)hw, 0);
     /* a state in the concat has its gradient in the output's, where it
@@ -764,10 +782,8 @@ static void cell_backward(EvalNet *net, int k)
             op_backward(net, cell, op, j, ds[j], ds[2 + i], relu);
         }
     }
-    output_relu(net, k - 1, net->relu_in);
     ev_relu_conv_bn_backward(net, &cell->pre1, ds[1], net->relu_in);
     output_relu_backward(net, k - 1, output_grad(net, k - 1), net->drelu_in, net->relu_in);
-    int k0 = k >= 2 ? k - 2 : -1;
     output_relu(net, k0, net->relu_in);
     if (cell->reduction_prev) {
         ezero(net->drelu_in, output_floats(net, k0));

@@ -66,12 +66,13 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     *r = (ERcb){.c_in = c_in, .c_out = c_out, .h = h, .w = w};
     eplan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
     eplan_bn(p, &r->bn, c_out);
-    r->x = arena_floats(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w);
+    r->x = NULL;
+    eneed(&p->state, n * (size_t)c_out * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_out * (size_t)h * (size_t)w);
 }
 
-void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int keep_x)
 {
     size_t n = (size_t)p->batch;
     *f = (EFr){.c_in = c_in, .c_out = c_out, .h = h, .w = w, .ho = h / 2, .wo = w / 2};
@@ -79,7 +80,8 @@ void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
     eplan_conv(p, &f->a, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_conv(p, &f->b, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_bn(p, &f->bn, c_out);
-    f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
+    f->x = keep_x ? arena_floats(&p->net->arena, n * (size_t)c_out * hwo) : NULL;
+    eneed(&p->state, n * (size_t)c_out * hwo);
     eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_out * hwo);
     eneed(&p->sub, n * (size_t)c_in * hwo);
@@ -232,10 +234,15 @@ NN_CLONED static void relu_mask(float *dx, const float *dy, const float *y, size
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
 
-void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
+void ev_relu_conv_bn_x(EvalNet *net, const ERcb *r, const float *relu_in)
 {
     conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w,
                    net->conv);
+}
+
+void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
+{
+    ev_relu_conv_bn_x(net, r, relu_in);
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
@@ -253,7 +260,7 @@ void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout,
 
 /* ------------------------------------------------------------------ FactorizedReduce */
 
-void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in)
+void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in)
 {
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     const ECv *cv[2] = {&f->a, &f->b};
@@ -263,7 +270,12 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *re
                        f->wo, net->conv);
         channel_copy(f->x, f->c_out, off * half, net->half, half, 0, half, net->n, hwo);
     }
-    ebn_forward(net, &f->bn, out, f->x, hwo);
+}
+
+void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in)
+{
+    ev_fact_red_x(net, f, relu_in);
+    ebn_forward(net, &f->bn, out, f->x, f->ho * f->wo);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
@@ -308,7 +320,7 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
 {
     int hwo = op->ho * op->wo, last = op->blocks - 1;
     size_t count = (size_t)net->n * op->c * hwo;
-    float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3], *gprev = net->t[4];
+    float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3];
     const float *g = dout;
     if (last > 0) { /* the second block's input and BN input, recomputed */
         ebn_apply(net, &op->bn[0], net->mid, op->x[0], hwo, 1);
@@ -326,8 +338,8 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
             ezero(dmid, count);
             conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, net->mid,
                             net->w + op->dw[b].w, net->n, h, w, net->conv);
-            relu_mask(gprev, dmid, net->mid, count);
-            g = gprev;
+            relu_mask(dmid, dmid, net->mid, count); /* in place */
+            g = dmid;
         }
     }
 }
