@@ -368,7 +368,8 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
         net->t[j] = arena_floats(&net->arena, j == 1 ? p->state : p->node);
     net->mid = arena_floats(&net->arena, p->mid ? p->mid : 1);
-    net->mid_x = arena_floats(&net->arena, p->mid ? p->mid : 1);
+    for (int b = 0; b < 2; b++)
+        net->blk_x[b] = arena_floats(&net->arena, p->mid ? p->mid : 1);
     net->sub = arena_floats(&net->arena, p->sub);
     net->dsub = arena_floats(&net->arena, p->sub);
     net->half = arena_floats(&net->arena, p->half);

@@ -101,12 +101,10 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eplan_conv(p, &op->dw[b], c, c, k, b == 0 ? stride : 1, pad, dilation, c, hi, wi);
         eplan_conv(p, &op->pw[b], c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
         eplan_bn(p, &op->bn[b], c);
-        op->x[b] = b == 0 ? arena_floats(&p->net->arena, out) : NULL;
         eneed(&p->tile, conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
         eneed(&p->part, (size_t)c * (size_t)c);
     }
-    if (blocks == 2)
-        eneed(&p->mid, out);
+    eneed(&p->mid, out);
     eneed(&p->big, out);
 }
 
@@ -304,13 +302,13 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *re
     for (int b = 0; b <= last; b++) {
         const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
-        float *x = b == 0 ? op->x[0] : net->mid_x;
+        float *x = net->blk_x[b];
         dwpw_forward(net, &op->dw[b], &op->pw[b], x, in, h, w);
         if (b == last) {
             ebn_forward(net, &op->bn[b], out, x, hwo);
         } else {
-            ebn_forward(net, &op->bn[b], net->mid, op->x[b], hwo);
-            ebn_apply(net, &op->bn[b], net->mid, op->x[b], hwo, 1);
+            ebn_forward(net, &op->bn[b], net->mid, x, hwo);
+            ebn_apply(net, &op->bn[b], net->mid, x, hwo, 1);
         }
     }
 }
@@ -322,12 +320,14 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     size_t count = (size_t)net->n * op->c * hwo;
     float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3];
     const float *g = dout;
-    if (last > 0) { /* the second block's input and BN input, recomputed */
-        ebn_apply(net, &op->bn[0], net->mid, op->x[0], hwo, 1);
-        dwpw_forward(net, &op->dw[1], &op->pw[1], net->mid_x, net->mid, op->ho, op->wo);
+    /* the forward again, the same bits: the BN inputs and the middle activation */
+    dwpw_forward(net, &op->dw[0], &op->pw[0], net->blk_x[0], relu_in, op->h, op->w);
+    if (last > 0) {
+        ebn_apply(net, &op->bn[0], net->mid, net->blk_x[0], hwo, 1);
+        dwpw_forward(net, &op->dw[1], &op->pw[1], net->blk_x[1], net->mid, op->ho, op->wo);
     }
     for (int b = last; b >= 0; b--) {
-        ebn_backward(net, &op->bn[b], dx, g, b == 0 ? op->x[0] : net->mid_x, hwo);
+        ebn_backward(net, &op->bn[b], dx, g, net->blk_x[b], hwo);
         const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
         dwpw_backward_pw(net, &op->dw[b], &op->pw[b], gmid, dx, in, h, w);

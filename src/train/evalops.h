@@ -69,7 +69,6 @@ typedef struct EOp {
     int blocks; /* sep_conv 2, dil_conv 1 */
     ECv dw[2], pw[2];
     EBn bn[2];
-    float *x[2]; /* BN inputs; a sep_conv's second is net->mid_x, recomputed in the backward */
     EFr fr;      /* strided skip_connect */
 } EOp;
 
@@ -128,8 +127,10 @@ struct EvalNet {
     float *s01[2];   /* states 0 and 1 of the cell being run */
     float *pre_x[2]; /* the BN inputs of its preprocessing */
     float *t[ESCRATCH_SLOTS];
-    float *mid;   /* sep_conv: ReLU(BN(block 1)), the input of block 2, recomputed in the backward */
-    float *mid_x; /* sep_conv: the BN input of block 2, recomputed in the backward */
+    /* sep_conv and dil_conv keep nothing: their backward runs their forward
+     * again (the BN statistics are saved), into these */
+    float *blk_x[2]; /* the BN inputs of the two blocks */
+    float *mid;      /* sep_conv: ReLU(BN(block 1)), the input of block 2 */
     float *sub, *dsub, *half, *conv;
     float *tiles, *parts;
     size_t tile_floats, part_floats;
