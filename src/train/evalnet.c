@@ -5,15 +5,28 @@
  * running-statistics vectors come out in model.parameters() and
  * model.buffers() order. It runs twice: measuring, then carving the arena.
  *
- * The arena keeps per cell its two preprocessed inputs, its nodes and its
- * output, and per op what its backward cannot get cheaply: the input of
- * every BN and, in a sep_conv, the ReLU output between its two blocks. ReLUs
- * of states, subsampled FactorizedReduce inputs and depthwise outputs are
- * recomputed into shared scratch. The output gradients of the cells rotate
- * through three buffers: the backward of cell k touches only those of k,
- * k-1 and k-2. Inside a cell, each state has two gradient buffers: the
- * direct one (identity, pools, the concat) and the one of its ReLU (every
- * op that starts with a ReLU), taken through the ReLU once.
+ * Memory: the arena keeps only what is dear to recompute: per cell its
+ * nodes (the states the next cells read), and per op the BN input of a
+ * strided skip_connect (FactorizedReduce); the stem's BN input; the saved
+ * batch statistics of every BN. Everything else is recomputed, in the
+ * backward, into shared scratch sized for the largest use:
+ * - a cell's output (the concat of its states) is never built: its
+ *   consumers all start with a ReLU, which gathers it from the states
+ *   (output_relu), and the global pool reads the states;
+ * - a cell's preprocessed states 0 and 1 and their BN inputs: one 1x1
+ *   convolution (or FactorizedReduce) and one BN apply each, at the start of
+ *   the cell's backward (kept in the arena only when the concat holds them);
+ * - sep_conv and dil_conv run their forward again in their backward (the BN
+ *   statistics are saved, so the same bits); in DARTS_V2's normal cell their
+ *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept;
+ * - ReLUs of states, the stem's output, subsampled FactorizedReduce inputs
+ *   and depthwise outputs.
+ * The output gradients of the cells rotate through three buffers: the
+ * backward of cell k touches only those of k, k-1 and k-2. They are laid out
+ * state by state, so a state in the concat finds its gradient in place.
+ * Inside a cell, each state has two gradient buffers: the direct one
+ * (identity, pools, the concat) and the one of its ReLU (every op that
+ * starts with a ReLU), taken through the ReLU once.
  *
  * Threads: the kernels are threaded; the fused depthwise-pointwise block,
  * which runs image by image in its calling thread, is split here over a
