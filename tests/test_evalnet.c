@@ -343,14 +343,14 @@ static void grad_check_genotype(Genotype *g)
 }
 
 static const EvalSpec grad_check_spec = {.in_channels = 2,
-                   .height = 28,
-                   .width = 28,
-                   .classes = 5,
-                   .init_channels = 4,
-                   .layers = 3,
-                   .stem_multiplier = 2,
-                   .auxiliary = 1,
-                   .batch = 8};
+                                         .height = 28,
+                                         .width = 28,
+                                         .classes = 5,
+                                         .init_channels = 4,
+                                         .layers = 3,
+                                         .stem_multiplier = 2,
+                                         .auxiliary = 1,
+                                         .batch = 8};
 
 static void test_grad_check(void)
 {

@@ -850,8 +850,8 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
     const ECell *lastc = &net->cells[L - 1];
     size_t per = (size_t)n * lastc->c * net->hw_last;
     for (int j = 0; j < lastc->concat_count; j++) { /* state by state, as the forward */
-        channel_copy(net->pool_part, lastc->c, 0, net->dpooled, net->c_last, j * lastc->c,
-                     lastc->c, n, 1);
+        channel_copy(net->pool_part, lastc->c, 0, net->dpooled, net->c_last, j * lastc->c, lastc->c,
+                     n, 1);
         global_avgpool_backward(output_grad(net, L - 1) + (size_t)j * per, net->pool_part, n,
                                 lastc->c, net->hw_last);
     }

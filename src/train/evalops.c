@@ -234,8 +234,7 @@ NN_CLONED static void relu_mask(float *dx, const float *dy, const float *y, size
 
 void ev_relu_conv_bn_x(EvalNet *net, const ERcb *r, const float *relu_in)
 {
-    conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w,
-                   net->conv);
+    conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w, net->conv);
 }
 
 void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
@@ -244,8 +243,7 @@ void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const floa
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout,
-                              const float *relu_in)
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in)
 {
     int hw = r->h * r->w;
     size_t count_in = (size_t)net->n * r->c_in * hw;

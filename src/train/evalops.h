@@ -69,7 +69,7 @@ typedef struct EOp {
     int blocks; /* sep_conv 2, dil_conv 1 */
     ECv dw[2], pw[2];
     EBn bn[2];
-    EFr fr;      /* strided skip_connect */
+    EFr fr; /* strided skip_connect */
 } EOp;
 
 typedef struct ECell {
@@ -148,7 +148,7 @@ typedef struct EPlan {
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
     size_t state, node, out[3], big, sub, half, conv, tile, part, mid;
-    size_t relu[2 + GENOTYPE_MAX_NODES]; /* ReLU of state j, where an op opens with one */
+    size_t relu[2 + GENOTYPE_MAX_NODES];   /* ReLU of state j, where an op opens with one */
     size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
 } EPlan;
 
@@ -180,8 +180,7 @@ void ev_relu_conv_bn_x(EvalNet *net, const ERcb *r, const float *relu_in);
 void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in);
 /* net->drelu_in = (not +=) d ReLU(in), given relu_in = ReLU(in); the
  * caller takes it through the ReLU (into its own layout) */
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout,
-                              const float *relu_in);
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in);
 void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in); /* f->x, as above */
 void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in);
 /* drelu_in += d ReLU(in) */
