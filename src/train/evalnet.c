@@ -611,18 +611,31 @@ static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
     }
 }
 
+/* The forward's output_relu(k): each cell output's ReLU is read by the
+ * next two cells, so the last two stay, in relu_in and drelu_in (free in the
+ * forward), by the parity of k. */
+static const float *forward_output_relu(EvalNet *net, int k)
+{
+    int b = (k + 2) % 2;
+    float *buf = b ? net->drelu_in : net->relu_in;
+    if (net->relu_of[b] != k) {
+        output_relu(net, k, buf);
+        net->relu_of[b] = k;
+    }
+    return buf;
+}
+
 static void cell_forward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
-    output_relu(net, k >= 2 ? k - 2 : -1, net->relu_in);
+    const float *r0 = forward_output_relu(net, k >= 2 ? k - 2 : -1);
     if (cell->reduction_prev)
-        ev_fact_red_forward(net, &cell->pre0_fr, cell->state[0], net->relu_in);
+        ev_fact_red_forward(net, &cell->pre0_fr, cell->state[0], r0);
     else
-        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], net->relu_in);
-    output_relu(net, k - 1, net->relu_in);
-    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], net->relu_in);
+        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], r0);
+    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], forward_output_relu(net, k - 1));
     for (int i = 0; i < nodes; i++) {
         float *node = cell->state[2 + i];
         for (int e = 2 * i; e < 2 * i + 2; e++) {
@@ -645,8 +658,8 @@ static void aux_forward(EvalNet *net)
 {
     EAux *a = &net->aux;
     int n = net->n;
-    output_relu(net, net->aux_at, net->relu_in);
-    avgpool_window_forward(a->pool, net->relu_in, n, a->c, a->s, a->s, 5, a->stride);
+    avgpool_window_forward(a->pool, forward_output_relu(net, net->aux_at), n, a->c, a->s, a->s, 5,
+                           a->stride);
     conv2d_forward(&a->c1.spec, a->x1, a->pool, net->w + a->c1.w, n, 2, 2, net->conv);
     ebn_forward(net, &a->bn1, a->r1, a->x1, 4);
     relu_forward(a->r1, a->r1, (size_t)n * 128 * 4);
@@ -672,6 +685,7 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height, sp->width,
                    net->conv);
     ebn_forward(net, &net->stem_bn, net->relu_in, net->stem_x, hw); /* for the statistics */
+    net->relu_of[0] = net->relu_of[1] = -2;                         /* nothing cached */
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
         cell_forward(net, k);

@@ -124,6 +124,7 @@ struct EvalNet {
         *drelu[2 + GENOTYPE_MAX_NODES];
     float *dout[3];
     float *relu_in, *drelu_in;
+    int relu_of[2];  /* forward: relu_in and drelu_in hold output_relu of these cells */
     float *s01[2];   /* states 0 and 1 of the cell being run */
     float *pre_x[2]; /* the BN inputs of its preprocessing */
     float *t[ESCRATCH_SLOTS];
