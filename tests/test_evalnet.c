@@ -9,6 +9,9 @@
  * - the backward of the whole network (auxiliary head and drop-path
  *   included) against central differences of the loss along random
  *   directions, block by block;
+ * - test mode: logits independent of the last training batch and of the
+ *   other images of the batch (recomputed activations use the running
+ *   statistics there);
  * - the new kernels (5x5 window average pool, drop-path scaling) against
  *   their naive forms and their backward against differences.
  */
@@ -280,9 +283,8 @@ static double total_loss(EvalNet *net, const float *x, const int *y, int n, floa
 /* Along a random direction d over the weights [lo, hi): the central
  * difference of the loss against <grad, d>, the network in training mode
  * with frozen running statistics and fixed drop-path masks. */
-static void test_grad_check(void)
+static void grad_check_genotype(Genotype *g)
 {
-    Genotype g = {0};
     /* every op kind, a strided skip and a partial concat */
     static const int normal[8][2] = {
         {OP_SEP_CONV_3X3, 0}, {OP_DIL_CONV_3X3, 1}, {OP_AVG_POOL_3X3, 0}, {OP_SKIP_CONNECT, 2},
@@ -290,26 +292,36 @@ static void test_grad_check(void)
     static const int reduce[8][2] = {
         {OP_SKIP_CONNECT, 0}, {OP_AVG_POOL_3X3, 1}, {OP_SEP_CONV_3X3, 1}, {OP_MAX_POOL_3X3, 2},
         {OP_DIL_CONV_3X3, 0}, {OP_SKIP_CONNECT, 3}, {OP_SEP_CONV_5X5, 4}, {OP_AVG_POOL_3X3, 2}};
+    *g = (Genotype){0};
     for (int e = 0; e < 8; e++) {
-        g.normal[e] = (GenoEdge){normal[e][0], normal[e][1]};
-        g.reduce[e] = (GenoEdge){reduce[e][0], reduce[e][1]};
+        g->normal[e] = (GenoEdge){normal[e][0], normal[e][1]};
+        g->reduce[e] = (GenoEdge){reduce[e][0], reduce[e][1]};
     }
-    g.nodes = 4;
-    for (int i = 0; i < 4; i++)
-        g.normal_concat[i] = 2 + i;
-    g.reduce_concat[0] = 3;
-    g.reduce_concat[1] = 5;
-    g.normal_concat_count = 4;
-    g.reduce_concat_count = 2;
-    EvalSpec sp = {.in_channels = 2,
-                   .height = 28,
-                   .width = 28,
-                   .classes = 5,
-                   .init_channels = 4,
-                   .layers = 3,
-                   .stem_multiplier = 2,
-                   .auxiliary = 1,
-                   .batch = 8};
+    g->nodes = 4;
+    /* state 1 in the normal concat: a preprocessed state the next cells read */
+    for (int i = 0; i < 5; i++)
+        g->normal_concat[i] = 1 + i;
+    g->reduce_concat[0] = 3;
+    g->reduce_concat[1] = 5;
+    g->normal_concat_count = 5;
+    g->reduce_concat_count = 2;
+}
+
+static const EvalSpec grad_check_spec = {.in_channels = 2,
+                                         .height = 28,
+                                         .width = 28,
+                                         .classes = 5,
+                                         .init_channels = 4,
+                                         .layers = 3,
+                                         .stem_multiplier = 2,
+                                         .auxiliary = 1,
+                                         .batch = 8};
+
+static void test_grad_check(void)
+{
+    Genotype g;
+    grad_check_genotype(&g);
+    EvalSpec sp = grad_check_spec;
     char err[256] = "";
     EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
     if (!net) {
@@ -374,6 +386,53 @@ static void test_grad_check(void)
     free(w0);
     free(grad);
     free(d);
+    evalnet_free(net);
+}
+
+/* Test mode normalises with the running statistics only: its logits do not
+ * depend on the batch of the last training forward, nor on the other images
+ * of their own batch. (Activations recomputed from BN inputs must use the
+ * statistics of the pass they recompute.) */
+static void test_eval_mode(void)
+{
+    Genotype g;
+    grad_check_genotype(&g);
+    EvalSpec sp = grad_check_spec;
+    char err[256] = "";
+    EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
+    if (!net) {
+        ok(0, "test-mode network: %s", err);
+        return;
+    }
+    Rng rng;
+    rng_seed(&rng, 5);
+    evalnet_init(net, &rng);
+    int n = sp.batch, k = sp.classes;
+    size_t img = (size_t)sp.in_channels * sp.height * sp.width;
+    float *x = malloc(3 * n * img * sizeof *x), *la = malloc(2 * (size_t)n * k * sizeof *la);
+    float *lb = la + (size_t)n * k;
+    for (size_t i = 0; i < 3 * n * img; i++)
+        x[i] = 0.5f + (float)rng_normal(&rng);
+    for (int s = 0; s < 3; s++) /* running statistics away from their start */
+        evalnet_forward(net, x + (size_t)(s % 2) * n * img, n, EVAL_TRAIN, 0);
+    evalnet_forward(net, x + (size_t)n * img, n, EVAL_TRAIN_FROZEN, 1);
+    evalnet_forward(net, x + 2 * (size_t)n * img, n, EVAL_TEST, 0);
+    memcpy(la, evalnet_logits(net), (size_t)n * k * sizeof *la);
+    evalnet_forward(net, x, n, EVAL_TRAIN_FROZEN, 1);
+    evalnet_forward(net, x + 2 * (size_t)n * img, n, EVAL_TEST, 0);
+    memcpy(lb, evalnet_logits(net), (size_t)n * k * sizeof *lb);
+    ok(memcmp(la, lb, (size_t)n * k * sizeof *la) == 0,
+       "test mode: the logits do not depend on the last training batch");
+    double worst = 0.0;
+    for (int i = 0; i < n; i++) {
+        evalnet_forward(net, x + (2 * (size_t)n + i) * img, 1, EVAL_TEST, 0);
+        for (int c = 0; c < k; c++)
+            worst = fmax(worst, fabs(evalnet_logits(net)[c] - la[(size_t)i * k + c]));
+    }
+    ok(worst <= 1e-5, "test mode: each image alone gives its logits in the batch (worst %.3g)",
+       worst);
+    free(x);
+    free(la);
     evalnet_free(net);
 }
 
@@ -446,5 +505,6 @@ int main(void)
     test_fixture("v2.fix");
     test_fixture("allops.fix");
     test_grad_check();
+    test_eval_mode();
     return tap_done();
 }

@@ -5,21 +5,36 @@
  * running-statistics vectors come out in model.parameters() and
  * model.buffers() order. It runs twice: measuring, then carving the arena.
  *
- * The arena keeps per cell its two preprocessed inputs, its nodes and its
- * output, and per op what its backward cannot get cheaply: the input of
- * every BN and, in a sep_conv, the ReLU output between its two blocks. ReLUs
- * of states, subsampled FactorizedReduce inputs and depthwise outputs are
- * recomputed into shared scratch. The output gradients of the cells rotate
- * through three buffers: the backward of cell k touches only those of k,
- * k-1 and k-2. Inside a cell, each state has two gradient buffers: the
- * direct one (identity, pools, the concat) and the one of its ReLU (every
- * op that starts with a ReLU), taken through the ReLU once.
+ * Memory: the arena keeps only what is dear to recompute: per cell its
+ * nodes (the states the next cells read), and per op the BN input of a
+ * strided skip_connect (FactorizedReduce); the stem's BN input; the saved
+ * batch statistics of every BN. Everything else is recomputed, in the
+ * backward, into shared scratch sized for the largest use:
+ * - a cell's output (the concat of its states) is never built: its
+ *   consumers all start with a ReLU, which gathers it from the states
+ *   (output_relu), and the global pool reads the states;
+ * - a cell's preprocessed states 0 and 1 and their BN inputs: one 1x1
+ *   convolution (or FactorizedReduce) and one BN apply each, at the start of
+ *   the cell's backward (kept in the arena only when the concat holds them);
+ * - sep_conv and dil_conv run their forward again in their backward (the BN
+ *   statistics are saved, so the same bits); in DARTS_V2's normal cell their
+ *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept;
+ * - ReLUs of states, the stem's output, subsampled FactorizedReduce inputs
+ *   and depthwise outputs.
+ * The output gradients of the cells rotate through three buffers: the
+ * backward of cell k touches only those of k, k-1 and k-2. They are laid out
+ * state by state, so a state in the concat finds its gradient in place.
+ * Inside a cell, each state has two gradient buffers: the direct one
+ * (identity, pools, the concat) and the one of its ReLU (every op that
+ * starts with a ReLU), taken through the ReLU once.
  *
  * Threads: the kernels are threaded; the fused depthwise-pointwise block,
  * which runs image by image in its calling thread, is split here over a
  * fixed number of image groups, so the bits do not depend on the thread
  * count.
  */
+#include "config.h"
+#include "dartboard/nn_isa.h"
 #include "evalops.h"
 
 #include <math.h>
@@ -36,15 +51,75 @@
 
 /* ------------------------------------------------------------------ plan */
 
-static const float *cell_input(const EvalNet *net, int k, int back)
+/* Floats of the output of cell k (k < 0: the stem). */
+static size_t output_floats(const EvalNet *net, int k)
 {
-    return k - back >= 0 ? net->cells[k - back].out : net->stem_out;
+    if (k < 0)
+        return (size_t)net->n * net->stem_bn.c * net->spec.height * net->spec.width;
+    const ECell *cell = &net->cells[k];
+    return (size_t)net->n * cell->mult * cell->c * cell->ho * cell->wo;
 }
 
-/* The gradient buffer of the output of cell k, k = -1 for the stem. */
+/* dst = ReLU(output of cell k), k < 0 for the stem. A cell's output, the
+ * concat of its states, is not stored: it is gathered here from the states,
+ * for the one thing that reads it whole (the ReLU opening every consumer
+ * but the global pool). */
+NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
+{
+    if (k < 0) {
+        ebn_apply(net, &net->stem_bn, dst, net->stem_x, net->spec.height * net->spec.width, 1);
+        return;
+    }
+    const ECell *cell = &net->cells[k];
+    size_t per = (size_t)cell->c * cell->ho * cell->wo;
+    int blocks = net->n * cell->concat_count;
+#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= 262144)
+    for (int q = 0; q < blocks; q++) {
+        int i = q / cell->concat_count, j = q % cell->concat_count;
+        const float *src = cell->state[cell->concat[j]] + (size_t)i * per;
+        float *d = dst + (size_t)q * per;
+#pragma omp simd
+        for (size_t e = 0; e < per; e++)
+            d[e] = src[e] > 0.0f ? src[e] : 0.0f;
+    }
+}
+
+/* dout += g where relu > 0: the gradient g of output_relu(k) (concat
+ * layout) taken through the ReLU into the output gradient of cell k (state
+ * by state, see output_grad). */
+NN_CLONED static void output_relu_backward(EvalNet *net, int k, float *dout, const float *g,
+                                           const float *relu)
+{
+    if (k < 0) {
+        relu_backward(dout, g, relu, output_floats(net, -1));
+        return;
+    }
+    const ECell *cell = &net->cells[k];
+    size_t per = (size_t)cell->c * cell->ho * cell->wo;
+    int blocks = net->n * cell->concat_count;
+#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= 262144)
+    for (int q = 0; q < blocks; q++) {
+        int i = q / cell->concat_count, j = q % cell->concat_count;
+        float *d = dout + ((size_t)j * net->n + i) * per;
+        const float *gp = g + (size_t)q * per, *rp = relu + (size_t)q * per;
+#pragma omp simd
+        for (size_t e = 0; e < per; e++)
+            d[e] += rp[e] > 0.0f ? gp[e] : 0.0f;
+    }
+}
+
+/* The gradient buffer of the output of cell k, k = -1 for the stem. It is
+ * laid out state by state (concat position j's (n, c, h, w) block at
+ * j * n * c * h * w), not as the concat: a cell's backward then reads its
+ * states' gradients in place. */
 static float *output_grad(EvalNet *net, int k)
 {
     return net->dout[(k + 3) % 3];
+}
+
+static int op_has_relu(const EOp *op)
+{
+    return op->kind >= OP_SEP_CONV_3X3 || (op->kind == OP_SKIP_CONNECT && op->stride == 2);
 }
 
 static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride, char *err,
@@ -70,7 +145,7 @@ static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride,
                      w);
             return -1;
         }
-        eplan_fact_red(p, &op->fr, c, c, h, w);
+        eplan_fact_red(p, &op->fr, c, c, h, w, 1);
         break;
     case OP_SEP_CONV_3X3:
     case OP_SEP_CONV_5X5:
@@ -123,18 +198,21 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      h0, w0);
             return -1;
         }
-        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
+        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0, 0);
     } else {
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
     }
     eplan_relu_conv_bn(p, &cell->pre1, c_p, c, h, w);
     size_t in_sz = n * (size_t)c * (size_t)h * (size_t)w;
     size_t out_sz = n * (size_t)c * (size_t)cell->ho * (size_t)cell->wo;
-    cell->state[0] = arena_floats(&net->arena, in_sz);
-    cell->state[1] = arena_floats(&net->arena, in_sz);
+    for (int j = 0; j < 2; j++) {
+        cell->kept[j] = 0;
+        for (int q = 0; q < cell->concat_count; q++)
+            cell->kept[j] |= cell->concat[q] == j;
+        cell->state[j] = cell->kept[j] ? arena_floats(&net->arena, in_sz) : NULL;
+    }
     for (int i = 0; i < nodes; i++)
         cell->state[2 + i] = arena_floats(&net->arena, out_sz);
-    cell->out = arena_floats(&net->arena, out_sz * (size_t)cell->mult);
     eneed(&p->state, in_sz);
     eneed(&p->state, out_sz);
     eneed(&p->node, out_sz);
@@ -150,6 +228,9 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
         int hi = ge->input < 2 ? h : cell->ho, wi = ge->input < 2 ? w : cell->wo;
         if (plan_op(p, &cell->ops[e], ge->op, c, hi, wi, stride, err, errlen) != 0)
             return -1;
+        if (op_has_relu(&cell->ops[e]))
+            eneed(&p->relu[ge->input], n * (size_t)c * (size_t)hi * (size_t)wi);
+
         if (cell->ops[e].ho != cell->ho || cell->ops[e].wo != cell->wo) {
             snprintf(err, errlen, "%s cell: op %s gives a %dx%d map, the node is %dx%d",
                      reduction ? "reduce" : "normal", op_names[ge->op], cell->ops[e].ho,
@@ -163,6 +244,13 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      reduction ? "reduce" : "normal", cell->concat[j], 1 + nodes);
             return -1;
         }
+    for (int j = 0; j < 2 + nodes; j++) { /* gradients of the states outside the concat */
+        int in_concat = 0;
+        for (int q = 0; q < cell->concat_count; q++)
+            in_concat |= cell->concat[q] == j;
+        if (!in_concat)
+            eneed(&p->dstate[j], j < 2 ? in_sz : out_sz);
+    }
     return 0;
 }
 
@@ -189,7 +277,6 @@ static int plan_aux(EPlan *p, EAux *a, int c, int s, int classes, char *err, siz
     a->lw = eplan_weights(p, (size_t)classes * 768, INIT_UNIFORM, 768);
     a->lb = eplan_weights(p, (size_t)classes, INIT_UNIFORM, 768);
     a->count = p->weights - first;
-    a->relu = arena_floats(&net->arena, n * (size_t)c * (size_t)s * (size_t)s);
     a->pool = arena_floats(&net->arena, n * (size_t)c * 4);
     a->dpool = arena_floats(&net->arena, n * (size_t)c * 4);
     a->x1 = arena_floats(&net->arena, n * 128 * 4);
@@ -217,8 +304,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     eplan_bn(p, &net->stem_bn, c_stem);
     size_t stem_sz = n * (size_t)c_stem * (size_t)h * (size_t)w;
     net->stem_x = arena_floats(&net->arena, stem_sz);
-    net->stem_out = arena_floats(&net->arena, stem_sz);
-    eneed(&p->out, stem_sz);
+    eneed(&p->out[2], stem_sz); /* output_grad(net, -1) */
     eneed(&p->big, stem_sz);
 
     int c_pp = c_stem, c_p = c_stem, c = sp->init_channels, reduction_prev = 0;
@@ -241,7 +327,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         c_pp = c_p;
         c_p = cell->mult * c;
         size_t out_sz = n * (size_t)c_p * (size_t)h * (size_t)w;
-        eneed(&p->out, out_sz);
+        eneed(&p->out[k % 3], out_sz);
         eneed(&p->big, out_sz);
         if (k == net->aux_at) {
             aux_c = c_p;
@@ -261,6 +347,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->cls_b = eplan_weights(p, (size_t)sp->classes, INIT_UNIFORM, c_p);
     net->pooled = arena_floats(&net->arena, n * (size_t)c_p);
     net->dpooled = arena_floats(&net->arena, n * (size_t)c_p);
+    net->pool_part = arena_floats(&net->arena, n * (size_t)c_p);
     net->logits = arena_floats(&net->arena, n * (size_t)sp->classes);
     net->probs = arena_floats(&net->arena, n * (size_t)sp->classes);
     net->dlogits = arena_floats(&net->arena, n * (size_t)sp->classes);
@@ -268,17 +355,34 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
 
     /* shared scratch, sized for the largest use */
     for (int j = 0; j < 2 + g->nodes; j++) { /* the preprocessed inputs, then the nodes */
-        size_t need = j < 2 ? p->state : p->node;
-        net->relu_s[j] = arena_floats(&net->arena, need);
-        net->dstate[j] = arena_floats(&net->arena, need);
-        net->drelu[j] = arena_floats(&net->arena, need);
+        net->relu_s[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
+        net->drelu[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
+        net->dstate[j] = p->dstate[j] ? arena_floats(&net->arena, p->dstate[j]) : NULL;
+    }
+    for (int j = 0; j < 2; j++) {
+        net->s01[j] = arena_floats(&net->arena, p->state);
+        net->pre_x[j] = arena_floats(&net->arena, p->state);
+        for (int k = 0; k < sp->layers; k++) {
+            ECell *cell = &net->cells[k];
+            if (!cell->kept[j])
+                cell->state[j] = net->s01[j];
+            if (j == 1)
+                cell->pre1.x = net->pre_x[1];
+            else if (cell->reduction_prev)
+                cell->pre0_fr.x = net->pre_x[0];
+            else
+                cell->pre0.x = net->pre_x[0];
+        }
     }
     for (int j = 0; j < 3; j++)
-        net->dout[j] = arena_floats(&net->arena, p->out);
+        net->dout[j] = arena_floats(&net->arena, p->out[j]);
     net->relu_in = arena_floats(&net->arena, p->big);
     net->drelu_in = arena_floats(&net->arena, p->big);
-    for (int j = 0; j < ESCRATCH_SLOTS; j++) /* op outputs and gradients: state-sized */
-        net->t[j] = arena_floats(&net->arena, p->state);
+    for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
+        net->t[j] = arena_floats(&net->arena, j == 1 ? p->state : p->node);
+    net->mid = arena_floats(&net->arena, p->mid ? p->mid : 1);
+    for (int b = 0; b < 2; b++)
+        net->blk_x[b] = arena_floats(&net->arena, p->mid ? p->mid : 1);
     net->sub = arena_floats(&net->arena, p->sub);
     net->dsub = arena_floats(&net->arena, p->sub);
     net->half = arena_floats(&net->arena, p->half);
@@ -488,11 +592,6 @@ static const float *state_relu(EvalNet *net, const ECell *cell, int j, int *done
     return net->relu_s[j];
 }
 
-static int op_has_relu(const EOp *op)
-{
-    return op->kind >= OP_SEP_CONV_3X3 || (op->kind == OP_SKIP_CONNECT && op->stride == 2);
-}
-
 static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
                        const float *relu_in)
 {
@@ -512,19 +611,31 @@ static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
     }
 }
 
+/* The forward's output_relu(k): each cell output's ReLU is read by the
+ * next two cells, so the last two stay, in relu_in and drelu_in (free in the
+ * forward), by the parity of k. */
+static const float *forward_output_relu(EvalNet *net, int k)
+{
+    int b = (k + 2) % 2;
+    float *buf = b ? net->drelu_in : net->relu_in;
+    if (net->relu_of[b] != k) {
+        output_relu(net, k, buf);
+        net->relu_of[b] = k;
+    }
+    return buf;
+}
+
 static void cell_forward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
-    const float *s0 = cell_input(net, k, 2), *s1 = cell_input(net, k, 1);
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
-    if (cell->reduction_prev) {
-        relu_forward(net->relu_in, s0, (size_t)n * cell->c_pp * cell->h0 * cell->w0);
-        ev_fact_red_forward(net, &cell->pre0_fr, cell->state[0], net->relu_in);
-    } else {
-        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], s0);
-    }
-    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], s1);
+    const float *r0 = forward_output_relu(net, k >= 2 ? k - 2 : -1);
+    if (cell->reduction_prev)
+        ev_fact_red_forward(net, &cell->pre0_fr, cell->state[0], r0);
+    else
+        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], r0);
+    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], forward_output_relu(net, k - 1));
     for (int i = 0; i < nodes; i++) {
         float *node = cell->state[2 + i];
         for (int e = 2 * i; e < 2 * i + 2; e++) {
@@ -541,17 +652,14 @@ static void cell_forward(EvalNet *net, int k)
             droppath_forward(node, net->t[0], scale, n, per, e & 1);
         }
     }
-    for (int j = 0; j < cell->concat_count; j++)
-        channel_copy(cell->out, cell->mult * cell->c, j * cell->c, cell->state[cell->concat[j]],
-                     cell->c, 0, cell->c, n, (int)hwo);
 }
 
-static void aux_forward(EvalNet *net, const float *in)
+static void aux_forward(EvalNet *net)
 {
     EAux *a = &net->aux;
     int n = net->n;
-    relu_forward(a->relu, in, (size_t)n * a->c * a->s * a->s);
-    avgpool_window_forward(a->pool, a->relu, n, a->c, a->s, a->s, 5, a->stride);
+    avgpool_window_forward(a->pool, forward_output_relu(net, net->aux_at), n, a->c, a->s, a->s, 5,
+                           a->stride);
     conv2d_forward(&a->c1.spec, a->x1, a->pool, net->w + a->c1.w, n, 2, 2, net->conv);
     ebn_forward(net, &a->bn1, a->r1, a->x1, 4);
     relu_forward(a->r1, a->r1, (size_t)n * 128 * 4);
@@ -576,15 +684,21 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     int hw = sp->height * sp->width;
     conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height, sp->width,
                    net->conv);
-    ebn_forward(net, &net->stem_bn, net->stem_out, net->stem_x, hw);
+    ebn_forward(net, &net->stem_bn, net->relu_in, net->stem_x, hw); /* for the statistics */
+    net->relu_of[0] = net->relu_of[1] = -2;                         /* nothing cached */
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
         cell_forward(net, k);
         if (k == net->aux_at && net->aux_run)
-            aux_forward(net, net->cells[k].out);
+            aux_forward(net);
     }
-    global_avgpool_forward(net->pooled, net->cells[sp->layers - 1].out, n, net->c_last,
-                           net->hw_last);
+    const ECell *last = &net->cells[sp->layers - 1];
+    for (int j = 0; j < last->concat_count; j++) { /* the pool of the concat, state by state */
+        global_avgpool_forward(net->pool_part, last->state[last->concat[j]], n, last->c,
+                               net->hw_last);
+        channel_copy(net->pooled, net->c_last, j * last->c, net->pool_part, last->c, 0, last->c, n,
+                     1);
+    }
     linear_forward(net->logits, net->pooled, net->w + net->cls_w, net->w + net->cls_b, n,
                    net->c_last, sp->classes);
 }
@@ -603,13 +717,14 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux)
 
 /* ------------------------------------------------------------------ backward */
 
-static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, const float *dnode,
-                        const float *relu_in)
+/* ds: the gradient of the op's input state j, dnode its output node's */
+static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, float *ds,
+                        const float *dnode, const float *relu_in)
 {
     int n = net->n;
     size_t per = (size_t)op->c * op->ho * op->wo;
     if (op->drop < 0) {
-        droppath_forward(net->dstate[j], dnode, NULL, n, per, 1);
+        droppath_forward(ds, dnode, NULL, n, per, 1);
         return;
     }
     float *g = net->t[0];
@@ -618,10 +733,10 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, c
                       n, per);
     switch (op->kind) {
     case OP_MAX_POOL_3X3:
-        maxpool3x3_backward(net->dstate[j], g, cell->state[j], n, op->c, op->h, op->w, op->stride);
+        maxpool3x3_backward(ds, g, cell->state[j], n, op->c, op->h, op->w, op->stride);
         break;
     case OP_AVG_POOL_3X3:
-        avgpool3x3_backward(net->dstate[j], g, n, op->c, op->h, op->w, op->stride);
+        avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
         break;
     case OP_SKIP_CONNECT:
         ev_fact_red_backward(net, &op->fr, net->drelu[j], g, relu_in);
@@ -638,35 +753,53 @@ static void cell_backward(EvalNet *net, int k)
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
-    const float *dout = output_grad(net, k);
-    /* a node's gradient starts as its block of the output's (copied, so no
-     * zeroing first), the other states' at zero */
-    int copied[2 + GENOTYPE_MAX_NODES] = {0};
-    for (int j = 0; j < cell->concat_count; j++)
-        copied[cell->concat[j]]++;
-    for (int j = 0; j < 2 + nodes; j++) {
-        copied[j] = j >= 2 && copied[j] == 1;
-        if (!copied[j])
-            ezero(net->dstate[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
+    /* the preprocessing's BN inputs and states recomputed, ReLU(s1) left in
+     * relu_in for the preprocessing's backward */
+    int k0 = k >= 2 ? k - 2 : -1;
+    output_relu(net, k0, net->relu_in);
+    if (cell->reduction_prev)
+        ev_fact_red_x(net, &cell->pre0_fr, net->relu_in);
+    else
+        ev_relu_conv_bn_x(net, &cell->pre0, net->relu_in);
+    if (!cell->kept[0]) {
+        if (cell->reduction_prev)
+            ebn_apply(net, &cell->pre0_fr.bn, cell->state[0], cell->pre0_fr.x, (int)hw, 0);
+        else
+            ebn_apply(net, &cell->pre0.bn, cell->state[0], cell->pre0.x, (int)hw, 0);
     }
+    output_relu(net, k - 1, net->relu_in);
+    ev_relu_conv_bn_x(net, &cell->pre1, net->relu_in);
+    if (!cell->kept[1])
+        ebn_apply(net, &cell->pre1.bn, cell->state[1], cell->pre1.x, (int)hw, 0);
+    /* a state in the concat has its gradient in the output's, where it
+     * first appears (later appearances added in); the others start at zero */
+    float *dout = output_grad(net, k), *ds[2 + GENOTYPE_MAX_NODES] = {0};
+    size_t per = (size_t)n * cell->c * hwo;
+    for (int j = 0; j < cell->concat_count; j++) {
+        int st = cell->concat[j];
+        if (!ds[st])
+            ds[st] = dout + (size_t)j * per;
+        else
+            droppath_forward(ds[st], dout + (size_t)j * per, NULL, 1, per, 1);
+    }
+    for (int j = 0; j < 2 + nodes; j++)
+        if (!ds[j]) {
+            ds[j] = net->dstate[j];
+            if (ds[j])
+                ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
+        }
     for (int e = 0; e < 2 * nodes; e++)
         if (op_has_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
             int j = cell->edges[e].input;
             used_relu[j] = 1;
             ezero(net->drelu[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
-    for (int j = 0; j < cell->concat_count; j++) {
-        int st = cell->concat[j];
-        (copied[st] ? channel_copy : channel_accumulate)(net->dstate[st], cell->c, 0, dout,
-                                                         cell->mult * cell->c, j * cell->c, cell->c,
-                                                         n, (int)hwo);
-    }
     for (int i = nodes - 1; i >= -1; i--) {
         /* every consumer of state 2 + i (or, at the end, of states 0 and 1)
          * is done: take its ReLU gradient through the ReLU */
         for (int j = i < 0 ? 0 : 2 + i; j <= (i < 0 ? 1 : 2 + i); j++)
             if (used_relu[j])
-                relu_backward(net->dstate[j], net->drelu[j], cell->state[j],
+                relu_backward(ds[j], net->drelu[j], cell->state[j],
                               (size_t)n * cell->c * (j < 2 ? hw : hwo));
         if (i < 0)
             break;
@@ -674,24 +807,22 @@ static void cell_backward(EvalNet *net, int k)
             const EOp *op = &cell->ops[e];
             int j = cell->edges[e].input;
             const float *relu = op_has_relu(op) ? state_relu(net, cell, j, done) : NULL;
-            op_backward(net, cell, op, j, net->dstate[2 + i], relu);
+            op_backward(net, cell, op, j, ds[j], ds[2 + i], relu);
         }
     }
-    const float *s0 = cell_input(net, k, 2), *s1 = cell_input(net, k, 1);
-    ev_relu_conv_bn_backward(net, &cell->pre1, output_grad(net, k - 1), net->dstate[1], s1);
-    float *ds0 = output_grad(net, k >= 2 ? k - 2 : -1);
+    ev_relu_conv_bn_backward(net, &cell->pre1, ds[1], net->relu_in);
+    output_relu_backward(net, k - 1, output_grad(net, k - 1), net->drelu_in, net->relu_in);
+    output_relu(net, k0, net->relu_in);
     if (cell->reduction_prev) {
-        size_t count = (size_t)n * cell->c_pp * cell->h0 * cell->w0;
-        relu_forward(net->relu_in, s0, count);
-        ezero(net->drelu_in, count);
-        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, net->dstate[0], net->relu_in);
-        relu_backward(ds0, net->drelu_in, s0, count);
+        ezero(net->drelu_in, output_floats(net, k0));
+        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, ds[0], net->relu_in);
     } else {
-        ev_relu_conv_bn_backward(net, &cell->pre0, ds0, net->dstate[0], s0);
+        ev_relu_conv_bn_backward(net, &cell->pre0, ds[0], net->relu_in);
     }
+    output_relu_backward(net, k0, output_grad(net, k0), net->drelu_in, net->relu_in);
 }
 
-static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din, const float *in)
+static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din)
 {
     EAux *a = &net->aux;
     int n = net->n, k = net->spec.classes;
@@ -712,9 +843,10 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2, 2,
                     net->conv);
     size_t count = (size_t)n * a->c * a->s * a->s;
-    ezero(a->relu, count);
-    avgpool_window_backward(a->relu, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
-    relu_backward(din, a->relu, in, count);
+    ezero(net->drelu_in, count);
+    avgpool_window_backward(net->drelu_in, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
+    output_relu(net, net->aux_at, net->relu_in);
+    output_relu_backward(net, net->aux_at, din, net->drelu_in, net->relu_in);
 }
 
 void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
@@ -729,12 +861,19 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
                     net->pooled, net->w + net->cls_w, n, net->c_last, k);
     size_t last = (size_t)n * net->c_last * net->hw_last;
     ezero(output_grad(net, L - 1), last);
-    global_avgpool_backward(output_grad(net, L - 1), net->dpooled, n, net->c_last, net->hw_last);
+    const ECell *lastc = &net->cells[L - 1];
+    size_t per = (size_t)n * lastc->c * net->hw_last;
+    for (int j = 0; j < lastc->concat_count; j++) { /* state by state, as the forward */
+        channel_copy(net->pool_part, lastc->c, 0, net->dpooled, net->c_last, j * lastc->c, lastc->c,
+                     n, 1);
+        global_avgpool_backward(output_grad(net, L - 1) + (size_t)j * per, net->pool_part, n,
+                                lastc->c, net->hw_last);
+    }
     const ECell *prev = &net->cells[L - 2];
     ezero(output_grad(net, L - 2), (size_t)n * prev->mult * prev->c * prev->ho * prev->wo);
     for (int c = L - 1; c >= 0; c--) {
         if (c == net->aux_at && net->aux_run)
-            aux_backward(net, y, aux_weight, output_grad(net, c), net->cells[c].out);
+            aux_backward(net, y, aux_weight, output_grad(net, c));
         if (c >= 1) {
             /* cell c is the first (backward) to touch the output of c - 2 */
             int j = c - 2;

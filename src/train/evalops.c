@@ -1,6 +1,9 @@
 /* evalops: see evalops.h. Shapes in comments are (n, c, h, w). */
+#include "config.h"
+#include "dartboard/nn_isa.h"
 #include "evalops.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "dartboard/activation.h"
@@ -63,12 +66,13 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     *r = (ERcb){.c_in = c_in, .c_out = c_out, .h = h, .w = w};
     eplan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
     eplan_bn(p, &r->bn, c_out);
-    r->x = arena_floats(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w);
+    r->x = NULL;
+    eneed(&p->state, n * (size_t)c_out * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_out * (size_t)h * (size_t)w);
 }
 
-void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int keep_x)
 {
     size_t n = (size_t)p->batch;
     *f = (EFr){.c_in = c_in, .c_out = c_out, .h = h, .w = w, .ho = h / 2, .wo = w / 2};
@@ -76,7 +80,8 @@ void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
     eplan_conv(p, &f->a, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_conv(p, &f->b, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_bn(p, &f->bn, c_out);
-    f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
+    f->x = keep_x ? arena_floats(&p->net->arena, n * (size_t)c_out * hwo) : NULL;
+    eneed(&p->state, n * (size_t)c_out * hwo);
     eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_out * hwo);
     eneed(&p->sub, n * (size_t)c_in * hwo);
@@ -96,15 +101,43 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eplan_conv(p, &op->dw[b], c, c, k, b == 0 ? stride : 1, pad, dilation, c, hi, wi);
         eplan_conv(p, &op->pw[b], c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
         eplan_bn(p, &op->bn[b], c);
-        op->x[b] = arena_floats(&p->net->arena, out);
         eneed(&p->tile, conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
         eneed(&p->part, (size_t)c * (size_t)c);
     }
-    op->mid = blocks == 2 ? arena_floats(&p->net->arena, out) : NULL;
+    eneed(&p->mid, out);
     eneed(&p->big, out);
 }
 
 /* ------------------------------------------------------------------ helpers */
+
+/* The formula of the BN forward ((in - mean) * (gamma * invstd) + beta), so
+ * the same values as the output it recomputes. */
+NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu)
+{
+    const float *gamma = net->w + bn->gamma, *beta = net->w + bn->beta;
+    const float *rm = net->run + bn->run, *rv = rm + bn->c;
+    int c = bn->c, planes = net->n * c, test = net->mode == EVAL_TEST;
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= 262144)
+    for (int q = 0; q < planes; q++) {
+        int ch = q % c;
+        float m = test ? rm[ch] : bn->mean[ch];
+        float a = gamma[ch] * (test ? 1.0f / sqrtf(rv[ch] + BN_EPS) : bn->invstd[ch]);
+        float b = beta[ch];
+        const float *ip = in + (size_t)q * hw;
+        float *op = out + (size_t)q * hw;
+        if (relu) {
+#pragma omp simd
+            for (int j = 0; j < hw; j++) {
+                float y = (ip[j] - m) * a + b;
+                op[j] = y > 0.0f ? y : 0.0f;
+            }
+        } else {
+#pragma omp simd
+            for (int j = 0; j < hw; j++)
+                op[j] = (ip[j] - m) * a + b;
+        }
+    }
+}
 
 void ezero(float *y, size_t count)
 {
@@ -190,7 +223,7 @@ static void dwpw_backward_pw(EvalNet *net, const ECv *dw, const ECv *pw, float *
 
 /* dx = dy where the ReLU output y passed (y > 0), else 0: the ReLU backward
  * written, not added, in one pass. */
-static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
+NN_CLONED static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
 {
 #pragma omp parallel for simd schedule(static) if (count >= 262144)
     for (size_t i = 0; i < count; i++)
@@ -199,32 +232,31 @@ static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
 
-void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *in)
+void ev_relu_conv_bn_x(EvalNet *net, const ERcb *r, const float *relu_in)
 {
-    size_t count_in = (size_t)net->n * r->c_in * r->h * r->w;
-    relu_forward(net->relu_in, in, count_in);
-    conv2d_forward(&r->conv.spec, r->x, net->relu_in, net->w + r->conv.w, net->n, r->h, r->w,
-                   net->conv);
+    conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w, net->conv);
+}
+
+void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
+{
+    ev_relu_conv_bn_x(net, r, relu_in);
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
-                              const float *in)
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in)
 {
     int hw = r->h * r->w;
     size_t count_in = (size_t)net->n * r->c_in * hw;
     float *dx = net->t[1];
     ebn_backward(net, &r->bn, dx, dout, r->x, hw);
-    relu_forward(net->relu_in, in, count_in);
     ezero(net->drelu_in, count_in);
-    conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, net->relu_in,
+    conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
                     net->w + r->conv.w, net->n, r->h, r->w, net->conv);
-    relu_backward(din, net->drelu_in, in, count_in);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
 
-void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in)
+void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in)
 {
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     const ECv *cv[2] = {&f->a, &f->b};
@@ -234,7 +266,12 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *re
                        f->wo, net->conv);
         channel_copy(f->x, f->c_out, off * half, net->half, half, 0, half, net->n, hwo);
     }
-    ebn_forward(net, &f->bn, out, f->x, hwo);
+}
+
+void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in)
+{
+    ev_fact_red_x(net, f, relu_in);
+    ebn_forward(net, &f->bn, out, f->x, f->ho * f->wo);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
@@ -261,14 +298,15 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *re
 {
     int hwo = op->ho * op->wo, last = op->blocks - 1;
     for (int b = 0; b <= last; b++) {
-        const float *in = b == 0 ? relu_in : op->mid;
+        const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
-        dwpw_forward(net, &op->dw[b], &op->pw[b], op->x[b], in, h, w);
+        float *x = net->blk_x[b];
+        dwpw_forward(net, &op->dw[b], &op->pw[b], x, in, h, w);
         if (b == last) {
-            ebn_forward(net, &op->bn[b], out, op->x[b], hwo);
+            ebn_forward(net, &op->bn[b], out, x, hwo);
         } else {
-            ebn_forward(net, &op->bn[b], op->mid, op->x[b], hwo);
-            relu_forward(op->mid, op->mid, (size_t)net->n * op->c * hwo);
+            ebn_forward(net, &op->bn[b], net->mid, x, hwo);
+            ebn_apply(net, &op->bn[b], net->mid, x, hwo, 1);
         }
     }
 }
@@ -278,11 +316,17 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
 {
     int hwo = op->ho * op->wo, last = op->blocks - 1;
     size_t count = (size_t)net->n * op->c * hwo;
-    float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3], *gprev = net->t[4];
+    float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3];
     const float *g = dout;
+    /* the forward again, the same bits: the BN inputs and the middle activation */
+    dwpw_forward(net, &op->dw[0], &op->pw[0], net->blk_x[0], relu_in, op->h, op->w);
+    if (last > 0) {
+        ebn_apply(net, &op->bn[0], net->mid, net->blk_x[0], hwo, 1);
+        dwpw_forward(net, &op->dw[1], &op->pw[1], net->blk_x[1], net->mid, op->ho, op->wo);
+    }
     for (int b = last; b >= 0; b--) {
-        ebn_backward(net, &op->bn[b], dx, g, op->x[b], hwo);
-        const float *in = b == 0 ? relu_in : op->mid;
+        ebn_backward(net, &op->bn[b], dx, g, net->blk_x[b], hwo);
+        const float *in = b == 0 ? relu_in : net->mid;
         int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
         dwpw_backward_pw(net, &op->dw[b], &op->pw[b], gmid, dx, in, h, w);
         if (b == 0) {
@@ -290,10 +334,10 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
                             net->w + op->dw[0].w, net->n, h, w, net->conv);
         } else {
             ezero(dmid, count);
-            conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, op->mid,
+            conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, net->mid,
                             net->w + op->dw[b].w, net->n, h, w, net->conv);
-            relu_mask(gprev, dmid, op->mid, count);
-            g = gprev;
+            relu_mask(dmid, dmid, net->mid, count); /* in place */
+            g = dmid;
         }
     }
 }

@@ -23,7 +23,7 @@
  * into this many fixed groups, shared by the threads, so its sums (the
  * pointwise weight gradient) do not depend on the thread count. */
 #define DWPW_GROUPS 8
-#define ESCRATCH_SLOTS 5
+#define ESCRATCH_SLOTS 4
 
 typedef enum EInitKind { INIT_UNIFORM, INIT_ZERO, INIT_ONE } EInitKind;
 
@@ -46,12 +46,12 @@ typedef struct ECv {
     size_t w;
 } ECv;
 
-/* ReLU -> conv 1x1 -> BN */
+/* ReLU -> conv 1x1 -> BN (a cell's preprocessing) */
 typedef struct ERcb {
     ECv conv;
     EBn bn;
     int c_in, c_out, h, w;
-    float *x; /* BN input */
+    float *x; /* BN input: shared scratch, recomputed in the backward (ev_relu_conv_bn_x) */
 } ERcb;
 
 /* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN; the
@@ -60,7 +60,7 @@ typedef struct EFr {
     ECv a, b;
     EBn bn;
     int c_in, c_out, h, w, ho, wo;
-    float *x; /* BN input */
+    float *x; /* BN input (in a cell's preprocessing: scratch, as ERcb's) */
 } EFr;
 
 typedef struct EOp {
@@ -69,9 +69,7 @@ typedef struct EOp {
     int blocks; /* sep_conv 2, dil_conv 1 */
     ECv dw[2], pw[2];
     EBn bn[2];
-    float *x[2]; /* BN inputs */
-    float *mid;  /* sep_conv: ReLU(BN(block 1)), the input of block 2 */
-    EFr fr;      /* strided skip_connect */
+    EFr fr; /* strided skip_connect */
 } EOp;
 
 typedef struct ECell {
@@ -87,8 +85,10 @@ typedef struct ECell {
     EFr pre0_fr;
     ERcb pre0, pre1;
     EOp ops[2 * GENOTYPE_MAX_NODES];
+    /* states 0 and 1 live in shared scratch, recomputed from their BN input
+     * in the backward, unless the concat keeps them (kept[j]) */
     float *state[2 + GENOTYPE_MAX_NODES];
-    float *out;
+    int kept[2];
 } ECell;
 
 typedef struct EAux {
@@ -97,7 +97,7 @@ typedef struct EAux {
     ECv c1, c2;
     EBn bn1, bn2;
     size_t lw, lb;
-    float *relu, *pool, *dpool, *x1, *r1, *g1, *d1, *x2, *f, *g2, *d2;
+    float *pool, *dpool, *x1, *r1, *g1, *d1, *x2, *f, *g2, *d2;
     float *logits, *probs, *dlogits;
 } EAux;
 
@@ -110,13 +110,13 @@ struct EvalNet {
     EInit *init;
     ECv stem;
     EBn stem_bn;
-    float *stem_x, *stem_out;
+    float *stem_x; /* the stem's output is recomputed from it */
     ECell *cells;
     int aux_at;
     EAux aux;
     int c_last, hw_last;
     size_t cls_w, cls_b;
-    float *pooled, *dpooled, *logits, *probs, *dlogits;
+    float *pooled, *dpooled, *pool_part, *logits, *probs, *dlogits;
     int drop_ops;
     float *drop;
     /* scratch */
@@ -124,7 +124,14 @@ struct EvalNet {
         *drelu[2 + GENOTYPE_MAX_NODES];
     float *dout[3];
     float *relu_in, *drelu_in;
+    int relu_of[2];  /* forward: relu_in and drelu_in hold output_relu of these cells */
+    float *s01[2];   /* states 0 and 1 of the cell being run */
+    float *pre_x[2]; /* the BN inputs of its preprocessing */
     float *t[ESCRATCH_SLOTS];
+    /* sep_conv and dil_conv keep nothing: their backward runs their forward
+     * again (the BN statistics are saved), into these */
+    float *blk_x[2]; /* the BN inputs of the two blocks */
+    float *mid;      /* sep_conv: ReLU(BN(block 1)), the input of block 2 */
     float *sub, *dsub, *half, *conv;
     float *tiles, *parts;
     size_t tile_floats, part_floats;
@@ -141,7 +148,9 @@ typedef struct EPlan {
     EInit *init; /* NULL while measuring */
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
-    size_t state, node, out, big, sub, half, conv, tile, part;
+    size_t state, node, out[3], big, sub, half, conv, tile, part, mid;
+    size_t relu[2 + GENOTYPE_MAX_NODES];   /* ReLU of state j, where an op opens with one */
+    size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
 } EPlan;
 
 void eneed(size_t *need, size_t count);
@@ -150,21 +159,30 @@ void eplan_bn(EPlan *p, EBn *bn, int c);
 void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
                 int groups, int h, int w);
 void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w);
-void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w);
+/* keep_x 0: the caller points f->x at scratch */
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int keep_x);
 void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
                    int h, int w);
 
 void ezero(float *y, size_t count);
+/* out = BN(in), or ReLU(BN(in)) when relu, with the statistics of the
+ * current pass (the saved batch statistics while training, the running ones
+ * in test mode): a BN output recomputed from its input instead of kept. */
+void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu);
 void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw);
 /* din = (not +=) the input gradient; the weight gradients += theirs */
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw);
 
-/* out = block(in) */
-void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *in);
-/* din += d in */
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, float *din, const float *dout,
-                              const float *in);
+/* r->x = the BN input, given relu_in = ReLU(in) (the forward, and its
+ * recomputation in the backward) */
+void ev_relu_conv_bn_x(EvalNet *net, const ERcb *r, const float *relu_in);
+/* out = block(in), given relu_in = ReLU(in) */
+void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in);
+/* net->drelu_in = (not +=) d ReLU(in), given relu_in = ReLU(in); the
+ * caller takes it through the ReLU (into its own layout) */
+void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in);
+void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in); /* f->x, as above */
 void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in);
 /* drelu_in += d ReLU(in) */
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
