@@ -114,6 +114,21 @@ int main(void)
         ok(good && allocations == 0, "order %d: 3 steps, %ld allocations", order, allocations);
         explain();
     }
+    /* the remedies: beta-DARTS's regulariser, SDARTS-RS's noise */
+    c.remedy.beta_lambda = 50;
+    c.remedy.sdarts_eps = 0.3;
+    for (int order = 1; order <= 2; order++) {
+        c.arch.order = order;
+        counting = 1;
+        allocations = 0;
+        int good = search_step(s, &c, NULL, err, sizeof err) == 0;
+        counting = 0;
+        ok(good && allocations == 0, "order %d with the remedies: %ld allocations", order,
+           allocations);
+        explain();
+    }
+    c.remedy.beta_lambda = 0;
+    c.remedy.sdarts_eps = 0;
     parallel_set_threads(2);
     c.arch.order = 2;
     /* two warm-up steps: the OpenMP runtime sizes its teams' bookkeeping */

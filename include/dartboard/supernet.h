@@ -54,6 +54,11 @@ float *supernet_alpha_grads(Supernet *net);
  * running mean 0 var 1), drawn from rng; alphas 1e-3 * N(0, 1). */
 void supernet_init(Supernet *net, Rng *rng);
 
+/* SDARTS-RS (remedy.h): offset (2 * edges * OP_COUNT, kept by pointer) is
+ * added to softmax(alphas) by every forward until it is cleared with NULL;
+ * the backward uses the weights its forward used. */
+void supernet_set_mix_offset(Supernet *net, const float *offset);
+
 /* Forward a batch x (n, in_channels, image_size, image_size), n <= spec.batch.
  * Returns the mean cross-entropy; *correct gets the top-1 hits (may be NULL).
  * logits (n x classes) may be NULL. */

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "dartboard/remedy.h"
+
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 /* X(name, type, field, min, max, min_open, choices, default, live, description) */
@@ -71,6 +73,12 @@
       "Adam beta1 of the alphas")                                                                  \
     X("arch.beta2", CONFIG_DOUBLE, arch.beta2, 0, 0.99999, 0, NULL, "0.999", 0,                    \
       "Adam beta2 of the alphas")                                                                  \
+    X("remedy.beta_lambda", CONFIG_DOUBLE, remedy.beta_lambda, 0, 1000, 0, NULL, "0", 1,           \
+      "beta-DARTS: alpha loss + lambda * mean over edges of logsumexp(alpha), lambda ramped "      \
+      "linearly to this at the last epoch (the paper: 50; 0: off)")                               \
+    X("remedy.sdarts_eps", CONFIG_DOUBLE, remedy.sdarts_eps, 0, 1, 0, NULL, "0", 1,                \
+      "SDARTS-RS: the weight step sees softmax(alpha) + uniform noise in [-eps, eps], eps ramped " \
+      "from 0.03 to this (the paper: 0.3; 0: off)")                                                \
     X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,               \
       "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
     X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
@@ -127,7 +135,8 @@ static const size_t key_sizes[] = {CONFIG_KEY_LIST(KEY_SIZE)};
 
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
-static const char *const sections[] = {"data", "model", "optim", "arch", "train", "rnn", "run"};
+static const char *const sections[] = {"data",  "model", "optim", "arch",
+                                       "remedy", "train", "rnn",   "run"};
 enum { SECTION_COUNT = sizeof sections / sizeof sections[0] };
 
 const ConfigKey *config_keys(int *count)
@@ -159,6 +168,8 @@ int config_key_applies(const ConfigKey *k, int training, int recurrent)
 {
     if (has_prefix(k->name, training ? "arch." : "train."))
         return 0;
+    if (has_prefix(k->name, "remedy.")) /* the CNN search's step only */
+        return !training && !recurrent;
     if (recurrent) /* the recurrent cell has its own shape and regularisers */
         return !has_prefix(k->name, "model.") && !has_prefix(k->name, "train.") &&
                !has_prefix(k->name, "data.synthetic") && strcmp(k->name, "data.augment") != 0 &&
@@ -490,7 +501,7 @@ static void unknown_key_text(const char *name, char *buf, size_t len)
         else
             snprintf(buf, len,
                      "unknown key '%s' (expected section.key with a section of "
-                     "data, model, optim, arch, train, rnn, run)",
+                     "data, model, optim, arch, remedy, train, rnn, run)",
                      name);
         return;
     }
@@ -574,6 +585,22 @@ int config_validate(const Config *c, char *err, size_t errlen)
     if (c->optim.lr_min > c->optim.lr) {
         set_error(err, errlen, "optim.lr_min=%g is larger than optim.lr=%g (expected lr_min <= lr)",
                   c->optim.lr_min, c->optim.lr);
+        return -1;
+    }
+    if (config_is_recurrent(c) && (c->remedy.beta_lambda != 0.0 || c->remedy.sdarts_eps != 0.0)) {
+        set_error(err, errlen,
+                  "remedy.%s=%g with data.set=%s (expected 0: the remedies apply to the CNN "
+                  "search only)",
+                  c->remedy.beta_lambda != 0.0 ? "beta_lambda" : "sdarts_eps",
+                  c->remedy.beta_lambda != 0.0 ? c->remedy.beta_lambda : c->remedy.sdarts_eps,
+                  c->data.set);
+        return -1;
+    }
+    if (c->remedy.sdarts_eps != 0.0 && c->remedy.sdarts_eps < REMEDY_SDARTS_EPS_START) {
+        set_error(err, errlen,
+                  "remedy.sdarts_eps=%g is below the ramp's start %g (expected 0 (off) or %g <= "
+                  "sdarts_eps <= 1)",
+                  c->remedy.sdarts_eps, REMEDY_SDARTS_EPS_START, REMEDY_SDARTS_EPS_START);
         return -1;
     }
     int synthetic = strcmp(c->data.set, "synthetic") == 0;
@@ -757,7 +784,7 @@ static int load_top(Loader *L)
         if (key.type != YAML_SCALAR_EVENT) {
             load_error(L, key.start_mark,
                        "a section name is %s (expected one of data, model, "
-                       "optim, arch, train, rnn, run)",
+                       "optim, arch, remedy, train, rnn, run)",
                        event_what(&key));
             yaml_event_delete(&key);
             return -1;
@@ -782,8 +809,8 @@ static int load_top(Loader *L)
                            near);
             else
                 load_error(L, key.start_mark,
-                           "unknown section '%s' (expected one of data, model, optim, arch, train, "
-                           "rnn, run)",
+                           "unknown section '%s' (expected one of data, model, optim, arch, "
+                           "remedy, train, rnn, run)",
                            name);
         } else if (L->section_line[s]) {
             load_error(L, key.start_mark, "duplicate section '%s' (first given at line %zu)", name,

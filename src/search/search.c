@@ -25,6 +25,7 @@
 #include "dartboard/le.h"
 #include "dartboard/loss.h"
 #include "dartboard/optim.h"
+#include "dartboard/remedy.h"
 
 #define ADAM_EPS 1e-8
 
@@ -67,6 +68,7 @@ struct Search {
     float *xt, *xv;
     int *yt, *yv;
     float *w_prev, *mom_prev; /* the SGD update's undo; staging when loading a payload */
+    float *noise;             /* SDARTS-RS: this step's perturbation of the op weights (na) */
     Architect arch;
     Backup bk;
 };
@@ -98,6 +100,7 @@ static void plan(Search *s, Arena *ar)
     s->yv = arena_bytes(ar, (size_t)b * sizeof(int));
     s->w_prev = arena_floats(ar, s->nw);
     s->mom_prev = arena_floats(ar, s->nw);
+    s->noise = arena_floats(ar, s->na);
     architect_plan(&s->arch, s->net, ar);
     s->bk.running = arena_floats(ar, s->nr);
     s->bk.alphas = arena_floats(ar, s->na);
@@ -305,8 +308,14 @@ static int alpha_grad(Search *s, const Config *cfg, int order, double lr, const 
     const ArchitectSgd sgd = {lr, cfg->optim.momentum, cfg->optim.weight_decay, s->mom, s->has_mom};
     char why[256];
     if (architect_gradient(&s->arch, order, &sgd, xt, yt, xv, yv, n, val_loss, val_correct, why,
-                           sizeof why) == 0)
+                           sizeof why) == 0) {
+        /* beta-DARTS: the regulariser depends on the alphas alone, the same
+         * on every process (added after the gradients are summed) */
+        double lambda = remedy_beta_lambda(cfg, search_epoch(s));
+        if (lambda > 0.0)
+            remedy_beta_loss(s->a, supernet_edges(s->net), OP_COUNT, lambda, s->arch.grad);
         return 0;
+    }
     return fail(err, errlen,
                 "search: step %lld: %s (the search diverged; lower optim.lr or arch.lr, or resume "
                 "from the last checkpoint)",
@@ -352,7 +361,15 @@ static int step_body(Search *s, const Config *cfg, const float *xt, const int *y
         out.alpha_step = 1;
     }
 
+    /* SDARTS-RS: the weight step alone sees perturbed op weights (the
+     * backward keeps using what this forward used) */
+    double eps = remedy_sdarts_eps(cfg, search_epoch(s));
+    if (eps > 0.0) {
+        remedy_sdarts_noise(cfg->run.seed, s->steps, eps, s->noise, s->na);
+        supernet_set_mix_offset(s->net, s->noise);
+    }
     float lt = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, &out.train_correct, NULL);
+    supernet_set_mix_offset(s->net, NULL);
     lt = grad_reduce_loss(s->reduce, lt, n, s->reduce ? s->batch : n, &out.train_correct);
     out.train_loss = lt;
     if (!isfinite(lt))

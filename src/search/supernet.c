@@ -59,6 +59,7 @@ struct Supernet {
     InitBlock *inits;
     float mix[2][GENOTYPE_MAX_EDGES * OP_COUNT];   /* softmax(alphas) of the last forward */
     double dmix[2][GENOTYPE_MAX_EDGES * OP_COUNT]; /* dL/d mix */
+    const float *mix_offset;                        /* added to mix (NULL: none) */
     Arena arena;
     Scratch lane[SCRATCH_MAX_LANES];
     int lanes;
@@ -384,6 +385,11 @@ void supernet_init(Supernet *net, Rng *rng)
     net->backward_ready = 0;
 }
 
+void supernet_set_mix_offset(Supernet *net, const float *offset)
+{
+    net->mix_offset = offset;
+}
+
 /* ------------------------------------------------------------------ forward */
 
 static const float *cell_input(const Supernet *net, int i, int back)
@@ -447,6 +453,10 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
 
     softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
     softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges, OP_COUNT);
+    if (net->mix_offset)
+        for (int kind = 0; kind < 2; kind++)
+            for (int i = 0; i < net->edges * OP_COUNT; i++)
+                net->mix[kind][i] += net->mix_offset[kind * net->edges * OP_COUNT + i];
     memcpy(net->input, x, plane(n, sp->in_channels, size, size) * sizeof(float));
     memcpy(net->labels, labels, (size_t)n * sizeof(int));
 

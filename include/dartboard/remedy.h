@@ -1,0 +1,45 @@
+/* remedy: the follow-up papers' remedies against DARTS collapse (issue 13),
+ * as pure functions of the configuration, the epoch and the alphas; the
+ * search (search.c) calls them at the points of its step they belong to.
+ * Each is off (its key 0) by default, and off it changes nothing.
+ *
+ * beta-DARTS (Ye et al., CVPR 2022), remedy.beta_lambda: the alpha loss
+ * gets lambda * (mean over the normal edges of logsumexp(alpha_e) + the same
+ * over the reduce edges), lambda ramped linearly from 0 at epoch 0 to
+ * beta_lambda at run.epochs (their code: 50 * epoch / epochs). The
+ * regulariser does not depend on the weights, so the unrolled (second-order)
+ * gradient gets exactly the same term as the first-order one.
+ *
+ * SDARTS-RS (Chen & Hsieh, ICML 2020), remedy.sdarts_eps: the weight step
+ * (only) sees softmax(alpha) + U[-eps, eps] noise, eps ramped linearly from
+ * 0.03 at epoch 0 to sdarts_eps at run.epochs, as in their code. The noise
+ * of a step is drawn from a generator seeded by (run.seed, step number): no
+ * state to checkpoint, so a resumed run draws the same noise, and every
+ * process of a data-parallel run draws the same.
+ */
+#ifndef DARTBOARD_REMEDY_H
+#define DARTBOARD_REMEDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dartboard/config_types.h"
+
+/* SDARTS-RS's noise amplitude at epoch 0 (their code). */
+#define REMEDY_SDARTS_EPS_START 0.03
+
+/* beta-DARTS's lambda at `epoch` (from 0) of cfg->run.epochs; 0 when off. */
+double remedy_beta_lambda(const Config *cfg, int epoch);
+/* The regulariser lambda * sum over the two cell kinds of the mean over
+ * their `edges` edges of logsumexp(alpha_e) (alphas: [2][edges][ops]).
+ * Adds its gradient, lambda / edges * softmax(alpha_e), into grad (if not
+ * NULL) and returns its value. */
+double remedy_beta_loss(const float *alphas, int edges, int ops, double lambda, float *grad);
+
+/* SDARTS-RS's eps at `epoch` of cfg->run.epochs; 0 when off. */
+double remedy_sdarts_eps(const Config *cfg, int epoch);
+/* The noise of search step `step` (counted from 0): n values uniform in
+ * [-eps, eps], the same for the same (seed, step) on every machine. */
+void remedy_sdarts_noise(uint64_t seed, int64_t step, double eps, float *noise, size_t n);
+
+#endif
