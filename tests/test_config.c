@@ -64,6 +64,7 @@ static void test_key_table(void)
                                               "arch.beta2",
                                               "remedy.beta_lambda",
                                               "remedy.sdarts_eps",
+                                              "remedy.darts_minus_beta",
                                               "train.drop_path",
                                               "train.auxiliary",
                                               "train.aux_weight",

@@ -36,7 +36,8 @@ typedef struct Config {
     struct {
         double beta_lambda; /* beta-DARTS: the regulariser's weight at the last epoch (0: off) */
         double sdarts_eps;  /* SDARTS-RS: the noise amplitude at the last epoch (0: off) */
-    } remedy;               /* remedies against collapse (remedy.h), searches only */
+        double darts_minus_beta; /* DARTS-: the auxiliary skip's weight at epoch 0 (0: off) */
+    } remedy;                    /* remedies against collapse (remedy.h), searches only */
     struct {
         double drop_path;  /* drop-path probability reached at the last epoch */
         int auxiliary;     /* auxiliary head after cell 2*layers/3 */

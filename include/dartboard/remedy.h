@@ -16,6 +16,12 @@
  * of a step is drawn from a generator seeded by (run.seed, step number): no
  * state to checkpoint, so a resumed run draws the same noise, and every
  * process of a data-parallel run draws the same.
+ *
+ * DARTS- (Chu et al., ICLR 2021), remedy.darts_minus_beta: every mixed op
+ * adds beta * x, or beta * FactorizedReduce(x) with weights of its own on a
+ * strided edge (SupernetSpec.aux_skip), beta decaying linearly from
+ * darts_minus_beta at epoch 0 to 0 at run.epochs. beta is no architecture
+ * parameter: it gets no gradient, and the derived cell ignores the skip.
  */
 #ifndef DARTBOARD_REMEDY_H
 #define DARTBOARD_REMEDY_H
@@ -24,6 +30,9 @@
 #include <stdint.h>
 
 #include "dartboard/config_types.h"
+
+/* DARTS-'s beta at `epoch` of cfg->run.epochs (never below 0); 0 when off. */
+double remedy_darts_minus_beta(const Config *cfg, int epoch);
 
 /* SDARTS-RS's noise amplitude at epoch 0 (their code). */
 #define REMEDY_SDARTS_EPS_START 0.03

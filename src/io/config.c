@@ -75,10 +75,13 @@
       "Adam beta2 of the alphas")                                                                  \
     X("remedy.beta_lambda", CONFIG_DOUBLE, remedy.beta_lambda, 0, 1000, 0, NULL, "0", 1,           \
       "beta-DARTS: alpha loss + lambda * mean over edges of logsumexp(alpha), lambda ramped "      \
-      "linearly to this at the last epoch (the paper: 50; 0: off)")                               \
+      "linearly to this at the last epoch (the paper: 50; 0: off)")                                \
     X("remedy.sdarts_eps", CONFIG_DOUBLE, remedy.sdarts_eps, 0, 1, 0, NULL, "0", 1,                \
       "SDARTS-RS: the weight step sees softmax(alpha) + uniform noise in [-eps, eps], eps ramped " \
       "from 0.03 to this (the paper: 0.3; 0: off)")                                                \
+    X("remedy.darts_minus_beta", CONFIG_DOUBLE, remedy.darts_minus_beta, 0, 10, 0, NULL, "0", 0,   \
+      "DARTS-: every mixed op adds beta * x (FactorizedReduce when strided), beta decaying "       \
+      "linearly from this to 0 over the epochs (the paper: 1; 0: off)")                            \
     X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,               \
       "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
     X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
@@ -135,7 +138,7 @@ static const size_t key_sizes[] = {CONFIG_KEY_LIST(KEY_SIZE)};
 
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
-static const char *const sections[] = {"data",  "model", "optim", "arch",
+static const char *const sections[] = {"data",   "model", "optim", "arch",
                                        "remedy", "train", "rnn",   "run"};
 enum { SECTION_COUNT = sizeof sections / sizeof sections[0] };
 
@@ -587,15 +590,20 @@ int config_validate(const Config *c, char *err, size_t errlen)
                   c->optim.lr_min, c->optim.lr);
         return -1;
     }
-    if (config_is_recurrent(c) && (c->remedy.beta_lambda != 0.0 || c->remedy.sdarts_eps != 0.0)) {
-        set_error(err, errlen,
-                  "remedy.%s=%g with data.set=%s (expected 0: the remedies apply to the CNN "
-                  "search only)",
-                  c->remedy.beta_lambda != 0.0 ? "beta_lambda" : "sdarts_eps",
-                  c->remedy.beta_lambda != 0.0 ? c->remedy.beta_lambda : c->remedy.sdarts_eps,
-                  c->data.set);
-        return -1;
-    }
+    const struct {
+        const char *key;
+        double value;
+    } remedies[] = {{"beta_lambda", c->remedy.beta_lambda},
+                    {"sdarts_eps", c->remedy.sdarts_eps},
+                    {"darts_minus_beta", c->remedy.darts_minus_beta}};
+    for (size_t i = 0; config_is_recurrent(c) && i < sizeof remedies / sizeof remedies[0]; i++)
+        if (remedies[i].value != 0.0) {
+            set_error(err, errlen,
+                      "remedy.%s=%g with data.set=%s (expected 0: the remedies apply to the CNN "
+                      "search only)",
+                      remedies[i].key, remedies[i].value, c->data.set);
+            return -1;
+        }
     if (c->remedy.sdarts_eps != 0.0 && c->remedy.sdarts_eps < REMEDY_SDARTS_EPS_START) {
         set_error(err, errlen,
                   "remedy.sdarts_eps=%g is below the ramp's start %g (expected 0 (off) or %g <= "

@@ -39,6 +39,14 @@ double remedy_beta_loss(const float *alphas, int edges, int ops, double lambda, 
     return lambda * total / edges;
 }
 
+double remedy_darts_minus_beta(const Config *cfg, int epoch)
+{
+    if (cfg->remedy.darts_minus_beta <= 0.0)
+        return 0.0;
+    double beta = ramp(cfg->remedy.darts_minus_beta, 0.0, epoch, cfg->run.epochs);
+    return beta > 0.0 ? beta : 0.0; /* run.epochs lowered below the epoch reached */
+}
+
 double remedy_sdarts_eps(const Config *cfg, int epoch)
 {
     if (cfg->remedy.sdarts_eps <= 0.0)

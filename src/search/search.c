@@ -166,6 +166,7 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
         /* BN sums over the processes must come in the same order on each:
          * one lane, so the ops of an edge run one after the other. */
         .lanes = s->reduce && s->reduce->sync_bn ? 1 : 0,
+        .aux_skip = cfg->remedy.darts_minus_beta > 0.0,
     };
     s->net = supernet_create(&s->spec, err, errlen);
     if (!s->net) {
@@ -334,6 +335,7 @@ static int step_body(Search *s, const Config *cfg, const float *xt, const int *y
 static int step_core(Search *s, const Config *cfg, const float *xt, const int *yt, const float *xv,
                      const int *yv, int n, StepStats *st, char *err, size_t errlen)
 {
+    supernet_set_aux_beta(s->net, (float)remedy_darts_minus_beta(cfg, search_epoch(s)));
     if (s->reduce && s->reduce->sync_bn)
         bn_sync_hook = &s->bn_sync;
     int rc = step_body(s, cfg, xt, yt, xv, yv, n, st, err, errlen);
@@ -460,6 +462,7 @@ int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *
                     s->spec.batch);
     float val_loss;
     int val_correct;
+    supernet_set_aux_beta(s->net, (float)remedy_darts_minus_beta(cfg, search_epoch(s)));
     backup_take(s, 0);
     if (alpha_grad(s, cfg, order, lr_at(s, cfg), xt, yt, xv, yv, n, &val_loss, &val_correct, err,
                    errlen) != 0) {
@@ -479,6 +482,7 @@ void search_evaluate(Search *s, int samples, float *loss, float *acc)
     if (samples > 0 && samples < total)
         total = samples;
     Rng unused = s->aug; /* no augmentation: the rng is not drawn from, but stays untouched */
+    supernet_set_aux_beta(s->net, (float)remedy_darts_minus_beta(&s->cfg, search_epoch(s)));
     double loss_sum = 0.0;
     long correct = 0;
     for (int start = 0; start < total; start += b) {
