@@ -4,4 +4,4 @@ dist_preset_DATA += presets/demo.yaml presets/fashion-mnist.yaml \
 	presets/train-test.yaml presets/train-fashion-mnist.yaml presets/train-cifar10.yaml \
 	presets/rnn-test.yaml presets/rnn-kjv.yaml \
 	presets/demo-beta-darts.yaml presets/demo-sdarts.yaml \
-	presets/demo-darts-minus.yaml
+	presets/demo-darts-minus.yaml presets/demo-fair-darts.yaml

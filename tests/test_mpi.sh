@@ -45,11 +45,12 @@ check "  ... agrees with 1 rank within 1e-4 (train loss of every epoch)" \
 check "  ... and resumes on 1 rank" \
     "$DARTBOARD train --resume $work/t --headless --threads 1 --steps 8 >>$work/t.out 2>&1"
 
-# The remedies (issue 13): beta-DARTS's regulariser, SDARTS-RS's noise and
-# DARTS-'s skip are the same on every rank (14 steps: into the second epoch,
+# The remedies (issue 13): beta-DARTS's regulariser, SDARTS-RS's noise,
+# DARTS-'s skip and Fair DARTS's loss are the same on every rank (14 steps: into the second epoch,
 # where lambda > 0).
 remedies="--set remedy.beta_lambda=50 --set remedy.sdarts_eps=0.3 --set remedy.darts_minus_beta=1"
-check "a 2-rank search with beta-DARTS, SDARTS-RS and DARTS- keeps identical weights (14 steps)" \
+remedies="$remedies --set remedy.fair_darts=true"
+check "a 2-rank search with beta-DARTS, SDARTS-RS, DARTS- and Fair DARTS keeps identical weights (14 steps)" \
     "mpi 2 search $common --steps 14 $remedies --out $work/rem >$work/rem.out 2>$work/rem.err && [ ! -s $work/rem.err ]"
 
 # --- agreement with one rank ---------------------------------------------------

@@ -263,7 +263,7 @@ static void test_sdarts_steps(void)
 
 /* ---- DARTS- -------------------------------------------------------------------- */
 
-static SupernetSpec tiny_spec(int aux)
+static SupernetSpec tiny_spec(int aux, int sigmoid)
 {
     return (SupernetSpec){.in_channels = 1,
                           .image_size = 8,
@@ -274,13 +274,14 @@ static SupernetSpec tiny_spec(int aux)
                           .stem_multiplier = 3,
                           .batch = 4,
                           .lanes = 1,
-                          .aux_skip = aux};
+                          .aux_skip = aux,
+                          .sigmoid = sigmoid};
 }
 
-static Supernet *tiny_net(int aux, float *x, int *y)
+static Supernet *tiny_net(int aux, int sigmoid, float *x, int *y)
 {
     char err[256];
-    SupernetSpec sp = tiny_spec(aux);
+    SupernetSpec sp = tiny_spec(aux, sigmoid);
     Supernet *net = supernet_create(&sp, err, sizeof err);
     if (!net) {
         diag("supernet_create: %s", err);
@@ -343,7 +344,7 @@ static void test_darts_minus_counts(void)
 
 static double loss_at(Supernet *net, const float *x, const int *y)
 {
-    return supernet_forward(net, x, y, tiny_spec(0).batch, SUPERNET_TRAIN_FROZEN, NULL, NULL);
+    return supernet_forward(net, x, y, tiny_spec(0, 0).batch, SUPERNET_TRAIN_FROZEN, NULL, NULL);
 }
 
 /* Central differences on the largest gradient entries of v among those
@@ -387,7 +388,7 @@ static void test_darts_minus_gradients(void)
 {
     float x[4 * 64];
     int y[4];
-    Supernet *plain = tiny_net(0, x, y), *net = tiny_net(1, x, y);
+    Supernet *plain = tiny_net(0, 0, x, y), *net = tiny_net(1, 0, x, y);
     size_t nw = supernet_weight_count(net), np = supernet_weight_count(plain);
     size_t na = 2 * (size_t)supernet_edges(net) * OP_COUNT;
 
@@ -464,6 +465,163 @@ static void test_darts_minus_gradients(void)
     supernet_free(plain);
 }
 
+/* ---- Fair DARTS ------------------------------------------------------------------ */
+
+static void test_fair_formula(void)
+{
+    enum { EDGES = 14, N = 2 * EDGES * OP_COUNT };
+    float a[N], g[N], w[N];
+    Rng r;
+    rng_seed(&r, 12);
+    for (int i = 0; i < N; i++)
+        a[i] = (float)(1.5 * rng_normal(&r));
+    remedy_sigmoid_weights(w, a, 2 * EDGES);
+    int sig = 1;
+    for (int i = 0; i < N; i++)
+        sig &= i % OP_COUNT == OP_NONE ? w[i] == 0.0f
+                                       : fabs(w[i] - 1.0 / (1.0 + exp(-(double)a[i]))) < 1e-7;
+    ok(sig, "fair: op weights sigmoid(alpha), none 0");
+
+    float zero[N] = {0};
+    ok(remedy_zero_one_loss(zero, EDGES, 10.0, NULL) == 0.0, "fair: L01(0) = 0 (every weight 1/2)");
+    float far[N];
+    for (int i = 0; i < N; i++)
+        far[i] = i % OP_COUNT == OP_NONE ? 0.0f : 40.0f;
+    ok(fabs(remedy_zero_one_loss(far, EDGES, 10.0, NULL) + 10.0 * 0.25) < 1e-12,
+       "fair: L01 = -weight / 4 when every weight is 1");
+
+    memset(g, 0, sizeof g);
+    remedy_zero_one_loss(a, EDGES, 10.0, g);
+    double worst = 0.0;
+    int none_flat = 1;
+    for (int i = 0; i < N; i++) {
+        float keep = a[i];
+        a[i] = keep + 1e-2f;
+        double up = remedy_zero_one_loss(a, EDGES, 10.0, NULL);
+        a[i] = keep - 1e-2f;
+        double down = remedy_zero_one_loss(a, EDGES, 10.0, NULL);
+        a[i] = keep;
+        double fd = (up - down) / (2.0 * ((double)(keep + 1e-2f) - (double)keep));
+        double e = fabs(fd - g[i]) / (fabs(fd) + 1e-3);
+        worst = e > worst ? e : worst;
+        if (i % OP_COUNT == OP_NONE)
+            none_flat &= g[i] == 0.0f && up == down;
+    }
+    ok(worst < 1e-3 && none_flat,
+       "fair: the zero-one gradient against central differences (worst rel. error %.2e), none "
+       "left out",
+       worst);
+}
+
+/* The supernet's alpha gradient through sigmoid weights. */
+static void test_fair_supernet(void)
+{
+    float x[4 * 64];
+    int y[4];
+    Supernet *net = tiny_net(0, 1, x, y);
+    size_t na = 2 * (size_t)supernet_edges(net) * OP_COUNT;
+    float *ga = malloc(na * sizeof(float));
+    loss_at(net, x, y);
+    supernet_backward(net, 0, 1);
+    memcpy(ga, supernet_alpha_grads(net), na * sizeof(float));
+    int none_zero = 1;
+    for (size_t i = 0; i < na; i += OP_COUNT)
+        none_zero &= ga[i + OP_NONE] == 0.0f;
+    ok(none_zero, "fair: the none alphas get no gradient");
+    ok(check_entries(net, supernet_alphas(net), ga, na, NULL, x, y, "alpha"),
+       "fair: the alpha gradients through sigmoid weights match central differences");
+    free(ga);
+    supernet_free(net);
+}
+
+static void test_fair_search(int order)
+{
+    char err[512];
+    Config off, on;
+    base_config(&off);
+    off.arch.order = order;
+    off.remedy.fair_darts = 1;
+    off.remedy.fair_zero_one = 0;
+    on = off;
+    on.remedy.fair_zero_one = 10;
+    Search *s = make(&off);
+    run(s, &off, 2);
+    size_t na = 2 * (size_t)supernet_edges(search_net(s)) * OP_COUNT;
+    const int n = 8;
+    size_t img = (size_t)data.channels * (size_t)data.height * (size_t)data.width;
+    float *xt = malloc(n * img * sizeof(float)), *xv = malloc(n * img * sizeof(float));
+    float *g_off = malloc(na * sizeof(float)), *g_on = malloc(na * sizeof(float));
+    int yt[8], yv[8];
+    batch(0, n, xt, yt);
+    batch(60, n, xv, yv);
+    int rc = search_alpha_gradient(s, &off, order, xt, yt, xv, yv, n, g_off, err, sizeof err) |
+             search_alpha_gradient(s, &on, order, xt, yt, xv, yv, n, g_on, err, sizeof err);
+    ok(rc == 0, "fair, order %d: the alpha gradients (%s)", order, rc ? err : "ok");
+    remedy_zero_one_loss(supernet_alphas(search_net(s)), supernet_edges(search_net(s)), 10.0,
+                         g_off);
+    ok(memcmp(g_off, g_on, na * sizeof(float)) == 0,
+       "fair, order %d: the zero-one loss adds 10 * dL01/dalpha to the alpha gradient", order);
+    free(xt);
+    free(xv);
+    free(g_off);
+    free(g_on);
+    search_free(s);
+}
+
+/* Derivation from the sigmoid weights, against the softmax rule, on
+ * hand-made alphas of the normal cell. */
+static void test_fair_derive(void)
+{
+    Config fair, plain;
+    base_config(&plain);
+    fair = plain;
+    fair.remedy.fair_darts = 1;
+    Search *sf = make(&fair), *sp = make(&plain);
+    enum { E = 14 };
+    float a[2 * E * OP_COUNT];
+    for (int i = 0; i < 2 * E * OP_COUNT; i++)
+        a[i] = 0.0f;
+#define SET(e, op, v) a[(e)*OP_COUNT + (op)] = (v)
+    /* node 1 (edges 2, 3, 4 from inputs 0, 1, 2) */
+    for (int k = 0; k < OP_COUNT; k++) {
+        SET(2, k, 2.0f);  /* every op strong: sigmoid 0.88, softmax 1/8 */
+        SET(3, k, -5.0f); /* one op alone: softmax ~1, sigmoid 0.82 < 0.85 */
+    }
+    SET(2, OP_DIL_CONV_5X5, 2.5f); /* sigmoid 0.92 */
+    SET(3, OP_SEP_CONV_5X5, 1.5f);
+    SET(4, OP_SKIP_CONNECT, 2.2f); /* sigmoid 0.90, softmax 0.56 */
+    /* node 2 (edges 5..8): one edge over the threshold, completed by the next */
+    SET(5, OP_SEP_CONV_3X3, 3.0f); /* 0.95 */
+    SET(6, OP_AVG_POOL_3X3, 1.0f); /* 0.73 */
+    SET(7, OP_MAX_POOL_3X3, 0.5f); /* 0.62 */
+#undef SET
+    memcpy(supernet_alphas(search_net(sf)), a, sizeof a);
+    memcpy(supernet_alphas(search_net(sp)), a, sizeof a);
+    Genotype gf, gp;
+    search_genotype(sf, &gf);
+    search_genotype(sp, &gp);
+    ok(gf.normal[2].op == OP_DIL_CONV_5X5 && gf.normal[2].input == 0 &&
+           gf.normal[3].op == OP_SKIP_CONNECT && gf.normal[3].input == 2,
+       "fair: node 1 keeps the edges whose strongest sigmoid passes 0.85: (%s, %d), (%s, %d)",
+       op_names[gf.normal[2].op], gf.normal[2].input, op_names[gf.normal[3].op],
+       gf.normal[3].input);
+    ok(gp.normal[2].op == OP_SEP_CONV_5X5 && gp.normal[2].input == 1 &&
+           gp.normal[3].op == OP_SKIP_CONNECT && gp.normal[3].input == 2,
+       "the softmax rule picks otherwise: (%s, %d), (%s, %d)", op_names[gp.normal[2].op],
+       gp.normal[2].input, op_names[gp.normal[3].op], gp.normal[3].input);
+    ok(gf.normal[4].op == OP_SEP_CONV_3X3 && gf.normal[4].input == 0 &&
+           gf.normal[5].op == OP_AVG_POOL_3X3 && gf.normal[5].input == 1,
+       "fair: node 2, one edge over 0.85, is completed by its next strongest: (%s, %d), (%s, %d)",
+       op_names[gf.normal[4].op], gf.normal[4].input, op_names[gf.normal[5].op],
+       gf.normal[5].input);
+    float wn[E * OP_COUNT], wr[E * OP_COUNT];
+    search_alpha_weights(sf, wn, wr);
+    ok(wn[OP_NONE] == 0.0f && fabsf(wn[2 * OP_COUNT + OP_DIL_CONV_5X5] - 0.924142f) < 1e-5f,
+       "fair: the op weights shown are the sigmoids, none 0");
+    search_free(sf);
+    search_free(sp);
+}
+
 /* ---- all of them, over a resume --------------------------------------------------- */
 
 static void test_resume(int order)
@@ -475,9 +633,10 @@ static void test_resume(int order)
     c.remedy.beta_lambda = 50;
     c.remedy.sdarts_eps = 0.3;
     c.remedy.darts_minus_beta = 1.0;
+    c.remedy.fair_darts = 1;
     const int total = 14, k = 5; /* 6 steps per epoch: two epoch boundaries */
     Search *straight = make(&c), *first = make(&c), *second = make(&c);
-    ok(run(straight, &c, total) == 0, "order %d, the three remedies: %d steps", order, total);
+    ok(run(straight, &c, total) == 0, "order %d, four remedies at once: %d steps", order, total);
     run(first, &c, k);
     FILE *f = tmpfile();
     int rc = !f || search_save_state(first, f) != 0;
@@ -547,6 +706,11 @@ int main(void)
     test_sdarts_steps();
     test_darts_minus_counts();
     test_darts_minus_gradients();
+    test_fair_formula();
+    test_fair_supernet();
+    test_fair_search(1);
+    test_fair_search(2);
+    test_fair_derive();
     test_resume(1);
     test_resume(2);
     test_config_keys();

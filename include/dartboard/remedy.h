@@ -22,6 +22,18 @@
  * strided edge (SupernetSpec.aux_skip), beta decaying linearly from
  * darts_minus_beta at epoch 0 to 0 at run.epochs. beta is no architecture
  * parameter: it gets no gradient, and the derived cell ignores the skip.
+ *
+ * Fair DARTS (Chu et al., ECCV 2020), remedy.fair_darts: each op's weight is
+ * sigmoid(alpha) on its own instead of a softmax over the edge, `none` is
+ * left out (weight 0, no gradient; SupernetSpec.sigmoid), and the alpha
+ * loss gains fair_zero_one * L01, L01 = -mean((sigmoid(alpha) - 0.5)^2)
+ * over the non-none alphas of both cells, which pushes every weight
+ * towards 0 or 1. The cell is derived from the sigmoid weights: on each
+ * edge the strongest op, per node the edges of the strongest ops, two (the
+ * paper keeps the ops with sigmoid >= REMEDY_FAIR_THRESHOLD, at most two
+ * edges per node; a genotype has exactly two inputs per node, so a node
+ * with fewer edges over the threshold is completed with its strongest
+ * others, and the rule comes down to the strongest two).
  */
 #ifndef DARTBOARD_REMEDY_H
 #define DARTBOARD_REMEDY_H
@@ -33,6 +45,16 @@
 
 /* DARTS-'s beta at `epoch` of cfg->run.epochs (never below 0); 0 when off. */
 double remedy_darts_minus_beta(const Config *cfg, int epoch);
+
+/* Fair DARTS: the paper's threshold on sigmoid(alpha) at derivation. */
+#define REMEDY_FAIR_THRESHOLD 0.85f
+
+/* Fair DARTS's op weights: w = sigmoid(a) per entry of rows x OP_COUNT, the
+ * none column 0. */
+void remedy_sigmoid_weights(float *w, const float *a, int rows);
+/* The zero-one loss weight * L01 over alphas [2][edges][OP_COUNT]; adds its
+ * gradient into grad (if not NULL) and returns its value. */
+double remedy_zero_one_loss(const float *alphas, int edges, double weight, float *grad);
 
 /* SDARTS-RS's noise amplitude at epoch 0 (their code). */
 #define REMEDY_SDARTS_EPS_START 0.03

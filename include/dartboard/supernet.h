@@ -32,6 +32,8 @@ typedef struct SupernetSpec {
      * (stride 1) or beta * FactorizedReduce(x) (stride 2, its own weights,
      * planned after the op's eight ops). 0: none, and the layout of before. */
     int aux_skip;
+    /* Fair DARTS (remedy.h): op weights sigmoid(alpha), none 0; 0: softmax. */
+    int sigmoid;
 } SupernetSpec;
 
 typedef enum SupernetMode {

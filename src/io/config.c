@@ -82,6 +82,11 @@
     X("remedy.darts_minus_beta", CONFIG_DOUBLE, remedy.darts_minus_beta, 0, 10, 0, NULL, "0", 0,   \
       "DARTS-: every mixed op adds beta * x (FactorizedReduce when strided), beta decaying "       \
       "linearly from this to 0 over the epochs (the paper: 1; 0: off)")                            \
+    X("remedy.fair_darts", CONFIG_BOOL, remedy.fair_darts, 0, 1, 0, NULL, "false", 0,              \
+      "Fair DARTS: op weights sigmoid(alpha) instead of softmax, no none op, the alpha loss "      \
+      "gains the zero-one loss")                                                                   \
+    X("remedy.fair_zero_one", CONFIG_DOUBLE, remedy.fair_zero_one, 0, 1000, 0, NULL, "10", 1,      \
+      "Fair DARTS: weight of the zero-one loss -mean((sigmoid(alpha) - 0.5)^2) (the paper: 10)")   \
     X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,               \
       "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
     X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
@@ -361,6 +366,10 @@ static int parse_value(Config *c, int i, const char *text, char *why, size_t why
 /* The shortest decimal that reads back as exactly v. */
 static void format_double(double v, char *buf, size_t len)
 {
+    if (v == floor(v) && fabs(v) < 1e15) { /* "50", not the shorter "5e+01" */
+        snprintf(buf, len, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, len, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
@@ -595,7 +604,8 @@ int config_validate(const Config *c, char *err, size_t errlen)
         double value;
     } remedies[] = {{"beta_lambda", c->remedy.beta_lambda},
                     {"sdarts_eps", c->remedy.sdarts_eps},
-                    {"darts_minus_beta", c->remedy.darts_minus_beta}};
+                    {"darts_minus_beta", c->remedy.darts_minus_beta},
+                    {"fair_darts", c->remedy.fair_darts}};
     for (size_t i = 0; config_is_recurrent(c) && i < sizeof remedies / sizeof remedies[0]; i++)
         if (remedies[i].value != 0.0) {
             set_error(err, errlen,

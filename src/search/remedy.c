@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "dartboard/genotype.h"
 #include "dartboard/rng.h"
 
 /* A linear ramp from `start` at epoch 0 to `end` at epochs, as the papers'
@@ -67,4 +68,36 @@ void remedy_sdarts_noise(uint64_t seed, int64_t step, double eps, float *noise, 
     rng_seed(&r, z);
     for (size_t i = 0; i < n; i++)
         noise[i] = (float)(eps * (2.0 * (double)rng_uniform(&r) - 1.0));
+}
+
+/* sigmoid in double, the same value for any sign of a */
+static double sigmoid(double a)
+{
+    return a >= 0.0 ? 1.0 / (1.0 + exp(-a)) : exp(a) / (1.0 + exp(a));
+}
+
+void remedy_sigmoid_weights(float *w, const float *a, int rows)
+{
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < OP_COUNT; k++) {
+            size_t i = (size_t)r * OP_COUNT + (size_t)k;
+            w[i] = k == OP_NONE ? 0.0f : (float)sigmoid((double)a[i]);
+        }
+}
+
+double remedy_zero_one_loss(const float *alphas, int edges, double weight, float *grad)
+{
+    const double count = 2.0 * edges * (OP_COUNT - 1);
+    double sum = 0.0;
+    for (int r = 0; r < 2 * edges; r++)
+        for (int k = 0; k < OP_COUNT; k++) {
+            if (k == OP_NONE)
+                continue;
+            size_t i = (size_t)r * OP_COUNT + (size_t)k;
+            double s = sigmoid((double)alphas[i]), d = s - 0.5;
+            sum += d * d;
+            if (grad) /* d/da of -(s - 1/2)^2 = -2 (s - 1/2) s (1 - s) */
+                grad[i] += (float)(-weight * 2.0 * d * s * (1.0 - s) / count);
+        }
+    return -weight * sum / count;
 }

@@ -167,6 +167,7 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
          * one lane, so the ops of an edge run one after the other. */
         .lanes = s->reduce && s->reduce->sync_bn ? 1 : 0,
         .aux_skip = cfg->remedy.darts_minus_beta > 0.0,
+        .sigmoid = cfg->remedy.fair_darts,
     };
     s->net = supernet_create(&s->spec, err, errlen);
     if (!s->net) {
@@ -315,6 +316,9 @@ static int alpha_grad(Search *s, const Config *cfg, int order, double lr, const 
         double lambda = remedy_beta_lambda(cfg, search_epoch(s));
         if (lambda > 0.0)
             remedy_beta_loss(s->a, supernet_edges(s->net), OP_COUNT, lambda, s->arch.grad);
+        if (s->spec.sigmoid && cfg->remedy.fair_zero_one > 0.0) /* Fair DARTS */
+            remedy_zero_one_loss(s->a, supernet_edges(s->net), cfg->remedy.fair_zero_one,
+                                 s->arch.grad);
         return 0;
     }
     return fail(err, errlen,
@@ -502,6 +506,11 @@ void search_evaluate(Search *s, int samples, float *loss, float *acc)
 void search_alpha_weights(const Search *s, float *normal, float *reduce)
 {
     const int edges = (int)(s->na / 2 / OP_COUNT);
+    if (s->spec.sigmoid) { /* Fair DARTS */
+        remedy_sigmoid_weights(normal, s->a, edges);
+        remedy_sigmoid_weights(reduce, s->a + (size_t)edges * OP_COUNT, edges);
+        return;
+    }
     softmax_rows(normal, s->a, edges, OP_COUNT);
     softmax_rows(reduce, s->a + (size_t)edges * OP_COUNT, edges, OP_COUNT);
 }

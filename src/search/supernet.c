@@ -36,6 +36,7 @@
 #include "dartboard/linear.h"
 #include "dartboard/loss.h"
 #include "dartboard/pool.h"
+#include "dartboard/remedy.h"
 #include "mixedop.h"
 
 typedef struct Cell {
@@ -459,8 +460,15 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
               .lanes = net->lanes,
               .aux_beta = net->aux_beta};
 
-    softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
-    softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges, OP_COUNT);
+    if (sp->sigmoid) {
+        remedy_sigmoid_weights(net->mix[0], net->alphas, net->edges);
+        remedy_sigmoid_weights(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT,
+                               net->edges);
+    } else {
+        softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
+        softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges,
+                     OP_COUNT);
+    }
     if (net->mix_offset)
         for (int kind = 0; kind < 2; kind++)
             for (int i = 0; i < net->edges * OP_COUNT; i++)
@@ -620,6 +628,11 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
                 const double *d = &net->dmix[kind][e * OP_COUNT];
                 float *ga =
                     net->alpha_grads + ((size_t)kind * (size_t)net->edges + (size_t)e) * OP_COUNT;
+                if (sp->sigmoid) { /* dL/da_j = w_j (1 - w_j) dL/dw_j; none stays 0 */
+                    for (int k = 0; k < OP_COUNT; k++)
+                        ga[k] = (float)((double)w[k] * (1.0 - (double)w[k]) * d[k]);
+                    continue;
+                }
                 double mean = 0.0;
                 for (int k = 0; k < OP_COUNT; k++)
                     mean += (double)w[k] * d[k];
