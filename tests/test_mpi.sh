@@ -45,6 +45,14 @@ check "  ... agrees with 1 rank within 1e-4 (train loss of every epoch)" \
 check "  ... and resumes on 1 rank" \
     "$DARTBOARD train --resume $work/t --headless --threads 1 --steps 8 >>$work/t.out 2>&1"
 
+# The remedies (issue 13): beta-DARTS's regulariser, SDARTS-RS's noise,
+# DARTS-'s skip and Fair DARTS's loss are the same on every rank (14 steps: into the second epoch,
+# where lambda > 0).
+remedies="--set remedy.beta_lambda=50 --set remedy.sdarts_eps=0.3 --set remedy.darts_minus_beta=1"
+remedies="$remedies --set remedy.fair_darts=true"
+check "a 2-rank search with beta-DARTS, SDARTS-RS, DARTS- and Fair DARTS keeps identical weights (14 steps)" \
+    "mpi 2 search $common --steps 14 $remedies --out $work/rem >$work/rem.out 2>$work/rem.err && [ ! -s $work/rem.err ]"
+
 # --- agreement with one rank ---------------------------------------------------
 sync="$common --steps 5 --set run.sync_bn=true"
 check "1 rank, sync_bn, 5 steps" "$DARTBOARD search $sync --out $work/s1 >/dev/null 2>&1"

@@ -46,6 +46,28 @@ int main(void)
         ok(good && allocations == 0, "order %d: 3 steps, %ld allocations", order, allocations);
         noalloc_explain();
     }
+    /* the remedies: beta-DARTS's regulariser, SDARTS-RS's noise, DARTS-'s skip */
+    Config rc = c;
+    rc.remedy.beta_lambda = 50;
+    rc.remedy.sdarts_eps = 0.3;
+    rc.remedy.darts_minus_beta = 1;
+    Search *rs = search_create(&rc, &data, err, sizeof err);
+    if (!rs) {
+        printf("Bail out! %s\n", err);
+        return 99;
+    }
+    for (int order = 1; order <= 2; order++) {
+        rc.arch.order = order;
+        int good = search_step(rs, &rc, NULL, err, sizeof err) == 0;
+        counting = 1;
+        allocations = 0;
+        good &= search_step(rs, &rc, NULL, err, sizeof err) == 0;
+        counting = 0;
+        ok(good && allocations == 0, "order %d with the remedies: %ld allocations", order,
+           allocations);
+        explain();
+    }
+    search_free(rs);
     parallel_set_threads(2);
     c.arch.order = 2;
     /* two warm-up steps: the OpenMP runtime sizes its teams' bookkeeping */

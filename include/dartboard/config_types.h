@@ -34,6 +34,13 @@ typedef struct Config {
         double lr, weight_decay, beta1, beta2;
     } arch;
     struct {
+        double beta_lambda; /* beta-DARTS: the regulariser's weight at the last epoch (0: off) */
+        double sdarts_eps;  /* SDARTS-RS: the noise amplitude at the last epoch (0: off) */
+        double darts_minus_beta; /* DARTS-: the auxiliary skip's weight at epoch 0 (0: off) */
+        int fair_darts;          /* Fair DARTS: sigmoid op weights, no none */
+        double fair_zero_one;    /* Fair DARTS: the zero-one loss's weight */
+    } remedy;                    /* remedies against collapse (remedy.h), searches only */
+    struct {
         double drop_path;  /* drop-path probability reached at the last epoch */
         int auxiliary;     /* auxiliary head after cell 2*layers/3 */
         double aux_weight; /* weight of its loss */

@@ -80,7 +80,7 @@ int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *
  * (all of it when samples <= 0 or larger), evaluation-mode BN, no augmentation. */
 void search_evaluate(Search *s, int samples, float *loss, float *acc);
 
-/* Softmaxed alphas, edges x OP_COUNT each. */
+/* The op weights: softmaxed alphas (Fair DARTS: sigmoid, none 0), edges x OP_COUNT each. */
 void search_alpha_weights(const Search *s, float *normal, float *reduce);
 void search_genotype(const Search *s, Genotype *g);
 

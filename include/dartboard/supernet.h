@@ -28,6 +28,12 @@ typedef struct SupernetSpec {
     /* Threads that run the ops of an edge side by side (results depend on
      * this number only); 0: the OpenMP thread count at creation, at most 4. */
     int lanes;
+    /* DARTS- (remedy.h): every mixed op gets an auxiliary skip, beta * x
+     * (stride 1) or beta * FactorizedReduce(x) (stride 2, its own weights,
+     * planned after the op's eight ops). 0: none, and the layout of before. */
+    int aux_skip;
+    /* Fair DARTS (remedy.h): op weights sigmoid(alpha), none 0; 0: softmax. */
+    int sigmoid;
 } SupernetSpec;
 
 typedef enum SupernetMode {
@@ -53,6 +59,15 @@ float *supernet_alpha_grads(Supernet *net);
 /* PyTorch's default init (kaiming-uniform conv/linear, BN weight 1 bias 0,
  * running mean 0 var 1), drawn from rng; alphas 1e-3 * N(0, 1). */
 void supernet_init(Supernet *net, Rng *rng);
+
+/* SDARTS-RS (remedy.h): offset (2 * edges * OP_COUNT, kept by pointer) is
+ * added to softmax(alphas) by every forward until it is cleared with NULL;
+ * the backward uses the weights its forward used. */
+void supernet_set_mix_offset(Supernet *net, const float *offset);
+
+/* DARTS-: the auxiliary skip's beta for the next forwards (spec.aux_skip;
+ * 0 until set); the backward uses its forward's. */
+void supernet_set_aux_beta(Supernet *net, float beta);
 
 /* Forward a batch x (n, in_channels, image_size, image_size), n <= spec.batch.
  * Returns the mean cross-entropy; *correct gets the top-1 hits (may be NULL).

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "dartboard/remedy.h"
+
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 /* X(name, type, field, min, max, min_open, choices, default, live, description) */
@@ -72,6 +74,20 @@
       "Adam beta1 of the alphas")                                                                  \
     X("arch.beta2", CONFIG_DOUBLE, arch.beta2, 0, 0.99999, 0, NULL, "0.999", 0,                    \
       "Adam beta2 of the alphas")                                                                  \
+    X("remedy.beta_lambda", CONFIG_DOUBLE, remedy.beta_lambda, 0, 1000, 0, NULL, "0", 1,           \
+      "beta-DARTS: alpha loss + lambda * mean over edges of logsumexp(alpha), lambda ramped "      \
+      "linearly to this at the last epoch (the paper: 50; 0: off)")                                \
+    X("remedy.sdarts_eps", CONFIG_DOUBLE, remedy.sdarts_eps, 0, 1, 0, NULL, "0", 1,                \
+      "SDARTS-RS: the weight step sees softmax(alpha) + uniform noise in [-eps, eps], eps ramped " \
+      "from 0.03 to this (the paper: 0.3; 0: off)")                                                \
+    X("remedy.darts_minus_beta", CONFIG_DOUBLE, remedy.darts_minus_beta, 0, 10, 0, NULL, "0", 0,   \
+      "DARTS-: every mixed op adds beta * x (FactorizedReduce when strided), beta decaying "       \
+      "linearly from this to 0 over the epochs (the paper: 1; 0: off)")                            \
+    X("remedy.fair_darts", CONFIG_BOOL, remedy.fair_darts, 0, 1, 0, NULL, "false", 0,              \
+      "Fair DARTS: op weights sigmoid(alpha) instead of softmax, no none op, the alpha loss "      \
+      "gains the zero-one loss")                                                                   \
+    X("remedy.fair_zero_one", CONFIG_DOUBLE, remedy.fair_zero_one, 0, 1000, 0, NULL, "10", 1,      \
+      "Fair DARTS: weight of the zero-one loss -mean((sigmoid(alpha) - 0.5)^2) (the paper: 10)")   \
     X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,               \
       "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
     X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
@@ -128,7 +144,8 @@ static const size_t key_sizes[] = {CONFIG_KEY_LIST(KEY_SIZE)};
 
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
-static const char *const sections[] = {"data", "model", "optim", "arch", "train", "rnn", "run"};
+static const char *const sections[] = {"data",   "model", "optim", "arch",
+                                       "remedy", "train", "rnn",   "run"};
 enum { SECTION_COUNT = sizeof sections / sizeof sections[0] };
 
 const ConfigKey *config_keys(int *count)
@@ -160,6 +177,8 @@ int config_key_applies(const ConfigKey *k, int training, int recurrent)
 {
     if (has_prefix(k->name, training ? "arch." : "train."))
         return 0;
+    if (has_prefix(k->name, "remedy.")) /* the CNN search's step only */
+        return !training && !recurrent;
     if (recurrent) /* the recurrent cell has its own shape and regularisers */
         return !has_prefix(k->name, "model.") && !has_prefix(k->name, "train.") &&
                !has_prefix(k->name, "data.synthetic") && strcmp(k->name, "data.augment") != 0 &&
@@ -348,6 +367,10 @@ static int parse_value(Config *c, int i, const char *text, char *why, size_t why
 /* The shortest decimal that reads back as exactly v. */
 static void format_double(double v, char *buf, size_t len)
 {
+    if (v == floor(v) && fabs(v) < 1e15) { /* "50", not the shorter "5e+01" */
+        snprintf(buf, len, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, len, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
@@ -491,7 +514,7 @@ static void unknown_key_text(const char *name, char *buf, size_t len)
         else
             snprintf(buf, len,
                      "unknown key '%s' (expected section.key with a section of "
-                     "data, model, optim, arch, train, rnn, run)",
+                     "data, model, optim, arch, remedy, train, rnn, run)",
                      name);
         return;
     }
@@ -575,6 +598,28 @@ int config_validate(const Config *c, char *err, size_t errlen)
     if (c->optim.lr_min > c->optim.lr) {
         set_error(err, errlen, "optim.lr_min=%g is larger than optim.lr=%g (expected lr_min <= lr)",
                   c->optim.lr_min, c->optim.lr);
+        return -1;
+    }
+    const struct {
+        const char *key;
+        double value;
+    } remedies[] = {{"beta_lambda", c->remedy.beta_lambda},
+                    {"sdarts_eps", c->remedy.sdarts_eps},
+                    {"darts_minus_beta", c->remedy.darts_minus_beta},
+                    {"fair_darts", c->remedy.fair_darts}};
+    for (size_t i = 0; config_is_recurrent(c) && i < sizeof remedies / sizeof remedies[0]; i++)
+        if (remedies[i].value != 0.0) {
+            set_error(err, errlen,
+                      "remedy.%s=%g with data.set=%s (expected 0: the remedies apply to the CNN "
+                      "search only)",
+                      remedies[i].key, remedies[i].value, c->data.set);
+            return -1;
+        }
+    if (c->remedy.sdarts_eps != 0.0 && c->remedy.sdarts_eps < REMEDY_SDARTS_EPS_START) {
+        set_error(err, errlen,
+                  "remedy.sdarts_eps=%g is below the ramp's start %g (expected 0 (off) or %g <= "
+                  "sdarts_eps <= 1)",
+                  c->remedy.sdarts_eps, REMEDY_SDARTS_EPS_START, REMEDY_SDARTS_EPS_START);
         return -1;
     }
     int synthetic = strcmp(c->data.set, "synthetic") == 0;
@@ -758,7 +803,7 @@ static int load_top(Loader *L)
         if (key.type != YAML_SCALAR_EVENT) {
             load_error(L, key.start_mark,
                        "a section name is %s (expected one of data, model, "
-                       "optim, arch, train, rnn, run)",
+                       "optim, arch, remedy, train, rnn, run)",
                        event_what(&key));
             yaml_event_delete(&key);
             return -1;
@@ -783,8 +828,8 @@ static int load_top(Loader *L)
                            near);
             else
                 load_error(L, key.start_mark,
-                           "unknown section '%s' (expected one of data, model, optim, arch, train, "
-                           "rnn, run)",
+                           "unknown section '%s' (expected one of data, model, optim, arch, "
+                           "remedy, train, rnn, run)",
                            name);
         } else if (L->section_line[s]) {
             load_error(L, key.start_mark, "duplicate section '%s' (first given at line %zu)", name,

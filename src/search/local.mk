@@ -14,6 +14,7 @@ EXTRA_DIST += tests/reference/make_supernet_fixtures.py tests/fixtures/supernet/
 
 # --- search engineer: the bilevel search, optimizers, their tests ---------
 libdartnum_a_SOURCES += src/search/optim.c src/search/architect.c src/search/search.c \
+	src/search/remedy.c include/dartboard/remedy.h \
 	include/dartboard/search.h include/dartboard/optim.h include/dartboard/architect.h
 check_PROGRAMS += tests/test_optim
 TESTS += tests/test_optim
@@ -31,3 +32,8 @@ tests_test_search_noalloc_SOURCES = tests/test_search_noalloc.c tests/tap.h test
 tests_test_search_noalloc_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_search_fixtures.py tests/fixtures/search/search_ref.fix
 # --- end search engineer ---------------------------------------------------
+# remedies against collapse (issue 13)
+check_PROGRAMS += tests/test_remedy
+TESTS += tests/test_remedy
+tests_test_remedy_SOURCES = tests/test_remedy.c tests/tap.h
+tests_test_remedy_LDADD = $(CORE_LIBS)

@@ -16,6 +16,8 @@ static const struct {
 
 static int has_task(const MixedOp *m, int k)
 {
+    if (k == MIXEDOP_AUX)
+        return m->aux && m->stride == 2;
     return k != OP_NONE && (k != OP_SKIP_CONNECT || m->stride == 2);
 }
 
@@ -31,17 +33,17 @@ static int reads_relu(int k)
  * about one block, FactorizedReduce 40 + 6 C. */
 static void assign_lanes(MixedOp *m, int lanes)
 {
-    int cost[OP_COUNT] = {0}, load[SCRATCH_MAX_LANES] = {0}, done[OP_COUNT] = {0};
+    int cost[MIXEDOP_TASKS] = {0}, load[SCRATCH_MAX_LANES] = {0}, done[MIXEDOP_TASKS] = {0};
     cost[OP_MAX_POOL_3X3] = 70;
     cost[OP_AVG_POOL_3X3] = 60;
-    cost[OP_SKIP_CONNECT] = 40 + 6 * m->c;
+    cost[OP_SKIP_CONNECT] = cost[MIXEDOP_AUX] = 40 + 6 * m->c;
     for (int i = 0; i < 4; i++)
         cost[OP_SEP_CONV_3X3 + i] =
             conv_ops[i].blocks * (60 + 13 * conv_ops[i].k * conv_ops[i].k / 10 + 2 * m->c);
     m->lane_tasks = m->lane_relu = m->lane_pool = 0;
     for (;;) {
         int k = -1;
-        for (int j = 0; j < OP_COUNT; j++)
+        for (int j = 0; j < MIXEDOP_TASKS; j++)
             if (has_task(m, j) && !done[j] && (k < 0 || cost[j] > cost[k]))
                 k = j;
         if (k < 0)
@@ -61,13 +63,14 @@ static void assign_lanes(MixedOp *m, int lanes)
     }
 }
 
-void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride)
+void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux)
 {
     size_t n = (size_t)p->batch;
     m->c = c;
     m->h = h;
     m->w = w;
     m->stride = stride;
+    m->aux = aux;
     m->ho = pool3x3_out_size(h, stride);
     m->wo = pool3x3_out_size(w, stride);
     p->in_edge = 1;
@@ -79,6 +82,8 @@ void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride)
     for (int i = 0; i < 4; i++)
         plan_sep_dil(p, &m->conv[i], conv_ops[i].blocks, c, conv_ops[i].k, stride, conv_ops[i].pad,
                      conv_ops[i].dilation, h, w);
+    if (aux && stride == 2) /* DARTS-'s MixedOp registers it after its ops */
+        plan_fact_red(p, &m->aux_skip, c, c, h, w);
     scratch_need(&p->need_edge.edge_in, n * (size_t)c * (size_t)h * (size_t)w);
     scratch_need(&p->need_edge.slot, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
     p->in_edge = 0;
@@ -104,6 +109,8 @@ static void op_forward(const Ctx *x, const MixedOp *m, int k, float *sum, float 
                        hwo);
     } else if (k == OP_SKIP_CONNECT) {
         fact_red_forward(x, &m->skip, OP_OUT_ADD(sum, weight), relu_in);
+    } else if (k == MIXEDOP_AUX) {
+        fact_red_forward(x, &m->aux_skip, OP_OUT_ADD(sum, weight), relu_in);
     } else {
         sep_dil_forward(x, &m->conv[k - OP_SEP_CONV_3X3], OP_OUT_ADD(sum, weight), relu_in);
     }
@@ -129,8 +136,9 @@ void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in
                      const float *relu_in, const float *weights)
 {
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)m->ho * (size_t)m->wo;
+    /* DARTS-'s identity skip joins skip_connect's (x->aux_beta is 0 without it) */
     if (m->stride == 1)
-        vec_axpy(acc, weights[OP_SKIP_CONNECT], in, count);
+        vec_axpy(acc, weights[OP_SKIP_CONNECT] + x->aux_beta, in, count);
     LANE_LOOP(x, t)
     {
         Ctx lx = *x;
@@ -138,9 +146,10 @@ void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in
         float *sum = t == 0 ? acc : lx.s->acc_out;
         if (t > 0 && (m->lane_tasks >> t & 1))
             vec_zero(sum, count);
-        for (int k = 0; k < OP_COUNT; k++)
+        for (int k = 0; k < MIXEDOP_TASKS; k++)
             if (has_task(m, k) && m->lane_of[k] == t)
-                op_forward(&lx, m, k, sum, weights[k], in, relu_in);
+                op_forward(&lx, m, k, sum, k == MIXEDOP_AUX ? x->aux_beta : weights[k], in,
+                           relu_in);
     }
     for (int t = 1; t < x->lanes; t++)
         if (m->lane_tasks >> t & 1)
@@ -179,6 +188,8 @@ static double op_backward(const Ctx *x, const MixedOp *m, int k, float *din, flo
     int hwo = m->ho * m->wo;
     if (k == OP_SKIP_CONNECT)
         return fact_red_backward(x, &m->skip, drelu_in, dout, weight, relu_in);
+    if (k == MIXEDOP_AUX)
+        return fact_red_backward(x, &m->aux_skip, drelu_in, dout, weight, relu_in);
     if (k >= OP_SEP_CONV_3X3)
         return sep_dil_backward(x, &m->conv[k - OP_SEP_CONV_3X3], drelu_in, dout, weight, relu_in);
     const Bn *bn = &m->pool_bn[k - OP_MAX_POOL_3X3];
@@ -208,7 +219,7 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_i
     if (m->stride == 1) {
         if (x->want_dot)
             dweights[OP_SKIP_CONNECT] += vec_dot(x, dout, in, m->c, hwo);
-        vec_axpy(din, weights[OP_SKIP_CONNECT], dout, count);
+        vec_axpy(din, weights[OP_SKIP_CONNECT] + x->aux_beta, dout, count);
     }
     LANE_LOOP(x, t)
     {
@@ -222,6 +233,11 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_i
         for (int k = 0; k < OP_COUNT; k++)
             if (has_task(m, k) && m->lane_of[k] == t)
                 dweights[k] += op_backward(&lx, m, k, di, dr, dout, in, relu_in, weights[k]);
+        if (has_task(m, MIXEDOP_AUX) && m->lane_of[MIXEDOP_AUX] == t) {
+            Ctx nodot = lx; /* beta is no alpha: no dot product */
+            nodot.want_dot = 0;
+            op_backward(&nodot, m, MIXEDOP_AUX, di, dr, dout, in, relu_in, x->aux_beta);
+        }
     }
     for (int t = 1; t < x->lanes; t++) {
         if (m->lane_pool >> t & 1)

@@ -15,19 +15,27 @@
 #include "dartboard/genotype.h"
 #include "netops.h"
 
+/* The tasks of an edge: the ops, then DARTS-'s strided auxiliary skip. */
+#define MIXEDOP_AUX OP_COUNT
+#define MIXEDOP_TASKS (OP_COUNT + 1)
+
 typedef struct MixedOp {
     int c, h, w, stride, ho, wo;
     Bn pool_bn[2];  /* max_pool_3x3, avg_pool_3x3 */
     FactRed skip;   /* skip_connect when stride 2 */
     SepDil conv[4]; /* sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5 */
+    int aux;        /* DARTS-: + x->aux_beta * x, or * aux_skip(x) when stride 2 */
+    FactRed aux_skip;
     /* The ops run on x->lanes threads at once, op k on lane lane_of[k];
      * bit t of the masks: lane t runs some op / a pool / a ReLU-reading op. */
-    unsigned char lane_of[OP_COUNT];
+    unsigned char lane_of[MIXEDOP_TASKS];
     unsigned lane_tasks, lane_pool, lane_relu;
 } MixedOp;
 
-void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride);
-/* acc (n, c, ho, wo) += sum_k weights[k] * op_k(in (n, c, h, w)); relu_in = ReLU(in) */
+/* aux: DARTS-'s auxiliary skip (supernet.h, SupernetSpec.aux_skip). */
+void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux);
+/* acc (n, c, ho, wo) += sum_k weights[k] * op_k(in (n, c, h, w)) [+ x->aux_beta * the
+ * auxiliary skip]; relu_in = ReLU(in) */
 void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
                      const float *relu_in, const float *weights);
 /* Given dout = dL/d acc: din += the gradient through the ops that read `in`

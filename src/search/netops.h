@@ -87,6 +87,7 @@ typedef struct Ctx {
     const Scratch *s;    /* this lane's scratch */
     const Scratch *lane; /* every lane's scratch (lane[0] == *s outside MixedOps) */
     int lanes;
+    float aux_beta; /* DARTS-: the auxiliary skip's weight (0 without) */
 } Ctx;
 
 typedef struct Bn {

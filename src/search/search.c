@@ -25,6 +25,7 @@
 #include "dartboard/le.h"
 #include "dartboard/loss.h"
 #include "dartboard/optim.h"
+#include "dartboard/remedy.h"
 
 #define ADAM_EPS 1e-8
 
@@ -67,6 +68,7 @@ struct Search {
     float *xt, *xv;
     int *yt, *yv;
     float *w_prev, *mom_prev; /* the SGD update's undo; staging when loading a payload */
+    float *noise;             /* SDARTS-RS: this step's perturbation of the op weights (na) */
     Architect arch;
     Backup bk;
 };
@@ -98,6 +100,7 @@ static void plan(Search *s, Arena *ar)
     s->yv = arena_bytes(ar, (size_t)b * sizeof(int));
     s->w_prev = arena_floats(ar, s->nw);
     s->mom_prev = arena_floats(ar, s->nw);
+    s->noise = arena_floats(ar, s->na);
     architect_plan(&s->arch, s->net, ar);
     s->bk.running = arena_floats(ar, s->nr);
     s->bk.alphas = arena_floats(ar, s->na);
@@ -163,6 +166,8 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
         /* BN sums over the processes must come in the same order on each:
          * one lane, so the ops of an edge run one after the other. */
         .lanes = s->reduce && s->reduce->sync_bn ? 1 : 0,
+        .aux_skip = cfg->remedy.darts_minus_beta > 0.0,
+        .sigmoid = cfg->remedy.fair_darts,
     };
     s->net = supernet_create(&s->spec, err, errlen);
     if (!s->net) {
@@ -305,8 +310,17 @@ static int alpha_grad(Search *s, const Config *cfg, int order, double lr, const 
     const ArchitectSgd sgd = {lr, cfg->optim.momentum, cfg->optim.weight_decay, s->mom, s->has_mom};
     char why[256];
     if (architect_gradient(&s->arch, order, &sgd, xt, yt, xv, yv, n, val_loss, val_correct, why,
-                           sizeof why) == 0)
+                           sizeof why) == 0) {
+        /* beta-DARTS: the regulariser depends on the alphas alone, the same
+         * on every process (added after the gradients are summed) */
+        double lambda = remedy_beta_lambda(cfg, search_epoch(s));
+        if (lambda > 0.0)
+            remedy_beta_loss(s->a, supernet_edges(s->net), OP_COUNT, lambda, s->arch.grad);
+        if (s->spec.sigmoid && cfg->remedy.fair_zero_one > 0.0) /* Fair DARTS */
+            remedy_zero_one_loss(s->a, supernet_edges(s->net), cfg->remedy.fair_zero_one,
+                                 s->arch.grad);
         return 0;
+    }
     return fail(err, errlen,
                 "search: step %lld: %s (the search diverged; lower optim.lr or arch.lr, or resume "
                 "from the last checkpoint)",
@@ -325,6 +339,7 @@ static int step_body(Search *s, const Config *cfg, const float *xt, const int *y
 static int step_core(Search *s, const Config *cfg, const float *xt, const int *yt, const float *xv,
                      const int *yv, int n, StepStats *st, char *err, size_t errlen)
 {
+    supernet_set_aux_beta(s->net, (float)remedy_darts_minus_beta(cfg, search_epoch(s)));
     if (s->reduce && s->reduce->sync_bn)
         bn_sync_hook = &s->bn_sync;
     int rc = step_body(s, cfg, xt, yt, xv, yv, n, st, err, errlen);
@@ -352,7 +367,15 @@ static int step_body(Search *s, const Config *cfg, const float *xt, const int *y
         out.alpha_step = 1;
     }
 
+    /* SDARTS-RS: the weight step alone sees perturbed op weights (the
+     * backward keeps using what this forward used) */
+    double eps = remedy_sdarts_eps(cfg, search_epoch(s));
+    if (eps > 0.0) {
+        remedy_sdarts_noise(cfg->run.seed, s->steps, eps, s->noise, s->na);
+        supernet_set_mix_offset(s->net, s->noise);
+    }
     float lt = supernet_forward(s->net, xt, yt, n, SUPERNET_TRAIN, &out.train_correct, NULL);
+    supernet_set_mix_offset(s->net, NULL);
     lt = grad_reduce_loss(s->reduce, lt, n, s->reduce ? s->batch : n, &out.train_correct);
     out.train_loss = lt;
     if (!isfinite(lt))
@@ -443,6 +466,7 @@ int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *
                     s->spec.batch);
     float val_loss;
     int val_correct;
+    supernet_set_aux_beta(s->net, (float)remedy_darts_minus_beta(cfg, search_epoch(s)));
     backup_take(s, 0);
     if (alpha_grad(s, cfg, order, lr_at(s, cfg), xt, yt, xv, yv, n, &val_loss, &val_correct, err,
                    errlen) != 0) {
@@ -462,6 +486,7 @@ void search_evaluate(Search *s, int samples, float *loss, float *acc)
     if (samples > 0 && samples < total)
         total = samples;
     Rng unused = s->aug; /* no augmentation: the rng is not drawn from, but stays untouched */
+    supernet_set_aux_beta(s->net, (float)remedy_darts_minus_beta(&s->cfg, search_epoch(s)));
     double loss_sum = 0.0;
     long correct = 0;
     for (int start = 0; start < total; start += b) {
@@ -481,6 +506,11 @@ void search_evaluate(Search *s, int samples, float *loss, float *acc)
 void search_alpha_weights(const Search *s, float *normal, float *reduce)
 {
     const int edges = (int)(s->na / 2 / OP_COUNT);
+    if (s->spec.sigmoid) { /* Fair DARTS */
+        remedy_sigmoid_weights(normal, s->a, edges);
+        remedy_sigmoid_weights(reduce, s->a + (size_t)edges * OP_COUNT, edges);
+        return;
+    }
     softmax_rows(normal, s->a, edges, OP_COUNT);
     softmax_rows(reduce, s->a + (size_t)edges * OP_COUNT, edges, OP_COUNT);
 }

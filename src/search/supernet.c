@@ -36,6 +36,7 @@
 #include "dartboard/linear.h"
 #include "dartboard/loss.h"
 #include "dartboard/pool.h"
+#include "dartboard/remedy.h"
 #include "mixedop.h"
 
 typedef struct Cell {
@@ -59,6 +60,8 @@ struct Supernet {
     InitBlock *inits;
     float mix[2][GENOTYPE_MAX_EDGES * OP_COUNT];   /* softmax(alphas) of the last forward */
     double dmix[2][GENOTYPE_MAX_EDGES * OP_COUNT]; /* dL/d mix */
+    const float *mix_offset;                       /* added to mix (NULL: none) */
+    float aux_beta, aux_beta_forward; /* DARTS-: for the next forward; of the last one */
     Arena arena;
     Scratch lane[SCRATCH_MAX_LANES];
     int lanes;
@@ -123,7 +126,8 @@ static void plan_cell(Plan *p, const SupernetSpec *sp, Cell *cell)
         for (int j = 0; j < 2 + i; j++, e++) {
             int from_input = j < 2;
             mixedop_plan(p, &cell->ops[e], cell->c, from_input ? cell->h : cell->ho,
-                         from_input ? cell->w : cell->wo, cell->reduction && from_input ? 2 : 1);
+                         from_input ? cell->w : cell->wo, cell->reduction && from_input ? 2 : 1,
+                         sp->aux_skip);
         }
     for (int j = 0; j < 2; j++)
         cell->pre[j] = arena_floats(p->arena, plane(n, cell->c, cell->h, cell->w));
@@ -384,6 +388,16 @@ void supernet_init(Supernet *net, Rng *rng)
     net->backward_ready = 0;
 }
 
+void supernet_set_mix_offset(Supernet *net, const float *offset)
+{
+    net->mix_offset = offset;
+}
+
+void supernet_set_aux_beta(Supernet *net, float beta)
+{
+    net->aux_beta = net->spec.aux_skip ? beta : 0.0f;
+}
+
 /* ------------------------------------------------------------------ forward */
 
 static const float *cell_input(const Supernet *net, int i, int back)
@@ -443,10 +457,22 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
               .n = n,
               .s = &net->lane[0],
               .lane = net->lane,
-              .lanes = net->lanes};
+              .lanes = net->lanes,
+              .aux_beta = net->aux_beta};
 
-    softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
-    softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges, OP_COUNT);
+    if (sp->sigmoid) {
+        remedy_sigmoid_weights(net->mix[0], net->alphas, net->edges);
+        remedy_sigmoid_weights(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT,
+                               net->edges);
+    } else {
+        softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
+        softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges,
+                     OP_COUNT);
+    }
+    if (net->mix_offset)
+        for (int kind = 0; kind < 2; kind++)
+            for (int i = 0; i < net->edges * OP_COUNT; i++)
+                net->mix[kind][i] += net->mix_offset[kind * net->edges * OP_COUNT + i];
     memcpy(net->input, x, plane(n, sp->in_channels, size, size) * sizeof(float));
     memcpy(net->labels, labels, (size_t)n * sizeof(int));
 
@@ -466,6 +492,7 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
     if (logits)
         memcpy(logits, net->logits, (size_t)n * (size_t)sp->classes * sizeof(float));
     net->last_n = n;
+    net->aux_beta_forward = net->aux_beta;
     net->backward_ready = mode != SUPERNET_EVAL;
     return loss;
 }
@@ -564,7 +591,8 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
               .want_dot = want_alpha_grads,
               .s = &net->lane[0],
               .lane = net->lane,
-              .lanes = net->lanes};
+              .lanes = net->lanes,
+              .aux_beta = net->aux_beta_forward};
 
     vec_zero(net->dlogits, (size_t)n * (size_t)classes);
     softmax_xent_backward(net->dlogits, net->probs, net->labels, n, classes, 1.0f);
@@ -600,6 +628,11 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
                 const double *d = &net->dmix[kind][e * OP_COUNT];
                 float *ga =
                     net->alpha_grads + ((size_t)kind * (size_t)net->edges + (size_t)e) * OP_COUNT;
+                if (sp->sigmoid) { /* dL/da_j = w_j (1 - w_j) dL/dw_j; none stays 0 */
+                    for (int k = 0; k < OP_COUNT; k++)
+                        ga[k] = (float)((double)w[k] * (1.0 - (double)w[k]) * d[k]);
+                    continue;
+                }
                 double mean = 0.0;
                 for (int k = 0; k < OP_COUNT; k++)
                     mean += (double)w[k] * d[k];
