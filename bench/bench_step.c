@@ -236,13 +236,29 @@ static void print_summary(FILE *out, const BenchConfig *bc, int order, int threa
 int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
                      int batch, int profile)
 {
+    return bench_step_with(out, config, order, steps, warmup, threads, batch, profile, NULL, 0);
+}
+
+int bench_step_with(FILE *out, char config, int order, int steps, int warmup, int threads,
+                    int batch, int profile, const char *const *sets, int n_sets)
+{
     BenchConfig chosen;
     if (choose_config(&chosen, config, order, steps, warmup, threads, batch) != 0)
         return -1;
     const BenchConfig *bc = &chosen;
-    parallel_set_threads(threads);
     Config cfg;
     search_config(&cfg, bc, order);
+    char err[512];
+    for (int i = 0; i < n_sets; i++)
+        if (config_set_assignment(&cfg, sets[i], err, sizeof err) != 0) {
+            fprintf(stderr, "dartboard: bench: --set %s: %s\n", sets[i], err);
+            return -2;
+        }
+    if (n_sets > 0 && config_validate(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "dartboard: bench: %s\n", err);
+        return -2;
+    }
+    parallel_set_threads(threads);
 
     BenchBatches b;
     double *times = malloc((size_t)steps * sizeof(double));
@@ -251,7 +267,6 @@ int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, i
         fprintf(stderr, "dartboard: bench: out of memory\n");
         return -1;
     }
-    char err[512];
     int rc = -1;
     double rss_before = peak_rss_mib();
     Search *s = search_create(&cfg, &b.data, err, sizeof err);
@@ -265,6 +280,8 @@ int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, i
             "parameters %zu, architecture parameters %d\n",
             bc->name, bc->in_channels, bc->image, bc->image, bc->channels, bc->layers, bc->batch,
             order, threads, params, 2 * supernet_edges(search_net(s)) * OP_COUNT);
+    for (int i = 0; i < n_sets; i++)
+        fprintf(out, "%s--set %s%s", i ? " " : "with ", sets[i], i + 1 == n_sets ? "\n" : "");
     fflush(out);
     double timed;
     if (run_steps(out, s, &cfg, &b, bc->batch, steps, warmup, profile, times, &timed) != 0)

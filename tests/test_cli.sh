@@ -36,6 +36,10 @@ check "bench --rnn: tiny recurrent search steps, one RESULT line with the refere
     'run 0 bench --rnn --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && out_has "^BLAS kernels: " && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-bench ntoken=40 emsize=8 nhid=8 batch=4 bptt=6 threads=1 order=1 weights=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'
 check "bench --rnn --train: a recurrent cell's training steps" \
     'run 0 bench --rnn --train --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-train ntoken=40 size=8 batch=4 bptt=6 threads=1 params=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'
+check "bench --set: a search step with a remedy key, named in the header" \
+    'run 0 bench --steps 5 --threads 1 --batch 4 --set remedy.darts_minus_beta=1 && out_has "^with --set remedy.darts_minus_beta=1$" && out_has "^RESULT bench config=C order=1 threads=1 batch=4 params=404018 "'
+check "bench --set of an unknown key: exit 2, the key named" 'run 2 bench --steps 5 --set nosuch.key=1 && err_has "nosuch.key"'
+check "bench --set with --rnn: exit 2" 'run 2 bench --rnn --set optim.lr=1 && err_has "search step bench"'
 check "--bptt without --rnn: exit 2" 'run 2 bench --bptt 5 && err_has "options of bench --rnn"'
 check "presets takes no arguments" 'run 2 presets extra && err_has "no arguments"'
 check "missing preset: exit 2, named" 'run 2 --headless --preset no-such-preset && err_has "^dartboard: .*no-such-preset"'

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dartboard/config.h"
 #include "dartboard/data.h"
 #include "tap.h"
 
@@ -41,7 +42,7 @@ static void expect_error(const char *set, const char *dir, DataSplit split, cons
 {
     Config c = config_for(set, dir);
     Dataset d;
-    char err[1024] = "", expected[1024], path[1024];
+    char err[1024] = "", expected[2100], path[1024];
     snprintf(path, sizeof path, "%s/%s", c.data.dir, file);
     snprintf(expected, sizeof expected, "%s: %s", path, want);
     int rc = dataset_load(&d, &c, split, err, sizeof err);

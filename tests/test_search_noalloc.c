@@ -59,13 +59,12 @@ int main(void)
     for (int order = 1; order <= 2; order++) {
         rc.arch.order = order;
         int good = search_step(rs, &rc, NULL, err, sizeof err) == 0;
-        counting = 1;
-        allocations = 0;
+        noalloc_begin();
         good &= search_step(rs, &rc, NULL, err, sizeof err) == 0;
-        counting = 0;
+        const long allocations = noalloc_end();
         ok(good && allocations == 0, "order %d with the remedies: %ld allocations", order,
            allocations);
-        explain();
+        noalloc_explain();
     }
     search_free(rs);
     parallel_set_threads(2);

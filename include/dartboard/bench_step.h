@@ -28,5 +28,10 @@ int bench_step(FILE *out, char config, int order, int steps, int warmup, int thr
  * per family and one with family=step. */
 int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
                      int batch, int profile);
+/* The same with configuration keys set on top of the config's
+ * (`bench --set KEY=VALUE`, e.g. a remedy.* key, to time what it costs).
+ * -2 after a message when an assignment or the result is refused. */
+int bench_step_with(FILE *out, char config, int order, int steps, int warmup, int threads,
+                    int batch, int profile, const char *const *sets, int n_sets);
 
 #endif

@@ -64,6 +64,8 @@ static const char usage[] =
     "  --batch N            another batch size than the config's (batch scaling)\n"
     "  --kernels            time the individual kernels instead of whole steps\n"
     "  --profile            after the steps, their time by op family against the sgemm peak\n"
+    "  --set KEY=VALUE      a configuration key on top of the config's (e.g. a remedy.*\n"
+    "                       key, to time what it costs); repeatable\n"
     "  --train              time training steps of a derived cell from scratch instead\n"
     "  --genotype NAME      --train: DARTS_V2 (default), DARTS_V1 or DARTS\n"
     "  --shape fashion|cifar  --train: 1x28x28 C16 8 cells batch 64 (default) or\n"
@@ -291,6 +293,13 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             *(which == 0   ? &o->bench_bptt
               : which == 1 ? &o->bench_size
                            : &o->bench_ntoken) = (int)n;
+        } else if (is_opt(a, "--set")) {
+            VALUE("--set");
+            if (o->n_sets == CLI_MAX_SETS) {
+                snprintf(err, errlen, "--set: at most %d overrides", CLI_MAX_SETS);
+                return -1;
+            }
+            o->sets[o->n_sets++] = v;
         } else if (strcmp(a, "--kernels") == 0) {
             o->bench_kernels = 1;
         } else if (strcmp(a, "--profile") == 0) {
@@ -322,6 +331,11 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
                      a);
             return -1;
         }
+    }
+    if (o->n_sets > 0 && (o->bench_rnn || o->bench_train || o->bench_kernels)) {
+        snprintf(err, errlen, "--set is an option of the search step bench (not of --rnn, "
+                              "--train or --kernels)");
+        return -1;
     }
     if (!o->bench_rnn && (o->bench_bptt || o->bench_size || o->bench_ntoken)) {
         snprintf(err, errlen, "--bptt, --size and --ntoken are options of bench --rnn");

@@ -395,10 +395,15 @@ int main(int argc, char **argv)
                              o.bench_bptt ? o.bench_bptt : 35) == 0
                        ? 0
                        : 1;
-        return bench_step_batch(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads,
-                                o.bench_batch, o.bench_profile) == 0
-                   ? 0
-                   : 1;
+        switch (bench_step_with(stdout, o.bench_config, o.bench_order, o.bench_steps, 2,
+                                o.threads, o.bench_batch, o.bench_profile, o.sets, o.n_sets)) {
+        case 0:
+            return 0;
+        case -2:
+            return 2;
+        default:
+            return 1;
+        }
     case CLI_SEARCH:
     case CLI_TRAIN:
         return run_session(&o);
