@@ -333,8 +333,9 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
         }
     }
     if (o->n_sets > 0 && (o->bench_rnn || o->bench_train || o->bench_kernels)) {
-        snprintf(err, errlen, "--set is an option of the search step bench (not of --rnn, "
-                              "--train or --kernels)");
+        snprintf(err, errlen,
+                 "--set is an option of the search step bench (not of --rnn, "
+                 "--train or --kernels)");
         return -1;
     }
     if (!o->bench_rnn && (o->bench_bptt || o->bench_size || o->bench_ntoken)) {

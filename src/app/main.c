@@ -395,8 +395,8 @@ int main(int argc, char **argv)
                              o.bench_bptt ? o.bench_bptt : 35) == 0
                        ? 0
                        : 1;
-        switch (bench_step_with(stdout, o.bench_config, o.bench_order, o.bench_steps, 2,
-                                o.threads, o.bench_batch, o.bench_profile, o.sets, o.n_sets)) {
+        switch (bench_step_with(stdout, o.bench_config, o.bench_order, o.bench_steps, 2, o.threads,
+                                o.bench_batch, o.bench_profile, o.sets, o.n_sets)) {
         case 0:
             return 0;
         case -2:
