@@ -24,6 +24,7 @@ typedef struct MixedOp {
      * bit t of the masks: lane t runs some op / a pool / a ReLU-reading op. */
     unsigned char lane_of[OP_COUNT];
     unsigned lane_tasks, lane_pool, lane_relu;
+    unsigned char *kinks; /* max_pool_3x3: each output's argmax tap, 0..8 (frozen kinks) */
 } MixedOp;
 
 void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride);
