@@ -5,8 +5,10 @@ libdartnum_a_SOURCES += src/search/netops.c src/search/netops.h src/search/mixed
 	src/search/mixedop.h src/search/supernet.c \
 	include/dartboard/supernet.h
 
-# hessian: exact alpha Hessian-vector products (frozen kinks), lambda_max.
-libdartnum_a_SOURCES += src/search/hessian.c include/dartboard/hessian.h
+# hessian: exact alpha Hessian-vector products (frozen kinks), lambda_max;
+# monitor: the collapse monitors' alpha statistics and DARTS-ES.
+libdartnum_a_SOURCES += src/search/hessian.c include/dartboard/hessian.h src/search/monitor.c \
+	include/dartboard/monitor.h
 check_PROGRAMS += tests/test_hessian
 TESTS += tests/test_hessian
 tests_test_hessian_SOURCES = tests/test_hessian.c tests/fixture.h tests/tap.h
