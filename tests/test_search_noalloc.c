@@ -87,6 +87,7 @@ int main(void)
     Config c;
     Dataset data;
     test_preset(&c, NULL);
+    c.monitor.every = 1; /* plans the collapse monitor too */
     if (dataset_load(&data, &c, DATA_TRAIN, err, sizeof err) != 0) {
         printf("Bail out! the test preset's data: %s\n", err);
         return 99;
@@ -134,6 +135,16 @@ int main(void)
     search_evaluate(s, 40, &loss, &acc);
     counting = 0;
     ok(allocations == 0, "evaluation: %ld allocations", allocations);
+    explain();
+
+    MonitorRow row;
+    good = search_monitor(s, 3, &row, err, sizeof err) == 0; /* first use */
+    counting = 1;
+    allocations = 0;
+    good &= search_monitor(s, 3, &row, err, sizeof err) == 0;
+    counting = 0;
+    ok(good && allocations == 0, "a collapse monitor row (3 Hessian-vector products): %ld allocations",
+       allocations);
     explain();
     search_free(s);
     dataset_free(&data);
