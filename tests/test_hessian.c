@@ -10,6 +10,10 @@
  * at the recorded point gives the live gradient; the monitor leaves weights,
  * alphas and running statistics bit for bit; a softmax-invariant direction
  * has no curvature; non-finite input is refused with the alphas restored.
+ *
+ * `test_hessian FILE` instead compares with a state that
+ * make_hessian_fixtures.py --config-c wrote (darts_ref's config-C search
+ * after 10 steps: BENCHMARKS.md, Collapse monitors).
  */
 #include <math.h>
 #include <stdint.h>
@@ -341,8 +345,70 @@ static void test_flat_and_refusals(void)
     tiny_free(&t);
 }
 
-int main(void)
+/* darts_ref's lambda_max of its own search state, from the same weights,
+ * alphas and batch. */
+static void test_config_c(const char *path)
 {
+    Fixture *f = fixture_load(path);
+    if (!ok(f != NULL, "load %s", path))
+        return;
+    const FixtureTensor *st = fixture_get(f, "spec"), *w = fixture_get(f, "weights"),
+                        *al = fixture_get(f, "alphas"), *x = fixture_get(f, "x"),
+                        *y = fixture_get(f, "y"), *lam = fixture_get(f, "lambda_ref");
+    if (!ok(st && st->count == 8 && w && al && x && y && lam && lam->count == 2,
+            "the state has spec, weights, alphas, x, y and lambda_ref")) {
+        fixture_free(f);
+        return;
+    }
+    const int32_t *v = st->data;
+    SupernetSpec spec = {.in_channels = v[0],
+                         .image_size = v[1],
+                         .classes = v[2],
+                         .init_channels = v[3],
+                         .layers = v[4],
+                         .nodes = v[5],
+                         .stem_multiplier = v[6],
+                         .batch = v[7],
+                         .frozen_kinks = 1};
+    char err[256];
+    Supernet *net = supernet_create(&spec, err, sizeof err);
+    size_t na = net ? 2 * (size_t)supernet_edges(net) * OP_COUNT : 0;
+    if (!ok(net && w->count == supernet_weight_count(net) && al->count == na,
+            "the supernet of the state (%zu weights)", w->count)) {
+        supernet_free(net);
+        fixture_free(f);
+        return;
+    }
+    memcpy(supernet_weights(net), w->data, w->count * sizeof(float));
+    memcpy(supernet_alphas(net), al->data, na * sizeof(float));
+    Arena measure, arena;
+    Hessian hs;
+    arena_measure(&measure);
+    hessian_plan(&hs, net, &measure);
+    arena_init(&arena, measure.peak);
+    hessian_plan(&hs, net, &arena);
+    const double *want = lam->data;
+    int iters[2] = {20, 200};
+    for (int k = 0; k < 2; k++) {
+        HessianEig eig = {0};
+        int rc = hessian_lambda_max(&hs, x->data, y->data, spec.batch, iters[k], &eig, err,
+                                    sizeof err);
+        ok(rc == 0 && close_enough(eig.lambda, want[1], 1e-3, 0.0, "lambda_max"),
+           "lambda_max %.5f (%d products, change %.2g, residual %.2g) vs darts_ref %.5f (20 "
+           "products) and %.5f (full Hessian)",
+           eig.lambda, eig.iters, eig.change, eig.residual, want[0], want[1]);
+    }
+    arena_free(&arena);
+    supernet_free(net);
+    fixture_free(f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        test_config_c(argv[1]);
+        return tap_done();
+    }
     test_against_pytorch(1);
     test_against_pytorch(3);
     test_frozen_equals_live();

@@ -76,12 +76,10 @@ int session_monitor_step(Session *s, int *stop)
     warn_crossings(s, &row);
 
     /* Every row feeds DARTS-ES, so turning monitor.es on mid-run decides
-     * on the whole history; ratio and start are live. */
+     * on the whole history. */
     Genotype g;
     EarlyStopVerdict v;
     search_genotype(s->search, &g);
-    s->es.ratio = s->cfg.monitor.es_ratio;
-    s->es.start = s->cfg.monitor.es_start;
     early_stop_update(&s->es, step, (double)step / s->steps_per_epoch, row.lambda_max, &g, &v);
     if (!s->cfg.monitor.es || !v.stop)
         return 0;

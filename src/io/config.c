@@ -123,9 +123,9 @@
       "DARTS-ES: stop when lambda_max's local average grows by monitor.es_ratio")                 \
     X("monitor.es_window", CONFIG_INT, monitor.es_window, 1, 64, 0, NULL, "5", 0,                  \
       "DARTS-ES: monitor rows per local average of lambda_max")                                   \
-    X("monitor.es_ratio", CONFIG_DOUBLE, monitor.es_ratio, 1, 1e6, 0, NULL, "1.3", 1,              \
+    X("monitor.es_ratio", CONFIG_DOUBLE, monitor.es_ratio, 1, 1e6, 0, NULL, "1.3", 0,              \
       "DARTS-ES: stop above this ratio of the local average over the one 4 rows earlier")         \
-    X("monitor.es_start", CONFIG_DOUBLE, monitor.es_start, 0, 100000, 0, NULL, "10", 1,            \
+    X("monitor.es_start", CONFIG_DOUBLE, monitor.es_start, 0, 100000, 0, NULL, "10", 0,            \
       "DARTS-ES: the earlier local average must be centred at this epoch or later")
 
 #define KEY_ENTRY(name, type, field, lo, hi, open, choices, def, live, desc)                       \

@@ -18,6 +18,12 @@ max-pool argmax constant), in float64:
 Run by hand, with the directory of darts_ref.py in DARTS_REF_DIR or --ref-dir:
 /usr/bin/python3 tests/reference/make_hessian_fixtures.py
 [--ref-dir DIR] [--out tests/fixtures/hessian/tiny_hessian.fix]
+
+--config-c FILE instead writes the state of `darts_ref.py --train --dataset
+fashion-mnist --C 8 --layers 5 --batch 32 --steps 10 --hessian --hessian-full`
+after its 10 steps (spec, flat weights, alphas, the first 32 search-val
+images and labels, its lambda_max both ways) for `tests/test_hessian FILE`,
+the comparison of BENCHMARKS.md (1.6 MB: not part of the tree).
 """
 import argparse
 import collections
@@ -45,15 +51,47 @@ class AlphaLoss:
         return F.cross_entropy(self.model(x), y)
 
 
+def config_c(darts_ref, out):
+    """darts_ref.run_train's first 10 steps, then its --hessian report."""
+    import torch
+    args = darts_ref.parse_args(["--train", "--dataset", "fashion-mnist", "--C", "8",
+                                 "--layers", "5", "--batch", "32", "--steps", "10"])
+    torch.set_num_threads(args.threads)
+    model, search = darts_ref.build(args)
+    train, val = darts_ref.search_split(darts_ref.load_fashion_mnist(args.data_dir))
+    gen = torch.Generator().manual_seed(args.seed)
+    sampler = darts_ref.EpochSampler(len(train), args.batch, gen)
+    for step in range(args.steps):
+        lr = darts_ref.cosine_lr(step, args.steps, args.lr, args.lr_min)
+        xt, yt = train.batch(sampler.next())
+        xv, yv = val.batch(darts_ref.random_batch(len(val), args.batch, gen))
+        search.step(xt, yt, xv, yv, args.order, lr)
+    xh, yh = val.batch(torch.arange(0, args.batch))
+    lam, lam_full = darts_ref.alpha_hessian_eigenvalue(model, search, xh, yh, full=True)
+    out_t = collections.OrderedDict()
+    out_t["spec"] = np.array([1, 28, 10, 8, 5, 4, 3, 32], dtype=np.int32)
+    out_t["weights"] = torch.cat([p.detach().flatten() for p in model.parameters()])
+    out_t["alphas"] = torch.stack([model.alphas_normal, model.alphas_reduce]).detach()
+    out_t["x"] = xh
+    out_t["y"] = yh.to(torch.int32)
+    out_t["lambda_ref"] = np.array([lam, lam_full])
+    write_fixture(out, out_t)
+    print("%s: after 10 steps lambda_max %.5f (power iteration), %.5f (full Hessian)"
+          % (out, lam, lam_full))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_reference_argument(ap)
+    ap.add_argument("--config-c", metavar="FILE", help="the config-C comparison state instead")
     ap.add_argument("--tiny", default=os.path.join(HERE, "../fixtures/supernet/tiny.fix"))
     ap.add_argument("--out", default=os.path.join(HERE, "../fixtures/hessian/tiny_hessian.fix"))
     args = ap.parse_args()
     darts_ref = import_reference(args.ref_dir)
     import torch
 
+    if args.config_c:
+        return config_c(darts_ref, args.config_c)
     torch.set_default_dtype(torch.float64)
     tiny = read_fixture(args.tiny)
     s = dict(zip(["in_channels", "image_size", "classes", "init_channels", "layers", "nodes",
