@@ -168,7 +168,8 @@ static double dominant_of(const double *ev, size_t n)
 static void test_against_pytorch(int lanes)
 {
     Tiny t;
-    if (!ok(tiny_load(&t, lanes) == 0, "lanes %d: the tiny supernet and its PyTorch Hessian", lanes))
+    if (!ok(tiny_load(&t, lanes) == 0, "lanes %d: the tiny supernet and its PyTorch Hessian",
+            lanes))
         return;
     const size_t na = t.na;
     const FixtureTensor *probe_t = fixture_get(t.h, "probe"), *hvp_t = fixture_get(t.h, "hvp"),
@@ -194,8 +195,8 @@ static void test_against_pytorch(int lanes)
     int rc = hessian_record(&t.hs, t.x, t.y, t.spec.batch, err, sizeof err);
     rc |= hessian_hvp(&t.hs, probe, hv, err, sizeof err);
     double e = rel_error(hv, hvp_t->data, na);
-    ok(rc == 0 && e <= 1e-3, "lanes %d: H v equals PyTorch's double backward: rel. error %.2g", lanes,
-       e);
+    ok(rc == 0 && e <= 1e-3, "lanes %d: H v equals PyTorch's double backward: rel. error %.2g",
+       lanes, e);
 
     HessianEig eig = {0}, again = {0}, few = {0};
     rc = hessian_lambda_max(&t.hs, t.x, t.y, t.spec.batch, 20, &eig, err, sizeof err);
@@ -321,8 +322,7 @@ static void test_flat_and_refusals(void)
         c[3 * OP_COUNT + o] = 1.0f;
     rc |= hessian_hvp(&t.hs, c, hc, err, sizeof err);
     rc |= hessian_hvp(&t.hs, probe, hv, err, sizeof err);
-    double hcn = sqrt(norm2(hc, na) / norm2(c, na)),
-           hpn = sqrt(norm2(hv, na) / norm2(probe, na));
+    double hcn = sqrt(norm2(hc, na) / norm2(c, na)), hpn = sqrt(norm2(hv, na) / norm2(probe, na));
     ok(rc == 0 && hcn <= 1e-3 * hpn,
        "a shift of one edge's alphas: |H c| / |c| = %.2g, under 1e-3 of |H v| / |v| = %.3g", hcn,
        hpn);
@@ -391,8 +391,8 @@ static void test_config_c(const char *path)
     int iters[2] = {20, 200};
     for (int k = 0; k < 2; k++) {
         HessianEig eig = {0};
-        int rc = hessian_lambda_max(&hs, x->data, y->data, spec.batch, iters[k], &eig, err,
-                                    sizeof err);
+        int rc =
+            hessian_lambda_max(&hs, x->data, y->data, spec.batch, iters[k], &eig, err, sizeof err);
         ok(rc == 0 && close_enough(eig.lambda, want[1], 1e-3, 0.0, "lambda_max"),
            "lambda_max %.5f (%d products, change %.2g, residual %.2g) vs darts_ref %.5f (20 "
            "products) and %.5f (full Hessian)",

@@ -104,8 +104,7 @@ static void test_early_stop(void)
      * j = 2) ... prior_end = j - 4 >= 2 and centre = prior_end - 2 >= 0:
      * j = 6: current mean(ev[2..6]) = (1 + 4 * 3) / 5 = 2.6, prior the
      * growing mean of ev[0..2] = 1 */
-    ok(at == 6 && fabs(v.current - 2.6) < 1e-12 && fabs(v.prior - 1.0) < 1e-12 &&
-           v.keep.nodes == 1,
+    ok(at == 6 && fabs(v.current - 2.6) < 1e-12 && fabs(v.prior - 1.0) < 1e-12 && v.keep.nodes == 1,
        "with es_start 0 it stops at the first comparison, evaluation %d (want 6), keeping "
        "evaluation 0",
        at);
@@ -117,8 +116,7 @@ static void test_early_stop(void)
     early_stop_init(&es, 5, 1.3, 0.0);
     ok(feed(&es, climb, 30, &v) == -1, "5 %% per evaluation stays under ratio 1.3");
     early_stop_init(&es, 5, 1.2, 0.0);
-    ok(feed(&es, climb, 30, &v) >= 0, "... and stops under ratio 1.2 (%.3f)",
-       v.current / v.prior);
+    ok(feed(&es, climb, 30, &v) >= 0, "... and stops under ratio 1.2 (%.3f)", v.current / v.prior);
     early_stop_init(&es, 1, 1.3, 0.0);
     double jump[8] = {1, 1, 1, 1, 1, 2, 2, 2};
     at = feed(&es, jump, 8, &v);

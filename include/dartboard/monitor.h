@@ -50,10 +50,10 @@ int monitor_param_free(int op);
 #define MONITOR_ES_RING (MONITOR_ES_MAX_WINDOW + MONITOR_ES_DELTA + 1)
 
 typedef struct EarlyStop {
-    int window;        /* evaluations per local average */
-    double ratio;      /* stop above this ratio of local averages */
-    double start;      /* the earlier centre's epoch must be at least this */
-    int64_t evals;     /* evaluations so far */
+    int window;    /* evaluations per local average */
+    double ratio;  /* stop above this ratio of local averages */
+    double start;  /* the earlier centre's epoch must be at least this */
+    int64_t evals; /* evaluations so far */
     /* the newest MONITOR_ES_RING evaluations, evaluation i at i % RING */
     double lambda[MONITOR_ES_RING], epoch[MONITOR_ES_RING];
     int64_t step[MONITOR_ES_RING];
@@ -72,7 +72,7 @@ typedef struct EarlyStopVerdict {
 void early_stop_init(EarlyStop *es, int window, double ratio, double start);
 /* One evaluation: lambda_max at `step` (epoch: step / steps per epoch), with
  * the genotype derived then. */
-void early_stop_update(EarlyStop *es, int64_t step, double epoch, double lambda,
-                       const Genotype *g, EarlyStopVerdict *v);
+void early_stop_update(EarlyStop *es, int64_t step, double epoch, double lambda, const Genotype *g,
+                       EarlyStopVerdict *v);
 
 #endif

@@ -45,8 +45,9 @@ static void warn_crossings(Session *s, const MonitorRow *row)
                  (double)row->lambda_max, s->cfg.monitor.lambda_warn);
     if (skips_high && !s->skips_high) {
         size_t used = strlen(what);
-        snprintf(what + used, sizeof what - used, "%s%d skip connections in the derived normal cell",
-                 used ? "; " : "", row->skips_normal);
+        snprintf(what + used, sizeof what - used,
+                 "%s%d skip connections in the derived normal cell", used ? "; " : "",
+                 row->skips_normal);
     }
     if (what[0])
         session_say(s, "step %lld: %s (collapse ahead?)", (long long)row->step, what);

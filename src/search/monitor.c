@@ -59,8 +59,8 @@ static double local_average(const EarlyStop *es, int64_t j)
     return sum / (double)(j - first + 1);
 }
 
-void early_stop_update(EarlyStop *es, int64_t step, double epoch, double lambda,
-                       const Genotype *g, EarlyStopVerdict *v)
+void early_stop_update(EarlyStop *es, int64_t step, double epoch, double lambda, const Genotype *g,
+                       EarlyStopVerdict *v)
 {
     memset(v, 0, sizeof *v);
     int64_t j = es->evals++;
