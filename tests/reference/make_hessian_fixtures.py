@@ -19,7 +19,7 @@ Run by hand, with the directory of darts_ref.py in DARTS_REF_DIR or --ref-dir:
 /usr/bin/python3 tests/reference/make_hessian_fixtures.py
 [--ref-dir DIR] [--out tests/fixtures/hessian/tiny_hessian.fix]
 
---config-c FILE instead writes the state of `darts_ref.py --train --dataset
+--config-c FILE [--full] instead writes the state of `darts_ref.py --train --dataset
 fashion-mnist --C 8 --layers 5 --batch 32 --steps 10 --hessian --hessian-full`
 after its 10 steps (spec, flat weights, alphas, the first 32 search-val
 images and labels, its lambda_max both ways) for `tests/test_hessian FILE`,
@@ -51,7 +51,7 @@ class AlphaLoss:
         return F.cross_entropy(self.model(x), y)
 
 
-def config_c(darts_ref, out):
+def config_c(darts_ref, out, full):
     """darts_ref.run_train's first 10 steps, then its --hessian report."""
     import torch
     args = darts_ref.parse_args(["--train", "--dataset", "fashion-mnist", "--C", "8",
@@ -67,23 +67,25 @@ def config_c(darts_ref, out):
         xv, yv = val.batch(darts_ref.random_batch(len(val), args.batch, gen))
         search.step(xt, yt, xv, yv, args.order, lr)
     xh, yh = val.batch(torch.arange(0, args.batch))
-    lam, lam_full = darts_ref.alpha_hessian_eigenvalue(model, search, xh, yh, full=True)
+    lam, lam_full = darts_ref.alpha_hessian_eigenvalue(model, search, xh, yh, full=full)
     out_t = collections.OrderedDict()
     out_t["spec"] = np.array([1, 28, 10, 8, 5, 4, 3, 32], dtype=np.int32)
     out_t["weights"] = torch.cat([p.detach().flatten() for p in model.parameters()])
     out_t["alphas"] = torch.stack([model.alphas_normal, model.alphas_reduce]).detach()
     out_t["x"] = xh
     out_t["y"] = yh.to(torch.int32)
-    out_t["lambda_ref"] = np.array([lam, lam_full])
+    out_t["lambda_ref"] = np.array([lam, lam if lam_full is None else lam_full])
     write_fixture(out, out_t)
-    print("%s: after 10 steps lambda_max %.5f (power iteration), %.5f (full Hessian)"
-          % (out, lam, lam_full))
+    print("%s: after 10 steps lambda_max %.5f (power iteration)%s"
+          % (out, lam, "" if lam_full is None else ", %.5f (full Hessian)" % lam_full))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_reference_argument(ap)
     ap.add_argument("--config-c", metavar="FILE", help="the config-C comparison state instead")
+    ap.add_argument("--full", action="store_true",
+                    help="(--config-c) also the whole Hessian's eigenvalue (slow)")
     ap.add_argument("--tiny", default=os.path.join(HERE, "../fixtures/supernet/tiny.fix"))
     ap.add_argument("--out", default=os.path.join(HERE, "../fixtures/hessian/tiny_hessian.fix"))
     args = ap.parse_args()
@@ -91,7 +93,7 @@ def main():
     import torch
 
     if args.config_c:
-        return config_c(darts_ref, args.config_c)
+        return config_c(darts_ref, args.config_c, args.full)
     torch.set_default_dtype(torch.float64)
     tiny = read_fixture(args.tiny)
     s = dict(zip(["in_channels", "image_size", "classes", "init_channels", "layers", "nodes",
