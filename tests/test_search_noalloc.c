@@ -143,8 +143,8 @@ int main(void)
     allocations = 0;
     good &= search_monitor(s, 3, &row, err, sizeof err) == 0;
     counting = 0;
-    ok(good && allocations == 0, "a collapse monitor row (3 Hessian-vector products): %ld allocations",
-       allocations);
+    ok(good && allocations == 0,
+       "a collapse monitor row (3 Hessian-vector products): %ld allocations", allocations);
     explain();
     search_free(s);
     dataset_free(&data);

@@ -52,9 +52,8 @@ void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, doub
 void curves_monitor_rows(const MonitorRow *m, int n, MetricRow *out)
 {
     for (int i = 0; i < n; i++)
-        out[i] = (MetricRow){.step = m[i].step,
-                             .train_loss = m[i].lambda_max,
-                             .val_loss = m[i].lambda_change};
+        out[i] = (MetricRow){
+            .step = m[i].step, .train_loss = m[i].lambda_max, .val_loss = m[i].lambda_change};
 }
 
 /* One series rasterised on a dot grid (dw x dh), lines between points. */

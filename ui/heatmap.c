@@ -158,8 +158,8 @@ void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
                   int show_numbers)
 {
     CnnKept k = {kept, nodes};
-    HeatmapSpec spec = {OP_COUNT,  heatmap_op_label, heatmap_edge_label,
-                        cnn_kept,  &k,               monitor_param_free};
+    HeatmapSpec spec = {OP_COUNT, heatmap_op_label,  heatmap_edge_label, cnn_kept,
+                        &k,       monitor_param_free};
     heatmap_draw_spec(w, r, st, title, &alpha[0][0], 0, edges, &spec, show_numbers);
 }
 
@@ -196,7 +196,7 @@ void heatmap_draw_recurrent(WINDOW *w, Rect r, const Style *st, const char *titl
                             const float (*alpha)[RNN_OP_COUNT], int first, int count,
                             const RnnGenotype *g, int show_numbers)
 {
-    HeatmapSpec spec = {RNN_OP_COUNT, heatmap_rnn_op_label, heatmap_rnn_edge_label, rnn_kept,
-                        g,            NULL};
+    HeatmapSpec spec = {RNN_OP_COUNT, heatmap_rnn_op_label, heatmap_rnn_edge_label, rnn_kept, g,
+                        NULL};
     heatmap_draw_spec(w, r, st, title, &alpha[0][0], first, count, &spec, show_numbers);
 }

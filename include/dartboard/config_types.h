@@ -60,7 +60,7 @@ typedef struct Config {
         double es_ratio;    /* stop when the local average grows by more than this */
         double es_start;    /* ... over one centred at this epoch or later */
     } monitor;              /* collapse monitors (docs/ARCHITECTURE.md) */
-    char preset[64]; /* name the configuration came from (for titles, run dir names) */
+    char preset[64];        /* name the configuration came from (for titles, run dir names) */
 } Config;
 
 #endif

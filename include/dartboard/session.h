@@ -30,7 +30,7 @@ typedef enum SessionState {
 
 extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING", ... */
 
-#define SNAPSHOT_ROWS 512    /* newest metric rows kept in a snapshot */
+#define SNAPSHOT_ROWS 512     /* newest metric rows kept in a snapshot */
 #define SNAPSHOT_MONITORS 128 /* newest monitor rows kept in a snapshot */
 #define SNAPSHOT_MESSAGE 256
 
@@ -71,7 +71,7 @@ typedef struct Snapshot {
     float alpha_rnn[RNN_EDGES][RNN_OP_COUNT]; /* softmaxed */
     RnnGenotype rnn_genotype, rnn_prev_genotype;
     double tokens_per_s;
-    int seq_len;          /* of the latest step's weight window */
+    int seq_len; /* of the latest step's weight window */
     /* the collapse monitors (monitor.h) of a CNN search, every monitor.every
      * steps: this process's rows (a resumed run's earlier ones are in
      * monitors.csv) */

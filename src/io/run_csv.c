@@ -64,7 +64,7 @@ int monitor_row_format(const MonitorRow *r, const char *sep, char *buf, size_t l
     if (len == 0)
         return -1;
 #define MONITOR_WRITE(id, name, field, conv)                                                       \
-    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                  \
+    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                   \
         return -1;
     MONITOR_COLUMNS(MONITOR_WRITE)
 #undef MONITOR_WRITE

@@ -131,8 +131,7 @@ unsigned char *plan_kinks(Plan *p, size_t count)
 
 /* Plain loops: only the collapse monitor runs these modes, a few passes
  * every monitor.every steps. */
-void kink_relu_forward(const Ctx *x, unsigned char *mask, float *out, const float *in,
-                       size_t count)
+void kink_relu_forward(const Ctx *x, unsigned char *mask, float *out, const float *in, size_t count)
 {
     switch (x->kinks) {
     case SUPERNET_KINKS_LIVE:
