@@ -395,7 +395,7 @@ static void test_config_c(const char *path)
             hessian_lambda_max(&hs, x->data, y->data, spec.batch, iters[k], &eig, err, sizeof err);
         ok(rc == 0 && close_enough(eig.lambda, want[1], 1e-3, 0.0, "lambda_max"),
            "lambda_max %.5f (%d products, change %.2g, residual %.2g) vs darts_ref %.5f (20 "
-           "products) and %.5f (full Hessian)",
+           "products) and %.5f (the whole Hessian with --full, else the same)",
            eig.lambda, eig.iters, eig.change, eig.residual, want[0], want[1]);
     }
     arena_free(&arena);
