@@ -57,7 +57,7 @@ if run 0 --headless --preset test --out "$rd" --steps $steps --threads 1 --set r
 else
     fail "headless run of the test preset exits 0"
 fi
-check "run directory holds exactly the six files, and the outcome for dartboard ls" '[ "$(cd "$rd" && ls | sort | tr "\n" " ")" = "alphas.csv checkpoint.bin config.yaml genotype.json genotype.py metrics.csv outcome " ]'
+check "run directory holds exactly the seven files, and the outcome for dartboard ls" '[ "$(cd "$rd" && ls | sort | tr "\n" " ")" = "alphas.csv checkpoint.bin config.yaml genotype.json genotype.py metrics.csv monitors.csv outcome " ]'
 check "no temporary files left" '[ -z "$(find "$work" -name "*.tmp")" ]'
 check "metrics.csv header" '[ "$(head -n 1 "$rd/metrics.csv")" = "step,epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds" ]'
 check "metrics.csv: one row per report (report_every=1)" '[ "$(tail -n +2 "$rd/metrics.csv" | cut -d, -f1 | tr "\n" " ")" = "1 2 3 4 5 " ]'

@@ -90,7 +90,14 @@ static void test_key_table(void)
                                               "data.synthetic_size",
                                               "data.synthetic_image",
                                               "data.synthetic_channels",
-                                              "data.classes"};
+                                              "data.classes",
+                                              "monitor.every",
+                                              "monitor.iters",
+                                              "monitor.lambda_warn",
+                                              "monitor.es",
+                                              "monitor.es_window",
+                                              "monitor.es_ratio",
+                                              "monitor.es_start"};
     static const char *const live_keys[] = {"optim.lr",
                                             "optim.lr_min",
                                             "optim.momentum",
@@ -113,7 +120,10 @@ static void test_key_table(void)
                                             "rnn.dropout_input",
                                             "rnn.dropout_embed",
                                             "rnn.tar",
-                                            "rnn.nonmono"};
+                                            "rnn.nonmono",
+                                            "monitor.iters",
+                                            "monitor.lambda_warn",
+                                            "monitor.es"};
     int n_design = (int)(sizeof design_keys / sizeof design_keys[0]);
     int n_live = (int)(sizeof live_keys / sizeof live_keys[0]);
     int count = 0;

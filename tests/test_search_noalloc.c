@@ -24,6 +24,7 @@ int main(void)
     Config c;
     Dataset data;
     test_preset(&c, NULL);
+    c.monitor.every = 1; /* plans the collapse monitor too */
     if (dataset_load(&data, &c, DATA_TRAIN, err, sizeof err) != 0) {
         printf("Bail out! the test preset's data: %s\n", err);
         return 99;
@@ -85,6 +86,15 @@ int main(void)
     search_evaluate(s, 40, &loss, &acc);
     allocations = noalloc_end();
     ok(allocations == 0, "evaluation: %ld allocations", allocations);
+    noalloc_explain();
+
+    MonitorRow row;
+    good = search_monitor(s, 3, &row, err, sizeof err) == 0; /* first use */
+    noalloc_begin();
+    good &= search_monitor(s, 3, &row, err, sizeof err) == 0;
+    allocations = noalloc_end();
+    ok(good && allocations == 0,
+       "a collapse monitor row (3 Hessian-vector products): %ld allocations", allocations);
     noalloc_explain();
     search_free(s);
     dataset_free(&data);

@@ -168,6 +168,23 @@ static void fixture_snapshot(Snapshot *s)
     s->val_acc = last->val_acc;
     config_defaults(&s->config);
     snprintf(s->config.preset, sizeof s->config.preset, "demo");
+    /* Collapse monitor rows (the status bar shows the newest, the curves
+     * panel all): lambda_max rising. */
+    s->monitors_total = s->n_monitors = 6;
+    for (int i = 0; i < 5; i++)
+        s->monitors[i] = (MonitorRow){.step = 130 * (i + 1),
+                                      .lambda_max = 0.05f + 0.01f * (float)(i * i),
+                                      .lambda_iters = 20};
+    s->monitors[5] = (MonitorRow){.step = 780,
+                                  .lambda_max = 0.1018f,
+                                  .lambda_iters = 20,
+                                  .lambda_change = 2e-5f,
+                                  .lambda_residual = 0.004f,
+                                  .skips_normal = 2,
+                                  .param_free_normal = 3,
+                                  .entropy_normal = 2.05f,
+                                  .entropy_reduce = 2.07f,
+                                  .none_weight = 0.12f};
     s->message_seq = 3;
     snprintf(s->message, sizeof s->message,
              "checkpoint written: runs/demo-20261128-140000/checkpoint.bin");

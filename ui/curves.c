@@ -14,6 +14,8 @@ static double series_value(const MetricRow *m, CurveKind kind, int val)
 {
     if (kind == CURVE_LOSS)
         return val ? m->val_loss : m->train_loss;
+    if (kind == CURVE_LAMBDA)
+        return val ? NAN : m->train_loss;
     return val ? m->val_acc : m->train_acc; /* percent, or CURVE_PPL's perplexity */
 }
 
@@ -45,6 +47,13 @@ void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, doub
     }
     *lo = a;
     *hi = b;
+}
+
+void curves_monitor_rows(const MonitorRow *m, int n, MetricRow *out)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = (MetricRow){
+            .step = m[i].step, .train_loss = m[i].lambda_max, .val_loss = m[i].lambda_change};
 }
 
 /* One series rasterised on a dot grid (dw x dh), lines between points. */
@@ -116,10 +125,19 @@ static void format_y(char *buf, size_t len, double v, CurveKind kind)
 static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows,
                         int n, int run)
 {
-    static const char *const titles[CURVE_KIND_COUNT] = {"loss", "accuracy", "perplexity"};
+    static const char *const titles[CURVE_KIND_COUNT] = {"loss", "accuracy", "perplexity",
+                                                         "lambda_max"};
     static const char *const second[4] = {"val", "test", "valid", "valid"};
     int x = draw_text(w, r, r.y, r.x, titles[kind], colors_attr(ROLE_TITLE));
     const MetricRow *last = n ? &rows[n - 1] : NULL;
+    if (kind == CURVE_LAMBDA) { /* one series: the newest value and its convergence */
+        x = draw_text(w, r, r.y, x + 2, st->g->train_mark, colors_attr(ROLE_TRAIN));
+        x = draw_text(w, r, r.y, x, st->g->train_mark, colors_attr(ROLE_TRAIN));
+        if (last)
+            draw_textf(w, r, r.y, x + 1, colors_attr(ROLE_LABEL), "%.4g  step %lld  change %.1g",
+                       (double)last->train_loss, (long long)last->step, (double)last->val_loss);
+        return;
+    }
     for (int v = 0; v < 2; v++) {
         const char *mark = v ? st->g->val_mark : st->g->train_mark;
         x = draw_text(w, r, r.y, x + 2, mark, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
@@ -176,7 +194,9 @@ void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Metri
     }
     if (n == 0) {
         draw_text(w, plot, plot.y + ph / 2, plot.x + 1,
-                  training ? "waiting for the first epoch" : "waiting for the first report",
+                  kind == CURVE_LAMBDA ? "waiting for the first monitor row"
+                  : training           ? "waiting for the first epoch"
+                                       : "waiting for the first report",
                   colors_attr(ROLE_LABEL));
         return;
     }

@@ -12,7 +12,16 @@
 
 /* CURVE_PPL: a recurrent search's perplexities, which its rows carry in
  * train_acc and val_acc (session.h). */
-typedef enum CurveKind { CURVE_LOSS, CURVE_ACC, CURVE_PPL, CURVE_KIND_COUNT } CurveKind;
+/* CURVE_LAMBDA: the collapse monitor's lambda_max, one series carried in
+ * train_loss (curves_monitor_rows); its legend adds the power iteration's
+ * final relative change, carried in val_loss. */
+typedef enum CurveKind {
+    CURVE_LOSS,
+    CURVE_ACC,
+    CURVE_PPL,
+    CURVE_LAMBDA,
+    CURVE_KIND_COUNT
+} CurveKind;
 
 /* Whose rows: a search's, a training run's (epochs, the test split), a
  * recurrent search's (the valid split) or a recurrent cell's training
@@ -21,6 +30,9 @@ enum { CURVES_SEARCH, CURVES_TRAINING, CURVES_RECURRENT, CURVES_RECURRENT_TRAINI
 
 /* The y range the plot uses for these rows (padded, never empty). */
 void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi);
+
+/* The monitor rows as the rows CURVE_LAMBDA draws (n at most SNAPSHOT_MONITORS). */
+void curves_monitor_rows(const MonitorRow *m, int n, MetricRow *out);
 
 /* run: CURVES_*. A training run's rows are epochs, the second series the
  * test split (labels "test" and "epoch" instead of "val" and "step"); a

@@ -150,15 +150,22 @@ void editor_draw(WINDOW *w, int rows, int cols, const Style *st, const Editor *e
 {
     if (!ed->open)
         return;
-    Rect r = layout_dialog(rows, cols, ed->n + 7, 72);
+    /* The frame, a blank line and three lines under the keys take 7 rows;
+     * when the keys do not all fit, a window of them that holds the
+     * selected one, with marks where more are above or below. */
+    const int shown = ed->n + 7 <= rows ? ed->n : rows - 7 < 1 ? 1 : rows - 7;
+    int first = ed->selected - shown / 2;
+    first = first + shown > ed->n ? ed->n - shown : first;
+    first = first < 0 ? 0 : first;
+    Rect r = layout_dialog(rows, cols, shown + 7, 72);
     if (rect_empty(r))
         return;
     attr_t a = colors_attr(ROLE_DIALOG);
     draw_fill(w, r, a);
     draw_frame(w, r, st, "edit hyperparameters", a);
     Rect in = draw_inner(r);
-    for (int i = 0; i < ed->n; i++) {
-        int y = in.y + i;
+    for (int k = 0; k < shown && first + k < ed->n; k++) {
+        const int i = first + k, y = in.y + k;
         char val[EDITOR_BUF + 2];
         if (i == ed->selected && ed->editing)
             snprintf(val, sizeof val, "%s_", ed->buf);
@@ -169,8 +176,10 @@ void editor_draw(WINDOW *w, int rows, int cols, const Style *st, const Editor *e
             draw_repeat(w, in, y, in.x, " ", in.w, line);
         draw_textf(w, in, y, in.x + 1, line, "%-22s %-16s%s", ed->fields[i]->name, val,
                    ed->pending[i] ? " (pending)" : "");
+        if ((k == 0 && first > 0) || (k == shown - 1 && first + shown < ed->n))
+            draw_text(w, in, y, in.x + in.w - 2, k == 0 ? "^" : "v", line);
     }
-    int y = in.y + ed->n + 1;
+    int y = in.y + shown + 1;
     if (ed->n > 0)
         draw_text(w, in, y, in.x + 1, ed->fields[ed->selected]->description, a);
     draw_text(w, in, y + 1, in.x + 1, ed->status,

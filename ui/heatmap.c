@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dartboard/monitor.h"
+
 static const char *const op_short[OP_COUNT] = {"no", "mp", "ap", "sk", "s3", "s5", "d3", "d5"};
 static const char *const op_medium[OP_COUNT] = {"none", "max",  "avg",  "skip",
                                                 "sep3", "sep5", "dil3", "dil5"};
@@ -107,6 +109,9 @@ void heatmap_draw_spec(WINDOW *w, Rect r, const Style *st, const char *title, co
         draw_text(w, r, y, r.x + 1, label,
                   is_kept ? colors_attr(ROLE_KEPT) : colors_attr(ROLE_LABEL));
         int win = heatmap_row_winner_of(row, ops);
+        if (spec->marked && spec->marked(win))
+            draw_text(w, r, y, r.x + HEAT_LABEL_W - 2, HEAT_PARAM_FREE_MARK,
+                      colors_attr(ROLE_LABEL) | A_BOLD);
         for (int o = 0; o < ops; o++) {
             int x = r.x + HEAT_LABEL_W + o * cw;
             int step = colors_heat_step(row[o], ops);
@@ -153,7 +158,8 @@ void heatmap_draw(WINDOW *w, Rect r, const Style *st, const char *title,
                   int show_numbers)
 {
     CnnKept k = {kept, nodes};
-    HeatmapSpec spec = {OP_COUNT, heatmap_op_label, heatmap_edge_label, cnn_kept, &k};
+    HeatmapSpec spec = {OP_COUNT, heatmap_op_label,  heatmap_edge_label, cnn_kept,
+                        &k,       monitor_param_free};
     heatmap_draw_spec(w, r, st, title, &alpha[0][0], 0, edges, &spec, show_numbers);
 }
 
@@ -190,6 +196,7 @@ void heatmap_draw_recurrent(WINDOW *w, Rect r, const Style *st, const char *titl
                             const float (*alpha)[RNN_OP_COUNT], int first, int count,
                             const RnnGenotype *g, int show_numbers)
 {
-    HeatmapSpec spec = {RNN_OP_COUNT, heatmap_rnn_op_label, heatmap_rnn_edge_label, rnn_kept, g};
+    HeatmapSpec spec = {RNN_OP_COUNT, heatmap_rnn_op_label, heatmap_rnn_edge_label, rnn_kept, g,
+                        NULL};
     heatmap_draw_spec(w, r, st, title, &alpha[0][0], first, count, &spec, show_numbers);
 }

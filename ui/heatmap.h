@@ -36,7 +36,14 @@ typedef struct HeatmapSpec {
     void (*edge_label)(char *buf, size_t len, const Glyphs *g, int edge);
     int (*kept)(const void *cell, int edge);
     const void *cell;
+    /* NULL, or 1 for ops whose winning row gets HEAT_PARAM_FREE_MARK */
+    int (*marked)(int op);
 } HeatmapSpec;
+
+/* Rows of the CNN cells whose winner has no parameters (a pool or skip) get
+ * this mark before the grid: parameter-free ops taking over is how DARTS
+ * collapses (monitor.h). */
+#define HEAT_PARAM_FREE_MARK "!"
 
 /* Rows first .. first + count - 1 of alpha (edges x spec->ops, row-major). */
 void heatmap_draw_spec(WINDOW *w, Rect r, const Style *st, const char *title, const float *alpha,

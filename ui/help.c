@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "ui/heatmap.h"
+
 /* clang-format off: one key per line reads as the table it is */
 static const KeyHelp key_table[] = {
     {ACT_PAUSE, {' ', 0}, "space", "pause", 0, "pause or resume the search"},
@@ -91,5 +93,8 @@ void help_draw_overlay(WINDOW *w, int rows, int cols, const Style *st)
     draw_textf(w, in, in.y + KEY_TABLE_COUNT + 1, in.x + 1, a,
                "heatmaps: %s strongest op (none excluded), %s edge the cell keeps", st->g->winner,
                st->g->kept);
-    draw_text(w, in, in.y + KEY_TABLE_COUNT + 2, in.x + 1, "any key closes this help", a);
+    draw_textf(w, in, in.y + KEY_TABLE_COUNT + 2, in.x + 1, a,
+               "%s strongest op has no parameters (pool, skip): a sign of collapse",
+               HEAT_PARAM_FREE_MARK);
+    draw_text(w, in, in.y + KEY_TABLE_COUNT + 3, in.x + 1, "any key closes this help", a);
 }

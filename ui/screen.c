@@ -200,7 +200,19 @@ static void draw_cnn(WINDOW *w, const Layout *lp, const Style *st, const Snapsho
         curve = kept;
     }
     curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, s->training);
-    curves_draw(w, l.area[AREA_ACC], st, CURVE_ACC, curve, n_rows, s->training);
+    Rect acc = l.area[AREA_ACC];
+    if (v->panel == PANEL_CURVES && !s->training && s->n_monitors > 0 && acc.h >= 8) {
+        /* The curves panel shares the accuracy's room with lambda_max. */
+        static MetricRow lambda[SNAPSHOT_MONITORS];
+        int n = s->n_monitors > SNAPSHOT_MONITORS ? SNAPSHOT_MONITORS : s->n_monitors;
+        Rect lam = acc;
+        acc.h /= 2;
+        lam.y += acc.h;
+        lam.h -= acc.h;
+        curves_monitor_rows(s->monitors, n, lambda);
+        curves_draw(w, lam, st, CURVE_LAMBDA, lambda, n, CURVES_SEARCH);
+    }
+    curves_draw(w, acc, st, CURVE_ACC, curve, n_rows, s->training);
     /* A trained cell never changes: nothing to mark as new. */
     cellview_draw(w, l.area[AREA_CELL_NORMAL], st, "normal cell", g->normal,
                   s->training ? g->normal : pg->normal, gn, s->training ? gn : pg->nodes);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static const ColorRole state_roles[SESSION_STATE_COUNT] = {
     [SESSION_STARTING] = ROLE_STARTING, [SESSION_RUNNING] = ROLE_RUNNING,
@@ -140,9 +141,31 @@ void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
     } else {
         x = draw_text(w, r, y, x, "train --  val --", bar);
     }
+    /* The newest collapse monitor row (monitor.h): lambda_max and the skips
+     * of the derived normal cell, bold past their thresholds; DARTS-ES's
+     * stop instead once it stopped. On a narrow screen they take the place
+     * of img/s. */
+    char mon[48] = "";
+    attr_t mon_attr = bar;
+    if (s->es_stopped) {
+        snprintf(mon, sizeof mon, "ES stop, kept step %lld", (long long)s->es_keep_step);
+        mon_attr |= A_BOLD;
+    } else if (s->n_monitors > 0) {
+        const MonitorRow *m = &s->monitors[s->n_monitors - 1];
+        snprintf(mon, sizeof mon, "lam %.3g sk %d", (double)m->lambda_max, m->skips_normal);
+        if (m->lambda_max > s->config.monitor.lambda_warn || m->skips_normal >= MONITOR_SKIPS_WARN)
+            mon_attr |= A_BOLD;
+    }
+    if (mon[0])
+        x = draw_text(w, r, y, x + 2, mon, mon_attr);
     if (s->ms_per_step > 0.0) {
-        x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
-        x = draw_textf(w, r, y, x + 2, bar, "%.0f img/s", s->images_per_s);
+        char speed[32], rate[32];
+        snprintf(speed, sizeof speed, "%.1f ms/step", s->ms_per_step);
+        snprintf(rate, sizeof rate, "%.0f img/s", s->images_per_s);
+        int need = x + 2 + (int)strlen(speed) + 2 + (int)strlen(rate) + 2 + 4 + (int)strlen(eta);
+        x = draw_textf(w, r, y, x + 2, bar, "%s", speed);
+        if (!mon[0] || need <= r.x + r.w)
+            x = draw_textf(w, r, y, x + 2, bar, "%s", rate);
         draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
     } else {
         draw_text(w, r, y, x + 2, "-- ms/step  -- img/s  ETA --", bar); /* no step timed yet */

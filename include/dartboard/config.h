@@ -40,7 +40,8 @@ const ConfigKey *config_key_find(const char *name);
 /* Does key k matter to a search (training 0) or a training run (training 1)
  * of a CNN cell (recurrent 0) or a recurrent one (recurrent 1)? arch.* only
  * the search, train.* only the CNN training, rnn.* only the recurrent cell,
- * model.* and the image keys of data only the CNN cell. */
+ * model.* and the image keys of data only the CNN cell, monitor.* only the
+ * CNN search. */
 int config_key_applies(const ConfigKey *k, int training, int recurrent);
 /* data.set is text (kjv or text): the run is about a recurrent cell. */
 int config_is_recurrent(const Config *c);

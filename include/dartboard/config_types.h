@@ -59,7 +59,15 @@ typedef struct Config {
         int threads, report_every, checkpoint_every, eval_samples;
         int sync_bn; /* under mpirun: BN batch statistics over every process */
     } run;
-    char preset[64]; /* name the configuration came from (for titles, run dir names) */
+    struct {
+        int every, iters;   /* steps between monitor rows (0: off); power iterations */
+        double lambda_warn; /* lambda_max that earns a warning */
+        int es;             /* DARTS-ES early stopping (monitor.h) */
+        int es_window;      /* evaluations per local average */
+        double es_ratio;    /* stop when the local average grows by more than this */
+        double es_start;    /* ... over one centred at this epoch or later */
+    } monitor;              /* collapse monitors (docs/ARCHITECTURE.md) */
+    char preset[64];        /* name the configuration came from (for titles, run dir names) */
 } Config;
 
 #endif

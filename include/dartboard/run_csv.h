@@ -5,6 +5,7 @@
  *   metrics.csv  the columns of METRIC_COLUMNS, one row per report
  *   alphas.csv   step,cell,edge,op,weight   (one block per report; cell is
  *                normal|reduce; op is a name or a column index)
+ *   monitors.csv the columns of MONITOR_COLUMNS, one row per monitor.every steps
  *
  * The readers find columns by their header names, so extra columns are
  * ignored. Errors are "FILE:LINE:COL: what is wrong (expected ...)".
@@ -20,6 +21,7 @@
 #include <stdio.h>
 
 #include "dartboard/genotype.h"
+#include "dartboard/monitor.h" /* MonitorRow */
 #include "dartboard/rnn_genotype.h"
 
 /* One row of metrics.csv: the averages since the previous report. The
@@ -71,6 +73,39 @@ static inline int metric_column_number(MetricColumn c)
 /* The row as metrics.csv holds it, columns separated by sep ("," or " ")
  * and ended by '\n'. Returns its length, or -1 when it does not fit. */
 int metric_row_format(const MetricRow *r, const char *sep, char *buf, size_t len);
+
+/* The columns of monitors.csv in file order, as METRIC_COLUMNS (monitor.h
+ * says what each value is).
+ * X(ID, header name, MonitorRow field, printf conversion) */
+#define MONITOR_COLUMNS(X)                                                                         \
+    X(MONITOR_STEP, "step", step, "%" PRId64)                                                      \
+    X(MONITOR_LAMBDA_MAX, "lambda_max", lambda_max, "%.6g")                                        \
+    X(MONITOR_LAMBDA_ITERS, "lambda_iters", lambda_iters, "%d")                                    \
+    X(MONITOR_LAMBDA_CHANGE, "lambda_change", lambda_change, "%.3g")                               \
+    X(MONITOR_LAMBDA_RESIDUAL, "lambda_residual", lambda_residual, "%.3g")                         \
+    X(MONITOR_SKIPS_NORMAL, "skips_normal", skips_normal, "%d")                                    \
+    X(MONITOR_PARAM_FREE_NORMAL, "param_free_normal", param_free_normal, "%d")                     \
+    X(MONITOR_ENTROPY_NORMAL, "entropy_normal", entropy_normal, "%.6f")                            \
+    X(MONITOR_ENTROPY_REDUCE, "entropy_reduce", entropy_reduce, "%.6f")                            \
+    X(MONITOR_NONE_WEIGHT, "none_weight", none_weight, "%.6f")
+
+#define MONITOR_COLUMN_ID(id, name, field, conv) id,
+typedef enum MonitorColumn {
+    MONITOR_COLUMNS(MONITOR_COLUMN_ID) MONITOR_COLUMN_COUNT
+} MonitorColumn;
+#undef MONITOR_COLUMN_ID
+
+#define MONITOR_HEADER_PART(id, name, field, conv) "," name
+#define MONITORS_CSV_HEADER (&(MONITOR_COLUMNS(MONITOR_HEADER_PART) "\n")[1])
+
+extern const char *const monitor_column_names[MONITOR_COLUMN_COUNT];
+
+/* Room for the longest row monitor_row_format() writes (a float in %.6f
+ * can take 48 bytes). */
+#define MONITOR_ROW_MAX 512
+
+/* The row as monitors.csv holds it, as metric_row_format. */
+int monitor_row_format(const MonitorRow *r, const char *sep, char *buf, size_t len);
 
 /* One row of a training run's metrics.csv (dartboard train): one per epoch,
  * the training averages over the epoch and the test split evaluated at its

@@ -1,8 +1,9 @@
 /* rundir: the files of a run directory (docs/ARCHITECTURE.md, Run directory).
  *
- * config.yaml, metrics.csv, alphas.csv, genotype.py, genotype.json and
- * changes.log are all rewritten whole through atomic_file, so a reader (or a
- * crash) sees either the old or the new file. The two CSV files are kept in
+ * config.yaml, metrics.csv, alphas.csv, monitors.csv (a CNN search's
+ * collapse monitors), genotype.py, genotype.json and changes.log are all
+ * rewritten whole through atomic_file, so a reader (or a crash) sees either
+ * the old or the new file. The CSV files are kept in
  * memory as text: appending a report rewrites the file from that buffer, and
  * resuming reloads it and drops the rows the checkpoint has not reached, so a
  * resumed run writes exactly the bytes an uninterrupted one would.
@@ -22,6 +23,7 @@
 
 #define RUNDIR_METRICS_HEADER METRICS_CSV_HEADER /* the columns of run_csv.h */
 #define RUNDIR_ALPHAS_HEADER "step,cell,edge,op,weight\n"
+#define RUNDIR_MONITORS_HEADER MONITORS_CSV_HEADER
 
 typedef struct TextBuf {
     char *data;
@@ -39,6 +41,7 @@ typedef struct RunDir {
                     * (search), or of RNN_TRAIN_COLUMNS (with training) */
     int lock_fd;
     TextBuf metrics, alphas;
+    TextBuf monitors; /* a CNN search only (neither training nor recurrent) */
 } RunDir;
 
 /* "runs/<preset>-YYYYMMDD-HHMMSS" for the current local time. */
@@ -56,7 +59,10 @@ void rundir_unlock(RunDir *rd);
 int rundir_create(RunDir *rd, char *err, size_t errlen);
 /* Opens the locked run for resuming: removes stray temporaries, loads the
  * CSV files and keeps the rows with step < cut (and step == cut when
- * keep_cut); later rows are rewritten as the search gets there again. A file
+ * keep_cut; monitors.csv keeps step == cut always, as a monitor row is
+ * written before the checkpoint of its step, and a run from before
+ * monitors.csv gets a header-only one); later rows are rewritten as the
+ * search gets there again. A file
  * that is not regular or larger than RUN_CSV_MAX_BYTES is refused (the bound
  * cannot come from run.epochs: a resume may lower it below the rows written). */
 int rundir_open(RunDir *rd, int64_t cut, int keep_cut, char *err, size_t errlen);
@@ -67,6 +73,7 @@ void rundir_free(RunDir *rd);
 void rundir_file(const RunDir *rd, const char *name, char *buf, size_t len);
 
 int rundir_append_metrics(RunDir *rd, const MetricRow *row, char *err, size_t errlen);
+int rundir_append_monitors(RunDir *rd, const MonitorRow *row, char *err, size_t errlen);
 /* One block: both cells, every edge, every op (softmaxed weights). */
 int rundir_append_alphas(RunDir *rd, int64_t step, int edges, const float *normal,
                          const float *reduce, char *err, size_t errlen);

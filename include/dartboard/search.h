@@ -21,6 +21,7 @@
 #include "dartboard/data.h"
 #include "dartboard/genotype.h"
 #include "dartboard/grad_reduce.h"
+#include "dartboard/monitor.h"
 #include "dartboard/supernet.h"
 
 typedef struct StepStats {
@@ -79,6 +80,18 @@ int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *
 /* Loss and accuracy (%) of the first `samples` images of the alpha split
  * (all of it when samples <= 0 or larger), evaluation-mode BN, no augmentation. */
 void search_evaluate(Search *s, int samples, float *loss, float *acc);
+
+/* The collapse monitors (monitor.h) of the current state into row:
+ * lambda_max by at most `iters` power iterations of exact Hessian-vector
+ * products (hessian.h) on the fixed monitor batch, and the alpha statistics;
+ * row->step = steps done. The monitor batch is darts_ref --hessian's: the
+ * first data.batch_size images of the alpha split, train-mode BN (under MPI:
+ * rank 0's shard of it, computed by the lead alone). Weights, alphas, running
+ * statistics, optimizer state, samplers and RNG are untouched, so a run with
+ * monitors writes what one without writes. Needs monitor.every > 0 at
+ * search_create (the frozen-kink masks are planned then; else -1 + err).
+ * 0, or -1 + err on a non-finite loss. */
+int search_monitor(Search *s, int iters, MonitorRow *row, char *err, size_t errlen);
 
 /* The op weights: softmaxed alphas (Fair DARTS: sigmoid, none 0), edges x OP_COUNT each. */
 void search_alpha_weights(const Search *s, float *normal, float *reduce);

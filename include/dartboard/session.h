@@ -17,7 +17,7 @@
 #include "dartboard/config.h"
 #include "dartboard/genotype.h"
 #include "dartboard/rnn_genotype.h"
-#include "dartboard/run_csv.h" /* MetricRow, one row of metrics.csv */
+#include "dartboard/run_csv.h" /* MetricRow and MonitorRow, rows of metrics.csv and monitors.csv */
 
 typedef enum SessionState {
     SESSION_STARTING, /* loading data, planning the network */
@@ -30,7 +30,8 @@ typedef enum SessionState {
 
 extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING", ... */
 
-#define SNAPSHOT_ROWS 512 /* newest metric rows kept in a snapshot */
+#define SNAPSHOT_ROWS 512     /* newest metric rows kept in a snapshot */
+#define SNAPSHOT_MONITORS 128 /* newest monitor rows kept in a snapshot */
 #define SNAPSHOT_MESSAGE 256
 
 typedef struct Snapshot {
@@ -75,7 +76,22 @@ typedef struct Snapshot {
     float alpha_rnn[RNN_EDGES][RNN_OP_COUNT]; /* softmaxed */
     RnnGenotype rnn_genotype, rnn_prev_genotype;
     double tokens_per_s;
-    int seq_len;          /* of the latest step's weight window */
+    int seq_len; /* of the latest step's weight window */
+    /* the collapse monitors (monitor.h) of a CNN search, every monitor.every
+     * steps: this process's rows (a resumed run's earlier ones are in
+     * monitors.csv) */
+    int64_t monitors_total; /* rows computed; monitors[] holds the newest n_monitors */
+    int n_monitors;
+    MonitorRow monitors[SNAPSHOT_MONITORS];
+    double monitor_ms; /* the time the newest row took */
+    /* DARTS-ES (monitor.es) stopped the search at step es_stop_step: the
+     * local average of lambda_max grew es_growth-fold since the one centred
+     * at es_keep_step (epoch es_keep_epoch), whose genotype es_genotype is
+     * the run's result */
+    int es_stopped;
+    int64_t es_stop_step, es_keep_step;
+    double es_keep_epoch, es_growth;
+    Genotype es_genotype;
     Config config;        /* the live hyperparameters */
     uint64_t message_seq; /* bumped when message changes */
     char message[SNAPSHOT_MESSAGE];

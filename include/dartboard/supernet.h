@@ -34,6 +34,10 @@ typedef struct SupernetSpec {
     int aux_skip;
     /* Fair DARTS (remedy.h): op weights sigmoid(alpha), none 0; 0: softmax. */
     int sigmoid;
+    /* 1: also plan the ReLU masks and max-pool argmaxes that
+     * supernet_set_kinks() records and replays (the collapse monitor's
+     * Hessian-vector products, hessian.h); 0: no memory for them. */
+    int frozen_kinks;
 } SupernetSpec;
 
 typedef enum SupernetMode {
@@ -55,6 +59,22 @@ float *supernet_running_stats(Supernet *net);
 int supernet_edges(const Supernet *net); /* per cell kind */
 float *supernet_alphas(Supernet *net);   /* 2 * edges * OP_COUNT */
 float *supernet_alpha_grads(Supernet *net);
+
+/* Where the ReLUs and max pools of the next forwards and backwards take
+ * their kinks from. Autograd's double backward (the exact Hessian-vector
+ * product) treats every ReLU mask and max-pool argmax as a constant; so does
+ * a difference of two gradients taken with SUPERNET_KINKS_FROZEN, which makes
+ * the network a smooth function of the alphas around the recorded point.
+ *   LIVE:   their own (the default, what training uses)
+ *   RECORD: their own, saved (forwards only)
+ *   FROZEN: the saved ones; backward gives alpha gradients only
+ * RECORD and FROZEN need spec.frozen_kinks. */
+typedef enum SupernetKinks {
+    SUPERNET_KINKS_LIVE,
+    SUPERNET_KINKS_RECORD,
+    SUPERNET_KINKS_FROZEN
+} SupernetKinks;
+void supernet_set_kinks(Supernet *net, SupernetKinks kinks);
 
 /* PyTorch's default init (kaiming-uniform conv/linear, BN weight 1 bias 0,
  * running mean 0 var 1), drawn from rng; alphas 1e-3 * N(0, 1). */

@@ -44,6 +44,16 @@ static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
             r->val_loss, r->val_acc, p->ms_per_step, p->images_per_s);
 }
 
+static void print_monitor(FILE *out, const Snapshot *p, const MonitorRow *m)
+{
+    fprintf(out,
+            "step %" PRId64 " monitor  lambda_max %.5g (%d products, change %.2g)  skips %d  "
+            "param-free %d  entropy %.3f/%.3f  none %.4f  %.0f ms\n",
+            m->step, (double)m->lambda_max, m->lambda_iters, (double)m->lambda_change,
+            m->skips_normal, m->param_free_normal, (double)m->entropy_normal,
+            (double)m->entropy_reduce, (double)m->none_weight, p->monitor_ms);
+}
+
 int headless_run(Session *s, FILE *out)
 {
     Snapshot *p = malloc(sizeof *p);
@@ -53,6 +63,7 @@ int headless_run(Session *s, FILE *out)
     }
     uint64_t seen = 0, message_seen = 0;
     int64_t printed = -1; /* rows printed so far (-1: not started) */
+    int64_t monitors_printed = 0;
     struct timespec pause = {0, POLL_NS};
     for (;;) {
         if (session_seq(s) == seen) {
@@ -83,10 +94,24 @@ int headless_run(Session *s, FILE *out)
                         " (%d epochs)\n",
                         p->preset, p->run_dir, p->step, p->total_steps, p->epochs);
         }
-        for (int64_t i = printed < 0 ? p->rows_total : printed; i < p->rows_total; i++) {
+        /* Metric and monitor rows in step order (a metric row first at a tie). */
+        int64_t i = printed < 0 ? p->rows_total : printed;
+        while (i < p->rows_total || monitors_printed < p->monitors_total) {
             int64_t k = p->n_rows - (p->rows_total - i);
-            if (k >= 0)
-                print_row(out, p, &p->rows[k]);
+            int64_t j = p->n_monitors - (p->monitors_total - monitors_printed);
+            const MetricRow *r = i < p->rows_total && k >= 0 ? &p->rows[k] : NULL;
+            const MonitorRow *m =
+                monitors_printed < p->monitors_total && j >= 0 ? &p->monitors[j] : NULL;
+            if (r && (!m || r->step <= m->step)) {
+                print_row(out, p, r);
+                i++;
+            } else if (m) {
+                print_monitor(out, p, m);
+                monitors_printed++;
+            } else { /* rows that left the snapshot's window unprinted */
+                i += i < p->rows_total;
+                monitors_printed += monitors_printed < p->monitors_total;
+            }
         }
         if (printed >= 0)
             printed = p->rows_total;
@@ -107,6 +132,14 @@ int headless_run(Session *s, FILE *out)
     Command stop = {.kind = CMD_STOP};
     session_command(s, &stop);
     int status = p->state == SESSION_DONE ? 0 : 1;
+    if (status == 0 && p->es_stopped) {
+        fprintf(out,
+                "DARTS-ES stopped the search at step %" PRId64 "; genotype (step %" PRId64
+                ", epoch %.1f): ",
+                p->es_stop_step, p->es_keep_step, p->es_keep_epoch);
+        genotype_write_py(out, &p->es_genotype);
+        fprintf(out, "run directory: %s\n", p->run_dir);
+    }
     if (status == 0 && p->step < p->total_steps)
         fprintf(out,
                 "stopped at step %" PRId64 " of %" PRId64

@@ -1,7 +1,7 @@
 # src/app: the session (worker thread, snapshots, commands), the run directory,
 # the command line and the headless front-end. main.c alone is not in the core
 # library, so tests can drive a Session without the program around it.
-libdartapp_a_SOURCES += src/app/session.c src/app/session_internal.h src/app/training.c src/app/rnnsearch_worker.c src/app/training_rnn.c src/app/cli.c src/app/cli.h \
+libdartapp_a_SOURCES += src/app/session.c src/app/session_monitor.c src/app/session_internal.h src/app/training.c src/app/rnnsearch_worker.c src/app/training_rnn.c src/app/cli.c src/app/cli.h \
 	src/app/headless.c src/app/headless.h include/dartboard/session.h
 # viewers: the feed the UI draws from, the wire protocol, the search's
 # server thread, the viewer's connection, detaching, `dartboard ls`

@@ -690,6 +690,7 @@ static int prepare(Session *s, char *err, size_t errlen)
     p->nodes = s->cfg.model.nodes;
     p->edges = genotype_edge_count(p->nodes);
     refresh_alphas(s);
+    session_monitor_init(s);
     if (s->resuming ? resume_run(s, err, errlen) : start_run(s, err, errlen))
         return -1;
     if (dist_lead_search(&s->cfg, s->search, err, errlen) != 0) /* the other MPI ranks */
@@ -801,6 +802,14 @@ static void *worker_main(void *arg)
         } else if (step < s->target) {
             refresh_alphas(s);
         }
+        /* Before the checkpoint of this step: a resume keeps the row. */
+        int es_stop;
+        if (session_monitor_step(s, &es_stop) != 0) {
+            failed = 1;
+            break;
+        }
+        if (es_stop) /* p->es_stopped: a UI that lingers stays open */
+            break;
         if (step < s->target && s->cfg.run.checkpoint_every > 0 &&
             step % s->cfg.run.checkpoint_every == 0 && checkpoint_now(s, 0) != 0) {
             failed = 1;
@@ -816,10 +825,12 @@ static void *worker_main(void *arg)
     }
     if (!failed) {
         double t0 = now_seconds();
-        if (stopped && search_step_count(s->search) < s->target)
+        if ((stopped || p->es_stopped) && search_step_count(s->search) < s->target)
             failed = checkpoint_now(s, 1) != 0;
         else
             failed = finish_run(s) != 0;
+        if (!failed && p->es_stopped)
+            failed = session_monitor_finish(s) != 0;
         s->app.elapsed += now_seconds() - t0;
     }
     p->state = failed ? SESSION_ERROR : SESSION_DONE;

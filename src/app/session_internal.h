@@ -10,6 +10,7 @@
 
 #include "dartboard/data.h"
 #include "dartboard/corpus.h"
+#include "dartboard/monitor.h"
 #include "dartboard/rnnsearch.h"
 #include "dartboard/rundir.h"
 #include "dartboard/search.h"
@@ -87,6 +88,8 @@ struct Session {
     int64_t last_row_step;
     int64_t checkpoint_step; /* step of the newest checkpoint.bin */
     float w_normal[GENOTYPE_MAX_EDGES * OP_COUNT], w_reduce[GENOTYPE_MAX_EDGES * OP_COUNT];
+    int lambda_high, skips_high; /* the newest monitor row was past its threshold */
+    EarlyStop es;                /* DARTS-ES over this process's monitor rows */
 
     /* dartboard train (opt.genotype set) */
     int training;
@@ -121,6 +124,15 @@ int session_drain_commands(Session *s, int *step_once, int wait_while_paused);
 int session_record_resume_overrides(Session *s, char *err, size_t errlen);
 /* The steps of a run: run.epochs, bounded by --epochs and --steps. */
 int64_t session_target(const Session *s);
+
+/* session_monitor.c: the collapse monitors of a CNN search */
+void session_monitor_init(Session *s); /* DARTS-ES starts empty (also on a resume) */
+/* The monitor row when the current step is due: 0, or -1 when a write
+ * failed; *stop = 1 when DARTS-ES stops the search. */
+int session_monitor_step(Session *s, int *stop);
+/* After the checkpoint of a DARTS-ES stop: the kept genotype as the run's
+ * genotype files, and the message. 0 or -1. */
+int session_monitor_finish(Session *s);
 
 /* training.c */
 void *training_main(Session *s);

@@ -206,11 +206,15 @@ int wire_snapshot_check(const Snapshot *s, char *err, size_t errlen)
     else if (s->n_rows < 0 || s->n_rows > SNAPSHOT_ROWS || s->rows_total < s->n_rows ||
              s->rows_resumed < 0 || s->rows_resumed > s->rows_total)
         what = "row count";
+    else if (s->n_monitors < 0 || s->n_monitors > SNAPSHOT_MONITORS ||
+             s->monitors_total < s->n_monitors)
+        what = "monitor row count";
     else if (s->order < 0 || s->order > 2 || s->config.arch.order < 0 || s->config.arch.order > 2)
         what = "order";
     else if (s->step < 0 || s->total_steps < 0 || s->epoch < 0 || s->epochs < 0)
         what = "progress";
-    else if (!genotype_ok(&s->genotype, s->nodes) || !genotype_ok(&s->prev_genotype, s->nodes))
+    else if (!genotype_ok(&s->genotype, s->nodes) || !genotype_ok(&s->prev_genotype, s->nodes) ||
+             (s->es_stopped && !genotype_ok(&s->es_genotype, s->nodes)))
         what = "genotype";
     if (!what)
         return 0;

@@ -31,7 +31,7 @@
 #define WIRE_HEADER 16
 #define WIRE_READ_ONLY 1u
 /* Bumped when a Snapshot field changes meaning without changing its size. */
-#define WIRE_SNAPSHOT_LAYOUT 1u
+#define WIRE_SNAPSHOT_LAYOUT 2u
 
 typedef enum WireType {
     WIRE_HELLO = 1,

@@ -129,7 +129,21 @@
     X("run.eval_samples", CONFIG_INT, run.eval_samples, 1, 1000000, 0, NULL, "10000", 0,           \
       "val-split images evaluated (eval-mode BN) at the end of each epoch and of the run")         \
     X("run.sync_bn", CONFIG_BOOL, run.sync_bn, 0, 1, 0, NULL, "false", 0,                          \
-      "under mpirun: BatchNorm statistics over the global batch (else per process)")
+      "under mpirun: BatchNorm statistics over the global batch (else per process)")               \
+    X("monitor.every", CONFIG_INT, monitor.every, 0, 1000000000, 0, NULL, "500", 0,                \
+      "steps between collapse monitor rows (lambda_max, skips) in monitors.csv (0: off)")          \
+    X("monitor.iters", CONFIG_INT, monitor.iters, 1, 1000, 0, NULL, "20", 1,                       \
+      "power iterations (Hessian-vector products) per lambda_max")                                 \
+    X("monitor.lambda_warn", CONFIG_DOUBLE, monitor.lambda_warn, 0, 1e9, 1, NULL, "1", 1,          \
+      "lambda_max above which the search warns of collapse")                                       \
+    X("monitor.es", CONFIG_BOOL, monitor.es, 0, 1, 0, NULL, "false", 1,                            \
+      "DARTS-ES: stop when lambda_max's local average grows by monitor.es_ratio")                  \
+    X("monitor.es_window", CONFIG_INT, monitor.es_window, 1, 64, 0, NULL, "5", 0,                  \
+      "DARTS-ES: monitor rows per local average of lambda_max")                                    \
+    X("monitor.es_ratio", CONFIG_DOUBLE, monitor.es_ratio, 1, 1e6, 0, NULL, "1.3", 0,              \
+      "DARTS-ES: stop above this ratio of the local average over the one 4 rows earlier")          \
+    X("monitor.es_start", CONFIG_DOUBLE, monitor.es_start, 0, 100000, 0, NULL, "10", 0,            \
+      "DARTS-ES: the earlier local average must be centred at this epoch or later")
 
 #define KEY_ENTRY(name, type, field, lo, hi, open, choices, def, live, desc)                       \
     {name, type, lo, hi, choices, desc, def, live, open},
@@ -144,8 +158,8 @@ static const size_t key_sizes[] = {CONFIG_KEY_LIST(KEY_SIZE)};
 
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
-static const char *const sections[] = {"data",   "model", "optim", "arch",
-                                       "remedy", "train", "rnn",   "run"};
+static const char *const sections[] = {"data",  "model", "optim", "arch",   "remedy",
+                                       "train", "rnn",   "run",   "monitor"};
 enum { SECTION_COUNT = sizeof sections / sizeof sections[0] };
 
 const ConfigKey *config_keys(int *count)
@@ -177,7 +191,8 @@ int config_key_applies(const ConfigKey *k, int training, int recurrent)
 {
     if (has_prefix(k->name, training ? "arch." : "train."))
         return 0;
-    if (has_prefix(k->name, "remedy.")) /* the CNN search's step only */
+    if (has_prefix(k->name, "remedy.")      /* the CNN search's step only */
+        || has_prefix(k->name, "monitor.")) /* the collapse monitors watch a CNN search */
         return !training && !recurrent;
     if (recurrent) /* the recurrent cell has its own shape and regularisers */
         return !has_prefix(k->name, "model.") && !has_prefix(k->name, "train.") &&
@@ -514,7 +529,7 @@ static void unknown_key_text(const char *name, char *buf, size_t len)
         else
             snprintf(buf, len,
                      "unknown key '%s' (expected section.key with a section of "
-                     "data, model, optim, arch, remedy, train, rnn, run)",
+                     "data, model, optim, arch, remedy, train, rnn, run, monitor)",
                      name);
         return;
     }
@@ -803,7 +818,7 @@ static int load_top(Loader *L)
         if (key.type != YAML_SCALAR_EVENT) {
             load_error(L, key.start_mark,
                        "a section name is %s (expected one of data, model, "
-                       "optim, arch, remedy, train, rnn, run)",
+                       "optim, arch, remedy, train, rnn, run, monitor)",
                        event_what(&key));
             yaml_event_delete(&key);
             return -1;
@@ -829,7 +844,7 @@ static int load_top(Loader *L)
             else
                 load_error(L, key.start_mark,
                            "unknown section '%s' (expected one of data, model, optim, arch, "
-                           "remedy, train, rnn, run)",
+                           "remedy, train, rnn, run, monitor)",
                            name);
         } else if (L->section_line[s]) {
             load_error(L, key.start_mark, "duplicate section '%s' (first given at line %zu)", name,

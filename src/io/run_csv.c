@@ -55,6 +55,25 @@ int metric_row_format(const MetricRow *r, const char *sep, char *buf, size_t len
     return (int)used;
 }
 
+#define MONITOR_NAME(id, name, field, conv) name,
+const char *const monitor_column_names[MONITOR_COLUMN_COUNT] = {MONITOR_COLUMNS(MONITOR_NAME)};
+#undef MONITOR_NAME
+
+int monitor_row_format(const MonitorRow *r, const char *sep, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return -1;
+#define MONITOR_WRITE(id, name, field, conv)                                                       \
+    if (append(buf, len, &used, "%s" conv, (id) == 0 ? "" : sep, r->field) != 0)                   \
+        return -1;
+    MONITOR_COLUMNS(MONITOR_WRITE)
+#undef MONITOR_WRITE
+    if (append(buf, len, &used, "\n") != 0)
+        return -1;
+    return (int)used;
+}
+
 int train_row_format(const TrainRow *r, const char *sep, char *buf, size_t len)
 {
     size_t used = 0;

@@ -111,9 +111,9 @@ static int write_buf(const RunDir *rd, const char *name, const TextBuf *b, char 
 
 /* Every file a run writes into its directory: a directory holding any of
  * them holds a run (or the remains of one), and --out must not write over it. */
-static const char *const run_files[] = {"config.yaml", "checkpoint.bin", "metrics.csv",
-                                        "alphas.csv",  "genotype.py",    "genotype.json",
-                                        "changes.log", "results.json"};
+static const char *const run_files[] = {"config.yaml",   "checkpoint.bin", "metrics.csv",
+                                        "alphas.csv",    "monitors.csv",   "genotype.py",
+                                        "genotype.json", "changes.log",    "results.json"};
 
 int rundir_check_new(const char *path, char *err, size_t errlen)
 {
@@ -223,19 +223,28 @@ static const char *metrics_header(const RunDir *rd)
     return rd->recurrent ? RNN_CSV_HEADER : RUNDIR_METRICS_HEADER;
 }
 
+/* monitors.csv: a CNN search's */
+static int has_monitors(const RunDir *rd)
+{
+    return !rd->training && !rd->recurrent;
+}
+
 int rundir_create(RunDir *rd, char *err, size_t errlen)
 {
     rundir_free(rd);
     const char *header = metrics_header(rd);
     if (buf_append(&rd->metrics, header, strlen(header)) != 0 ||
         (!rd->training &&
-         buf_append(&rd->alphas, RUNDIR_ALPHAS_HEADER, strlen(RUNDIR_ALPHAS_HEADER)) != 0)) {
+         buf_append(&rd->alphas, RUNDIR_ALPHAS_HEADER, strlen(RUNDIR_ALPHAS_HEADER)) != 0) ||
+        (has_monitors(rd) &&
+         buf_append(&rd->monitors, RUNDIR_MONITORS_HEADER, strlen(RUNDIR_MONITORS_HEADER)) != 0)) {
         snprintf(err, errlen, "%s: out of memory", rd->path);
         rundir_free(rd);
         return -1;
     }
     if (write_buf(rd, "metrics.csv", &rd->metrics, err, errlen) != 0 ||
-        (!rd->training && write_buf(rd, "alphas.csv", &rd->alphas, err, errlen) != 0)) {
+        (!rd->training && write_buf(rd, "alphas.csv", &rd->alphas, err, errlen) != 0) ||
+        (has_monitors(rd) && write_buf(rd, "monitors.csv", &rd->monitors, err, errlen) != 0)) {
         rundir_free(rd);
         return -1;
     }
@@ -304,15 +313,33 @@ int rundir_open(RunDir *rd, int64_t cut, int keep_cut, char *err, size_t errlen)
         rundir_free(rd);
         return -1;
     }
-    return 0;
+    if (!has_monitors(rd))
+        return 0;
+    char path[RUNDIR_FILE_MAX];
+    struct stat st;
+    rundir_file(rd, "monitors.csv", path, sizeof path);
+    int rc;
+    if (lstat(path, &st) != 0 && errno == ENOENT) { /* a run from before monitors.csv */
+        rc = buf_append(&rd->monitors, RUNDIR_MONITORS_HEADER, strlen(RUNDIR_MONITORS_HEADER));
+        if (rc != 0)
+            snprintf(err, errlen, "%s: out of memory", path);
+    } else {
+        rc = load_csv(rd, "monitors.csv", RUNDIR_MONITORS_HEADER, cut, 1, &rd->monitors, err,
+                      errlen);
+    }
+    if (rc != 0)
+        rundir_free(rd);
+    return rc;
 }
 
 void rundir_free(RunDir *rd)
 {
     free(rd->metrics.data);
     free(rd->alphas.data);
+    free(rd->monitors.data);
     memset(&rd->metrics, 0, sizeof rd->metrics);
     memset(&rd->alphas, 0, sizeof rd->alphas);
+    memset(&rd->monitors, 0, sizeof rd->monitors);
 }
 
 /* Appends to a CSV buffer and rewrites the file; on failure the buffer is
@@ -352,6 +379,19 @@ int rundir_append_train(RunDir *rd, const TrainRow *r, char *err, size_t errlen)
         return -1;
     }
     return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+}
+
+int rundir_append_monitors(RunDir *rd, const MonitorRow *row, char *err, size_t errlen)
+{
+    size_t old = rd->monitors.len;
+    char line[MONITOR_ROW_MAX];
+    int n = monitor_row_format(row, ",", line, sizeof line);
+    if (n < 0 || buf_append(&rd->monitors, line, (size_t)n) != 0) {
+        snprintf(err, errlen, "%s/monitors.csv: %s", rd->path,
+                 n < 0 ? "row too long" : "out of memory");
+        return -1;
+    }
+    return commit_rows(rd, "monitors.csv", &rd->monitors, old, err, errlen);
 }
 
 int rundir_append_alphas(RunDir *rd, int64_t step, int edges, const float *normal,

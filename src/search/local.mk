@@ -4,6 +4,21 @@
 libdartnum_a_SOURCES += src/search/netops.c src/search/netops.h src/search/mixedop.c \
 	src/search/mixedop.h src/search/supernet.c \
 	include/dartboard/supernet.h
+
+# hessian: exact alpha Hessian-vector products (frozen kinks), lambda_max;
+# monitor: the collapse monitors' alpha statistics and DARTS-ES.
+libdartnum_a_SOURCES += src/search/hessian.c include/dartboard/hessian.h src/search/monitor.c \
+	include/dartboard/monitor.h
+check_PROGRAMS += tests/test_hessian
+TESTS += tests/test_hessian
+tests_test_hessian_SOURCES = tests/test_hessian.c tests/fixture.h tests/tap.h
+tests_test_hessian_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/reference/make_hessian_fixtures.py tests/fixtures/hessian/tiny_hessian.fix
+check_PROGRAMS += tests/test_monitor
+TESTS += tests/test_monitor tests/test_monitor_run.sh
+tests_test_monitor_SOURCES = tests/test_monitor.c tests/helpers.h tests/tap.h
+tests_test_monitor_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/test_monitor_run.sh
 check_PROGRAMS += tests/test_genotype tests/test_supernet
 TESTS += tests/test_genotype tests/test_supernet
 tests_test_genotype_SOURCES = tests/test_genotype.c tests/tap.h

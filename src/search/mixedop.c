@@ -84,18 +84,70 @@ void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux)
                      conv_ops[i].dilation, h, w);
     if (aux && stride == 2) /* DARTS-'s MixedOp registers it after its ops */
         plan_fact_red(p, &m->aux_skip, c, c, h, w);
+    m->kinks = plan_kinks(p, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
     scratch_need(&p->need_edge.edge_in, n * (size_t)c * (size_t)h * (size_t)w);
     scratch_need(&p->need_edge.slot, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
     p->in_edge = 0;
     assign_lanes(m, p->lanes);
 }
 
-static void pool_forward(const MixedOp *m, int k, float *out, const float *in, int n)
+/* The input offset of tap t (0..8, row-major in the 3x3 window, padding 1)
+ * of output (oy, ox) in one plane, or -1 in the padding. */
+static long pool_tap(const MixedOp *m, int oy, int ox, int t)
 {
-    if (k == OP_MAX_POOL_3X3)
-        maxpool3x3_forward(out, in, n, m->c, m->h, m->w, m->stride);
+    int iy = oy * m->stride - 1 + t / 3, ix = ox * m->stride - 1 + t % 3;
+    return iy < 0 || iy >= m->h || ix < 0 || ix >= m->w ? -1 : (long)iy * m->w + ix;
+}
+
+/* Frozen kinks of the max pool (supernet_set_kinks): RECORD saves the tap
+ * of each window's first maximum (strict > in window order, as the kernel
+ * and PyTorch choose), FROZEN takes the input at the saved taps; scalar
+ * loops, as only the collapse monitor runs them. */
+static void maxpool_kinks(const Ctx *x, const MixedOp *m, float *out, const float *in)
+{
+    long planes = (long)x->n * m->c, hw = (long)m->h * m->w;
+    for (long q = 0; q < planes; q++) {
+        const float *ip = in + q * hw;
+        for (int oy = 0; oy < m->ho; oy++)
+            for (int ox = 0; ox < m->wo; ox++) {
+                size_t o = ((size_t)q * (size_t)m->ho + (size_t)oy) * (size_t)m->wo + (size_t)ox;
+                if (x->kinks == SUPERNET_KINKS_FROZEN) {
+                    out[o] = ip[pool_tap(m, oy, ox, m->kinks[o])];
+                    continue;
+                }
+                int best = -1;
+                for (int t = 0; t < 9; t++) {
+                    long at = pool_tap(m, oy, ox, t);
+                    if (at >= 0 && (best < 0 || ip[at] > ip[pool_tap(m, oy, ox, best)]))
+                        best = t;
+                }
+                m->kinks[o] = (unsigned char)best;
+            }
+    }
+}
+
+/* din += dpooled sent to the saved taps */
+static void maxpool_kinks_backward(const Ctx *x, const MixedOp *m, float *din, const float *dout)
+{
+    long planes = (long)x->n * m->c, hw = (long)m->h * m->w;
+    for (long q = 0; q < planes; q++)
+        for (int oy = 0; oy < m->ho; oy++)
+            for (int ox = 0; ox < m->wo; ox++) {
+                size_t o = ((size_t)q * (size_t)m->ho + (size_t)oy) * (size_t)m->wo + (size_t)ox;
+                din[q * hw + pool_tap(m, oy, ox, m->kinks[o])] += dout[o];
+            }
+}
+
+static void pool_forward(const Ctx *x, const MixedOp *m, int k, float *out, const float *in)
+{
+    if (k == OP_AVG_POOL_3X3)
+        avgpool3x3_forward(out, in, x->n, m->c, m->h, m->w, m->stride);
+    else if (x->kinks == SUPERNET_KINKS_FROZEN)
+        maxpool_kinks(x, m, out, in);
     else
-        avgpool3x3_forward(out, in, n, m->c, m->h, m->w, m->stride);
+        maxpool3x3_forward(out, in, x->n, m->c, m->h, m->w, m->stride);
+    if (k == OP_MAX_POOL_3X3 && x->kinks == SUPERNET_KINKS_RECORD)
+        maxpool_kinks(x, m, out, in);
 }
 
 /* sum += weight * op_k(in), the op's closing BN doing the sum */
@@ -104,7 +156,7 @@ static void op_forward(const Ctx *x, const MixedOp *m, int k, float *sum, float 
 {
     int hwo = m->ho * m->wo;
     if (k == OP_MAX_POOL_3X3 || k == OP_AVG_POOL_3X3) {
-        pool_forward(m, k, x->s->slot[1], in, x->n);
+        pool_forward(x, m, k, x->s->slot[1], in);
         bn_forward_out(x, &m->pool_bn[k - OP_MAX_POOL_3X3], OP_OUT_ADD(sum, weight), x->s->slot[1],
                        hwo);
     } else if (k == OP_SKIP_CONNECT) {
@@ -166,7 +218,7 @@ static void mixedop_dots(const Ctx *x, const MixedOp *m, const float *dout, cons
     const Scratch *s = x->s;
     int hwo = m->ho * m->wo;
     for (int k = OP_MAX_POOL_3X3; k <= OP_AVG_POOL_3X3; k++) {
-        pool_forward(m, k, s->slot[1], in, x->n);
+        pool_forward(x, m, k, s->slot[1], in);
         dweights[k] += bn_dot(x, &m->pool_bn[k - OP_MAX_POOL_3X3], dout, s->slot[1], hwo);
     }
     if (m->stride == 1)
@@ -194,9 +246,11 @@ static double op_backward(const Ctx *x, const MixedOp *m, int k, float *din, flo
         return sep_dil_backward(x, &m->conv[k - OP_SEP_CONV_3X3], drelu_in, dout, weight, relu_in);
     const Bn *bn = &m->pool_bn[k - OP_MAX_POOL_3X3];
     float *pooled = s->slot[1], *dpooled = s->slot[0];
-    pool_forward(m, k, pooled, in, x->n);
+    pool_forward(x, m, k, pooled, in);
     double dot = bn_backward_set(x, bn, dpooled, weight, dout, pooled, hwo);
-    if (k == OP_MAX_POOL_3X3)
+    if (k == OP_MAX_POOL_3X3 && x->kinks == SUPERNET_KINKS_FROZEN)
+        maxpool_kinks_backward(x, m, din, dpooled);
+    else if (k == OP_MAX_POOL_3X3)
         maxpool3x3_backward(din, dpooled, in, x->n, m->c, m->h, m->w, m->stride);
     else
         avgpool3x3_backward(din, dpooled, x->n, m->c, m->h, m->w, m->stride);

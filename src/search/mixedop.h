@@ -30,6 +30,7 @@ typedef struct MixedOp {
      * bit t of the masks: lane t runs some op / a pool / a ReLU-reading op. */
     unsigned char lane_of[MIXEDOP_TASKS];
     unsigned lane_tasks, lane_pool, lane_relu;
+    unsigned char *kinks; /* max_pool_3x3: each output's argmax tap, 0..8 (frozen kinks) */
 } MixedOp;
 
 /* aux: DARTS-'s auxiliary skip (supernet.h, SupernetSpec.aux_skip). */

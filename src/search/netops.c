@@ -73,6 +73,7 @@ void plan_relu_conv_bn(Plan *p, ReluConvBn *r, int c_in, int c_out, int h, int w
     plan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
     plan_bn(p, &r->bn, c_out);
     r->x = arena_floats(p->arena, n * (size_t)c_out * hw);
+    r->kinks = plan_kinks(p, n * (size_t)c_in * hw);
     scratch_need(&plan_need(p)->relu, n * (size_t)c_in * hw);
     scratch_need(&plan_need(p)->slot, n * (size_t)c_out * hw);
 }
@@ -117,7 +118,46 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
         plan_bn(p, &blk->bn, c);
         blk->x = arena_floats(p->arena, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
     }
+    op->kinks = blocks == 2 ? plan_kinks(p, n * (size_t)c * (size_t)op->ho * (size_t)op->wo) : NULL;
     scratch_need(&plan_need(p)->slot, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
+}
+
+/* ------------------------------------------------------------------ frozen kinks */
+
+unsigned char *plan_kinks(Plan *p, size_t count)
+{
+    return p->kinks ? arena_bytes(p->arena, count) : NULL;
+}
+
+/* Plain loops: only the collapse monitor runs these modes, a few passes
+ * every monitor.every steps. */
+void kink_relu_forward(const Ctx *x, unsigned char *mask, float *out, const float *in, size_t count)
+{
+    switch (x->kinks) {
+    case SUPERNET_KINKS_LIVE:
+        relu_forward(out, in, count);
+        break;
+    case SUPERNET_KINKS_RECORD:
+        relu_forward(out, in, count);
+        for (size_t i = 0; i < count; i++)
+            mask[i] = in[i] > 0.0f;
+        break;
+    case SUPERNET_KINKS_FROZEN:
+        for (size_t i = 0; i < count; i++)
+            out[i] = mask[i] ? in[i] : 0.0f;
+        break;
+    }
+}
+
+void kink_relu_backward(const Ctx *x, const unsigned char *mask, float *din, const float *dout,
+                        const float *in, size_t count)
+{
+    if (x->kinks != SUPERNET_KINKS_FROZEN) {
+        relu_backward(din, dout, in, count);
+        return;
+    }
+    for (size_t i = 0; i < count; i++)
+        din[i] += mask[i] ? dout[i] : 0.0f;
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -277,7 +317,7 @@ void relu_conv_bn_forward(const Ctx *x, const ReluConvBn *r, float *out, const f
 {
     const Scratch *s = x->s;
     size_t count_in = (size_t)x->n * (size_t)r->c_in * (size_t)r->h * (size_t)r->w;
-    relu_forward(s->relu, in, count_in);
+    kink_relu_forward(x, r->kinks, s->relu, in, count_in);
     conv2d_forward(&r->conv.spec, r->x, s->relu, x->w + r->conv.w, x->n, r->h, r->w, s->conv);
     bn_forward(x, &r->bn, out, r->x, NULL, NULL, r->h * r->w);
 }
@@ -295,7 +335,7 @@ void relu_conv_bn_backward(const Ctx *x, const ReluConvBn *r, float *din, const 
     vec_zero(s->drelu, count_in);
     conv2d_backward(&r->conv.spec, s->drelu, grad_of(x, &r->conv), dx, s->relu, x->w + r->conv.w,
                     x->n, r->h, r->w, s->conv);
-    relu_backward(din, s->drelu, in, count_in);
+    kink_relu_backward(x, r->kinks, din, s->drelu, in, count_in);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
@@ -348,7 +388,23 @@ void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *rel
         int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
         conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, blk->x, in, x->w + blk->dw.w,
                              x->w + blk->pw.w, x->n, h, w, tile);
-        bn_forward_out(x, &blk->bn, k == op->blocks - 1 ? out : OP_OUT_RELU(t), blk->x, hwo);
+        if (k == op->blocks - 1) {
+            bn_forward_out(x, &blk->bn, out, blk->x, hwo);
+        } else if (x->kinks == SUPERNET_KINKS_FROZEN) {
+            /* the BN in full, then the recorded mask as the ReLU */
+            size_t count = (size_t)x->n * (size_t)op->c * (size_t)hwo;
+            bn_forward_out(x, &blk->bn, OP_OUT_SET(t), blk->x, hwo);
+            for (size_t i = 0; i < count; i++)
+                t[i] = op->kinks[i] ? t[i] : 0.0f;
+        } else {
+            bn_forward_out(x, &blk->bn, OP_OUT_RELU(t), blk->x, hwo);
+            if (x->kinks == SUPERNET_KINKS_RECORD) /* bn_relu_mask's test */
+                for (int nc = 0; nc < x->n * op->c; nc++)
+                    for (int j = 0; j < hwo; j++) {
+                        size_t at = (size_t)nc * (size_t)hwo + (size_t)j;
+                        op->kinks[at] = blk->x[at] > blk->bn.mean[nc % op->c];
+                    }
+        }
     }
 }
 
@@ -388,7 +444,11 @@ double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const f
             vec_zero(a, count);
             conv2d_backward(&blk->dw.spec, a, grad_of(x, &blk->dw), g, r, x->w + blk->dw.w, x->n, h,
                             w, s->conv);
-            bn_relu_mask(x, &op->blk[k - 1].bn, g, a, op->blk[k - 1].x, hwo);
+            if (x->kinks == SUPERNET_KINKS_FROZEN)
+                for (size_t i = 0; i < count; i++)
+                    g[i] = op->kinks[i] ? a[i] : 0.0f;
+            else
+                bn_relu_mask(x, &op->blk[k - 1].bn, g, a, op->blk[k - 1].x, hwo);
         }
     }
     return dot;

@@ -74,6 +74,7 @@ typedef struct Plan {
     size_t inits;
     int lanes;   /* threads that share the ops of an edge */
     int in_edge; /* planning a MixedOp */
+    int kinks;   /* spec.frozen_kinks: plan the masks of supernet_set_kinks */
 } Plan;
 
 /* What forward/backward need besides the block itself. */
@@ -87,7 +88,8 @@ typedef struct Ctx {
     const Scratch *s;    /* this lane's scratch */
     const Scratch *lane; /* every lane's scratch (lane[0] == *s outside MixedOps) */
     int lanes;
-    float aux_beta; /* DARTS-: the auxiliary skip's weight (0 without) */
+    float aux_beta;      /* DARTS-: the auxiliary skip's weight (0 without) */
+    SupernetKinks kinks; /* where ReLU masks and max-pool argmaxes come from */
 } Ctx;
 
 typedef struct Bn {
@@ -106,7 +108,8 @@ typedef struct ReluConvBn {
     Conv conv;
     Bn bn;
     int c_in, c_out, h, w;
-    float *x; /* BN input */
+    float *x;             /* BN input */
+    unsigned char *kinks; /* the ReLU mask (frozen kinks only) */
 } ReluConvBn;
 
 /* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN. The
@@ -130,6 +133,7 @@ typedef struct SepDil {
     int blocks; /* 2 for sep_conv, 1 for dil_conv */
     DwBlock blk[2];
     int c, h, w, ho, wo;
+    unsigned char *kinks; /* sep_conv: the mask of the ReLU between the blocks (frozen kinks) */
 } SepDil;
 
 void scratch_need(size_t *need, size_t count);
@@ -180,6 +184,17 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
 void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *relu_in);
 double sep_dil_backward(const Ctx *x, const SepDil *op, float *drelu_in, const float *dout,
                         float scale, const float *relu_in);
+
+/* Frozen kinks (supernet_set_kinks): the byte masks, planned only when
+ * p->kinks (else NULL), and a ReLU that follows x->kinks: LIVE is
+ * relu_forward / relu_backward; RECORD also saves mask = (in > 0); FROZEN
+ * uses the saved mask in place of in > 0. */
+unsigned char *plan_kinks(Plan *p, size_t count);
+void kink_relu_forward(const Ctx *x, unsigned char *mask, float *out, const float *in,
+                       size_t count);
+/* din += dout where the ReLU passed */
+void kink_relu_backward(const Ctx *x, const unsigned char *mask, float *din, const float *dout,
+                        const float *in, size_t count);
 
 /* Elementwise helpers, threaded with a static partition. */
 void vec_axpy(float *y, float a, const float *x, size_t count);

@@ -22,6 +22,7 @@
 #include "dartboard/architect.h"
 #include "dartboard/arena.h"
 #include "dartboard/grad_reduce.h"
+#include "dartboard/hessian.h"
 #include "dartboard/le.h"
 #include "dartboard/loss.h"
 #include "dartboard/optim.h"
@@ -71,6 +72,12 @@ struct Search {
     float *noise;             /* SDARTS-RS: this step's perturbation of the op weights (na) */
     Architect arch;
     Backup bk;
+    /* the collapse monitor (monitor.every > 0 at creation): its scratch and
+     * fixed batch of nm images */
+    int monitored, nm;
+    Hessian hs;
+    float *xm;
+    int *ym;
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -83,6 +90,14 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
         vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+/* The images of the monitor batch the lead uses: rank 0's shard of the
+ * global batch (all of it in one process). */
+static void monitor_shard(const Search *s, int *first, int *n)
+{
+    GradReduce lead = {.rank = 0, .size = s->reduce ? s->reduce->size : 1};
+    grad_reduce_shard(&lead, s->batch, first, n);
 }
 
 static void plan(Search *s, Arena *ar)
@@ -102,6 +117,11 @@ static void plan(Search *s, Arena *ar)
     s->mom_prev = arena_floats(ar, s->nw);
     s->noise = arena_floats(ar, s->na);
     architect_plan(&s->arch, s->net, ar);
+    if (s->monitored) {
+        hessian_plan(&s->hs, s->net, ar);
+        s->xm = arena_floats(ar, (size_t)s->nm * img);
+        s->ym = arena_bytes(ar, (size_t)s->nm * sizeof(int));
+    }
     s->bk.running = arena_floats(ar, s->nr);
     s->bk.alphas = arena_floats(ar, s->na);
     s->bk.adam_m = arena_floats(ar, s->na);
@@ -168,7 +188,11 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
         .lanes = s->reduce && s->reduce->sync_bn ? 1 : 0,
         .aux_skip = cfg->remedy.darts_minus_beta > 0.0,
         .sigmoid = cfg->remedy.fair_darts,
+        .frozen_kinks = cfg->monitor.every > 0,
     };
+    s->monitored = cfg->monitor.every > 0;
+    int mfirst = 0;
+    monitor_shard(s, &mfirst, &s->nm);
     s->net = supernet_create(&s->spec, err, errlen);
     if (!s->net) {
         free(s);
@@ -207,6 +231,14 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
         return NULL;
     }
     plan(s, &s->arena);
+    if (s->monitored) {
+        /* darts_ref --hessian's batch: the first images of the alpha split
+         * (under MPI rank 0's shard of them: the lead runs the monitor alone) */
+        Rng unused = s->aug;
+        for (int j = 0; j < s->nm; j++)
+            s->idx[j] = n_weights + mfirst + j;
+        dataset_batch(s->data, s->idx, s->nm, 0, &unused, s->xm, s->ym);
+    }
     s->arch.reduce = s->reduce;
     if (s->reduce)
         s->bn_sync = (BnSync){s->reduce->sum_doubles, s->reduce->ctx};
@@ -478,6 +510,26 @@ int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *
 }
 
 /* ---- evaluation and the architecture ------------------------------------- */
+
+int search_monitor(Search *s, int iters, MonitorRow *row, char *err, size_t errlen)
+{
+    memset(row, 0, sizeof *row);
+    row->step = s->steps;
+    if (!s->monitored)
+        return fail(err, errlen, "search: the monitor was not planned (monitor.every was 0)");
+    float wn[GENOTYPE_MAX_EDGES * OP_COUNT], wr[GENOTYPE_MAX_EDGES * OP_COUNT];
+    search_alpha_weights(s, wn, wr);
+    monitor_alpha_stats(wn, wr, s->spec.nodes, row);
+    HessianEig eig;
+    char why[256];
+    if (hessian_lambda_max(&s->hs, s->xm, s->ym, s->nm, iters, &eig, why, sizeof why) != 0)
+        return fail(err, errlen, "search: step %lld: %s", (long long)s->steps, why);
+    row->lambda_max = (float)eig.lambda;
+    row->lambda_iters = eig.iters;
+    row->lambda_change = (float)eig.change;
+    row->lambda_residual = (float)eig.residual;
+    return 0;
+}
 
 void search_evaluate(Search *s, int samples, float *loss, float *acc)
 {

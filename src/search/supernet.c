@@ -50,6 +50,9 @@ typedef struct Cell {
     MixedOp ops[GENOTYPE_MAX_EDGES];
     float *pre[2]; /* pre0(s0), pre1(s1): (n, c, h, w) */
     float *out;    /* (n, nodes * c, ho, wo) */
+    /* Frozen kinks (supernet_set_kinks): the masks of the ReLU of s0 before
+     * pre0_reduce and of the ReLU of each state; NULL unless planned. */
+    unsigned char *pre0_kinks, *state_kinks[GENOTYPE_MAX_NODES + 1];
 } Cell;
 
 struct Supernet {
@@ -87,6 +90,7 @@ struct Supernet {
     int *labels;
 
     int last_n, backward_ready;
+    SupernetKinks kinks;
 };
 
 /* A violated precondition of the caller (not bad input): say so and stop. */
@@ -116,9 +120,10 @@ static size_t plane(int n, int c, int h, int w)
 static void plan_cell(Plan *p, const SupernetSpec *sp, Cell *cell)
 {
     int n = p->batch, nodes = sp->nodes;
-    if (cell->reduction_prev)
+    if (cell->reduction_prev) {
         plan_fact_red(p, &cell->pre0_reduce, cell->c_pp, cell->c, cell->h0, cell->w0);
-    else
+        cell->pre0_kinks = plan_kinks(p, plane(n, cell->c_pp, cell->h0, cell->w0));
+    } else
         plan_relu_conv_bn(p, &cell->pre0, cell->c_pp, cell->c, cell->h0, cell->w0);
     plan_relu_conv_bn(p, &cell->pre1, cell->c_p, cell->c, cell->h, cell->w);
     int e = 0;
@@ -131,6 +136,9 @@ static void plan_cell(Plan *p, const SupernetSpec *sp, Cell *cell)
         }
     for (int j = 0; j < 2; j++)
         cell->pre[j] = arena_floats(p->arena, plane(n, cell->c, cell->h, cell->w));
+    for (int j = 0; j <= nodes; j++)
+        cell->state_kinks[j] = plan_kinks(p, j < 2 ? plane(n, cell->c, cell->h, cell->w)
+                                                   : plane(n, cell->c, cell->ho, cell->wo));
     size_t out_count = plane(n, nodes * cell->c, cell->ho, cell->wo);
     cell->out = arena_floats(p->arena, out_count);
     scratch_need(&p->need.state, plane(n, cell->c, cell->h, cell->w));
@@ -287,7 +295,10 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
     }
     net->spec.lanes = net->lanes;
 
-    Plan p = {.arena = &net->arena, .batch = spec->batch, .lanes = net->lanes};
+    Plan p = {.arena = &net->arena,
+              .batch = spec->batch,
+              .lanes = net->lanes,
+              .kinks = spec->frozen_kinks};
     arena_measure(&net->arena);
     plan_network(net, &p);
     size_t bytes = net->arena.peak;
@@ -311,7 +322,11 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
         supernet_free(net);
         return NULL;
     }
-    p = (Plan){.arena = &net->arena, .batch = spec->batch, .init = net->inits, .lanes = net->lanes};
+    p = (Plan){.arena = &net->arena,
+               .batch = spec->batch,
+               .init = net->inits,
+               .lanes = net->lanes,
+               .kinks = spec->frozen_kinks};
     plan_network(net, &p);
     require(p.weights == net->n_weights && p.running == net->n_running && p.inits == net->n_inits,
             "the two planning passes disagree");
@@ -371,6 +386,13 @@ float *supernet_alpha_grads(Supernet *net)
     return net->alpha_grads;
 }
 
+void supernet_set_kinks(Supernet *net, SupernetKinks kinks)
+{
+    require(kinks == SUPERNET_KINKS_LIVE || net->spec.frozen_kinks,
+            "recorded kinks without spec.frozen_kinks");
+    net->kinks = kinks;
+}
+
 void supernet_init(Supernet *net, Rng *rng)
 {
     for (size_t i = 0; i < net->n_inits; i++) {
@@ -422,14 +444,16 @@ static void cell_forward(Supernet *net, const Ctx *x, int i)
     state[0] = cell->pre[0];
     state[1] = cell->pre[1];
     if (cell->reduction_prev) {
-        relu_forward(x->s->relu, s0, plane(x->n, cell->c_pp, cell->h0, cell->w0));
+        kink_relu_forward(x, cell->pre0_kinks, x->s->relu, s0,
+                          plane(x->n, cell->c_pp, cell->h0, cell->w0));
         fact_red_forward(x, &cell->pre0_reduce, OP_OUT_SET(state[0]), x->s->relu);
     } else {
         relu_conv_bn_forward(x, &cell->pre0, state[0], s0);
     }
     relu_conv_bn_forward(x, &cell->pre1, state[1], s1);
     for (int j = 0; j < 2; j++)
-        relu_forward(net->relu[j], state[j], plane(x->n, cell->c, cell->h, cell->w));
+        kink_relu_forward(x, cell->state_kinks[j], net->relu[j], state[j],
+                          plane(x->n, cell->c, cell->h, cell->w));
     int e = 0;
     for (int k = 0; k < nodes; k++) {
         float *node = state[2 + k];
@@ -438,7 +462,7 @@ static void cell_forward(Supernet *net, const Ctx *x, int i)
         for (int j = 0; j < 2 + k; j++, e++)
             mixedop_forward(x, &cell->ops[e], node, state[j], net->relu[j], &mix[e * OP_COUNT]);
         if (k < nodes - 1)
-            relu_forward(net->relu[2 + k], node, count);
+            kink_relu_forward(x, cell->state_kinks[2 + k], net->relu[2 + k], node, count);
         channel_copy(cell->out, nodes * cell->c, k * cell->c, node, cell->c, 0, cell->c, x->n, hwo);
     }
 }
@@ -458,7 +482,8 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
               .s = &net->lane[0],
               .lane = net->lane,
               .lanes = net->lanes,
-              .aux_beta = net->aux_beta};
+              .aux_beta = net->aux_beta,
+              .kinks = net->kinks};
 
     if (sp->sigmoid) {
         remedy_sigmoid_weights(net->mix[0], net->alphas, net->edges);
@@ -548,9 +573,9 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
         }
         for (int j = k == 0 ? 0 : k + 1; j <= k + 1; j++)
             if (j >= 2 || need_inputs)
-                relu_backward(g[j], net->drelu[j], state[j],
-                              j < 2 ? plane(x->n, cell->c, cell->h, cell->w)
-                                    : plane(x->n, cell->c, cell->ho, cell->wo));
+                kink_relu_backward(x, cell->state_kinks[j], g[j], net->drelu[j], state[j],
+                                   j < 2 ? plane(x->n, cell->c, cell->h, cell->w)
+                                         : plane(x->n, cell->c, cell->ho, cell->wo));
     }
 
     if (need_inputs)
@@ -564,7 +589,7 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
                 relu_forward(x->s->relu, s0, count);
             vec_zero(x->s->drelu, count);
             fact_red_backward(&nodot, &cell->pre0_reduce, x->s->drelu, g[0], 1.0f, x->s->relu);
-            relu_backward(ds0, x->s->drelu, s0, count);
+            kink_relu_backward(x, cell->pre0_kinks, ds0, x->s->drelu, s0, count);
         } else {
             relu_conv_bn_backward(x, &cell->pre0, ds0, g[0], s0);
         }
@@ -575,6 +600,8 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
 {
     const SupernetSpec *sp = &net->spec;
     require(net->backward_ready, "backward without a training-mode forward");
+    require(net->kinks != SUPERNET_KINKS_FROZEN || !want_weight_grads,
+            "weight gradients with frozen kinks");
     int n = net->last_n, size = sp->image_size, classes = sp->classes;
     size_t n_alpha = 2 * (size_t)net->edges * OP_COUNT;
     memset(net->grads, 0, net->n_weights * sizeof(float));
@@ -592,7 +619,8 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
               .s = &net->lane[0],
               .lane = net->lane,
               .lanes = net->lanes,
-              .aux_beta = net->aux_beta_forward};
+              .aux_beta = net->aux_beta_forward,
+              .kinks = net->kinks};
 
     vec_zero(net->dlogits, (size_t)n * (size_t)classes);
     softmax_xent_backward(net->dlogits, net->probs, net->labels, n, classes, 1.0f);
