@@ -127,9 +127,9 @@ wait_for 10 'live hyperparameters|^events' || fail "4: no log panel"
 T send-keys -t tui Tab
 wait_for 10 'n3<-n2' || fail "tab: not back to the overview"
 T send-keys -t tui v
-wait_for 10 '^[ +]n3<-n0 +[0-9][0-9][ *][0-9][0-9]' || fail "v: no numbers in the heatmap"
+wait_for 10 '^[ +]n3<-n0 +!? *[0-9][0-9][ *][0-9][0-9]' || fail "v: no numbers in the heatmap"
 T send-keys -t tui v
-wait_gone 10 '^[ +]n3<-n0 +[0-9][0-9][ *][0-9][0-9]' || fail "v again: numbers stay"
+wait_gone 10 '^[ +]n3<-n0 +!? *[0-9][0-9][ *][0-9][0-9]' || fail "v again: numbers stay"
 T send-keys -t tui '?'
 wait_for 10 'Ctrl-L +redraw' || fail "?: no help"
 T send-keys -t tui Escape

@@ -56,7 +56,7 @@ logged() { grep -q 'rnn.dropout 0.75 -> 0.5' "$work/run/changes.log" 2>/dev/null
 wait_until 30 logged && pass "editor: rnn.dropout 0.5, in changes.log" || fail "changes.log lacks rnn.dropout"
 
 T send-keys -t tui 3
-wait_for 10 'recurrent cell' && wait_for 5 'n0 -[a-z]+ *-> n1' && wait_for 5 'mean n1..n8 -> h_t' ||
+wait_for 10 'recurrent cell' && wait_for 5 'n0 [-!][a-z]+ *-> n1' && wait_for 5 'mean n1..n8 -> h_t' ||
     fail "the cells panel: the recurrent cell, one line per node"
 T send-keys -t tui 1 Space
 wait_for 240 'DONE' || fail "the search never finished"
