@@ -355,43 +355,39 @@ static int commit_rows(RunDir *rd, const char *name, TextBuf *b, size_t old_len,
     return 0;
 }
 
-int rundir_append_metrics(RunDir *rd, const MetricRow *r, char *err, size_t errlen)
+/* Appends a formatted row (n bytes of line, or n < 0: too long) to the
+ * in-memory copy of FILE and writes the file. */
+static int append_row(RunDir *rd, TextBuf *b, const char *file, const char *line, int n, char *err,
+                      size_t errlen)
 {
-    size_t old = rd->metrics.len;
-    char line[METRIC_ROW_MAX];
-    int n = metric_row_format(r, ",", line, sizeof line);
-    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
-        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
+    size_t old = b->len;
+    if (n < 0 || buf_append(b, line, (size_t)n) != 0) {
+        snprintf(err, errlen, "%s/%s: %s", rd->path, file,
                  n < 0 ? "row too long" : "out of memory");
         return -1;
     }
-    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+    return commit_rows(rd, file, b, old, err, errlen);
+}
+
+int rundir_append_metrics(RunDir *rd, const MetricRow *r, char *err, size_t errlen)
+{
+    char line[METRIC_ROW_MAX];
+    return append_row(rd, &rd->metrics, "metrics.csv", line,
+                      metric_row_format(r, ",", line, sizeof line), err, errlen);
 }
 
 int rundir_append_train(RunDir *rd, const TrainRow *r, char *err, size_t errlen)
 {
-    size_t old = rd->metrics.len;
     char line[METRIC_ROW_MAX];
-    int n = train_row_format(r, ",", line, sizeof line);
-    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
-        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
-                 n < 0 ? "row too long" : "out of memory");
-        return -1;
-    }
-    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+    return append_row(rd, &rd->metrics, "metrics.csv", line,
+                      train_row_format(r, ",", line, sizeof line), err, errlen);
 }
 
 int rundir_append_monitors(RunDir *rd, const MonitorRow *row, char *err, size_t errlen)
 {
-    size_t old = rd->monitors.len;
     char line[MONITOR_ROW_MAX];
-    int n = monitor_row_format(row, ",", line, sizeof line);
-    if (n < 0 || buf_append(&rd->monitors, line, (size_t)n) != 0) {
-        snprintf(err, errlen, "%s/monitors.csv: %s", rd->path,
-                 n < 0 ? "row too long" : "out of memory");
-        return -1;
-    }
-    return commit_rows(rd, "monitors.csv", &rd->monitors, old, err, errlen);
+    return append_row(rd, &rd->monitors, "monitors.csv", line,
+                      monitor_row_format(row, ",", line, sizeof line), err, errlen);
 }
 
 int rundir_append_alphas(RunDir *rd, int64_t step, int edges, const float *normal,
@@ -423,15 +419,9 @@ static int fill_config(FILE *f, void *ctx)
 
 int rundir_append_rnn(RunDir *rd, const RnnRow *r, char *err, size_t errlen)
 {
-    size_t old = rd->metrics.len;
     char line[METRIC_ROW_MAX];
-    int n = rnn_row_format(r, ",", line, sizeof line);
-    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
-        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
-                 n < 0 ? "row too long" : "out of memory");
-        return -1;
-    }
-    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+    return append_row(rd, &rd->metrics, "metrics.csv", line,
+                      rnn_row_format(r, ",", line, sizeof line), err, errlen);
 }
 
 int rundir_append_rnn_alphas(RunDir *rd, int64_t step, const float *w, char *err, size_t errlen)
@@ -477,15 +467,25 @@ int rundir_write_rnn_genotype(const RunDir *rd, const RnnGenotype *g, const floa
     return atomic_file_write(path, fill_rnn_genotype_json, &gf, err, errlen);
 }
 
-int rundir_rnn_rows(const RunDir *rd, RnnRow *rows, int max, int64_t *total, char *err,
-                    size_t errlen)
+/* 1 with the path of metrics.csv in name when it holds rows to read back;
+ * 0 (and no rows) when there is nothing. */
+static int metrics_tail_name(const RunDir *rd, int max, int64_t *total, char name[RUNDIR_FILE_MAX])
 {
     *total = 0;
     if (!rd->metrics.data || max <= 0)
         return 0;
+    rundir_file(rd, "metrics.csv", name, RUNDIR_FILE_MAX);
+    return 1;
+}
+
+int rundir_rnn_rows(const RunDir *rd, RnnRow *rows, int max, int64_t *total, char *err,
+                    size_t errlen)
+{
     char name[RUNDIR_FILE_MAX];
-    rundir_file(rd, "metrics.csv", name, sizeof name);
-    return run_rnn_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err, errlen);
+    return metrics_tail_name(rd, max, total, name)
+               ? run_rnn_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
+                              errlen)
+               : 0;
 }
 
 int rundir_write_config(const RunDir *rd, const Config *cfg, char *err, size_t errlen)
@@ -559,23 +559,21 @@ int rundir_log_change(const RunDir *rd, int64_t step, const char *key, const cha
 int rundir_metric_rows(const RunDir *rd, MetricRow *rows, int max, int64_t *total, char *err,
                        size_t errlen)
 {
-    *total = 0;
-    if (!rd->metrics.data || max <= 0)
-        return 0;
     char name[RUNDIR_FILE_MAX];
-    rundir_file(rd, "metrics.csv", name, sizeof name);
-    return run_metrics_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err, errlen);
+    return metrics_tail_name(rd, max, total, name)
+               ? run_metrics_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
+                                  errlen)
+               : 0;
 }
 
 int rundir_train_rows(const RunDir *rd, TrainRow *rows, int max, int64_t *total, char *err,
                       size_t errlen)
 {
-    *total = 0;
-    if (!rd->metrics.data || max <= 0)
-        return 0;
     char name[RUNDIR_FILE_MAX];
-    rundir_file(rd, "metrics.csv", name, sizeof name);
-    return run_train_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err, errlen);
+    return metrics_tail_name(rd, max, total, name)
+               ? run_train_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
+                                errlen)
+               : 0;
 }
 
 /* s as a JSON string: quotes, backslashes and control characters escaped
@@ -607,17 +605,23 @@ static void genotype_line(const Genotype *g, char *buf, size_t len)
     buf[strcspn(buf, "\n")] = '\0';
 }
 
+/* The fields every results.json opens with. */
+static void results_head(FILE *f, const char *preset, const char *dataset, const char *genotype)
+{
+    fprintf(f, "{\n  \"preset\": ");
+    json_string(f, preset);
+    fprintf(f, ",\n  \"dataset\": ");
+    json_string(f, dataset);
+    fprintf(f, ",\n  \"genotype\": ");
+    json_string(f, genotype);
+}
+
 static int fill_results(FILE *f, void *ctx)
 {
     const TrainResults *r = ctx;
     char line[4096];
     genotype_line(r->genotype, line, sizeof line);
-    fprintf(f, "{\n  \"preset\": ");
-    json_string(f, r->preset);
-    fprintf(f, ",\n  \"dataset\": ");
-    json_string(f, r->dataset);
-    fprintf(f, ",\n  \"genotype\": ");
-    json_string(f, line);
+    results_head(f, r->preset, r->dataset, line);
     fprintf(f,
             ",\n  \"epochs\": %d,\n  \"epochs_planned\": %d,\n  \"test_samples\": %d,\n"
             "  \"test_accuracy\": %.4f,\n  \"test_error\": %.4f,\n  \"test_loss\": %.6f,\n"
@@ -767,27 +771,19 @@ void rundir_rnn_genotype_line(const RnnGenotype *g, char *buf, size_t len)
 
 int rundir_append_rnn_train(RunDir *rd, const RnnTrainRow *r, char *err, size_t errlen)
 {
-    size_t old = rd->metrics.len;
     char line[METRIC_ROW_MAX];
-    int n = rnn_train_row_format(r, ",", line, sizeof line);
-    if (n < 0 || buf_append(&rd->metrics, line, (size_t)n) != 0) {
-        snprintf(err, errlen, "%s/metrics.csv: %s", rd->path,
-                 n < 0 ? "row too long" : "out of memory");
-        return -1;
-    }
-    return commit_rows(rd, "metrics.csv", &rd->metrics, old, err, errlen);
+    return append_row(rd, &rd->metrics, "metrics.csv", line,
+                      rnn_train_row_format(r, ",", line, sizeof line), err, errlen);
 }
 
 int rundir_rnn_train_rows(const RunDir *rd, RnnTrainRow *rows, int max, int64_t *total, char *err,
                           size_t errlen)
 {
-    *total = 0;
-    if (!rd->metrics.data || max <= 0)
-        return 0;
     char name[RUNDIR_FILE_MAX];
-    rundir_file(rd, "metrics.csv", name, sizeof name);
-    return run_rnn_train_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
-                              errlen);
+    return metrics_tail_name(rd, max, total, name)
+               ? run_rnn_train_tail(name, rd->metrics.data, rd->metrics.len, rows, max, total, err,
+                                    errlen)
+               : 0;
 }
 
 /* exp(loss) as JSON can hold it (a diverged loss gives no infinity). */
@@ -801,12 +797,7 @@ static int fill_rnn_results(FILE *f, void *ctx)
     const RnnTrainResults *r = ctx;
     char line[1024];
     rundir_rnn_genotype_line(r->genotype, line, sizeof line);
-    fprintf(f, "{\n  \"preset\": ");
-    json_string(f, r->preset);
-    fprintf(f, ",\n  \"dataset\": ");
-    json_string(f, r->dataset);
-    fprintf(f, ",\n  \"genotype\": ");
-    json_string(f, line);
+    results_head(f, r->preset, r->dataset, line);
     fprintf(f,
             ",\n  \"epochs\": %d,\n  \"epochs_planned\": %d,\n  \"asgd_after_epoch\": %d,\n"
             "  \"test_tokens\": %lld,\n  \"test_loss\": %.6f,\n  \"test_perplexity\": %.4f,\n"
