@@ -20,39 +20,7 @@
 
 static Dataset data;
 
-static void base_config(Config *c)
-{
-    config_defaults(c);
-    snprintf(c->data.set, sizeof c->data.set, "synthetic");
-    c->data.synthetic_size = 96;
-    c->data.synthetic_image = 8;
-    c->data.synthetic_channels = 1;
-    c->data.classes = 4;
-    c->data.batch_size = 8;
-    c->data.train_portion = 0.5;
-    c->data.augment = 1;
-    c->model.init_channels = 4;
-    c->model.layers = 3;
-    c->model.nodes = 4;
-    c->model.stem_multiplier = 3;
-    c->optim.lr = 0.05;
-    c->optim.lr_min = 0.001;
-    c->arch.order = 1;
-    c->arch.lr = 3e-3;
-    c->run.epochs = 4;
-    c->run.seed = 3;
-}
-
-static Search *make(const Config *c)
-{
-    char err[512];
-    Search *s = search_create(c, &data, err, sizeof err);
-    if (!s) {
-        diag("search_create: %s", err);
-        exit(99);
-    }
-    return s;
-}
+#include "tiny_search.h"
 
 static int run(Search *s, const Config *c, int steps)
 {

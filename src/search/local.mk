@@ -37,7 +37,7 @@ tests_test_optim_SOURCES = tests/test_optim.c tests/tap.h
 tests_test_optim_LDADD = $(CORE_LIBS)
 check_PROGRAMS += tests/test_search tests/test_search_ref
 TESTS += tests/test_search tests/test_search_ref
-tests_test_search_SOURCES = tests/test_search.c tests/tap.h
+tests_test_search_SOURCES = tests/test_search.c tests/tap.h tests/tiny_search.h
 tests_test_search_LDADD = $(CORE_LIBS)
 tests_test_search_ref_SOURCES = tests/test_search_ref.c tests/fixture.h tests/tap.h
 tests_test_search_ref_LDADD = $(CORE_LIBS)
@@ -50,5 +50,5 @@ EXTRA_DIST += tests/reference/make_search_fixtures.py tests/fixtures/search/sear
 # remedies against collapse (issue 13)
 check_PROGRAMS += tests/test_remedy
 TESTS += tests/test_remedy
-tests_test_remedy_SOURCES = tests/test_remedy.c tests/tap.h
+tests_test_remedy_SOURCES = tests/test_remedy.c tests/tap.h tests/tiny_search.h
 tests_test_remedy_LDADD = $(CORE_LIBS)

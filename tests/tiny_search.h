@@ -1,0 +1,48 @@
+/* tiny_search.h: the tiny synthetic search the search and remedy tests
+ * share (96 images of 8x8, 4 classes, C=4, 3 cells, batch 8). Each test
+ * program defines the Dataset `data` the search reads before including it. */
+#ifndef DARTBOARD_TINY_SEARCH_H
+#define DARTBOARD_TINY_SEARCH_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dartboard/config.h"
+#include "dartboard/search.h"
+#include "tap.h"
+
+static void base_config(Config *c)
+{
+    config_defaults(c);
+    snprintf(c->data.set, sizeof c->data.set, "synthetic");
+    c->data.synthetic_size = 96;
+    c->data.synthetic_image = 8;
+    c->data.synthetic_channels = 1;
+    c->data.classes = 4;
+    c->data.batch_size = 8;
+    c->data.train_portion = 0.5;
+    c->data.augment = 1;
+    c->model.init_channels = 4;
+    c->model.layers = 3;
+    c->model.nodes = 4;
+    c->model.stem_multiplier = 3;
+    c->optim.lr = 0.05;
+    c->optim.lr_min = 0.001;
+    c->arch.order = 1;
+    c->arch.lr = 3e-3;
+    c->run.epochs = 4;
+    c->run.seed = 3;
+}
+
+static Search *make(const Config *c)
+{
+    char err[512];
+    Search *s = search_create(c, &data, err, sizeof err);
+    if (!s) {
+        diag("search_create: %s", err);
+        exit(99);
+    }
+    return s;
+}
+
+#endif
