@@ -5,6 +5,7 @@
  * thread runtime settle. Everything a step needs is planned in search_create.
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,34 @@ int main(void)
         noalloc_explain();
     }
     search_free(rs);
+    /* PC-DARTS: partial channels, edge normalisation; its monitor row */
+    Config pc = c;
+    pc.remedy.pc_k = 2;
+    pc.remedy.edge_norm = 1;
+    Search *ps = search_create(&pc, &data, err, sizeof err);
+    if (!ps) {
+        printf("Bail out! %s\n", err);
+        return 99;
+    }
+    for (int order = 1; order <= 2; order++) {
+        pc.arch.order = order;
+        int good = search_step(ps, &pc, NULL, err, sizeof err) == 0;
+        noalloc_begin();
+        good &= search_step(ps, &pc, NULL, err, sizeof err) == 0;
+        const long allocations = noalloc_end();
+        ok(good && allocations == 0, "order %d with PC-DARTS: %ld allocations", order,
+           allocations);
+        noalloc_explain();
+    }
+    MonitorRow prow;
+    int pgood = search_monitor(ps, 3, &prow, err, sizeof err) == 0;
+    noalloc_begin();
+    pgood &= search_monitor(ps, 3, &prow, err, sizeof err) == 0;
+    long pallocations = noalloc_end();
+    ok(pgood && pallocations == 0 && isfinite(prow.lambda_max),
+       "a monitor row with PC-DARTS: %ld allocations", pallocations);
+    noalloc_explain();
+    search_free(ps);
     parallel_set_threads(2);
     c.arch.order = 2;
     /* two warm-up steps: the OpenMP runtime sizes its teams' bookkeeping */

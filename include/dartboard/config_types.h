@@ -39,6 +39,9 @@ typedef struct Config {
         double darts_minus_beta; /* DARTS-: the auxiliary skip's weight at epoch 0 (0: off) */
         int fair_darts;          /* Fair DARTS: sigmoid op weights, no none */
         double fair_zero_one;    /* Fair DARTS: the zero-one loss's weight */
+        int pc_k;                /* PC-DARTS: 1/pc_k of the channels through the ops (0, 1: off) */
+        int edge_norm;           /* PC-DARTS: edge normalisation (betas) */
+        int pc_warmup;           /* epochs before the architecture steps start */
     } remedy;                    /* remedies against collapse (remedy.h), searches only */
     struct {
         double drop_path;  /* drop-path probability reached at the last epoch */

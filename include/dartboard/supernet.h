@@ -34,6 +34,14 @@ typedef struct SupernetSpec {
     int aux_skip;
     /* Fair DARTS (remedy.h): op weights sigmoid(alpha), none 0; 0: softmax. */
     int sigmoid;
+    /* PC-DARTS (remedy.h): K >= 2: each mixed op sees 1/K of the channels
+     * (K divides init_channels; ops planned with C/K channels, so fewer
+     * weights); 0 or 1: all of them, the layout of before. */
+    int pc_k;
+    /* PC-DARTS's edge normalisation: 2 * edges more architecture
+     * parameters (betas) after the alphas; each edge's output is multiplied
+     * by the softmax of the betas over its node's incoming edges. */
+    int edge_norm;
     /* 1: also plan the ReLU masks and max-pool argmaxes that
      * supernet_set_kinks() records and replays (the collapse monitor's
      * Hessian-vector products, hessian.h); 0: no memory for them. */
@@ -57,8 +65,16 @@ float *supernet_weight_grads(Supernet *net);
 size_t supernet_running_count(const Supernet *net);
 float *supernet_running_stats(Supernet *net);
 int supernet_edges(const Supernet *net); /* per cell kind */
-float *supernet_alphas(Supernet *net);   /* 2 * edges * OP_COUNT */
+/* The architecture parameters: the alphas (2 * edges * OP_COUNT: normal,
+ * then reduce), then with spec.edge_norm the betas (2 * edges: normal, then
+ * reduce); supernet_arch_count() of them, and as many gradients. */
+size_t supernet_arch_count(const Supernet *net);
+float *supernet_alphas(Supernet *net);
 float *supernet_alpha_grads(Supernet *net);
+/* The op weights the cells use: softmax(alpha) (Fair DARTS: sigmoid), times
+ * the edge's normalised beta with spec.edge_norm, edges x OP_COUNT each.
+ * Derivation ranks these (PC-DARTS's genotype parsing). */
+void supernet_op_weights(const Supernet *net, float *normal, float *reduce);
 
 /* Where the ReLUs and max pools of the next forwards and backwards take
  * their kinks from. Autograd's double backward (the exact Hessian-vector
@@ -77,7 +93,8 @@ typedef enum SupernetKinks {
 void supernet_set_kinks(Supernet *net, SupernetKinks kinks);
 
 /* PyTorch's default init (kaiming-uniform conv/linear, BN weight 1 bias 0,
- * running mean 0 var 1), drawn from rng; alphas 1e-3 * N(0, 1). */
+ * running mean 0 var 1), drawn from rng; alphas 1e-3 * N(0, 1), then the
+ * betas likewise. */
 void supernet_init(Supernet *net, Rng *rng);
 
 /* SDARTS-RS (remedy.h): offset (2 * edges * OP_COUNT, kept by pointer) is

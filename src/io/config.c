@@ -88,6 +88,14 @@
       "gains the zero-one loss")                                                                   \
     X("remedy.fair_zero_one", CONFIG_DOUBLE, remedy.fair_zero_one, 0, 1000, 0, NULL, "10", 1,      \
       "Fair DARTS: weight of the zero-one loss -mean((sigmoid(alpha) - 0.5)^2) (the paper: 10)")   \
+    X("remedy.pc_k", CONFIG_INT, remedy.pc_k, 0, 64, 0, NULL, "0", 0,                              \
+      "PC-DARTS: 1/K of each edge's channels go through the ops, the rest bypass them, then a "    \
+      "channel shuffle; K divides model.init_channels (the paper: 4; 0 or 1: off)")                \
+    X("remedy.edge_norm", CONFIG_BOOL, remedy.edge_norm, 0, 1, 0, NULL, "false", 0,                \
+      "PC-DARTS: edge normalisation, each edge weighted by a softmax of betas over its node's "     \
+      "incoming edges, also when the cell is derived")                                             \
+    X("remedy.pc_warmup", CONFIG_INT, remedy.pc_warmup, 0, 100000, 0, NULL, "0", 0,                \
+      "epochs of weight training before the alphas (and betas) are updated (the paper: 15)")       \
     X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,               \
       "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
     X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
@@ -621,7 +629,10 @@ int config_validate(const Config *c, char *err, size_t errlen)
     } remedies[] = {{"beta_lambda", c->remedy.beta_lambda},
                     {"sdarts_eps", c->remedy.sdarts_eps},
                     {"darts_minus_beta", c->remedy.darts_minus_beta},
-                    {"fair_darts", c->remedy.fair_darts}};
+                    {"fair_darts", c->remedy.fair_darts},
+                    {"pc_k", c->remedy.pc_k},
+                    {"edge_norm", c->remedy.edge_norm},
+                    {"pc_warmup", c->remedy.pc_warmup}};
     for (size_t i = 0; config_is_recurrent(c) && i < sizeof remedies / sizeof remedies[0]; i++)
         if (remedies[i].value != 0.0) {
             set_error(err, errlen,
@@ -635,6 +646,22 @@ int config_validate(const Config *c, char *err, size_t errlen)
                   "remedy.sdarts_eps=%g is below the ramp's start %g (expected 0 (off) or %g <= "
                   "sdarts_eps <= 1)",
                   c->remedy.sdarts_eps, REMEDY_SDARTS_EPS_START, REMEDY_SDARTS_EPS_START);
+        return -1;
+    }
+    if (c->remedy.pc_k > 1 && c->model.init_channels % c->remedy.pc_k) {
+        set_error(err, errlen,
+                  "remedy.pc_k=%d does not divide model.init_channels=%d, the channels of the "
+                  "first cells (expected a divisor of it; every later cell has a multiple)",
+                  c->remedy.pc_k, c->model.init_channels);
+        return -1;
+    }
+    if ((c->remedy.pc_k > 1 || c->remedy.edge_norm) &&
+        (c->remedy.darts_minus_beta > 0.0 || c->remedy.fair_darts)) {
+        set_error(err, errlen,
+                  "remedy.pc_k=%d, remedy.edge_norm=%s with remedy.%s (expected PC-DARTS or that "
+                  "remedy, not both)",
+                  c->remedy.pc_k, c->remedy.edge_norm ? "true" : "false",
+                  c->remedy.fair_darts ? "fair_darts=true" : "darts_minus_beta > 0");
         return -1;
     }
     int synthetic = strcmp(c->data.set, "synthetic") == 0;

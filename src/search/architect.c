@@ -12,7 +12,7 @@ void architect_plan(Architect *a, Supernet *net, Arena *arena)
 {
     a->net = net;
     a->nw = supernet_weight_count(net);
-    a->na = (size_t)2 * (size_t)supernet_edges(net) * OP_COUNT;
+    a->na = supernet_arch_count(net); /* alphas and betas */
     a->w_saved = arena_floats(arena, a->nw);
     a->v = arena_floats(arena, a->nw);
     a->g_plus = arena_floats(arena, a->na);

@@ -1,11 +1,14 @@
 /* mixedop: see mixedop.h. */
 #include "mixedop.h"
 
+#include <string.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "dartboard/batchnorm.h"
+#include "dartboard/channel.h"
 #include "dartboard/genotype.h"
 #include "dartboard/pool.h"
 
@@ -63,9 +66,12 @@ static void assign_lanes(MixedOp *m, int lanes)
     }
 }
 
-void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux)
+void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux, int pc_k)
 {
     size_t n = (size_t)p->batch;
+    m->pc_k = pc_k > 1 ? pc_k : 1;
+    m->c_full = c;
+    c /= m->pc_k;
     m->c = c;
     m->h = h;
     m->w = w;
@@ -87,6 +93,14 @@ void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux)
     m->kinks = plan_kinks(p, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
     scratch_need(&p->need_edge.edge_in, n * (size_t)c * (size_t)h * (size_t)w);
     scratch_need(&p->need_edge.slot, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
+    m->pc_arg = NULL;
+    if (m->pc_k > 1) {
+        scratch_need(&p->need.pc_in, n * (size_t)c * (size_t)h * (size_t)w);
+        scratch_need(&p->need.pc_out, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
+        if (stride == 2) /* the bypass's max pool: its argmax, for the backward */
+            m->pc_arg = arena_bytes(p->arena, n * (size_t)(m->c_full - c) * (size_t)m->ho *
+                                                  (size_t)m->wo);
+    }
     p->in_edge = 0;
     assign_lanes(m, p->lanes);
 }
@@ -184,8 +198,8 @@ static void op_forward(const Ctx *x, const MixedOp *m, int k, float *sum, float 
 #define LANE_LOOP(x, t) for (int t = 0; t < (x)->lanes; t++)
 #endif
 
-void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
-                     const float *relu_in, const float *weights)
+static void ops_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
+                        const float *relu_in, const float *weights)
 {
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)m->ho * (size_t)m->wo;
     /* DARTS-'s identity skip joins skip_connect's (x->aux_beta is 0 without it) */
@@ -257,9 +271,9 @@ static double op_backward(const Ctx *x, const MixedOp *m, int k, float *din, flo
     return dot;
 }
 
-void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
-                      const float *dout, const float *in, const float *relu_in,
-                      const float *weights, double *dweights)
+static void ops_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
+                         const float *dout, const float *in, const float *relu_in,
+                         const float *weights, double *dweights)
 {
     int hwo = m->ho * m->wo;
     size_t count = (size_t)x->n * (size_t)m->c * (size_t)hwo;
@@ -299,4 +313,139 @@ void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_i
         if (m->lane_relu >> t & 1)
             vec_axpy(drelu_in, 1.0f, x->lane[t].acc_relu, count_in);
     }
+}
+
+/* ---- PC-DARTS: partial channels ------------------------------------------ */
+
+/* Channel q of cat(ops output, bypass) lands on channel (q mod c) * K + q / c
+ * of the shuffled output (channel_shuffle: view (K, c), transpose). */
+static int shuffled(const MixedOp *m, int q)
+{
+    return q % m->c * m->pc_k + q / m->c;
+}
+
+/* The bypass of input plane `plane` (a channel >= c of one image) at output
+ * pixel o: the input itself, or its 2x2 stride-2 max pool (the first maximum
+ * in window order, as PyTorch picks; its tap saved unless the kinks are
+ * frozen, then the saved tap is taken). `arg` indexes pc_arg. */
+static float bypass_value(const Ctx *x, const MixedOp *m, const float *plane, size_t arg, int o)
+{
+    if (m->stride == 1)
+        return plane[o];
+    int oy = o / m->wo, ox = o % m->wo;
+    const float *p0 = plane + (size_t)(2 * oy) * (size_t)m->w + (size_t)(2 * ox);
+    int best = 0;
+    if (x->kinks == SUPERNET_KINKS_FROZEN) {
+        best = m->pc_arg[arg];
+    } else {
+        for (int t = 1; t < 4; t++)
+            if (p0[(t >> 1) * m->w + (t & 1)] > p0[(best >> 1) * m->w + (best & 1)])
+                best = t;
+        m->pc_arg[arg] = (unsigned char)best;
+    }
+    return p0[(best >> 1) * m->w + (best & 1)];
+}
+
+/* Where the gradient of bypass output o of `plane` goes in the input plane. */
+static size_t bypass_source(const MixedOp *m, size_t arg, int o)
+{
+    if (m->stride == 1)
+        return (size_t)o;
+    int oy = o / m->wo, ox = o % m->wo, t = m->pc_arg[arg];
+    return (size_t)(2 * oy + (t >> 1)) * (size_t)m->w + (size_t)(2 * ox + (t & 1));
+}
+
+static void pc_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
+                       const float *relu_in, const float *weights, float bypass_w)
+{
+    const Scratch *s = x->s;
+    int c = m->c, cf = m->c_full, hw = m->h * m->w, hwo = m->ho * m->wo;
+    channel_copy(s->pc_in, c, 0, in, cf, 0, c, x->n, hw);
+    channel_copy(s->pc_relu, c, 0, relu_in, cf, 0, c, x->n, hw);
+    vec_zero(s->pc_out, (size_t)x->n * (size_t)c * (size_t)hwo);
+    ops_forward(x, m, s->pc_out, s->pc_in, s->pc_relu, weights);
+    for (int b = 0; b < x->n; b++)
+        for (int q = 0; q < cf; q++) {
+            float *dst = acc + ((size_t)b * (size_t)cf + (size_t)shuffled(m, q)) * (size_t)hwo;
+            if (q < c) {
+                vec_axpy(dst, 1.0f, s->pc_out + ((size_t)b * (size_t)c + (size_t)q) * (size_t)hwo,
+                         (size_t)hwo);
+                continue;
+            }
+            const float *plane = in + ((size_t)b * (size_t)cf + (size_t)q) * (size_t)hw;
+            size_t arg = ((size_t)b * (size_t)(cf - c) + (size_t)(q - c)) * (size_t)hwo;
+            for (int o = 0; o < hwo; o++)
+                dst[o] += bypass_w * bypass_value(x, m, plane, arg + (size_t)o, o);
+        }
+}
+
+/* pc_dout = the ops' share of dout; din (if any) += the bypass's gradient;
+ * the bypass's dot into *dbypass when the dots are wanted. */
+static void pc_bypass_backward(const Ctx *x, const MixedOp *m, float *din, const float *dout,
+                               const float *in, float bypass_w, double *dbypass)
+{
+    const Scratch *s = x->s;
+    int c = m->c, cf = m->c_full, hw = m->h * m->w, hwo = m->ho * m->wo;
+    double dot = 0.0;
+    for (int b = 0; b < x->n; b++)
+        for (int q = 0; q < cf; q++) {
+            const float *g = dout + ((size_t)b * (size_t)cf + (size_t)shuffled(m, q)) * (size_t)hwo;
+            if (q < c) {
+                memcpy(s->pc_dout + ((size_t)b * (size_t)c + (size_t)q) * (size_t)hwo, g,
+                       (size_t)hwo * sizeof(float));
+                continue;
+            }
+            size_t plane = ((size_t)b * (size_t)cf + (size_t)q) * (size_t)hw;
+            size_t arg = ((size_t)b * (size_t)(cf - c) + (size_t)(q - c)) * (size_t)hwo;
+            for (int o = 0; o < hwo; o++) {
+                size_t at = plane + bypass_source(m, arg + (size_t)o, o);
+                if (x->want_dot)
+                    dot += (double)g[o] * (double)in[at];
+                if (din)
+                    din[at] += bypass_w * g[o];
+            }
+        }
+    if (x->want_dot)
+        *dbypass += dot;
+}
+
+static void pc_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
+                        const float *dout, const float *in, const float *relu_in,
+                        const float *weights, double *dweights, float bypass_w, double *dbypass)
+{
+    const Scratch *s = x->s;
+    int c = m->c, cf = m->c_full, hw = m->h * m->w;
+    size_t count_in = (size_t)x->n * (size_t)c * (size_t)hw;
+    pc_bypass_backward(x, m, din, dout, in, bypass_w, dbypass);
+    channel_copy(s->pc_in, c, 0, in, cf, 0, c, x->n, hw);
+    if (!din) {
+        ops_backward(x, m, NULL, NULL, s->pc_dout, s->pc_in, NULL, weights, dweights);
+        return;
+    }
+    channel_copy(s->pc_relu, c, 0, relu_in, cf, 0, c, x->n, hw);
+    vec_zero(s->pc_din, count_in);
+    vec_zero(s->pc_drelu, count_in);
+    ops_backward(x, m, s->pc_din, s->pc_drelu, s->pc_dout, s->pc_in, s->pc_relu, weights,
+                 dweights);
+    channel_accumulate(din, cf, 0, s->pc_din, c, 0, c, x->n, hw);
+    channel_accumulate(drelu_in, cf, 0, s->pc_drelu, c, 0, c, x->n, hw);
+}
+
+void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
+                     const float *relu_in, const float *weights, float bypass_w)
+{
+    if (m->pc_k > 1)
+        pc_forward(x, m, acc, in, relu_in, weights, bypass_w);
+    else
+        ops_forward(x, m, acc, in, relu_in, weights);
+}
+
+void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
+                      const float *dout, const float *in, const float *relu_in,
+                      const float *weights, double *dweights, float bypass_w, double *dbypass)
+{
+    if (m->pc_k > 1)
+        pc_backward(x, m, din, drelu_in, dout, in, relu_in, weights, dweights, bypass_w, dbypass);
+    else
+        ops_backward(x, m, din, drelu_in, dout, in, relu_in, weights, dweights);
 }

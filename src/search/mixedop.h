@@ -20,7 +20,12 @@
 #define MIXEDOP_TASKS (OP_COUNT + 1)
 
 typedef struct MixedOp {
-    int c, h, w, stride, ho, wo;
+    int c, h, w, stride, ho, wo; /* c: the channels the ops see (c_full / pc_k) */
+    /* PC-DARTS (remedy.h): the ops see the first c of the c_full input
+     * channels, the rest bypass them (2x2 max-pooled when strided), and the
+     * concatenation is channel-shuffled in pc_k groups. pc_k 1: off, c == c_full. */
+    int c_full, pc_k;
+    unsigned char *pc_arg; /* strided bypass: each output's argmax tap, 0..3 */
     Bn pool_bn[2];  /* max_pool_3x3, avg_pool_3x3 */
     FactRed skip;   /* skip_connect when stride 2 */
     SepDil conv[4]; /* sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5 */
@@ -33,19 +38,24 @@ typedef struct MixedOp {
     unsigned char *kinks; /* max_pool_3x3: each output's argmax tap, 0..8 (frozen kinks) */
 } MixedOp;
 
-/* aux: DARTS-'s auxiliary skip (supernet.h, SupernetSpec.aux_skip). */
-void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux);
+/* aux: DARTS-'s auxiliary skip (supernet.h, SupernetSpec.aux_skip); pc_k:
+ * PC-DARTS's partial channels (0 or 1: all channels; else it divides c). */
+void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux, int pc_k);
 /* acc (n, c, ho, wo) += sum_k weights[k] * op_k(in (n, c, h, w)) [+ x->aux_beta * the
- * auxiliary skip]; relu_in = ReLU(in) */
+ * auxiliary skip]; relu_in = ReLU(in). With partial channels, acc +=
+ * shuffle(cat(sum_k weights[k] * op_k(in[:, :c/K]), bypass_w * bypass(in[:, c/K:]))),
+ * bypass_w the edge's normalised weight (the op weights already hold it). */
 void mixedop_forward(const Ctx *x, const MixedOp *m, float *acc, const float *in,
-                     const float *relu_in, const float *weights);
+                     const float *relu_in, const float *weights, float bypass_w);
 /* Given dout = dL/d acc: din += the gradient through the ops that read `in`
- * directly (pools, identity), drelu_in += the gradient with respect to
- * ReLU(in) of the others; dweights[k] += <dout, op_k(in)> when x->want_dot
- * (dweights[OP_NONE] stays: the none op's output is zero). relu_in is read
- * only for weight gradients. din NULL: only the dots. */
+ * directly (pools, identity, the partial-channel bypass), drelu_in += the
+ * gradient with respect to ReLU(in) of the others; dweights[k] += <dout,
+ * op_k(in)> when x->want_dot (dweights[OP_NONE] stays: the none op's output
+ * is zero), and with partial channels *dbypass += <dout, bypass(in)> (the
+ * bypass's share of the edge weight's gradient). relu_in is read only for
+ * weight gradients. din NULL: only the dots. */
 void mixedop_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu_in,
                       const float *dout, const float *in, const float *relu_in,
-                      const float *weights, double *dweights);
+                      const float *weights, double *dweights, float bypass_w, double *dbypass);
 
 #endif

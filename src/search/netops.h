@@ -38,6 +38,9 @@ typedef struct Scratch {
     /* lanes 1..: private sums of an edge's node output, input gradient and
      * ReLU-input gradient, added to the shared ones in lane order */
     float *acc_out, *acc_in, *acc_relu;
+    /* lane 0, PC-DARTS: the partial channels of an edge input, its ReLU and
+     * their gradients; the ops' summed output and its gradient */
+    float *pc_in, *pc_relu, *pc_din, *pc_drelu, *pc_out, *pc_dout;
 } Scratch;
 
 #define SCRATCH_MAX_LANES 8
@@ -48,6 +51,7 @@ typedef struct ScratchNeed {
     size_t state, node; /* a cell's preprocessed input; an intermediate node */
     size_t output;      /* a cell's (or the stem's) output */
     size_t edge_in;     /* a MixedOp input */
+    size_t pc_in, pc_out; /* PC-DARTS: partial channels of a MixedOp input, output */
 } ScratchNeed;
 
 /* How supernet_init fills one parameter or running-statistics tensor. */

@@ -188,6 +188,8 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
         .lanes = s->reduce && s->reduce->sync_bn ? 1 : 0,
         .aux_skip = cfg->remedy.darts_minus_beta > 0.0,
         .sigmoid = cfg->remedy.fair_darts,
+        .pc_k = cfg->remedy.pc_k,
+        .edge_norm = cfg->remedy.edge_norm,
         .frozen_kinks = cfg->monitor.every > 0,
     };
     s->monitored = cfg->monitor.every > 0;
@@ -200,7 +202,7 @@ Search *search_create_dist(const Config *cfg, const Dataset *train, const GradRe
     }
     s->nw = supernet_weight_count(s->net);
     s->nr = supernet_running_count(s->net);
-    s->na = (size_t)2 * (size_t)supernet_edges(s->net) * OP_COUNT;
+    s->na = supernet_arch_count(s->net); /* the alphas, and the betas of edge_norm */
     s->w = supernet_weights(s->net);
     s->gw = supernet_weight_grads(s->net);
     s->run = supernet_running_stats(s->net);
@@ -389,7 +391,9 @@ static int step_body(Search *s, const Config *cfg, const float *xt, const int *y
     out.lr = (float)lr;
     out.new_epoch = s->steps % search_steps_per_epoch(s) == 0;
 
-    if (order == 1 || order == 2) {
+    /* PC-DARTS's warm-up: the alpha batch is drawn all the same (as the
+     * official code does), but the architecture waits */
+    if ((order == 1 || order == 2) && search_epoch(s) >= cfg->remedy.pc_warmup) {
         if (alpha_grad(s, cfg, order, lr, xt, yt, xv, yv, n, &out.val_loss, &out.val_correct, err,
                        errlen) != 0)
             return -1;
@@ -557,14 +561,7 @@ void search_evaluate(Search *s, int samples, float *loss, float *acc)
 
 void search_alpha_weights(const Search *s, float *normal, float *reduce)
 {
-    const int edges = (int)(s->na / 2 / OP_COUNT);
-    if (s->spec.sigmoid) { /* Fair DARTS */
-        remedy_sigmoid_weights(normal, s->a, edges);
-        remedy_sigmoid_weights(reduce, s->a + (size_t)edges * OP_COUNT, edges);
-        return;
-    }
-    softmax_rows(normal, s->a, edges, OP_COUNT);
-    softmax_rows(reduce, s->a + (size_t)edges * OP_COUNT, edges, OP_COUNT);
+    supernet_op_weights(s->net, normal, reduce);
 }
 
 void search_genotype(const Search *s, Genotype *g)
@@ -592,7 +589,7 @@ static const char *const shape_names[13] = {
     "data.batch_size",
     "weight count",
     "running-statistic count",
-    "alpha count",
+    "alpha count (with remedy.edge_norm, the betas too)",
     "weights split size (data.train_portion)",
     "alphas split size (data.train_portion)",
 };

@@ -61,8 +61,13 @@ struct Supernet {
     size_t n_weights, n_running, n_inits;
     float *weights, *grads, *running, *alphas, *alpha_grads;
     InitBlock *inits;
+    size_t n_arch;                                 /* alphas, then the betas */
     float mix[2][GENOTYPE_MAX_EDGES * OP_COUNT];   /* softmax(alphas) of the last forward */
     double dmix[2][GENOTYPE_MAX_EDGES * OP_COUNT]; /* dL/d mix */
+    /* Edge normalisation: mix = soft * norm of the edge; dnorm gathers the
+     * bypass's share of dL/d norm (the ops' share comes from dmix). */
+    float soft[2][GENOTYPE_MAX_EDGES * OP_COUNT], norm[2][GENOTYPE_MAX_EDGES];
+    double dnorm[2][GENOTYPE_MAX_EDGES];
     const float *mix_offset;                       /* added to mix (NULL: none) */
     float aux_beta, aux_beta_forward; /* DARTS-: for the next forward; of the last one */
     Arena arena;
@@ -132,7 +137,7 @@ static void plan_cell(Plan *p, const SupernetSpec *sp, Cell *cell)
             int from_input = j < 2;
             mixedop_plan(p, &cell->ops[e], cell->c, from_input ? cell->h : cell->ho,
                          from_input ? cell->w : cell->wo, cell->reduction && from_input ? 2 : 1,
-                         sp->aux_skip);
+                         sp->aux_skip, sp->pc_k);
         }
     for (int j = 0; j < 2; j++)
         cell->pre[j] = arena_floats(p->arena, plane(n, cell->c, cell->h, cell->w));
@@ -213,6 +218,14 @@ static void plan_network(Supernet *net, Plan *p)
         if (t == 0) {
             s->relu = arena_floats(p->arena, need->relu);
             s->drelu = arena_floats(p->arena, need->relu);
+            if (need->pc_in) {
+                s->pc_in = arena_floats(p->arena, need->pc_in);
+                s->pc_relu = arena_floats(p->arena, need->pc_in);
+                s->pc_din = arena_floats(p->arena, need->pc_in);
+                s->pc_drelu = arena_floats(p->arena, need->pc_in);
+                s->pc_out = arena_floats(p->arena, need->pc_out);
+                s->pc_dout = arena_floats(p->arena, need->pc_out);
+            }
         } else {
             s->acc_out = arena_floats(p->arena, edge->slot);
             s->acc_in = arena_floats(p->arena, edge->edge_in);
@@ -252,8 +265,25 @@ static int check_spec(const SupernetSpec *sp, char *err, size_t errlen)
         check_range("model.nodes", sp->nodes, 1, GENOTYPE_MAX_NODES, err, errlen) ||
         check_range("model.stem_multiplier", sp->stem_multiplier, 1, 64, err, errlen) ||
         check_range("data.batch_size", sp->batch, 1, 1 << 20, err, errlen) ||
-        check_range("supernet lanes", sp->lanes, 0, SCRATCH_MAX_LANES, err, errlen))
+        check_range("supernet lanes", sp->lanes, 0, SCRATCH_MAX_LANES, err, errlen) ||
+        check_range("remedy.pc_k", sp->pc_k, 0, 64, err, errlen))
         return -1;
+    /* Every cell has init_channels times a power of two channels: K must
+     * divide init_channels (then C/K is even in the reduction cells, as their
+     * FactorizedReduce needs). */
+    if (sp->pc_k > 1 && sp->init_channels % sp->pc_k) {
+        snprintf(err, errlen,
+                 "remedy.pc_k = %d does not divide model.init_channels = %d, the channels of the "
+                 "first cells (expected a divisor of it, or 0 or 1 for all channels)",
+                 sp->pc_k, sp->init_channels);
+        return -1;
+    }
+    if ((sp->pc_k > 1 || sp->edge_norm) && (sp->aux_skip || sp->sigmoid)) {
+        snprintf(err, errlen,
+                 "remedy.pc_k / remedy.edge_norm with %s (expected one of the two remedies)",
+                 sp->aux_skip ? "remedy.darts_minus_beta" : "remedy.fair_darts");
+        return -1;
+    }
     /* FactorizedReduce pairs pixel (2i, 2j) with (2i+1, 2j+1): every
      * reduction needs an even input size. */
     int size = sp->image_size;
@@ -305,7 +335,8 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
     net->n_weights = p.weights;
     net->n_running = p.running;
     net->n_inits = p.inits;
-    size_t n_alpha = 2 * (size_t)net->edges * OP_COUNT;
+    size_t n_alpha = 2 * (size_t)net->edges * OP_COUNT + (spec->edge_norm ? 2 * (size_t)net->edges : 0);
+    net->n_arch = n_alpha;
 
     net->weights = calloc(net->n_weights, sizeof(float));
     net->grads = calloc(net->n_weights, sizeof(float));
@@ -377,6 +408,10 @@ int supernet_edges(const Supernet *net)
 {
     return net->edges;
 }
+size_t supernet_arch_count(const Supernet *net)
+{
+    return net->n_arch;
+}
 float *supernet_alphas(Supernet *net)
 {
     return net->alphas;
@@ -404,10 +439,41 @@ void supernet_init(Supernet *net, Rng *rng)
                    : b->kind == INIT_ZERO ? 0.0f
                                           : (2.0f * rng_uniform(rng) - 1.0f) * bound;
     }
-    size_t n_alpha = 2 * (size_t)net->edges * OP_COUNT;
-    for (size_t k = 0; k < n_alpha; k++)
+    for (size_t k = 0; k < net->n_arch; k++)
         net->alphas[k] = (float)(1e-3 * rng_normal(rng));
     net->backward_ready = 0;
+}
+
+/* Edge normalisation: norm[e] = softmax over the incoming edges of e's node
+ * of the betas of cell kind `kind`. */
+static void edge_norms(const Supernet *net, int kind, float *norm)
+{
+    const float *beta = net->alphas + 2 * (size_t)net->edges * OP_COUNT + (size_t)kind * net->edges;
+    for (int i = 0, start = 0; i < net->spec.nodes; start += 2 + i, i++)
+        softmax_rows(norm + start, beta + start, 1, 2 + i);
+}
+
+/* The op weights of the alphas of `kind`, without the edge normalisation. */
+static void alpha_weights(const Supernet *net, int kind, float *w)
+{
+    const float *a = net->alphas + (size_t)kind * (size_t)net->edges * OP_COUNT;
+    if (net->spec.sigmoid)
+        remedy_sigmoid_weights(w, a, net->edges);
+    else
+        softmax_rows(w, a, net->edges, OP_COUNT);
+}
+
+void supernet_op_weights(const Supernet *net, float *normal, float *reduce)
+{
+    float *w[2] = {normal, reduce}, norm[GENOTYPE_MAX_EDGES];
+    for (int kind = 0; kind < 2; kind++) {
+        alpha_weights(net, kind, w[kind]);
+        if (!net->spec.edge_norm)
+            continue;
+        edge_norms(net, kind, norm);
+        for (int i = 0; i < net->edges * OP_COUNT; i++)
+            w[kind][i] *= norm[i / OP_COUNT];
+    }
 }
 
 void supernet_set_mix_offset(Supernet *net, const float *offset)
@@ -460,7 +526,8 @@ static void cell_forward(Supernet *net, const Ctx *x, int i)
         size_t count = plane(x->n, cell->c, cell->ho, cell->wo);
         vec_zero(node, count);
         for (int j = 0; j < 2 + k; j++, e++)
-            mixedop_forward(x, &cell->ops[e], node, state[j], net->relu[j], &mix[e * OP_COUNT]);
+            mixedop_forward(x, &cell->ops[e], node, state[j], net->relu[j], &mix[e * OP_COUNT],
+                            net->spec.edge_norm ? net->norm[cell->reduction][e] : 1.0f);
         if (k < nodes - 1)
             kink_relu_forward(x, cell->state_kinks[2 + k], net->relu[2 + k], node, count);
         channel_copy(cell->out, nodes * cell->c, k * cell->c, node, cell->c, 0, cell->c, x->n, hwo);
@@ -485,19 +552,19 @@ float supernet_forward(Supernet *net, const float *x, const int *labels, int n, 
               .aux_beta = net->aux_beta,
               .kinks = net->kinks};
 
-    if (sp->sigmoid) {
-        remedy_sigmoid_weights(net->mix[0], net->alphas, net->edges);
-        remedy_sigmoid_weights(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT,
-                               net->edges);
-    } else {
-        softmax_rows(net->mix[0], net->alphas, net->edges, OP_COUNT);
-        softmax_rows(net->mix[1], net->alphas + (size_t)net->edges * OP_COUNT, net->edges,
-                     OP_COUNT);
-    }
+    alpha_weights(net, 0, net->mix[0]);
+    alpha_weights(net, 1, net->mix[1]);
     if (net->mix_offset)
         for (int kind = 0; kind < 2; kind++)
             for (int i = 0; i < net->edges * OP_COUNT; i++)
                 net->mix[kind][i] += net->mix_offset[kind * net->edges * OP_COUNT + i];
+    if (sp->edge_norm) /* the cell multiplies each edge by its norm: fold it into the weights */
+        for (int kind = 0; kind < 2; kind++) {
+            edge_norms(net, kind, net->norm[kind]);
+            memcpy(net->soft[kind], net->mix[kind], sizeof net->soft[kind]);
+            for (int i = 0; i < net->edges * OP_COUNT; i++)
+                net->mix[kind][i] *= net->norm[kind][i / OP_COUNT];
+        }
     memcpy(net->input, x, plane(n, sp->in_channels, size, size) * sizeof(float));
     memcpy(net->labels, labels, (size_t)n * sizeof(int));
 
@@ -569,7 +636,9 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
             int need = j >= 2 || need_inputs;
             mixedop_backward(x, &cell->ops[start + j], need ? g[j] : NULL,
                              need ? net->drelu[j] : NULL, g[2 + k], state[j], net->relu[j],
-                             &mix[(start + j) * OP_COUNT], &dmix[(start + j) * OP_COUNT]);
+                             &mix[(start + j) * OP_COUNT], &dmix[(start + j) * OP_COUNT],
+                             net->spec.edge_norm ? net->norm[cell->reduction][start + j] : 1.0f,
+                             &net->dnorm[cell->reduction][start + j]);
         }
         for (int j = k == 0 ? 0 : k + 1; j <= k + 1; j++)
             if (j >= 2 || need_inputs)
@@ -596,6 +665,39 @@ static void cell_backward(Supernet *net, const Ctx *x, int i)
     }
 }
 
+/* The architecture gradient with edge normalisation, mix = soft * norm:
+ * dL/d norm_e = sum_k soft_k dL/d mix_k + the bypass's dot, dL/d soft_k =
+ * norm_e dL/d mix_k, each through its softmax (ops of the edge; edges of
+ * the node). */
+static void edge_norm_grads(Supernet *net)
+{
+    float *gb = net->alpha_grads + 2 * (size_t)net->edges * OP_COUNT;
+    for (int kind = 0; kind < 2; kind++) {
+        double dn[GENOTYPE_MAX_EDGES];
+        for (int e = 0; e < net->edges; e++) {
+            const float *w = &net->soft[kind][e * OP_COUNT];
+            const double *d = &net->dmix[kind][e * OP_COUNT];
+            double nb = net->norm[kind][e], dsoft[OP_COUNT], mean = 0.0;
+            float *ga = net->alpha_grads + ((size_t)kind * (size_t)net->edges + (size_t)e) * OP_COUNT;
+            dn[e] = net->dnorm[kind][e];
+            for (int k = 0; k < OP_COUNT; k++) {
+                dn[e] += (double)w[k] * d[k];
+                dsoft[k] = nb * d[k];
+                mean += (double)w[k] * dsoft[k];
+            }
+            for (int k = 0; k < OP_COUNT; k++)
+                ga[k] = (float)((double)w[k] * (dsoft[k] - mean));
+        }
+        for (int i = 0, start = 0; i < net->spec.nodes; start += 2 + i, i++) {
+            double mean = 0.0;
+            for (int j = start; j < start + 2 + i; j++)
+                mean += (double)net->norm[kind][j] * dn[j];
+            for (int j = start; j < start + 2 + i; j++)
+                gb[kind * net->edges + j] = (float)((double)net->norm[kind][j] * (dn[j] - mean));
+        }
+    }
+}
+
 void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grads)
 {
     const SupernetSpec *sp = &net->spec;
@@ -603,10 +705,10 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
     require(net->kinks != SUPERNET_KINKS_FROZEN || !want_weight_grads,
             "weight gradients with frozen kinks");
     int n = net->last_n, size = sp->image_size, classes = sp->classes;
-    size_t n_alpha = 2 * (size_t)net->edges * OP_COUNT;
     memset(net->grads, 0, net->n_weights * sizeof(float));
-    memset(net->alpha_grads, 0, n_alpha * sizeof(float));
+    memset(net->alpha_grads, 0, net->n_arch * sizeof(float));
     memset(net->dmix, 0, sizeof net->dmix);
+    memset(net->dnorm, 0, sizeof net->dnorm);
     if (!want_weight_grads && !want_alpha_grads)
         return;
     float *gw = want_weight_grads ? net->grads : NULL;
@@ -648,7 +750,9 @@ void supernet_backward(Supernet *net, int want_weight_grads, int want_alpha_grad
         conv2d_backward(&net->stem_conv.spec, NULL, gw + net->stem_conv.w, dx, net->input,
                         net->weights + net->stem_conv.w, n, size, size, net->lane[0].conv);
     }
-    if (want_alpha_grads) {
+    if (want_alpha_grads && sp->edge_norm)
+        edge_norm_grads(net);
+    else if (want_alpha_grads) {
         /* through the softmax: dL/da_j = w_j (dL/dw_j - sum_k w_k dL/dw_k) */
         for (int kind = 0; kind < 2; kind++)
             for (int e = 0; e < net->edges; e++) {
