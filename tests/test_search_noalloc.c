@@ -84,8 +84,7 @@ int main(void)
         noalloc_begin();
         good &= search_step(ps, &pc, NULL, err, sizeof err) == 0;
         const long allocations = noalloc_end();
-        ok(good && allocations == 0, "order %d with PC-DARTS: %ld allocations", order,
-           allocations);
+        ok(good && allocations == 0, "order %d with PC-DARTS: %ld allocations", order, allocations);
         noalloc_explain();
     }
     MonitorRow prow;

@@ -92,7 +92,7 @@
       "PC-DARTS: 1/K of each edge's channels go through the ops, the rest bypass them, then a "    \
       "channel shuffle; K divides model.init_channels (the paper: 4; 0 or 1: off)")                \
     X("remedy.edge_norm", CONFIG_BOOL, remedy.edge_norm, 0, 1, 0, NULL, "false", 0,                \
-      "PC-DARTS: edge normalisation, each edge weighted by a softmax of betas over its node's "     \
+      "PC-DARTS: edge normalisation, each edge weighted by a softmax of betas over its node's "    \
       "incoming edges, also when the cell is derived")                                             \
     X("remedy.pc_warmup", CONFIG_INT, remedy.pc_warmup, 0, 100000, 0, NULL, "0", 0,                \
       "epochs of weight training before the alphas (and betas) are updated (the paper: 15)")       \

@@ -98,8 +98,8 @@ void mixedop_plan(Plan *p, MixedOp *m, int c, int h, int w, int stride, int aux,
         scratch_need(&p->need.pc_in, n * (size_t)c * (size_t)h * (size_t)w);
         scratch_need(&p->need.pc_out, n * (size_t)c * (size_t)m->ho * (size_t)m->wo);
         if (stride == 2) /* the bypass's max pool: its argmax, for the backward */
-            m->pc_arg = arena_bytes(p->arena, n * (size_t)(m->c_full - c) * (size_t)m->ho *
-                                                  (size_t)m->wo);
+            m->pc_arg =
+                arena_bytes(p->arena, n * (size_t)(m->c_full - c) * (size_t)m->ho * (size_t)m->wo);
     }
     p->in_edge = 0;
     assign_lanes(m, p->lanes);
@@ -425,8 +425,7 @@ static void pc_backward(const Ctx *x, const MixedOp *m, float *din, float *drelu
     channel_copy(s->pc_relu, c, 0, relu_in, cf, 0, c, x->n, hw);
     vec_zero(s->pc_din, count_in);
     vec_zero(s->pc_drelu, count_in);
-    ops_backward(x, m, s->pc_din, s->pc_drelu, s->pc_dout, s->pc_in, s->pc_relu, weights,
-                 dweights);
+    ops_backward(x, m, s->pc_din, s->pc_drelu, s->pc_dout, s->pc_in, s->pc_relu, weights, dweights);
     channel_accumulate(din, cf, 0, s->pc_din, c, 0, c, x->n, hw);
     channel_accumulate(drelu_in, cf, 0, s->pc_drelu, c, 0, c, x->n, hw);
 }

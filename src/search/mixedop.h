@@ -26,10 +26,10 @@ typedef struct MixedOp {
      * concatenation is channel-shuffled in pc_k groups. pc_k 1: off, c == c_full. */
     int c_full, pc_k;
     unsigned char *pc_arg; /* strided bypass: each output's argmax tap, 0..3 */
-    Bn pool_bn[2];  /* max_pool_3x3, avg_pool_3x3 */
-    FactRed skip;   /* skip_connect when stride 2 */
-    SepDil conv[4]; /* sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5 */
-    int aux;        /* DARTS-: + x->aux_beta * x, or * aux_skip(x) when stride 2 */
+    Bn pool_bn[2];         /* max_pool_3x3, avg_pool_3x3 */
+    FactRed skip;          /* skip_connect when stride 2 */
+    SepDil conv[4];        /* sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5 */
+    int aux;               /* DARTS-: + x->aux_beta * x, or * aux_skip(x) when stride 2 */
     FactRed aux_skip;
     /* The ops run on x->lanes threads at once, op k on lane lane_of[k];
      * bit t of the masks: lane t runs some op / a pool / a ReLU-reading op. */

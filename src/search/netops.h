@@ -48,9 +48,9 @@ typedef struct Scratch {
 /* Largest need of each scratch buffer, gathered while planning. */
 typedef struct ScratchNeed {
     size_t relu, slot, sub, half, conv, channels;
-    size_t state, node; /* a cell's preprocessed input; an intermediate node */
-    size_t output;      /* a cell's (or the stem's) output */
-    size_t edge_in;     /* a MixedOp input */
+    size_t state, node;   /* a cell's preprocessed input; an intermediate node */
+    size_t output;        /* a cell's (or the stem's) output */
+    size_t edge_in;       /* a MixedOp input */
     size_t pc_in, pc_out; /* PC-DARTS: partial channels of a MixedOp input, output */
 } ScratchNeed;
 

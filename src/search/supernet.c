@@ -68,7 +68,7 @@ struct Supernet {
      * bypass's share of dL/d norm (the ops' share comes from dmix). */
     float soft[2][GENOTYPE_MAX_EDGES * OP_COUNT], norm[2][GENOTYPE_MAX_EDGES];
     double dnorm[2][GENOTYPE_MAX_EDGES];
-    const float *mix_offset;                       /* added to mix (NULL: none) */
+    const float *mix_offset;          /* added to mix (NULL: none) */
     float aux_beta, aux_beta_forward; /* DARTS-: for the next forward; of the last one */
     Arena arena;
     Scratch lane[SCRATCH_MAX_LANES];
@@ -335,7 +335,8 @@ Supernet *supernet_create(const SupernetSpec *spec, char *err, size_t errlen)
     net->n_weights = p.weights;
     net->n_running = p.running;
     net->n_inits = p.inits;
-    size_t n_alpha = 2 * (size_t)net->edges * OP_COUNT + (spec->edge_norm ? 2 * (size_t)net->edges : 0);
+    size_t n_alpha =
+        2 * (size_t)net->edges * OP_COUNT + (spec->edge_norm ? 2 * (size_t)net->edges : 0);
     net->n_arch = n_alpha;
 
     net->weights = calloc(net->n_weights, sizeof(float));
@@ -678,7 +679,8 @@ static void edge_norm_grads(Supernet *net)
             const float *w = &net->soft[kind][e * OP_COUNT];
             const double *d = &net->dmix[kind][e * OP_COUNT];
             double nb = net->norm[kind][e], dsoft[OP_COUNT], mean = 0.0;
-            float *ga = net->alpha_grads + ((size_t)kind * (size_t)net->edges + (size_t)e) * OP_COUNT;
+            float *ga =
+                net->alpha_grads + ((size_t)kind * (size_t)net->edges + (size_t)e) * OP_COUNT;
             dn[e] = net->dnorm[kind][e];
             for (int k = 0; k < OP_COUNT; k++) {
                 dn[e] += (double)w[k] * d[k];
