@@ -12,8 +12,9 @@
  * bypass included), alpha and beta gradients.
  * The search: K 0 and 1 are the same network; the warm-up holds alphas and
  * betas; a resume with all of PC-DARTS on is bit-identical; derivation ranks
- * edges by their normalised betas; the configuration refuses a K that does
- * not divide the channels and the remedies it does not combine with.
+ * edges by their normalised betas; the monitor's entropy is of the op
+ * weights alone; the configuration refuses a K that does not divide the
+ * channels and the remedies it does not combine with.
  */
 #include <math.h>
 #include <stdint.h>
@@ -377,6 +378,29 @@ static void test_derive(void)
     search_free(s);
 }
 
+/* The monitor's entropy and none weight are of each edge's op distribution
+ * (the edge weight divided out), its skip count of the derived cell. */
+static void test_monitor(void)
+{
+    char err[512];
+    Config c;
+    pc_config(&c);
+    c.monitor.every = 1;
+    Search *s = make(&c);
+    Supernet *net = search_net(s);
+    size_t nalpha = 2 * 14 * OP_COUNT;
+    memset(supernet_alphas(net), 0, nalpha * sizeof(float));
+    for (size_t i = nalpha; i < supernet_arch_count(net); i++)
+        supernet_alphas(net)[i] = (float)(i % 5); /* uneven edge weights */
+    MonitorRow row = {0};
+    int rc = search_monitor(s, 2, &row, err, sizeof err);
+    ok(rc == 0 && fabs(row.entropy_normal - log(8.0)) < 1e-5 &&
+           fabs(row.entropy_reduce - log(8.0)) < 1e-5 && fabs(row.none_weight - 0.125) < 1e-6,
+       "monitor: uniform alphas under uneven betas: entropy log 8 (%.6f, %.6f), none 1/8 (%.6f)",
+       row.entropy_normal, row.entropy_reduce, row.none_weight);
+    search_free(s);
+}
+
 static void test_config(void)
 {
     char err[512] = "";
@@ -450,6 +474,7 @@ int main(void)
     test_resume(1);
     test_resume(2);
     test_derive();
+    test_monitor();
     test_config();
     dataset_free(&data);
     return tap_done();

@@ -515,6 +515,18 @@ int search_alpha_gradient(Search *s, const Config *cfg, int order, const float *
 
 /* ---- evaluation and the architecture ------------------------------------- */
 
+/* Each edge's row of op weights divided by its sum. */
+static void normalise_rows(float *w, int edges)
+{
+    for (int e = 0; e < edges; e++) {
+        double sum = 0.0;
+        for (int k = 0; k < OP_COUNT; k++)
+            sum += w[e * OP_COUNT + k];
+        for (int k = 0; k < OP_COUNT; k++)
+            w[e * OP_COUNT + k] = (float)(w[e * OP_COUNT + k] / sum);
+    }
+}
+
 int search_monitor(Search *s, int iters, MonitorRow *row, char *err, size_t errlen)
 {
     memset(row, 0, sizeof *row);
@@ -524,6 +536,18 @@ int search_monitor(Search *s, int iters, MonitorRow *row, char *err, size_t errl
     float wn[GENOTYPE_MAX_EDGES * OP_COUNT], wr[GENOTYPE_MAX_EDGES * OP_COUNT];
     search_alpha_weights(s, wn, wr);
     monitor_alpha_stats(wn, wr, s->spec.nodes, row);
+    if (s->spec.edge_norm) {
+        /* the derived cell ranks the edge-weighted ops, but the entropy and
+         * the none weight are of each edge's op distribution: divide the
+         * edge weight out again */
+        normalise_rows(wn, supernet_edges(s->net));
+        normalise_rows(wr, supernet_edges(s->net));
+        MonitorRow ops;
+        monitor_alpha_stats(wn, wr, s->spec.nodes, &ops);
+        row->entropy_normal = ops.entropy_normal;
+        row->entropy_reduce = ops.entropy_reduce;
+        row->none_weight = ops.none_weight;
+    }
     HessianEig eig;
     char why[256];
     if (hessian_lambda_max(&s->hs, s->xm, s->ym, s->nm, iters, &eig, why, sizeof why) != 0)
