@@ -34,6 +34,12 @@
  * edges per node; a genotype has exactly two inputs per node, so a node
  * with fewer edges over the threshold is completed with its strongest
  * others, and the rule comes down to the strongest two).
+ *
+ * PC-DARTS (Xu et al., ICLR 2020), remedy.pc_k, remedy.edge_norm,
+ * remedy.pc_warmup: lives in the supernet (SupernetSpec.pc_k, edge_norm; the
+ * mixed op's partial channels, bypass and channel shuffle, the betas after
+ * the alphas) and in the step (no architecture step before epoch
+ * pc_warmup); it has no formula here.
  */
 #ifndef DARTBOARD_REMEDY_H
 #define DARTBOARD_REMEDY_H

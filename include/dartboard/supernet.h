@@ -12,7 +12,8 @@
  * model.parameters() for the SearchNetwork of the PyTorch reference, so
  * fixtures and checkpoints are one contiguous block. The BN running
  * statistics are another flat vector (mean then var for each BN, module
- * order). Alphas are [2][edges][OP_COUNT]: normal, then reduce.
+ * order). Alphas are [2][edges][OP_COUNT]: normal, then reduce; with
+ * edge_norm the betas [2][edges] follow them in the same vector.
  */
 #ifndef DARTBOARD_SUPERNET_H
 #define DARTBOARD_SUPERNET_H
