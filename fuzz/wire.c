@@ -75,6 +75,8 @@ static size_t touch(const Snapshot *s)
 {
     size_t n = strlen(s->preset) + strlen(s->run_dir) + strlen(s->message) +
                strlen(session_state_names[s->state]);
+    for (int i = 0; i < SNAPSHOT_MESSAGES; i++)
+        n += strlen(s->messages[i]);
     if (s->n_rows > 0)
         n += (size_t)s->rows[s->n_rows - 1].epoch;
     for (int e = 0; e < s->edges; e++)

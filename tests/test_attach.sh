@@ -71,6 +71,10 @@ viewer() {
          echo \"exit status \$?\" > $work/$name.status; echo \"viewer exited: \$(cat $work/$name.status)\"; sleep 600"
 }
 common="--preset test --threads 1 --set run.epochs=1000 --set run.report_every=2 --set run.checkpoint_every=0"
+# A session that lives as long as the test: killing a viewer's session never
+# empties the tmux server, which would then exit while the next new-session
+# is being made (and that session, and every later command, would fail).
+T new-session -d -s keep "sleep 3600"
 
 # ---------------------------------------------------------------- detach, attach
 run=$work/runs/detached
@@ -166,7 +170,10 @@ wait_until 30 gone "$pid" && [ -s "$run/checkpoint.bin" ] &&
 "$DARTBOARD" search $common --out "$work/runs/headless" --headless >"$work/headless.out" 2>&1 </dev/null &
 hpid=$!
 pids="$pids $hpid"
-wait_until 30 test -S "$work/runs/headless/dartboard.sock" || fail "the headless run has no socket"
+# Its header line says it runs: its socket (opened before the worker starts)
+# is up and its config.yaml written, so `ls` and `attach` know the run.
+started() { grep -q "^dartboard: test, run directory $work/runs/headless" "$work/headless.out"; }
+wait_until 60 started && test -S "$work/runs/headless/dartboard.sock" || fail "the headless run has no socket"
 viewer h ""
 pane=h
 # The other runs under runs/ have ended: the one running is the headless one.

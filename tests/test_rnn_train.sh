@@ -35,11 +35,16 @@ check "the perplexities are exp(loss)" \
     "python3 -c 'import csv,math,sys; rows=list(csv.DictReader(open(sys.argv[1]))); sys.exit(any(abs(math.exp(float(r[k+\"_loss\"]))-float(r[k+\"_ppl\"]))>1e-3*float(r[k+\"_ppl\"]) for r in rows for k in (\"train\",\"val\")))' $work/ref/metrics.csv"
 check "ASGD switches on once and stays on (asgd column 0...0 1...1)" \
     "tail -n +2 $work/ref/metrics.csv | cut -d, -f7 | tr -d '\\n' | grep -Eq '^0+1+$'"
-# (The worker also says "switching to averaged SGD"; a run this small ends
-# within one of the headless front-end's polls, which then shows only the
-# last message, so the switch is checked where it is recorded.)
 check "results.json: ASGD began after the first epoch whose row says asgd" \
     "[ \"\$(json $work/ref/results.json asgd_after_epoch)\" = \"\$(tail -n +2 $work/ref/metrics.csv | awk -F, '\$7 == 1 { print \$1; exit }')\" ]"
+# A run this small says several messages within one headless poll: each is printed.
+check "the log says when ASGD switched on, and the test perplexity after it" \
+    "grep -q \"^epoch \$(json $work/ref/results.json asgd_after_epoch): no better validation loss in 1 epochs; switching to averaged SGD\$\" $work/ref.out && grep -q '^test perplexity [0-9.]* (loss [0-9.]*) on the best weights after 8 epochs' $work/ref.out"
+# Progress lines every report_every (10) windows between the epoch rows,
+# each in the epoch the next row closes, and every epoch has some (over 30
+# windows an epoch).
+check "progress lines every 10 windows, with perplexity and tokens/s, between the epoch rows" \
+    "awk '/^step [0-9]+\/[0-9]+  epoch [0-9]\/8  lr [0-9.]+  train [0-9.]+ ppl [0-9.]+ so far  [0-9.]+ ms\/step  [0-9]+ tokens\/s  ETA [0-9:]+\$/ { split(\$2, s, \"/\"); split(\$4, e, \"/\"); if (s[1] % 10 != 0 || e[1] != row + 1) bad = 1; seen[e[1]]++; next } /^step / { bad = 1 } /^epoch [0-9]\/8  lr / { row++ } END { for (k = 1; k <= 8; k++) if (!seen[k]) bad = 1; exit bad || row != 8 }' $work/ref.out"
 check "no alphas.csv in a training run" "[ ! -e $work/ref/alphas.csv ]"
 check "genotype.py holds the official recurrent line" "[ \"\$(cat $work/ref/genotype.py)\" = \"$V2\" ]"
 check "results.json is JSON with the cell" "python3 -m json.tool $work/ref/results.json >/dev/null && [ \"\$(json $work/ref/results.json genotype)\" = \"$V2\" ]"

@@ -25,6 +25,18 @@ check "train DARTS_V2 on train-test (3 epochs)" \
 check "the header line gives both weight counts" "grep -Eq '^[0-9]+ weights \\([0-9]+ with the auxiliary head\\)' $work/ref.out"
 check "one progress line per epoch, with the test split" "[ \"\$(grep -c '^epoch [0-9]/3 .* test ' $work/ref.out)\" = 3 ]"
 check "the last line names the run directory" "tail -n 1 $work/ref.out | grep -q 'run directory: $work/ref'"
+# Between the epoch rows, every run.report_every steps (not at an epoch's
+# end): the epoch so far. The sequence of step numbers and epoch rows
+# (E1, ...) must be exactly the schedule's, so none is lost to the polling.
+progress_seq() {
+    awk '/^step [0-9]+\/[0-9]+  epoch [0-9]+\/[0-9]+  lr [0-9.]+  train [0-9.]+ +[0-9.]+% so far  [0-9.]+ ms\/step  [0-9]+ img\/s  ETA [0-9:]+$/ { split($2, a, "/"); printf "%s ", a[1]; next }
+         /^step / { printf "? " }
+         /^epoch [0-9]+\/[0-9]+  lr / { split($2, a, "/"); printf "E%s ", a[1] }' "$1"
+}
+check "progress lines every 4 steps (the preset's report_every) between the epoch rows" \
+    "[ \"\$(progress_seq $work/ref.out)\" = '4 8 12 E1 20 24 28 E2 36 40 44 E3 ' ]"
+check "--set run.report_every=3: progress at steps 3, 6, ... (16 steps an epoch)" \
+    "$DARTBOARD train --genotype DARTS_V2 --preset train-test --out $work/every3 $common --steps 20 --set run.report_every=3 >$work/every3.out 2>&1 && [ \"\$(progress_seq $work/every3.out)\" = '3 6 9 12 15 E1 18 ' ]"
 check "metrics.csv: the training columns" \
     "[ \"\$(head -n 1 $work/ref/metrics.csv)\" = 'epoch,lr,drop_path,train_loss,train_acc,test_loss,test_acc,seconds' ]"
 check "metrics.csv: a row per epoch, epochs 1..3" "[ \"\$(tail -n +2 $work/ref/metrics.csv | cut -d, -f1 | tr '\\n' ' ')\" = '1 2 3 ' ]"

@@ -133,6 +133,8 @@ int main(void)
         "a genotype op out of range",
         "a genotype input ahead of its node",
         "a concat count too large",
+        "an unterminated message in the ring",
+        "a negative progress count",
     };
     int count = (int)(sizeof spoils / sizeof spoils[0]);
     for (int k = 0; k < count; k++) {
@@ -188,8 +190,14 @@ int main(void)
         case 15:
             s->genotype.normal[0].input = 2;
             break;
-        default:
+        case 16:
             s->genotype.reduce_concat_count = 7;
+            break;
+        case 17:
+            memset(s->messages[SNAPSHOT_MESSAGES - 1], 'm', sizeof s->messages[0]);
+            break;
+        default:
+            s->progress_total = -1;
             break;
         }
         ok(!snapshot_ok(s), "snapshot with %s: refused", spoils[k]);

@@ -33,6 +33,21 @@ extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING",
 #define SNAPSHOT_ROWS 512     /* newest metric rows kept in a snapshot */
 #define SNAPSHOT_MONITORS 128 /* newest monitor rows kept in a snapshot */
 #define SNAPSHOT_MESSAGE 256
+#define SNAPSHOT_MESSAGES 16 /* newest messages kept, for a reader that polls (headless) */
+#define SNAPSHOT_PROGRESS 32 /* newest progress points of a training run kept */
+
+/* A training run's progress every run.report_every steps, between its epoch
+ * rows (not at an epoch's end, which has its row). */
+typedef struct TrainProgress {
+    int64_t step;
+    int epoch;        /* the epoch under way, from 0 */
+    float lr;         /* of this step */
+    float train_loss; /* mean over the epoch's steps so far */
+    /* the epoch so far: accuracy in percent, or for a recurrent cell the perplexity */
+    float train_acc;
+    double ms_per_step, per_s; /* per_s: images, or for a recurrent cell tokens, per second */
+    double eta_seconds;
+} TrainProgress;
 
 typedef struct Snapshot {
     uint64_t seq; /* bumped at every publish */
@@ -92,10 +107,23 @@ typedef struct Snapshot {
     int64_t es_stop_step, es_keep_step;
     double es_keep_epoch, es_growth;
     Genotype es_genotype;
-    Config config;        /* the live hyperparameters */
-    uint64_t message_seq; /* bumped when message changes */
-    char message[SNAPSHOT_MESSAGE];
+    /* A training run's progress points: progress_total made; point n (from
+     * 1) is progress[n % SNAPSHOT_PROGRESS] while n > progress_total -
+     * SNAPSHOT_PROGRESS. */
+    int64_t progress_total;
+    TrainProgress progress[SNAPSHOT_PROGRESS];
+    Config config;                  /* the live hyperparameters */
+    uint64_t message_seq;           /* messages said so far (bumped with each) */
+    char message[SNAPSHOT_MESSAGE]; /* the newest (the UI's message line) */
+    /* Message n (from 1) is messages[n % SNAPSHOT_MESSAGES] while n >
+     * message_seq - SNAPSHOT_MESSAGES: a reader that polls prints every one
+     * it has not seen (snapshot_message). */
+    char messages[SNAPSHOT_MESSAGES][SNAPSHOT_MESSAGE];
 } Snapshot;
+
+/* Message n (1 <= n <= s->message_seq) while the snapshot still holds it,
+ * else NULL (overwritten by newer ones, or never said). */
+const char *snapshot_message(const Snapshot *s, uint64_t n);
 
 typedef enum CommandKind {
     CMD_PAUSE,

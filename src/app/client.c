@@ -137,11 +137,22 @@ Client *client_connect(const char *run_dir, int read_only, int timeout_ms, char 
                  strlen(run_dir), RUNDIR_PATH_MAX - 1);
         goto fail;
     }
-    /* Where server_start put it: the run directory, else the fallback. */
-    for (int fallback = 0; fallback < 2 && c->fd < 0; fallback++) {
-        char e[256];
-        if (rundir_socket_path(run_dir, fallback, c->path, sizeof c->path, e, sizeof e) == 0)
-            c->fd = connect_at(c->path);
+    /* Where server_start put it: the run directory, else the fallback. A
+     * search that holds the run's lock but answers on neither is still
+     * opening its socket (it takes the lock first): tried again until the
+     * deadline. */
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        for (int fallback = 0; fallback < 2 && c->fd < 0; fallback++) {
+            char e[256];
+            if (rundir_socket_path(run_dir, fallback, c->path, sizeof c->path, e, sizeof e) == 0)
+                c->fd = connect_at(c->path);
+        }
+        long pid;
+        if (c->fd >= 0 || now_ms() >= deadline || rundir_liveness(run_dir, &pid) != RUN_LIVE)
+            break;
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
     }
     if (c->fd < 0) {
         snprintf(err, errlen, "%s: no search is running there (no socket answers)", run_dir);
@@ -153,7 +164,6 @@ Client *client_connect(const char *run_dir, int read_only, int timeout_ms, char 
         snprintf(err, errlen, "%s: %s", c->path, strerror(errno));
         goto fail;
     }
-    long long deadline = now_ms() + timeout_ms;
     while (!c->have_snap && !c->lost && now_ms() < deadline)
         pump(c, 100);
     if (!c->have_snap) {

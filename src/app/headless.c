@@ -44,6 +44,61 @@ static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
             r->val_loss, r->val_acc, p->ms_per_step, p->images_per_s);
 }
 
+/* Seconds as h:mm:ss or m:ss. */
+static void duration(char *buf, size_t len, double seconds)
+{
+    if (!(seconds >= 0.0 && seconds < 1e9)) {
+        snprintf(buf, len, "--");
+        return;
+    }
+    long t = (long)(seconds + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* A training run between its epoch rows: the epoch so far. */
+static void print_progress(FILE *out, const Snapshot *p, const TrainProgress *g)
+{
+    char eta[32];
+    duration(eta, sizeof eta, g->eta_seconds);
+    if (p->recurrent)
+        fprintf(out,
+                "step %" PRId64 "/%" PRId64 "  epoch %d/%d  lr %.5g  train %.4f ppl %.2f so far  "
+                "%.1f ms/step  %.0f tokens/s  ETA %s\n",
+                g->step, p->total_steps, g->epoch + 1, p->epochs, (double)g->lr,
+                (double)g->train_loss, (double)g->train_acc, g->ms_per_step, g->per_s, eta);
+    else
+        fprintf(out,
+                "step %" PRId64 "/%" PRId64 "  epoch %d/%d  lr %.5f  train %.4f %6.2f%% so far  "
+                "%.1f ms/step  %.0f img/s  ETA %s\n",
+                g->step, p->total_steps, g->epoch + 1, p->epochs, (double)g->lr,
+                (double)g->train_loss, (double)g->train_acc, g->ms_per_step, g->per_s, eta);
+}
+
+void headless_print_messages(FILE *out, const Snapshot *p, uint64_t *seen)
+{
+    if (p->message_seq <= *seen)
+        return;
+    uint64_t first = *seen + 1;
+    if (p->message_seq - *seen > SNAPSHOT_MESSAGES) {
+        first = p->message_seq - SNAPSHOT_MESSAGES + 1;
+        fprintf(out, "dartboard: %" PRIu64 " messages missed (this log fell behind)\n",
+                first - *seen - 1);
+    }
+    for (uint64_t n = first; n <= p->message_seq; n++) {
+        const char *m = snapshot_message(p, n);
+        if (n == p->message_seq && p->state == SESSION_ERROR) { /* the error that ended the run */
+            fflush(out);
+            fprintf(stderr, "dartboard: %s\n", m);
+        } else {
+            fprintf(out, "%s\n", m);
+        }
+    }
+    *seen = p->message_seq;
+}
+
 static void print_monitor(FILE *out, const Snapshot *p, const MonitorRow *m)
 {
     fprintf(out,
@@ -63,7 +118,7 @@ int headless_run(Session *s, FILE *out)
     }
     uint64_t seen = 0, message_seen = 0;
     int64_t printed = -1; /* rows printed so far (-1: not started) */
-    int64_t monitors_printed = 0;
+    int64_t monitors_printed = 0, progress_printed = 0;
     struct timespec pause = {0, POLL_NS};
     for (;;) {
         if (session_seq(s) == seen) {
@@ -94,15 +149,25 @@ int headless_run(Session *s, FILE *out)
                         " (%d epochs)\n",
                         p->preset, p->run_dir, p->step, p->total_steps, p->epochs);
         }
-        /* Metric and monitor rows in step order (a metric row first at a tie). */
+        /* Metric and monitor rows in step order (a metric row first at a
+         * tie); a training run's progress points before the row of their epoch. */
         int64_t i = printed < 0 ? p->rows_total : printed;
-        while (i < p->rows_total || monitors_printed < p->monitors_total) {
+        if (p->progress_total - progress_printed > SNAPSHOT_PROGRESS) /* left the window */
+            progress_printed = p->progress_total - SNAPSHOT_PROGRESS;
+        while (i < p->rows_total || monitors_printed < p->monitors_total ||
+               progress_printed < p->progress_total) {
             int64_t k = p->n_rows - (p->rows_total - i);
             int64_t j = p->n_monitors - (p->monitors_total - monitors_printed);
             const MetricRow *r = i < p->rows_total && k >= 0 ? &p->rows[k] : NULL;
             const MonitorRow *m =
                 monitors_printed < p->monitors_total && j >= 0 ? &p->monitors[j] : NULL;
-            if (r && (!m || r->step <= m->step)) {
+            const TrainProgress *g = progress_printed < p->progress_total
+                                         ? &p->progress[(progress_printed + 1) % SNAPSHOT_PROGRESS]
+                                         : NULL;
+            if (g && (!r || g->epoch <= r->epoch)) {
+                print_progress(out, p, g);
+                progress_printed++;
+            } else if (r && (!m || r->step <= m->step)) {
                 print_row(out, p, r);
                 i++;
             } else if (m) {
@@ -115,15 +180,7 @@ int headless_run(Session *s, FILE *out)
         }
         if (printed >= 0)
             printed = p->rows_total;
-        if (p->message_seq != message_seen) {
-            message_seen = p->message_seq;
-            if (p->state == SESSION_ERROR) {
-                fflush(out);
-                fprintf(stderr, "dartboard: %s\n", p->message);
-            } else {
-                fprintf(out, "%s\n", p->message);
-            }
-        }
+        headless_print_messages(out, p, &message_seen);
         fflush(out);
         if (p->state == SESSION_DONE || p->state == SESSION_ERROR)
             break;

@@ -15,6 +15,12 @@ TESTS += tests/test_session
 tests_test_session_SOURCES = tests/test_session.c tests/tap.h
 tests_test_session_LDADD = $(CORE_LIBS)
 
+check_PROGRAMS += tests/test_headless
+TESTS += tests/test_headless
+tests_test_headless_SOURCES = tests/test_headless.c tests/tap.h
+tests_test_headless_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/app
+tests_test_headless_LDADD = $(CORE_LIBS)
+
 TESTS += tests/test_rnnsearch_run.sh
 EXTRA_DIST += tests/test_rnnsearch_run.sh
 TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \

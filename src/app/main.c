@@ -90,16 +90,6 @@ static int search_error(int report, int status, const char *msg)
     return status;
 }
 
-/* The viewers' socket; a search that cannot have one still runs. */
-static Server *serve_viewers(Session *s, const char *run_dir)
-{
-    char err[2048];
-    Server *sv = server_start(s, run_dir, err, sizeof err);
-    if (!sv)
-        fprintf(stderr, "dartboard: no viewer can attach: %s\n", err);
-    return sv;
-}
-
 /* DIR/outcome, for dartboard ls: how the search process ended. */
 static void record_outcome(Session *s, Snapshot *p)
 {
@@ -251,12 +241,18 @@ static int run_session(const CliOptions *o)
         return search_error(report, 1, "out of memory");
     }
     session_snapshot(s, p); /* its run directory */
+    /* The socket before the word to a --detach parent: once it has printed
+     * "dartboard attach DIR", attach finds the search. */
+    char sv_err[2048];
+    Server *sv = server_start(s, p->run_dir, sv_err, sizeof sv_err);
     if (report >= 0 && detach_ready(report, p->run_dir, err, sizeof err) != 0) {
+        server_stop(sv);
         session_free(s);
         free(p);
         return search_error(report, 1, err);
     }
-    Server *sv = serve_viewers(s, p->run_dir);
+    if (!sv) /* a search that cannot have one still runs; into the log when detached */
+        fprintf(stderr, "dartboard: no viewer can attach: %s\n", sv_err);
     install_stop_signals(s);
     if (session_start(s) != 0) {
         fprintf(stderr, "dartboard: cannot start the worker thread\n");

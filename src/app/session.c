@@ -69,6 +69,16 @@ void session_say(Session *s, const char *fmt, ...)
     vsnprintf(s->priv.message, sizeof s->priv.message, fmt, ap);
     va_end(ap);
     s->priv.message_seq++;
+    /* Also into the ring, so a reader that polls misses none said between two reads. */
+    memcpy(s->priv.messages[s->priv.message_seq % SNAPSHOT_MESSAGES], s->priv.message,
+           sizeof s->priv.message);
+}
+
+const char *snapshot_message(const Snapshot *s, uint64_t n)
+{
+    if (n == 0 || n > s->message_seq || s->message_seq - n >= SNAPSHOT_MESSAGES)
+        return NULL;
+    return s->messages[n % SNAPSHOT_MESSAGES];
 }
 
 /* A write to the run directory failed: the run stops with exit 1 and

@@ -230,6 +230,20 @@ void training_refresh(Session *s)
     p->elapsed_seconds = s->train.elapsed;
 }
 
+void training_progress(Session *s, float lr, float train_loss, float train_acc)
+{
+    Snapshot *p = &s->priv;
+    TrainProgress *g = &p->progress[++p->progress_total % SNAPSHOT_PROGRESS];
+    *g = (TrainProgress){.step = p->step,
+                         .epoch = p->epoch,
+                         .lr = lr,
+                         .train_loss = train_loss,
+                         .train_acc = train_acc,
+                         .ms_per_step = p->ms_per_step,
+                         .per_s = p->images_per_s,
+                         .eta_seconds = p->eta_seconds};
+}
+
 /* ---------------------------------------------------------------- run */
 
 static int resume(Session *s, char *err, size_t errlen)
@@ -435,6 +449,9 @@ void *training_main(Session *s)
             break;
         }
         training_refresh(s);
+        if (!have_test && step % s->cfg.run.report_every == 0)
+            training_progress(s, st.lr, (float)(a->train_loss / (double)a->batches),
+                              (float)(100.0 * (double)a->train_correct / (double)a->images));
         session_publish(s);
     }
     if (dist_lead_stop(err, sizeof err) != 0 && !failed) {

@@ -423,6 +423,10 @@ void *rnn_training_main(Session *s)
             break;
         }
         rnn_training_refresh(s);
+        if (!st.epoch_done && step % s->cfg.run.report_every == 0) {
+            const double train = s->rnn_loss_sum / (double)s->rnn_windows;
+            training_progress(s, (float)s->cfg.optim.lr, (float)train, perplexity(train));
+        }
         session_publish(s);
     }
     if (!failed) {

@@ -162,14 +162,17 @@ static void newest(time_t *t, const char *dir, const char *name)
 }
 
 /* What the files (and, for a live run, the search itself) say. 0, or -1
- * when `dir` holds no run. */
+ * when `dir` holds no run: neither config.yaml nor a lock a process holds
+ * (a search just started takes its lock and opens its socket before its
+ * worker writes config.yaml). */
 static int run_info(const char *dir, RunInfo *r)
 {
     char path[RUNDIR_FILE_MAX], err[512];
     memset(r, 0, sizeof *r);
+    long pid;
     if (strlen(dir) >= sizeof r->path ||
         snprintf(path, sizeof path, "%s/config.yaml", dir) >= (int)sizeof path ||
-        access(path, F_OK) != 0)
+        (access(path, F_OK) != 0 && rundir_liveness(dir, &pid) != RUN_LIVE))
         return -1;
     snprintf(r->path, sizeof r->path, "%s", dir);
     if (config_saved_preset(path, r->preset, sizeof r->preset) != 0)

@@ -188,12 +188,20 @@ static int genotype_ok(const Genotype *g, int nodes)
     return 1;
 }
 
+static int messages_terminated(const Snapshot *s)
+{
+    for (int i = 0; i < SNAPSHOT_MESSAGES; i++)
+        if (!terminated(s->messages[i], sizeof s->messages[i]))
+            return 0;
+    return 1;
+}
+
 int wire_snapshot_check(const Snapshot *s, char *err, size_t errlen)
 {
     const char *what = NULL;
     if ((unsigned)s->state >= SESSION_STATE_COUNT)
         what = "state";
-    else if (!terminated(s->preset, sizeof s->preset) ||
+    else if (!terminated(s->preset, sizeof s->preset) || !messages_terminated(s) ||
              !terminated(s->run_dir, sizeof s->run_dir) ||
              !terminated(s->message, sizeof s->message) ||
              !terminated(s->config.preset, sizeof s->config.preset) ||
@@ -211,7 +219,8 @@ int wire_snapshot_check(const Snapshot *s, char *err, size_t errlen)
         what = "monitor row count";
     else if (s->order < 0 || s->order > 2 || s->config.arch.order < 0 || s->config.arch.order > 2)
         what = "order";
-    else if (s->step < 0 || s->total_steps < 0 || s->epoch < 0 || s->epochs < 0)
+    else if (s->step < 0 || s->total_steps < 0 || s->epoch < 0 || s->epochs < 0 ||
+             s->progress_total < 0)
         what = "progress";
     else if (!genotype_ok(&s->genotype, s->nodes) || !genotype_ok(&s->prev_genotype, s->nodes) ||
              (s->es_stopped && !genotype_ok(&s->es_genotype, s->nodes)))

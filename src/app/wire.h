@@ -30,8 +30,9 @@
 #define WIRE_VERSION 1
 #define WIRE_HEADER 16
 #define WIRE_READ_ONLY 1u
-/* Bumped when a Snapshot field changes meaning without changing its size. */
-#define WIRE_SNAPSHOT_LAYOUT 2u
+/* Bumped when a Snapshot field changes meaning without changing its size;
+ * 3: the message ring and the training progress points. */
+#define WIRE_SNAPSHOT_LAYOUT 3u
 
 typedef enum WireType {
     WIRE_HELLO = 1,
