@@ -39,6 +39,8 @@ typedef struct Config {
         double darts_minus_beta; /* DARTS-: the auxiliary skip's weight at epoch 0 (0: off) */
         int fair_darts;          /* Fair DARTS: sigmoid op weights, no none */
         double fair_zero_one;    /* Fair DARTS: the zero-one loss's weight */
+        double adaptive_wd;      /* RobustDARTS-ADA: weight decay factor on a DARTS-ES trigger */
+        double adaptive_wd_max;  /* ... and the weight decay it stops at */
     } remedy;                    /* remedies against collapse (remedy.h), searches only */
     struct {
         double drop_path;  /* drop-path probability reached at the last epoch */

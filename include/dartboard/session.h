@@ -92,6 +92,11 @@ typedef struct Snapshot {
     int64_t es_stop_step, es_keep_step;
     double es_keep_epoch, es_growth;
     Genotype es_genotype;
+    /* remedy.adaptive_wd: DARTS-ES's triggers this process turned into
+     * rollbacks, the newest to es_rollback_step (config.optim.weight_decay
+     * is the raised value) */
+    int es_rollbacks;
+    int64_t es_rollback_step;
     Config config;        /* the live hyperparameters */
     uint64_t message_seq; /* bumped when message changes */
     char message[SNAPSHOT_MESSAGE];
