@@ -777,7 +777,7 @@ int session_rollback(Session *s, int64_t keep_step, double weight_decay)
  * state, and the kept states no later evaluation can roll back to removed.
  * Disk, not memory: a state is the size of checkpoint.bin (a few MB for the
  * demo supernet, ~16 MB for the paper's), at most MONITOR_ES_DELTA +
- * window/2 + 1 are kept, and they must outlive the process so that a
+ * window/2 are kept, and they must outlive the process so that a
  * resumed run rolls back as an uninterrupted one does. */
 static int keep_state(Session *s, const AppState *app)
 {
@@ -1025,6 +1025,14 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
                  "a recurrent cell's search and training run in one process (data.set %s): "
                  "start it without mpirun, which spreads the image search and training",
                  cfg->data.set);
+        free(s);
+        return NULL;
+    }
+    if (cfg->remedy.adaptive_wd > 0.0 && !s->training && dist_size() > 1) {
+        snprintf(err, errlen,
+                 "remedy.adaptive_wd=%g rolls the search back to a kept state, which one process "
+                 "holds: start it without mpirun",
+                 cfg->remedy.adaptive_wd);
         free(s);
         return NULL;
     }
