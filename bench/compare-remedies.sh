@@ -3,7 +3,8 @@
 # collapse (BENCHMARKS.md, Remedies compared). One command:
 #
 #   bench/compare-remedies.sh [--steps N] [--every N] [--out DIR] [--threads N]
-#                             [--train-preset P] [--train-steps N] [--dartboard PATH] [--tiny]
+#                             [--train-preset P] [--train-steps N] [--set KEY=VALUE]...
+#                             [--train-set KEY=VALUE]... [--dartboard PATH] [--tiny]
 #
 # Rows, each a search of the same supernet with the same seed and steps:
 # plain DARTS first order (demo) and second order (demo, arch.order=2),
@@ -15,6 +16,9 @@
 # train` trains each derived cell with the one short recipe (--train-preset,
 # default train-fashion-mnist-short: one epoch, tested on the t10k split;
 # --train-steps N ends each training after N steps, tested all the same).
+# --set and --train-set pass KEY=VALUE to every search or training (before
+# the tiny settings and the row's own keys, which win: a trial may lower
+# monitor.iters or run.eval_samples).
 #
 # Writes into DIR (default compare-remedies-YYYYMMDD-HHMMSS):
 #   runs/ROW/     each search's run directory (plots/: its gnuplot figures)
@@ -41,10 +45,11 @@ out=
 train_preset=train-fashion-mnist-short
 tiny=0
 train_extra=
+search_extra=
 db=${DARTBOARD:-$(pwd)/dartboard}
 
 usage() {
-    sed -n '4,5p' "$0" | sed 's/^#  *//' >&2
+    sed -n '4,6p' "$0" | sed 's/^#  *//' >&2
     exit 2
 }
 number() { # NAME VALUE: a positive integer, else a usage error
@@ -59,7 +64,15 @@ while [ $# -gt 0 ]; do
     --threads) number "$1" "${2-}"; threads=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
     --train-preset) [ $# -ge 2 ] || usage; train_preset=$2; shift 2 ;;
-    --train-steps) number "$1" "${2-}"; train_extra="--steps $2"; shift 2 ;;
+    --train-steps) number "$1" "${2-}"; train_extra="$train_extra --steps $2"; shift 2 ;;
+    --set | --train-set) # KEY=VALUE for every search (or training); dartboard checks it
+        case ${2-} in
+        [a-z]*.[a-z]*=*) ;;
+        *) echo "compare-remedies: $1 '${2-}' (expected KEY=VALUE)" >&2; exit 2 ;;
+        esac
+        case $2 in *[!a-z0-9_.=+-]*) echo "compare-remedies: $1 '$2': only [a-z0-9_.=+-]" >&2; exit 2 ;; esac
+        if [ "$1" = --set ]; then search_extra="$search_extra --set $2"; else train_extra="$train_extra --set $2"; fi
+        shift 2 ;;
     --dartboard) [ $# -ge 2 ] || usage; db=$2; shift 2 ;;
     --tiny) tiny=1; shift ;;
     -h | --help) usage ;;
@@ -82,7 +95,7 @@ steps=${steps:-9370}
 every=${every:-250}
 
 # Every row's search: the same seed, threads, steps and monitor settings.
-common="--headless --threads $threads --seed 2 --steps $steps --set monitor.every=$every"
+common="--headless --threads $threads --seed 2 --steps $steps --set monitor.every=$every$search_extra"
 es="--set monitor.es=true"
 if [ "$tiny" = 1 ]; then
     # The test preset's data and network under every row's preset.
@@ -92,7 +105,7 @@ if [ "$tiny" = 1 ]; then
     common="$common --set run.report_every=5 --set monitor.iters=4 --set run.epochs=6"
     es="$es --set monitor.es_window=1 --set monitor.es_ratio=1 --set monitor.es_start=0"
     [ "$train_preset" = train-fashion-mnist-short ] && train_preset=train-test
-    train_extra=${train_extra:---steps 4}
+    case $train_extra in *--steps*) ;; *) train_extra="$train_extra --steps 4" ;; esac
 else
     es="$es --set monitor.es_start=2"
 fi

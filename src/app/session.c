@@ -42,7 +42,7 @@ const char *const session_state_names[SESSION_STATE_COUNT] = {
 _Static_assert(sizeof(((Snapshot *)0)->run_dir) == RUNDIR_PATH_MAX,
                "a snapshot holds any run path");
 
-#define EMA_WEIGHT 0.1 /* ms/step: new sample's share */
+#define EMA_WEIGHT 0.1       /* ms/step: new sample's share */
 #define APP_STATE_VERSION 2u /* 1: before the DARTS-ES history was checkpointed */
 
 /* ---------------------------------------------------------------- small helpers */
@@ -644,9 +644,9 @@ static int load_checkpoint(Session *s, const char *name, char *err, size_t errle
         return -1;
     int rc = -1;
     EarlyStop *es = malloc(sizeof *es);
-    const char *bad = !es ? "out of memory"
-                          : app_state_decode(&s->app, es, c.extra, c.extra_len,
-                                             s->cfg.model.nodes, c.step);
+    const char *bad =
+        !es ? "out of memory"
+            : app_state_decode(&s->app, es, c.extra, c.extra_len, s->cfg.model.nodes, c.step);
     FILE *body = NULL;
     if (bad) {
         snprintf(err, errlen, "%s: %s", path, bad);
@@ -835,7 +835,8 @@ static int prepare(Session *s, char *err, size_t errlen)
     p->edges = genotype_edge_count(p->nodes);
     refresh_alphas(s);
     session_monitor_init(s);
-    if (s->resuming ? continue_from(s, "checkpoint.bin", 0, err, errlen) : start_run(s, err, errlen))
+    if (s->resuming ? continue_from(s, "checkpoint.bin", 0, err, errlen)
+                    : start_run(s, err, errlen))
         return -1;
     if (dist_lead_search(&s->cfg, s->search, err, errlen) != 0) /* the other MPI ranks */
         return -1;

@@ -89,8 +89,8 @@ int session_monitor_step(Session *s, MonitorAction *act)
      * 3): back to the earlier centre with the weight decay multiplied, until
      * it reaches the cap; a trigger there stops as DARTS-ES. */
     double wd = s->cfg.optim.weight_decay, factor = s->cfg.remedy.adaptive_wd;
-    double raised = wd * factor < s->cfg.remedy.adaptive_wd_max ? wd * factor
-                                                                 : s->cfg.remedy.adaptive_wd_max;
+    double raised =
+        wd * factor < s->cfg.remedy.adaptive_wd_max ? wd * factor : s->cfg.remedy.adaptive_wd_max;
     if (factor > 0.0 && raised > wd) {
         char old_value[32];
         snprintf(old_value, sizeof old_value, "%g", wd);
@@ -103,8 +103,7 @@ int session_monitor_step(Session *s, MonitorAction *act)
                         "monitor.es_ratio %g) since step %lld: rolled back to step %lld, "
                         "optim.weight_decay %s -> %g (remedy.adaptive_wd %g)",
                         (long long)step, v.current / v.prior, s->cfg.monitor.es_ratio,
-                        (long long)v.keep_step, (long long)v.keep_step, old_value, raised,
-                        factor);
+                        (long long)v.keep_step, (long long)v.keep_step, old_value, raised, factor);
             *act = MONITOR_ROLLED_BACK;
             return 0;
         }

@@ -88,8 +88,8 @@
       "gains the zero-one loss")                                                                   \
     X("remedy.fair_zero_one", CONFIG_DOUBLE, remedy.fair_zero_one, 0, 1000, 0, NULL, "10", 1,      \
       "Fair DARTS: weight of the zero-one loss -mean((sigmoid(alpha) - 0.5)^2) (the paper: 10)")   \
-    X("remedy.adaptive_wd", CONFIG_DOUBLE, remedy.adaptive_wd, 0, 100, 0, NULL, "0", 1,           \
-      "RobustDARTS's adaptive regularisation: a DARTS-ES trigger rolls back to its earlier point "  \
+    X("remedy.adaptive_wd", CONFIG_DOUBLE, remedy.adaptive_wd, 0, 100, 0, NULL, "0", 1,            \
+      "RobustDARTS's adaptive regularisation: a DARTS-ES trigger rolls back to its earlier point " \
       "and multiplies optim.weight_decay by this (the paper: 3; 0: off)")                          \
     X("remedy.adaptive_wd_max", CONFIG_DOUBLE, remedy.adaptive_wd_max, 0, 1, 1, NULL, "0.0243", 1, \
       "RobustDARTS's adaptive regularisation: the largest weight decay; a trigger there stops "    \
@@ -645,7 +645,8 @@ int config_validate(const Config *c, char *err, size_t errlen)
     }
     if (c->remedy.adaptive_wd != 0.0) {
         const char *why = c->remedy.adaptive_wd <= 1.0 ? "expected 0 (off) or a factor > 1"
-                          : config_is_recurrent(c) ? "expected 0: it acts on a CNN search's DARTS-ES"
+                          : config_is_recurrent(c)
+                              ? "expected 0: it acts on a CNN search's DARTS-ES"
                           : !c->monitor.es || c->monitor.every <= 0
                               ? "it acts on DARTS-ES's trigger: expected monitor.es true and "
                                 "monitor.every > 0"
