@@ -644,17 +644,17 @@ int config_validate(const Config *c, char *err, size_t errlen)
         return -1;
     }
     if (c->remedy.adaptive_wd != 0.0) {
-        const char *why = c->remedy.adaptive_wd <= 1.0 ? "expected 0 (off) or a factor > 1"
-                          : config_is_recurrent(c)
-                              ? "expected 0: it acts on a CNN search's DARTS-ES"
-                          : !c->monitor.es || c->monitor.every <= 0
-                              ? "it acts on DARTS-ES's trigger: expected monitor.es true and "
-                                "monitor.every > 0"
-                          : c->optim.weight_decay <= 0.0
-                              ? "it multiplies optim.weight_decay, which is 0 (expected > 0)"
-                              : NULL;
-        if (why) {
-            set_error(err, errlen, "remedy.adaptive_wd=%g: %s", c->remedy.adaptive_wd, why);
+        const char *wrong = c->remedy.adaptive_wd <= 1.0 ? "expected 0 (off) or a factor > 1"
+                            : config_is_recurrent(c)
+                                ? "expected 0: it acts on a CNN search's DARTS-ES"
+                            : !c->monitor.es || c->monitor.every <= 0
+                                ? "it acts on DARTS-ES's trigger: expected monitor.es true and "
+                                  "monitor.every > 0"
+                            : c->optim.weight_decay <= 0.0
+                                ? "it multiplies optim.weight_decay, which is 0 (expected > 0)"
+                                : NULL;
+        if (wrong) {
+            set_error(err, errlen, "remedy.adaptive_wd=%g: %s", c->remedy.adaptive_wd, wrong);
             return -1;
         }
     }
