@@ -181,10 +181,9 @@ figure() { # NAME YLABEL
         {
             echo "set xlabel 'step'; set ylabel '$2'; set key outside right; set grid"
             plot=
-            for f in "$1"-*.dat; do
+            for row in $(echo "$rows" | cut -d'|' -f1); do # the table's order
+                f=$1-$row.dat
                 [ -s "$f" ] || continue
-                row=${f#"$1"-}
-                row=${row%.dat}
                 plot="$plot${plot:+, }'$f' using 1:2 with linespoints title '$row'"
             done
             [ -n "$plot" ] || plot="0 notitle"
