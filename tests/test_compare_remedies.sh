@@ -18,7 +18,7 @@ fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
 check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 
 check "compare-remedies.sh --tiny runs" \
-    '"$srcdir/bench/compare-remedies.sh" --tiny --threads 1 --steps 6 --out "$work" --dartboard "$DARTBOARD" 2>"$work.err"'
+    '"$srcdir/bench/compare-remedies.sh" --tiny --threads 1 --steps 6 --out "$work" --dartboard "$DARTBOARD" 2>"$work.log"'
 t=$work/results.md
 check "the table's header" 'head -n 1 $t | grep -q "^| row | preset | final lambda_max | max lambda_max | skips (normal) | normal cell | reduce cell | test acc % | search s |$"'
 for row in plain-order1 plain-order2 beta-darts sdarts darts-minus fair-darts darts-es adaptive-wd; do
@@ -38,7 +38,7 @@ check "a second run into the same directory is refused (exit 2)" \
     '"$srcdir/bench/compare-remedies.sh" --tiny --out "$work" --dartboard "$DARTBOARD" 2>/dev/null; [ $? = 2 ]'
 check "bad options are refused (exit 2)" \
     '"$srcdir/bench/compare-remedies.sh" --steps 0 --dartboard "$DARTBOARD" 2>/dev/null; [ $? = 2 ]'
-[ -s "$work.err" ] && grep -v "^compare-remedies: [a-z0-9-]*: dartboard " "$work.err" | sed 's/^/# /'
+[ -s "$work.log" ] && grep -v "^compare-remedies: [a-z0-9-]*: dartboard " "$work.log" | sed 's/^/# /'
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
