@@ -13,6 +13,10 @@ tests_test_bench_step_SOURCES = tests/test_bench_step.c tests/tap.h
 tests_test_bench_step_LDADD = $(CORE_LIBS)
 EXTRA_DIST += bench/compare_reference.sh
 
+# issue 13: the remedies compared (BENCHMARKS.md); make check runs its --tiny mode
+TESTS += tests/test_compare_remedies.sh
+EXTRA_DIST += bench/compare-remedies.sh tests/test_compare_remedies.sh
+
 # training a derived cell from scratch, timed for `dartboard bench --train`
 libdartapp_a_SOURCES += bench/bench_train.c include/dartboard/bench_train.h
 # recurrent search steps timed for `dartboard bench --rnn`

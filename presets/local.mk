@@ -6,4 +6,5 @@ dist_preset_DATA += presets/demo.yaml presets/fashion-mnist.yaml \
 	presets/rnn-train-test.yaml presets/rnn-train-kjv.yaml presets/rnn-train-ptb.yaml \
 	presets/demo-beta-darts.yaml presets/demo-sdarts.yaml \
 	presets/demo-darts-minus.yaml presets/demo-fair-darts.yaml \
-	presets/demo-pc-darts.yaml
+	presets/demo-pc-darts.yaml \
+	presets/train-fashion-mnist-short.yaml

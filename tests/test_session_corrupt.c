@@ -148,7 +148,7 @@ int main(void)
     MUTATE("genotype op 99", "genotype", set_i32(x, X_OP0, 99));
     MUTATE("genotype op none", "genotype", set_i32(x, X_OP0, 0));
     MUTATE("genotype input from a later node", "genotype", set_i32(x, X_INPUT0, 5));
-    MUTATE("unknown version", "version", set_i32(x, 0, 2));
+    MUTATE("unknown version", "version", set_i32(x, 0, 3));
 
     unsigned char *b = malloc(body_len);
     memcpy(b, body, body_len);

@@ -156,6 +156,12 @@ void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
         if (m->lambda_max > s->config.monitor.lambda_warn || m->skips_normal >= MONITOR_SKIPS_WARN)
             mon_attr |= A_BOLD;
     }
+    /* remedy.adaptive_wd: the weight decay its rollbacks raised */
+    if (!s->es_stopped && s->config.remedy.adaptive_wd > 0.0) {
+        size_t used = strlen(mon);
+        snprintf(mon + used, sizeof mon - used, "%swd %.2g", used ? " " : "",
+                 s->config.optim.weight_decay);
+    }
     if (mon[0])
         x = draw_text(w, r, y, x + 2, mon, mon_attr);
     if (s->ms_per_step > 0.0) {

@@ -42,6 +42,8 @@ typedef struct Config {
         int pc_k;                /* PC-DARTS: 1/pc_k of the channels through the ops (0, 1: off) */
         int edge_norm;           /* PC-DARTS: edge normalisation (betas) */
         int pc_warmup;           /* epochs before the architecture steps start */
+        double adaptive_wd;      /* RobustDARTS-ADA: weight decay factor on a DARTS-ES trigger */
+        double adaptive_wd_max;  /* ... and the weight decay it stops at */
     } remedy;                    /* remedies against collapse (remedy.h), searches only */
     struct {
         double drop_path;  /* drop-path probability reached at the last epoch */

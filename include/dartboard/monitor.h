@@ -74,5 +74,8 @@ void early_stop_init(EarlyStop *es, int window, double ratio, double start);
  * the genotype derived then. */
 void early_stop_update(EarlyStop *es, int64_t step, double epoch, double lambda, const Genotype *g,
                        EarlyStopVerdict *v);
+/* The first evaluation a later update may keep (its centre): the ones
+ * before it can no longer be kept or rolled back to. */
+int64_t early_stop_next_centre(const EarlyStop *es);
 
 #endif

@@ -72,6 +72,17 @@ void rundir_free(RunDir *rd);
 /* "DIR/NAME" into buf. */
 void rundir_file(const RunDir *rd, const char *name, char *buf, size_t len);
 
+/* remedy.adaptive_wd's kept states: "state-STEP.bin", each in checkpoint.bin's
+ * format, the state after step STEP (session.c keeps a bounded number and
+ * removes the rest). */
+#define RUNDIR_NAME_MAX 64
+void rundir_kept_state_name(int64_t step, char *buf, size_t len);
+/* Removes the kept state of `step` (none there: nothing to do). */
+int rundir_remove_kept_state(const RunDir *rd, int64_t step, char *err, size_t errlen);
+/* Writes the CSV files whole from memory: after rundir_open cut them for a
+ * rollback, the files on disk say so at once. */
+int rundir_rewrite_rows(RunDir *rd, char *err, size_t errlen);
+
 int rundir_append_metrics(RunDir *rd, const MetricRow *row, char *err, size_t errlen);
 int rundir_append_monitors(RunDir *rd, const MonitorRow *row, char *err, size_t errlen);
 /* One block: both cells, every edge, every op (softmaxed weights). */

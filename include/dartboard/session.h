@@ -112,6 +112,11 @@ typedef struct Snapshot {
      * SNAPSHOT_PROGRESS. */
     int64_t progress_total;
     TrainProgress progress[SNAPSHOT_PROGRESS];
+    /* remedy.adaptive_wd: DARTS-ES's triggers this process turned into
+     * rollbacks, the newest to es_rollback_step (config.optim.weight_decay
+     * is the raised value) */
+    int es_rollbacks;
+    int64_t es_rollback_step;
     Config config;                  /* the live hyperparameters */
     uint64_t message_seq;           /* messages said so far (bumped with each) */
     char message[SNAPSHOT_MESSAGE]; /* the newest (the UI's message line) */

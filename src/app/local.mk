@@ -23,6 +23,9 @@ tests_test_headless_LDADD = $(CORE_LIBS)
 
 TESTS += tests/test_rnnsearch_run.sh
 EXTRA_DIST += tests/test_rnnsearch_run.sh
+# remedy.adaptive_wd: the session's rollbacks (session.c, session_monitor.c)
+TESTS += tests/test_adaptive_wd.sh
+EXTRA_DIST += tests/test_adaptive_wd.sh
 TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
 	tests/test_mpi.sh
 EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \

@@ -42,8 +42,8 @@ const char *const session_state_names[SESSION_STATE_COUNT] = {
 _Static_assert(sizeof(((Snapshot *)0)->run_dir) == RUNDIR_PATH_MAX,
                "a snapshot holds any run path");
 
-#define EMA_WEIGHT 0.1 /* ms/step: new sample's share */
-#define APP_STATE_VERSION 1u
+#define EMA_WEIGHT 0.1       /* ms/step: new sample's share */
+#define APP_STATE_VERSION 2u /* 1: before the DARTS-ES history was checkpointed */
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -147,9 +147,11 @@ static void push_row(Snapshot *p, const MetricRow *r)
 
 /* ---------------------------------------------------------------- checkpoint extra block */
 
-#define APP_STATE_BYTES                                                                            \
-    (4 + 4 + 8 + 8 + 2 * 8 + 4 * 8 +                                                               \
-     4 * (1 + 2 * 2 * 2 * GENOTYPE_MAX_NODES + 2 * (GENOTYPE_MAX_NODES + 2) + 2))
+#define GENOTYPE_BYTES (4 * (1 + 2 * 2 * 2 * GENOTYPE_MAX_NODES + 2 * (GENOTYPE_MAX_NODES + 2) + 2))
+#define APP_STATE_V1_BYTES (4 + 4 + 8 + 8 + 2 * 8 + 4 * 8 + GENOTYPE_BYTES)
+/* Version 2 adds the DARTS-ES history (monitor.h): evaluations so far, then
+ * per ring slot lambda, epoch, step and genotype. */
+#define APP_STATE_BYTES (APP_STATE_V1_BYTES + 8 + MONITOR_ES_RING * (3 * 8 + GENOTYPE_BYTES))
 
 /* A cursor over the block; every field through the one codec (le.h). */
 typedef struct Cursor {
@@ -196,7 +198,43 @@ static double get_f64(Cursor *c)
     return v;
 }
 
-static void app_state_encode(const AppState *a, unsigned char *buf)
+static void put_genotype(Cursor *c, const Genotype *g)
+{
+    put_i32(c, g->nodes);
+    for (int i = 0; i < 2 * GENOTYPE_MAX_NODES; i++) {
+        put_i32(c, g->normal[i].op);
+        put_i32(c, g->normal[i].input);
+        put_i32(c, g->reduce[i].op);
+        put_i32(c, g->reduce[i].input);
+    }
+    for (int i = 0; i < GENOTYPE_MAX_NODES + 2; i++) {
+        put_i32(c, g->normal_concat[i]);
+        put_i32(c, g->reduce_concat[i]);
+    }
+    put_i32(c, g->normal_concat_count);
+    put_i32(c, g->reduce_concat_count);
+}
+
+static void get_genotype(Cursor *c, Genotype *g)
+{
+    g->nodes = get_i32(c);
+    for (int i = 0; i < 2 * GENOTYPE_MAX_NODES; i++) {
+        g->normal[i].op = get_i32(c);
+        g->normal[i].input = get_i32(c);
+        g->reduce[i].op = get_i32(c);
+        g->reduce[i].input = get_i32(c);
+    }
+    for (int i = 0; i < GENOTYPE_MAX_NODES + 2; i++) {
+        g->normal_concat[i] = get_i32(c);
+        g->reduce_concat[i] = get_i32(c);
+    }
+    g->normal_concat_count = get_i32(c);
+    g->reduce_concat_count = get_i32(c);
+}
+
+/* The bookkeeping and the DARTS-ES history (so that a resumed run stops,
+ * or rolls back, where an uninterrupted one does). */
+static void app_state_encode(const AppState *a, const EarlyStop *es, unsigned char *buf)
 {
     Cursor c = {.p = buf};
     put_i32(&c, APP_STATE_VERSION);
@@ -209,20 +247,14 @@ static void app_state_encode(const AppState *a, unsigned char *buf)
     put_i64(&c, a->acc.val_correct);
     put_i64(&c, a->acc.images);
     put_i64(&c, a->acc.batches);
-    const Genotype *g = &a->report_genotype;
-    put_i32(&c, g->nodes);
-    for (int i = 0; i < 2 * GENOTYPE_MAX_NODES; i++) {
-        put_i32(&c, g->normal[i].op);
-        put_i32(&c, g->normal[i].input);
-        put_i32(&c, g->reduce[i].op);
-        put_i32(&c, g->reduce[i].input);
+    put_genotype(&c, &a->report_genotype);
+    put_i64(&c, es->evals);
+    for (int i = 0; i < MONITOR_ES_RING; i++) {
+        put_f64(&c, es->lambda[i]);
+        put_f64(&c, es->epoch[i]);
+        put_i64(&c, es->step[i]);
+        put_genotype(&c, &es->genotype[i]);
     }
-    for (int i = 0; i < GENOTYPE_MAX_NODES + 2; i++) {
-        put_i32(&c, g->normal_concat[i]);
-        put_i32(&c, g->reduce_concat[i]);
-    }
-    put_i32(&c, g->normal_concat_count);
-    put_i32(&c, g->reduce_concat_count);
 }
 
 static int finite_nonneg(double x)
@@ -261,13 +293,14 @@ static int genotype_plausible(const Genotype *g, int nodes)
 
 /* Decodes and range-checks the block: the CRC only proves the bytes are the
  * ones written, not that the writer wrote sense. NULL, or what is wrong. */
-static const char *app_state_decode(AppState *a, const unsigned char *buf, size_t len, int nodes)
+static const char *app_state_decode(AppState *a, EarlyStop *es, const unsigned char *buf,
+                                    size_t len, int nodes, int64_t step)
 {
-    if (len != APP_STATE_BYTES)
-        return "session state block has an unknown length";
     Cursor c = {.q = buf};
-    if (get_i32(&c) != (int)APP_STATE_VERSION)
-        return "session state block has an unknown version";
+    int version = len >= 4 ? get_i32(&c) : 0;
+    if ((version != 1 || len != APP_STATE_V1_BYTES) &&
+        (version != (int)APP_STATE_VERSION || len != APP_STATE_BYTES))
+        return "session state block has an unknown version or length";
     a->tail_row = get_i32(&c);
     a->elapsed = get_f64(&c);
     a->last_lr = get_f64(&c);
@@ -278,19 +311,17 @@ static const char *app_state_decode(AppState *a, const unsigned char *buf, size_
     a->acc.images = get_i64(&c);
     a->acc.batches = get_i64(&c);
     Genotype *g = &a->report_genotype;
-    g->nodes = get_i32(&c);
-    for (int i = 0; i < 2 * GENOTYPE_MAX_NODES; i++) {
-        g->normal[i].op = get_i32(&c);
-        g->normal[i].input = get_i32(&c);
-        g->reduce[i].op = get_i32(&c);
-        g->reduce[i].input = get_i32(&c);
+    get_genotype(&c, g);
+    es->evals = 0; /* version 1: no history, as that version's runs resumed */
+    if (version >= 2) {
+        es->evals = get_i64(&c);
+        for (int i = 0; i < MONITOR_ES_RING; i++) {
+            es->lambda[i] = get_f64(&c);
+            es->epoch[i] = get_f64(&c);
+            es->step[i] = get_i64(&c);
+            get_genotype(&c, &es->genotype[i]);
+        }
     }
-    for (int i = 0; i < GENOTYPE_MAX_NODES + 2; i++) {
-        g->normal_concat[i] = get_i32(&c);
-        g->reduce_concat[i] = get_i32(&c);
-    }
-    g->normal_concat_count = get_i32(&c);
-    g->reduce_concat_count = get_i32(&c);
 
     const Accum *acc = &a->acc;
     if (a->tail_row != 0 && a->tail_row != 1)
@@ -305,6 +336,16 @@ static const char *app_state_decode(AppState *a, const unsigned char *buf, size_
     if (!genotype_plausible(g, nodes))
         return "session state: the genotype of the previous report is not a cell of this "
                "network";
+    if (es->evals < 0)
+        return "session state: DARTS-ES evaluation count out of range (expected >= 0)";
+    for (int64_t j = es->evals > MONITOR_ES_RING ? es->evals - MONITOR_ES_RING : 0; j < es->evals;
+         j++) {
+        int i = (int)(j % MONITOR_ES_RING);
+        if (!isfinite(es->lambda[i]) || !finite_nonneg(es->epoch[i]) || es->step[i] < 0 ||
+            es->step[i] > step || !genotype_plausible(&es->genotype[i], nodes))
+            return "session state: a DARTS-ES evaluation out of range (expected a finite "
+                   "lambda_max, a step up to the checkpoint's and a cell of this network)";
+    }
     return NULL;
 }
 
@@ -313,18 +354,30 @@ static int write_search_body(const void *ctx, FILE *f)
     return search_save_state(ctx, f);
 }
 
+/* The current step with `app` as the bookkeeping, as the checkpoint file
+ * `name` of the run directory. */
+static int save_state(Session *s, const AppState *app, const char *name, char *err, size_t errlen)
+{
+    unsigned char *extra = malloc(APP_STATE_BYTES);
+    if (!extra) {
+        snprintf(err, errlen, "%s/%s: out of memory", s->rd.path, name);
+        return -1;
+    }
+    app_state_encode(app, &s->es, extra);
+    char path[RUNDIR_FILE_MAX];
+    rundir_file(&s->rd, name, path, sizeof path);
+    int rc = checkpoint_save(path, s->fingerprint, search_step_count(s->search), extra,
+                             APP_STATE_BYTES, write_search_body, s->search, err, errlen);
+    free(extra);
+    return rc;
+}
+
 /* Checkpoints the current step with `app` as the bookkeeping. */
 static int save_checkpoint(Session *s, const AppState *app, char *err, size_t errlen)
 {
-    unsigned char extra[APP_STATE_BYTES];
-    app_state_encode(app, extra);
-    char path[RUNDIR_FILE_MAX];
-    rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
-    int64_t step = search_step_count(s->search);
-    if (checkpoint_save(path, s->fingerprint, step, extra, sizeof extra, write_search_body,
-                        s->search, err, errlen) != 0)
+    if (save_state(s, app, "checkpoint.bin", err, errlen) != 0)
         return -1;
-    s->checkpoint_step = step;
+    s->checkpoint_step = search_step_count(s->search);
     return 0;
 }
 
@@ -586,19 +639,24 @@ int session_record_resume_overrides(Session *s, char *err, size_t errlen)
     return changed ? rundir_write_config(&s->rd, &s->cfg, err, errlen) : 0;
 }
 
-/* Reads checkpoint.bin into the search and the bookkeeping. The search's
- * shape says how large the file must be, so nothing larger is ever read. */
-static int load_checkpoint(Session *s, char *err, size_t errlen)
+/* Reads the checkpoint file `name` (checkpoint.bin, or a state kept for
+ * remedy.adaptive_wd) into the search, the bookkeeping and the DARTS-ES
+ * history. The search's shape says how large the file must be, so nothing
+ * larger is ever read. */
+static int load_checkpoint(Session *s, const char *name, char *err, size_t errlen)
 {
     char path[RUNDIR_FILE_MAX], why[512];
-    rundir_file(&s->rd, "checkpoint.bin", path, sizeof path);
+    rundir_file(&s->rd, name, path, sizeof path);
     size_t body_len = search_state_bytes(s->search);
     Checkpoint c;
     if (checkpoint_read(&c, path, s->fingerprint, checkpoint_size(APP_STATE_BYTES, body_len), err,
                         errlen) != 0)
         return -1;
     int rc = -1;
-    const char *bad = app_state_decode(&s->app, c.extra, c.extra_len, s->cfg.model.nodes);
+    EarlyStop *es = malloc(sizeof *es);
+    const char *bad =
+        !es ? "out of memory"
+            : app_state_decode(&s->app, es, c.extra, c.extra_len, s->cfg.model.nodes, c.step);
     FILE *body = NULL;
     if (bad) {
         snprintf(err, errlen, "%s: %s", path, bad);
@@ -614,31 +672,44 @@ static int load_checkpoint(Session *s, char *err, size_t errlen)
                  (long long)search_step_count(s->search));
     } else {
         rc = 0;
+        s->es.evals = es->evals; /* the detector's settings stay the live configuration's */
+        memcpy(s->es.lambda, es->lambda, sizeof es->lambda);
+        memcpy(s->es.epoch, es->epoch, sizeof es->epoch);
+        memcpy(s->es.step, es->step, sizeof es->step);
+        memcpy(s->es.genotype, es->genotype, sizeof es->genotype);
     }
     if (body)
         fclose(body);
+    free(es);
     s->checkpoint_step = c.step;
     checkpoint_release(&c);
     return rc;
 }
 
-/* Continues the run from its checkpoint: the CSV rows after it are dropped
- * and rewritten as the search gets there again. */
-static int resume_run(Session *s, char *err, size_t errlen)
+/* Continues the run from the checkpoint file `name`: the CSV rows after it
+ * are dropped and rewritten as the search gets there again. `rollback`: a
+ * running search goes back to a state kept for remedy.adaptive_wd; the CSV
+ * files are cut on disk at once, and the snapshot's row counts keep growing
+ * (front-ends count the rows they have shown). */
+static int continue_from(Session *s, const char *name, int rollback, char *err, size_t errlen)
 {
     Snapshot *p = &s->priv;
-    if (load_checkpoint(s, err, errlen) != 0)
+    if (load_checkpoint(s, name, err, errlen) != 0)
         return -1;
     int64_t step = search_step_count(s->search);
     s->target = session_target(s);
-    if (rundir_open(&s->rd, step, !s->app.tail_row, err, errlen) != 0)
+    if (rundir_open(&s->rd, step, !s->app.tail_row, err, errlen) != 0 ||
+        (rollback && rundir_rewrite_rows(&s->rd, err, errlen) != 0))
         return -1;
     /* A malformed metric row refuses the resume before anything is written. */
-    int rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &p->rows_total, err, errlen);
+    int64_t total;
+    int rows = rundir_metric_rows(&s->rd, p->rows, SNAPSHOT_ROWS, &total, err, errlen);
     if (rows < 0)
         return -1;
     p->n_rows = rows;
-    if (session_record_resume_overrides(s, err, errlen) != 0)
+    if (!rollback)
+        p->rows_total = total;
+    if (!rollback && session_record_resume_overrides(s, err, errlen) != 0)
         return -1;
     if (p->n_rows > 0) {
         const MetricRow *r = &p->rows[p->n_rows - 1];
@@ -659,7 +730,80 @@ static int resume_run(Session *s, char *err, size_t errlen)
         }
     }
     s->app.tail_row = 0;
-    p->rows_resumed = p->rows_total; /* the rewritten tail row was shown back then */
+    if (!rollback)
+        p->rows_resumed = p->rows_total; /* the rewritten tail row was shown back then */
+    return 0;
+}
+
+int session_rollback(Session *s, int64_t keep_step, double weight_decay)
+{
+    char name[RUNDIR_NAME_MAX], path[RUNDIR_FILE_MAX], err[ERR_LEN];
+    rundir_kept_state_name(keep_step, name, sizeof name);
+    rundir_file(&s->rd, name, path, sizeof path);
+    if (access(path, F_OK) != 0)
+        return 1; /* not kept (monitor.es_window grew on a resume): stop as DARTS-ES does */
+    /* The files of every state kept so far: none can be a centre again once
+     * the history restarts below. */
+    int64_t kept[MONITOR_ES_RING], n_kept = 0;
+    for (int64_t j = s->es.evals > MONITOR_ES_RING ? s->es.evals - MONITOR_ES_RING : 0;
+         j < s->es.evals; j++)
+        kept[n_kept++] = s->es.step[j % MONITOR_ES_RING];
+    double elapsed = s->app.elapsed; /* the running time stays the wall clock's */
+    if (continue_from(s, name, 1, err, sizeof err) != 0) {
+        session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
+                    (long long)s->checkpoint_step);
+        return -1;
+    }
+    s->app.elapsed = elapsed;
+    session_monitor_init(s); /* a new history, as RobustDARTS's new tracker */
+    Snapshot *p = &s->priv;
+    int n = 0;
+    for (int i = 0; i < p->n_monitors; i++)
+        if (p->monitors[i].step <= keep_step)
+            p->monitors[n++] = p->monitors[i];
+    p->n_monitors = n;
+
+    /* As a live edit: the checkpoint first, so a resume never replays the
+     * steps from here with the old weight decay. */
+    char old_value[CONFIG_STR], new_value[CONFIG_STR];
+    config_get(&s->cfg, "optim.weight_decay", old_value, sizeof old_value);
+    s->cfg.optim.weight_decay = weight_decay;
+    config_get(&s->cfg, "optim.weight_decay", new_value, sizeof new_value);
+    if (save_checkpoint(s, &s->app, err, sizeof err) != 0 ||
+        rundir_write_config(&s->rd, &s->cfg, err, sizeof err) != 0 ||
+        rundir_log_change(&s->rd, keep_step, "optim.weight_decay", old_value, new_value, err,
+                          sizeof err) != 0)
+        return session_write_failure(s, err);
+    for (int64_t i = 0; i < n_kept; i++)
+        if (rundir_remove_kept_state(&s->rd, kept[i], err, sizeof err) != 0)
+            return session_write_failure(s, err);
+    p->es_rollbacks++;
+    p->es_rollback_step = keep_step;
+    return 0;
+}
+
+/* After the checkpoint of a step with a monitor row, with
+ * remedy.adaptive_wd on: the same state (bookkeeping `app`) as a kept
+ * state, and the kept states no later evaluation can roll back to removed.
+ * Disk, not memory: a state is the size of checkpoint.bin (a few MB for the
+ * demo supernet, ~16 MB for the paper's), at most MONITOR_ES_DELTA +
+ * window/2 are kept, and they must outlive the process so that a
+ * resumed run rolls back as an uninterrupted one does. */
+static int keep_state(Session *s, const AppState *app)
+{
+    int64_t step = search_step_count(s->search);
+    const EarlyStop *es = &s->es;
+    if (s->cfg.remedy.adaptive_wd <= 0.0 || es->evals == 0 ||
+        es->step[(es->evals - 1) % MONITOR_ES_RING] != step)
+        return 0;
+    char name[RUNDIR_NAME_MAX], err[ERR_LEN];
+    rundir_kept_state_name(step, name, sizeof name);
+    if (save_state(s, app, name, err, sizeof err) != 0)
+        return session_write_failure(s, err);
+    for (int64_t j = es->evals > MONITOR_ES_RING ? es->evals - MONITOR_ES_RING : 0;
+         j < early_stop_next_centre(es); j++)
+        if (rundir_remove_kept_state(&s->rd, es->step[j % MONITOR_ES_RING], err, sizeof err) != 0)
+            return session_write_failure(s, err);
     return 0;
 }
 
@@ -701,7 +845,8 @@ static int prepare(Session *s, char *err, size_t errlen)
     p->edges = genotype_edge_count(p->nodes);
     refresh_alphas(s);
     session_monitor_init(s);
-    if (s->resuming ? resume_run(s, err, errlen) : start_run(s, err, errlen))
+    if (s->resuming ? continue_from(s, "checkpoint.bin", 0, err, errlen)
+                    : start_run(s, err, errlen))
         return -1;
     if (dist_lead_search(&s->cfg, s->search, err, errlen) != 0) /* the other MPI ranks */
         return -1;
@@ -726,11 +871,13 @@ static int finish_run(Session *s)
         before.tail_row = 1;
         if (save_checkpoint(s, &before, err, sizeof err) != 0)
             return session_write_failure(s, err);
+        if (keep_state(s, &before) != 0)
+            return -1;
         return write_row(s, 1);
     }
     if (step > 0 && s->last_row_step != step && write_row(s, 1) != 0)
         return -1;
-    if (checkpoint_now(s, 0) != 0)
+    if (checkpoint_now(s, 0) != 0 || keep_state(s, &s->app) != 0)
         return -1;
     refresh_alphas(s);
     if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
@@ -813,15 +960,17 @@ static void *worker_main(void *arg)
             refresh_alphas(s);
         }
         /* Before the checkpoint of this step: a resume keeps the row. */
-        int es_stop;
-        if (session_monitor_step(s, &es_stop) != 0) {
+        MonitorAction act;
+        if (session_monitor_step(s, &act) != 0) {
             failed = 1;
             break;
         }
-        if (es_stop) /* p->es_stopped: a UI that lingers stays open */
+        if (act == MONITOR_STOP) /* p->es_stopped: a UI that lingers stays open */
             break;
-        if (step < s->target && s->cfg.run.checkpoint_every > 0 &&
-            step % s->cfg.run.checkpoint_every == 0 && checkpoint_now(s, 0) != 0) {
+        if (act == MONITOR_CONTINUE && step < s->target &&
+            ((s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
+              checkpoint_now(s, 0) != 0) ||
+             keep_state(s, &s->app) != 0)) {
             failed = 1;
             break;
         }
@@ -887,6 +1036,14 @@ Session *session_create(const Config *cfg, const SessionOptions *opt, char *err,
                  "a recurrent cell's search and training run in one process (data.set %s): "
                  "start it without mpirun, which spreads the image search and training",
                  cfg->data.set);
+        free(s);
+        return NULL;
+    }
+    if (cfg->remedy.adaptive_wd > 0.0 && !s->training && dist_size() > 1) {
+        snprintf(err, errlen,
+                 "remedy.adaptive_wd=%g rolls the search back to a kept state, which one process "
+                 "holds: start it without mpirun",
+                 cfg->remedy.adaptive_wd);
         free(s);
         return NULL;
     }

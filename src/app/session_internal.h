@@ -126,10 +126,20 @@ int session_record_resume_overrides(Session *s, char *err, size_t errlen);
 int64_t session_target(const Session *s);
 
 /* session_monitor.c: the collapse monitors of a CNN search */
-void session_monitor_init(Session *s); /* DARTS-ES starts empty (also on a resume) */
+void session_monitor_init(Session *s); /* DARTS-ES starts empty (a resume then loads its history) */
+typedef enum MonitorAction {
+    MONITOR_CONTINUE,   /* the search goes on from this step */
+    MONITOR_STOP,       /* DARTS-ES stops the search */
+    MONITOR_ROLLED_BACK /* remedy.adaptive_wd took the search back to an earlier step */
+} MonitorAction;
 /* The monitor row when the current step is due: 0, or -1 when a write
- * failed; *stop = 1 when DARTS-ES stops the search. */
-int session_monitor_step(Session *s, int *stop);
+ * or a rollback failed (the run stops with the message set). */
+int session_monitor_step(Session *s, MonitorAction *act);
+/* session.c: remedy.adaptive_wd's rollback to the state kept at keep_step,
+ * which continues with optim.weight_decay = weight_decay and a new DARTS-ES
+ * history. 0; 1 when that state is not kept (nothing changed); -1 when it
+ * failed (message set). */
+int session_rollback(Session *s, int64_t keep_step, double weight_decay);
 /* After the checkpoint of a DARTS-ES stop: the kept genotype as the run's
  * genotype files, and the message. 0 or -1. */
 int session_monitor_finish(Session *s);

@@ -2,7 +2,8 @@
  * (docs/ARCHITECTURE.md, Collapse monitors): every monitor.every steps a
  * row into monitors.csv and the snapshot, a message (the UI's message line
  * and event log, a headless line) when lambda_max or the skip count crosses
- * its threshold, and DARTS-ES (monitor.es) deciding whether to stop. */
+ * its threshold, and DARTS-ES (monitor.es) deciding whether to stop, or
+ * with remedy.adaptive_wd to roll back and raise the weight decay. */
 #include "config.h"
 
 #include <stdio.h>
@@ -55,9 +56,9 @@ static void warn_crossings(Session *s, const MonitorRow *row)
     s->skips_high = skips_high;
 }
 
-int session_monitor_step(Session *s, int *stop)
+int session_monitor_step(Session *s, MonitorAction *act)
 {
-    *stop = 0;
+    *act = MONITOR_CONTINUE;
     int64_t step = search_step_count(s->search);
     if (s->cfg.monitor.every <= 0 || step % s->cfg.monitor.every != 0)
         return 0;
@@ -84,19 +85,42 @@ int session_monitor_step(Session *s, int *stop)
     early_stop_update(&s->es, step, (double)step / s->steps_per_epoch, row.lambda_max, &g, &v);
     if (!s->cfg.monitor.es || !v.stop)
         return 0;
+    /* RobustDARTS's adaptive regularisation (its train_search.py, early_stop
+     * 3): back to the earlier centre with the weight decay multiplied, until
+     * it reaches the cap; a trigger there stops as DARTS-ES. */
+    double wd = s->cfg.optim.weight_decay, factor = s->cfg.remedy.adaptive_wd;
+    double raised =
+        wd * factor < s->cfg.remedy.adaptive_wd_max ? wd * factor : s->cfg.remedy.adaptive_wd_max;
+    if (factor > 0.0 && raised > wd) {
+        char old_value[32];
+        snprintf(old_value, sizeof old_value, "%g", wd);
+        int rc = session_rollback(s, v.keep_step, raised);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            session_say(s,
+                        "step %lld: the local average of lambda_max grew %.2fx (over "
+                        "monitor.es_ratio %g) since step %lld: rolled back to step %lld, "
+                        "optim.weight_decay %s -> %g (remedy.adaptive_wd %g)",
+                        (long long)step, v.current / v.prior, s->cfg.monitor.es_ratio,
+                        (long long)v.keep_step, (long long)v.keep_step, old_value, raised, factor);
+            *act = MONITOR_ROLLED_BACK;
+            return 0;
+        }
+    }
     p->es_stopped = 1;
     p->es_stop_step = step;
     p->es_keep_step = v.keep_step;
     p->es_keep_epoch = v.keep_epoch;
     p->es_growth = v.current / v.prior;
     p->es_genotype = v.keep;
-    *stop = 1;
+    *act = MONITOR_STOP;
     return 0;
 }
 
 int session_monitor_finish(Session *s)
 {
-    const Snapshot *p = &s->priv;
+    Snapshot *p = &s->priv;
     char err[ERR_LEN];
     if (rundir_write_genotype(&s->rd, &p->es_genotype, NULL, NULL, err, sizeof err) != 0)
         return session_write_failure(s, err);
@@ -106,5 +130,16 @@ int session_monitor_finish(Session *s)
                 "result (genotype.py, genotype.json)",
                 (long long)p->es_stop_step, p->es_growth, s->cfg.monitor.es_ratio,
                 (long long)p->es_keep_step, p->es_keep_epoch);
+    if (s->cfg.remedy.adaptive_wd > 0.0) {
+        size_t used = strlen(p->message);
+        if (s->cfg.optim.weight_decay >= s->cfg.remedy.adaptive_wd_max)
+            snprintf(p->message + used, sizeof p->message - used,
+                     "; optim.weight_decay %g is at remedy.adaptive_wd_max",
+                     s->cfg.optim.weight_decay);
+        else
+            snprintf(p->message + used, sizeof p->message - used,
+                     "; no state of step %lld kept to roll back to (monitor.es_window grew?)",
+                     (long long)p->es_keep_step);
+    }
     return 0;
 }

@@ -96,6 +96,12 @@
       "incoming edges, also when the cell is derived")                                             \
     X("remedy.pc_warmup", CONFIG_INT, remedy.pc_warmup, 0, 100000, 0, NULL, "0", 0,                \
       "epochs of weight training before the alphas (and betas) are updated (the paper: 15)")       \
+    X("remedy.adaptive_wd", CONFIG_DOUBLE, remedy.adaptive_wd, 0, 100, 0, NULL, "0", 1,            \
+      "RobustDARTS's adaptive regularisation: a DARTS-ES trigger rolls back to its earlier point " \
+      "and multiplies optim.weight_decay by this (the paper: 3; 0: off)")                          \
+    X("remedy.adaptive_wd_max", CONFIG_DOUBLE, remedy.adaptive_wd_max, 0, 1, 1, NULL, "0.0243", 1, \
+      "RobustDARTS's adaptive regularisation: the largest weight decay; a trigger there stops "    \
+      "the search as DARTS-ES does (the paper: 0.0243 = 3e-4 * 3^4)")                              \
     X("train.drop_path", CONFIG_DOUBLE, train.drop_path, 0, 0.95, 0, NULL, "0.2", 1,               \
       "dartboard train: drop-path probability at the last epoch (grows linearly from 0)")          \
     X("train.auxiliary", CONFIG_BOOL, train.auxiliary, 0, 1, 0, NULL, "true", 0,                   \
@@ -663,6 +669,21 @@ int config_validate(const Config *c, char *err, size_t errlen)
                   c->remedy.pc_k, c->remedy.edge_norm ? "true" : "false",
                   c->remedy.fair_darts ? "fair_darts=true" : "darts_minus_beta > 0");
         return -1;
+    }
+    if (c->remedy.adaptive_wd != 0.0) {
+        const char *wrong = c->remedy.adaptive_wd <= 1.0 ? "expected 0 (off) or a factor > 1"
+                            : config_is_recurrent(c)
+                                ? "expected 0: it acts on a CNN search's DARTS-ES"
+                            : !c->monitor.es || c->monitor.every <= 0
+                                ? "it acts on DARTS-ES's trigger: expected monitor.es true and "
+                                  "monitor.every > 0"
+                            : c->optim.weight_decay <= 0.0
+                                ? "it multiplies optim.weight_decay, which is 0 (expected > 0)"
+                                : NULL;
+        if (wrong) {
+            set_error(err, errlen, "remedy.adaptive_wd=%g: %s", c->remedy.adaptive_wd, wrong);
+            return -1;
+        }
     }
     int synthetic = strcmp(c->data.set, "synthetic") == 0;
     if (!synthetic && !config_is_recurrent(c) && c->data.classes != 10) {

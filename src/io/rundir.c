@@ -332,6 +332,32 @@ int rundir_open(RunDir *rd, int64_t cut, int keep_cut, char *err, size_t errlen)
     return rc;
 }
 
+int rundir_rewrite_rows(RunDir *rd, char *err, size_t errlen)
+{
+    if (write_buf(rd, "metrics.csv", &rd->metrics, err, errlen) != 0 ||
+        (!rd->training && write_buf(rd, "alphas.csv", &rd->alphas, err, errlen) != 0) ||
+        (has_monitors(rd) && write_buf(rd, "monitors.csv", &rd->monitors, err, errlen) != 0))
+        return -1;
+    return 0;
+}
+
+void rundir_kept_state_name(int64_t step, char *buf, size_t len)
+{
+    snprintf(buf, len, "state-%" PRId64 ".bin", step);
+}
+
+int rundir_remove_kept_state(const RunDir *rd, int64_t step, char *err, size_t errlen)
+{
+    char name[RUNDIR_NAME_MAX], path[RUNDIR_FILE_MAX];
+    rundir_kept_state_name(step, name, sizeof name);
+    rundir_file(rd, name, path, sizeof path);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot remove it (%s)", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 void rundir_free(RunDir *rd)
 {
     free(rd->metrics.data);

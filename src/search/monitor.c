@@ -85,3 +85,9 @@ void early_stop_update(EarlyStop *es, int64_t step, double epoch, double lambda,
     v->keep_epoch = es->epoch[c];
     v->keep = es->genotype[c];
 }
+
+int64_t early_stop_next_centre(const EarlyStop *es)
+{
+    int64_t centre = es->evals - MONITOR_ES_DELTA - es->window / 2;
+    return centre < 0 ? 0 : centre;
+}
