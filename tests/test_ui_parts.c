@@ -20,6 +20,7 @@
 #include "ui/help.h"
 #include "ui/history.h"
 #include "ui/statusbar.h"
+#include "ui/view.h"
 
 static EditorResult type(Editor *ed, const char *keys, Command *cmd)
 {
@@ -248,8 +249,44 @@ static void test_history(void)
     ok(n == 2 && out[0].step == 1, "a run that starts over resets the history");
 }
 
+/* Messages said between two redraws all reach the event log, in order. */
+static void say(Snapshot *s, const char *text)
+{
+    s->message_seq++;
+    snprintf(s->message, sizeof s->message, "%s", text);
+    snprintf(s->messages[s->message_seq % SNAPSHOT_MESSAGES], sizeof s->messages[0], "%s", text);
+}
+
+static void test_message_log(void)
+{
+    static Snapshot s;
+    static UiView v;
+    char text[32];
+    view_init(&v, 0);
+    say(&s, "m1");
+    view_take_message(&v, &s);
+    say(&s, "m2");
+    say(&s, "m3");
+    say(&s, "m4");
+    view_take_message(&v, &s);
+    ok(v.log_count == 4 && !strcmp(view_log_line(&v, 0, NULL), "m4") &&
+           !strcmp(view_log_line(&v, 2, NULL), "m2") && !strcmp(view_log_line(&v, 3, NULL), "m1"),
+       "three messages between two redraws are all logged, newest first");
+    view_take_message(&v, &s);
+    ok(v.log_count == 4, "a redraw with nothing new logs nothing");
+    for (int i = 5; i <= 24; i++) {
+        snprintf(text, sizeof text, "m%d", i);
+        say(&s, text);
+    }
+    view_take_message(&v, &s);
+    ok(v.log_count == 4 + SNAPSHOT_MESSAGES && !strcmp(view_log_line(&v, 0, NULL), "m24") &&
+           !strcmp(view_log_line(&v, SNAPSHOT_MESSAGES - 1, NULL), "m9"),
+       "after a long gap the ring's newest messages are logged, in order");
+}
+
 int main(void)
 {
+    test_message_log();
     test_history();
     test_labels();
     test_kept_and_winner();

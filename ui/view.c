@@ -39,6 +39,19 @@ void view_take_message(UiView *v, const Snapshot *s)
 {
     if (s->message_seq == v->seen_message_seq)
         return;
+    /* Every message said since the last redraw goes into the event log (the
+     * snapshot's ring keeps the newest few), the newest also on the message
+     * line. A viewer that attaches late, or a session restarted behind it,
+     * logs the ring's messages it never saw. */
+    uint64_t n = v->seen_message_seq + 1;
+    if (v->seen_message_seq > s->message_seq ||
+        s->message_seq - v->seen_message_seq > SNAPSHOT_MESSAGES)
+        n = s->message_seq >= SNAPSHOT_MESSAGES ? s->message_seq - SNAPSHOT_MESSAGES + 1 : 1;
+    for (; n < s->message_seq; n++) {
+        const char *older = snapshot_message(s, n);
+        if (older && older[0])
+            view_message(v, 0, "%s", older);
+    }
     v->seen_message_seq = s->message_seq;
     if (s->message[0])
         view_message(v, s->state == SESSION_ERROR, "%s", s->message);
