@@ -124,22 +124,20 @@ int session_monitor_finish(Session *s)
     char err[ERR_LEN];
     if (rundir_write_genotype(&s->rd, &p->es_genotype, NULL, NULL, err, sizeof err) != 0)
         return session_write_failure(s, err);
+    char why[160] = ""; /* adaptive_wd on: why this trigger did not roll back */
+    if (s->cfg.remedy.adaptive_wd > 0.0 &&
+        s->cfg.optim.weight_decay >= s->cfg.remedy.adaptive_wd_max)
+        snprintf(why, sizeof why, "; optim.weight_decay %g is at remedy.adaptive_wd_max",
+                 s->cfg.optim.weight_decay);
+    else if (s->cfg.remedy.adaptive_wd > 0.0)
+        snprintf(why, sizeof why,
+                 "; no state of step %lld kept to roll back to (monitor.es_window grew?)",
+                 (long long)p->es_keep_step);
     session_say(s,
                 "DARTS-ES: stopped at step %lld, the local average of lambda_max grew %.2fx "
                 "(over monitor.es_ratio %g) since step %lld (epoch %.1f); its genotype is the "
-                "result (genotype.py, genotype.json)",
+                "result (genotype.py, genotype.json)%s",
                 (long long)p->es_stop_step, p->es_growth, s->cfg.monitor.es_ratio,
-                (long long)p->es_keep_step, p->es_keep_epoch);
-    if (s->cfg.remedy.adaptive_wd > 0.0) {
-        size_t used = strlen(p->message);
-        if (s->cfg.optim.weight_decay >= s->cfg.remedy.adaptive_wd_max)
-            snprintf(p->message + used, sizeof p->message - used,
-                     "; optim.weight_decay %g is at remedy.adaptive_wd_max",
-                     s->cfg.optim.weight_decay);
-        else
-            snprintf(p->message + used, sizeof p->message - used,
-                     "; no state of step %lld kept to roll back to (monitor.es_window grew?)",
-                     (long long)p->es_keep_step);
-    }
+                (long long)p->es_keep_step, p->es_keep_epoch, why);
     return 0;
 }
