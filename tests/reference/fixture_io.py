@@ -29,6 +29,35 @@ import numpy as np
 MAGIC = b"DBFIX001"
 
 
+MASK64 = (1 << 64) - 1
+
+
+def weight_hash(i):
+    """Weight i of a network's flat weight vector: 0.5 * (2u - 1), u from 24
+    bits of splitmix64(i + 1); exactly representable in float32. Mirrored in C
+    (tests/fixture.h, fixture_weight_hash), so fixtures need not store weights."""
+    z = ((i + 1) * 0x9E3779B97F4A7C15) & MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    z ^= z >> 31
+    k = z >> 40
+    return (k - (1 << 23)) / float(1 << 24)
+
+
+def load_hashed_weights(params):
+    """Fills the tensors `params` (in order, as one flat vector) with
+    weight_hash(0), weight_hash(1), ...; returns how many weights that was."""
+    import torch
+    count = sum(p.numel() for p in params)
+    flat = torch.tensor([weight_hash(i) for i in range(count)], dtype=torch.float32)
+    with torch.no_grad():
+        off = 0
+        for p in params:
+            p.copy_(flat[off:off + p.numel()].view_as(p))
+            off += p.numel()
+    return count
+
+
 def add_reference_argument(ap):
     """--ref-dir: where the PyTorch reference darts_ref.py lives (it is not
     part of dartboard; default $DARTS_REF_DIR)."""

@@ -39,9 +39,12 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fixture_io import add_reference_argument, import_reference, write_fixture  # noqa: E402
+from fixture_io import (  # noqa: E402
+    add_reference_argument,
+    import_reference,
+    load_hashed_weights,
+    write_fixture)
 
-MASK64 = (1 << 64) - 1
 OPS = ['none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'sep_conv_5x5',
        'dil_conv_3x3', 'dil_conv_5x5']
 SPEC = collections.OrderedDict(
@@ -50,16 +53,6 @@ SPEC = collections.OrderedDict(
 DROP_PATH, AUX_WEIGHT = 0.3, 0.4
 LR, MOMENTUM, WEIGHT_DECAY, CLIP, SGD_STEPS = 0.1, 0.9, 3e-4, 0.5, 3
 
-
-def weight_hash(i):
-    """Weight i of the flat vector: 0.5 * (2u - 1), u from 24 bits of
-    splitmix64(i + 1); exactly representable in float32. Mirrored in C."""
-    z = ((i + 1) * 0x9E3779B97F4A7C15) & MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    z ^= z >> 31
-    k = z >> 40
-    return (k - (1 << 23)) / float(1 << 24)
 
 
 def make(ref, genotype, path, seed):
@@ -72,13 +65,7 @@ def make(ref, genotype, path, seed):
     model = ref.EvalNetwork(genotype, s["init_channels"], s["classes"], s["layers"], True,
                             s["in_channels"], s["image_size"])
     params = list(model.parameters())
-    count = sum(p.numel() for p in params)
-    flat = torch.tensor([weight_hash(i) for i in range(count)], dtype=torch.float32)
-    with torch.no_grad():
-        off = 0
-        for p in params:
-            p.copy_(flat[off:off + p.numel()].view_as(p))
-            off += p.numel()
+    count = load_hashed_weights(params)
     x = torch.randn(s["batch"], s["in_channels"], s["image_size"], s["image_size"])
     y = torch.randint(0, s["classes"], (s["batch"],))
 

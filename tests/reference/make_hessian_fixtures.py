@@ -35,8 +35,13 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fixture_io import add_reference_argument, import_reference, read_fixture, write_fixture  # noqa: E402
-from make_supernet_fixtures import weight_hash  # noqa: E402
+from fixture_io import (  # noqa: E402
+    add_reference_argument,
+    import_reference,
+    load_hashed_weights,
+    read_fixture,
+    weight_hash,
+    write_fixture)
 
 
 class AlphaLoss:
@@ -103,14 +108,9 @@ def main():
                                     steps=s["nodes"], multiplier=s["nodes"],
                                     stem_multiplier=s["stem_multiplier"])
     params = list(model.parameters())
-    count = sum(p.numel() for p in params)
-    flat = torch.tensor([weight_hash(i) for i in range(count)])
+    count = load_hashed_weights(params)
     alphas = torch.tensor(tiny["alphas"].astype(np.float64))
     with torch.no_grad():
-        off = 0
-        for p in params:
-            p.copy_(flat[off:off + p.numel()].view_as(p))
-            off += p.numel()
         model.alphas_normal.copy_(alphas[0])
         model.alphas_reduce.copy_(alphas[1])
     model.train()

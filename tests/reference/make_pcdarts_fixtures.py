@@ -40,8 +40,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fixture_io import add_reference_argument, import_reference, write_fixture  # noqa: E402
-from make_supernet_fixtures import weight_hash  # noqa: E402
+from fixture_io import (  # noqa: E402
+    add_reference_argument,
+    import_reference,
+    load_hashed_weights,
+    write_fixture)
 
 SPEC = collections.OrderedDict(
     [("in_channels", 3), ("image_size", 8), ("classes", 10), ("init_channels", 4),
@@ -161,13 +164,8 @@ def run_network(ref, torch, F, PCNetwork, k, edge_norm, out, prefix):
     model = PCNetwork(k, edge_norm, s["init_channels"], s["classes"], s["layers"],
                       s["in_channels"], s["nodes"], s["nodes"], s["stem_multiplier"])
     params = list(model.parameters())
-    count = sum(p.numel() for p in params)
-    flat = torch.tensor([weight_hash(i) for i in range(count)], dtype=torch.float32)
+    count = load_hashed_weights(params)
     with torch.no_grad():
-        off = 0
-        for p in params:
-            p.copy_(flat[off:off + p.numel()].view_as(p))
-            off += p.numel()
         for a in (model.alphas_normal, model.alphas_reduce, model.betas_normal,
                   model.betas_reduce):
             a.normal_(0, 0.5)

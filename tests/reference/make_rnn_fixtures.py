@@ -33,8 +33,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fixture_io import add_reference_argument, import_reference, write_fixture  # noqa: E402
-from make_supernet_fixtures import weight_hash  # noqa: E402
+from fixture_io import (  # noqa: E402
+    add_reference_argument,
+    import_reference,
+    load_hashed_weights,
+    write_fixture)
 
 SPEC = collections.OrderedDict(
     [("ntoken", 23), ("ninp", 6), ("nhid", 6), ("batch", 4), ("bptt", 5)])
@@ -58,13 +61,8 @@ def main():
     model = ref.SearchModel(V, ninp, nhid, dropout=d["output"], dropouth=d["hidden"],
                             dropoutx=d["cell_in"], dropouti=d["input"], dropoute=d["embedding"])
     params = model.weight_parameters()
-    count = sum(p.numel() for p in params)
-    flat = torch.tensor([weight_hash(i) for i in range(count)], dtype=torch.float32)
+    count = load_hashed_weights(params)
     with torch.no_grad():
-        off = 0
-        for p in params:
-            p.copy_(flat[off:off + p.numel()].view_as(p))
-            off += p.numel()
         model.alpha.normal_(0, 1)
     words = torch.randint(0, V, (T, B))
     targets = torch.randint(0, V, (T, B))

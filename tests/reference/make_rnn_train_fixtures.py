@@ -34,8 +34,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fixture_io import add_reference_argument, import_reference, write_fixture  # noqa: E402
-from make_supernet_fixtures import weight_hash  # noqa: E402
+from fixture_io import (  # noqa: E402
+    add_reference_argument,
+    import_reference,
+    load_hashed_weights,
+    write_fixture)
 
 SPEC = collections.OrderedDict(
     [("ntoken", 23), ("ninp", 6), ("nhid", 6), ("batch", 4), ("bptt", 5)])
@@ -130,13 +133,7 @@ def main():
     genotype = ref.DARTS_V2
     model = build(torch, nn, F, ref.act, genotype)(V, ninp, nhid)
     params = list(model.parameters())
-    count = sum(p.numel() for p in params)
-    flat = torch.tensor([weight_hash(i) for i in range(count)], dtype=torch.float32)
-    with torch.no_grad():
-        off = 0
-        for p in params:
-            p.copy_(flat[off:off + p.numel()].view_as(p))
-            off += p.numel()
+    count = load_hashed_weights(params)
     keep = {k: 1 - v for k, v in d.items()}
     masks = (torch.empty(V, 1).bernoulli_(keep["embedding"]) / keep["embedding"],
              torch.empty(1, B, ninp).bernoulli_(keep["input"]) / keep["input"],

@@ -31,24 +31,17 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fixture_io import add_reference_argument, import_reference, write_fixture  # noqa: E402
+from fixture_io import (  # noqa: E402
+    add_reference_argument,
+    import_reference,
+    load_hashed_weights,
+    write_fixture)
 
 SPEC = collections.OrderedDict(
     [("in_channels", 3), ("image_size", 8), ("classes", 10), ("init_channels", 2),
      ("layers", 3), ("nodes", 4), ("stem_multiplier", 3), ("batch", 6)])
 
-MASK64 = (1 << 64) - 1
 
-
-def weight_hash(i):
-    """Weight i of the flat vector: 0.5 * (2u - 1), u from 24 bits of
-    splitmix64(i + 1); exactly representable in float32. Mirrored in C."""
-    z = ((i + 1) * 0x9E3779B97F4A7C15) & MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    z ^= z >> 31
-    k = z >> 40
-    return (k - (1 << 23)) / float(1 << 24)
 
 
 def main():
@@ -67,13 +60,8 @@ def main():
                                     steps=s["nodes"], multiplier=s["nodes"],
                                     stem_multiplier=s["stem_multiplier"])
     params = list(model.parameters())
-    count = sum(p.numel() for p in params)
-    flat = torch.tensor([weight_hash(i) for i in range(count)], dtype=torch.float32)
+    count = load_hashed_weights(params)
     with torch.no_grad():
-        off = 0
-        for p in params:
-            p.copy_(flat[off:off + p.numel()].view_as(p))
-            off += p.numel()
         model.alphas_normal.normal_(0, 0.5)
         model.alphas_reduce.normal_(0, 0.5)
     model.train()
@@ -102,6 +90,7 @@ def main():
     out["spec"] = np.array(list(SPEC.values()), dtype=np.int32)
     out["weight_count"] = np.array([count], dtype=np.int32)
     out["weight_sizes"] = np.array([p.numel() for p in params], dtype=np.int32)
+    flat = torch.cat([p.detach().reshape(-1) for p in params])  # the hashed weights
     out["weight_sum"] = np.array([flat.double().sum().item(), flat.double().pow(2).sum().item()])
     out["alphas"] = torch.stack([model.alphas_normal, model.alphas_reduce]).detach()
     out["x"] = x
