@@ -255,17 +255,6 @@ static void test_gradients(int k, int edge_norm)
 
 /* ---- the search ------------------------------------------------------------------ */
 
-static int run(Search *s, const Config *c, int steps, StepStats *last)
-{
-    char err[512];
-    for (int k = 0; k < steps; k++)
-        if (search_step(s, c, last, err, sizeof err) != 0) {
-            diag("step %lld: %s", (long long)search_step_count(s), err);
-            return -1;
-        }
-    return 0;
-}
-
 static void pc_config(Config *c)
 {
     base_config(c);

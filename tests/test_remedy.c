@@ -22,17 +22,6 @@ static Dataset data;
 
 #include "tiny_search.h"
 
-static int run(Search *s, const Config *c, int steps)
-{
-    char err[512];
-    for (int k = 0; k < steps; k++)
-        if (search_step(s, c, NULL, err, sizeof err) != 0) {
-            diag("step %lld: %s", (long long)search_step_count(s), err);
-            return -1;
-        }
-    return 0;
-}
-
 /* A fixed batch of n images from the dataset, from image `first` on. */
 static void batch(int first, int n, float *x, int *y)
 {
@@ -108,7 +97,7 @@ static void test_beta_search(int order)
     on = off;
     on.remedy.beta_lambda = 40.0;
     Search *s = make(&off);
-    run(s, &off, 7); /* into epoch 1 of 4: lambda = 10 */
+    run(s, &off, 7, NULL); /* into epoch 1 of 4: lambda = 10 */
     ok(search_epoch(s) == 1, "order %d: the search is in epoch 1", order);
 
     size_t na = 2 * (size_t)supernet_edges(search_net(s)) * OP_COUNT;
@@ -513,7 +502,7 @@ static void test_fair_search(int order)
     on = off;
     on.remedy.fair_zero_one = 10;
     Search *s = make(&off);
-    run(s, &off, 2);
+    run(s, &off, 2, NULL);
     size_t na = 2 * (size_t)supernet_edges(search_net(s)) * OP_COUNT;
     const int n = 8;
     size_t img = (size_t)data.channels * (size_t)data.height * (size_t)data.width;
@@ -604,8 +593,9 @@ static void test_resume(int order)
     c.remedy.fair_darts = 1;
     const int total = 14, k = 5; /* 6 steps per epoch: two epoch boundaries */
     Search *straight = make(&c), *first = make(&c), *second = make(&c);
-    ok(run(straight, &c, total) == 0, "order %d, four remedies at once: %d steps", order, total);
-    run(first, &c, k);
+    ok(run(straight, &c, total, NULL) == 0, "order %d, four remedies at once: %d steps", order,
+       total);
+    run(first, &c, k, NULL);
     FILE *f = tmpfile();
     int rc = !f || search_save_state(first, f) != 0;
     if (!rc) {
@@ -615,7 +605,7 @@ static void test_resume(int order)
     if (f)
         fclose(f);
     ok(rc == 0, "order %d: saved after %d steps and loaded (%s)", order, k, rc ? err : "ok");
-    run(second, &c, total - k);
+    run(second, &c, total - k, NULL);
     ok(search_checksum(straight) == search_checksum(second),
        "order %d: weights and alphas bit-identical after the resume", order);
     search_free(straight);

@@ -19,17 +19,6 @@ static Dataset data;
 
 #include "tiny_search.h"
 
-static int run(Search *s, const Config *c, int steps, StepStats *last)
-{
-    char err[512];
-    for (int k = 0; k < steps; k++)
-        if (search_step(s, c, last, err, sizeof err) != 0) {
-            diag("step %lld: %s", (long long)search_step_count(s), err);
-            return -1;
-        }
-    return 0;
-}
-
 /* The whole state as bytes (a payload in a temporary file). */
 static char *state_bytes(const Search *s, long *len)
 {

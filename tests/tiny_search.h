@@ -45,4 +45,17 @@ static Search *make(const Config *c)
     return s;
 }
 
+/* steps search steps; -1 (said) at the first that fails. last: the newest
+ * step's statistics, or NULL. */
+static int run(Search *s, const Config *c, int steps, StepStats *last)
+{
+    char err[512];
+    for (int k = 0; k < steps; k++)
+        if (search_step(s, c, last, err, sizeof err) != 0) {
+            diag("step %lld: %s", (long long)search_step_count(s), err);
+            return -1;
+        }
+    return 0;
+}
+
 #endif
