@@ -29,6 +29,7 @@
 
 static Dataset data;
 
+#include "supernet_fd.h"
 #include "tiny_search.h"
 
 #define RTOL 1e-3
@@ -168,39 +169,11 @@ static double loss_at(Supernet *net, const float *x, const int *y, int n)
     return supernet_forward(net, x, y, n, SUPERNET_TRAIN_FROZEN, NULL, NULL);
 }
 
-/* The `rounds` largest entries of g among v[0..count) against central
- * differences with h = 3e-4 (the loss has ReLU and max-pool kinks; see
- * test_remedy's check_entries), within 2 %. */
+/* The `rounds` largest entries of g (supernet_fd.h). */
 static int check_entries(Supernet *net, float *v, const float *g, size_t count, int rounds,
                          const float *x, const int *y, int n, const char *what)
 {
-    float *left = malloc(count * sizeof(float));
-    memcpy(left, g, count * sizeof(float));
-    int checked = 0, good = 1;
-    for (int round = 0; round < rounds; round++) {
-        size_t best = 0;
-        for (size_t i = 1; i < count; i++)
-            if (fabsf(left[i]) > fabsf(left[best]))
-                best = i;
-        if (fabsf(left[best]) < 1e-3f)
-            break;
-        float saved = v[best];
-        v[best] = saved + 3e-4f;
-        double up = loss_at(net, x, y, n), step = (double)v[best] - (double)saved;
-        v[best] = saved - 3e-4f;
-        double down = loss_at(net, x, y, n);
-        step += (double)saved - (double)v[best];
-        v[best] = saved;
-        double fd = (up - down) / step;
-        int close = fabs(fd - left[best]) <= 2e-2 * fabs(fd) + 1e-4;
-        if (!close)
-            diag("%s[%zu]: backward %.6g, central difference %.6g", what, best, left[best], fd);
-        good &= close;
-        left[best] = 0.0f;
-        checked++;
-    }
-    free(left);
-    return good && checked >= 3;
+    return supernet_fd_check(net, x, y, n, v, g, count, NULL, rounds, 1e-3f, 1e-4, what);
 }
 
 static void test_gradients(int k, int edge_norm)

@@ -20,6 +20,7 @@
 
 static Dataset data;
 
+#include "supernet_fd.h"
 #include "tiny_search.h"
 
 /* A fixed batch of n images from the dataset, from image `first` on. */
@@ -304,41 +305,12 @@ static double loss_at(Supernet *net, const float *x, const int *y)
     return supernet_forward(net, x, y, tiny_spec(0, 0).batch, SUPERNET_TRAIN_FROZEN, NULL, NULL);
 }
 
-/* Central differences on the largest gradient entries of v among those
- * `pick` selects. h = 3e-4 and 2 %: the loss has ReLU and max-pool kinks;
- * measured on this network, the stem's weights miss by up to 2 % at h = 1e-3
- * and 7 % at 3e-3 even without the skip, by under 1 % at 3e-4, while the
- * skip moves their gradients by a factor of 3 and more. */
+/* The five largest entries of g that `pick` selects (supernet_fd.h). */
 static int check_entries(Supernet *net, float *v, const float *g, size_t count,
                          const unsigned char *pick, const float *x, const int *y, const char *what)
 {
-    float *left = malloc(count * sizeof(float));
-    memcpy(left, g, count * sizeof(float));
-    int checked = 0, good = 1;
-    for (int round = 0; round < 5; round++) {
-        size_t best = count;
-        for (size_t i = 0; i < count; i++)
-            if ((!pick || pick[i]) && (best == count || fabsf(left[i]) > fabsf(left[best])))
-                best = i;
-        if (best == count || fabsf(left[best]) < 1e-2f)
-            break;
-        float saved = v[best];
-        v[best] = saved + 3e-4f;
-        double up = loss_at(net, x, y), step = (double)v[best] - (double)saved;
-        v[best] = saved - 3e-4f;
-        double down = loss_at(net, x, y);
-        step += (double)saved - (double)v[best];
-        v[best] = saved;
-        double fd = (up - down) / step;
-        int close = fabs(fd - left[best]) <= 2e-2 * fabs(fd) + 1e-3;
-        if (!close)
-            diag("%s[%zu]: backward %.6g, central difference %.6g", what, best, left[best], fd);
-        good &= close;
-        left[best] = 0.0f;
-        checked++;
-    }
-    free(left);
-    return good && checked >= 3;
+    return supernet_fd_check(net, x, y, tiny_spec(0, 0).batch, v, g, count, pick, 5, 1e-2f, 1e-3,
+                             what);
 }
 
 static void test_darts_minus_gradients(void)

@@ -50,11 +50,11 @@ EXTRA_DIST += tests/reference/make_search_fixtures.py tests/fixtures/search/sear
 # remedies against collapse (issue 13)
 check_PROGRAMS += tests/test_remedy
 TESTS += tests/test_remedy
-tests_test_remedy_SOURCES = tests/test_remedy.c tests/tap.h tests/tiny_search.h
+tests_test_remedy_SOURCES = tests/test_remedy.c tests/tap.h tests/tiny_search.h tests/supernet_fd.h
 tests_test_remedy_LDADD = $(CORE_LIBS)
 # PC-DARTS: partial channels, edge normalisation, the architecture warm-up
 check_PROGRAMS += tests/test_pcdarts
 TESTS += tests/test_pcdarts
-tests_test_pcdarts_SOURCES = tests/test_pcdarts.c tests/fixture.h tests/tap.h tests/tiny_search.h
+tests_test_pcdarts_SOURCES = tests/test_pcdarts.c tests/fixture.h tests/tap.h tests/tiny_search.h tests/supernet_fd.h
 tests_test_pcdarts_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/reference/make_pcdarts_fixtures.py tests/fixtures/pcdarts/pcdarts.fix
