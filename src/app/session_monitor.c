@@ -120,7 +120,7 @@ int session_monitor_step(Session *s, MonitorAction *act)
 
 int session_monitor_finish(Session *s)
 {
-    Snapshot *p = &s->priv;
+    const Snapshot *p = &s->priv;
     char err[ERR_LEN];
     if (rundir_write_genotype(&s->rd, &p->es_genotype, NULL, NULL, err, sizeof err) != 0)
         return session_write_failure(s, err);
