@@ -1,7 +1,7 @@
 # tui_lib.sh: what the tmux tests share (sourced after `set -u`, with
 # TMUX_BIN and DARTBOARD checked by the caller).
 #
-#   tui_begin NAME         $work = tests/out/NAME-PID, a private tmux server
+#   tui_begin NAME         $work = tests/out/NAME-PID, a private tmux server (kept up)
 #   T ARGS                 tmux on that server, no user configuration
 #   pass / fail "what"     a result line; fail also prints the screen
 #   screen                 the text of the pane of session "tui"
@@ -18,6 +18,11 @@ tui_begin() {
     sock=dartboard-test-$$
     trap 'T kill-server >/dev/null 2>&1' EXIT INT TERM
     failed=0
+    # A session that lives as long as the test: killing the "tui" session
+    # must never empty the server, which would then exit while the next
+    # new-session is being made ("server exited unexpectedly", and every
+    # later command fails: seen under load).
+    T new-session -d -s keep "sleep 3600"
 }
 T() { "$TMUX_BIN" -L "$sock" -f /dev/null "$@"; }
 fail() {
