@@ -12,13 +12,8 @@
 # raised weight decay; bad values are refused naming the key.
 set -u
 : "${DARTBOARD:?}"
-work=test_adaptive_wd.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_adaptive_wd.dir
 
 N=48
 common="--headless --threads 1 --set run.report_every=3 --set run.checkpoint_every=4 --set monitor.iters=4"
@@ -84,5 +79,4 @@ check "remedy.adaptive_wd_max=0: refused" \
     'db --preset test --out $work/bad3 --steps 2 $common $ada --set remedy.adaptive_wd_max=0 >/dev/null; [ $? = 2 ] && tail -n 1 $work/err | grep -q "remedy.adaptive_wd_max"'
 [ -s "$work/err" ] && sed 's/^/# /' "$work/err"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

@@ -11,13 +11,8 @@
 # the run's genotype files.
 set -u
 : "${DARTBOARD:?}"
-work=test_monitor_run.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_monitor_run.dir
 
 N=12
 common="--headless --threads 1 --set run.report_every=3 --set run.checkpoint_every=4 --set monitor.iters=4"
@@ -70,5 +65,4 @@ check "monitor.es off: the same run goes to the end" \
     "db --preset test --out $work/noes --steps 40 $common $es --set monitor.es=false >$work/noes.out && ! grep -q DARTS-ES $work/noes.out && [ \"\$(tail -n 1 $work/noes/monitors.csv | cut -d, -f1)\" = 40 ]"
 [ -s "$work/err" ] && sed 's/^/# /' "$work/err"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

@@ -282,14 +282,7 @@ static void test_resume(int order)
     Search *straight = make(&c), *first = make(&c), *second = make(&c);
     ok(run(straight, &c, total, NULL) == 0, "order %d, PC-DARTS: %d steps", order, total);
     run(first, &c, k, NULL);
-    FILE *f = tmpfile();
-    int rc = !f || search_save_state(first, f) != 0;
-    if (!rc) {
-        rewind(f);
-        rc = search_load_state(second, f, err, sizeof err);
-    }
-    if (f)
-        fclose(f);
+    int rc = copy_state(first, second, err, sizeof err);
     ok(rc == 0, "order %d: saved after %d steps and loaded (%s)", order, k, rc ? err : "ok");
     run(second, &c, total - k, NULL);
     ok(search_checksum(straight) == search_checksum(second),
@@ -299,14 +292,7 @@ static void test_resume(int order)
     Config plain;
     base_config(&plain);
     Search *p = make(&plain);
-    f = tmpfile();
-    rc = !f || search_save_state(p, f) != 0;
-    if (!rc) {
-        rewind(f);
-        rc = search_load_state(second, f, err, sizeof err);
-    }
-    if (f)
-        fclose(f);
+    rc = copy_state(p, second, err, sizeof err);
     ok(rc != 0 && strstr(err, "count"), "a plain search's checkpoint is refused: %s", err);
     search_free(p);
     search_free(straight);

@@ -568,14 +568,7 @@ static void test_resume(int order)
     ok(run(straight, &c, total, NULL) == 0, "order %d, four remedies at once: %d steps", order,
        total);
     run(first, &c, k, NULL);
-    FILE *f = tmpfile();
-    int rc = !f || search_save_state(first, f) != 0;
-    if (!rc) {
-        rewind(f);
-        rc = search_load_state(second, f, err, sizeof err);
-    }
-    if (f)
-        fclose(f);
+    int rc = copy_state(first, second, err, sizeof err);
     ok(rc == 0, "order %d: saved after %d steps and loaded (%s)", order, k, rc ? err : "ok");
     run(second, &c, total - k, NULL);
     ok(search_checksum(straight) == search_checksum(second),

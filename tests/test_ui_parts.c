@@ -104,11 +104,11 @@ static void test_ramp_and_glyphs(void)
     ok(strcmp(cell, "\u2881") == 0, "dots 1 and 8");
     ok(glyphs_width("n0\u2190c_{k-2}") == 10 && glyphs_width("") == 0, "widths count code points");
     char d[32];
-    statusbar_duration(d, sizeof d, 3725.2);
+    duration_text(d, sizeof d, 3725.2);
     ok(strcmp(d, "1:02:05") == 0, "duration %s", d);
-    statusbar_duration(d, sizeof d, 59.6);
+    duration_text(d, sizeof d, 59.6);
     ok(strcmp(d, "1:00") == 0, "duration %s", d);
-    statusbar_duration(d, sizeof d, -1.0);
+    duration_text(d, sizeof d, -1.0);
     ok(strcmp(d, "--") == 0, "unknown duration");
 }
 

@@ -58,4 +58,21 @@ static int run(Search *s, const Config *c, int steps, StepStats *last)
     return 0;
 }
 
+/* from's whole state into to, through a temporary file (what a checkpoint
+ * holds); 0, or nonzero with err set when to refuses it. */
+static int copy_state(Search *from, Search *to, char *err, size_t errlen)
+{
+    FILE *f = tmpfile();
+    int rc = !f || search_save_state(from, f) != 0;
+    if (rc)
+        snprintf(err, errlen, "could not save the state to a temporary file");
+    else {
+        rewind(f);
+        rc = search_load_state(to, f, err, errlen);
+    }
+    if (f)
+        fclose(f);
+    return rc;
+}
+
 #endif

@@ -1,7 +1,6 @@
 /* statusbar: the state line and the message line (see statusbar.h). */
 #include "ui/statusbar.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,19 +9,6 @@ static const ColorRole state_roles[SESSION_STATE_COUNT] = {
     [SESSION_PAUSED] = ROLE_PAUSED,     [SESSION_DONE] = ROLE_DONE,
     [SESSION_ERROR] = ROLE_ERROR,
 };
-
-void statusbar_duration(char *buf, size_t len, double seconds)
-{
-    if (!isfinite(seconds) || seconds < 0.0) {
-        snprintf(buf, len, "--");
-        return;
-    }
-    long t = (long)(seconds + 0.5);
-    if (t >= 3600)
-        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
-}
 
 /* Weights as "245,242" (or "3.35M" when long). */
 static void format_count(char *buf, size_t len, long long n)
@@ -77,7 +63,7 @@ static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
         x = draw_text(w, r, y, x, "train --  test --", bar);
     }
     char eta[32];
-    statusbar_duration(eta, sizeof eta, s->eta_seconds);
+    duration_text(eta, sizeof eta, s->eta_seconds);
     if (s->ms_per_step > 0.0) {
         x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
         x = draw_textf(w, r, y, x + 2, bar, "%.0f %s/s", s->images_per_s,
@@ -115,7 +101,7 @@ void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
         return;
     int y = r.y + 1;
     char eta[32];
-    statusbar_duration(eta, sizeof eta, s->eta_seconds);
+    duration_text(eta, sizeof eta, s->eta_seconds);
     x = r.x + 1;
     if (s->recurrent) { /* the rows carry perplexities where a CNN search has accuracies */
         if (s->rows_total > 0) {

@@ -130,6 +130,11 @@ typedef struct Snapshot {
  * else NULL (overwritten by newer ones, or never said). */
 const char *snapshot_message(const Snapshot *s, uint64_t n);
 
+/* Seconds (an ETA, a wall time) as "1:02:03" or "4:05"; "--" when unknown
+ * (negative, not finite, or beyond 1e9 s, which no long may hold on every
+ * platform's cast). For the front-ends' status lines. */
+void duration_text(char *buf, size_t len, double seconds);
+
 typedef enum CommandKind {
     CMD_PAUSE,
     CMD_RESUME,

@@ -44,25 +44,11 @@ static void print_row(FILE *out, const Snapshot *p, const MetricRow *r)
             r->val_loss, r->val_acc, p->ms_per_step, p->images_per_s);
 }
 
-/* Seconds as h:mm:ss or m:ss. */
-static void duration(char *buf, size_t len, double seconds)
-{
-    if (!(seconds >= 0.0 && seconds < 1e9)) {
-        snprintf(buf, len, "--");
-        return;
-    }
-    long t = (long)(seconds + 0.5);
-    if (t >= 3600)
-        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
-}
-
 /* A training run between its epoch rows: the epoch so far. */
 static void print_progress(FILE *out, const Snapshot *p, const TrainProgress *g)
 {
     char eta[32];
-    duration(eta, sizeof eta, g->eta_seconds);
+    duration_text(eta, sizeof eta, g->eta_seconds);
     if (p->recurrent)
         fprintf(out,
                 "step %" PRId64 "/%" PRId64 "  epoch %d/%d  lr %.5g  train %.4f ppl %.2f so far  "

@@ -81,6 +81,19 @@ const char *snapshot_message(const Snapshot *s, uint64_t n)
     return s->messages[n % SNAPSHOT_MESSAGES];
 }
 
+void duration_text(char *buf, size_t len, double seconds)
+{
+    if (!isfinite(seconds) || seconds < 0.0 || seconds >= 1e9) {
+        snprintf(buf, len, "--");
+        return;
+    }
+    long t = (long)(seconds + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
 /* A write to the run directory failed: the run stops with exit 1 and
  * writes nothing more, so the newest checkpoint and the rows up to it stay
  * as they are, resumable once the cause is fixed. Returns -1. */
