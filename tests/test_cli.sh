@@ -86,6 +86,9 @@ spe=$(awk -v n="$(key synthetic_size)" -v p="$(key train_portion)" -v b="$(key b
 check "--epochs 1 stops at the end of the first epoch (step $spe)" 'run 0 --preset test --out "$work/epoch" --epochs 1 --threads 1 && [ "$(tail -n 1 "$work/epoch/metrics.csv" | cut -d, -f1,2)" = "$spe,0" ]'
 check "--steps beyond the schedule ends with the schedule" 'run 0 --preset test --out "$work/long" --steps 100000 --threads 1 --set run.epochs=1 && [ "$(tail -n 1 "$work/long/metrics.csv" | cut -d, -f1)" = "$spe" ]'
 check "a --set on resume is logged in changes.log and kept in config.yaml" 'run 0 --resume "$work/run2" --steps 2 --threads 1 --set optim.momentum=0.8 && [ "$(cat "$work/run2/changes.log")" = "step 1: optim.momentum 0.9 -> 0.8" ] && grep -q "^ *momentum: 0.8 " "$work/run2/config.yaml"'
+sum=$(cksum <"$work/run2/config.yaml")
+check "a resume refuses a --set of a key that shapes the network, by name, and writes nothing" 'run 2 --resume "$work/run2" --steps 3 --threads 1 --set remedy.pc_k=4 && err_has "remedy.pc_k=4: the run in .*run2 was made with remedy.pc_k=0" && [ "$(cksum <"$work/run2/config.yaml")" = "$sum" ] && [ "$(tail -n 1 "$work/run2/metrics.csv" | cut -d, -f1)" = 2 ]'
+check "... and of a model or data key" 'run 2 --resume "$work/run2" --threads 1 --set model.init_channels=6 && err_has "model.init_channels=6: the run" && run 2 --resume "$work/run2" --threads 1 --set data.train_images=64 && err_has "data.train_images=64"'
 check "a run directory is never overwritten without --resume" 'run 2 --headless --preset test --out "$rd" --steps 1 && err_has "already holds a run"'
 
 test_end

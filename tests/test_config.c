@@ -46,6 +46,7 @@ static void test_key_table(void)
     static const char *const design_keys[] = {"data.set",
                                               "data.dir",
                                               "data.train_portion",
+                                              "data.train_images",
                                               "data.batch_size",
                                               "data.augment",
                                               "model.init_channels",

@@ -290,6 +290,21 @@ static void test_synthetic(void)
     dataset_free(&b);
     c.run.seed = 2;
 
+    c.data.train_images = 40;
+    rc = dataset_load(&b, &c, DATA_TRAIN, err, sizeof err);
+    ok(rc == 0 && b.count == 40 && memcmp(a.images, b.images, (size_t)40 * bytes / a.count) == 0 &&
+           memcmp(a.labels, b.labels, 40) == 0,
+       "data.train_images=40: the first 40 images of the same split (%s)", err);
+    dataset_free(&b);
+    rc = dataset_load(&b, &c, DATA_TEST, err, sizeof err);
+    ok(rc == 0 && b.count == c.data.synthetic_size / 4, "data.train_images leaves the test split whole");
+    dataset_free(&b);
+    c.data.train_images = c.data.synthetic_size + 1;
+    rc = dataset_load(&b, &c, DATA_TRAIN, err, sizeof err);
+    ok(rc == -1 && strstr(err, "data.train_images") && strstr(err, "holds") && b.count == 0,
+       "more images than the split holds are refused: %s", err);
+    c.data.train_images = 0;
+
     int balanced = 1;
     for (int i = 0; i < a.count; i++)
         balanced &= a.labels[i] == i % a.classes;

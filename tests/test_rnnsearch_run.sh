@@ -59,7 +59,7 @@ check "resume after SIGTERM" "db search --resume $work/term $common --set run.ch
 check "SIGTERM then resume: the run of the same configuration uninterrupted" \
     "db search --preset rnn-test --out $work/term_ref $common --set run.checkpoint_every=1000 --set rnn.size=48 && same_run $work/term_ref $work/term"
 refused search --resume "$work/ref" $common --set rnn.size=20
-check "a resume that changes rnn.size is refused" "status_is 1 && err_has 'checkpoint.bin'"
+check "a resume that changes rnn.size is refused, by name" "status_is 2 && err_has 'rnn.size=20: the run in'"
 
 # --- orders ------------------------------------------------------------------
 check "order 0 (weights only) and order 2 (unrolled) run" \

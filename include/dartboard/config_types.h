@@ -16,6 +16,7 @@ typedef struct Config {
         char set[32];         /* fashion-mnist | cifar10 | synthetic */
         char dir[CONFIG_STR]; /* where the dataset files are */
         double train_portion; /* fraction of the training set that trains weights */
+        int train_images;     /* the first N training images only (0: all) */
         int batch_size;
         int augment;         /* random crop (pad 4) + horizontal flip */
         int synthetic_size;  /* synthetic: images in the training set */

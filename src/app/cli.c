@@ -489,6 +489,46 @@ static const char *default_train_preset(const CliOptions *o, char *data_dir, siz
     return recurrent ? "rnn-train-kjv" : "train-fashion-mnist";
 }
 
+/* Keys that shape a run's weights or data: a resumed run keeps them, or its
+ * checkpoint would be refused (or, for some, read as another network). */
+static int fixed_on_resume(const char *key)
+{
+    static const char *const fixed[] = {"remedy.darts_minus_beta", "remedy.fair_darts",
+                                        "remedy.pc_k",             "remedy.edge_norm",
+                                        "remedy.pc_warmup",        "train.auxiliary",
+                                        "rnn.size",                "rnn.bptt"};
+    if (strncmp(key, "model.", 6) == 0 || (strncmp(key, "data.", 5) == 0 && strcmp(key, "data.dir")))
+        return 1;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strcmp(key, fixed[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first fixed key whose value differs between the saved and the new
+ * configuration, refused by name with both values. */
+static int check_resume_keys(const Config *saved, const Config *cfg, const char *run_dir,
+                             char *err, size_t errlen)
+{
+    int n;
+    const ConfigKey *keys = config_keys(&n);
+    for (int i = 0; i < n; i++) {
+        char was[CONFIG_STR], now[CONFIG_STR];
+        if (!fixed_on_resume(keys[i].name) ||
+            config_get(saved, keys[i].name, was, sizeof was) != 0 ||
+            config_get(cfg, keys[i].name, now, sizeof now) != 0 || strcmp(was, now) == 0)
+            continue;
+        snprintf(err, errlen,
+                 "--set %s=%s: the run in %s was made with %s=%s, and a resumed run keeps the "
+                 "keys that shape its network and data (model.*, data.* but data.dir, the "
+                 "DARTS-, Fair DARTS and PC-DARTS keys, train.auxiliary, rnn.size, rnn.bptt); "
+                 "start a new run with --out instead",
+                 keys[i].name, now, run_dir, keys[i].name, was);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
 {
     config_defaults(cfg);
@@ -523,9 +563,12 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
     }
     if (run_data_dir[0] && config_set(cfg, "data.dir", run_data_dir, err, errlen) != 0)
         return -1;
+    Config saved = *cfg;
     for (int i = 0; i < o->n_sets; i++)
         if (config_set_assignment(cfg, o->sets[i], err, errlen) != 0)
             return -1;
+    if (o->resume_dir && check_resume_keys(&saved, cfg, o->resume_dir, err, errlen) != 0)
+        return -1;
     if (o->data_dir && config_set(cfg, "data.dir", o->data_dir, err, errlen) != 0)
         return -1;
     char num[32];

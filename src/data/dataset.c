@@ -486,9 +486,23 @@ int dataset_load(Dataset *d, const Config *cfg, DataSplit split, char *err, size
              cfg->data.set);
         rc = -1;
     }
-    if (rc < 0)
+    if (rc < 0) {
         memset(d, 0, sizeof *d);
-    return rc;
+        return rc;
+    }
+    int keep = cfg->data.train_images;
+    if (split == DATA_TRAIN && keep > 0) {
+        if (keep > d->count) {
+            fail(err, errlen,
+                 "data.train_images=%d but the training split of %s holds %d images (expected "
+                 "at most %d, or 0 for all)",
+                 keep, d->name, d->count, d->count);
+            dataset_free(d);
+            return -1;
+        }
+        d->count = keep; /* a prefix: the files' own order, the same on every run */
+    }
+    return 0;
 }
 
 void dataset_batch(const Dataset *d, const int32_t *idx, int n, int augment, Rng *rng, float *x,

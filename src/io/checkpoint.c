@@ -42,6 +42,9 @@ uint64_t checkpoint_fingerprint(const Config *cfg)
         char value[CONFIG_STR];
         if (config_get(cfg, name, value, sizeof value) != 0)
             value[0] = '\0';
+        /* A key added later counts only when set, so older checkpoints resume. */
+        if (strcmp(name, "data.train_images") == 0 && strcmp(value, "0") == 0)
+            continue;
         h = fnv1a(h, name);
         h = fnv1a(h, "=");
         h = fnv1a(h, value);
