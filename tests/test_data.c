@@ -297,7 +297,8 @@ static void test_synthetic(void)
        "data.train_images=40: the first 40 images of the same split (%s)", err);
     dataset_free(&b);
     rc = dataset_load(&b, &c, DATA_TEST, err, sizeof err);
-    ok(rc == 0 && b.count == c.data.synthetic_size / 4, "data.train_images leaves the test split whole");
+    ok(rc == 0 && b.count == c.data.synthetic_size / 4,
+       "data.train_images leaves the test split whole");
     dataset_free(&b);
     c.data.train_images = c.data.synthetic_size + 1;
     rc = dataset_load(&b, &c, DATA_TRAIN, err, sizeof err);

@@ -493,11 +493,11 @@ static const char *default_train_preset(const CliOptions *o, char *data_dir, siz
  * checkpoint would be refused (or, for some, read as another network). */
 static int fixed_on_resume(const char *key)
 {
-    static const char *const fixed[] = {"remedy.darts_minus_beta", "remedy.fair_darts",
-                                        "remedy.pc_k",             "remedy.edge_norm",
-                                        "remedy.pc_warmup",        "train.auxiliary",
-                                        "rnn.size",                "rnn.bptt"};
-    if (strncmp(key, "model.", 6) == 0 || (strncmp(key, "data.", 5) == 0 && strcmp(key, "data.dir")))
+    static const char *const fixed[] = {
+        "remedy.darts_minus_beta", "remedy.fair_darts", "remedy.pc_k", "remedy.edge_norm",
+        "remedy.pc_warmup",        "train.auxiliary",   "rnn.size",    "rnn.bptt"};
+    if (strncmp(key, "model.", 6) == 0 ||
+        (strncmp(key, "data.", 5) == 0 && strcmp(key, "data.dir")))
         return 1;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(key, fixed[i]) == 0)
@@ -507,8 +507,8 @@ static int fixed_on_resume(const char *key)
 
 /* The first fixed key whose value differs between the saved and the new
  * configuration, refused by name with both values. */
-static int check_resume_keys(const Config *saved, const Config *cfg, const char *run_dir,
-                             char *err, size_t errlen)
+static int check_resume_keys(const Config *saved, const Config *cfg, const char *run_dir, char *err,
+                             size_t errlen)
 {
     int n;
     const ConfigKey *keys = config_keys(&n);

@@ -33,8 +33,8 @@
       "directory of the dataset files (--data DIR)")                                               \
     X("data.train_portion", CONFIG_DOUBLE, data.train_portion, 0.05, 0.95, 0, NULL, "0.5", 0,      \
       "fraction of the training set that trains the weights; the rest trains the alphas")          \
-    X("data.train_images", CONFIG_INT, data.train_images, 0, 1000000, 0, NULL, "0", 0,            \
-      "use only the first N images of the training split (0: all of them), for short trials")    \
+    X("data.train_images", CONFIG_INT, data.train_images, 0, 1000000, 0, NULL, "0", 0,             \
+      "use only the first N images of the training split (0: all of them), for short trials")      \
     X("data.batch_size", CONFIG_INT, data.batch_size, 1, 1024, 0, NULL, "64", 0,                   \
       "images per batch (weight step and alpha step alike)")                                       \
     X("data.augment", CONFIG_BOOL, data.augment, 0, 1, 0, NULL, "true", 0,                         \
