@@ -28,7 +28,7 @@
 
 #define RNN_STATE_VERSION 1u
 #define RNN_STATE_BYTES (4 + 4 + 4 * 8 + 3 * 8 + RNN_NODES * 8)
-#define EMA_WEIGHT 0.1
+#define TOKENS_EMA 0.1 /* tokens/s: new sample's share */
 
 static double now_seconds(void)
 {
@@ -236,20 +236,6 @@ static MetricRow as_metric_row(const RnnRow *r)
     return m;
 }
 
-static void push_row(Snapshot *p, const RnnRow *r)
-{
-    if (p->n_rows == SNAPSHOT_ROWS) {
-        memmove(p->rows, p->rows + 1, sizeof p->rows[0] * (SNAPSHOT_ROWS - 1));
-        p->n_rows--;
-    }
-    p->rows[p->n_rows++] = as_metric_row(r);
-    p->rows_total++;
-    p->train_loss = r->train_loss;
-    p->train_acc = r->train_ppl;
-    p->val_loss = r->val_loss;
-    p->val_acc = r->val_ppl;
-}
-
 static float ppl(double loss)
 {
     return (float)exp(loss);
@@ -286,7 +272,8 @@ static int write_row(Session *s, int eval)
         rundir_append_rnn_alphas(&s->rd, step, s->w_rnn, err, sizeof err) != 0 ||
         rundir_write_rnn_genotype(&s->rd, &s->priv.rnn_genotype, s->w_rnn, err, sizeof err) != 0)
         return session_write_failure(s, err);
-    push_row(&s->priv, &r);
+    MetricRow m = as_metric_row(&r);
+    session_push_row(&s->priv, &m);
     s->priv.rnn_prev_genotype = s->rapp.report_genotype;
     s->rapp.report_genotype = s->priv.rnn_genotype;
     s->rapp.train_loss = s->rapp.val_loss = 0;
@@ -321,8 +308,10 @@ static int resume(Session *s, char *err, size_t errlen)
     }
     int64_t total;
     int n = rundir_rnn_rows(&s->rd, rows, SNAPSHOT_ROWS, &total, err, errlen);
-    for (int i = 0; i < n; i++)
-        push_row(p, &rows[i]);
+    for (int i = 0; i < n; i++) {
+        MetricRow m = as_metric_row(&rows[i]);
+        session_push_row(p, &m);
+    }
     if (n > 0)
         s->last_row_step = rows[n - 1].step;
     free(rows);
@@ -403,107 +392,69 @@ static int finish(Session *s)
     return rnnsearch_export(s, err, sizeof err) != 0 ? session_write_failure(s, err) : 0;
 }
 
-void *rnnsearch_main(Session *s)
+static WorkerStep rnnsearch_once(Session *s)
 {
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
-    if (prepare(s, err, sizeof err) != 0) {
-        session_say(s, "%s", err);
-        p->state = SESSION_ERROR;
-        s->exit_status = 1;
-        session_publish(s);
-        return NULL;
+    const double t0 = now_seconds();
+    RnnStepStats st;
+    if (rnnsearch_step(s->rnn, &s->cfg, &st, err, sizeof err) != 0) {
+        session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
+                    (long long)s->checkpoint_step);
+        return WORKER_FAILED;
     }
-    s->paused = s->opt.start_paused;
-    p->state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
-    session_publish(s);
+    const double ms = (now_seconds() - t0) * 1e3;
+    RnnAppState *a = &s->rapp;
+    a->train_loss += st.train_loss;
+    a->steps++;
+    if (st.alpha_step) {
+        a->val_loss += st.val_loss;
+        a->val_steps++;
+    }
+    a->tokens += st.tokens;
+    a->last_lr = st.lr;
+    p->step_train_loss = (float)st.train_loss;
+    p->step_val_loss = (float)st.val_loss;
+    p->seq_len = st.seq_len;
+    session_step_time(p, ms);
+    /* The windows' lengths vary: the rate is averaged, not the time. */
+    const double tok_s = ms > 0 ? st.tokens * 1e3 / ms : 0;
+    p->tokens_per_s =
+        p->tokens_per_s > 0 ? (1 - TOKENS_EMA) * p->tokens_per_s + TOKENS_EMA * tok_s : tok_s;
+    p->images_per_s = p->tokens_per_s;
+    a->elapsed += now_seconds() - t0;
 
-    int stopped = 0, failed = 0;
-    for (;;) {
-        int step_once;
-        if (session_drain_commands(s, &step_once, 1)) {
-            stopped = !s->write_failed;
-            failed = s->write_failed;
-            break;
-        }
-        if (run_done(s))
-            break;
-        const double t0 = now_seconds();
-        RnnStepStats st;
-        if (rnnsearch_step(s->rnn, &s->cfg, &st, err, sizeof err) != 0) {
-            session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
-                        (long long)s->checkpoint_step);
-            failed = 1;
-            break;
-        }
-        const double ms = (now_seconds() - t0) * 1e3;
-        RnnAppState *a = &s->rapp;
-        a->train_loss += st.train_loss;
-        a->steps++;
-        if (st.alpha_step) {
-            a->val_loss += st.val_loss;
-            a->val_steps++;
-        }
-        a->tokens += st.tokens;
-        a->last_lr = st.lr;
-        p->step_train_loss = (float)st.train_loss;
-        p->step_val_loss = (float)st.val_loss;
-        p->seq_len = st.seq_len;
-        p->ms_per_step =
-            p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
-        const double tok_s = ms > 0 ? st.tokens * 1e3 / ms : 0;
-        p->tokens_per_s =
-            p->tokens_per_s > 0 ? (1 - EMA_WEIGHT) * p->tokens_per_s + EMA_WEIGHT * tok_s : tok_s;
-        p->images_per_s = p->tokens_per_s;
-        a->elapsed += now_seconds() - t0;
-
-        const int64_t step = rnnsearch_step_count(s->rnn);
-        const int done = run_done(s);
-        if (!done && (st.new_epoch || step % s->cfg.run.report_every == 0) &&
-            write_row(s, st.new_epoch) != 0) {
-            failed = 1;
-            break;
-        }
-        if (!done && !st.new_epoch && step % s->cfg.run.report_every != 0)
-            refresh_alphas(s);
-        if (!done && s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
-            save_checkpoint(s, &s->rapp, err, sizeof err) != 0) {
-            session_write_failure(s, err);
-            failed = 1;
-            break;
-        }
-        rnnsearch_refresh(s);
-        session_publish(s);
+    const int64_t step = rnnsearch_step_count(s->rnn);
+    const int done = run_done(s), report = st.new_epoch || step % s->cfg.run.report_every == 0;
+    if (!done && report && write_row(s, st.new_epoch) != 0)
+        return WORKER_FAILED;
+    if (!done && !report)
+        refresh_alphas(s);
+    if (!done && s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
+        save_checkpoint(s, &s->rapp, err, sizeof err) != 0) {
+        session_write_failure(s, err);
+        return WORKER_FAILED;
     }
-    if (!failed) {
-        const double t0 = now_seconds();
-        if (stopped && !run_done(s)) {
-            if (save_checkpoint(s, &s->rapp, err, sizeof err) != 0)
-                failed = session_write_failure(s, err) != 0;
-            else
-                session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
-                            (long long)rnnsearch_step_count(s->rnn));
-        } else {
-            failed = finish(s) != 0;
-        }
-        s->rapp.elapsed += now_seconds() - t0;
-    }
-    p->state = failed ? SESSION_ERROR : SESSION_DONE;
-    s->exit_status = failed;
     rnnsearch_refresh(s);
-    session_publish(s);
-
-    while (s->opt.linger && !stopped && !failed) { /* a UI that stays open may still export */
-        int step_once;
-        s->paused = 1;
-        if (session_drain_commands(s, &step_once, 1)) {
-            if (s->write_failed) {
-                p->state = SESSION_ERROR;
-                s->exit_status = 1;
-                session_publish(s);
-            }
-            break;
-        }
-    }
-    return NULL;
+    return WORKER_NEXT;
 }
+
+static int rnnsearch_end(Session *s, int stopped)
+{
+    const double t0 = now_seconds();
+    int rc;
+    if (stopped && !run_done(s)) {
+        char err[ERR_LEN];
+        rc = save_checkpoint(s, &s->rapp, err, sizeof err) != 0 ? session_write_failure(s, err) : 0;
+        if (rc == 0)
+            session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
+                        (long long)rnnsearch_step_count(s->rnn));
+    } else {
+        rc = finish(s);
+    }
+    s->rapp.elapsed += now_seconds() - t0;
+    return rc;
+}
+
+const WorkerOps rnnsearch_worker = {prepare, run_done, rnnsearch_once, rnnsearch_end,
+                                    rnnsearch_refresh};

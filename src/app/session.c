@@ -144,7 +144,7 @@ static void refresh_alphas(Session *s)
     search_genotype(s->search, &p->genotype);
 }
 
-static void push_row(Snapshot *p, const MetricRow *r)
+void session_push_row(Snapshot *p, const MetricRow *r)
 {
     if (p->n_rows == SNAPSHOT_ROWS) {
         memmove(p->rows, p->rows + 1, sizeof p->rows[0] * (SNAPSHOT_ROWS - 1));
@@ -464,7 +464,7 @@ static int write_row(Session *s, int eval)
         rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
                               sizeof err) != 0)
         return session_write_failure(s, err);
-    push_row(&s->priv, &r);
+    session_push_row(&s->priv, &r);
     s->priv.prev_genotype = s->app.report_genotype;
     s->app.report_genotype = s->priv.genotype;
     memset(&s->app.acc, 0, sizeof s->app.acc);
@@ -899,17 +899,89 @@ static int finish_run(Session *s)
     return 0;
 }
 
-static void *worker_main(void *arg)
+static int search_done(const Session *s)
 {
-    Session *s = arg;
-    if (s->training)
-        return training_main(s);
-    if (s->recurrent)
-        return rnnsearch_main(s);
+    return search_step_count(s->search) >= s->target;
+}
+
+static WorkerStep search_once(Session *s)
+{
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
+    if (dist_lead_search_step(&s->cfg, s->search, err, sizeof err) != 0) {
+        session_say(s, "%s", err);
+        return WORKER_FAILED;
+    }
+    double t0 = now_seconds();
+    StepStats st;
+    if (search_step(s->search, &s->cfg, &st, err, sizeof err) != 0) {
+        /* search_step refuses a non-finite loss and leaves the state as it
+         * was; nothing of it is checkpointed. */
+        session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
+                    (long long)s->checkpoint_step);
+        return WORKER_FAILED;
+    }
+    Accum *a = &s->app.acc;
+    a->train_loss += st.train_loss;
+    a->val_loss += st.val_loss;
+    a->train_correct += st.train_correct;
+    a->val_correct += st.val_correct;
+    a->images += st.batch;
+    a->batches++;
+    s->app.last_lr = st.lr;
+    p->step_train_loss = st.train_loss;
+    p->step_val_loss = st.val_loss;
+    session_step_time(p, (now_seconds() - t0) * 1e3);
+    p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
 
-    if (prepare(s, err, sizeof err) != 0) {
+    int64_t step = search_step_count(s->search);
+    if (step < s->target && regular_row(s, step)) {
+        if (write_row(s, step % s->steps_per_epoch == 0) != 0)
+            return WORKER_FAILED;
+    } else if (step < s->target) {
+        refresh_alphas(s);
+    }
+    /* Before the checkpoint of this step: a resume keeps the row. */
+    MonitorAction act;
+    if (session_monitor_step(s, &act) != 0)
+        return WORKER_FAILED;
+    if (act == MONITOR_CONTINUE && step < s->target &&
+        ((s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
+          checkpoint_now(s, 0) != 0) ||
+         keep_state(s, &s->app) != 0))
+        return WORKER_FAILED;
+    s->app.elapsed += now_seconds() - t0;
+    if (act == MONITOR_STOP) /* p->es_stopped: a UI that lingers stays open */
+        return WORKER_END;
+    refresh_progress(s);
+    return WORKER_NEXT;
+}
+
+static int search_end(Session *s, int stopped)
+{
+    Snapshot *p = &s->priv;
+    double t0 = now_seconds();
+    int failed = (stopped || p->es_stopped) && !search_done(s) ? checkpoint_now(s, 1) != 0
+                                                               : finish_run(s) != 0;
+    if (!failed && p->es_stopped)
+        failed = session_monitor_finish(s) != 0;
+    s->app.elapsed += now_seconds() - t0;
+    return failed ? -1 : 0;
+}
+
+static const WorkerOps search_worker = {prepare, search_done, search_once, search_end,
+                                        refresh_progress};
+
+void session_step_time(Snapshot *p, double ms)
+{
+    p->ms_per_step = p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
+}
+
+void *session_worker_run(Session *s, const WorkerOps *ops)
+{
+    char err[ERR_LEN];
+    Snapshot *p = &s->priv;
+    if (ops->prepare(s, err, sizeof err) != 0) {
         session_say(s, "%s", err);
         p->state = SESSION_ERROR;
         s->exit_status = 1;
@@ -928,86 +1000,25 @@ static void *worker_main(void *arg)
             failed = s->write_failed;
             break;
         }
-        if (search_step_count(s->search) >= s->target)
+        if (ops->done(s))
             break;
-
-        if (dist_lead_search_step(&s->cfg, s->search, err, sizeof err) != 0) {
-            session_say(s, "%s", err);
-            failed = 1;
-            break;
-        }
-        double t0 = now_seconds();
-        StepStats st;
-        int rc = search_step(s->search, &s->cfg, &st, err, sizeof err);
-        if (rc != 0) {
-            /* search_step refuses a non-finite loss and leaves the state as
-             * it was; nothing of it is checkpointed. */
-            session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
-                        (long long)s->checkpoint_step);
-            failed = 1;
+        WorkerStep r = ops->step(s);
+        if (r != WORKER_NEXT) {
+            failed = r == WORKER_FAILED;
             break;
         }
-        double step_seconds = now_seconds() - t0;
-        Accum *a = &s->app.acc;
-        a->train_loss += st.train_loss;
-        a->val_loss += st.val_loss;
-        a->train_correct += st.train_correct;
-        a->val_correct += st.val_correct;
-        a->images += st.batch;
-        a->batches++;
-        s->app.last_lr = st.lr;
-        p->step_train_loss = st.train_loss;
-        p->step_val_loss = st.val_loss;
-        double ms = step_seconds * 1e3;
-        p->ms_per_step =
-            p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
-        p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
-
-        int64_t step = search_step_count(s->search);
-        if (step < s->target && regular_row(s, step)) {
-            if (write_row(s, step % s->steps_per_epoch == 0) != 0) {
-                failed = 1;
-                break;
-            }
-        } else if (step < s->target) {
-            refresh_alphas(s);
-        }
-        /* Before the checkpoint of this step: a resume keeps the row. */
-        MonitorAction act;
-        if (session_monitor_step(s, &act) != 0) {
-            failed = 1;
-            break;
-        }
-        if (act == MONITOR_STOP) /* p->es_stopped: a UI that lingers stays open */
-            break;
-        if (act == MONITOR_CONTINUE && step < s->target &&
-            ((s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
-              checkpoint_now(s, 0) != 0) ||
-             keep_state(s, &s->app) != 0)) {
-            failed = 1;
-            break;
-        }
-        s->app.elapsed += now_seconds() - t0;
-        refresh_progress(s);
         session_publish(s);
     }
+    /* The other processes of an MPI run hear that the run ends. */
     if (dist_lead_stop(err, sizeof err) != 0 && !failed) {
         session_say(s, "%s", err);
         failed = 1;
     }
-    if (!failed) {
-        double t0 = now_seconds();
-        if ((stopped || p->es_stopped) && search_step_count(s->search) < s->target)
-            failed = checkpoint_now(s, 1) != 0;
-        else
-            failed = finish_run(s) != 0;
-        if (!failed && p->es_stopped)
-            failed = session_monitor_finish(s) != 0;
-        s->app.elapsed += now_seconds() - t0;
-    }
+    if (!failed)
+        failed = ops->end(s, stopped) != 0;
     p->state = failed ? SESSION_ERROR : SESSION_DONE;
     s->exit_status = failed;
-    refresh_progress(s);
+    ops->refresh(s);
     session_publish(s);
 
     /* A UI that stays open may still checkpoint or export. */
@@ -1024,6 +1035,15 @@ static void *worker_main(void *arg)
         }
     }
     return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+    Session *s = arg;
+    const WorkerOps *ops = s->training    ? s->recurrent ? &rnn_training_worker : &training_worker
+                           : s->recurrent ? &rnnsearch_worker
+                                          : &search_worker;
+    return session_worker_run(s, ops);
 }
 
 /* ---------------------------------------------------------------- public API */

@@ -41,7 +41,9 @@ typedef struct AppState {
 typedef struct TrainState {
     double elapsed;
     double last_lr, last_drop_path;
-    Accum acc; /* val_* unused */
+    Accum acc;       /* val_* unused */
+    TestResult test; /* the newest test of the split */
+    int have_test;   /* ... taken at the end of the step just run */
 } TrainState;
 
 /* What a recurrent search checkpoint's extra block carries (rnnsearch_worker.c). */
@@ -144,8 +146,33 @@ int session_rollback(Session *s, int64_t keep_step, double weight_decay);
  * genotype files, and the message. 0 or -1. */
 int session_monitor_finish(Session *s);
 
+/* A worker's parts. session_worker_run (session.c) drives every kind of run
+ * (search, training, and their recurrent cells) through one frame: prepare,
+ * then steps between the commands until done or stopped, then the end, the
+ * final state, and a UI that lingers. */
+typedef enum WorkerStep {
+    WORKER_NEXT,  /* the step and its rows and checkpoints are written */
+    WORKER_END,   /* the run ends here, not failed (DARTS-ES) */
+    WORKER_FAILED /* the reason is said */
+} WorkerStep;
+typedef struct WorkerOps {
+    int (*prepare)(Session *s, char *err, size_t errlen); /* load, plan, resume or start */
+    int (*done)(const Session *s);                        /* every step of the run is taken */
+    WorkerStep (*step)(Session *s); /* one step, its rows, checkpoints, snapshot fields */
+    /* After the loop, not failed (stopped: by a command): a checkpoint to
+     * continue from if steps remain, else the results. 0, or -1 (said). */
+    int (*end)(Session *s, int stopped);
+    void (*refresh)(Session *s); /* the snapshot's progress fields */
+} WorkerOps;
+void *session_worker_run(Session *s, const WorkerOps *ops);
+/* A metrics row into the snapshot's ring (the newest SNAPSHOT_ROWS), and
+ * its losses and accuracies as the latest. */
+void session_push_row(Snapshot *p, const MetricRow *r);
+/* The snapshot's ms/step, a moving average, after a step of `ms`. */
+void session_step_time(Snapshot *p, double ms);
+
 /* training.c */
-void *training_main(Session *s);
+extern const WorkerOps training_worker;
 void training_refresh(Session *s); /* progress fields of the snapshot */
 int training_checkpoint(Session *s, char *err, size_t errlen);
 int64_t training_step_count(const Session *s);
@@ -155,14 +182,14 @@ void training_progress(Session *s, float lr, float train_loss, float train_acc);
 uint64_t training_fingerprint(const Config *cfg, const Genotype *g);
 
 /* rnnsearch_worker.c */
-void *rnnsearch_main(Session *s);
+extern const WorkerOps rnnsearch_worker;
 int rnnsearch_checkpoint(Session *s, char *err, size_t errlen);
 void rnnsearch_refresh(Session *s);                         /* progress fields of the snapshot */
 int rnnsearch_export(Session *s, char *err, size_t errlen); /* genotype files brought up to now */
 uint64_t rnnsearch_fingerprint(const Config *cfg);
 /* training_rnn.c: the same for a recurrent cell (training.c's functions
  * hand a recurrent run to these) */
-void *rnn_training_main(Session *s);
+extern const WorkerOps rnn_training_worker;
 void rnn_training_refresh(Session *s);
 int rnn_training_checkpoint(Session *s, char *err, size_t errlen);
 int64_t rnn_training_step_count(const Session *s);

@@ -27,7 +27,6 @@
 
 #define TRAIN_STATE_VERSION 1u
 #define TRAIN_STATE_BYTES (4 + 3 * 8 + 2 * 8 + 4 * 8)
-#define EMA_WEIGHT 0.1 /* ms/step: new sample's share */
 
 static double now_seconds(void)
 {
@@ -190,20 +189,6 @@ static MetricRow as_metric_row(const TrainRow *t)
     return m;
 }
 
-static void push_row(Snapshot *p, const TrainRow *t)
-{
-    if (p->n_rows == SNAPSHOT_ROWS) {
-        memmove(p->rows, p->rows + 1, sizeof p->rows[0] * (SNAPSHOT_ROWS - 1));
-        p->n_rows--;
-    }
-    p->rows[p->n_rows++] = as_metric_row(t);
-    p->rows_total++;
-    p->train_loss = t->train_loss;
-    p->train_acc = t->train_acc;
-    p->val_loss = t->test_loss;
-    p->val_acc = t->test_acc;
-}
-
 static double drop_path_at(const Config *cfg, int epoch)
 {
     return cfg->train.drop_path * epoch / cfg->run.epochs;
@@ -261,8 +246,10 @@ static int resume(Session *s, char *err, size_t errlen)
     }
     int64_t total;
     int n = rundir_train_rows(&s->rd, rows, SNAPSHOT_ROWS, &total, err, errlen);
-    for (int i = 0; i < n; i++)
-        push_row(p, &rows[i]);
+    for (int i = 0; i < n; i++) {
+        MetricRow m = as_metric_row(&rows[i]);
+        session_push_row(p, &m);
+    }
     free(rows);
     if (n < 0)
         return -1;
@@ -337,7 +324,8 @@ static int end_epoch(Session *s, TestResult *test)
     };
     if (rundir_append_train(&s->rd, &r, err, sizeof err) != 0)
         return session_write_failure(s, err);
-    push_row(&s->priv, &r);
+    MetricRow m = as_metric_row(&r);
+    session_push_row(&s->priv, &m);
     memset(&s->train.acc, 0, sizeof s->train.acc);
     if (training_checkpoint(s, err, sizeof err) != 0)
         return session_write_failure(s, err);
@@ -379,112 +367,67 @@ static int finish(Session *s, TestResult *test, int have_test)
     return 0;
 }
 
-void *training_main(Session *s)
+static int training_done(const Session *s)
 {
-    if (s->recurrent)
-        return rnn_training_main(s);
+    return trainer_step_count(s->trainer) >= s->target;
+}
+
+static WorkerStep training_once(Session *s)
+{
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
-    if (prepare(s, err, sizeof err) != 0) {
+    if (dist_lead_train_step(&s->cfg, s->trainer, err, sizeof err) != 0) {
         session_say(s, "%s", err);
-        p->state = SESSION_ERROR;
-        s->exit_status = 1;
-        session_publish(s);
-        return NULL;
+        return WORKER_FAILED;
     }
-    s->paused = s->opt.start_paused;
-    p->state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
-    session_publish(s);
+    double t0 = now_seconds();
+    TrainStats st;
+    if (trainer_step(s->trainer, &s->cfg, &st, err, sizeof err) != 0) {
+        session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
+                    (long long)s->checkpoint_step);
+        return WORKER_FAILED;
+    }
+    Accum *a = &s->train.acc;
+    a->train_loss += st.loss;
+    a->train_correct += st.correct;
+    a->images += st.batch;
+    a->batches++;
+    s->train.last_lr = st.lr;
+    s->train.last_drop_path = st.drop_path;
+    p->step_train_loss = st.loss;
+    session_step_time(p, (now_seconds() - t0) * 1e3);
+    p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
+    s->train.elapsed += now_seconds() - t0;
 
-    TestResult test = {0};
-    int have_test = 0, stopped = 0, failed = 0;
-    for (;;) {
-        int step_once;
-        if (session_drain_commands(s, &step_once, 1)) {
-            stopped = !s->write_failed;
-            failed = s->write_failed;
-            break;
-        }
-        if (trainer_step_count(s->trainer) >= s->target)
-            break;
-        if (dist_lead_train_step(&s->cfg, s->trainer, err, sizeof err) != 0) {
-            session_say(s, "%s", err);
-            failed = 1;
-            break;
-        }
-        double t0 = now_seconds();
-        TrainStats st;
-        if (trainer_step(s->trainer, &s->cfg, &st, err, sizeof err) != 0) {
-            session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
-                        (long long)s->checkpoint_step);
-            failed = 1;
-            break;
-        }
-        double ms = (now_seconds() - t0) * 1e3;
-        Accum *a = &s->train.acc;
-        a->train_loss += st.loss;
-        a->train_correct += st.correct;
-        a->images += st.batch;
-        a->batches++;
-        s->train.last_lr = st.lr;
-        s->train.last_drop_path = st.drop_path;
-        p->step_train_loss = st.loss;
-        p->ms_per_step =
-            p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
-        p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
-        s->train.elapsed += now_seconds() - t0;
-
-        int64_t step = trainer_step_count(s->trainer);
-        have_test = 0;
-        if (step % s->steps_per_epoch == 0) {
-            if (end_epoch(s, &test) != 0) {
-                failed = 1;
-                break;
-            }
-            have_test = 1;
-        } else if (s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
-                   training_checkpoint(s, err, sizeof err) != 0) {
-            session_write_failure(s, err);
-            failed = 1;
-            break;
-        }
-        training_refresh(s);
-        if (!have_test && step % s->cfg.run.report_every == 0)
-            training_progress(s, st.lr, (float)(a->train_loss / (double)a->batches),
-                              (float)(100.0 * (double)a->train_correct / (double)a->images));
-        session_publish(s);
+    int64_t step = trainer_step_count(s->trainer);
+    s->train.have_test = step % s->steps_per_epoch == 0;
+    if (s->train.have_test) {
+        if (end_epoch(s, &s->train.test) != 0)
+            return WORKER_FAILED;
+    } else if (s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
+               training_checkpoint(s, err, sizeof err) != 0) {
+        session_write_failure(s, err);
+        return WORKER_FAILED;
     }
-    if (dist_lead_stop(err, sizeof err) != 0 && !failed) {
-        session_say(s, "%s", err);
-        failed = 1;
-    }
-    if (!failed) {
-        if (trainer_step_count(s->trainer) < s->target) {
-            if (training_checkpoint(s, err, sizeof err) != 0)
-                failed = session_write_failure(s, err) != 0;
-            else if (stopped)
-                session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
-                            (long long)trainer_step_count(s->trainer));
-        } else {
-            failed = finish(s, &test, have_test) != 0;
-        }
-    }
-    p->state = failed ? SESSION_ERROR : SESSION_DONE;
-    s->exit_status = failed;
     training_refresh(s);
-    session_publish(s);
-
-    while (s->opt.linger && !stopped && !failed) { /* a UI that stays open may still export */
-        int step_once;
-        s->paused = 1;
-        if (session_drain_commands(s, &step_once, 1)) {
-            if (s->write_failed) {
-                p->state = SESSION_ERROR;
-                s->exit_status = 1;
-                session_publish(s);
-            }
-            break;
-        }
-    }
-    return NULL;
+    if (!s->train.have_test && step % s->cfg.run.report_every == 0)
+        training_progress(s, st.lr, (float)(a->train_loss / (double)a->batches),
+                          (float)(100.0 * (double)a->train_correct / (double)a->images));
+    return WORKER_NEXT;
 }
+
+static int training_end(Session *s, int stopped)
+{
+    if (training_done(s))
+        return finish(s, &s->train.test, s->train.have_test);
+    char err[ERR_LEN];
+    if (training_checkpoint(s, err, sizeof err) != 0)
+        return session_write_failure(s, err);
+    if (stopped)
+        session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
+                    (long long)trainer_step_count(s->trainer));
+    return 0;
+}
+
+const WorkerOps training_worker = {prepare, training_done, training_once, training_end,
+                                   training_refresh};

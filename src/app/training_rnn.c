@@ -32,7 +32,6 @@
 
 #define RNN_STATE_VERSION 1u
 #define RNN_STATE_BYTES (4 + 8 + 8 + 8 + 8 + 4)
-#define EMA_WEIGHT 0.1    /* ms/step: new sample's share */
 #define PPL_LOSS_MAX 80.0 /* exp(80) still fits a float */
 
 static double now_seconds(void)
@@ -177,23 +176,14 @@ static int load_checkpoint(Session *s, char *err, size_t errlen)
 
 static void push_row(Snapshot *p, const RnnTrainRow *t)
 {
-    if (p->n_rows == SNAPSHOT_ROWS) {
-        memmove(p->rows, p->rows + 1, sizeof p->rows[0] * (SNAPSHOT_ROWS - 1));
-        p->n_rows--;
-    }
-    p->rows[p->n_rows++] = (MetricRow){.step = t->epoch,
-                                       .epoch = t->epoch - 1,
-                                       .lr = t->lr,
-                                       .train_loss = t->train_loss,
-                                       .train_acc = t->train_ppl,
-                                       .val_loss = t->val_loss,
-                                       .val_acc = t->val_ppl,
-                                       .seconds = t->seconds};
-    p->rows_total++;
-    p->train_loss = t->train_loss;
-    p->train_acc = t->train_ppl;
-    p->val_loss = t->val_loss;
-    p->val_acc = t->val_ppl;
+    session_push_row(p, &(MetricRow){.step = t->epoch,
+                                     .epoch = t->epoch - 1,
+                                     .lr = t->lr,
+                                     .train_loss = t->train_loss,
+                                     .train_acc = t->train_ppl,
+                                     .val_loss = t->val_loss,
+                                     .val_acc = t->val_ppl,
+                                     .seconds = t->seconds});
 }
 
 /* The epochs this run does: run.epochs, bounded by --epochs. */
@@ -367,95 +357,54 @@ static int finish(Session *s)
     return 0;
 }
 
-void *rnn_training_main(Session *s)
+static WorkerStep rnn_training_once(Session *s)
 {
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
-    if (prepare(s, err, sizeof err) != 0) {
-        session_say(s, "%s", err);
-        p->state = SESSION_ERROR;
-        s->exit_status = 1;
-        session_publish(s);
-        return NULL;
+    double t0 = now_seconds();
+    RnnTrainStats st;
+    if (rnn_trainer_step(s->rnn_trainer, &s->cfg, &st, err, sizeof err) != 0) {
+        session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
+                    (long long)s->checkpoint_step);
+        return WORKER_FAILED;
     }
-    s->paused = s->opt.start_paused;
-    p->state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
-    session_publish(s);
+    s->rnn_loss_sum += st.loss;
+    s->rnn_windows++;
+    s->rnn_tokens += st.tokens;
+    p->step_train_loss = (float)st.loss;
+    session_step_time(p, (now_seconds() - t0) * 1e3);
+    p->images_per_s = p->ms_per_step > 0 ? st.tokens * 1e3 / p->ms_per_step : 0; /* tokens/s */
+    s->train.elapsed += now_seconds() - t0;
 
-    int stopped = 0, failed = 0;
-    for (;;) {
-        int step_once;
-        if (session_drain_commands(s, &step_once, 1)) {
-            stopped = !s->write_failed;
-            failed = s->write_failed;
-            break;
-        }
-        if (finished(s))
-            break;
-        double t0 = now_seconds();
-        RnnTrainStats st;
-        if (rnn_trainer_step(s->rnn_trainer, &s->cfg, &st, err, sizeof err) != 0) {
-            session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
-                        (long long)s->checkpoint_step);
-            failed = 1;
-            break;
-        }
-        double ms = (now_seconds() - t0) * 1e3;
-        s->rnn_loss_sum += st.loss;
-        s->rnn_windows++;
-        s->rnn_tokens += st.tokens;
-        p->step_train_loss = (float)st.loss;
-        p->ms_per_step =
-            p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
-        p->images_per_s = ms > 0 ? st.tokens * 1e3 / p->ms_per_step : 0; /* tokens/s */
-        s->train.elapsed += now_seconds() - t0;
-
-        const int64_t step = rnn_trainer_step_count(s->rnn_trainer);
-        if (st.epoch_done) {
-            if (end_epoch(s) != 0) {
-                failed = 1;
-                break;
-            }
-        } else if (s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
-                   rnn_training_checkpoint(s, err, sizeof err) != 0) {
-            session_write_failure(s, err);
-            failed = 1;
-            break;
-        }
-        rnn_training_refresh(s);
-        if (!st.epoch_done && step % s->cfg.run.report_every == 0) {
-            const double train = s->rnn_loss_sum / (double)s->rnn_windows;
-            training_progress(s, (float)s->cfg.optim.lr, (float)train, perplexity(train));
-        }
-        session_publish(s);
+    const int64_t step = rnn_trainer_step_count(s->rnn_trainer);
+    if (st.epoch_done) {
+        if (end_epoch(s) != 0)
+            return WORKER_FAILED;
+    } else if (s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
+               rnn_training_checkpoint(s, err, sizeof err) != 0) {
+        session_write_failure(s, err);
+        return WORKER_FAILED;
     }
-    if (!failed) {
-        if (!finished(s)) { /* stopped: a checkpoint to continue from */
-            if (rnn_training_checkpoint(s, err, sizeof err) != 0)
-                failed = session_write_failure(s, err) != 0;
-            else if (stopped)
-                session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
-                            (long long)rnn_trainer_step_count(s->rnn_trainer));
-        } else {
-            failed = finish(s) != 0;
-        }
-    }
-    p->state = failed ? SESSION_ERROR : SESSION_DONE;
-    s->exit_status = failed;
     rnn_training_refresh(s);
-    session_publish(s);
-
-    while (s->opt.linger && !stopped && !failed) { /* a UI that stays open may still checkpoint */
-        int step_once;
-        s->paused = 1;
-        if (session_drain_commands(s, &step_once, 1)) {
-            if (s->write_failed) {
-                p->state = SESSION_ERROR;
-                s->exit_status = 1;
-                session_publish(s);
-            }
-            break;
-        }
+    if (!st.epoch_done && step % s->cfg.run.report_every == 0) {
+        const double train = s->rnn_loss_sum / (double)s->rnn_windows;
+        training_progress(s, (float)s->cfg.optim.lr, (float)train, perplexity(train));
     }
-    return NULL;
+    return WORKER_NEXT;
 }
+
+static int rnn_training_end(Session *s, int stopped)
+{
+    if (finished(s))
+        return finish(s);
+    char err[ERR_LEN];
+    if (rnn_training_checkpoint(s, err, sizeof err) != 0) /* a checkpoint to continue from */
+        return session_write_failure(s, err);
+    if (stopped)
+        session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
+                    (long long)rnn_trainer_step_count(s->rnn_trainer));
+    return 0;
+}
+
+const WorkerOps rnn_training_worker = {prepare, finished, rnn_training_once, rnn_training_end,
+                                       rnn_training_refresh};
