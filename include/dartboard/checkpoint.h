@@ -26,6 +26,9 @@ typedef int (*CheckpointBodyWriter)(const void *ctx, FILE *f);
  * (data.* except the directory, model.*): a checkpoint only loads into a
  * search built from the same ones. */
 uint64_t checkpoint_fingerprint(const Config *cfg);
+/* h with one more 32-bit value mixed in (little-endian bytes, the same
+ * FNV-1a): what a worker adds to the fingerprint (its kind, its cell). */
+uint64_t checkpoint_fingerprint_u32(uint64_t h, uint32_t v);
 
 int checkpoint_save(const char *path, uint64_t fingerprint, int64_t step, const void *extra,
                     size_t extra_len, CheckpointBodyWriter body, const void *ctx, char *err,

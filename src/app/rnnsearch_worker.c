@@ -30,31 +30,13 @@
 #define RNN_STATE_BYTES (4 + 4 + 4 * 8 + 3 * 8 + RNN_NODES * 8)
 #define TOKENS_EMA 0.1 /* tokens/s: new sample's share */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static uint64_t fnv1a_u32(uint64_t h, uint32_t v)
-{
-    unsigned char b[4];
-    le_put_u32(b, v);
-    for (int i = 0; i < 4; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 /* The data keys (checkpoint_fingerprint) and the recurrent network's shape. */
 uint64_t rnnsearch_fingerprint(const Config *cfg)
 {
     uint64_t h = checkpoint_fingerprint(cfg);
-    h = fnv1a_u32(h, 0x726e6e73u); /* "rnns": never equal to a CNN search's */
-    h = fnv1a_u32(h, (uint32_t)cfg->rnn.size);
-    return fnv1a_u32(h, (uint32_t)cfg->rnn.bptt);
+    h = checkpoint_fingerprint_u32(h, 0x726e6e73u); /* "rnns": never equal to a CNN search's */
+    h = checkpoint_fingerprint_u32(h, (uint32_t)cfg->rnn.size);
+    return checkpoint_fingerprint_u32(h, (uint32_t)cfg->rnn.bptt);
 }
 
 /* ---------------------------------------------------------------- checkpoint */
@@ -259,9 +241,9 @@ static int write_row(Session *s, int eval)
     if (a->val_steps > 0)
         r.val_loss = (float)(a->val_loss / (double)a->val_steps);
     if (eval) {
-        const double t0 = now_seconds();
+        const double t0 = session_now();
         r.val_loss = (float)rnnsearch_evaluate(s->rnn, s->cfg.run.eval_samples);
-        s->rapp.elapsed += now_seconds() - t0;
+        s->rapp.elapsed += session_now() - t0;
     }
     r.train_ppl = ppl(r.train_loss);
     r.val_ppl = ppl(r.val_loss);
@@ -332,15 +314,9 @@ static int resume(Session *s, char *err, size_t errlen)
 
 static int start(Session *s, char *err, size_t errlen)
 {
-    if (s->restarting)
-        session_say(s,
-                    "%s: no checkpoint yet (stopped before its first one); starting from step 0 "
-                    "with its config.yaml",
-                    s->rd.path);
     rnnsearch_genotype(s->rnn, &s->rapp.report_genotype);
     s->priv.rnn_prev_genotype = s->rapp.report_genotype;
-    return rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0 ||
-                   rundir_create(&s->rd, err, errlen) != 0 ||
+    return session_start_rundir(s, err, errlen) != 0 ||
                    save_checkpoint(s, &s->rapp, err, errlen) != 0
                ? -1
                : 0;
@@ -396,14 +372,14 @@ static WorkerStep rnnsearch_once(Session *s)
 {
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
-    const double t0 = now_seconds();
+    const double t0 = session_now();
     RnnStepStats st;
     if (rnnsearch_step(s->rnn, &s->cfg, &st, err, sizeof err) != 0) {
         session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
                     (long long)s->checkpoint_step);
         return WORKER_FAILED;
     }
-    const double ms = (now_seconds() - t0) * 1e3;
+    const double ms = (session_now() - t0) * 1e3;
     RnnAppState *a = &s->rapp;
     a->train_loss += st.train_loss;
     a->steps++;
@@ -422,7 +398,7 @@ static WorkerStep rnnsearch_once(Session *s)
     p->tokens_per_s =
         p->tokens_per_s > 0 ? (1 - TOKENS_EMA) * p->tokens_per_s + TOKENS_EMA * tok_s : tok_s;
     p->images_per_s = p->tokens_per_s;
-    a->elapsed += now_seconds() - t0;
+    a->elapsed += session_now() - t0;
 
     const int64_t step = rnnsearch_step_count(s->rnn);
     const int done = run_done(s), report = st.new_epoch || step % s->cfg.run.report_every == 0;
@@ -441,7 +417,7 @@ static WorkerStep rnnsearch_once(Session *s)
 
 static int rnnsearch_end(Session *s, int stopped)
 {
-    const double t0 = now_seconds();
+    const double t0 = session_now();
     int rc;
     if (stopped && !run_done(s)) {
         char err[ERR_LEN];
@@ -452,7 +428,7 @@ static int rnnsearch_end(Session *s, int stopped)
     } else {
         rc = finish(s);
     }
-    s->rapp.elapsed += now_seconds() - t0;
+    s->rapp.elapsed += session_now() - t0;
     return rc;
 }
 

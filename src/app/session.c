@@ -47,7 +47,7 @@ _Static_assert(sizeof(((Snapshot *)0)->run_dir) == RUNDIR_PATH_MAX,
 
 /* ---------------------------------------------------------------- small helpers */
 
-static double now_seconds(void)
+double session_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -820,19 +820,25 @@ static int keep_state(Session *s, const AppState *app)
     return 0;
 }
 
+int session_start_rundir(Session *s, char *err, size_t errlen)
+{
+    if (s->restarting)
+        session_say(s,
+                    "%s: no checkpoint yet (stopped before its first one); starting from step 0 "
+                    "with its config.yaml",
+                    s->rd.path);
+    return rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0 ||
+                   rundir_create(&s->rd, err, errlen) != 0
+               ? -1
+               : 0;
+}
+
 /* A new run (or one that never reached its first checkpoint): config.yaml,
  * header-only CSV files, then a checkpoint of step 0, so that from here on
  * the directory is always resumable. */
 static int start_run(Session *s, char *err, size_t errlen)
 {
-    if (s->restarting)
-        session_say(
-            s,
-            "%s: no checkpoint yet (stopped before its first one); starting from step 0 with "
-            "its config.yaml",
-            s->rd.path);
-    if (rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0 ||
-        rundir_create(&s->rd, err, errlen) != 0 || save_checkpoint(s, &s->app, err, errlen) != 0)
+    if (session_start_rundir(s, err, errlen) != 0 || save_checkpoint(s, &s->app, err, errlen) != 0)
         return -1;
     s->priv.prev_genotype = s->priv.genotype;
     return 0;
@@ -912,7 +918,7 @@ static WorkerStep search_once(Session *s)
         session_say(s, "%s", err);
         return WORKER_FAILED;
     }
-    double t0 = now_seconds();
+    double t0 = session_now();
     StepStats st;
     if (search_step(s->search, &s->cfg, &st, err, sizeof err) != 0) {
         /* search_step refuses a non-finite loss and leaves the state as it
@@ -931,7 +937,7 @@ static WorkerStep search_once(Session *s)
     s->app.last_lr = st.lr;
     p->step_train_loss = st.train_loss;
     p->step_val_loss = st.val_loss;
-    session_step_time(p, (now_seconds() - t0) * 1e3);
+    session_step_time(p, (session_now() - t0) * 1e3);
     p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
 
     int64_t step = search_step_count(s->search);
@@ -950,7 +956,7 @@ static WorkerStep search_once(Session *s)
           checkpoint_now(s, 0) != 0) ||
          keep_state(s, &s->app) != 0))
         return WORKER_FAILED;
-    s->app.elapsed += now_seconds() - t0;
+    s->app.elapsed += session_now() - t0;
     if (act == MONITOR_STOP) /* p->es_stopped: a UI that lingers stays open */
         return WORKER_END;
     refresh_progress(s);
@@ -960,12 +966,12 @@ static WorkerStep search_once(Session *s)
 static int search_end(Session *s, int stopped)
 {
     Snapshot *p = &s->priv;
-    double t0 = now_seconds();
+    double t0 = session_now();
     int failed = (stopped || p->es_stopped) && !search_done(s) ? checkpoint_now(s, 1) != 0
                                                                : finish_run(s) != 0;
     if (!failed && p->es_stopped)
         failed = session_monitor_finish(s) != 0;
-    s->app.elapsed += now_seconds() - t0;
+    s->app.elapsed += session_now() - t0;
     return failed ? -1 : 0;
 }
 

@@ -117,11 +117,15 @@ struct Session {
 };
 
 void session_publish(Session *s);
+double session_now(void); /* seconds on the monotonic clock */
 void session_say(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A write to the run directory failed: say so, stop. Returns -1. */
 int session_write_failure(Session *s, const char *err);
 /* Takes and handles queued commands; see session.c. 1: the worker must stop. */
 int session_drain_commands(Session *s, int *step_once, int wait_while_paused);
+/* A run's files from step 0: config.yaml and the header-only CSV logs
+ * (said when a --resume restarts a run that never reached a checkpoint). */
+int session_start_rundir(Session *s, char *err, size_t errlen);
 /* Keys given anew on a resume, logged and written to config.yaml. */
 int session_record_resume_overrides(Session *s, char *err, size_t errlen);
 /* The steps of a run: run.epochs, bounded by --epochs and --steps. */

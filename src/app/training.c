@@ -28,44 +28,26 @@
 #define TRAIN_STATE_VERSION 1u
 #define TRAIN_STATE_BYTES (4 + 3 * 8 + 2 * 8 + 4 * 8)
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static uint64_t fnv1a_u32(uint64_t h, uint32_t v)
-{
-    unsigned char b[4];
-    le_put_u32(b, v);
-    for (int i = 0; i < 4; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 /* The configuration's shape, the auxiliary head and the cell: a checkpoint
  * of another network is refused before its body is read. */
 uint64_t training_fingerprint(const Config *cfg, const Genotype *g)
 {
     uint64_t h = checkpoint_fingerprint(cfg);
-    h = fnv1a_u32(h, 0x7472616eu); /* "tran": never equal to a search's */
-    h = fnv1a_u32(h, (uint32_t)cfg->train.auxiliary);
-    h = fnv1a_u32(h, (uint32_t)g->nodes);
+    h = checkpoint_fingerprint_u32(h, 0x7472616eu); /* "tran": never equal to a search's */
+    h = checkpoint_fingerprint_u32(h, (uint32_t)cfg->train.auxiliary);
+    h = checkpoint_fingerprint_u32(h, (uint32_t)g->nodes);
     for (int i = 0; i < 2 * g->nodes; i++) {
-        h = fnv1a_u32(h, (uint32_t)g->normal[i].op);
-        h = fnv1a_u32(h, (uint32_t)g->normal[i].input);
-        h = fnv1a_u32(h, (uint32_t)g->reduce[i].op);
-        h = fnv1a_u32(h, (uint32_t)g->reduce[i].input);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->normal[i].op);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->normal[i].input);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->reduce[i].op);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->reduce[i].input);
     }
-    h = fnv1a_u32(h, (uint32_t)g->normal_concat_count);
+    h = checkpoint_fingerprint_u32(h, (uint32_t)g->normal_concat_count);
     for (int i = 0; i < g->normal_concat_count; i++)
-        h = fnv1a_u32(h, (uint32_t)g->normal_concat[i]);
-    h = fnv1a_u32(h, (uint32_t)g->reduce_concat_count);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->normal_concat[i]);
+    h = checkpoint_fingerprint_u32(h, (uint32_t)g->reduce_concat_count);
     for (int i = 0; i < g->reduce_concat_count; i++)
-        h = fnv1a_u32(h, (uint32_t)g->reduce_concat[i]);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->reduce_concat[i]);
     return h;
 }
 
@@ -260,13 +242,7 @@ static int resume(Session *s, char *err, size_t errlen)
 
 static int start(Session *s, char *err, size_t errlen)
 {
-    if (s->restarting)
-        session_say(s,
-                    "%s: no checkpoint yet (stopped before its first one); starting from step 0 "
-                    "with its config.yaml",
-                    s->rd.path);
-    return rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0 ||
-                   rundir_create(&s->rd, err, errlen) != 0 ||
+    return session_start_rundir(s, err, errlen) != 0 ||
                    rundir_write_genotype(&s->rd, &s->genotype, NULL, NULL, err, errlen) != 0 ||
                    training_checkpoint(s, err, errlen) != 0
                ? -1
@@ -308,9 +284,9 @@ static int prepare(Session *s, char *err, size_t errlen)
 static int end_epoch(Session *s, TestResult *test)
 {
     char err[ERR_LEN];
-    double t0 = now_seconds();
+    double t0 = session_now();
     trainer_test(s->trainer, s->cfg.run.eval_samples, test);
-    s->train.elapsed += now_seconds() - t0;
+    s->train.elapsed += session_now() - t0;
     const Accum *a = &s->train.acc;
     TrainRow r = {
         .epoch = (int)(trainer_step_count(s->trainer) / s->steps_per_epoch),
@@ -380,7 +356,7 @@ static WorkerStep training_once(Session *s)
         session_say(s, "%s", err);
         return WORKER_FAILED;
     }
-    double t0 = now_seconds();
+    double t0 = session_now();
     TrainStats st;
     if (trainer_step(s->trainer, &s->cfg, &st, err, sizeof err) != 0) {
         session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
@@ -395,9 +371,9 @@ static WorkerStep training_once(Session *s)
     s->train.last_lr = st.lr;
     s->train.last_drop_path = st.drop_path;
     p->step_train_loss = st.loss;
-    session_step_time(p, (now_seconds() - t0) * 1e3);
+    session_step_time(p, (session_now() - t0) * 1e3);
     p->images_per_s = p->ms_per_step > 0 ? st.batch * 1e3 / p->ms_per_step : 0;
-    s->train.elapsed += now_seconds() - t0;
+    s->train.elapsed += session_now() - t0;
 
     int64_t step = trainer_step_count(s->trainer);
     s->train.have_test = step % s->steps_per_epoch == 0;

@@ -34,27 +34,9 @@
 #define RNN_STATE_BYTES (4 + 8 + 8 + 8 + 8 + 4)
 #define PPL_LOSS_MAX 80.0 /* exp(80) still fits a float */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static float perplexity(double loss)
 {
     return (float)exp(loss < PPL_LOSS_MAX ? loss : PPL_LOSS_MAX);
-}
-
-static uint64_t fnv1a_u32(uint64_t h, uint32_t v)
-{
-    unsigned char b[4];
-    le_put_u32(b, v);
-    for (int i = 0; i < 4; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    return h;
 }
 
 /* The configuration's data keys, the cell's size and window, and the cell:
@@ -62,16 +44,17 @@ static uint64_t fnv1a_u32(uint64_t h, uint32_t v)
 uint64_t rnn_training_fingerprint(const Config *cfg, const RnnGenotype *g)
 {
     uint64_t h = checkpoint_fingerprint(cfg);
-    h = fnv1a_u32(h, 0x726e6e74u); /* "rnnt": never equal to a search's or a CNN training's */
-    h = fnv1a_u32(h, (uint32_t)cfg->rnn.size);
-    h = fnv1a_u32(h, (uint32_t)cfg->rnn.bptt);
+    h = checkpoint_fingerprint_u32(
+        h, 0x726e6e74u); /* "rnnt": never equal to a search's or a CNN training's */
+    h = checkpoint_fingerprint_u32(h, (uint32_t)cfg->rnn.size);
+    h = checkpoint_fingerprint_u32(h, (uint32_t)cfg->rnn.bptt);
     for (int i = 0; i < RNN_NODES; i++) {
-        h = fnv1a_u32(h, (uint32_t)g->recurrent[i].op);
-        h = fnv1a_u32(h, (uint32_t)g->recurrent[i].input);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->recurrent[i].op);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->recurrent[i].input);
     }
-    h = fnv1a_u32(h, (uint32_t)g->concat_count);
+    h = checkpoint_fingerprint_u32(h, (uint32_t)g->concat_count);
     for (int i = 0; i < g->concat_count; i++)
-        h = fnv1a_u32(h, (uint32_t)g->concat[i]);
+        h = checkpoint_fingerprint_u32(h, (uint32_t)g->concat[i]);
     return h;
 }
 
@@ -255,13 +238,7 @@ static int resume(Session *s, char *err, size_t errlen)
 
 static int start(Session *s, char *err, size_t errlen)
 {
-    if (s->restarting)
-        session_say(s,
-                    "%s: no checkpoint yet (stopped before its first one); starting from step 0 "
-                    "with its config.yaml",
-                    s->rd.path);
-    return rundir_write_config(&s->rd, &s->cfg, err, errlen) != 0 ||
-                   rundir_create(&s->rd, err, errlen) != 0 ||
+    return session_start_rundir(s, err, errlen) != 0 ||
                    rundir_write_rnn_genotype(&s->rd, &s->rnn_genotype, NULL, err, errlen) != 0 ||
                    rnn_training_checkpoint(s, err, errlen) != 0
                ? -1
@@ -293,10 +270,10 @@ static int prepare(Session *s, char *err, size_t errlen)
 static int end_epoch(Session *s)
 {
     char err[ERR_LEN];
-    double t0 = now_seconds(), val;
+    double t0 = session_now(), val;
     int switched;
     rnn_trainer_end_epoch(s->rnn_trainer, &s->cfg, &val, &switched);
-    s->train.elapsed += now_seconds() - t0;
+    s->train.elapsed += session_now() - t0;
     const int epoch = rnn_trainer_epoch(s->rnn_trainer);
     if (switched) {
         s->rnn_asgd_epoch = epoch;
@@ -333,9 +310,9 @@ static int finish(Session *s)
     char err[ERR_LEN];
     if (rnn_training_checkpoint(s, err, sizeof err) != 0)
         return session_write_failure(s, err);
-    double t0 = now_seconds();
+    double t0 = session_now();
     const double test = rnn_trainer_test(s->rnn_trainer);
-    s->train.elapsed += now_seconds() - t0;
+    s->train.elapsed += session_now() - t0;
     RnnTrainResults r = {
         .preset = s->cfg.preset,
         .dataset = s->cfg.data.set,
@@ -361,7 +338,7 @@ static WorkerStep rnn_training_once(Session *s)
 {
     char err[ERR_LEN];
     Snapshot *p = &s->priv;
-    double t0 = now_seconds();
+    double t0 = session_now();
     RnnTrainStats st;
     if (rnn_trainer_step(s->rnn_trainer, &s->cfg, &st, err, sizeof err) != 0) {
         session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
@@ -372,9 +349,9 @@ static WorkerStep rnn_training_once(Session *s)
     s->rnn_windows++;
     s->rnn_tokens += st.tokens;
     p->step_train_loss = (float)st.loss;
-    session_step_time(p, (now_seconds() - t0) * 1e3);
+    session_step_time(p, (session_now() - t0) * 1e3);
     p->images_per_s = p->ms_per_step > 0 ? st.tokens * 1e3 / p->ms_per_step : 0; /* tokens/s */
-    s->train.elapsed += now_seconds() - t0;
+    s->train.elapsed += session_now() - t0;
 
     const int64_t step = rnn_trainer_step_count(s->rnn_trainer);
     if (st.epoch_done) {

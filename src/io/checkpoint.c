@@ -28,6 +28,17 @@ static uint64_t fnv1a(uint64_t h, const char *s)
     return h;
 }
 
+uint64_t checkpoint_fingerprint_u32(uint64_t h, uint32_t v)
+{
+    unsigned char b[4];
+    le_put_u32(b, v);
+    for (int i = 0; i < 4; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
 uint64_t checkpoint_fingerprint(const Config *cfg)
 {
     uint64_t h = 14695981039346656037ull;
