@@ -213,7 +213,7 @@ int config_key_applies(const ConfigKey *k, int training, int recurrent)
     if (recurrent) /* the recurrent cell has its own shape and regularisers */
         return !has_prefix(k->name, "model.") && !has_prefix(k->name, "train.") &&
                !has_prefix(k->name, "data.synthetic") && strcmp(k->name, "data.augment") != 0 &&
-               strcmp(k->name, "data.classes") != 0;
+               strcmp(k->name, "data.classes") != 0 && strcmp(k->name, "data.train_images") != 0;
     return !has_prefix(k->name, "rnn.");
 }
 
