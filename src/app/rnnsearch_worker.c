@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dartboard/checkpoint.h"
 #include "dartboard/corpus_cache.h"

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dartboard/checkpoint.h"
 #include "dartboard/dist.h"
