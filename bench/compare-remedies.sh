@@ -175,11 +175,11 @@ if ! command -v gnuplot >/dev/null 2>&1; then
     echo "compare-remedies: gnuplot not found (Debian: gnuplot-nox): no figures" >&2
     exit 0
 fi
-figure() { # NAME YLABEL
+figure() { # NAME YLABEL [SETTINGS]
     (
         cd "$out/plots"
         {
-            echo "set xlabel 'step'; set ylabel '$2'; set key outside right; set grid"
+            echo "set xlabel 'step'; set ylabel '$2'; set key outside right; set grid${3:+; $3}"
             plot=
             for row in $(echo "$rows" | cut -d'|' -f1); do # the table's order
                 f=$1-$row.dat
@@ -196,5 +196,5 @@ figure() { # NAME YLABEL
     )
 }
 figure lambda_max lambda_max
-figure skips 'skip connections in the derived normal cell'
+figure skips 'skip connections in the derived normal cell' 'set ytics 1; set yrange [-0.2:*]'
 echo "compare-remedies: $out/results.md, $out/plots/lambda_max.{svg,png}, $out/plots/skips.{svg,png}" >&2
