@@ -363,8 +363,9 @@ static inline int fixture_tensor_close(const float *got, const float *want, size
     double rel = den > 0 ? sqrt(num / den) : sqrt(num);
     int good = rel <= rtol && worst <= rtol;
     if (!good)
-        diag("%s: norm rel. error %.3g, worst element %zu: got %.9g want %.9g (rel. %.3g)", what,
-             rel, worst_at, got[worst_at], want[worst_at], worst);
+        diag("%s: norm rel. error %.3g, worst element %zu: got %.9g want %.9g (rel. %.3g; "
+             "floor %.3g)",
+             what, rel, worst_at, got[worst_at], want[worst_at], worst, floor_abs);
     return good;
 }
 

@@ -21,9 +21,14 @@
 
 #define RTOL 1e-4
 
+/* Entries below a tenth of the tensor's rms are judged against that tenth:
+ * the float32 sums of a BPTT window differ between BLAS kernels by about
+ * 1e-6 of the rms (1.1e-6 measured with OpenBLAS's Cooperlake kernels on an
+ * AMD EPYC), which a floor of 1 % of the rms turned into 1.1e-4 at an entry
+ * near zero. */
 static int tensor_close(const float *got, const float *want, size_t count, const char *what)
 {
-    return fixture_tensor_close(got, want, count, RTOL, 0.01, what);
+    return fixture_tensor_close(got, want, count, RTOL, 0.1, what);
 }
 
 static void check_reference(void)
