@@ -26,6 +26,9 @@ typedef int (*CheckpointBodyWriter)(const void *ctx, FILE *f);
  * (data.* except the directory, model.*): a checkpoint only loads into a
  * search built from the same ones. */
 uint64_t checkpoint_fingerprint(const Config *cfg);
+/* Is configuration key `name` one checkpoint_fingerprint hashes (model.*,
+ * data.* but data.dir)? */
+int checkpoint_key_shapes(const char *name);
 /* h with one more 32-bit value mixed in (little-endian bytes, the same
  * FNV-1a): what a worker adds to the fingerprint (its kind, its cell). */
 uint64_t checkpoint_fingerprint_u32(uint64_t h, uint32_t v);

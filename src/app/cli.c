@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dartboard/checkpoint.h"
 #include "dartboard/config.h"
 #include "dartboard/genotype_io.h"
 #include "dartboard/rundir.h"
@@ -490,14 +491,14 @@ static const char *default_train_preset(const CliOptions *o, char *data_dir, siz
 }
 
 /* Keys that shape a run's weights or data: a resumed run keeps them, or its
- * checkpoint would be refused (or, for some, read as another network). */
+ * checkpoint would be refused (those of checkpoint_fingerprint and the
+ * workers' own fingerprints and sizes) or, for some, read as another network. */
 static int fixed_on_resume(const char *key)
 {
     static const char *const fixed[] = {
         "remedy.darts_minus_beta", "remedy.fair_darts", "remedy.pc_k", "remedy.edge_norm",
         "remedy.pc_warmup",        "train.auxiliary",   "rnn.size",    "rnn.bptt"};
-    if (strncmp(key, "model.", 6) == 0 ||
-        (strncmp(key, "data.", 5) == 0 && strcmp(key, "data.dir")))
+    if (checkpoint_key_shapes(key))
         return 1;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(key, fixed[i]) == 0)

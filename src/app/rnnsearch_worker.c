@@ -373,11 +373,8 @@ static WorkerStep rnnsearch_once(Session *s)
     Snapshot *p = &s->priv;
     const double t0 = session_now();
     RnnStepStats st;
-    if (rnnsearch_step(s->rnn, &s->cfg, &st, err, sizeof err) != 0) {
-        session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
-                    (long long)s->checkpoint_step);
-        return WORKER_FAILED;
-    }
+    if (rnnsearch_step(s->rnn, &s->cfg, &st, err, sizeof err) != 0)
+        return session_step_failed(s, err);
     const double ms = (session_now() - t0) * 1e3;
     RnnAppState *a = &s->rapp;
     a->train_loss += st.train_loss;
@@ -417,16 +414,7 @@ static WorkerStep rnnsearch_once(Session *s)
 static int rnnsearch_end(Session *s, int stopped)
 {
     const double t0 = session_now();
-    int rc;
-    if (stopped && !run_done(s)) {
-        char err[ERR_LEN];
-        rc = save_checkpoint(s, &s->rapp, err, sizeof err) != 0 ? session_write_failure(s, err) : 0;
-        if (rc == 0)
-            session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
-                        (long long)rnnsearch_step_count(s->rnn));
-    } else {
-        rc = finish(s);
-    }
+    int rc = stopped && !run_done(s) ? session_checkpoint_now(s, 1) : finish(s);
     s->rapp.elapsed += session_now() - t0;
     return rc;
 }

@@ -94,6 +94,13 @@ void duration_text(char *buf, size_t len, double seconds)
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
+WorkerStep session_step_failed(Session *s, const char *err)
+{
+    session_say(s, "%s; %s stopped, checkpoint.bin of step %lld kept", err,
+                s->training ? "training" : "search", (long long)s->checkpoint_step);
+    return WORKER_FAILED;
+}
+
 /* A write to the run directory failed: the run stops with exit 1 and
  * writes nothing more, so the newest checkpoint and the rows up to it stay
  * as they are, resumable once the cause is fixed. Returns -1. */
@@ -412,7 +419,7 @@ static int64_t current_step(const Session *s)
     return search_step_count(s->search);
 }
 
-static int checkpoint_now(Session *s, int announce)
+int session_checkpoint_now(Session *s, int announce)
 {
     char err[ERR_LEN];
     if (checkpoint_current(s, err, sizeof err) != 0)
@@ -561,7 +568,7 @@ static int handle(Session *s, const Command *c, int *step_once)
         apply_set(s, c);
         break;
     case CMD_CHECKPOINT:
-        checkpoint_now(s, 1);
+        session_checkpoint_now(s, 1);
         break;
     case CMD_EXPORT:
         export_all(s);
@@ -763,8 +770,7 @@ int session_rollback(Session *s, int64_t keep_step, double weight_decay)
         kept[n_kept++] = s->es.step[j % MONITOR_ES_RING];
     double elapsed = s->app.elapsed; /* the running time stays the wall clock's */
     if (continue_from(s, name, 1, err, sizeof err) != 0) {
-        session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
-                    (long long)s->checkpoint_step);
+        session_step_failed(s, err);
         return -1;
     }
     s->app.elapsed = elapsed;
@@ -896,7 +902,7 @@ static int finish_run(Session *s)
     }
     if (step > 0 && s->last_row_step != step && write_row(s, 1) != 0)
         return -1;
-    if (checkpoint_now(s, 0) != 0 || keep_state(s, &s->app) != 0)
+    if (session_checkpoint_now(s, 0) != 0 || keep_state(s, &s->app) != 0)
         return -1;
     refresh_alphas(s);
     if (rundir_write_genotype(&s->rd, &s->priv.genotype, s->w_normal, s->w_reduce, err,
@@ -920,13 +926,10 @@ static WorkerStep search_once(Session *s)
     }
     double t0 = session_now();
     StepStats st;
-    if (search_step(s->search, &s->cfg, &st, err, sizeof err) != 0) {
-        /* search_step refuses a non-finite loss and leaves the state as it
-         * was; nothing of it is checkpointed. */
-        session_say(s, "%s; search stopped, checkpoint.bin of step %lld kept", err,
-                    (long long)s->checkpoint_step);
-        return WORKER_FAILED;
-    }
+    /* search_step refuses a non-finite loss and leaves the state as it was;
+     * nothing of it is checkpointed. */
+    if (search_step(s->search, &s->cfg, &st, err, sizeof err) != 0)
+        return session_step_failed(s, err);
     Accum *a = &s->app.acc;
     a->train_loss += st.train_loss;
     a->val_loss += st.val_loss;
@@ -953,7 +956,7 @@ static WorkerStep search_once(Session *s)
         return WORKER_FAILED;
     if (act == MONITOR_CONTINUE && step < s->target &&
         ((s->cfg.run.checkpoint_every > 0 && step % s->cfg.run.checkpoint_every == 0 &&
-          checkpoint_now(s, 0) != 0) ||
+          session_checkpoint_now(s, 0) != 0) ||
          keep_state(s, &s->app) != 0))
         return WORKER_FAILED;
     s->app.elapsed += session_now() - t0;
@@ -967,7 +970,7 @@ static int search_end(Session *s, int stopped)
 {
     Snapshot *p = &s->priv;
     double t0 = session_now();
-    int failed = (stopped || p->es_stopped) && !search_done(s) ? checkpoint_now(s, 1) != 0
+    int failed = (stopped || p->es_stopped) && !search_done(s) ? session_checkpoint_now(s, 1) != 0
                                                                : finish_run(s) != 0;
     if (!failed && p->es_stopped)
         failed = session_monitor_finish(s) != 0;

@@ -119,6 +119,9 @@ struct Session {
 void session_publish(Session *s);
 double session_now(void); /* seconds on the monotonic clock */
 void session_say(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* checkpoint.bin of the current step, search or training; with `announce`
+ * the message says so. 0, or -1 (said: the run stops). */
+int session_checkpoint_now(Session *s, int announce);
 /* A write to the run directory failed: say so, stop. Returns -1. */
 int session_write_failure(Session *s, const char *err);
 /* Takes and handles queued commands; see session.c. 1: the worker must stop. */
@@ -174,6 +177,8 @@ void *session_worker_run(Session *s, const WorkerOps *ops);
 void session_push_row(Snapshot *p, const MetricRow *r);
 /* The snapshot's ms/step, a moving average, after a step of `ms`. */
 void session_step_time(Snapshot *p, double ms);
+/* A step refused (a non-finite loss): said, with the checkpoint kept. */
+WorkerStep session_step_failed(Session *s, const char *err);
 
 /* training.c */
 extern const WorkerOps training_worker;

@@ -357,11 +357,8 @@ static WorkerStep training_once(Session *s)
     }
     double t0 = session_now();
     TrainStats st;
-    if (trainer_step(s->trainer, &s->cfg, &st, err, sizeof err) != 0) {
-        session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
-                    (long long)s->checkpoint_step);
-        return WORKER_FAILED;
-    }
+    if (trainer_step(s->trainer, &s->cfg, &st, err, sizeof err) != 0)
+        return session_step_failed(s, err);
     Accum *a = &s->train.acc;
     a->train_loss += st.loss;
     a->train_correct += st.correct;
@@ -393,15 +390,8 @@ static WorkerStep training_once(Session *s)
 
 static int training_end(Session *s, int stopped)
 {
-    if (training_done(s))
-        return finish(s, &s->train.test, s->train.have_test);
-    char err[ERR_LEN];
-    if (training_checkpoint(s, err, sizeof err) != 0)
-        return session_write_failure(s, err);
-    if (stopped)
-        session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
-                    (long long)trainer_step_count(s->trainer));
-    return 0;
+    return training_done(s) ? finish(s, &s->train.test, s->train.have_test)
+                            : session_checkpoint_now(s, stopped);
 }
 
 const WorkerOps training_worker = {prepare, training_done, training_once, training_end,

@@ -339,11 +339,8 @@ static WorkerStep rnn_training_once(Session *s)
     Snapshot *p = &s->priv;
     double t0 = session_now();
     RnnTrainStats st;
-    if (rnn_trainer_step(s->rnn_trainer, &s->cfg, &st, err, sizeof err) != 0) {
-        session_say(s, "%s; training stopped, checkpoint.bin of step %lld kept", err,
-                    (long long)s->checkpoint_step);
-        return WORKER_FAILED;
-    }
+    if (rnn_trainer_step(s->rnn_trainer, &s->cfg, &st, err, sizeof err) != 0)
+        return session_step_failed(s, err);
     s->rnn_loss_sum += st.loss;
     s->rnn_windows++;
     s->rnn_tokens += st.tokens;
@@ -371,15 +368,7 @@ static WorkerStep rnn_training_once(Session *s)
 
 static int rnn_training_end(Session *s, int stopped)
 {
-    if (finished(s))
-        return finish(s);
-    char err[ERR_LEN];
-    if (rnn_training_checkpoint(s, err, sizeof err) != 0) /* a checkpoint to continue from */
-        return session_write_failure(s, err);
-    if (stopped)
-        session_say(s, "checkpoint written: %s/checkpoint.bin (step %lld)", s->rd.path,
-                    (long long)rnn_trainer_step_count(s->rnn_trainer));
-    return 0;
+    return finished(s) ? finish(s) : session_checkpoint_now(s, stopped);
 }
 
 const WorkerOps rnn_training_worker = {prepare, finished, rnn_training_once, rnn_training_end,

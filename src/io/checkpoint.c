@@ -39,6 +39,12 @@ uint64_t checkpoint_fingerprint_u32(uint64_t h, uint32_t v)
     return h;
 }
 
+int checkpoint_key_shapes(const char *name)
+{
+    return strncmp(name, "model.", 6) == 0 ||
+           (strncmp(name, "data.", 5) == 0 && strcmp(name, "data.dir") != 0);
+}
+
 uint64_t checkpoint_fingerprint(const Config *cfg)
 {
     uint64_t h = 14695981039346656037ull;
@@ -46,9 +52,7 @@ uint64_t checkpoint_fingerprint(const Config *cfg)
     const ConfigKey *keys = config_keys(&n);
     for (int i = 0; i < n; i++) {
         const char *name = keys[i].name;
-        int shaping = strncmp(name, "model.", 6) == 0 ||
-                      (strncmp(name, "data.", 5) == 0 && strcmp(name, "data.dir") != 0);
-        if (!shaping)
+        if (!checkpoint_key_shapes(name))
             continue;
         char value[CONFIG_STR];
         if (config_get(cfg, name, value, sizeof value) != 0)
