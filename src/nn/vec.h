@@ -50,10 +50,15 @@ static inline __m256i v8_lane_mask(int lanes)
 }
 #endif
 
-/* First `lanes` (0..8) floats of p; the others zero. */
+/* First `lanes` (0..8) floats of p; the others zero. With AVX-512VL (the
+ * AVX-512 build) the masked load and store are the EVEX k-mask moves: AVX2's
+ * vmaskmovps store is microcoded on AMD cores, and the training step of the
+ * evaluation network ran 5-15 % slower on a Zen 4 with it. */
 static inline v8 v8_load_part(const float *p, int lanes)
 {
-#ifdef __AVX2__
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+    return (v8)_mm256_maskz_loadu_ps((__mmask8)((1u << lanes) - 1u), p);
+#elif defined(__AVX2__)
     return (v8)_mm256_maskload_ps(p, v8_lane_mask(lanes));
 #else
     v8 v = {0};
@@ -65,7 +70,9 @@ static inline v8 v8_load_part(const float *p, int lanes)
 
 static inline void v8_store_part(float *p, v8 v, int lanes)
 {
-#ifdef __AVX2__
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+    _mm256_mask_storeu_ps(p, (__mmask8)((1u << lanes) - 1u), (__m256)v);
+#elif defined(__AVX2__)
     _mm256_maskstore_ps(p, v8_lane_mask(lanes), (__m256)v);
 #else
     for (int l = 0; l < lanes; l++)
