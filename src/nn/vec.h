@@ -184,10 +184,16 @@ static inline void vf_store(float *p, vf v)
     memcpy(p, &v, sizeof v);
 }
 
+/* Not `(vf){0} + x`: adding +0 turns -0 into +0, so the compiler must keep
+ * the addition, and a broadcast from memory became a load, an add and a
+ * shuffle -- the add and the shuffle in the pipes the multiply-adds need. */
 static inline vf vf_set1(float x)
 {
-    vf v = {0};
-    return v + x;
+#ifdef __AVX512F__
+    return (vf)_mm512_set1_ps(x);
+#else
+    return v8_set1(x);
+#endif
 }
 
 /* First `lanes` (0..VL) floats of p, the others zero; masked, never faults.
