@@ -310,8 +310,27 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
         gm_got[i] = 1e6f;
     conv2d_dw_pw_backward_pw(&dw, &pw, gm_got, NULL, g, x, wd, wp, n, h, w, tile);
     ok(same_bits(gm_got, gm_want, nmid), "... and without it");
+    /* the whole backward image by image against the two conv2d_backward
+     * calls, everything added to what is there (its sums run in another
+     * order, so near, not the same bits) */
+    const size_t ndw = conv_weight_count(&dw), npw = conv_weight_count(&pw);
+    float *dx_want = randn(nin, 1.0f), *ddw_want = randn(ndw, 1.0f), *dpw_want = randn(npw, 1.0f);
+    float *dx_got = buf(nin), *ddw_got = buf(ndw), *dpw_got = buf(npw);
+    float *tiles = buf(2 * conv_dw_pw_tile_floats(&dw, h, w));
+    memcpy(dx_got, dx_want, nin * sizeof *dx_got);
+    memcpy(ddw_got, ddw_want, ndw * sizeof *ddw_got);
+    memcpy(dpw_got, dpw_want, npw * sizeof *dpw_got);
+    memset(gm_want, 0, nmid * sizeof *gm_want);
+    conv2d_backward(&pw, gm_want, dpw_want, g, mid, wp, n, ho, wo, NULL);
+    conv2d_backward(&dw, dx_want, ddw_want, gm_want, x, wd, n, h, w, NULL);
+    conv2d_dw_pw_backward(&dw, &pw, dx_got, ddw_got, dpw_got, g, x, wd, wp, n, h, w, tiles);
+    ok(near(dx_got, dx_want, nin, 1e-5) && near(ddw_got, ddw_want, ndw, 1e-5) &&
+           near(dpw_got, dpw_want, npw, 1e-5),
+       "... and its whole backward: input and both weight gradients");
     free(x), free(wd), free(wp), free(mid), free(want), free(got), free(tile);
     free(g), free(gm_want), free(gm_got), free(dw_want), free(dw_got);
+    free(dx_want), free(ddw_want), free(dpw_want), free(dx_got), free(ddw_got), free(dpw_got);
+    free(tiles);
 }
 
 /* The fused forms against their composition: BN_ADD = out + w * BN,

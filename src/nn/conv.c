@@ -820,6 +820,84 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
     }
 }
 
+/* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
+ * second tile. Each depthwise plane is copied into the padded buffer once
+ * and serves both the recomputed depthwise output and the weight gradient. */
+static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
+                                 float *xbuf, float *dbuf, float *din, float *ddw, float *dpw,
+                                 const float *a, const float *x, const float *wdw, const float *wpw,
+                                 float *tile, float *gmid, double *t_dw, double *t_pw)
+{
+    const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
+    const size_t hw = (size_t)d->h * d->w;
+    double t0 = profile_enabled ? profile_clock() : 0.0;
+    gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
+    double t1 = profile_enabled ? profile_clock() : 0.0;
+    for (int ch = 0; ch < c; ch++) {
+        const float *wk = wdw + (size_t)ch * taps, *g = gmid + (size_t)ch * p;
+        float wflip[PLANE_MAX_TAPS];
+        vf wacc[PLANE_MAX_TAPS];
+        for (int t = 0; t < taps; t++) {
+            wflip[t] = wk[taps - 1 - t];
+            wacc[t] = vf_set1(0.0f);
+        }
+        plane_fill(&d->pl, xbuf, x + ch * hw);
+        dw_plane_corr(&d->pl, xbuf, tile + (size_t)ch * p, wk);
+        dw_plane_back(&d->pl, xbuf, g, wk, wacc);
+        for (int t = 0; t < taps; t++)
+            ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
+        dw_din_plane(&d->pl, gp, dbuf, din + ch * hw, g, wk, wflip);
+    }
+    double t2 = profile_enabled ? profile_clock() : 0.0;
+    dweight_group_add(dpw, a, tile, co, c, p);
+    if (profile_enabled) {
+        *t_pw += t1 - t0 + profile_clock() - t2;
+        *t_dw += t2 - t1;
+    }
+}
+
+void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din, float *ddw,
+                           float *dpw, const float *dout, const float *in, const float *wdw,
+                           const float *wpw, int n, int h, int w, float *tiles)
+{
+    DwImage d;
+    dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward");
+    const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
+    float *tile = tiles, *gmid = tiles + (size_t)c * p;
+    double t_dw = 0.0, t_pw = 0.0;
+    if (!d.planned) {
+        for (int i = 0; i < n; i++) {
+            const float *a = dout + (size_t)i * co * p, *x = in + (size_t)i * c * h * w;
+            conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
+            dweight_group_add(dpw, a, tile, co, c, p);
+            gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
+            conv2d_backward_naive(dw, din + (size_t)i * c * h * w, ddw, gmid, x, wdw, 1, h, w);
+        }
+        return; /* the naive path is not profiled (conv2d_*_naive are references) */
+    }
+    /* stride 1: the input gradient gathers from the padded output gradient
+     * (depthwise_backward) */
+    PlanePlan gath;
+    const PlanePlan *gp = NULL;
+    const int gpad = (dw->kh - 1) * dw->dilation - dw->pad;
+    if (dw->stride == 1 && gpad >= 0 &&
+        plane_plan(&gath, dw->kh, dw->dilation, 1, d.ho, d.wo, gpad, gpad, h, w) == 0)
+        gp = &gath;
+    float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+    float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
+    plane_clear(&d.pl, xbuf, 0.0f);
+    if (gp)
+        plane_clear(gp, dbuf, 0.0f);
+    for (int i = 0; i < n; i++)
+        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * h * w, ddw, dpw,
+                             dout + (size_t)i * co * p, in + (size_t)i * c * h * w, wdw, wpw, tile,
+                             gmid, &t_dw, &t_pw);
+    if (profile_enabled) {
+        profile_charge_seconds(PROF_DEPTHWISE, t_dw, 3.0 * conv_flops(dw, n, h, w));
+        profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(pw, n, d.ho, d.wo));
+    }
+}
+
 void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
                     int h, int w, float *scratch)
 {

@@ -101,8 +101,9 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eplan_conv(p, &op->dw[b], c, c, k, b == 0 ? stride : 1, pad, dilation, c, hi, wi);
         eplan_conv(p, &op->pw[b], c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
         eplan_bn(p, &op->bn[b], c);
-        eneed(&p->tile, conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
-        eneed(&p->part, (size_t)c * (size_t)c);
+        /* the backward's two tiles; its partial weight gradients */
+        eneed(&p->tile, 2 * conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
+        eneed(&p->part, (size_t)c * (size_t)c + conv_weight_count(&op->dw[b].spec));
     }
     eneed(&p->mid, out);
     eneed(&p->big, out);
@@ -188,36 +189,37 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out,
     }
 }
 
-/* gmid = (not +=) the gradient of the depthwise output; the pointwise
- * weight gradient += the groups' partial sums, added in group order. */
-static void dwpw_backward_pw(EvalNet *net, const ECv *dw, const ECv *pw, float *gmid,
-                             const float *dout, const float *in, int h, int w)
+/* din += the block's input gradient; its weight gradients += the groups'
+ * partial sums, added in group order. */
+static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din, const float *dout,
+                          const float *in, int h, int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
-    size_t mid_img = (size_t)pw->spec.c_in * ho * wo;
-    size_t len = (size_t)pw->spec.c_out * pw->spec.c_in;
+    size_t ldw = conv_weight_count(&dw->spec), lpw = conv_weight_count(&pw->spec);
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
         if (i1 <= i0)
             continue;
         float *part = net->parts + (size_t)g * net->part_floats;
-        memset(part, 0, len * sizeof *part);
-        conv2d_dw_pw_backward_pw(&dw->spec, &pw->spec, gmid + (size_t)i0 * mid_img, part,
-                                 dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
-                                 net->w + dw->w, net->w + pw->w, i1 - i0, h, w,
-                                 net->tiles + (size_t)g * net->tile_floats);
+        memset(part, 0, (ldw + lpw) * sizeof *part);
+        conv2d_dw_pw_backward(&dw->spec, &pw->spec, din + (size_t)i0 * in_img, part, part + ldw,
+                              dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img, net->w + dw->w,
+                              net->w + pw->w, i1 - i0, h, w,
+                              net->tiles + (size_t)g * net->tile_floats);
     }
-    float *gw = net->gw + pw->w;
+    float *gdw = net->gw + dw->w, *gpw = net->gw + pw->w;
     for (int g = 0; g < DWPW_GROUPS; g++) {
         if (n * (g + 1) / DWPW_GROUPS <= n * g / DWPW_GROUPS)
             continue;
         const float *part = net->parts + (size_t)g * net->part_floats;
-        for (size_t k = 0; k < len; k++)
-            gw[k] += part[k];
+        for (size_t k = 0; k < ldw; k++)
+            gdw[k] += part[k];
+        for (size_t k = 0; k < lpw; k++)
+            gpw[k] += part[ldw + k];
     }
 }
 
@@ -316,7 +318,7 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
 {
     int hwo = op->ho * op->wo, last = op->blocks - 1;
     size_t count = (size_t)net->n * op->c * hwo;
-    float *dx = net->t[1], *gmid = net->t[2], *dmid = net->t[3];
+    float *dx = net->t[1], *dmid = net->t[2];
     const float *g = dout;
     /* the forward again, the same bits: the BN inputs and the middle activation */
     dwpw_forward(net, &op->dw[0], &op->pw[0], net->blk_x[0], relu_in, op->h, op->w);
@@ -326,16 +328,11 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     }
     for (int b = last; b >= 0; b--) {
         ebn_backward(net, &op->bn[b], dx, g, net->blk_x[b], hwo);
-        const float *in = b == 0 ? relu_in : net->mid;
-        int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
-        dwpw_backward_pw(net, &op->dw[b], &op->pw[b], gmid, dx, in, h, w);
         if (b == 0) {
-            conv2d_backward(&op->dw[0].spec, drelu_in, net->gw + op->dw[0].w, gmid, relu_in,
-                            net->w + op->dw[0].w, net->n, h, w, net->conv);
+            dwpw_backward(net, &op->dw[0], &op->pw[0], drelu_in, dx, relu_in, op->h, op->w);
         } else {
             ezero(dmid, count);
-            conv2d_backward(&op->dw[b].spec, dmid, net->gw + op->dw[b].w, gmid, net->mid,
-                            net->w + op->dw[b].w, net->n, h, w, net->conv);
+            dwpw_backward(net, &op->dw[b], &op->pw[b], dmid, dx, net->mid, op->ho, op->wo);
             relu_mask(dmid, dmid, net->mid, count); /* in place */
             g = dmid;
         }

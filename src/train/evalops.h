@@ -23,7 +23,7 @@
  * into this many fixed groups, shared by the threads, so its sums (the
  * pointwise weight gradient) do not depend on the thread count. */
 #define DWPW_GROUPS 8
-#define ESCRATCH_SLOTS 4
+#define ESCRATCH_SLOTS 3
 
 typedef enum EInitKind { INIT_UNIFORM, INIT_ZERO, INIT_ONE } EInitKind;
 
