@@ -440,11 +440,186 @@ dw_tile_corr_s1(const PlaneJobs *jb, const PlanePlan *pl, const float *restrict 
 #define dw_tile_corr_s1(jb, pl, wk, acc) ((void)0)
 #endif
 
+#ifdef __AVX512F__
+/* Stride 1 once more, by strips: R output rows of one 16-lane column block.
+ * Each input row is loaded and shifted once (k - 1 permutes) and serves all
+ * the output rows it reaches, where the tiles above shift it again for each
+ * of them: for 3x3 a third of the permutes, which leaves the multiply-adds
+ * as the bound. K, D and R are constants of each instantiation, so the
+ * loops unroll and the accumulators stay in registers. The first `skip`
+ * rows are not written: the strip overlaps the one before. */
+static inline __attribute__((always_inline)) void
+dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *buf,
+              float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
+{
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < R; j++)
+        a[j] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int r = 0; r < R + (K - 1) * D; r++) {
+        const float *src = buf + (size_t)(oy0 + r) * pl->pw + ox;
+        const __m512 lo = _mm512_load_ps(src), hi = _mm512_load_ps(src + 16);
+#pragma GCC unroll 5
+        for (int kx = 0; kx < K; kx++) {
+            const __m512 sh = kx == 0
+                                  ? lo
+                                  : _mm512_permutex2var_ps(
+                                        lo, _mm512_add_epi32(iota, _mm512_set1_epi32(kx * D)), hi);
+#pragma GCC unroll 5
+            for (int ky = 0; ky < K; ky++) {
+                const int j = r - ky * D;
+                if (j >= 0 && j < R)
+                    a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wk[ky * K + kx]), sh, a[j]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < R; j++) {
+        if (j < skip)
+            continue;
+        float *o = dst + (size_t)(oy0 + j) * pl->out_w + ox;
+        vf v = (vf)a[j];
+        if (lanes == VL) {
+            vf_store(o, acc ? vf_load(o) + v : v);
+        } else {
+            v = acc ? vf_load_part(o, lanes) + v : v;
+            vf_store_part(o, v, lanes);
+        }
+    }
+}
+
+/* The weight gradient by strips (3x3 only: 5x5's 25 accumulators and the
+ * strip's gradients would not fit in the registers): wacc[t] += the sum of
+ * g * the input under tap t. */
+static inline __attribute__((always_inline)) void
+dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const float *buf,
+               const float *g, vf *wacc, int oy0, int ox, int lanes, int skip)
+{
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512 gv[8], w[9];
+#pragma GCC unroll 8
+    for (int j = 0; j < R; j++) {
+        const float *gp = g + (size_t)(oy0 + j) * pl->out_w + ox;
+        gv[j] = j < skip      ? _mm512_setzero_ps()
+                : lanes == VL ? (__m512)vf_load(gp)
+                              : (__m512)vf_load_part(gp, lanes);
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < K * K; t++)
+        w[t] = (__m512)wacc[t];
+#pragma GCC unroll 16
+    for (int r = 0; r < R + (K - 1) * D; r++) {
+        const float *src = buf + (size_t)(oy0 + r) * pl->pw + ox;
+        const __m512 lo = _mm512_load_ps(src), hi = _mm512_load_ps(src + 16);
+#pragma GCC unroll 3
+        for (int kx = 0; kx < K; kx++) {
+            const __m512 sh = kx == 0
+                                  ? lo
+                                  : _mm512_permutex2var_ps(
+                                        lo, _mm512_add_epi32(iota, _mm512_set1_epi32(kx * D)), hi);
+#pragma GCC unroll 3
+            for (int ky = 0; ky < K; ky++) {
+                const int j = r - ky * D;
+                if (j >= 0 && j < R)
+                    w[ky * K + kx] = _mm512_fmadd_ps(gv[j], sh, w[ky * K + kx]);
+            }
+        }
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < K * K; t++)
+        wacc[t] = (vf)w[t];
+}
+
+/* The strip height for a plane, 0 where no instantiation serves it: 7 for
+ * heights that 7 divides and 8 does not (the 28, 14 and 7 of 28x28 inputs),
+ * else 8, the last strip overlapping the one before. */
+static int dw_strip_rows(const PlanePlan *pl, int wgrad)
+{
+    if (pl->s != 1 || (pl->k != 3 && (wgrad || pl->k != 5)) || (pl->d != 1 && pl->d != 2))
+        return 0;
+    if (pl->out_h % 8 != 0 && pl->out_h % 7 == 0)
+        return 7;
+    return pl->out_h >= 8 ? 8 : 0;
+}
+
+#define DW_STRIP_CASES(X, R)                                                                       \
+    case 3 * 100 + 1 * 10 + R:                                                                     \
+        X(3, 1, R);                                                                                \
+        break;                                                                                     \
+    case 3 * 100 + 2 * 10 + R:                                                                     \
+        X(3, 2, R);                                                                                \
+        break;
+
+/* Every strip of a plane: dst (=, or += with acc) the correlation. */
+static void dw_plane_strips(const PlanePlan *pl, int rows, const float *buf, float *dst,
+                            const float *wk, int acc)
+{
+    for (int ox = 0; ox < pl->out_w; ox += VL) {
+        const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
+        for (int oy = 0; oy < pl->out_h; oy += rows) {
+            const int oy0 = oy + rows > pl->out_h ? pl->out_h - rows : oy;
+#define DW_STRIP_CORR(K, D, R)                                                                     \
+    dw_strip_corr(K, D, R, pl, buf, dst, wk, oy0, ox, lanes, oy - oy0, acc)
+            switch (pl->k * 100 + pl->d * 10 + rows) {
+                DW_STRIP_CASES(DW_STRIP_CORR, 7)
+                DW_STRIP_CASES(DW_STRIP_CORR, 8)
+            case 5 * 100 + 1 * 10 + 7:
+                DW_STRIP_CORR(5, 1, 7);
+                break;
+            case 5 * 100 + 1 * 10 + 8:
+                DW_STRIP_CORR(5, 1, 8);
+                break;
+            case 5 * 100 + 2 * 10 + 7:
+                DW_STRIP_CORR(5, 2, 7);
+                break;
+            default:
+                DW_STRIP_CORR(5, 2, 8);
+                break;
+            }
+#undef DW_STRIP_CORR
+        }
+    }
+}
+
+/* Every strip of a plane: wacc += the weight gradient (3x3). */
+static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *buf, const float *g,
+                                  vf *wacc)
+{
+    for (int ox = 0; ox < pl->out_w; ox += VL) {
+        const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
+        for (int oy = 0; oy < pl->out_h; oy += rows) {
+            const int oy0 = oy + rows > pl->out_h ? pl->out_h - rows : oy;
+#define DW_STRIP_WGRAD(K, D, R) dw_strip_wgrad(K, D, R, pl, buf, g, wacc, oy0, ox, lanes, oy - oy0)
+            switch (pl->k * 100 + pl->d * 10 + rows) {
+                DW_STRIP_CASES(DW_STRIP_WGRAD, 7)
+            case 3 * 100 + 1 * 10 + 8:
+                DW_STRIP_WGRAD(3, 1, 8);
+                break;
+            default:
+                DW_STRIP_WGRAD(3, 2, 8);
+                break;
+            }
+#undef DW_STRIP_WGRAD
+        }
+    }
+}
+#else
+#define dw_strip_rows(pl, wgrad) 0
+#define dw_plane_strips(pl, rows, buf, dst, wk, acc) ((void)0)
+#define dw_plane_strips_wgrad(pl, rows, buf, g, wacc) ((void)0)
+#endif
+
 /* All output runs of a plane, 8 per tile. */
 static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl), rows = dw_strip_rows(pl, 0);
     PlaneJobs jb;
+    if (rows) {
+        dw_plane_strips(pl, rows, buf, dst, wk, 0);
+        return;
+    }
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, dst);
         if (s1)
@@ -456,8 +631,12 @@ static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, con
 
 static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
 {
-    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl), rows = dw_strip_rows(pl, 0);
     PlaneJobs jb;
+    if (rows) {
+        dw_plane_strips(pl, rows, buf, dst, wk, 1);
+        return;
+    }
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, dst);
         if (s1)
@@ -559,6 +738,10 @@ static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const
 {
     const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
     PlaneJobs jb;
+    if (wacc && dw_strip_rows(pl, 1)) {
+        dw_plane_strips_wgrad(pl, dw_strip_rows(pl, 1), buf, g, wacc);
+        return;
+    }
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, g);
         if (wacc && s1)
