@@ -424,7 +424,8 @@ int main(void)
     check_conv(8, 8, 1, 2, 0, 1, 1, 2, 14, 14);
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
-    check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4); /* weight beyond the group partials */
+    check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4);  /* weight beyond the group partials */
+    check_conv(256, 128, 1, 1, 0, 1, 1, 20, 2, 2); /* ... on 2x2 maps: chunks of 16 images */
     /* one channel (model.init_channels = 1): depthwise and dense at once */
     check_conv(1, 1, 3, 1, 1, 1, 1, 3, 14, 14);
     check_conv(1, 1, 5, 2, 4, 2, 1, 2, 9, 11);

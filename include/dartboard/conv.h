@@ -50,7 +50,9 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, co
  * +=) the gradient of the depthwise output under dout; with dwpw, the
  * depthwise output is recomputed into tile and dwpw += the 1x1 weight
  * gradient. The same bits as conv2d_forward (depthwise) + conv2d_backward
- * (pointwise) into a zeroed gmid. Runs in the calling thread. */
+ * (pointwise) into a zeroed gmid (for a 1x1 weight of more than 16384
+ * floats, on maps of 16 pixels or more: conv2d_backward sums smaller maps
+ * in chunks of images). Runs in the calling thread. */
 void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmid, float *dwpw,
                               const float *dout, const float *in, const float *wdw,
                               const float *wpw, int n, int h, int w, float *tile);

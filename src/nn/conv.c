@@ -168,13 +168,17 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
 
 /* The weight gradient of a dense convolution, written out rather than left
  * to sgemm: it sums over the images, and with one fixed summation order per
- * weight (vector lanes over pixels, then images in order) its bits do not
- * depend on how the rows are shared among threads, which a row-split sgemm
- * does not promise.
+ * weight (vector lanes over pixels and images, then the lanes) its bits do
+ * not depend on how the rows are shared among threads, which a row-split
+ * sgemm does not promise.
  *
- * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
-static inline __attribute__((always_inline)) void
-pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
+ * G (R rows, C cols) += sum over n images of A_i B_i^T over p: A_i (R, p)
+ * at a + i * a_img, B_i (C, p) at b + i * b_img, the lanes summed once at
+ * the end. */
+static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
+                                                           int ldg, const float *a, size_t a_img,
+                                                           const float *b, size_t b_img, int p,
+                                                           int n)
 {
     vf s[4][2];
 #pragma GCC unroll 4
@@ -182,20 +186,23 @@ pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const floa
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
             s[r][j] = vf_set1(0.0f);
-    for (int x = 0; x < p; x += VL) {
-        const int lanes = p - x < VL ? p - x : VL;
-        vf bv[2];
-#pragma GCC unroll 2
-        for (int j = 0; j < C; j++)
-            bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
-                                : vf_load_part(b + (size_t)j * p + x, lanes);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
-                                      : vf_load_part(a + (size_t)r * p + x, lanes);
+    for (int i = 0; i < n; i++) {
+        const float *ai = a + (size_t)i * a_img, *bi = b + (size_t)i * b_img;
+        for (int x = 0; x < p; x += VL) {
+            const int lanes = p - x < VL ? p - x : VL;
+            vf bv[2];
 #pragma GCC unroll 2
             for (int j = 0; j < C; j++)
-                s[r][j] += av * bv[j];
+                bv[j] = lanes == VL ? vf_load(bi + (size_t)j * p + x)
+                                    : vf_load_part(bi + (size_t)j * p + x, lanes);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                const vf av = lanes == VL ? vf_load(ai + (size_t)r * p + x)
+                                          : vf_load_part(ai + (size_t)r * p + x, lanes);
+#pragma GCC unroll 2
+                for (int j = 0; j < C; j++)
+                    s[r][j] += av * bv[j];
+            }
         }
     }
 #pragma GCC unroll 4
@@ -205,9 +212,25 @@ pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const floa
             g[(size_t)r * ldg + j] += vf_hsum(s[r][j]);
 }
 
-/* G (rows r0..r1, all k columns) += A B^T, A (m, p) and B (k, p) row-major. */
-static void pwt_gemm(float *g, const float *a, const float *b, int r0, int r1, int k, int p)
+/* Maps of fewer than 16 pixels (the auxiliary head's 2x2) are summed in
+ * chunks of images of about this many pixels before a tile sums its lanes,
+ * which cost more than the products when they came per image; a chunk stays
+ * in cache while the tiles pass over it. Larger maps go image by image,
+ * the sums conv2d_dw_pw_backward_pw repeats. */
+#define PWT_CHUNK_PIXELS 64
+
+/* G (rows r0..r1, all k columns) += sum_i A_i B_i^T, A_i (m, p) and B_i
+ * (k, p) row-major, image i at a + i * a_img and b + i * b_img. */
+static void pwt_gemm(float *g, const float *a, size_t a_img, const float *b, size_t b_img, int r0,
+                     int r1, int k, int p, int n)
 {
+    const int chunk = p < 16 ? PWT_CHUNK_PIXELS / p : 1;
+    if (n > chunk) {
+        for (int i = 0; i < n; i += chunk)
+            pwt_gemm(g, a + (size_t)i * a_img, a_img, b + (size_t)i * b_img, b_img, r0, r1, k, p,
+                     n - i < chunk ? n - i : chunk);
+        return;
+    }
     for (int r = r0; r < r1;) {
         const int R = r1 - r >= 4 ? 4 : 1;
         for (int j = 0; j < k;) {
@@ -215,15 +238,15 @@ static void pwt_gemm(float *g, const float *a, const float *b, int r0, int r1, i
             const float *at = a + (size_t)r * p, *bt = b + (size_t)j * p;
             if (k - j >= 2) {
                 if (R == 4)
-                    pwt_tile(4, 2, gt, k, at, bt, p);
+                    pwt_tile(4, 2, gt, k, at, a_img, bt, b_img, p, n);
                 else
-                    pwt_tile(1, 2, gt, k, at, bt, p);
+                    pwt_tile(1, 2, gt, k, at, a_img, bt, b_img, p, n);
                 j += 2;
             } else {
                 if (R == 4)
-                    pwt_tile(4, 1, gt, k, at, bt, p);
+                    pwt_tile(4, 1, gt, k, at, a_img, bt, b_img, p, n);
                 else
-                    pwt_tile(1, 1, gt, k, at, bt, p);
+                    pwt_tile(1, 1, gt, k, at, a_img, bt, b_img, p, n);
                 j += 1;
             }
         }
@@ -308,9 +331,8 @@ static void dense_dweight_rows(const ConvSpec *s, float *dweight, const float *d
         const int nt = nn_team_size(), id = nn_thread_id();
         const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
         const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
-        for (int i = 0; i < n && r1 > r0; i++)
-            pwt_gemm(dweight, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride, r0,
-                     r1, kdim, p);
+        if (r1 > r0)
+            pwt_gemm(dweight, dout, (size_t)s->c_out * p, cols, col_stride, r0, r1, kdim, p, n);
     }
 }
 
@@ -986,7 +1008,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
             if (grouped)
                 dweight_group_add(part[gi], a, tile, co, c, p);
             else
-                pwt_gemm(dwpw, a, tile, 0, co, c, p);
+                pwt_gemm(dwpw, a, 0, tile, 0, 0, co, c, p, 1);
         }
         gemm_small(c, p, co, wpw, 1, c, a, p, gmid + (size_t)i * c * p, p, 0);
         if (profile_enabled) {
