@@ -469,20 +469,50 @@ dw_tile_corr_s1(const PlaneJobs *jb, const PlanePlan *pl, const float *restrict 
  * of them: for 3x3 a third of the permutes, which leaves the multiply-adds
  * as the bound. K, D and R are constants of each instantiation, so the
  * loops unroll and the accumulators stay in registers. The first `skip`
- * rows are not written: the strip overlaps the one before. */
+ * rows are not written: the strip overlaps the one before.
+ *
+ * Strips read the source plane itself, not a padded copy: masked loads give
+ * zeros for the padding columns (and never fault there), rows outside the
+ * plane are zero vectors. */
+
+/* Lanes l of a 16-float load at source column `start` with 0 <= start + l
+ * < width. */
+static inline __mmask16 strip_lanes(int start, int width)
+{
+    int a = start < 0 ? -start : 0, b = width - start < 16 ? width - start : 16;
+    return b <= a ? 0 : (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
+}
+
+/* Padded input row r (of the strip starting at output row oy0) of column
+ * block ox: its two vectors, *lo at padded column ox and *hi 16 after. */
+static inline __attribute__((always_inline)) void strip_row(const PlanePlan *pl, const float *x,
+                                                            int row, int ox, __mmask16 mlo,
+                                                            __mmask16 mhi, __m512 *lo, __m512 *hi)
+{
+    const int iy = row - pl->pt;
+    if (iy < 0 || iy >= pl->src_h) {
+        *lo = *hi = _mm512_setzero_ps();
+        return;
+    }
+    const float *p = x + (size_t)iy * pl->src_w + ox - pl->pl;
+    *lo = _mm512_maskz_loadu_ps(mlo, p);
+    *hi = _mm512_maskz_loadu_ps(mhi, p + 16);
+}
 static inline __attribute__((always_inline)) void
-dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *buf,
+dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
               float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
 {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __mmask16 mlo = strip_lanes(ox - pl->pl, pl->src_w),
+                    mhi = strip_lanes(ox - pl->pl + 16, pl->src_w);
     __m512 a[8];
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++)
         a[j] = _mm512_setzero_ps();
 #pragma GCC unroll 16
     for (int r = 0; r < R + (K - 1) * D; r++) {
-        const float *src = buf + (size_t)(oy0 + r) * pl->pw + ox;
-        const __m512 lo = _mm512_load_ps(src), hi = _mm512_load_ps(src + 16);
+        __m512 lo, hi;
+        strip_row(pl, x, oy0 + r, ox, mlo, mhi, &lo, &hi);
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
             const __m512 sh = kx == 0
@@ -516,10 +546,12 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
  * strip's gradients would not fit in the registers): wacc[t] += the sum of
  * g * the input under tap t. */
 static inline __attribute__((always_inline)) void
-dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const float *buf,
+dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
                const float *g, vf *wacc, int oy0, int ox, int lanes, int skip)
 {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __mmask16 mlo = strip_lanes(ox - pl->pl, pl->src_w),
+                    mhi = strip_lanes(ox - pl->pl + 16, pl->src_w);
     __m512 gv[8], w[9];
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++) {
@@ -533,8 +565,8 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
         w[t] = (__m512)wacc[t];
 #pragma GCC unroll 16
     for (int r = 0; r < R + (K - 1) * D; r++) {
-        const float *src = buf + (size_t)(oy0 + r) * pl->pw + ox;
-        const __m512 lo = _mm512_load_ps(src), hi = _mm512_load_ps(src + 16);
+        __m512 lo, hi;
+        strip_row(pl, x, oy0 + r, ox, mlo, mhi, &lo, &hi);
 #pragma GCC unroll 3
         for (int kx = 0; kx < K; kx++) {
             const __m512 sh = kx == 0
@@ -574,16 +606,16 @@ static int dw_strip_rows(const PlanePlan *pl, int wgrad)
         X(3, 2, R);                                                                                \
         break;
 
-/* Every strip of a plane: dst (=, or += with acc) the correlation. */
-static void dw_plane_strips(const PlanePlan *pl, int rows, const float *buf, float *dst,
+/* Every strip of the source plane x: dst (=, or += with acc) the
+ * correlation. */
+static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float *dst,
                             const float *wk, int acc)
 {
     for (int ox = 0; ox < pl->out_w; ox += VL) {
         const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
         for (int oy = 0; oy < pl->out_h; oy += rows) {
             const int oy0 = oy + rows > pl->out_h ? pl->out_h - rows : oy;
-#define DW_STRIP_CORR(K, D, R)                                                                     \
-    dw_strip_corr(K, D, R, pl, buf, dst, wk, oy0, ox, lanes, oy - oy0, acc)
+#define DW_STRIP_CORR(K, D, R) dw_strip_corr(K, D, R, pl, x, dst, wk, oy0, ox, lanes, oy - oy0, acc)
             switch (pl->k * 100 + pl->d * 10 + rows) {
                 DW_STRIP_CASES(DW_STRIP_CORR, 7)
                 DW_STRIP_CASES(DW_STRIP_CORR, 8)
@@ -605,15 +637,15 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *buf, flo
     }
 }
 
-/* Every strip of a plane: wacc += the weight gradient (3x3). */
-static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *buf, const float *g,
+/* Every strip of the source plane x: wacc += the weight gradient (3x3). */
+static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x, const float *g,
                                   vf *wacc)
 {
     for (int ox = 0; ox < pl->out_w; ox += VL) {
         const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
         for (int oy = 0; oy < pl->out_h; oy += rows) {
             const int oy0 = oy + rows > pl->out_h ? pl->out_h - rows : oy;
-#define DW_STRIP_WGRAD(K, D, R) dw_strip_wgrad(K, D, R, pl, buf, g, wacc, oy0, ox, lanes, oy - oy0)
+#define DW_STRIP_WGRAD(K, D, R) dw_strip_wgrad(K, D, R, pl, x, g, wacc, oy0, ox, lanes, oy - oy0)
             switch (pl->k * 100 + pl->d * 10 + rows) {
                 DW_STRIP_CASES(DW_STRIP_WGRAD, 7)
             case 3 * 100 + 1 * 10 + 8:
@@ -629,42 +661,41 @@ static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *bu
 }
 #else
 #define dw_strip_rows(pl, wgrad) 0
-#define dw_plane_strips(pl, rows, buf, dst, wk, acc) ((void)0)
-#define dw_plane_strips_wgrad(pl, rows, buf, g, wacc) ((void)0)
+#define dw_plane_strips(pl, rows, x, dst, wk, acc) ((void)0)
+#define dw_plane_strips_wgrad(pl, rows, x, g, wacc) ((void)0)
 #endif
 
-/* All output runs of a plane, 8 per tile. */
-static void dw_plane_corr(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
+/* buf = the padded copy of plane x, unless *filled says it is one already. */
+static void dw_fill_once(const PlanePlan *pl, float *buf, const float *x, int *filled)
 {
-    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl), rows = dw_strip_rows(pl, 0);
-    PlaneJobs jb;
-    if (rows) {
-        dw_plane_strips(pl, rows, buf, dst, wk, 0);
-        return;
-    }
-    for (int j = 0; j < jobs; j += PLANE_TILE) {
-        plane_jobs(&jb, pl, j, jobs, buf, dst);
-        if (s1)
-            dw_tile_corr_s1(&jb, pl, wk, 0);
-        else
-            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
-    }
+    if (!*filled)
+        plane_fill(pl, buf, x);
+    *filled = 1;
 }
 
-static void dw_plane_corr_add(const PlanePlan *pl, const float *buf, float *dst, const float *wk)
+/* dst (=, or += with acc) the correlation of plane x: by strips straight
+ * from x, else by tiles of 8 output runs from its padded copy in buf (made
+ * here, *filled set). */
+static void dw_plane_corr(const PlanePlan *pl, float *buf, const float *x, float *dst,
+                          const float *wk, int acc, int *filled)
 {
     const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl), rows = dw_strip_rows(pl, 0);
     PlaneJobs jb;
     if (rows) {
-        dw_plane_strips(pl, rows, buf, dst, wk, 1);
+        dw_plane_strips(pl, rows, x, dst, wk, acc);
         return;
     }
+    dw_fill_once(pl, buf, x, filled);
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, dst);
-        if (s1)
+        if (s1 && acc)
             dw_tile_corr_s1(&jb, pl, wk, 1);
-        else
+        else if (s1)
+            dw_tile_corr_s1(&jb, pl, wk, 0);
+        else if (acc)
             dw_tile_corr(PLANE_TILE, &jb, pl, wk, 1);
+        else
+            dw_tile_corr(PLANE_TILE, &jb, pl, wk, 0);
     }
 }
 
@@ -753,25 +784,36 @@ dw_tile_scatter(const int J, const PlaneJobs *jb, const PlanePlan *pl, const flo
     }
 }
 
-/* Over the output-gradient plane g: with wacc, the weight gradient from the
- * padded input in buf; without, the input gradient scattered into buf. */
-static void dw_plane_back(const PlanePlan *pl, float *buf, const float *g, const float *wk,
-                          vf *wacc)
+/* wacc += the weight gradient over the output-gradient plane g and the
+ * input plane x (by strips, or from its padded copy in buf, see
+ * dw_plane_corr). */
+static void dw_plane_wgrad(const PlanePlan *pl, float *buf, const float *x, const float *g,
+                           vf *wacc, int *filled)
 {
-    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl);
+    const int jobs = pl->out_h * pl->chunks, s1 = DW_S1_ALIGNED(pl), rows = dw_strip_rows(pl, 1);
     PlaneJobs jb;
-    if (wacc && dw_strip_rows(pl, 1)) {
-        dw_plane_strips_wgrad(pl, dw_strip_rows(pl, 1), buf, g, wacc);
+    if (rows) {
+        dw_plane_strips_wgrad(pl, rows, x, g, wacc);
         return;
     }
+    dw_fill_once(pl, buf, x, filled);
     for (int j = 0; j < jobs; j += PLANE_TILE) {
         plane_jobs(&jb, pl, j, jobs, buf, g);
-        if (wacc && s1)
+        if (s1)
             dw_tile_wgrad_s1(&jb, pl, wacc);
-        else if (wacc)
-            dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
         else
-            dw_tile_scatter(PLANE_TILE, &jb, pl, wk);
+            dw_tile_wgrad(PLANE_TILE, &jb, pl, wacc);
+    }
+}
+
+/* buf (cleared) += the output-gradient plane g scattered through the taps. */
+static void dw_plane_scatter(const PlanePlan *pl, float *buf, const float *g, const float *wk)
+{
+    const int jobs = pl->out_h * pl->chunks;
+    PlaneJobs jb;
+    for (int j = 0; j < jobs; j += PLANE_TILE) {
+        plane_jobs(&jb, pl, j, jobs, buf, g);
+        dw_tile_scatter(PLANE_TILE, &jb, pl, wk);
     }
 }
 
@@ -793,25 +835,26 @@ static int depthwise_forward(const ConvSpec *s, float *out, const float *in, con
 #pragma omp for schedule(static)
         for (long q = 0; q < planes; q++) {
             const int c = (int)(q % s->c_in);
-            plane_fill(&pl, buf, in + (size_t)q * h * w);
-            dw_plane_corr(&pl, buf, out + (size_t)q * ho * wo, weight + (size_t)c * pl.taps);
+            int filled = 0;
+            dw_plane_corr(&pl, buf, in + (size_t)q * h * w, out + (size_t)q * ho * wo,
+                          weight + (size_t)c * pl.taps, 0, &filled);
         }
     }
     return 0;
 }
 
 /* Input gradient of one plane, accumulated into dx. With a gather plan
- * (stride 1) buf holds the padded output gradient and must stay zero outside
- * it; otherwise buf is the scatter target and is cleared here. */
+ * (stride 1) buf may hold the padded output gradient and must stay zero
+ * outside it; otherwise buf is the scatter target and is cleared here. */
 static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf, float *dx,
                          const float *g, const float *wk, const float *wflip)
 {
     if (gath) {
-        plane_fill(gath, buf, g);
-        dw_plane_corr_add(gath, buf, dx, wflip);
+        int filled = 0;
+        dw_plane_corr(gath, buf, g, dx, wflip, 1, &filled);
     } else {
         plane_clear(fwd, buf, 0.0f);
-        dw_plane_back(fwd, buf, g, wk, NULL);
+        dw_plane_scatter(fwd, buf, g, wk);
         plane_unfill_add(fwd, dx, buf);
     }
 }
@@ -856,8 +899,8 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                 for (int i = 0; i < n; i++) {
                     size_t q = (size_t)i * c_n + c;
                     const float *g = dout + q * ho * wo;
-                    plane_fill(&fwd, xbuf, in + q * h * w);
-                    dw_plane_back(&fwd, xbuf, g, wk, wacc);
+                    int filled = 0;
+                    dw_plane_wgrad(&fwd, xbuf, in + q * h * w, g, wacc, &filled);
                     if (din)
                         dw_din_plane(&fwd, gp, dbuf, din + q * h * w, g, wk, wflip);
                 }
@@ -946,8 +989,9 @@ static void dw_image_forward(const DwImage *d, float *buf, float *tile, const fl
         return;
     }
     for (int ch = 0; ch < d->dw->c_in; ch++) {
-        plane_fill(&d->pl, buf, x + ch * hw);
-        dw_plane_corr(&d->pl, buf, tile + ch * p, wdw + (size_t)ch * d->pl.taps);
+        int filled = 0;
+        dw_plane_corr(&d->pl, buf, x + ch * hw, tile + ch * p, wdw + (size_t)ch * d->pl.taps, 0,
+                      &filled);
     }
 }
 
@@ -1046,9 +1090,9 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
             wflip[t] = wk[taps - 1 - t];
             wacc[t] = vf_set1(0.0f);
         }
-        plane_fill(&d->pl, xbuf, x + ch * hw);
-        dw_plane_corr(&d->pl, xbuf, tile + (size_t)ch * p, wk);
-        dw_plane_back(&d->pl, xbuf, g, wk, wacc);
+        int filled = 0; /* one padded copy of the plane, if any, for both */
+        dw_plane_corr(&d->pl, xbuf, x + ch * hw, tile + (size_t)ch * p, wk, 0, &filled);
+        dw_plane_wgrad(&d->pl, xbuf, x + ch * hw, g, wacc, &filled);
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
         dw_din_plane(&d->pl, gp, dbuf, din + ch * hw, g, wk, wflip);
