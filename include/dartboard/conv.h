@@ -28,7 +28,8 @@ typedef struct ConvSpec {
 int conv_out_size(int in, int kernel, int stride, int pad, int dilation);
 size_t conv_weight_count(const ConvSpec *s);
 /* Floats of scratch conv2d_forward/backward need for a batch of n at h x w
- * (0 for depthwise and the 1x1 fast path). Plan it once; share it. */
+ * (0 for depthwise, and for 1x1 convolutions of at most 16384 weights).
+ * Plan it once; share it. */
 size_t conv_scratch_floats(const ConvSpec *s, int n, int h, int w);
 
 /* out (n, c_out, ho, wo) = conv(in (n, c_in, h, w), weight) */
@@ -50,9 +51,9 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, co
  * +=) the gradient of the depthwise output under dout; with dwpw, the
  * depthwise output is recomputed into tile and dwpw += the 1x1 weight
  * gradient. The same bits as conv2d_forward (depthwise) + conv2d_backward
- * (pointwise) into a zeroed gmid (for a 1x1 weight of more than 16384
- * floats, on maps of 16 pixels or more: conv2d_backward sums smaller maps
- * in chunks of images). Runs in the calling thread. */
+ * (pointwise) into a zeroed gmid; for 1x1 weights of more than 16384 floats
+ * the weight gradient is summed image by image, conv2d_backward's in four
+ * groups of images. Runs in the calling thread. */
 void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmid, float *dwpw,
                               const float *dout, const float *in, const float *wdw,
                               const float *wpw, int n, int h, int w, float *tile);

@@ -80,13 +80,24 @@ static void conv_check(const ConvSpec *s, int n, int h, int w, const char *fn)
     }
 }
 
+/* Image groups of the weight gradient (see dense_dweight_groups); the sum of
+ * the partials below is written out for exactly 4. The partials live on the
+ * calling thread's stack (4 x 64 KiB): enough for every DARTS convolution up
+ * to the 256 -> 64 channel preprocessing; larger weights have theirs in the
+ * convolution's scratch (conv_scratch_floats). */
+#define DW_GROUPS 4
+#define DW_GROUP_FLOATS 16384
+
 size_t conv_scratch_floats(const ConvSpec *s, int n, int h, int w)
 {
-    if (conv_is_depthwise(s) || conv_is_pointwise(s))
+    if (conv_is_depthwise(s))
         return 0;
     size_t ho = (size_t)conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
     size_t wo = (size_t)conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
-    return (size_t)n * (size_t)s->c_in * (size_t)s->kh * (size_t)s->kw * ho * wo;
+    size_t kdim = (size_t)s->c_in * (size_t)s->kh * (size_t)s->kw, len = (size_t)s->c_out * kdim;
+    size_t cols = conv_is_pointwise(s) ? 0 : (size_t)n * kdim * ho * wo;
+    /* the weight gradient's partials, where the stack's are too small */
+    return cols + (len > DW_GROUP_FLOATS ? DW_GROUPS * len : 0);
 }
 
 /* Output indices o in [*lo, *hi) whose input index o*stride + off is in [0, n_in). */
@@ -159,26 +170,14 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
             }
 }
 
-/* Image groups of the weight gradient (see dense_dweight_groups); the sum of
- * the partials below is written out for exactly 4. The partials live on the
- * calling thread's stack (4 x 64 KiB): enough for every DARTS convolution up
- * to the 256 -> 64 channel preprocessing; larger weights take the row path. */
-#define DW_GROUPS 4
-#define DW_GROUP_FLOATS 16384
-
-/* The weight gradient of a dense convolution, written out rather than left
- * to sgemm: it sums over the images, and with one fixed summation order per
- * weight (vector lanes over pixels and images, then the lanes) its bits do
- * not depend on how the rows are shared among threads, which a row-split
- * sgemm does not promise.
+/* The 1x1 weight gradient of the fused block's backward (pointwise half)
+ * for weights beyond the stack partials, written out rather than left to
+ * sgemm: image by image into dW, one fixed summation order per weight
+ * (vector lanes over pixels, then the lanes).
  *
- * G (R rows, C cols) += sum over n images of A_i B_i^T over p: A_i (R, p)
- * at a + i * a_img, B_i (C, p) at b + i * b_img, the lanes summed once at
- * the end. */
-static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
-                                                           int ldg, const float *a, size_t a_img,
-                                                           const float *b, size_t b_img, int p,
-                                                           int n)
+ * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
+static inline __attribute__((always_inline)) void
+pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
 {
     vf s[4][2];
 #pragma GCC unroll 4
@@ -186,23 +185,20 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
 #pragma GCC unroll 2
         for (int j = 0; j < C; j++)
             s[r][j] = vf_set1(0.0f);
-    for (int i = 0; i < n; i++) {
-        const float *ai = a + (size_t)i * a_img, *bi = b + (size_t)i * b_img;
-        for (int x = 0; x < p; x += VL) {
-            const int lanes = p - x < VL ? p - x : VL;
-            vf bv[2];
+    for (int x = 0; x < p; x += VL) {
+        const int lanes = p - x < VL ? p - x : VL;
+        vf bv[2];
+#pragma GCC unroll 2
+        for (int j = 0; j < C; j++)
+            bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
+                                : vf_load_part(b + (size_t)j * p + x, lanes);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
+                                      : vf_load_part(a + (size_t)r * p + x, lanes);
 #pragma GCC unroll 2
             for (int j = 0; j < C; j++)
-                bv[j] = lanes == VL ? vf_load(bi + (size_t)j * p + x)
-                                    : vf_load_part(bi + (size_t)j * p + x, lanes);
-#pragma GCC unroll 4
-            for (int r = 0; r < R; r++) {
-                const vf av = lanes == VL ? vf_load(ai + (size_t)r * p + x)
-                                          : vf_load_part(ai + (size_t)r * p + x, lanes);
-#pragma GCC unroll 2
-                for (int j = 0; j < C; j++)
-                    s[r][j] += av * bv[j];
-            }
+                s[r][j] += av * bv[j];
         }
     }
 #pragma GCC unroll 4
@@ -212,41 +208,25 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
             g[(size_t)r * ldg + j] += vf_hsum(s[r][j]);
 }
 
-/* Maps of fewer than 16 pixels (the auxiliary head's 2x2) are summed in
- * chunks of images of about this many pixels before a tile sums its lanes,
- * which cost more than the products when they came per image; a chunk stays
- * in cache while the tiles pass over it. Larger maps go image by image,
- * the sums conv2d_dw_pw_backward_pw repeats. */
-#define PWT_CHUNK_PIXELS 64
-
-/* G (rows r0..r1, all k columns) += sum_i A_i B_i^T, A_i (m, p) and B_i
- * (k, p) row-major, image i at a + i * a_img and b + i * b_img. */
-static void pwt_gemm(float *g, const float *a, size_t a_img, const float *b, size_t b_img, int r0,
-                     int r1, int k, int p, int n)
+/* G (m, k) += A B^T, A (m, p) and B (k, p) row-major. */
+static void pwt_gemm(float *g, const float *a, const float *b, int m, int k, int p)
 {
-    const int chunk = p < 16 ? PWT_CHUNK_PIXELS / p : 1;
-    if (n > chunk) {
-        for (int i = 0; i < n; i += chunk)
-            pwt_gemm(g, a + (size_t)i * a_img, a_img, b + (size_t)i * b_img, b_img, r0, r1, k, p,
-                     n - i < chunk ? n - i : chunk);
-        return;
-    }
-    for (int r = r0; r < r1;) {
-        const int R = r1 - r >= 4 ? 4 : 1;
+    for (int r = 0; r < m;) {
+        const int R = m - r >= 4 ? 4 : 1;
         for (int j = 0; j < k;) {
             float *gt = g + (size_t)r * k + j;
             const float *at = a + (size_t)r * p, *bt = b + (size_t)j * p;
             if (k - j >= 2) {
                 if (R == 4)
-                    pwt_tile(4, 2, gt, k, at, a_img, bt, b_img, p, n);
+                    pwt_tile(4, 2, gt, k, at, bt, p);
                 else
-                    pwt_tile(1, 2, gt, k, at, a_img, bt, b_img, p, n);
+                    pwt_tile(1, 2, gt, k, at, bt, p);
                 j += 2;
             } else {
                 if (R == 4)
-                    pwt_tile(4, 1, gt, k, at, a_img, bt, b_img, p, n);
+                    pwt_tile(4, 1, gt, k, at, bt, p);
                 else
-                    pwt_tile(1, 1, gt, k, at, a_img, bt, b_img, p, n);
+                    pwt_tile(1, 1, gt, k, at, bt, p);
                 j += 1;
             }
         }
@@ -283,10 +263,6 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
     }
 }
 
-/* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T, by sgemm: the
- * images are split into DW_GROUPS fixed groups (not one per thread), each
- * summed in order into its own partial matrix, and the partials are added in
- * group order. The bits do not depend on the thread count. */
 /* part (c_out, kdim) += dout_i (c_out, p) * col_i^T: one image's share of a
  * group's weight gradient. */
 static void dweight_group_add(float *part, const float *dout_i, const float *col_i, int c_out,
@@ -296,44 +272,37 @@ static void dweight_group_add(float *part, const float *dout_i, const float *col
                 1.0f, part, kdim);
 }
 
-/* dW += the groups' partial sums, in the fixed order the bits rely on. */
-static void dweight_groups_sum(float *dweight, float part[DW_GROUPS][DW_GROUP_FLOATS], size_t len)
+/* dW += the groups' partial sums (part + g * stride), in the fixed order
+ * the bits rely on. */
+static void dweight_groups_sum(float *dweight, const float *part, size_t stride, size_t len)
 {
+    const float *p0 = part, *p1 = p0 + stride, *p2 = p1 + stride, *p3 = p2 + stride;
     for (size_t e = 0; e < len; e++)
-        dweight[e] += (part[0][e] + part[1][e]) + (part[2][e] + part[3][e]);
+        dweight[e] += (p0[e] + p1[e]) + (p2[e] + p3[e]);
 }
 
+/* dW (c_out, kdim) += sum_i dout_i (c_out, p) * col_i^T, by sgemm: the
+ * images are split into DW_GROUPS fixed groups (not one per thread), each
+ * summed in order into its own partial matrix, and the partials are added in
+ * group order. The bits do not depend on the thread count. The partials:
+ * `parts` (DW_GROUPS x the weight), or the stack for weights up to
+ * DW_GROUP_FLOATS. */
 static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float *dout,
                                  const float *cols, size_t col_stride, int n, int p, int kdim,
-                                 int par)
+                                 int par, float *parts)
 {
-    float part[DW_GROUPS][DW_GROUP_FLOATS];
-    const size_t len = (size_t)s->c_out * kdim;
+    float stack[parts ? 1 : DW_GROUPS * DW_GROUP_FLOATS];
+    const size_t len = (size_t)s->c_out * kdim, stride = parts ? len : DW_GROUP_FLOATS;
+    float *part = parts ? parts : stack;
 #pragma omp parallel for schedule(static) if (par)
     for (int gi = 0; gi < DW_GROUPS; gi++) {
-        memset(part[gi], 0, len * sizeof **part);
+        float *pg = part + (size_t)gi * stride;
+        memset(pg, 0, len * sizeof *pg);
         for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
-            dweight_group_add(part[gi], dout + (size_t)i * s->c_out * p,
-                              cols + (size_t)i * col_stride, s->c_out, kdim, p);
+            dweight_group_add(pg, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride,
+                              s->c_out, kdim, p);
     }
-    dweight_groups_sum(dweight, part, len);
-}
-
-/* The same for weights too large for the partials on the stack: each thread
- * owns a block of rows and adds the images in order with pwt_gemm. */
-static void dense_dweight_rows(const ConvSpec *s, float *dweight, const float *dout,
-                               const float *cols, size_t col_stride, int n, int p, int kdim,
-                               int par)
-{
-    const int blocks = (s->c_out + 3) / 4;
-#pragma omp parallel if (par && blocks > 1)
-    {
-        const int nt = nn_team_size(), id = nn_thread_id();
-        const int b0 = blocks * id / nt, b1 = blocks * (id + 1) / nt;
-        const int r0 = 4 * b0, r1 = 4 * b1 < s->c_out ? 4 * b1 : s->c_out;
-        if (r1 > r0)
-            pwt_gemm(dweight, dout, (size_t)s->c_out * p, cols, col_stride, r0, r1, kdim, p, n);
-    }
+    dweight_groups_sum(dweight, part, stride, len);
 }
 
 static void dense_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
@@ -346,11 +315,11 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
     const int fast = conv_is_pointwise(s);
     const long work = (long)n * s->c_out * kdim * p;
     const int par = work >= NN_PARALLEL_MIN_WORK;
-    if (!fast && !scratch) {
+    if (conv_scratch_floats(s, n, h, w) && !scratch) {
         fprintf(stderr,
-                "dartboard: conv2d_backward: a %dx%d convolution needs scratch "
-                "(conv_scratch_floats)\n",
-                s->kh, s->kw);
+                "dartboard: conv2d_backward: a %dx%d convolution of %d -> %d channels needs "
+                "scratch (conv_scratch_floats)\n",
+                s->kh, s->kw, s->c_in, s->c_out);
         abort();
     }
     if (dweight) {
@@ -362,10 +331,10 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
         }
         const float *cols = fast ? in : scratch;
         const size_t col_stride = fast ? (size_t)s->c_in * p : (size_t)kdim * p;
-        if ((size_t)s->c_out * kdim <= DW_GROUP_FLOATS)
-            dense_dweight_groups(s, dweight, dout, cols, col_stride, n, p, kdim, par);
-        else
-            dense_dweight_rows(s, dweight, dout, cols, col_stride, n, p, kdim, par);
+        float *parts = (size_t)s->c_out * kdim <= DW_GROUP_FLOATS ? NULL
+                       : fast                                     ? scratch
+                                                                  : scratch + (size_t)n * kdim * p;
+        dense_dweight_groups(s, dweight, dout, cols, col_stride, n, p, kdim, par, parts);
     }
     if (din) {
 #pragma omp parallel for schedule(static) if (par && n > 1)
@@ -1029,8 +998,8 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward_pw");
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const size_t len = (size_t)co * c;
-    /* dW summed as conv2d_backward sums it (dense_dweight_groups, or _rows
-     * for large weights), for the same bits */
+    /* dW summed as conv2d_backward sums it (dense_dweight_groups), for the
+     * same bits; weights too large for the stack partials image by image */
     const int grouped = len <= DW_GROUP_FLOATS;
     float part[DW_GROUPS][DW_GROUP_FLOATS];
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
@@ -1052,7 +1021,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
             if (grouped)
                 dweight_group_add(part[gi], a, tile, co, c, p);
             else
-                pwt_gemm(dwpw, a, 0, tile, 0, 0, co, c, p, 1);
+                pwt_gemm(dwpw, a, tile, co, c, p);
         }
         gemm_small(c, p, co, wpw, 1, c, a, p, gmid + (size_t)i * c * p, p, 0);
         if (profile_enabled) {
@@ -1061,7 +1030,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
         }
     }
     if (dwpw && grouped)
-        dweight_groups_sum(dwpw, part, len);
+        dweight_groups_sum(dwpw, &part[0][0], DW_GROUP_FLOATS, len);
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, dwpw ? conv_flops(dw, n, h, w) : 0.0);
         profile_charge_seconds(PROF_POINTWISE, t_pw,

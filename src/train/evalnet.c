@@ -272,7 +272,7 @@ static int plan_aux(EPlan *p, EAux *a, int c, int s, int classes, char *err, siz
     size_t first = p->weights;
     eplan_conv(p, &a->c1, c, 128, 1, 1, 0, 1, 1, 2, 2);
     eplan_bn(p, &a->bn1, 128);
-    eplan_conv(p, &a->c2, 128, 768, 2, 1, 0, 1, 1, 2, 2);
+    eplan_conv_weights(p, &a->c2, 128, 768, 2, 1, 0, 1, 1); /* run as a product */
     eplan_bn(p, &a->bn2, 768);
     a->lw = eplan_weights(p, (size_t)classes * 768, INIT_UNIFORM, 768);
     a->lb = eplan_weights(p, (size_t)classes, INIT_UNIFORM, 768);

@@ -45,8 +45,8 @@ void eplan_bn(EPlan *p, EBn *bn, int c)
     bn->invstd = arena_floats(&p->net->arena, (size_t)c);
 }
 
-void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
-                int groups, int h, int w)
+void eplan_conv_weights(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad,
+                        int dilation, int groups)
 {
     cv->spec = (ConvSpec){.c_in = c_in,
                           .c_out = c_out,
@@ -57,6 +57,12 @@ void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int p
                           .dilation = dilation,
                           .groups = groups};
     cv->w = eplan_weights(p, conv_weight_count(&cv->spec), INIT_UNIFORM, c_in / groups * k * k);
+}
+
+void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
+                int groups, int h, int w)
+{
+    eplan_conv_weights(p, cv, c_in, c_out, k, stride, pad, dilation, groups);
     eneed(&p->conv, conv_scratch_floats(&cv->spec, p->batch, h, w));
 }
 

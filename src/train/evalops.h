@@ -158,6 +158,9 @@ size_t eplan_weights(EPlan *p, size_t count, EInitKind kind, int fan_in);
 void eplan_bn(EPlan *p, EBn *bn, int c);
 void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad, int dilation,
                 int groups, int h, int w);
+/* the weights only, for a convolution run as something else (a product) */
+void eplan_conv_weights(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad,
+                        int dilation, int groups);
 void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w);
 /* keep_x 0: the caller points f->x at scratch */
 void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int keep_x);
