@@ -54,17 +54,31 @@ check "a 2-rank search with beta-DARTS, SDARTS-RS, DARTS- and Fair DARTS keeps i
     "mpi 2 search $common --steps 14 $remedies --out $work/rem >$work/rem.out 2>$work/rem.err && [ ! -s $work/rem.err ]"
 
 # --- agreement with one rank ---------------------------------------------------
-sync="$common --steps 5 --set run.sync_bn=true"
+# With sync_bn, 2 ranks differ from 1 only in the rounding of the sums over
+# images, which the next steps amplify (where an alpha gradient is near zero,
+# Adam's first updates follow its sign; a ReLU input near zero flips): after the
+# first step the two agree in every printed digit, after five within 2.5e-4 in
+# the alphas and 1e-3 in the loss (measured). Without sync_bn the BN
+# statistics differ from the first step on: 8e-4 and 0.1 after it, 2.4e-3 and
+# 0.12 after five.
+sync="$common --steps 5 --set run.sync_bn=true --set run.report_every=1"
 check "1 rank, sync_bn, 5 steps" "$DARTBOARD search $sync --out $work/s1 >/dev/null 2>&1"
 check "2 ranks, sync_bn, 5 steps" "mpi 2 search $sync --out $work/s2 >/dev/null 2>&1"
-check "2 ranks without sync_bn, 5 steps" "mpi 2 search $common --steps 5 --out $work/p2 >/dev/null 2>&1"
+check "2 ranks without sync_bn, 5 steps" \
+    "mpi 2 search $common --steps 5 --set run.report_every=1 --out $work/p2 >/dev/null 2>&1"
+d_sync1=$(max_diff $work/s1/alphas.csv $work/s2/alphas.csv 5 1)
+d_loss1=$(max_diff $work/s1/metrics.csv $work/s2/metrics.csv 4 1)
+d_per1=$(max_diff $work/s1/alphas.csv $work/p2/alphas.csv 5 1)
 d_sync=$(max_diff $work/s1/alphas.csv $work/s2/alphas.csv 5 5)
 d_loss=$(max_diff $work/s1/metrics.csv $work/s2/metrics.csv 4 5)
 d_per=$(max_diff $work/s1/alphas.csv $work/p2/alphas.csv 5 5)
-echo "# softmaxed alphas after 5 steps, 1 vs 2 ranks: $d_sync with sync_bn, $d_per without; train loss $d_loss"
-check "with sync_bn the alphas agree within 1e-5 and the train loss within 1e-4" \
-    "below $d_sync 1e-5 && below $d_loss 1e-4"
-check "without sync_bn (BN statistics per rank) they do not" "! below $d_per 1e-5"
+echo "# softmaxed alphas, 1 vs 2 ranks, after 1 / 5 steps: $d_sync1 / $d_sync with sync_bn, $d_per1 / $d_per without; train loss $d_loss1 / $d_loss"
+check "with sync_bn, after one step the alphas and the train loss agree within 1e-5" \
+    "below $d_sync1 1e-5 && below $d_loss1 1e-5"
+check "  ... and after five within 1e-3 and 1e-2" "below $d_sync 1e-3 && below $d_loss 1e-2"
+check "without sync_bn (BN statistics per rank) they do not agree after one step" \
+    "! below $d_per1 1e-5"
+check "  ... nor after five" "! below $d_per 1e-3"
 # Second order: the virtual step's gradient, v and the alpha gradient all go
 # through the sum (2 steps: a second-order step with sync_bn is ~3000 sums).
 sync2="$common --steps 2 --set run.sync_bn=true --set arch.order=2"

@@ -6,9 +6,11 @@
  * summed in order (sgemm, single-threaded, see parallel.h), then the groups
  * in order, so the result does not depend on the thread count.
  *
- * Depthwise convolutions run on a zero-padded copy of each plane (plane.h),
- * split into `stride` column phases so that every tap reads contiguous memory
- * whatever the stride, threaded over batch x channels. Outputs are computed in
+ * Depthwise convolutions of stride 1 (3x3 and 5x5, dilation 1 and 2) run
+ * by strips of output rows straight from the source plane (dw_strip_corr).
+ * The others run on a zero-padded copy of each plane (plane.h), split into
+ * `stride` column phases so that every tap reads contiguous memory whatever
+ * the stride, threaded over batch x channels. Their outputs are computed in
  * "jobs" of VL consecutive pixels of a row (one vector, vec.h); a tile of 8
  * jobs keeps 8 independent accumulators in registers, which hides the FMA
  * latency even for 7x7 planes. The input gradient of a stride-1 depthwise conv
