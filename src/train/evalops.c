@@ -124,7 +124,7 @@ NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *i
     const float *gamma = net->w + bn->gamma, *beta = net->w + bn->beta;
     const float *rm = net->run + bn->run, *rv = rm + bn->c;
     int c = bn->c, planes = net->n * c, test = net->mode == EVAL_TEST;
-#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= 262144)
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= EW_PARALLEL_MIN)
     for (int q = 0; q < planes; q++) {
         int ch = q % c;
         float m = test ? rm[ch] : bn->mean[ch];
@@ -233,7 +233,7 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din
  * written, not added, in one pass. */
 NN_CLONED static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
 {
-#pragma omp parallel for simd schedule(static) if (count >= 262144)
+#pragma omp parallel for simd schedule(static) if (count >= EW_PARALLEL_MIN)
     for (size_t i = 0; i < count; i++)
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
