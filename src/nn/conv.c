@@ -469,11 +469,19 @@ static inline __attribute__((always_inline)) void strip_row(const PlanePlan *pl,
     *lo = _mm512_maskz_loadu_ps(mlo, p);
     *hi = _mm512_maskz_loadu_ps(mhi, p + 16);
 }
+/* The row's 16 lanes from lane `shift` on: lo's, then hi's. */
+static inline __attribute__((always_inline)) __m512 strip_shift(__m512 lo, __m512 hi, int shift)
+{
+    if (shift == 0)
+        return lo;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return _mm512_permutex2var_ps(lo, _mm512_add_epi32(iota, _mm512_set1_epi32(shift)), hi);
+}
+
 static inline __attribute__((always_inline)) void
 dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
               float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
 {
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __mmask16 mlo = strip_lanes(ox - pl->pl, pl->src_w),
                     mhi = strip_lanes(ox - pl->pl + 16, pl->src_w);
     __m512 a[8];
@@ -486,10 +494,7 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
         strip_row(pl, x, oy0 + r, ox, mlo, mhi, &lo, &hi);
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
-            const __m512 sh = kx == 0
-                                  ? lo
-                                  : _mm512_permutex2var_ps(
-                                        lo, _mm512_add_epi32(iota, _mm512_set1_epi32(kx * D)), hi);
+            const __m512 sh = strip_shift(lo, hi, kx * D);
 #pragma GCC unroll 5
             for (int ky = 0; ky < K; ky++) {
                 const int j = r - ky * D;
@@ -520,7 +525,6 @@ static inline __attribute__((always_inline)) void
 dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
                const float *g, vf *wacc, int oy0, int ox, int lanes, int skip)
 {
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __mmask16 mlo = strip_lanes(ox - pl->pl, pl->src_w),
                     mhi = strip_lanes(ox - pl->pl + 16, pl->src_w);
     __m512 gv[8], w[9];
@@ -540,10 +544,7 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
         strip_row(pl, x, oy0 + r, ox, mlo, mhi, &lo, &hi);
 #pragma GCC unroll 3
         for (int kx = 0; kx < K; kx++) {
-            const __m512 sh = kx == 0
-                                  ? lo
-                                  : _mm512_permutex2var_ps(
-                                        lo, _mm512_add_epi32(iota, _mm512_set1_epi32(kx * D)), hi);
+            const __m512 sh = strip_shift(lo, hi, kx * D);
 #pragma GCC unroll 3
             for (int ky = 0; ky < K; ky++) {
                 const int j = r - ky * D;
