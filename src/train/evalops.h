@@ -20,8 +20,8 @@
 #include "dartboard/genotype.h"
 
 /* The fused depthwise-pointwise block runs image by image; the batch is cut
- * into this many fixed groups, shared by the threads, so its sums (the
- * pointwise weight gradient) do not depend on the thread count. */
+ * into this many fixed groups, shared by the threads, so its sums (the two
+ * weight gradients, a partial per group) do not depend on the thread count. */
 #define DWPW_GROUPS 8
 #define ESCRATCH_SLOTS 3
 /* Element-wise passes over at least this many floats (256 KiB) are shared by
