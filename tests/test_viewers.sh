@@ -84,6 +84,17 @@ check "ls: stopped" "[ \"\$(ls_state '$work/runs' live)\" = stopped ]"
 # ---------------------------------------------------------------- done, stale
 check "a finished run" "'$DARTBOARD' search $common --out '$work/runs/done' --steps 3 --headless >/dev/null 2>&1"
 check "ls: done, 3/3" "'$DARTBOARD' ls '$work/runs' | grep -Eq '^$work/runs/done +done +- +test +3/3 '"
+# groups of runs (a script's OUT/runs/ROW): up to three directories down,
+# never inside a run or through a symbolic link
+mkdir -p "$work/groups/g/h" "$work/groups/a/b/c"
+cp -R "$work/runs/done" "$work/groups/g/h/row"
+cp -R "$work/runs/done" "$work/groups/a/b/c/deep"
+cp -R "$work/runs/done" "$work/groups/g/h/row/inner"
+ln -s "$work/groups/g" "$work/groups/link"
+check "ls: a run three directories down" \
+    "'$DARTBOARD' ls '$work/groups' | grep -Eq '^$work/groups/g/h/row +done +- +test +3/3 '"
+check "  ... not four, nor through a symbolic link, nor inside a run" \
+    "[ \"\$('$DARTBOARD' ls '$work/groups' | wc -l)\" = 2 ]"
 "$DARTBOARD" search $common --out "$work/runs/killed" --set run.epochs=1000 --headless \
     >/dev/null 2>&1 </dev/null &
 bg=$!

@@ -240,41 +240,67 @@ static int by_path(const void *a, const void *b)
     return strcmp(((const RunInfo *)a)->path, ((const RunInfo *)b)->path);
 }
 
-/* Every run directory directly under dir, sorted by name. */
-static int list_runs(const char *dir, RunInfo **out, char *err, size_t errlen)
+/* How deep under DIR runs are looked for: runs/NAME, and the groups a
+ * script makes (bench/compare-remedies.sh's OUT/runs/ROW). */
+#define RUNS_DEPTH 3
+
+typedef struct RunList {
+    RunInfo *runs;
+    int n, cap;
+} RunList;
+
+/* Adds the runs under dir (depth levels below the top) to l. A run's own
+ * subdirectories are not searched, nor symbolic links to directories. */
+static int collect_runs(RunList *l, const char *dir, int depth, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
+        if (depth > 0)
+            return 0; /* unreadable below the top: skipped */
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return -1;
     }
-    RunInfo *runs = NULL;
-    int n = 0, cap = 0;
     struct dirent *e;
     char path[RUNDIR_FILE_MAX];
-    while ((e = readdir(d))) {
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
         if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= RUNDIR_PATH_MAX)
             continue;
-        if (n == cap) {
-            RunInfo *more = realloc(runs, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *runs);
+        if (l->n == l->cap) {
+            int cap = l->cap ? 2 * l->cap : 16;
+            RunInfo *more = realloc(l->runs, (size_t)cap * sizeof *more);
             if (!more) {
-                free(runs);
-                closedir(d);
                 snprintf(err, errlen, "out of memory");
-                return -1;
+                rc = -1;
+                break;
             }
-            runs = more;
+            l->runs = more;
+            l->cap = cap;
         }
-        if (run_info(path, &runs[n]) == 0)
-            n++;
+        struct stat st;
+        if (run_info(path, &l->runs[l->n]) == 0)
+            l->n++;
+        else if (depth + 1 < RUNS_DEPTH && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = collect_runs(l, path, depth + 1, err, errlen);
     }
     closedir(d);
-    if (n)
-        qsort(runs, (size_t)n, sizeof *runs, by_path);
-    *out = runs;
-    return n;
+    return rc;
+}
+
+/* Every run directory under dir, sorted by path. */
+static int list_runs(const char *dir, RunInfo **out, char *err, size_t errlen)
+{
+    RunList l = {NULL, 0, 0};
+    if (collect_runs(&l, dir, 0, err, errlen) != 0) {
+        free(l.runs);
+        return -1;
+    }
+    if (l.n)
+        qsort(l.runs, (size_t)l.n, sizeof *l.runs, by_path);
+    *out = l.runs;
+    return l.n;
 }
 
 int viewers_ls(FILE *out, const char *dir)
