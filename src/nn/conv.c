@@ -454,8 +454,8 @@ static inline __mmask16 strip_lanes(int start, int width)
     return b <= a ? 0 : (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
 }
 
-/* Padded input row r (of the strip starting at output row oy0) of column
- * block ox: its two vectors, *lo at padded column ox and *hi 16 after. */
+/* Padded input row `row` in column block ox: its two vectors, *lo from
+ * padded column ox and *hi from 16 after. */
 static inline __attribute__((always_inline)) void strip_row(const PlanePlan *pl, const float *x,
                                                             int row, int ox, __mmask16 mlo,
                                                             __mmask16 mhi, __m512 *lo, __m512 *hi)
@@ -469,6 +469,7 @@ static inline __attribute__((always_inline)) void strip_row(const PlanePlan *pl,
     *lo = _mm512_maskz_loadu_ps(mlo, p);
     *hi = _mm512_maskz_loadu_ps(mhi, p + 16);
 }
+
 /* The row's 16 lanes from lane `shift` on: lo's, then hi's. */
 static inline __attribute__((always_inline)) __m512 strip_shift(__m512 lo, __m512 hi, int shift)
 {
