@@ -328,10 +328,20 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memset(gm_want, 0, nmid * sizeof *gm_want);
     conv2d_backward(&pw, gm_want, dpw_want, g, mid, wp, n, ho, wo, scr);
     conv2d_backward(&dw, dx_want, ddw_want, gm_want, x, wd, n, h, w, NULL);
-    conv2d_dw_pw_backward(&dw, &pw, dx_got, ddw_got, dpw_got, g, x, wd, wp, n, h, w, tiles);
+    conv2d_dw_pw_backward(&dw, &pw, dx_got, NULL, ddw_got, dpw_got, g, x, wd, wp, n, h, w, tiles);
     ok(near(dx_got, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its whole backward: input and both weight gradients");
+    /* through a ReLU before the block: the input gradient written (over
+     * anything), zero where the ReLU's output (x, half of it <= 0) is not
+     * positive; the same input gradient as above, without what was there */
+    float *dx_plain = buf(nin), *dx_mask = randn(nin, 1e6f);
+    conv2d_backward(&dw, dx_plain, NULL, gm_want, x, wd, n, h, w, NULL);
+    for (size_t i = 0; i < nin; i++)
+        dx_plain[i] = x[i] > 0.0f ? dx_plain[i] : 0.0f;
+    conv2d_dw_pw_backward(&dw, &pw, dx_mask, x, ddw_got, dpw_got, g, x, wd, wp, n, h, w, tiles);
+    ok(near(dx_mask, dx_plain, nin, 1e-4), "... and through a ReLU, the input gradient written");
+    free(dx_plain), free(dx_mask);
     free(x), free(wd), free(wp), free(mid), free(want), free(got), free(tile);
     free(g), free(gm_want), free(gm_got), free(dw_want), free(dw_got);
     free(dx_want), free(ddw_want), free(dpw_want), free(dx_got), free(ddw_got), free(dpw_got);

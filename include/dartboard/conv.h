@@ -61,11 +61,15 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
 /* The block's whole backward, image by image: din += the input gradient,
  * ddw += the depthwise and dpw += the 1x1 weight gradient, each image's
  * share added in image order. The depthwise output is recomputed, and the
- * gradient between the two convolutions never leaves cache. tiles: twice
- * conv_dw_pw_tile_floats. Runs in the calling thread. */
-void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din, float *ddw,
-                           float *dpw, const float *dout, const float *in, const float *wdw,
-                           const float *wpw, int n, int h, int w, float *tiles);
+ * gradient between the two convolutions never leaves cache. With din_mask
+ * (the output of a ReLU whose input is the block's), din = (not +=) the
+ * gradient of that ReLU's input: the input gradient where din_mask > 0,
+ * else 0. tiles: twice conv_dw_pw_tile_floats. Runs in the calling
+ * thread. */
+void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din,
+                           const float *din_mask, float *ddw, float *dpw, const float *dout,
+                           const float *in, const float *wdw, const float *wpw, int n, int h, int w,
+                           float *tiles);
 
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);

@@ -1045,10 +1045,22 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
 /* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
  * second tile. Each depthwise plane is copied into the padded buffer once
  * and serves both the recomputed depthwise output and the weight gradient. */
+/* dx[0..n) = dx where mask > 0, else 0: a ReLU's backward, in place. */
+static void relu_mask_in_place(float *restrict dx, const float *restrict mask, size_t n)
+{
+    const vf zero = vf_set1(0.0f);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vf_store(dx + i, vf_if_gt(vf_load(mask + i), zero, vf_load(dx + i), zero));
+    for (; i < n; i++)
+        dx[i] = mask[i] > 0.0f ? dx[i] : 0.0f;
+}
+
 static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
-                                 float *xbuf, float *dbuf, float *din, float *ddw, float *dpw,
-                                 const float *a, const float *x, const float *wdw, const float *wpw,
-                                 float *tile, float *gmid, double *t_dw, double *t_pw)
+                                 float *xbuf, float *dbuf, float *din, const float *din_mask,
+                                 float *ddw, float *dpw, const float *a, const float *x,
+                                 const float *wdw, const float *wpw, float *tile, float *gmid,
+                                 double *t_dw, double *t_pw)
 {
     const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
@@ -1068,7 +1080,11 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
         dw_plane_wgrad(&d->pl, xbuf, x + ch * hw, g, wacc, &filled);
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
+        if (din_mask)
+            memset(din + ch * hw, 0, hw * sizeof *din);
         dw_din_plane(&d->pl, gp, dbuf, din + ch * hw, g, wk, wflip);
+        if (din_mask)
+            relu_mask_in_place(din + ch * hw, din_mask + ch * hw, hw);
     }
     double t2 = profile_enabled ? profile_clock() : 0.0;
     dweight_group_add(dpw, a, tile, co, c, p);
@@ -1078,9 +1094,10 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
     }
 }
 
-void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din, float *ddw,
-                           float *dpw, const float *dout, const float *in, const float *wdw,
-                           const float *wpw, int n, int h, int w, float *tiles)
+void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din,
+                           const float *din_mask, float *ddw, float *dpw, const float *dout,
+                           const float *in, const float *wdw, const float *wpw, int n, int h, int w,
+                           float *tiles)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward");
@@ -1093,7 +1110,12 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din, f
             conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
             dweight_group_add(dpw, a, tile, co, c, p);
             gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
-            conv2d_backward_naive(dw, din + (size_t)i * c * h * w, ddw, gmid, x, wdw, 1, h, w);
+            float *dx = din + (size_t)i * c * h * w;
+            if (din_mask)
+                memset(dx, 0, (size_t)c * h * w * sizeof *dx);
+            conv2d_backward_naive(dw, dx, ddw, gmid, x, wdw, 1, h, w);
+            if (din_mask)
+                relu_mask_in_place(dx, din_mask + (size_t)i * c * h * w, (size_t)c * h * w);
         }
         return; /* the naive path is not profiled (conv2d_*_naive are references) */
     }
@@ -1111,7 +1133,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din, f
     if (gp)
         plane_clear(gp, dbuf, 0.0f);
     for (int i = 0; i < n; i++)
-        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * h * w, ddw, dpw,
+        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * h * w,
+                             din_mask ? din_mask + (size_t)i * c * h * w : NULL, ddw, dpw,
                              dout + (size_t)i * co * p, in + (size_t)i * c * h * w, wdw, wpw, tile,
                              gmid, &t_dw, &t_pw);
     if (profile_enabled) {

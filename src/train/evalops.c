@@ -205,10 +205,11 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out,
     }
 }
 
-/* din += the block's input gradient; its weight gradients += the groups'
- * partial sums, added in group order. */
-static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din, const float *dout,
-                          const float *in, int h, int w)
+/* din += the block's input gradient (with mask: din = the gradient through
+ * the ReLU whose output mask is, conv.h); its weight gradients += the
+ * groups' partial sums, added in group order. */
+static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din, const float *mask,
+                          const float *dout, const float *in, int h, int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
@@ -222,7 +223,8 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din
             continue;
         float *part = net->parts + (size_t)g * net->part_floats;
         memset(part, 0, (ldw + lpw) * sizeof *part);
-        conv2d_dw_pw_backward(&dw->spec, &pw->spec, din + (size_t)i0 * in_img, part, part + ldw,
+        conv2d_dw_pw_backward(&dw->spec, &pw->spec, din + (size_t)i0 * in_img,
+                              mask ? mask + (size_t)i0 * in_img : NULL, part, part + ldw,
                               dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img, net->w + dw->w,
                               net->w + pw->w, i1 - i0, h, w,
                               net->tiles + (size_t)g * net->tile_floats);
@@ -237,15 +239,6 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din
         for (size_t k = 0; k < lpw; k++)
             gpw[k] += part[ldw + k];
     }
-}
-
-/* dx = dy where the ReLU output y passed (y > 0), else 0: the ReLU backward
- * written, not added, in one pass. */
-NN_CLONED static void relu_mask(float *dx, const float *dy, const float *y, size_t count)
-{
-#pragma omp parallel for simd schedule(static) if (count >= EW_PARALLEL_MIN)
-    for (size_t i = 0; i < count; i++)
-        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
@@ -333,7 +326,6 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
                          const float *relu_in)
 {
     int hwo = op->ho * op->wo, last = op->blocks - 1;
-    size_t count = (size_t)net->n * op->c * hwo;
     float *dx = net->t[1], *dmid = net->t[2];
     const float *g = dout;
     /* the forward again, the same bits: the BN inputs and the middle activation */
@@ -345,11 +337,10 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     for (int b = last; b >= 0; b--) {
         ebn_backward(net, &op->bn[b], dx, g, net->blk_x[b], hwo);
         if (b == 0) {
-            dwpw_backward(net, &op->dw[0], &op->pw[0], drelu_in, dx, relu_in, op->h, op->w);
-        } else {
-            ezero(dmid, count);
-            dwpw_backward(net, &op->dw[b], &op->pw[b], dmid, dx, net->mid, op->ho, op->wo);
-            relu_mask(dmid, dmid, net->mid, count); /* in place */
+            dwpw_backward(net, &op->dw[0], &op->pw[0], drelu_in, NULL, dx, relu_in, op->h, op->w);
+        } else { /* through the ReLU between the blocks */
+            dwpw_backward(net, &op->dw[b], &op->pw[b], dmid, net->mid, dx, net->mid, op->ho,
+                          op->wo);
             g = dmid;
         }
     }
