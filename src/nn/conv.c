@@ -1042,9 +1042,6 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
     }
 }
 
-/* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
- * second tile. Each depthwise plane is copied into the padded buffer once
- * and serves both the recomputed depthwise output and the weight gradient. */
 /* dx[0..n) = dx where mask > 0, else 0: a ReLU's backward, in place. */
 static void relu_mask_in_place(float *restrict dx, const float *restrict mask, size_t n)
 {
@@ -1056,6 +1053,9 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
         dx[i] = mask[i] > 0.0f ? dx[i] : 0.0f;
 }
 
+/* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
+ * second tile. Each depthwise plane is copied into the padded buffer once
+ * and serves both the recomputed depthwise output and the weight gradient. */
 static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
                                  float *xbuf, float *dbuf, float *din, const float *din_mask,
                                  float *ddw, float *dpw, const float *a, const float *x,
