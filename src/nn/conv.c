@@ -1054,8 +1054,9 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
 }
 
 /* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
- * second tile. Each depthwise plane is copied into the padded buffer once
- * and serves both the recomputed depthwise output and the weight gradient. */
+ * second tile. Each depthwise input plane serves both the recomputed output
+ * and the weight gradient: read by the strips, or copied into the padded
+ * buffer once where they do not serve it. */
 static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
                                  float *xbuf, float *dbuf, float *din, const float *din_mask,
                                  float *ddw, float *dpw, const float *a, const float *x,
