@@ -558,13 +558,80 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
     for (int t = 0; t < K * K; t++)
         wacc[t] = (vf)w[t];
 }
+#define DW_STRIP_HAS_WGRAD 1
 
+#elif defined(__AVX2__)
+/* The AVX2 build's strips (8 lanes). AVX2 has no shift across two
+ * registers, so each column tap of an input row is its own masked load
+ * (masked loads are cheap everywhere; it is AVX2's masked store that AMD
+ * microcodes), and serves the up to k output rows the row reaches: k loads
+ * per row where the tiles load k*k per output run. Rows outside the plane
+ * are skipped. The weight gradient keeps the tiles: its k*k accumulators and
+ * the strip's gradients would not fit in 16 registers. */
+
+/* Lanes l of an 8-float load at source column `start` with 0 <= start + l
+ * < width. */
+static inline __m256i strip_lanes(int start, int width)
+{
+    const __m256i col =
+        _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(start));
+    return _mm256_and_si256(_mm256_cmpgt_epi32(col, _mm256_set1_epi32(-1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32(width), col));
+}
+
+static inline __attribute__((always_inline)) void
+dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
+              float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
+{
+    __m256i m[5];
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++)
+        m[kx] = strip_lanes(ox + kx * D - pl->pl, pl->src_w);
+    v8 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < R; j++)
+        a[j] = v8_set1(0.0f);
+#pragma GCC unroll 16
+    for (int r = 0; r < R + (K - 1) * D; r++) {
+        const int iy = oy0 + r - pl->pt;
+        if (iy < 0 || iy >= pl->src_h)
+            continue;
+        const float *p = x + (size_t)iy * pl->src_w + ox - pl->pl;
+#pragma GCC unroll 5
+        for (int kx = 0; kx < K; kx++) {
+            const v8 v = (v8)_mm256_maskload_ps(p + kx * D, m[kx]);
+#pragma GCC unroll 5
+            for (int ky = 0; ky < K; ky++) {
+                const int j = r - ky * D;
+                if (j >= 0 && j < R)
+                    a[j] += v8_set1(wk[ky * K + kx]) * v;
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < R; j++) {
+        if (j < skip)
+            continue;
+        float *o = dst + (size_t)(oy0 + j) * pl->out_w + ox;
+        if (lanes == VL) {
+            v8_store(o, acc ? v8_load(o) + a[j] : a[j]);
+        } else {
+            v8 v = acc ? v8_load_part(o, lanes) + a[j] : a[j];
+            v8_store_part(o, v, lanes);
+        }
+    }
+}
+#define DW_STRIP_HAS_WGRAD 0
+#endif
+
+#if defined(__AVX512F__) || defined(__AVX2__)
 /* The strip height for a plane, 0 where no instantiation serves it: 7 for
  * heights that 7 divides and 8 does not (the 28, 14 and 7 of 28x28 inputs),
  * else 8, the last strip overlapping the one before. */
 static int dw_strip_rows(const PlanePlan *pl, int wgrad)
 {
-    if (pl->s != 1 || (pl->k != 3 && (wgrad || pl->k != 5)) || (pl->d != 1 && pl->d != 2))
+    if (pl->s != 1 || (pl->k != 3 && (wgrad || pl->k != 5)) || (pl->d != 1 && pl->d != 2) ||
+        (wgrad && !DW_STRIP_HAS_WGRAD))
         return 0;
     if (pl->out_h % 8 != 0 && pl->out_h % 7 == 0)
         return 7;
@@ -610,6 +677,7 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float
     }
 }
 
+#if DW_STRIP_HAS_WGRAD
 /* Every strip of the source plane x: wacc += the weight gradient (3x3). */
 static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x, const float *g,
                                   vf *wacc)
@@ -632,6 +700,9 @@ static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x,
         }
     }
 }
+#else
+#define dw_plane_strips_wgrad(pl, rows, x, g, wacc) ((void)0)
+#endif
 #else
 #define dw_strip_rows(pl, wgrad) 0
 #define dw_plane_strips(pl, rows, x, dst, wk, acc) ((void)0)
