@@ -51,11 +51,12 @@ static inline __m256i v8_lane_mask(int lanes)
 #endif
 
 /* First `lanes` (0..8) floats of p; the others zero. With AVX-512VL (the
- * AVX-512 build) the masked load and store are the EVEX k-mask moves; the
- * AVX2 build stores the lanes in pieces (v8_store_part). AVX2's vmaskmovps
- * store is microcoded on AMD cores: the evaluation network's training step
- * ran 5-15 % slower on a Zen 4 with it in the AVX-512 build, 8-10 % in the
- * AVX2 build. */
+ * AVX-512 build) the masked load is the EVEX k-mask move. Partial stores go
+ * in plain pieces (v8_store_part): AVX2's vmaskmovps store is microcoded on
+ * AMD cores (the evaluation network's training step ran 5-15 % slower on a
+ * Zen 4 with it), and a masked store whose masked-off lanes cover pixels
+ * read next can defeat store forwarding (vf_load_part); the pieces cost the
+ * same as the k-mask store there. */
 static inline v8 v8_load_part(const float *p, int lanes)
 {
 #if defined(__AVX512F__) && defined(__AVX512VL__)
@@ -72,10 +73,7 @@ static inline v8 v8_load_part(const float *p, int lanes)
 
 static inline void v8_store_part(float *p, v8 v, int lanes)
 {
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-    _mm256_mask_storeu_ps(p, (__mmask8)((1u << lanes) - 1u), (__m256)v);
-#elif defined(__AVX2__)
-    /* 4, 2 and 1 floats by plain stores: vmaskmovps is microcoded on AMD */
+#ifdef __AVX2__ /* 4, 2 and 1 floats by plain stores (see v8_load_part) */
     if (lanes == 8) {
         v8_store(p, v);
         return;
