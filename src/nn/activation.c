@@ -6,16 +6,12 @@
 
 #include "vec.h"
 
-/* ReLU is one pass over memory: a team pays from 256 KiB on (measured at 2
- * threads on the evaluation network's training step). */
-#define RELU_PARALLEL_MIN (2 * NN_PARALLEL_MIN_WORK)
-
 void relu_forward(float *out, const float *in, size_t count)
 {
     PROFILE_BEGIN;
     const size_t nv = count / 8;
     const v8 zero = v8_set1(0.0f);
-#pragma omp parallel for schedule(static) if (count >= RELU_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if (count >= NN_PARALLEL_MIN_PASS)
     for (size_t v = 0; v < nv; v++) {
         v8 x = v8_load(in + 8 * v);
         v8_store(out + 8 * v, v8_if_gt(x, zero, x, zero));
@@ -30,7 +26,7 @@ void relu_backward(float *din, const float *dout, const float *in, size_t count)
     PROFILE_BEGIN;
     const size_t nv = count / 8;
     const v8 zero = v8_set1(0.0f);
-#pragma omp parallel for schedule(static) if (count >= RELU_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if (count >= NN_PARALLEL_MIN_PASS)
     for (size_t v = 0; v < nv; v++) {
         v8 d = v8_load(din + 8 * v);
         v8_store(din + 8 * v, d + v8_if_gt(v8_load(in + 8 * v), zero, v8_load(dout + 8 * v), zero));

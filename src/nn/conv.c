@@ -638,39 +638,37 @@ static int dw_strip_rows(const PlanePlan *pl, int wgrad)
     return pl->out_h >= 8 ? 8 : 0;
 }
 
-#define DW_STRIP_CASES(X, R)                                                                       \
-    case 3 * 100 + 1 * 10 + R:                                                                     \
-        X(3, 1, R);                                                                                \
-        break;                                                                                     \
-    case 3 * 100 + 2 * 10 + R:                                                                     \
-        X(3, 2, R);                                                                                \
+/* One case per instantiation, keyed as dw_strip_key; dw_strip_rows admits
+ * no other plane. */
+#define DW_STRIP_CASE(X, K, D, R)                                                                  \
+    case K * 100 + D * 10 + R:                                                                     \
+        X(K, D, R);                                                                                \
         break;
+#define DW_STRIP_3X3_CASES(X, R) DW_STRIP_CASE(X, 3, 1, R) DW_STRIP_CASE(X, 3, 2, R)
+
+static int dw_strip_key(const PlanePlan *pl, int rows)
+{
+    return pl->k * 100 + pl->d * 10 + rows;
+}
 
 /* Every strip of the source plane x: dst (=, or += with acc) the
  * correlation. */
 static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float *dst,
                             const float *wk, int acc)
 {
+    const int key = dw_strip_key(pl, rows);
     for (int ox = 0; ox < pl->out_w; ox += VL) {
         const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
         for (int oy = 0; oy < pl->out_h; oy += rows) {
             const int oy0 = oy + rows > pl->out_h ? pl->out_h - rows : oy;
 #define DW_STRIP_CORR(K, D, R) dw_strip_corr(K, D, R, pl, x, dst, wk, oy0, ox, lanes, oy - oy0, acc)
-            switch (pl->k * 100 + pl->d * 10 + rows) {
-                DW_STRIP_CASES(DW_STRIP_CORR, 7)
-                DW_STRIP_CASES(DW_STRIP_CORR, 8)
-            case 5 * 100 + 1 * 10 + 7:
-                DW_STRIP_CORR(5, 1, 7);
-                break;
-            case 5 * 100 + 1 * 10 + 8:
-                DW_STRIP_CORR(5, 1, 8);
-                break;
-            case 5 * 100 + 2 * 10 + 7:
-                DW_STRIP_CORR(5, 2, 7);
-                break;
-            default:
-                DW_STRIP_CORR(5, 2, 8);
-                break;
+            switch (key) {
+                DW_STRIP_3X3_CASES(DW_STRIP_CORR, 7)
+                DW_STRIP_3X3_CASES(DW_STRIP_CORR, 8)
+                DW_STRIP_CASE(DW_STRIP_CORR, 5, 1, 7)
+                DW_STRIP_CASE(DW_STRIP_CORR, 5, 1, 8)
+                DW_STRIP_CASE(DW_STRIP_CORR, 5, 2, 7)
+                DW_STRIP_CASE(DW_STRIP_CORR, 5, 2, 8)
             }
 #undef DW_STRIP_CORR
         }
@@ -682,19 +680,15 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float
 static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x, const float *g,
                                   vf *wacc)
 {
+    const int key = dw_strip_key(pl, rows);
     for (int ox = 0; ox < pl->out_w; ox += VL) {
         const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
         for (int oy = 0; oy < pl->out_h; oy += rows) {
             const int oy0 = oy + rows > pl->out_h ? pl->out_h - rows : oy;
 #define DW_STRIP_WGRAD(K, D, R) dw_strip_wgrad(K, D, R, pl, x, g, wacc, oy0, ox, lanes, oy - oy0)
-            switch (pl->k * 100 + pl->d * 10 + rows) {
-                DW_STRIP_CASES(DW_STRIP_WGRAD, 7)
-            case 3 * 100 + 1 * 10 + 8:
-                DW_STRIP_WGRAD(3, 1, 8);
-                break;
-            default:
-                DW_STRIP_WGRAD(3, 2, 8);
-                break;
+            switch (key) {
+                DW_STRIP_3X3_CASES(DW_STRIP_WGRAD, 7)
+                DW_STRIP_3X3_CASES(DW_STRIP_WGRAD, 8)
             }
 #undef DW_STRIP_WGRAD
         }

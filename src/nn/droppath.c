@@ -6,16 +6,12 @@
 
 #include "vec.h"
 
-/* One pass over memory: a team pays from 256 KiB on (measured at 2 threads
- * on the evaluation network's training step). */
-#define DROPPATH_PARALLEL_MIN (2 * NN_PARALLEL_MIN_WORK)
-
 void droppath_forward(float *out, const float *in, const float *scale, int n, size_t per,
                       int accumulate)
 {
     PROFILE_BEGIN;
     size_t total = (size_t)n * per;
-#pragma omp parallel for schedule(static) if (total >= DROPPATH_PARALLEL_MIN && n > 1)
+#pragma omp parallel for schedule(static) if (total >= NN_PARALLEL_MIN_PASS && n > 1)
     for (int i = 0; i < n; i++) {
         const float s = scale ? scale[i] : 1.0f;
         const float *restrict x = in + (size_t)i * per;
