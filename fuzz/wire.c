@@ -141,8 +141,10 @@ static void seed(const char *dir, const char *name, const void *a, size_t alen, 
     char path[1024];
     snprintf(path, sizeof path, "%s/seed-%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(a, 1, alen, f) != alen || fwrite(b, 1, blen, f) != blen || fclose(f) != 0)
+    if (!f || fwrite(a, 1, alen, f) != alen || fwrite(b, 1, blen, f) != blen || fclose(f) != 0) {
+        perror(path);
         abort();
+    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
