@@ -9,13 +9,9 @@ set -u
 : "${DARTBOARD:?}"
 command -v gnuplot >/dev/null 2>&1 || { echo "# gnuplot not found"; exit 77; }
 srcdir=${top_srcdir:-.}
-work=test_compare_remedies.dir
-rm -rf "$work" || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$srcdir/tests/test_lib.sh"
+test_begin test_compare_remedies.dir
+rmdir "$work" || exit 99 # the script makes its --out directory itself
 
 check "compare-remedies.sh --tiny runs" \
     '"$srcdir/bench/compare-remedies.sh" --tiny --threads 1 --steps 6 --out "$work" --dartboard "$DARTBOARD" 2>"$work.log"'
@@ -40,5 +36,4 @@ check "bad options are refused (exit 2)" \
     '"$srcdir/bench/compare-remedies.sh" --steps 0 --dartboard "$DARTBOARD" 2>/dev/null; [ $? = 2 ]'
 [ -s "$work.log" ] && grep -v "^compare-remedies: [a-z0-9-]*: dartboard " "$work.log" | sed 's/^/# /'
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end

@@ -20,14 +20,10 @@
 set -u
 : "${top_builddir:?}" "${DARTBOARD:?}"
 command -v timeout >/dev/null || { echo "timeout(1) is needed"; exit 99; }
-work=test_config_extremes.dir
-rm -rf "$work" && mkdir -p "$work" || exit 99
+. "${top_srcdir:-.}/tests/test_lib.sh"
+test_begin test_config_extremes.dir
 "$top_builddir/tests/config_extremes" >"$work/values" || exit 99
 [ -s "$work/values" ] || exit 99
-fails=0
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
 
 # The run a key is tried on: train.* keys shape `dartboard train` (the
 # train-test preset, DARTS_V2), the rest a search.
@@ -93,6 +89,4 @@ while read -r key value expect; do
 done <"$work/values"
 
 [ "$n" -ge 50 ] || fail "only $n cases: the key table lists fewer numeric keys than expected"
-[ "$fails" -eq 0 ] && rm -rf "$work"
-echo "1..$n"
-[ "$fails" -eq 0 ]
+test_end
