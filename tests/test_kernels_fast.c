@@ -289,10 +289,10 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     const size_t nout = (size_t)n * c_out * ho * wo;
     float *x = randn(nin, 1.0f), *wd = randn(conv_weight_count(&dw), 0.5f);
     float *wp = randn(conv_weight_count(&pw), 0.5f), *mid = buf(nmid), *want = buf(nout);
-    float *got = buf(nout), *tile = buf(conv_dw_pw_tile_floats(&dw, h, w));
+    float *got = buf(nout), *scratch = buf(conv_dw_pw_scratch_floats(&dw, h, w));
     conv2d_forward(&dw, mid, x, wd, n, h, w, NULL);
     conv2d_forward(&pw, want, mid, wp, n, ho, wo, NULL);
-    conv2d_dw_pw_forward(&dw, &pw, got, x, wd, wp, n, h, w, tile);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, got, x, wd, wp, n, h, w, scratch);
     ok(same_bits(got, want, nout),
        "depthwise %dx%d s%d d%d + pointwise %d->%d on %dx%d: the bits of the two calls", k, k,
        stride, dil, c, c_out, h, w);
@@ -304,7 +304,7 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memcpy(dw_got, dw_want, conv_weight_count(&pw) * sizeof *dw_got);
     float *scr = buf(conv_scratch_floats(&pw, n, ho, wo));
     conv2d_backward(&pw, gm_want, dw_want, g, mid, wp, n, ho, wo, scr);
-    conv2d_dw_pw_backward_pw(&dw, &pw, gm_got, dw_got, g, x, wd, wp, n, h, w, tile);
+    conv2d_dw_pw_backward_pw(&dw, &pw, gm_got, dw_got, g, x, wd, wp, n, h, w, scratch);
     /* weights beyond 16384 floats: summed in another order (conv.h) */
     const int big = conv_weight_count(&pw) > 16384;
     ok(same_bits(gm_got, gm_want, nmid) &&
@@ -313,7 +313,7 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
        "... and the pointwise half of its backward, with the weight gradient");
     for (size_t i = 0; i < nmid; i++)
         gm_got[i] = 1e6f;
-    conv2d_dw_pw_backward_pw(&dw, &pw, gm_got, NULL, g, x, wd, wp, n, h, w, tile);
+    conv2d_dw_pw_backward_pw(&dw, &pw, gm_got, NULL, g, x, wd, wp, n, h, w, scratch);
     ok(same_bits(gm_got, gm_want, nmid), "... and without it");
     /* the whole backward image by image against the two conv2d_backward
      * calls, everything added to what is there (its sums run in another
@@ -321,31 +321,50 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     const size_t ndw = conv_weight_count(&dw), npw = conv_weight_count(&pw);
     float *dx_want = randn(nin, 1.0f), *ddw_want = randn(ndw, 1.0f), *dpw_want = randn(npw, 1.0f);
     float *dx_got = buf(nin), *ddw_got = buf(ndw), *dpw_got = buf(npw);
-    float *tiles = buf(2 * conv_dw_pw_tile_floats(&dw, h, w));
     memcpy(dx_got, dx_want, nin * sizeof *dx_got);
     memcpy(ddw_got, ddw_want, ndw * sizeof *ddw_got);
     memcpy(dpw_got, dpw_want, npw * sizeof *dpw_got);
     memset(gm_want, 0, nmid * sizeof *gm_want);
     conv2d_backward(&pw, gm_want, dpw_want, g, mid, wp, n, ho, wo, scr);
     conv2d_backward(&dw, dx_want, ddw_want, gm_want, x, wd, n, h, w, NULL);
-    conv2d_dw_pw_backward(&dw, &pw, dx_got, NULL, ddw_got, dpw_got, g, x, wd, wp, n, h, w, tiles);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_got, ddw_got, dpw_got, g, x, wd, wp, n, h, w, scratch);
     ok(near(dx_got, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its whole backward: input and both weight gradients");
-    /* through a ReLU before the block: the input gradient written (over
-     * anything), zero where the ReLU's output (x, half of it <= 0) is not
-     * positive; the same input gradient as above, without what was there */
-    float *dx_plain = buf(nin), *dx_mask = randn(nin, 1e6f);
-    conv2d_backward(&dw, dx_plain, NULL, gm_want, x, wd, n, h, w, NULL);
+    /* with a BN apply and a ReLU before the block (ConvPre): the forward and
+     * the weight gradients of the block fed xt = ReLU(BN(x)) by hand; the
+     * input gradient written (over anything), zero where xt is not
+     * positive. xt here rounds without FMA, so near, not the same bits. */
+    float *mean = randn((size_t)c, 0.3f), *scale = randn((size_t)c, 1.0f);
+    float *shift = randn((size_t)c, 0.3f), *xt = buf(nin);
+    const ConvPre pre = {mean, scale, shift};
+    for (size_t i = 0; i < nin; i++) {
+        const int ch = (int)(i / ((size_t)h * w) % (size_t)c);
+        const float y = (x[i] - mean[ch]) * scale[ch] + shift[ch];
+        xt[i] = y > 0.0f ? y : 0.0f;
+    }
+    conv2d_dw_pw_forward(&dw, &pw, NULL, want, xt, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &pre, got, x, wd, wp, n, h, w, scratch);
+    ok(near(got, want, nout, 1e-5), "... and fed ReLU(BN(x)) as it reads x, the forward");
+    float *dx_pre = randn(nin, 1e6f);
+    memset(dx_want, 0, nin * sizeof *dx_want);
+    memset(ddw_want, 0, ndw * sizeof *ddw_want);
+    memset(dpw_want, 0, npw * sizeof *dpw_want);
+    memset(ddw_got, 0, ndw * sizeof *ddw_got);
+    memset(dpw_got, 0, npw * sizeof *dpw_got);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_want, ddw_want, dpw_want, g, xt, wd, wp, n, h, w,
+                          scratch);
     for (size_t i = 0; i < nin; i++)
-        dx_plain[i] = x[i] > 0.0f ? dx_plain[i] : 0.0f;
-    conv2d_dw_pw_backward(&dw, &pw, dx_mask, x, ddw_got, dpw_got, g, x, wd, wp, n, h, w, tiles);
-    ok(near(dx_mask, dx_plain, nin, 1e-4), "... and through a ReLU, the input gradient written");
-    free(dx_plain), free(dx_mask);
-    free(x), free(wd), free(wp), free(mid), free(want), free(got), free(tile);
+        dx_want[i] = xt[i] > 0.0f ? dx_want[i] : 0.0f;
+    conv2d_dw_pw_backward(&dw, &pw, &pre, dx_pre, ddw_got, dpw_got, g, x, wd, wp, n, h, w, scratch);
+    ok(near(dx_pre, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
+           near(dpw_got, dpw_want, npw, 1e-4),
+       "... and its backward: the input gradient under the ReLU written, both weight gradients");
+    free(mean), free(scale), free(shift), free(xt), free(dx_pre);
+    free(x), free(wd), free(wp), free(mid), free(want), free(got), free(scratch);
     free(g), free(gm_want), free(gm_got), free(dw_want), free(dw_got);
     free(dx_want), free(ddw_want), free(dpw_want), free(dx_got), free(ddw_got), free(dpw_got);
-    free(tiles), free(scr);
+    free(scr);
 }
 
 /* The fused forms against their composition: BN_ADD = out + w * BN,

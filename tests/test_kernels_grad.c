@@ -160,6 +160,65 @@ static void check_conv(const char *name, int c_in, int c_out, int k, int stride,
     free(gw);
 }
 
+/* ------------------------------------------------------------------ fused block */
+
+/* conv2d_dw_pw_forward and _backward (a SepConv block, optionally fed
+ * ReLU(BN(x)) as it reads x). With pre the backward gives the gradient of
+ * the BN output; d/dx is that times the channel's scale. */
+typedef struct DwPwCtx {
+    ConvSpec dw, pw;
+    ConvPre pre;
+    int use_pre, n, h, w;
+    float *x, *wdw, *wpw, *scratch;
+} DwPwCtx;
+
+static void dwpw_fwd(void *p, float *y)
+{
+    DwPwCtx *c = p;
+    conv2d_dw_pw_forward(&c->dw, &c->pw, c->use_pre ? &c->pre : NULL, y, c->x, c->wdw, c->wpw, c->n,
+                         c->h, c->w, c->scratch);
+}
+
+static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k, int stride,
+                        int pad, int dil, int n, int h, int w)
+{
+    DwPwCtx c = {.dw = {ch, ch, k, k, stride, pad, dil, ch},
+                 .pw = {ch, c_out, 1, 1, 1, 0, 1, 1},
+                 .use_pre = use_pre,
+                 .n = n,
+                 .h = h,
+                 .w = w};
+    int ho = conv_out_size(h, k, stride, pad, dil), wo = conv_out_size(w, k, stride, pad, dil);
+    size_t nx = (size_t)n * ch * h * w, ny = (size_t)n * c_out * ho * wo, hw = (size_t)h * w;
+    size_t ndw = conv_weight_count(&c.dw), npw = conv_weight_count(&c.pw);
+    float *mean = randn((size_t)ch, 0.3f), *scale = randn((size_t)ch, 1.0f);
+    float *shift = randn((size_t)ch, 0.3f);
+    c.pre = (ConvPre){mean, scale, shift};
+    /* x such that BN(x) keeps 0.1 away from the ReLU's kink */
+    c.x = rand_away_from_zero(nx);
+    for (size_t i = 0; use_pre && i < nx; i++) {
+        size_t q = i / hw % (size_t)ch;
+        c.x[i] = (c.x[i] - shift[q]) / scale[q] + mean[q];
+    }
+    c.wdw = randn(ndw, 0.5f);
+    c.wpw = randn(npw, 0.5f);
+    c.scratch = buf(conv_dw_pw_scratch_floats(&c.dw, h, w));
+    float *g = randn(ny, 1.0f), *gx = prefilled(nx), *gdw = prefilled(ndw), *gpw = prefilled(npw);
+    conv2d_dw_pw_backward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, gx, gdw, gpw, g, c.x, c.wdw, c.wpw,
+                          n, h, w, c.scratch);
+    for (size_t i = 0; use_pre && i < nx; i++) /* written, not added: d/dx from d/dBN */
+        gx[i] = gx[i] * scale[i / hw % (size_t)ch] + PREFILL;
+    char what[160];
+    snprintf(what, sizeof what, "%s d/dinput", name); /* h: scale * h stays under 0.1 */
+    grad_check(what, dwpw_fwd, &c, c.x, nx, gx, g, ny, 1e-3, 2e-3);
+    snprintf(what, sizeof what, "%s d/ddepthwise", name);
+    grad_check(what, dwpw_fwd, &c, c.wdw, ndw, gdw, g, ny, 1e-2, 2e-3);
+    snprintf(what, sizeof what, "%s d/dpointwise", name);
+    grad_check(what, dwpw_fwd, &c, c.wpw, npw, gpw, g, ny, 1e-2, 2e-3);
+    free(mean), free(scale), free(shift), free(c.x), free(c.wdw), free(c.wpw), free(c.scratch);
+    free(g), free(gx), free(gdw), free(gpw);
+}
+
 /* ------------------------------------------------------------------ pool */
 
 typedef struct PoolCtx {
@@ -460,6 +519,12 @@ int main(void)
     check_conv("depthwise 3x3 s1 (1ch, 2x9x11)", 1, 1, 3, 1, 1, 1, 1, 2, 9, 11);
     check_conv("depthwise 5x5 d2 s2 (1ch, 2x9x11)", 1, 1, 5, 2, 4, 2, 1, 2, 9, 11);
     check_conv("1x1 s1 (1ch, 2x5x7)", 1, 1, 1, 1, 0, 1, 1, 2, 5, 7);
+    /* the fused SepConv block, plain and fed ReLU(BN(x)); the second shape
+     * is beyond the plane buffer (the naive path) */
+    check_dw_pw("fused dw 3x3 + pw (4->5, 2x9x11)", 0, 4, 5, 3, 1, 1, 1, 2, 9, 11);
+    check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (4->5, 2x9x11)", 1, 4, 5, 3, 1, 1, 1, 2, 9, 11);
+    check_dw_pw("fused ReLU(BN) + dw 5x5 d2 s2 + pw (3->3, 2x8x8)", 1, 3, 3, 5, 2, 4, 2, 2, 8, 8);
+    check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (1->2, 1x120x110)", 1, 1, 2, 3, 1, 1, 1, 1, 120, 110);
     check_pool(0, 2, 3, 7, 9, 1);
     check_pool(0, 2, 3, 7, 9, 2);
     check_pool(0, 2, 2, 8, 8, 2);

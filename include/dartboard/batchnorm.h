@@ -8,7 +8,9 @@
  * The forward saves per-channel mean and inverse std (2*c floats) for the
  * backward, which recomputes x_hat from the input rather than storing it.
  * running_mean/running_var may be NULL (the virtual step of second-order
- * DARTS must not touch them). Backward ACCUMULATES (+=) into din, dgamma, dbeta
+ * DARTS must not touch them). The training forward with out NULL computes
+ * the statistics only (for a consumer that applies them as it reads the
+ * input, conv.h's ConvPre). Backward ACCUMULATES (+=) into din, dgamma, dbeta
  * (any may be NULL).
  *
  * The _to forms are the affine-free forward written as `how` says: BN_ADD

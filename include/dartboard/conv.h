@@ -39,37 +39,44 @@ void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float 
                      const float *in, const float *weight, int n, int h, int w, float *scratch);
 
 /* out = pointwise(depthwise(in)): a SepConv/DilConv block's two convolutions
- * image by image, so that one image's depthwise output (tile: at least
- * conv_dw_pw_tile_floats floats) stays in cache for the 1x1 product instead
- * of going through memory. The same bits as the two conv2d_forward calls.
- * Runs in the calling thread: the supernet calls it from an edge's lane. */
-size_t conv_dw_pw_tile_floats(const ConvSpec *dw, int h, int w);
-void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, const float *in,
-                          const float *wdw, const float *wpw, int n, int h, int w, float *tile);
+ * image by image, so that one image's depthwise output stays in cache for
+ * the 1x1 product instead of going through memory. The same bits as the two
+ * conv2d_forward calls. scratch: conv_dw_pw_scratch_floats floats. Runs in
+ * the calling thread: the supernet calls it from an edge's lane.
+ *
+ * pre (may be NULL): the block's input is not `in` but ReLU(BN(in)), a BN
+ * apply and the ReLU that opens the block, made image by image in scratch
+ * as the block reads it, so that it never goes through memory either:
+ * ReLU((in - mean[ch]) * scale[ch] + shift[ch]) in each channel ch. */
+typedef struct ConvPre {
+    const float *mean, *scale, *shift;
+} ConvPre;
+size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w);
+void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *out,
+                          const float *in, const float *wdw, const float *wpw, int n, int h, int w,
+                          float *scratch);
 
 /* The pointwise half of that block's backward, image by image: gmid = (not
  * +=) the gradient of the depthwise output under dout; with dwpw, the
- * depthwise output is recomputed into tile and dwpw += the 1x1 weight
+ * depthwise output is recomputed into scratch and dwpw += the 1x1 weight
  * gradient. The same bits as conv2d_forward (depthwise) + conv2d_backward
  * (pointwise) into a zeroed gmid; for 1x1 weights of more than 16384 floats
  * the weight gradient is summed image by image, conv2d_backward's in four
  * groups of images. Runs in the calling thread. */
 void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmid, float *dwpw,
                               const float *dout, const float *in, const float *wdw,
-                              const float *wpw, int n, int h, int w, float *tile);
+                              const float *wpw, int n, int h, int w, float *scratch);
 
 /* The block's whole backward, image by image: din += the input gradient,
  * ddw += the depthwise and dpw += the 1x1 weight gradient, each image's
  * share added in image order. The depthwise output is recomputed, and the
- * gradient between the two convolutions never leaves cache. With din_mask
- * (the output of a ReLU whose input is the block's), din = (not +=) the
- * gradient of that ReLU's input: the input gradient where din_mask > 0,
- * else 0. tiles: twice conv_dw_pw_tile_floats. Runs in the calling
- * thread. */
-void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din,
-                           const float *din_mask, float *ddw, float *dpw, const float *dout,
-                           const float *in, const float *wdw, const float *wpw, int n, int h, int w,
-                           float *tiles);
+ * gradient between the two convolutions never leaves cache. With pre (as
+ * the forward's), din = (not +=) the gradient of the BN output under the
+ * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0. Runs in the
+ * calling thread. */
+void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *din,
+                           float *ddw, float *dpw, const float *dout, const float *in,
+                           const float *wdw, const float *wpw, int n, int h, int w, float *scratch);
 
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);

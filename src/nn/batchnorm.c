@@ -133,7 +133,7 @@ static void bn_train_synced(float *out, float *save_mean, float *save_invstd, co
         }
         const float g = how == BN_ADD ? weight : gamma ? gamma[ch] : 1.0f;
         const float b = beta ? beta[ch] : 0.0f, scale = g * invstd;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; out && i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
             bn_affine(out + o, in + o, hw, mean, scale, b, how);
         }
@@ -176,7 +176,7 @@ bn_train(float *out, float *save_mean, float *save_invstd, const float *in, cons
         }
         const float g = how == BN_ADD ? weight : gamma ? gamma[ch] : 1.0f;
         const float b = beta ? beta[ch] : 0.0f, scale = g * invstd;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; out && i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
             bn_affine(out + o, in + o, hw, mean, scale, b, how);
         }
@@ -190,7 +190,7 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
     PROFILE_BEGIN;
     bn_train(out, save_mean, save_invstd, in, gamma, beta, running_mean, running_var, n, c, hw,
              momentum, eps, BN_SET, 1.0f);
-    PROFILE_END(PROF_BN, 5.0 * n * c * hw);
+    PROFILE_END(PROF_BN, (out ? 5.0 : 3.0) * n * c * hw);
 }
 
 /* One call per BnWrite value, each with a constant `how`: the inlined

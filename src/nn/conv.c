@@ -985,10 +985,38 @@ static double conv_flops(const ConvSpec *s, int n, int h, int w)
 
 /* ------------------------------------------------- depthwise + pointwise */
 
-size_t conv_dw_pw_tile_floats(const ConvSpec *dw, int h, int w)
+/* The depthwise output of one image (the tile), its gradient, and the
+ * image ReLU(BN(x)) of a block with a ConvPre. */
+size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w)
 {
-    return (size_t)dw->c_out * (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
-           (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
+    const size_t tile = (size_t)dw->c_out *
+                        (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
+                        (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
+    return 2 * tile + (size_t)dw->c_in * (size_t)h * (size_t)w;
+}
+
+/* xt (c, hw) = ReLU((x - mean) * scale + shift), channel by channel: the
+ * formula of the BN forward, so a block fed this way reads what a stored
+ * ReLU(BN(x)) would hold. */
+static void conv_pre_image(float *restrict xt, const float *restrict x, const ConvPre *pre, int c,
+                           size_t hw)
+{
+    const vf zero = vf_set1(0.0f);
+    for (int ch = 0; ch < c; ch++) {
+        const float m = pre->mean[ch], a = pre->scale[ch], b = pre->shift[ch];
+        const vf mv = vf_set1(m), av = vf_set1(a), bv = vf_set1(b);
+        const float *xp = x + (size_t)ch * hw;
+        float *op = xt + (size_t)ch * hw;
+        size_t j = 0;
+        for (; j + VL <= hw; j += VL) {
+            const vf y = (vf_load(xp + j) - mv) * av + bv;
+            vf_store(op + j, vf_if_gt(y, zero, y, zero));
+        }
+        for (; j < hw; j++) {
+            const float y = (xp[j] - m) * a + b;
+            op[j] = y > 0.0f ? y : 0.0f;
+        }
+    }
 }
 
 /* The depthwise half of a fused block, one image at a time. */
@@ -1033,19 +1061,27 @@ static void dw_image_forward(const DwImage *d, float *buf, float *tile, const fl
     }
 }
 
-void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, const float *in,
-                          const float *wdw, const float *wpw, int n, int h, int w, float *tile)
+void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *out,
+                          const float *in, const float *wdw, const float *wpw, int n, int h, int w,
+                          float *scratch)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_forward");
     const int c = dw->c_in, p = d.ho * d.wo;
+    const size_t hw = (size_t)h * w;
+    float *tile = scratch, *xt = scratch + 2 * (size_t)c * p;
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     if (d.planned)
         plane_clear(&d.pl, buf, 0.0f);
     double t_dw = 0.0, t_pw = 0.0;
     for (int i = 0; i < n; i++) {
         const double t0 = profile_enabled ? profile_clock() : 0.0;
-        dw_image_forward(&d, buf, tile, in + (size_t)i * c * h * w, wdw);
+        const float *x = in + (size_t)i * c * hw;
+        if (pre) {
+            conv_pre_image(xt, x, pre, c, hw);
+            x = xt;
+        }
+        dw_image_forward(&d, buf, tile, x, wdw);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
         gemm_small(pw->c_out, p, c, wpw, c, 1, tile, p, out + (size_t)i * pw->c_out * p, p, 0);
         if (profile_enabled) {
@@ -1061,10 +1097,11 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, float *out, co
 
 void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmid, float *dwpw,
                               const float *dout, const float *in, const float *wdw,
-                              const float *wpw, int n, int h, int w, float *tile)
+                              const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward_pw");
+    float *tile = scratch;
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const size_t len = (size_t)co * c;
     /* dW summed as conv2d_backward sums it (dense_dweight_groups), for the
@@ -1123,10 +1160,10 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
  * and the weight gradient: read by the strips, or copied into the padded
  * buffer once where they do not serve it. */
 static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
-                                 float *xbuf, float *dbuf, float *din, const float *din_mask,
-                                 float *ddw, float *dpw, const float *a, const float *x,
-                                 const float *wdw, const float *wpw, float *tile, float *gmid,
-                                 double *t_dw, double *t_pw)
+                                 float *xbuf, float *dbuf, float *din, int masked, float *ddw,
+                                 float *dpw, const float *a, const float *x, const float *wdw,
+                                 const float *wpw, float *tile, float *gmid, double *t_dw,
+                                 double *t_pw)
 {
     const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
@@ -1146,11 +1183,11 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
         dw_plane_wgrad(&d->pl, xbuf, x + ch * hw, g, wacc, &filled);
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
-        if (din_mask)
+        if (masked)
             memset(din + ch * hw, 0, hw * sizeof *din);
         dw_din_plane(&d->pl, gp, dbuf, din + ch * hw, g, wk, wflip);
-        if (din_mask)
-            relu_mask_in_place(din + ch * hw, din_mask + ch * hw, hw);
+        if (masked)
+            relu_mask_in_place(din + ch * hw, x + ch * hw, hw);
     }
     double t2 = profile_enabled ? profile_clock() : 0.0;
     dweight_group_add(dpw, a, tile, co, c, p);
@@ -1160,28 +1197,32 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
     }
 }
 
-void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din,
-                           const float *din_mask, float *ddw, float *dpw, const float *dout,
-                           const float *in, const float *wdw, const float *wpw, int n, int h, int w,
-                           float *tiles)
+void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *din,
+                           float *ddw, float *dpw, const float *dout, const float *in,
+                           const float *wdw, const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward");
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
-    float *tile = tiles, *gmid = tiles + (size_t)c * p;
+    const size_t hw = (size_t)h * w;
+    float *tile = scratch, *gmid = scratch + (size_t)c * p, *xt = scratch + 2 * (size_t)c * p;
     double t_dw = 0.0, t_pw = 0.0;
     if (!d.planned) {
         for (int i = 0; i < n; i++) {
-            const float *a = dout + (size_t)i * co * p, *x = in + (size_t)i * c * h * w;
+            const float *a = dout + (size_t)i * co * p, *x = in + (size_t)i * c * hw;
+            if (pre) {
+                conv_pre_image(xt, x, pre, c, hw);
+                x = xt;
+            }
             conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
             dweight_group_add(dpw, a, tile, co, c, p);
             gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
-            float *dx = din + (size_t)i * c * h * w;
-            if (din_mask)
-                memset(dx, 0, (size_t)c * h * w * sizeof *dx);
+            float *dx = din + (size_t)i * c * hw;
+            if (pre)
+                memset(dx, 0, (size_t)c * hw * sizeof *dx);
             conv2d_backward_naive(dw, dx, ddw, gmid, x, wdw, 1, h, w);
-            if (din_mask)
-                relu_mask_in_place(dx, din_mask + (size_t)i * c * h * w, (size_t)c * h * w);
+            if (pre)
+                relu_mask_in_place(dx, x, (size_t)c * hw);
         }
         return; /* the naive path is not profiled (conv2d_*_naive are references) */
     }
@@ -1198,11 +1239,18 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, float *din,
     plane_clear(&d.pl, xbuf, 0.0f);
     if (gp)
         plane_clear(gp, dbuf, 0.0f);
-    for (int i = 0; i < n; i++)
-        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * h * w,
-                             din_mask ? din_mask + (size_t)i * c * h * w : NULL, ddw, dpw,
-                             dout + (size_t)i * co * p, in + (size_t)i * c * h * w, wdw, wpw, tile,
-                             gmid, &t_dw, &t_pw);
+    for (int i = 0; i < n; i++) {
+        const float *x = in + (size_t)i * c * hw;
+        if (pre) {
+            const double t0 = profile_enabled ? profile_clock() : 0.0;
+            conv_pre_image(xt, x, pre, c, hw);
+            x = xt;
+            if (profile_enabled)
+                t_dw += profile_clock() - t0;
+        }
+        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * hw, pre != NULL, ddw,
+                             dpw, dout + (size_t)i * co * p, x, wdw, wpw, tile, gmid, &t_dw, &t_pw);
+    }
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, 3.0 * conv_flops(dw, n, h, w));
         profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(pw, n, d.ho, d.wo));

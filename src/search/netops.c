@@ -117,6 +117,9 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
         plan_conv(p, &blk->pw, c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
         plan_bn(p, &blk->bn, c);
         blk->x = arena_floats(p->arena, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
+        /* slot 3 is the fused block's scratch (sep_dil_forward, _backward) */
+        scratch_need(&plan_need(p)->slot,
+                     conv_dw_pw_scratch_floats(&blk->dw.spec, b ? op->ho : h, b ? op->wo : w));
     }
     op->kinks = blocks == 2 ? plan_kinks(p, n * (size_t)c * (size_t)op->ho * (size_t)op->wo) : NULL;
     scratch_need(&plan_need(p)->slot, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
@@ -380,14 +383,14 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
 void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *relu_in)
 {
     const Scratch *s = x->s;
-    float *t = s->slot[2], *tile = s->slot[3]; /* tile: one image of depthwise output */
+    float *t = s->slot[2], *blk_scratch = s->slot[3];
     int hwo = op->ho * op->wo;
     for (int k = 0; k < op->blocks; k++) {
         const DwBlock *blk = &op->blk[k];
         const float *in = k == 0 ? relu_in : t;
         int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
-        conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, blk->x, in, x->w + blk->dw.w,
-                             x->w + blk->pw.w, x->n, h, w, tile);
+        conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, NULL, blk->x, in, x->w + blk->dw.w,
+                             x->w + blk->pw.w, x->n, h, w, blk_scratch);
         if (k == op->blocks - 1) {
             bn_forward_out(x, &blk->bn, out, blk->x, hwo);
         } else if (x->kinks == SUPERNET_KINKS_FROZEN) {

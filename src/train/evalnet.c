@@ -18,7 +18,9 @@
  *   the cell's backward (kept in the arena only when the concat holds them);
  * - sep_conv and dil_conv run their forward again in their backward (the BN
  *   statistics are saved, so the same bits); in DARTS_V2's normal cell their
- *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept;
+ *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept (the
+ *   middle ReLU is now never stored at all: the second block makes it image
+ *   by image as it reads its input, conv.h's ConvPre);
  * - ReLUs of states, the stem's output, subsampled FactorizedReduce inputs
  *   and depthwise outputs.
  * The output gradients of the cells rotate through three buffers: the
@@ -380,15 +382,15 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->drelu_in = arena_floats(&net->arena, p->big);
     for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
         net->t[j] = arena_floats(&net->arena, j == 1 ? p->state : p->node);
-    net->mid = arena_floats(&net->arena, p->mid ? p->mid : 1);
     for (int b = 0; b < 2; b++)
-        net->blk_x[b] = arena_floats(&net->arena, p->mid ? p->mid : 1);
+        net->blk_x[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
     net->sub = arena_floats(&net->arena, p->sub);
     net->dsub = arena_floats(&net->arena, p->sub);
     net->half = arena_floats(&net->arena, p->half);
     net->conv = arena_floats(&net->arena, p->conv ? p->conv : 1);
-    net->tile_floats = p->tile;
-    net->tiles = arena_floats(&net->arena, DWPW_GROUPS * (p->tile ? p->tile : 1));
+    net->blk_scratch_floats = p->blk_scratch;
+    net->blk_scratch =
+        arena_floats(&net->arena, DWPW_GROUPS * (p->blk_scratch ? p->blk_scratch : 1));
     net->part_floats = p->part;
     net->parts = arena_floats(&net->arena, DWPW_GROUPS * (p->part ? p->part : 1));
     return 0;

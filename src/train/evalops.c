@@ -43,6 +43,7 @@ void eplan_bn(EPlan *p, EBn *bn, int c)
     p->running += 2 * (size_t)c;
     bn->mean = arena_floats(&p->net->arena, (size_t)c);
     bn->invstd = arena_floats(&p->net->arena, (size_t)c);
+    bn->scale = arena_floats(&p->net->arena, (size_t)c);
 }
 
 void eplan_conv_weights(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad,
@@ -107,29 +108,41 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eplan_conv(p, &op->dw[b], c, c, k, b == 0 ? stride : 1, pad, dilation, c, hi, wi);
         eplan_conv(p, &op->pw[b], c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
         eplan_bn(p, &op->bn[b], c);
-        /* the backward's two tiles; its partial weight gradients */
-        eneed(&p->tile, 2 * conv_dw_pw_tile_floats(&op->dw[b].spec, hi, wi));
+        /* the fused block's scratch; its partial weight gradients */
+        eneed(&p->blk_scratch, conv_dw_pw_scratch_floats(&op->dw[b].spec, hi, wi));
         eneed(&p->part, (size_t)c * (size_t)c + conv_weight_count(&op->dw[b].spec));
     }
-    eneed(&p->mid, out);
+    eneed(&p->blk, out);
     eneed(&p->big, out);
 }
 
 /* ------------------------------------------------------------------ helpers */
 
+/* Channel ch's mean and gamma * invstd in the current pass: the running
+ * statistics in test mode, else the saved batch ones. */
+static float ebn_mean(const EvalNet *net, const EBn *bn, int ch)
+{
+    return net->mode == EVAL_TEST ? net->run[bn->run + ch] : bn->mean[ch];
+}
+
+static float ebn_scale(const EvalNet *net, const EBn *bn, int ch)
+{
+    const float gamma = net->w[bn->gamma + ch];
+    if (net->mode == EVAL_TEST)
+        return gamma * (1.0f / sqrtf(net->run[bn->run + bn->c + ch] + BN_EPS));
+    return gamma * bn->invstd[ch];
+}
+
 /* The formula of the BN forward ((in - mean) * (gamma * invstd) + beta), so
  * the same values as the output it recomputes. */
 NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu)
 {
-    const float *gamma = net->w + bn->gamma, *beta = net->w + bn->beta;
-    const float *rm = net->run + bn->run, *rv = rm + bn->c;
-    int c = bn->c, planes = net->n * c, test = net->mode == EVAL_TEST;
+    const float *beta = net->w + bn->beta;
+    int c = bn->c, planes = net->n * c;
 #pragma omp parallel for schedule(static) if ((size_t)planes * hw >= EW_PARALLEL_MIN)
     for (int q = 0; q < planes; q++) {
         int ch = q % c;
-        float m = test ? rm[ch] : bn->mean[ch];
-        float a = gamma[ch] * (test ? 1.0f / sqrtf(rv[ch] + BN_EPS) : bn->invstd[ch]);
-        float b = beta[ch];
+        float m = ebn_mean(net, bn, ch), a = ebn_scale(net, bn, ch), b = beta[ch];
         const float *ip = in + (size_t)q * hw;
         float *op = out + (size_t)q * hw;
         if (relu) {
@@ -180,6 +193,20 @@ void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int h
     }
 }
 
+void ebn_stats(EvalNet *net, const EBn *bn, const float *in, int hw)
+{
+    if (net->mode != EVAL_TEST)
+        ebn_forward(net, bn, NULL, in, hw);
+}
+
+ConvPre ebn_pre(EvalNet *net, const EBn *bn)
+{
+    for (int ch = 0; ch < bn->c; ch++)
+        bn->scale[ch] = ebn_scale(net, bn, ch);
+    return (ConvPre){net->mode == EVAL_TEST ? net->run + bn->run : bn->mean, bn->scale,
+                     net->w + bn->beta};
+}
+
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw)
 {
@@ -188,8 +215,8 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, co
 }
 
 /* The fused depthwise-pointwise forward over the image groups. */
-static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out, const float *in,
-                         int h, int w)
+static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre, float *out,
+                         const float *in, int h, int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
@@ -199,17 +226,17 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, float *out,
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
         if (i1 > i0)
-            conv2d_dw_pw_forward(&dw->spec, &pw->spec, out + (size_t)i0 * out_img,
+            conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, out + (size_t)i0 * out_img,
                                  in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0,
-                                 h, w, net->tiles + (size_t)g * net->tile_floats);
+                                 h, w, net->blk_scratch + (size_t)g * net->blk_scratch_floats);
     }
 }
 
-/* din += the block's input gradient (with mask: din = the gradient through
- * the ReLU whose output mask is, conv.h); its weight gradients += the
- * groups' partial sums, added in group order. */
-static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din, const float *mask,
-                          const float *dout, const float *in, int h, int w)
+/* din += the block's input gradient (with pre: din = the gradient of the
+ * BN output under the ReLU, conv.h); its weight gradients += the groups'
+ * partial sums, added in group order. */
+static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre,
+                          float *din, const float *dout, const float *in, int h, int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
@@ -223,11 +250,10 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, float *din
             continue;
         float *part = net->parts + (size_t)g * net->part_floats;
         memset(part, 0, (ldw + lpw) * sizeof *part);
-        conv2d_dw_pw_backward(&dw->spec, &pw->spec, din + (size_t)i0 * in_img,
-                              mask ? mask + (size_t)i0 * in_img : NULL, part, part + ldw,
-                              dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img, net->w + dw->w,
-                              net->w + pw->w, i1 - i0, h, w,
-                              net->tiles + (size_t)g * net->tile_floats);
+        conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre, din + (size_t)i0 * in_img, part,
+                              part + ldw, dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
+                              net->w + dw->w, net->w + pw->w, i1 - i0, h, w,
+                              net->blk_scratch + (size_t)g * net->blk_scratch_floats);
     }
     float *gdw = net->gw + dw->w, *gpw = net->gw + pw->w;
     for (int g = 0; g < DWPW_GROUPS; g++) {
@@ -307,41 +333,34 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const flo
 
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *relu_in)
 {
-    int hwo = op->ho * op->wo, last = op->blocks - 1;
-    for (int b = 0; b <= last; b++) {
-        const float *in = b == 0 ? relu_in : net->mid;
-        int h = b == 0 ? op->h : op->ho, w = b == 0 ? op->w : op->wo;
-        float *x = net->blk_x[b];
-        dwpw_forward(net, &op->dw[b], &op->pw[b], x, in, h, w);
-        if (b == last) {
-            ebn_forward(net, &op->bn[b], out, x, hwo);
-        } else {
-            ebn_forward(net, &op->bn[b], net->mid, x, hwo);
-            ebn_apply(net, &op->bn[b], net->mid, x, hwo, 1);
-        }
+    int hwo = op->ho * op->wo;
+    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], relu_in, op->h, op->w);
+    if (op->blocks == 1) {
+        ebn_forward(net, &op->bn[0], out, net->blk_x[0], hwo);
+        return;
     }
+    ebn_stats(net, &op->bn[0], net->blk_x[0], hwo);
+    const ConvPre pre = ebn_pre(net, &op->bn[0]);
+    dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_x[0], op->ho, op->wo);
+    ebn_forward(net, &op->bn[1], out, net->blk_x[1], hwo);
 }
 
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const float *dout,
                          const float *relu_in)
 {
-    int hwo = op->ho * op->wo, last = op->blocks - 1;
+    int hwo = op->ho * op->wo;
     float *dx = net->t[1], *dmid = net->t[2];
     const float *g = dout;
-    /* the forward again, the same bits: the BN inputs and the middle activation */
-    dwpw_forward(net, &op->dw[0], &op->pw[0], net->blk_x[0], relu_in, op->h, op->w);
-    if (last > 0) {
-        ebn_apply(net, &op->bn[0], net->mid, net->blk_x[0], hwo, 1);
-        dwpw_forward(net, &op->dw[1], &op->pw[1], net->blk_x[1], net->mid, op->ho, op->wo);
+    /* the forward again, the same bits: the BN inputs */
+    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], relu_in, op->h, op->w);
+    if (op->blocks == 2) {
+        const ConvPre pre = ebn_pre(net, &op->bn[0]);
+        dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_x[0], op->ho,
+                     op->wo);
+        ebn_backward(net, &op->bn[1], dx, g, net->blk_x[1], hwo);
+        dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, dmid, dx, net->blk_x[0], op->ho, op->wo);
+        g = dmid;
     }
-    for (int b = last; b >= 0; b--) {
-        ebn_backward(net, &op->bn[b], dx, g, net->blk_x[b], hwo);
-        if (b == 0) {
-            dwpw_backward(net, &op->dw[0], &op->pw[0], drelu_in, NULL, dx, relu_in, op->h, op->w);
-        } else { /* through the ReLU between the blocks */
-            dwpw_backward(net, &op->dw[b], &op->pw[b], dmid, net->mid, dx, net->mid, op->ho,
-                          op->wo);
-            g = dmid;
-        }
-    }
+    ebn_backward(net, &op->bn[0], dx, g, net->blk_x[0], hwo);
+    dwpw_backward(net, &op->dw[0], &op->pw[0], NULL, drelu_in, dx, relu_in, op->h, op->w);
 }

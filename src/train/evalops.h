@@ -44,6 +44,7 @@ typedef struct EBn {
     size_t gamma, beta;   /* weight offsets */
     size_t run;           /* running mean at run, variance at run + c */
     float *mean, *invstd; /* batch statistics of the last training forward */
+    float *scale;         /* gamma * invstd, for a block reading ReLU(BN(x)) (ebn_pre) */
 } EBn;
 
 typedef struct ECv {
@@ -134,12 +135,12 @@ struct EvalNet {
     float *pre_x[2]; /* the BN inputs of its preprocessing */
     float *t[ESCRATCH_SLOTS];
     /* sep_conv and dil_conv keep nothing: their backward runs their forward
-     * again (the BN statistics are saved), into these */
+     * again (the BN statistics are saved), into these. Block 2 of a
+     * sep_conv reads ReLU(BN(blk_x[0])) as it goes (ConvPre): never stored. */
     float *blk_x[2]; /* the BN inputs of the two blocks */
-    float *mid;      /* sep_conv: ReLU(BN(block 1)), the input of block 2 */
     float *sub, *dsub, *half, *conv;
-    float *tiles, *parts;
-    size_t tile_floats, part_floats;
+    float *blk_scratch, *parts; /* per image group: the fused block's scratch, partial sums */
+    size_t blk_scratch_floats, part_floats;
     /* the current pass */
     int n, drop_on, aux_run;
     EvalMode mode;
@@ -153,7 +154,7 @@ typedef struct EPlan {
     EInit *init; /* NULL while measuring */
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
-    size_t state, node, out[3], big, sub, half, conv, tile, part, mid;
+    size_t state, node, out[3], big, sub, half, conv, blk_scratch, part, blk;
     size_t relu[2 + GENOTYPE_MAX_NODES];   /* ReLU of state j, where an op opens with one */
     size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
 } EPlan;
@@ -178,6 +179,11 @@ void ezero(float *y, size_t count);
  * in test mode): a BN output recomputed from its input instead of kept. */
 void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu);
 void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw);
+/* ebn_forward's statistics without its output: for a block that reads
+ * ReLU(BN(in)) as it goes, through ebn_pre (nothing in test mode) */
+void ebn_stats(EvalNet *net, const EBn *bn, const float *in, int hw);
+/* that block's ConvPre, with the statistics of the current pass */
+ConvPre ebn_pre(EvalNet *net, const EBn *bn);
 /* din = (not +=) the input gradient; the weight gradients += theirs */
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
                   int hw);
