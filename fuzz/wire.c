@@ -89,6 +89,7 @@ static size_t touch(const Snapshot *s)
 }
 
 static unsigned char *frame;
+static volatile size_t touched;
 
 static void from_search(const uint8_t *data, size_t size)
 {
@@ -129,7 +130,7 @@ static void from_search(const uint8_t *data, size_t size)
     check(s != NULL, "out of memory");
     memcpy(s, m.payload, sizeof *s);
     if (wire_snapshot_check(s, err, sizeof err) == 0)
-        check(touch(s) < (size_t)-1, "");
+        touched = touch(s); /* kept, so the reads are made; any sum is fine (it may wrap) */
     else
         check(err[0] != '\0', "a refusal without a reason");
     free(s);
