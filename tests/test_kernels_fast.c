@@ -457,6 +457,8 @@ int main(void)
     check_conv(5, 6, 1, 1, 0, 1, 1, 2, 5, 7);   /* 35 */
     check_conv(8, 8, 1, 2, 0, 1, 1, 2, 14, 14);
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
+    check_conv(80, 24, 1, 1, 0, 1, 1, 2, 16, 16); /* B's rows 1 KiB apart: two panels (gemm.c) */
+    check_conv(36, 36, 1, 1, 0, 1, 1, 2, 32, 32); /* ... 4 KiB apart */
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
     check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4);  /* weight beyond the group partials */
     check_conv(256, 128, 1, 1, 0, 1, 1, 20, 2, 2); /* ... on 2x2 maps: chunks of 16 images */
