@@ -284,6 +284,7 @@ static void check_global_pool(void)
 typedef struct BnCtx {
     int n, c, hw;
     float *x, *gamma, *beta, *mean, *invstd;
+    const float *img_scale; /* y of image i times img_scale[i] (a drop-path), or NULL */
 } BnCtx;
 
 static void bn_fwd(void *p, float *y)
@@ -291,11 +292,20 @@ static void bn_fwd(void *p, float *y)
     BnCtx *b = p;
     batchnorm_forward_train(y, b->mean, b->invstd, b->x, b->gamma, b->beta, NULL, NULL, b->n, b->c,
                             b->hw, BN_MOMENTUM, BN_EPS);
+    size_t per = (size_t)b->c * b->hw;
+    for (size_t i = 0; b->img_scale && i < (size_t)b->n * per; i++)
+        y[i] *= b->img_scale[i / per];
 }
 
-static void check_bn(int affine, int n, int c, int hw)
+/* With img_scale: the affine BN followed by a drop-path (image 0 dropped,
+ * the others scaled by 1/keep), through batchnorm_backward_set's dout_scale;
+ * it writes din, so PREFILL is added here. */
+static void check_bn(int affine, int n, int c, int hw, int img_scale)
 {
-    BnCtx b = {n, c, hw, NULL, NULL, NULL, buf(c), buf(c)};
+    float *scales = buf((size_t)n);
+    for (int i = 0; i < n; i++)
+        scales[i] = i == 0 ? 0.0f : 1.25f;
+    BnCtx b = {n, c, hw, NULL, NULL, NULL, buf(c), buf(c), img_scale ? scales : NULL};
     size_t nx = (size_t)n * c * hw;
     b.x = randn(nx, 1.5f);
     for (size_t i = 0; i < nx; i++)
@@ -309,16 +319,25 @@ static void check_bn(int affine, int n, int c, int hw)
     float *y = buf(nx), *g = randn(nx, 1.0f), *gx = prefilled(nx), *gg = prefilled(c);
     float *gb = prefilled(c);
     bn_fwd(&b, y);
-    batchnorm_backward(gx, affine ? gg : NULL, affine ? gb : NULL, g, b.x, b.mean, b.invstd,
-                       b.gamma, n, c, hw);
+    if (img_scale) {
+        batchnorm_backward_set(gx, gg, gb, g, scales, b.x, b.mean, b.invstd, b.gamma, n, c, hw);
+        for (size_t i = 0; i < nx; i++)
+            gx[i] += PREFILL;
+    } else {
+        batchnorm_backward(gx, affine ? gg : NULL, affine ? gb : NULL, g, b.x, b.mean, b.invstd,
+                           b.gamma, n, c, hw);
+    }
     char what[96];
-    snprintf(what, sizeof what, "batchnorm (%s) %dx%dx%d d/dinput", affine ? "affine" : "plain", n,
-             c, hw);
+    snprintf(what, sizeof what, "batchnorm (%s%s) %dx%dx%d d/dinput", affine ? "affine" : "plain",
+             img_scale ? ", drop-path after it" : "", n, c, hw);
     grad_check(what, bn_fwd, &b, b.x, nx, gx, g, nx, 1e-2, 5e-3);
     if (affine) {
-        grad_check("batchnorm d/dgamma", bn_fwd, &b, b.gamma, c, gg, g, nx, 1e-2, 5e-3);
-        grad_check("batchnorm d/dbeta", bn_fwd, &b, b.beta, c, gb, g, nx, 1e-2, 5e-3);
+        snprintf(what, sizeof what, "batchnorm%s d/dgamma", img_scale ? " (drop-path)" : "");
+        grad_check(what, bn_fwd, &b, b.gamma, c, gg, g, nx, 1e-2, 5e-3);
+        snprintf(what, sizeof what, "batchnorm%s d/dbeta", img_scale ? " (drop-path)" : "");
+        grad_check(what, bn_fwd, &b, b.beta, c, gb, g, nx, 1e-2, 5e-3);
     }
+    free(scales);
     free(b.x);
     free(b.gamma);
     free(b.beta);
@@ -532,8 +551,9 @@ int main(void)
     check_pool(1, 2, 3, 7, 9, 2);
     check_pool(1, 2, 2, 8, 8, 2);
     check_global_pool();
-    check_bn(1, 4, 3, 5 * 7);
-    check_bn(0, 3, 4, 6 * 5);
+    check_bn(1, 4, 3, 5 * 7, 0);
+    check_bn(0, 3, 4, 6 * 5, 0);
+    check_bn(1, 4, 3, 5 * 7, 1);
     check_relu();
     check_linear();
     check_xent(1.0f);

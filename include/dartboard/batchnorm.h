@@ -47,10 +47,12 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
                         const float *save_mean, const float *save_invstd, const float *gamma, int n,
                         int c, int hw);
 /* batchnorm_backward that WRITES (=) din instead of adding: no zeroing
- * before it (dgamma and dbeta still accumulate). */
+ * before it (dgamma and dbeta still accumulate). The output gradient of
+ * image i is dout_scale[i] * dout (NULL: 1): a drop-path after the BN, taken
+ * in the same pass. */
 void batchnorm_backward_set(float *din, float *dgamma, float *dbeta, const float *dout,
-                            const float *in, const float *save_mean, const float *save_invstd,
-                            const float *gamma, int n, int c, int hw);
+                            const float *dout_scale, const float *in, const float *save_mean,
+                            const float *save_invstd, const float *gamma, int n, int c, int hw);
 double batchnorm_backward_scaled(float *din, float scale, const float *dout, const float *in,
                                  const float *save_mean, const float *save_invstd, int n, int c,
                                  int hw, double *dots);

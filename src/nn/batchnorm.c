@@ -252,39 +252,41 @@ void batchnorm_forward_eval_to(float *out, BnWrite how, float weight, const floa
     PROFILE_END(PROF_BN, (how == BN_ADD ? 3.0 : 2.0) * n * c * hw);
 }
 
-/* sum of g and of g * (x - m) over one plane */
-static inline void bn_grad_sums(const float *restrict g, const float *restrict x, int n, float m,
-                                double *sg, double *sgx)
+/* sum of g and of g * (x - m) over one plane, g = gs * the plane's dout */
+static inline void bn_grad_sums(const float *restrict dout, float gs, const float *restrict x,
+                                int n, float m, double *sg, double *sgx)
 {
-    const v8 mv = v8_set1(m);
+    const v8 mv = v8_set1(m), gv = v8_set1(gs);
     v8 a0 = v8_set1(0.0f), a1 = a0, b0 = a0, b1 = a0;
     int i = 0;
     for (; i + 16 <= n; i += 16) {
-        v8 g0 = v8_load(g + i), g1 = v8_load(g + i + 8);
+        v8 g0 = v8_load(dout + i) * gv, g1 = v8_load(dout + i + 8) * gv;
         a0 += g0;
         a1 += g1;
         b0 += g0 * (v8_load(x + i) - mv);
         b1 += g1 * (v8_load(x + i + 8) - mv);
     }
     for (; i + 8 <= n; i += 8) {
-        v8 g0 = v8_load(g + i);
+        v8 g0 = v8_load(dout + i) * gv;
         a0 += g0;
         b0 += g0 * (v8_load(x + i) - mv);
     }
     float s = v8_hsum(a0 + a1), t = v8_hsum(b0 + b1);
     for (; i < n; i++) {
-        s += g[i];
-        t += g[i] * (x[i] - m);
+        const float g = dout[i] * gs;
+        s += g;
+        t += g * (x[i] - m);
     }
     *sg += s;
     *sgx += t;
 }
 
 /* din of scale * BN from the per-channel sums g and g * x_hat over m values:
- * din (=, or += with add) k*g - k*cx*(x - mean) - k*mg. */
-static void bn_input_grad(float *din, const float *dout, const float *in, int n, int c, int hw,
-                          int ch, float mean, float invstd, float gamma, float scale, double sg,
-                          double sgxh, double m, int add)
+ * din (=, or += with add) k*g - k*cx*(x - mean) - k*mg, g = dout_scale[i] *
+ * dout in image i. */
+static void bn_input_grad(float *din, const float *dout, const float *dout_scale, const float *in,
+                          int n, int c, int hw, int ch, float mean, float invstd, float gamma,
+                          float scale, double sg, double sgxh, double m, int add)
 {
     const float k = gamma * invstd * scale;
     const float mg = (float)(sg / m);
@@ -292,8 +294,9 @@ static void bn_input_grad(float *din, const float *dout, const float *in, int n,
     const float a = k, b = -k * cx, c0 = -k * mg;
     for (int i = 0; i < n; i++) {
         size_t o = ((size_t)i * c + ch) * hw;
+        const float gs = dout_scale ? dout_scale[i] : 1.0f;
         for (int j = 0; j < hw; j++) {
-            const float y = a * dout[o + j] + b * (in[o + j] - mean) + c0;
+            const float y = a * (dout[o + j] * gs) + b * (in[o + j] - mean) + c0;
             din[o + j] = add ? din[o + j] + y : y;
         }
     }
@@ -303,9 +306,9 @@ static void bn_input_grad(float *din, const float *dout, const float *in, int n,
  * sums over the global batch; dgamma, dbeta and the dots stay this process's
  * (its share of a weight or alpha gradient, summed with the others later). */
 static void bn_backward_synced(float *din, float *dgamma, float *dbeta, const float *dout,
-                               const float *in, const float *save_mean, const float *save_invstd,
-                               const float *gamma, int n, int c, int hw, int add, float scale,
-                               double *dots)
+                               const float *dout_scale, const float *in, const float *save_mean,
+                               const float *save_invstd, const float *gamma, int n, int c, int hw,
+                               int add, float scale, double *dots)
 {
     double sums[2 * c + 1];
     const long work = (long)n * c * hw * 2;
@@ -314,7 +317,8 @@ static void bn_backward_synced(float *din, float *dgamma, float *dbeta, const fl
         double sg = 0.0, sgx = 0.0;
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
-            bn_grad_sums(dout + o, in + o, hw, save_mean[ch], &sg, &sgx);
+            bn_grad_sums(dout + o, dout_scale ? dout_scale[i] : 1.0f, in + o, hw, save_mean[ch],
+                         &sg, &sgx);
         }
         const double sgxh = sgx * save_invstd[ch];
         if (dots)
@@ -330,21 +334,22 @@ static void bn_backward_synced(float *din, float *dgamma, float *dbeta, const fl
     bn_sync_hook->sum(bn_sync_hook->ctx, sums, 2 * (size_t)c + 1);
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
     for (int ch = 0; ch < c; ch++)
-        bn_input_grad(din, dout, in, n, c, hw, ch, save_mean[ch], save_invstd[ch],
+        bn_input_grad(din, dout, dout_scale, in, n, c, hw, ch, save_mean[ch], save_invstd[ch],
                       gamma ? gamma[ch] : 1.0f, scale, sums[2 * ch], sums[2 * ch + 1], sums[2 * c],
                       add);
 }
 
 /* The backward of scale * BN; din = (or += with add) the input gradient,
- * dots[ch] (if not NULL) = sum g * x_hat of channel ch. */
+ * dots[ch] (if not NULL) = sum g * x_hat of channel ch. The output gradient
+ * g of image i is dout_scale[i] * dout (dout_scale NULL: 1). */
 static inline __attribute__((always_inline)) void
-bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
-            const float *save_mean, const float *save_invstd, const float *gamma, int n, int c,
-            int hw, const int add, float scale, double *dots)
+bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *dout_scale,
+            const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
+            int n, int c, int hw, const int add, float scale, double *dots)
 {
     if (bn_sync_hook && din) {
-        bn_backward_synced(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c, hw,
-                           add, scale, dots);
+        bn_backward_synced(din, dgamma, dbeta, dout, dout_scale, in, save_mean, save_invstd, gamma,
+                           n, c, hw, add, scale, dots);
         return;
     }
     const double m = (double)n * hw;
@@ -355,7 +360,7 @@ bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const fl
         double sg = 0.0, sgx = 0.0;
         for (int i = 0; i < n; i++) {
             size_t o = ((size_t)i * c + ch) * hw;
-            bn_grad_sums(dout + o, in + o, hw, mean, &sg, &sgx);
+            bn_grad_sums(dout + o, dout_scale ? dout_scale[i] : 1.0f, in + o, hw, mean, &sg, &sgx);
         }
         /* sum g * x_hat = invstd * sum g * (x - mean) */
         const double sgxh = sgx * invstd;
@@ -378,13 +383,15 @@ bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const fl
             size_t o = ((size_t)i * c + ch) * hw;
             const float *restrict g = dout + o, *restrict x = in + o;
             float *restrict dx = din + o;
+            const float gs = dout_scale ? dout_scale[i] : 1.0f;
+            const v8 gsv = v8_set1(gs);
             int j = 0;
             for (; j + 8 <= hw; j += 8) {
-                const v8 y = av * v8_load(g + j) + bv * (v8_load(x + j) - mv) + cv;
+                const v8 y = av * (v8_load(g + j) * gsv) + bv * (v8_load(x + j) - mv) + cv;
                 v8_store(dx + j, add ? v8_load(dx + j) + y : y);
             }
             for (; j < hw; j++) {
-                const float y = a * g[j] + b * (x[j] - mean) + c0;
+                const float y = a * (g[j] * gs) + b * (x[j] - mean) + c0;
                 dx[j] = add ? dx[j] + y : y;
             }
         }
@@ -396,18 +403,18 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
                         int c, int hw)
 {
     PROFILE_BEGIN;
-    bn_backward(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c, hw, 1, 1.0f,
-                NULL);
+    bn_backward(din, dgamma, dbeta, dout, NULL, in, save_mean, save_invstd, gamma, n, c, hw, 1,
+                1.0f, NULL);
     PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
 }
 
 void batchnorm_backward_set(float *din, float *dgamma, float *dbeta, const float *dout,
-                            const float *in, const float *save_mean, const float *save_invstd,
-                            const float *gamma, int n, int c, int hw)
+                            const float *dout_scale, const float *in, const float *save_mean,
+                            const float *save_invstd, const float *gamma, int n, int c, int hw)
 {
     PROFILE_BEGIN;
-    bn_backward(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c, hw, 0, 1.0f,
-                NULL);
+    bn_backward(din, dgamma, dbeta, dout, dout_scale, in, save_mean, save_invstd, gamma, n, c, hw,
+                0, 1.0f, NULL);
     PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
 }
 
@@ -416,7 +423,8 @@ double batchnorm_backward_scaled(float *din, float scale, const float *dout, con
                                  int hw, double *dots)
 {
     PROFILE_BEGIN;
-    bn_backward(din, NULL, NULL, dout, in, save_mean, save_invstd, NULL, n, c, hw, 0, scale, dots);
+    bn_backward(din, NULL, NULL, dout, NULL, in, save_mean, save_invstd, NULL, n, c, hw, 0, scale,
+                dots);
     double sum = 0.0;
     for (int ch = 0; ch < c; ch++)
         sum += dots[ch];

@@ -594,9 +594,18 @@ static const float *state_relu(EvalNet *net, const ECell *cell, int j, int *done
     return net->relu_s[j];
 }
 
-static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
+/* The op's drop-path scales (one per image), NULL when drop-path is off. */
+static const float *op_drop(const EvalNet *net, const EOp *op)
+{
+    return net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch : NULL;
+}
+
+/* to->node (= or +=) the op's output after its drop-path: the ops ending in
+ * a BN write it from the BN's apply pass, the pools through t[0]. */
+static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in,
                        const float *relu_in)
 {
+    float *out = net->t[0];
     switch (op->kind) {
     case OP_MAX_POOL_3X3:
         maxpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
@@ -605,12 +614,13 @@ static void op_forward(EvalNet *net, const EOp *op, float *out, const float *in,
         avgpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
         break;
     case OP_SKIP_CONNECT:
-        ev_fact_red_forward(net, &op->fr, out, relu_in);
-        break;
+        ev_fact_red_forward(net, &op->fr, to, relu_in);
+        return;
     default:
-        ev_sep_dil_forward(net, op, out, relu_in);
-        break;
+        ev_sep_dil_forward(net, op, to, relu_in);
+        return;
     }
+    droppath_forward(to->node, out, to->scale, net->n, (size_t)op->c * op->ho * op->wo, to->add);
 }
 
 /* The forward's output_relu(k): each cell output's ReLU is read by the
@@ -634,7 +644,7 @@ static void cell_forward(EvalNet *net, int k)
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
     const float *r0 = forward_output_relu(net, k >= 2 ? k - 2 : -1);
     if (cell->reduction_prev)
-        ev_fact_red_forward(net, &cell->pre0_fr, cell->state[0], r0);
+        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0}, r0);
     else
         ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], r0);
     ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], forward_output_relu(net, k - 1));
@@ -648,10 +658,7 @@ static void cell_forward(EvalNet *net, int k)
                 continue;
             }
             const float *relu = op_has_relu(op) ? state_relu(net, cell, j, done) : NULL;
-            op_forward(net, op, net->t[0], cell->state[j], relu);
-            const float *scale =
-                net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch : NULL;
-            droppath_forward(node, net->t[0], scale, n, per, e & 1);
+            op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1}, cell->state[j], relu);
         }
     }
 }
@@ -729,24 +736,25 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
         droppath_forward(ds, dnode, NULL, n, per, 1);
         return;
     }
-    float *g = net->t[0];
-    droppath_backward(g, dnode,
-                      net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch : NULL,
-                      n, per);
+    /* the ops ending in a BN take the drop-path in its backward */
+    const float *scale = op_drop(net, op);
     switch (op->kind) {
-    case OP_MAX_POOL_3X3:
-        maxpool3x3_backward(ds, g, cell->state[j], n, op->c, op->h, op->w, op->stride);
-        break;
-    case OP_AVG_POOL_3X3:
-        avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
-        break;
     case OP_SKIP_CONNECT:
-        ev_fact_red_backward(net, &op->fr, net->drelu[j], g, relu_in);
+        ev_fact_red_backward(net, &op->fr, net->drelu[j], dnode, scale, relu_in);
+        return;
+    case OP_MAX_POOL_3X3:
+    case OP_AVG_POOL_3X3:
         break;
     default:
-        ev_sep_dil_backward(net, op, net->drelu[j], g, relu_in);
-        break;
+        ev_sep_dil_backward(net, op, net->drelu[j], dnode, scale, relu_in);
+        return;
     }
+    float *g = net->t[0];
+    droppath_backward(g, dnode, scale, n, per);
+    if (op->kind == OP_MAX_POOL_3X3)
+        maxpool3x3_backward(ds, g, cell->state[j], n, op->c, op->h, op->w, op->stride);
+    else
+        avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
 }
 
 static void cell_backward(EvalNet *net, int k)
@@ -817,7 +825,7 @@ static void cell_backward(EvalNet *net, int k)
     output_relu(net, k0, net->relu_in);
     if (cell->reduction_prev) {
         ezero(net->drelu_in, output_floats(net, k0));
-        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, ds[0], net->relu_in);
+        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, ds[0], NULL, net->relu_in);
     } else {
         ev_relu_conv_bn_backward(net, &cell->pre0, ds[0], net->relu_in);
     }
@@ -835,12 +843,12 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     linear_backward(a->d2, gw + a->lw, gw + a->lb, a->dlogits, a->f, net->w + a->lw, n, 768, k);
     ezero(a->g2, (size_t)n * 768);
     relu_backward(a->g2, a->d2, a->f, (size_t)n * 768);
-    ebn_backward(net, &a->bn2, a->d2, a->g2, a->x2, 1);
+    ebn_backward(net, &a->bn2, a->d2, a->g2, NULL, a->x2, 1);
     ezero(a->d1, (size_t)n * 128 * 4);
     linear_backward(a->d1, gw + a->c2.w, NULL, a->d2, a->r1, net->w + a->c2.w, n, 128 * 4, 768);
     ezero(a->g1, (size_t)n * 128 * 4);
     relu_backward(a->g1, a->d1, a->r1, (size_t)n * 128 * 4);
-    ebn_backward(net, &a->bn1, a->d1, a->g1, a->x1, 4);
+    ebn_backward(net, &a->bn1, a->d1, a->g1, NULL, a->x1, 4);
     ezero(a->dpool, (size_t)n * a->c * 4);
     conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2, 2,
                     net->conv);
@@ -888,7 +896,8 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
     }
     /* the stem: only its weights */
     float *dx = net->relu_in;
-    ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), net->stem_x, sp->height * sp->width);
+    ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), NULL, net->stem_x,
+                 sp->height * sp->width);
     conv2d_backward(&net->stem.spec, NULL, net->gw + net->stem.w, dx, net->x_in,
                     net->w + net->stem.w, n, sp->height, sp->width, net->conv);
 }

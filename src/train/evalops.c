@@ -199,6 +199,44 @@ void ebn_stats(EvalNet *net, const EBn *bn, const float *in, int hw)
         ebn_forward(net, bn, NULL, in, hw);
 }
 
+/* to->node (=, or += with to->add) to->scale[i] * BN(in) in image i: the
+ * apply pass of the BN, its output never written on its own. */
+NN_CLONED static void ebn_apply_to(EvalNet *net, const EBn *bn, const EDest *to, const float *in,
+                                   int hw)
+{
+    const float *beta = net->w + bn->beta;
+    int c = bn->c, planes = net->n * c;
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= EW_PARALLEL_MIN)
+    for (int q = 0; q < planes; q++) {
+        int ch = q % c;
+        float m = ebn_mean(net, bn, ch), a = ebn_scale(net, bn, ch), b = beta[ch];
+        float s = to->scale ? to->scale[q / c] : 1.0f;
+        const float *ip = in + (size_t)q * hw;
+        float *op = to->node + (size_t)q * hw;
+        if (to->add) {
+#pragma omp simd
+            for (int j = 0; j < hw; j++)
+                op[j] += ((ip[j] - m) * a + b) * s;
+        } else {
+#pragma omp simd
+            for (int j = 0; j < hw; j++)
+                op[j] = ((ip[j] - m) * a + b) * s;
+        }
+    }
+}
+
+/* An op's last BN, written where `to` says: a plain output as ebn_forward
+ * writes it, else the statistics then the scaled or added apply. */
+static void ebn_to(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw)
+{
+    if (!to->scale && !to->add) {
+        ebn_forward(net, bn, to->node, in, hw);
+        return;
+    }
+    ebn_stats(net, bn, in, hw);
+    ebn_apply_to(net, bn, to, in, hw);
+}
+
 ConvPre ebn_pre(EvalNet *net, const EBn *bn)
 {
     for (int ch = 0; ch < bn->c; ch++)
@@ -207,11 +245,11 @@ ConvPre ebn_pre(EvalNet *net, const EBn *bn)
                      net->w + bn->beta};
 }
 
-void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
-                  int hw)
+void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
+                  const float *dout_scale, const float *in, int hw)
 {
-    batchnorm_backward_set(din, net->gw + bn->gamma, net->gw + bn->beta, dout, in, bn->mean,
-                           bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
+    batchnorm_backward_set(din, net->gw + bn->gamma, net->gw + bn->beta, dout, dout_scale, in,
+                           bn->mean, bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
 }
 
 /* The fused depthwise-pointwise forward over the image groups. */
@@ -285,7 +323,7 @@ void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, co
     int hw = r->h * r->w;
     size_t count_in = (size_t)net->n * r->c_in * hw;
     float *dx = net->t[1];
-    ebn_backward(net, &r->bn, dx, dout, r->x, hw);
+    ebn_backward(net, &r->bn, dx, dout, NULL, r->x, hw);
     ezero(net->drelu_in, count_in);
     conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
                     net->w + r->conv.w, net->n, r->h, r->w, net->conv);
@@ -305,18 +343,18 @@ void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in)
     }
 }
 
-void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in)
+void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in)
 {
     ev_fact_red_x(net, f, relu_in);
-    ebn_forward(net, &f->bn, out, f->x, f->ho * f->wo);
+    ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
-                          const float *relu_in)
+                          const float *dout_scale, const float *relu_in)
 {
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     float *dx = net->t[1];
-    ebn_backward(net, &f->bn, dx, dout, f->x, hwo);
+    ebn_backward(net, &f->bn, dx, dout, dout_scale, f->x, hwo);
     const ECv *cv[2] = {&f->a, &f->b};
     size_t count_sub = (size_t)net->n * f->c_in * hwo;
     for (int off = 0; off < 2; off++) {
@@ -331,36 +369,36 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const flo
 
 /* ------------------------------------------------------------------ SepConv / DilConv */
 
-void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *relu_in)
+void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *relu_in)
 {
     int hwo = op->ho * op->wo;
     dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], relu_in, op->h, op->w);
     if (op->blocks == 1) {
-        ebn_forward(net, &op->bn[0], out, net->blk_x[0], hwo);
+        ebn_to(net, &op->bn[0], to, net->blk_x[0], hwo);
         return;
     }
     ebn_stats(net, &op->bn[0], net->blk_x[0], hwo);
     const ConvPre pre = ebn_pre(net, &op->bn[0]);
     dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_x[0], op->ho, op->wo);
-    ebn_forward(net, &op->bn[1], out, net->blk_x[1], hwo);
+    ebn_to(net, &op->bn[1], to, net->blk_x[1], hwo);
 }
 
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const float *dout,
-                         const float *relu_in)
+                         const float *dout_scale, const float *relu_in)
 {
     int hwo = op->ho * op->wo;
     float *dx = net->t[1], *dmid = net->t[2];
-    const float *g = dout;
     /* the forward again, the same bits: the BN inputs */
     dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], relu_in, op->h, op->w);
     if (op->blocks == 2) {
         const ConvPre pre = ebn_pre(net, &op->bn[0]);
         dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_x[0], op->ho,
                      op->wo);
-        ebn_backward(net, &op->bn[1], dx, g, net->blk_x[1], hwo);
+        ebn_backward(net, &op->bn[1], dx, dout, dout_scale, net->blk_x[1], hwo);
         dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, dmid, dx, net->blk_x[0], op->ho, op->wo);
-        g = dmid;
+        ebn_backward(net, &op->bn[0], dx, dmid, NULL, net->blk_x[0], hwo);
+    } else {
+        ebn_backward(net, &op->bn[0], dx, dout, dout_scale, net->blk_x[0], hwo);
     }
-    ebn_backward(net, &op->bn[0], dx, g, net->blk_x[0], hwo);
     dwpw_backward(net, &op->dw[0], &op->pw[0], NULL, drelu_in, dx, relu_in, op->h, op->w);
 }

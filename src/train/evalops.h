@@ -52,6 +52,16 @@ typedef struct ECv {
     size_t w;
 } ECv;
 
+/* Where a block's output goes: node (=, or += with add) scale[i] * the
+ * output of image i (scale NULL: 1). A cell node sums its two ops' outputs
+ * after their drop-path; the ops ending in a BN do both in the BN's apply
+ * pass. */
+typedef struct EDest {
+    float *node;
+    const float *scale;
+    int add;
+} EDest;
+
 /* ReLU -> conv 1x1 -> BN (a cell's preprocessing) */
 typedef struct ERcb {
     ECv conv;
@@ -184,9 +194,11 @@ void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int h
 void ebn_stats(EvalNet *net, const EBn *bn, const float *in, int hw);
 /* that block's ConvPre, with the statistics of the current pass */
 ConvPre ebn_pre(EvalNet *net, const EBn *bn);
-/* din = (not +=) the input gradient; the weight gradients += theirs */
-void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout, const float *in,
-                  int hw);
+/* din = (not +=) the input gradient; the weight gradients += theirs. The
+ * output gradient of image i is dout_scale[i] * dout (NULL: 1; a drop-path
+ * after the BN). */
+void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
+                  const float *dout_scale, const float *in, int hw);
 
 /* r->x = the BN input, given relu_in = ReLU(in) (the forward, and its
  * recomputation in the backward) */
@@ -197,12 +209,12 @@ void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const floa
  * caller takes it through the ReLU (into its own layout) */
 void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in);
 void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in); /* f->x, as above */
-void ev_fact_red_forward(EvalNet *net, const EFr *f, float *out, const float *relu_in);
-/* drelu_in += d ReLU(in) */
+void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in);
+/* drelu_in += d ReLU(in); the output gradient as ebn_backward's */
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
-                          const float *relu_in);
-void ev_sep_dil_forward(EvalNet *net, const EOp *op, float *out, const float *relu_in);
+                          const float *dout_scale, const float *relu_in);
+void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *relu_in);
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const float *dout,
-                         const float *relu_in);
+                         const float *dout_scale, const float *relu_in);
 
 #endif
