@@ -69,7 +69,8 @@ static size_t output_floats(const EvalNet *net, int k)
 NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 {
     if (k < 0) {
-        ebn_apply(net, &net->stem_bn, dst, net->stem_x, net->spec.height * net->spec.width, 1);
+        ebn_apply(net, &net->stem_bn, &(EDest){dst, NULL, 0}, net->stem_x,
+                  net->spec.height * net->spec.width, 1);
         return;
     }
     const ECell *cell = &net->cells[k];
@@ -773,14 +774,16 @@ static void cell_backward(EvalNet *net, int k)
         ev_relu_conv_bn_x(net, &cell->pre0, net->relu_in);
     if (!cell->kept[0]) {
         if (cell->reduction_prev)
-            ebn_apply(net, &cell->pre0_fr.bn, cell->state[0], cell->pre0_fr.x, (int)hw, 0);
+            ebn_apply(net, &cell->pre0_fr.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0_fr.x,
+                      (int)hw, 0);
         else
-            ebn_apply(net, &cell->pre0.bn, cell->state[0], cell->pre0.x, (int)hw, 0);
+            ebn_apply(net, &cell->pre0.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0.x, (int)hw,
+                      0);
     }
     output_relu(net, k - 1, net->relu_in);
     ev_relu_conv_bn_x(net, &cell->pre1, net->relu_in);
     if (!cell->kept[1])
-        ebn_apply(net, &cell->pre1.bn, cell->state[1], cell->pre1.x, (int)hw, 0);
+        ebn_apply(net, &cell->pre1.bn, &(EDest){cell->state[1], NULL, 0}, cell->pre1.x, (int)hw, 0);
     /* a state in the concat has its gradient in the output's, where it
      * first appears (later appearances added in); the others start at zero */
     float *dout = output_grad(net, k), *ds[2 + GENOTYPE_MAX_NODES] = {0};

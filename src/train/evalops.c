@@ -134,8 +134,10 @@ static float ebn_scale(const EvalNet *net, const EBn *bn, int ch)
 }
 
 /* The formula of the BN forward ((in - mean) * (gamma * invstd) + beta), so
- * the same values as the output it recomputes. */
-NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu)
+ * the same values as the output it recomputes; the ReLU, the scale and the
+ * add after it. */
+NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw,
+                         int relu)
 {
     const float *beta = net->w + bn->beta;
     int c = bn->c, planes = net->n * c;
@@ -143,18 +145,24 @@ NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *i
     for (int q = 0; q < planes; q++) {
         int ch = q % c;
         float m = ebn_mean(net, bn, ch), a = ebn_scale(net, bn, ch), b = beta[ch];
+        float s = to->scale ? to->scale[q / c] : 1.0f;
         const float *ip = in + (size_t)q * hw;
-        float *op = out + (size_t)q * hw;
+        float *op = to->node + (size_t)q * hw;
         if (relu) {
 #pragma omp simd
             for (int j = 0; j < hw; j++) {
                 float y = (ip[j] - m) * a + b;
-                op[j] = y > 0.0f ? y : 0.0f;
+                y = (y > 0.0f ? y : 0.0f) * s;
+                op[j] = to->add ? op[j] + y : y;
             }
+        } else if (to->add) {
+#pragma omp simd
+            for (int j = 0; j < hw; j++)
+                op[j] += ((ip[j] - m) * a + b) * s;
         } else {
 #pragma omp simd
             for (int j = 0; j < hw; j++)
-                op[j] = (ip[j] - m) * a + b;
+                op[j] = ((ip[j] - m) * a + b) * s;
         }
     }
 }
@@ -199,32 +207,6 @@ void ebn_stats(EvalNet *net, const EBn *bn, const float *in, int hw)
         ebn_forward(net, bn, NULL, in, hw);
 }
 
-/* to->node (=, or += with to->add) to->scale[i] * BN(in) in image i: the
- * apply pass of the BN, its output never written on its own. */
-NN_CLONED static void ebn_apply_to(EvalNet *net, const EBn *bn, const EDest *to, const float *in,
-                                   int hw)
-{
-    const float *beta = net->w + bn->beta;
-    int c = bn->c, planes = net->n * c;
-#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= EW_PARALLEL_MIN)
-    for (int q = 0; q < planes; q++) {
-        int ch = q % c;
-        float m = ebn_mean(net, bn, ch), a = ebn_scale(net, bn, ch), b = beta[ch];
-        float s = to->scale ? to->scale[q / c] : 1.0f;
-        const float *ip = in + (size_t)q * hw;
-        float *op = to->node + (size_t)q * hw;
-        if (to->add) {
-#pragma omp simd
-            for (int j = 0; j < hw; j++)
-                op[j] += ((ip[j] - m) * a + b) * s;
-        } else {
-#pragma omp simd
-            for (int j = 0; j < hw; j++)
-                op[j] = ((ip[j] - m) * a + b) * s;
-        }
-    }
-}
-
 /* An op's last BN, written where `to` says: a plain output as ebn_forward
  * writes it, else the statistics then the scaled or added apply. */
 static void ebn_to(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw)
@@ -234,7 +216,7 @@ static void ebn_to(EvalNet *net, const EBn *bn, const EDest *to, const float *in
         return;
     }
     ebn_stats(net, bn, in, hw);
-    ebn_apply_to(net, bn, to, in, hw);
+    ebn_apply(net, bn, to, in, hw, 0);
 }
 
 ConvPre ebn_pre(EvalNet *net, const EBn *bn)

@@ -184,10 +184,12 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
                    int h, int w);
 
 void ezero(float *y, size_t count);
-/* out = BN(in), or ReLU(BN(in)) when relu, with the statistics of the
- * current pass (the saved batch statistics while training, the running ones
- * in test mode): a BN output recomputed from its input instead of kept. */
-void ebn_apply(EvalNet *net, const EBn *bn, float *out, const float *in, int hw, int relu);
+/* to->node (=, or += with to->add) to->scale[i] * BN(in) in image i, the
+ * BN followed by a ReLU when relu, with the statistics of the current pass
+ * (the saved batch statistics while training, the running ones in test
+ * mode): a BN output recomputed from its input instead of kept, or an op's
+ * output added into its node after its drop-path. */
+void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw, int relu);
 void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int hw);
 /* ebn_forward's statistics without its output: for a block that reads
  * ReLU(BN(in)) as it goes, through ebn_pre (nothing in test mode) */
