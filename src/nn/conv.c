@@ -1158,7 +1158,8 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
 /* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
  * second tile. Each depthwise input plane serves both the recomputed output
  * and the weight gradient: read by the strips, or copied into the padded
- * buffer once where they do not serve it. */
+ * buffer once where they do not serve it. masked: x is a ReLU's output (a
+ * ConvPre's), and din = (not +=) the gradient under that ReLU. */
 static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
                                  float *xbuf, float *dbuf, float *din, int masked, float *ddw,
                                  float *dpw, const float *a, const float *x, const float *wdw,
