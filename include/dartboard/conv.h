@@ -37,6 +37,11 @@ void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float 
                     int h, int w, float *scratch);
 void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
                      const float *in, const float *weight, int n, int h, int w, float *scratch);
+/* conv2d_backward that WRITES (=) din instead of adding: no clearing pass
+ * before it (a 1x1 convolution writes its product straight; dweight still
+ * accumulates). The same bits as conv2d_backward into zeros. */
+void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                         const float *in, const float *weight, int n, int h, int w, float *scratch);
 
 /* out = pointwise(depthwise(in)): a SepConv/DilConv block's two convolutions
  * image by image, so that one image's depthwise output stays in cache for

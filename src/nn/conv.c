@@ -307,9 +307,10 @@ static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float 
     dweight_groups_sum(dweight, part, stride, len);
 }
 
-static void dense_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
-                           const float *in, const float *weight, int n, int h, int w,
-                           float *scratch)
+/* din += (or = with set) the input gradient; dweight += the weight's. */
+static void dense_backward(const ConvSpec *s, float *din, int set, float *dweight,
+                           const float *dout, const float *in, const float *weight, int n, int h,
+                           int w, float *scratch)
 {
     const int ho = conv_out_size(h, s->kh, s->stride, s->pad, s->dilation);
     const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
@@ -344,10 +345,12 @@ static void dense_backward(const ConvSpec *s, float *din, float *dweight, const 
             const float *g = dout + (size_t)i * s->c_out * p;
             float *dx = din + (size_t)i * s->c_in * h * w;
             if (fast) {
-                gemm_small(s->c_in, p, s->c_out, weight, 1, s->c_in, g, p, dx, p, 1);
+                gemm_small(s->c_in, p, s->c_out, weight, 1, s->c_in, g, p, dx, p, !set);
             } else {
                 float *dcol = scratch + (size_t)i * kdim * p;
                 gemm_small(kdim, p, s->c_out, weight, 1, kdim, g, p, dcol, p, 0);
+                if (set)
+                    memset(dx, 0, (size_t)s->c_in * h * w * sizeof *dx);
                 conv_col2im_add(s, dx, dcol, h, w, ho, wo);
             }
         }
@@ -1272,18 +1275,33 @@ void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float 
     PROFILE_END(conv_family(s), conv_flops(s, n, h, w));
 }
 
-void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
-                     const float *in, const float *weight, int n, int h, int w, float *scratch)
+static void conv_backward(const ConvSpec *s, float *din, int set, float *dweight, const float *dout,
+                          const float *in, const float *weight, int n, int h, int w, float *scratch,
+                          const char *fn)
 {
-    conv_check(s, n, h, w, "conv2d_backward");
+    conv_check(s, n, h, w, fn);
     PROFILE_BEGIN;
     if (conv_is_depthwise(s)) {
+        if (set && din)
+            memset(din, 0, (size_t)n * s->c_in * h * w * sizeof *din);
         if (depthwise_backward(s, din, dweight, dout, in, weight, n, h, w) != 0)
             conv2d_backward_naive(s, din, dweight, dout, in, weight, n, h, w);
     } else {
-        dense_backward(s, din, dweight, dout, in, weight, n, h, w, scratch);
+        dense_backward(s, din, set, dweight, dout, in, weight, n, h, w, scratch);
     }
     PROFILE_END(conv_family(s), conv_flops(s, n, h, w) * ((din != NULL) + (dweight != NULL)));
+}
+
+void conv2d_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                     const float *in, const float *weight, int n, int h, int w, float *scratch)
+{
+    conv_backward(s, din, 0, dweight, dout, in, weight, n, h, w, scratch, "conv2d_backward");
+}
+
+void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const float *dout,
+                         const float *in, const float *weight, int n, int h, int w, float *scratch)
+{
+    conv_backward(s, din, 1, dweight, dout, in, weight, n, h, w, scratch, "conv2d_backward_set");
 }
 
 /* ----------------------------------------------------------------- naive */

@@ -45,6 +45,7 @@
     X(conv_scratch_floats)                                                                         \
     X(conv2d_forward)                                                                              \
     X(conv2d_backward)                                                                             \
+    X(conv2d_backward_set)                                                                         \
     X(conv_dw_pw_scratch_floats)                                                                   \
     X(conv2d_dw_pw_forward)                                                                        \
     X(conv2d_dw_pw_backward_pw)                                                                    \
@@ -101,6 +102,7 @@
 #define conv_scratch_floats NN_ISA_NAME(conv_scratch_floats)
 #define conv2d_forward NN_ISA_NAME(conv2d_forward)
 #define conv2d_backward NN_ISA_NAME(conv2d_backward)
+#define conv2d_backward_set NN_ISA_NAME(conv2d_backward_set)
 #define conv_dw_pw_scratch_floats NN_ISA_NAME(conv_dw_pw_scratch_floats)
 #define conv2d_dw_pw_forward NN_ISA_NAME(conv2d_dw_pw_forward)
 #define conv2d_dw_pw_backward_pw NN_ISA_NAME(conv2d_dw_pw_backward_pw)

@@ -335,9 +335,8 @@ void relu_conv_bn_backward(const Ctx *x, const ReluConvBn *r, float *din, const 
     bn_backward_set(x, &r->bn, dx, 1.0f, dout, r->x, hw);
     if (x->gw)
         relu_forward(s->relu, in, count_in);
-    vec_zero(s->drelu, count_in);
-    conv2d_backward(&r->conv.spec, s->drelu, grad_of(x, &r->conv), dx, s->relu, x->w + r->conv.w,
-                    x->n, r->h, r->w, s->conv);
+    conv2d_backward_set(&r->conv.spec, s->drelu, grad_of(x, &r->conv), dx, s->relu,
+                        x->w + r->conv.w, x->n, r->h, r->w, s->conv);
     kink_relu_backward(x, r->kinks, din, s->drelu, in, count_in);
 }
 
@@ -365,14 +364,12 @@ double fact_red_backward(const Ctx *x, const FactRed *f, float *drelu_in, const 
     float *dx = s->slot[0];
     double dot = bn_backward_set(x, &f->bn, dx, scale, dout, f->x, hwo);
     const Conv *cv[2] = {&f->a, &f->b};
-    size_t count_sub = (size_t)x->n * (size_t)f->c_in * (size_t)hwo;
     for (int off = 0; off < 2; off++) {
         channel_copy(s->half, half, 0, dx, f->c_out, off * half, half, x->n, hwo);
         if (x->gw)
             subsample2_forward(s->sub, relu_in, x->n, f->c_in, f->h, f->w, off);
-        vec_zero(s->dsub, count_sub);
-        conv2d_backward(&cv[off]->spec, s->dsub, grad_of(x, cv[off]), s->half, s->sub,
-                        x->w + cv[off]->w, x->n, f->ho, f->wo, s->conv);
+        conv2d_backward_set(&cv[off]->spec, s->dsub, grad_of(x, cv[off]), s->half, s->sub,
+                            x->w + cv[off]->w, x->n, f->ho, f->wo, s->conv);
         subsample2_backward(drelu_in, s->dsub, x->n, f->c_in, f->h, f->w, off);
     }
     return dot;

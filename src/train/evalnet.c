@@ -852,9 +852,8 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     ezero(a->g1, (size_t)n * 128 * 4);
     relu_backward(a->g1, a->d1, a->r1, (size_t)n * 128 * 4);
     ebn_backward(net, &a->bn1, a->d1, a->g1, NULL, a->x1, 4);
-    ezero(a->dpool, (size_t)n * a->c * 4);
-    conv2d_backward(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2, 2,
-                    net->conv);
+    conv2d_backward_set(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2,
+                        2, net->conv);
     size_t count = (size_t)n * a->c * a->s * a->s;
     ezero(net->drelu_in, count);
     avgpool_window_backward(net->drelu_in, a->dpool, n, a->c, a->s, a->s, 5, a->stride);

@@ -303,12 +303,10 @@ void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const floa
 void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in)
 {
     int hw = r->h * r->w;
-    size_t count_in = (size_t)net->n * r->c_in * hw;
     float *dx = net->t[1];
     ebn_backward(net, &r->bn, dx, dout, NULL, r->x, hw);
-    ezero(net->drelu_in, count_in);
-    conv2d_backward(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
-                    net->w + r->conv.w, net->n, r->h, r->w, net->conv);
+    conv2d_backward_set(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
+                        net->w + r->conv.w, net->n, r->h, r->w, net->conv);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
@@ -338,13 +336,11 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const flo
     float *dx = net->t[1];
     ebn_backward(net, &f->bn, dx, dout, dout_scale, f->x, hwo);
     const ECv *cv[2] = {&f->a, &f->b};
-    size_t count_sub = (size_t)net->n * f->c_in * hwo;
     for (int off = 0; off < 2; off++) {
         channel_copy(net->half, half, 0, dx, f->c_out, off * half, half, net->n, hwo);
         subsample2_forward(net->sub, relu_in, net->n, f->c_in, f->h, f->w, off);
-        ezero(net->dsub, count_sub);
-        conv2d_backward(&cv[off]->spec, net->dsub, net->gw + cv[off]->w, net->half, net->sub,
-                        net->w + cv[off]->w, net->n, f->ho, f->wo, net->conv);
+        conv2d_backward_set(&cv[off]->spec, net->dsub, net->gw + cv[off]->w, net->half, net->sub,
+                            net->w + cv[off]->w, net->n, f->ho, f->wo, net->conv);
         subsample2_backward(drelu_in, net->dsub, net->n, f->c_in, f->h, f->w, off);
     }
 }
