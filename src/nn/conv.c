@@ -887,6 +887,13 @@ static int depthwise_forward(const ConvSpec *s, float *out, const float *in, con
 /* Input gradient of one plane, accumulated into dx. With a gather plan
  * (stride 1) buf may hold the padded output gradient and must stay zero
  * outside it; otherwise buf is the scatter target and is cleared here. */
+/* The kernel turned around, for the input gradient's correlation. */
+static void dw_flip(float *restrict wflip, const float *restrict wk, int taps)
+{
+    for (int t = 0; t < taps; t++)
+        wflip[t] = wk[taps - 1 - t];
+}
+
 static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf, float *dx,
                          const float *g, const float *wk, const float *wflip)
 {
@@ -933,10 +940,9 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
 #pragma omp for schedule(static)
             for (int c = 0; c < c_n; c++) {
                 const float *wk = weight + (size_t)c * fwd.taps;
-                for (int t = 0; t < fwd.taps; t++) {
-                    wflip[t] = wk[fwd.taps - 1 - t];
+                dw_flip(wflip, wk, fwd.taps);
+                for (int t = 0; t < fwd.taps; t++)
                     wacc[t] = vf_set1(0.0f);
-                }
                 for (int i = 0; i < n; i++) {
                     size_t q = (size_t)i * c_n + c;
                     const float *g = dout + q * ho * wo;
@@ -959,8 +965,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
 #pragma omp for schedule(static)
             for (long q = 0; q < (long)n * c_n; q++) {
                 const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
-                for (int t = 0; t < fwd.taps; t++)
-                    wflip[t] = wk[fwd.taps - 1 - t];
+                dw_flip(wflip, wk, fwd.taps);
                 dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, dout + (size_t)q * ho * wo,
                              wk, wflip);
             }
@@ -1178,10 +1183,9 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
         const float *wk = wdw + (size_t)ch * taps, *g = gmid + (size_t)ch * p;
         float wflip[PLANE_MAX_TAPS];
         vf wacc[PLANE_MAX_TAPS];
-        for (int t = 0; t < taps; t++) {
-            wflip[t] = wk[taps - 1 - t];
+        dw_flip(wflip, wk, taps);
+        for (int t = 0; t < taps; t++)
             wacc[t] = vf_set1(0.0f);
-        }
         int filled = 0; /* one padded copy of the plane, if any, for both */
         dw_plane_corr(&d->pl, xbuf, x + ch * hw, tile + (size_t)ch * p, wk, 0, &filled);
         dw_plane_wgrad(&d->pl, xbuf, x + ch * hw, g, wacc, &filled);
