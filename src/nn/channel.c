@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "dartboard/parallel.h"
 #include "vec.h"
 
 /* d[0..n) += s[0..n) */
@@ -23,7 +24,7 @@ void channel_copy(float *dst, int dst_c, int dst_off, const float *src, int src_
                   int count, int n, int hw)
 {
     PROFILE_BEGIN;
-#pragma omp parallel for schedule(static) if ((size_t)n * count * hw >= NN_PARALLEL_MIN_PASS)
+#pragma omp parallel for schedule(static) if ((size_t)n * count * hw >= PARALLEL_MIN_PASS)
     for (int i = 0; i < n; i++)
         memcpy(dst + ((size_t)i * dst_c + dst_off) * hw, src + ((size_t)i * src_c + src_off) * hw,
                (size_t)count * hw * sizeof *dst);
@@ -34,7 +35,7 @@ void channel_accumulate(float *dst, int dst_c, int dst_off, const float *src, in
                         int src_off, int count, int n, int hw)
 {
     PROFILE_BEGIN;
-#pragma omp parallel for schedule(static) if ((size_t)n * count * hw >= NN_PARALLEL_MIN_PASS)
+#pragma omp parallel for schedule(static) if ((size_t)n * count * hw >= PARALLEL_MIN_PASS)
     for (int i = 0; i < n; i++)
         add_to(dst + ((size_t)i * dst_c + dst_off) * hw, src + ((size_t)i * src_c + src_off) * hw,
                (size_t)count * hw);
@@ -61,7 +62,7 @@ void subsample2_forward(float *out, const float *in, int n, int c, int h, int w,
 {
     PROFILE_BEGIN;
     const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
-#pragma omp parallel for schedule(static) if ((size_t)n * c * h * w >= NN_PARALLEL_MIN_PASS)
+#pragma omp parallel for schedule(static) if ((size_t)n * c * h * w >= PARALLEL_MIN_PASS)
     for (long q = 0; q < (long)n * c; q++)
         for (int y = 0; y < ho; y++) {
             const float *restrict s = in + ((size_t)q * h + 2 * y + off) * w + off;
@@ -79,7 +80,7 @@ void subsample2_backward(float *din, const float *dout, int n, int c, int h, int
 {
     PROFILE_BEGIN;
     const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
-#pragma omp parallel for schedule(static) if ((size_t)n * c * h * w >= NN_PARALLEL_MIN_PASS)
+#pragma omp parallel for schedule(static) if ((size_t)n * c * h * w >= PARALLEL_MIN_PASS)
     for (long q = 0; q < (long)n * c; q++)
         for (int y = 0; y < ho; y++) {
             float *restrict d = din + ((size_t)q * h + 2 * y + off) * w + off;

@@ -884,9 +884,6 @@ static int depthwise_forward(const ConvSpec *s, float *out, const float *in, con
     return 0;
 }
 
-/* Input gradient of one plane, accumulated into dx. With a gather plan
- * (stride 1) buf may hold the padded output gradient and must stay zero
- * outside it; otherwise buf is the scatter target and is cleared here. */
 /* The kernel turned around, for the input gradient's correlation. */
 static void dw_flip(float *restrict wflip, const float *restrict wk, int taps)
 {
@@ -894,6 +891,9 @@ static void dw_flip(float *restrict wflip, const float *restrict wk, int taps)
         wflip[t] = wk[taps - 1 - t];
 }
 
+/* Input gradient of one plane, accumulated into dx. With a gather plan
+ * (stride 1) buf may hold the padded output gradient and must stay zero
+ * outside it; otherwise buf is the scatter target and is cleared here. */
 static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf, float *dx,
                          const float *g, const float *wk, const float *wflip)
 {

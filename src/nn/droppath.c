@@ -4,6 +4,7 @@
 #include "dartboard/droppath.h"
 #include "dartboard/profile.h"
 
+#include "dartboard/parallel.h"
 #include "vec.h"
 
 void droppath_forward(float *out, const float *in, const float *scale, int n, size_t per,
@@ -11,7 +12,7 @@ void droppath_forward(float *out, const float *in, const float *scale, int n, si
 {
     PROFILE_BEGIN;
     size_t total = (size_t)n * per;
-#pragma omp parallel for schedule(static) if (total >= NN_PARALLEL_MIN_PASS && n > 1)
+#pragma omp parallel for schedule(static) if (total >= PARALLEL_MIN_PASS && n > 1)
     for (int i = 0; i < n; i++) {
         const float s = scale ? scale[i] : 1.0f;
         const float *restrict x = in + (size_t)i * per;

@@ -318,9 +318,4 @@ static inline int nn_team_size(void)
  * costs more than the work (a region costs a few microseconds). */
 #define NN_PARALLEL_MIN_WORK 32768
 
-/* A pass over memory (ReLU, drop-path, channel copies) opens a region from
- * this many floats (256 KiB) on: at 2 threads the evaluation network's
- * training step ran about 7 % faster than with the limit at 1 MiB. */
-#define NN_PARALLEL_MIN_PASS (2 * NN_PARALLEL_MIN_WORK)
-
 #endif

@@ -76,7 +76,7 @@ NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
     const ECell *cell = &net->cells[k];
     size_t per = (size_t)cell->c * cell->ho * cell->wo;
     int blocks = net->n * cell->concat_count;
-#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= EW_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= PARALLEL_MIN_PASS)
     for (int q = 0; q < blocks; q++) {
         int i = q / cell->concat_count, j = q % cell->concat_count;
         const float *src = cell->state[cell->concat[j]] + (size_t)i * per;
@@ -100,7 +100,7 @@ NN_CLONED static void output_relu_backward(EvalNet *net, int k, float *dout, con
     const ECell *cell = &net->cells[k];
     size_t per = (size_t)cell->c * cell->ho * cell->wo;
     int blocks = net->n * cell->concat_count;
-#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= EW_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)blocks * per >= PARALLEL_MIN_PASS)
     for (int q = 0; q < blocks; q++) {
         int i = q / cell->concat_count, j = q % cell->concat_count;
         float *d = dout + ((size_t)j * net->n + i) * per;

@@ -141,7 +141,7 @@ NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const flo
 {
     const float *beta = net->w + bn->beta;
     int c = bn->c, planes = net->n * c;
-#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= EW_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= PARALLEL_MIN_PASS)
     for (int q = 0; q < planes; q++) {
         int ch = q % c;
         float m = ebn_mean(net, bn, ch), a = ebn_scale(net, bn, ch), b = beta[ch];
@@ -173,12 +173,12 @@ NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const flo
  * step, perf). */
 void ezero(float *y, size_t count)
 {
-    const long blocks = (long)((count + EW_PARALLEL_MIN - 1) / EW_PARALLEL_MIN);
+    const long blocks = (long)((count + PARALLEL_MIN_PASS - 1) / PARALLEL_MIN_PASS);
 #pragma omp parallel for schedule(static) if (blocks > 1)
     for (long b = 0; b < blocks; b++) {
-        size_t at = (size_t)b * EW_PARALLEL_MIN;
+        size_t at = (size_t)b * PARALLEL_MIN_PASS;
         memset(y + at, 0,
-               (count - at < EW_PARALLEL_MIN ? count - at : EW_PARALLEL_MIN) * sizeof *y);
+               (count - at < PARALLEL_MIN_PASS ? count - at : PARALLEL_MIN_PASS) * sizeof *y);
     }
 }
 

@@ -18,17 +18,13 @@
 #include "dartboard/conv.h"
 #include "dartboard/evalnet.h"
 #include "dartboard/genotype.h"
+#include "dartboard/parallel.h"
 
 /* The fused depthwise-pointwise block runs image by image; the batch is cut
  * into this many fixed groups, shared by the threads, so its sums (the two
  * weight gradients, a partial per group) do not depend on the thread count. */
 #define DWPW_GROUPS 8
 #define ESCRATCH_SLOTS 3
-/* Element-wise passes over at least this many floats (256 KiB) are shared by
- * the threads: at 2 threads the training step ran about 7 % faster than with
- * the limit at 1 MiB, where every pass of the 14x14 and 7x7 stages ran in
- * one thread while the other waited. */
-#define EW_PARALLEL_MIN 65536
 
 typedef enum EInitKind { INIT_UNIFORM, INIT_ZERO, INIT_ONE } EInitKind;
 
