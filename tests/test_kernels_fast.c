@@ -297,10 +297,16 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     float *got = buf(nout), *scratch = buf(conv_dw_pw_scratch_floats(&dw, h, w));
     conv2d_forward(&dw, mid, x, wd, n, h, w, NULL);
     conv2d_forward(&pw, want, mid, wp, n, ho, wo, NULL);
-    conv2d_dw_pw_forward(&dw, &pw, NULL, got, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
     ok(same_bits(got, want, nout),
        "depthwise %dx%d s%d d%d + pointwise %d->%d on %dx%d: the bits of the two calls", k, k,
        stride, dil, c, c_out, h, w);
+    float *kept = randn(nmid, 1.0f);
+    for (size_t i = 0; i < nout; i++)
+        got[i] = 1e6f;
+    conv2d_dw_pw_forward(&dw, &pw, NULL, got, kept, x, wd, wp, n, h, w, scratch);
+    ok(same_bits(got, want, nout) && same_bits(kept, mid, nmid),
+       "... and keeping the depthwise output: the same output, and the depthwise one kept");
     /* its backward's pointwise half: gradient of the depthwise output, 1x1
      * weight gradient (added to what is there), and without weight gradient */
     float *g = randn(nout, 1.0f), *gm_want = buf(nmid), *gm_got = randn(nmid, 1.0f);
@@ -332,10 +338,21 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memset(gm_want, 0, nmid * sizeof *gm_want);
     conv2d_backward(&pw, gm_want, dpw_want, g, mid, wp, n, ho, wo, scr);
     conv2d_backward(&dw, dx_want, ddw_want, gm_want, x, wd, n, h, w, NULL);
-    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_got, ddw_got, dpw_got, g, x, wd, wp, n, h, w, scratch);
+    float *dx_kept = buf(nin), *ddw_kept = buf(ndw), *dpw_kept = buf(npw);
+    memcpy(dx_kept, dx_got, nin * sizeof *dx_kept);
+    memcpy(ddw_kept, ddw_got, ndw * sizeof *ddw_kept);
+    memcpy(dpw_kept, dpw_got, npw * sizeof *dpw_kept);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_got, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h, w,
+                          scratch);
     ok(near(dx_got, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its whole backward: input and both weight gradients");
+    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_kept, ddw_kept, dpw_kept, g, x, kept, wd, wp, n, h, w,
+                          scratch);
+    ok(same_bits(dx_kept, dx_got, nin) && same_bits(ddw_kept, ddw_got, ndw) &&
+           same_bits(dpw_kept, dpw_got, npw),
+       "... reading the kept depthwise output: the bits of recomputing it");
+    free(kept), free(dx_kept), free(ddw_kept), free(dpw_kept);
     /* with a BN apply and a ReLU before the block (ConvPre): the forward and
      * the weight gradients of the block fed xt = ReLU(BN(x)) by hand; the
      * input gradient written (over anything), zero where xt is not
@@ -348,8 +365,8 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
         const float y = (x[i] - mean[ch]) * scale[ch] + shift[ch];
         xt[i] = y > 0.0f ? y : 0.0f;
     }
-    conv2d_dw_pw_forward(&dw, &pw, NULL, want, xt, wd, wp, n, h, w, scratch);
-    conv2d_dw_pw_forward(&dw, &pw, &pre, got, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &pre, got, NULL, x, wd, wp, n, h, w, scratch);
     ok(near(got, want, nout, 1e-5), "... and fed ReLU(BN(x)) as it reads x, the forward");
     float *dx_pre = randn(nin, 1e6f);
     memset(dx_want, 0, nin * sizeof *dx_want);
@@ -357,11 +374,12 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memset(dpw_want, 0, npw * sizeof *dpw_want);
     memset(ddw_got, 0, ndw * sizeof *ddw_got);
     memset(dpw_got, 0, npw * sizeof *dpw_got);
-    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_want, ddw_want, dpw_want, g, xt, wd, wp, n, h, w,
+    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n, h, w,
                           scratch);
     for (size_t i = 0; i < nin; i++)
         dx_want[i] = xt[i] > 0.0f ? dx_want[i] : 0.0f;
-    conv2d_dw_pw_backward(&dw, &pw, &pre, dx_pre, ddw_got, dpw_got, g, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_backward(&dw, &pw, &pre, dx_pre, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h, w,
+                          scratch);
     ok(near(dx_pre, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its backward: the input gradient under the ReLU written, both weight gradients");

@@ -175,8 +175,8 @@ typedef struct DwPwCtx {
 static void dwpw_fwd(void *p, float *y)
 {
     DwPwCtx *c = p;
-    conv2d_dw_pw_forward(&c->dw, &c->pw, c->use_pre ? &c->pre : NULL, y, c->x, c->wdw, c->wpw, c->n,
-                         c->h, c->w, c->scratch);
+    conv2d_dw_pw_forward(&c->dw, &c->pw, c->use_pre ? &c->pre : NULL, y, NULL, c->x, c->wdw, c->wpw,
+                         c->n, c->h, c->w, c->scratch);
 }
 
 static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k, int stride,
@@ -204,8 +204,13 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     c.wpw = randn(npw, 0.5f);
     c.scratch = buf(conv_dw_pw_scratch_floats(&c.dw, h, w));
     float *g = randn(ny, 1.0f), *gx = prefilled(nx), *gdw = prefilled(ndw), *gpw = prefilled(npw);
-    conv2d_dw_pw_backward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, gx, gdw, gpw, g, c.x, c.wdw, c.wpw,
-                          n, h, w, c.scratch);
+    /* the backward as training runs it: reading the depthwise output a
+     * forward kept (test_kernels_fast: the bits of recomputing it) */
+    float *y = buf(ny), *kept = buf((size_t)n * ch * ho * wo);
+    conv2d_dw_pw_forward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, y, kept, c.x, c.wdw, c.wpw, n, h, w,
+                         c.scratch);
+    conv2d_dw_pw_backward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, gx, gdw, gpw, g, c.x, kept, c.wdw,
+                          c.wpw, n, h, w, c.scratch);
     for (size_t i = 0; use_pre && i < nx; i++) /* written, not added: d/dx from d/dBN */
         gx[i] = gx[i] * scale[i / hw % (size_t)ch] + PREFILL;
     char what[160];
@@ -216,7 +221,7 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     snprintf(what, sizeof what, "%s d/dpointwise", name);
     grad_check(what, dwpw_fwd, &c, c.wpw, npw, gpw, g, ny, 1e-2, 2e-3);
     free(mean), free(scale), free(shift), free(c.x), free(c.wdw), free(c.wpw), free(c.scratch);
-    free(g), free(gx), free(gdw), free(gpw);
+    free(g), free(gx), free(gdw), free(gpw), free(y), free(kept);
 }
 
 /* ------------------------------------------------------------------ pool */

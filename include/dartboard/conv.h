@@ -52,14 +52,18 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
  * pre (may be NULL): the block's input is not `in` but ReLU(BN(in)), a BN
  * apply and the ReLU that opens the block, made image by image in scratch
  * as the block reads it, so that it never goes through memory either:
- * ReLU((in - mean[ch]) * scale[ch] + shift[ch]) in each channel ch. */
+ * ReLU((in - mean[ch]) * scale[ch] + shift[ch]) in each channel ch.
+ *
+ * keep (may be NULL): the depthwise output of the batch, (n, c, ho, wo), is
+ * also left there, for a backward that follows to read instead of
+ * computing it again (conv2d_dw_pw_backward's kept). */
 typedef struct ConvPre {
     const float *mean, *scale, *shift;
 } ConvPre;
 size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w);
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *out,
-                          const float *in, const float *wdw, const float *wpw, int n, int h, int w,
-                          float *scratch);
+                          float *keep, const float *in, const float *wdw, const float *wpw, int n,
+                          int h, int w, float *scratch);
 
 /* The pointwise half of that block's backward, image by image: gmid = (not
  * +=) the gradient of the depthwise output under dout; with dwpw, the
@@ -74,14 +78,16 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
 
 /* The block's whole backward, image by image: din += the input gradient,
  * ddw += the depthwise and dpw += the 1x1 weight gradient, each image's
- * share added in image order. The depthwise output is recomputed, and the
+ * share added in image order. The depthwise output is read from kept (a
+ * forward's keep, the same bits) or, with kept NULL, recomputed; the
  * gradient between the two convolutions never leaves cache. With pre (as
  * the forward's), din = (not +=) the gradient of the BN output under the
  * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0. Runs in the
  * calling thread. */
 void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *din,
                            float *ddw, float *dpw, const float *dout, const float *in,
-                           const float *wdw, const float *wpw, int n, int h, int w, float *scratch);
+                           const float *kept, const float *wdw, const float *wpw, int n, int h,
+                           int w, float *scratch);
 
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);

@@ -1070,8 +1070,8 @@ static void dw_image_forward(const DwImage *d, float *buf, float *tile, const fl
 }
 
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *out,
-                          const float *in, const float *wdw, const float *wpw, int n, int h, int w,
-                          float *scratch)
+                          float *keep, const float *in, const float *wdw, const float *wpw, int n,
+                          int h, int w, float *scratch)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_forward");
@@ -1089,9 +1089,10 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
             conv_pre_image(xt, x, pre, c, hw);
             x = xt;
         }
-        dw_image_forward(&d, buf, tile, x, wdw);
+        float *t = keep ? keep + (size_t)i * c * p : tile;
+        dw_image_forward(&d, buf, t, x, wdw);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
-        gemm_small(pw->c_out, p, c, wpw, c, 1, tile, p, out + (size_t)i * pw->c_out * p, p, 0);
+        gemm_small(pw->c_out, p, c, wpw, c, 1, t, p, out + (size_t)i * pw->c_out * p, p, 0);
         if (profile_enabled) {
             t_dw += t1 - t0;
             t_pw += profile_clock() - t1;
@@ -1171,8 +1172,8 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
 static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
                                  float *xbuf, float *dbuf, float *din, int masked, float *ddw,
                                  float *dpw, const float *a, const float *x, const float *wdw,
-                                 const float *wpw, float *tile, float *gmid, double *t_dw,
-                                 double *t_pw)
+                                 const float *wpw, float *tile, const float *kept, float *gmid,
+                                 double *t_dw, double *t_pw)
 {
     const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
@@ -1187,7 +1188,8 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
         for (int t = 0; t < taps; t++)
             wacc[t] = vf_set1(0.0f);
         int filled = 0; /* one padded copy of the plane, if any, for both */
-        dw_plane_corr(&d->pl, xbuf, x + ch * hw, tile + (size_t)ch * p, wk, 0, &filled);
+        if (!kept)
+            dw_plane_corr(&d->pl, xbuf, x + ch * hw, tile + (size_t)ch * p, wk, 0, &filled);
         dw_plane_wgrad(&d->pl, xbuf, x + ch * hw, g, wacc, &filled);
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
@@ -1198,7 +1200,7 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
             relu_mask_in_place(din + ch * hw, x + ch * hw, hw);
     }
     double t2 = profile_enabled ? profile_clock() : 0.0;
-    dweight_group_add(dpw, a, tile, co, c, p);
+    dweight_group_add(dpw, a, kept ? kept : tile, co, c, p);
     if (profile_enabled) {
         *t_pw += t1 - t0 + profile_clock() - t2;
         *t_dw += t2 - t1;
@@ -1207,7 +1209,8 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
 
 void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *din,
                            float *ddw, float *dpw, const float *dout, const float *in,
-                           const float *wdw, const float *wpw, int n, int h, int w, float *scratch)
+                           const float *kept, const float *wdw, const float *wpw, int n, int h,
+                           int w, float *scratch)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward");
@@ -1222,8 +1225,10 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                 conv_pre_image(xt, x, pre, c, hw);
                 x = xt;
             }
-            conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
-            dweight_group_add(dpw, a, tile, co, c, p);
+            const float *t = kept ? kept + (size_t)i * c * p : tile;
+            if (!kept)
+                conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
+            dweight_group_add(dpw, a, t, co, c, p);
             gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
             float *dx = din + (size_t)i * c * hw;
             if (pre)
@@ -1257,10 +1262,11 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                 t_dw += profile_clock() - t0;
         }
         dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * hw, pre != NULL, ddw,
-                             dpw, dout + (size_t)i * co * p, x, wdw, wpw, tile, gmid, &t_dw, &t_pw);
+                             dpw, dout + (size_t)i * co * p, x, wdw, wpw, tile,
+                             kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
     }
     if (profile_enabled) {
-        profile_charge_seconds(PROF_DEPTHWISE, t_dw, 3.0 * conv_flops(dw, n, h, w));
+        profile_charge_seconds(PROF_DEPTHWISE, t_dw, (kept ? 2.0 : 3.0) * conv_flops(dw, n, h, w));
         profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(pw, n, d.ho, d.wo));
     }
 }

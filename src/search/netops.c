@@ -386,7 +386,7 @@ void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *rel
         const DwBlock *blk = &op->blk[k];
         const float *in = k == 0 ? relu_in : t;
         int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
-        conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, NULL, blk->x, in, x->w + blk->dw.w,
+        conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, NULL, blk->x, NULL, in, x->w + blk->dw.w,
                              x->w + blk->pw.w, x->n, h, w, blk_scratch);
         if (k == op->blocks - 1) {
             bn_forward_out(x, &blk->bn, out, blk->x, hwo);

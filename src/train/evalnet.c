@@ -17,7 +17,8 @@
  *   convolution (or FactorizedReduce) and one BN apply each, at the start of
  *   the cell's backward (kept in the arena only when the concat holds them);
  * - sep_conv and dil_conv run their forward again in their backward (the BN
- *   statistics are saved, so the same bits); in DARTS_V2's normal cell their
+ *   statistics are saved, so the same bits), keeping the blocks' depthwise
+ *   outputs (blk_dw) for the blocks' backward; in DARTS_V2's normal cell their
  *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept (the
  *   middle ReLU is now never stored at all: the second block makes it image
  *   by image as it reads its input, conv.h's ConvPre);
@@ -383,8 +384,10 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->drelu_in = arena_floats(&net->arena, p->big);
     for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
         net->t[j] = arena_floats(&net->arena, j == 1 ? p->state : p->node);
-    for (int b = 0; b < 2; b++)
+    for (int b = 0; b < 2; b++) {
         net->blk_x[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
+        net->blk_dw[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
+    }
     net->sub = arena_floats(&net->arena, p->sub);
     net->dsub = arena_floats(&net->arena, p->sub);
     net->half = arena_floats(&net->arena, p->half);

@@ -236,17 +236,19 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
 
 /* The fused depthwise-pointwise forward over the image groups. */
 static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre, float *out,
-                         const float *in, int h, int w)
+                         float *keep, const float *in, int h, int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
+    size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
         if (i1 > i0)
             conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, out + (size_t)i0 * out_img,
+                                 keep ? keep + (size_t)i0 * mid_img : NULL,
                                  in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0,
                                  h, w, net->blk_scratch + (size_t)g * net->blk_scratch_floats);
     }
@@ -256,12 +258,14 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
  * BN output under the ReLU, conv.h); its weight gradients += the groups'
  * partial sums, added in group order. */
 static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre,
-                          float *din, const float *dout, const float *in, int h, int w)
+                          float *din, const float *dout, const float *in, const float *kept, int h,
+                          int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
+    size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
     size_t ldw = conv_weight_count(&dw->spec), lpw = conv_weight_count(&pw->spec);
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
@@ -272,8 +276,8 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
         memset(part, 0, (ldw + lpw) * sizeof *part);
         conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre, din + (size_t)i0 * in_img, part,
                               part + ldw, dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
-                              net->w + dw->w, net->w + pw->w, i1 - i0, h, w,
-                              net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+                              kept + (size_t)i0 * mid_img, net->w + dw->w, net->w + pw->w, i1 - i0,
+                              h, w, net->blk_scratch + (size_t)g * net->blk_scratch_floats);
     }
     float *gdw = net->gw + dw->w, *gpw = net->gw + pw->w;
     for (int g = 0; g < DWPW_GROUPS; g++) {
@@ -350,14 +354,15 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const flo
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *relu_in)
 {
     int hwo = op->ho * op->wo;
-    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], relu_in, op->h, op->w);
+    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], NULL, relu_in, op->h, op->w);
     if (op->blocks == 1) {
         ebn_to(net, &op->bn[0], to, net->blk_x[0], hwo);
         return;
     }
     ebn_stats(net, &op->bn[0], net->blk_x[0], hwo);
     const ConvPre pre = ebn_pre(net, &op->bn[0]);
-    dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_x[0], op->ho, op->wo);
+    dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], NULL, net->blk_x[0], op->ho,
+                 op->wo);
     ebn_to(net, &op->bn[1], to, net->blk_x[1], hwo);
 }
 
@@ -366,17 +371,21 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
 {
     int hwo = op->ho * op->wo;
     float *dx = net->t[1], *dmid = net->t[2];
-    /* the forward again, the same bits: the BN inputs */
-    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], relu_in, op->h, op->w);
+    /* the forward again, the same bits: the BN inputs, and the depthwise
+     * outputs for the blocks' backward */
+    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], net->blk_dw[0], relu_in, op->h,
+                 op->w);
     if (op->blocks == 2) {
         const ConvPre pre = ebn_pre(net, &op->bn[0]);
-        dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_x[0], op->ho,
-                     op->wo);
+        dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_dw[1],
+                     net->blk_x[0], op->ho, op->wo);
         ebn_backward(net, &op->bn[1], dx, dout, dout_scale, net->blk_x[1], hwo);
-        dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, dmid, dx, net->blk_x[0], op->ho, op->wo);
+        dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, dmid, dx, net->blk_x[0], net->blk_dw[1],
+                      op->ho, op->wo);
         ebn_backward(net, &op->bn[0], dx, dmid, NULL, net->blk_x[0], hwo);
     } else {
         ebn_backward(net, &op->bn[0], dx, dout, dout_scale, net->blk_x[0], hwo);
     }
-    dwpw_backward(net, &op->dw[0], &op->pw[0], NULL, drelu_in, dx, relu_in, op->h, op->w);
+    dwpw_backward(net, &op->dw[0], &op->pw[0], NULL, drelu_in, dx, relu_in, net->blk_dw[0], op->h,
+                  op->w);
 }

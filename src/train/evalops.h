@@ -143,7 +143,9 @@ struct EvalNet {
     /* sep_conv and dil_conv keep nothing: their backward runs their forward
      * again (the BN statistics are saved), into these. Block 2 of a
      * sep_conv reads ReLU(BN(blk_x[0])) as it goes (ConvPre): never stored. */
-    float *blk_x[2]; /* the BN inputs of the two blocks */
+    float *blk_x[2];  /* the BN inputs of the two blocks */
+    float *blk_dw[2]; /* their depthwise outputs, kept by the forward run again
+                       * in the backward for the blocks' own backward */
     float *sub, *dsub, *half, *conv;
     float *blk_scratch, *parts; /* per image group: the fused block's scratch, partial sums */
     size_t blk_scratch_floats, part_floats;
