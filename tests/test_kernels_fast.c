@@ -283,6 +283,58 @@ static void check_bn_threads(int n, int c, int hw)
     free(s1);
 }
 
+/* The 1x1 convolution of ReLU(a concatenation it never stores) gives the
+ * bits of conv2d_forward on the stored ReLU(concatenation); its backward the
+ * input gradient of conv2d_backward's, through the ReLU, added into each
+ * part; its weight gradient, summed image by image in one order, near
+ * conv2d_backward's (four groups). */
+static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
+{
+    const ConvSpec pw = {count * c, c_out, 1, 1, 1, 0, 1, 1};
+    const size_t hw = (size_t)h * w, per = (size_t)c * hw, part = (size_t)n * per;
+    const size_t ncat = (size_t)n * count * per, nout = (size_t)n * c_out * hw;
+    const size_t nw = conv_weight_count(&pw);
+    float *src[4], *din[4], *xcat = buf(ncat), *wt = randn(nw, 0.5f);
+    for (int b = 0; b < count; b++) {
+        src[b] = randn(part, 1.0f);
+        din[b] = randn(part, 1.0f);
+        for (int i = 0; i < n; i++)
+            for (size_t e = 0; e < per; e++) {
+                const float v = src[b][(size_t)i * per + e];
+                xcat[((size_t)i * count + b) * per + e] = v > 0.0f ? v : 0.0f;
+            }
+    }
+    const ConvCat in = {(const float *const *)src, count, c};
+    float *want = buf(nout), *got = randn(nout, 1.0f);
+    float *scr = buf(conv_scratch_floats(&pw, n, h, w)), *scratch = buf(2 * (size_t)pw.c_in * hw);
+    conv2d_forward(&pw, want, xcat, wt, n, h, w, scr);
+    conv2d_relu_cat_forward(&pw, got, &in, wt, n, h, w, scratch);
+    ok(same_bits(got, want, nout),
+       "ReLU(concat of %dx%d) + 1x1 to %d on %dx%dx%d: the bits of the stored ReLU's convolution",
+       count, c, c_out, n, h, w);
+    float *g = randn(nout, 1.0f), *dcat = buf(ncat), *dw_want = buf(nw), *dw_got = buf(nw);
+    float *din_want[4];
+    conv2d_backward(&pw, dcat, dw_want, g, xcat, wt, n, h, w, scr);
+    for (int b = 0; b < count; b++) {
+        din_want[b] = buf(part);
+        for (int i = 0; i < n; i++)
+            for (size_t e = 0; e < per; e++) {
+                const size_t q = (size_t)i * per + e, qc = ((size_t)i * count + b) * per + e;
+                din_want[b][q] = din[b][q] + (xcat[qc] > 0.0f ? dcat[qc] : 0.0f);
+            }
+    }
+    conv2d_relu_cat_backward(&pw, din, dw_got, g, &in, wt, n, h, w, scratch);
+    int same = 1;
+    for (int b = 0; b < count; b++)
+        same &= same_bits(din[b], din_want[b], part);
+    ok(same && near(dw_got, dw_want, nw, 1e-5),
+       "... and its backward: the input gradient added through the ReLU, the weight gradient");
+    for (int b = 0; b < count; b++)
+        free(src[b]), free(din[b]), free(din_want[b]);
+    free(xcat), free(wt), free(want), free(got), free(scr), free(scratch), free(g), free(dcat);
+    free(dw_want), free(dw_got);
+}
+
 /* The fused depthwise + pointwise forward gives the bits of its two calls. */
 static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, int n, int h, int w)
 {
@@ -501,6 +553,9 @@ int main(void)
     check_pool(1, 1, 1, 200, 90, 2);
     check_bn_threads(16, 16, 64);
     check_bn_threads(3, 5, 49);
+    check_relu_cat(4, 16, 16, 3, 28, 28);
+    check_relu_cat(2, 8, 24, 2, 7, 7);
+    check_relu_cat(3, 5, 7, 2, 5, 3); /* sizes off the vector width */
     check_dw_pw(8, 8, 3, 1, 1, 1, 3, 28, 28);
     check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);

@@ -224,6 +224,52 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     free(g), free(gx), free(gdw), free(gpw), free(y), free(kept);
 }
 
+/* ------------------------------------------------------------------ ReLU'd concat + 1x1 */
+
+/* conv2d_relu_cat_forward and _backward: a 1x1 convolution of ReLU(the
+ * concatenation of three tensors), each of them checked as an input. */
+typedef struct CatCtx {
+    ConvSpec s;
+    int n, h, w;
+    float *src[3], *wt, *scratch;
+} CatCtx;
+
+static void cat_fwd(void *p, float *y)
+{
+    CatCtx *c = p;
+    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3};
+    conv2d_relu_cat_forward(&c->s, y, &in, c->wt, c->n, c->h, c->w, c->scratch);
+}
+
+static void check_relu_cat(int c, int c_out, int n, int h, int w)
+{
+    CatCtx x = {.s = {3 * c, c_out, 1, 1, 1, 0, 1, 1}, .n = n, .h = h, .w = w};
+    size_t per = (size_t)n * c * h * w, ny = (size_t)n * c_out * h * w;
+    size_t nw = conv_weight_count(&x.s);
+    float *din[3];
+    for (int b = 0; b < 3; b++) {
+        x.src[b] = rand_away_from_zero(per);
+        din[b] = prefilled(per);
+    }
+    x.wt = randn(nw, 0.5f);
+    x.scratch = buf(2 * (size_t)x.s.c_in * h * w);
+    float *g = randn(ny, 1.0f), *gw = prefilled(nw);
+    const ConvCat in = {(const float *const *)x.src, 3, c};
+    conv2d_relu_cat_backward(&x.s, din, gw, g, &in, x.wt, n, h, w, x.scratch);
+    char what[160];
+    for (int b = 0; b < 3; b++) {
+        snprintf(what, sizeof what, "ReLU(concat) + 1x1 (3x%d->%d, %dx%dx%d) d/dinput %d", c, c_out,
+                 n, h, w, b);
+        grad_check(what, cat_fwd, &x, x.src[b], per, din[b], g, ny, 1e-2, 2e-3);
+    }
+    snprintf(what, sizeof what, "ReLU(concat) + 1x1 (3x%d->%d, %dx%dx%d) d/dweight", c, c_out, n, h,
+             w);
+    grad_check(what, cat_fwd, &x, x.wt, nw, gw, g, ny, 1e-2, 2e-3);
+    for (int b = 0; b < 3; b++)
+        free(x.src[b]), free(din[b]);
+    free(x.wt), free(x.scratch), free(g), free(gw);
+}
+
 /* ------------------------------------------------------------------ pool */
 
 typedef struct PoolCtx {
@@ -545,6 +591,7 @@ int main(void)
     check_conv("1x1 s1 (1ch, 2x5x7)", 1, 1, 1, 1, 0, 1, 1, 2, 5, 7);
     /* the fused SepConv block, plain and fed ReLU(BN(x)); the second shape
      * is beyond the plane buffer (the naive path) */
+    check_relu_cat(3, 4, 2, 5, 7);
     check_dw_pw("fused dw 3x3 + pw (4->5, 2x9x11)", 0, 4, 5, 3, 1, 1, 1, 2, 9, 11);
     check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (4->5, 2x9x11)", 1, 4, 5, 3, 1, 1, 1, 2, 9, 11);
     check_dw_pw("fused ReLU(BN) + dw 5x5 d2 s2 + pw (3->3, 2x8x8)", 1, 3, 3, 5, 2, 4, 2, 2, 8, 8);

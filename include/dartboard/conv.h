@@ -89,6 +89,25 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                            const float *kept, const float *wdw, const float *wpw, int n, int h,
                            int w, float *scratch);
 
+/* A 1x1 convolution of ReLU(the channel concatenation of `count` tensors of
+ * (n, c, h, w) each): a DARTS cell's preprocessing of the previous cell's
+ * output, which is never stored whole. Image by image, the ReLU'd
+ * concatenation is gathered in scratch (2 * c_in * h * w floats) and read
+ * there, in cache. The forward writes out (=); the same bits as
+ * conv2d_forward on the stored ReLU(concatenation). The backward adds the
+ * input gradient through the ReLU into din[b] (tensors laid out as src[b]),
+ * and dweight += the weight gradient image by image in order. Runs in the
+ * calling thread. */
+typedef struct ConvCat {
+    const float *const *src;
+    int count, c;
+} ConvCat;
+void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const float *weight,
+                             int n, int h, int w, float *scratch);
+void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweight,
+                              const float *dout, const ConvCat *in, const float *weight, int n,
+                              int h, int w, float *scratch);
+
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);
 void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const float *dout,

@@ -1271,6 +1271,102 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     }
 }
 
+/* ------------------------------------------- 1x1 of a ReLU'd concatenation */
+
+/* xt (c_in, hw) = ReLU of image i of the concatenation. */
+static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t hw)
+{
+    const size_t per = (size_t)in->c * hw;
+    const vf zero = vf_set1(0.0f);
+    for (int b = 0; b < in->count; b++) {
+        const float *restrict x = in->src[b] + (size_t)i * per;
+        float *restrict d = xt + (size_t)b * per;
+        size_t e = 0;
+        for (; e + VL <= per; e += VL) {
+            const vf v = vf_load(x + e);
+            vf_store(d + e, vf_if_gt(v, zero, v, zero));
+        }
+        for (; e < per; e++)
+            d[e] = x[e] > 0.0f ? x[e] : 0.0f;
+    }
+}
+
+static void relu_cat_check(const ConvSpec *s, const ConvCat *in, int n, int h, int w,
+                           const char *fn)
+{
+    conv_check(s, n, h, w, fn);
+    if (!conv_is_pointwise(s) || in->count < 1 || (long)in->count * in->c != s->c_in) {
+        fprintf(stderr,
+                "dartboard: %s: a 1x1 convolution of %d channels over %d inputs of %d channels\n",
+                fn, s->c_in, in->count, in->c);
+        abort();
+    }
+}
+
+void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const float *weight,
+                             int n, int h, int w, float *scratch)
+{
+    relu_cat_check(s, in, n, h, w, "conv2d_relu_cat_forward");
+    const int p = h * w;
+    double t_ew = 0.0, t_pw = 0.0;
+    for (int i = 0; i < n; i++) {
+        const double t0 = profile_enabled ? profile_clock() : 0.0;
+        relu_cat_image(scratch, in, i, (size_t)p);
+        const double t1 = profile_enabled ? profile_clock() : 0.0;
+        /* conv2d_forward's product: the same bits */
+        gemm_small(s->c_out, p, s->c_in, weight, s->c_in, 1, scratch, p,
+                   out + (size_t)i * s->c_out * p, p, 0);
+        if (profile_enabled) {
+            t_ew += t1 - t0;
+            t_pw += profile_clock() - t1;
+        }
+    }
+    if (profile_enabled) {
+        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
+        profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(s, n, h, w));
+    }
+}
+
+void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweight,
+                              const float *dout, const ConvCat *in, const float *weight, int n,
+                              int h, int w, float *scratch)
+{
+    relu_cat_check(s, in, n, h, w, "conv2d_relu_cat_backward");
+    const int p = h * w;
+    const size_t per = (size_t)in->c * p;
+    float *xt = scratch, *dxt = scratch + (size_t)s->c_in * p;
+    const vf zero = vf_set1(0.0f);
+    double t_ew = 0.0, t_pw = 0.0;
+    for (int i = 0; i < n; i++) {
+        const double t0 = profile_enabled ? profile_clock() : 0.0;
+        relu_cat_image(xt, in, i, (size_t)p);
+        const double t1 = profile_enabled ? profile_clock() : 0.0;
+        const float *g = dout + (size_t)i * s->c_out * p;
+        dweight_group_add(dweight, g, xt, s->c_out, s->c_in, p);
+        gemm_small(s->c_in, p, s->c_out, weight, 1, s->c_in, g, p, dxt, p, 0);
+        const double t2 = profile_enabled ? profile_clock() : 0.0;
+        for (int b = 0; b < in->count; b++) { /* through the ReLU: where its input > 0 */
+            const float *restrict x = in->src[b] + (size_t)i * per;
+            const float *restrict gx = dxt + (size_t)b * per;
+            float *restrict d = din[b] + (size_t)i * per;
+            size_t e = 0;
+            for (; e + VL <= per; e += VL)
+                vf_store(d + e,
+                         vf_load(d + e) + vf_if_gt(vf_load(x + e), zero, vf_load(gx + e), zero));
+            for (; e < per; e++)
+                d[e] += x[e] > 0.0f ? gx[e] : 0.0f;
+        }
+        if (profile_enabled) {
+            t_ew += t1 - t0 + profile_clock() - t2;
+            t_pw += t2 - t1;
+        }
+    }
+    if (profile_enabled) {
+        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
+        profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(s, n, h, w));
+    }
+}
+
 void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
                     int h, int w, float *scratch)
 {

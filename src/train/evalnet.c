@@ -641,17 +641,41 @@ static const float *forward_output_relu(EvalNet *net, int k)
     return buf;
 }
 
+/* The output of cell k >= 0 as conv.h's ConvCat: its states in concat
+ * order (src: room for CAT_MAX pointers). */
+static ConvCat output_cat(const EvalNet *net, int k, const float **src)
+{
+    const ECell *cell = &net->cells[k];
+    for (int j = 0; j < cell->concat_count; j++)
+        src[j] = cell->state[cell->concat[j]];
+    return (ConvCat){src, cell->concat_count, cell->c};
+}
+
+/* out = ReLU-conv1x1-BN of the output of cell k: read from its states, or
+ * from the stem's ReLU (k < 0). */
+static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k)
+{
+    if (k < 0) {
+        ev_relu_conv_bn_forward(net, r, out, forward_output_relu(net, k));
+        return;
+    }
+    const float *src[CAT_MAX];
+    const ConvCat in = output_cat(net, k, src);
+    ev_relu_conv_bn_cat_forward(net, r, out, &in);
+}
+
 static void cell_forward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
-    const float *r0 = forward_output_relu(net, k >= 2 ? k - 2 : -1);
+    int k0 = k >= 2 ? k - 2 : -1;
     if (cell->reduction_prev)
-        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0}, r0);
+        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0},
+                            forward_output_relu(net, k0));
     else
-        ev_relu_conv_bn_forward(net, &cell->pre0, cell->state[0], r0);
-    ev_relu_conv_bn_forward(net, &cell->pre1, cell->state[1], forward_output_relu(net, k - 1));
+        preprocess_forward(net, &cell->pre0, cell->state[0], k0);
+    preprocess_forward(net, &cell->pre1, cell->state[1], k - 1);
     for (int i = 0; i < nodes; i++) {
         float *node = cell->state[2 + i];
         for (int e = 2 * i; e < 2 * i + 2; e++) {
@@ -761,20 +785,53 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
         avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
 }
 
+/* r->x again, the BN input of preprocess_forward(r, k). */
+static void preprocess_x(EvalNet *net, const ERcb *r, int k)
+{
+    if (k < 0) {
+        output_relu(net, k, net->relu_in);
+        ev_relu_conv_bn_x(net, r, net->relu_in);
+        return;
+    }
+    const float *src[CAT_MAX];
+    const ConvCat in = output_cat(net, k, src);
+    ev_relu_conv_bn_cat_x(net, r, &in);
+}
+
+/* The backward of preprocess_forward(r, k): the output gradient of cell k
+ * += the input gradient, through the ReLU. */
+static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k)
+{
+    if (k < 0) {
+        output_relu(net, k, net->relu_in);
+        ev_relu_conv_bn_backward(net, r, dout, net->relu_in);
+        output_relu_backward(net, k, output_grad(net, k), net->drelu_in, net->relu_in);
+        return;
+    }
+    const ECell *from = &net->cells[k];
+    const float *src[CAT_MAX];
+    float *din[CAT_MAX];
+    const ConvCat in = output_cat(net, k, src);
+    size_t per = (size_t)net->n * from->c * from->ho * from->wo;
+    for (int j = 0; j < in.count; j++) /* output_grad's layout: state by state */
+        din[j] = output_grad(net, k) + (size_t)j * per;
+    ev_relu_conv_bn_cat_backward(net, r, dout, &in, din);
+}
+
 static void cell_backward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
-    /* the preprocessing's BN inputs and states recomputed, ReLU(s1) left in
-     * relu_in for the preprocessing's backward */
+    /* the preprocessing's BN inputs and states recomputed */
     int k0 = k >= 2 ? k - 2 : -1;
-    output_relu(net, k0, net->relu_in);
-    if (cell->reduction_prev)
+    if (cell->reduction_prev) {
+        output_relu(net, k0, net->relu_in);
         ev_fact_red_x(net, &cell->pre0_fr, net->relu_in);
-    else
-        ev_relu_conv_bn_x(net, &cell->pre0, net->relu_in);
+    } else {
+        preprocess_x(net, &cell->pre0, k0);
+    }
     if (!cell->kept[0]) {
         if (cell->reduction_prev)
             ebn_apply(net, &cell->pre0_fr.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0_fr.x,
@@ -783,8 +840,7 @@ static void cell_backward(EvalNet *net, int k)
             ebn_apply(net, &cell->pre0.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0.x, (int)hw,
                       0);
     }
-    output_relu(net, k - 1, net->relu_in);
-    ev_relu_conv_bn_x(net, &cell->pre1, net->relu_in);
+    preprocess_x(net, &cell->pre1, k - 1);
     if (!cell->kept[1])
         ebn_apply(net, &cell->pre1.bn, &(EDest){cell->state[1], NULL, 0}, cell->pre1.x, (int)hw, 0);
     /* a state in the concat has its gradient in the output's, where it
@@ -826,16 +882,15 @@ static void cell_backward(EvalNet *net, int k)
             op_backward(net, cell, op, j, ds[j], ds[2 + i], relu);
         }
     }
-    ev_relu_conv_bn_backward(net, &cell->pre1, ds[1], net->relu_in);
-    output_relu_backward(net, k - 1, output_grad(net, k - 1), net->drelu_in, net->relu_in);
-    output_relu(net, k0, net->relu_in);
+    preprocess_backward(net, &cell->pre1, ds[1], k - 1);
     if (cell->reduction_prev) {
+        output_relu(net, k0, net->relu_in);
         ezero(net->drelu_in, output_floats(net, k0));
         ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, ds[0], NULL, net->relu_in);
+        output_relu_backward(net, k0, output_grad(net, k0), net->drelu_in, net->relu_in);
     } else {
-        ev_relu_conv_bn_backward(net, &cell->pre0, ds[0], net->relu_in);
+        preprocess_backward(net, &cell->pre0, ds[0], k0);
     }
-    output_relu_backward(net, k0, output_grad(net, k0), net->drelu_in, net->relu_in);
 }
 
 static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din)

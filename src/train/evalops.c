@@ -77,6 +77,10 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     eneed(&p->state, n * (size_t)c_out * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_out * (size_t)h * (size_t)w);
+    /* read from a cell's states (ConvCat): per image group, the gathered
+     * ReLU and its gradient; the partial weight gradients */
+    eneed(&p->blk_scratch, 2 * (size_t)c_in * (size_t)h * (size_t)w);
+    eneed(&p->part, conv_weight_count(&r->conv.spec));
 }
 
 void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int keep_x)
@@ -234,6 +238,28 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
                            bn->mean, bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
 }
 
+/* Images i0 .. i1 of image group g (of DWPW_GROUPS) of the batch. */
+static void group_images(const EvalNet *net, int g, int *i0, int *i1)
+{
+    *i0 = net->n * g / DWPW_GROUPS;
+    *i1 = net->n * (g + 1) / DWPW_GROUPS;
+}
+
+/* dst[0..len) += the groups' partial sums at offset off, in group order:
+ * the bits do not depend on the thread count. */
+static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
+{
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const float *part = net->parts + (size_t)g * net->part_floats + off;
+        for (size_t k = 0; k < len; k++)
+            dst[k] += part[k];
+    }
+}
+
 /* The fused depthwise-pointwise forward over the image groups. */
 static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre, float *out,
                          float *keep, const float *in, int h, int w)
@@ -245,7 +271,8 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
     size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
         if (i1 > i0)
             conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, out + (size_t)i0 * out_img,
                                  keep ? keep + (size_t)i0 * mid_img : NULL,
@@ -269,7 +296,8 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
     size_t ldw = conv_weight_count(&dw->spec), lpw = conv_weight_count(&pw->spec);
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0 = n * g / DWPW_GROUPS, i1 = n * (g + 1) / DWPW_GROUPS;
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
         if (i1 <= i0)
             continue;
         float *part = net->parts + (size_t)g * net->part_floats;
@@ -279,16 +307,8 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
                               kept + (size_t)i0 * mid_img, net->w + dw->w, net->w + pw->w, i1 - i0,
                               h, w, net->blk_scratch + (size_t)g * net->blk_scratch_floats);
     }
-    float *gdw = net->gw + dw->w, *gpw = net->gw + pw->w;
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        if (n * (g + 1) / DWPW_GROUPS <= n * g / DWPW_GROUPS)
-            continue;
-        const float *part = net->parts + (size_t)g * net->part_floats;
-        for (size_t k = 0; k < ldw; k++)
-            gdw[k] += part[k];
-        for (size_t k = 0; k < lpw; k++)
-            gpw[k] += part[ldw + k];
-    }
+    parts_sum(net, net->gw + dw->w, 0, ldw);
+    parts_sum(net, net->gw + pw->w, ldw, lpw);
 }
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
@@ -311,6 +331,65 @@ void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, co
     ebn_backward(net, &r->bn, dx, dout, NULL, r->x, hw);
     conv2d_backward_set(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
                         net->w + r->conv.w, net->n, r->h, r->w, net->conv);
+}
+
+/* in, from image i0 on: src (count pointers) moved i0 images on. */
+static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per)
+{
+    for (int b = 0; b < in->count; b++)
+        src[b] = in->src[b] + (size_t)i0 * per;
+    return (ConvCat){src, in->count, in->c};
+}
+
+void ev_relu_conv_bn_cat_x(EvalNet *net, const ERcb *r, const ConvCat *in)
+{
+    size_t per = (size_t)in->c * r->h * r->w, out_img = (size_t)r->c_out * r->h * r->w;
+#pragma omp parallel for schedule(static) if (net->n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const float *src[CAT_MAX];
+        ConvCat part = cat_from(in, src, i0, per);
+        conv2d_relu_cat_forward(&r->conv.spec, r->x + (size_t)i0 * out_img, &part,
+                                net->w + r->conv.w, i1 - i0, r->h, r->w,
+                                net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+    }
+}
+
+void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in)
+{
+    ev_relu_conv_bn_cat_x(net, r, in);
+    ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
+}
+
+void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
+                                  float *const *din)
+{
+    int hw = r->h * r->w;
+    float *dx = net->t[1];
+    ebn_backward(net, &r->bn, dx, dout, NULL, r->x, hw);
+    size_t per = (size_t)in->c * hw, out_img = (size_t)r->c_out * hw;
+    size_t len = conv_weight_count(&r->conv.spec);
+#pragma omp parallel for schedule(static) if (net->n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const float *src[CAT_MAX];
+        float *dsrc[CAT_MAX];
+        ConvCat part = cat_from(in, src, i0, per);
+        for (int b = 0; b < in->count; b++)
+            dsrc[b] = din[b] + (size_t)i0 * per;
+        float *pw = net->parts + (size_t)g * net->part_floats;
+        memset(pw, 0, len * sizeof *pw);
+        conv2d_relu_cat_backward(&r->conv.spec, dsrc, pw, dx + (size_t)i0 * out_img, &part,
+                                 net->w + r->conv.w, i1 - i0, r->h, r->w,
+                                 net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+    }
+    parts_sum(net, net->gw + r->conv.w, 0, len);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */

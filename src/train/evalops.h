@@ -208,6 +208,15 @@ void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const floa
 /* net->drelu_in = (not +=) d ReLU(in), given relu_in = ReLU(in); the
  * caller takes it through the ReLU (into its own layout) */
 void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in);
+/* The same three read from a cell's states, in concat order (conv.h's
+ * ConvCat): the ReLU gathered image by image, never stored whole; the
+ * backward adds the gradient through the ReLU into din (laid out as the
+ * states). */
+#define CAT_MAX (2 + GENOTYPE_MAX_NODES)
+void ev_relu_conv_bn_cat_x(EvalNet *net, const ERcb *r, const ConvCat *in);
+void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
+void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
+                                  float *const *din);
 void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in); /* f->x, as above */
 void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in);
 /* drelu_in += d ReLU(in); the output gradient as ebn_backward's */
