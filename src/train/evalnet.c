@@ -11,8 +11,10 @@
  * batch statistics of every BN. Everything else is recomputed, in the
  * backward, into shared scratch sized for the largest use:
  * - a cell's output (the concat of its states) is never built: its
- *   consumers all start with a ReLU, which gathers it from the states
- *   (output_relu), and the global pool reads the states;
+ *   consumers all start with a ReLU, which gathers it from the states: the
+ *   next cells' ReLU-conv1x1-BN image by image as they read it (conv.h's
+ *   ConvCat), a FactorizedReduce or the auxiliary head whole (output_relu);
+ *   the global pool reads the states;
  * - a cell's preprocessed states 0 and 1 and their BN inputs: one 1x1
  *   convolution (or FactorizedReduce) and one BN apply each, at the start of
  *   the cell's backward (kept in the arena only when the concat holds them);
@@ -65,8 +67,8 @@ static size_t output_floats(const EvalNet *net, int k)
 
 /* dst = ReLU(output of cell k), k < 0 for the stem. A cell's output, the
  * concat of its states, is not stored: it is gathered here from the states,
- * for the one thing that reads it whole (the ReLU opening every consumer
- * but the global pool). */
+ * for the consumers that read its ReLU whole (the stem's consumers, a
+ * FactorizedReduce, the auxiliary head). */
 NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 {
     if (k < 0) {
@@ -627,9 +629,9 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
     droppath_forward(to->node, out, to->scale, net->n, (size_t)op->c * op->ho * op->wo, to->add);
 }
 
-/* The forward's output_relu(k): each cell output's ReLU is read by the
- * next two cells, so the last two stay, in relu_in and drelu_in (free in the
- * forward), by the parity of k. */
+/* The forward's output_relu(k): the stem's ReLU is read by two cells, so
+ * the last two stay, in relu_in and drelu_in (free in the forward), by the
+ * parity of k. */
 static const float *forward_output_relu(EvalNet *net, int k)
 {
     int b = (k + 2) % 2;
