@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dartboard/batchnorm.h"
+#include "dartboard/bench_common.h"
 #include "dartboard/conv.h"
 #include "dartboard/parallel.h"
 #include "dartboard/pool.h"
@@ -49,8 +50,6 @@ typedef struct BenchCase {
     int n, c, h, w;
 } BenchCase;
 
-static double now_s(void);
-
 /* The widest vector the compiler targets, for the FMA-throughput row. */
 #ifdef __AVX512F__
 typedef float bench_vec __attribute__((vector_size(64)));
@@ -68,7 +67,7 @@ static double fma_peak(int threads)
     double best = 0.0;
     for (int r = 0; r < 3; r++) {
         float sink = 0.0f;
-        double t0 = now_s();
+        double t0 = bench_now_s();
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
         {
             bench_vec a[FMA_CHAINS], m, c;
@@ -83,26 +82,13 @@ static double fma_peak(int threads)
             for (int k = 0; k < FMA_CHAINS; k++)
                 sink += a[k][0];
         }
-        double t = now_s() - t0;
+        double t = bench_now_s() - t0;
         double rate = 2.0 * FMA_CHAINS * FMA_ITERS * (double)(sizeof(bench_vec) / sizeof(float)) *
                       threads / t;
         if (sink == sink && rate > best) /* sink keeps the chains alive */
             best = rate;
     }
     return best * 1e-9;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static void run_once(const BenchCase *bc, Bufs *b)
@@ -151,12 +137,11 @@ static double median_seconds(const BenchCase *bc, Bufs *b)
     double t[REPS];
     run_once(bc, b);
     for (int r = 0; r < REPS; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         run_once(bc, b);
-        t[r] = now_s() - t0;
+        t[r] = bench_now_s() - t0;
     }
-    qsort(t, REPS, sizeof *t, cmp_double);
-    return t[REPS / 2];
+    return bench_median(t, REPS);
 }
 
 /* FLOPs (flops = 1) or compulsory bytes (flops = 0) of one call. */

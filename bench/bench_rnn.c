@@ -4,27 +4,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "dartboard/bench_common.h"
 #include "dartboard/config.h"
 #include "dartboard/corpus.h"
 #include "dartboard/parallel.h"
 #include "dartboard/rnnsearch.h"
 #include "dartboard/rnntrain.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Words "w0".."w{ntoken-2}" (every one once first, so the vocabulary is
  * whole) then uniform draws, in lines of 20 words; "<eos>" ends each line. */
@@ -73,20 +59,6 @@ out:
     return rc;
 }
 
-/* The median of ms[0..n) (sorts it). */
-static double median(double *ms, int n)
-{
-    qsort(ms, (size_t)n, sizeof *ms, by_value);
-    return ms[n / 2];
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0;
-}
-
 int bench_rnn(FILE *out, int order, int steps, int warmup, int threads, int ntoken, int size,
               int batch, int bptt)
 {
@@ -133,23 +105,23 @@ int bench_rnn(FILE *out, int order, int steps, int warmup, int threads, int ntok
             c.vocab.count, size, size, batch, bptt, order, threads, nweights);
     for (int k = -warmup; k < steps; k++) {
         RnnStepStats st;
-        const double t0 = now_s();
+        const double t0 = bench_now_s();
         if (rnnsearch_step(s, &cfg, &st, err, sizeof err) != 0) {
             fprintf(stderr, "dartboard: bench --rnn: %s\n", err);
             goto out;
         }
-        const double t = (now_s() - t0) * 1e3;
+        const double t = (bench_now_s() - t0) * 1e3;
         fprintf(out, "step %d: %.1f ms (window %d), loss %.4f\n", k, t, st.seq_len, st.train_loss);
         fflush(out);
         if (k >= 0)
             ms[k] = t;
     }
-    const double med = median(ms, steps);
+    const double med = bench_median(ms, steps);
     fprintf(out,
             "RESULT rnn-bench ntoken=%d emsize=%d nhid=%d batch=%d bptt=%d threads=%d order=%d "
             "weights=%zu median_ms=%.1f tokens_per_s=%.0f peak_rss_mib=%.0f\n",
             c.vocab.count, size, size, batch, bptt, threads, order, nweights, med,
-            batch * bptt * 1000.0 / med, peak_rss_mib());
+            batch * bptt * 1000.0 / med, bench_peak_rss_mib());
     rc = 0;
 out:
     rnnsearch_free(s);
@@ -198,12 +170,12 @@ int bench_rnn_train(FILE *out, int steps, int warmup, int threads, int ntoken, i
     long tokens = 0;
     for (int k = -warmup; k < steps; k++) {
         RnnTrainStats st;
-        const double t0 = now_s();
+        const double t0 = bench_now_s();
         if (rnn_trainer_step(t, &cfg, &st, err, sizeof err) != 0) {
             fprintf(stderr, "dartboard: bench --rnn --train: %s\n", err);
             goto out;
         }
-        const double dt = (now_s() - t0) * 1e3;
+        const double dt = (bench_now_s() - t0) * 1e3;
         fprintf(out, "step %d: %.1f ms (%d tokens), loss %.4f\n", k, dt, st.tokens, st.loss);
         fflush(out);
         if (k >= 0) {
@@ -216,7 +188,7 @@ int bench_rnn_train(FILE *out, int steps, int warmup, int threads, int ntoken, i
             "RESULT rnn-train ntoken=%d size=%d batch=%d bptt=%d threads=%d params=%zu "
             "median_ms=%.1f tokens_per_s=%.0f peak_rss_mib=%.0f\n",
             c.vocab.count, size, batch, bptt, threads, rnn_trainer_param_count(t),
-            median(ms, steps), tokens * 1000.0 / total_ms, peak_rss_mib());
+            bench_median(ms, steps), tokens * 1000.0 / total_ms, bench_peak_rss_mib());
     rc = 0;
 out:
     rnn_trainer_free(t);

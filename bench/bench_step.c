@@ -3,9 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "dartboard/bench_common.h"
 #include "dartboard/bench_kernels.h"
 #include "dartboard/config.h"
 #include "dartboard/parallel.h"
@@ -25,27 +24,6 @@ static const BenchConfig bench_configs[] = {
 };
 
 #define BENCH_CLASSES 10
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0.0;
-    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads)
 {
@@ -197,13 +175,13 @@ static int run_steps(FILE *out, Search *s, const Config *cfg, const BenchBatches
         StepStats st;
         if (profile && i == warmup)
             profile_set(1);
-        double t0 = now_seconds();
+        double t0 = bench_now_s();
         if (search_step_batches(s, cfg, b->xt, b->yt, b->xv, b->yv, batch, &st, err, sizeof err) !=
             0) {
             fprintf(stderr, "dartboard: bench: %s\n", err);
             return -1;
         }
-        double dt = now_seconds() - t0;
+        double dt = bench_now_s() - t0;
         fprintf(out, "step %2d (%s): %9.1f ms  loss %.4f\n", i, i < warmup ? "warm-up" : "timed",
                 dt * 1e3, (double)st.train_loss);
         fflush(out);
@@ -219,9 +197,8 @@ static int run_steps(FILE *out, Search *s, const Config *cfg, const BenchBatches
 static void print_summary(FILE *out, const BenchConfig *bc, int order, int threads, size_t params,
                           double *times, int steps, double rss_before)
 {
-    qsort(times, (size_t)steps, sizeof times[0], cmp_double);
-    double med = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
-    double rss = peak_rss_mib();
+    double med = bench_median(times, steps);
+    double rss = bench_peak_rss_mib();
     fprintf(out,
             "median %.1f ms/step over %d steps (min %.1f, max %.1f), %.1f train images/s, peak "
             "RSS %.0f MiB (%.0f MiB before planning)\n",
@@ -268,7 +245,7 @@ int bench_step_with(FILE *out, char config, int order, int steps, int warmup, in
         return -1;
     }
     int rc = -1;
-    double rss_before = peak_rss_mib();
+    double rss_before = bench_peak_rss_mib();
     Search *s = search_create(&cfg, &b.data, err, sizeof err);
     if (!s) {
         fprintf(stderr, "dartboard: bench: %s\n", err);

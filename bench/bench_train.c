@@ -3,9 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "dartboard/bench_common.h"
 #include "dartboard/evalnet.h"
 #include "dartboard/optim.h"
 #include "dartboard/parallel.h"
@@ -21,27 +20,6 @@ static const struct {
     {"fashion", 1, 28, 16, 8, 64},
     {"cifar", 3, 32, 36, 20, 96},
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0.0;
-    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void print_profile(FILE *out, const ProfTotals *totals, int threads, int steps, double wall)
 {
@@ -97,7 +75,7 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
                    .auxiliary = 1,
                    .batch = batch > 0 ? batch : shapes[which].batch};
     char err[512];
-    double rss_before = peak_rss_mib();
+    double rss_before = bench_peak_rss_mib();
     EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
     size_t img = (size_t)sp.in_channels * sp.height * sp.width, nw = 0;
     float *x = malloc((size_t)sp.batch * img * sizeof *x), *mom = NULL;
@@ -134,7 +112,7 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
     for (int s = 0; s < warmup + steps; s++) {
         if (profile && s == warmup)
             profile_set(1);
-        double t0 = now_seconds();
+        double t0 = bench_now_s();
         for (size_t k = 0; k < nscale; k++)
             scale[k] = rng_uniform(&rng) < keep ? 1.0f / keep : 0.0f;
         evalnet_forward(net, x, sp.batch, EVAL_TRAIN, 1);
@@ -143,7 +121,7 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
         evalnet_backward(net, y, 0.4f);
         optim_clip_grad_norm(evalnet_grads(net), nw, 5.0);
         optim_sgd_step(evalnet_weights(net), evalnet_grads(net), mom, nw, 0.025, 0.9, 3e-4, s > 0);
-        double dt = now_seconds() - t0;
+        double dt = bench_now_s() - t0;
         fprintf(out, "step %2d (%s): %9.1f ms  loss %.4f  aux %.4f\n", s,
                 s < warmup ? "warm-up" : "timed", dt * 1e3, (double)loss, (double)aux);
         fflush(out);
@@ -156,9 +134,8 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
     profile_totals(&pt);
     if (profile)
         profile_set(0);
-    qsort(times, (size_t)steps, sizeof *times, cmp_double);
-    double med = steps % 2 ? times[steps / 2] : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
-    double rss = peak_rss_mib();
+    double med = bench_median(times, steps);
+    double rss = bench_peak_rss_mib();
     fprintf(out,
             "median %.1f ms/step over %d steps (min %.1f, max %.1f), %.1f images/s, peak RSS "
             "%.0f MiB (%.0f MiB before planning)\n",

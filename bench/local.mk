@@ -1,3 +1,6 @@
+# what the benchmarks share: clock, peak RSS, median
+libdartapp_a_SOURCES += bench/bench_common.c include/dartboard/bench_common.h
+
 # bench: kernel benchmark (bench_kernels(), called by `dartboard bench --kernels`)
 # and a stand-alone driver that is built but never run by make check.
 libdartapp_a_SOURCES += bench/bench_kernels.c include/dartboard/bench_kernels.h
