@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "dartboard/bench_common.h"
-#include "dartboard/bench_kernels.h"
 #include "dartboard/config.h"
 #include "dartboard/parallel.h"
 #include "dartboard/profile.h"
@@ -28,46 +27,6 @@ static const BenchConfig bench_configs[] = {
 int bench_step(FILE *out, char config, int order, int steps, int warmup, int threads)
 {
     return bench_step_batch(out, config, order, steps, warmup, threads, 0, 0);
-}
-
-/* The per-family table of `bench --profile`: each family's thread-seconds
- * per step, its share of the step's (wall time x threads), its counted
- * GFLOP, the rate it ran at and that rate against the sgemm peak. */
-static void print_profile(FILE *out, const BenchConfig *bc, int order, int threads, int steps,
-                          double wall, const ProfTotals *pt, double peak)
-{
-    const double budget = wall * threads; /* thread-seconds of the timed steps */
-    double seconds = 0.0, flops = 0.0;
-    fprintf(out,
-            "profile of the %d timed steps, per step; time in thread-seconds (wall x %d); sgemm "
-            "peak %.1f GFLOP/s on %d thread%s, measured after the steps\n",
-            steps, threads, peak, threads, threads == 1 ? "" : "s");
-    fprintf(out, "%-18s %10s %7s %10s %10s %7s %8s\n", "family", "ms/step", "share", "GFLOP/step",
-            "GFLOP/s", "%peak", "calls");
-    for (int f = 0; f < PROF_FAMILIES; f++) {
-        const double t = pt->seconds[f], rate = t > 0 ? pt->flops[f] / (t / threads) * 1e-9 : 0;
-        seconds += t;
-        flops += pt->flops[f];
-        fprintf(out, "%-18s %10.1f %6.1f%% %10.3f %10.1f %6.1f%% %8ld\n",
-                profile_family_name((ProfFamily)f), t / steps * 1e3, 100.0 * t / budget,
-                pt->flops[f] / steps * 1e-9, rate, 100.0 * rate / peak, pt->calls[f] / steps);
-        fprintf(out,
-                "RESULT profile config=%c order=%d threads=%d family=%s ms_per_step=%.2f "
-                "share=%.4f gflop_per_step=%.4f gflops=%.2f peak_fraction=%.4f\n",
-                bc->name, order, threads, profile_family_name((ProfFamily)f), t / steps * 1e3,
-                t / budget, pt->flops[f] / steps * 1e-9, rate, rate / peak);
-    }
-    fprintf(out, "%-18s %10.1f %6.1f%%   (optimizer, alpha updates, lanes waiting, fork/join)\n",
-            "outside kernels", (budget - seconds) / steps * 1e3,
-            100.0 * (budget - seconds) / budget);
-    const double step_rate = flops / wall * 1e-9;
-    fprintf(out, "%-18s %10.1f %6.1f%% %10.3f %10.1f %6.1f%%\n", "whole step", budget / steps * 1e3,
-            100.0, flops / steps * 1e-9, step_rate, 100.0 * step_rate / peak);
-    fprintf(out,
-            "RESULT profile config=%c order=%d threads=%d family=step ms_per_step=%.2f share=1 "
-            "gflop_per_step=%.4f gflops=%.2f peak_fraction=%.4f sgemm_peak_gflops=%.1f\n",
-            bc->name, order, threads, wall / steps * 1e3, flops / steps * 1e-9, step_rate,
-            step_rate / peak, peak);
 }
 
 /* The named configuration with `batch` (0 keeps its own) into *bc; -1 after
@@ -268,11 +227,10 @@ int bench_step_with(FILE *out, char config, int order, int steps, int warmup, in
     profile_set(0);
     print_summary(out, bc, order, threads, params, times, steps, rss_before);
     if (profile) {
-        const double peak = bench_sgemm_peak(threads);
-        if (peak > 0)
-            print_profile(out, bc, order, threads, steps, timed, &pt, peak);
-        else
-            fprintf(stderr, "dartboard: bench: no memory for the sgemm peak; no profile\n");
+        char tag[64];
+        snprintf(tag, sizeof tag, "config=%c order=%d threads=%d", bc->name, order, threads);
+        bench_profile_report(out, tag, "optimizer, alpha updates, lanes waiting, fork/join", &pt,
+                             threads, steps, timed);
     }
     fflush(out);
     rc = 0;

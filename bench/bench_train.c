@@ -21,27 +21,6 @@ static const struct {
     {"cifar", 3, 32, 36, 20, 96},
 };
 
-static void print_profile(FILE *out, const ProfTotals *totals, int threads, int steps, double wall)
-{
-    const ProfTotals pt = *totals;
-    const double budget = wall * threads;
-    double seconds = 0.0;
-    fprintf(out, "profile of the %d timed steps, per step, in thread-seconds (wall x %d)\n", steps,
-            threads);
-    for (int f = 0; f < PROF_FAMILIES; f++) {
-        const double t = pt.seconds[f];
-        seconds += t;
-        fprintf(out, "%-18s %10.1f ms %6.1f%% %8.3f GFLOP %8ld calls\n",
-                profile_family_name((ProfFamily)f), t / steps * 1e3, 100.0 * t / budget,
-                pt.flops[f] / steps * 1e-9, pt.calls[f] / steps);
-        fprintf(out, "RESULT profile train family=%s ms_per_step=%.2f share=%.4f\n",
-                profile_family_name((ProfFamily)f), t / steps * 1e3, t / budget);
-    }
-    fprintf(out, "%-18s %10.1f ms %6.1f%%   (memsets, optimizer, threads waiting)\n",
-            "outside kernels", (budget - seconds) / steps * 1e3,
-            100.0 * (budget - seconds) / budget);
-}
-
 int bench_train(FILE *out, const char *genotype, const char *shape, int batch, int steps,
                 int warmup, int threads, int profile)
 {
@@ -147,7 +126,8 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
             genotype, sp.in_channels, sp.height, sp.init_channels, sp.layers, sp.batch, threads, nw,
             med * 1e3, sp.batch / med, rss);
     if (profile)
-        print_profile(out, &pt, threads, steps, wall);
+        bench_profile_report(out, "train", "memsets, optimizer, threads waiting", &pt, threads,
+                             steps, wall);
     rc = 0;
 done:
     evalnet_free(net);

@@ -1,4 +1,4 @@
-# what the benchmarks share: clock, peak RSS, median
+# what the benchmarks share: clock, peak RSS, median, the profile table
 libdartapp_a_SOURCES += bench/bench_common.c include/dartboard/bench_common.h
 
 # bench: kernel benchmark (bench_kernels(), called by `dartboard bench --kernels`)

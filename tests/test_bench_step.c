@@ -1,12 +1,91 @@
 /* test_bench_step: `dartboard bench`'s step timer prints what
  * docs/ARCHITECTURE.md, Benchmark configurations, promises (one RESULT line
  * with the reference's fields, the reference's parameter count) and refuses
- * bad arguments. One short run of config C, order 0, one thread. */
+ * bad arguments. One short run of config C, order 0, one thread. Then the
+ * profile table both `bench --profile` and `bench --train --profile` print
+ * (bench_common.h), on one step of batch 4 and of batch 2. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dartboard/bench_step.h"
+#include "dartboard/bench_train.h"
 #include "tap.h"
+
+/* What the RESULT profile lines of one run say. */
+typedef struct Profile {
+    int families, rated, step_lines, floor_lines;
+    double share_sum, conv_gflop, pointwise_gflops;
+    double step_ms, step_gflop, peak;                /* family=step */
+    double floor_ms, floor_pointwise_ms, floor_peak; /* family=floor */
+} Profile;
+
+static double key(const char *line, const char *name)
+{
+    const char *at = strstr(line, name);
+    return at ? atof(at + strlen(name)) : -1.0;
+}
+
+static void read_profile(FILE *f, Profile *p)
+{
+    char line[512];
+    memset(p, 0, sizeof *p);
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
+        const char *fam = strstr(line, " family=");
+        if (strncmp(line, "RESULT profile ", 15) != 0 || !fam)
+            continue;
+        fam += 8;
+        if (strncmp(fam, "step ", 5) == 0) {
+            p->step_lines++;
+            p->step_ms = key(line, " ms_per_step=");
+            p->step_gflop = key(line, " gflop_per_step=");
+            p->peak = key(line, " sgemm_peak_gflops=");
+        } else if (strncmp(fam, "floor ", 6) == 0) {
+            p->floor_lines++;
+            p->floor_ms = key(line, " ms_per_step=");
+            p->floor_pointwise_ms = key(line, " pointwise_ms_per_step=");
+            p->floor_peak = key(line, " sgemm_peak_gflops=");
+        } else {
+            const double gflop = key(line, " gflop_per_step="), gflops = key(line, " gflops=");
+            p->families++;
+            p->share_sum += key(line, " share=");
+            p->rated += gflops >= 0 && key(line, " peak_fraction=") >= 0;
+            if (strncmp(fam, "depthwise conv ", 15) == 0 ||
+                strncmp(fam, "pointwise conv ", 15) == 0)
+                p->conv_gflop += gflop;
+            if (strncmp(fam, "pointwise conv ", 15) == 0)
+                p->pointwise_gflops = gflops;
+        }
+    }
+}
+
+/* What holds for the profile of any run: every family with its rate, the
+ * shares adding up to most of the step, the convolutions doing most of the
+ * counted work, and the floor: the counted FLOPs at the sgemm peak, below
+ * the measured step (no step does its arithmetic faster than the peak). */
+static void check_profile(const Profile *p, const char *what)
+{
+    ok(p->families == 7 && p->step_lines == 1 && p->floor_lines == 1,
+       "%s: a RESULT line per family (%d), one for the step (%d), one for the floor (%d)", what,
+       p->families, p->step_lines, p->floor_lines);
+    ok(p->rated == 7 && p->pointwise_gflops > 0.0,
+       "%s: every family has its GFLOP/s and peak fraction (%d), pointwise %.1f GFLOP/s", what,
+       p->rated, p->pointwise_gflops);
+    ok(p->share_sum > 0.5 && p->share_sum <= 1.0 + 1e-6,
+       "%s: the families' shares add up to most of the step, not more (%.3f)", what, p->share_sum);
+    ok(p->conv_gflop > 0.5 * p->step_gflop && p->step_gflop > 0.0,
+       "%s: the convolutions do most of the counted work (%.4f of %.4f GFLOP)", what, p->conv_gflop,
+       p->step_gflop);
+    ok(p->peak > 0.0 && p->floor_peak == p->peak, "%s: the sgemm peak was measured (%.1f GFLOP/s)",
+       what, p->peak);
+    ok(p->floor_ms > 0.0 && p->floor_ms < p->step_ms,
+       "%s: the floor is positive and below the measured step (%.2f of %.2f ms)", what, p->floor_ms,
+       p->step_ms);
+    ok(close_enough(p->floor_ms, p->step_gflop / p->peak * 1e3, 0.01, 0.05, "floor"),
+       "%s: the floor is the step's GFLOP at the peak (%.2f ms)", what, p->floor_ms);
+    ok(p->floor_pointwise_ms > 0.0 && p->floor_pointwise_ms <= p->floor_ms,
+       "%s: the pointwise floor is a positive part of it (%.2f ms)", what, p->floor_pointwise_ms);
+}
 
 int main(void)
 {
@@ -57,42 +136,19 @@ int main(void)
     ok(batch4, "the RESULT line reports the batch used");
     fclose(sink);
 
-    /* --profile: one RESULT line per family and one for the step; the
-     * families share out at most the step's thread-seconds, and the
-     * convolutions, which do most of the arithmetic, are seen doing it. */
     FILE *prof = tmpfile();
+    Profile p;
     ok(bench_step_batch(prof, 'C', 1, 1, 0, 1, 4, 1) == 0, "bench --profile, order 1, batch 4");
-    rewind(prof);
-    int families = 0, step_line = 0;
-    double share_sum = 0.0, conv_gflop = 0.0, step_gflop = 0.0, peak = 0.0;
-    while (fgets(line, sizeof line, prof)) {
-        if (strncmp(line, "RESULT profile ", 15) != 0)
-            continue;
-        const char *f = strstr(line, " family=");
-        const char *sh = strstr(line, " share="), *gf = strstr(line, " gflop_per_step=");
-        if (!f || !sh || !gf)
-            continue;
-        double share = atof(sh + 7), gflop = atof(gf + 16);
-        if (strncmp(f, " family=step ", 13) == 0) {
-            step_line++;
-            step_gflop = gflop;
-            const char *pk = strstr(line, " sgemm_peak_gflops=");
-            peak = pk ? atof(pk + 19) : 0.0;
-        } else {
-            families++;
-            share_sum += share;
-            if (strncmp(f, " family=depthwise conv ", 23) == 0 ||
-                strncmp(f, " family=pointwise conv ", 23) == 0)
-                conv_gflop += gflop;
-        }
-    }
+    read_profile(prof, &p);
     fclose(prof);
-    ok(families == 7 && step_line == 1, "a RESULT line per family (%d) and one for the step (%d)",
-       families, step_line);
-    ok(share_sum > 0.5 && share_sum <= 1.0 + 1e-6,
-       "the families' shares add up to most of the step, not more (%.3f)", share_sum);
-    ok(conv_gflop > 0.5 * step_gflop && step_gflop > 0.0,
-       "the convolutions do most of the counted work (%.4f of %.4f GFLOP)", conv_gflop, step_gflop);
-    ok(peak > 0.0, "the sgemm peak was measured (%.1f GFLOP/s)", peak);
+    check_profile(&p, "bench --profile");
+
+    /* The training bench's smallest shape at batch 2: a step of some ms. */
+    FILE *train = tmpfile();
+    ok(bench_train(train, "DARTS_V2", "fashion", 2, 1, 0, 1, 1) == 0,
+       "bench --train --profile, DARTS_V2, fashion, batch 2");
+    read_profile(train, &p);
+    fclose(train);
+    check_profile(&p, "bench --train --profile");
     return tap_done();
 }

@@ -25,7 +25,8 @@ int bench_step(FILE *out, char config, int order, int steps, int warmup, int thr
  * sgemm peak measured right after them, one line
  *   RESULT profile config=C order=1 threads=2 family=... ms_per_step=... share=...
  *          gflop_per_step=... gflops=... peak_fraction=...
- * per family and one with family=step. */
+ * per family, one with family=step and one with family=floor
+ * (bench_profile_report). */
 int bench_step_batch(FILE *out, char config, int order, int steps, int warmup, int threads,
                      int batch, int profile);
 /* The same with configuration keys set on top of the config's

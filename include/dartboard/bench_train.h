@@ -18,9 +18,10 @@
  * step's time and ends with one line
  *   RESULT train-bench genotype=DARTS_V2 in_ch=1 img=28 C=16 layers=8 batch=64
  *          threads=2 params=680708 median_ms=... images_per_s=... peak_rss_mib=...
- * With `profile`, the time per op family of the timed steps follows
- * (RESULT profile lines). 0, or -1 after a message on stderr (unknown
- * genotype or shape, out of memory). */
+ * With `profile`, the time per op family of the timed steps follows, with
+ * its rates against the sgemm peak and the floor (bench_profile_report,
+ * RESULT profile train ... lines). 0, or -1 after a message on stderr
+ * (unknown genotype or shape, out of memory). */
 int bench_train(FILE *out, const char *genotype, const char *shape, int batch, int steps,
                 int warmup, int threads, int profile);
 
