@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 
 #include "dartboard/batchnorm.h"
 #include "dartboard/bench_common.h"
@@ -50,41 +53,93 @@ typedef struct BenchCase {
     int n, c, h, w;
 } BenchCase;
 
-/* The widest vector the compiler targets, for the FMA-throughput row. */
-#ifdef __AVX512F__
-typedef float bench_vec __attribute__((vector_size(64)));
-#else
-typedef float bench_vec __attribute__((vector_size(32)));
-#endif
 #define FMA_ITERS 2000000L
 #define FMA_CHAINS 10
 
-/* FLOPs per second of independent FMA chains in registers on every thread:
- * the arithmetic roof of the machine, next to the sgemm figure (Debian's
- * OpenBLAS may run narrower kernels than the machine has). */
-static double fma_peak(int threads)
+/* The body of a chains function: FMA_ITERS rounds of a = a * m + c on
+ * FMA_CHAINS independent registers of `vec` (enough chains to cover the FMA
+ * latency on every FMA port); returns a sum of lanes, so that the compiler
+ * keeps the chains. */
+#define FMA_CHAINS_BODY(vec, set1, mul_add, lane0)                                                 \
+    vec a[FMA_CHAINS];                                                                             \
+    const vec m = set1(0.999999f), c = set1(1e-6f);                                                \
+    for (int k = 0; k < FMA_CHAINS; k++)                                                           \
+        a[k] = set1((float)k);                                                                     \
+    for (long i = 0; i < FMA_ITERS; i++) {                                                         \
+        _Pragma("GCC unroll 10") for (int k = 0; k < FMA_CHAINS; k++)                              \
+        {                                                                                          \
+            a[k] = mul_add(a[k], m, c);                                                            \
+        }                                                                                          \
+    }                                                                                              \
+    float sum = 0.0f;                                                                              \
+    for (int k = 0; k < FMA_CHAINS; k++)                                                           \
+        sum += lane0(a[k]);                                                                        \
+    return sum
+
+/* The baseline: what the compiler makes of 4-float vectors (SSE's multiply
+ * and add on x86-64). */
+typedef float vec4 __attribute__((vector_size(16)));
+#define VEC4_SET1(x) ((vec4){0} + (x))
+#define VEC4_MUL_ADD(a, m, c) ((a) * (m) + (c))
+#define VEC4_LANE0(v) ((v)[0])
+
+static float fma_chains_base(void)
+{
+    FMA_CHAINS_BODY(vec4, VEC4_SET1, VEC4_MUL_ADD, VEC4_LANE0);
+}
+
+/* This file is compiled for the baseline ISA, so the wider FMAs are
+ * functions of their own, the CPU's widest chosen at run time. */
+#ifdef __x86_64__
+#define FMA_WIDE 1
+
+__attribute__((target("avx2,fma"))) static float fma_chains_avx2(void)
+{
+    FMA_CHAINS_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_cvtss_f32);
+}
+
+__attribute__((target("avx512f"))) static float fma_chains_avx512(void)
+{
+    FMA_CHAINS_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_cvtss_f32);
+}
+#else
+#define FMA_WIDE 0
+#endif
+
+typedef struct FmaKind {
+    int floats;       /* per vector */
+    const char *name; /* of the instructions */
+    float (*chains)(void);
+} FmaKind;
+
+/* The widest FMA this CPU runs (__builtin_cpu_supports also checks that the
+ * OS saves the registers). */
+static FmaKind fma_widest(void)
+{
+#if FMA_WIDE
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return (FmaKind){16, "AVX-512 FMA", fma_chains_avx512};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return (FmaKind){8, "AVX2 FMA", fma_chains_avx2};
+#endif
+    return (FmaKind){4, "multiply + add", fma_chains_base};
+}
+
+/* FLOPs per second of independent FMA chains in registers on every thread,
+ * in the widest vectors the CPU has: the arithmetic roof of the machine,
+ * next to the sgemm figure (Debian's OpenBLAS may run narrower kernels than
+ * the machine has). */
+static double fma_peak(int threads, const FmaKind *kind)
 {
     double best = 0.0;
     for (int r = 0; r < 3; r++) {
         float sink = 0.0f;
         double t0 = bench_now_s();
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
-        {
-            bench_vec a[FMA_CHAINS], m, c;
-            for (int k = 0; k < FMA_CHAINS; k++)
-                a[k] = (bench_vec){0} + (float)k;
-            m = (bench_vec){0} + 0.999999f;
-            c = (bench_vec){0} + 1e-6f;
-            for (long i = 0; i < FMA_ITERS; i++)
-#pragma GCC unroll 10
-                for (int k = 0; k < FMA_CHAINS; k++)
-                    a[k] = a[k] * m + c;
-            for (int k = 0; k < FMA_CHAINS; k++)
-                sink += a[k][0];
-        }
+        sink += kind->chains();
         double t = bench_now_s() - t0;
-        double rate = 2.0 * FMA_CHAINS * FMA_ITERS * (double)(sizeof(bench_vec) / sizeof(float)) *
-                      threads / t;
+        double rate = 2.0 * FMA_CHAINS * FMA_ITERS * kind->floats * threads / t;
         if (sink == sink && rate > best) /* sink keeps the chains alive */
             best = rate;
     }
@@ -287,10 +342,11 @@ int bench_kernels(FILE *out, int threads)
      * their last call before they sleep; measured right away, the next rows
      * shared the cores with them (half the FMA rate, 7x slower depthwise). */
     nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 500000000}, NULL);
-    const double roof = fma_peak(threads);
-    fprintf(out, "%-30s %-16s %9s %9.1f GFLOP/s %6.1f%%  (%zu-float vectors)\n",
-            "FMA throughput (registers)", "-", "-", roof, 100.0 * roof / peak,
-            sizeof(bench_vec) / sizeof(float));
+    const FmaKind fma = fma_widest();
+    const double roof = fma_peak(threads, &fma);
+    fprintf(out, "%-30s %-16s %9s %9.1f GFLOP/s %6.1f%%  (%d-float %s)\n",
+            "FMA throughput (registers)", "-", "-", roof, 100.0 * roof / peak, fma.floats,
+            fma.name);
 
     static const int shapes[3][2] = {{16, 32}, {32, 16}, {64, 8}};
     static const int dws[][4] = {
