@@ -279,15 +279,23 @@ static inline vf vf_if_eq(vf a, vf b, vf x, vf y)
 #endif
 }
 
-/* Sum of the lanes in a fixed order (deterministic). */
+/* Sum of the lanes in a fixed order (deterministic): the upper half added
+ * to the lower, halving down to one lane, in registers (a loop through
+ * memory cost 3 % of a training step in the depthwise weight gradient). */
 static inline float vf_hsum(vf v)
 {
-    float l[VL];
-    memcpy(l, &v, sizeof l);
-    for (int w = VL / 2; w >= 1; w /= 2)
-        for (int i = 0; i < w; i++)
-            l[i] += l[i + w];
-    return l[0];
+    typedef float v4 __attribute__((vector_size(16)));
+    typedef float v2 __attribute__((vector_size(8)));
+#if VL == 16
+    const v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                 __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+    const v8 a = v;
+#endif
+    const v4 b =
+        __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    const v2 c = __builtin_shufflevector(b, b, 0, 1) + __builtin_shufflevector(b, b, 2, 3);
+    return c[0] + c[1];
 }
 
 /* This thread's index and the team size inside a parallel region (0 and 1
