@@ -411,7 +411,7 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
      * positive. xt here rounds without FMA, so near, not the same bits. */
     float *mean = randn((size_t)c, 0.3f), *scale = randn((size_t)c, 1.0f);
     float *shift = randn((size_t)c, 0.3f), *xt = buf(nin);
-    const ConvPre pre = {mean, scale, shift};
+    const ConvPre pre = {mean, scale, shift, 0};
     for (size_t i = 0; i < nin; i++) {
         const int ch = (int)(i / ((size_t)h * w) % (size_t)c);
         const float y = (x[i] - mean[ch]) * scale[ch] + shift[ch];
@@ -435,6 +435,32 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     ok(near(dx_pre, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its backward: the input gradient under the ReLU written, both weight gradients");
+    /* the ReLU alone (no BN), the backward adding under it: a SepConv's
+     * first block on a state several ops read */
+    const ConvPre relu = {NULL, NULL, NULL, 1};
+    for (size_t i = 0; i < nin; i++)
+        xt[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    conv2d_dw_pw_forward(&dw, &pw, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &relu, got, NULL, x, wd, wp, n, h, w, scratch);
+    ok(same_bits(got, want, nout),
+       "... and fed ReLU(x) as it reads x: the bits of the block fed it");
+    float *dx_add = randn(nin, 1.0f), *dx_ref = buf(nin);
+    memcpy(dx_ref, dx_add, nin * sizeof *dx_ref);
+    memset(dx_want, 0, nin * sizeof *dx_want);
+    memset(ddw_want, 0, ndw * sizeof *ddw_want);
+    memset(dpw_want, 0, npw * sizeof *dpw_want);
+    memset(ddw_got, 0, ndw * sizeof *ddw_got);
+    memset(dpw_got, 0, npw * sizeof *dpw_got);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n, h, w,
+                          scratch);
+    for (size_t i = 0; i < nin; i++)
+        dx_ref[i] += xt[i] > 0.0f ? dx_want[i] : 0.0f;
+    conv2d_dw_pw_backward(&dw, &pw, &relu, dx_add, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h, w,
+                          scratch);
+    ok(same_bits(dx_add, dx_ref, nin) && same_bits(ddw_got, ddw_want, ndw) &&
+           same_bits(dpw_got, dpw_want, npw),
+       "... and its backward: the input gradient added under the ReLU, both weight gradients");
+    free(dx_add), free(dx_ref);
     free(mean), free(scale), free(shift), free(xt), free(dx_pre);
     free(x), free(wd), free(wp), free(mid), free(want), free(got), free(scratch);
     free(g), free(gm_want), free(gm_got), free(dw_want), free(dw_got);

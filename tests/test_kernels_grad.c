@@ -163,8 +163,9 @@ static void check_conv(const char *name, int c_in, int c_out, int k, int stride,
 /* ------------------------------------------------------------------ fused block */
 
 /* conv2d_dw_pw_forward and _backward (a SepConv block, optionally fed
- * ReLU(BN(x)) as it reads x). With pre the backward gives the gradient of
- * the BN output; d/dx is that times the channel's scale. */
+ * ReLU(BN(x)) as it reads x, use_pre 1, or ReLU(x), use_pre 2). With the BN
+ * the backward writes the gradient of the BN output, d/dx is that times the
+ * channel's scale; with the ReLU alone it adds d/dx. */
 typedef struct DwPwCtx {
     ConvSpec dw, pw;
     ConvPre pre;
@@ -193,10 +194,10 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     size_t ndw = conv_weight_count(&c.dw), npw = conv_weight_count(&c.pw);
     float *mean = randn((size_t)ch, 0.3f), *scale = randn((size_t)ch, 1.0f);
     float *shift = randn((size_t)ch, 0.3f);
-    c.pre = (ConvPre){mean, scale, shift};
+    c.pre = use_pre == 2 ? (ConvPre){NULL, NULL, NULL, 1} : (ConvPre){mean, scale, shift, 0};
     /* x such that BN(x) keeps 0.1 away from the ReLU's kink */
     c.x = rand_away_from_zero(nx);
-    for (size_t i = 0; use_pre && i < nx; i++) {
+    for (size_t i = 0; use_pre == 1 && i < nx; i++) {
         size_t q = i / hw % (size_t)ch;
         c.x[i] = (c.x[i] - shift[q]) / scale[q] + mean[q];
     }
@@ -211,7 +212,7 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
                          c.scratch);
     conv2d_dw_pw_backward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, gx, gdw, gpw, g, c.x, kept, c.wdw,
                           c.wpw, n, h, w, c.scratch);
-    for (size_t i = 0; use_pre && i < nx; i++) /* written, not added: d/dx from d/dBN */
+    for (size_t i = 0; use_pre == 1 && i < nx; i++) /* written, not added: d/dx from d/dBN */
         gx[i] = gx[i] * scale[i / hw % (size_t)ch] + PREFILL;
     char what[160];
     snprintf(what, sizeof what, "%s d/dinput", name); /* h: scale * h stays under 0.1 */
@@ -594,6 +595,9 @@ int main(void)
     check_relu_cat(3, 4, 2, 5, 7);
     check_dw_pw("fused dw 3x3 + pw (4->5, 2x9x11)", 0, 4, 5, 3, 1, 1, 1, 2, 9, 11);
     check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (4->5, 2x9x11)", 1, 4, 5, 3, 1, 1, 1, 2, 9, 11);
+    check_dw_pw("fused ReLU + dw 3x3 + pw (4->5, 2x9x11)", 2, 4, 5, 3, 1, 1, 1, 2, 9, 11);
+    check_dw_pw("fused ReLU + dw 3x3 d2 + pw (3->3, 2x14x14)", 2, 3, 3, 3, 1, 2, 2, 2, 14, 14);
+    check_dw_pw("fused ReLU + dw 3x3 + pw (1->2, 1x120x110)", 2, 1, 2, 3, 1, 1, 1, 1, 120, 110);
     check_dw_pw("fused ReLU(BN) + dw 5x5 d2 s2 + pw (3->3, 2x8x8)", 1, 3, 3, 5, 2, 4, 2, 2, 8, 8);
     check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (1->2, 1x120x110)", 1, 1, 2, 3, 1, 1, 1, 1, 120, 110);
     check_pool(0, 2, 3, 7, 9, 1);

@@ -52,13 +52,15 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
  * pre (may be NULL): the block's input is not `in` but ReLU(BN(in)), a BN
  * apply and the ReLU that opens the block, made image by image in scratch
  * as the block reads it, so that it never goes through memory either:
- * ReLU((in - mean[ch]) * scale[ch] + shift[ch]) in each channel ch.
+ * ReLU((in - mean[ch]) * scale[ch] + shift[ch]) in each channel ch; with
+ * mean NULL, ReLU(in) alone (a SepConv's first block on a cell state).
  *
  * keep (may be NULL): the depthwise output of the batch, (n, c, ho, wo), is
  * also left there, for a backward that follows to read instead of
  * computing it again (conv2d_dw_pw_backward's kept). */
 typedef struct ConvPre {
     const float *mean, *scale, *shift;
+    int add; /* the backward adds (+=) the gradient under the ReLU */
 } ConvPre;
 size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w);
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *out,
@@ -82,8 +84,9 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
  * forward's keep, the same bits) or, with kept NULL, recomputed; the
  * gradient between the two convolutions never leaves cache. With pre (as
  * the forward's), din = (not +=) the gradient of the BN output under the
- * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0. Runs in the
- * calling thread. */
+ * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0; or, with
+ * pre->add, din += it (a state read by several ops). Runs in the calling
+ * thread. */
 void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *din,
                            float *ddw, float *dpw, const float *dout, const float *in,
                            const float *kept, const float *wdw, const float *wpw, int n, int h,

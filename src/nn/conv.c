@@ -1000,7 +1000,7 @@ size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w)
     const size_t tile = (size_t)dw->c_out *
                         (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
                         (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
-    return 2 * tile + (size_t)dw->c_in * (size_t)h * (size_t)w;
+    return 2 * tile + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w;
 }
 
 /* xt (c, hw) = ReLU((x - mean) * scale + shift), channel by channel: the
@@ -1010,6 +1010,17 @@ static void conv_pre_image(float *restrict xt, const float *restrict x, const Co
                            size_t hw)
 {
     const vf zero = vf_set1(0.0f);
+    if (!pre->mean) { /* the ReLU alone */
+        const size_t count = (size_t)c * hw;
+        size_t j = 0;
+        for (; j + VL <= count; j += VL) {
+            const vf y = vf_load(x + j);
+            vf_store(xt + j, vf_if_gt(y, zero, y, zero));
+        }
+        for (; j < count; j++)
+            xt[j] = x[j] > 0.0f ? x[j] : 0.0f;
+        return;
+    }
     for (int ch = 0; ch < c; ch++) {
         const float m = pre->mean[ch], a = pre->scale[ch], b = pre->shift[ch];
         const vf mv = vf_set1(m), av = vf_set1(a), bv = vf_set1(b);
@@ -1164,16 +1175,29 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
         dx[i] = mask[i] > 0.0f ? dx[i] : 0.0f;
 }
 
+/* dx[0..n) += g where mask > 0: a ReLU's backward, added. */
+static void relu_mask_add(float *restrict dx, const float *restrict g, const float *restrict mask,
+                          size_t n)
+{
+    const vf zero = vf_set1(0.0f);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vf_store(dx + i, vf_load(dx + i) + vf_if_gt(vf_load(mask + i), zero, vf_load(g + i), zero));
+    for (; i < n; i++)
+        dx[i] += mask[i] > 0.0f ? g[i] : 0.0f;
+}
+
 /* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
  * second tile. Each depthwise input plane serves both the recomputed output
  * and the weight gradient: read by the strips, or copied into the padded
  * buffer once where they do not serve it. masked: x is a ReLU's output (a
- * ConvPre's), and din = (not +=) the gradient under that ReLU. */
+ * ConvPre's), and din = (not +=) the gradient under that ReLU; with dxt
+ * (room for one image's input gradient), din += it instead. */
 static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
-                                 float *xbuf, float *dbuf, float *din, int masked, float *ddw,
-                                 float *dpw, const float *a, const float *x, const float *wdw,
-                                 const float *wpw, float *tile, const float *kept, float *gmid,
-                                 double *t_dw, double *t_pw)
+                                 float *xbuf, float *dbuf, float *din, float *dxt, int masked,
+                                 float *ddw, float *dpw, const float *a, const float *x,
+                                 const float *wdw, const float *wpw, float *tile, const float *kept,
+                                 float *gmid, double *t_dw, double *t_pw)
 {
     const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
@@ -1193,11 +1217,14 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
         dw_plane_wgrad(&d->pl, xbuf, x + ch * hw, g, wacc, &filled);
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
+        float *dx = dxt ? dxt + ch * hw : din + ch * hw;
         if (masked)
-            memset(din + ch * hw, 0, hw * sizeof *din);
-        dw_din_plane(&d->pl, gp, dbuf, din + ch * hw, g, wk, wflip);
-        if (masked)
-            relu_mask_in_place(din + ch * hw, x + ch * hw, hw);
+            memset(dx, 0, hw * sizeof *dx);
+        dw_din_plane(&d->pl, gp, dbuf, dx, g, wk, wflip);
+        if (dxt)
+            relu_mask_add(din + ch * hw, dx, x + ch * hw, hw);
+        else if (masked)
+            relu_mask_in_place(dx, x + ch * hw, hw);
     }
     double t2 = profile_enabled ? profile_clock() : 0.0;
     dweight_group_add(dpw, a, kept ? kept : tile, co, c, p);
@@ -1217,6 +1244,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const size_t hw = (size_t)h * w;
     float *tile = scratch, *gmid = scratch + (size_t)c * p, *xt = scratch + 2 * (size_t)c * p;
+    float *dxt = pre && pre->add ? xt + (size_t)c * hw : NULL;
     double t_dw = 0.0, t_pw = 0.0;
     if (!d.planned) {
         for (int i = 0; i < n; i++) {
@@ -1230,11 +1258,13 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                 conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
             dweight_group_add(dpw, a, t, co, c, p);
             gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
-            float *dx = din + (size_t)i * c * hw;
+            float *dx = dxt ? dxt : din + (size_t)i * c * hw;
             if (pre)
                 memset(dx, 0, (size_t)c * hw * sizeof *dx);
             conv2d_backward_naive(dw, dx, ddw, gmid, x, wdw, 1, h, w);
-            if (pre)
+            if (dxt)
+                relu_mask_add(din + (size_t)i * c * hw, dx, x, (size_t)c * hw);
+            else if (pre)
                 relu_mask_in_place(dx, x, (size_t)c * hw);
         }
         return; /* the naive path is not profiled (conv2d_*_naive are references) */
@@ -1261,8 +1291,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
             if (profile_enabled)
                 t_dw += profile_clock() - t0;
         }
-        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * hw, pre != NULL, ddw,
-                             dpw, dout + (size_t)i * co * p, x, wdw, wpw, tile,
+        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * hw, dxt, pre != NULL,
+                             ddw, dpw, dout + (size_t)i * co * p, x, wdw, wpw, tile,
                              kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
     }
     if (profile_enabled) {

@@ -123,9 +123,13 @@ static float *output_grad(EvalNet *net, int k)
     return net->dout[(k + 3) % 3];
 }
 
-static int op_has_relu(const EOp *op)
+/* Whether the op reads the stored ReLU of its input state (relu_s): a
+ * strided skip_connect's FactorizedReduce. sep_conv and dil_conv open with
+ * a ReLU too, but make it image by image as they read the state (conv.h's
+ * ConvPre) and take their gradient through it themselves. */
+static int op_reads_relu(const EOp *op)
 {
-    return op->kind >= OP_SEP_CONV_3X3 || (op->kind == OP_SKIP_CONNECT && op->stride == 2);
+    return op->kind == OP_SKIP_CONNECT && op->stride == 2;
 }
 
 static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride, char *err,
@@ -234,7 +238,7 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
         int hi = ge->input < 2 ? h : cell->ho, wi = ge->input < 2 ? w : cell->wo;
         if (plan_op(p, &cell->ops[e], ge->op, c, hi, wi, stride, err, errlen) != 0)
             return -1;
-        if (op_has_relu(&cell->ops[e]))
+        if (op_reads_relu(&cell->ops[e]))
             eneed(&p->relu[ge->input], n * (size_t)c * (size_t)hi * (size_t)wi);
 
         if (cell->ops[e].ho != cell->ho || cell->ops[e].wo != cell->wo) {
@@ -623,7 +627,7 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
         ev_fact_red_forward(net, &op->fr, to, relu_in);
         return;
     default:
-        ev_sep_dil_forward(net, op, to, relu_in);
+        ev_sep_dil_forward(net, op, to, in);
         return;
     }
     droppath_forward(to->node, out, to->scale, net->n, (size_t)op->c * op->ho * op->wo, to->add);
@@ -687,7 +691,7 @@ static void cell_forward(EvalNet *net, int k)
                 droppath_forward(node, cell->state[j], NULL, n, per, e & 1);
                 continue;
             }
-            const float *relu = op_has_relu(op) ? state_relu(net, cell, j, done) : NULL;
+            const float *relu = op_reads_relu(op) ? state_relu(net, cell, j, done) : NULL;
             op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1}, cell->state[j], relu);
         }
     }
@@ -776,7 +780,7 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
     case OP_AVG_POOL_3X3:
         break;
     default:
-        ev_sep_dil_backward(net, op, net->drelu[j], dnode, scale, relu_in);
+        ev_sep_dil_backward(net, op, ds, dnode, scale, cell->state[j]);
         return;
     }
     float *g = net->t[0];
@@ -863,7 +867,7 @@ static void cell_backward(EvalNet *net, int k)
                 ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
     for (int e = 0; e < 2 * nodes; e++)
-        if (op_has_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
+        if (op_reads_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
             int j = cell->edges[e].input;
             used_relu[j] = 1;
             ezero(net->drelu[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
@@ -880,7 +884,7 @@ static void cell_backward(EvalNet *net, int k)
         for (int e = 2 * i + 1; e >= 2 * i; e--) {
             const EOp *op = &cell->ops[e];
             int j = cell->edges[e].input;
-            const float *relu = op_has_relu(op) ? state_relu(net, cell, j, done) : NULL;
+            const float *relu = op_reads_relu(op) ? state_relu(net, cell, j, done) : NULL;
             op_backward(net, cell, op, j, ds[j], ds[2 + i], relu);
         }
     }

@@ -228,7 +228,7 @@ ConvPre ebn_pre(EvalNet *net, const EBn *bn)
     for (int ch = 0; ch < bn->c; ch++)
         bn->scale[ch] = ebn_scale(net, bn, ch);
     return (ConvPre){net->mode == EVAL_TEST ? net->run + bn->run : bn->mean, bn->scale,
-                     net->w + bn->beta};
+                     net->w + bn->beta, 0};
 }
 
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
@@ -430,10 +430,14 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const flo
 
 /* ------------------------------------------------------------------ SepConv / DilConv */
 
-void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *relu_in)
+/* The ReLU that opens a sep_conv or dil_conv, made as its first block reads
+ * the state; its gradient added into the state's. */
+static const ConvPre state_relu = {NULL, NULL, NULL, 1};
+
+void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
 {
     int hwo = op->ho * op->wo;
-    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], NULL, relu_in, op->h, op->w);
+    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, net->blk_x[0], NULL, in, op->h, op->w);
     if (op->blocks == 1) {
         ebn_to(net, &op->bn[0], to, net->blk_x[0], hwo);
         return;
@@ -445,14 +449,14 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const floa
     ebn_to(net, &op->bn[1], to, net->blk_x[1], hwo);
 }
 
-void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const float *dout,
-                         const float *dout_scale, const float *relu_in)
+void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
+                         const float *dout_scale, const float *in)
 {
     int hwo = op->ho * op->wo;
     float *dx = net->t[1], *dmid = net->t[2];
     /* the forward again, the same bits: the BN inputs, and the depthwise
      * outputs for the blocks' backward */
-    dwpw_forward(net, &op->dw[0], &op->pw[0], NULL, net->blk_x[0], net->blk_dw[0], relu_in, op->h,
+    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, net->blk_x[0], net->blk_dw[0], in, op->h,
                  op->w);
     if (op->blocks == 2) {
         const ConvPre pre = ebn_pre(net, &op->bn[0]);
@@ -465,6 +469,6 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const flo
     } else {
         ebn_backward(net, &op->bn[0], dx, dout, dout_scale, net->blk_x[0], hwo);
     }
-    dwpw_backward(net, &op->dw[0], &op->pw[0], NULL, drelu_in, dx, relu_in, net->blk_dw[0], op->h,
+    dwpw_backward(net, &op->dw[0], &op->pw[0], &state_relu, din, dx, in, net->blk_dw[0], op->h,
                   op->w);
 }

@@ -222,8 +222,11 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const floa
 /* drelu_in += d ReLU(in); the output gradient as ebn_backward's */
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
                           const float *dout_scale, const float *relu_in);
-void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *relu_in);
-void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *drelu_in, const float *dout,
-                         const float *dout_scale, const float *relu_in);
+/* sep_conv and dil_conv read their input state `in` itself (the opening
+ * ReLU made as they read it); the backward adds the state's gradient,
+ * through that ReLU, into din */
+void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in);
+void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
+                         const float *dout_scale, const float *in);
 
 #endif
