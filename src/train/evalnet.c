@@ -23,15 +23,17 @@
  *   outputs (blk_dw) for the blocks' backward; in DARTS_V2's normal cell their
  *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept (the
  *   middle ReLU is now never stored at all: the second block makes it image
- *   by image as it reads its input, conv.h's ConvPre);
- * - ReLUs of states, the stem's output, subsampled FactorizedReduce inputs
- *   and depthwise outputs.
+ *   by image as it reads its input, conv.h's ConvPre; so does the first
+ *   block with the ReLU that opens the op, on the state);
+ * - ReLUs of states for a strided skip_connect, the stem's output,
+ *   subsampled FactorizedReduce inputs and depthwise outputs.
  * The output gradients of the cells rotate through three buffers: the
  * backward of cell k touches only those of k, k-1 and k-2. They are laid out
  * state by state, so a state in the concat finds its gradient in place.
- * Inside a cell, each state has two gradient buffers: the direct one
- * (identity, pools, the concat) and the one of its ReLU (every op that
- * starts with a ReLU), taken through the ReLU once.
+ * Inside a cell, each state has one gradient buffer that every op adds into
+ * (sep_conv and dil_conv through their opening ReLU), and a state read by a
+ * strided skip_connect a second one for its ReLU, taken through the ReLU
+ * once.
  *
  * Threads: the kernels are threaded; the fused depthwise-pointwise block,
  * which runs image by image in its calling thread, is split here over a
