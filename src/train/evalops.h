@@ -63,7 +63,10 @@ typedef struct ERcb {
     ECv conv;
     EBn bn;
     int c_in, c_out, h, w;
-    float *x; /* BN input: shared scratch, recomputed in the backward (ev_relu_conv_bn_x) */
+    /* BN input: in a normal cell its own, kept from the forward for the
+     * backward; else shared scratch, recomputed in the backward */
+    float *x;
+    int x_kept;
 } ERcb;
 
 /* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN; the
