@@ -7,17 +7,19 @@
  *
  * Memory: the arena keeps only what is dear to recompute: per cell its
  * nodes (the states the next cells read), and per op the BN input of a
- * strided skip_connect (FactorizedReduce); the stem's BN input; the saved
- * batch statistics of every BN. Everything else is recomputed, in the
- * backward, into shared scratch sized for the largest use:
+ * strided skip_connect (FactorizedReduce); per normal cell the BN inputs of
+ * its ReLU-conv1x1-BN preprocessing; the stem's BN input; the saved batch
+ * statistics of every BN. Everything else is recomputed, in the backward,
+ * into shared scratch sized for the largest use:
  * - a cell's output (the concat of its states) is never built: its
  *   consumers all start with a ReLU, which gathers it from the states: the
  *   next cells' ReLU-conv1x1-BN image by image as they read it (conv.h's
  *   ConvCat), a FactorizedReduce or the auxiliary head whole (output_relu);
  *   the global pool reads the states;
- * - a cell's preprocessed states 0 and 1 and their BN inputs: one 1x1
- *   convolution (or FactorizedReduce) and one BN apply each, at the start of
- *   the cell's backward (kept in the arena only when the concat holds them);
+ * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
+ *   the cell's backward (kept in the arena only when the concat holds
+ *   them), after, in a reduction cell, their BN inputs: one 1x1 convolution
+ *   (or FactorizedReduce) each;
  * - sep_conv and dil_conv run their forward again in their backward (the BN
  *   statistics are saved, so the same bits), keeping the blocks' depthwise
  *   outputs (blk_dw) for the blocks' backward; in DARTS_V2's normal cell their
