@@ -18,8 +18,9 @@
  *   the global pool reads the states;
  * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
  *   the cell's backward (kept in the arena only when the concat holds
- *   them), after, in a reduction cell, their BN inputs: one 1x1 convolution
- *   (or FactorizedReduce) each;
+ *   them), after their BN inputs where those are not kept (a reduction
+ *   cell's; a FactorizedReduce's): one 1x1 convolution or FactorizedReduce
+ *   each;
  * - sep_conv and dil_conv run their forward again in their backward (the BN
  *   statistics are saved, so the same bits), keeping the blocks' depthwise
  *   outputs (blk_dw) for the blocks' backward; in DARTS_V2's normal cell their
