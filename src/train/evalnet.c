@@ -8,7 +8,8 @@
  * Memory: the arena keeps only what is dear to recompute: per cell its
  * nodes (the states the next cells read), and per op the BN input of a
  * strided skip_connect (FactorizedReduce); per normal cell the BN inputs of
- * its ReLU-conv1x1-BN preprocessing; the stem's BN input; the saved batch
+ * its preprocessing (ReLU-conv1x1-BN or FactorizedReduce); the stem's BN
+ * input; the saved batch
  * statistics of every BN. Everything else is recomputed, in the backward,
  * into shared scratch sized for the largest use:
  * - a cell's output (the concat of its states) is never built: its
@@ -18,9 +19,8 @@
  *   the global pool reads the states;
  * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
  *   the cell's backward (kept in the arena only when the concat holds
- *   them), after their BN inputs where those are not kept (a reduction
- *   cell's; a FactorizedReduce's): one 1x1 convolution or FactorizedReduce
- *   each;
+ *   them), after, in a reduction cell, their BN inputs: one 1x1
+ *   convolution each;
  * - sep_conv and dil_conv run their forward again in their backward (the BN
  *   statistics are saved, so the same bits), keeping the blocks' depthwise
  *   outputs (blk_dw) for the blocks' backward; in DARTS_V2's normal cell their
@@ -213,17 +213,17 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      h0, w0);
             return -1;
         }
-        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0, 0);
+        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0, 1); /* kept: see below */
     } else {
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
     }
     eplan_relu_conv_bn(p, &cell->pre1, c_p, c, h, w);
-    /* A normal cell keeps its preprocessing's BN inputs: the backward then
-     * skips those 1x1 convolutions again (about 40 % of what it recomputes
-     * of a normal cell's products) for two state-sized tensors a cell. The
-     * reduction cells' preprocessing runs at twice the size; it stays
-     * recomputed, so the network stays within a quarter of the memory
-     * PyTorch takes (BENCHMARKS.md). */
+    /* A normal cell keeps its preprocessing's BN inputs (a FactorizedReduce's
+     * too, above): the backward then skips those 1x1 convolutions again
+     * (about 40 % of what it recomputes of a normal cell's products) for two
+     * state-sized tensors a cell. The reduction cells' preprocessing runs at
+     * twice the size; it stays recomputed, so the network stays within a
+     * quarter of the memory PyTorch takes (BENCHMARKS.md). */
     if (!reduction) {
         ERcb *keep[2] = {reduction_prev ? NULL : &cell->pre0, &cell->pre1};
         for (int j = 0; j < 2; j++)
@@ -397,9 +397,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
                 cell->state[j] = net->s01[j];
             if (j == 1 && !cell->pre1.x_kept)
                 cell->pre1.x = net->pre_x[1];
-            else if (j == 0 && cell->reduction_prev)
-                cell->pre0_fr.x = net->pre_x[0];
-            else if (j == 0 && !cell->pre0.x_kept)
+            else if (j == 0 && !cell->reduction_prev && !cell->pre0.x_kept)
                 cell->pre0.x = net->pre_x[0];
         }
     }
@@ -851,14 +849,10 @@ static void cell_backward(EvalNet *net, int k)
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
-    /* the preprocessing's BN inputs and states recomputed */
+    /* the preprocessing's BN inputs (where not kept) and states recomputed */
     int k0 = k >= 2 ? k - 2 : -1;
-    if (cell->reduction_prev) {
-        output_relu(net, k0, net->relu_in);
-        ev_fact_red_x(net, &cell->pre0_fr, net->relu_in);
-    } else {
+    if (!cell->reduction_prev)
         preprocess_x(net, &cell->pre0, k0);
-    }
     if (!cell->kept[0]) {
         if (cell->reduction_prev)
             ebn_apply(net, &cell->pre0_fr.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0_fr.x,

@@ -394,7 +394,7 @@ void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout
 
 /* ------------------------------------------------------------------ FactorizedReduce */
 
-void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in)
+static void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in)
 {
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     const ECv *cv[2] = {&f->a, &f->b};

@@ -75,7 +75,7 @@ typedef struct EFr {
     ECv a, b;
     EBn bn;
     int c_in, c_out, h, w, ho, wo;
-    float *x; /* BN input (in a cell's preprocessing: scratch, as ERcb's) */
+    float *x; /* BN input, kept from the forward for the backward */
 } EFr;
 
 typedef struct EOp {
@@ -220,7 +220,7 @@ void ev_relu_conv_bn_cat_x(EvalNet *net, const ERcb *r, const ConvCat *in);
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din);
-void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in); /* f->x, as above */
+/* f->x (kept: the backward reads it) and the BN's output */
 void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in);
 /* drelu_in += d ReLU(in); the output gradient as ebn_backward's */
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
