@@ -9,9 +9,9 @@
  * nodes (the states the next cells read), and per op the BN input of a
  * strided skip_connect (FactorizedReduce); per normal cell the BN inputs of
  * its preprocessing (ReLU-conv1x1-BN or FactorizedReduce); the stem's BN
- * input; the saved batch
- * statistics of every BN. Everything else is recomputed, in the backward,
- * into shared scratch sized for the largest use:
+ * input; the saved batch statistics of every BN. Everything else is
+ * recomputed, in the backward, into shared scratch sized for the largest
+ * use:
  * - a cell's output (the concat of its states) is never built: its
  *   consumers all start with a ReLU, which gathers it from the states: the
  *   next cells' ReLU-conv1x1-BN image by image as they read it (conv.h's
