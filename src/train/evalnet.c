@@ -7,11 +7,12 @@
  *
  * Memory: the arena keeps only what is dear to recompute: per cell its
  * nodes (the states the next cells read), and per op the BN input of a
- * strided skip_connect (FactorizedReduce); per normal cell the BN inputs of
- * its preprocessing (ReLU-conv1x1-BN or FactorizedReduce); the stem's BN
- * input; the saved batch statistics of every BN. Everything else is
- * recomputed, in the backward, into shared scratch sized for the largest
- * use:
+ * strided skip_connect (FactorizedReduce); per cell the BN inputs of its
+ * preprocessing (ReLU-conv1x1-BN or FactorizedReduce: two state-sized
+ * tensors that spare the backward a quarter of the products it would
+ * recompute); the stem's BN input; the saved batch statistics of every BN.
+ * Everything else is recomputed, in the backward, into shared scratch sized
+ * for the largest use:
  * - a cell's output (the concat of its states) is never built: its
  *   consumers all start with a ReLU, which gathers it from the states: the
  *   next cells' ReLU-conv1x1-BN image by image as they read it (conv.h's
@@ -19,8 +20,7 @@
  *   the global pool reads the states;
  * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
  *   the cell's backward (kept in the arena only when the concat holds
- *   them), after, in a reduction cell, their BN inputs: one 1x1
- *   convolution each;
+ *   them);
  * - sep_conv and dil_conv run their forward again in their backward (the BN
  *   statistics are saved, so the same bits), keeping the blocks' depthwise
  *   outputs (blk_dw) for the blocks' backward; in DARTS_V2's normal cell their
@@ -213,25 +213,11 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      h0, w0);
             return -1;
         }
-        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0, 1); /* kept: see below */
+        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0, 1);
     } else {
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
     }
     eplan_relu_conv_bn(p, &cell->pre1, c_p, c, h, w);
-    /* A normal cell keeps its preprocessing's BN inputs (a FactorizedReduce's
-     * too, above): the backward then skips those 1x1 convolutions again
-     * (about 40 % of what it recomputes of a normal cell's products) for two
-     * state-sized tensors a cell. The reduction cells' preprocessing runs at
-     * twice the size; it stays recomputed, so the network stays within a
-     * quarter of the memory PyTorch takes (BENCHMARKS.md). */
-    if (!reduction) {
-        ERcb *keep[2] = {reduction_prev ? NULL : &cell->pre0, &cell->pre1};
-        for (int j = 0; j < 2; j++)
-            if (keep[j]) {
-                keep[j]->x = arena_floats(&net->arena, n * (size_t)c * (size_t)h * (size_t)w);
-                keep[j]->x_kept = 1;
-            }
-    }
     size_t in_sz = n * (size_t)c * (size_t)h * (size_t)w;
     size_t out_sz = n * (size_t)c * (size_t)cell->ho * (size_t)cell->wo;
     for (int j = 0; j < 2; j++) {
@@ -390,15 +376,10 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     }
     for (int j = 0; j < 2; j++) {
         net->s01[j] = arena_floats(&net->arena, p->state);
-        net->pre_x[j] = arena_floats(&net->arena, p->state);
         for (int k = 0; k < sp->layers; k++) {
             ECell *cell = &net->cells[k];
             if (!cell->kept[j])
                 cell->state[j] = net->s01[j];
-            if (j == 1 && !cell->pre1.x_kept)
-                cell->pre1.x = net->pre_x[1];
-            else if (j == 0 && !cell->reduction_prev && !cell->pre0.x_kept)
-                cell->pre0.x = net->pre_x[0];
         }
     }
     for (int j = 0; j < 3; j++)
@@ -808,21 +789,6 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
         avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
 }
 
-/* r->x again, the BN input of preprocess_forward(r, k), unless kept. */
-static void preprocess_x(EvalNet *net, const ERcb *r, int k)
-{
-    if (r->x_kept)
-        return;
-    if (k < 0) {
-        output_relu(net, k, net->relu_in);
-        ev_relu_conv_bn_x(net, r, net->relu_in);
-        return;
-    }
-    const float *src[CAT_MAX];
-    const ConvCat in = output_cat(net, k, src);
-    ev_relu_conv_bn_cat_x(net, r, &in);
-}
-
 /* The backward of preprocess_forward(r, k): the output gradient of cell k
  * += the input gradient, through the ReLU. */
 static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k)
@@ -849,10 +815,8 @@ static void cell_backward(EvalNet *net, int k)
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
-    /* the preprocessing's BN inputs (where not kept) and states recomputed */
+    /* the preprocessed states again, from their BN inputs */
     int k0 = k >= 2 ? k - 2 : -1;
-    if (!cell->reduction_prev)
-        preprocess_x(net, &cell->pre0, k0);
     if (!cell->kept[0]) {
         if (cell->reduction_prev)
             ebn_apply(net, &cell->pre0_fr.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0_fr.x,
@@ -861,7 +825,6 @@ static void cell_backward(EvalNet *net, int k)
             ebn_apply(net, &cell->pre0.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0.x, (int)hw,
                       0);
     }
-    preprocess_x(net, &cell->pre1, k - 1);
     if (!cell->kept[1])
         ebn_apply(net, &cell->pre1.bn, &(EDest){cell->state[1], NULL, 0}, cell->pre1.x, (int)hw, 0);
     /* a state in the concat has its gradient in the output's, where it

@@ -73,7 +73,7 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     *r = (ERcb){.c_in = c_in, .c_out = c_out, .h = h, .w = w};
     eplan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
     eplan_bn(p, &r->bn, c_out);
-    r->x = NULL;
+    r->x = arena_floats(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w);
     eneed(&p->state, n * (size_t)c_out * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_out * (size_t)h * (size_t)w);

@@ -63,10 +63,7 @@ typedef struct ERcb {
     ECv conv;
     EBn bn;
     int c_in, c_out, h, w;
-    /* BN input: in a normal cell its own, kept from the forward for the
-     * backward; else shared scratch, recomputed in the backward */
-    float *x;
-    int x_kept;
+    float *x; /* BN input, kept from the forward for the backward */
 } ERcb;
 
 /* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN; the
@@ -139,9 +136,8 @@ struct EvalNet {
         *drelu[2 + GENOTYPE_MAX_NODES];
     float *dout[3];
     float *relu_in, *drelu_in;
-    int relu_of[2];  /* forward: relu_in and drelu_in hold output_relu of these cells */
-    float *s01[2];   /* states 0 and 1 of the cell being run */
-    float *pre_x[2]; /* the BN inputs of its preprocessing */
+    int relu_of[2]; /* forward: relu_in and drelu_in hold output_relu of these cells */
+    float *s01[2];  /* states 0 and 1 of the cell being run */
     float *t[ESCRATCH_SLOTS];
     /* sep_conv and dil_conv keep nothing: their backward runs their forward
      * again (the BN statistics are saved), into these. Block 2 of a
