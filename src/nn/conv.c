@@ -1003,24 +1003,30 @@ size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w)
     return 2 * tile + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w;
 }
 
+/* d[0..n) = ReLU(x). */
+static void relu_copy(float *restrict d, const float *restrict x, size_t n)
+{
+    const vf zero = vf_set1(0.0f);
+    size_t j = 0;
+    for (; j + VL <= n; j += VL) {
+        const vf v = vf_load(x + j);
+        vf_store(d + j, vf_if_gt(v, zero, v, zero));
+    }
+    for (; j < n; j++)
+        d[j] = x[j] > 0.0f ? x[j] : 0.0f;
+}
+
 /* xt (c, hw) = ReLU((x - mean) * scale + shift), channel by channel: the
  * formula of the BN forward, so a block fed this way reads what a stored
  * ReLU(BN(x)) would hold. */
 static void conv_pre_image(float *restrict xt, const float *restrict x, const ConvPre *pre, int c,
                            size_t hw)
 {
-    const vf zero = vf_set1(0.0f);
     if (!pre->mean) { /* the ReLU alone */
-        const size_t count = (size_t)c * hw;
-        size_t j = 0;
-        for (; j + VL <= count; j += VL) {
-            const vf y = vf_load(x + j);
-            vf_store(xt + j, vf_if_gt(y, zero, y, zero));
-        }
-        for (; j < count; j++)
-            xt[j] = x[j] > 0.0f ? x[j] : 0.0f;
+        relu_copy(xt, x, (size_t)c * hw);
         return;
     }
+    const vf zero = vf_set1(0.0f);
     for (int ch = 0; ch < c; ch++) {
         const float m = pre->mean[ch], a = pre->scale[ch], b = pre->shift[ch];
         const vf mv = vf_set1(m), av = vf_set1(a), bv = vf_set1(b);
@@ -1307,18 +1313,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
 static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t hw)
 {
     const size_t per = (size_t)in->c * hw;
-    const vf zero = vf_set1(0.0f);
-    for (int b = 0; b < in->count; b++) {
-        const float *restrict x = in->src[b] + (size_t)i * per;
-        float *restrict d = xt + (size_t)b * per;
-        size_t e = 0;
-        for (; e + VL <= per; e += VL) {
-            const vf v = vf_load(x + e);
-            vf_store(d + e, vf_if_gt(v, zero, v, zero));
-        }
-        for (; e < per; e++)
-            d[e] = x[e] > 0.0f ? x[e] : 0.0f;
-    }
+    for (int b = 0; b < in->count; b++)
+        relu_copy(xt + (size_t)b * per, in->src[b] + (size_t)i * per, per);
 }
 
 static void relu_cat_check(const ConvSpec *s, const ConvCat *in, int n, int h, int w,
@@ -1365,7 +1361,6 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweig
     const int p = h * w;
     const size_t per = (size_t)in->c * p;
     float *xt = scratch, *dxt = scratch + (size_t)s->c_in * p;
-    const vf zero = vf_set1(0.0f);
     double t_ew = 0.0, t_pw = 0.0;
     for (int i = 0; i < n; i++) {
         const double t0 = profile_enabled ? profile_clock() : 0.0;
@@ -1375,17 +1370,9 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweig
         dweight_group_add(dweight, g, xt, s->c_out, s->c_in, p);
         gemm_small(s->c_in, p, s->c_out, weight, 1, s->c_in, g, p, dxt, p, 0);
         const double t2 = profile_enabled ? profile_clock() : 0.0;
-        for (int b = 0; b < in->count; b++) { /* through the ReLU: where its input > 0 */
-            const float *restrict x = in->src[b] + (size_t)i * per;
-            const float *restrict gx = dxt + (size_t)b * per;
-            float *restrict d = din[b] + (size_t)i * per;
-            size_t e = 0;
-            for (; e + VL <= per; e += VL)
-                vf_store(d + e,
-                         vf_load(d + e) + vf_if_gt(vf_load(x + e), zero, vf_load(gx + e), zero));
-            for (; e < per; e++)
-                d[e] += x[e] > 0.0f ? gx[e] : 0.0f;
-        }
+        for (int b = 0; b < in->count; b++) /* through the ReLU: where its input > 0 */
+            relu_mask_add(din[b] + (size_t)i * per, dxt + (size_t)b * per,
+                          in->src[b] + (size_t)i * per, per);
         if (profile_enabled) {
             t_ew += t1 - t0 + profile_clock() - t2;
             t_pw += t2 - t1;

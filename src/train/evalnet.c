@@ -160,7 +160,7 @@ static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride,
                      w);
             return -1;
         }
-        eplan_fact_red(p, &op->fr, c, c, h, w, 1);
+        eplan_fact_red(p, &op->fr, c, c, h, w);
         break;
     case OP_SEP_CONV_3X3:
     case OP_SEP_CONV_5X5:
@@ -213,7 +213,7 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      h0, w0);
             return -1;
         }
-        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0, 1);
+        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
     } else {
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
     }

@@ -83,7 +83,7 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     eneed(&p->part, conv_weight_count(&r->conv.spec));
 }
 
-void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int keep_x)
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
 {
     size_t n = (size_t)p->batch;
     *f = (EFr){.c_in = c_in, .c_out = c_out, .h = h, .w = w, .ho = h / 2, .wo = w / 2};
@@ -91,7 +91,7 @@ void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int kee
     eplan_conv(p, &f->a, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_conv(p, &f->b, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_bn(p, &f->bn, c_out);
-    f->x = keep_x ? arena_floats(&p->net->arena, n * (size_t)c_out * hwo) : NULL;
+    f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
     eneed(&p->state, n * (size_t)c_out * hwo);
     eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->big, n * (size_t)c_out * hwo);
@@ -313,14 +313,9 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
 
-void ev_relu_conv_bn_x(EvalNet *net, const ERcb *r, const float *relu_in)
-{
-    conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w, net->conv);
-}
-
 void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
 {
-    ev_relu_conv_bn_x(net, r, relu_in);
+    conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w, net->conv);
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
@@ -341,7 +336,7 @@ static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per
     return (ConvCat){src, in->count, in->c};
 }
 
-void ev_relu_conv_bn_cat_x(EvalNet *net, const ERcb *r, const ConvCat *in)
+void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in)
 {
     size_t per = (size_t)in->c * r->h * r->w, out_img = (size_t)r->c_out * r->h * r->w;
 #pragma omp parallel for schedule(static) if (net->n > 1)
@@ -356,11 +351,6 @@ void ev_relu_conv_bn_cat_x(EvalNet *net, const ERcb *r, const ConvCat *in)
                                 net->w + r->conv.w, i1 - i0, r->h, r->w,
                                 net->blk_scratch + (size_t)g * net->blk_scratch_floats);
     }
-}
-
-void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in)
-{
-    ev_relu_conv_bn_cat_x(net, r, in);
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
@@ -394,7 +384,7 @@ void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout
 
 /* ------------------------------------------------------------------ FactorizedReduce */
 
-static void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in)
+void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in)
 {
     int half = f->c_out / 2, hwo = f->ho * f->wo;
     const ECv *cv[2] = {&f->a, &f->b};
@@ -404,12 +394,7 @@ static void ev_fact_red_x(EvalNet *net, const EFr *f, const float *relu_in)
                        f->wo, net->conv);
         channel_copy(f->x, f->c_out, off * half, net->half, half, 0, half, net->n, hwo);
     }
-}
-
-void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in)
-{
-    ev_fact_red_x(net, f, relu_in);
-    ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
+    ebn_to(net, &f->bn, to, f->x, hwo);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,

@@ -175,8 +175,7 @@ void eplan_conv(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int p
 void eplan_conv_weights(EPlan *p, ECv *cv, int c_in, int c_out, int k, int stride, int pad,
                         int dilation, int groups);
 void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w);
-/* keep_x 0: the caller points f->x at scratch */
-void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w, int keep_x);
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w);
 void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
                    int h, int w);
 
@@ -199,20 +198,16 @@ ConvPre ebn_pre(EvalNet *net, const EBn *bn);
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
                   const float *dout_scale, const float *in, int hw);
 
-/* r->x = the BN input, given relu_in = ReLU(in) (the forward, and its
- * recomputation in the backward) */
-void ev_relu_conv_bn_x(EvalNet *net, const ERcb *r, const float *relu_in);
-/* out = block(in), given relu_in = ReLU(in) */
+/* out = block(in), given relu_in = ReLU(in); r->x kept for the backward */
 void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in);
 /* net->drelu_in = (not +=) d ReLU(in), given relu_in = ReLU(in); the
  * caller takes it through the ReLU (into its own layout) */
 void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in);
-/* The same three read from a cell's states, in concat order (conv.h's
+/* The same two read from a cell's states, in concat order (conv.h's
  * ConvCat): the ReLU gathered image by image, never stored whole; the
  * backward adds the gradient through the ReLU into din (laid out as the
  * states). */
 #define CAT_MAX (2 + GENOTYPE_MAX_NODES)
-void ev_relu_conv_bn_cat_x(EvalNet *net, const ERcb *r, const ConvCat *in);
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din);
