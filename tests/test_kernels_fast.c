@@ -5,6 +5,7 @@
  * does 1 thread against 2 (every kernel here splits its work so that the
  * arithmetic of each output does not depend on the partition). */
 #include "dartboard/batchnorm.h"
+#include "dartboard/channel.h"
 #include "dartboard/conv.h"
 #include "dartboard/parallel.h"
 #include "dartboard/pool.h"
@@ -335,6 +336,75 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
     free(dw_want), free(dw_got);
 }
 
+/* The FactorizedReduce of ReLU(a concatenation it never stores) gives the
+ * bits of subsample2_forward and conv2d_forward on the stored ReLU (two
+ * phases side by side); its backward the input gradient of their backwards,
+ * through the ReLU, added into each part; its weight gradients near
+ * conv2d_backward's. */
+static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
+{
+    const int c_in = count * c, ho = h / 2, wo = w / 2;
+    const ConvSpec pw = {c_in, c_half, 1, 1, 1, 0, 1, 1};
+    const size_t per = (size_t)c * h * w, part = (size_t)n * per, ncat = (size_t)n * c_in * h * w;
+    const size_t nsub = (size_t)n * c_in * ho * wo, nhalf = (size_t)n * c_half * ho * wo;
+    const size_t nw = conv_weight_count(&pw);
+    float *src[3], *din[3], *din_want[3], *xcat = buf(ncat);
+    for (int b = 0; b < count; b++) {
+        src[b] = randn(part, 1.0f);
+        din[b] = randn(part, 1.0f);
+        din_want[b] = buf(part);
+        memcpy(din_want[b], din[b], part * sizeof *din[b]);
+        for (int i = 0; i < n; i++)
+            for (size_t e = 0; e < per; e++) {
+                const float v = src[b][(size_t)i * per + e];
+                xcat[((size_t)i * count + b) * per + e] = v > 0.0f ? v : 0.0f;
+            }
+    }
+    const ConvCat in = {(const float *const *)src, count, c};
+    float *wt[2] = {randn(nw, 0.5f), randn(nw, 0.5f)};
+    float *sub = buf(nsub), *half = buf(nhalf), *want = buf(2 * nhalf), *got = randn(2 * nhalf, 1);
+    float *scr = buf(conv_scratch_floats(&pw, n, ho, wo) + 1);
+    float *scratch = buf(2 * (size_t)c_in * ho * wo);
+    for (int off = 0; off < 2; off++) {
+        subsample2_forward(sub, xcat, n, c_in, h, w, off);
+        conv2d_forward(&pw, half, sub, wt[off], n, ho, wo, scr);
+        channel_copy(want, 2 * c_half, off * c_half, half, c_half, 0, c_half, n, ho * wo);
+    }
+    conv2d_relu_cat_fr_forward(&pw, got, &in, (const float *const *)wt, n, h, w, scratch);
+    ok(same_bits(got, want, 2 * nhalf),
+       "FactorizedReduce of ReLU(concat of %dx%d) to 2x%d on %dx%dx%d: the bits of the stored "
+       "ReLU's",
+       count, c, c_half, n, h, w);
+    float *g = randn(2 * nhalf, 1.0f), *dsub = buf(nsub), *dcat = buf(ncat);
+    float *dw_want[2] = {buf(nw), buf(nw)}, *dw_got[2] = {buf(nw), buf(nw)};
+    for (int off = 0; off < 2; off++) {
+        channel_copy(half, c_half, 0, g, 2 * c_half, off * c_half, c_half, n, ho * wo);
+        subsample2_forward(sub, xcat, n, c_in, h, w, off);
+        memset(dsub, 0, nsub * sizeof *dsub);
+        conv2d_backward(&pw, dsub, dw_want[off], half, sub, wt[off], n, ho, wo, scr);
+        subsample2_backward(dcat, dsub, n, c_in, h, w, off);
+    }
+    for (int b = 0; b < count; b++)
+        for (int i = 0; i < n; i++)
+            for (size_t e = 0; e < per; e++) {
+                const size_t q = (size_t)i * per + e, qc = ((size_t)i * count + b) * per + e;
+                din_want[b][q] += xcat[qc] > 0.0f ? dcat[qc] : 0.0f;
+            }
+    conv2d_relu_cat_fr_backward(&pw, din, dw_got, g, &in, (const float *const *)wt, n, h, w,
+                                scratch);
+    int same = 1;
+    for (int b = 0; b < count; b++)
+        same &= same_bits(din[b], din_want[b], part);
+    ok(same && near(dw_got[0], dw_want[0], nw, 1e-5) && near(dw_got[1], dw_want[1], nw, 1e-5),
+       "... and its backward: the input gradient added through the ReLU, both weight gradients");
+    for (int b = 0; b < count; b++)
+        free(src[b]), free(din[b]), free(din_want[b]);
+    for (int k = 0; k < 2; k++)
+        free(wt[k]), free(dw_want[k]), free(dw_got[k]);
+    free(xcat), free(sub), free(half), free(want), free(got), free(scr), free(scratch), free(g);
+    free(dsub), free(dcat);
+}
+
 /* The fused depthwise + pointwise forward gives the bits of its two calls. */
 static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, int n, int h, int w)
 {
@@ -582,6 +652,9 @@ int main(void)
     check_relu_cat(4, 16, 16, 3, 28, 28);
     check_relu_cat(2, 8, 24, 2, 7, 7);
     check_relu_cat(3, 5, 7, 2, 5, 3); /* sizes off the vector width */
+    check_relu_cat_fr(2, 16, 16, 3, 28, 28);
+    check_relu_cat_fr(3, 8, 12, 2, 14, 14);
+    check_relu_cat_fr(1, 5, 3, 2, 6, 38); /* rows of 38: two 8-float gathers and a tail */
     check_dw_pw(8, 8, 3, 1, 1, 1, 3, 28, 28);
     check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);

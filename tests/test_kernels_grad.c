@@ -271,6 +271,59 @@ static void check_relu_cat(int c, int c_out, int n, int h, int w)
     free(x.wt), free(x.scratch), free(g), free(gw);
 }
 
+/* conv2d_relu_cat_fr_forward and _backward: a FactorizedReduce of ReLU(the
+ * concatenation of three tensors), each of them checked as an input, and
+ * both weights. */
+typedef struct CatFrCtx {
+    ConvSpec s;
+    int n, h, w;
+    float *src[3], *wt[2], *scratch;
+} CatFrCtx;
+
+static void cat_fr_fwd(void *p, float *y)
+{
+    CatFrCtx *c = p;
+    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3};
+    conv2d_relu_cat_fr_forward(&c->s, y, &in, (const float *const *)c->wt, c->n, c->h, c->w,
+                               c->scratch);
+}
+
+static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
+{
+    CatFrCtx x = {.s = {3 * c, c_half, 1, 1, 1, 0, 1, 1}, .n = n, .h = h, .w = w};
+    size_t per = (size_t)n * c * h * w, ny = (size_t)n * 2 * c_half * (h / 2) * (w / 2);
+    size_t nw = conv_weight_count(&x.s);
+    float *din[3];
+    for (int b = 0; b < 3; b++) {
+        x.src[b] = rand_away_from_zero(per);
+        din[b] = prefilled(per);
+    }
+    for (int k = 0; k < 2; k++)
+        x.wt[k] = randn(nw, 0.5f);
+    x.scratch = buf(2 * (size_t)x.s.c_in * (h / 2) * (w / 2));
+    float *g = randn(ny, 1.0f), *gw[2] = {prefilled(nw), prefilled(nw)};
+    const ConvCat in = {(const float *const *)x.src, 3, c};
+    conv2d_relu_cat_fr_backward(&x.s, din, gw, g, &in, (const float *const *)x.wt, n, h, w,
+                                x.scratch);
+    char what[160];
+    for (int b = 0; b < 3; b++) {
+        snprintf(what, sizeof what,
+                 "FactorizedReduce of ReLU(concat) (3x%d->2x%d, %dx%dx%d) d/dinput %d", c, c_half,
+                 n, h, w, b);
+        grad_check(what, cat_fr_fwd, &x, x.src[b], per, din[b], g, ny, 1e-2, 2e-3);
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(what, sizeof what, "FactorizedReduce of ReLU(concat) (3x%d->2x%d) d/dweight %d", c,
+                 c_half, k);
+        grad_check(what, cat_fr_fwd, &x, x.wt[k], nw, gw[k], g, ny, 1e-2, 2e-3);
+    }
+    for (int b = 0; b < 3; b++)
+        free(x.src[b]), free(din[b]);
+    for (int k = 0; k < 2; k++)
+        free(x.wt[k]), free(gw[k]);
+    free(x.scratch), free(g);
+}
+
 /* ------------------------------------------------------------------ pool */
 
 typedef struct PoolCtx {
@@ -593,6 +646,7 @@ int main(void)
     /* the fused SepConv block, plain and fed ReLU(BN(x)); the second shape
      * is beyond the plane buffer (the naive path) */
     check_relu_cat(3, 4, 2, 5, 7);
+    check_relu_cat_fr(3, 4, 2, 6, 8);
     check_dw_pw("fused dw 3x3 + pw (4->5, 2x9x11)", 0, 4, 5, 3, 1, 1, 1, 2, 9, 11);
     check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (4->5, 2x9x11)", 1, 4, 5, 3, 1, 1, 1, 2, 9, 11);
     check_dw_pw("fused ReLU + dw 3x3 + pw (4->5, 2x9x11)", 2, 4, 5, 3, 1, 1, 1, 2, 9, 11);

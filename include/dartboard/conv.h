@@ -111,6 +111,20 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweig
                               const float *dout, const ConvCat *in, const float *weight, int n,
                               int h, int w, float *scratch);
 
+/* A FactorizedReduce of ReLU(the concatenation), h and w even: the 1x1
+ * convolution s (c_in -> c_out, stride 1) on the ReLU's rows and columns 0,
+ * 2, ... with weight[0] and on rows and columns 1, 3, ... with weight[1],
+ * out (n, 2 * c_out, h / 2, w / 2) the two side by side. Image by image, in
+ * scratch (2 * c_in * (h / 2) * (w / 2) floats); the same bits as
+ * subsample2_forward and conv2d_forward on the stored ReLU. The backward
+ * adds the input gradient through the ReLU into din[b] and dweight[k] +=
+ * the weight gradients image by image. Runs in the calling thread. */
+void conv2d_relu_cat_fr_forward(const ConvSpec *s, float *out, const ConvCat *in,
+                                const float *const *weight, int n, int h, int w, float *scratch);
+void conv2d_relu_cat_fr_backward(const ConvSpec *s, float *const *din, float *const *dweight,
+                                 const float *dout, const ConvCat *in, const float *const *weight,
+                                 int n, int h, int w, float *scratch);
+
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);
 void conv2d_backward_naive(const ConvSpec *s, float *din, float *dweight, const float *dout,

@@ -1384,6 +1384,102 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweig
     }
 }
 
+/* sub (c_in, ho, wo) = ReLU of image i of the concatenation at rows and
+ * columns off, off + 2, ...: one phase of a FactorizedReduce's input. */
+static void relu_cat_phase(float *restrict sub, const ConvCat *in, int i, int h, int w, int off)
+{
+    const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
+    const v8 zero = v8_set1(0.0f);
+    for (int q = 0; q < in->count * in->c; q++) {
+        const int b = q / in->c, ch = q % in->c;
+        const float *x = in->src[b] + ((size_t)i * in->c + ch) * h * w;
+        for (int y = 0; y < ho; y++) {
+            const float *restrict r = x + (size_t)(2 * y + off) * w + off;
+            float *restrict d = sub + ((size_t)q * ho + y) * wo;
+            int j = 0;
+            for (; 2 * j + 16 <= w - off; j += 8) {
+                const v8 v = v8_evens(v8_load(r + 2 * j), v8_load(r + 2 * j + 8));
+                v8_store(d + j, v8_if_gt(v, zero, v, zero));
+            }
+            for (; j < wo; j++)
+                d[j] = r[2 * j] > 0.0f ? r[2 * j] : 0.0f;
+        }
+    }
+}
+
+/* din[b] += dsub at that phase of image i, where the input is > 0. */
+static void relu_cat_phase_add(float *const *din, const float *restrict dsub, const ConvCat *in,
+                               int i, int h, int w, int off)
+{
+    const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
+    for (int q = 0; q < in->count * in->c; q++) {
+        const int b = q / in->c, ch = q % in->c;
+        const size_t plane = ((size_t)i * in->c + ch) * h * w;
+        for (int y = 0; y < ho; y++) {
+            const size_t row = plane + (size_t)(2 * y + off) * w + off;
+            const float *restrict x = in->src[b] + row;
+            const float *restrict g = dsub + ((size_t)q * ho + y) * wo;
+            float *restrict d = din[b] + row;
+            for (int j = 0; j < wo; j++)
+                d[2 * j] += x[2 * j] > 0.0f ? g[j] : 0.0f;
+        }
+    }
+}
+
+void conv2d_relu_cat_fr_forward(const ConvSpec *s, float *out, const ConvCat *in,
+                                const float *const *weight, int n, int h, int w, float *scratch)
+{
+    relu_cat_check(s, in, n, h / 2, w / 2, "conv2d_relu_cat_fr_forward");
+    const int p = (h / 2) * (w / 2);
+    double t_ew = 0.0, t_pw = 0.0;
+    for (int i = 0; i < n; i++)
+        for (int off = 0; off < 2; off++) {
+            const double t0 = profile_enabled ? profile_clock() : 0.0;
+            relu_cat_phase(scratch, in, i, h, w, off);
+            const double t1 = profile_enabled ? profile_clock() : 0.0;
+            /* conv2d_forward's product on the subsampled ReLU: the same bits */
+            gemm_small(s->c_out, p, s->c_in, weight[off], s->c_in, 1, scratch, p,
+                       out + ((size_t)i * 2 + off) * s->c_out * p, p, 0);
+            if (profile_enabled) {
+                t_ew += t1 - t0;
+                t_pw += profile_clock() - t1;
+            }
+        }
+    if (profile_enabled) {
+        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
+        profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(s, n, h / 2, w / 2));
+    }
+}
+
+void conv2d_relu_cat_fr_backward(const ConvSpec *s, float *const *din, float *const *dweight,
+                                 const float *dout, const ConvCat *in, const float *const *weight,
+                                 int n, int h, int w, float *scratch)
+{
+    relu_cat_check(s, in, n, h / 2, w / 2, "conv2d_relu_cat_fr_backward");
+    const int p = (h / 2) * (w / 2);
+    float *sub = scratch, *dsub = scratch + (size_t)s->c_in * p;
+    double t_ew = 0.0, t_pw = 0.0;
+    for (int i = 0; i < n; i++)
+        for (int off = 0; off < 2; off++) {
+            const double t0 = profile_enabled ? profile_clock() : 0.0;
+            relu_cat_phase(sub, in, i, h, w, off);
+            const double t1 = profile_enabled ? profile_clock() : 0.0;
+            const float *g = dout + ((size_t)i * 2 + off) * s->c_out * p;
+            dweight_group_add(dweight[off], g, sub, s->c_out, s->c_in, p);
+            gemm_small(s->c_in, p, s->c_out, weight[off], 1, s->c_in, g, p, dsub, p, 0);
+            const double t2 = profile_enabled ? profile_clock() : 0.0;
+            relu_cat_phase_add(din, dsub, in, i, h, w, off);
+            if (profile_enabled) {
+                t_ew += t1 - t0 + profile_clock() - t2;
+                t_pw += t2 - t1;
+            }
+        }
+    if (profile_enabled) {
+        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
+        profile_charge_seconds(PROF_POINTWISE, t_pw, 4.0 * conv_flops(s, n, h / 2, w / 2));
+    }
+}
+
 void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,
                     int h, int w, float *scratch)
 {

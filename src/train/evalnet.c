@@ -15,9 +15,9 @@
  * for the largest use:
  * - a cell's output (the concat of its states) is never built: its
  *   consumers all start with a ReLU, which gathers it from the states: the
- *   next cells' ReLU-conv1x1-BN image by image as they read it (conv.h's
- *   ConvCat), a FactorizedReduce or the auxiliary head whole (output_relu);
- *   the global pool reads the states;
+ *   next cells' preprocessing (ReLU-conv1x1-BN or FactorizedReduce) image
+ *   by image as it reads it (conv.h's ConvCat), the auxiliary head whole
+ *   (output_relu); the global pool reads the states;
  * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
  *   the cell's backward (kept in the arena only when the concat holds
  *   them);
@@ -72,8 +72,8 @@ static size_t output_floats(const EvalNet *net, int k)
 
 /* dst = ReLU(output of cell k), k < 0 for the stem. A cell's output, the
  * concat of its states, is not stored: it is gathered here from the states,
- * for the consumers that read its ReLU whole (the stem's consumers, a
- * FactorizedReduce, the auxiliary head). */
+ * for the consumers that read its ReLU whole (the stem's, the auxiliary
+ * head). */
 NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 {
     if (k < 0) {
@@ -213,7 +213,7 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      h0, w0);
             return -1;
         }
-        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
+        eplan_fact_red_cat(p, &cell->pre0_fr, c_pp, c, h0, w0);
     } else {
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
     }
@@ -231,7 +231,6 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
     eneed(&p->state, in_sz);
     eneed(&p->state, out_sz);
     eneed(&p->node, out_sz);
-    eneed(&p->big, in_sz);
     for (int e = 0; e < 2 * nodes; e++) {
         const GenoEdge *ge = &cell->edges[e];
         if (ge->input < 0 || ge->input >= 2 + e / 2) {
@@ -343,8 +342,8 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         c_p = cell->mult * c;
         size_t out_sz = n * (size_t)c_p * (size_t)h * (size_t)w;
         eneed(&p->out[k % 3], out_sz);
-        eneed(&p->big, out_sz);
         if (k == net->aux_at) {
+            eneed(&p->big, out_sz); /* its ReLU whole, for the auxiliary head */
             aux_c = c_p;
             aux_s = h;
             if (h != w) {
@@ -674,11 +673,13 @@ static void cell_forward(EvalNet *net, int k)
     int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
     int k0 = k >= 2 ? k - 2 : -1;
-    if (cell->reduction_prev)
-        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0},
-                            forward_output_relu(net, k0));
-    else
+    if (cell->reduction_prev) { /* k0 >= 0: a cell follows the first reduction */
+        const float *src[CAT_MAX];
+        const ConvCat in = output_cat(net, k0, src);
+        ev_fact_red_cat_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0}, &in);
+    } else {
         preprocess_forward(net, &cell->pre0, cell->state[0], k0);
+    }
     preprocess_forward(net, &cell->pre1, cell->state[1], k - 1);
     for (int i = 0; i < nodes; i++) {
         float *node = cell->state[2 + i];
@@ -789,6 +790,16 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
         avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
 }
 
+/* The output gradient of cell k >= 0 as the blocks of output_cat's states
+ * (output_grad's layout: state by state). */
+static void output_grad_blocks(EvalNet *net, int k, float **din)
+{
+    const ECell *cell = &net->cells[k];
+    size_t per = (size_t)net->n * cell->c * cell->ho * cell->wo;
+    for (int j = 0; j < cell->concat_count; j++)
+        din[j] = output_grad(net, k) + (size_t)j * per;
+}
+
 /* The backward of preprocess_forward(r, k): the output gradient of cell k
  * += the input gradient, through the ReLU. */
 static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k)
@@ -799,13 +810,10 @@ static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, 
         output_relu_backward(net, k, output_grad(net, k), net->drelu_in, net->relu_in);
         return;
     }
-    const ECell *from = &net->cells[k];
     const float *src[CAT_MAX];
     float *din[CAT_MAX];
     const ConvCat in = output_cat(net, k, src);
-    size_t per = (size_t)net->n * from->c * from->ho * from->wo;
-    for (int j = 0; j < in.count; j++) /* output_grad's layout: state by state */
-        din[j] = output_grad(net, k) + (size_t)j * per;
+    output_grad_blocks(net, k, din);
     ev_relu_conv_bn_cat_backward(net, r, dout, &in, din);
 }
 
@@ -868,10 +876,11 @@ static void cell_backward(EvalNet *net, int k)
     }
     preprocess_backward(net, &cell->pre1, ds[1], k - 1);
     if (cell->reduction_prev) {
-        output_relu(net, k0, net->relu_in);
-        ezero(net->drelu_in, output_floats(net, k0));
-        ev_fact_red_backward(net, &cell->pre0_fr, net->drelu_in, ds[0], NULL, net->relu_in);
-        output_relu_backward(net, k0, output_grad(net, k0), net->drelu_in, net->relu_in);
+        const float *src[CAT_MAX];
+        float *din[CAT_MAX];
+        const ConvCat in = output_cat(net, k0, src);
+        output_grad_blocks(net, k0, din);
+        ev_fact_red_cat_backward(net, &cell->pre0_fr, ds[0], &in, din);
     } else {
         preprocess_backward(net, &cell->pre0, ds[0], k0);
     }

@@ -75,15 +75,13 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     eplan_bn(p, &r->bn, c_out);
     r->x = arena_floats(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w);
     eneed(&p->state, n * (size_t)c_out * (size_t)h * (size_t)w);
-    eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
-    eneed(&p->big, n * (size_t)c_out * (size_t)h * (size_t)w);
     /* read from a cell's states (ConvCat): per image group, the gathered
      * ReLU and its gradient; the partial weight gradients */
     eneed(&p->blk_scratch, 2 * (size_t)c_in * (size_t)h * (size_t)w);
     eneed(&p->part, conv_weight_count(&r->conv.spec));
 }
 
-void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
+static void eplan_fact_red_common(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
 {
     size_t n = (size_t)p->batch;
     *f = (EFr){.c_in = c_in, .c_out = c_out, .h = h, .w = w, .ho = h / 2, .wo = w / 2};
@@ -93,10 +91,23 @@ void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
     eplan_bn(p, &f->bn, c_out);
     f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
     eneed(&p->state, n * (size_t)c_out * hwo);
-    eneed(&p->big, n * (size_t)c_in * (size_t)h * (size_t)w);
-    eneed(&p->big, n * (size_t)c_out * hwo);
+}
+
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
+{
+    eplan_fact_red_common(p, f, c_in, c_out, h, w);
+    size_t n = (size_t)p->batch, hwo = (size_t)f->ho * (size_t)f->wo;
     eneed(&p->sub, n * (size_t)c_in * hwo);
     eneed(&p->half, n * (size_t)(c_out / 2) * hwo);
+}
+
+void eplan_fact_red_cat(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
+{
+    eplan_fact_red_common(p, f, c_in, c_out, h, w);
+    /* per image group, a phase of the gathered ReLU and its gradient; the
+     * partial weight gradients */
+    eneed(&p->blk_scratch, 2 * (size_t)c_in * (size_t)f->ho * (size_t)f->wo);
+    eneed(&p->part, 2 * conv_weight_count(&f->a.spec));
 }
 
 void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
@@ -117,7 +128,6 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eneed(&p->part, (size_t)c * (size_t)c + conv_weight_count(&op->dw[b].spec));
     }
     eneed(&p->blk, out);
-    eneed(&p->big, out);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -395,6 +405,56 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const floa
         channel_copy(f->x, f->c_out, off * half, net->half, half, 0, half, net->n, hwo);
     }
     ebn_to(net, &f->bn, to, f->x, hwo);
+}
+
+void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in)
+{
+    size_t per = (size_t)in->c * f->h * f->w, out_img = (size_t)f->c_out * f->ho * f->wo;
+    const float *w2[2] = {net->w + f->a.w, net->w + f->b.w};
+#pragma omp parallel for schedule(static) if (net->n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const float *src[CAT_MAX];
+        ConvCat part = cat_from(in, src, i0, per);
+        conv2d_relu_cat_fr_forward(&f->a.spec, f->x + (size_t)i0 * out_img, &part, w2, i1 - i0,
+                                   f->h, f->w,
+                                   net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+    }
+    ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
+}
+
+void ev_fact_red_cat_backward(EvalNet *net, const EFr *f, const float *dout, const ConvCat *in,
+                              float *const *din)
+{
+    int hwo = f->ho * f->wo;
+    float *dx = net->t[1];
+    ebn_backward(net, &f->bn, dx, dout, NULL, f->x, hwo);
+    size_t per = (size_t)in->c * f->h * f->w, out_img = (size_t)f->c_out * hwo;
+    size_t len = conv_weight_count(&f->a.spec);
+    const float *w2[2] = {net->w + f->a.w, net->w + f->b.w};
+#pragma omp parallel for schedule(static) if (net->n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const float *src[CAT_MAX];
+        float *dsrc[CAT_MAX];
+        ConvCat part = cat_from(in, src, i0, per);
+        for (int b = 0; b < in->count; b++)
+            dsrc[b] = din[b] + (size_t)i0 * per;
+        float *pw = net->parts + (size_t)g * net->part_floats;
+        float *dw2[2] = {pw, pw + len};
+        memset(pw, 0, 2 * len * sizeof *pw);
+        conv2d_relu_cat_fr_backward(&f->a.spec, dsrc, dw2, dx + (size_t)i0 * out_img, &part, w2,
+                                    i1 - i0, f->h, f->w,
+                                    net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+    }
+    parts_sum(net, net->gw + f->a.w, 0, len);
+    parts_sum(net, net->gw + f->b.w, len, len);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,

@@ -176,6 +176,8 @@ void eplan_conv_weights(EPlan *p, ECv *cv, int c_in, int c_out, int k, int strid
                         int dilation, int groups);
 void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w);
 void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w);
+/* the same, for ev_fact_red_cat_* */
+void eplan_fact_red_cat(EPlan *p, EFr *f, int c_in, int c_out, int h, int w);
 void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
                    int h, int w);
 
@@ -213,6 +215,10 @@ void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout
                                   float *const *din);
 /* f->x (kept: the backward reads it) and the BN's output */
 void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in);
+/* The same two read from a cell's states, as ev_relu_conv_bn_cat_* */
+void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in);
+void ev_fact_red_cat_backward(EvalNet *net, const EFr *f, const float *dout, const ConvCat *in,
+                              float *const *din);
 /* drelu_in += d ReLU(in); the output gradient as ebn_backward's */
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
                           const float *dout_scale, const float *relu_in);
