@@ -1407,11 +1407,14 @@ static void relu_cat_phase(float *restrict sub, const ConvCat *in, int i, int h,
     }
 }
 
-/* din[b] += dsub at that phase of image i, where the input is > 0. */
+/* din[b] += dsub at that phase of image i, where the input is > 0. Eight
+ * gradients at a time go to the even lanes of two vectors of the row; the
+ * odd lanes (the other phase) keep their bits. */
 static void relu_cat_phase_add(float *const *din, const float *restrict dsub, const ConvCat *in,
                                int i, int h, int w, int off)
 {
     const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
+    const v8 zero = v8_set1(0.0f);
     for (int q = 0; q < in->count * in->c; q++) {
         const int b = q / in->c, ch = q % in->c;
         const size_t plane = ((size_t)i * in->c + ch) * h * w;
@@ -1420,8 +1423,20 @@ static void relu_cat_phase_add(float *const *din, const float *restrict dsub, co
             const float *restrict x = in->src[b] + row;
             const float *restrict g = dsub + ((size_t)q * ho + y) * wo;
             float *restrict d = din[b] + row;
-            for (int j = 0; j < wo; j++)
-                d[2 * j] += x[2 * j] > 0.0f ? g[j] : 0.0f;
+            int j = 0;
+            for (; 2 * j + 16 <= w - off; j += 8) {
+                const v8 gv = v8_load(g + j);
+                for (int k = 0; k < 2; k++) {
+                    const v8 ge = k ? V8_SHUFFLE2(gv, zero, 4, 8, 5, 8, 6, 8, 7, 8)
+                                    : V8_SHUFFLE2(gv, zero, 0, 8, 1, 8, 2, 8, 3, 8);
+                    const v8 xv = v8_load(x + 2 * j + 8 * k), dv = v8_load(d + 2 * j + 8 * k);
+                    const v8 xe = V8_SHUFFLE2(xv, zero, 0, 8, 2, 8, 4, 8, 6, 8);
+                    v8_store(d + 2 * j + 8 * k, v8_if_gt(xe, zero, dv + ge, dv));
+                }
+            }
+            for (; j < wo; j++)
+                if (x[2 * j] > 0.0f)
+                    d[2 * j] += g[j];
         }
     }
 }
