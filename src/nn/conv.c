@@ -891,16 +891,20 @@ static void dw_flip(float *restrict wflip, const float *restrict wk, int taps)
         wflip[t] = wk[taps - 1 - t];
 }
 
-/* Input gradient of one plane, accumulated into dx. With a gather plan
+/* Input gradient of one plane, added into dx (written over it with set:
+ * the gather computes every pixel, no clearing first). With a gather plan
  * (stride 1) buf may hold the padded output gradient and must stay zero
  * outside it; otherwise buf is the scatter target and is cleared here. */
 static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf, float *dx,
-                         const float *g, const float *wk, const float *wflip)
+                         int set, const float *g, const float *wk, const float *wflip)
 {
-    if (gath) {
+    const size_t hw = (size_t)fwd->src_h * fwd->src_w;
+    if (gath) { /* every pixel of the plane: written when set */
         int filled = 0;
-        dw_plane_corr(gath, buf, g, dx, wflip, 1, &filled);
+        dw_plane_corr(gath, buf, g, dx, wflip, !set, &filled);
     } else {
+        if (set)
+            memset(dx, 0, hw * sizeof *dx);
         plane_clear(fwd, buf, 0.0f);
         dw_plane_scatter(fwd, buf, g, wk);
         plane_unfill_add(fwd, dx, buf);
@@ -949,7 +953,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                     int filled = 0;
                     dw_plane_wgrad(&fwd, xbuf, in + q * h * w, g, wacc, &filled);
                     if (din)
-                        dw_din_plane(&fwd, gp, dbuf, din + q * h * w, g, wk, wflip);
+                        dw_din_plane(&fwd, gp, dbuf, din + q * h * w, 0, g, wk, wflip);
                 }
                 for (int t = 0; t < fwd.taps; t++)
                     dweight[(size_t)c * fwd.taps + t] += vf_hsum(wacc[t]);
@@ -966,7 +970,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
             for (long q = 0; q < (long)n * c_n; q++) {
                 const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
                 dw_flip(wflip, wk, fwd.taps);
-                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, dout + (size_t)q * ho * wo,
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, 0, dout + (size_t)q * ho * wo,
                              wk, wflip);
             }
         }
@@ -1224,9 +1228,7 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
         float *dx = dxt ? dxt + ch * hw : din + ch * hw;
-        if (masked)
-            memset(dx, 0, hw * sizeof *dx);
-        dw_din_plane(&d->pl, gp, dbuf, dx, g, wk, wflip);
+        dw_din_plane(&d->pl, gp, dbuf, dx, masked, g, wk, wflip);
         if (dxt)
             relu_mask_add(din + ch * hw, dx, x + ch * hw, hw);
         else if (masked)
