@@ -471,6 +471,10 @@ static inline __attribute__((always_inline)) void strip_row(const PlanePlan *pl,
     const float *p = x + (size_t)iy * pl->src_w + ox - pl->pl;
     *lo = _mm512_maskz_loadu_ps(mlo, p);
     *hi = _mm512_maskz_loadu_ps(mhi, p + 16);
+    if (pl->relu) {
+        *lo = _mm512_max_ps(*lo, _mm512_setzero_ps());
+        *hi = _mm512_max_ps(*hi, _mm512_setzero_ps());
+    }
 }
 
 /* The row's 16 lanes from lane `shift` on: lo's, then hi's. */
@@ -602,7 +606,9 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
         const float *p = x + (size_t)iy * pl->src_w + ox - pl->pl;
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
-            const v8 v = (v8)_mm256_maskload_ps(p + kx * D, m[kx]);
+            v8 v = (v8)_mm256_maskload_ps(p + kx * D, m[kx]);
+            if (pl->relu)
+                v = (v8)_mm256_max_ps((__m256)v, _mm256_setzero_ps());
 #pragma GCC unroll 5
             for (int ky = 0; ky < K; ky++) {
                 const int j = r - ky * D;
@@ -1073,6 +1079,16 @@ static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, in
                                                 dw->pad, dw->pad, d->ho, d->wo) == 0;
 }
 
+/* Whether a ReLU-only pre can be taken by the strips as they read the
+ * input, with no copy of the image: the correlation's strips serve the
+ * plane, and with wgrad the weight gradient's too. Sets d->pl.relu. */
+static int dw_relu_on_load(DwImage *d, const ConvPre *pre, int wgrad)
+{
+    d->pl.relu = pre && !pre->mean && d->planned && dw_strip_rows(&d->pl, 0) &&
+                 (!wgrad || dw_strip_rows(&d->pl, 1));
+    return d->pl.relu;
+}
+
 /* tile (c, ho, wo) = depthwise(x), x one image; buf: the plane buffer,
  * cleared once by the caller (plane_fill never writes its border). */
 static void dw_image_forward(const DwImage *d, float *buf, float *tile, const float *x,
@@ -1102,6 +1118,8 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     if (d.planned)
         plane_clear(&d.pl, buf, 0.0f);
+    if (dw_relu_on_load(&d, pre, 0))
+        pre = NULL;
     double t_dw = 0.0, t_pw = 0.0;
     for (int i = 0; i < n; i++) {
         const double t0 = profile_enabled ? profile_clock() : 0.0;
@@ -1290,9 +1308,10 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     plane_clear(&d.pl, xbuf, 0.0f);
     if (gp)
         plane_clear(gp, dbuf, 0.0f);
+    const int on_load = dw_relu_on_load(&d, pre, 1); /* the ReLU's mask: x > 0 either way */
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * c * hw;
-        if (pre) {
+        if (pre && !on_load) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
             conv_pre_image(xt, x, pre, c, hw);
             x = xt;

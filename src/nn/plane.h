@@ -32,6 +32,8 @@ typedef struct PlanePlan {
                        * with a 64-byte aligned buffer every job starts
                        * aligned) */
     int out_h, out_w; /* pixels computed from the buffer */
+    int relu;         /* the depthwise strips read the source plane through a
+                       * ReLU (set only where dw_strip_rows serves the plane) */
     int chunks;       /* jobs per output row: ceil(out_w / VL) */
     int tapoff[PLANE_MAX_TAPS];
     /* tap indices column by column (kx outer): scatters in this order never
