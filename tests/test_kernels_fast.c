@@ -305,11 +305,11 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
                 xcat[((size_t)i * count + b) * per + e] = v > 0.0f ? v : 0.0f;
             }
     }
-    const ConvCat in = {(const float *const *)src, count, c};
+    const ConvCat in = {(const float *const *)src, count, c, 1};
     float *want = buf(nout), *got = randn(nout, 1.0f);
     float *scr = buf(conv_scratch_floats(&pw, n, h, w)), *scratch = buf(2 * (size_t)pw.c_in * hw);
     conv2d_forward(&pw, want, xcat, wt, n, h, w, scr);
-    conv2d_relu_cat_forward(&pw, got, &in, wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(&pw, got, &in, (const float *const *)&wt, n, h, w, scratch);
     ok(same_bits(got, want, nout),
        "ReLU(concat of %dx%d) + 1x1 to %d on %dx%dx%d: the bits of the stored ReLU's convolution",
        count, c, c_out, n, h, w);
@@ -324,7 +324,8 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
                 din_want[b][q] = din[b][q] + (xcat[qc] > 0.0f ? dcat[qc] : 0.0f);
             }
     }
-    conv2d_relu_cat_backward(&pw, din, dw_got, g, &in, wt, n, h, w, scratch);
+    conv2d_relu_cat_backward(&pw, din, &dw_got, g, &in, (const float *const *)&wt, n, h, w,
+                             scratch);
     int same = 1;
     for (int b = 0; b < count; b++)
         same &= same_bits(din[b], din_want[b], part);
@@ -360,7 +361,7 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
                 xcat[((size_t)i * count + b) * per + e] = v > 0.0f ? v : 0.0f;
             }
     }
-    const ConvCat in = {(const float *const *)src, count, c};
+    const ConvCat in = {(const float *const *)src, count, c, 2};
     float *wt[2] = {randn(nw, 0.5f), randn(nw, 0.5f)};
     float *sub = buf(nsub), *half = buf(nhalf), *want = buf(2 * nhalf), *got = randn(2 * nhalf, 1);
     float *scr = buf(conv_scratch_floats(&pw, n, ho, wo) + 1);
@@ -370,7 +371,7 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
         conv2d_forward(&pw, half, sub, wt[off], n, ho, wo, scr);
         channel_copy(want, 2 * c_half, off * c_half, half, c_half, 0, c_half, n, ho * wo);
     }
-    conv2d_relu_cat_fr_forward(&pw, got, &in, (const float *const *)wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(&pw, got, &in, (const float *const *)wt, n, h, w, scratch);
     ok(same_bits(got, want, 2 * nhalf),
        "FactorizedReduce of ReLU(concat of %dx%d) to 2x%d on %dx%dx%d: the bits of the stored "
        "ReLU's",
@@ -390,8 +391,7 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
                 const size_t q = (size_t)i * per + e, qc = ((size_t)i * count + b) * per + e;
                 din_want[b][q] += xcat[qc] > 0.0f ? dcat[qc] : 0.0f;
             }
-    conv2d_relu_cat_fr_backward(&pw, din, dw_got, g, &in, (const float *const *)wt, n, h, w,
-                                scratch);
+    conv2d_relu_cat_backward(&pw, din, dw_got, g, &in, (const float *const *)wt, n, h, w, scratch);
     int same = 1;
     for (int b = 0; b < count; b++)
         same &= same_bits(din[b], din_want[b], part);

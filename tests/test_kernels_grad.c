@@ -238,8 +238,9 @@ typedef struct CatCtx {
 static void cat_fwd(void *p, float *y)
 {
     CatCtx *c = p;
-    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3};
-    conv2d_relu_cat_forward(&c->s, y, &in, c->wt, c->n, c->h, c->w, c->scratch);
+    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 1};
+    conv2d_relu_cat_forward(&c->s, y, &in, (const float *const *)&c->wt, c->n, c->h, c->w,
+                            c->scratch);
 }
 
 static void check_relu_cat(int c, int c_out, int n, int h, int w)
@@ -255,8 +256,9 @@ static void check_relu_cat(int c, int c_out, int n, int h, int w)
     x.wt = randn(nw, 0.5f);
     x.scratch = buf(2 * (size_t)x.s.c_in * h * w);
     float *g = randn(ny, 1.0f), *gw = prefilled(nw);
-    const ConvCat in = {(const float *const *)x.src, 3, c};
-    conv2d_relu_cat_backward(&x.s, din, gw, g, &in, x.wt, n, h, w, x.scratch);
+    const ConvCat in = {(const float *const *)x.src, 3, c, 1};
+    conv2d_relu_cat_backward(&x.s, din, &gw, g, &in, (const float *const *)&x.wt, n, h, w,
+                             x.scratch);
     char what[160];
     for (int b = 0; b < 3; b++) {
         snprintf(what, sizeof what, "ReLU(concat) + 1x1 (3x%d->%d, %dx%dx%d) d/dinput %d", c, c_out,
@@ -271,7 +273,7 @@ static void check_relu_cat(int c, int c_out, int n, int h, int w)
     free(x.wt), free(x.scratch), free(g), free(gw);
 }
 
-/* conv2d_relu_cat_fr_forward and _backward: a FactorizedReduce of ReLU(the
+/* conv2d_relu_cat_forward and _backward with two phases: a FactorizedReduce of ReLU(the
  * concatenation of three tensors), each of them checked as an input, and
  * both weights. */
 typedef struct CatFrCtx {
@@ -283,9 +285,9 @@ typedef struct CatFrCtx {
 static void cat_fr_fwd(void *p, float *y)
 {
     CatFrCtx *c = p;
-    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3};
-    conv2d_relu_cat_fr_forward(&c->s, y, &in, (const float *const *)c->wt, c->n, c->h, c->w,
-                               c->scratch);
+    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 2};
+    conv2d_relu_cat_forward(&c->s, y, &in, (const float *const *)c->wt, c->n, c->h, c->w,
+                            c->scratch);
 }
 
 static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
@@ -302,9 +304,8 @@ static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
         x.wt[k] = randn(nw, 0.5f);
     x.scratch = buf(2 * (size_t)x.s.c_in * (h / 2) * (w / 2));
     float *g = randn(ny, 1.0f), *gw[2] = {prefilled(nw), prefilled(nw)};
-    const ConvCat in = {(const float *const *)x.src, 3, c};
-    conv2d_relu_cat_fr_backward(&x.s, din, gw, g, &in, (const float *const *)x.wt, n, h, w,
-                                x.scratch);
+    const ConvCat in = {(const float *const *)x.src, 3, c, 2};
+    conv2d_relu_cat_backward(&x.s, din, gw, g, &in, (const float *const *)x.wt, n, h, w, x.scratch);
     char what[160];
     for (int b = 0; b < 3; b++) {
         snprintf(what, sizeof what,

@@ -94,36 +94,26 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
 
 /* A 1x1 convolution of ReLU(the channel concatenation of `count` tensors of
  * (n, c, h, w) each): a DARTS cell's preprocessing of the previous cell's
- * output, which is never stored whole. Image by image, the ReLU'd
- * concatenation is gathered in scratch (2 * c_in * h * w floats) and read
- * there, in cache. The forward writes out (=); the same bits as
- * conv2d_forward on the stored ReLU(concatenation). The backward adds the
- * input gradient through the ReLU into din[b] (tensors laid out as src[b]),
- * and dweight += the weight gradient image by image in order. Runs in the
- * calling thread. */
+ * output, which is never stored whole. With one phase, the convolution s
+ * (c_in = count * c -> c_out) with weight[0] on the whole map; with two, a
+ * FactorizedReduce (h and w even): s with weight[0] on the rows and columns
+ * 0, 2, ... and with weight[1] on 1, 3, ..., out (n, 2 * c_out, h / 2,
+ * w / 2) the two side by side. Image by image, the ReLU'd concatenation (or
+ * phase) is gathered in scratch (2 * c_in * the phase's pixels floats) and
+ * read there, in cache. The forward writes out (=), the same bits as
+ * conv2d_forward (after subsample2_forward) on the stored ReLU. The
+ * backward adds the input gradient through the ReLU into din[b] (tensors
+ * laid out as src[b]) and dweight[k] += the weight gradients image by image
+ * in order. Runs in the calling thread. */
 typedef struct ConvCat {
     const float *const *src;
-    int count, c;
+    int count, c, phases;
 } ConvCat;
-void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const float *weight,
-                             int n, int h, int w, float *scratch);
-void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweight,
-                              const float *dout, const ConvCat *in, const float *weight, int n,
-                              int h, int w, float *scratch);
-
-/* A FactorizedReduce of ReLU(the concatenation), h and w even: the 1x1
- * convolution s (c_in -> c_out, stride 1) on the ReLU's rows and columns 0,
- * 2, ... with weight[0] and on rows and columns 1, 3, ... with weight[1],
- * out (n, 2 * c_out, h / 2, w / 2) the two side by side. Image by image, in
- * scratch (2 * c_in * (h / 2) * (w / 2) floats); the same bits as
- * subsample2_forward and conv2d_forward on the stored ReLU. The backward
- * adds the input gradient through the ReLU into din[b] and dweight[k] +=
- * the weight gradients image by image. Runs in the calling thread. */
-void conv2d_relu_cat_fr_forward(const ConvSpec *s, float *out, const ConvCat *in,
-                                const float *const *weight, int n, int h, int w, float *scratch);
-void conv2d_relu_cat_fr_backward(const ConvSpec *s, float *const *din, float *const *dweight,
-                                 const float *dout, const ConvCat *in, const float *const *weight,
-                                 int n, int h, int w, float *scratch);
+void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in,
+                             const float *const *weight, int n, int h, int w, float *scratch);
+void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const *dweight,
+                              const float *dout, const ConvCat *in, const float *const *weight,
+                              int n, int h, int w, float *scratch);
 
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);

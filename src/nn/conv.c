@@ -1338,73 +1338,6 @@ static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t 
         relu_copy(xt + (size_t)b * per, in->src[b] + (size_t)i * per, per);
 }
 
-static void relu_cat_check(const ConvSpec *s, const ConvCat *in, int n, int h, int w,
-                           const char *fn)
-{
-    conv_check(s, n, h, w, fn);
-    if (!conv_is_pointwise(s) || in->count < 1 || (long)in->count * in->c != s->c_in) {
-        fprintf(stderr,
-                "dartboard: %s: a 1x1 convolution of %d channels over %d inputs of %d channels\n",
-                fn, s->c_in, in->count, in->c);
-        abort();
-    }
-}
-
-void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const float *weight,
-                             int n, int h, int w, float *scratch)
-{
-    relu_cat_check(s, in, n, h, w, "conv2d_relu_cat_forward");
-    const int p = h * w;
-    double t_ew = 0.0, t_pw = 0.0;
-    for (int i = 0; i < n; i++) {
-        const double t0 = profile_enabled ? profile_clock() : 0.0;
-        relu_cat_image(scratch, in, i, (size_t)p);
-        const double t1 = profile_enabled ? profile_clock() : 0.0;
-        /* conv2d_forward's product: the same bits */
-        gemm_small(s->c_out, p, s->c_in, weight, s->c_in, 1, scratch, p,
-                   out + (size_t)i * s->c_out * p, p, 0);
-        if (profile_enabled) {
-            t_ew += t1 - t0;
-            t_pw += profile_clock() - t1;
-        }
-    }
-    if (profile_enabled) {
-        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(s, n, h, w));
-    }
-}
-
-void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *dweight,
-                              const float *dout, const ConvCat *in, const float *weight, int n,
-                              int h, int w, float *scratch)
-{
-    relu_cat_check(s, in, n, h, w, "conv2d_relu_cat_backward");
-    const int p = h * w;
-    const size_t per = (size_t)in->c * p;
-    float *xt = scratch, *dxt = scratch + (size_t)s->c_in * p;
-    double t_ew = 0.0, t_pw = 0.0;
-    for (int i = 0; i < n; i++) {
-        const double t0 = profile_enabled ? profile_clock() : 0.0;
-        relu_cat_image(xt, in, i, (size_t)p);
-        const double t1 = profile_enabled ? profile_clock() : 0.0;
-        const float *g = dout + (size_t)i * s->c_out * p;
-        dweight_group_add(dweight, g, xt, s->c_out, s->c_in, p);
-        gemm_small(s->c_in, p, s->c_out, weight, 1, s->c_in, g, p, dxt, p, 0);
-        const double t2 = profile_enabled ? profile_clock() : 0.0;
-        for (int b = 0; b < in->count; b++) /* through the ReLU: where its input > 0 */
-            relu_mask_add(din[b] + (size_t)i * per, dxt + (size_t)b * per,
-                          in->src[b] + (size_t)i * per, per);
-        if (profile_enabled) {
-            t_ew += t1 - t0 + profile_clock() - t2;
-            t_pw += t2 - t1;
-        }
-    }
-    if (profile_enabled) {
-        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(s, n, h, w));
-    }
-}
-
 /* sub (c_in, ho, wo) = ReLU of image i of the concatenation at rows and
  * columns off, off + 2, ...: one phase of a FactorizedReduce's input. */
 static void relu_cat_phase(float *restrict sub, const ConvCat *in, int i, int h, int w, int off)
@@ -1462,20 +1395,58 @@ static void relu_cat_phase_add(float *const *din, const float *restrict dsub, co
     }
 }
 
-void conv2d_relu_cat_fr_forward(const ConvSpec *s, float *out, const ConvCat *in,
-                                const float *const *weight, int n, int h, int w, float *scratch)
+/* xt = the ReLU of image i's phase ph (the whole image with one phase). */
+static void relu_cat_gather(float *xt, const ConvCat *in, int i, int h, int w, int ph)
 {
-    relu_cat_check(s, in, n, h / 2, w / 2, "conv2d_relu_cat_fr_forward");
-    const int p = (h / 2) * (w / 2);
+    if (in->phases == 1)
+        relu_cat_image(xt, in, i, (size_t)h * w);
+    else
+        relu_cat_phase(xt, in, i, h, w, ph);
+}
+
+/* din += dxt at image i's phase ph, where the input is > 0. */
+static void relu_cat_scatter_add(float *const *din, const float *dxt, const ConvCat *in, int i,
+                                 int h, int w, int ph)
+{
+    if (in->phases == 2) {
+        relu_cat_phase_add(din, dxt, in, i, h, w, ph);
+        return;
+    }
+    const size_t per = (size_t)in->c * h * w;
+    for (int b = 0; b < in->count; b++)
+        relu_mask_add(din[b] + (size_t)i * per, dxt + (size_t)b * per, in->src[b] + (size_t)i * per,
+                      per);
+}
+
+/* Pixels of one phase; aborts on a concatenation that does not fit s. */
+static int relu_cat_plan(const ConvSpec *s, const ConvCat *in, int n, int h, int w, const char *fn)
+{
+    const int ph = in->phases;
+    if (!conv_is_pointwise(s) || in->count < 1 || (long)in->count * in->c != s->c_in ||
+        (ph != 1 && ph != 2) || (ph == 2 && (h % 2 || w % 2))) {
+        fprintf(stderr,
+                "dartboard: %s: a 1x1 convolution of %d channels over %d inputs of %d channels, "
+                "%d phase(s) of %dx%d\n",
+                fn, s->c_in, in->count, in->c, ph, h, w);
+        abort();
+    }
+    conv_check(s, n, h / ph, w / ph, fn);
+    return (h / ph) * (w / ph);
+}
+
+void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in,
+                             const float *const *weight, int n, int h, int w, float *scratch)
+{
+    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_forward");
     double t_ew = 0.0, t_pw = 0.0;
     for (int i = 0; i < n; i++)
-        for (int off = 0; off < 2; off++) {
+        for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
-            relu_cat_phase(scratch, in, i, h, w, off);
+            relu_cat_gather(scratch, in, i, h, w, ph);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
-            /* conv2d_forward's product on the subsampled ReLU: the same bits */
-            gemm_small(s->c_out, p, s->c_in, weight[off], s->c_in, 1, scratch, p,
-                       out + ((size_t)i * 2 + off) * s->c_out * p, p, 0);
+            /* conv2d_forward's product: the same bits */
+            gemm_small(s->c_out, p, s->c_in, weight[ph], s->c_in, 1, scratch, p,
+                       out + ((size_t)i * in->phases + ph) * s->c_out * p, p, 0);
             if (profile_enabled) {
                 t_ew += t1 - t0;
                 t_pw += profile_clock() - t1;
@@ -1483,28 +1454,28 @@ void conv2d_relu_cat_fr_forward(const ConvSpec *s, float *out, const ConvCat *in
         }
     if (profile_enabled) {
         profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(s, n, h / 2, w / 2));
+        profile_charge_seconds(PROF_POINTWISE, t_pw,
+                               in->phases * conv_flops(s, n, h / in->phases, w / in->phases));
     }
 }
 
-void conv2d_relu_cat_fr_backward(const ConvSpec *s, float *const *din, float *const *dweight,
-                                 const float *dout, const ConvCat *in, const float *const *weight,
-                                 int n, int h, int w, float *scratch)
+void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const *dweight,
+                              const float *dout, const ConvCat *in, const float *const *weight,
+                              int n, int h, int w, float *scratch)
 {
-    relu_cat_check(s, in, n, h / 2, w / 2, "conv2d_relu_cat_fr_backward");
-    const int p = (h / 2) * (w / 2);
-    float *sub = scratch, *dsub = scratch + (size_t)s->c_in * p;
+    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_backward");
+    float *xt = scratch, *dxt = scratch + (size_t)s->c_in * p;
     double t_ew = 0.0, t_pw = 0.0;
     for (int i = 0; i < n; i++)
-        for (int off = 0; off < 2; off++) {
+        for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
-            relu_cat_phase(sub, in, i, h, w, off);
+            relu_cat_gather(xt, in, i, h, w, ph);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
-            const float *g = dout + ((size_t)i * 2 + off) * s->c_out * p;
-            dweight_group_add(dweight[off], g, sub, s->c_out, s->c_in, p);
-            gemm_small(s->c_in, p, s->c_out, weight[off], 1, s->c_in, g, p, dsub, p, 0);
+            const float *g = dout + ((size_t)i * in->phases + ph) * s->c_out * p;
+            dweight_group_add(dweight[ph], g, xt, s->c_out, s->c_in, p);
+            gemm_small(s->c_in, p, s->c_out, weight[ph], 1, s->c_in, g, p, dxt, p, 0);
             const double t2 = profile_enabled ? profile_clock() : 0.0;
-            relu_cat_phase_add(din, dsub, in, i, h, w, off);
+            relu_cat_scatter_add(din, dxt, in, i, h, w, ph);
             if (profile_enabled) {
                 t_ew += t1 - t0 + profile_clock() - t2;
                 t_pw += t2 - t1;
@@ -1512,7 +1483,8 @@ void conv2d_relu_cat_fr_backward(const ConvSpec *s, float *const *din, float *co
         }
     if (profile_enabled) {
         profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw, 4.0 * conv_flops(s, n, h / 2, w / 2));
+        profile_charge_seconds(PROF_POINTWISE, t_pw,
+                               2.0 * in->phases * conv_flops(s, n, h / in->phases, w / in->phases));
     }
 }
 

@@ -52,8 +52,6 @@
     X(conv2d_dw_pw_backward)                                                                       \
     X(conv2d_relu_cat_forward)                                                                     \
     X(conv2d_relu_cat_backward)                                                                    \
-    X(conv2d_relu_cat_fr_forward)                                                                  \
-    X(conv2d_relu_cat_fr_backward)                                                                 \
     X(conv2d_forward_naive)                                                                        \
     X(conv2d_backward_naive)                                                                       \
     X(linear_forward)                                                                              \
@@ -113,8 +111,6 @@
 #define conv2d_dw_pw_backward NN_ISA_NAME(conv2d_dw_pw_backward)
 #define conv2d_relu_cat_forward NN_ISA_NAME(conv2d_relu_cat_forward)
 #define conv2d_relu_cat_backward NN_ISA_NAME(conv2d_relu_cat_backward)
-#define conv2d_relu_cat_fr_forward NN_ISA_NAME(conv2d_relu_cat_fr_forward)
-#define conv2d_relu_cat_fr_backward NN_ISA_NAME(conv2d_relu_cat_fr_backward)
 #define conv2d_forward_naive NN_ISA_NAME(conv2d_forward_naive)
 #define conv2d_backward_naive NN_ISA_NAME(conv2d_backward_naive)
 #define linear_forward NN_ISA_NAME(linear_forward)

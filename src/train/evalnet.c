@@ -651,7 +651,7 @@ static ConvCat output_cat(const EvalNet *net, int k, const float **src)
     const ECell *cell = &net->cells[k];
     for (int j = 0; j < cell->concat_count; j++)
         src[j] = cell->state[cell->concat[j]];
-    return (ConvCat){src, cell->concat_count, cell->c};
+    return (ConvCat){src, cell->concat_count, cell->c, 1};
 }
 
 /* out = ReLU-conv1x1-BN of the output of cell k: read from its states, or

@@ -343,12 +343,14 @@ static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per
 {
     for (int b = 0; b < in->count; b++)
         src[b] = in->src[b] + (size_t)i0 * per;
-    return (ConvCat){src, in->count, in->c};
+    return (ConvCat){src, in->count, in->c, in->phases};
 }
 
-void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in)
+/* x = conv2d_relu_cat_forward(in) over the image groups; h x w: in's map. */
+static void cat_forward(EvalNet *net, const ConvSpec *s, const float *const *wt, float *x,
+                        const ConvCat *in, int h, int w)
 {
-    size_t per = (size_t)in->c * r->h * r->w, out_img = (size_t)r->c_out * r->h * r->w;
+    size_t per = (size_t)in->c * h * w, out_img = (size_t)s->c_out * h * w / in->phases;
 #pragma omp parallel for schedule(static) if (net->n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
@@ -357,39 +359,54 @@ void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const 
             continue;
         const float *src[CAT_MAX];
         ConvCat part = cat_from(in, src, i0, per);
-        conv2d_relu_cat_forward(&r->conv.spec, r->x + (size_t)i0 * out_img, &part,
-                                net->w + r->conv.w, i1 - i0, r->h, r->w,
+        conv2d_relu_cat_forward(s, x + (size_t)i0 * out_img, &part, wt, i1 - i0, h, w,
                                 net->blk_scratch + (size_t)g * net->blk_scratch_floats);
     }
+}
+
+/* Its backward from dx, x's gradient: din += the input gradient through
+ * the ReLU; gw[k] += weight k's gradient, the groups' partial sums added in
+ * group order. */
+static void cat_backward(EvalNet *net, const ConvSpec *s, const float *const *wt, float *const *gw,
+                         const float *dx, const ConvCat *in, float *const *din, int h, int w)
+{
+    size_t per = (size_t)in->c * h * w, out_img = (size_t)s->c_out * h * w / in->phases;
+    size_t len = conv_weight_count(s);
+#pragma omp parallel for schedule(static) if (net->n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const float *src[CAT_MAX];
+        float *dsrc[CAT_MAX], *part = net->parts + (size_t)g * net->part_floats;
+        float *dw[2] = {part, part + len};
+        ConvCat mine = cat_from(in, src, i0, per);
+        for (int b = 0; b < in->count; b++)
+            dsrc[b] = din[b] + (size_t)i0 * per;
+        memset(part, 0, (size_t)in->phases * len * sizeof *part);
+        conv2d_relu_cat_backward(s, dsrc, dw, dx + (size_t)i0 * out_img, &mine, wt, i1 - i0, h, w,
+                                 net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+    }
+    for (int k = 0; k < in->phases; k++)
+        parts_sum(net, gw[k], (size_t)k * len, len);
+}
+
+void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in)
+{
+    const float *wt[1] = {net->w + r->conv.w};
+    cat_forward(net, &r->conv.spec, wt, r->x, in, r->h, r->w);
     ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
 }
 
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din)
 {
-    int hw = r->h * r->w;
     float *dx = net->t[1];
-    ebn_backward(net, &r->bn, dx, dout, NULL, r->x, hw);
-    size_t per = (size_t)in->c * hw, out_img = (size_t)r->c_out * hw;
-    size_t len = conv_weight_count(&r->conv.spec);
-#pragma omp parallel for schedule(static) if (net->n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
-            continue;
-        const float *src[CAT_MAX];
-        float *dsrc[CAT_MAX];
-        ConvCat part = cat_from(in, src, i0, per);
-        for (int b = 0; b < in->count; b++)
-            dsrc[b] = din[b] + (size_t)i0 * per;
-        float *pw = net->parts + (size_t)g * net->part_floats;
-        memset(pw, 0, len * sizeof *pw);
-        conv2d_relu_cat_backward(&r->conv.spec, dsrc, pw, dx + (size_t)i0 * out_img, &part,
-                                 net->w + r->conv.w, i1 - i0, r->h, r->w,
-                                 net->blk_scratch + (size_t)g * net->blk_scratch_floats);
-    }
-    parts_sum(net, net->gw + r->conv.w, 0, len);
+    ebn_backward(net, &r->bn, dx, dout, NULL, r->x, r->h * r->w);
+    const float *wt[1] = {net->w + r->conv.w};
+    float *gw[1] = {net->gw + r->conv.w};
+    cat_backward(net, &r->conv.spec, wt, gw, dx, in, din, r->h, r->w);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
@@ -409,52 +426,21 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const floa
 
 void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in)
 {
-    size_t per = (size_t)in->c * f->h * f->w, out_img = (size_t)f->c_out * f->ho * f->wo;
-    const float *w2[2] = {net->w + f->a.w, net->w + f->b.w};
-#pragma omp parallel for schedule(static) if (net->n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
-            continue;
-        const float *src[CAT_MAX];
-        ConvCat part = cat_from(in, src, i0, per);
-        conv2d_relu_cat_fr_forward(&f->a.spec, f->x + (size_t)i0 * out_img, &part, w2, i1 - i0,
-                                   f->h, f->w,
-                                   net->blk_scratch + (size_t)g * net->blk_scratch_floats);
-    }
+    const ConvCat two = {in->src, in->count, in->c, 2};
+    const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
+    cat_forward(net, &f->a.spec, wt, f->x, &two, f->h, f->w);
     ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
 }
 
 void ev_fact_red_cat_backward(EvalNet *net, const EFr *f, const float *dout, const ConvCat *in,
                               float *const *din)
 {
-    int hwo = f->ho * f->wo;
     float *dx = net->t[1];
-    ebn_backward(net, &f->bn, dx, dout, NULL, f->x, hwo);
-    size_t per = (size_t)in->c * f->h * f->w, out_img = (size_t)f->c_out * hwo;
-    size_t len = conv_weight_count(&f->a.spec);
-    const float *w2[2] = {net->w + f->a.w, net->w + f->b.w};
-#pragma omp parallel for schedule(static) if (net->n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
-            continue;
-        const float *src[CAT_MAX];
-        float *dsrc[CAT_MAX];
-        ConvCat part = cat_from(in, src, i0, per);
-        for (int b = 0; b < in->count; b++)
-            dsrc[b] = din[b] + (size_t)i0 * per;
-        float *pw = net->parts + (size_t)g * net->part_floats;
-        float *dw2[2] = {pw, pw + len};
-        memset(pw, 0, 2 * len * sizeof *pw);
-        conv2d_relu_cat_fr_backward(&f->a.spec, dsrc, dw2, dx + (size_t)i0 * out_img, &part, w2,
-                                    i1 - i0, f->h, f->w,
-                                    net->blk_scratch + (size_t)g * net->blk_scratch_floats);
-    }
-    parts_sum(net, net->gw + f->a.w, 0, len);
-    parts_sum(net, net->gw + f->b.w, len, len);
+    ebn_backward(net, &f->bn, dx, dout, NULL, f->x, f->ho * f->wo);
+    const ConvCat two = {in->src, in->count, in->c, 2};
+    const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
+    float *gw[2] = {net->gw + f->a.w, net->gw + f->b.w};
+    cat_backward(net, &f->a.spec, wt, gw, dx, &two, din, f->h, f->w);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
