@@ -1003,8 +1003,9 @@ static double conv_flops(const ConvSpec *s, int n, int h, int w)
 
 /* ------------------------------------------------- depthwise + pointwise */
 
-/* The depthwise output of one image (the tile), its gradient, and the
- * image ReLU(BN(x)) of a block with a ConvPre. */
+/* The depthwise output of one image (the tile), its gradient, and for a
+ * block with a ConvPre the image ReLU(BN(x)) and its input gradient (the
+ * backward's add mode). */
 size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w)
 {
     const size_t tile = (size_t)dw->c_out *

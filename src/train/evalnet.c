@@ -9,7 +9,7 @@
  * nodes (the states the next cells read), and per op the BN input of a
  * strided skip_connect (FactorizedReduce); per cell the BN inputs of its
  * preprocessing (ReLU-conv1x1-BN or FactorizedReduce: two state-sized
- * tensors that spare the backward a quarter of the products it would
+ * tensors that spare the backward about half of the products it would
  * recompute); the stem's BN input; the saved batch statistics of every BN.
  * Everything else is recomputed, in the backward, into shared scratch sized
  * for the largest use:

@@ -213,15 +213,17 @@ void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, co
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din);
-/* f->x (kept: the backward reads it) and the BN's output */
+/* f->x (kept: the backward reads it) and the BN's output, given relu_in =
+ * ReLU(in) */
 void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in);
-/* The same two read from a cell's states, as ev_relu_conv_bn_cat_* */
-void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in);
-void ev_fact_red_cat_backward(EvalNet *net, const EFr *f, const float *dout, const ConvCat *in,
-                              float *const *din);
 /* drelu_in += d ReLU(in); the output gradient as ebn_backward's */
 void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
                           const float *dout_scale, const float *relu_in);
+/* The same two read from a cell's states, as ev_relu_conv_bn_cat_* (a
+ * cell's preprocessing after a reduction) */
+void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in);
+void ev_fact_red_cat_backward(EvalNet *net, const EFr *f, const float *dout, const ConvCat *in,
+                              float *const *din);
 /* sep_conv and dil_conv read their input state `in` itself (the opening
  * ReLU made as they read it); the backward adds the state's gradient,
  * through that ReLU, into din */
