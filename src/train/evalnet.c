@@ -28,15 +28,13 @@
  *   middle ReLU is now never stored at all: the second block makes it image
  *   by image as it reads its input, conv.h's ConvPre; so does the first
  *   block with the ReLU that opens the op, on the state);
- * - ReLUs of states for a strided skip_connect, the stem's output,
- *   subsampled FactorizedReduce inputs and depthwise outputs.
+ * - the stem's output and depthwise outputs.
  * The output gradients of the cells rotate through three buffers: the
  * backward of cell k touches only those of k, k-1 and k-2. They are laid out
  * state by state, so a state in the concat finds its gradient in place.
  * Inside a cell, each state has one gradient buffer that every op adds into
- * (sep_conv and dil_conv through their opening ReLU), and a state read by a
- * strided skip_connect a second one for its ReLU, taken through the ReLU
- * once.
+ * (the ops opening with a ReLU through it: sep_conv and dil_conv as ConvPre,
+ * a strided skip_connect's FactorizedReduce as a ConvCat of the state).
  *
  * Threads: the kernels are threaded; the fused depthwise-pointwise block,
  * which runs image by image in its calling thread, is split here over a
@@ -128,15 +126,6 @@ static float *output_grad(EvalNet *net, int k)
     return net->dout[(k + 3) % 3];
 }
 
-/* Whether the op reads the stored ReLU of its input state (relu_s): a
- * strided skip_connect's FactorizedReduce. sep_conv and dil_conv open with
- * a ReLU too, but make it image by image as they read the state (conv.h's
- * ConvPre) and take their gradient through it themselves. */
-static int op_reads_relu(const EOp *op)
-{
-    return op->kind == OP_SKIP_CONNECT && op->stride == 2;
-}
-
 static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride, char *err,
                    size_t errlen)
 {
@@ -213,7 +202,7 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      h0, w0);
             return -1;
         }
-        eplan_fact_red_cat(p, &cell->pre0_fr, c_pp, c, h0, w0);
+        eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
     } else {
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
     }
@@ -242,8 +231,6 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
         int hi = ge->input < 2 ? h : cell->ho, wi = ge->input < 2 ? w : cell->wo;
         if (plan_op(p, &cell->ops[e], ge->op, c, hi, wi, stride, err, errlen) != 0)
             return -1;
-        if (op_reads_relu(&cell->ops[e]))
-            eneed(&p->relu[ge->input], n * (size_t)c * (size_t)hi * (size_t)wi);
 
         if (cell->ops[e].ho != cell->ho || cell->ops[e].wo != cell->wo) {
             snprintf(err, errlen, "%s cell: op %s gives a %dx%d map, the node is %dx%d",
@@ -369,8 +356,6 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
 
     /* shared scratch, sized for the largest use */
     for (int j = 0; j < 2 + g->nodes; j++) { /* the preprocessed inputs, then the nodes */
-        net->relu_s[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
-        net->drelu[j] = p->relu[j] ? arena_floats(&net->arena, p->relu[j]) : NULL;
         net->dstate[j] = p->dstate[j] ? arena_floats(&net->arena, p->dstate[j]) : NULL;
     }
     for (int j = 0; j < 2; j++) {
@@ -391,9 +376,6 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         net->blk_x[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
         net->blk_dw[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
     }
-    net->sub = arena_floats(&net->arena, p->sub);
-    net->dsub = arena_floats(&net->arena, p->sub);
-    net->half = arena_floats(&net->arena, p->half);
     net->conv = arena_floats(&net->arena, p->conv ? p->conv : 1);
     net->blk_scratch_floats = p->blk_scratch;
     net->blk_scratch =
@@ -590,17 +572,6 @@ void evalnet_init(EvalNet *net, Rng *rng)
 
 /* ------------------------------------------------------------------ forward */
 
-/* ReLU of state j of the current cell, computed once per cell pass. */
-static const float *state_relu(EvalNet *net, const ECell *cell, int j, int *done)
-{
-    if (!done[j]) {
-        size_t hw = j < 2 ? (size_t)cell->h * cell->w : (size_t)cell->ho * cell->wo;
-        relu_forward(net->relu_s[j], cell->state[j], (size_t)net->n * cell->c * hw);
-        done[j] = 1;
-    }
-    return net->relu_s[j];
-}
-
 /* The op's drop-path scales (one per image), NULL when drop-path is off. */
 static const float *op_drop(const EvalNet *net, const EOp *op)
 {
@@ -609,8 +580,7 @@ static const float *op_drop(const EvalNet *net, const EOp *op)
 
 /* to->node (= or +=) the op's output after its drop-path: the ops ending in
  * a BN write it from the BN's apply pass, the pools through t[0]. */
-static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in,
-                       const float *relu_in)
+static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
 {
     float *out = net->t[0];
     switch (op->kind) {
@@ -620,9 +590,11 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
     case OP_AVG_POOL_3X3:
         avgpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
         break;
-    case OP_SKIP_CONNECT:
-        ev_fact_red_forward(net, &op->fr, to, relu_in);
+    case OP_SKIP_CONNECT: { /* strided: a FactorizedReduce of the state */
+        const ConvCat state = {&in, 1, op->c, 1};
+        ev_fact_red_forward(net, &op->fr, to, &state);
         return;
+    }
     default:
         ev_sep_dil_forward(net, op, to, in);
         return;
@@ -630,18 +602,15 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
     droppath_forward(to->node, out, to->scale, net->n, (size_t)op->c * op->ho * op->wo, to->add);
 }
 
-/* The forward's output_relu(k): the stem's ReLU is read by two cells, so
- * the last two stay, in relu_in and drelu_in (free in the forward), by the
- * parity of k. */
+/* The forward's output_relu(k), kept in relu_in (free in the forward) for
+ * the next reader: the stem's is read by three preprocessings. */
 static const float *forward_output_relu(EvalNet *net, int k)
 {
-    int b = (k + 2) % 2;
-    float *buf = b ? net->drelu_in : net->relu_in;
-    if (net->relu_of[b] != k) {
-        output_relu(net, k, buf);
-        net->relu_of[b] = k;
+    if (net->relu_of != k) {
+        output_relu(net, k, net->relu_in);
+        net->relu_of = k;
     }
-    return buf;
+    return net->relu_in;
 }
 
 /* The output of cell k >= 0 as conv.h's ConvCat: its states in concat
@@ -670,13 +639,13 @@ static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k)
 static void cell_forward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
-    int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
+    int n = net->n, nodes = net->geno.nodes;
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
     int k0 = k >= 2 ? k - 2 : -1;
     if (cell->reduction_prev) { /* k0 >= 0: a cell follows the first reduction */
         const float *src[CAT_MAX];
         const ConvCat in = output_cat(net, k0, src);
-        ev_fact_red_cat_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0}, &in);
+        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0}, &in);
     } else {
         preprocess_forward(net, &cell->pre0, cell->state[0], k0);
     }
@@ -690,8 +659,7 @@ static void cell_forward(EvalNet *net, int k)
                 droppath_forward(node, cell->state[j], NULL, n, per, e & 1);
                 continue;
             }
-            const float *relu = op_reads_relu(op) ? state_relu(net, cell, j, done) : NULL;
-            op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1}, cell->state[j], relu);
+            op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1}, cell->state[j]);
         }
     }
 }
@@ -727,7 +695,7 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height, sp->width,
                    net->conv);
     ebn_forward(net, &net->stem_bn, net->relu_in, net->stem_x, hw); /* for the statistics */
-    net->relu_of[0] = net->relu_of[1] = -2;                         /* nothing cached */
+    net->relu_of = -2;                                              /* nothing cached */
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
         cell_forward(net, k);
@@ -761,7 +729,7 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux)
 
 /* ds: the gradient of the op's input state j, dnode its output node's */
 static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, float *ds,
-                        const float *dnode, const float *relu_in)
+                        const float *dnode)
 {
     int n = net->n;
     size_t per = (size_t)op->c * op->ho * op->wo;
@@ -772,9 +740,11 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
     /* the ops ending in a BN take the drop-path in its backward */
     const float *scale = op_drop(net, op);
     switch (op->kind) {
-    case OP_SKIP_CONNECT:
-        ev_fact_red_backward(net, &op->fr, net->drelu[j], dnode, scale, relu_in);
+    case OP_SKIP_CONNECT: {
+        const ConvCat state = {(const float *const *)&cell->state[j], 1, op->c, 1};
+        ev_fact_red_backward(net, &op->fr, dnode, scale, &state, &ds);
         return;
+    }
     case OP_MAX_POOL_3X3:
     case OP_AVG_POOL_3X3:
         break;
@@ -820,8 +790,7 @@ static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, 
 static void cell_backward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
-    int n = net->n, nodes = net->geno.nodes, done[2 + GENOTYPE_MAX_NODES] = {0};
-    int used_relu[2 + GENOTYPE_MAX_NODES] = {0};
+    int n = net->n, nodes = net->geno.nodes;
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
     /* the preprocessed states again, from their BN inputs */
     int k0 = k >= 2 ? k - 2 : -1;
@@ -852,35 +821,17 @@ static void cell_backward(EvalNet *net, int k)
             if (ds[j])
                 ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
-    for (int e = 0; e < 2 * nodes; e++)
-        if (op_reads_relu(&cell->ops[e]) && !used_relu[cell->edges[e].input]) {
-            int j = cell->edges[e].input;
-            used_relu[j] = 1;
-            ezero(net->drelu[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
-        }
-    for (int i = nodes - 1; i >= -1; i--) {
-        /* every consumer of state 2 + i (or, at the end, of states 0 and 1)
-         * is done: take its ReLU gradient through the ReLU */
-        for (int j = i < 0 ? 0 : 2 + i; j <= (i < 0 ? 1 : 2 + i); j++)
-            if (used_relu[j])
-                relu_backward(ds[j], net->drelu[j], cell->state[j],
-                              (size_t)n * cell->c * (j < 2 ? hw : hwo));
-        if (i < 0)
-            break;
-        for (int e = 2 * i + 1; e >= 2 * i; e--) {
-            const EOp *op = &cell->ops[e];
-            int j = cell->edges[e].input;
-            const float *relu = op_reads_relu(op) ? state_relu(net, cell, j, done) : NULL;
-            op_backward(net, cell, op, j, ds[j], ds[2 + i], relu);
-        }
-    }
+    /* node i's gradient is whole once every later node's ops are done */
+    for (int e = 2 * nodes - 1; e >= 0; e--)
+        op_backward(net, cell, &cell->ops[e], cell->edges[e].input, ds[cell->edges[e].input],
+                    ds[2 + e / 2]);
     preprocess_backward(net, &cell->pre1, ds[1], k - 1);
     if (cell->reduction_prev) {
         const float *src[CAT_MAX];
         float *din[CAT_MAX];
         const ConvCat in = output_cat(net, k0, src);
         output_grad_blocks(net, k0, din);
-        ev_fact_red_cat_backward(net, &cell->pre0_fr, ds[0], &in, din);
+        ev_fact_red_backward(net, &cell->pre0_fr, ds[0], NULL, &in, din);
     } else {
         preprocess_backward(net, &cell->pre0, ds[0], k0);
     }

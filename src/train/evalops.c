@@ -6,9 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "dartboard/activation.h"
-#include "dartboard/channel.h"
-
 /* ------------------------------------------------------------------ plan */
 
 void eneed(size_t *need, size_t count)
@@ -81,7 +78,7 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     eneed(&p->part, conv_weight_count(&r->conv.spec));
 }
 
-static void eplan_fact_red_common(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
+void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
 {
     size_t n = (size_t)p->batch;
     *f = (EFr){.c_in = c_in, .c_out = c_out, .h = h, .w = w, .ho = h / 2, .wo = w / 2};
@@ -91,22 +88,9 @@ static void eplan_fact_red_common(EPlan *p, EFr *f, int c_in, int c_out, int h, 
     eplan_bn(p, &f->bn, c_out);
     f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
     eneed(&p->state, n * (size_t)c_out * hwo);
-}
-
-void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
-{
-    eplan_fact_red_common(p, f, c_in, c_out, h, w);
-    size_t n = (size_t)p->batch, hwo = (size_t)f->ho * (size_t)f->wo;
-    eneed(&p->sub, n * (size_t)c_in * hwo);
-    eneed(&p->half, n * (size_t)(c_out / 2) * hwo);
-}
-
-void eplan_fact_red_cat(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
-{
-    eplan_fact_red_common(p, f, c_in, c_out, h, w);
     /* per image group, a phase of the gathered ReLU and its gradient; the
      * partial weight gradients */
-    eneed(&p->blk_scratch, 2 * (size_t)c_in * (size_t)f->ho * (size_t)f->wo);
+    eneed(&p->blk_scratch, 2 * (size_t)c_in * hwo);
     eneed(&p->part, 2 * conv_weight_count(&f->a.spec));
 }
 
@@ -255,6 +239,18 @@ static void group_images(const EvalNet *net, int g, int *i0, int *i1)
     *i1 = net->n * (g + 1) / DWPW_GROUPS;
 }
 
+/* Group g's scratch for the fused kernels, and its partial weight
+ * gradients. */
+static float *group_scratch(const EvalNet *net, int g)
+{
+    return net->blk_scratch + (size_t)g * net->blk_scratch_floats;
+}
+
+static float *group_part(const EvalNet *net, int g)
+{
+    return net->parts + (size_t)g * net->part_floats;
+}
+
 /* dst[0..len) += the groups' partial sums at offset off, in group order:
  * the bits do not depend on the thread count. */
 static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
@@ -264,7 +260,7 @@ static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
         group_images(net, g, &i0, &i1);
         if (i1 <= i0)
             continue;
-        const float *part = net->parts + (size_t)g * net->part_floats + off;
+        const float *part = group_part(net, g) + off;
         for (size_t k = 0; k < len; k++)
             dst[k] += part[k];
     }
@@ -287,7 +283,7 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
             conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, out + (size_t)i0 * out_img,
                                  keep ? keep + (size_t)i0 * mid_img : NULL,
                                  in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0,
-                                 h, w, net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+                                 h, w, group_scratch(net, g));
     }
 }
 
@@ -310,12 +306,12 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
         group_images(net, g, &i0, &i1);
         if (i1 <= i0)
             continue;
-        float *part = net->parts + (size_t)g * net->part_floats;
+        float *part = group_part(net, g);
         memset(part, 0, (ldw + lpw) * sizeof *part);
         conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre, din + (size_t)i0 * in_img, part,
                               part + ldw, dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
                               kept + (size_t)i0 * mid_img, net->w + dw->w, net->w + pw->w, i1 - i0,
-                              h, w, net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+                              h, w, group_scratch(net, g));
     }
     parts_sum(net, net->gw + dw->w, 0, ldw);
     parts_sum(net, net->gw + pw->w, ldw, lpw);
@@ -360,7 +356,7 @@ static void cat_forward(EvalNet *net, const ConvSpec *s, const float *const *wt,
         const float *src[CAT_MAX];
         ConvCat part = cat_from(in, src, i0, per);
         conv2d_relu_cat_forward(s, x + (size_t)i0 * out_img, &part, wt, i1 - i0, h, w,
-                                net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+                                group_scratch(net, g));
     }
 }
 
@@ -379,14 +375,14 @@ static void cat_backward(EvalNet *net, const ConvSpec *s, const float *const *wt
         if (i1 <= i0)
             continue;
         const float *src[CAT_MAX];
-        float *dsrc[CAT_MAX], *part = net->parts + (size_t)g * net->part_floats;
+        float *dsrc[CAT_MAX], *part = group_part(net, g);
         float *dw[2] = {part, part + len};
         ConvCat mine = cat_from(in, src, i0, per);
         for (int b = 0; b < in->count; b++)
             dsrc[b] = din[b] + (size_t)i0 * per;
         memset(part, 0, (size_t)in->phases * len * sizeof *part);
         conv2d_relu_cat_backward(s, dsrc, dw, dx + (size_t)i0 * out_img, &mine, wt, i1 - i0, h, w,
-                                 net->blk_scratch + (size_t)g * net->blk_scratch_floats);
+                                 group_scratch(net, g));
     }
     for (int k = 0; k < in->phases; k++)
         parts_sum(net, gw[k], (size_t)k * len, len);
@@ -411,20 +407,7 @@ void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout
 
 /* ------------------------------------------------------------------ FactorizedReduce */
 
-void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in)
-{
-    int half = f->c_out / 2, hwo = f->ho * f->wo;
-    const ECv *cv[2] = {&f->a, &f->b};
-    for (int off = 0; off < 2; off++) {
-        subsample2_forward(net->sub, relu_in, net->n, f->c_in, f->h, f->w, off);
-        conv2d_forward(&cv[off]->spec, net->half, net->sub, net->w + cv[off]->w, net->n, f->ho,
-                       f->wo, net->conv);
-        channel_copy(f->x, f->c_out, off * half, net->half, half, 0, half, net->n, hwo);
-    }
-    ebn_to(net, &f->bn, to, f->x, hwo);
-}
-
-void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in)
+void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in)
 {
     const ConvCat two = {in->src, in->count, in->c, 2};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
@@ -432,31 +415,15 @@ void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const 
     ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
 }
 
-void ev_fact_red_cat_backward(EvalNet *net, const EFr *f, const float *dout, const ConvCat *in,
-                              float *const *din)
+void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const float *dout_scale,
+                          const ConvCat *in, float *const *din)
 {
     float *dx = net->t[1];
-    ebn_backward(net, &f->bn, dx, dout, NULL, f->x, f->ho * f->wo);
+    ebn_backward(net, &f->bn, dx, dout, dout_scale, f->x, f->ho * f->wo);
     const ConvCat two = {in->src, in->count, in->c, 2};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
     float *gw[2] = {net->gw + f->a.w, net->gw + f->b.w};
     cat_backward(net, &f->a.spec, wt, gw, dx, &two, din, f->h, f->w);
-}
-
-void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
-                          const float *dout_scale, const float *relu_in)
-{
-    int half = f->c_out / 2, hwo = f->ho * f->wo;
-    float *dx = net->t[1];
-    ebn_backward(net, &f->bn, dx, dout, dout_scale, f->x, hwo);
-    const ECv *cv[2] = {&f->a, &f->b};
-    for (int off = 0; off < 2; off++) {
-        channel_copy(net->half, half, 0, dx, f->c_out, off * half, half, net->n, hwo);
-        subsample2_forward(net->sub, relu_in, net->n, f->c_in, f->h, f->w, off);
-        conv2d_backward_set(&cv[off]->spec, net->dsub, net->gw + cv[off]->w, net->half, net->sub,
-                            net->w + cv[off]->w, net->n, f->ho, f->wo, net->conv);
-        subsample2_backward(drelu_in, net->dsub, net->n, f->c_in, f->h, f->w, off);
-    }
 }
 
 /* ------------------------------------------------------------------ SepConv / DilConv */

@@ -66,8 +66,8 @@ typedef struct ERcb {
     float *x; /* BN input, kept from the forward for the backward */
 } ERcb;
 
-/* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN; the
- * caller passes ReLU(x). */
+/* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN, read
+ * from x itself (ev_fact_red_forward). */
 typedef struct EFr {
     ECv a, b;
     EBn bn;
@@ -132,12 +132,11 @@ struct EvalNet {
     int drop_ops;
     float *drop;
     /* scratch */
-    float *relu_s[2 + GENOTYPE_MAX_NODES], *dstate[2 + GENOTYPE_MAX_NODES],
-        *drelu[2 + GENOTYPE_MAX_NODES];
+    float *dstate[2 + GENOTYPE_MAX_NODES];
     float *dout[3];
     float *relu_in, *drelu_in;
-    int relu_of[2]; /* forward: relu_in and drelu_in hold output_relu of these cells */
-    float *s01[2];  /* states 0 and 1 of the cell being run */
+    int relu_of;   /* forward: relu_in holds output_relu of this cell */
+    float *s01[2]; /* states 0 and 1 of the cell being run */
     float *t[ESCRATCH_SLOTS];
     /* sep_conv and dil_conv keep nothing: their backward runs their forward
      * again (the BN statistics are saved), into these. Block 2 of a
@@ -145,7 +144,7 @@ struct EvalNet {
     float *blk_x[2];  /* the BN inputs of the two blocks */
     float *blk_dw[2]; /* their depthwise outputs, kept by the forward run again
                        * in the backward for the blocks' own backward */
-    float *sub, *dsub, *half, *conv;
+    float *conv;
     float *blk_scratch, *parts; /* per image group: the fused block's scratch, partial sums */
     size_t blk_scratch_floats, part_floats;
     /* the current pass */
@@ -161,8 +160,7 @@ typedef struct EPlan {
     EInit *init; /* NULL while measuring */
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
-    size_t state, node, out[3], big, sub, half, conv, blk_scratch, part, blk;
-    size_t relu[2 + GENOTYPE_MAX_NODES];   /* ReLU of state j, where an op opens with one */
+    size_t state, node, out[3], big, conv, blk_scratch, part, blk;
     size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
 } EPlan;
 
@@ -176,8 +174,6 @@ void eplan_conv_weights(EPlan *p, ECv *cv, int c_in, int c_out, int k, int strid
                         int dilation, int groups);
 void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w);
 void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w);
-/* the same, for ev_fact_red_cat_* */
-void eplan_fact_red_cat(EPlan *p, EFr *f, int c_in, int c_out, int h, int w);
 void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
                    int h, int w);
 
@@ -213,17 +209,14 @@ void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, co
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din);
-/* f->x (kept: the backward reads it) and the BN's output, given relu_in =
- * ReLU(in) */
-void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const float *relu_in);
-/* drelu_in += d ReLU(in); the output gradient as ebn_backward's */
-void ev_fact_red_backward(EvalNet *net, const EFr *f, float *drelu_in, const float *dout,
-                          const float *dout_scale, const float *relu_in);
-/* The same two read from a cell's states, as ev_relu_conv_bn_cat_* (a
- * cell's preprocessing after a reduction) */
-void ev_fact_red_cat_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in);
-void ev_fact_red_cat_backward(EvalNet *net, const EFr *f, const float *dout, const ConvCat *in,
-                              float *const *din);
+/* A FactorizedReduce of ReLU(in), in one phase-1 ConvCat (a cell's states,
+ * or one state for a strided skip_connect): f->x (kept for the backward)
+ * and the BN's output written where `to` says. The backward adds the input
+ * gradient through the ReLU into din; the output gradient as
+ * ebn_backward's. */
+void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in);
+void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const float *dout_scale,
+                          const ConvCat *in, float *const *din);
 /* sep_conv and dil_conv read their input state `in` itself (the opening
  * ReLU made as they read it); the backward adds the state's gradient,
  * through that ReLU, into din */
