@@ -416,17 +416,17 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     const size_t nout = (size_t)n * c_out * ho * wo;
     float *x = randn(nin, 1.0f), *wd = randn(conv_weight_count(&dw), 0.5f);
     float *wp = randn(conv_weight_count(&pw), 0.5f), *mid = buf(nmid), *want = buf(nout);
-    float *got = buf(nout), *scratch = buf(conv_dw_pw_scratch_floats(&dw, h, w));
+    float *got = buf(nout), *scratch = buf(conv_dw_pw_scratch_floats(&dw, &pw, h, w));
     conv2d_forward(&dw, mid, x, wd, n, h, w, NULL);
     conv2d_forward(&pw, want, mid, wp, n, ho, wo, NULL);
-    conv2d_dw_pw_forward(&dw, &pw, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
     ok(same_bits(got, want, nout),
        "depthwise %dx%d s%d d%d + pointwise %d->%d on %dx%d: the bits of the two calls", k, k,
        stride, dil, c, c_out, h, w);
     float *kept = randn(nmid, 1.0f);
     for (size_t i = 0; i < nout; i++)
         got[i] = 1e6f;
-    conv2d_dw_pw_forward(&dw, &pw, NULL, got, kept, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, got, kept, x, wd, wp, n, h, w, scratch);
     ok(same_bits(got, want, nout) && same_bits(kept, mid, nmid),
        "... and keeping the depthwise output: the same output, and the depthwise one kept");
     /* its backward's pointwise half: gradient of the depthwise output, 1x1
@@ -464,13 +464,13 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memcpy(dx_kept, dx_got, nin * sizeof *dx_kept);
     memcpy(ddw_kept, ddw_got, ndw * sizeof *ddw_kept);
     memcpy(dpw_kept, dpw_got, npw * sizeof *dpw_kept);
-    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_got, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h, w,
-                          scratch);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_got, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h,
+                          w, scratch);
     ok(near(dx_got, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its whole backward: input and both weight gradients");
-    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_kept, ddw_kept, dpw_kept, g, x, kept, wd, wp, n, h, w,
-                          scratch);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_kept, ddw_kept, dpw_kept, g, x, kept, wd, wp, n,
+                          h, w, scratch);
     ok(same_bits(dx_kept, dx_got, nin) && same_bits(ddw_kept, ddw_got, ndw) &&
            same_bits(dpw_kept, dpw_got, npw),
        "... reading the kept depthwise output: the bits of recomputing it");
@@ -481,14 +481,14 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
      * positive. xt here rounds without FMA, so near, not the same bits. */
     float *mean = randn((size_t)c, 0.3f), *scale = randn((size_t)c, 1.0f);
     float *shift = randn((size_t)c, 0.3f), *xt = buf(nin);
-    const ConvPre pre = {mean, scale, shift, 0};
+    const ConvPre pre = {mean, scale, shift, 0, NULL, NULL};
     for (size_t i = 0; i < nin; i++) {
         const int ch = (int)(i / ((size_t)h * w) % (size_t)c);
         const float y = (x[i] - mean[ch]) * scale[ch] + shift[ch];
         xt[i] = y > 0.0f ? y : 0.0f;
     }
-    conv2d_dw_pw_forward(&dw, &pw, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
-    conv2d_dw_pw_forward(&dw, &pw, &pre, got, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
     ok(near(got, want, nout, 1e-5), "... and fed ReLU(BN(x)) as it reads x, the forward");
     float *dx_pre = randn(nin, 1e6f);
     memset(dx_want, 0, nin * sizeof *dx_want);
@@ -496,22 +496,22 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memset(dpw_want, 0, npw * sizeof *dpw_want);
     memset(ddw_got, 0, ndw * sizeof *ddw_got);
     memset(dpw_got, 0, npw * sizeof *dpw_got);
-    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n, h, w,
-                          scratch);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n,
+                          h, w, scratch);
     for (size_t i = 0; i < nin; i++)
         dx_want[i] = xt[i] > 0.0f ? dx_want[i] : 0.0f;
-    conv2d_dw_pw_backward(&dw, &pw, &pre, dx_pre, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h, w,
-                          scratch);
+    conv2d_dw_pw_backward(&dw, &pw, &pre, NULL, dx_pre, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h,
+                          w, scratch);
     ok(near(dx_pre, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its backward: the input gradient under the ReLU written, both weight gradients");
     /* the ReLU alone (no BN), the backward adding under it: a SepConv's
      * first block on a state several ops read */
-    const ConvPre relu = {NULL, NULL, NULL, 1};
+    const ConvPre relu = {NULL, NULL, NULL, 1, NULL, NULL};
     for (size_t i = 0; i < nin; i++)
         xt[i] = x[i] > 0.0f ? x[i] : 0.0f;
-    conv2d_dw_pw_forward(&dw, &pw, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
-    conv2d_dw_pw_forward(&dw, &pw, &relu, got, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &relu, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
     ok(same_bits(got, want, nout),
        "... and fed ReLU(x) as it reads x: the bits of the block fed it");
     float *dx_add = randn(nin, 1.0f), *dx_ref = buf(nin);
@@ -521,12 +521,12 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memset(dpw_want, 0, npw * sizeof *dpw_want);
     memset(ddw_got, 0, ndw * sizeof *ddw_got);
     memset(dpw_got, 0, npw * sizeof *dpw_got);
-    conv2d_dw_pw_backward(&dw, &pw, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n, h, w,
-                          scratch);
+    conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n,
+                          h, w, scratch);
     for (size_t i = 0; i < nin; i++)
         dx_ref[i] += xt[i] > 0.0f ? dx_want[i] : 0.0f;
-    conv2d_dw_pw_backward(&dw, &pw, &relu, dx_add, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h, w,
-                          scratch);
+    conv2d_dw_pw_backward(&dw, &pw, &relu, NULL, dx_add, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h,
+                          w, scratch);
     ok(same_bits(dx_add, dx_ref, nin) && same_bits(ddw_got, ddw_want, ndw) &&
            same_bits(dpw_got, dpw_want, npw),
        "... and its backward: the input gradient added under the ReLU, both weight gradients");
@@ -536,6 +536,82 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     free(g), free(gm_want), free(gm_got), free(dw_want), free(dw_got);
     free(dx_want), free(ddw_want), free(dpw_want), free(dx_got), free(ddw_got), free(dpw_got);
     free(scr);
+}
+
+/* A block between two training BNs, their backward fused into it
+ * (batchnorm.h's three steps; conv.h's ConvPre.sg and ConvPost): the
+ * forward run again gives the same output and the second BN's sums, the
+ * backward the bits of batchnorm_backward_set followed by the block's
+ * backward on what it writes, and the first BN's sums those of
+ * batchnorm_backward_set on the gradient the block wrote. */
+static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil, int n, int h,
+                           int w)
+{
+    const ConvSpec dw = {c, c, k, k, stride, pad, dil, c};
+    const ConvSpec pw = {c, c_out, 1, 1, 1, 0, 1, 1};
+    const int ho = conv_out_size(h, k, stride, pad, dil), hw = h * w,
+              p = ho * conv_out_size(w, k, stride, pad, dil);
+    const size_t nin = (size_t)n * c * hw, nout = (size_t)n * c_out * p;
+    const size_t ndw = conv_weight_count(&dw), npw = conv_weight_count(&pw);
+    float *x = randn(nin, 1.0f), *wd = randn(ndw, 0.5f), *wp = randn(npw, 0.5f);
+    float *mean = randn((size_t)c, 0.3f), *scale = randn((size_t)c, 1.0f);
+    float *shift = randn((size_t)c, 0.3f), *invstd = buf((size_t)c), *ones = buf((size_t)c);
+    for (int ch = 0; ch < c; ch++)
+        invstd[ch] = fabsf(scale[ch]) + 0.5f, ones[ch] = 1.0f;
+    float *scratch = buf(conv_dw_pw_scratch_floats(&dw, &pw, h, w));
+    float *z = buf(nout), *zf = buf(nout), *g = randn(nout, 1.0f), *gs = randn((size_t)n, 1.0f);
+    float *mean2 = buf((size_t)c_out), *invstd2 = buf((size_t)c_out);
+    float *gamma2 = randn((size_t)c_out, 1.0f);
+    ConvPre pre = {mean, scale, shift, 0, NULL, NULL};
+    conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, z, NULL, x, wd, wp, n, h, w, scratch);
+    batchnorm_forward_train(NULL, mean2, invstd2, z, gamma2, NULL, NULL, NULL, n, c_out, p,
+                            BN_MOMENTUM, BN_EPS);
+    /* unfused: the second BN's backward, the block's, the first BN's sums */
+    float *dz = buf(nout), *dx_want = buf(nin), *ddw_want = buf(ndw), *dpw_want = buf(npw);
+    float *bn_want = buf(2 * (size_t)(c + c_out)), *bn_got = buf(2 * (size_t)(c + c_out));
+    batchnorm_backward_set(dz, bn_want, bn_want + c_out, g, gs, z, mean2, invstd2, gamma2, n, c_out,
+                           p);
+    conv2d_dw_pw_backward(&dw, &pw, &pre, NULL, dx_want, ddw_want, dpw_want, dz, x, NULL, wd, wp, n,
+                          h, w, scratch);
+    batchnorm_backward_set(NULL, bn_want + 2 * c_out, bn_want + 2 * c_out + c, dx_want, NULL, x,
+                           mean, invstd, NULL, n, c, hw);
+    /* fused */
+    double *sums = calloc(2 * (size_t)(c + c_out), sizeof *sums);
+    float *coef = buf(3 * (size_t)c_out), *coef1 = buf(3 * (size_t)c);
+    ConvPost post = {g, gs, mean2, sums, sums + c_out, NULL, NULL};
+    conv2d_dw_pw_forward(&dw, &pw, &pre, &post, zf, NULL, x, wd, wp, n, h, w, scratch);
+    batchnorm_grad_finish(coef, bn_got, bn_got + c_out, sums, sums + c_out, (double)n * p, invstd2,
+                          gamma2, c_out);
+    ok(same_bits(zf, z, nout) && same_bits(bn_got, bn_want, 2 * (size_t)c_out),
+       "block %dx%d s%d %d->%d on %dx%d and a BN after it: the forward taking the BN backward's "
+       "sums, the same output and the BN's weight gradients",
+       k, k, stride, c, c_out, h, w);
+    float *dx_got = randn(nin, 1e6f), *ddw_got = buf(ndw), *dpw_got = buf(npw);
+    const ConvPre pre_sums = {mean, scale, shift, 0, sums + 2 * c_out, sums + 2 * c_out + c};
+    post = (ConvPost){NULL, gs, mean2, NULL, NULL, z, coef};
+    conv2d_dw_pw_backward(&dw, &pw, &pre_sums, &post, dx_got, ddw_got, dpw_got, g, x, NULL, wd, wp,
+                          n, h, w, scratch);
+    batchnorm_grad_finish(coef1, bn_got + 2 * c_out, bn_got + 2 * c_out + c, sums + 2 * c_out,
+                          sums + 2 * c_out + c, (double)n * hw, invstd, ones, c);
+    ok(same_bits(dx_got, dx_want, nin) && same_bits(ddw_got, ddw_want, ndw) &&
+           same_bits(dpw_got, dpw_want, npw),
+       "... its backward from the BN's output gradient: the bits of the BN's backward, then the "
+       "block's");
+    ok(same_bits(bn_got + 2 * c_out, bn_want + 2 * c_out, 2 * (size_t)c),
+       "... and the sums of the BN before it, taken from the gradient it writes");
+    /* step 3 against batchnorm_backward_set's input gradient */
+    float *d1_want = buf(nin), *d1_got = buf(nin);
+    batchnorm_backward_set(d1_want, bn_want, bn_want + c, dx_want, NULL, x, mean, invstd, ones, n,
+                           c, hw);
+    for (int i = 0; i < n; i++)
+        batchnorm_input_grad_image(d1_got + (size_t)i * c * hw, dx_want + (size_t)i * c * hw, 1.0f,
+                                   x + (size_t)i * c * hw, mean, coef1, c, hw);
+    ok(same_bits(d1_got, d1_want, nin), "... and its input gradient image by image, the same bits");
+    free(x), free(wd), free(wp), free(mean), free(scale), free(shift), free(invstd), free(ones);
+    free(scratch), free(z), free(zf), free(g), free(gs), free(mean2), free(invstd2), free(gamma2);
+    free(dz), free(dx_want), free(ddw_want), free(dpw_want), free(bn_want), free(bn_got);
+    free(sums), free(coef), free(coef1), free(dx_got), free(ddw_got), free(dpw_got);
+    free(d1_want), free(d1_got);
 }
 
 /* The fused forms against their composition: BN_ADD = out + w * BN,
@@ -662,6 +738,10 @@ int main(void)
     check_dw_pw(128, 160, 3, 1, 1, 1, 6, 5, 4); /* 1x1 weight beyond the group partials */
     check_dw_pw(1, 1, 3, 1, 1, 1, 2, 12, 12);   /* one channel */
     check_dw_pw(1, 3, 5, 2, 4, 2, 2, 7, 7);
+    check_dw_pw_bn(8, 8, 3, 1, 1, 1, 3, 28, 28);
+    check_dw_pw_bn(16, 24, 3, 2, 1, 1, 2, 7, 7);
+    check_dw_pw_bn(5, 5, 5, 2, 4, 2, 3, 14, 14);
+    check_dw_pw_bn(2, 3, 3, 1, 1, 1, 2, 130, 100); /* beyond the plane buffer: naive path */
     check_bn_fused(4, 6, 49);
     check_bn_fused(2, 3, 64);
     return tap_done();

@@ -176,8 +176,8 @@ typedef struct DwPwCtx {
 static void dwpw_fwd(void *p, float *y)
 {
     DwPwCtx *c = p;
-    conv2d_dw_pw_forward(&c->dw, &c->pw, c->use_pre ? &c->pre : NULL, y, NULL, c->x, c->wdw, c->wpw,
-                         c->n, c->h, c->w, c->scratch);
+    conv2d_dw_pw_forward(&c->dw, &c->pw, c->use_pre ? &c->pre : NULL, NULL, y, NULL, c->x, c->wdw,
+                         c->wpw, c->n, c->h, c->w, c->scratch);
 }
 
 static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k, int stride,
@@ -194,7 +194,8 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     size_t ndw = conv_weight_count(&c.dw), npw = conv_weight_count(&c.pw);
     float *mean = randn((size_t)ch, 0.3f), *scale = randn((size_t)ch, 1.0f);
     float *shift = randn((size_t)ch, 0.3f);
-    c.pre = use_pre == 2 ? (ConvPre){NULL, NULL, NULL, 1} : (ConvPre){mean, scale, shift, 0};
+    c.pre = use_pre == 2 ? (ConvPre){NULL, NULL, NULL, 1, NULL, NULL}
+                         : (ConvPre){mean, scale, shift, 0, NULL, NULL};
     /* x such that BN(x) keeps 0.1 away from the ReLU's kink */
     c.x = rand_away_from_zero(nx);
     for (size_t i = 0; use_pre == 1 && i < nx; i++) {
@@ -203,15 +204,15 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     }
     c.wdw = randn(ndw, 0.5f);
     c.wpw = randn(npw, 0.5f);
-    c.scratch = buf(conv_dw_pw_scratch_floats(&c.dw, h, w));
+    c.scratch = buf(conv_dw_pw_scratch_floats(&c.dw, &c.pw, h, w));
     float *g = randn(ny, 1.0f), *gx = prefilled(nx), *gdw = prefilled(ndw), *gpw = prefilled(npw);
     /* the backward as training runs it: reading the depthwise output a
      * forward kept (test_kernels_fast: the bits of recomputing it) */
     float *y = buf(ny), *kept = buf((size_t)n * ch * ho * wo);
-    conv2d_dw_pw_forward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, y, kept, c.x, c.wdw, c.wpw, n, h, w,
-                         c.scratch);
-    conv2d_dw_pw_backward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, gx, gdw, gpw, g, c.x, kept, c.wdw,
-                          c.wpw, n, h, w, c.scratch);
+    conv2d_dw_pw_forward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, NULL, y, kept, c.x, c.wdw, c.wpw, n,
+                         h, w, c.scratch);
+    conv2d_dw_pw_backward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, NULL, gx, gdw, gpw, g, c.x, kept,
+                          c.wdw, c.wpw, n, h, w, c.scratch);
     for (size_t i = 0; use_pre == 1 && i < nx; i++) /* written, not added: d/dx from d/dBN */
         gx[i] = gx[i] * scale[i / hw % (size_t)ch] + PREFILL;
     char what[160];
@@ -223,6 +224,137 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     grad_check(what, dwpw_fwd, &c, c.wpw, npw, gpw, g, ny, 1e-2, 2e-3);
     free(mean), free(scale), free(shift), free(c.x), free(c.wdw), free(c.wpw), free(c.scratch);
     free(g), free(gx), free(gdw), free(gpw), free(y), free(kept);
+}
+
+/* A block between two training BNs, the way the evaluation network runs a
+ * SepConv block: y = gs[i] * BN2(block(ReLU(BN1(x)))) in image i, both BNs
+ * with the batch's statistics and affine, their backward fused into the
+ * block's (batchnorm.h's three steps): BN2's sums as the forward runs
+ * again, BN1's as the block's backward writes its gradient, each input
+ * gradient made image by image. */
+typedef struct SepBnCtx {
+    ConvSpec dw, pw;
+    int n, h, w, p;
+    float *x, *wdw, *wpw, *gamma1, *beta1, *gamma2, *beta2, *gs;
+    float *mean1, *invstd1, *scale1, *mean2, *invstd2, *z, *scratch;
+} SepBnCtx;
+
+static ConvPre sepbn_pre(SepBnCtx *c)
+{
+    const int ch = c->dw.c_in;
+    batchnorm_forward_train(NULL, c->mean1, c->invstd1, c->x, NULL, NULL, NULL, NULL, c->n, ch,
+                            c->h * c->w, BN_MOMENTUM, BN_EPS);
+    for (int q = 0; q < ch; q++)
+        c->scale1[q] = c->gamma1[q] * c->invstd1[q];
+    return (ConvPre){c->mean1, c->scale1, c->beta1, 0, NULL, NULL};
+}
+
+static void sepbn_fwd(void *p, float *y)
+{
+    SepBnCtx *c = p;
+    const ConvPre pre = sepbn_pre(c);
+    conv2d_dw_pw_forward(&c->dw, &c->pw, &pre, NULL, c->z, NULL, c->x, c->wdw, c->wpw, c->n, c->h,
+                         c->w, c->scratch);
+    batchnorm_forward_train(y, c->mean2, c->invstd2, c->z, c->gamma2, c->beta2, NULL, NULL, c->n,
+                            c->pw.c_out, c->p, BN_MOMENTUM, BN_EPS);
+    const size_t per = (size_t)c->pw.c_out * c->p;
+    for (size_t i = 0; i < (size_t)c->n * per; i++)
+        y[i] *= c->gs[i / per];
+}
+
+/* x away from BN1's ReLU kink: values whose BN1 output lies within 0.05 of
+ * zero are moved off it, a few rounds (each move shifts the statistics a
+ * little). */
+static void sepbn_away_from_kink(SepBnCtx *c)
+{
+    const int ch = c->dw.c_in;
+    const size_t hw = (size_t)c->h * c->w, nx = (size_t)c->n * ch * hw;
+    for (int round = 0; round < 4; round++) {
+        sepbn_pre(c);
+        for (size_t i = 0; i < nx; i++) {
+            const size_t q = i / hw % (size_t)ch;
+            const float y = (c->x[i] - c->mean1[q]) * c->scale1[q] + c->beta1[q];
+            if (fabsf(y) < 0.05f)
+                c->x[i] += (y >= 0.0f ? 0.1f : -0.1f) / c->scale1[q];
+        }
+    }
+}
+
+static void check_sep_bn(const char *name, int ch, int c_out, int k, int stride, int pad, int dil,
+                         int n, int h, int w)
+{
+    SepBnCtx c = {.dw = {ch, ch, k, k, stride, pad, dil, ch},
+                  .pw = {ch, c_out, 1, 1, 1, 0, 1, 1},
+                  .n = n,
+                  .h = h,
+                  .w = w};
+    c.p = conv_out_size(h, k, stride, pad, dil) * conv_out_size(w, k, stride, pad, dil);
+    const size_t hw = (size_t)h * w, nx = (size_t)n * ch * hw, ny = (size_t)n * c_out * c.p;
+    const size_t ndw = conv_weight_count(&c.dw), npw = conv_weight_count(&c.pw);
+    c.x = randn(nx, 1.5f);
+    c.wdw = randn(ndw, 0.5f);
+    c.wpw = randn(npw, 0.5f);
+    c.gamma1 = randn((size_t)ch, 0.3f), c.beta1 = randn((size_t)ch, 0.5f);
+    c.gamma2 = randn((size_t)c_out, 0.3f), c.beta2 = randn((size_t)c_out, 0.5f);
+    for (int q = 0; q < ch; q++)
+        c.gamma1[q] += 1.0f;
+    for (int q = 0; q < c_out; q++)
+        c.gamma2[q] += 1.0f;
+    c.gs = buf((size_t)n); /* a drop-path after BN2: image 0 dropped */
+    for (int i = 0; i < n; i++)
+        c.gs[i] = i == 0 ? 0.0f : 1.25f;
+    c.mean1 = buf((size_t)ch), c.invstd1 = buf((size_t)ch), c.scale1 = buf((size_t)ch);
+    c.mean2 = buf((size_t)c_out), c.invstd2 = buf((size_t)c_out);
+    c.z = buf(ny);
+    c.scratch = buf(conv_dw_pw_scratch_floats(&c.dw, &c.pw, h, w));
+    sepbn_away_from_kink(&c);
+    float *g = randn(ny, 1.0f), *y = buf(ny), *kept = buf((size_t)n * ch * c.p);
+    float *gx = prefilled(nx), *gdw = prefilled(ndw), *gpw = prefilled(npw);
+    float *gg1 = prefilled((size_t)ch), *gb1 = prefilled((size_t)ch);
+    float *gg2 = prefilled((size_t)c_out), *gb2 = prefilled((size_t)c_out);
+    float *coef1 = buf(3 * (size_t)ch), *coef2 = buf(3 * (size_t)c_out), *dy1 = buf(nx);
+    double *sums = calloc(2 * (size_t)(ch + c_out), sizeof *sums);
+    double *sg2 = sums, *sgx2 = sums + c_out, *sg1 = sums + 2 * c_out, *sgx1 = sg1 + ch;
+    sepbn_fwd(&c, y);
+    /* the backward as training runs it */
+    ConvPre pre = sepbn_pre(&c);
+    ConvPost post = {g, c.gs, c.mean2, sg2, sgx2, NULL, NULL};
+    conv2d_dw_pw_forward(&c.dw, &c.pw, &pre, &post, c.z, kept, c.x, c.wdw, c.wpw, n, h, w,
+                         c.scratch);
+    batchnorm_grad_finish(coef2, gg2, gb2, sg2, sgx2, (double)n * c.p, c.invstd2, c.gamma2, c_out);
+    pre.sg = sg1, pre.sgx = sgx1;
+    post = (ConvPost){NULL, c.gs, c.mean2, NULL, NULL, c.z, coef2};
+    conv2d_dw_pw_backward(&c.dw, &c.pw, &pre, &post, dy1, gdw, gpw, g, c.x, kept, c.wdw, c.wpw, n,
+                          h, w, c.scratch);
+    batchnorm_grad_finish(coef1, gg1, gb1, sg1, sgx1, (double)n * hw, c.invstd1, c.gamma1, ch);
+    for (int i = 0; i < n; i++) { /* written, not added */
+        const size_t o = (size_t)i * ch * hw;
+        batchnorm_input_grad_image(gx + o, dy1 + o, 1.0f, c.x + o, c.mean1, coef1, ch, (int)hw);
+    }
+    for (size_t i = 0; i < nx; i++)
+        gx[i] += PREFILL;
+    struct {
+        const char *what;
+        float *param, *grad;
+        size_t count;
+    } checks[] = {{"d/dinput", c.x, gx, nx},
+                  {"d/ddepthwise", c.wdw, gdw, ndw},
+                  {"d/dpointwise", c.wpw, gpw, npw},
+                  {"d/dgamma1", c.gamma1, gg1, (size_t)ch},
+                  {"d/dbeta1", c.beta1, gb1, (size_t)ch},
+                  {"d/dgamma2", c.gamma2, gg2, (size_t)c_out},
+                  {"d/dbeta2", c.beta2, gb2, (size_t)c_out}};
+    for (size_t q = 0; q < sizeof checks / sizeof *checks; q++) {
+        char what[160];
+        snprintf(what, sizeof what, "%s %s", name, checks[q].what);
+        grad_check(what, sepbn_fwd, &c, checks[q].param, checks[q].count, checks[q].grad, g, ny,
+                   1e-2, 5e-3);
+    }
+    free(c.x), free(c.wdw), free(c.wpw), free(c.gamma1), free(c.beta1), free(c.gamma2);
+    free(c.beta2), free(c.gs), free(c.mean1), free(c.invstd1), free(c.scale1), free(c.mean2);
+    free(c.invstd2), free(c.z), free(c.scratch), free(g), free(y), free(kept), free(gx), free(gdw);
+    free(gpw), free(gg1), free(gb1), free(gg2), free(gb2), free(coef1), free(coef2), free(dy1);
+    free(sums);
 }
 
 /* ------------------------------------------------------------------ ReLU'd concat + 1x1 */
@@ -655,6 +787,12 @@ int main(void)
     check_dw_pw("fused ReLU + dw 3x3 + pw (1->2, 1x120x110)", 2, 1, 2, 3, 1, 1, 1, 1, 120, 110);
     check_dw_pw("fused ReLU(BN) + dw 5x5 d2 s2 + pw (3->3, 2x8x8)", 1, 3, 3, 5, 2, 4, 2, 2, 8, 8);
     check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (1->2, 1x120x110)", 1, 1, 2, 3, 1, 1, 1, 1, 120, 110);
+    check_sep_bn("BN + ReLU + dw 3x3 + pw (4->5) + BN, backward fused, 3x9x11", 4, 5, 3, 1, 1, 1, 3,
+                 9, 11);
+    check_sep_bn("BN + ReLU + dw 5x5 d2 s2 + pw (3->3) + BN, backward fused, 2x8x8", 3, 3, 5, 2, 4,
+                 2, 2, 8, 8);
+    check_sep_bn("BN + ReLU + dw 3x3 + pw (2->3) + BN, backward fused, 2x120x110", 2, 3, 3, 1, 1, 1,
+                 2, 120, 110);
     check_pool(0, 2, 3, 7, 9, 1);
     check_pool(0, 2, 3, 7, 9, 2);
     check_pool(0, 2, 2, 8, 8, 2);

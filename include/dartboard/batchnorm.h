@@ -57,4 +57,23 @@ double batchnorm_backward_scaled(float *din, float scale, const float *dout, con
                                  const float *save_mean, const float *save_invstd, int n, int c,
                                  int hw, double *dots);
 
+/* batchnorm_backward_set in three steps, for a kernel that fuses it into
+ * the convolution beside it image by image (conv.h's ConvPre.sg and
+ * ConvPost), so that neither its sums nor its input gradient go through
+ * memory. With the sums taken over the images in order, the bits of
+ * batchnorm_backward_set.
+ *  1. sg[ch] += the sum of g, sgx[ch] += the sum of g * (x - mean[ch]) over
+ *     one image (c, hw): g = gs * dout, x the BN's input.
+ *  2. From the sums over the batch's m values: dgamma and dbeta += their
+ *     gradients (with sync_bn, this process's share), and coef (3 * c
+ *     floats) for step 3, from the sums over every process with sync_bn.
+ *  3. din = (not +=) one image's input gradient. */
+void batchnorm_grad_sums_image(double *sg, double *sgx, const float *dout, float gs, const float *x,
+                               const float *mean, int c, int hw);
+void batchnorm_grad_finish(float *coef, float *dgamma, float *dbeta, const double *sg,
+                           const double *sgx, double m, const float *save_invstd,
+                           const float *gamma, int c);
+void batchnorm_input_grad_image(float *din, const float *dout, float gs, const float *x,
+                                const float *mean, const float *coef, int c, int hw);
+
 #endif

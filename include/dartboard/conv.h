@@ -57,15 +57,32 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
  *
  * keep (may be NULL): the depthwise output of the batch, (n, c, ho, wo), is
  * also left there, for a backward that follows to read instead of
- * computing it again (conv2d_dw_pw_backward's kept). */
+ * computing it again (conv2d_dw_pw_backward's kept).
+ *
+ * post (may be NULL): the block's output feeds a training BN (the BN of a
+ * SepConv block), whose backward is fused into the block's, split as
+ * batchnorm.h says. In the forward, which the backward runs again, post->sg
+ * and post->sgx += that BN's backward sums, image by image in order, from
+ * post->g (the BN's output gradient, image i scaled by post->gs[i]; gs
+ * NULL: 1) and the output in cache. In the backward, dout is post->g: the
+ * block's output gradient is made image by image in scratch
+ * (batchnorm_input_grad_image) from it, post->x (the BN's input, the
+ * forward's output) and post->coef (batchnorm_grad_finish's). */
 typedef struct ConvPre {
     const float *mean, *scale, *shift;
-    int add; /* the backward adds (+=) the gradient under the ReLU */
+    int add;          /* the backward adds (+=) the gradient under the ReLU */
+    double *sg, *sgx; /* backward, without add: += the sums of this BN's
+                       * backward (din is its output gradient), or NULL */
 } ConvPre;
-size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w);
-void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *out,
-                          float *keep, const float *in, const float *wdw, const float *wpw, int n,
-                          int h, int w, float *scratch);
+typedef struct ConvPost {
+    const float *g, *gs, *mean;
+    double *sg, *sgx;      /* forward */
+    const float *x, *coef; /* backward */
+} ConvPost;
+size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w);
+void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
+                          const ConvPost *post, float *out, float *keep, const float *in,
+                          const float *wdw, const float *wpw, int n, int h, int w, float *scratch);
 
 /* The pointwise half of that block's backward, image by image: gmid = (not
  * +=) the gradient of the depthwise output under dout; with dwpw, the
@@ -84,13 +101,14 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
  * forward's keep, the same bits) or, with kept NULL, recomputed; the
  * gradient between the two convolutions never leaves cache. With pre (as
  * the forward's), din = (not +=) the gradient of the BN output under the
- * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0; or, with
- * pre->add, din += it (a state read by several ops). Runs in the calling
- * thread. */
-void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *din,
-                           float *ddw, float *dpw, const float *dout, const float *in,
-                           const float *kept, const float *wdw, const float *wpw, int n, int h,
-                           int w, float *scratch);
+ * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0, and with
+ * pre->sg that BN's backward sums taken from it; or, with pre->add, din +=
+ * it (a state read by several ops). With post, dout is the output gradient
+ * of the BN after the block (see the forward). Runs in the calling thread. */
+void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
+                           const ConvPost *post, float *din, float *ddw, float *dpw,
+                           const float *dout, const float *in, const float *kept, const float *wdw,
+                           const float *wpw, int n, int h, int w, float *scratch);
 
 /* A 1x1 convolution of ReLU(the channel concatenation of `count` tensors of
  * (n, c, h, w) each): a DARTS cell's preprocessing of the previous cell's

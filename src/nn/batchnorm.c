@@ -281,24 +281,47 @@ static inline void bn_grad_sums(const float *restrict dout, float gs, const floa
     *sgx += t;
 }
 
-/* din of scale * BN from the per-channel sums g and g * x_hat over m values:
- * din (=, or += with add) k*g - k*cx*(x - mean) - k*mg, g = dout_scale[i] *
- * dout in image i. */
-static void bn_input_grad(float *din, const float *dout, const float *dout_scale, const float *in,
-                          int n, int c, int hw, int ch, float mean, float invstd, float gamma,
-                          float scale, double sg, double sgxh, double m, int add)
+/* Channel ch's input gradient from the batch's sums of g and g * x_hat over
+ * m values: din = a * g + b * (x - mean) + c0, with
+ * din = gamma*invstd * scale * (g - mean(g) - x_hat * mean(g*x_hat)). */
+static inline void bn_grad_coef(float *a, float *b, float *c0, float gamma, float invstd,
+                                float scale, double sg, double sgxh, double m)
 {
     const float k = gamma * invstd * scale;
     const float mg = (float)(sg / m);
-    const float cx = (float)(sgxh / m) * invstd;
-    const float a = k, b = -k * cx, c0 = -k * mg;
+    const float cx = (float)(sgxh / m) * invstd; /* per unit of (x - mean) */
+    *a = k;
+    *b = -k * cx;
+    *c0 = -k * mg;
+}
+
+/* dx (=, or += with add) a * (g * gs) + b * (x - mean) + c0 over one plane. */
+static inline __attribute__((always_inline)) void
+bn_input_grad_plane(float *restrict dx, const float *restrict g, float gs, const float *restrict x,
+                    int hw, float mean, float a, float b, float c0, const int add)
+{
+    const v8 av = v8_set1(a), bv = v8_set1(b), cv = v8_set1(c0), mv = v8_set1(mean);
+    const v8 gsv = v8_set1(gs);
+    int j = 0;
+    for (; j + 8 <= hw; j += 8) {
+        const v8 y = av * (v8_load(g + j) * gsv) + bv * (v8_load(x + j) - mv) + cv;
+        v8_store(dx + j, add ? v8_load(dx + j) + y : y);
+    }
+    for (; j < hw; j++) {
+        const float y = a * (g[j] * gs) + b * (x[j] - mean) + c0;
+        dx[j] = add ? dx[j] + y : y;
+    }
+}
+
+/* Channel ch's input gradient over the batch (planes strided by c). */
+static inline __attribute__((always_inline)) void
+bn_input_grad(float *din, const float *dout, const float *dout_scale, const float *in, int n, int c,
+              int hw, int ch, float mean, float a, float b, float c0, const int add)
+{
     for (int i = 0; i < n; i++) {
         size_t o = ((size_t)i * c + ch) * hw;
-        const float gs = dout_scale ? dout_scale[i] : 1.0f;
-        for (int j = 0; j < hw; j++) {
-            const float y = a * (dout[o + j] * gs) + b * (in[o + j] - mean) + c0;
-            din[o + j] = add ? din[o + j] + y : y;
-        }
+        bn_input_grad_plane(din + o, dout + o, dout_scale ? dout_scale[i] : 1.0f, in + o, hw, mean,
+                            a, b, c0, add);
     }
 }
 
@@ -333,10 +356,15 @@ static void bn_backward_synced(float *din, float *dgamma, float *dbeta, const fl
     sums[2 * c] = (double)n * hw;
     bn_sync_hook->sum(bn_sync_hook->ctx, sums, 2 * (size_t)c + 1);
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
-    for (int ch = 0; ch < c; ch++)
-        bn_input_grad(din, dout, dout_scale, in, n, c, hw, ch, save_mean[ch], save_invstd[ch],
-                      gamma ? gamma[ch] : 1.0f, scale, sums[2 * ch], sums[2 * ch + 1], sums[2 * c],
-                      add);
+    for (int ch = 0; ch < c; ch++) {
+        float a, b, c0;
+        bn_grad_coef(&a, &b, &c0, gamma ? gamma[ch] : 1.0f, save_invstd[ch], scale, sums[2 * ch],
+                     sums[2 * ch + 1], sums[2 * c]);
+        if (add)
+            bn_input_grad(din, dout, dout_scale, in, n, c, hw, ch, save_mean[ch], a, b, c0, 1);
+        else
+            bn_input_grad(din, dout, dout_scale, in, n, c, hw, ch, save_mean[ch], a, b, c0, 0);
+    }
 }
 
 /* The backward of scale * BN; din = (or += with add) the input gradient,
@@ -372,29 +400,9 @@ bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const fl
             dgamma[ch] += (float)sgxh;
         if (!din)
             continue;
-        /* din = gamma*invstd * (g - mean(g) - x_hat * mean(g*x_hat)) */
-        const float k = (gamma ? gamma[ch] : 1.0f) * invstd * scale;
-        const float mg = (float)(sg / m);
-        const float cx = (float)(sgxh / m) * invstd; /* per unit of (x - mean) */
-        /* din += k*g - k*cx*(x - mean) - k*mg */
-        const float a = k, b = -k * cx, c0 = -k * mg;
-        const v8 av = v8_set1(a), bv = v8_set1(b), cv = v8_set1(c0), mv = v8_set1(mean);
-        for (int i = 0; i < n; i++) {
-            size_t o = ((size_t)i * c + ch) * hw;
-            const float *restrict g = dout + o, *restrict x = in + o;
-            float *restrict dx = din + o;
-            const float gs = dout_scale ? dout_scale[i] : 1.0f;
-            const v8 gsv = v8_set1(gs);
-            int j = 0;
-            for (; j + 8 <= hw; j += 8) {
-                const v8 y = av * (v8_load(g + j) * gsv) + bv * (v8_load(x + j) - mv) + cv;
-                v8_store(dx + j, add ? v8_load(dx + j) + y : y);
-            }
-            for (; j < hw; j++) {
-                const float y = a * (g[j] * gs) + b * (x[j] - mean) + c0;
-                dx[j] = add ? dx[j] + y : y;
-            }
-        }
+        float a, b, c0;
+        bn_grad_coef(&a, &b, &c0, gamma ? gamma[ch] : 1.0f, invstd, scale, sg, sgxh, m);
+        bn_input_grad(din, dout, dout_scale, in, n, c, hw, ch, mean, a, b, c0, add);
     }
 }
 
@@ -430,4 +438,42 @@ double batchnorm_backward_scaled(float *din, float scale, const float *dout, con
         sum += dots[ch];
     PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
     return sum;
+}
+
+void batchnorm_grad_sums_image(double *sg, double *sgx, const float *dout, float gs, const float *x,
+                               const float *mean, int c, int hw)
+{
+    for (int ch = 0; ch < c; ch++)
+        bn_grad_sums(dout + (size_t)ch * hw, gs, x + (size_t)ch * hw, hw, mean[ch], &sg[ch],
+                     &sgx[ch]);
+}
+
+void batchnorm_grad_finish(float *coef, float *dgamma, float *dbeta, const double *sg,
+                           const double *sgx, double m, const float *save_invstd,
+                           const float *gamma, int c)
+{
+    double sums[2 * c + 1];
+    for (int ch = 0; ch < c; ch++) {
+        const double sgxh = sgx[ch] * save_invstd[ch];
+        dbeta[ch] += (float)sg[ch];
+        dgamma[ch] += (float)sgxh;
+        sums[2 * ch] = sg[ch];
+        sums[2 * ch + 1] = sgxh;
+    }
+    sums[2 * c] = m;
+    if (bn_sync_hook)
+        bn_sync_hook->sum(bn_sync_hook->ctx, sums, 2 * (size_t)c + 1);
+    for (int ch = 0; ch < c; ch++)
+        bn_grad_coef(&coef[ch], &coef[c + ch], &coef[2 * c + ch], gamma[ch], save_invstd[ch], 1.0f,
+                     sums[2 * ch], sums[2 * ch + 1], sums[2 * c]);
+}
+
+void batchnorm_input_grad_image(float *din, const float *dout, float gs, const float *x,
+                                const float *mean, const float *coef, int c, int hw)
+{
+    for (int ch = 0; ch < c; ch++) {
+        const size_t o = (size_t)ch * hw;
+        bn_input_grad_plane(din + o, dout + o, gs, x + o, hw, mean[ch], coef[ch], coef[c + ch],
+                            coef[2 * c + ch], 0);
+    }
 }

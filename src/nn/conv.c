@@ -22,6 +22,7 @@
 #include "config.h"
 #include "isa.h"
 #include "dartboard/conv.h"
+#include "dartboard/batchnorm.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -1003,15 +1004,16 @@ static double conv_flops(const ConvSpec *s, int n, int h, int w)
 
 /* ------------------------------------------------- depthwise + pointwise */
 
-/* The depthwise output of one image (the tile), its gradient, and for a
- * block with a ConvPre the image ReLU(BN(x)) and its input gradient (the
- * backward's add mode). */
-size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, int h, int w)
+/* The fused block's scratch, one image of each: the depthwise output and
+ * its gradient (c, ho, wo); for a ConvPre, the input it makes, ReLU(BN(x)),
+ * and that input's gradient (the backward's add mode) (c, h, w); for a
+ * ConvPost, the block's output gradient (c_out, ho, wo). */
+size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w)
 {
-    const size_t tile = (size_t)dw->c_out *
-                        (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
-                        (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
-    return 2 * tile + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w;
+    const size_t p = (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
+                     (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
+    return 2 * (size_t)dw->c_out * p + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w +
+           (size_t)pw->c_out * p;
 }
 
 /* d[0..n) = ReLU(x). */
@@ -1107,9 +1109,20 @@ static void dw_image_forward(const DwImage *d, float *buf, float *tile, const fl
     }
 }
 
-void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *out,
-                          float *keep, const float *in, const float *wdw, const float *wpw, int n,
-                          int h, int w, float *scratch)
+/* post's BN backward sums over image i, its output z in cache (conv.h). */
+static void post_sums(const ConvPost *post, const float *z, int i, int co, int p, double *t_bn)
+{
+    const double t0 = profile_enabled ? profile_clock() : 0.0;
+    const size_t o = (size_t)i * co * p;
+    batchnorm_grad_sums_image(post->sg, post->sgx, post->g + o, post->gs ? post->gs[i] : 1.0f, z,
+                              post->mean, co, p);
+    if (profile_enabled)
+        *t_bn += profile_clock() - t0;
+}
+
+void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
+                          const ConvPost *post, float *out, float *keep, const float *in,
+                          const float *wdw, const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_forward");
@@ -1121,7 +1134,8 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
         plane_clear(&d.pl, buf, 0.0f);
     if (dw_relu_on_load(&d, pre, 0))
         pre = NULL;
-    double t_dw = 0.0, t_pw = 0.0;
+    const int co = pw->c_out;
+    double t_dw = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         const double t0 = profile_enabled ? profile_clock() : 0.0;
         const float *x = in + (size_t)i * c * hw;
@@ -1132,15 +1146,20 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
         float *t = keep ? keep + (size_t)i * c * p : tile;
         dw_image_forward(&d, buf, t, x, wdw);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
-        gemm_small(pw->c_out, p, c, wpw, c, 1, t, p, out + (size_t)i * pw->c_out * p, p, 0);
+        float *z = out + (size_t)i * co * p;
+        gemm_small(co, p, c, wpw, c, 1, t, p, z, p, 0);
         if (profile_enabled) {
             t_dw += t1 - t0;
             t_pw += profile_clock() - t1;
         }
+        if (post)
+            post_sums(post, z, i, co, p, &t_bn);
     }
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, conv_flops(dw, n, h, w));
         profile_charge_seconds(PROF_POINTWISE, t_pw, conv_flops(pw, n, d.ho, d.wo));
+        if (post)
+            profile_charge_seconds(PROF_BN, t_bn, 4.0 * n * co * p);
     }
 }
 
@@ -1261,10 +1280,37 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
     }
 }
 
-void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre, float *din,
-                           float *ddw, float *dpw, const float *dout, const float *in,
-                           const float *kept, const float *wdw, const float *wpw, int n, int h,
-                           int w, float *scratch)
+/* Image i's output gradient: dout's, or made from it through post's BN in
+ * ga (conv.h). */
+static const float *post_grad(const ConvPost *post, float *ga, const float *dout, int i, int co,
+                              int p, double *t_bn)
+{
+    const size_t o = (size_t)i * co * p;
+    if (!post)
+        return dout + o;
+    const double t0 = profile_enabled ? profile_clock() : 0.0;
+    batchnorm_input_grad_image(ga, dout + o, post->gs ? post->gs[i] : 1.0f, post->x + o, post->mean,
+                               post->coef, co, p);
+    if (profile_enabled)
+        *t_bn += profile_clock() - t0;
+    return ga;
+}
+
+/* pre's BN backward sums over image i: dx its output gradient, x its
+ * input. */
+static void pre_sums(const ConvPre *pre, const float *dx, const float *x, int c, size_t hw,
+                     double *t_bn)
+{
+    const double t0 = profile_enabled ? profile_clock() : 0.0;
+    batchnorm_grad_sums_image(pre->sg, pre->sgx, dx, 1.0f, x, pre->mean, c, (int)hw);
+    if (profile_enabled)
+        *t_bn += profile_clock() - t0;
+}
+
+void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
+                           const ConvPost *post, float *din, float *ddw, float *dpw,
+                           const float *dout, const float *in, const float *kept, const float *wdw,
+                           const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward");
@@ -1272,10 +1318,13 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     const size_t hw = (size_t)h * w;
     float *tile = scratch, *gmid = scratch + (size_t)c * p, *xt = scratch + 2 * (size_t)c * p;
     float *dxt = pre && pre->add ? xt + (size_t)c * hw : NULL;
-    double t_dw = 0.0, t_pw = 0.0;
+    float *ga = xt + 2 * (size_t)c * hw;
+    const int sums = pre && pre->sg && !pre->add;
+    double t_dw = 0.0, t_pw = 0.0, t_bn = 0.0;
     if (!d.planned) {
         for (int i = 0; i < n; i++) {
-            const float *a = dout + (size_t)i * co * p, *x = in + (size_t)i * c * hw;
+            const float *a = post_grad(post, ga, dout, i, co, p, &t_bn),
+                        *x = in + (size_t)i * c * hw;
             if (pre) {
                 conv_pre_image(xt, x, pre, c, hw);
                 x = xt;
@@ -1293,6 +1342,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                 relu_mask_add(din + (size_t)i * c * hw, dx, x, (size_t)c * hw);
             else if (pre)
                 relu_mask_in_place(dx, x, (size_t)c * hw);
+            if (sums)
+                pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
         }
         return; /* the naive path is not profiled (conv2d_*_naive are references) */
     }
@@ -1319,13 +1370,19 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
             if (profile_enabled)
                 t_dw += profile_clock() - t0;
         }
-        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, din + (size_t)i * c * hw, dxt, pre != NULL,
-                             ddw, dpw, dout + (size_t)i * co * p, x, wdw, wpw, tile,
-                             kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
+        const float *a = post_grad(post, ga, dout, i, co, p, &t_bn);
+        float *dx = din + (size_t)i * c * hw;
+        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, x, wdw, wpw,
+                             tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
+        if (sums)
+            pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
     }
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, (kept ? 2.0 : 3.0) * conv_flops(dw, n, h, w));
         profile_charge_seconds(PROF_POINTWISE, t_pw, 2.0 * conv_flops(pw, n, d.ho, d.wo));
+        if (post || sums)
+            profile_charge_seconds(PROF_BN, t_bn,
+                                   ((post ? 5.0 * co * p : 0.0) + (sums ? 4.0 * c * hw : 0.0)) * n);
     }
 }
 

@@ -34,6 +34,9 @@
     X(batchnorm_backward)                                                                          \
     X(batchnorm_backward_scaled)                                                                   \
     X(batchnorm_backward_set)                                                                      \
+    X(batchnorm_grad_sums_image)                                                                   \
+    X(batchnorm_grad_finish)                                                                       \
+    X(batchnorm_input_grad_image)                                                                  \
     X(channel_copy)                                                                                \
     X(channel_accumulate)                                                                          \
     X(shift1_forward)                                                                              \
@@ -93,6 +96,9 @@
 #define batchnorm_backward NN_ISA_NAME(batchnorm_backward)
 #define batchnorm_backward_scaled NN_ISA_NAME(batchnorm_backward_scaled)
 #define batchnorm_backward_set NN_ISA_NAME(batchnorm_backward_set)
+#define batchnorm_grad_sums_image NN_ISA_NAME(batchnorm_grad_sums_image)
+#define batchnorm_grad_finish NN_ISA_NAME(batchnorm_grad_finish)
+#define batchnorm_input_grad_image NN_ISA_NAME(batchnorm_input_grad_image)
 #define channel_copy NN_ISA_NAME(channel_copy)
 #define channel_accumulate NN_ISA_NAME(channel_accumulate)
 #define shift1_forward NN_ISA_NAME(shift1_forward)

@@ -119,7 +119,8 @@ void plan_sep_dil(Plan *p, SepDil *op, int blocks, int c, int k, int stride, int
         blk->x = arena_floats(p->arena, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
         /* slot 3 is the fused block's scratch (sep_dil_forward, _backward) */
         scratch_need(&plan_need(p)->slot,
-                     conv_dw_pw_scratch_floats(&blk->dw.spec, b ? op->ho : h, b ? op->wo : w));
+                     conv_dw_pw_scratch_floats(&blk->dw.spec, &blk->pw.spec, b ? op->ho : h,
+                                               b ? op->wo : w));
     }
     op->kinks = blocks == 2 ? plan_kinks(p, n * (size_t)c * (size_t)op->ho * (size_t)op->wo) : NULL;
     scratch_need(&plan_need(p)->slot, n * (size_t)c * (size_t)op->ho * (size_t)op->wo);
@@ -386,8 +387,8 @@ void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *rel
         const DwBlock *blk = &op->blk[k];
         const float *in = k == 0 ? relu_in : t;
         int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
-        conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, NULL, blk->x, NULL, in, x->w + blk->dw.w,
-                             x->w + blk->pw.w, x->n, h, w, blk_scratch);
+        conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, NULL, NULL, blk->x, NULL, in,
+                             x->w + blk->dw.w, x->w + blk->pw.w, x->n, h, w, blk_scratch);
         if (k == op->blocks - 1) {
             bn_forward_out(x, &blk->bn, out, blk->x, hwo);
         } else if (x->kinks == SUPERNET_KINKS_FROZEN) {

@@ -27,7 +27,9 @@
  *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept (the
  *   middle ReLU is now never stored at all: the second block makes it image
  *   by image as it reads its input, conv.h's ConvPre; so does the first
- *   block with the ReLU that opens the op, on the state);
+ *   block with the ReLU that opens the op, on the state); their BNs'
+ *   backward is fused into the blocks' (evalops.c's ev_sep_dil_backward),
+ *   so no BN input gradient is stored either;
  * - the stem's output and depthwise outputs.
  * The output gradients of the cells rotate through three buffers: the
  * backward of cell k touches only those of k, k-1 and k-2. They are laid out
@@ -382,6 +384,10 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         arena_floats(&net->arena, DWPW_GROUPS * (p->blk_scratch ? p->blk_scratch : 1));
     net->part_floats = p->part;
     net->parts = arena_floats(&net->arena, DWPW_GROUPS * (p->part ? p->part : 1));
+    net->bn_c = p->bn_c;
+    net->bn_parts =
+        arena_bytes(&net->arena, DWPW_GROUPS * 2 * (p->bn_c ? p->bn_c : 1) * sizeof *net->bn_parts);
+    net->bn_coef = arena_floats(&net->arena, 3 * (p->bn_c ? p->bn_c : 1));
     return 0;
 }
 

@@ -107,9 +107,11 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eplan_conv(p, &op->dw[b], c, c, k, b == 0 ? stride : 1, pad, dilation, c, hi, wi);
         eplan_conv(p, &op->pw[b], c, c, 1, 1, 0, 1, 1, op->ho, op->wo);
         eplan_bn(p, &op->bn[b], c);
-        /* the fused block's scratch; its partial weight gradients */
-        eneed(&p->blk_scratch, conv_dw_pw_scratch_floats(&op->dw[b].spec, hi, wi));
+        /* the fused block's scratch; its partial weight gradients and BN
+         * backward sums */
+        eneed(&p->blk_scratch, conv_dw_pw_scratch_floats(&op->dw[b].spec, &op->pw[b].spec, hi, wi));
         eneed(&p->part, (size_t)c * (size_t)c + conv_weight_count(&op->dw[b].spec));
+        eneed(&p->bn_c, (size_t)c);
     }
     eneed(&p->blk, out);
 }
@@ -221,8 +223,9 @@ ConvPre ebn_pre(EvalNet *net, const EBn *bn)
 {
     for (int ch = 0; ch < bn->c; ch++)
         bn->scale[ch] = ebn_scale(net, bn, ch);
-    return (ConvPre){net->mode == EVAL_TEST ? net->run + bn->run : bn->mean, bn->scale,
-                     net->w + bn->beta, 0};
+    return (ConvPre){.mean = net->mode == EVAL_TEST ? net->run + bn->run : bn->mean,
+                     .scale = bn->scale,
+                     .shift = net->w + bn->beta};
 }
 
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
@@ -251,6 +254,57 @@ static float *group_part(const EvalNet *net, int g)
     return net->parts + (size_t)g * net->part_floats;
 }
 
+/* Group g's partial sums of a BN backward split around a fused block
+ * (batchnorm.h): sg, then sgx, c channels each; cleared. */
+static double *group_bn_sums(const EvalNet *net, int g, int c)
+{
+    double *sums = net->bn_parts + (size_t)g * 2 * net->bn_c;
+    memset(sums, 0, 2 * (size_t)c * sizeof *sums);
+    return sums;
+}
+
+/* That BN backward's sums over the groups, in group order (the bits do not
+ * depend on the thread count), then its finish: the weight gradients, and
+ * net->bn_coef for its input gradient. */
+static void ebn_grad_finish(EvalNet *net, const EBn *bn, int hw)
+{
+    const int c = bn->c;
+    double sg[c], sgx[c];
+    memset(sg, 0, sizeof sg);
+    memset(sgx, 0, sizeof sgx);
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const double *part = net->bn_parts + (size_t)g * 2 * net->bn_c;
+        for (int ch = 0; ch < c; ch++) {
+            sg[ch] += part[ch];
+            sgx[ch] += part[c + ch];
+        }
+    }
+    batchnorm_grad_finish(net->bn_coef, net->gw + bn->gamma, net->gw + bn->beta, sg, sgx,
+                          (double)net->n * hw, bn->invstd, net->w + bn->gamma, c);
+}
+
+/* The ConvPost of a BN after a fused block: its output gradient g (image i
+ * scaled by gs[i]), its input x; its coefficients once finished. */
+static ConvPost ebn_post(EvalNet *net, const EBn *bn, const float *g, const float *gs,
+                         const float *x)
+{
+    return (ConvPost){g, gs, bn->mean, NULL, NULL, x, net->bn_coef};
+}
+
+/* post from image i0 on. */
+static ConvPost post_from(const ConvPost *post, int i0, size_t out_img)
+{
+    ConvPost mine = *post;
+    mine.g = post->g ? post->g + (size_t)i0 * out_img : NULL;
+    mine.gs = post->gs ? post->gs + i0 : NULL;
+    mine.x = post->x ? post->x + (size_t)i0 * out_img : NULL;
+    return mine;
+}
+
 /* dst[0..len) += the groups' partial sums at offset off, in group order:
  * the bits do not depend on the thread count. */
 static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
@@ -266,9 +320,11 @@ static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
     }
 }
 
-/* The fused depthwise-pointwise forward over the image groups. */
-static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre, float *out,
-                         float *keep, const float *in, int h, int w)
+/* The fused depthwise-pointwise forward over the image groups; with post,
+ * its BN's backward sums, per group. */
+static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre,
+                         const ConvPost *post, float *out, float *keep, const float *in, int h,
+                         int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
@@ -279,20 +335,28 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
         group_images(net, g, &i0, &i1);
-        if (i1 > i0)
-            conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, out + (size_t)i0 * out_img,
-                                 keep ? keep + (size_t)i0 * mid_img : NULL,
-                                 in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0,
-                                 h, w, group_scratch(net, g));
+        if (i1 <= i0)
+            continue;
+        ConvPost mine;
+        if (post) {
+            mine = post_from(post, i0, out_img);
+            mine.sg = group_bn_sums(net, g, pw->spec.c_out);
+            mine.sgx = mine.sg + pw->spec.c_out;
+        }
+        conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, post ? &mine : NULL,
+                             out + (size_t)i0 * out_img, keep ? keep + (size_t)i0 * mid_img : NULL,
+                             in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0, h,
+                             w, group_scratch(net, g));
     }
 }
 
 /* din += the block's input gradient (with pre: din = the gradient of the
- * BN output under the ReLU, conv.h); its weight gradients += the groups'
- * partial sums, added in group order. */
+ * BN output under the ReLU, conv.h, and with pre_sums that BN's backward
+ * sums per group); its weight gradients += the groups' partial sums, added
+ * in group order. With post, dout is the gradient of the BN after it. */
 static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre,
-                          float *din, const float *dout, const float *in, const float *kept, int h,
-                          int w)
+                          int pre_sums, const ConvPost *post, float *din, const float *dout,
+                          const float *in, const float *kept, int h, int w)
 {
     int n = net->n,
         ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
@@ -308,8 +372,18 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
             continue;
         float *part = group_part(net, g);
         memset(part, 0, (ldw + lpw) * sizeof *part);
-        conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre, din + (size_t)i0 * in_img, part,
-                              part + ldw, dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
+        ConvPre mpre;
+        ConvPost mpost;
+        if (pre_sums) {
+            mpre = *pre;
+            mpre.sg = group_bn_sums(net, g, dw->spec.c_in);
+            mpre.sgx = mpre.sg + dw->spec.c_in;
+        }
+        if (post)
+            mpost = post_from(post, i0, out_img);
+        conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre_sums ? &mpre : pre, post ? &mpost : NULL,
+                              din + (size_t)i0 * in_img, part, part + ldw,
+                              dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
                               kept + (size_t)i0 * mid_img, net->w + dw->w, net->w + pw->w, i1 - i0,
                               h, w, group_scratch(net, g));
     }
@@ -430,43 +504,49 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const f
 
 /* The ReLU that opens a sep_conv or dil_conv, made as its first block reads
  * the state; its gradient added into the state's. */
-static const ConvPre state_relu = {NULL, NULL, NULL, 1};
+static const ConvPre state_relu = {.add = 1};
 
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
 {
     int hwo = op->ho * op->wo;
-    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, net->blk_x[0], NULL, in, op->h, op->w);
+    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, NULL, net->blk_x[0], NULL, in, op->h,
+                 op->w);
     if (op->blocks == 1) {
         ebn_to(net, &op->bn[0], to, net->blk_x[0], hwo);
         return;
     }
     ebn_stats(net, &op->bn[0], net->blk_x[0], hwo);
     const ConvPre pre = ebn_pre(net, &op->bn[0]);
-    dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], NULL, net->blk_x[0], op->ho,
-                 op->wo);
+    dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, NULL, net->blk_x[1], NULL, net->blk_x[0],
+                 op->ho, op->wo);
     ebn_to(net, &op->bn[1], to, net->blk_x[1], hwo);
 }
 
+/* Each block's BN backward is fused into the blocks (ConvPre.sg, ConvPost):
+ * the last BN's sums taken as the forward runs again, the first's as the
+ * second block's backward makes its output gradient; each BN's input
+ * gradient made image by image as the block's backward reads it. */
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
                          const float *dout_scale, const float *in)
 {
-    int hwo = op->ho * op->wo;
-    float *dx = net->t[1], *dmid = net->t[2];
+    const int hwo = op->ho * op->wo, last = op->blocks - 1;
+    float *dmid = net->t[2];
     /* the forward again, the same bits: the BN inputs, and the depthwise
      * outputs for the blocks' backward */
-    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, net->blk_x[0], net->blk_dw[0], in, op->h,
-                 op->w);
+    ConvPost post = ebn_post(net, &op->bn[last], dout, dout_scale, net->blk_x[last]);
+    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, last == 0 ? &post : NULL, net->blk_x[0],
+                 net->blk_dw[0], in, op->h, op->w);
     if (op->blocks == 2) {
         const ConvPre pre = ebn_pre(net, &op->bn[0]);
-        dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, net->blk_x[1], net->blk_dw[1],
+        dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, &post, net->blk_x[1], net->blk_dw[1],
                      net->blk_x[0], op->ho, op->wo);
-        ebn_backward(net, &op->bn[1], dx, dout, dout_scale, net->blk_x[1], hwo);
-        dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, dmid, dx, net->blk_x[0], net->blk_dw[1],
-                      op->ho, op->wo);
-        ebn_backward(net, &op->bn[0], dx, dmid, NULL, net->blk_x[0], hwo);
-    } else {
-        ebn_backward(net, &op->bn[0], dx, dout, dout_scale, net->blk_x[0], hwo);
+        ebn_grad_finish(net, &op->bn[1], hwo);
+        dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, 1, &post, dmid, dout, net->blk_x[0],
+                      net->blk_dw[1], op->ho, op->wo);
+        post = ebn_post(net, &op->bn[0], NULL, NULL, net->blk_x[0]);
+        dout = dmid;
     }
-    dwpw_backward(net, &op->dw[0], &op->pw[0], &state_relu, din, dx, in, net->blk_dw[0], op->h,
-                  op->w);
+    ebn_grad_finish(net, &op->bn[0], hwo);
+    dwpw_backward(net, &op->dw[0], &op->pw[0], &state_relu, 0, &post, din, dout, in, net->blk_dw[0],
+                  op->h, op->w);
 }

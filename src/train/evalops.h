@@ -147,6 +147,9 @@ struct EvalNet {
     float *conv;
     float *blk_scratch, *parts; /* per image group: the fused block's scratch, partial sums */
     size_t blk_scratch_floats, part_floats;
+    double *bn_parts; /* per image group: a fused BN backward's sums, 2 * bn_c */
+    size_t bn_c;      /* channels of the widest fused BN */
+    float *bn_coef;   /* its input gradient's coefficients (batchnorm_grad_finish) */
     /* the current pass */
     int n, drop_on, aux_run;
     EvalMode mode;
@@ -160,7 +163,7 @@ typedef struct EPlan {
     EInit *init; /* NULL while measuring */
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
-    size_t state, node, out[3], big, conv, blk_scratch, part, blk;
+    size_t state, node, out[3], big, conv, blk_scratch, part, blk, bn_c;
     size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
 } EPlan;
 
