@@ -538,6 +538,55 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     free(scr);
 }
 
+/* The training forward's statistics taken image by image and merged in
+ * parts (batchnorm_stats_*), against the two passes of the forward and
+ * against the statistics in double: a mean far from zero against the
+ * spread (offset) must not cost the variance its digits. */
+static void check_bn_stats(int n, int c, int hw, float offset)
+{
+    const size_t per = (size_t)c * hw, nx = (size_t)n * per;
+    float *x = randn(nx, 0.5f);
+    for (size_t i = 0; i < nx; i++)
+        x[i] += offset;
+    float *stats = buf(4 * (size_t)c), *run = buf(4 * (size_t)c);
+    for (int ch = 0; ch < c; ch++)
+        run[ch] = run[2 * c + ch] = 0.25f, run[c + ch] = run[3 * c + ch] = 1.5f;
+    batchnorm_forward_train(NULL, stats, stats + c, x, NULL, NULL, run, run + c, n, c, hw,
+                            BN_MOMENTUM, BN_EPS);
+    /* images 0 .. n/2 and n/2 .. n as two parts, merged */
+    double *part = calloc(4 * (size_t)c, sizeof *part), *b = part + 2 * c;
+    const int half = n / 2;
+    for (int i = 0; i < n; i++)
+        batchnorm_stats_image(i < half ? part : b, (i < half ? part : b) + c,
+                              i < half ? i : i - half, x + (size_t)i * per, c, hw);
+    batchnorm_stats_merge(part, part + c, (double)half * hw, b, b + c, (double)(n - half) * hw, c);
+    batchnorm_stats_finish(stats + 2 * c, stats + 3 * c, run + 2 * c, run + 3 * c, part, part + c,
+                           (double)n * hw, c, BN_MOMENTUM, BN_EPS);
+    float *exact = buf(2 * (size_t)c);
+    for (int ch = 0; ch < c; ch++) {
+        double s = 0.0, ss = 0.0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < hw; j++)
+                s += x[(size_t)i * per + (size_t)ch * hw + j];
+        const double mean = s / ((double)n * hw);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < hw; j++) {
+                const double d = x[(size_t)i * per + (size_t)ch * hw + j] - mean;
+                ss += d * d;
+            }
+        exact[ch] = (float)mean;
+        exact[c + ch] = (float)(1.0 / sqrt(ss / ((double)n * hw) + BN_EPS));
+    }
+    ok(near(stats + 2 * c, stats, 2 * (size_t)c, 1e-5) &&
+           near(run + 2 * c, run, 2 * (size_t)c, 1e-5),
+       "batchnorm statistics image by image, merged in two parts, %dx%dx%d around %g: the "
+       "forward's mean, invstd and running statistics",
+       n, c, hw, offset);
+    ok(near(stats + 2 * c, exact, 2 * (size_t)c, 1e-5),
+       "... and the mean and invstd of the values in double");
+    free(x), free(stats), free(run), free(part), free(exact);
+}
+
 /* A block between two training BNs, their backward fused into it
  * (batchnorm.h's three steps; conv.h's ConvPre.sg and ConvPost): the
  * forward run again gives the same output and the second BN's sums, the
@@ -566,6 +615,19 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, z, NULL, x, wd, wp, n, h, w, scratch);
     batchnorm_forward_train(NULL, mean2, invstd2, z, gamma2, NULL, NULL, NULL, n, c_out, p,
                             BN_MOMENTUM, BN_EPS);
+    /* the forward taking the second BN's statistics (ConvPost.mean2) */
+    double *mean2_m2 = calloc(2 * (size_t)c_out, sizeof *mean2_m2);
+    float *st = buf(2 * (size_t)c_out);
+    const ConvPost stats = {.mean2 = mean2_m2};
+    conv2d_dw_pw_forward(&dw, &pw, &pre, &stats, zf, NULL, x, wd, wp, n, h, w, scratch);
+    batchnorm_stats_finish(st, st + c_out, NULL, NULL, mean2_m2, mean2_m2 + c_out, (double)n * p,
+                           c_out, BN_MOMENTUM, BN_EPS);
+    ok(same_bits(zf, z, nout) && near(st, mean2, (size_t)c_out, 1e-5) &&
+           near(st + c_out, invstd2, (size_t)c_out, 1e-5),
+       "block %dx%d s%d %d->%d on %dx%d taking the statistics of the BN after it: the same "
+       "output, the forward's mean and invstd",
+       k, k, stride, c, c_out, h, w);
+    free(mean2_m2), free(st);
     /* unfused: the second BN's backward, the block's, the first BN's sums */
     float *dz = buf(nout), *dx_want = buf(nin), *ddw_want = buf(ndw), *dpw_want = buf(npw);
     float *bn_want = buf(2 * (size_t)(c + c_out)), *bn_got = buf(2 * (size_t)(c + c_out));
@@ -578,7 +640,7 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     /* fused */
     double *sums = calloc(2 * (size_t)(c + c_out), sizeof *sums);
     float *coef = buf(3 * (size_t)c_out), *coef1 = buf(3 * (size_t)c);
-    ConvPost post = {g, gs, mean2, sums, sums + c_out, NULL, NULL};
+    ConvPost post = {.g = g, .gs = gs, .mean = mean2, .sg = sums, .sgx = sums + c_out};
     conv2d_dw_pw_forward(&dw, &pw, &pre, &post, zf, NULL, x, wd, wp, n, h, w, scratch);
     batchnorm_grad_finish(coef, bn_got, bn_got + c_out, sums, sums + c_out, (double)n * p, invstd2,
                           gamma2, c_out);
@@ -588,7 +650,7 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
        k, k, stride, c, c_out, h, w);
     float *dx_got = randn(nin, 1e6f), *ddw_got = buf(ndw), *dpw_got = buf(npw);
     const ConvPre pre_sums = {mean, scale, shift, 0, sums + 2 * c_out, sums + 2 * c_out + c};
-    post = (ConvPost){NULL, gs, mean2, NULL, NULL, z, coef};
+    post = (ConvPost){.gs = gs, .mean = mean2, .x = z, .coef = coef};
     conv2d_dw_pw_backward(&dw, &pw, &pre_sums, &post, dx_got, ddw_got, dpw_got, g, x, NULL, wd, wp,
                           n, h, w, scratch);
     batchnorm_grad_finish(coef1, bn_got + 2 * c_out, bn_got + 2 * c_out + c, sums + 2 * c_out,
@@ -742,6 +804,9 @@ int main(void)
     check_dw_pw_bn(16, 24, 3, 2, 1, 1, 2, 7, 7);
     check_dw_pw_bn(5, 5, 5, 2, 4, 2, 3, 14, 14);
     check_dw_pw_bn(2, 3, 3, 1, 1, 1, 2, 130, 100); /* beyond the plane buffer: naive path */
+    check_bn_stats(5, 4, 49, 0.0f);
+    check_bn_stats(3, 3, 784, 100.0f);
+    check_bn_stats(2, 2, 5, -3.0f); /* planes off the vector width */
     check_bn_fused(4, 6, 49);
     check_bn_fused(2, 3, 64);
     return tap_done();

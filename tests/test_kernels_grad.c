@@ -318,12 +318,12 @@ static void check_sep_bn(const char *name, int ch, int c_out, int k, int stride,
     sepbn_fwd(&c, y);
     /* the backward as training runs it */
     ConvPre pre = sepbn_pre(&c);
-    ConvPost post = {g, c.gs, c.mean2, sg2, sgx2, NULL, NULL};
+    ConvPost post = {.g = g, .gs = c.gs, .mean = c.mean2, .sg = sg2, .sgx = sgx2};
     conv2d_dw_pw_forward(&c.dw, &c.pw, &pre, &post, c.z, kept, c.x, c.wdw, c.wpw, n, h, w,
                          c.scratch);
     batchnorm_grad_finish(coef2, gg2, gb2, sg2, sgx2, (double)n * c.p, c.invstd2, c.gamma2, c_out);
     pre.sg = sg1, pre.sgx = sgx1;
-    post = (ConvPost){NULL, c.gs, c.mean2, NULL, NULL, c.z, coef2};
+    post = (ConvPost){.gs = c.gs, .mean = c.mean2, .x = c.z, .coef = coef2};
     conv2d_dw_pw_backward(&c.dw, &c.pw, &pre, &post, dy1, gdw, gpw, g, c.x, kept, c.wdw, c.wpw, n,
                           h, w, c.scratch);
     batchnorm_grad_finish(coef1, gg1, gb1, sg1, sgx1, (double)n * hw, c.invstd1, c.gamma1, ch);

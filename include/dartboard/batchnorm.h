@@ -57,6 +57,25 @@ double batchnorm_backward_scaled(float *din, float scale, const float *dout, con
                                  const float *save_mean, const float *save_invstd, int n, int c,
                                  int hw, double *dots);
 
+/* The training forward's statistics taken image by image by a kernel that
+ * makes the BN's input (conv.h's ConvPost), instead of in passes of their
+ * own; not for sync_bn. Per channel, the mean and the sum of squared
+ * deviations from it (m2), in double, merged plane by plane in order
+ * (Chan, Golub and LeVeque's pairwise update), so the same values as the
+ * two passes of batchnorm_forward_train up to rounding.
+ *  - batchnorm_stats_image merges one image (c, hw) into mean/m2, which
+ *    hold `before` images of the same size;
+ *  - batchnorm_stats_merge merges another part's (count_b values) into a
+ *    part's of count values;
+ *  - batchnorm_stats_finish saves the batch's statistics over m values and
+ *    updates the running ones (either may be NULL), as the forward does. */
+void batchnorm_stats_image(double *mean, double *m2, int before, const float *x, int c, int hw);
+void batchnorm_stats_merge(double *mean, double *m2, double count, const double *mean_b,
+                           const double *m2_b, double count_b, int c);
+void batchnorm_stats_finish(float *save_mean, float *save_invstd, float *running_mean,
+                            float *running_var, const double *mean, const double *m2, double m,
+                            int c, float momentum, float eps);
+
 /* batchnorm_backward_set in three steps, for a kernel that fuses it into
  * the convolution beside it image by image (conv.h's ConvPre.sg and
  * ConvPost), so that neither its sums nor its input gradient go through

@@ -60,12 +60,15 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
  * computing it again (conv2d_dw_pw_backward's kept).
  *
  * post (may be NULL): the block's output feeds a training BN (the BN of a
- * SepConv block), whose backward is fused into the block's, split as
- * batchnorm.h says. In the forward, which the backward runs again, post->sg
- * and post->sgx += that BN's backward sums, image by image in order, from
- * post->g (the BN's output gradient, image i scaled by post->gs[i]; gs
- * NULL: 1) and the output in cache. In the backward, dout is post->g: the
- * block's output gradient is made image by image in scratch
+ * SepConv block), whose statistics and backward are fused into the block's
+ * passes, split as batchnorm.h says. In the forward, with post->mean2, the
+ * BN's statistics are merged image by image from the output in cache
+ * (batchnorm_stats_image into post->mean2[0..c_out) the means, [c_out..)
+ * the m2s). In the forward the backward runs again, with post->sg,
+ * post->sg and post->sgx += the BN backward's sums, image by image in
+ * order, from post->g (the BN's output gradient, image i scaled by
+ * post->gs[i]; gs NULL: 1) and the output in cache. In the backward, dout
+ * is post->g: the block's output gradient is made image by image in scratch
  * (batchnorm_input_grad_image) from it, post->x (the BN's input, the
  * forward's output) and post->coef (batchnorm_grad_finish's). */
 typedef struct ConvPre {
@@ -75,9 +78,10 @@ typedef struct ConvPre {
                        * backward (din is its output gradient), or NULL */
 } ConvPre;
 typedef struct ConvPost {
+    double *mean2; /* the forward */
     const float *g, *gs, *mean;
-    double *sg, *sgx;      /* forward */
-    const float *x, *coef; /* backward */
+    double *sg, *sgx;      /* the forward run again */
+    const float *x, *coef; /* the backward */
 } ConvPost;
 size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w);
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,

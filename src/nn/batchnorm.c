@@ -4,7 +4,10 @@
  * are summed plane by plane (vector lanes in float, planes in double, in image
  * order), so the result does not depend on the thread count. The mean and
  * the variance take two passes: one pass with E[x^2] - E[x]^2 loses digits
- * when the mean is large against the spread.
+ * when the mean is large against the spread. A kernel that makes the BN's
+ * input image by image takes them with it instead (batchnorm_stats_*):
+ * each plane's mean and squared deviations in two passes in cache, the
+ * planes merged by the pairwise update, which keeps those digits too.
  */
 #include "config.h"
 #include "isa.h"
@@ -438,6 +441,54 @@ double batchnorm_backward_scaled(float *din, float scale, const float *dout, con
         sum += dots[ch];
     PROFILE_END(PROF_BN, (din ? 7.0 : 3.0) * n * c * hw);
     return sum;
+}
+
+/* (mean, m2) of na values merged with (mb, m2b) of nb values. */
+static inline void bn_stats_merge(double *mean, double *m2, double na, double mb, double m2b,
+                                  double nb)
+{
+    if (na == 0.0) {
+        *mean = mb;
+        *m2 = m2b;
+        return;
+    }
+    const double n = na + nb, delta = mb - *mean;
+    *mean += delta * nb / n;
+    *m2 += m2b + delta * delta * na * nb / n;
+}
+
+void batchnorm_stats_image(double *mean, double *m2, int before, const float *x, int c, int hw)
+{
+    for (int ch = 0; ch < c; ch++) {
+        const float *xp = x + (size_t)ch * hw;
+        const double pm = bn_sum(xp, hw) / hw;
+        bn_stats_merge(&mean[ch], &m2[ch], (double)before * hw, pm, bn_sumsq_dev(xp, hw, (float)pm),
+                       hw);
+    }
+}
+
+void batchnorm_stats_merge(double *mean, double *m2, double count, const double *mean_b,
+                           const double *m2_b, double count_b, int c)
+{
+    for (int ch = 0; ch < c; ch++)
+        bn_stats_merge(&mean[ch], &m2[ch], count, mean_b[ch], m2_b[ch], count_b);
+}
+
+void batchnorm_stats_finish(float *save_mean, float *save_invstd, float *running_mean,
+                            float *running_var, const double *mean, const double *m2, double m,
+                            int c, float momentum, float eps)
+{
+    for (int ch = 0; ch < c; ch++) {
+        const double var = m2[ch] / m;
+        save_mean[ch] = (float)mean[ch];
+        save_invstd[ch] = (float)(1.0 / sqrt(var + (double)eps));
+        if (running_mean)
+            running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * save_mean[ch];
+        if (running_var) {
+            const double unbiased = m > 1.0 ? m2[ch] / (m - 1.0) : var;
+            running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+        }
+    }
 }
 
 void batchnorm_grad_sums_image(double *sg, double *sgx, const float *dout, float gs, const float *x,

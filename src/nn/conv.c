@@ -1109,13 +1109,17 @@ static void dw_image_forward(const DwImage *d, float *buf, float *tile, const fl
     }
 }
 
-/* post's BN backward sums over image i, its output z in cache (conv.h). */
+/* post's BN statistics or backward sums over image i, its output z in
+ * cache (conv.h). */
 static void post_sums(const ConvPost *post, const float *z, int i, int co, int p, double *t_bn)
 {
     const double t0 = profile_enabled ? profile_clock() : 0.0;
     const size_t o = (size_t)i * co * p;
-    batchnorm_grad_sums_image(post->sg, post->sgx, post->g + o, post->gs ? post->gs[i] : 1.0f, z,
-                              post->mean, co, p);
+    if (post->mean2)
+        batchnorm_stats_image(post->mean2, post->mean2 + co, i, z, co, p);
+    if (post->sg)
+        batchnorm_grad_sums_image(post->sg, post->sgx, post->g + o, post->gs ? post->gs[i] : 1.0f,
+                                  z, post->mean, co, p);
     if (profile_enabled)
         *t_bn += profile_clock() - t0;
 }

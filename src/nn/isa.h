@@ -34,6 +34,9 @@
     X(batchnorm_backward)                                                                          \
     X(batchnorm_backward_scaled)                                                                   \
     X(batchnorm_backward_set)                                                                      \
+    X(batchnorm_stats_image)                                                                       \
+    X(batchnorm_stats_merge)                                                                       \
+    X(batchnorm_stats_finish)                                                                      \
     X(batchnorm_grad_sums_image)                                                                   \
     X(batchnorm_grad_finish)                                                                       \
     X(batchnorm_input_grad_image)                                                                  \
@@ -96,6 +99,9 @@
 #define batchnorm_backward NN_ISA_NAME(batchnorm_backward)
 #define batchnorm_backward_scaled NN_ISA_NAME(batchnorm_backward_scaled)
 #define batchnorm_backward_set NN_ISA_NAME(batchnorm_backward_set)
+#define batchnorm_stats_image NN_ISA_NAME(batchnorm_stats_image)
+#define batchnorm_stats_merge NN_ISA_NAME(batchnorm_stats_merge)
+#define batchnorm_stats_finish NN_ISA_NAME(batchnorm_stats_finish)
 #define batchnorm_grad_sums_image NN_ISA_NAME(batchnorm_grad_sums_image)
 #define batchnorm_grad_finish NN_ISA_NAME(batchnorm_grad_finish)
 #define batchnorm_input_grad_image NN_ISA_NAME(batchnorm_input_grad_image)

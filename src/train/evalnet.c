@@ -28,8 +28,8 @@
  *   middle ReLU is now never stored at all: the second block makes it image
  *   by image as it reads its input, conv.h's ConvPre; so does the first
  *   block with the ReLU that opens the op, on the state); their BNs'
- *   backward is fused into the blocks' (evalops.c's ev_sep_dil_backward),
- *   so no BN input gradient is stored either;
+ *   statistics and backward are fused into the blocks' passes (evalops.c's
+ *   ev_sep_dil_*), so no BN input gradient is stored either;
  * - the stem's output and depthwise outputs.
  * The output gradients of the cells rotate through three buffers: the
  * backward of cell k touches only those of k, k-1 and k-2. They are laid out

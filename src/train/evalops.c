@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "dartboard/grad_reduce.h"
+
 /* ------------------------------------------------------------------ plan */
 
 void eneed(size_t *need, size_t count)
@@ -287,12 +289,41 @@ static void ebn_grad_finish(EvalNet *net, const EBn *bn, int hw)
                           (double)net->n * hw, bn->invstd, net->w + bn->gamma, c);
 }
 
+/* Whether a sep_conv or dil_conv forward takes its BNs' statistics in its
+ * blocks: while training, and not with sync_bn (its sums span the
+ * processes: batchnorm_forward_train's passes). */
+static int stats_fused(const EvalNet *net)
+{
+    return net->mode != EVAL_TEST && !bn_sync_hook;
+}
+
+/* The statistics the groups took (dwpw_forward), merged in group order (the
+ * bits do not depend on the thread count), then saved, and while training
+ * the running ones updated. */
+static void ebn_stats_finish(EvalNet *net, const EBn *bn, int hw)
+{
+    const int c = bn->c;
+    double mean[c], m2[c], count = 0.0;
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        group_images(net, g, &i0, &i1);
+        if (i1 <= i0)
+            continue;
+        const double *part = net->bn_parts + (size_t)g * 2 * net->bn_c, n = (double)(i1 - i0) * hw;
+        batchnorm_stats_merge(mean, m2, count, part, part + c, n, c);
+        count += n;
+    }
+    float *rm = net->mode == EVAL_TRAIN ? net->run + bn->run : NULL;
+    batchnorm_stats_finish(bn->mean, bn->invstd, rm, rm ? rm + c : NULL, mean, m2, count, c,
+                           BN_MOMENTUM, BN_EPS);
+}
+
 /* The ConvPost of a BN after a fused block: its output gradient g (image i
  * scaled by gs[i]), its input x; its coefficients once finished. */
 static ConvPost ebn_post(EvalNet *net, const EBn *bn, const float *g, const float *gs,
                          const float *x)
 {
-    return (ConvPost){g, gs, bn->mean, NULL, NULL, x, net->bn_coef};
+    return (ConvPost){.g = g, .gs = gs, .mean = bn->mean, .x = x, .coef = net->bn_coef};
 }
 
 /* post from image i0 on. */
@@ -321,7 +352,8 @@ static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
 }
 
 /* The fused depthwise-pointwise forward over the image groups; with post,
- * its BN's backward sums, per group. */
+ * per group, its BN's backward sums (post->g set: the forward the backward
+ * runs again), else its BN's statistics. */
 static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre,
                          const ConvPost *post, float *out, float *keep, const float *in, int h,
                          int w)
@@ -340,8 +372,13 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
         ConvPost mine;
         if (post) {
             mine = post_from(post, i0, out_img);
-            mine.sg = group_bn_sums(net, g, pw->spec.c_out);
-            mine.sgx = mine.sg + pw->spec.c_out;
+            double *part = group_bn_sums(net, g, pw->spec.c_out);
+            if (post->g) {
+                mine.sg = part;
+                mine.sgx = part + pw->spec.c_out;
+            } else {
+                mine.mean2 = part;
+            }
         }
         conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, post ? &mine : NULL,
                              out + (size_t)i0 * out_img, keep ? keep + (size_t)i0 * mid_img : NULL,
@@ -506,20 +543,26 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const f
  * the state; its gradient added into the state's. */
 static const ConvPre state_relu = {.add = 1};
 
+/* Each block's BN statistics are taken as the block makes its output
+ * (stats_fused), so the BNs make one pass each: the last one's apply. */
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
 {
-    int hwo = op->ho * op->wo;
-    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, NULL, net->blk_x[0], NULL, in, op->h,
-                 op->w);
-    if (op->blocks == 1) {
-        ebn_to(net, &op->bn[0], to, net->blk_x[0], hwo);
-        return;
+    const int hwo = op->ho * op->wo, fused = stats_fused(net);
+    const ConvPost stats = {0}, *post = fused ? &stats : NULL;
+    for (int b = 0; b < op->blocks; b++) {
+        const ConvPre pre = b == 0 ? state_relu : ebn_pre(net, &op->bn[0]);
+        dwpw_forward(net, &op->dw[b], &op->pw[b], &pre, post, net->blk_x[b], NULL,
+                     b == 0 ? in : net->blk_x[0], b == 0 ? op->h : op->ho, b == 0 ? op->w : op->wo);
+        if (fused)
+            ebn_stats_finish(net, &op->bn[b], hwo);
+        else if (b + 1 < op->blocks)
+            ebn_stats(net, &op->bn[b], net->blk_x[b], hwo);
     }
-    ebn_stats(net, &op->bn[0], net->blk_x[0], hwo);
-    const ConvPre pre = ebn_pre(net, &op->bn[0]);
-    dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, NULL, net->blk_x[1], NULL, net->blk_x[0],
-                 op->ho, op->wo);
-    ebn_to(net, &op->bn[1], to, net->blk_x[1], hwo);
+    const EBn *last = &op->bn[op->blocks - 1];
+    if (fused)
+        ebn_apply(net, last, to, net->blk_x[op->blocks - 1], hwo, 0);
+    else
+        ebn_to(net, last, to, net->blk_x[op->blocks - 1], hwo);
 }
 
 /* Each block's BN backward is fused into the blocks (ConvPre.sg, ConvPost):
