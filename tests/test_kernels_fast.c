@@ -309,7 +309,7 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
     float *want = buf(nout), *got = randn(nout, 1.0f);
     float *scr = buf(conv_scratch_floats(&pw, n, h, w)), *scratch = buf(2 * (size_t)pw.c_in * hw);
     conv2d_forward(&pw, want, xcat, wt, n, h, w, scr);
-    conv2d_relu_cat_forward(&pw, got, &in, (const float *const *)&wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(&pw, got, &in, NULL, (const float *const *)&wt, n, h, w, scratch);
     ok(same_bits(got, want, nout),
        "ReLU(concat of %dx%d) + 1x1 to %d on %dx%dx%d: the bits of the stored ReLU's convolution",
        count, c, c_out, n, h, w);
@@ -324,7 +324,7 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
                 din_want[b][q] = din[b][q] + (xcat[qc] > 0.0f ? dcat[qc] : 0.0f);
             }
     }
-    conv2d_relu_cat_backward(&pw, din, &dw_got, g, &in, (const float *const *)&wt, n, h, w,
+    conv2d_relu_cat_backward(&pw, din, &dw_got, g, &in, NULL, (const float *const *)&wt, n, h, w,
                              scratch);
     int same = 1;
     for (int b = 0; b < count; b++)
@@ -335,6 +335,67 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
         free(src[b]), free(din[b]), free(din_want[b]);
     free(xcat), free(wt), free(want), free(got), free(scr), free(scratch), free(g), free(dcat);
     free(dw_want), free(dw_got);
+}
+
+/* The 1x1 of a ReLU'd concatenation (one phase, or two: a FactorizedReduce)
+ * with the training BN after it fused (ConvPost): the forward's output and
+ * statistics, and the backward from the BN's output gradient (image i
+ * scaled by gs[i]) with batchnorm_grad_sums + _finish, against the
+ * forward, batchnorm_backward_set and the unfused backward: the same bits. */
+static void check_relu_cat_bn(int count, int c, int c_out, int phases, int n, int h, int w)
+{
+    const ConvSpec pw = {count * c, c_out, 1, 1, 1, 0, 1, 1};
+    const int p = (h / phases) * (w / phases), co = phases * c_out;
+    const size_t per = (size_t)c * h * w, part = (size_t)n * per, nout = (size_t)n * co * p;
+    const size_t nw = conv_weight_count(&pw);
+    float *src[4], *din_want[4], *din_got[4], *wt[2] = {randn(nw, 0.5f), randn(nw, 0.5f)};
+    for (int b = 0; b < count; b++) {
+        src[b] = randn(part, 1.0f);
+        din_want[b] = randn(part, 1.0f);
+        din_got[b] = buf(part);
+        memcpy(din_got[b], din_want[b], part * sizeof *din_got[b]);
+    }
+    const ConvCat in = {(const float *const *)src, count, c, phases};
+    float *scratch = buf((2 * (size_t)pw.c_in + (size_t)co) * p);
+    float *z = buf(nout), *zf = buf(nout), *st = buf(4 * (size_t)co), *gamma = randn(co, 1.0f);
+    double *acc = calloc(2 * (size_t)co, sizeof *acc);
+    conv2d_relu_cat_forward(&pw, z, &in, NULL, (const float *const *)wt, n, h, w, scratch);
+    batchnorm_forward_train(NULL, st, st + co, z, NULL, NULL, NULL, NULL, n, co, p, BN_MOMENTUM,
+                            BN_EPS);
+    const ConvPost stats = {.mean2 = acc};
+    conv2d_relu_cat_forward(&pw, zf, &in, &stats, (const float *const *)wt, n, h, w, scratch);
+    batchnorm_stats_finish(st + 2 * co, st + 3 * co, NULL, NULL, acc, acc + co, (double)n * p, co,
+                           BN_MOMENTUM, BN_EPS);
+    ok(same_bits(zf, z, nout) && near(st + 2 * co, st, 2 * (size_t)co, 1e-5),
+       "ReLU(concat of %dx%d) + 1x1 to %d, %d phase(s), on %dx%dx%d taking the statistics of the "
+       "BN after it: the same output, the forward's mean and invstd",
+       count, c, c_out, phases, n, h, w);
+    float *g = randn(nout, 1.0f), *gs = randn((size_t)n, 1.0f), *dz = buf(nout);
+    float *bn_want = buf(2 * (size_t)co), *bn_got = buf(2 * (size_t)co),
+          *coef = buf(3 * (size_t)co);
+    float *dw_want[2] = {buf(nw), buf(nw)}, *dw_got[2] = {buf(nw), buf(nw)};
+    batchnorm_backward_set(dz, bn_want, bn_want + co, g, gs, z, st, st + co, gamma, n, co, p);
+    conv2d_relu_cat_backward(&pw, din_want, dw_want, dz, &in, NULL, (const float *const *)wt, n, h,
+                             w, scratch);
+    batchnorm_grad_sums(acc, acc + co, g, gs, z, st, n, co, p);
+    batchnorm_grad_finish(coef, bn_got, bn_got + co, acc, acc + co, (double)n * p, st + co, gamma,
+                          co);
+    const ConvPost post = {.gs = gs, .mean = st, .x = z, .coef = coef};
+    conv2d_relu_cat_backward(&pw, din_got, dw_got, g, &in, &post, (const float *const *)wt, n, h, w,
+                             scratch);
+    int same = same_bits(bn_got, bn_want, 2 * (size_t)co);
+    for (int b = 0; b < count; b++)
+        same &= same_bits(din_got[b], din_want[b], part);
+    for (int k = 0; k < phases; k++)
+        same &= same_bits(dw_got[k], dw_want[k], nw);
+    ok(same, "... and its backward from the BN's output gradient: the bits of the BN's backward, "
+             "then its own");
+    for (int b = 0; b < count; b++)
+        free(src[b]), free(din_want[b]), free(din_got[b]);
+    for (int k = 0; k < 2; k++)
+        free(wt[k]), free(dw_want[k]), free(dw_got[k]);
+    free(scratch), free(z), free(zf), free(st), free(gamma), free(acc), free(g), free(gs), free(dz);
+    free(bn_want), free(bn_got), free(coef);
 }
 
 /* The FactorizedReduce of ReLU(a concatenation it never stores) gives the
@@ -371,7 +432,7 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
         conv2d_forward(&pw, half, sub, wt[off], n, ho, wo, scr);
         channel_copy(want, 2 * c_half, off * c_half, half, c_half, 0, c_half, n, ho * wo);
     }
-    conv2d_relu_cat_forward(&pw, got, &in, (const float *const *)wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(&pw, got, &in, NULL, (const float *const *)wt, n, h, w, scratch);
     ok(same_bits(got, want, 2 * nhalf),
        "FactorizedReduce of ReLU(concat of %dx%d) to 2x%d on %dx%dx%d: the bits of the stored "
        "ReLU's",
@@ -391,7 +452,8 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
                 const size_t q = (size_t)i * per + e, qc = ((size_t)i * count + b) * per + e;
                 din_want[b][q] += xcat[qc] > 0.0f ? dcat[qc] : 0.0f;
             }
-    conv2d_relu_cat_backward(&pw, din, dw_got, g, &in, (const float *const *)wt, n, h, w, scratch);
+    conv2d_relu_cat_backward(&pw, din, dw_got, g, &in, NULL, (const float *const *)wt, n, h, w,
+                             scratch);
     int same = 1;
     for (int b = 0; b < count; b++)
         same &= same_bits(din[b], din_want[b], part);
@@ -793,6 +855,10 @@ int main(void)
     check_relu_cat_fr(2, 16, 16, 3, 28, 28);
     check_relu_cat_fr(3, 8, 12, 2, 14, 14);
     check_relu_cat_fr(1, 5, 3, 2, 6, 38); /* rows of 38: two 8-float gathers and a tail */
+    check_relu_cat_bn(4, 16, 16, 1, 3, 28, 28);
+    check_relu_cat_bn(3, 5, 7, 1, 2, 5, 3);
+    check_relu_cat_bn(2, 16, 16, 2, 3, 28, 28);
+    check_relu_cat_bn(1, 5, 3, 2, 2, 6, 38);
     check_dw_pw(8, 8, 3, 1, 1, 1, 3, 28, 28);
     check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);

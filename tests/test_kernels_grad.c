@@ -371,7 +371,7 @@ static void cat_fwd(void *p, float *y)
 {
     CatCtx *c = p;
     const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 1};
-    conv2d_relu_cat_forward(&c->s, y, &in, (const float *const *)&c->wt, c->n, c->h, c->w,
+    conv2d_relu_cat_forward(&c->s, y, &in, NULL, (const float *const *)&c->wt, c->n, c->h, c->w,
                             c->scratch);
 }
 
@@ -389,7 +389,7 @@ static void check_relu_cat(int c, int c_out, int n, int h, int w)
     x.scratch = buf(2 * (size_t)x.s.c_in * h * w);
     float *g = randn(ny, 1.0f), *gw = prefilled(nw);
     const ConvCat in = {(const float *const *)x.src, 3, c, 1};
-    conv2d_relu_cat_backward(&x.s, din, &gw, g, &in, (const float *const *)&x.wt, n, h, w,
+    conv2d_relu_cat_backward(&x.s, din, &gw, g, &in, NULL, (const float *const *)&x.wt, n, h, w,
                              x.scratch);
     char what[160];
     for (int b = 0; b < 3; b++) {
@@ -418,7 +418,7 @@ static void cat_fr_fwd(void *p, float *y)
 {
     CatFrCtx *c = p;
     const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 2};
-    conv2d_relu_cat_forward(&c->s, y, &in, (const float *const *)c->wt, c->n, c->h, c->w,
+    conv2d_relu_cat_forward(&c->s, y, &in, NULL, (const float *const *)c->wt, c->n, c->h, c->w,
                             c->scratch);
 }
 
@@ -437,7 +437,8 @@ static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
     x.scratch = buf(2 * (size_t)x.s.c_in * (h / 2) * (w / 2));
     float *g = randn(ny, 1.0f), *gw[2] = {prefilled(nw), prefilled(nw)};
     const ConvCat in = {(const float *const *)x.src, 3, c, 2};
-    conv2d_relu_cat_backward(&x.s, din, gw, g, &in, (const float *const *)x.wt, n, h, w, x.scratch);
+    conv2d_relu_cat_backward(&x.s, din, gw, g, &in, NULL, (const float *const *)x.wt, n, h, w,
+                             x.scratch);
     char what[160];
     for (int b = 0; b < 3; b++) {
         snprintf(what, sizeof what,

@@ -87,6 +87,11 @@ void batchnorm_stats_finish(float *save_mean, float *save_invstd, float *running
  *     gradients (with sync_bn, this process's share), and coef (3 * c
  *     floats) for step 3, from the sums over every process with sync_bn.
  *  3. din = (not +=) one image's input gradient. */
+/* step 1 over the batch, threaded over the channels: sg[ch] = (not +=)
+ * the sum of g, sgx[ch] = the sum of g * (x - mean[ch]), g of image i =
+ * dout_scale[i] * dout (NULL: 1). */
+void batchnorm_grad_sums(double *sg, double *sgx, const float *dout, const float *dout_scale,
+                         const float *x, const float *mean, int n, int c, int hw);
 void batchnorm_grad_sums_image(double *sg, double *sgx, const float *dout, float gs, const float *x,
                                const float *mean, int c, int hw);
 void batchnorm_grad_finish(float *coef, float *dgamma, float *dbeta, const double *sg,

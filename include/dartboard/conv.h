@@ -126,16 +126,20 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
  * conv2d_forward (after subsample2_forward) on the stored ReLU. The
  * backward adds the input gradient through the ReLU into din[b] (tensors
  * laid out as src[b]) and dweight[k] += the weight gradients image by image
- * in order. Runs in the calling thread. */
+ * in order. post (may be NULL): out feeds a training BN, fused as in
+ * conv2d_dw_pw_*: the forward takes its statistics (post->mean2), the
+ * backward makes out's gradient image by image from dout, that BN's output
+ * gradient, in scratch (phases * c_out * the phase's pixels floats more).
+ * Runs in the calling thread. */
 typedef struct ConvCat {
     const float *const *src;
     int count, c, phases;
 } ConvCat;
-void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in,
+void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
                              const float *const *weight, int n, int h, int w, float *scratch);
 void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const *dweight,
-                              const float *dout, const ConvCat *in, const float *const *weight,
-                              int n, int h, int w, float *scratch);
+                              const float *dout, const ConvCat *in, const ConvPost *post,
+                              const float *const *weight, int n, int h, int w, float *scratch);
 
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);

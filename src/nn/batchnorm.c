@@ -491,6 +491,24 @@ void batchnorm_stats_finish(float *save_mean, float *save_invstd, float *running
     }
 }
 
+void batchnorm_grad_sums(double *sg, double *sgx, const float *dout, const float *dout_scale,
+                         const float *x, const float *mean, int n, int c, int hw)
+{
+    PROFILE_BEGIN;
+    const long work = (long)n * c * hw * 2;
+#pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
+    for (int ch = 0; ch < c; ch++) {
+        double s = 0.0, t = 0.0;
+        for (int i = 0; i < n; i++) {
+            const size_t o = ((size_t)i * c + ch) * hw;
+            bn_grad_sums(dout + o, dout_scale ? dout_scale[i] : 1.0f, x + o, hw, mean[ch], &s, &t);
+        }
+        sg[ch] = s;
+        sgx[ch] = t;
+    }
+    PROFILE_END(PROF_BN, 4.0 * n * c * hw);
+}
+
 void batchnorm_grad_sums_image(double *sg, double *sgx, const float *dout, float gs, const float *x,
                                const float *mean, int c, int hw)
 {

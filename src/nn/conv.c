@@ -1496,12 +1496,13 @@ static int relu_cat_plan(const ConvSpec *s, const ConvCat *in, int n, int h, int
     return (h / ph) * (w / ph);
 }
 
-void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in,
+void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
                              const float *const *weight, int n, int h, int w, float *scratch)
 {
     const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_forward");
-    double t_ew = 0.0, t_pw = 0.0;
-    for (int i = 0; i < n; i++)
+    const int co = in->phases * s->c_out; /* the channels of an output image */
+    double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
+    for (int i = 0; i < n; i++) {
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
             relu_cat_gather(scratch, in, i, h, w, ph);
@@ -1514,26 +1515,33 @@ void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in,
                 t_pw += profile_clock() - t1;
             }
         }
+        if (post)
+            post_sums(post, out + (size_t)i * co * p, i, co, p, &t_bn);
+    }
     if (profile_enabled) {
         profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
         profile_charge_seconds(PROF_POINTWISE, t_pw,
                                in->phases * conv_flops(s, n, h / in->phases, w / in->phases));
+        if (post)
+            profile_charge_seconds(PROF_BN, t_bn, 4.0 * n * co * p);
     }
 }
 
 void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const *dweight,
-                              const float *dout, const ConvCat *in, const float *const *weight,
-                              int n, int h, int w, float *scratch)
+                              const float *dout, const ConvCat *in, const ConvPost *post,
+                              const float *const *weight, int n, int h, int w, float *scratch)
 {
     const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_backward");
-    float *xt = scratch, *dxt = scratch + (size_t)s->c_in * p;
-    double t_ew = 0.0, t_pw = 0.0;
-    for (int i = 0; i < n; i++)
+    const int co = in->phases * s->c_out;
+    float *xt = scratch, *dxt = scratch + (size_t)s->c_in * p, *ga = dxt + (size_t)s->c_in * p;
+    double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *gi = post_grad(post, ga, dout, i, co, p, &t_bn);
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
             relu_cat_gather(xt, in, i, h, w, ph);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
-            const float *g = dout + ((size_t)i * in->phases + ph) * s->c_out * p;
+            const float *g = gi + (size_t)ph * s->c_out * p;
             dweight_group_add(dweight[ph], g, xt, s->c_out, s->c_in, p);
             gemm_small(s->c_in, p, s->c_out, weight[ph], 1, s->c_in, g, p, dxt, p, 0);
             const double t2 = profile_enabled ? profile_clock() : 0.0;
@@ -1543,10 +1551,13 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const
                 t_pw += t2 - t1;
             }
         }
+    }
     if (profile_enabled) {
         profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
         profile_charge_seconds(PROF_POINTWISE, t_pw,
                                2.0 * in->phases * conv_flops(s, n, h / in->phases, w / in->phases));
+        if (post)
+            profile_charge_seconds(PROF_BN, t_bn, 5.0 * n * co * p);
     }
 }
 

@@ -37,6 +37,7 @@
     X(batchnorm_stats_image)                                                                       \
     X(batchnorm_stats_merge)                                                                       \
     X(batchnorm_stats_finish)                                                                      \
+    X(batchnorm_grad_sums)                                                                         \
     X(batchnorm_grad_sums_image)                                                                   \
     X(batchnorm_grad_finish)                                                                       \
     X(batchnorm_input_grad_image)                                                                  \
@@ -102,6 +103,7 @@
 #define batchnorm_stats_image NN_ISA_NAME(batchnorm_stats_image)
 #define batchnorm_stats_merge NN_ISA_NAME(batchnorm_stats_merge)
 #define batchnorm_stats_finish NN_ISA_NAME(batchnorm_stats_finish)
+#define batchnorm_grad_sums NN_ISA_NAME(batchnorm_grad_sums)
 #define batchnorm_grad_sums_image NN_ISA_NAME(batchnorm_grad_sums_image)
 #define batchnorm_grad_finish NN_ISA_NAME(batchnorm_grad_finish)
 #define batchnorm_input_grad_image NN_ISA_NAME(batchnorm_input_grad_image)

@@ -75,9 +75,11 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     r->x = arena_floats(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w);
     eneed(&p->state, n * (size_t)c_out * (size_t)h * (size_t)w);
     /* read from a cell's states (ConvCat): per image group, the gathered
-     * ReLU and its gradient; the partial weight gradients */
-    eneed(&p->blk_scratch, 2 * (size_t)c_in * (size_t)h * (size_t)w);
+     * ReLU and its gradient, and the output's gradient (its BN fused); the
+     * partial weight gradients; the BN's statistics and backward sums */
+    eneed(&p->blk_scratch, (2 * (size_t)c_in + (size_t)c_out) * (size_t)h * (size_t)w);
     eneed(&p->part, conv_weight_count(&r->conv.spec));
+    eneed(&p->bn_c, (size_t)c_out);
 }
 
 void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
@@ -90,10 +92,12 @@ void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
     eplan_bn(p, &f->bn, c_out);
     f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
     eneed(&p->state, n * (size_t)c_out * hwo);
-    /* per image group, a phase of the gathered ReLU and its gradient; the
-     * partial weight gradients */
-    eneed(&p->blk_scratch, 2 * (size_t)c_in * hwo);
+    /* per image group, a phase of the gathered ReLU and its gradient, and
+     * the output's gradient (its BN fused); the partial weight gradients;
+     * the BN's statistics and backward sums */
+    eneed(&p->blk_scratch, (2 * (size_t)c_in + (size_t)c_out) * hwo);
     eneed(&p->part, 2 * conv_weight_count(&f->a.spec));
+    eneed(&p->bn_c, (size_t)c_out);
 }
 
 void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int pad, int dilation,
@@ -326,6 +330,31 @@ static ConvPost ebn_post(EvalNet *net, const EBn *bn, const float *g, const floa
     return (ConvPost){.g = g, .gs = gs, .mean = bn->mean, .x = x, .coef = net->bn_coef};
 }
 
+/* An op's last BN, or a preprocessing's, written where `to` says; with
+ * fused, its statistics taken by the kernel that made `in` (the groups'
+ * parts), so one pass: the apply. */
+static void ebn_out(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw,
+                    int fused)
+{
+    if (!fused) {
+        ebn_to(net, bn, to, in, hw);
+        return;
+    }
+    ebn_stats_finish(net, bn, hw);
+    ebn_apply(net, bn, to, in, hw, 0);
+}
+
+/* A BN backward whose input gradient a kernel makes as it reads it (a
+ * ConvPost's coef): its sums over the batch in a pass, then its finish. */
+static void ebn_grad_coef(EvalNet *net, const EBn *bn, const float *dout, const float *dout_scale,
+                          const float *x, int hw)
+{
+    double *sg = net->bn_parts, *sgx = sg + bn->c;
+    batchnorm_grad_sums(sg, sgx, dout, dout_scale, x, bn->mean, net->n, bn->c, hw);
+    batchnorm_grad_finish(net->bn_coef, net->gw + bn->gamma, net->gw + bn->beta, sg, sgx,
+                          (double)net->n * hw, bn->invstd, net->w + bn->gamma, bn->c);
+}
+
 /* post from image i0 on. */
 static ConvPost post_from(const ConvPost *post, int i0, size_t out_img)
 {
@@ -453,9 +482,10 @@ static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per
     return (ConvCat){src, in->count, in->c, in->phases};
 }
 
-/* x = conv2d_relu_cat_forward(in) over the image groups; h x w: in's map. */
+/* x = conv2d_relu_cat_forward(in) over the image groups; h x w: in's map;
+ * with stats, x's BN statistics per group. */
 static void cat_forward(EvalNet *net, const ConvSpec *s, const float *const *wt, float *x,
-                        const ConvCat *in, int h, int w)
+                        const ConvCat *in, int stats, int h, int w)
 {
     size_t per = (size_t)in->c * h * w, out_img = (size_t)s->c_out * h * w / in->phases;
 #pragma omp parallel for schedule(static) if (net->n > 1)
@@ -466,16 +496,19 @@ static void cat_forward(EvalNet *net, const ConvSpec *s, const float *const *wt,
             continue;
         const float *src[CAT_MAX];
         ConvCat part = cat_from(in, src, i0, per);
-        conv2d_relu_cat_forward(s, x + (size_t)i0 * out_img, &part, wt, i1 - i0, h, w,
-                                group_scratch(net, g));
+        const ConvPost post = {.mean2 =
+                                   stats ? group_bn_sums(net, g, in->phases * s->c_out) : NULL};
+        conv2d_relu_cat_forward(s, x + (size_t)i0 * out_img, &part, stats ? &post : NULL, wt,
+                                i1 - i0, h, w, group_scratch(net, g));
     }
 }
 
-/* Its backward from dx, x's gradient: din += the input gradient through
- * the ReLU; gw[k] += weight k's gradient, the groups' partial sums added in
- * group order. */
+/* Its backward from dout, the gradient of x's BN (post): din += the input
+ * gradient through the ReLU; gw[k] += weight k's gradient, the groups'
+ * partial sums added in group order. */
 static void cat_backward(EvalNet *net, const ConvSpec *s, const float *const *wt, float *const *gw,
-                         const float *dx, const ConvCat *in, float *const *din, int h, int w)
+                         const float *dout, const ConvPost *post, const ConvCat *in,
+                         float *const *din, int h, int w)
 {
     size_t per = (size_t)in->c * h * w, out_img = (size_t)s->c_out * h * w / in->phases;
     size_t len = conv_weight_count(s);
@@ -492,8 +525,9 @@ static void cat_backward(EvalNet *net, const ConvSpec *s, const float *const *wt
         for (int b = 0; b < in->count; b++)
             dsrc[b] = din[b] + (size_t)i0 * per;
         memset(part, 0, (size_t)in->phases * len * sizeof *part);
-        conv2d_relu_cat_backward(s, dsrc, dw, dx + (size_t)i0 * out_img, &mine, wt, i1 - i0, h, w,
-                                 group_scratch(net, g));
+        const ConvPost gpost = post_from(post, i0, out_img);
+        conv2d_relu_cat_backward(s, dsrc, dw, dout + (size_t)i0 * out_img, &mine, &gpost, wt,
+                                 i1 - i0, h, w, group_scratch(net, g));
     }
     for (int k = 0; k < in->phases; k++)
         parts_sum(net, gw[k], (size_t)k * len, len);
@@ -502,18 +536,19 @@ static void cat_backward(EvalNet *net, const ConvSpec *s, const float *const *wt
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in)
 {
     const float *wt[1] = {net->w + r->conv.w};
-    cat_forward(net, &r->conv.spec, wt, r->x, in, r->h, r->w);
-    ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
+    const int fused = stats_fused(net);
+    cat_forward(net, &r->conv.spec, wt, r->x, in, fused, r->h, r->w);
+    ebn_out(net, &r->bn, &(EDest){out, NULL, 0}, r->x, r->h * r->w, fused);
 }
 
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din)
 {
-    float *dx = net->t[1];
-    ebn_backward(net, &r->bn, dx, dout, NULL, r->x, r->h * r->w);
+    ebn_grad_coef(net, &r->bn, dout, NULL, r->x, r->h * r->w);
+    const ConvPost post = ebn_post(net, &r->bn, NULL, NULL, r->x);
     const float *wt[1] = {net->w + r->conv.w};
     float *gw[1] = {net->gw + r->conv.w};
-    cat_backward(net, &r->conv.spec, wt, gw, dx, in, din, r->h, r->w);
+    cat_backward(net, &r->conv.spec, wt, gw, dout, &post, in, din, r->h, r->w);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
@@ -522,19 +557,20 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const Conv
 {
     const ConvCat two = {in->src, in->count, in->c, 2};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
-    cat_forward(net, &f->a.spec, wt, f->x, &two, f->h, f->w);
-    ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
+    const int fused = stats_fused(net);
+    cat_forward(net, &f->a.spec, wt, f->x, &two, fused, f->h, f->w);
+    ebn_out(net, &f->bn, to, f->x, f->ho * f->wo, fused);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const float *dout_scale,
                           const ConvCat *in, float *const *din)
 {
-    float *dx = net->t[1];
-    ebn_backward(net, &f->bn, dx, dout, dout_scale, f->x, f->ho * f->wo);
+    ebn_grad_coef(net, &f->bn, dout, dout_scale, f->x, f->ho * f->wo);
+    const ConvPost post = ebn_post(net, &f->bn, NULL, dout_scale, f->x);
     const ConvCat two = {in->src, in->count, in->c, 2};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
     float *gw[2] = {net->gw + f->a.w, net->gw + f->b.w};
-    cat_backward(net, &f->a.spec, wt, gw, dx, &two, din, f->h, f->w);
+    cat_backward(net, &f->a.spec, wt, gw, dout, &post, &two, din, f->h, f->w);
 }
 
 /* ------------------------------------------------------------------ SepConv / DilConv */
@@ -553,16 +589,14 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const floa
         const ConvPre pre = b == 0 ? state_relu : ebn_pre(net, &op->bn[0]);
         dwpw_forward(net, &op->dw[b], &op->pw[b], &pre, post, net->blk_x[b], NULL,
                      b == 0 ? in : net->blk_x[0], b == 0 ? op->h : op->ho, b == 0 ? op->w : op->wo);
-        if (fused)
-            ebn_stats_finish(net, &op->bn[b], hwo);
-        else if (b + 1 < op->blocks)
-            ebn_stats(net, &op->bn[b], net->blk_x[b], hwo);
+        if (b + 1 < op->blocks) { /* the next block reads ReLU(BN(this)) */
+            if (fused)
+                ebn_stats_finish(net, &op->bn[b], hwo);
+            else
+                ebn_stats(net, &op->bn[b], net->blk_x[b], hwo);
+        }
     }
-    const EBn *last = &op->bn[op->blocks - 1];
-    if (fused)
-        ebn_apply(net, last, to, net->blk_x[op->blocks - 1], hwo, 0);
-    else
-        ebn_to(net, last, to, net->blk_x[op->blocks - 1], hwo);
+    ebn_out(net, &op->bn[op->blocks - 1], to, net->blk_x[op->blocks - 1], hwo, fused);
 }
 
 /* Each block's BN backward is fused into the blocks (ConvPre.sg, ConvPost):
