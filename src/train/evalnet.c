@@ -241,6 +241,25 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
             return -1;
         }
     }
+    /* pools of the same kind on the same state: one group */
+    int groups = 0;
+    for (int e = 0; e < 2 * nodes; e++) {
+        cell->shared[e] = -1;
+        const int kind = cell->edges[e].op;
+        if (kind != OP_MAX_POOL_3X3 && kind != OP_AVG_POOL_3X3)
+            continue;
+        for (int f = 0; f < e; f++)
+            if (cell->edges[f].op == kind && cell->edges[f].input == cell->edges[e].input) {
+                if (cell->shared[f] < 0)
+                    cell->shared[f] = (signed char)groups++;
+                cell->shared[e] = cell->shared[f];
+                break;
+            }
+    }
+    if (groups) {
+        eneed(&p->pool_groups, (size_t)groups);
+        eneed(&p->shared_pool, out_sz);
+    }
     for (int j = 0; j < cell->concat_count; j++)
         if (cell->concat[j] < 0 || cell->concat[j] >= 2 + nodes) {
             snprintf(err, errlen, "%s cell: concat state %d (expected 0..%d)",
@@ -374,6 +393,8 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->drelu_in = arena_floats(&net->arena, p->big);
     for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
         net->t[j] = arena_floats(&net->arena, j == 1 ? p->state : p->node);
+    for (size_t q = 0; q < p->pool_groups; q++)
+        net->shared_pool[q] = arena_floats(&net->arena, p->shared_pool);
     for (int b = 0; b < 2; b++) {
         net->blk_x[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
         net->blk_dw[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
@@ -584,6 +605,41 @@ static const float *op_drop(const EvalNet *net, const EOp *op)
     return net->drop_on ? net->drop + (size_t)op->drop * (size_t)net->spec.batch : NULL;
 }
 
+/* Edge e's the first of its group of shared pools, or the last, in the
+ * forward's order. */
+static int shared_first(const ECell *cell, int e)
+{
+    for (int f = 0; f < e; f++)
+        if (cell->shared[f] == cell->shared[e])
+            return 0;
+    return 1;
+}
+
+static int shared_last(const ECell *cell, int e, int nodes)
+{
+    for (int f = e + 1; f < 2 * nodes; f++)
+        if (cell->shared[f] == cell->shared[e])
+            return 0;
+    return 1;
+}
+
+static void pool_forward(EvalNet *net, const EOp *op, float *out, const float *in)
+{
+    if (op->kind == OP_MAX_POOL_3X3)
+        maxpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
+    else
+        avgpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
+}
+
+/* ds += the pool's input gradient from g, its output's. */
+static void pool_backward(EvalNet *net, const EOp *op, float *ds, const float *g, const float *in)
+{
+    if (op->kind == OP_MAX_POOL_3X3)
+        maxpool3x3_backward(ds, g, in, net->n, op->c, op->h, op->w, op->stride);
+    else
+        avgpool3x3_backward(ds, g, net->n, op->c, op->h, op->w, op->stride);
+}
+
 /* to->node (= or +=) the op's output after its drop-path: the ops ending in
  * a BN write it from the BN's apply pass, the pools through t[0]. */
 static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
@@ -591,10 +647,8 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
     float *out = net->t[0];
     switch (op->kind) {
     case OP_MAX_POOL_3X3:
-        maxpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
-        break;
     case OP_AVG_POOL_3X3:
-        avgpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
+        pool_forward(net, op, out, in);
         break;
     case OP_SKIP_CONNECT: { /* strided: a FactorizedReduce of the state */
         const ConvCat state = {&in, 1, op->c, 1};
@@ -663,6 +717,13 @@ static void cell_forward(EvalNet *net, int k)
             int j = cell->edges[e].input;
             if (op->drop < 0) { /* identity */
                 droppath_forward(node, cell->state[j], NULL, n, per, e & 1);
+                continue;
+            }
+            if (cell->shared[e] >= 0) { /* a pool run by its group's first edge */
+                float *pooled = net->shared_pool[cell->shared[e]];
+                if (shared_first(cell, e))
+                    pool_forward(net, op, pooled, cell->state[j]);
+                droppath_forward(node, pooled, op_drop(net, op), n, per, e & 1);
                 continue;
             }
             op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1}, cell->state[j]);
@@ -760,10 +821,21 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
     }
     float *g = net->t[0];
     droppath_backward(g, dnode, scale, n, per);
-    if (op->kind == OP_MAX_POOL_3X3)
-        maxpool3x3_backward(ds, g, cell->state[j], n, op->c, op->h, op->w, op->stride);
-    else
-        avgpool3x3_backward(ds, g, n, op->c, op->h, op->w, op->stride);
+    pool_backward(net, op, ds, g, cell->state[j]);
+}
+
+/* A shared pool's edge e: its output's gradient summed over the group (the
+ * backward meets the group's last edge first), the pool's backward run
+ * once, at its first edge. */
+static void shared_backward(EvalNet *net, const ECell *cell, int e, float *ds, const float *dnode)
+{
+    const EOp *op = &cell->ops[e];
+    const int nodes = net->geno.nodes;
+    float *g = net->shared_pool[cell->shared[e]];
+    droppath_forward(g, dnode, op_drop(net, op), net->n, (size_t)op->c * op->ho * op->wo,
+                     !shared_last(cell, e, nodes));
+    if (shared_first(cell, e))
+        pool_backward(net, op, ds, g, cell->state[cell->edges[e].input]);
 }
 
 /* The output gradient of cell k >= 0 as the blocks of output_cat's states
@@ -828,9 +900,13 @@ static void cell_backward(EvalNet *net, int k)
                 ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
     /* node i's gradient is whole once every later node's ops are done */
-    for (int e = 2 * nodes - 1; e >= 0; e--)
-        op_backward(net, cell, &cell->ops[e], cell->edges[e].input, ds[cell->edges[e].input],
-                    ds[2 + e / 2]);
+    for (int e = 2 * nodes - 1; e >= 0; e--) {
+        float *din = ds[cell->edges[e].input];
+        if (cell->shared[e] >= 0)
+            shared_backward(net, cell, e, din, ds[2 + e / 2]);
+        else
+            op_backward(net, cell, &cell->ops[e], cell->edges[e].input, din, ds[2 + e / 2]);
+    }
     preprocess_backward(net, &cell->pre1, ds[1], k - 1);
     if (cell->reduction_prev) {
         const float *src[CAT_MAX];

@@ -97,6 +97,10 @@ typedef struct ECell {
     EFr pre0_fr;
     ERcb pre0, pre1;
     EOp ops[2 * GENOTYPE_MAX_NODES];
+    /* pools (no weights, no BN here) on the same state give the same
+     * output: one forward and one backward per group of such edges
+     * (shared[e]: edge e's group, or -1), its output in net->shared_pool */
+    signed char shared[2 * GENOTYPE_MAX_NODES];
     /* states 0 and 1 live in shared scratch, recomputed from their BN input
      * in the backward, unless the concat keeps them (kept[j]) */
     float *state[2 + GENOTYPE_MAX_NODES];
@@ -137,6 +141,9 @@ struct EvalNet {
     float *relu_in, *drelu_in;
     int relu_of;   /* forward: relu_in holds output_relu of this cell */
     float *s01[2]; /* states 0 and 1 of the cell being run */
+    /* a shared pool's output in the forward, its gradient in the backward,
+     * per group (ECell.shared) */
+    float *shared_pool[GENOTYPE_MAX_NODES];
     float *t[ESCRATCH_SLOTS];
     /* sep_conv and dil_conv keep nothing: their backward runs their forward
      * again (the BN statistics are saved), into these. Block 2 of a
@@ -164,6 +171,7 @@ typedef struct EPlan {
     int drop_ops;
     /* largest needs: any state, a node, a cell output, anything, ... */
     size_t state, node, out[3], big, conv, blk_scratch, part, blk, bn_c;
+    size_t shared_pool, pool_groups;       /* a shared pool's output; the most groups in a cell */
     size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
 } EPlan;
 
