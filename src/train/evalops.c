@@ -345,7 +345,8 @@ static void ebn_out(EvalNet *net, const EBn *bn, const EDest *to, const float *i
 }
 
 /* A BN backward whose input gradient a kernel makes as it reads it (a
- * ConvPost's coef): its sums over the batch in a pass, then its finish. */
+ * ConvPost's coef): its sums over the batch in a pass (into group 0's part,
+ * free between the fused kernels), then its finish. */
 static void ebn_grad_coef(EvalNet *net, const EBn *bn, const float *dout, const float *dout_scale,
                           const float *x, int hw)
 {
