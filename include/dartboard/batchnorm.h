@@ -86,9 +86,9 @@ void batchnorm_stats_finish(float *save_mean, float *save_invstd, float *running
  *  2. From the sums over the batch's m values: dgamma and dbeta += their
  *     gradients (with sync_bn, this process's share), and coef (3 * c
  *     floats) for step 3, from the sums over every process with sync_bn.
- *  3. din = (not +=) one image's input gradient. */
-/* step 1 over the batch, threaded over the channels: sg[ch] = (not +=)
- * the sum of g, sgx[ch] = the sum of g * (x - mean[ch]), g of image i =
+ *  3. din = (not +=) one image's input gradient.
+ * batchnorm_grad_sums is step 1 over the whole batch in a pass of its own,
+ * threaded over the channels, WRITING (=) the sums; g of image i =
  * dout_scale[i] * dout (NULL: 1). */
 void batchnorm_grad_sums(double *sg, double *sgx, const float *dout, const float *dout_scale,
                          const float *x, const float *mean, int n, int c, int hw);

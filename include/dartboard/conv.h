@@ -61,16 +61,18 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
  *
  * post (may be NULL): the block's output feeds a training BN (the BN of a
  * SepConv block), whose statistics and backward are fused into the block's
- * passes, split as batchnorm.h says. In the forward, with post->mean2, the
- * BN's statistics are merged image by image from the output in cache
- * (batchnorm_stats_image into post->mean2[0..c_out) the means, [c_out..)
- * the m2s). In the forward the backward runs again, with post->sg,
- * post->sg and post->sgx += the BN backward's sums, image by image in
- * order, from post->g (the BN's output gradient, image i scaled by
- * post->gs[i]; gs NULL: 1) and the output in cache. In the backward, dout
- * is post->g: the block's output gradient is made image by image in scratch
- * (batchnorm_input_grad_image) from it, post->x (the BN's input, the
- * forward's output) and post->coef (batchnorm_grad_finish's). */
+ * passes, split as batchnorm.h says:
+ *  - the forward, with post->mean2: the BN's statistics, merged image by
+ *    image from the output in cache (batchnorm_stats_image; the means in
+ *    post->mean2[0..c_out), the m2s after them);
+ *  - the forward the backward runs again, with post->sg: post->sg and
+ *    post->sgx += the BN backward's sums, image by image in order, from
+ *    post->g (the BN's output gradient, image i scaled by post->gs[i]; gs
+ *    NULL: 1) and the output in cache;
+ *  - the backward, whose dout is then the BN's output gradient: the
+ *    block's own output gradient is made image by image in scratch
+ *    (batchnorm_input_grad_image) from dout, post->gs, post->x (the BN's
+ *    input, the forward's output) and post->coef (batchnorm_grad_finish's). */
 typedef struct ConvPre {
     const float *mean, *scale, *shift;
     int add;          /* the backward adds (+=) the gradient under the ReLU */
