@@ -467,6 +467,18 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
     free(dsub), free(dcat);
 }
 
+/* The fused block's gradients cleared before a backward that adds into
+ * them: the reference's input gradient, both weight gradients of each. */
+static void clear_grads(float *dx, size_t nin, float *ddw_a, float *ddw_b, size_t ndw, float *dpw_a,
+                        float *dpw_b, size_t npw)
+{
+    memset(dx, 0, nin * sizeof *dx);
+    memset(ddw_a, 0, ndw * sizeof *ddw_a);
+    memset(ddw_b, 0, ndw * sizeof *ddw_b);
+    memset(dpw_a, 0, npw * sizeof *dpw_a);
+    memset(dpw_b, 0, npw * sizeof *dpw_b);
+}
+
 /* The fused depthwise + pointwise forward gives the bits of its two calls. */
 static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, int n, int h, int w)
 {
@@ -553,11 +565,7 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
     ok(near(got, want, nout, 1e-5), "... and fed ReLU(BN(x)) as it reads x, the forward");
     float *dx_pre = randn(nin, 1e6f);
-    memset(dx_want, 0, nin * sizeof *dx_want);
-    memset(ddw_want, 0, ndw * sizeof *ddw_want);
-    memset(dpw_want, 0, npw * sizeof *dpw_want);
-    memset(ddw_got, 0, ndw * sizeof *ddw_got);
-    memset(dpw_got, 0, npw * sizeof *dpw_got);
+    clear_grads(dx_want, nin, ddw_want, ddw_got, ndw, dpw_want, dpw_got, npw);
     conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n,
                           h, w, scratch);
     for (size_t i = 0; i < nin; i++)
@@ -578,11 +586,7 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
        "... and fed ReLU(x) as it reads x: the bits of the block fed it");
     float *dx_add = randn(nin, 1.0f), *dx_ref = buf(nin);
     memcpy(dx_ref, dx_add, nin * sizeof *dx_ref);
-    memset(dx_want, 0, nin * sizeof *dx_want);
-    memset(ddw_want, 0, ndw * sizeof *ddw_want);
-    memset(dpw_want, 0, npw * sizeof *dpw_want);
-    memset(ddw_got, 0, ndw * sizeof *ddw_got);
-    memset(dpw_got, 0, npw * sizeof *dpw_got);
+    clear_grads(dx_want, nin, ddw_want, ddw_got, ndw, dpw_want, dpw_got, npw);
     conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n,
                           h, w, scratch);
     for (size_t i = 0; i < nin; i++)

@@ -241,11 +241,13 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
                            bn->mean, bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
 }
 
-/* Images i0 .. i1 of image group g (of DWPW_GROUPS) of the batch. */
-static void group_images(const EvalNet *net, int g, int *i0, int *i1)
+/* Images i0 .. i1 of image group g (of DWPW_GROUPS) of the batch; whether
+ * it holds any (a batch smaller than DWPW_GROUPS leaves groups empty). */
+static int group_images(const EvalNet *net, int g, int *i0, int *i1)
 {
     *i0 = net->n * g / DWPW_GROUPS;
     *i1 = net->n * (g + 1) / DWPW_GROUPS;
+    return *i1 > *i0;
 }
 
 /* Group g's scratch for the fused kernels, and its partial weight
@@ -280,8 +282,7 @@ static void ebn_grad_finish(EvalNet *net, const EBn *bn, int hw)
     memset(sgx, 0, sizeof sgx);
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
+        if (!group_images(net, g, &i0, &i1))
             continue;
         const double *part = net->bn_parts + (size_t)g * 2 * net->bn_c;
         for (int ch = 0; ch < c; ch++) {
@@ -310,8 +311,7 @@ static void ebn_stats_finish(EvalNet *net, const EBn *bn, int hw)
     double mean[c], m2[c], count = 0.0;
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
+        if (!group_images(net, g, &i0, &i1))
             continue;
         const double *part = net->bn_parts + (size_t)g * 2 * net->bn_c, n = (double)(i1 - i0) * hw;
         batchnorm_stats_merge(mean, m2, count, part, part + c, n, c);
@@ -372,8 +372,7 @@ static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
 {
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
+        if (!group_images(net, g, &i0, &i1))
             continue;
         const float *part = group_part(net, g) + off;
         for (size_t k = 0; k < len; k++)
@@ -396,8 +395,7 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
+        if (!group_images(net, g, &i0, &i1))
             continue;
         ConvPost mine;
         if (post) {
@@ -434,8 +432,7 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
+        if (!group_images(net, g, &i0, &i1))
             continue;
         float *part = group_part(net, g);
         memset(part, 0, (ldw + lpw) * sizeof *part);
@@ -492,8 +489,7 @@ static void cat_forward(EvalNet *net, const ConvSpec *s, const float *const *wt,
 #pragma omp parallel for schedule(static) if (net->n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
+        if (!group_images(net, g, &i0, &i1))
             continue;
         const float *src[CAT_MAX];
         ConvCat part = cat_from(in, src, i0, per);
@@ -516,8 +512,7 @@ static void cat_backward(EvalNet *net, const ConvSpec *s, const float *const *wt
 #pragma omp parallel for schedule(static) if (net->n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
-        group_images(net, g, &i0, &i1);
-        if (i1 <= i0)
+        if (!group_images(net, g, &i0, &i1))
             continue;
         const float *src[CAT_MAX];
         float *dsrc[CAT_MAX], *part = group_part(net, g);
