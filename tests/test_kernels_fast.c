@@ -870,6 +870,10 @@ int main(void)
     check_dw_pw(128, 160, 3, 1, 1, 1, 6, 5, 4); /* 1x1 weight beyond the group partials */
     check_dw_pw(1, 1, 3, 1, 1, 1, 2, 12, 12);   /* one channel */
     check_dw_pw(1, 3, 5, 2, 4, 2, 2, 7, 7);
+    /* paired strips (conv.c): 7x7 and 8x8 planes, 3x3 and dilated 5x5 */
+    check_dw_pw(16, 16, 3, 1, 1, 1, 2, 7, 7);
+    check_dw_pw(8, 8, 5, 1, 4, 2, 2, 8, 8);
+    check_dw_pw_bn(8, 8, 3, 1, 2, 2, 2, 8, 8);
     check_dw_pw_bn(8, 8, 3, 1, 1, 1, 3, 28, 28);
     check_dw_pw_bn(16, 24, 3, 2, 1, 1, 2, 7, 7);
     check_dw_pw_bn(5, 5, 5, 2, 4, 2, 3, 14, 14);

@@ -568,6 +568,151 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
 }
 #define DW_STRIP_HAS_WGRAD 1
 
+/* Planes of at most 8 columns and 7 or 8 rows (the last stage's 7x7 and
+ * 8x8) would fill half of a strip's 16 lanes. A paired strip holds output
+ * row j in lanes 0-7 and row 4 + j in lanes 8-15, and each input vector the
+ * two rows they read: the whole plane in 4 rows of vectors, not 7 or 8. The
+ * multiply-adds per output are those of the strips, in the same order, so
+ * the correlation gives the same bits. */
+#define DW_PAIR_ROWS 4
+
+static int dw_paired(const PlanePlan *pl)
+{
+    return pl->out_w <= 8 && pl->src_w <= 8 && (pl->out_h == 7 || pl->out_h == 8);
+}
+
+/* Padded input rows r (lanes 0-7) and r + 4 (lanes 8-15), zero beyond the
+ * plane's columns and for rows outside it. */
+static inline __attribute__((always_inline)) __m512 pair_row(const PlanePlan *pl, const float *x,
+                                                             int r, __mmask8 cols)
+{
+    const int a = r - pl->pt, b = a + DW_PAIR_ROWS;
+    const __m256 lo = a >= 0 && a < pl->src_h
+                          ? _mm256_maskz_loadu_ps(cols, x + (size_t)a * pl->src_w)
+                          : _mm256_setzero_ps();
+    const __m256 hi = b >= 0 && b < pl->src_h
+                          ? _mm256_maskz_loadu_ps(cols, x + (size_t)b * pl->src_w)
+                          : _mm256_setzero_ps();
+    const __m512 v = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    return pl->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+}
+
+/* The lane moves of tap column kx: output lane l of each half reads source
+ * column l + kx*d - pl, zero outside 0..src_w. */
+typedef struct PairShift {
+    __m512i idx;
+    __mmask16 keep;
+    int off;
+} PairShift;
+
+static inline __attribute__((always_inline)) PairShift pair_shift_plan(const PlanePlan *pl, int kx,
+                                                                       int d)
+{
+    PairShift s;
+    s.off = kx * d - pl->pl;
+    unsigned half = 0;
+    for (int l = 0; l < 8; l++)
+        if (l + s.off >= 0 && l + s.off < pl->src_w)
+            half |= 1u << l;
+    s.keep = (__mmask16)(half | half << 8);
+    s.idx =
+        _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(s.off));
+    return s;
+}
+
+static inline __attribute__((always_inline)) __m512 pair_shift(__m512 v, const PairShift *s)
+{
+    /* unshifted, the lanes past the plane are the load's zeros already */
+    return s->off == 0 ? v : _mm512_maskz_permutexvar_ps(s->keep, s->idx, v);
+}
+
+static inline __attribute__((always_inline)) void dw_pair_corr(const int K, const int D,
+                                                               const PlanePlan *pl, const float *x,
+                                                               float *dst, const float *restrict wk,
+                                                               int acc)
+{
+    const int R = DW_PAIR_ROWS, w = pl->out_w;
+    const __mmask8 cols = (__mmask8)((1u << pl->src_w) - 1u), out = (__mmask8)((1u << w) - 1u);
+    PairShift sh[5];
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++)
+        sh[kx] = pair_shift_plan(pl, kx, D);
+    __m512 a[DW_PAIR_ROWS];
+#pragma GCC unroll 4
+    for (int j = 0; j < R; j++)
+        a[j] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int r = 0; r < R + (K - 1) * D; r++) {
+        const __m512 v = pair_row(pl, x, r, cols);
+#pragma GCC unroll 5
+        for (int kx = 0; kx < K; kx++) {
+            const __m512 s = pair_shift(v, &sh[kx]);
+#pragma GCC unroll 5
+            for (int ky = 0; ky < K; ky++) {
+                const int j = r - ky * D;
+                if (j >= 0 && j < R)
+                    a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wk[ky * K + kx]), s, a[j]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < R; j++) {
+        __m256 top = _mm512_castps512_ps256(a[j]), bot = _mm512_extractf32x8_ps(a[j], 1);
+        float *o = dst + (size_t)j * w, *p = dst + (size_t)(j + R) * w;
+        if (acc)
+            top = _mm256_add_ps(_mm256_maskz_loadu_ps(out, o), top);
+        _mm256_mask_storeu_ps(o, out, top);
+        if (j + R < pl->out_h) {
+            if (acc)
+                bot = _mm256_add_ps(_mm256_maskz_loadu_ps(out, p), bot);
+            _mm256_mask_storeu_ps(p, out, bot);
+        }
+    }
+}
+
+/* The weight gradient by paired strips (3x3, as dw_strip_wgrad). */
+static inline __attribute__((always_inline)) void dw_pair_wgrad(const int K, const int D,
+                                                                const PlanePlan *pl, const float *x,
+                                                                const float *g, vf *wacc)
+{
+    const int R = DW_PAIR_ROWS, w = pl->out_w;
+    const __mmask8 cols = (__mmask8)((1u << pl->src_w) - 1u), out = (__mmask8)((1u << w) - 1u);
+    PairShift sh[3];
+#pragma GCC unroll 3
+    for (int kx = 0; kx < K; kx++)
+        sh[kx] = pair_shift_plan(pl, kx, D);
+    __m512 gv[DW_PAIR_ROWS], acc[9];
+#pragma GCC unroll 4
+    for (int j = 0; j < R; j++) {
+        const __m256 top = _mm256_maskz_loadu_ps(out, g + (size_t)j * w);
+        const __m256 bot = j + R < pl->out_h ? _mm256_maskz_loadu_ps(out, g + (size_t)(j + R) * w)
+                                             : _mm256_setzero_ps();
+        gv[j] = _mm512_insertf32x8(_mm512_castps256_ps512(top), bot, 1);
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < K * K; t++)
+        acc[t] = (__m512)wacc[t];
+#pragma GCC unroll 16
+    for (int r = 0; r < R + (K - 1) * D; r++) {
+        const __m512 v = pair_row(pl, x, r, cols);
+#pragma GCC unroll 3
+        for (int kx = 0; kx < K; kx++) {
+            const __m512 s = pair_shift(v, &sh[kx]);
+#pragma GCC unroll 3
+            for (int ky = 0; ky < K; ky++) {
+                const int j = r - ky * D;
+                if (j >= 0 && j < R)
+                    acc[ky * K + kx] = _mm512_fmadd_ps(gv[j], s, acc[ky * K + kx]);
+            }
+        }
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < K * K; t++)
+        wacc[t] = (vf)acc[t];
+}
+#define DW_HAS_PAIRS 1
+
 #elif defined(__AVX2__)
 /* The AVX2 build's strips (8 lanes). AVX2 has no shift across two
  * registers, so each column tap of an input row is its own masked load
@@ -632,6 +777,7 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
     }
 }
 #define DW_STRIP_HAS_WGRAD 0
+#define DW_HAS_PAIRS 0
 #endif
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -666,6 +812,25 @@ static int dw_strip_key(const PlanePlan *pl, int rows)
 static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float *dst,
                             const float *wk, int acc)
 {
+#if DW_HAS_PAIRS
+    if (dw_paired(pl)) {
+        switch (pl->k * 10 + pl->d) {
+        case 31:
+            dw_pair_corr(3, 1, pl, x, dst, wk, acc);
+            break;
+        case 32:
+            dw_pair_corr(3, 2, pl, x, dst, wk, acc);
+            break;
+        case 51:
+            dw_pair_corr(5, 1, pl, x, dst, wk, acc);
+            break;
+        case 52:
+            dw_pair_corr(5, 2, pl, x, dst, wk, acc);
+            break;
+        }
+        return;
+    }
+#endif
     const int key = dw_strip_key(pl, rows);
     for (int ox = 0; ox < pl->out_w; ox += VL) {
         const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
@@ -690,6 +855,15 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float
 static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x, const float *g,
                                   vf *wacc)
 {
+#if DW_HAS_PAIRS
+    if (dw_paired(pl)) {
+        if (pl->d == 1)
+            dw_pair_wgrad(3, 1, pl, x, g, wacc);
+        else
+            dw_pair_wgrad(3, 2, pl, x, g, wacc);
+        return;
+    }
+#endif
     const int key = dw_strip_key(pl, rows);
     for (int ox = 0; ox < pl->out_w; ox += VL) {
         const int lanes = pl->out_w - ox < VL ? pl->out_w - ox : VL;
