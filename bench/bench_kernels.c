@@ -348,13 +348,15 @@ int bench_kernels(FILE *out, int threads)
             "FMA throughput (registers)", "-", "-", roof, 100.0 * roof / peak, fma.floats,
             fma.name);
 
-    static const int shapes[3][2] = {{16, 32}, {32, 16}, {64, 8}};
+    /* the three stages of a 32x32 input (CIFAR-10) and of a 28x28 one
+     * (Fashion-MNIST), C 16 */
+    static const int shapes[][2] = {{16, 32}, {32, 16}, {64, 8}, {16, 28}, {32, 14}, {64, 7}};
     static const int dws[][4] = {
         /* k, dilation, pad, stride */
         {3, 1, 1, 1}, {3, 1, 1, 2}, {5, 1, 2, 1}, {5, 1, 2, 2},
         {3, 2, 2, 1}, {3, 2, 2, 2}, {5, 2, 4, 1}, {5, 2, 4, 2},
     };
-    for (int si = 0; si < 3; si++) {
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
         const int c = shapes[si][0], hw = shapes[si][1];
         BenchCase bc = {.n = BATCH, .c = c, .h = hw, .w = hw};
         fprintf(out, "\n");
