@@ -147,8 +147,8 @@ static void test_writers(void)
         for (int i = 0; i < 2 * x.nodes; i++) {
             x.normal[i] = (GenoEdge){1 + (int)(rng_next(&r) % (OP_COUNT - 1)),
                                      (int)(rng_next(&r) % (2 + i / 2))};
-            x.reduce[i] =
-                (GenoEdge){(int)(rng_next(&r) % OP_COUNT), (int)(rng_next(&r) % (2 + i / 2))};
+            x.reduce[i] = (GenoEdge){1 + (int)(rng_next(&r) % (OP_COUNT - 1)),
+                                     (int)(rng_next(&r) % (2 + i / 2))};
         }
         for (int c = 0; c < 2; c++) {
             int *concat = c ? x.reduce_concat : x.normal_concat;
@@ -227,6 +227,8 @@ static void test_malformed(void)
         "expected ',' or ']'");
     bad("Genotype(normal=[('sep_conv_9x9', 0), ('skip_connect', 1)], reduce=" EDGES4 ")", "1:19",
         "unknown op 'sep_conv_9x9'");
+    bad("Genotype(normal=[('sep_conv_3x3', 0), ('none', 1)], reduce=" EDGES4 ")", "1:40",
+        "an edge of op 'none'");
     bad("Genotype(normal=[('sep_conv_3x3', 0)], reduce=" EDGES4 ")", "1:17",
         "expected two per node");
     bad("Genotype(\n  normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 2)],\n  reduce=" EDGES4 ")",

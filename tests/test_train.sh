@@ -97,6 +97,9 @@ printf "Genotype(normal=[('conv_7x7', 0)], normal_concat=[2], reduce=[], reduce_
 refused train --genotype "$work/badop.py" --preset train-test --out "$work/no1" $common
 check "an op outside the space: exit 2, the file and the op named" "status_is 2 && err_has 'badop.py' && err_has 'conv_7x7'"
 check "... and no run directory" "[ ! -e $work/no1 ]"
+printf "Genotype(normal=[('sep_conv_3x3', 0), ('none', 1)], normal_concat=[2], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=[2])\n" >"$work/zero.py"
+refused train --genotype "$work/zero.py" --preset train-test --out "$work/no7" $common
+check "a zero edge (op none): exit 2, the file and position named, no run directory" "status_is 2 && err_has 'zero.py:1:40: an edge of op .none.' && [ ! -e $work/no7 ]"
 printf "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], normal_concat=[2], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=[2])\n" >"$work/onenode.py"
 refused train --genotype "$work/onenode.py" --preset train-test --out "$work/no2" $common
 check "a cell of 1 node for model.nodes 4: refused naming both" "status_is 2 && err_has 'onenode.py' && err_has '1 intermediate nodes' && err_has 'model.nodes = 4' && [ ! -e $work/no2 ]"

@@ -64,6 +64,12 @@ static int read_edge(Reader *rd, const Value *t, int *op, int *input, int *node)
         rd_error(rd, o->line, o->col, "unknown op '%s' (expected one of %s)", o->str, list);
         return -1;
     }
+    if (*op == OP_NONE) {
+        rd_error(rd, o->line, o->col,
+                 "an edge of op 'none' (expected one of the 7 DARTS ops other than none: a "
+                 "derived cell has no zero edge)");
+        return -1;
+    }
     long in, nd = -1;
     if (want_int(rd, t->items[1], "input index", &in) != 0)
         return -1;

@@ -229,6 +229,14 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                      reduction ? "reduce" : "normal", e / 2, ge->input, 1 + e / 2);
             return -1;
         }
+        if (ge->op <= OP_NONE || ge->op >= OP_COUNT) {
+            snprintf(err, errlen,
+                     "%s cell: edge %d (node %d) is %s (expected one of the 7 DARTS ops other "
+                     "than none: a derived cell has no zero edge)",
+                     reduction ? "reduce" : "normal", e, e / 2,
+                     ge->op == OP_NONE ? "none" : "an unknown op");
+            return -1;
+        }
         int stride = reduction && ge->input < 2 ? 2 : 1;
         int hi = ge->input < 2 ? h : cell->ho, wi = ge->input < 2 ? w : cell->wo;
         if (plan_op(p, &cell->ops[e], ge->op, c, hi, wi, stride, err, errlen) != 0)

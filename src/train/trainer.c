@@ -75,17 +75,6 @@ Trainer *trainer_create_dist(const Config *cfg, const Genotype *g, const Dataset
              g->nodes, cfg->model.nodes, g->nodes);
         return NULL;
     }
-    for (int r = 0; r < 2; r++)
-        for (int e = 0; e < 2 * g->nodes; e++) {
-            const GenoEdge *ge = r ? &g->reduce[e] : &g->normal[e];
-            if (ge->op <= OP_NONE || ge->op >= OP_COUNT) {
-                fail(err, errlen,
-                     "%s cell: edge %d has op %d (expected one of the 7 DARTS ops "
-                     "other than none)",
-                     r ? "reduce" : "normal", e, ge->op);
-                return NULL;
-            }
-        }
     if (test && (test->channels != train->channels || test->height != train->height ||
                  test->width != train->width || test->classes != train->classes)) {
         fail(err, errlen,
