@@ -1,6 +1,7 @@
 /* bench_train: see include/dartboard/bench_train.h */
 #include "dartboard/bench_train.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,17 +22,22 @@ static const struct {
     {"cifar", 3, 32, 36, 20, 96},
 };
 
-int bench_train(FILE *out, const char *genotype, const char *shape, int batch, int steps,
-                int warmup, int threads, int profile)
+/* name as one word of a RESULT line: other bytes become '_'. */
+static void result_word(char *dst, size_t len, const char *name)
 {
-    Genotype g;
-    if (genotype_published(genotype, &g) != 0) {
-        fprintf(stderr,
-                "dartboard: bench: unknown genotype '%s' (expected DARTS_V1, DARTS_V2 "
-                "or DARTS)\n",
-                genotype);
-        return -1;
+    size_t i = 0;
+    for (; name[i] && i + 1 < len; i++) {
+        const unsigned char c = (unsigned char)name[i];
+        dst[i] = isalnum(c) || strchr("._/+-", c) ? (char)c : '_';
     }
+    dst[i] = '\0';
+}
+
+int bench_train(FILE *out, const Genotype *g, const char *name, const char *shape, int batch,
+                int steps, int warmup, int threads, int profile)
+{
+    char genotype[256];
+    result_word(genotype, sizeof genotype, name);
     int which = -1;
     for (int i = 0; i < (int)(sizeof shapes / sizeof *shapes); i++)
         if (strcmp(shape, shapes[i].name) == 0)
@@ -55,7 +61,7 @@ int bench_train(FILE *out, const char *genotype, const char *shape, int batch, i
                    .batch = batch > 0 ? batch : shapes[which].batch};
     char err[512];
     double rss_before = bench_peak_rss_mib();
-    EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
+    EvalNet *net = evalnet_create(&sp, g, err, sizeof err);
     size_t img = (size_t)sp.in_channels * sp.height * sp.width, nw = 0;
     float *x = malloc((size_t)sp.batch * img * sizeof *x), *mom = NULL;
     int *y = malloc((size_t)sp.batch * sizeof *y);

@@ -145,7 +145,9 @@ int main(void)
 
     /* The training bench's smallest shape at batch 2: a step of some ms. */
     FILE *train = tmpfile();
-    ok(bench_train(train, "DARTS_V2", "fashion", 2, 1, 0, 1, 1) == 0,
+    Genotype g;
+    genotype_published("DARTS_V2", &g);
+    ok(bench_train(train, &g, "DARTS_V2", "fashion", 2, 1, 0, 1, 1) == 0,
        "bench --train --profile, DARTS_V2, fashion, batch 2");
     read_profile(train, &p);
     fclose(train);

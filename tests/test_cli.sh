@@ -36,6 +36,19 @@ check "bench --rnn: tiny recurrent search steps, one RESULT line with the refere
     'run 0 bench --rnn --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && out_has "^BLAS kernels: " && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-bench ntoken=40 emsize=8 nhid=8 batch=4 bptt=6 threads=1 order=1 weights=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'
 check "bench --rnn --train: a recurrent cell's training steps" \
     'run 0 bench --rnn --train --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-train ntoken=40 size=8 batch=4 bptt=6 threads=1 params=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'
+# a searched cell with every kind of op, in a file named with a space and a quote
+cat > "$work/my cell's.py" <<'EOF'
+Genotype(normal=[('sep_conv_5x5', 1), ('skip_connect', 0), ('sep_conv_3x3', 0), ('dil_conv_5x5', 1), ('avg_pool_3x3', 0), ('dil_conv_3x3', 1), ('max_pool_3x3', 2), ('sep_conv_3x3', 3)], normal_concat=range(2, 6), reduce=[('sep_conv_5x5', 1), ('max_pool_3x3', 0), ('dil_conv_5x5', 1), ('skip_connect', 2), ('sep_conv_3x3', 0), ('dil_conv_3x3', 3), ('avg_pool_3x3', 1), ('skip_connect', 0)], reduce_concat=range(2, 6))
+EOF
+check "bench --train --genotype FILE: that cell's training steps, the file one word of the RESULT line" \
+    'run 0 bench --train --genotype "$work/my cell'"'"'s.py" --steps 5 --threads 1 --batch 2 && out_has "^RESULT train-bench genotype=[^ ]*my_cell_s.py in_ch=1 img=28 C=16 layers=8 batch=2 threads=1 params=[0-9]* median_ms="'
+check "bench --train --genotype of a missing file: exit 2, named" \
+    'run 2 bench --train --genotype "$work/nosuch.py" && err_has "nosuch.py: no such file"'
+cat > "$work/rnn.py" <<'EOF'
+Genotype(recurrent=[('sigmoid', 0), ('relu', 1), ('relu', 1), ('identity', 1), ('tanh', 2), ('sigmoid', 5), ('tanh', 3), ('relu', 5)], concat=range(1, 9))
+EOF
+check "bench --train --genotype of a recurrent cell: exit 2, why" \
+    'run 2 bench --train --genotype "$work/rnn.py" && err_has "recurrent cell, but bench --train times CNN cells"'
 check "bench --set: a search step with a remedy key, named in the header" \
     'run 0 bench --steps 5 --threads 1 --batch 4 --set remedy.darts_minus_beta=1 && out_has "^with --set remedy.darts_minus_beta=1$" && out_has "^RESULT bench config=C order=1 threads=1 batch=4 params=404018 "'
 check "bench --set of an unknown key: exit 2, the key named" 'run 2 bench --steps 5 --set nosuch.key=1 && err_has "nosuch.key"'

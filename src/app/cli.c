@@ -68,7 +68,8 @@ static const char usage[] =
     "  --set KEY=VALUE      a configuration key on top of the config's (e.g. a remedy.*\n"
     "                       key, to time what it costs); repeatable\n"
     "  --train              time training steps of a derived cell from scratch instead\n"
-    "  --genotype NAME      --train: DARTS_V2 (default), DARTS_V1 or DARTS\n"
+    "  --genotype G         --train: the cell, as train's --genotype: DARTS_V2 (default),\n"
+    "                       DARTS_V1, DARTS, a run directory or a genotype file\n"
     "  --shape fashion|cifar  --train: 1x28x28 C16 8 cells batch 64 (default) or\n"
     "                       3x32x32 C36 20 cells batch 96\n"
     "  --rnn                time recurrent search steps instead (vocabulary 10000,\n"
@@ -247,7 +248,7 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
     o->bench_order = 1;
     o->bench_steps = 10;
     o->bench_batch = 0;
-    snprintf(o->bench_genotype, sizeof o->bench_genotype, "DARTS_V2");
+    o->bench_genotype = "DARTS_V2";
     snprintf(o->bench_shape, sizeof o->bench_shape, "fashion");
     o->threads = 2; /* as the PyTorch reference's --bench, so the two compare as they are */
     for (; i < argc; i++) {
@@ -309,14 +310,7 @@ static int parse_bench(CliOptions *o, int argc, char **argv, int i, char *err, s
             o->bench_train = 1;
         } else if (is_opt(a, "--genotype")) {
             VALUE("--genotype");
-            if (strcmp(v, "DARTS_V1") && strcmp(v, "DARTS_V2") && strcmp(v, "DARTS")) {
-                snprintf(err, errlen,
-                         "--genotype: '%s' is not valid (expected DARTS_V1, DARTS_V2 "
-                         "or DARTS)",
-                         v);
-                return -1;
-            }
-            snprintf(o->bench_genotype, sizeof o->bench_genotype, "%s", v);
+            o->bench_genotype = v;
         } else if (is_opt(a, "--shape")) {
             VALUE("--shape");
             if (strcmp(v, "fashion") && strcmp(v, "cifar")) {
@@ -586,20 +580,16 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen)
     return config_validate(cfg, err, errlen);
 }
 
-int cli_genotype(const CliOptions *o, const Config *cfg, Genotype *g, RnnGenotype *rg, char *err,
-                 size_t errlen)
+/* path = the file holding the cell src names: a run directory's
+ * genotype.py (always with run_dir), else src itself. */
+static int genotype_path(const char *src, int run_dir, char *path, size_t len, char *err,
+                         size_t errlen)
 {
-    const int recurrent = config_is_recurrent(cfg);
-    const char *src = o->resume_dir ? o->resume_dir : o->genotype;
-    if (!o->resume_dir &&
-        (recurrent ? rnn_genotype_published(src, rg) : genotype_published(src, g)) == 0)
-        return 0;
-    char path[RUNDIR_FILE_MAX];
     struct stat st;
-    if (o->resume_dir || (stat(src, &st) == 0 && S_ISDIR(st.st_mode))) {
+    if (run_dir || (stat(src, &st) == 0 && S_ISDIR(st.st_mode))) {
         /* A search run directory: the cell it derived (the last report's, or
          * the final one). A training run's directory holds its cell there too. */
-        if (snprintf(path, sizeof path, "%s/genotype.py", src) >= (int)sizeof path) {
+        if (snprintf(path, len, "%s/genotype.py", src) >= (int)len) {
             snprintf(err, errlen, "%.60s...: path of %zu bytes (at most %d)", src, strlen(src),
                      RUNDIR_PATH_MAX - 1);
             return -1;
@@ -609,22 +599,50 @@ int cli_genotype(const CliOptions *o, const Config *cfg, Genotype *g, RnnGenotyp
                      "%s: no such file (expected a run directory holding its derived cell)", path);
             return -1;
         }
-    } else if (access(src, F_OK) != 0) {
+        return 0;
+    }
+    if (access(src, F_OK) != 0) {
         snprintf(err, errlen,
                  "--genotype %s: no such file or directory (expected a search run directory, a "
                  "genotype file, DARTS_V1 or DARTS_V2)",
                  src);
         return -1;
-    } else {
-        snprintf(path, sizeof path, "%s", src);
     }
+    snprintf(path, len, "%s", src);
+    return 0;
+}
+
+/* *any = the cell in path (heap: an AnyGenotype is large); NULL on error. */
+static AnyGenotype *genotype_read(const char *path, char *err, size_t errlen)
+{
     AnyGenotype *any = malloc(sizeof *any);
     if (!any) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
-    int rc = genotype_read_file_any(path, any, err, errlen);
-    if (rc == 0 && recurrent != (any->kind == GENOTYPE_KIND_RECURRENT)) {
+    if (genotype_read_file_any(path, any, err, errlen) != 0) {
+        free(any);
+        return NULL;
+    }
+    return any;
+}
+
+int cli_genotype(const CliOptions *o, const Config *cfg, Genotype *g, RnnGenotype *rg, char *err,
+                 size_t errlen)
+{
+    const int recurrent = config_is_recurrent(cfg);
+    const char *src = o->resume_dir ? o->resume_dir : o->genotype;
+    if (!o->resume_dir &&
+        (recurrent ? rnn_genotype_published(src, rg) : genotype_published(src, g)) == 0)
+        return 0;
+    char path[RUNDIR_FILE_MAX];
+    if (genotype_path(src, o->resume_dir != NULL, path, sizeof path, err, errlen) != 0)
+        return -1;
+    AnyGenotype *any = genotype_read(path, err, errlen);
+    if (!any)
+        return -1;
+    int rc = 0;
+    if (recurrent != (any->kind == GENOTYPE_KIND_RECURRENT)) {
         if (recurrent)
             snprintf(
                 err, errlen,
@@ -654,4 +672,26 @@ int cli_genotype(const CliOptions *o, const Config *cfg, Genotype *g, RnnGenotyp
         return -1;
     }
     return 0;
+}
+
+int cli_bench_genotype(const char *src, Genotype *g, char *err, size_t errlen)
+{
+    if (genotype_published(src, g) == 0)
+        return 0;
+    char path[RUNDIR_FILE_MAX];
+    if (genotype_path(src, 0, path, sizeof path, err, errlen) != 0)
+        return -1;
+    AnyGenotype *any = genotype_read(path, err, errlen);
+    if (!any)
+        return -1;
+    const int cnn = any->kind != GENOTYPE_KIND_RECURRENT;
+    if (cnn)
+        *g = any->cnn;
+    else
+        snprintf(err, errlen,
+                 "--genotype %s is a recurrent cell, but bench --train times CNN cells (expected "
+                 "normal=..., reduce=...; bench --rnn --train times a recurrent cell's training)",
+                 path);
+    free(any);
+    return cnn ? 0 : -1;
 }

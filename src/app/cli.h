@@ -45,11 +45,12 @@ typedef struct CliOptions {
     /* bench */
     char bench_config; /* 'A' | 'B' | 'C' */
     int bench_order, bench_steps, bench_kernels;
-    int bench_profile;                        /* per-op-family time of the timed steps */
-    int bench_batch;                          /* 0: the config's own */
-    int bench_train;                          /* time training steps of a derived cell instead */
-    char bench_genotype[16], bench_shape[16]; /* --train: DARTS_V1|V2; fashion|cifar */
-    int bench_rnn;                            /* --rnn: the recurrent search (bench_rnn.h) */
+    int bench_profile;          /* per-op-family time of the timed steps */
+    int bench_batch;            /* 0: the config's own */
+    int bench_train;            /* time training steps of a derived cell instead */
+    const char *bench_genotype; /* --train: as train's --genotype (cli_bench_genotype) */
+    char bench_shape[16];       /* --train: fashion|cifar */
+    int bench_rnn;              /* --rnn: the recurrent search (bench_rnn.h) */
     int bench_bptt, bench_size, bench_ntoken;
     /* corpus: --data DIR (data_dir) and --cache DIR */
     const char *cache_dir;
@@ -79,4 +80,9 @@ int cli_config(const CliOptions *o, Config *cfg, char *err, size_t errlen);
  * expected. */
 int cli_genotype(const CliOptions *o, const Config *cfg, Genotype *g, RnnGenotype *rg, char *err,
                  size_t errlen);
+
+/* bench --train's cell: --genotype as for train (a published name, a run
+ * directory or a genotype file), a CNN cell of any node count. 0, or -1
+ * with err naming the file and the reason. */
+int cli_bench_genotype(const char *src, Genotype *g, char *err, size_t errlen);
 #endif

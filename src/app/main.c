@@ -379,11 +379,17 @@ int main(int argc, char **argv)
                        o.bench_bptt ? o.bench_bptt : 35) == 0
                        ? 0
                        : 1;
-        if (o.bench_train)
-            return bench_train(stdout, o.bench_genotype, o.bench_shape, o.bench_batch,
+        if (o.bench_train) {
+            Genotype g;
+            if (cli_bench_genotype(o.bench_genotype, &g, err, sizeof err) != 0) {
+                fprintf(stderr, "dartboard: bench: %s\n", err);
+                return 2; /* as train's --genotype */
+            }
+            return bench_train(stdout, &g, o.bench_genotype, o.bench_shape, o.bench_batch,
                                o.bench_steps, 2, o.threads, o.bench_profile) == 0
                        ? 0
                        : 1;
+        }
         if (o.bench_rnn) /* the published search shape unless given */
             return bench_rnn(stdout, o.bench_order, o.bench_steps, 1, o.threads,
                              o.bench_ntoken ? o.bench_ntoken : 10000,
