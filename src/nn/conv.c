@@ -487,42 +487,76 @@ static inline __attribute__((always_inline)) __m512 strip_shift(__m512 lo, __m51
     return _mm512_permutex2var_ps(lo, _mm512_add_epi32(iota, _mm512_set1_epi32(shift)), hi);
 }
 
+/* Padded input row `row` of column block ox, for its K column taps: 3x3
+ * keeps the row's two vectors and shifts each tap out of them (strip_row:
+ * zeros for a row outside the plane); 5x5 loads each tap with a mask (5
+ * loads a row beat 2 loads and 4 permutes: forward 28x28 0.43 -> 0.31 ms,
+ * 14x14 0.25 -> 0.16 ms; 3x3's 2 permutes do not lose to a third load). */
+typedef struct StripMasks {
+    __mmask16 lo, hi, tap[5];
+} StripMasks;
+
+typedef struct StripRow {
+    __m512 lo, hi;  /* 3x3 */
+    const float *p; /* 5x5: the row's first column tap */
+} StripRow;
+
+static inline __attribute__((always_inline)) StripMasks strip_masks(const int K, const int D,
+                                                                    const PlanePlan *pl, int ox)
+{
+    StripMasks m = {
+        strip_lanes(ox - pl->pl, pl->src_w), strip_lanes(ox - pl->pl + 16, pl->src_w), {0}};
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++)
+        m.tap[kx] = strip_lanes(ox - pl->pl + kx * D, pl->src_w);
+    return m;
+}
+
+/* Loads the row (3x3) or finds it (5x5); 0 for a 5x5 row outside the
+ * plane (a row of zeros adds nothing). */
+static inline __attribute__((always_inline)) int strip_load(const int K, const PlanePlan *pl,
+                                                            const float *x, int row, int ox,
+                                                            const StripMasks *m, StripRow *sr)
+{
+    if (K != 5) {
+        strip_row(pl, x, row, ox, m->lo, m->hi, &sr->lo, &sr->hi);
+        return 1;
+    }
+    const int iy = row - pl->pt;
+    if (iy < 0 || iy >= pl->src_h)
+        return 0;
+    sr->p = x + (size_t)iy * pl->src_w + ox - pl->pl;
+    return 1;
+}
+
+static inline __attribute__((always_inline)) __m512 strip_tap(const int K, const int D,
+                                                              const PlanePlan *pl,
+                                                              const StripMasks *m,
+                                                              const StripRow *sr, int kx)
+{
+    if (K != 5)
+        return strip_shift(sr->lo, sr->hi, kx * D);
+    const __m512 v = _mm512_maskz_loadu_ps(m->tap[kx], sr->p + kx * D);
+    return pl->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+}
+
 static inline __attribute__((always_inline)) void
 dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
               float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
 {
-    const __mmask16 mlo = strip_lanes(ox - pl->pl, pl->src_w),
-                    mhi = strip_lanes(ox - pl->pl + 16, pl->src_w);
+    const StripMasks m = strip_masks(K, D, pl, ox);
     __m512 a[8];
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++)
         a[j] = _mm512_setzero_ps();
-    /* 5x5: a masked load per column tap (5 loads a row) beats 2 loads and
-     * 4 permutes (forward 28x28 0.43 -> 0.31 ms, 14x14 0.25 -> 0.16 ms);
-     * 3x3's 2 permutes do not lose to a third load */
-    __mmask16 mk[5];
-#pragma GCC unroll 5
-    for (int kx = 0; kx < K; kx++)
-        mk[kx] = strip_lanes(ox - pl->pl + kx * D, pl->src_w);
 #pragma GCC unroll 16
     for (int r = 0; r < R + (K - 1) * D; r++) {
-        const int iy = oy0 + r - pl->pt;
-        __m512 lo, hi;
-        if (K != 5)
-            strip_row(pl, x, oy0 + r, ox, mlo, mhi, &lo, &hi);
-        else if (iy < 0 || iy >= pl->src_h)
-            continue; /* a row of zeros adds nothing */
+        StripRow sr;
+        if (!strip_load(K, pl, x, oy0 + r, ox, &m, &sr))
+            continue;
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
-            __m512 sh;
-            if (K == 5) {
-                const float *p = x + (size_t)iy * pl->src_w + ox - pl->pl + kx * D;
-                sh = _mm512_maskz_loadu_ps(mk[kx], p);
-                if (pl->relu)
-                    sh = _mm512_max_ps(sh, _mm512_setzero_ps());
-            } else {
-                sh = strip_shift(lo, hi, kx * D);
-            }
+            const __m512 sh = strip_tap(K, D, pl, &m, &sr, kx);
 #pragma GCC unroll 5
             for (int ky = 0; ky < K; ky++) {
                 const int j = r - ky * D;
@@ -546,16 +580,14 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
     }
 }
 
-/* The weight gradient by strips (3x3 only: 5x5's 25 accumulators and the
- * strip's gradients would not fit in the registers): wacc[t] += the sum of
- * g * the input under tap t. */
+/* The weight gradient by strips: wacc[t] += the sum of g * the input under
+ * tap t. 5x5 keeps its 25 sums in registers with strips of 4 rows. */
 static inline __attribute__((always_inline)) void
 dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
                const float *g, vf *wacc, int oy0, int ox, int lanes, int skip)
 {
-    const __mmask16 mlo = strip_lanes(ox - pl->pl, pl->src_w),
-                    mhi = strip_lanes(ox - pl->pl + 16, pl->src_w);
-    __m512 gv[8], w[9];
+    const StripMasks m = strip_masks(K, D, pl, ox);
+    __m512 gv[8], w[25];
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++) {
         const float *gp = g + (size_t)(oy0 + j) * pl->out_w + ox;
@@ -563,17 +595,18 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
                 : lanes == VL ? (__m512)vf_load(gp)
                               : (__m512)vf_load_part(gp, lanes);
     }
-#pragma GCC unroll 9
+#pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         w[t] = (__m512)wacc[t];
 #pragma GCC unroll 16
     for (int r = 0; r < R + (K - 1) * D; r++) {
-        __m512 lo, hi;
-        strip_row(pl, x, oy0 + r, ox, mlo, mhi, &lo, &hi);
-#pragma GCC unroll 3
+        StripRow sr;
+        if (!strip_load(K, pl, x, oy0 + r, ox, &m, &sr))
+            continue;
+#pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
-            const __m512 sh = strip_shift(lo, hi, kx * D);
-#pragma GCC unroll 3
+            const __m512 sh = strip_tap(K, D, pl, &m, &sr, kx);
+#pragma GCC unroll 5
             for (int ky = 0; ky < K; ky++) {
                 const int j = r - ky * D;
                 if (j >= 0 && j < R)
@@ -581,7 +614,7 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
             }
         }
     }
-#pragma GCC unroll 9
+#pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         wacc[t] = (vf)w[t];
 }
@@ -690,18 +723,18 @@ static inline __attribute__((always_inline)) void dw_pair_corr(const int K, cons
     }
 }
 
-/* The weight gradient by paired strips (3x3, as dw_strip_wgrad). */
+/* The weight gradient by paired strips. */
 static inline __attribute__((always_inline)) void dw_pair_wgrad(const int K, const int D,
                                                                 const PlanePlan *pl, const float *x,
                                                                 const float *g, vf *wacc)
 {
     const int R = DW_PAIR_ROWS, w = pl->out_w;
     const __mmask8 cols = (__mmask8)((1u << pl->src_w) - 1u), out = (__mmask8)((1u << w) - 1u);
-    PairShift sh[3];
-#pragma GCC unroll 3
+    PairShift sh[5];
+#pragma GCC unroll 5
     for (int kx = 0; kx < K; kx++)
         sh[kx] = pair_shift_plan(pl, kx, D);
-    __m512 gv[DW_PAIR_ROWS], acc[9];
+    __m512 gv[DW_PAIR_ROWS], acc[25];
 #pragma GCC unroll 4
     for (int j = 0; j < R; j++) {
         const __m256 top = _mm256_maskz_loadu_ps(out, g + (size_t)j * w);
@@ -709,16 +742,16 @@ static inline __attribute__((always_inline)) void dw_pair_wgrad(const int K, con
                                              : _mm256_setzero_ps();
         gv[j] = _mm512_insertf32x8(_mm512_castps256_ps512(top), bot, 1);
     }
-#pragma GCC unroll 9
+#pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         acc[t] = (__m512)wacc[t];
 #pragma GCC unroll 16
     for (int r = 0; r < R + (K - 1) * D; r++) {
         const __m512 v = pair_row(pl, x, r, cols);
-#pragma GCC unroll 3
+#pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
             const __m512 s = pair_shift(v, &sh[kx]);
-#pragma GCC unroll 3
+#pragma GCC unroll 5
             for (int ky = 0; ky < K; ky++) {
                 const int j = r - ky * D;
                 if (j >= 0 && j < R)
@@ -726,7 +759,7 @@ static inline __attribute__((always_inline)) void dw_pair_wgrad(const int K, con
             }
         }
     }
-#pragma GCC unroll 9
+#pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         wacc[t] = (vf)acc[t];
 }
@@ -797,17 +830,21 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
 }
 #define DW_STRIP_HAS_WGRAD 0
 #define DW_HAS_PAIRS 0
+#define dw_paired(pl) 0
 #endif
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 /* The strip height for a plane, 0 where no instantiation serves it: 7 for
  * heights that 7 divides and 8 does not (the 28, 14 and 7 of 28x28 inputs),
- * else 8, the last strip overlapping the one before. */
+ * else 8, the last strip overlapping the one before; 4 for a 5x5 weight
+ * gradient (its 25 sums take the registers). */
 static int dw_strip_rows(const PlanePlan *pl, int wgrad)
 {
-    if (pl->s != 1 || (pl->k != 3 && (wgrad || pl->k != 5)) || (pl->d != 1 && pl->d != 2) ||
+    if (pl->s != 1 || (pl->k != 3 && pl->k != 5) || (pl->d != 1 && pl->d != 2) ||
         (wgrad && !DW_STRIP_HAS_WGRAD))
         return 0;
+    if (wgrad && pl->k == 5) /* dilated, 12 rows of loads for 4 of gradients: the tiles win */
+        return dw_paired(pl) || (pl->d == 1 && pl->out_h >= 4) ? 4 : 0;
     if (pl->out_h % 8 != 0 && pl->out_h % 7 == 0)
         return 7;
     return pl->out_h >= 8 ? 8 : 0;
@@ -870,16 +907,26 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float
 }
 
 #if DW_STRIP_HAS_WGRAD
-/* Every strip of the source plane x: wacc += the weight gradient (3x3). */
+/* Every strip of the source plane x: wacc += the weight gradient. */
 static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x, const float *g,
                                   vf *wacc)
 {
 #if DW_HAS_PAIRS
     if (dw_paired(pl)) {
-        if (pl->d == 1)
+        switch (pl->k * 10 + pl->d) {
+        case 31:
             dw_pair_wgrad(3, 1, pl, x, g, wacc);
-        else
+            break;
+        case 32:
             dw_pair_wgrad(3, 2, pl, x, g, wacc);
+            break;
+        case 51:
+            dw_pair_wgrad(5, 1, pl, x, g, wacc);
+            break;
+        case 52:
+            dw_pair_wgrad(5, 2, pl, x, g, wacc);
+            break;
+        }
         return;
     }
 #endif
@@ -892,6 +939,8 @@ static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x,
             switch (key) {
                 DW_STRIP_3X3_CASES(DW_STRIP_WGRAD, 7)
                 DW_STRIP_3X3_CASES(DW_STRIP_WGRAD, 8)
+                DW_STRIP_CASE(DW_STRIP_WGRAD, 5, 1, 4)
+                DW_STRIP_CASE(DW_STRIP_WGRAD, 5, 2, 4)
             }
 #undef DW_STRIP_WGRAD
         }
