@@ -873,6 +873,9 @@ int main(void)
     /* paired strips (conv.c): 7x7 and 8x8 planes, 3x3 and dilated 5x5 */
     check_dw_pw(16, 16, 3, 1, 1, 1, 2, 7, 7);
     check_dw_pw(8, 8, 5, 1, 4, 2, 2, 8, 8);
+    /* stride 2 by the upsampled gradient: 14x14 (strips) */
+    check_dw_pw(8, 8, 5, 2, 2, 1, 2, 14, 14);
+    check_dw_pw_bn(8, 8, 3, 2, 1, 1, 2, 14, 14);
     /* 5x5 strips, a masked load per column tap: 14x14 and dilated 28x28 */
     check_dw_pw(4, 4, 5, 1, 2, 1, 2, 14, 14);
     check_dw_pw(4, 4, 5, 1, 4, 2, 2, 28, 28);

@@ -347,8 +347,14 @@ static void check_sep_bn(const char *name, int ch, int c_out, int k, int stride,
     for (size_t q = 0; q < sizeof checks / sizeof *checks; q++) {
         char what[160];
         snprintf(what, sizeof what, "%s %s", name, checks[q].what);
+        /* the weights by a step of 2.5e-3: BN2 over few pixels can curve
+         * the loss enough that 1e-2 is 4.5 % off where 1.25e-3 is 0.07 % (a
+         * pointwise weight of the 8x8 case with other data: -40.58 and
+         * -38.85 against the analytic -38.82); the input keeps 1e-2, whose
+         * single pixels move a large loss by less than its rounding at
+         * 2.5e-3 (the 120x110 case) */
         grad_check(what, sepbn_fwd, &c, checks[q].param, checks[q].count, checks[q].grad, g, ny,
-                   1e-2, 5e-3);
+                   q == 0 ? 1e-2 : 2.5e-3, 5e-3);
     }
     free(c.x), free(c.wdw), free(c.wpw), free(c.gamma1), free(c.beta1), free(c.gamma2);
     free(c.beta2), free(c.gs), free(c.mean1), free(c.invstd1), free(c.scale1), free(c.mean2);
@@ -773,6 +779,7 @@ int main(void)
     }
     check_conv("depthwise 3x3 s1 (16ch, 2x7x7)", 16, 16, 3, 1, 1, 1, 16, 2, 7, 7);
     check_conv("depthwise 5x5 d2 s2 (8ch, 3x14x14)", 8, 8, 5, 2, 4, 2, 8, 3, 14, 14);
+    check_conv("depthwise 3x3 s2 (4ch, 2x14x14)", 4, 4, 3, 2, 1, 1, 4, 2, 14, 14);
     /* one channel (model.init_channels = 1): depthwise and dense at once */
     check_conv("depthwise 3x3 s1 (1ch, 2x9x11)", 1, 1, 3, 1, 1, 1, 1, 2, 9, 11);
     check_conv("depthwise 5x5 d2 s2 (1ch, 2x9x11)", 1, 1, 5, 2, 4, 2, 1, 2, 9, 11);
@@ -787,6 +794,10 @@ int main(void)
     check_dw_pw("fused ReLU + dw 3x3 d2 + pw (3->3, 2x14x14)", 2, 3, 3, 3, 1, 2, 2, 2, 14, 14);
     check_dw_pw("fused ReLU + dw 3x3 + pw (1->2, 1x120x110)", 2, 1, 2, 3, 1, 1, 1, 1, 120, 110);
     check_dw_pw("fused ReLU(BN) + dw 5x5 d2 s2 + pw (3->3, 2x8x8)", 1, 3, 3, 5, 2, 4, 2, 2, 8, 8);
+    /* stride 2 by the upsampled gradient (conv.c DwBack): by strips on
+     * 14x14, by paired strips on 8x8 (and 5x5 d2 above) */
+    check_dw_pw("fused ReLU + dw 3x3 s2 + pw (4->4, 2x14x14)", 2, 4, 4, 3, 2, 1, 1, 2, 14, 14);
+    check_dw_pw("fused ReLU(BN) + dw 5x5 s2 + pw (4->4, 2x8x8)", 1, 4, 4, 5, 2, 2, 1, 2, 8, 8);
     check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (1->2, 1x120x110)", 1, 1, 2, 3, 1, 1, 1, 1, 120, 110);
     check_sep_bn("BN + ReLU + dw 3x3 + pw (4->5) + BN, backward fused, 3x9x11", 4, 5, 3, 1, 1, 1, 3,
                  9, 11);

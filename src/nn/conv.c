@@ -1160,21 +1160,86 @@ static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf
     }
 }
 
+/* Stride 2 by the upsampled gradient on inputs up to 14x14, where the
+ * tiles' fixed costs per plane dominate (bench --kernels, 64 images: 3x3 on
+ * 14x14 0.40-0.58 -> 0.23 ms, 5x5 0.66 -> 0.43-0.46; on 8x8 and 7x7 3x3
+ * 0.65-0.69 -> 0.14-0.17, 5x5 1.8-2.3 -> 0.28-0.32); from 16x16 on the tiles
+ * pay them back and the 4x work does not pay (5x5 on 16x16 0.59 -> 0.68 ms,
+ * on 32x32 0.81 -> 1.34). */
+#define DW_UP_MAX_PIXELS (14 * 14)
+
+/* How a plane's backward runs. The weight gradient by the forward's plan,
+ * the input gradient by scattering through it; or, where it plans
+ * (has_gath), the input gradient as a gather: stride 1, the correlation of
+ * dout padded by (k-1)d - pad with the flipped kernel; stride 2 (up, asked
+ * for by the fused block's backward), the same from U, dout upsampled (U,
+ * 2ho-1 x 2wo-1, holds dout at its even pixels and zeros between), and the
+ * weight gradient the stride-1 one over U's grid (wg). Stride 2 so does 4x
+ * the multiply-adds at the strips' rate against the tiles' fill, scatter
+ * and unfill at a sixth of it; it is planned only where the strips serve
+ * both. The search's depthwise_backward keeps the tiles: its second-order
+ * step, a finite difference of gradients, magnified U's other rounding to
+ * 4e-5 in the alphas, where 1 and 2 MPI ranks agree to the bit. */
+typedef struct DwBack {
+    PlanePlan gath, wg;
+    int has_gath, up, uh, uw;
+} DwBack;
+
+static void dw_back_plan(DwBack *b, int k, int d, int stride, int pad, int h, int w, int ho, int wo,
+                         int up)
+{
+    const int gpad = (k - 1) * d - pad;
+    b->has_gath = b->up = 0;
+    if (gpad < 0)
+        return;
+    if (stride == 1) {
+        b->has_gath = plane_plan(&b->gath, k, d, 1, ho, wo, gpad, gpad, h, w) == 0;
+        return;
+    }
+    b->uh = 2 * ho - 1;
+    b->uw = 2 * wo - 1;
+    b->up = up && stride == 2 && h * w <= DW_UP_MAX_PIXELS &&
+            plane_plan(&b->gath, k, d, 1, b->uh, b->uw, gpad, gpad, h, w) == 0 &&
+            plane_plan(&b->wg, k, d, 1, h, w, pad, pad, b->uh, b->uw) == 0 &&
+            dw_strip_rows(&b->gath, 0) && dw_strip_rows(&b->wg, 1);
+    b->has_gath = b->up;
+}
+
+/* The gather's buffer, cleared once per thread: U's zeros stay, each plane
+ * writing only the even pixels. */
+static void dw_back_clear(const DwBack *b, float *dbuf)
+{
+    if (b->up)
+        memset(dbuf, 0, (size_t)b->uh * b->uw * sizeof *dbuf);
+    else if (b->has_gath)
+        plane_clear(&b->gath, dbuf, 0.0f);
+}
+
+/* The output gradient the backward reads: g, or with up g upsampled into
+ * ubuf. */
+static const float *dw_back_grad(const DwBack *b, float *ubuf, const float *g)
+{
+    if (!b->up)
+        return g;
+    const int ho = (b->uh + 1) / 2, wo = (b->uw + 1) / 2;
+    for (int y = 0; y < ho; y++)
+        for (int x = 0; x < wo; x++)
+            ubuf[(size_t)2 * y * b->uw + 2 * x] = g[(size_t)y * wo + x];
+    return ubuf;
+}
+
 static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, const float *dout,
                               const float *in, const float *weight, int n, int h, int w)
 {
     const int k = s->kh, d = s->dilation, c_n = s->c_in;
     const int ho = conv_out_size(h, k, s->stride, s->pad, d);
     const int wo = conv_out_size(w, k, s->stride, s->pad, d);
-    PlanePlan fwd, gath;
-    const PlanePlan *gp = NULL;
+    PlanePlan fwd;
     if (s->kh != s->kw || plane_plan(&fwd, k, d, s->stride, h, w, s->pad, s->pad, ho, wo) != 0)
         return -1;
-    /* Stride 1: din = correlation of dout padded by (k-1)d - pad with the
-     * flipped kernel, computed by the forward's tile code. */
-    int gpad = (k - 1) * d - s->pad;
-    if (s->stride == 1 && gpad >= 0 && plane_plan(&gath, k, d, 1, ho, wo, gpad, gpad, h, w) == 0)
-        gp = &gath;
+    DwBack b; /* stride 1's gather only: see dw_back_plan */
+    dw_back_plan(&b, k, d, s->stride, s->pad, h, w, ho, wo, 0);
+    const PlanePlan *gp = b.has_gath ? &b.gath : NULL, *wp = b.up ? &b.wg : &fwd;
     const long work = (long)n * c_n * ho * wo * fwd.taps;
     const int par = work >= NN_PARALLEL_MIN_WORK;
 
@@ -1187,9 +1252,8 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
             float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float wflip[PLANE_MAX_TAPS];
             vf wacc[PLANE_MAX_TAPS];
-            plane_clear(&fwd, xbuf, 0.0f);
-            if (gp)
-                plane_clear(gp, dbuf, 0.0f);
+            plane_clear(wp, xbuf, 0.0f);
+            dw_back_clear(&b, dbuf);
 #pragma omp for schedule(static)
             for (int c = 0; c < c_n; c++) {
                 const float *wk = weight + (size_t)c * fwd.taps;
@@ -1198,9 +1262,9 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                     wacc[t] = vf_set1(0.0f);
                 for (int i = 0; i < n; i++) {
                     size_t q = (size_t)i * c_n + c;
-                    const float *g = dout + q * ho * wo;
+                    const float *g = dw_back_grad(&b, dbuf, dout + q * ho * wo);
                     int filled = 0;
-                    dw_plane_wgrad(&fwd, xbuf, in + q * h * w, g, wacc, &filled);
+                    dw_plane_wgrad(wp, xbuf, in + q * h * w, g, wacc, &filled);
                     if (din)
                         dw_din_plane(&fwd, gp, dbuf, din + q * h * w, 0, g, wk, wflip);
                 }
@@ -1213,14 +1277,13 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
         {
             float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float wflip[PLANE_MAX_TAPS];
-            if (gp)
-                plane_clear(gp, dbuf, 0.0f);
+            dw_back_clear(&b, dbuf);
 #pragma omp for schedule(static)
             for (long q = 0; q < (long)n * c_n; q++) {
                 const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
                 dw_flip(wflip, wk, fwd.taps);
-                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, 0, dout + (size_t)q * ho * wo,
-                             wk, wflip);
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, 0,
+                             dw_back_grad(&b, dbuf, dout + (size_t)q * ho * wo), wk, wflip);
             }
         }
     }
@@ -1487,11 +1550,11 @@ static void relu_mask_add(float *restrict dx, const float *restrict g, const flo
  * buffer once where they do not serve it. masked: x is a ReLU's output (a
  * ConvPre's), and din = (not +=) the gradient under that ReLU; with dxt
  * (room for one image's input gradient), din += it instead. */
-static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const ConvSpec *pw,
-                                 float *xbuf, float *dbuf, float *din, float *dxt, int masked,
-                                 float *ddw, float *dpw, const float *a, const float *x,
-                                 const float *wdw, const float *wpw, float *tile, const float *kept,
-                                 float *gmid, double *t_dw, double *t_pw)
+static void dw_pw_backward_image(const DwImage *d, const DwBack *b, const ConvSpec *pw, float *xbuf,
+                                 float *dbuf, float *din, float *dxt, int masked, float *ddw,
+                                 float *dpw, const float *a, const float *x, const float *wdw,
+                                 const float *wpw, float *tile, const float *kept, float *gmid,
+                                 double *t_dw, double *t_pw)
 {
     const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
@@ -1499,7 +1562,8 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
     gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
     double t1 = profile_enabled ? profile_clock() : 0.0;
     for (int ch = 0; ch < c; ch++) {
-        const float *wk = wdw + (size_t)ch * taps, *g = gmid + (size_t)ch * p;
+        const float *wk = wdw + (size_t)ch * taps,
+                    *g = dw_back_grad(b, dbuf, gmid + (size_t)ch * p);
         float wflip[PLANE_MAX_TAPS];
         vf wacc[PLANE_MAX_TAPS];
         dw_flip(wflip, wk, taps);
@@ -1508,11 +1572,12 @@ static void dw_pw_backward_image(const DwImage *d, const PlanePlan *gp, const Co
         int filled = 0; /* one padded copy of the plane, if any, for both */
         if (!kept)
             dw_plane_corr(&d->pl, xbuf, x + ch * hw, tile + (size_t)ch * p, wk, 0, &filled);
-        dw_plane_wgrad(&d->pl, xbuf, x + ch * hw, g, wacc, &filled);
+        /* with up the strips read x: the copy, if any, stays the forward's */
+        dw_plane_wgrad(b->up ? &b->wg : &d->pl, xbuf, x + ch * hw, g, wacc, &filled);
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
         float *dx = dxt ? dxt + ch * hw : din + ch * hw;
-        dw_din_plane(&d->pl, gp, dbuf, dx, masked, g, wk, wflip);
+        dw_din_plane(&d->pl, b->has_gath ? &b->gath : NULL, dbuf, dx, masked, g, wk, wflip);
         if (dxt)
             relu_mask_add(din + ch * hw, dx, x + ch * hw, hw);
         else if (masked)
@@ -1593,19 +1658,12 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         }
         return; /* the naive path is not profiled (conv2d_*_naive are references) */
     }
-    /* stride 1: the input gradient gathers from the padded output gradient
-     * (depthwise_backward) */
-    PlanePlan gath;
-    const PlanePlan *gp = NULL;
-    const int gpad = (dw->kh - 1) * dw->dilation - dw->pad;
-    if (dw->stride == 1 && gpad >= 0 &&
-        plane_plan(&gath, dw->kh, dw->dilation, 1, d.ho, d.wo, gpad, gpad, h, w) == 0)
-        gp = &gath;
+    DwBack b; /* the input gradient gathered where it plans, stride 2 by U */
+    dw_back_plan(&b, dw->kh, dw->dilation, dw->stride, dw->pad, h, w, d.ho, d.wo, 1);
     float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     plane_clear(&d.pl, xbuf, 0.0f);
-    if (gp)
-        plane_clear(gp, dbuf, 0.0f);
+    dw_back_clear(&b, dbuf);
     const int on_load = dw_relu_on_load(&d, pre, 1); /* the ReLU's mask: x > 0 either way */
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * c * hw;
@@ -1618,7 +1676,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         }
         const float *a = post_grad(post, ga, dout, i, co, p, &t_bn);
         float *dx = din + (size_t)i * c * hw;
-        dw_pw_backward_image(&d, gp, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, x, wdw, wpw,
+        dw_pw_backward_image(&d, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, x, wdw, wpw,
                              tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
         if (sums)
             pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
