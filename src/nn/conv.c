@@ -540,31 +540,54 @@ static inline __attribute__((always_inline)) __m512 strip_tap(const int K, const
     return pl->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
 }
 
+/* The multiply-adds of tap column kx of input row r, shared by the strips
+ * and the paired strips: the correlation's, a[j] += wk[ky][kx] * tap for
+ * each output row j = r - ky*d of the strip; or the weight gradient's
+ * (WGRAD), a[ky][kx] += gv[j] * tap. */
+static inline __attribute__((always_inline)) void strip_fmas(const int K, const int D, const int R,
+                                                             const int WGRAD, int r, int kx,
+                                                             __m512 tap, const float *wk,
+                                                             const __m512 *gv, __m512 *a)
+{
+#pragma GCC unroll 5
+    for (int ky = 0; ky < K; ky++) {
+        const int j = r - ky * D;
+        if (j < 0 || j >= R)
+            continue;
+        if (WGRAD)
+            a[ky * K + kx] = _mm512_fmadd_ps(gv[j], tap, a[ky * K + kx]);
+        else
+            a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wk[ky * K + kx]), tap, a[j]);
+    }
+}
+
+/* Every input row of the strip at output row oy0, column block ox, through
+ * strip_fmas. */
 static inline __attribute__((always_inline)) void
-dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
-              float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
+strip_rows_fmas(const int K, const int D, const int R, const int WGRAD, const PlanePlan *pl,
+                const float *x, int oy0, int ox, const float *wk, const __m512 *gv, __m512 *a)
 {
     const StripMasks m = strip_masks(K, D, pl, ox);
-    __m512 a[8];
-#pragma GCC unroll 8
-    for (int j = 0; j < R; j++)
-        a[j] = _mm512_setzero_ps();
 #pragma GCC unroll 16
     for (int r = 0; r < R + (K - 1) * D; r++) {
         StripRow sr;
         if (!strip_load(K, pl, x, oy0 + r, ox, &m, &sr))
             continue;
 #pragma GCC unroll 5
-        for (int kx = 0; kx < K; kx++) {
-            const __m512 sh = strip_tap(K, D, pl, &m, &sr, kx);
-#pragma GCC unroll 5
-            for (int ky = 0; ky < K; ky++) {
-                const int j = r - ky * D;
-                if (j >= 0 && j < R)
-                    a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wk[ky * K + kx]), sh, a[j]);
-            }
-        }
+        for (int kx = 0; kx < K; kx++)
+            strip_fmas(K, D, R, WGRAD, r, kx, strip_tap(K, D, pl, &m, &sr, kx), wk, gv, a);
     }
+}
+
+static inline __attribute__((always_inline)) void
+dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
+              float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
+{
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < R; j++)
+        a[j] = _mm512_setzero_ps();
+    strip_rows_fmas(K, D, R, 0, pl, x, oy0, ox, wk, NULL, a);
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++) {
         if (j < skip)
@@ -586,7 +609,6 @@ static inline __attribute__((always_inline)) void
 dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
                const float *g, vf *wacc, int oy0, int ox, int lanes, int skip)
 {
-    const StripMasks m = strip_masks(K, D, pl, ox);
     __m512 gv[8], w[25];
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++) {
@@ -598,22 +620,7 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
 #pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         w[t] = (__m512)wacc[t];
-#pragma GCC unroll 16
-    for (int r = 0; r < R + (K - 1) * D; r++) {
-        StripRow sr;
-        if (!strip_load(K, pl, x, oy0 + r, ox, &m, &sr))
-            continue;
-#pragma GCC unroll 5
-        for (int kx = 0; kx < K; kx++) {
-            const __m512 sh = strip_tap(K, D, pl, &m, &sr, kx);
-#pragma GCC unroll 5
-            for (int ky = 0; ky < K; ky++) {
-                const int j = r - ky * D;
-                if (j >= 0 && j < R)
-                    w[ky * K + kx] = _mm512_fmadd_ps(gv[j], sh, w[ky * K + kx]);
-            }
-        }
-    }
+    strip_rows_fmas(K, D, R, 1, pl, x, oy0, ox, NULL, gv, w);
 #pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         wacc[t] = (vf)w[t];
@@ -679,35 +686,38 @@ static inline __attribute__((always_inline)) __m512 pair_shift(__m512 v, const P
     return s->off == 0 ? v : _mm512_maskz_permutexvar_ps(s->keep, s->idx, v);
 }
 
+/* Every input row of a paired strip through strip_fmas. */
+static inline __attribute__((always_inline)) void pair_fmas(const int K, const int D,
+                                                            const int WGRAD, const PlanePlan *pl,
+                                                            const float *x, const float *wk,
+                                                            const __m512 *gv, __m512 *a)
+{
+    const __mmask8 cols = (__mmask8)((1u << pl->src_w) - 1u);
+    PairShift sh[5];
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++)
+        sh[kx] = pair_shift_plan(pl, kx, D);
+#pragma GCC unroll 16
+    for (int r = 0; r < DW_PAIR_ROWS + (K - 1) * D; r++) {
+        const __m512 v = pair_row(pl, x, r, cols);
+#pragma GCC unroll 5
+        for (int kx = 0; kx < K; kx++)
+            strip_fmas(K, D, DW_PAIR_ROWS, WGRAD, r, kx, pair_shift(v, &sh[kx]), wk, gv, a);
+    }
+}
+
 static inline __attribute__((always_inline)) void dw_pair_corr(const int K, const int D,
                                                                const PlanePlan *pl, const float *x,
                                                                float *dst, const float *restrict wk,
                                                                int acc)
 {
     const int R = DW_PAIR_ROWS, w = pl->out_w;
-    const __mmask8 cols = (__mmask8)((1u << pl->src_w) - 1u), out = (__mmask8)((1u << w) - 1u);
-    PairShift sh[5];
-#pragma GCC unroll 5
-    for (int kx = 0; kx < K; kx++)
-        sh[kx] = pair_shift_plan(pl, kx, D);
+    const __mmask8 out = (__mmask8)((1u << w) - 1u);
     __m512 a[DW_PAIR_ROWS];
 #pragma GCC unroll 4
     for (int j = 0; j < R; j++)
         a[j] = _mm512_setzero_ps();
-#pragma GCC unroll 16
-    for (int r = 0; r < R + (K - 1) * D; r++) {
-        const __m512 v = pair_row(pl, x, r, cols);
-#pragma GCC unroll 5
-        for (int kx = 0; kx < K; kx++) {
-            const __m512 s = pair_shift(v, &sh[kx]);
-#pragma GCC unroll 5
-            for (int ky = 0; ky < K; ky++) {
-                const int j = r - ky * D;
-                if (j >= 0 && j < R)
-                    a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wk[ky * K + kx]), s, a[j]);
-            }
-        }
-    }
+    pair_fmas(K, D, 0, pl, x, wk, NULL, a);
 #pragma GCC unroll 4
     for (int j = 0; j < R; j++) {
         __m256 top = _mm512_castps512_ps256(a[j]), bot = _mm512_extractf32x8_ps(a[j], 1);
@@ -729,11 +739,7 @@ static inline __attribute__((always_inline)) void dw_pair_wgrad(const int K, con
                                                                 const float *g, vf *wacc)
 {
     const int R = DW_PAIR_ROWS, w = pl->out_w;
-    const __mmask8 cols = (__mmask8)((1u << pl->src_w) - 1u), out = (__mmask8)((1u << w) - 1u);
-    PairShift sh[5];
-#pragma GCC unroll 5
-    for (int kx = 0; kx < K; kx++)
-        sh[kx] = pair_shift_plan(pl, kx, D);
+    const __mmask8 out = (__mmask8)((1u << w) - 1u);
     __m512 gv[DW_PAIR_ROWS], acc[25];
 #pragma GCC unroll 4
     for (int j = 0; j < R; j++) {
@@ -745,20 +751,7 @@ static inline __attribute__((always_inline)) void dw_pair_wgrad(const int K, con
 #pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         acc[t] = (__m512)wacc[t];
-#pragma GCC unroll 16
-    for (int r = 0; r < R + (K - 1) * D; r++) {
-        const __m512 v = pair_row(pl, x, r, cols);
-#pragma GCC unroll 5
-        for (int kx = 0; kx < K; kx++) {
-            const __m512 s = pair_shift(v, &sh[kx]);
-#pragma GCC unroll 5
-            for (int ky = 0; ky < K; ky++) {
-                const int j = r - ky * D;
-                if (j >= 0 && j < R)
-                    acc[ky * K + kx] = _mm512_fmadd_ps(gv[j], s, acc[ky * K + kx]);
-            }
-        }
-    }
+    pair_fmas(K, D, 1, pl, x, NULL, gv, acc);
 #pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
         wacc[t] = (vf)acc[t];
@@ -857,6 +850,13 @@ static int dw_strip_rows(const PlanePlan *pl, int wgrad)
         X(K, D, R);                                                                                \
         break;
 #define DW_STRIP_3X3_CASES(X, R) DW_STRIP_CASE(X, 3, 1, R) DW_STRIP_CASE(X, 3, 2, R)
+/* The paired strips' instantiations, keyed k * 10 + d. */
+#define DW_PAIR_CASE(X, K, D)                                                                      \
+    case K * 10 + D:                                                                               \
+        X(K, D);                                                                                   \
+        break;
+#define DW_PAIR_CASES(X)                                                                           \
+    DW_PAIR_CASE(X, 3, 1) DW_PAIR_CASE(X, 3, 2) DW_PAIR_CASE(X, 5, 1) DW_PAIR_CASE(X, 5, 2)
 
 static int dw_strip_key(const PlanePlan *pl, int rows)
 {
@@ -870,20 +870,11 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float
 {
 #if DW_HAS_PAIRS
     if (dw_paired(pl)) {
+#define DW_PAIR_CORR(K, D) dw_pair_corr(K, D, pl, x, dst, wk, acc)
         switch (pl->k * 10 + pl->d) {
-        case 31:
-            dw_pair_corr(3, 1, pl, x, dst, wk, acc);
-            break;
-        case 32:
-            dw_pair_corr(3, 2, pl, x, dst, wk, acc);
-            break;
-        case 51:
-            dw_pair_corr(5, 1, pl, x, dst, wk, acc);
-            break;
-        case 52:
-            dw_pair_corr(5, 2, pl, x, dst, wk, acc);
-            break;
+            DW_PAIR_CASES(DW_PAIR_CORR)
         }
+#undef DW_PAIR_CORR
         return;
     }
 #endif
@@ -913,20 +904,11 @@ static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x,
 {
 #if DW_HAS_PAIRS
     if (dw_paired(pl)) {
+#define DW_PAIR_WGRAD(K, D) dw_pair_wgrad(K, D, pl, x, g, wacc)
         switch (pl->k * 10 + pl->d) {
-        case 31:
-            dw_pair_wgrad(3, 1, pl, x, g, wacc);
-            break;
-        case 32:
-            dw_pair_wgrad(3, 2, pl, x, g, wacc);
-            break;
-        case 51:
-            dw_pair_wgrad(5, 1, pl, x, g, wacc);
-            break;
-        case 52:
-            dw_pair_wgrad(5, 2, pl, x, g, wacc);
-            break;
+            DW_PAIR_CASES(DW_PAIR_WGRAD)
         }
+#undef DW_PAIR_WGRAD
         return;
     }
 #endif
