@@ -2,11 +2,12 @@
  * behind `dartboard bench --train`.
  *
  * The evaluation network of a cell (a published one or any genotype the
- * command line read) on a fixed synthetic batch of 10 classes, as
- * `darts_eval_ref.py --bench [--genotype FILE]` of the PyTorch reference: drop-path 0.2, the
- * auxiliary head (weight 0.4), SGD with momentum 0.9 and weight decay 3e-4, gradient clip 5. shape
- * "fashion": 1x28x28, C16, 8 cells, batch 64 (default) shape "cifar":   3x32x32, C36, 20 cells,
- * batch 96
+ * command line read) on a fixed synthetic batch of 10 classes, as the
+ * PyTorch reference's `darts_eval_ref.py --bench [--genotype FILE]`:
+ * drop-path 0.2, the auxiliary head (weight 0.4), SGD with momentum 0.9 and
+ * weight decay 3e-4, gradient clip 5.
+ *   shape "fashion": 1x28x28, C16, 8 cells, batch 64 (default)
+ *   shape "cifar":   3x32x32, C36, 20 cells, batch 96
  */
 #ifndef DARTBOARD_BENCH_TRAIN_H
 #define DARTBOARD_BENCH_TRAIN_H
