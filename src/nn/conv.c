@@ -7,7 +7,10 @@
  * in order, so the result does not depend on the thread count.
  *
  * Depthwise convolutions of stride 1 (3x3 and 5x5, dilation 1 and 2) run
- * by strips of output rows straight from the source plane (dw_strip_corr).
+ * by strips of output rows straight from the source plane (dw_strip_corr;
+ * paired strips on planes of 7 or 8 rows of at most 8 columns), their weight
+ * gradients too (dw_strip_wgrad). The fused block's stride-2 backward on
+ * small inputs runs through them as well (DwBack: the gradient upsampled).
  * The others run on a zero-padded copy of each plane (plane.h), split into
  * `stride` column phases so that every tap reads contiguous memory whatever
  * the stride, threaded over batch x channels. Their outputs are computed in
@@ -439,12 +442,13 @@ dw_tile_corr_s1(const PlaneJobs *jb, const PlanePlan *pl, const float *restrict 
 
 #ifdef __AVX512F__
 /* Stride 1 once more, by strips: R output rows of one 16-lane column block.
- * Each input row is loaded and shifted once (k - 1 permutes) and serves all
- * the output rows it reaches, where the tiles above shift it again for each
- * of them: for 3x3 a third of the permutes, which leaves the multiply-adds
- * as the bound. K, D and R are constants of each instantiation, so the
- * loops unroll and the accumulators stay in registers. The first `skip`
- * rows are not written: the strip overlaps the one before.
+ * Each input row is loaded and shifted once (k - 1 permutes; 5x5 a masked
+ * load per tap instead, strip_load) and serves all the output rows it
+ * reaches, where the tiles above shift it again for each of them: for 3x3 a
+ * third of the permutes, which leaves the multiply-adds as the bound. K, D
+ * and R are constants of each instantiation, so the loops unroll and the
+ * accumulators stay in registers. The first `skip` rows are not written:
+ * the strip overlaps the one before.
  *
  * Strips read the source plane itself, not a padded copy: masked loads give
  * zeros for the padding columns (and never fault there), rows outside the
