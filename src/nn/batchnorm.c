@@ -88,6 +88,28 @@ static inline __attribute__((always_inline)) void bn_affine(float *restrict out,
     }
 }
 
+/* Channel ch's batch statistics, its mean and the sum of squared deviations
+ * ss over m values: saved (either pointer may be NULL) and folded into the
+ * running ones (unbiased variance) as PyTorch does; returns the invstd. */
+static inline float bn_save_stats(int ch, float mean, double ss, double m, float momentum,
+                                  float eps, float *save_mean, float *save_invstd,
+                                  float *running_mean, float *running_var)
+{
+    const double var = ss / m;
+    const float invstd = (float)(1.0 / sqrt(var + (double)eps));
+    if (save_mean)
+        save_mean[ch] = mean;
+    if (save_invstd)
+        save_invstd[ch] = invstd;
+    if (running_mean)
+        running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
+    if (running_var) {
+        const double unbiased = m > 1.0 ? ss / (m - 1.0) : var;
+        running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+    }
+    return invstd;
+}
+
 /* The training forward with sync_bn (grad_reduce.h): the same two passes,
  * each channel's sum handed to bn_sync_hook between them, so the mean and
  * the variance are those of the global batch. */
@@ -122,18 +144,8 @@ static void bn_train_synced(float *out, float *save_mean, float *save_invstd, co
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
     for (int ch = 0; ch < c; ch++) {
         const float mean = means[ch];
-        const double var = sums[ch] / m;
-        const float invstd = (float)(1.0 / sqrt(var + (double)eps));
-        if (save_mean)
-            save_mean[ch] = mean;
-        if (save_invstd)
-            save_invstd[ch] = invstd;
-        if (running_mean)
-            running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
-        if (running_var) {
-            const double unbiased = m > 1.0 ? sums[ch] / (m - 1.0) : var;
-            running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
-        }
+        const float invstd = bn_save_stats(ch, mean, sums[ch], m, momentum, eps, save_mean,
+                                           save_invstd, running_mean, running_var);
         const float g = how == BN_ADD ? weight : gamma ? gamma[ch] : 1.0f;
         const float b = beta ? beta[ch] : 0.0f, scale = g * invstd;
         for (int i = 0; out && i < n; i++) {
@@ -165,18 +177,8 @@ bn_train(float *out, float *save_mean, float *save_invstd, const float *in, cons
         double ss = 0.0;
         for (int i = 0; i < n; i++)
             ss += bn_sumsq_dev(in + ((size_t)i * c + ch) * hw, hw, mean);
-        const double var = ss / m;
-        const float invstd = (float)(1.0 / sqrt(var + (double)eps));
-        if (save_mean)
-            save_mean[ch] = mean;
-        if (save_invstd)
-            save_invstd[ch] = invstd;
-        if (running_mean)
-            running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
-        if (running_var) {
-            const double unbiased = m > 1.0 ? ss / (m - 1.0) : var;
-            running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
-        }
+        const float invstd = bn_save_stats(ch, mean, ss, m, momentum, eps, save_mean, save_invstd,
+                                           running_mean, running_var);
         const float g = how == BN_ADD ? weight : gamma ? gamma[ch] : 1.0f;
         const float b = beta ? beta[ch] : 0.0f, scale = g * invstd;
         for (int i = 0; out && i < n; i++) {
@@ -478,17 +480,9 @@ void batchnorm_stats_finish(float *save_mean, float *save_invstd, float *running
                             float *running_var, const double *mean, const double *m2, double m,
                             int c, float momentum, float eps)
 {
-    for (int ch = 0; ch < c; ch++) {
-        const double var = m2[ch] / m;
-        save_mean[ch] = (float)mean[ch];
-        save_invstd[ch] = (float)(1.0 / sqrt(var + (double)eps));
-        if (running_mean)
-            running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * save_mean[ch];
-        if (running_var) {
-            const double unbiased = m > 1.0 ? m2[ch] / (m - 1.0) : var;
-            running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
-        }
-    }
+    for (int ch = 0; ch < c; ch++)
+        bn_save_stats(ch, (float)mean[ch], m2[ch], m, momentum, eps, save_mean, save_invstd,
+                      running_mean, running_var);
 }
 
 void batchnorm_grad_sums(double *sg, double *sgx, const float *dout, const float *dout_scale,
