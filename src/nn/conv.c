@@ -1225,7 +1225,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
         return -1;
     DwBack b; /* stride 1's gather only: see dw_back_plan */
     dw_back_plan(&b, k, d, s->stride, s->pad, h, w, ho, wo, 0);
-    const PlanePlan *gp = b.has_gath ? &b.gath : NULL, *wp = b.up ? &b.wg : &fwd;
+    const PlanePlan *gp = b.has_gath ? &b.gath : NULL;
     const long work = (long)n * c_n * ho * wo * fwd.taps;
     const int par = work >= NN_PARALLEL_MIN_WORK;
 
@@ -1238,7 +1238,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
             float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float wflip[PLANE_MAX_TAPS];
             vf wacc[PLANE_MAX_TAPS];
-            plane_clear(wp, xbuf, 0.0f);
+            plane_clear(&fwd, xbuf, 0.0f);
             dw_back_clear(&b, dbuf);
 #pragma omp for schedule(static)
             for (int c = 0; c < c_n; c++) {
@@ -1248,9 +1248,9 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
                     wacc[t] = vf_set1(0.0f);
                 for (int i = 0; i < n; i++) {
                     size_t q = (size_t)i * c_n + c;
-                    const float *g = dw_back_grad(&b, dbuf, dout + q * ho * wo);
+                    const float *g = dout + q * ho * wo;
                     int filled = 0;
-                    dw_plane_wgrad(wp, xbuf, in + q * h * w, g, wacc, &filled);
+                    dw_plane_wgrad(&fwd, xbuf, in + q * h * w, g, wacc, &filled);
                     if (din)
                         dw_din_plane(&fwd, gp, dbuf, din + q * h * w, 0, g, wk, wflip);
                 }
@@ -1268,8 +1268,8 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
             for (long q = 0; q < (long)n * c_n; q++) {
                 const float *wk = weight + (size_t)(q % c_n) * fwd.taps;
                 dw_flip(wflip, wk, fwd.taps);
-                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, 0,
-                             dw_back_grad(&b, dbuf, dout + (size_t)q * ho * wo), wk, wflip);
+                dw_din_plane(&fwd, gp, dbuf, din + (size_t)q * h * w, 0, dout + (size_t)q * ho * wo,
+                             wk, wflip);
             }
         }
     }
