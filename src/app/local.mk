@@ -29,7 +29,7 @@ EXTRA_DIST += tests/test_adaptive_wd.sh
 TESTS += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
 	tests/test_mpi.sh
 EXTRA_DIST += tests/test_cli.sh tests/test_resume.sh tests/test_rundir.sh tests/test_train.sh \
-	tests/test_mpi.sh \
+	tests/test_mpi.sh tests/fixtures/genotypes/strided.py \
 	tests/fail_writes.c
 
 # A full or read-only disk under one directory, for tests/test_rundir.sh
