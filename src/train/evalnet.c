@@ -61,19 +61,10 @@
 
 /* ------------------------------------------------------------------ plan */
 
-/* Floats of the output of cell k (k < 0: the stem). */
-static size_t output_floats(const EvalNet *net, int k)
-{
-    if (k < 0)
-        return (size_t)net->n * net->stem_bn.c * net->spec.height * net->spec.width;
-    const ECell *cell = &net->cells[k];
-    return (size_t)net->n * cell->mult * cell->c * cell->ho * cell->wo;
-}
-
 /* dst = ReLU(output of cell k), k < 0 for the stem. A cell's output, the
  * concat of its states, is not stored: it is gathered here from the states,
- * for the consumers that read its ReLU whole (the stem's, the auxiliary
- * head). */
+ * for the consumers that read its ReLU whole: the auxiliary head, and the
+ * stem's three preprocessings (as a ConvCat of one tensor, kept_output_relu). */
 NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 {
     if (k < 0) {
@@ -101,10 +92,6 @@ NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 NN_CLONED static void output_relu_backward(EvalNet *net, int k, float *dout, const float *g,
                                            const float *relu)
 {
-    if (k < 0) {
-        relu_backward(dout, g, relu, output_floats(net, -1));
-        return;
-    }
     const ECell *cell = &net->cells[k];
     size_t per = (size_t)cell->c * cell->ho * cell->wo;
     int blocks = net->n * cell->concat_count;
@@ -670,9 +657,11 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
     droppath_forward(to->node, out, to->scale, net->n, (size_t)op->c * op->ho * op->wo, to->add);
 }
 
-/* The forward's output_relu(k), kept in relu_in (free in the forward) for
- * the next reader: the stem's is read by three preprocessings. */
-static const float *forward_output_relu(EvalNet *net, int k)
+/* output_relu(k), kept in relu_in for the next reader: the stem's is read
+ * by three preprocessings, forward and backward, the auxiliary head's cell's
+ * by its forward and its backward. Whoever writes relu_in otherwise sets
+ * relu_of to -2. */
+static const float *kept_output_relu(EvalNet *net, int k)
 {
     if (net->relu_of != k) {
         output_relu(net, k, net->relu_in);
@@ -691,16 +680,23 @@ static ConvCat output_cat(const EvalNet *net, int k, const float **src)
     return (ConvCat){src, cell->concat_count, cell->c, 1};
 }
 
-/* out = ReLU-conv1x1-BN of the output of cell k: read from its states, or
- * from the stem's ReLU (k < 0). */
+/* The input of a ReLU-conv1x1-BN preprocessing of the output of cell k:
+ * its states, or for the stem (k < 0) its ReLU whole (kept_output_relu: the
+ * ReLU the preprocessing applies again changes nothing, and its mask, > 0,
+ * is the stem output's). */
+static ConvCat preprocess_input(EvalNet *net, int k, const float **src)
+{
+    if (k >= 0)
+        return output_cat(net, k, src);
+    src[0] = kept_output_relu(net, k);
+    return (ConvCat){src, 1, net->stem_bn.c, 1};
+}
+
+/* out = ReLU-conv1x1-BN of the output of cell k. */
 static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k)
 {
-    if (k < 0) {
-        ev_relu_conv_bn_forward(net, r, out, forward_output_relu(net, k));
-        return;
-    }
     const float *src[CAT_MAX];
-    const ConvCat in = output_cat(net, k, src);
+    const ConvCat in = preprocess_input(net, k, src);
     ev_relu_conv_bn_cat_forward(net, r, out, &in);
 }
 
@@ -743,7 +739,7 @@ static void aux_forward(EvalNet *net)
 {
     EAux *a = &net->aux;
     int n = net->n;
-    avgpool_window_forward(a->pool, forward_output_relu(net, net->aux_at), n, a->c, a->s, a->s, 5,
+    avgpool_window_forward(a->pool, kept_output_relu(net, net->aux_at), n, a->c, a->s, a->s, 5,
                            a->stride);
     conv2d_forward(&a->c1.spec, a->x1, a->pool, net->w + a->c1.w, n, 2, 2, net->conv);
     ebn_forward(net, &a->bn1, a->r1, a->x1, 4);
@@ -769,8 +765,8 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     int hw = sp->height * sp->width;
     conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height, sp->width,
                    net->conv);
-    ebn_forward(net, &net->stem_bn, net->relu_in, net->stem_x, hw); /* for the statistics */
-    net->relu_of = -2;                                              /* nothing cached */
+    ebn_stats(net, &net->stem_bn, net->stem_x, hw); /* its apply: output_relu(-1) */
+    net->relu_of = -2;                              /* nothing kept */
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
         cell_forward(net, k);
@@ -846,10 +842,14 @@ static void shared_backward(EvalNet *net, const ECell *cell, int e, float *ds, c
         pool_backward(net, op, ds, g, cell->state[cell->edges[e].input]);
 }
 
-/* The output gradient of cell k >= 0 as the blocks of output_cat's states
- * (output_grad's layout: state by state). */
+/* The output gradient of cell k as the blocks of preprocess_input's
+ * tensors (output_grad's layout: state by state; the stem's whole). */
 static void output_grad_blocks(EvalNet *net, int k, float **din)
 {
+    if (k < 0) {
+        din[0] = output_grad(net, k);
+        return;
+    }
     const ECell *cell = &net->cells[k];
     size_t per = (size_t)net->n * cell->c * cell->ho * cell->wo;
     for (int j = 0; j < cell->concat_count; j++)
@@ -860,15 +860,9 @@ static void output_grad_blocks(EvalNet *net, int k, float **din)
  * += the input gradient, through the ReLU. */
 static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k)
 {
-    if (k < 0) {
-        output_relu(net, k, net->relu_in);
-        ev_relu_conv_bn_backward(net, r, dout, net->relu_in);
-        output_relu_backward(net, k, output_grad(net, k), net->drelu_in, net->relu_in);
-        return;
-    }
     const float *src[CAT_MAX];
     float *din[CAT_MAX];
-    const ConvCat in = output_cat(net, k, src);
+    const ConvCat in = preprocess_input(net, k, src);
     output_grad_blocks(net, k, din);
     ev_relu_conv_bn_cat_backward(net, r, dout, &in, din);
 }
@@ -949,8 +943,7 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     size_t count = (size_t)n * a->c * a->s * a->s;
     ezero(net->drelu_in, count);
     avgpool_window_backward(net->drelu_in, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
-    output_relu(net, net->aux_at, net->relu_in);
-    output_relu_backward(net, net->aux_at, din, net->drelu_in, net->relu_in);
+    output_relu_backward(net, net->aux_at, din, net->drelu_in, kept_output_relu(net, net->aux_at));
 }
 
 void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
@@ -990,6 +983,7 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
     }
     /* the stem: only its weights */
     float *dx = net->relu_in;
+    net->relu_of = -2;
     ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), NULL, net->stem_x,
                  sp->height * sp->width);
     conv2d_backward(&net->stem.spec, NULL, net->gw + net->stem.w, dx, net->x_in,

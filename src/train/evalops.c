@@ -457,21 +457,6 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
 
-void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in)
-{
-    conv2d_forward(&r->conv.spec, r->x, relu_in, net->w + r->conv.w, net->n, r->h, r->w, net->conv);
-    ebn_forward(net, &r->bn, out, r->x, r->h * r->w);
-}
-
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in)
-{
-    int hw = r->h * r->w;
-    float *dx = net->t[1];
-    ebn_backward(net, &r->bn, dx, dout, NULL, r->x, hw);
-    conv2d_backward_set(&r->conv.spec, net->drelu_in, net->gw + r->conv.w, dx, relu_in,
-                        net->w + r->conv.w, net->n, r->h, r->w, net->conv);
-}
-
 /* in, from image i0 on: src (count pointers) moved i0 images on. */
 static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per)
 {

@@ -139,7 +139,7 @@ struct EvalNet {
     float *dstate[2 + GENOTYPE_MAX_NODES];
     float *dout[3];
     float *relu_in, *drelu_in;
-    int relu_of;   /* forward: relu_in holds output_relu of this cell */
+    int relu_of;   /* relu_in holds output_relu of this cell (-2: of none) */
     float *s01[2]; /* states 0 and 1 of the cell being run */
     /* a shared pool's output in the forward, its gradient in the backward,
      * per group (ECell.shared) */
@@ -207,15 +207,10 @@ ConvPre ebn_pre(EvalNet *net, const EBn *bn);
 void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
                   const float *dout_scale, const float *in, int hw);
 
-/* out = block(in), given relu_in = ReLU(in); r->x kept for the backward */
-void ev_relu_conv_bn_forward(EvalNet *net, const ERcb *r, float *out, const float *relu_in);
-/* net->drelu_in = (not +=) d ReLU(in), given relu_in = ReLU(in); the
- * caller takes it through the ReLU (into its own layout) */
-void ev_relu_conv_bn_backward(EvalNet *net, const ERcb *r, const float *dout, const float *relu_in);
-/* The same two read from a cell's states, in concat order (conv.h's
- * ConvCat): the ReLU gathered image by image, never stored whole; the
- * backward adds the gradient through the ReLU into din (laid out as the
- * states). */
+/* out = ReLU-conv1x1-BN(in), r->x kept for the backward, with in a cell's
+ * states in concat order (conv.h's ConvCat): the ReLU gathered image by
+ * image, never stored whole; the backward adds the gradient through the
+ * ReLU into din (laid out as the states). */
 #define CAT_MAX (2 + GENOTYPE_MAX_NODES)
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
