@@ -859,6 +859,7 @@ int main(void)
     check_relu_cat_fr(2, 16, 16, 3, 28, 28);
     check_relu_cat_fr(3, 8, 12, 2, 14, 14);
     check_relu_cat_fr(1, 5, 3, 2, 6, 38); /* rows of 38: two 8-float gathers and a tail */
+    check_relu_cat_fr(2, 3, 2, 2, 4, 64); /* rows of 64: whole 16-float gathers */
     check_relu_cat_bn(4, 16, 16, 1, 3, 28, 28);
     check_relu_cat_bn(3, 5, 7, 1, 2, 5, 3);
     check_relu_cat_bn(2, 16, 16, 2, 3, 28, 28);
