@@ -18,6 +18,9 @@
  *   next cells' preprocessing (ReLU-conv1x1-BN or FactorizedReduce) image
  *   by image as it reads it (conv.h's ConvCat), the auxiliary head whole
  *   (output_relu); the global pool reads the states;
+ * - the stem's output: its ReLU whole, once in the forward and once in the
+ *   backward, read by its three preprocessings as a ConvCat of one tensor
+ *   (kept_output_relu), so their BNs are fused as every other cell's;
  * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
  *   the cell's backward (kept in the arena only when the concat holds
  *   them);
