@@ -834,6 +834,10 @@ int main(void)
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(80, 24, 1, 1, 0, 1, 1, 2, 16, 16); /* B's rows 1 KiB apart: two panels (gemm.c) */
     check_conv(36, 36, 1, 1, 0, 1, 1, 2, 32, 32); /* ... 4 KiB apart */
+    /* planes of 1024 pixels and more: the weight gradient by pwt_gemm (AVX-512),
+     * its tiles of 4 rows and columns, single rows and columns, a partial vector */
+    check_conv(6, 7, 1, 1, 0, 1, 1, 2, 33, 33);
+    check_conv(3, 36, 3, 1, 1, 1, 1, 2, 32, 32); /* the CIFAR-10 stem */
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
     check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4);  /* weight beyond the group partials */
     check_conv(256, 128, 1, 1, 0, 1, 1, 20, 2, 2); /* ... on 2x2 maps: chunks of 16 images */
@@ -856,6 +860,7 @@ int main(void)
     check_relu_cat(4, 16, 16, 3, 28, 28);
     check_relu_cat(2, 8, 24, 2, 7, 7);
     check_relu_cat(3, 5, 7, 2, 5, 3); /* sizes off the vector width */
+    check_relu_cat(4, 9, 9, 2, 32, 32); /* a CIFAR-10 cell's preprocessing */
     check_relu_cat_fr(2, 16, 16, 3, 28, 28);
     check_relu_cat_fr(3, 8, 12, 2, 14, 14);
     check_relu_cat_fr(1, 5, 3, 2, 6, 38); /* rows of 38: two 8-float gathers and a tail */
@@ -867,6 +872,7 @@ int main(void)
     check_dw_pw(8, 8, 3, 1, 1, 1, 3, 28, 28);
     check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);
+    check_dw_pw(9, 9, 3, 1, 1, 1, 2, 32, 32);
     check_dw_pw(2, 3, 3, 1, 1, 1, 1, 130, 100); /* beyond the plane buffer: naive path */
     check_dw_pw(128, 160, 3, 1, 1, 1, 6, 5, 4); /* 1x1 weight beyond the group partials */
     check_dw_pw(1, 1, 3, 1, 1, 1, 2, 12, 12);   /* one channel */

@@ -176,25 +176,32 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
             }
 }
 
-/* The 1x1 weight gradient of the fused block's backward (pointwise half)
- * for weights beyond the stack partials, written out rather than left to
- * sgemm: image by image into dW, one fixed summation order per weight
- * (vector lanes over pixels, then the lanes).
+/* A 1x1 weight gradient written out rather than left to sgemm: image by
+ * image into dW, one fixed summation order per weight (vector lanes over
+ * pixels, then the lanes). For the fused block's weights beyond the stack
+ * partials, and on AVX-512 for planes of PWT_MIN_PIXELS or more (see
+ * dweight_group_add).
  *
  * G (rows r0..r0+R, cols c0..c0+C) += A B^T over p: A (m, p), B (k, p). */
+#if VL == 16
+#define PWT_C 4 /* 16 zmm sums, 4 B rows and an A row loaded */
+#else
+#define PWT_C 2 /* 8 ymm sums of 16 registers */
+#endif
+
 static inline __attribute__((always_inline)) void
 pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
 {
-    vf s[4][2];
+    vf s[4][PWT_C];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int j = 0; j < C; j++)
             s[r][j] = vf_set1(0.0f);
     for (int x = 0; x < p; x += VL) {
         const int lanes = p - x < VL ? p - x : VL;
-        vf bv[2];
-#pragma GCC unroll 2
+        vf bv[PWT_C];
+#pragma GCC unroll 4
         for (int j = 0; j < C; j++)
             bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
                                 : vf_load_part(b + (size_t)j * p + x, lanes);
@@ -202,42 +209,37 @@ pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const floa
         for (int r = 0; r < R; r++) {
             const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
                                       : vf_load_part(a + (size_t)r * p + x, lanes);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
             for (int j = 0; j < C; j++)
                 s[r][j] += av * bv[j];
         }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int j = 0; j < C; j++)
             g[(size_t)r * ldg + j] += vf_hsum(s[r][j]);
+}
+
+/* Rows r .. r+R of G over all its columns: PWT_C at a time, then one. */
+static inline __attribute__((always_inline)) void pwt_rows(const int R, float *g, const float *a,
+                                                           const float *b, int k, int p)
+{
+    int j = 0;
+    for (; j + PWT_C <= k; j += PWT_C)
+        pwt_tile(R, PWT_C, g + j, k, a, b + (size_t)j * p, p);
+    for (; j < k; j++)
+        pwt_tile(R, 1, g + j, k, a, b + (size_t)j * p, p);
 }
 
 /* G (m, k) += A B^T, A (m, p) and B (k, p) row-major. */
 static void pwt_gemm(float *g, const float *a, const float *b, int m, int k, int p)
 {
-    for (int r = 0; r < m;) {
-        const int R = m - r >= 4 ? 4 : 1;
-        for (int j = 0; j < k;) {
-            float *gt = g + (size_t)r * k + j;
-            const float *at = a + (size_t)r * p, *bt = b + (size_t)j * p;
-            if (k - j >= 2) {
-                if (R == 4)
-                    pwt_tile(4, 2, gt, k, at, bt, p);
-                else
-                    pwt_tile(1, 2, gt, k, at, bt, p);
-                j += 2;
-            } else {
-                if (R == 4)
-                    pwt_tile(4, 1, gt, k, at, bt, p);
-                else
-                    pwt_tile(1, 1, gt, k, at, bt, p);
-                j += 1;
-            }
-        }
-        r += R;
-    }
+    int r = 0;
+    for (; r + 4 <= m; r += 4)
+        pwt_rows(4, g + (size_t)r * k, a + (size_t)r * p, b, k, p);
+    for (; r < m; r++)
+        pwt_rows(1, g + (size_t)r * k, a + (size_t)r * p, b, k, p);
 }
 
 static void dense_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
@@ -269,11 +271,25 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
     }
 }
 
+/* Planes from which the AVX-512 build takes a 1x1 weight gradient by
+ * pwt_gemm rather than sgemm: on 32x32 planes (rows 4 KiB apart, which
+ * share few L1 sets) OpenBLAS 0.3.21's Cooperlake sgemm ran at 53-55
+ * GFLOP/s against pwt_gemm's 87-96 (1 thread, 36 x 36 to 144 channels, 16
+ * images); on 28x28 and smaller they were even, and where p is small the
+ * per-weight lane sums cost pwt_gemm more than it saves (64 x 64 on 7x7:
+ * 39 against 85). AVX2 keeps sgemm: Haswell's ran at 73-80 there, its
+ * pwt_gemm at 50-61. */
+#define PWT_MIN_PIXELS 1024
+
 /* part (c_out, kdim) += dout_i (c_out, p) * col_i^T: one image's share of a
  * group's weight gradient. */
 static void dweight_group_add(float *part, const float *dout_i, const float *col_i, int c_out,
                               int kdim, int p)
 {
+    if (VL == 16 && p >= PWT_MIN_PIXELS) {
+        pwt_gemm(part, dout_i, col_i, c_out, kdim, p);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c_out, kdim, p, 1.0f, dout_i, p, col_i, p,
                 1.0f, part, kdim);
 }
