@@ -859,7 +859,7 @@ int main(void)
     check_bn_threads(3, 5, 49);
     check_relu_cat(4, 16, 16, 3, 28, 28);
     check_relu_cat(2, 8, 24, 2, 7, 7);
-    check_relu_cat(3, 5, 7, 2, 5, 3); /* sizes off the vector width */
+    check_relu_cat(3, 5, 7, 2, 5, 3);   /* sizes off the vector width */
     check_relu_cat(4, 9, 9, 2, 32, 32); /* a CIFAR-10 cell's preprocessing */
     check_relu_cat_fr(2, 16, 16, 3, 28, 28);
     check_relu_cat_fr(3, 8, 12, 2, 14, 14);
