@@ -116,6 +116,14 @@ static void check_conv(int c_in, int c_out, int k, int stride, int pad, int dil,
         gx[i] = 1e6f;
     conv2d_backward_set(&s, gx, NULL, g, x, wt, n, h, w, scratch);
     ok(same_bits(gx, a.gx, nx), "%s: conv2d_backward_set writes din, the same bits", name);
+    /* the adding backward into what din holds: that plus the gradient */
+    float *d0 = randn(nx, 1.0f);
+    memcpy(gx, d0, nx * sizeof *gx);
+    conv2d_backward(&s, gx, NULL, g, x, wt, n, h, w, scratch);
+    for (size_t i = 0; i < nx; i++)
+        gx[i] -= d0[i];
+    ok(near(gx, a.gx, nx, 1e-4), "%s: the backward adds to what din holds", name);
+    free(d0);
     free(scratch);
     free(gx);
     free(gw);
@@ -830,6 +838,10 @@ int main(void)
     check_conv(8, 8, 1, 1, 0, 1, 1, 2, 10, 10); /* 64 + 36 columns: a 3-vector rest */
     check_conv(8, 12, 1, 1, 0, 1, 1, 2, 9, 9);  /* 64 + 17: a 2-vector rest */
     check_conv(5, 6, 1, 1, 0, 1, 1, 2, 5, 7);   /* 35 */
+    /* one column past whole vectors (49, 17): a partial last vector */
+    check_conv(5, 6, 1, 1, 0, 1, 1, 2, 7, 7);
+    check_conv(20, 7, 1, 1, 0, 1, 1, 2, 7, 7);
+    check_conv(3, 18, 1, 1, 0, 1, 1, 2, 1, 17);
     check_conv(8, 8, 1, 2, 0, 1, 1, 2, 14, 14);
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(80, 24, 1, 1, 0, 1, 1, 2, 16, 16); /* B's rows 1 KiB apart: two panels (gemm.c) */
