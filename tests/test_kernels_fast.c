@@ -315,7 +315,8 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
     }
     const ConvCat in = {(const float *const *)src, count, c, 1};
     float *want = buf(nout), *got = randn(nout, 1.0f);
-    float *scr = buf(conv_scratch_floats(&pw, n, h, w)), *scratch = buf(2 * (size_t)pw.c_in * hw);
+    float *scr = buf(conv_scratch_floats(&pw, n, h, w)),
+          *scratch = buf(conv_relu_cat_scratch_floats(&pw, 1, h, w));
     conv2d_forward(&pw, want, xcat, wt, n, h, w, scr);
     conv2d_relu_cat_forward(&pw, got, &in, NULL, (const float *const *)&wt, n, h, w, scratch);
     ok(same_bits(got, want, nout),
@@ -364,7 +365,7 @@ static void check_relu_cat_bn(int count, int c, int c_out, int phases, int n, in
         memcpy(din_got[b], din_want[b], part * sizeof *din_got[b]);
     }
     const ConvCat in = {(const float *const *)src, count, c, phases};
-    float *scratch = buf((2 * (size_t)pw.c_in + (size_t)co) * p);
+    float *scratch = buf(conv_relu_cat_scratch_floats(&pw, phases, h, w));
     float *z = buf(nout), *zf = buf(nout), *st = buf(4 * (size_t)co), *gamma = randn(co, 1.0f);
     double *acc = calloc(2 * (size_t)co, sizeof *acc);
     conv2d_relu_cat_forward(&pw, z, &in, NULL, (const float *const *)wt, n, h, w, scratch);
@@ -434,7 +435,7 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
     float *wt[2] = {randn(nw, 0.5f), randn(nw, 0.5f)};
     float *sub = buf(nsub), *half = buf(nhalf), *want = buf(2 * nhalf), *got = randn(2 * nhalf, 1);
     float *scr = buf(conv_scratch_floats(&pw, n, ho, wo) + 1);
-    float *scratch = buf(2 * (size_t)c_in * ho * wo);
+    float *scratch = buf(conv_relu_cat_scratch_floats(&pw, 2, h, w));
     for (int off = 0; off < 2; off++) {
         subsample2_forward(sub, xcat, n, c_in, h, w, off);
         conv2d_forward(&pw, half, sub, wt[off], n, ho, wo, scr);
@@ -875,12 +876,15 @@ int main(void)
     check_relu_cat(4, 9, 9, 2, 32, 32); /* a CIFAR-10 cell's preprocessing */
     check_relu_cat_fr(2, 16, 16, 3, 28, 28);
     check_relu_cat_fr(3, 8, 12, 2, 14, 14);
-    check_relu_cat_fr(1, 5, 3, 2, 6, 38); /* rows of 38: two 8-float gathers and a tail */
-    check_relu_cat_fr(2, 3, 2, 2, 4, 64); /* rows of 64: whole 16-float gathers */
+    check_relu_cat_fr(1, 5, 3, 2, 6, 38);  /* rows of 38: two 8-float gathers and a tail */
+    check_relu_cat_fr(2, 3, 2, 2, 4, 64);  /* rows of 64: whole 16-float gathers */
+    check_relu_cat_fr(2, 4, 3, 2, 32, 32); /* phases of 256 pixels: rows padded */
     check_relu_cat_bn(4, 16, 16, 1, 3, 28, 28);
     check_relu_cat_bn(3, 5, 7, 1, 2, 5, 3);
     check_relu_cat_bn(2, 16, 16, 2, 3, 28, 28);
     check_relu_cat_bn(1, 5, 3, 2, 2, 6, 38);
+    check_relu_cat_bn(2, 8, 8, 1, 2, 32, 32); /* planes of 1024 pixels: rows padded */
+    check_relu_cat_bn(2, 8, 8, 2, 2, 32, 32);
     check_dw_pw(8, 8, 3, 1, 1, 1, 3, 28, 28);
     check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);

@@ -392,7 +392,7 @@ static void check_relu_cat(int c, int c_out, int n, int h, int w)
         din[b] = prefilled(per);
     }
     x.wt = randn(nw, 0.5f);
-    x.scratch = buf(2 * (size_t)x.s.c_in * h * w);
+    x.scratch = buf(conv_relu_cat_scratch_floats(&x.s, 1, h, w));
     float *g = randn(ny, 1.0f), *gw = prefilled(nw);
     const ConvCat in = {(const float *const *)x.src, 3, c, 1};
     conv2d_relu_cat_backward(&x.s, din, &gw, g, &in, NULL, (const float *const *)&x.wt, n, h, w,
@@ -440,7 +440,7 @@ static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
     }
     for (int k = 0; k < 2; k++)
         x.wt[k] = randn(nw, 0.5f);
-    x.scratch = buf(2 * (size_t)x.s.c_in * (h / 2) * (w / 2));
+    x.scratch = buf(conv_relu_cat_scratch_floats(&x.s, 2, h, w));
     float *g = randn(ny, 1.0f), *gw[2] = {prefilled(nw), prefilled(nw)};
     const ConvCat in = {(const float *const *)x.src, 3, c, 2};
     conv2d_relu_cat_backward(&x.s, din, gw, g, &in, NULL, (const float *const *)x.wt, n, h, w,

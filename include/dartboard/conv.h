@@ -123,20 +123,21 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
  * FactorizedReduce (h and w even): s with weight[0] on the rows and columns
  * 0, 2, ... and with weight[1] on 1, 3, ..., out (n, 2 * c_out, h / 2,
  * w / 2) the two side by side. Image by image, the ReLU'd concatenation (or
- * phase) is gathered in scratch (2 * c_in * the phase's pixels floats) and
- * read there, in cache. The forward writes out (=), the same bits as
+ * phase) is gathered in scratch (conv_relu_cat_scratch_floats) and read
+ * there, in cache. The forward writes out (=), the same bits as
  * conv2d_forward (after subsample2_forward) on the stored ReLU. The
  * backward adds the input gradient through the ReLU into din[b] (tensors
  * laid out as src[b]) and dweight[k] += the weight gradients image by image
  * in order. post (may be NULL): out feeds a training BN, fused as in
  * conv2d_dw_pw_*: the forward takes its statistics (post->mean2), the
  * backward makes out's gradient image by image from dout, that BN's output
- * gradient, in scratch (phases * c_out * the phase's pixels floats more).
- * Runs in the calling thread. */
+ * gradient, in scratch. Runs in the calling thread. */
 typedef struct ConvCat {
     const float *const *src;
     int count, c, phases;
 } ConvCat;
+/* The scratch floats of either, with or without post. */
+size_t conv_relu_cat_scratch_floats(const ConvSpec *s, int phases, int h, int w);
 void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
                              const float *const *weight, int n, int h, int w, float *scratch);
 void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const *dweight,

@@ -189,8 +189,9 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
 #define PWT_C 2 /* 8 ymm sums of 16 registers */
 #endif
 
-static inline __attribute__((always_inline)) void
-pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const float *b, int p)
+static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
+                                                           int ldg, const float *a, const float *b,
+                                                           int ldb, int p)
 {
     vf s[4][PWT_C];
 #pragma GCC unroll 4
@@ -203,8 +204,8 @@ pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const floa
         vf bv[PWT_C];
 #pragma GCC unroll 4
         for (int j = 0; j < C; j++)
-            bv[j] = lanes == VL ? vf_load(b + (size_t)j * p + x)
-                                : vf_load_part(b + (size_t)j * p + x, lanes);
+            bv[j] = lanes == VL ? vf_load(b + (size_t)j * ldb + x)
+                                : vf_load_part(b + (size_t)j * ldb + x, lanes);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
@@ -223,23 +224,23 @@ pwt_tile(const int R, const int C, float *g, int ldg, const float *a, const floa
 
 /* Rows r .. r+R of G over all its columns: PWT_C at a time, then one. */
 static inline __attribute__((always_inline)) void pwt_rows(const int R, float *g, const float *a,
-                                                           const float *b, int k, int p)
+                                                           const float *b, int ldb, int k, int p)
 {
     int j = 0;
     for (; j + PWT_C <= k; j += PWT_C)
-        pwt_tile(R, PWT_C, g + j, k, a, b + (size_t)j * p, p);
+        pwt_tile(R, PWT_C, g + j, k, a, b + (size_t)j * ldb, ldb, p);
     for (; j < k; j++)
-        pwt_tile(R, 1, g + j, k, a, b + (size_t)j * p, p);
+        pwt_tile(R, 1, g + j, k, a, b + (size_t)j * ldb, ldb, p);
 }
 
-/* G (m, k) += A B^T, A (m, p) and B (k, p) row-major. */
-static void pwt_gemm(float *g, const float *a, const float *b, int m, int k, int p)
+/* G (m, k) += A B^T, A (m, p) and B (k, p) row-major, B's rows ldb apart. */
+static void pwt_gemm(float *g, const float *a, const float *b, int ldb, int m, int k, int p)
 {
     int r = 0;
     for (; r + 4 <= m; r += 4)
-        pwt_rows(4, g + (size_t)r * k, a + (size_t)r * p, b, k, p);
+        pwt_rows(4, g + (size_t)r * k, a + (size_t)r * p, b, ldb, k, p);
     for (; r < m; r++)
-        pwt_rows(1, g + (size_t)r * k, a + (size_t)r * p, b, k, p);
+        pwt_rows(1, g + (size_t)r * k, a + (size_t)r * p, b, ldb, k, p);
 }
 
 static void dense_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
@@ -282,16 +283,16 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
 #define PWT_MIN_PIXELS 1024
 
 /* part (c_out, kdim) += dout_i (c_out, p) * col_i^T: one image's share of a
- * group's weight gradient. */
-static void dweight_group_add(float *part, const float *dout_i, const float *col_i, int c_out,
-                              int kdim, int p)
+ * group's weight gradient; col_i's rows ldcol apart. */
+static void dweight_group_add(float *part, const float *dout_i, const float *col_i, int ldcol,
+                              int c_out, int kdim, int p)
 {
     if (VL == 16 && p >= PWT_MIN_PIXELS) {
-        pwt_gemm(part, dout_i, col_i, c_out, kdim, p);
+        pwt_gemm(part, dout_i, col_i, ldcol, c_out, kdim, p);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c_out, kdim, p, 1.0f, dout_i, p, col_i, p,
-                1.0f, part, kdim);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c_out, kdim, p, 1.0f, dout_i, p, col_i,
+                ldcol, 1.0f, part, kdim);
 }
 
 /* dW += the groups' partial sums (part + g * stride), in the fixed order
@@ -321,7 +322,7 @@ static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float 
         float *pg = part + (size_t)gi * stride;
         memset(pg, 0, len * sizeof *pg);
         for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
-            dweight_group_add(pg, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride,
+            dweight_group_add(pg, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride, p,
                               s->c_out, kdim, p);
     }
     dweight_groups_sum(dweight, part, stride, len);
@@ -1504,9 +1505,9 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
             while (i >= n * (gi + 1) / DW_GROUPS)
                 gi++;
             if (grouped)
-                dweight_group_add(part[gi], a, tile, co, c, p);
+                dweight_group_add(part[gi], a, tile, p, co, c, p);
             else
-                pwt_gemm(dwpw, a, tile, co, c, p);
+                pwt_gemm(dwpw, a, tile, p, co, c, p);
         }
         gemm_small(c, p, co, wpw, 1, c, a, p, gmid + (size_t)i * c * p, p, 0);
         if (profile_enabled) {
@@ -1586,7 +1587,7 @@ static void dw_pw_backward_image(const DwImage *d, const DwBack *b, const ConvSp
             relu_mask_in_place(dx, x + ch * hw, hw);
     }
     double t2 = profile_enabled ? profile_clock() : 0.0;
-    dweight_group_add(dpw, a, kept ? kept : tile, co, c, p);
+    dweight_group_add(dpw, a, kept ? kept : tile, p, co, c, p);
     if (profile_enabled) {
         *t_pw += t1 - t0 + profile_clock() - t2;
         *t_dw += t2 - t1;
@@ -1645,7 +1646,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
             const float *t = kept ? kept + (size_t)i * c * p : tile;
             if (!kept)
                 conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
-            dweight_group_add(dpw, a, t, co, c, p);
+            dweight_group_add(dpw, a, t, p, co, c, p);
             gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
             float *dx = dxt ? dxt : din + (size_t)i * c * hw;
             if (pre)
@@ -1694,12 +1695,20 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
 
 /* ------------------------------------------- 1x1 of a ReLU'd concatenation */
 
-/* xt (c_in, hw) = ReLU of image i of the concatenation. */
-static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t hw)
+/* xt (c_in, hw) = ReLU of image i of the concatenation, its rows (channels)
+ * ld apart. */
+static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t hw, size_t ld)
 {
     const size_t per = (size_t)in->c * hw;
-    for (int b = 0; b < in->count; b++)
-        relu_copy(xt + (size_t)b * per, in->src[b] + (size_t)i * per, per);
+    for (int b = 0; b < in->count; b++) {
+        const float *x = in->src[b] + (size_t)i * per;
+        if (ld == hw) {
+            relu_copy(xt + (size_t)b * per, x, per);
+            continue;
+        }
+        for (int ch = 0; ch < in->c; ch++)
+            relu_copy(xt + ((size_t)b * in->c + ch) * ld, x + (size_t)ch * hw, hw);
+    }
 }
 
 /* One row of a phase: d[j] = ReLU(r[2j]) for j < wo, r holding n >= 2wo - 1
@@ -1754,16 +1763,18 @@ static inline void phase_row_add(float *restrict d, const float *restrict x,
 }
 
 /* sub (c_in, ho, wo) = ReLU of image i of the concatenation at rows and
- * columns off, off + 2, ...: one phase of a FactorizedReduce's input. */
-static void relu_cat_phase(float *restrict sub, const ConvCat *in, int i, int h, int w, int off)
+ * columns off, off + 2, ...: one phase of a FactorizedReduce's input, its
+ * channels ld apart. */
+static void relu_cat_phase(float *restrict sub, const ConvCat *in, int i, int h, int w, int off,
+                           size_t ld)
 {
     const int ho = (h - off + 1) / 2, wo = (w - off + 1) / 2;
     for (int q = 0; q < in->count * in->c; q++) {
         const int b = q / in->c, ch = q % in->c;
         const float *x = in->src[b] + ((size_t)i * in->c + ch) * h * w;
         for (int y = 0; y < ho; y++)
-            phase_row_gather(sub + ((size_t)q * ho + y) * wo, x + (size_t)(2 * y + off) * w + off,
-                             w - off, wo);
+            phase_row_gather(sub + (size_t)q * ld + (size_t)y * wo,
+                             x + (size_t)(2 * y + off) * w + off, w - off, wo);
     }
 }
 
@@ -1783,13 +1794,14 @@ static void relu_cat_phase_add(float *const *din, const float *restrict dsub, co
     }
 }
 
-/* xt = the ReLU of image i's phase ph (the whole image with one phase). */
-static void relu_cat_gather(float *xt, const ConvCat *in, int i, int h, int w, int ph)
+/* xt = the ReLU of image i's phase ph (the whole image with one phase), its
+ * channels ld apart. */
+static void relu_cat_gather(float *xt, size_t ld, const ConvCat *in, int i, int h, int w, int ph)
 {
     if (in->phases == 1)
-        relu_cat_image(xt, in, i, (size_t)h * w);
+        relu_cat_image(xt, in, i, (size_t)h * w, ld);
     else
-        relu_cat_phase(xt, in, i, h, w, ph);
+        relu_cat_phase(xt, in, i, h, w, ph, ld);
 }
 
 /* din += dxt at image i's phase ph, where the input is > 0. */
@@ -1804,6 +1816,22 @@ static void relu_cat_scatter_add(float *const *din, const float *dxt, const Conv
     for (int b = 0; b < in->count; b++)
         relu_mask_add(din[b] + (size_t)i * per, dxt + (size_t)b * per, in->src[b] + (size_t)i * per,
                       per);
+}
+
+/* The gathered ReLU's row stride: a phase of a multiple of 256 pixels (a
+ * 32x32 or 16x16 plane, rows a multiple of 1 KiB apart, which share few L1
+ * sets) gets 16 floats more, so gemm_small reads it in place of copying its
+ * column blocks into a panel (gemm.c): 36 x 144 channels on 32x32 ran at
+ * 75-79 GFLOP/s with the panels, 101 with the rows padded. */
+static int relu_cat_ld(int p)
+{
+    return p % 256 == 0 ? p + 16 : p;
+}
+
+size_t conv_relu_cat_scratch_floats(const ConvSpec *s, int phases, int h, int w)
+{
+    const size_t p = (size_t)(h / phases) * (size_t)(w / phases);
+    return (size_t)s->c_in * ((size_t)relu_cat_ld((int)p) + p) + (size_t)phases * s->c_out * p;
 }
 
 /* Pixels of one phase; aborts on a concatenation that does not fit s. */
@@ -1825,16 +1853,16 @@ static int relu_cat_plan(const ConvSpec *s, const ConvCat *in, int n, int h, int
 void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
                              const float *const *weight, int n, int h, int w, float *scratch)
 {
-    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_forward");
+    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_forward"), ld = relu_cat_ld(p);
     const int co = in->phases * s->c_out; /* the channels of an output image */
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
-            relu_cat_gather(scratch, in, i, h, w, ph);
+            relu_cat_gather(scratch, ld, in, i, h, w, ph);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             /* conv2d_forward's product: the same bits */
-            gemm_small(s->c_out, p, s->c_in, weight[ph], s->c_in, 1, scratch, p,
+            gemm_small(s->c_out, p, s->c_in, weight[ph], s->c_in, 1, scratch, ld,
                        out + ((size_t)i * in->phases + ph) * s->c_out * p, p, 0);
             if (profile_enabled) {
                 t_ew += t1 - t0;
@@ -1857,18 +1885,18 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const
                               const float *dout, const ConvCat *in, const ConvPost *post,
                               const float *const *weight, int n, int h, int w, float *scratch)
 {
-    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_backward");
+    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_backward"), ld = relu_cat_ld(p);
     const int co = in->phases * s->c_out;
-    float *xt = scratch, *dxt = scratch + (size_t)s->c_in * p, *ga = dxt + (size_t)s->c_in * p;
+    float *xt = scratch, *dxt = scratch + (size_t)s->c_in * ld, *ga = dxt + (size_t)s->c_in * p;
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         const float *gi = post_grad(post, ga, dout, i, co, p, &t_bn);
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
-            relu_cat_gather(xt, in, i, h, w, ph);
+            relu_cat_gather(xt, ld, in, i, h, w, ph);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             const float *g = gi + (size_t)ph * s->c_out * p;
-            dweight_group_add(dweight[ph], g, xt, s->c_out, s->c_in, p);
+            dweight_group_add(dweight[ph], g, xt, ld, s->c_out, s->c_in, p);
             gemm_small(s->c_in, p, s->c_out, weight[ph], 1, s->c_in, g, p, dxt, p, 0);
             const double t2 = profile_enabled ? profile_clock() : 0.0;
             relu_cat_scatter_add(din, dxt, in, i, h, w, ph);

@@ -77,7 +77,7 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     /* read from a cell's states (ConvCat): per image group, the gathered
      * ReLU and its gradient, and the output's gradient (its BN fused); the
      * partial weight gradients; the BN's statistics and backward sums */
-    eneed(&p->blk_scratch, (2 * (size_t)c_in + (size_t)c_out) * (size_t)h * (size_t)w);
+    eneed(&p->blk_scratch, conv_relu_cat_scratch_floats(&r->conv.spec, 1, h, w));
     eneed(&p->part, conv_weight_count(&r->conv.spec));
     eneed(&p->bn_c, (size_t)c_out);
 }
@@ -95,7 +95,7 @@ void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
     /* per image group, a phase of the gathered ReLU and its gradient, and
      * the output's gradient (its BN fused); the partial weight gradients;
      * the BN's statistics and backward sums */
-    eneed(&p->blk_scratch, (2 * (size_t)c_in + (size_t)c_out) * hwo);
+    eneed(&p->blk_scratch, conv_relu_cat_scratch_floats(&f->a.spec, 2, h, w));
     eneed(&p->part, 2 * conv_weight_count(&f->a.spec));
     eneed(&p->bn_c, (size_t)c_out);
 }
