@@ -3,8 +3,9 @@
  * Dense convolutions are per-image GEMMs, OpenMP over images: im2col + a
  * product (gemm.h), or for 1x1 stride 1 one product per image straight on the
  * input. The weight gradient sums over images: fixed groups of images, each
- * summed in order (sgemm, single-threaded, see parallel.h), then the groups
- * in order, so the result does not depend on the thread count.
+ * summed in order (sgemm, single-threaded, see parallel.h; on AVX-512 over
+ * planes of 1024 pixels and more pwt_gemm), then the groups in order, so the
+ * result does not depend on the thread count.
  *
  * Depthwise convolutions of stride 1 (3x3 and 5x5, dilation 1 and 2) run
  * by strips of output rows straight from the source plane (dw_strip_corr;
