@@ -208,9 +208,9 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
                   const float *dout_scale, const float *in, int hw);
 
 /* out = ReLU-conv1x1-BN(in), r->x kept for the backward, with in a cell's
- * states in concat order (conv.h's ConvCat): the ReLU gathered image by
- * image, never stored whole; the backward adds the gradient through the
- * ReLU into din (laid out as the states). */
+ * states in concat order, or the stem's ReLU (conv.h's ConvCat): the ReLU
+ * gathered image by image, never stored whole; the backward adds the
+ * gradient through the ReLU into din (laid out as the states). */
 #define CAT_MAX (2 + GENOTYPE_MAX_NODES)
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
