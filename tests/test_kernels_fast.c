@@ -741,8 +741,9 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     batchnorm_backward_set(d1_want, bn_want, bn_want + c, dx_want, NULL, x, mean, invstd, ones, n,
                            c, hw);
     for (int i = 0; i < n; i++)
-        batchnorm_input_grad_image(d1_got + (size_t)i * c * hw, dx_want + (size_t)i * c * hw, 1.0f,
-                                   x + (size_t)i * c * hw, mean, coef1, c, hw);
+        batchnorm_input_grad_image(d1_got + (size_t)i * c * hw, (int)hw,
+                                   dx_want + (size_t)i * c * hw, 1.0f, x + (size_t)i * c * hw, mean,
+                                   coef1, c, hw);
     ok(same_bits(d1_got, d1_want, nin), "... and its input gradient image by image, the same bits");
     free(x), free(wd), free(wp), free(mean), free(scale), free(shift), free(invstd), free(ones);
     free(scratch), free(z), free(zf), free(g), free(gs), free(mean2), free(invstd2), free(gamma2);
@@ -906,6 +907,8 @@ int main(void)
     check_dw_pw_bn(8, 8, 3, 1, 1, 1, 3, 28, 28);
     check_dw_pw_bn(16, 24, 3, 2, 1, 1, 2, 7, 7);
     check_dw_pw_bn(5, 5, 5, 2, 4, 2, 3, 14, 14);
+    check_dw_pw_bn(6, 5, 3, 1, 1, 1, 2, 32, 32);   /* 1024 pixels: rows of the scratch padded */
+    check_dw_pw_bn(4, 7, 3, 1, 1, 1, 2, 16, 16);   /* 256 */
     check_dw_pw_bn(2, 3, 3, 1, 1, 1, 2, 130, 100); /* beyond the plane buffer: naive path */
     check_bn_stats(5, 4, 49, 0.0f);
     check_bn_stats(3, 3, 784, 100.0f);

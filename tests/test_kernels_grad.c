@@ -329,7 +329,8 @@ static void check_sep_bn(const char *name, int ch, int c_out, int k, int stride,
     batchnorm_grad_finish(coef1, gg1, gb1, sg1, sgx1, (double)n * hw, c.invstd1, c.gamma1, ch);
     for (int i = 0; i < n; i++) { /* written, not added */
         const size_t o = (size_t)i * ch * hw;
-        batchnorm_input_grad_image(gx + o, dy1 + o, 1.0f, c.x + o, c.mean1, coef1, ch, (int)hw);
+        batchnorm_input_grad_image(gx + o, (int)hw, dy1 + o, 1.0f, c.x + o, c.mean1, coef1, ch,
+                                   (int)hw);
     }
     for (size_t i = 0; i < nx; i++)
         gx[i] += PREFILL;
@@ -805,6 +806,8 @@ int main(void)
                  2, 2, 8, 8);
     check_sep_bn("BN + ReLU + dw 3x3 + pw (2->3) + BN, backward fused, 2x120x110", 2, 3, 3, 1, 1, 1,
                  2, 120, 110);
+    check_sep_bn("BN + ReLU + dw 3x3 + pw (2->3) + BN, backward fused, 2x16x16 (rows padded)", 2, 3,
+                 3, 1, 1, 1, 2, 16, 16);
     check_pool(0, 2, 3, 7, 9, 1);
     check_pool(0, 2, 3, 7, 9, 2);
     check_pool(0, 2, 2, 8, 8, 2);

@@ -86,7 +86,8 @@ void batchnorm_stats_finish(float *save_mean, float *save_invstd, float *running
  *  2. From the sums over the batch's m values: dgamma and dbeta += their
  *     gradients (with sync_bn, this process's share), and coef (3 * c
  *     floats) for step 3, from the sums over every process with sync_bn.
- *  3. din = (not +=) one image's input gradient.
+ *  3. din = (not +=) one image's input gradient, its channels ld floats
+ *     apart (hw, or more for a kernel that pads its rows).
  * batchnorm_grad_sums is step 1 over the whole batch in a pass of its own,
  * threaded over the channels, WRITING (=) the sums; g of image i =
  * dout_scale[i] * dout (NULL: 1). */
@@ -97,7 +98,7 @@ void batchnorm_grad_sums_image(double *sg, double *sgx, const float *dout, float
 void batchnorm_grad_finish(float *coef, float *dgamma, float *dbeta, const double *sg,
                            const double *sgx, double m, const float *save_invstd,
                            const float *gamma, int c);
-void batchnorm_input_grad_image(float *din, const float *dout, float gs, const float *x,
+void batchnorm_input_grad_image(float *din, int ld, const float *dout, float gs, const float *x,
                                 const float *mean, const float *coef, int c, int hw);
 
 #endif

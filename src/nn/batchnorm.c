@@ -531,12 +531,12 @@ void batchnorm_grad_finish(float *coef, float *dgamma, float *dbeta, const doubl
                      sums[2 * ch], sums[2 * ch + 1], sums[2 * c]);
 }
 
-void batchnorm_input_grad_image(float *din, const float *dout, float gs, const float *x,
+void batchnorm_input_grad_image(float *din, int ld, const float *dout, float gs, const float *x,
                                 const float *mean, const float *coef, int c, int hw)
 {
     for (int ch = 0; ch < c; ch++) {
         const size_t o = (size_t)ch * hw;
-        bn_input_grad_plane(din + o, dout + o, gs, x + o, hw, mean[ch], coef[ch], coef[c + ch],
-                            coef[2 * c + ch], 0);
+        bn_input_grad_plane(din + (size_t)ch * ld, dout + o, gs, x + o, hw, mean[ch], coef[ch],
+                            coef[c + ch], coef[2 * c + ch], 0);
     }
 }

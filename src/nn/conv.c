@@ -191,8 +191,8 @@ static void conv_col2im_add(const ConvSpec *s, float *restrict dx, const float *
 #endif
 
 static inline __attribute__((always_inline)) void pwt_tile(const int R, const int C, float *g,
-                                                           int ldg, const float *a, const float *b,
-                                                           int ldb, int p)
+                                                           int ldg, const float *a, int lda,
+                                                           const float *b, int ldb, int p)
 {
     vf s[4][PWT_C];
 #pragma GCC unroll 4
@@ -209,8 +209,8 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
                                 : vf_load_part(b + (size_t)j * ldb + x, lanes);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            const vf av = lanes == VL ? vf_load(a + (size_t)r * p + x)
-                                      : vf_load_part(a + (size_t)r * p + x, lanes);
+            const vf av = lanes == VL ? vf_load(a + (size_t)r * lda + x)
+                                      : vf_load_part(a + (size_t)r * lda + x, lanes);
 #pragma GCC unroll 4
             for (int j = 0; j < C; j++)
                 s[r][j] += av * bv[j];
@@ -224,24 +224,26 @@ static inline __attribute__((always_inline)) void pwt_tile(const int R, const in
 }
 
 /* Rows r .. r+R of G over all its columns: PWT_C at a time, then one. */
-static inline __attribute__((always_inline)) void pwt_rows(const int R, float *g, const float *a,
-                                                           const float *b, int ldb, int k, int p)
+static inline __attribute__((always_inline)) void
+pwt_rows(const int R, float *g, const float *a, int lda, const float *b, int ldb, int k, int p)
 {
     int j = 0;
     for (; j + PWT_C <= k; j += PWT_C)
-        pwt_tile(R, PWT_C, g + j, k, a, b + (size_t)j * ldb, ldb, p);
+        pwt_tile(R, PWT_C, g + j, k, a, lda, b + (size_t)j * ldb, ldb, p);
     for (; j < k; j++)
-        pwt_tile(R, 1, g + j, k, a, b + (size_t)j * ldb, ldb, p);
+        pwt_tile(R, 1, g + j, k, a, lda, b + (size_t)j * ldb, ldb, p);
 }
 
-/* G (m, k) += A B^T, A (m, p) and B (k, p) row-major, B's rows ldb apart. */
-static void pwt_gemm(float *g, const float *a, const float *b, int ldb, int m, int k, int p)
+/* G (m, k) += A B^T, A (m, p) and B (k, p) row-major, their rows lda and ldb
+ * apart. */
+static void pwt_gemm(float *g, const float *a, int lda, const float *b, int ldb, int m, int k,
+                     int p)
 {
     int r = 0;
     for (; r + 4 <= m; r += 4)
-        pwt_rows(4, g + (size_t)r * k, a + (size_t)r * p, b, ldb, k, p);
+        pwt_rows(4, g + (size_t)r * k, a + (size_t)r * lda, lda, b, ldb, k, p);
     for (; r < m; r++)
-        pwt_rows(1, g + (size_t)r * k, a + (size_t)r * p, b, ldb, k, p);
+        pwt_rows(1, g + (size_t)r * k, a + (size_t)r * lda, lda, b, ldb, k, p);
 }
 
 static void dense_forward(const ConvSpec *s, float *out, const float *in, const float *weight,
@@ -284,15 +286,15 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
 #define PWT_MIN_PIXELS 1024
 
 /* part (c_out, kdim) += dout_i (c_out, p) * col_i^T: one image's share of a
- * group's weight gradient; col_i's rows ldcol apart. */
-static void dweight_group_add(float *part, const float *dout_i, const float *col_i, int ldcol,
-                              int c_out, int kdim, int p)
+ * group's weight gradient; the rows of dout_i ldd apart, of col_i ldcol. */
+static void dweight_group_add(float *part, const float *dout_i, int ldd, const float *col_i,
+                              int ldcol, int c_out, int kdim, int p)
 {
     if (VL == 16 && p >= PWT_MIN_PIXELS) {
-        pwt_gemm(part, dout_i, col_i, ldcol, c_out, kdim, p);
+        pwt_gemm(part, dout_i, ldd, col_i, ldcol, c_out, kdim, p);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c_out, kdim, p, 1.0f, dout_i, p, col_i,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c_out, kdim, p, 1.0f, dout_i, ldd, col_i,
                 ldcol, 1.0f, part, kdim);
 }
 
@@ -323,8 +325,8 @@ static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float 
         float *pg = part + (size_t)gi * stride;
         memset(pg, 0, len * sizeof *pg);
         for (int i = n * gi / DW_GROUPS; i < n * (gi + 1) / DW_GROUPS; i++)
-            dweight_group_add(pg, dout + (size_t)i * s->c_out * p, cols + (size_t)i * col_stride, p,
-                              s->c_out, kdim, p);
+            dweight_group_add(pg, dout + (size_t)i * s->c_out * p, p, cols + (size_t)i * col_stride,
+                              p, s->c_out, kdim, p);
     }
     dweight_groups_sum(dweight, part, stride, len);
 }
@@ -1311,18 +1313,31 @@ static double conv_flops(const ConvSpec *s, int n, int h, int w)
     return 2.0 * n * s->c_out * (s->c_in / s->groups) * s->kh * s->kw * ho * wo;
 }
 
+/* The row stride of a per-image scratch matrix of p columns that
+ * gemm_small reads as its B: p, or for a multiple of 256 (a 32x32 or 16x16
+ * plane, rows a multiple of 1 KiB apart, which share few L1 sets) 16 floats
+ * more, so gemm_small reads it in place of copying its column blocks into a
+ * panel (gemm.c). Alone, 36 x 144 channels on 32x32 ran at 75-79 GFLOP/s
+ * with the panels and 101 with the rows padded; 36 x 36, 94 and 104. */
+static int padded_ld(int p)
+{
+    return p % 256 == 0 ? p + 16 : p;
+}
+
 /* ------------------------------------------------- depthwise + pointwise */
 
 /* The fused block's scratch, one image of each: the depthwise output and
- * its gradient (c, ho, wo); for a ConvPre, the input it makes, ReLU(BN(x)),
- * and that input's gradient (the backward's add mode) (c, h, w); for a
- * ConvPost, the block's output gradient (c_out, ho, wo). */
+ * its gradient (c, ho, wo; the forward's output rows padded_ld apart); for
+ * a ConvPre, the input it makes, ReLU(BN(x)), and that input's gradient
+ * (the backward's add mode) (c, h, w); for a ConvPost, the block's output
+ * gradient (c_out, ho, wo; rows padded_ld apart). */
 size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w)
 {
     const size_t p = (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
                      (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
-    return 2 * (size_t)dw->c_out * p + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w +
-           (size_t)pw->c_out * p;
+    const size_t ld = (size_t)padded_ld((int)p);
+    return (size_t)dw->c_out * (ld + p) + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w +
+           (size_t)pw->c_out * ld;
 }
 
 /* d[0..n) = ReLU(x). */
@@ -1403,17 +1418,19 @@ static int dw_relu_on_load(DwImage *d, const ConvPre *pre, int wgrad)
 
 /* tile (c, ho, wo) = depthwise(x), x one image; buf: the plane buffer,
  * cleared once by the caller (plane_fill never writes its border). */
-static void dw_image_forward(const DwImage *d, float *buf, float *tile, const float *x,
+static void dw_image_forward(const DwImage *d, float *buf, float *tile, size_t ldt, const float *x,
                              const float *wdw)
 {
     const size_t hw = (size_t)d->h * d->w, p = (size_t)d->ho * d->wo;
     if (!d->planned) {
         conv2d_forward_naive(d->dw, tile, x, wdw, 1, d->h, d->w);
+        for (int ch = d->dw->c_in - 1; ldt != p && ch > 0; ch--) /* each plane to its row */
+            memmove(tile + ch * ldt, tile + ch * p, p * sizeof *tile);
         return;
     }
     for (int ch = 0; ch < d->dw->c_in; ch++) {
         int filled = 0;
-        dw_plane_corr(&d->pl, buf, x + ch * hw, tile + ch * p, wdw + (size_t)ch * d->pl.taps, 0,
+        dw_plane_corr(&d->pl, buf, x + ch * hw, tile + ch * ldt, wdw + (size_t)ch * d->pl.taps, 0,
                       &filled);
     }
 }
@@ -1439,9 +1456,9 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
 {
     DwImage d;
     dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_forward");
-    const int c = dw->c_in, p = d.ho * d.wo;
+    const int c = dw->c_in, p = d.ho * d.wo, ld = padded_ld(p);
     const size_t hw = (size_t)h * w;
-    float *tile = scratch, *xt = scratch + 2 * (size_t)c * p;
+    float *tile = scratch, *xt = scratch + (size_t)c * (ld + p);
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     if (d.planned)
         plane_clear(&d.pl, buf, 0.0f);
@@ -1457,10 +1474,11 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
             x = xt;
         }
         float *t = keep ? keep + (size_t)i * c * p : tile;
-        dw_image_forward(&d, buf, t, x, wdw);
+        const int ldt = keep ? p : ld;
+        dw_image_forward(&d, buf, t, ldt, x, wdw);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
         float *z = out + (size_t)i * co * p;
-        gemm_small(co, p, c, wpw, c, 1, t, p, z, p, 0);
+        gemm_small(co, p, c, wpw, c, 1, t, ldt, z, p, 0);
         if (profile_enabled) {
             t_dw += t1 - t0;
             t_pw += profile_clock() - t1;
@@ -1500,15 +1518,15 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
         const float *a = dout + (size_t)i * co * p;
         double t0 = profile_enabled ? profile_clock() : 0.0, t1 = t0;
         if (dwpw) {
-            dw_image_forward(&d, buf, tile, in + (size_t)i * c * h * w, wdw);
+            dw_image_forward(&d, buf, tile, p, in + (size_t)i * c * h * w, wdw);
             t1 = profile_enabled ? profile_clock() : 0.0;
             int gi = 0; /* dense_dweight_groups' group of image i */
             while (i >= n * (gi + 1) / DW_GROUPS)
                 gi++;
             if (grouped)
-                dweight_group_add(part[gi], a, tile, p, co, c, p);
+                dweight_group_add(part[gi], a, p, tile, p, co, c, p);
             else
-                pwt_gemm(dwpw, a, tile, p, co, c, p);
+                pwt_gemm(dwpw, a, p, tile, p, co, c, p);
         }
         gemm_small(c, p, co, wpw, 1, c, a, p, gmid + (size_t)i * c * p, p, 0);
         if (profile_enabled) {
@@ -1556,14 +1574,14 @@ static void relu_mask_add(float *restrict dx, const float *restrict g, const flo
  * (room for one image's input gradient), din += it instead. */
 static void dw_pw_backward_image(const DwImage *d, const DwBack *b, const ConvSpec *pw, float *xbuf,
                                  float *dbuf, float *din, float *dxt, int masked, float *ddw,
-                                 float *dpw, const float *a, const float *x, const float *wdw,
-                                 const float *wpw, float *tile, const float *kept, float *gmid,
-                                 double *t_dw, double *t_pw)
+                                 float *dpw, const float *a, int lda, const float *x,
+                                 const float *wdw, const float *wpw, float *tile, const float *kept,
+                                 float *gmid, double *t_dw, double *t_pw)
 {
     const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
     double t0 = profile_enabled ? profile_clock() : 0.0;
-    gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
+    gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, p, 0);
     double t1 = profile_enabled ? profile_clock() : 0.0;
     for (int ch = 0; ch < c; ch++) {
         const float *wk = wdw + (size_t)ch * taps,
@@ -1588,24 +1606,27 @@ static void dw_pw_backward_image(const DwImage *d, const DwBack *b, const ConvSp
             relu_mask_in_place(dx, x + ch * hw, hw);
     }
     double t2 = profile_enabled ? profile_clock() : 0.0;
-    dweight_group_add(dpw, a, kept ? kept : tile, p, co, c, p);
+    dweight_group_add(dpw, a, lda, kept ? kept : tile, p, co, c, p);
     if (profile_enabled) {
         *t_pw += t1 - t0 + profile_clock() - t2;
         *t_dw += t2 - t1;
     }
 }
 
-/* Image i's output gradient: dout's, or made from it through post's BN in
- * ga (conv.h). */
+/* Image i's output gradient: dout's, its rows p apart, or made from it
+ * through post's BN in ga, its rows padded_ld(p) apart (conv.h); *lda says
+ * which. */
 static const float *post_grad(const ConvPost *post, float *ga, const float *dout, int i, int co,
-                              int p, double *t_bn)
+                              int p, int *lda, double *t_bn)
 {
     const size_t o = (size_t)i * co * p;
+    *lda = p;
     if (!post)
         return dout + o;
     const double t0 = profile_enabled ? profile_clock() : 0.0;
-    batchnorm_input_grad_image(ga, dout + o, post->gs ? post->gs[i] : 1.0f, post->x + o, post->mean,
-                               post->coef, co, p);
+    *lda = padded_ld(p);
+    batchnorm_input_grad_image(ga, *lda, dout + o, post->gs ? post->gs[i] : 1.0f, post->x + o,
+                               post->mean, post->coef, co, p);
     if (profile_enabled)
         *t_bn += profile_clock() - t0;
     return ga;
@@ -1638,7 +1659,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     double t_dw = 0.0, t_pw = 0.0, t_bn = 0.0;
     if (!d.planned) {
         for (int i = 0; i < n; i++) {
-            const float *a = post_grad(post, ga, dout, i, co, p, &t_bn),
+            int lda;
+            const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn),
                         *x = in + (size_t)i * c * hw;
             if (pre) {
                 conv_pre_image(xt, x, pre, c, hw);
@@ -1647,8 +1669,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
             const float *t = kept ? kept + (size_t)i * c * p : tile;
             if (!kept)
                 conv2d_forward_naive(dw, tile, x, wdw, 1, h, w);
-            dweight_group_add(dpw, a, t, p, co, c, p);
-            gemm_small(c, p, co, wpw, 1, c, a, p, gmid, p, 0);
+            dweight_group_add(dpw, a, lda, t, p, co, c, p);
+            gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, p, 0);
             float *dx = dxt ? dxt : din + (size_t)i * c * hw;
             if (pre)
                 memset(dx, 0, (size_t)c * hw * sizeof *dx);
@@ -1678,10 +1700,11 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
             if (profile_enabled)
                 t_dw += profile_clock() - t0;
         }
-        const float *a = post_grad(post, ga, dout, i, co, p, &t_bn);
+        int lda;
+        const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
         float *dx = din + (size_t)i * c * hw;
-        dw_pw_backward_image(&d, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, x, wdw, wpw,
-                             tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
+        dw_pw_backward_image(&d, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, lda, x, wdw,
+                             wpw, tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
         if (sums)
             pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
     }
@@ -1819,20 +1842,11 @@ static void relu_cat_scatter_add(float *const *din, const float *dxt, const Conv
                       per);
 }
 
-/* The gathered ReLU's row stride: a phase of a multiple of 256 pixels (a
- * 32x32 or 16x16 plane, rows a multiple of 1 KiB apart, which share few L1
- * sets) gets 16 floats more, so gemm_small reads it in place of copying its
- * column blocks into a panel (gemm.c): 36 x 144 channels on 32x32 ran at
- * 75-79 GFLOP/s with the panels, 101 with the rows padded. */
-static int relu_cat_ld(int p)
-{
-    return p % 256 == 0 ? p + 16 : p;
-}
-
 size_t conv_relu_cat_scratch_floats(const ConvSpec *s, int phases, int h, int w)
 {
     const size_t p = (size_t)(h / phases) * (size_t)(w / phases);
-    return (size_t)s->c_in * ((size_t)relu_cat_ld((int)p) + p) + (size_t)phases * s->c_out * p;
+    const size_t ld = (size_t)padded_ld((int)p);
+    return (size_t)s->c_in * (ld + p) + (size_t)phases * s->c_out * ld;
 }
 
 /* Pixels of one phase; aborts on a concatenation that does not fit s. */
@@ -1854,7 +1868,7 @@ static int relu_cat_plan(const ConvSpec *s, const ConvCat *in, int n, int h, int
 void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
                              const float *const *weight, int n, int h, int w, float *scratch)
 {
-    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_forward"), ld = relu_cat_ld(p);
+    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_forward"), ld = padded_ld(p);
     const int co = in->phases * s->c_out; /* the channels of an output image */
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
@@ -1886,19 +1900,20 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const
                               const float *dout, const ConvCat *in, const ConvPost *post,
                               const float *const *weight, int n, int h, int w, float *scratch)
 {
-    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_backward"), ld = relu_cat_ld(p);
+    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_backward"), ld = padded_ld(p);
     const int co = in->phases * s->c_out;
     float *xt = scratch, *dxt = scratch + (size_t)s->c_in * ld, *ga = dxt + (size_t)s->c_in * p;
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
-        const float *gi = post_grad(post, ga, dout, i, co, p, &t_bn);
+        int lda;
+        const float *gi = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
             relu_cat_gather(xt, ld, in, i, h, w, ph);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
-            const float *g = gi + (size_t)ph * s->c_out * p;
-            dweight_group_add(dweight[ph], g, xt, ld, s->c_out, s->c_in, p);
-            gemm_small(s->c_in, p, s->c_out, weight[ph], 1, s->c_in, g, p, dxt, p, 0);
+            const float *g = gi + (size_t)ph * s->c_out * lda;
+            dweight_group_add(dweight[ph], g, lda, xt, ld, s->c_out, s->c_in, p);
+            gemm_small(s->c_in, p, s->c_out, weight[ph], 1, s->c_in, g, lda, dxt, p, 0);
             const double t2 = profile_enabled ? profile_clock() : 0.0;
             relu_cat_scatter_add(din, dxt, in, i, h, w, ph);
             if (profile_enabled) {
