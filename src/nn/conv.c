@@ -1416,8 +1416,9 @@ static int dw_relu_on_load(DwImage *d, const ConvPre *pre, int wgrad)
     return d->pl.relu;
 }
 
-/* tile (c, ho, wo) = depthwise(x), x one image; buf: the plane buffer,
- * cleared once by the caller (plane_fill never writes its border). */
+/* tile (c, ho, wo) = depthwise(x), x one image, tile's planes ldt apart;
+ * buf: the plane buffer, cleared once by the caller (plane_fill never
+ * writes its border). */
 static void dw_image_forward(const DwImage *d, float *buf, float *tile, size_t ldt, const float *x,
                              const float *wdw)
 {
