@@ -1724,15 +1724,9 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
  * ld apart. */
 static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t hw, size_t ld)
 {
-    const size_t per = (size_t)in->c * hw;
-    for (int b = 0; b < in->count; b++) {
-        const float *x = in->src[b] + (size_t)i * per;
-        if (ld == hw) {
-            relu_copy(xt + (size_t)b * per, x, per);
-            continue;
-        }
-        for (int ch = 0; ch < in->c; ch++)
-            relu_copy(xt + ((size_t)b * in->c + ch) * ld, x + (size_t)ch * hw, hw);
+    for (int q = 0; q < in->count * in->c; q++) {
+        const int b = q / in->c, ch = q % in->c;
+        relu_copy(xt + (size_t)q * ld, in->src[b] + ((size_t)i * in->c + ch) * hw, hw);
     }
 }
 
