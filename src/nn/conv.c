@@ -1127,7 +1127,7 @@ static int depthwise_forward(const ConvSpec *s, float *out, const float *in, con
 #pragma omp parallel if (work >= NN_PARALLEL_MIN_WORK)
     {
         float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-        plane_clear(&pl, buf, 0.0f);
+        plane_clear(&pl, buf);
 #pragma omp for schedule(static)
         for (long q = 0; q < planes; q++) {
             const int c = (int)(q % s->c_in);
@@ -1160,7 +1160,7 @@ static void dw_din_plane(const PlanePlan *fwd, const PlanePlan *gath, float *buf
     } else {
         if (set)
             memset(dx, 0, hw * sizeof *dx);
-        plane_clear(fwd, buf, 0.0f);
+        plane_clear(fwd, buf);
         dw_plane_scatter(fwd, buf, g, wk);
         plane_unfill_add(fwd, dx, buf);
     }
@@ -1218,7 +1218,7 @@ static void dw_back_clear(const DwBack *b, float *dbuf)
     if (b->up)
         memset(dbuf, 0, (size_t)b->uh * b->uw * sizeof *dbuf);
     else if (b->has_gath)
-        plane_clear(&b->gath, dbuf, 0.0f);
+        plane_clear(&b->gath, dbuf);
 }
 
 /* The output gradient the backward reads: g, or with up g upsampled into
@@ -1258,7 +1258,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
             float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
             float wflip[PLANE_MAX_TAPS];
             vf wacc[PLANE_MAX_TAPS];
-            plane_clear(&fwd, xbuf, 0.0f);
+            plane_clear(&fwd, xbuf);
             dw_back_clear(&b, dbuf);
 #pragma omp for schedule(static)
             for (int c = 0; c < c_n; c++) {
@@ -1462,7 +1462,7 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
     float *tile = scratch, *xt = scratch + (size_t)c * (ld + p);
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     if (d.planned)
-        plane_clear(&d.pl, buf, 0.0f);
+        plane_clear(&d.pl, buf);
     if (dw_relu_on_load(&d, pre, 0))
         pre = NULL;
     const int co = pw->c_out;
@@ -1510,7 +1510,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
     float part[DW_GROUPS][DW_GROUP_FLOATS];
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     if (dwpw && d.planned)
-        plane_clear(&d.pl, buf, 0.0f);
+        plane_clear(&d.pl, buf);
     if (dwpw && grouped)
         for (int gi = 0; gi < DW_GROUPS; gi++)
             memset(part[gi], 0, len * sizeof **part);
@@ -1689,7 +1689,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     dw_back_plan(&b, dw->kh, dw->dilation, dw->stride, dw->pad, h, w, d.ho, d.wo, 1);
     float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-    plane_clear(&d.pl, xbuf, 0.0f);
+    plane_clear(&d.pl, xbuf);
     dw_back_clear(&b, dbuf);
     const int on_load = dw_relu_on_load(&d, pre, 1); /* the ReLU's mask: x > 0 either way */
     for (int i = 0; i < n; i++) {

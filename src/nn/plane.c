@@ -36,15 +36,9 @@ int plane_plan(PlanePlan *p, int k, int d, int s, int src_h, int src_w, int pad_
     return 0;
 }
 
-void plane_clear(const PlanePlan *p, float *buf, float v)
+void plane_clear(const PlanePlan *p, float *buf)
 {
-    size_t n = plane_floats(p);
-    if (v == 0.0f) {
-        memset(buf, 0, n * sizeof *buf);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        buf[i] = v;
+    memset(buf, 0, plane_floats(p) * sizeof *buf);
 }
 
 /* Source columns [*x0, *x1) that land inside the buffer. */

@@ -1,5 +1,5 @@
-/* plane: zero- (or -inf-) padded copies of one image plane, split into column
- * phases by stride, shared by the depthwise convolution and the 3x3 pools.
+/* plane: zero-padded copies of one image plane, split into column phases by
+ * stride: the depthwise convolution's tiles (conv.c).
  *
  * A window kernel with stride s reads, for VL consecutive outputs of a row,
  * pixels s apart; in a buffer that stores column phase ph = col % s as its
@@ -53,8 +53,8 @@ static inline size_t plane_floats(const PlanePlan *p)
     return (size_t)p->s * p->hp * p->pw;
 }
 
-/* buf[0 .. plane_floats) = v: once per call; plane_fill never writes the border. */
-void plane_clear(const PlanePlan *p, float *buf, float v);
+/* buf[0 .. plane_floats) = 0: once per call; plane_fill never writes the border. */
+void plane_clear(const PlanePlan *p, float *buf);
 /* Copies the source plane x into the buffer's interior. */
 void plane_fill(const PlanePlan *p, float *restrict buf, const float *restrict x);
 /* dx (source plane) += the buffer's interior: the adjoint of plane_fill. */

@@ -279,6 +279,67 @@ static inline vf vf_if_eq(vf a, vf b, vf x, vf y)
 #endif
 }
 
+/* vf's lane shuffles of two vectors (a:b as 2 * VL lanes): the even lanes
+ * (deinterleave); e and o interleaved (lo: lanes 0 .. VL/2 - 1 of each,
+ * hi: the rest); a row of blocks moved by one pixel. */
+#if VL == 16
+#ifdef __clang__
+#define VF_SHUFFLE2(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
+#else
+#define VF_SHUFFLE2(a, b, ...) __builtin_shuffle((a), (b), (vfi){__VA_ARGS__})
+#endif
+static inline vf vf_evens(vf a, vf b)
+{
+    return VF_SHUFFLE2(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+
+static inline vf vf_zip_lo(vf e, vf o)
+{
+    return VF_SHUFFLE2(e, o, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+
+static inline vf vf_zip_hi(vf e, vf o)
+{
+    return VF_SHUFFLE2(e, o, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/* a's last lane then b's first 15 (a row moved one pixel right), and a's
+ * last 15 then b's first (one pixel left). */
+static inline vf vf_shift_in_prev(vf a, vf b)
+{
+    return VF_SHUFFLE2(a, b, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+}
+
+static inline vf vf_shift_in_next(vf a, vf b)
+{
+    return VF_SHUFFLE2(a, b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+}
+#else
+#define vf_evens v8_evens
+#define vf_zip_lo v8_zip_lo
+#define vf_zip_hi v8_zip_hi
+static inline vf vf_shift_in_prev(vf a, vf b)
+{
+    return V8_SHUFFLE2(a, b, 7, 8, 9, 10, 11, 12, 13, 14);
+}
+
+static inline vf vf_shift_in_next(vf a, vf b)
+{
+    return V8_SHUFFLE2(a, b, 1, 2, 3, 4, 5, 6, 7, 8);
+}
+#endif
+
+/* Lanes 0 .. n - 1 set (all of them for n >= VL). */
+static inline vfi vf_lanes_below(int n)
+{
+#if VL == 16
+    const vfi iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+#else
+    const vfi iota = {0, 1, 2, 3, 4, 5, 6, 7};
+#endif
+    return iota < n;
+}
+
 /* Sum of the lanes in a fixed order (deterministic): the upper half added
  * to the lower, halving down to one lane, in registers (a loop through
  * memory cost 3 % of a training step in the depthwise weight gradient). */
