@@ -482,21 +482,19 @@ static inline __mmask16 strip_lanes(int start, int width)
     return b <= a ? 0 : (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
 }
 
-/* Padded input row `row` in column block ox: its two vectors, *lo from
- * padded column ox and *hi from 16 after. */
-static inline __attribute__((always_inline)) void strip_row(const PlanePlan *pl, const float *x,
-                                                            int row, int ox, __mmask16 mlo,
-                                                            __mmask16 mhi, __m512 *lo, __m512 *hi)
+/* An input row of column block ox from p (its padded column ox), or zeros
+ * for a row outside the plane: its two vectors, *lo and 16 after. */
+static inline __attribute__((always_inline)) void strip_row(const float *p, int inside, int relu,
+                                                            __mmask16 mlo, __mmask16 mhi,
+                                                            __m512 *lo, __m512 *hi)
 {
-    const int iy = row - pl->pt;
-    if (iy < 0 || iy >= pl->src_h) {
+    if (!inside) {
         *lo = *hi = _mm512_setzero_ps();
         return;
     }
-    const float *p = x + (size_t)iy * pl->src_w + ox - pl->pl;
     *lo = _mm512_maskz_loadu_ps(mlo, p);
     *hi = _mm512_maskz_loadu_ps(mhi, p + 16);
-    if (pl->relu) {
+    if (relu) {
         *lo = _mm512_max_ps(*lo, _mm512_setzero_ps());
         *hi = _mm512_max_ps(*hi, _mm512_setzero_ps());
     }
@@ -536,21 +534,17 @@ static inline __attribute__((always_inline)) StripMasks strip_masks(const int K,
     return m;
 }
 
-/* Loads the row (3x3) or finds it (5x5); 0 for a 5x5 row outside the
+/* Loads the row at p (3x3) or finds it (5x5); 0 for a 5x5 row outside the
  * plane (a row of zeros adds nothing). */
-static inline __attribute__((always_inline)) int strip_load(const int K, const PlanePlan *pl,
-                                                            const float *x, int row, int ox,
-                                                            const StripMasks *m, StripRow *sr)
+static inline __attribute__((always_inline)) int
+strip_load(const int K, const float *p, int inside, int relu, const StripMasks *m, StripRow *sr)
 {
     if (K != 5) {
-        strip_row(pl, x, row, ox, m->lo, m->hi, &sr->lo, &sr->hi);
+        strip_row(p, inside, relu, m->lo, m->hi, &sr->lo, &sr->hi);
         return 1;
     }
-    const int iy = row - pl->pt;
-    if (iy < 0 || iy >= pl->src_h)
-        return 0;
-    sr->p = x + (size_t)iy * pl->src_w + ox - pl->pl;
-    return 1;
+    sr->p = p;
+    return inside;
 }
 
 static inline __attribute__((always_inline)) __m512 strip_tap(const int K, const int D,
@@ -570,7 +564,7 @@ static inline __attribute__((always_inline)) __m512 strip_tap(const int K, const
  * (WGRAD), a[ky][kx] += gv[j] * tap. */
 static inline __attribute__((always_inline)) void strip_fmas(const int K, const int D, const int R,
                                                              const int WGRAD, int r, int kx,
-                                                             __m512 tap, const float *wk,
+                                                             __m512 tap, const __m512 *wb,
                                                              const __m512 *gv, __m512 *a)
 {
 #pragma GCC unroll 5
@@ -581,7 +575,7 @@ static inline __attribute__((always_inline)) void strip_fmas(const int K, const 
         if (WGRAD)
             a[ky * K + kx] = _mm512_fmadd_ps(gv[j], tap, a[ky * K + kx]);
         else
-            a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wk[ky * K + kx]), tap, a[j]);
+            a[j] = _mm512_fmadd_ps(wb[ky * K + kx], tap, a[j]);
     }
 }
 
@@ -589,17 +583,24 @@ static inline __attribute__((always_inline)) void strip_fmas(const int K, const 
  * strip_fmas. */
 static inline __attribute__((always_inline)) void
 strip_rows_fmas(const int K, const int D, const int R, const int WGRAD, const PlanePlan *pl,
-                const float *x, int oy0, int ox, const float *wk, const __m512 *gv, __m512 *a)
+                const float *x, int oy0, int ox, const __m512 *wb, const __m512 *gv, __m512 *a)
 {
     const StripMasks m = strip_masks(K, D, pl, ox);
+    /* the plane's fields read once, the rows found by a running offset (per
+     * row, the bounds and the address had cost more scalar work than the
+     * multiply-adds had room for) */
+    const int iy0 = oy0 - pl->pt, src_h = pl->src_h, relu = pl->relu;
+    const ptrdiff_t ld = pl->src_w;
+    ptrdiff_t off = (ptrdiff_t)iy0 * ld + ox - pl->pl;
 #pragma GCC unroll 16
-    for (int r = 0; r < R + (K - 1) * D; r++) {
+    for (int r = 0; r < R + (K - 1) * D; r++, off += ld) {
         StripRow sr;
-        if (!strip_load(K, pl, x, oy0 + r, ox, &m, &sr))
+        const int inside = (unsigned)(iy0 + r) < (unsigned)src_h;
+        if (!strip_load(K, inside ? x + off : x, inside, relu, &m, &sr))
             continue;
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++)
-            strip_fmas(K, D, R, WGRAD, r, kx, strip_tap(K, D, pl, &m, &sr, kx), wk, gv, a);
+            strip_fmas(K, D, R, WGRAD, r, kx, strip_tap(K, D, pl, &m, &sr, kx), wb, gv, a);
     }
 }
 
@@ -607,11 +608,14 @@ static inline __attribute__((always_inline)) void
 dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const float *x,
               float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
 {
-    __m512 a[8];
+    __m512 a[8], wb[25];
+#pragma GCC unroll 25
+    for (int t = 0; t < K * K; t++)
+        wb[t] = _mm512_set1_ps(wk[t]);
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++)
         a[j] = _mm512_setzero_ps();
-    strip_rows_fmas(K, D, R, 0, pl, x, oy0, ox, wk, NULL, a);
+    strip_rows_fmas(K, D, R, 0, pl, x, oy0, ox, wb, NULL, a);
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++) {
         if (j < skip)
@@ -664,20 +668,20 @@ static int dw_paired(const PlanePlan *pl)
     return pl->out_w <= 8 && pl->src_w <= 8 && (pl->out_h == 7 || pl->out_h == 8);
 }
 
-/* Padded input rows r (lanes 0-7) and r + 4 (lanes 8-15), zero beyond the
- * plane's columns and for rows outside it. */
-static inline __attribute__((always_inline)) __m512 pair_row(const PlanePlan *pl, const float *x,
-                                                             int r, __mmask8 cols)
+/* Input rows a (lanes 0-7) and a + 4 (lanes 8-15), at offsets off and
+ * off + 4 rows in x, zero beyond the plane's columns and for rows outside
+ * it (src_h rows of ld). */
+static inline __attribute__((always_inline)) __m512
+pair_row(const float *x, int a, ptrdiff_t off, int src_h, ptrdiff_t ld, int relu, __mmask8 cols)
 {
-    const int a = r - pl->pt, b = a + DW_PAIR_ROWS;
-    const __m256 lo = a >= 0 && a < pl->src_h
-                          ? _mm256_maskz_loadu_ps(cols, x + (size_t)a * pl->src_w)
-                          : _mm256_setzero_ps();
-    const __m256 hi = b >= 0 && b < pl->src_h
-                          ? _mm256_maskz_loadu_ps(cols, x + (size_t)b * pl->src_w)
+    const int b = a + DW_PAIR_ROWS;
+    const __m256 lo =
+        (unsigned)a < (unsigned)src_h ? _mm256_maskz_loadu_ps(cols, x + off) : _mm256_setzero_ps();
+    const __m256 hi = (unsigned)b < (unsigned)src_h
+                          ? _mm256_maskz_loadu_ps(cols, x + off + DW_PAIR_ROWS * ld)
                           : _mm256_setzero_ps();
     const __m512 v = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-    return pl->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+    return relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
 }
 
 /* The lane moves of tap column kx: output lane l of each half reads source
@@ -713,7 +717,7 @@ static inline __attribute__((always_inline)) __m512 pair_shift(__m512 v, const P
 /* Every input row of a paired strip through strip_fmas. */
 static inline __attribute__((always_inline)) void pair_fmas(const int K, const int D,
                                                             const int WGRAD, const PlanePlan *pl,
-                                                            const float *x, const float *wk,
+                                                            const float *x, const __m512 *wb,
                                                             const __m512 *gv, __m512 *a)
 {
     const __mmask8 cols = (__mmask8)((1u << pl->src_w) - 1u);
@@ -721,12 +725,15 @@ static inline __attribute__((always_inline)) void pair_fmas(const int K, const i
 #pragma GCC unroll 5
     for (int kx = 0; kx < K; kx++)
         sh[kx] = pair_shift_plan(pl, kx, D);
+    const int src_h = pl->src_h, relu = pl->relu;
+    const ptrdiff_t ld = pl->src_w;
+    ptrdiff_t off = -(ptrdiff_t)pl->pt * ld; /* row r - pt, as strip_rows_fmas */
 #pragma GCC unroll 16
-    for (int r = 0; r < DW_PAIR_ROWS + (K - 1) * D; r++) {
-        const __m512 v = pair_row(pl, x, r, cols);
+    for (int r = 0; r < DW_PAIR_ROWS + (K - 1) * D; r++, off += ld) {
+        const __m512 v = pair_row(x, r - pl->pt, off, src_h, ld, relu, cols);
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++)
-            strip_fmas(K, D, DW_PAIR_ROWS, WGRAD, r, kx, pair_shift(v, &sh[kx]), wk, gv, a);
+            strip_fmas(K, D, DW_PAIR_ROWS, WGRAD, r, kx, pair_shift(v, &sh[kx]), wb, gv, a);
     }
 }
 
@@ -737,11 +744,14 @@ static inline __attribute__((always_inline)) void dw_pair_corr(const int K, cons
 {
     const int R = DW_PAIR_ROWS, w = pl->out_w;
     const __mmask8 out = (__mmask8)((1u << w) - 1u);
-    __m512 a[DW_PAIR_ROWS];
+    __m512 a[DW_PAIR_ROWS], wb[25];
+#pragma GCC unroll 25
+    for (int t = 0; t < K * K; t++)
+        wb[t] = _mm512_set1_ps(wk[t]);
 #pragma GCC unroll 4
     for (int j = 0; j < R; j++)
         a[j] = _mm512_setzero_ps();
-    pair_fmas(K, D, 0, pl, x, wk, NULL, a);
+    pair_fmas(K, D, 0, pl, x, wb, NULL, a);
 #pragma GCC unroll 4
     for (int j = 0; j < R; j++) {
         __m256 top = _mm512_castps512_ps256(a[j]), bot = _mm512_extractf32x8_ps(a[j], 1);
