@@ -865,24 +865,16 @@ int main(void)
     check_conv(1, 1, 5, 2, 4, 2, 1, 2, 9, 11);
     check_conv(1, 1, 1, 1, 0, 1, 1, 2, 7, 7);
     check_conv(1, 1, 1, 2, 0, 1, 1, 2, 8, 8);
+    /* n, c, h, w: the networks' planes, then the row pools' edges: one
+     * block and less, three blocks, one row, one column, a lone pixel */
+    static const int pools[][4] = {{3, 8, 32, 32}, {3, 8, 28, 28}, {3, 8, 7, 7},  {2, 3, 9, 13},
+                                   {2, 3, 16, 16}, {2, 3, 14, 14}, {2, 3, 8, 8},  {2, 2, 33, 47},
+                                   {2, 2, 17, 40}, {2, 3, 1, 17},  {2, 3, 17, 1}, {2, 3, 2, 2},
+                                   {2, 3, 1, 1}};
     for (int avg = 0; avg < 2; avg++)
-        for (int s = 1; s <= 2; s++) {
-            check_pool(avg, 3, 8, 32, 32, s);
-            check_pool(avg, 3, 8, 28, 28, s);
-            check_pool(avg, 3, 8, 7, 7, s);
-            check_pool(avg, 2, 3, 9, 13, s);
-            /* the row pools' edges: one block and less, three blocks, one
-             * row, one column, a lone pixel */
-            check_pool(avg, 2, 3, 16, 16, s);
-            check_pool(avg, 2, 3, 14, 14, s);
-            check_pool(avg, 2, 3, 8, 8, s);
-            check_pool(avg, 2, 2, 33, 47, s);
-            check_pool(avg, 2, 2, 17, 40, s);
-            check_pool(avg, 2, 3, 1, 17, s);
-            check_pool(avg, 2, 3, 17, 1, s);
-            check_pool(avg, 2, 3, 2, 2, s);
-            check_pool(avg, 2, 3, 1, 1, s);
-        }
+        for (int s = 1; s <= 2; s++)
+            for (size_t i = 0; i < sizeof pools / sizeof *pools; i++)
+                check_pool(avg, pools[i][0], pools[i][1], pools[i][2], pools[i][3], s);
     check_pool(0, 1, 1, 200, 90, 1); /* beyond the plane buffer */
     check_pool(1, 1, 1, 200, 90, 2);
     check_bn_threads(16, 16, 64);
