@@ -482,22 +482,45 @@ static inline __mmask16 strip_lanes(int start, int width)
     return b <= a ? 0 : (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
 }
 
+/* What the strips read a source pixel through: nothing, a ReLU, or a BN
+ * apply then a ReLU (conv_pre_image's formula, so its bits), the BN's
+ * per-channel numbers broadcast once per strip. */
+typedef struct StripIn {
+    int relu, bn;
+    __m512 mean, scale, shift;
+} StripIn;
+
+static inline __attribute__((always_inline)) StripIn strip_in(const PlanePlan *pl)
+{
+    return (StripIn){pl->relu, pl->bn, _mm512_set1_ps(pl->bn_mean), _mm512_set1_ps(pl->bn_scale),
+                     _mm512_set1_ps(pl->bn_shift)};
+}
+
+/* v, loaded with `inside` (the lanes inside the plane's columns), through
+ * the ReLU or the BN and ReLU; the lanes outside stay zero (padding after
+ * the BN, not before it). */
+static inline __attribute__((always_inline)) __m512 strip_through(const StripIn *in, __m512 v,
+                                                                  __mmask16 inside)
+{
+    if (in->bn)
+        return _mm512_maskz_max_ps(
+            inside, _mm512_fmadd_ps(_mm512_sub_ps(v, in->mean), in->scale, in->shift),
+            _mm512_setzero_ps());
+    return in->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+}
+
 /* An input row of column block ox from p (its padded column ox), or zeros
  * for a row outside the plane: its two vectors, *lo and 16 after. */
-static inline __attribute__((always_inline)) void strip_row(const float *p, int inside, int relu,
-                                                            __mmask16 mlo, __mmask16 mhi,
-                                                            __m512 *lo, __m512 *hi)
+static inline __attribute__((always_inline)) void strip_row(const float *p, int inside,
+                                                            const StripIn *in, __mmask16 mlo,
+                                                            __mmask16 mhi, __m512 *lo, __m512 *hi)
 {
     if (!inside) {
         *lo = *hi = _mm512_setzero_ps();
         return;
     }
-    *lo = _mm512_maskz_loadu_ps(mlo, p);
-    *hi = _mm512_maskz_loadu_ps(mhi, p + 16);
-    if (relu) {
-        *lo = _mm512_max_ps(*lo, _mm512_setzero_ps());
-        *hi = _mm512_max_ps(*hi, _mm512_setzero_ps());
-    }
+    *lo = strip_through(in, _mm512_maskz_loadu_ps(mlo, p), mlo);
+    *hi = strip_through(in, _mm512_maskz_loadu_ps(mhi, p + 16), mhi);
 }
 
 /* The row's 16 lanes from lane `shift` on: lo's, then hi's. */
@@ -536,11 +559,12 @@ static inline __attribute__((always_inline)) StripMasks strip_masks(const int K,
 
 /* Loads the row at p (3x3) or finds it (5x5); 0 for a 5x5 row outside the
  * plane (a row of zeros adds nothing). */
-static inline __attribute__((always_inline)) int
-strip_load(const int K, const float *p, int inside, int relu, const StripMasks *m, StripRow *sr)
+static inline __attribute__((always_inline)) int strip_load(const int K, const float *p, int inside,
+                                                            const StripIn *in, const StripMasks *m,
+                                                            StripRow *sr)
 {
     if (K != 5) {
-        strip_row(p, inside, relu, m->lo, m->hi, &sr->lo, &sr->hi);
+        strip_row(p, inside, in, m->lo, m->hi, &sr->lo, &sr->hi);
         return 1;
     }
     sr->p = p;
@@ -548,14 +572,13 @@ strip_load(const int K, const float *p, int inside, int relu, const StripMasks *
 }
 
 static inline __attribute__((always_inline)) __m512 strip_tap(const int K, const int D,
-                                                              const PlanePlan *pl,
+                                                              const StripIn *in,
                                                               const StripMasks *m,
                                                               const StripRow *sr, int kx)
 {
     if (K != 5)
         return strip_shift(sr->lo, sr->hi, kx * D);
-    const __m512 v = _mm512_maskz_loadu_ps(m->tap[kx], sr->p + kx * D);
-    return pl->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+    return strip_through(in, _mm512_maskz_loadu_ps(m->tap[kx], sr->p + kx * D), m->tap[kx]);
 }
 
 /* The multiply-adds of tap column kx of input row r, shared by the strips
@@ -589,18 +612,19 @@ strip_rows_fmas(const int K, const int D, const int R, const int WGRAD, const Pl
     /* the plane's fields read once, the rows found by a running offset (per
      * row, the bounds and the address had cost more scalar work than the
      * multiply-adds had room for) */
-    const int iy0 = oy0 - pl->pt, src_h = pl->src_h, relu = pl->relu;
+    const int iy0 = oy0 - pl->pt, src_h = pl->src_h;
+    const StripIn in = strip_in(pl);
     const ptrdiff_t ld = pl->src_w;
     ptrdiff_t off = (ptrdiff_t)iy0 * ld + ox - pl->pl;
 #pragma GCC unroll 16
     for (int r = 0; r < R + (K - 1) * D; r++, off += ld) {
         StripRow sr;
         const int inside = (unsigned)(iy0 + r) < (unsigned)src_h;
-        if (!strip_load(K, inside ? x + off : x, inside, relu, &m, &sr))
+        if (!strip_load(K, inside ? x + off : x, inside, &in, &m, &sr))
             continue;
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++)
-            strip_fmas(K, D, R, WGRAD, r, kx, strip_tap(K, D, pl, &m, &sr, kx), wb, gv, a);
+            strip_fmas(K, D, R, WGRAD, r, kx, strip_tap(K, D, &in, &m, &sr, kx), wb, gv, a);
     }
 }
 
@@ -671,17 +695,17 @@ static int dw_paired(const PlanePlan *pl)
 /* Input rows a (lanes 0-7) and a + 4 (lanes 8-15), at offsets off and
  * off + 4 rows in x, zero beyond the plane's columns and for rows outside
  * it (src_h rows of ld). */
-static inline __attribute__((always_inline)) __m512
-pair_row(const float *x, int a, ptrdiff_t off, int src_h, ptrdiff_t ld, int relu, __mmask8 cols)
+static inline __attribute__((always_inline)) __m512 pair_row(const float *x, int a, ptrdiff_t off,
+                                                             int src_h, ptrdiff_t ld,
+                                                             const StripIn *in, __mmask8 cols)
 {
-    const int b = a + DW_PAIR_ROWS;
-    const __m256 lo =
-        (unsigned)a < (unsigned)src_h ? _mm256_maskz_loadu_ps(cols, x + off) : _mm256_setzero_ps();
-    const __m256 hi = (unsigned)b < (unsigned)src_h
-                          ? _mm256_maskz_loadu_ps(cols, x + off + DW_PAIR_ROWS * ld)
-                          : _mm256_setzero_ps();
-    const __m512 v = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-    return relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+    const int b = a + DW_PAIR_ROWS, top = (unsigned)a < (unsigned)src_h,
+              bot = (unsigned)b < (unsigned)src_h;
+    const __m256 lo = top ? _mm256_maskz_loadu_ps(cols, x + off) : _mm256_setzero_ps();
+    const __m256 hi =
+        bot ? _mm256_maskz_loadu_ps(cols, x + off + DW_PAIR_ROWS * ld) : _mm256_setzero_ps();
+    const __mmask16 inside = (__mmask16)((top ? cols : 0u) | (bot ? (unsigned)cols << 8 : 0u));
+    return strip_through(in, _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1), inside);
 }
 
 /* The lane moves of tap column kx: output lane l of each half reads source
@@ -725,12 +749,13 @@ static inline __attribute__((always_inline)) void pair_fmas(const int K, const i
 #pragma GCC unroll 5
     for (int kx = 0; kx < K; kx++)
         sh[kx] = pair_shift_plan(pl, kx, D);
-    const int src_h = pl->src_h, relu = pl->relu;
+    const int src_h = pl->src_h;
+    const StripIn in = strip_in(pl);
     const ptrdiff_t ld = pl->src_w;
     ptrdiff_t off = -(ptrdiff_t)pl->pt * ld; /* row r - pt, as strip_rows_fmas */
 #pragma GCC unroll 16
     for (int r = 0; r < DW_PAIR_ROWS + (K - 1) * D; r++, off += ld) {
-        const __m512 v = pair_row(x, r - pl->pt, off, src_h, ld, relu, cols);
+        const __m512 v = pair_row(x, r - pl->pt, off, src_h, ld, &in, cols);
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++)
             strip_fmas(K, D, DW_PAIR_ROWS, WGRAD, r, kx, pair_shift(v, &sh[kx]), wb, gv, a);
@@ -820,6 +845,7 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
     for (int kx = 0; kx < K; kx++)
         m[kx] = strip_lanes(ox + kx * D - pl->pl, pl->src_w);
     v8 a[8];
+    const v8 bm = v8_set1(pl->bn_mean), ba = v8_set1(pl->bn_scale), bb = v8_set1(pl->bn_shift);
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++)
         a[j] = v8_set1(0.0f);
@@ -832,7 +858,11 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
             v8 v = (v8)_mm256_maskload_ps(p + kx * D, m[kx]);
-            if (pl->relu)
+            if (pl->bn) /* the padding stays zero: masked after the BN */
+                v = (v8)_mm256_and_ps(
+                    _mm256_max_ps((__m256)((v - bm) * ba + bb), _mm256_setzero_ps()),
+                    _mm256_castsi256_ps(m[kx]));
+            else if (pl->relu)
                 v = (v8)_mm256_max_ps((__m256)v, _mm256_setzero_ps());
 #pragma GCC unroll 5
             for (int ky = 0; ky < K; ky++) {
@@ -1416,21 +1446,34 @@ static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, in
                                                 dw->pad, dw->pad, d->ho, d->wo) == 0;
 }
 
-/* Whether a ReLU-only pre can be taken by the strips as they read the
- * input, with no copy of the image: the correlation's strips serve the
- * plane, and with wgrad the weight gradient's too. Sets d->pl.relu. */
-static int dw_relu_on_load(DwImage *d, const ConvPre *pre, int wgrad)
+/* Whether pre (a ReLU, or a BN apply and a ReLU) can be taken by the strips
+ * as they read the input, with no copy of the image: the correlation's
+ * strips serve the plane, and with wgrad the weight gradient's too. Sets
+ * d->pl.relu and d->pl.bn; dw_pre_channel sets the BN's numbers. (The copy,
+ * conv_pre_image, had cost 1.5 % of a training step at 1 thread.) */
+static int dw_pre_on_load(DwImage *d, const ConvPre *pre, int wgrad)
 {
-    d->pl.relu = pre && !pre->mean && d->planned && dw_strip_rows(&d->pl, 0) &&
-                 (!wgrad || dw_strip_rows(&d->pl, 1));
+    d->pl.relu =
+        pre && d->planned && dw_strip_rows(&d->pl, 0) && (!wgrad || dw_strip_rows(&d->pl, 1));
+    d->pl.bn = d->pl.relu && pre->mean;
     return d->pl.relu;
+}
+
+/* Channel ch's BN numbers for the strips, when they apply pre's BN. */
+static void dw_pre_channel(DwImage *d, const ConvPre *pre, int ch)
+{
+    if (!d->pl.bn)
+        return;
+    d->pl.bn_mean = pre->mean[ch];
+    d->pl.bn_scale = pre->scale[ch];
+    d->pl.bn_shift = pre->shift[ch];
 }
 
 /* tile (c, ho, wo) = depthwise(x), x one image, tile's planes ldt apart;
  * buf: the plane buffer, cleared once by the caller (plane_fill never
  * writes its border). */
-static void dw_image_forward(const DwImage *d, float *buf, float *tile, size_t ldt, const float *x,
-                             const float *wdw)
+static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *tile, size_t ldt,
+                             const float *x, const float *wdw)
 {
     const size_t hw = (size_t)d->h * d->w, p = (size_t)d->ho * d->wo;
     if (!d->planned) {
@@ -1441,6 +1484,7 @@ static void dw_image_forward(const DwImage *d, float *buf, float *tile, size_t l
     }
     for (int ch = 0; ch < d->dw->c_in; ch++) {
         int filled = 0;
+        dw_pre_channel(d, pre, ch);
         dw_plane_corr(&d->pl, buf, x + ch * hw, tile + ch * ldt, wdw + (size_t)ch * d->pl.taps, 0,
                       &filled);
     }
@@ -1473,20 +1517,19 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     if (d.planned)
         plane_clear(&d.pl, buf);
-    if (dw_relu_on_load(&d, pre, 0))
-        pre = NULL;
+    const int on_load = dw_pre_on_load(&d, pre, 0);
     const int co = pw->c_out;
     double t_dw = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         const double t0 = profile_enabled ? profile_clock() : 0.0;
         const float *x = in + (size_t)i * c * hw;
-        if (pre) {
+        if (pre && !on_load) {
             conv_pre_image(xt, x, pre, c, hw);
             x = xt;
         }
         float *t = keep ? keep + (size_t)i * c * p : tile;
         const int ldt = keep ? p : ld;
-        dw_image_forward(&d, buf, t, ldt, x, wdw);
+        dw_image_forward(&d, pre, buf, t, ldt, x, wdw);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
         float *z = out + (size_t)i * co * p;
         gemm_small(co, p, c, wpw, c, 1, t, ldt, z, p, 0);
@@ -1529,7 +1572,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
         const float *a = dout + (size_t)i * co * p;
         double t0 = profile_enabled ? profile_clock() : 0.0, t1 = t0;
         if (dwpw) {
-            dw_image_forward(&d, buf, tile, p, in + (size_t)i * c * h * w, wdw);
+            dw_image_forward(&d, NULL, buf, tile, p, in + (size_t)i * c * h * w, wdw);
             t1 = profile_enabled ? profile_clock() : 0.0;
             int gi = 0; /* dense_dweight_groups' group of image i */
             while (i >= n * (gi + 1) / DW_GROUPS)
@@ -1565,6 +1608,20 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
         dx[i] = mask[i] > 0.0f ? dx[i] : 0.0f;
 }
 
+/* relu_mask_in_place where the BN apply of x (the strips' formula, pl's
+ * numbers) is > 0: x read raw, the BN and ReLU taken on load. */
+static void bn_relu_mask_in_place(float *restrict dx, const float *restrict x, size_t n,
+                                  const PlanePlan *pl)
+{
+    const vf zero = vf_set1(0.0f), m = vf_set1(pl->bn_mean), a = vf_set1(pl->bn_scale),
+             b = vf_set1(pl->bn_shift);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vf_store(dx + i, vf_if_gt((vf_load(x + i) - m) * a + b, zero, vf_load(dx + i), zero));
+    for (; i < n; i++)
+        dx[i] = (x[i] - pl->bn_mean) * pl->bn_scale + pl->bn_shift > 0.0f ? dx[i] : 0.0f;
+}
+
 /* dx[0..n) += g where mask > 0: a ReLU's backward, added. */
 static void relu_mask_add(float *restrict dx, const float *restrict g, const float *restrict mask,
                           size_t n)
@@ -1583,11 +1640,12 @@ static void relu_mask_add(float *restrict dx, const float *restrict g, const flo
  * buffer once where they do not serve it. masked: x is a ReLU's output (a
  * ConvPre's), and din = (not +=) the gradient under that ReLU; with dxt
  * (room for one image's input gradient), din += it instead. */
-static void dw_pw_backward_image(const DwImage *d, const DwBack *b, const ConvSpec *pw, float *xbuf,
-                                 float *dbuf, float *din, float *dxt, int masked, float *ddw,
-                                 float *dpw, const float *a, int lda, const float *x,
-                                 const float *wdw, const float *wpw, float *tile, const float *kept,
-                                 float *gmid, double *t_dw, double *t_pw)
+static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b,
+                                 const ConvSpec *pw, float *xbuf, float *dbuf, float *din,
+                                 float *dxt, int masked, float *ddw, float *dpw, const float *a,
+                                 int lda, const float *x, const float *wdw, const float *wpw,
+                                 float *tile, const float *kept, float *gmid, double *t_dw,
+                                 double *t_pw)
 {
     const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
@@ -1603,6 +1661,7 @@ static void dw_pw_backward_image(const DwImage *d, const DwBack *b, const ConvSp
         for (int t = 0; t < taps; t++)
             wacc[t] = vf_set1(0.0f);
         int filled = 0; /* one padded copy of the plane, if any, for both */
+        dw_pre_channel(d, pre, ch);
         if (!kept)
             dw_plane_corr(&d->pl, xbuf, x + ch * hw, tile + (size_t)ch * p, wk, 0, &filled);
         /* with up the strips read x: the copy, if any, stays the forward's */
@@ -1613,6 +1672,8 @@ static void dw_pw_backward_image(const DwImage *d, const DwBack *b, const ConvSp
         dw_din_plane(&d->pl, b->has_gath ? &b->gath : NULL, dbuf, dx, masked, g, wk, wflip);
         if (dxt)
             relu_mask_add(din + ch * hw, dx, x + ch * hw, hw);
+        else if (masked && d->pl.bn)
+            bn_relu_mask_in_place(dx, x + ch * hw, hw, &d->pl);
         else if (masked)
             relu_mask_in_place(dx, x + ch * hw, hw);
     }
@@ -1701,7 +1762,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     plane_clear(&d.pl, xbuf);
     dw_back_clear(&b, dbuf);
-    const int on_load = dw_relu_on_load(&d, pre, 1); /* the ReLU's mask: x > 0 either way */
+    /* the ReLU's mask: x > 0 with a copy, its BN apply > 0 on load */
+    const int on_load = dw_pre_on_load(&d, pre, 1);
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * c * hw;
         if (pre && !on_load) {
@@ -1714,8 +1776,9 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         int lda;
         const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
         float *dx = din + (size_t)i * c * hw;
-        dw_pw_backward_image(&d, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, lda, x, wdw,
-                             wpw, tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
+        dw_pw_backward_image(&d, pre, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, lda, x,
+                             wdw, wpw, tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw,
+                             &t_pw);
         if (sums)
             pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
     }

@@ -20,7 +20,8 @@ int plane_plan(PlanePlan *p, int k, int d, int s, int src_h, int src_w, int pad_
     p->pl = pad_l;
     p->out_h = out_h;
     p->out_w = out_w;
-    p->relu = 0;
+    p->relu = p->bn = 0;
+    p->bn_mean = p->bn_scale = p->bn_shift = 0.0f;
     p->chunks = (out_w + VL - 1) / VL;
     p->hp = (out_h - 1) * s + (k - 1) * d + 1;
     /* the last job reads 8 lanes even when fewer are valid */

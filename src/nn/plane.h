@@ -34,7 +34,10 @@ typedef struct PlanePlan {
     int out_h, out_w; /* pixels computed from the buffer */
     int relu;         /* the depthwise strips read the source plane through a
                        * ReLU (set only where dw_strip_rows serves the plane) */
-    int chunks;       /* jobs per output row: ceil(out_w / VL) */
+    int bn;           /* ... and before it a BN apply, (x - bn_mean) * bn_scale
+                       * + bn_shift, set per channel */
+    float bn_mean, bn_scale, bn_shift;
+    int chunks; /* jobs per output row: ceil(out_w / VL) */
     int tapoff[PLANE_MAX_TAPS];
     /* tap indices column by column (kx outer): scatters in this order never
      * store a vector that partly overlaps the one stored just before, which
