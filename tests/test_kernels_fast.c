@@ -318,7 +318,7 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
                 xcat[((size_t)i * count + b) * per + e] = v > 0.0f ? v : 0.0f;
             }
     }
-    const ConvCat in = {(const float *const *)src, count, c, 1};
+    const ConvCat in = {(const float *const *)src, count, c, 1, 0};
     float *want = buf(nout), *got = randn(nout, 1.0f);
     float *scr = buf(conv_scratch_floats(&pw, n, h, w)),
           *scratch = buf(conv_relu_cat_scratch_floats(&pw, 1, h, w));
@@ -338,6 +338,8 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
                 din_want[b][q] = din[b][q] + (xcat[qc] > 0.0f ? dcat[qc] : 0.0f);
             }
     }
+    float *din0 = buf(part); /* din[0] before the backward adds into it */
+    memcpy(din0, din[0], part * sizeof *din0);
     conv2d_relu_cat_backward(&pw, din, &dw_got, g, &in, NULL, (const float *const *)&wt, n, h, w,
                              scratch);
     int same = 1;
@@ -345,6 +347,20 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
         same &= same_bits(din[b], din_want[b], part);
     ok(same && near(dw_got, dw_want, nw, 1e-5),
        "... and its backward: the input gradient added through the ReLU, the weight gradient");
+    if (count == 1) { /* the source a ReLU's output already: read in place, the same bits */
+        const float *relu = xcat;
+        const ConvCat done = {&relu, 1, c, 1, 1};
+        float *got2 = buf(nout), *dw2 = buf(nw);
+        conv2d_relu_cat_forward(&pw, got2, &done, NULL, (const float *const *)&wt, n, h, w,
+                                scratch);
+        conv2d_relu_cat_backward(&pw, &din0, &dw2, g, &done, NULL, (const float *const *)&wt, n, h,
+                                 w, scratch);
+        ok(same_bits(got2, got, nout) && same_bits(dw2, dw_got, nw) &&
+               same_bits(din0, din_want[0], part),
+           "... read in place when it is a ReLU's output already (relu_done): the same bits");
+        free(got2), free(dw2);
+    }
+    free(din0);
     for (int b = 0; b < count; b++)
         free(src[b]), free(din[b]), free(din_want[b]);
     free(xcat), free(wt), free(want), free(got), free(scr), free(scratch), free(g), free(dcat);
@@ -369,7 +385,7 @@ static void check_relu_cat_bn(int count, int c, int c_out, int phases, int n, in
         din_got[b] = buf(part);
         memcpy(din_got[b], din_want[b], part * sizeof *din_got[b]);
     }
-    const ConvCat in = {(const float *const *)src, count, c, phases};
+    const ConvCat in = {(const float *const *)src, count, c, phases, 0};
     float *scratch = buf(conv_relu_cat_scratch_floats(&pw, phases, h, w));
     float *z = buf(nout), *zf = buf(nout), *st = buf(4 * (size_t)co), *gamma = randn(co, 1.0f);
     double *acc = calloc(2 * (size_t)co, sizeof *acc);
@@ -436,7 +452,7 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
                 xcat[((size_t)i * count + b) * per + e] = v > 0.0f ? v : 0.0f;
             }
     }
-    const ConvCat in = {(const float *const *)src, count, c, 2};
+    const ConvCat in = {(const float *const *)src, count, c, 2, 0};
     float *wt[2] = {randn(nw, 0.5f), randn(nw, 0.5f)};
     float *sub = buf(nsub), *half = buf(nhalf), *want = buf(2 * nhalf), *got = randn(2 * nhalf, 1);
     float *scr = buf(conv_scratch_floats(&pw, n, ho, wo) + 1);
@@ -881,8 +897,10 @@ int main(void)
     check_bn_threads(3, 5, 49);
     check_relu_cat(4, 16, 16, 3, 28, 28);
     check_relu_cat(2, 8, 24, 2, 7, 7);
-    check_relu_cat(3, 5, 7, 2, 5, 3);   /* sizes off the vector width */
-    check_relu_cat(4, 9, 9, 2, 32, 32); /* a CIFAR-10 cell's preprocessing */
+    check_relu_cat(3, 5, 7, 2, 5, 3);     /* sizes off the vector width */
+    check_relu_cat(4, 9, 9, 2, 32, 32);   /* a CIFAR-10 cell's preprocessing */
+    check_relu_cat(1, 48, 16, 2, 28, 28); /* the stem's (relu_done) */
+    check_relu_cat(1, 27, 9, 2, 32, 32);
     check_relu_cat_fr(2, 16, 16, 3, 28, 28);
     check_relu_cat_fr(3, 8, 12, 2, 14, 14);
     check_relu_cat_fr(1, 5, 3, 2, 6, 38);  /* rows of 38: two 8-float gathers and a tail */

@@ -377,7 +377,7 @@ typedef struct CatCtx {
 static void cat_fwd(void *p, float *y)
 {
     CatCtx *c = p;
-    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 1};
+    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 1, 0};
     conv2d_relu_cat_forward(&c->s, y, &in, NULL, (const float *const *)&c->wt, c->n, c->h, c->w,
                             c->scratch);
 }
@@ -395,7 +395,7 @@ static void check_relu_cat(int c, int c_out, int n, int h, int w)
     x.wt = randn(nw, 0.5f);
     x.scratch = buf(conv_relu_cat_scratch_floats(&x.s, 1, h, w));
     float *g = randn(ny, 1.0f), *gw = prefilled(nw);
-    const ConvCat in = {(const float *const *)x.src, 3, c, 1};
+    const ConvCat in = {(const float *const *)x.src, 3, c, 1, 0};
     conv2d_relu_cat_backward(&x.s, din, &gw, g, &in, NULL, (const float *const *)&x.wt, n, h, w,
                              x.scratch);
     char what[160];
@@ -424,7 +424,7 @@ typedef struct CatFrCtx {
 static void cat_fr_fwd(void *p, float *y)
 {
     CatFrCtx *c = p;
-    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 2};
+    const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 2, 0};
     conv2d_relu_cat_forward(&c->s, y, &in, NULL, (const float *const *)c->wt, c->n, c->h, c->w,
                             c->scratch);
 }
@@ -443,7 +443,7 @@ static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
         x.wt[k] = randn(nw, 0.5f);
     x.scratch = buf(conv_relu_cat_scratch_floats(&x.s, 2, h, w));
     float *g = randn(ny, 1.0f), *gw[2] = {prefilled(nw), prefilled(nw)};
-    const ConvCat in = {(const float *const *)x.src, 3, c, 2};
+    const ConvCat in = {(const float *const *)x.src, 3, c, 2, 0};
     conv2d_relu_cat_backward(&x.s, din, gw, g, &in, NULL, (const float *const *)x.wt, n, h, w,
                              x.scratch);
     char what[160];

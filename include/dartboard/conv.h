@@ -135,6 +135,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
 typedef struct ConvCat {
     const float *const *src;
     int count, c, phases;
+    int relu_done; /* one source of one phase that is a ReLU's output already
+                    * (the stem's): read in place, not gathered */
 } ConvCat;
 /* The scratch floats of either, with or without post. */
 size_t conv_relu_cat_scratch_floats(const ConvSpec *s, int phases, int h, int w);

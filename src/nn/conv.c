@@ -1933,6 +1933,21 @@ static int relu_cat_plan(const ConvSpec *s, const ConvCat *in, int n, int h, int
     return (h / ph) * (w / ph);
 }
 
+/* Image i's ReLU'd concatenation (phase ph) as the products' B: gathered in
+ * xt (rows ld apart), or the source itself where it is a ReLU's output
+ * already (rows p apart; gemm_small's bits do not depend on where B is). */
+static const float *relu_cat_b(float *xt, size_t ld, const ConvCat *in, int i, int h, int w, int ph,
+                               int *ldb)
+{
+    if (in->relu_done && in->count == 1 && in->phases == 1) {
+        *ldb = h * w;
+        return in->src[0] + (size_t)i * in->c * h * w;
+    }
+    *ldb = (int)ld;
+    relu_cat_gather(xt, ld, in, i, h, w, ph);
+    return xt;
+}
+
 void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
                              const float *const *weight, int n, int h, int w, float *scratch)
 {
@@ -1942,10 +1957,11 @@ void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, c
     for (int i = 0; i < n; i++) {
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
-            relu_cat_gather(scratch, ld, in, i, h, w, ph);
+            int ldb;
+            const float *b = relu_cat_b(scratch, ld, in, i, h, w, ph, &ldb);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             /* conv2d_forward's product: the same bits */
-            gemm_small(s->c_out, p, s->c_in, weight[ph], s->c_in, 1, scratch, ld,
+            gemm_small(s->c_out, p, s->c_in, weight[ph], s->c_in, 1, b, ldb,
                        out + ((size_t)i * in->phases + ph) * s->c_out * p, p, 0);
             if (profile_enabled) {
                 t_ew += t1 - t0;
@@ -1977,10 +1993,11 @@ void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const
         const float *gi = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
-            relu_cat_gather(xt, ld, in, i, h, w, ph);
+            int ldb;
+            const float *b = relu_cat_b(xt, ld, in, i, h, w, ph, &ldb);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             const float *g = gi + (size_t)ph * s->c_out * lda;
-            dweight_group_add(dweight[ph], g, lda, xt, ld, s->c_out, s->c_in, p);
+            dweight_group_add(dweight[ph], g, lda, b, ldb, s->c_out, s->c_in, p);
             gemm_small(s->c_in, p, s->c_out, weight[ph], 1, s->c_in, g, lda, dxt, p, 0);
             const double t2 = profile_enabled ? profile_clock() : 0.0;
             relu_cat_scatter_add(din, dxt, in, i, h, w, ph);

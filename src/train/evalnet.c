@@ -649,7 +649,7 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
         pool_forward(net, op, out, in);
         break;
     case OP_SKIP_CONNECT: { /* strided: a FactorizedReduce of the state */
-        const ConvCat state = {&in, 1, op->c, 1};
+        const ConvCat state = {&in, 1, op->c, 1, 0};
         ev_fact_red_forward(net, &op->fr, to, &state);
         return;
     }
@@ -680,7 +680,7 @@ static ConvCat output_cat(const EvalNet *net, int k, const float **src)
     const ECell *cell = &net->cells[k];
     for (int j = 0; j < cell->concat_count; j++)
         src[j] = cell->state[cell->concat[j]];
-    return (ConvCat){src, cell->concat_count, cell->c, 1};
+    return (ConvCat){src, cell->concat_count, cell->c, 1, 0};
 }
 
 /* The input of a ReLU-conv1x1-BN preprocessing of the output of cell k:
@@ -692,7 +692,7 @@ static ConvCat preprocess_input(EvalNet *net, int k, const float **src)
     if (k >= 0)
         return output_cat(net, k, src);
     src[0] = kept_output_relu(net, k);
-    return (ConvCat){src, 1, net->stem_bn.c, 1};
+    return (ConvCat){src, 1, net->stem_bn.c, 1, 1};
 }
 
 /* out = ReLU-conv1x1-BN of the output of cell k. */
@@ -815,7 +815,7 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
     const float *scale = op_drop(net, op);
     switch (op->kind) {
     case OP_SKIP_CONNECT: {
-        const ConvCat state = {(const float *const *)&cell->state[j], 1, op->c, 1};
+        const ConvCat state = {(const float *const *)&cell->state[j], 1, op->c, 1, 0};
         ev_fact_red_backward(net, &op->fr, dnode, scale, &state, &ds);
         return;
     }

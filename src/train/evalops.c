@@ -462,7 +462,7 @@ static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per
 {
     for (int b = 0; b < in->count; b++)
         src[b] = in->src[b] + (size_t)i0 * per;
-    return (ConvCat){src, in->count, in->c, in->phases};
+    return (ConvCat){src, in->count, in->c, in->phases, in->relu_done};
 }
 
 /* x = conv2d_relu_cat_forward(in) over the image groups; h x w: in's map;
@@ -536,7 +536,7 @@ void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout
 
 void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in)
 {
-    const ConvCat two = {in->src, in->count, in->c, 2};
+    const ConvCat two = {in->src, in->count, in->c, 2, 0};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
     const int fused = stats_fused(net);
     cat_forward(net, &f->a.spec, wt, f->x, &two, fused, f->h, f->w);
@@ -548,7 +548,7 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const f
 {
     ebn_grad_coef(net, &f->bn, dout, dout_scale, f->x, f->ho * f->wo);
     const ConvPost post = ebn_post(net, &f->bn, NULL, dout_scale, f->x);
-    const ConvCat two = {in->src, in->count, in->c, 2};
+    const ConvCat two = {in->src, in->count, in->c, 2, 0};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
     float *gw[2] = {net->gw + f->a.w, net->gw + f->b.w};
     cat_backward(net, &f->a.spec, wt, gw, dout, &post, &two, din, f->h, f->w);
