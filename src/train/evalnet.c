@@ -71,7 +71,7 @@
 NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 {
     if (k < 0) {
-        ebn_apply(net, &net->stem_bn, &(EDest){dst, NULL, 0}, net->stem_x,
+        ebn_apply(net, &net->stem_bn, &(EDest){dst, NULL, 0, NULL}, net->stem_x,
                   net->spec.height * net->spec.width, 1);
         return;
     }
@@ -703,6 +703,22 @@ static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k)
     ev_relu_conv_bn_cat_forward(net, r, out, &in);
 }
 
+/* The identity edge of node i whose other edge ends in a BN (a sep_conv,
+ * dil_conv or strided skip_connect): that BN's apply writes the node as the
+ * identity's input plus its output, one pass where a copy and an add took
+ * two (and input + output is output + input: the same bits); else -1. */
+static int identity_fused(const ECell *cell, int i)
+{
+    for (int q = 0; q < 2; q++) {
+        const int e = 2 * i + q, f = 2 * i + 1 - q;
+        const int kind = cell->ops[f].kind;
+        if (cell->ops[e].drop < 0 && cell->ops[f].drop >= 0 && cell->shared[f] < 0 &&
+            kind != OP_MAX_POOL_3X3 && kind != OP_AVG_POOL_3X3)
+            return e;
+    }
+    return -1;
+}
+
 static void cell_forward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
@@ -712,16 +728,26 @@ static void cell_forward(EvalNet *net, int k)
     if (cell->reduction_prev) { /* k0 >= 0: a cell follows the first reduction */
         const float *src[CAT_MAX];
         const ConvCat in = output_cat(net, k0, src);
-        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0}, &in);
+        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0, NULL}, &in);
     } else {
         preprocess_forward(net, &cell->pre0, cell->state[0], k0);
     }
     preprocess_forward(net, &cell->pre1, cell->state[1], k - 1);
     for (int i = 0; i < nodes; i++) {
         float *node = cell->state[2 + i];
+        const int ident = identity_fused(cell, i);
         for (int e = 2 * i; e < 2 * i + 2; e++) {
             const EOp *op = &cell->ops[e];
             int j = cell->edges[e].input;
+            if (e == ident)
+                continue;
+            if (ident >= 0) { /* the BN's apply adds the identity's input */
+                op_forward(
+                    net, op,
+                    &(EDest){node, op_drop(net, op), 0, cell->state[cell->edges[ident].input]},
+                    cell->state[j]);
+                continue;
+            }
             if (op->drop < 0) { /* identity */
                 droppath_forward(node, cell->state[j], NULL, n, per, e & 1);
                 continue;
@@ -733,7 +759,7 @@ static void cell_forward(EvalNet *net, int k)
                 droppath_forward(node, pooled, op_drop(net, op), n, per, e & 1);
                 continue;
             }
-            op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1}, cell->state[j]);
+            op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1, NULL}, cell->state[j]);
         }
     }
 }
@@ -879,14 +905,15 @@ static void cell_backward(EvalNet *net, int k)
     int k0 = k >= 2 ? k - 2 : -1;
     if (!cell->kept[0]) {
         if (cell->reduction_prev)
-            ebn_apply(net, &cell->pre0_fr.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0_fr.x,
-                      (int)hw, 0);
+            ebn_apply(net, &cell->pre0_fr.bn, &(EDest){cell->state[0], NULL, 0, NULL},
+                      cell->pre0_fr.x, (int)hw, 0);
         else
-            ebn_apply(net, &cell->pre0.bn, &(EDest){cell->state[0], NULL, 0}, cell->pre0.x, (int)hw,
-                      0);
+            ebn_apply(net, &cell->pre0.bn, &(EDest){cell->state[0], NULL, 0, NULL}, cell->pre0.x,
+                      (int)hw, 0);
     }
     if (!cell->kept[1])
-        ebn_apply(net, &cell->pre1.bn, &(EDest){cell->state[1], NULL, 0}, cell->pre1.x, (int)hw, 0);
+        ebn_apply(net, &cell->pre1.bn, &(EDest){cell->state[1], NULL, 0, NULL}, cell->pre1.x,
+                  (int)hw, 0);
     /* a state in the concat has its gradient in the output's, where it
      * first appears (later appearances added in); the others start at zero */
     float *dout = output_grad(net, k), *ds[2 + GENOTYPE_MAX_NODES] = {0};

@@ -154,7 +154,12 @@ NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const flo
         float s = to->scale ? to->scale[q / c] : 1.0f;
         const float *ip = in + (size_t)q * hw;
         float *op = to->node + (size_t)q * hw;
-        if (relu) {
+        if (to->base) { /* the identity's input plus the output: one pass */
+            const float *bp = to->base + (size_t)q * hw;
+#pragma omp simd
+            for (int j = 0; j < hw; j++)
+                op[j] = bp[j] + ((ip[j] - m) * a + b) * s;
+        } else if (relu) {
 #pragma omp simd
             for (int j = 0; j < hw; j++) {
                 float y = (ip[j] - m) * a + b;
@@ -217,7 +222,7 @@ void ebn_stats(EvalNet *net, const EBn *bn, const float *in, int hw)
  * writes it, else the statistics then the scaled or added apply. */
 static void ebn_to(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw)
 {
-    if (!to->scale && !to->add) {
+    if (!to->scale && !to->add && !to->base) {
         ebn_forward(net, bn, to->node, in, hw);
         return;
     }
@@ -519,7 +524,7 @@ void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const 
     const float *wt[1] = {net->w + r->conv.w};
     const int fused = stats_fused(net);
     cat_forward(net, &r->conv.spec, wt, r->x, in, fused, r->h, r->w);
-    ebn_out(net, &r->bn, &(EDest){out, NULL, 0}, r->x, r->h * r->w, fused);
+    ebn_out(net, &r->bn, &(EDest){out, NULL, 0, NULL}, r->x, r->h * r->w, fused);
 }
 
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,

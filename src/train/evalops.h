@@ -49,13 +49,15 @@ typedef struct ECv {
 } ECv;
 
 /* Where a block's output goes: node (=, or += with add) scale[i] * the
- * output of image i (scale NULL: 1). A cell node sums its two ops' outputs
- * after their drop-path; the ops ending in a BN do both in the BN's apply
- * pass. */
+ * output of image i (scale NULL: 1); with base, node = base + that (add
+ * 0): the node's other edge, an identity, taken in the same pass. A cell
+ * node sums its two ops' outputs after their drop-path; the ops ending in a
+ * BN do both in the BN's apply pass. */
 typedef struct EDest {
     float *node;
     const float *scale;
     int add;
+    const float *base;
 } EDest;
 
 /* ReLU -> conv 1x1 -> BN (a cell's preprocessing) */
