@@ -19,8 +19,9 @@
  *   by image as it reads it (conv.h's ConvCat), the auxiliary head whole
  *   (output_relu); the global pool reads the states;
  * - the stem's output: its ReLU whole, once in the forward and once in the
- *   backward, read by its three preprocessings as a ConvCat of one tensor
- *   (kept_output_relu), so their BNs are fused as every other cell's;
+ *   backward, read in place by its three preprocessings as a ConvCat of one
+ *   tensor (kept_output_relu, relu_done), so their BNs are fused as every
+ *   other cell's;
  * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
  *   the cell's backward (kept in the arena only when the concat holds
  *   them);
@@ -37,6 +38,8 @@
  * The output gradients of the cells rotate through three buffers: the
  * backward of cell k touches only those of k, k-1 and k-2. They are laid out
  * state by state, so a state in the concat finds its gradient in place.
+ * A node whose one edge is an identity takes the identity's input in its
+ * other op's BN apply (EDest.base), not in a copy of its own.
  * Inside a cell, each state has one gradient buffer that every op adds into
  * (the ops opening with a ReLU through it: sep_conv and dil_conv as ConvPre,
  * a strided skip_connect's FactorizedReduce as a ConvCat of the state).
