@@ -709,7 +709,9 @@ static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k)
 /* The identity edge of node i whose other edge ends in a BN (a sep_conv,
  * dil_conv or strided skip_connect): that BN's apply writes the node as the
  * identity's input plus its output, one pass where a copy and an add took
- * two (and input + output is output + input: the same bits); else -1. */
+ * two; else -1. Without drop-path the same bits (input + output is output +
+ * input); with it the scaled output and the input may be summed in one
+ * rounding where they took two. */
 static int identity_fused(const ECell *cell, int i)
 {
     for (int q = 0; q < 2; q++) {
