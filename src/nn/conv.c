@@ -602,6 +602,16 @@ static inline __attribute__((always_inline)) void strip_fmas(const int K, const 
     }
 }
 
+/* The correlation's K x K weights, each broadcast once per strip (GCC had
+ * kept them as scalars and broadcast one per multiply-add). */
+static inline __attribute__((always_inline)) void strip_weights(const int K, const float *wk,
+                                                                __m512 *wb)
+{
+#pragma GCC unroll 25
+    for (int t = 0; t < K * K; t++)
+        wb[t] = _mm512_set1_ps(wk[t]);
+}
+
 /* Every input row of the strip at output row oy0, column block ox, through
  * strip_fmas. */
 static inline __attribute__((always_inline)) void
@@ -633,9 +643,7 @@ dw_strip_corr(const int K, const int D, const int R, const PlanePlan *pl, const 
               float *dst, const float *restrict wk, int oy0, int ox, int lanes, int skip, int acc)
 {
     __m512 a[8], wb[25];
-#pragma GCC unroll 25
-    for (int t = 0; t < K * K; t++)
-        wb[t] = _mm512_set1_ps(wk[t]);
+    strip_weights(K, wk, wb);
 #pragma GCC unroll 8
     for (int j = 0; j < R; j++)
         a[j] = _mm512_setzero_ps();
@@ -770,9 +778,7 @@ static inline __attribute__((always_inline)) void dw_pair_corr(const int K, cons
     const int R = DW_PAIR_ROWS, w = pl->out_w;
     const __mmask8 out = (__mmask8)((1u << w) - 1u);
     __m512 a[DW_PAIR_ROWS], wb[25];
-#pragma GCC unroll 25
-    for (int t = 0; t < K * K; t++)
-        wb[t] = _mm512_set1_ps(wk[t]);
+    strip_weights(K, wk, wb);
 #pragma GCC unroll 4
     for (int j = 0; j < R; j++)
         a[j] = _mm512_setzero_ps();

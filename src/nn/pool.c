@@ -197,6 +197,21 @@ pool_plane_rows(const int S, const int avg, const PoolRows *r, const float *x, i
                          arg ? prow(r, r->harg, iy) : NULL);
 }
 
+/* The four kinds of pool, keyed avg * 2 + stride - 1, each compiled on its
+ * own: X(stride, avg). */
+#define POOL_KIND_CASES(X)                                                                         \
+    case 0:                                                                                        \
+        X(1, 0);                                                                                   \
+        break;                                                                                     \
+    case 1:                                                                                        \
+        X(2, 0);                                                                                   \
+        break;                                                                                     \
+    case 2:                                                                                        \
+        X(1, 1);                                                                                   \
+        break;                                                                                     \
+    default:                                                                                       \
+        X(2, 1)
+
 /* Input row of window row k of output row oy, or -1 outside the plane. */
 static inline __attribute__((always_inline)) int window_row(const int S, const PoolRows *r, int oy,
                                                             int k)
@@ -254,19 +269,11 @@ static void pool3x3_forward(float *out, const float *in, int n, int c, int h, in
         for (long q = 0; q < planes; q++) {
             const float *x = in + (size_t)q * h * w;
             float *y = out + (size_t)q * ho * wo;
-            switch (avg * 2 + stride - 1) { /* each case compiled on its own */
-            case 0:
-                pool_plane_fwd(1, 0, &r, x, y);
-                break;
-            case 1:
-                pool_plane_fwd(2, 0, &r, x, y);
-                break;
-            case 2:
-                pool_plane_fwd(1, 1, &r, x, y);
-                break;
-            default:
-                pool_plane_fwd(2, 1, &r, x, y);
+#define POOL_FWD(S, AVG) pool_plane_fwd(S, AVG, &r, x, y)
+            switch (avg * 2 + stride - 1) {
+                POOL_KIND_CASES(POOL_FWD);
             }
+#undef POOL_FWD
         }
     }
 }
@@ -299,8 +306,8 @@ pool_plane_out_rows(const int S, const int avg, const PoolRows *r, const float *
         float *o = prow(r, r->orow, oy), *og = avg ? o : prow(r, r->ograd, oy);
         const float *gy = g + (size_t)oy * r->wo;
         const vf cy = vf_set1(r->cnt_y[oy]);
-        int k0 = 0;
-        while (window_row(S, r, oy, k0) < 0)
+        int k0 = 0; /* max: the first window row inside the plane */
+        while (!avg && window_row(S, r, oy, k0) < 0)
             k0++;
         for (int x0 = 0; x0 < r->wo; x0 += VL) {
             const vf gv = r->wo - x0 >= VL ? vf_load(gy + x0) : vf_load_part(gy + x0, r->wo - x0);
@@ -458,19 +465,11 @@ static void pool3x3_backward(float *din, const float *dout, const float *in, int
         for (long q = 0; q < planes; q++) {
             float *dx = din + (size_t)q * h * w;
             const float *g = dout + (size_t)q * ho * wo, *x = in ? in + (size_t)q * h * w : NULL;
-            switch (avg * 2 + stride - 1) { /* each case compiled on its own */
-            case 0:
-                pool_plane_bwd(1, 0, &r, dx, g, x);
-                break;
-            case 1:
-                pool_plane_bwd(2, 0, &r, dx, g, x);
-                break;
-            case 2:
-                pool_plane_bwd(1, 1, &r, dx, g, x);
-                break;
-            default:
-                pool_plane_bwd(2, 1, &r, dx, g, x);
+#define POOL_BWD(S, AVG) pool_plane_bwd(S, AVG, &r, dx, g, x)
+            switch (avg * 2 + stride - 1) {
+                POOL_KIND_CASES(POOL_BWD);
             }
+#undef POOL_BWD
         }
     }
 }

@@ -303,8 +303,9 @@ static inline vf vf_zip_hi(vf e, vf o)
     return VF_SHUFFLE2(e, o, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
-/* a's last lane then b's first 15 (a row moved one pixel right), and a's
- * last 15 then b's first (one pixel left). */
+/* a's last lane then b's first VL - 1 (a row of blocks moved one pixel
+ * right), and a's last VL - 1 then b's first (one pixel left); the same for
+ * 8 lanes below. */
 static inline vf vf_shift_in_prev(vf a, vf b)
 {
     return VF_SHUFFLE2(a, b, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);

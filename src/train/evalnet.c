@@ -717,8 +717,8 @@ static int identity_fused(const ECell *cell, int i)
     for (int q = 0; q < 2; q++) {
         const int e = 2 * i + q, f = 2 * i + 1 - q;
         const int kind = cell->ops[f].kind;
-        if (cell->ops[e].drop < 0 && cell->ops[f].drop >= 0 && cell->shared[f] < 0 &&
-            kind != OP_MAX_POOL_3X3 && kind != OP_AVG_POOL_3X3)
+        if (cell->ops[e].drop < 0 && cell->ops[f].drop >= 0 && kind != OP_MAX_POOL_3X3 &&
+            kind != OP_AVG_POOL_3X3)
             return e;
     }
     return -1;
