@@ -2,7 +2,12 @@
  *
  * Register tiles of R rows x NV vectors of C: per step along k, NV vector
  * loads of a B row, R broadcasts of A, R*NV multiply-adds. B's column block
- * (k x NV vectors) stays in L1 while the row tiles pass over it. */
+ * (k x NV vectors) stays in L1 while the row tiles pass over it; the first
+ * row tile prefetches the next block's, whose k rows (each a plane's row,
+ * a few KiB apart) are more streams than the hardware prefetcher follows.
+ * The cifar training step 1.6 % faster (1 thread, 3 alternating rounds:
+ * 5,243 -> 5,162 ms); alone, 36 x 36 channels on 32x32 planes streamed
+ * from memory 68 -> 74 GFLOP/s. */
 #include "config.h"
 #include "isa.h"
 #include "gemm.h"
@@ -19,10 +24,9 @@
 #define TILE_R 4
 
 /* C rows 0..R, vectors 0..NV (the last holding `lanes` columns) over k. */
-static inline __attribute__((always_inline)) void gemm_tile(const int R, const int NV, int lanes,
-                                                            int k, const float *a, int a_row,
-                                                            int a_col, const float *b, int ldb,
-                                                            float *c, int ldc, int accumulate)
+static inline __attribute__((always_inline)) void
+gemm_tile(const int R, const int NV, int lanes, int k, const float *a, int a_row, int a_col,
+          const float *b, int ldb, float *c, int ldc, int accumulate, const float *next_b)
 {
     vf s[TILE_R][TILE_NV];
 #pragma GCC unroll 4
@@ -40,6 +44,10 @@ static inline __attribute__((always_inline)) void gemm_tile(const int R, const i
         for (int j = 0; j < NV; j++)
             bv[j] =
                 j < NV - 1 || lanes == VL ? vf_load(bq + j * VL) : vf_load_part(bq + j * VL, lanes);
+        if (next_b)
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; j++)
+                __builtin_prefetch(next_b + (size_t)q * ldb + j * VL);
         const float *aq = a + (size_t)q * a_col;
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
@@ -63,18 +71,17 @@ static inline __attribute__((always_inline)) void gemm_tile(const int R, const i
 
 /* All rows of C over one block of columns: NV full vectors, or one vector
  * of `lanes` columns. */
-static inline __attribute__((always_inline)) void gemm_columns(const int NV, int lanes, int m,
-                                                               int k, const float *a, int a_row,
-                                                               int a_col, const float *b, int ldb,
-                                                               float *c, int ldc, int accumulate)
+static inline __attribute__((always_inline)) void
+gemm_columns(const int NV, int lanes, int m, int k, const float *a, int a_row, int a_col,
+             const float *b, int ldb, float *c, int ldc, int accumulate, const float *next_b)
 {
     int r = 0;
     for (; r + TILE_R <= m; r += TILE_R)
         gemm_tile(TILE_R, NV, lanes, k, a + (size_t)r * a_row, a_row, a_col, b, ldb,
-                  c + (size_t)r * ldc, ldc, accumulate);
+                  c + (size_t)r * ldc, ldc, accumulate, r == 0 ? next_b : NULL);
     for (; r < m; r++)
         gemm_tile(1, NV, lanes, k, a + (size_t)r * a_row, a_row, a_col, b, ldb, c + (size_t)r * ldc,
-                  ldc, accumulate);
+                  ldc, accumulate, NULL);
 }
 
 /* Rows of B a multiple of 1 KiB apart (a 32x32 or 16x16 plane) fall into a
@@ -98,7 +105,7 @@ static void gemm_columns_panel(int m, int k, const float *a, int a_row, int a_co
                 vf_store(panel + q * TILE_NV * VL + j * VL,
                          vf_load(b + (size_t)(q0 + q) * ldb + j * VL));
         gemm_columns(TILE_NV, VL, m, kk, a + (size_t)q0 * a_col, a_row, a_col, panel, TILE_NV * VL,
-                     c, ldc, accumulate || q0 > 0);
+                     c, ldc, accumulate || q0 > 0, NULL);
     }
 }
 
@@ -111,7 +118,8 @@ void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const
         if (panel)
             gemm_columns_panel(m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
         else
-            gemm_columns(TILE_NV, VL, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate);
+            gemm_columns(TILE_NV, VL, m, k, a, a_row, a_col, b + x, ldb, c + x, ldc, accumulate,
+                         x + TILE_NV * VL < n ? b + x + TILE_NV * VL : NULL);
     /* The rest as one block of as many vectors as it needs, the last one
      * partial: a 7x7 plane (49 columns) is one 4-vector tile, not four
      * 1-vector tiles whose 4 accumulators would wait on the FMA latency. */
@@ -122,18 +130,18 @@ void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const
     case 0:
         break;
     case 1:
-        gemm_columns(1, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        gemm_columns(1, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate, NULL);
         break;
 #if TILE_NV > 2
     case 2:
-        gemm_columns(2, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        gemm_columns(2, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate, NULL);
         break;
     case 3:
-        gemm_columns(3, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        gemm_columns(3, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate, NULL);
         break;
 #endif
     default:
-        gemm_columns(TILE_NV, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate);
+        gemm_columns(TILE_NV, lanes, m, k, a, a_row, a_col, bx, ldb, cx, ldc, accumulate, NULL);
         break;
     }
 }
