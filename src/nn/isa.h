@@ -152,6 +152,7 @@
 #define droppath_forward_naive NN_ISA_NAME(droppath_forward_naive)
 /* internal to src/nn: each build calls its own */
 #define gemm_small NN_ISA_NAME(gemm_small)
+#define gemm_small_relu_add NN_ISA_NAME(gemm_small_relu_add)
 #define plane_plan NN_ISA_NAME(plane_plan)
 #define plane_clear NN_ISA_NAME(plane_clear)
 #define plane_fill NN_ISA_NAME(plane_fill)
