@@ -132,7 +132,7 @@ int bench_train(FILE *out, const Genotype *g, const char *name, const char *shap
             genotype, sp.in_channels, sp.height, sp.init_channels, sp.layers, sp.batch, threads, nw,
             med * 1e3, sp.batch / med, rss);
     if (profile)
-        bench_profile_report(out, "train", "memsets, optimizer, threads waiting", &pt, threads,
+        bench_profile_report(out, "train", "clearing, group sums, optimizer, waiting", &pt, threads,
                              steps, wall);
     rc = 0;
 done:

@@ -64,6 +64,7 @@
 #include "dartboard/linear.h"
 #include "dartboard/loss.h"
 #include "dartboard/pool.h"
+#include "dartboard/profile.h"
 
 /* ------------------------------------------------------------------ plan */
 
@@ -78,6 +79,7 @@ NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
                   net->spec.height * net->spec.width, 1);
         return;
     }
+    PROFILE_BEGIN;
     const ECell *cell = &net->cells[k];
     size_t per = (size_t)cell->c * cell->ho * cell->wo;
     int blocks = net->n * cell->concat_count;
@@ -90,6 +92,7 @@ NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
         for (size_t e = 0; e < per; e++)
             d[e] = src[e] > 0.0f ? src[e] : 0.0f;
     }
+    PROFILE_END(PROF_ELEMENTWISE, (double)blocks * per);
 }
 
 /* dout += g where relu > 0: the gradient g of output_relu(k) (concat
@@ -98,6 +101,7 @@ NN_CLONED static void output_relu(EvalNet *net, int k, float *dst)
 NN_CLONED static void output_relu_backward(EvalNet *net, int k, float *dout, const float *g,
                                            const float *relu)
 {
+    PROFILE_BEGIN;
     const ECell *cell = &net->cells[k];
     size_t per = (size_t)cell->c * cell->ho * cell->wo;
     int blocks = net->n * cell->concat_count;
@@ -110,6 +114,7 @@ NN_CLONED static void output_relu_backward(EvalNet *net, int k, float *dout, con
         for (size_t e = 0; e < per; e++)
             d[e] += rp[e] > 0.0f ? gp[e] : 0.0f;
     }
+    PROFILE_END(PROF_ELEMENTWISE, (double)blocks * per);
 }
 
 /* The gradient buffer of the output of cell k, k = -1 for the stem. It is

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dartboard/grad_reduce.h"
+#include "dartboard/profile.h"
 
 /* ------------------------------------------------------------------ plan */
 
@@ -145,6 +146,7 @@ static float ebn_scale(const EvalNet *net, const EBn *bn, int ch)
 NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw,
                          int relu)
 {
+    PROFILE_BEGIN;
     const float *beta = net->w + bn->beta;
     int c = bn->c, planes = net->n * c;
 #pragma omp parallel for schedule(static) if ((size_t)planes * hw >= PARALLEL_MIN_PASS)
@@ -176,6 +178,7 @@ NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const flo
                 op[j] = ((ip[j] - m) * a + b) * s;
         }
     }
+    PROFILE_END(PROF_BN, 4.0 * planes * hw);
 }
 
 /* Shared by the threads in blocks: a gradient buffer of the 28x28 stage is
