@@ -1888,7 +1888,7 @@ static void relu_cat_din(float *const *din, float *dxt, const ConvCat *in, int i
         const size_t per = (size_t)in->c * p;
         for (int b = 0; b < in->count; b++)
             gemm_small_relu_add(in->c, p, s->c_out, weight + (size_t)b * in->c, 1, s->c_in, g, ldg,
-                                din[b] + (size_t)i * per, p, in->src[b] + (size_t)i * per, p);
+                                din[b] + (size_t)i * per, p, in->src[b] + (size_t)i * per);
         return;
     }
     gemm_small(s->c_in, p, s->c_out, weight, 1, s->c_in, g, ldg, dxt, p, 0);

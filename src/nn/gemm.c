@@ -24,13 +24,12 @@
 #define TILE_R 4
 
 /* Where a product goes: C, rows ldc apart, set or added to; or, with a
- * mask, C += the product where the mask (rows ldm apart) is > 0: a ReLU's
+ * mask laid out as C, C += the product where the mask is > 0: a ReLU's
  * backward added in the store, the bits of relu_mask_add after a set. */
 typedef struct GemmOut {
     float *c;
     int ldc, accumulate;
     const float *mask;
-    int ldm;
 } GemmOut;
 
 /* o moved down r rows and right x columns. */
@@ -38,7 +37,7 @@ static inline __attribute__((always_inline)) GemmOut out_at(GemmOut o, int r, in
 {
     o.c += (size_t)r * o.ldc + x;
     if (o.mask)
-        o.mask += (size_t)r * o.ldm + x;
+        o.mask += (size_t)r * o.ldc + x;
     return o;
 }
 
@@ -65,7 +64,7 @@ gemm_tile(const int MASKED, const int R, const int NV, int lanes, int k, const f
 #pragma GCC unroll 4
             for (int j = 0; j < NV; j++) {
                 __builtin_prefetch(o.c + (size_t)r * o.ldc + (NV + j) * VL, 1);
-                __builtin_prefetch(o.mask + (size_t)r * o.ldm + (NV + j) * VL);
+                __builtin_prefetch(o.mask + (size_t)r * o.ldc + (NV + j) * VL);
             }
     for (int q = 0; q < k; q++) {
         const float *bq = b + (size_t)q * ldb;
@@ -96,7 +95,7 @@ gemm_tile(const int MASKED, const int R, const int NV, int lanes, int k, const f
             const int full = j < NV - 1 || lanes == VL;
             vf v = s[r][j];
             if (MASKED) {
-                const float *mp = o.mask + (size_t)r * o.ldm + j * VL;
+                const float *mp = o.mask + (size_t)r * o.ldc + j * VL;
                 const vf mv = full ? vf_load(mp) : vf_load_part(mp, lanes);
                 v = (full ? vf_load(cp) : vf_load_part(cp, lanes)) + vf_if_gt(mv, zero, v, zero);
             }
@@ -191,11 +190,11 @@ static inline __attribute__((always_inline)) void gemm_run(const int MASKED, int
 void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const float *b, int ldb,
                 float *c, int ldc, int accumulate)
 {
-    gemm_run(0, m, n, k, a, a_row, a_col, b, ldb, (GemmOut){c, ldc, accumulate, NULL, 0});
+    gemm_run(0, m, n, k, a, a_row, a_col, b, ldb, (GemmOut){c, ldc, accumulate, NULL});
 }
 
 void gemm_small_relu_add(int m, int n, int k, const float *a, int a_row, int a_col, const float *b,
-                         int ldb, float *c, int ldc, const float *mask, int ldm)
+                         int ldb, float *c, int ldc, const float *mask)
 {
-    gemm_run(1, m, n, k, a, a_row, a_col, b, ldb, (GemmOut){c, ldc, 0, mask, ldm});
+    gemm_run(1, m, n, k, a, a_row, a_col, b, ldb, (GemmOut){c, ldc, 0, mask});
 }

@@ -18,9 +18,9 @@
 void gemm_small(int m, int n, int k, const float *a, int a_row, int a_col, const float *b, int ldb,
                 float *c, int ldc, int accumulate);
 
-/* C += A B where mask > 0, mask (m, n) rows ldm apart: the product summed
+/* C += A B where mask > 0, mask laid out as C: the product summed
  * as gemm_small sets it, then added (a ReLU's backward, fused). */
 void gemm_small_relu_add(int m, int n, int k, const float *a, int a_row, int a_col, const float *b,
-                         int ldb, float *c, int ldc, const float *mask, int ldm);
+                         int ldb, float *c, int ldc, const float *mask);
 
 #endif
