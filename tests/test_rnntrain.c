@@ -399,6 +399,7 @@ static void check_gradients(void)
 typedef struct Run {
     double val[64];
     int switched_at;
+    int fraction_bad; /* steps after which the part of the epoch done was wrong */
 } Run;
 
 static int run_epochs(RnnTrainer *t, const Config *cfg, int epochs, Run *run)
@@ -406,10 +407,14 @@ static int run_epochs(RnnTrainer *t, const Config *cfg, int epochs, Run *run)
     char err[256];
     while (rnn_trainer_epoch(t) < epochs) {
         RnnTrainStats st;
+        const double before = rnn_trainer_epoch_fraction(t);
         if (rnn_trainer_step(t, cfg, &st, err, sizeof err) != 0) {
             diag("%s", err);
             return -1;
         }
+        /* it grows through the epoch, and is 0 again once the epoch ends */
+        const double after = rnn_trainer_epoch_fraction(t);
+        run->fraction_bad += st.epoch_done ? after != 0.0 : !(after > before && after < 1.0);
         if (st.epoch_done) {
             int sw, e = rnn_trainer_epoch(t) - 1;
             rnn_trainer_end_epoch(t, cfg, &run->val[e], &sw);
@@ -445,6 +450,8 @@ static void check_trainer(void)
     const int epochs = 24;
     const int ran = run_epochs(a, &cfg, epochs, &ra);
     ok(ran == 0, "%d epochs, %lld steps", epochs, (long long)rnn_trainer_step_count(a));
+    ok(ra.fraction_bad == 0, "the part of its epoch done grows from 0 to below 1 (%d wrong)",
+       ra.fraction_bad);
     ok(ra.switched_at >= 0 && rnn_trainer_asgd(a), "switched to ASGD after epoch %d",
        ra.switched_at + 1);
     /* train.py: switch at the first epoch e with e > nonmono recorded losses

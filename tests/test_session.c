@@ -5,7 +5,9 @@
  * value (snapshot, changes.log, config.yaml) and refuses an invalid or a
  * non-live one without changing anything, resume/pause move and stop the
  * counter, CMD_CHECKPOINT writes checkpoint.bin, CMD_STOP checkpoints and
- * the join returns 0. Every wait polls against a deadline.
+ * the join returns 0. Every wait polls against a deadline. Then a training
+ * run of `train-test` (DARTS_V2): its progress points between the epoch
+ * rows say how much of their epoch is done, which the UI's curves place.
  */
 #include "config.h"
 
@@ -14,11 +16,13 @@
 #include <unistd.h>
 
 #include "dartboard/checkpoint.h"
+#include "dartboard/genotype.h"
 #include "dartboard/session.h"
 #include "helpers.h"
 #include "tap.h"
 
 #define RUN_DIR "test_session.run"
+#define TRAIN_DIR "test_session_train.run"
 
 static Snapshot snap;
 
@@ -54,6 +58,41 @@ static int count_lines(const char *name)
     for (const char *p = t; p && *p; p++)
         n += *p == '\n';
     return t ? n : -1;
+}
+
+/* train-test: 16 steps an epoch, a point every 4 steps but at an epoch's
+ * end; all 9 of the run's points stay in the ring (SNAPSHOT_PROGRESS). */
+static void check_training_progress(void)
+{
+    char err[1024];
+    Config cfg;
+    Genotype g;
+    config_defaults(&cfg);
+    if (config_load_preset(&cfg, "train-test", err, sizeof err) != 0 ||
+        genotype_published("DARTS_V2", &g) != 0 || test_remove_tree(TRAIN_DIR) != 0) {
+        ok(0, "train-test and DARTS_V2 (%s)", err);
+        return;
+    }
+    SessionOptions opt = {.out_dir = TRAIN_DIR, .genotype = &g};
+    Session *s = session_create(&cfg, &opt, err, sizeof err);
+    if (!ok(s != NULL && session_start(s) == 0, "a training session starts (%s)", s ? "ok" : err))
+        return;
+    ok(session_join(s) == 0, "and trains its 3 epochs");
+    session_snapshot(s, &snap);
+    const int64_t spe = snap.total_steps / snap.epochs;
+    int good = snap.training && spe == 16 && snap.progress_total == 9;
+    for (int64_t k = 1; good && k <= snap.progress_total; k++) {
+        const TrainProgress *p = &snap.progress[k % SNAPSHOT_PROGRESS];
+        good = p->step % spe != 0 && p->epoch == p->step / spe &&
+               p->epoch_done == (float)(p->step % spe) / (float)spe;
+        if (!good)
+            diag("point %lld: step %lld epoch %d done %g", (long long)k, (long long)p->step,
+                 p->epoch, (double)p->epoch_done);
+    }
+    ok(good, "its %lld progress points: the part of their epoch done (steps per epoch %lld)",
+       (long long)snap.progress_total, (long long)spe);
+    session_free(s);
+    test_remove_tree(TRAIN_DIR);
 }
 
 int main(void)
@@ -201,5 +240,6 @@ int main(void)
     ok(s == NULL && strstr(err, "already holds a run"), "an existing run is not overwritten: %s",
        s ? "(created)" : err);
     session_free(s);
+    check_training_progress();
     return tap_done();
 }

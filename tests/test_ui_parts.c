@@ -118,15 +118,49 @@ static void test_curve_range(void)
                          {20, 0, 0.1f, 1.0f, 60.0f, 1.5f, 50.0f, 2.0},
                          {30, 0, 0.1f, 0.5f, 99.0f, 0.8f, 90.0f, 3.0}};
     double lo, hi;
-    curves_range(rows, 3, CURVE_LOSS, &lo, &hi);
+    curves_range(&(Curve){rows, 3, NULL, 0}, CURVE_LOSS, &lo, &hi);
     ok(lo < 0.5 && lo >= 0.0 && hi > 2.2, "loss range covers both series with padding (%g..%g)", lo,
        hi);
-    curves_range(rows, 3, CURVE_ACC, &lo, &hi);
+    curves_range(&(Curve){rows, 3, NULL, 0}, CURVE_ACC, &lo, &hi);
     ok(lo < 15.0 && hi <= 100.0 && hi >= 99.0, "accuracy range clamps at 100%% (%g..%g)", lo, hi);
-    curves_range(rows, 1, CURVE_LOSS, &lo, &hi);
+    curves_range(&(Curve){rows, 1, NULL, 0}, CURVE_LOSS, &lo, &hi);
     ok(hi > lo, "one row still gives a range (%g..%g)", lo, hi);
-    curves_range(rows, 0, CURVE_ACC, &lo, &hi);
+    curves_range(&(Curve){rows, 0, NULL, 0}, CURVE_ACC, &lo, &hi);
     ok(lo == 0.0 && hi == 100.0, "no rows: 0..100%%");
+    /* a training run's epoch under way widens the train series' range */
+    const TrainProgress a = {.epoch = 3, .epoch_done = 0.5f, .train_loss = 3.5f, .train_acc = 7.0f};
+    const TrainProgress *tail[1] = {&a};
+    curves_range(&(Curve){rows, 3, tail, 1}, CURVE_LOSS, &lo, &hi);
+    ok(hi > 3.5 && lo < 0.5, "the epoch under way is in the loss range (%g..%g)", lo, hi);
+    curves_range(&(Curve){rows, 3, tail, 1}, CURVE_ACC, &lo, &hi);
+    ok(lo < 7.0 && hi >= 99.0, "and in the accuracy range (%g..%g)", lo, hi);
+    curves_range(&(Curve){rows, 0, tail, 1}, CURVE_LOSS, &lo, &hi);
+    ok(lo < 3.5 && hi > 3.5, "a tail alone gives a range around it (%g..%g)", lo, hi);
+    curves_range(&(Curve){rows, 3, tail, 1}, CURVE_LAMBDA, &lo, &hi);
+    ok(hi < 3.5, "lambda_max has no tail (%g..%g)", lo, hi);
+}
+
+/* The progress points of the epoch under way, from the snapshot's ring. */
+static void test_epoch_points(void)
+{
+    static Snapshot s;
+    const TrainProgress *out[SNAPSHOT_PROGRESS];
+    memset(&s, 0, sizeof s);
+    s.epoch = 2;
+    s.progress_total = SNAPSHOT_PROGRESS + 5; /* the ring wrapped: points 6..37 held */
+    for (int64_t k = 6; k <= s.progress_total; k++)
+        s.progress[k % SNAPSHOT_PROGRESS] =
+            (TrainProgress){.step = 10 * k, .epoch = k <= 30 ? 1 : 2};
+    ok(history_epoch_points(&s, out) == 0, "a search has no epoch under way");
+    s.training = 1;
+    int n = history_epoch_points(&s, out), in_order = n == 7;
+    for (int i = 0; in_order && i < n; i++)
+        in_order = out[i]->step == 10 * (31 + i) && out[i]->epoch == 2;
+    ok(in_order, "the epoch's 7 points, oldest first, none of the epoch before (%d)", n);
+    s.epoch = 3; /* its row arrived: no point of the next epoch yet */
+    ok(history_epoch_points(&s, out) == 0, "none between an epoch's row and the next point");
+    s.progress_total = 0;
+    ok(history_epoch_points(&s, out) == 0, "none before the first point");
 }
 
 static void test_editor(void)
@@ -286,6 +320,7 @@ static void test_message_log(void)
 
 int main(void)
 {
+    test_epoch_points();
     test_message_log();
     test_history();
     test_labels();

@@ -87,6 +87,11 @@ static const Case cases[] = {
     {"rnn-numbers-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, 1, 0, 0, "mono"},
     {"rnn-cells-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_CELLS, -1, 0, 0, "8"},
     {"rnn-curves-xterm-c-80x24", "xterm", "C", 24, 80, PANEL_CURVES, -1, 0, 0, "8"},
+    {"train-xterm-256color-utf8-80x24", "xterm-256color", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 0,
+     0, "256"},
+    {"train-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "mono"},
+    {"train-first-xterm-utf8-80x24", "xterm", "C.UTF-8", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "8"},
+    {"train-first-vt100-c-80x24", "vt100", "C", 24, 80, PANEL_OVERVIEW, -1, 0, 0, "mono"},
 };
 /* clang-format on */
 
@@ -231,6 +236,68 @@ static void rnn_fixture_snapshot(Snapshot *s)
     snprintf(s->config.data.set, sizeof s->config.data.set, "kjv");
 }
 
+/* `dartboard train` of DARTS_V2 (cases named train-*): 3 of 10 epochs done
+ * and the fourth under way, its progress points (a few of the third's are
+ * still in the ring and must not show); train-first-*: the first epoch under
+ * way, no row yet, the curves drawn from its points alone. */
+static void training_fixture_snapshot(Snapshot *s, int first)
+{
+    fixture_snapshot(s);
+    s->training = 1;
+    snprintf(s->preset, sizeof s->preset, "train-fashion-mnist");
+    snprintf(s->run_dir, sizeof s->run_dir, "runs/train-fashion-mnist-20261205-104500");
+    genotype_published("DARTS_V2", &s->genotype);
+    s->prev_genotype = s->genotype;
+    s->params = 245242;
+    s->params_aux = 680708;
+    s->epochs = 10;
+    s->epoch = first ? 0 : 3;
+    s->total_steps = 9380;
+    s->step = first ? 400 : 3 * 938 + 450;
+    s->lr = 0.0226f;
+    s->drop_path = 0.06f;
+    s->ms_per_step = 163.2;
+    s->images_per_s = 392.2;
+    s->eta_seconds = 1465.0;
+    s->n_monitors = s->monitors_total = 0;
+    s->n_rows = s->rows_total = first ? 0 : 3;
+    for (int i = 0; i < s->n_rows; i++) {
+        MetricRow *m = &s->rows[i];
+        *m = (MetricRow){.step = i + 1, .epoch = i + 1, .lr = 0.025f, .seconds = 161.0 * (i + 1)};
+        m->train_loss = (float)(round(1e3 * (0.9 * exp(-i / 1.5) + 0.35)) / 1e3);
+        m->val_loss = (float)(round(1e3 * (0.7 * exp(-i / 1.8) + 0.33)) / 1e3);
+        m->train_acc = (float)(round(10.0 * (88.0 - 22.0 * exp(-i / 1.5))) / 10.0);
+        m->val_acc = (float)(round(100.0 * (89.0 - 16.0 * exp(-i / 1.8))) / 100.0);
+    }
+    if (!first) {
+        const MetricRow *last = &s->rows[s->n_rows - 1];
+        s->train_loss = last->train_loss;
+        s->train_acc = last->train_acc;
+        s->val_loss = last->val_loss;
+        s->val_acc = last->val_acc;
+    }
+    /* points every 50 steps: 4 at the end of the third epoch, 9 of the fourth */
+    const int old = first ? 0 : 4, now = first ? 8 : 9;
+    s->progress_total = old + now;
+    for (int k = 1; k <= s->progress_total; k++) {
+        const int mine = k > old, j = mine ? k - old : k + 14;
+        const double part = 50.0 * j / 938.0;
+        s->progress[k % SNAPSHOT_PROGRESS] = (TrainProgress){
+            .step = (int64_t)(s->epoch - !mine) * 938 + 50 * j,
+            .epoch = s->epoch - !mine,
+            .epoch_done = (float)part,
+            .lr = 0.0226f,
+            /* the third epoch's points far off, so a leak would show */
+            .train_loss =
+                mine ? (float)(round(1e3 * (first ? 2.2 - 1.3 * part : 0.47 - 0.05 * part)) / 1e3)
+                     : 3.0f,
+            .train_acc =
+                mine
+                    ? (float)(round(10.0 * (first ? 20.0 + 50.0 * part : 83.0 + 2.0 * part)) / 10.0)
+                    : 5.0f};
+    }
+}
+
 static void put_utf8(FILE *f, unsigned cp)
 {
     if (cp < 0x80) {
@@ -307,6 +374,8 @@ static void render_case(const Case *c, FILE *out)
     UiView *v = malloc(sizeof *v);
     if (strncmp(c->name, "rnn-", 4) == 0)
         rnn_fixture_snapshot(s);
+    else if (strncmp(c->name, "train-", 6) == 0)
+        training_fixture_snapshot(s, strncmp(c->name, "train-first-", 12) == 0);
     else
         fixture_snapshot(s);
     view_init(v, st.mode == COLOR_MODE_MONO);

@@ -19,17 +19,46 @@ static double series_value(const MetricRow *m, CurveKind kind, int val)
     return val ? m->val_acc : m->train_acc; /* percent, or CURVE_PPL's perplexity */
 }
 
-void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi)
+/* Point i of series val (0 train, 1 val): a row's, then (train only) the
+ * tail's; 0 past the end. A value that is not finite breaks the line. */
+static int curve_point(const Curve *c, CurveKind kind, int val, int i, double *x, double *y)
 {
-    double a = INFINITY, b = -INFINITY;
-    for (int i = 0; i < n; i++)
-        for (int v = 0; v < 2; v++) {
-            double y = series_value(&rows[i], kind, v);
+    if (i < c->n) {
+        *x = (double)c->rows[i].step;
+        *y = series_value(&c->rows[i], kind, val);
+        return 1;
+    }
+    i -= c->n;
+    if (val || i >= c->n_tail || kind == CURVE_LAMBDA)
+        return 0;
+    const TrainProgress *g = c->tail[i];
+    double part = g->epoch_done >= 0.0f && g->epoch_done < 1.0f ? g->epoch_done : 0.0;
+    *x = g->epoch + part;
+    *y = kind == CURVE_LOSS ? g->train_loss : g->train_acc;
+    return 1;
+}
+
+/* The x range of the curve's points: first and last (the tail is last). */
+static int curve_x_range(const Curve *c, CurveKind kind, double *x0, double *x1)
+{
+    double y;
+    int last = c->n + (kind == CURVE_LAMBDA ? 0 : c->n_tail) - 1;
+    if (last < 0)
+        return 0;
+    curve_point(c, kind, 0, 0, x0, &y);
+    curve_point(c, kind, 0, last, x1, &y);
+    return 1;
+}
+
+void curves_range(const Curve *c, CurveKind kind, double *lo, double *hi)
+{
+    double a = INFINITY, b = -INFINITY, x, y;
+    for (int v = 0; v < 2; v++)
+        for (int i = 0; curve_point(c, kind, v, i, &x, &y); i++)
             if (isfinite(y)) {
                 a = y < a ? y : a;
                 b = y > b ? y : b;
             }
-        }
     if (!(a <= b)) {
         a = 0.0;
         b = kind == CURVE_ACC ? 100.0 : 1.0;
@@ -85,20 +114,17 @@ static void raster_line(Raster *ras, int x0, int y0, int x1, int y1, int dashed)
     }
 }
 
-static void raster_series(Raster *ras, const MetricRow *rows, int n, CurveKind kind, int val,
-                          double lo, double hi, int dashed)
+static void raster_series(Raster *ras, const Curve *c, CurveKind kind, int val, double x0,
+                          double x1, double lo, double hi, int dashed)
 {
-    int64_t s0 = rows[0].step, s1 = rows[n - 1].step;
     int px = 0, py = 0, have = 0;
-    for (int i = 0; i < n; i++) {
-        double y = series_value(&rows[i], kind, val);
+    double xv, y;
+    for (int i = 0; curve_point(c, kind, val, i, &xv, &y); i++) {
         if (!isfinite(y)) {
             have = 0;
             continue;
         }
-        int x = s1 > s0
-                    ? (int)((double)(rows[i].step - s0) * (ras->dw - 1) / (double)(s1 - s0) + 0.5)
-                    : 0;
+        int x = x1 > x0 ? (int)((xv - x0) * (ras->dw - 1) / (x1 - x0) + 0.5) : 0;
         double t = (y - lo) / (hi - lo);
         int yy = (int)((1.0 - t) * (ras->dh - 1) + 0.5);
         yy = yy < 0 ? 0 : yy >= ras->dh ? ras->dh - 1 : yy;
@@ -155,21 +181,32 @@ static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, cons
     }
 }
 
-void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n,
-                 int run)
+/* An x-axis label: whole epochs or steps as integers, a point inside an
+ * epoch to a tenth. */
+static void format_x(char *buf, size_t len, const char *word, double x)
+{
+    const char *sep = word[0] ? " " : "";
+    if (x == floor(x))
+        snprintf(buf, len, "%s%s%.0f", word, sep, x);
+    else
+        snprintf(buf, len, "%s%s%.1f", word, sep, floor(x * 10.0) / 10.0);
+}
+
+void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Curve *c, int run)
 {
     static Raster ras[2];
     const int training = run == CURVES_TRAINING || run == CURVES_RECURRENT_TRAINING;
     if (rect_empty(r))
         return;
-    draw_legend(w, r, st, kind, rows, n, run);
+    draw_legend(w, r, st, kind, c->rows, c->n, run);
     int x_axis = r.h >= 6;
     int ph = r.h - 1 - x_axis, pw = r.w - AXIS_W;
     if (ph < 1 || pw < 2)
         return;
     Rect plot = {r.y + 1, r.x + AXIS_W, ph, pw};
-    double lo, hi;
-    curves_range(rows, n, kind, &lo, &hi);
+    double lo, hi, x0, x1;
+    const int points = curve_x_range(c, kind, &x0, &x1);
+    curves_range(c, kind, &lo, &hi);
     char lab[32];
     format_y(lab, sizeof lab, hi, kind);
     draw_text(w, r, plot.y, r.x, lab, colors_attr(ROLE_LABEL));
@@ -183,16 +220,15 @@ void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Metri
         int y = plot.y + ph;
         draw_text(w, r, y, plot.x - 1, st->g->bl, colors_attr(ROLE_AXIS));
         draw_repeat(w, r, y, plot.x, st->g->hline, pw, colors_attr(ROLE_AXIS));
-        if (n > 0) {
+        if (points) {
             char a[32], b[40];
-            snprintf(a, sizeof a, "%lld", (long long)rows[0].step);
-            snprintf(b, sizeof b, "%s %lld", training ? "epoch" : "step",
-                     (long long)rows[n - 1].step);
+            format_x(a, sizeof a, "", x0);
+            format_x(b, sizeof b, training ? "epoch" : "step", x1);
             draw_text(w, r, y, plot.x, a, colors_attr(ROLE_LABEL));
             draw_text(w, r, y, plot.x + pw - glyphs_width(b), b, colors_attr(ROLE_LABEL));
         }
     }
-    if (n == 0) {
+    if (!points) {
         draw_text(w, plot, plot.y + ph / 2, plot.x + 1,
                   kind == CURVE_LAMBDA ? "waiting for the first monitor row"
                   : training           ? "waiting for the first epoch"
@@ -210,7 +246,7 @@ void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Metri
         ras[v].dw = dw;
         ras[v].dh = dh;
         /* In monochrome the val line is dashed so the two can be told apart. */
-        raster_series(&ras[v], rows, n, kind, v, lo, hi,
+        raster_series(&ras[v], c, kind, v, x0, x1, lo, hi,
                       v && braille && st->mode == COLOR_MODE_MONO);
     }
     for (int cy = 0; cy < dh / sy; cy++)

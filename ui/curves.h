@@ -2,7 +2,9 @@
  *
  * Braille dots (2x4 per character) in UTF-8, one mark per character in ASCII;
  * y labels on the left, the step range below, a legend in the title row.
- * The scale follows the data, so the plot rescales as reports arrive.
+ * The scale follows the data, so the plot rescales as reports arrive. A
+ * training run's train series goes on past its last epoch row through the
+ * epoch under way (its running means), so the first epoch is not a blank.
  */
 #ifndef DARTBOARD_UI_CURVES_H
 #define DARTBOARD_UI_CURVES_H
@@ -28,8 +30,19 @@ typedef enum CurveKind {
  * (epochs, the valid split). */
 enum { CURVES_SEARCH, CURVES_TRAINING, CURVES_RECURRENT, CURVES_RECURRENT_TRAINING };
 
-/* The y range the plot uses for these rows (padded, never empty). */
-void curves_range(const MetricRow *rows, int n, CurveKind kind, double *lo, double *hi);
+/* What a plot shows: rows at x = their step (a training run's: the epoch
+ * number, from 1), and a training run's epoch under way (tail: its progress
+ * points, history_epoch_points) at x = epochs done + the part of this one
+ * done, which continue the train series. */
+typedef struct Curve {
+    const MetricRow *rows;
+    int n;
+    const TrainProgress *const *tail;
+    int n_tail;
+} Curve;
+
+/* The y range the plot uses for this curve (padded, never empty). */
+void curves_range(const Curve *c, CurveKind kind, double *lo, double *hi);
 
 /* The monitor rows as the rows CURVE_LAMBDA draws (n at most SNAPSHOT_MONITORS). */
 void curves_monitor_rows(const MonitorRow *m, int n, MetricRow *out);
@@ -37,7 +50,6 @@ void curves_monitor_rows(const MonitorRow *m, int n, MetricRow *out);
 /* run: CURVES_*. A training run's rows are epochs, the second series the
  * test split (labels "test" and "epoch" instead of "val" and "step"); a
  * recurrent search's second series is "valid". */
-void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows, int n,
-                 int run);
+void curves_draw(WINDOW *w, Rect r, const Style *st, CurveKind kind, const Curve *c, int run);
 
 #endif

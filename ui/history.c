@@ -38,6 +38,20 @@ void history_update(History *h, const Snapshot *s)
     h->rows_seen = s->rows_total;
 }
 
+int history_epoch_points(const Snapshot *s, const TrainProgress **out)
+{
+    int n = 0;
+    if (!s->training)
+        return 0;
+    int64_t first = s->progress_total - SNAPSHOT_PROGRESS + 1;
+    for (int64_t k = first > 1 ? first : 1; k <= s->progress_total; k++) {
+        const TrainProgress *g = &s->progress[k % SNAPSHOT_PROGRESS];
+        if (g->epoch == s->epoch)
+            out[n++] = g;
+    }
+    return n;
+}
+
 int history_rows(const History *h, MetricRow *out, int cap)
 {
     int n = h->n < cap ? h->n : cap;

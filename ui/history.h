@@ -1,4 +1,5 @@
-/* history: every metric row of the run, for the curves, in a bounded buffer.
+/* history: every metric row of the run, for the curves, in a bounded buffer;
+ * and the epoch a training run has under way.
  *
  * A snapshot carries only the newest SNAPSHOT_ROWS rows; a long run (the demo
  * reports ~900 times) would lose its start from the curves. The UI keeps its
@@ -30,5 +31,11 @@ void history_reset(History *h);
 void history_update(History *h, const Snapshot *s);
 /* The rows to draw: the kept ones and the newest; returns how many (<= cap). */
 int history_rows(const History *h, MetricRow *out, int cap);
+
+/* A training run's epoch under way: the snapshot's progress points of it
+ * (session.h) into out (room for SNAPSHOT_PROGRESS), oldest first; returns
+ * how many. None outside a training run, nor between an epoch's row and the
+ * next epoch's first point. */
+int history_epoch_points(const Snapshot *s, const TrainProgress **out);
 
 #endif

@@ -153,7 +153,7 @@ static int rnn_heat_rows(int rows)
 }
 
 static void draw_recurrent(WINDOW *w, const Layout *l, const Style *st, const Snapshot *s,
-                           const UiView *v, const MetricRow *curve, int n_rows)
+                           const UiView *v, const Curve *curve)
 {
     const int half = RNN_EDGES / 2;
     const float(*a)[RNN_OP_COUNT] = (const float(*)[RNN_OP_COUNT])s->alpha_rnn;
@@ -161,8 +161,8 @@ static void draw_recurrent(WINDOW *w, const Layout *l, const Style *st, const Sn
                            &s->rnn_genotype, v->show_numbers);
     heatmap_draw_recurrent(w, l->area[AREA_HEAT_REDUCE], st, "(cont.)", a, half, RNN_EDGES - half,
                            &s->rnn_genotype, v->show_numbers);
-    curves_draw(w, l->area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, CURVES_RECURRENT);
-    curves_draw(w, l->area[AREA_ACC], st, CURVE_PPL, curve, n_rows, CURVES_RECURRENT);
+    curves_draw(w, l->area[AREA_LOSS], st, CURVE_LOSS, curve, CURVES_RECURRENT);
+    curves_draw(w, l->area[AREA_ACC], st, CURVE_PPL, curve, CURVES_RECURRENT);
     cellview_draw_recurrent(w, l->area[AREA_CELL_NORMAL], st, "recurrent cell", &s->rnn_genotype,
                             &s->rnn_prev_genotype);
 }
@@ -170,36 +170,29 @@ static void draw_recurrent(WINDOW *w, const Layout *l, const Style *st, const Sn
 /* A recurrent cell trained from scratch: the cell across both cell areas,
  * the curves per epoch. */
 static void draw_recurrent_training(WINDOW *w, const Layout *l, const Style *st, const Snapshot *s,
-                                    const MetricRow *curve, int n_rows)
+                                    const Curve *curve)
 {
     Rect cell = l->area[AREA_CELL_NORMAL];
     const Rect right = l->area[AREA_CELL_REDUCE];
     if (!rect_empty(right) && right.y == cell.y && right.h == cell.h)
         cell.w = right.x + right.w - cell.x;
-    curves_draw(w, l->area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, CURVES_RECURRENT_TRAINING);
-    curves_draw(w, l->area[AREA_ACC], st, CURVE_PPL, curve, n_rows, CURVES_RECURRENT_TRAINING);
+    curves_draw(w, l->area[AREA_LOSS], st, CURVE_LOSS, curve, CURVES_RECURRENT_TRAINING);
+    curves_draw(w, l->area[AREA_ACC], st, CURVE_PPL, curve, CURVES_RECURRENT_TRAINING);
     cellview_draw_recurrent(w, cell, st, "recurrent cell", &s->rnn_genotype, &s->rnn_genotype);
 }
 
 /* The CNN search's (or training run's) two cells. */
 static void draw_cnn(WINDOW *w, const Layout *lp, const Style *st, const Snapshot *s,
-                     const UiView *v, int edges, int nodes)
+                     const UiView *v, const Curve *curve, int edges, int nodes)
 {
     const Layout l = *lp;
     const Genotype *g = &s->genotype, *pg = &s->prev_genotype;
     int gn = g->nodes < nodes ? g->nodes : nodes;
-    static MetricRow kept[HISTORY_CAP + 1];
     heatmap_draw(w, l.area[AREA_HEAT_NORMAL], st, "normal",
                  (const float(*)[OP_COUNT])s->alpha_normal, edges, g->normal, gn, v->show_numbers);
     heatmap_draw(w, l.area[AREA_HEAT_REDUCE], st, "reduce",
                  (const float(*)[OP_COUNT])s->alpha_reduce, edges, g->reduce, gn, v->show_numbers);
-    const MetricRow *curve = s->rows;
-    int n_rows = s->n_rows < 0 ? 0 : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS : s->n_rows;
-    if (v->history.taken > 0) {
-        n_rows = history_rows(&v->history, kept, HISTORY_CAP + 1);
-        curve = kept;
-    }
-    curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, curve, n_rows, s->training);
+    curves_draw(w, l.area[AREA_LOSS], st, CURVE_LOSS, curve, s->training);
     Rect acc = l.area[AREA_ACC];
     if (v->panel == PANEL_CURVES && !s->training && s->n_monitors > 0 && acc.h >= 8) {
         /* The curves panel shares the accuracy's room with lambda_max. */
@@ -210,9 +203,9 @@ static void draw_cnn(WINDOW *w, const Layout *lp, const Style *st, const Snapsho
         lam.y += acc.h;
         lam.h -= acc.h;
         curves_monitor_rows(s->monitors, n, lambda);
-        curves_draw(w, lam, st, CURVE_LAMBDA, lambda, n, CURVES_SEARCH);
+        curves_draw(w, lam, st, CURVE_LAMBDA, &(Curve){lambda, n, NULL, 0}, CURVES_SEARCH);
     }
-    curves_draw(w, acc, st, CURVE_ACC, curve, n_rows, s->training);
+    curves_draw(w, acc, st, CURVE_ACC, curve, s->training);
     /* A trained cell never changes: nothing to mark as new. */
     cellview_draw(w, l.area[AREA_CELL_NORMAL], st, "normal cell", g->normal,
                   s->training ? g->normal : pg->normal, gn, s->training ? gn : pg->nodes);
@@ -239,21 +232,24 @@ void screen_draw(WINDOW *w, int rows, int cols, const Style *st, const Snapshot 
         return;
     }
     statusbar_draw(w, l.area[AREA_STATUS], s);
-    if (s->recurrent) {
-        static MetricRow kept[HISTORY_CAP + 1];
-        const MetricRow *curve = s->rows;
-        int n = s->n_rows < 0 ? 0 : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS : s->n_rows;
-        if (v->history.taken > 0) {
-            n = history_rows(&v->history, kept, HISTORY_CAP + 1);
-            curve = kept;
-        }
-        if (s->training)
-            draw_recurrent_training(w, &l, st, s, curve, n);
-        else
-            draw_recurrent(w, &l, st, s, v, curve, n);
-    } else {
-        draw_cnn(w, &l, st, s, v, edges, nodes);
+    /* the whole run's rows once the history has them, else the snapshot's */
+    static MetricRow kept[HISTORY_CAP + 1];
+    const TrainProgress *tail[SNAPSHOT_PROGRESS];
+    Curve curve = {s->rows,
+                   s->n_rows < 0               ? 0
+                   : s->n_rows > SNAPSHOT_ROWS ? SNAPSHOT_ROWS
+                                               : s->n_rows,
+                   tail, history_epoch_points(s, tail)};
+    if (v->history.taken > 0) {
+        curve.n = history_rows(&v->history, kept, HISTORY_CAP + 1);
+        curve.rows = kept;
     }
+    if (s->recurrent && s->training)
+        draw_recurrent_training(w, &l, st, s, &curve);
+    else if (s->recurrent)
+        draw_recurrent(w, &l, st, s, v, &curve);
+    else
+        draw_cnn(w, &l, st, s, v, &curve, edges, nodes);
     draw_log(w, l.area[AREA_LOG], s, v);
     int err = 0;
     const char *msg = view_log_line(v, 0, &err);

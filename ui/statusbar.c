@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ui/history.h"
+
 static const ColorRole state_roles[SESSION_STATE_COUNT] = {
     [SESSION_STARTING] = ROLE_STARTING, [SESSION_RUNNING] = ROLE_RUNNING,
     [SESSION_PAUSED] = ROLE_PAUSED,     [SESSION_DONE] = ROLE_DONE,
@@ -23,6 +25,27 @@ static void format_count(char *buf, size_t len, long long n)
         snprintf(buf, len, "%lld", n);
 }
 
+/* "ms/step  rate  ETA" from x on line y; the rate (unit per second) is left
+ * out when it would push the ETA off the line and may_drop says it can go. */
+static void draw_speed(WINDOW *w, Rect r, int y, int x, const Snapshot *s, const char *unit,
+                       int may_drop)
+{
+    attr_t bar = colors_attr(ROLE_STATUS);
+    char eta[32], speed[32], rate[32];
+    duration_text(eta, sizeof eta, s->eta_seconds);
+    if (s->ms_per_step <= 0.0) { /* no step timed yet */
+        draw_textf(w, r, y, x + 2, bar, "-- ms/step  -- %s/s  ETA --", unit);
+        return;
+    }
+    snprintf(speed, sizeof speed, "%.1f ms/step", s->ms_per_step);
+    snprintf(rate, sizeof rate, "%.0f %s/s", s->images_per_s, unit);
+    int need = x + 2 + (int)strlen(speed) + 2 + (int)strlen(rate) + 2 + 4 + (int)strlen(eta);
+    x = draw_text(w, r, y, x + 2, speed, bar);
+    if (!may_drop || need <= r.x + r.w)
+        x = draw_text(w, r, y, x + 2, rate, bar);
+    draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
+}
+
 /* The rest of the two lines for `dartboard train`, after the state at x. */
 static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
 {
@@ -37,41 +60,40 @@ static void statusbar_draw_training(WINDOW *w, Rect r, const Snapshot *s, int x)
         x = draw_textf(w, r, r.y, x + 2, bar, "%s", s->asgd ? "ASGD" : "SGD");
     else
         x = draw_textf(w, r, r.y, x + 2, bar, "drop-path %.3f", (double)s->drop_path);
-    x = draw_textf(w, r, r.y, x + 2, bar, "%s params", params);
-    char step[64];
-    int n = snprintf(step, sizeof step, "step %lld/%lld", (long long)s->step,
-                     (long long)s->total_steps);
-    if (x + 2 + n <= r.x + r.w) /* whole or not at all: the epoch says where it is */
-        draw_text(w, r, r.y, x + 2, step, bar);
+    /* whole or not at all: the count is printed at start, the epoch says
+     * where the run is */
+    char item[64];
+    int n = snprintf(item, sizeof item, "%s params", params);
+    if (x + 2 + n <= r.x + r.w)
+        x = draw_text(w, r, r.y, x + 2, item, bar);
+    n = snprintf(item, sizeof item, "step %lld/%lld", (long long)s->step,
+                 (long long)s->total_steps);
+    if (x + 2 + n <= r.x + r.w)
+        draw_text(w, r, r.y, x + 2, item, bar);
     if (r.h < 2)
         return;
+    /* The train figures of the epoch under way once it has a progress point
+     * ("so far"), else of the last epoch; the test (valid) ones of the last
+     * epoch. A recurrent cell's *_acc hold perplexities (session.h). */
+    const TrainProgress *points[SNAPSHOT_PROGRESS];
+    const int n_points = history_epoch_points(s, points);
+    const TrainProgress *now = n_points ? points[n_points - 1] : NULL;
+    const char *held = s->recurrent ? "valid" : "test";
+    char train[48] = "train --", test[48];
+    float loss = now ? now->train_loss : s->train_loss, acc = now ? now->train_acc : s->train_acc;
+    if (now || s->rows_total > 0)
+        snprintf(train, sizeof train,
+                 s->recurrent ? "train %.3f ppl %.1f%s" : "train %.3f %.1f%%%s", (double)loss,
+                 (double)acc, now ? " so far" : "");
+    if (s->rows_total > 0)
+        snprintf(test, sizeof test, s->recurrent ? "%s %.3f ppl %.2f" : "%s %.3f %.2f%%", held,
+                 (double)s->val_loss, (double)s->val_acc);
+    else
+        snprintf(test, sizeof test, "%s --", held);
     int y = r.y + 1;
-    x = r.x + 1;
-    if (s->recurrent && s->rows_total > 0) { /* *_acc hold perplexities (session.h) */
-        x = draw_textf(w, r, y, x, bar, "train %.3f ppl %.1f", (double)s->train_loss,
-                       (double)s->train_acc);
-        x = draw_textf(w, r, y, x + 2, bar, "valid %.3f ppl %.2f", (double)s->val_loss,
-                       (double)s->val_acc);
-    } else if (s->recurrent) {
-        x = draw_text(w, r, y, x, "train --  valid --", bar);
-    } else if (s->rows_total > 0) {
-        x = draw_textf(w, r, y, x, bar, "train %.3f %.1f%%", (double)s->train_loss,
-                       (double)s->train_acc);
-        x = draw_textf(w, r, y, x + 2, bar, "test %.3f %.2f%%", (double)s->val_loss,
-                       (double)s->val_acc);
-    } else {
-        x = draw_text(w, r, y, x, "train --  test --", bar);
-    }
-    char eta[32];
-    duration_text(eta, sizeof eta, s->eta_seconds);
-    if (s->ms_per_step > 0.0) {
-        x = draw_textf(w, r, y, x + 2, bar, "%.1f ms/step", s->ms_per_step);
-        x = draw_textf(w, r, y, x + 2, bar, "%.0f %s/s", s->images_per_s,
-                       s->recurrent ? "tokens" : "img");
-        draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
-    } else {
-        draw_text(w, r, y, x + 2, "-- ms/step  -- img/s  ETA --", bar);
-    }
+    x = draw_text(w, r, y, r.x + 1, train, bar);
+    x = draw_text(w, r, y, x + 2, test, bar);
+    draw_speed(w, r, y, x, s, s->recurrent ? "tokens" : "img", 1);
 }
 
 void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
@@ -150,18 +172,7 @@ void statusbar_draw(WINDOW *w, Rect r, const Snapshot *s)
     }
     if (mon[0])
         x = draw_text(w, r, y, x + 2, mon, mon_attr);
-    if (s->ms_per_step > 0.0) {
-        char speed[32], rate[32];
-        snprintf(speed, sizeof speed, "%.1f ms/step", s->ms_per_step);
-        snprintf(rate, sizeof rate, "%.0f img/s", s->images_per_s);
-        int need = x + 2 + (int)strlen(speed) + 2 + (int)strlen(rate) + 2 + 4 + (int)strlen(eta);
-        x = draw_textf(w, r, y, x + 2, bar, "%s", speed);
-        if (!mon[0] || need <= r.x + r.w)
-            x = draw_textf(w, r, y, x + 2, bar, "%s", rate);
-        draw_textf(w, r, y, x + 2, bar, "ETA %s", eta);
-    } else {
-        draw_text(w, r, y, x + 2, "-- ms/step  -- img/s  ETA --", bar); /* no step timed yet */
-    }
+    draw_speed(w, r, y, x, s, "img", mon[0] != 0);
 }
 
 void statusbar_draw_message(WINDOW *w, Rect r, const char *msg, int is_error)

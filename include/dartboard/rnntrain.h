@@ -83,6 +83,9 @@ int rnn_trainer_asgd(const RnnTrainer *t);  /* averaging is on */
 size_t rnn_trainer_param_count(const RnnTrainer *t);
 /* Rows of the batchified training split (an epoch covers nbatch - 2 of them). */
 int64_t rnn_trainer_train_rows(const RnnTrainer *t);
+/* How much of the epoch under way is done, in [0, 1): its rows trained over
+ * the rows an epoch covers (the windows' lengths vary, their count too). */
+double rnn_trainer_epoch_fraction(const RnnTrainer *t);
 /* The best validation loss so far (INFINITY before the first epoch ends). */
 double rnn_trainer_best_val_loss(const RnnTrainer *t);
 

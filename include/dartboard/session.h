@@ -41,6 +41,7 @@ extern const char *const session_state_names[SESSION_STATE_COUNT]; /* "RUNNING",
 typedef struct TrainProgress {
     int64_t step;
     int epoch;        /* the epoch under way, from 0 */
+    float epoch_done; /* how much of it is done, in [0, 1) */
     float lr;         /* of this step */
     float train_loss; /* mean over the epoch's steps so far */
     /* the epoch so far: accuracy in percent, or for a recurrent cell the perplexity */

@@ -187,7 +187,7 @@ int training_checkpoint(Session *s, char *err, size_t errlen);
 int64_t training_step_count(const Session *s);
 /* A progress point of the epoch so far (after the refresh of a step that
  * does not end its epoch): train_acc is a perplexity for a recurrent cell. */
-void training_progress(Session *s, float lr, float train_loss, float train_acc);
+void training_progress(Session *s, double epoch_done, float lr, float train_loss, float train_acc);
 uint64_t training_fingerprint(const Config *cfg, const Genotype *g);
 
 /* rnnsearch_worker.c */

@@ -196,12 +196,13 @@ void training_refresh(Session *s)
     p->elapsed_seconds = s->train.elapsed;
 }
 
-void training_progress(Session *s, float lr, float train_loss, float train_acc)
+void training_progress(Session *s, double epoch_done, float lr, float train_loss, float train_acc)
 {
     Snapshot *p = &s->priv;
     TrainProgress *g = &p->progress[++p->progress_total % SNAPSHOT_PROGRESS];
     *g = (TrainProgress){.step = p->step,
                          .epoch = p->epoch,
+                         .epoch_done = (float)epoch_done,
                          .lr = lr,
                          .train_loss = train_loss,
                          .train_acc = train_acc,
@@ -383,7 +384,8 @@ static WorkerStep training_once(Session *s)
     }
     training_refresh(s);
     if (!s->train.have_test && step % s->cfg.run.report_every == 0)
-        training_progress(s, st.lr, (float)(a->train_loss / (double)a->batches),
+        training_progress(s, (double)(step % s->steps_per_epoch) / (double)s->steps_per_epoch,
+                          st.lr, (float)(a->train_loss / (double)a->batches),
                           (float)(100.0 * (double)a->train_correct / (double)a->images));
     return WORKER_NEXT;
 }

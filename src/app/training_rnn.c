@@ -361,7 +361,8 @@ static WorkerStep rnn_training_once(Session *s)
     rnn_training_refresh(s);
     if (!st.epoch_done && step % s->cfg.run.report_every == 0) {
         const double train = s->rnn_loss_sum / (double)s->rnn_windows;
-        training_progress(s, (float)s->cfg.optim.lr, (float)train, perplexity(train));
+        training_progress(s, rnn_trainer_epoch_fraction(s->rnn_trainer), (float)s->cfg.optim.lr,
+                          (float)train, perplexity(train));
     }
     return WORKER_NEXT;
 }

@@ -31,8 +31,9 @@
 #define WIRE_HEADER 16
 #define WIRE_READ_ONLY 1u
 /* Bumped when a Snapshot field changes meaning without changing its size;
- * 3: the message ring and the training progress points. */
-#define WIRE_SNAPSHOT_LAYOUT 3u
+ * 3: the message ring and the training progress points; 4: how much of its
+ * epoch a progress point has done. */
+#define WIRE_SNAPSHOT_LAYOUT 4u
 
 typedef enum WireType {
     WIRE_HELLO = 1,

@@ -160,6 +160,11 @@ int64_t rnn_trainer_train_rows(const RnnTrainer *t)
     return t->data[CORPUS_TRAIN].nbatch;
 }
 
+double rnn_trainer_epoch_fraction(const RnnTrainer *t)
+{
+    return (double)t->pos / (double)(t->data[CORPUS_TRAIN].nbatch - 2);
+}
+
 double rnn_trainer_best_val_loss(const RnnTrainer *t)
 {
     return t->best_loss;
