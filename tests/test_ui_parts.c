@@ -140,6 +140,25 @@ static void test_curve_range(void)
     ok(hi < 3.5, "lambda_max has no tail (%g..%g)", lo, hi);
 }
 
+/* The legend's numbers fit their 7 columns whatever the run's values. */
+static void test_legend_values(void)
+{
+    static const struct {
+        double y;
+        CurveKind kind;
+        const char *want;
+    } cases[] = {{2.301, CURVE_LOSS, "2.301"},      {0.03627, CURVE_LOSS, "0.03627"},
+                 {5.701e-5, CURVE_LOSS, "5.7e-05"}, {0.0, CURVE_LOSS, "0"},
+                 {12345.6, CURVE_PPL, "12346"},     {1234.5, CURVE_PPL, "1234"},
+                 {1.5e6, CURVE_PPL, "1.5e+06"},     {98.44, CURVE_ACC, "98.4%"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32];
+        curves_format_value(buf, sizeof buf, cases[i].y, cases[i].kind);
+        ok(strcmp(buf, cases[i].want) == 0 && strlen(buf) <= 7, "legend value %g: %s", cases[i].y,
+           buf);
+    }
+}
+
 /* The progress points of the epoch under way, from the snapshot's ring. */
 static void test_epoch_points(void)
 {
@@ -321,6 +340,7 @@ static void test_message_log(void)
 int main(void)
 {
     test_epoch_points();
+    test_legend_values();
     test_message_log();
     test_history();
     test_labels();

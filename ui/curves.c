@@ -148,6 +148,19 @@ static void format_y(char *buf, size_t len, double v, CurveKind kind)
         snprintf(buf, len, "%6.3g", v);
 }
 
+void curves_format_value(char *buf, size_t len, double y, CurveKind kind)
+{
+    const double a = fabs(y);
+    if (kind == CURVE_ACC)
+        snprintf(buf, len, "%.1f%%", y);
+    else if (y != 0.0 && (a < 0.01 || a >= 1e5))
+        snprintf(buf, len, "%.2g", y); /* 5.7e-05: the loss of an overfit run */
+    else if (a >= 1000.0)
+        snprintf(buf, len, "%.0f", y); /* a perplexity early on */
+    else
+        snprintf(buf, len, "%.4g", y);
+}
+
 static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, const MetricRow *rows,
                         int n, int run)
 {
@@ -171,12 +184,8 @@ static void draw_legend(WINDOW *w, Rect r, const Style *st, CurveKind kind, cons
         x = draw_text(w, r, r.y, x + 1, v ? second[run] : "train", colors_attr(ROLE_LABEL));
         if (last) {
             char num[32];
-            double y = series_value(last, kind, v);
-            if (kind == CURVE_ACC)
-                snprintf(num, sizeof num, " %.1f%%", y);
-            else
-                snprintf(num, sizeof num, " %.4g", y);
-            x = draw_text(w, r, r.y, x, num, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
+            curves_format_value(num, sizeof num, series_value(last, kind, v), kind);
+            x = draw_text(w, r, r.y, x + 1, num, colors_attr(v ? ROLE_VAL : ROLE_TRAIN));
         }
     }
 }

@@ -44,6 +44,10 @@ typedef struct Curve {
 /* The y range the plot uses for this curve (padded, never empty). */
 void curves_range(const Curve *c, CurveKind kind, double *lo, double *hi);
 
+/* A legend's value (percent for CURVE_ACC) in at most 7 columns: 4
+ * significant digits where they fit, 2 for the tiny and the huge. */
+void curves_format_value(char *buf, size_t len, double y, CurveKind kind);
+
 /* The monitor rows as the rows CURVE_LAMBDA draws (n at most SNAPSHOT_MONITORS). */
 void curves_monitor_rows(const MonitorRow *m, int n, MetricRow *out);
 
