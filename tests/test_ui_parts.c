@@ -6,7 +6,9 @@
  * count of changed genotype edges, and the editor: its fields are the live
  * keys, a valid value becomes exactly one CMD_SET, an invalid one (out of
  * range, not a number, or breaking lr_min <= lr) is refused with the reason
- * and changes nothing, Esc cancels an edit then closes, q never quits.
+ * and changes nothing, Esc cancels an edit then closes, q never quits. A
+ * training run's epoch under way (its progress points), the legend's
+ * numbers, and what g says before there is anything to plot.
  */
 #include <string.h>
 
@@ -19,6 +21,7 @@
 #include "ui/heatmap.h"
 #include "ui/help.h"
 #include "ui/history.h"
+#include "ui/plot.h"
 #include "ui/statusbar.h"
 #include "ui/view.h"
 
@@ -157,6 +160,29 @@ static void test_legend_values(void)
         ok(strcmp(buf, cases[i].want) == 0 && strlen(buf) <= 7, "legend value %g: %s", cases[i].y,
            buf);
     }
+}
+
+/* g before the run's first metrics row says when it comes. */
+static void test_plot_not_yet(void)
+{
+    static Snapshot s;
+    char msg[128];
+    memset(&s, 0, sizeof s);
+    config_defaults(&s.config);
+    s.config.run.report_every = 25;
+    ok(plot_nothing_yet(&s, msg, sizeof msg) && strstr(msg, "first comes at step 25"),
+       "a search before its first report: %s", msg);
+    s.training = 1;
+    s.epochs = 10;
+    s.total_steps = 9370;
+    ok(plot_nothing_yet(&s, msg, sizeof msg) && strstr(msg, "first ends at step 937") &&
+           strlen(msg) < 80,
+       "a training run before its first epoch's row: %s", msg);
+    s.recurrent = 1;
+    ok(plot_nothing_yet(&s, msg, sizeof msg) && strstr(msg, "at about step 937"),
+       "a recurrent cell's epoch, an estimate: %s", msg);
+    s.rows_total = 1;
+    ok(!plot_nothing_yet(&s, msg, sizeof msg), "a row to plot: gnuplot runs");
 }
 
 /* The progress points of the epoch under way, from the snapshot's ring. */
@@ -341,6 +367,7 @@ int main(void)
 {
     test_epoch_points();
     test_legend_values();
+    test_plot_not_yet();
     test_message_log();
     test_history();
     test_labels();

@@ -49,6 +49,19 @@ static void *plot_main(void *arg)
     return NULL;
 }
 
+int plot_nothing_yet(const Snapshot *s, char *msg, size_t len)
+{
+    if (s->rows_total > 0)
+        return 0;
+    if (s->training && s->epochs > 0) /* a recurrent cell's epochs vary: an estimate */
+        snprintf(msg, len, "g plots finished epochs: the first ends at %sstep %lld",
+                 s->recurrent ? "about " : "", (long long)(s->total_steps / s->epochs));
+    else
+        snprintf(msg, len, "g plots the reports: the first comes at step %d",
+                 s->config.run.report_every);
+    return 1;
+}
+
 void plot_start(Plot *p, const char *run_dir, int rows, int cols, UiView *v)
 {
     if (p->running) {

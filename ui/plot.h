@@ -33,6 +33,9 @@ typedef struct Plot {
 } Plot;
 
 void plot_init(Plot *p);
+/* 1 when the run has no metrics row to plot yet, with msg saying when its
+ * first comes (a training run's at the end of its first epoch). */
+int plot_nothing_yet(const Snapshot *s, char *msg, size_t len);
 /* Starts gnuplot for run_dir; the text plot fits a rows x cols screen. */
 void plot_start(Plot *p, const char *run_dir, int rows, int cols, UiView *v);
 /* Returns 1 when a run finished (and the view has its message and plot). */

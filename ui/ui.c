@@ -199,9 +199,14 @@ static void do_action(Ui *ui, UiAction act, int key)
     case ACT_EDIT:
         editor_open(&v->editor, &s->config, s->training);
         break;
-    case ACT_PLOT:
-        plot_start(&ui->plot, s->run_dir, LINES, COLS, v);
+    case ACT_PLOT: {
+        char msg[128];
+        if (plot_nothing_yet(s, msg, sizeof msg)) /* gnuplot would only say "no rows" */
+            view_message(v, 0, "%s", msg);
+        else
+            plot_start(&ui->plot, s->run_dir, LINES, COLS, v);
         break;
+    }
     case ACT_EXPORT:
         ui_send(ui, CMD_EXPORT);
         view_message(v, 0, "exporting into %s", s->run_dir);
