@@ -2,7 +2,8 @@
 # test_cli: the command line contract (docs/ARCHITECTURE.md, Command line).
 # Usage errors exit 2 with "dartboard: ..." on stderr; --help, --version and
 # presets answer on stdout; a headless run of the `test` preset writes exactly
-# the run-directory files, with the right headers and row counts.
+# the run-directory files, with the right headers and row counts. The
+# program's re-exec for its library settings keeps OMP_PROC_BIND's places.
 set -u
 : "${DARTBOARD:?}"
 . "${top_srcdir:-.}/tests/test_lib.sh"
@@ -22,6 +23,13 @@ err_has() { grep -q -- "$1" "$work/err" || { echo "# stderr lacks '$1':"; sed 's
 out_has() { grep -q -- "$1" "$work/out" || { echo "# stdout lacks '$1'"; return 1; }; }
 
 check "--version prints the version" 'run 0 --version && out_has "^dartboard [0-9][0-9.]*$"'
+# With OMP_PROC_BIND set, libgomp binds the first thread to one place as it
+# loads; the re-exec that sets GOMP_SPINCOUNT must not narrow the new image's
+# places to that one (every thread on CPU 0, half the speed).
+# (nproc without the OpenMP variables, which it would honour: the CPUs allowed)
+if [ "$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 1)" -ge 2 ]; then
+    check "OMP_PROC_BIND: the re-exec keeps every place" '(unset GOMP_SPINCOUNT OMP_WAIT_POLICY OMP_PLACES OMP_NUM_THREADS OMP_THREAD_LIMIT; OMP_PROC_BIND=true OMP_DISPLAY_ENV=true "$DARTBOARD" --version) >"$work/out" 2>"$work/err" && [ "$(grep -c "OMP_PLACES" "$work/err")" -eq 2 ] && [ "$(grep "OMP_PLACES" "$work/err" | sort -u | wc -l)" -eq 1 ] && grep -q "OMP_PLACES = .{[0-9]*},{" "$work/err"'
+fi
 check "--help prints the full usage" 'run 0 --help && out_has "Usage:" && out_has "--resume DIR" && out_has "--set KEY=VALUE" && out_has "bench" && out_has "export" && out_has "presets" && out_has "Exit status"'
 check "bench --help also prints the usage" 'run 0 bench --help && out_has "--order 0|1|2" && out_has "--kernels"'
 check "presets lists demo and test" 'run 0 presets && out_has "demo" && out_has "test"'

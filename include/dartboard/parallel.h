@@ -33,6 +33,14 @@ int parallel_threads(void);
  * caller sets it back to 1. */
 void parallel_set_blas_threads(int n);
 
+/* Before the program execs itself: with OMP_PROC_BIND set, libgomp bound
+ * this (the initial) thread to the first OpenMP place as it loaded, and a new
+ * image would inherit that one place and run every thread on it (both
+ * threads on CPU 0: half the speed). Gives the thread the CPUs of all the
+ * places back, so the new image makes the same places. Returns how many
+ * CPUs, 0 when nothing was bound (or on failure: the exec goes ahead). */
+int parallel_exec_affinity(void);
+
 /* The kernel set the BLAS chose for this CPU ("Haswell", "SkylakeX", ...). */
 const char *parallel_blas_core(void);
 /* NULL, or the OPENBLAS_CORETYPE this CPU deserves when the BLAS chose a

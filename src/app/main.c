@@ -142,6 +142,7 @@ static int continue_detached(const CliOptions *o, const char *run_dir, int pause
     }
     argv[k] = NULL;
     fflush(NULL);
+    parallel_exec_affinity();
     execv(self, argv);
     fprintf(stderr, "dartboard: %s: %s\n", self, strerror(errno));
     return 1;
@@ -197,6 +198,7 @@ static int exec_training(const char *run_dir, const CliOptions *o)
     if (o->no_color)
         argv[k++] = "--no-color";
     argv[k] = NULL;
+    parallel_exec_affinity();
     execv(self, argv);
     perror("dartboard: cannot start the training");
     return 1;
@@ -336,6 +338,7 @@ static void choose_library_environment(char **argv)
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0 && (size_t)n < sizeof self - 1) {
         self[n] = '\0';
+        parallel_exec_affinity();
         execv(self, argv);
     }
     /* no /proc or the exec failed: run on with the libraries as they are */

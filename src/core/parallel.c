@@ -1,10 +1,12 @@
 /* parallel: see include/dartboard/parallel.h */
+#define _GNU_SOURCE /* cpu_set_t, sched_setaffinity */
 #include "config.h"
 #include "dartboard/parallel.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <sched.h>
 #include <stddef.h>
 #include <strings.h>
 
@@ -32,6 +34,32 @@ void parallel_set_blas_threads(int n)
     openblas_set_num_threads(n < 1 ? 1 : n);
 #else
     (void)n;
+#endif
+}
+
+int parallel_exec_affinity(void)
+{
+#ifdef _OPENMP
+    if (omp_get_proc_bind() == omp_proc_bind_false)
+        return 0;
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    int cpus = 0;
+    for (int p = 0; p < omp_get_num_places(); p++) {
+        int n = omp_get_place_num_procs(p);
+        int ids[CPU_SETSIZE];
+        if (n <= 0 || n > CPU_SETSIZE)
+            continue;
+        omp_get_place_proc_ids(p, ids);
+        for (int i = 0; i < n; i++)
+            if (ids[i] >= 0 && ids[i] < CPU_SETSIZE && !CPU_ISSET(ids[i], &all)) {
+                CPU_SET(ids[i], &all);
+                cpus++;
+            }
+    }
+    return cpus > 0 && sched_setaffinity(0, sizeof all, &all) == 0 ? cpus : 0;
+#else
+    return 0;
 #endif
 }
 
