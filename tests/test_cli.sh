@@ -3,7 +3,8 @@
 # Usage errors exit 2 with "dartboard: ..." on stderr; --help, --version and
 # presets answer on stdout; a headless run of the `test` preset writes exactly
 # the run-directory files, with the right headers and row counts. The
-# program's re-exec for its library settings keeps OMP_PROC_BIND's places.
+# program's re-exec for its library settings, and a run's worker thread,
+# keep OMP_PROC_BIND's places; threads bound to fewer CPUs are said.
 set -u
 : "${DARTBOARD:?}"
 . "${top_srcdir:-.}/tests/test_lib.sh"
@@ -28,7 +29,11 @@ check "--version prints the version" 'run 0 --version && out_has "^dartboard [0-
 # places to that one (every thread on CPU 0, half the speed).
 # (nproc without the OpenMP variables, which it would honour: the CPUs allowed)
 if [ "$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 1)" -ge 2 ]; then
+    check "OMP_PROC_BIND: a run's worker keeps every place (no sharing said)" '(unset GOMP_SPINCOUNT OMP_WAIT_POLICY OMP_PLACES OMP_NUM_THREADS OMP_THREAD_LIMIT; OMP_PROC_BIND=true "$DARTBOARD" search --preset test --headless --steps 2 --threads 2 --out "$work/bound") >"$work/out" 2>&1 && grep -q "^step 2/" "$work/out" && ! grep -q "threads share" "$work/out"'
     check "OMP_PROC_BIND: the re-exec keeps every place" '(unset GOMP_SPINCOUNT OMP_WAIT_POLICY OMP_PLACES OMP_NUM_THREADS OMP_THREAD_LIMIT; OMP_PROC_BIND=true OMP_DISPLAY_ENV=true "$DARTBOARD" --version) >"$work/out" 2>"$work/err" && [ "$(grep -c "OMP_PLACES" "$work/err")" -eq 2 ] && [ "$(grep "OMP_PLACES" "$work/err" | sort -u | wc -l)" -eq 1 ] && grep -q "OMP_PLACES = .{[0-9]*},{" "$work/err"'
+fi
+if command -v taskset >/dev/null 2>&1; then
+    check "2 threads bound to one CPU: the run says so" 'taskset -c 0 "$DARTBOARD" search --preset test --headless --steps 2 --threads 2 --out "$work/one_cpu" >"$work/out" 2>&1 && grep -q "2 threads share 1 CPU: the process is bound (under mpirun: --bind-to none)" "$work/out"'
 fi
 check "--help prints the full usage" 'run 0 --help && out_has "Usage:" && out_has "--resume DIR" && out_has "--set KEY=VALUE" && out_has "bench" && out_has "export" && out_has "presets" && out_has "Exit status"'
 check "bench --help also prints the usage" 'run 0 bench --help && out_has "--order 0|1|2" && out_has "--kernels"'

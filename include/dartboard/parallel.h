@@ -18,6 +18,8 @@
 #ifndef DARTBOARD_PARALLEL_H
 #define DARTBOARD_PARALLEL_H
 
+#include <stddef.h>
+
 /* A pass over memory (ReLU, drop-path, channel copies, the evaluation
  * network's element-wise passes and clears) is shared by the threads from
  * this many floats (256 KiB) on: at 2 threads the evaluation network's
@@ -33,13 +35,22 @@ int parallel_threads(void);
  * caller sets it back to 1. */
 void parallel_set_blas_threads(int n);
 
-/* Before the program execs itself: with OMP_PROC_BIND set, libgomp bound
- * this (the initial) thread to the first OpenMP place as it loaded, and a new
- * image would inherit that one place and run every thread on it (both
- * threads on CPU 0: half the speed). Gives the thread the CPUs of all the
- * places back, so the new image makes the same places. Returns how many
- * CPUs, 0 when nothing was bound (or on failure: the exec goes ahead). */
-int parallel_exec_affinity(void);
+/* With OMP_PROC_BIND set, libgomp binds the initial thread to the first
+ * OpenMP place as it loads. A thread started from it (a session's worker)
+ * or a new image of the program (its re-exec) would inherit that one place
+ * and run every OpenMP thread on it: both on CPU 0, half the speed. Gives
+ * the calling thread the CPUs of all the places; parallel_set_threads does,
+ * and main before each exec. Returns how many, 0 when nothing is bound (or
+ * on failure). A binding from outside (taskset, mpirun) stays: the places
+ * are made inside it. */
+int parallel_widen_affinity(void);
+/* The CPUs the calling thread may run on (0 when unknown). */
+int parallel_cpus(void);
+/* 1 and a line for the user when `threads` outnumber those CPUs: then the
+ * threads take turns on them (mpirun binds each rank to one core when it
+ * starts two or fewer; so does taskset), and a 2-thread step takes twice as
+ * long as it should. */
+int parallel_cpu_shortage(int threads, char *msg, size_t len);
 
 /* The kernel set the BLAS chose for this CPU ("Haswell", "SkylakeX", ...). */
 const char *parallel_blas_core(void);

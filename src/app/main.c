@@ -142,7 +142,7 @@ static int continue_detached(const CliOptions *o, const char *run_dir, int pause
     }
     argv[k] = NULL;
     fflush(NULL);
-    parallel_exec_affinity();
+    parallel_widen_affinity();
     execv(self, argv);
     fprintf(stderr, "dartboard: %s: %s\n", self, strerror(errno));
     return 1;
@@ -198,7 +198,7 @@ static int exec_training(const char *run_dir, const CliOptions *o)
     if (o->no_color)
         argv[k++] = "--no-color";
     argv[k] = NULL;
-    parallel_exec_affinity();
+    parallel_widen_affinity();
     execv(self, argv);
     perror("dartboard: cannot start the training");
     return 1;
@@ -338,7 +338,7 @@ static void choose_library_environment(char **argv)
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0 && (size_t)n < sizeof self - 1) {
         self[n] = '\0';
-        parallel_exec_affinity();
+        parallel_widen_affinity();
         execv(self, argv);
     }
     /* no /proc or the exec failed: run on with the libraries as they are */
@@ -370,9 +370,12 @@ int main(int argc, char **argv)
         return 1;
     case CLI_EXPORT:
         return export_main(o.rest_argc, o.rest_argv);
-    case CLI_BENCH:
+    case CLI_BENCH: {
+        char shortage[96];
         parallel_set_threads(o.threads);
         printf("BLAS kernels: %s\n", parallel_blas_core());
+        if (parallel_cpu_shortage(o.threads, shortage, sizeof shortage))
+            printf("warning: %s\n", shortage);
         if (o.bench_kernels)
             return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
         if (o.bench_rnn && o.bench_train) /* the paper's training shape unless given */
@@ -409,6 +412,7 @@ int main(int argc, char **argv)
         default:
             return 1;
         }
+    }
     case CLI_SEARCH:
     case CLI_TRAIN:
         return run_session(&o);

@@ -8,6 +8,7 @@
 #endif
 #include <sched.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <strings.h>
 
 #ifdef HAVE_OPENBLAS
@@ -21,6 +22,7 @@ void parallel_set_threads(int n)
     if (n < 1)
         n = 1;
     thread_count = n;
+    parallel_widen_affinity();
 #ifdef _OPENMP
     omp_set_num_threads(n);
     omp_set_dynamic(0);
@@ -37,7 +39,7 @@ void parallel_set_blas_threads(int n)
 #endif
 }
 
-int parallel_exec_affinity(void)
+int parallel_widen_affinity(void)
 {
 #ifdef _OPENMP
     if (omp_get_proc_bind() == omp_proc_bind_false)
@@ -61,6 +63,25 @@ int parallel_exec_affinity(void)
 #else
     return 0;
 #endif
+}
+
+int parallel_cpus(void)
+{
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+        return 0;
+    return CPU_COUNT(&mine);
+}
+
+int parallel_cpu_shortage(int threads, char *msg, size_t len)
+{
+    const int cpus = parallel_cpus();
+    if (cpus <= 0 || cpus >= threads)
+        return 0;
+    snprintf(msg, len,
+             "%d threads share %d CPU%s: the process is bound (under mpirun: --bind-to none)",
+             threads, cpus, cpus == 1 ? "" : "s");
+    return 1;
 }
 
 int parallel_threads(void)
