@@ -40,10 +40,10 @@ void parallel_set_blas_threads(int n);
  * or a new image of the program (its re-exec) would inherit that one place
  * and run every OpenMP thread on it: both on CPU 0, half the speed. Gives
  * the calling thread the CPUs of all the places; parallel_set_threads does,
- * and main before each exec. Returns how many, 0 when nothing is bound (or
- * on failure). A binding from outside (taskset, mpirun) stays: the places
- * are made inside it. */
-int parallel_widen_affinity(void);
+ * and main before each exec. Nothing when OMP_PROC_BIND is not set. A
+ * binding from outside (taskset, mpirun) stays: the places are made inside
+ * it. */
+void parallel_widen_affinity(void);
 /* The CPUs the calling thread may run on (0 when unknown). */
 int parallel_cpus(void);
 /* 1 and a line for the user when `threads` outnumber those CPUs: then the

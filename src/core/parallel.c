@@ -39,14 +39,13 @@ void parallel_set_blas_threads(int n)
 #endif
 }
 
-int parallel_widen_affinity(void)
+void parallel_widen_affinity(void)
 {
 #ifdef _OPENMP
     if (omp_get_proc_bind() == omp_proc_bind_false)
-        return 0;
+        return;
     cpu_set_t all;
     CPU_ZERO(&all);
-    int cpus = 0;
     for (int p = 0; p < omp_get_num_places(); p++) {
         int n = omp_get_place_num_procs(p);
         int ids[CPU_SETSIZE];
@@ -54,14 +53,11 @@ int parallel_widen_affinity(void)
             continue;
         omp_get_place_proc_ids(p, ids);
         for (int i = 0; i < n; i++)
-            if (ids[i] >= 0 && ids[i] < CPU_SETSIZE && !CPU_ISSET(ids[i], &all)) {
+            if (ids[i] >= 0 && ids[i] < CPU_SETSIZE)
                 CPU_SET(ids[i], &all);
-                cpus++;
-            }
     }
-    return cpus > 0 && sched_setaffinity(0, sizeof all, &all) == 0 ? cpus : 0;
-#else
-    return 0;
+    if (CPU_COUNT(&all) > 0) /* on failure the thread keeps its CPUs */
+        sched_setaffinity(0, sizeof all, &all);
 #endif
 }
 
