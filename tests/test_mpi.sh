@@ -49,10 +49,13 @@ check "  ... and resumes on 1 rank" \
 # convolutions of stride 2, on 28x28 and 14x14 inputs: the 14x14 ones take
 # the training's own depthwise backward by the upsampled gradient, which
 # DARTS_V2 (pools only in its reduction cell) never runs. Measured: 0 in the
-# first two epochs, 3e-5 in the third; 2.6e-3 in the first without sync_bn.
+# first two epochs; 2.6e-3 in the first without sync_bn. The third epoch's
+# difference is rounding grown over 5 steps, and it depends on the BLAS's
+# kernels on 1 rank: 3e-5 (OPENBLAS_CORETYPE SkylakeX, Sandybridge), 1.0e-4
+# (Haswell), so that epoch is held to 1e-3.
 strided=$(echo "$train" | sed "s|DARTS_V2|${top_srcdir:-.}/tests/fixtures/genotypes/strided.py|")
-check "a cell with stride-2 convolutions trained on 2 ranks agrees with 1 rank within 1e-4" \
-    "mpi 2 $strided --steps 6 --out $work/ts2 >$work/ts2.out 2>&1 && $DARTBOARD $strided --steps 6 --out $work/ts1 >/dev/null 2>&1 && below \$(max_diff $work/ts1/metrics.csv $work/ts2/metrics.csv 4 3) 1e-4"
+check "a cell with stride-2 convolutions trained on 2 ranks agrees with 1 rank within 1e-4 (1e-3 in the third epoch)" \
+    "mpi 2 $strided --steps 6 --out $work/ts2 >$work/ts2.out 2>&1 && $DARTBOARD $strided --steps 6 --out $work/ts1 >/dev/null 2>&1 && below \$(max_diff $work/ts1/metrics.csv $work/ts2/metrics.csv 4 2) 1e-4 && below \$(max_diff $work/ts1/metrics.csv $work/ts2/metrics.csv 4 3) 1e-3"
 
 # The remedies (issue 13): beta-DARTS's regulariser, SDARTS-RS's noise,
 # DARTS-'s skip and Fair DARTS's loss are the same on every rank (14 steps: into the second epoch,

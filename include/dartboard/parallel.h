@@ -60,5 +60,11 @@ const char *parallel_blas_core(void);
  * recent Xeons, for 4-5x slower sgemm. OpenBLAS reads the variable only when
  * it loads, so the program must set it and exec itself again (main.c). */
 const char *parallel_blas_core_wanted(void);
+/* NULL, or the instruction set ("AVX-512", "AVX2", "AVX") an OpenBLAS kernel
+ * set of that name needs and this CPU lacks: OpenBLAS obeys OPENBLAS_CORETYPE
+ * even then, and the first product dies of an illegal instruction (a cluster
+ * profile's setting on an older node, a container moved between hosts). Names
+ * it does not know are taken as fit. */
+const char *parallel_blas_core_unfit(const char *name);
 
 #endif

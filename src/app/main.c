@@ -307,25 +307,35 @@ static int run_corpus(const CliOptions *o)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* How long an OpenMP thread spins for the next region before it sleeps.
- * A step opens thousands of short regions; waking a sleeping thread for
- * each costs 14 % of a config C step on 2 threads, yet libgomp's default
- * (300000 spins, about a millisecond) steals the cores from the step's own
- * threads as soon as anything else runs (a 2-core box running a build:
- * 7.5 s instead of 0.5 s per step). 30000 spins (~0.1 ms) bridge the gaps
- * between regions and bound the loss under load (1.4x, BENCHMARKS.md).
- * libgomp reads the setting when it loads, before main, so set it by
- * re-executing once. A policy or spin count the user set is left alone. */
-/* The environment the numeric libraries read only when they load: a short
- * OpenMP spin before sleeping (GOMP_SPINCOUNT; see the man page) and an
- * OpenBLAS kernel set that matches the CPU (parallel_blas_core_wanted). A
- * variable the user set is left alone. When anything changes, the program
- * execs itself once with the new environment. */
+/* The environment the numeric libraries read only when they load, so the
+ * program execs itself once when it changes any of it:
+ * - how long an OpenMP thread spins for the next region before it sleeps.
+ *   A step opens thousands of short regions; waking a sleeping thread for
+ *   each costs 14 % of a config C step on 2 threads, yet libgomp's default
+ *   (300000 spins, about a millisecond) steals the cores from the step's own
+ *   threads as soon as anything else runs (a 2-core box running a build:
+ *   7.5 s instead of 0.5 s per step). 30000 spins (~0.1 ms) bridge the gaps
+ *   between regions and bound the loss under load (1.4x, BENCHMARKS.md);
+ * - an OpenBLAS kernel set that matches the CPU (parallel_blas_core_wanted).
+ * A variable the user set is left alone, but for an OPENBLAS_CORETYPE this
+ * CPU cannot run: that one would kill the run at its first product. */
 static void choose_library_environment(char **argv)
 {
     int change = 0;
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT"))
         change |= setenv("GOMP_SPINCOUNT", "30000", 1) == 0;
+    const char *set = getenv("OPENBLAS_CORETYPE");
+    const char *missing = set ? parallel_blas_core_unfit(set) : NULL;
+    if (missing) {
+        /* Under mpirun every rank sees it; rank 0 says it (dist.h). */
+        const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+        if (!rank || strcmp(rank, "0") == 0)
+            fprintf(stderr,
+                    "dartboard: OPENBLAS_CORETYPE=%.40s needs %s, which this CPU lacks; "
+                    "ignored (the BLAS chooses its kernels)\n",
+                    set, missing);
+        change |= unsetenv("OPENBLAS_CORETYPE") == 0;
+    }
     const char *core = getenv("OPENBLAS_CORETYPE") ? NULL : parallel_blas_core_wanted();
     if (core)
         change |= setenv("OPENBLAS_CORETYPE", core, 1) == 0;

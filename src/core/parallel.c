@@ -120,3 +120,26 @@ const char *parallel_blas_core_wanted(void)
 #endif
     return NULL;
 }
+
+const char *parallel_blas_core_unfit(const char *name)
+{
+#if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__))
+    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    static const char *const avx2_cores[] = {"Haswell", "Zen", "Excavator", NULL};
+    static const char *const avx_cores[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller",
+                                            NULL};
+    __builtin_cpu_init();
+    if (name_in(name, avx512_cores) &&
+        !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")))
+        return "AVX-512";
+    if (name_in(name, avx2_cores) &&
+        !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+        return "AVX2";
+    if (name_in(name, avx_cores) && !__builtin_cpu_supports("avx"))
+        return "AVX";
+#else
+    (void)name;
+#endif
+    return NULL;
+}
