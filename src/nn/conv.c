@@ -643,6 +643,33 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
 }
 #define DW_STRIP_HAS_WGRAD 1
 
+/* Planes up to 32x32 that the strips read through a ReLU or a BN and ReLU
+ * are passed through it once, into a buffer in L1, and the strips read that:
+ * on load, each pixel went through it once per column tap (3 or 5 times),
+ * and a BN's three operations per load took as many FP slots as the
+ * multiply-adds. Lane by lane the same operations: the same bits. */
+#define DW_PRE_PLANE_FLOATS 1024
+
+/* 1, buf = plane x through pl's ReLU or BN, and *plain = pl reading as is;
+ * 0 where pl reads the plane as it is or the plane is larger than buf. */
+static int dw_pre_plane(const PlanePlan *pl, const float *x, float *buf, PlanePlan *plain)
+{
+    const int n = pl->src_h * pl->src_w;
+    if (!pl->relu || n > DW_PRE_PLANE_FLOATS)
+        return 0;
+    const StripIn in = strip_in(pl);
+    int j = 0;
+    for (; j + 16 <= n; j += 16)
+        _mm512_store_ps(buf + j, strip_through(&in, _mm512_loadu_ps(x + j), 0xffff));
+    if (j < n) {
+        const __mmask16 m = strip_lanes(0, n - j);
+        _mm512_mask_store_ps(buf + j, m, strip_through(&in, _mm512_maskz_loadu_ps(m, x + j), m));
+    }
+    *plain = *pl;
+    plain->relu = plain->bn = 0;
+    return 1;
+}
+
 /* Planes of at most 8 columns and 7 or 8 rows (the last stage's 7x7 and
  * 8x8) would fill half of a strip's 16 lanes. A paired strip holds output
  * row j in lanes 0-7 and row 4 + j in lanes 8-15, and each input vector the
@@ -894,6 +921,14 @@ static int dw_strip_key(const PlanePlan *pl, int rows)
 static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float *dst,
                             const float *wk, int acc)
 {
+#ifdef __AVX512F__
+    float pre[DW_PRE_PLANE_FLOATS] __attribute__((aligned(64)));
+    PlanePlan plain;
+    if (dw_pre_plane(pl, x, pre, &plain)) {
+        pl = &plain;
+        x = pre;
+    }
+#endif
 #if DW_HAS_PAIRS
     if (dw_paired(pl)) {
 #define DW_PAIR_CORR(K, D) dw_pair_corr(K, D, pl, x, dst, wk, acc)
@@ -928,6 +963,12 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float
 static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x, const float *g,
                                   vf *wacc)
 {
+    float pre[DW_PRE_PLANE_FLOATS] __attribute__((aligned(64)));
+    PlanePlan plain;
+    if (dw_pre_plane(pl, x, pre, &plain)) {
+        pl = &plain;
+        x = pre;
+    }
 #if DW_HAS_PAIRS
     if (dw_paired(pl)) {
 #define DW_PAIR_WGRAD(K, D) dw_pair_wgrad(K, D, pl, x, g, wacc)
