@@ -289,6 +289,12 @@ static double report(FILE *out, const BenchCase *bc, Bufs *b, double peak)
     return rate;
 }
 
+double bench_fma_roof(int threads)
+{
+    const FmaKind fma = fma_widest();
+    return fma_peak(threads, &fma);
+}
+
 double bench_sgemm_peak(int threads)
 {
     const size_t cap = (size_t)PEAK_N * PEAK_N;

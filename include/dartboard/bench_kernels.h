@@ -21,5 +21,8 @@ int bench_kernels(FILE *out, int threads);
 /* GFLOP/s of a 1024^3 sgemm on `threads` threads (median of a few calls),
  * or -1 when its buffers cannot be allocated. */
 double bench_sgemm_peak(int threads);
+/* GFLOP/s of independent FMA chains in registers on `threads` threads, in
+ * the widest vectors this CPU runs: its arithmetic roof. */
+double bench_fma_roof(int threads);
 
 #endif
