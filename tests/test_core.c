@@ -25,6 +25,16 @@ static void test_arena(void)
     ok(b[99] == 0.0f, "memory is zeroed");
     ok(arena.peak == plan.peak, "real peak equals planned peak");
     arena_free(&arena);
+
+    /* a large arena starts on a 2 MiB page boundary, whole pages of it,
+     * whether or not the kernel gives huge pages */
+    const size_t big = (size_t)3 << 20;
+    ok(arena_init(&arena, big) == 0, "a 3 MiB arena allocates");
+    a = arena_floats(&arena, big / sizeof(float));
+    ok(((uintptr_t)a % ((size_t)2 << 20)) == 0 && arena.size == (size_t)4 << 20 &&
+           a[big / sizeof(float) - 1] == 0.0f,
+       "... on a 2 MiB boundary, 4 MiB of it, zeroed");
+    arena_free(&arena);
 }
 
 static void test_rng(void)
