@@ -49,7 +49,9 @@ check "bench --rnn: tiny recurrent search steps, one RESULT line with the refere
     'run 0 bench --rnn --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && out_has "^BLAS kernels: " && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-bench ntoken=40 emsize=8 nhid=8 batch=4 bptt=6 threads=1 order=1 weights=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'
 if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then
     check "bench with OPENBLAS_CORETYPE weaker than the CPU: kept, and the stronger set named" \
-        'OPENBLAS_CORETYPE=Prescott "$DARTBOARD" bench --rnn --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 >"$work/out" 2>&1 && out_has "^BLAS kernels: Prescott$" && out_has "^note: OPENBLAS_CORETYPE chose them; this CPU runs \(SkylakeX\|Haswell\)'"'"'s, which the program takes when the variable is unset$"'
+        'OPENBLAS_CORETYPE=Prescott "$DARTBOARD" bench --rnn --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 >"$work/out" 2>&1 && out_has "^BLAS kernels: Prescott$" && out_has "^note: OPENBLAS_CORETYPE set BLAS kernels Prescott; this CPU runs \(SkylakeX\|Haswell\)'"'"'s (unset it)$"'
+    check "  ... and a run says so too, once" \
+        '(OPENBLAS_CORETYPE=Prescott "$DARTBOARD" search --preset test --headless --steps 2 --threads 1 --out "$work/weak") >"$work/out" 2>&1 && [ "$(grep -c "OPENBLAS_CORETYPE set BLAS kernels Prescott; this CPU runs \(SkylakeX\|Haswell\)'"'"'s (unset it)" "$work/out")" = 1 ]'
 fi
 check "bench --rnn --train: a recurrent cell's training steps" \
     'run 0 bench --rnn --train --steps 5 --threads 1 --ntoken 40 --size 8 --batch 4 --bptt 6 && [ "$(grep -c "^RESULT " "$work/out")" = 1 ] && out_has "^RESULT rnn-train ntoken=40 size=8 batch=4 bptt=6 threads=1 params=[0-9]* median_ms=[0-9.]* tokens_per_s=[0-9]* peak_rss_mib=[0-9]*$"'

@@ -73,7 +73,9 @@ fi
 before=$(rows "$run")
 check "the search keeps stepping" "wait_until 60 more_rows_than '$run' $((before + 2))"
 check "a read-only viewer sees it running" "'$probe' '$run' hello | grep -q '^RUNNING [0-9]'"
-check "the log holds no other complaint" "! grep -v '^step \\|^dartboard: test, run directory\\|closed: \\|refused: another user' '$run/dartboard.log' | grep -q ."
+# (a BLAS setting of the environment weaker than the CPU is said once: not
+# a complaint about the viewers)
+check "the log holds no other complaint" "! grep -v '^step \\|^dartboard: test, run directory\\|closed: \\|refused: another user\\|^OPENBLAS_CORETYPE set BLAS kernels' '$run/dartboard.log' | grep -q ."
 
 # ---------------------------------------------------------------- stop
 check "a viewer's stop ends the search" "'$probe' '$run' stop >/dev/null && wait_until 30 gone '$pid'"

@@ -66,5 +66,9 @@ const char *parallel_blas_core_wanted(void);
  * profile's setting on an older node, a container moved between hosts). Names
  * it does not know are taken as fit. */
 const char *parallel_blas_core_unfit(const char *name);
+/* 1 and a line for the user when OPENBLAS_CORETYPE, set from outside (and
+ * so kept), made OpenBLAS load weaker kernels than this CPU runs: Haswell's
+ * on an AVX-512 machine cost 7-14 % of a training step (BENCHMARKS.md). */
+int parallel_blas_weaker(char *msg, size_t len);
 
 #endif

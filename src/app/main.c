@@ -384,13 +384,8 @@ int main(int argc, char **argv)
         char shortage[96];
         parallel_set_threads(o.threads);
         printf("BLAS kernels: %s\n", parallel_blas_core());
-        /* Set by the user, so left alone; but a weaker set than the CPU runs
-         * slows every product (10-14 % of a training step, BENCHMARKS.md). */
-        const char *stronger = getenv("OPENBLAS_CORETYPE") ? parallel_blas_core_wanted() : NULL;
-        if (stronger)
-            printf("note: OPENBLAS_CORETYPE chose them; this CPU runs %s's, which the program "
-                   "takes when the variable is unset\n",
-                   stronger);
+        if (parallel_blas_weaker(shortage, sizeof shortage))
+            printf("note: %s\n", shortage);
         if (parallel_cpu_shortage(o.threads, shortage, sizeof shortage))
             printf("warning: %s\n", shortage);
         if (o.bench_kernels)

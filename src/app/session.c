@@ -986,12 +986,16 @@ void session_step_time(Snapshot *p, double ms)
     p->ms_per_step = p->ms_per_step > 0 ? (1 - EMA_WEIGHT) * p->ms_per_step + EMA_WEIGHT * ms : ms;
 }
 
-/* Says when the run's threads outnumber the CPUs the worker may use
- * (parallel_cpu_shortage): once, after prepare. */
-static void session_say_cpus(Session *s)
+/* Says, once after prepare, what slows this machine's steps from outside the
+ * program: threads outnumbering the CPUs the worker may use
+ * (parallel_cpu_shortage), BLAS kernels weaker than the CPU's
+ * (parallel_blas_weaker). */
+static void session_say_machine(Session *s)
 {
     char what[96];
     if (parallel_cpu_shortage(s->cfg.run.threads, what, sizeof what))
+        session_say(s, "%s", what);
+    if (parallel_blas_weaker(what, sizeof what))
         session_say(s, "%s", what);
 }
 
@@ -1006,7 +1010,7 @@ void *session_worker_run(Session *s, const WorkerOps *ops)
         session_publish(s);
         return NULL;
     }
-    session_say_cpus(s);
+    session_say_machine(s);
     s->paused = s->opt.start_paused;
     p->state = s->paused ? SESSION_PAUSED : SESSION_RUNNING;
     session_publish(s);

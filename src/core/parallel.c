@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #ifdef HAVE_OPENBLAS
@@ -142,4 +143,15 @@ const char *parallel_blas_core_unfit(const char *name)
     (void)name;
 #endif
     return NULL;
+}
+
+int parallel_blas_weaker(char *msg, size_t len)
+{
+    const char *stronger = getenv("OPENBLAS_CORETYPE") ? parallel_blas_core_wanted() : NULL;
+    if (!stronger)
+        return 0;
+    /* the library's name for its kernels, not the variable's text */
+    snprintf(msg, len, "OPENBLAS_CORETYPE set BLAS kernels %s; this CPU runs %s's (unset it)",
+             parallel_blas_core(), stronger);
+    return 1;
 }
