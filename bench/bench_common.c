@@ -34,6 +34,12 @@ double bench_median(double *t, int n)
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
+/* GFLOP/s of family f while it ran: its thread-seconds over `threads`. */
+static double family_rate(const ProfTotals *pt, int f, int threads)
+{
+    return pt->seconds[f] > 0 ? pt->flops[f] / (pt->seconds[f] / threads) * 1e-9 : 0.0;
+}
+
 int bench_profile_report(FILE *out, const char *tag, const char *outside, const ProfTotals *pt,
                          int threads, int steps, double wall)
 {
@@ -45,8 +51,8 @@ int bench_profile_report(FILE *out, const char *tag, const char *outside, const 
     const double budget = wall * threads; /* thread-seconds of the timed steps */
     double seconds = 0.0, flops = 0.0, fastest = 0.0;
     for (int f = 0; f < PROF_FAMILIES; f++)
-        if (pt->seconds[f] > 0 && pt->flops[f] / (pt->seconds[f] / threads) * 1e-9 > fastest)
-            fastest = pt->flops[f] / (pt->seconds[f] / threads) * 1e-9;
+        if (family_rate(pt, f, threads) > fastest)
+            fastest = family_rate(pt, f, threads);
     /* The rates are against the sgemm peak, what a good product reaches on
      * this machine; but with weaker BLAS kernels than the CPU runs (an
      * OPENBLAS_CORETYPE, an old OpenBLAS) the step's own products outrun it,
@@ -65,7 +71,7 @@ int bench_profile_report(FILE *out, const char *tag, const char *outside, const 
             "GFLOP/s", "%peak", "calls");
     for (int f = 0; f < PROF_FAMILIES; f++) {
         const char *name = profile_family_name((ProfFamily)f);
-        const double t = pt->seconds[f], rate = t > 0 ? pt->flops[f] / (t / threads) * 1e-9 : 0;
+        const double t = pt->seconds[f], rate = family_rate(pt, f, threads);
         seconds += t;
         flops += pt->flops[f];
         fprintf(out, "%-18s %10.1f %6.1f%% %10.3f %10.1f %6.1f%% %8ld\n", name, t / steps * 1e3,

@@ -35,6 +35,10 @@
  * stops any follower still waiting and ends MPI. */
 int dist_init(int *argc, char ***argv);
 int dist_rank(void);
+/* This process's rank as the launcher (mpirun, srun) gave it in the
+ * environment, before MPI starts; 0 outside one. For what must be said once
+ * before dist_init. */
+int dist_launch_rank(void);
 int dist_size(void);
 
 /* The gradient sum of this job, sync_bn as the configuration says; NULL

@@ -23,6 +23,17 @@
 
 #include "dartboard/dist.h"
 
+#include <stdlib.h>
+
+int dist_launch_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        if (getenv(vars[i]))
+            return atoi(getenv(vars[i]));
+    return 0;
+}
+
 /* The fuzz harnesses (fuzz/local.mk) build this file as the one-process
  * program: they never start MPI and are not linked with it. */
 #if HAVE_MPI && !defined(DARTBOARD_FUZZ_BUILD)
@@ -506,10 +517,7 @@ int dist_init(int *argc, char ***argv)
     if (!size)
         size = getenv("PMI_SIZE");
     if (size && atoi(size) > 1) {
-        const char *rank = getenv("OMPI_COMM_WORLD_RANK");
-        if (!rank)
-            rank = getenv("PMI_RANK");
-        if (!rank || atoi(rank) == 0)
+        if (dist_launch_rank() == 0)
             fprintf(stderr,
                     "dartboard: started as one of %d MPI processes, but built without MPI "
                     "(expected a build with ./configure --with-mpi)\n",

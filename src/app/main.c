@@ -327,9 +327,7 @@ static void choose_library_environment(char **argv)
     const char *set = getenv("OPENBLAS_CORETYPE");
     const char *missing = set ? parallel_blas_core_unfit(set) : NULL;
     if (missing) {
-        /* Under mpirun every rank sees it; rank 0 says it (dist.h). */
-        const char *rank = getenv("OMPI_COMM_WORLD_RANK");
-        if (!rank || strcmp(rank, "0") == 0)
+        if (dist_launch_rank() == 0) /* under mpirun every rank sees it */
             fprintf(stderr,
                     "dartboard: OPENBLAS_CORETYPE=%.40s needs %s, which this CPU lacks; "
                     "ignored (the BLAS chooses its kernels)\n",
@@ -381,13 +379,13 @@ int main(int argc, char **argv)
     case CLI_EXPORT:
         return export_main(o.rest_argc, o.rest_argv);
     case CLI_BENCH: {
-        char shortage[96];
+        char line[96];
         parallel_set_threads(o.threads);
         printf("BLAS kernels: %s\n", parallel_blas_core());
-        if (parallel_blas_weaker(shortage, sizeof shortage))
-            printf("note: %s\n", shortage);
-        if (parallel_cpu_shortage(o.threads, shortage, sizeof shortage))
-            printf("warning: %s\n", shortage);
+        if (parallel_blas_weaker(line, sizeof line))
+            printf("note: %s\n", line);
+        if (parallel_cpu_shortage(o.threads, line, sizeof line))
+            printf("warning: %s\n", line);
         if (o.bench_kernels)
             return bench_kernels(stdout, o.threads) == 0 ? 0 : 1;
         if (o.bench_rnn && o.bench_train) /* the paper's training shape unless given */

@@ -104,6 +104,22 @@ static int name_in(const char *name, const char *const *list)
     return 0;
 }
 
+#if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__))
+/* The vector units OpenBLAS's SkylakeX and Haswell kernels need. */
+static int cpu_runs_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}
+
+static int cpu_runs_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
 const char *parallel_blas_core_wanted(void)
 {
 #if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__))
@@ -112,11 +128,9 @@ const char *parallel_blas_core_wanted(void)
     static const char *const avx2_cores[] = {"Haswell",        "Zen", "SkylakeX", "Cooperlake",
                                              "SapphireRapids", NULL};
     const char *core = parallel_blas_core();
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    if (cpu_runs_avx512())
         return name_in(core, avx512_cores) ? NULL : "SkylakeX";
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (cpu_runs_avx2())
         return name_in(core, avx2_cores) ? NULL : "Haswell";
 #endif
     return NULL;
@@ -129,13 +143,9 @@ const char *parallel_blas_core_unfit(const char *name)
     static const char *const avx2_cores[] = {"Haswell", "Zen", "Excavator", NULL};
     static const char *const avx_cores[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller",
                                             NULL};
-    __builtin_cpu_init();
-    if (name_in(name, avx512_cores) &&
-        !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")))
+    if (name_in(name, avx512_cores) && !cpu_runs_avx512())
         return "AVX-512";
-    if (name_in(name, avx2_cores) &&
-        !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+    if (name_in(name, avx2_cores) && !cpu_runs_avx2())
         return "AVX2";
     if (name_in(name, avx_cores) && !__builtin_cpu_supports("avx"))
         return "AVX";
