@@ -37,6 +37,49 @@ static void test_arena(void)
     arena_free(&arena);
 }
 
+/* Buffers with lifetimes: those alive at the same time never share a byte,
+ * the others share memory, and the second pass gets the packed places. */
+static void test_arena_lives(void)
+{
+    /* slots 0..9: a and b never meet, c lives throughout, d meets both a
+     * (slot 1) and b (slot 6), e only b (two spans, one empty) */
+    const ArenaLife la = {{0, 1}, {3, 0}}, lb = {{5, 1}, {9, 0}}, ld = {{1, 6}, {1, 6}},
+                    le = {{9, 4}, {3, 8}};
+    const size_t counts[5] = {1000, 1000, 10, 300, 700};
+    float *p[5];
+    Arena a;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0)
+            arena_measure_lives(&a);
+        p[0] = arena_floats_live(&a, counts[0], la);
+        p[1] = arena_floats_live(&a, counts[1], lb);
+        p[2] = arena_floats(&a, counts[2]);
+        p[3] = arena_floats_live(&a, counts[3], ld);
+        p[4] = arena_floats_live(&a, counts[4], le);
+        if (pass == 0) {
+            ok(p[0] == NULL && p[4] == NULL, "measuring with lifetimes hands out no memory");
+            ok(arena_pack(&a) == 0, "the requests pack");
+            /* largest first, each at the lowest room free while it lives:
+             * a and b at 0, e above b, d above all three, c on top */
+            ok(a.peak == 4032 + 2816 + 1216 + 40,
+               "packed into %zu bytes, against %zu one after another", a.peak,
+               (size_t)4032 + 4032 + 64 + 1216 + 2816);
+            ok(arena_carve(&a) == 0, "the packed plan allocates");
+        }
+    }
+    ok(p[0] == p[1], "two buffers that never meet share their memory");
+    int apart = 1;
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++)
+            if (i != j && !(i + j == 1)) /* every pair but a, b meets */
+                apart &= (char *)p[i] + counts[i] * 4 <= (char *)p[j] ||
+                         (char *)p[j] + counts[j] * 4 <= (char *)p[i];
+    ok(apart, "buffers alive at the same time do not overlap");
+    ok(((uintptr_t)p[3] % 64) == 0 && ((uintptr_t)p[4] % 64) == 0,
+       "packed buffers are 64-byte aligned");
+    arena_free(&a);
+}
+
 static void test_rng(void)
 {
     Rng r, s;
@@ -102,6 +145,7 @@ static void test_parallel(void)
 int main(void)
 {
     test_arena();
+    test_arena_lives();
     test_rng();
     test_parallel();
     return tap_done();

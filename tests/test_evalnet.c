@@ -463,6 +463,83 @@ static void test_eval_mode(void)
     evalnet_free(net);
 }
 
+/* Two training steps of the gradient check's network (every op kind, both
+ * cell types, the auxiliary head, drop-path): the outputs a caller sees,
+ * appended to out. */
+static size_t two_steps(EvalKeep keep, float *out, size_t *arena)
+{
+    Genotype g;
+    grad_check_genotype(&g);
+    EvalSpec sp = grad_check_spec;
+    sp.keep = keep;
+    char err[256] = "";
+    EvalNet *net = evalnet_create(&sp, &g, err, sizeof err);
+    if (!net) {
+        ok(0, "network keeping %d: %s", (int)keep, err);
+        return 0;
+    }
+    size_t wn, wn_no_aux;
+    if (evalnet_measure(&sp, &g, &wn, &wn_no_aux, arena, err, sizeof err) != 0)
+        *arena = 0;
+    Rng rng;
+    rng_seed(&rng, 21);
+    evalnet_init(net, &rng);
+    const int n = sp.batch, k = sp.classes;
+    const size_t img = (size_t)sp.in_channels * sp.height * sp.width,
+                 nw = evalnet_weight_count(net);
+    float *x = malloc((size_t)n * img * sizeof *x);
+    int y[8] = {3, 1, 4, 0, 2, 2, 0, 1};
+    size_t at = 0;
+    for (int step = 0; step < 2; step++) {
+        for (size_t i = 0; i < (size_t)n * img; i++)
+            x[i] = (float)rng_normal(&rng);
+        float *scale = evalnet_drop_scales(net);
+        for (int i = 0; i < evalnet_drop_ops(net) * n; i++)
+            scale[i] = (i + step) % 4 == 1 ? 0.0f : 1.0f / 0.75f;
+        evalnet_forward(net, x, n, EVAL_TRAIN, 1);
+        float aux;
+        out[at++] = evalnet_loss(net, y, NULL, &aux);
+        out[at++] = aux;
+        evalnet_backward(net, y, 0.4f);
+        memcpy(out + at, evalnet_logits(net), (size_t)n * k * sizeof *out);
+        at += (size_t)n * k;
+        memcpy(out + at, evalnet_grads(net), nw * sizeof *out);
+        at += nw;
+        float *w = evalnet_weights(net);
+        for (size_t i = 0; i < nw; i++)
+            w[i] -= 0.05f * evalnet_grads(net)[i];
+    }
+    memcpy(out + at, evalnet_running(net), evalnet_running_count(net) * sizeof *out);
+    at += evalnet_running_count(net);
+    free(x);
+    evalnet_free(net);
+    return at;
+}
+
+/* Whether the sep_convs and dil_convs keep their BN inputs or run their
+ * forward again in the backward changes memory only: the same bits. */
+static void test_keep(void)
+{
+    const size_t room = 2 * 1024 * 1024;
+    float *none = malloc(room * sizeof *none), *all = malloc(room * sizeof *all),
+          *deep = malloc(room * sizeof *deep);
+    size_t a_none = 0, a_all = 0, a_deep = 0;
+    const size_t n_none = two_steps(EVAL_KEEP_NONE, none, &a_none),
+                 n_all = two_steps(EVAL_KEEP_ALL, all, &a_all),
+                 n_deep = two_steps(EVAL_KEEP_DEEP, deep, &a_deep);
+    ok(n_none > 0 && n_none == n_all && n_none == n_deep && n_none < room,
+       "keeping or not: the same outputs (%zu floats)", n_none);
+    ok(memcmp(none, all, n_none * sizeof *none) == 0 &&
+           memcmp(none, deep, n_none * sizeof *none) == 0,
+       "losses, logits, gradients of two steps and the running statistics: the same bits "
+       "recomputed, kept in every cell, kept from the first reduction on");
+    ok(a_none < a_deep && a_deep < a_all,
+       "the planned arena grows with what is kept: %zu, %zu, %zu bytes", a_none, a_deep, a_all);
+    free(none);
+    free(all);
+    free(deep);
+}
+
 /* ------------------------------------------------------------------ kernels */
 
 static void test_kernels(void)
@@ -533,5 +610,6 @@ int main(void)
     test_fixture("allops.fix");
     test_grad_check();
     test_eval_mode();
+    test_keep();
     return tap_done();
 }

@@ -29,11 +29,20 @@
 #include "dartboard/genotype.h"
 #include "dartboard/rng.h"
 
+/* Which cells keep the BN inputs of their sep_convs and dil_convs from the
+ * forward for the backward, where the others run that forward again: the
+ * same bits either way, memory against time. By default the cells from the
+ * first reduction on: the time a kept byte saves grows with the channels
+ * (a 1x1 convolution's work per element), which double there, while the
+ * cells before it have the largest maps. */
+typedef enum EvalKeep { EVAL_KEEP_DEEP, EVAL_KEEP_NONE, EVAL_KEEP_ALL } EvalKeep;
+
 typedef struct EvalSpec {
     int in_channels, height, width, classes;
     int init_channels, layers, stem_multiplier;
     int auxiliary; /* build the auxiliary head */
     int batch;     /* largest batch of a forward */
+    EvalKeep keep;
 } EvalSpec;
 
 typedef enum EvalMode {

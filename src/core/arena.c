@@ -1,6 +1,7 @@
 /* arena: see include/dartboard/arena.h */
 #include "dartboard/arena.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,98 @@ static size_t align_up(size_t x)
     return (x + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 }
 
+const ArenaLife arena_always = {{0, 1}, {INT_MAX, -1}};
+
 void arena_measure(Arena *a)
 {
     memset(a, 0, sizeof *a);
     a->size = (size_t)-1;
+}
+
+void arena_measure_lives(Arena *a)
+{
+    arena_measure(a);
+    a->lives = 1;
+}
+
+static int lives_meet(const ArenaLife *x, const ArenaLife *y)
+{
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if (x->first[i] <= x->last[i] && y->first[j] <= y->last[j] &&
+                x->first[i] <= y->last[j] && y->first[j] <= x->last[i])
+                return 1;
+    return 0;
+}
+
+typedef struct Span {
+    size_t lo, hi;
+} Span;
+
+/* largest first, then in request order */
+static int by_size(const void *x, const void *y)
+{
+    const Span *a = x, *b = y;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? 1 : -1;
+    return a->hi < b->hi ? -1 : a->hi > b->hi;
+}
+
+static int by_start(const void *x, const void *y)
+{
+    const Span *a = x, *b = y;
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+int arena_pack(Arena *a)
+{
+    size_t n = a->nreq;
+    Span *order = malloc((n ? n : 1) * sizeof *order); /* (bytes, index) */
+    Span *busy = malloc((n ? n : 1) * sizeof *busy);
+    if (a->failed || !order || !busy) {
+        free(order);
+        free(busy);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = (Span){a->req[i].bytes, i};
+    qsort(order, n, sizeof *order, by_size);
+    a->peak = 0;
+    for (size_t q = 0; q < n; q++) {
+        ArenaReq *r = &a->req[order[q].hi];
+        size_t nb = 0;
+        for (size_t e = 0; e < q; e++) { /* the placed ones alive with it */
+            const ArenaReq *o = &a->req[order[e].hi];
+            if (o->bytes && lives_meet(&r->life, &o->life))
+                busy[nb++] = (Span){o->off, align_up(o->off + o->bytes)};
+        }
+        qsort(busy, nb, sizeof *busy, by_start);
+        size_t at = 0; /* the lowest gap it fits */
+        for (size_t e = 0; e < nb && busy[e].lo < at + r->bytes; e++)
+            if (busy[e].hi > at)
+                at = busy[e].hi;
+        r->off = at;
+        if (r->off + r->bytes > a->peak)
+            a->peak = r->off + r->bytes;
+    }
+    free(order);
+    free(busy);
+    return 0;
+}
+
+int arena_carve(Arena *a)
+{
+    Arena plan = *a;
+    if (arena_init(a, plan.peak) != 0) {
+        *a = plan;
+        return -1;
+    }
+    a->peak = plan.peak;
+    a->lives = 1;
+    a->req = plan.req;
+    a->nreq = plan.nreq;
+    a->capreq = plan.capreq;
+    return 0;
 }
 
 int arena_init(Arena *a, size_t bytes)
@@ -49,11 +138,42 @@ int arena_init(Arena *a, size_t bytes)
 void arena_free(Arena *a)
 {
     free(a->base);
+    free(a->req);
     memset(a, 0, sizeof *a);
+}
+
+/* A request of an arena with lifetimes: recorded while measuring, given
+ * its packed place once carved. */
+static void *arena_request(Arena *a, size_t bytes, ArenaLife life)
+{
+    if (!a->base) {
+        if (a->nreq == a->capreq) {
+            size_t cap = a->capreq ? 2 * a->capreq : 256;
+            ArenaReq *more = realloc(a->req, cap * sizeof *more);
+            if (!more) {
+                a->failed = 1;
+                return NULL;
+            }
+            a->req = more;
+            a->capreq = cap;
+        }
+        a->req[a->nreq++] = (ArenaReq){bytes, 0, life};
+        return NULL;
+    }
+    if (a->next >= a->nreq || a->req[a->next].bytes != bytes) {
+        fprintf(stderr,
+                "dartboard: internal error: arena request %zu (%zu bytes) is not the one "
+                "planned\n",
+                a->next, bytes);
+        abort();
+    }
+    return a->base + a->req[a->next++].off;
 }
 
 void *arena_bytes(Arena *a, size_t bytes)
 {
+    if (a->lives)
+        return arena_request(a, bytes, arena_always);
     size_t at = align_up(a->used);
     if (bytes > a->size || at > a->size - bytes) {
         fprintf(stderr, "dartboard: internal error: arena plan overflow (%zu + %zu > %zu bytes)\n",
@@ -69,4 +189,11 @@ void *arena_bytes(Arena *a, size_t bytes)
 float *arena_floats(Arena *a, size_t count)
 {
     return arena_bytes(a, count * sizeof(float));
+}
+
+float *arena_floats_live(Arena *a, size_t count, ArenaLife life)
+{
+    if (!a->lives)
+        return arena_floats(a, count);
+    return arena_request(a, count * sizeof(float), life);
 }

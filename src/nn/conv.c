@@ -1665,10 +1665,22 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
             wacc[t] = vf_set1(0.0f);
         int filled = 0; /* one padded copy of the plane, if any, for both */
         dw_pre_channel(d, pre, ch);
+        const PlanePlan *pl = &d->pl;
+        const float *xc = x + ch * hw;
+#ifdef __AVX512F__
+        /* the output made again and the weight gradient read the plane
+         * through its ReLU or BN: once, for both */
+        float pre_plane[DW_PRE_PLANE_FLOATS] __attribute__((aligned(64)));
+        PlanePlan plain;
+        if (!kept && !b->up && dw_pre_plane(pl, xc, pre_plane, &plain)) {
+            pl = &plain;
+            xc = pre_plane;
+        }
+#endif
         if (!kept)
-            dw_plane_corr(&d->pl, xbuf, x + ch * hw, tile + (size_t)ch * p, wk, 0, &filled);
+            dw_plane_corr(pl, xbuf, xc, tile + (size_t)ch * p, wk, 0, &filled);
         /* with up the strips read x: the copy, if any, stays the forward's */
-        dw_plane_wgrad(b->up ? &b->wg : &d->pl, xbuf, x + ch * hw, g, wacc, &filled);
+        dw_plane_wgrad(b->up ? &b->wg : pl, xbuf, xc, g, wacc, &filled);
         for (int t = 0; t < taps; t++)
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
         float *dx = dxt ? dxt + ch * hw : din + ch * hw;

@@ -5,14 +5,20 @@
  * running-statistics vectors come out in model.parameters() and
  * model.buffers() order. It runs twice: measuring, then carving the arena.
  *
- * Memory: the arena keeps only what is dear to recompute: per cell its
- * nodes (the states the next cells read), and per op the BN input of a
- * strided skip_connect (FactorizedReduce); per cell the BN inputs of its
+ * Memory: every buffer has a lifetime in the step's slots (slot_fwd,
+ * slot_head, slot_bwd), and the arena packs the buffers whose lifetimes do
+ * not meet into the same memory (arena.h). A cell's scratch lives only
+ * while its forward or its backward runs (EScratch, life_scratch), what it
+ * keeps for its backward from its forward to its backward (life_kept), so
+ * the deep cells' kept tensors share memory with the first cells' scratch,
+ * which is used only before they exist and after they are gone. Kept, per
+ * cell: its nodes (the states the next cells read); per op the BN input of
+ * a strided skip_connect (FactorizedReduce); the BN inputs of its
  * preprocessing (ReLU-conv1x1-BN or FactorizedReduce: two state-sized
  * tensors that spare the backward about half of the products it would
- * recompute); the stem's BN input; the saved batch statistics of every BN.
- * Everything else is recomputed, in the backward, into shared scratch sized
- * for the largest use:
+ * recompute); in the cells EvalSpec.keep names, the BN inputs of its
+ * sep_convs and dil_convs (EOp.x); the stem's BN input; the saved batch
+ * statistics of every BN. Everything else is recomputed, in the backward:
  * - a cell's output (the concat of its states) is never built: its
  *   consumers all start with a ReLU, which gathers it from the states: the
  *   next cells' preprocessing (ReLU-conv1x1-BN or FactorizedReduce) image
@@ -20,24 +26,23 @@
  *   (output_relu); the global pool reads the states;
  * - the stem's output: its ReLU whole, once in the forward and once in the
  *   backward, read in place by its three preprocessings as a ConvCat of one
- *   tensor (kept_output_relu, relu_done), so their BNs are fused as every
- *   other cell's;
+ *   tensor (kept_output_relu), so their BNs are fused as every other
+ *   cell's;
  * - a cell's preprocessed states 0 and 1: one BN apply each at the start of
- *   the cell's backward (kept in the arena only when the concat holds
- *   them);
- * - sep_conv and dil_conv run their forward again in their backward (the BN
- *   statistics are saved, so the same bits), keeping the blocks' depthwise
- *   outputs (blk_dw) for the blocks' backward; in DARTS_V2's normal cell their
- *   BN inputs and middle ReLUs were 16 of the 28 cell-sized tensors kept (the
- *   middle ReLU is now never stored at all: the second block makes it image
- *   by image as it reads its input, conv.h's ConvPre; so does the first
- *   block with the ReLU that opens the op, on the state); their BNs'
+ *   the cell's backward (kept only when the concat holds them);
+ * - the middle ReLU of a sep_conv is never stored: the second block makes
+ *   it image by image as it reads its input (conv.h's ConvPre); so does the
+ *   first block with the ReLU that opens the op, on the state. Their BNs'
  *   statistics and backward are fused into the blocks' passes (evalops.c's
- *   ev_sep_dil_*), so no BN input gradient is stored either;
- * - the stem's output and depthwise outputs.
- * The output gradients of the cells rotate through three buffers: the
- * backward of cell k touches only those of k, k-1 and k-2. They are laid out
- * state by state, so a state in the concat finds its gradient in place.
+ *   ev_sep_dil_*), so no BN input gradient is stored either; the depthwise
+ *   outputs are made again, plane by plane, by the blocks' backward;
+ * - in the cells that do not keep them, the sep_convs' and dil_convs' BN
+ *   inputs: their forward runs again in their backward (the BN statistics
+ *   are saved, so the same bits), into the cell's scratch (EScratch.blk_x,
+ *   with the depthwise outputs in blk_dw).
+ * The gradient of a cell's output lives from the backward of the first cell
+ * that adds to it to its own; it is laid out state by state, so a state in
+ * the concat finds its gradient in place.
  * A node whose one edge is an identity takes the identity's input in its
  * other op's BN apply (EDest.base), not in a copy of its own.
  * Inside a cell, each state has one gradient buffer that every op adds into
@@ -123,7 +128,41 @@ NN_CLONED static void output_relu_backward(EvalNet *net, int k, float *dout, con
  * states' gradients in place. */
 static float *output_grad(EvalNet *net, int k)
 {
-    return net->dout[(k + 3) % 3];
+    return k < 0 ? net->stem_dout : net->cells[k].dout;
+}
+
+/* The moments of a step, the slots of the buffers' lifetimes (arena.h):
+ * the forward of cell k (the stem's for k = -1), the head (the classifier,
+ * its loss and its backward), the backward of cell k (the stem's last). */
+static int slot_fwd(int k)
+{
+    return 1 + k;
+}
+static int slot_head(const EvalNet *net)
+{
+    return net->spec.layers + 1;
+}
+static int slot_bwd(const EvalNet *net, int k)
+{
+    return 2 * net->spec.layers + 1 - k;
+}
+static ArenaLife life_span(int first, int last)
+{
+    return (ArenaLife){{first, 1}, {last, 0}};
+}
+static ArenaLife life_spans(int first0, int last0, int first1, int last1)
+{
+    return (ArenaLife){{first0, first1}, {last0, last1}};
+}
+/* what cell k keeps from its forward for its backward */
+static ArenaLife life_kept(const EvalNet *net, int k)
+{
+    return life_span(slot_fwd(k), slot_bwd(net, k));
+}
+/* what cell k uses while its forward or its backward runs */
+static ArenaLife life_scratch(const EvalNet *net, int k)
+{
+    return life_spans(slot_fwd(k), slot_fwd(k), slot_bwd(net, k), slot_bwd(net, k));
 }
 
 static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride, char *err,
@@ -172,13 +211,18 @@ static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride,
     return 0;
 }
 
-static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p, int c,
-                     int reduction, int reduction_prev, int h0, int w0, int h, int w, char *err,
-                     size_t errlen)
+static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int c, int reduction,
+                     int reduction_prev, int h0, int w0, int h, int w, char *err, size_t errlen)
 {
     EvalNet *net = p->net;
+    ECell *cell = &net->cells[k];
     size_t n = (size_t)p->batch;
     int nodes = g->nodes;
+    const ArenaLife kept = life_kept(net, k), scratch = life_scratch(net, k),
+                    bwd = life_span(slot_bwd(net, k), slot_bwd(net, k));
+    cell->keeps = p->keeps = k >= p->keep_from;
+    p->kept = kept;
+    p->blk = 0;
     cell->reduction = reduction;
     cell->reduction_prev = reduction_prev;
     cell->c_pp = c_pp;
@@ -213,13 +257,14 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
         cell->kept[j] = 0;
         for (int q = 0; q < cell->concat_count; q++)
             cell->kept[j] |= cell->concat[q] == j;
-        cell->state[j] = cell->kept[j] ? arena_floats(&net->arena, in_sz) : NULL;
+        cell->state[j] = arena_floats_live(&net->arena, in_sz, cell->kept[j] ? kept : scratch);
     }
     for (int i = 0; i < nodes; i++)
-        cell->state[2 + i] = arena_floats(&net->arena, out_sz);
-    eneed(&p->state, in_sz);
-    eneed(&p->state, out_sz);
-    eneed(&p->node, out_sz);
+        cell->state[2 + i] = arena_floats_live(&net->arena, out_sz, kept);
+    EScratch *sc = &cell->sc;
+    *sc = (EScratch){0};
+    sc->t = arena_floats_live(&net->arena, out_sz, scratch);
+    sc->dmid = arena_floats_live(&net->arena, out_sz, bwd);
     for (int e = 0; e < 2 * nodes; e++) {
         const GenoEdge *ge = &cell->edges[e];
         if (ge->input < 0 || ge->input >= 2 + e / 2) {
@@ -262,9 +307,11 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
                 break;
             }
     }
-    if (groups) {
-        eneed(&p->pool_groups, (size_t)groups);
-        eneed(&p->shared_pool, out_sz);
+    for (int q = 0; q < groups; q++)
+        sc->shared_pool[q] = arena_floats_live(&net->arena, out_sz, scratch);
+    for (int b = 0; b < 2 && p->blk; b++) {
+        sc->blk_x[b] = arena_floats_live(&net->arena, p->blk, scratch);
+        sc->blk_dw[b] = arena_floats_live(&net->arena, p->blk, bwd);
     }
     for (int j = 0; j < cell->concat_count; j++)
         if (cell->concat[j] < 0 || cell->concat[j] >= 2 + nodes) {
@@ -277,8 +324,13 @@ static int plan_cell(EPlan *p, ECell *cell, const Genotype *g, int c_pp, int c_p
         for (int q = 0; q < cell->concat_count; q++)
             in_concat |= cell->concat[q] == j;
         if (!in_concat)
-            eneed(&p->dstate[j], j < 2 ? in_sz : out_sz);
+            sc->dstate[j] = arena_floats_live(&net->arena, j < 2 ? in_sz : out_sz, bwd);
     }
+    /* its output's gradient: from the backward of the first cell that
+     * reads it (the head's, for the last two cells) */
+    const int first = k + 2 < net->spec.layers ? slot_bwd(net, k + 2) : slot_head(net);
+    cell->dout = arena_floats_live(&net->arena, (size_t)cell->mult * out_sz,
+                                   life_span(first, slot_bwd(net, k)));
     return 0;
 }
 
@@ -332,8 +384,13 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     eplan_bn(p, &net->stem_bn, c_stem);
     size_t stem_sz = n * (size_t)c_stem * (size_t)h * (size_t)w;
     net->stem_x = arena_floats(&net->arena, stem_sz);
-    eneed(&p->out[2], stem_sz); /* output_grad(net, -1) */
-    eneed(&p->big, stem_sz);
+    /* its output's gradient, from cell 1's backward on; its output's ReLU,
+     * read by the preprocessings of cells 0 and 1, in the forward and again
+     * in the backward (where the stem's takes it for scratch) */
+    const int stem_bwd = slot_bwd(net, -1);
+    net->stem_dout = arena_floats_live(&net->arena, stem_sz, life_span(slot_bwd(net, 1), stem_bwd));
+    net->relu[0] = arena_floats_live(
+        &net->arena, stem_sz, life_spans(slot_fwd(0), slot_fwd(1), slot_bwd(net, 1), stem_bwd));
 
     int c_pp = c_stem, c_p = c_stem, c = sp->init_channels, reduction_prev = 0;
     int h0 = h, w0 = w;
@@ -344,7 +401,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         if (reduction)
             c *= 2;
         ECell *cell = &net->cells[k];
-        if (plan_cell(p, cell, g, c_pp, c_p, c, reduction, reduction_prev, h0, w0, h, w, err,
+        if (plan_cell(p, k, g, c_pp, c_p, c, reduction, reduction_prev, h0, w0, h, w, err,
                       errlen) != 0)
             return -1;
         reduction_prev = reduction;
@@ -355,9 +412,12 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         c_pp = c_p;
         c_p = cell->mult * c;
         size_t out_sz = n * (size_t)c_p * (size_t)h * (size_t)w;
-        eneed(&p->out[k % 3], out_sz);
         if (k == net->aux_at) {
-            eneed(&p->big, out_sz); /* its ReLU whole, for the auxiliary head */
+            /* its ReLU whole, for the auxiliary head: kept from the head's
+             * forward for its backward; and its gradient */
+            net->relu[1] = arena_floats_live(&net->arena, out_sz, life_kept(net, k));
+            net->aux_drelu = arena_floats_live(&net->arena, out_sz,
+                                               life_span(slot_bwd(net, k), slot_bwd(net, k)));
             aux_c = c_p;
             aux_s = h;
             if (h != w) {
@@ -381,30 +441,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->dlogits = arena_floats(&net->arena, n * (size_t)sp->classes);
     net->drop = arena_floats(&net->arena, (size_t)(p->drop_ops ? p->drop_ops : 1) * n);
 
-    /* shared scratch, sized for the largest use */
-    for (int j = 0; j < 2 + g->nodes; j++) { /* the preprocessed inputs, then the nodes */
-        net->dstate[j] = p->dstate[j] ? arena_floats(&net->arena, p->dstate[j]) : NULL;
-    }
-    for (int j = 0; j < 2; j++) {
-        net->s01[j] = arena_floats(&net->arena, p->state);
-        for (int k = 0; k < sp->layers; k++) {
-            ECell *cell = &net->cells[k];
-            if (!cell->kept[j])
-                cell->state[j] = net->s01[j];
-        }
-    }
-    for (int j = 0; j < 3; j++)
-        net->dout[j] = arena_floats(&net->arena, p->out[j]);
-    net->relu_in = arena_floats(&net->arena, p->big);
-    net->drelu_in = arena_floats(&net->arena, p->big);
-    for (int j = 0; j < ESCRATCH_SLOTS; j++) /* t[1]: a preprocessed state's; else node-sized */
-        net->t[j] = arena_floats(&net->arena, j == 1 ? p->state : p->node);
-    for (size_t q = 0; q < p->pool_groups; q++)
-        net->shared_pool[q] = arena_floats(&net->arena, p->shared_pool);
-    for (int b = 0; b < 2; b++) {
-        net->blk_x[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
-        net->blk_dw[b] = arena_floats(&net->arena, p->blk ? p->blk : 1);
-    }
+    /* scratch of every part, sized for the largest use */
     net->conv = arena_floats(&net->arena, p->conv ? p->conv : 1);
     net->blk_scratch_floats = p->blk_scratch;
     net->blk_scratch =
@@ -442,12 +479,24 @@ static int check_spec(const EvalSpec *sp, const Genotype *g, char *err, size_t e
     return 0;
 }
 
-/* Plans into a measuring arena; the counts of a network without building it. */
+/* Plans into a measuring arena, packed: the counts of a network without
+ * building it. */
 static int measure(EvalNet *net, EPlan *p, char *err, size_t errlen)
 {
-    arena_measure(&net->arena);
-    *p = (EPlan){.net = net, .batch = net->spec.batch};
-    return plan_network(p, err, errlen);
+    const int L = net->spec.layers;
+    const int keep_from = net->spec.keep == EVAL_KEEP_ALL    ? 0
+                          : net->spec.keep == EVAL_KEEP_NONE ? L
+                                                             : L / 3; /* the first reduction */
+    arena_free(&net->arena);
+    arena_measure_lives(&net->arena);
+    *p = (EPlan){.net = net, .batch = net->spec.batch, .keep_from = keep_from};
+    if (plan_network(p, err, errlen) != 0)
+        return -1;
+    if (arena_pack(&net->arena) != 0) {
+        snprintf(err, errlen, "out of memory while planning the evaluation network");
+        return -1;
+    }
+    return 0;
 }
 
 int evalnet_measure(const EvalSpec *spec, const Genotype *g, size_t *weights,
@@ -473,6 +522,7 @@ int evalnet_measure(const EvalSpec *spec, const Genotype *g, size_t *weights,
         *weights_no_aux = p.weights - net->aux.count;
         *arena_bytes = net->arena.peak;
     }
+    arena_free(&net->arena);
     free(cells);
     free(net);
     return rc;
@@ -495,7 +545,8 @@ EvalNet *evalnet_create(const EvalSpec *spec, const Genotype *g, char *err, size
         evalnet_free(net);
         return NULL;
     }
-    size_t bytes = net->arena.peak;
+    const size_t bytes = net->arena.peak;
+    const int keep_from = p.keep_from;
     net->nw = p.weights;
     net->nr = p.running;
     net->ninit = p.inits;
@@ -504,7 +555,7 @@ EvalNet *evalnet_create(const EvalSpec *spec, const Genotype *g, char *err, size
     net->gw = calloc(net->nw, sizeof(float));
     net->run = calloc(net->nr ? net->nr : 1, sizeof(float));
     net->init = calloc(net->ninit, sizeof(EInit));
-    if (!net->w || !net->gw || !net->run || !net->init || arena_init(&net->arena, bytes) != 0) {
+    if (!net->w || !net->gw || !net->run || !net->init || arena_carve(&net->arena) != 0) {
         snprintf(err, errlen,
                  "out of memory: the evaluation network needs %zu MiB of activations for batch "
                  "%d and %zu weights",
@@ -513,7 +564,7 @@ EvalNet *evalnet_create(const EvalSpec *spec, const Genotype *g, char *err, size
         return NULL;
     }
     memset(&net->aux, 0, sizeof net->aux);
-    p = (EPlan){.net = net, .batch = spec->batch, .init = net->init};
+    p = (EPlan){.net = net, .batch = spec->batch, .init = net->init, .keep_from = keep_from};
     if (plan_network(&p, err, errlen) != 0 || p.weights != net->nw || p.running != net->nr ||
         p.inits != net->ninit) {
         fprintf(stderr, "dartboard: evalnet: the two planning passes disagree\n");
@@ -647,10 +698,11 @@ static void pool_backward(EvalNet *net, const EOp *op, float *ds, const float *g
 }
 
 /* to->node (= or +=) the op's output after its drop-path: the ops ending in
- * a BN write it from the BN's apply pass, the pools through t[0]. */
+ * a BN write it from the BN's apply pass, the pools through the cell's
+ * scratch (EScratch.t). */
 static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
 {
-    float *out = net->t[0];
+    float *out = net->sc.t;
     switch (op->kind) {
     case OP_MAX_POOL_3X3:
     case OP_AVG_POOL_3X3:
@@ -668,17 +720,17 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
     droppath_forward(to->node, out, to->scale, net->n, (size_t)op->c * op->ho * op->wo, to->add);
 }
 
-/* output_relu(k), kept in relu_in for the next reader: the stem's is read
- * by three preprocessings, forward and backward, the auxiliary head's cell's
- * by its forward and its backward. Whoever writes relu_in otherwise sets
- * relu_of to -2. */
+/* output_relu(k), kept for the next reader: the stem's (k < 0) is read by
+ * three preprocessings, in the forward and again in the backward, the
+ * auxiliary head's cell's by its forward and its backward. */
 static const float *kept_output_relu(EvalNet *net, int k)
 {
-    if (net->relu_of != k) {
-        output_relu(net, k, net->relu_in);
-        net->relu_of = k;
+    const int j = k >= 0;
+    if (!net->relu_ok[j]) {
+        output_relu(net, k, net->relu[j]);
+        net->relu_ok[j] = 1;
     }
-    return net->relu_in;
+    return net->relu[j];
 }
 
 /* The output of cell k >= 0 as conv.h's ConvCat: its states in concat
@@ -732,6 +784,7 @@ static int identity_fused(const ECell *cell, int i)
 static void cell_forward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
+    net->sc = cell->sc;
     int n = net->n, nodes = net->geno.nodes;
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
     int k0 = k >= 2 ? k - 2 : -1;
@@ -763,7 +816,7 @@ static void cell_forward(EvalNet *net, int k)
                 continue;
             }
             if (cell->shared[e] >= 0) { /* a pool run by its group's first edge */
-                float *pooled = net->shared_pool[cell->shared[e]];
+                float *pooled = net->sc.shared_pool[cell->shared[e]];
                 if (shared_first(cell, e))
                     pool_forward(net, op, pooled, cell->state[j]);
                 droppath_forward(node, pooled, op_drop(net, op), n, per, e & 1);
@@ -805,7 +858,7 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     conv2d_forward(&net->stem.spec, net->stem_x, x, net->w + net->stem.w, n, sp->height, sp->width,
                    net->conv);
     ebn_stats(net, &net->stem_bn, net->stem_x, hw); /* its apply: output_relu(-1) */
-    net->relu_of = -2;                              /* nothing kept */
+    net->relu_ok[0] = net->relu_ok[1] = 0;
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
         cell_forward(net, k);
@@ -862,7 +915,7 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
         ev_sep_dil_backward(net, op, ds, dnode, scale, cell->state[j]);
         return;
     }
-    float *g = net->t[0];
+    float *g = net->sc.t;
     droppath_backward(g, dnode, scale, n, per);
     pool_backward(net, op, ds, g, cell->state[j]);
 }
@@ -874,7 +927,7 @@ static void shared_backward(EvalNet *net, const ECell *cell, int e, float *ds, c
 {
     const EOp *op = &cell->ops[e];
     const int nodes = net->geno.nodes;
-    float *g = net->shared_pool[cell->shared[e]];
+    float *g = net->sc.shared_pool[cell->shared[e]];
     droppath_forward(g, dnode, op_drop(net, op), net->n, (size_t)op->c * op->ho * op->wo,
                      !shared_last(cell, e, nodes));
     if (shared_first(cell, e))
@@ -909,6 +962,7 @@ static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, 
 static void cell_backward(EvalNet *net, int k)
 {
     ECell *cell = &net->cells[k];
+    net->sc = cell->sc;
     int n = net->n, nodes = net->geno.nodes;
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
     /* the preprocessed states again, from their BN inputs */
@@ -937,7 +991,7 @@ static void cell_backward(EvalNet *net, int k)
     }
     for (int j = 0; j < 2 + nodes; j++)
         if (!ds[j]) {
-            ds[j] = net->dstate[j];
+            ds[j] = net->sc.dstate[j];
             if (ds[j])
                 ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
@@ -981,15 +1035,16 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     conv2d_backward_set(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2,
                         2, net->conv);
     size_t count = (size_t)n * a->c * a->s * a->s;
-    ezero(net->drelu_in, count);
-    avgpool_window_backward(net->drelu_in, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
-    output_relu_backward(net, net->aux_at, din, net->drelu_in, kept_output_relu(net, net->aux_at));
+    ezero(net->aux_drelu, count);
+    avgpool_window_backward(net->aux_drelu, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
+    output_relu_backward(net, net->aux_at, din, net->aux_drelu, kept_output_relu(net, net->aux_at));
 }
 
 void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
 {
     const EvalSpec *sp = &net->spec;
     int n = net->n, L = sp->layers, k = sp->classes;
+    net->relu_ok[0] = 0; /* its memory served others since the forward of cell 1 */
     ezero(net->gw, net->nw);
     ezero(net->dlogits, (size_t)n * k);
     softmax_xent_backward(net->dlogits, net->probs, y, n, k, 1.0f);
@@ -1022,8 +1077,8 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
         cell_backward(net, c);
     }
     /* the stem: only its weights */
-    float *dx = net->relu_in;
-    net->relu_of = -2;
+    float *dx = net->relu[0];
+    net->relu_ok[0] = 0;
     ebn_backward(net, &net->stem_bn, dx, output_grad(net, -1), NULL, net->stem_x,
                  sp->height * sp->width);
     conv2d_backward(&net->stem.spec, NULL, net->gw + net->stem.w, dx, net->x_in,

@@ -73,8 +73,7 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     *r = (ERcb){.c_in = c_in, .c_out = c_out, .h = h, .w = w};
     eplan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
     eplan_bn(p, &r->bn, c_out);
-    r->x = arena_floats(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w);
-    eneed(&p->state, n * (size_t)c_out * (size_t)h * (size_t)w);
+    r->x = arena_floats_live(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w, p->kept);
     /* read from a cell's states (ConvCat): per image group, the gathered
      * ReLU and its gradient, and the output's gradient (its BN fused); the
      * partial weight gradients; the BN's statistics and backward sums */
@@ -91,8 +90,7 @@ void eplan_fact_red(EPlan *p, EFr *f, int c_in, int c_out, int h, int w)
     eplan_conv(p, &f->a, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_conv(p, &f->b, c_in, c_out / 2, 1, 1, 0, 1, 1, f->ho, f->wo);
     eplan_bn(p, &f->bn, c_out);
-    f->x = arena_floats(&p->net->arena, n * (size_t)c_out * hwo);
-    eneed(&p->state, n * (size_t)c_out * hwo);
+    f->x = arena_floats_live(&p->net->arena, n * (size_t)c_out * hwo, p->kept);
     /* per image group, a phase of the gathered ReLU and its gradient, and
      * the output's gradient (its BN fused); the partial weight gradients;
      * the BN's statistics and backward sums */
@@ -120,7 +118,10 @@ void eplan_sep_dil(EPlan *p, EOp *op, int blocks, int c, int k, int stride, int 
         eneed(&p->part, (size_t)c * (size_t)c + conv_weight_count(&op->dw[b].spec));
         eneed(&p->bn_c, (size_t)c);
     }
-    eneed(&p->blk, out);
+    for (int b = 0; b < 2; b++)
+        op->x[b] = p->keeps && b < blocks ? arena_floats_live(&p->net->arena, out, p->kept) : NULL;
+    if (!p->keeps)
+        eneed(&p->blk, out);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -456,8 +457,8 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
         conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre_sums ? &mpre : pre, post ? &mpost : NULL,
                               din + (size_t)i0 * in_img, part, part + ldw,
                               dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
-                              kept + (size_t)i0 * mid_img, net->w + dw->w, net->w + pw->w, i1 - i0,
-                              h, w, group_scratch(net, g));
+                              kept ? kept + (size_t)i0 * mid_img : NULL, net->w + dw->w,
+                              net->w + pw->w, i1 - i0, h, w, group_scratch(net, g));
     }
     parts_sum(net, net->gw + dw->w, 0, ldw);
     parts_sum(net, net->gw + pw->w, ldw, lpw);
@@ -574,45 +575,74 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const floa
 {
     const int hwo = op->ho * op->wo, fused = stats_fused(net);
     const ConvPost stats = {0}, *post = fused ? &stats : NULL;
+    float *const *x = op->x[0] ? op->x : net->sc.blk_x;
     for (int b = 0; b < op->blocks; b++) {
         const ConvPre pre = b == 0 ? state_relu : ebn_pre(net, &op->bn[0]);
-        dwpw_forward(net, &op->dw[b], &op->pw[b], &pre, post, net->blk_x[b], NULL,
-                     b == 0 ? in : net->blk_x[0], b == 0 ? op->h : op->ho, b == 0 ? op->w : op->wo);
+        dwpw_forward(net, &op->dw[b], &op->pw[b], &pre, post, x[b], NULL, b == 0 ? in : x[0],
+                     b == 0 ? op->h : op->ho, b == 0 ? op->w : op->wo);
         if (b + 1 < op->blocks) { /* the next block reads ReLU(BN(this)) */
             if (fused)
                 ebn_stats_finish(net, &op->bn[b], hwo);
             else
-                ebn_stats(net, &op->bn[b], net->blk_x[b], hwo);
+                ebn_stats(net, &op->bn[b], x[b], hwo);
         }
     }
-    ebn_out(net, &op->bn[op->blocks - 1], to, net->blk_x[op->blocks - 1], hwo, fused);
+    ebn_out(net, &op->bn[op->blocks - 1], to, x[op->blocks - 1], hwo, fused);
+}
+
+/* The last BN's backward sums from its kept input, group by group and image
+ * by image as the forward run again takes them (post_sums): the same bits. */
+static void kept_post_sums(EvalNet *net, const EBn *bn, const float *dout, const float *dout_scale,
+                           const float *x, int hw)
+{
+    const int c = bn->c;
+    const size_t img = (size_t)c * hw;
+#pragma omp parallel for schedule(static) if (net->n > 1)
+    for (int g = 0; g < DWPW_GROUPS; g++) {
+        int i0, i1;
+        if (!group_images(net, g, &i0, &i1))
+            continue;
+        double *sg = group_bn_sums(net, g, c);
+        for (int i = i0; i < i1; i++)
+            batchnorm_grad_sums_image(sg, sg + c, dout + i * img, dout_scale ? dout_scale[i] : 1.0f,
+                                      x + i * img, bn->mean, c, hw);
+    }
 }
 
 /* Each block's BN backward is fused into the blocks (ConvPre.sg, ConvPost):
- * the last BN's sums taken as the forward runs again, the first's as the
- * second block's backward makes its output gradient; each BN's input
- * gradient made image by image as the block's backward reads it. */
+ * the last BN's sums taken from its kept input, or as the forward runs
+ * again; the first's as the second block's backward makes its output
+ * gradient; each BN's input gradient made image by image as the block's
+ * backward reads it. */
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
                          const float *dout_scale, const float *in)
 {
-    const int hwo = op->ho * op->wo, last = op->blocks - 1;
-    float *dmid = net->t[2];
-    /* the forward again, the same bits: the BN inputs, and the depthwise
-     * outputs for the blocks' backward */
-    ConvPost post = ebn_post(net, &op->bn[last], dout, dout_scale, net->blk_x[last]);
-    dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, last == 0 ? &post : NULL, net->blk_x[0],
-                 net->blk_dw[0], in, op->h, op->w);
+    const int hwo = op->ho * op->wo, last = op->blocks - 1, kept = op->x[0] != NULL;
+    float *const *x = kept ? op->x : net->sc.blk_x;
+    /* the depthwise outputs: made plane by plane by the blocks' backward, or
+     * kept by the forward run again */
+    float *const dw[2] = {kept ? NULL : net->sc.blk_dw[0], kept ? NULL : net->sc.blk_dw[1]};
+    ConvPost post = ebn_post(net, &op->bn[last], dout, dout_scale, x[last]);
+    if (kept) {
+        kept_post_sums(net, &op->bn[last], dout, dout_scale, x[last], hwo);
+    } else { /* the forward again, the same bits */
+        dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, last == 0 ? &post : NULL, x[0],
+                     dw[0], in, op->h, op->w);
+        if (op->blocks == 2) {
+            const ConvPre pre = ebn_pre(net, &op->bn[0]);
+            dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, &post, x[1], dw[1], x[0], op->ho,
+                         op->wo);
+        }
+    }
+    ebn_grad_finish(net, &op->bn[last], hwo);
     if (op->blocks == 2) {
         const ConvPre pre = ebn_pre(net, &op->bn[0]);
-        dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, &post, net->blk_x[1], net->blk_dw[1],
-                     net->blk_x[0], op->ho, op->wo);
-        ebn_grad_finish(net, &op->bn[1], hwo);
-        dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, 1, &post, dmid, dout, net->blk_x[0],
-                      net->blk_dw[1], op->ho, op->wo);
-        post = ebn_post(net, &op->bn[0], NULL, NULL, net->blk_x[0]);
-        dout = dmid;
+        dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, 1, &post, net->sc.dmid, dout, x[0], dw[1],
+                      op->ho, op->wo);
+        post = ebn_post(net, &op->bn[0], NULL, NULL, x[0]);
+        dout = net->sc.dmid;
+        ebn_grad_finish(net, &op->bn[0], hwo);
     }
-    ebn_grad_finish(net, &op->bn[0], hwo);
-    dwpw_backward(net, &op->dw[0], &op->pw[0], &state_relu, 0, &post, din, dout, in, net->blk_dw[0],
-                  op->h, op->w);
+    dwpw_backward(net, &op->dw[0], &op->pw[0], &state_relu, 0, &post, din, dout, in, dw[0], op->h,
+                  op->w);
 }

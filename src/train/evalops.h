@@ -24,7 +24,6 @@
  * into this many fixed groups, shared by the threads, so its sums (the two
  * weight gradients, a partial per group) do not depend on the thread count. */
 #define DWPW_GROUPS 8
-#define ESCRATCH_SLOTS 3
 
 typedef enum EInitKind { INIT_UNIFORM, INIT_ZERO, INIT_ONE } EInitKind;
 
@@ -84,7 +83,23 @@ typedef struct EOp {
     ECv dw[2], pw[2];
     EBn bn[2];
     EFr fr; /* strided skip_connect */
+    /* sep_conv, dil_conv: the blocks' BN inputs, kept from the forward for
+     * the backward; NULL where the backward makes them again (EScratch) */
+    float *x[2];
 } EOp;
+
+/* A cell's scratch: in use only while its forward or its backward runs, so
+ * the cells' sets share memory (arena lifetimes). */
+typedef struct EScratch {
+    float *t;    /* node-sized: a pool's output, or a pool's or identity's gradient */
+    float *dmid; /* node-sized: a sep_conv's gradient between its blocks */
+    float *dstate[2 + GENOTYPE_MAX_NODES]; /* gradients of the states outside the concat */
+    /* a shared pool's output in the forward, its gradient in the backward */
+    float *shared_pool[GENOTYPE_MAX_NODES];
+    /* a sep_conv or dil_conv that keeps nothing: its blocks' BN inputs and
+     * depthwise outputs, made again by its backward */
+    float *blk_x[2], *blk_dw[2];
+} EScratch;
 
 typedef struct ECell {
     int reduction, reduction_prev;
@@ -101,12 +116,16 @@ typedef struct ECell {
     EOp ops[2 * GENOTYPE_MAX_NODES];
     /* pools (no weights, no BN here) on the same state give the same
      * output: one forward and one backward per group of such edges
-     * (shared[e]: edge e's group, or -1), its output in net->shared_pool */
+     * (shared[e]: edge e's group, or -1), its output in sc.shared_pool */
     signed char shared[2 * GENOTYPE_MAX_NODES];
-    /* states 0 and 1 live in shared scratch, recomputed from their BN input
-     * in the backward, unless the concat keeps them (kept[j]) */
+    /* states 0 and 1 live in the cell's scratch, recomputed from their BN
+     * input in the backward, unless the concat keeps them (kept[j]) */
     float *state[2 + GENOTYPE_MAX_NODES];
     int kept[2];
+    int keeps; /* its sep_convs and dil_convs keep their BN inputs (EOp.x) */
+    EScratch sc;
+    /* its output's gradient, laid out state by state (output_grad) */
+    float *dout;
 } ECell;
 
 typedef struct EAux {
@@ -138,21 +157,11 @@ struct EvalNet {
     int drop_ops;
     float *drop;
     /* scratch */
-    float *dstate[2 + GENOTYPE_MAX_NODES];
-    float *dout[3];
-    float *relu_in, *drelu_in;
-    int relu_of;   /* relu_in holds output_relu of this cell (-2: of none) */
-    float *s01[2]; /* states 0 and 1 of the cell being run */
-    /* a shared pool's output in the forward, its gradient in the backward,
-     * per group (ECell.shared) */
-    float *shared_pool[GENOTYPE_MAX_NODES];
-    float *t[ESCRATCH_SLOTS];
-    /* sep_conv and dil_conv keep nothing: their backward runs their forward
-     * again (the BN statistics are saved), into these. Block 2 of a
-     * sep_conv reads ReLU(BN(blk_x[0])) as it goes (ConvPre): never stored. */
-    float *blk_x[2];  /* the BN inputs of the two blocks */
-    float *blk_dw[2]; /* their depthwise outputs, kept by the forward run again
-                       * in the backward for the blocks' own backward */
+    EScratch sc;      /* the running cell's (ECell.sc) */
+    float *stem_dout; /* the stem output's gradient */
+    float *relu[2];   /* output_relu of the stem, of the auxiliary head's cell */
+    int relu_ok[2];   /* relu[j] holds it */
+    float *aux_drelu; /* the gradient of relu[1] */
     float *conv;
     float *blk_scratch, *parts; /* per image group: the fused block's scratch, partial sums */
     size_t blk_scratch_floats, part_floats;
@@ -171,10 +180,15 @@ typedef struct EPlan {
     size_t weights, running, inits;
     EInit *init; /* NULL while measuring */
     int drop_ops;
-    /* largest needs: any state, a node, a cell output, anything, ... */
-    size_t state, node, out[3], big, conv, blk_scratch, part, blk, bn_c;
-    size_t shared_pool, pool_groups;       /* a shared pool's output; the most groups in a cell */
-    size_t dstate[2 + GENOTYPE_MAX_NODES]; /* gradient of state j, where no concat holds it */
+    int keep_from; /* cells from this one on keep their sep_convs' BN inputs */
+    /* the cell being planned: whether it keeps them; the lifetime of what
+     * it keeps for its backward; the largest BN input of an op that keeps
+     * nothing */
+    int keeps;
+    ArenaLife kept;
+    size_t blk;
+    /* largest needs over the network */
+    size_t conv, blk_scratch, part, bn_c;
 } EPlan;
 
 void eneed(size_t *need, size_t count);
