@@ -869,9 +869,13 @@ int main(void)
     check_conv(3, 48, 3, 1, 1, 1, 1, 4, 16, 16);
     check_conv(80, 24, 1, 1, 0, 1, 1, 2, 16, 16); /* B's rows 1 KiB apart: two panels (gemm.c) */
     check_conv(36, 36, 1, 1, 0, 1, 1, 2, 32, 32); /* ... 4 KiB apart */
-    /* planes of 1024 pixels and more: the weight gradient by pwt_gemm (AVX-512),
-     * its tiles of 4 rows and columns, single rows and columns, a partial vector */
+    /* planes of 128 pixels and more: the weight gradient by pwt_gemm (AVX-512),
+     * its tiles of 4 rows and columns (their sums by one tree), single rows
+     * and columns, a partial vector; 127 pixels by sgemm */
     check_conv(6, 7, 1, 1, 0, 1, 1, 2, 33, 33);
+    check_conv(8, 12, 1, 1, 0, 1, 1, 2, 14, 14);
+    check_conv(5, 9, 1, 1, 0, 1, 1, 2, 8, 16);
+    check_conv(5, 9, 1, 1, 0, 1, 1, 2, 1, 127);
     check_conv(3, 36, 3, 1, 1, 1, 1, 2, 32, 32); /* the CIFAR-10 stem */
     check_conv(1, 24, 3, 1, 1, 1, 1, 3, 28, 28);
     check_conv(160, 128, 1, 1, 0, 1, 1, 3, 5, 4);  /* weight beyond the group partials */
