@@ -45,6 +45,12 @@ static int lives_meet(const ArenaLife *x, const ArenaLife *y)
     return 0;
 }
 
+/* a request's bytes and index, to place the largest first */
+typedef struct Order {
+    size_t bytes, index;
+} Order;
+
+/* memory [lo, hi) taken by a placed request */
 typedef struct Span {
     size_t lo, hi;
 } Span;
@@ -52,10 +58,10 @@ typedef struct Span {
 /* largest first, then in request order */
 static int by_size(const void *x, const void *y)
 {
-    const Span *a = x, *b = y;
-    if (a->lo != b->lo)
-        return a->lo < b->lo ? 1 : -1;
-    return a->hi < b->hi ? -1 : a->hi > b->hi;
+    const Order *a = x, *b = y;
+    if (a->bytes != b->bytes)
+        return a->bytes < b->bytes ? 1 : -1;
+    return a->index < b->index ? -1 : a->index > b->index;
 }
 
 static int by_start(const void *x, const void *y)
@@ -64,10 +70,11 @@ static int by_start(const void *x, const void *y)
     return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
+/* O(n^2) in the requests: a network's few thousand, once at its creation. */
 int arena_pack(Arena *a)
 {
     size_t n = a->nreq;
-    Span *order = malloc((n ? n : 1) * sizeof *order); /* (bytes, index) */
+    Order *order = malloc((n ? n : 1) * sizeof *order);
     Span *busy = malloc((n ? n : 1) * sizeof *busy);
     if (a->failed || !order || !busy) {
         free(order);
@@ -75,14 +82,14 @@ int arena_pack(Arena *a)
         return -1;
     }
     for (size_t i = 0; i < n; i++)
-        order[i] = (Span){a->req[i].bytes, i};
+        order[i] = (Order){a->req[i].bytes, i};
     qsort(order, n, sizeof *order, by_size);
     a->peak = 0;
     for (size_t q = 0; q < n; q++) {
-        ArenaReq *r = &a->req[order[q].hi];
+        ArenaReq *r = &a->req[order[q].index];
         size_t nb = 0;
         for (size_t e = 0; e < q; e++) { /* the placed ones alive with it */
-            const ArenaReq *o = &a->req[order[e].hi];
+            const ArenaReq *o = &a->req[order[e].index];
             if (o->bytes && lives_meet(&r->life, &o->life))
                 busy[nb++] = (Span){o->off, align_up(o->off + o->bytes)};
         }

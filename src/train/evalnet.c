@@ -220,7 +220,7 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
     int nodes = g->nodes;
     const ArenaLife kept = life_kept(net, k), scratch = life_scratch(net, k),
                     bwd = life_span(slot_bwd(net, k), slot_bwd(net, k));
-    cell->keeps = p->keeps = k >= p->keep_from;
+    p->keeps = k >= p->keep_from;
     p->kept = kept;
     p->blk = 0;
     cell->reduction = reduction;

@@ -595,6 +595,7 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const floa
 static void kept_post_sums(EvalNet *net, const EBn *bn, const float *dout, const float *dout_scale,
                            const float *x, int hw)
 {
+    PROFILE_BEGIN;
     const int c = bn->c;
     const size_t img = (size_t)c * hw;
 #pragma omp parallel for schedule(static) if (net->n > 1)
@@ -607,6 +608,7 @@ static void kept_post_sums(EvalNet *net, const EBn *bn, const float *dout, const
             batchnorm_grad_sums_image(sg, sg + c, dout + i * img, dout_scale ? dout_scale[i] : 1.0f,
                                       x + i * img, bn->mean, c, hw);
     }
+    PROFILE_END(PROF_BN, 4.0 * net->n * img);
 }
 
 /* Each block's BN backward is fused into the blocks (ConvPre.sg, ConvPost):

@@ -122,7 +122,6 @@ typedef struct ECell {
      * input in the backward, unless the concat keeps them (kept[j]) */
     float *state[2 + GENOTYPE_MAX_NODES];
     int kept[2];
-    int keeps; /* its sep_convs and dil_convs keep their BN inputs (EOp.x) */
     EScratch sc;
     /* its output's gradient, laid out state by state (output_grad) */
     float *dout;
