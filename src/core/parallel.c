@@ -105,6 +105,9 @@ static int name_in(const char *name, const char *const *list)
 }
 
 #if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__))
+/* OpenBLAS's kernel sets that use AVX-512. */
+static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+
 /* The vector units OpenBLAS's SkylakeX and Haswell kernels need. */
 static int cpu_runs_avx512(void)
 {
@@ -123,8 +126,8 @@ static int cpu_runs_avx2(void)
 const char *parallel_blas_core_wanted(void)
 {
 #if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__))
-    /* The cores whose kernels already use the vector units we would ask for. */
-    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    /* The cores whose kernels already use the vector units we would ask for:
+     * avx512_cores, or for AVX2 these. */
     static const char *const avx2_cores[] = {"Haswell",        "Zen", "SkylakeX", "Cooperlake",
                                              "SapphireRapids", NULL};
     const char *core = parallel_blas_core();
@@ -139,7 +142,6 @@ const char *parallel_blas_core_wanted(void)
 const char *parallel_blas_core_unfit(const char *name)
 {
 #if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__))
-    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
     static const char *const avx2_cores[] = {"Haswell", "Zen", "Excavator", NULL};
     static const char *const avx_cores[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller",
                                             NULL};

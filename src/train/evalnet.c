@@ -159,6 +159,11 @@ static ArenaLife life_kept(const EvalNet *net, int k)
 {
     return life_span(slot_fwd(k), slot_bwd(net, k));
 }
+/* what cell k uses in its backward only */
+static ArenaLife life_bwd(const EvalNet *net, int k)
+{
+    return life_span(slot_bwd(net, k), slot_bwd(net, k));
+}
 /* what cell k uses while its forward or its backward runs */
 static ArenaLife life_scratch(const EvalNet *net, int k)
 {
@@ -219,7 +224,7 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
     size_t n = (size_t)p->batch;
     int nodes = g->nodes;
     const ArenaLife kept = life_kept(net, k), scratch = life_scratch(net, k),
-                    bwd = life_span(slot_bwd(net, k), slot_bwd(net, k));
+                    bwd = life_bwd(net, k);
     p->keeps = k >= p->keep_from;
     p->kept = kept;
     p->blk = 0;
@@ -416,8 +421,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
             /* its ReLU whole, for the auxiliary head: kept from the head's
              * forward for its backward; and its gradient */
             net->relu[1] = arena_floats_live(&net->arena, out_sz, life_kept(net, k));
-            net->aux_drelu = arena_floats_live(&net->arena, out_sz,
-                                               life_span(slot_bwd(net, k), slot_bwd(net, k)));
+            net->aux_drelu = arena_floats_live(&net->arena, out_sz, life_bwd(net, k));
             aux_c = c_p;
             aux_s = h;
             if (h != w) {
