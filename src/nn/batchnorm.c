@@ -25,17 +25,17 @@
 /* sum of x[0..n) */
 static inline double bn_sum(const float *restrict x, int n)
 {
-    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
+    vf a = vf_set1(0.0f), b = a, c = a, d = a;
     int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a += v8_load(x + i);
-        b += v8_load(x + i + 8);
-        c += v8_load(x + i + 16);
-        d += v8_load(x + i + 24);
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        a += vf_load(x + i);
+        b += vf_load(x + i + VL);
+        c += vf_load(x + i + 2 * VL);
+        d += vf_load(x + i + 3 * VL);
     }
-    for (; i + 8 <= n; i += 8)
-        a += v8_load(x + i);
-    float s = v8_hsum((a + b) + (c + d));
+    for (; i + VL <= n; i += VL)
+        a += vf_load(x + i);
+    float s = vf_hsum((a + b) + (c + d));
     for (; i < n; i++)
         s += x[i];
     return s;
@@ -44,22 +44,22 @@ static inline double bn_sum(const float *restrict x, int n)
 /* sum of (x - m)^2 */
 static inline double bn_sumsq_dev(const float *restrict x, int n, float m)
 {
-    const v8 mv = v8_set1(m);
-    v8 a = v8_set1(0.0f), b = a, c = a, d = a;
+    const vf mv = vf_set1(m);
+    vf a = vf_set1(0.0f), b = a, c = a, d = a;
     int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        v8 d0 = v8_load(x + i) - mv, d1 = v8_load(x + i + 8) - mv;
-        v8 d2 = v8_load(x + i + 16) - mv, d3 = v8_load(x + i + 24) - mv;
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        vf d0 = vf_load(x + i) - mv, d1 = vf_load(x + i + VL) - mv;
+        vf d2 = vf_load(x + i + 2 * VL) - mv, d3 = vf_load(x + i + 3 * VL) - mv;
         a += d0 * d0;
         b += d1 * d1;
         c += d2 * d2;
         d += d3 * d3;
     }
-    for (; i + 8 <= n; i += 8) {
-        v8 d0 = v8_load(x + i) - mv;
+    for (; i + VL <= n; i += VL) {
+        vf d0 = vf_load(x + i) - mv;
         a += d0 * d0;
     }
-    float s = v8_hsum((a + b) + (c + d));
+    float s = vf_hsum((a + b) + (c + d));
     for (; i < n; i++)
         s += (x[i] - m) * (x[i] - m);
     return s;
@@ -74,8 +74,16 @@ static inline __attribute__((always_inline)) void bn_affine(float *restrict out,
                                                             float mean, float scale, float beta,
                                                             const BnWrite how)
 {
-    const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta), zero = v8_set1(0.0f);
+    const vf mw = vf_set1(mean), aw = vf_set1(scale), bw = vf_set1(beta), zw = vf_set1(0.0f);
     int i = 0;
+    for (; i + VL <= n; i += VL) {
+        const vf y = (vf_load(x + i) - mw) * aw + bw;
+        vf_store(out + i, how == BN_ADD    ? vf_load(out + i) + y
+                          : how == BN_RELU ? vf_if_gt(y, zw, y, zw)
+                                           : y);
+    }
+    /* what VL leaves, 8 at a time as before, so every lane keeps its bits */
+    const v8 m = v8_set1(mean), a = v8_set1(scale), b = v8_set1(beta), zero = v8_set1(0.0f);
     for (; i + 8 <= n; i += 8) {
         const v8 y = (v8_load(x + i) - m) * a + b;
         v8_store(out + i, how == BN_ADD    ? v8_load(out + i) + y
@@ -261,22 +269,22 @@ void batchnorm_forward_eval_to(float *out, BnWrite how, float weight, const floa
 static inline void bn_grad_sums(const float *restrict dout, float gs, const float *restrict x,
                                 int n, float m, double *sg, double *sgx)
 {
-    const v8 mv = v8_set1(m), gv = v8_set1(gs);
-    v8 a0 = v8_set1(0.0f), a1 = a0, b0 = a0, b1 = a0;
+    const vf mv = vf_set1(m), gv = vf_set1(gs);
+    vf a0 = vf_set1(0.0f), a1 = a0, b0 = a0, b1 = a0;
     int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v8 g0 = v8_load(dout + i) * gv, g1 = v8_load(dout + i + 8) * gv;
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        vf g0 = vf_load(dout + i) * gv, g1 = vf_load(dout + i + VL) * gv;
         a0 += g0;
         a1 += g1;
-        b0 += g0 * (v8_load(x + i) - mv);
-        b1 += g1 * (v8_load(x + i + 8) - mv);
+        b0 += g0 * (vf_load(x + i) - mv);
+        b1 += g1 * (vf_load(x + i + VL) - mv);
     }
-    for (; i + 8 <= n; i += 8) {
-        v8 g0 = v8_load(dout + i) * gv;
+    for (; i + VL <= n; i += VL) {
+        vf g0 = vf_load(dout + i) * gv;
         a0 += g0;
-        b0 += g0 * (v8_load(x + i) - mv);
+        b0 += g0 * (vf_load(x + i) - mv);
     }
-    float s = v8_hsum(a0 + a1), t = v8_hsum(b0 + b1);
+    float s = vf_hsum(a0 + a1), t = vf_hsum(b0 + b1);
     for (; i < n; i++) {
         const float g = dout[i] * gs;
         s += g;
@@ -305,9 +313,16 @@ static inline __attribute__((always_inline)) void
 bn_input_grad_plane(float *restrict dx, const float *restrict g, float gs, const float *restrict x,
                     int hw, float mean, float a, float b, float c0, const int add)
 {
+    const vf aw = vf_set1(a), bw = vf_set1(b), cw = vf_set1(c0), mw = vf_set1(mean);
+    const vf gsw = vf_set1(gs);
+    int j = 0;
+    for (; j + VL <= hw; j += VL) {
+        const vf y = aw * (vf_load(g + j) * gsw) + bw * (vf_load(x + j) - mw) + cw;
+        vf_store(dx + j, add ? vf_load(dx + j) + y : y);
+    }
+    /* what VL leaves, 8 at a time as before (bn_affine) */
     const v8 av = v8_set1(a), bv = v8_set1(b), cv = v8_set1(c0), mv = v8_set1(mean);
     const v8 gsv = v8_set1(gs);
-    int j = 0;
     for (; j + 8 <= hw; j += 8) {
         const v8 y = av * (v8_load(g + j) * gsv) + bv * (v8_load(x + j) - mv) + cv;
         v8_store(dx + j, add ? v8_load(dx + j) + y : y);
