@@ -29,6 +29,7 @@
 #include "dartboard/batchnorm.h"
 
 #include <cblas.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1428,16 +1429,19 @@ size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, 
            (size_t)pw->c_out * ld;
 }
 
-/* Asks for the n floats at p in L1, ahead of their use. The loops that
- * walk a batch tensor plane by plane, from L3 or memory, call it for a plane
- * they will read soon: the first load of a plane had stalled 60 % of
+/* Asks for the n floats at base + off in L1, ahead of their use. The loops
+ * that walk a batch tensor plane by plane, from L3 or memory, call it for a
+ * plane they will read soon: the first load of a plane had stalled 60 % of
  * dw_pre_plane's cycles, 80 % of relu_copy's, and a FactorizedReduce's
  * input gradient (relu_cat_phase_add) had taken 10x its product's time
- * (perf, 1 thread). Past a tensor's end it asks for nothing that faults. */
-static inline void prefetch_floats(const float *p, size_t n)
+ * (perf, 1 thread). The address is made as an integer: the next plane of
+ * a tensor's last one lies past its end, which a prefetch may ask for (it
+ * never faults) but a pointer may not point at. */
+static inline void prefetch_floats(const float *base, size_t off, size_t n)
 {
+    const uintptr_t at = (uintptr_t)base + off * sizeof *base;
     for (size_t j = 0; j < n; j += 16)
-        __builtin_prefetch(p + j, 0, 3);
+        __builtin_prefetch((const void *)(at + j * sizeof *base), 0, 3);
 }
 
 /* d[0..n) = ReLU(x). */
@@ -1544,7 +1548,7 @@ static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *
     }
     for (int ch = 0; ch < d->dw->c_in; ch++) {
         int filled = 0;
-        prefetch_floats(x + (ch + 1) * hw, hw);
+        prefetch_floats(x, (size_t)(ch + 1) * hw, hw);
         dw_pre_channel(d, pre, ch);
         dw_plane_corr(&d->pl, buf, x + ch * hw, tile + ch * ldt, wdw + (size_t)ch * d->pl.taps, 0,
                       &filled);
@@ -1700,8 +1704,8 @@ static void relu_mask_add(float *restrict dx, const float *restrict g, const flo
  * for in L1 per channel of this image (a 1-thread fashion step 2-3 %
  * faster, with the input gradient's next plane asked for as well). */
 typedef struct Ahead {
-    const float *g, *x;
-    size_t len;
+    const float *g, *x; /* the tensors, NULL for none */
+    size_t off, len;    /* the next image's floats in them */
 } Ahead;
 
 /* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
@@ -1731,15 +1735,15 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
         for (int t = 0; t < taps; t++)
             wacc[t] = vf_set1(0.0f);
         int filled = 0; /* one padded copy of the plane, if any, for both */
-        prefetch_floats(x + (ch + 1) * hw, hw);
-        prefetch_floats(din + (ch + 1) * hw, hw);
+        prefetch_floats(x, (size_t)(ch + 1) * hw, hw);
+        prefetch_floats(din, (size_t)(ch + 1) * hw, hw);
         if (ahead->g) {
             const size_t slice = (ahead->len + c - 1) / c, at = (size_t)ch * slice;
             const size_t len = at >= ahead->len          ? 0
                                : slice < ahead->len - at ? slice
                                                          : ahead->len - at;
-            prefetch_floats(ahead->g + at, len);
-            prefetch_floats(ahead->x + at, len);
+            prefetch_floats(ahead->g, ahead->off + at, len);
+            prefetch_floats(ahead->x, ahead->off + at, len);
         }
         dw_pre_channel(d, pre, ch);
         const PlanePlan *pl = &d->pl;
@@ -1868,9 +1872,9 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         int lda;
         const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
         float *dx = din + (size_t)i * c * hw;
-        const size_t next = (size_t)(i + 1) * co * p;
-        const Ahead ahead = {post && i + 1 < n ? dout + next : NULL,
-                             post && i + 1 < n ? post->x + next : NULL, (size_t)co * p};
+        const int more = post && i + 1 < n;
+        const Ahead ahead = {more ? dout : NULL, more ? post->x : NULL, (size_t)(i + 1) * co * p,
+                             (size_t)co * p};
         dw_pw_backward_image(&d, pre, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, lda, x,
                              wdw, wpw, tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &ahead,
                              &t_dw, &t_pw);
@@ -1895,7 +1899,7 @@ static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t 
     for (int q = 0; q < in->count * in->c; q++) {
         const int b = q / in->c, ch = q % in->c;
         /* the same plane of image i + 1: a whole image of lead */
-        prefetch_floats(in->src[b] + ((size_t)(i + 1) * in->c + ch) * hw, hw);
+        prefetch_floats(in->src[b], ((size_t)(i + 1) * in->c + ch) * hw, hw);
         relu_copy(xt + (size_t)q * ld, in->src[b] + ((size_t)i * in->c + ch) * hw, hw);
     }
 }
@@ -1961,7 +1965,7 @@ static void relu_cat_phase(float *restrict sub, const ConvCat *in, int i, int h,
     for (int q = 0; q < in->count * in->c; q++) {
         const int b = q / in->c, ch = q % in->c;
         const float *x = in->src[b] + ((size_t)i * in->c + ch) * h * w;
-        prefetch_floats(x + (size_t)h * w, (size_t)h * w);
+        prefetch_floats(x, (size_t)h * w, (size_t)h * w);
         for (int y = 0; y < ho; y++)
             phase_row_gather(sub + (size_t)q * ld + (size_t)y * wo,
                              x + (size_t)(2 * y + off) * w + off, w - off, wo);
@@ -1976,8 +1980,8 @@ static void relu_cat_phase_add(float *const *din, const float *restrict dsub, co
     for (int q = 0; q < in->count * in->c; q++) {
         const int b = q / in->c, ch = q % in->c;
         const size_t plane = ((size_t)i * in->c + ch) * h * w;
-        prefetch_floats(din[b] + plane + (size_t)h * w, (size_t)h * w);
-        prefetch_floats(in->src[b] + plane + (size_t)h * w, (size_t)h * w);
+        prefetch_floats(din[b], plane + (size_t)h * w, (size_t)h * w);
+        prefetch_floats(in->src[b], plane + (size_t)h * w, (size_t)h * w);
         for (int y = 0; y < ho; y++) {
             const size_t row = plane + (size_t)(2 * y + off) * w + off;
             phase_row_add(din[b] + row, in->src[b] + row, dsub + ((size_t)q * ho + y) * wo, w - off,
@@ -2027,8 +2031,8 @@ static double relu_cat_din(float *const *din, float *dxt, const ConvCat *in, int
         const size_t per = (size_t)in->c * p;
         for (int b = 0; b < in->count; b++) {
             if (b + 1 < in->count) {
-                prefetch_floats(din[b + 1] + (size_t)i * per, per);
-                prefetch_floats(in->src[b + 1] + (size_t)i * per, per);
+                prefetch_floats(din[b + 1], (size_t)i * per, per);
+                prefetch_floats(in->src[b + 1], (size_t)i * per, per);
             }
             gemm_small_relu_add(in->c, p, s->c_out, weight + (size_t)b * in->c, 1, s->c_in, g, ldg,
                                 din[b] + (size_t)i * per, p, in->src[b] + (size_t)i * per);
