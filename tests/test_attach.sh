@@ -129,7 +129,9 @@ pane=v2
 wait_for 10 'PAUSED' && pass "a pause from one viewer shows in the other" || fail "v2 did not see the pause"
 T send-keys -t v2 Space
 wait_for 10 'RUNNING' || fail "v2: space did not resume"
-v1pid=$(pgrep -f -- "^$DARTBOARD attach $run" | head -n 1)
+# v1's own process, a child of its pane's shell: by command line alone,
+# pgrep's first match is v2's once the PIDs have wrapped past v1's
+v1pid=$(pgrep -P "$(T display-message -p -t v1 '#{pane_pid}')" -f -- "$DARTBOARD attach" | head -n 1)
 if [ -n "$v1pid" ]; then
     kill -9 "$v1pid"
     s3=$(step_now)
