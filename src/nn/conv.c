@@ -1433,10 +1433,10 @@ size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, 
  * that walk a batch tensor plane by plane, from L3 or memory, call it for a
  * plane they will read soon: the first load of a plane had stalled 60 % of
  * dw_pre_plane's cycles, 80 % of relu_copy's, and a FactorizedReduce's
- * input gradient (relu_cat_phase_add) had taken 10x its product's time
- * (perf, 1 thread). The address is made as an integer: the next plane of
- * a tensor's last one lies past its end, which a prefetch may ask for (it
- * never faults) but a pointer may not point at. */
+ * input gradient (relu_cat_phase_add) had taken 11x the time of its weight
+ * gradient, a product of the same size (1 thread). The address is made as an integer: the next
+ * plane of a tensor's last one lies past its end, which a prefetch may ask for (it never faults)
+ * but a pointer may not point at. */
 static inline void prefetch_floats(const float *base, size_t off, size_t n)
 {
     const uintptr_t at = (uintptr_t)base + off * sizeof *base;
