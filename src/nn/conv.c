@@ -696,14 +696,16 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
  * multiply-adds. Lane by lane the same operations: the same bits. */
 #define DW_PRE_PLANE_FLOATS 1024
 
-/* 1, buf = plane x through pl's ReLU or BN, and *plain = pl reading as is;
- * 0 where pl reads the plane as it is or the plane is larger than buf. */
-static int dw_pre_plane(const PlanePlan *pl, const float *x, float *buf, PlanePlan *plain)
+/* The plane to read for x: buf = x through *pl's ReLU or BN, and *pl
+ * then `plain`, a copy of it that reads as is; else x itself, *pl
+ * unchanged, where *pl reads the plane as it is or the plane is larger
+ * than buf. */
+static const float *dw_pre_plane(const PlanePlan **pl, const float *x, float *buf, PlanePlan *plain)
 {
-    const int n = pl->src_h * pl->src_w;
-    if (!pl->relu || n > DW_PRE_PLANE_FLOATS)
-        return 0;
-    const StripIn in = strip_in(pl);
+    const int n = (*pl)->src_h * (*pl)->src_w;
+    if (!(*pl)->relu || n > DW_PRE_PLANE_FLOATS)
+        return x;
+    const StripIn in = strip_in(*pl);
     int j = 0;
     for (; j + 16 <= n; j += 16)
         _mm512_store_ps(buf + j, strip_through(&in, _mm512_loadu_ps(x + j), 0xffff));
@@ -711,9 +713,10 @@ static int dw_pre_plane(const PlanePlan *pl, const float *x, float *buf, PlanePl
         const __mmask16 m = strip_lanes(0, n - j);
         _mm512_mask_store_ps(buf + j, m, strip_through(&in, _mm512_maskz_loadu_ps(m, x + j), m));
     }
-    *plain = *pl;
+    *plain = **pl;
     plain->relu = plain->bn = 0;
-    return 1;
+    *pl = plain;
+    return buf;
 }
 
 /* Planes of at most 8 columns and 7 or 8 rows (the last stage's 7x7 and
@@ -970,10 +973,7 @@ static void dw_plane_strips(const PlanePlan *pl, int rows, const float *x, float
 #ifdef __AVX512F__
     float pre[DW_PRE_PLANE_FLOATS] __attribute__((aligned(64)));
     PlanePlan plain;
-    if (dw_pre_plane(pl, x, pre, &plain)) {
-        pl = &plain;
-        x = pre;
-    }
+    x = dw_pre_plane(&pl, x, pre, &plain);
 #endif
 #if DW_HAS_PAIRS
     if (dw_paired(pl)) {
@@ -1011,10 +1011,7 @@ static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x,
 {
     float pre[DW_PRE_PLANE_FLOATS] __attribute__((aligned(64)));
     PlanePlan plain;
-    if (dw_pre_plane(pl, x, pre, &plain)) {
-        pl = &plain;
-        x = pre;
-    }
+    x = dw_pre_plane(&pl, x, pre, &plain);
 #if DW_HAS_PAIRS
     if (dw_paired(pl)) {
 #define DW_PAIR_WGRAD(K, D) dw_pair_wgrad(K, D, pl, x, g, wacc)
@@ -1434,9 +1431,10 @@ size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, 
  * plane they will read soon: the first load of a plane had stalled 60 % of
  * dw_pre_plane's cycles, 80 % of relu_copy's, and a FactorizedReduce's
  * input gradient (relu_cat_phase_add) had taken 11x the time of its weight
- * gradient, a product of the same size (1 thread). The address is made as an integer: the next
- * plane of a tensor's last one lies past its end, which a prefetch may ask for (it never faults)
- * but a pointer may not point at. */
+ * gradient, a product of the same size (1 thread). The address is made as
+ * an integer: the next plane of a tensor's last one lies past its end,
+ * which a prefetch may ask for (it never faults) but a pointer may not
+ * point at. */
 static inline void prefetch_floats(const float *base, size_t off, size_t n)
 {
     const uintptr_t at = (uintptr_t)base + off * sizeof *base;
@@ -1753,10 +1751,8 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
          * through its ReLU or BN: once, for both */
         float pre_plane[DW_PRE_PLANE_FLOATS] __attribute__((aligned(64)));
         PlanePlan plain;
-        if (!kept && !b->up && dw_pre_plane(pl, xc, pre_plane, &plain)) {
-            pl = &plain;
-            xc = pre_plane;
-        }
+        if (!kept && !b->up)
+            xc = dw_pre_plane(&pl, xc, pre_plane, &plain);
 #endif
         if (!kept)
             dw_plane_corr(pl, xbuf, xc, tile + (size_t)ch * p, wk, 0, &filled);
