@@ -69,7 +69,7 @@ const char *parallel_blas_core_unfit(const char *name);
 /* 1 and a line for the user when OPENBLAS_CORETYPE, set from outside (and
  * so kept), made OpenBLAS load weaker kernels than this CPU runs: Haswell's
  * on an AVX-512 machine cost a training step 7-14 % while OpenBLAS took
- * every 1x1 weight gradient, 0-5 % since (BENCHMARKS.md). */
+ * every 1x1 weight gradient, at most 5 % since (BENCHMARKS.md). */
 int parallel_blas_weaker(char *msg, size_t len);
 
 #endif
