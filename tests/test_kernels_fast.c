@@ -942,6 +942,19 @@ int main(void)
     check_dw_pw_bn(6, 5, 3, 1, 1, 1, 2, 32, 32);   /* 1024 pixels: rows of the scratch padded */
     check_dw_pw_bn(4, 7, 3, 1, 1, 1, 2, 16, 16);   /* 256 */
     check_dw_pw_bn(2, 3, 3, 1, 1, 1, 2, 130, 100); /* beyond the plane buffer: naive path */
+    /* the channels across the vector (dwvec.h, AVX-512 builds), 16 a block:
+     * 28x28, 14x14 dilated, 7x7; 5x5 on 13 columns (a row's last chunk
+     * overlapping, the weight gradient's last pixels one by one), dilated
+     * on 11; the narrowest plane served, 4 columns */
+    check_dw_pw(16, 16, 3, 1, 1, 1, 2, 28, 28);
+    check_dw_pw(32, 24, 3, 1, 2, 2, 2, 14, 14);
+    check_dw_pw(64, 64, 3, 1, 1, 1, 3, 7, 7);
+    check_dw_pw(16, 16, 5, 1, 2, 1, 2, 10, 13);
+    check_dw_pw(16, 16, 5, 1, 4, 2, 2, 9, 11);
+    check_dw_pw(16, 8, 3, 1, 1, 1, 2, 3, 4);
+    check_dw_pw_bn(16, 16, 3, 1, 1, 1, 2, 28, 28);
+    check_dw_pw_bn(32, 16, 3, 1, 2, 2, 2, 7, 7);
+    check_dw_pw_bn(16, 16, 5, 1, 2, 1, 3, 12, 12);
     check_bn_stats(5, 4, 49, 0.0f);
     check_bn_stats(3, 3, 784, 100.0f);
     check_bn_stats(2, 2, 5, -3.0f); /* planes off the vector width */

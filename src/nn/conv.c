@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "dartboard/profile.h"
+#include "dwvec.h"
 #include "gemm.h"
 #include "plane.h"
 #include "vec.h"
@@ -1417,13 +1418,29 @@ static int padded_ld(int p)
  * a ConvPre, the input it makes, ReLU(BN(x)), and that input's gradient
  * (the backward's add mode) (c, h, w); for a ConvPost, the block's output
  * gradient (c_out, ho, wo; rows padded_ld apart). */
-size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w)
+static size_t dw_pw_planes_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w)
 {
     const size_t p = (size_t)conv_out_size(h, dw->kh, dw->stride, dw->pad, dw->dilation) *
                      (size_t)conv_out_size(w, dw->kw, dw->stride, dw->pad, dw->dilation);
     const size_t ld = (size_t)padded_ld((int)p);
-    return (size_t)dw->c_out * (ld + p) + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w +
-           (size_t)pw->c_out * ld;
+    const size_t n = (size_t)dw->c_out * (ld + p) + 2 * (size_t)dw->c_in * (size_t)h * (size_t)w +
+                     (size_t)pw->c_out * ld;
+    return (n + 15) / 16 * 16;
+}
+
+/* The block's depthwise convolution with the channels across the vector
+ * (dwvec.h), where it is served. */
+static int dw_vec_plan(DwVec *v, const ConvSpec *dw, int h, int w)
+{
+    return dw->kh == dw->kw && dw->c_in == dw->c_out && dw->groups == dw->c_in &&
+           dwvec_plan(v, dw->c_in, dw->kh, dw->dilation, dw->stride, dw->pad, h, w) == 0;
+}
+
+size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w)
+{
+    DwVec v; /* then the input's and the gradient's tiles and the staging */
+    return dw_pw_planes_floats(dw, pw, h, w) +
+           (dw_vec_plan(&v, dw, h, w) ? 2 * dwvec_tile_floats(&v) + dwvec_out_floats(&v) : 0);
 }
 
 /* Asks for the n floats at base + off in L1, ahead of their use. The loops
@@ -1488,10 +1505,13 @@ typedef struct DwImage {
     const ConvSpec *dw;
     int h, w, ho, wo, planned;
     PlanePlan pl;
+    int vec; /* by dwvec instead, its tiles and staging in the scratch */
+    DwVec dv;
+    float *xtile, *gtile, *stage;
 } DwImage;
 
 static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, int n, int h, int w,
-                          const char *fn)
+                          float *scratch, const char *fn)
 {
     conv_check(dw, n, h, w, fn);
     d->dw = dw;
@@ -1506,7 +1526,28 @@ static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, in
     }
     d->planned = dw->kh == dw->kw && plane_plan(&d->pl, dw->kh, dw->dilation, dw->stride, h, w,
                                                 dw->pad, dw->pad, d->ho, d->wo) == 0;
+    d->vec = dw_vec_plan(&d->dv, dw, h, w);
+    if (d->vec) {
+        d->xtile = scratch + dw_pw_planes_floats(dw, pw, h, w);
+        d->gtile = d->xtile + dwvec_tile_floats(&d->dv);
+        d->stage = d->gtile + dwvec_tile_floats(&d->dv);
+        dwvec_clear(&d->dv, d->xtile);
+        dwvec_clear(&d->dv, d->gtile);
+    }
 }
+
+#ifdef __AVX512F__
+/* The tile of x's 16 channels from c0 through pre (NULL: as they are). */
+static void dw_vec_pack(const DwImage *d, const ConvPre *pre, const float *x, int c0)
+{
+    const size_t hw = (size_t)d->h * d->w;
+    const int bn = pre && pre->mean;
+    /* the next block, or the next image's first: the next 16 hw floats */
+    dwvec_pack(&d->dv, d->xtile, x + c0 * hw, x + (c0 + DWVEC_LANES) * hw,
+               bn ? pre->mean + c0 : NULL, bn ? pre->scale + c0 : NULL, bn ? pre->shift + c0 : NULL,
+               pre != NULL);
+}
+#endif
 
 /* Whether pre (a ReLU, or a BN apply and a ReLU) can be taken by the strips
  * as they read the input, with no copy of the image: the correlation's
@@ -1538,6 +1579,16 @@ static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *
                              const float *x, const float *wdw)
 {
     const size_t hw = (size_t)d->h * d->w, p = (size_t)d->ho * d->wo;
+#ifdef __AVX512F__
+    if (d->vec) {
+        for (int c0 = 0; c0 < d->dw->c_in; c0 += DWVEC_LANES) {
+            dw_vec_pack(d, pre, x, c0);
+            dwvec_corr(&d->dv, tile + c0 * ldt, ldt, d->xtile, wdw + (size_t)c0 * d->dv.k * d->dv.k,
+                       0, 0, d->stage);
+        }
+        return;
+    }
+#endif
     if (!d->planned) {
         conv2d_forward_naive(d->dw, tile, x, wdw, 1, d->h, d->w);
         for (int ch = d->dw->c_in - 1; ldt != p && ch > 0; ch--) /* each plane to its row */
@@ -1573,14 +1624,14 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
                           const float *wdw, const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
-    dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_forward");
+    dw_image_plan(&d, dw, pw, n, h, w, scratch, "conv2d_dw_pw_forward");
     const int c = dw->c_in, p = d.ho * d.wo, ld = padded_ld(p);
     const size_t hw = (size_t)h * w;
     float *tile = scratch, *xt = scratch + (size_t)c * (ld + p);
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     if (d.planned)
         plane_clear(&d.pl, buf);
-    const int on_load = dw_pre_on_load(&d, pre, 0);
+    const int on_load = d.vec || dw_pre_on_load(&d, pre, 0);
     const int co = pw->c_out;
     double t_dw = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
@@ -1616,7 +1667,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
                               const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
-    dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward_pw");
+    dw_image_plan(&d, dw, pw, n, h, w, scratch, "conv2d_dw_pw_backward_pw");
     float *tile = scratch;
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const size_t len = (size_t)co * c;
@@ -1673,16 +1724,15 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
 
 /* relu_mask_in_place where the BN apply of x (the strips' formula, pl's
  * numbers) is > 0: x read raw, the BN and ReLU taken on load. */
-static void bn_relu_mask_in_place(float *restrict dx, const float *restrict x, size_t n,
-                                  const PlanePlan *pl)
+static void bn_relu_mask_in_place(float *restrict dx, const float *restrict x, size_t n, float mean,
+                                  float scale, float shift)
 {
-    const vf zero = vf_set1(0.0f), m = vf_set1(pl->bn_mean), a = vf_set1(pl->bn_scale),
-             b = vf_set1(pl->bn_shift);
+    const vf zero = vf_set1(0.0f), m = vf_set1(mean), a = vf_set1(scale), b = vf_set1(shift);
     size_t i = 0;
     for (; i + VL <= n; i += VL)
         vf_store(dx + i, vf_if_gt((vf_load(x + i) - m) * a + b, zero, vf_load(dx + i), zero));
     for (; i < n; i++)
-        dx[i] = (x[i] - pl->bn_mean) * pl->bn_scale + pl->bn_shift > 0.0f ? dx[i] : 0.0f;
+        dx[i] = (x[i] - mean) * scale + shift > 0.0f ? dx[i] : 0.0f;
 }
 
 /* dx[0..n) += g where mask > 0: a ReLU's backward, added. */
@@ -1765,7 +1815,8 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
         if (dxt)
             relu_mask_add(din + ch * hw, dx, x + ch * hw, hw);
         else if (masked && d->pl.bn)
-            bn_relu_mask_in_place(dx, x + ch * hw, hw, &d->pl);
+            bn_relu_mask_in_place(dx, x + ch * hw, hw, d->pl.bn_mean, d->pl.bn_scale,
+                                  d->pl.bn_shift);
         else if (masked)
             relu_mask_in_place(dx, x + ch * hw, hw);
     }
@@ -1776,6 +1827,51 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
         *t_dw += t2 - t1;
     }
 }
+
+#ifdef __AVX512F__
+/* dw_pw_backward_image by dwvec, 16 channels at a time: x read through
+ * pre as the tile is made, the output gradient's tile serving both the
+ * weight gradient and the input gradient (the flipped correlation). */
+static void dw_pw_backward_image_vec(const DwImage *d, const ConvPre *pre, const ConvSpec *pw,
+                                     float *din, float *dxt, float *ddw, float *dpw, const float *a,
+                                     int lda, const float *x, const float *wdw, const float *wpw,
+                                     float *tile, const float *kept, float *gmid, double *t_dw,
+                                     double *t_pw)
+{
+    const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->dv.k * d->dv.k;
+    const size_t hw = (size_t)d->h * d->w;
+    double t0 = profile_enabled ? profile_clock() : 0.0;
+    gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, p, 0);
+    double t1 = profile_enabled ? profile_clock() : 0.0;
+    for (int c0 = 0; c0 < c; c0 += DWVEC_LANES) {
+        const float *wk = wdw + (size_t)c0 * taps;
+        dw_vec_pack(d, pre, x, c0);
+        if (!kept)
+            dwvec_corr(&d->dv, tile + (size_t)c0 * p, p, d->xtile, wk, 0, 0, d->stage);
+        dwvec_pack(&d->dv, d->gtile, gmid + (size_t)c0 * p, NULL, NULL, NULL, NULL, 0);
+        dwvec_wgrad(&d->dv, ddw + (size_t)c0 * taps, d->gtile, d->xtile);
+        /* under a ReLU written, then masked (or added under it) plane by plane */
+        float *dx = dxt ? dxt + c0 * hw : din + c0 * hw;
+        dwvec_corr(&d->dv, dx, hw, d->gtile, wk, 1, !pre, d->stage);
+        for (int ch = c0; pre && ch < c0 + DWVEC_LANES; ch++) {
+            const float *xc = x + ch * hw;
+            if (dxt)
+                relu_mask_add(din + ch * hw, dxt + ch * hw, xc, hw);
+            else if (pre->mean)
+                bn_relu_mask_in_place(din + ch * hw, xc, hw, pre->mean[ch], pre->scale[ch],
+                                      pre->shift[ch]);
+            else
+                relu_mask_in_place(din + ch * hw, xc, hw);
+        }
+    }
+    double t2 = profile_enabled ? profile_clock() : 0.0;
+    dweight_group_add(dpw, a, lda, kept ? kept : tile, p, co, c, p);
+    if (profile_enabled) {
+        *t_pw += t1 - t0 + profile_clock() - t2;
+        *t_dw += t2 - t1;
+    }
+}
+#endif
 
 /* Image i's output gradient: dout's, its rows p apart, or made from it
  * through post's BN in ga, its rows padded_ld(p) apart (conv.h); *lda says
@@ -1813,7 +1909,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                            const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
-    dw_image_plan(&d, dw, pw, n, h, w, "conv2d_dw_pw_backward");
+    dw_image_plan(&d, dw, pw, n, h, w, scratch, "conv2d_dw_pw_backward");
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const size_t hw = (size_t)h * w;
     float *tile = scratch, *gmid = scratch + (size_t)c * p, *xt = scratch + 2 * (size_t)c * p;
@@ -1854,8 +1950,10 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     plane_clear(&d.pl, xbuf);
     dw_back_clear(&b, dbuf);
-    /* the ReLU's mask: x > 0 with a copy, its BN apply > 0 on load */
-    const int on_load = dw_pre_on_load(&d, pre, 1);
+    /* the ReLU's mask: x > 0 with a copy, its BN apply > 0 on load (dwvec:
+     * never a copy; an added gradient under a BN's ReLU is masked on a copy) */
+    d.vec = d.vec && !(pre && pre->add && pre->mean);
+    const int on_load = d.vec || dw_pre_on_load(&d, pre, 1);
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * c * hw;
         if (pre && !on_load) {
@@ -1871,9 +1969,15 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         const int more = post && i + 1 < n;
         const Ahead ahead = {more ? dout : NULL, more ? post->x : NULL, (size_t)(i + 1) * co * p,
                              (size_t)co * p};
-        dw_pw_backward_image(&d, pre, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a, lda, x,
-                             wdw, wpw, tile, kept ? kept + (size_t)i * c * p : NULL, gmid, &ahead,
-                             &t_dw, &t_pw);
+#ifdef __AVX512F__
+        if (d.vec)
+            dw_pw_backward_image_vec(&d, pre, pw, dx, dxt, ddw, dpw, a, lda, x, wdw, wpw, tile,
+                                     kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
+        else
+#endif
+            dw_pw_backward_image(&d, pre, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a,
+                                 lda, x, wdw, wpw, tile, kept ? kept + (size_t)i * c * p : NULL,
+                                 gmid, &ahead, &t_dw, &t_pw);
         if (sums)
             pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
     }

@@ -157,6 +157,13 @@
 #define plane_clear NN_ISA_NAME(plane_clear)
 #define plane_fill NN_ISA_NAME(plane_fill)
 #define plane_unfill_add NN_ISA_NAME(plane_unfill_add)
+#define dwvec_plan NN_ISA_NAME(dwvec_plan)
+#define dwvec_tile_floats NN_ISA_NAME(dwvec_tile_floats)
+#define dwvec_out_floats NN_ISA_NAME(dwvec_out_floats)
+#define dwvec_clear NN_ISA_NAME(dwvec_clear)
+#define dwvec_pack NN_ISA_NAME(dwvec_pack)
+#define dwvec_corr NN_ISA_NAME(dwvec_corr)
+#define dwvec_wgrad NN_ISA_NAME(dwvec_wgrad)
 #endif
 
 #endif

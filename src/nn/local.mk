@@ -1,6 +1,6 @@
 # src/nn: the numeric kernels (forward and backward) and their tests.
 NN_SOURCES = src/nn/conv.c src/nn/pool.c src/nn/batchnorm.c src/nn/activation.c \
-	src/nn/linear.c src/nn/loss.c src/nn/channel.c src/nn/droppath.c src/nn/plane.c src/nn/plane.h src/nn/gemm.c \
+	src/nn/linear.c src/nn/loss.c src/nn/channel.c src/nn/droppath.c src/nn/plane.c src/nn/plane.h src/nn/dwvec.c src/nn/dwvec.h src/nn/gemm.c \
 	src/nn/gemm.h src/nn/vec.h src/nn/isa.h
 libdartnum_a_SOURCES += $(NN_SOURCES) src/nn/dispatch.c \
 	include/dartboard/conv.h include/dartboard/pool.h include/dartboard/batchnorm.h \

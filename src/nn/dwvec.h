@@ -1,0 +1,67 @@
+/* dwvec: the depthwise convolution of stride 1 with the channels across the
+ * vector: 16 channels of one pixel in one AVX-512 register (conv.c's fused
+ * depthwise + pointwise block, on the AVX-512 build).
+ *
+ * The plane-by-plane strips (conv.c) fill a vector with pixels of one
+ * plane: 7x7 and 14x14 planes fill it badly, and every tap costs a masked
+ * load. Here a block of 16 channels is first turned into a zero-padded tile
+ * of pixels (16x16 transposes), every tap is then one aligned load and one
+ * multiply-add for 16 outputs, whatever the plane's width, and the result
+ * is turned back into planes. Each output adds its taps in the strips'
+ * order (rows, then columns, from zero), so the correlation gives their
+ * bits; the weight gradient adds pixel by pixel in row order, lane by lane.
+ *
+ * Served: c a multiple of 16, square kernels up to 5x5, stride 1, the
+ * "same" padding (2 pad = (k - 1) d), planes from 4 columns wide whose
+ * padded tile holds at most DWVEC_TILE_FLOATS. Internal to src/nn.
+ */
+#ifndef DARTBOARD_NN_DWVEC_H
+#define DARTBOARD_NN_DWVEC_H
+
+#include <stddef.h>
+
+#define DWVEC_LANES 16
+#define DWVEC_TILE_FLOATS (32 * 32 * DWVEC_LANES)
+#define DWVEC_MAX_TAPS 25
+
+typedef struct DwVec {
+    int k, d, pad; /* the kernel, its dilation, the padding on every side */
+    int h, w;      /* the plane, input and output */
+    int wp;        /* the padded tile's row, w + 2 pad pixels */
+    int nb;        /* pixels of a row computed together (dwvec.c) */
+} DwVec;
+
+/* Plans a k x k depthwise convolution of c channels (dilation d, stride,
+ * padding pad) over h x w planes. Returns 0 where it is served (above), or
+ * -1 (the build has no AVX-512, or the shape is not served). */
+int dwvec_plan(DwVec *v, int c, int k, int d, int stride, int pad, int h, int w);
+
+/* Floats of a padded tile of 16 channels, and of the unpadded one
+ * (dwvec_corr's staging). */
+size_t dwvec_tile_floats(const DwVec *v);
+size_t dwvec_out_floats(const DwVec *v);
+
+/* tile = 0: its border, which dwvec_pack never writes, once per call. */
+void dwvec_clear(const DwVec *v, float *tile);
+
+/* The padded tile of 16 planes of x, hw = h w apart: each pixel as it is,
+ * through a ReLU (relu), or through the BN apply (x - mean) scale + shift
+ * then the ReLU (mean not NULL: the 16 channels' numbers; conv.c's ConvPre
+ * formula, so its bits). The 16 hw floats at next (the block packed next,
+ * or NULL) are asked for in L1 as it goes: x's 16 streams come from L3 or
+ * memory, and the packing had stalled on them. */
+void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, const float *mean,
+                const float *scale, const float *shift, int relu);
+
+/* dst's 16 planes, ldd apart, = (or with add +=) the correlation of the
+ * tile with the 16 channels' k x k weights (wk, each channel's taps
+ * contiguous), flipped (flip: the input gradient of the convolution, tile
+ * holding the output gradient). stage: dwvec_out_floats. */
+void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const float *wk,
+                int flip, int add, float *stage);
+
+/* dwk (the 16 channels' taps) += the sum over the pixels of the output
+ * gradient (gtile, padded) times the input under each tap (xtile). */
+void dwvec_wgrad(const DwVec *v, float *dwk, const float *gtile, const float *xtile);
+
+#endif
