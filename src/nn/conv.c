@@ -1532,7 +1532,6 @@ static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, in
         d->gtile = d->xtile + dwvec_tile_floats(&d->dv);
         d->stage = d->gtile + dwvec_tile_floats(&d->dv);
         dwvec_clear(&d->dv, d->xtile);
-        dwvec_clear(&d->dv, d->gtile);
     }
 }
 
@@ -1584,7 +1583,7 @@ static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *
         for (int c0 = 0; c0 < d->dw->c_in; c0 += DWVEC_LANES) {
             dw_vec_pack(d, pre, x, c0);
             dwvec_corr(&d->dv, tile + c0 * ldt, ldt, d->xtile, wdw + (size_t)c0 * d->dv.k * d->dv.k,
-                       0, 0, d->stage);
+                       0, 0, NULL, d->stage);
         }
         return;
     }
@@ -1833,8 +1832,8 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
  * pre as the tile is made, the output gradient's tile serving both the
  * weight gradient and the input gradient (the flipped correlation). */
 static void dw_pw_backward_image_vec(const DwImage *d, const ConvPre *pre, const ConvSpec *pw,
-                                     float *din, float *dxt, float *ddw, float *dpw, const float *a,
-                                     int lda, const float *x, const float *wdw, const float *wpw,
+                                     float *din, float *ddw, float *dpw, const float *a, int lda,
+                                     const float *x, const float *wdw, const float *wpw,
                                      float *tile, const float *kept, float *gmid, double *t_dw,
                                      double *t_pw)
 {
@@ -1847,22 +1846,13 @@ static void dw_pw_backward_image_vec(const DwImage *d, const ConvPre *pre, const
         const float *wk = wdw + (size_t)c0 * taps;
         dw_vec_pack(d, pre, x, c0);
         if (!kept)
-            dwvec_corr(&d->dv, tile + (size_t)c0 * p, p, d->xtile, wk, 0, 0, d->stage);
+            dwvec_corr(&d->dv, tile + (size_t)c0 * p, p, d->xtile, wk, 0, 0, NULL, d->stage);
         dwvec_pack(&d->dv, d->gtile, gmid + (size_t)c0 * p, NULL, NULL, NULL, NULL, 0);
         dwvec_wgrad(&d->dv, ddw + (size_t)c0 * taps, d->gtile, d->xtile);
-        /* under a ReLU written, then masked (or added under it) plane by plane */
-        float *dx = dxt ? dxt + c0 * hw : din + c0 * hw;
-        dwvec_corr(&d->dv, dx, hw, d->gtile, wk, 1, !pre, d->stage);
-        for (int ch = c0; pre && ch < c0 + DWVEC_LANES; ch++) {
-            const float *xc = x + ch * hw;
-            if (dxt)
-                relu_mask_add(din + ch * hw, dxt + ch * hw, xc, hw);
-            else if (pre->mean)
-                bn_relu_mask_in_place(din + ch * hw, xc, hw, pre->mean[ch], pre->scale[ch],
-                                      pre->shift[ch]);
-            else
-                relu_mask_in_place(din + ch * hw, xc, hw);
-        }
+        /* added (pre's add, or no pre), under pre's ReLU: where the tile of
+         * ReLU(x) is > 0 */
+        dwvec_corr(&d->dv, din + c0 * hw, hw, d->gtile, wk, 1, !pre || pre->add,
+                   pre ? d->xtile : NULL, d->stage);
     }
     double t2 = profile_enabled ? profile_clock() : 0.0;
     dweight_group_add(dpw, a, lda, kept ? kept : tile, p, co, c, p);
@@ -1951,9 +1941,10 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     plane_clear(&d.pl, xbuf);
     dw_back_clear(&b, dbuf);
     /* the ReLU's mask: x > 0 with a copy, its BN apply > 0 on load (dwvec:
-     * never a copy; an added gradient under a BN's ReLU is masked on a copy) */
-    d.vec = d.vec && !(pre && pre->add && pre->mean);
+     * never a copy) */
     const int on_load = d.vec || dw_pre_on_load(&d, pre, 1);
+    if (d.vec)
+        dwvec_clear(&d.dv, d.gtile);
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * c * hw;
         if (pre && !on_load) {
@@ -1971,7 +1962,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                              (size_t)co * p};
 #ifdef __AVX512F__
         if (d.vec)
-            dw_pw_backward_image_vec(&d, pre, pw, dx, dxt, ddw, dpw, a, lda, x, wdw, wpw, tile,
+            dw_pw_backward_image_vec(&d, pre, pw, dx, ddw, dpw, a, lda, x, wdw, wpw, tile,
                                      kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
         else
 #endif

@@ -61,7 +61,14 @@ size_t dwvec_out_floats(const DwVec *v)
 
 void dwvec_clear(const DwVec *v, float *tile)
 {
-    memset(tile, 0, dwvec_tile_floats(v) * sizeof *tile);
+    const size_t row = (size_t)v->wp * 16, side = (size_t)v->pad * 16;
+    memset(tile, 0, v->pad * row * sizeof *tile);
+    for (int y = 0; y < v->h; y++) {
+        float *r = tile + (v->pad + y) * row;
+        memset(r, 0, side * sizeof *r);
+        memset(r + row - side, 0, side * sizeof *r);
+    }
+    memset(tile + (v->pad + v->h) * row, 0, v->pad * row * sizeof *tile);
 }
 
 #ifdef __AVX512F__
@@ -163,10 +170,12 @@ static void weight_vectors(__m512 *wv, const float *wk, int taps, int flip)
 
 /* nb outputs of a row: o[i] = sum over taps (rows, then columns) of
  * wv[tap] * the pixel under it; t: the tile at the first output's window,
- * row: a tile row in floats. */
+ * row: a tile row in floats; with m (the first output's pixel in the mask
+ * tile), 0 where the mask tile's pixel is not > 0. */
 static inline __attribute__((always_inline)) void corr_chunk(const int K, const int D, const int NB,
                                                              const float *t, ptrdiff_t row,
-                                                             const __m512 *wv, float *o)
+                                                             const __m512 *wv, const float *m,
+                                                             float *o)
 {
     __m512 acc[8];
 #pragma GCC unroll 8
@@ -184,12 +193,17 @@ static inline __attribute__((always_inline)) void corr_chunk(const int K, const 
     }
 #pragma GCC unroll 8
     for (int i = 0; i < NB; i++)
-        _mm512_storeu_ps(o + i * 16, acc[i]);
+        _mm512_storeu_ps(
+            o + i * 16, m ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_loadu_ps(m + i * 16),
+                                                                   _mm512_setzero_ps(), _CMP_GT_OQ),
+                                                acc[i])
+                          : acc[i]);
 }
 
 static inline __attribute__((always_inline)) void corr_rows(const int K, const int D, const int NB,
                                                             const DwVec *v, const float *tile,
-                                                            const float *wk, int flip, float *stage)
+                                                            const float *wk, int flip,
+                                                            const float *mtile, float *stage)
 {
     __m512 wv[DWVEC_MAX_TAPS];
     weight_vectors(wv, wk, K * K, flip);
@@ -197,7 +211,9 @@ static inline __attribute__((always_inline)) void corr_rows(const int K, const i
     for (int y = 0; y < v->h; y++)
         for (int x0 = 0; x0 < v->w; x0 += NB) {
             const int x = x0 + NB <= v->w ? x0 : v->w - NB;
-            corr_chunk(K, D, NB, tile + (y * row + x * 16), row, wv,
+            const ptrdiff_t at = y * row + x * 16;
+            corr_chunk(K, D, NB, tile + at, row, wv,
+                       mtile ? mtile + at + v->pad * (row + 16) : NULL,
                        stage + ((size_t)y * v->w + x) * 16);
         }
 }
@@ -234,10 +250,10 @@ static inline __attribute__((always_inline)) void corr_rows(const int K, const i
     } while (0)
 
 void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const float *wk,
-                int flip, int add, float *stage)
+                int flip, int add, const float *mtile, float *stage)
 {
-    DWVEC_CASES(corr_rows, v, tile, wk, flip, stage);
     const size_t hw = (size_t)v->h * v->w;
+    DWVEC_CASES(corr_rows, v, tile, wk, flip, mtile, stage);
     for (size_t p0 = 0; p0 < hw; p0 += 16) {
         const __mmask16 lanes = first_lanes(hw - p0);
         __m512 r[16];
@@ -248,8 +264,10 @@ void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const
 #pragma GCC unroll 16
         for (int j = 0; j < 16; j++) {
             float *o = dst + j * ldd + p0;
-            _mm512_mask_storeu_ps(
-                o, lanes, add ? _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, o), r[j]) : r[j]);
+            __m512 out = r[j];
+            if (add)
+                out = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, o), out);
+            _mm512_mask_storeu_ps(o, lanes, out);
         }
     }
 }

@@ -56,9 +56,11 @@ void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, 
 /* dst's 16 planes, ldd apart, = (or with add +=) the correlation of the
  * tile with the 16 channels' k x k weights (wk, each channel's taps
  * contiguous), flipped (flip: the input gradient of the convolution, tile
- * holding the output gradient). stage: dwvec_out_floats. */
+ * holding the output gradient); with mtile, 0 where its pixel is not > 0
+ * (the backward of the ReLU the input's tile, mtile, was made through).
+ * stage: dwvec_out_floats. */
 void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const float *wk,
-                int flip, int add, float *stage);
+                int flip, int add, const float *mtile, float *stage);
 
 /* dwk (the 16 channels' taps) += the sum over the pixels of the output
  * gradient (gtile, padded) times the input under each tap (xtile). */
