@@ -7,19 +7,22 @@
  * planes of 128 pixels and more pwt_gemm), then the groups in order, so the
  * result does not depend on the thread count.
  *
- * Depthwise convolutions of stride 1 (3x3 and 5x5, dilation 1 and 2) run
- * by strips of output rows straight from the source plane (dw_strip_corr;
- * paired strips on planes of 7 or 8 rows of at most 8 columns), their weight
- * gradients too (dw_strip_wgrad). The fused block's stride-2 backward on
- * small inputs runs through them as well (DwBack: the gradient upsampled).
- * The others run on a zero-padded copy of each plane (plane.h), split into
- * `stride` column phases so that every tap reads contiguous memory whatever
- * the stride, threaded over batch x channels. Their outputs are computed in
- * "jobs" of VL consecutive pixels of a row (one vector, vec.h); a tile of 8
- * jobs keeps 8 independent accumulators in registers, which hides the FMA
- * latency even for 7x7 planes. The input gradient of a stride-1 depthwise conv
- * is the same correlation on the padded output gradient with the kernel
- * flipped; other strides scatter into a padded plane. The weight gradient is
+ * The fused depthwise + pointwise block's stride-1 depthwise convolution,
+ * where its channels come in 16s, runs with the channels across the vector
+ * on AVX-512 (dwvec.h). Other depthwise convolutions of stride 1 (3x3 and
+ * 5x5, dilation 1 and 2) run by strips of output rows straight from the
+ * source plane (dw_strip_corr; paired strips on planes of 7 or 8 rows of at
+ * most 8 columns), their weight gradients too (dw_strip_wgrad). The fused
+ * block's stride-2 backward on small inputs runs through them as well
+ * (DwBack: the gradient upsampled). The others run on a zero-padded copy of
+ * each plane (plane.h), split into `stride` column phases so that every tap
+ * reads contiguous memory whatever the stride, threaded over batch x
+ * channels. Their outputs are computed in "jobs" of VL consecutive pixels
+ * of a row (one vector, vec.h); a tile of 8 jobs keeps 8 independent
+ * accumulators in registers, which hides the FMA latency even for 7x7
+ * planes. The input gradient of a stride-1 depthwise conv is the same
+ * correlation on the padded output gradient with the kernel flipped; other
+ * strides scatter into a padded plane. The weight gradient is
  * threaded over channels, images in order inside each, so it does not depend
  * on the thread count either.
  */
