@@ -168,6 +168,32 @@ static void weight_vectors(__m512 *wv, const float *wk, int taps, int flip)
     }
 }
 
+/* The multiply-adds of NB pixels of a row under every tap (rows, then
+ * columns; t: the tile at the first pixel's window, row: a tile row in
+ * floats), for the correlation, acc[i] += v[tap] * the pixel under it (v:
+ * the weights), or for the weight gradient (WGRAD), acc[tap] += v[i] * the
+ * pixel under it (v: the output gradient's pixels). */
+static inline __attribute__((always_inline)) void window_fmas(const int K, const int D,
+                                                              const int NB, const int WGRAD,
+                                                              const float *t, ptrdiff_t row,
+                                                              const __m512 *v, __m512 *acc)
+{
+#pragma GCC unroll 5
+    for (int ky = 0; ky < K; ky++) {
+        const float *r = t + ky * D * row;
+#pragma GCC unroll 5
+        for (int kx = 0; kx < K; kx++)
+#pragma GCC unroll 8
+            for (int i = 0; i < NB; i++) {
+                const __m512 x = _mm512_loadu_ps(r + (i + kx * D) * 16);
+                if (WGRAD)
+                    acc[ky * K + kx] = _mm512_fmadd_ps(v[i], x, acc[ky * K + kx]);
+                else
+                    acc[i] = _mm512_fmadd_ps(v[ky * K + kx], x, acc[i]);
+            }
+    }
+}
+
 /* nb outputs of a row: o[i] = sum over taps (rows, then columns) of
  * wv[tap] * the pixel under it; t: the tile at the first output's window,
  * row: a tile row in floats; with m (the first output's pixel in the mask
@@ -181,16 +207,7 @@ static inline __attribute__((always_inline)) void corr_chunk(const int K, const 
 #pragma GCC unroll 8
     for (int i = 0; i < NB; i++)
         acc[i] = _mm512_setzero_ps();
-#pragma GCC unroll 5
-    for (int ky = 0; ky < K; ky++) {
-        const float *r = t + ky * D * row;
-#pragma GCC unroll 5
-        for (int kx = 0; kx < K; kx++)
-#pragma GCC unroll 8
-            for (int i = 0; i < NB; i++)
-                acc[i] = _mm512_fmadd_ps(wv[ky * K + kx], _mm512_loadu_ps(r + (i + kx * D) * 16),
-                                         acc[i]);
-    }
+    window_fmas(K, D, NB, 0, t, row, wv, acc);
 #pragma GCC unroll 8
     for (int i = 0; i < NB; i++)
         _mm512_storeu_ps(
@@ -283,16 +300,7 @@ static inline __attribute__((always_inline)) void wgrad_chunk(const int K, const
 #pragma GCC unroll 8
     for (int i = 0; i < NB; i++)
         gv[i] = _mm512_loadu_ps(g + i * 16);
-#pragma GCC unroll 5
-    for (int ky = 0; ky < K; ky++) {
-        const float *r = t + ky * D * row;
-#pragma GCC unroll 5
-        for (int kx = 0; kx < K; kx++)
-#pragma GCC unroll 8
-            for (int i = 0; i < NB; i++)
-                acc[ky * K + kx] = _mm512_fmadd_ps(gv[i], _mm512_loadu_ps(r + (i + kx * D) * 16),
-                                                   acc[ky * K + kx]);
-    }
+    window_fmas(K, D, NB, 1, t, row, gv, acc);
 }
 
 static inline __attribute__((always_inline)) void wgrad_rows(const int K, const int D, const int NB,
