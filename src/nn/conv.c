@@ -8,8 +8,8 @@
  * result does not depend on the thread count.
  *
  * The fused depthwise + pointwise block's stride-1 depthwise convolution,
- * where its channels come in 16s, runs with the channels across the vector
- * on AVX-512 (dwvec.h). Other depthwise convolutions of stride 1 (3x3 and
+ * where its channels come in 16s (8s on AVX2), runs with the channels
+ * across the vector (dwvec.h). Other depthwise convolutions of stride 1 (3x3 and
  * 5x5, dilation 1 and 2) run by strips of output rows straight from the
  * source plane (dw_strip_corr; paired strips on planes of 7 or 8 rows of at
  * most 8 columns), their weight gradients too (dw_strip_wgrad). The fused
@@ -1538,8 +1538,9 @@ static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, in
     }
 }
 
-#ifdef __AVX512F__
-/* The tile of x's 16 channels from c0 through pre (NULL: as they are). */
+#if DWVEC_BUILT
+/* The tile of x's DWVEC_LANES channels from c0 through pre (NULL: as they
+ * are). */
 static void dw_vec_pack(const DwImage *d, const ConvPre *pre, const float *x, int c0)
 {
     const size_t hw = (size_t)d->h * d->w;
@@ -1581,7 +1582,7 @@ static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *
                              const float *x, const float *wdw)
 {
     const size_t hw = (size_t)d->h * d->w, p = (size_t)d->ho * d->wo;
-#ifdef __AVX512F__
+#if DWVEC_BUILT
     if (d->vec) {
         for (int c0 = 0; c0 < d->dw->c_in; c0 += DWVEC_LANES) {
             dw_vec_pack(d, pre, x, c0);
@@ -1830,8 +1831,8 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
     }
 }
 
-#ifdef __AVX512F__
-/* dw_pw_backward_image by dwvec, 16 channels at a time: x read through
+#if DWVEC_BUILT
+/* dw_pw_backward_image by dwvec, DWVEC_LANES channels at a time: x read through
  * pre as the tile is made, the output gradient's tile serving both the
  * weight gradient and the input gradient (the flipped correlation). */
 static void dw_pw_backward_image_vec(const DwImage *d, const ConvPre *pre, const ConvSpec *pw,
@@ -1963,7 +1964,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         const int more = post && i + 1 < n;
         const Ahead ahead = {more ? dout : NULL, more ? post->x : NULL, (size_t)(i + 1) * co * p,
                              (size_t)co * p};
-#ifdef __AVX512F__
+#if DWVEC_BUILT
         if (d.vec)
             dw_pw_backward_image_vec(&d, pre, pw, dx, ddw, dpw, a, lda, x, wdw, wpw, tile,
                                      kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);

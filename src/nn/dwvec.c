@@ -1,11 +1,13 @@
 /* dwvec: see dwvec.h
  *
- * A tile holds pixel (r, c) of the padded plane (r, c from 0, the plane's
- * own pixels from pad) at float (r wp + c) 16: the 16 channels of a pixel
- * are one aligned vector. The correlation computes a row's outputs nb at a
- * time, nb accumulators in registers (the FMA latency hidden: 7 on 28, 14
- * and 7 wide planes), into a staging tile of the unpadded plane, which goes
- * back to planes by 16x16 transposes.
+ * L = DWVEC_LANES, 16 on AVX-512 and 8 on AVX2. A tile holds pixel (r, c)
+ * of the padded plane (r, c from 0, the plane's own pixels from pad) at
+ * float (r wp + c) L: the L channels of a pixel are one aligned vector. The
+ * correlation computes a row's outputs nb at a time, nb accumulators in
+ * registers (the FMA latency hidden: 7 on 28, 14 and 7 wide planes), into a
+ * staging tile of the unpadded plane, which goes back to planes by L x L
+ * transposes. The kernels are written once over the few vector operations
+ * below, which each build defines.
  */
 #include "config.h"
 #include "isa.h"
@@ -16,7 +18,7 @@
 
 #include "vec.h"
 
-#ifdef __AVX512F__
+#if DWVEC_BUILT
 /* The pixels of a row computed together: the largest of 8 .. 4 dividing
  * w, else 8 (the row's last chunk then overlaps the one before it, which
  * the correlation writes again with the same values; the weight gradient
@@ -35,7 +37,7 @@ static int dwvec_chunk(int w)
 
 int dwvec_plan(DwVec *v, int c, int k, int d, int stride, int pad, int h, int w)
 {
-#ifdef __AVX512F__
+#if DWVEC_BUILT
     const int wp = w + 2 * pad;
     if (c % DWVEC_LANES != 0 || (k != 3 && k != 5) || (d != 1 && d != 2) || stride != 1 ||
         2 * pad != (k - 1) * d || w < 4 || h < 1 ||
@@ -61,7 +63,7 @@ size_t dwvec_out_floats(const DwVec *v)
 
 void dwvec_clear(const DwVec *v, float *tile)
 {
-    const size_t row = (size_t)v->wp * 16, side = (size_t)v->pad * 16;
+    const size_t row = (size_t)v->wp * DWVEC_LANES, side = (size_t)v->pad * DWVEC_LANES;
     memset(tile, 0, v->pad * row * sizeof *tile);
     for (int y = 0; y < v->h; y++) {
         float *r = tile + (v->pad + y) * row;
@@ -71,11 +73,58 @@ void dwvec_clear(const DwVec *v, float *tile)
     memset(tile + (v->pad + v->h) * row, 0, v->pad * row * sizeof *tile);
 }
 
+#if DWVEC_BUILT
+#define L DWVEC_LANES
+
 #ifdef __AVX512F__
+typedef __m512 V;
+static inline V v_load(const float *p)
+{
+    return _mm512_loadu_ps(p);
+}
+static inline void v_store(float *p, V v)
+{
+    _mm512_storeu_ps(p, v);
+}
+static inline V v_zero(void)
+{
+    return _mm512_setzero_ps();
+}
+static inline V v_fma(V a, V b, V c)
+{
+    return _mm512_fmadd_ps(a, b, c);
+}
+static inline V v_add(V a, V b)
+{
+    return _mm512_add_ps(a, b);
+}
+static inline V v_relu(V x)
+{
+    return _mm512_max_ps(x, _mm512_setzero_ps());
+}
+/* conv.c's strip_through: the same operations */
+static inline V v_bn_relu(V x, V m, V a, V b)
+{
+    return _mm512_max_ps(_mm512_fmadd_ps(_mm512_sub_ps(x, m), a, b), _mm512_setzero_ps());
+}
+/* x where m > 0, else 0 */
+static inline V v_where_positive(V m, V x)
+{
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ), x);
+}
+/* the first n (0..16) floats at p, the others 0; and their store */
+static inline V v_load_first(const float *p, int n)
+{
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
+}
+static inline void v_store_first(float *p, V v, int n)
+{
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
+}
 
 /* r[0..16) transposed in place: r[i] lane j becomes r[j] lane i. Within
  * each 128-bit lane by unpacks and shuffles, then across them. */
-static inline __attribute__((always_inline)) void transpose16(__m512 *r)
+static inline __attribute__((always_inline)) void transpose(V *r)
 {
     __m512 t[16], u[16];
 #pragma GCC unroll 8
@@ -104,50 +153,110 @@ static inline __attribute__((always_inline)) void transpose16(__m512 *r)
     }
 }
 
-static inline __mmask16 first_lanes(size_t n)
+#else /* AVX2 */
+typedef __m256 V;
+static inline V v_load(const float *p)
 {
-    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+    return _mm256_loadu_ps(p);
 }
+static inline void v_store(float *p, V v)
+{
+    _mm256_storeu_ps(p, v);
+}
+static inline V v_zero(void)
+{
+    return _mm256_setzero_ps();
+}
+static inline V v_fma(V a, V b, V c)
+{
+    return _mm256_fmadd_ps(a, b, c);
+}
+static inline V v_add(V a, V b)
+{
+    return _mm256_add_ps(a, b);
+}
+static inline V v_relu(V x)
+{
+    return _mm256_max_ps(x, _mm256_setzero_ps());
+}
+/* conv.c's AVX2 strips: (x - m) a + b contracted to one FMA, then the ReLU */
+static inline V v_bn_relu(V x, V m, V a, V b)
+{
+    return _mm256_max_ps(_mm256_fmadd_ps(_mm256_sub_ps(x, m), a, b), _mm256_setzero_ps());
+}
+static inline V v_where_positive(V m, V x)
+{
+    return _mm256_and_ps(_mm256_cmp_ps(m, _mm256_setzero_ps(), _CMP_GT_OQ), x);
+}
+/* masked loads; stores in plain pieces (vec.h: AMD microcodes AVX2's masked store) */
+static inline V v_load_first(const float *p, int n)
+{
+    return (V)v8_load_part(p, n);
+}
+static inline void v_store_first(float *p, V v, int n)
+{
+    v8_store_part(p, (v8)v, n);
+}
+
+/* r[0..8) transposed in place: within each 128-bit half by unpacks and
+ * shuffles, then the halves exchanged. */
+static inline __attribute__((always_inline)) void transpose(V *r)
+{
+    V t[8], u[8];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    /* u[4i + e] half h holds rows 4i .. 4i+3 of column 4h + e */
+#pragma GCC unroll 4
+    for (int e = 0; e < 4; e++) {
+        r[e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x20);
+        r[4 + e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x31);
+    }
+}
+#endif
 
 void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, const float *mean,
                 const float *scale, const float *shift, int relu)
 {
     const size_t hw = (size_t)v->h * v->w;
-    const __m512 zero = _mm512_setzero_ps();
-    __m512 m = zero, a = zero, b = zero;
-    if (mean) {
-        m = _mm512_loadu_ps(mean);
-        a = _mm512_loadu_ps(scale);
-        b = _mm512_loadu_ps(shift);
+    V m = v_zero(), a = v_zero(), b = v_zero();
+    const int bn = mean != NULL;
+    if (bn) {
+        m = v_load(mean);
+        a = v_load(scale);
+        b = v_load(shift);
     }
     /* the pixels' places by a running pointer, the fields in locals (the
      * stores may alias *v: read per pixel, they had cost more than the
      * transposes) */
-    const int w = v->w, skip = 2 * v->pad * 16;
-    float *o = tile + ((size_t)v->pad * v->wp + v->pad) * 16;
+    const int w = v->w, skip = 2 * v->pad * L;
+    float *o = tile + ((size_t)v->pad * v->wp + v->pad) * L;
     int col = 0;
-    for (size_t p0 = 0; p0 < hw; p0 += 16) {
-        const __mmask16 lanes = first_lanes(hw - p0);
-        if (next) /* its 16 planes are 16 hw contiguous floats: 16 lines a chunk */
-            for (int l = 0; l < 16; l++)
-                _mm_prefetch((const char *)(uintptr_t)(next + (p0 + (size_t)l) * 16), _MM_HINT_T0);
-        __m512 r[16];
+    for (size_t p0 = 0; p0 < hw; p0 += L) {
+        const int n = hw - p0 < L ? (int)(hw - p0) : L;
+        if (next) /* its L planes are L hw contiguous floats: L L of them a chunk */
+            for (int q = 0; q < L * L; q += 16)
+                _mm_prefetch((const char *)(uintptr_t)(next + p0 * L + q), _MM_HINT_T0);
+        V r[L];
 #pragma GCC unroll 16
-        for (int j = 0; j < 16; j++)
-            r[j] = _mm512_maskz_loadu_ps(lanes, x + j * hw + p0);
-        transpose16(r);
-        const int n = hw - p0 < 16 ? (int)(hw - p0) : 16;
+        for (int j = 0; j < L; j++)
+            r[j] = n == L ? v_load(x + j * hw + p0) : v_load_first(x + j * hw + p0, n);
+        transpose(r);
 #pragma GCC unroll 16
-        for (int i = 0; i < 16; i++) {
+        for (int i = 0; i < L; i++) {
             if (i >= n)
                 break;
-            __m512 px = r[i];
-            if (mean) /* conv.c's strip_through: the same operations */
-                px = _mm512_max_ps(_mm512_fmadd_ps(_mm512_sub_ps(px, m), a, b), zero);
-            else if (relu)
-                px = _mm512_max_ps(px, zero);
-            _mm512_storeu_ps(o, px);
-            o += 16;
+            v_store(o, bn ? v_bn_relu(r[i], m, a, b) : relu ? v_relu(r[i]) : r[i]);
+            o += L;
             if (++col == w) {
                 col = 0;
                 o += skip;
@@ -156,15 +265,15 @@ void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, 
     }
 }
 
-/* The 16 channels' weights tap by tap, wv[t] lane j = channel j's tap t,
+/* The L channels' weights tap by tap, wv[t] lane j = channel j's tap t,
  * or its tap taps - 1 - t (the kernel turned by 180 degrees). */
-static void weight_vectors(__m512 *wv, const float *wk, int taps, int flip)
+static void weight_vectors(V *wv, const float *wk, int taps, int flip)
 {
-    float lanes[16] __attribute__((aligned(64)));
+    float lanes[L];
     for (int t = 0; t < taps; t++) {
-        for (int j = 0; j < 16; j++)
+        for (int j = 0; j < L; j++)
             lanes[j] = wk[j * taps + (flip ? taps - 1 - t : t)];
-        wv[t] = _mm512_load_ps(lanes);
+        wv[t] = v_load(lanes);
     }
 }
 
@@ -176,7 +285,7 @@ static void weight_vectors(__m512 *wv, const float *wk, int taps, int flip)
 static inline __attribute__((always_inline)) void window_fmas(const int K, const int D,
                                                               const int NB, const int WGRAD,
                                                               const float *t, ptrdiff_t row,
-                                                              const __m512 *v, __m512 *acc)
+                                                              const V *v, V *acc)
 {
 #pragma GCC unroll 5
     for (int ky = 0; ky < K; ky++) {
@@ -185,11 +294,11 @@ static inline __attribute__((always_inline)) void window_fmas(const int K, const
         for (int kx = 0; kx < K; kx++)
 #pragma GCC unroll 8
             for (int i = 0; i < NB; i++) {
-                const __m512 x = _mm512_loadu_ps(r + (i + kx * D) * 16);
+                const V x = v_load(r + (i + kx * D) * L);
                 if (WGRAD)
-                    acc[ky * K + kx] = _mm512_fmadd_ps(v[i], x, acc[ky * K + kx]);
+                    acc[ky * K + kx] = v_fma(v[i], x, acc[ky * K + kx]);
                 else
-                    acc[i] = _mm512_fmadd_ps(v[ky * K + kx], x, acc[i]);
+                    acc[i] = v_fma(v[ky * K + kx], x, acc[i]);
             }
     }
 }
@@ -200,21 +309,16 @@ static inline __attribute__((always_inline)) void window_fmas(const int K, const
  * tile), 0 where the mask tile's pixel is not > 0. */
 static inline __attribute__((always_inline)) void corr_chunk(const int K, const int D, const int NB,
                                                              const float *t, ptrdiff_t row,
-                                                             const __m512 *wv, const float *m,
-                                                             float *o)
+                                                             const V *wv, const float *m, float *o)
 {
-    __m512 acc[8];
+    V acc[8];
 #pragma GCC unroll 8
     for (int i = 0; i < NB; i++)
-        acc[i] = _mm512_setzero_ps();
+        acc[i] = v_zero();
     window_fmas(K, D, NB, 0, t, row, wv, acc);
 #pragma GCC unroll 8
     for (int i = 0; i < NB; i++)
-        _mm512_storeu_ps(
-            o + i * 16, m ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_loadu_ps(m + i * 16),
-                                                                   _mm512_setzero_ps(), _CMP_GT_OQ),
-                                                acc[i])
-                          : acc[i]);
+        v_store(o + i * L, m ? v_where_positive(v_load(m + i * L), acc[i]) : acc[i]);
 }
 
 static inline __attribute__((always_inline)) void corr_rows(const int K, const int D, const int NB,
@@ -222,16 +326,15 @@ static inline __attribute__((always_inline)) void corr_rows(const int K, const i
                                                             const float *wk, int flip,
                                                             const float *mtile, float *stage)
 {
-    __m512 wv[DWVEC_MAX_TAPS];
+    V wv[DWVEC_MAX_TAPS];
     weight_vectors(wv, wk, K * K, flip);
-    const ptrdiff_t row = (ptrdiff_t)v->wp * 16;
+    const ptrdiff_t row = (ptrdiff_t)v->wp * L;
     for (int y = 0; y < v->h; y++)
         for (int x0 = 0; x0 < v->w; x0 += NB) {
             const int x = x0 + NB <= v->w ? x0 : v->w - NB;
-            const ptrdiff_t at = y * row + x * 16;
-            corr_chunk(K, D, NB, tile + at, row, wv,
-                       mtile ? mtile + at + v->pad * (row + 16) : NULL,
-                       stage + ((size_t)y * v->w + x) * 16);
+            const ptrdiff_t at = y * row + x * L;
+            corr_chunk(K, D, NB, tile + at, row, wv, mtile ? mtile + at + v->pad * (row + L) : NULL,
+                       stage + ((size_t)y * v->w + x) * L);
         }
 }
 
@@ -271,20 +374,20 @@ void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const
 {
     const size_t hw = (size_t)v->h * v->w;
     DWVEC_CASES(corr_rows, v, tile, wk, flip, mtile, stage);
-    for (size_t p0 = 0; p0 < hw; p0 += 16) {
-        const __mmask16 lanes = first_lanes(hw - p0);
-        __m512 r[16];
+    for (size_t p0 = 0; p0 < hw; p0 += L) {
+        const int n = hw - p0 < L ? (int)(hw - p0) : L;
+        V r[L];
 #pragma GCC unroll 16
-        for (int i = 0; i < 16; i++)
-            r[i] = _mm512_maskz_loadu_ps(lanes & (1u << i) ? 0xffff : 0, stage + (p0 + i) * 16);
-        transpose16(r);
+        for (int i = 0; i < L; i++)
+            r[i] = i < n ? v_load(stage + (p0 + i) * L) : v_zero();
+        transpose(r);
 #pragma GCC unroll 16
-        for (int j = 0; j < 16; j++) {
+        for (int j = 0; j < L; j++) {
             float *o = dst + j * ldd + p0;
-            __m512 out = r[j];
-            if (add)
-                out = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, o), out);
-            _mm512_mask_storeu_ps(o, lanes, out);
+            if (n == L)
+                v_store(o, add ? v_add(v_load(o), r[j]) : r[j]);
+            else
+                v_store_first(o, add ? v_add(v_load_first(o, n), r[j]) : r[j], n);
         }
     }
 }
@@ -293,13 +396,12 @@ void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const
  * the pixel under the tap, pixel after pixel. */
 static inline __attribute__((always_inline)) void wgrad_chunk(const int K, const int D,
                                                               const int NB, const float *t,
-                                                              ptrdiff_t row, const float *g,
-                                                              __m512 *acc)
+                                                              ptrdiff_t row, const float *g, V *acc)
 {
-    __m512 gv[8];
+    V gv[8];
 #pragma GCC unroll 8
     for (int i = 0; i < NB; i++)
-        gv[i] = _mm512_loadu_ps(g + i * 16);
+        gv[i] = v_load(g + i * L);
     window_fmas(K, D, NB, 1, t, row, gv, acc);
 }
 
@@ -307,24 +409,24 @@ static inline __attribute__((always_inline)) void wgrad_rows(const int K, const 
                                                              const DwVec *v, float *dwk,
                                                              const float *gtile, const float *xtile)
 {
-    __m512 acc[DWVEC_MAX_TAPS];
+    V acc[DWVEC_MAX_TAPS];
 #pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
-        acc[t] = _mm512_setzero_ps();
-    const ptrdiff_t row = (ptrdiff_t)v->wp * 16;
-    const float *g0 = gtile + (v->pad * row + v->pad * 16);
+        acc[t] = v_zero();
+    const ptrdiff_t row = (ptrdiff_t)v->wp * L;
+    const float *g0 = gtile + (v->pad * row + v->pad * L);
     for (int y = 0; y < v->h; y++) {
         int x = 0;
         for (; x + NB <= v->w; x += NB)
-            wgrad_chunk(K, D, NB, xtile + (y * row + x * 16), row, g0 + (y * row + x * 16), acc);
+            wgrad_chunk(K, D, NB, xtile + (y * row + x * L), row, g0 + (y * row + x * L), acc);
         for (; x < v->w; x++)
-            wgrad_chunk(K, D, 1, xtile + (y * row + x * 16), row, g0 + (y * row + x * 16), acc);
+            wgrad_chunk(K, D, 1, xtile + (y * row + x * L), row, g0 + (y * row + x * L), acc);
     }
-    float sums[DWVEC_MAX_TAPS][16] __attribute__((aligned(64)));
+    float sums[DWVEC_MAX_TAPS][L];
 #pragma GCC unroll 25
     for (int t = 0; t < K * K; t++)
-        _mm512_store_ps(sums[t], acc[t]);
-    for (int j = 0; j < 16; j++)
+        v_store(sums[t], acc[t]);
+    for (int j = 0; j < L; j++)
         for (int t = 0; t < K * K; t++)
             dwk[j * K * K + t] += sums[t][j];
 }
@@ -334,4 +436,4 @@ void dwvec_wgrad(const DwVec *v, float *dwk, const float *gtile, const float *xt
     DWVEC_CASES(wgrad_rows, v, dwk, gtile, xtile);
 }
 
-#endif /* __AVX512F__ */
+#endif /* DWVEC_BUILT */

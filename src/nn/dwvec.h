@@ -1,18 +1,20 @@
 /* dwvec: the depthwise convolution of stride 1 with the channels across the
- * vector: 16 channels of one pixel in one AVX-512 register (conv.c's fused
- * depthwise + pointwise block, on the AVX-512 build).
+ * vector: the DWVEC_LANES channels of one pixel in one register, 16 on the
+ * AVX-512 build and 8 on the AVX2 one (conv.c's fused depthwise + pointwise
+ * block).
  *
  * The plane-by-plane strips (conv.c) fill a vector with pixels of one
  * plane: 7x7 and 14x14 planes fill it badly, and every tap costs a masked
- * load. Here a block of 16 channels is first turned into a zero-padded tile
- * of pixels (16x16 transposes), every tap is then one aligned load and one
- * multiply-add for 16 outputs, whatever the plane's width, and the result
- * is turned back into planes. Each output adds its taps in the strips'
- * order (rows, then columns, from zero), so the correlation gives their
- * bits; the weight gradient adds pixel by pixel in row order, lane by lane.
+ * load. Here a block of DWVEC_LANES channels is first turned into a
+ * zero-padded tile of pixels (transposes), every tap is then one aligned
+ * load and one multiply-add for a vector of outputs, whatever the plane's
+ * width, and the result is turned back into planes. Each output adds its
+ * taps in the strips' order (rows, then columns, from zero), so the
+ * correlation gives their bits; the weight gradient adds pixel by pixel in
+ * row order, lane by lane.
  *
- * Served: c a multiple of 16, square kernels up to 5x5, stride 1, the
- * "same" padding (2 pad = (k - 1) d), planes from 4 columns wide whose
+ * Served: c a multiple of DWVEC_LANES, square kernels up to 5x5, stride 1,
+ * the "same" padding (2 pad = (k - 1) d), planes from 4 columns wide whose
  * padded tile holds at most DWVEC_TILE_FLOATS. Internal to src/nn.
  */
 #ifndef DARTBOARD_NN_DWVEC_H
@@ -20,8 +22,17 @@
 
 #include <stddef.h>
 
-#define DWVEC_LANES 16
-#define DWVEC_TILE_FLOATS (32 * 32 * DWVEC_LANES)
+#include "vec.h"
+
+/* Whether this build of src/nn has it (isa.h): AVX-512 or AVX2. */
+#if defined(__AVX512F__) || defined(__AVX2__)
+#define DWVEC_BUILT 1
+#define DWVEC_LANES VL
+#else
+#define DWVEC_BUILT 0
+#define DWVEC_LANES 1
+#endif
+#define DWVEC_TILE_FLOATS (32 * 32 * 16)
 #define DWVEC_MAX_TAPS 25
 
 typedef struct DwVec {
@@ -33,10 +44,10 @@ typedef struct DwVec {
 
 /* Plans a k x k depthwise convolution of c channels (dilation d, stride,
  * padding pad) over h x w planes. Returns 0 where it is served (above), or
- * -1 (the build has no AVX-512, or the shape is not served). */
+ * -1 (the build has neither AVX-512 nor AVX2, or the shape is not served). */
 int dwvec_plan(DwVec *v, int c, int k, int d, int stride, int pad, int h, int w);
 
-/* Floats of a padded tile of 16 channels, and of the unpadded one
+/* Floats of a padded tile of DWVEC_LANES channels, and of the unpadded one
  * (dwvec_corr's staging). */
 size_t dwvec_tile_floats(const DwVec *v);
 size_t dwvec_out_floats(const DwVec *v);
@@ -44,17 +55,17 @@ size_t dwvec_out_floats(const DwVec *v);
 /* tile = 0: its border, which dwvec_pack never writes, once per call. */
 void dwvec_clear(const DwVec *v, float *tile);
 
-/* The padded tile of 16 planes of x, hw = h w apart: each pixel as it is,
+/* The padded tile of DWVEC_LANES planes of x, hw = h w apart: each pixel as it is,
  * through a ReLU (relu), or through the BN apply (x - mean) scale + shift
- * then the ReLU (mean not NULL: the 16 channels' numbers; conv.c's ConvPre
- * formula, so its bits). The 16 hw floats at next (the block packed next,
- * or NULL) are asked for in L1 as it goes: x's 16 streams come from L3 or
+ * then the ReLU (mean not NULL: the DWVEC_LANES channels' numbers; conv.c's ConvPre
+ * formula, so its bits). The DWVEC_LANES hw floats at next (the block packed next,
+ * or NULL) are asked for in L1 as it goes: x's streams come from L3 or
  * memory, and the packing had stalled on them. */
 void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, const float *mean,
                 const float *scale, const float *shift, int relu);
 
-/* dst's 16 planes, ldd apart, = (or with add +=) the correlation of the
- * tile with the 16 channels' k x k weights (wk, each channel's taps
+/* dst's DWVEC_LANES planes, ldd apart, = (or with add +=) the correlation of the
+ * tile with the DWVEC_LANES channels' k x k weights (wk, each channel's taps
  * contiguous), flipped (flip: the input gradient of the convolution, tile
  * holding the output gradient); with mtile, 0 where its pixel is not > 0
  * (the backward of the ReLU the input's tile, mtile, was made through).
@@ -62,7 +73,7 @@ void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, 
 void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const float *wk,
                 int flip, int add, const float *mtile, float *stage);
 
-/* dwk (the 16 channels' taps) += the sum over the pixels of the output
+/* dwk (the DWVEC_LANES channels' taps) += the sum over the pixels of the output
  * gradient (gtile, padded) times the input under each tap (xtile). */
 void dwvec_wgrad(const DwVec *v, float *dwk, const float *gtile, const float *xtile);
 
