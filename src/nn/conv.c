@@ -9,8 +9,8 @@
  *
  * The fused depthwise + pointwise block's stride-1 depthwise convolution,
  * where its channels come in 16s (8s on AVX2), runs with the channels
- * across the vector (dwvec.h). Other depthwise convolutions of stride 1 (3x3 and
- * 5x5, dilation 1 and 2) run by strips of output rows straight from the
+ * across the vector (dwvec.h). Other depthwise convolutions of stride 1
+ * (3x3 and 5x5, dilation 1 and 2) run by strips of output rows straight from the
  * source plane (dw_strip_corr; paired strips on planes of 7 or 8 rows of at
  * most 8 columns), their weight gradients too (dw_strip_wgrad). The fused
  * block's stride-2 backward on small inputs runs through them as well
@@ -1545,7 +1545,8 @@ static void dw_vec_pack(const DwImage *d, const ConvPre *pre, const float *x, in
 {
     const size_t hw = (size_t)d->h * d->w;
     const int bn = pre && pre->mean;
-    /* the next block, or the next image's first: the next 16 hw floats */
+    /* the next block, or the next image's first: the next DWVEC_LANES hw
+     * floats (past the batch's end after its last block: only asked for) */
     dwvec_pack(&d->dv, d->xtile, x + c0 * hw, x + (c0 + DWVEC_LANES) * hw,
                bn ? pre->mean + c0 : NULL, bn ? pre->scale + c0 : NULL, bn ? pre->shift + c0 : NULL,
                pre != NULL);
@@ -1727,15 +1728,16 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
 
 /* relu_mask_in_place where the BN apply of x (the strips' formula, pl's
  * numbers) is > 0: x read raw, the BN and ReLU taken on load. */
-static void bn_relu_mask_in_place(float *restrict dx, const float *restrict x, size_t n, float mean,
-                                  float scale, float shift)
+static void bn_relu_mask_in_place(float *restrict dx, const float *restrict x, size_t n,
+                                  const PlanePlan *pl)
 {
-    const vf zero = vf_set1(0.0f), m = vf_set1(mean), a = vf_set1(scale), b = vf_set1(shift);
+    const vf zero = vf_set1(0.0f), m = vf_set1(pl->bn_mean), a = vf_set1(pl->bn_scale),
+             b = vf_set1(pl->bn_shift);
     size_t i = 0;
     for (; i + VL <= n; i += VL)
         vf_store(dx + i, vf_if_gt((vf_load(x + i) - m) * a + b, zero, vf_load(dx + i), zero));
     for (; i < n; i++)
-        dx[i] = (x[i] - mean) * scale + shift > 0.0f ? dx[i] : 0.0f;
+        dx[i] = (x[i] - pl->bn_mean) * pl->bn_scale + pl->bn_shift > 0.0f ? dx[i] : 0.0f;
 }
 
 /* dx[0..n) += g where mask > 0: a ReLU's backward, added. */
@@ -1818,8 +1820,7 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
         if (dxt)
             relu_mask_add(din + ch * hw, dx, x + ch * hw, hw);
         else if (masked && d->pl.bn)
-            bn_relu_mask_in_place(dx, x + ch * hw, hw, d->pl.bn_mean, d->pl.bn_scale,
-                                  d->pl.bn_shift);
+            bn_relu_mask_in_place(dx, x + ch * hw, hw, &d->pl);
         else if (masked)
             relu_mask_in_place(dx, x + ch * hw, hw);
     }
@@ -1832,8 +1833,8 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
 }
 
 #if DWVEC_BUILT
-/* dw_pw_backward_image by dwvec, DWVEC_LANES channels at a time: x read through
- * pre as the tile is made, the output gradient's tile serving both the
+/* dw_pw_backward_image by dwvec, DWVEC_LANES channels at a time: x read
+ * through pre as the tile is made, the output gradient's tile serving both the
  * weight gradient and the input gradient (the flipped correlation). */
 static void dw_pw_backward_image_vec(const DwImage *d, const ConvPre *pre, const ConvSpec *pw,
                                      float *din, float *ddw, float *dpw, const float *a, int lda,

@@ -245,7 +245,8 @@ void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, 
         const int n = hw - p0 < L ? (int)(hw - p0) : L;
         if (next) /* its L planes are L hw contiguous floats: L L of them a chunk */
             for (int q = 0; q < L * L; q += 16)
-                _mm_prefetch((const char *)(uintptr_t)(next + p0 * L + q), _MM_HINT_T0);
+                _mm_prefetch((const char *)((uintptr_t)next + (p0 * L + q) * sizeof *next),
+                             _MM_HINT_T0);
         V r[L];
 #pragma GCC unroll 16
         for (int j = 0; j < L; j++)

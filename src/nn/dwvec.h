@@ -1,19 +1,19 @@
 /* dwvec: the depthwise convolution of stride 1 with the channels across the
- * vector: the DWVEC_LANES channels of one pixel in one register, 16 on the
+ * vector: L = DWVEC_LANES channels of one pixel in one register, 16 on the
  * AVX-512 build and 8 on the AVX2 one (conv.c's fused depthwise + pointwise
  * block).
  *
  * The plane-by-plane strips (conv.c) fill a vector with pixels of one
  * plane: 7x7 and 14x14 planes fill it badly, and every tap costs a masked
- * load. Here a block of DWVEC_LANES channels is first turned into a
- * zero-padded tile of pixels (transposes), every tap is then one aligned
+ * load. Here a block of L channels is first turned into a zero-padded
+ * tile of pixels (L x L transposes), every tap is then one aligned
  * load and one multiply-add for a vector of outputs, whatever the plane's
  * width, and the result is turned back into planes. Each output adds its
  * taps in the strips' order (rows, then columns, from zero), so the
  * correlation gives their bits; the weight gradient adds pixel by pixel in
  * row order, lane by lane.
  *
- * Served: c a multiple of DWVEC_LANES, square kernels up to 5x5, stride 1,
+ * Served: c a multiple of L, square kernels up to 5x5, stride 1,
  * the "same" padding (2 pad = (k - 1) d), planes from 4 columns wide whose
  * padded tile holds at most DWVEC_TILE_FLOATS. Internal to src/nn.
  */
@@ -47,7 +47,7 @@ typedef struct DwVec {
  * -1 (the build has neither AVX-512 nor AVX2, or the shape is not served). */
 int dwvec_plan(DwVec *v, int c, int k, int d, int stride, int pad, int h, int w);
 
-/* Floats of a padded tile of DWVEC_LANES channels, and of the unpadded one
+/* Floats of a padded tile of L channels, and of the unpadded one
  * (dwvec_corr's staging). */
 size_t dwvec_tile_floats(const DwVec *v);
 size_t dwvec_out_floats(const DwVec *v);
@@ -55,17 +55,18 @@ size_t dwvec_out_floats(const DwVec *v);
 /* tile = 0: its border, which dwvec_pack never writes, once per call. */
 void dwvec_clear(const DwVec *v, float *tile);
 
-/* The padded tile of DWVEC_LANES planes of x, hw = h w apart: each pixel as it is,
+/* The padded tile of L planes of x, hw = h w apart: each pixel as it is,
  * through a ReLU (relu), or through the BN apply (x - mean) scale + shift
- * then the ReLU (mean not NULL: the DWVEC_LANES channels' numbers; conv.c's ConvPre
- * formula, so its bits). The DWVEC_LANES hw floats at next (the block packed next,
- * or NULL) are asked for in L1 as it goes: x's streams come from L3 or
- * memory, and the packing had stalled on them. */
+ * then the ReLU (mean not NULL: the L channels' numbers; conv.c's ConvPre
+ * formula, so its bits). The L hw floats at next (the block packed next,
+ * or NULL; its address is only asked for, never read) are asked for in L1
+ * as it goes: x's L streams come from L3 or memory, and the packing had
+ * stalled on them. */
 void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, const float *mean,
                 const float *scale, const float *shift, int relu);
 
-/* dst's DWVEC_LANES planes, ldd apart, = (or with add +=) the correlation of the
- * tile with the DWVEC_LANES channels' k x k weights (wk, each channel's taps
+/* dst's L planes, ldd apart, = (or with add +=) the correlation of the
+ * tile with the L channels' k x k weights (wk, each channel's taps
  * contiguous), flipped (flip: the input gradient of the convolution, tile
  * holding the output gradient); with mtile, 0 where its pixel is not > 0
  * (the backward of the ReLU the input's tile, mtile, was made through).
@@ -73,7 +74,7 @@ void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, 
 void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const float *wk,
                 int flip, int add, const float *mtile, float *stage);
 
-/* dwk (the DWVEC_LANES channels' taps) += the sum over the pixels of the output
+/* dwk (the L channels' taps) += the sum over the pixels of the output
  * gradient (gtile, padded) times the input under each tap (xtile). */
 void dwvec_wgrad(const DwVec *v, float *dwk, const float *gtile, const float *xtile);
 
