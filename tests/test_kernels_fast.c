@@ -942,7 +942,8 @@ int main(void)
     check_dw_pw_bn(6, 5, 3, 1, 1, 1, 2, 32, 32);   /* 1024 pixels: rows of the scratch padded */
     check_dw_pw_bn(4, 7, 3, 1, 1, 1, 2, 16, 16);   /* 256 */
     check_dw_pw_bn(2, 3, 3, 1, 1, 1, 2, 130, 100); /* beyond the plane buffer: naive path */
-    /* the channels across the vector (dwvec.h, AVX-512 builds), 16 a block:
+    /* the channels across the vector (dwvec.h; 16 a block on AVX-512, 8 on
+     * AVX2, whose build also takes the 8-channel shapes above that way):
      * 28x28, 14x14 dilated, 7x7; 5x5 on 13 columns (a row's last chunk
      * overlapping, the weight gradient's last pixels one by one), dilated
      * on 11; the narrowest plane served, 4 columns */

@@ -1633,7 +1633,7 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
     const size_t hw = (size_t)h * w;
     float *tile = scratch, *xt = scratch + (size_t)c * (ld + p);
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-    if (d.planned)
+    if (d.planned && !d.vec)
         plane_clear(&d.pl, buf);
     const int on_load = d.vec || dw_pre_on_load(&d, pre, 0);
     const int co = pw->c_out;
@@ -1680,7 +1680,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
     const int grouped = len <= DW_GROUP_FLOATS;
     float part[DW_GROUPS][DW_GROUP_FLOATS];
     float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-    if (dwpw && d.planned)
+    if (dwpw && d.planned && !d.vec)
         plane_clear(&d.pl, buf);
     if (dwpw && grouped)
         for (int gi = 0; gi < DW_GROUPS; gi++)
@@ -1943,13 +1943,15 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     dw_back_plan(&b, dw->kh, dw->dilation, dw->stride, dw->pad, h, w, d.ho, d.wo, 1);
     float xbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
     float dbuf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
-    plane_clear(&d.pl, xbuf);
-    dw_back_clear(&b, dbuf);
+    if (d.vec) { /* its tiles instead of the plane buffers */
+        dwvec_clear(&d.dv, d.gtile);
+    } else {
+        plane_clear(&d.pl, xbuf);
+        dw_back_clear(&b, dbuf);
+    }
     /* the ReLU's mask: x > 0 with a copy, its BN apply > 0 on load (dwvec:
      * never a copy) */
     const int on_load = d.vec || dw_pre_on_load(&d, pre, 1);
-    if (d.vec)
-        dwvec_clear(&d.dv, d.gtile);
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * c * hw;
         if (pre && !on_load) {
@@ -1962,18 +1964,20 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         int lda;
         const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
         float *dx = din + (size_t)i * c * hw;
-        const int more = post && i + 1 < n;
-        const Ahead ahead = {more ? dout : NULL, more ? post->x : NULL, (size_t)(i + 1) * co * p,
-                             (size_t)co * p};
+        const float *ki = kept ? kept + (size_t)i * c * p : NULL;
 #if DWVEC_BUILT
         if (d.vec)
-            dw_pw_backward_image_vec(&d, pre, pw, dx, ddw, dpw, a, lda, x, wdw, wpw, tile,
-                                     kept ? kept + (size_t)i * c * p : NULL, gmid, &t_dw, &t_pw);
+            dw_pw_backward_image_vec(&d, pre, pw, dx, ddw, dpw, a, lda, x, wdw, wpw, tile, ki, gmid,
+                                     &t_dw, &t_pw);
         else
 #endif
+        {
+            const int more = post && i + 1 < n;
+            const Ahead ahead = {more ? dout : NULL, more ? post->x : NULL,
+                                 (size_t)(i + 1) * co * p, (size_t)co * p};
             dw_pw_backward_image(&d, pre, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a,
-                                 lda, x, wdw, wpw, tile, kept ? kept + (size_t)i * c * p : NULL,
-                                 gmid, &ahead, &t_dw, &t_pw);
+                                 lda, x, wdw, wpw, tile, ki, gmid, &ahead, &t_dw, &t_pw);
+        }
         if (sums)
             pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
     }

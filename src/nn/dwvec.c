@@ -7,7 +7,7 @@
  * registers (the FMA latency hidden: 7 on 28, 14 and 7 wide planes), into a
  * staging tile of the unpadded plane, which goes back to planes by L x L
  * transposes. The kernels are written once over the few vector operations
- * below, which each build defines.
+ * below.
  */
 #include "config.h"
 #include "isa.h"
@@ -76,41 +76,53 @@ void dwvec_clear(const DwVec *v, float *tile)
 #if DWVEC_BUILT
 #define L DWVEC_LANES
 
+/* The vector of a pixel's L channels and the operations the kernels use
+ * on it, by the build's own intrinsics (V_(op): _mm512_op or _mm256_op).
+ * Only the masks and the transposes' step across 128-bit lanes differ. */
 #ifdef __AVX512F__
 typedef __m512 V;
+#define V_(op) _mm512_##op
+#else
+typedef __m256 V;
+#define V_(op) _mm256_##op
+#endif
+
 static inline V v_load(const float *p)
 {
-    return _mm512_loadu_ps(p);
+    return V_(loadu_ps)(p);
 }
 static inline void v_store(float *p, V v)
 {
-    _mm512_storeu_ps(p, v);
+    V_(storeu_ps)(p, v);
 }
 static inline V v_zero(void)
 {
-    return _mm512_setzero_ps();
+    return V_(setzero_ps)();
 }
 static inline V v_fma(V a, V b, V c)
 {
-    return _mm512_fmadd_ps(a, b, c);
+    return V_(fmadd_ps)(a, b, c);
 }
 static inline V v_add(V a, V b)
 {
-    return _mm512_add_ps(a, b);
+    return V_(add_ps)(a, b);
 }
 static inline V v_relu(V x)
 {
-    return _mm512_max_ps(x, _mm512_setzero_ps());
+    return V_(max_ps)(x, v_zero());
 }
-/* conv.c's strip_through: the same operations */
+/* conv.c's strip_through (AVX2: its (x - m) a + b, contracted to one
+ * FMA): the same operations */
 static inline V v_bn_relu(V x, V m, V a, V b)
 {
-    return _mm512_max_ps(_mm512_fmadd_ps(_mm512_sub_ps(x, m), a, b), _mm512_setzero_ps());
+    return v_relu(v_fma(V_(sub_ps)(x, m), a, b));
 }
+
+#ifdef __AVX512F__
 /* x where m > 0, else 0 */
 static inline V v_where_positive(V m, V x)
 {
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ), x);
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(m, v_zero(), _CMP_GT_OQ), x);
 }
 /* the first n (0..16) floats at p, the others 0; and their store */
 static inline V v_load_first(const float *p, int n)
@@ -122,73 +134,29 @@ static inline void v_store_first(float *p, V v, int n)
     _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
 }
 
-/* r[0..16) transposed in place: r[i] lane j becomes r[j] lane i. Within
- * each 128-bit lane by unpacks and shuffles, then across them. */
-static inline __attribute__((always_inline)) void transpose(V *r)
+/* u[4i + e] lane l holds rows 4i .. 4i+3 of column 4l + e: r[c] = column
+ * c, its 128-bit lanes from u[e], u[4 + e], u[8 + e], u[12 + e] */
+static inline __attribute__((always_inline)) void lanes_across(V *r, const V *u)
 {
-    __m512 t[16], u[16];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
-        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
-    }
-    /* u[4i + e] lane l holds rows 4i .. 4i+3 of column 4l + e */
 #pragma GCC unroll 4
     for (int e = 0; e < 4; e++) {
-        const __m512 a = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x44),
-                     b = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xee),
-                     c = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x44),
-                     d = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xee);
+        const V a = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x44),
+                b = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xee),
+                c = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x44),
+                d = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xee);
         r[e] = _mm512_shuffle_f32x4(a, c, 0x88);
         r[4 + e] = _mm512_shuffle_f32x4(a, c, 0xdd);
         r[8 + e] = _mm512_shuffle_f32x4(b, d, 0x88);
         r[12 + e] = _mm512_shuffle_f32x4(b, d, 0xdd);
     }
 }
-
 #else /* AVX2 */
-typedef __m256 V;
-static inline V v_load(const float *p)
-{
-    return _mm256_loadu_ps(p);
-}
-static inline void v_store(float *p, V v)
-{
-    _mm256_storeu_ps(p, v);
-}
-static inline V v_zero(void)
-{
-    return _mm256_setzero_ps();
-}
-static inline V v_fma(V a, V b, V c)
-{
-    return _mm256_fmadd_ps(a, b, c);
-}
-static inline V v_add(V a, V b)
-{
-    return _mm256_add_ps(a, b);
-}
-static inline V v_relu(V x)
-{
-    return _mm256_max_ps(x, _mm256_setzero_ps());
-}
-/* conv.c's AVX2 strips: (x - m) a + b contracted to one FMA, then the ReLU */
-static inline V v_bn_relu(V x, V m, V a, V b)
-{
-    return _mm256_max_ps(_mm256_fmadd_ps(_mm256_sub_ps(x, m), a, b), _mm256_setzero_ps());
-}
 static inline V v_where_positive(V m, V x)
 {
-    return _mm256_and_ps(_mm256_cmp_ps(m, _mm256_setzero_ps(), _CMP_GT_OQ), x);
+    return _mm256_and_ps(_mm256_cmp_ps(m, v_zero(), _CMP_GT_OQ), x);
 }
-/* masked loads; stores in plain pieces (vec.h: AMD microcodes AVX2's masked store) */
+/* masked loads; stores in plain pieces (vec.h: AMD microcodes AVX2's
+ * masked store) */
 static inline V v_load_first(const float *p, int n)
 {
     return (V)v8_load_part(p, n);
@@ -198,24 +166,10 @@ static inline void v_store_first(float *p, V v, int n)
     v8_store_part(p, (v8)v, n);
 }
 
-/* r[0..8) transposed in place: within each 128-bit half by unpacks and
- * shuffles, then the halves exchanged. */
-static inline __attribute__((always_inline)) void transpose(V *r)
+/* u[4i + e] half h holds rows 4i .. 4i+3 of column 4h + e: the halves of
+ * u[e] and u[4 + e] exchanged */
+static inline __attribute__((always_inline)) void lanes_across(V *r, const V *u)
 {
-    V t[8], u[8];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-#pragma GCC unroll 2
-    for (int i = 0; i < 2; i++) {
-        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
-        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
-    }
-    /* u[4i + e] half h holds rows 4i .. 4i+3 of column 4h + e */
 #pragma GCC unroll 4
     for (int e = 0; e < 4; e++) {
         r[e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x20);
@@ -223,6 +177,27 @@ static inline __attribute__((always_inline)) void transpose(V *r)
     }
 }
 #endif
+
+/* r[0..L) transposed in place: r[i] lane j becomes r[j] lane i. 4x4
+ * transposes within each 128-bit lane by unpacks and shuffles, then
+ * across the lanes. */
+static inline __attribute__((always_inline)) void transpose(V *r)
+{
+    V t[L], u[L];
+#pragma GCC unroll 8
+    for (int i = 0; i < L / 2; i++) {
+        t[2 * i] = V_(unpacklo_ps)(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = V_(unpackhi_ps)(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < L / 4; i++) {
+        u[4 * i] = V_(shuffle_ps)(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = V_(shuffle_ps)(t[4 * i], t[4 * i + 2], 0xee);
+        u[4 * i + 2] = V_(shuffle_ps)(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = V_(shuffle_ps)(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    lanes_across(r, u);
+}
 
 void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, const float *mean,
                 const float *scale, const float *shift, int relu)
