@@ -22,7 +22,6 @@ Client *client_connect(const char *run_dir, int read_only, int timeout_ms, char 
                        size_t errlen);
 /* The newest snapshot received (valid after client_connect). */
 const Snapshot *client_snapshot(const Client *c);
-long client_server_pid(const Client *c);
 const char *client_socket_path(const Client *c);
 void client_feed(Client *c, Feed *f);
 void client_close(Client *c);

@@ -336,11 +336,6 @@ fail:
     return NULL;
 }
 
-const char *server_socket_path(const Server *sv)
-{
-    return sv->path;
-}
-
 void server_stop(Server *sv)
 {
     if (!sv)

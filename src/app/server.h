@@ -28,8 +28,6 @@ typedef struct Server Server;
  * locked, so a socket file left there is stale and replaced) and starts the
  * thread. NULL + err when there is no socket to be had. */
 Server *server_start(Session *s, const char *run_dir, char *err, size_t errlen);
-/* The socket's path (for messages). */
-const char *server_socket_path(const Server *sv);
 /* Sends the newest snapshot to every viewer (the search's last state),
  * closes them, removes the socket and joins the thread. */
 void server_stop(Server *sv);

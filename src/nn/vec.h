@@ -360,29 +360,6 @@ static inline float vf_hsum(vf v)
     return c[0] + c[1];
 }
 
-/* This thread's index and the team size inside a parallel region (0 and 1
- * outside one, or without OpenMP): for partitions computed by hand. */
-#ifdef _OPENMP
-#include <omp.h>
-static inline int nn_thread_id(void)
-{
-    return omp_get_thread_num();
-}
-static inline int nn_team_size(void)
-{
-    return omp_get_num_threads();
-}
-#else
-static inline int nn_thread_id(void)
-{
-    return 0;
-}
-static inline int nn_team_size(void)
-{
-    return 1;
-}
-#endif
-
 /* A kernel opens an OpenMP region only when it has at least this many
  * multiply-adds (or element touches) to share: below it, waking the team
  * costs more than the work (a region costs a few microseconds). */
