@@ -16,6 +16,11 @@ tests_test_bench_step_SOURCES = tests/test_bench_step.c tests/tap.h
 tests_test_bench_step_LDADD = $(CORE_LIBS)
 EXTRA_DIST += bench/compare_reference.sh
 
+# the training step beside the PyTorch reference (BENCHMARKS.md); make check
+# runs it with a stand-in for the reference
+TESTS += tests/test_compare_train.sh
+EXTRA_DIST += bench/compare_train.sh tests/test_compare_train.sh
+
 # issue 13: the remedies compared (BENCHMARKS.md); make check runs its --tiny mode
 TESTS += tests/test_compare_remedies.sh
 EXTRA_DIST += bench/compare-remedies.sh tests/test_compare_remedies.sh
