@@ -1,5 +1,7 @@
 /* test_optim: SGD, the virtual SGD step, gradient clipping, Adam and the
- * cosine schedule against values worked out by hand from PyTorch's formulas. */
+ * cosine schedule against values worked out by hand from PyTorch's formulas;
+ * the sum of squares (clipping's norm, the finiteness checks) against a long
+ * double sum. */
 #include <math.h>
 
 #include "dartboard/optim.h"
@@ -68,6 +70,36 @@ static void test_clip(void)
     ok(close_enough(optim_norm(g, 2), 5.0 / (5.0 + 1e-6), 1e-6, 1e-9, "norm"), "norm");
 }
 
+/* optim_sum_squares: every length around its blocks of 8 and a long one,
+ * against a long double sum; a NaN or inf anywhere, the tail included,
+ * makes it not finite. */
+static void test_sum_squares(void)
+{
+    enum { LONG = 1000003 };
+    static float g[LONG];
+    for (int i = 0; i < LONG; i++)
+        g[i] = (float)((long)i * 7919 % 2003 - 1001) / 997.0f;
+    const int lengths[] = {0, 1, 2, 7, 8, 9, 15, 16, 17, 23, 64, 65, 1000, LONG};
+    for (size_t t = 0; t < sizeof lengths / sizeof *lengths; t++) {
+        const int n = lengths[t];
+        long double want = 0.0L;
+        for (int i = 0; i < n; i++)
+            want += (long double)g[i] * g[i];
+        const double got = optim_sum_squares(g, (size_t)n);
+        ok(close_enough(got, (double)want, 1e-12, 0.0, "sum of squares"),
+           "sum of squares of %d floats: %.17g against %.17Lg", n, got, want);
+    }
+    ok(optim_norm(g, 2) == sqrt((double)g[0] * g[0] + (double)g[1] * g[1]), "norm of two");
+    for (int at = 0; at < 19; at += 6) { /* in a block of 8, and in the tail */
+        float bad[19];
+        for (int i = 0; i < 19; i++)
+            bad[i] = 1.0f;
+        bad[at] = at % 12 ? INFINITY : NAN;
+        ok(!isfinite(optim_sum_squares(bad, 19)), "a %s at %d of 19: not finite",
+           at % 12 ? "inf" : "NaN", at);
+    }
+}
+
 static void test_adam(void)
 {
     /* p 1, g 0.5, wd 0.1, lr 0.01, betas (0.5, 0.999), eps 1e-8.
@@ -90,6 +122,7 @@ int main(void)
     test_cosine();
     test_sgd();
     test_clip();
+    test_sum_squares();
     test_adam();
     return tap_done();
 }

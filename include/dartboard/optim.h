@@ -17,7 +17,8 @@
  * the end stay at lr_min (the schedule is not restarted). */
 double optim_cosine_lr(double lr, double lr_min, int epoch, int epochs);
 
-/* Euclidean norm of g[0..n), accumulated in double (one thread, fixed order). */
+/* Euclidean norm of g[0..n), accumulated in double (one thread, a fixed order:
+ * optim_sum_squares). */
 double optim_norm(const float *g, size_t n);
 /* Sum of squares of g[0..n) in double; not finite when g holds a NaN or inf. */
 double optim_sum_squares(const float *g, size_t n);

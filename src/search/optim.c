@@ -21,12 +21,21 @@ double optim_cosine_lr(double lr, double lr_min, int epoch, int epochs)
     return lr_min + 0.5 * (lr - lr_min) * (1.0 + cos(pi * (double)epoch / (double)epochs));
 }
 
+/* Eight running sums (element i into sum i mod 8), added in one fixed tree
+ * at the end: the same bits in every build (a float's square is exact in
+ * double, so contracting it into an FMA changes nothing). One running sum
+ * had waited on each add's latency: 0.9 ms for the 680,708 weights of the
+ * fashion training network, while the other thread waited too. */
 NN_CLONED double optim_sum_squares(const float *g, size_t n)
 {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)g[i] * (double)g[i];
-    return s;
+    double s[8] = {0.0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            s[k] += (double)g[i + k] * (double)g[i + k];
+    for (; i < n; i++)
+        s[i % 8] += (double)g[i] * (double)g[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 double optim_norm(const float *g, size_t n)
