@@ -1761,24 +1761,22 @@ typedef struct Ahead {
     size_t off, len;    /* the next image's floats in them */
 } Ahead;
 
-/* One image of the whole backward (see conv2d_dw_pw_backward): gmid is the
- * second tile. Each depthwise input plane serves both the recomputed output
- * and the weight gradient: read by the strips, or copied into the padded
- * buffer once where they do not serve it. masked: x is a ReLU's output (a
- * ConvPre's), and din = (not +=) the gradient under that ReLU; with dxt
- * (room for one image's input gradient), din += it instead. */
-static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b,
-                                 const ConvSpec *pw, float *xbuf, float *dbuf, float *din,
-                                 float *dxt, int masked, float *ddw, float *dpw, const float *a,
-                                 int lda, const float *x, const float *wdw, const float *wpw,
-                                 float *tile, const float *kept, float *gmid, const Ahead *ahead,
-                                 double *t_dw, double *t_pw)
+/* The depthwise part of one image of the whole backward (see
+ * conv2d_dw_pw_backward), plane by plane: from gmid, its output gradient,
+ * the input and weight gradients, and with no kept output (kept NULL) the
+ * output again into tile. Each depthwise input plane serves both the
+ * recomputed output and the weight gradient: read by the strips, or copied
+ * into the padded buffer once where they do not serve it. masked: x is a
+ * ReLU's output (a ConvPre's), and din = (not +=) the gradient under that
+ * ReLU; with dxt (room for one image's input gradient), din += it
+ * instead. */
+static void dw_backward_planes(DwImage *d, const ConvPre *pre, const DwBack *b, float *xbuf,
+                               float *dbuf, float *din, float *dxt, int masked, float *ddw,
+                               const float *x, const float *wdw, float *tile, const float *kept,
+                               const float *gmid, const Ahead *ahead)
 {
-    const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->pl.taps;
+    const int c = d->dw->c_in, p = d->ho * d->wo, taps = d->pl.taps;
     const size_t hw = (size_t)d->h * d->w;
-    double t0 = profile_enabled ? profile_clock() : 0.0;
-    gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, p, 0);
-    double t1 = profile_enabled ? profile_clock() : 0.0;
     for (int ch = 0; ch < c; ch++) {
         const float *wk = wdw + (size_t)ch * taps,
                     *g = dw_back_grad(b, dbuf, gmid + (size_t)ch * p);
@@ -1824,29 +1822,18 @@ static void dw_pw_backward_image(DwImage *d, const ConvPre *pre, const DwBack *b
         else if (masked)
             relu_mask_in_place(dx, x + ch * hw, hw);
     }
-    double t2 = profile_enabled ? profile_clock() : 0.0;
-    dweight_group_add(dpw, a, lda, kept ? kept : tile, p, co, c, p);
-    if (profile_enabled) {
-        *t_pw += t1 - t0 + profile_clock() - t2;
-        *t_dw += t2 - t1;
-    }
 }
 
 #if DWVEC_BUILT
-/* dw_pw_backward_image by dwvec, DWVEC_LANES channels at a time: x read
+/* dw_backward_planes by dwvec, DWVEC_LANES channels at a time: x read
  * through pre as the tile is made, the output gradient's tile serving both the
  * weight gradient and the input gradient (the flipped correlation). */
-static void dw_pw_backward_image_vec(const DwImage *d, const ConvPre *pre, const ConvSpec *pw,
-                                     float *din, float *ddw, float *dpw, const float *a, int lda,
-                                     const float *x, const float *wdw, const float *wpw,
-                                     float *tile, const float *kept, float *gmid, double *t_dw,
-                                     double *t_pw)
+static void dw_backward_vec(const DwImage *d, const ConvPre *pre, float *din, float *ddw,
+                            const float *x, const float *wdw, float *tile, const float *kept,
+                            const float *gmid)
 {
-    const int c = pw->c_in, co = pw->c_out, p = d->ho * d->wo, taps = d->dv.k * d->dv.k;
+    const int c = d->dw->c_in, p = d->ho * d->wo, taps = d->dv.k * d->dv.k;
     const size_t hw = (size_t)d->h * d->w;
-    double t0 = profile_enabled ? profile_clock() : 0.0;
-    gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, p, 0);
-    double t1 = profile_enabled ? profile_clock() : 0.0;
     for (int c0 = 0; c0 < c; c0 += DWVEC_LANES) {
         const float *wk = wdw + (size_t)c0 * taps;
         dw_vec_pack(d, pre, x, c0);
@@ -1858,12 +1845,6 @@ static void dw_pw_backward_image_vec(const DwImage *d, const ConvPre *pre, const
          * ReLU(x) is > 0 */
         dwvec_corr(&d->dv, din + c0 * hw, hw, d->gtile, wk, 1, !pre || pre->add,
                    pre ? d->xtile : NULL, d->stage);
-    }
-    double t2 = profile_enabled ? profile_clock() : 0.0;
-    dweight_group_add(dpw, a, lda, kept ? kept : tile, p, co, c, p);
-    if (profile_enabled) {
-        *t_pw += t1 - t0 + profile_clock() - t2;
-        *t_dw += t2 - t1;
     }
 }
 #endif
@@ -1965,18 +1946,29 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
         const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
         float *dx = din + (size_t)i * c * hw;
         const float *ki = kept ? kept + (size_t)i * c * p : NULL;
+        /* the output gradient of the depthwise part, its input and weight
+         * gradients, then the 1x1's weight gradient from its input (kept,
+         * or made again into tile) */
+        const double t0 = profile_enabled ? profile_clock() : 0.0;
+        gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, p, 0);
+        const double t1 = profile_enabled ? profile_clock() : 0.0;
 #if DWVEC_BUILT
         if (d.vec)
-            dw_pw_backward_image_vec(&d, pre, pw, dx, ddw, dpw, a, lda, x, wdw, wpw, tile, ki, gmid,
-                                     &t_dw, &t_pw);
+            dw_backward_vec(&d, pre, dx, ddw, x, wdw, tile, ki, gmid);
         else
 #endif
         {
             const int more = post && i + 1 < n;
             const Ahead ahead = {more ? dout : NULL, more ? post->x : NULL,
                                  (size_t)(i + 1) * co * p, (size_t)co * p};
-            dw_pw_backward_image(&d, pre, &b, pw, xbuf, dbuf, dx, dxt, pre != NULL, ddw, dpw, a,
-                                 lda, x, wdw, wpw, tile, ki, gmid, &ahead, &t_dw, &t_pw);
+            dw_backward_planes(&d, pre, &b, xbuf, dbuf, dx, dxt, pre != NULL, ddw, x, wdw, tile, ki,
+                               gmid, &ahead);
+        }
+        const double t2 = profile_enabled ? profile_clock() : 0.0;
+        dweight_group_add(dpw, a, lda, ki ? ki : tile, p, co, c, p);
+        if (profile_enabled) {
+            t_pw += t1 - t0 + profile_clock() - t2;
+            t_dw += t2 - t1;
         }
         if (sums)
             pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
