@@ -33,6 +33,83 @@ static void result_word(char *dst, size_t len, const char *name)
     dst[i] = '\0';
 }
 
+/* The families a stage row shows; the rest of its time is its last column
+ * (clearing, group sums, threads waiting for each other; outside the
+ * cells also the stem's convolution, the classifiers and the optimizer). */
+static const ProfFamily stage_families[] = {PROF_DEPTHWISE, PROF_POINTWISE, PROF_BN, PROF_POOL,
+                                            PROF_ELEMENTWISE};
+static const char *const stage_keys[] = {"depthwise", "pointwise", "bn", "pool", "elementwise"};
+#define STAGE_FAMILIES (int)(sizeof stage_families / sizeof *stage_families)
+
+/* One row of the stage table and its RESULT line: `total` thread-seconds
+ * over the timed steps, of which t's families; `what` the RESULT line's
+ * words before ms_per_step. */
+static void stage_row(FILE *out, const char *label, const char *cells, const char *what,
+                      double total, const ProfTotals *t, double budget, int steps)
+{
+    const double per = 1e3 / steps;
+    double shown = 0.0;
+    fprintf(out, "%-19s %-5s %9.1f %5.1f%%", label, cells, total * per, 100.0 * total / budget);
+    for (int i = 0; i < STAGE_FAMILIES; i++) {
+        shown += t->seconds[stage_families[i]];
+        fprintf(out, " %*.1f", i < 2 ? 9 : i == 4 ? 11 : 7, t->seconds[stage_families[i]] * per);
+    }
+    fprintf(out, " %7.1f\n", (total - shown) * per);
+    fprintf(out, "RESULT profile train stage=%s ms_per_step=%.2f share=%.4f", what, total * per,
+            total / budget);
+    for (int i = 0; i < STAGE_FAMILIES; i++)
+        fprintf(out, " %s_ms=%.2f", stage_keys[i], t->seconds[stage_families[i]] * per);
+    fprintf(out, " rest_ms=%.2f\n", (total - shown) * per);
+}
+
+/* After the family table, the same time by stage: the runs of cells of
+ * one kind (normal or reduction) with the same channels and output map,
+ * then what ran outside the cells. Thread-ms per step, as the family
+ * table; RESULT lines:
+ *   RESULT profile train stage=normal map=28x28 channels=16 cells=0-1
+ *          ms_per_step=... share=... depthwise_ms=... pointwise_ms=...
+ *          bn_ms=... pool_ms=... elementwise_ms=... rest_ms=...
+ *   RESULT profile train stage=outside ms_per_step=... (the same fields) */
+static void stage_report(FILE *out, const EvalNet *net, const ProfTotals *all, int layers,
+                         int threads, int steps, double wall)
+{
+    const double budget = wall * threads;
+    ProfTotals rest = *all; /* the step's totals less the cells' */
+    double cells_total = 0.0;
+    fprintf(out, "by stage: the cells' forward and backward, thread-ms per step\n");
+    fprintf(out, "%-19s %-5s %9s %6s %9s %9s %7s %7s %11s %7s\n", "stage", "cells", "ms/step",
+            "share", "depthwise", "pointwise", "BN", "pooling", "elementwise", "rest");
+    for (int k0 = 0; k0 < layers;) {
+        EvalCellProfile first, cell;
+        evalnet_cell_profile(net, k0, &first);
+        ProfTotals t = {0};
+        double total = 0.0;
+        int k1 = k0;
+        for (int k = k0; k < layers; k++) {
+            evalnet_cell_profile(net, k, &cell);
+            if (cell.c != first.c || cell.h != first.h || cell.w != first.w ||
+                cell.reduction != first.reduction)
+                break;
+            k1 = k;
+            total += cell.wall * threads;
+            for (int f = 0; f < PROF_FAMILIES; f++) {
+                t.seconds[f] += cell.fam.seconds[f];
+                rest.seconds[f] -= cell.fam.seconds[f];
+            }
+        }
+        cells_total += total;
+        const char *kind = first.reduction ? "reduce" : "normal";
+        char label[48], cells[24], what[96];
+        snprintf(label, sizeof label, "%s %dx%d, %d ch", kind, first.h, first.w, first.c);
+        snprintf(cells, sizeof cells, k1 > k0 ? "%d-%d" : "%d", k0, k1);
+        snprintf(what, sizeof what, "%s map=%dx%d channels=%d cells=%d-%d", kind, first.h, first.w,
+                 first.c, k0, k1);
+        stage_row(out, label, cells, what, total, &t, budget, steps);
+        k0 = k1 + 1;
+    }
+    stage_row(out, "outside the cells", "", "outside", budget - cells_total, &rest, budget, steps);
+}
+
 int bench_train(FILE *out, const Genotype *g, const char *name, const char *shape, int batch,
                 int steps, int warmup, int threads, int profile)
 {
@@ -95,8 +172,10 @@ int bench_train(FILE *out, const Genotype *g, const char *name, const char *shap
     size_t nscale = (size_t)evalnet_drop_ops(net) * sp.batch;
     double wall = 0.0;
     for (int s = 0; s < warmup + steps; s++) {
-        if (profile && s == warmup)
+        if (profile && s == warmup) {
             profile_set(1);
+            evalnet_cell_profile_clear(net);
+        }
         double t0 = bench_now_s();
         for (size_t k = 0; k < nscale; k++)
             scale[k] = rng_uniform(&rng) < keep ? 1.0f / keep : 0.0f;
@@ -131,9 +210,11 @@ int bench_train(FILE *out, const Genotype *g, const char *name, const char *shap
             "params=%zu median_ms=%.1f images_per_s=%.2f peak_rss_mib=%.0f\n",
             genotype, sp.in_channels, sp.height, sp.init_channels, sp.layers, sp.batch, threads, nw,
             med * 1e3, sp.batch / med, rss);
-    if (profile)
+    if (profile) {
         bench_profile_report(out, "train", "clearing, group sums, optimizer, waiting", &pt, threads,
                              steps, wall);
+        stage_report(out, net, &pt, sp.layers, threads, steps, wall);
+    }
     rc = 0;
 done:
     evalnet_free(net);

@@ -3,7 +3,9 @@
  * with the reference's fields, the reference's parameter count) and refuses
  * bad arguments. One short run of config C, order 0, one thread. Then the
  * profile table both `bench --profile` and `bench --train --profile` print
- * (bench_common.h), on one step of batch 4 and of batch 2. */
+ * (bench_common.h), on one step of batch 4 and of batch 2, and the training
+ * bench's table by stage. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +93,74 @@ static void check_profile(const Profile *p, const char *what)
        "%s: the pointwise floor is a positive part of it (%.2f ms)", what, p->floor_pointwise_ms);
 }
 
+/* The RESULT profile train stage= lines of DARTS_V2 on the fashion shape
+ * (8 cells, reductions at 2 and 5): one per run of cells of one kind, map
+ * and width, in order, then one for the rest of the step. */
+static void check_stages(FILE *f)
+{
+    static const struct {
+        const char *kind, *map;
+        int c, k0, k1;
+    } want[] = {{"normal", "28x28", 16, 0, 1},
+                {"reduce", "14x14", 32, 2, 2},
+                {"normal", "14x14", 32, 3, 4},
+                {"reduce", "7x7", 64, 5, 5},
+                {"normal", "7x7", 64, 6, 7}};
+    char line[512];
+    int stages = 0, outside = 0, in_order = 1, within = 1, ops = 1;
+    double cells_ms = 0.0, outside_ms = -1.0;
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "RESULT profile train stage=", 27) != 0)
+            continue;
+        const double ms = key(line, " ms_per_step="), rest = key(line, " rest_ms=");
+        const double dw = key(line, " depthwise_ms="), pw = key(line, " pointwise_ms=");
+        const double pool = key(line, " pool_ms=");
+        double fam = 0.0;
+        const char *const names[] = {
+            " depthwise_ms=", " pointwise_ms=", " bn_ms=", " pool_ms=", " elementwise_ms="};
+        for (int i = 0; i < 5; i++)
+            fam += key(line, names[i]);
+        /* a family's time inside the cells is part of theirs: each row's
+         * families add up to its time, the rest is not negative */
+        within &= rest > -0.01 * ms - 0.01 &&
+                  fabs(fam + rest - ms) <= 0.04 /* six values rounded to 0.01 */;
+        if (strncmp(line + 27, "outside ", 8) == 0) {
+            outside++;
+            outside_ms = ms;
+            continue;
+        }
+        cells_ms += ms;
+        char kind[16], map[16];
+        int c, k0, k1;
+        if (stages >= 5 ||
+            sscanf(line + 27, "%15s map=%15s channels=%d cells=%d-%d", kind, map, &c, &k0, &k1) !=
+                5 ||
+            strcmp(kind, want[stages].kind) != 0 || strcmp(map, want[stages].map) != 0 ||
+            c != want[stages].c || k0 != want[stages].k0 || k1 != want[stages].k1) {
+            diag("unexpected stage line: %s", line);
+            in_order = 0;
+        }
+        /* DARTS_V2: the normal cells run sep_convs, the reduction cells
+         * max pools and no depthwise convolution */
+        ops &= strcmp(kind, "normal") == 0 ? dw > 0.0 && pw > 0.0 && pool == 0.0
+                                           : dw == 0.0 && pool > 0.0;
+        stages++;
+    }
+    ok(stages == 5 && outside == 1 && in_order,
+       "bench --train --profile: a stage line per run of like cells, in order (%d), and one for "
+       "the "
+       "rest of the step (%d)",
+       stages, outside);
+    ok(within, "each stage's families add up to its time, with a rest that is not negative");
+    ok(ops, "the normal cells' time has depthwise and pointwise convolutions, the reduction cells' "
+            "pools and no depthwise convolution");
+    ok(outside_ms > 0.0 && outside_ms < cells_ms,
+       "the rest of the step (stem, heads, optimizer) takes time, less than the cells (%.2f of "
+       "%.2f ms)",
+       outside_ms, cells_ms);
+}
+
 int main(void)
 {
     FILE *out = tmpfile();
@@ -156,7 +226,8 @@ int main(void)
     ok(bench_train(train, &g, "DARTS_V2", "fashion", 2, 1, 1, 1, 1) == 0,
        "bench --train --profile, DARTS_V2, fashion, batch 2");
     read_profile(train, &p);
-    fclose(train);
     check_profile(&p, "bench --train --profile");
+    check_stages(train);
+    fclose(train);
     return tap_done();
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "dartboard/genotype.h"
+#include "dartboard/profile.h"
 #include "dartboard/rng.h"
 
 /* Which cells keep the BN inputs of their sep_convs and dil_convs from the
@@ -94,5 +95,18 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux);
 /* Gradient (written, not accumulated) of main + aux_weight * aux loss with
  * respect to every weight, after a training-mode forward and evalnet_loss. */
 void evalnet_backward(EvalNet *net, const int *y, float aux_weight);
+
+/* Where the cells' time goes (`dartboard bench --train --profile`): while
+ * the profile is on (profile.h), each cell's forward and backward charge
+ * what their kernels charged, and their wall time, to the cell as well. */
+typedef struct EvalCellProfile {
+    int c, h, w;    /* its channels and its output's map */
+    int reduction;  /* a reduction cell */
+    double wall;    /* seconds in its forward and backward */
+    ProfTotals fam; /* the op families' totals inside them */
+} EvalCellProfile;
+/* Cell k's (0 .. layers - 1) since the last clear. */
+void evalnet_cell_profile(const EvalNet *net, int k, EvalCellProfile *p);
+void evalnet_cell_profile_clear(EvalNet *net);
 
 #endif

@@ -847,6 +847,48 @@ static void aux_forward(EvalNet *net)
     linear_forward(a->logits, a->f, net->w + a->lw, net->w + a->lb, n, 768, net->spec.classes);
 }
 
+/* cell_forward or cell_backward of cell k, charged to the cell while the
+ * profile is on: what its kernels charged, and its wall time. */
+static void cell_run(EvalNet *net, int k, void (*run)(EvalNet *, int))
+{
+    if (!profile_enabled) {
+        run(net, k);
+        return;
+    }
+    ProfTotals before, after;
+    profile_totals(&before);
+    const double t0 = profile_clock();
+    run(net, k);
+    const double wall = profile_clock() - t0;
+    profile_totals(&after);
+    ECell *cell = &net->cells[k];
+    cell->prof_wall += wall;
+    for (int f = 0; f < PROF_FAMILIES; f++) {
+        cell->prof.seconds[f] += after.seconds[f] - before.seconds[f];
+        cell->prof.flops[f] += after.flops[f] - before.flops[f];
+        cell->prof.calls[f] += after.calls[f] - before.calls[f];
+    }
+}
+
+void evalnet_cell_profile(const EvalNet *net, int k, EvalCellProfile *p)
+{
+    const ECell *cell = &net->cells[k];
+    *p = (EvalCellProfile){.c = cell->c,
+                           .h = cell->ho,
+                           .w = cell->wo,
+                           .reduction = cell->reduction,
+                           .wall = cell->prof_wall,
+                           .fam = cell->prof};
+}
+
+void evalnet_cell_profile_clear(EvalNet *net)
+{
+    for (int k = 0; k < net->spec.layers; k++) {
+        net->cells[k].prof_wall = 0.0;
+        memset(&net->cells[k].prof, 0, sizeof net->cells[k].prof);
+    }
+}
+
 void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int drop_path)
 {
     const EvalSpec *sp = &net->spec;
@@ -865,7 +907,7 @@ void evalnet_forward(EvalNet *net, const float *x, int n, EvalMode mode, int dro
     net->relu_ok[0] = net->relu_ok[1] = 0;
     net->aux_run = sp->auxiliary && mode != EVAL_TEST;
     for (int k = 0; k < sp->layers; k++) {
-        cell_forward(net, k);
+        cell_run(net, k, cell_forward);
         if (k == net->aux_at && net->aux_run)
             aux_forward(net);
     }
@@ -1078,7 +1120,7 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
                                   : (size_t)n * net->stem_bn.c * sp->height * sp->width;
             ezero(output_grad(net, j >= 0 ? j : -1), count);
         }
-        cell_backward(net, c);
+        cell_run(net, c, cell_backward);
     }
     /* the stem: only its weights */
     float *dx = net->relu[0];

@@ -125,6 +125,9 @@ typedef struct ECell {
     EScratch sc;
     /* its output's gradient, laid out state by state (output_grad) */
     float *dout;
+    /* what its forward and backward took while the profile was on */
+    double prof_wall;
+    ProfTotals prof;
 } ECell;
 
 typedef struct EAux {
