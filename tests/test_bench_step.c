@@ -131,25 +131,24 @@ static void check_stages(FILE *f)
             continue;
         }
         cells_ms += ms;
-        char kind[16], map[16];
-        int c, k0, k1;
-        if (stages >= 5 ||
-            sscanf(line + 27, "%15s map=%15s channels=%d cells=%d-%d", kind, map, &c, &k0, &k1) !=
-                5 ||
-            strcmp(kind, want[stages].kind) != 0 || strcmp(map, want[stages].map) != 0 ||
-            c != want[stages].c || k0 != want[stages].k0 || k1 != want[stages].k1) {
+        char kind[16] = "", map[16] = "";
+        int c = 0, k0 = -1, k1 = -1;
+        const int parsed = sscanf(line + 27, "%15s map=%15s channels=%d cells=%d-%d", kind, map,
+                                  &c, &k0, &k1) == 5;
+        if (!parsed || stages >= 5 || strcmp(kind, want[stages].kind) != 0 ||
+            strcmp(map, want[stages].map) != 0 || c != want[stages].c || k0 != want[stages].k0 ||
+            k1 != want[stages].k1) {
             diag("unexpected stage line: %s", line);
             in_order = 0;
         }
         /* DARTS_V2: the normal cells run sep_convs, the reduction cells
          * max pools and no depthwise convolution */
-        ops &= strcmp(kind, "normal") == 0 ? dw > 0.0 && pw > 0.0 && pool == 0.0
-                                           : dw == 0.0 && pool > 0.0;
+        const int normal = strcmp(kind, "normal") == 0;
+        ops &= parsed && (normal ? dw > 0.0 && pw > 0.0 && pool == 0.0 : dw == 0.0 && pool > 0.0);
         stages++;
     }
     ok(stages == 5 && outside == 1 && in_order,
-       "bench --train --profile: a stage line per run of like cells, in order (%d), and one for "
-       "the "
+       "bench --train --profile: a stage line per run of like cells, in order (%d), one for the "
        "rest of the step (%d)",
        stages, outside);
     ok(within, "each stage's families add up to its time, with a rest that is not negative");
