@@ -133,8 +133,8 @@ static void check_stages(FILE *f)
         cells_ms += ms;
         char kind[16] = "", map[16] = "";
         int c = 0, k0 = -1, k1 = -1;
-        const int parsed = sscanf(line + 27, "%15s map=%15s channels=%d cells=%d-%d", kind, map,
-                                  &c, &k0, &k1) == 5;
+        const int parsed = sscanf(line + 27, "%15s map=%15s channels=%d cells=%d-%d", kind, map, &c,
+                                  &k0, &k1) == 5;
         if (!parsed || stages >= 5 || strcmp(kind, want[stages].kind) != 0 ||
             strcmp(map, want[stages].map) != 0 || c != want[stages].c || k0 != want[stages].k0 ||
             k1 != want[stages].k1) {
