@@ -24,8 +24,9 @@ double optim_cosine_lr(double lr, double lr_min, int epoch, int epochs)
 /* Eight running sums (element i into sum i mod 8), added in one fixed tree
  * at the end: the same bits in every build (a float's square is exact in
  * double, so contracting it into an FMA changes nothing). One running sum
- * had waited on each add's latency: 0.9 ms for the 680,708 weights of the
- * fashion training network, while the other thread waited too. */
+ * had waited on each add's latency: 0.74 -> 0.09 ms for the 680,708
+ * weights of the fashion training network (BENCHMARKS.md), while the
+ * other thread waited too. */
 NN_CLONED double optim_sum_squares(const float *g, size_t n)
 {
     double s[8] = {0.0};
