@@ -4,7 +4,9 @@
 # the reference in each layout; the rounds repeat, so a host that slows for
 # a while slows both. Prints every run's RESULT line, then per shape
 # dartboard's median run against the reference's fastest run of its faster
-# layout, and the peak RSS of both (BENCHMARKS.md, Training from scratch).
+# layout, and the peak RSS of both (BENCHMARKS.md, Training from scratch);
+# then each round's ratio, the reference's faster run of the round against
+# dartboard's run of the round, and their median.
 #
 #   bench/compare_train.sh [SHAPES] [ROUNDS] [THREADS]      e.g.  "fashion cifar" 3 2
 #
@@ -66,11 +68,12 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 trap 'exit 130' INT TERM
 
-# run NAME SHAPE COMMAND...: its RESULT line, printed and kept as
-# "SHAPE NAME median_ms peak_rss_mib"; a run that prints none stops here.
+# run NAME SHAPE ROUND COMMAND...: its RESULT line, printed and kept as
+# "SHAPE NAME median_ms peak_rss_mib ROUND"; a run that prints none stops
+# here.
 run() {
-    name=$1 shape=$2
-    shift 2
+    name=$1 shape=$2 round=$3
+    shift 3
     line=$("$@" | grep '^RESULT train-bench' || true)
     [ -n "$line" ] || fail "$name on $shape printed no RESULT train-bench line: $*"
     echo "$name shape=$shape $line"
@@ -79,7 +82,7 @@ run() {
     if [ -z "$ms" ] || [ -z "$rss" ]; then
         fail "$name on $shape: no median_ms or peak_rss_mib in: $line"
     fi
-    echo "$shape $name $ms $rss" >>"$results"
+    echo "$shape $name $ms $rss $round" >>"$results"
 }
 
 for s in $shapes; do
@@ -89,13 +92,13 @@ for s in $shapes; do
     esac
     r=1
     while [ "$r" -le "$rounds" ]; do
-        run dartboard "$s" "$dartboard" bench --train --shape "$s" --genotype "$genotype" \
+        run dartboard "$s" "$r" "$dartboard" bench --train --shape "$s" --genotype "$genotype" \
             --steps "$steps" --threads "$threads"
         for l in $layouts; do
             flag=
             [ "$l" = nhwc ] && flag=--channels-last
             # shellcheck disable=SC2086
-            run "pytorch-$l" "$s" "$python" "$ref" --bench --genotype "$genotype" $args \
+            run "pytorch-$l" "$s" "$r" "$python" "$ref" --bench --genotype "$genotype" $args \
                 --steps "$steps" --threads "$threads" $flag
         done
         r=$((r + 1))
@@ -107,8 +110,9 @@ echo "shape    dartboard median   pytorch fastest (layout)    ratio   peak RSS: 
 for s in $shapes; do
     awk -v shape="$s" '
         $1 != shape { next }
-        $2 == "dartboard" { ms[++n] = $3; if ($4 > drss) drss = $4; next }
+        $2 == "dartboard" { ms[++n] = $3; if ($4 > drss) drss = $4; mine[$5] = $3; next }
         {
+            if (!($5 in theirs) || $3 < theirs[$5]) theirs[$5] = $3
             l = substr($2, 9)
             if (!(l in fast) || $3 < fast[l]) fast[l] = $3
             if (!(l in lo) || $4 < lo[l]) lo[l] = $4
@@ -124,5 +128,17 @@ for s in $shapes; do
             printf "%-8s %10.1f ms %16.1f ms (%s) %8.2fx   %d MiB, %d-%d MiB (%.1f-%.1f %%)\n",
                 shape, med, fast[best], best, fast[best] / med, drss, lo[best], hi[best],
                 100 * drss / hi[best], 100 * drss / lo[best]
+            # each round against itself: a host whose speed comes and goes
+            # moves the two programs of one round together
+            for (r = 1; r in mine; r++) {
+                q[r] = theirs[r] / mine[r]
+                line = line sprintf("%s%.2fx", r > 1 ? ", " : "", q[r])
+            }
+            for (i = 1; i < r; i++)
+                for (j = i + 1; j < r; j++)
+                    if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t }
+            k = r - 1
+            printf "%-8s round by round, the reference'"'"'s faster layout against dartboard: %s; median %.2fx\n",
+                shape, line, k % 2 ? q[(k + 1) / 2] : (q[k / 2] + q[k / 2 + 1]) / 2
         }' "$results"
 done

@@ -4,7 +4,8 @@
 # summary's median, fastest layout, ratio and memory shares from known
 # numbers (a stand-in dartboard too); the arguments each program got; one
 # round with the real dartboard, whose RESULT line the script must read;
-# bad input refused with exit 2 and a message naming it.
+# each round against itself; bad input refused with exit 2 and a message
+# naming it.
 set -u
 : "${DARTBOARD:?}"
 srcdir=${top_srcdir:-.}
@@ -52,6 +53,8 @@ compare() {
 check "three fashion rounds with the stand-ins run" 'compare a -- fashion 3 2'
 check "the summary: median 110, the fastest layout's fastest run 300 (nhwc), 2.73x, RSS shares of that layout" \
     'grep -Eq "^fashion +110\.0 ms +300\.0 ms \(nhwc\) +2\.73x +200 MiB, 1000-1100 MiB \(18\.2-20\.0 %\)$" $work/a/out'
+check "round by round: each round's faster reference run against that round's dartboard (330/100, 300/120, 360/110), their median" \
+    'grep -Eq "^fashion +round by round, the reference.s faster layout against dartboard: 3\.30x, 2\.50x, 3\.27x; median 3\.27x$" $work/a/out'
 check "every run's RESULT line, named" \
     '[ "$(grep -c "^dartboard shape=fashion RESULT train-bench" $work/a/out)" = 3 ] && [ "$(grep -c "^pytorch-nhwc shape=fashion RESULT" $work/a/out)" = 3 ] && [ "$(grep -c "^pytorch-nchw shape=fashion RESULT" $work/a/out)" = 3 ]'
 check "dartboard got bench --train, the shape, genotype, steps and threads" \
@@ -62,7 +65,7 @@ check "--channels-last on the NHWC runs only" '[ "$(grep -c -- "--channels-last"
 check "cifar, one layout, GENOTYPE and STEPS from the environment" \
     'compare b LAYOUTS=nchw GENOTYPE=DARTS_V1 STEPS=7 -- cifar 1 1 && grep -q -- "--bench --genotype DARTS_V1 --in-ch 3 --img 32 --C 36 --layers 20 --batch 96 --steps 7 --threads 1\$" $work/b/ref.log && ! grep -q "channels-last" $work/b/ref.log && grep -q "^bench --train --shape cifar --genotype DARTS_V1 --steps 7 --threads 1\$" $work/b/db.log && grep -Eq "^cifar +100\.0 ms +400\.0 ms \(nchw\) +4\.00x" $work/b/out'
 check "one round with the real dartboard: its RESULT line read, the ratio against it" \
-    'compare c DARTBOARD=$DARTBOARD LAYOUTS=nhwc -- fashion 1 1 && awk "/^dartboard shape=fashion RESULT train-bench .* median_ms=/ { sub(/.* median_ms=/, \"\"); sub(/ .*/, \"\"); ms = \$0 } /^fashion / { got = \$0 } END { want = sprintf(\"%.2fx\", 330 / ms); exit !(ms + 0 > 0 && index(got, want)) }" $work/c/out'
+    'compare c DARTBOARD=$DARTBOARD LAYOUTS=nhwc -- fashion 1 1 && awk "/^dartboard shape=fashion RESULT train-bench .* median_ms=/ { sub(/.* median_ms=/, \"\"); sub(/ .*/, \"\"); ms = \$0 } /^fashion +[0-9]/ { got = \$0 } END { want = sprintf(\"%.2fx\", 330 / ms); exit !(ms + 0 > 0 && index(got, want)) }" $work/c/out'
 
 refused() { # refused LOGDIR PATTERN: exit 2, PATTERN in the message
     [ $? = 2 ] && grep -q "$2" "$work/$1/err"
