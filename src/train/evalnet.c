@@ -447,7 +447,7 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
 
     /* scratch of every part, sized for the largest use */
     net->conv = arena_floats(&net->arena, p->conv ? p->conv : 1);
-    net->blk_scratch_floats = p->blk_scratch;
+    net->blk_scratch_floats = p->blk_scratch; /* a slot per thread that may get a group */
     net->blk_scratch =
         arena_floats(&net->arena, DWPW_GROUPS * (p->blk_scratch ? p->blk_scratch : 1));
     net->part_floats = p->part;

@@ -165,7 +165,8 @@ struct EvalNet {
     int relu_ok[2];   /* relu[j] holds it */
     float *aux_drelu; /* the gradient of relu[1] */
     float *conv;
-    float *blk_scratch, *parts; /* per image group: the fused block's scratch, partial sums */
+    float *blk_scratch; /* per thread: the fused kernels' scratch (evalops.c) */
+    float *parts;       /* per image group: its partial weight gradients */
     size_t blk_scratch_floats, part_floats;
     double *bn_parts; /* per image group: a fused BN backward's sums, 2 * bn_c */
     size_t bn_c;      /* channels of the widest fused BN */
