@@ -4,8 +4,11 @@
 #include "evalops.h"
 
 #include <math.h>
-#include <omp.h>
 #include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "dartboard/grad_reduce.h"
 #include "dartboard/profile.h"
@@ -270,7 +273,11 @@ static int group_images(const EvalNet *net, int g, int *i0, int *i1)
  * numbered below DWPW_GROUPS, the slots planned. */
 static float *thread_scratch(const EvalNet *net)
 {
+#ifdef _OPENMP
     return net->blk_scratch + (size_t)omp_get_thread_num() * net->blk_scratch_floats;
+#else
+    return net->blk_scratch;
+#endif
 }
 
 static float *group_part(const EvalNet *net, int g)
