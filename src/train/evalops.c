@@ -267,7 +267,8 @@ static int group_images(const EvalNet *net, int g, int *i0, int *i1)
  * for its group's images only, and a thread runs its groups one after the
  * other, so the slots go by thread, not by group: a thread comes back to
  * the scratch it left in its cache, where with a slot per group it went
- * round four of them (the fashion step 1.3-1.7 % shorter, BENCHMARKS.md).
+ * round four of them (the fashion step 1.3-1.7 % shorter at 2 threads, 3-4 %
+ * at 1, whose thread went round all eight; BENCHMARKS.md).
  * Every group loop hands its DWPW_GROUPS groups out by schedule(static), at
  * most one chunk a thread in thread order: a thread that gets a group is
  * numbered below DWPW_GROUPS, the slots planned. */
