@@ -4,6 +4,8 @@
 #include "evalops.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -275,7 +277,12 @@ static int group_images(const EvalNet *net, int g, int *i0, int *i1)
 static float *thread_scratch(const EvalNet *net)
 {
 #ifdef _OPENMP
-    return net->blk_scratch + (size_t)omp_get_thread_num() * net->blk_scratch_floats;
+    const int t = omp_get_thread_num();
+    if (t >= DWPW_GROUPS) { /* a runtime handing the groups out otherwise */
+        fprintf(stderr, "dartboard: evalops: thread %d ran an image group\n", t);
+        abort();
+    }
+    return net->blk_scratch + (size_t)t * net->blk_scratch_floats;
 #else
     return net->blk_scratch;
 #endif
