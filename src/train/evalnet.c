@@ -52,7 +52,8 @@
  * Threads: the kernels are threaded; the fused depthwise-pointwise block,
  * which runs image by image in its calling thread, is split here over a
  * fixed number of image groups, so the bits do not depend on the thread
- * count.
+ * count; each group sums into its own partials, and works in its thread's
+ * scratch (evalops.c, thread_scratch).
  */
 #include "config.h"
 #include "dartboard/nn_isa.h"
