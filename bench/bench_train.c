@@ -81,14 +81,15 @@ static void stage_report(FILE *out, const EvalNet *net, const ProfTotals *all, i
             "share", "depthwise", "pointwise", "BN", "pooling", "elementwise", "rest");
     for (int k0 = 0; k0 < layers;) {
         EvalCellProfile first, cell;
-        evalnet_cell_profile(net, k0, &first);
         ProfTotals t = {0};
         double total = 0.0;
         int k1 = k0;
         for (int k = k0; k < layers; k++) {
             evalnet_cell_profile(net, k, &cell);
-            if (cell.c != first.c || cell.h != first.h || cell.w != first.w ||
-                cell.reduction != first.reduction)
+            if (k == k0)
+                first = cell;
+            else if (cell.c != first.c || cell.h != first.h || cell.w != first.w ||
+                     cell.reduction != first.reduction)
                 break;
             k1 = k;
             total += cell.wall * threads;
