@@ -920,8 +920,8 @@ int main(void)
     check_dw_pw(16, 16, 5, 2, 4, 2, 2, 14, 14);
     check_dw_pw(16, 24, 3, 2, 1, 1, 2, 7, 7);
     check_dw_pw(9, 9, 3, 1, 1, 1, 2, 32, 32);
-    check_dw_pw(3, 4, 3, 1, 1, 1, 2, 40, 40);   /* strips through a ReLU or BN on load: beyond
-                                                 * the 32x32 of the pre-applied plane */
+    check_dw_pw(3, 4, 3, 1, 1, 1, 2, 40, 40);   /* beyond the 32x32 of the pre-applied plane:
+                                                 * the ReLU'd or BN'd image made in scratch */
     check_dw_pw(2, 3, 3, 1, 1, 1, 1, 130, 100); /* beyond the plane buffer: naive path */
     check_dw_pw(128, 160, 3, 1, 1, 1, 6, 5, 4); /* 1x1 weight beyond the group partials */
     check_dw_pw(1, 1, 3, 1, 1, 1, 2, 12, 12);   /* one channel */

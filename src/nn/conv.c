@@ -578,11 +578,13 @@ static inline __attribute__((always_inline)) StripMasks strip_masks(const int K,
     return m;
 }
 
-/* Column tap kx of the input row whose first column tap is at p. */
-static inline __attribute__((always_inline)) __m512
-strip_tap(const int D, const StripIn *in, const StripMasks *m, const float *p, int kx)
+/* Column tap kx of the input row whose first column tap is at p: the plane
+ * as it is (dw_plane_strips reads it through a ConvPre's ReLU or BN once,
+ * dw_pre_plane, before the strips: the strips themselves take no pre). */
+static inline __attribute__((always_inline)) __m512 strip_tap(const int D, const StripMasks *m,
+                                                              const float *p, int kx)
 {
-    return strip_through(in, _mm512_maskz_loadu_ps(m->tap[kx], p + kx * D), m->tap[kx]);
+    return _mm512_maskz_loadu_ps(m->tap[kx], p + kx * D);
 }
 
 /* The multiply-adds of tap column kx of input row r, shared by the strips
@@ -627,7 +629,6 @@ strip_rows_fmas(const int K, const int D, const int R, const int WGRAD, const Pl
      * row, the bounds and the address had cost more scalar work than the
      * multiply-adds had room for) */
     const int iy0 = oy0 - pl->pt, src_h = pl->src_h;
-    const StripIn in = strip_in(pl);
     const ptrdiff_t ld = pl->src_w;
     ptrdiff_t off = (ptrdiff_t)iy0 * ld + ox - pl->pl;
 #pragma GCC unroll 16
@@ -640,7 +641,7 @@ strip_rows_fmas(const int K, const int D, const int R, const int WGRAD, const Pl
             continue;
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++)
-            strip_fmas(K, D, R, WGRAD, r, kx, strip_tap(D, &in, &m, p, kx), wb, gv, a);
+            strip_fmas(K, D, R, WGRAD, r, kx, strip_tap(D, &m, p, kx), wb, gv, a);
     }
 }
 
@@ -700,15 +701,31 @@ dw_strip_wgrad(const int K, const int D, const int R, const PlanePlan *pl, const
  * multiply-adds. Lane by lane the same operations: the same bits. */
 #define DW_PRE_PLANE_FLOATS 1024
 
+/* Whether the strips can take a ConvPre on load for the planes of *pl: only
+ * through dw_pre_plane's buffer, so that the strips' loads are plain loads.
+ * Tested per load, the ReLU and BN flags had GCC spill the strip loops'
+ * registers: the depthwise half of a fused block (1 thread, in cache) took
+ * 17 % longer on 36 channels of 32x32 and 72 of 16x16. In a training step,
+ * where it waits on memory, that was about 1 % of the depthwise time. Larger
+ * planes get their image made in scratch instead (conv_pre_image). */
+static int dw_strips_take_pre(const PlanePlan *pl)
+{
+    return pl->src_h * pl->src_w <= DW_PRE_PLANE_FLOATS;
+}
+
 /* The plane to read for x: buf = x through *pl's ReLU or BN, and *pl
  * then `plain`, a copy of it that reads as is; else x itself, *pl
- * unchanged, where *pl reads the plane as it is or the plane is larger
- * than buf. */
+ * unchanged, where *pl reads the plane as it is. */
 static const float *dw_pre_plane(const PlanePlan **pl, const float *x, float *buf, PlanePlan *plain)
 {
     const int n = (*pl)->src_h * (*pl)->src_w;
-    if (!(*pl)->relu || n > DW_PRE_PLANE_FLOATS)
+    if (!(*pl)->relu)
         return x;
+    if (n > DW_PRE_PLANE_FLOATS) { /* dw_strips_take_pre refuses such planes */
+        fprintf(stderr, "dartboard: conv: a %dx%d plane read through a ReLU by the strips\n",
+                (*pl)->src_h, (*pl)->src_w);
+        abort();
+    }
     const StripIn in = strip_in(*pl);
     int j = 0;
     for (; j + 16 <= n; j += 16)
@@ -740,16 +757,14 @@ static int dw_paired(const PlanePlan *pl)
  * off + 4 rows in x, zero beyond the plane's columns and for rows outside
  * it (src_h rows of ld). */
 static inline __attribute__((always_inline)) __m512 pair_row(const float *x, int a, ptrdiff_t off,
-                                                             int src_h, ptrdiff_t ld,
-                                                             const StripIn *in, __mmask8 cols)
+                                                             int src_h, ptrdiff_t ld, __mmask8 cols)
 {
     const int b = a + DW_PAIR_ROWS, top = (unsigned)a < (unsigned)src_h,
               bot = (unsigned)b < (unsigned)src_h;
     const __m256 lo = top ? _mm256_maskz_loadu_ps(cols, x + off) : _mm256_setzero_ps();
     const __m256 hi =
         bot ? _mm256_maskz_loadu_ps(cols, x + off + DW_PAIR_ROWS * ld) : _mm256_setzero_ps();
-    const __mmask16 inside = (__mmask16)((top ? cols : 0u) | (bot ? (unsigned)cols << 8 : 0u));
-    return strip_through(in, _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1), inside);
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
 }
 
 /* The lane moves of tap column kx: output lane l of each half reads source
@@ -794,12 +809,11 @@ static inline __attribute__((always_inline)) void pair_fmas(const int K, const i
     for (int kx = 0; kx < K; kx++)
         sh[kx] = pair_shift_plan(pl, kx, D);
     const int src_h = pl->src_h;
-    const StripIn in = strip_in(pl);
     const ptrdiff_t ld = pl->src_w;
     ptrdiff_t off = -(ptrdiff_t)pl->pt * ld; /* row r - pt, as strip_rows_fmas */
 #pragma GCC unroll 16
     for (int r = 0; r < DW_PAIR_ROWS + (K - 1) * D; r++, off += ld) {
-        const __m512 v = pair_row(x, r - pl->pt, off, src_h, ld, &in, cols);
+        const __m512 v = pair_row(x, r - pl->pt, off, src_h, ld, cols);
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++)
             strip_fmas(K, D, DW_PAIR_ROWS, WGRAD, r, kx, pair_shift(v, &sh[kx]), wb, gv, a);
@@ -860,6 +874,8 @@ static inline __attribute__((always_inline)) void dw_pair_wgrad(const int K, con
 #define DW_HAS_PAIRS 1
 
 #elif defined(__AVX2__)
+#define dw_strips_take_pre(pl) 1 /* on load, 8 lanes by 8 */
+
 /* The AVX2 build's strips (8 lanes). AVX2 has no shift across two
  * registers, so each column tap of an input row is its own masked load
  * (masked loads are cheap everywhere; it is AVX2's masked store that AMD
@@ -1047,6 +1063,7 @@ static void dw_plane_strips_wgrad(const PlanePlan *pl, int rows, const float *x,
 #endif
 #else
 #define dw_strip_rows(pl, wgrad) 0
+#define dw_strips_take_pre(pl) 0
 #define dw_plane_strips(pl, rows, x, dst, wk, acc) ((void)0)
 #define dw_plane_strips_wgrad(pl, rows, x, g, wacc) ((void)0)
 #endif
@@ -1560,8 +1577,8 @@ static void dw_vec_pack(const DwImage *d, const ConvPre *pre, const float *x, in
  * conv_pre_image, had cost 1.5 % of a training step at 1 thread.) */
 static int dw_pre_on_load(DwImage *d, const ConvPre *pre, int wgrad)
 {
-    d->pl.relu =
-        pre && d->planned && dw_strip_rows(&d->pl, 0) && (!wgrad || dw_strip_rows(&d->pl, 1));
+    d->pl.relu = pre && d->planned && dw_strip_rows(&d->pl, 0) &&
+                 (!wgrad || dw_strip_rows(&d->pl, 1)) && dw_strips_take_pre(&d->pl);
     d->pl.bn = d->pl.relu && pre->mean;
     return d->pl.relu;
 }
