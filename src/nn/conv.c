@@ -1425,10 +1425,16 @@ static double conv_flops(const ConvSpec *s, int n, int h, int w)
  * plane, rows a multiple of 1 KiB apart, which share few L1 sets) 16 floats
  * more, so gemm_small reads it in place of copying its column blocks into a
  * panel (gemm.c). Alone, 36 x 144 channels on 32x32 ran at 75-79 GFLOP/s
- * with the panels and 101 with the rows padded; 36 x 36, 94 and 104. */
+ * with the panels and 101 with the rows padded; 36 x 36, 94 and 104. A
+ * plane of fewer than 64 pixels, its last vector partial (7x7: 49), gets
+ * rows of whole vectors, which gemm_small loads whole (gemm.c). */
 static int padded_ld(int p)
 {
-    return p % 256 == 0 ? p + 16 : p;
+    if (p % 256 == 0)
+        return p + 16;
+    if (p < 64 && p % VL != 0)
+        return (p + VL - 1) / VL * VL;
+    return p;
 }
 
 /* ------------------------------------------------- depthwise + pointwise */
