@@ -530,9 +530,9 @@ static inline __mmask16 strip_lanes(int start, int width)
     return b <= a ? 0 : (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
 }
 
-/* What the strips read a source pixel through: nothing, a ReLU, or a BN
- * apply then a ReLU (conv_pre_image's formula, so its bits), the BN's
- * per-channel numbers broadcast once per strip. */
+/* What dw_pre_plane passes a plane through before the strips read it: a
+ * ReLU, or a BN apply then a ReLU (conv_pre_image's formula, so its bits),
+ * the BN's per-channel numbers broadcast once per plane. */
 typedef struct StripIn {
     int relu, bn;
     __m512 mean, scale, shift;
