@@ -534,27 +534,21 @@ static inline __mmask16 strip_lanes(int start, int width)
  * ReLU, or a BN apply then a ReLU (conv_pre_image's formula, so its bits),
  * the BN's per-channel numbers broadcast once per plane. */
 typedef struct StripIn {
-    int relu, bn;
+    int bn;
     __m512 mean, scale, shift;
 } StripIn;
 
 static inline __attribute__((always_inline)) StripIn strip_in(const PlanePlan *pl)
 {
-    return (StripIn){pl->relu, pl->bn, _mm512_set1_ps(pl->bn_mean), _mm512_set1_ps(pl->bn_scale),
+    return (StripIn){pl->bn, _mm512_set1_ps(pl->bn_mean), _mm512_set1_ps(pl->bn_scale),
                      _mm512_set1_ps(pl->bn_shift)};
 }
 
-/* v, loaded with `inside` (the lanes inside the plane's columns), through
- * the ReLU or the BN and ReLU; the lanes outside stay zero (padding after
- * the BN, not before it). */
-static inline __attribute__((always_inline)) __m512 strip_through(const StripIn *in, __m512 v,
-                                                                  __mmask16 inside)
+static inline __attribute__((always_inline)) __m512 strip_through(const StripIn *in, __m512 v)
 {
     if (in->bn)
-        return _mm512_maskz_max_ps(
-            inside, _mm512_fmadd_ps(_mm512_sub_ps(v, in->mean), in->scale, in->shift),
-            _mm512_setzero_ps());
-    return in->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+        v = _mm512_fmadd_ps(_mm512_sub_ps(v, in->mean), in->scale, in->shift);
+    return _mm512_max_ps(v, _mm512_setzero_ps());
 }
 
 /* The lanes of each column tap of column block ox that fall inside the
@@ -729,10 +723,10 @@ static const float *dw_pre_plane(const PlanePlan **pl, const float *x, float *bu
     const StripIn in = strip_in(*pl);
     int j = 0;
     for (; j + 16 <= n; j += 16)
-        _mm512_store_ps(buf + j, strip_through(&in, _mm512_loadu_ps(x + j), 0xffff));
+        _mm512_store_ps(buf + j, strip_through(&in, _mm512_loadu_ps(x + j)));
     if (j < n) {
         const __mmask16 m = strip_lanes(0, n - j);
-        _mm512_mask_store_ps(buf + j, m, strip_through(&in, _mm512_maskz_loadu_ps(m, x + j), m));
+        _mm512_mask_store_ps(buf + j, m, strip_through(&in, _mm512_maskz_loadu_ps(m, x + j)));
     }
     *plain = **pl;
     plain->relu = plain->bn = 0;
