@@ -1744,17 +1744,23 @@ static void relu_mask_in_place(float *restrict dx, const float *restrict mask, s
 }
 
 /* relu_mask_in_place where the BN apply of x (the strips' formula, pl's
- * numbers) is > 0: x read raw, the BN and ReLU taken on load. */
-static void bn_relu_mask_in_place(float *restrict dx, const float *restrict x, size_t n,
-                                  const PlanePlan *pl)
+ * numbers) is > 0: x read raw, the BN and ReLU taken on load; with add,
+ * din += the masked dx instead (relu_mask_add's). */
+static inline __attribute__((always_inline)) void bn_relu_mask(float *din, const float *dx,
+                                                               const float *restrict x, size_t n,
+                                                               const PlanePlan *pl, const int add)
 {
     const vf zero = vf_set1(0.0f), m = vf_set1(pl->bn_mean), a = vf_set1(pl->bn_scale),
              b = vf_set1(pl->bn_shift);
     size_t i = 0;
-    for (; i + VL <= n; i += VL)
-        vf_store(dx + i, vf_if_gt((vf_load(x + i) - m) * a + b, zero, vf_load(dx + i), zero));
-    for (; i < n; i++)
-        dx[i] = (x[i] - pl->bn_mean) * pl->bn_scale + pl->bn_shift > 0.0f ? dx[i] : 0.0f;
+    for (; i + VL <= n; i += VL) {
+        const vf g = vf_if_gt((vf_load(x + i) - m) * a + b, zero, vf_load(dx + i), zero);
+        vf_store(din + i, add ? vf_load(din + i) + g : g);
+    }
+    for (; i < n; i++) {
+        const float g = (x[i] - pl->bn_mean) * pl->bn_scale + pl->bn_shift > 0.0f ? dx[i] : 0.0f;
+        din[i] = add ? din[i] + g : g;
+    }
 }
 
 /* dx[0..n) += g where mask > 0: a ReLU's backward, added. */
@@ -1832,10 +1838,12 @@ static void dw_backward_planes(DwImage *d, const ConvPre *pre, const DwBack *b, 
             ddw[(size_t)ch * taps + t] += vf_hsum(wacc[t]);
         float *dx = dxt ? dxt + ch * hw : din + ch * hw;
         dw_din_plane(&d->pl, b->has_gath ? &b->gath : NULL, dbuf, dx, masked, g, wk, wflip);
-        if (dxt)
+        if (dxt && d->pl.bn)
+            bn_relu_mask(din + ch * hw, dx, x + ch * hw, hw, &d->pl, 1);
+        else if (dxt)
             relu_mask_add(din + ch * hw, dx, x + ch * hw, hw);
         else if (masked && d->pl.bn)
-            bn_relu_mask_in_place(dx, x + ch * hw, hw, &d->pl);
+            bn_relu_mask(dx, dx, x + ch * hw, hw, &d->pl, 0);
         else if (masked)
             relu_mask_in_place(dx, x + ch * hw, hw);
     }

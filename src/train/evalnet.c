@@ -217,6 +217,21 @@ static int plan_op(EPlan *p, EOp *op, int kind, int c, int h, int w, int stride,
     return 0;
 }
 
+/* Whether op's backward can read its input state through the state's BN
+ * (ev_sep_dil_backward's bn), or reads no value of it (an identity). */
+static int reads_bn_on_load(const EOp *op)
+{
+    switch (op->kind) {
+    case OP_SEP_CONV_3X3:
+    case OP_SEP_CONV_5X5:
+    case OP_DIL_CONV_3X3:
+    case OP_DIL_CONV_5X5:
+        return 1;
+    default:
+        return op->drop < 0;
+    }
+}
+
 static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int c, int reduction,
                      int reduction_prev, int h0, int w0, int h, int w, char *err, size_t errlen)
 {
@@ -264,6 +279,7 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
         for (int q = 0; q < cell->concat_count; q++)
             cell->kept[j] |= cell->concat[q] == j;
         cell->state[j] = arena_floats_live(&net->arena, in_sz, cell->kept[j] ? kept : scratch);
+        cell->bn_read[j] = !cell->kept[j];
     }
     for (int i = 0; i < nodes; i++)
         cell->state[2 + i] = arena_floats_live(&net->arena, out_sz, kept);
@@ -297,6 +313,8 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
                      cell->ops[e].wo, cell->ho, cell->wo);
             return -1;
         }
+        if (ge->input < 2 && !reads_bn_on_load(&cell->ops[e]))
+            cell->bn_read[ge->input] = 0;
     }
     /* pools of the same kind on the same state: one group */
     int groups = 0;
@@ -937,6 +955,19 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux)
 
 /* ------------------------------------------------------------------ backward */
 
+/* The BN whose output is state j < 2 (its preprocessing's), and its input
+ * (x). */
+static const EBn *state_bn(const ECell *cell, int j, const float **x)
+{
+    const ERcb *r = j == 0 ? &cell->pre0 : &cell->pre1;
+    if (j == 0 && cell->reduction_prev) {
+        *x = cell->pre0_fr.x;
+        return &cell->pre0_fr.bn;
+    }
+    *x = r->x;
+    return &r->bn;
+}
+
 /* ds: the gradient of the op's input state j, dnode its output node's */
 static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, float *ds,
                         const float *dnode)
@@ -959,7 +990,13 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
     case OP_AVG_POOL_3X3:
         break;
     default:
-        ev_sep_dil_backward(net, op, ds, dnode, scale, cell->state[j]);
+        if (j < 2 && cell->bn_read[j]) {
+            const float *x;
+            const EBn *bn = state_bn(cell, j, &x);
+            ev_sep_dil_backward(net, op, ds, dnode, scale, x, bn);
+        } else {
+            ev_sep_dil_backward(net, op, ds, dnode, scale, cell->state[j], NULL);
+        }
         return;
     }
     float *g = net->sc.t;
@@ -1012,19 +1049,15 @@ static void cell_backward(EvalNet *net, int k)
     net->sc = cell->sc;
     int n = net->n, nodes = net->geno.nodes;
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
-    /* the preprocessed states again, from their BN inputs */
+    /* the preprocessed states again, from their BN inputs, where an op
+     * reads them */
     int k0 = k >= 2 ? k - 2 : -1;
-    if (!cell->kept[0]) {
-        if (cell->reduction_prev)
-            ebn_apply(net, &cell->pre0_fr.bn, &(EDest){cell->state[0], NULL, 0, NULL},
-                      cell->pre0_fr.x, (int)hw, 0);
-        else
-            ebn_apply(net, &cell->pre0.bn, &(EDest){cell->state[0], NULL, 0, NULL}, cell->pre0.x,
-                      (int)hw, 0);
-    }
-    if (!cell->kept[1])
-        ebn_apply(net, &cell->pre1.bn, &(EDest){cell->state[1], NULL, 0, NULL}, cell->pre1.x,
-                  (int)hw, 0);
+    for (int j = 0; j < 2; j++)
+        if (!cell->kept[j] && !cell->bn_read[j]) {
+            const float *x;
+            const EBn *bn = state_bn(cell, j, &x);
+            ebn_apply(net, bn, &(EDest){cell->state[j], NULL, 0, NULL}, x, (int)hw, 0);
+        }
     /* a state in the concat has its gradient in the output's, where it
      * first appears (later appearances added in); the others start at zero */
     float *dout = output_grad(net, k), *ds[2 + GENOTYPE_MAX_NODES] = {0};

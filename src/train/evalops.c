@@ -639,8 +639,13 @@ static void kept_post_sums(EvalNet *net, const EBn *bn, const float *dout, const
  * gradient; each BN's input gradient made image by image as the block's
  * backward reads it. */
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
-                         const float *dout_scale, const float *in)
+                         const float *dout_scale, const float *in, const EBn *bn)
 {
+    ConvPre first = state_relu;
+    if (bn) {
+        first = ebn_pre(net, bn);
+        first.add = 1;
+    }
     const int hwo = op->ho * op->wo, last = op->blocks - 1, kept = op->x[0] != NULL;
     float *const *x = kept ? op->x : net->sc.blk_x;
     /* the depthwise outputs: made plane by plane by the blocks' backward, or
@@ -650,8 +655,8 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *d
     if (kept) {
         kept_post_sums(net, &op->bn[last], dout, dout_scale, x[last], hwo);
     } else { /* the forward again, the same bits */
-        dwpw_forward(net, &op->dw[0], &op->pw[0], &state_relu, last == 0 ? &post : NULL, x[0],
-                     dw[0], in, op->h, op->w);
+        dwpw_forward(net, &op->dw[0], &op->pw[0], &first, last == 0 ? &post : NULL, x[0], dw[0], in,
+                     op->h, op->w);
         if (op->blocks == 2) {
             const ConvPre pre = ebn_pre(net, &op->bn[0]);
             dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, &post, x[1], dw[1], x[0], op->ho,
@@ -667,6 +672,6 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *d
         dout = net->sc.dmid;
         ebn_grad_finish(net, &op->bn[0], hwo);
     }
-    dwpw_backward(net, &op->dw[0], &op->pw[0], &state_relu, 0, &post, din, dout, in, dw[0], op->h,
+    dwpw_backward(net, &op->dw[0], &op->pw[0], &first, 0, &post, din, dout, in, dw[0], op->h,
                   op->w);
 }

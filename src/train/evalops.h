@@ -119,9 +119,12 @@ typedef struct ECell {
      * (shared[e]: edge e's group, or -1), its output in sc.shared_pool */
     signed char shared[2 * GENOTYPE_MAX_NODES];
     /* states 0 and 1 live in the cell's scratch, recomputed from their BN
-     * input in the backward, unless the concat keeps them (kept[j]) */
+     * input in the backward, unless the concat keeps them (kept[j]) or
+     * every op that reads state j in the backward applies its BN as it
+     * loads it (bn_read[j]: sep_conv and dil_conv do; an identity reads
+     * nothing) */
     float *state[2 + GENOTYPE_MAX_NODES];
-    int kept[2];
+    int kept[2], bn_read[2];
     EScratch sc;
     /* its output's gradient, laid out state by state (output_grad) */
     float *dout;
@@ -244,9 +247,12 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const f
                           const ConvCat *in, float *const *din);
 /* sep_conv and dil_conv read their input state `in` itself (the opening
  * ReLU made as they read it); the backward adds the state's gradient,
- * through that ReLU, into din */
+ * through that ReLU, into din. With bn (may be NULL), the backward's `in`
+ * is the state's BN input, and that BN (ebn_pre's numbers) is applied as
+ * the blocks read it, before the ReLU: the state itself need not be made
+ * again. */
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in);
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
-                         const float *dout_scale, const float *in);
+                         const float *dout_scale, const float *in, const EBn *bn);
 
 #endif
