@@ -323,7 +323,9 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
     float *scr = buf(conv_scratch_floats(&pw, n, h, w)),
           *scratch = buf(conv_relu_cat_scratch_floats(&pw, 1, h, w));
     conv2d_forward(&pw, want, xcat, wt, n, h, w, scr);
-    conv2d_relu_cat_forward(&pw, got, &in, NULL, (const float *const *)&wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(
+        &(ConvCatOut){.s = &pw, .weight = (const float *const *)&wt, .out = got}, 1, &in, n, h, w,
+        scratch);
     ok(same_bits(got, want, nout),
        "ReLU(concat of %dx%d) + 1x1 to %d on %dx%dx%d: the bits of the stored ReLU's convolution",
        count, c, c_out, n, h, w);
@@ -340,8 +342,9 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
     }
     float *din0 = buf(part); /* din[0] before the backward adds into it */
     memcpy(din0, din[0], part * sizeof *din0);
-    conv2d_relu_cat_backward(&pw, din, &dw_got, g, &in, NULL, (const float *const *)&wt, n, h, w,
-                             scratch);
+    conv2d_relu_cat_backward(
+        &(ConvCatOut){.s = &pw, .weight = (const float *const *)&wt, .dout = g, .dweight = &dw_got},
+        1, din, &in, n, h, w, scratch);
     int same = 1;
     for (int b = 0; b < count; b++)
         same &= same_bits(din[b], din_want[b], part);
@@ -351,15 +354,63 @@ static void check_relu_cat(int count, int c, int c_out, int n, int h, int w)
         const float *relu = xcat;
         const ConvCat done = {&relu, 1, c, 1, 1};
         float *got2 = buf(nout), *dw2 = buf(nw);
-        conv2d_relu_cat_forward(&pw, got2, &done, NULL, (const float *const *)&wt, n, h, w,
-                                scratch);
-        conv2d_relu_cat_backward(&pw, &din0, &dw2, g, &done, NULL, (const float *const *)&wt, n, h,
-                                 w, scratch);
+        conv2d_relu_cat_forward(
+            &(ConvCatOut){.s = &pw, .weight = (const float *const *)&wt, .out = got2}, 1, &done, n,
+            h, w, scratch);
+        conv2d_relu_cat_backward(
+            &(ConvCatOut){
+                .s = &pw, .weight = (const float *const *)&wt, .dout = g, .dweight = &dw2},
+            1, &din0, &done, n, h, w, scratch);
         ok(same_bits(got2, got, nout) && same_bits(dw2, dw_got, nw) &&
                same_bits(din0, din_want[0], part),
            "... read in place when it is a ReLU's output already (relu_done): the same bits");
         free(got2), free(dw2);
     }
+    /* with a second 1x1 (c_out + 3) of the same input, sharing the gathers
+     * (two cells' preprocessings): each output and weight gradient the bits
+     * of its own call; the input gradients summed, then added once (near
+     * the two calls' adds) */
+    const ConvSpec pw2 = {count * c, c_out + 3, 1, 1, 1, 0, 1, 1};
+    const size_t nw2 = conv_weight_count(&pw2), nout2 = (size_t)n * pw2.c_out * hw;
+    float *wt2 = randn(nw2, 0.5f), *got_b = buf(nout2), *want_b = buf(nout2);
+    float *g2 = randn(nout2, 1.0f), *dw_a = buf(nw), *dw_b = buf(nw2), *dw_b1 = buf(nw2);
+    float *scratch2 = buf(conv_relu_cat_scratch_floats(&pw2, 1, h, w));
+    const ConvCatOut two[2] = {
+        {.s = &pw, .weight = (const float *const *)&wt, .out = got, .dout = g, .dweight = &dw_a},
+        {.s = &pw2,
+         .weight = (const float *const *)&wt2,
+         .out = got_b,
+         .dout = g2,
+         .dweight = &dw_b}};
+    conv2d_relu_cat_forward(two, 2, &in, n, h, w, scratch2);
+    conv2d_relu_cat_forward(
+        &(ConvCatOut){.s = &pw2, .weight = (const float *const *)&wt2, .out = want_b}, 1, &in, n, h,
+        w, scratch2);
+    ok(same_bits(got, want, nout) && same_bits(got_b, want_b, nout2),
+       "... and with a second 1x1 to %d sharing its gathers: the bits of each alone", pw2.c_out);
+    float *din_two[4];
+    for (int b = 0; b < count; b++) { /* the two calls' adds, into din_want */
+        din_two[b] = buf(part);
+        memcpy(din_two[b], din[b], part * sizeof *din_two[b]);
+    }
+    conv2d_relu_cat_backward(
+        &(ConvCatOut){
+            .s = &pw2, .weight = (const float *const *)&wt2, .dout = g2, .dweight = &dw_b1},
+        1, din, &in, n, h, w, scratch2);
+    conv2d_relu_cat_backward(two, 2, din_two, &in, n, h, w, scratch2);
+    memset(dw_got, 0, nw * sizeof *dw_got);
+    conv2d_relu_cat_backward(
+        &(ConvCatOut){.s = &pw, .weight = (const float *const *)&wt, .dout = g, .dweight = &dw_got},
+        1, din, &in, n, h, w, scratch2);
+    same = same_bits(dw_a, dw_got, nw) && same_bits(dw_b, dw_b1, nw2);
+    for (int b = 0; b < count; b++)
+        same &= near(din_two[b], din[b], part, 1e-5);
+    ok(same, "... and its backward: each weight gradient the bits of its own call, the input "
+             "gradient near the two calls'");
+    for (int b = 0; b < count; b++)
+        free(din_two[b]);
+    free(wt2), free(got_b), free(want_b), free(g2), free(dw_a), free(dw_b), free(dw_b1);
+    free(scratch2);
     free(din0);
     for (int b = 0; b < count; b++)
         free(src[b]), free(din[b]), free(din_want[b]);
@@ -389,11 +440,14 @@ static void check_relu_cat_bn(int count, int c, int c_out, int phases, int n, in
     float *scratch = buf(conv_relu_cat_scratch_floats(&pw, phases, h, w));
     float *z = buf(nout), *zf = buf(nout), *st = buf(4 * (size_t)co), *gamma = randn(co, 1.0f);
     double *acc = calloc(2 * (size_t)co, sizeof *acc);
-    conv2d_relu_cat_forward(&pw, z, &in, NULL, (const float *const *)wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(&(ConvCatOut){.s = &pw, .weight = (const float *const *)wt, .out = z},
+                            1, &in, n, h, w, scratch);
     batchnorm_forward_train(NULL, st, st + co, z, NULL, NULL, NULL, NULL, n, co, p, BN_MOMENTUM,
                             BN_EPS);
     const ConvPost stats = {.mean2 = acc};
-    conv2d_relu_cat_forward(&pw, zf, &in, &stats, (const float *const *)wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(
+        &(ConvCatOut){.s = &pw, .weight = (const float *const *)wt, .out = zf, .post = &stats}, 1,
+        &in, n, h, w, scratch);
     batchnorm_stats_finish(st + 2 * co, st + 3 * co, NULL, NULL, acc, acc + co, (double)n * p, co,
                            BN_MOMENTUM, BN_EPS);
     ok(same_bits(zf, z, nout) && near(st + 2 * co, st, 2 * (size_t)co, 1e-5),
@@ -405,14 +459,19 @@ static void check_relu_cat_bn(int count, int c, int c_out, int phases, int n, in
           *coef = buf(3 * (size_t)co);
     float *dw_want[2] = {buf(nw), buf(nw)}, *dw_got[2] = {buf(nw), buf(nw)};
     batchnorm_backward_set(dz, bn_want, bn_want + co, g, gs, z, st, st + co, gamma, n, co, p);
-    conv2d_relu_cat_backward(&pw, din_want, dw_want, dz, &in, NULL, (const float *const *)wt, n, h,
-                             w, scratch);
+    conv2d_relu_cat_backward(
+        &(ConvCatOut){.s = &pw, .weight = (const float *const *)wt, .dout = dz, .dweight = dw_want},
+        1, din_want, &in, n, h, w, scratch);
     batchnorm_grad_sums(acc, acc + co, g, gs, z, st, n, co, p);
     batchnorm_grad_finish(coef, bn_got, bn_got + co, acc, acc + co, (double)n * p, st + co, gamma,
                           co);
     const ConvPost post = {.gs = gs, .mean = st, .x = z, .coef = coef};
-    conv2d_relu_cat_backward(&pw, din_got, dw_got, g, &in, &post, (const float *const *)wt, n, h, w,
-                             scratch);
+    conv2d_relu_cat_backward(&(ConvCatOut){.s = &pw,
+                                           .weight = (const float *const *)wt,
+                                           .post = &post,
+                                           .dout = g,
+                                           .dweight = dw_got},
+                             1, din_got, &in, n, h, w, scratch);
     int same = same_bits(bn_got, bn_want, 2 * (size_t)co);
     for (int b = 0; b < count; b++)
         same &= same_bits(din_got[b], din_want[b], part);
@@ -462,7 +521,8 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
         conv2d_forward(&pw, half, sub, wt[off], n, ho, wo, scr);
         channel_copy(want, 2 * c_half, off * c_half, half, c_half, 0, c_half, n, ho * wo);
     }
-    conv2d_relu_cat_forward(&pw, got, &in, NULL, (const float *const *)wt, n, h, w, scratch);
+    conv2d_relu_cat_forward(&(ConvCatOut){.s = &pw, .weight = (const float *const *)wt, .out = got},
+                            1, &in, n, h, w, scratch);
     ok(same_bits(got, want, 2 * nhalf),
        "FactorizedReduce of ReLU(concat of %dx%d) to 2x%d on %dx%dx%d: the bits of the stored "
        "ReLU's",
@@ -482,8 +542,9 @@ static void check_relu_cat_fr(int count, int c, int c_half, int n, int h, int w)
                 const size_t q = (size_t)i * per + e, qc = ((size_t)i * count + b) * per + e;
                 din_want[b][q] += xcat[qc] > 0.0f ? dcat[qc] : 0.0f;
             }
-    conv2d_relu_cat_backward(&pw, din, dw_got, g, &in, NULL, (const float *const *)wt, n, h, w,
-                             scratch);
+    conv2d_relu_cat_backward(
+        &(ConvCatOut){.s = &pw, .weight = (const float *const *)wt, .dout = g, .dweight = dw_got},
+        1, din, &in, n, h, w, scratch);
     int same = 1;
     for (int b = 0; b < count; b++)
         same &= same_bits(din[b], din_want[b], part);

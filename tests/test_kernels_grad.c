@@ -378,8 +378,9 @@ static void cat_fwd(void *p, float *y)
 {
     CatCtx *c = p;
     const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 1, 0};
-    conv2d_relu_cat_forward(&c->s, y, &in, NULL, (const float *const *)&c->wt, c->n, c->h, c->w,
-                            c->scratch);
+    conv2d_relu_cat_forward(
+        &(ConvCatOut){.s = &c->s, .weight = (const float *const *)&c->wt, .out = y}, 1, &in, c->n,
+        c->h, c->w, c->scratch);
 }
 
 static void check_relu_cat(int c, int c_out, int n, int h, int w)
@@ -396,8 +397,9 @@ static void check_relu_cat(int c, int c_out, int n, int h, int w)
     x.scratch = buf(conv_relu_cat_scratch_floats(&x.s, 1, h, w));
     float *g = randn(ny, 1.0f), *gw = prefilled(nw);
     const ConvCat in = {(const float *const *)x.src, 3, c, 1, 0};
-    conv2d_relu_cat_backward(&x.s, din, &gw, g, &in, NULL, (const float *const *)&x.wt, n, h, w,
-                             x.scratch);
+    conv2d_relu_cat_backward(
+        &(ConvCatOut){.s = &x.s, .weight = (const float *const *)&x.wt, .dout = g, .dweight = &gw},
+        1, din, &in, n, h, w, x.scratch);
     char what[160];
     for (int b = 0; b < 3; b++) {
         snprintf(what, sizeof what, "ReLU(concat) + 1x1 (3x%d->%d, %dx%dx%d) d/dinput %d", c, c_out,
@@ -425,8 +427,9 @@ static void cat_fr_fwd(void *p, float *y)
 {
     CatFrCtx *c = p;
     const ConvCat in = {(const float *const *)c->src, 3, c->s.c_in / 3, 2, 0};
-    conv2d_relu_cat_forward(&c->s, y, &in, NULL, (const float *const *)c->wt, c->n, c->h, c->w,
-                            c->scratch);
+    conv2d_relu_cat_forward(
+        &(ConvCatOut){.s = &c->s, .weight = (const float *const *)c->wt, .out = y}, 1, &in, c->n,
+        c->h, c->w, c->scratch);
 }
 
 static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
@@ -444,8 +447,9 @@ static void check_relu_cat_fr(int c, int c_half, int n, int h, int w)
     x.scratch = buf(conv_relu_cat_scratch_floats(&x.s, 2, h, w));
     float *g = randn(ny, 1.0f), *gw[2] = {prefilled(nw), prefilled(nw)};
     const ConvCat in = {(const float *const *)x.src, 3, c, 2, 0};
-    conv2d_relu_cat_backward(&x.s, din, gw, g, &in, NULL, (const float *const *)x.wt, n, h, w,
-                             x.scratch);
+    conv2d_relu_cat_backward(
+        &(ConvCatOut){.s = &x.s, .weight = (const float *const *)x.wt, .dout = g, .dweight = gw}, 1,
+        din, &in, n, h, w, x.scratch);
     char what[160];
     for (int b = 0; b < 3; b++) {
         snprintf(what, sizeof what,

@@ -140,11 +140,24 @@ typedef struct ConvCat {
 } ConvCat;
 /* The scratch floats of either, with or without post. */
 size_t conv_relu_cat_scratch_floats(const ConvSpec *s, int phases, int h, int w);
-void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
-                             const float *const *weight, int n, int h, int w, float *scratch);
-void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const *dweight,
-                              const float *dout, const ConvCat *in, const ConvPost *post,
-                              const float *const *weight, int n, int h, int w, float *scratch);
+/* One convolution of a ConvCat: s, weight (one per phase), post; the
+ * forward writes out, the backward reads dout and adds into dweight (one
+ * per phase). With one phase, several convolutions of the same input (the
+ * preprocessings of two cells that read one cell's output) share its
+ * gathers: the forward gives each the bits of its own call; the backward
+ * sums their input gradients before it adds them under the ReLU, in order. */
+typedef struct ConvCatOut {
+    const ConvSpec *s;
+    const float *const *weight;
+    const ConvPost *post;
+    float *out;
+    const float *dout;
+    float *const *dweight;
+} ConvCatOut;
+void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *in, int n, int h,
+                             int w, float *scratch);
+void conv2d_relu_cat_backward(const ConvCatOut *outs, int count, float *const *din,
+                              const ConvCat *in, int n, int h, int w, float *scratch);
 
 void conv2d_forward_naive(const ConvSpec *s, float *out, const float *in, const float *weight,
                           int n, int h, int w);

@@ -2200,11 +2200,26 @@ static const float *relu_cat_b(float *xt, size_t ld, const ConvCat *in, int i, i
     return xt;
 }
 
-void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, const ConvPost *post,
-                             const float *const *weight, int n, int h, int w, float *scratch)
+/* relu_cat_plan for each of count convolutions, several only of one
+ * phase. */
+static int relu_cat_outs_plan(const ConvCatOut *outs, int count, const ConvCat *in, int n, int h,
+                              int w, const char *fn)
 {
-    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_forward"), ld = padded_ld(p);
-    const int co = in->phases * s->c_out; /* the channels of an output image */
+    if (count < 1 || (count > 1 && in->phases != 1)) {
+        fprintf(stderr, "dartboard: %s: %d convolutions of %d phase(s)\n", fn, count, in->phases);
+        abort();
+    }
+    int p = 0;
+    for (int t = 0; t < count; t++)
+        p = relu_cat_plan(outs[t].s, in, n, h, w, fn);
+    return p;
+}
+
+void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *in, int n, int h,
+                             int w, float *scratch)
+{
+    const int p = relu_cat_outs_plan(outs, count, in, n, h, w, "conv2d_relu_cat_forward");
+    const int ld = padded_ld(p);
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         for (int ph = 0; ph < in->phases; ph++) {
@@ -2213,44 +2228,105 @@ void conv2d_relu_cat_forward(const ConvSpec *s, float *out, const ConvCat *in, c
             const float *b = relu_cat_b(scratch, ld, in, i, h, w, ph, &ldb);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             /* conv2d_forward's product: the same bits */
-            gemm_small(s->c_out, p, s->c_in, weight[ph], s->c_in, 1, b, ldb,
-                       out + ((size_t)i * in->phases + ph) * s->c_out * p, p, 0);
+            for (int t = 0; t < count; t++) {
+                const ConvSpec *s = outs[t].s;
+                gemm_small(s->c_out, p, s->c_in, outs[t].weight[ph], s->c_in, 1, b, ldb,
+                           outs[t].out + ((size_t)i * in->phases + ph) * s->c_out * p, p, 0);
+            }
             if (profile_enabled) {
                 t_ew += t1 - t0;
                 t_pw += profile_clock() - t1;
             }
         }
-        if (post)
-            post_sums(post, out + (size_t)i * co * p, i, co, p, &t_bn);
+        for (int t = 0; t < count; t++) {
+            const int co = in->phases * outs[t].s->c_out; /* the channels of an output image */
+            if (outs[t].post)
+                post_sums(outs[t].post, outs[t].out + (size_t)i * co * p, i, co, p, &t_bn);
+        }
     }
     if (profile_enabled) {
+        double flops = 0.0, bn = 0.0;
+        for (int t = 0; t < count; t++) {
+            const ConvSpec *s = outs[t].s;
+            flops += in->phases * conv_flops(s, n, h / in->phases, w / in->phases);
+            bn += outs[t].post ? 4.0 * n * in->phases * s->c_out * p : 0.0;
+        }
         profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw,
-                               in->phases * conv_flops(s, n, h / in->phases, w / in->phases));
-        if (post)
-            profile_charge_seconds(PROF_BN, t_bn, 4.0 * n * co * p);
+        profile_charge_seconds(PROF_POINTWISE, t_pw, flops);
+        if (bn > 0.0)
+            profile_charge_seconds(PROF_BN, t_bn, bn);
     }
 }
 
-void conv2d_relu_cat_backward(const ConvSpec *s, float *const *din, float *const *dweight,
-                              const float *dout, const ConvCat *in, const ConvPost *post,
-                              const float *const *weight, int n, int h, int w, float *scratch)
+/* The backward of several convolutions of one phase of the same input
+ * (count > 1): per image, the gather once; each output's gradient in turn
+ * (through ga with its BN), its weight gradient, and its input gradient
+ * summed into dxt; then dxt added into din under the ReLU once. */
+static void relu_cat_backward_many(const ConvCatOut *outs, int count, float *const *din,
+                                   const ConvCat *in, int n, int h, int w, int p, float *scratch)
 {
-    const int p = relu_cat_plan(s, in, n, h, w, "conv2d_relu_cat_backward"), ld = padded_ld(p);
-    const int co = in->phases * s->c_out;
+    const int ld = padded_ld(p), c_in = outs[0].s->c_in;
+    float *xt = scratch, *dxt = scratch + (size_t)c_in * ld, *ga = dxt + (size_t)c_in * p;
+    double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
+    for (int i = 0; i < n; i++) {
+        const double t0 = profile_enabled ? profile_clock() : 0.0;
+        int ldb;
+        const float *b = relu_cat_b(xt, ld, in, i, h, w, 0, &ldb);
+        if (profile_enabled)
+            t_ew += profile_clock() - t0;
+        for (int t = 0; t < count; t++) {
+            const ConvCatOut *o = &outs[t];
+            int lda;
+            const float *g = post_grad(o->post, ga, o->dout, i, o->s->c_out, p, &lda, &t_bn);
+            const double t1 = profile_enabled ? profile_clock() : 0.0;
+            dweight_group_add(o->dweight[0], g, lda, b, ldb, o->s->c_out, c_in, p);
+            gemm_small(c_in, p, o->s->c_out, o->weight[0], 1, c_in, g, lda, dxt, p, t > 0);
+            if (profile_enabled)
+                t_pw += profile_clock() - t1;
+        }
+        const double t2 = profile_enabled ? profile_clock() : 0.0;
+        relu_cat_scatter_add(din, dxt, in, i, h, w, 0);
+        if (profile_enabled)
+            t_ew += profile_clock() - t2;
+    }
+    if (profile_enabled) {
+        double flops = 0.0, bn = 0.0;
+        for (int t = 0; t < count; t++) {
+            flops += 2.0 * conv_flops(outs[t].s, n, h, w);
+            bn += outs[t].post ? 5.0 * n * outs[t].s->c_out * p : 0.0;
+        }
+        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
+        profile_charge_seconds(PROF_POINTWISE, t_pw, flops);
+        if (bn > 0.0)
+            profile_charge_seconds(PROF_BN, t_bn, bn);
+    }
+}
+
+void conv2d_relu_cat_backward(const ConvCatOut *outs, int count, float *const *din,
+                              const ConvCat *in, int n, int h, int w, float *scratch)
+{
+    const int p = relu_cat_outs_plan(outs, count, in, n, h, w, "conv2d_relu_cat_backward");
+    if (count > 1) {
+        relu_cat_backward_many(outs, count, din, in, n, h, w, p, scratch);
+        return;
+    }
+    const ConvSpec *s = outs->s;
+    const ConvPost *post = outs->post;
+    const int ld = padded_ld(p), co = in->phases * s->c_out;
     float *xt = scratch, *dxt = scratch + (size_t)s->c_in * ld, *ga = dxt + (size_t)s->c_in * p;
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         int lda;
-        const float *gi = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
+        const float *gi = post_grad(post, ga, outs->dout, i, co, p, &lda, &t_bn);
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
             int ldb;
             const float *b = relu_cat_b(xt, ld, in, i, h, w, ph, &ldb);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             const float *g = gi + (size_t)ph * s->c_out * lda;
-            dweight_group_add(dweight[ph], g, lda, b, ldb, s->c_out, s->c_in, p);
-            const double t_add = relu_cat_din(din, dxt, in, i, h, w, ph, weight[ph], g, lda, s);
+            dweight_group_add(outs->dweight[ph], g, lda, b, ldb, s->c_out, s->c_in, p);
+            const double t_add =
+                relu_cat_din(din, dxt, in, i, h, w, ph, outs->weight[ph], g, lda, s);
             if (profile_enabled) {
                 t_ew += t1 - t0 + t_add;
                 t_pw += profile_clock() - t1 - t_add;

@@ -241,6 +241,10 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
     int nodes = g->nodes;
     const ArenaLife kept = life_kept(net, k), scratch = life_scratch(net, k),
                     bwd = life_bwd(net, k);
+    /* the cell whose preprocessing of state 1 runs this one's of state 0
+     * (early_pre0s; unless it follows a reduction): its state 0's gradient
+     * lives until that cell's backward */
+    const int early = k ? k - 1 : 0;
     p->keeps = k >= p->keep_from;
     p->kept = kept;
     p->blk = 0;
@@ -268,10 +272,24 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
             return -1;
         }
         eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
-    } else {
+    } else { /* made by the forward and backward of cell k - 1 (early_pre0s) */
+        p->kept = life_span(slot_fwd(early), slot_bwd(net, early));
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
+        p->kept = kept;
     }
     eplan_relu_conv_bn(p, &cell->pre1, c_p, c, h, w);
+    if (!reduction_prev) { /* those made together: their BN numbers and
+                            * partial weight gradients side by side */
+        const ERcb *set[3] = {&cell->pre0, &net->cells[early].pre1,
+                              k == 1 ? &net->cells[0].pre0 : NULL};
+        size_t bn_c = 0, part = 0;
+        for (int q = 0; q < 3 && set[q]; q++) {
+            bn_c += (size_t)set[q]->c_out;
+            part += conv_weight_count(&set[q]->conv.spec);
+        }
+        eneed(&p->bn_c, bn_c);
+        eneed(&p->part, part);
+    }
     size_t in_sz = n * (size_t)c * (size_t)h * (size_t)w;
     size_t out_sz = n * (size_t)c * (size_t)cell->ho * (size_t)cell->wo;
     for (int j = 0; j < 2; j++) {
@@ -348,13 +366,17 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
         for (int q = 0; q < cell->concat_count; q++)
             in_concat |= cell->concat[q] == j;
         if (!in_concat)
-            sc->dstate[j] = arena_floats_live(&net->arena, j < 2 ? in_sz : out_sz, bwd);
+            sc->dstate[j] = arena_floats_live(
+                &net->arena, j < 2 ? in_sz : out_sz,
+                j == 0 && !reduction_prev ? life_span(slot_bwd(net, k), slot_bwd(net, early))
+                                          : bwd);
     }
     /* its output's gradient: from the backward of the first cell that
      * reads it (the head's, for the last two cells) */
     const int first = k + 2 < net->spec.layers ? slot_bwd(net, k + 2) : slot_head(net);
+    const int last = cell->kept[0] && !reduction_prev ? early : k; /* state 0's gradient there */
     cell->dout = arena_floats_live(&net->arena, (size_t)cell->mult * out_sz,
-                                   life_span(first, slot_bwd(net, k)));
+                                   life_span(first, slot_bwd(net, last)));
     return 0;
 }
 
@@ -744,8 +766,9 @@ static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float
 }
 
 /* output_relu(k), kept for the next reader: the stem's (k < 0) is read by
- * three preprocessings, in the forward and again in the backward, the
- * auxiliary head's cell's by its forward and its backward. */
+ * three preprocessings (together: early_pre0s), in the forward and again in
+ * the backward, the auxiliary head's cell's by its forward and its
+ * backward. */
 static const float *kept_output_relu(EvalNet *net, int k)
 {
     const int j = k >= 0;
@@ -778,12 +801,30 @@ static ConvCat preprocess_input(EvalNet *net, int k, const float **src)
     return (ConvCat){src, 1, net->stem_bn.c, 1, 1};
 }
 
-/* out = ReLU-conv1x1-BN of the output of cell k. */
-static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k)
+/* The ReLU-conv1x1-BN preprocessings of state 0 that read what cell k's
+ * preprocessing of state 1 reads, the output of cell k - 1 (the stem's for
+ * k < 1): cell k's own for k = 0 (both read the stem), cell k + 1's unless
+ * it follows a reduction (a FactorizedReduce). The forward of cell k's
+ * preprocessing makes them from the same gathers (their BN inputs and
+ * statistics); their cells then only apply the BN. Returns how many. */
+static int early_pre0s(const EvalNet *net, int k, const ERcb **also)
+{
+    int n = 0;
+    if (k == 0)
+        also[n++] = &net->cells[0].pre0;
+    if (k + 1 < net->spec.layers && !net->cells[k + 1].reduction_prev)
+        also[n++] = &net->cells[k + 1].pre0;
+    return n;
+}
+
+/* out = ReLU-conv1x1-BN of the output of cell k; with also, theirs made
+ * from the same gathers (ev_relu_conv_bn_cat_forward). */
+static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k,
+                               const ERcb *const *also, int n_also)
 {
     const float *src[CAT_MAX];
     const ConvCat in = preprocess_input(net, k, src);
-    ev_relu_conv_bn_cat_forward(net, r, out, &in);
+    ev_relu_conv_bn_cat_forward(net, r, out, &in, also, n_also);
 }
 
 /* The identity edge of node i whose other edge ends in a BN (a sep_conv,
@@ -811,14 +852,16 @@ static void cell_forward(EvalNet *net, int k)
     int n = net->n, nodes = net->geno.nodes;
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
     int k0 = k >= 2 ? k - 2 : -1;
+    const ERcb *also[EV_CAT_OUTS - 1];
+    const int n_also = early_pre0s(net, k, also);
+    preprocess_forward(net, &cell->pre1, cell->state[1], k - 1, also, n_also);
     if (cell->reduction_prev) { /* k0 >= 0: a cell follows the first reduction */
         const float *src[CAT_MAX];
         const ConvCat in = output_cat(net, k0, src);
         ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0, NULL}, &in);
-    } else {
-        preprocess_forward(net, &cell->pre0, cell->state[0], k0);
+    } else { /* its BN input made by an earlier forward (early_pre0s) */
+        ev_relu_conv_bn_apply(net, &cell->pre0, cell->state[0]);
     }
-    preprocess_forward(net, &cell->pre1, cell->state[1], k - 1);
     for (int i = 0; i < nodes; i++) {
         float *node = cell->state[2 + i];
         const int ident = identity_fused(cell, i);
@@ -1032,15 +1075,31 @@ static void output_grad_blocks(EvalNet *net, int k, float **din)
         din[j] = output_grad(net, k) + (size_t)j * per;
 }
 
-/* The backward of preprocess_forward(r, k): the output gradient of cell k
- * += the input gradient, through the ReLU. */
-static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k)
+/* The gradient of state j of cell k in its backward: the output's, at the
+ * state's first place in the concat, or the cell's own. */
+static const float *state_grad(EvalNet *net, int k, int j)
 {
-    const float *src[CAT_MAX];
+    const ECell *cell = &net->cells[k];
+    const size_t per = (size_t)net->n * cell->c * cell->ho * cell->wo;
+    for (int q = 0; q < cell->concat_count; q++)
+        if (cell->concat[q] == j)
+            return output_grad(net, k) + (size_t)q * per;
+    return cell->sc.dstate[j];
+}
+
+/* The backward of preprocess_forward(r, k, also): the output gradient of
+ * cell k += the input gradient, through the ReLU; dout: r's output's
+ * gradient, the others' the gradients of their cells' state 0. */
+static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k,
+                                const ERcb *const *also, int n_also)
+{
+    const float *src[CAT_MAX], *also_dout[EV_CAT_OUTS - 1];
     float *din[CAT_MAX];
     const ConvCat in = preprocess_input(net, k, src);
     output_grad_blocks(net, k, din);
-    ev_relu_conv_bn_cat_backward(net, r, dout, &in, din);
+    for (int t = 0; t < n_also; t++) /* cell k + 1's, or k + 2's */
+        also_dout[t] = state_grad(net, also[t] == &net->cells[k + 1].pre0 ? k + 1 : k + 2, 0);
+    ev_relu_conv_bn_cat_backward(net, r, dout, &in, din, also, also_dout, n_also);
 }
 
 static void cell_backward(EvalNet *net, int k)
@@ -1083,15 +1142,18 @@ static void cell_backward(EvalNet *net, int k)
         else
             op_backward(net, cell, &cell->ops[e], cell->edges[e].input, din, ds[2 + e / 2]);
     }
-    preprocess_backward(net, &cell->pre1, ds[1], k - 1);
+    /* with it the state-0 preprocessings its forward made (early_pre0s):
+     * this cell's own (k = 0), and the next cell's, whose backward left the
+     * gradient of its state 0 */
+    const ERcb *also[EV_CAT_OUTS - 1];
+    const int n_also = early_pre0s(net, k, also);
+    preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, n_also);
     if (cell->reduction_prev) {
         const float *src[CAT_MAX];
         float *din[CAT_MAX];
         const ConvCat in = output_cat(net, k0, src);
         output_grad_blocks(net, k0, din);
         ev_fact_red_backward(net, &cell->pre0_fr, ds[0], NULL, &in, din);
-    } else {
-        preprocess_backward(net, &cell->pre0, ds[0], k0);
     }
 }
 

@@ -335,8 +335,8 @@ static int stats_fused(const EvalNet *net)
 
 /* The statistics the groups took (dwpw_forward), merged in group order (the
  * bits do not depend on the thread count), then saved, and while training
- * the running ones updated. */
-static void ebn_stats_finish(EvalNet *net, const EBn *bn, int hw)
+ * the running ones updated; off: where they start in a group's part. */
+static void ebn_stats_finish(EvalNet *net, const EBn *bn, int hw, size_t off)
 {
     const int c = bn->c;
     double mean[c], m2[c], count = 0.0;
@@ -344,7 +344,8 @@ static void ebn_stats_finish(EvalNet *net, const EBn *bn, int hw)
         int i0, i1;
         if (!group_images(net, g, &i0, &i1))
             continue;
-        const double *part = net->bn_parts + (size_t)g * 2 * net->bn_c, n = (double)(i1 - i0) * hw;
+        const double *part = net->bn_parts + (size_t)g * 2 * net->bn_c + off,
+                     n = (double)(i1 - i0) * hw;
         batchnorm_stats_merge(mean, m2, count, part, part + c, n, c);
         count += n;
     }
@@ -371,7 +372,7 @@ static void ebn_out(EvalNet *net, const EBn *bn, const EDest *to, const float *i
         ebn_to(net, bn, to, in, hw);
         return;
     }
-    ebn_stats_finish(net, bn, hw);
+    ebn_stats_finish(net, bn, hw, 0);
     ebn_apply(net, bn, to, in, hw, 0);
 }
 
@@ -379,11 +380,11 @@ static void ebn_out(EvalNet *net, const EBn *bn, const EDest *to, const float *i
  * ConvPost's coef): its sums over the batch in a pass (into group 0's part,
  * free between the fused kernels), then its finish. */
 static void ebn_grad_coef(EvalNet *net, const EBn *bn, const float *dout, const float *dout_scale,
-                          const float *x, int hw)
+                          const float *x, int hw, float *coef)
 {
     double *sg = net->bn_parts, *sgx = sg + bn->c;
     batchnorm_grad_sums(sg, sgx, dout, dout_scale, x, bn->mean, net->n, bn->c, hw);
-    batchnorm_grad_finish(net->bn_coef, net->gw + bn->gamma, net->gw + bn->beta, sg, sgx,
+    batchnorm_grad_finish(coef, net->gw + bn->gamma, net->gw + bn->beta, sg, sgx,
                           (double)net->n * hw, bn->invstd, net->w + bn->gamma, bn->c);
 }
 
@@ -496,12 +497,17 @@ static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per
     return (ConvCat){src, in->count, in->c, in->phases, in->relu_done};
 }
 
-/* x = conv2d_relu_cat_forward(in) over the image groups; h x w: in's map;
- * with stats, x's BN statistics per group. */
-static void cat_forward(EvalNet *net, const ConvSpec *s, const float *const *wt, float *x,
-                        const ConvCat *in, int stats, int h, int w)
+/* The convolutions outs[0..count) of in (conv2d_relu_cat_forward; their
+ * post unset, their out the batch's) over the image groups; h x w: in's
+ * map; with stats, each output's BN statistics per group, one after the
+ * other in the group's part (ebn_stats_finish's off: 2 c_out each). */
+static void cat_forward(EvalNet *net, const ConvCatOut *outs, int count, const ConvCat *in,
+                        int stats, int h, int w)
 {
-    size_t per = (size_t)in->c * h * w, out_img = (size_t)s->c_out * h * w / in->phases;
+    size_t per = (size_t)in->c * h * w;
+    int sums_c = 0;
+    for (int t = 0; t < count; t++)
+        sums_c += in->phases * outs[t].s->c_out;
 #pragma omp parallel for schedule(static) if (net->n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
@@ -509,58 +515,115 @@ static void cat_forward(EvalNet *net, const ConvSpec *s, const float *const *wt,
             continue;
         const float *src[CAT_MAX];
         ConvCat part = cat_from(in, src, i0, per);
-        const ConvPost post = {.mean2 =
-                                   stats ? group_bn_sums(net, g, in->phases * s->c_out) : NULL};
-        conv2d_relu_cat_forward(s, x + (size_t)i0 * out_img, &part, stats ? &post : NULL, wt,
-                                i1 - i0, h, w, thread_scratch(net));
+        double *sums = stats ? group_bn_sums(net, g, sums_c) : NULL;
+        ConvCatOut mine[EV_CAT_OUTS];
+        ConvPost post[EV_CAT_OUTS];
+        for (int t = 0; t < count; t++) {
+            const int co = in->phases * outs[t].s->c_out;
+            mine[t] = outs[t];
+            mine[t].out += (size_t)i0 * outs[t].s->c_out * h * w / in->phases;
+            post[t] = (ConvPost){.mean2 = sums};
+            mine[t].post = stats ? &post[t] : NULL;
+            sums += stats ? 2 * co : 0;
+        }
+        conv2d_relu_cat_forward(mine, count, &part, i1 - i0, h, w, thread_scratch(net));
     }
 }
 
-/* Its backward from dout, the gradient of x's BN (post): din += the input
- * gradient through the ReLU; gw[k] += weight k's gradient, the groups'
- * partial sums added in group order. */
-static void cat_backward(EvalNet *net, const ConvSpec *s, const float *const *wt, float *const *gw,
-                         const float *dout, const ConvPost *post, const ConvCat *in,
+/* Their backward (outs' dout, the gradients of their BNs' outputs, and
+ * post, the batch's): din += the input gradient through the ReLU; each
+ * outs[t].dweight[k] (in net->gw) += weight k's gradient, the groups'
+ * partial sums, side by side in a group's part, added in group order. */
+static void cat_backward(EvalNet *net, const ConvCatOut *outs, int count, const ConvCat *in,
                          float *const *din, int h, int w)
 {
-    size_t per = (size_t)in->c * h * w, out_img = (size_t)s->c_out * h * w / in->phases;
-    size_t len = conv_weight_count(s);
+    size_t per = (size_t)in->c * h * w, len[EV_CAT_OUTS], at[EV_CAT_OUTS], total = 0;
+    for (int t = 0; t < count; t++) {
+        len[t] = conv_weight_count(outs[t].s);
+        at[t] = total;
+        total += (size_t)in->phases * len[t];
+    }
 #pragma omp parallel for schedule(static) if (net->n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
         if (!group_images(net, g, &i0, &i1))
             continue;
         const float *src[CAT_MAX];
-        float *dsrc[CAT_MAX], *part = group_part(net, g);
-        float *dw[2] = {part, part + len};
+        float *dsrc[CAT_MAX], *part = group_part(net, g), *dw[EV_CAT_OUTS][2];
         ConvCat mine = cat_from(in, src, i0, per);
         for (int b = 0; b < in->count; b++)
             dsrc[b] = din[b] + (size_t)i0 * per;
-        memset(part, 0, (size_t)in->phases * len * sizeof *part);
-        const ConvPost gpost = post_from(post, i0, out_img);
-        conv2d_relu_cat_backward(s, dsrc, dw, dout + (size_t)i0 * out_img, &mine, &gpost, wt,
-                                 i1 - i0, h, w, thread_scratch(net));
+        memset(part, 0, total * sizeof *part);
+        ConvCatOut gouts[EV_CAT_OUTS];
+        ConvPost gpost[EV_CAT_OUTS];
+        for (int t = 0; t < count; t++) {
+            const size_t out_img = (size_t)outs[t].s->c_out * h * w / in->phases;
+            gpost[t] = post_from(outs[t].post, i0, out_img);
+            dw[t][0] = part + at[t];
+            dw[t][1] = part + at[t] + len[t];
+            gouts[t] = outs[t];
+            gouts[t].post = &gpost[t];
+            gouts[t].dout = outs[t].dout + (size_t)i0 * out_img;
+            gouts[t].dweight = dw[t];
+        }
+        conv2d_relu_cat_backward(gouts, count, dsrc, &mine, i1 - i0, h, w, thread_scratch(net));
     }
-    for (int k = 0; k < in->phases; k++)
-        parts_sum(net, gw[k], (size_t)k * len, len);
+    for (int t = 0; t < count; t++)
+        for (int k = 0; k < in->phases; k++)
+            parts_sum(net, outs[t].dweight[k], at[t] + (size_t)k * len[t], len[t]);
 }
 
-void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in)
+void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in,
+                                 const ERcb *const *also, int n_also)
 {
-    const float *wt[1] = {net->w + r->conv.w};
-    const int fused = stats_fused(net);
-    cat_forward(net, &r->conv.spec, wt, r->x, in, fused, r->h, r->w);
-    ebn_out(net, &r->bn, &(EDest){out, NULL, 0, NULL}, r->x, r->h * r->w, fused);
+    const float *wt[EV_CAT_OUTS][1];
+    ConvCatOut outs[EV_CAT_OUTS];
+    for (int t = 0; t <= n_also; t++) {
+        const ERcb *q = t ? also[t - 1] : r;
+        wt[t][0] = net->w + q->conv.w;
+        outs[t] = (ConvCatOut){.s = &q->conv.spec, .weight = wt[t], .out = q->x};
+    }
+    const int fused = stats_fused(net), hw = r->h * r->w;
+    cat_forward(net, outs, 1 + n_also, in, fused, r->h, r->w);
+    size_t off = 2 * (size_t)r->c_out;
+    for (int t = 0; t < n_also; t++) {
+        if (fused)
+            ebn_stats_finish(net, &also[t]->bn, hw, off);
+        off += 2 * (size_t)also[t]->c_out;
+    }
+    ebn_out(net, &r->bn, &(EDest){out, NULL, 0, NULL}, r->x, hw, fused);
+}
+
+void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out)
+{
+    const EDest to = {out, NULL, 0, NULL};
+    if (stats_fused(net))
+        ebn_apply(net, &r->bn, &to, r->x, r->h * r->w, 0);
+    else
+        ebn_to(net, &r->bn, &to, r->x, r->h * r->w);
 }
 
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
-                                  float *const *din)
+                                  float *const *din, const ERcb *const *also,
+                                  const float *const *also_dout, int n_also)
 {
-    ebn_grad_coef(net, &r->bn, dout, NULL, r->x, r->h * r->w);
-    const ConvPost post = ebn_post(net, &r->bn, NULL, NULL, r->x);
-    const float *wt[1] = {net->w + r->conv.w};
-    float *gw[1] = {net->gw + r->conv.w};
-    cat_backward(net, &r->conv.spec, wt, gw, dout, &post, in, din, r->h, r->w);
+    const float *wt[EV_CAT_OUTS][1];
+    float *gw[EV_CAT_OUTS][1], *coef = net->bn_coef;
+    ConvPost post[EV_CAT_OUTS];
+    ConvCatOut outs[EV_CAT_OUTS];
+    for (int t = 0; t <= n_also; t++) { /* their BNs' coefficients side by side */
+        const ERcb *q = t ? also[t - 1] : r;
+        const float *g = t ? also_dout[t - 1] : dout;
+        ebn_grad_coef(net, &q->bn, g, NULL, q->x, q->h * q->w, coef);
+        post[t] = ebn_post(net, &q->bn, NULL, NULL, q->x);
+        post[t].coef = coef;
+        coef += 3 * (size_t)q->c_out;
+        wt[t][0] = net->w + q->conv.w;
+        gw[t][0] = net->gw + q->conv.w;
+        outs[t] = (ConvCatOut){
+            .s = &q->conv.spec, .weight = wt[t], .post = &post[t], .dout = g, .dweight = gw[t]};
+    }
+    cat_backward(net, outs, 1 + n_also, in, din, r->h, r->w);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
@@ -570,19 +633,23 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const Conv
     const ConvCat two = {in->src, in->count, in->c, 2, 0};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
     const int fused = stats_fused(net);
-    cat_forward(net, &f->a.spec, wt, f->x, &two, fused, f->h, f->w);
+    cat_forward(net, &(ConvCatOut){.s = &f->a.spec, .weight = wt, .out = f->x}, 1, &two, fused,
+                f->h, f->w);
     ebn_out(net, &f->bn, to, f->x, f->ho * f->wo, fused);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const float *dout_scale,
                           const ConvCat *in, float *const *din)
 {
-    ebn_grad_coef(net, &f->bn, dout, dout_scale, f->x, f->ho * f->wo);
+    ebn_grad_coef(net, &f->bn, dout, dout_scale, f->x, f->ho * f->wo, net->bn_coef);
     const ConvPost post = ebn_post(net, &f->bn, NULL, dout_scale, f->x);
     const ConvCat two = {in->src, in->count, in->c, 2, 0};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
     float *gw[2] = {net->gw + f->a.w, net->gw + f->b.w};
-    cat_backward(net, &f->a.spec, wt, gw, dout, &post, &two, din, f->h, f->w);
+    cat_backward(
+        net,
+        &(ConvCatOut){.s = &f->a.spec, .weight = wt, .post = &post, .dout = dout, .dweight = gw}, 1,
+        &two, din, f->h, f->w);
 }
 
 /* ------------------------------------------------------------------ SepConv / DilConv */
@@ -604,7 +671,7 @@ void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const floa
                      b == 0 ? op->h : op->ho, b == 0 ? op->w : op->wo);
         if (b + 1 < op->blocks) { /* the next block reads ReLU(BN(this)) */
             if (fused)
-                ebn_stats_finish(net, &op->bn[b], hwo);
+                ebn_stats_finish(net, &op->bn[b], hwo, 0);
             else
                 ebn_stats(net, &op->bn[b], x[b], hwo);
         }

@@ -232,11 +232,22 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
 /* out = ReLU-conv1x1-BN(in), r->x kept for the backward, with in a cell's
  * states in concat order, or the stem's ReLU (conv.h's ConvCat): the ReLU
  * gathered image by image, never stored whole; the backward adds the
- * gradient through the ReLU into din (laid out as the states). */
+ * gradient through the ReLU into din (laid out as the states). With also
+ * (n_also < EV_CAT_OUTS of them), the preprocessings of other cells that
+ * read the same input get their BN inputs x (and while training their
+ * statistics) from the same gathers; ev_relu_conv_bn_apply makes their
+ * outputs when their cells run. */
 #define CAT_MAX (2 + GENOTYPE_MAX_NODES)
-void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in);
+#define EV_CAT_OUTS 3
+void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in,
+                                 const ERcb *const *also, int n_also);
+void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out);
+/* The backward of r (dout, its output's gradient) and with also, of
+ * theirs (also_dout: their outputs' gradients) from the same gathers, all
+ * their input gradients summed before they are added into din. */
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
-                                  float *const *din);
+                                  float *const *din, const ERcb *const *also,
+                                  const float *const *also_dout, int n_also);
 /* A FactorizedReduce of ReLU(in), in one phase-1 ConvCat (a cell's states,
  * or one state for a strided skip_connect): f->x (kept for the backward)
  * and the BN's output written where `to` says. The backward adds the input
