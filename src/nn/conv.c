@@ -2215,6 +2215,25 @@ static int relu_cat_outs_plan(const ConvCatOut *outs, int count, const ConvCat *
     return p;
 }
 
+/* The profile's charges of a relu_cat kernel over outs: the gathers and
+ * adds (t_ew), `passes` products a convolution (t_pw), and bn_per floating
+ * operations an output value of each post's BN work (t_bn). */
+static void relu_cat_charge(const ConvCatOut *outs, int count, const ConvCat *in, int n, int h,
+                            int w, int p, double passes, double bn_per, double t_ew, double t_pw,
+                            double t_bn)
+{
+    double flops = 0.0, bn = 0.0;
+    for (int t = 0; t < count; t++) {
+        const ConvSpec *s = outs[t].s;
+        flops += passes * in->phases * conv_flops(s, n, h / in->phases, w / in->phases);
+        bn += outs[t].post ? bn_per * n * in->phases * s->c_out * p : 0.0;
+    }
+    profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
+    profile_charge_seconds(PROF_POINTWISE, t_pw, flops);
+    if (bn > 0.0)
+        profile_charge_seconds(PROF_BN, t_bn, bn);
+}
+
 void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *in, int n, int h,
                              int w, float *scratch)
 {
@@ -2244,18 +2263,8 @@ void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *i
                 post_sums(outs[t].post, outs[t].out + (size_t)i * co * p, i, co, p, &t_bn);
         }
     }
-    if (profile_enabled) {
-        double flops = 0.0, bn = 0.0;
-        for (int t = 0; t < count; t++) {
-            const ConvSpec *s = outs[t].s;
-            flops += in->phases * conv_flops(s, n, h / in->phases, w / in->phases);
-            bn += outs[t].post ? 4.0 * n * in->phases * s->c_out * p : 0.0;
-        }
-        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw, flops);
-        if (bn > 0.0)
-            profile_charge_seconds(PROF_BN, t_bn, bn);
-    }
+    if (profile_enabled)
+        relu_cat_charge(outs, count, in, n, h, w, p, 1.0, 4.0, t_ew, t_pw, t_bn);
 }
 
 /* The backward of several convolutions of one phase of the same input
@@ -2289,17 +2298,8 @@ static void relu_cat_backward_many(const ConvCatOut *outs, int count, float *con
         if (profile_enabled)
             t_ew += profile_clock() - t2;
     }
-    if (profile_enabled) {
-        double flops = 0.0, bn = 0.0;
-        for (int t = 0; t < count; t++) {
-            flops += 2.0 * conv_flops(outs[t].s, n, h, w);
-            bn += outs[t].post ? 5.0 * n * outs[t].s->c_out * p : 0.0;
-        }
-        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw, flops);
-        if (bn > 0.0)
-            profile_charge_seconds(PROF_BN, t_bn, bn);
-    }
+    if (profile_enabled)
+        relu_cat_charge(outs, count, in, n, h, w, p, 2.0, 5.0, t_ew, t_pw, t_bn);
 }
 
 void conv2d_relu_cat_backward(const ConvCatOut *outs, int count, float *const *din,
@@ -2333,13 +2333,8 @@ void conv2d_relu_cat_backward(const ConvCatOut *outs, int count, float *const *d
             }
         }
     }
-    if (profile_enabled) {
-        profile_charge_seconds(PROF_ELEMENTWISE, t_ew, 0.0);
-        profile_charge_seconds(PROF_POINTWISE, t_pw,
-                               2.0 * in->phases * conv_flops(s, n, h / in->phases, w / in->phases));
-        if (post)
-            profile_charge_seconds(PROF_BN, t_bn, 5.0 * n * co * p);
-    }
+    if (profile_enabled)
+        relu_cat_charge(outs, 1, in, n, h, w, p, 2.0, 5.0, t_ew, t_pw, t_bn);
 }
 
 void conv2d_forward(const ConvSpec *s, float *out, const float *in, const float *weight, int n,

@@ -232,6 +232,25 @@ static int reads_bn_on_load(const EOp *op)
     }
 }
 
+/* The ReLU-conv1x1-BN preprocessings of state 0 that read what cell k's
+ * preprocessing of state 1 reads, the output of cell k - 1 (the stem's for
+ * k < 1): cell k's own for k = 0 (both read the stem), cell k + 1's unless
+ * it follows a reduction (a FactorizedReduce). The forward of cell k's
+ * preprocessing makes them from the same gathers (their BN inputs and
+ * statistics), its backward takes their gradients; their cells then only
+ * apply the BN. Returns how many: also[t], of cell at[t]. */
+static int early_pre0s(const EvalNet *net, int k, const ERcb **also, int *at)
+{
+    int n = 0;
+    if (k == 0)
+        at[n++] = 0;
+    if (k + 1 < net->spec.layers && !net->cells[k + 1].reduction_prev)
+        at[n++] = k + 1;
+    for (int t = 0; t < n; t++)
+        also[t] = &net->cells[at[t]].pre0;
+    return n;
+}
+
 static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int c, int reduction,
                      int reduction_prev, int h0, int w0, int h, int w, char *err, size_t errlen)
 {
@@ -278,18 +297,6 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
         p->kept = kept;
     }
     eplan_relu_conv_bn(p, &cell->pre1, c_p, c, h, w);
-    if (!reduction_prev) { /* those made together: their BN numbers and
-                            * partial weight gradients side by side */
-        const ERcb *set[3] = {&cell->pre0, &net->cells[early].pre1,
-                              k == 1 ? &net->cells[0].pre0 : NULL};
-        size_t bn_c = 0, part = 0;
-        for (int q = 0; q < 3 && set[q]; q++) {
-            bn_c += (size_t)set[q]->c_out;
-            part += conv_weight_count(&set[q]->conv.spec);
-        }
-        eneed(&p->bn_c, bn_c);
-        eneed(&p->part, part);
-    }
     size_t in_sz = n * (size_t)c * (size_t)h * (size_t)w;
     size_t out_sz = n * (size_t)c * (size_t)cell->ho * (size_t)cell->wo;
     for (int j = 0; j < 2; j++) {
@@ -486,6 +493,21 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
     net->dlogits = arena_floats(&net->arena, n * (size_t)sp->classes);
     net->drop = arena_floats(&net->arena, (size_t)(p->drop_ops ? p->drop_ops : 1) * n);
 
+    /* the preprocessings made together (early_pre0s): their BN numbers and
+     * partial weight gradients side by side */
+    for (int k = 0; k < sp->layers; k++) {
+        const ERcb *also[EV_CAT_OUTS - 1];
+        int at[EV_CAT_OUTS - 1];
+        const int n_also = early_pre0s(net, k, also, at);
+        size_t bn_c = (size_t)net->cells[k].pre1.c_out,
+               part = conv_weight_count(&net->cells[k].pre1.conv.spec);
+        for (int t = 0; t < n_also; t++) {
+            bn_c += (size_t)also[t]->c_out;
+            part += conv_weight_count(&also[t]->conv.spec);
+        }
+        eneed(&p->bn_c, bn_c);
+        eneed(&p->part, part);
+    }
     /* scratch of every part, sized for the largest use */
     net->conv = arena_floats(&net->arena, p->conv ? p->conv : 1);
     net->blk_scratch_floats = p->blk_scratch; /* a slot per thread that may get a group */
@@ -801,22 +823,6 @@ static ConvCat preprocess_input(EvalNet *net, int k, const float **src)
     return (ConvCat){src, 1, net->stem_bn.c, 1, 1};
 }
 
-/* The ReLU-conv1x1-BN preprocessings of state 0 that read what cell k's
- * preprocessing of state 1 reads, the output of cell k - 1 (the stem's for
- * k < 1): cell k's own for k = 0 (both read the stem), cell k + 1's unless
- * it follows a reduction (a FactorizedReduce). The forward of cell k's
- * preprocessing makes them from the same gathers (their BN inputs and
- * statistics); their cells then only apply the BN. Returns how many. */
-static int early_pre0s(const EvalNet *net, int k, const ERcb **also)
-{
-    int n = 0;
-    if (k == 0)
-        also[n++] = &net->cells[0].pre0;
-    if (k + 1 < net->spec.layers && !net->cells[k + 1].reduction_prev)
-        also[n++] = &net->cells[k + 1].pre0;
-    return n;
-}
-
 /* out = ReLU-conv1x1-BN of the output of cell k; with also, theirs made
  * from the same gathers (ev_relu_conv_bn_cat_forward). */
 static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k,
@@ -853,7 +859,8 @@ static void cell_forward(EvalNet *net, int k)
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
     int k0 = k >= 2 ? k - 2 : -1;
     const ERcb *also[EV_CAT_OUTS - 1];
-    const int n_also = early_pre0s(net, k, also);
+    int at[EV_CAT_OUTS - 1];
+    const int n_also = early_pre0s(net, k, also, at);
     preprocess_forward(net, &cell->pre1, cell->state[1], k - 1, also, n_also);
     if (cell->reduction_prev) { /* k0 >= 0: a cell follows the first reduction */
         const float *src[CAT_MAX];
@@ -1089,16 +1096,14 @@ static const float *state_grad(EvalNet *net, int k, int j)
 
 /* The backward of preprocess_forward(r, k, also): the output gradient of
  * cell k += the input gradient, through the ReLU; dout: r's output's
- * gradient, the others' the gradients of their cells' state 0. */
+ * gradient, also_dout theirs (the gradients of their cells' state 0). */
 static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k,
-                                const ERcb *const *also, int n_also)
+                                const ERcb *const *also, const float *const *also_dout, int n_also)
 {
-    const float *src[CAT_MAX], *also_dout[EV_CAT_OUTS - 1];
+    const float *src[CAT_MAX];
     float *din[CAT_MAX];
     const ConvCat in = preprocess_input(net, k, src);
     output_grad_blocks(net, k, din);
-    for (int t = 0; t < n_also; t++) /* cell k + 1's, or k + 2's */
-        also_dout[t] = state_grad(net, also[t] == &net->cells[k + 1].pre0 ? k + 1 : k + 2, 0);
     ev_relu_conv_bn_cat_backward(net, r, dout, &in, din, also, also_dout, n_also);
 }
 
@@ -1146,8 +1151,12 @@ static void cell_backward(EvalNet *net, int k)
      * this cell's own (k = 0), and the next cell's, whose backward left the
      * gradient of its state 0 */
     const ERcb *also[EV_CAT_OUTS - 1];
-    const int n_also = early_pre0s(net, k, also);
-    preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, n_also);
+    const float *also_dout[EV_CAT_OUTS - 1];
+    int at[EV_CAT_OUTS - 1];
+    const int n_also = early_pre0s(net, k, also, at);
+    for (int t = 0; t < n_also; t++)
+        also_dout[t] = state_grad(net, at[t], 0);
+    preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, also_dout, n_also);
     if (cell->reduction_prev) {
         const float *src[CAT_MAX];
         float *din[CAT_MAX];
