@@ -199,8 +199,8 @@ static inline __attribute__((always_inline)) void transpose(V *r)
     lanes_across(r, u);
 }
 
-void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, const float *mean,
-                const float *scale, const float *shift, int relu)
+void dwvec_pack(const DwVec *v, float *tile, const float *x, size_t ldx, const float *next,
+                const float *mean, const float *scale, const float *shift, int relu)
 {
     const size_t hw = (size_t)v->h * v->w;
     V m = v_zero(), a = v_zero(), b = v_zero();
@@ -225,7 +225,7 @@ void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, 
         V r[L];
 #pragma GCC unroll 16
         for (int j = 0; j < L; j++)
-            r[j] = n == L ? v_load(x + j * hw + p0) : v_load_first(x + j * hw + p0, n);
+            r[j] = n == L ? v_load(x + j * ldx + p0) : v_load_first(x + j * ldx + p0, n);
         transpose(r);
 #pragma GCC unroll 16
         for (int i = 0; i < L; i++) {

@@ -55,15 +55,15 @@ size_t dwvec_out_floats(const DwVec *v);
 /* tile = 0: its border, which dwvec_pack never writes, once per call. */
 void dwvec_clear(const DwVec *v, float *tile);
 
-/* The padded tile of L planes of x, hw = h w apart: each pixel as it is,
+/* The padded tile of L planes of x, ldx floats apart: each pixel as it is,
  * through a ReLU (relu), or through the BN apply (x - mean) scale + shift
  * then the ReLU (mean not NULL: the L channels' numbers; conv.c's ConvPre
  * formula, so its bits). The L hw floats at next (the block packed next,
  * or NULL; its address is only asked for, never read) are asked for in L1
  * as it goes: x's L streams come from L3 or memory, and the packing had
  * stalled on them. */
-void dwvec_pack(const DwVec *v, float *tile, const float *x, const float *next, const float *mean,
-                const float *scale, const float *shift, int relu);
+void dwvec_pack(const DwVec *v, float *tile, const float *x, size_t ldx, const float *next,
+                const float *mean, const float *scale, const float *shift, int relu);
 
 /* dst's L planes, ldd apart, = (or with add +=) the correlation of the
  * tile with the L channels' k x k weights (wk, each channel's taps
