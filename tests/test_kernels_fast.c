@@ -231,6 +231,67 @@ static void check_pool(int avg, int n, int c, int h, int w, int stride)
     free(din0);
 }
 
+/* The pools of a BN's output read through PoolPre from its input: as the
+ * pools of the output stored (its formula, near: the test's own arithmetic
+ * may not fuse the multiply-add as the kernels' build does), ties (equal
+ * inputs, and a zero scale) to the first element. */
+static void check_pool_pre(int avg, int n, int c, int h, int w, int stride)
+{
+    const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
+    const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * ho * wo;
+    char name[96];
+    snprintf(name, sizeof name, "%s pool s%d through a BN on %dx%dx%dx%d", avg ? "avg" : "max",
+             stride, n, c, h, w);
+    float *x = randn(nx, 2.0f), *g = randn(ny, 1.0f), *bn = randn(3 * (size_t)c, 1.0f);
+    for (size_t i = 1; i < nx; i += 4)
+        x[i] = x[i - 1];
+    float *mean = bn, *scale = bn + c, *shift = bn + 2 * c;
+    scale[c - 1] = 0.0f; /* a channel of equal values */
+    float *stored = buf(nx);
+    for (size_t i = 0; i < nx; i++) {
+        const int ch = (int)(i / ((size_t)h * w) % c);
+        stored[i] = (x[i] - mean[ch]) * scale[ch] + shift[ch];
+    }
+    const PoolPre pre = {mean, scale, shift};
+    float *y = buf(ny), *yr = buf(ny), *din0 = randn(nx, 1.0f), *gx = buf(nx), *gr = buf(nx);
+    memcpy(gx, din0, nx * sizeof *gx);
+    memcpy(gr, din0, nx * sizeof *gr);
+    if (avg) {
+        avgpool3x3_forward_pre(y, x, &pre, n, c, h, w, stride);
+        avgpool3x3_forward(yr, stored, n, c, h, w, stride);
+    } else {
+        maxpool3x3_forward_pre(y, x, &pre, n, c, h, w, stride);
+        maxpool3x3_forward(yr, stored, n, c, h, w, stride);
+        maxpool3x3_backward_pre(gx, g, x, &pre, n, c, h, w, stride);
+        maxpool3x3_backward(gr, g, stored, n, c, h, w, stride);
+    }
+    ok(near(y, yr, ny, 1e-5) && near(gx, gr, nx, 1e-5), "%s: as the pools of the stored output%s",
+       name, avg ? "" : ", forward and backward");
+    float *y1 = buf(ny), *gx1 = buf(nx);
+    memcpy(gx1, din0, nx * sizeof *gx1);
+    parallel_set_threads(1);
+    if (avg) {
+        avgpool3x3_forward_pre(y1, x, &pre, n, c, h, w, stride);
+    } else {
+        maxpool3x3_forward_pre(y1, x, &pre, n, c, h, w, stride);
+        maxpool3x3_backward_pre(gx1, g, x, &pre, n, c, h, w, stride);
+    }
+    parallel_set_threads(2);
+    ok(same_bits(y, y1, ny) && same_bits(gx, gx1, nx), "%s: 1 thread = 2 threads, identical bits",
+       name);
+    free(x);
+    free(g);
+    free(bn);
+    free(stored);
+    free(y);
+    free(yr);
+    free(din0);
+    free(gx);
+    free(gr);
+    free(y1);
+    free(gx1);
+}
+
 /* -------------------------------------------------------------------- BN */
 
 static void bn_run(float *y, float *gx, float *stats, const float *x, const float *g, int n, int c,
@@ -979,6 +1040,12 @@ int main(void)
                 check_pool(avg, pools[i][0], pools[i][1], pools[i][2], pools[i][3], s);
     check_pool(0, 1, 1, 200, 90, 1); /* beyond the plane buffer */
     check_pool(1, 1, 1, 200, 90, 2);
+    for (int avg = 0; avg < 2; avg++)
+        for (int s = 1; s <= 2; s++) {
+            check_pool_pre(avg, 4, 5, 28, 28, s);
+            check_pool_pre(avg, 3, 4, 14, 14, s);
+            check_pool_pre(avg, 1, 2, 200, 90, s); /* beyond the plane buffer */
+        }
     check_bn_threads(16, 16, 64);
     check_bn_threads(3, 5, 49);
     check_relu_cat(4, 16, 16, 3, 28, 28);

@@ -18,6 +18,21 @@ void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, 
 void avgpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride);
 void avgpool3x3_backward(float *din, const float *dout, int n, int c, int h, int w, int stride);
 
+/* The same pools of a BN's output that is never stored: in is the BN's
+ * input, and each value is mapped as it is read, (in - mean[ch]) * scale[ch]
+ * + shift[ch] in channel ch (the formula of a BN's apply, so the values of a
+ * stored output, bit for bit). The max pool's backward recomputes its
+ * arg-max from the mapped values. */
+typedef struct PoolPre {
+    const float *mean, *scale, *shift;
+} PoolPre;
+void maxpool3x3_forward_pre(float *out, const float *in, const PoolPre *pre, int n, int c, int h,
+                            int w, int stride);
+void avgpool3x3_forward_pre(float *out, const float *in, const PoolPre *pre, int n, int c, int h,
+                            int w, int stride);
+void maxpool3x3_backward_pre(float *din, const float *dout, const float *in, const PoolPre *pre,
+                             int n, int c, int h, int w, int stride);
+
 /* out (n, c) = mean over h*w of in (n, c, h, w) */
 void global_avgpool_forward(float *out, const float *in, int n, int c, int hw);
 void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw);

@@ -71,6 +71,9 @@
     X(maxpool3x3_forward)                                                                          \
     X(maxpool3x3_backward)                                                                         \
     X(avgpool3x3_forward)                                                                          \
+    X(maxpool3x3_forward_pre)                                                                      \
+    X(maxpool3x3_backward_pre)                                                                     \
+    X(avgpool3x3_forward_pre)                                                                      \
     X(avgpool3x3_backward)                                                                         \
     X(global_avgpool_forward)                                                                      \
     X(global_avgpool_backward)                                                                     \
@@ -138,6 +141,9 @@
 #define maxpool3x3_forward NN_ISA_NAME(maxpool3x3_forward)
 #define maxpool3x3_backward NN_ISA_NAME(maxpool3x3_backward)
 #define avgpool3x3_forward NN_ISA_NAME(avgpool3x3_forward)
+#define maxpool3x3_forward_pre NN_ISA_NAME(maxpool3x3_forward_pre)
+#define maxpool3x3_backward_pre NN_ISA_NAME(maxpool3x3_backward_pre)
+#define avgpool3x3_forward_pre NN_ISA_NAME(avgpool3x3_forward_pre)
 #define avgpool3x3_backward NN_ISA_NAME(avgpool3x3_backward)
 #define global_avgpool_forward NN_ISA_NAME(global_avgpool_forward)
 #define global_avgpool_backward NN_ISA_NAME(global_avgpool_backward)

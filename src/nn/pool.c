@@ -140,13 +140,31 @@ static inline vf first_max(vf a, vf b, vf c, vf *arg)
  * the windows' neighbours come from the blocks beside by lane shuffles (a
  * padded copy of the row, read one pixel off where it was just stored,
  * stalled every load on store forwarding). */
-static inline vf row_block(const float *x, int c0, int w, vf fill)
+/* A plane's PoolPre: whether it maps, and its channel's numbers. */
+typedef struct RowMap {
+    int on;
+    vf mean, scale, shift;
+} RowMap;
+
+static RowMap row_map(const PoolPre *pre, int ch)
+{
+    if (!pre)
+        return (RowMap){0};
+    return (RowMap){1, vf_set1(pre->mean[ch]), vf_set1(pre->scale[ch]), vf_set1(pre->shift[ch])};
+}
+
+static inline vf row_mapped(vf v, const RowMap *m)
+{
+    return m->on ? (v - m->mean) * m->scale + m->shift : v;
+}
+
+static inline vf row_block(const float *x, int c0, int w, vf fill, const RowMap *m)
 {
     if (w - c0 >= VL)
-        return vf_load(x + c0);
+        return row_mapped(vf_load(x + c0), m);
     if (c0 >= w)
         return fill;
-    return vf_select(vf_lanes_below(w - c0), vf_load_part(x + c0, w - c0), fill);
+    return vf_select(vf_lanes_below(w - c0), row_mapped(vf_load_part(x + c0, w - c0), m), fill);
 }
 
 /* Input row x: its windows at the output columns into hr (max or sum) and
@@ -155,14 +173,14 @@ static inline vf row_block(const float *x, int c0, int w, vf fill)
 static inline __attribute__((always_inline)) void pool_row_windows(const int S, const int avg,
                                                                    const PoolRows *r,
                                                                    const float *x, float *hr,
-                                                                   float *ha)
+                                                                   float *ha, const RowMap *m)
 {
     const vf fill = vf_set1(avg ? 0.0f : -INFINITY), zero = vf_set1(0.0f);
     const int blocks = (r->w + VL - 1) / VL;
-    vf prev = fill, cur = row_block(x, 0, r->w, fill), held = zero, heldk = zero;
+    vf prev = fill, cur = row_block(x, 0, r->w, fill, m), held = zero, heldk = zero;
     for (int b = 0; b < blocks; b++) {
         const int c0 = b * VL;
-        const vf next = row_block(x, c0 + VL, r->w, fill);
+        const vf next = row_block(x, c0 + VL, r->w, fill, m);
         const vf left = vf_shift_in_prev(prev, cur), right = vf_shift_in_next(cur, next);
         vf k = zero;
         const vf v = avg ? (left + cur) + right : first_max(left, cur, right, &k);
@@ -189,12 +207,13 @@ static inline __attribute__((always_inline)) void pool_row_windows(const int S, 
 }
 
 /* Every input row's windows (hrow, harg when arg). */
-static inline __attribute__((always_inline)) void
-pool_plane_rows(const int S, const int avg, const PoolRows *r, const float *x, int arg)
+static inline __attribute__((always_inline)) void pool_plane_rows(const int S, const int avg,
+                                                                  const PoolRows *r, const float *x,
+                                                                  int arg, const RowMap *m)
 {
     for (int iy = 0; iy < r->h; iy++)
         pool_row_windows(S, avg, r, x + (size_t)iy * r->w, prow(r, r->hrow, iy),
-                         arg ? prow(r, r->harg, iy) : NULL);
+                         arg ? prow(r, r->harg, iy) : NULL, m);
 }
 
 /* The four kinds of pool, keyed avg * 2 + stride - 1, each compiled on its
@@ -222,10 +241,11 @@ static inline __attribute__((always_inline)) int window_row(const int S, const P
 
 /* ------------------------------------------------------------- forward */
 
-static inline __attribute__((always_inline)) void
-pool_plane_fwd(const int S, const int avg, const PoolRows *r, const float *x, float *out)
+static inline __attribute__((always_inline)) void pool_plane_fwd(const int S, const int avg,
+                                                                 const PoolRows *r, const float *x,
+                                                                 float *out, const RowMap *m)
 {
-    pool_plane_rows(S, avg, r, x, 0);
+    pool_plane_rows(S, avg, r, x, 0, m);
     for (int oy = 0; oy < r->ho; oy++) {
         const float *hr[3];
         int rows = 0;
@@ -248,16 +268,23 @@ pool_plane_fwd(const int S, const int avg, const PoolRows *r, const float *x, fl
     }
 }
 
-static void pool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride,
-                            int avg)
+/* Pixel i of plane x of channel ch, through pre if any (the formula of
+ * row_mapped): the plain loops' read. */
+static float plane_value(const float *x, const PoolPre *pre, int ch, size_t i)
+{
+    return pre ? (x[i] - pre->mean[ch]) * pre->scale[ch] + pre->shift[ch] : x[i];
+}
+
+static void pool_naive(float *out, const float *in, const PoolPre *pre, int n, int c, int h, int w,
+                       int stride, int avg);
+
+static void pool3x3_forward(float *out, const float *in, const PoolPre *pre, int n, int c, int h,
+                            int w, int stride, int avg)
 {
     const long planes = (long)n * c;
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     if (!pool_rows_fit(h, w, stride)) {
-        if (avg)
-            avgpool3x3_forward_naive(out, in, n, c, h, w, stride);
-        else
-            maxpool3x3_forward_naive(out, in, n, c, h, w, stride);
+        pool_naive(out, in, pre, n, c, h, w, stride, avg);
         return;
     }
 #pragma omp parallel if (planes * ho * wo * 9 >= NN_PARALLEL_MIN_WORK)
@@ -269,7 +296,8 @@ static void pool3x3_forward(float *out, const float *in, int n, int c, int h, in
         for (long q = 0; q < planes; q++) {
             const float *x = in + (size_t)q * h * w;
             float *y = out + (size_t)q * ho * wo;
-#define POOL_FWD(S, AVG) pool_plane_fwd(S, AVG, &r, x, y)
+            const RowMap m = row_map(pre, (int)(q % c));
+#define POOL_FWD(S, AVG) pool_plane_fwd(S, AVG, &r, x, y, &m)
             switch (avg * 2 + stride - 1) {
                 POOL_KIND_CASES(POOL_FWD);
             }
@@ -278,18 +306,30 @@ static void pool3x3_forward(float *out, const float *in, int n, int c, int h, in
     }
 }
 
-void maxpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride)
+void maxpool3x3_forward_pre(float *out, const float *in, const PoolPre *pre, int n, int c, int h,
+                            int w, int stride)
 {
     PROFILE_BEGIN;
-    pool3x3_forward(out, in, n, c, h, w, stride, 0);
+    pool3x3_forward(out, in, pre, n, c, h, w, stride, 0);
     PROFILE_END(PROF_POOL, pool_flops(n, c, h, w, stride));
+}
+
+void avgpool3x3_forward_pre(float *out, const float *in, const PoolPre *pre, int n, int c, int h,
+                            int w, int stride)
+{
+    PROFILE_BEGIN;
+    pool3x3_forward(out, in, pre, n, c, h, w, stride, 1);
+    PROFILE_END(PROF_POOL, pool_flops(n, c, h, w, stride));
+}
+
+void maxpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride)
+{
+    maxpool3x3_forward_pre(out, in, NULL, n, c, h, w, stride);
 }
 
 void avgpool3x3_forward(float *out, const float *in, int n, int c, int h, int w, int stride)
 {
-    PROFILE_BEGIN;
-    pool3x3_forward(out, in, n, c, h, w, stride, 1);
-    PROFILE_END(PROF_POOL, pool_flops(n, c, h, w, stride));
+    avgpool3x3_forward_pre(out, in, NULL, n, c, h, w, stride);
 }
 
 /* ------------------------------------------------------------ backward */
@@ -409,18 +449,19 @@ pool_row_backward(const int S, const int avg, const PoolRows *r, float *dx, int 
 
 static inline __attribute__((always_inline)) void pool_plane_bwd(const int S, const int avg,
                                                                  const PoolRows *r, float *dx,
-                                                                 const float *g, const float *x)
+                                                                 const float *g, const float *x,
+                                                                 const RowMap *m)
 {
     if (!avg)
-        pool_plane_rows(S, 0, r, x, 1);
+        pool_plane_rows(S, 0, r, x, 1, m);
     pool_plane_out_rows(S, avg, r, g);
     for (int iy = 0; iy < r->h; iy++)
         pool_row_backward(S, avg, r, dx + (size_t)iy * r->w, iy);
 }
 
 /* Plain loops: the fallback for planes beyond the stack buffer. */
-static void pool_backward_plain(float *din, const float *dout, const float *in, int n, int c, int h,
-                                int w, int stride, int avg)
+static void pool_backward_plain(float *din, const float *dout, const float *in, const PoolPre *pre,
+                                int n, int c, int h, int w, int stride, int avg)
 {
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     for (long q = 0; q < (long)n * c; q++) {
@@ -438,7 +479,8 @@ static void pool_backward_plain(float *din, const float *dout, const float *in, 
                             continue;
                         if (avg)
                             dx[iy * w + ix] += gv / (float)cnt;
-                        else if (bi < 0 || x[iy * w + ix] > x[bi])
+                        else if (bi < 0 || plane_value(x, pre, (int)(q % c), iy * w + ix) >
+                                               plane_value(x, pre, (int)(q % c), bi))
                             bi = iy * w + ix;
                     }
                 if (!avg)
@@ -447,13 +489,13 @@ static void pool_backward_plain(float *din, const float *dout, const float *in, 
     }
 }
 
-static void pool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h,
-                             int w, int stride, int avg)
+static void pool3x3_backward(float *din, const float *dout, const float *in, const PoolPre *pre,
+                             int n, int c, int h, int w, int stride, int avg)
 {
     const long planes = (long)n * c;
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     if (!pool_rows_fit(h, w, stride)) {
-        pool_backward_plain(din, dout, in, n, c, h, w, stride, avg);
+        pool_backward_plain(din, dout, in, pre, n, c, h, w, stride, avg);
         return;
     }
 #pragma omp parallel if (planes * ho * wo * 9 >= NN_PARALLEL_MIN_WORK)
@@ -465,7 +507,8 @@ static void pool3x3_backward(float *din, const float *dout, const float *in, int
         for (long q = 0; q < planes; q++) {
             float *dx = din + (size_t)q * h * w;
             const float *g = dout + (size_t)q * ho * wo, *x = in ? in + (size_t)q * h * w : NULL;
-#define POOL_BWD(S, AVG) pool_plane_bwd(S, AVG, &r, dx, g, x)
+            const RowMap m = row_map(pre, (int)(q % c));
+#define POOL_BWD(S, AVG) pool_plane_bwd(S, AVG, &r, dx, g, x, &m)
             switch (avg * 2 + stride - 1) {
                 POOL_KIND_CASES(POOL_BWD);
             }
@@ -474,18 +517,24 @@ static void pool3x3_backward(float *din, const float *dout, const float *in, int
     }
 }
 
+void maxpool3x3_backward_pre(float *din, const float *dout, const float *in, const PoolPre *pre,
+                             int n, int c, int h, int w, int stride)
+{
+    PROFILE_BEGIN;
+    pool3x3_backward(din, dout, in, pre, n, c, h, w, stride, 0);
+    PROFILE_END(PROF_POOL, pool_flops(n, c, h, w, stride));
+}
+
 void maxpool3x3_backward(float *din, const float *dout, const float *in, int n, int c, int h, int w,
                          int stride)
 {
-    PROFILE_BEGIN;
-    pool3x3_backward(din, dout, in, n, c, h, w, stride, 0);
-    PROFILE_END(PROF_POOL, pool_flops(n, c, h, w, stride));
+    maxpool3x3_backward_pre(din, dout, in, NULL, n, c, h, w, stride);
 }
 
 void avgpool3x3_backward(float *din, const float *dout, int n, int c, int h, int w, int stride)
 {
     PROFILE_BEGIN;
-    pool3x3_backward(din, dout, NULL, n, c, h, w, stride, 1);
+    pool3x3_backward(din, dout, NULL, NULL, n, c, h, w, stride, 1);
     PROFILE_END(PROF_POOL, pool_flops(n, c, h, w, stride));
 }
 
@@ -526,7 +575,8 @@ void global_avgpool_backward(float *din, const float *dout, int n, int c, int hw
     PROFILE_END(PROF_POOL, 1.0 * n * c * hw);
 }
 
-static void pool_naive(float *out, const float *in, int n, int c, int h, int w, int stride, int avg)
+static void pool_naive(float *out, const float *in, const PoolPre *pre, int n, int c, int h, int w,
+                       int stride, int avg)
 {
     const int ho = pool3x3_out_size(h, stride), wo = pool3x3_out_size(w, stride);
     for (long q = 0; q < (long)n * c; q++)
@@ -540,7 +590,8 @@ static void pool_naive(float *out, const float *in, int n, int c, int h, int w, 
                         int iy = oy * stride - 1 + ky, ix = ox * stride - 1 + kx;
                         if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                             continue;
-                        float v = in[((size_t)q * h + iy) * w + ix];
+                        float v = plane_value(in + (size_t)q * h * w, pre, (int)(q % c),
+                                              (size_t)iy * w + ix);
                         m = v > m ? v : m;
                         s += v;
                         cnt++;
@@ -551,12 +602,12 @@ static void pool_naive(float *out, const float *in, int n, int c, int h, int w, 
 
 void maxpool3x3_forward_naive(float *out, const float *in, int n, int c, int h, int w, int stride)
 {
-    pool_naive(out, in, n, c, h, w, stride, 0);
+    pool_naive(out, in, NULL, n, c, h, w, stride, 0);
 }
 
 void avgpool3x3_forward_naive(float *out, const float *in, int n, int c, int h, int w, int stride)
 {
-    pool_naive(out, in, n, c, h, w, stride, 1);
+    pool_naive(out, in, NULL, n, c, h, w, stride, 1);
 }
 
 /* ----------------------------------------------- k x k average, no padding */

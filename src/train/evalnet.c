@@ -341,6 +341,13 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
         if (ge->input < 2 && !reads_bn_on_load(&cell->ops[e]))
             cell->bn_read[ge->input] = 0;
     }
+    for (int j = 0; j < 2; j++) { /* made only for ops other than pools */
+        cell->pool_read[j] = !cell->kept[j] && (j == 1 || !reduction_prev);
+        for (int e = 0; e < 2 * nodes; e++)
+            if (cell->edges[e].input == j && cell->edges[e].op != OP_MAX_POOL_3X3 &&
+                cell->edges[e].op != OP_AVG_POOL_3X3)
+                cell->pool_read[j] = 0;
+    }
     /* pools of the same kind on the same state: one group */
     int groups = 0;
     for (int e = 0; e < 2 * nodes; e++) {
@@ -747,33 +754,78 @@ static int shared_last(const ECell *cell, int e, int nodes)
     return 1;
 }
 
-static void pool_forward(EvalNet *net, const EOp *op, float *out, const float *in)
+/* Whether state j of the cell is not made at this step: only pools read
+ * it (pool_read), and the BN's statistics are the batch's, taken as its
+ * input was made, so that its readers apply it as ebn_apply would. */
+static int state_unmade(const EvalNet *net, const ECell *cell, int j)
 {
-    if (op->kind == OP_MAX_POOL_3X3)
-        maxpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
-    else
-        avgpool3x3_forward(out, in, net->n, op->c, op->h, op->w, op->stride);
+    return j < 2 && cell->pool_read[j] && ev_stats_fused(net);
 }
 
-/* ds += the pool's input gradient from g, its output's. */
-static void pool_backward(EvalNet *net, const EOp *op, float *ds, const float *g, const float *in)
+/* The BN whose output is state j < 2 (its preprocessing's), and its input
+ * (x). */
+static const EBn *state_bn(const ECell *cell, int j, const float **x)
 {
+    const ERcb *r = j == 0 ? &cell->pre0 : &cell->pre1;
+    if (j == 0 && cell->reduction_prev) {
+        *x = cell->pre0_fr.x;
+        return &cell->pre0_fr.bn;
+    }
+    *x = r->x;
+    return &r->bn;
+}
+
+/* A pool's input, state j: the state, or where it is not made its BN input,
+ * with *pre (then returned) that BN's numbers. */
+static const PoolPre *pool_input(EvalNet *net, const ECell *cell, int j, const float **in,
+                                 PoolPre *pre)
+{
+    if (!state_unmade(net, cell, j)) {
+        *in = cell->state[j];
+        return NULL;
+    }
+    const ConvPre bn = ebn_pre(net, state_bn(cell, j, in));
+    *pre = (PoolPre){bn.mean, bn.scale, bn.shift};
+    return pre;
+}
+
+static void pool_forward(EvalNet *net, const ECell *cell, const EOp *op, float *out, int j)
+{
+    const float *in;
+    PoolPre buf;
+    const PoolPre *pre = pool_input(net, cell, j, &in, &buf);
     if (op->kind == OP_MAX_POOL_3X3)
-        maxpool3x3_backward(ds, g, in, net->n, op->c, op->h, op->w, op->stride);
+        maxpool3x3_forward_pre(out, in, pre, net->n, op->c, op->h, op->w, op->stride);
     else
+        avgpool3x3_forward_pre(out, in, pre, net->n, op->c, op->h, op->w, op->stride);
+}
+
+/* ds += the pool's input gradient from g, its output's (state j its
+ * input). */
+static void pool_backward(EvalNet *net, const ECell *cell, const EOp *op, float *ds, const float *g,
+                          int j)
+{
+    if (op->kind == OP_MAX_POOL_3X3) {
+        const float *in;
+        PoolPre buf;
+        const PoolPre *pre = pool_input(net, cell, j, &in, &buf);
+        maxpool3x3_backward_pre(ds, g, in, pre, net->n, op->c, op->h, op->w, op->stride);
+    } else {
         avgpool3x3_backward(ds, g, net->n, op->c, op->h, op->w, op->stride);
+    }
 }
 
 /* to->node (= or +=) the op's output after its drop-path: the ops ending in
  * a BN write it from the BN's apply pass, the pools through the cell's
  * scratch (EScratch.t). */
-static void op_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
+static void op_forward(EvalNet *net, const ECell *cell, const EOp *op, const EDest *to, int j)
 {
     float *out = net->sc.t;
+    const float *in = cell->state[j];
     switch (op->kind) {
     case OP_MAX_POOL_3X3:
     case OP_AVG_POOL_3X3:
-        pool_forward(net, op, out, in);
+        pool_forward(net, cell, op, out, j);
         break;
     case OP_SKIP_CONNECT: { /* strided: a FactorizedReduce of the state */
         const ConvCat state = {&in, 1, op->c, 1, 0};
@@ -861,12 +913,13 @@ static void cell_forward(EvalNet *net, int k)
     const ERcb *also[EV_CAT_OUTS - 1];
     int at[EV_CAT_OUTS - 1];
     const int n_also = early_pre0s(net, k, also, at);
-    preprocess_forward(net, &cell->pre1, cell->state[1], k - 1, also, n_also);
+    preprocess_forward(net, &cell->pre1, state_unmade(net, cell, 1) ? NULL : cell->state[1], k - 1,
+                       also, n_also);
     if (cell->reduction_prev) { /* k0 >= 0: a cell follows the first reduction */
         const float *src[CAT_MAX];
         const ConvCat in = output_cat(net, k0, src);
         ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0, NULL}, &in);
-    } else { /* its BN input made by an earlier forward (early_pre0s) */
+    } else if (!state_unmade(net, cell, 0)) { /* its BN input made earlier (early_pre0s) */
         ev_relu_conv_bn_apply(net, &cell->pre0, cell->state[0]);
     }
     for (int i = 0; i < nodes; i++) {
@@ -879,9 +932,8 @@ static void cell_forward(EvalNet *net, int k)
                 continue;
             if (ident >= 0) { /* the BN's apply adds the identity's input */
                 op_forward(
-                    net, op,
-                    &(EDest){node, op_drop(net, op), 0, cell->state[cell->edges[ident].input]},
-                    cell->state[j]);
+                    net, cell, op,
+                    &(EDest){node, op_drop(net, op), 0, cell->state[cell->edges[ident].input]}, j);
                 continue;
             }
             if (op->drop < 0) { /* identity */
@@ -891,11 +943,11 @@ static void cell_forward(EvalNet *net, int k)
             if (cell->shared[e] >= 0) { /* a pool run by its group's first edge */
                 float *pooled = net->sc.shared_pool[cell->shared[e]];
                 if (shared_first(cell, e))
-                    pool_forward(net, op, pooled, cell->state[j]);
+                    pool_forward(net, cell, op, pooled, j);
                 droppath_forward(node, pooled, op_drop(net, op), n, per, e & 1);
                 continue;
             }
-            op_forward(net, op, &(EDest){node, op_drop(net, op), e & 1, NULL}, cell->state[j]);
+            op_forward(net, cell, op, &(EDest){node, op_drop(net, op), e & 1, NULL}, j);
         }
     }
 }
@@ -1005,19 +1057,6 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux)
 
 /* ------------------------------------------------------------------ backward */
 
-/* The BN whose output is state j < 2 (its preprocessing's), and its input
- * (x). */
-static const EBn *state_bn(const ECell *cell, int j, const float **x)
-{
-    const ERcb *r = j == 0 ? &cell->pre0 : &cell->pre1;
-    if (j == 0 && cell->reduction_prev) {
-        *x = cell->pre0_fr.x;
-        return &cell->pre0_fr.bn;
-    }
-    *x = r->x;
-    return &r->bn;
-}
-
 /* ds: the gradient of the op's input state j, dnode its output node's */
 static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, float *ds,
                         const float *dnode)
@@ -1051,7 +1090,7 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
     }
     float *g = net->sc.t;
     droppath_backward(g, dnode, scale, n, per);
-    pool_backward(net, op, ds, g, cell->state[j]);
+    pool_backward(net, cell, op, ds, g, j);
 }
 
 /* A shared pool's edge e: its output's gradient summed over the group (the
@@ -1065,7 +1104,7 @@ static void shared_backward(EvalNet *net, const ECell *cell, int e, float *ds, c
     droppath_forward(g, dnode, op_drop(net, op), net->n, (size_t)op->c * op->ho * op->wo,
                      !shared_last(cell, e, nodes));
     if (shared_first(cell, e))
-        pool_backward(net, op, ds, g, cell->state[cell->edges[e].input]);
+        pool_backward(net, cell, op, ds, g, cell->edges[e].input);
 }
 
 /* The output gradient of cell k as the blocks of preprocess_input's
@@ -1117,7 +1156,7 @@ static void cell_backward(EvalNet *net, int k)
      * reads them */
     int k0 = k >= 2 ? k - 2 : -1;
     for (int j = 0; j < 2; j++)
-        if (!cell->kept[j] && !cell->bn_read[j]) {
+        if (!cell->kept[j] && !cell->bn_read[j] && !state_unmade(net, cell, j)) {
             const float *x;
             const EBn *bn = state_bn(cell, j, &x);
             ebn_apply(net, bn, &(EDest){cell->state[j], NULL, 0, NULL}, x, (int)hw, 0);

@@ -328,7 +328,7 @@ static void ebn_grad_finish(EvalNet *net, const EBn *bn, int hw)
 /* Whether a sep_conv or dil_conv forward takes its BNs' statistics in its
  * blocks: while training, and not with sync_bn (its sums span the
  * processes: batchnorm_forward_train's passes). */
-static int stats_fused(const EvalNet *net)
+int ev_stats_fused(const EvalNet *net)
 {
     return net->mode != EVAL_TEST && !bn_sync_hook;
 }
@@ -583,7 +583,7 @@ void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const 
         wt[t][0] = net->w + q->conv.w;
         outs[t] = (ConvCatOut){.s = &q->conv.spec, .weight = wt[t], .out = q->x};
     }
-    const int fused = stats_fused(net), hw = r->h * r->w;
+    const int fused = ev_stats_fused(net), hw = r->h * r->w;
     cat_forward(net, outs, 1 + n_also, in, fused, r->h, r->w);
     size_t off = 2 * (size_t)r->c_out;
     for (int t = 0; t < n_also; t++) {
@@ -591,13 +591,18 @@ void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const 
             ebn_stats_finish(net, &also[t]->bn, hw, off);
         off += 2 * (size_t)also[t]->c_out;
     }
-    ebn_out(net, &r->bn, &(EDest){out, NULL, 0, NULL}, r->x, hw, fused);
+    if (out)
+        ebn_out(net, &r->bn, &(EDest){out, NULL, 0, NULL}, r->x, hw, fused);
+    else if (fused) /* its output never stored: its readers apply the BN */
+        ebn_stats_finish(net, &r->bn, hw, 0);
+    else
+        ebn_stats(net, &r->bn, r->x, hw);
 }
 
 void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out)
 {
     const EDest to = {out, NULL, 0, NULL};
-    if (stats_fused(net))
+    if (ev_stats_fused(net))
         ebn_apply(net, &r->bn, &to, r->x, r->h * r->w, 0);
     else
         ebn_to(net, &r->bn, &to, r->x, r->h * r->w);
@@ -632,7 +637,7 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const Conv
 {
     const ConvCat two = {in->src, in->count, in->c, 2, 0};
     const float *wt[2] = {net->w + f->a.w, net->w + f->b.w};
-    const int fused = stats_fused(net);
+    const int fused = ev_stats_fused(net);
     cat_forward(net, &(ConvCatOut){.s = &f->a.spec, .weight = wt, .out = f->x}, 1, &two, fused,
                 f->h, f->w);
     ebn_out(net, &f->bn, to, f->x, f->ho * f->wo, fused);
@@ -662,7 +667,7 @@ static const ConvPre state_relu = {.add = 1};
  * (stats_fused), so the BNs make one pass each: the last one's apply. */
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
 {
-    const int hwo = op->ho * op->wo, fused = stats_fused(net);
+    const int hwo = op->ho * op->wo, fused = ev_stats_fused(net);
     const ConvPost stats = {0}, *post = fused ? &stats : NULL;
     float *const *x = op->x[0] ? op->x : net->sc.blk_x;
     for (int b = 0; b < op->blocks; b++) {

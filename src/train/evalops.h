@@ -122,9 +122,11 @@ typedef struct ECell {
      * input in the backward, unless the concat keeps them (kept[j]) or
      * every op that reads state j in the backward applies its BN as it
      * loads it (bn_read[j]: sep_conv and dil_conv do; an identity reads
-     * nothing) */
+     * nothing); where only pools read state j and it comes from a
+     * ReLU-conv1x1-BN (pool_read[j]), it is not even made while training:
+     * the pools read its BN input through the BN (pool.h's PoolPre) */
     float *state[2 + GENOTYPE_MAX_NODES];
-    int kept[2], bn_read[2];
+    int kept[2], bn_read[2], pool_read[2];
     EScratch sc;
     /* its output's gradient, laid out state by state (output_grad) */
     float *dout;
@@ -223,6 +225,9 @@ void ebn_forward(EvalNet *net, const EBn *bn, float *out, const float *in, int h
 void ebn_stats(EvalNet *net, const EBn *bn, const float *in, int hw);
 /* that block's ConvPre, with the statistics of the current pass */
 ConvPre ebn_pre(EvalNet *net, const EBn *bn);
+/* Whether the BNs' statistics are taken by the kernels that make their
+ * inputs (evalops.c): while training, and not with sync_bn. */
+int ev_stats_fused(const EvalNet *net);
 /* din = (not +=) the input gradient; the weight gradients += theirs. The
  * output gradient of image i is dout_scale[i] * dout (NULL: 1; a drop-path
  * after the BN). */
@@ -236,7 +241,8 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
  * (n_also < EV_CAT_OUTS of them), the preprocessings of other cells that
  * read the same input get their BN inputs x (and while training their
  * statistics) from the same gathers; ev_relu_conv_bn_apply makes their
- * outputs when their cells run. */
+ * outputs when their cells run. With out NULL, r's output is not made (its
+ * BN's statistics are). */
 #define CAT_MAX (2 + GENOTYPE_MAX_NODES)
 #define EV_CAT_OUTS 3
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in,
