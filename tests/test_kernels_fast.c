@@ -900,6 +900,27 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
        "block's");
     ok(same_bits(bn_got + 2 * c_out, bn_want + 2 * c_out, 2 * (size_t)c),
        "... and the sums of the BN before it, taken from the gradient it writes");
+    /* adding into a gradient that holds the other readers' share: the sums
+     * of the BN before it over the whole of it, as it stands after the add */
+    float *d0 = randn(nin, 1.0f), *dadd = buf(nin), *dwant = buf(nin), *bn_add = buf(2 * (size_t)c);
+    float *ddw_add = buf(ndw), *dpw_add = buf(npw), *bn_add_want = buf(2 * (size_t)c);
+    float *coef_add = buf(3 * (size_t)c);
+    memcpy(dadd, d0, nin * sizeof *dadd);
+    for (size_t i = 0; i < nin; i++)
+        dwant[i] = d0[i] + dx_want[i];
+    memset(sums + 2 * c_out, 0, 2 * (size_t)c * sizeof *sums);
+    const ConvPre pre_add = {mean, scale, shift, 1, sums + 2 * c_out, sums + 2 * c_out + c};
+    conv2d_dw_pw_backward(&dw, &pw, &pre_add, &post, dadd, ddw_add, dpw_add, g, x, NULL, wd, wp, n,
+                          h, w, scratch);
+    batchnorm_grad_finish(coef_add, bn_add, bn_add + c, sums + 2 * c_out, sums + 2 * c_out + c,
+                          (double)n * hw, invstd, ones, c);
+    batchnorm_backward_set(NULL, bn_add_want, bn_add_want + c, dwant, NULL, x, mean, invstd, NULL,
+                           n, c, hw);
+    ok(near(dadd, dwant, nin, 1e-6) && near(bn_add, bn_add_want, 2 * (size_t)c, 1e-5),
+       "... adding into a gradient: the sum, and the sums of the BN before it over the whole "
+       "gradient after the add");
+    free(d0), free(dadd), free(dwant), free(bn_add), free(ddw_add), free(dpw_add);
+    free(bn_add_want), free(coef_add);
     /* step 3 against batchnorm_backward_set's input gradient */
     float *d1_want = buf(nin), *d1_got = buf(nin);
     batchnorm_backward_set(d1_want, bn_want, bn_want + c, dx_want, NULL, x, mean, invstd, ones, n,

@@ -76,8 +76,8 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
 typedef struct ConvPre {
     const float *mean, *scale, *shift;
     int add;          /* the backward adds (+=) the gradient under the ReLU */
-    double *sg, *sgx; /* backward, without add: += the sums of this BN's
-                       * backward (din is its output gradient), or NULL */
+    double *sg, *sgx; /* backward: += the sums of this BN's backward (din
+                       * its output gradient), or NULL */
 } ConvPre;
 typedef struct ConvPost {
     double *mean2; /* the forward */
@@ -107,9 +107,11 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
  * forward's keep, the same bits) or, with kept NULL, recomputed; the
  * gradient between the two convolutions never leaves cache. With pre (as
  * the forward's), din = (not +=) the gradient of the BN output under the
- * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0, and with
- * pre->sg that BN's backward sums taken from it; or, with pre->add, din +=
- * it (a state read by several ops). With post, dout is the output gradient
+ * ReLU: the input gradient where ReLU(BN(in)) > 0, else 0; or, with
+ * pre->add, din += it (a state read by several ops). With pre->sg, that
+ * BN's backward sums taken from din image by image as the block leaves it
+ * (with add, for the last op to add into it: din is then the BN's whole
+ * output gradient). With post, dout is the output gradient
  * of the BN after the block (see the forward). Runs in the calling thread. */
 void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
                            const ConvPost *post, float *din, float *ddw, float *dpw,

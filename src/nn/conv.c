@@ -1919,7 +1919,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     float *tile = scratch, *gmid = scratch + (size_t)c * ldg, *xt = scratch + 2 * (size_t)c * ldg;
     float *dxt = pre && pre->add ? xt + (size_t)c * hw : NULL;
     float *ga = xt + 2 * (size_t)c * hw;
-    const int sums = pre && pre->sg && !pre->add;
+    const int sums = pre && pre->sg; /* with add: over din as it stands after the image's */
     double t_dw = 0.0, t_pw = 0.0, t_bn = 0.0;
     if (!d.planned) {
         for (int i = 0; i < n; i++) {
@@ -1943,8 +1943,8 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                 relu_mask_add(din + (size_t)i * c * hw, dx, x, (size_t)c * hw);
             else if (pre)
                 relu_mask_in_place(dx, x, (size_t)c * hw);
-            if (sums)
-                pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
+            if (sums) /* over din as it stands (with add, dx is only this op's share) */
+                pre_sums(pre, din + (size_t)i * c * hw, in + (size_t)i * c * hw, c, hw, &t_bn);
         }
         return; /* the naive path is not profiled (conv2d_*_naive are references) */
     }

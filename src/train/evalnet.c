@@ -1057,9 +1057,10 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux)
 
 /* ------------------------------------------------------------------ backward */
 
-/* ds: the gradient of the op's input state j, dnode its output node's */
+/* ds: the gradient of the op's input state j, dnode its output node's;
+ * coef (may be NULL): ev_sep_dil_backward's, for the state's BN. */
 static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, float *ds,
-                        const float *dnode)
+                        const float *dnode, float *coef)
 {
     int n = net->n;
     size_t per = (size_t)op->c * op->ho * op->wo;
@@ -1082,9 +1083,9 @@ static void op_backward(EvalNet *net, const ECell *cell, const EOp *op, int j, f
         if (j < 2 && cell->bn_read[j]) {
             const float *x;
             const EBn *bn = state_bn(cell, j, &x);
-            ev_sep_dil_backward(net, op, ds, dnode, scale, x, bn);
+            ev_sep_dil_backward(net, op, ds, dnode, scale, x, bn, coef);
         } else {
-            ev_sep_dil_backward(net, op, ds, dnode, scale, cell->state[j], NULL);
+            ev_sep_dil_backward(net, op, ds, dnode, scale, cell->state[j], NULL, NULL);
         }
         return;
     }
@@ -1135,15 +1136,33 @@ static const float *state_grad(EvalNet *net, int k, int j)
 
 /* The backward of preprocess_forward(r, k, also): the output gradient of
  * cell k += the input gradient, through the ReLU; dout: r's output's
- * gradient, also_dout theirs (the gradients of their cells' state 0). */
+ * gradient, also_dout theirs (the gradients of their cells' state 0);
+ * coefs: their BNs' coefficients where an op took their sums. */
 static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k,
-                                const ERcb *const *also, const float *const *also_dout, int n_also)
+                                const ERcb *const *also, const float *const *also_dout, int n_also,
+                                const float *const *coefs)
 {
     const float *src[CAT_MAX];
     float *din[CAT_MAX];
     const ConvCat in = preprocess_input(net, k, src);
     output_grad_blocks(net, k, din);
-    ev_relu_conv_bn_cat_backward(net, r, dout, &in, din, also, also_dout, n_also);
+    ev_relu_conv_bn_cat_backward(net, r, dout, &in, din, also, also_dout, n_also, coefs);
+}
+
+/* The op whose backward adds last into the gradient of state j < 2 (the
+ * backward runs the edges from the last: the first edge reading it), where
+ * it is a sep_conv or dil_conv reading the state through its
+ * preprocessing's BN (bn_read): its backward takes that BN's sums as it
+ * leaves the gradient, so that the preprocessing's backward needs no pass
+ * of its own for them; else -1. */
+static int state_sums_edge(const ECell *cell, int j, int nodes)
+{
+    if (cell->kept[j] || !cell->bn_read[j] || (j == 0 && cell->reduction_prev))
+        return -1;
+    for (int e = 0; e < 2 * nodes; e++)
+        if (cell->edges[e].input == j)
+            return cell->ops[e].drop >= 0 && cell->ops[e].kind != OP_SKIP_CONNECT ? e : -1;
+    return -1;
 }
 
 static void cell_backward(EvalNet *net, int k)
@@ -1179,12 +1198,18 @@ static void cell_backward(EvalNet *net, int k)
                 ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
     /* node i's gradient is whole once every later node's ops are done */
+    int sums_at[2];
+    for (int j = 0; j < 2; j++) {
+        sums_at[j] = state_sums_edge(cell, j, nodes);
+        cell->coef_ready[j] = sums_at[j] >= 0;
+    }
     for (int e = 2 * nodes - 1; e >= 0; e--) {
-        float *din = ds[cell->edges[e].input];
+        const int j = cell->edges[e].input;
+        float *coef = j < 2 && e == sums_at[j] ? (j ? cell->pre1.coef : cell->pre0.coef) : NULL;
         if (cell->shared[e] >= 0)
-            shared_backward(net, cell, e, din, ds[2 + e / 2]);
+            shared_backward(net, cell, e, ds[j], ds[2 + e / 2]);
         else
-            op_backward(net, cell, &cell->ops[e], cell->edges[e].input, din, ds[2 + e / 2]);
+            op_backward(net, cell, &cell->ops[e], j, ds[j], ds[2 + e / 2], coef);
     }
     /* with it the state-0 preprocessings its forward made (early_pre0s):
      * this cell's own (k = 0), and the next cell's, whose backward left the
@@ -1193,9 +1218,12 @@ static void cell_backward(EvalNet *net, int k)
     const float *also_dout[EV_CAT_OUTS - 1];
     int at[EV_CAT_OUTS - 1];
     const int n_also = early_pre0s(net, k, also, at);
-    for (int t = 0; t < n_also; t++)
+    const float *coefs[EV_CAT_OUTS] = {cell->coef_ready[1] ? cell->pre1.coef : NULL};
+    for (int t = 0; t < n_also; t++) {
         also_dout[t] = state_grad(net, at[t], 0);
-    preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, also_dout, n_also);
+        coefs[1 + t] = net->cells[at[t]].coef_ready[0] ? also[t]->coef : NULL;
+    }
+    preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, also_dout, n_also, coefs);
     if (cell->reduction_prev) {
         const float *src[CAT_MAX];
         float *din[CAT_MAX];

@@ -80,6 +80,7 @@ void eplan_relu_conv_bn(EPlan *p, ERcb *r, int c_in, int c_out, int h, int w)
     eplan_conv(p, &r->conv, c_in, c_out, 1, 1, 0, 1, 1, h, w);
     eplan_bn(p, &r->bn, c_out);
     r->x = arena_floats_live(&p->net->arena, n * (size_t)c_out * (size_t)h * (size_t)w, p->kept);
+    r->coef = arena_floats(&p->net->arena, 3 * (size_t)c_out);
     /* read from a cell's states (ConvCat): per image group, the gathered
      * ReLU and its gradient, and the output's gradient (its BN fused); the
      * partial weight gradients; the BN's statistics and backward sums */
@@ -610,7 +611,8 @@ void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out)
 
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din, const ERcb *const *also,
-                                  const float *const *also_dout, int n_also)
+                                  const float *const *also_dout, int n_also,
+                                  const float *const *coefs)
 {
     const float *wt[EV_CAT_OUTS][1];
     float *gw[EV_CAT_OUTS][1], *coef = net->bn_coef;
@@ -619,9 +621,13 @@ void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout
     for (int t = 0; t <= n_also; t++) { /* their BNs' coefficients side by side */
         const ERcb *q = t ? also[t - 1] : r;
         const float *g = t ? also_dout[t - 1] : dout;
-        ebn_grad_coef(net, &q->bn, g, NULL, q->x, q->h * q->w, coef);
         post[t] = ebn_post(net, &q->bn, NULL, NULL, q->x);
-        post[t].coef = coef;
+        if (coefs && coefs[t]) {
+            post[t].coef = coefs[t];
+        } else {
+            ebn_grad_coef(net, &q->bn, g, NULL, q->x, q->h * q->w, coef);
+            post[t].coef = coef;
+        }
         coef += 3 * (size_t)q->c_out;
         wt[t][0] = net->w + q->conv.w;
         gw[t][0] = net->gw + q->conv.w;
@@ -711,7 +717,7 @@ static void kept_post_sums(EvalNet *net, const EBn *bn, const float *dout, const
  * gradient; each BN's input gradient made image by image as the block's
  * backward reads it. */
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
-                         const float *dout_scale, const float *in, const EBn *bn)
+                         const float *dout_scale, const float *in, const EBn *bn, float *coef)
 {
     ConvPre first = state_relu;
     if (bn) {
@@ -744,6 +750,11 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *d
         dout = net->sc.dmid;
         ebn_grad_finish(net, &op->bn[0], hwo);
     }
-    dwpw_backward(net, &op->dw[0], &op->pw[0], &first, 0, &post, din, dout, in, dw[0], op->h,
+    const int sums = bn && coef;
+    dwpw_backward(net, &op->dw[0], &op->pw[0], &first, sums, &post, din, dout, in, dw[0], op->h,
                   op->w);
+    if (sums) {
+        ebn_grad_finish(net, bn, op->h * op->w);
+        memcpy(coef, net->bn_coef, 3 * (size_t)bn->c * sizeof *coef);
+    }
 }

@@ -64,7 +64,9 @@ typedef struct ERcb {
     ECv conv;
     EBn bn;
     int c_in, c_out, h, w;
-    float *x; /* BN input, kept from the forward for the backward */
+    float *x;    /* BN input, kept from the forward for the backward */
+    float *coef; /* its BN backward's coefficients where an op's backward
+                  * took its sums (ev_sep_dil_backward's coef) */
 } ERcb;
 
 /* ReLU -> [conv1x1 s2 (x), conv1x1 s2 (x[1:, 1:])] -> concat -> BN, read
@@ -127,6 +129,9 @@ typedef struct ECell {
      * the pools read its BN input through the BN (pool.h's PoolPre) */
     float *state[2 + GENOTYPE_MAX_NODES];
     int kept[2], bn_read[2], pool_read[2];
+    /* in the backward: whether the BN of state j has its coefficients in
+     * its ERcb.coef (state_sums_edge) */
+    int coef_ready[2];
     EScratch sc;
     /* its output's gradient, laid out state by state (output_grad) */
     float *dout;
@@ -250,10 +255,14 @@ void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const 
 void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out);
 /* The backward of r (dout, its output's gradient) and with also, of
  * theirs (also_dout: their outputs' gradients) from the same gathers, all
- * their input gradients summed before they are added into din. */
+ * their input gradients summed before they are added into din. coefs (may
+ * be NULL), r's then theirs: each BN's backward coefficients where an op
+ * took its sums (its ERcb.coef), else NULL: taken here, a pass over the
+ * output gradient and the BN input. */
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din, const ERcb *const *also,
-                                  const float *const *also_dout, int n_also);
+                                  const float *const *also_dout, int n_also,
+                                  const float *const *coefs);
 /* A FactorizedReduce of ReLU(in), in one phase-1 ConvCat (a cell's states,
  * or one state for a strided skip_connect): f->x (kept for the backward)
  * and the BN's output written where `to` says. The backward adds the input
@@ -267,9 +276,12 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const f
  * through that ReLU, into din. With bn (may be NULL), the backward's `in`
  * is the state's BN input, and that BN (ebn_pre's numbers) is applied as
  * the blocks read it, before the ReLU: the state itself need not be made
- * again. */
+ * again. With coef too (the last op whose backward adds into din, which is
+ * then that BN's whole output gradient), that BN's backward: its sums
+ * taken as the first block leaves din, its weight gradients, and its
+ * coefficients into coef (3 bn->c floats). */
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in);
 void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *dout,
-                         const float *dout_scale, const float *in, const EBn *bn);
+                         const float *dout_scale, const float *in, const EBn *bn, float *coef);
 
 #endif
