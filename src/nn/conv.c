@@ -2025,9 +2025,21 @@ static void relu_cat_image(float *restrict xt, const ConvCat *in, int i, size_t 
 }
 
 /* One row of a phase: d[j] = ReLU(r[2j]) for j < wo, r holding n >= 2wo - 1
- * pixels; 8 at a time, the row's end one by one. */
+ * pixels. AVX-512: 16 at a time, the row's end by masks (a 28-pixel row's
+ * phase in one step, where 8 at a time left 6 of its 14 one by one); else
+ * 8 at a time, the row's end one by one. */
 static inline void phase_row_gather(float *restrict d, const float *restrict r, int n, int wo)
 {
+#ifdef __AVX512F__
+    for (int j = 0; j < wo; j += 16) {
+        const int left = n - 2 * j;
+        const vf a = _mm512_maskz_loadu_ps(strip_lanes(0, left), r + 2 * j),
+                 b = _mm512_maskz_loadu_ps(strip_lanes(0, left - 16), r + 2 * j + 16);
+        const vf v = vf_evens(a, b);
+        _mm512_mask_storeu_ps(d + j, strip_lanes(0, wo - j),
+                              vf_if_gt(v, vf_set1(0.0f), v, vf_set1(0.0f)));
+    }
+#else
     const v8 zero = v8_set1(0.0f);
     int j = 0;
     for (; 2 * j + 16 <= n; j += 8) {
@@ -2036,6 +2048,7 @@ static inline void phase_row_gather(float *restrict d, const float *restrict r, 
     }
     for (; j < wo; j++)
         d[j] = r[2 * j] > 0.0f ? r[2 * j] : 0.0f;
+#endif
 }
 
 /* Its adjoint through the ReLU: d[2j] += g[j] where x[2j] > 0; the odd
