@@ -142,12 +142,18 @@ typedef struct ConvCat {
 } ConvCat;
 /* The scratch floats of either, with or without post. */
 size_t conv_relu_cat_scratch_floats(const ConvSpec *s, int phases, int h, int w);
+/* The floats more that a FactorizedReduce s of an h x w input needs when it
+ * runs with others of one phase (ConvCatOut.phases 2). */
+size_t conv_relu_cat_fr_scratch_floats(const ConvSpec *s, int h, int w);
 /* One convolution of a ConvCat: s, weight (one per phase), post; the
  * forward writes out, the backward reads dout and adds into dweight (one
  * per phase). With one phase, several convolutions of the same input (the
- * preprocessings of two cells that read one cell's output) share its
+ * preprocessings of the cells that read one cell's output) share its
  * gathers: the forward gives each the bits of its own call; the backward
- * sums their input gradients before it adds them under the ReLU, in order. */
+ * sums their input gradients before it adds them under the ReLU, in order.
+ * One of them, not the first, may be a FactorizedReduce (phases 2; else
+ * 0, the input's): its two phases taken from the gathered image in cache,
+ * its input gradient spread into the sum there. */
 typedef struct ConvCatOut {
     const ConvSpec *s;
     const float *const *weight;
@@ -155,6 +161,7 @@ typedef struct ConvCatOut {
     float *out;
     const float *dout;
     float *const *dweight;
+    int phases;
 } ConvCatOut;
 void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *in, int n, int h,
                              int w, float *scratch);

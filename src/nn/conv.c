@@ -2185,6 +2185,14 @@ size_t conv_relu_cat_scratch_floats(const ConvSpec *s, int phases, int h, int w)
     return (size_t)s->c_in * (ld + p) + (size_t)phases * s->c_out * ld;
 }
 
+size_t conv_relu_cat_fr_scratch_floats(const ConvSpec *s, int h, int w)
+{
+    const size_t p2 = (size_t)(h / 2) * (size_t)(w / 2), ld2 = (size_t)padded_ld((int)p2);
+    /* its output's gradient through its BN, a phase and that phase's input
+     * gradient */
+    return 2 * (size_t)s->c_out * ld2 + (size_t)s->c_in * (ld2 + p2);
+}
+
 /* Pixels of one phase; aborts on a concatenation that does not fit s. */
 static int relu_cat_plan(const ConvSpec *s, const ConvCat *in, int n, int h, int w, const char *fn)
 {
@@ -2226,9 +2234,62 @@ static int relu_cat_outs_plan(const ConvCatOut *outs, int count, const ConvCat *
         abort();
     }
     int p = 0;
-    for (int t = 0; t < count; t++)
-        p = relu_cat_plan(outs[t].s, in, n, h, w, fn);
+    for (int t = 0; t < count; t++) {
+        if (outs[t].phases == 2) { /* a FactorizedReduce of the one-phase input */
+            const ConvCat two = {in->src, in->count, in->c, 2, 0};
+            if (t == 0 || outs[0].phases == 2) {
+                fprintf(stderr, "dartboard: %s: a FactorizedReduce first of %d\n", fn, count);
+                abort();
+            }
+            relu_cat_plan(outs[t].s, &two, n, h, w, fn);
+        } else {
+            p = relu_cat_plan(outs[t].s, in, n, h, w, fn);
+        }
+    }
     return p;
+}
+
+/* sub (c, h / 2, w / 2, rows ld2 apart) = phase off of image x (c planes
+ * of h x w, ldx apart), a ReLU's output already (the ReLU again changes no
+ * bit). */
+static void phase_of(float *restrict sub, size_t ld2, const float *restrict x, size_t ldx, int c,
+                     int h, int w, int off)
+{
+    const int ho = h / 2, wo = w / 2;
+    for (int q = 0; q < c; q++)
+        for (int y = 0; y < ho; y++)
+            phase_row_gather(sub + (size_t)q * ld2 + (size_t)y * wo,
+                             x + (size_t)q * ldx + (size_t)(2 * y + off) * w + off, w - off, wo);
+}
+
+/* d[2j] += g[j] for j < wo (n >= 2wo - 1 pixels at d): a phase's
+ * gradient spread into its image's rows. */
+static inline void phase_row_spread(float *restrict d, const float *restrict g, int n, int wo)
+{
+#ifdef __AVX512F__
+    for (int j = 0; j < wo; j += 8) {
+        const __mmask16 evens = strip_lanes(0, n - 2 * j) & 0x5555;
+        const __m256 gj = _mm256_maskz_loadu_ps((__mmask8)strip_lanes(0, wo - j), g + j);
+        const __m512 ge = _mm512_maskz_expand_ps(0x5555, _mm512_castps256_ps512(gj));
+        _mm512_mask_storeu_ps(d + 2 * j, evens,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(evens, d + 2 * j), ge));
+    }
+#else
+    (void)n;
+    for (int j = 0; j < wo; j++)
+        d[2 * j] += g[j];
+#endif
+}
+
+/* dx (c planes of h x w, contiguous) += dsub at phase off. */
+static void phase_spread(float *restrict dx, const float *restrict dsub, int c, int h, int w,
+                         int off)
+{
+    const int ho = h / 2, wo = w / 2;
+    for (int q = 0; q < c; q++)
+        for (int y = 0; y < ho; y++)
+            phase_row_spread(dx + ((size_t)q * h + 2 * y + off) * w + off,
+                             dsub + ((size_t)q * ho + y) * wo, w - off, wo);
 }
 
 /* The profile's charges of a relu_cat kernel over outs: the gathers and
@@ -2254,7 +2315,8 @@ void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *i
                              int w, float *scratch)
 {
     const int p = relu_cat_outs_plan(outs, count, in, n, h, w, "conv2d_relu_cat_forward");
-    const int ld = padded_ld(p);
+    const int ld = padded_ld(p), p2 = (h / 2) * (w / 2), ld2 = padded_ld(p2);
+    float *sub = scratch + (size_t)outs[0].s->c_in * ld; /* a FactorizedReduce's phase */
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         for (int ph = 0; ph < in->phases; ph++) {
@@ -2265,6 +2327,17 @@ void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *i
             /* conv2d_forward's product: the same bits */
             for (int t = 0; t < count; t++) {
                 const ConvSpec *s = outs[t].s;
+                if (outs[t].phases == 2) { /* its phases from the image in cache */
+                    for (int q = 0; q < 2; q++) {
+                        const double t2 = profile_enabled ? profile_clock() : 0.0;
+                        phase_of(sub, ld2, b, ldb, s->c_in, h, w, q);
+                        if (profile_enabled)
+                            t_ew += profile_clock() - t2;
+                        gemm_small(s->c_out, p2, s->c_in, outs[t].weight[q], s->c_in, 1, sub, ld2,
+                                   outs[t].out + ((size_t)i * 2 + q) * s->c_out * p2, p2, 0);
+                    }
+                    continue;
+                }
                 gemm_small(s->c_out, p, s->c_in, outs[t].weight[ph], s->c_in, 1, b, ldb,
                            outs[t].out + ((size_t)i * in->phases + ph) * s->c_out * p, p, 0);
             }
@@ -2274,9 +2347,11 @@ void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *i
             }
         }
         for (int t = 0; t < count; t++) {
-            const int co = in->phases * outs[t].s->c_out; /* the channels of an output image */
+            /* the channels and pixels of an output image */
+            const int fr = outs[t].phases == 2, co = (fr ? 2 : in->phases) * outs[t].s->c_out,
+                      po = fr ? p2 : p;
             if (outs[t].post)
-                post_sums(outs[t].post, outs[t].out + (size_t)i * co * p, i, co, p, &t_bn);
+                post_sums(outs[t].post, outs[t].out + (size_t)i * co * po, i, co, po, &t_bn);
         }
     }
     if (profile_enabled)
@@ -2290,8 +2365,19 @@ void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *i
 static void relu_cat_backward_many(const ConvCatOut *outs, int count, float *const *din,
                                    const ConvCat *in, int n, int h, int w, int p, float *scratch)
 {
-    const int ld = padded_ld(p), c_in = outs[0].s->c_in;
+    const int ld = padded_ld(p), c_in = outs[0].s->c_in, p2 = (h / 2) * (w / 2),
+              ld2 = padded_ld(p2);
     float *xt = scratch, *dxt = scratch + (size_t)c_in * ld, *ga = dxt + (size_t)c_in * p;
+    /* past the largest one-phase output's gradient, a FactorizedReduce's:
+     * its output's gradient, a phase, that phase's input gradient
+     * (conv_relu_cat_fr_scratch_floats) */
+    int co_max = 0, co_fr = 0;
+    for (int t = 0; t < count; t++)
+        if (outs[t].phases == 2)
+            co_fr = outs[t].s->c_out;
+        else if (outs[t].s->c_out > co_max)
+            co_max = outs[t].s->c_out;
+    float *ga2 = ga + (size_t)co_max * ld, *sub = ga2 + 2 * (size_t)co_fr * ld2;
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         const double t0 = profile_enabled ? profile_clock() : 0.0;
@@ -2302,6 +2388,26 @@ static void relu_cat_backward_many(const ConvCatOut *outs, int count, float *con
         for (int t = 0; t < count; t++) {
             const ConvCatOut *o = &outs[t];
             int lda;
+            if (o->phases == 2) { /* after a one-phase product has set dxt */
+                const float *g =
+                    post_grad(o->post, ga2, o->dout, i, 2 * o->s->c_out, p2, &lda, &t_bn);
+                for (int q = 0; q < 2; q++) {
+                    const double t1 = profile_enabled ? profile_clock() : 0.0;
+                    phase_of(sub, ld2, b, ldb, c_in, h, w, q);
+                    const double t2 = profile_enabled ? profile_clock() : 0.0;
+                    const float *gq = g + (size_t)q * o->s->c_out * lda;
+                    float *dsub = sub + (size_t)c_in * ld2;
+                    dweight_group_add(o->dweight[q], gq, lda, sub, ld2, o->s->c_out, c_in, p2);
+                    gemm_small(c_in, p2, o->s->c_out, o->weight[q], 1, c_in, gq, lda, dsub, p2, 0);
+                    const double t3 = profile_enabled ? profile_clock() : 0.0;
+                    phase_spread(dxt, dsub, c_in, h, w, q);
+                    if (profile_enabled) {
+                        t_ew += t2 - t1 + profile_clock() - t3;
+                        t_pw += t3 - t2;
+                    }
+                }
+                continue;
+            }
             const float *g = post_grad(o->post, ga, o->dout, i, o->s->c_out, p, &lda, &t_bn);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             dweight_group_add(o->dweight[0], g, lda, b, ldb, o->s->c_out, c_in, p);

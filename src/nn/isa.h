@@ -58,6 +58,7 @@
     X(conv2d_dw_pw_backward_pw)                                                                    \
     X(conv2d_dw_pw_backward)                                                                       \
     X(conv_relu_cat_scratch_floats)                                                                \
+    X(conv_relu_cat_fr_scratch_floats)                                                             \
     X(conv2d_relu_cat_forward)                                                                     \
     X(conv2d_relu_cat_backward)                                                                    \
     X(conv2d_forward_naive)                                                                        \
@@ -128,6 +129,7 @@
 #define conv2d_dw_pw_backward_pw NN_ISA_NAME(conv2d_dw_pw_backward_pw)
 #define conv2d_dw_pw_backward NN_ISA_NAME(conv2d_dw_pw_backward)
 #define conv_relu_cat_scratch_floats NN_ISA_NAME(conv_relu_cat_scratch_floats)
+#define conv_relu_cat_fr_scratch_floats NN_ISA_NAME(conv_relu_cat_fr_scratch_floats)
 #define conv2d_relu_cat_forward NN_ISA_NAME(conv2d_relu_cat_forward)
 #define conv2d_relu_cat_backward NN_ISA_NAME(conv2d_relu_cat_backward)
 #define conv2d_forward_naive NN_ISA_NAME(conv2d_forward_naive)

@@ -251,6 +251,15 @@ static int early_pre0s(const EvalNet *net, int k, const ERcb **also, int *at)
     return n;
 }
 
+/* The cell whose FactorizedReduce of state 0 reads what cell k's
+ * preprocessing of state 1 reads, the output of cell k - 1: the next one,
+ * where cell k is a reduction; else -1. Its forward and backward run with
+ * cell k's preprocessing, as early_pre0s's. */
+static int early_fr(const EvalNet *net, int k)
+{
+    return k >= 1 && k + 1 < net->spec.layers && net->cells[k + 1].reduction_prev ? k + 1 : -1;
+}
+
 static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int c, int reduction,
                      int reduction_prev, int h0, int w0, int h, int w, char *err, size_t errlen)
 {
@@ -290,7 +299,10 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
                      h0, w0);
             return -1;
         }
+        /* made by the forward and backward of cell k - 1 (early_fr) */
+        p->kept = life_span(slot_fwd(early), slot_bwd(net, early));
         eplan_fact_red(p, &cell->pre0_fr, c_pp, c, h0, w0);
+        p->kept = kept;
     } else { /* made by the forward and backward of cell k - 1 (early_pre0s) */
         p->kept = life_span(slot_fwd(early), slot_bwd(net, early));
         eplan_relu_conv_bn(p, &cell->pre0, c_pp, c, h0, w0);
@@ -380,15 +392,14 @@ static int plan_cell(EPlan *p, int k, const Genotype *g, int c_pp, int c_p, int 
         for (int q = 0; q < cell->concat_count; q++)
             in_concat |= cell->concat[q] == j;
         if (!in_concat)
-            sc->dstate[j] = arena_floats_live(
-                &net->arena, j < 2 ? in_sz : out_sz,
-                j == 0 && !reduction_prev ? life_span(slot_bwd(net, k), slot_bwd(net, early))
-                                          : bwd);
+            sc->dstate[j] =
+                arena_floats_live(&net->arena, j < 2 ? in_sz : out_sz,
+                                  j == 0 ? life_span(slot_bwd(net, k), slot_bwd(net, early)) : bwd);
     }
     /* its output's gradient: from the backward of the first cell that
      * reads it (the head's, for the last two cells) */
     const int first = k + 2 < net->spec.layers ? slot_bwd(net, k + 2) : slot_head(net);
-    const int last = cell->kept[0] && !reduction_prev ? early : k; /* state 0's gradient there */
+    const int last = cell->kept[0] ? early : k; /* state 0's gradient there */
     cell->dout = arena_floats_live(&net->arena, (size_t)cell->mult * out_sz,
                                    life_span(first, slot_bwd(net, last)));
     return 0;
@@ -511,6 +522,15 @@ static int plan_network(EPlan *p, char *err, size_t errlen)
         for (int t = 0; t < n_also; t++) {
             bn_c += (size_t)also[t]->c_out;
             part += conv_weight_count(&also[t]->conv.spec);
+        }
+        const int fr_at = early_fr(net, k);
+        if (fr_at >= 0) {
+            const EFr *fr = &net->cells[fr_at].pre0_fr;
+            const ERcb *r = &net->cells[k].pre1;
+            bn_c += (size_t)fr->c_out;
+            part += 2 * conv_weight_count(&fr->a.spec);
+            eneed(&p->blk_scratch, conv_relu_cat_scratch_floats(&r->conv.spec, 1, r->h, r->w) +
+                                       conv_relu_cat_fr_scratch_floats(&fr->a.spec, fr->h, fr->w));
         }
         eneed(&p->bn_c, bn_c);
         eneed(&p->part, part);
@@ -878,11 +898,11 @@ static ConvCat preprocess_input(EvalNet *net, int k, const float **src)
 /* out = ReLU-conv1x1-BN of the output of cell k; with also, theirs made
  * from the same gathers (ev_relu_conv_bn_cat_forward). */
 static void preprocess_forward(EvalNet *net, const ERcb *r, float *out, int k,
-                               const ERcb *const *also, int n_also)
+                               const ERcb *const *also, int n_also, const EFr *fr)
 {
     const float *src[CAT_MAX];
     const ConvCat in = preprocess_input(net, k, src);
-    ev_relu_conv_bn_cat_forward(net, r, out, &in, also, n_also);
+    ev_relu_conv_bn_cat_forward(net, r, out, &in, also, n_also, fr);
 }
 
 /* The identity edge of node i whose other edge ends in a BN (a sep_conv,
@@ -909,16 +929,14 @@ static void cell_forward(EvalNet *net, int k)
     net->sc = cell->sc;
     int n = net->n, nodes = net->geno.nodes;
     size_t hwo = (size_t)cell->ho * cell->wo, per = (size_t)cell->c * hwo;
-    int k0 = k >= 2 ? k - 2 : -1;
     const ERcb *also[EV_CAT_OUTS - 1];
     int at[EV_CAT_OUTS - 1];
     const int n_also = early_pre0s(net, k, also, at);
+    const int fr_at = early_fr(net, k);
     preprocess_forward(net, &cell->pre1, state_unmade(net, cell, 1) ? NULL : cell->state[1], k - 1,
-                       also, n_also);
-    if (cell->reduction_prev) { /* k0 >= 0: a cell follows the first reduction */
-        const float *src[CAT_MAX];
-        const ConvCat in = output_cat(net, k0, src);
-        ev_fact_red_forward(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0, NULL}, &in);
+                       also, n_also, fr_at >= 0 ? &net->cells[fr_at].pre0_fr : NULL);
+    if (cell->reduction_prev) { /* its BN input made by the forward of cell k - 1 (early_fr) */
+        ev_fact_red_apply(net, &cell->pre0_fr, &(EDest){cell->state[0], NULL, 0, NULL});
     } else if (!state_unmade(net, cell, 0)) { /* its BN input made earlier (early_pre0s) */
         ev_relu_conv_bn_apply(net, &cell->pre0, cell->state[0]);
     }
@@ -1140,13 +1158,14 @@ static const float *state_grad(EvalNet *net, int k, int j)
  * coefs: their BNs' coefficients where an op took their sums. */
 static void preprocess_backward(EvalNet *net, const ERcb *r, const float *dout, int k,
                                 const ERcb *const *also, const float *const *also_dout, int n_also,
-                                const float *const *coefs)
+                                const float *const *coefs, const EFr *fr, const float *fr_dout)
 {
     const float *src[CAT_MAX];
     float *din[CAT_MAX];
     const ConvCat in = preprocess_input(net, k, src);
     output_grad_blocks(net, k, din);
-    ev_relu_conv_bn_cat_backward(net, r, dout, &in, din, also, also_dout, n_also, coefs);
+    ev_relu_conv_bn_cat_backward(net, r, dout, &in, din, also, also_dout, n_also, coefs, fr,
+                                 fr_dout);
 }
 
 /* The op whose backward adds last into the gradient of state j < 2 (the
@@ -1173,7 +1192,6 @@ static void cell_backward(EvalNet *net, int k)
     size_t hwo = (size_t)cell->ho * cell->wo, hw = (size_t)cell->h * cell->w;
     /* the preprocessed states again, from their BN inputs, where an op
      * reads them */
-    int k0 = k >= 2 ? k - 2 : -1;
     for (int j = 0; j < 2; j++)
         if (!cell->kept[j] && !cell->bn_read[j] && !state_unmade(net, cell, j)) {
             const float *x;
@@ -1223,14 +1241,10 @@ static void cell_backward(EvalNet *net, int k)
         also_dout[t] = state_grad(net, at[t], 0);
         coefs[1 + t] = net->cells[at[t]].coef_ready[0] ? also[t]->coef : NULL;
     }
-    preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, also_dout, n_also, coefs);
-    if (cell->reduction_prev) {
-        const float *src[CAT_MAX];
-        float *din[CAT_MAX];
-        const ConvCat in = output_cat(net, k0, src);
-        output_grad_blocks(net, k0, din);
-        ev_fact_red_backward(net, &cell->pre0_fr, ds[0], NULL, &in, din);
-    }
+    const int fr_at = early_fr(net, k);
+    preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, also_dout, n_also, coefs,
+                        fr_at >= 0 ? &net->cells[fr_at].pre0_fr : NULL,
+                        fr_at >= 0 ? state_grad(net, fr_at, 0) : NULL);
 }
 
 static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *din)

@@ -502,13 +502,20 @@ static ConvCat cat_from(const ConvCat *in, const float **src, int i0, size_t per
  * post unset, their out the batch's) over the image groups; h x w: in's
  * map; with stats, each output's BN statistics per group, one after the
  * other in the group's part (ebn_stats_finish's off: 2 c_out each). */
+/* The phases of out t of in: 2 for a FactorizedReduce of a one-phase
+ * input (ConvCatOut.phases), else the input's. */
+static int out_phases(const ConvCatOut *o, const ConvCat *in)
+{
+    return o->phases ? o->phases : in->phases;
+}
+
 static void cat_forward(EvalNet *net, const ConvCatOut *outs, int count, const ConvCat *in,
                         int stats, int h, int w)
 {
     size_t per = (size_t)in->c * h * w;
     int sums_c = 0;
     for (int t = 0; t < count; t++)
-        sums_c += in->phases * outs[t].s->c_out;
+        sums_c += out_phases(&outs[t], in) * outs[t].s->c_out;
 #pragma omp parallel for schedule(static) if (net->n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
@@ -520,9 +527,9 @@ static void cat_forward(EvalNet *net, const ConvCatOut *outs, int count, const C
         ConvCatOut mine[EV_CAT_OUTS];
         ConvPost post[EV_CAT_OUTS];
         for (int t = 0; t < count; t++) {
-            const int co = in->phases * outs[t].s->c_out;
+            const int ph = out_phases(&outs[t], in), co = ph * outs[t].s->c_out;
             mine[t] = outs[t];
-            mine[t].out += (size_t)i0 * outs[t].s->c_out * h * w / in->phases;
+            mine[t].out += (size_t)i0 * outs[t].s->c_out * h * w / ph;
             post[t] = (ConvPost){.mean2 = sums};
             mine[t].post = stats ? &post[t] : NULL;
             sums += stats ? 2 * co : 0;
@@ -542,7 +549,7 @@ static void cat_backward(EvalNet *net, const ConvCatOut *outs, int count, const 
     for (int t = 0; t < count; t++) {
         len[t] = conv_weight_count(outs[t].s);
         at[t] = total;
-        total += (size_t)in->phases * len[t];
+        total += (size_t)out_phases(&outs[t], in) * len[t];
     }
 #pragma omp parallel for schedule(static) if (net->n > 1)
     for (int g = 0; g < DWPW_GROUPS; g++) {
@@ -558,7 +565,7 @@ static void cat_backward(EvalNet *net, const ConvCatOut *outs, int count, const 
         ConvCatOut gouts[EV_CAT_OUTS];
         ConvPost gpost[EV_CAT_OUTS];
         for (int t = 0; t < count; t++) {
-            const size_t out_img = (size_t)outs[t].s->c_out * h * w / in->phases;
+            const size_t out_img = (size_t)outs[t].s->c_out * h * w / out_phases(&outs[t], in);
             gpost[t] = post_from(outs[t].post, i0, out_img);
             dw[t][0] = part + at[t];
             dw[t][1] = part + at[t] + len[t];
@@ -570,28 +577,37 @@ static void cat_backward(EvalNet *net, const ConvCatOut *outs, int count, const 
         conv2d_relu_cat_backward(gouts, count, dsrc, &mine, i1 - i0, h, w, thread_scratch(net));
     }
     for (int t = 0; t < count; t++)
-        for (int k = 0; k < in->phases; k++)
+        for (int k = 0; k < out_phases(&outs[t], in); k++)
             parts_sum(net, outs[t].dweight[k], at[t] + (size_t)k * len[t], len[t]);
 }
 
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in,
-                                 const ERcb *const *also, int n_also)
+                                 const ERcb *const *also, int n_also, const EFr *fr)
 {
-    const float *wt[EV_CAT_OUTS][1];
+    const float *wt[EV_CAT_OUTS][2];
     ConvCatOut outs[EV_CAT_OUTS];
     for (int t = 0; t <= n_also; t++) {
         const ERcb *q = t ? also[t - 1] : r;
         wt[t][0] = net->w + q->conv.w;
         outs[t] = (ConvCatOut){.s = &q->conv.spec, .weight = wt[t], .out = q->x};
     }
+    const int count = 1 + n_also + (fr != NULL);
+    if (fr) {
+        wt[count - 1][0] = net->w + fr->a.w;
+        wt[count - 1][1] = net->w + fr->b.w;
+        outs[count - 1] =
+            (ConvCatOut){.s = &fr->a.spec, .weight = wt[count - 1], .out = fr->x, .phases = 2};
+    }
     const int fused = ev_stats_fused(net), hw = r->h * r->w;
-    cat_forward(net, outs, 1 + n_also, in, fused, r->h, r->w);
+    cat_forward(net, outs, count, in, fused, r->h, r->w);
     size_t off = 2 * (size_t)r->c_out;
     for (int t = 0; t < n_also; t++) {
         if (fused)
             ebn_stats_finish(net, &also[t]->bn, hw, off);
         off += 2 * (size_t)also[t]->c_out;
     }
+    if (fr && fused)
+        ebn_stats_finish(net, &fr->bn, fr->ho * fr->wo, off);
     if (out)
         ebn_out(net, &r->bn, &(EDest){out, NULL, 0, NULL}, r->x, hw, fused);
     else if (fused) /* its output never stored: its readers apply the BN */
@@ -612,10 +628,10 @@ void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out)
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din, const ERcb *const *also,
                                   const float *const *also_dout, int n_also,
-                                  const float *const *coefs)
+                                  const float *const *coefs, const EFr *fr, const float *fr_dout)
 {
-    const float *wt[EV_CAT_OUTS][1];
-    float *gw[EV_CAT_OUTS][1], *coef = net->bn_coef;
+    const float *wt[EV_CAT_OUTS][2];
+    float *gw[EV_CAT_OUTS][2], *coef = net->bn_coef;
     ConvPost post[EV_CAT_OUTS];
     ConvCatOut outs[EV_CAT_OUTS];
     for (int t = 0; t <= n_also; t++) { /* their BNs' coefficients side by side */
@@ -634,7 +650,24 @@ void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout
         outs[t] = (ConvCatOut){
             .s = &q->conv.spec, .weight = wt[t], .post = &post[t], .dout = g, .dweight = gw[t]};
     }
-    cat_backward(net, outs, 1 + n_also, in, din, r->h, r->w);
+    const int count = 1 + n_also + (fr != NULL);
+    if (fr) {
+        const int t = count - 1;
+        ebn_grad_coef(net, &fr->bn, fr_dout, NULL, fr->x, fr->ho * fr->wo, coef);
+        post[t] = ebn_post(net, &fr->bn, NULL, NULL, fr->x);
+        post[t].coef = coef;
+        wt[t][0] = net->w + fr->a.w;
+        wt[t][1] = net->w + fr->b.w;
+        gw[t][0] = net->gw + fr->a.w;
+        gw[t][1] = net->gw + fr->b.w;
+        outs[t] = (ConvCatOut){.s = &fr->a.spec,
+                               .weight = wt[t],
+                               .post = &post[t],
+                               .dout = fr_dout,
+                               .dweight = gw[t],
+                               .phases = 2};
+    }
+    cat_backward(net, outs, count, in, din, r->h, r->w);
 }
 
 /* ------------------------------------------------------------------ FactorizedReduce */
@@ -647,6 +680,14 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const Conv
     cat_forward(net, &(ConvCatOut){.s = &f->a.spec, .weight = wt, .out = f->x}, 1, &two, fused,
                 f->h, f->w);
     ebn_out(net, &f->bn, to, f->x, f->ho * f->wo, fused);
+}
+
+void ev_fact_red_apply(EvalNet *net, const EFr *f, const EDest *to)
+{
+    if (ev_stats_fused(net))
+        ebn_apply(net, &f->bn, to, f->x, f->ho * f->wo, 0);
+    else
+        ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const float *dout_scale,

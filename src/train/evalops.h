@@ -246,15 +246,17 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
  * (n_also < EV_CAT_OUTS of them), the preprocessings of other cells that
  * read the same input get their BN inputs x (and while training their
  * statistics) from the same gathers; ev_relu_conv_bn_apply makes their
- * outputs when their cells run. With out NULL, r's output is not made (its
- * BN's statistics are). */
+ * outputs when their cells run; so does fr (may be NULL), the
+ * FactorizedReduce of the cell after a reduction, whose phases are taken
+ * from the gathered image (ev_fact_red_apply). With out NULL, r's output
+ * is not made (its BN's statistics are). */
 #define CAT_MAX (2 + GENOTYPE_MAX_NODES)
 #define EV_CAT_OUTS 3
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in,
-                                 const ERcb *const *also, int n_also);
+                                 const ERcb *const *also, int n_also, const EFr *fr);
 void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out);
-/* The backward of r (dout, its output's gradient) and with also, of
- * theirs (also_dout: their outputs' gradients) from the same gathers, all
+/* The backward of r (dout, its output's gradient) and with also and fr, of
+ * theirs (also_dout, fr_dout: their outputs' gradients) from the same gathers, all
  * their input gradients summed before they are added into din. coefs (may
  * be NULL), r's then theirs: each BN's backward coefficients where an op
  * took its sums (its ERcb.coef), else NULL: taken here, a pass over the
@@ -262,13 +264,16 @@ void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out);
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
                                   float *const *din, const ERcb *const *also,
                                   const float *const *also_dout, int n_also,
-                                  const float *const *coefs);
+                                  const float *const *coefs, const EFr *fr, const float *fr_dout);
 /* A FactorizedReduce of ReLU(in), in one phase-1 ConvCat (a cell's states,
  * or one state for a strided skip_connect): f->x (kept for the backward)
  * and the BN's output written where `to` says. The backward adds the input
  * gradient through the ReLU into din; the output gradient as
  * ebn_backward's. */
 void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const ConvCat *in);
+/* Its BN's output written where `to` says, from f->x made (and while
+ * training its statistics taken) by ev_relu_conv_bn_cat_forward's fr. */
+void ev_fact_red_apply(EvalNet *net, const EFr *f, const EDest *to);
 void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const float *dout_scale,
                           const ConvCat *in, float *const *din);
 /* sep_conv and dil_conv read their input state `in` itself (the opening
