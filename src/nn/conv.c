@@ -2051,11 +2051,11 @@ static inline void phase_row_gather(float *restrict d, const float *restrict r, 
 #endif
 }
 
-/* Its adjoint through the ReLU: d[2j] += g[j] where x[2j] > 0; the odd
- * pixels (the other phase) keep their bits. AVX-512: 8 gradients spread to
- * the even lanes of a vector (expand), stored only where the input is > 0
- * (1 thread, perf: 2.1 -> 0.7 % of the training step); else 8 at a time
- * into the even lanes of two vectors, by shuffles. */
+/* Its adjoint through the ReLU: d[2j] += g[j] where x[2j] > 0 (x NULL:
+ * everywhere); the odd pixels (the other phase) keep their bits. AVX-512: 8
+ * gradients spread to the even lanes of a vector (expand), stored only
+ * where the input is > 0 (1 thread, perf: 2.1 -> 0.7 % of the training
+ * step); else 8 at a time into the even lanes of two vectors, by shuffles. */
 static inline void phase_row_add(float *restrict d, const float *restrict x,
                                  const float *restrict g, int n, int wo)
 {
@@ -2064,26 +2064,29 @@ static inline void phase_row_add(float *restrict d, const float *restrict x,
         const __mmask16 evens = strip_lanes(0, n - 2 * j) & 0x5555;
         const __m256 gj = _mm256_maskz_loadu_ps((__mmask8)strip_lanes(0, wo - j), g + j);
         const __m512 ge = _mm512_maskz_expand_ps(0x5555, _mm512_castps256_ps512(gj));
-        const __mmask16 pos = _mm512_mask_cmp_ps_mask(
-            evens, _mm512_maskz_loadu_ps(evens, x + 2 * j), _mm512_setzero_ps(), _CMP_GT_OQ);
+        const __mmask16 pos =
+            x ? _mm512_mask_cmp_ps_mask(evens, _mm512_maskz_loadu_ps(evens, x + 2 * j),
+                                        _mm512_setzero_ps(), _CMP_GT_OQ)
+              : evens;
         _mm512_mask_storeu_ps(d + 2 * j, pos,
                               _mm512_add_ps(_mm512_maskz_loadu_ps(pos, d + 2 * j), ge));
     }
 #else
-    const v8 zero = v8_set1(0.0f);
+    const v8 zero = v8_set1(0.0f), even = {1, 0, 1, 0, 1, 0, 1, 0};
     int j = 0;
     for (; 2 * j + 16 <= n; j += 8) {
         const v8 gv = v8_load(g + j);
         for (int k = 0; k < 2; k++) {
             const v8 ge = k ? V8_SHUFFLE2(gv, zero, 4, 8, 5, 8, 6, 8, 7, 8)
                             : V8_SHUFFLE2(gv, zero, 0, 8, 1, 8, 2, 8, 3, 8);
-            const v8 xv = v8_load(x + 2 * j + 8 * k), dv = v8_load(d + 2 * j + 8 * k);
-            const v8 xe = V8_SHUFFLE2(xv, zero, 0, 8, 2, 8, 4, 8, 6, 8);
+            const v8 dv = v8_load(d + 2 * j + 8 * k);
+            const v8 xe =
+                x ? V8_SHUFFLE2(v8_load(x + 2 * j + 8 * k), zero, 0, 8, 2, 8, 4, 8, 6, 8) : even;
             v8_store(d + 2 * j + 8 * k, v8_if_gt(xe, zero, dv + ge, dv));
         }
     }
     for (; j < wo; j++)
-        if (x[2 * j] > 0.0f)
+        if (!x || x[2 * j] > 0.0f)
             d[2 * j] += g[j];
 #endif
 }
@@ -2262,25 +2265,6 @@ static void phase_of(float *restrict sub, size_t ld2, const float *restrict x, s
                              x + (size_t)q * ldx + (size_t)(2 * y + off) * w + off, w - off, wo);
 }
 
-/* d[2j] += g[j] for j < wo (n >= 2wo - 1 pixels at d): a phase's
- * gradient spread into its image's rows. */
-static inline void phase_row_spread(float *restrict d, const float *restrict g, int n, int wo)
-{
-#ifdef __AVX512F__
-    for (int j = 0; j < wo; j += 8) {
-        const __mmask16 evens = strip_lanes(0, n - 2 * j) & 0x5555;
-        const __m256 gj = _mm256_maskz_loadu_ps((__mmask8)strip_lanes(0, wo - j), g + j);
-        const __m512 ge = _mm512_maskz_expand_ps(0x5555, _mm512_castps256_ps512(gj));
-        _mm512_mask_storeu_ps(d + 2 * j, evens,
-                              _mm512_add_ps(_mm512_maskz_loadu_ps(evens, d + 2 * j), ge));
-    }
-#else
-    (void)n;
-    for (int j = 0; j < wo; j++)
-        d[2 * j] += g[j];
-#endif
-}
-
 /* dx (c planes of h x w, contiguous) += dsub at phase off. */
 static void phase_spread(float *restrict dx, const float *restrict dsub, int c, int h, int w,
                          int off)
@@ -2288,8 +2272,8 @@ static void phase_spread(float *restrict dx, const float *restrict dsub, int c, 
     const int ho = h / 2, wo = w / 2;
     for (int q = 0; q < c; q++)
         for (int y = 0; y < ho; y++)
-            phase_row_spread(dx + ((size_t)q * h + 2 * y + off) * w + off,
-                             dsub + ((size_t)q * ho + y) * wo, w - off, wo);
+            phase_row_add(dx + ((size_t)q * h + 2 * y + off) * w + off, NULL,
+                          dsub + ((size_t)q * ho + y) * wo, w - off, wo);
 }
 
 /* The profile's charges of a relu_cat kernel over outs: the gathers and

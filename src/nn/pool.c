@@ -136,10 +136,6 @@ static inline vf first_max(vf a, vf b, vf c, vf *arg)
     return best;
 }
 
-/* Pixels c0 .. c0 + VL - 1 of a row of w, fill beyond it. Read in place:
- * the windows' neighbours come from the blocks beside by lane shuffles (a
- * padded copy of the row, read one pixel off where it was just stored,
- * stalled every load on store forwarding). */
 /* A plane's PoolPre: whether it maps, and its channel's numbers. */
 typedef struct RowMap {
     int on;
@@ -158,6 +154,10 @@ static inline vf row_mapped(vf v, const RowMap *m)
     return m->on ? (v - m->mean) * m->scale + m->shift : v;
 }
 
+/* Pixels c0 .. c0 + VL - 1 of a row of w through m, fill beyond it. Read in place:
+ * the windows' neighbours come from the blocks beside by lane shuffles (a
+ * padded copy of the row, read one pixel off where it was just stored,
+ * stalled every load on store forwarding). */
 static inline vf row_block(const float *x, int c0, int w, vf fill, const RowMap *m)
 {
     if (w - c0 >= VL)
