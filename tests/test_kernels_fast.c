@@ -787,39 +787,36 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     conv2d_dw_pw_forward(&dw, &pw, &relu, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
     ok(same_bits(got, want, nout),
        "... and fed ReLU(x) as it reads x: the bits of the block fed it");
-    float *dx_add = randn(nin, 1.0f), *dx_ref = buf(nin);
-    memcpy(dx_ref, dx_add, nin * sizeof *dx_ref);
-    clear_grads(dx_want, nin, ddw_want, ddw_got, ndw, dpw_want, dpw_got, npw);
-    conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n,
-                          h, w, scratch);
-    for (size_t i = 0; i < nin; i++)
-        dx_ref[i] += xt[i] > 0.0f ? dx_want[i] : 0.0f;
-    conv2d_dw_pw_backward(&dw, &pw, &relu, NULL, dx_add, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h,
-                          w, scratch);
-    ok(same_bits(dx_add, dx_ref, nin) && same_bits(ddw_got, ddw_want, ndw) &&
-           same_bits(dpw_got, dpw_want, npw),
-       "... and its backward: the input gradient added under the ReLU, both weight gradients");
-    /* the BN apply and the ReLU, the backward adding under them: a SepConv's
-     * first block reading a state through its BN (the state never made
-     * again); xt as above rounds without FMA, so near */
+    /* then the BN apply and the ReLU, the backward adding under them: a
+     * SepConv's first block reading a state through its BN (the state never
+     * made again); xt then rounds without FMA, so near */
     const ConvPre bn_add = {mean, scale, shift, 1, NULL, NULL};
-    for (size_t i = 0; i < nin; i++) {
-        const int ch = (int)(i / ((size_t)h * w) % (size_t)c);
-        const float y = (x[i] - mean[ch]) * scale[ch] + shift[ch];
-        xt[i] = y > 0.0f ? y : 0.0f;
+    float *dx_add = randn(nin, 1.0f), *dx_ref = buf(nin);
+    for (int with_bn = 0; with_bn < 2; with_bn++) {
+        for (size_t i = 0; with_bn && i < nin; i++) {
+            const int ch = (int)(i / ((size_t)h * w) % (size_t)c);
+            const float y = (x[i] - mean[ch]) * scale[ch] + shift[ch];
+            xt[i] = y > 0.0f ? y : 0.0f;
+        }
+        memcpy(dx_ref, dx_add, nin * sizeof *dx_ref);
+        clear_grads(dx_want, nin, ddw_want, ddw_got, ndw, dpw_want, dpw_got, npw);
+        conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd,
+                              wp, n, h, w, scratch);
+        for (size_t i = 0; i < nin; i++)
+            dx_ref[i] += xt[i] > 0.0f ? dx_want[i] : 0.0f;
+        conv2d_dw_pw_backward(&dw, &pw, with_bn ? &bn_add : &relu, NULL, dx_add, ddw_got, dpw_got,
+                              g, x, NULL, wd, wp, n, h, w, scratch);
+        if (with_bn)
+            ok(near(dx_add, dx_ref, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
+                   near(dpw_got, dpw_want, npw, 1e-4),
+               "... and fed ReLU(BN(x)), its backward: the input gradient added under the ReLU, "
+               "both weight gradients");
+        else
+            ok(same_bits(dx_add, dx_ref, nin) && same_bits(ddw_got, ddw_want, ndw) &&
+                   same_bits(dpw_got, dpw_want, npw),
+               "... and its backward: the input gradient added under the ReLU, both weight "
+               "gradients");
     }
-    memcpy(dx_ref, dx_add, nin * sizeof *dx_ref);
-    clear_grads(dx_want, nin, ddw_want, ddw_got, ndw, dpw_want, dpw_got, npw);
-    conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n,
-                          h, w, scratch);
-    for (size_t i = 0; i < nin; i++)
-        dx_ref[i] += xt[i] > 0.0f ? dx_want[i] : 0.0f;
-    conv2d_dw_pw_backward(&dw, &pw, &bn_add, NULL, dx_add, ddw_got, dpw_got, g, x, NULL, wd, wp, n,
-                          h, w, scratch);
-    ok(near(dx_add, dx_ref, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
-           near(dpw_got, dpw_want, npw, 1e-4),
-       "... and fed ReLU(BN(x)), its backward: the input gradient added under the ReLU, both "
-       "weight gradients");
     free(dx_add), free(dx_ref);
     free(mean), free(scale), free(shift), free(xt), free(dx_pre);
     free(x), free(wd), free(wp), free(mid), free(want), free(got), free(scratch);

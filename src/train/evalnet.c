@@ -1216,11 +1216,7 @@ static void cell_backward(EvalNet *net, int k)
                 ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
     /* node i's gradient is whole once every later node's ops are done */
-    int sums_at[2];
-    for (int j = 0; j < 2; j++) {
-        sums_at[j] = state_sums_edge(cell, j, nodes);
-        cell->coef_ready[j] = sums_at[j] >= 0;
-    }
+    const int sums_at[2] = {state_sums_edge(cell, 0, nodes), state_sums_edge(cell, 1, nodes)};
     for (int e = 2 * nodes - 1; e >= 0; e--) {
         const int j = cell->edges[e].input;
         float *coef = j < 2 && e == sums_at[j] ? (j ? cell->pre1.coef : cell->pre0.coef) : NULL;
@@ -1236,10 +1232,10 @@ static void cell_backward(EvalNet *net, int k)
     const float *also_dout[EV_CAT_OUTS - 1];
     int at[EV_CAT_OUTS - 1];
     const int n_also = early_pre0s(net, k, also, at);
-    const float *coefs[EV_CAT_OUTS] = {cell->coef_ready[1] ? cell->pre1.coef : NULL};
+    const float *coefs[EV_CAT_OUTS] = {sums_at[1] >= 0 ? cell->pre1.coef : NULL};
     for (int t = 0; t < n_also; t++) {
         also_dout[t] = state_grad(net, at[t], 0);
-        coefs[1 + t] = net->cells[at[t]].coef_ready[0] ? also[t]->coef : NULL;
+        coefs[1 + t] = state_sums_edge(&net->cells[at[t]], 0, nodes) >= 0 ? also[t]->coef : NULL;
     }
     const int fr_at = early_fr(net, k);
     preprocess_backward(net, &cell->pre1, ds[1], k - 1, also, also_dout, n_also, coefs,

@@ -616,13 +616,19 @@ void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const 
         ebn_stats(net, &r->bn, r->x, hw);
 }
 
+/* The BN of an input made by an earlier cell's kernels: its apply where
+ * they took its statistics (ev_stats_fused), else its whole forward. */
+static void ebn_made_earlier(EvalNet *net, const EBn *bn, const EDest *to, const float *in, int hw)
+{
+    if (ev_stats_fused(net))
+        ebn_apply(net, bn, to, in, hw, 0);
+    else
+        ebn_to(net, bn, to, in, hw);
+}
+
 void ev_relu_conv_bn_apply(EvalNet *net, const ERcb *r, float *out)
 {
-    const EDest to = {out, NULL, 0, NULL};
-    if (ev_stats_fused(net))
-        ebn_apply(net, &r->bn, &to, r->x, r->h * r->w, 0);
-    else
-        ebn_to(net, &r->bn, &to, r->x, r->h * r->w);
+    ebn_made_earlier(net, &r->bn, &(EDest){out, NULL, 0, NULL}, r->x, r->h * r->w);
 }
 
 void ev_relu_conv_bn_cat_backward(EvalNet *net, const ERcb *r, const float *dout, const ConvCat *in,
@@ -684,10 +690,7 @@ void ev_fact_red_forward(EvalNet *net, const EFr *f, const EDest *to, const Conv
 
 void ev_fact_red_apply(EvalNet *net, const EFr *f, const EDest *to)
 {
-    if (ev_stats_fused(net))
-        ebn_apply(net, &f->bn, to, f->x, f->ho * f->wo, 0);
-    else
-        ebn_to(net, &f->bn, to, f->x, f->ho * f->wo);
+    ebn_made_earlier(net, &f->bn, to, f->x, f->ho * f->wo);
 }
 
 void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const float *dout_scale,

@@ -129,9 +129,6 @@ typedef struct ECell {
      * the pools read its BN input through the BN (pool.h's PoolPre) */
     float *state[2 + GENOTYPE_MAX_NODES];
     int kept[2], bn_read[2], pool_read[2];
-    /* in the backward: whether the BN of state j has its coefficients in
-     * its ERcb.coef (state_sums_edge) */
-    int coef_ready[2];
     EScratch sc;
     /* its output's gradient, laid out state by state (output_grad) */
     float *dout;
