@@ -1,5 +1,6 @@
 /* Core: arena planning, RNG determinism and distribution, thread control. */
 #include "dartboard/arena.h"
+#include "dartboard/balance.h"
 #include "dartboard/parallel.h"
 #include "dartboard/rng.h"
 #include "tap.h"
@@ -142,11 +143,81 @@ static void test_parallel(void)
     ok(parallel_threads() == 1, "thread count is at least 1");
 }
 
+/* n regions in which thread t took cost[t] seconds per unit of work on
+ * its current share, then an update after each. Returns the moves. */
+static int regions(Balance *b, const double *cost, int n)
+{
+    int moves = 0;
+    for (int r = 0; r < n; r++) {
+        for (int t = 0; t < b->threads; t++) {
+            int u0, u1;
+            balance_range(b, t, b->threads, &u0, &u1);
+            balance_record(b, t, b->threads, cost[t] * (u1 - u0), u1 - u0);
+        }
+        moves += balance_update(b, 1.0, 0.6);
+    }
+    return moves;
+}
+
+static void test_balance(void)
+{
+    Balance b;
+    balance_init(&b, 16, 2);
+    ok(b.first[0] == 0 && b.first[1] == 8 && b.first[2] == 16,
+       "balance: 16 units, 2 threads: 8 each");
+    const double same[2] = {0.01, 0.0102}, slow1[2] = {0.01, 0.0135}, stalled[2] = {0.01, 10.0};
+    ok(regions(&b, same, 50) == 0 && b.first[1] == 8,
+       "threads 2 %% apart: the split stays (within the hysteresis)");
+    balance_init(&b, 16, 2);
+    ok(regions(&b, slow1, 5) == 0 && b.first[1] == 8,
+       "thread 1 35 %% slower: nothing moves before the window's thread-seconds");
+    ok(regions(&b, slow1, 10) == 1 && b.first[1] == 9,
+       "... then the faster thread takes a unit more (9 of 16: 16 x 1.35 / 2.35 = 9.19)");
+    ok(regions(&b, slow1, 50) == 0 && b.first[1] == 9, "... and keeps it while the speeds hold");
+    ok(regions(&b, same, 50) == 1 && b.first[1] == 8, "the speeds equal again: back to 8 and 8");
+    regions(&b, stalled, 50);
+    ok(b.first[1] == 15, "thread 1 a thousand times slower: it keeps one unit, to be timed");
+
+    /* a region where a thread had no work says nothing */
+    balance_init(&b, 16, 2);
+    b.first[1] = 16;
+    balance_record(&b, 0, 2, 1.0, 16.0);
+    balance_record(&b, 1, 2, 0.0, 0.0);
+    ok(balance_update(&b, 0.5, 0.6) == 0 && b.weight == 0.0,
+       "a region where a thread ran no unit: not counted");
+    /* records from a team the split is not for are dropped; its share is even */
+    balance_init(&b, 16, 2);
+    balance_record(&b, 0, 3, 1.0, 5.0);
+    int u0, u1;
+    balance_range(&b, 2, 3, &u0, &u1);
+    ok(b.last[0].work == 0.0 && u0 == 11 && u1 == 16,
+       "another team: its records dropped, thread 2 of 3 runs units 11..15");
+
+    balance_init(&b, 16, 3);
+    const double three[3] = {0.01, 0.01, 0.02};
+    regions(&b, three, 300);
+    ok(b.first[1] == 6 && b.first[2] == 13,
+       "3 threads, the last at half speed: 6, 7 and 3 units (16 x 0.4, 0.8 of the speeds)");
+
+    balance_init(&b, 4, 6);
+    int covered = 0, owners = 0;
+    for (int t = 0; t < 6; t++) {
+        balance_range(&b, t, 6, &u0, &u1);
+        covered += u1 - u0;
+        owners += u1 > u0;
+        if (u1 > u0 && t >= 4)
+            owners = -100;
+    }
+    ok(covered == 4 && owners == 4,
+       "6 threads, 4 units: threads 0..3 one each, as schedule(static)");
+}
+
 int main(void)
 {
     test_arena();
     test_arena_lives();
     test_rng();
     test_parallel();
+    test_balance();
     return tap_done();
 }

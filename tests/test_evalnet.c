@@ -24,6 +24,7 @@
 
 #include "dartboard/droppath.h"
 #include "dartboard/evalnet.h"
+#include "dartboard/parallel.h"
 #include "dartboard/optim.h"
 #include "dartboard/pool.h"
 #include "fixture.h"
@@ -464,10 +465,13 @@ static void test_eval_mode(void)
 }
 
 /* Two training steps of the gradient check's network (every op kind, both
- * cell types, the auxiliary head, drop-path): the outputs a caller sees,
- * appended to out. */
-static size_t two_steps(EvalKeep keep, float *out, size_t *arena)
+ * cell types, the auxiliary head, drop-path) at `threads` threads: the
+ * outputs a caller sees, appended to out. With skew, the image groups'
+ * split starts far from where the threads' speeds put it (thread 0 two
+ * groups of 16, thread 1 the rest). */
+static size_t two_steps(EvalKeep keep, int threads, int skew, float *out, size_t *arena)
 {
+    parallel_set_threads(threads);
     Genotype g;
     grad_check_genotype(&g);
     EvalSpec sp = grad_check_spec;
@@ -481,6 +485,11 @@ static size_t two_steps(EvalKeep keep, float *out, size_t *arena)
     size_t wn, wn_no_aux;
     if (evalnet_measure(&sp, &g, &wn, &wn_no_aux, arena, err, sizeof err) != 0)
         *arena = 0;
+    if (skew) {
+        Balance *b = evalnet_group_balance(net);
+        balance_init(b, b->units, threads);
+        b->first[1] = 2;
+    }
     Rng rng;
     rng_seed(&rng, 21);
     evalnet_init(net, &rng);
@@ -524,9 +533,9 @@ static void test_keep(void)
     float *none = malloc(room * sizeof *none), *all = malloc(room * sizeof *all),
           *deep = malloc(room * sizeof *deep);
     size_t a_none = 0, a_all = 0, a_deep = 0;
-    const size_t n_none = two_steps(EVAL_KEEP_NONE, none, &a_none),
-                 n_all = two_steps(EVAL_KEEP_ALL, all, &a_all),
-                 n_deep = two_steps(EVAL_KEEP_DEEP, deep, &a_deep);
+    const size_t n_none = two_steps(EVAL_KEEP_NONE, 2, 0, none, &a_none),
+                 n_all = two_steps(EVAL_KEEP_ALL, 2, 0, all, &a_all),
+                 n_deep = two_steps(EVAL_KEEP_DEEP, 2, 0, deep, &a_deep);
     ok(n_none > 0 && n_none == n_all && n_none == n_deep && n_none < room,
        "keeping or not: the same outputs (%zu floats)", n_none);
     ok(memcmp(none, all, n_none * sizeof *none) == 0 &&
@@ -538,6 +547,31 @@ static void test_keep(void)
     free(none);
     free(all);
     free(deep);
+}
+
+/* The bits depend neither on the thread count nor on which thread runs
+ * which image group (the split the threads' speeds move). */
+static void test_threads(void)
+{
+    const size_t room = 2 * 1024 * 1024;
+    float *one = malloc(room * sizeof *one), *two = malloc(room * sizeof *two),
+          *skewed = malloc(room * sizeof *skewed), *three = malloc(room * sizeof *three);
+    size_t arena;
+    const size_t n1 = two_steps(EVAL_KEEP_DEEP, 1, 0, one, &arena),
+                 n2 = two_steps(EVAL_KEEP_DEEP, 2, 0, two, &arena),
+                 ns = two_steps(EVAL_KEEP_DEEP, 2, 1, skewed, &arena),
+                 n3 = two_steps(EVAL_KEEP_DEEP, 3, 0, three, &arena);
+    ok(n1 > 0 && n1 == n2 && n1 == ns && n1 == n3 && n1 < room,
+       "threads: the same outputs (%zu floats)", n1);
+    ok(memcmp(one, two, n1 * sizeof *one) == 0 && memcmp(one, three, n1 * sizeof *one) == 0,
+       "two training steps: the same bits at 1, 2 and 3 threads");
+    ok(memcmp(one, skewed, n1 * sizeof *one) == 0,
+       "... and at 2 threads with the image groups split 2 to 14 at the start");
+    parallel_set_threads(2);
+    free(one);
+    free(two);
+    free(skewed);
+    free(three);
 }
 
 /* ------------------------------------------------------------------ kernels */
@@ -611,5 +645,6 @@ int main(void)
     test_grad_check();
     test_eval_mode();
     test_keep();
+    test_threads();
     return tap_done();
 }

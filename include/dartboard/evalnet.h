@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 
+#include "dartboard/balance.h"
 #include "dartboard/genotype.h"
 #include "dartboard/profile.h"
 #include "dartboard/rng.h"
@@ -95,6 +96,11 @@ float evalnet_loss(EvalNet *net, const int *y, int *correct, float *aux);
 /* Gradient (written, not accumulated) of main + aux_weight * aux loss with
  * respect to every weight, after a training-mode forward and evalnet_loss. */
 void evalnet_backward(EvalNet *net, const int *y, float aux_weight);
+
+/* The split of the fused blocks' image groups between the threads
+ * (balance.h): it follows their speeds, and which thread runs a group
+ * changes no bit (a test moves it to see). */
+Balance *evalnet_group_balance(EvalNet *net);
 
 /* Where the cells' time goes (`dartboard bench --train --profile`): while
  * the profile is on (profile.h), each cell's forward and backward charge

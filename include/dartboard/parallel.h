@@ -13,7 +13,9 @@
  * - Determinism: no atomics, no dynamic schedules; every reduction sums in a
  *   fixed order inside one thread. Results are bit-identical for a fixed N;
  *   the kernels whose reductions are split by channel or image (conv, BN,
- *   pools, depthwise) give the same bits for any N.
+ *   pools, depthwise) give the same bits for any N. The training's image
+ *   groups go to the threads by their speeds (balance.h); each group's sums
+ *   are its own, so that changes no bit either.
  */
 #ifndef DARTBOARD_PARALLEL_H
 #define DARTBOARD_PARALLEL_H

@@ -634,6 +634,7 @@ EvalNet *evalnet_create(const EvalSpec *spec, const Genotype *g, char *err, size
     }
     net->spec = *spec;
     net->geno = *g;
+    balance_init(&net->groups, DWPW_GROUPS, 1); /* planned for its team by the first group loop */
     EPlan p;
     if (measure(net, &p, err, errlen) != 0) {
         evalnet_free(net);
@@ -701,6 +702,10 @@ size_t evalnet_running_count(const EvalNet *net)
 size_t evalnet_arena_bytes(const EvalNet *net)
 {
     return net->arena.size;
+}
+Balance *evalnet_group_balance(EvalNet *net)
+{
+    return &net->groups;
 }
 float *evalnet_weights(EvalNet *net)
 {
@@ -1213,7 +1218,7 @@ static void cell_backward(EvalNet *net, int k)
         if (!ds[j]) {
             ds[j] = net->sc.dstate[j];
             if (ds[j])
-                ezero(ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
+                ezero(net, ds[j], (size_t)n * cell->c * (j < 2 ? hw : hwo));
         }
     /* node i's gradient is whole once every later node's ops are done */
     const int sums_at[2] = {state_sums_edge(cell, 0, nodes), state_sums_edge(cell, 1, nodes)};
@@ -1248,22 +1253,22 @@ static void aux_backward(EvalNet *net, const int *y, float aux_weight, float *di
     EAux *a = &net->aux;
     int n = net->n, k = net->spec.classes;
     float *gw = net->gw;
-    ezero(a->dlogits, (size_t)n * k);
+    ezero(net, a->dlogits, (size_t)n * k);
     softmax_xent_backward(a->dlogits, a->probs, y, n, k, aux_weight);
-    ezero(a->d2, (size_t)n * 768);
+    ezero(net, a->d2, (size_t)n * 768);
     linear_backward(a->d2, gw + a->lw, gw + a->lb, a->dlogits, a->f, net->w + a->lw, n, 768, k);
-    ezero(a->g2, (size_t)n * 768);
+    ezero(net, a->g2, (size_t)n * 768);
     relu_backward(a->g2, a->d2, a->f, (size_t)n * 768);
     ebn_backward(net, &a->bn2, a->d2, a->g2, NULL, a->x2, 1);
-    ezero(a->d1, (size_t)n * 128 * 4);
+    ezero(net, a->d1, (size_t)n * 128 * 4);
     linear_backward(a->d1, gw + a->c2.w, NULL, a->d2, a->r1, net->w + a->c2.w, n, 128 * 4, 768);
-    ezero(a->g1, (size_t)n * 128 * 4);
+    ezero(net, a->g1, (size_t)n * 128 * 4);
     relu_backward(a->g1, a->d1, a->r1, (size_t)n * 128 * 4);
     ebn_backward(net, &a->bn1, a->d1, a->g1, NULL, a->x1, 4);
     conv2d_backward_set(&a->c1.spec, a->dpool, gw + a->c1.w, a->d1, a->pool, net->w + a->c1.w, n, 2,
                         2, net->conv);
     size_t count = (size_t)n * a->c * a->s * a->s;
-    ezero(net->aux_drelu, count);
+    ezero(net, net->aux_drelu, count);
     avgpool_window_backward(net->aux_drelu, a->dpool, n, a->c, a->s, a->s, 5, a->stride);
     output_relu_backward(net, net->aux_at, din, net->aux_drelu, kept_output_relu(net, net->aux_at));
 }
@@ -1273,14 +1278,14 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
     const EvalSpec *sp = &net->spec;
     int n = net->n, L = sp->layers, k = sp->classes;
     net->relu_ok[0] = 0; /* its memory served others since the forward of cell 1 */
-    ezero(net->gw, net->nw);
-    ezero(net->dlogits, (size_t)n * k);
+    ezero(net, net->gw, net->nw);
+    ezero(net, net->dlogits, (size_t)n * k);
     softmax_xent_backward(net->dlogits, net->probs, y, n, k, 1.0f);
-    ezero(net->dpooled, (size_t)n * net->c_last);
+    ezero(net, net->dpooled, (size_t)n * net->c_last);
     linear_backward(net->dpooled, net->gw + net->cls_w, net->gw + net->cls_b, net->dlogits,
                     net->pooled, net->w + net->cls_w, n, net->c_last, k);
     size_t last = (size_t)n * net->c_last * net->hw_last;
-    ezero(output_grad(net, L - 1), last);
+    ezero(net, output_grad(net, L - 1), last);
     const ECell *lastc = &net->cells[L - 1];
     size_t per = (size_t)n * lastc->c * net->hw_last;
     for (int j = 0; j < lastc->concat_count; j++) { /* state by state, as the forward */
@@ -1290,7 +1295,7 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
                                 lastc->c, net->hw_last);
     }
     const ECell *prev = &net->cells[L - 2];
-    ezero(output_grad(net, L - 2), (size_t)n * prev->mult * prev->c * prev->ho * prev->wo);
+    ezero(net, output_grad(net, L - 2), (size_t)n * prev->mult * prev->c * prev->ho * prev->wo);
     for (int c = L - 1; c >= 0; c--) {
         if (c == net->aux_at && net->aux_run)
             aux_backward(net, y, aux_weight, output_grad(net, c));
@@ -1300,7 +1305,7 @@ void evalnet_backward(EvalNet *net, const int *y, float aux_weight)
             size_t count = j >= 0 ? (size_t)n * net->cells[j].mult * net->cells[j].c *
                                         net->cells[j].ho * net->cells[j].wo
                                   : (size_t)n * net->stem_bn.c * sp->height * sp->width;
-            ezero(output_grad(net, j >= 0 ? j : -1), count);
+            ezero(net, output_grad(net, j >= 0 ? j : -1), count);
         }
         cell_run(net, c, cell_backward);
     }

@@ -148,6 +148,20 @@ static float ebn_scale(const EvalNet *net, const EBn *bn, int ch)
     return gamma * bn->invstd[ch];
 }
 
+/* In a parallel region over the batch: the calling thread's images, those
+ * of its image groups (groups_mine), so that a pass finds in a thread's
+ * cache the images its fused blocks left there, and shares the batch as the
+ * threads' speeds do. */
+static void images_mine(const EvalNet *net, int *i0, int *i1)
+{
+    int g0 = 0, g1 = DWPW_GROUPS;
+#ifdef _OPENMP
+    balance_range(&net->groups, omp_get_thread_num(), omp_get_num_threads(), &g0, &g1);
+#endif
+    *i0 = net->n * g0 / DWPW_GROUPS;
+    *i1 = net->n * g1 / DWPW_GROUPS;
+}
+
 /* The formula of the BN forward ((in - mean) * (gamma * invstd) + beta), so
  * the same values as the output it recomputes; the ReLU, the scale and the
  * add after it. */
@@ -157,50 +171,55 @@ NN_CLONED void ebn_apply(EvalNet *net, const EBn *bn, const EDest *to, const flo
     PROFILE_BEGIN;
     const float *beta = net->w + bn->beta;
     int c = bn->c, planes = net->n * c;
-#pragma omp parallel for schedule(static) if ((size_t)planes * hw >= PARALLEL_MIN_PASS)
-    for (int q = 0; q < planes; q++) {
-        int ch = q % c;
-        float m = ebn_mean(net, bn, ch), a = ebn_scale(net, bn, ch), b = beta[ch];
-        float s = to->scale ? to->scale[q / c] : 1.0f;
-        const float *ip = in + (size_t)q * hw;
-        float *op = to->node + (size_t)q * hw;
-        if (to->base) { /* the identity's input plus the output: one pass */
-            const float *bp = to->base + (size_t)q * hw;
+#pragma omp parallel if ((size_t)planes * hw >= PARALLEL_MIN_PASS)
+    {
+        int i0, i1;
+        images_mine(net, &i0, &i1);
+        for (int q = i0 * c; q < i1 * c; q++) {
+            int ch = q % c;
+            float m = ebn_mean(net, bn, ch), a = ebn_scale(net, bn, ch), b = beta[ch];
+            float s = to->scale ? to->scale[q / c] : 1.0f;
+            const float *ip = in + (size_t)q * hw;
+            float *op = to->node + (size_t)q * hw;
+            if (to->base) { /* the identity's input plus the output: one pass */
+                const float *bp = to->base + (size_t)q * hw;
 #pragma omp simd
-            for (int j = 0; j < hw; j++)
-                op[j] = bp[j] + ((ip[j] - m) * a + b) * s;
-        } else if (relu) {
+                for (int j = 0; j < hw; j++)
+                    op[j] = bp[j] + ((ip[j] - m) * a + b) * s;
+            } else if (relu) {
 #pragma omp simd
-            for (int j = 0; j < hw; j++) {
-                float y = (ip[j] - m) * a + b;
-                y = (y > 0.0f ? y : 0.0f) * s;
-                op[j] = to->add ? op[j] + y : y;
+                for (int j = 0; j < hw; j++) {
+                    float y = (ip[j] - m) * a + b;
+                    y = (y > 0.0f ? y : 0.0f) * s;
+                    op[j] = to->add ? op[j] + y : y;
+                }
+            } else if (to->add) {
+#pragma omp simd
+                for (int j = 0; j < hw; j++)
+                    op[j] += ((ip[j] - m) * a + b) * s;
+            } else {
+#pragma omp simd
+                for (int j = 0; j < hw; j++)
+                    op[j] = ((ip[j] - m) * a + b) * s;
             }
-        } else if (to->add) {
-#pragma omp simd
-            for (int j = 0; j < hw; j++)
-                op[j] += ((ip[j] - m) * a + b) * s;
-        } else {
-#pragma omp simd
-            for (int j = 0; j < hw; j++)
-                op[j] = ((ip[j] - m) * a + b) * s;
         }
     }
     PROFILE_END(PROF_BN, 4.0 * planes * hw);
 }
 
-/* Shared by the threads in blocks: a gradient buffer of the 28x28 stage is
- * 3 MiB, and while one thread cleared it the other waited (the threads'
- * time in OpenMP's wait fell from 12.2-12.8 % to 10.7-11.2 % of a 2-thread
- * step, perf). */
-void ezero(float *y, size_t count)
+/* Shared by the threads as the images are (images_mine): a gradient buffer
+ * of the 28x28 stage is 3 MiB, and while one thread cleared it the other
+ * waited (the threads' time in OpenMP's wait fell from 12.2-12.8 % to
+ * 10.7-11.2 % of a 2-thread step, perf). */
+void ezero(const EvalNet *net, float *y, size_t count)
 {
-    const long blocks = (long)((count + PARALLEL_MIN_PASS - 1) / PARALLEL_MIN_PASS);
-#pragma omp parallel for schedule(static) if (blocks > 1)
-    for (long b = 0; b < blocks; b++) {
-        size_t at = (size_t)b * PARALLEL_MIN_PASS;
-        memset(y + at, 0,
-               (count - at < PARALLEL_MIN_PASS ? count - at : PARALLEL_MIN_PASS) * sizeof *y);
+#pragma omp parallel if (count > PARALLEL_MIN_PASS)
+    {
+        int i0, i1;
+        images_mine(net, &i0, &i1);
+        const size_t a = count * (size_t)i0 / (size_t)net->n,
+                     b = count * (size_t)i1 / (size_t)net->n;
+        memset(y + a, 0, (b - a) * sizeof *y);
     }
 }
 
@@ -266,15 +285,66 @@ static int group_images(const EvalNet *net, int g, int *i0, int *i1)
     return *i1 > *i0;
 }
 
+/* The thread-seconds of group work between two looks at the split (a few
+ * dozen group loops), and how far a boundary must be from where the
+ * threads' speeds put it to move, in groups (balance.h). */
+#define GROUPS_WINDOW 0.01
+#define GROUPS_HYSTERESIS 0.6
+
+/* Before a group loop, in the calling thread: the split planned for the
+ * team the loop will have, or moved by the last loop's times. */
+static void groups_rebalance(EvalNet *net)
+{
+#ifdef _OPENMP
+    const int team = omp_get_max_threads();
+#else
+    const int team = 1;
+#endif
+    if (team != net->groups.threads)
+        balance_init(&net->groups, DWPW_GROUPS, team);
+    else
+        balance_update(&net->groups, GROUPS_WINDOW, GROUPS_HYSTERESIS);
+}
+
+/* In a group loop's parallel region: the calling thread's groups g0 .. g1 -
+ * 1, and when it started on them. */
+typedef struct GroupRun {
+    int g0, g1;
+    double t0;
+} GroupRun;
+
+static GroupRun groups_mine(const EvalNet *net)
+{
+    GroupRun r = {0, DWPW_GROUPS, 0.0};
+#ifdef _OPENMP
+    balance_range(&net->groups, omp_get_thread_num(), omp_get_num_threads(), &r.g0, &r.g1);
+    r.t0 = omp_get_wtime();
+#else
+    (void)net;
+#endif
+    return r;
+}
+
+/* The calling thread's time on its groups, for groups_rebalance. */
+static void groups_done(EvalNet *net, const GroupRun *r)
+{
+#ifdef _OPENMP
+    const int images = net->n * r->g1 / DWPW_GROUPS - net->n * r->g0 / DWPW_GROUPS;
+    balance_record(&net->groups, omp_get_thread_num(), omp_get_num_threads(),
+                   omp_get_wtime() - r->t0, images);
+#else
+    (void)net, (void)r;
+#endif
+}
+
 /* The calling thread's scratch for the fused kernels. A kernel call uses it
  * for its group's images only, and a thread runs its groups one after the
  * other, so the slots go by thread, not by group: a thread comes back to
  * the scratch it left in its cache, where with a slot per group it went
  * round four of them (the fashion step 1.3-1.7 % shorter at 2 threads, 3-4 %
  * at 1, whose thread went round all eight; BENCHMARKS.md).
- * Every group loop hands its DWPW_GROUPS groups out by schedule(static), at
- * most one chunk a thread in thread order: a thread that gets a group is
- * numbered below DWPW_GROUPS, the slots planned. */
+ * A thread numbered DWPW_GROUPS or more gets no group (balance_range), so
+ * it never asks for a slot past those planned. */
 static float *thread_scratch(const EvalNet *net)
 {
 #ifdef _OPENMP
@@ -400,15 +470,23 @@ static ConvPost post_from(const ConvPost *post, int i0, size_t out_img)
 }
 
 /* dst[0..len) += the groups' partial sums at offset off, in group order:
- * the bits do not depend on the thread count. */
+ * the bits do not depend on the thread count. Called by every thread of a
+ * group loop's team once all its groups are done, each adding its share of
+ * the floats. */
 static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
 {
+    size_t k0 = 0, k1 = len;
+#ifdef _OPENMP
+    const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+    k0 = len * t / team;
+    k1 = len * (t + 1) / team;
+#endif
     for (int g = 0; g < DWPW_GROUPS; g++) {
         int i0, i1;
         if (!group_images(net, g, &i0, &i1))
             continue;
         const float *part = group_part(net, g) + off;
-        for (size_t k = 0; k < len; k++)
+        for (size_t k = k0; k < k1; k++)
             dst[k] += part[k];
     }
 }
@@ -425,26 +503,31 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
     size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
-#pragma omp parallel for schedule(static) if (n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        if (!group_images(net, g, &i0, &i1))
-            continue;
-        ConvPost mine;
-        if (post) {
-            mine = post_from(post, i0, out_img);
-            double *part = group_bn_sums(net, g, pw->spec.c_out);
-            if (post->g) {
-                mine.sg = part;
-                mine.sgx = part + pw->spec.c_out;
-            } else {
-                mine.mean2 = part;
+    groups_rebalance(net);
+#pragma omp parallel if (n > 1)
+    {
+        const GroupRun run = groups_mine(net);
+        for (int g = run.g0; g < run.g1; g++) {
+            int i0, i1;
+            if (!group_images(net, g, &i0, &i1))
+                continue;
+            ConvPost mine;
+            if (post) {
+                mine = post_from(post, i0, out_img);
+                double *part = group_bn_sums(net, g, pw->spec.c_out);
+                if (post->g) {
+                    mine.sg = part;
+                    mine.sgx = part + pw->spec.c_out;
+                } else {
+                    mine.mean2 = part;
+                }
             }
+            conv2d_dw_pw_forward(
+                &dw->spec, &pw->spec, pre, post ? &mine : NULL, out + (size_t)i0 * out_img,
+                keep ? keep + (size_t)i0 * mid_img : NULL, in + (size_t)i0 * in_img, net->w + dw->w,
+                net->w + pw->w, i1 - i0, h, w, thread_scratch(net));
         }
-        conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, post ? &mine : NULL,
-                             out + (size_t)i0 * out_img, keep ? keep + (size_t)i0 * mid_img : NULL,
-                             in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0, h,
-                             w, thread_scratch(net));
+        groups_done(net, &run);
     }
 }
 
@@ -462,30 +545,36 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
     size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
     size_t ldw = conv_weight_count(&dw->spec), lpw = conv_weight_count(&pw->spec);
-#pragma omp parallel for schedule(static) if (n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        if (!group_images(net, g, &i0, &i1))
-            continue;
-        float *part = group_part(net, g);
-        memset(part, 0, (ldw + lpw) * sizeof *part);
-        ConvPre mpre;
-        ConvPost mpost;
-        if (pre_sums) {
-            mpre = *pre;
-            mpre.sg = group_bn_sums(net, g, dw->spec.c_in);
-            mpre.sgx = mpre.sg + dw->spec.c_in;
+    groups_rebalance(net);
+#pragma omp parallel if (n > 1)
+    {
+        const GroupRun run = groups_mine(net);
+        for (int g = run.g0; g < run.g1; g++) {
+            int i0, i1;
+            if (!group_images(net, g, &i0, &i1))
+                continue;
+            float *part = group_part(net, g);
+            memset(part, 0, (ldw + lpw) * sizeof *part);
+            ConvPre mpre;
+            ConvPost mpost;
+            if (pre_sums) {
+                mpre = *pre;
+                mpre.sg = group_bn_sums(net, g, dw->spec.c_in);
+                mpre.sgx = mpre.sg + dw->spec.c_in;
+            }
+            if (post)
+                mpost = post_from(post, i0, out_img);
+            conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre_sums ? &mpre : pre,
+                                  post ? &mpost : NULL, din + (size_t)i0 * in_img, part, part + ldw,
+                                  dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
+                                  kept ? kept + (size_t)i0 * mid_img : NULL, net->w + dw->w,
+                                  net->w + pw->w, i1 - i0, h, w, thread_scratch(net));
         }
-        if (post)
-            mpost = post_from(post, i0, out_img);
-        conv2d_dw_pw_backward(&dw->spec, &pw->spec, pre_sums ? &mpre : pre, post ? &mpost : NULL,
-                              din + (size_t)i0 * in_img, part, part + ldw,
-                              dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
-                              kept ? kept + (size_t)i0 * mid_img : NULL, net->w + dw->w,
-                              net->w + pw->w, i1 - i0, h, w, thread_scratch(net));
+        groups_done(net, &run);
+#pragma omp barrier
+        parts_sum(net, net->gw + dw->w, 0, ldw);
+        parts_sum(net, net->gw + pw->w, ldw, lpw);
     }
-    parts_sum(net, net->gw + dw->w, 0, ldw);
-    parts_sum(net, net->gw + pw->w, ldw, lpw);
 }
 
 /* ------------------------------------------------------------------ ReLU-conv1x1-BN */
@@ -516,25 +605,30 @@ static void cat_forward(EvalNet *net, const ConvCatOut *outs, int count, const C
     int sums_c = 0;
     for (int t = 0; t < count; t++)
         sums_c += out_phases(&outs[t], in) * outs[t].s->c_out;
-#pragma omp parallel for schedule(static) if (net->n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        if (!group_images(net, g, &i0, &i1))
-            continue;
-        const float *src[CAT_MAX];
-        ConvCat part = cat_from(in, src, i0, per);
-        double *sums = stats ? group_bn_sums(net, g, sums_c) : NULL;
-        ConvCatOut mine[EV_CAT_OUTS];
-        ConvPost post[EV_CAT_OUTS];
-        for (int t = 0; t < count; t++) {
-            const int ph = out_phases(&outs[t], in), co = ph * outs[t].s->c_out;
-            mine[t] = outs[t];
-            mine[t].out += (size_t)i0 * outs[t].s->c_out * h * w / ph;
-            post[t] = (ConvPost){.mean2 = sums};
-            mine[t].post = stats ? &post[t] : NULL;
-            sums += stats ? 2 * co : 0;
+    groups_rebalance(net);
+#pragma omp parallel if (net->n > 1)
+    {
+        const GroupRun run = groups_mine(net);
+        for (int g = run.g0; g < run.g1; g++) {
+            int i0, i1;
+            if (!group_images(net, g, &i0, &i1))
+                continue;
+            const float *src[CAT_MAX];
+            ConvCat part = cat_from(in, src, i0, per);
+            double *sums = stats ? group_bn_sums(net, g, sums_c) : NULL;
+            ConvCatOut mine[EV_CAT_OUTS];
+            ConvPost post[EV_CAT_OUTS];
+            for (int t = 0; t < count; t++) {
+                const int ph = out_phases(&outs[t], in), co = ph * outs[t].s->c_out;
+                mine[t] = outs[t];
+                mine[t].out += (size_t)i0 * outs[t].s->c_out * h * w / ph;
+                post[t] = (ConvPost){.mean2 = sums};
+                mine[t].post = stats ? &post[t] : NULL;
+                sums += stats ? 2 * co : 0;
+            }
+            conv2d_relu_cat_forward(mine, count, &part, i1 - i0, h, w, thread_scratch(net));
         }
-        conv2d_relu_cat_forward(mine, count, &part, i1 - i0, h, w, thread_scratch(net));
+        groups_done(net, &run);
     }
 }
 
@@ -551,34 +645,40 @@ static void cat_backward(EvalNet *net, const ConvCatOut *outs, int count, const 
         at[t] = total;
         total += (size_t)out_phases(&outs[t], in) * len[t];
     }
-#pragma omp parallel for schedule(static) if (net->n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        if (!group_images(net, g, &i0, &i1))
-            continue;
-        const float *src[CAT_MAX];
-        float *dsrc[CAT_MAX], *part = group_part(net, g), *dw[EV_CAT_OUTS][2];
-        ConvCat mine = cat_from(in, src, i0, per);
-        for (int b = 0; b < in->count; b++)
-            dsrc[b] = din[b] + (size_t)i0 * per;
-        memset(part, 0, total * sizeof *part);
-        ConvCatOut gouts[EV_CAT_OUTS];
-        ConvPost gpost[EV_CAT_OUTS];
-        for (int t = 0; t < count; t++) {
-            const size_t out_img = (size_t)outs[t].s->c_out * h * w / out_phases(&outs[t], in);
-            gpost[t] = post_from(outs[t].post, i0, out_img);
-            dw[t][0] = part + at[t];
-            dw[t][1] = part + at[t] + len[t];
-            gouts[t] = outs[t];
-            gouts[t].post = &gpost[t];
-            gouts[t].dout = outs[t].dout + (size_t)i0 * out_img;
-            gouts[t].dweight = dw[t];
+    groups_rebalance(net);
+#pragma omp parallel if (net->n > 1)
+    {
+        const GroupRun run = groups_mine(net);
+        for (int g = run.g0; g < run.g1; g++) {
+            int i0, i1;
+            if (!group_images(net, g, &i0, &i1))
+                continue;
+            const float *src[CAT_MAX];
+            float *dsrc[CAT_MAX], *part = group_part(net, g), *dw[EV_CAT_OUTS][2];
+            ConvCat mine = cat_from(in, src, i0, per);
+            for (int b = 0; b < in->count; b++)
+                dsrc[b] = din[b] + (size_t)i0 * per;
+            memset(part, 0, total * sizeof *part);
+            ConvCatOut gouts[EV_CAT_OUTS];
+            ConvPost gpost[EV_CAT_OUTS];
+            for (int t = 0; t < count; t++) {
+                const size_t out_img = (size_t)outs[t].s->c_out * h * w / out_phases(&outs[t], in);
+                gpost[t] = post_from(outs[t].post, i0, out_img);
+                dw[t][0] = part + at[t];
+                dw[t][1] = part + at[t] + len[t];
+                gouts[t] = outs[t];
+                gouts[t].post = &gpost[t];
+                gouts[t].dout = outs[t].dout + (size_t)i0 * out_img;
+                gouts[t].dweight = dw[t];
+            }
+            conv2d_relu_cat_backward(gouts, count, dsrc, &mine, i1 - i0, h, w, thread_scratch(net));
         }
-        conv2d_relu_cat_backward(gouts, count, dsrc, &mine, i1 - i0, h, w, thread_scratch(net));
+        groups_done(net, &run);
+#pragma omp barrier
+        for (int t = 0; t < count; t++)
+            for (int k = 0; k < out_phases(&outs[t], in); k++)
+                parts_sum(net, outs[t].dweight[k], at[t] + (size_t)k * len[t], len[t]);
     }
-    for (int t = 0; t < count; t++)
-        for (int k = 0; k < out_phases(&outs[t], in); k++)
-            parts_sum(net, outs[t].dweight[k], at[t] + (size_t)k * len[t], len[t]);
 }
 
 void ev_relu_conv_bn_cat_forward(EvalNet *net, const ERcb *r, float *out, const ConvCat *in,
@@ -742,15 +842,21 @@ static void kept_post_sums(EvalNet *net, const EBn *bn, const float *dout, const
     PROFILE_BEGIN;
     const int c = bn->c;
     const size_t img = (size_t)c * hw;
-#pragma omp parallel for schedule(static) if (net->n > 1)
-    for (int g = 0; g < DWPW_GROUPS; g++) {
-        int i0, i1;
-        if (!group_images(net, g, &i0, &i1))
-            continue;
-        double *sg = group_bn_sums(net, g, c);
-        for (int i = i0; i < i1; i++)
-            batchnorm_grad_sums_image(sg, sg + c, dout + i * img, dout_scale ? dout_scale[i] : 1.0f,
-                                      x + i * img, bn->mean, c, hw);
+    groups_rebalance(net);
+#pragma omp parallel if (net->n > 1)
+    {
+        const GroupRun run = groups_mine(net);
+        for (int g = run.g0; g < run.g1; g++) {
+            int i0, i1;
+            if (!group_images(net, g, &i0, &i1))
+                continue;
+            double *sg = group_bn_sums(net, g, c);
+            for (int i = i0; i < i1; i++)
+                batchnorm_grad_sums_image(sg, sg + c, dout + i * img,
+                                          dout_scale ? dout_scale[i] : 1.0f, x + i * img, bn->mean,
+                                          c, hw);
+        }
+        groups_done(net, &run);
     }
     PROFILE_END(PROF_BN, 4.0 * net->n * img);
 }
