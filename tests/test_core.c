@@ -1,4 +1,5 @@
-/* Core: arena planning, RNG determinism and distribution, thread control. */
+/* Core: arena planning, RNG determinism and distribution, thread control, the
+ * threads' balance. */
 #include "dartboard/arena.h"
 #include "dartboard/balance.h"
 #include "dartboard/parallel.h"
