@@ -306,35 +306,40 @@ static void groups_rebalance(EvalNet *net)
         balance_update(&net->groups, GROUPS_WINDOW, GROUPS_HYSTERESIS);
 }
 
-/* In a group loop's parallel region: the calling thread's groups g0 .. g1 -
- * 1, and when it started on them. */
+/* A thread's walk over its run of groups g0 .. g1 - 1 in a group loop's
+ * parallel region: the group in hand (g) and its images (i0 .. i1 - 1),
+ * and when the thread started on the run. */
 typedef struct GroupRun {
-    int g0, g1;
+    int g, i0, i1, g0, g1;
     double t0;
 } GroupRun;
 
 static GroupRun groups_mine(const EvalNet *net)
 {
-    GroupRun r = {0, DWPW_GROUPS, 0.0};
+    int g0 = 0, g1 = DWPW_GROUPS;
+    double t0 = 0.0;
 #ifdef _OPENMP
-    balance_range(&net->groups, omp_get_thread_num(), omp_get_num_threads(), &r.g0, &r.g1);
-    r.t0 = omp_get_wtime();
+    balance_range(&net->groups, omp_get_thread_num(), omp_get_num_threads(), &g0, &g1);
+    t0 = omp_get_wtime();
 #else
     (void)net;
 #endif
-    return r;
+    return (GroupRun){.g = g0 - 1, .g0 = g0, .g1 = g1, .t0 = t0};
 }
 
-/* The calling thread's time on its groups, for groups_rebalance. */
-static void groups_done(EvalNet *net, const GroupRun *r)
+/* The next group of the run that holds images; at the run's end, the
+ * thread's time on it told to the split (groups_rebalance), and 0. */
+static int groups_next(EvalNet *net, GroupRun *r)
 {
+    while (++r->g < r->g1)
+        if (group_images(net, r->g, &r->i0, &r->i1))
+            return 1;
 #ifdef _OPENMP
-    const int images = net->n * r->g1 / DWPW_GROUPS - net->n * r->g0 / DWPW_GROUPS;
     balance_record(&net->groups, omp_get_thread_num(), omp_get_num_threads(),
-                   omp_get_wtime() - r->t0, images);
-#else
-    (void)net, (void)r;
+                   omp_get_wtime() - r->t0,
+                   net->n * r->g1 / DWPW_GROUPS - net->n * r->g0 / DWPW_GROUPS);
 #endif
+    return 0;
 }
 
 /* The calling thread's scratch for the fused kernels. A kernel call uses it
@@ -505,29 +510,23 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
     size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
     groups_rebalance(net);
 #pragma omp parallel if (n > 1)
-    {
-        const GroupRun run = groups_mine(net);
-        for (int g = run.g0; g < run.g1; g++) {
-            int i0, i1;
-            if (!group_images(net, g, &i0, &i1))
-                continue;
-            ConvPost mine;
-            if (post) {
-                mine = post_from(post, i0, out_img);
-                double *part = group_bn_sums(net, g, pw->spec.c_out);
-                if (post->g) {
-                    mine.sg = part;
-                    mine.sgx = part + pw->spec.c_out;
-                } else {
-                    mine.mean2 = part;
-                }
+    for (GroupRun r = groups_mine(net); groups_next(net, &r);) {
+        const int g = r.g, i0 = r.i0, i1 = r.i1;
+        ConvPost mine;
+        if (post) {
+            mine = post_from(post, i0, out_img);
+            double *part = group_bn_sums(net, g, pw->spec.c_out);
+            if (post->g) {
+                mine.sg = part;
+                mine.sgx = part + pw->spec.c_out;
+            } else {
+                mine.mean2 = part;
             }
-            conv2d_dw_pw_forward(
-                &dw->spec, &pw->spec, pre, post ? &mine : NULL, out + (size_t)i0 * out_img,
-                keep ? keep + (size_t)i0 * mid_img : NULL, in + (size_t)i0 * in_img, net->w + dw->w,
-                net->w + pw->w, i1 - i0, h, w, thread_scratch(net));
         }
-        groups_done(net, &run);
+        conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, post ? &mine : NULL,
+                             out + (size_t)i0 * out_img, keep ? keep + (size_t)i0 * mid_img : NULL,
+                             in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0, h,
+                             w, thread_scratch(net));
     }
 }
 
@@ -548,11 +547,8 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
     groups_rebalance(net);
 #pragma omp parallel if (n > 1)
     {
-        const GroupRun run = groups_mine(net);
-        for (int g = run.g0; g < run.g1; g++) {
-            int i0, i1;
-            if (!group_images(net, g, &i0, &i1))
-                continue;
+        for (GroupRun r = groups_mine(net); groups_next(net, &r);) {
+            const int g = r.g, i0 = r.i0, i1 = r.i1;
             float *part = group_part(net, g);
             memset(part, 0, (ldw + lpw) * sizeof *part);
             ConvPre mpre;
@@ -570,7 +566,6 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
                                   kept ? kept + (size_t)i0 * mid_img : NULL, net->w + dw->w,
                                   net->w + pw->w, i1 - i0, h, w, thread_scratch(net));
         }
-        groups_done(net, &run);
 #pragma omp barrier
         parts_sum(net, net->gw + dw->w, 0, ldw);
         parts_sum(net, net->gw + pw->w, ldw, lpw);
@@ -607,28 +602,22 @@ static void cat_forward(EvalNet *net, const ConvCatOut *outs, int count, const C
         sums_c += out_phases(&outs[t], in) * outs[t].s->c_out;
     groups_rebalance(net);
 #pragma omp parallel if (net->n > 1)
-    {
-        const GroupRun run = groups_mine(net);
-        for (int g = run.g0; g < run.g1; g++) {
-            int i0, i1;
-            if (!group_images(net, g, &i0, &i1))
-                continue;
-            const float *src[CAT_MAX];
-            ConvCat part = cat_from(in, src, i0, per);
-            double *sums = stats ? group_bn_sums(net, g, sums_c) : NULL;
-            ConvCatOut mine[EV_CAT_OUTS];
-            ConvPost post[EV_CAT_OUTS];
-            for (int t = 0; t < count; t++) {
-                const int ph = out_phases(&outs[t], in), co = ph * outs[t].s->c_out;
-                mine[t] = outs[t];
-                mine[t].out += (size_t)i0 * outs[t].s->c_out * h * w / ph;
-                post[t] = (ConvPost){.mean2 = sums};
-                mine[t].post = stats ? &post[t] : NULL;
-                sums += stats ? 2 * co : 0;
-            }
-            conv2d_relu_cat_forward(mine, count, &part, i1 - i0, h, w, thread_scratch(net));
+    for (GroupRun r = groups_mine(net); groups_next(net, &r);) {
+        const int g = r.g, i0 = r.i0, i1 = r.i1;
+        const float *src[CAT_MAX];
+        ConvCat part = cat_from(in, src, i0, per);
+        double *sums = stats ? group_bn_sums(net, g, sums_c) : NULL;
+        ConvCatOut mine[EV_CAT_OUTS];
+        ConvPost post[EV_CAT_OUTS];
+        for (int t = 0; t < count; t++) {
+            const int ph = out_phases(&outs[t], in), co = ph * outs[t].s->c_out;
+            mine[t] = outs[t];
+            mine[t].out += (size_t)i0 * outs[t].s->c_out * h * w / ph;
+            post[t] = (ConvPost){.mean2 = sums};
+            mine[t].post = stats ? &post[t] : NULL;
+            sums += stats ? 2 * co : 0;
         }
-        groups_done(net, &run);
+        conv2d_relu_cat_forward(mine, count, &part, i1 - i0, h, w, thread_scratch(net));
     }
 }
 
@@ -648,11 +637,8 @@ static void cat_backward(EvalNet *net, const ConvCatOut *outs, int count, const 
     groups_rebalance(net);
 #pragma omp parallel if (net->n > 1)
     {
-        const GroupRun run = groups_mine(net);
-        for (int g = run.g0; g < run.g1; g++) {
-            int i0, i1;
-            if (!group_images(net, g, &i0, &i1))
-                continue;
+        for (GroupRun r = groups_mine(net); groups_next(net, &r);) {
+            const int g = r.g, i0 = r.i0, i1 = r.i1;
             const float *src[CAT_MAX];
             float *dsrc[CAT_MAX], *part = group_part(net, g), *dw[EV_CAT_OUTS][2];
             ConvCat mine = cat_from(in, src, i0, per);
@@ -673,7 +659,6 @@ static void cat_backward(EvalNet *net, const ConvCatOut *outs, int count, const 
             }
             conv2d_relu_cat_backward(gouts, count, dsrc, &mine, i1 - i0, h, w, thread_scratch(net));
         }
-        groups_done(net, &run);
 #pragma omp barrier
         for (int t = 0; t < count; t++)
             for (int k = 0; k < out_phases(&outs[t], in); k++)
@@ -844,19 +829,12 @@ static void kept_post_sums(EvalNet *net, const EBn *bn, const float *dout, const
     const size_t img = (size_t)c * hw;
     groups_rebalance(net);
 #pragma omp parallel if (net->n > 1)
-    {
-        const GroupRun run = groups_mine(net);
-        for (int g = run.g0; g < run.g1; g++) {
-            int i0, i1;
-            if (!group_images(net, g, &i0, &i1))
-                continue;
-            double *sg = group_bn_sums(net, g, c);
-            for (int i = i0; i < i1; i++)
-                batchnorm_grad_sums_image(sg, sg + c, dout + i * img,
-                                          dout_scale ? dout_scale[i] : 1.0f, x + i * img, bn->mean,
-                                          c, hw);
-        }
-        groups_done(net, &run);
+    for (GroupRun r = groups_mine(net); groups_next(net, &r);) {
+        const int g = r.g, i0 = r.i0, i1 = r.i1;
+        double *sg = group_bn_sums(net, g, c);
+        for (int i = i0; i < i1; i++)
+            batchnorm_grad_sums_image(sg, sg + c, dout + i * img, dout_scale ? dout_scale[i] : 1.0f,
+                                      x + i * img, bn->mean, c, hw);
     }
     PROFILE_END(PROF_BN, 4.0 * net->n * img);
 }
