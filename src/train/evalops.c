@@ -503,13 +503,12 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
                          const ConvPost *post, float *out, float *keep, const float *in, int h,
                          int w)
 {
-    int n = net->n,
-        ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
+    int ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
     size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
     groups_rebalance(net);
-#pragma omp parallel if (n > 1)
+#pragma omp parallel if (net->n > 1)
     for (GroupRun r = groups_mine(net); groups_next(net, &r);) {
         const int g = r.g, i0 = r.i0, i1 = r.i1;
         ConvPost mine;
@@ -538,14 +537,13 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
                           int pre_sums, const ConvPost *post, float *din, const float *dout,
                           const float *in, const float *kept, int h, int w)
 {
-    int n = net->n,
-        ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
+    int ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
     size_t in_img = (size_t)dw->spec.c_in * h * w, out_img = (size_t)pw->spec.c_out * ho * wo;
     size_t mid_img = (size_t)dw->spec.c_out * ho * wo;
     size_t ldw = conv_weight_count(&dw->spec), lpw = conv_weight_count(&pw->spec);
     groups_rebalance(net);
-#pragma omp parallel if (n > 1)
+#pragma omp parallel if (net->n > 1)
     {
         for (GroupRun r = groups_mine(net); groups_next(net, &r);) {
             const int g = r.g, i0 = r.i0, i1 = r.i1;
