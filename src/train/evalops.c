@@ -148,16 +148,27 @@ static float ebn_scale(const EvalNet *net, const EBn *bn, int ch)
     return gamma * bn->invstd[ch];
 }
 
+/* In a parallel region: the calling thread's image groups g0 .. g1 - 1
+ * (EvalNet.groups; all of them without OpenMP). */
+static void thread_groups(const EvalNet *net, int *g0, int *g1)
+{
+    *g0 = 0;
+    *g1 = DWPW_GROUPS;
+#ifdef _OPENMP
+    balance_range(&net->groups, omp_get_thread_num(), omp_get_num_threads(), g0, g1);
+#else
+    (void)net;
+#endif
+}
+
 /* In a parallel region over the batch: the calling thread's images, those
- * of its image groups (groups_mine), so that a pass finds in a thread's
- * cache the images its fused blocks left there, and shares the batch as the
- * threads' speeds do. */
+ * of its image groups, so that a pass finds in a thread's cache the images
+ * its fused blocks left there, and shares the batch as the threads' speeds
+ * do. */
 static void images_mine(const EvalNet *net, int *i0, int *i1)
 {
-    int g0 = 0, g1 = DWPW_GROUPS;
-#ifdef _OPENMP
-    balance_range(&net->groups, omp_get_thread_num(), omp_get_num_threads(), &g0, &g1);
-#endif
+    int g0, g1;
+    thread_groups(net, &g0, &g1);
     *i0 = net->n * g0 / DWPW_GROUPS;
     *i1 = net->n * g1 / DWPW_GROUPS;
 }
@@ -316,15 +327,13 @@ typedef struct GroupRun {
 
 static GroupRun groups_mine(const EvalNet *net)
 {
-    int g0 = 0, g1 = DWPW_GROUPS;
-    double t0 = 0.0;
+    GroupRun r = {0};
+    thread_groups(net, &r.g0, &r.g1);
+    r.g = r.g0 - 1;
 #ifdef _OPENMP
-    balance_range(&net->groups, omp_get_thread_num(), omp_get_num_threads(), &g0, &g1);
-    t0 = omp_get_wtime();
-#else
-    (void)net;
+    r.t0 = omp_get_wtime();
 #endif
-    return (GroupRun){.g = g0 - 1, .g0 = g0, .g1 = g1, .t0 = t0};
+    return r;
 }
 
 /* The next group of the run that holds images; at the run's end, the
