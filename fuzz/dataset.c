@@ -17,6 +17,7 @@
 
 #include <zlib.h>
 
+#include "dartboard/config.h"
 #include "dartboard/data.h"
 
 static void put(const char *name, const uint8_t *data, size_t len, int compress)

@@ -29,8 +29,10 @@ static int parse(const char *name, const char *text, AnyGenotype *a, char *err, 
     return genotype_parse_any(name, text, strlen(text), a, err, n);
 }
 
-static char *written(int (*fn)(FILE *, const RnnGenotype *, int), const RnnGenotype *g, int arg,
-                     size_t *len)
+/* Not inlined: GCC 12, inlining it, takes the returned buffer for a pointer
+ * to the local `text` (-Wdangling-pointer). */
+__attribute__((noinline)) static char *written(int (*fn)(FILE *, const RnnGenotype *, int),
+                                               const RnnGenotype *g, int arg, size_t *len)
 {
     char *text = NULL;
     FILE *f = open_memstream(&text, len);

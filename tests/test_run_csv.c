@@ -76,9 +76,9 @@ static void test_writer(void)
 
 static void test_round_trip(void)
 {
-    MetricRow rows[3] = {{25, 0, 0.025f, 2.302585f, 10.5f, 2.4f, 9.75f, 12.5},
-                         {50, 1, 0.0249f, 1.9f, 30.25f, 2.0f, 28.0f, 25.125},
-                         {75, 1, 0.02f, 1.5f, 45.0f, 1.75f, 40.5f, 37.75}};
+    MetricRow rows[3] = {{25, 0, 0.025f, 2.302585f, 10.5f, 2.4f, 9.75f, 12.5, 0.0f},
+                         {50, 1, 0.0249f, 1.9f, 30.25f, 2.0f, 28.0f, 25.125, 0.0f},
+                         {75, 1, 0.02f, 1.5f, 45.0f, 1.75f, 40.5f, 37.75, 0.0f}};
     char text[1024];
     snprintf(text, sizeof text, "%s", METRICS_CSV_HEADER);
     for (int i = 0; i < 3; i++)

@@ -143,7 +143,7 @@ int main(void)
        bad_missing);
 
     /* Pure: the same input gives the same output. */
-    LayoutOptions o = {PANEL_OVERVIEW, 14, 4};
+    LayoutOptions o = {PANEL_OVERVIEW, 14, 4, 0};
     Layout a, b;
     layout_compute(&a, 24, 80, &o);
     layout_compute(&b, 24, 80, &o);

@@ -117,9 +117,9 @@ static void test_ramp_and_glyphs(void)
 
 static void test_curve_range(void)
 {
-    MetricRow rows[3] = {{10, 0, 0.1f, 2.0f, 20.0f, 2.2f, 15.0f, 1.0},
-                         {20, 0, 0.1f, 1.0f, 60.0f, 1.5f, 50.0f, 2.0},
-                         {30, 0, 0.1f, 0.5f, 99.0f, 0.8f, 90.0f, 3.0}};
+    MetricRow rows[3] = {{10, 0, 0.1f, 2.0f, 20.0f, 2.2f, 15.0f, 1.0, 0.0f},
+                         {20, 0, 0.1f, 1.0f, 60.0f, 1.5f, 50.0f, 2.0, 0.0f},
+                         {30, 0, 0.1f, 0.5f, 99.0f, 0.8f, 90.0f, 3.0, 0.0f}};
     double lo, hi;
     curves_range(&(Curve){rows, 3, NULL, 0}, CURVE_LOSS, &lo, &hi);
     ok(lo < 0.5 && lo >= 0.0 && hi > 2.2, "loss range covers both series with padding (%g..%g)", lo,

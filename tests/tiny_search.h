@@ -60,7 +60,7 @@ static int run(Search *s, const Config *c, int steps, StepStats *last)
 
 /* from's whole state into to, through a temporary file (what a checkpoint
  * holds); 0, or nonzero with err set when to refuses it. */
-static int copy_state(Search *from, Search *to, char *err, size_t errlen)
+static inline int copy_state(Search *from, Search *to, char *err, size_t errlen)
 {
     FILE *f = tmpfile();
     int rc = !f || search_save_state(from, f) != 0;

@@ -128,7 +128,7 @@ static void bn_train_synced(float *out, float *save_mean, float *save_invstd, co
 {
     double sums[c + 1];
     float means[c];
-    const long work = (long)n * c * hw * 3;
+    const long work NN_OMP_ONLY = (long)n * c * hw * 3;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
     for (int ch = 0; ch < c; ch++) {
         double s = 0.0;
@@ -175,7 +175,7 @@ bn_train(float *out, float *save_mean, float *save_invstd, const float *in, cons
         return;
     }
     const double m = (double)n * hw;
-    const long work = (long)n * c * hw * 3;
+    const long work NN_OMP_ONLY = (long)n * c * hw * 3;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
     for (int ch = 0; ch < c; ch++) {
         double s = 0.0;
@@ -230,7 +230,7 @@ bn_eval(float *out, const float *in, const float *gamma, const float *beta,
         const float *running_mean, const float *running_var, int n, int c, int hw, float eps,
         const BnWrite how, float weight)
 {
-    const long work = (long)n * c * hw;
+    const long work NN_OMP_ONLY = (long)n * c * hw;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && n * c > 1)
     for (long q = 0; q < (long)n * c; q++) {
         const int ch = (int)(q % c);
@@ -354,7 +354,7 @@ static void bn_backward_synced(float *din, float *dgamma, float *dbeta, const fl
                                int add, float scale, double *dots)
 {
     double sums[2 * c + 1];
-    const long work = (long)n * c * hw * 2;
+    const long work NN_OMP_ONLY = (long)n * c * hw * 2;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
     for (int ch = 0; ch < c; ch++) {
         double sg = 0.0, sgx = 0.0;
@@ -401,7 +401,7 @@ bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const fl
         return;
     }
     const double m = (double)n * hw;
-    const long work = (long)n * c * hw * 2;
+    const long work NN_OMP_ONLY = (long)n * c * hw * 2;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
     for (int ch = 0; ch < c; ch++) {
         const float mean = save_mean[ch], invstd = save_invstd[ch];
@@ -504,7 +504,7 @@ void batchnorm_grad_sums(double *sg, double *sgx, const float *dout, const float
                          const float *x, const float *mean, int n, int c, int hw)
 {
     PROFILE_BEGIN;
-    const long work = (long)n * c * hw * 2;
+    const long work NN_OMP_ONLY = (long)n * c * hw * 2;
 #pragma omp parallel for schedule(static) if (work >= NN_PARALLEL_MIN_WORK && c > 1)
     for (int ch = 0; ch < c; ch++) {
         double s = 0.0, t = 0.0;

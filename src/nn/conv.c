@@ -300,7 +300,7 @@ static void dense_forward(const ConvSpec *s, float *out, const float *in, const 
     const int wo = conv_out_size(w, s->kw, s->stride, s->pad, s->dilation);
     const int p = ho * wo, kdim = s->c_in * s->kh * s->kw;
     const int fast = conv_is_pointwise(s);
-    const long work = (long)n * s->c_out * kdim * p;
+    const long work NN_OMP_ONLY = (long)n * s->c_out * kdim * p;
     if (!fast && !scratch) {
         fprintf(stderr,
                 "dartboard: conv2d_forward: a %dx%d convolution needs scratch "
@@ -365,7 +365,7 @@ static void dweight_groups_sum(float *dweight, const float *part, size_t stride,
  * DW_GROUP_FLOATS. */
 static void dense_dweight_groups(const ConvSpec *s, float *dweight, const float *dout,
                                  const float *cols, size_t col_stride, int n, int p, int kdim,
-                                 int par, float *parts)
+                                 int par NN_OMP_ONLY, float *parts)
 {
     float stack[parts ? 1 : DW_GROUPS * DW_GROUP_FLOATS];
     const size_t len = (size_t)s->c_out * kdim, stride = parts ? len : DW_GROUP_FLOATS;
@@ -1224,7 +1224,7 @@ static int depthwise_forward(const ConvSpec *s, float *out, const float *in, con
         plane_plan(&pl, k, s->dilation, s->stride, h, w, s->pad, s->pad, ho, wo) != 0)
         return -1;
     const long planes = (long)n * s->c_in;
-    const long work = planes * ho * wo * pl.taps;
+    const long work NN_OMP_ONLY = planes * ho * wo * pl.taps;
 #pragma omp parallel if (work >= NN_PARALLEL_MIN_WORK)
     {
         float buf[PLANE_BUF_FLOATS] __attribute__((aligned(64)));
@@ -1348,7 +1348,7 @@ static int depthwise_backward(const ConvSpec *s, float *din, float *dweight, con
     dw_back_plan(&b, k, d, s->stride, s->pad, h, w, ho, wo, 0);
     const PlanePlan *gp = b.has_gath ? &b.gath : NULL;
     const long work = (long)n * c_n * ho * wo * fwd.taps;
-    const int par = work >= NN_PARALLEL_MIN_WORK;
+    const int par NN_OMP_ONLY = work >= NN_PARALLEL_MIN_WORK;
 
     if (dweight) {
         /* One channel per iteration, images in order: the weight gradient's

@@ -365,4 +365,8 @@ static inline float vf_hsum(vf v)
  * costs more than the work (a region costs a few microseconds). */
 #define NN_PARALLEL_MIN_WORK 32768
 
+/* A local or parameter that only OpenMP clauses read: a build without
+ * OpenMP (the fuzz build) has it unused, and is told so. */
+#define NN_OMP_ONLY __attribute__((unused))
+
 #endif
