@@ -283,7 +283,7 @@ static void test_presets(void)
 
     FILE *f = tmpfile();
     int n = config_list_presets(f);
-    char text[4096] = "";
+    char text[16384] = "";
     rewind(f);
     size_t got = fread(text, 1, sizeof text - 1, f);
     text[got] = '\0';
@@ -295,6 +295,20 @@ static void test_presets(void)
     ok(strstr(text, "cifar10-first-order") < strstr(text, "demo") &&
            strstr(text, "demo") < strstr(text, "test"),
        "the listing is sorted");
+    /* each line: two spaces, the name, at least two spaces, the description,
+     * which starts in the same column on every line */
+    int column = -1, aligned = 1, lines = 0;
+    for (const char *line = text; *line; lines++) {
+        const char *end = strchr(line, '\n');
+        const char *name_end = line + 2 + strcspn(line + 2, " \n");
+        const char *desc = name_end + strspn(name_end, " ");
+        aligned &= strncmp(line, "  ", 2) == 0 && desc - name_end >= 2 &&
+                   (column < 0 || desc - line == column);
+        column = (int)(desc - line);
+        line = end ? end + 1 : line + strlen(line);
+    }
+    ok(lines == n && aligned,
+       "the descriptions start in one column, past the longest name (train-fashion-mnist-short)");
 }
 
 static void test_good_file(void)

@@ -1194,10 +1194,14 @@ int config_list_presets(FILE *out)
 {
     PresetList pl;
     preset_list(&pl);
+    int width = 0; /* the names' column: the longest name, so no name runs into its line */
+    for (int i = 0; i < pl.count; i++)
+        if ((int)strlen(pl.names[i]) > width)
+            width = (int)strlen(pl.names[i]);
     for (int i = 0; i < pl.count; i++) {
         char desc[512];
         preset_description(pl.paths[i], desc, sizeof desc);
-        fprintf(out, "  %-24s %s\n", pl.names[i], desc);
+        fprintf(out, "  %-*s  %s\n", width, pl.names[i], desc);
     }
     int n = pl.count;
     preset_list_free(&pl);
