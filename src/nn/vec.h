@@ -366,7 +366,7 @@ static inline float vf_hsum(vf v)
 #define NN_PARALLEL_MIN_WORK 32768
 
 /* A local or parameter that only OpenMP clauses read: a build without
- * OpenMP (the fuzz build) has it unused, and is told so. */
+ * OpenMP (the fuzz build) never reads it, and is not to warn of it. */
 #define NN_OMP_ONLY __attribute__((unused))
 
 #endif
