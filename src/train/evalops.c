@@ -148,6 +148,22 @@ static float ebn_scale(const EvalNet *net, const EBn *bn, int ch)
     return gamma * bn->invstd[ch];
 }
 
+/* The first image of image group g (of DWPW_GROUPS; g = DWPW_GROUPS: the
+ * batch's end). */
+static int group_start(const EvalNet *net, int g)
+{
+    return net->n * g / DWPW_GROUPS;
+}
+
+/* Images i0 .. i1 of image group g of the batch; whether it holds any (a
+ * batch smaller than DWPW_GROUPS leaves groups empty). */
+static int group_images(const EvalNet *net, int g, int *i0, int *i1)
+{
+    *i0 = group_start(net, g);
+    *i1 = group_start(net, g + 1);
+    return *i1 > *i0;
+}
+
 /* In a parallel region: the calling thread's image groups g0 .. g1 - 1
  * (EvalNet.groups; all of them without OpenMP). */
 static void thread_groups(const EvalNet *net, int *g0, int *g1)
@@ -169,8 +185,8 @@ static void images_mine(const EvalNet *net, int *i0, int *i1)
 {
     int g0, g1;
     thread_groups(net, &g0, &g1);
-    *i0 = net->n * g0 / DWPW_GROUPS;
-    *i1 = net->n * g1 / DWPW_GROUPS;
+    *i0 = group_start(net, g0);
+    *i1 = group_start(net, g1);
 }
 
 /* The formula of the BN forward ((in - mean) * (gamma * invstd) + beta), so
@@ -287,15 +303,6 @@ void ebn_backward(EvalNet *net, const EBn *bn, float *din, const float *dout,
                            bn->mean, bn->invstd, net->w + bn->gamma, net->n, bn->c, hw);
 }
 
-/* Images i0 .. i1 of image group g (of DWPW_GROUPS) of the batch; whether
- * it holds any (a batch smaller than DWPW_GROUPS leaves groups empty). */
-static int group_images(const EvalNet *net, int g, int *i0, int *i1)
-{
-    *i0 = net->n * g / DWPW_GROUPS;
-    *i1 = net->n * (g + 1) / DWPW_GROUPS;
-    return *i1 > *i0;
-}
-
 /* The thread-seconds of group work between two looks at the split (a few
  * dozen group loops), and how far a boundary must be from where the
  * threads' speeds put it to move, in groups (balance.h). */
@@ -345,8 +352,7 @@ static int groups_next(EvalNet *net, GroupRun *r)
             return 1;
 #ifdef _OPENMP
     balance_record(&net->groups, omp_get_thread_num(), omp_get_num_threads(),
-                   omp_get_wtime() - r->t0,
-                   net->n * r->g1 / DWPW_GROUPS - net->n * r->g0 / DWPW_GROUPS);
+                   omp_get_wtime() - r->t0, group_start(net, r->g1) - group_start(net, r->g0));
 #endif
     return 0;
 }
@@ -363,7 +369,7 @@ static float *thread_scratch(const EvalNet *net)
 {
 #ifdef _OPENMP
     const int t = omp_get_thread_num();
-    if (t >= DWPW_GROUPS) { /* a runtime handing the groups out otherwise */
+    if (t >= DWPW_GROUPS) { /* balance_range gave it a group: a broken invariant */
         fprintf(stderr, "dartboard: evalops: thread %d ran an image group\n", t);
         abort();
     }
