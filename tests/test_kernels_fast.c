@@ -696,14 +696,14 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     float *got = buf(nout), *scratch = buf(conv_dw_pw_scratch_floats(&dw, &pw, h, w));
     conv2d_forward(&dw, mid, x, wd, n, h, w, NULL);
     conv2d_forward(&pw, want, mid, wp, n, ho, wo, NULL);
-    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, got, NULL, x, wd, wp, n, h, w, scratch, 0);
     ok(same_bits(got, want, nout),
        "depthwise %dx%d s%d d%d + pointwise %d->%d on %dx%d: the bits of the two calls", k, k,
        stride, dil, c, c_out, h, w);
     float *kept = randn(nmid, 1.0f);
     for (size_t i = 0; i < nout; i++)
         got[i] = 1e6f;
-    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, got, kept, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, got, kept, x, wd, wp, n, h, w, scratch, 0);
     ok(same_bits(got, want, nout) && same_bits(kept, mid, nmid),
        "... and keeping the depthwise output: the same output, and the depthwise one kept");
     /* its backward's pointwise half: gradient of the depthwise output, 1x1
@@ -742,12 +742,12 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     memcpy(ddw_kept, ddw_got, ndw * sizeof *ddw_kept);
     memcpy(dpw_kept, dpw_got, npw * sizeof *dpw_kept);
     conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_got, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h,
-                          w, scratch);
+                          w, scratch, 0);
     ok(near(dx_got, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its whole backward: input and both weight gradients");
     conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_kept, ddw_kept, dpw_kept, g, x, kept, wd, wp, n,
-                          h, w, scratch);
+                          h, w, scratch, 0);
     ok(same_bits(dx_kept, dx_got, nin) && same_bits(ddw_kept, ddw_got, ndw) &&
            same_bits(dpw_kept, dpw_got, npw),
        "... reading the kept depthwise output: the bits of recomputing it");
@@ -764,17 +764,17 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
         const float y = (x[i] - mean[ch]) * scale[ch] + shift[ch];
         xt[i] = y > 0.0f ? y : 0.0f;
     }
-    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
-    conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, want, NULL, xt, wd, wp, n, h, w, scratch, 0);
+    conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, got, NULL, x, wd, wp, n, h, w, scratch, 0);
     ok(near(got, want, nout, 1e-4), "... and fed ReLU(BN(x)) as it reads x, the forward");
     float *dx_pre = randn(nin, 1e6f);
     clear_grads(dx_want, nin, ddw_want, ddw_got, ndw, dpw_want, dpw_got, npw);
     conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd, wp, n,
-                          h, w, scratch);
+                          h, w, scratch, 0);
     for (size_t i = 0; i < nin; i++)
         dx_want[i] = xt[i] > 0.0f ? dx_want[i] : 0.0f;
     conv2d_dw_pw_backward(&dw, &pw, &pre, NULL, dx_pre, ddw_got, dpw_got, g, x, NULL, wd, wp, n, h,
-                          w, scratch);
+                          w, scratch, 0);
     ok(near(dx_pre, dx_want, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
            near(dpw_got, dpw_want, npw, 1e-4),
        "... and its backward: the input gradient under the ReLU written, both weight gradients");
@@ -783,8 +783,8 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
     const ConvPre relu = {NULL, NULL, NULL, 1, NULL, NULL};
     for (size_t i = 0; i < nin; i++)
         xt[i] = x[i] > 0.0f ? x[i] : 0.0f;
-    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, want, NULL, xt, wd, wp, n, h, w, scratch);
-    conv2d_dw_pw_forward(&dw, &pw, &relu, NULL, got, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, NULL, NULL, want, NULL, xt, wd, wp, n, h, w, scratch, 0);
+    conv2d_dw_pw_forward(&dw, &pw, &relu, NULL, got, NULL, x, wd, wp, n, h, w, scratch, 0);
     ok(same_bits(got, want, nout),
        "... and fed ReLU(x) as it reads x: the bits of the block fed it");
     /* then the BN apply and the ReLU, the backward adding under them: a
@@ -801,11 +801,11 @@ static void check_dw_pw(int c, int c_out, int k, int stride, int pad, int dil, i
         memcpy(dx_ref, dx_add, nin * sizeof *dx_ref);
         clear_grads(dx_want, nin, ddw_want, ddw_got, ndw, dpw_want, dpw_got, npw);
         conv2d_dw_pw_backward(&dw, &pw, NULL, NULL, dx_want, ddw_want, dpw_want, g, xt, NULL, wd,
-                              wp, n, h, w, scratch);
+                              wp, n, h, w, scratch, 0);
         for (size_t i = 0; i < nin; i++)
             dx_ref[i] += xt[i] > 0.0f ? dx_want[i] : 0.0f;
         conv2d_dw_pw_backward(&dw, &pw, with_bn ? &bn_add : &relu, NULL, dx_add, ddw_got, dpw_got,
-                              g, x, NULL, wd, wp, n, h, w, scratch);
+                              g, x, NULL, wd, wp, n, h, w, scratch, 0);
         if (with_bn)
             ok(near(dx_add, dx_ref, nin, 1e-4) && near(ddw_got, ddw_want, ndw, 1e-4) &&
                    near(dpw_got, dpw_want, npw, 1e-4),
@@ -899,14 +899,14 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     float *mean2 = buf((size_t)c_out), *invstd2 = buf((size_t)c_out);
     float *gamma2 = randn((size_t)c_out, 1.0f);
     ConvPre pre = {mean, scale, shift, 0, NULL, NULL};
-    conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, z, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &pre, NULL, z, NULL, x, wd, wp, n, h, w, scratch, 0);
     batchnorm_forward_train(NULL, mean2, invstd2, z, gamma2, NULL, NULL, NULL, n, c_out, p,
                             BN_MOMENTUM, BN_EPS);
     /* the forward taking the second BN's statistics (ConvPost.mean2) */
     double *mean2_m2 = calloc(2 * (size_t)c_out, sizeof *mean2_m2);
     float *st = buf(2 * (size_t)c_out);
     const ConvPost stats = {.mean2 = mean2_m2};
-    conv2d_dw_pw_forward(&dw, &pw, &pre, &stats, zf, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &pre, &stats, zf, NULL, x, wd, wp, n, h, w, scratch, 0);
     batchnorm_stats_finish(st, st + c_out, NULL, NULL, mean2_m2, mean2_m2 + c_out, (double)n * p,
                            c_out, BN_MOMENTUM, BN_EPS);
     ok(same_bits(zf, z, nout) && near(st, mean2, (size_t)c_out, 1e-5) &&
@@ -921,14 +921,14 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     batchnorm_backward_set(dz, bn_want, bn_want + c_out, g, gs, z, mean2, invstd2, gamma2, n, c_out,
                            p);
     conv2d_dw_pw_backward(&dw, &pw, &pre, NULL, dx_want, ddw_want, dpw_want, dz, x, NULL, wd, wp, n,
-                          h, w, scratch);
+                          h, w, scratch, 0);
     batchnorm_backward_set(NULL, bn_want + 2 * c_out, bn_want + 2 * c_out + c, dx_want, NULL, x,
                            mean, invstd, NULL, n, c, hw);
     /* fused */
     double *sums = calloc(2 * (size_t)(c + c_out), sizeof *sums);
     float *coef = buf(3 * (size_t)c_out), *coef1 = buf(3 * (size_t)c);
     ConvPost post = {.g = g, .gs = gs, .mean = mean2, .sg = sums, .sgx = sums + c_out};
-    conv2d_dw_pw_forward(&dw, &pw, &pre, &post, zf, NULL, x, wd, wp, n, h, w, scratch);
+    conv2d_dw_pw_forward(&dw, &pw, &pre, &post, zf, NULL, x, wd, wp, n, h, w, scratch, 0);
     batchnorm_grad_finish(coef, bn_got, bn_got + c_out, sums, sums + c_out, (double)n * p, invstd2,
                           gamma2, c_out);
     ok(same_bits(zf, z, nout) && same_bits(bn_got, bn_want, 2 * (size_t)c_out),
@@ -939,7 +939,7 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     const ConvPre pre_sums = {mean, scale, shift, 0, sums + 2 * c_out, sums + 2 * c_out + c};
     post = (ConvPost){.gs = gs, .mean = mean2, .x = z, .coef = coef};
     conv2d_dw_pw_backward(&dw, &pw, &pre_sums, &post, dx_got, ddw_got, dpw_got, g, x, NULL, wd, wp,
-                          n, h, w, scratch);
+                          n, h, w, scratch, 0);
     batchnorm_grad_finish(coef1, bn_got + 2 * c_out, bn_got + 2 * c_out + c, sums + 2 * c_out,
                           sums + 2 * c_out + c, (double)n * hw, invstd, ones, c);
     ok(same_bits(dx_got, dx_want, nin) && same_bits(ddw_got, ddw_want, ndw) &&
@@ -959,7 +959,7 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     memset(sums + 2 * c_out, 0, 2 * (size_t)c * sizeof *sums);
     const ConvPre pre_add = {mean, scale, shift, 1, sums + 2 * c_out, sums + 2 * c_out + c};
     conv2d_dw_pw_backward(&dw, &pw, &pre_add, &post, dadd, ddw_add, dpw_add, g, x, NULL, wd, wp, n,
-                          h, w, scratch);
+                          h, w, scratch, 0);
     batchnorm_grad_finish(coef_add, bn_add, bn_add + c, sums + 2 * c_out, sums + 2 * c_out + c,
                           (double)n * hw, invstd, ones, c);
     batchnorm_backward_set(NULL, bn_add_want, bn_add_want + c, dwant, NULL, x, mean, invstd, NULL,
@@ -983,6 +983,125 @@ static void check_dw_pw_bn(int c, int c_out, int k, int stride, int pad, int dil
     free(dz), free(dx_want), free(ddw_want), free(dpw_want), free(bn_want), free(bn_got);
     free(sums), free(coef), free(coef1), free(dx_got), free(ddw_got), free(dpw_got);
     free(d1_want), free(d1_got);
+}
+
+/* dst (n images of c channels, p pixels) in channels-last blocks of l
+ * (conv.h's layout) from planes, or back (to_planes). */
+static void cl_relayout(float *dst, const float *src, int n, int c, int p, int l, int to_planes)
+{
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++)
+            for (int q = 0; q < p; q++) {
+                const size_t plane = ((size_t)i * c + ch) * p + q,
+                             cl = (size_t)i * c * p + ((size_t)(ch / l) * p + q) * l + ch % l;
+                if (to_planes)
+                    dst[plane] = src[cl];
+                else
+                    dst[cl] = src[plane];
+            }
+}
+
+/* A SepConv's two blocks with the tensor between them in channels-last
+ * blocks (conv.h's DWPW_OUT_CL, then DWPW_IN_CL), against the same blocks on
+ * planes: the forward's outputs and the kept depthwise output the same
+ * numbers (the 1x1 products and the correlations add in the same order,
+ * so the same bits), the BN sums and the backward's gradients within
+ * float rounding (the CL sums run pixel after pixel). */
+static void check_dw_pw_cl(int c, int k, int pad, int dil, int n, int h, int w)
+{
+    const ConvSpec dw = {c, c, k, k, 1, pad, dil, c}, pw = {c, c, 1, 1, 1, 0, 1, 1};
+    const int l = conv_dw_pw_cl(&dw, &pw, h, w), p = h * w;
+    if (!l) {
+        ok(strcmp(nn_isa(), "x86-64") == 0,
+           "%dx%d on %d channels, %dx%d: channels-last blocks not served, only in the "
+           "baseline build (%s)",
+           k, k, c, h, w, nn_isa());
+        return;
+    }
+    const size_t nt = (size_t)n * c * p, nd = conv_weight_count(&dw), np = conv_weight_count(&pw);
+    float *x = randn(nt, 1.0f), *wd[2] = {randn(nd, 0.5f), randn(nd, 0.5f)};
+    float *wp[2] = {randn(np, 0.5f), randn(np, 0.5f)};
+    float *mean = randn((size_t)c, 0.3f), *scale = randn((size_t)c, 1.0f);
+    float *shift = randn((size_t)c, 0.3f), *coef = randn(3 * (size_t)c, 0.5f);
+    float *scratch = buf(conv_dw_pw_scratch_floats(&dw, &pw, h, w));
+    float *mid = buf(nt), *mid_cl = buf(nt), *kept = buf(nt), *kept_cl = buf(nt);
+    float *y = buf(nt), *y_cl = buf(nt), *t = buf(nt);
+    double *st = calloc(4 * (size_t)c, sizeof *st);
+    const ConvPre relu = {0}, bn = {mean, scale, shift, 0, NULL, NULL};
+    ConvPost stats = {.mean2 = st}, stats_cl = {.mean2 = st + 2 * c};
+    conv2d_dw_pw_forward(&dw, &pw, &relu, &stats, mid, kept, x, wd[0], wp[0], n, h, w, scratch, 0);
+    conv2d_dw_pw_forward(&dw, &pw, &relu, &stats_cl, mid_cl, kept_cl, x, wd[0], wp[0], n, h, w,
+                         scratch, DWPW_OUT_CL);
+    cl_relayout(t, mid_cl, n, c, p, l, 1);
+    int same = same_bits(t, mid, nt);
+    cl_relayout(t, kept_cl, n, c, p, l, 1);
+    same = same && same_bits(t, kept, nt);
+    float st_f[4 * 8 * 64];
+    for (int j = 0; j < 4 * c; j++)
+        st_f[j] = (float)st[j];
+    ok(same && near(st_f + 2 * c, st_f, 2 * (size_t)c, 1e-5),
+       "%dx%d d%d on %d channels, %dx%d, %d images: the block writing channels-last blocks of %d, "
+       "its output and kept depthwise output the planes' numbers, its BN statistics within 1e-5",
+       k, k, dil, c, h, w, n, l);
+    conv2d_dw_pw_forward(&dw, &pw, &bn, NULL, y, NULL, mid, wd[1], wp[1], n, h, w, scratch, 0);
+    conv2d_dw_pw_forward(&dw, &pw, &bn, NULL, y_cl, NULL, mid_cl, wd[1], wp[1], n, h, w, scratch,
+                         DWPW_IN_CL);
+    ok(same_bits(y_cl, y, nt), "... the block reading them through a BN and a ReLU: the same bits");
+    /* the second block's backward: the middle's gradient, set, and the
+     * sums of the BN behind it */
+    float *g = randn(nt, 1.0f), *dmid = buf(nt), *dmid_cl = buf(nt);
+    float *ddw[2] = {buf(nd), buf(nd)}, *dpw[2] = {buf(np), buf(np)};
+    double *sums = calloc(4 * (size_t)c, sizeof *sums);
+    const ConvPre bn_sums = {mean, scale, shift, 0, sums, sums + c};
+    const ConvPre bn_sums_cl = {mean, scale, shift, 0, sums + 2 * c, sums + 3 * c};
+    conv2d_dw_pw_backward(&dw, &pw, &bn_sums, NULL, dmid, ddw[0], dpw[0], g, mid, NULL, wd[1],
+                          wp[1], n, h, w, scratch, 0);
+    conv2d_dw_pw_backward(&dw, &pw, &bn_sums_cl, NULL, dmid_cl, ddw[1], dpw[1], g, mid_cl, NULL,
+                          wd[1], wp[1], n, h, w, scratch, DWPW_IN_CL);
+    cl_relayout(t, dmid_cl, n, c, p, l, 1);
+    /* the sums against the same sums in double (the planes' own float sums
+     * are off them by as much as the two are off each other) */
+    float sums_f[2 * 64], exact[2 * 64];
+    for (int ch = 0; ch < c; ch++) {
+        double sg = 0.0, sgx = 0.0;
+        for (int i = 0; i < n; i++)
+            for (int q = 0; q < p; q++) {
+                const size_t o = ((size_t)i * c + ch) * p + q;
+                sg += dmid[o];
+                sgx += (double)dmid[o] * ((double)mid[o] - mean[ch]);
+            }
+        exact[ch] = (float)sg, exact[c + ch] = (float)sgx;
+        sums_f[ch] = (float)sums[2 * c + ch], sums_f[c + ch] = (float)sums[3 * c + ch];
+    }
+    ok(same_bits(t, dmid, nt) && same_bits(ddw[1], ddw[0], nd) && same_bits(dpw[1], dpw[0], np) &&
+           near(sums_f, exact, 2 * (size_t)c, 5e-6),
+       "... its backward: the gradient of the blocks the planes' bits, and the weight gradients; "
+       "the sums of the BN before it within 5e-6 of the sums in double");
+    /* the first block's backward from that gradient through its BN */
+    float *dx = buf(nt), *dx_cl = buf(nt);
+    memset(ddw[0], 0, nd * sizeof **ddw), memset(ddw[1], 0, nd * sizeof **ddw);
+    memset(dpw[0], 0, np * sizeof **dpw), memset(dpw[1], 0, np * sizeof **dpw);
+    const ConvPost post = {.mean = mean, .x = mid, .coef = coef};
+    const ConvPost post_cl = {.mean = mean, .x = mid_cl, .coef = coef};
+    conv2d_dw_pw_backward(&dw, &pw, &relu, &post, dx, ddw[0], dpw[0], dmid, x, kept, wd[0], wp[0],
+                          n, h, w, scratch, 0);
+    conv2d_dw_pw_backward(&dw, &pw, &relu, &post_cl, dx_cl, ddw[1], dpw[1], dmid_cl, x, kept_cl,
+                          wd[0], wp[0], n, h, w, scratch, DWPW_OUT_CL);
+    ok(near(dx_cl, dx, nt, 1e-5) && near(ddw[1], ddw[0], nd, 1e-5) &&
+           near(dpw[1], dpw[0], np, 1e-5),
+       "... the first block's backward through the BN after it, from the kept output: its input "
+       "and weight gradients within 1e-5");
+    memset(dx_cl, 0, nt * sizeof *dx_cl);
+    float *ddw2 = buf(nd), *dpw2 = buf(np);
+    conv2d_dw_pw_backward(&dw, &pw, &relu, &post_cl, dx_cl, ddw2, dpw2, dmid_cl, x, NULL, wd[0],
+                          wp[0], n, h, w, scratch, DWPW_OUT_CL);
+    ok(same_bits(ddw2, ddw[1], nd) && same_bits(dpw2, dpw[1], np) && near(dx_cl, dx, nt, 1e-5),
+       "... and with the depthwise output made again: the bits of the kept one");
+    free(x), free(wd[0]), free(wd[1]), free(wp[0]), free(wp[1]), free(mean), free(scale);
+    free(shift), free(coef), free(scratch), free(mid), free(mid_cl), free(kept), free(kept_cl);
+    free(y), free(y_cl), free(t), free(st), free(g), free(dmid), free(dmid_cl), free(ddw[0]);
+    free(ddw[1]), free(dpw[0]), free(dpw[1]), free(sums), free(dx), free(dx_cl), free(ddw2);
+    free(dpw2);
 }
 
 /* The fused forms against their composition: BN_ADD = out + w * BN,
@@ -1179,6 +1298,14 @@ int main(void)
     check_dw_pw_bn(16, 16, 3, 1, 1, 1, 2, 28, 28);
     check_dw_pw_bn(32, 16, 3, 1, 2, 2, 2, 7, 7);
     check_dw_pw_bn(16, 16, 5, 1, 2, 1, 3, 12, 12);
+    /* a SepConv's middle in channels-last blocks: 28x28 (784 pixels, tiles
+     * of the 1x1 product's 12 whole), 7x7 dilated (the last tile
+     * overlapping), 5x5 on 14x14; 64 channels, four blocks of 16 */
+    check_dw_pw_cl(16, 3, 1, 1, 2, 28, 28);
+    check_dw_pw_cl(32, 3, 2, 2, 3, 7, 7);
+    check_dw_pw_cl(16, 5, 2, 1, 2, 14, 14);
+    check_dw_pw_cl(64, 3, 1, 1, 2, 7, 7);
+    check_dw_pw_cl(16, 3, 1, 1, 2, 3, 4);
     check_bn_stats(5, 4, 49, 0.0f);
     check_bn_stats(3, 3, 784, 100.0f);
     check_bn_stats(2, 2, 5, -3.0f); /* planes off the vector width */

@@ -163,13 +163,14 @@ static void check_conv(const char *name, int c_in, int c_out, int k, int stride,
 /* ------------------------------------------------------------------ fused block */
 
 /* conv2d_dw_pw_forward and _backward (a SepConv block, optionally fed
- * ReLU(BN(x)) as it reads x, use_pre 1, or ReLU(x), use_pre 2). With the BN
- * the backward writes the gradient of the BN output, d/dx is that times the
- * channel's scale; with the ReLU alone it adds d/dx. */
+ * ReLU(BN(x)) as it reads x, use_pre 1, or ReLU(x), use_pre 2), its tensors
+ * laid out as layout says (conv.h's DWPW_*). With the BN the backward
+ * writes the gradient of the BN output, d/dx is that times the channel's
+ * scale; with the ReLU alone it adds d/dx. */
 typedef struct DwPwCtx {
     ConvSpec dw, pw;
     ConvPre pre;
-    int use_pre, n, h, w;
+    int use_pre, n, h, w, layout;
     float *x, *wdw, *wpw, *scratch;
 } DwPwCtx;
 
@@ -177,18 +178,32 @@ static void dwpw_fwd(void *p, float *y)
 {
     DwPwCtx *c = p;
     conv2d_dw_pw_forward(&c->dw, &c->pw, c->use_pre ? &c->pre : NULL, NULL, y, NULL, c->x, c->wdw,
-                         c->wpw, c->n, c->h, c->w, c->scratch);
+                         c->wpw, c->n, c->h, c->w, c->scratch, c->layout);
 }
 
-static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k, int stride,
-                        int pad, int dil, int n, int h, int w)
+/* The channel of x's float i: planes of hw, or with l, channels-last blocks
+ * of l (conv.h). */
+static size_t channel_of(size_t i, size_t hw, size_t ch, size_t l)
+{
+    return l ? i % (ch * hw) / (hw * l) * l + i % l : i / hw % ch;
+}
+
+static void check_dw_pw_in(const char *name, int use_pre, int ch, int c_out, int k, int stride,
+                           int pad, int dil, int n, int h, int w, int layout)
 {
     DwPwCtx c = {.dw = {ch, ch, k, k, stride, pad, dil, ch},
                  .pw = {ch, c_out, 1, 1, 1, 0, 1, 1},
                  .use_pre = use_pre,
                  .n = n,
                  .h = h,
-                 .w = w};
+                 .w = w,
+                 .layout = layout};
+    const size_t l = layout & DWPW_IN_CL ? (size_t)conv_dw_pw_cl(&c.dw, &c.pw, h, w) : 0;
+    if (layout && !conv_dw_pw_cl(&c.dw, &c.pw, h, w)) {
+        ok(strcmp(nn_isa(), "x86-64") == 0, "%s: not served, only in the baseline build (%s)", name,
+           nn_isa());
+        return;
+    }
     int ho = conv_out_size(h, k, stride, pad, dil), wo = conv_out_size(w, k, stride, pad, dil);
     size_t nx = (size_t)n * ch * h * w, ny = (size_t)n * c_out * ho * wo, hw = (size_t)h * w;
     size_t ndw = conv_weight_count(&c.dw), npw = conv_weight_count(&c.pw);
@@ -199,7 +214,7 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     /* x such that BN(x) keeps 0.1 away from the ReLU's kink */
     c.x = rand_away_from_zero(nx);
     for (size_t i = 0; use_pre == 1 && i < nx; i++) {
-        size_t q = i / hw % (size_t)ch;
+        size_t q = channel_of(i, hw, (size_t)ch, l);
         c.x[i] = (c.x[i] - shift[q]) / scale[q] + mean[q];
     }
     c.wdw = randn(ndw, 0.5f);
@@ -210,11 +225,11 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
      * forward kept (test_kernels_fast: the bits of recomputing it) */
     float *y = buf(ny), *kept = buf((size_t)n * ch * ho * wo);
     conv2d_dw_pw_forward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, NULL, y, kept, c.x, c.wdw, c.wpw, n,
-                         h, w, c.scratch);
+                         h, w, c.scratch, layout);
     conv2d_dw_pw_backward(&c.dw, &c.pw, use_pre ? &c.pre : NULL, NULL, gx, gdw, gpw, g, c.x, kept,
-                          c.wdw, c.wpw, n, h, w, c.scratch);
+                          c.wdw, c.wpw, n, h, w, c.scratch, layout);
     for (size_t i = 0; use_pre == 1 && i < nx; i++) /* written, not added: d/dx from d/dBN */
-        gx[i] = gx[i] * scale[i / hw % (size_t)ch] + PREFILL;
+        gx[i] = gx[i] * scale[channel_of(i, hw, (size_t)ch, l)] + PREFILL;
     char what[160];
     snprintf(what, sizeof what, "%s d/dinput", name); /* h: scale * h stays under 0.1 */
     grad_check(what, dwpw_fwd, &c, c.x, nx, gx, g, ny, 1e-3, 2e-3);
@@ -224,6 +239,12 @@ static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k,
     grad_check(what, dwpw_fwd, &c, c.wpw, npw, gpw, g, ny, 1e-2, 2e-3);
     free(mean), free(scale), free(shift), free(c.x), free(c.wdw), free(c.wpw), free(c.scratch);
     free(g), free(gx), free(gdw), free(gpw), free(y), free(kept);
+}
+
+static void check_dw_pw(const char *name, int use_pre, int ch, int c_out, int k, int stride,
+                        int pad, int dil, int n, int h, int w)
+{
+    check_dw_pw_in(name, use_pre, ch, c_out, k, stride, pad, dil, n, h, w, 0);
 }
 
 /* A block between two training BNs, the way the evaluation network runs a
@@ -254,7 +275,7 @@ static void sepbn_fwd(void *p, float *y)
     SepBnCtx *c = p;
     const ConvPre pre = sepbn_pre(c);
     conv2d_dw_pw_forward(&c->dw, &c->pw, &pre, NULL, c->z, NULL, c->x, c->wdw, c->wpw, c->n, c->h,
-                         c->w, c->scratch);
+                         c->w, c->scratch, 0);
     batchnorm_forward_train(y, c->mean2, c->invstd2, c->z, c->gamma2, c->beta2, NULL, NULL, c->n,
                             c->pw.c_out, c->p, BN_MOMENTUM, BN_EPS);
     const size_t per = (size_t)c->pw.c_out * c->p;
@@ -320,12 +341,12 @@ static void check_sep_bn(const char *name, int ch, int c_out, int k, int stride,
     ConvPre pre = sepbn_pre(&c);
     ConvPost post = {.g = g, .gs = c.gs, .mean = c.mean2, .sg = sg2, .sgx = sgx2};
     conv2d_dw_pw_forward(&c.dw, &c.pw, &pre, &post, c.z, kept, c.x, c.wdw, c.wpw, n, h, w,
-                         c.scratch);
+                         c.scratch, 0);
     batchnorm_grad_finish(coef2, gg2, gb2, sg2, sgx2, (double)n * c.p, c.invstd2, c.gamma2, c_out);
     pre.sg = sg1, pre.sgx = sgx1;
     post = (ConvPost){.gs = c.gs, .mean = c.mean2, .x = c.z, .coef = coef2};
     conv2d_dw_pw_backward(&c.dw, &c.pw, &pre, &post, dy1, gdw, gpw, g, c.x, kept, c.wdw, c.wpw, n,
-                          h, w, c.scratch);
+                          h, w, c.scratch, 0);
     batchnorm_grad_finish(coef1, gg1, gb1, sg1, sgx1, (double)n * hw, c.invstd1, c.gamma1, ch);
     for (int i = 0; i < n; i++) { /* written, not added */
         const size_t o = (size_t)i * ch * hw;
@@ -806,6 +827,12 @@ int main(void)
     check_dw_pw("fused ReLU(BN) + dw 3x3 + pw (1->2, 1x120x110)", 1, 1, 2, 3, 1, 1, 1, 1, 120, 110);
     /* the channels across the vector (dwvec.h): 16 a block on AVX-512, 8 on AVX2 */
     check_dw_pw("fused dw 3x3 + pw (16->8, 1x6x7), channels across", 0, 16, 8, 3, 1, 1, 1, 1, 6, 7);
+    /* a SepConv's middle in channels-last blocks (conv.h): the first block
+     * writing them, the second reading them */
+    check_dw_pw_in("fused ReLU + dw 3x3 + pw (16->16, 2x7x6), writing channels-last blocks", 2, 16,
+                   16, 3, 1, 1, 1, 2, 7, 6, DWPW_OUT_CL);
+    check_dw_pw_in("fused ReLU(BN) + dw 5x5 d2 + pw (16->32, 1x9x8), reading channels-last blocks",
+                   1, 16, 32, 5, 1, 4, 2, 1, 9, 8, DWPW_IN_CL);
     check_dw_pw("fused ReLU(BN) + dw 3x3 d2 + pw (16->4, 1x7x9), channels across", 1, 16, 4, 3, 1,
                 2, 2, 1, 7, 9);
     check_dw_pw("fused ReLU + dw 5x5 + pw (32->4, 1x5x6), channels across", 2, 32, 4, 5, 1, 2, 1, 1,

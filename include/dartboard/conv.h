@@ -72,7 +72,19 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
  *  - the backward, whose dout is then the BN's output gradient: the
  *    block's own output gradient is made image by image in scratch
  *    (batchnorm_input_grad_image) from dout, post->gs, post->x (the BN's
- *    input, the forward's output) and post->coef (batchnorm_grad_finish's). */
+ *    input, the forward's output) and post->coef (batchnorm_grad_finish's).
+ *
+ * layout: 0, every tensor (n, c, h, w); or where conv_dw_pw_cl serves the
+ * block, DWPW_IN_CL, in (and the backward's din) as channels-last blocks,
+ * and or DWPW_OUT_CL, out, keep (and the backward's dout, kept and post->x)
+ * so: each image c / L blocks of h w pixels by L channels (channel b L + j
+ * of pixel q at float (b h w + q) L + j), L the 16 or 8 floats of the
+ * build's vector. A SepConv's middle tensor passes from its first block to
+ * its second so, with no transposes. With DWPW_IN_CL the backward's pre
+ * must not add. conv_dw_pw_cl: L where this build serves the block so (in
+ * and out), else 0. */
+enum { DWPW_IN_CL = 1, DWPW_OUT_CL = 2 };
+int conv_dw_pw_cl(const ConvSpec *dw, const ConvSpec *pw, int h, int w);
 typedef struct ConvPre {
     const float *mean, *scale, *shift;
     int add;          /* the backward adds (+=) the gradient under the ReLU */
@@ -88,7 +100,8 @@ typedef struct ConvPost {
 size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w);
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
                           const ConvPost *post, float *out, float *keep, const float *in,
-                          const float *wdw, const float *wpw, int n, int h, int w, float *scratch);
+                          const float *wdw, const float *wpw, int n, int h, int w, float *scratch,
+                          int layout);
 
 /* The pointwise half of that block's backward, image by image: gmid = (not
  * +=) the gradient of the depthwise output under dout; with dwpw, the
@@ -116,7 +129,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
 void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
                            const ConvPost *post, float *din, float *ddw, float *dpw,
                            const float *dout, const float *in, const float *kept, const float *wdw,
-                           const float *wpw, int n, int h, int w, float *scratch);
+                           const float *wpw, int n, int h, int w, float *scratch, int layout);
 
 /* A 1x1 convolution of ReLU(the channel concatenation of `count` tensors of
  * (n, c, h, w) each): a DARTS cell's preprocessing of the previous cell's

@@ -1460,9 +1460,21 @@ static int dw_vec_plan(DwVec *v, const ConvSpec *dw, int h, int w)
 
 size_t conv_dw_pw_scratch_floats(const ConvSpec *dw, const ConvSpec *pw, int h, int w)
 {
-    DwVec v; /* then the input's and the gradient's tiles and the staging */
+    DwVec v; /* then the input's and the gradient's tiles, the staging and
+              * the 1x1 weights turned for the CL product (layout) */
     return dw_pw_planes_floats(dw, pw, h, w) +
-           (dw_vec_plan(&v, dw, h, w) ? 2 * dwvec_tile_floats(&v) + dwvec_out_floats(&v) : 0);
+           (dw_vec_plan(&v, dw, h, w) ? 2 * dwvec_tile_floats(&v) + dwvec_out_floats(&v) +
+                                            (size_t)pw->c_in * (size_t)pw->c_out
+                                      : 0);
+}
+
+int conv_dw_pw_cl(const ConvSpec *dw, const ConvSpec *pw, int h, int w)
+{
+    DwVec v;
+    return DWVEC_BUILT && conv_is_depthwise(dw) && conv_is_pointwise(pw) && pw->c_in == dw->c_out &&
+                   pw->c_out % DWVEC_LANES == 0 && dw_vec_plan(&v, dw, h, w)
+               ? DWVEC_LANES
+               : 0;
 }
 
 /* Asks for the n floats at base + off in L1, ahead of their use. The loops
@@ -1529,11 +1541,12 @@ typedef struct DwImage {
     PlanePlan pl;
     int vec; /* by dwvec instead, its tiles and staging in the scratch */
     DwVec dv;
-    float *xtile, *gtile, *stage;
+    float *xtile, *gtile, *stage, *wt;
+    int layout; /* conv.h's DWPW_* */
 } DwImage;
 
 static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, int n, int h, int w,
-                          float *scratch, const char *fn)
+                          float *scratch, int layout, const char *fn)
 {
     conv_check(dw, n, h, w, fn);
     d->dw = dw;
@@ -1553,22 +1566,44 @@ static void dw_image_plan(DwImage *d, const ConvSpec *dw, const ConvSpec *pw, in
         d->xtile = scratch + dw_pw_planes_floats(dw, pw, h, w);
         d->gtile = d->xtile + dwvec_tile_floats(&d->dv);
         d->stage = d->gtile + dwvec_tile_floats(&d->dv);
+        d->wt = d->stage + dwvec_out_floats(&d->dv);
         dwvec_clear(&d->dv, d->xtile);
+    }
+    d->layout = layout;
+    if (layout && !conv_dw_pw_cl(dw, pw, h, w)) {
+        fprintf(stderr, "dartboard: %s: channels-last blocks asked for a block they do not serve\n",
+                fn);
+        abort();
     }
 }
 
 #if DWVEC_BUILT
 /* The tile of x's DWVEC_LANES channels from c0 through pre (NULL: as they
- * are). */
+ * are); x one image, as the layout has it. */
 static void dw_vec_pack(const DwImage *d, const ConvPre *pre, const float *x, int c0)
 {
     const size_t hw = (size_t)d->h * d->w;
     const int bn = pre && pre->mean;
+    const float *mean = bn ? pre->mean + c0 : NULL, *scale = bn ? pre->scale + c0 : NULL,
+                *shift = bn ? pre->shift + c0 : NULL;
+    if (d->layout & DWPW_IN_CL) { /* the block is the tile's pixels, in order */
+        dwvec_pack_cl(&d->dv, d->xtile, x + c0 * hw, mean, scale, shift, pre != NULL);
+        return;
+    }
     /* the next block, or the next image's first: the next DWVEC_LANES hw
      * floats (past the batch's end after its last block: only asked for) */
-    dwvec_pack(&d->dv, d->xtile, x + c0 * hw, hw, x + (c0 + DWVEC_LANES) * hw,
-               bn ? pre->mean + c0 : NULL, bn ? pre->scale + c0 : NULL, bn ? pre->shift + c0 : NULL,
+    dwvec_pack(&d->dv, d->xtile, x + c0 * hw, hw, x + (c0 + DWVEC_LANES) * hw, mean, scale, shift,
                pre != NULL);
+}
+
+/* The depthwise output's DWVEC_LANES channels from c0 into tile (one
+ * image, planes ldt apart, or CL with DWPW_OUT_CL) from the packed xtile. */
+static void dw_vec_out(const DwImage *d, float *tile, size_t ldt, const float *wk, int c0)
+{
+    if (d->layout & DWPW_OUT_CL)
+        dwvec_corr_cl(&d->dv, tile + (size_t)c0 * d->h * d->w, d->xtile, wk, 0, NULL);
+    else
+        dwvec_corr(&d->dv, tile + c0 * ldt, ldt, d->xtile, wk, 0, 0, NULL, d->stage);
 }
 #endif
 
@@ -1595,7 +1630,8 @@ static void dw_pre_channel(DwImage *d, const ConvPre *pre, int ch)
     d->pl.bn_shift = pre->shift[ch];
 }
 
-/* tile (c, ho, wo) = depthwise(x), x one image, tile's planes ldt apart;
+/* tile (c, ho, wo) = depthwise(x), x one image, tile's planes ldt apart
+ * (or as d's layout has them);
  * buf: the plane buffer, cleared once by the caller (plane_fill never
  * writes its border). */
 static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *tile, size_t ldt,
@@ -1606,8 +1642,7 @@ static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *
     if (d->vec) {
         for (int c0 = 0; c0 < d->dw->c_in; c0 += DWVEC_LANES) {
             dw_vec_pack(d, pre, x, c0);
-            dwvec_corr(&d->dv, tile + c0 * ldt, ldt, d->xtile, wdw + (size_t)c0 * d->dv.k * d->dv.k,
-                       0, 0, NULL, d->stage);
+            dw_vec_out(d, tile, ldt, wdw + (size_t)c0 * d->dv.k * d->dv.k, c0);
         }
         return;
     }
@@ -1628,26 +1663,39 @@ static void dw_image_forward(DwImage *d, const ConvPre *pre, float *buf, float *
 }
 
 /* post's BN statistics or backward sums over image i, its output z in
- * cache (conv.h). */
-static void post_sums(const ConvPost *post, const float *z, int i, int co, int p, double *t_bn)
+ * cache (conv.h), laid out as cl says. */
+static void post_sums(const ConvPost *post, int cl, const float *z, int i, int co, int p,
+                      double *t_bn)
 {
     const double t0 = profile_enabled ? profile_clock() : 0.0;
     const size_t o = (size_t)i * co * p;
-    if (post->mean2)
-        batchnorm_stats_image(post->mean2, post->mean2 + co, i, z, co, p);
-    if (post->sg)
-        batchnorm_grad_sums_image(post->sg, post->sgx, post->g + o, post->gs ? post->gs[i] : 1.0f,
-                                  z, post->mean, co, p);
+    const float gs = post->gs ? post->gs[i] : 1.0f;
+#if DWVEC_BUILT
+    if (cl) {
+        if (post->mean2)
+            dwvec_bn_stats(post->mean2, post->mean2 + co, i, z, co, (size_t)p);
+        if (post->sg)
+            dwvec_bn_grad_sums(post->sg, post->sgx, post->g + o, gs, z, post->mean, co, (size_t)p);
+    } else
+#endif
+    {
+        (void)cl;
+        if (post->mean2)
+            batchnorm_stats_image(post->mean2, post->mean2 + co, i, z, co, p);
+        if (post->sg)
+            batchnorm_grad_sums_image(post->sg, post->sgx, post->g + o, gs, z, post->mean, co, p);
+    }
     if (profile_enabled)
         *t_bn += profile_clock() - t0;
 }
 
 void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
                           const ConvPost *post, float *out, float *keep, const float *in,
-                          const float *wdw, const float *wpw, int n, int h, int w, float *scratch)
+                          const float *wdw, const float *wpw, int n, int h, int w, float *scratch,
+                          int layout)
 {
     DwImage d;
-    dw_image_plan(&d, dw, pw, n, h, w, scratch, "conv2d_dw_pw_forward");
+    dw_image_plan(&d, dw, pw, n, h, w, scratch, layout, "conv2d_dw_pw_forward");
     const int c = dw->c_in, p = d.ho * d.wo, ld = padded_ld(p);
     const size_t hw = (size_t)h * w;
     float *tile = scratch, *xt = scratch + (size_t)c * 2 * ld;
@@ -1655,7 +1703,11 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
     if (d.planned && !d.vec)
         plane_clear(&d.pl, buf);
     const int on_load = d.vec || dw_pre_on_load(&d, pre, 0);
-    const int co = pw->c_out;
+    const int co = pw->c_out, out_cl = layout & DWPW_OUT_CL;
+    if (out_cl) /* the 1x1 weights turned: the CL product's rows */
+        for (int o = 0; o < co; o++)
+            for (int k = 0; k < c; k++)
+                d.wt[(size_t)k * co + o] = wpw[(size_t)o * c + k];
     double t_dw = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         const double t0 = profile_enabled ? profile_clock() : 0.0;
@@ -1669,13 +1721,18 @@ void conv2d_dw_pw_forward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre 
         dw_image_forward(&d, pre, buf, t, ldt, x, wdw);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
         float *z = out + (size_t)i * co * p;
-        gemm_small(co, p, c, wpw, c, 1, t, ldt, z, p, 0);
+#if DWVEC_BUILT
+        if (out_cl)
+            dwvec_cl_product(z, t, d.wt, c, co, (size_t)p);
+        else
+#endif
+            gemm_small(co, p, c, wpw, c, 1, t, ldt, z, p, 0);
         if (profile_enabled) {
             t_dw += t1 - t0;
             t_pw += profile_clock() - t1;
         }
         if (post)
-            post_sums(post, z, i, co, p, &t_bn);
+            post_sums(post, out_cl, z, i, co, p, &t_bn);
     }
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, conv_flops(dw, n, h, w));
@@ -1690,7 +1747,7 @@ void conv2d_dw_pw_backward_pw(const ConvSpec *dw, const ConvSpec *pw, float *gmi
                               const float *wpw, int n, int h, int w, float *scratch)
 {
     DwImage d;
-    dw_image_plan(&d, dw, pw, n, h, w, scratch, "conv2d_dw_pw_backward_pw");
+    dw_image_plan(&d, dw, pw, n, h, w, scratch, 0, "conv2d_dw_pw_backward_pw");
     float *tile = scratch;
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const size_t len = (size_t)co * c;
@@ -1865,43 +1922,66 @@ static void dw_backward_vec(const DwImage *d, const ConvPre *pre, float *din, fl
         const float *wk = wdw + (size_t)c0 * taps;
         dw_vec_pack(d, pre, x, c0);
         if (!kept)
-            dwvec_corr(&d->dv, tile + (size_t)c0 * ldg, ldg, d->xtile, wk, 0, 0, NULL, d->stage);
-        dwvec_pack(&d->dv, d->gtile, gmid + (size_t)c0 * ldg, ldg, NULL, NULL, NULL, NULL, 0);
+            dw_vec_out(d, tile, ldg, wk, c0);
+        if (d->layout & DWPW_OUT_CL)
+            dwvec_pack_cl(&d->dv, d->gtile, gmid + (size_t)c0 * hw, NULL, NULL, NULL, 0);
+        else
+            dwvec_pack(&d->dv, d->gtile, gmid + (size_t)c0 * ldg, ldg, NULL, NULL, NULL, NULL, 0);
         dwvec_wgrad(&d->dv, ddw + (size_t)c0 * taps, d->gtile, d->xtile);
-        /* added (pre's add, or no pre), under pre's ReLU: where the tile of
-         * ReLU(x) is > 0 */
-        dwvec_corr(&d->dv, din + c0 * hw, hw, d->gtile, wk, 1, !pre || pre->add,
-                   pre ? d->xtile : NULL, d->stage);
+        /* under pre's ReLU: where the tile of ReLU(x) is > 0; added (pre's
+         * add, or no pre), or with DWPW_IN_CL set (pre without add) */
+        if (d->layout & DWPW_IN_CL)
+            dwvec_corr_cl(&d->dv, din + c0 * hw, d->gtile, wk, 1, d->xtile);
+        else
+            dwvec_corr(&d->dv, din + c0 * hw, hw, d->gtile, wk, 1, !pre || pre->add,
+                       pre ? d->xtile : NULL, d->stage);
     }
 }
 #endif
 
 /* Image i's output gradient: dout's, its rows p apart, or made from it
  * through post's BN in ga, its rows padded_ld(p) apart (conv.h); *lda says
- * which. */
-static const float *post_grad(const ConvPost *post, float *ga, const float *dout, int i, int co,
-                              int p, int *lda, double *t_bn)
+ * which. With cl, both CL (rows p apart). */
+static const float *post_grad(const ConvPost *post, int cl, float *ga, const float *dout, int i,
+                              int co, int p, int *lda, double *t_bn)
 {
     const size_t o = (size_t)i * co * p;
     *lda = p;
     if (!post)
         return dout + o;
     const double t0 = profile_enabled ? profile_clock() : 0.0;
-    *lda = padded_ld(p);
-    batchnorm_input_grad_image(ga, *lda, dout + o, post->gs ? post->gs[i] : 1.0f, post->x + o,
-                               post->mean, post->coef, co, p);
+    const float gs = post->gs ? post->gs[i] : 1.0f;
+#if DWVEC_BUILT
+    if (cl)
+        dwvec_bn_input_grad(ga, dout + o, gs, post->x + o, post->mean, post->coef, co, (size_t)p);
+    else
+#endif
+    {
+        (void)cl;
+        *lda = padded_ld(p);
+        batchnorm_input_grad_image(ga, *lda, dout + o, gs, post->x + o, post->mean, post->coef, co,
+                                   p);
+    }
     if (profile_enabled)
         *t_bn += profile_clock() - t0;
     return ga;
 }
 
 /* pre's BN backward sums over image i: dx its output gradient, x its
- * input. */
-static void pre_sums(const ConvPre *pre, const float *dx, const float *x, int c, size_t hw,
+ * input, laid out as cl says. */
+static void pre_sums(const ConvPre *pre, int cl, const float *dx, const float *x, int c, size_t hw,
                      double *t_bn)
 {
     const double t0 = profile_enabled ? profile_clock() : 0.0;
-    batchnorm_grad_sums_image(pre->sg, pre->sgx, dx, 1.0f, x, pre->mean, c, (int)hw);
+#if DWVEC_BUILT
+    if (cl)
+        dwvec_bn_grad_sums(pre->sg, pre->sgx, dx, 1.0f, x, pre->mean, c, hw);
+    else
+#endif
+    {
+        (void)cl;
+        batchnorm_grad_sums_image(pre->sg, pre->sgx, dx, 1.0f, x, pre->mean, c, (int)hw);
+    }
     if (profile_enabled)
         *t_bn += profile_clock() - t0;
 }
@@ -1909,10 +1989,16 @@ static void pre_sums(const ConvPre *pre, const float *dx, const float *x, int c,
 void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre *pre,
                            const ConvPost *post, float *din, float *ddw, float *dpw,
                            const float *dout, const float *in, const float *kept, const float *wdw,
-                           const float *wpw, int n, int h, int w, float *scratch)
+                           const float *wpw, int n, int h, int w, float *scratch, int layout)
 {
     DwImage d;
-    dw_image_plan(&d, dw, pw, n, h, w, scratch, "conv2d_dw_pw_backward");
+    dw_image_plan(&d, dw, pw, n, h, w, scratch, layout, "conv2d_dw_pw_backward");
+    if ((layout & DWPW_IN_CL) && (!pre || pre->add)) {
+        fprintf(stderr,
+                "dartboard: conv2d_dw_pw_backward: a CL input's gradient is set, not added\n");
+        abort();
+    }
+    const int in_cl = layout & DWPW_IN_CL, out_cl = layout & DWPW_OUT_CL;
     const int c = pw->c_in, co = pw->c_out, p = d.ho * d.wo;
     const int ldg = padded_ld(p); /* tile's and gmid's rows, as the forward's */
     const size_t hw = (size_t)h * w;
@@ -1924,7 +2010,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
     if (!d.planned) {
         for (int i = 0; i < n; i++) {
             int lda;
-            const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn),
+            const float *a = post_grad(post, 0, ga, dout, i, co, p, &lda, &t_bn),
                         *x = in + (size_t)i * c * hw;
             if (pre) {
                 conv_pre_image(xt, x, pre, c, hw);
@@ -1944,7 +2030,7 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
             else if (pre)
                 relu_mask_in_place(dx, x, (size_t)c * hw);
             if (sums) /* over din as it stands (with add, dx is only this op's share) */
-                pre_sums(pre, din + (size_t)i * c * hw, in + (size_t)i * c * hw, c, hw, &t_bn);
+                pre_sums(pre, 0, din + (size_t)i * c * hw, in + (size_t)i * c * hw, c, hw, &t_bn);
         }
         return; /* the naive path is not profiled (conv2d_*_naive are references) */
     }
@@ -1971,14 +2057,19 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                 t_dw += profile_clock() - t0;
         }
         int lda;
-        const float *a = post_grad(post, ga, dout, i, co, p, &lda, &t_bn);
+        const float *a = post_grad(post, out_cl, ga, dout, i, co, p, &lda, &t_bn);
         float *dx = din + (size_t)i * c * hw;
         const float *ki = kept ? kept + (size_t)i * c * p : NULL;
         /* the output gradient of the depthwise part, its input and weight
          * gradients, then the 1x1's weight gradient from its input (kept,
          * or made again into tile) */
         const double t0 = profile_enabled ? profile_clock() : 0.0;
-        gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, ldg, 0);
+#if DWVEC_BUILT
+        if (out_cl)
+            dwvec_cl_product(gmid, a, wpw, co, c, (size_t)p);
+        else
+#endif
+            gemm_small(c, p, co, wpw, 1, c, a, lda, gmid, ldg, 0);
         const double t1 = profile_enabled ? profile_clock() : 0.0;
 #if DWVEC_BUILT
         if (d.vec)
@@ -1993,13 +2084,18 @@ void conv2d_dw_pw_backward(const ConvSpec *dw, const ConvSpec *pw, const ConvPre
                                gmid, ldg, &ahead);
         }
         const double t2 = profile_enabled ? profile_clock() : 0.0;
-        dweight_group_add(dpw, a, lda, ki ? ki : tile, ki ? p : ldg, co, c, p);
+#if DWVEC_BUILT
+        if (out_cl)
+            dwvec_cl_wgrad(dpw, a, ki ? ki : tile, co, c, (size_t)p);
+        else
+#endif
+            dweight_group_add(dpw, a, lda, ki ? ki : tile, ki ? p : ldg, co, c, p);
         if (profile_enabled) {
             t_pw += t1 - t0 + profile_clock() - t2;
             t_dw += t2 - t1;
         }
         if (sums)
-            pre_sums(pre, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
+            pre_sums(pre, in_cl, dx, in + (size_t)i * c * hw, c, hw, &t_bn);
     }
     if (profile_enabled) {
         profile_charge_seconds(PROF_DEPTHWISE, t_dw, (kept ? 2.0 : 3.0) * conv_flops(dw, n, h, w));
@@ -2335,7 +2431,7 @@ void conv2d_relu_cat_forward(const ConvCatOut *outs, int count, const ConvCat *i
             const int fr = outs[t].phases == 2, co = (fr ? 2 : in->phases) * outs[t].s->c_out,
                       po = fr ? p2 : p;
             if (outs[t].post)
-                post_sums(outs[t].post, outs[t].out + (size_t)i * co * po, i, co, po, &t_bn);
+                post_sums(outs[t].post, 0, outs[t].out + (size_t)i * co * po, i, co, po, &t_bn);
         }
     }
     if (profile_enabled)
@@ -2374,7 +2470,7 @@ static void relu_cat_backward_many(const ConvCatOut *outs, int count, float *con
             int lda;
             if (o->phases == 2) { /* after a one-phase product has set dxt */
                 const float *g =
-                    post_grad(o->post, ga2, o->dout, i, 2 * o->s->c_out, p2, &lda, &t_bn);
+                    post_grad(o->post, 0, ga2, o->dout, i, 2 * o->s->c_out, p2, &lda, &t_bn);
                 for (int q = 0; q < 2; q++) {
                     const double t1 = profile_enabled ? profile_clock() : 0.0;
                     phase_of(sub, ld2, b, ldb, c_in, h, w, q);
@@ -2392,7 +2488,7 @@ static void relu_cat_backward_many(const ConvCatOut *outs, int count, float *con
                 }
                 continue;
             }
-            const float *g = post_grad(o->post, ga, o->dout, i, o->s->c_out, p, &lda, &t_bn);
+            const float *g = post_grad(o->post, 0, ga, o->dout, i, o->s->c_out, p, &lda, &t_bn);
             const double t1 = profile_enabled ? profile_clock() : 0.0;
             dweight_group_add(o->dweight[0], g, lda, b, ldb, o->s->c_out, c_in, p);
             gemm_small(c_in, p, o->s->c_out, o->weight[0], 1, c_in, g, lda, dxt, p, t > 0);
@@ -2423,7 +2519,7 @@ void conv2d_relu_cat_backward(const ConvCatOut *outs, int count, float *const *d
     double t_ew = 0.0, t_pw = 0.0, t_bn = 0.0;
     for (int i = 0; i < n; i++) {
         int lda;
-        const float *gi = post_grad(post, ga, outs->dout, i, co, p, &lda, &t_bn);
+        const float *gi = post_grad(post, 0, ga, outs->dout, i, co, p, &lda, &t_bn);
         for (int ph = 0; ph < in->phases; ph++) {
             const double t0 = profile_enabled ? profile_clock() : 0.0;
             int ldb;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dartboard/batchnorm.h"
 #include "vec.h"
 
 #if DWVEC_BUILT
@@ -410,6 +411,219 @@ static inline __attribute__((always_inline)) void wgrad_rows(const int K, const 
 void dwvec_wgrad(const DwVec *v, float *dwk, const float *gtile, const float *xtile)
 {
     DWVEC_CASES(wgrad_rows, v, dwk, gtile, xtile);
+}
+
+/* ------------------------------------------------- the channels-last blocks */
+
+void dwvec_pack_cl(const DwVec *v, float *tile, const float *x, const float *mean,
+                   const float *scale, const float *shift, int relu)
+{
+    V m = v_zero(), a = v_zero(), b = v_zero();
+    const int bn = mean != NULL;
+    if (bn) {
+        m = v_load(mean);
+        a = v_load(scale);
+        b = v_load(shift);
+    }
+    const int w = v->w;
+    const size_t row = (size_t)v->wp * L;
+    for (int y = 0; y < v->h; y++) {
+        float *o = tile + (v->pad + y) * row + (size_t)v->pad * L;
+        const float *s = x + (size_t)y * w * L;
+        for (int c = 0; c < w; c++) {
+            const V r = v_load(s + c * L);
+            v_store(o + c * L, bn ? v_bn_relu(r, m, a, b) : relu ? v_relu(r) : r);
+        }
+    }
+}
+
+void dwvec_corr_cl(const DwVec *v, float *dst, const float *tile, const float *wk, int flip,
+                   const float *mtile)
+{
+    /* corr_rows' staging is laid out as a CL block */
+    DWVEC_CASES(corr_rows, v, tile, wk, flip, mtile, dst);
+}
+
+/* The pixels of a product's register tile: as many accumulators as keep
+ * both FMA pipes busy, and room for the weight and the broadcast. */
+#ifdef __AVX512F__
+#define CL_TILE 12
+#else
+#define CL_TILE 8
+#endif
+
+/* out's L channels from o0 of the R pixels from q (dwvec_cl_product) */
+static inline __attribute__((always_inline)) void cl_product_tile(const int R, float *out,
+                                                                  const float *in, const float *mat,
+                                                                  int k_in, int n_out, size_t p,
+                                                                  size_t q, int o0)
+{
+    V acc[CL_TILE];
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++)
+        acc[r] = v_zero();
+    for (int kb = 0; kb < k_in / L; kb++) {
+        const float *ib = in + ((size_t)kb * p + q) * L;
+        for (int j = 0; j < L; j++) {
+            const V wv = v_load(mat + (size_t)(kb * L + j) * n_out + o0);
+#pragma GCC unroll 12
+            for (int r = 0; r < R; r++)
+                acc[r] = v_fma(V_(set1_ps)(ib[r * L + j]), wv, acc[r]);
+        }
+    }
+    float *ob = out + ((size_t)(o0 / L) * p + q) * L;
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++)
+        v_store(ob + r * L, acc[r]);
+}
+
+void dwvec_cl_product(float *out, const float *in, const float *mat, int k_in, int n_out, size_t p)
+{
+    for (int o0 = 0; o0 < n_out; o0 += L) {
+        if (p < CL_TILE) {
+            for (size_t q = 0; q < p; q++)
+                cl_product_tile(1, out, in, mat, k_in, n_out, p, q, o0);
+            continue;
+        }
+        /* the last tile overlaps the one before it: the same sums again */
+        for (size_t q0 = 0; q0 < p; q0 += CL_TILE)
+            cl_product_tile(CL_TILE, out, in, mat, k_in, n_out, p,
+                            q0 + CL_TILE <= p ? q0 : p - CL_TILE, o0);
+    }
+}
+
+/* The pixels a float sum runs over before it goes into a wider one: the
+ * weight gradient's into dmat, the BN sums' into doubles, so that a 28x28
+ * plane's sums keep about the digits of the planes' (whose vector lanes
+ * each sum a few dozen pixels). */
+#define CL_RUN 32
+
+void dwvec_cl_wgrad(float *dmat, const float *a, const float *b, int m, int k, size_t p)
+{
+    for (int ob = 0; ob < m / L; ob++)
+        for (int kb = 0; kb < k / L; kb++) {
+            const float *ap = a + (size_t)ob * p * L, *bp = b + (size_t)kb * p * L;
+            for (size_t q0 = 0; q0 < p; q0 += 4 * CL_RUN) {
+                const size_t q1 = q0 + 4 * CL_RUN < p ? q0 + 4 * CL_RUN : p;
+                V acc[L];
+#pragma GCC unroll 16
+                for (int r = 0; r < L; r++)
+                    acc[r] = v_zero();
+                for (size_t q = q0; q < q1; q++) {
+                    const V bv = v_load(bp + q * L);
+#pragma GCC unroll 16
+                    for (int r = 0; r < L; r++)
+                        acc[r] = v_fma(V_(set1_ps)(ap[q * L + r]), bv, acc[r]);
+                }
+#pragma GCC unroll 16
+                for (int r = 0; r < L; r++) {
+                    float *d = dmat + (size_t)(ob * L + r) * k + kb * L;
+                    v_store(d, v_add(v_load(d), acc[r]));
+                }
+            }
+        }
+}
+
+/* d[0..L) += the lanes of s */
+static void add_lanes(double *d, V s)
+{
+    float f[L];
+    v_store(f, s);
+    for (int j = 0; j < L; j++)
+        d[j] += f[j];
+}
+
+/* The BN sums run over a block's pixels two at a time, into two float sums
+ * a lane (one would wait on the add latency), CL_RUN pixels a run. */
+void dwvec_bn_stats(double *mean, double *m2, int before, const float *x, int c, size_t p)
+{
+    for (int cb = 0; cb < c / L; cb++) {
+        const float *xb = x + (size_t)cb * p * L;
+        double pm[L] = {0}, ss[L] = {0};
+        for (size_t q0 = 0; q0 < p; q0 += CL_RUN) {
+            const size_t q1 = q0 + CL_RUN < p ? q0 + CL_RUN : p;
+            V s0 = v_zero(), s1 = v_zero();
+            size_t q = q0;
+            for (; q + 2 <= q1; q += 2) {
+                s0 = v_add(s0, v_load(xb + q * L));
+                s1 = v_add(s1, v_load(xb + (q + 1) * L));
+            }
+            if (q < q1)
+                s0 = v_add(s0, v_load(xb + q * L));
+            add_lanes(pm, v_add(s0, s1));
+        }
+        float mf[L];
+        for (int j = 0; j < L; j++) {
+            pm[j] /= (double)p;
+            mf[j] = (float)pm[j];
+        }
+        const V mv = v_load(mf);
+        for (size_t q0 = 0; q0 < p; q0 += CL_RUN) {
+            const size_t q1 = q0 + CL_RUN < p ? q0 + CL_RUN : p;
+            V s0 = v_zero(), s1 = v_zero();
+            size_t q = q0;
+            for (; q + 2 <= q1; q += 2) {
+                const V d0 = V_(sub_ps)(v_load(xb + q * L), mv),
+                        d1 = V_(sub_ps)(v_load(xb + (q + 1) * L), mv);
+                s0 = v_fma(d0, d0, s0);
+                s1 = v_fma(d1, d1, s1);
+            }
+            if (q < q1) {
+                const V d0 = V_(sub_ps)(v_load(xb + q * L), mv);
+                s0 = v_fma(d0, d0, s0);
+            }
+            add_lanes(ss, v_add(s0, s1));
+        }
+        batchnorm_stats_merge(mean + cb * L, m2 + cb * L, (double)before * (double)p, pm, ss,
+                              (double)p, L);
+    }
+}
+
+void dwvec_bn_grad_sums(double *sg, double *sgx, const float *g, float gs, const float *x,
+                        const float *mean, int c, size_t p)
+{
+    const V gv = V_(set1_ps)(gs);
+    for (int cb = 0; cb < c / L; cb++) {
+        const float *gb = g + (size_t)cb * p * L, *xb = x + (size_t)cb * p * L;
+        const V mv = v_load(mean + cb * L);
+        for (size_t q0 = 0; q0 < p; q0 += CL_RUN) {
+            const size_t q1 = q0 + CL_RUN < p ? q0 + CL_RUN : p;
+            V a0 = v_zero(), a1 = v_zero(), b0 = v_zero(), b1 = v_zero();
+            size_t q = q0;
+            for (; q + 2 <= q1; q += 2) {
+                const V g0 = V_(mul_ps)(v_load(gb + q * L), gv),
+                        g1 = V_(mul_ps)(v_load(gb + (q + 1) * L), gv);
+                a0 = v_add(a0, g0);
+                a1 = v_add(a1, g1);
+                b0 = v_fma(g0, V_(sub_ps)(v_load(xb + q * L), mv), b0);
+                b1 = v_fma(g1, V_(sub_ps)(v_load(xb + (q + 1) * L), mv), b1);
+            }
+            if (q < q1) {
+                const V g0 = V_(mul_ps)(v_load(gb + q * L), gv);
+                a0 = v_add(a0, g0);
+                b0 = v_fma(g0, V_(sub_ps)(v_load(xb + q * L), mv), b0);
+            }
+            add_lanes(sg + cb * L, v_add(a0, a1));
+            add_lanes(sgx + cb * L, v_add(b0, b1));
+        }
+    }
+}
+
+void dwvec_bn_input_grad(float *din, const float *g, float gs, const float *x, const float *mean,
+                         const float *coef, int c, size_t p)
+{
+    const V gv = V_(set1_ps)(gs);
+    for (int cb = 0; cb < c / L; cb++) {
+        const size_t o = (size_t)cb * p * L;
+        const V a = v_load(coef + cb * L), b = v_load(coef + c + cb * L),
+                c0 = v_load(coef + 2 * c + cb * L), mv = v_load(mean + cb * L);
+        for (size_t q = 0; q < p; q++) {
+            const V y = v_add(v_fma(b, V_(sub_ps)(v_load(x + o + q * L), mv),
+                                    V_(mul_ps)(a, V_(mul_ps)(v_load(g + o + q * L), gv))),
+                              c0);
+            v_store(din + o + q * L, y);
+        }
+    }
 }
 
 #endif /* DWVEC_BUILT */

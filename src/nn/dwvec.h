@@ -78,4 +78,39 @@ void dwvec_corr(const DwVec *v, float *dst, size_t ldd, const float *tile, const
  * gradient (gtile, padded) times the input under each tap (xtile). */
 void dwvec_wgrad(const DwVec *v, float *dwk, const float *gtile, const float *xtile);
 
+/* The channels-last blocks ("CL"): an image of c channels (a multiple of
+ * L) as c / L blocks of hw pixels, each pixel's L channels one vector:
+ * channel b L + j of pixel q at float (b hw + q) L + j. A SepConv's middle
+ * tensor (conv.h, DWPW_OUT_CL) lives so: the tile above without its
+ * padding, so that no transpose stands between the two blocks. */
+
+/* The padded tile of one CL block (hw L floats at x), each pixel through
+ * the pre of dwvec_pack (the same formulas, so its bits). */
+void dwvec_pack_cl(const DwVec *v, float *tile, const float *x, const float *mean,
+                   const float *scale, const float *shift, int relu);
+
+/* dst, one CL block, = dwvec_corr's correlation (not added), written as it
+ * is made: no staging, no transposes. */
+void dwvec_corr_cl(const DwVec *v, float *dst, const float *tile, const float *wk, int flip,
+                   const float *mtile);
+
+/* out (n_out channels, CL) = mat^T in over p pixels: out channel o of
+ * pixel q = the sum over k (in order, from 0) of mat[k][o] times in's
+ * channel k of pixel q; in has k_in channels (CL), mat is k_in x n_out
+ * row-major. Each output the sum gemm_small makes of the same numbers. */
+void dwvec_cl_product(float *out, const float *in, const float *mat, int k_in, int n_out, size_t p);
+
+/* dmat (m x k row-major) += a b^T summed over p pixels: dmat[o][k] += the
+ * sum over q of a's channel o times b's channel k (a: m, b: k channels, both
+ * CL), pixel after pixel. */
+void dwvec_cl_wgrad(float *dmat, const float *a, const float *b, int m, int k, size_t p);
+
+/* batchnorm_stats_image, batchnorm_grad_sums_image and
+ * batchnorm_input_grad_image (batchnorm.h) over one CL image. */
+void dwvec_bn_stats(double *mean, double *m2, int before, const float *x, int c, size_t p);
+void dwvec_bn_grad_sums(double *sg, double *sgx, const float *g, float gs, const float *x,
+                        const float *mean, int c, size_t p);
+void dwvec_bn_input_grad(float *din, const float *g, float gs, const float *x, const float *mean,
+                         const float *coef, int c, size_t p);
+
 #endif

@@ -54,6 +54,7 @@
     X(conv2d_backward)                                                                             \
     X(conv2d_backward_set)                                                                         \
     X(conv_dw_pw_scratch_floats)                                                                   \
+    X(conv_dw_pw_cl)                                                                               \
     X(conv2d_dw_pw_forward)                                                                        \
     X(conv2d_dw_pw_backward_pw)                                                                    \
     X(conv2d_dw_pw_backward)                                                                       \
@@ -125,6 +126,7 @@
 #define conv2d_backward NN_ISA_NAME(conv2d_backward)
 #define conv2d_backward_set NN_ISA_NAME(conv2d_backward_set)
 #define conv_dw_pw_scratch_floats NN_ISA_NAME(conv_dw_pw_scratch_floats)
+#define conv_dw_pw_cl NN_ISA_NAME(conv_dw_pw_cl)
 #define conv2d_dw_pw_forward NN_ISA_NAME(conv2d_dw_pw_forward)
 #define conv2d_dw_pw_backward_pw NN_ISA_NAME(conv2d_dw_pw_backward_pw)
 #define conv2d_dw_pw_backward NN_ISA_NAME(conv2d_dw_pw_backward)
@@ -172,6 +174,13 @@
 #define dwvec_pack NN_ISA_NAME(dwvec_pack)
 #define dwvec_corr NN_ISA_NAME(dwvec_corr)
 #define dwvec_wgrad NN_ISA_NAME(dwvec_wgrad)
+#define dwvec_pack_cl NN_ISA_NAME(dwvec_pack_cl)
+#define dwvec_corr_cl NN_ISA_NAME(dwvec_corr_cl)
+#define dwvec_cl_product NN_ISA_NAME(dwvec_cl_product)
+#define dwvec_cl_wgrad NN_ISA_NAME(dwvec_cl_wgrad)
+#define dwvec_bn_stats NN_ISA_NAME(dwvec_bn_stats)
+#define dwvec_bn_grad_sums NN_ISA_NAME(dwvec_bn_grad_sums)
+#define dwvec_bn_input_grad NN_ISA_NAME(dwvec_bn_input_grad)
 #endif
 
 #endif

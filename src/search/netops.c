@@ -388,7 +388,7 @@ void sep_dil_forward(const Ctx *x, const SepDil *op, OpOut out, const float *rel
         const float *in = k == 0 ? relu_in : t;
         int h = k == 0 ? op->h : op->ho, w = k == 0 ? op->w : op->wo;
         conv2d_dw_pw_forward(&blk->dw.spec, &blk->pw.spec, NULL, NULL, blk->x, NULL, in,
-                             x->w + blk->dw.w, x->w + blk->pw.w, x->n, h, w, blk_scratch);
+                             x->w + blk->dw.w, x->w + blk->pw.w, x->n, h, w, blk_scratch, 0);
         if (k == op->blocks - 1) {
             bn_forward_out(x, &blk->bn, out, blk->x, hwo);
         } else if (x->kinks == SUPERNET_KINKS_FROZEN) {

@@ -35,7 +35,10 @@
  *   first block with the ReLU that opens the op, on the state. Their BNs'
  *   statistics and backward are fused into the blocks' passes (evalops.c's
  *   ev_sep_dil_*), so no BN input gradient is stored either; the depthwise
- *   outputs are made again, plane by plane, by the blocks' backward;
+ *   outputs are made again, plane by plane, by the blocks' backward; where
+ *   the build's channels-across kernels serve both blocks, the tensor
+ *   between them lives in channels-last blocks, not planes (conv.h's
+ *   DWPW_*: no transposes between the blocks);
  * - in the cells that do not keep them, the sep_convs' and dil_convs' BN
  *   inputs: their forward runs again in their backward (the BN statistics
  *   are saved, so the same bits), into the cell's scratch (EScratch.blk_x,

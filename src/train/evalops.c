@@ -516,7 +516,7 @@ static void parts_sum(const EvalNet *net, float *dst, size_t off, size_t len)
  * runs again), else its BN's statistics. */
 static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre,
                          const ConvPost *post, float *out, float *keep, const float *in, int h,
-                         int w)
+                         int w, int layout)
 {
     int ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
@@ -540,7 +540,7 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
         conv2d_dw_pw_forward(&dw->spec, &pw->spec, pre, post ? &mine : NULL,
                              out + (size_t)i0 * out_img, keep ? keep + (size_t)i0 * mid_img : NULL,
                              in + (size_t)i0 * in_img, net->w + dw->w, net->w + pw->w, i1 - i0, h,
-                             w, thread_scratch(net));
+                             w, thread_scratch(net), layout);
     }
 }
 
@@ -550,7 +550,7 @@ static void dwpw_forward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvP
  * in group order. With post, dout is the gradient of the BN after it. */
 static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const ConvPre *pre,
                           int pre_sums, const ConvPost *post, float *din, const float *dout,
-                          const float *in, const float *kept, int h, int w)
+                          const float *in, const float *kept, int h, int w, int layout)
 {
     int ho = conv_out_size(h, dw->spec.kh, dw->spec.stride, dw->spec.pad, dw->spec.dilation),
         wo = conv_out_size(w, dw->spec.kw, dw->spec.stride, dw->spec.pad, dw->spec.dilation);
@@ -577,7 +577,7 @@ static void dwpw_backward(EvalNet *net, const ECv *dw, const ECv *pw, const Conv
                                   post ? &mpost : NULL, din + (size_t)i0 * in_img, part, part + ldw,
                                   dout + (size_t)i0 * out_img, in + (size_t)i0 * in_img,
                                   kept ? kept + (size_t)i0 * mid_img : NULL, net->w + dw->w,
-                                  net->w + pw->w, i1 - i0, h, w, thread_scratch(net));
+                                  net->w + pw->w, i1 - i0, h, w, thread_scratch(net), layout);
         }
 #pragma omp barrier
         parts_sum(net, net->gw + dw->w, 0, ldw);
@@ -811,17 +811,35 @@ void ev_fact_red_backward(EvalNet *net, const EFr *f, const float *dout, const f
  * the state; its gradient added into the state's. */
 static const ConvPre state_relu = {.add = 1};
 
+/* Whether a sep_conv's middle tensor, its first block's output (and its
+ * gradient, and the first depthwise output), is kept in channels-last
+ * blocks (conv.h's DWPW_*), where both blocks serve them and the BN
+ * statistics come from the blocks (ebn_stats reads planes). */
+static int sep_mid_cl(const EvalNet *net, const EOp *op)
+{
+    return op->blocks == 2 && ev_stats_fused(net) &&
+           conv_dw_pw_cl(&op->dw[0].spec, &op->pw[0].spec, op->h, op->w) &&
+           conv_dw_pw_cl(&op->dw[1].spec, &op->pw[1].spec, op->ho, op->wo);
+}
+
+/* Block b's layout (sep_mid_cl): the first block writes the middle CL, the
+ * second reads it. */
+static int block_layout(int mid_cl, int b)
+{
+    return !mid_cl ? 0 : b == 0 ? DWPW_OUT_CL : DWPW_IN_CL;
+}
+
 /* Each block's BN statistics are taken as the block makes its output
  * (stats_fused), so the BNs make one pass each: the last one's apply. */
 void ev_sep_dil_forward(EvalNet *net, const EOp *op, const EDest *to, const float *in)
 {
-    const int hwo = op->ho * op->wo, fused = ev_stats_fused(net);
+    const int hwo = op->ho * op->wo, fused = ev_stats_fused(net), cl = sep_mid_cl(net, op);
     const ConvPost stats = {0}, *post = fused ? &stats : NULL;
     float *const *x = op->x[0] ? op->x : net->sc.blk_x;
     for (int b = 0; b < op->blocks; b++) {
         const ConvPre pre = b == 0 ? state_relu : ebn_pre(net, &op->bn[0]);
         dwpw_forward(net, &op->dw[b], &op->pw[b], &pre, post, x[b], NULL, b == 0 ? in : x[0],
-                     b == 0 ? op->h : op->ho, b == 0 ? op->w : op->wo);
+                     b == 0 ? op->h : op->ho, b == 0 ? op->w : op->wo, block_layout(cl, b));
         if (b + 1 < op->blocks) { /* the next block reads ReLU(BN(this)) */
             if (fused)
                 ebn_stats_finish(net, &op->bn[b], hwo, 0);
@@ -865,7 +883,8 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *d
         first = ebn_pre(net, bn);
         first.add = 1;
     }
-    const int hwo = op->ho * op->wo, last = op->blocks - 1, kept = op->x[0] != NULL;
+    const int hwo = op->ho * op->wo, last = op->blocks - 1, kept = op->x[0] != NULL,
+              cl = sep_mid_cl(net, op);
     float *const *x = kept ? op->x : net->sc.blk_x;
     /* the depthwise outputs: made plane by plane by the blocks' backward, or
      * kept by the forward run again */
@@ -875,25 +894,25 @@ void ev_sep_dil_backward(EvalNet *net, const EOp *op, float *din, const float *d
         kept_post_sums(net, &op->bn[last], dout, dout_scale, x[last], hwo);
     } else { /* the forward again, the same bits */
         dwpw_forward(net, &op->dw[0], &op->pw[0], &first, last == 0 ? &post : NULL, x[0], dw[0], in,
-                     op->h, op->w);
+                     op->h, op->w, block_layout(cl, 0));
         if (op->blocks == 2) {
             const ConvPre pre = ebn_pre(net, &op->bn[0]);
             dwpw_forward(net, &op->dw[1], &op->pw[1], &pre, &post, x[1], dw[1], x[0], op->ho,
-                         op->wo);
+                         op->wo, block_layout(cl, 1));
         }
     }
     ebn_grad_finish(net, &op->bn[last], hwo);
     if (op->blocks == 2) {
         const ConvPre pre = ebn_pre(net, &op->bn[0]);
         dwpw_backward(net, &op->dw[1], &op->pw[1], &pre, 1, &post, net->sc.dmid, dout, x[0], dw[1],
-                      op->ho, op->wo);
+                      op->ho, op->wo, block_layout(cl, 1));
         post = ebn_post(net, &op->bn[0], NULL, NULL, x[0]);
         dout = net->sc.dmid;
         ebn_grad_finish(net, &op->bn[0], hwo);
     }
     const int sums = bn && coef;
     dwpw_backward(net, &op->dw[0], &op->pw[0], &first, sums, &post, din, dout, in, dw[0], op->h,
-                  op->w);
+                  op->w, block_layout(cl, 0));
     if (sums) {
         ebn_grad_finish(net, bn, op->h * op->w);
         memcpy(coef, net->bn_coef, 3 * (size_t)bn->c * sizeof *coef);
