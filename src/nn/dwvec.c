@@ -200,17 +200,32 @@ static inline __attribute__((always_inline)) void transpose(V *r)
     lanes_across(r, u);
 }
 
+/* A pack's pre (dwvec_pack): the L channels' BN numbers as vectors, zeros
+ * without them; returns whether there are. */
+static inline __attribute__((always_inline)) int pre_vectors(V *m, V *a, V *b, const float *mean,
+                                                             const float *scale, const float *shift)
+{
+    *m = *a = *b = v_zero();
+    if (!mean)
+        return 0;
+    *m = v_load(mean);
+    *a = v_load(scale);
+    *b = v_load(shift);
+    return 1;
+}
+
+/* x through the pre: the BN apply and the ReLU, the ReLU alone, or as it is */
+static inline __attribute__((always_inline)) V pre_through(int bn, int relu, V x, V m, V a, V b)
+{
+    return bn ? v_bn_relu(x, m, a, b) : relu ? v_relu(x) : x;
+}
+
 void dwvec_pack(const DwVec *v, float *tile, const float *x, size_t ldx, const float *next,
                 const float *mean, const float *scale, const float *shift, int relu)
 {
     const size_t hw = (size_t)v->h * v->w;
-    V m = v_zero(), a = v_zero(), b = v_zero();
-    const int bn = mean != NULL;
-    if (bn) {
-        m = v_load(mean);
-        a = v_load(scale);
-        b = v_load(shift);
-    }
+    V m, a, b;
+    const int bn = pre_vectors(&m, &a, &b, mean, scale, shift);
     /* the pixels' places by a running pointer, the fields in locals (the
      * stores may alias *v: read per pixel, they had cost more than the
      * transposes) */
@@ -232,7 +247,7 @@ void dwvec_pack(const DwVec *v, float *tile, const float *x, size_t ldx, const f
         for (int i = 0; i < L; i++) {
             if (i >= n)
                 break;
-            v_store(o, bn ? v_bn_relu(r[i], m, a, b) : relu ? v_relu(r[i]) : r[i]);
+            v_store(o, pre_through(bn, relu, r[i], m, a, b));
             o += L;
             if (++col == w) {
                 col = 0;
@@ -418,13 +433,8 @@ void dwvec_wgrad(const DwVec *v, float *dwk, const float *gtile, const float *xt
 void dwvec_pack_cl(const DwVec *v, float *tile, const float *x, const float *mean,
                    const float *scale, const float *shift, int relu)
 {
-    V m = v_zero(), a = v_zero(), b = v_zero();
-    const int bn = mean != NULL;
-    if (bn) {
-        m = v_load(mean);
-        a = v_load(scale);
-        b = v_load(shift);
-    }
+    V m, a, b;
+    const int bn = pre_vectors(&m, &a, &b, mean, scale, shift);
     const int w = v->w;
     const size_t row = (size_t)v->wp * L;
     for (int y = 0; y < v->h; y++) {
@@ -432,7 +442,7 @@ void dwvec_pack_cl(const DwVec *v, float *tile, const float *x, const float *mea
         const float *s = x + (size_t)y * w * L;
         for (int c = 0; c < w; c++) {
             const V r = v_load(s + c * L);
-            v_store(o + c * L, bn ? v_bn_relu(r, m, a, b) : relu ? v_relu(r) : r);
+            v_store(o + c * L, pre_through(bn, relu, r, m, a, b));
         }
     }
 }
