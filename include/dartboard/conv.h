@@ -74,13 +74,13 @@ void conv2d_backward_set(const ConvSpec *s, float *din, float *dweight, const fl
  *    (batchnorm_input_grad_image) from dout, post->gs, post->x (the BN's
  *    input, the forward's output) and post->coef (batchnorm_grad_finish's).
  *
- * layout: 0, every tensor (n, c, h, w); or where conv_dw_pw_cl serves the
- * block, DWPW_IN_CL, in (and the backward's din) as channels-last blocks,
- * and or DWPW_OUT_CL, out, keep (and the backward's dout, kept and post->x)
- * so: each image c / L blocks of h w pixels by L channels (channel b L + j
- * of pixel q at float (b h w + q) L + j), L the 16 or 8 floats of the
- * build's vector. A SepConv's middle tensor passes from its first block to
- * its second so, with no transposes. With DWPW_IN_CL the backward's pre
+ * layout: 0, every tensor (n, c, h, w). Where conv_dw_pw_cl serves the
+ * block, either or both of DWPW_IN_CL: in (and the backward's din) in
+ * channels-last blocks, and DWPW_OUT_CL: out, keep (and the backward's
+ * dout, kept and post->x) so. Channels-last blocks: each image c / L blocks
+ * of h w pixels by L channels (channel b L + j of pixel q at float
+ * (b h w + q) L + j), L the 16 or 8 floats of the build's vector. A SepConv's middle tensor passes
+ * from its first block to its second so, with no transposes. With DWPW_IN_CL the backward's pre
  * must not add. conv_dw_pw_cl: L where this build serves the block so (in
  * and out), else 0. */
 enum { DWPW_IN_CL = 1, DWPW_OUT_CL = 2 };

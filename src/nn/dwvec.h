@@ -102,7 +102,7 @@ void dwvec_cl_product(float *out, const float *in, const float *mat, int k_in, i
 
 /* dmat (m x k row-major) += a b^T summed over p pixels: dmat[o][k] += the
  * sum over q of a's channel o times b's channel k (a: m, b: k channels, both
- * CL), pixel after pixel. */
+ * CL), pixel after pixel, each run of 128 pixels added to dmat. */
 void dwvec_cl_wgrad(float *dmat, const float *a, const float *b, int m, int k, size_t p);
 
 /* batchnorm_stats_image, batchnorm_grad_sums_image and
