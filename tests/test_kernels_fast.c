@@ -1036,7 +1036,7 @@ static void check_dw_pw_cl(int c, int k, int pad, int dil, int n, int h, int w)
     int same = same_bits(t, mid, nt);
     cl_relayout(t, kept_cl, n, c, p, l, 1);
     same = same && same_bits(t, kept, nt);
-    float st_f[4 * 8 * 64];
+    float st_f[4 * 64]; /* c up to 64 here, as sums_f below */
     for (int j = 0; j < 4 * c; j++)
         st_f[j] = (float)st[j];
     ok(same && near(st_f + 2 * c, st_f, 2 * (size_t)c, 1e-5),
